@@ -1,0 +1,5 @@
+import sys
+
+from reviewq.cli import main
+
+sys.exit(main())

@@ -1,0 +1,111 @@
+"""`reviewq` / `git reviewq`: the command line of ../CONTRACT.md.
+
+Each command lives in `reviewq.commands.<name>` with `configure(parser)` and `run(args, ctx)`.
+Command modules import their heavy machinery inside `run`, so `reviewq --help` and every other
+command start without loading Textual or an SDK. A user's mistake becomes one line on stderr and
+exit code 2 (`ReviewqError`); a failed check exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from reviewq import __version__
+from reviewq.errors import ReviewqError
+
+#: command -> one-line help. The module is `reviewq.commands.<command with - as _>`.
+COMMANDS: dict[str, str] = {
+    "scan": "detect AI-authored commits reachable from REV (default HEAD)",
+    "queue": "list pending AI-authored changes (not yet settled)",
+    "show": "one change: authorship, evidence, prompt, size, risk",
+    "prompt": "read, or attach with --set, the prompt that produced a change",
+    "demo": "build the demo repository and open the review queue on it",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one line and exit code 2, like every other error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise ReviewqError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def _add_globals(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--repo", metavar="PATH", default=default, help="repository (default: .)")
+    parser.add_argument(
+        "--config", metavar="FILE", default=default, help="settings file (default: .reviewq.toml)"
+    )
+    parser.add_argument(
+        "--log", metavar="PATH", default=default, help="provenance log (default: .git/reviewq/)"
+    )
+
+
+def _module(name: str):
+    return importlib.import_module(f"reviewq.commands.{name.replace('-', '_')}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="reviewq",
+        description="The review queue for AI-authored changes. Without a command: the TUI.",
+    )
+    parser.add_argument("--version", action="version", version=f"reviewq {__version__}")
+    _add_globals(parser, suppress=False)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, help_text in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        _add_globals(p, suppress=True)
+        _module(name).configure(p)
+    return parser
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command
+    if command is None:
+        command = "tui"
+        if "tui" not in COMMANDS:  # until the TUI lands, the queue is the default view
+            command = "queue"
+            args = parser.parse_args([*(argv or sys.argv[1:]), "queue"])
+    module = _module(command)
+    if getattr(module, "NEEDS_REPO", True):
+        from reviewq.context import Context
+
+        ctx = Context.open(args.repo, args.config, args.log)
+        try:
+            return int(module.run(args, ctx) or 0)
+        finally:
+            ctx.close()
+    return int(module.run(args, None) or 0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        code = run(argv)
+    except ReviewqError as exc:
+        print(f"reviewq: {exc.message}", file=sys.stderr)
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        print("reviewq: interrupted", file=sys.stderr)
+        code = 130
+    except BrokenPipeError:
+        # `reviewq scan | head`: the reader left; say nothing.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = 0
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

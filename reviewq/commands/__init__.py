@@ -1,0 +1,1 @@
+"""Command implementations behind reviewq.cli; each module is imported only when used."""

@@ -1,0 +1,137 @@
+"""`reviewq show REV`: everything reviewq knows about one change."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("rev", metavar="REV", help="a revision, or inbox:<id> / a patch file name")
+    p.add_argument("--json", action="store_true", help="one JSON object")
+
+
+def gather(ctx, rev: str) -> dict:
+    """The `show --json` object; the text view prints the same facts."""
+    from pathlib import Path
+
+    from reviewq.changes import lookup
+    from reviewq.core.risk import assess
+    from reviewq.sources.diffs import read_commit_diff
+    from reviewq.sources.inbox import read_patch_file
+
+    found = lookup(ctx, rev)
+    change = found.change
+    if change is not None and change.source == "inbox":
+        patches = read_patch_file(Path(change.patch_path or ""), change.commit.committed_at)
+        diff = next(
+            (p.diff for p in patches if p.commit.message == change.commit.message), patches[0].diff
+        )
+    else:
+        diff = read_commit_diff(ctx.git, found.commit.sha)
+    record: dict = (
+        change.to_json()
+        if change is not None
+        else {
+            "sha": found.commit.sha,
+            "subject": found.commit.subject,
+            "author": found.commit.author.to_json(),
+            "committer": found.commit.committer.to_json(),
+            "committed_at": found.commit.committed_at,
+            "agent": None,
+        }
+    )
+    record["ai_authored"] = change is not None
+    record["message"] = found.commit.message
+    record["parents"] = list(found.commit.parents)
+    record["prompts"] = [{"text": p.text, "source": p.source} for p in found.prompts]
+    stats = diff.stats
+    record["diff"] = {
+        "files": stats.files,
+        "additions": stats.additions,
+        "deletions": stats.deletions,
+        "binary_files": stats.binary_files,
+        "hunks": diff.hunk_count,
+        "against": "first parent" if len(found.commit.parents) > 1 else None,
+        "file_list": [
+            {
+                "path": f.path,
+                "old_path": f.old_path,
+                "status": f.status,
+                "additions": f.additions,
+                "deletions": f.deletions,
+                "binary": f.is_binary,
+                "old_mode": f.old_mode,
+                "new_mode": f.new_mode,
+                "encoding": f.encoding,
+                "truncated": f.truncated,
+                "hunks": len(f.hunks),
+            }
+            for f in diff.files
+        ],
+    }
+    if change is not None:
+        record["risk"] = assess(change).to_json()
+    return record
+
+
+def run(args: argparse.Namespace, ctx) -> int:
+    from reviewq.core.text import one_line, visible
+    from reviewq.output import emit_json
+
+    record = gather(ctx, args.rev)
+    if args.json:
+        emit_json(record)
+        return 0
+    out = []
+    ident = record.get("sha") or record.get("id")
+    out.append(f"{ident}  {one_line(record['subject'])}")
+    author = record["author"]
+    out.append(f"author     {one_line(author['name'])} <{one_line(author['email'])}>")
+    out.append(f"committed  {record['committed_at']}")
+    if not record["ai_authored"]:
+        out.append("authorship no AI markers found: not in the review queue")
+    else:
+        model = record["model"] or "(not named)"
+        out.append(
+            f"authorship {record['agent']}  model {model}  family {record['family']}  "
+            f"role {record['role']}  confidence {record['confidence']}"
+        )
+        for ev in record["evidence"]:
+            out.append(f"  evidence  [{ev['source']}] {one_line(ev['marker'])}")
+        if record.get("prompted_by"):
+            people = ", ".join(f"{p['name']} <{p['email']}>" for p in record["prompted_by"])
+            out.append(f"prompted by {one_line(people)}")
+        risk = record["risk"]
+        out.append(f"risk       {risk['level']} ({risk['score']})")
+        for reason in risk["reasons"]:
+            out.append(f"  - {one_line(reason)}")
+    d = record["diff"]
+    against = f" against the {d['against']}" if d["against"] else ""
+    out.append(
+        f"diff       {d['files']} file(s), +{d['additions']}/-{d['deletions']}, "
+        f"{d['hunks']} hunk(s){against}"
+    )
+    for f in d["file_list"]:
+        notes = []
+        if f["old_path"]:
+            notes.append(f"from {f['old_path']}")
+        if f["binary"]:
+            notes.append("binary")
+        if f["old_mode"] and f["new_mode"] and f["old_mode"] != f["new_mode"]:
+            notes.append(f"mode {f['old_mode']} -> {f['new_mode']}")
+        if f["encoding"] != "utf-8":
+            notes.append(f"not UTF-8 (shown as {f['encoding']})")
+        if f["truncated"]:
+            notes.append("too large to show")
+        extra = f"  ({', '.join(notes)})" if notes else ""
+        out.append(
+            f"  {f['status']:<9} {one_line(f['path'])}  +{f['additions']}/-{f['deletions']}{extra}"
+        )
+    if record["prompts"]:
+        first = record["prompts"][0]
+        out.append(f"prompt ({first['source']}):")
+        out.extend("  " + line for line in visible(first["text"]).splitlines())
+    elif record["ai_authored"]:
+        out.append("prompt     none recorded; attach one with `reviewq prompt REV --set FILE`")
+    print("\n".join(out))
+    return 0

@@ -1,0 +1,70 @@
+"""What every command works against: one repository, its settings and its local state.
+
+Built once from the global options (`--repo`, `--config`, `--log`) and handed down; the TUI and
+the CLI share it, so they cannot disagree about where the log or the cache lives.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from reviewq.config import load_config
+from reviewq.core.config import Config
+from reviewq.sources.gitcmd import Git
+from reviewq.store.cache import Cache
+
+
+@dataclass
+class Context:
+    git: Git
+    config: Config
+    #: Explicit `--log PATH`; None means the default inside the repository's git dir.
+    log_override: Path | None = None
+    env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def open(
+        cls,
+        repo: str | os.PathLike[str] | None = None,
+        config: str | None = None,
+        log: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> Context:
+        git = Git.open(repo or os.getcwd(), env=env)
+        return cls(
+            git=git,
+            config=load_config(git, config),
+            log_override=Path(log) if log else None,
+            env=dict(env or {}),
+        )
+
+    @property
+    def state_dir(self) -> Path:
+        """`<git dir>/reviewq`: local, never committed, shared by every worktree."""
+        return self.git.paths().git_dir / "reviewq"
+
+    @property
+    def log_path(self) -> Path:
+        return self.log_override or self.state_dir / "log.jsonl"
+
+    @cached_property
+    def cache(self) -> Cache:
+        return Cache(self.state_dir / "cache.json")
+
+    @property
+    def repo_root(self) -> Path:
+        paths = self.git.paths()
+        return paths.work_tree or paths.git_dir
+
+    def inbox_dir(self) -> Path | None:
+        if not self.config.inbox:
+            return None
+        path = Path(self.config.inbox).expanduser()
+        return path if path.is_absolute() else self.repo_root / path
+
+    def close(self) -> None:
+        if "cache" in self.__dict__:
+            self.cache.close()

@@ -1,0 +1,173 @@
+"""Commit messages -> trailers and marker lines, the way a careful reader sees them.
+
+git's own trailer parser only looks at the last paragraph. Real history needs more: squash merges
+keep each sub-commit's `Co-authored-by:` in its own paragraph, and Copilot's `Agent-Logs-Url:` sits
+above the final block. So every paragraph made only of trailer lines counts (plus git's own rule
+for the last paragraph), while text that merely *talks about* a marker does not:
+
+- lines inside code fences (``` or ~~~) and quoted lines (`> ...`) never count;
+- indented lines are code or continuations, never a new trailer;
+- a paragraph that mixes prose with a trailer-looking line is prose.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# git: the key is ASCII alphanumerics and '-', no whitespace inside; spaces may precede ':'.
+_TRAILER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*)[ \t]*:(.*)$")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_GIT_GENERATED = ("signed-off-by", "(cherry picked from commit")
+
+#: A body line that is itself a marker (not a trailer), e.g. Claude Code's
+#: `🤖 Generated with [Claude Code](https://claude.com/claude-code)`.
+GENERATED_WITH = re.compile(
+    r"^\W{0,4}\s*Generated\s+(?:with|by|using)\s+"
+    r"(?:\[(?P<linked>[^\]\n]{1,60})\]\((?P<url>[^)\s]{1,300})\)|(?P<plain>[A-Za-z][\w .+-]{0,40}?))"
+    r"\s*[.!]?\s*$",
+    re.IGNORECASE,
+)
+AIDER_TRANSCRIPT = "# aider chat conversation:"
+
+
+@dataclass(frozen=True, slots=True)
+class Trailer:
+    key: str  # as written
+    value: str  # unfolded, stripped
+    line: str  # the original line (for evidence)
+
+    @property
+    def lkey(self) -> str:
+        return self.key.lower()
+
+
+@dataclass(slots=True)
+class ParsedMessage:
+    subject: str
+    trailers: list[Trailer] = field(default_factory=list)
+    #: Visible body lines that are markers in their own right (Generated with ...).
+    marker_lines: list[str] = field(default_factory=list)
+    #: The text after `# Aider chat conversation:` (aider's early transcript form), if any.
+    aider_transcript: str | None = None
+
+    def values(self, key: str) -> list[str]:
+        k = key.lower()
+        return [t.value for t in self.trailers if t.lkey == k]
+
+
+def _trailer_match(line: str) -> re.Match[str] | None:
+    m = _TRAILER.match(line)
+    if m is None:
+        return None
+    # `https://...` is not key `https` with value `//...` (git's rule).
+    if m.group(2).startswith("//"):
+        return None
+    return m
+
+
+def parse_message(message: str) -> ParsedMessage:
+    """Split a commit message into subject, countable trailers and marker lines."""
+    text = message.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    subject = lines[0].strip() if lines else ""
+    parsed = ParsedMessage(subject=subject)
+    body = lines[1:]
+
+    # aider's transcript is the model's conversation, not the commit's own words: markers inside
+    # it were typed by a model or a user, so they are cut off before anything is counted.
+    for i, line in enumerate(body):
+        if line.strip().lower() == AIDER_TRANSCRIPT:
+            parsed.aider_transcript = "\n".join(body[i + 1 :])
+            body = body[:i]
+            break
+
+    # Group visible lines into paragraphs; fenced and quoted lines are invisible and also end
+    # a paragraph (a fence is never part of a trailer block).
+    paragraphs: list[list[str]] = []
+    current: list[str] = []
+    in_fence = False
+    fence_char = ""
+    for line in body:
+        fence = _FENCE.match(line)
+        if fence:
+            char = fence.group(1)[0]
+            if not in_fence:
+                in_fence, fence_char = True, char
+            elif char == fence_char:
+                in_fence = False
+            if current:
+                paragraphs.append(current)
+                current = []
+            continue
+        if in_fence or line.lstrip().startswith(">"):
+            if current:
+                paragraphs.append(current)
+                current = []
+            continue
+        if not line.strip():
+            if current:
+                paragraphs.append(current)
+                current = []
+            continue
+        current.append(line)
+    if current:
+        paragraphs.append(current)
+
+    for index, para in enumerate(paragraphs):
+        is_last = index == len(paragraphs) - 1
+        for line in para:
+            if GENERATED_WITH.match(line.strip()):
+                parsed.marker_lines.append(line.strip())
+        block = _trailer_block(para, is_last)
+        if block:
+            parsed.trailers.extend(block)
+    return parsed
+
+
+def _trailer_block(para: list[str], is_last: bool) -> list[Trailer]:
+    """The trailers of a paragraph, or [] when the paragraph is prose."""
+    trailers: list[Trailer] = []
+    others = 0
+    git_generated = False
+    for line in para:
+        if line[:1] in (" ", "\t"):
+            # A continuation folds into the trailer above it (RFC 822 style); elsewhere it is
+            # indented code.
+            if trailers and not others:
+                last = trailers[-1]
+                trailers[-1] = Trailer(last.key, f"{last.value} {line.strip()}", last.line)
+                continue
+            others += 1
+            continue
+        m = _trailer_match(line)
+        if m is not None:
+            trailers.append(Trailer(m.group(1), m.group(2).strip(), line.strip()))
+            if m.group(1).lower() == "signed-off-by":
+                git_generated = True
+            continue
+        if line.startswith(_GIT_GENERATED[1]):
+            git_generated = True
+            continue
+        if GENERATED_WITH.match(line.strip()):
+            continue  # a marker line may share the block with the trailers it precedes
+        others += 1
+    if not trailers:
+        return []
+    if others == 0:
+        return trailers
+    # git's rule for the final paragraph: a git-generated trailer and >= 25% trailer lines.
+    if is_last and git_generated and len(trailers) * 4 >= len(trailers) + others:
+        return trailers
+    return []
+
+
+_IDENT = re.compile(r"^\s*(?P<name>.*?)\s*<(?P<email>[^<>\s]*)>\s*$")
+
+
+def parse_identity(value: str) -> tuple[str, str] | None:
+    """`Name <email>` -> (name, email); None when the value is not an identity."""
+    m = _IDENT.match(value)
+    if m is None:
+        return None
+    return m.group("name").strip().strip('"'), m.group("email").strip()

@@ -1,0 +1,473 @@
+"""Plain data that flows between the rooms of reviewq.
+
+Every arrow in the architecture carries one of these dataclasses: never a widget, a repository
+handle or an open file. They are frozen where they describe history (a commit cannot change) and
+carry `to_json()` where they cross the command-line contract (../CONTRACT.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+#: Model families an author can belong to (CONTRACT: scan record `family`).
+AUTHOR_FAMILIES: tuple[str, ...] = (
+    "anthropic",
+    "openai",
+    "google",
+    "xai",
+    "meta",
+    "mistral",
+    "deepseek",
+    "qwen",
+    "zhipu",
+    "moonshot",
+    "other",
+    "unknown",
+)
+#: Critics add the offline rule-based family.
+CRITIC_FAMILIES: tuple[str, ...] = (*AUTHOR_FAMILIES, "rules")
+
+Role = Literal["primary", "assist"]
+ROLES: tuple[str, ...] = ("primary", "assist")
+Confidence = Literal["high", "medium", "low"]
+CONFIDENCES: tuple[str, ...] = ("high", "medium", "low")
+EVIDENCE_SOURCES: tuple[str, ...] = (
+    "author",
+    "committer",
+    "trailer",
+    "body",
+    "note",
+    "config-rule",
+    "agent-trace",
+    "sidecar",
+)
+VERDICTS: tuple[str, ...] = ("approve", "reject", "changes", "escalate")
+SEVERITIES: tuple[str, ...] = ("note", "warning", "error", "critical")
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """A git identity: what `Name <email>` says, nothing more."""
+
+    name: str
+    email: str
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+    def to_json(self) -> dict[str, str]:
+        return {"name": self.name, "email": self.email}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> Identity | None:
+        if not data:
+            return None
+        return cls(str(data.get("name", "")), str(data.get("email", "")))
+
+
+@dataclass(frozen=True, slots=True)
+class Commit:
+    """One commit as `git log` reports it; the message is decoded, never interpreted here."""
+
+    sha: str
+    parents: tuple[str, ...]
+    author: Identity
+    committer: Identity
+    authored_at: str
+    committed_at: str
+    message: str
+
+    @property
+    def subject(self) -> str:
+        return self.message.split("\n", 1)[0].strip()
+
+    @property
+    def is_merge(self) -> bool:
+        return len(self.parents) > 1
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One marker that made the detector decide; `marker` is the text exactly as found."""
+
+    source: str
+    marker: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"source": self.source, "marker": self.marker}
+
+
+@dataclass(frozen=True, slots=True)
+class Authorship:
+    """Who wrote a change: the agent, the model it names, the model's family and the proof."""
+
+    agent: str
+    model: str | None
+    family: str
+    role: str
+    confidence: str
+    evidence: tuple[Evidence, ...]
+    #: Humans who asked for the change (the assigner, aider's user, the committing person).
+    #: Policy refuses their approval of the change they prompted.
+    prompted_by: tuple[Identity, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """The originating request, and where it was found."""
+
+    text: str
+    source: str  # aider-transcript | note | git-ai | agent-trace | sidecar
+    prompted_by: Identity | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DiffStats:
+    """Size of a change as git counts it (first parent for merges)."""
+
+    files: int = 0
+    additions: int = 0
+    deletions: int = 0
+    binary_files: int = 0
+
+    @property
+    def lines_changed(self) -> int:
+        return self.additions + self.deletions
+
+    def to_json(self) -> dict[str, int]:
+        return {
+            "files": self.files,
+            "additions": self.additions,
+            "deletions": self.deletions,
+            "binary_files": self.binary_files,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> DiffStats | None:
+        if data is None:
+            return None
+        return cls(
+            int(data.get("files", 0)),
+            int(data.get("additions", 0)),
+            int(data.get("deletions", 0)),
+            int(data.get("binary_files", 0)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FileChange:
+    """One file of a change as `git log --raw --numstat` sees it (sizes only, no rows)."""
+
+    path: str
+    status: str  # A added, M modified, D deleted, R renamed, C copied, T type change
+    additions: int = 0
+    deletions: int = 0
+    binary: bool = False
+    old_path: str | None = None
+    mode_change: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "path": self.path,
+            "status": self.status,
+            "additions": self.additions,
+            "deletions": self.deletions,
+        }
+        if self.binary:
+            data["binary"] = True
+        if self.old_path:
+            data["old_path"] = self.old_path
+        if self.mode_change:
+            data["mode_change"] = True
+        return data
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> FileChange:
+        return cls(
+            d["path"],
+            d.get("status", "M"),
+            int(d.get("additions", 0)),
+            int(d.get("deletions", 0)),
+            bool(d.get("binary", False)),
+            d.get("old_path"),
+            bool(d.get("mode_change", False)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """An AI-authored change: a commit (or an inbox patch) with its authorship and prompt.
+
+    `id` is what verdicts are keyed by locally: the commit sha, or `inbox:<patch-id>` for a patch
+    that has no commit yet. `location` says where it lives (a branch, a pull request, the inbox).
+    """
+
+    id: str
+    commit: Commit
+    authorship: Authorship
+    prompt: Prompt | None = None
+    stats: DiffStats | None = None
+    source: str = "git"  # git | inbox
+    location: str | None = None
+    patch_path: str | None = None
+    #: The files the change touches: domains and risk read them without reading the diff.
+    files: tuple[FileChange, ...] = ()
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """Every path touched, both sides of a rename (a rename out of `auth/` is in `auth/`)."""
+        out: list[str] = []
+        for f in self.files:
+            out.append(f.path)
+            if f.old_path:
+                out.append(f.old_path)
+        return tuple(out)
+
+    @property
+    def sha(self) -> str | None:
+        return self.commit.sha if self.source == "git" else None
+
+    def to_json(self) -> dict[str, Any]:
+        """The `scan --json` record of the contract."""
+        commit, auth = self.commit, self.authorship
+        stats = self.stats or DiffStats()
+        record: dict[str, Any] = {
+            "sha": self.sha,
+            "subject": commit.subject,
+            "author": commit.author.to_json(),
+            "committer": commit.committer.to_json(),
+            "committed_at": commit.committed_at,
+            "agent": auth.agent,
+            "model": auth.model,
+            "family": auth.family,
+            "role": auth.role,
+            "confidence": auth.confidence,
+            "evidence": [e.to_json() for e in auth.evidence],
+            "prompt": self.prompt.text if self.prompt else None,
+            "prompt_source": self.prompt.source if self.prompt else None,
+            "files": stats.files,
+            "additions": stats.additions,
+            "deletions": stats.deletions,
+            "prompted_by": [i.to_json() for i in auth.prompted_by],
+            "source": self.source,
+        }
+        if self.location:
+            record["location"] = self.location
+        if self.patch_path:
+            record["patch"] = self.patch_path
+        if self.source != "git":
+            record["id"] = self.id
+        return record
+
+
+# --------------------------------------------------------------------------------------------
+# Diffs
+
+
+@dataclass(slots=True)
+class DiffLine:
+    """One row of a hunk. `kind` is '+', '-', ' ' or '\\' (no newline at end of file)."""
+
+    kind: str
+    text: str
+    old_no: int | None
+    new_no: int | None
+
+
+@dataclass(slots=True)
+class Hunk:
+    old_start: int
+    old_count: int
+    new_start: int
+    new_count: int
+    section: str
+    lines: list[DiffLine] = field(default_factory=list)
+
+    @property
+    def header(self) -> str:
+        tail = f" {self.section}" if self.section else ""
+        return f"@@ -{self.old_start},{self.old_count} +{self.new_start},{self.new_count} @@{tail}"
+
+    @property
+    def additions(self) -> int:
+        return sum(1 for line in self.lines if line.kind == "+")
+
+    @property
+    def deletions(self) -> int:
+        return sum(1 for line in self.lines if line.kind == "-")
+
+    def new_range(self) -> tuple[int, int]:
+        """Inclusive new-side line range this hunk covers (empty hunks give (start, start-1))."""
+        return self.new_start, self.new_start + self.new_count - 1
+
+
+@dataclass(slots=True)
+class FileDiff:
+    """One file of a diff. `status` is added, deleted, modified, renamed or copied."""
+
+    path: str
+    old_path: str | None
+    status: str
+    hunks: list[Hunk] = field(default_factory=list)
+    is_binary: bool = False
+    old_mode: str | None = None
+    new_mode: str | None = None
+    similarity: int | None = None
+    #: 'utf-8', or the fallback used when the file's diff was not valid UTF-8.
+    encoding: str = "utf-8"
+    #: True when the file's diff was larger than the reader keeps; hunks hold a prefix.
+    truncated: bool = False
+    #: sha256 of the file's diff text: a "viewed" mark keyed by it resets when the file changes.
+    content_hash: str = ""
+    #: (additions, deletions) counted without keeping rows, for truncated files.
+    counted: tuple[int, int] | None = None
+
+    @property
+    def additions(self) -> int:
+        if self.counted is not None:
+            return self.counted[0]
+        return sum(h.additions for h in self.hunks)
+
+    @property
+    def deletions(self) -> int:
+        if self.counted is not None:
+            return self.counted[1]
+        return sum(h.deletions for h in self.hunks)
+
+    @property
+    def mode_changed(self) -> bool:
+        return bool(self.old_mode and self.new_mode and self.old_mode != self.new_mode)
+
+    def added_lines(self) -> dict[int, str]:
+        """New-side line number -> text for every added line."""
+        return {
+            line.new_no: line.text
+            for hunk in self.hunks
+            for line in hunk.lines
+            if line.kind == "+" and line.new_no is not None
+        }
+
+
+@dataclass(slots=True)
+class Diff:
+    files: list[FileDiff] = field(default_factory=list)
+
+    @property
+    def stats(self) -> DiffStats:
+        return DiffStats(
+            files=len(self.files),
+            additions=sum(f.additions for f in self.files),
+            deletions=sum(f.deletions for f in self.files),
+            binary_files=sum(1 for f in self.files if f.is_binary),
+        )
+
+    @property
+    def hunk_count(self) -> int:
+        return sum(len(f.hunks) for f in self.files)
+
+    def file(self, path: str) -> FileDiff | None:
+        for f in self.files:
+            if f.path == path:
+                return f
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# Critiques
+
+
+@dataclass(slots=True)
+class Finding:
+    file: str | None
+    start_line: int | None
+    end_line: int | None
+    severity: str
+    label: str
+    rule: str
+    body: str
+    quote: str = ""
+    verified: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "start_line": self.start_line,
+            "end_line": self.end_line,
+            "severity": self.severity,
+            "label": self.label,
+            "rule": self.rule,
+            "body": self.body,
+            "quote": self.quote,
+            "verified": self.verified,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Finding:
+        return cls(
+            file=data.get("file"),
+            start_line=data.get("start_line"),
+            end_line=data.get("end_line"),
+            severity=str(data.get("severity", "note")),
+            label=str(data.get("label", "")),
+            rule=str(data.get("rule", "")),
+            body=str(data.get("body", "")),
+            quote=str(data.get("quote") or ""),
+            verified=bool(data.get("verified", False)),
+        )
+
+
+@dataclass(slots=True)
+class Critique:
+    sha: str
+    critic: str
+    family: str
+    model: str | None
+    author_family: str
+    same_family_allowed: bool
+    summary: str
+    security_concerns: str
+    tests_present: bool
+    effort: int
+    rationale: str
+    findings: list[Finding] = field(default_factory=list)
+    #: Files the critic did not read (token budget, never-send list), by name.
+    skipped_files: list[str] = field(default_factory=list)
+    prompt_version: str = "1"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "sha": self.sha,
+            "critic": self.critic,
+            "family": self.family,
+            "model": self.model,
+            "author_family": self.author_family,
+            "same_family_allowed": self.same_family_allowed,
+            "summary": self.summary,
+            "security_concerns": self.security_concerns,
+            "tests_present": self.tests_present,
+            "effort": self.effort,
+            "rationale": self.rationale,
+            "findings": [f.to_json() for f in self.findings],
+            "skipped_files": list(self.skipped_files),
+            "prompt_version": self.prompt_version,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Critique:
+        return cls(
+            sha=str(data.get("sha", "")),
+            critic=str(data.get("critic", "")),
+            family=str(data.get("family", "unknown")),
+            model=data.get("model"),
+            author_family=str(data.get("author_family", "unknown")),
+            same_family_allowed=bool(data.get("same_family_allowed", False)),
+            summary=str(data.get("summary", "")),
+            security_concerns=str(data.get("security_concerns", "")),
+            tests_present=bool(data.get("tests_present", False)),
+            effort=int(data.get("effort", 1)),
+            rationale=str(data.get("rationale", "")),
+            findings=[Finding.from_json(f) for f in data.get("findings", [])],
+            skipped_files=list(data.get("skipped_files", [])),
+            prompt_version=str(data.get("prompt_version", "1")),
+        )

@@ -1,0 +1,44 @@
+"""Which originating prompt a reviewer sees, from every place one can be found.
+
+Order of trust: a prompt a person attached with `reviewq prompt --set` (our note) beats the
+agent's own transcript (aider's USER turns), which beats tool side records (git-ai, Agent Trace),
+which beat an inbox sidecar. The first that has text wins; the rest stay available to `show`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from reviewq.core.message import parse_message
+from reviewq.core.model import Prompt
+from reviewq.core.provenance import ProvenanceHint, aider_user_turns
+
+_SOURCE_NAMES = {
+    "prompt-note": "note",
+    "note": "git-ai",
+    "agent-trace": "agent-trace",
+    "sidecar": "sidecar",
+}
+_ORDER = ("prompt-note", "aider-transcript", "note", "agent-trace", "sidecar")
+
+
+def candidate_prompts(message: str, hints: Iterable[ProvenanceHint]) -> list[Prompt]:
+    """Every prompt found for a change, most trusted first."""
+    found: dict[str, Prompt] = {}
+    if "aider chat conversation" in message.lower():
+        transcript = parse_message(message).aider_transcript
+        if transcript is not None:
+            text = aider_user_turns(transcript)
+            if text:
+                found["aider-transcript"] = Prompt(text, "aider-transcript")
+    for hint in hints:
+        if hint.prompt and hint.source not in found:
+            found[hint.source] = Prompt(
+                hint.prompt, _SOURCE_NAMES.get(hint.source, hint.source), hint.prompted_by
+            )
+    return [found[key] for key in _ORDER if key in found]
+
+
+def choose_prompt(message: str, hints: Iterable[ProvenanceHint]) -> Prompt | None:
+    prompts = candidate_prompts(message, hints)
+    return prompts[0] if prompts else None

@@ -1,0 +1,100 @@
+"""The pending queue: AI-authored changes still waiting for a settled human verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from reviewq.core.model import Change
+from reviewq.core.risk import Risk, assess
+
+SORT_KEYS = ("risk", "age", "size")
+
+
+@dataclass(frozen=True, slots=True)
+class QueueItem:
+    change: Change
+    risk: Risk
+    domain: str = "default"
+    #: What the item still needs before it may pass (policy); empty when only a verdict is owed.
+    needs: tuple[str, ...] = ()
+    age_seconds: float = 0.0
+
+    @property
+    def size(self) -> int:
+        return self.change.stats.lines_changed if self.change.stats else 0
+
+    def to_json(self) -> dict[str, Any]:
+        record = self.change.to_json()
+        record.update(
+            {
+                "id": self.change.id,
+                "risk": self.risk.to_json(),
+                "domain": self.domain,
+                "needs": list(self.needs),
+                "age_seconds": round(self.age_seconds),
+            }
+        )
+        return record
+
+
+def parse_time(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def age_seconds(change: Change, now: datetime) -> float:
+    when = parse_time(change.commit.committed_at)
+    if when is None or when.tzinfo is None:
+        return 0.0
+    return max(0.0, (now - when).total_seconds())
+
+
+def build_queue(
+    changes: Iterable[Change],
+    *,
+    now: datetime,
+    is_settled: Callable[[Change], bool] = lambda _change: False,
+    domain_of: Callable[[Change], str] = lambda _change: "default",
+    needs_of: Callable[[Change], tuple[str, ...]] = lambda _change: (),
+) -> list[QueueItem]:
+    """Pending items: every change not settled, with risk, domain, needs and age."""
+    items = []
+    for change in changes:
+        if is_settled(change):
+            continue
+        items.append(
+            QueueItem(
+                change=change,
+                risk=assess(change),
+                domain=domain_of(change),
+                needs=needs_of(change),
+                age_seconds=age_seconds(change, now),
+            )
+        )
+    return items
+
+
+def sort_queue(items: list[QueueItem], key: str = "risk") -> list[QueueItem]:
+    """risk: riskiest first; age: oldest first; size: smallest first (quick wins)."""
+    if key == "risk":
+        return sorted(items, key=lambda i: (-i.risk.score, -i.age_seconds))
+    if key == "age":
+        return sorted(items, key=lambda i: -i.age_seconds)
+    if key == "size":
+        return sorted(items, key=lambda i: (i.size, -i.age_seconds))
+    raise ValueError(f"unknown sort key {key!r}")
+
+
+def human_age(seconds: float) -> str:
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)}h"
+    if seconds < 86400 * 60:
+        return f"{int(seconds // 86400)}d"
+    return f"{int(seconds // (86400 * 30))}mo"

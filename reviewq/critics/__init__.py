@@ -1,0 +1,1 @@
+"""Critics: a second model family reads the diff."""

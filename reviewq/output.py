@@ -1,0 +1,58 @@
+"""Printing data for people (aligned tables) and for scripts (JSON Lines)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any, TextIO
+
+from reviewq.core.text import one_line
+
+
+def emit_json(obj: Any, out: TextIO | None = None) -> None:
+    """One JSON object per line (the contract's JSON Lines)."""
+    (out or sys.stdout).write(json.dumps(obj, ensure_ascii=False, sort_keys=False) + "\n")
+
+
+def emit_jsonl(objs: Iterable[Any], out: TextIO | None = None) -> None:
+    stream = out or sys.stdout
+    for obj in objs:
+        stream.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+def print_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    flex: int | None = None,
+    out: TextIO | None = None,
+) -> None:
+    """Aligned columns; the `flex` column (default: the last) absorbs what the terminal lacks.
+
+    Every cell goes through `one_line`: a commit subject cannot move the cursor or recolour
+    the terminal.
+    """
+    stream = out or sys.stdout
+    cells = [[one_line(str(c)) for c in row] for row in rows]
+    heads = [str(h) for h in headers]
+    widths = [len(h) for h in heads]
+    for row in cells:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], len(cell))
+    flex = len(heads) - 1 if flex is None else flex
+    total = shutil.get_terminal_size((160, 40)).columns
+    fixed = sum(w for i, w in enumerate(widths) if i != flex) + 2 * (len(widths) - 1)
+    widths[flex] = max(len(heads[flex]), min(widths[flex], total - fixed))
+
+    def fmt(row: Sequence[str]) -> str:
+        parts = []
+        for i, cell in enumerate(row):
+            cell = cell if len(cell) <= widths[i] else cell[: max(0, widths[i] - 1)] + "…"
+            parts.append(cell.ljust(widths[i]) if i < len(row) - 1 else cell)
+        return "  ".join(parts).rstrip()
+
+    stream.write(fmt(heads) + "\n")
+    for row in cells:
+        stream.write(fmt(row) + "\n")

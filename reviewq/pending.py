@@ -1,0 +1,20 @@
+"""The pending queue as the app and the CLI both see it: scan, inbox, settled, risk."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from reviewq.context import Context
+from reviewq.core.queue import QueueItem, build_queue
+
+
+def local_now() -> datetime:
+    return datetime.now().astimezone()
+
+
+def pending_queue(ctx: Context, now: datetime | None = None) -> list[QueueItem]:
+    from reviewq.scan import scan_history, scan_inbox
+
+    changes = list(scan_history(ctx).changes)
+    changes += scan_inbox(ctx)
+    return build_queue(changes, now=now or local_now())

@@ -1,0 +1,1 @@
+"""Thin shells that read the outside world (git, files) into core models."""

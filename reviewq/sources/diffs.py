@@ -1,0 +1,199 @@
+"""Unified diffs -> `Diff` (files, hunks, rows), with what real diffs throw at a reader.
+
+Parsing is unidiff's; this module feeds it safely:
+
+- the diff is split per file *as bytes* and each file decoded on its own, so one Latin-1 file
+  does not turn a whole commit into replacement characters (the file is marked instead);
+- lines are split on '\\n' only: `str.splitlines` would also break on \\r, \\x0b, \\x1c-\\x1e,
+  \\x85 and \\u2028, which appear in real files and would corrupt hunk counts;
+- files over `MAX_FILE_BYTES` keep their header and counts but not their rows (`truncated`);
+- binary files, renames, copies and mode changes come out as flags, not as text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from unidiff import PatchSet
+from unidiff.errors import UnidiffParseError
+
+from reviewq.core.model import Diff, DiffLine, FileChange, FileDiff, Hunk
+from reviewq.errors import ReviewqError
+from reviewq.sources.gitcmd import Git
+
+#: Per-file diff text kept as rows; larger files are listed with counts only.
+MAX_FILE_BYTES = 16 * 1024 * 1024
+
+_FILE_START = re.compile(rb"^diff --git ", re.MULTILINE)
+_MODE = re.compile(r"^(old|new|deleted file|new file) mode (\d+)")
+_SIMILARITY = re.compile(r"^similarity index (\d+)%")
+
+
+class BrokenDiff(ReviewqError):
+    """A patch that is not a well-formed unified diff."""
+
+
+def diff_args(sha: str) -> list[str]:
+    """`git show` arguments for the change a commit makes, immune to the user's diff config."""
+    return [
+        "-c",
+        "core.quotepath=off",
+        "show",
+        "--format=",
+        "--patch",
+        "-M",
+        "--diff-merges=first-parent",
+        "--no-color",
+        "--no-ext-diff",
+        "--no-textconv",
+        "--no-relative",
+        "--src-prefix=a/",
+        "--dst-prefix=b/",
+        sha,
+        "--",
+    ]
+
+
+def read_commit_diff(git: Git, sha: str) -> Diff:
+    """The diff a commit introduces (against its first parent; roots against nothing)."""
+    return parse_unified_diff(git.run(diff_args(sha), what="show"), source=sha[:12])
+
+
+def _split_files(data: bytes) -> list[bytes]:
+    starts = [m.start() for m in _FILE_START.finditer(data)]
+    if not starts:
+        return [data] if data.strip() else []
+    # A mail preamble (format-patch) before the first file belongs to no file.
+    ends = [*starts[1:], len(data)]
+    return [data[start:end] for start, end in zip(starts, ends)]
+
+
+def _decode(chunk: bytes) -> tuple[str, str]:
+    try:
+        return chunk.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        # Latin-1 maps every byte to a character: nothing is lost or replaced, and the file is
+        # marked so the reviewer knows the bytes were not UTF-8.
+        return chunk.decode("latin-1"), "latin-1"
+
+
+def _lines(text: str) -> list[str]:
+    parts = text.split("\n")
+    lines = [p + "\n" for p in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1] + "\n")
+    return lines
+
+
+def _strip_prefix(path: str | None) -> str | None:
+    if path is None or path == "/dev/null":
+        return None
+    if path.startswith(("a/", "b/")):
+        return path[2:]
+    return path
+
+
+def parse_unified_diff(data: bytes, source: str = "patch") -> Diff:
+    """Bytes of a unified diff (git or plain) -> Diff; BrokenDiff names the file on failure."""
+    diff = Diff()
+    for chunk in _split_files(data):
+        digest = hashlib.sha256(chunk).hexdigest()
+        truncated = len(chunk) > MAX_FILE_BYTES
+        text, encoding = _decode(chunk)
+        try:
+            patch = PatchSet(_lines(text), metadata_only=truncated)
+        except UnidiffParseError as exc:
+            first = text.split("\n", 1)[0][:120]
+            raise BrokenDiff(
+                f"broken diff in {source} ({first!r}): {exc}; regenerate the patch with `git diff`"
+                " or `git format-patch`"
+            ) from None
+        for pf in patch:
+            diff.files.append(_file_from(pf, encoding, truncated, digest, text))
+    return diff
+
+
+def _file_from(pf, encoding: str, truncated: bool, digest: str, text: str) -> FileDiff:
+    old_mode = new_mode = None
+    similarity = None
+    status = "modified"
+    for info in pf.patch_info:
+        m = _MODE.match(info)
+        if m:
+            kind, mode = m.groups()
+            if kind in ("old", "deleted file"):
+                old_mode = mode
+            else:
+                new_mode = mode
+        s = _SIMILARITY.match(info)
+        if s:
+            similarity = int(s.group(1))
+        if info.startswith("copy from "):
+            status = "copied"
+    source = _strip_prefix(pf.source_file)
+    target = _strip_prefix(pf.target_file)
+    if pf.is_added_file:
+        status = "added"
+    elif pf.is_removed_file:
+        status = "deleted"
+    elif pf.is_rename and status != "copied":
+        status = "renamed"
+    path = target or source or pf.path
+    hunks: list[Hunk] = []
+    for h in pf:
+        hunk = Hunk(
+            h.source_start, h.source_length, h.target_start, h.target_length, h.section_header
+        )
+        rows = hunk.lines
+        for line in h:
+            kind = line.line_type
+            if kind not in ("+", "-", " ", "\\"):
+                kind = " "
+            rows.append(
+                DiffLine(kind, line.value.rstrip("\n"), line.source_line_no, line.target_line_no)
+            )
+        hunks.append(hunk)
+    fd = FileDiff(
+        path=path,
+        old_path=source if source != path else None,
+        status=status,
+        hunks=hunks,
+        is_binary=pf.is_binary_file,
+        old_mode=old_mode,
+        new_mode=new_mode,
+        similarity=similarity,
+        encoding=encoding,
+        truncated=truncated,
+        content_hash=digest,
+    )
+    if truncated:
+        # Counts without rows: a cheap pass over the text, so the queue still shows the size.
+        adds = dels = 0
+        for line in text.split("\n"):
+            if line.startswith("+") and not line.startswith("+++ "):
+                adds += 1
+            elif line.startswith("-") and not line.startswith("--- "):
+                dels += 1
+        fd.hunks = []
+        fd.counted = (adds, dels)
+    return fd
+
+
+_STATUS = {"added": "A", "deleted": "D", "modified": "M", "renamed": "R", "copied": "C"}
+
+
+def file_changes(diff: Diff) -> tuple[FileChange, ...]:
+    """A parsed diff reduced to what `git log --raw --numstat` would say of it."""
+    return tuple(
+        FileChange(
+            path=f.path,
+            status=_STATUS.get(f.status, "M"),
+            additions=f.additions,
+            deletions=f.deletions,
+            binary=f.is_binary,
+            old_path=f.old_path,
+            mode_change=f.mode_changed,
+        )
+        for f in diff.files
+    )

@@ -1,0 +1,239 @@
+"""The one door to git: a thin runner around the `git` executable.
+
+Everything reviewq knows about a repository comes through `Git`. It runs plain git commands
+(no GitPython object per commit: one streaming process per pass), turns git's failures into one
+readable line, and is small enough that tests can substitute a fake.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from reviewq.errors import ReviewqError
+
+#: git's well-known empty tree (sha1 repositories); used as the parent of root commits.
+EMPTY_TREE_SHA1 = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+
+class GitError(ReviewqError):
+    """git failed; the message carries git's own first line of complaint."""
+
+
+def _first_line(stderr: bytes) -> str:
+    for line in stderr.decode("utf-8", "replace").splitlines():
+        line = line.strip()
+        if line and not line.startswith("hint:"):
+            return line.removeprefix("fatal: ").removeprefix("error: ")
+    return "git failed without a message"
+
+
+@dataclass(frozen=True, slots=True)
+class RepoPaths:
+    git_dir: Path
+    work_tree: Path | None
+
+    @property
+    def is_bare(self) -> bool:
+        return self.work_tree is None
+
+
+class Git:
+    """Runs git in one repository.
+
+    `env` adds to the inherited environment: tests pass their identity and config here instead
+    of relying on the machine's.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], env: dict[str, str] | None = None) -> None:
+        self.path = Path(path)
+        self._env = {
+            **os.environ,
+            "GIT_TERMINAL_PROMPT": "0",
+            # Read-only commands must not take index locks a concurrent `git commit` needs.
+            "GIT_OPTIONAL_LOCKS": "0",
+            **(env or {}),
+        }
+        self._paths: RepoPaths | None = None
+
+    # -- discovery ----------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], env: dict[str, str] | None = None) -> Git:
+        """A runner for the repository at or above `path`, or one clear error."""
+        p = Path(path)
+        if not p.exists():
+            raise ReviewqError(f"{p}: no such directory; pass --repo PATH to a git repository")
+        git = cls(p, env)
+        git.paths()  # validates
+        return git
+
+    def paths(self) -> RepoPaths:
+        if self._paths is None:
+            try:
+                out = self.text(
+                    ["rev-parse", "--absolute-git-dir", "--is-inside-work-tree"], what="open"
+                )
+            except GitError as exc:
+                raise ReviewqError(
+                    f"{self.path}: not a git repository ({exc.message}); "
+                    "run reviewq inside a repository or pass --repo PATH"
+                ) from None
+            git_dir, inside = [*out.splitlines(), "", ""][:2]
+            work_tree = None
+            if inside.strip() == "true":
+                work_tree = Path(self.text(["rev-parse", "--show-toplevel"]).strip())
+            self._paths = RepoPaths(Path(git_dir.strip()), work_tree)
+        return self._paths
+
+    # -- running ------------------------------------------------------------------------------
+
+    def run(
+        self,
+        args: Sequence[str],
+        *,
+        input: bytes | None = None,
+        ok_codes: Iterable[int] = (0,),
+        env: dict[str, str] | None = None,
+        what: str | None = None,
+    ) -> bytes:
+        """Run `git args...` and return stdout; raise GitError with git's own line otherwise."""
+        try:
+            proc = subprocess.run(
+                ["git", *args],
+                cwd=self.path,
+                input=input,
+                capture_output=True,
+                env={**self._env, **env} if env else self._env,
+                check=False,
+            )
+        except FileNotFoundError:
+            raise ReviewqError("git is not installed or not on PATH; install git") from None
+        if proc.returncode not in tuple(ok_codes):
+            raise GitError(f"git {what or args[0]}: {_first_line(proc.stderr)}")
+        return proc.stdout
+
+    def succeeds(self, args: Sequence[str]) -> bool:
+        """True when `git args...` exits 0 (for questions git answers with its exit code)."""
+        try:
+            self.run(args)
+        except GitError:
+            return False
+        return True
+
+    def text(self, args: Sequence[str], **kwargs: object) -> str:
+        return self.run(args, **kwargs).decode("utf-8", "replace")  # type: ignore[arg-type]
+
+    def stream(
+        self,
+        args: Sequence[str],
+        *,
+        separator: bytes = b"\0",
+        input: bytes | None = None,
+        chunk_size: int = 1 << 16,
+    ) -> Iterator[bytes]:
+        """Yield `separator`-terminated records of `git args...` as git produces them.
+
+        One process, read in large chunks: the scan's hot path. A failing git raises GitError
+        after the records it did produce, so a caller never mistakes a broken pass for a
+        complete one.
+        """
+        try:
+            proc = subprocess.Popen(
+                ["git", *args],
+                cwd=self.path,
+                stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=self._env,
+            )
+        except FileNotFoundError:
+            raise ReviewqError("git is not installed or not on PATH; install git") from None
+        assert proc.stdout is not None and proc.stderr is not None
+        try:
+            if input is not None:
+                assert proc.stdin is not None
+                # Small inputs (a list of shas) fit the pipe; write before reading.
+                proc.stdin.write(input)
+                proc.stdin.close()
+            pending = b""
+            while True:
+                chunk = proc.stdout.read(chunk_size)
+                if not chunk:
+                    break
+                pending += chunk
+                parts = pending.split(separator)
+                pending = parts.pop()
+                yield from parts
+            if pending:
+                yield pending
+            stderr = proc.stderr.read()
+            code = proc.wait()
+            if code != 0:
+                raise GitError(f"git {args[0]}: {_first_line(stderr)}")
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()
+            proc.stderr.close()
+
+    # -- small helpers ------------------------------------------------------------------------
+
+    def resolve(self, rev: str) -> str:
+        """The commit sha `rev` names, or a one-line error that says what to check."""
+        try:
+            return self.text(
+                ["rev-parse", "--verify", "--end-of-options", f"{rev}^{{commit}}"], what="rev-parse"
+            ).strip()
+        except GitError:
+            raise ReviewqError(
+                f"unknown revision {rev!r}: not a commit in {self.path}; "
+                "check the name with `git log --oneline` or `git branch -a`"
+            ) from None
+
+    def try_resolve(self, rev: str) -> str | None:
+        out = self.run(
+            ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"],
+            ok_codes=(0, 1, 128),
+        )
+        return out.decode().strip() or None
+
+    def has_commits(self) -> bool:
+        return self.try_resolve("HEAD") is not None
+
+    def config_get(self, key: str) -> str | None:
+        out = self.run(["config", "--get", key], ok_codes=(0, 1))
+        value = out.decode("utf-8", "replace").strip()
+        return value or None
+
+    def ref_tips(self, pattern: str = "refs/") -> dict[str, str]:
+        """refname -> object sha for every ref under `pattern`."""
+        out = self.text(["for-each-ref", "--format=%(refname) %(objectname)", pattern])
+        tips: dict[str, str] = {}
+        for line in out.splitlines():
+            name, _, sha = line.partition(" ")
+            if name:
+                tips[name] = sha
+        return tips
+
+    def cat_blobs(self, object_ids: Sequence[str]) -> dict[str, bytes]:
+        """Read many blobs with one `git cat-file --batch` process."""
+        if not object_ids:
+            return {}
+        out = self.run(["cat-file", "--batch"], input="\n".join(object_ids).encode() + b"\n")
+        blobs: dict[str, bytes] = {}
+        pos = 0
+        for oid in object_ids:
+            end = out.index(b"\n", pos)
+            header = out[pos:end].split()
+            pos = end + 1
+            if len(header) < 3 or header[1] == b"missing":
+                continue
+            size = int(header[2])
+            blobs[oid] = out[pos : pos + size]
+            pos += size + 1
+        return blobs

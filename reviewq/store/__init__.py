@@ -1,0 +1,1 @@
+"""Local state: the provenance log and small caches."""

@@ -1,0 +1,119 @@
+"""Small local state in TinyDB: scan cursor and results, critiques, viewed marks, drafts.
+
+Everything here can be rebuilt from git and the provenance log, so the rules are simple: the
+file is replaced atomically (never half-written), an unreadable file is discarded and rebuilt,
+and a read-only location (a CI mirror) just means no cache.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from tinydb import Query, TinyDB
+from tinydb.middlewares import CachingMiddleware
+from tinydb.storages import MemoryStorage, Storage
+
+CACHE_VERSION = 1
+
+
+class AtomicJSONStorage(Storage):
+    """TinyDB storage that writes a temp file and renames it over the old one."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.broken = False
+
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except OSError:
+            self.broken = True
+            return None
+        if not text.strip():
+            return None
+        try:
+            data = json.loads(text)
+        except ValueError:
+            self.broken = True
+            return None
+        if not isinstance(data, dict) or data.get("_meta", {}).get("1", {}).get("version") not in (
+            None,
+            CACHE_VERSION,
+        ):
+            self.broken = True
+            return None
+        return data
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        data.setdefault("_meta", {})["1"] = {"version": CACHE_VERSION}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".cache-", dir=self.path.parent)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
+            os.replace(tmp, self.path)
+        except OSError:
+            # A cache that cannot be written is no cache; the work is redone next time.
+            try:
+                os.unlink(tmp)  # type: ignore[possibly-undefined]
+            except (OSError, UnboundLocalError):
+                pass
+
+    def close(self) -> None:
+        pass
+
+
+class Cache:
+    """Key -> JSON value tables over one TinyDB file (or memory when `path` is None)."""
+
+    def __init__(self, path: str | os.PathLike[str] | None) -> None:
+        self.path = Path(path) if path is not None else None
+        if self.path is None:
+            self._db = TinyDB(storage=MemoryStorage)
+            return
+        storage_cls = CachingMiddleware(AtomicJSONStorage)
+        self._db = TinyDB(self.path, storage=storage_cls)
+        inner = self._db.storage.storage  # type: ignore[attr-defined]
+        self._db.tables()  # first read
+        if inner.broken:
+            print(
+                f"reviewq: the cache at {self.path} was unreadable and is being rebuilt",
+                file=sys.stderr,
+            )
+            self._db.drop_tables()
+            self.flush()
+
+    def get(self, table: str, key: str) -> Any:
+        row = self._db.table(table).get(Query().k == key)
+        return None if row is None else row.get("v")
+
+    def put(self, table: str, key: str, value: Any) -> None:
+        self._db.table(table).upsert({"k": key, "v": value}, Query().k == key)
+
+    def delete(self, table: str, key: str) -> None:
+        self._db.table(table).remove(Query().k == key)
+
+    def items(self, table: str) -> list[tuple[str, Any]]:
+        return [(row["k"], row.get("v")) for row in self._db.table(table).all()]
+
+    def flush(self) -> None:
+        storage = self._db.storage
+        if hasattr(storage, "flush"):
+            storage.flush()
+
+    def close(self) -> None:
+        self.flush()
+        self._db.close()
+
+    def __enter__(self) -> Cache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,193 @@
+"""Shared fixtures: real git repositories in temp dirs, with the tests' own git identity.
+
+Git never reads the machine's config here: every test runs with `GIT_CONFIG_GLOBAL` pointing at
+a file of its own and `GIT_CONFIG_NOSYSTEM=1`, and subprocesses (the `reviewq` CLI) inherit that.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXED_NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone(timedelta(hours=1)))
+
+
+def _write_gitconfig(home: Path) -> Path:
+    cfg = home / ".gitconfig"
+    cfg.write_text(
+        "[user]\n\tname = Test Reviewer\n\temail = reviewer@example.com\n"
+        "[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n"
+        "[core]\n\tautocrlf = false\n"
+    )
+    return cfg
+
+
+@pytest.fixture(autouse=True)
+def git_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> dict:
+    """Isolate git (and XDG dirs) from the machine for every test."""
+    home = tmp_path_factory.mktemp("home")
+    cfg = _write_gitconfig(home)
+    env = {
+        "HOME": str(home),
+        "GIT_CONFIG_GLOBAL": str(cfg),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "GIT_TERMINAL_PROMPT": "0",
+    }
+    for key in list(os.environ):
+        if key.startswith("GIT_") and key not in env:
+            monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    return env
+
+
+class Repo:
+    """A real repository in a temp dir with helpers to make commits exactly as agents do."""
+
+    def __init__(self, path: Path, bare: bool = False) -> None:
+        self.path = path
+        path.mkdir(parents=True, exist_ok=True)
+        self.git("init", "-q", *(["--bare"] if bare else ["-b", "main"]))
+        self._tick = 0
+
+    def git(self, *args: str, input: str | bytes | None = None, env: dict | None = None) -> str:
+        data = input.encode() if isinstance(input, str) else input
+        proc = subprocess.run(
+            ["git", *args],
+            cwd=self.path,
+            input=data,
+            capture_output=True,
+            env={**os.environ, **(env or {})},
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise AssertionError(f"git {' '.join(args)} failed: {proc.stderr.decode()}")
+        return proc.stdout.decode("utf-8", "replace").strip()
+
+    def write(self, rel: str, content: str | bytes) -> Path:
+        target = self.path / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content, encoding="utf-8")
+        return target
+
+    def commit(
+        self,
+        message: str,
+        *,
+        author: tuple[str, str] = ("Ada Lovelace", "ada@example.com"),
+        committer: tuple[str, str] | None = None,
+        files: dict[str, str | bytes] | None = None,
+        when: datetime | None = None,
+        allow_empty: bool = True,
+    ) -> str:
+        self._tick += 1
+        for rel, content in (files or {f"file{self._tick}.txt": f"change {self._tick}\n"}).items():
+            self.write(rel, content)
+        self.git("add", "-A")
+        when = when or (FIXED_NOW - timedelta(hours=100 - self._tick))
+        committer = committer or author
+        env = {
+            "GIT_AUTHOR_NAME": author[0],
+            "GIT_AUTHOR_EMAIL": author[1],
+            "GIT_AUTHOR_DATE": when.isoformat(),
+            "GIT_COMMITTER_NAME": committer[0],
+            "GIT_COMMITTER_EMAIL": committer[1],
+            "GIT_COMMITTER_DATE": when.isoformat(),
+        }
+        args = ["commit", "-q", "--no-verify", "-F", "-"]
+        if allow_empty:
+            args.append("--allow-empty")
+        self.git(*args, input=message, env=env)
+        return self.git("rev-parse", "HEAD")
+
+    def note(self, ref: str, sha: str, text: str) -> None:
+        self.git("notes", f"--ref={ref}", "add", "-f", "-F", "-", sha, input=text)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    return Repo(tmp_path / "repo")
+
+
+@pytest.fixture
+def make_repo(tmp_path: Path):
+    def make(name: str = "repo", bare: bool = False) -> Repo:
+        return Repo(tmp_path / name, bare=bare)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo repository, built once per session; copy it before changing anything."""
+    from reviewq.demo.builder import build_demo
+
+    home = tmp_path_factory.mktemp("demo-home")
+    cfg = _write_gitconfig(home)
+    old = {k: os.environ.get(k) for k in ("GIT_CONFIG_GLOBAL", "GIT_CONFIG_NOSYSTEM", "HOME")}
+    os.environ.update(
+        {"GIT_CONFIG_GLOBAL": str(cfg), "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(home)}
+    )
+    try:
+        return build_demo(tmp_path_factory.mktemp("demo-template") / "orders", now=FIXED_NOW)
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@pytest.fixture
+def demo_repo(demo_template: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo repository for one test."""
+    target = tmp_path / "orders"
+    shutil.copytree(demo_template, target, symlinks=True)
+    return target
+
+
+def run_reviewq(
+    *args: str, cwd: Path | None = None, input: str | None = None, env: dict | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The real CLI in a real subprocess, as users and CI run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "reviewq", *args],
+        cwd=cwd,
+        input=input,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+@pytest.fixture
+def cli():
+    return run_reviewq
+
+
+@pytest.fixture
+def now() -> datetime:
+    return FIXED_NOW
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    del config, items
+
+
+__all__ = ["FIXED_NOW", "Repo", "run_reviewq"]
