@@ -26,7 +26,7 @@ import random
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,7 +53,7 @@ AGENTS = [
 ]
 DOMAINS = ["default", "default", "default", "auth", "ci", "billing", "docs"]
 ZONES = [timezone(timedelta(hours=h)) for h in (-5, 0, 1, 9)]
-START = datetime(2025, 1, 6, 9, 0, tzinfo=timezone.utc)
+START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 NOW = START + timedelta(days=730)
 
 
@@ -180,9 +180,7 @@ def main() -> int:
         args.repeat,
     )
     utc_s, _ = timed(
-        lambda: compute_stats(
-            table, now=NOW, changes=changes, commits=commits, tz=timezone.utc
-        ),
+        lambda: compute_stats(table, now=NOW, changes=changes, commits=commits, tz=UTC),
         args.repeat,
     )
     stats_s = columns_s + compute_s

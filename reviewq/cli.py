@@ -24,6 +24,8 @@ COMMANDS: dict[str, str] = {
     "show": "one change: authorship, evidence, prompt, size, risk",
     "prompt": "read, or attach with --set, the prompt that produced a change",
     "demo": "build the demo repository and open the review queue on it",
+    "stats": "review throughput for leads: verdicts, time, rubber stamps, queue, coverage",
+    "report": "automation disclosure report (--format md|json|html)",
 }
 
 

@@ -1,0 +1,183 @@
+"""Gathering what the metrics need from the repository: the shell around `core.metrics`.
+
+`stats`, `report` and the stats screen all come through `gather` and `compute`, so they cannot
+disagree about which verdicts, changes, commits or settings a figure was computed from.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+
+from reviewq.context import Context
+from reviewq.core.config import MetricsSettings
+from reviewq.core.metrics import (
+    AuthoredChange,
+    CommitSize,
+    Stats,
+    Thresholds,
+    VerdictTable,
+    authored_changes,
+    compute_stats,
+)
+from reviewq.core.model import SEVERITIES
+from reviewq.errors import ReviewqError
+
+
+@dataclass
+class MetricInputs:
+    """Everything `compute_stats` reads, gathered once (the stats screen recomputes from it)."""
+
+    table: VerdictTable
+    changes: list[AuthoredChange]
+    commits: list[CommitSize] | None
+    severity: dict[str, str]
+    #: Policy violations as dicts (issue 7); None when no policy is configured.
+    violations: list[dict[str, Any]] | None
+    thresholds: Thresholds
+    tz: tzinfo | None
+    repository: str
+    #: Author model families and models seen among AI-authored changes: family -> models.
+    models: dict[str, list[str]]
+
+    def stats(self, now: datetime, since: datetime | None = None) -> Stats:
+        return compute_stats(
+            self.table,
+            now=now,
+            changes=self.changes,
+            commits=self.commits,
+            severity=self.severity,
+            since=since,
+            tz=self.tz,
+            thresholds=self.thresholds,
+        )
+
+
+def verdict_records(ctx: Context) -> list[dict[str, Any]]:
+    """Every verdict record: the one place metrics read them.
+
+    The verdict/notes API (`reviewq.verdicts.load_verdicts`) merges the local log with the
+    team's notes; until it is on main the local log is what there is.
+    """
+    try:
+        from reviewq.verdicts import load_verdicts  # type: ignore[import-not-found]
+    except ImportError:
+        from reviewq.store.log import read_records
+
+        return read_records(ctx.log_path)
+    return list(load_verdicts(ctx))
+
+
+def critique_severities(ctx: Context, changes: Iterable[Any]) -> dict[str, str]:
+    """change id -> highest severity its cached critique found (the override rate's input).
+
+    Only changes that have verdicts matter; empty until the critiques module is on main.
+    """
+    try:
+        from reviewq.critiques import cached_critique  # type: ignore[import-not-found]
+    except ImportError:
+        return {}
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    out: dict[str, str] = {}
+    for change in changes:
+        critique = cached_critique(ctx, change)
+        if critique is None or not critique.findings:
+            continue
+        out[change.id] = max((f.severity for f in critique.findings), key=lambda s: rank.get(s, 0))
+    return out
+
+
+def policy_violations(ctx: Context) -> list[dict[str, Any]] | None:
+    """Policy violations for the report (issue 7 fills this); None means "not configured"."""
+    del ctx
+    return None
+
+
+def resolve_tz(name: str, where: str = "--tz") -> tzinfo | None:
+    """`record` -> None (each verdict's own offset); `local`, `UTC` or an IANA zone name."""
+    key = name.strip()
+    if key.lower() == "record":
+        return None
+    if key.lower() == "utc":
+        return UTC
+    if key.lower() == "local":
+        return datetime.now().astimezone().tzinfo
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(key)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ReviewqError(
+            f"{where}: unknown time zone {name!r}; use record, local, UTC or a name like "
+            "Europe/Berlin"
+        ) from None
+
+
+_RELATIVE = re.compile(r"^(\d+)\s*([dw])$")
+
+
+def parse_since(text: str, now: datetime, tz: tzinfo | None) -> datetime:
+    """`--since`: `30d`, `12w`, a date (midnight in `tz`, else local) or an RFC 3339 time."""
+    value = text.strip()
+    match = _RELATIVE.match(value.lower())
+    if match:
+        amount, unit = int(match.group(1)), match.group(2)
+        return now - timedelta(days=amount * (7 if unit == "w" else 1))
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise ReviewqError(
+            f"--since {text!r}: not a date; give 2026-11-01, 2026-11-01T09:00+01:00, 30d or 12w"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=tz or now.tzinfo)
+    return when
+
+
+def settings(ctx: Context) -> MetricsSettings:
+    return ctx.config.section("metrics") or MetricsSettings()
+
+
+def gather(ctx: Context, tz_name: str | None = None) -> MetricInputs:
+    """Read verdicts, scan the history (cached), size every commit (cached)."""
+    from reviewq.scan import scan_history, scan_inbox
+    from reviewq.sources.commit_sizes import commit_sizes
+
+    conf = settings(ctx)
+    tz = resolve_tz(tz_name, "--tz") if tz_name else resolve_tz(conf.timezone, "metrics.timezone")
+    changes = list(scan_history(ctx).changes)
+    if ctx.inbox_dir() is not None:
+        changes += scan_inbox(ctx)
+    authored = authored_changes(changes)
+    records = verdict_records(ctx)
+    table = VerdictTable.from_records(records, {c.id: c.agent for c in authored})
+    reviewed_ids = set(table.changes)
+    severity = critique_severities(ctx, [c for c in changes if c.id in reviewed_ids])
+    state_dir = ctx.state_dir
+    models: dict[str, set[str]] = {}
+    for c in changes:
+        models.setdefault(c.authorship.family, set())
+        if c.authorship.model:
+            models[c.authorship.family].add(c.authorship.model)
+    return MetricInputs(
+        table=table,
+        changes=authored,
+        commits=commit_sizes(ctx.git, state_dir),
+        severity=severity,
+        violations=policy_violations(ctx),
+        thresholds=Thresholds(
+            max_lines_per_hour=conf.rubber_stamp_lines_per_hour,
+            min_active_seconds=conf.rubber_stamp_min_seconds,
+            min_hunks_viewed_share=conf.rubber_stamp_min_hunk_share,
+        ),
+        tz=tz,
+        repository=ctx.repo_root.name,
+        models={family: sorted(names) for family, names in sorted(models.items())},
+    )
+
+
+def local_now() -> datetime:
+    return datetime.now().astimezone()
