@@ -149,7 +149,8 @@ def gather(ctx: Context, tz_name: str | None = None) -> MetricInputs:
     conf = settings(ctx)
     tz = resolve_tz(tz_name, "--tz") if tz_name else resolve_tz(conf.timezone, "metrics.timezone")
     changes = list(scan_history(ctx).changes)
-    if ctx.inbox_dir() is not None:
+    # The inbox is a folder beside a work tree; a bare CI mirror has none to read.
+    if ctx.inbox_dir() is not None and not ctx.git.paths().is_bare:
         changes += scan_inbox(ctx)
     authored = authored_changes(changes)
     records = verdict_records(ctx)
