@@ -1,7 +1,7 @@
 """Gathering what the metrics need from the repository: the shell around `core.metrics`.
 
-`stats`, `report` and the stats screen all come through `gather` and `compute`, so they cannot
-disagree about which verdicts, changes, commits or settings a figure was computed from.
+`stats`, `report` and the stats screen all come through `gather` and `MetricInputs.stats`, so
+they cannot disagree about which verdicts, changes, commits or settings a figure comes from.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from reviewq.context import Context
 from reviewq.core.config import MetricsSettings
 from reviewq.core.metrics import (
     AuthoredChange,
-    CommitSize,
+    CommitTable,
     Stats,
     Thresholds,
     VerdictTable,
@@ -33,7 +33,7 @@ class MetricInputs:
 
     table: VerdictTable
     changes: list[AuthoredChange]
-    commits: list[CommitSize] | None
+    commits: CommitTable | None
     severity: dict[str, str]
     #: Policy violations as dicts (issue 7); None when no policy is configured.
     violations: list[dict[str, Any]] | None
@@ -56,19 +56,22 @@ class MetricInputs:
         )
 
 
-def verdict_records(ctx: Context) -> list[dict[str, Any]]:
-    """Every verdict record: the one place metrics read them.
+def verdict_table(ctx: Context, agent_of: dict[str, str]) -> VerdictTable:
+    """Every verdict record as metric columns: the one place metrics read verdicts.
 
     The verdict/notes API (`reviewq.verdicts.load_verdicts`) merges the local log with the
-    team's notes; until it is on main the local log is what there is.
+    team's notes; until it is on main the local log is what there is, read through the column
+    cache (a million-record log is parsed once, not on every `stats`).
     """
     try:
         from reviewq.verdicts import load_verdicts  # type: ignore[import-not-found]
     except ImportError:
-        from reviewq.store.log import read_records
+        from reviewq.store.verdict_columns import CACHE_NAME, load_log_table
 
-        return read_records(ctx.log_path)
-    return list(load_verdicts(ctx))
+        # One cache per repository, for its own log; an explicit --log is read as it is.
+        cache = None if ctx.log_override else ctx.state_dir / CACHE_NAME
+        return load_log_table(ctx.log_path, cache).with_agents(agent_of)
+    return VerdictTable.from_records(list(load_verdicts(ctx)), agent_of)
 
 
 def critique_severities(ctx: Context, changes: Iterable[Any]) -> dict[str, str]:
@@ -153,8 +156,7 @@ def gather(ctx: Context, tz_name: str | None = None) -> MetricInputs:
     if ctx.inbox_dir() is not None and not ctx.git.paths().is_bare:
         changes += scan_inbox(ctx)
     authored = authored_changes(changes)
-    records = verdict_records(ctx)
-    table = VerdictTable.from_records(records, {c.id: c.agent for c in authored})
+    table = verdict_table(ctx, {c.id: c.agent for c in authored})
     reviewed_ids = set(table.changes)
     severity = critique_severities(ctx, [c for c in changes if c.id in reviewed_ids])
     state_dir = ctx.state_dir

@@ -9,6 +9,7 @@ import pytest
 from conftest import FIXED_NOW
 from metrics_support import record_demo_verdicts
 
+from reviewq.sources import commit_sizes as cs
 from reviewq.sources.commit_sizes import CACHE_NAME, commit_sizes
 from reviewq.sources.gitcmd import Git
 
@@ -166,12 +167,15 @@ def test_report_writes_atomically_to_out(demo_with_verdicts: Path, cli, tmp_path
 # -- the all-commit size source and its cache --------------------------------------------------------
 
 
+def sizes_of(table) -> dict[str, int]:
+    return dict(zip(table.sha, table.lines.astype(int).tolist()))
+
+
 def test_commit_sizes_count_lines_skip_merges_and_grow_incrementally(repo, tmp_path: Path):
     state = tmp_path / "state"
     first = repo.commit("one", files={"a.txt": "1\n2\n3\n"})
     git = Git(repo.path)
-    sizes = commit_sizes(git, state)
-    assert [(s.sha, s.lines_changed) for s in sizes] == [(first, 3)]
+    assert sizes_of(commit_sizes(git, state)) == {first: 3}
     assert (state / CACHE_NAME).is_file()
     # a branch and a merge: the merge itself is not counted
     repo.git("checkout", "-q", "-b", "side")
@@ -179,27 +183,30 @@ def test_commit_sizes_count_lines_skip_merges_and_grow_incrementally(repo, tmp_p
     repo.git("checkout", "-q", "main")
     main2 = repo.commit("main two", files={"a.txt": "1\n2\n"})
     repo.git("merge", "-q", "--no-ff", "-m", "merge side", "side")
-    sizes = commit_sizes(git, state)
-    assert {s.sha: s.lines_changed for s in sizes} == {first: 3, side: 1, main2: 1}
+    table = commit_sizes(git, state)
+    assert sizes_of(table) == {first: 3, side: 1, main2: 1}
+    assert table.offset.tolist() == [3600] * 3  # the tests' commits are at +01:00
     # the cache answers without git when nothing moved: a poisoned cache proves it was read
-    text = (state / CACHE_NAME).read_text().replace(f"{first}\t", f"{'f' * 40}\t")
-    (state / CACHE_NAME).write_text(text)
-    assert "f" * 40 in {s.sha for s in commit_sizes(git, state)}
+    tip, cached = cs._load(state / CACHE_NAME)
+    poisoned = cs.CommitTable(
+        ["f" * 40, *cached.sha[1:]], cached.epoch, cached.offset, cached.lines
+    )
+    cs._store(state / CACHE_NAME, tip, poisoned)
+    assert "f" * 40 in commit_sizes(git, state).sha
     # a grown history is read from the old tip only (the poisoned entry stays)
     newest = repo.commit("three", files={"c.txt": "c\n"})
-    grown = {s.sha: s.lines_changed for s in commit_sizes(git, state)}
+    grown = sizes_of(commit_sizes(git, state))
     assert grown[newest] == 1 and "f" * 40 in grown
     # a damaged cache is rebuilt from git
-    (state / CACHE_NAME).write_text("garbage")
-    rebuilt = {s.sha for s in commit_sizes(git, state)}
-    assert rebuilt == {first, side, main2, newest}
+    (state / CACHE_NAME).write_bytes(b"garbage")
+    assert set(commit_sizes(git, state).sha) == {first, side, main2, newest}
 
 
 def test_commit_sizes_without_a_writable_state_dir(repo, tmp_path: Path):
     repo.commit("one", files={"a.txt": "1\n"})
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    assert [s.lines_changed for s in commit_sizes(Git(repo.path), blocker / "state")] == [1]
+    assert commit_sizes(Git(repo.path), blocker / "state").lines.tolist() == [1.0]
 
 
 def test_fixed_now_is_the_demo_clock(now):

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from itertools import repeat
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -98,6 +99,34 @@ class CommitSize:
     sha: str
     committed_at: str
     lines_changed: int
+
+
+@dataclass(frozen=True)
+class CommitTable:
+    """Every commit of the history as columns (a long history is hundreds of thousands).
+
+    `epoch` is NaN where the commit time was unreadable; `offset` is the committer's UTC
+    offset in seconds.
+    """
+
+    sha: list[str]
+    epoch: np.ndarray
+    offset: np.ndarray
+    lines: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.sha)
+
+    @classmethod
+    def from_sizes(cls, sizes: Sequence[CommitSize]) -> CommitTable:
+        epoch, offset, ok = parse_instants([c.committed_at for c in sizes])
+        epoch[~ok] = np.nan
+        return cls(
+            sha=[c.sha for c in sizes],
+            epoch=epoch,
+            offset=offset,
+            lines=np.array([max(0, c.lines_changed) for c in sizes], dtype=np.float64),
+        )
 
 
 # -- time --------------------------------------------------------------------------------------
@@ -276,7 +305,7 @@ def week_start(week: int) -> str:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """The columns are a million small objects; the cyclic collector would rescan them for nothing."""
     was = gc.isenabled()
     gc.disable()
@@ -378,15 +407,15 @@ class VerdictTable:
         """Columns from contract-shaped verdict dicts (in any order; order never matters).
 
         `agent_of` (change id -> agent) fills in records written before the record carried
-        its agent.
+        its agent (see `with_agents`); without it they keep the MISSING agent until
+        `compute_stats` fills it from its changes.
         """
-        with _gc_paused():
-            return cls._from_records(records, agent_of or {})
+        with gc_paused():
+            table = cls._from_records(records)
+        return table if agent_of is None else table.with_agents(agent_of)
 
     @classmethod
-    def _from_records(
-        cls, records: Sequence[Mapping[str, Any]], agent_of: Mapping[str, str]
-    ) -> VerdictTable:
+    def _from_records(cls, records: Sequence[Mapping[str, Any]]) -> VerdictTable:
         rows = [r for r in records if isinstance(r, dict)]
         dropped = len(records) - len(rows)
         n = len(rows)
@@ -439,7 +468,6 @@ class VerdictTable:
         p_verdict = np.full(p, -1, dtype=np.int8)
         p_rev, p_agent, p_fam, p_dom, p_cfam = (np.zeros(p, dtype=np.int32) for _ in range(5))
         p_crit, p_open, p_same = (np.zeros(p, dtype=bool) for _ in range(3))
-        p_agent_missing = np.zeros(p, dtype=bool)
         code("critic", "")
         for i, profile in enumerate(plabels):
             verdict, email, name, family, agent, domain, cfam, opened, same, has = profile
@@ -450,10 +478,7 @@ class VerdictTable:
             names.setdefault(key, text(name, key))
             p_rev[i] = code("reviewer", key)
             p_fam[i] = code("family", text(family, "unknown"))
-            if text(agent, ""):
-                p_agent[i] = code("agent", text(agent, ""))
-            else:
-                p_agent_missing[i] = True
+            p_agent[i] = code("agent", text(agent, MISSING))
             p_dom[i] = code("domain", text(domain, "default"))
             if has:
                 p_crit[i] = True
@@ -462,14 +487,6 @@ class VerdictTable:
                 p_cfam[i] = code("critic", text(cfam, "unknown"))
 
         agent = p_agent[pcodes]
-        missing = p_agent_missing[pcodes]
-        if missing.any():
-            # Older records name no agent: take the scan's, else "unknown" (decoded per change).
-            change_agent = np.array(
-                [code("agent", agent_of.get(c) or "unknown") for c in clabels], dtype=np.int32
-            )
-            agent = np.where(missing, change_agent[ccodes], agent)
-
         verdict = p_verdict[pcodes]
         ok = (verdict >= 0) & when_ok
         for column in (active, lines, hunks_total, hunks_viewed):
@@ -508,24 +525,115 @@ class VerdictTable:
             invalid=invalid,
         )
 
+    def columns(self) -> dict[str, np.ndarray]:
+        return {name: getattr(self, name) for name in COLUMNS}
+
+    def labels(self) -> dict[str, tuple[str, ...]]:
+        return {name: getattr(self, name) for name in LABELS}
+
     def select(self, mask: np.ndarray) -> VerdictTable:
         """The rows where `mask` holds (labels unchanged)."""
-        columns = {
-            f.name: getattr(self, f.name)[mask]
-            for f in fields(self)
-            if isinstance(getattr(self, f.name), np.ndarray)
-        }
-        return VerdictTable(
-            **columns,
-            reviewers=self.reviewers,
-            reviewer_names=self.reviewer_names,
-            agents=self.agents,
-            families=self.families,
-            domains=self.domains,
-            critic_families=self.critic_families,
-            changes=self.changes,
-            invalid=self.invalid,
+        columns = {name: column[mask] for name, column in self.columns().items()}
+        return VerdictTable(**columns, **self.labels(), invalid=self.invalid)
+
+    def with_agents(self, agent_of: Mapping[str, str]) -> VerdictTable:
+        """Rows whose record named no agent get the scan's agent for their change, else
+        "unknown" (records written before the record carried its agent)."""
+        if MISSING not in self.agents:
+            return self
+        agents = list(self.agents)
+        index = {a: i for i, a in enumerate(agents)}
+
+        def code(label: str) -> int:
+            if label not in index:
+                index[label] = len(agents)
+                agents.append(label)
+            return index[label]
+
+        per_change = np.array(
+            [code(agent_of.get(c) or "unknown") for c in self.changes], dtype=np.int32
         )
+        missing = self.agent == index[MISSING]
+        agent = np.where(missing, per_change[self.change] if len(per_change) else 0, self.agent)
+        agent = agent.astype(np.int32)
+        labels = self.labels()
+        labels["agents"] = tuple(agents)
+        columns = self.columns()
+        columns["agent"] = agent
+        return VerdictTable(**columns, **labels, invalid=self.invalid)
+
+    @classmethod
+    def concat(cls, tables: Sequence[VerdictTable]) -> VerdictTable:
+        """One table of all rows; labels are merged and codes renumbered."""
+        tables = list(tables)
+        if len(tables) == 1:
+            return tables[0]
+        columns: dict[str, list[np.ndarray]] = {name: [] for name in COLUMNS}
+        merged: dict[str, dict[str, int]] = {name: {} for name in LABELS}
+        names: dict[str, str] = {}
+        for t in tables:
+            remap = {}
+            for name, labels in t.labels().items():
+                if name == "reviewer_names":
+                    continue
+                table = merged[name]
+                remap[name] = np.array(
+                    [table.setdefault(label, len(table)) for label in labels], dtype=np.int32
+                )
+            for key, name in zip(t.reviewers, t.reviewer_names):
+                names.setdefault(key, name)
+            for name, column in t.columns().items():
+                label_set = CODED.get(name)
+                if label_set is not None and len(column):
+                    column = remap[label_set][column]
+                columns[name].append(column)
+        reviewers = tuple(merged["reviewers"])
+        return cls(
+            **{name: np.concatenate(parts) for name, parts in columns.items()},
+            **{name: tuple(table) for name, table in merged.items() if name != "reviewer_names"},
+            reviewer_names=tuple(names[k] for k in reviewers),
+            invalid=sum(t.invalid for t in tables),
+        )
+
+
+#: Column and label names of a VerdictTable, and which labels each code column indexes.
+COLUMNS = (
+    "verdict",
+    "epoch",
+    "offset",
+    "active",
+    "lines",
+    "hunks_total",
+    "hunks_viewed",
+    "reviewer",
+    "agent",
+    "family",
+    "domain",
+    "critique",
+    "critique_opened",
+    "critic_family",
+    "same_family_allowed",
+    "change",
+)
+LABELS = (
+    "reviewers",
+    "reviewer_names",
+    "agents",
+    "families",
+    "domains",
+    "critic_families",
+    "changes",
+)
+CODED = {
+    "reviewer": "reviewers",
+    "agent": "agents",
+    "family": "families",
+    "domain": "domains",
+    "critic_family": "critic_families",
+    "change": "changes",
+}
+#: The agent label of a record that named none, until `with_agents` fills it in.
+MISSING = ""
 
 
 # -- per-record judgements -----------------------------------------------------------------------
@@ -547,6 +655,30 @@ class _Flags:
     severe: np.ndarray
     override: np.ndarray
     timed: np.ndarray
+    critiqued: np.ndarray
+    #: lines and active seconds of the rows with active time (the review rate's terms)
+    timed_lines: np.ndarray
+    timed_active: np.ndarray
+    #: every counted flag of a row packed into one integer (bit i = _COUNTED[i])
+    bits: np.ndarray
+
+
+#: VerdictFigures field -> _Flags field, for the flags counted per group.
+_COUNTED = (
+    ("rubber_stamps", "rubber"),
+    ("too_fast", "too_fast"),
+    ("too_short", "too_short"),
+    ("hunks_unviewed", "hunks_unviewed"),
+    ("critique_unopened", "critique_unopened"),
+    ("critiqued", "critiqued"),
+    ("second_family", "second_family"),
+    ("same_family", "same_family"),
+    ("severe", "severe"),
+    ("overrides", "override"),
+)
+_COMBOS = 1 << len(_COUNTED)
+#: _BITS[m, i] is bit i of flag combination m: combination counts @ _BITS = flag counts.
+_BITS = (np.arange(_COMBOS)[:, None] >> np.arange(len(_COUNTED))[None, :]) & 1
 
 
 def _flags(t: VerdictTable, th: Thresholds, severity: Mapping[str, str] | None) -> _Flags:
@@ -587,19 +719,29 @@ def _flags(t: VerdictTable, th: Thresholds, severity: Mapping[str, str] | None) 
         severe = change_severe[t.change] if len(t.changes) else np.zeros(len(t), dtype=bool)
     else:
         severe = np.zeros(len(t), dtype=bool)
+    flags = {
+        "approve": approve,
+        "decisive": decisive,
+        "too_fast": too_fast,
+        "too_short": too_short,
+        "hunks_unviewed": hunks_unviewed,
+        "critique_unopened": critique_unopened,
+        "rubber": rubber,
+        "second_family": second_family,
+        "same_family": same_family,
+        "severe": severe & decisive,
+        "override": severe & approve,
+        "timed": t.active > 0,
+        "critiqued": has,
+    }
+    bits = np.zeros(len(t), dtype=np.int64)
+    for i, (_, name) in enumerate(_COUNTED):
+        bits |= flags[name].astype(np.int64) << i
     return _Flags(
-        approve=approve,
-        decisive=decisive,
-        too_fast=too_fast,
-        too_short=too_short,
-        hunks_unviewed=hunks_unviewed,
-        critique_unopened=critique_unopened,
-        rubber=rubber,
-        second_family=second_family,
-        same_family=same_family,
-        severe=severe & decisive,
-        override=severe & approve,
-        timed=t.active > 0,
+        **flags,
+        timed_lines=np.where(flags["timed"], t.lines, 0.0),
+        timed_active=np.where(flags["timed"], t.active, 0.0),
+        bits=bits,
     )
 
 
@@ -925,32 +1067,17 @@ def _figures(
     labels: Sequence[str],
     active_order: np.ndarray,
 ) -> list[VerdictFigures]:
-    def count(mask: np.ndarray) -> np.ndarray:
-        return np.bincount(codes, weights=mask, minlength=groups)
-
-    def total(weights: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
-        return np.bincount(
-            codes, weights=weights if mask is None else weights * mask, minlength=groups
-        )
+    def total(weights: np.ndarray) -> np.ndarray:
+        return np.bincount(codes, weights=weights, minlength=groups)
 
     per_verdict = np.bincount(codes * 4 + t.verdict, minlength=groups * 4).reshape(groups, 4)
     median, p90 = _group_quantiles(codes, t.active, groups, (0.5, 0.9), active_order)
-    timed_lines = total(t.lines, f.timed)
-    timed_active = total(t.active, f.timed)
-    all_lines = total(t.lines)
-    all_active = total(t.active)
-    columns = {
-        "rubber_stamps": count(f.rubber),
-        "too_fast": count(f.too_fast),
-        "too_short": count(f.too_short),
-        "hunks_unviewed": count(f.hunks_unviewed),
-        "critique_unopened": count(f.critique_unopened),
-        "critiqued": count(t.critique == 1),
-        "second_family": count(f.second_family),
-        "same_family": count(f.same_family),
-        "severe": count(f.severe),
-        "overrides": count(f.override),
-    }
+    timed_lines, timed_active = total(f.timed_lines), total(f.timed_active)
+    all_lines, all_active = total(t.lines), total(t.active)
+    # One count of flag combinations per group instead of one pass per flag.
+    combos = np.bincount(codes * _COMBOS + f.bits, minlength=groups * _COMBOS)
+    counted = combos.reshape(groups, _COMBOS) @ _BITS
+    columns = {name: counted[:, i] for i, (name, _) in enumerate(_COUNTED)}
     out = []
     for g in range(groups):
         row = VerdictFigures(
@@ -1001,12 +1128,17 @@ def tz_name(tz: tzinfo | None) -> str:
     return "UTC" if tz.utcoffset(None) == timedelta(0) else str(tz)
 
 
+# Attribute readers for map(): the change and commit lists can be a million long.
+_id, _family, _agent = (attrgetter(a) for a in ("id", "family", "agent"))
+_committed_at = attrgetter("committed_at")
+
+
 def compute_stats(
     table: VerdictTable | Sequence[Mapping[str, Any]],
     *,
     now: datetime,
     changes: Sequence[AuthoredChange] = (),
-    commits: Sequence[CommitSize] | None = None,
+    commits: CommitTable | Sequence[CommitSize] | None = None,
     severity: Mapping[str, str] | None = None,
     since: datetime | None = None,
     tz: tzinfo | None = None,
@@ -1024,12 +1156,14 @@ def compute_stats(
     if now.tzinfo is None:
         raise ValueError("now must carry a time zone")
     if not isinstance(table, VerdictTable):
-        table = VerdictTable.from_records(table, {c.id: c.agent for c in changes})
+        table = VerdictTable.from_records(table)
+    if MISSING in table.agents:
+        table = table.with_agents(dict(zip(map(_id, changes), map(_agent, changes))))
     since_epoch = since.timestamp() if since is not None else None
     now_epoch = now.timestamp()
     # Pickup and settling look at every verdict: a change reviewed before `since` is reviewed.
     side = _ChangeSide.build(table, changes, since_epoch, now_epoch, tz)
-    history = _CommitSide.build(commits, {c.id for c in changes}, since_epoch, tz)
+    history = _CommitSide.build(commits, set(map(_id, changes)), since_epoch, tz)
     if since_epoch is not None:
         table = table.select(table.epoch >= since_epoch)
     f = _flags(table, thresholds, severity)
@@ -1074,8 +1208,8 @@ def compute_stats(
         by_agent=_by_dimension(table, f, table.agent, table.agents, table.agents, order),
         by_family=_by_dimension(table, f, table.family, table.families, table.families, order),
         by_domain=_by_dimension(table, f, table.domain, table.domains, table.domains, order),
-        coverage_by_family=side.coverage([c.family for c in changes]),
-        coverage_by_agent=side.coverage([c.agent for c in changes]),
+        coverage_by_family=side.coverage(list(map(_family, changes))),
+        coverage_by_agent=side.coverage(list(map(_agent, changes))),
         critic_families=dict(
             sorted(
                 ((table.critic_families[i], int(n)) for i, n in enumerate(critic_counts) if n),
@@ -1116,7 +1250,7 @@ class _ChangeSide:
         now_epoch: float,
         tz: tzinfo | None,
     ) -> _ChangeSide:
-        epoch, offset, known = parse_instants([c.committed_at for c in changes])
+        epoch, offset, known = parse_instants(list(map(_committed_at, changes)))
         epoch[~known] = np.nan
         in_range = known & (epoch >= since_epoch) if since_epoch is not None else known
         first_any, first_settle, first_offset = _first_verdicts(t, changes)
@@ -1172,20 +1306,22 @@ class _CommitSide:
     @classmethod
     def build(
         cls,
-        commits: Sequence[CommitSize] | None,
+        commits: CommitTable | Sequence[CommitSize] | None,
         ai_ids: set[str],
         since_epoch: float | None,
         tz: tzinfo | None,
     ) -> _CommitSide | None:
         if commits is None:
             return None
-        epoch, offset, ok = parse_instants([c.committed_at for c in commits])
+        if not isinstance(commits, CommitTable):
+            commits = CommitTable.from_sizes(commits)
+        ok = ~np.isnan(commits.epoch)
         if since_epoch is not None:
-            ok &= epoch >= since_epoch
+            ok &= commits.epoch >= since_epoch
         return cls(
-            day=local_days(np.nan_to_num(epoch), offset, tz),
-            lines=np.fromiter((c.lines_changed for c in commits), np.float64, len(commits)).clip(0),
-            ai=np.fromiter(map(ai_ids.__contains__, (c.sha for c in commits)), bool, len(commits)),
+            day=local_days(np.nan_to_num(commits.epoch), commits.offset, tz),
+            lines=commits.lines,
+            ai=np.fromiter(map(ai_ids.__contains__, commits.sha), bool, len(commits)),
             ok=ok,
         )
 
@@ -1277,7 +1413,7 @@ def _first_verdicts(
     first_settle = np.full(n, np.inf)
     first_offset = np.zeros(n, dtype=np.int64)
     if n and len(t):
-        position = dict(zip((c.id for c in changes), range(n)))
+        position = dict(zip(map(_id, changes), range(n)))
         label_to_change = np.fromiter(
             map(position.get, t.changes, repeat(-1)), dtype=np.int64, count=len(t.changes)
         )

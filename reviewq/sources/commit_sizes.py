@@ -2,7 +2,7 @@
 
 The scan counts lines only for AI-authored commits; the share needs all of them. `git log
 --shortstat` over a long history costs seconds (git diffs every commit), so the result is kept
-in `<git dir>/reviewq/commit-sizes.tsv` keyed by the tip it covers, and a history that only grew
+in `<git dir>/reviewq/commit-sizes.npz` keyed by the tip it covers, and a history that only grew
 is read from the old tip to the new one. It is a cache: deleting it loses nothing.
 
 Merges are left out (`--no-merges`): their first-parent diff repeats lines already counted on the
@@ -17,11 +17,13 @@ import re
 import tempfile
 from pathlib import Path
 
-from reviewq.core.metrics import CommitSize
+import numpy as np
+
+from reviewq.core.metrics import CommitSize, CommitTable
 from reviewq.sources.gitcmd import Git
 
-CACHE_NAME = "commit-sizes.tsv"
-CACHE_VERSION = 1
+CACHE_NAME = "commit-sizes.npz"
+CACHE_VERSION = 2
 _INSERTIONS = re.compile(rb"(\d+) insertions?\(\+\)")
 _DELETIONS = re.compile(rb"(\d+) deletions?\(-\)")
 
@@ -53,53 +55,75 @@ def read_commit_sizes(git: Git, revs: list[str]) -> list[CommitSize]:
     return sizes
 
 
-def commit_sizes(git: Git, state_dir: Path | None, rev: str = "HEAD") -> list[CommitSize]:
-    """Sizes of every non-merge commit reachable from `rev`, from the cache where it holds."""
+def commit_sizes(git: Git, state_dir: Path | None, rev: str = "HEAD") -> CommitTable:
+    """Every non-merge commit reachable from `rev` with its size, from the cache where it holds."""
     if not git.has_commits():
-        return []
+        return CommitTable.from_sizes([])
     tip = git.resolve(rev)
     path = state_dir / CACHE_NAME if state_dir is not None else None
-    cached_tip, cached = _load(path) if path is not None else (None, [])
-    if cached_tip == tip:
+    cached_tip, cached = _load(path) if path is not None else (None, None)
+    if cached is not None and cached_tip == tip:
         return cached
-    if cached_tip and git.succeeds(["merge-base", "--is-ancestor", cached_tip, tip]):
-        sizes = read_commit_sizes(git, [tip, f"^{cached_tip}"]) + cached
+    if (
+        cached is not None
+        and cached_tip
+        and git.succeeds(["merge-base", "--is-ancestor", cached_tip, tip])
+    ):
+        table = _concat(
+            CommitTable.from_sizes(read_commit_sizes(git, [tip, f"^{cached_tip}"])), cached
+        )
     else:
-        sizes = read_commit_sizes(git, [tip])
+        table = CommitTable.from_sizes(read_commit_sizes(git, [tip]))
     if path is not None:
-        _store(path, tip, sizes)
-    return sizes
+        _store(path, tip, table)
+    return table
 
 
-def _load(path: Path) -> tuple[str | None, list[CommitSize]]:
+def _concat(new: CommitTable, old: CommitTable) -> CommitTable:
+    return CommitTable(
+        sha=new.sha + old.sha,
+        epoch=np.concatenate([new.epoch, old.epoch]),
+        offset=np.concatenate([new.offset, old.offset]),
+        lines=np.concatenate([new.lines, old.lines]),
+    )
+
+
+def _load(path: Path) -> tuple[str | None, CommitTable | None]:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None, []
-    head, _, body = text.partition("\n")
-    try:
-        meta = json.loads(head)
-        if meta.get("version") != CACHE_VERSION:
-            return None, []
-        sizes = []
-        for line in body.splitlines():
-            sha, when, lines = line.split("\t")
-            sizes.append(CommitSize(sha, when, int(lines)))
-    except (ValueError, AttributeError):
-        return None, []  # a damaged cache is rebuilt, never trusted
-    return str(meta.get("tip")), sizes
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(bytes(data["meta"]).decode("utf-8"))
+            if meta.get("version") != CACHE_VERSION:
+                return None, None
+            table = CommitTable(
+                sha=[s.decode("ascii") for s in data["sha"].tolist()],
+                epoch=data["epoch"],
+                offset=data["offset"],
+                lines=data["lines"],
+            )
+    except (OSError, ValueError, KeyError, TypeError, EOFError, UnicodeDecodeError):
+        return None, None  # missing, damaged or foreign: rebuilt from git
+    lengths = {len(table.sha), len(table.epoch), len(table.offset), len(table.lines)}
+    return (str(meta.get("tip")), table) if len(lengths) == 1 else (None, None)
 
 
-def _store(path: Path, tip: str, sizes: list[CommitSize]) -> None:
+def _store(path: Path, tip: str, table: CommitTable) -> None:
     """Write beside and rename over: a reader never sees half a file. A read-only place
     (a CI mirror) just means no cache."""
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".commit-sizes-", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(json.dumps({"version": CACHE_VERSION, "tip": tip}) + "\n")
-            fh.writelines(f"{s.sha}\t{s.committed_at}\t{s.lines_changed}\n" for s in sizes)
+        fd, tmp = tempfile.mkstemp(prefix=".commit-sizes-", suffix=".npz", dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(
+                fh,
+                meta=np.frombuffer(
+                    json.dumps({"version": CACHE_VERSION, "tip": tip}).encode(), dtype=np.uint8
+                ),
+                sha=np.array([s.encode("ascii") for s in table.sha], dtype=np.bytes_),
+                epoch=table.epoch,
+                offset=table.offset,
+                lines=table.lines,
+            )
         os.replace(tmp, path)
     except OSError:
         if tmp is not None:
