@@ -202,22 +202,16 @@ def main() -> int:
     history = CommitTable.from_sizes(commits)  # what the cached commit-size source returns
     columns = timed(lambda: VerdictTable.from_records(records, agent_of), args.repeat)[0], CPU[-1]
     show("columns", *columns, "dicts in memory -> VerdictTable")
-    compute_s, stats = (
-        timed(
-            lambda: compute_stats(table_for_compute, now=NOW, changes=changes, commits=history),
-            args.repeat,
-        )
-        if (table_for_compute := VerdictTable.from_records(records, agent_of)) is not None
-        else (0, None)
+    table = VerdictTable.from_records(records, agent_of)
+    compute_s, stats = timed(
+        lambda: compute_stats(table, now=NOW, changes=changes, commits=history), args.repeat
     )
     compute = compute_s, CPU[-1]
     show("compute", *compute, "every figure, all time, days in each record's offset")
     since = NOW - timedelta(days=90)
     for label, kwargs in (("--tz UTC", {"tz": UTC}), ("--since 90d", {"since": since})):
         wall, _ = timed(
-            lambda kw=kwargs: compute_stats(
-                table_for_compute, now=NOW, changes=changes, commits=history, **kw
-            ),
+            lambda kw=kwargs: compute_stats(table, now=NOW, changes=changes, commits=history, **kw),
             args.repeat,
         )
         show("compute", wall, CPU[-1], label)
