@@ -16,6 +16,7 @@ from reviewq.context import Context
 from reviewq.core.config import MetricsSettings
 from reviewq.core.metrics import (
     AuthoredChange,
+    ChangeTable,
     CommitTable,
     Stats,
     Thresholds,
@@ -32,7 +33,7 @@ class MetricInputs:
     """Everything `compute_stats` reads, gathered once (the stats screen recomputes from it)."""
 
     table: VerdictTable
-    changes: list[AuthoredChange]
+    changes: ChangeTable | list[AuthoredChange]
     commits: CommitTable | None
     severity: dict[str, str]
     #: Policy violations as dicts (issue 7); None when no policy is configured.
@@ -155,8 +156,8 @@ def gather(ctx: Context, tz_name: str | None = None) -> MetricInputs:
     # The inbox is a folder beside a work tree; a bare CI mirror has none to read.
     if ctx.inbox_dir() is not None and not ctx.git.paths().is_bare:
         changes += scan_inbox(ctx)
-    authored = authored_changes(changes)
-    table = verdict_table(ctx, {c.id: c.agent for c in authored})
+    authored = ChangeTable.from_changes(authored_changes(changes))
+    table = verdict_table(ctx, authored.agent_of())
     reviewed_ids = set(table.changes)
     severity = critique_severities(ctx, [c for c in changes if c.id in reviewed_ids])
     state_dir = ctx.state_dir

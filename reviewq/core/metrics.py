@@ -45,6 +45,9 @@ TIME_BINS: tuple[tuple[str, float], ...] = (
     (">60m", float("inf")),
 )
 _DAY = 86400
+# Attribute readers for map(): the change lists can be hundreds of thousands long.
+_id, _family, _agent = (attrgetter(a) for a in ("id", "family", "agent"))
+_committed_at = attrgetter("committed_at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +93,45 @@ def authored_changes(
         )
         for c in changes
     ]
+
+
+@dataclass(frozen=True)
+class ChangeTable:
+    """The AI-authored changes as columns, built once (the stats screen recomputes per period)."""
+
+    ids: list[str]
+    epoch: np.ndarray  # commit time; NaN when unreadable
+    offset: np.ndarray  # committer's UTC offset, seconds
+    family: np.ndarray  # int32 -> families
+    agent: np.ndarray  # int32 -> agents
+    families: tuple[str, ...]
+    agents: tuple[str, ...]
+    #: change id -> row
+    position: dict[str, int]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def from_changes(cls, changes: Sequence[AuthoredChange]) -> ChangeTable:
+        epoch, offset, ok = parse_instants(list(map(_committed_at, changes)))
+        epoch[~ok] = np.nan
+        family, families = _factorize(list(map(_family, changes)))
+        agent, agents = _factorize(list(map(_agent, changes)))
+        ids = list(map(_id, changes))
+        return cls(
+            ids=ids,
+            epoch=epoch,
+            offset=offset,
+            family=family,
+            agent=agent,
+            families=tuple(families),
+            agents=tuple(agents),
+            position=dict(zip(ids, range(len(ids)))),
+        )
+
+    def agent_of(self) -> dict[str, str]:
+        return dict(zip(self.ids, (self.agents[a] for a in self.agent.tolist())))
 
 
 @dataclass(frozen=True, slots=True)
@@ -1128,16 +1170,11 @@ def tz_name(tz: tzinfo | None) -> str:
     return "UTC" if tz.utcoffset(None) == timedelta(0) else str(tz)
 
 
-# Attribute readers for map(): the change and commit lists can be a million long.
-_id, _family, _agent = (attrgetter(a) for a in ("id", "family", "agent"))
-_committed_at = attrgetter("committed_at")
-
-
 def compute_stats(
     table: VerdictTable | Sequence[Mapping[str, Any]],
     *,
     now: datetime,
-    changes: Sequence[AuthoredChange] = (),
+    changes: ChangeTable | Sequence[AuthoredChange] = (),
     commits: CommitTable | Sequence[CommitSize] | None = None,
     severity: Mapping[str, str] | None = None,
     since: datetime | None = None,
@@ -1155,15 +1192,17 @@ def compute_stats(
     """
     if now.tzinfo is None:
         raise ValueError("now must carry a time zone")
+    if not isinstance(changes, ChangeTable):
+        changes = ChangeTable.from_changes(changes)
     if not isinstance(table, VerdictTable):
         table = VerdictTable.from_records(table)
     if MISSING in table.agents:
-        table = table.with_agents(dict(zip(map(_id, changes), map(_agent, changes))))
+        table = table.with_agents(changes.agent_of())
     since_epoch = since.timestamp() if since is not None else None
     now_epoch = now.timestamp()
     # Pickup and settling look at every verdict: a change reviewed before `since` is reviewed.
     side = _ChangeSide.build(table, changes, since_epoch, now_epoch, tz)
-    history = _CommitSide.build(commits, set(map(_id, changes)), since_epoch, tz)
+    history = _CommitSide.build(commits, changes.position, since_epoch, tz)
     if since_epoch is not None:
         table = table.select(table.epoch >= since_epoch)
     f = _flags(table, thresholds, severity)
@@ -1208,8 +1247,8 @@ def compute_stats(
         by_agent=_by_dimension(table, f, table.agent, table.agents, table.agents, order),
         by_family=_by_dimension(table, f, table.family, table.families, table.families, order),
         by_domain=_by_dimension(table, f, table.domain, table.domains, table.domains, order),
-        coverage_by_family=side.coverage(list(map(_family, changes))),
-        coverage_by_agent=side.coverage(list(map(_agent, changes))),
+        coverage_by_family=side.coverage(changes.family, changes.families),
+        coverage_by_agent=side.coverage(changes.agent, changes.agents),
         critic_families=dict(
             sorted(
                 ((table.critic_families[i], int(n)) for i, n in enumerate(critic_counts) if n),
@@ -1245,13 +1284,13 @@ class _ChangeSide:
     def build(
         cls,
         t: VerdictTable,
-        changes: Sequence[AuthoredChange],
+        changes: ChangeTable,
         since_epoch: float | None,
         now_epoch: float,
         tz: tzinfo | None,
     ) -> _ChangeSide:
-        epoch, offset, known = parse_instants(list(map(_committed_at, changes)))
-        epoch[~known] = np.nan
+        epoch, offset = changes.epoch, changes.offset
+        known = ~np.isnan(epoch)
         in_range = known & (epoch >= since_epoch) if since_epoch is not None else known
         first_any, first_settle, first_offset = _first_verdicts(t, changes)
         picked = known & ~np.isnan(first_any)
@@ -1286,9 +1325,8 @@ class _ChangeSide:
             settles, ends, side="right"
         )
 
-    def coverage(self, labels: Sequence[str]) -> dict[str, tuple[int, int]]:
+    def coverage(self, codes: np.ndarray, uniques: Sequence[str]) -> dict[str, tuple[int, int]]:
         """label -> (AI-authored changes in range, of which reviewed), per change label."""
-        codes, uniques = _factorize(labels)
         total = np.bincount(codes[self.in_range], minlength=len(uniques))
         done = np.bincount(codes[self.in_range & self.reviewed], minlength=len(uniques))
         return {u: (int(total[i]), int(done[i])) for i, u in enumerate(uniques) if total[i]}
@@ -1307,7 +1345,7 @@ class _CommitSide:
     def build(
         cls,
         commits: CommitTable | Sequence[CommitSize] | None,
-        ai_ids: set[str],
+        ai_ids: Mapping[str, int],
         since_epoch: float | None,
         tz: tzinfo | None,
     ) -> _CommitSide | None:
@@ -1404,7 +1442,7 @@ def _periods(
 
 
 def _first_verdicts(
-    t: VerdictTable, changes: Sequence[AuthoredChange]
+    t: VerdictTable, changes: ChangeTable
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per change: epoch of its first verdict of any kind, of its first settling verdict, and
     the UTC offset the first verdict was recorded in. Record order never matters."""
@@ -1413,9 +1451,8 @@ def _first_verdicts(
     first_settle = np.full(n, np.inf)
     first_offset = np.zeros(n, dtype=np.int64)
     if n and len(t):
-        position = dict(zip(map(_id, changes), range(n)))
         label_to_change = np.fromiter(
-            map(position.get, t.changes, repeat(-1)), dtype=np.int64, count=len(t.changes)
+            map(changes.position.get, t.changes, repeat(-1)), dtype=np.int64, count=len(t.changes)
         )
         target = label_to_change[t.change]
         hit = target >= 0
@@ -1457,7 +1494,7 @@ def _period_end_epoch(
 
 
 def _queue(
-    changes: Sequence[AuthoredChange],
+    changes: ChangeTable,
     change_epoch: np.ndarray,
     first_settle: np.ndarray,
     first_any: np.ndarray,
@@ -1472,7 +1509,7 @@ def _queue(
     if queue.depth:
         idx = np.nonzero(pending)[0]
         oldest = int(idx[np.argmin(change_epoch[idx])])
-        queue.oldest_pending_id = changes[oldest].id
+        queue.oldest_pending_id = changes.ids[oldest]
         queue.oldest_pending_seconds = float(now_epoch - change_epoch[oldest])
     waits = np.maximum(0.0, first_any[picked] - change_epoch[picked])
     queue.pickups = int(picked.sum())

@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from textual import work
-from textual.app import ComposeResult
+from textual.app import ComposeResult, RenderResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.renderables.sparkline import Sparkline as SparklineRenderable
 from textual.screen import Screen
 from textual.widgets import DataTable, Digits, Footer, Label, Sparkline, Static, Tab, Tabs
 
@@ -69,6 +70,41 @@ class Headline(Vertical):
         self.query_one(".detail", Label).update(one_line(detail))
 
 
+class _FromZero(SparklineRenderable):
+    """Bars measured from zero (and up to a ceiling, for shares), not from the smallest value to
+    the largest: coverage going from 95 % to 100 % must not look like a fall to nothing, and a
+    steady 50 % must not look like 100 % or like nothing.
+
+    The data carries two leading values, 0 and the ceiling, that set the scale; `_buckets`
+    leaves them out of the bars.
+    """
+
+    @classmethod
+    def _buckets(cls, data: list[Any], num_buckets: int):  # type: ignore[override]
+        return super()._buckets(data[2:], num_buckets)
+
+
+class LevelSparkline(Sparkline):
+    """A Sparkline whose bars start at zero and reach `ceiling` (None: the largest value)."""
+
+    ceiling: float | None = None
+
+    def render(self) -> RenderResult:
+        data = list(self.data or [])
+        top = self.ceiling if self.ceiling is not None else max(data, default=0.0)
+        _, base = self.background_colors
+        min_color = base + self.get_component_styles("sparkline--min-color").color
+        max_color = base + self.get_component_styles("sparkline--max-color").color
+        return _FromZero(
+            [0.0, top, *data] if data else [],
+            width=self.size.width,
+            height=self.size.height,
+            min_color=min_color.rich_color,
+            max_color=max_color.rich_color,
+            summary_function=self.summary_function,
+        )
+
+
 class Trend(Vertical):
     """A labelled sparkline over periods, with its latest value."""
 
@@ -77,7 +113,7 @@ class Trend(Vertical):
     Trend > Horizontal { height: 1; }
     Trend .name { width: 1fr; color: $text-muted; }
     Trend .last { width: auto; }
-    Trend > Sparkline { height: 2; }
+    Trend > LevelSparkline { height: 2; }
     """
 
     def __init__(self, name: str, *, id: str) -> None:
@@ -88,10 +124,13 @@ class Trend(Vertical):
         with Horizontal():
             yield Label(self.trend_name, classes="name")
             yield Label("", classes="last")
-        yield Sparkline([])
+        yield LevelSparkline([])
 
-    def show(self, values: list[float], last: str) -> None:
-        self.query_one(Sparkline).data = values
+    def show(self, values: list[float], last: str, *, ceiling: float | None = None) -> None:
+        """`ceiling`: 1.0 for shares (bars in proportion to 100 %), None for counts and times."""
+        spark = self.query_one(LevelSparkline)
+        spark.ceiling = ceiling
+        spark.data = values
         self.query_one(".last", Label).update(last)
 
 
@@ -158,7 +197,7 @@ class StatsScreen(Screen):
                 yield Headline("AI-authored commits, %", id="h-automation")
             with Grid(id="trends"):
                 yield Trend("verdicts", id="t-verdicts")
-                yield Trend("possible rubber stamps", id="t-stamps")
+                yield Trend("possible rubber stamps, share of approvals", id="t-stamps")
                 yield Trend("median active time", id="t-median")
                 yield Trend("queue at period end", id="t-queue")
                 yield Trend("AI-authored share of commits", id="t-automation")
@@ -348,8 +387,9 @@ class StatsScreen(Screen):
             last(str(latest.verdicts.verdicts) if latest else ""),
         )
         trend("#t-stamps", Trend).show(
-            series(lambda p: p.verdicts.rubber_stamps),
+            series(lambda p: p.verdicts.rubber_stamp_rate),
             last(fmt_pct(latest.verdicts.rubber_stamp_rate) if latest else ""),
+            ceiling=1.0,
         )
         trend("#t-median", Trend).show(
             series(lambda p: p.verdicts.active_median_seconds),
@@ -362,10 +402,12 @@ class StatsScreen(Screen):
         trend("#t-automation", Trend).show(
             series(lambda p: p.flow.commit_share),
             last(fmt_pct(latest.flow.commit_share) if latest else ""),
+            ceiling=1.0,
         )
         trend("#t-coverage", Trend).show(
             series(lambda p: p.flow.coverage),
             last(fmt_pct(latest.flow.coverage) if latest else ""),
+            ceiling=1.0,
         )
 
     def _show_tables(self, stats: Stats) -> None:
