@@ -106,7 +106,9 @@ def test_visible_marks_controls_bidi_and_invisibles() -> None:
 
 def _change(files: list[FileChange], confidence: str = "high") -> Change:
     ident = Identity("A", "a@x")
-    commit = Commit("0" * 40, (), ident, ident, "2026-11-20T10:00:00+00:00", "2026-11-20T10:00:00+00:00", "S")
+    commit = Commit(
+        "0" * 40, (), ident, ident, "2026-11-20T10:00:00+00:00", "2026-11-20T10:00:00+00:00", "S"
+    )
     auth = Authorship("codex", None, "openai", "primary", confidence, ())
     return Change("0" * 40, commit, auth, files=tuple(files))
 
@@ -127,5 +129,9 @@ def test_risk_reasons() -> None:
     assert any("deletes 1 test file" in r for r in risky.reasons)
     calm = assess(_change([FileChange("docs/readme.md", "M", 3, 1)]))
     assert calm.level == "low" and calm.reasons == ()
-    big = assess(_change([FileChange("src/x.py", "A", 900, 0), FileChange("package-lock.json", "M", 5000, 10)]))
+    big = assess(
+        _change(
+            [FileChange("src/x.py", "A", 900, 0), FileChange("package-lock.json", "M", 5000, 10)]
+        )
+    )
     assert any("large: 900" in r for r in big.reasons)  # lockfiles do not count toward size
