@@ -357,30 +357,27 @@ class ProvenanceLog:
         except OSError:
             return None
 
-    def _read_bytes(self) -> bytes:
+    def _open_for_reading(self):
         try:
-            with open(self.path, "rb") as fh:
-                return fh.read()
+            return open(self.path, "rb", buffering=0)
         except FileNotFoundError:
-            return b""
+            return None
         except OSError as exc:
             raise LogError(f"cannot read the log {self.path} ({exc.strerror})") from None
 
+    def raw_lines(self) -> _LineReader:
+        """Every complete line (without its newline), read in large chunks; afterwards the
+        reader knows the unterminated tail, if any."""
+        return _LineReader(self)
+
     def read_lines(self) -> Iterator[tuple[int, bytes]]:
-        """(1-based line number, raw line) for every complete line."""
-        try:
-            with open(self.path, "rb") as fh:
-                for number, line in enumerate(fh, start=1):
-                    if line.endswith(b"\n"):
-                        yield number, line
-        except FileNotFoundError:
-            return
-        except OSError as exc:
-            raise LogError(f"cannot read the log {self.path} ({exc.strerror})") from None
+        """(1-based line number, raw line with its newline) for every complete line."""
+        for number, line in enumerate(self.raw_lines(), start=1):
+            yield number, line + b"\n"
 
     def iter_records(self) -> Iterator[dict[str, Any]]:
         """Every record in order, streamed (constant memory)."""
-        for number, line in self.read_lines():
+        for number, line in enumerate(self.raw_lines(), start=1):
             yield self._parse(number, line)
 
     def _parse(self, number: int, line: bytes) -> dict[str, Any]:
@@ -396,11 +393,27 @@ class ProvenanceLog:
 
     def records(self) -> list[dict[str, Any]]:
         """Every record in order. Unparseable lines raise: an audit must not skip evidence."""
-        data = self._read_bytes()
-        lines = data.split(b"\n")
-        lines.pop()  # the part after the last newline: empty, or an unacknowledged torn write
+        try:
+            reader = open(self.path, "rb")  # noqa: SIM115 - closed below, inside the gc pause
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise LogError(f"cannot read the log {self.path} ({exc.strerror})") from None
+        loads = _orjson.loads if _orjson is not None else json.loads
         with _gc_paused():
-            return [self._parse(number, line) for number, line in enumerate(lines, start=1)]
+            with reader:
+                try:
+                    # The fast path: one comprehension over the file, no per-line bookkeeping.
+                    out = [loads(line) for line in reader]
+                except ValueError:
+                    out = None
+                else:
+                    end = reader.tell()
+                    if out and os.pread(reader.fileno(), 1, end - 1) != b"\n":
+                        out.pop()  # an unterminated last line was never acknowledged
+            if out is not None and all(type(r) is dict for r in out):
+                return out
+            return [self._parse(n, line) for n, line in enumerate(self.raw_lines(), start=1)]
 
     # -- verifying ----------------------------------------------------------------------------
 
@@ -414,18 +427,19 @@ class ProvenanceLog:
         `notes` (record id -> record from the notes ref) adds a cross-check: a record whose
         team copy says something else was changed on one side.
         """
-        from reviewq.core.verdict import RecordFinding, content_digest
+        from reviewq.core.verdict import SIG_UNSIGNED, RecordFinding, content_digest
 
         report = VerifyReport(path=str(self.path))
-        data = self._read_bytes()
-        if not data and not self.path.exists():
+        if not self.path.exists():
             report.warnings.append(f"no log at {self.path} yet: nothing to verify")
             return report
-        lines = data.split(b"\n")
-        partial = lines.pop()
         head = self.read_head()
-        parsed: list[tuple[int, dict[str, Any]]] = []
+        head_hash_seen: str | None = None
+        signed: list[tuple[int, dict[str, Any]]] = []
+        missing_from_notes = 0
         prev: str | None = GENESIS
+        lines = self.raw_lines()
+        index = 0
         with _gc_paused():
             for index, raw in enumerate(lines, start=1):
                 try:
@@ -439,50 +453,60 @@ class ProvenanceLog:
                         )
                     prev = None
                     continue
-                parsed.append((index, record))
                 rid = record.get("id") if isinstance(record.get("id"), str) else None
+                own_hash = record.get("hash") if isinstance(record.get("hash"), str) else None
                 if report.chain is None:
                     if record.get("prev") != prev:
                         report.chain = ChainProblem(index, rid, BROKEN_LINK)
                     elif not line_hash_matches(raw, record):
                         report.chain = ChainProblem(index, rid, EDITED)
-                prev = record.get("hash") if isinstance(record.get("hash"), str) else None
-        report.records = len(lines)
-        self._verify_end(report, lines, partial, head)
+                prev = own_hash
+                if head is not None and index == head.records:
+                    head_hash_seen = own_hash
+                if check_signatures is not None:
+                    if record.get("signature") in (None, ""):
+                        report.add_signature(index, rid, SignatureCheck(SIG_UNSIGNED, "unsigned"))
+                    else:
+                        signed.append((index, record))
+                if notes is not None:
+                    copy = notes.get(str(rid))
+                    if copy is None:
+                        missing_from_notes += 1
+                    elif content_digest(copy) != content_digest(record) or copy.get(
+                        "signature"
+                    ) != record.get("signature"):
+                        report.findings.append(
+                            RecordFinding(
+                                index,
+                                rid,
+                                "notes-mismatch",
+                                "differs from its copy in the notes ref (changed on one side)",
+                            )
+                        )
+        report.records = index
+        self._verify_end(report, index, lines.complete_bytes, lines.partial, head, head_hash_seen)
         if check_signatures is None:
             report.signatures_checked = False
-        else:
-            checks = check_signatures([r for _, r in parsed])
-            for (index, record), check in zip(parsed, checks):
-                report.add_signature(index, record.get("id"), check)
-        if notes is not None:
-            missing = 0
-            for index, record in parsed:
-                copy = notes.get(str(record.get("id")))
-                if copy is None:
-                    missing += 1
-                elif content_digest(copy) != content_digest(record) or copy.get(
-                    "signature"
-                ) != record.get("signature"):
-                    report.findings.append(
-                        RecordFinding(
-                            index,
-                            record.get("id"),
-                            "notes-mismatch",
-                            "differs from its copy in the notes ref (changed on one side)",
-                        )
-                    )
-            if missing:
-                report.warnings.append(
-                    f"{missing} record(s) are not in the notes ref yet; `reviewq sync` or "
-                    "`reviewq log rebuild --to-notes` adds them"
-                )
+        elif signed:
+            checks = check_signatures([r for _, r in signed])
+            for (i, record), check in zip(signed, checks):
+                report.add_signature(i, record.get("id"), check)
+        if missing_from_notes:
+            report.warnings.append(
+                f"{missing_from_notes} record(s) are not in the notes ref yet; `reviewq sync` "
+                "or `reviewq log rebuild --to-notes` adds them"
+            )
         return report
 
     def _verify_end(
-        self, report: VerifyReport, lines: list[bytes], partial: bytes, head: Head | None
+        self,
+        report: VerifyReport,
+        count: int,
+        complete: int,
+        partial: bytes,
+        head: Head | None,
+        head_hash_seen: str | None,
     ) -> None:
-        complete = sum(len(line) + 1 for line in lines)
         if partial:
             if head is None:
                 report.warnings.append(
@@ -496,39 +520,67 @@ class ProvenanceLog:
                 )
             else:
                 report.tail = ChainProblem(
-                    len(lines) + 1,
+                    count + 1,
                     None,
                     "incomplete: the file was truncated in the middle of this record",
                 )
                 return
         if head is None:
-            if lines:
+            if count:
                 report.warnings.append(
                     f"no head file ({self.head_path.name}): records removed from the end "
                     "cannot be detected until the next append writes one"
                 )
             return
-        if head.records > len(lines) or head.size > complete:
-            first = len(lines) + 1
+        if head.records > count or head.size > complete:
             report.tail = ChainProblem(
-                first,
+                count + 1,
                 None,
-                f"missing, and any after it: the log ends after {len(lines)} record(s) but had "
+                f"missing, and any after it: the log ends after {count} record(s) but had "
                 f"{head.records} at its last acknowledged append (truncated)",
             )
             return
-        if head.records:
-            record_at = lines[head.records - 1]
-            try:
-                value = parse_line(record_at).get("hash")
-            except (ValueError, AttributeError):
-                value = None
-            if value != head.hash:
-                report.tail = ChainProblem(
-                    head.records,
-                    None,
-                    "not the record the last acknowledged append ended with (rewritten)",
-                )
+        if head.records and head_hash_seen != head.hash:
+            report.tail = ChainProblem(
+                head.records,
+                None,
+                "not the record the last acknowledged append ended with (rewritten)",
+            )
+
+
+class _LineReader:
+    """Complete lines of a log file, read in 4 MiB chunks (so a million-record log is never
+    held twice in memory); `partial` and `complete_bytes` are set once it is exhausted."""
+
+    CHUNK = 4 << 20
+
+    def __init__(self, log: ProvenanceLog) -> None:
+        self.log = log
+        self.partial = b""
+        self.complete_bytes = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        fh = self.log._open_for_reading()
+        if fh is None:
+            return
+        with fh:
+            carry = b""
+            total = 0
+            while True:
+                try:
+                    chunk = fh.read(self.CHUNK)
+                except OSError as exc:
+                    raise LogError(
+                        f"cannot read the log {self.log.path} ({exc.strerror})"
+                    ) from None
+                if not chunk:
+                    break
+                total += len(chunk)
+                lines = (carry + chunk).split(b"\n") if carry else chunk.split(b"\n")
+                carry = lines.pop()
+                yield from lines
+            self.partial = carry
+            self.complete_bytes = total - len(carry)
 
 
 def _line_start(fd: int, end: int) -> int:
