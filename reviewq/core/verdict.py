@@ -287,12 +287,17 @@ class VerifyReport:
             self.findings.append(RecordFinding(index, record_id, check.status, check.detail))
 
     def failing_findings(self, require_signed: bool = False) -> list[RecordFinding]:
+        """Findings that fail the check: log records in order, then the notes ref's."""
         out = []
         for finding in self.findings:
             kind = finding.kind.removeprefix("notes:")
             if kind in FAILING_KINDS or (require_signed and kind in (SIG_UNSIGNED, SIG_UNCHECKED)):
                 out.append(finding)
-        return out
+        rank = {SIG_BAD: 0, SIG_UNKNOWN_SIGNER: 1, "edited": 2, "notes-mismatch": 3}
+        return sorted(
+            out,
+            key=lambda f: (f.index == 0, f.index, rank.get(f.kind.removeprefix("notes:"), 4)),
+        )
 
     def failed(self, require_signed: bool = False) -> bool:
         if self.chain or self.tail:

@@ -532,7 +532,7 @@ class ProvenanceLog:
                     "cannot be detected until the next append writes one"
                 )
             return
-        if head.records > count or head.size > complete:
+        if head.records > count:
             report.tail = ChainProblem(
                 count + 1,
                 None,
@@ -540,7 +540,7 @@ class ProvenanceLog:
                 f"{head.records} at its last acknowledged append (truncated)",
             )
             return
-        if head.records and head_hash_seen != head.hash:
+        if (head.records and head_hash_seen != head.hash) or head.size > complete:
             report.tail = ChainProblem(
                 head.records,
                 None,
