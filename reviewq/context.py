@@ -44,8 +44,11 @@ class Context:
     @cached_property
     def common_dir(self) -> Path:
         """The git dir every worktree of the repository shares (the git dir itself otherwise)."""
-        out = self.git.text(["rev-parse", "--path-format=absolute", "--git-common-dir"]).strip()
-        return Path(out) if out else self.git.paths().git_dir
+        out = self.git.text(["rev-parse", "--git-common-dir"]).strip()
+        if not out:
+            return self.git.paths().git_dir
+        path = Path(out)
+        return path if path.is_absolute() else (self.git.path / path).resolve()
 
     @property
     def state_dir(self) -> Path:

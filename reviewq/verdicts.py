@@ -293,18 +293,9 @@ def rebuild_log_from_notes(
     """
     import os
 
-    from reviewq.core.verdict import line_hash_matches
-    from reviewq.store.log import parse_line
-
     log = ProvenanceLog(ctx.log_path)
-    notes_read = read_verdict_notes(ctx.git, keep_lines=True)
-    notes, skipped = [], 0
-    for _, line in notes_read.lines or []:
-        record = parse_line(line)
-        if line_hash_matches(line, record):
-            notes.append(record)
-        else:
-            skipped += 1
+    notes_read = read_verdict_notes(ctx.git)
+    notes, skipped = notes_read.records, len(notes_read.edited)
     report = log.verify()
     damaged = report.chain or report.tail
     moved_to = None

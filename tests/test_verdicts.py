@@ -445,3 +445,19 @@ def test_contract_error_for_api_misuse(repo) -> None:
             ctx, change, "approve", active_seconds=-1, wall_seconds=1, hunks_total=1, hunks_viewed=1
         )
     assert load_verdicts(ctx) == []
+
+
+def test_edited_notes_line_is_reported_and_ignored(repo, cli) -> None:
+    """Someone with push access turns an escalation into an approval in the notes ref."""
+    sha = ai_commit(repo, "change")
+    assert cli("--repo", str(repo.path), "verdict", sha, "escalate").returncode == 0
+    state = repo.path / ".git" / "reviewq"
+    for name in ("log.jsonl", "log.jsonl.head"):
+        (state / name).unlink()  # as in a CI mirror: only the notes ref is there
+    line = repo.git("notes", "--ref=reviewq", "show", sha)
+    repo.note("reviewq", sha, line.replace('"verdict":"escalate"', '"verdict":"approve"'))
+    assert queue_ids(cli, repo.path) == [sha]  # the forged approval does not settle it
+    assert cli("--repo", str(repo.path), "log", "--json").stdout == ""
+    out = cli("--repo", str(repo.path), "log", "verify")
+    assert out.returncode == 1
+    assert "notes:edited" in out.stderr and "does not match its hash" in out.stderr

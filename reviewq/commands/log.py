@@ -132,10 +132,10 @@ def _list(args: argparse.Namespace, ctx) -> int:
 
 def _verify(args: argparse.Namespace, ctx) -> int:
     from reviewq.core.config import LogSettings
-    from reviewq.core.verdict import SIG_GOOD, RecordFinding, line_hash_matches
+    from reviewq.core.verdict import SIG_GOOD, SIG_UNSIGNED, RecordFinding
     from reviewq.errors import CheckFailed
     from reviewq.output import emit_json
-    from reviewq.store.log import ProvenanceLog, parse_line
+    from reviewq.store.log import ProvenanceLog
     from reviewq.store.notes_log import NOTES_REF, read_verdict_notes
 
     settings = ctx.config.section("log") or LogSettings()
@@ -145,43 +145,38 @@ def _verify(args: argparse.Namespace, ctx) -> int:
         from reviewq.store.signing import verifier_from_git
 
         verifier = verifier_from_git(ctx.git, settings.allowed_signers)
-    notes = read_verdict_notes(ctx.git, keep_lines=True)
+    notes = read_verdict_notes(ctx.git)
     by_id = {r["id"]: r for r in notes.records}
     log = ProvenanceLog(ctx.log_path)
     report = log.verify(
         check_signatures=verifier.check_many if verifier else None,
         notes=by_id if by_id else None,
     )
-    # The notes ref: each line must match its own hash; records not in the local log get their
-    # signatures checked here (the local ones were checked above).
-    local_ids = {f.record_id for f in report.findings} | _local_ids(log)
-    edited = 0
-    others = []
-    for target, line in notes.lines or []:
-        record = parse_line(line)
-        if not line_hash_matches(line, record):
-            edited += 1
-            report.findings.append(
-                RecordFinding(
-                    0,
-                    record.get("id"),
-                    "notes:edited",
-                    f"its line in the note of {target[:12]} does not match its hash",
-                )
+    # The notes ref: a line that does not match its own hash was edited (and is left out of
+    # every reader's view); records not in the local log get their signatures checked here.
+    for target, record in notes.edited:
+        report.findings.append(
+            RecordFinding(
+                0,
+                record.get("id"),
+                "notes:edited",
+                f"its line in the note of {target[:12]} does not match its hash",
             )
-        elif record.get("id") not in local_ids:
-            others.append(record)
+        )
+    local_ids = _local_ids(log)
+    others = [r for r in notes.records if r.get("id") not in local_ids]
     notes_summary: dict = {
         "ref": NOTES_REF,
         "records": len(notes.records),
         "unreadable_lines": notes.bad_lines,
-        "edited": edited,
+        "edited": len(notes.edited),
     }
     if verifier is not None and others:
         counts: dict[str, int] = {}
         for record, check in zip(others, verifier.check_many(others)):
             counts[check.status] = counts.get(check.status, 0) + 1
-            if check.status != SIG_GOOD:
+            first_unsigned = check.status == SIG_UNSIGNED and counts[check.status] == 1
+            if check.status not in (SIG_GOOD, SIG_UNSIGNED) or first_unsigned:
                 report.findings.append(
                     RecordFinding(0, record.get("id"), f"notes:{check.status}", check.detail)
                 )
@@ -190,7 +185,7 @@ def _verify(args: argparse.Namespace, ctx) -> int:
         report.warnings.append(
             f"{notes.bad_lines} line(s) in {NOTES_REF} are not verdict records (ignored)"
         )
-    report.notes = notes_summary if (notes.records or notes.bad_lines) else None
+    report.notes = notes_summary if (notes.records or notes.bad_lines or notes.edited) else None
     if args.json:
         emit_json(report.to_json(require_signed))
     else:

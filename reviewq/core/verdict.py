@@ -282,9 +282,14 @@ class VerifyReport:
     notes: dict[str, Any] | None = None
 
     def add_signature(self, index: int, record_id: str | None, check: SignatureCheck) -> None:
+        """Count a record's signature state; list it when it is not good. Unsigned records are
+        listed only once (the first), so a log that never signed does not list every record."""
         self.signatures[check.status] = self.signatures.get(check.status, 0) + 1
-        if check.status != SIG_GOOD:
-            self.findings.append(RecordFinding(index, record_id, check.status, check.detail))
+        if check.status == SIG_GOOD:
+            return
+        if check.status == SIG_UNSIGNED and self.signatures[SIG_UNSIGNED] > 1:
+            return
+        self.findings.append(RecordFinding(index, record_id, check.status, check.detail))
 
     def failing_findings(self, require_signed: bool = False) -> list[RecordFinding]:
         """Findings that fail the check: log records in order, then the notes ref's."""

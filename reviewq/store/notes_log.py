@@ -19,11 +19,11 @@ import fcntl
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reviewq.core.verdict import dedupe_records, record_line
+from reviewq.core.verdict import dedupe_records, line_hash_matches, record_line
 from reviewq.errors import ReviewqError
 from reviewq.sources.gitcmd import Git, GitError
 from reviewq.store.log import parse_line
@@ -37,11 +37,15 @@ class NotesError(ReviewqError):
 
 @dataclass
 class NotesRead:
+    #: Intact verdict records, one per id, ordered by `at`.
     records: list[dict[str, Any]]
     #: Lines that are not verdict records (another tool's, or damaged).
     bad_lines: int = 0
-    #: (commit or stand-in id, raw line) for every line, for checks that need the bytes.
+    #: (commit or stand-in id, raw line) for every verdict line, for checks that need the bytes.
     lines: list[tuple[str, bytes]] | None = None
+    #: (commit or stand-in id, record) for lines whose bytes do not match their own hash:
+    #: edited after they were written. They are left out of `records`.
+    edited: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
 def ref_tip(git: Git, ref: str = NOTES_REF) -> str | None:
@@ -105,6 +109,7 @@ def read_verdict_notes(git: Git, ref: str = NOTES_REF, keep_lines: bool = False)
         raise _unreadable(ref, f"note blob {missing[0]} is missing")
     records: list[dict[str, Any]] = []
     lines: list[tuple[str, bytes]] = []
+    edited: list[tuple[str, dict[str, Any]]] = []
     bad = 0
     for target, blob in sorted(listing.items()):
         for line in _split_note(blobs[blob]):
@@ -115,10 +120,13 @@ def read_verdict_notes(git: Git, ref: str = NOTES_REF, keep_lines: bool = False)
             if not isinstance(record, dict) or not isinstance(record.get("id"), str):
                 bad += 1
                 continue
-            records.append(record)
             if keep_lines:
                 lines.append((target, line))
-    return NotesRead(dedupe_records(records), bad, lines if keep_lines else None)
+            if line_hash_matches(line, record):
+                records.append(record)
+            else:
+                edited.append((target, record))
+    return NotesRead(dedupe_records(records), bad, lines if keep_lines else None, edited)
 
 
 def inbox_target(git: Git, patch_id: str) -> str:
