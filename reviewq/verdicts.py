@@ -313,7 +313,8 @@ def rebuild_log_from_notes(
         keep, dropped = _intact_records(log)
         skipped += dropped
         try:
-            os.replace(log.path, target)
+            if log.path.exists():
+                os.replace(log.path, target)
             if log.head_path.exists():
                 os.replace(log.head_path, target.with_name(target.name + ".head"))
         except OSError as exc:

@@ -193,3 +193,13 @@ def test_lock_file_and_log_are_separate(tmp_path: Path) -> None:
     with log.locked():
         assert log.lock_path.exists()
     assert os.path.basename(log.lock_path) == "log.jsonl.lock"
+
+
+def test_deleted_log_with_its_head_left_is_truncation(tmp_path: Path) -> None:
+    path = tmp_path / "log.jsonl"
+    write_log(path, [make_record(i) for i in range(2)])
+    path.unlink()
+    report = ProvenanceLog(path).verify()
+    assert report.failed() and report.tail is not None and "file is gone" in report.tail.problem
+    with pytest.raises(LogError, match="truncated"):
+        ProvenanceLog(path).append(make_record(2))

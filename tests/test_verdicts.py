@@ -461,3 +461,16 @@ def test_edited_notes_line_is_reported_and_ignored(repo, cli) -> None:
     out = cli("--repo", str(repo.path), "log", "verify")
     assert out.returncode == 1
     assert "notes:edited" in out.stderr and "does not match its hash" in out.stderr
+
+
+def test_rebuild_after_the_log_file_alone_was_deleted(repo, cli) -> None:
+    sha = ai_commit(repo, "change")
+    assert cli("--repo", str(repo.path), "verdict", sha, "approve").returncode == 0
+    (repo.path / ".git" / "reviewq" / "log.jsonl").unlink()  # the head stays behind
+    refused = cli("--repo", str(repo.path), "verdict", sha, "reject")
+    assert refused.returncode == 2 and "truncated" in refused.stderr
+    assert cli("--repo", str(repo.path), "log", "rebuild", "--from-notes").returncode == 2
+    forced = cli("--repo", str(repo.path), "log", "rebuild", "--from-notes", "--force")
+    assert forced.returncode == 0 and "1 verdict(s) appended" in forced.stdout, forced.stderr
+    assert cli("--repo", str(repo.path), "log", "verify").returncode == 0
+    assert cli("--repo", str(repo.path), "verdict", sha, "reject").returncode == 0

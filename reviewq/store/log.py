@@ -430,10 +430,18 @@ class ProvenanceLog:
         from reviewq.core.verdict import SIG_UNSIGNED, RecordFinding, content_digest
 
         report = VerifyReport(path=str(self.path))
-        if not self.path.exists():
-            report.warnings.append(f"no log at {self.path} yet: nothing to verify")
-            return report
         head = self.read_head()
+        if not self.path.exists():
+            if head is not None and head.records:
+                report.tail = ChainProblem(
+                    1,
+                    None,
+                    f"missing, and any after it: the log file is gone but had {head.records} "
+                    "record(s) at its last acknowledged append",
+                )
+            else:
+                report.warnings.append(f"no log at {self.path} yet: nothing to verify")
+            return report
         head_hash_seen: str | None = None
         signed: list[tuple[int, dict[str, Any]]] = []
         missing_from_notes = 0
