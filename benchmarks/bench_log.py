@@ -153,6 +153,7 @@ def main() -> int:
     parser.add_argument("--max", type=int, default=1_000_000)
     parser.add_argument("--appends", type=int, default=200)
     parser.add_argument("--no-tinydb", action="store_true")
+    parser.add_argument("--repeat", type=int, default=2, help="reads: best of N")
     args = parser.parse_args()
 
     shutil.rmtree(WORK, ignore_errors=True)
@@ -160,7 +161,11 @@ def main() -> int:
     log = ProvenanceLog(WORK / "log.jsonl")
     gen = Generator()
     sizes = [s for s in (1_000, 10_000, 100_000, 1_000_000) if s <= args.max]
-    print(f"orjson: {'yes' if log_module._orjson is not None else 'no'}; fsync on every append")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(
+        f"orjson: {'yes' if log_module._orjson is not None else 'no'}; fsync on every append; "
+        f"{os.cpu_count()} CPUs, load average {load:.1f}"
+    )
     print(f"{'records':>10}  {'build s':>8}  {'append median ms':>17}  {'p90 ms':>7}  {'MB':>7}")
     medians = {}
     for size in sizes:
@@ -181,13 +186,20 @@ def main() -> int:
         f"(goal: flat; {medians[large]:.3f} ms against a goal of <= 5 ms)"
     )
     total = (log.read_head() or Head(0, 0, "")).records
-    fast, count = time_read(log, use_orjson=True)
-    print(f"read all {count:,} records (records(), orjson): {fast:.2f} s (goal <= 2 s)")
-    slow, _ = time_read(log, use_orjson=False)
+    # Reads are best of --repeat: on a shared machine the minimum is the honest figure.
+    fast, count = min(time_read(log, use_orjson=True) for _ in range(args.repeat))
+    print(
+        f"read all {count:,} records (records(), orjson): {fast:.2f} s (goal <= 2 s; "
+        f"best of {args.repeat})"
+    )
+    slow, _ = min(time_read(log, use_orjson=False) for _ in range(args.repeat))
     print(f"read all {count:,} records (records(), stdlib json): {slow:.2f} s")
-    t0 = time.perf_counter()
-    streamed = sum(1 for _ in log.iter_records())
-    print(f"stream all {streamed:,} records (iter_records()): {time.perf_counter() - t0:.2f} s")
+    streams = []
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        streamed = sum(1 for _ in log.iter_records())
+        streams.append(time.perf_counter() - t0)
+    print(f"stream all {streamed:,} records (iter_records()): {min(streams):.2f} s")
     t0 = time.perf_counter()
     report = log.verify()
     print(
