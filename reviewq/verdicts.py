@@ -261,6 +261,26 @@ def settled_filter(ctx: Context, changes: Sequence[Change]) -> Callable[[Change]
     return is_settled
 
 
+def verdicts_for(ctx: Context, change: Change | None, sha: str) -> list[dict[str, Any]]:
+    """Verdicts on one change: by its sha, its patch-id (rebased copies) or its inbox id."""
+    records = load_verdicts(ctx)
+    if not records:
+        return []
+    if change is not None and change.source == "inbox":
+        pid: str | None = change.id.removeprefix("inbox:")
+        cid: str | None = change.id
+        sha = ""
+    else:
+        pid, cid = patch_ids(ctx, [sha]).get(sha), None
+    return [
+        r
+        for r in records
+        if (sha and r.get("sha") == sha)
+        or (pid and r.get("patch_id") == pid)
+        or (cid and r.get("change_id") == cid)
+    ]
+
+
 def unshared_records(ctx: Context) -> list[dict[str, Any]]:
     """Local log records the notes ref lacks (an interrupted or failed notes write)."""
     return missing_from_notes(local_records(ctx), read_verdict_notes(ctx.git).records)
@@ -362,4 +382,5 @@ __all__ = [
     "settled_index",
     "share_local_records",
     "unshared_records",
+    "verdicts_for",
 ]

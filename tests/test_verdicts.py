@@ -474,3 +474,32 @@ def test_rebuild_after_the_log_file_alone_was_deleted(repo, cli) -> None:
     assert forced.returncode == 0 and "1 verdict(s) appended" in forced.stdout, forced.stderr
     assert cli("--repo", str(repo.path), "log", "verify").returncode == 0
     assert cli("--repo", str(repo.path), "verdict", sha, "reject").returncode == 0
+
+
+def test_show_lists_verdicts_including_those_on_a_rebased_copy(repo, cli) -> None:
+    repo.commit("base", files={"app.py": "x = 1\n"})
+    repo.git("checkout", "-q", "-b", "feature")
+    original = ai_commit(repo, "Add f", files={"f.py": "def f():\n    return 1\n"})
+    cli(
+        "--repo",
+        str(repo.path),
+        "verdict",
+        original,
+        "approve",
+        "--note",
+        "fine",
+        "--seconds",
+        "42",
+    )
+    repo.git("checkout", "-q", "main")
+    repo.commit("other", files={"o.py": "y = 2\n"})
+    repo.git("checkout", "-q", "feature")
+    repo.git("rebase", "-q", "main")
+    rebased = repo.git("rev-parse", "HEAD")
+    shown = json.loads(cli("--repo", str(repo.path), "show", rebased, "--json").stdout)
+    assert [(v["verdict"], v["sha"]) for v in shown["verdicts"]] == [("approve", original)]
+    text = cli("--repo", str(repo.path), "show", rebased).stdout
+    assert "verdict    approve by reviewer@example.com" in text
+    assert "42s active  (same patch, other commit): fine" in text
+    plain = json.loads(cli("--repo", str(repo.path), "show", "main", "--json").stdout)
+    assert plain["verdicts"] == []
