@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from reviewq.core.detectors.base import RULES, SEVERITY_ORDER
 from reviewq.core.model import Diff, FileDiff, Finding
@@ -21,6 +22,37 @@ from reviewq.core.risk import is_lockfile, is_test_path
 
 #: Families that say nothing about a model's lineage: never "the same" as anything.
 _NOT_A_LINEAGE = frozenset({"unknown", "other"})
+
+
+# -- what a critic reads -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CritiqueInput:
+    """Everything a critic may read about one change, already gathered by the shell.
+
+    `old_texts`/`new_texts` hold whole file contents where the shell could read them (keyed by
+    the old and new path); critics that need only the diff ignore them.
+    """
+
+    change_id: str
+    sha: str | None
+    message: str
+    prompt: str | None
+    prompt_source: str | None
+    author_family: str
+    diff: Diff
+    old_texts: Mapping[str, str] = field(default_factory=dict)
+    new_texts: Mapping[str, str] = field(default_factory=dict)
+
+    @cached_property
+    def diff_digest(self) -> str:
+        return diff_hash(self.diff)
+
+    @cached_property
+    def input_key(self) -> str:
+        """The diff and the request it is judged against (intent checks read the prompt)."""
+        return f"{self.diff_digest[:32]}:{text_hash(self.prompt)}"
 
 
 # -- identity of what was critiqued ------------------------------------------------------------
@@ -38,12 +70,10 @@ def text_hash(text: str | None) -> str:
     return hashlib.sha256((text or "").encode("utf-8")).hexdigest()[:16]
 
 
-def cache_key(
-    diff_digest: str, prompt_digest: str, critic: str, model: str | None, prompt_version: str
-) -> str:
-    """What a cached critique is valid for: the diff, the request it is judged against, the
-    critic, its model and the critic's own prompt/rules version."""
-    return f"{diff_digest[:32]}:{prompt_digest}:{critic}:{model or '-'}:{prompt_version}"
+def cache_key(input_key: str, critic: str, model: str | None, prompt_version: str) -> str:
+    """What a cached critique is valid for: the diff and the request it is judged against
+    (`CritiqueInput.input_key`), the critic, its model and the critic's prompt/rules version."""
+    return f"{input_key}:{critic}:{model or '-'}:{prompt_version}"
 
 
 # -- the family guard --------------------------------------------------------------------------
