@@ -26,6 +26,8 @@ TIMING = rule("timing-unsafe-compare", "warning", "security", "secret compared w
 PRIV = rule("container-privileged", "error", "security", "privileged container or host access")
 DEBUG = rule("debug-enabled", "warning", "security", "debug mode enabled")
 CORS = rule("permissive-cors", "warning", "security", "CORS open to every origin")
+#: Reported through ruff's parser: added Python that does not parse.
+SYNTAX = rule("syntax-error", "error", "possible_bug", "new code does not parse")
 SUPPRESS = rule("lint-suppressed", "note", "maintainability", "linter or scanner silenced")
 
 #: ruff codes that report what one of these rules reports (one finding per concern and line).

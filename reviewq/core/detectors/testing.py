@@ -18,7 +18,7 @@ SKIPPED = rule("test-skipped", "warning", "tests", "test skipped or focused")
 WEAKENED = rule("assertion-weakened", "warning", "tests", "assertion weakened")
 
 _TEST_DEF = re.compile(
-    r"^\s*(?:async\s+)?def\s+test\w*\s*\(|^\s*(?:it|test)\s*\(\s*[\"'`]|^func\s+Test\w*\s*\(|"
+    r"^\s*(?:async\s+)?def\s+test\w*\s*\(|^\s*(?:it|test)(?:\.\w+)?\s*\(\s*[\"'`]|^func\s+Test\w*\s*\(|"
     r"@Test\b|^\s*fn\s+test_\w*\s*\("
 )
 _ASSERT = re.compile(
