@@ -133,7 +133,7 @@ def check_family(
 
 _WS = re.compile(r"\s+")
 #: A model quoting our rendered diff may copy its line-number column and +/- marker.
-_RENDER_PREFIX = re.compile(r"^\s*\d*\s*[+ -]?\s?")
+_RENDER_PREFIX = re.compile(r"^\s*\d*\s*[+ -]?\|?\s?")
 
 
 def _norm(text: str) -> str:

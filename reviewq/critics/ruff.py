@@ -32,6 +32,7 @@ _ERROR = frozenset(
 )  # fmt: skip
 _NOTE = frozenset({"S110", "S112", "B904", "B905", "B007", "B009", "B010", "B018"})
 TIMEOUT = 30.0
+NO_RUFF = "ruff is not installed, so its Python rules did not run"
 
 
 def find_ruff() -> str | None:
@@ -64,14 +65,15 @@ def run_ruff(
     *,
     binary: str | None = None,
     runner: Callable[..., subprocess.CompletedProcess] = subprocess.run,
+    find: Callable[[], str | None] = find_ruff,
 ) -> RuffResult:
     """ruff's S and B findings on the added lines of `files` (path -> new text)."""
     targets = {p: t for p, t in files.items() if added.get(p)}
     if not targets:
         return RuffResult()
-    binary = binary or find_ruff()
+    binary = binary or find()
     if binary is None:
-        return RuffResult(problem="ruff is not installed, so its Python rules did not run")
+        return RuffResult(problem=NO_RUFF)
     with tempfile.TemporaryDirectory(prefix="reviewq-ruff-") as tmp:
         root = Path(tmp).resolve()
         paths = []

@@ -22,7 +22,7 @@ from reviewq.core.critique import (
 from reviewq.core.detectors.base import Scope
 from reviewq.core.model import Critique, Finding
 from reviewq.core.rationale import build_rationale
-from reviewq.critics.ruff import RuffResult, find_ruff, run_ruff
+from reviewq.critics.ruff import NO_RUFF, RuffResult, find_ruff, run_ruff
 
 
 class StaticCritic:
@@ -55,7 +55,9 @@ class StaticCritic:
             for path, text in subject.new_texts.items()
             if path.endswith((".py", ".pyi")) and path in scope.added
         }
-        if python:
+        if python and self._binary is None:
+            notes.append(NO_RUFF)
+        elif python:
             added = {path: {row.no for row in scope.added[path]} for path in python}
             result = self._ruff(python, added, binary=self._binary)
             if result.problem:

@@ -27,7 +27,7 @@ CASES_DIR = Path(__file__).resolve().parent / "cases"
 # Key-shaped values, assembled so no complete token appears in the source.
 FIXTURE_SECRETS = {
     "AWS_KEY": "AKIA" + "Q3EGT7WZ" + "N4JX5P2L",
-    "AWS_SECRET": "wJalrXUtnFEMI/K7MDENG/" + "bPxRfiCYzQ8fT3kV2mLp",
+    "AWS_SECRET": "wJalrXUtnFEMI/K7MDENG/" + "bPxRfiCYzQ8fT3kV2m",
     "GITHUB_TOKEN": "ghp_" + "R7fQ2mX9kL4pT8vB3nW6" + "yZ1cH5jD0sA2eG4u",
     "SLACK_TOKEN": "xoxb-" + "2048-1234567890-" + "aB3dE5fG7hJ9kL1m",
     "STRIPE_KEY": "sk_" + "live_" + "51HqZ8kL2mN4pQ6rS8tU0vW2",

@@ -57,6 +57,9 @@ _ALL = CODE_LANGS
 _HINTS: dict[str, tuple[str, ...]] = {
     TLS.id: (
         "verify",
+        "unverified",
+        "curl",
+        "wget",
         "cert_none",
         "check_hostname",
         "rejectunauthorized",

@@ -124,7 +124,7 @@ def detect(scope: Scope) -> list[Finding]:
             m = match(line.text)
             if m:
                 out.append(line_finding(INJECTION, line, _BODY.format(quote=m.group(0))))
-    for text in scope.message.split("\n")[1:]:
+    for text in scope.message.split("\n"):
         m = match(text)
         if m:
             out.append(
