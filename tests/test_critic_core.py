@@ -12,8 +12,10 @@ from reviewq.core.critique import (
     effective_lines,
     review_effort,
     security_concerns,
-    tests_present as has_tests,
     verify_finding,
+)
+from reviewq.core.critique import (
+    tests_present as has_tests,
 )
 from reviewq.core.model import Critique, Finding
 

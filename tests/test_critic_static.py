@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from critic_eval.demo_changes import CURRENCY, DEVIN, EXPORT, change
 
 from reviewq.changes import lookup
 from reviewq.context import Context
@@ -14,32 +15,11 @@ from reviewq.critics.static import StaticCritic
 from reviewq.critiques import cached_critique, critique_change, critique_input, get_critique
 
 
-def sha_of(repo: Path, subject: str) -> str:
-    out = subprocess.run(
-        ["git", "log", "--all", "--format=%H %s"], cwd=repo, capture_output=True, text=True
-    ).stdout
-    for line in out.splitlines():
-        sha, _, subj = line.partition(" ")
-        if subj == subject:
-            return sha
-    raise AssertionError(f"no commit {subject!r}")
-
-
-DEVIN = "Let support engineers impersonate customers; simplify CI"
-EXPORT = "Add CSV export"
-
-
 @pytest.fixture
 def ctx(demo_repo: Path):
     context = Context.open(demo_repo)
     yield context
     context.close()
-
-
-def change(ctx: Context, subject: str):
-    found = lookup(ctx, sha_of(ctx.repo_root, subject))
-    assert found.change is not None
-    return found.change
 
 
 def test_risky_devin_commit_gets_every_planted_issue(ctx: Context) -> None:
@@ -178,6 +158,6 @@ def test_inbox_patch_is_critiqued_with_the_patch_applied_to_head(ctx: Context) -
 
 
 def test_large_table_commit_is_quiet_and_light(ctx: Context) -> None:
-    critique = get_critique(ctx, change(ctx, "Add the currency table for multi-currency orders"))
+    critique = get_critique(ctx, change(ctx, CURRENCY))
     assert critique.findings == []
     assert critique.effort <= 3

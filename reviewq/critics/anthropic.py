@@ -20,7 +20,7 @@ from reviewq.critics.prompting import (
     parse_answer,
 )
 
-DEFAULT_MODEL = "claude-sonnet-4-5"
+DEFAULT_MODEL = "claude-sonnet-5-5"
 KEY_ENV = "ANTHROPIC_API_KEY"
 
 

@@ -8,6 +8,7 @@ each finding against the real hunks) lives here once.
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from collections.abc import Callable
@@ -181,7 +182,11 @@ class ModelCritic:
 
     def _ask_checked(self, client: Any, user: str, nonce: str) -> ModelAnswer:
         try:
-            return self._ask(client, SYSTEM, user, nonce)
+            try:
+                return self._ask(client, SYSTEM, user, nonce)
+            except json.JSONDecodeError:
+                # The SDK parses a JSON-typed body itself; a cut-off body fails there.
+                raise AnswerError("the API's reply was not a message (cut off or not JSON)") from None
         except AnswerError as exc:
             raise CriticError(
                 f"{self.vendor} critic ({self.model}) gave an unusable answer: {exc}; "

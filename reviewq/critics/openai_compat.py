@@ -17,7 +17,7 @@ from reviewq.critics.base import Failure
 from reviewq.critics.llm import ModelCritic, status_failure
 from reviewq.critics.prompting import ANSWER_SCHEMA, AnswerError, ModelAnswer, parse_answer
 
-DEFAULT_MODEL = "gpt-5.1"
+DEFAULT_MODEL = "gpt-5.5"
 KEY_ENV = "OPENAI_API_KEY"
 OPENAI_HOST = "api.openai.com"
 

@@ -359,8 +359,10 @@ def _json_from_text(text: str, nonce: str) -> dict[str, Any]:
         data = json.loads(body)
     except ValueError:
         start, end = body.find("{"), body.rfind("}")
-        if start < 0 or end <= start:
+        if start < 0:
             raise AnswerError("the answer holds no JSON object") from None
+        if end <= start:
+            raise AnswerError("the answer is not valid JSON (it stops inside the object)") from None
         try:
             data = json.loads(body[start : end + 1])
         except ValueError as exc:
