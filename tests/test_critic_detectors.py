@@ -70,6 +70,11 @@ TRUE_POSITIVES = [
     ("secret-private-key", "certs/dev.txt", "{{PRIVATE_KEY}}\n"),
     ("secret-credential-url", "settings.py", 'DB = "postgres://app:Kx9mQ2vLp7Rt@db/app"\n'),
     ("secret-high-entropy", "app/keys.py", 'SALT = "q8Vz3LmP0xR7tY2nB5kW9cJ4hF6gD1sA"\n'),
+    (
+        "secret-high-entropy",
+        "app/api.py",
+        'URL = "https://api.example/v1?k=q8Vz3LmP0xR7tY2nB5kW9cJ4hF6gD1sA"\n',
+    ),
     ("hardcoded-credential", "app/db.py", 'DB_PASSWORD = "Tr0ub4dor-and-3"\n'),
     ("hardcoded-credential", "config/app.yaml", "smtp:\n  password: Tr0ub4dor3x\n"),
     ("default-credential", "app/auth.py", 'ADMIN = os.environ.get("ADMIN_PASSWORD", "letmein")\n'),
@@ -197,6 +202,16 @@ FALSE_POSITIVES = [
     ("secret-high-entropy", "app/ids.py", 'SHA = "47e729b220d390637b39fa981143f4157c710f5a"\n'),
     ("secret-high-entropy", "app/names.py", 'CLASS_NAME = "AbstractSingletonProxyFactoryBean"\n'),
     ("secret-high-entropy", "app/h.py", 'DIGEST = "sha256:Vb7Xq2Lm9Rt4Wz8Kp3Nd6Yf1Hs5Gj0Ca"\n'),
+    (
+        "secret-high-entropy",
+        "web/font.css",
+        'src: url("https://cdnjs.cloudflare.com/ajax/libs/firacode/6.2.0/woff2/FiraCode-Regular.woff2");\n',
+    ),
+    (
+        "secret-high-entropy",
+        "tests/x.py",
+        '"Claude-Session: https://claude.ai/code/session_01ABCdef"\n',
+    ),
     ("hardcoded-credential", "app/db.py", 'DB_PASSWORD = os.environ["DB_PASSWORD"]\n'),
     (
         "hardcoded-credential",
@@ -214,6 +229,8 @@ FALSE_POSITIVES = [
     ("subprocess-shell", "a.py", 'subprocess.run(["ls", path], check=True)\n'),
     ("subprocess-shell", "a.py", "# shell=True is forbidden in this module\n"),
     ("subprocess-shell", "a.js", 'execFile("git", ["log", ref])\n'),
+    ("subprocess-shell", "a.py", 'raise ValueError("never pass shell=True here")\n'),
+    ("subprocess-shell", "a.py", 'EXPORT = """\nsubprocess.run(cmd, shell=True)\n"""\n'),
     ("code-eval", "a.py", "value = ast.literal_eval(text)\n"),
     ("code-eval", "a.py", "result = model.eval()\n"),
     ("code-eval", "a.js", "const f = function (x) { return x; };\n"),
@@ -229,6 +246,12 @@ FALSE_POSITIVES = [
     ("timing-unsafe-compare", "a.py", "if len(signature) == 64:\n    ok()\n"),
     ("timing-unsafe-compare", "a.py", 'if token == "":\n    return\n'),
     ("timing-unsafe-compare", "tests/test_a.py", "assert token == expected\n"),
+    ("timing-unsafe-compare", "a.py", "if content_digest(a) != content_digest(b):\n    x()\n"),
+    (
+        "timing-unsafe-compare",
+        "a.py",
+        'AUTH = AUTH.replace("compare_digest(mac, x)", "mac == x")\n',
+    ),
     ("container-privileged", "pod.yaml", "securityContext:\n  privileged: false\n"),
     ("debug-enabled", "app.py", "app.run(host='127.0.0.1')\n"),
     ("permissive-cors", "app.py", 'CORS_ALLOWED_ORIGINS = ["https://acme.example"]\n'),
@@ -256,8 +279,22 @@ FALSE_POSITIVES = [
     ("ci-unpinned-action", ".github/workflows/ci.yml", "steps:\n  - uses: actions/checkout@v4\n"),
     ("policy-file-changed", "docs/policy-notes.txt", "We review every change.\n"),
     ("access-control-changed", "app/ui/colors.py", "PRIMARY = '#123456'\n"),
+    ("access-control-changed", "app/stats.py", 'LABELS = {"approve": "Approve"}\n'),
+    (
+        "access-control-changed",
+        "app/verdicts.py",
+        'def latest():\n    """An approval later escalated is not settled."""\n',
+    ),
+    ("access-control-changed", "docs/policy.md", "# Policy\n\nWho approves what.\n"),
     ("auth-bypass", "src/Widget.java", "@Override\npublic void run() {}\n"),
     ("auth-bypass", "app/css.py", "OVERRIDES = {'color': 'red'}\n"),
+    (
+        "auth-bypass",
+        "tests/x.py",
+        'risky = by_subject["Let support engineers impersonate customers"]\n',
+    ),
+    ("auth-bypass", "demo/b.py", 'AUTH = """\nif token == ADMIN_OVERRIDE:\n    return 1\n"""\n'),
+    ("auth-bypass", "snap.svg", "<text>Let support engineers impersonate customers</text>\n"),
     ("bidi-control", "a.py", 'x = "שלום world"\n'),
     ("invisible-character", "a.py", 'x = "plain ascii"\n'),
     ("confusable-identifier", "a.py", 'greeting = "Привет"\n'),
@@ -301,6 +338,15 @@ def test_every_rule_has_true_and_false_positive_cases() -> None:
     quiet = {r for r, _, _ in FALSE_POSITIVES} | SPECIAL
     assert set(RULES) - fired == set()
     assert set(RULES) - quiet == set()
+
+
+def test_environment_dependent_skips_are_notes_unconditional_ones_warnings() -> None:
+    (cond,) = findings(
+        "tests/test_a.py", '@pytest.mark.skipif(sys.platform == "win32", reason="x")\n'
+    )
+    assert cond.rule == "test-skipped" and cond.severity == "note"
+    (hard,) = findings("tests/test_a.py", '@pytest.mark.skip(reason="flaky")\n')
+    assert hard.severity == "warning"
 
 
 def test_findings_sit_on_added_lines_only() -> None:

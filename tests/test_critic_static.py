@@ -109,6 +109,20 @@ def test_ruff_keeps_only_findings_on_added_lines(repo) -> None:
     assert not any(r == "code-eval" for r, _ in rules)  # line 2 was already there
 
 
+def test_ruff_and_the_rule_on_one_multi_line_call_are_one_finding(repo) -> None:
+    sha = repo.commit(
+        "run\n\nCo-Authored-By: Claude Opus 4.5 <noreply@anthropic.com>\n",
+        files={"r.py": "import subprocess\n\nsubprocess.run(\n    cmd,\n    shell=True,\n)\n"},
+    )
+    context = Context.open(repo.path)
+    try:
+        critique = get_critique(context, lookup(context, sha).change)
+    finally:
+        context.close()
+    (f,) = [f for f in critique.findings if f.rule == "subprocess-shell"]
+    assert f.start_line == 5 and "also ruff S602" in f.body
+
+
 def test_run_ruff_without_a_binary_or_files() -> None:
     assert run_ruff({}, {}) == RuffResult()
     absent = run_ruff({"a.py": "eval(x)\n"}, {"a.py": {1}}, find=lambda: None)

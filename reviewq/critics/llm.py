@@ -186,7 +186,9 @@ class ModelCritic:
                 return self._ask(client, SYSTEM, user, nonce)
             except json.JSONDecodeError:
                 # The SDK parses a JSON-typed body itself; a cut-off body fails there.
-                raise AnswerError("the API's reply was not a message (cut off or not JSON)") from None
+                raise AnswerError(
+                    "the API's reply was not a message (cut off or not JSON)"
+                ) from None
         except AnswerError as exc:
             raise CriticError(
                 f"{self.vendor} critic ({self.model}) gave an unusable answer: {exc}; "

@@ -18,19 +18,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reviewq.core.detectors.base import lowered
 from reviewq.core.detectors.dangerous import RUFF_EQUIVALENT
 from reviewq.core.model import Finding
+from reviewq.core.risk import is_test_path
 
 #: Rules whose hits are mostly noise in review: S101 (assert) fires on every test, S311 on every
 #: shuffle, S603/S607/S404 on every argument-list subprocess call. S105-S107 (password-like names)
 #: are covered by the critic's own `hardcoded-credential`, which knows `token_type = "bearer"`
 #: names no secret.
-IGNORED = ("S101", "S311", "S603", "S607", "S404", "S105", "S106", "S107")
+IGNORED = ("S101", "S311", "S603", "S607", "S404", "S105", "S106", "S107", "B905")
 _ERROR = frozenset(
     {"S102", "S103", "S105", "S106", "S107", "S202", "S301", "S302", "S307", "S501", "S506",
      "S602", "S604", "S605", "S608", "S701", "S702"}
 )  # fmt: skip
-_NOTE = frozenset({"S110", "S112", "B904", "B905", "B007", "B009", "B010", "B018"})
+_NOTE = frozenset({"S110", "S112", "S324", "B904", "B007", "B009", "B010", "B018"})
 TIMEOUT = 30.0
 NO_RUFF = "ruff is not installed, so its Python rules did not run"
 
@@ -131,12 +133,16 @@ def run_ruff(
             own = RUFF_EQUIVALENT.get(code)
             if code in ("invalid-syntax", "E999", "None") or not code[:1].isalpha():
                 own = "syntax-error"
+            severity = "error" if own == "syntax-error" else _severity(code)
+            if code.startswith("S") and is_test_path(rel):
+                severity = lowered(severity)  # as the critic's own rules do in tests
             out.append(
                 Finding(
                     file=rel,
                     start_line=anchor,
-                    end_line=anchor,
-                    severity="error" if own == "syntax-error" else _severity(code),
+                    # The whole statement (bounded): a call spanning lines is one finding.
+                    end_line=max(anchor, min(end, anchor + 20)),
+                    severity=severity,
                     label="security"
                     if code.startswith("S") and own != "syntax-error"
                     else "possible_bug",

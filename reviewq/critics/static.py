@@ -91,18 +91,28 @@ class StaticCritic:
 
 
 def _merge(own: list[Finding], ruff: list[Finding]) -> list[Finding]:
-    """One finding per (rule, file, line): where ruff and a rule agree, the rule's text stays
-    and ruff's code is named in it."""
-    by_key = {(f.rule, f.file, f.start_line): f for f in own}
+    """One finding per concern and statement: where ruff and a rule agree (same rule id, same
+    file, the rule's line inside ruff's statement), the rule's text stays and ruff's code is
+    named in it."""
     out = list(own)
     for f in ruff:
-        key = (f.rule, f.file, f.start_line)
-        if key in by_key:
-            mine = by_key[key]
-            code = f.body.rsplit("(ruff ", 1)[-1].rstrip(")")
-            if "ruff" not in mine.body:
-                mine.body += f" (also ruff {code})"
+        mine = next(
+            (
+                o
+                for o in own
+                if o.rule == f.rule
+                and o.file == f.file
+                and o.start_line is not None
+                and f.start_line is not None
+                # ruff marks where a call starts; the rule, the argument that makes it risky.
+                and f.start_line <= o.start_line <= max(f.end_line or 0, f.start_line + 10)
+            ),
+            None,
+        )
+        if mine is None:
+            out.append(f)
             continue
-        by_key[key] = f
-        out.append(f)
+        code = f.body.rsplit("(ruff ", 1)[-1].rstrip(")")
+        if "ruff" not in mine.body:
+            mine.body += f" (also ruff {code})"
     return out

@@ -8,7 +8,9 @@ whole file or the whole change.
 
 from __future__ import annotations
 
+import io
 import re
+import tokenize
 from bisect import bisect_right
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +21,9 @@ from reviewq.core.model import Diff, FileDiff, Finding
 from reviewq.core.risk import is_test_path
 
 SEVERITY_ORDER = {"note": 0, "warning": 1, "error": 2, "critical": 3}
+#: Rules read this much of a row. Minified and generated files have rows of 70,000 characters,
+#: where some patterns cost quadratic time; known key formats still scan the whole row.
+MAX_LINE_CHARS = 4000
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +70,7 @@ _LANG_BY_SUFFIX = {
     ".rst": "doc",
     ".txt": "doc",
     ".adoc": "doc",
+    ".svg": "doc",
     ".ini": "env",
     ".cfg": "env",
     ".conf": "env",
@@ -116,6 +122,10 @@ class Line:
     lang: str
     in_test: bool
     comment: bool
+    #: The whole row is inside a multi-line string (a docstring, a template): data, not code.
+    in_string: bool = False
+    #: The whole row when `text` had to be cut at MAX_LINE_CHARS, else None.
+    full: str | None = None
 
 
 @dataclass
@@ -173,7 +183,11 @@ class Scope:
         """path -> added lines, in order (binary and truncated files have none)."""
         out: dict[str, list[Line]] = {}
         for f in self.diff.files:
-            out[f.path] = list(_added_lines(f))
+            text = self.new_texts.get(f.path)
+            inside = (
+                python_string_lines(text) if text and language_of(f.path) == "python" else set()
+            )
+            out[f.path] = list(_added_lines(f, inside))
         return out
 
     @cached_property
@@ -191,21 +205,53 @@ class Scope:
         return sum(f.additions + f.deletions for f in self.diff.files if not is_lockfile(f.path))
 
 
-def _added_lines(f: FileDiff) -> Iterator[Line]:
+def python_string_lines(text: str) -> set[int]:
+    """Line numbers lying inside a multi-line Python string (a docstring, a template).
+
+    The first line counts only when nothing but the quotes starts it (a docstring); otherwise
+    it holds code before the quotes. Text that does not tokenize gives what was found before
+    the error.
+    """
+    if '"""' not in text and "'''" not in text:
+        return set()
+    lines: set[int] = set()
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.STRING and tok.end[0] > tok.start[0]:
+                first = tok.start[0] + (0 if not tok.line[: tok.start[1]].strip() else 1)
+                lines.update(range(first, tok.end[0] + 1))
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return lines
+
+
+def _added_lines(f: FileDiff, inside_strings: set[int] = frozenset()) -> Iterator[Line]:  # type: ignore[assignment]
     lang = language_of(f.path)
     in_test = is_test_path(f.path)
     comment = _COMMENT.get(lang)
     for hunk in f.hunks:
         for row in hunk.lines:
             if row.kind == "+" and row.new_no is not None:
+                long = len(row.text) > MAX_LINE_CHARS
                 yield Line(
                     f.path,
                     row.new_no,
-                    row.text,
+                    row.text[:MAX_LINE_CHARS] if long else row.text,
                     lang,
                     in_test,
                     bool(comment and comment.match(row.text)),
+                    row.new_no in inside_strings,
+                    row.text if long else None,
                 )
+
+
+_STRING = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|`[^`\n]*`")
+
+
+def strip_strings(text: str) -> str:
+    """`text` with the contents of one-line string literals emptied: rules about identifiers
+    and control flow must not fire on prose or data inside quotes."""
+    return _STRING.sub('""', text)
 
 
 def lowered(severity: str) -> str:

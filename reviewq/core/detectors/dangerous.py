@@ -11,7 +11,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from reviewq.core.detectors.base import CODE_LANGS, RuleInfo, Scope, line_finding, rule
+from reviewq.core.detectors.base import (
+    CODE_LANGS,
+    RuleInfo,
+    Scope,
+    line_finding,
+    rule,
+    strip_strings,
+)
 from reviewq.core.model import Finding
 
 TLS = rule("tls-verify-disabled", "error", "security", "TLS certificate verification disabled")
@@ -94,6 +101,9 @@ class Pattern:
     body: str
     #: Also look at comment lines (a shebang or a YAML `run:` can start like a comment).
     in_comments: bool = False
+    #: The pattern is about calls and arguments: it must match outside string literals too
+    #: (`"shell=True"` quoted in a message is not a shell).
+    code_only: bool = False
 
 
 def _p(info: RuleInfo, regex: str, langs, body: str, **kw) -> Pattern:
@@ -119,21 +129,28 @@ _DESER_BODY = (
 
 PATTERNS: tuple[Pattern, ...] = (
     # -- TLS verification --------------------------------------------------------------------
-    _p(TLS, r"\bverify\s*=\s*False\b", {"python"}, _TLS_BODY),
+    _p(TLS, r"\bverify\s*=\s*False\b", {"python"}, _TLS_BODY, code_only=True),
     _p(
         TLS,
         r"_create_unverified_context|\bCERT_NONE\b|check_hostname\s*=\s*False",
         {"python"},
         _TLS_BODY,
+        code_only=True,
     ),
-    _p(TLS, r"rejectUnauthorized\s*:\s*false|strictSSL\s*:\s*false", {"js"}, _TLS_BODY),
+    _p(
+        TLS,
+        r"rejectUnauthorized\s*:\s*false|strictSSL\s*:\s*false",
+        {"js"},
+        _TLS_BODY,
+        code_only=True,
+    ),
     _p(
         TLS,
         r"NODE_TLS_REJECT_UNAUTHORIZED\W{0,4}0|PYTHONHTTPSVERIFY\W{0,4}0|GIT_SSL_NO_VERIFY",
         _ALL | {"env"},
         _TLS_BODY,
     ),
-    _p(TLS, r"InsecureSkipVerify\s*:\s*true", {"go"}, _TLS_BODY),
+    _p(TLS, r"InsecureSkipVerify\s*:\s*true", {"go"}, _TLS_BODY, code_only=True),
     _p(
         TLS,
         r"\bcurl\b[^|;\n]*\s(?:-k|--insecure)\b|\bwget\b[^|;\n]*--no-check-certificate|sslVerify\s+false|strict-ssl\s*=?\s*false",
@@ -152,6 +169,7 @@ PATTERNS: tuple[Pattern, ...] = (
         r"\bshell\s*=\s*True\b|\bos\.(?:system|popen)\s*\(|\bcommands\.getoutput\(",
         {"python"},
         _SHELL_BODY,
+        code_only=True,
     ),
     _p(
         SHELL,
@@ -166,7 +184,7 @@ PATTERNS: tuple[Pattern, ...] = (
         _SHELL_BODY,
     ),
     # -- eval --------------------------------------------------------------------------------
-    _p(EVAL, r"(?<![\w.])(?:eval|exec)\s*\((?!\s*\))", {"python"}, _EVAL_BODY),
+    _p(EVAL, r"(?<![\w.])(?:eval|exec)\s*\((?!\s*\))", {"python"}, _EVAL_BODY, code_only=True),
     _p(
         EVAL,
         r"(?<![\w.])eval\s*\(|\bnew\s+Function\s*\(|\bset(?:Timeout|Interval)\(\s*[\"'`]",
@@ -180,6 +198,7 @@ PATTERNS: tuple[Pattern, ...] = (
         r"\b(?:c?pickle|dill|marshal|shelve)\.(?:loads?|Unpickler|open)\b|\bjsonpickle\.decode\(|\byaml\.unsafe_load\(|\byaml\.load\((?![^)]*(?:Safe|CLoader\b|BaseLoader))",
         {"python"},
         _DESER_BODY,
+        code_only=True,
     ),
     _p(DESER, r"\bunserialize\s*\(|node-serialize", {"js"}, _DESER_BODY),
     # -- permissions -------------------------------------------------------------------------
@@ -195,6 +214,7 @@ PATTERNS: tuple[Pattern, ...] = (
         r"\bchmod\s*\([^)]*\b0o?7[0-7]7\b|\bChmod\([^)]*\b0o?7[0-7]7\b|\bchmodSync?\([^)]*0o?7[0-7]7",
         {"python", "js", "go"},
         "Makes files writable by every user on the machine. Grant only what the owner needs.",
+        code_only=True,
     ),
     # -- downloaded scripts ------------------------------------------------------------------
     _p(
@@ -254,6 +274,7 @@ PATTERNS: tuple[Pattern, ...] = (
         r"\.run\([^)]*\bdebug\s*=\s*True|^\s*DEBUG\s*=\s*True\b",
         {"python"},
         "Debug mode exposes an interactive debugger or stack traces; keep it out of deployable code.",
+        code_only=True,
     ),
     _p(
         CORS,
@@ -271,9 +292,9 @@ PATTERNS: tuple[Pattern, ...] = (
 )
 
 _TIMING = re.compile(
-    r"(?im)\b(?P<name>\w*?(?:mac|signature|sig|digest|token|password|passwd|secret|api_?key|"
+    r"(?im)\b(?P<name>\w*?(?:mac|signature|sig|token|password|passwd|secret|api_?key|"
     r"apikey|otp|csrf\w*))\s*(?:===?|!==?)\s*(?P<rhs>[\w.\"'\[\]()]+)"
-    r"|(?P<lhs>[\w.\[\]()]+)\s*(?:===?|!==?)\s*(?P<name2>\w*?(?:mac|signature|sig|digest|"
+    r"|(?P<lhs>[\w.\[\]()]+)\s*(?:===?|!==?)\s*(?P<name2>\w*?(?:mac|signature|sig|"
     r"token|password|passwd|secret|api_?key|apikey|otp))\b"
 )
 _TRIVIAL_RHS = re.compile(
@@ -295,7 +316,9 @@ def detect(scope: Scope) -> list[Finding]:
                 continue
             for line, _ in added.matches(pat.regex):
                 key = (pat.info.id, line.no)
-                if key in seen or (line.comment and not pat.in_comments):
+                if key in seen or line.in_string or (line.comment and not pat.in_comments):
+                    continue
+                if pat.code_only and not pat.regex.search(strip_strings(line.text)):
                     continue
                 seen.add(key)
                 out.append(line_finding(pat.info, line, pat.body))
@@ -308,8 +331,10 @@ def detect(scope: Scope) -> list[Finding]:
         for line, m in added.matches(_TIMING):
             key = (TIMING.id, line.no)
             rhs = m.group("rhs") or m.group("lhs") or ""
-            if key in seen or line.comment or _TRIVIAL_RHS.match(rhs):
+            if key in seen or line.comment or line.in_string or _TRIVIAL_RHS.match(rhs):
                 continue
+            if not _TIMING.search(strip_strings(line.text)):
+                continue  # the comparison is inside a string
             seen.add(key)
             name = m.group("name") or m.group("name2")
             out.append(

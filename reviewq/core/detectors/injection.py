@@ -121,6 +121,9 @@ def detect(scope: Scope) -> list[Finding]:
         if not added.has_any(_HINTS):
             continue
         for line in added.rows:
+            low = line.text.lower()
+            if not any(h in low for h in _HINTS):
+                continue
             m = match(line.text)
             if m:
                 out.append(line_finding(INJECTION, line, _BODY.format(quote=m.group(0))))

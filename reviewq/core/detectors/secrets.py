@@ -52,6 +52,9 @@ DEFAULT = rule(
 )
 ENTROPY = rule("secret-high-entropy", "warning", "security", "high-entropy string (possible key)")
 
+#: (rule, pattern, group holding the secret). `_PATTERN_HINTS` gives the lower-case fragments
+#: one of which a line must contain before the pattern is tried: a substring test is far
+#: cheaper than a regular expression over long generated rows.
 _PATTERNS: tuple[tuple[str, re.Pattern[str], int], ...] = tuple(
     (rule_id, re.compile(pattern), group)
     for rule_id, pattern, group in (
@@ -85,6 +88,24 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str], int], ...] = tuple(
         ),
     )
 )
+_PATTERN_HINTS: dict[str, tuple[str, ...]] = {
+    "secret-aws-access-key": ("akia", "asia", "abia", "acca"),
+    "secret-aws-secret-key": ("aws",),
+    "secret-github-token": ("gh", "github_pat_"),
+    "secret-gitlab-token": ("glpat-",),
+    "secret-slack-token": ("xox",),
+    "secret-slack-webhook": ("hooks.slack",),
+    "secret-stripe-key": ("k_live_",),
+    "secret-google-api-key": ("aiza",),
+    "secret-anthropic-key": ("sk-ant-",),
+    "secret-openai-key": ("sk-",),
+    "secret-npm-token": ("npm_",),
+    "secret-pypi-token": ("pypi-",),
+    "secret-jwt": ("eyj",),
+    "secret-private-key": ("private key",),
+    "secret-credential-url": ("://",),
+}
+_ENV_HINTS = (("environ", "getenv"), ("process.env",), ("process.env",), ("${",))
 _KEY_END = re.compile(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
 
 #: Names that hold secrets. Suffixes that name *about* a secret (its URL, field, type) are not.
@@ -97,8 +118,11 @@ _NOT_SECRET_NAME = re.compile(
     r"regex|id|ttl|timeout|expiry|expires|algorithm|alg|issuer|audience|endpoint|label|"
     r"policy|count|size|format|kind|mode|param|key_name|scheme|placeholder|hint|url_?path)$"
 )
+#: Words a secret-holding name contains (a cheap gate before the assignment patterns).
+_NAME_HINTS = ("pass", "pwd", "secret", "token", "key", "cred", "override")
+_NAME_PARTS = re.compile(r"[.-]")
 _ASSIGN = re.compile(
-    r"""(?P<name>[A-Za-z_][\w.-]*)['"]?\s*(?::=|=|:)\s*(?P<q>["'`])(?P<value>[^"'`\n]{6,200})(?P=q)"""
+    r"""(?<![\w.-])(?P<name>[A-Za-z_][\w.-]*)['"]?\s*(?::=|=|:)\s*(?P<q>["'`])(?P<value>[^"'`\n]{6,200})(?P=q)"""
 )
 _ASSIGN_BARE = re.compile(
     r"""^\s*(?:export\s+)?(?P<name>[A-Za-z_][\w.-]*)\s*[:=]\s*(?P<value>[^\s"'`#${<!%&*][^\s#]{5,200})\s*$"""
@@ -127,7 +151,8 @@ _ENV_NOT_SECRET = re.compile(
 )
 #: Languages whose values may stand unquoted (`PASSWORD=hunter22`).
 BARE_LANGS = frozenset({"env", "yaml"})
-_HIGH_ENTROPY_TOKEN = re.compile(r"(?<![\w+/=-])[A-Za-z0-9+/_-]{20,}={0,2}(?![\w+/=-])")
+_HIGH_ENTROPY_TOKEN = re.compile(r"(?<![\w+/-])[A-Za-z0-9+/_-]{20,}={0,2}(?![\w+/=-])")
+_URL = re.compile(r"[a-z][a-z0-9+.-]{1,20}://[^\s?#\"'<>()]*(?P<query>[^\s\"'<>()]*)")
 _HASH_CONTEXT = re.compile(r"(?i)(?:sha\d+|md5|integrity|checksum|digest|\bhash\b|nonce|etag|sum)")
 
 
@@ -169,11 +194,14 @@ def _placeholder(value: str) -> bool:
     return bool(_PLACEHOLDER.match(v)) or len(set(v)) <= 2
 
 
-def scan_line(text: str, *, entropy: bool = True, bare: bool = False) -> list[SecretHit]:
+def scan_line(
+    text: str, *, entropy: bool = True, bare: bool = False, known_only: bool = False
+) -> list[SecretHit]:
     """Every secret in one line, spans not overlapping (known formats win over heuristics).
 
     `bare` also reads unquoted `NAME=value` / `name: value` (.env, YAML, INI), which in program
-    text would mistake `token = sign(user)` for a credential.
+    text would mistake `token = sign(user)` for a credential. `known_only` keeps to the key
+    formats (for very long rows, where the heuristics cost more than they find).
     """
     hits: list[SecretHit] = []
 
@@ -182,38 +210,56 @@ def scan_line(text: str, *, entropy: bool = True, bare: bool = False) -> list[Se
             return
         hits.append(SecretHit(rule_id, start, end))
 
-    for rule_id, pattern, group in _PATTERNS:
-        for m in pattern.finditer(text):
-            if rule_id == "secret-credential-url" and _placeholder(m.group(1)):
+    low = text.lower()
+    if any(h in low for h in _HINTS):
+        for rule_id, pattern, group in _PATTERNS:
+            if not any(h in low for h in _PATTERN_HINTS[rule_id]):
                 continue
-            if rule_id == "secret-private-key":
-                add(rule_id, 0, len(text))
+            for m in pattern.finditer(text):
+                if rule_id == "secret-credential-url" and _placeholder(m.group(1)):
+                    continue
+                if rule_id == "secret-private-key":
+                    add(rule_id, 0, len(text))
+                    continue
+                add(rule_id, m.start(group), m.end(group))
+        for pattern, hints in () if known_only else zip(_ENV_DEFAULT, _ENV_HINTS):
+            if not any(h in low for h in hints):
                 continue
-            add(rule_id, m.start(group), m.end(group))
-    for pattern in _ENV_DEFAULT:
-        for m in pattern.finditer(text):
-            name, value = m.group("name"), m.group("value")
-            if (
-                _ENV_SECRET_NAME.search(name)
-                and not _ENV_NOT_SECRET.search(name)
-                and not value.isdigit()
-                and not value.startswith(("$", "{"))
-            ):
-                add(DEFAULT.id, m.start("value"), m.end("value"))
-    for pattern in (_ASSIGN, _ASSIGN_BARE) if bare else (_ASSIGN,):
-        for m in pattern.finditer(text):
-            name, value = m.group("name"), m.group("value")
-            last = re.split(r"[.-]", name)[-1]
-            if not _SECRET_NAME.search(last) or _NOT_SECRET_NAME.search(last):
-                continue
-            if _placeholder(value) or " " in value or "://" in value or value.isdigit():
-                continue
-            if re.fullmatch(r"[A-Z][A-Z0-9_]+", value) or value.startswith(("/", "./", "~")):
-                continue  # an environment variable's name or a path, not its value
-            add(HARDCODED.id, m.start("value"), m.end("value"))
-    if entropy and not _HASH_CONTEXT.search(text):
-        for m in _HIGH_ENTROPY_TOKEN.finditer(text):
-            if looks_random(m.group(0)):
+            for m in pattern.finditer(text):
+                name, value = m.group("name"), m.group("value")
+                if (
+                    _ENV_SECRET_NAME.search(name)
+                    and not _ENV_NOT_SECRET.search(name)
+                    and not value.isdigit()
+                    and not value.startswith(("$", "{"))
+                ):
+                    add(DEFAULT.id, m.start("value"), m.end("value"))
+        assignments = (
+            ()
+            if known_only or not any(w in low for w in _NAME_HINTS)
+            else (_ASSIGN, _ASSIGN_BARE)
+            if bare
+            else (_ASSIGN,)
+        )
+        for pattern in assignments:
+            for m in pattern.finditer(text):
+                name, value = m.group("name"), m.group("value")
+                last = _NAME_PARTS.split(name)[-1]
+                if not _SECRET_NAME.search(last) or _NOT_SECRET_NAME.search(last):
+                    continue
+                if _placeholder(value) or " " in value or "://" in value or value.isdigit():
+                    continue
+                if re.fullmatch(r"[A-Z][A-Z0-9_]+", value) or value.startswith(("/", "./", "~")):
+                    continue  # an environment variable's name or a path, not its value
+                add(HARDCODED.id, m.start("value"), m.end("value"))
+    if entropy and not known_only:
+        # A URL's scheme, host and path are names, not keys; its query string may hold one.
+        scan = text
+        if "://" in text:
+            scan = _URL.sub(lambda m: " " * (m.start("query") - m.start()) + m.group("query"), text)
+        candidates = [m for m in _HIGH_ENTROPY_TOKEN.finditer(scan) if looks_random(m.group(0))]
+        if candidates and not _HASH_CONTEXT.search(text):
+            for m in candidates:
                 add(ENTROPY.id, m.start(), m.end())
     hits.sort(key=lambda h: h.start)
     return hits
@@ -273,7 +319,8 @@ _HINTS = (
 
 def may_contain_secret(text: str) -> bool:
     """False only when no rule could match anywhere in `text` (then scanning can be skipped)."""
-    if any(h in text.lower() for h in _HINTS):
+    low = text.lower()
+    if any(h in low for h in _HINTS):
         return True
     return any(looks_random(m.group(0)) for m in _HIGH_ENTROPY_TOKEN.finditer(text))
 
@@ -313,6 +360,10 @@ def detect(scope: Scope) -> list[Finding]:
         # Rows of one hunk run are consecutive; a key block never spans a gap in numbering.
         lang = rows[0].lang
         hits_per_row = scan_lines(texts, entropy=lang != "doc", bare=lang in BARE_LANGS)
+        # A cut row still gets the key formats (cheap, prefixed) over its whole length.
+        for i, row in enumerate(rows):
+            if row.full is not None:
+                hits_per_row[i] = scan_line(row.full, known_only=True) or hits_per_row[i]
         in_block = False
         for row, hits in zip(rows, hits_per_row):
             if not hits:
@@ -338,7 +389,7 @@ def detect(scope: Scope) -> list[Finding]:
                 line_finding(
                     info,
                     row,
-                    _describe(info.id, row.text[best.start : best.end]),
+                    _describe(info.id, (row.full or row.text)[best.start : best.end]),
                     severity=severity,
                 )
             )

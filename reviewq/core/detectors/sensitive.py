@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import re
 
-from reviewq.core.detectors.base import Scope, file_finding, line_finding, rule
+from reviewq.core.detectors.base import (
+    Scope,
+    file_finding,
+    language_of,
+    line_finding,
+    rule,
+    strip_strings,
+)
 from reviewq.core.model import Finding
 from reviewq.core.risk import (
     is_access_control_path,
@@ -39,7 +46,8 @@ _BYPASS = re.compile(
 _ACCESS_WORDS = re.compile(
     r"\b(?:is_admin|is_superuser|is_staff|has_perm\w*|check_perm\w*|authorize\w*|authorise\w*|"
     r"require_(?:role|admin|login|auth|permission)\w*|permission_required|login_required|"
-    r"can_approve|approve[sd]?|approval\w*|isAdmin|hasRole|hasPermission|canApprove|"
+    r"can_approve|is_approved|approvals?|approvers?|approver_\w+|\w+_approvals?|isAdmin|hasRole|"
+    r"hasPermission|canApprove|"
     r"rbac|acl|allow_?list|deny_?list|roles?\s*(?:==|in)\b)"
 )
 _WORKFLOW = re.compile(r"(^|/)\.github/workflows/[^/]+\.ya?ml$", re.IGNORECASE)
@@ -125,7 +133,11 @@ def detect(scope: Scope) -> list[Finding]:
                     severity="error",
                 )
             )
-        elif any(is_access_control_path(p) for p in paths) and not is_test_path(f.path):
+        elif (
+            any(is_access_control_path(p) for p in paths)
+            and not is_test_path(f.path)
+            and language_of(f.path) != "doc"
+        ):
             out.append(
                 file_finding(
                     ACCESS,
@@ -148,9 +160,14 @@ def detect(scope: Scope) -> list[Finding]:
         access_reported = path in access_paths or is_test_path(path)
         for row in rows:
             text = row.text
-            code = row.lang in ("python", "js", "go", "shell", "other") and not row.comment
+            code = (
+                row.lang in ("python", "js", "go", "shell", "other")
+                and not row.comment
+                and not row.in_string
+            )
             if code and (look_bypass or look_access):
-                m = _BYPASS.search(text) if look_bypass else None
+                bare = strip_strings(text)
+                m = _BYPASS.search(bare) if look_bypass else None
                 if m:
                     out.append(
                         line_finding(
@@ -162,7 +179,7 @@ def detect(scope: Scope) -> list[Finding]:
                             severity=None if not row.in_test else "note",
                         )
                     )
-                elif look_access and not access_reported and _ACCESS_WORDS.search(text):
+                elif look_access and not access_reported and _ACCESS_WORDS.search(bare):
                     access_reported = True
                     out.append(
                         line_finding(

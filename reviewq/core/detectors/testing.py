@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import re
 
-from reviewq.core.detectors.base import Line, Scope, file_finding, language_of, line_finding, rule
+from reviewq.core.detectors.base import (
+    CODE_LANGS,
+    Line,
+    Scope,
+    file_finding,
+    language_of,
+    line_finding,
+    rule,
+)
 from reviewq.core.model import FileDiff, Finding, Hunk
 from reviewq.core.risk import is_test_path
 
@@ -48,6 +56,10 @@ _SKIP = re.compile(
     r"\bself\.skipTest\(|\b(?:it|describe|test|context)\.(?:skip|only|todo)\s*\(|"
     r"\bx(?:it|describe|test)\s*\(|\bf(?:it|describe)\s*\(|\bt\.Skip(?:f|Now)?\(|"
     r"@(?:Disabled|Ignore)\b|--deselect\b|\s-k\s+[\"']?not\b"
+)
+#: Skips that usually depend on the environment (a missing tool, another OS): worth a note.
+_CONDITIONAL_SKIP = re.compile(
+    r"skipif|\bpytest\.skip\s*\(|skipTest\(|\bt\.Skip(?:f|Now)?\(|xfail|skipUnless|skipIf"
 )
 
 
@@ -103,8 +115,8 @@ def detect(scope: Scope) -> list[Finding]:
                 )
             )
             continue
-        if not test_file:
-            continue
+        if not test_file or language_of(f.path) not in CODE_LANGS:
+            continue  # snapshots and fixtures under tests/ are data
         for hunk in f.hunks:
             minus = [r.text for r in hunk.lines if r.kind == "-"]
             plus = [r.text for r in hunk.lines if r.kind == "+"]
@@ -138,16 +150,25 @@ def detect(scope: Scope) -> list[Finding]:
                 )
     for added in scope.texts.values():
         test_file = added.rows[0].in_test
+        if added.rows[0].lang not in CODE_LANGS:
+            continue  # tests are code; docs and data only talk about them
         if not added.has_any(_SKIP_HINTS) and not (test_file and added.has_any(_ASSERT_HINTS)):
             continue
         for line in added.rows:
             if _SKIP.search(line.text) and not line.comment:
+                conditional = bool(_CONDITIONAL_SKIP.search(line.text))
                 out.append(
                     line_finding(
                         SKIPPED,
                         line,
                         "Skips (or focuses, which skips the others) tests; a skipped test "
-                        "passes without checking anything.",
+                        "passes without checking anything."
+                        + (
+                            " Check that the condition is about the environment."
+                            if conditional
+                            else ""
+                        ),
+                        severity="note" if conditional else None,
                     )
                 )
             elif test_file and (_TRIVIAL.search(line.text) or _COMMENTED_ASSERT.search(line.text)):
