@@ -17,11 +17,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
-
-from critic_eval.harness import evaluate, load_cases  # noqa: E402
 
 from reviewq.critics.static import StaticCritic  # noqa: E402
+from tests.critic_eval.harness import evaluate, load_cases  # noqa: E402
 
 
 def main() -> int:

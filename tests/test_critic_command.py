@@ -7,9 +7,9 @@ import socket
 from pathlib import Path
 
 import pytest
-from critic_eval.demo_changes import CLAUDE, DEVIN, EXPORT, sha_of
 
 from reviewq.core.config import DEFAULT_NEVER_SEND, ConfigError, parse_config
+from tests.critic_eval.demo_changes import CLAUDE, DEVIN, EXPORT, sha_of
 
 
 def critique(cli, repo: Path, *args: str, env: dict | None = None):

@@ -3,8 +3,6 @@ hunks, cache keys and the offline summary fields."""
 
 from __future__ import annotations
 
-from critic_eval.harness import input_for
-
 from reviewq.core.critique import (
     cache_key,
     check_family,
@@ -18,6 +16,7 @@ from reviewq.core.critique import (
     tests_present as has_tests,
 )
 from reviewq.core.model import Critique, Finding
+from tests.critic_eval.harness import input_for
 
 BEFORE = "".join(f"line {i}\n" for i in range(1, 41))
 AFTER = BEFORE.replace("line 20\n", "line 20\nnew_call(x)\nother = 2\n")

@@ -8,10 +8,10 @@ kinds of case here.
 from __future__ import annotations
 
 import pytest
-from critic_eval.harness import input_for
 
 from reviewq.core.detectors import RULES, Scope, run
 from reviewq.core.detectors.secrets import looks_random, scan_lines
+from tests.critic_eval.harness import input_for
 
 
 def findings(path: str, after: str | None, *, before: str | None = None, **kw):
@@ -369,7 +369,7 @@ def test_security_patterns_in_tests_are_one_step_milder() -> None:
 
 
 def test_private_key_block_is_one_finding_and_fully_covered_by_scan() -> None:
-    from critic_eval.harness import FIXTURE_SECRETS
+    from tests.critic_eval.harness import FIXTURE_SECRETS
 
     key = FIXTURE_SECRETS["PRIVATE_KEY"]
     found = [f for f in findings("k.txt", "x\n" + key + "\ny\n") if f.rule == "secret-private-key"]
@@ -380,7 +380,7 @@ def test_private_key_block_is_one_finding_and_fully_covered_by_scan() -> None:
 
 
 def test_secret_finding_body_does_not_repeat_the_whole_secret() -> None:
-    from critic_eval.harness import FIXTURE_SECRETS
+    from tests.critic_eval.harness import FIXTURE_SECRETS
 
     (f,) = findings("a.py", 'K = "{{AWS_KEY}}"\n')
     assert FIXTURE_SECRETS["AWS_KEY"] not in f.body

@@ -7,10 +7,10 @@ recall or adds noise fails here; `benchmarks/eval_static_critic.py` prints the p
 from __future__ import annotations
 
 import pytest
-from critic_eval.harness import load_cases
 
 from reviewq.core.detectors import RULES
 from reviewq.critics.static import StaticCritic
+from tests.critic_eval.harness import load_cases
 
 RECALL_FLOOR = 0.95
 CLEAN_FINDINGS_CEILING = 1
@@ -18,7 +18,7 @@ CLEAN_FINDINGS_CEILING = 1
 
 @pytest.fixture(scope="module")
 def report():
-    from critic_eval.harness import evaluate
+    from tests.critic_eval.harness import evaluate
 
     return evaluate(StaticCritic(), load_cases())
 

@@ -11,13 +11,13 @@ from collections.abc import Callable
 
 import httpx2
 import pytest
-from critic_eval.harness import FIXTURE_SECRETS, input_for
 from reviewq.demo.builder import AUTH, AUTH_RISKY
 
 from reviewq.core.config import CriticSettings
 from reviewq.critics.anthropic import AnthropicCritic
 from reviewq.critics.base import CriticError
 from reviewq.critics.openai_compat import OpenAICompatCritic
+from tests.critic_eval.harness import FIXTURE_SECRETS, input_for
 
 VENDORS = ("anthropic", "openai-local", "openai")
 SETTINGS = CriticSettings(timeout=5, connect_timeout=1, retries=2, max_output_tokens=2048)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from critic_eval.harness import input_for
 
 from reviewq.critics.prompting import (
     MAX_PROMPT_CHARS,
@@ -17,6 +16,7 @@ from reviewq.critics.prompting import (
     plan_parts,
     render_file,
 )
+from tests.critic_eval.harness import input_for
 
 NONCE = "6a1f0c2b9d8e7f6a5b4c3d2e"
 

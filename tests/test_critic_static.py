@@ -6,13 +6,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from critic_eval.demo_changes import CURRENCY, DEVIN, EXPORT, change
 
 from reviewq.changes import lookup
 from reviewq.context import Context
 from reviewq.critics.ruff import RuffResult, run_ruff
 from reviewq.critics.static import StaticCritic
 from reviewq.critiques import cached_critique, critique_change, critique_input, get_critique
+from tests.critic_eval.demo_changes import CURRENCY, DEVIN, EXPORT, change
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import httpx2
 import pytest
-from critic_eval.demo_changes import CLAUDE, DEVIN, EXPORT, change
 
 from reviewq.context import Context
 from reviewq.core.config import CriticSettings, ModelCriticSettings
@@ -21,6 +20,7 @@ from reviewq.critiques import (
     make_critic,
     rationale_for,
 )
+from tests.critic_eval.demo_changes import CLAUDE, DEVIN, EXPORT, change
 
 KEY = {"ANTHROPIC_API_KEY": "sk-test"}
 

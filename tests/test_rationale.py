@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from critic_eval.harness import input_for
-
 from reviewq.core.model import Diff, FileDiff
 from reviewq.core.patching import apply_file_diff
 from reviewq.core.rationale import build_rationale, message_body
+from tests.critic_eval.harness import input_for
 
 
 def rationale(files, **kw):
@@ -125,9 +124,8 @@ def test_hunk_section_headers_name_the_enclosing_function() -> None:
     body = "".join(f"  x{i} := {i}\n" for i in range(20))
     old = "package m\n\nfunc Big() {\n" + body + "  return\n}\n"
     new = old.replace("  x15 := 15\n", "  x15 := 16\n")
-    from critic_eval.harness import CaseFile, unified_diff
-
     from reviewq.sources.diffs import parse_unified_diff
+    from tests.critic_eval.harness import CaseFile, unified_diff
 
     text = unified_diff([CaseFile("m.go", old, new)]).decode()
     # difflib writes no section header; add the one git would (funcname of the hunk).

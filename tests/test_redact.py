@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from critic_eval.harness import FIXTURE_SECRETS, input_for
 
 from reviewq.core.config import DEFAULT_NEVER_SEND
 from reviewq.critics.redact import Redactor, never_send, prepare_outgoing
+from tests.critic_eval.harness import FIXTURE_SECRETS, input_for
 
 AWS = FIXTURE_SECRETS["AWS_KEY"]
 GH = FIXTURE_SECRETS["GITHUB_TOKEN"]
