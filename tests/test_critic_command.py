@@ -180,3 +180,103 @@ def test_show_includes_the_cached_critique_and_the_rationale(cli, demo_repo: Pat
     after = json.loads(cli("show", sha, "--json", cwd=demo_repo).stdout)
     assert after["critique"]["critic"] == "static"
     assert "critique   static: 1 finding(s)" in cli("show", sha, cwd=demo_repo).stdout
+
+
+class _LocalModel:
+    """A stand-in for a local OpenAI-compatible server (vLLM, llama.cpp, Ollama) on a real
+    socket: the SDK, httpx2 and the CLI all run unchanged."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.bodies: list[dict] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+                outer.bodies.append({"path": self.path, **body})
+                user = body["messages"][1]["content"]
+                nonce = user.split("<<<UNTRUSTED ", 1)[1].split(">>>", 1)[0]
+                answer = {
+                    "nonce": nonce,
+                    "summary": "Runs gzip through a shell.",
+                    "rationale": "Export then compress, as asked.",
+                    "security_concerns": "Command injection: the path reaches a shell.",
+                    "tests_present": False,
+                    "effort": 2,
+                    "findings": [
+                        {
+                            "file": "orders/export.py",
+                            "start_line": 18,
+                            "end_line": 18,
+                            "severity": "error",
+                            "label": "security",
+                            "title": "Shell",
+                            "body": "A path with ; runs commands.",
+                            "quote": 'subprocess.run(f"gzip -k {path}", shell=True, check=True)',
+                        }
+                    ],
+                }
+                reply = {
+                    "id": "chatcmpl-local",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": body["model"],
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": json.dumps(answer)},
+                            "finish_reason": "stop",
+                        }
+                    ],
+                }
+                data = json.dumps(reply).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> _LocalModel:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_local_openai_compatible_server_is_a_second_family_offline(cli, demo_repo: Path) -> None:
+    sha = sha_of(demo_repo, EXPORT)  # author: cursor with gpt-5.1-codex (openai)
+    with _LocalModel() as server:
+        config = demo_repo / ".reviewq.toml"
+        config.write_text(
+            config.read_text()
+            + f'\n[critic.openai]\nbase_url = "{server.url}"\nmodel = "qwen2.5-coder-32b"\n'
+        )
+        out = critique(
+            cli, demo_repo, sha, "--critic", "openai", "--json", env={"OPENAI_API_KEY": ""}
+        )
+    assert out.returncode == 0, out.stderr
+    record = json.loads(out.stdout)
+    assert (record["critic"], record["family"], record["model"]) == (
+        "openai",
+        "qwen",
+        "qwen2.5-coder-32b",
+    )
+    assert record["author_family"] == "openai" and record["same_family_allowed"] is False
+    (finding,) = record["findings"]
+    assert finding["verified"] and finding["start_line"] == 18
+    (body,) = server.bodies
+    assert body["path"] == "/v1/chat/completions" and body["max_tokens"] == 4096
+    text = critique(cli, demo_repo, sha, "--critic", "openai").stdout
+    assert "cached" in text and "Model rationale (openai qwen2.5-coder-32b):" in text
