@@ -175,3 +175,21 @@ def test_large_table_commit_is_quiet_and_light(ctx: Context) -> None:
     critique = get_critique(ctx, change(ctx, CURRENCY))
     assert critique.findings == []
     assert critique.effort <= 3
+
+
+def test_an_inline_noqa_does_not_hide_a_finding_from_the_reviewer(repo) -> None:
+    sha = repo.commit(
+        "load\n\nCo-Authored-By: Claude Opus 4.5 <noreply@anthropic.com>\n",
+        files={
+            "l.py": "import pickle\n\n\ndef load(b):\n    return pickle.loads(b)  # noqa: S301\n"
+        },
+    )
+    context = Context.open(repo.path)
+    try:
+        critique = get_critique(context, lookup(context, sha).change)
+    finally:
+        context.close()
+    rules = {f.rule for f in critique.findings}
+    assert {"unsafe-deserialization", "lint-suppressed"} <= rules
+    (f,) = [f for f in critique.findings if f.rule == "unsafe-deserialization"]
+    assert "also ruff S301" in f.body

@@ -1,7 +1,8 @@
 """ruff as the offline critic's engine for Python: security (S) and bug (B) rules.
 
 The changed Python files' new text is written to a temporary directory and checked in one ruff
-process with `--isolated` (a change cannot switch rules off through its own pyproject.toml).
+process with `--isolated` and `--ignore-noqa` (a change cannot switch rules off through its own
+pyproject.toml or inline comments).
 Findings are kept only where they touch added lines. When ruff is missing or fails, the critic
 still runs its own rules and the critique says ruff did not run.
 """
@@ -92,6 +93,9 @@ def run_ruff(
             binary,
             "check",
             "--isolated",
+            # An inline suppression comment is the change's own say-so; the reviewer still sees it
+            # (and the offline rules flag the suppression itself).
+            "--ignore-noqa",
             "--no-cache",
             "--exit-zero",
             "--quiet",
