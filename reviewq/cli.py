@@ -25,6 +25,9 @@ COMMANDS: dict[str, str] = {
     "prompt": "read, or attach with --set, the prompt that produced a change",
     "critique": "show or run a critique from a model family other than the author's",
     "demo": "build the demo repository and open the review queue on it",
+    "verdict": "record a verdict (approve, reject, changes, escalate) without the TUI",
+    "log": "read the provenance log; `log verify` checks it, `log rebuild` repairs a copy",
+    "sync": "fetch, merge and push the review notes with a remote",
 }
 
 
