@@ -22,9 +22,9 @@ import time
 from pathlib import Path
 
 import pytest
-from verdict_kit import ai_commit
 
 from reviewq.store.log import ProvenanceLog
+from tests.verdict_kit import ai_commit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,7 +35,7 @@ WRITER = textwrap.dedent(
     go = sys.argv[4] if len(sys.argv) > 4 else None
     count = int(sys.argv[5]) if len(sys.argv) > 5 else 10**9
     sys.path[:0] = [root, root + "/tests"]
-    from verdict_kit import make_record
+    from tests.verdict_kit import make_record
     from reviewq.store.log import ProvenanceLog
     log = ProvenanceLog(path)
     print("ready", flush=True)

@@ -10,10 +10,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from verdict_kit import make_record, raw_lines, write_log
 
 from reviewq.core.verdict import GENESIS, content_digest, signing_payload
 from reviewq.store.log import Head, LogError, ProvenanceLog, read_records
+from tests.verdict_kit import make_record, raw_lines, write_log
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -154,7 +154,7 @@ _FULL_DISK_CHILD = textwrap.dedent(
     import json, resource, signal, sys
     sys.path.insert(0, sys.argv[1])
     sys.path.insert(0, sys.argv[1] + "/tests")
-    from verdict_kit import make_record
+    from tests.verdict_kit import make_record
     from reviewq.store.log import LogError, ProvenanceLog
     log = ProvenanceLog(sys.argv[2])
     # The file may not grow past its current size plus a few bytes: a full disk, portably.
