@@ -23,7 +23,11 @@ COMMANDS: dict[str, str] = {
     "queue": "list pending AI-authored changes (not yet settled)",
     "show": "one change: authorship, evidence, prompt, size, risk",
     "prompt": "read, or attach with --set, the prompt that produced a change",
+    "critique": "show or run a critique from a model family other than the author's",
     "demo": "build the demo repository and open the review queue on it",
+    "verdict": "record a verdict (approve, reject, changes, escalate) without the TUI",
+    "log": "read the provenance log; `log verify` checks it, `log rebuild` repairs a copy",
+    "sync": "fetch, merge and push the review notes with a remote",
     "stats": "review throughput for leads: verdicts, time, rubber stamps, queue, coverage",
     "report": "automation disclosure report (--format md|json|html)",
 }
@@ -33,7 +37,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as one line and exit code 2, like every other error."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise ReviewqError(f"{self.prog}: {message} (see {self.prog} --help)")
+        raise ReviewqError(f"{message} (see `{self.prog} --help`)")
 
 
 def _add_globals(parser: argparse.ArgumentParser, suppress: bool) -> None:

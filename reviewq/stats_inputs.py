@@ -58,21 +58,27 @@ class MetricInputs:
 
 
 def verdict_table(ctx: Context, agent_of: dict[str, str]) -> VerdictTable:
-    """Every verdict record as metric columns: the one place metrics read verdicts.
+    """Every verdict known here, as metric columns: the one place metrics read verdicts.
 
-    The verdict/notes API (`reviewq.verdicts.load_verdicts`) merges the local log with the
-    team's notes; until it is on main the local log is what there is, read through the column
-    cache (a million-record log is parsed once, not on every `stats`).
+    The same records as `reviewq.verdicts.load_verdicts` (the local log, and the team's records
+    from the notes ref, one per id), but the local log comes through the column cache: a
+    million-record log is parsed once, not on every `stats`.
     """
-    try:
-        from reviewq.verdicts import load_verdicts  # type: ignore[import-not-found]
-    except ImportError:
-        from reviewq.store.verdict_columns import CACHE_NAME, load_log_table
+    from reviewq.store.notes_log import read_verdict_notes
+    from reviewq.store.verdict_columns import CACHE_NAME, load_log_table
 
-        # One cache per repository, for its own log; an explicit --log is read as it is.
-        cache = None if ctx.log_override else ctx.state_dir / CACHE_NAME
-        return load_log_table(ctx.log_path, cache).with_agents(agent_of)
-    return VerdictTable.from_records(list(load_verdicts(ctx)), agent_of)
+    # One cache per repository, for its own log; an explicit --log is read as it is.
+    cache = None if ctx.log_override else ctx.state_dir / CACHE_NAME
+    local = load_log_table(ctx.log_path, cache)
+    notes = read_verdict_notes(ctx.git).records
+    if notes:
+        lacking = local.lacks([str(r.get("id")) for r in notes])
+        extra = [r for r, new in zip(notes, lacking.tolist()) if new]
+        if extra:
+            return VerdictTable.concat([local.table, VerdictTable.from_records(extra)]).with_agents(
+                agent_of
+            )
+    return local.table.with_agents(agent_of)
 
 
 def critique_severities(ctx: Context, changes: Iterable[Any]) -> dict[str, str]:

@@ -7,7 +7,6 @@ import random
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from metrics_support import ANN, BOB, RULES_OPENED, RULES_UNOPENED, record
 
 from reviewq.core.metrics import (
     AuthoredChange,
@@ -20,6 +19,7 @@ from reviewq.core.metrics import (
 )
 from reviewq.core.model import Identity
 from reviewq.core.verdict import CritiqueState
+from tests.metrics_support import ANN, BOB, RULES_OPENED, RULES_UNOPENED, record
 
 CET = timezone(timedelta(hours=1))
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=CET)
@@ -451,3 +451,26 @@ def test_table_can_be_computed_once_and_reused():
 def test_now_must_be_aware():
     with pytest.raises(ValueError, match="time zone"):
         compute_stats([], now=datetime(2026, 11, 20))
+
+
+def test_the_latest_verdict_decides_like_the_queue():
+    """Same rule as `core.verdict.SettledIndex`: an escalation after an approval reopens."""
+    ch = change(1, "2026-11-16T10:00:00+01:00")
+    records = [
+        record(1, "approve", "2026-11-16T12:00:00+01:00", change=ch.id),
+        record(2, "escalate", "2026-11-17T12:00:00+01:00", change=ch.id),
+    ]
+    stats = compute_stats(records, now=NOW, changes=[ch])
+    assert stats.queue.depth == 1 and stats.queue.oldest_pending_id == ch.id
+    assert stats.queue.pickups == 1 and stats.queue.pickup_median_seconds == 7200
+    assert [(p.key, p.flow.queue_depth_at_end) for p in stats.by_day] == [
+        ("2026-11-16", 0),
+        ("2026-11-17", 1),
+    ]
+    later = [*records, record(3, "approve", "2026-11-19T09:00:00+01:00", change=ch.id)]
+    stats = compute_stats(later, now=NOW, changes=[ch])
+    assert stats.queue.depth == 0
+    assert [p.flow.queue_depth_at_end for p in stats.by_day] == [0, 1, 1, 0]
+    # a verdict dated after `now` (a clock ahead) does not count yet
+    future = [record(1, "approve", "2026-11-21T09:00:00+01:00", change=ch.id)]
+    assert compute_stats(future, now=NOW, changes=[ch]).queue.depth == 1

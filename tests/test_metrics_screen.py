@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from metrics_support import ANN, BOB, RULES_OPENED, RULES_UNOPENED, record
 from textual.app import App
 from textual.widgets import DataTable, Digits, Sparkline, Tabs
 
 from reviewq.core.metrics import AuthoredChange, CommitSize, Thresholds, VerdictTable
 from reviewq.stats_inputs import MetricInputs
 from reviewq.tui.screens.stats import StatsScreen
+from tests.metrics_support import ANN, BOB, RULES_OPENED, RULES_UNOPENED, record
 
 CET = timezone(timedelta(hours=1))
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=CET)

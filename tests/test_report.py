@@ -11,7 +11,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from metrics_support import RULES_UNOPENED, record, record_demo_verdicts
 
 from reviewq.core.metrics import AuthoredChange, CommitSize, compute_stats
 from reviewq.core.report import (
@@ -24,6 +23,7 @@ from reviewq.core.report import (
     render_json,
     render_markdown,
 )
+from tests.metrics_support import RULES_UNOPENED, record, record_demo_verdicts
 
 CET = timezone(timedelta(hours=1))
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=CET)

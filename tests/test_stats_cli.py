@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import FIXED_NOW
-from metrics_support import record_demo_verdicts
 
 from reviewq.sources import commit_sizes as cs
 from reviewq.sources.commit_sizes import CACHE_NAME, commit_sizes
 from reviewq.sources.gitcmd import Git
+from tests.conftest import FIXED_NOW
+from tests.metrics_support import record_demo_verdicts
 
 CLAUDE = "Co-Authored-By: Claude Opus 4.5 <noreply@anthropic.com>\n"
 

@@ -24,8 +24,11 @@ from typing import Any
 import numpy as np
 
 from reviewq.core.model import VERDICTS, Change
+from reviewq.core.verdict import SETTLING_VERDICTS
 
 APPROVE, REJECT, CHANGES, ESCALATE = range(4)
+#: Verdict codes that settle a change (the contract's rule, `core.verdict.SETTLING_VERDICTS`).
+SETTLING = np.array([VERDICTS.index(v) for v in SETTLING_VERDICTS], dtype=np.int8)
 assert VERDICTS == ("approve", "reject", "changes", "escalate")
 #: Critique severities that make an approval an override (docs/metrics.md: override rate).
 SEVERE = frozenset({"error", "critical"})
@@ -1270,7 +1273,9 @@ class _ChangeSide:
     known: np.ndarray
     in_range: np.ndarray  # known and at or after `since`
     first_any: np.ndarray  # first verdict of any kind (NaN: none)
-    first_settle: np.ndarray  # first approve, reject or changes (NaN: none)
+    settled: np.ndarray  # latest verdict up to now is a settling one
+    settles: np.ndarray  # sorted instants at which a change became settled
+    unsettles: np.ndarray  # sorted instants at which a settled change became pending again
     pick_day: np.ndarray  # day of the first verdict, in its record's offset or tz
     picked: np.ndarray  # has a first verdict, at or after `since`
     usual_offset: int
@@ -1292,7 +1297,8 @@ class _ChangeSide:
         epoch, offset = changes.epoch, changes.offset
         known = ~np.isnan(epoch)
         in_range = known & (epoch >= since_epoch) if since_epoch is not None else known
-        first_any, first_settle, first_offset = _first_verdicts(t, changes)
+        first_any, first_offset = _first_verdicts(t, changes)
+        settled, settles, unsettles = _settling(t, changes, epoch, now_epoch)
         picked = known & ~np.isnan(first_any)
         if since_epoch is not None:
             picked &= first_any >= since_epoch
@@ -1302,11 +1308,13 @@ class _ChangeSide:
             known=known,
             in_range=in_range,
             first_any=first_any,
-            first_settle=first_settle,
+            settled=settled,
+            settles=settles,
+            unsettles=unsettles,
             pick_day=local_days(np.nan_to_num(first_any), first_offset, tz),
             picked=picked,
             usual_offset=_usual_offset(offset[known]),
-            queue=_queue(changes, epoch, first_settle, first_any, picked, now_epoch),
+            queue=_queue(changes, epoch, settled, first_any, picked, now_epoch),
         )
 
     @property
@@ -1315,14 +1323,12 @@ class _ChangeSide:
         return np.maximum(0.0, self.first_any[self.picked] - self.epoch[self.picked])
 
     def backlog_at(self, ends: np.ndarray) -> np.ndarray:
-        """Changes committed by each instant and not settled by it."""
-        settle = np.where(
-            np.isnan(self.first_settle), np.inf, np.maximum(self.first_settle, self.epoch)
-        )
+        """Changes committed by each instant and not settled at it."""
         arrivals = np.sort(self.epoch[self.known])
-        settles = np.sort(settle[self.known & np.isfinite(settle)])
-        return np.searchsorted(arrivals, ends, side="right") - np.searchsorted(
-            settles, ends, side="right"
+        return (
+            np.searchsorted(arrivals, ends, side="right")
+            - np.searchsorted(self.settles, ends, side="right")
+            + np.searchsorted(self.unsettles, ends, side="right")
         )
 
     def coverage(self, codes: np.ndarray, uniques: Sequence[str]) -> dict[str, tuple[int, int]]:
@@ -1441,31 +1447,56 @@ def _periods(
     return out
 
 
-def _first_verdicts(
-    t: VerdictTable, changes: ChangeTable
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per change: epoch of its first verdict of any kind, of its first settling verdict, and
-    the UTC offset the first verdict was recorded in. Record order never matters."""
-    n = len(changes)
-    first_any = np.full(n, np.inf)
-    first_settle = np.full(n, np.inf)
-    first_offset = np.zeros(n, dtype=np.int64)
-    if n and len(t):
-        label_to_change = np.fromiter(
-            map(changes.position.get, t.changes, repeat(-1)), dtype=np.int64, count=len(t.changes)
-        )
-        target = label_to_change[t.change]
-        hit = target >= 0
-        np.minimum.at(first_any, target[hit], t.epoch[hit])
-        settling = hit & (t.verdict <= CHANGES)
-        np.minimum.at(first_settle, target[settling], t.epoch[settling])
-        # The offset of the record that holds the minimum (ties: any of them, same instant).
-        at_first = np.nonzero(hit)[0]
-        at_first = at_first[t.epoch[at_first] == first_any[target[at_first]]]
-        first_offset[target[at_first]] = t.offset[at_first]
+def _targets(t: VerdictTable, changes: ChangeTable) -> np.ndarray:
+    """Row of `changes` each record belongs to, -1 for records of other changes."""
+    if not len(changes) or not len(t):
+        return np.full(len(t), -1, dtype=np.int64)
+    label_to_change = np.fromiter(
+        map(changes.position.get, t.changes, repeat(-1)), dtype=np.int64, count=len(t.changes)
+    )
+    return label_to_change[t.change]
+
+
+def _first_verdicts(t: VerdictTable, changes: ChangeTable) -> tuple[np.ndarray, np.ndarray]:
+    """Per change: epoch of its first verdict of any kind, and the UTC offset it was recorded
+    in (NaN and 0 without one). Record order never matters."""
+    first_any = np.full(len(changes), np.inf)
+    first_offset = np.zeros(len(changes), dtype=np.int64)
+    target = _targets(t, changes)
+    hit = target >= 0
+    np.minimum.at(first_any, target[hit], t.epoch[hit])
+    # The offset of the record that holds the minimum (ties: any of them, same instant).
+    at_first = np.nonzero(hit)[0]
+    at_first = at_first[t.epoch[at_first] == first_any[target[at_first]]]
+    first_offset[target[at_first]] = t.offset[at_first]
     first_any[np.isinf(first_any)] = np.nan
-    first_settle[np.isinf(first_settle)] = np.nan
-    return first_any, first_settle, first_offset
+    return first_any, first_offset
+
+
+def _settling(
+    t: VerdictTable, changes: ChangeTable, commit_epoch: np.ndarray, now_epoch: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """When each change was settled, by the rule of `core.verdict.SettledIndex`: the latest
+    verdict decides, approve, reject and changes settle, escalate reopens.
+
+    Returns (settled now, per change), and the sorted instants at which changes became settled
+    and became pending again; a transition before the commit time counts at the commit time.
+    """
+    settled = np.zeros(len(changes), dtype=bool)
+    target = _targets(t, changes)
+    idx = np.nonzero((target >= 0) & (t.epoch <= now_epoch))[0]
+    if not len(idx):
+        return settled, np.zeros(0), np.zeros(0)
+    idx = idx[np.lexsort((t.epoch[idx], target[idx]))]  # by change, then time
+    row, when = target[idx], t.epoch[idx]
+    state = np.isin(t.verdict[idx], SETTLING)
+    first = np.r_[True, row[1:] != row[:-1]]
+    last = np.r_[row[1:] != row[:-1], True]
+    before = np.r_[False, state[:-1]] & ~first
+    moved = state != before
+    when = np.maximum(when, commit_epoch[row])
+    settled[row[last]] = state[last]
+    return settled, np.sort(when[moved & state]), np.sort(when[moved & ~state])
 
 
 def _usual_offset(offsets: np.ndarray) -> int:
@@ -1496,14 +1527,13 @@ def _period_end_epoch(
 def _queue(
     changes: ChangeTable,
     change_epoch: np.ndarray,
-    first_settle: np.ndarray,
+    settled: np.ndarray,
     first_any: np.ndarray,
     picked: np.ndarray,
     now_epoch: float,
 ) -> Queue:
     """The backlog as of now (`since` does not shrink it) and the pickup times in range."""
     arrived = ~np.isnan(change_epoch) & (change_epoch <= now_epoch)
-    settled = ~np.isnan(first_settle) & (first_settle <= now_epoch)
     pending = arrived & ~settled
     queue = Queue(depth=int(pending.sum()))
     if queue.depth:

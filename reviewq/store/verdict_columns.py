@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,17 +28,45 @@ from reviewq.store.log import LogError
 
 CACHE_NAME = "verdict-columns.npz"
 #: Bump when VerdictTable's columns or their meaning change.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 #: How far back from the cached end to look for the start of the last cached record.
 _TAIL = 1 << 20
 
 
-def load_log_table(log_path: Path, cache_path: Path | None) -> VerdictTable:
+@dataclass(frozen=True)
+class LogColumns:
+    """The log's records as columns, and the sorted ids of every record in it (so records
+    arriving from elsewhere, the team's notes, can be told apart without a million-entry set)."""
+
+    table: VerdictTable
+    ids: np.ndarray  # sorted, unique, bytes
+
+    def lacks(self, ids: list[str]) -> np.ndarray:
+        """Which of `ids` are not in the log."""
+        if not ids:
+            return np.zeros(0, dtype=bool)
+        probe = np.array([i.encode("utf-8", "replace") for i in ids], dtype=np.bytes_)
+        if not len(self.ids):
+            return np.ones(len(ids), dtype=bool)
+        at = np.minimum(np.searchsorted(self.ids, probe), len(self.ids) - 1)
+        return self.ids[at] != probe
+
+
+def _ids_of(records: list[Any]) -> np.ndarray:
+    ids = [
+        r["id"].encode("utf-8", "replace")
+        for r in records
+        if isinstance(r, dict) and isinstance(r.get("id"), str)
+    ]
+    return np.unique(np.array(ids, dtype=np.bytes_)) if ids else np.zeros(0, dtype="S1")
+
+
+def load_log_table(log_path: Path, cache_path: Path | None) -> LogColumns:
     """Columns of every complete record of the log at `log_path` (agents not yet filled in)."""
     try:
         size = log_path.stat().st_size
     except FileNotFoundError:
-        return VerdictTable.from_records([])
+        return LogColumns(VerdictTable.from_records([]), _ids_of([]))
     except OSError as exc:
         raise LogError(f"cannot read the log {log_path} ({exc.strerror})") from None
     cached, meta = _load(cache_path) if cache_path is not None else (None, None)
@@ -50,8 +79,12 @@ def load_log_table(log_path: Path, cache_path: Path | None) -> VerdictTable:
     if cached is not None and not records:
         return cached
     fresh = VerdictTable.from_records(records) if records else None
-    parts = [t for t in (cached, fresh) if t is not None]
+    parts = [t for t in (cached.table if cached else None, fresh) if t is not None]
     table = VerdictTable.concat(parts) if parts else VerdictTable.from_records([])
+    ids = _ids_of(records)
+    if cached is not None:
+        ids = np.union1d(cached.ids, ids)
+    result = LogColumns(table, ids)
     if cache_path is not None and end > 0:
         meta = {
             "version": CACHE_VERSION,
@@ -59,8 +92,8 @@ def load_log_table(log_path: Path, cache_path: Path | None) -> VerdictTable:
             "lines": first_line - 1 + lines,
             "last_hash": last_hash if last_hash is not None else (meta or {}).get("last_hash"),
         }
-        _store(cache_path, table, meta)
-    return table
+        _store(cache_path, result, meta)
+    return result
 
 
 def _read_records(
@@ -115,7 +148,7 @@ def _still_there(log_path: Path, size: int, meta: dict[str, Any]) -> bool:
     return isinstance(last, dict) and last.get("hash") == meta["last_hash"]
 
 
-def _load(path: Path) -> tuple[VerdictTable | None, dict[str, Any] | None]:
+def _load(path: Path) -> tuple[LogColumns | None, dict[str, Any] | None]:
     try:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(bytes(data["meta"]).decode("utf-8"))
@@ -123,6 +156,7 @@ def _load(path: Path) -> tuple[VerdictTable | None, dict[str, Any] | None]:
                 return None, None
             labels = json.loads(bytes(data["labels"]).decode("utf-8"))
             columns = {name: data[name] for name in COLUMNS}
+            ids = data["ids"]
     except (OSError, ValueError, KeyError, TypeError, EOFError):
         return None, None  # missing, damaged or foreign: rebuilt from the log
     try:
@@ -133,10 +167,11 @@ def _load(path: Path) -> tuple[VerdictTable | None, dict[str, Any] | None]:
         )
     except (KeyError, TypeError):
         return None, None
-    return table, meta
+    return LogColumns(table, ids), meta
 
 
-def _store(path: Path, table: VerdictTable, meta: dict[str, Any]) -> None:
+def _store(path: Path, columns: LogColumns, meta: dict[str, Any]) -> None:
+    table = columns.table
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -151,6 +186,7 @@ def _store(path: Path, table: VerdictTable, meta: dict[str, Any]) -> None:
                     json.dumps({k: list(v) for k, v in table.labels().items()}).encode(),
                     dtype=np.uint8,
                 ),
+                ids=columns.ids,
                 **table.columns(),
             )
         os.replace(tmp, path)
