@@ -82,21 +82,26 @@ def verdict_table(ctx: Context, agent_of: dict[str, str]) -> VerdictTable:
 
 
 def critique_severities(ctx: Context, changes: Iterable[Any]) -> dict[str, str]:
-    """change id -> highest severity its cached critique found (the override rate's input).
+    """change id -> highest severity its cached critique found, "none" for a critique without
+    findings (the override rate's input). Only changes that have verdicts matter.
 
-    Only changes that have verdicts matter; empty until the critiques module is on main.
+    `cached_critique` reads the change's diff to know which critique applies, so it is asked
+    only about changes the critique cache has rows for (one pass over that table): on a long
+    history most changes were never critiqued.
     """
-    try:
-        from reviewq.critiques import cached_critique  # type: ignore[import-not-found]
-    except ImportError:
-        return {}
+    from reviewq.critiques import TABLE, cached_critique
+
+    critiqued = {row.get("change_id") for _, row in ctx.cache.items(TABLE) if isinstance(row, dict)}
     rank = {s: i for i, s in enumerate(SEVERITIES)}
     out: dict[str, str] = {}
     for change in changes:
-        critique = cached_critique(ctx, change)
-        if critique is None or not critique.findings:
+        if change.id not in critiqued:
             continue
-        out[change.id] = max((f.severity for f in critique.findings), key=lambda s: rank.get(s, 0))
+        critique = cached_critique(ctx, change)
+        if critique is None:
+            continue
+        severities = [f.severity for f in critique.findings]
+        out[change.id] = max(severities, key=lambda s: rank.get(s, 0)) if severities else "none"
     return out
 
 

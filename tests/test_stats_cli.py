@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -211,3 +212,27 @@ def test_commit_sizes_without_a_writable_state_dir(repo, tmp_path: Path):
 
 def test_fixed_now_is_the_demo_clock(now):
     assert now == FIXED_NOW
+
+
+def test_override_rate_from_cached_critiques(demo_with_verdicts: Path, cli):
+    """The offline critic finds errors in the CSV export (approved: an override) and in the
+    Devin change (rejected: the critic was heeded)."""
+    before = json.loads(cli("stats", "--json", cwd=demo_with_verdicts).stdout)
+    assert before["critique_findings_known"] is False
+    assert before["totals"]["override_rate"] is None
+    for subject in ("Add CSV export", "Let support engineers"):
+        sha = subprocess.run(
+            ["git", "log", "--format=%H", "-1", f"--grep={subject}"],
+            cwd=demo_with_verdicts,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        proc = cli("critique", sha, cwd=demo_with_verdicts)
+        assert proc.returncode == 0, proc.stderr
+    after = json.loads(cli("stats", "--json", cwd=demo_with_verdicts).stdout)
+    assert after["critique_findings_known"] is True
+    t = after["totals"]
+    assert (t["overrides"], t["severe_findings_verdicts"], t["override_rate"]) == (1, 2, 0.5)
+    report = cli("report", cwd=demo_with_verdicts).stdout
+    assert "1 of 2 (50.0%) of decisions on such changes" in report
