@@ -52,6 +52,11 @@ def fmt_int(n: float | None) -> str:
     return "–" if n is None else f"{round(n):,}"
 
 
+def zone_words(tz: str) -> str:
+    """Where days end, for people: "record" is each verdict's (and commit's) own offset."""
+    return "each record's own time zone" if tz == "record" else f"time zone {tz}"
+
+
 def fmt_ratio(part: int, whole: int) -> str:
     return f"{part:,} of {whole:,} ({fmt_pct(part / whole if whole else None)})"
 
@@ -290,7 +295,7 @@ def render_markdown(doc: Mapping[str, Any]) -> str:
         f"# Automation disclosure: {md(doc['repository'])}",
         "",
         f"Generated {md(doc['generated_at'])} by reviewq, covering {period} "
-        f"(days in time zone: {md(doc['tz'])}).",
+        f"(days end in {md(zone_words(doc['tz']))}).",
         "",
         "## Headline",
         "",
@@ -774,8 +779,8 @@ def render_html(doc: Mapping[str, Any]) -> str:
 <main>
 <h1>Automation disclosure: {h(doc["repository"])}</h1>
 <p class="sub">How much of this repository's change AI agents wrote, and how humans reviewed it.
-Generated {h(doc["generated_at"])} by reviewq, covering {period}; days end in time zone {
-        h(doc["tz"])
+Generated {h(doc["generated_at"])} by reviewq, covering {period}; days end in {
+        h(zone_words(doc["tz"]))
     }.</p>
 {invalid}
 <section class="cards">{cards}</section>

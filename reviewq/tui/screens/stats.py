@@ -22,7 +22,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Digits, Footer, Label, Sparkline, Static, Tab, Tabs
 
 from reviewq.core.metrics import Period, Stats
-from reviewq.core.report import fmt_duration, fmt_int, fmt_pct
+from reviewq.core.report import fmt_duration, fmt_int, fmt_pct, zone_words
 from reviewq.core.text import one_line
 
 #: (id, tab label, days back; None = everything)
@@ -316,8 +316,7 @@ class StatsScreen(Screen):
         label = dict((p, lab) for p, lab, _ in PERIODS)[period]
         repo = one_line(getattr(self._inputs, "repository", ""))
         self.query_one("#title", Static).update(f"Review throughput: {repo}, {label.lower()}")
-        zone = "each verdict's own time zone" if stats.tz == "record" else stats.tz
-        status = f"{stats.records:,} verdicts; days end in {zone}"
+        status = f"{stats.records:,} verdicts; days end in {zone_words(stats.tz)}"
         if stats.invalid_records:
             status += f"; {stats.invalid_records:,} unreadable records left out"
         self._set_status(status)
