@@ -193,9 +193,9 @@ def main() -> int:
         show("read", read_s, CPU[-1], f"ProvenanceLog.records, {size / 1e6:,.0f} MB, 1 run")
         cache = work / f"stats-{args.records}.npz"
         cache.unlink(missing_ok=True)
-        cold = timed(lambda: load_log_table(log, cache), 1)[0], CPU[-1]
+        cold = timed(lambda: load_log_table(log, cache).table, 1)[0], CPU[-1]
         show("log>cols", *cold, "no cache: parse, columns, write the cache; 1 run")
-        warm_s, warm_table = timed(lambda: load_log_table(log, cache), args.repeat)
+        warm_s, warm_table = timed(lambda: load_log_table(log, cache).table, args.repeat)
         assert len(warm_table) == len(records)  # type: ignore[arg-type]
         warm = warm_s, CPU[-1]
         show("log>cols", *warm, f"from the cache ({cache.stat().st_size / 1e6:,.0f} MB)")

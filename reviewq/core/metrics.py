@@ -26,10 +26,13 @@ import numpy as np
 from reviewq.core.model import VERDICTS, Change
 from reviewq.core.verdict import SETTLING_VERDICTS
 
-APPROVE, REJECT, CHANGES, ESCALATE = range(4)
-#: Verdict codes that settle a change (the contract's rule, `core.verdict.SETTLING_VERDICTS`).
+#: Verdicts are stored as their index in VERDICTS.
+APPROVE, REJECT, CHANGES, ESCALATE = (
+    VERDICTS.index(v) for v in ("approve", "reject", "changes", "escalate")
+)
+#: Verdict codes that settle a change (the contract's rule, `core.verdict.SETTLING_VERDICTS`);
+#: they are also the decisions (escalate decides nothing).
 SETTLING = np.array([VERDICTS.index(v) for v in SETTLING_VERDICTS], dtype=np.int8)
-assert VERDICTS == ("approve", "reject", "changes", "escalate")
 #: Critique severities that make an approval an override (docs/metrics.md: override rate).
 SEVERE = frozenset({"error", "critical"})
 #: Author families that name no model: a second family cannot be proved against them.
@@ -728,7 +731,7 @@ _BITS = (np.arange(_COMBOS)[:, None] >> np.arange(len(_COUNTED))[None, :]) & 1
 
 def _flags(t: VerdictTable, th: Thresholds, severity: Mapping[str, str] | None) -> _Flags:
     approve = t.verdict == APPROVE
-    decisive = t.verdict <= CHANGES
+    decisive = np.isin(t.verdict, SETTLING)
     # Faster than the limit: lines / (active / 3600) > limit, written without dividing by zero.
     too_fast = approve & (t.lines * 3600.0 > th.max_lines_per_hour * t.active)
     too_short = approve & (t.active < th.min_active_seconds)
@@ -1115,7 +1118,9 @@ def _figures(
     def total(weights: np.ndarray) -> np.ndarray:
         return np.bincount(codes, weights=weights, minlength=groups)
 
-    per_verdict = np.bincount(codes * 4 + t.verdict, minlength=groups * 4).reshape(groups, 4)
+    kinds = len(VERDICTS)
+    per_verdict = np.bincount(codes * kinds + t.verdict, minlength=groups * kinds)
+    per_verdict = per_verdict.reshape(groups, kinds)
     median, p90 = _group_quantiles(codes, t.active, groups, (0.5, 0.9), active_order)
     timed_lines, timed_active = total(f.timed_lines), total(f.timed_active)
     all_lines, all_active = total(t.lines), total(t.active)

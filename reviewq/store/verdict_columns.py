@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from reviewq.core.metrics import COLUMNS, LABELS, VerdictTable, gc_paused
-from reviewq.store.log import LogError
+from reviewq.store.log import LogError, parse_line
 
 CACHE_NAME = "verdict-columns.npz"
 #: Bump when VerdictTable's columns or their meaning change.
@@ -113,7 +113,7 @@ def _read_records(
             if not line.endswith(b"\n"):
                 break
             try:
-                records.append(json.loads(line))
+                records.append(parse_line(line))
             except ValueError:
                 raise LogError(
                     f"{path}: line {number} is not valid JSON; run `reviewq log verify`"
@@ -142,7 +142,7 @@ def _still_there(log_path: Path, size: int, meta: dict[str, Any]) -> bool:
     if line_start == 0 and back < covered:
         return False  # the record is longer than we looked back: do not guess
     try:
-        last = json.loads(chunk[line_start:])
+        last = parse_line(chunk[line_start:])
     except ValueError:
         return False
     return isinstance(last, dict) and last.get("hash") == meta["last_hash"]
