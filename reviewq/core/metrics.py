@@ -1302,8 +1302,9 @@ class _ChangeSide:
         epoch, offset = changes.epoch, changes.offset
         known = ~np.isnan(epoch)
         in_range = known & (epoch >= since_epoch) if since_epoch is not None else known
-        first_any, first_offset = _first_verdicts(t, changes)
-        settled, settles, unsettles = _settling(t, changes, epoch, now_epoch)
+        target = _targets(t, changes)
+        first_any, first_offset = _first_verdicts(t, target, len(changes))
+        settled, settles, unsettles = _settling(t, target, len(changes), epoch, now_epoch)
         picked = known & ~np.isnan(first_any)
         if since_epoch is not None:
             picked &= first_any >= since_epoch
@@ -1462,12 +1463,12 @@ def _targets(t: VerdictTable, changes: ChangeTable) -> np.ndarray:
     return label_to_change[t.change]
 
 
-def _first_verdicts(t: VerdictTable, changes: ChangeTable) -> tuple[np.ndarray, np.ndarray]:
-    """Per change: epoch of its first verdict of any kind, and the UTC offset it was recorded
-    in (NaN and 0 without one). Record order never matters."""
-    first_any = np.full(len(changes), np.inf)
-    first_offset = np.zeros(len(changes), dtype=np.int64)
-    target = _targets(t, changes)
+def _first_verdicts(t: VerdictTable, target: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per change (`target`: each record's change row, -1 for none): epoch of its first verdict
+    of any kind, and the UTC offset it was recorded in (NaN and 0 without one). Record order
+    never matters."""
+    first_any = np.full(n, np.inf)
+    first_offset = np.zeros(n, dtype=np.int64)
     hit = target >= 0
     np.minimum.at(first_any, target[hit], t.epoch[hit])
     # The offset of the record that holds the minimum (ties: any of them, same instant).
@@ -1479,7 +1480,7 @@ def _first_verdicts(t: VerdictTable, changes: ChangeTable) -> tuple[np.ndarray, 
 
 
 def _settling(
-    t: VerdictTable, changes: ChangeTable, commit_epoch: np.ndarray, now_epoch: float
+    t: VerdictTable, target: np.ndarray, n: int, commit_epoch: np.ndarray, now_epoch: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """When each change was settled, by the rule of `core.verdict.SettledIndex`: the latest
     verdict decides, approve, reject and changes settle, escalate reopens.
@@ -1487,8 +1488,7 @@ def _settling(
     Returns (settled now, per change), and the sorted instants at which changes became settled
     and became pending again; a transition before the commit time counts at the commit time.
     """
-    settled = np.zeros(len(changes), dtype=bool)
-    target = _targets(t, changes)
+    settled = np.zeros(n, dtype=bool)
     idx = np.nonzero((target >= 0) & (t.epoch <= now_epoch))[0]
     if not len(idx):
         return settled, np.zeros(0), np.zeros(0)
