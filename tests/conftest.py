@@ -96,7 +96,8 @@ class Repo:
         allow_empty: bool = True,
     ) -> str:
         self._tick += 1
-        for rel, content in (files or {f"file{self._tick}.txt": f"change {self._tick}\n"}).items():
+        default = {f"file{self._tick}.txt": f"change {self._tick}\n"}
+        for rel, content in (default if files is None else files).items():
             self.write(rel, content)
         self.git("add", "-A")
         when = when or (FIXED_NOW - timedelta(hours=100 - self._tick))
