@@ -24,6 +24,8 @@ COMMANDS: dict[str, str] = {
     "show": "one change: authorship, evidence, prompt, size, risk",
     "prompt": "read, or attach with --set, the prompt that produced a change",
     "demo": "build the demo repository and open the review queue on it",
+    "gate": "exit 0 when every AI-authored commit in REV-RANGE meets the policy, else 1",
+    "hooks": "install or remove the pre-push hook that runs the gate",
 }
 
 

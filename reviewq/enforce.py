@@ -1,0 +1,185 @@
+"""The shell around `core.policy`: which policy applies, which records count, and the gate's answer.
+
+The policy comes from a commit the change under review cannot have written: the base of the range
+(`A` of `A..B`), else the default branch. A change that edits `.reviewq.toml` is judged by the
+policy it replaces as well (the strictest of both), so `gate HEAD` on a branch whose history
+weakened the policy still asks for what the old policy asked. Verdicts come through the verdict
+API (the local log and the notes ref, so a bare CI clone sees the team's reviews); signatures
+through the signing module. Nothing here decides; `core.policy.evaluate` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from reviewq.config import CONFIG_NAME, config_at
+from reviewq.core.config import Config
+from reviewq.core.model import Change
+from reviewq.core.policy import (
+    Evaluation,
+    Policy,
+    SignatureCheck,
+    evaluate,
+    merge_rules,
+    policy_from_sections,
+)
+from reviewq.errors import ReviewqError
+from reviewq.sources.gitcmd import Git
+
+RecordsFor = Callable[[Change], Sequence[Mapping[str, Any]]]
+VerifySignature = Callable[[Mapping[str, Any]], SignatureCheck]
+
+
+def policy_of(config: Config) -> Policy:
+    return policy_from_sections(config.sections)
+
+
+def default_branch(git: Git) -> str | None:
+    """The commit the default branch names: the remote's HEAD, `init.defaultBranch`, main, master."""
+    candidates = ["refs/remotes/origin/HEAD"]
+    configured = git.config_get("init.defaultBranch")
+    if configured:
+        candidates += [f"refs/heads/{configured}", f"refs/remotes/origin/{configured}"]
+    candidates += [
+        "refs/heads/main",
+        "refs/heads/master",
+        "refs/remotes/origin/main",
+        "refs/remotes/origin/master",
+    ]
+    for ref in candidates:
+        sha = git.try_resolve(ref)
+        if sha:
+            return sha
+    return None
+
+
+def policy_base(git: Git, resolved: Sequence[str], explicit: str | None = None) -> tuple[str, str]:
+    """(commit, how it was chosen) whose `.reviewq.toml` the gate enforces.
+
+    `resolved` is `git rev-parse` of the range: `^sha` lines are its bases. One base: that commit
+    (for `A..B` it is `A`, for `A...B` their merge base). None: the default branch. Several: the
+    caller must say, since reviewq will not guess which one is trusted.
+    """
+    if explicit is not None:
+        return git.resolve(explicit), f"--policy-from {explicit}"
+    bases = list(dict.fromkeys(r[1:] for r in resolved if r.startswith("^")))
+    if len(bases) == 1:
+        return bases[0], "the base of the range"
+    if len(bases) > 1:
+        raise ReviewqError(
+            f"the range has {len(bases)} bases; say whose policy applies with --policy-from REV "
+            "(for example the default branch)"
+        )
+    sha = default_branch(git)
+    if sha is None:
+        raise ReviewqError(
+            "the range has no base and there is no default branch to read the policy from; "
+            "gate a range (BASE..HEAD) or pass --policy-from REV"
+        )
+    return sha, "the default branch (the range has no base)"
+
+
+@dataclass
+class Enforcer:
+    """Evaluates changes under one policy, with the records and signatures the shell found."""
+
+    git: Git
+    config: Config
+    records_for: RecordsFor
+    now: datetime
+    verify_signature: VerifySignature | None = None
+    _parent_policies: dict[str, Policy] = field(default_factory=dict)
+
+    @property
+    def policy(self) -> Policy:
+        return policy_of(self.config)
+
+    def domains_of(self, change: Change) -> tuple[str, ...]:
+        return self.policy.domains_for(change.paths)
+
+    def evaluate(self, change: Change) -> Evaluation:
+        policy = self.policy
+        domains = policy.domains_for(change.paths)
+        rules = [(name, policy.rule_of(name)) for name in domains]
+        if CONFIG_NAME in change.paths and change.source == "git":
+            # A change to the policy is judged by the policy it replaces as well.
+            for parent in change.commit.parents:
+                before = self._policy_at(parent)
+                rules += [
+                    (f"{name}@{parent[:7]}", before.rule_of(name))
+                    for name in before.domains_for(change.paths)
+                ]
+        return evaluate(
+            change,
+            merge_rules(rules),
+            self.records_for(change),
+            now=self.now,
+            verify_signature=self.verify_signature,
+            agent_rules=self.config.agents,
+        )
+
+    def _policy_at(self, rev: str) -> Policy:
+        if rev not in self._parent_policies:
+            self._parent_policies[rev] = policy_of(config_at(self.git, rev))
+        return self._parent_policies[rev]
+
+    def needs_signatures(self, changes: Sequence[Change]) -> bool:
+        policy = self.policy
+        return any(
+            policy.requirements(policy.domains_for(c.paths)).signed_approvals
+            or policy.requirements(policy.domains_for(c.paths)).approver_groups
+            for c in changes
+        )
+
+
+@dataclass
+class Checked:
+    change: Change
+    evaluation: Evaluation
+
+    def to_json(self) -> dict[str, Any]:
+        c = self.change
+        return {
+            "sha": c.sha,
+            "subject": c.commit.subject,
+            "agent": c.authorship.agent,
+            "family": c.authorship.family,
+            "prompted_by": [p.to_json() for p in c.authorship.prompted_by],
+            **self.evaluation.to_json(),
+        }
+
+
+@dataclass
+class GateResult:
+    revs: list[str]
+    policy_rev: str
+    policy_source: str
+    policy_origin: str
+    as_of: datetime
+    checked: list[Checked]
+
+    @property
+    def failing(self) -> list[Checked]:
+        return [c for c in self.checked if not c.evaluation.passed]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failing
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "range": self.revs,
+            "policy": {
+                "rev": self.policy_rev,
+                "chosen_as": self.policy_source,
+                "file": self.policy_origin,
+            },
+            "as_of": self.as_of.isoformat(timespec="seconds"),
+            "checked": len(self.checked),
+            "failing": len(self.failing),
+            "commits": [c.to_json() for c in self.checked],
+        }
