@@ -71,7 +71,12 @@ _DOMAIN_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
 def compile_glob(pattern: str, where: str = "paths") -> re.Pattern[str]:
-    """A repository path glob -> regex. Anchored at the repository root.
+    """A repository path glob -> compiled regex (see `glob_regex`)."""
+    return re.compile(glob_regex(pattern, where))
+
+
+def glob_regex(pattern: str, where: str = "paths") -> str:
+    """A repository path glob -> regex source, anchored at the repository root.
 
     `**` is a whole path segment matching any number of directories (zero included), `*` and `?`
     never cross a `/`, `[abc]` is a character class, a trailing `/` means everything below. So
@@ -103,10 +108,12 @@ def compile_glob(pattern: str, where: str = "paths") -> re.Pattern[str]:
                 f"{where}: {pattern!r}: '**' must be a whole path segment (as in 'a/**/b')"
             )
         out.append(_segment_regex(segment, pattern, where) + ("" if last else "/"))
+    source = "^" + "".join(out) + "$"
     try:
-        return re.compile("^" + "".join(out) + "$")
+        re.compile(source)
     except re.error as exc:  # pragma: no cover - _segment_regex escapes everything it emits
         raise ConfigError(f"{where}: {pattern!r} is not a valid glob ({exc})") from None
+    return source
 
 
 def _segment_regex(segment: str, pattern: str, where: str) -> str:
@@ -303,10 +310,11 @@ class Domain:
     name: str
     paths: tuple[str, ...]
     rule: Rule
-    _matchers: tuple[re.Pattern[str], ...] = field(default=(), compare=False, repr=False)
+    #: Every glob of the domain as one alternation: one regex run per path, not one per glob.
+    _matcher: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
 
     def matches(self, path: str) -> bool:
-        return any(m.match(path) for m in self._matchers)
+        return self._matcher is not None and self._matcher.match(path) is not None
 
 
 @dataclass(frozen=True)
@@ -315,6 +323,19 @@ class Policy:
 
     default: Rule = Rule()
     domains: tuple[Domain, ...] = ()
+    #: path -> names of the domains it is in. Histories touch the same paths again and again.
+    _by_path: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
+    _merged: dict[tuple[str, ...], Requirements] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def _domains_of_path(self, path: str) -> tuple[str, ...]:
+        names = self._by_path.get(path)
+        if names is None:
+            names = tuple(d.name for d in self.domains if d.matches(path))
+            if len(self._by_path) < 200_000:
+                self._by_path[path] = names
+        return names
 
     def domain(self, name: str) -> Domain | None:
         return next((d for d in self.domains if d.name == name), None)
@@ -333,7 +354,7 @@ class Policy:
         seen_any = False
         for path in paths:
             seen_any = True
-            names = [d.name for d in self.domains if d.matches(path)]
+            names = self._domains_of_path(path)
             if names:
                 hit.update(names)
             else:
@@ -344,7 +365,12 @@ class Policy:
         return tuple(ordered)
 
     def requirements(self, domains: Sequence[str]) -> Requirements:
-        return merge_rules([(name, self.rule_of(name)) for name in domains])
+        key = tuple(domains)
+        merged = self._merged.get(key)
+        if merged is None:
+            merged = merge_rules([(name, self.rule_of(name)) for name in key])
+            self._merged[key] = merged
+        return merged
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -361,8 +387,9 @@ def build_policy(section: PolicySection | None, specs: Sequence[DomainSpec] = ()
     domains = []
     for spec in specs:
         values = {**base, **dict(spec.values)}
-        matchers = tuple(compile_glob(p, f"domains.{spec.name}.paths") for p in spec.paths)
-        domains.append(Domain(spec.name, spec.paths, Rule(**values), matchers))
+        sources = [glob_regex(p, f"domains.{spec.name}.paths") for p in spec.paths]
+        matcher = re.compile("|".join(f"(?:{source})" for source in sources))
+        domains.append(Domain(spec.name, spec.paths, Rule(**values), matcher))
     return Policy(Rule(**base), tuple(domains))
 
 
@@ -629,13 +656,14 @@ class _Entry:
     reviewer: Identity
     verdict: str
     at: datetime | None
+    #: Whose verdict this is: one mailbox (any spelling), else one name.
+    key: str = ""
 
-    @property
-    def key(self) -> str:
-        """Whose verdict this is: one mailbox (any spelling), else one name."""
+    def __post_init__(self) -> None:
         if self.reviewer.email.strip():
-            return "e:" + canonical_email(self.reviewer.email)
-        return "n:" + _name_key(self.reviewer.name)
+            self.key = "e:" + canonical_email(self.reviewer.email)
+        else:
+            self.key = "n:" + _name_key(self.reviewer.name)
 
 
 def _format_time(when: datetime) -> str:
