@@ -73,9 +73,14 @@ def make_changes(n: int, domains: int, rng: random.Random) -> list[tuple[Change,
             )
         sha = f"{i:040x}"
         commit = Commit(
-            sha, (), Identity("Claude", "noreply@anthropic.com"),
-            Identity("Claude", "noreply@anthropic.com"), NOW.isoformat(), NOW.isoformat(), "x",
-        )  # fmt: skip
+            sha,
+            (),
+            Identity("Claude", "noreply@anthropic.com"),
+            Identity("Claude", "noreply@anthropic.com"),
+            NOW.isoformat(),
+            NOW.isoformat(),
+            "x",
+        )
         change = Change(
             sha,
             commit,
@@ -87,7 +92,7 @@ def make_changes(n: int, domains: int, rng: random.Random) -> list[tuple[Change,
                 "high",
                 (Evidence("trailer", "x"),),
                 (rng.choice(people),),
-            ),  # fmt: skip
+            ),
             stats=DiffStats(len(paths), rng.randint(1, 800), rng.randint(0, 200)),
             files=tuple(FileChange(p, "M") for p in paths),
         )
@@ -108,7 +113,7 @@ def make_changes(n: int, domains: int, rng: random.Random) -> list[tuple[Change,
                 critique=CritiqueState("static", "rules", None, True),
                 author_family="anthropic",
                 extra={"checklist": [f"item {d}" for d in range(domains)]},
-            )  # fmt: skip
+            )
             for j in range(rng.randint(0, 4))
         ]
         out.append((change, records))
