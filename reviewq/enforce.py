@@ -136,6 +136,55 @@ class Enforcer:
 
 
 @dataclass
+class Verdicts:
+    """The verdict records the gate may read, matched to changes by sha, patch-id or change id."""
+
+    records: list[dict[str, Any]]
+    notes_ref: str
+    notes_present: bool
+    patch_id_of: Callable[[Sequence[Change]], dict[str, str | None]]
+    verify_signature: VerifySignature | None = None
+    _index: dict[str, list[dict[str, Any]]] | None = None
+    _patch_ids: dict[str, str | None] = field(default_factory=dict)
+
+    def prepare(self, changes: Sequence[Change]) -> None:
+        """Patch-ids for every change, in one pass, when any record could match by patch-id."""
+        if any(r.get("patch_id") for r in self.records):
+            self._patch_ids.update(self.patch_id_of([c for c in changes if c.source == "git"]))
+
+    def _keys_of(self, sha: Any, patch_id: Any, change_id: Any) -> list[str]:
+        keys = []
+        if isinstance(sha, str) and sha:
+            keys.append(f"sha:{sha}")
+        if isinstance(patch_id, str) and patch_id:
+            keys.append(f"patch:{patch_id}")
+        if isinstance(change_id, str) and change_id and change_id != sha:
+            keys.append(f"change:{change_id}")
+        return keys
+
+    def records_for(self, change: Change) -> list[dict[str, Any]]:
+        """Every record about the change or a copy of it (rebased, amended: same patch-id)."""
+        if self._index is None:
+            index: dict[str, list[dict[str, Any]]] = {}
+            for record in self.records:
+                keys = self._keys_of(
+                    record.get("sha"), record.get("patch_id"), record.get("change_id")
+                )
+                for key in keys:
+                    index.setdefault(key, []).append(record)
+            self._index = index
+        if change.source == "inbox":
+            patch_id = change.id.removeprefix("inbox:")
+        else:
+            patch_id = self._patch_ids.get(change.commit.sha)
+        seen: dict[int, dict[str, Any]] = {}
+        for key in self._keys_of(change.sha, patch_id, change.id):
+            for record in self._index.get(key, ()):
+                seen.setdefault(id(record), record)
+        return list(seen.values())
+
+
+@dataclass
 class Checked:
     change: Change
     evaluation: Evaluation
@@ -183,3 +232,13 @@ class GateResult:
             "failing": len(self.failing),
             "commits": [c.to_json() for c in self.checked],
         }
+
+
+def settled_under_policy(evaluation: Evaluation) -> bool:
+    """Nothing left for a reviewer to do: it passes, waits only for its cooldown, or was rejected.
+
+    The queue is the reviewers' work list; a change that needs a second approval stays in it, one
+    that needs only time or its author's fix does not. The gate still fails all but the first.
+    """
+    kinds = {need.code for need in evaluation.unmet}
+    return not kinds or kinds == {"cooldown"} or "rejected" in kinds

@@ -600,6 +600,11 @@ class Evaluation:
     def domains(self) -> tuple[str, ...]:
         return self.requirements.domains
 
+    @property
+    def unmet(self) -> tuple[Need, ...]:
+        """The requirements themselves, without the explanations of refused approvals."""
+        return tuple(n for n in self.needs if n not in self.not_counted)
+
     def brief(self) -> str:
         """The kinds of need, once each, for a table cell ("approvals, cooldown")."""
         return ", ".join(dict.fromkeys(n.kind for n in self.needs))
