@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from reviewq.config import CONFIG_NAME, config_at
@@ -209,6 +210,8 @@ class GateResult:
     policy_origin: str
     as_of: datetime
     checked: list[Checked]
+    #: The verdict notes ref, when the range has AI-authored commits and the ref is absent.
+    missing_notes: str | None = None
 
     @property
     def failing(self) -> list[Checked]:
@@ -216,7 +219,8 @@ class GateResult:
 
     @property
     def passed(self) -> bool:
-        return not self.failing
+        """Every commit meets the policy, and no shared review was out of sight."""
+        return not self.failing and self.missing_notes is None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -228,6 +232,7 @@ class GateResult:
                 "file": self.policy_origin,
             },
             "as_of": self.as_of.isoformat(timespec="seconds"),
+            "missing_notes": self.missing_notes,
             "checked": len(self.checked),
             "failing": len(self.failing),
             "commits": [c.to_json() for c in self.checked],
@@ -242,3 +247,88 @@ def settled_under_policy(evaluation: Evaluation) -> bool:
     """
     kinds = {need.code for need in evaluation.unmet}
     return not kinds or kinds == {"cooldown"} or "rejected" in kinds
+
+
+def open_verdicts(
+    ctx: Any, *, base: str | None = None, base_config: Config | None = None
+) -> Verdicts:
+    """Every verdict this clone can read (the local log and the notes ref), for the gate.
+
+    Strict where the queue may be lenient: a notes ref with lines that are not verdict records
+    (damaged, or written by something else) is an error, since a line we cannot read may be a
+    rejection. Signatures are checked by the signing module against the allowed-signers file
+    that git names (`gpg.ssh.allowedSignersFile`, the operator's choice) or else the one the
+    policy's `[log] allowed_signers` names, read from the same commit as the policy (`base`).
+    """
+    from reviewq.store.notes_log import NOTES_REF, read_verdict_notes, ref_tip
+    from reviewq.verdicts import load_verdicts, patch_ids
+
+    git = ctx.git
+    notes_present = ref_tip(git) is not None  # a ref that is not a notes commit raises
+    if notes_present:
+        notes = read_verdict_notes(git)
+        if notes.bad_lines:
+            raise ReviewqError(
+                f"{NOTES_REF} holds {notes.bad_lines} line(s) that are not verdict records; "
+                "a review the gate cannot read may be a rejection. Run `reviewq log verify`, "
+                "then `reviewq sync` or `reviewq log rebuild --to-notes`"
+            )
+    records = load_verdicts(ctx)
+
+    def patch_id_of(changes: Sequence[Change]) -> dict[str, str | None]:
+        return patch_ids(ctx, [c.commit.sha for c in changes])
+
+    return Verdicts(
+        records=records,
+        notes_ref=NOTES_REF,
+        notes_present=notes_present,
+        patch_id_of=patch_id_of,
+        verify_signature=_signature_checker(git, base, base_config),
+    )
+
+
+def _signature_checker(git: Git, base: str | None, base_config: Config | None) -> VerifySignature:
+    """The signing module's verdict on one record, as policy reads it (built on first use)."""
+    from reviewq.core.verdict import SIG_GOOD
+    from reviewq.store.signing import DEFAULT_PROGRAM, SshVerifier, verifier_from_git
+
+    verifier: list[Any] = []
+
+    def build() -> Any:
+        if git.config_get("gpg.ssh.allowedSignersFile") or base is None:
+            log = base_config.section("log") if base_config else None
+            return verifier_from_git(git, getattr(log, "allowed_signers", None))
+        log = base_config.section("log") if base_config else None
+        path = getattr(log, "allowed_signers", None)
+        program = git.config_get("gpg.ssh.program") or DEFAULT_PROGRAM
+        if not path:
+            return SshVerifier(None, program)
+        return SshVerifier(_blob_file(git, base, path), program)
+
+    def check(record: Mapping[str, Any]) -> SignatureCheck:
+        if not verifier:
+            verifier.append(build())
+        result = verifier[0].check(record)
+        return SignatureCheck(result.status == SIG_GOOD, None, result.detail or result.status)
+
+    return check
+
+
+def _blob_file(git: Git, rev: str, path: str) -> Path:
+    """`rev:path` written to a private file (the allowed signers as of the policy's commit)."""
+    import os
+    import tempfile
+
+    from reviewq.sources.gitcmd import GitError
+
+    try:
+        data = git.run(["cat-file", "blob", f"{rev}:{path}"], what="cat-file")
+    except GitError:
+        raise ReviewqError(
+            f"[log] allowed_signers = {path!r} is not in {rev[:12]}'s tree; commit it or fix "
+            ".reviewq.toml"
+        ) from None
+    fd, name = tempfile.mkstemp(prefix="reviewq-allowed-signers-")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    return Path(name)

@@ -59,9 +59,7 @@ def record(
     try:
         change = lookup(ctx, sha).change
         assert change is not None
-        critique = (
-            CritiqueState("static", critic_family, None, True) if critic_family else None
-        )
+        critique = CritiqueState("static", critic_family, None, True) if critic_family else None
         when = at or datetime.now().astimezone()
         return record_verdict(
             ctx,
@@ -79,8 +77,13 @@ def record(
         ctx.close()
 
 
+#: `python -m` puts the working directory first on sys.path, and a bare repository's git dir
+#: holds reviewq's state dir `reviewq/`, which would shadow the package: run with -P semantics.
+SAFE_PATH = {"PYTHONSAFEPATH": "1"}
+
+
 def gate(repo_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return run_reviewq("gate", *args, cwd=repo_path)
+    return run_reviewq("gate", *args, cwd=repo_path, env=SAFE_PATH)
 
 
 def gate_json(repo_path: Path, *args: str) -> dict:
@@ -157,12 +160,17 @@ def test_the_prompter_and_quick_or_unticked_approvals_do_not_pass_the_gate(
     record(repo, sha, reviewer=BEN, at=old, seconds=5, checklist=ticked)
     record(repo, sha, reviewer=("Cy", "cy@example.com"), at=old)
     needs = [n["message"] for n in gate_json(repo.path, "base..HEAD")["commits"][0]["needs"]]
-    assert any("Ana Lima <ana@example.com>: the prompter's approval does not count" in n for n in needs)
+    assert any(
+        "Ana Lima <ana@example.com>: the prompter's approval does not count" in n for n in needs
+    )
     assert any("Ben Cho <ben@example.com>: too fast: 5s active" in n for n in needs)
-    assert any("Cy <cy@example.com>: checklist item 'threat model reviewed' not ticked" in n for n in needs)
-    # Two proper approvals, a day ago, with the critique and the checklist: it passes.
-    record(repo, sha, reviewer=BEN, at=old, checklist=ticked)
-    record(repo, sha, reviewer=("Cy", "cy@example.com"), at=old, checklist=ticked)
+    assert any(
+        "Cy <cy@example.com>: checklist item 'threat model reviewed' not ticked" in n for n in needs
+    )
+    # Their next approvals, proper ones: with the critique and the checklist, slow enough.
+    later = old + timedelta(minutes=5)
+    record(repo, sha, reviewer=BEN, at=later, checklist=ticked)
+    record(repo, sha, reviewer=("Cy", "cy@example.com"), at=later, checklist=ticked)
     assert gate(repo.path, "base..HEAD").returncode == 0
 
 
@@ -171,7 +179,14 @@ def test_a_same_family_critique_does_not_pass_a_second_family_domain(policy_repo
     sha = repo.commit("Harden tokens" + CODEX, files={"auth/tokens.py": "t = 1\n"})
     old = datetime.now().astimezone() - timedelta(hours=48)
     for who in (ANA, BEN):
-        record(repo, sha, reviewer=who, at=old, critic_family="openai", checklist=("threat model reviewed",))
+        record(
+            repo,
+            sha,
+            reviewer=who,
+            at=old,
+            critic_family="openai",
+            checklist=("threat model reviewed",),
+        )
     result = gate_json(repo.path, "base..HEAD")
     assert [n["code"] for n in result["commits"][0]["needs"]] == ["second-family"]
 
@@ -203,24 +218,38 @@ def test_no_ai_commits_in_the_range_passes(policy_repo: Repo) -> None:
 
 def test_an_ai_commit_that_weakens_the_policy_does_not_pass(policy_repo: Repo) -> None:
     repo = policy_repo
-    weaker = POLICY.replace("approvals = 2", "approvals = 0").replace("approvals = 1", "approvals = 0")
-    repo.commit(
+    weaker = POLICY.replace("approvals = 2", "approvals = 1").replace(
+        "second_family_critique = true", "second_family_critique = false"
+    )
+    sha = repo.commit(
         "Relax review rules" + CODEX,
         files={".reviewq.toml": weaker, "auth/tokens.py": "t = 1\n"},
     )
+    # One approval, two days old, critique and checklist in order: enough under the weakened
+    # policy, one short under the policy in force.
+    old = datetime.now().astimezone() - timedelta(hours=48)
+    record(repo, sha, at=old, checklist=("threat model reviewed",))
     result = gate_json(repo.path, "base..HEAD")
     assert result["passed"] is False
     commit = result["commits"][0]
     assert commit["requirements"]["approvals"] == 2  # the base's policy, not the head's
-    # Even without a base (`gate HEAD` on the default branch, whose policy the commit weakened),
+    assert [n["code"] for n in commit["needs"]] == ["approvals"]
+
+    # Even without a base (`gate HEAD`: the default branch, whose policy the commit weakened),
     # a change to the policy is judged by the policy it replaces.
     parent = repo.git("rev-parse", "HEAD~1")[:7]
     head = gate_json(repo.path, "HEAD")
     assert head["policy"]["chosen_as"] == "the default branch (the range has no base)"
     assert head["passed"] is False
-    weakening = next(c for c in head["commits"] if c["subject"] == "Relax review rules")
-    assert f"auth@{parent}" in weakening["domains"]
+    weakening = head["commits"][0]
+    assert weakening["domains"] == ["auth", "default", f"auth@{parent}", f"default@{parent}"]
     assert weakening["requirements"]["approvals"] == 2
+    assert [n["code"] for n in weakening["needs"]] == ["approvals"]
+
+    # With the second approval the old policy asked for, the change may pass.
+    record(repo, sha, reviewer=BEN, at=old, checklist=("threat model reviewed",))
+    assert gate(repo.path, "base..HEAD").returncode == 0
+    assert gate(repo.path, "HEAD").returncode == 0
 
 
 def test_detection_rules_come_from_the_base_too(repo: Repo) -> None:
@@ -241,7 +270,12 @@ def test_policy_from_an_explicit_revision_or_config(policy_repo: Repo, tmp_path:
     repo.commit("Add a helper" + CODEX, files={"src/helper.py": "x = 1\n"})
     loose = tmp_path / "loose.toml"
     loose.write_text("[policy]\napprovals = 0\n")
-    assert run_reviewq("--config", str(loose), "gate", "base..HEAD", cwd=repo.path).returncode == 0
+    explicit = run_reviewq("--config", str(loose), "gate", "--json", "base..HEAD", cwd=repo.path)
+    data = json.loads(explicit.stdout)
+    assert data["policy"]["chosen_as"] == "--config"
+    assert data["commits"][0]["passed"] is True
+    # Nobody has reviewed anything, so there is no notes ref: the gate still fails closed.
+    assert data["missing_notes"] == "refs/notes/reviewq" and explicit.returncode == 1
     data = gate_json(repo.path, "--policy-from", "base", "HEAD")
     assert data["policy"]["chosen_as"] == "--policy-from base"
 
@@ -253,8 +287,10 @@ def test_unknown_revisions_and_ambiguous_bases_are_bad_input(policy_repo: Repo) 
     repo = policy_repo
     repo.commit("Add a helper" + CODEX, files={"src/helper.py": "x = 1\n"})
     assert "unknown revision" in one_error_line(gate(repo.path, "base..nope"), 2)
-    repo.git("branch", "other", "base")
-    line = one_error_line(gate(repo.path, "HEAD", "^base", "^other~0", "^HEAD~1"), 2)
+    repo.git("checkout", "-q", "-b", "other", "base")
+    repo.commit("Elsewhere", files={"other.txt": "o\n"})
+    repo.git("checkout", "-q", "main")
+    line = one_error_line(gate(repo.path, "main", "^base", "^other"), 2)
     assert "--policy-from" in line
     bad = gate(repo.path, "--json", "nope..HEAD")
     assert bad.returncode == 2
@@ -305,7 +341,9 @@ def test_missing_notes_fail_closed_in_a_bare_clone(policy_repo: Repo, make_repo)
     sha = repo.commit("Add a helper" + CODEX, files={"src/helper.py": "x = 1\n"})
     record(repo, sha)
     bare = make_repo("ci.git", bare=True)
-    bare.git("fetch", "-q", str(repo.path), "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
+    bare.git(
+        "fetch", "-q", str(repo.path), "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"
+    )
     line = one_error_line(gate(bare.path, "base..main"), 1)
     assert "refs/notes/reviewq is missing" in line and "git fetch" in line
     bare.git("fetch", "-q", str(repo.path), "+refs/notes/*:refs/notes/*")
@@ -374,7 +412,9 @@ def workflow_step(name: str) -> str:
     start = text.index(f"- name: {name}")
     block = text[start:].split("\n      - ", 1)[0]
     script = block.split("run: |\n", 1)[1] if "run: |\n" in block else block.split("run: ", 1)[1]
-    return "\n".join(line[10:] if line.startswith(" " * 10) else line for line in script.splitlines())
+    return "\n".join(
+        line[10:] if line.startswith(" " * 10) else line for line in script.splitlines()
+    )
 
 
 def test_the_workflow_fetches_notes_then_gates_the_pull_request_range(
@@ -389,7 +429,7 @@ def test_the_workflow_fetches_notes_then_gates_the_pull_request_range(
     subprocess.run(["git", "clone", "-q", str(origin.path), str(ci)], check=True)
     shim = tmp_path / "bin"
     shim.mkdir()
-    (shim / "reviewq").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m reviewq "$@"\n')
+    (shim / "reviewq").write_text(f'#!/bin/sh\nexec "{sys.executable}" -P -m reviewq "$@"\n')
     (shim / "reviewq").chmod(0o755)
     env = {
         **os.environ,

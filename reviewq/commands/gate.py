@@ -46,6 +46,13 @@ def run(args: argparse.Namespace, ctx) -> int:
         emit_json(result.to_json())
     else:
         _print(result)
+    if result.missing_notes:
+        # Fail closed: the reviews the team shared cannot be read, and one may be a rejection.
+        print(
+            f"reviewq: {result.missing_notes} is missing, so the team's reviews cannot be read; "
+            f"fetch them first: git fetch origin '+refs/notes/*:refs/notes/*'",
+            file=sys.stderr,
+        )
     return 0 if result.passed else 1
 
 
@@ -68,8 +75,8 @@ def check(args: argparse.Namespace, ctx):
     from datetime import datetime
 
     from reviewq.config import config_at
-    from reviewq.enforce import Checked, Enforcer, GateResult, policy_base
-    from reviewq.errors import CheckFailed, ReviewqError
+    from reviewq.enforce import Checked, Enforcer, GateResult, open_verdicts, policy_base
+    from reviewq.errors import ReviewqError
     from reviewq.scan import resolve_revs, scan_history
 
     git = ctx.git
@@ -85,13 +92,7 @@ def check(args: argparse.Namespace, ctx):
         chosen_as = "--config"
     gate_ctx = replace(ctx, config=config)
     changes = [c for c in scan_history(gate_ctx, args.revs).changes if c.source == "git"]
-    verdicts = _open_verdicts(ctx) if changes else None
-    if changes and not verdicts.notes_present:
-        raise CheckFailed(
-            f"{len(changes)} AI-authored commit(s) in the range, but {verdicts.notes_ref} is "
-            "missing, so no review can be read; fetch it first: "
-            f"git fetch origin '+{verdicts.notes_ref}:{verdicts.notes_ref}'"
-        )
+    verdicts = open_verdicts(ctx, base=base, base_config=config) if changes else None
     enforcer = Enforcer(
         git=git,
         config=config,
@@ -99,8 +100,11 @@ def check(args: argparse.Namespace, ctx):
         now=now,
         verify_signature=verdicts.verify_signature if verdicts else None,
     )
+    if verdicts is not None:
+        verdicts.prepare(changes)
     checked = [Checked(c, enforcer.evaluate(c)) for c in changes]
     return GateResult(
+        missing_notes=verdicts.notes_ref if verdicts and not verdicts.notes_present else None,
         revs=list(args.revs),
         policy_rev=base,
         policy_source=chosen_as,
@@ -110,27 +114,27 @@ def check(args: argparse.Namespace, ctx):
     )
 
 
-def _open_verdicts(ctx):
-    from reviewq.policy_records import open_verdicts
-
-    return open_verdicts(ctx)
-
-
 def _print(result) -> None:
     from reviewq.core.policy import domain_label
     from reviewq.output import print_table
 
     span = " ".join(result.revs)
     where = f"policy: {result.policy_origin}, {result.policy_source}"
-    if result.passed:
-        count = len(result.checked)
-        what = (
-            f"{count} AI-authored commit{'s' if count != 1 else ''} in {span} "
-            f"{'meets' if count == 1 else 'meet'} the policy"
-            if count
-            else f"no AI-authored commits in {span}"
-        )
-        print(f"gate passed: {what} ({where})")
+    count = len(result.checked)
+    plural = "s" if count != 1 else ""
+    if not result.failing:
+        if not count:
+            print(f"gate passed: no AI-authored commits in {span} ({where})")
+        elif result.missing_notes:
+            print(
+                f"gate failed: the {count} AI-authored commit{plural} in {span} meet the policy "
+                f"by this clone's own log, but {result.missing_notes} is missing ({where})"
+            )
+        else:
+            verb = "meets" if count == 1 else "meet"
+            print(
+                f"gate passed: {count} AI-authored commit{plural} in {span} {verb} the policy ({where})"
+            )
         return
     rows = []
     for item in result.failing:
@@ -147,9 +151,7 @@ def _print(result) -> None:
             )
             first = False
     print_table(["COMMIT", "AGENT", "DOMAINS", "SUBJECT / WHY"], rows, fit=False)
-    failing, total = len(result.failing), len(result.checked)
     print(
-        f"gate failed: {failing} of {total} AI-authored commit{'s' if total != 1 else ''} "
-        f"in {span} fall short ({where}; as of {result.as_of.isoformat(timespec='minutes')})",
-        file=sys.stdout,
+        f"gate failed: {len(result.failing)} of {count} AI-authored commit{plural} in {span} "
+        f"fall short ({where}; as of {result.as_of.isoformat(timespec='minutes')})"
     )

@@ -25,7 +25,8 @@ _SCRIPT = """#!/bin/sh
 remote="$1"
 
 if [ -x {python} ]; then
-    reviewq_gate() {{ {python} -m reviewq gate "$@"; }}
+    # -P: never import a `reviewq` directory from where git runs the hook.
+    reviewq_gate() {{ {python} -P -m reviewq gate "$@"; }}
 elif command -v reviewq >/dev/null 2>&1; then
     reviewq_gate() {{ reviewq gate "$@"; }}
 else
