@@ -250,7 +250,11 @@ def settled_under_policy(evaluation: Evaluation) -> bool:
 
 
 def open_verdicts(
-    ctx: Any, *, base: str | None = None, base_config: Config | None = None
+    ctx: Any,
+    *,
+    base: str | None = None,
+    base_config: Config | None = None,
+    strict: bool = True,
 ) -> Verdicts:
     """Every verdict this clone can read (the local log and the notes ref), for the gate.
 
@@ -265,7 +269,7 @@ def open_verdicts(
 
     git = ctx.git
     notes_present = ref_tip(git) is not None  # a ref that is not a notes commit raises
-    if notes_present:
+    if notes_present and strict:
         notes = read_verdict_notes(git)
         if notes.bad_lines:
             raise ReviewqError(
@@ -283,7 +287,7 @@ def open_verdicts(
         notes_ref=NOTES_REF,
         notes_present=notes_present,
         patch_id_of=patch_id_of,
-        verify_signature=_signature_checker(git, base, base_config),
+        verify_signature=_signature_checker(git, base, base_config or ctx.config),
     )
 
 
@@ -332,3 +336,40 @@ def _blob_file(git: Git, rev: str, path: str) -> Path:
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
     return Path(name)
+
+
+class QueuePolicy:
+    """Domain and needs of each queue item under the work tree's policy (lenient reading).
+
+    The queue is a view for reviewers, so it reads the policy where they edit it (the work tree)
+    and tolerates notes lines it cannot parse; the gate is the strict one.
+    """
+
+    def __init__(self, ctx: Any, changes: Sequence[Change], now: datetime) -> None:
+        self.verdicts = open_verdicts(ctx, strict=False)
+        self.verdicts.prepare(changes)
+        self.enforcer = Enforcer(
+            git=ctx.git,
+            config=ctx.config,
+            records_for=self.verdicts.records_for,
+            now=now,
+            verify_signature=self.verdicts.verify_signature,
+        )
+        self._done: dict[str, Evaluation] = {}
+
+    def evaluation(self, change: Change) -> Evaluation:
+        found = self._done.get(change.id)
+        if found is None:
+            found = self._done[change.id] = self.enforcer.evaluate(change)
+        return found
+
+    def is_settled(self, change: Change) -> bool:
+        return settled_under_policy(self.evaluation(change))
+
+    def domain_of(self, change: Change) -> str:
+        from reviewq.core.policy import domain_label
+
+        return domain_label(self.evaluation(change).domains)
+
+    def needs_of(self, change: Change) -> tuple[str, ...]:
+        return tuple(n.message for n in self.evaluation(change).needs)

@@ -607,7 +607,7 @@ class Evaluation:
 
     def brief(self) -> str:
         """The kinds of need, once each, for a table cell ("approvals, cooldown")."""
-        return ", ".join(dict.fromkeys(n.kind for n in self.needs))
+        return needs_brief(n.message for n in self.needs)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -619,6 +619,11 @@ class Evaluation:
             "ready_at": self.ready_at.isoformat(timespec="seconds") if self.ready_at else None,
             "requirements": self.requirements.to_json(),
         }
+
+
+def needs_brief(messages: Iterable[str]) -> str:
+    """ "approvals: needs 1 more ...", "cooldown: ..." -> "approvals, cooldown" (each kind once)."""
+    return ", ".join(dict.fromkeys(m.split(": ", 1)[0] for m in messages))
 
 
 def parse_time(text: Any) -> datetime | None:
