@@ -210,6 +210,7 @@ class GateResult:
     policy_origin: str
     as_of: datetime
     checked: list[Checked]
+    as_of_given: bool = False
     #: The verdict notes ref, when the range has AI-authored commits and the ref is absent.
     missing_notes: str | None = None
 

@@ -70,11 +70,11 @@ def parse_as_of(text: str):
 
 
 def check(args: argparse.Namespace, ctx):
-    """Evaluate the range; raises ReviewqError (exit 2) or CheckFailed (exit 1) on errors."""
+    """Evaluate the range; anything that stops it raises ReviewqError (exit 2)."""
     from dataclasses import replace
     from datetime import datetime
 
-    from reviewq.config import config_at
+    from reviewq.config import CONFIG_NAME, config_at
     from reviewq.enforce import Checked, Enforcer, GateResult, open_verdicts, policy_base
     from reviewq.errors import ReviewqError
     from reviewq.scan import resolve_revs, scan_history
@@ -87,10 +87,12 @@ def check(args: argparse.Namespace, ctx):
     base, chosen_as = policy_base(git, resolved, args.policy_from)
     explicit = getattr(args, "config", None)
     config = ctx.config if explicit else config_at(git, base)
-    origin = config.origin or f"{base[:12]}: no {'.reviewq.toml'} (built-in policy)"
+    origin = config.origin or f"{base[:12]}: no {CONFIG_NAME} (built-in policy)"
     if explicit:
         chosen_as = "--config"
     gate_ctx = replace(ctx, config=config)
+    # One cache handle per process: the scan and the patch-ids write the same file.
+    gate_ctx.__dict__["cache"] = ctx.cache
     changes = [c for c in scan_history(gate_ctx, args.revs).changes if c.source == "git"]
     verdicts = open_verdicts(ctx, base=base, base_config=config) if changes else None
     enforcer = Enforcer(
@@ -110,6 +112,7 @@ def check(args: argparse.Namespace, ctx):
         policy_source=chosen_as,
         policy_origin=origin,
         as_of=now,
+        as_of_given=bool(args.as_of),
         checked=checked,
     )
 
@@ -120,6 +123,8 @@ def _print(result) -> None:
 
     span = " ".join(result.revs)
     where = f"policy: {result.policy_origin}, {result.policy_source}"
+    if result.as_of_given:
+        where += f"; as of {result.as_of.isoformat(timespec='minutes')}"
     count = len(result.checked)
     plural = "s" if count != 1 else ""
     if not result.failing:
@@ -153,5 +158,5 @@ def _print(result) -> None:
     print_table(["COMMIT", "AGENT", "DOMAINS", "SUBJECT / WHY"], rows, fit=False)
     print(
         f"gate failed: {len(result.failing)} of {count} AI-authored commit{plural} in {span} "
-        f"fall short ({where}; as of {result.as_of.isoformat(timespec='minutes')})"
+        f"fall short ({where})"
     )
