@@ -18,8 +18,12 @@ Run: .venv/bin/python benchmarks/bench_policy.py [--changes N] [--repeat K] [--g
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
+import shutil
 import statistics
+import subprocess
 import sys
 import time
 import tomllib
@@ -176,13 +180,182 @@ def bench_pure(n: int, domains: int, repeat: int) -> None:
     print(f"  passed: {passed[0]:,} of {n:,}")
 
 
+# -- end to end ---------------------------------------------------------------------------------
+
+WORK = ROOT / "benchmarks" / ".work"
+GATE_POLICY = """
+[policy]
+approvals = 1
+
+[[domains]]
+name = "auth"
+paths = ["auth/**"]
+approvals = 2
+cooldown_hours = 24
+
+[[domains]]
+name = "ci"
+paths = [".github/workflows/**"]
+approvals = 2
+"""
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(
+        {
+            "GIT_CONFIG_GLOBAL": os.devnull,
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_AUTHOR_NAME": "Bench",
+            "GIT_AUTHOR_EMAIL": "bench@acme.example",
+            "GIT_COMMITTER_NAME": "Bench",
+            "GIT_COMMITTER_EMAIL": "bench@acme.example",
+        }
+    )
+    return env
+
+
+def build_gate_repo(path: Path, commits: int) -> tuple[str, list[str]]:
+    """`commits` commits (every 4th Codex's) after a base commit holding the policy."""
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    env = _env()
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=path, check=True, env=env)
+    stream = []
+    base_time = 1_700_000_000
+    policy = GATE_POLICY.encode()
+    stream.append(b"commit refs/heads/main\nmark :1\n")
+    stream.append(f"author Lead <lead@acme.example> {base_time} +0000\n".encode())
+    stream.append(f"committer Lead <lead@acme.example> {base_time} +0000\n".encode())
+    stream.append(b"data 14\nAdopt reviewq\n\n")
+    stream.append(f"M 100644 inline .reviewq.toml\ndata {len(policy)}\n".encode() + policy + b"\n")
+    tops = ["src", "lib", "auth", "docs", ".github/workflows"]
+    for i in range(commits):
+        when = base_time + (i + 1) * 600
+        ai = i % 4 == 0
+        msg = f"change {i}\n" + ("\nCo-authored-by: Codex <noreply@openai.com>\n" if ai else "")
+        data = msg.encode()
+        body = f"line {i}\n".encode()
+        who = f"Dev{i % 7} <dev{i % 7}@acme.example> {when} +0000"
+        stream.append(f"commit refs/heads/main\nmark :{i + 2}\n".encode())
+        stream.append(f"author {who}\ncommitter {who}\n".encode())
+        stream.append(f"data {len(data)}\n".encode() + data + b"\n")
+        stream.append(f"from :{i + 1}\n".encode())
+        path_name = f"{tops[i % len(tops)]}/f{i % 300}.txt"
+        stream.append(f"M 100644 inline {path_name}\ndata {len(body)}\n".encode() + body + b"\n")
+    subprocess.run(
+        ["git", "fast-import", "--quiet"], cwd=path, input=b"".join(stream), check=True, env=env
+    )
+    subprocess.run(["git", "reset", "-q", "--hard", "main"], cwd=path, check=True, env=env)
+    shas = subprocess.run(
+        ["git", "rev-list", "--reverse", "main"],
+        cwd=path,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout.split()
+    return shas[0], shas[1:]
+
+
+def record_reviews(path: Path, shas: list[str]) -> int:
+    """One approval (old enough for any cooldown) for half of the AI commits, log + notes."""
+    from reviewq.store.notes_log import add_records
+    from reviewq.verdicts import notes_lock_path, patch_ids
+
+    from reviewq.context import Context
+    from reviewq.store.log import ProvenanceLog
+
+    ctx = Context.open(path, env=_env())
+    try:
+        ai = [s for i, s in enumerate(shas) if i % 4 == 0][::2]
+        ids = patch_ids(ctx, ai)
+        records = [
+            new_record(
+                record_id=f"r{n:06d}",
+                sha=sha,
+                change_id=sha,
+                patch_id=ids.get(sha),
+                verdict="approve",
+                reviewer=Identity("Rev", f"rev{n % 3}@acme.example"),
+                at=(NOW - timedelta(days=30)).isoformat(),
+                active_seconds=300,
+                wall_seconds=300,
+                lines_changed=1,
+                hunks_total=1,
+                hunks_viewed=1,
+                critique=CritiqueState("static", "rules", None, True),
+                author_family="openai",
+            )
+            for n, sha in enumerate(ai)
+        ]
+        stored = ProvenanceLog(ctx.log_path).append_many(records)
+        add_records(ctx.git, stored, notes_lock_path(ctx))
+        return len(stored)
+    finally:
+        ctx.close()
+
+
+def timed_ms(args: list[str], cwd: Path, repeat: int, reset=None) -> float:
+    times = []
+    for _ in range(repeat):
+        if reset:
+            reset()
+        start = time.perf_counter()
+        subprocess.run(args, cwd=cwd, capture_output=True, env={**_env(), "PYTHONSAFEPATH": "1"})
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def bench_gate(commits: int, repeat: int) -> None:
+    path = WORK / f"gate-{commits}"
+    base, shas = build_gate_repo(path, commits)
+    reviews = record_reviews(path, shas)
+    cache = path / ".git" / "reviewq" / "cache.json"
+    span = f"{base}..main"
+    py = [sys.executable, "-m", "reviewq"]
+
+    def cold() -> None:
+        cache.unlink(missing_ok=True)
+
+    git_ms = timed_ms(["git", "log", "--format=%H %an %ae %B", span], path, repeat)
+    scan_ms = timed_ms([*py, "scan", "--json", span], path, repeat, reset=cold)
+    gate_cold = timed_ms([*py, "gate", "--json", span], path, repeat, reset=cold)
+    gate_warm = timed_ms([*py, "gate", "--json", span], path, repeat)
+    out = subprocess.run(
+        [*py, "gate", "--json", span],
+        cwd=path,
+        capture_output=True,
+        text=True,
+        env={**_env(), "PYTHONSAFEPATH": "1"},
+    )
+    result = json.loads(out.stdout)
+    print(
+        f"gate: {commits:,} commits, {result['checked']:,} AI-authored, {reviews:,} approvals "
+        f"in log + notes; {result['failing']:,} fall short (exit {out.returncode})"
+    )
+    print(f"  git log of the range:                 {git_ms:8.1f} ms")
+    print(f"  reviewq scan --json (cold cache, CLI): {scan_ms:8.1f} ms")
+    print(
+        f"  reviewq gate --json (cold cache, CLI): {gate_cold:8.1f} ms  ({gate_cold / scan_ms:4.2f}x the scan)"
+    )
+    print(
+        f"  reviewq gate --json (warm cache, CLI): {gate_warm:8.1f} ms  ({gate_warm / scan_ms:4.2f}x the scan)"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--changes", type=int, default=10_000)
     ap.add_argument("--domains", type=int, default=20)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--gate", action="store_true", help="also time `reviewq gate` end to end")
+    ap.add_argument("--commits", type=int, default=4_000)
     args = ap.parse_args()
     bench_pure(args.changes, args.domains, args.repeat)
+    if args.gate:
+        bench_gate(args.commits, args.repeat)
 
 
 if __name__ == "__main__":

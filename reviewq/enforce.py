@@ -93,10 +93,14 @@ class Enforcer:
     now: datetime
     verify_signature: VerifySignature | None = None
     _parent_policies: dict[str, Policy] = field(default_factory=dict)
+    _policy: Policy | None = None
 
     @property
     def policy(self) -> Policy:
-        return policy_of(self.config)
+        # Built once: it carries the path -> domains and requirements caches.
+        if self._policy is None:
+            self._policy = policy_of(self.config)
+        return self._policy
 
     def domains_of(self, change: Change) -> tuple[str, ...]:
         return self.policy.domains_for(change.paths)
@@ -104,18 +108,20 @@ class Enforcer:
     def evaluate(self, change: Change) -> Evaluation:
         policy = self.policy
         domains = policy.domains_for(change.paths)
-        rules = [(name, policy.rule_of(name)) for name in domains]
+        requirements = policy.requirements(domains)
         if CONFIG_NAME in change.paths and change.source == "git":
             # A change to the policy is judged by the policy it replaces as well.
+            rules = [(name, policy.rule_of(name)) for name in domains]
             for parent in change.commit.parents:
                 before = self._policy_at(parent)
                 rules += [
                     (f"{name}@{parent[:7]}", before.rule_of(name))
                     for name in before.domains_for(change.paths)
                 ]
+            requirements = merge_rules(rules)
         return evaluate(
             change,
-            merge_rules(rules),
+            requirements,
             self.records_for(change),
             now=self.now,
             verify_signature=self.verify_signature,
@@ -265,20 +271,28 @@ def open_verdicts(
     that git names (`gpg.ssh.allowedSignersFile`, the operator's choice) or else the one the
     policy's `[log] allowed_signers` names, read from the same commit as the policy (`base`).
     """
+    from reviewq.core.verdict import dedupe_records
     from reviewq.store.notes_log import NOTES_REF, read_verdict_notes, ref_tip
-    from reviewq.verdicts import load_verdicts, patch_ids
+    from reviewq.verdicts import load_verdicts, local_records, patch_ids
 
     git = ctx.git
     notes_present = ref_tip(git) is not None  # a ref that is not a notes commit raises
-    if notes_present and strict:
+    if strict:
         notes = read_verdict_notes(git)
-        if notes.bad_lines:
-            raise ReviewqError(
-                f"{NOTES_REF} holds {notes.bad_lines} line(s) that are not verdict records; "
-                "a review the gate cannot read may be a rejection. Run `reviewq log verify`, "
-                "then `reviewq sync` or `reviewq log rebuild --to-notes`"
+        if notes.bad_lines or notes.edited:
+            what = (
+                f"{notes.bad_lines} line(s) that are not verdict records"
+                if notes.bad_lines
+                else f"{len(notes.edited)} record(s) edited after they were written"
             )
-    records = load_verdicts(ctx)
+            raise ReviewqError(
+                f"{NOTES_REF} holds {what}; a review the gate cannot trust may be a rejection. "
+                "Run `reviewq log verify`, then `reviewq sync` or `reviewq log rebuild --to-notes`"
+            )
+        # What load_verdicts merges, from the notes read just checked.
+        records = dedupe_records([*local_records(ctx), *notes.records])
+    else:
+        records = load_verdicts(ctx)
 
     def patch_id_of(changes: Sequence[Change]) -> dict[str, str | None]:
         return patch_ids(ctx, [c.commit.sha for c in changes])

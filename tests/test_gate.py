@@ -336,6 +336,22 @@ def test_a_damaged_notes_ref_fails_closed(policy_repo: Repo) -> None:
     assert "refs/notes/reviewq" in line
 
 
+@pytest.mark.parametrize("damage", ["edited", "unreadable line"])
+def test_a_tampered_or_unreadable_notes_line_fails_closed(policy_repo: Repo, damage: str) -> None:
+    # A line the gate cannot trust could be someone's rejection: refuse to decide without it.
+    repo = policy_repo
+    sha = repo.commit("Add a helper" + CODEX, files={"src/helper.py": "x = 1\n"})
+    record(repo, sha)
+    text = repo.git("notes", "--ref=reviewq", "show", sha)
+    if damage == "edited":
+        text = text.replace(ANA[1], "someone-else@example.com")
+    else:
+        text += "\n{this is not json\n"
+    repo.note("refs/notes/reviewq", sha, text)
+    line = one_error_line(gate(repo.path, "base..HEAD"), 2)
+    assert "refs/notes/reviewq holds" in line and "reviewq log verify" in line
+
+
 def test_missing_notes_fail_closed_in_a_bare_clone(policy_repo: Repo, make_repo) -> None:
     repo = policy_repo
     sha = repo.commit("Add a helper" + CODEX, files={"src/helper.py": "x = 1\n"})
