@@ -22,11 +22,11 @@ from reviewq.core.model import Change
 from reviewq.core.policy import (
     Evaluation,
     Policy,
-    SignatureCheck,
     evaluate,
     merge_rules,
     policy_from_sections,
 )
+from reviewq.core.verdict import SignatureCheck
 from reviewq.errors import ReviewqError
 from reviewq.sources.gitcmd import Git
 
@@ -307,28 +307,25 @@ def open_verdicts(
 
 
 def _signature_checker(git: Git, base: str | None, base_config: Config | None) -> VerifySignature:
-    """The signing module's verdict on one record, as policy reads it (built on first use)."""
-    from reviewq.core.verdict import SIG_GOOD
+    """The signing module's check of one record (its verifier built on first use)."""
     from reviewq.store.signing import DEFAULT_PROGRAM, SshVerifier, verifier_from_git
 
     verifier: list[Any] = []
 
     def build() -> Any:
-        if git.config_get("gpg.ssh.allowedSignersFile") or base is None:
-            log = base_config.section("log") if base_config else None
-            return verifier_from_git(git, getattr(log, "allowed_signers", None))
         log = base_config.section("log") if base_config else None
-        path = getattr(log, "allowed_signers", None)
+        configured = getattr(log, "allowed_signers", None)
+        if git.config_get("gpg.ssh.allowedSignersFile") or base is None:
+            return verifier_from_git(git, configured)
         program = git.config_get("gpg.ssh.program") or DEFAULT_PROGRAM
-        if not path:
+        if not configured:
             return SshVerifier(None, program)
-        return SshVerifier(_blob_file(git, base, path), program)
+        return SshVerifier(_blob_file(git, base, configured), program)
 
     def check(record: Mapping[str, Any]) -> SignatureCheck:
         if not verifier:
             verifier.append(build())
-        result = verifier[0].check(record)
-        return SignatureCheck(result.status == SIG_GOOD, None, result.detail or result.status)
+        return verifier[0].check(record)
 
     return check
 

@@ -26,12 +26,18 @@ from reviewq.core.model import (
 )
 from reviewq.core.policy import (
     Rule,
-    SignatureCheck,
     evaluate,
     merge_rules,
     policy_from_sections,
 )
-from reviewq.core.verdict import CritiqueState, new_record
+from reviewq.core.verdict import (
+    SIG_GOOD,
+    SIG_UNKNOWN_SIGNER,
+    SIG_UNSIGNED,
+    CritiqueState,
+    SignatureCheck,
+    new_record,
+)
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone(timedelta(hours=1)))
 SAM = Identity("Sam Okafor", "sam@acme.example")  # prompted the change
@@ -118,8 +124,8 @@ def approval(
 def signatures(record: dict) -> SignatureCheck:
     """The signing module's answer, faked at its edge: `SSHSIG` verifies as the reviewer."""
     if record.get("signature") == "SSHSIG":
-        return SignatureCheck(True, record["reviewer"]["email"])
-    return SignatureCheck(False, None, "unsigned")
+        return SignatureCheck(SIG_GOOD, f"signed by {record['reviewer']['email']}")
+    return SignatureCheck(SIG_UNSIGNED, "no signature")
 
 
 def needs_of(c: Change, rule: Rule, records: list[dict], now: datetime = NOW, **kw) -> list[str]:
@@ -197,22 +203,24 @@ def test_only_the_listed_approvers_count():
 def test_an_unsigned_approval_does_not_count_where_signatures_are_required():
     rule = Rule(approvals=1, signed_approvals=True)
     needs = needs_of(change(), rule, [approval(ANA)])
-    assert any("not validly signed (unsigned)" in n for n in needs)
+    assert any("not validly signed (unsigned: no signature)" in n for n in needs)
     assert passes(change(), rule, [approval(ANA, signed=True)])
 
 
-def test_a_signature_by_someone_else_does_not_count():
+def test_a_signature_by_someone_elses_key_does_not_count():
     rule = Rule(approvals=1, signed_approvals=True)
 
-    def signed_by_ben(_record: dict) -> SignatureCheck:
-        return SignatureCheck(True, BEN.email)
+    def bens_key(_record: dict) -> SignatureCheck:
+        return SignatureCheck(SIG_UNKNOWN_SIGNER, "signed by the key of ben@acme.example")
 
     result = evaluate(
-        change(), merge_rules([("default", rule)]), [approval(ANA)], now=NOW,
-        verify_signature=signed_by_ben,
+        change(), merge_rules([("default", rule)]), [approval(ANA, signed=True)], now=NOW,
+        verify_signature=bens_key,
     )  # fmt: skip
     assert not result.passed
-    assert "signed by ben@acme.example, not the reviewer" in result.needs[-1].message
+    assert (
+        "not validly signed (unknown-signer: signed by the key of ben" in result.needs[-1].message
+    )
 
 
 def test_without_a_signature_checker_every_approval_counts_as_unsigned():

@@ -43,6 +43,7 @@ from typing import Any
 from reviewq.core.config import ConfigError, _check_keys, _str, _table
 from reviewq.core.detect import RepoRule, classify_identity, is_non_ai_bot
 from reviewq.core.model import Change, Identity
+from reviewq.core.verdict import SIG_GOOD, SIG_UNSIGNED, SignatureCheck
 
 DEFAULT_DOMAIN = "default"
 #: An `approvers` entry meaning "anyone whose signature verifies against git's allowed signers".
@@ -552,16 +553,14 @@ def prompters_of(change: Change) -> tuple[Identity, ...]:
 # Evaluation
 
 
-@dataclass(frozen=True, slots=True)
-class SignatureCheck:
-    """What the signing module found for one record (policy never verifies signatures itself)."""
-
-    valid: bool
-    principal: str | None = None
-    problem: str | None = None
+#: What an approval counts as when no signature was asked for or no checker was given.
+UNSIGNED = SignatureCheck(SIG_UNSIGNED, "no signature")
 
 
-UNSIGNED = SignatureCheck(False, None, "unsigned")
+def _valid(signature: SignatureCheck) -> bool:
+    """Signed by the reviewer's own key, as the allowed-signers file says (the signing module's
+    `good`): `-I <reviewer email>` ties the key to the identity the record claims."""
+    return signature.status == SIG_GOOD
 
 
 @dataclass(frozen=True, slots=True)
@@ -796,18 +795,9 @@ class _Judge:
             ALLOWED_SIGNERS in g.patterns for g in req.approver_groups
         )
         signature = self.check(record) if wants_signature else UNSIGNED
-        if (
-            signature.valid
-            and signature.principal
-            and reviewer.email
-            and canonical_email(signature.principal) != canonical_email(reviewer.email)
-        ):
-            signature = SignatureCheck(
-                False, signature.principal, f"signed by {signature.principal}, not the reviewer"
-            )
-        if req.signed_approvals and not signature.valid:
+        if req.signed_approvals and not _valid(signature):
             return "unsigned", (
-                f"not validly signed ({signature.problem or 'unsigned'}); "
+                f"not validly signed ({signature.status}: {signature.detail}); "
                 f"{label} requires signed approvals"
             )
         return signature
@@ -828,8 +818,9 @@ def evaluate(
     reviewer's latest verdict stands: an approval withdrawn by a later rejection no longer counts,
     and a standing rejection blocks. An approval counts only when every condition holds: by a
     person who neither prompted the change nor owns velocity in its domains, slow enough, with
-    every checklist item ticked, signed where signatures are required. `verify_signature` comes
-    from the signing module; without one every record counts as unsigned (fail closed).
+    every checklist item ticked, signed where signatures are required. `verify_signature` is the
+    signing module's check (`SshVerifier.check`); without one every record counts as unsigned
+    (fail closed).
     """
     req = requirements
     ordered = _entries(records, now)
@@ -913,7 +904,7 @@ def _approver_needs(
             1
             for entry, signature in counted
             if matches_email(group.patterns, entry.reviewer.email)
-            or (ALLOWED_SIGNERS in group.patterns and signature.valid)
+            or (ALLOWED_SIGNERS in group.patterns and _valid(signature))
         )
         if have < group.approvals:
             needs.append(
