@@ -408,13 +408,28 @@ def test_the_demo_policy_gate_fails_before_reviews_and_passes_after(demo_repo: P
     ]
 
 
+def test_verdict_check_ticks_items_of_the_changes_checklist(policy_repo: Repo) -> None:
+    repo = policy_repo
+    sha = repo.commit("Harden tokens" + CODEX, files={"auth/tokens.py": "t = 1\n"})
+    typo = verdict(repo.path, sha, "approve", "--check", "thret model reviewed")
+    assert "not on the checklist of auth" in one_error_line(typo, 2)
+    assert repo.git("notes", "--ref=reviewq", "list") == ""  # nothing recorded
+    quiet = verdict(repo.path, sha, "approve", "--seconds", "90")
+    assert "will not count until every checklist item is ticked" in quiet.stderr
+    ticked = verdict(repo.path, sha, "approve", "--check", "Threat  model Reviewed", "--json")
+    assert ticked.returncode == 0, ticked.stderr
+    stored = json.loads(ticked.stdout)
+    assert stored["checklist"] == ["threat model reviewed"]
+    assert stored["domain"] == "auth"
+
+
 def reviewer(path: Path, name: str, email: str) -> None:
     subprocess.run(["git", "config", "user.name", name], cwd=path, check=True)
     subprocess.run(["git", "config", "user.email", email], cwd=path, check=True)
 
 
 def verdict(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return run_reviewq("verdict", *args, cwd=path)
+    return run_reviewq("verdict", *args, cwd=path, env=SAFE_PATH)
 
 
 # -- the GitHub Actions example -----------------------------------------------------------------
