@@ -7,7 +7,7 @@ import json
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from verdict_kit import make_record
+from tests.verdict_kit import make_record
 
 from reviewq.core.model import Identity
 from reviewq.core.verdict import (

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import pytest
-from verdict_kit import ai_commit
+from tests.verdict_kit import ai_commit
 
 from reviewq.store.log import ProvenanceLog
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from verdict_kit import make_record, raw_lines, rechain, write_log
+from tests.verdict_kit import make_record, raw_lines, rechain, write_log
 
 from reviewq.store.log import ProvenanceLog
 

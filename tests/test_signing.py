@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from verdict_kit import ai_commit, allowed_line, git_config, keygen, raw_lines, rechain
+from tests.verdict_kit import ai_commit, allowed_line, git_config, keygen, raw_lines, rechain
 
 from reviewq.core.verdict import signing_payload
 from reviewq.store.signing import SshSigner

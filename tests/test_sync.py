@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from verdict_kit import ai_commit
+from tests.verdict_kit import ai_commit
 
 from reviewq.sources.gitcmd import Git
 from reviewq.store.notes_log import NOTES_REF, read_verdict_notes

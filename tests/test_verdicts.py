@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from verdict_kit import ai_commit
+from tests.verdict_kit import ai_commit
 
 from reviewq.changes import lookup
 from reviewq.context import Context
