@@ -65,7 +65,7 @@ def run(args: argparse.Namespace, ctx) -> int:
         wall_seconds=args.seconds,
         hunks_total=hunks,
         hunks_viewed=viewed,
-        critique=None,  # the critique cache (issue 5) will say what the reviewer had
+        critique=_critique_shown(ctx, change),
         domain=domain,
         extra={"checklist": ticked},
     )
@@ -114,3 +114,25 @@ def _policy_fields(ctx, change, checks: list[str], verdict: str) -> tuple[str, l
             file=sys.stderr,
         )
     return domain_label(domains), ticked
+
+
+def _critique_shown(ctx, change):
+    """The critique this clone holds for the change, as the reviewer had it before deciding.
+
+    A cached critique exists only once `reviewq critique` (or the TUI) ran and showed it here,
+    so it was open before this verdict. Without one the record says so (None), and a policy that
+    wants a second-family critique does not count the approval.
+    """
+    from reviewq.core.verdict import CritiqueState
+    from reviewq.critiques import cached_critique
+
+    critique = cached_critique(ctx, change)
+    if critique is None:
+        return None
+    return CritiqueState(
+        critique.critic,
+        critique.family,
+        critique.model,
+        opened_before_verdict=True,
+        same_family_allowed=critique.same_family_allowed,
+    )
