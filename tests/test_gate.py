@@ -280,6 +280,41 @@ def test_policy_from_an_explicit_revision_or_config(policy_repo: Repo, tmp_path:
     assert data["policy"]["chosen_as"] == "--policy-from base"
 
 
+def test_signed_approvals_are_checked_against_the_allowed_signers_of_the_base(
+    repo: Repo, tmp_path: Path
+) -> None:
+    from tests.verdict_kit import allowed_line, keygen
+
+    keys = tmp_path / "keys"
+    ana, ben = keygen(keys, "ana"), keygen(keys, "ben")
+    policy = '[log]\nallowed_signers = ".github/allowed_signers"\n\n[policy]\napprovals = 2\nsigned_approvals = true\n'
+    repo.commit(
+        "Adopt reviewq",
+        files={".reviewq.toml": policy, ".github/allowed_signers": allowed_line(ANA[1], ana)},
+    )
+    repo.git("tag", "base")
+    # The agent's change also lists Ben as a signer: the gate must not take its word for it.
+    both = allowed_line(ANA[1], ana) + allowed_line(BEN[1], ben)
+    sha = repo.commit(
+        "Add a helper" + CODEX,
+        files={"src/helper.py": "x = 1\n", ".github/allowed_signers": both},
+    )
+    repo.git("config", "gpg.format", "ssh")
+    for who, key in ((ANA, ana), (BEN, ben)):
+        repo.git("config", "user.signingkey", str(key))
+        assert record(repo, sha, reviewer=who)["signature"]
+    repo.git("config", "--unset", "user.signingkey")
+    record(repo, sha, reviewer=("Cy", "cy@example.com"))
+    result = gate_json(repo.path, "base..HEAD")
+    (commit,) = result["commits"]
+    assert commit["approved_by"] == [{"name": ANA[0], "email": ANA[1]}]
+    messages = [n["message"] for n in commit["needs"]]
+    assert any(
+        "Ben Cho <ben@example.com>: not validly signed (unknown-signer" in m for m in messages
+    )
+    assert any("Cy <cy@example.com>: not validly signed (unsigned" in m for m in messages)
+
+
 # -- fails closed ---------------------------------------------------------------------------------
 
 

@@ -156,7 +156,8 @@ def _print(result) -> None:
             )
             first = False
     print_table(["COMMIT", "AGENT", "DOMAINS", "SUBJECT / WHY"], rows, fit=False)
+    failing = len(result.failing)
     print(
-        f"gate failed: {len(result.failing)} of {count} AI-authored commit{plural} in {span} "
-        f"fall short ({where})"
+        f"gate failed: {failing} of {count} AI-authored commit{plural} in {span} "
+        f"{'falls' if failing == 1 else 'fall'} short ({where})"
     )
