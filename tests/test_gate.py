@@ -430,8 +430,37 @@ def test_the_demo_policy_gate_fails_before_reviews_and_passes_after(demo_repo: P
     after = gate(demo_repo, retry)
     assert after.returncode == 0, after.stdout
 
-    # The risky Devin commit touches auth and CI: two reviewers, the static critic, the
-    # checklist of both domains, and a ten-day cooldown.
+    # The constant-time change touches auth: two reviewers who did not prompt it, each with the
+    # checklist ticked and the (static, second-family) critique shown first, then ten days.
+    auth = subprocess.run(
+        ["git", "log", "--format=%H", "--grep=constant-time", "main"],
+        cwd=demo_repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    span = f"{auth}~1..{auth}"
+    needs = [n["code"] for n in gate_json(demo_repo, span)["commits"][0]["needs"]]
+    assert needs == ["approvals", "second-family", "cooldown"]
+    assert run_reviewq("critique", auth, cwd=demo_repo, env=SAFE_PATH).returncode == 0
+    checks = [
+        "--check",
+        "threat model reviewed",
+        "--check",
+        "no secrets or override tokens in code",
+    ]
+    reviewer(demo_repo, "Sam Okafor", "sam@acme.example")  # he prompted it (prompt note)
+    assert verdict(demo_repo, auth, "approve", "--seconds", "300", *checks).returncode == 0
+    for name, email in (("Dana Reyes", "dana@acme.example"), ("Lee Park", "lee@acme.example")):
+        reviewer(demo_repo, name, email)
+        assert verdict(demo_repo, auth, "approve", "--seconds", "180", *checks).returncode == 0
+    held = gate_json(demo_repo, span)["commits"][0]
+    assert [n["code"] for n in held["needs"]] == ["cooldown", "prompter"]
+    later = datetime.fromisoformat(held["ready_at"]) + timedelta(minutes=1)
+    assert gate(demo_repo, "--as-of", later.isoformat(), span).returncode == 0
+
+    # The risky Devin commit touches auth and CI: the checklists of both, the static critic
+    # (its author's family is unknown), and the longest cooldown.
     risky = gate_json(demo_repo, "main~4..main")
     devin = next(c for c in risky["commits"] if c["agent"] == "devin")
     assert devin["domains"] == ["auth", "ci"]
