@@ -94,7 +94,25 @@ def test_the_hook_refuses_a_push_of_an_unreviewed_ai_commit(make_repo) -> None:
     new = push(repo, "origin", "feature")
     assert new.returncode != 0 and "push refused" in new.stderr
 
-    # --no-verify bypasses it, deliberately.
+    # Reviewed by someone who did not prompt it: the same push goes through.
+    repo.git("checkout", "-q", "main")
+    repo.git("config", "user.email", "ben@example.com")
+    approve = run_reviewq("verdict", sha, "approve", "--seconds", "30", cwd=repo.path)
+    assert approve.returncode == 0, approve.stderr
+    ok = push(repo, "origin", "main")
+    assert ok.returncode == 0, ok.stderr
+    assert remote.git("rev-parse", "main") == sha
+
+
+def test_no_verify_bypasses_the_hook_deliberately(make_repo) -> None:
+    remote = make_repo("remote.git", bare=True)
+    repo = make_repo("work")
+    repo.commit("base", files={"README.md": "hi\n"})
+    repo.git("remote", "add", "origin", str(remote.path))
+    assert push(repo, "-q", "origin", "main").returncode == 0
+    assert run_reviewq("hooks", "install", cwd=repo.path).returncode == 0
+    sha = repo.commit("Add b" + AI, files={"b.txt": "b\n"})
+    assert push(repo, "origin", "main").returncode != 0
     assert push(repo, "--no-verify", "origin", "main").returncode == 0
     assert remote.git("rev-parse", "main") == sha
 
