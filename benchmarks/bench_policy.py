@@ -353,6 +353,8 @@ def main() -> None:
     ap.add_argument("--gate", action="store_true", help="also time `reviewq gate` end to end")
     ap.add_argument("--commits", type=int, default=4_000)
     args = ap.parse_args()
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"{os.cpu_count()} CPUs, load average {load} (medians of {args.repeat} runs)")
     bench_pure(args.changes, args.domains, args.repeat)
     if args.gate:
         bench_gate(args.commits, args.repeat)
