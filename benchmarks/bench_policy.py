@@ -261,11 +261,10 @@ def build_gate_repo(path: Path, commits: int) -> tuple[str, list[str]]:
 
 def record_reviews(path: Path, shas: list[str]) -> int:
     """One approval (old enough for any cooldown) for half of the AI commits, log + notes."""
-    from reviewq.store.notes_log import add_records
-    from reviewq.verdicts import notes_lock_path, patch_ids
-
     from reviewq.context import Context
     from reviewq.store.log import ProvenanceLog
+    from reviewq.store.notes_log import add_records
+    from reviewq.verdicts import notes_lock_path, patch_ids
 
     ctx = Context.open(path, env=_env())
     try:
