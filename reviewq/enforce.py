@@ -102,9 +102,6 @@ class Enforcer:
             self._policy = policy_of(self.config)
         return self._policy
 
-    def domains_of(self, change: Change) -> tuple[str, ...]:
-        return self.policy.domains_for(change.paths)
-
     def evaluate(self, change: Change) -> Evaluation:
         policy = self.policy
         domains = policy.domains_for(change.paths)
@@ -132,14 +129,6 @@ class Enforcer:
         if rev not in self._parent_policies:
             self._parent_policies[rev] = policy_of(config_at(self.git, rev))
         return self._parent_policies[rev]
-
-    def needs_signatures(self, changes: Sequence[Change]) -> bool:
-        policy = self.policy
-        return any(
-            policy.requirements(policy.domains_for(c.paths)).signed_approvals
-            or policy.requirements(policy.domains_for(c.paths)).approver_groups
-            for c in changes
-        )
 
 
 @dataclass
@@ -217,6 +206,8 @@ class GateResult:
     as_of: datetime
     checked: list[Checked]
     as_of_given: bool = False
+    #: The policy enforced (for the record: what CI held the range to).
+    policy: Policy | None = None
     #: The verdict notes ref, when the range has AI-authored commits and the ref is absent.
     missing_notes: str | None = None
 
@@ -237,6 +228,7 @@ class GateResult:
                 "rev": self.policy_rev,
                 "chosen_as": self.policy_source,
                 "file": self.policy_origin,
+                "rules": self.policy.to_json() if self.policy else None,
             },
             "as_of": self.as_of.isoformat(timespec="seconds"),
             "missing_notes": self.missing_notes,
@@ -331,7 +323,12 @@ def _signature_checker(git: Git, base: str | None, base_config: Config | None) -
 
 
 def _blob_file(git: Git, rev: str, path: str) -> Path:
-    """`rev:path` written to a private file (the allowed signers as of the policy's commit)."""
+    """`rev:path` in a file ssh-keygen can read: the allowed signers as of the policy's commit.
+
+    Kept in reviewq's state dir under the commit's name (the same content every time); a
+    read-only mirror gets a temporary file removed at exit.
+    """
+    import atexit
     import os
     import tempfile
 
@@ -344,10 +341,19 @@ def _blob_file(git: Git, rev: str, path: str) -> Path:
             f"[log] allowed_signers = {path!r} is not in {rev[:12]}'s tree; commit it or fix "
             ".reviewq.toml"
         ) from None
-    fd, name = tempfile.mkstemp(prefix="reviewq-allowed-signers-")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    return Path(name)
+    target = git.paths().git_dir / "reviewq" / f"allowed_signers.at-{rev}"
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + f".{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(target)
+        return target
+    except OSError:
+        fd, name = tempfile.mkstemp(prefix="reviewq-allowed-signers-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        atexit.register(lambda: Path(name).unlink(missing_ok=True))
+        return Path(name)
 
 
 class QueuePolicy:

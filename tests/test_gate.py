@@ -137,6 +137,7 @@ def test_gate_json_names_each_commit_and_why(policy_repo: Repo) -> None:
     assert data["passed"] is False and data["checked"] == 2 and data["failing"] == 1
     assert data["policy"]["rev"] == repo.git("rev-parse", "base")
     assert data["policy"]["chosen_as"] == "the base of the range"
+    assert [d["name"] for d in data["policy"]["rules"]["domains"]] == ["auth"]
     by_sha = {c["sha"]: c for c in data["commits"]}
     assert by_sha[other]["passed"] is True
     assert by_sha[other]["approved_by"] == [{"name": ANA[0], "email": ANA[1]}]

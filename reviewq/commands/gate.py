@@ -113,6 +113,7 @@ def check(args: argparse.Namespace, ctx):
         policy_origin=origin,
         as_of=now,
         as_of_given=bool(args.as_of),
+        policy=enforcer.policy,
         checked=checked,
     )
 

@@ -570,10 +570,6 @@ class Need:
     code: str
     message: str
 
-    @property
-    def kind(self) -> str:
-        return self.message.split(": ", 1)[0]
-
     def to_json(self) -> dict[str, str]:
         return {"code": self.code, "message": self.message}
 
@@ -603,10 +599,6 @@ class Evaluation:
     def unmet(self) -> tuple[Need, ...]:
         """The requirements themselves, without the explanations of refused approvals."""
         return tuple(n for n in self.needs if n not in self.not_counted)
-
-    def brief(self) -> str:
-        """The kinds of need, once each, for a table cell ("approvals, cooldown")."""
-        return needs_brief(n.message for n in self.needs)
 
     def to_json(self) -> dict[str, Any]:
         return {
