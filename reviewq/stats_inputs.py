@@ -7,7 +7,7 @@ they cannot disagree about which verdicts, changes, commits or settings a figure
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
@@ -24,7 +24,7 @@ from reviewq.core.metrics import (
     authored_changes,
     compute_stats,
 )
-from reviewq.core.model import SEVERITIES
+from reviewq.core.model import SEVERITIES, Change
 from reviewq.errors import ReviewqError
 
 
@@ -36,7 +36,8 @@ class MetricInputs:
     changes: ChangeTable | list[AuthoredChange]
     commits: CommitTable | None
     severity: dict[str, str]
-    #: Policy violations as dicts (issue 7); None when no policy is configured.
+    #: AI-authored changes that fall short of the policy, as dicts; None when no policy is
+    #: configured or it was not asked for (`gather(..., policy=True)`).
     violations: list[dict[str, Any]] | None
     thresholds: Thresholds
     tz: tzinfo | None
@@ -105,10 +106,37 @@ def critique_severities(ctx: Context, changes: Iterable[Any]) -> dict[str, str]:
     return out
 
 
-def policy_violations(ctx: Context) -> list[dict[str, Any]] | None:
-    """Policy violations for the report (issue 7 fills this); None means "not configured"."""
-    del ctx
-    return None
+def policy_violations(
+    ctx: Context, changes: Sequence[Change], now: datetime
+) -> list[dict[str, Any]] | None:
+    """AI-authored changes that do not meet the policy now, as `reviewq queue` judges them
+    (`enforce.QueuePolicy`: the work tree's policy, every verdict this clone can read).
+
+    None when the repository configures no policy (`[policy]` or `[[domains]]`): the report then
+    says "policy: not configured" instead of judging against built-in defaults nobody chose.
+    """
+    if not any(name in ctx.config.sections for name in ("policy", "domains")):
+        return None
+    from reviewq.core.policy import domain_label
+    from reviewq.enforce import QueuePolicy
+
+    judge = QueuePolicy(ctx, changes, now)
+    out = []
+    for change in changes:
+        evaluation = judge.evaluation(change)
+        if evaluation.passed:
+            continue
+        out.append(
+            {
+                "change": change.id,
+                "sha": change.sha,
+                "subject": change.commit.subject,
+                "domain": domain_label(evaluation.domains),
+                "rule": ", ".join(dict.fromkeys(n.code for n in evaluation.needs)),
+                "message": "; ".join(n.message for n in evaluation.needs),
+            }
+        )
+    return out
 
 
 def resolve_tz(name: str, where: str = "--tz") -> tzinfo | None:
@@ -156,8 +184,9 @@ def settings(ctx: Context) -> MetricsSettings:
     return ctx.config.section("metrics") or MetricsSettings()
 
 
-def gather(ctx: Context, tz_name: str | None = None) -> MetricInputs:
-    """Read verdicts, scan the history (cached), size every commit (cached)."""
+def gather(ctx: Context, tz_name: str | None = None, *, policy: bool = False) -> MetricInputs:
+    """Read verdicts, scan the history (cached), size every commit (cached); with `policy`,
+    also judge every AI-authored change against the policy (the report's violations)."""
     from reviewq.scan import scan_history, scan_inbox
     from reviewq.sources.commit_sizes import commit_sizes
 
@@ -182,7 +211,7 @@ def gather(ctx: Context, tz_name: str | None = None) -> MetricInputs:
         changes=authored,
         commits=commit_sizes(ctx.git, state_dir),
         severity=severity,
-        violations=policy_violations(ctx),
+        violations=policy_violations(ctx, changes, local_now()) if policy else None,
         thresholds=Thresholds(
             max_lines_per_hour=conf.rubber_stamp_lines_per_hour,
             min_active_seconds=conf.rubber_stamp_min_seconds,

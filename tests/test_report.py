@@ -103,12 +103,25 @@ def test_formatting_helpers():
 
 def test_policy_section_states():
     assert "policy: not configured" in render_markdown(small_doc())
-    assert "policy: no violations" in render_markdown(small_doc(violations=[]))
-    violations = [{"change": "a" * 12, "rule": "auth-needs-two", "message": EVIL}]
+    assert "policy: every AI-authored change meets it" in render_markdown(small_doc(violations=[]))
+    violations = [
+        {
+            "change": "a" * 40,
+            "sha": "a" * 40,
+            "domain": "auth",
+            "rule": "approvals",
+            "subject": EVIL,
+        }
+    ]
     text = render_markdown(small_doc(violations=violations))
-    assert "auth-needs-two" in text and "<script>" not in text
+    assert "policy: 1 AI-authored change fall" in text
+    assert "| aaaaaaaaaaaa | auth | approvals |" in text and "<script>" not in text
     page = render_html(small_doc(violations=violations))
-    assert "auth-needs-two" in page and "<script>" not in page
+    assert "<td>approvals</td>" in page and "<script>" not in page
+    many = [dict(violations[0], sha=f"{i:040x}") for i in range(60)]
+    text = render_markdown(small_doc(violations=many))
+    assert "60 AI-authored changes" in text and "the first 50 are listed" in text
+    assert text.count("| auth | approvals |") == 50
 
 
 def test_untrusted_strings_are_escaped_in_every_format():

@@ -77,7 +77,7 @@ def test_stats_with_nothing_recorded(repo, cli):
     proc = cli("stats", cwd=repo.path)
     assert proc.returncode == 0, proc.stderr
     assert "1 of 2 (50.0%) commits" in proc.stdout
-    assert "queue          1 pending" in proc.stdout
+    assert "awaiting       1 changes wait for a decision" in proc.stdout
 
 
 def test_stats_works_on_a_bare_mirror(demo_repo: Path, make_repo, cli, tmp_path: Path):
@@ -236,3 +236,31 @@ def test_override_rate_from_cached_critiques(demo_with_verdicts: Path, cli):
     assert (t["overrides"], t["severe_findings_verdicts"], t["override_rate"]) == (1, 2, 0.5)
     report = cli("report", cwd=demo_with_verdicts).stdout
     assert "1 of 2 (50.0%) of decisions on such changes" in report
+
+
+def test_report_lists_policy_shortfalls(demo_with_verdicts: Path, cli):
+    """The demo's policy (docs/policy.md) judged as `queue` and `gate` judge it."""
+    proc = cli("report", "--format", "json", cwd=demo_with_verdicts)
+    assert proc.returncode == 0, proc.stderr
+    policy = json.loads(proc.stdout)["policy"]
+    assert policy["configured"] is True
+    short = {v["subject"]: v for v in policy["violations"]}
+    queue = [
+        json.loads(line)
+        for line in cli("queue", "--json", cwd=demo_with_verdicts).stdout.splitlines()
+    ]
+    # every pending queue item falls short, and so does the rejected change (it may not ship)
+    assert {q["subject"] for q in queue} < set(short)
+    rejected = short["Let support engineers impersonate customers; simplify CI"]
+    assert rejected["rule"].startswith("rejected") and rejected["domain"] == "auth+ci"
+    # the 1,803-line table approved in under five minutes: the approval does not count
+    assert "too-fast" in short["Add the currency table for multi-currency orders"]["rule"]
+    md = cli("report", cwd=demo_with_verdicts).stdout
+    assert f"policy: {len(short)} AI-authored changes fall short of it now" in md
+
+    config = demo_with_verdicts / ".reviewq.toml"
+    text = config.read_text()
+    config.write_text(text[: text.index("[policy]")])
+    doc = json.loads(cli("report", "--format", "json", cwd=demo_with_verdicts).stdout)
+    assert doc["policy"] == {"configured": False, "violations": []}
+    assert "policy: not configured" in cli("report", cwd=demo_with_verdicts).stdout

@@ -39,7 +39,7 @@ def run(args: argparse.Namespace, ctx) -> int:
     if out_path is not None and not out_path.parent.is_dir():
         raise ReviewqError(f"--out {args.out}: folder {out_path.parent} does not exist; create it")
     now = local_now()
-    inputs = gather(ctx, args.tz)
+    inputs = gather(ctx, args.tz, policy=True)
     since = parse_since(args.since, now, inputs.tz) if args.since else None
     stats = inputs.stats(now, since)
     doc = disclosure(

@@ -75,8 +75,8 @@ def print_stats(stats, *, by: str, last: int, repository: str) -> None:
             f"{t.critique_unopened:,} critique unopened",
         ),
         (
-            "queue",
-            f"{q.depth:,} pending"
+            "awaiting",
+            f"{q.depth:,} changes wait for a decision"
             + (
                 f", oldest {fmt_duration(q.oldest_pending_seconds)} ({q.oldest_pending_id[:12]})"
                 if q.depth and q.oldest_pending_id
@@ -125,7 +125,7 @@ def print_stats(stats, *, by: str, last: int, repository: str) -> None:
                 "STAMPS",
                 "COVERAGE",
                 "PICKUP",
-                "QUEUE",
+                "WAITING",
                 "AI COMMITS",
                 "AI LINES",
             ],

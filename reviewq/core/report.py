@@ -376,23 +376,11 @@ def render_markdown(doc: Mapping[str, Any]) -> str:
         "## Policy",
         "",
     ]
-    policy = doc["policy"]
-    if not policy["configured"]:
-        out.append("policy: not configured")
-    elif not policy["violations"]:
-        out.append("policy: no violations")
-    else:
-        out += _md_table(
-            ["Change", "Rule", "Detail"],
-            [
-                [
-                    md(v.get("change") or v.get("sha") or "–"),
-                    md(v.get("rule", "–")),
-                    md(v.get("message", "")),
-                ]
-                for v in policy["violations"]
-            ],
-        )
+    summary, rows = _policy_rows(doc)
+    out.append(summary)
+    if rows:
+        headers = ["Change", "Domain", "Falls short on", "Subject"]
+        out += ["", *_md_table(headers, [[md(c) for c in row] for row in rows])]
     if doc["weekly"]:
         out += ["", "## By week", ""]
         out += _md_table(
@@ -642,6 +630,36 @@ def svg_weekly_verdicts(
     return "".join(out)
 
 
+#: Policy shortfalls listed one by one in the report; the rest are counted.
+POLICY_ROWS = 50
+
+
+def _policy_rows(doc: Mapping[str, Any]) -> tuple[str, list[list[str]]]:
+    """The policy section as one summary line and table rows (shared by Markdown and HTML)."""
+    policy = doc["policy"]
+    if not policy["configured"]:
+        return "policy: not configured", []
+    violations = policy["violations"]
+    if not violations:
+        return "policy: every AI-authored change meets it", []
+    rows = [
+        [
+            str(v.get("sha") or v.get("change") or "–")[:12],
+            str(v.get("domain") or "–"),
+            str(v.get("rule") or "–"),
+            str(v.get("subject") or v.get("message") or ""),
+        ]
+        for v in violations[:POLICY_ROWS]
+    ]
+    more = len(violations) - len(rows)
+    summary = (
+        f"policy: {len(violations):,} AI-authored change{'s' if len(violations) != 1 else ''} "
+        "fall short of it now (whole history, as `reviewq queue` and `reviewq gate` judge them)"
+        + (f"; the first {len(rows)} are listed" if more > 0 else "")
+    )
+    return summary, rows
+
+
 def _legend() -> str:
     items = "".join(
         f'<span><i style="background:{colour}"></i>{label}</span>'
@@ -700,22 +718,14 @@ def render_html(doc: Mapping[str, Any]) -> str:
     agents = ", ".join(f"{h(x['agent'])} ({x['changes']:,})" for x in doc["agents"]) or "none"
     th = s["thresholds"]
     reasons = s["reasons"]
-    policy = doc["policy"]
-    if not policy["configured"]:
-        policy_html = '<p class="empty">policy: not configured</p>'
-    elif not policy["violations"]:
-        policy_html = "<p>policy: no violations</p>"
-    else:
-        policy_html = _html_table(
-            [("Change", False), ("Rule", False), ("Detail", False)],
-            [
-                [
-                    h(v.get("change") or v.get("sha") or "–"),
-                    h(v.get("rule", "–")),
-                    h(v.get("message", "")),
-                ]
-                for v in policy["violations"]
-            ],
+    summary, rows = _policy_rows(doc)
+    policy_html = (
+        f'<p class="{"empty" if not doc["policy"]["configured"] else ""}">{h(summary)}</p>'
+    )
+    if rows:
+        policy_html += _html_table(
+            [("Change", False), ("Domain", False), ("Falls short on", False), ("Subject", False)],
+            [[h(c) for c in row] for row in rows],
         )
     weeks = doc["weekly"]
     trend = (

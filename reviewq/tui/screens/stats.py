@@ -199,7 +199,7 @@ class StatsScreen(Screen):
                 yield Trend("verdicts", id="t-verdicts")
                 yield Trend("possible rubber stamps, share of approvals", id="t-stamps")
                 yield Trend("median active time", id="t-median")
-                yield Trend("queue at period end", id="t-queue")
+                yield Trend("waiting for a decision at period end", id="t-queue")
                 yield Trend("AI-authored share of commits", id="t-automation")
                 yield Trend("review coverage", id="t-coverage")
             yield Label("By reviewer", classes="section")
