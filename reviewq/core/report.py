@@ -654,7 +654,7 @@ def _policy_rows(doc: Mapping[str, Any]) -> tuple[str, list[list[str]]]:
     more = len(violations) - len(rows)
     summary = (
         f"policy: {len(violations):,} AI-authored change{'s' if len(violations) != 1 else ''} "
-        "fall short of it now (whole history, as `reviewq queue` and `reviewq gate` judge them)"
+        "fall short of it now (whole history, as reviewq queue and reviewq gate judge them)"
         + (f"; the first {len(rows)} are listed" if more > 0 else "")
     )
     return summary, rows
