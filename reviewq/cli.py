@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "show": "one change: authorship, evidence, prompt, size, risk",
     "prompt": "read, or attach with --set, the prompt that produced a change",
     "demo": "build the demo repository and open the review queue on it",
+    "tui": "open the review queue in the terminal (the default without a command)",
 }
 
 

@@ -12,20 +12,14 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def gather(ctx, rev: str) -> dict:
     """The `show --json` object; the text view prints the same facts."""
-    from pathlib import Path
-
-    from reviewq.changes import lookup
+    from reviewq.changes import diff_of, lookup
     from reviewq.core.risk import assess
     from reviewq.sources.diffs import read_commit_diff
-    from reviewq.sources.inbox import read_patch_file
 
     found = lookup(ctx, rev)
     change = found.change
-    if change is not None and change.source == "inbox":
-        patches = read_patch_file(Path(change.patch_path or ""), change.commit.committed_at)
-        diff = next(
-            (p.diff for p in patches if p.commit.message == change.commit.message), patches[0].diff
-        )
+    if change is not None:
+        diff = diff_of(ctx, change)
     else:
         diff = read_commit_diff(ctx.git, found.commit.sha)
     record: dict = (

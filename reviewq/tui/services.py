@@ -1,0 +1,182 @@
+"""The TUI's one door to the rest of reviewq: queue, diffs, marks, drafts, verdicts, critiques.
+
+Screens never touch git, the cache or the log directly; they call these methods from thread
+workers (every one may block on git or disk). The cache is not thread-safe, so every cache
+access holds `lock`. Verdicts and critiques are delegated to `reviewq.verdicts` and
+`reviewq.critiques`, the single places that record and compute them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from reviewq.context import Context
+from reviewq.core.model import Change, Critique, Diff, FileDiff, Identity
+from reviewq.core.queue import QueueItem
+from reviewq.core.verdict import CritiqueState
+
+
+def _local_now() -> datetime:
+    return datetime.now().astimezone()
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A review left without a verdict: the note so far and the time already spent."""
+
+    note: str = ""
+    active_seconds: float = 0.0
+    wall_seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class VerdictInput:
+    """Everything the review screen knows when the reviewer decides."""
+
+    change: Change
+    verdict: str
+    note: str
+    active_seconds: float
+    wall_seconds: float
+    hunks_total: int
+    hunks_viewed: int
+    critique: CritiqueState | None
+    domain: str = "default"
+
+
+class Services:
+    def __init__(self, ctx: Context, now: Callable[[], datetime] = _local_now) -> None:
+        self.ctx = ctx
+        self.now = now
+        self.lock = threading.RLock()
+
+    # -- queue and diffs ----------------------------------------------------------------------
+
+    def load_queue(self) -> list[QueueItem]:
+        from reviewq.pending import pending_queue
+
+        with self.lock:
+            return pending_queue(self.ctx, now=self.now())
+
+    def load_diff(self, change: Change) -> Diff:
+        from reviewq.changes import diff_of
+
+        return diff_of(self.ctx, change)
+
+    def reviewer(self) -> Identity:
+        git = self.ctx.git
+        return Identity(git.config_get("user.name") or "", git.config_get("user.email") or "")
+
+    def reviewed_today(self) -> int:
+        """Verdicts this reviewer recorded since local midnight (from the provenance log)."""
+        from reviewq.store.log import read_records
+
+        me = self.reviewer().email
+        today = self.now().date()
+        count = 0
+        for record in read_records(self.ctx.log_path):
+            when = record.get("at")
+            try:
+                day = datetime.fromisoformat(str(when)).astimezone().date()
+            except ValueError:
+                continue
+            reviewer = record.get("reviewer") or {}
+            if day == today and (not me or reviewer.get("email") == me):
+                count += 1
+        return count
+
+    # -- viewed marks and drafts (local cache) ------------------------------------------------
+
+    @staticmethod
+    def _viewed_key(change: Change, path: str) -> str:
+        return f"{change.id}:{path}"
+
+    def viewed_paths(self, change: Change, diff: Diff) -> set[str]:
+        """Files marked viewed whose diff is still the one that was marked (hash matches)."""
+        with self.lock:
+            cache = self.ctx.cache
+            return {
+                fd.path
+                for fd in diff.files
+                if fd.content_hash
+                and cache.get("viewed", self._viewed_key(change, fd.path)) == fd.content_hash
+            }
+
+    def set_viewed(self, change: Change, fd: FileDiff, viewed: bool) -> None:
+        with self.lock:
+            cache = self.ctx.cache
+            key = self._viewed_key(change, fd.path)
+            if viewed:
+                cache.put("viewed", key, fd.content_hash)
+            else:
+                cache.delete("viewed", key)
+            cache.flush()
+
+    def draft(self, change: Change) -> Draft:
+        with self.lock:
+            data = self.ctx.cache.get("drafts", change.id) or {}
+        return Draft(
+            str(data.get("note", "")),
+            float(data.get("active_seconds", 0.0)),
+            float(data.get("wall_seconds", 0.0)),
+        )
+
+    def save_draft(self, change: Change, draft: Draft) -> None:
+        with self.lock:
+            cache = self.ctx.cache
+            cache.put(
+                "drafts",
+                change.id,
+                {
+                    "note": draft.note,
+                    "active_seconds": round(draft.active_seconds, 3),
+                    "wall_seconds": round(draft.wall_seconds, 3),
+                },
+            )
+            cache.flush()
+
+    def drop_draft(self, change: Change) -> None:
+        with self.lock:
+            self.ctx.cache.delete("drafts", change.id)
+            self.ctx.cache.flush()
+
+    # -- verdicts -----------------------------------------------------------------------------
+
+    def record_verdict(self, data: VerdictInput) -> dict[str, Any]:
+        """Append the verdict to the provenance log; returns the sealed record."""
+        from reviewq.verdicts import record_verdict
+
+        with self.lock:
+            record = record_verdict(
+                self.ctx,
+                data.change,
+                data.verdict,
+                note=data.note,
+                active_seconds=data.active_seconds,
+                wall_seconds=data.wall_seconds,
+                hunks_total=data.hunks_total,
+                hunks_viewed=data.hunks_viewed,
+                critique=data.critique,
+                domain=data.domain,
+            )
+            self.ctx.cache.delete("drafts", data.change.id)
+            self.ctx.cache.flush()
+        return record
+
+    # -- critiques ----------------------------------------------------------------------------
+
+    def critique(self, change: Change, refresh: bool = False) -> Critique:
+        from reviewq.critiques import get_critique
+
+        with self.lock:
+            return get_critique(self.ctx, change, refresh=refresh)
+
+    def cached_critique(self, change: Change) -> Critique | None:
+        from reviewq.critiques import cached_critique
+
+        with self.lock:
+            return cached_critique(self.ctx, change)
