@@ -185,7 +185,7 @@ class ReviewqApp(App[None], inherit_bindings=False):
         for clash in info.clashes:
             self.notify(
                 f"Key clash: {clash.describe()}; only one of them will work. "
-                f"Fix it in {info.user_file}",
+                f"Fix it in {keymap.display_path(info.user_file)}",
                 title="Keymap",
                 severity="warning",
                 timeout=10,

@@ -131,7 +131,12 @@ def word_spans(old: str, new: str) -> tuple[list[tuple[int, int]], list[tuple[in
     a = _WORD.findall(old)
     b = _WORD.findall(new)
     matcher = SequenceMatcher(None, a, b, autojunk=False)
-    if matcher.ratio() < 0.3:
+    blocks = matcher.get_matching_blocks()
+    # Similarity by the characters of shared words: shared spaces alone do not make two
+    # lines "the same line, edited".
+    shared = sum(len(t) for i, _, n in blocks for t in a[i : i + n] if not t.isspace())
+    total = sum(len(t) for t in a if not t.isspace()) + sum(len(t) for t in b if not t.isspace())
+    if total and 2 * shared / total < 0.3:
         return None
     a_off = _offsets(a)
     b_off = _offsets(b)

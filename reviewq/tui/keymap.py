@@ -157,6 +157,17 @@ def bindings(scope: str) -> list[Binding]:
     return out
 
 
+def display_path(path: Path | str | None) -> str:
+    """A path as a person would type it: the home directory shown as ~."""
+    if path is None:
+        return "(none)"
+    text = str(path)
+    home = os.path.expanduser("~")
+    if home not in ("", "/", "~") and (text == home or text.startswith(home + os.sep)):
+        return "~" + text[len(home) :]
+    return text
+
+
 def user_keymap_path(env: Mapping[str, str] | None = None) -> Path:
     env = os.environ if env is None else env
     base = env.get("XDG_CONFIG_HOME") or os.path.join(env.get("HOME", "~"), ".config")

@@ -40,7 +40,7 @@ def help_text(info: keymap.Keymap) -> Content:
     """Every binding id with its keys as they are now, scope by scope, and what went wrong."""
     parts: list[Content | str | tuple[str, str]] = [
         (f"Keymap: {info.preset}", "bold"),
-        (f"   user file: {info.user_file or '(none)'}", "$text-muted"),
+        (f"   user file: {keymap.display_path(info.user_file)}", "$text-muted"),
         "\n",
     ]
     for problem in info.problems:

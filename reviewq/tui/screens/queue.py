@@ -15,8 +15,8 @@ from reviewq.tui import keymap
 from reviewq.tui.safe import safe_line
 from reviewq.tui.widgets.lists import QueueTable
 
-RISK_STYLE = {"high": "bold $text-error", "medium": "$text-warning", "low": "$text-muted"}
-COLUMNS = ("Risk", "Change", "Agent", "Family", "Domain", "Size", "Age", "Subject")
+RISK_STYLE = {"high": "bold $text-error", "medium": "$text-warning", "low": "$text-success"}
+COLUMNS = ("Risk", "Change", "Agent", "Family / model", "Domain", "Size", "Age", "Subject")
 
 
 def item_matches(item: QueueItem, terms: list[str]) -> bool:
@@ -86,9 +86,6 @@ class QueueScreen(Screen):
         return self.query_one(QueueTable)
 
     def on_mount(self) -> None:
-        table = self.table
-        for name in COLUMNS:
-            table.add_column(name, key=name.lower())
         self._update_top()
         self.refresh_queue()
 
@@ -139,9 +136,14 @@ class QueueScreen(Screen):
         keep = self.current_item()
         terms = self.filter_text.lower().split()
         self.shown = [i for i in sort_queue(self.items, self.sort_key) if item_matches(i, terms)]
-        table.clear()
-        for item in self.shown:
-            table.add_row(*self._cells(item), key=item.change.id)
+        table.clear(columns=True)
+        rows = [self._cells(item) for item in self.shown]
+        # Column widths from the cells themselves (DataTable does not measure Content).
+        for index, name in enumerate(COLUMNS):
+            width = max([len(name), *(row[index].cell_length for row in rows)])
+            table.add_column(name, key=name.lower(), width=width)
+        for item, row in zip(self.shown, rows):
+            table.add_row(*row, key=item.change.id)
         empty = self.query_one("#queue-empty", Static)
         has_rows = bool(self.shown)
         table.display = has_rows

@@ -41,7 +41,7 @@ class ReviewScreen(Screen):
     ReviewScreen > #review-header { height: 2; background: $panel; padding: 0 1; }
     ReviewScreen > #review-body { height: 1fr; }
     ReviewScreen #review-body > DiffView { width: 1fr; }
-    ReviewScreen #panes { width: 38%; max-width: 72; min-width: 30; border-left: solid $panel; }
+    ReviewScreen #panes { width: 30%; max-width: 64; min-width: 30; border-left: solid $panel; }
     ReviewScreen #panes.-empty { display: none; }
     ReviewScreen #review-status { height: 1; padding: 0 1; background: $boost; }
     ReviewScreen > Input { dock: bottom; display: none; }
@@ -251,7 +251,7 @@ class ReviewScreen(Screen):
         active = timer.active_seconds() if timer else 0.0
         paused = timer is not None and timer.started and not timer.running
         parts: list[Content | str | tuple[str, str]] = [
-            (f"⏱ {format_seconds(active)} active", "bold"),
+            (f"{format_seconds(active)} active", "bold"),
             (" (paused)" if paused else "", "$text-warning"),
         ]
         if self.model is not None:
@@ -291,6 +291,9 @@ class ReviewScreen(Screen):
 
     def on_diff_view_cursor_file_changed(self, event: DiffView.CursorFileChanged) -> None:
         self.sidebar.follow(event.file)
+
+    def on_diff_view_seen_changed(self) -> None:
+        self._render_header()
 
     # -- panes --------------------------------------------------------------------------------
 

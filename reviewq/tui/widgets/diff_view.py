@@ -89,6 +89,9 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
             super().__init__()
             self.file = file
 
+    class SeenChanged(Message):
+        """Another hunk has now been on screen in full (the header counts them)."""
+
     class ChunkReady(Message):
         def __init__(self, generation: int, key: tuple, lines: list[Content | None]) -> None:
             super().__init__()
@@ -541,7 +544,12 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
         if layout is not None and self.model is not None:
             top = round(self.scroll_y)
             height = self.page_height
+            before = self.model.hunks_viewed
             self.model.mark_seen(layout, top, top + height)
+            if self.model.hunks_viewed != before:
+                self._marks_gen += 1  # file headers show "n/m hunks seen"
+                self._strips.clear()
+                self.post_message(self.SeenChanged())
             self._request_highlights(top, height)
         return super().render_lines(crop)
 

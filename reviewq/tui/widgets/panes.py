@@ -133,6 +133,7 @@ class CritiquePane(Pane):
         options.add_options(
             Option(finding_prompt(f), id=str(i)) for i, f in enumerate(self.findings)
         )
+        options.highlighted = 0
 
     def on_option_list_option_selected(self, event: FindingOptionList.OptionSelected) -> None:
         event.stop()

@@ -20,7 +20,7 @@ from reviewq.tui.widgets.lists import FileOptionList
 
 class FileSidebar(Vertical):
     DEFAULT_CSS = """
-    FileSidebar { width: 34; min-width: 20; border-right: solid $panel; }
+    FileSidebar { width: 28; min-width: 20; border-right: solid $panel; }
     FileSidebar > #files-title { height: 1; padding: 0 1; background: $panel; color: $text; }
     FileSidebar > FileOptionList { height: 1fr; border: none; padding: 0; background: $surface; }
     """
