@@ -117,7 +117,9 @@ def test_review_side_by_side(snap_compare, make_app):
 def test_verdict_dialog_with_warnings(snap_compare, make_app):
     async def run_before(pilot) -> None:
         await settle(pilot)
-        await pilot.press("/", *"currency", "enter")
+        queue = pilot.app.screen
+        queue.filter_text = "currency"
+        queue._fill()
         await _open_first(pilot, "c")
         _no_blink(pilot)
         await pilot.pause()

@@ -65,6 +65,8 @@ class ReviewScreen(Screen):
         self.search_text = ""
         self.search_status = ""
         self.busy = False
+        self._header_plain = ""
+        self._status_done = False
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -272,11 +274,17 @@ class ReviewScreen(Screen):
             parts.append(("   critique: preparing…", "$text-muted"))
         if self.search_status:
             parts.append((f"   {self.search_status}", "$text-accent"))
-        header = self.query_one("#review-header", Static)
-        header.update(Content.assemble(first, "\n", *parts))
+        content = Content.assemble(first, "\n", *parts)
+        if content.plain != self._header_plain:
+            # Fixed height: no relayout of the screen for a new second on the clock.
+            self._header_plain = content.plain
+            self.query_one("#review-header", Static).update(content, layout=False)
         self._render_status()
 
     def _render_status(self) -> None:
+        if self._status_done:
+            return
+        self._status_done = True
         warnings = size_warnings(self.item.size)
         status = self.query_one("#review-status", Static)
         if warnings:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from array import array
 from collections import OrderedDict
 
@@ -51,6 +52,8 @@ CHUNK = 64
 MAX_HIGHLIGHT_LINE = 2000
 #: Side by side when the diff is at least this wide and the reviewer has not chosen.
 SPLIT_MIN_WIDTH = 150
+#: Highlighting waits until no frame has been drawn for this long.
+UI_BUSY_SECONDS = 0.06
 STATUS_LETTER = {"added": "A", "deleted": "D", "modified": "M", "renamed": "R", "copied": "C"}
 
 _LINE_BG = {
@@ -116,6 +119,7 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
         self._pending: OrderedDict[tuple, None] = OrderedDict()
         self._lock = threading.Lock()
         self._worker_running = False
+        self._ui_busy_until = 0.0
         self._search: re.Pattern[str] | None = None
         self._search_text = ""
         self._hits: list[tuple[int, int, int]] = []
@@ -540,6 +544,8 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
         self._strips.clear()
 
     def render_lines(self, crop):
+        # The highlighter thread holds back while the reviewer is moving (see _highlight_worker).
+        self._ui_busy_until = time.monotonic() + UI_BUSY_SECONDS
         layout = self.layout_rows
         if layout is not None and self.model is not None:
             top = round(self.scroll_y)
@@ -839,11 +845,13 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
                         seen.add(key)
                         wanted.append(key)
         if not wanted:
+            with self._lock:
+                self._pending.clear()
             return
         with self._lock:
-            for key in reversed(wanted):
-                self._pending[key] = None
-                self._pending.move_to_end(key, last=False)
+            # Only what is on screen now and a page around it: chunks asked for by pages the
+            # reviewer has already left are dropped, not worked through.
+            self._pending = OrderedDict.fromkeys(wanted)
             start_worker = not self._worker_running
             self._worker_running = True
         if start_worker:
@@ -864,6 +872,10 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
                     self._worker_running = False
                     return
                 key, _ = self._pending.popitem(last=False)
+            # Lexing holds the GIL; while frames are being drawn it would slow every page jump,
+            # so it waits until the view has been still for a moment (plain rows first).
+            while time.monotonic() < self._ui_busy_until and not worker.is_cancelled:
+                time.sleep(0.01)
             lines = highlight_chunk(model, sides, languages, key)
             if generation == self._generation:
                 self.post_message(self.ChunkReady(generation, key, lines))
