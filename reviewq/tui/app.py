@@ -61,7 +61,7 @@ class ReviewqCommands(Provider):
     def _entries(self) -> list[tuple[str, Callable[[], Any], str]]:
         app: ReviewqApp = self.app  # type: ignore[assignment]
         out: list[tuple[str, Callable[[], Any], str]] = []
-        screen = app.screen
+        screen = self.screen  # the screen the palette was opened on, not the palette
         if isinstance(screen, ReviewScreen) and screen.diff is not None:
             for i, fd in enumerate(screen.diff.files):
                 out.append(

@@ -248,8 +248,9 @@ class DiffModel:
                     n = len(line.text)
                     if n > longest:
                         longest = n
-        # Tabs widen a line on screen; the exact width is settled when the line is drawn.
-        return longest + 16
+        # Tabs, wide characters and placeholders can make a line wider on screen; the view
+        # widens itself when it draws such a line.
+        return longest + 1
 
     # -- structure ----------------------------------------------------------------------------
 
@@ -364,6 +365,17 @@ class DiffModel:
     @property
     def hunks_viewed(self) -> int:
         return len(self._viewed_hunks)
+
+    def viewed_hunks(self) -> list[tuple[int, int]]:
+        """(file, hunk) of every hunk seen in full, for a draft."""
+        return sorted(self._viewed_hunks)
+
+    def restore_viewed(self, hunks) -> None:
+        """Hunks seen on an earlier visit to the same diff (ignores ones that do not exist)."""
+        for file, hunk in hunks:
+            if 0 <= file < len(self.files) and 0 <= hunk < len(self.files[file].hunks):
+                self._viewed_hunks.add((file, hunk))
+                self._seen.pop((file, hunk), None)
 
     def file_hunks_viewed(self, file: int) -> int:
         return sum(1 for f, _ in self._viewed_hunks if f == file)

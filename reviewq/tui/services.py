@@ -31,6 +31,9 @@ class Draft:
     note: str = ""
     active_seconds: float = 0.0
     wall_seconds: float = 0.0
+    #: (file, hunk) indexes seen in full; with `diff_hash` so a changed diff forgets them.
+    hunks_seen: tuple[tuple[int, int], ...] = ()
+    diff_hash: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +98,14 @@ class Services:
     def _viewed_key(change: Change, path: str) -> str:
         return f"{change.id}:{path}"
 
+    @staticmethod
+    def diff_hash(diff: Diff) -> str:
+        """One hash for the whole diff (from the per-file hashes the parser computed)."""
+        import hashlib
+
+        joined = "\n".join(f"{fd.path}\0{fd.content_hash}" for fd in diff.files)
+        return hashlib.sha256(joined.encode("utf-8", "replace")).hexdigest()
+
     def viewed_paths(self, change: Change, diff: Diff) -> set[str]:
         """Files marked viewed whose diff is still the one that was marked (hash matches)."""
         with self.lock:
@@ -119,10 +130,17 @@ class Services:
     def draft(self, change: Change) -> Draft:
         with self.lock:
             data = self.ctx.cache.get("drafts", change.id) or {}
+        seen = tuple(
+            (int(pair[0]), int(pair[1]))
+            for pair in data.get("hunks_seen", [])
+            if isinstance(pair, list) and len(pair) == 2
+        )
         return Draft(
             str(data.get("note", "")),
             float(data.get("active_seconds", 0.0)),
             float(data.get("wall_seconds", 0.0)),
+            seen,
+            str(data.get("diff_hash", "")),
         )
 
     def save_draft(self, change: Change, draft: Draft) -> None:
@@ -135,6 +153,8 @@ class Services:
                     "note": draft.note,
                     "active_seconds": round(draft.active_seconds, 3),
                     "wall_seconds": round(draft.wall_seconds, 3),
+                    "hunks_seen": [list(pair) for pair in draft.hunks_seen],
+                    "diff_hash": draft.diff_hash,
                 },
             )
             cache.flush()

@@ -77,7 +77,8 @@ class HelpScreen(ModalScreen[None]):
                 Content.assemble(
                     ("Keys in effect", "bold"),
                     (
-                        f"   {close} closes · remap any id in {keymap.user_keymap_path()}",
+                        f"   {close} closes · remap any id in "
+                        f"{keymap.display_path(keymap.user_keymap_path())}",
                         "$text-muted",
                     ),
                 ),

@@ -60,6 +60,7 @@ class ReviewScreen(Screen):
         self.critique_opened = False
         self.visible_panes = {"prompt": True, "critique": False, "rationale": False, "files": True}
         self.timer: ActiveTimer | None = None
+        self.draft: Draft | None = None
         self.note_draft = ""
         self.warned: set[str] = set()
         self.search_text = ""
@@ -136,6 +137,7 @@ class ReviewScreen(Screen):
         viewed = {i for i, fd in enumerate(diff.files) if fd.path in viewed_paths}
         self.view.load(model, viewed)
         self.sidebar.load(diff.files, viewed, model.collapsed)
+        self._restore_seen()
         if self.critique is not None:
             self._mark_findings()
         self._render_header()
@@ -149,7 +151,18 @@ class ReviewScreen(Screen):
         if self.timer is not None and (draft.active_seconds or draft.wall_seconds):
             self.timer.carry(draft.active_seconds, draft.wall_seconds)
         self.note_draft = draft.note
+        self.draft = draft
+        self._restore_seen()
         self._render_header()
+
+    def _restore_seen(self) -> None:
+        """Hunks seen on an earlier visit count again, if the diff is still the same."""
+        draft, model, diff = self.draft, self.model, self.diff
+        if draft is None or model is None or diff is None or not draft.hunks_seen:
+            return
+        if draft.diff_hash == self.app.services.diff_hash(diff):
+            model.restore_viewed(draft.hunks_seen)
+            self.view.refresh_marks()
 
     def _start_critique(self) -> None:
         known = self.app.critiques.get(self.change.id)
@@ -560,7 +573,14 @@ class ReviewScreen(Screen):
         timer = self.timer
         if timer is None:
             return
-        draft = Draft(self.note_draft, timer.active_seconds(), timer.wall_seconds())
+        model, diff = self.model, self.diff
+        draft = Draft(
+            self.note_draft,
+            timer.active_seconds(),
+            timer.wall_seconds(),
+            tuple(model.viewed_hunks()) if model else (),
+            self.app.services.diff_hash(diff) if diff is not None else "",
+        )
         self._save_draft_worker(draft)
 
     @work(thread=True, group="draft-save", exit_on_error=False)

@@ -191,13 +191,7 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
             anchor = self._anchor()
         self.layout_rows = model.layout(self._want_split())
         self._strips.clear()
-        nw = model.number_width
-        if self.layout_rows.split:
-            half = 1 + nw + 1 + 2 + model.max_text_width
-            width = 2 * half + 1
-        else:
-            width = 1 + nw + 1 + nw + 1 + 2 + model.max_text_width
-        self.virtual_size = Size(width, len(self.layout_rows))
+        self._update_virtual_size()
         if anchor is not None:
             row = self._row_for_anchor(anchor)
             if row is not None:
@@ -205,6 +199,17 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
                 self._scroll_cursor_into_view(center=True)
         self.cursor = min(self.cursor, max(0, len(self.layout_rows) - 1))
         self.refresh()
+
+    def _update_virtual_size(self) -> None:
+        model, layout = self.model, self.layout_rows
+        if model is None or layout is None:
+            return
+        nw = model.number_width
+        if layout.split:
+            width = 2 * (1 + nw + 1 + 2 + model.max_text_width) + 1
+        else:
+            width = 1 + nw + 1 + nw + 1 + 2 + model.max_text_width
+        self.virtual_size = Size(width, len(layout))
 
     def _anchor(self) -> tuple | None:
         layout = self.layout_rows
@@ -250,6 +255,12 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
     def set_viewed(self, files: set[int]) -> None:
         self.viewed_files = set(files)
         self._marks_gen += 1
+        self.refresh()
+
+    def refresh_marks(self) -> None:
+        """Redraw after marks outside the view changed (hunks restored from a draft)."""
+        self._marks_gen += 1
+        self._strips.clear()
         self.refresh()
 
     def set_findings(self, findings: dict[int, dict[int, str]]) -> None:
@@ -591,7 +602,7 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
         if kind == FILE:
             return self._file_row(row, index, width, styles)
         if kind == NOTE:
-            return self._note_row(row, width, styles)
+            return self._note_row(row, index, width, styles)
         if kind == HUNK:
             return self._hunk_row(row, index, width, styles)
         if self.layout_rows and self.layout_rows.split:
@@ -651,7 +662,7 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
             content = content.stylize(_CURSOR, 0, 3)
         return self._strip(content, styles["file"], width)
 
-    def _note_row(self, row: Row, width: int, styles: dict[str, Style]) -> Strip:
+    def _note_row(self, row: Row, index: int, width: int, styles: dict[str, Style]) -> Strip:
         model = self.model
         assert model is not None
         fd = model.files[row.file]
@@ -667,13 +678,16 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
                 "large": "large file",
                 "folded": "folded",
             }[reason]
+            hunks = len(fd.hunks)
             text = (
                 f"{label}: {fd.additions + fd.deletions:,} changed lines hidden "
-                f"({len(fd.hunks)} hunks). Press {keys} to show."
+                f"({hunks} hunk{'s' if hunks != 1 else ''}). Press {keys} to show."
             )
         plain, marks = placeholders(text, keep_newlines=False)
-        content = Content("      " + plain).add_spans(
-            [Span(s + 6, e + 6, HIDDEN_STYLE) for s, e in marks]
+        content = Content.assemble(
+            self._marker(index, row.file, None),
+            "     ",
+            Content(plain, spans=[Span(s, e, HIDDEN_STYLE) for s, e in marks]),
         )
         return self._strip(content, styles["note"], width)
 
@@ -757,6 +771,13 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
         lines = model.files[file].hunks[hunk].lines
         line = lines[line_index]
         plain, marks = placeholders(line.text, keep_newlines=False)
+        if len(plain) > model.max_text_width:
+            from rich.cells import cell_len
+
+            width = cell_len(plain)
+            if width > model.max_text_width:
+                model.max_text_width = width
+                self.call_later(self._update_virtual_size)
         content = self._highlighted(file, hunk, line_index, line)
         if content is None or content.plain != plain:
             content = Content(plain)

@@ -92,7 +92,7 @@ class FileSidebar(Vertical):
         size = "bin" if fd.is_binary else f"+{fd.additions} -{fd.deletions}"
         return Content.assemble(
             tick,
-            (f"{letter}{fold}", "bold"),
+            (f"{letter}{fold} ", "bold"),
             safe_line(name, "bold"),
             " ",
             (size, "$text-muted"),
