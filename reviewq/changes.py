@@ -75,15 +75,18 @@ def _lookup_inbox(ctx: Context, ref: str) -> Lookup:
 
 
 def diff_of(ctx: Context, change: Change) -> Diff:
-    """The diff a change makes: its commit's, or its inbox patch's (the right one of an mbox)."""
+    """The diff a change introduces: the commit's (first parent), or its inbox patch's."""
     if change.source == "inbox":
         from pathlib import Path
 
         from reviewq.sources.inbox import read_patch_file
 
         patches = read_patch_file(Path(change.patch_path or ""), change.commit.committed_at)
+        if not patches:
+            raise ReviewqError(f"{change.patch_path}: the inbox patch holds no diff any more")
         return next(
-            (p.diff for p in patches if p.commit.message == change.commit.message), patches[0].diff
+            (p.diff for p in patches if p.commit.message == change.commit.message),
+            patches[0].diff,
         )
     from reviewq.sources.diffs import read_commit_diff
 
