@@ -372,3 +372,75 @@ async def test_binary_generated_and_huge_files(make_app):
         await settle(pilot)
         text = screen_text(app.screen.query_one(DiffView))
         assert "binary file: contents not shown" in "\n".join(text)
+
+
+async def test_leaving_keeps_time_note_and_seen_hunks_as_a_draft(make_app, clock):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first_review(pilot)
+        change_id = screen.change.id
+        clock.advance(30)
+        await pilot.press("j")
+        seen = screen.model.hunks_viewed
+        assert seen > 0
+        screen.note_draft = "half way through"
+        await pilot.press("escape")
+        await settle(pilot)
+        clock.advance(600)  # time away from the item does not count
+        await pilot.press("enter")
+        await settle(pilot)
+        again = app.screen
+        assert isinstance(again, ReviewScreen) and again.change.id == change_id
+        assert again.timer.active_seconds() == 30
+        assert again.note_draft == "half way through"
+        assert again.model.hunks_viewed >= seen
+
+
+async def test_skip_moves_to_the_next_item_and_back_returns_to_the_queue(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first_review(pilot)
+        queue = screen.queue
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, ReviewScreen)
+        assert app.screen.change.id == queue[1].change.id
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, QueueScreen)
+
+
+def test_the_tui_needs_a_terminal(cli, demo_repo: Path):
+    for args in ((), ("tui",)):
+        result = cli("--repo", str(demo_repo), *args)
+        assert result.returncode == 2
+        assert result.stderr.strip().count("\n") == 0
+        assert "needs a terminal" in result.stderr and "reviewq queue" in result.stderr
+
+
+async def test_palette_jumps_to_files_and_items_and_switches_theme_and_keymap(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first_review(pilot)
+        view = screen.query_one(DiffView)
+
+        async def palette(query: str) -> None:
+            await pilot.press("ctrl+p")
+            await pilot.pause()
+            await pilot.press(*query)
+            await pilot.pause(0.3)  # the palette searches in a worker
+            await pilot.press("enter")
+            await settle(pilot)
+
+        await palette("file auth")
+        assert view.cursor == view.layout_rows.file_rows[1]
+        await palette("q-light")
+        assert app.theme == "reviewq-light"
+        await palette("Release 0.2")
+        assert isinstance(app.screen, ReviewScreen)
+        assert app.screen.change.commit.subject == "Release 0.2.0"
+        await palette("keymap vim")
+        assert app.keymap_info.preset == "vim"
+        await pilot.press("colon")  # vim moves the palette to ":"
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "CommandPalette"
