@@ -354,6 +354,3 @@ class ReviewqApp(App[None], inherit_bindings=False):
         for screen in self.screen_stack:
             if isinstance(screen, ReviewScreen):
                 screen.critique_arrived(change_id, result)
-
-    def rationale_for(self, critique: Critique) -> str:
-        return critique.rationale

@@ -12,12 +12,15 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reviewq.context import Context
 from reviewq.core.model import Change, Critique, Diff, FileDiff, Identity
 from reviewq.core.queue import QueueItem
 from reviewq.core.verdict import CritiqueState
+
+if TYPE_CHECKING:
+    from reviewq.core.rationale import Rationale
 
 
 def _local_now() -> datetime:
@@ -166,10 +169,15 @@ class Services:
 
     # -- verdicts -----------------------------------------------------------------------------
 
-    def record_verdict(self, data: VerdictInput) -> dict[str, Any]:
-        """Append the verdict to the provenance log; returns the sealed record."""
+    def record_verdict(self, data: VerdictInput) -> tuple[dict[str, Any], list[str]]:
+        """Append the verdict to the provenance log: (the stored record, warnings).
+
+        Warnings (the team's notes ref could not be updated) come back as text for the screen:
+        anything printed to stderr would tear through the TUI.
+        """
         from reviewq.verdicts import record_verdict
 
+        warnings: list[str] = []
         with self.lock:
             record = record_verdict(
                 self.ctx,
@@ -182,18 +190,27 @@ class Services:
                 hunks_viewed=data.hunks_viewed,
                 critique=data.critique,
                 domain=data.domain,
+                warn=warnings.append,
             )
             self.ctx.cache.delete("drafts", data.change.id)
             self.ctx.cache.flush()
-        return record
+        return record, warnings
 
     # -- critiques ----------------------------------------------------------------------------
 
     def critique(self, change: Change, refresh: bool = False) -> Critique:
+        """The configured critic's critique (cached when one exists; the family guard applies)."""
         from reviewq.critiques import get_critique
 
         with self.lock:
             return get_critique(self.ctx, change, refresh=refresh)
+
+    def rationale(self, change: Change) -> Rationale:
+        """The offline design-rationale summary (plus a model critic's, when one is cached)."""
+        from reviewq.critiques import rationale_for
+
+        with self.lock:
+            return rationale_for(self.ctx, change)
 
     def cached_critique(self, change: Change) -> Critique | None:
         from reviewq.critiques import cached_critique

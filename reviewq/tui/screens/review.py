@@ -61,6 +61,7 @@ class ReviewScreen(Screen):
         self.visible_panes = {"prompt": True, "critique": False, "rationale": False, "files": True}
         self.timer: ActiveTimer | None = None
         self.draft: Draft | None = None
+        self.rationale_text: str | None = None
         self.note_draft = ""
         self.warned: set[str] = set()
         self.search_text = ""
@@ -103,6 +104,7 @@ class ReviewScreen(Screen):
         self._apply_panes()
         self._load_diff()
         self._load_draft()
+        self._load_rationale()
         self._start_critique()
         self.app.prefetch_after(self.change.id, self.queue)
         self.set_interval(1.0, self._tick)
@@ -164,6 +166,30 @@ class ReviewScreen(Screen):
             model.restore_viewed(draft.hunks_seen)
             self.view.refresh_marks()
 
+    @work(thread=True, exclusive=True, group="rationale", exit_on_error=False)
+    def _load_rationale(self) -> None:
+        try:
+            text = self.app.services.rationale(self.change).to_text()
+        except Exception as exc:
+            message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+            self.app.call_from_thread(self._rationale_failed, one_line(message, 200))
+            return
+        self.app.call_from_thread(self._rationale_loaded, text)
+
+    def _rationale_loaded(self, text: str) -> None:
+        self.rationale_text = text
+        self.query_one(RationalePane).show_rationale(text)
+
+    def _rationale_failed(self, message: str) -> None:
+        self.rationale_text = None
+        fallback = self.critique.rationale if self.critique is not None else ""
+        if fallback:
+            self.query_one(RationalePane).show_text(fallback)
+        else:
+            self.query_one(RationalePane).show_text(
+                f"No rationale: {message}", title="Rationale: not available"
+            )
+
     def _start_critique(self) -> None:
         known = self.app.critiques.get(self.change.id)
         if isinstance(known, Critique):
@@ -188,10 +214,8 @@ class ReviewScreen(Screen):
         if self.visible_panes["critique"]:
             self.critique_opened = True
         self.query_one(CritiquePane).show_critique(critique)
-        rationale = self.app.rationale_for(critique)
-        self.query_one(RationalePane).show_text(
-            rationale or "The critic gave no design rationale for this change."
-        )
+        if self.rationale_text is None and critique.rationale:
+            self.query_one(RationalePane).show_text(critique.rationale)
         if self.model is not None:
             self._mark_findings()
         self._render_header()
@@ -200,7 +224,6 @@ class ReviewScreen(Screen):
         self.critique = None
         self.critique_error = message
         self.query_one(CritiquePane).show_message(message, title="Critique: not available")
-        self.query_one(RationalePane).show_text(message, title="Rationale: not available")
         self._render_header()
 
     def _mark_findings(self) -> None:
@@ -531,11 +554,11 @@ class ReviewScreen(Screen):
     @work(thread=True, exclusive=True, group="verdict", exit_on_error=False)
     def _record_worker(self, data: VerdictInput) -> None:
         try:
-            record = self.app.services.record_verdict(data)
+            record, warnings = self.app.services.record_verdict(data)
         except Exception as exc:
             self.app.call_from_thread(self._record_failed, exc)
             return
-        self.app.call_from_thread(self._recorded, data, record)
+        self.app.call_from_thread(self._recorded, data, record, warnings)
 
     def _record_failed(self, exc: Exception) -> None:
         self.busy = False
@@ -547,13 +570,15 @@ class ReviewScreen(Screen):
             timeout=10,
         )
 
-    def _recorded(self, data: VerdictInput, record: dict) -> None:
+    def _recorded(self, data: VerdictInput, record: dict, warnings: list[str]) -> None:
         self.busy = False
         title = VERDICT_TITLES[data.verdict]
         self.app.notify(
             f"{title}: {self.change.id[:10]} after {format_seconds(data.active_seconds)} active",
             timeout=4,
         )
+        for warning in warnings:
+            self.app.notify(one_line(warning, 300), severity="warning", timeout=10)
         self.app.verdict_recorded(self, data, record)
 
     def action_skip(self) -> None:

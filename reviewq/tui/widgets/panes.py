@@ -171,3 +171,13 @@ class RationalePane(Pane):
     def show_text(self, text: str, title: str = "Rationale") -> None:
         self.set_title(title)
         self.query_one("#rationale-text", Static).update(safe(text.strip()))
+
+    def show_rationale(self, text: str) -> None:
+        """The rationale summary: unindented lines ending in ':' are its section headings."""
+        parts: list[Content | str] = []
+        for line in text.strip().split("\n"):
+            heading = bool(line) and not line.startswith(" ") and line.endswith(":")
+            parts.append(safe(line, "bold $text-primary" if heading else ""))
+            parts.append("\n")
+        self.set_title("Rationale")
+        self.query_one("#rationale-text", Static).update(Content.assemble(*parts[:-1]))
