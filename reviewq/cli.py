@@ -24,6 +24,9 @@ COMMANDS: dict[str, str] = {
     "show": "one change: authorship, evidence, prompt, size, risk",
     "prompt": "read, or attach with --set, the prompt that produced a change",
     "demo": "build the demo repository and open the review queue on it",
+    "verdict": "record a verdict (approve, reject, changes, escalate) without the TUI",
+    "log": "read the provenance log; `log verify` checks it, `log rebuild` repairs a copy",
+    "sync": "fetch, merge and push the review notes with a remote",
     "tui": "open the review queue in the terminal (the default without a command)",
 }
 

@@ -13,8 +13,10 @@ def local_now() -> datetime:
 
 
 def pending_queue(ctx: Context, now: datetime | None = None) -> list[QueueItem]:
+    """AI-authored changes without a settling verdict (by sha, or by patch-id when rebased)."""
     from reviewq.scan import scan_history, scan_inbox
+    from reviewq.verdicts import settled_filter
 
     changes = list(scan_history(ctx).changes)
     changes += scan_inbox(ctx)
-    return build_queue(changes, now=now or local_now())
+    return build_queue(changes, now=now or local_now(), is_settled=settled_filter(ctx, changes))

@@ -65,6 +65,9 @@ def gather(ctx, rev: str) -> dict:
     }
     if change is not None:
         record["risk"] = assess(change).to_json()
+    from reviewq.verdicts import verdicts_for
+
+    record["verdicts"] = verdicts_for(ctx, change, found.commit.sha)
     return record
 
 
@@ -127,5 +130,13 @@ def run(args: argparse.Namespace, ctx) -> int:
         out.extend("  " + line for line in visible(first["text"]).splitlines())
     elif record["ai_authored"]:
         out.append("prompt     none recorded; attach one with `reviewq prompt REV --set FILE`")
+    for v in record["verdicts"]:
+        who = (v.get("reviewer") or {}).get("email", "")
+        how = "" if v.get("sha") == record.get("sha") else "  (same patch, other commit)"
+        note = f": {one_line(v['note'])}" if v.get("note") else ""
+        out.append(
+            f"verdict    {v.get('verdict')} by {one_line(who)} at {v.get('at')}, "
+            f"{float(v.get('active_seconds') or 0):.0f}s active{how}{note}"
+        )
     print("\n".join(out))
     return 0

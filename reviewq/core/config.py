@@ -115,6 +115,28 @@ def parse_inbox(value: Any) -> str:
 
 
 @dataclass(frozen=True)
+class LogSettings:
+    """`[log]`: how verdict signatures are checked (reviewq.store.signing)."""
+
+    #: Allowed-signers file committed in the repository (path from its top); git's
+    #: `gpg.ssh.allowedSignersFile` wins when set.
+    allowed_signers: str | None = None
+    #: `log verify` fails on unsigned records (and on signatures it cannot check).
+    require_signed: bool = False
+
+
+def parse_log_section(value: Any) -> LogSettings:
+    table = _table("log", value)
+    _check_keys("log", table, {"allowed_signers", "require_signed"})
+    require = table.get("require_signed", False)
+    if not isinstance(require, bool):
+        raise ConfigError(f"log.require_signed: expected true or false, got {require!r}")
+    return LogSettings(
+        allowed_signers=_opt_str("log", table, "allowed_signers"), require_signed=require
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     """Parsed `.reviewq.toml`. `sections` keeps each parsed section by name for later rooms."""
 
@@ -132,6 +154,7 @@ class Config:
 SECTION_PARSERS: dict[str, Callable[[Any], Any]] = {
     "agents": parse_agent_rules,
     "inbox": parse_inbox,
+    "log": parse_log_section,
 }
 
 
