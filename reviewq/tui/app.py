@@ -350,6 +350,8 @@ class ReviewqApp(App[None], inherit_bindings=False):
 
     def _critique_done(self, change_id: str, result: Critique | str) -> None:
         self._critiques_running.discard(change_id)
+        if isinstance(self.critiques.get(change_id), Critique):
+            return  # already known (a refresh or a test put one there): keep it
         self.critiques[change_id] = result
         for screen in self.screen_stack:
             if isinstance(screen, ReviewScreen):
