@@ -288,9 +288,12 @@ async def test_choosing_a_finding_jumps_to_its_line(make_app):
         assert findings.has_focus
         texts = [str(findings.get_option_at_index(i).prompt) for i in range(2)]
         assert "unverified" not in texts[0] and "unverified" in texts[1]
-        await pilot.press("enter")
-        await settle(pilot)
         view = screen.query_one(DiffView)
+        await pilot.press("down")  # moving through the list shows each finding's line
+        await pilot.pause()
+        assert findings.has_focus and view.cursor_line().new_no == 5
+        await pilot.press("up", "enter")
+        await settle(pilot)
         assert view.has_focus
         line = view.cursor_line()
         assert line is not None and line.new_no == 21

@@ -380,22 +380,24 @@ class ReviewScreen(Screen):
         self.jump_to_file(event.file)
 
     def on_critique_pane_finding_chosen(self, event: CritiquePane.FindingChosen) -> None:
-        self.jump_to_finding(event.finding)
+        self.jump_to_finding(event.finding, focus=event.focus)
 
-    def jump_to_finding(self, finding: Finding) -> bool:
+    def jump_to_finding(self, finding: Finding, focus: bool = True) -> bool:
         file = self._file_index(finding.file)
         if file is None:
-            what = finding.file or "the change as a whole"
-            self.app.notify(f"This finding is about {what}; it has no line in the diff.")
+            if focus:
+                what = finding.file or "the change as a whole"
+                self.app.notify(f"This finding is about {what}; it has no line in the diff.")
             return False
         exact = self.view.jump_to_line(file, finding.start_line)
         self.sidebar.set_collapsed(self.model.collapsed if self.model else set())
-        if not exact and finding.start_line is not None:
-            self.app.notify(
-                f"Line {finding.start_line} is not in the diff; showing the nearest line.",
-                timeout=4,
-            )
-        self.view.focus()
+        if focus:
+            if not exact and finding.start_line is not None:
+                self.app.notify(
+                    f"Line {finding.start_line} is not in the diff; showing the nearest line.",
+                    timeout=4,
+                )
+            self.view.focus()
         return True
 
     def action_toggle_layout(self) -> None:

@@ -16,6 +16,7 @@ from reviewq.core.model import Change, Critique, Finding
 from reviewq.tui.safe import safe, safe_line
 from reviewq.tui.widgets.lists import FindingOptionList
 
+SEVERITY_ORDER = {"critical": 0, "error": 1, "warning": 2, "note": 3}
 SEVERITY_STYLE = {
     "critical": "bold $text-error",
     "error": "$text-error",
@@ -76,12 +77,16 @@ class CritiquePane(Pane):
     """Summary of the critique and its findings; choosing a finding jumps to its line."""
 
     class FindingChosen(Message):
-        def __init__(self, finding: Finding) -> None:
+        """A finding was chosen (`focus`: Enter) or only highlighted (moving through the list)."""
+
+        def __init__(self, finding: Finding, focus: bool = True) -> None:
             super().__init__()
             self.finding = finding
+            self.focus = focus
 
     DEFAULT_CSS = """
-    CritiquePane > #critique-summary { height: auto; max-height: 40%; padding: 0 1; }
+    CritiquePane { height: 2fr; }
+    CritiquePane > #critique-summary { height: auto; max-height: 35%; padding: 0 1; }
     CritiquePane > FindingOptionList { height: 1fr; border: none; padding: 0; }
     """
 
@@ -124,7 +129,10 @@ class CritiquePane(Pane):
         if critique.skipped_files:
             parts.append((f"\nNot read: {', '.join(critique.skipped_files)}", "$text-warning"))
         self.query_one("#critique-text", Static).update(Content.assemble(*parts))
-        self.findings = list(critique.findings)
+        # Worst first; the critic's order within a severity (usually file and line).
+        self.findings = sorted(
+            critique.findings, key=lambda f: SEVERITY_ORDER.get(f.severity, len(SEVERITY_ORDER))
+        )
         options = self.finding_list
         options.clear_options()
         if not self.findings:
@@ -139,6 +147,12 @@ class CritiquePane(Pane):
         event.stop()
         if event.option.id is not None:
             self.post_message(self.FindingChosen(self.findings[int(event.option.id)]))
+
+    def on_option_list_option_highlighted(self, event: FindingOptionList.OptionHighlighted) -> None:
+        event.stop()
+        # Moving through the list shows each finding's line; only Enter moves the focus.
+        if event.option.id is not None and self.finding_list.has_focus:
+            self.post_message(self.FindingChosen(self.findings[int(event.option.id)], False))
 
 
 def finding_prompt(finding: Finding) -> Content:
