@@ -7,7 +7,6 @@ import json
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.verdict_kit import make_record
 
 from reviewq.core.model import Identity
 from reviewq.core.verdict import (
@@ -24,6 +23,7 @@ from reviewq.core.verdict import (
     seal,
     verify_chain,
 )
+from tests.verdict_kit import make_record
 
 
 def chain(n: int) -> list[dict]:

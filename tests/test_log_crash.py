@@ -22,9 +22,9 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.verdict_kit import ai_commit
 
 from reviewq.store.log import ProvenanceLog
+from tests.verdict_kit import ai_commit
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -10,10 +10,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from tests.verdict_kit import make_record, raw_lines, write_log
 
 from reviewq.core.verdict import GENESIS, content_digest, signing_payload
 from reviewq.store.log import Head, LogError, ProvenanceLog, read_records
+from tests.verdict_kit import make_record, raw_lines, write_log
 
 ROOT = Path(__file__).resolve().parent.parent
 

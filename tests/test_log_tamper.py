@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.verdict_kit import make_record, raw_lines, rechain, write_log
 
 from reviewq.store.log import ProvenanceLog
+from tests.verdict_kit import make_record, raw_lines, rechain, write_log
 
 
 @pytest.fixture

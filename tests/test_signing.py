@@ -10,10 +10,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from tests.verdict_kit import ai_commit, allowed_line, git_config, keygen, raw_lines, rechain
 
 from reviewq.core.verdict import signing_payload
 from reviewq.store.signing import SshSigner
+from tests.verdict_kit import ai_commit, allowed_line, git_config, keygen, raw_lines, rechain
 
 pytestmark = pytest.mark.skipif(
     shutil.which("ssh-keygen") is None, reason="needs OpenSSH's ssh-keygen (-Y sign/verify)"

@@ -15,11 +15,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from tests.verdict_kit import ai_commit
 
 from reviewq.sources.gitcmd import Git
 from reviewq.store.notes_log import NOTES_REF, read_verdict_notes
 from reviewq.store.sync import sync_notes, tracking_ref
+from tests.verdict_kit import ai_commit
 
 VERDICTS = ["approve", "reject", "changes", "escalate"]
 

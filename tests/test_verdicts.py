@@ -8,7 +8,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from tests.verdict_kit import ai_commit
 
 from reviewq.changes import lookup
 from reviewq.context import Context
@@ -24,6 +23,7 @@ from reviewq.verdicts import (
     record_verdict,
     settled_filter,
 )
+from tests.verdict_kit import ai_commit
 
 CLOCK_TIME = datetime(2026, 11, 20, 14, 30, 5, 250000, tzinfo=timezone(timedelta(hours=1)))
 

@@ -64,7 +64,14 @@ def gather(ctx, rev: str) -> dict:
         ],
     }
     if change is not None:
+        from reviewq.critiques import cached_critique, critique_input, rationale_for
+
         record["risk"] = assess(change).to_json()
+        # What the critics said, without running one: `reviewq critique REV` runs them.
+        subject = critique_input(ctx, change, diff)
+        cached = cached_critique(ctx, change, subject=subject)
+        record["critique"] = cached.to_json() if cached is not None else None
+        record["rationale"] = rationale_for(ctx, change, subject=subject).to_json()
     from reviewq.verdicts import verdicts_for
 
     record["verdicts"] = verdicts_for(ctx, change, found.commit.sha)
@@ -124,6 +131,16 @@ def run(args: argparse.Namespace, ctx) -> int:
         out.append(
             f"  {f['status']:<9} {one_line(f['path'])}  +{f['additions']}/-{f['deletions']}{extra}"
         )
+    if record["ai_authored"]:
+        critique = record.get("critique")
+        if critique:
+            who = critique["critic"] + (f" {critique['model']}" if critique["model"] else "")
+            verified = sum(1 for f in critique["findings"] if f["verified"])
+            out.append(
+                f"critique   {who}: {verified} finding(s); {one_line(critique['summary'], 100)}"
+            )
+        else:
+            out.append("critique   none yet; run `reviewq critique REV`")
     if record["prompts"]:
         first = record["prompts"][0]
         out.append(f"prompt ({first['source']}):")
