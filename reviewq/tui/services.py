@@ -191,6 +191,7 @@ class Services:
                 critique=data.critique,
                 domain=data.domain,
                 warn=warnings.append,
+                clock=self.now,
             )
             self.ctx.cache.delete("drafts", data.change.id)
             self.ctx.cache.flush()

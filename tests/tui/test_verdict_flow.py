@@ -66,6 +66,13 @@ async def test_approve_with_a_note_records_active_time_hunks_and_critique(
     critique = record["critique"]
     assert critique["critic"] == "static" and critique["opened_before_verdict"] is False
     assert verify_chain(records) is None
+    # a new session counts it as today's and no longer lists the change
+    again = make_app()
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        top = str(again.screen.query_one("#queue-progress").render())
+        assert "Reviewed today 1" in top and "Pending 11" in top
+        assert change.id not in {i.change.id for i in again.screen.items}
     # the command line sees the same record
     shown = cli("--repo", str(demo_repo), "log", "--json")
     assert shown.returncode == 0, shown.stderr

@@ -220,6 +220,8 @@ class QueueScreen(Screen):
             reasons.update("")
             return
         lines = [f"• {one_line(r)}" for r in item.risk.reasons] or ["• no risk signals"]
+        if item.needs:
+            lines.append(f"needs: {one_line('; '.join(item.needs), 200)}")
         prompt = item.change.prompt
         lines.append(f"prompt: {one_line(prompt.text, 140)}" if prompt else "prompt: none recorded")
         reasons.update(Content("\n".join(lines)))
