@@ -456,3 +456,14 @@ async def test_palette_jumps_to_files_and_items_and_switches_theme_and_keymap(ma
         await pilot.press("colon")  # vim moves the palette to ":"
         await pilot.pause()
         assert app.screen.__class__.__name__ == "CommandPalette"
+
+
+async def test_a_small_terminal_starts_with_the_diff_alone(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_first_review(pilot)
+        assert not screen.sidebar.display
+        assert not screen.query_one("#prompt").display
+        assert screen.query_one(DiffView).size.width >= 75
+        await pilot.press("f")
+        assert screen.sidebar.display

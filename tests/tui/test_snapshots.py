@@ -147,3 +147,8 @@ def test_colour_blind_theme(snap_compare, make_app):
 def test_light_theme(snap_compare, make_app):
     app = make_app(theme="reviewq-light")
     assert snap_compare(app, terminal_size=SIZE, run_before=_open_first)
+
+
+def test_review_on_a_small_terminal(snap_compare, make_app):
+    """80x24: the diff alone at first (files and prompt are a key away), header cut, not wrapped."""
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=_open_first)

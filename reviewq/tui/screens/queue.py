@@ -16,7 +16,8 @@ from reviewq.tui.safe import safe_line
 from reviewq.tui.widgets.lists import QueueTable
 
 RISK_STYLE = {"high": "bold $text-error", "medium": "$text-warning", "low": "$text-success"}
-COLUMNS = ("Risk", "Change", "Agent", "Family / model", "Domain", "Size", "Age", "Subject")
+#: Most telling first, so a narrow terminal still shows what matters (the rest scrolls).
+COLUMNS = ("Risk", "Change", "Agent", "Size", "Age", "Subject", "Family / model", "Domain")
 
 
 def item_matches(item: QueueItem, terms: list[str]) -> bool:
@@ -175,11 +176,11 @@ class QueueScreen(Screen):
             Content.styled(f"{item.risk.level} {item.risk.score}", RISK_STYLE[item.risk.level]),
             Content(short),
             safe_line(auth.agent),
-            safe_line(f"{auth.family}{model}" if len(model) < 24 else auth.family),
-            safe_line(item.domain),
             Content(size),
             Content(human_age(item.age_seconds)),
-            safe_line(one_line(change.commit.subject, 80)),
+            safe_line(one_line(change.commit.subject, 60)),
+            safe_line(f"{auth.family}{model}" if len(model) < 24 else auth.family),
+            safe_line(item.domain),
         ]
 
     def _update_top(self) -> None:

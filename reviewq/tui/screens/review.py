@@ -30,6 +30,9 @@ from reviewq.tui.widgets.sidebar import FileSidebar
 from reviewq.tui.widgets.timer import ActiveTimer, format_seconds, pace_warnings, size_warnings
 
 PANES = ("prompt", "critique", "rationale", "files")
+#: Below these widths the file list and the prompt pane start hidden.
+NARROW_FILES = 120
+NARROW_PANES = 110
 
 
 class ReviewScreen(Screen):
@@ -38,7 +41,9 @@ class ReviewScreen(Screen):
 
     DEFAULT_CSS = """
     ReviewScreen { layout: vertical; }
-    ReviewScreen > #review-header { height: 2; background: $panel; padding: 0 1; }
+    ReviewScreen > #review-header {
+        height: 2; background: $panel; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     ReviewScreen > #review-body { height: 1fr; }
     ReviewScreen #review-body > DiffView { width: 1fr; }
     ReviewScreen #panes { width: 30%; max-width: 64; min-width: 30; border-left: solid $panel; }
@@ -94,6 +99,10 @@ class ReviewScreen(Screen):
         return self.query_one(FileSidebar)
 
     def on_mount(self) -> None:
+        # A narrow terminal starts with the diff alone; every pane is a key away.
+        width = self.app.size.width
+        self.visible_panes["files"] = width >= NARROW_FILES
+        self.visible_panes["prompt"] = width >= NARROW_PANES
         self.timer = ActiveTimer(self.app.clock)
         self.timer.start()
         if not self.app.app_focus:
