@@ -265,6 +265,13 @@ class ReviewqApp(App[None], inherit_bindings=False):
             if isinstance(screen, ReviewScreen):
                 screen.focused_again()
 
+    async def action_quit(self) -> None:
+        """Quit, keeping the open review's time and note as a draft for next time."""
+        for screen in self.screen_stack:
+            if isinstance(screen, ReviewScreen):
+                screen.save_draft(wait=False)
+        self.exit()
+
     # -- screens ------------------------------------------------------------------------------
 
     def action_help(self) -> None:

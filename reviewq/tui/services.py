@@ -146,8 +146,11 @@ class Services:
             str(data.get("diff_hash", "")),
         )
 
-    def save_draft(self, change: Change, draft: Draft) -> None:
-        with self.lock:
+    def save_draft(self, change: Change, draft: Draft, timeout: float | None = None) -> bool:
+        """Store a draft; with `timeout`, give up (False) if the cache stays busy that long."""
+        if not self.lock.acquire(timeout=-1 if timeout is None else timeout):
+            return False
+        try:
             cache = self.ctx.cache
             cache.put(
                 "drafts",
@@ -161,6 +164,9 @@ class Services:
                 },
             )
             cache.flush()
+        finally:
+            self.lock.release()
+        return True
 
     def drop_draft(self, change: Change) -> None:
         with self.lock:

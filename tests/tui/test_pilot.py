@@ -467,3 +467,16 @@ async def test_a_small_terminal_starts_with_the_diff_alone(make_app):
         assert screen.query_one(DiffView).size.width >= 75
         await pilot.press("f")
         assert screen.sidebar.display
+
+
+async def test_quitting_from_a_review_keeps_its_draft(make_app, clock):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first_review(pilot)
+        change = screen.change
+        clock.advance(12)
+        await pilot.press("j")
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    draft = app.services.draft(change)
+    assert draft.active_seconds == 12

@@ -605,9 +605,11 @@ class ReviewScreen(Screen):
         self.save_draft()
         self.app.pop_screen()
 
-    def save_draft(self) -> None:
+    def save_draft(self, wait: bool = True) -> None:
+        """Keep time, note and seen hunks for the next visit: in a worker, or (`wait=False`,
+        when the app is quitting) right here, giving up rather than hang on a busy cache."""
         timer = self.timer
-        if timer is None:
+        if timer is None or self.busy:
             return
         model, diff = self.model, self.diff
         draft = Draft(
@@ -617,7 +619,10 @@ class ReviewScreen(Screen):
             tuple(model.viewed_hunks()) if model else (),
             self.app.services.diff_hash(diff) if diff is not None else "",
         )
-        self._save_draft_worker(draft)
+        if wait:
+            self._save_draft_worker(draft)
+        else:
+            self.app.services.save_draft(self.change, draft, timeout=1.0)
 
     @work(thread=True, group="draft-save", exit_on_error=False)
     def _save_draft_worker(self, draft: Draft) -> None:
