@@ -10,7 +10,6 @@ becomes 50,000 small tuples in a few tens of milliseconds.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import NamedTuple
@@ -399,24 +398,3 @@ def compile_search(text: str) -> re.Pattern[str] | None:
         return None
     flags = 0 if any(ch.isupper() for ch in text) else re.IGNORECASE
     return re.compile(re.escape(text), flags)
-
-
-def iter_lines(model: DiffModel) -> Iterator[tuple[int, int, int, DiffLine]]:
-    for f, fd in enumerate(model.files):
-        for h, hunk in enumerate(fd.hunks):
-            for i, line in enumerate(hunk.lines):
-                yield f, h, i, line
-
-
-def side_of(kind: str) -> str:
-    return "old" if kind == "-" else "new"
-
-
-def chunk_lines(lines: list[DiffLine], side: str) -> list[int]:
-    """Indexes of the lines making up one side of a hunk (context belongs to both)."""
-    drop = "+" if side == "old" else "-"
-    return [i for i, line in enumerate(lines) if line.kind != drop and line.kind != "\\"]
-
-
-def unique(values: Iterable[int]) -> list[int]:
-    return sorted(set(values))

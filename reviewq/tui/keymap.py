@@ -302,3 +302,11 @@ def commands_by_scope() -> dict[str, list[Command]]:
     for command in COMMANDS:
         out.setdefault(command.scope, []).append(command)
     return out
+
+
+def first_key(app: object, binding_id: str) -> str:
+    """The first key of a binding id as the reviewer has it now (the app's resolved keymap)."""
+    resolved = getattr(app, "keymap_info", None)
+    if isinstance(resolved, Keymap):
+        return resolved.first(binding_id)
+    return key_display(DEFAULT_KEYS[binding_id].split(",")[0])

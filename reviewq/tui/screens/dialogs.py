@@ -116,8 +116,8 @@ class VerdictDialog(ModalScreen[str | None]):
             )
             yield Input(value=self.note, placeholder=placeholder, id="note")
             yield Static("", id="verdict-error")
-            submit = keymap_first(self.app, "dialog.submit")
-            cancel = keymap_first(self.app, "dialog.cancel")
+            submit = keymap.first_key(self.app, "dialog.submit")
+            cancel = keymap.first_key(self.app, "dialog.cancel")
             with Horizontal():
                 yield Button(f"Cancel ({cancel})", id="cancel")
                 yield Button(
@@ -153,10 +153,3 @@ class VerdictDialog(ModalScreen[str | None]):
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
         self.action_cancel()
-
-
-def keymap_first(app, binding_id: str) -> str:
-    info = getattr(app, "keymap_info", None)
-    if info is None:
-        return keymap.key_display(keymap.DEFAULT_KEYS[binding_id].split(",")[0])
-    return info.first(binding_id)

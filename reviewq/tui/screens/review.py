@@ -24,12 +24,11 @@ from reviewq.tui.diffmodel import DiffModel
 from reviewq.tui.safe import safe_line
 from reviewq.tui.screens.dialogs import VERDICT_TITLES, VerdictDialog, VerdictSummary
 from reviewq.tui.services import Draft, VerdictInput
-from reviewq.tui.widgets.diff_view import DiffView, keymap_display
+from reviewq.tui.widgets.diff_view import DiffView
 from reviewq.tui.widgets.panes import CritiquePane, PromptPane, RationalePane
 from reviewq.tui.widgets.sidebar import FileSidebar
 from reviewq.tui.widgets.timer import ActiveTimer, format_seconds, pace_warnings, size_warnings
 
-PANES = ("prompt", "critique", "rationale", "files")
 #: Below these widths the file list and the prompt pane start hidden.
 NARROW_FILES = 120
 NARROW_PANES = 110
@@ -310,7 +309,7 @@ class ReviewScreen(Screen):
             parts.append(("   loading the diff…", "$text-muted"))
         if self.critique is not None:
             count = len(self.critique.findings)
-            hint = keymap_display(self.app, "pane.critique")
+            hint = keymap.first_key(self.app, "pane.critique")
             state = "opened" if self.critique_opened else f"ready ({hint} to open)"
             parts.append((f"   critique {state}, {count} finding(s)", "$text-muted"))
         elif self.critique_error:
@@ -491,7 +490,7 @@ class ReviewScreen(Screen):
         if found is None:
             return
         index, total = found
-        next_key = keymap_display(self.app, "search.next")
+        next_key = keymap.first_key(self.app, "search.next")
         self.search_status = (
             f"{one_line(self.search_text, 30)!r} {index}/{total} lines ({next_key} for next)"
         )

@@ -671,7 +671,7 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
             text = info.notes[row.hunk]
         else:
             reason = info.collapse_reason or "folded"
-            keys = keymap_display(self.app, "diff.fold")
+            keys = keymap.first_key(self.app, "diff.fold")
             label = {
                 "lockfile": "lockfile",
                 "generated": "generated file",
@@ -914,14 +914,6 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
         row = round(self.scroll_y) + event.y
         if 0 <= row < len(self.layout_rows):
             self.move_cursor(row)
-
-
-def keymap_display(app, binding_id: str) -> str:
-    """The first key of a binding id as the reviewer has it (app-level resolved keymap)."""
-    resolved = getattr(app, "keymap_info", None)
-    if resolved is None:
-        return keymap.key_display(keymap.DEFAULT_KEYS[binding_id].split(",")[0])
-    return resolved.first(binding_id)
 
 
 SideIndex = tuple[array, array, list[int], list[int]]
