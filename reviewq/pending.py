@@ -1,4 +1,4 @@
-"""The pending queue as the app and the CLI both see it: scan, inbox, settled, risk."""
+"""The pending queue as the app and the CLI both see it: scan, inbox, policy, risk."""
 
 from __future__ import annotations
 
@@ -13,10 +13,22 @@ def local_now() -> datetime:
 
 
 def pending_queue(ctx: Context, now: datetime | None = None) -> list[QueueItem]:
-    """AI-authored changes without a settling verdict (by sha, or by patch-id when rebased)."""
-    from reviewq.scan import scan_history, scan_inbox
-    from reviewq.verdicts import settled_filter
+    """AI-authored changes the policy still wants a reviewer for, with their domains and needs.
 
+    Verdicts match by sha, or by patch-id when a change was rebased or amended. A change leaves
+    the queue when it passes, waits only for its cooldown, or was rejected (docs/policy.md).
+    """
+    from reviewq.enforce import QueuePolicy
+    from reviewq.scan import scan_history, scan_inbox
+
+    now = now or local_now()
     changes = list(scan_history(ctx).changes)
     changes += scan_inbox(ctx)
-    return build_queue(changes, now=now or local_now(), is_settled=settled_filter(ctx, changes))
+    policy = QueuePolicy(ctx, changes, now)
+    return build_queue(
+        changes,
+        now=now,
+        is_settled=policy.is_settled,
+        domain_of=policy.domain_of,
+        needs_of=policy.needs_of,
+    )

@@ -321,12 +321,27 @@ class Config:
         return self.sections.get("critic") or CriticSettings()
 
 
+def _parse_policy(value: Any) -> Any:
+    # Imported here: core.policy builds on this module's helpers.
+    from reviewq.core.policy import parse_policy_section
+
+    return parse_policy_section(value)
+
+
+def _parse_domains(value: Any) -> Any:
+    from reviewq.core.policy import parse_domains
+
+    return parse_domains(value)
+
+
 #: Section name -> parser. Each later room adds its own parser here (one place per fact).
 SECTION_PARSERS: dict[str, Callable[[Any], Any]] = {
     "agents": parse_agent_rules,
     "inbox": parse_inbox,
     "critic": parse_critic,
     "log": parse_log_section,
+    "policy": _parse_policy,
+    "domains": _parse_domains,
 }
 
 
