@@ -73,7 +73,7 @@ class ReviewqCommands(Provider):
                 )
         for item in app.queue_items:
             change = item.change
-            if change.id in app.decided:
+            if change.id in app.done():
                 continue
             short = change.id[:10] if change.source == "git" else change.id[:14]
             out.append(
@@ -285,6 +285,11 @@ class ReviewqApp(App[None], inherit_bindings=False):
         for item in items[:PREFETCH]:
             self.request_critique(item.change)
 
+    def done(self) -> set[str]:
+        """Changes this reviewer has a verdict on (this session, or earlier in the log)."""
+        queue = self.queue_screen()
+        return self.decided | set(queue.mine if queue is not None else ())
+
     def queue_screen(self) -> QueueScreen | None:
         for screen in self.screen_stack:
             if isinstance(screen, QueueScreen):
@@ -302,7 +307,8 @@ class ReviewqApp(App[None], inherit_bindings=False):
 
     def next_item(self, current: ReviewScreen, skipped: bool = False) -> None:
         """Open the item after `current` in its queue, or go back to the queue when done."""
-        queue = [i for i in current.queue if i.change.id not in self.decided]
+        done = self.done()
+        queue = [i for i in current.queue if i.change.id not in done]
         ids = [i.change.id for i in queue]
         following: QueueItem | None = None
         if current.change.id in ids:
@@ -325,7 +331,7 @@ class ReviewqApp(App[None], inherit_bindings=False):
         self.decided.add(data.change.id)
         queue = self.queue_screen()
         if queue is not None:
-            queue.remove_item(data.change.id, reviewed=True)
+            queue.verdict_recorded(data.change.id, data.verdict)
         self.next_item(screen)
 
     # -- critiques ----------------------------------------------------------------------------
@@ -338,7 +344,8 @@ class ReviewqApp(App[None], inherit_bindings=False):
 
     def prefetch_after(self, change_id: str, queue: Iterable[QueueItem]) -> None:
         """Prepare the critiques of the next items while the reviewer reads this one."""
-        items = [i for i in queue if i.change.id not in self.decided]
+        done = self.done()
+        items = [i for i in queue if i.change.id not in done]
         ids = [i.change.id for i in items]
         start = ids.index(change_id) + 1 if change_id in ids else 0
         for item in items[start : start + PREFETCH]:

@@ -37,14 +37,16 @@ class Command:
 #: Where a binding works; each scope lists the scopes whose keys are live at the same time.
 SCOPE_CHAINS: dict[str, tuple[str, ...]] = {
     "app": ("app",),
-    "queue": ("queue", "app"),
-    "queue-table": ("queue-table", "queue", "app"),
-    "review": ("review", "app"),
-    "diff": ("diff", "review", "app"),
-    "files": ("files", "review", "app"),
-    "findings": ("findings", "review", "app"),
-    "dialog": ("dialog", "app"),
-    "help": ("help", "app"),
+    "screen": ("screen", "app"),
+    "queue": ("queue", "screen", "app"),
+    "queue-table": ("queue-table", "queue", "screen", "app"),
+    "review": ("review", "screen", "app"),
+    "diff": ("diff", "review", "screen", "app"),
+    "files": ("files", "review", "screen", "app"),
+    "findings": ("findings", "review", "screen", "app"),
+    # Dialogs are modal: the screens below them are not in the chain.
+    "dialog": ("dialog", "screen", "app"),
+    "help": ("help", "screen", "app"),
 }
 
 _NAV = [
@@ -60,9 +62,10 @@ COMMANDS: tuple[Command, ...] = (
     Command("app.help", "app", "help", "Keys", show=True),
     Command("app.palette", "app", "command_palette", "Commands", priority=True),
     Command("app.quit", "app", "quit", "Quit", priority=True),
-    Command("app.quit_hint", "app", "help_quit", "How to quit"),
-    Command("app.focus_next", "app", "app.focus_next", "Next pane"),
-    Command("app.focus_prev", "app", "app.focus_previous", "Previous pane"),
+    # every screen, dialogs included (Textual's own Screen keys have no ids)
+    Command("focus.next", "screen", "app.focus_next", "Next pane or field"),
+    Command("focus.prev", "screen", "app.focus_previous", "Previous pane or field"),
+    Command("text.copy", "screen", "screen.copy_text", "Copy selected text"),
     # queue screen
     Command("queue.open", "queue", "open_item", "Review", show=True),
     Command("queue.sort", "queue", "cycle_sort", "Sort", show=True),
@@ -166,6 +169,11 @@ def display_path(path: Path | str | None) -> str:
     if home not in ("", "/", "~") and (text == home or text.startswith(home + os.sep)):
         return "~" + text[len(home) :]
     return text
+
+
+def screen_bindings(scope: str) -> list[Binding]:
+    """A screen's `BINDINGS`: its own scope's and those every screen has (focus, copy)."""
+    return bindings(scope) + bindings("screen")
 
 
 def user_keymap_path(env: Mapping[str, str] | None = None) -> Path:

@@ -20,6 +20,7 @@ from reviewq.core.queue import QueueItem
 from reviewq.core.verdict import CritiqueState
 
 if TYPE_CHECKING:
+    from reviewq.core.policy import Requirements
     from reviewq.core.rationale import Rationale
 
 
@@ -52,6 +53,8 @@ class VerdictInput:
     hunks_viewed: int
     critique: CritiqueState | None
     domain: str = "default"
+    #: Checklist items of the change's policy domains the reviewer ticked.
+    checklist: tuple[str, ...] = ()
 
 
 class Services:
@@ -59,6 +62,7 @@ class Services:
         self.ctx = ctx
         self.now = now
         self.lock = threading.RLock()
+        self._reviewer: Identity | None = None
 
     # -- queue and diffs ----------------------------------------------------------------------
 
@@ -74,26 +78,36 @@ class Services:
         return diff_of(self.ctx, change)
 
     def reviewer(self) -> Identity:
-        git = self.ctx.git
-        return Identity(git.config_get("user.name") or "", git.config_get("user.email") or "")
+        if self._reviewer is None:
+            git = self.ctx.git
+            self._reviewer = Identity(
+                git.config_get("user.name") or "", git.config_get("user.email") or ""
+            )
+        return self._reviewer
 
-    def reviewed_today(self) -> int:
-        """Verdicts this reviewer recorded since local midnight (from the provenance log)."""
+    def my_progress(self) -> tuple[int, dict[str, str]]:
+        """(verdicts this reviewer recorded since local midnight, change id -> their latest
+        verdict), from the local provenance log."""
         from reviewq.store.log import read_records
 
         me = self.reviewer().email
         today = self.now().date()
         count = 0
+        mine: dict[str, str] = {}
         for record in read_records(self.ctx.log_path):
-            when = record.get("at")
+            reviewer = record.get("reviewer") or {}
+            if me and reviewer.get("email") != me:
+                continue
+            change_id = record.get("change_id") or record.get("sha")
+            if isinstance(change_id, str):
+                mine[change_id] = str(record.get("verdict", ""))
             try:
-                day = datetime.fromisoformat(str(when)).astimezone().date()
+                day = datetime.fromisoformat(str(record.get("at"))).astimezone().date()
             except ValueError:
                 continue
-            reviewer = record.get("reviewer") or {}
-            if day == today and (not me or reviewer.get("email") == me):
+            if day == today:
                 count += 1
-        return count
+        return count, mine
 
     # -- viewed marks and drafts (local cache) ------------------------------------------------
 
@@ -196,12 +210,62 @@ class Services:
                 hunks_viewed=data.hunks_viewed,
                 critique=data.critique,
                 domain=data.domain,
+                extra={"checklist": list(data.checklist)},
                 warn=warnings.append,
                 clock=self.now,
             )
             self.ctx.cache.delete("drafts", data.change.id)
             self.ctx.cache.flush()
         return record, warnings
+
+    # -- policy -------------------------------------------------------------------------------
+
+    def requirements(self, change: Change) -> Requirements:
+        """What the policy asks of the domains this change touches (pure; no git)."""
+        from reviewq.enforce import policy_of
+
+        policy = policy_of(self.ctx.config)
+        return policy.requirements(policy.domains_for(change.paths))
+
+    def approval_problems(self, data: VerdictInput) -> list[str]:
+        """Why an approval like this one would not count under the policy (empty: it would).
+
+        The policy module judges a record built exactly as `record_verdict` would build it, so
+        the dialog and the gate cannot disagree. Signatures are left out: they are made when the
+        verdict is recorded.
+        """
+        from reviewq.core.policy import evaluate
+        from reviewq.core.verdict import new_record
+
+        change = data.change
+        record = new_record(
+            record_id="preview",
+            sha=change.sha,
+            change_id=change.id,
+            patch_id=None,
+            verdict="approve",
+            reviewer=self.reviewer(),
+            at=self.now().isoformat(timespec="seconds"),
+            active_seconds=data.active_seconds,
+            wall_seconds=data.wall_seconds,
+            lines_changed=change.stats.lines_changed if change.stats else 0,
+            hunks_total=data.hunks_total,
+            hunks_viewed=data.hunks_viewed,
+            critique=data.critique,
+            author_family=change.authorship.family,
+            domain=data.domain,
+            extra={"checklist": list(data.checklist)},
+        )
+        evaluation = evaluate(
+            change,
+            self.requirements(change),
+            [record],
+            now=self.now(),
+            agent_rules=self.ctx.config.agents,
+        )
+        problems = [n.message for n in evaluation.not_counted if n.code != "unsigned"]
+        problems += [n.message for n in evaluation.needs if n.code == "second-family"]
+        return problems
 
     # -- critiques ----------------------------------------------------------------------------
 

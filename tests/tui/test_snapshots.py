@@ -152,3 +152,15 @@ def test_light_theme(snap_compare, make_app):
 def test_review_on_a_small_terminal(snap_compare, make_app):
     """80x24: the diff alone at first (files and prompt are a key away), header cut, not wrapped."""
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=_open_first)
+
+
+def test_approve_dialog_with_the_policy_checklist(snap_compare, make_app):
+    """The demo's policy: auth and ci domains, their checklist, and why the approval would not
+    count yet."""
+
+    async def run_before(pilot) -> None:
+        await _open_first(pilot, "a")
+        _no_blink(pilot)
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from textual import on
@@ -9,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Checkbox, Input, Static
 
 from reviewq.core.model import Change
 from reviewq.core.text import one_line
@@ -40,10 +41,22 @@ class VerdictSummary:
     critique_available: bool
 
 
-class VerdictDialog(ModalScreen[str | None]):
-    """Asks for the note; returns it (possibly empty) or None when cancelled."""
+@dataclass(frozen=True, slots=True)
+class VerdictChoice:
+    """What the dialog returns: the note and the checklist items ticked."""
 
-    BINDINGS = keymap.bindings("dialog")
+    note: str
+    checklist: tuple[str, ...] = ()
+
+
+class VerdictDialog(ModalScreen[VerdictChoice | None], inherit_bindings=False):
+    """Asks for the note (and the policy checklist); returns the choice, or None (cancelled).
+
+    For an approval it also says, live as items are ticked, whether the policy would count it
+    (`problems_for` asks the policy module); that is a warning, never a block.
+    """
+
+    BINDINGS = keymap.screen_bindings("dialog")
 
     DEFAULT_CSS = """
     VerdictDialog { align: center middle; }
@@ -56,6 +69,9 @@ class VerdictDialog(ModalScreen[str | None]):
     VerdictDialog .warning { color: $text-warning; }
     VerdictDialog .warning-strong { color: $text-error; text-style: bold; }
     VerdictDialog #verdict-error { color: $text-error; height: auto; }
+    VerdictDialog #checklist-title { margin-top: 1; text-style: bold; }
+    VerdictDialog Checkbox { border: none; padding: 0; height: 1; background: $surface; }
+    VerdictDialog #policy-problems { color: $text-warning; height: auto; margin-top: 1; }
     VerdictDialog Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
     VerdictDialog Button { margin-left: 2; }
     """
@@ -67,6 +83,10 @@ class VerdictDialog(ModalScreen[str | None]):
         summary: VerdictSummary,
         warnings: list[PaceWarning],
         note: str = "",
+        *,
+        checklist: tuple[str, ...] = (),
+        domain: str = "default",
+        problems_for: Callable[[tuple[str, ...]], list[str]] | None = None,
     ) -> None:
         super().__init__()
         self.verdict = verdict
@@ -74,6 +94,9 @@ class VerdictDialog(ModalScreen[str | None]):
         self.summary = summary
         self.warnings = warnings
         self.note = note
+        self.checklist = checklist
+        self.domain = domain
+        self.problems_for = problems_for
 
     def compose(self) -> ComposeResult:
         s = self.summary
@@ -116,6 +139,14 @@ class VerdictDialog(ModalScreen[str | None]):
             )
             yield Input(value=self.note, placeholder=placeholder, id="note")
             yield Static("", id="verdict-error")
+            if self.checklist:
+                yield Static(
+                    Content(f"Checklist of {self.domain} (space ticks, tab moves)"),
+                    id="checklist-title",
+                )
+                for index, item in enumerate(self.checklist):
+                    yield Checkbox(safe_line(item), id=f"check-{index}")
+            yield Static("", id="policy-problems")
             submit = keymap.first_key(self.app, "dialog.submit")
             cancel = keymap.first_key(self.app, "dialog.cancel")
             with Horizontal():
@@ -128,6 +159,29 @@ class VerdictDialog(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         self.query_one("#note", Input).focus()
+        self._show_problems()
+
+    def ticked(self) -> tuple[str, ...]:
+        return tuple(
+            item
+            for index, item in enumerate(self.checklist)
+            if self.query_one(f"#check-{index}", Checkbox).value
+        )
+
+    @on(Checkbox.Changed)
+    def _show_problems(self) -> None:
+        if self.problems_for is None:
+            return
+        try:
+            problems = self.problems_for(self.ticked())
+        except Exception as exc:  # the preview must never stop a verdict
+            problems = [f"the policy could not be checked: {exc}"]
+        text = (
+            "\n".join(f"⚠ policy: {p}" for p in problems)
+            if problems
+            else ""
+        )
+        self.query_one("#policy-problems", Static).update(Content(text))
 
     def action_submit(self) -> None:
         note = self.query_one("#note", Input).value.strip()
@@ -137,7 +191,7 @@ class VerdictDialog(ModalScreen[str | None]):
             )
             self.query_one("#note", Input).focus()
             return
-        self.dismiss(note)
+        self.dismiss(VerdictChoice(note, self.ticked()))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -12,6 +12,7 @@ from reviewq.tui import keymap
 
 SCOPE_TITLES = {
     "app": "Everywhere",
+    "screen": "Every screen and dialog",
     "queue": "Queue",
     "queue-table": "Queue list",
     "review": "Review",
@@ -60,7 +61,9 @@ def help_text(info: keymap.Keymap) -> Content:
     return Content.assemble(*parts)
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(ModalScreen[None], inherit_bindings=False):
+    BINDINGS = keymap.bindings("screen")
+
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > Vertical { width: 90; height: 90%; border: thick $primary;

@@ -17,7 +17,17 @@ from reviewq.tui.widgets.lists import QueueTable
 
 RISK_STYLE = {"high": "bold $text-error", "medium": "$text-warning", "low": "$text-success"}
 #: Most telling first, so a narrow terminal still shows what matters (the rest scrolls).
-COLUMNS = ("Risk", "Change", "Agent", "Size", "Age", "Subject", "Family / model", "Domain")
+COLUMNS = (
+    "Risk",
+    "Change",
+    "Agent",
+    "Size",
+    "Age",
+    "Subject",
+    "Family / model",
+    "Domain",
+    "You",
+)
 
 
 def item_matches(item: QueueItem, terms: list[str]) -> bool:
@@ -40,8 +50,8 @@ def item_matches(item: QueueItem, terms: list[str]) -> bool:
     return all(term in haystack for term in terms)
 
 
-class QueueScreen(Screen):
-    BINDINGS = keymap.bindings("queue")
+class QueueScreen(Screen, inherit_bindings=False):
+    BINDINGS = keymap.screen_bindings("queue")
     AUTO_FOCUS = "QueueTable"
 
     DEFAULT_CSS = """
@@ -65,6 +75,8 @@ class QueueScreen(Screen):
         self.sort_key = "risk"
         self.filter_text = ""
         self.reviewed_today = 0
+        #: change id -> this reviewer's latest verdict on it
+        self.mine: dict[str, str] = {}
         self.loaded = False
 
     def compose(self) -> ComposeResult:
@@ -101,11 +113,11 @@ class QueueScreen(Screen):
         services = self.app.services
         try:
             items = services.load_queue()
-            reviewed = services.reviewed_today()
+            reviewed, mine = services.my_progress()
         except Exception as exc:  # one line for the reviewer, never a traceback
             self.app.call_from_thread(self._failed, exc)
             return
-        self.app.call_from_thread(self._loaded, items, reviewed)
+        self.app.call_from_thread(self._loaded, items, reviewed, mine)
 
     def _failed(self, exc: Exception) -> None:
         self.query_one(LoadingIndicator).display = False
@@ -115,19 +127,20 @@ class QueueScreen(Screen):
         empty.update(Content(f"The queue could not be loaded: {one_line(message, 200)}"))
         empty.display = True
 
-    def _loaded(self, items: list[QueueItem], reviewed: int) -> None:
+    def _loaded(self, items: list[QueueItem], reviewed: int, mine: dict[str, str]) -> None:
         self.loaded = True
         self.items = items
         self.reviewed_today = reviewed
+        self.mine = mine
         self.query_one(LoadingIndicator).display = False
         self.app.queue_loaded(items)
         self._fill()
 
-    def remove_item(self, change_id: str, reviewed: bool) -> None:
-        """A verdict was recorded: the item leaves the queue and today's count goes up."""
-        self.items = [i for i in self.items if i.change.id != change_id]
-        if reviewed:
-            self.reviewed_today += 1
+    def verdict_recorded(self, change_id: str, verdict: str) -> None:
+        """Today's count goes up and the item shows the reviewer's verdict; it stays listed only
+        while the policy still wants another reviewer for it (a refresh asks the policy)."""
+        self.reviewed_today += 1
+        self.mine[change_id] = verdict
         self._fill()
 
     # -- table --------------------------------------------------------------------------------
@@ -136,9 +149,12 @@ class QueueScreen(Screen):
         table = self.table
         keep = self.current_item()
         terms = self.filter_text.lower().split()
-        self.shown = [i for i in sort_queue(self.items, self.sort_key) if item_matches(i, terms)]
+        ordered = sort_queue(self.items, self.sort_key)
+        # What this reviewer already decided waits for others: last, whatever the sort.
+        ordered.sort(key=lambda i: i.change.id in self.mine)
+        self.shown = [i for i in ordered if item_matches(i, terms)]
         table.clear(columns=True)
-        rows = [self._cells(item) for item in self.shown]
+        rows = [self._cells(item, self.mine.get(item.change.id)) for item in self.shown]
         # Column widths from the cells themselves (DataTable does not measure Content).
         for index, name in enumerate(COLUMNS):
             width = max([len(name), *(row[index].cell_length for row in rows)])
@@ -163,7 +179,7 @@ class QueueScreen(Screen):
         self._show_reasons()
 
     @staticmethod
-    def _cells(item: QueueItem) -> list[Content]:
+    def _cells(item: QueueItem, mine: str | None = None) -> list[Content]:
         change = item.change
         auth = change.authorship
         stats = change.stats
@@ -181,6 +197,7 @@ class QueueScreen(Screen):
             safe_line(one_line(change.commit.subject, 60)),
             safe_line(f"{auth.family}{model}" if len(model) < 24 else auth.family),
             safe_line(item.domain),
+            Content.styled(mine or "", "$text-muted"),
         ]
 
     def _update_top(self) -> None:
@@ -192,7 +209,7 @@ class QueueScreen(Screen):
             (f"   filter: {self.filter_text}" if self.filter_text else "", "$text-warning"),
         )
         self.query_one("#queue-title", Static).update(title)
-        pending = len(self.items)
+        pending = sum(1 for i in self.items if i.change.id not in self.mine)
         self.query_one("#queue-progress", Static).update(
             Content.assemble(
                 ("Reviewed today ", "$text-muted"),
@@ -223,6 +240,10 @@ class QueueScreen(Screen):
         lines = [f"• {one_line(r)}" for r in item.risk.reasons] or ["• no risk signals"]
         if item.needs:
             lines.append(f"needs: {one_line('; '.join(item.needs), 200)}")
+        if item.change.id in self.mine:
+            lines.append(
+                f"you: {self.mine[item.change.id]}; it waits for what the policy still needs"
+            )
         prompt = item.change.prompt
         lines.append(f"prompt: {one_line(prompt.text, 140)}" if prompt else "prompt: none recorded")
         reasons.update(Content("\n".join(lines)))

@@ -8,6 +8,8 @@ focus; a review left without a verdict keeps its time and note as a draft.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -22,7 +24,12 @@ from reviewq.core.verdict import CritiqueState
 from reviewq.tui import keymap
 from reviewq.tui.diffmodel import DiffModel
 from reviewq.tui.safe import safe_line
-from reviewq.tui.screens.dialogs import VERDICT_TITLES, VerdictDialog, VerdictSummary
+from reviewq.tui.screens.dialogs import (
+    VERDICT_TITLES,
+    VerdictChoice,
+    VerdictDialog,
+    VerdictSummary,
+)
 from reviewq.tui.services import Draft, VerdictInput
 from reviewq.tui.widgets.diff_view import DiffView
 from reviewq.tui.widgets.panes import CritiquePane, PromptPane, RationalePane
@@ -34,8 +41,8 @@ NARROW_FILES = 120
 NARROW_PANES = 110
 
 
-class ReviewScreen(Screen):
-    BINDINGS = keymap.bindings("review")
+class ReviewScreen(Screen, inherit_bindings=False):
+    BINDINGS = keymap.screen_bindings("review")
     AUTO_FOCUS = "DiffView"
 
     DEFAULT_CSS = """
@@ -154,6 +161,7 @@ class ReviewScreen(Screen):
 
     @work(thread=True, group="draft", exit_on_error=False)
     def _load_draft(self) -> None:
+        self.app.services.reviewer()  # git config, read now rather than in the verdict dialog
         draft = self.app.services.draft(self.change)
         self.app.call_from_thread(self._draft_loaded, draft)
 
@@ -521,13 +529,33 @@ class ReviewScreen(Screen):
             return
         summary = self.summary()
         warnings = pace_warnings(self.item.size, summary.active_seconds, self.app.session.seconds())
-        dialog = VerdictDialog(verdict, self.change, summary, warnings, self.note_draft)
+        services = self.app.services
+        try:
+            requirements = services.requirements(self.change)
+            checklist = requirements.checklist if verdict == "approve" else ()
+        except Exception:  # a policy that cannot be read is the gate's to report
+            requirements, checklist = None, ()
 
-        def decided(note: str | None) -> None:
-            if note is None:
+        def problems_for(ticked: tuple[str, ...]) -> list[str]:
+            data = replace(self.verdict_input("approve", ""), checklist=ticked)
+            return services.approval_problems(data)
+
+        dialog = VerdictDialog(
+            verdict,
+            self.change,
+            summary,
+            warnings,
+            self.note_draft,
+            checklist=checklist,
+            domain=self.item.domain,
+            problems_for=problems_for if verdict == "approve" and requirements else None,
+        )
+
+        def decided(choice: VerdictChoice | None) -> None:
+            if choice is None:
                 return
-            self.note_draft = note
-            self._record(verdict, note)
+            self.note_draft = choice.note
+            self._record(verdict, choice.note, choice.checklist)
 
         self.app.push_screen(dialog, decided)
 
@@ -557,9 +585,9 @@ class ReviewScreen(Screen):
             domain=self.item.domain,
         )
 
-    def _record(self, verdict: str, note: str) -> None:
+    def _record(self, verdict: str, note: str, checklist: tuple[str, ...] = ()) -> None:
         self.busy = True
-        self._record_worker(self.verdict_input(verdict, note))
+        self._record_worker(replace(self.verdict_input(verdict, note), checklist=checklist))
 
     @work(thread=True, exclusive=True, group="verdict", exit_on_error=False)
     def _record_worker(self, data: VerdictInput) -> None:
