@@ -176,11 +176,7 @@ class VerdictDialog(ModalScreen[VerdictChoice | None], inherit_bindings=False):
             problems = self.problems_for(self.ticked())
         except Exception as exc:  # the preview must never stop a verdict
             problems = [f"the policy could not be checked: {exc}"]
-        text = (
-            "\n".join(f"⚠ policy: {p}" for p in problems)
-            if problems
-            else ""
-        )
+        text = "\n".join(f"⚠ policy: {p}" for p in problems) if problems else ""
         self.query_one("#policy-problems", Static).update(Content(text))
 
     def action_submit(self) -> None:
