@@ -264,7 +264,10 @@ class Services:
             agent_rules=self.ctx.config.agents,
         )
         problems = [n.message for n in evaluation.not_counted if n.code != "unsigned"]
-        problems += [n.message for n in evaluation.needs if n.code == "second-family"]
+        if not evaluation.not_counted:
+            # Only for an approval that would otherwise count: for one that would not, the
+            # policy's "no counted approval had a second-family critique" is an echo.
+            problems += [n.message for n in evaluation.needs if n.code == "second-family"]
         return problems
 
     # -- critiques ----------------------------------------------------------------------------

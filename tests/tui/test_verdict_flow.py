@@ -177,6 +177,11 @@ async def test_the_dialog_says_whether_the_policy_would_count_the_approval(make_
         await pilot.pause()
         text = str(app.screen.query_one("#policy-problems").render())
         assert "too fast" not in text and "checklist" in text
+        for _ in range(3):
+            await pilot.press("tab", "space")
+        await pilot.pause()
+        text = str(app.screen.query_one("#policy-problems").render())
+        assert "checklist" not in text and "second-family critique" in text
         await pilot.press("escape")
         await pilot.press("i")  # the critique (the rules family) opened before the verdict
         await settle(pilot)
