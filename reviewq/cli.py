@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "hooks": "install or remove the pre-push hook that runs the gate",
     "stats": "review throughput for leads: verdicts, time, rubber stamps, queue, coverage",
     "report": "automation disclosure report (--format md|json|html)",
+    "tui": "open the review queue in the terminal (the default without a command)",
 }
 
 
