@@ -83,6 +83,7 @@ class ReviewqCommands(Provider):
                     f"{change.authorship.agent}, risk {item.risk.level}",
                 )
             )
+        out.append(("Open stats: review throughput", app.action_stats, "verdicts, time, coverage"))
         for name in sorted(app.available_themes):
             out.append((f"Switch theme: {name}", (lambda n=name: app.switch_theme(n)), ""))
         for preset in keymap.PRESETS:
@@ -273,6 +274,14 @@ class ReviewqApp(App[None], inherit_bindings=False):
         self.exit()
 
     # -- screens ------------------------------------------------------------------------------
+
+    def action_stats(self) -> None:
+        """The leads' view: throughput, rubber stamps and coverage (gathered in a worker)."""
+        from reviewq.tui.screens.stats import StatsScreen
+
+        if isinstance(self.screen, StatsScreen):
+            return
+        self.push_screen(StatsScreen(self.services.ctx))
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

@@ -45,6 +45,7 @@ SCOPE_CHAINS: dict[str, tuple[str, ...]] = {
     "files": ("files", "review", "screen", "app"),
     "findings": ("findings", "review", "screen", "app"),
     # Dialogs are modal: the screens below them are not in the chain.
+    "stats": ("stats", "screen", "app"),
     "dialog": ("dialog", "screen", "app"),
     "help": ("help", "screen", "app"),
 }
@@ -72,8 +73,16 @@ COMMANDS: tuple[Command, ...] = (
     Command("queue.filter", "queue", "filter", "Filter", show=True),
     Command("queue.clear", "queue", "clear_filter", "Clear filter"),
     Command("queue.refresh", "queue", "refresh", "Refresh"),
+    Command("queue.stats", "queue", "app.stats", "Stats", show=True),
     Command("queue.quit", "queue", "app.quit", "Quit", show=True),
     *(Command(i, "queue-table", a, d) for i, a, d in _NAV),
+    # stats screen
+    Command("stats.period_7d", "stats", "period('7d')", "7 days"),
+    Command("stats.period_30d", "stats", "period('30d')", "30 days"),
+    Command("stats.period_90d", "stats", "period('90d')", "90 days"),
+    Command("stats.period_all", "stats", "period('all')", "All time"),
+    Command("stats.next_period", "stats", "next_period", "Next period", show=True),
+    Command("stats.close", "stats", "close", "Back", show=True),
     # review screen
     Command("review.back", "review", "back", "Queue", show=True),
     Command("verdict.approve", "review", "verdict('approve')", "Approve", show=True),
