@@ -26,6 +26,7 @@ from reviewq.core.queue import QueueItem
 from reviewq.core.text import one_line
 from reviewq.tui import keymap
 from reviewq.tui.screens.help import HelpScreen
+from reviewq.tui.screens.pair import PairLaunch, PairScreen, start_pair
 from reviewq.tui.screens.queue import QueueScreen
 from reviewq.tui.screens.review import ReviewScreen
 from reviewq.tui.services import Services, VerdictInput
@@ -46,6 +47,9 @@ _ACTIVITY = (
     events.MouseScrollUp,
     events.Paste,
 )
+#: Screens where a review is under way: their timers follow activity and focus, they get
+#: critiques as they arrive, and quitting keeps their drafts.
+_REVIEWING = (ReviewScreen, PairScreen)
 
 
 def ui_state_path(env: Mapping[str, str] | None = None) -> Path:
@@ -62,6 +66,10 @@ class ReviewqCommands(Provider):
         app: ReviewqApp = self.app  # type: ignore[assignment]
         out: list[tuple[str, Callable[[], Any], str]] = []
         screen = self.screen  # the screen the palette was opened on, not the palette
+        if isinstance(screen, PairScreen):
+            out += _pair_entries(screen)
+        if isinstance(screen, QueueScreen | ReviewScreen):
+            out += _start_pair_entries(app, screen)
         if isinstance(screen, ReviewScreen) and screen.diff is not None:
             for i, fd in enumerate(screen.diff.files):
                 out.append(
@@ -118,6 +126,7 @@ class ReviewqApp(App[None], inherit_bindings=False):
         clock: Callable[[], float] = time.monotonic,
         repo_label: str = "",
         remember: bool = True,
+        pair: PairLaunch | None = None,
     ) -> None:
         super().__init__()
         self.services = services
@@ -136,6 +145,8 @@ class ReviewqApp(App[None], inherit_bindings=False):
         self.theme_problems: list[str] = []
         self._clash_reported: set[frozenset[str]] = set()
         self._state = self._read_state()
+        #: `reviewq pair`: the session to start once the app is up (then None).
+        self.pair_launch = pair
 
     # -- start --------------------------------------------------------------------------------
 
@@ -145,6 +156,10 @@ class ReviewqApp(App[None], inherit_bindings=False):
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self.session.touch()
         self.push_screen(QueueScreen())
+        launch = self.pair_launch
+        if launch is not None and launch.item is not None:
+            self.pair_launch = None
+            self.call_after_refresh(self.start_pair, launch.item, [launch.item], launch)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return diff_variable_defaults(self.current_theme.to_color_system().generate())
@@ -250,26 +265,26 @@ class ReviewqApp(App[None], inherit_bindings=False):
         if isinstance(event, _ACTIVITY):
             self.session.touch()
             for screen in self.screen_stack:
-                if isinstance(screen, ReviewScreen):
+                if isinstance(screen, _REVIEWING):
                     screen.activity()
         await super().on_event(event)
 
     def on_app_blur(self) -> None:
         self.session.blur()
         for screen in self.screen_stack:
-            if isinstance(screen, ReviewScreen):
+            if isinstance(screen, _REVIEWING):
                 screen.blurred()
 
     def on_app_focus(self) -> None:
         self.session.focus()
         for screen in self.screen_stack:
-            if isinstance(screen, ReviewScreen):
+            if isinstance(screen, _REVIEWING):
                 screen.focused_again()
 
     async def action_quit(self) -> None:
         """Quit, keeping the open review's time and note as a draft for next time."""
         for screen in self.screen_stack:
-            if isinstance(screen, ReviewScreen):
+            if isinstance(screen, _REVIEWING):
                 screen.save_draft(wait=False)
         self.exit()
 
@@ -293,6 +308,10 @@ class ReviewqApp(App[None], inherit_bindings=False):
         self.queue_items = items
         for item in items[:PREFETCH]:
             self.request_critique(item.change)
+        launch = self.pair_launch
+        if launch is not None:  # `reviewq pair` without a revision: the queue, riskiest first
+            self.pair_launch = None
+            self.start_pair(None, items, launch)
 
     def done(self) -> set[str]:
         """Changes this reviewer has a verdict on (this session, or earlier in the log)."""
@@ -337,11 +356,24 @@ class ReviewqApp(App[None], inherit_bindings=False):
     def verdict_recorded(
         self, screen: ReviewScreen, data: VerdictInput, record: dict[str, Any]
     ) -> None:
-        self.decided.add(data.change.id)
+        self.note_decided(data.change.id, data.verdict)
+        self.next_item(screen)
+
+    def note_decided(self, change_id: str, verdict: str) -> None:
+        """A verdict was recorded here: this session and the queue screen know it is done."""
+        self.decided.add(change_id)
         queue = self.queue_screen()
         if queue is not None:
-            queue.verdict_recorded(data.change.id, data.verdict)
-        self.next_item(screen)
+            queue.verdict_recorded(change_id, verdict)
+
+    # -- pair sessions (reviewq/tui/screens/pair.py) ------------------------------------------
+
+    def start_pair(
+        self, first: QueueItem | None, queue: list[QueueItem], launch: PairLaunch | None = None
+    ) -> None:
+        """Ask who takes part, then walk through `first` and the rest of `queue`, riskiest
+        first (`first` None: the riskiest pending item)."""
+        start_pair(self, first, queue, launch or PairLaunch())
 
     # -- critiques ----------------------------------------------------------------------------
 
@@ -377,5 +409,45 @@ class ReviewqApp(App[None], inherit_bindings=False):
             return  # already known (a refresh or a test put one there): keep it
         self.critiques[change_id] = result
         for screen in self.screen_stack:
-            if isinstance(screen, ReviewScreen):
+            if isinstance(screen, _REVIEWING):
                 screen.critique_arrived(change_id, result)
+
+
+def _pair_entries(screen: PairScreen) -> list[tuple[str, Callable[[], Any], str]]:
+    """Palette entries of a pair session: jump to any step of the walkthrough."""
+    if screen.diff is None:
+        return []
+    return [
+        (
+            f"Jump to step {view.number}: {one_line(view.path)}",
+            (lambda i=view.number - 1, s=screen: s.jump_to_step(i)),
+            f"{view.kind}: {view.why}",
+        )
+        for view in screen.step_views()
+    ]
+
+
+def _start_pair_entries(
+    app: ReviewqApp, screen: QueueScreen | ReviewScreen
+) -> list[tuple[str, Callable[[], Any], str]]:
+    """ "Start pair session" on the item at hand, and on the pending queue riskiest first."""
+    item = screen.item if isinstance(screen, ReviewScreen) else screen.current_item()
+    out: list[tuple[str, Callable[[], Any], str]] = []
+    queue = screen.queue if isinstance(screen, ReviewScreen) else screen.items
+    if item is not None:
+        short = item.change.id[:10] if item.change.source == "git" else item.change.id[:14]
+        out.append(
+            (
+                f"Start pair session: {short} {one_line(item.change.commit.subject, 50)}",
+                (lambda: app.start_pair(item, queue)),
+                "walk through it together, then the rest riskiest first",
+            )
+        )
+    out.append(
+        (
+            "Start pair session: the pending queue, riskiest first",
+            (lambda: app.start_pair(None, app.queue_items)),
+            "driver and co-reviewers named at the start",
+        )
+    )
+    return out

@@ -9,7 +9,7 @@ access holds `lock`. Verdicts and critiques are delegated to `reviewq.verdicts` 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -55,6 +55,13 @@ class VerdictInput:
     domain: str = "default"
     #: Checklist items of the change's policy domains the reviewer ticked.
     checklist: tuple[str, ...] = ()
+    #: A pair session's driver (None: git's identity here), the others, and its record fields.
+    reviewer: Identity | None = None
+    co_reviewers: tuple[Identity, ...] = ()
+    extra: Mapping[str, Any] | None = None
+
+    def record_extra(self) -> dict[str, Any]:
+        return {"checklist": list(self.checklist), **(self.extra or {})}
 
 
 class Services:
@@ -210,11 +217,14 @@ class Services:
                 hunks_viewed=data.hunks_viewed,
                 critique=data.critique,
                 domain=data.domain,
-                extra={"checklist": list(data.checklist)},
+                extra=data.record_extra(),
                 warn=warnings.append,
                 clock=self.now,
+                reviewer=data.reviewer,
+                co_reviewers=data.co_reviewers,
             )
             self.ctx.cache.delete("drafts", data.change.id)
+            self.ctx.cache.delete("pair_drafts", data.change.id)
             self.ctx.cache.flush()
         return record, warnings
 
@@ -244,7 +254,7 @@ class Services:
             change_id=change.id,
             patch_id=None,
             verdict="approve",
-            reviewer=self.reviewer(),
+            reviewer=data.reviewer or self.reviewer(),
             at=self.now().isoformat(timespec="seconds"),
             active_seconds=data.active_seconds,
             wall_seconds=data.wall_seconds,
@@ -254,7 +264,8 @@ class Services:
             critique=data.critique,
             author_family=change.authorship.family,
             domain=data.domain,
-            extra={"checklist": list(data.checklist)},
+            co_reviewers=data.co_reviewers,
+            extra=data.record_extra(),
         )
         evaluation = evaluate(
             change,
@@ -291,3 +302,44 @@ class Services:
 
         with self.lock:
             return cached_critique(self.ctx, change)
+
+    # -- pair sessions ------------------------------------------------------------------------
+
+    #: How many people the start dialog remembers (most recent first).
+    RECENT_PEOPLE = 12
+
+    def recent_people(self) -> list[str]:
+        """`Name <email>` of people named in earlier pair sessions here, most recent first."""
+        with self.lock:
+            data = self.ctx.cache.get("pair", "recent") or []
+        return [p for p in data if isinstance(p, str)][: self.RECENT_PEOPLE]
+
+    def remember_people(self, people: list[str]) -> None:
+        with self.lock:
+            known = self.ctx.cache.get("pair", "recent") or []
+            merged = list(dict.fromkeys([*people, *(p for p in known if isinstance(p, str))]))
+            self.ctx.cache.put("pair", "recent", merged[: self.RECENT_PEOPLE])
+            self.ctx.cache.flush()
+
+    def pair_draft(self, change: Change) -> dict[str, Any]:
+        """What a pair session left on this change without a verdict (notes, ticks, time)."""
+        with self.lock:
+            data = self.ctx.cache.get("pair_drafts", change.id)
+        return data if isinstance(data, dict) else {}
+
+    def save_pair_draft(
+        self, change: Change, draft: dict[str, Any], timeout: float | None = None
+    ) -> bool:
+        if not self.lock.acquire(timeout=-1 if timeout is None else timeout):
+            return False
+        try:
+            self.ctx.cache.put("pair_drafts", change.id, draft)
+            self.ctx.cache.flush()
+        finally:
+            self.lock.release()
+        return True
+
+    def drop_pair_draft(self, change: Change) -> None:
+        with self.lock:
+            self.ctx.cache.delete("pair_drafts", change.id)
+            self.ctx.cache.flush()

@@ -66,6 +66,7 @@ class VerdictDialog(ModalScreen[VerdictChoice | None], inherit_bindings=False):
     }
     VerdictDialog #verdict-title { text-style: bold; margin-bottom: 1; }
     VerdictDialog #verdict-facts { color: $text-muted; margin-bottom: 1; }
+    VerdictDialog #verdict-context { margin-bottom: 1; }
     VerdictDialog .warning { color: $text-warning; }
     VerdictDialog .warning-strong { color: $text-error; text-style: bold; }
     VerdictDialog #verdict-error { color: $text-error; height: auto; }
@@ -87,6 +88,8 @@ class VerdictDialog(ModalScreen[VerdictChoice | None], inherit_bindings=False):
         checklist: tuple[str, ...] = (),
         domain: str = "default",
         problems_for: Callable[[tuple[str, ...]], list[str]] | None = None,
+        ticked: tuple[str, ...] = (),
+        context: Content | None = None,
     ) -> None:
         super().__init__()
         self.verdict = verdict
@@ -97,6 +100,10 @@ class VerdictDialog(ModalScreen[VerdictChoice | None], inherit_bindings=False):
         self.checklist = checklist
         self.domain = domain
         self.problems_for = problems_for
+        #: Items already ticked (a pair session ticks them as it walks through).
+        self.preticked = ticked
+        #: A line about who decides (a pair session's driver and co-reviewers).
+        self.context = context
 
     def compose(self) -> ComposeResult:
         s = self.summary
@@ -128,6 +135,8 @@ class VerdictDialog(ModalScreen[VerdictChoice | None], inherit_bindings=False):
                 ),
                 id="verdict-facts",
             )
+            if self.context is not None:
+                yield Static(self.context, id="verdict-context")
             for warning in self.warnings:
                 css = "warning-strong" if warning.level == "strong" else "warning"
                 yield Static(Content(f"⚠ {warning.message}"), classes=css)
@@ -145,7 +154,7 @@ class VerdictDialog(ModalScreen[VerdictChoice | None], inherit_bindings=False):
                     id="checklist-title",
                 )
                 for index, item in enumerate(self.checklist):
-                    yield Checkbox(safe_line(item), id=f"check-{index}")
+                    yield Checkbox(safe_line(item), item in self.preticked, id=f"check-{index}")
             yield Static("", id="policy-problems")
             submit = keymap.first_key(self.app, "dialog.submit")
             cancel = keymap.first_key(self.app, "dialog.cancel")

@@ -284,6 +284,10 @@ class QueueScreen(Screen, inherit_bindings=False):
     def action_refresh(self) -> None:
         self.refresh_queue()
 
+    def action_start_pair(self) -> None:
+        """A pair session on the highlighted item, then the rest riskiest first."""
+        self.app.start_pair(self.current_item(), self.items)
+
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.filter_text = event.value.strip()

@@ -623,6 +623,10 @@ class ReviewScreen(Screen, inherit_bindings=False):
         self.save_draft()
         self.app.next_item(self, skipped=True)
 
+    def action_start_pair(self) -> None:
+        """Walk through this change with others (the solo draft stays for a solo review)."""
+        self.app.start_pair(self.item, self.queue)
+
     def action_back(self) -> None:
         box = self.query_one("#search", Input)
         if box.has_class("-shown"):
