@@ -206,9 +206,10 @@ async def test_an_approval_with_the_prompter_as_co_reviewer_does_not_count(
         await pilot.press("i", "a")
         await settle(pilot)
         problems = str(app.screen.query_one("#policy-problems").render())
-        assert "the prompter's approval does not count (Sam Okafor <sam@acme.example> co-reviewed)" in (
-            problems
+        expected = (
+            "the prompter's approval does not count (Sam Okafor <sam@acme.example> co-reviewed)"
         )
+        assert expected in problems
         await pilot.press("enter")
         await settle(pilot)
         change = screen.change
