@@ -33,6 +33,8 @@ COMMANDS: dict[str, str] = {
     "stats": "review throughput for leads: verdicts, time, rubber stamps, queue, coverage",
     "report": "automation disclosure report (--format md|json|html)",
     "tui": "open the review queue in the terminal (the default without a command)",
+    "pair": "walk through risky changes together: driver and co-reviewers, notes per hunk",
+    "serve": "serve the review TUI to a browser (textual-serve), on 127.0.0.1 by default",
 }
 
 
