@@ -14,7 +14,7 @@ from reviewq.store.log import read_records
 from reviewq.tui.screens.dialogs import VerdictDialog
 from reviewq.tui.screens.help import HelpScreen
 from reviewq.tui.screens.pair import PairScreen
-from reviewq.tui.screens.pair_dialogs import PairNoteDialog, PairStartDialog
+from reviewq.tui.screens.pair_dialogs import PairStartDialog
 from reviewq.tui.screens.queue import QueueScreen
 from reviewq.tui.widgets.pair_panes import PairBanner, SessionPane
 from tests.conftest import FIXED_NOW
@@ -83,10 +83,11 @@ async def test_a_pair_walkthrough_ends_in_a_verdict_with_co_reviewers_checklist_
             "no new permissions or untrusted checkouts",
         )
 
-        # Dana drives: a note on the deleted test
+        # Dana drives: a note on the deleted test, written under the hunk (which stays in view)
         await pilot.press("n")
         await settle(pilot)
-        assert isinstance(app.screen, PairNoteDialog)
+        box = screen.query_one("#note-input")
+        assert box.has_focus and box.border_title.startswith("Dana Reyes's note on hunk 1 of")
         await pilot.press(*"why was this test deleted?", "enter")
         await settle(pilot)
         # the next hunk; Lee takes the keyboard and leaves a note there
@@ -246,6 +247,7 @@ async def test_three_people_hand_the_keyboard_round_the_table_and_the_driver_is_
         assert "Lee Park is not this machine's git user (Dana Reyes): the record is left " in (
             context
         )
+        assert f"not walked through yet: steps 2, 3, 4 of {len(screen.steps)}" in context
         await pilot.press(*"override token must go", "enter")
         await settle(pilot)
     record = read_records(app.services.ctx.log_path)[0]
@@ -264,6 +266,10 @@ async def test_leaving_keeps_notes_ticks_and_time_for_the_next_session(make_app,
         await settle(pilot)
         await pilot.press(*"check the workflow", "enter", "2")
         clock.advance(30)
+        # escape in the note line cancels that note; the session stays
+        await pilot.press("n", *"never mind", "escape")
+        await settle(pilot)
+        assert app.screen is screen and [n.note for n in screen.notes] == ["check the workflow"]
         await pilot.press("escape")  # leave the session
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen)

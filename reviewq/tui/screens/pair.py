@@ -23,7 +23,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Footer, Input, Static
 
 from reviewq.core.model import Critique, Diff, Finding, Identity
 from reviewq.core.pair import (
@@ -47,7 +47,7 @@ from reviewq.tui.screens.dialogs import (
     VerdictDialog,
     VerdictSummary,
 )
-from reviewq.tui.screens.pair_dialogs import PairNoteDialog, PairStart, PairStartDialog
+from reviewq.tui.screens.pair_dialogs import PairStart, PairStartDialog
 from reviewq.tui.screens.review import ReviewScreen
 from reviewq.tui.services import VerdictInput
 from reviewq.tui.widgets.diff_view import DiffView
@@ -208,8 +208,12 @@ class PairScreen(Screen, inherit_bindings=False):
     }
     PairScreen > #pair-body { height: 1fr; }
     PairScreen #pair-body > PairDiffView { width: 1fr; }
-    PairScreen #pair-side { width: 30%; max-width: 60; min-width: 32; border-left: solid $panel; }
+    PairScreen #pair-side {
+        width: 30%; max-width: 60; min-width: 32; border-left: solid $panel; overflow-y: auto;
+    }
     PairScreen #pair-status { height: 1; padding: 0 1; background: $boost; }
+    PairScreen > #note-input { dock: bottom; display: none; border-title-color: $text-accent; }
+    PairScreen > #note-input.-shown { display: block; }
     """
 
     def __init__(
@@ -267,6 +271,7 @@ class PairScreen(Screen, inherit_bindings=False):
                 yield RationalePane("Rationale", id="rationale")
         yield StepKeys(id="step-keys")
         yield Static(id="pair-status")
+        yield Input(id="note-input", placeholder="what you noticed here (empty removes your note)")
         yield Footer()
 
     @property
@@ -610,39 +615,46 @@ class PairScreen(Screen, inherit_bindings=False):
 
     # -- the session --------------------------------------------------------------------------
 
+    @property
+    def note_box(self) -> Input:
+        return self.query_one("#note-input", Input)
+
     def action_note(self) -> None:
+        """The driver's note on this hunk, in a line under the diff (the hunk stays in view;
+        the others' notes are in the session pane)."""
         if not self.steps:
             return
-        where = self.where(self.index)
         driver = self.session.driver
-        mine = next(
-            (n.note for n in notes_on(self.notes, where) if n.by == driver),
-            "",
+        where = self.where(self.index)
+        box = self.note_box
+        box.value = next((n.note for n in notes_on(self.notes, where) if n.by == driver), "")
+        box.border_title = (
+            f"{one_line(driver.name, 40)}'s note on hunk {self.index + 1} of {len(self.steps)} "
+            f"({one_line(where[0], 60)}): enter keeps it, escape cancels"
         )
-        others = [n for n in notes_on(self.notes, where) if n.by != driver]
-        path, header, _ = where
-        label = Content.assemble(
-            (f"Hunk {self.index + 1} of {len(self.steps)}  ", "bold"),
-            safe_line(path, "bold $text-primary"),
-            "  ",
-            safe_line(one_line(header or "(the file)", 80), "$text-muted"),
-        )
-        index = self.index
+        box.add_class("-shown")
+        box.focus()
 
-        def kept(text: str | None) -> None:
-            if text is None:
-                return
-            self.notes = set_note(self.notes, self.where(index), driver, text)
+    @on(Input.Submitted, "#note-input")
+    def _note_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self.steps:
+            where = self.where(self.index)
+            self.notes = set_note(self.notes, where, self.session.driver, event.value)
             self._step_changed()
             self.save_draft()
+        self._close_note()
 
-        self.app.push_screen(PairNoteDialog(label, driver, mine, others), kept)
+    def _close_note(self) -> None:
+        self.note_box.remove_class("-shown")
+        self.view.focus()
 
     def action_hand_over(self) -> None:
         at = self.app.services.now().isoformat(timespec="seconds")
         handover = self.session.hand_over(at, self.index + 1 if self.steps else None)
         self.pane.show_people(self.session.driver, self.session.co_reviewers)
         self._render_header()
+        self._render_banner()
         self.app.notify(
             f"{handover.driver.name} drives now (from {handover.previous.name}).", timeout=4
         )
@@ -775,7 +787,12 @@ class PairScreen(Screen, inherit_bindings=False):
         if not self.steps:
             banner.show(None, 0, self.presenter)
             return
-        banner.show(self.step_views()[self.index], len(self.steps), self.presenter)
+        banner.show(
+            self.step_views()[self.index],
+            len(self.steps),
+            self.presenter,
+            driver=self.session.driver.name,
+        )
 
     def prompters_here(self) -> list[Identity]:
         from reviewq.core.policy import prompters_of
@@ -877,6 +894,16 @@ class PairScreen(Screen, inherit_bindings=False):
             (f" as co-reviewer{'s' if len(others) > 1 else ''}", ""),
             (f" · {len(self.notes)} hunk note(s)", "$text-muted"),
         ]
+        unseen = [i + 1 for i in range(len(self.steps)) if self.step_key(i) not in self.seen]
+        if unseen:
+            listed = ", ".join(map(str, unseen[:8])) + (", …" if len(unseen) > 8 else "")
+            parts.append(
+                (
+                    f"\n⚠ not walked through yet: step{'s' if len(unseen) > 1 else ''} {listed} "
+                    f"of {len(self.steps)}",
+                    "$text-warning",
+                )
+            )
         host = self.app.services.reviewer()
         from reviewq.core.policy import same_person
 
@@ -973,6 +1000,9 @@ class PairScreen(Screen, inherit_bindings=False):
         pair_next(self.app, self, skipped=True)
 
     def action_back(self) -> None:
+        if self.note_box.has_class("-shown"):
+            self._close_note()  # escape in the note line cancels the note, not the session
+            return
         self.save_draft()
         self.app.pop_screen()
         self.app.notify("Left the pair session; its notes, ticks and time are kept.", timeout=4)

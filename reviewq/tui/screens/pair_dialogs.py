@@ -1,4 +1,4 @@
-"""Dialogs of the pair session: who takes part (at the start) and a note on one hunk."""
+"""The pair session's start dialog: who takes part (the driver first, one or two co-reviewers)."""
 
 from __future__ import annotations
 
@@ -17,19 +17,18 @@ from reviewq.core.model import Identity
 from reviewq.core.pair import (
     MAX_CO_REVIEWERS,
     PERSON_EXAMPLE,
-    HunkNote,
     PersonError,
     check_participants,
     parse_person,
 )
 from reviewq.tui import keymap
-from reviewq.tui.safe import safe, safe_line
+from reviewq.tui.safe import safe_line
 
 _DIALOG_CSS = """
 {name} {{ align: center middle; }}
 {name} > Vertical {{
     width: 90; height: auto; max-height: 90%;
-    border: thick $primary; background: $surface; padding: 1 2;
+    border: thick $primary; background: $surface; padding: 1 2; overflow-y: auto;
 }}
 {name} .title {{ text-style: bold; margin-bottom: 1; }}
 {name} .muted {{ color: $text-muted; }}
@@ -154,67 +153,6 @@ class PairStartDialog(ModalScreen[PairStart | None], inherit_bindings=False):
 
     @on(Button.Pressed, "#start")
     def _start(self) -> None:
-        self.action_submit()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel(self) -> None:
-        self.action_cancel()
-
-
-class PairNoteDialog(ModalScreen[str | None], inherit_bindings=False):
-    """The driver's note on the current hunk (an empty note removes it); others' notes shown."""
-
-    BINDINGS = keymap.screen_bindings("dialog")
-    DEFAULT_CSS = _DIALOG_CSS.format(name="PairNoteDialog")
-
-    def __init__(
-        self, where: Content, author: Identity, text: str, others: Sequence[HunkNote]
-    ) -> None:
-        super().__init__()
-        self.where = where
-        self.author = author
-        self.text = text
-        self.others = list(others)
-
-    def compose(self) -> ComposeResult:
-        submit = keymap.first_key(self.app, "dialog.submit")
-        cancel = keymap.first_key(self.app, "dialog.cancel")
-        with Vertical():
-            yield Static(
-                Content.assemble("Note by ", safe_line(self.author.name, "bold"), " on"),
-                classes="title",
-            )
-            yield Static(self.where)
-            for note in self.others:
-                yield Static(
-                    Content.assemble(safe_line(note.by.name, "bold"), ": ", safe(note.note)),
-                    classes="muted label",
-                )
-            yield Input(
-                self.text,
-                placeholder="what you noticed about this hunk (empty removes your note)",
-                id="note",
-            )
-            with Horizontal():
-                yield Button(f"Cancel ({cancel})", id="cancel")
-                yield Button(f"Keep note (enter, {submit})", id="keep", variant="primary")
-
-    def on_mount(self) -> None:
-        self.query_one("#note", Input).focus()
-
-    def action_submit(self) -> None:
-        self.dismiss(self.query_one("#note", Input).value)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    @on(Input.Submitted, "#note")
-    def _enter(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_submit()
-
-    @on(Button.Pressed, "#keep")
-    def _keep(self) -> None:
         self.action_submit()
 
     @on(Button.Pressed, "#cancel")

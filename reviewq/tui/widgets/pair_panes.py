@@ -79,7 +79,7 @@ class PairBanner(Horizontal):
         yield Digits("", id="banner-number")
         yield Static(id="banner-text")
 
-    def show(self, step: StepView | None, total: int, presenter: bool) -> None:
+    def show(self, step: StepView | None, total: int, presenter: bool, driver: str = "") -> None:
         self.set_class(presenter, "-presenter")
         text = self.query_one("#banner-text", Static)
         if step is None:
@@ -100,6 +100,9 @@ class PairBanner(Horizontal):
                     "   ",
                     kind,
                     marks,
+                    ("   ▶ " if driver else "", "bold $text-accent"),
+                    safe_line(driver, "bold"),
+                    (" drives" if driver else "", "$text-muted"),
                     "\n",
                     safe_line(step.path, "bold"),
                     "\n",
@@ -182,19 +185,28 @@ class StepList(Vertical):
 
 
 class TickBox(Checkbox, can_focus=False):
-    """A checklist item: ticked with its number key or a click; focus stays on the diff."""
+    """A checklist item: ticked with its number key or a click; focus stays on the diff.
+
+    Drawn [✓] or [ ]: Textual's box shows an X either way (only its colour changes), which a
+    shared screen, a projector or a monochrome terminal does not tell apart.
+    """
 
     DEFAULT_CSS = """
     TickBox { border: none; padding: 0; height: auto; background: $surface; width: 1fr; }
     TickBox:hover { background: $boost; }
     """
 
+    @property
+    def _button(self) -> Content:
+        mark = ("✓", "bold $text-success") if self.value else (" ", "")
+        return Content.assemble("[", mark, "]")
+
 
 class SessionPane(Vertical):
     """Who is there (the driver first), the domain's checklist, and the notes on this hunk."""
 
     DEFAULT_CSS = """
-    SessionPane { height: auto; max-height: 60%; border-bottom: solid $panel; }
+    SessionPane { height: auto; }
     SessionPane > .pane-title { height: 1; padding: 0 1; background: $panel; color: $text; }
     SessionPane > #people { height: auto; padding: 0 1; }
     SessionPane > #checklist { height: auto; padding: 0 1; }
@@ -212,7 +224,7 @@ class SessionPane(Vertical):
         self._silent = False
 
     def compose(self) -> ComposeResult:
-        yield Static(Content("Pair session"), classes="pane-title")
+        yield Static(Content("Pair session"), classes="pane-title", id="session-title")
         yield Static(id="people")
         yield Static(Content("Checklist"), classes="pane-title", id="checklist-title")
         yield Vertical(id="checklist")
@@ -222,6 +234,9 @@ class SessionPane(Vertical):
 
     def show_people(self, driver: Identity, co_reviewers: Sequence[Identity]) -> None:
         key = keymap.first_key(self.app, "pair.driver")
+        self.query_one("#session-title", Static).update(
+            Content.assemble("Pair session", (f"  {key} hands the keyboard over", "$text-muted"))
+        )
         parts: list[Content | str | tuple[str, str]] = [
             ("▶ ", "bold $text-accent"),
             safe_line(driver.name, "bold"),
@@ -229,7 +244,6 @@ class SessionPane(Vertical):
         ]
         for person in co_reviewers:
             parts += ["\n  ", safe_line(person.name), (" co-reviews", "$text-muted")]
-        parts += [(f"\n{key} hands the keyboard over", "$text-muted")]
         self.query_one("#people", Static).update(Content.assemble(*parts))
 
     async def show_checklist(
