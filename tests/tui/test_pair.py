@@ -7,6 +7,7 @@ approval is known to count (or not) exactly as the gate sees it.
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 from reviewq.core.verdict import verify_chain
@@ -320,3 +321,83 @@ async def test_the_pair_keys_are_in_the_help_screen_with_their_ids(make_app):
         for binding_id in ("pair.next", "pair.prev", "pair.note", "pair.driver", "pair.presenter"):
             assert binding_id in text
         assert "Pair session" in text
+
+
+def test_reviewq_pair_says_what_is_wrong_in_one_line(cli, demo_repo: Path) -> None:
+    three = ["--with", "P1 <p1@x.example>", "--with", "P2 <p2@x.example>"]
+    three += ["--with", "P3 <p3@x.example>"]
+    cases = [
+        (["pair", "--with", "lee@acme.example"], "--with: 'lee@acme.example' has no name"),
+        (["pair", "--driver", "Dana"], "--driver: 'Dana' is not Name <email>"),
+        (["pair", *three], "--with: at most 2 co-reviewers"),
+        (["pair", "no-such-rev"], "unknown revision"),
+        (["pair", "HEAD"], "is not AI-authored"),  # the demo's last commit is a person's
+        (["pair"], "a pair session needs a terminal"),  # a pipe is no terminal
+    ]
+    for args, message in cases:
+        out = cli("--repo", str(demo_repo), *args)
+        assert out.returncode == 2, (args, out.stderr)
+        assert len(out.stderr.strip().splitlines()) == 1 and message in out.stderr, out.stderr
+
+
+async def test_reviewq_pair_rev_starts_on_that_change_with_the_names_given(
+    make_app, demo_repo: Path
+):
+    """What `reviewq pair REV --with ...` does: the start dialog on that change, names filled."""
+    from reviewq.tui.screens.pair import PairLaunch
+
+    sha = subprocess.run(
+        ["git", "log", "--format=%H", "--grep=constant-time", "-1"],
+        cwd=demo_repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    probe = make_app()
+    item = None
+    async with probe.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        item = next(i for i in probe.queue_items if i.change.id == sha)
+    app = make_app(pair=PairLaunch(item=item, co_reviewers=(person(KIM),), presenter=True))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, PairStartDialog)
+        assert dialog.query_one("#co-1").value == person(KIM)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PairScreen) and screen.change.id == sha
+        assert screen.presenter and screen.queue == [item]  # this change alone
+        # the walkthrough: the new test before the code it tests
+        assert [screen.where(i)[0] for i in range(len(screen.steps))] == [
+            "tests/test_auth.py",
+            "orders/auth.py",
+        ]
+        await pilot.press("r", *"compare_digest on bytes", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)  # one change: the session ends there
+
+
+async def test_the_palette_starts_a_pair_session_and_jumps_to_steps(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*"Start pair session: the pending")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PairStartDialog)
+        await pilot.press(*person(LEE), "enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PairScreen)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*"Jump to step 3")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen and screen.index == 2
