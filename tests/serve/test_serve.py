@@ -208,11 +208,12 @@ def test_a_pair_session_in_a_headless_browser(demo_repo: Path, tmp_path: Path) -
     served = start_server(demo_repo)
     shots = Path(os.environ.get("REVIEWQ_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
+    log = demo_repo / ".git" / "reviewq" / "log.jsonl"
     try:
-        asyncio.run(_drive(served, tmp_path / "profile", shots))
+        asyncio.run(_drive(served, tmp_path / "profile", shots, log))
     finally:
         stop_server(served)
-    records = read_records(demo_repo / ".git" / "reviewq" / "log.jsonl")
+    records = read_records(log)
     assert len(records) == 1
     record = records[0]
     assert record["verdict"] == "reject" and record["note"] == "override token"
@@ -222,20 +223,32 @@ def test_a_pair_session_in_a_headless_browser(demo_repo: Path, tmp_path: Path) -
         assert (shots / f"{name}.png").stat().st_size > 10_000
 
 
-async def _stable_screenshot(browser: Browser, path: Path, differ_from: bytes = b"") -> bytes:
-    """A screenshot once the page stops changing (and differs from `differ_from`)."""
-    previous = b""
+async def _stable_screenshot(browser: Browser, path: Path) -> bytes:
+    """A screenshot once the page stopped changing (the queue loaded: its spinner is gone)."""
+    shots: list[bytes] = []
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        await asyncio.sleep(0.5)
-        shot = await browser.screenshot(path)
-        if shot == previous and shot != differ_from:
-            return shot
-        previous = shot
+        await asyncio.sleep(0.3)
+        shots.append(await browser.screenshot(path))
+        if len(shots) >= 3 and shots[-1] == shots[-2] == shots[-3]:
+            return shots[-1]
     raise TimeoutError(f"the page did not settle for {path.name}")
 
 
-async def _drive(served: Served, profile: Path, shots: Path) -> None:
+async def _after_change(browser: Browser, path: Path, before: bytes) -> bytes:
+    """A screenshot once the page changed from `before` (the key arrived), and a moment later
+    (the new screen mounted and focused; the active-time clock and a cursor keep ticking, so
+    "stable" is not a condition here)."""
+    deadline = time.monotonic() + 30
+    while await browser.screenshot(path) == before:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the page did not change for {path.name}")
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(1.0)
+    return await browser.screenshot(path)
+
+
+async def _drive(served: Served, profile: Path, shots: Path, log: Path) -> None:
     profile.mkdir()
     async with Browser(profile) as browser:
         await browser.navigate(served.url + "/")
@@ -244,12 +257,18 @@ async def _drive(served: Served, profile: Path, shots: Path) -> None:
         await browser.evaluate("document.querySelector('.xterm-helper-textarea').focus()")
         queue = await _stable_screenshot(browser, shots / "1-queue.png")
         await browser.press("P", "KeyP", 80, shift=True)
-        dialog = await _stable_screenshot(browser, shots / "2-pair-start.png", differ_from=queue)
+        dialog = await _after_change(browser, shots / "2-pair-start.png", queue)
         await browser.send("Input.insertText", text="Lee Park <lee@acme.example>")
         await browser.press("\r", "Enter", 13)
-        walk = await _stable_screenshot(browser, shots / "3-walkthrough.png", differ_from=dialog)
+        walk = await _after_change(browser, shots / "3-walkthrough.png", dialog)
         await browser.press("r", "KeyR", 82)
-        await _stable_screenshot(browser, shots / "4-reject.png", differ_from=walk)
+        await _after_change(browser, shots / "4-reject.png", walk)
         await browser.send("Input.insertText", text="override token")
         await browser.press("\r", "Enter", 13)
-        await _stable_screenshot(browser, shots / "5-recorded.png")
+        deadline = time.monotonic() + 30
+        while not (log.exists() and log.read_bytes().strip()):
+            if time.monotonic() > deadline:
+                raise TimeoutError("no verdict reached the log")
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(1.0)
+        await browser.screenshot(shots / "5-recorded.png")
