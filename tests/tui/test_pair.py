@@ -401,3 +401,26 @@ async def test_the_palette_starts_a_pair_session_and_jumps_to_steps(make_app):
         await pilot.press("enter")
         await settle(pilot)
         assert app.screen is screen and screen.index == 2
+
+
+async def test_p_in_a_review_moves_the_change_into_a_pair_session(make_app):
+    from reviewq.tui.screens.review import ReviewScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        review = app.screen
+        assert isinstance(review, ReviewScreen)
+        await pilot.press("P")
+        await settle(pilot)
+        await pilot.press(*person(LEE), "enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PairScreen) and screen.change.id == review.change.id
+        # the review was replaced, not stacked: leaving the session goes back to the queue
+        assert [type(s).__name__ for s in app.screen_stack[1:]] == ["QueueScreen", "PairScreen"]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
