@@ -157,6 +157,15 @@ def test_a_public_address_needs_public_and_says_what_it_means(cli, demo_repo: Pa
         bind_address("example.com", False)
 
 
+def test_serve_pair_checks_its_revision_before_listening(cli, demo_repo: Path) -> None:
+    out = cli("--repo", str(demo_repo), "serve", "--port", "0", "--pair", "HEAD")
+    assert out.returncode == 2
+    assert out.stderr.strip().endswith("is not AI-authored: nothing to walk through")
+    out = cli("--repo", str(demo_repo), "serve", "--port", "0", "--pair", "nope")
+    assert out.returncode == 2 and "unknown revision" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
 def test_origin_and_host_checks() -> None:
     assert is_loopback("[::1]") and is_loopback("LOCALHOST") and not is_loopback("10.0.0.1")
     assert host_allowed("127.0.0.1:8000", True) and host_allowed("localhost:8000", True)

@@ -241,6 +241,8 @@ async def test_three_people_hand_the_keyboard_round_the_table_and_the_driver_is_
         assert drivers == ["Lee Park", "Kim Ito", "Dana Reyes", "Lee Park"]
         header = str(screen.query_one("#pair-header").render())
         assert "Lee Park drives · with Dana Reyes, Kim Ito" in header
+        # nobody touches anything for 100 s: the timer stops after 60 idle seconds
+        clock.advance(100)
         # Lee decides: Lee is the reviewer, the record unsigned (this machine's key is not Lee's)
         await pilot.press("r")
         await settle(pilot)
@@ -253,6 +255,7 @@ async def test_three_people_hand_the_keyboard_round_the_table_and_the_driver_is_
         await settle(pilot)
     record = read_records(app.services.ctx.log_path)[0]
     assert record["verdict"] == "reject"
+    assert record["active_seconds"] == 60.0 and record["wall_seconds"] == 100.0
     assert record["reviewer"] == LEE and record["signature"] is None
     assert record["co_reviewers"] == [ME, KIM]
     assert len(record["session"]["driver_changes"]) == 4
