@@ -427,3 +427,28 @@ async def test_p_in_a_review_moves_the_change_into_a_pair_session(make_app):
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
+
+
+async def test_the_mouse_goes_to_a_step_ticks_an_item_and_steps_in_presenter(make_app):
+    from reviewq.tui.widgets.pair_panes import StepList, TickBox
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_session(pilot, LEE)
+        options = screen.query_one(StepList).query_one("#step-list")
+        await pilot.click(options, offset=(5, 2))  # the third step
+        await settle(pilot)
+        assert screen.index == 2
+        await pilot.click(screen.query_one("#tick-2", TickBox))
+        await settle(pilot)
+        assert screen.ticked == ("no secrets or override tokens in code",)
+        await pilot.press("P")
+        await settle(pilot)
+        await pilot.click("#step-back")
+        await settle(pilot)
+        assert screen.index == 1
+        for _ in range(2):
+            await pilot.pause(0.25)  # a Button ignores a click during its 0.2 s press effect
+            await pilot.click("#step-next")
+            await settle(pilot)
+        assert screen.index == 3

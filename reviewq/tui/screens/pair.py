@@ -88,7 +88,8 @@ class PairLaunch:
 def session_items(
     first: QueueItem | None, queue: list[QueueItem], done: set[str]
 ) -> list[QueueItem]:
-    """The session's items: `first`, then everything else pending, riskiest first."""
+    """The session's items: `first` (decided or not), then everything else this reviewer has
+    not decided, riskiest first."""
     pending = [i for i in sort_queue(list(queue), "risk") if i.change.id not in done]
     if first is None:
         return pending
@@ -99,7 +100,7 @@ def start_pair(
     app: Any, first: QueueItem | None, queue: list[QueueItem], launch: PairLaunch
 ) -> None:
     """Ask who takes part, then open the walkthrough of the first item."""
-    items = session_items(first, queue, app.done() if first is None else set())
+    items = session_items(first, queue, app.done())
     if not items:
         app.notify("Nothing pending to walk through.", timeout=4)
         return

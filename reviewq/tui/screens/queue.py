@@ -286,6 +286,9 @@ class QueueScreen(Screen, inherit_bindings=False):
 
     def action_start_pair(self) -> None:
         """A pair session on the highlighted item, then the rest riskiest first."""
+        if not self.loaded:
+            self.app.notify("The queue is still loading.", timeout=2)
+            return
         self.app.start_pair(self.current_item(), self.items)
 
     @on(Input.Changed, "#filter")
