@@ -166,7 +166,7 @@ def test_files_it_cannot_classify_keep_their_place():
         "not classified",
         "binary file",
         "not classified",
-        "implementation",
+        "source code",
         "not classified",
     ]
 

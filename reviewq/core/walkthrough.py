@@ -98,7 +98,7 @@ def classify_file(fd: FileDiff) -> tuple[str, str]:
     if _CONFIG_PATH.search(path):
         return "interface", "configuration"
     if _SOURCE_PATH.search(path):
-        return "implementation", "implementation"
+        return "implementation", "source code"
     if _DOCS_PATH.search(path):
         return "other", "documentation"
     if fd.is_binary:
