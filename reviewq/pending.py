@@ -1,4 +1,4 @@
-"""The pending queue as the app and the CLI both see it: scan, inbox, settled, risk."""
+"""The pending queue as the app and the CLI both see it: scope scan, inbox, settled, risk."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ def local_now() -> datetime:
 
 
 def pending_queue(ctx: Context, now: datetime | None = None) -> list[QueueItem]:
-    from reviewq.scan import scan_history, scan_inbox
+    """AI-authored work in the configured scope (`[scope]`), plus the patch inbox."""
+    from reviewq.scan import scan_inbox, scan_scope
 
-    changes = list(scan_history(ctx).changes)
+    now = now or local_now()
+    changes = list(scan_scope(ctx, now=now).changes)
     changes += scan_inbox(ctx)
-    return build_queue(changes, now=now or local_now())
+    return build_queue(changes, now=now)

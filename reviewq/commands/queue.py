@@ -34,10 +34,13 @@ def run(args: argparse.Namespace, ctx) -> int:
             i.domain,
             f"+{i.change.stats.additions}/-{i.change.stats.deletions}" if i.change.stats else "-",
             human_age(i.age_seconds),
+            i.change.location or "-",
             i.change.commit.subject,
         ]
         for i in items
     ]
-    print_table(["ID", "AGENT", "FAMILY", "RISK", "DOMAIN", "SIZE", "AGE", "SUBJECT"], rows)
+    print_table(
+        ["ID", "AGENT", "FAMILY", "RISK", "DOMAIN", "SIZE", "AGE", "LOCATION", "SUBJECT"], rows
+    )
     print(f"{len(items)} pending")
     return 0

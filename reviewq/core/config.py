@@ -128,10 +128,18 @@ class Config:
         return self.sections.get(name, default)
 
 
+def parse_scope_section(value: Any) -> Any:
+    """`[scope]`: parsed by `core.scope` (imported here lazily: it builds on this module)."""
+    from reviewq.core.scope import parse_scope
+
+    return parse_scope(value)
+
+
 #: Section name -> parser. Each later room adds its own parser here (one place per fact).
 SECTION_PARSERS: dict[str, Callable[[Any], Any]] = {
     "agents": parse_agent_rules,
     "inbox": parse_inbox,
+    "scope": parse_scope_section,
 }
 
 

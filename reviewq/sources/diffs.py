@@ -118,7 +118,7 @@ def _file_from(pf, encoding: str, truncated: bool, digest: str, text: str) -> Fi
     old_mode = new_mode = None
     similarity = None
     status = "modified"
-    for info in pf.patch_info:
+    for info in pf.patch_info or ():  # a plain diff (no `diff --git` line) has none
         m = _MODE.match(info)
         if m:
             kind, mode = m.groups()
