@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "queue": "list pending AI-authored changes (not yet settled)",
     "show": "one change: authorship, evidence, prompt, size, risk",
     "prompt": "read, or attach with --set, the prompt that produced a change",
+    "pull": "fetch a remote's agent branches, pull/merge-request refs and review notes",
     "demo": "build the demo repository and open the review queue on it",
 }
 
