@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "show": "one change: authorship, evidence, prompt, size, risk",
     "prompt": "read, or attach with --set, the prompt that produced a change",
     "pull": "fetch a remote's agent branches, pull/merge-request refs and review notes",
+    "apply": "apply an inbox patch to a branch with git am (on your request only)",
     "demo": "build the demo repository and open the review queue on it",
 }
 

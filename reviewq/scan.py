@@ -37,7 +37,7 @@ from reviewq.errors import ReviewqError
 from reviewq.sources.diffs import file_changes
 from reviewq.sources.git_log import commit_stats, log_args, parse_record
 from reviewq.sources.gitcmd import Git, GitError
-from reviewq.sources.inbox import list_inbox, read_patch_file
+from reviewq.sources.inbox import list_inbox, read_patch_file, sidecar_candidates
 from reviewq.sources.notes import SCAN_NOTE_REFS, SideRecords, load_side_records
 from reviewq.sources.refs import (
     RefSnapshot,
@@ -517,14 +517,7 @@ def scan_inbox(ctx: Context, folder: Path | None = None) -> list[Change]:
 def inbox_file_stamp(path: Path) -> list[Any]:
     """(name, size, mtime) of a patch file and of each sidecar beside it."""
     stamp: list[Any] = []
-    stem = path.with_suffix("")
-    for candidate in (
-        path,
-        path.with_name(path.name + ".json"),
-        stem.with_name(stem.name + ".json"),
-        path.with_name(path.name + ".md"),
-        stem.with_name(stem.name + ".md"),
-    ):
+    for candidate in (path, *sidecar_candidates(path)):
         try:
             st = candidate.stat()
         except OSError:
