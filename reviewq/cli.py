@@ -33,7 +33,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as one line and exit code 2, like every other error."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise ReviewqError(f"{self.prog}: {message} (see {self.prog} --help)")
+        raise ReviewqError(f"{message} (see `{self.prog} --help`)")
 
 
 def _add_globals(parser: argparse.ArgumentParser, suppress: bool) -> None:

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,7 +36,7 @@ from reviewq.core.queue import parse_time
 from reviewq.core.scope import Scope, scope_of
 from reviewq.errors import ReviewqError
 from reviewq.sources.diffs import file_changes
-from reviewq.sources.git_log import commit_stats, log_args, parse_record
+from reviewq.sources.git_log import commit_from_fields, commit_stats, iter_records
 from reviewq.sources.gitcmd import Git, GitError
 from reviewq.sources.inbox import list_inbox, read_patch_file, sidecar_candidates
 from reviewq.sources.notes import SCAN_NOTE_REFS, SideRecords, load_side_records
@@ -46,7 +47,6 @@ from reviewq.sources.refs import (
     list_remotes,
     membership,
     read_snapshot,
-    rev_args,
     scope_view,
 )
 
@@ -63,84 +63,120 @@ class ScanResult:
 
 
 # -- (de)serialisation for the cache ----------------------------------------------------------
+#
+# Records are positional lists, not dicts: the cache of a 13,000-commit history is read on every
+# command, and lists parse and unpack markedly faster than dicts with repeated keys. Identities
+# are interned while decoding (a history has few distinct people and bots).
+
+STATE_VERSION = 2
 
 
-def _ident(d: dict[str, Any]) -> Identity:
-    return Identity(d.get("name", ""), d.get("email", ""))
-
-
-def change_to_state(c: Change) -> dict[str, Any]:
-    a = c.authorship
-    return {
-        "id": c.id,
-        "source": c.source,
-        "location": c.location,
-        "location_kind": c.location_kind,
-        "merged": c.merged,
-        "patch_path": c.patch_path,
-        "files": [f.to_json() for f in c.files],
-        "commit": {
-            "sha": c.commit.sha,
-            "parents": list(c.commit.parents),
-            "author": c.commit.author.to_json(),
-            "committer": c.commit.committer.to_json(),
-            "authored_at": c.commit.authored_at,
-            "committed_at": c.commit.committed_at,
-            "message": c.commit.message,
-        },
-        "authorship": {
-            "agent": a.agent,
-            "model": a.model,
-            "family": a.family,
-            "role": a.role,
-            "confidence": a.confidence,
-            "evidence": [e.to_json() for e in a.evidence],
-            "prompted_by": [p.to_json() for p in a.prompted_by],
-        },
-        "prompt": None
-        if c.prompt is None
-        else {
-            "text": c.prompt.text,
-            "source": c.prompt.source,
-            "prompted_by": c.prompt.prompted_by.to_json() if c.prompt.prompted_by else None,
-        },
-        "stats": c.stats.to_json() if c.stats else None,
-    }
-
-
-def change_from_state(d: dict[str, Any]) -> Change:
-    cm, a, p = d["commit"], d["authorship"], d.get("prompt")
-    return Change(
-        id=d["id"],
-        commit=Commit(
-            sha=cm["sha"],
-            parents=tuple(cm["parents"]),
-            author=_ident(cm["author"]),
-            committer=_ident(cm["committer"]),
-            authored_at=cm["authored_at"],
-            committed_at=cm["committed_at"],
-            message=cm["message"],
-        ),
-        authorship=Authorship(
-            agent=a["agent"],
-            model=a["model"],
-            family=a["family"],
-            role=a["role"],
-            confidence=a["confidence"],
-            evidence=tuple(Evidence(e["source"], e["marker"]) for e in a["evidence"]),
-            prompted_by=tuple(_ident(x) for x in a.get("prompted_by", [])),
-        ),
-        prompt=None
+def change_to_state(c: Change) -> list[Any]:
+    cm, a, p = c.commit, c.authorship, c.prompt
+    return [
+        c.id,
+        c.source,
+        c.location,
+        c.patch_path,
+        cm.sha,
+        list(cm.parents),
+        cm.author.name,
+        cm.author.email,
+        cm.committer.name,
+        cm.committer.email,
+        cm.authored_at,
+        cm.committed_at,
+        cm.message,
+        a.agent,
+        a.model,
+        a.family,
+        a.role,
+        a.confidence,
+        [[e.source, e.marker] for e in a.evidence],
+        [[i.name, i.email] for i in a.prompted_by],
+        None
         if p is None
-        else Prompt(p["text"], p["source"], Identity.from_json(p.get("prompted_by"))),
-        stats=DiffStats.from_json(d.get("stats")),
-        source=d.get("source", "git"),
-        location=d.get("location"),
-        location_kind=d.get("location_kind"),
-        merged=d.get("merged"),
-        patch_path=d.get("patch_path"),
-        files=tuple(FileChange.from_json(f) for f in d.get("files", ())),
-    )
+        else [
+            p.text,
+            p.source,
+            *((p.prompted_by.name, p.prompted_by.email) if p.prompted_by else ()),
+        ],
+        None
+        if c.stats is None
+        else [c.stats.files, c.stats.additions, c.stats.deletions, c.stats.binary_files],
+        [
+            [f.path, f.status, f.additions, f.deletions, f.binary, f.old_path, f.mode_change]
+            for f in c.files
+        ],
+    ]
+
+
+class _StateDecoder:
+    def __init__(self) -> None:
+        self._people: dict[tuple[str, str], Identity] = {}
+
+    def person(self, name: str, email: str) -> Identity:
+        key = (name, email)
+        ident = self._people.get(key)
+        if ident is None:
+            ident = self._people[key] = Identity(name, email)
+        return ident
+
+    def change(self, s: list[Any]) -> Change:
+        (
+            cid,
+            source,
+            location,
+            patch_path,
+            sha,
+            parents,
+            an,
+            ae,
+            cn,
+            ce,
+            ad,
+            cd,
+            message,
+            agent,
+            model,
+            family,
+            role,
+            confidence,
+            evidence,
+            prompted,
+            prompt,
+            stats,
+            files,
+        ) = s
+        person = self.person
+        return Change(
+            id=cid,
+            commit=Commit(sha, tuple(parents), person(an, ae), person(cn, ce), ad, cd, message),
+            authorship=Authorship(
+                agent,
+                model,
+                family,
+                role,
+                confidence,
+                tuple(Evidence(src, marker) for src, marker in evidence),
+                tuple(person(n, e) for n, e in prompted),
+            ),
+            prompt=None
+            if prompt is None
+            else Prompt(
+                prompt[0], prompt[1], person(prompt[2], prompt[3]) if len(prompt) > 2 else None
+            ),
+            stats=None if stats is None else DiffStats(*stats),
+            source=source,
+            location=location,
+            patch_path=patch_path,
+            files=tuple(FileChange(*f) for f in files),
+        )
+
+
+def changes_from_state(states: list[list[Any]]) -> list[Change]:
+    decode = _StateDecoder().change
+    return [decode(s) for s in states]
 
 
 # -- git history ------------------------------------------------------------------------------
@@ -183,6 +219,10 @@ def resolve_revs(git: Git, revs: Sequence[str]) -> list[str]:
     return lines
 
 
+#: AI commits per numstat batch: batches run in a thread while the log pass continues.
+STATS_BATCH = 768
+
+
 def _scan_history(
     ctx: Context,
     revs: Sequence[str],
@@ -192,23 +232,40 @@ def _scan_history(
     tip: str | None,
     side: SideRecords | None = None,
 ) -> tuple[list[Change], int]:
+    """One streaming log pass; sizes of the AI commits found are fetched alongside it.
+
+    The numstat passes run in a worker thread on batches of found commits while the main thread
+    keeps reading the log, so on a two-core machine they cost little wall time. `side`: side
+    records already read (a scope scan runs several passes over one set of notes).
+    """
     git = ctx.git
     detector = Detector(ctx.config.agents)
     side = side if side is not None else load_side_records(git, tip)
     found: list[tuple[Commit, Authorship]] = []
+    futures = []
+    batch: list[str] = []
     read = 0
-    args = log_args([], max_count=max_count, since=since)
-    rev_part, stdin = rev_args(revs)
-    args[-1:-1] = rev_part  # revisions go before the final `--`
-    for record in git.stream(args, input=stdin):
-        commit = parse_record(record)
-        if commit is None:
-            continue
-        read += 1
-        authorship = detector.detect(commit, side.for_commit(commit.sha))
-        if authorship is not None:
-            found.append((commit, authorship))
-    stats = commit_stats(git, [c.sha for c, _ in found])
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        hinted = side.hints
+        for parts in iter_records(git, revs, max_count=max_count, since=since):
+            read += 1
+            if not detector.may_be_ai((parts[2], parts[3], parts[5], parts[6]), parts[8]) and (
+                not hinted or parts[0].decode().strip() not in hinted
+            ):
+                continue
+            commit = commit_from_fields(parts)
+            authorship = detector.detect(commit, side.for_commit(commit.sha))
+            if authorship is not None:
+                found.append((commit, authorship))
+                batch.append(commit.sha)
+                if len(batch) >= STATS_BATCH:
+                    futures.append(pool.submit(commit_stats, git, batch))
+                    batch = []
+        if batch:
+            futures.append(pool.submit(commit_stats, git, batch))
+        stats: dict[str, tuple[DiffStats, tuple[FileChange, ...]]] = {}
+        for future in futures:
+            stats.update(future.result())
     changes = []
     for commit, authorship in found:
         size, files = stats.get(commit.sha, (DiffStats(), ()))
@@ -246,16 +303,18 @@ def scan_history(
         json.dumps([DETECTOR_VERSION, revs, _rules_key(ctx.config.agents)]).encode()
     ).hexdigest()
     cached = ctx.cache.get("scan", key) if cacheable else None
+    if cached and cached.get("v") != STATE_VERSION:
+        cached = None
     if cached and cached.get("notes") == notes:
         if cached.get("resolved") == resolved:
-            return ScanResult([change_from_state(s) for s in cached["records"]], 0, from_cache=True)
+            return ScanResult(changes_from_state(cached["records"]), 0, from_cache=True)
         old = cached.get("resolved", [])
         simple = all(not r.startswith("^") for r in resolved + old)
         if simple and old and all(_is_ancestor(git, o, resolved) for o in old):
             new, read = _scan_history(
                 ctx, [*resolved, *(f"^{o}" for o in old)], max_count=None, since=None, tip=tip
             )
-            kept = [change_from_state(s) for s in cached["records"]]
+            kept = changes_from_state(cached["records"])
             seen = {c.id for c in new}
             changes = new + [c for c in kept if c.id not in seen]
             _store(ctx, key, resolved, notes, changes)
@@ -276,7 +335,12 @@ def _store(
     ctx.cache.put(
         "scan",
         key,
-        {"resolved": resolved, "notes": notes, "records": [change_to_state(c) for c in changes]},
+        {
+            "v": STATE_VERSION,
+            "resolved": resolved,
+            "notes": notes,
+            "records": [change_to_state(c) for c in changes],
+        },
     )
     ctx.cache.flush()
 
@@ -355,8 +419,9 @@ def scan_scope(
         json.dumps([DETECTOR_VERSION, _rules_key(ctx.config.agents), scope.identity()]).encode()
     ).hexdigest()
     cached = ctx.cache.get("scope", key) if use_cache else None
-    if cached and cached.get("notes") != notes:
+    if cached and (cached.get("v") != STATE_VERSION or cached.get("notes") != notes):
         cached = None
+    decode = _StateDecoder().change
     main_tips = view.mainline_shas()
     work_tips = view.work_shas()
     side = _LazySide(git, main_tips[0] if main_tips else (work_tips[0] if work_tips else None))
@@ -369,7 +434,7 @@ def scan_scope(
     # Main since the cutoff.
     main_states: dict[str, dict[str, Any]] = {}
     if main_forward and _covers(cached.get("cutoff"), cutoff_text):
-        main_states = {st["id"]: st for st in cached.get("main", [])}
+        main_states = dict(cached.get("main", {}))
         if old_main != main_tips:
             new, n = _scan_history(
                 ctx,
@@ -388,9 +453,7 @@ def scan_scope(
         )
         read += n
         main_states = {c.id: change_to_state(c) for c in new}
-    main_changes = [
-        c for c in map(change_from_state, main_states.values()) if _on_or_after(c, cutoff)
-    ]
+    main_changes = [c for c in map(decode, main_states.values()) if _on_or_after(c, cutoff)]
     main_states = {c.id: main_states[c.id] for c in main_changes}
 
     # Work not yet in main.
@@ -450,7 +513,7 @@ def scan_scope(
         location, kind, refs = placements[sha]
         changes.append(
             replace(
-                change_from_state(st),
+                decode(st),
                 location=location,
                 location_kind=kind,
                 merged=False,
@@ -462,10 +525,11 @@ def scan_scope(
             "scope",
             key,
             {
+                "v": STATE_VERSION,
                 "notes": notes,
                 "main_tips": main_tips,
                 "cutoff": cutoff_text,
-                "main": list(main_states.values()),
+                "main": main_states,
                 "work": view.work,
                 "work_tips": work_tips,
                 "branch": branch_states,
@@ -493,7 +557,7 @@ def scan_inbox(ctx: Context, folder: Path | None = None) -> list[Change]:
     if not folder.is_dir():
         raise ReviewqError(f"inbox {folder}: no such folder; create it or fix `inbox` in config")
     detector = Detector(ctx.config.agents)
-    rules = [DETECTOR_VERSION, _rules_key(ctx.config.agents)]
+    rules = [DETECTOR_VERSION, STATE_VERSION, _rules_key(ctx.config.agents)]
     changes: list[Change] = []
     dirty = False
     for path in list_inbox(folder):
@@ -501,7 +565,11 @@ def scan_inbox(ctx: Context, folder: Path | None = None) -> list[Change]:
         stamp = [*rules, inbox_file_stamp(path)]
         cached = ctx.cache.get("inbox", key)
         if cached and cached.get("stamp") == stamp:
-            changes += [change_from_state(st) for st in cached["changes"]]
+            # location_kind and merged are the same for every inbox item: not stored.
+            changes += [
+                replace(c, location_kind="inbox", merged=False)
+                for c in changes_from_state(cached["changes"])
+            ]
             continue
         found = _inbox_file_changes(ctx, detector, path)
         ctx.cache.put(

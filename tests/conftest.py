@@ -14,6 +14,19 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests: a quick pass in the default suite, >= 10,000 examples in the thorough run.
+settings.register_profile(
+    "default", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "thorough",
+    max_examples=10_000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile("default")
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXED_NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone(timedelta(hours=1)))
@@ -96,7 +109,8 @@ class Repo:
         allow_empty: bool = True,
     ) -> str:
         self._tick += 1
-        for rel, content in (files or {f"file{self._tick}.txt": f"change {self._tick}\n"}).items():
+        default = {f"file{self._tick}.txt": f"change {self._tick}\n"}
+        for rel, content in (default if files is None else files).items():
             self.write(rel, content)
         self.git("add", "-A")
         when = when or (FIXED_NOW - timedelta(hours=100 - self._tick))

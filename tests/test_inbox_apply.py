@@ -6,7 +6,8 @@ import json
 import subprocess
 
 import pytest
-from conftest import Repo
+
+from tests.conftest import Repo
 
 PATCH = "agent-inbox/0001-add-order-cancellation.patch"
 
@@ -184,7 +185,7 @@ def test_refusals_are_one_line(cli, demo_repo, tmp_path):
 
 
 def run(repo: Repo, *args: str):
-    from conftest import run_reviewq
+    from tests.conftest import run_reviewq
 
     return run_reviewq(*args, cwd=repo.path)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import FIXED_NOW, Repo
+
+from tests.conftest import FIXED_NOW, Repo
 
 CLAUDE = ("Claude", "noreply@anthropic.com")
 COPILOT = ("Copilot", "198982749+Copilot@users.noreply.github.com")

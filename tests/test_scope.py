@@ -7,7 +7,6 @@ import random
 from datetime import date, datetime, timedelta
 
 import pytest
-from conftest import FIXED_NOW
 
 from reviewq.context import Context
 from reviewq.core.config import ConfigError, parse_config
@@ -24,6 +23,7 @@ from reviewq.core.scope import (
 from reviewq.pending import pending_queue
 from reviewq.scan import scan_scope
 from reviewq.sources.refs import read_snapshot, scope_view
+from tests.conftest import FIXED_NOW
 
 CLAUDE = ("Claude", "noreply@anthropic.com")
 

@@ -10,6 +10,7 @@ body (see `message.parse_message` for what is visible). Nothing here reads git: 
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -175,7 +176,7 @@ class RepoRule:
     confidence: str = "high"
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Candidate:
     agent: str
     model: str | None
@@ -192,6 +193,7 @@ def _github_login(email: str) -> tuple[str | None, str | None]:
     return m.group(1), m.group(2).lower()
 
 
+@functools.lru_cache(maxsize=8192)
 def classify_identity(name: str, email: str) -> Agent | None:
     """The AI agent an identity stands for, or None for people and non-AI automation."""
     lemail = email.strip().lower()
@@ -209,6 +211,7 @@ def classify_identity(name: str, email: str) -> Agent | None:
     return None
 
 
+@functools.lru_cache(maxsize=8192)
 def is_non_ai_bot(identity: Identity) -> bool:
     lname = identity.name.strip().lower()
     lemail = identity.email.strip().lower()
@@ -297,11 +300,36 @@ class Detector:
         self.rules = tuple(rules)
         keywords = list(self.BASE_KEYWORDS)
         keywords += [r.trailer.lower() for r in self.rules if r.trailer]
-        self._prefilter = re.compile("|".join(re.escape(k) for k in keywords), re.IGNORECASE)
+        self._keywords = tuple(keywords)
+        self._keywords_bytes = tuple(k.encode() for k in keywords)
+        self._quick_identity: dict[tuple[bytes, bytes, bytes, bytes], bool] = {}
+        # Identities repeat across a history: classify each (name, email, role) once.
+        self._identity_memo: dict[tuple[str, str, str], tuple[Agent | None, list[_Candidate]]] = {}
         self._identity_rules = [r for r in self.rules if r.email or r.name]
         self._trailer_rules = [r for r in self.rules if r.trailer]
 
     # -- entry point --------------------------------------------------------------------------
+
+    def may_be_ai(self, names_emails: tuple[bytes, bytes, bytes, bytes], message: bytes) -> bool:
+        """Cheap, conservative pre-check on raw `git log` bytes: False means surely not AI.
+
+        Most commits of a history are people's; this lets the scan skip building objects for
+        them. Identities are memoised; the message test is a few substring searches.
+        """
+        lowered = message.lower()
+        if any(k in lowered for k in self._keywords_bytes):
+            return True
+        memo = self._quick_identity
+        key = names_emails
+        verdict = memo.get(key)
+        if verdict is None:
+            an, ae, cn, ce = (b.decode("utf-8", "replace") for b in names_emails)
+            scratch: list[_Candidate] = []
+            verdict = self._identity(Identity(an, ae), "author", scratch) is not None or (
+                self._identity(Identity(cn, ce), "committer", scratch) is not None
+            )
+            memo[key] = verdict
+        return verdict
 
     def detect(self, commit: Commit, hints: Iterable[ProvenanceHint] = ()) -> Authorship | None:
         candidates: list[_Candidate] = []
@@ -319,12 +347,13 @@ class Detector:
 
         if commit.author.name.strip().lower().endswith("(aider)"):
             humans.append(_strip_aider(commit.author))  # aider's user asked for the edit
-        elif author_agent is None and not is_non_ai_bot(commit.author):
-            humans.append(commit.author)
+        elif author_agent is None:
+            humans.append(commit.author)  # bots are filtered once a verdict is reached
 
         message = commit.message
         parsed: ParsedMessage | None = None
-        if self._prefilter.search(message):
+        lowered = message.lower()
+        if any(k in lowered for k in self._keywords):
             parsed = parse_message(message)
             self._trailers(parsed, candidates, humans)
             self._body(parsed, candidates)
@@ -359,6 +388,16 @@ class Detector:
     # -- identities ---------------------------------------------------------------------------
 
     def _identity(self, ident: Identity, source: str, out: list[_Candidate]) -> Agent | None:
+        key = (ident.name, ident.email, source)
+        memo = self._identity_memo.get(key)
+        if memo is None:
+            found: list[_Candidate] = []
+            memo = (self._classify(ident, source, found), found)
+            self._identity_memo[key] = memo
+        out.extend(memo[1])
+        return memo[0]
+
+    def _classify(self, ident: Identity, source: str, out: list[_Candidate]) -> Agent | None:
         for rule in self._identity_rules:
             if _rule_matches_identity(rule, ident):
                 out.append(_rule_candidate(rule, Evidence("config-rule", f"{source}: {ident}")))
@@ -500,9 +539,19 @@ def _rule_candidate(rule: RepoRule, evidence: Evidence) -> _Candidate:
 
 
 def _co_author(value: str, line: str, out: list[_Candidate], humans: list[Identity]) -> None:
+    candidate, person = _co_author_meaning(value, line)
+    if candidate is not None:
+        out.append(candidate)
+    elif person is not None:
+        humans.append(person)
+
+
+@functools.lru_cache(maxsize=8192)
+def _co_author_meaning(value: str, line: str) -> tuple[_Candidate | None, Identity | None]:
+    """What one `Co-authored-by:` value means: an agent's candidate, a person, or nothing."""
     ident = parse_identity(value)
     if ident is None:
-        return
+        return None, None
     name, email = ident
     if name.lower().startswith("aider (") or email.lower() in (
         "aider@aider.chat",
@@ -514,18 +563,15 @@ def _co_author(value: str, line: str, out: list[_Candidate], humans: list[Identi
         agent = classify_identity(name, email)
     if agent is None:
         person = Identity(name, email)
-        if not is_non_ai_bot(person):
-            humans.append(person)
-        return
-    out.append(
-        _Candidate(
-            agent.slug,
-            _model_from_name(agent.slug, name),
-            "assist" if agent.reviewer else "primary",
-            agent.confidence,
-            Evidence("trailer", line),
-        )
+        return None, (None if is_non_ai_bot(person) else person)
+    candidate = _Candidate(
+        agent.slug,
+        _model_from_name(agent.slug, name),
+        "assist" if agent.reviewer else "primary",
+        agent.confidence,
+        Evidence("trailer", line),
     )
+    return candidate, None
 
 
 def _disclosure(role: str, strict: bool):
@@ -634,7 +680,11 @@ def _decide(
             evidence.append(c.evidence)
     prompted: list[Identity] = []
     for person in humans:
-        if person not in prompted and person.email.lower() not in AI_EMAILS:
+        if (
+            person not in prompted
+            and person.email.lower() not in AI_EMAILS
+            and not is_non_ai_bot(person)
+        ):
             prompted.append(person)
     return Authorship(
         agent=agent,

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 
 # git: the key is ASCII alphanumerics and '-', no whitespace inside; spaces may precede ':'.
 _TRAILER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*)[ \t]*:(.*)$")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _GIT_GENERATED = ("signed-off-by", "(cherry picked from commit")
 
 #: A body line that is itself a marker (not a trailer), e.g. Claude Code's
@@ -66,21 +65,38 @@ def _trailer_match(line: str) -> re.Match[str] | None:
     return m
 
 
+def _is_fence(line: str) -> str | None:
+    """The fence character when `line` opens or closes a code fence (cheap test first)."""
+    stripped = line.lstrip(" ")
+    if len(line) - len(stripped) > 3:
+        return None
+    head = stripped[:3]
+    if head == "```" or head == "~~~":
+        return head[0]
+    return None
+
+
 def parse_message(message: str) -> ParsedMessage:
-    """Split a commit message into subject, countable trailers and marker lines."""
-    text = message.replace("\r\n", "\n").replace("\r", "\n")
+    """Split a commit message into subject, countable trailers and marker lines.
+
+    This runs on every commit that passes the detector's prefilter, so the loop avoids regexes
+    on lines that cannot matter (no ':' and no 'generated').
+    """
+    text = message.replace("\r\n", "\n").replace("\r", "\n") if "\r" in message else message
     lines = text.split("\n")
-    subject = lines[0].strip() if lines else ""
-    parsed = ParsedMessage(subject=subject)
+    parsed = ParsedMessage(subject=lines[0].strip())
     body = lines[1:]
+    lowered = text.lower()
 
     # aider's transcript is the model's conversation, not the commit's own words: markers inside
     # it were typed by a model or a user, so they are cut off before anything is counted.
-    for i, line in enumerate(body):
-        if line.strip().lower() == AIDER_TRANSCRIPT:
-            parsed.aider_transcript = "\n".join(body[i + 1 :])
-            body = body[:i]
-            break
+    if AIDER_TRANSCRIPT in lowered:
+        for i, line in enumerate(body):
+            if line.strip().lower() == AIDER_TRANSCRIPT:
+                parsed.aider_transcript = "\n".join(body[i + 1 :])
+                body = body[:i]
+                break
+    may_generate = "generated" in lowered
 
     # Group visible lines into paragraphs; fenced and quoted lines are invisible and also end
     # a paragraph (a fence is never part of a trailer block).
@@ -89,23 +105,19 @@ def parse_message(message: str) -> ParsedMessage:
     in_fence = False
     fence_char = ""
     for line in body:
-        fence = _FENCE.match(line)
-        if fence:
-            char = fence.group(1)[0]
-            if not in_fence:
-                in_fence, fence_char = True, char
-            elif char == fence_char:
-                in_fence = False
-            if current:
-                paragraphs.append(current)
-                current = []
-            continue
-        if in_fence or line.lstrip().startswith(">"):
-            if current:
-                paragraphs.append(current)
-                current = []
-            continue
-        if not line.strip():
+        if "`" in line or "~" in line:
+            char = _is_fence(line)
+            if char is not None:
+                if not in_fence:
+                    in_fence, fence_char = True, char
+                elif char == fence_char:
+                    in_fence = False
+                if current:
+                    paragraphs.append(current)
+                    current = []
+                continue
+        stripped = line.strip()
+        if in_fence or not stripped or stripped[0] == ">":
             if current:
                 paragraphs.append(current)
                 current = []
@@ -114,24 +126,26 @@ def parse_message(message: str) -> ParsedMessage:
     if current:
         paragraphs.append(current)
 
+    last = len(paragraphs) - 1
     for index, para in enumerate(paragraphs):
-        is_last = index == len(paragraphs) - 1
-        for line in para:
-            if GENERATED_WITH.match(line.strip()):
-                parsed.marker_lines.append(line.strip())
-        block = _trailer_block(para, is_last)
+        if may_generate:
+            for line in para:
+                stripped = line.strip()
+                if "enerated" in stripped.lower() and GENERATED_WITH.match(stripped):
+                    parsed.marker_lines.append(stripped)
+        block = _trailer_block(para, index == last, may_generate)
         if block:
             parsed.trailers.extend(block)
     return parsed
 
 
-def _trailer_block(para: list[str], is_last: bool) -> list[Trailer]:
+def _trailer_block(para: list[str], is_last: bool, may_generate: bool = True) -> list[Trailer]:
     """The trailers of a paragraph, or [] when the paragraph is prose."""
     trailers: list[Trailer] = []
     others = 0
     git_generated = False
     for line in para:
-        if line[:1] in (" ", "\t"):
+        if line[0] in " \t":
             # A continuation folds into the trailer above it (RFC 822 style); elsewhere it is
             # indented code.
             if trailers and not others:
@@ -139,19 +153,20 @@ def _trailer_block(para: list[str], is_last: bool) -> list[Trailer]:
                 trailers[-1] = Trailer(last.key, f"{last.value} {line.strip()}", last.line)
                 continue
             others += 1
-            continue
-        m = _trailer_match(line)
-        if m is not None:
+        elif ":" in line and (m := _trailer_match(line)) is not None:
             trailers.append(Trailer(m.group(1), m.group(2).strip(), line.strip()))
             if m.group(1).lower() == "signed-off-by":
                 git_generated = True
             continue
-        if line.startswith(_GIT_GENERATED[1]):
+        elif line.startswith(_GIT_GENERATED[1]):
             git_generated = True
             continue
-        if GENERATED_WITH.match(line.strip()):
+        elif may_generate and GENERATED_WITH.match(line.strip()):
             continue  # a marker line may share the block with the trailers it precedes
-        others += 1
+        else:
+            others += 1
+        if not is_last and others:
+            return []  # prose: only the final paragraph may mix (git's 25% rule)
     if not trailers:
         return []
     if others == 0:

@@ -110,7 +110,11 @@ def parse_unified_diff(data: bytes, source: str = "patch") -> Diff:
                 " or `git format-patch`"
             ) from None
         for pf in patch:
-            diff.files.append(_file_from(pf, encoding, truncated, digest, text))
+            # A plain (non-git) diff can hold several files in one chunk: hash each on its own.
+            file_digest = (
+                digest if len(patch) == 1 else hashlib.sha256(str(pf).encode()).hexdigest()
+            )
+            diff.files.append(_file_from(pf, encoding, truncated, file_digest, text))
     return diff
 
 
@@ -118,7 +122,7 @@ def _file_from(pf, encoding: str, truncated: bool, digest: str, text: str) -> Fi
     old_mode = new_mode = None
     similarity = None
     status = "modified"
-    for info in pf.patch_info or ():  # a plain diff (no `diff --git` line) has none
+    for info in pf.patch_info or ():
         m = _MODE.match(info)
         if m:
             kind, mode = m.groups()

@@ -37,6 +37,50 @@ def log_args(
     return args
 
 
+def split_record(record: bytes) -> list[bytes] | None:
+    """The nine raw fields of one `-z` record, or None for a stray empty record."""
+    parts = record.split(b"\x1f", 8)
+    if len(parts) < 9 or not parts[0].strip():
+        return None
+    return parts
+
+
+def commit_from_fields(parts: list[bytes]) -> Commit:
+    sha, parents, an, ae, ad, cn, ce, cd, body = (p.decode("utf-8", "replace") for p in parts)
+    return Commit(
+        sha=sha.strip(),
+        parents=tuple(parents.split()),
+        author=Identity(an, ae),
+        committer=Identity(cn, ce),
+        authored_at=ad,
+        committed_at=cd,
+        message=body.rstrip("\n"),
+    )
+
+
+#: Up to this many revisions go on the command line; more go through `--stdin` (a queue scope
+#: with thousands of branch and pull-request tips would overflow the argument list).
+STDIN_REVS = 64
+
+
+def rev_args(revs: Sequence[str]) -> tuple[list[str], bytes | None]:
+    """(arguments, stdin) that hand `revs` to `git log` / `git rev-list`."""
+    if len(revs) <= STDIN_REVS:
+        return list(revs), None
+    return ["--stdin"], ("\n".join(revs) + "\n").encode()
+
+
+def iter_records(
+    git: Git, revs: Sequence[str], *, max_count: int | None = None, since: str | None = None
+) -> Iterator[list[bytes]]:
+    """Raw field lists, as git streams them (the scan's hot loop decodes only what it keeps)."""
+    rev_part, stdin = rev_args(revs)
+    for record in git.stream(log_args(rev_part, max_count=max_count, since=since), input=stdin):
+        parts = split_record(record)
+        if parts is not None:
+            yield parts
+
+
 def parse_record(record: bytes) -> Commit | None:
     """One `-z` record of `LOG_FORMAT` -> Commit (None for a stray empty record)."""
     if not record.strip():

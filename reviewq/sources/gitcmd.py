@@ -78,9 +78,14 @@ class Git:
                     ["rev-parse", "--absolute-git-dir", "--is-inside-work-tree"], what="open"
                 )
             except GitError as exc:
+                if "not a git repository" in exc.message:
+                    raise ReviewqError(
+                        f"{self.path}: not a git repository; "
+                        "run reviewq inside a repository or pass --repo PATH"
+                    ) from None
+                # e.g. "detected dubious ownership": git's own words say what to do
                 raise ReviewqError(
-                    f"{self.path}: not a git repository ({exc.message}); "
-                    "run reviewq inside a repository or pass --repo PATH"
+                    f"{self.path}: {exc.message.removeprefix('git open: ')}"
                 ) from None
             git_dir, inside = [*out.splitlines(), "", ""][:2]
             work_tree = None

@@ -23,11 +23,10 @@ from reviewq.core.scope import (
     short_ref,
 )
 from reviewq.errors import ReviewqError
+from reviewq.sources.git_log import rev_args
 from reviewq.sources.gitcmd import Git, GitError
 
 _FORMAT = "%(refname)%00%(objectname)%00%(objecttype)%00%(symref)"
-#: Below this many revisions they go on the command line; above, through `--stdin`.
-STDIN_REVS = 64
 
 
 @dataclass(frozen=True)
@@ -178,13 +177,6 @@ class Membership:
 
     unmerged: set[str]
     placements: dict[str, Placement]
-
-
-def rev_args(revs: Sequence[str]) -> tuple[list[str], bytes | None]:
-    """Revisions on the command line, or through `--stdin` when there are many."""
-    if len(revs) <= STDIN_REVS:
-        return list(revs), None
-    return ["--stdin"], ("\n".join(revs) + "\n").encode()
 
 
 def membership(
