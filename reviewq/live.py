@@ -129,9 +129,7 @@ class QueueSource:
             added=[i for cid, i in after.items() if cid not in before],
             removed=[i for cid, i in before.items() if cid not in after],
             moved=[
-                i
-                for cid, i in after.items()
-                if cid in before and _place(before[cid]) != _place(i)
+                i for cid, i in after.items() if cid in before and _place(before[cid]) != _place(i)
             ],
         )
         self.items = items

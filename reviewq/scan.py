@@ -46,6 +46,7 @@ from reviewq.sources.refs import (
     all_ancestors,
     list_remotes,
     membership,
+    membership_from_graph,
     read_snapshot,
     scope_view,
 )
@@ -122,7 +123,8 @@ class _StateDecoder:
             ident = self._people[key] = Identity(name, email)
         return ident
 
-    def change(self, s: list[Any]) -> Change:
+    def change(self, s: list[Any], **place: Any) -> Change:
+        """One state -> Change; `place` sets fields not stored (location, merged, refs)."""
         (
             cid,
             source,
@@ -148,6 +150,7 @@ class _StateDecoder:
             stats,
             files,
         ) = s
+        location = place.pop("location", location)
         person = self.person
         return Change(
             id=cid,
@@ -171,7 +174,13 @@ class _StateDecoder:
             location=location,
             patch_path=patch_path,
             files=tuple(FileChange(*f) for f in files),
+            **place,
         )
+
+
+def state_committed_at(s: list[Any]) -> str:
+    """The committer date of a stored state (filtering without decoding)."""
+    return s[11]
 
 
 def changes_from_state(states: list[list[Any]]) -> list[Change]:
@@ -231,6 +240,7 @@ def _scan_history(
     since: str | None,
     tip: str | None,
     side: SideRecords | None = None,
+    graph: dict[str, list[str]] | None = None,
 ) -> tuple[list[Change], int]:
     """One streaming log pass; sizes of the AI commits found are fetched alongside it.
 
@@ -249,6 +259,8 @@ def _scan_history(
         hinted = side.hints
         for parts in iter_records(git, revs, max_count=max_count, since=since):
             read += 1
+            if graph is not None:  # every commit's parents, for membership without git
+                graph[parts[0].decode().strip()] = parts[1].decode().split()
             if not detector.may_be_ai((parts[2], parts[3], parts[5], parts[6]), parts[8]) and (
                 not hinted or parts[0].decode().strip() not in hinted
             ):
@@ -348,6 +360,13 @@ def _store(
 # -- the queue's scope: unmerged work + main -------------------------------------------------
 
 
+#: A scope scan that read at least this many commits writes the cache to disk at once.
+FLUSH_AFTER_READS = 500
+#: Largest unmerged part whose parent links are cached (an orphan branch with a long history
+#: of its own is left to `git rev-list` rather than bloating the cache).
+GRAPH_LIMIT = 50_000
+
+
 @dataclass
 class ScopeScan:
     """AI-authored changes in scope, each placed (`location`, `merged`, `refs`)."""
@@ -369,10 +388,10 @@ def _covers(old: str | None, new: str | None) -> bool:
     return a is not None and b is not None and a <= b
 
 
-def _on_or_after(change: Change, cutoff: datetime | None) -> bool:
+def _on_or_after(committed_at: str, cutoff: datetime | None) -> bool:
     if cutoff is None:
         return True
-    when = parse_time(change.commit.committed_at)
+    when = parse_time(committed_at)
     return when is None or when.tzinfo is None or when >= cutoff
 
 
@@ -453,23 +472,30 @@ def scan_scope(
         )
         read += n
         main_states = {c.id: change_to_state(c) for c in new}
-    main_changes = [c for c in map(decode, main_states.values()) if _on_or_after(c, cutoff)]
-    main_states = {c.id: main_states[c.id] for c in main_changes}
+    main_states = {
+        sha: st for sha, st in main_states.items() if _on_or_after(state_committed_at(st), cutoff)
+    }
 
     # Work not yet in main.
     branch_states: dict[str, dict[str, Any]] = {}
     old_work = cached.get("work_tips", []) if cached else []
     exclude = [f"^{m}" for m in main_tips]
+    # The unmerged commits' parents, kept while main stays put: membership then needs no git.
+    graph: dict[str, list[str]] | None = None
+    if main_forward and old_main == main_tips and cached.get("graph") is not None:
+        graph = dict(cached["graph"])
     if main_forward:
         branch_states = dict(cached.get("branch", {}))
         if not set(work_tips) <= set(old_work):
+            # Only moved or new tips can reach unscanned commits; the old tips fence them in.
             new, n = _scan_history(
                 ctx,
-                [*work_tips, *exclude, *(f"^{o}" for o in old_work)],
+                [*sorted(set(work_tips) - set(old_work)), *exclude, *(f"^{o}" for o in old_work)],
                 max_count=None,
                 since=None,
                 tip=None,
                 side=side.get(),
+                graph=graph,
             )
             read += n
             incremental = incremental or bool(old_work)
@@ -486,7 +512,11 @@ def scan_scope(
     if unchanged:
         placements = {sha: tuple(p) for sha, p in cached.get("placements", {}).items()}
     else:
-        member = membership(git, view, branch_states)
+        if graph is not None:
+            member = membership_from_graph(view, graph, branch_states)
+        else:
+            member = membership(git, view, branch_states)
+        graph = member.graph if len(member.graph) <= GRAPH_LIMIT else None
         placements = {
             sha: (p.location, p.kind, list(p.refs)) for sha, p in member.placements.items()
         }
@@ -498,29 +528,43 @@ def scan_scope(
     branch_states = {sha: st for sha, st in branch_states.items() if sha in placements}
 
     main_name = view.main_short or "HEAD"
+    # A long-lived Context (the TUI) keeps decoded changes, so a refresh decodes only new ones.
+    # They are valid for one detector, scope and set of notes (notes change prompts).
+    memo_key = (key, tuple(sorted(notes.items())))
+    memo_box = ctx.__dict__.setdefault("_scope_memo", {})
+    if memo_box.get("key") != memo_key or not use_cache:
+        memo_box.clear()
+    memo: dict[str, tuple[tuple, Change]] = memo_box.setdefault("items", {})
+    fresh_memo: dict[str, tuple[tuple, Change]] = {}
+
+    def placed(sha: str, state: list[Any], **place: Any) -> Change:
+        where = tuple(place.values())
+        hit = memo.get(sha)
+        change = hit[1] if hit is not None and hit[0] == where else decode(state, **place)
+        fresh_memo[sha] = (where, change)
+        return change
+
     changes = [
-        replace(
-            c,
+        placed(
+            sha,
+            st,
             location=main_name,
             location_kind="main",
             merged=True,
             refs=(main_name,),
-            merged_from=was_on.get(c.id),
+            merged_from=was_on.get(sha),
         )
-        for c in main_changes
+        for sha, st in main_states.items()
     ]
     for sha, st in branch_states.items():
         location, kind, refs = placements[sha]
         changes.append(
-            replace(
-                decode(st),
-                location=location,
-                location_kind=kind,
-                merged=False,
-                refs=tuple(refs),
-            )
+            placed(sha, st, location=location, location_kind=kind, merged=False, refs=tuple(refs))
         )
-    if use_cache:
+    memo_box["key"] = memo_key
+    memo_box["items"] = fresh_memo
+    from_cache = bool(cached) and read == 0 and unchanged
+    if use_cache and not (from_cache and cached.get("cutoff") == cutoff_text):
         ctx.cache.put(
             "scope",
             key,
@@ -535,10 +579,12 @@ def scan_scope(
                 "branch": branch_states,
                 "placements": placements,
                 "was_on": was_on,
+                "graph": graph if not unchanged else cached.get("graph"),
             },
         )
-        ctx.cache.flush()
-    from_cache = bool(cached) and read == 0 and unchanged
+        if read >= FLUSH_AFTER_READS:
+            # Worth keeping even if the process dies; smaller updates reach disk on close.
+            ctx.cache.flush()
     return ScopeScan(changes, read, view, from_cache=from_cache, incremental=incremental)
 
 

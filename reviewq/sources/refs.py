@@ -177,6 +177,8 @@ class Membership:
 
     unmerged: set[str]
     placements: dict[str, Placement]
+    #: The unmerged commits' parent lists: enough to redo membership in Python next time.
+    graph: dict[str, list[str]] = field(default_factory=dict)
 
 
 def membership(
@@ -190,25 +192,65 @@ def membership(
     """
     if not view.work:
         return Membership(set(), {})
+    negatives = [f"^{s}" for s in [*view.mainline_shas(), *exclude]]
+    args, stdin = rev_args([*view.work_shas(), *negatives])
+    graph: dict[str, list[str]] = {}
+    order: list[str] = []
+    for record in git.stream(
+        ["rev-list", "--topo-order", "--parents", *args, "--"], separator=b"\n", input=stdin
+    ):
+        fields = record.decode().split()
+        if fields:
+            order.append(fields[0])
+            graph[fields[0]] = fields[1:]
+    return _place(view, order, graph, wanted)
+
+
+def membership_from_graph(
+    view: RefView, graph: Mapping[str, Sequence[str]], wanted: Iterable[str] | None = None
+) -> Membership:
+    """`membership` without git: `graph` holds every unmerged commit's parents (main unchanged).
+
+    The unmerged commits are those reachable from the work tips inside `graph` (a parent
+    outside it is in main); a deleted or rewound branch's commits simply fall out.
+    """
+    order: list[str] = []  # reverse post-order of a DFS along parent links: children first
+    seen: set[str] = set()
+    for tip in view.work_shas():
+        if tip in seen or tip not in graph:
+            continue
+        seen.add(tip)
+        stack = [(tip, iter(graph[tip]))]
+        while stack:
+            sha, parents = stack[-1]
+            for p in parents:
+                if p not in seen and p in graph:
+                    seen.add(p)
+                    stack.append((p, iter(graph[p])))
+                    break
+            else:
+                stack.pop()
+                order.append(sha)
+    order.reverse()
+    return _place(view, order, {sha: list(graph[sha]) for sha in order}, wanted)
+
+
+def _place(
+    view: RefView,
+    order: Sequence[str],
+    graph: dict[str, list[str]],
+    wanted: Iterable[str] | None,
+) -> Membership:
+    """Propagate containing tips and the nearest ref from children to parents."""
     tip_shas = view.work_shas()
     tip_index = {sha: i for i, sha in enumerate(tip_shas)}
     refs_at: list[list[str]] = [[] for _ in tip_shas]
     for ref, sha in view.work.items():
         refs_at[tip_index[sha]].append(ref)
     ranked_at = [sorted(_rank(r, view.remotes) for r in refs) for refs in refs_at]
-    negatives = [f"^{s}" for s in [*view.mainline_shas(), *exclude]]
-    args, stdin = rev_args([*tip_shas, *negatives])
     bits: dict[str, int] = {}
     nearest: dict[str, tuple[int, int, str]] = {}
-    order: list[str] = []
-    for record in git.stream(
-        ["rev-list", "--topo-order", "--parents", *args, "--"], separator=b"\n", input=stdin
-    ):
-        fields = record.decode().split()
-        if not fields:
-            continue
-        sha, parents = fields[0], fields[1:]
-        order.append(sha)
+    for sha in order:
         mine = bits.get(sha, 0)
         best = nearest.get(sha)
         i = tip_index.get(sha)
@@ -220,7 +262,7 @@ def membership(
         if best is not None:
             nearest[sha] = best
             step = (best[0] + 1, best[1], best[2])
-        for p in parents:
+        for p in graph[sha]:
             bits[p] = bits.get(p, 0) | mine
             if best is not None and (p not in nearest or step < nearest[p]):
                 nearest[p] = step
@@ -229,16 +271,20 @@ def membership(
     placements = {}
     for sha in wanted_set:
         mask = bits.get(sha, 0)
-        ranked = sorted(r for i, group in enumerate(ranked_at) if mask >> i & 1 for r in group)
-        if sha not in nearest or not ranked:
+        holders: list[tuple[int, str]] = []
+        while mask:  # visit set bits only: a commit is in few of possibly thousands of tips
+            low = mask & -mask
+            holders += ranked_at[low.bit_length() - 1]
+            mask ^= low
+        if sha not in nearest or not holders:
             continue
-        _, rank, name = nearest[sha]
+        _, _, name = nearest[sha]
         placements[sha] = Placement(
             location=short_ref(name),
             kind=ref_kind(name, view.remotes),
-            refs=tuple(short_ref(n) for _, n in ranked),
+            refs=tuple(short_ref(n) for _, n in sorted(holders)),
         )
-    return Membership(unmerged, placements)
+    return Membership(unmerged, placements, graph)
 
 
 def _rank(ref: str, remotes: Sequence[str]) -> tuple[int, str]:
