@@ -27,21 +27,21 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from reviewq.context import Context  # noqa: E402
+from reviewq.core.scope import DEFAULT_SCOPE  # noqa: E402
 from reviewq.live import QueueSource  # noqa: E402
 from reviewq.scan import scan_history, scan_scope  # noqa: E402
 from reviewq.sources.git_log import log_args  # noqa: E402
 from reviewq.sources.refs import membership, read_snapshot, scope_view  # noqa: E402
-from reviewq.core.scope import DEFAULT_SCOPE  # noqa: E402
 
 WORK = ROOT / "benchmarks" / ".work"
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 HUMAN = b"Ada Lovelace <ada@example.com>"
 CLAUDE = b"Claude <noreply@anthropic.com>"
 TRAILER = b"\n\nCo-Authored-By: Claude Opus 4.5 <noreply@anthropic.com>\n"
