@@ -38,9 +38,7 @@ def test_git_failing_mid_scan_is_one_line_and_caches_nothing(repo: Repo, tmp_pat
     env = _failing_git(tmp_path, after_bytes=2000)
     result = run_reviewq("scan", "--json", cwd=repo.path, env=env)
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
-        "reviewq: git log: packed object is corrupt"
-    ]
+    assert result.stderr.strip().splitlines() == ["reviewq: git log: packed object is corrupt"]
     # The partial pass was not cached: a healthy git sees every commit.
     healthy = run_reviewq("scan", "--json", cwd=repo.path)
     assert healthy.returncode == 0

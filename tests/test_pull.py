@@ -97,7 +97,7 @@ def reviewer(make_repo, host):
 
 
 def queue(cli, repo) -> list[dict]:
-    proc = cli("queue", "--json", cwd=repo.path)
+    proc = cli("queue", "--json", cwd=getattr(repo, "path", repo))
     assert proc.returncode == 0, proc.stderr
     return [json.loads(line) for line in proc.stdout.splitlines()]
 
@@ -259,3 +259,18 @@ def _window_file(repo):
     path = repo.path.parent / f"{repo.path.name}.toml"
     path.write_text(WINDOW)
     return path
+
+
+def test_demo_pull_brings_in_the_copilot_pull_request(cli, demo_repo):
+    before = queue(cli, demo_repo)
+    assert ("Retry failed exports with backoff", "claude/export-retry", False) in where(before)
+    proc = cli("pull", "--json", cwd=demo_repo)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert where(report["new"]) == {
+        ("Compress exports without a shell", "origin/copilot/safe-gzip", False)
+    }
+    (item,) = report["new"]
+    assert item["refs"] == ["origin/copilot/safe-gzip", "origin/pull/7"]
+    assert item["agent"] == "copilot"
+    assert len(queue(cli, demo_repo)) == len(before) + 1
