@@ -597,11 +597,16 @@ def scan_inbox(ctx: Context, folder: Path | None = None) -> list[Change]:
     Each file's result is cached under its (and its sidecars') size and mtime, so a refresh
     reads only the files that changed and runs no `git patch-id` for the others.
     """
+    explicit = folder is not None
     folder = folder or ctx.inbox_dir()
     if folder is None:
         return []
     if not folder.is_dir():
-        raise ReviewqError(f"inbox {folder}: no such folder; create it or fix `inbox` in config")
+        if not explicit:
+            # The configured inbox is usually git-ignored: absent until an agent delivers, and
+            # always absent in a bare mirror (no work tree). Nothing has arrived yet.
+            return []
+        raise ReviewqError(f"inbox {folder}: no such folder; create it or pass another --inbox")
     detector = Detector(ctx.config.agents)
     rules = [DETECTOR_VERSION, STATE_VERSION, _rules_key(ctx.config.agents)]
     changes: list[Change] = []

@@ -403,3 +403,18 @@ def test_incremental_scans_agree_with_full_scans(repo):
 @pytest.mark.parametrize("seed", range(1, 11))
 def test_incremental_scans_agree_with_full_scans_long(make_repo, seed):
     _random_walk(make_repo(f"walk{seed}"), seed=seed, steps=60)
+
+
+def test_a_bare_mirror_queues_the_scope_and_skips_the_absent_inbox(agent_repo, tmp_path, cli):
+    agent_repo.write(".reviewq.toml", 'inbox = "agent-inbox"\n[scope]\nmain_since = "2099-01-01"\n')
+    agent_repo.git("add", ".reviewq.toml")
+    agent_repo.git("commit", "-qm", "settings")
+    mirror = tmp_path / "mirror.git"
+    agent_repo.git("clone", "-q", "--mirror", str(agent_repo.path), str(mirror))
+    proc = cli("--repo", str(mirror), "queue", "--json")
+    assert proc.returncode == 0, proc.stderr
+    got = sorted(json.loads(line)["location"] for line in proc.stdout.splitlines())
+    assert got == ["claude/feature", "claude/feature", "claude/stacked"]
+    # `scan --inbox DIR` names a folder explicitly: a missing one is still an error.
+    proc = cli("scan", "--inbox", str(tmp_path / "nope"), cwd=agent_repo.path)
+    assert proc.returncode == 2 and "no such folder" in proc.stderr
