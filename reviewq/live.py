@@ -120,8 +120,14 @@ class QueueSource:
         """
         fingerprint = self._fresh or self.fingerprint()
         self._fresh = None
-        with self.lock:
-            items = self.load(self.ctx, now=self.now(), snapshot=fingerprint.snapshot)
+        try:
+            with self.lock:
+                items = self.load(self.ctx, now=self.now(), snapshot=fingerprint.snapshot)
+        except Exception:
+            # Report a broken input (a malformed patch, a vanished ref) once, not every poll:
+            # the next attempt waits for something to change again.
+            self._seen = fingerprint
+            raise
         before = {i.change.id: i for i in self.items}
         after = {i.change.id: i for i in items}
         update = QueueUpdate(

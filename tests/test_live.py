@@ -191,3 +191,20 @@ async def test_new_agent_commit_appears_while_the_app_runs(repo):
         )
         await wait_until(pilot, lambda: table_subjects(app) == set())
         assert app.errors == []
+
+
+def test_a_broken_inbox_patch_is_reported_once_then_recovers(repo):
+    make_agent_repo(repo)
+    source = QueueSource(Context.open(repo.path), now=lambda: FIXED_NOW)
+    source.poll()
+    repo.write("inbox/bad.patch", "this is not a diff\n")
+    try:
+        source.poll()
+    except Exception as exc:  # the one-line error the TUI shows
+        assert "bad.patch" in str(exc)
+    else:
+        raise AssertionError("a broken patch must be reported")
+    assert source.poll() is None  # not re-raised on every poll
+    os.unlink(repo.path / "inbox/bad.patch")
+    update = source.poll()
+    assert update is not None and subjects(update.items) == {"Feature step 1"}
