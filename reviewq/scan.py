@@ -419,11 +419,11 @@ def scan_scope(
 
     Incremental: the cache remembers the main tips, the work tips and the AI commits found
     under them. When main only moved forward, new main commits are `new ^old`, and new work is
-    `work ^main ^old_work` (everything reachable from the old work tips was scanned already).
-    Which work refs hold which commit is recomputed whenever a ref moved (one rev-list over the
-    unmerged part), so a merged or deleted branch's items leave and a new pull request ref that
-    points at known commits relabels them without a rescan. Unchanged refs and notes: no git
-    log at all.
+    `moved-tips ^main ^old-tips` (everything reachable from the old tips was scanned already).
+    Which work refs hold which commit is recomputed whenever a ref moved: from the cached parent
+    links of the unmerged commits while main stays put (no git), else with one rev-list over
+    the unmerged part. So a merged or deleted branch's items leave, and a new pull-request ref
+    at known commits relabels them without a rescan. Unchanged refs and notes: no git log.
     """
     git = ctx.git
     scope = scope or scope_of(ctx.config)
@@ -451,7 +451,7 @@ def scan_scope(
     main_forward = bool(cached) and all_ancestors(git, old_main, main_tips)
 
     # Main since the cutoff.
-    main_states: dict[str, dict[str, Any]] = {}
+    main_states: dict[str, list[Any]] = {}
     if main_forward and _covers(cached.get("cutoff"), cutoff_text):
         main_states = dict(cached.get("main", {}))
         if old_main != main_tips:
@@ -477,7 +477,7 @@ def scan_scope(
     }
 
     # Work not yet in main.
-    branch_states: dict[str, dict[str, Any]] = {}
+    branch_states: dict[str, list[Any]] = {}
     old_work = cached.get("work_tips", []) if cached else []
     exclude = [f"^{m}" for m in main_tips]
     # The unmerged commits' parents, kept while main stays put: membership then needs no git.
