@@ -526,6 +526,10 @@ def scan_scope(
             was_on[sha] = place[0]
     was_on = {sha: loc for sha, loc in was_on.items() if sha in main_states}
     branch_states = {sha: st for sha, st in branch_states.items() if sha in placements}
+    stale = scope.unmerged_cutoff(now)
+    shown_branch = {
+        sha: st for sha, st in branch_states.items() if _on_or_after(state_committed_at(st), stale)
+    }
 
     main_name = view.main_short or "HEAD"
     # A long-lived Context (the TUI) keeps decoded changes, so a refresh decodes only new ones.
@@ -556,7 +560,7 @@ def scan_scope(
         )
         for sha, st in main_states.items()
     ]
-    for sha, st in branch_states.items():
+    for sha, st in shown_branch.items():
         location, kind, refs = placements[sha]
         changes.append(
             placed(sha, st, location=location, location_kind=kind, merged=False, refs=tuple(refs))

@@ -284,6 +284,20 @@ def test_main_since_keeps_only_recent_main_commits(agent_repo):
     assert {"AI on main", "Merged fix"} <= subjects
 
 
+def test_unmerged_since_leaves_stale_work_out(agent_repo):
+    ctx = open_ctx(agent_repo)
+    when = {c.commit.subject: c.commit.committed_at for c in scan_scope(ctx, now=FIXED_NOW).changes}
+    cut = datetime.fromisoformat(when["Feature step 2"])
+    scope = Scope(unmerged_date=cut)
+    subjects = {c.commit.subject for c in scan_scope(ctx, scope, now=FIXED_NOW).changes}
+    assert "Feature step 1" not in subjects
+    assert {"Feature step 2", "Stacked on feature", "AI on main"} <= subjects
+    assert parse_scope({"unmerged_since": "60 days"}).unmerged_cutoff(FIXED_NOW) == (
+        FIXED_NOW - timedelta(days=60)
+    )
+    assert DEFAULT_SCOPE.unmerged_cutoff(FIXED_NOW) is None
+
+
 def test_a_merge_moves_items_to_main_and_remembers_the_branch(agent_repo):
     ctx = open_ctx(agent_repo)
     scan_scope(ctx, now=FIXED_NOW)

@@ -12,6 +12,7 @@ include = ["refs/heads/*", "refs/remotes/*", "refs/pull/*/head",
 exclude = ["refs/remotes/*/HEAD"]
 # main = "main"             # default: origin/HEAD, else main, else master, else HEAD's branch
 # main_since = "2026-11-01" # or "30 days"; default: all of main's history
+# unmerged_since = "60 days" # unmerged work older than this is stale; default: none is
 # remote = "origin"         # `reviewq pull` without a REMOTE
 pull_refs = ["refs/pull/*/head", "refs/merge-requests/*/head", "refs/changes/*"]
 ```
@@ -23,6 +24,8 @@ Patterns are globs (`*` also matches `/`, as in `git for-each-ref`). A pattern s
 `main_since` is a cutoff on the committer date (what `git log --since` reads): with a window,
 a merged branch whose commits are older than the cutoff leaves the queue on merge; without one
 (the default) nothing AI-authored on main leaves until a verdict settles it, marked `merged`.
+`unmerged_since` does the same for unmerged work: hosts keep `refs/pull/N/head` of closed and
+squash-merged pull requests forever, and plain git cannot tell those from open ones.
 Pure: the clock comes in as `now`.
 """
 
@@ -71,6 +74,10 @@ class Scope:
     #: Cutoff for AI commits on main: an absolute date/datetime, or a span before `now`.
     since_date: date | datetime | None = None
     since_span: timedelta | None = None
+    #: Cutoff for unmerged work (stale pull requests: closed, or squash-merged, which plain git
+    #: cannot tell from open ones). None: all unmerged work counts.
+    unmerged_date: date | datetime | None = None
+    unmerged_span: timedelta | None = None
     remote: str | None = None
     pull_refs: tuple[str, ...] = DEFAULT_PULL_REFS
 
@@ -80,14 +87,11 @@ class Scope:
 
     def main_cutoff(self, now: datetime) -> datetime | None:
         """The oldest committer date on main that still counts; None: all of main's history."""
-        if self.since_span is not None:
-            return now - self.since_span
-        if isinstance(self.since_date, datetime):
-            when = self.since_date
-            return when if when.tzinfo is not None else when.replace(tzinfo=now.tzinfo)
-        if isinstance(self.since_date, date):
-            return datetime.combine(self.since_date, time(0), tzinfo=now.tzinfo)
-        return None
+        return _cutoff(self.since_date, self.since_span, now)
+
+    def unmerged_cutoff(self, now: datetime) -> datetime | None:
+        """The oldest committer date of unmerged work that still counts; None: all of it."""
+        return _cutoff(self.unmerged_date, self.unmerged_span, now)
 
     def identity(self) -> list[Any]:
         """What a cached scan of this scope depends on (the cutoff is checked separately)."""
@@ -98,6 +102,16 @@ class Scope:
 
 
 DEFAULT_SCOPE = Scope()
+
+
+def _cutoff(when: date | datetime | None, span: timedelta | None, now: datetime) -> datetime | None:
+    if span is not None:
+        return now - span
+    if isinstance(when, datetime):
+        return when if when.tzinfo is not None else when.replace(tzinfo=now.tzinfo)
+    if isinstance(when, date):
+        return datetime.combine(when, time(0), tzinfo=now.tzinfo)
+    return None
 
 
 # -- ref names -----------------------------------------------------------------------------
@@ -258,12 +272,19 @@ def _patterns(where: str, value: Any) -> tuple[str, ...]:
 def parse_scope(value: Any) -> Scope:
     """The `[scope]` table -> Scope; every key optional, unknown keys are errors."""
     table: Mapping[str, Any] = _table("scope", value)
-    _check_keys("scope", table, {"include", "exclude", "main", "main_since", "remote", "pull_refs"})
+    _check_keys(
+        "scope",
+        table,
+        {"include", "exclude", "main", "main_since", "unmerged_since", "remote", "pull_refs"},
+    )
     include = _patterns("scope.include", table["include"]) if "include" in table else None
     exclude = _patterns("scope.exclude", table["exclude"]) if "exclude" in table else None
     since_date, since_span = (None, None)
     if "main_since" in table:
         since_date, since_span = parse_since("scope.main_since", table["main_since"])
+    unmerged_date, unmerged_span = (None, None)
+    if "unmerged_since" in table:
+        unmerged_date, unmerged_span = parse_since("scope.unmerged_since", table["unmerged_since"])
     remote = None
     if "remote" in table:
         remote = _str("scope.remote", table["remote"]).strip()
@@ -292,6 +313,8 @@ def parse_scope(value: Any) -> Scope:
         main=main,
         since_date=since_date,
         since_span=since_span,
+        unmerged_date=unmerged_date,
+        unmerged_span=unmerged_span,
         remote=remote,
         pull_refs=pull_refs,
     )
