@@ -69,7 +69,9 @@ def replay(jsonl: Path, target: Path) -> int:
             f"from :{i}\n".encode() if i else b"",
             f"M 100644 inline replay/{i % 50}.txt\ndata {len(body)}\n".encode() + body + b"\n",
         ]
-    subprocess.run(["git", "fast-import", "--quiet"], cwd=target, input=b"".join(stream), check=True, env=env)
+    subprocess.run(
+        ["git", "fast-import", "--quiet"], cwd=target, input=b"".join(stream), check=True, env=env
+    )
     subprocess.run(["git", "reset", "-q", "--hard", "main"], cwd=target, check=True, env=env)
     return len(rows)
 
@@ -95,7 +97,9 @@ def main() -> None:
         models = collections.Counter(c.authorship.model for c in changes if c.authorship.model)
         prompted = sum(1 for c in changes if c.authorship.prompted_by)
         print(f"== {name}: {count} commits replayed, {len(changes)} AI-authored")
-        print(f"   scan {scan * 1000:.1f} ms vs raw git log {raw * 1000:.1f} ms ({scan / raw:.2f}x)")
+        print(
+            f"   scan {scan * 1000:.1f} ms vs raw git log {raw * 1000:.1f} ms ({scan / raw:.2f}x)"
+        )
         print(f"   agents:   {dict(agents.most_common())}")
         print(f"   families: {dict(families.most_common())}")
         print(f"   roles:    {dict(roles)}; with a prompter named: {prompted}")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from reviewq.context import Context
 from reviewq.core.detect import Detector
-from reviewq.core.model import Change, Commit, DiffStats, Prompt
+from reviewq.core.model import Change, Commit, Diff, DiffStats, Prompt
 from reviewq.core.prompts import candidate_prompts
 from reviewq.errors import ReviewqError
 from reviewq.sources.git_log import commit_stats, iter_commits
@@ -72,3 +72,22 @@ def _lookup_inbox(ctx: Context, ref: str) -> Lookup:
     change = matches[0]
     prompts = [change.prompt] if change.prompt else []
     return Lookup(change.commit, change, prompts)
+
+
+def diff_of(ctx: Context, change: Change) -> Diff:
+    """The diff a change introduces: the commit's (first parent), or its inbox patch's."""
+    if change.source == "inbox":
+        from pathlib import Path
+
+        from reviewq.sources.inbox import read_patch_file
+
+        patches = read_patch_file(Path(change.patch_path or ""), change.commit.committed_at)
+        if not patches:
+            raise ReviewqError(f"{change.patch_path}: the inbox patch holds no diff any more")
+        return next(
+            (p.diff for p in patches if p.commit.message == change.commit.message),
+            patches[0].diff,
+        )
+    from reviewq.sources.diffs import read_commit_diff
+
+    return read_commit_diff(ctx.git, change.commit.sha)

@@ -25,7 +25,11 @@ COMMANDS: dict[str, str] = {
     "prompt": "read, or attach with --set, the prompt that produced a change",
     "pull": "fetch a remote's agent branches, pull/merge-request refs and review notes",
     "apply": "apply an inbox patch to a branch with git am (on your request only)",
+    "critique": "show or run a critique from a model family other than the author's",
     "demo": "build the demo repository and open the review queue on it",
+    "verdict": "record a verdict (approve, reject, changes, escalate) without the TUI",
+    "log": "read the provenance log; `log verify` checks it, `log rebuild` repairs a copy",
+    "sync": "fetch, merge and push the review notes with a remote",
 }
 
 

@@ -41,10 +41,20 @@ class Context:
             env=dict(env or {}),
         )
 
+    @cached_property
+    def common_dir(self) -> Path:
+        """The git dir every worktree of the repository shares (the git dir itself otherwise)."""
+        out = self.git.text(["rev-parse", "--git-common-dir"]).strip()
+        if not out:
+            return self.git.paths().git_dir
+        path = Path(out)
+        return path if path.is_absolute() else (self.git.path / path).resolve()
+
     @property
     def state_dir(self) -> Path:
-        """`<git dir>/reviewq`: local, never committed, shared by every worktree."""
-        return self.git.paths().git_dir / "reviewq"
+        """`<common git dir>/reviewq`: local, never committed, shared by every worktree (so two
+        worktrees' TUIs write one log under one lock)."""
+        return self.common_dir / "reviewq"
 
     @property
     def log_path(self) -> Path:

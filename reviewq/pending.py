@@ -19,13 +19,15 @@ def local_now() -> datetime:
 def pending_queue(
     ctx: Context, now: datetime | None = None, *, snapshot: RefSnapshot | None = None
 ) -> list[QueueItem]:
-    """AI-authored work in the configured scope (`[scope]`), plus the patch inbox.
+    """AI-authored work in the configured scope (`[scope]`) and the patch inbox, without a
+    settling verdict (by sha, or by patch-id when rebased).
 
     `snapshot`: the refs as already read (live refresh read them to notice a change).
     """
     from reviewq.scan import scan_inbox, scan_scope
+    from reviewq.verdicts import settled_filter
 
     now = now or local_now()
     changes = list(scan_scope(ctx, now=now, snapshot=snapshot).changes)
     changes += scan_inbox(ctx)
-    return build_queue(changes, now=now)
+    return build_queue(changes, now=now, is_settled=settled_filter(ctx, changes))

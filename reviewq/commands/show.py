@@ -12,20 +12,14 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def gather(ctx, rev: str) -> dict:
     """The `show --json` object; the text view prints the same facts."""
-    from pathlib import Path
-
-    from reviewq.changes import lookup
+    from reviewq.changes import diff_of, lookup
     from reviewq.core.risk import assess
     from reviewq.sources.diffs import read_commit_diff
-    from reviewq.sources.inbox import read_patch_file
 
     found = lookup(ctx, rev)
     change = found.change
-    if change is not None and change.source == "inbox":
-        patches = read_patch_file(Path(change.patch_path or ""), change.commit.committed_at)
-        diff = next(
-            (p.diff for p in patches if p.commit.message == change.commit.message), patches[0].diff
-        )
+    if change is not None:
+        diff = diff_of(ctx, change)
     else:
         diff = read_commit_diff(ctx.git, found.commit.sha)
     record: dict = (
@@ -70,7 +64,17 @@ def gather(ctx, rev: str) -> dict:
         ],
     }
     if change is not None:
+        from reviewq.critiques import cached_critique, critique_input, rationale_for
+
         record["risk"] = assess(change).to_json()
+        # What the critics said, without running one: `reviewq critique REV` runs them.
+        subject = critique_input(ctx, change, diff)
+        cached = cached_critique(ctx, change, subject=subject)
+        record["critique"] = cached.to_json() if cached is not None else None
+        record["rationale"] = rationale_for(ctx, change, subject=subject).to_json()
+    from reviewq.verdicts import verdicts_for
+
+    record["verdicts"] = verdicts_for(ctx, change, found.commit.sha)
     return record
 
 
@@ -127,11 +131,29 @@ def run(args: argparse.Namespace, ctx) -> int:
         out.append(
             f"  {f['status']:<9} {one_line(f['path'])}  +{f['additions']}/-{f['deletions']}{extra}"
         )
+    if record["ai_authored"]:
+        critique = record.get("critique")
+        if critique:
+            who = critique["critic"] + (f" {critique['model']}" if critique["model"] else "")
+            verified = sum(1 for f in critique["findings"] if f["verified"])
+            out.append(
+                f"critique   {who}: {verified} finding(s); {one_line(critique['summary'], 100)}"
+            )
+        else:
+            out.append("critique   none yet; run `reviewq critique REV`")
     if record["prompts"]:
         first = record["prompts"][0]
         out.append(f"prompt ({first['source']}):")
         out.extend("  " + line for line in visible(first["text"]).splitlines())
     elif record["ai_authored"]:
         out.append("prompt     none recorded; attach one with `reviewq prompt REV --set FILE`")
+    for v in record["verdicts"]:
+        who = (v.get("reviewer") or {}).get("email", "")
+        how = "" if v.get("sha") == record.get("sha") else "  (same patch, other commit)"
+        note = f": {one_line(v['note'])}" if v.get("note") else ""
+        out.append(
+            f"verdict    {v.get('verdict')} by {one_line(who)} at {v.get('at')}, "
+            f"{float(v.get('active_seconds') or 0):.0f}s active{how}{note}"
+        )
     print("\n".join(out))
     return 0

@@ -114,6 +114,195 @@ def parse_inbox(value: Any) -> str:
     return _str("inbox", value)
 
 
+# -- [critic] ---------------------------------------------------------------------------------
+
+CRITICS: tuple[str, ...] = ("static", "anthropic", "openai")
+#: Paths never sent to a model critic, whatever the configuration adds.
+DEFAULT_NEVER_SEND: tuple[str, ...] = (
+    ".env",
+    ".env.*",
+    "*.pem",
+    "*.key",
+    "*.p12",
+    "*.pfx",
+    "*.jks",
+    "*.kdbx",
+    "id_rsa*",
+    "id_ed25519*",
+    "id_ecdsa*",
+    ".npmrc",
+    ".pypirc",
+    ".netrc",
+    "**/secrets/**",
+    "*.tfstate",
+    "*.tfvars",
+)
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_RESPONSE_FORMATS = ("json_schema", "json_object", "none")
+
+
+@dataclass(frozen=True)
+class ModelCriticSettings:
+    """One model critic's endpoint. The key itself never lives here: only the variable's name."""
+
+    model: str | None = None
+    base_url: str | None = None
+    api_key_env: str | None = None
+    #: The model family when its name does not say (a local server's "my-model").
+    family: str | None = None
+    #: How the OpenAI-compatible critic asks for JSON (local servers differ).
+    response_format: str = "json_schema"
+
+
+@dataclass(frozen=True)
+class CriticSettings:
+    default: str = "static"
+    timeout: float = 120.0
+    connect_timeout: float = 10.0
+    retries: int = 3
+    budget_tokens: int = 24000
+    max_calls: int = 2
+    max_output_tokens: int = 4096
+    never_send: tuple[str, ...] = DEFAULT_NEVER_SEND
+    anthropic: ModelCriticSettings = field(default_factory=ModelCriticSettings)
+    openai: ModelCriticSettings = field(default_factory=ModelCriticSettings)
+
+    def model_settings(self, critic: str) -> ModelCriticSettings:
+        return self.anthropic if critic == "anthropic" else self.openai
+
+
+def _number(where: str, value: Any, *, low: float, high: float, integer: bool = False) -> Any:
+    kinds = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not low <= value <= high:
+        kind = "an integer" if integer else "a number"
+        raise ConfigError(f"{where}: expected {kind} from {low:g} to {high:g}, got {value!r}")
+    return value
+
+
+def _model_critic(where: str, value: Any) -> ModelCriticSettings:
+    table = _table(where, value)
+    if "api_key" in table or "key" in table:
+        raise ConfigError(
+            f"{where}.api_key: API keys never go in the repository's config; export the key in "
+            "the environment and name the variable with api_key_env"
+        )
+    _check_keys(where, table, {"model", "base_url", "api_key_env", "family", "response_format"})
+    env = _opt_str(where, table, "api_key_env")
+    if env is not None and not _ENV_NAME.match(env):
+        raise ConfigError(f"{where}.api_key_env: {env!r} is not an environment variable name")
+    family = _opt_str(where, table, "family")
+    if family is not None and family not in AUTHOR_FAMILIES:
+        raise ConfigError(
+            f"{where}.family: {family!r} is not a family ({', '.join(AUTHOR_FAMILIES)})"
+        )
+    base_url = _opt_str(where, table, "base_url")
+    if base_url is not None and not re.match(r"^https?://", base_url):
+        raise ConfigError(f"{where}.base_url: {base_url!r} must start with http:// or https://")
+    response_format = table.get("response_format", "json_schema")
+    if response_format not in _RESPONSE_FORMATS:
+        raise ConfigError(
+            f"{where}.response_format: {response_format!r} must be one of "
+            f"{', '.join(_RESPONSE_FORMATS)}"
+        )
+    return ModelCriticSettings(
+        model=_opt_str(where, table, "model"),
+        base_url=base_url,
+        api_key_env=env,
+        family=family,
+        response_format=response_format,
+    )
+
+
+def parse_critic(value: Any) -> CriticSettings:
+    """`[critic]`: the default critic, timeouts, budget, never-send globs, model endpoints."""
+    table = _table("critic", value)
+    _check_keys(
+        "critic",
+        table,
+        {
+            "default",
+            "timeout",
+            "connect_timeout",
+            "retries",
+            "budget_tokens",
+            "max_calls",
+            "max_output_tokens",
+            "never_send",
+            "anthropic",
+            "openai",
+        },
+    )
+    default = table.get("default", "static")
+    if default not in CRITICS:
+        raise ConfigError(f"critic.default: {default!r} must be one of {', '.join(CRITICS)}")
+    never_send = table.get("never_send", [])
+    if not isinstance(never_send, list) or not all(
+        isinstance(g, str) and g.strip() for g in never_send
+    ):
+        raise ConfigError("critic.never_send: expected an array of glob strings")
+    base = CriticSettings()
+    return CriticSettings(
+        default=default,
+        timeout=float(
+            _number("critic.timeout", table.get("timeout", base.timeout), low=1, high=3600)
+        ),
+        connect_timeout=float(
+            _number(
+                "critic.connect_timeout",
+                table.get("connect_timeout", base.connect_timeout),
+                low=0.5,
+                high=300,
+            )
+        ),
+        retries=_number(
+            "critic.retries", table.get("retries", base.retries), low=0, high=10, integer=True
+        ),
+        budget_tokens=_number(
+            "critic.budget_tokens",
+            table.get("budget_tokens", base.budget_tokens),
+            low=2000,
+            high=2_000_000,
+            integer=True,
+        ),
+        max_calls=_number(
+            "critic.max_calls", table.get("max_calls", base.max_calls), low=1, high=20, integer=True
+        ),
+        max_output_tokens=_number(
+            "critic.max_output_tokens",
+            table.get("max_output_tokens", base.max_output_tokens),
+            low=256,
+            high=64000,
+            integer=True,
+        ),
+        # The configured globs extend the built-in list: a repository can add, never remove.
+        never_send=(*DEFAULT_NEVER_SEND, *(g.strip() for g in never_send)),
+        anthropic=_model_critic("critic.anthropic", table.get("anthropic", {})),
+        openai=_model_critic("critic.openai", table.get("openai", {})),
+    )
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    """`[log]`: how verdict signatures are checked (reviewq.store.signing)."""
+
+    #: Allowed-signers file committed in the repository (path from its top); git's
+    #: `gpg.ssh.allowedSignersFile` wins when set.
+    allowed_signers: str | None = None
+    #: `log verify` fails on unsigned records (and on signatures it cannot check).
+    require_signed: bool = False
+
+
+def parse_log_section(value: Any) -> LogSettings:
+    table = _table("log", value)
+    _check_keys("log", table, {"allowed_signers", "require_signed"})
+    require = table.get("require_signed", False)
+    if not isinstance(require, bool):
+        raise ConfigError(f"log.require_signed: expected true or false, got {require!r}")
+    return LogSettings(
+        allowed_signers=_opt_str("log", table, "allowed_signers"), require_signed=require
+    )
+
+
 @dataclass(frozen=True)
 class Config:
     """Parsed `.reviewq.toml`. `sections` keeps each parsed section by name for later rooms."""
@@ -126,6 +315,10 @@ class Config:
 
     def section(self, name: str, default: Any = None) -> Any:
         return self.sections.get(name, default)
+
+    @property
+    def critic(self) -> CriticSettings:
+        return self.sections.get("critic") or CriticSettings()
 
 
 def parse_scope_section(value: Any) -> Any:
@@ -140,6 +333,8 @@ SECTION_PARSERS: dict[str, Callable[[Any], Any]] = {
     "agents": parse_agent_rules,
     "inbox": parse_inbox,
     "scope": parse_scope_section,
+    "critic": parse_critic,
+    "log": parse_log_section,
 }
 
 

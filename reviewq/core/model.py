@@ -396,6 +396,12 @@ class Diff:
 
 @dataclass(slots=True)
 class Finding:
+    """One observation about a change, anchored to new-side lines where it can be.
+
+    `quote` is verbatim new-side text; `verified` says the quote was found inside a hunk of the
+    diff at the cited lines (CONTRACT), and `verification` says why or why not, in words.
+    """
+
     file: str | None
     start_line: int | None
     end_line: int | None
@@ -405,6 +411,7 @@ class Finding:
     body: str
     quote: str = ""
     verified: bool = False
+    verification: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -417,6 +424,7 @@ class Finding:
             "body": self.body,
             "quote": self.quote,
             "verified": self.verified,
+            "verification": self.verification,
         }
 
     @classmethod
@@ -431,12 +439,20 @@ class Finding:
             body=str(data.get("body", "")),
             quote=str(data.get("quote") or ""),
             verified=bool(data.get("verified", False)),
+            verification=str(data.get("verification") or ""),
         )
 
 
 @dataclass(slots=True)
 class Critique:
-    sha: str
+    """A critic's reading of one change (CONTRACT: the `critique --json` record).
+
+    `sha` is None for an inbox patch (no commit yet); `change_id` is always set. `family_check`
+    records the family guard's decision in words; `notes` say what the reviewer should know about
+    the run itself (ruff unavailable, files not sent to a model, parts split by budget).
+    """
+
+    sha: str | None
     critic: str
     family: str
     model: str | None
@@ -451,6 +467,19 @@ class Critique:
     #: Files the critic did not read (token budget, never-send list), by name.
     skipped_files: list[str] = field(default_factory=list)
     prompt_version: str = "1"
+    change_id: str = ""
+    family_check: str = ""
+    notes: list[str] = field(default_factory=list)
+    #: When the critique was made (RFC 3339), set by the shell that ran it.
+    created_at: str | None = None
+
+    @property
+    def verified_findings(self) -> list[Finding]:
+        return [f for f in self.findings if f.verified]
+
+    @property
+    def unverified_findings(self) -> list[Finding]:
+        return [f for f in self.findings if not f.verified]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -468,12 +497,16 @@ class Critique:
             "findings": [f.to_json() for f in self.findings],
             "skipped_files": list(self.skipped_files),
             "prompt_version": self.prompt_version,
+            "change_id": self.change_id,
+            "family_check": self.family_check,
+            "notes": list(self.notes),
+            "created_at": self.created_at,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Critique:
         return cls(
-            sha=str(data.get("sha", "")),
+            sha=data.get("sha"),
             critic=str(data.get("critic", "")),
             family=str(data.get("family", "unknown")),
             model=data.get("model"),
@@ -487,4 +520,8 @@ class Critique:
             findings=[Finding.from_json(f) for f in data.get("findings", [])],
             skipped_files=list(data.get("skipped_files", [])),
             prompt_version=str(data.get("prompt_version", "1")),
+            change_id=str(data.get("change_id") or data.get("sha") or ""),
+            family_check=str(data.get("family_check") or ""),
+            notes=[str(n) for n in data.get("notes", [])],
+            created_at=data.get("created_at"),
         )

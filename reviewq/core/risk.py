@@ -53,6 +53,24 @@ def is_lockfile(path: str) -> bool:
     return bool(_LOCKFILES.search(path))
 
 
+def is_access_control_path(path: str) -> bool:
+    """Code that decides who may do what: auth, sessions, permissions, approvals, secrets."""
+    return bool(_AUTH.search(path))
+
+
+def is_ci_path(path: str) -> bool:
+    return bool(_CI.search(path))
+
+
+def is_governance_path(path: str) -> bool:
+    """Files that define review and security policy (CODEOWNERS, .reviewq.toml, ...)."""
+    return bool(_GOVERNANCE.search(path))
+
+
+def is_infra_path(path: str) -> bool:
+    return bool(_INFRA.search(path))
+
+
 @dataclass(frozen=True, slots=True)
 class Risk:
     score: int

@@ -186,6 +186,60 @@ class Git:
             proc.stdout.close()
             proc.stderr.close()
 
+    def pipe(self, first: Sequence[str], second: Sequence[str], *, input: bytes) -> bytes:
+        """`git first... | git second...` with `input` on the first's stdin; the second's stdout.
+
+        For passes where the intermediate stream is large (full diffs into `git patch-id`):
+        nothing but the final answer is held in memory.
+        """
+        import tempfile
+        import threading
+
+        # stderr of the producer goes to a file, so a chatty producer cannot block on it.
+        with tempfile.TemporaryFile() as errors:
+            try:
+                producer = subprocess.Popen(
+                    ["git", *first],
+                    cwd=self.path,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=errors,
+                    env=self._env,
+                )
+            except FileNotFoundError:
+                raise ReviewqError("git is not installed or not on PATH; install git") from None
+            assert producer.stdin is not None and producer.stdout is not None
+            consumer = subprocess.Popen(
+                ["git", *second],
+                cwd=self.path,
+                stdin=producer.stdout,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=self._env,
+            )
+            producer.stdout.close()  # the consumer owns it now
+
+            def feed() -> None:
+                assert producer.stdin is not None
+                try:
+                    producer.stdin.write(input)
+                    producer.stdin.close()
+                except BrokenPipeError:
+                    pass
+
+            writer = threading.Thread(target=feed, daemon=True)
+            writer.start()
+            out, err2 = consumer.communicate()
+            writer.join()
+            code = producer.wait()
+            errors.seek(0)
+            err1 = errors.read()
+        if code != 0:
+            raise GitError(f"git {first[0]}: {_first_line(err1)}")
+        if consumer.returncode != 0:
+            raise GitError(f"git {second[0]}: {_first_line(err2)}")
+        return out
+
     # -- small helpers ------------------------------------------------------------------------
 
     def resolve(self, rev: str) -> str:

@@ -1,0 +1,1 @@
+"""Keymap presets shipped with reviewq (binding id -> keys), read with importlib.resources."""

@@ -1,0 +1,287 @@
+"""`reviewq log`: read the verdicts; `log verify`: check them; `log rebuild`: repair a copy.
+
+    reviewq log [--json] [--since DATE] [--local]
+    reviewq log verify [--json] [--no-signatures] [--require-signed]
+    reviewq log rebuild (--from-notes [--force] | --to-notes)
+
+`log` shows every verdict known here: the local log and the team's notes ref (after `sync`).
+`log verify` exits 1 when the chain is broken, the file was truncated, a signature is bad or its
+signer unknown, or a notes line was edited; it names the first bad record.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+#: How many findings of one kind are listed before "... and N more".
+_LIST_LIMIT = 10
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="JSON Lines, one record per line")
+    p.add_argument("--since", metavar="DATE", help="only verdicts at or after DATE (git syntax)")
+    p.add_argument(
+        "--local", action="store_true", help="only this machine's log, not the notes ref"
+    )
+    sub = p.add_subparsers(dest="action", metavar="ACTION", parser_class=type(p))
+    v = sub.add_parser("verify", help="check chain, end of file, signatures and the notes ref")
+    v.add_argument("--json", action="store_true", help="one JSON object")
+    v.add_argument(
+        "--no-signatures", action="store_true", help="skip the (slower) signature checks"
+    )
+    v.add_argument(
+        "--require-signed",
+        action="store_true",
+        help="fail on unsigned records too (also [log] require_signed in .reviewq.toml)",
+    )
+    r = sub.add_parser("rebuild", help="rebuild the log from the notes ref, or the other way")
+    which = r.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "--from-notes", action="store_true", help="append the notes ref's verdicts to the log"
+    )
+    which.add_argument(
+        "--to-notes", action="store_true", help="add the log's verdicts to the notes ref"
+    )
+    r.add_argument(
+        "--force",
+        action="store_true",
+        help="with --from-notes: move a damaged log aside and write a new one",
+    )
+
+
+def run(args: argparse.Namespace, ctx) -> int:
+    if args.action == "verify":
+        return _verify(args, ctx)
+    if args.action == "rebuild":
+        return _rebuild(args, ctx)
+    return _list(args, ctx)
+
+
+# -- log ----------------------------------------------------------------------------------------
+
+
+def _since_epoch(ctx, text: str) -> float:
+    """DATE as git reads dates (`2026-11-01`, `2 weeks ago`, ...), as Unix seconds.
+
+    git's careful parser (the one behind `--type=expiry-date`) rejects what it cannot read,
+    where `git log --since` would silently take it as "now".
+    """
+    from reviewq.errors import ReviewqError
+    from reviewq.sources.gitcmd import GitError
+
+    try:
+        out = ctx.git.text(
+            ["-c", f"reviewq.since={text}", "config", "--type=expiry-date", "reviewq.since"],
+            what="config",
+        )
+        return float(out.strip())
+    except (GitError, ValueError):
+        raise ReviewqError(
+            f"--since {text!r}: not a date git understands; try 2026-11-01 or '2 weeks ago'"
+        ) from None
+
+
+def _duration(seconds: float) -> str:
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole}s"
+    if whole < 3600:
+        return f"{whole // 60}m{whole % 60:02d}s"
+    return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
+
+
+def _list(args: argparse.Namespace, ctx) -> int:
+    from reviewq.core.verdict import record_order
+    from reviewq.output import emit_jsonl, print_table
+    from reviewq.verdicts import load_verdicts
+
+    records = load_verdicts(ctx, include_notes=not args.local)
+    if args.since:
+        cutoff = _since_epoch(ctx, args.since)
+        records = [r for r in records if record_order(r)[0] >= cutoff]
+    if args.json:
+        emit_jsonl(records)
+        return 0
+    rows = []
+    for r in records:
+        reviewer = r.get("reviewer") or {}
+        change = r.get("sha") or r.get("change_id") or ""
+        rows.append(
+            [
+                str(r.get("at", ""))[:16].replace("T", " "),
+                r.get("verdict", ""),
+                change[:12] if r.get("sha") else change[:18],
+                reviewer.get("email") or reviewer.get("name") or "",
+                _duration(float(r.get("active_seconds") or 0)),
+                r.get("lines_changed", ""),
+                f"{r.get('hunks_viewed', 0)}/{r.get('hunks_total', 0)}",
+                "yes" if r.get("signature") else "-",
+                r.get("note", ""),
+            ]
+        )
+    print_table(
+        ["AT", "VERDICT", "CHANGE", "REVIEWER", "ACTIVE", "LINES", "HUNKS", "SIGNED", "NOTE"],
+        rows,
+    )
+    print(f"{len(rows)} verdict(s)")
+    return 0
+
+
+# -- log verify ---------------------------------------------------------------------------------
+
+
+def _verify(args: argparse.Namespace, ctx) -> int:
+    from reviewq.core.config import LogSettings
+    from reviewq.core.verdict import SIG_GOOD, SIG_UNSIGNED, RecordFinding
+    from reviewq.errors import CheckFailed
+    from reviewq.output import emit_json
+    from reviewq.store.log import ProvenanceLog
+    from reviewq.store.notes_log import NOTES_REF, read_verdict_notes
+
+    settings = ctx.config.section("log") or LogSettings()
+    require_signed = args.require_signed or settings.require_signed
+    verifier = None
+    if not args.no_signatures:
+        from reviewq.store.signing import verifier_from_git
+
+        verifier = verifier_from_git(ctx.git, settings.allowed_signers)
+    notes = read_verdict_notes(ctx.git)
+    by_id = {r["id"]: r for r in notes.records}
+    log = ProvenanceLog(ctx.log_path)
+    report = log.verify(
+        check_signatures=verifier.check_many if verifier else None,
+        notes=by_id if by_id else None,
+    )
+    # The notes ref: a line that does not match its own hash was edited (and is left out of
+    # every reader's view); records not in the local log get their signatures checked here.
+    for target, record in notes.edited:
+        report.findings.append(
+            RecordFinding(
+                0,
+                record.get("id"),
+                "notes:edited",
+                f"its line in the note of {target[:12]} does not match its hash",
+            )
+        )
+    local_ids = _local_ids(log)
+    others = [r for r in notes.records if r.get("id") not in local_ids]
+    notes_summary: dict = {
+        "ref": NOTES_REF,
+        "records": len(notes.records),
+        "unreadable_lines": notes.bad_lines,
+        "edited": len(notes.edited),
+    }
+    if verifier is not None and others:
+        counts: dict[str, int] = {}
+        for record, check in zip(others, verifier.check_many(others)):
+            counts[check.status] = counts.get(check.status, 0) + 1
+            first_unsigned = check.status == SIG_UNSIGNED and counts[check.status] == 1
+            if check.status not in (SIG_GOOD, SIG_UNSIGNED) or first_unsigned:
+                report.findings.append(
+                    RecordFinding(0, record.get("id"), f"notes:{check.status}", check.detail)
+                )
+        notes_summary["signatures"] = counts
+    if notes.bad_lines:
+        report.warnings.append(
+            f"{notes.bad_lines} line(s) in {NOTES_REF} are not verdict records (ignored)"
+        )
+    report.notes = notes_summary if (notes.records or notes.bad_lines or notes.edited) else None
+    if args.json:
+        emit_json(report.to_json(require_signed))
+    else:
+        _print_report(report, require_signed)
+    if report.failed(require_signed):
+        raise CheckFailed(f"log verify: {_first_failure(report, require_signed)}")
+    return 0
+
+
+def _local_ids(log) -> set:
+    from reviewq.store.log import LogError
+
+    try:
+        return {r.get("id") for r in log.iter_records()}
+    except LogError:  # a damaged log: verify has reported it already
+        return set()
+
+
+def _describe(index: int, record_id, what: str) -> str:
+    where = f"record {index}" if index else "notes record"
+    rid = f" (id {str(record_id)[:12]})" if record_id else ""
+    return f"{where}{rid}: {what}"
+
+
+def _first_failure(report, require_signed: bool) -> str:
+    for problem in (report.chain, report.tail):
+        if problem is not None:
+            return _describe(problem.index, problem.record_id, problem.problem)
+    failing = report.failing_findings(require_signed)
+    if failing:
+        f = failing[0]
+        return _describe(f.index, f.record_id, f"{f.kind}: {f.detail}")
+    return "signatures were not checked (--no-signatures) but --require-signed asks for them"
+
+
+def _print_report(report, require_signed: bool) -> None:
+    from reviewq.core.text import one_line
+
+    lines = []
+    chain = "chain intact" if report.chain is None else "CHAIN BROKEN"
+    end = "end intact" if report.tail is None else "TRUNCATED"
+    lines.append(f"log {report.path}: {report.records} record(s); {chain}; {end}")
+    if report.chain is not None:
+        c = report.chain
+        lines.append(f"  first bad {_describe(c.index, c.record_id, c.problem)}")
+    if report.tail is not None:
+        t = report.tail
+        lines.append(f"  {_describe(t.index, t.record_id, t.problem)}")
+    if report.signatures_checked:
+        counts = ", ".join(f"{n} {k}" for k, n in report.signatures.items() if n) or "none"
+        lines.append(f"signatures: {counts}")
+    else:
+        lines.append("signatures: not checked (--no-signatures)")
+    if report.notes is not None:
+        n = report.notes
+        extra = ""
+        if "signatures" in n:
+            extra = "; others' signatures: " + ", ".join(
+                f"{v} {k}" for k, v in n["signatures"].items()
+            )
+        lines.append(f"notes {n['ref']}: {n['records']} record(s), {n['edited']} edited{extra}")
+    by_kind: dict[str, list] = {}
+    for f in report.findings:
+        if f.kind.removeprefix("notes:") == "unsigned" and not require_signed:
+            continue  # counted above; listing every unsigned record would bury the rest
+        by_kind.setdefault(f.kind, []).append(f)
+    for kind, items in by_kind.items():
+        lines.append(f"{kind}: {len(items)}")
+        for f in items[:_LIST_LIMIT]:
+            where = f"record {f.index}" if f.index else "notes"
+            lines.append(f"  {where} (id {str(f.record_id)[:12]}): {one_line(f.detail)}")
+        if len(items) > _LIST_LIMIT:
+            lines.append(f"  ... and {len(items) - _LIST_LIMIT} more")
+    for warning in report.warnings:
+        lines.append(f"warning: {warning}")
+    lines.append("FAILED" if report.failed(require_signed) else "OK")
+    print("\n".join(lines))
+
+
+# -- log rebuild --------------------------------------------------------------------------------
+
+
+def _rebuild(args: argparse.Namespace, ctx) -> int:
+    from reviewq.errors import ReviewqError
+    from reviewq.verdicts import rebuild_log_from_notes, share_local_records
+
+    if args.to_notes:
+        if args.force:
+            raise ReviewqError("--force only applies to --from-notes")
+        added = share_local_records(ctx)
+        print(f"{added} verdict line(s) added to refs/notes/reviewq")
+        return 0
+    result = rebuild_log_from_notes(ctx, force=args.force)
+    if result.moved_to:
+        print(f"the damaged log was moved to {result.moved_to}")
+    if result.skipped:
+        print(f"{result.skipped} record(s) left out: their bytes do not match their own hash")
+    print(f"{result.added} verdict(s) appended to {ctx.log_path}")
+    return 0

@@ -1,0 +1,337 @@
+"""Critiques for the rest of reviewq: run one, show a cached one, or the rationale pane's data.
+
+The TUI and the CLI call these; they gather what a critic reads (the diff, whole Python files
+for ruff and `ast`, the prompt, the message), apply the family guard, run the critic and cache the
+result in the `critiques` table under (diff + prompt, critic, model, prompt version). Nothing is
+cached when a critic fails. API keys come only from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from reviewq.changes import diff_of
+from reviewq.context import Context
+from reviewq.core.critique import CritiqueInput
+from reviewq.core.families import family_of
+from reviewq.core.model import Change, Critique, Diff
+from reviewq.core.patching import apply_file_diff
+from reviewq.core.rationale import Rationale, build_rationale
+from reviewq.critics.base import Critic, CriticError, critique_key, guard, stamp
+from reviewq.sources.gitcmd import GitError
+
+TABLE = "critiques"
+#: Whole files larger than this are not read for ruff and `ast` (the hunks still are).
+MAX_TEXT_BYTES = 2 * 1024 * 1024
+_TEXT_SUFFIXES = (".py", ".pyi")
+
+
+def _now() -> datetime:
+    return datetime.now().astimezone()
+
+
+# -- what a critic reads -----------------------------------------------------------------------
+
+
+def _decode(blob: bytes | None) -> str | None:
+    if blob is None or len(blob) > MAX_TEXT_BYTES or b"\0" in blob[:8192]:
+        return None
+    return blob.decode("utf-8", "replace")
+
+
+def file_texts(ctx: Context, change: Change, diff: Diff) -> tuple[dict[str, str], dict[str, str]]:
+    """(old texts by old path, new texts by path) of the change's Python files.
+
+    A commit's come from `sha^:path` and `sha:path` in one `git cat-file --batch`; an inbox
+    patch's old text comes from HEAD and its new text from applying the patch to it.
+    """
+    wanted = [
+        fd
+        for fd in diff.files
+        if fd.path.endswith(_TEXT_SUFFIXES)
+        and not fd.is_binary
+        and not fd.truncated
+        and "\n" not in fd.path
+        and "\n" not in (fd.old_path or "")
+    ]
+    if not wanted:
+        return {}, {}
+    inbox = change.source == "inbox"
+    new_rev = None if inbox else change.commit.sha
+    if inbox:
+        old_rev = ctx.git.try_resolve("HEAD") if ctx.git.has_commits() else None
+    else:
+        old_rev = change.commit.parents[0] if change.commit.parents else None
+    names: list[str] = []
+    for fd in wanted:
+        if fd.status != "added" and old_rev:
+            names.append(f"{old_rev}:{fd.old_path or fd.path}")
+        if fd.status != "deleted" and new_rev:
+            names.append(f"{new_rev}:{fd.path}")
+    try:
+        blobs = ctx.git.cat_blobs(names) if names else {}
+    except GitError:
+        blobs = {}
+    old_texts: dict[str, str] = {}
+    new_texts: dict[str, str] = {}
+    for fd in wanted:
+        old_path = fd.old_path or fd.path
+        old = _decode(blobs.get(f"{old_rev}:{old_path}")) if old_rev else None
+        if old is not None:
+            old_texts[old_path] = old
+        new = _decode(blobs.get(f"{new_rev}:{fd.path}")) if new_rev else apply_file_diff(old, fd)
+        if new is not None and fd.status != "deleted":
+            new_texts[fd.path] = new
+    return old_texts, new_texts
+
+
+def critique_input(ctx: Context, change: Change, diff: Diff | None = None) -> CritiqueInput:
+    diff = diff if diff is not None else diff_of(ctx, change)
+    old_texts, new_texts = file_texts(ctx, change, diff)
+    return CritiqueInput(
+        change_id=change.id,
+        sha=change.sha,
+        message=change.commit.message,
+        prompt=change.prompt.text if change.prompt else None,
+        prompt_source=change.prompt.source if change.prompt else None,
+        author_family=change.authorship.family,
+        diff=diff,
+        old_texts=old_texts,
+        new_texts=new_texts,
+    )
+
+
+# -- critics -----------------------------------------------------------------------------------
+
+
+def make_critic(
+    ctx: Context,
+    name: str,
+    *,
+    model: str | None = None,
+    env: Mapping[str, str] | None = None,
+    transport: Any = None,
+    sleep: Callable[[float], None] | None = None,
+) -> Critic:
+    """A critic by name, configured from `[critic]` and the environment (keys only from there).
+
+    A missing key is reported when the critic runs, after the family guard: a refusal is the
+    more useful thing to hear first.
+
+    Model: `--model`, else REVIEWQ_<CRITIC>_MODEL, else the config, else the built-in default.
+    `transport` (an httpx2 transport) and `sleep` are for tests at the network edge.
+    """
+    env = os.environ if env is None else env
+    settings = ctx.config.critic
+    if name == "static":
+        if model:
+            raise CriticError("the static critic has no model; drop --model or pick a model critic")
+        from reviewq.critics.static import StaticCritic
+
+        return StaticCritic()
+    extra: dict[str, Any] = {"transport": transport, "settings": settings}
+    if sleep is not None:
+        extra["sleep"] = sleep
+    ms = settings.model_settings(name)
+    if name == "anthropic":
+        from reviewq.critics import anthropic as mod
+
+        key_env = ms.api_key_env or mod.KEY_ENV
+        key = env.get(key_env, "").strip() or None
+        if not key:
+            extra["missing_key"] = (
+                f"the anthropic critic needs an API key: export {key_env} (reviewq reads keys "
+                "only from the environment), or use --critic static (offline)"
+            )
+        chosen = model or env.get("REVIEWQ_ANTHROPIC_MODEL") or ms.model or mod.DEFAULT_MODEL
+        family = ms.family or family_of(chosen)
+        return mod.AnthropicCritic(
+            model=chosen,
+            family=family if family not in ("other", "unknown") else "anthropic",
+            api_key=key,
+            base_url=ms.base_url or env.get("ANTHROPIC_BASE_URL") or None,
+            key_env=key_env,
+            **extra,
+        )
+    if name == "openai":
+        from reviewq.critics import openai_compat as mod
+
+        base_url = ms.base_url or env.get("OPENAI_BASE_URL") or None
+        key_env = ms.api_key_env or mod.KEY_ENV
+        key = env.get(key_env, "").strip() or None
+        official = mod.is_openai_endpoint(base_url)
+        if official and not key:
+            extra["missing_key"] = (
+                f"the openai critic needs an API key for api.openai.com: export {key_env}, or "
+                "point critic.openai.base_url at a local server (vLLM, llama.cpp, Ollama)"
+            )
+        chosen = model or env.get("REVIEWQ_OPENAI_MODEL") or ms.model
+        if not chosen:
+            if not official:
+                raise CriticError(
+                    f"name the model served at {base_url} with --model or critic.openai.model"
+                )
+            chosen = mod.DEFAULT_MODEL
+        family = ms.family or family_of(chosen)
+        if official and family in ("other", "unknown"):
+            family = "openai"
+        return mod.OpenAICompatCritic(
+            model=chosen,
+            family=family,
+            api_key=key,
+            base_url=base_url,
+            key_env=key_env,
+            response_format=ms.response_format,
+            **extra,
+        )
+    raise CriticError(f"unknown critic {name!r}; choose static, anthropic or openai")
+
+
+# -- the cache ---------------------------------------------------------------------------------
+
+
+def _rows(ctx: Context, subject: CritiqueInput) -> list[dict[str, Any]]:
+    rows = []
+    for _, value in ctx.cache.items(TABLE):
+        if (
+            isinstance(value, dict)
+            and value.get("input") == subject.input_key
+            and value.get("change_id") == subject.change_id
+        ):
+            rows.append(value)
+    return rows
+
+
+def _load(row: dict[str, Any] | None) -> Critique | None:
+    if not row or not isinstance(row.get("critique"), dict):
+        return None
+    try:
+        return Critique.from_json(row["critique"])
+    except (TypeError, ValueError):
+        return None
+
+
+def cached_critique(
+    ctx: Context,
+    change: Change,
+    *,
+    critic: str | None = None,
+    model: str | None = None,
+    subject: CritiqueInput | None = None,
+) -> Critique | None:
+    """The cached critique of this change as it is now (no critic runs), or None.
+
+    Without `critic`: the configured default critic's if cached, else the most recent of any.
+    """
+    subject = subject or critique_input(ctx, change)
+    rows = _rows(ctx, subject)
+    if critic is not None:
+        rows = [r for r in rows if r.get("critic") == critic]
+        if model is not None:
+            rows = [r for r in rows if r.get("model") == model]
+    if not rows:
+        return None
+    default = ctx.config.critic.default
+    rows.sort(key=lambda r: (r.get("critic") == default, r.get("created_at") or ""), reverse=True)
+    return _load(rows[0])
+
+
+def critique_change(
+    ctx: Context,
+    change: Change,
+    *,
+    critic: str | None = None,
+    model: str | None = None,
+    refresh: bool = False,
+    allow_same_family: bool = False,
+    env: Mapping[str, str] | None = None,
+    transport: Any = None,
+    sleep: Callable[[float], None] | None = None,
+    clock: Callable[[], datetime] = _now,
+) -> tuple[Critique, bool]:
+    """(critique, came from the cache). See `get_critique`."""
+    subject = critique_input(ctx, change)
+    if critic is None and not refresh:
+        cached = cached_critique(ctx, change, subject=subject)
+        if cached is not None:
+            return cached, True
+    name = critic or ctx.config.critic.default
+    chosen = make_critic(ctx, name, model=model, env=env, transport=transport, sleep=sleep)
+    decision = guard(chosen, subject, allow_same_family=allow_same_family)
+    key = critique_key(chosen, subject)
+    if not refresh:
+        cached = _load(ctx.cache.get(TABLE, key))
+        if cached is not None:
+            return cached, True
+    critique = stamp(chosen.review(subject), chosen, subject, decision)
+    if change.authorship.agent == "none":
+        critique.notes.insert(0, "no AI markers found: the author's family is unknown")
+    critique.created_at = clock().isoformat(timespec="seconds")
+    ctx.cache.put(
+        TABLE,
+        key,
+        {
+            "change_id": subject.change_id,
+            "input": subject.input_key,
+            "critic": chosen.name,
+            "model": chosen.model,
+            "created_at": critique.created_at,
+            "critique": critique.to_json(),
+        },
+    )
+    ctx.cache.flush()
+    return critique, False
+
+
+def get_critique(
+    ctx: Context,
+    change: Change,
+    *,
+    critic: str | None = None,
+    model: str | None = None,
+    refresh: bool = False,
+    allow_same_family: bool = False,
+    **kwargs: Any,
+) -> Critique:
+    """The critique of `change`: cached when it exists, else run (and cached).
+
+    Without `critic`, any cached critique is shown at once and the configured default critic
+    (`static` unless `[critic] default` says otherwise) runs only when none exists. With
+    `critic`, the family guard applies first: a critic of the author's family raises
+    CriticError unless `allow_same_family`, which the critique records. `refresh` re-runs.
+    """
+    return critique_change(
+        ctx,
+        change,
+        critic=critic,
+        model=model,
+        refresh=refresh,
+        allow_same_family=allow_same_family,
+        **kwargs,
+    )[0]
+
+
+def rationale_for(
+    ctx: Context, change: Change, *, subject: CritiqueInput | None = None
+) -> Rationale:
+    """The design-rationale pane: the offline structural summary at once, plus the rationale of
+    the latest cached model critique when one exists (no model runs here)."""
+    subject = subject or critique_input(ctx, change)
+    rationale = build_rationale(
+        subject.diff,
+        message=subject.message,
+        prompt=subject.prompt,
+        prompt_source=subject.prompt_source,
+        old_texts=subject.old_texts,
+        new_texts=subject.new_texts,
+    )
+    models = [r for r in _rows(ctx, subject) if r.get("critic") != "static"]
+    models.sort(key=lambda r: r.get("created_at") or "", reverse=True)
+    latest = _load(models[0]) if models else None
+    if latest is not None and latest.rationale:
+        rationale.model_rationale = latest.rationale
+        rationale.model_critic = f"{latest.critic} {latest.model or ''}".strip()
+    return rationale

@@ -1,0 +1,196 @@
+"""`reviewq sync`: share `refs/notes/reviewq` with a remote without losing anyone's verdicts.
+
+The git-appraise pattern (docs: shared/reference/ai-markers.md 3.1, 3.3):
+
+1. fetch the remote's notes into a tracking ref, `refs/notes/remotes/<remote>/reviewq`
+   (tracking refs for notes must live under refs/notes/ for `git notes merge` to take them);
+2. merge them into ours with `cat_sort_uniq` (a union of lines: no conflicts, no duplicates);
+3. push without force. If someone pushed in between, the push is refused as non-fast-forward:
+   wait a little (with jitter, so racing clones spread out) and start again from 1.
+
+Nothing is ever forced, so the only way a push succeeds is by containing the remote's notes.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reviewq.errors import ReviewqError
+from reviewq.sources.gitcmd import Git, GitError
+from reviewq.store.notes_log import NOTES_REF, NotesError, notes_lock, read_verdict_notes, ref_tip
+
+DEFAULT_ATTEMPTS = 10
+
+
+@dataclass
+class SyncResult:
+    remote: str
+    attempts: int = 0
+    fetched: int = 0  # verdicts that arrived from the remote
+    pushed: bool = False
+    records: int = 0  # verdicts in the notes ref afterwards
+    repaired: int = 0  # local log records that were missing from the notes ref
+    rejected: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "remote": self.remote,
+            "attempts": self.attempts,
+            "fetched": self.fetched,
+            "pushed": self.pushed,
+            "records": self.records,
+            "repaired": self.repaired,
+        }
+
+
+def tracking_ref(remote: str) -> str:
+    return f"refs/notes/remotes/{remote}/reviewq"
+
+
+def default_remote(git: Git) -> str:
+    """The current branch's remote, else `origin`, else the only remote."""
+    remotes = git.text(["remote"]).split()
+    if not remotes:
+        raise ReviewqError(
+            "this repository has no remote to sync with; add one with `git remote add NAME URL`"
+        )
+    branch = git.run(["symbolic-ref", "--quiet", "--short", "HEAD"], ok_codes=(0, 1, 128))
+    name = branch.decode().strip()
+    if name:
+        upstream = git.config_get(f"branch.{name}.remote")
+        if upstream in remotes:
+            return upstream
+    if "origin" in remotes:
+        return "origin"
+    if len(remotes) == 1:
+        return remotes[0]
+    raise ReviewqError(
+        f"several remotes ({', '.join(remotes)}) and none is `origin`; name one: "
+        "`reviewq sync REMOTE`"
+    )
+
+
+def check_remote(git: Git, remote: str) -> None:
+    remotes = git.text(["remote"]).split()
+    if remote not in remotes:
+        raise ReviewqError(
+            f"no remote named {remote!r} (remotes: {', '.join(remotes) or 'none'}); "
+            "add it with `git remote add` or name another"
+        )
+
+
+def _fetch(git: Git, remote: str) -> bool:
+    """Fetch the remote's notes into the tracking ref; False when the remote has none yet."""
+    track = tracking_ref(remote)
+    try:
+        git.run(
+            ["fetch", "--quiet", "--no-tags", remote, f"+{NOTES_REF}:{track}"],
+            what="fetch",
+        )
+        return True
+    except GitError as exc:
+        failure = exc.message
+    # Either the remote has no notes yet (fine) or it cannot be reached (not fine): ask it.
+    try:
+        advertised = git.text(["ls-remote", remote], what="ls-remote")
+    except GitError:
+        advertised = None
+    if advertised is not None and f"\t{NOTES_REF}\n" not in advertised + "\n":
+        git.run(["update-ref", "-d", track], ok_codes=(0, 1))
+        return False
+    raise ReviewqError(
+        f"could not fetch review notes from {remote!r} ({failure}); check the remote and your "
+        "access, then run `reviewq sync` again (your verdicts are safe in the local log)"
+    )
+
+
+def _merge(git: Git, remote: str, lock_path: Path) -> None:
+    track = tracking_ref(remote)
+    with notes_lock(lock_path):
+        theirs = ref_tip(git, track)
+        if theirs is None:
+            return
+        ours = ref_tip(git, NOTES_REF)
+        if ours is None:
+            git.run(["update-ref", NOTES_REF, theirs], what="update-ref")
+            return
+        if ours == theirs:
+            return
+        try:
+            git.run(
+                ["notes", f"--ref={NOTES_REF}", "merge", "--quiet", "-s", "cat_sort_uniq", track],
+                what="notes merge",
+            )
+        except GitError as exc:
+            raise ReviewqError(
+                f"could not merge the review notes from {remote!r} ({exc.message}); nothing was "
+                "pushed. Fix the problem and run `reviewq sync` again"
+            ) from None
+
+
+def _push(git: Git, remote: str) -> tuple[bool, str]:
+    """(pushed, refusal reason). A refusal is a race with another pusher: try again."""
+    try:
+        out = git.run(
+            ["push", "--porcelain", "--quiet", remote, f"{NOTES_REF}:{NOTES_REF}"],
+            ok_codes=(0, 1),
+            what="push",
+        ).decode("utf-8", "replace")
+    except GitError as exc:
+        raise ReviewqError(
+            f"could not push review notes to {remote!r} ({exc.message}); check the remote and "
+            "your access, then run `reviewq sync` again (your verdicts are safe in the local log)"
+        ) from None
+    refused = [line for line in out.splitlines() if line.startswith("!")]
+    if refused:
+        return False, refused[0].split("\t")[-1].strip()
+    return True, ""
+
+
+def sync_notes(
+    git: Git,
+    remote: str,
+    lock_path: Path,
+    *,
+    attempts: int = DEFAULT_ATTEMPTS,
+    sleep: Callable[[float], None] = time.sleep,
+    jitter: Callable[[], float] = random.random,
+) -> SyncResult:
+    """Fetch, merge and push until the remote holds everything we have (or give up)."""
+    check_remote(git, remote)
+    result = SyncResult(remote=remote)
+    before = {r["id"] for r in read_verdict_notes(git).records}
+    for attempt in range(1, attempts + 1):
+        result.attempts = attempt
+        _fetch(git, remote)
+        _merge(git, remote, lock_path)
+        ours = ref_tip(git, NOTES_REF)
+        if ours is None:
+            break  # nobody has recorded anything yet
+        if ours == ref_tip(git, tracking_ref(remote)):
+            result.pushed = False
+            break
+        pushed, reason = _push(git, remote)
+        if pushed:
+            git.run(["update-ref", tracking_ref(remote), ours], what="update-ref")
+            result.pushed = True
+            break
+        result.rejected.append(reason)
+        if attempt == attempts:
+            raise ReviewqError(
+                f"the remote {remote!r} kept moving: {attempts} pushes were refused ({reason}); "
+                "nothing was lost, run `reviewq sync` again"
+            )
+        sleep(min(2.0, 0.05 * 2 ** min(attempt, 5)) * (0.5 + jitter()))
+    after = read_verdict_notes(git).records
+    result.records = len(after)
+    result.fetched = len({r["id"] for r in after} - before)
+    return result
+
+
+__all__ = ["NotesError", "SyncResult", "default_remote", "sync_notes", "tracking_ref"]

@@ -1,0 +1,386 @@
+"""Verdicts: the one API the CLI, the TUI and policy use to record and read human decisions.
+
+Recording a verdict, in this order (docs/provenance.md):
+
+1. check everything that can be checked first: the reviewer's git identity, the signing key,
+   the notes ref; a failure here records nothing;
+2. sign the record's content digest (when git is set up for SSH signing);
+3. append it to the local log and fsync: the source of truth. From here on the verdict exists;
+4. add its line to `refs/notes/reviewq` (the team's copy). If that fails, the verdict is *not*
+   lost or doubled: the caller is warned, and `reviewq sync` (or `reviewq log rebuild
+   --to-notes`) adds every log record the notes ref lacks.
+
+Reading merges the local log and the notes ref, one record per id, so a bare clone (a CI mirror
+that has only the notes ref) sees the same verdicts as a reviewer's checkout after sync.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from reviewq.context import Context
+from reviewq.core.model import VERDICTS, Change, Identity
+from reviewq.core.verdict import CritiqueState, SettledIndex, dedupe_records, new_record
+from reviewq.errors import ReviewqError
+from reviewq.sources.gitcmd import GitError
+from reviewq.store.log import ProvenanceLog
+from reviewq.store.notes_log import (
+    add_records,
+    missing_from_notes,
+    read_verdict_notes,
+    ref_tip,
+)
+
+PATCH_ID_TABLE = "patch_ids"
+PATCH_ID_KEY = "by-sha"
+
+#: Arguments for the patch-id pass: plumbing (no user diff config), fixed prefixes, no rename
+#: detection, so every clone computes the same patch-id for the same change.
+_DIFF_TREE = [
+    "-c",
+    "core.quotepath=on",
+    "diff-tree",
+    "--stdin",
+    "-p",
+    "--root",
+    "--no-renames",
+    "--no-color",
+    "--no-ext-diff",
+    "--no-textconv",
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+]
+
+
+def local_now() -> datetime:
+    return datetime.now().astimezone()
+
+
+def _stderr_warning(message: str) -> None:
+    print(f"reviewq: warning: {message}", file=sys.stderr)
+
+
+def notes_lock_path(ctx: Context):
+    return ctx.state_dir / "notes.lock"
+
+
+def reviewer_identity(ctx: Context) -> Identity:
+    """The reviewer as git knows them (`user.name`, `user.email`)."""
+    name = ctx.git.config_get("user.name")
+    email = ctx.git.config_get("user.email")
+    if not name or not email:
+        raise ReviewqError(
+            "who is reviewing? set your identity first: "
+            "`git config user.name 'Your Name'` and `git config user.email you@example.com`"
+        )
+    return Identity(name, email)
+
+
+# -- patch-ids --------------------------------------------------------------------------------
+
+
+def patch_ids(ctx: Context, shas: Sequence[str]) -> dict[str, str | None]:
+    """sha -> `git patch-id --stable` (None for merges and empty commits).
+
+    A commit's patch-id never changes, so answers are cached; the rest are computed in one
+    `git diff-tree --stdin -p | git patch-id --stable` pipeline, however many there are.
+    """
+    cached: dict[str, str] = dict(ctx.cache.get(PATCH_ID_TABLE, PATCH_ID_KEY) or {})
+    wanted = [s for s in dict.fromkeys(shas) if s]
+    missing = [s for s in wanted if s not in cached]
+    if missing:
+        out = ctx.git.pipe(
+            _DIFF_TREE,
+            ["patch-id", "--stable"],
+            input=("\n".join(missing) + "\n").encode(),
+        )
+        found = {}
+        for line in out.decode().splitlines():
+            parts = line.split()
+            if len(parts) == 2:
+                found[parts[1]] = parts[0]
+        for sha in missing:
+            cached[sha] = found.get(sha, "")
+        ctx.cache.put(PATCH_ID_TABLE, PATCH_ID_KEY, cached)
+        ctx.cache.flush()
+    return {s: (cached.get(s) or None) for s in wanted}
+
+
+def change_patch_id(ctx: Context, change: Change) -> str | None:
+    if change.source == "inbox":
+        return change.id.removeprefix("inbox:") or None
+    return patch_ids(ctx, [change.commit.sha]).get(change.commit.sha)
+
+
+def hunk_count(ctx: Context, change: Change) -> int:
+    """How many hunks the change's diff has (what `hunks_viewed` is out of)."""
+    if change.source == "inbox" and change.patch_path:
+        from pathlib import Path
+
+        from reviewq.sources.inbox import read_patch_file
+
+        patches = read_patch_file(Path(change.patch_path), change.commit.committed_at)
+        same = [p for p in patches if p.commit.message == change.commit.message]
+        return (same or patches)[0].diff.hunk_count
+    from reviewq.sources.diffs import read_commit_diff
+
+    return read_commit_diff(ctx.git, change.commit.sha).hunk_count
+
+
+# -- recording --------------------------------------------------------------------------------
+
+
+def record_verdict(
+    ctx: Context,
+    change: Change,
+    verdict: str,
+    *,
+    note: str = "",
+    active_seconds: float,
+    wall_seconds: float,
+    hunks_total: int,
+    hunks_viewed: int,
+    critique: CritiqueState | None = None,
+    co_reviewers: Iterable[Identity] = (),
+    domain: str = "default",
+    extra: Mapping[str, Any] | None = None,
+    clock: Callable[[], datetime] | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Record a human verdict on `change`; returns the stored (sealed, maybe signed) record.
+
+    Raises ReviewqError, having recorded nothing, when the verdict cannot be recorded. Once the
+    log holds the record, a failure to update the notes ref only calls `warn` (default: one line
+    on stderr): the verdict is safe and `reviewq sync` will share it.
+    """
+    from reviewq.store.signing import signer_from_git
+
+    if verdict not in VERDICTS:
+        raise ReviewqError(f"verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
+    reviewer = reviewer_identity(ctx)
+    git = ctx.git
+    signer = signer_from_git(git)
+    ref_tip(git)  # a damaged notes ref stops us before anything is written
+    patch_id = change_patch_id(ctx, change)
+    stats = change.stats
+    when = (clock or local_now)()
+    if when.tzinfo is None:
+        raise ReviewqError("the clock gave a time without an offset; pass an aware datetime")
+    auth = change.authorship
+    try:
+        record = new_record(
+            record_id=uuid.uuid4().hex,
+            sha=change.sha,
+            change_id=change.id,
+            patch_id=patch_id,
+            verdict=verdict,
+            reviewer=reviewer,
+            at=when.isoformat(timespec="milliseconds"),
+            active_seconds=active_seconds,
+            wall_seconds=wall_seconds,
+            lines_changed=stats.lines_changed if stats else 0,
+            hunks_total=hunks_total,
+            hunks_viewed=hunks_viewed,
+            critique=critique,
+            author_family=auth.family,
+            domain=domain,
+            note=_clean(note),
+            co_reviewers=co_reviewers,
+            agent=auth.agent,
+            model=auth.model,
+            extra=extra,
+        )
+    except ValueError as exc:
+        raise ReviewqError(f"cannot record the verdict: {exc}") from None
+    stored = ProvenanceLog(ctx.log_path).append(record, sign=signer.sign if signer else None)
+    try:
+        add_records(git, [stored], notes_lock_path(ctx))
+    except (ReviewqError, OSError) as exc:
+        message = exc.message if isinstance(exc, ReviewqError) else str(exc)
+        (warn or _stderr_warning)(
+            f"verdict {stored['id'][:12]} is recorded in the log, but the notes ref was not "
+            f"updated ({message}); `reviewq sync` or `reviewq log rebuild --to-notes` adds it"
+        )
+    return stored
+
+
+def _clean(text: str) -> str:
+    """Notes come from argv and text fields; make sure they survive UTF-8 and JSON."""
+    return text.encode("utf-8", "replace").decode("utf-8").strip()
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+def local_records(ctx: Context) -> list[dict[str, Any]]:
+    return ProvenanceLog(ctx.log_path).records()
+
+
+def load_verdicts(ctx: Context, *, include_notes: bool = True) -> list[dict[str, Any]]:
+    """Every verdict known here: the local log and the notes ref, one per id, ordered by `at`."""
+    records = local_records(ctx)
+    if include_notes:
+        records += read_verdict_notes(ctx.git).records
+    return dedupe_records(records)
+
+
+def settled_index(ctx: Context, records: Iterable[Mapping[str, Any]] | None = None) -> SettledIndex:
+    return SettledIndex(load_verdicts(ctx) if records is None else records)
+
+
+def settled_filter(ctx: Context, changes: Sequence[Change]) -> Callable[[Change], bool]:
+    """`is_settled(change)` for the queue: settled by sha, patch-id or change id.
+
+    Patch-ids are computed only when there are verdicts at all, in one pipeline for every
+    change not already settled by its sha (policy, issue 7, may replace this function).
+    """
+    index = settled_index(ctx)
+    if not len(index):
+        return lambda _change: False
+    need = [
+        c.commit.sha
+        for c in changes
+        if c.source == "git" and not index.is_settled(sha=c.sha, patch_id=None, change_id=c.id)
+    ]
+    try:
+        ids = patch_ids(ctx, need) if need else {}
+    except GitError as exc:
+        raise ReviewqError(f"could not compute patch-ids ({exc.message})") from None
+
+    def is_settled(change: Change) -> bool:
+        if change.source == "inbox":
+            pid = change.id.removeprefix("inbox:")
+        else:
+            pid = ids.get(change.commit.sha)
+        return index.is_settled(sha=change.sha, patch_id=pid, change_id=change.id)
+
+    return is_settled
+
+
+def verdicts_for(ctx: Context, change: Change | None, sha: str) -> list[dict[str, Any]]:
+    """Verdicts on one change: by its sha, its patch-id (rebased copies) or its inbox id."""
+    records = load_verdicts(ctx)
+    if not records:
+        return []
+    if change is not None and change.source == "inbox":
+        pid: str | None = change.id.removeprefix("inbox:")
+        cid: str | None = change.id
+        sha = ""
+    else:
+        pid, cid = patch_ids(ctx, [sha]).get(sha), None
+    return [
+        r
+        for r in records
+        if (sha and r.get("sha") == sha)
+        or (pid and r.get("patch_id") == pid)
+        or (cid and r.get("change_id") == cid)
+    ]
+
+
+def unshared_records(ctx: Context) -> list[dict[str, Any]]:
+    """Local log records the notes ref lacks (an interrupted or failed notes write)."""
+    return missing_from_notes(local_records(ctx), read_verdict_notes(ctx.git).records)
+
+
+def share_local_records(ctx: Context) -> int:
+    """Write every local record the notes ref lacks into it; returns how many lines were added."""
+    missing = unshared_records(ctx)
+    if not missing:
+        return 0
+    return add_records(ctx.git, missing, notes_lock_path(ctx))
+
+
+class RebuildResult:
+    def __init__(self, added: int, moved_to: str | None = None, skipped: int = 0) -> None:
+        self.added = added
+        self.moved_to = moved_to
+        #: Records left out because their own hash does not match their bytes (edited).
+        self.skipped = skipped
+
+
+def rebuild_log_from_notes(
+    ctx: Context, *, force: bool = False, clock: Callable[[], datetime] | None = None
+) -> RebuildResult:
+    """Append to the local log every verdict of the notes ref it lacks.
+
+    The log is only ever appended to. A damaged log (chain broken, truncated) is refused unless
+    `force`: then it is moved aside, untouched, and a new log is written from its readable
+    records and the notes ref.
+    """
+    import os
+
+    log = ProvenanceLog(ctx.log_path)
+    notes_read = read_verdict_notes(ctx.git)
+    notes, skipped = notes_read.records, len(notes_read.edited)
+    report = log.verify()
+    damaged = report.chain or report.tail
+    moved_to = None
+    keep: list[dict[str, Any]] = []
+    if damaged:
+        first = report.chain or report.tail
+        assert first is not None
+        if not force:
+            raise ReviewqError(
+                f"the log {log.path} is damaged (record {first.index}: {first.problem}); "
+                "`reviewq log rebuild --from-notes --force` moves it aside and rebuilds it"
+            )
+        stamp = (clock or local_now)().strftime("%Y%m%dT%H%M%S")
+        target = log.path.with_name(f"{log.path.name}.damaged-{stamp}")
+        keep, dropped = _intact_records(log)
+        skipped += dropped
+        try:
+            if log.path.exists():
+                os.replace(log.path, target)
+            if log.head_path.exists():
+                os.replace(log.head_path, target.with_name(target.name + ".head"))
+        except OSError as exc:
+            raise ReviewqError(
+                f"cannot move the damaged log aside ({exc.strerror}); check permissions"
+            ) from None
+        moved_to = str(target)
+        existing: set[Any] = set()
+    else:
+        existing = {r.get("id") for r in log.iter_records()}
+    wanted = [r for r in dedupe_records([*keep, *notes]) if r.get("id") not in existing]
+    log.append_many(wanted)
+    return RebuildResult(len(wanted), moved_to, skipped)
+
+
+def _intact_records(log: ProvenanceLog) -> tuple[list[dict[str, Any]], int]:
+    """Records of a damaged log whose bytes still match their own hash, and how many did not.
+
+    A removed or reordered neighbour does not make a record untrustworthy; an edit does.
+    """
+    from reviewq.core.verdict import line_hash_matches
+    from reviewq.store.log import parse_line
+
+    out, dropped = [], 0
+    for _, line in log.read_lines():
+        try:
+            record = parse_line(line)
+        except ValueError:
+            record = None
+        if isinstance(record, dict) and line_hash_matches(line, record):
+            out.append(record)
+        else:
+            dropped += 1
+    return out, dropped
+
+
+__all__ = [
+    "change_patch_id",
+    "load_verdicts",
+    "patch_ids",
+    "rebuild_log_from_notes",
+    "record_verdict",
+    "reviewer_identity",
+    "settled_filter",
+    "settled_index",
+    "share_local_records",
+    "unshared_records",
+    "verdicts_for",
+]

@@ -1,0 +1,1 @@
+"""Themes shipped with reviewq (TOML -> textual Theme), read with importlib.resources."""
