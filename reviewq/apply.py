@@ -45,6 +45,9 @@ class Applied:
     commits: list[str]
     created: bool
     archived: list[str]
+    #: The latest verdict on each applied patch (None: not reviewed yet). A settling verdict
+    #: carries over to the commit through its patch-id; without one the commit is queued.
+    verdicts: list[str | None]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -53,6 +56,7 @@ class Applied:
             "commits": self.commits,
             "created": self.created,
             "archived": self.archived,
+            "verdicts": self.verdicts,
         }
 
 
@@ -204,7 +208,18 @@ def apply_patches(
     for sha, change in zip(commits, series):
         write_prompt_note(git, sha, _note(change, now))
     archived = [] if keep else _archive(Path(series[0].patch_path or ""))
-    return Applied([c.id for c in series], branch, commits, old is None, archived)
+    return Applied(
+        [c.id for c in series], branch, commits, old is None, archived, _verdicts(ctx, series)
+    )
+
+
+def _verdicts(ctx: Context, series: Sequence[Change]) -> list[str | None]:
+    from reviewq.verdicts import settled_index
+
+    index = settled_index(ctx)
+    return [
+        index.latest(sha=None, patch_id=c.id.removeprefix("inbox:"), change_id=c.id) for c in series
+    ]
 
 
 def _raw_parts(series: Sequence[Change]) -> list[bytes]:

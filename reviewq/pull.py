@@ -19,7 +19,15 @@ from reviewq.core.queue import QueueItem
 from reviewq.core.scope import fetch_refspecs, scope_of, short_ref
 from reviewq.errors import ReviewqError
 from reviewq.sources.gitcmd import GitError
-from reviewq.sources.notesync import NotesMerge, merge_fetched_notes, notes_refspec
+from reviewq.sources.notes import list_notes
+from reviewq.sources.notesync import (
+    NotesMerge,
+    describe,
+    merge_fetched_notes,
+    notes_changed,
+    notes_refspec,
+    tracking_ref,
+)
 from reviewq.sources.refs import list_remotes
 
 
@@ -104,10 +112,30 @@ def pull(ctx: Context, remote: str | None, *, now: datetime) -> PullReport:
     report.updated_refs = sorted(
         short_ref(r) for r in after.keys() & before.keys() if after[r] != before[r]
     )
-    report.notes = merge_fetched_notes(git, name)
+    report.notes = [*_merge_review_notes(ctx, name), *merge_fetched_notes(git, name)]
     after_items = pending_queue(ctx, now=now)
     after_ids = {i.change.id for i in after_items}
     report.new_items = [i for i in after_items if i.change.id not in before_items]
     report.left_items = [i for cid, i in before_items.items() if cid not in after_ids]
     report.queue_size = len(after_items)
     return report
+
+
+def _merge_review_notes(ctx: Context, remote: str) -> list[NotesMerge]:
+    """Verdict notes go through `sync`'s merge (same tracking ref, same lock, same rule)."""
+    from reviewq.store.notes_log import NOTES_REF
+    from reviewq.store.sync import merge_remote
+    from reviewq.store.sync import tracking_ref as review_tracking_ref
+    from reviewq.verdicts import notes_lock_path
+
+    git = ctx.git
+    fetched = git.try_resolve(tracking_ref(remote, NOTES_REF))
+    if fetched is None:
+        return []
+    git.run(["update-ref", review_tracking_ref(remote), fetched], what="update-ref")
+    old = git.try_resolve(NOTES_REF)
+    before = list_notes(git, NOTES_REF)
+    merge_remote(git, remote, notes_lock_path(ctx))
+    new = git.try_resolve(NOTES_REF)
+    changed = notes_changed(before, list_notes(git, NOTES_REF))
+    return [describe(NOTES_REF, old, new, fetched, changed)]

@@ -194,3 +194,25 @@ def subprocess_lines(repo: Repo, *args: str) -> list[str]:
     proc = run(repo, *args)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.splitlines()
+
+
+def test_approve_then_apply_the_commit_is_settled_by_its_patch_id(cli, demo_repo):
+    ident = inbox_id(cli, demo_repo)
+    proc = cli("verdict", ident, "approve", "--note", "fine", cwd=demo_repo)
+    assert proc.returncode == 0, proc.stderr
+    proc = cli("apply", ident, "--branch", "codex/cancel", "--create", "--json", cwd=demo_repo)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["verdicts"] == ["approve"]
+    (sha,) = result["commits"]
+    ids = [
+        json.loads(line)["id"] for line in cli("queue", "--json", cwd=demo_repo).stdout.splitlines()
+    ]
+    assert sha not in ids and ident not in ids  # one review, not two
+
+
+def test_apply_without_a_verdict_says_the_commit_is_queued(cli, demo_repo):
+    ident = inbox_id(cli, demo_repo)
+    proc = cli("apply", ident, "--branch", "codex/cancel", "--create", cwd=demo_repo)
+    assert proc.returncode == 0, proc.stderr
+    assert "applied without a verdict; the new commits are in the queue" in proc.stderr

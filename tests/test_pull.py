@@ -76,7 +76,6 @@ def host(make_repo):
     w.git("update-ref", "refs/changes/01/1001/2", ps2)
     for b in ("fork-work", "mr-work", "gerrit-work", "gerrit-work-2"):
         w.git("branch", "-D", b)
-    w.note("refs/notes/reviewq", copilot1, '{"verdict": "changes", "by": "remote"}')
     w.note(
         "refs/notes/reviewq-prompt",
         copilot2,
@@ -127,8 +126,7 @@ def test_pull_brings_in_exactly_the_unmerged_ai_work(cli, reviewer, host):
     assert where(report["new"]) == UNMERGED
     assert report["pending"] == len(UNMERGED)
     assert {n["ref"]: n["status"] for n in report["notes"]} == {
-        "refs/notes/reviewq": "created",
-        "refs/notes/reviewq-prompt": "created",
+        "refs/notes/reviewq-prompt": "created"
     }
     records = queue(cli, reviewer)
     assert where(records) == UNMERGED  # not the human branch, not the merged PR, not patch set 1
@@ -176,6 +174,22 @@ def test_a_merge_on_the_remote_makes_items_leave(cli, reviewer, host):
     assert records["Old AI work on main"]["merged"] is True
 
 
+def test_a_verdict_recorded_elsewhere_settles_the_item_after_pull(cli, reviewer, host):
+    assert cli("pull", cwd=reviewer.path).returncode == 0
+    proc = cli("verdict", host.shas["fork"], "approve", cwd=host.work.path)
+    assert proc.returncode == 0, proc.stderr
+    host.publish()
+    proc = cli("pull", "--json", cwd=reviewer.path)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert [r["subject"] for r in report["left"]] == ["Speed up export"]
+    assert {n["ref"]: n["status"] for n in report["notes"]}["refs/notes/reviewq"] == "created"
+    assert "Speed up export" not in {r["subject"] for r in queue(cli, reviewer)}
+    # `sync` sees the same tracking ref `pull` updated: nothing to fetch twice, nothing lost.
+    proc = cli("sync", cwd=reviewer.path)
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_new_agent_work_is_reported_and_human_output_lists_it(cli, reviewer, host):
     assert cli("pull", cwd=reviewer.path).returncode == 0
     host.on("claude/retry")
@@ -195,10 +209,14 @@ def test_pull_never_moves_local_branches_and_merges_notes(cli, tmp_path, host):
     clone = Repo(tmp_path / "clone")  # re-init of an existing clone is harmless
     clone.write(".reviewq.toml", WINDOW)
     # The reviewer has the agent branch checked out with a commit of their own on it, and
-    # a review note of their own on the same commit the remote reviewed.
+    # a verdict of their own on the commit a teammate reviewed on the host.
     clone.git("checkout", "-q", "copilot/fix-totals")
     mine = clone.commit("Reviewer tweak")
-    clone.note("refs/notes/reviewq", host.shas["copilot1"], '{"verdict": "approve", "by": "me"}')
+    copilot1 = host.shas["copilot1"]
+    verdict = cli("verdict", copilot1, "approve", "--note", "mine", cwd=clone.path)
+    assert verdict.returncode == 0, verdict.stderr
+    verdict = cli("verdict", copilot1, "changes", "--note", "theirs", cwd=host.work.path)
+    assert verdict.returncode == 0, verdict.stderr
     clone.note(
         "refs/notes/reviewq-prompt",
         host.shas["copilot2"],
@@ -216,8 +234,9 @@ def test_pull_never_moves_local_branches_and_merges_notes(cli, tmp_path, host):
     assert clone.git("rev-parse", "copilot/fix-totals") == mine
     assert clone.git("status", "--porcelain", "--untracked-files=no") == ""
     assert "origin/copilot/fix-totals" in json.loads(proc.stdout)["refs"]["updated"]
-    review = clone.git("notes", "--ref=reviewq", "show", host.shas["copilot1"])
-    assert '"by": "me"' in review and '"by": "remote"' in review  # both records kept
+    review = clone.git("notes", "--ref=reviewq", "show", copilot1)
+    notes = [json.loads(line) for line in review.splitlines()]
+    assert sorted(n["note"] for n in notes) == ["mine", "theirs"]  # both records kept
     prompt = clone.git("notes", "--ref=reviewq-prompt", "show", host.shas["copilot2"])
     assert "My own wording" in prompt  # ours wins where both wrote
     statuses = {n["ref"]: n["status"] for n in json.loads(proc.stdout)["notes"]}
@@ -226,8 +245,9 @@ def test_pull_never_moves_local_branches_and_merges_notes(cli, tmp_path, host):
     # the local branch and in the pull request (the nearest ref names the place).
     records = {r["subject"]: r for r in queue(cli, clone)}
     assert records["Redo totals"]["location"] == "origin/copilot/fix-totals"
-    assert records["Fix order totals"]["location"] == "origin/pull/15"
-    assert records["Fix order totals"]["refs"] == ["copilot/fix-totals", "origin/pull/15"]
+    assert records["Add a test for totals"]["location"] == "origin/pull/15"
+    assert records["Add a test for totals"]["refs"] == ["copilot/fix-totals", "origin/pull/15"]
+    assert "Fix order totals" not in records  # settled by the verdicts
 
 
 def test_pull_errors_are_one_line(cli, make_repo, reviewer):

@@ -41,4 +41,10 @@ def run(args: argparse.Namespace, ctx) -> int:
     print(f"applied {n} {'patch' if n == 1 else 'patches'} to {where}: {shas}")
     for path in applied.archived:
         print(f"moved {path}", file=sys.stderr)
+    unreviewed = [i for i, v in zip(applied.ids, applied.verdicts) if v is None]
+    if unreviewed:
+        print(
+            f"note: {len(unreviewed)} applied without a verdict; the new commits are in the queue",
+            file=sys.stderr,
+        )
     return 0

@@ -1,15 +1,14 @@
-"""Bringing a remote's notes in without losing anyone's: fetch to tracking refs, then merge.
+"""Bringing a remote's side notes in without losing anyone's: fetch to tracking refs, merge.
 
-Notes refs are fetched into `refs/reviewq/remotes/<remote>/notes/<name>` (never straight onto
-the local `refs/notes/*`, which hold records made here) and merged with `git notes merge`:
+Every notes ref of the remote is fetched into `refs/reviewq/remotes/<remote>/notes/<name>` (a
+glob refspec: a remote without notes is not an error; never straight onto the local
+`refs/notes/*`, which hold records made here). Then:
 
-- `refs/notes/reviewq` (verdict records, one JSON line each): `cat_sort_uniq`, the union of
-  both sides' lines, so two reviewers' records on one commit both survive.
-- prompt, git-ai and Agent Trace notes (one JSON document each): `ours` when both sides wrote
-  a note for the same commit, so a prompt set here is never replaced; notes only the remote has
-  come in.
-
-`pull` and `sync` both call `fetch_notes` / `merge_fetched_notes`; one place for the rule.
+- `refs/notes/reviewq` (verdict records) is merged by `reviewq.store.sync.merge_remote`, the
+  one place for that rule (`cat_sort_uniq` under the notes lock), shared with `reviewq sync`;
+- prompt, git-ai and Agent Trace notes (one JSON document each) are merged here with `ours`
+  where both sides annotated the same commit, so a prompt set here is never replaced; notes
+  only the remote has come in.
 """
 
 from __future__ import annotations
@@ -19,10 +18,8 @@ from dataclasses import dataclass
 from reviewq.sources.gitcmd import Git, GitError
 from reviewq.sources.notes import NOTES_AGENT_TRACE, NOTES_GIT_AI, NOTES_PROMPT, list_notes
 
-NOTES_REVIEWQ = "refs/notes/reviewq"
-#: notes ref -> `git notes merge` strategy.
+#: Side notes ref -> `git notes merge` strategy (verdict notes: `reviewq.store.sync`).
 MERGE_STRATEGIES: dict[str, str] = {
-    NOTES_REVIEWQ: "cat_sort_uniq",
     NOTES_PROMPT: "ours",
     NOTES_GIT_AI: "ours",
     NOTES_AGENT_TRACE: "ours",
@@ -57,13 +54,6 @@ class NotesMerge:
     status: str
     #: Commits that gained or changed a note on the local ref.
     notes_changed: int
-
-
-def fetch_notes(git: Git, remote: str) -> None:
-    git.run(
-        ["fetch", "--quiet", "--no-tags", "--refmap=", "--prune", remote, notes_refspec(remote)],
-        what="fetch",
-    )
 
 
 def merge_fetched_notes(
@@ -106,6 +96,22 @@ def merge_notes(git: Git, ref: str, theirs: str, strategy: str) -> NotesMerge:
                 f"{exc.message}; the remote's notes are kept in {theirs}, yours are unchanged"
             ) from None
         status = "merged"
-    after = list_notes(git, ref)
-    changed = sum(1 for sha, blob in after.items() if before.get(sha) != blob)
+    return NotesMerge(ref, status, notes_changed(before, list_notes(git, ref)))
+
+
+def notes_changed(before: dict[str, str], after: dict[str, str]) -> int:
+    """Commits whose note is new or different (note blob ids from `list_notes`)."""
+    return sum(1 for sha, blob in after.items() if before.get(sha) != blob)
+
+
+def describe(ref: str, old: str | None, new: str | None, fetched: str, changed: int) -> NotesMerge:
+    """What a merge of `fetched` into `ref` did, from the tips before and after."""
+    if old == new:
+        status = "up-to-date"
+    elif old is None:
+        status = "created"
+    elif new == fetched:
+        status = "fast-forward"
+    else:
+        status = "merged"
     return NotesMerge(ref, status, changed)
