@@ -398,6 +398,40 @@ inbox = "agent-inbox"
 agent = "acme-release-bot"
 email = "release-bot@acme.example"
 model = "gpt-5-mini"
+
+# Review policy (docs/policy.md). Paths in no domain: one approval by someone who did not
+# prompt the change, with at least 30 seconds of attention per 100 changed lines. Sam owns
+# delivery speed, so Sam never holds the veto.
+[policy]
+approvals = 1
+min_seconds_per_100_lines = 30
+velocity_owners = ["sam@acme.example"]
+
+# Session tokens: month-scale care.
+[[domains]]
+name = "auth"
+paths = ["orders/auth*", "tests/test_auth*"]
+approvals = 2
+second_family_critique = true
+min_seconds_per_100_lines = 120
+cooldown_hours = 240
+checklist = ["threat model reviewed", "no secrets or override tokens in code"]
+
+# The pipeline that runs the tests is itself code under review.
+[[domains]]
+name = "ci"
+paths = [".github/workflows/**"]
+approvals = 2
+second_family_critique = true
+cooldown_hours = 48
+checklist = ["no new permissions or untrusted checkouts"]
+
+# The rules themselves: a change to this file is also judged by the rules it replaces.
+[[domains]]
+name = "governance"
+paths = [".reviewq.toml"]
+approvals = 2
+cooldown_hours = 24
 """
 
 
@@ -456,6 +490,12 @@ def _steps(now: datetime) -> list[Step]:
                 "tests/test_orders.py": TEST_ORDERS,
                 ".github/workflows/tests.yml": CI,
             },
+        ),
+        Step(
+            295,
+            LEAD,
+            "Adopt reviewq: agent rules, patch inbox and the review policy\n",
+            writes={".reviewq.toml": DEMO_CONFIG},
         ),
         Step(
             280,
@@ -637,13 +677,11 @@ def build_demo(target: Path, now: datetime | None = None) -> Path:
             )
         if step.branch:
             repo.git("checkout", "-q", "main")
-    # The Agent Trace file and the repository settings arrive in a person's commit.
+    # The Agent Trace file arrives in a person's commit (the settings came early, with the policy,
+    # so every range the demo gates has a policy at its base).
     repo.write(".agent-trace/traces.jsonl", "".join(json.dumps(r) + "\n" for r in trace_records))
-    repo.write(".reviewq.toml", DEMO_CONFIG)
     repo.write(".gitignore", ".venv/\n__pycache__/\n")
-    repo.commit(
-        Step(2, LEAD, "Add reviewq settings and the agent trace log\n"), now - timedelta(hours=2)
-    )
+    repo.commit(Step(2, LEAD, "Add the agent trace log\n"), now - timedelta(hours=2))
     _add_origin(repo, now)
     # A patch an agent left in the inbox, not yet committed anywhere.
     repo.write(

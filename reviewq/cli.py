@@ -30,6 +30,8 @@ COMMANDS: dict[str, str] = {
     "verdict": "record a verdict (approve, reject, changes, escalate) without the TUI",
     "log": "read the provenance log; `log verify` checks it, `log rebuild` repairs a copy",
     "sync": "fetch, merge and push the review notes with a remote",
+    "gate": "exit 0 when every AI-authored commit in REV-RANGE meets the policy, else 1",
+    "hooks": "install or remove the pre-push hook that runs the gate",
 }
 
 

@@ -58,3 +58,27 @@ def load_config(git: Git | None, explicit: str | None = None) -> Config:
     except GitError:
         return Config()
     return parse_config_text(blob.decode("utf-8", "replace"), f"HEAD:{CONFIG_NAME}")
+
+
+def config_at(git: Git, rev: str) -> Config:
+    """The `.reviewq.toml` committed at `rev` (built-in defaults when it has none).
+
+    The gate reads its policy here, from the base of the range it checks, so a change under review
+    cannot rewrite the rules it is judged by. Unlike the work-tree reader, nothing is decoded
+    leniently: a file that is not UTF-8 text is an error, not a policy with holes in it.
+    """
+    sha = git.resolve(rev)
+    where = f"{sha[:12]}:{CONFIG_NAME}"
+    entry = git.text(["ls-tree", "-z", "--full-tree", sha, "--", CONFIG_NAME], what="ls-tree")
+    if not entry.strip("\0"):
+        return Config(origin=None)
+    meta, _, _name = entry.strip("\0").partition("\t")
+    parts = meta.split()
+    if len(parts) < 3 or parts[1] != "blob":
+        raise ReviewqError(f"{where}: is not a file; fix the repository's settings")
+    data = git.run(["cat-file", "blob", parts[2]], what="cat-file")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ReviewqError(f"{where}: is not UTF-8 text; fix the file") from None
+    return parse_config_text(text, where)

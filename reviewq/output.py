@@ -28,8 +28,11 @@ def print_table(
     *,
     flex: int | None = None,
     out: TextIO | None = None,
+    fit: bool = True,
 ) -> None:
     """Aligned columns; the `flex` column (default: the last) absorbs what the terminal lacks.
+
+    `fit=False` never cuts a cell (a gate's reasons must be read whole, in any CI log width).
 
     Every cell goes through `one_line`: a commit subject cannot move the cursor or recolour
     the terminal.
@@ -44,7 +47,8 @@ def print_table(
     flex = len(heads) - 1 if flex is None else flex
     total = shutil.get_terminal_size((160, 40)).columns
     fixed = sum(w for i, w in enumerate(widths) if i != flex) + 2 * (len(widths) - 1)
-    widths[flex] = max(len(heads[flex]), min(widths[flex], total - fixed))
+    if fit:
+        widths[flex] = max(len(heads[flex]), min(widths[flex], total - fixed))
 
     def fmt(row: Sequence[str]) -> str:
         parts = []

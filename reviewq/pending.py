@@ -1,4 +1,4 @@
-"""The pending queue as the app and the CLI both see it: scope scan, inbox, settled, risk."""
+"""The pending queue as the app and the CLI both see it: scope scan, inbox, policy, risk."""
 
 from __future__ import annotations
 
@@ -19,15 +19,24 @@ def local_now() -> datetime:
 def pending_queue(
     ctx: Context, now: datetime | None = None, *, snapshot: RefSnapshot | None = None
 ) -> list[QueueItem]:
-    """AI-authored work in the configured scope (`[scope]`) and the patch inbox, without a
-    settling verdict (by sha, or by patch-id when rebased).
+    """AI-authored work in the configured scope (`[scope]`) and the patch inbox that the policy
+    still wants a reviewer for, with their domains and needs.
 
+    Verdicts match by sha, or by patch-id when a change was rebased or amended. A change leaves
+    the queue when it passes, waits only for its cooldown, or was rejected (docs/policy.md).
     `snapshot`: the refs as already read (live refresh read them to notice a change).
     """
+    from reviewq.enforce import QueuePolicy
     from reviewq.scan import scan_inbox, scan_scope
-    from reviewq.verdicts import settled_filter
 
     now = now or local_now()
     changes = list(scan_scope(ctx, now=now, snapshot=snapshot).changes)
     changes += scan_inbox(ctx)
-    return build_queue(changes, now=now, is_settled=settled_filter(ctx, changes))
+    policy = QueuePolicy(ctx, changes, now)
+    return build_queue(
+        changes,
+        now=now,
+        is_settled=policy.is_settled,
+        domain_of=policy.domain_of,
+        needs_of=policy.needs_of,
+    )

@@ -180,7 +180,7 @@ def run_reviewq(
 ) -> subprocess.CompletedProcess[str]:
     """The real CLI in a real subprocess, as users and CI run it."""
     return subprocess.run(
-        [sys.executable, "-m", "reviewq", *args],
+        [sys.executable, "-P", "-m", "reviewq", *args],
         cwd=cwd,
         input=input,
         capture_output=True,

@@ -198,7 +198,7 @@ def subprocess_lines(repo: Repo, *args: str) -> list[str]:
 
 def test_approve_then_apply_the_commit_is_settled_by_its_patch_id(cli, demo_repo):
     ident = inbox_id(cli, demo_repo)
-    proc = cli("verdict", ident, "approve", "--note", "fine", cwd=demo_repo)
+    proc = cli("verdict", ident, "approve", "--note", "fine", "--seconds", "60", cwd=demo_repo)
     assert proc.returncode == 0, proc.stderr
     proc = cli("apply", ident, "--branch", "codex/cancel", "--create", "--json", cwd=demo_repo)
     assert proc.returncode == 0, proc.stderr

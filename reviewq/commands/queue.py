@@ -9,18 +9,19 @@ from reviewq.core.queue import SORT_KEYS
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sort", choices=SORT_KEYS, default="risk")
-    p.add_argument("--domain", metavar="D", help="only items in this policy domain")
+    p.add_argument("--domain", metavar="D", help="only items touching this policy domain")
     p.add_argument("--json", action="store_true", help="JSON Lines, one item per line")
 
 
 def run(args: argparse.Namespace, ctx) -> int:
+    from reviewq.core.policy import needs_brief
     from reviewq.core.queue import human_age, sort_queue
     from reviewq.output import emit_jsonl, print_table
     from reviewq.pending import pending_queue
 
     items = pending_queue(ctx)
     if args.domain:
-        items = [i for i in items if i.domain == args.domain]
+        items = [i for i in items if args.domain in i.domain.split("+")]
     items = sort_queue(items, args.sort)
     if args.json:
         emit_jsonl(i.to_json() for i in items)
@@ -34,13 +35,15 @@ def run(args: argparse.Namespace, ctx) -> int:
             i.domain,
             f"+{i.change.stats.additions}/-{i.change.stats.deletions}" if i.change.stats else "-",
             human_age(i.age_seconds),
+            needs_brief(i.needs) or "-",
             i.change.location or "-",
             i.change.commit.subject,
         ]
         for i in items
     ]
     print_table(
-        ["ID", "AGENT", "FAMILY", "RISK", "DOMAIN", "SIZE", "AGE", "LOCATION", "SUBJECT"], rows
+        ["ID", "AGENT", "FAMILY", "RISK", "DOMAIN", "SIZE", "AGE", "NEEDS", "LOCATION", "SUBJECT"],
+        rows,
     )
     print(f"{len(items)} pending")
     return 0

@@ -25,6 +25,13 @@ def configure(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help="hunks actually looked at (default 0; the TUI counts them for you)",
     )
+    p.add_argument(
+        "--check",
+        action="append",
+        default=[],
+        metavar="ITEM",
+        help="tick a checklist item of the change's policy domains (repeat for each item)",
+    )
     p.add_argument("--json", action="store_true", help="print the stored record")
 
 
@@ -48,6 +55,7 @@ def run(args: argparse.Namespace, ctx) -> int:
     viewed = args.hunks_viewed if args.hunks_viewed is not None else 0
     if viewed < 0 or viewed > hunks:
         raise ReviewqError(f"--hunks-viewed must be between 0 and {hunks}, not {viewed}")
+    domain, ticked = _policy_fields(ctx, change, args.check, args.verdict)
     record = record_verdict(
         ctx,
         change,
@@ -57,7 +65,9 @@ def run(args: argparse.Namespace, ctx) -> int:
         wall_seconds=args.seconds,
         hunks_total=hunks,
         hunks_viewed=viewed,
-        critique=None,  # the critique cache (issue 5) will say what the reviewer had
+        critique=_critique_shown(ctx, change),
+        domain=domain,
+        extra={"checklist": ticked},
     )
     if args.json:
         emit_json(record)
@@ -69,3 +79,60 @@ def run(args: argparse.Namespace, ctx) -> int:
         f"(verdict {record['id'][:12]}, {signed})"
     )
     return 0
+
+
+def _policy_fields(ctx, change, checks: list[str], verdict: str) -> tuple[str, list[str]]:
+    """The change's domain label, and the ticked items (each must be on its checklist).
+
+    A mistyped item would silently leave an approval uncounted, so it is refused here instead.
+    """
+    import sys
+
+    from reviewq.core.policy import domain_label, policy_from_sections
+    from reviewq.errors import ReviewqError
+
+    policy = policy_from_sections(ctx.config.sections)
+    domains = policy.domains_for(change.paths)
+    items = policy.requirements(domains).checklist
+    by_key = {" ".join(i.split()).casefold(): i for i in items}
+    ticked: list[str] = []
+    for check in checks:
+        item = by_key.get(" ".join(check.split()).casefold())
+        if item is None:
+            listed = "; ".join(repr(i) for i in items) or "none"
+            raise ReviewqError(
+                f"--check {check!r} is not on the checklist of {domain_label(domains)} "
+                f"(items: {listed}); nothing recorded"
+            )
+        if item not in ticked:
+            ticked.append(item)
+    missing = [i for i in items if i not in ticked]
+    if verdict == "approve" and missing:
+        print(
+            "reviewq: warning: this approval will not count until every checklist item is "
+            f"ticked; missing: {'; '.join(repr(i) for i in missing)}",
+            file=sys.stderr,
+        )
+    return domain_label(domains), ticked
+
+
+def _critique_shown(ctx, change):
+    """The critique this clone holds for the change, as the reviewer had it before deciding.
+
+    A cached critique exists only once `reviewq critique` (or the TUI) ran and showed it here,
+    so it was open before this verdict. Without one the record says so (None), and a policy that
+    wants a second-family critique does not count the approval.
+    """
+    from reviewq.core.verdict import CritiqueState
+    from reviewq.critiques import cached_critique
+
+    critique = cached_critique(ctx, change)
+    if critique is None:
+        return None
+    return CritiqueState(
+        critique.critic,
+        critique.family,
+        critique.model,
+        opened_before_verdict=True,
+        same_family_allowed=critique.same_family_allowed,
+    )

@@ -328,6 +328,19 @@ def parse_scope_section(value: Any) -> Any:
     return parse_scope(value)
 
 
+def _parse_policy(value: Any) -> Any:
+    # Imported here: core.policy builds on this module's helpers.
+    from reviewq.core.policy import parse_policy_section
+
+    return parse_policy_section(value)
+
+
+def _parse_domains(value: Any) -> Any:
+    from reviewq.core.policy import parse_domains
+
+    return parse_domains(value)
+
+
 #: Section name -> parser. Each later room adds its own parser here (one place per fact).
 SECTION_PARSERS: dict[str, Callable[[Any], Any]] = {
     "agents": parse_agent_rules,
@@ -335,6 +348,8 @@ SECTION_PARSERS: dict[str, Callable[[Any], Any]] = {
     "scope": parse_scope_section,
     "critic": parse_critic,
     "log": parse_log_section,
+    "policy": _parse_policy,
+    "domains": _parse_domains,
 }
 
 

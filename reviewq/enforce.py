@@ -1,0 +1,393 @@
+"""The shell around `core.policy`: which policy applies, which records count, and the gate's answer.
+
+The policy comes from a commit the change under review cannot have written: the base of the range
+(`A` of `A..B`), else the default branch. A change that edits `.reviewq.toml` is judged by the
+policy it replaces as well (the strictest of both), so `gate HEAD` on a branch whose history
+weakened the policy still asks for what the old policy asked. Verdicts come through the verdict
+API (the local log and the notes ref, so a bare CI clone sees the team's reviews); signatures
+through the signing module. Nothing here decides; `core.policy.evaluate` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from reviewq.config import CONFIG_NAME, config_at
+from reviewq.core.config import Config
+from reviewq.core.model import Change
+from reviewq.core.policy import (
+    Evaluation,
+    Policy,
+    evaluate,
+    merge_rules,
+    policy_from_sections,
+)
+from reviewq.core.verdict import SignatureCheck
+from reviewq.errors import ReviewqError
+from reviewq.sources.gitcmd import Git
+
+RecordsFor = Callable[[Change], Sequence[Mapping[str, Any]]]
+VerifySignature = Callable[[Mapping[str, Any]], SignatureCheck]
+
+
+def policy_of(config: Config) -> Policy:
+    return policy_from_sections(config.sections)
+
+
+def default_branch(git: Git) -> str | None:
+    """The commit the default branch names: the remote's HEAD, `init.defaultBranch`, main, master."""
+    candidates = ["refs/remotes/origin/HEAD"]
+    configured = git.config_get("init.defaultBranch")
+    if configured:
+        candidates += [f"refs/heads/{configured}", f"refs/remotes/origin/{configured}"]
+    candidates += [
+        "refs/heads/main",
+        "refs/heads/master",
+        "refs/remotes/origin/main",
+        "refs/remotes/origin/master",
+    ]
+    for ref in candidates:
+        sha = git.try_resolve(ref)
+        if sha:
+            return sha
+    return None
+
+
+def policy_base(git: Git, resolved: Sequence[str], explicit: str | None = None) -> tuple[str, str]:
+    """(commit, how it was chosen) whose `.reviewq.toml` the gate enforces.
+
+    `resolved` is `git rev-parse` of the range: `^sha` lines are its bases. One base: that commit
+    (for `A..B` it is `A`, for `A...B` their merge base). None: the default branch. Several: the
+    caller must say, since reviewq will not guess which one is trusted.
+    """
+    if explicit is not None:
+        return git.resolve(explicit), f"--policy-from {explicit}"
+    bases = list(dict.fromkeys(r[1:] for r in resolved if r.startswith("^")))
+    if len(bases) == 1:
+        return bases[0], "the base of the range"
+    if len(bases) > 1:
+        raise ReviewqError(
+            f"the range has {len(bases)} bases; say whose policy applies with --policy-from REV "
+            "(for example the default branch)"
+        )
+    sha = default_branch(git)
+    if sha is None:
+        raise ReviewqError(
+            "the range has no base and there is no default branch to read the policy from; "
+            "gate a range (BASE..HEAD) or pass --policy-from REV"
+        )
+    return sha, "the default branch (the range has no base)"
+
+
+@dataclass
+class Enforcer:
+    """Evaluates changes under one policy, with the records and signatures the shell found."""
+
+    git: Git
+    config: Config
+    records_for: RecordsFor
+    now: datetime
+    verify_signature: VerifySignature | None = None
+    _parent_policies: dict[str, Policy] = field(default_factory=dict)
+    _policy: Policy | None = None
+
+    @property
+    def policy(self) -> Policy:
+        # Built once: it carries the path -> domains and requirements caches.
+        if self._policy is None:
+            self._policy = policy_of(self.config)
+        return self._policy
+
+    def evaluate(self, change: Change) -> Evaluation:
+        policy = self.policy
+        domains = policy.domains_for(change.paths)
+        requirements = policy.requirements(domains)
+        if CONFIG_NAME in change.paths and change.source == "git":
+            # A change to the policy is judged by the policy it replaces as well.
+            rules = [(name, policy.rule_of(name)) for name in domains]
+            for parent in change.commit.parents:
+                before = self._policy_at(parent)
+                rules += [
+                    (f"{name}@{parent[:7]}", before.rule_of(name))
+                    for name in before.domains_for(change.paths)
+                ]
+            requirements = merge_rules(rules)
+        return evaluate(
+            change,
+            requirements,
+            self.records_for(change),
+            now=self.now,
+            verify_signature=self.verify_signature,
+            agent_rules=self.config.agents,
+        )
+
+    def _policy_at(self, rev: str) -> Policy:
+        if rev not in self._parent_policies:
+            self._parent_policies[rev] = policy_of(config_at(self.git, rev))
+        return self._parent_policies[rev]
+
+
+@dataclass
+class Verdicts:
+    """The verdict records the gate may read, matched to changes by sha, patch-id or change id."""
+
+    records: list[dict[str, Any]]
+    notes_ref: str
+    notes_present: bool
+    patch_id_of: Callable[[Sequence[Change]], dict[str, str | None]]
+    verify_signature: VerifySignature | None = None
+    _index: dict[str, list[dict[str, Any]]] | None = None
+    _patch_ids: dict[str, str | None] = field(default_factory=dict)
+
+    def prepare(self, changes: Sequence[Change]) -> None:
+        """Patch-ids for every change, in one pass, when any record could match by patch-id."""
+        if any(r.get("patch_id") for r in self.records):
+            self._patch_ids.update(self.patch_id_of([c for c in changes if c.source == "git"]))
+
+    def _keys_of(self, sha: Any, patch_id: Any, change_id: Any) -> list[str]:
+        keys = []
+        if isinstance(sha, str) and sha:
+            keys.append(f"sha:{sha}")
+        if isinstance(patch_id, str) and patch_id:
+            keys.append(f"patch:{patch_id}")
+        if isinstance(change_id, str) and change_id and change_id != sha:
+            keys.append(f"change:{change_id}")
+        return keys
+
+    def records_for(self, change: Change) -> list[dict[str, Any]]:
+        """Every record about the change or a copy of it (rebased, amended: same patch-id)."""
+        if self._index is None:
+            index: dict[str, list[dict[str, Any]]] = {}
+            for record in self.records:
+                keys = self._keys_of(
+                    record.get("sha"), record.get("patch_id"), record.get("change_id")
+                )
+                for key in keys:
+                    index.setdefault(key, []).append(record)
+            self._index = index
+        if change.source == "inbox":
+            patch_id = change.id.removeprefix("inbox:")
+        else:
+            patch_id = self._patch_ids.get(change.commit.sha)
+        seen: dict[int, dict[str, Any]] = {}
+        for key in self._keys_of(change.sha, patch_id, change.id):
+            for record in self._index.get(key, ()):
+                seen.setdefault(id(record), record)
+        return list(seen.values())
+
+
+@dataclass
+class Checked:
+    change: Change
+    evaluation: Evaluation
+
+    def to_json(self) -> dict[str, Any]:
+        c = self.change
+        return {
+            "sha": c.sha,
+            "subject": c.commit.subject,
+            "agent": c.authorship.agent,
+            "family": c.authorship.family,
+            "prompted_by": [p.to_json() for p in c.authorship.prompted_by],
+            **self.evaluation.to_json(),
+        }
+
+
+@dataclass
+class GateResult:
+    revs: list[str]
+    policy_rev: str
+    policy_source: str
+    policy_origin: str
+    as_of: datetime
+    checked: list[Checked]
+    as_of_given: bool = False
+    #: The policy enforced (for the record: what CI held the range to).
+    policy: Policy | None = None
+    #: The verdict notes ref, when the range has AI-authored commits and the ref is absent.
+    missing_notes: str | None = None
+
+    @property
+    def failing(self) -> list[Checked]:
+        return [c for c in self.checked if not c.evaluation.passed]
+
+    @property
+    def passed(self) -> bool:
+        """Every commit meets the policy, and no shared review was out of sight."""
+        return not self.failing and self.missing_notes is None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "range": self.revs,
+            "policy": {
+                "rev": self.policy_rev,
+                "chosen_as": self.policy_source,
+                "file": self.policy_origin,
+                "rules": self.policy.to_json() if self.policy else None,
+            },
+            "as_of": self.as_of.isoformat(timespec="seconds"),
+            "missing_notes": self.missing_notes,
+            "checked": len(self.checked),
+            "failing": len(self.failing),
+            "commits": [c.to_json() for c in self.checked],
+        }
+
+
+def settled_under_policy(evaluation: Evaluation) -> bool:
+    """Nothing left for a reviewer to do: it passes, waits only for its cooldown, or was rejected.
+
+    The queue is the reviewers' work list; a change that needs a second approval stays in it, one
+    that needs only time or its author's fix does not. The gate still fails all but the first.
+    """
+    kinds = {need.code for need in evaluation.unmet}
+    return not kinds or kinds == {"cooldown"} or "rejected" in kinds
+
+
+def open_verdicts(
+    ctx: Any,
+    *,
+    base: str | None = None,
+    base_config: Config | None = None,
+    strict: bool = True,
+) -> Verdicts:
+    """Every verdict this clone can read (the local log and the notes ref), for the gate.
+
+    Strict where the queue may be lenient: a notes ref with lines that are not verdict records
+    (damaged, or written by something else) is an error, since a line we cannot read may be a
+    rejection. Signatures are checked by the signing module against the allowed-signers file
+    that git names (`gpg.ssh.allowedSignersFile`, the operator's choice) or else the one the
+    policy's `[log] allowed_signers` names, read from the same commit as the policy (`base`).
+    """
+    from reviewq.core.verdict import dedupe_records
+    from reviewq.store.notes_log import NOTES_REF, read_verdict_notes, ref_tip
+    from reviewq.verdicts import load_verdicts, local_records, patch_ids
+
+    git = ctx.git
+    notes_present = ref_tip(git) is not None  # a ref that is not a notes commit raises
+    if strict:
+        notes = read_verdict_notes(git)
+        if notes.bad_lines or notes.edited:
+            what = (
+                f"{notes.bad_lines} line(s) that are not verdict records"
+                if notes.bad_lines
+                else f"{len(notes.edited)} record(s) edited after they were written"
+            )
+            raise ReviewqError(
+                f"{NOTES_REF} holds {what}; a review the gate cannot trust may be a rejection. "
+                "Run `reviewq log verify`, then `reviewq sync` or `reviewq log rebuild --to-notes`"
+            )
+        # What load_verdicts merges, from the notes read just checked.
+        records = dedupe_records([*local_records(ctx), *notes.records])
+    else:
+        records = load_verdicts(ctx)
+
+    def patch_id_of(changes: Sequence[Change]) -> dict[str, str | None]:
+        return patch_ids(ctx, [c.commit.sha for c in changes])
+
+    return Verdicts(
+        records=records,
+        notes_ref=NOTES_REF,
+        notes_present=notes_present,
+        patch_id_of=patch_id_of,
+        verify_signature=_signature_checker(git, base, base_config or ctx.config),
+    )
+
+
+def _signature_checker(git: Git, base: str | None, base_config: Config | None) -> VerifySignature:
+    """The signing module's check of one record (its verifier built on first use)."""
+    from reviewq.store.signing import DEFAULT_PROGRAM, SshVerifier, verifier_from_git
+
+    verifier: list[Any] = []
+
+    def build() -> Any:
+        log = base_config.section("log") if base_config else None
+        configured = getattr(log, "allowed_signers", None)
+        if git.config_get("gpg.ssh.allowedSignersFile") or base is None:
+            return verifier_from_git(git, configured)
+        program = git.config_get("gpg.ssh.program") or DEFAULT_PROGRAM
+        if not configured:
+            return SshVerifier(None, program)
+        return SshVerifier(_blob_file(git, base, configured), program)
+
+    def check(record: Mapping[str, Any]) -> SignatureCheck:
+        if not verifier:
+            verifier.append(build())
+        return verifier[0].check(record)
+
+    return check
+
+
+def _blob_file(git: Git, rev: str, path: str) -> Path:
+    """`rev:path` in a file ssh-keygen can read: the allowed signers as of the policy's commit.
+
+    Kept in reviewq's state dir under the commit's name (the same content every time); a
+    read-only mirror gets a temporary file removed at exit.
+    """
+    import atexit
+    import os
+    import tempfile
+
+    from reviewq.sources.gitcmd import GitError
+
+    try:
+        data = git.run(["cat-file", "blob", f"{rev}:{path}"], what="cat-file")
+    except GitError:
+        raise ReviewqError(
+            f"[log] allowed_signers = {path!r} is not in {rev[:12]}'s tree; commit it or fix "
+            ".reviewq.toml"
+        ) from None
+    target = git.paths().git_dir / "reviewq" / f"allowed_signers.at-{rev}"
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + f".{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(target)
+        return target
+    except OSError:
+        fd, name = tempfile.mkstemp(prefix="reviewq-allowed-signers-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        atexit.register(lambda: Path(name).unlink(missing_ok=True))
+        return Path(name)
+
+
+class QueuePolicy:
+    """Domain and needs of each queue item under the work tree's policy (lenient reading).
+
+    The queue is a view for reviewers, so it reads the policy where they edit it (the work tree)
+    and tolerates notes lines it cannot parse; the gate is the strict one.
+    """
+
+    def __init__(self, ctx: Any, changes: Sequence[Change], now: datetime) -> None:
+        self.verdicts = open_verdicts(ctx, strict=False)
+        self.verdicts.prepare(changes)
+        self.enforcer = Enforcer(
+            git=ctx.git,
+            config=ctx.config,
+            records_for=self.verdicts.records_for,
+            now=now,
+            verify_signature=self.verdicts.verify_signature,
+        )
+        self._done: dict[str, Evaluation] = {}
+
+    def evaluation(self, change: Change) -> Evaluation:
+        found = self._done.get(change.id)
+        if found is None:
+            found = self._done[change.id] = self.enforcer.evaluate(change)
+        return found
+
+    def is_settled(self, change: Change) -> bool:
+        return settled_under_policy(self.evaluation(change))
+
+    def domain_of(self, change: Change) -> str:
+        from reviewq.core.policy import domain_label
+
+        return domain_label(self.evaluation(change).domains)
+
+    def needs_of(self, change: Change) -> tuple[str, ...]:
+        return tuple(n.message for n in self.evaluation(change).needs)
