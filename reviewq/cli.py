@@ -32,6 +32,9 @@ COMMANDS: dict[str, str] = {
     "sync": "fetch, merge and push the review notes with a remote",
     "gate": "exit 0 when every AI-authored commit in REV-RANGE meets the policy, else 1",
     "hooks": "install or remove the pre-push hook that runs the gate",
+    "stats": "review throughput for leads: verdicts, time, rubber stamps, queue, coverage",
+    "report": "automation disclosure report (--format md|json|html)",
+    "tui": "open the review queue in the terminal (the default without a command)",
 }
 
 

@@ -118,11 +118,14 @@ class QueueSource:
         The fingerprint is taken before the queue is computed: anything that lands while the
         queue is being computed shows up as a change at the next poll, never lost.
         """
+        with self.lock:  # the initial load, a manual refresh and the poller may overlap
+            return self._refresh()
+
+    def _refresh(self) -> QueueUpdate:
         fingerprint = self._fresh or self.fingerprint()
         self._fresh = None
         try:
-            with self.lock:
-                items = self.load(self.ctx, now=self.now(), snapshot=fingerprint.snapshot)
+            items = self.load(self.ctx, now=self.now(), snapshot=fingerprint.snapshot)
         except Exception:
             # Report a broken input (a malformed patch, a vanished ref) once, not every poll:
             # the next attempt waits for something to change again.
@@ -144,7 +147,8 @@ class QueueSource:
 
     def poll(self) -> QueueUpdate | None:
         """`refresh()` when something moved, else None (the cheap path)."""
-        return self.refresh() if self.changed() else None
+        with self.lock:
+            return self.refresh() if self.changed() else None
 
 
 def _place(item: QueueItem) -> tuple:

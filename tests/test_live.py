@@ -138,7 +138,7 @@ class QueueApp(App):
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns("change", "where", "subject")
         self.live = LiveRefresh(
-            self, self.source, self.show, interval=0.05, on_error=self.errors.append
+            self, self.source.poll, self.show, interval=0.05, on_error=self.errors.append
         )
         self.live.start()
 

@@ -304,6 +304,37 @@ def parse_log_section(value: Any) -> LogSettings:
 
 
 @dataclass(frozen=True)
+class MetricsSettings:
+    """`[metrics]`: when an approval counts as a possible rubber stamp, and the zone that
+    draws the line between days (docs/metrics.md). The defaults are the Cisco/SmartBear ones."""
+
+    rubber_stamp_lines_per_hour: float = 500.0
+    rubber_stamp_min_seconds: float = 30.0
+    rubber_stamp_min_hunk_share: float = 0.5
+    #: "record" (each verdict's own offset), "local", "UTC" or an IANA zone name.
+    timezone: str = "record"
+
+
+def parse_metrics(value: Any) -> MetricsSettings:
+    table = _table("metrics", value)
+    defaults = MetricsSettings()
+    _check_keys("metrics", table, set(MetricsSettings.__dataclass_fields__))
+    numbers = {}
+    for key in ("rubber_stamp_lines_per_hour", "rubber_stamp_min_seconds"):
+        raw = table.get(key, getattr(defaults, key))
+        if isinstance(raw, bool) or not isinstance(raw, int | float) or raw < 0:
+            raise ConfigError(f"metrics.{key}: expected a non-negative number, got {raw!r}")
+        numbers[key] = float(raw)
+    share = table.get("rubber_stamp_min_hunk_share", defaults.rubber_stamp_min_hunk_share)
+    if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
+        raise ConfigError(
+            f"metrics.rubber_stamp_min_hunk_share: expected a number from 0 to 1, got {share!r}"
+        )
+    zone = _str("metrics.timezone", table.get("timezone", defaults.timezone))
+    return MetricsSettings(rubber_stamp_min_hunk_share=float(share), timezone=zone, **numbers)
+
+
+@dataclass(frozen=True)
 class Config:
     """Parsed `.reviewq.toml`. `sections` keeps each parsed section by name for later rooms."""
 
@@ -350,6 +381,7 @@ SECTION_PARSERS: dict[str, Callable[[Any], Any]] = {
     "log": parse_log_section,
     "policy": _parse_policy,
     "domains": _parse_domains,
+    "metrics": parse_metrics,
 }
 
 

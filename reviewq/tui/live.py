@@ -1,19 +1,20 @@
-"""Live refresh for a screen: poll a `QueueSource` from a thread worker, update on the UI thread.
+"""Live refresh for a screen: poll from a thread worker, update on the UI thread.
 
-A screen attaches one `LiveRefresh` with a callback that takes a `QueueUpdate`; every
-`interval` seconds a worker asks the source whether refs, notes, the inbox or the log moved
-(milliseconds) and, only then, recomputes the queue incrementally. The UI thread never waits on
-git. A poll still running when the next tick comes is not doubled up.
+A screen attaches one `LiveRefresh` with a `poll` callable (run in a worker: it may block on
+git) and an `on_update` callback (run on the UI thread with whatever `poll` returned, unless it
+returned None). With `QueueSource.poll` every `interval` seconds a worker asks whether refs,
+notes, the inbox or the log moved (milliseconds) and, only then, recomputes the queue
+incrementally. The UI thread never waits on git. A poll still running when the next tick comes
+is not doubled up.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from textual.dom import DOMNode
 from textual.timer import Timer
-
-from reviewq.live import QueueSource, QueueUpdate
 
 DEFAULT_INTERVAL = 2.0
 
@@ -22,14 +23,14 @@ class LiveRefresh:
     def __init__(
         self,
         node: DOMNode,
-        source: QueueSource,
-        on_update: Callable[[QueueUpdate], None],
+        poll: Callable[[], Any],
+        on_update: Callable[[Any], None],
         *,
         interval: float = DEFAULT_INTERVAL,
         on_error: Callable[[Exception], None] | None = None,
     ) -> None:
         self.node = node
-        self.source = source
+        self.poll = poll
         self.on_update = on_update
         self.on_error = on_error
         self.interval = interval
@@ -70,7 +71,7 @@ class LiveRefresh:
         app = self.node.app
         try:
             self.polls += 1
-            update = self.source.poll()
+            update = self.poll()
         except Exception as exc:  # a broken ref or file: report, keep polling
             if self.on_error is not None:
                 app.call_from_thread(self.on_error, exc)

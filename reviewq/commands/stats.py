@@ -1,0 +1,200 @@
+"""`reviewq stats`: does review keep up with AI-authored change, and is it real review?"""
+
+from __future__ import annotations
+
+import argparse
+
+PERIODS = ("week", "day")
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--since", metavar="DATE", help="only verdicts and commits from DATE (2026-11-01, 30d, 12w)"
+    )
+    p.add_argument(
+        "--tz",
+        metavar="ZONE",
+        help="where days end: record (each verdict's own offset, the default), local, UTC, "
+        "or a zone name like Europe/Berlin",
+    )
+    p.add_argument("--by", choices=PERIODS, default="week", help="trend table rows (default: week)")
+    p.add_argument(
+        "--last", type=int, default=12, metavar="N", help="trend rows to print (default: 12)"
+    )
+    p.add_argument("--json", action="store_true", help="every figure as one JSON object")
+
+
+def run(args: argparse.Namespace, ctx) -> int:
+    from reviewq.errors import ReviewqError
+    from reviewq.output import emit_json
+    from reviewq.stats_inputs import gather, local_now, parse_since
+
+    if args.last < 1:
+        raise ReviewqError(f"--last {args.last}: give a number of rows of at least 1")
+    now = local_now()
+    inputs = gather(ctx, args.tz)
+    since = parse_since(args.since, now, inputs.tz) if args.since else None
+    stats = inputs.stats(now, since)
+    if args.json:
+        emit_json(stats.to_json())
+        return 0
+    print_stats(stats, by=args.by, last=args.last, repository=inputs.repository)
+    return 0
+
+
+def print_stats(stats, *, by: str, last: int, repository: str) -> None:
+    from reviewq.core.report import fmt_duration, fmt_int, fmt_pct, fmt_ratio
+    from reviewq.core.text import one_line
+    from reviewq.output import print_table
+
+    t, q, f = stats.totals, stats.queue, stats.flow
+    period = f"since {stats.since}" if stats.since else "all time"
+    print(f"reviewq stats: {one_line(repository)}, {period} (days: {stats.tz})")
+    print()
+    lines = [
+        (
+            "verdicts",
+            f"{t.verdicts:,}: approve {t.approve:,}, reject {t.reject:,}, "
+            f"changes {t.changes:,}, escalate {t.escalate:,}",
+        ),
+        (
+            "decisions",
+            f"accepted {fmt_pct(t.acceptance_rate)}, rejected {fmt_pct(t.rejection_rate)}, "
+            f"changes requested {fmt_pct(t.changes_rate)}",
+        ),
+        (
+            "active time",
+            f"median {fmt_duration(t.active_median_seconds)}, "
+            f"p90 {fmt_duration(t.active_p90_seconds)}; "
+            f"review rate {fmt_int(t.lines_per_hour)} changed lines/hour",
+        ),
+        (
+            "rubber stamps",
+            f"{fmt_ratio(t.rubber_stamps, t.approve)} approvals: {t.too_fast:,} too fast, "
+            f"{t.too_short:,} too short, {t.hunks_unviewed:,} hunks unviewed, "
+            f"{t.critique_unopened:,} critique unopened",
+        ),
+        (
+            "awaiting",
+            f"{q.depth:,} changes wait for a decision"
+            + (
+                f", oldest {fmt_duration(q.oldest_pending_seconds)} ({q.oldest_pending_id[:12]})"
+                if q.depth and q.oldest_pending_id
+                else ""
+            )
+            + f"; pickup median {fmt_duration(q.pickup_median_seconds)}, "
+            f"p90 {fmt_duration(q.pickup_p90_seconds)}",
+        ),
+        ("coverage", f"{fmt_ratio(f.reviewed_changes, f.ai_changes)} AI-authored changes"),
+        (
+            "critique",
+            f"second family on {fmt_ratio(t.second_family, t.verdicts)} verdicts; "
+            f"same-family overrides {t.same_family:,}",
+        ),
+        (
+            "overrides",
+            f"{fmt_ratio(t.overrides, t.severe)} decisions on changes with error/critical findings"
+            if stats.critique_findings_known
+            else "unknown (no critique findings cached)",
+        ),
+        (
+            "automation",
+            f"{fmt_ratio(f.ai_commits, f.commits)} commits, {fmt_ratio(f.ai_lines, f.lines)} lines"
+            if stats.automation_known
+            else "unknown (history not read)",
+        ),
+    ]
+    width = max(len(k) for k, _ in lines)
+    for key, value in lines:
+        print(f"{key.ljust(width)}  {value}")
+    if stats.invalid_records:
+        print(f"{'skipped'.ljust(width)}  {stats.invalid_records:,} unreadable verdict records")
+
+    periods = (stats.by_week if by == "week" else stats.by_day)[-last:]
+    if periods:
+        print()
+        print_table(
+            [
+                by.upper(),
+                "VERDICTS",
+                "ACCEPT",
+                "REJECT",
+                "MEDIAN",
+                "P90",
+                "LOC/H",
+                "STAMPS",
+                "COVERAGE",
+                "PICKUP",
+                "WAITING",
+                "AI COMMITS",
+                "AI LINES",
+            ],
+            [
+                [
+                    p.key,
+                    p.verdicts.verdicts,
+                    fmt_pct(p.verdicts.acceptance_rate, 0),
+                    fmt_pct(p.verdicts.rejection_rate, 0),
+                    fmt_duration(p.verdicts.active_median_seconds),
+                    fmt_duration(p.verdicts.active_p90_seconds),
+                    fmt_int(p.verdicts.lines_per_hour),
+                    fmt_pct(p.verdicts.rubber_stamp_rate, 0),
+                    fmt_pct(p.flow.coverage, 0),
+                    fmt_duration(p.flow.pickup_median_seconds),
+                    p.flow.queue_depth_at_end,
+                    f"{p.flow.ai_commits}/{p.flow.commits}" if stats.automation_known else "–",
+                    fmt_pct(p.flow.line_share, 0),
+                ]
+                for p in periods
+            ],
+            flex=0,
+        )
+    coverage = {"family": stats.coverage_by_family, "agent": stats.coverage_by_agent}
+    for title, rows in (
+        ("REVIEWER", stats.by_reviewer),
+        ("FAMILY", stats.by_family),
+        ("AGENT", stats.by_agent),
+        ("DOMAIN", stats.by_domain),
+    ):
+        if not rows:
+            continue
+        cov = coverage.get(title.lower(), {})
+        print()
+        print_table(
+            [
+                title,
+                "VERDICTS",
+                "APPROVE",
+                "REJECT",
+                "CHANGES",
+                "ESC",
+                "MEDIAN",
+                "P90",
+                "LOC/H",
+                "STAMPS",
+                "2ND FAMILY",
+                *(["COVERAGE"] if cov else []),
+            ],
+            [
+                [
+                    r.label if title != "REVIEWER" else f"{r.label} <{r.key}>",
+                    r.verdicts,
+                    r.approve,
+                    r.reject,
+                    r.changes,
+                    r.escalate,
+                    fmt_duration(r.active_median_seconds),
+                    fmt_duration(r.active_p90_seconds),
+                    fmt_int(r.lines_per_hour),
+                    fmt_pct(r.rubber_stamp_rate, 0),
+                    fmt_pct(r.second_family_rate, 0),
+                    *(
+                        [fmt_pct(cov[r.key][1] / cov[r.key][0]) if r.key in cov else "–"]
+                        if cov
+                        else []
+                    ),
+                ]
+                for r in rows
+            ],
+            flex=0,
+        )

@@ -1,0 +1,37 @@
+"""`reviewq tui` (and `reviewq` with no command): the review queue in the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--theme", metavar="NAME", help="theme (default: the last one chosen)")
+    p.add_argument(
+        "--keymap",
+        metavar="PRESET",
+        choices=("default", "vim", "emacs"),
+        help="keymap preset: default, vim or emacs (overrides keymap.toml's preset)",
+    )
+
+
+def run(args: argparse.Namespace, ctx) -> int:
+    from reviewq.errors import ReviewqError
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise ReviewqError(
+            "the review TUI needs a terminal; for scripts use `reviewq queue` or "
+            "`reviewq verdict REV ...`"
+        )
+    from reviewq.tui.app import ReviewqApp
+    from reviewq.tui.services import Services
+
+    app = ReviewqApp(
+        Services(ctx),
+        theme=getattr(args, "theme", None),
+        keymap_preset=getattr(args, "keymap", None),
+        repo_label=str(ctx.repo_root),
+    )
+    app.run()
+    return 0

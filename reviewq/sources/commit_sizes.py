@@ -1,0 +1,133 @@
+"""Every commit of the history with the lines it changed: the denominator of the automation share.
+
+The scan counts lines only for AI-authored commits; the share needs all of them. `git log
+--shortstat` over a long history costs seconds (git diffs every commit), so the result is kept
+in `<git dir>/reviewq/commit-sizes.npz` keyed by the tip it covers, and a history that only grew
+is read from the old tip to the new one. It is a cache: deleting it loses nothing.
+
+Merges are left out (`--no-merges`): their first-parent diff repeats lines already counted on the
+branch they bring in. Renames count as moves (`-M`), binary files as no lines.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from reviewq.core.metrics import CommitSize, CommitTable
+from reviewq.sources.gitcmd import Git
+
+CACHE_NAME = "commit-sizes.npz"
+CACHE_VERSION = 2
+_INSERTIONS = re.compile(rb"(\d+) insertions?\(\+\)")
+_DELETIONS = re.compile(rb"(\d+) deletions?\(-\)")
+
+
+def read_commit_sizes(git: Git, revs: list[str]) -> list[CommitSize]:
+    """`git log --no-merges --shortstat` of `revs`: one entry per commit, newest first."""
+    out = git.run(
+        [
+            "log",
+            "--no-merges",
+            "--root",
+            "-M",
+            "--shortstat",
+            "--format=%x01%H %cI",
+            "--no-color",
+            *revs,
+            "--",
+        ],
+        what="log --shortstat",
+    )
+    sizes = []
+    for chunk in out.split(b"\x01")[1:]:
+        head, _, rest = chunk.partition(b"\n")
+        sha, _, when = head.decode("ascii", "replace").strip().partition(" ")
+        ins = _INSERTIONS.search(rest)
+        dels = _DELETIONS.search(rest)
+        lines = (int(ins.group(1)) if ins else 0) + (int(dels.group(1)) if dels else 0)
+        sizes.append(CommitSize(sha, when, lines))
+    return sizes
+
+
+def commit_sizes(git: Git, state_dir: Path | None, rev: str = "HEAD") -> CommitTable:
+    """Every non-merge commit reachable from `rev` with its size, from the cache where it holds."""
+    if not git.has_commits():
+        return CommitTable.from_sizes([])
+    tip = git.resolve(rev)
+    path = state_dir / CACHE_NAME if state_dir is not None else None
+    cached_tip, cached = _load(path) if path is not None else (None, None)
+    if cached is not None and cached_tip == tip:
+        return cached
+    if (
+        cached is not None
+        and cached_tip
+        and git.succeeds(["merge-base", "--is-ancestor", cached_tip, tip])
+    ):
+        table = _concat(
+            CommitTable.from_sizes(read_commit_sizes(git, [tip, f"^{cached_tip}"])), cached
+        )
+    else:
+        table = CommitTable.from_sizes(read_commit_sizes(git, [tip]))
+    if path is not None:
+        _store(path, tip, table)
+    return table
+
+
+def _concat(new: CommitTable, old: CommitTable) -> CommitTable:
+    return CommitTable(
+        sha=new.sha + old.sha,
+        epoch=np.concatenate([new.epoch, old.epoch]),
+        offset=np.concatenate([new.offset, old.offset]),
+        lines=np.concatenate([new.lines, old.lines]),
+    )
+
+
+def _load(path: Path) -> tuple[str | None, CommitTable | None]:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(bytes(data["meta"]).decode("utf-8"))
+            if meta.get("version") != CACHE_VERSION:
+                return None, None
+            table = CommitTable(
+                sha=[s.decode("ascii") for s in data["sha"].tolist()],
+                epoch=data["epoch"],
+                offset=data["offset"],
+                lines=data["lines"],
+            )
+    except (OSError, ValueError, KeyError, TypeError, EOFError, UnicodeDecodeError):
+        return None, None  # missing, damaged or foreign: rebuilt from git
+    lengths = {len(table.sha), len(table.epoch), len(table.offset), len(table.lines)}
+    return (str(meta.get("tip")), table) if len(lengths) == 1 else (None, None)
+
+
+def _store(path: Path, tip: str, table: CommitTable) -> None:
+    """Write beside and rename over: a reader never sees half a file. A read-only place
+    (a CI mirror) just means no cache."""
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".commit-sizes-", suffix=".npz", dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(
+                fh,
+                meta=np.frombuffer(
+                    json.dumps({"version": CACHE_VERSION, "tip": tip}).encode(), dtype=np.uint8
+                ),
+                sha=np.array([s.encode("ascii") for s in table.sha], dtype=np.bytes_),
+                epoch=table.epoch,
+                offset=table.offset,
+                lines=table.lines,
+            )
+        os.replace(tmp, path)
+    except OSError:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass

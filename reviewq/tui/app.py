@@ -1,0 +1,387 @@
+"""The review TUI: queue -> review -> verdict, with themes, keymaps, palette and timers.
+
+The app owns what outlives one screen: the services door, the resolved keymap and themes, the
+critiques prepared so far (the next items' critiques are computed in workers while the reviewer
+reads the current one), the session clock behind the "take a break" warnings, and the list of
+changes decided in this session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from textual import events, work
+from textual.app import App
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.dom import DOMNode
+
+from reviewq.core.model import Change, Critique
+from reviewq.core.queue import QueueItem
+from reviewq.core.text import one_line
+from reviewq.tui import keymap
+from reviewq.tui.live import DEFAULT_INTERVAL
+from reviewq.tui.screens.help import HelpScreen
+from reviewq.tui.screens.queue import QueueScreen
+from reviewq.tui.screens.review import ReviewScreen
+from reviewq.tui.services import Services, VerdictInput
+from reviewq.tui.themes import (
+    DEFAULT_THEME,
+    diff_variable_defaults,
+    load_themes,
+    user_theme_dir,
+)
+from reviewq.tui.widgets.timer import SessionClock
+
+#: How many of the next queue items get their critique prepared in the background.
+PREFETCH = 2
+#: Seconds between the queue's live-refresh polls (a poll is a `for-each-ref` and a few stats).
+LIVE_INTERVAL = DEFAULT_INTERVAL
+_ACTIVITY = (
+    events.Key,
+    events.MouseDown,
+    events.MouseScrollDown,
+    events.MouseScrollUp,
+    events.Paste,
+)
+
+
+def ui_state_path(env: Mapping[str, str] | None = None) -> Path:
+    """Where the last theme and keymap chosen in the palette are remembered."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_STATE_HOME") or os.path.join(env.get("HOME", "~"), ".local", "state")
+    return Path(base).expanduser() / "reviewq" / "tui.json"
+
+
+class ReviewqCommands(Provider):
+    """Palette entries: jump to a file or a queue item, switch theme or keymap."""
+
+    def _entries(self) -> list[tuple[str, Callable[[], Any], str]]:
+        app: ReviewqApp = self.app  # type: ignore[assignment]
+        out: list[tuple[str, Callable[[], Any], str]] = []
+        screen = self.screen  # the screen the palette was opened on, not the palette
+        if isinstance(screen, ReviewScreen) and screen.diff is not None:
+            for i, fd in enumerate(screen.diff.files):
+                out.append(
+                    (
+                        f"Jump to file: {one_line(fd.path)}",
+                        (lambda i=i, s=screen: s.jump_to_file(i)),
+                        f"+{fd.additions} -{fd.deletions}",
+                    )
+                )
+        for item in app.queue_items:
+            change = item.change
+            if change.id in app.done():
+                continue
+            short = change.id[:10] if change.source == "git" else change.id[:14]
+            out.append(
+                (
+                    f"Open queue item: {short} {one_line(change.commit.subject, 60)}",
+                    (lambda item=item: app.open_review(item, app.queue_items)),
+                    f"{change.authorship.agent}, risk {item.risk.level}",
+                )
+            )
+        out.append(("Open stats: review throughput", app.action_stats, "verdicts, time, coverage"))
+        for name in sorted(app.available_themes):
+            out.append((f"Switch theme: {name}", (lambda n=name: app.switch_theme(n)), ""))
+        for preset in keymap.PRESETS:
+            out.append((f"Switch keymap: {preset}", (lambda p=preset: app.switch_keymap(p)), ""))
+        return out
+
+    async def discover(self) -> Hits:
+        for title, callback, help_text in self._entries():
+            yield DiscoveryHit(title, callback, help=help_text or None)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, callback, help_text in self._entries():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), callback, help=help_text or None)
+
+
+class ReviewqApp(App[None], inherit_bindings=False):
+    CSS_PATH = "app.tcss"
+    TITLE = "reviewq"
+    BINDINGS = keymap.bindings("app")
+    COMMANDS = App.COMMANDS | {ReviewqCommands}
+
+    def __init__(
+        self,
+        services: Services,
+        *,
+        theme: str | None = None,
+        keymap_preset: str | None = None,
+        env: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        repo_label: str = "",
+        remember: bool = True,
+        live_interval: float | None = LIVE_INTERVAL,
+    ) -> None:
+        super().__init__()
+        self.services = services
+        #: Seconds between live-refresh polls of the queue (None: only on request).
+        self.live_interval = live_interval
+        self.env = dict(os.environ if env is None else env)
+        self.clock = clock
+        self.repo_label = repo_label
+        self.requested_theme = theme
+        self.requested_keymap = keymap_preset
+        self.remember = remember
+        self.session = SessionClock(clock)
+        self.critiques: dict[str, Critique | str] = {}
+        self._critiques_running: set[str] = set()
+        self.queue_items: list[QueueItem] = []
+        self.decided: set[str] = set()
+        self.keymap_info = keymap.resolve(keymap_preset, None, read_user_file=False)
+        self.theme_problems: list[str] = []
+        self._clash_reported: set[frozenset[str]] = set()
+        self._state = self._read_state()
+
+    # -- start --------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self._load_themes()
+        self.apply_keymap(self.requested_keymap or self._state.get("keymap"), announce=False)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self.session.touch()
+        self.push_screen(QueueScreen())
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return diff_variable_defaults(self.current_theme.to_color_system().generate())
+
+    def _load_themes(self) -> None:
+        loaded = load_themes(user_theme_dir(self.env))
+        for theme in loaded.themes:
+            self.register_theme(theme)
+        self.theme_problems = loaded.problems
+        for problem in loaded.problems:
+            self.notify(problem, title="Theme file skipped", severity="warning", timeout=10)
+        wanted = (
+            self.requested_theme
+            or self.env.get("REVIEWQ_THEME")
+            or self._state.get("theme")
+            or DEFAULT_THEME
+        )
+        if wanted not in self.available_themes:
+            self.notify(
+                f"No theme named {wanted!r}; using {DEFAULT_THEME}. "
+                f"Themes: {', '.join(sorted(self.available_themes))}",
+                severity="warning",
+                timeout=10,
+            )
+            wanted = DEFAULT_THEME
+        self.theme = wanted
+
+    def _theme_changed(self, theme) -> None:
+        self._write_state(theme=theme.name)
+
+    # -- keymaps ------------------------------------------------------------------------------
+
+    def apply_keymap(self, preset: str | None, announce: bool = True) -> keymap.Keymap:
+        info = keymap.resolve(preset, keymap.user_keymap_path(self.env))
+        self.keymap_info = info
+        self.set_keymap(info.for_textual())
+        for problem in info.problems:
+            self.notify(problem, title="Keymap", severity="warning", timeout=10)
+        for clash in info.clashes:
+            self.notify(
+                f"Key clash: {clash.describe()}; only one of them will work. "
+                f"Fix it in {keymap.display_path(info.user_file)}",
+                title="Keymap",
+                severity="warning",
+                timeout=10,
+            )
+        if announce:
+            self.notify(f"Keymap: {info.preset}", timeout=3)
+        return info
+
+    def switch_keymap(self, preset: str) -> None:
+        self.apply_keymap(preset)
+        self._write_state(keymap=preset)
+
+    def switch_theme(self, name: str) -> None:
+        self.theme = name
+
+    def handle_bindings_clash(self, clashed_bindings: set[Binding], node: DOMNode) -> None:
+        ids = frozenset(b.id or b.action for b in clashed_bindings)
+        if ids in self._clash_reported:
+            return
+        self._clash_reported.add(ids)
+        keys = ", ".join(sorted({b.key for b in clashed_bindings}))
+        self.notify(
+            f"Key {keys} is claimed by {' and '.join(sorted(ids))}; check your keymap.toml",
+            title="Keymap clash",
+            severity="warning",
+            timeout=10,
+        )
+
+    def get_key_display(self, binding: Binding) -> str:
+        if binding.key.startswith(keymap.UNBOUND_PREFIX):
+            return "—"
+        return super().get_key_display(binding)
+
+    # -- remembered choices -------------------------------------------------------------------
+
+    def _read_state(self) -> dict[str, Any]:
+        if not self.remember:
+            return {}
+        try:
+            data = json.loads(ui_state_path(self.env).read_text("utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _write_state(self, **changes: str) -> None:
+        if not self.remember:
+            return
+        self._state.update(changes)
+        path = ui_state_path(self.env)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(self._state), "utf-8")
+            os.replace(tmp, path)
+        except OSError:
+            pass  # remembering a theme is a convenience, never an error
+
+    # -- activity and focus -------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, _ACTIVITY):
+            self.session.touch()
+            for screen in self.screen_stack:
+                if isinstance(screen, ReviewScreen):
+                    screen.activity()
+        await super().on_event(event)
+
+    def on_app_blur(self) -> None:
+        self.session.blur()
+        for screen in self.screen_stack:
+            if isinstance(screen, ReviewScreen):
+                screen.blurred()
+
+    def on_app_focus(self) -> None:
+        self.session.focus()
+        for screen in self.screen_stack:
+            if isinstance(screen, ReviewScreen):
+                screen.focused_again()
+
+    async def action_quit(self) -> None:
+        """Quit, keeping the open review's time and note as a draft for next time."""
+        for screen in self.screen_stack:
+            if isinstance(screen, ReviewScreen):
+                screen.save_draft(wait=False)
+        self.exit()
+
+    # -- screens ------------------------------------------------------------------------------
+
+    def action_stats(self) -> None:
+        """The leads' view: throughput, rubber stamps and coverage (gathered in a worker)."""
+        from reviewq.tui.screens.stats import StatsScreen
+
+        if isinstance(self.screen, StatsScreen):
+            return
+        self.push_screen(StatsScreen(self.services.ctx))
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss()
+            return
+        self.push_screen(HelpScreen())
+
+    def queue_loaded(self, items: list[QueueItem]) -> None:
+        self.queue_items = items
+        for item in items[:PREFETCH]:
+            self.request_critique(item.change)
+
+    def done(self) -> set[str]:
+        """Changes this reviewer has a verdict on (this session, or earlier in the log)."""
+        queue = self.queue_screen()
+        return self.decided | set(queue.mine if queue is not None else ())
+
+    def queue_screen(self) -> QueueScreen | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, QueueScreen):
+                return screen
+        return None
+
+    def open_review(self, item: QueueItem, queue: list[QueueItem]) -> None:
+        screen = ReviewScreen(item, list(queue))
+        current = self.screen
+        if isinstance(current, ReviewScreen):
+            current.save_draft()
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    def next_item(self, current: ReviewScreen, skipped: bool = False) -> None:
+        """Open the item after `current` in its queue, or go back to the queue when done."""
+        done = self.done()
+        queue = [i for i in current.queue if i.change.id not in done]
+        ids = [i.change.id for i in queue]
+        following: QueueItem | None = None
+        if current.change.id in ids:
+            index = ids.index(current.change.id)
+            rest = queue[index + 1 :] + (queue[:index] if skipped else [])
+        else:
+            rest = queue
+        rest = [i for i in rest if i.change.id != current.change.id]
+        if rest:
+            following = rest[0]
+        if following is None:
+            self.pop_screen()
+            self.notify("That was the last item in the queue.", timeout=4)
+            return
+        self.switch_screen(ReviewScreen(following, current.queue))
+
+    def verdict_recorded(
+        self, screen: ReviewScreen, data: VerdictInput, record: dict[str, Any]
+    ) -> None:
+        self.decided.add(data.change.id)
+        queue = self.queue_screen()
+        if queue is not None:
+            queue.verdict_recorded(data.change.id, data.verdict)
+        self.next_item(screen)
+
+    # -- critiques ----------------------------------------------------------------------------
+
+    def request_critique(self, change: Change) -> None:
+        if change.id in self.critiques or change.id in self._critiques_running:
+            return
+        self._critiques_running.add(change.id)
+        self._critique_worker(change)
+
+    def prefetch_after(self, change_id: str, queue: Iterable[QueueItem]) -> None:
+        """Prepare the critiques of the next items while the reviewer reads this one."""
+        done = self.done()
+        items = [i for i in queue if i.change.id not in done]
+        ids = [i.change.id for i in items]
+        start = ids.index(change_id) + 1 if change_id in ids else 0
+        for item in items[start : start + PREFETCH]:
+            self.request_critique(item.change)
+
+    @work(thread=True, group="critiques", exit_on_error=False)
+    def _critique_worker(self, change: Change) -> None:
+        try:
+            result: Critique | str = self.services.critique(change)
+        except ImportError:
+            result = "The critic is not part of this build yet (reviewq.critiques is missing)."
+        except Exception as exc:
+            message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+            result = f"The critic failed: {one_line(message, 300)}"
+        self.call_from_thread(self._critique_done, change.id, result)
+
+    def _critique_done(self, change_id: str, result: Critique | str) -> None:
+        self._critiques_running.discard(change_id)
+        if isinstance(self.critiques.get(change_id), Critique):
+            return  # already known (a refresh or a test put one there): keep it
+        self.critiques[change_id] = result
+        for screen in self.screen_stack:
+            if isinstance(screen, ReviewScreen):
+                screen.critique_arrived(change_id, result)

@@ -1,0 +1,205 @@
+"""Dialogs: the verdict note (with the pace warnings) and small confirmations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Static
+
+from reviewq.core.model import Change
+from reviewq.core.text import one_line
+from reviewq.tui import keymap
+from reviewq.tui.safe import safe_line
+from reviewq.tui.widgets.timer import PaceWarning, format_seconds
+
+VERDICT_TITLES = {
+    "approve": "Approve",
+    "reject": "Reject",
+    "changes": "Request changes",
+    "escalate": "Escalate",
+}
+#: Verdicts that mean nothing without a reason for the author or the next reviewer.
+NOTE_REQUIRED = {"changes", "escalate"}
+
+
+@dataclass(frozen=True, slots=True)
+class VerdictSummary:
+    """What the dialog tells the reviewer about the review they are closing."""
+
+    active_seconds: float
+    hunks_viewed: int
+    hunks_total: int
+    files_viewed: int
+    files_total: int
+    critique_opened: bool
+    critique_available: bool
+
+
+@dataclass(frozen=True, slots=True)
+class VerdictChoice:
+    """What the dialog returns: the note and the checklist items ticked."""
+
+    note: str
+    checklist: tuple[str, ...] = ()
+
+
+class VerdictDialog(ModalScreen[VerdictChoice | None], inherit_bindings=False):
+    """Asks for the note (and the policy checklist); returns the choice, or None (cancelled).
+
+    For an approval it also says, live as items are ticked, whether the policy would count it
+    (`problems_for` asks the policy module); that is a warning, never a block.
+    """
+
+    BINDINGS = keymap.screen_bindings("dialog")
+
+    DEFAULT_CSS = """
+    VerdictDialog { align: center middle; }
+    VerdictDialog > Vertical {
+        width: 84; height: auto; max-height: 90%;
+        border: thick $primary; background: $surface; padding: 1 2;
+    }
+    VerdictDialog #verdict-title { text-style: bold; margin-bottom: 1; }
+    VerdictDialog #verdict-facts { color: $text-muted; margin-bottom: 1; }
+    VerdictDialog .warning { color: $text-warning; }
+    VerdictDialog .warning-strong { color: $text-error; text-style: bold; }
+    VerdictDialog #verdict-error { color: $text-error; height: auto; }
+    VerdictDialog #checklist-title { margin-top: 1; text-style: bold; }
+    VerdictDialog Checkbox { border: none; padding: 0; height: 1; background: $surface; }
+    VerdictDialog #policy-problems { color: $text-warning; height: auto; margin-top: 1; }
+    VerdictDialog Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
+    VerdictDialog Button { margin-left: 2; }
+    """
+
+    def __init__(
+        self,
+        verdict: str,
+        change: Change,
+        summary: VerdictSummary,
+        warnings: list[PaceWarning],
+        note: str = "",
+        *,
+        checklist: tuple[str, ...] = (),
+        domain: str = "default",
+        problems_for: Callable[[tuple[str, ...]], list[str]] | None = None,
+    ) -> None:
+        super().__init__()
+        self.verdict = verdict
+        self.change = change
+        self.summary = summary
+        self.warnings = warnings
+        self.note = note
+        self.checklist = checklist
+        self.domain = domain
+        self.problems_for = problems_for
+
+    def compose(self) -> ComposeResult:
+        s = self.summary
+        title = VERDICT_TITLES[self.verdict]
+        short = self.change.id[:12] if self.change.source == "git" else self.change.id[:18]
+        with Vertical():
+            yield Static(
+                Content.assemble(
+                    (f"{title} ", "bold"),
+                    (short, "$text-primary"),
+                    "  ",
+                    safe_line(one_line(self.change.commit.subject, 60)),
+                ),
+                id="verdict-title",
+            )
+            critique = (
+                ("opened", "$text-success")
+                if s.critique_opened
+                else ("not opened", "$text-warning")
+                if s.critique_available
+                else ("not available", "$text-muted")
+            )
+            yield Static(
+                Content.assemble(
+                    f"active {format_seconds(s.active_seconds)} · "
+                    f"hunks seen {s.hunks_viewed}/{s.hunks_total} · "
+                    f"files viewed {s.files_viewed}/{s.files_total} · critique ",
+                    critique,
+                ),
+                id="verdict-facts",
+            )
+            for warning in self.warnings:
+                css = "warning-strong" if warning.level == "strong" else "warning"
+                yield Static(Content(f"⚠ {warning.message}"), classes=css)
+            required = self.verdict in NOTE_REQUIRED
+            placeholder = (
+                "note (required): what should change, or why escalate"
+                if required
+                else "note (optional)"
+            )
+            yield Input(value=self.note, placeholder=placeholder, id="note")
+            yield Static("", id="verdict-error")
+            if self.checklist:
+                yield Static(
+                    Content(f"Checklist of {self.domain} (space ticks, tab moves)"),
+                    id="checklist-title",
+                )
+                for index, item in enumerate(self.checklist):
+                    yield Checkbox(safe_line(item), id=f"check-{index}")
+            yield Static("", id="policy-problems")
+            submit = keymap.first_key(self.app, "dialog.submit")
+            cancel = keymap.first_key(self.app, "dialog.cancel")
+            with Horizontal():
+                yield Button(f"Cancel ({cancel})", id="cancel")
+                yield Button(
+                    f"{title} (enter, {submit})",
+                    id="record",
+                    variant="error" if self.verdict in ("reject",) else "primary",
+                )
+
+    def on_mount(self) -> None:
+        self.query_one("#note", Input).focus()
+        self._show_problems()
+
+    def ticked(self) -> tuple[str, ...]:
+        return tuple(
+            item
+            for index, item in enumerate(self.checklist)
+            if self.query_one(f"#check-{index}", Checkbox).value
+        )
+
+    @on(Checkbox.Changed)
+    def _show_problems(self) -> None:
+        if self.problems_for is None:
+            return
+        try:
+            problems = self.problems_for(self.ticked())
+        except Exception as exc:  # the preview must never stop a verdict
+            problems = [f"the policy could not be checked: {exc}"]
+        text = "\n".join(f"⚠ policy: {p}" for p in problems) if problems else ""
+        self.query_one("#policy-problems", Static).update(Content(text))
+
+    def action_submit(self) -> None:
+        note = self.query_one("#note", Input).value.strip()
+        if self.verdict in NOTE_REQUIRED and not note:
+            self.query_one("#verdict-error", Static).update(
+                Content(f"{VERDICT_TITLES[self.verdict]} needs a note saying why.")
+            )
+            self.query_one("#note", Input).focus()
+            return
+        self.dismiss(VerdictChoice(note, self.ticked()))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Input.Submitted, "#note")
+    def _submitted(self) -> None:
+        self.action_submit()
+
+    @on(Button.Pressed, "#record")
+    def _record(self) -> None:
+        self.action_submit()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.action_cancel()

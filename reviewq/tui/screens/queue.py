@@ -1,0 +1,358 @@
+"""The queue screen: pending AI-authored changes, riskiest first; Enter opens the review."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Input, LoadingIndicator, Static
+
+from reviewq.core.queue import SORT_KEYS, QueueItem, human_age, sort_queue
+from reviewq.core.text import one_line
+from reviewq.tui import keymap
+from reviewq.tui.live import LiveRefresh
+from reviewq.tui.safe import safe_line
+from reviewq.tui.services import QueueRefresh
+from reviewq.tui.widgets.lists import QueueTable
+
+RISK_STYLE = {"high": "bold $text-error", "medium": "$text-warning", "low": "$text-success"}
+#: Most telling first, so a narrow terminal still shows what matters (the rest scrolls).
+COLUMNS = (
+    "Risk",
+    "Change",
+    "Agent",
+    "Size",
+    "Age",
+    "Subject",
+    "Where",
+    "Family / model",
+    "Domain",
+    "You",
+)
+#: New items named in the "new in the queue" notice before it says "and N more".
+NOTICE_ITEMS = 3
+
+
+def item_matches(item: QueueItem, terms: list[str]) -> bool:
+    """Every term appears in one of the fields a reviewer filters by (case-insensitive)."""
+    change = item.change
+    auth = change.authorship
+    haystack = " ".join(
+        [
+            change.id,
+            auth.agent,
+            auth.model or "",
+            auth.family,
+            item.domain,
+            item.risk.level,
+            change.commit.subject,
+            change.commit.author.name,
+            " ".join(change.paths),
+            " ".join(change.refs) or change.location or "",
+        ]
+    ).lower()
+    return all(term in haystack for term in terms)
+
+
+class QueueScreen(Screen, inherit_bindings=False):
+    BINDINGS = keymap.screen_bindings("queue")
+    AUTO_FOCUS = "QueueTable"
+
+    DEFAULT_CSS = """
+    QueueScreen { layout: vertical; }
+    QueueScreen > #queue-top { height: 1; background: $panel; padding: 0 1; }
+    QueueScreen > #queue-top > #queue-title { width: 1fr; }
+    QueueScreen > #queue-top > #queue-progress { width: auto; }
+    QueueScreen > QueueTable { height: 1fr; }
+    QueueScreen > #queue-empty { height: 1fr; content-align: center middle; color: $text-muted; }
+    QueueScreen > #queue-reasons { height: auto; max-height: 6; padding: 0 1;
+                                   border-top: solid $panel; color: $text-muted; }
+    QueueScreen > Input { dock: bottom; display: none; }
+    QueueScreen > Input.-shown { display: block; }
+    QueueScreen > LoadingIndicator { height: 1fr; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list[QueueItem] = []
+        self.shown: list[QueueItem] = []
+        self.sort_key = "risk"
+        self.filter_text = ""
+        self.reviewed_today = 0
+        #: change id -> this reviewer's latest verdict on it
+        self.mine: dict[str, str] = {}
+        self.loaded = False
+        self.live: LiveRefresh | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="queue-top"):
+            yield Static(id="queue-title")
+            yield Static(id="queue-progress")
+        yield LoadingIndicator()
+        table = QueueTable(cursor_type="row", zebra_stripes=True)
+        table.display = False
+        yield table
+        empty = Static(id="queue-empty")
+        empty.display = False
+        yield empty
+        yield Static(id="queue-reasons")
+        yield Input(placeholder="filter: agent, family, domain, path, subject words", id="filter")
+        yield Footer()
+
+    @property
+    def table(self) -> QueueTable:
+        return self.query_one(QueueTable)
+
+    def on_mount(self) -> None:
+        self._update_top()
+        self.refresh_queue()
+
+    # -- loading ------------------------------------------------------------------------------
+
+    def refresh_queue(self) -> None:
+        self.query_one(LoadingIndicator).display = not self.loaded
+        self._load()
+
+    @work(thread=True, exclusive=True, group="queue", exit_on_error=False)
+    def _load(self) -> None:
+        services = self.app.services
+        try:
+            items = services.load_queue()
+            reviewed, mine = services.my_progress()
+        except Exception as exc:  # one line for the reviewer, never a traceback
+            self.app.call_from_thread(self._failed, exc)
+            return
+        self.app.call_from_thread(self._loaded, items, reviewed, mine)
+
+    def _failed(self, exc: Exception) -> None:
+        self.query_one(LoadingIndicator).display = False
+        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        self.app.notify(one_line(message, 200), title="Cannot load the queue", severity="error")
+        empty = self.query_one("#queue-empty", Static)
+        empty.update(Content(f"The queue could not be loaded: {one_line(message, 200)}"))
+        empty.display = True
+
+    def _loaded(self, items: list[QueueItem], reviewed: int, mine: dict[str, str]) -> None:
+        self.loaded = True
+        self.items = items
+        self.reviewed_today = reviewed
+        self.mine = mine
+        self.query_one(LoadingIndicator).display = False
+        self.app.queue_loaded(items)
+        self._fill()
+        self._start_live()
+
+    # -- live refresh -------------------------------------------------------------------------
+
+    def _start_live(self) -> None:
+        """After the first load: poll for new agent work, merges and verdicts made elsewhere."""
+        interval = getattr(self.app, "live_interval", None)
+        if self.live is not None or not interval:
+            return
+        self.live = LiveRefresh(
+            self,
+            self.app.services.poll_queue,
+            self._live_update,
+            interval=interval,
+            on_error=self._live_failed,
+        )
+        self.live.start(now=False)
+
+    def _live_update(self, refresh: QueueRefresh) -> None:
+        update = refresh.update
+        self.items = update.items
+        self.reviewed_today = refresh.reviewed_today
+        self.mine = refresh.mine
+        self.app.queue_loaded(update.items)
+        self._fill()
+        if update.added:
+            named = [
+                f"{one_line(i.change.commit.subject, 50)} ({i.change.location or i.change.id[:10]})"
+                for i in update.added[:NOTICE_ITEMS]
+            ]
+            more = len(update.added) - len(named)
+            self.app.notify(
+                "; ".join(named) + (f"; and {more} more" if more > 0 else ""),
+                title=f"{len(update.added)} new in the queue",
+                timeout=6,
+            )
+        gone = [i for i in update.removed if i.change.id not in self.mine]
+        if gone:
+            self.app.notify(
+                f"{len(gone)} left the queue: settled elsewhere, merged or no longer pushed",
+                timeout=4,
+            )
+
+    def _live_failed(self, exc: Exception) -> None:
+        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        self.app.notify(one_line(message, 200), title="Cannot refresh the queue", severity="error")
+
+    def verdict_recorded(self, change_id: str, verdict: str) -> None:
+        """Today's count goes up and the item shows the reviewer's verdict; it stays listed only
+        while the policy still wants another reviewer for it (a refresh asks the policy)."""
+        self.reviewed_today += 1
+        self.mine[change_id] = verdict
+        self._fill()
+
+    # -- table --------------------------------------------------------------------------------
+
+    def _fill(self) -> None:
+        table = self.table
+        keep = self.current_item()
+        terms = self.filter_text.lower().split()
+        ordered = sort_queue(self.items, self.sort_key)
+        # What this reviewer already decided waits for others: last, whatever the sort.
+        ordered.sort(key=lambda i: i.change.id in self.mine)
+        self.shown = [i for i in ordered if item_matches(i, terms)]
+        table.clear(columns=True)
+        rows = [self._cells(item, self.mine.get(item.change.id)) for item in self.shown]
+        # Column widths from the cells themselves (DataTable does not measure Content).
+        for index, name in enumerate(COLUMNS):
+            width = max([len(name), *(row[index].cell_length for row in rows)])
+            table.add_column(name, key=name.lower(), width=width)
+        for item, row in zip(self.shown, rows):
+            table.add_row(*row, key=item.change.id)
+        empty = self.query_one("#queue-empty", Static)
+        has_rows = bool(self.shown)
+        table.display = has_rows
+        empty.display = not has_rows
+        if not has_rows:
+            if self.items:
+                empty.update(Content(f"Nothing matches the filter {self.filter_text!r}."))
+            else:
+                empty.update(Content("Nothing pending: every AI-authored change has a verdict."))
+        elif keep is not None:
+            for index, item in enumerate(self.shown):
+                if item.change.id == keep.change.id:
+                    table.move_cursor(row=index)
+                    break
+        self._update_top()
+        self._show_reasons()
+
+    @staticmethod
+    def _cells(item: QueueItem, mine: str | None = None) -> list[Content]:
+        change = item.change
+        auth = change.authorship
+        stats = change.stats
+        size = f"+{stats.additions}/-{stats.deletions}" if stats else "?"
+        short = change.id if change.source != "git" else change.id[:10]
+        if change.source != "git":
+            short = "inbox:" + change.id.removeprefix("inbox:")[:8]
+        model = f" {auth.model}" if auth.model else ""
+        return [
+            Content.styled(f"{item.risk.level} {item.risk.score}", RISK_STYLE[item.risk.level]),
+            Content(short),
+            safe_line(auth.agent),
+            Content(size),
+            Content(human_age(item.age_seconds)),
+            safe_line(one_line(change.commit.subject, 60)),
+            safe_line(one_line(change.location or "", 32)),
+            safe_line(f"{auth.family}{model}" if len(model) < 24 else auth.family),
+            safe_line(item.domain),
+            Content.styled(mine or "", "$text-muted"),
+        ]
+
+    def _update_top(self) -> None:
+        title = Content.assemble(
+            ("reviewq", "bold"),
+            "  ",
+            safe_line(str(self.app.repo_label)),
+            (f"   sort: {self.sort_key}", "$text-muted"),
+            (f"   filter: {self.filter_text}" if self.filter_text else "", "$text-warning"),
+        )
+        self.query_one("#queue-title", Static).update(title)
+        pending = sum(1 for i in self.items if i.change.id not in self.mine)
+        self.query_one("#queue-progress", Static).update(
+            Content.assemble(
+                ("Reviewed today ", "$text-muted"),
+                (str(self.reviewed_today), "bold $text-success"),
+                ("   Pending ", "$text-muted"),
+                (str(pending) if self.loaded else "…", "bold"),
+            )
+        )
+
+    def current_item(self) -> QueueItem | None:
+        table = self.table
+        if not self.shown or table.cursor_row is None:
+            return None
+        if 0 <= table.cursor_row < len(self.shown):
+            return self.shown[table.cursor_row]
+        return None
+
+    @on(QueueTable.RowHighlighted)
+    def _highlighted(self) -> None:
+        self._show_reasons()
+
+    def _show_reasons(self) -> None:
+        item = self.current_item()
+        reasons = self.query_one("#queue-reasons", Static)
+        if item is None:
+            reasons.update("")
+            return
+        lines = [f"• {one_line(r)}" for r in item.risk.reasons] or ["• no risk signals"]
+        change = item.change
+        if change.location:
+            others = [r for r in change.refs if r != change.location]
+            where = change.location + (f" (also {', '.join(others)})" if others else "")
+            if change.merged and change.merged_from:
+                where += f", merged from {change.merged_from}"
+            elif change.merged is False and change.source == "git":
+                where += ", not merged"
+            lines.append(f"where: {one_line(where, 200)}")
+        if item.needs:
+            lines.append(f"needs: {one_line('; '.join(item.needs), 200)}")
+        if item.change.id in self.mine:
+            lines.append(
+                f"you: {self.mine[item.change.id]}; it waits for what the policy still needs"
+            )
+        prompt = item.change.prompt
+        lines.append(f"prompt: {one_line(prompt.text, 140)}" if prompt else "prompt: none recorded")
+        reasons.update(Content("\n".join(lines)))
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def action_open_item(self) -> None:
+        item = self.current_item()
+        if item is not None:
+            self.app.open_review(item, self.shown)
+
+    @on(QueueTable.RowSelected)
+    def _selected(self, event: QueueTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_item()
+
+    def action_cycle_sort(self) -> None:
+        index = SORT_KEYS.index(self.sort_key)
+        self.sort_key = SORT_KEYS[(index + 1) % len(SORT_KEYS)]
+        self._fill()
+        self.app.notify(f"Sorted by {self.sort_key}", timeout=2)
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = self.filter_text
+        box.add_class("-shown")
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.has_class("-shown"):
+            box.remove_class("-shown")
+        if self.filter_text:
+            self.filter_text = ""
+            self._fill()
+        self.table.focus()
+
+    def action_refresh(self) -> None:
+        self.refresh_queue()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value.strip()
+        self._fill()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.query_one("#filter", Input).remove_class("-shown")
+        self.table.focus()

@@ -1,0 +1,675 @@
+"""The review screen: one change's diff, files, prompt, critique and rationale, and the verdict.
+
+Everything slow (git, parsing, critics, the cache, the log) runs in thread workers; the screen
+shows what it has and fills in the rest as it arrives. The active-time timer runs from the moment
+the screen opens (reading the prompt is review) and pauses on idle and when the terminal loses
+focus; a review left without a verdict keeps its time and note as a draft.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from reviewq.core.model import Critique, Diff, Finding
+from reviewq.core.queue import QueueItem
+from reviewq.core.text import one_line
+from reviewq.core.verdict import CritiqueState
+from reviewq.tui import keymap
+from reviewq.tui.diffmodel import DiffModel
+from reviewq.tui.safe import safe_line
+from reviewq.tui.screens.dialogs import (
+    VERDICT_TITLES,
+    VerdictChoice,
+    VerdictDialog,
+    VerdictSummary,
+)
+from reviewq.tui.services import Draft, VerdictInput
+from reviewq.tui.widgets.diff_view import DiffView
+from reviewq.tui.widgets.panes import CritiquePane, PromptPane, RationalePane
+from reviewq.tui.widgets.sidebar import FileSidebar
+from reviewq.tui.widgets.timer import ActiveTimer, format_seconds, pace_warnings, size_warnings
+
+#: Below these widths the file list and the prompt pane start hidden.
+NARROW_FILES = 120
+NARROW_PANES = 110
+
+
+class ReviewScreen(Screen, inherit_bindings=False):
+    BINDINGS = keymap.screen_bindings("review")
+    AUTO_FOCUS = "DiffView"
+
+    DEFAULT_CSS = """
+    ReviewScreen { layout: vertical; }
+    ReviewScreen > #review-header {
+        height: 2; background: $panel; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis;
+    }
+    ReviewScreen > #review-body { height: 1fr; }
+    ReviewScreen #review-body > DiffView { width: 1fr; }
+    ReviewScreen #panes { width: 30%; max-width: 64; min-width: 30; border-left: solid $panel; }
+    ReviewScreen #panes.-empty { display: none; }
+    ReviewScreen #review-status { height: 1; padding: 0 1; background: $boost; }
+    ReviewScreen > Input { dock: bottom; display: none; }
+    ReviewScreen > Input.-shown { display: block; }
+    """
+
+    def __init__(self, item: QueueItem, queue: list[QueueItem]) -> None:
+        super().__init__()
+        self.item = item
+        self.change = item.change
+        self.queue = queue
+        self.diff: Diff | None = None
+        self.model: DiffModel | None = None
+        self.critique: Critique | None = None
+        self.critique_error: str | None = None
+        self.critique_opened = False
+        self.visible_panes = {"prompt": True, "critique": False, "rationale": False, "files": True}
+        self.timer: ActiveTimer | None = None
+        self.draft: Draft | None = None
+        self.rationale_text: str | None = None
+        self.note_draft = ""
+        self.warned: set[str] = set()
+        self.search_text = ""
+        self.search_status = ""
+        self.busy = False
+        self._header_plain = ""
+        self._status_done = False
+
+    # -- layout -------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="review-header")
+        with Horizontal(id="review-body"):
+            yield FileSidebar(id="sidebar")
+            yield DiffView(id="diff")
+            with Vertical(id="panes"):
+                yield PromptPane("Prompt", id="prompt")
+                yield CritiquePane("Critique", id="critique")
+                yield RationalePane("Rationale", id="rationale")
+        yield Static(id="review-status")
+        yield Input(placeholder="search the diff (enter to search, escape to close)", id="search")
+        yield Footer()
+
+    @property
+    def view(self) -> DiffView:
+        return self.query_one(DiffView)
+
+    @property
+    def sidebar(self) -> FileSidebar:
+        return self.query_one(FileSidebar)
+
+    def on_mount(self) -> None:
+        # A narrow terminal starts with the diff alone; every pane is a key away.
+        width = self.app.size.width
+        self.visible_panes["files"] = width >= NARROW_FILES
+        self.visible_panes["prompt"] = width >= NARROW_PANES
+        self.timer = ActiveTimer(self.app.clock)
+        self.timer.start()
+        if not self.app.app_focus:
+            self.timer.blur()
+        self.query_one(PromptPane).show_change(self.change)
+        self.query_one(CritiquePane).show_message("Preparing the critique…")
+        self.query_one(RationalePane).show_text("Preparing the rationale…")
+        self._apply_panes()
+        self._load_diff()
+        self._load_draft()
+        self._load_rationale()
+        self._start_critique()
+        self.app.prefetch_after(self.change.id, self.queue)
+        self.set_interval(1.0, self._tick)
+        self._render_header()
+        for warning in size_warnings(self.item.size):
+            self._warn_once(warning.key, warning.message)
+
+    # -- loading ------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="diff", exit_on_error=False)
+    def _load_diff(self) -> None:
+        services = self.app.services
+        try:
+            diff = services.load_diff(self.change)
+            model = DiffModel(diff)
+            viewed_paths = services.viewed_paths(self.change, diff)
+        except Exception as exc:
+            self.app.call_from_thread(self._diff_failed, exc)
+            return
+        self.app.call_from_thread(self._diff_loaded, diff, model, viewed_paths)
+
+    def _diff_failed(self, exc: Exception) -> None:
+        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        self.app.notify(one_line(message, 200), title="Cannot read the diff", severity="error")
+        self.query_one("#review-status", Static).update(
+            Content(f"The diff could not be read: {one_line(message, 200)}")
+        )
+
+    def _diff_loaded(self, diff: Diff, model: DiffModel, viewed_paths: set[str]) -> None:
+        self.diff = diff
+        self.model = model
+        viewed = {i for i, fd in enumerate(diff.files) if fd.path in viewed_paths}
+        self.view.load(model, viewed)
+        self.sidebar.load(diff.files, viewed, model.collapsed)
+        self._restore_seen()
+        if self.critique is not None:
+            self._mark_findings()
+        self._render_header()
+
+    @work(thread=True, group="draft", exit_on_error=False)
+    def _load_draft(self) -> None:
+        self.app.services.reviewer()  # git config, read now rather than in the verdict dialog
+        draft = self.app.services.draft(self.change)
+        self.app.call_from_thread(self._draft_loaded, draft)
+
+    def _draft_loaded(self, draft: Draft) -> None:
+        if self.timer is not None and (draft.active_seconds or draft.wall_seconds):
+            self.timer.carry(draft.active_seconds, draft.wall_seconds)
+        self.note_draft = draft.note
+        self.draft = draft
+        self._restore_seen()
+        self._render_header()
+
+    def _restore_seen(self) -> None:
+        """Hunks seen on an earlier visit count again, if the diff is still the same."""
+        draft, model, diff = self.draft, self.model, self.diff
+        if draft is None or model is None or diff is None or not draft.hunks_seen:
+            return
+        if draft.diff_hash == self.app.services.diff_hash(diff):
+            model.restore_viewed(draft.hunks_seen)
+            self.view.refresh_marks()
+
+    @work(thread=True, exclusive=True, group="rationale", exit_on_error=False)
+    def _load_rationale(self) -> None:
+        try:
+            text = self.app.services.rationale(self.change).to_text()
+        except Exception as exc:
+            message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+            self.app.call_from_thread(self._rationale_failed, one_line(message, 200))
+            return
+        self.app.call_from_thread(self._rationale_loaded, text)
+
+    def _rationale_loaded(self, text: str) -> None:
+        self.rationale_text = text
+        self.query_one(RationalePane).show_rationale(text)
+
+    def _rationale_failed(self, message: str) -> None:
+        self.rationale_text = None
+        fallback = self.critique.rationale if self.critique is not None else ""
+        if fallback:
+            self.query_one(RationalePane).show_text(fallback)
+        else:
+            self.query_one(RationalePane).show_text(
+                f"No rationale: {message}", title="Rationale: not available"
+            )
+
+    def _start_critique(self) -> None:
+        known = self.app.critiques.get(self.change.id)
+        if isinstance(known, Critique):
+            self._critique_loaded(known)
+        elif isinstance(known, str):
+            self._critique_failed(known)
+        else:
+            self.app.request_critique(self.change)
+
+    def critique_arrived(self, change_id: str, result: Critique | str) -> None:
+        """Called by the app when a critique worker finishes (for any change)."""
+        if change_id != self.change.id:
+            return
+        if isinstance(result, Critique):
+            self._critique_loaded(result)
+        else:
+            self._critique_failed(result)
+
+    def _critique_loaded(self, critique: Critique) -> None:
+        self.critique = critique
+        self.critique_error = None
+        if self.visible_panes["critique"]:
+            self.critique_opened = True
+        self.query_one(CritiquePane).show_critique(critique)
+        if self.rationale_text is None and critique.rationale:
+            self.query_one(RationalePane).show_text(critique.rationale)
+        if self.model is not None:
+            self._mark_findings()
+        self._render_header()
+
+    def _critique_failed(self, message: str) -> None:
+        self.critique = None
+        self.critique_error = message
+        self.query_one(CritiquePane).show_message(message, title="Critique: not available")
+        self._render_header()
+
+    def _mark_findings(self) -> None:
+        if self.critique is None or self.diff is None:
+            return
+        marks: dict[int, dict[int, str]] = {}
+        for finding in self.critique.findings:
+            file = self._file_index(finding.file)
+            if file is None or finding.start_line is None:
+                continue
+            end = finding.end_line or finding.start_line
+            for line in range(finding.start_line, min(end, finding.start_line + 50) + 1):
+                marks.setdefault(file, {})[line] = finding.severity
+        self.view.set_findings(marks)
+
+    def _file_index(self, path: str | None) -> int | None:
+        if path is None or self.diff is None:
+            return None
+        for i, fd in enumerate(self.diff.files):
+            if fd.path == path or fd.old_path == path:
+                return i
+        return None
+
+    # -- header and timer ---------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        self._render_header()
+        session = self.app.session.seconds()
+        for warning in pace_warnings(0, 0, session):
+            self._warn_once(
+                f"session-{warning.level}",
+                warning.message,
+                severity="error" if warning.level == "strong" else "warning",
+            )
+
+    def _warn_once(self, key: str, message: str, severity: str = "warning") -> None:
+        if key in self.warned:
+            return
+        self.warned.add(key)
+        self.app.notify(message, severity=severity, timeout=8)
+
+    def _render_header(self) -> None:
+        if not self.is_mounted:
+            return
+        change = self.change
+        auth = change.authorship
+        stats = change.stats
+        short = change.id[:10] if change.source == "git" else change.id[:16]
+        model = f" {auth.model}" if auth.model else ""
+        level = self.item.risk.level
+        risk_style = {"high": "bold $text-error", "medium": "$text-warning"}.get(level, "")
+        first = Content.assemble(
+            (short, "bold $text-primary"),
+            "  ",
+            safe_line(one_line(change.commit.subject, 90), "bold"),
+            "   ",
+            safe_line(f"{auth.agent}{model} ({auth.family})", "$text-muted"),
+            "  ",
+            (f"risk {level} {self.item.risk.score}", risk_style),
+            (f"  +{stats.additions} -{stats.deletions}" if stats else "", "$text-muted"),
+        )
+        timer = self.timer
+        active = timer.active_seconds() if timer else 0.0
+        paused = timer is not None and timer.started and not timer.running
+        parts: list[Content | str | tuple[str, str]] = [
+            (f"{format_seconds(active)} active", "bold"),
+            (" (paused)" if paused else "", "$text-warning"),
+        ]
+        if self.model is not None:
+            model_ = self.model
+            parts.append(f"   hunks seen {model_.hunks_viewed}/{model_.hunks_total}")
+            parts.append(f"   files viewed {len(self.view.viewed_files)}/{len(model_.files)}")
+            parts.append(("   split" if self.view.is_split else "   unified", "$text-muted"))
+        else:
+            parts.append(("   loading the diff…", "$text-muted"))
+        if self.critique is not None:
+            count = len(self.critique.findings)
+            hint = keymap.first_key(self.app, "pane.critique")
+            state = "opened" if self.critique_opened else f"ready ({hint} to open)"
+            parts.append((f"   critique {state}, {count} finding(s)", "$text-muted"))
+        elif self.critique_error:
+            parts.append(("   critique not available", "$text-muted"))
+        else:
+            parts.append(("   critique: preparing…", "$text-muted"))
+        if self.search_status:
+            parts.append((f"   {self.search_status}", "$text-accent"))
+        content = Content.assemble(first, "\n", *parts)
+        if content.plain != self._header_plain:
+            # Fixed height: no relayout of the screen for a new second on the clock.
+            self._header_plain = content.plain
+            self.query_one("#review-header", Static).update(content, layout=False)
+        self._render_status()
+
+    def _render_status(self) -> None:
+        if self._status_done:
+            return
+        self._status_done = True
+        warnings = size_warnings(self.item.size)
+        status = self.query_one("#review-status", Static)
+        if warnings:
+            status.update(Content.styled(f"⚠ {warnings[0].message}", "$text-warning"))
+        else:
+            risk = self.item.risk.reasons
+            status.update(
+                Content.styled(
+                    "risk: " + "; ".join(one_line(r) for r in risk) if risk else "", "$text-muted"
+                )
+            )
+
+    def on_diff_view_cursor_file_changed(self, event: DiffView.CursorFileChanged) -> None:
+        self.sidebar.follow(event.file)
+
+    def on_diff_view_seen_changed(self) -> None:
+        self._render_header()
+
+    # -- panes --------------------------------------------------------------------------------
+
+    def action_toggle_pane(self, pane: str) -> None:
+        self.visible_panes[pane] = not self.visible_panes[pane]
+        if pane == "critique" and self.visible_panes[pane]:
+            self.critique_opened = self.critique_opened or self.critique is not None
+        self._apply_panes()
+        if pane == "critique" and self.visible_panes[pane] and self.critique is not None:
+            self.query_one(CritiquePane).finding_list.focus()
+        elif not self.visible_panes[pane] and self.focused is None:
+            self.view.focus()
+        self._render_header()
+
+    def _apply_panes(self) -> None:
+        for name in ("prompt", "critique", "rationale"):
+            self.query_one(f"#{name}").display = self.visible_panes[name]
+        any_pane = any(self.visible_panes[n] for n in ("prompt", "critique", "rationale"))
+        self.query_one("#panes").set_class(not any_pane, "-empty")
+        self.sidebar.display = self.visible_panes["files"]
+        focused = self.focused
+        if focused is not None and not focused.display:
+            self.view.focus()
+
+    # -- navigation ---------------------------------------------------------------------------
+
+    def action_hunk(self, direction: int) -> None:
+        if not self.view.next_hunk(direction):
+            self.app.notify("No more hunks" if direction > 0 else "First hunk", timeout=2)
+
+    def action_file(self, direction: int) -> None:
+        if not self.view.next_file(direction):
+            self.app.notify("No more files" if direction > 0 else "First file", timeout=2)
+
+    def jump_to_file(self, file: int) -> None:
+        self.view.jump_to_file(file)
+        self.view.focus()
+
+    def on_file_sidebar_file_chosen(self, event: FileSidebar.FileChosen) -> None:
+        self.jump_to_file(event.file)
+
+    def on_critique_pane_finding_chosen(self, event: CritiquePane.FindingChosen) -> None:
+        self.jump_to_finding(event.finding, focus=event.focus)
+
+    def jump_to_finding(self, finding: Finding, focus: bool = True) -> bool:
+        file = self._file_index(finding.file)
+        if file is None:
+            if focus:
+                what = finding.file or "the change as a whole"
+                self.app.notify(f"This finding is about {what}; it has no line in the diff.")
+            return False
+        exact = self.view.jump_to_line(file, finding.start_line)
+        self.sidebar.set_collapsed(self.model.collapsed if self.model else set())
+        if focus:
+            if not exact and finding.start_line is not None:
+                self.app.notify(
+                    f"Line {finding.start_line} is not in the diff; showing the nearest line.",
+                    timeout=4,
+                )
+            self.view.focus()
+        return True
+
+    def action_toggle_layout(self) -> None:
+        split = self.view.toggle_layout()
+        self.app.notify("Side by side" if split else "Unified", timeout=2)
+        self._render_header()
+
+    def action_fold(self) -> None:
+        result = self.view.toggle_fold(self._target_file())
+        if result is None:
+            self.app.notify("Nothing to fold here", timeout=2)
+        if self.model is not None:
+            self.sidebar.set_collapsed(self.model.collapsed)
+
+    def action_unfold_all(self) -> None:
+        count = self.view.unfold_all()
+        if self.model is not None:
+            self.sidebar.set_collapsed(self.model.collapsed)
+        self.app.notify(f"Expanded {count} file(s)" if count else "Nothing is folded", timeout=2)
+
+    def _target_file(self) -> int:
+        """The sidebar's file when it has focus, else the file under the diff cursor."""
+        options = self.sidebar.option_list
+        if options.has_focus and options.highlighted is not None:
+            return options.highlighted
+        return self.view.cursor_file
+
+    def action_toggle_viewed(self) -> None:
+        if self.diff is None or not self.diff.files:
+            return
+        file = self._target_file()
+        if file < 0:
+            return
+        viewed = set(self.view.viewed_files)
+        now_viewed = file not in viewed
+        if now_viewed:
+            viewed.add(file)
+        else:
+            viewed.discard(file)
+        self.view.set_viewed(viewed)
+        self.sidebar.set_viewed(viewed)
+        self._save_viewed(file, now_viewed)
+        self._render_header()
+
+    @work(thread=True, group="viewed", exit_on_error=False)
+    def _save_viewed(self, file: int, viewed: bool) -> None:
+        if self.diff is None:
+            return
+        try:
+            self.app.services.set_viewed(self.change, self.diff.files[file], viewed)
+        except Exception as exc:
+            self.app.call_from_thread(
+                self.app.notify, f"Could not save the viewed mark: {exc}", severity="error"
+            )
+
+    # -- search -------------------------------------------------------------------------------
+
+    def action_search(self) -> None:
+        box = self.query_one("#search", Input)
+        box.value = self.search_text
+        box.add_class("-shown")
+        box.focus()
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        box = self.query_one("#search", Input)
+        box.remove_class("-shown")
+        self.search_text = event.value
+        count = self.view.search(event.value)
+        self.view.focus()
+        if not event.value:
+            self.search_status = ""
+        elif count == 0:
+            self.search_status = f"no match for {one_line(event.value, 30)!r}"
+        else:
+            found = self.view.search_next(1)
+            self._search_report(found)
+        self._render_header()
+
+    def _search_report(self, found: tuple[int, int] | None) -> None:
+        if found is None:
+            return
+        index, total = found
+        next_key = keymap.first_key(self.app, "search.next")
+        self.search_status = (
+            f"{one_line(self.search_text, 30)!r} {index}/{total} lines ({next_key} for next)"
+        )
+
+    def action_search_next(self, direction: int) -> None:
+        if not self.view.search_hits:
+            self.app.notify("No search; press / to search the diff", timeout=2)
+            return
+        self._search_report(self.view.search_next(direction))
+        self._render_header()
+
+    # -- verdicts -----------------------------------------------------------------------------
+
+    def summary(self) -> VerdictSummary:
+        model = self.model
+        return VerdictSummary(
+            active_seconds=self.timer.active_seconds() if self.timer else 0.0,
+            hunks_viewed=model.hunks_viewed if model else 0,
+            hunks_total=model.hunks_total if model else 0,
+            files_viewed=len(self.view.viewed_files),
+            files_total=len(model.files) if model else 0,
+            critique_opened=self.critique_opened,
+            critique_available=self.critique is not None,
+        )
+
+    def action_verdict(self, verdict: str) -> None:
+        if self.busy:
+            return
+        summary = self.summary()
+        warnings = pace_warnings(self.item.size, summary.active_seconds, self.app.session.seconds())
+        services = self.app.services
+        try:
+            requirements = services.requirements(self.change)
+            checklist = requirements.checklist if verdict == "approve" else ()
+        except Exception:  # a policy that cannot be read is the gate's to report
+            requirements, checklist = None, ()
+
+        def problems_for(ticked: tuple[str, ...]) -> list[str]:
+            data = replace(self.verdict_input("approve", ""), checklist=ticked)
+            return services.approval_problems(data)
+
+        dialog = VerdictDialog(
+            verdict,
+            self.change,
+            summary,
+            warnings,
+            self.note_draft,
+            checklist=checklist,
+            domain=self.item.domain,
+            problems_for=problems_for if verdict == "approve" and requirements else None,
+        )
+
+        def decided(choice: VerdictChoice | None) -> None:
+            if choice is None:
+                return
+            self.note_draft = choice.note
+            self._record(verdict, choice.note, choice.checklist)
+
+        self.app.push_screen(dialog, decided)
+
+    def critique_state(self) -> CritiqueState | None:
+        critique = self.critique
+        if critique is None:
+            return None
+        return CritiqueState(
+            critic=critique.critic,
+            family=critique.family,
+            model=critique.model,
+            opened_before_verdict=self.critique_opened,
+            same_family_allowed=critique.same_family_allowed,
+        )
+
+    def verdict_input(self, verdict: str, note: str) -> VerdictInput:
+        summary = self.summary()
+        return VerdictInput(
+            change=self.change,
+            verdict=verdict,
+            note=note,
+            active_seconds=summary.active_seconds,
+            wall_seconds=self.timer.wall_seconds() if self.timer else 0.0,
+            hunks_total=summary.hunks_total,
+            hunks_viewed=summary.hunks_viewed,
+            critique=self.critique_state(),
+            domain=self.item.domain,
+        )
+
+    def _record(self, verdict: str, note: str, checklist: tuple[str, ...] = ()) -> None:
+        self.busy = True
+        self._record_worker(replace(self.verdict_input(verdict, note), checklist=checklist))
+
+    @work(thread=True, exclusive=True, group="verdict", exit_on_error=False)
+    def _record_worker(self, data: VerdictInput) -> None:
+        try:
+            record, warnings = self.app.services.record_verdict(data)
+        except Exception as exc:
+            self.app.call_from_thread(self._record_failed, exc)
+            return
+        self.app.call_from_thread(self._recorded, data, record, warnings)
+
+    def _record_failed(self, exc: Exception) -> None:
+        self.busy = False
+        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        self.app.notify(
+            f"Nothing was recorded: {one_line(message, 200)}",
+            title="Verdict not recorded",
+            severity="error",
+            timeout=10,
+        )
+
+    def _recorded(self, data: VerdictInput, record: dict, warnings: list[str]) -> None:
+        self.busy = False
+        title = VERDICT_TITLES[data.verdict]
+        self.app.notify(
+            f"{title}: {self.change.id[:10]} after {format_seconds(data.active_seconds)} active",
+            timeout=4,
+        )
+        for warning in warnings:
+            self.app.notify(one_line(warning, 300), severity="warning", timeout=10)
+        self.app.verdict_recorded(self, data, record)
+
+    def action_skip(self) -> None:
+        self.save_draft()
+        self.app.next_item(self, skipped=True)
+
+    def action_back(self) -> None:
+        box = self.query_one("#search", Input)
+        if box.has_class("-shown"):
+            box.remove_class("-shown")
+            self.view.focus()
+            return
+        self.save_draft()
+        self.app.pop_screen()
+
+    def save_draft(self, wait: bool = True) -> None:
+        """Keep time, note and seen hunks for the next visit: in a worker, or (`wait=False`,
+        when the app is quitting) right here, giving up rather than hang on a busy cache."""
+        timer = self.timer
+        if timer is None or self.busy:
+            return
+        model, diff = self.model, self.diff
+        draft = Draft(
+            self.note_draft,
+            timer.active_seconds(),
+            timer.wall_seconds(),
+            tuple(model.viewed_hunks()) if model else (),
+            self.app.services.diff_hash(diff) if diff is not None else "",
+        )
+        if wait:
+            self._save_draft_worker(draft)
+        else:
+            self.app.services.save_draft(self.change, draft, timeout=1.0)
+
+    @work(thread=True, group="draft-save", exit_on_error=False)
+    def _save_draft_worker(self, draft: Draft) -> None:
+        try:
+            self.app.services.save_draft(self.change, draft)
+        except Exception:  # a lost draft costs a little time, never a verdict
+            pass
+
+    # -- activity (called by the app) ---------------------------------------------------------
+
+    def activity(self) -> None:
+        if self.timer is not None:
+            self.timer.touch()
+
+    def blurred(self) -> None:
+        if self.timer is not None:
+            self.timer.blur()
+        self._render_header()
+
+    def focused_again(self) -> None:
+        if self.timer is not None:
+            self.timer.focus()
+        self._render_header()

@@ -1,0 +1,318 @@
+"""The TUI's one door to the rest of reviewq: queue, diffs, marks, drafts, verdicts, critiques.
+
+Screens never touch git, the cache or the log directly; they call these methods from thread
+workers (every one may block on git or disk). The cache is not thread-safe, so every cache
+access holds `lock`. Verdicts and critiques are delegated to `reviewq.verdicts` and
+`reviewq.critiques`, the single places that record and compute them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from reviewq.context import Context
+from reviewq.core.model import Change, Critique, Diff, FileDiff, Identity
+from reviewq.core.queue import QueueItem
+from reviewq.core.verdict import CritiqueState
+
+if TYPE_CHECKING:
+    from reviewq.core.policy import Requirements
+    from reviewq.core.rationale import Rationale
+    from reviewq.live import QueueSource, QueueUpdate
+
+
+def _local_now() -> datetime:
+    return datetime.now().astimezone()
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A review left without a verdict: the note so far and the time already spent."""
+
+    note: str = ""
+    active_seconds: float = 0.0
+    wall_seconds: float = 0.0
+    #: (file, hunk) indexes seen in full; with `diff_hash` so a changed diff forgets them.
+    hunks_seen: tuple[tuple[int, int], ...] = ()
+    diff_hash: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class VerdictInput:
+    """Everything the review screen knows when the reviewer decides."""
+
+    change: Change
+    verdict: str
+    note: str
+    active_seconds: float
+    wall_seconds: float
+    hunks_total: int
+    hunks_viewed: int
+    critique: CritiqueState | None
+    domain: str = "default"
+    #: Checklist items of the change's policy domains the reviewer ticked.
+    checklist: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRefresh:
+    """What a live poll brings the queue screen."""
+
+    update: QueueUpdate
+    reviewed_today: int
+    mine: dict[str, str]
+
+
+class Services:
+    def __init__(self, ctx: Context, now: Callable[[], datetime] = _local_now) -> None:
+        self.ctx = ctx
+        self.now = now
+        self.lock = threading.RLock()
+        self._reviewer: Identity | None = None
+        self._source: QueueSource | None = None
+
+    # -- queue and diffs ----------------------------------------------------------------------
+
+    def queue_source(self) -> QueueSource:
+        """The queue as something to poll (`reviewq.live`): one per app, sharing `lock`."""
+        if self._source is None:
+            from reviewq.live import QueueSource
+
+            self._source = QueueSource(self.ctx, now=self.now, lock=self.lock)
+        return self._source
+
+    def load_queue(self) -> list[QueueItem]:
+        return self.queue_source().refresh().items
+
+    def poll_queue(self) -> QueueRefresh | None:
+        """Every few seconds, from a worker: None unless refs, notes, the inbox or the log moved
+        (a cheap check); else the incrementally refreshed queue and this reviewer's progress."""
+        update = self.queue_source().poll()
+        if update is None:
+            return None
+        reviewed, mine = self.my_progress()
+        return QueueRefresh(update, reviewed, mine)
+
+    def load_diff(self, change: Change) -> Diff:
+        from reviewq.changes import diff_of
+
+        return diff_of(self.ctx, change)
+
+    def reviewer(self) -> Identity:
+        if self._reviewer is None:
+            git = self.ctx.git
+            self._reviewer = Identity(
+                git.config_get("user.name") or "", git.config_get("user.email") or ""
+            )
+        return self._reviewer
+
+    def my_progress(self) -> tuple[int, dict[str, str]]:
+        """(verdicts this reviewer recorded since local midnight, change id -> their latest
+        verdict), from the local provenance log."""
+        from reviewq.store.log import read_records
+
+        me = self.reviewer().email
+        today = self.now().date()
+        count = 0
+        mine: dict[str, str] = {}
+        for record in read_records(self.ctx.log_path):
+            reviewer = record.get("reviewer") or {}
+            if me and reviewer.get("email") != me:
+                continue
+            change_id = record.get("change_id") or record.get("sha")
+            if isinstance(change_id, str):
+                mine[change_id] = str(record.get("verdict", ""))
+            try:
+                day = datetime.fromisoformat(str(record.get("at"))).astimezone().date()
+            except ValueError:
+                continue
+            if day == today:
+                count += 1
+        return count, mine
+
+    # -- viewed marks and drafts (local cache) ------------------------------------------------
+
+    @staticmethod
+    def _viewed_key(change: Change, path: str) -> str:
+        return f"{change.id}:{path}"
+
+    @staticmethod
+    def diff_hash(diff: Diff) -> str:
+        """One hash for the whole diff (from the per-file hashes the parser computed)."""
+        import hashlib
+
+        joined = "\n".join(f"{fd.path}\0{fd.content_hash}" for fd in diff.files)
+        return hashlib.sha256(joined.encode("utf-8", "replace")).hexdigest()
+
+    def viewed_paths(self, change: Change, diff: Diff) -> set[str]:
+        """Files marked viewed whose diff is still the one that was marked (hash matches)."""
+        with self.lock:
+            cache = self.ctx.cache
+            return {
+                fd.path
+                for fd in diff.files
+                if fd.content_hash
+                and cache.get("viewed", self._viewed_key(change, fd.path)) == fd.content_hash
+            }
+
+    def set_viewed(self, change: Change, fd: FileDiff, viewed: bool) -> None:
+        with self.lock:
+            cache = self.ctx.cache
+            key = self._viewed_key(change, fd.path)
+            if viewed:
+                cache.put("viewed", key, fd.content_hash)
+            else:
+                cache.delete("viewed", key)
+            cache.flush()
+
+    def draft(self, change: Change) -> Draft:
+        with self.lock:
+            data = self.ctx.cache.get("drafts", change.id) or {}
+        seen = tuple(
+            (int(pair[0]), int(pair[1]))
+            for pair in data.get("hunks_seen", [])
+            if isinstance(pair, list) and len(pair) == 2
+        )
+        return Draft(
+            str(data.get("note", "")),
+            float(data.get("active_seconds", 0.0)),
+            float(data.get("wall_seconds", 0.0)),
+            seen,
+            str(data.get("diff_hash", "")),
+        )
+
+    def save_draft(self, change: Change, draft: Draft, timeout: float | None = None) -> bool:
+        """Store a draft; with `timeout`, give up (False) if the cache stays busy that long."""
+        if not self.lock.acquire(timeout=-1 if timeout is None else timeout):
+            return False
+        try:
+            cache = self.ctx.cache
+            cache.put(
+                "drafts",
+                change.id,
+                {
+                    "note": draft.note,
+                    "active_seconds": round(draft.active_seconds, 3),
+                    "wall_seconds": round(draft.wall_seconds, 3),
+                    "hunks_seen": [list(pair) for pair in draft.hunks_seen],
+                    "diff_hash": draft.diff_hash,
+                },
+            )
+            cache.flush()
+        finally:
+            self.lock.release()
+        return True
+
+    def drop_draft(self, change: Change) -> None:
+        with self.lock:
+            self.ctx.cache.delete("drafts", change.id)
+            self.ctx.cache.flush()
+
+    # -- verdicts -----------------------------------------------------------------------------
+
+    def record_verdict(self, data: VerdictInput) -> tuple[dict[str, Any], list[str]]:
+        """Append the verdict to the provenance log: (the stored record, warnings).
+
+        Warnings (the team's notes ref could not be updated) come back as text for the screen:
+        anything printed to stderr would tear through the TUI.
+        """
+        from reviewq.verdicts import record_verdict
+
+        warnings: list[str] = []
+        with self.lock:
+            record = record_verdict(
+                self.ctx,
+                data.change,
+                data.verdict,
+                note=data.note,
+                active_seconds=data.active_seconds,
+                wall_seconds=data.wall_seconds,
+                hunks_total=data.hunks_total,
+                hunks_viewed=data.hunks_viewed,
+                critique=data.critique,
+                domain=data.domain,
+                extra={"checklist": list(data.checklist)},
+                warn=warnings.append,
+                clock=self.now,
+            )
+            self.ctx.cache.delete("drafts", data.change.id)
+            self.ctx.cache.flush()
+        return record, warnings
+
+    # -- policy -------------------------------------------------------------------------------
+
+    def requirements(self, change: Change) -> Requirements:
+        """What the policy asks of the domains this change touches (pure; no git)."""
+        from reviewq.enforce import policy_of
+
+        policy = policy_of(self.ctx.config)
+        return policy.requirements(policy.domains_for(change.paths))
+
+    def approval_problems(self, data: VerdictInput) -> list[str]:
+        """Why an approval like this one would not count under the policy (empty: it would).
+
+        The policy module judges a record built exactly as `record_verdict` would build it, so
+        the dialog and the gate cannot disagree. Signatures are left out: they are made when the
+        verdict is recorded.
+        """
+        from reviewq.core.policy import evaluate
+        from reviewq.core.verdict import new_record
+
+        change = data.change
+        record = new_record(
+            record_id="preview",
+            sha=change.sha,
+            change_id=change.id,
+            patch_id=None,
+            verdict="approve",
+            reviewer=self.reviewer(),
+            at=self.now().isoformat(timespec="seconds"),
+            active_seconds=data.active_seconds,
+            wall_seconds=data.wall_seconds,
+            lines_changed=change.stats.lines_changed if change.stats else 0,
+            hunks_total=data.hunks_total,
+            hunks_viewed=data.hunks_viewed,
+            critique=data.critique,
+            author_family=change.authorship.family,
+            domain=data.domain,
+            extra={"checklist": list(data.checklist)},
+        )
+        evaluation = evaluate(
+            change,
+            self.requirements(change),
+            [record],
+            now=self.now(),
+            agent_rules=self.ctx.config.agents,
+        )
+        problems = [n.message for n in evaluation.not_counted if n.code != "unsigned"]
+        if not evaluation.not_counted:
+            # Only for an approval that would otherwise count: for one that would not, the
+            # policy's "no counted approval had a second-family critique" is an echo.
+            problems += [n.message for n in evaluation.needs if n.code == "second-family"]
+        return problems
+
+    # -- critiques ----------------------------------------------------------------------------
+
+    def critique(self, change: Change, refresh: bool = False) -> Critique:
+        """The configured critic's critique (cached when one exists; the family guard applies)."""
+        from reviewq.critiques import get_critique
+
+        with self.lock:
+            return get_critique(self.ctx, change, refresh=refresh)
+
+    def rationale(self, change: Change) -> Rationale:
+        """The offline design-rationale summary (plus a model critic's, when one is cached)."""
+        from reviewq.critiques import rationale_for
+
+        with self.lock:
+            return rationale_for(self.ctx, change)
+
+    def cached_critique(self, change: Change) -> Critique | None:
+        from reviewq.critiques import cached_critique
+
+        with self.lock:
+            return cached_critique(self.ctx, change)

@@ -1,0 +1,987 @@
+"""The diff, virtualised: Textual's Line API over a flat row model, highlighted lazily off-thread.
+
+Only the rows on screen are ever drawn. `render_line(y)` turns one `Row` into a `Strip` and keeps
+it in an LRU cache keyed by everything that changes its look (row, width, layout, theme, scroll
+column, search, findings, viewed marks, whether its highlighting has arrived, cursor). Syntax
+highlighting is computed in 64-line chunks of one side of one hunk by a thread worker, for the
+rows on screen first and one page around them next; until a chunk arrives its rows are drawn
+plain. Nothing here reads git or the disk: the screen hands in a `DiffModel`.
+
+Every colour is a theme variable (`reviewq.tui.themes.DIFF_VARIABLES`), and every piece of diff
+text is literal `Content` with hidden characters replaced and marked (`reviewq.tui.safe`).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from array import array
+from collections import OrderedDict
+
+from rich.segment import Segment
+from textual import work
+from textual.cache import LRUCache
+from textual.content import Content, Span
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.style import Style
+from textual.worker import get_current_worker
+
+from reviewq.core.model import DiffLine
+from reviewq.tui import keymap
+from reviewq.tui.diffmodel import (
+    FILE,
+    GAP,
+    HUNK,
+    LINE,
+    NOTE,
+    DiffModel,
+    Layout,
+    Row,
+    compile_search,
+    word_spans,
+)
+from reviewq.tui.safe import HIDDEN_STYLE, placeholders
+
+#: Lines per highlighting chunk (one side of one hunk).
+CHUNK = 64
+#: Lines longer than this are drawn plain (a minified file would stall the lexer).
+MAX_HIGHLIGHT_LINE = 2000
+#: Side by side when the diff is at least this wide and the reviewer has not chosen.
+SPLIT_MIN_WIDTH = 150
+#: Highlighting waits until no frame has been drawn for this long.
+UI_BUSY_SECONDS = 0.06
+STATUS_LETTER = {"added": "A", "deleted": "D", "modified": "M", "renamed": "R", "copied": "C"}
+
+_LINE_BG = {
+    "+": "on $diff-added-bg",
+    "-": "on $diff-removed-bg",
+}
+_WORD = {"+": "on $diff-added-word-bg", "-": "on $diff-removed-word-bg"}
+_SIGN = {"+": "bold $diff-added-sign", "-": "bold $diff-removed-sign"}
+_LINENO = "$diff-lineno-fg"
+_SEARCH = "on $diff-search-bg"
+_SEARCH_CURRENT = "bold on $diff-search-current-bg"
+_CURSOR = "on $diff-cursor-bg"
+_FINDING = "bold $diff-finding-fg"
+_UNSET = object()
+_DIFF_VAR = re.compile(r"\$(diff-[a-z-]+)")
+
+
+class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
+    """A scrolling diff with a cursor row, hunk/file navigation, folding and search."""
+
+    BINDINGS = keymap.bindings("diff")
+
+    DEFAULT_CSS = """
+    DiffView {
+        background: $surface;
+        color: $foreground;
+        scrollbar-size-vertical: 1;
+        scrollbar-size-horizontal: 1;
+    }
+    """
+
+    class CursorFileChanged(Message):
+        """The cursor moved into another file (the sidebar follows it)."""
+
+        def __init__(self, file: int) -> None:
+            super().__init__()
+            self.file = file
+
+    class SeenChanged(Message):
+        """Another hunk has now been on screen in full (the header counts them)."""
+
+    class ChunkReady(Message):
+        def __init__(self, generation: int, key: tuple, lines: list[Content | None]) -> None:
+            super().__init__()
+            self.generation = generation
+            self.key = key
+            self.lines = lines
+
+    def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
+        super().__init__(name=name, id=id)
+        self.model: DiffModel | None = None
+        self.layout_rows: Layout | None = None
+        self.cursor = 0
+        #: The reviewer's explicit layout choice; None follows the width.
+        self.split_choice: bool | None = None
+        self.viewed_files: set[int] = set()
+        self.findings: dict[int, dict[int, str]] = {}
+        self._generation = 0
+        self._strips: LRUCache[tuple, Strip] = LRUCache(2048)
+        self._highlights: LRUCache[tuple, list[Content | None]] = LRUCache(4096)
+        self._sides: dict[tuple[int, int], tuple[array, array, list[int], list[int]]] = {}
+        self._languages: dict[int, str | None] = {}
+        self._pending: OrderedDict[tuple, None] = OrderedDict()
+        self._lock = threading.Lock()
+        self._worker_running = False
+        self._ui_busy_until = 0.0
+        self._search: re.Pattern[str] | None = None
+        self._search_text = ""
+        self._hits: list[tuple[int, int, int]] = []
+        self._marks_gen = 0
+        self._last_file = -1
+        self._line_styles: dict[str, Style] = {}
+        self._parse_cache: dict[str, Style] = {}
+        self._line_styles_theme = ""
+
+    # -- loading ------------------------------------------------------------------------------
+
+    def load(self, model: DiffModel, viewed: set[int] | None = None) -> None:
+        """Show `model` (a new change): resets cursor, caches, search and highlighting."""
+        self._generation += 1
+        self.workers.cancel_group(self, "highlight")
+        with self._lock:
+            self._pending.clear()
+            self._worker_running = False
+        self.model = model
+        self.viewed_files = set(viewed or ())
+        self.findings = {}
+        self._strips.clear()
+        self._highlights.clear()
+        # Fresh objects, not cleared ones: a cancelled worker may still hold the old ones.
+        self._sides = {}
+        self._languages = {}
+        self._hits = []
+        self._search = None
+        self._search_text = ""
+        self.cursor = 0
+        self._last_file = -1
+        self._relayout(anchor=None)
+        self.scroll_to(0, 0, animate=False)
+
+    def clear(self) -> None:
+        self.model = None
+        self.layout_rows = None
+        self._strips.clear()
+        self.virtual_size = Size(0, 0)
+        self.refresh()
+
+    @property
+    def is_split(self) -> bool:
+        return bool(self.layout_rows and self.layout_rows.split)
+
+    def _want_split(self) -> bool:
+        if self.split_choice is not None:
+            return self.split_choice
+        return self.content_width >= SPLIT_MIN_WIDTH
+
+    @property
+    def content_width(self) -> int:
+        return self.scrollable_content_region.width or self.size.width
+
+    @property
+    def page_height(self) -> int:
+        return max(1, self.scrollable_content_region.height or self.size.height)
+
+    def _gutter_width(self) -> int:
+        nw = self.model.number_width if self.model else 2
+        return 1 + nw + 1 + nw + 1 + 2 if not self.is_split else 1 + nw + 1 + 2
+
+    def _relayout(self, anchor: object = _UNSET) -> None:
+        """Rebuild rows (layout change, fold, load), keeping the cursor on the same line."""
+        model = self.model
+        if model is None:
+            return
+        if anchor is _UNSET:
+            anchor = self._anchor()
+        self.layout_rows = model.layout(self._want_split())
+        self._strips.clear()
+        self._update_virtual_size()
+        if anchor is not None:
+            row = self._row_for_anchor(anchor)
+            if row is not None:
+                self.cursor = row
+                self._scroll_cursor_into_view(center=True)
+        self.cursor = min(self.cursor, max(0, len(self.layout_rows) - 1))
+        self.refresh()
+
+    def _update_virtual_size(self) -> None:
+        model, layout = self.model, self.layout_rows
+        if model is None or layout is None:
+            return
+        nw = model.number_width
+        if layout.split:
+            width = 2 * (1 + nw + 1 + 2 + model.max_text_width) + 1
+        else:
+            width = 1 + nw + 1 + nw + 1 + 2 + model.max_text_width
+        self.virtual_size = Size(width, len(layout))
+
+    def _anchor(self) -> tuple | None:
+        layout = self.layout_rows
+        if not layout or not layout.rows:
+            return None
+        row = layout.rows[min(self.cursor, len(layout.rows) - 1)]
+        if row.kind == LINE:
+            return ("line", row.file, row.hunk, row.b if row.b >= 0 else row.a)
+        if row.kind == HUNK:
+            return ("hunk", row.file, row.hunk)
+        return ("file", row.file)
+
+    def _row_for_anchor(self, anchor: tuple) -> int | None:
+        layout = self.layout_rows
+        if layout is None:
+            return None
+        kind, file = anchor[0], anchor[1]
+        if kind == "line":
+            row = layout.row_of_line(file, anchor[2], anchor[3])
+            if row is not None:
+                return row
+        if kind in ("line", "hunk"):
+            hunk = anchor[2]
+            for y in layout.hunk_rows:
+                r = layout.rows[y]
+                if r.file == file and r.hunk == hunk:
+                    return y
+        if 0 <= file < len(layout.file_rows):
+            return layout.file_rows[file]
+        return None
+
+    def on_resize(self) -> None:
+        if (
+            self.model is not None
+            and self.split_choice is None
+            and self._want_split() != self.is_split
+        ):
+            self._relayout()
+        self._strips.clear()
+
+    # -- state changes from the screen --------------------------------------------------------
+
+    def set_viewed(self, files: set[int]) -> None:
+        self.viewed_files = set(files)
+        self._marks_gen += 1
+        self.refresh()
+
+    def refresh_marks(self) -> None:
+        """Redraw after marks outside the view changed (hunks restored from a draft)."""
+        self._marks_gen += 1
+        self._strips.clear()
+        self.refresh()
+
+    def set_findings(self, findings: dict[int, dict[int, str]]) -> None:
+        self.findings = findings
+        self._marks_gen += 1
+        self.refresh()
+
+    def toggle_layout(self) -> bool:
+        self.split_choice = not self.is_split
+        self._relayout()
+        return self.is_split
+
+    def toggle_fold(self, file: int | None = None) -> bool | None:
+        """Collapse or expand a file (the cursor's by default); returns True when collapsed."""
+        model = self.model
+        if model is None or not model.files:
+            return None
+        file = self.cursor_file if file is None else file
+        if file < 0 or not model.files[file].hunks:
+            return None
+        if file in model.collapsed:
+            model.collapsed.discard(file)
+            collapsed = False
+        else:
+            model.collapsed.add(file)
+            collapsed = True
+        self._relayout(anchor=("file", file))
+        return collapsed
+
+    def unfold_all(self) -> int:
+        model = self.model
+        if model is None or not model.collapsed:
+            return 0
+        count = len(model.collapsed)
+        model.collapsed.clear()
+        self._relayout()
+        return count
+
+    # -- cursor and navigation ----------------------------------------------------------------
+
+    @property
+    def cursor_file(self) -> int:
+        return self.layout_rows.file_at(self.cursor) if self.layout_rows else -1
+
+    def cursor_line(self) -> DiffLine | None:
+        layout, model = self.layout_rows, self.model
+        if not layout or not model or not layout.rows:
+            return None
+        row = layout.rows[self.cursor]
+        if row.kind != LINE:
+            return None
+        index = row.b if row.b >= 0 else row.a
+        return model.files[row.file].hunks[row.hunk].lines[index]
+
+    def move_cursor(self, row: int, *, where: str = "visible") -> None:
+        layout = self.layout_rows
+        if not layout or not layout.rows:
+            return
+        old = self.cursor
+        self.cursor = max(0, min(row, len(layout.rows) - 1))
+        if where == "top":
+            self.scroll_to(y=max(0, self.cursor - 2), animate=False)
+        elif where == "center":
+            self._scroll_cursor_into_view(center=True)
+        else:
+            self._scroll_cursor_into_view(center=False)
+        if old != self.cursor:
+            self.refresh_line(old)
+            self.refresh_line(self.cursor)
+        file = layout.file_at(self.cursor)
+        if file != self._last_file:
+            self._last_file = file
+            self.post_message(self.CursorFileChanged(file))
+
+    def _scroll_cursor_into_view(self, center: bool) -> None:
+        height = self.page_height
+        top = round(self.scroll_y)
+        if center:
+            self.scroll_to(y=max(0, self.cursor - height // 2), animate=False)
+            return
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False)
+
+    def _cursor_on_screen(self) -> None:
+        """After wheel scrolling the cursor may be off screen: bring it to the nearest edge."""
+        top = round(self.scroll_y)
+        height = self.page_height
+        if self.cursor < top:
+            self.cursor = top
+        elif self.cursor >= top + height:
+            self.cursor = top + height - 1
+
+    def action_cursor_down(self) -> None:
+        self._cursor_on_screen()
+        self.move_cursor(self.cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        self._cursor_on_screen()
+        self.move_cursor(self.cursor - 1)
+
+    def _page(self, rows: int) -> None:
+        """Scroll by `rows` and move the cursor with the page (to the last row at the end)."""
+        layout = self.layout_rows
+        if not layout:
+            return
+        self._cursor_on_screen()
+        last_top = max(0, len(layout.rows) - self.page_height)
+        top = max(0, min(round(self.scroll_y) + rows, last_top))
+        self.scroll_to(y=top, animate=False)
+        self.move_cursor(self.cursor + rows)
+
+    def action_page_down(self) -> None:
+        self._page(self.page_height)
+
+    def action_page_up(self) -> None:
+        self._page(-self.page_height)
+
+    def action_half_page(self, direction: int) -> None:
+        self._page(direction * max(1, self.page_height // 2))
+
+    def action_scroll_top(self) -> None:
+        self.move_cursor(0, where="top")
+
+    def action_scroll_bottom(self) -> None:
+        if self.layout_rows:
+            self.move_cursor(len(self.layout_rows) - 1)
+
+    def action_scroll_columns(self, columns: int) -> None:
+        self.scroll_to(x=max(0, self.scroll_x + columns), animate=False)
+
+    def next_hunk(self, direction: int) -> bool:
+        layout = self.layout_rows
+        if not layout or not layout.hunk_rows:
+            return False
+        return self._jump_in(layout.hunk_rows, direction)
+
+    def next_file(self, direction: int) -> bool:
+        layout = self.layout_rows
+        if not layout or not layout.file_rows:
+            return False
+        return self._jump_in(layout.file_rows, direction)
+
+    def _jump_in(self, targets: list[int], direction: int) -> bool:
+        import bisect
+
+        if direction > 0:
+            i = bisect.bisect_right(targets, self.cursor)
+            if i >= len(targets):
+                return False
+            self.move_cursor(targets[i], where="top")
+        else:
+            i = bisect.bisect_left(targets, self.cursor) - 1
+            if i < 0:
+                return False
+            self.move_cursor(targets[i], where="top")
+        return True
+
+    def jump_to_file(self, file: int) -> None:
+        if self.layout_rows and 0 <= file < len(self.layout_rows.file_rows):
+            self.move_cursor(self.layout_rows.file_rows[file], where="top")
+
+    def jump_to_line(self, file: int, new_line: int | None) -> bool:
+        """Put the cursor on new-side line `new_line` of `file` (expanding it if folded)."""
+        model = self.model
+        if model is None or not 0 <= file < len(model.files):
+            return False
+        if file in model.collapsed:
+            model.collapsed.discard(file)
+            self._relayout(anchor=("file", file))
+        if new_line is None:
+            self.jump_to_file(file)
+            return True
+        best: tuple[int, int, int] | None = None
+        for h, hunk in enumerate(model.files[file].hunks):
+            for i, line in enumerate(hunk.lines):
+                if line.new_no is None:
+                    continue
+                distance = abs(line.new_no - new_line)
+                if best is None or distance < best[0]:
+                    best = (distance, h, i)
+                if distance == 0:
+                    break
+        if best is None or self.layout_rows is None:
+            self.jump_to_file(file)
+            return False
+        row = self.layout_rows.row_of_line(file, best[1], best[2])
+        if row is None:
+            self.jump_to_file(file)
+            return False
+        self.move_cursor(row, where="center")
+        return best[0] == 0
+
+    # -- search -------------------------------------------------------------------------------
+
+    def search(self, text: str) -> int:
+        """Highlight every match of `text` (literal, smart case); returns the number of lines."""
+        model = self.model
+        self._search_text = text
+        self._search = compile_search(text)
+        self._marks_gen += 1
+        self._hits = []
+        if model is not None and self._search is not None:
+            pattern = self._search
+
+            def display(raw: str) -> str:
+                return placeholders(raw, keep_newlines=False)[0]
+
+            self._hits = model.search(pattern, display)
+        self.refresh()
+        return len(self._hits)
+
+    @property
+    def search_hits(self) -> int:
+        return len(self._hits)
+
+    def search_next(self, direction: int) -> tuple[int, int] | None:
+        """Move to the next (1) or previous (-1) matching line; (index, total) or None."""
+        model, layout = self.model, self.layout_rows
+        if not self._hits or model is None or layout is None:
+            return None
+        anchor = self._anchor_key()
+        order = range(len(self._hits)) if direction > 0 else range(len(self._hits) - 1, -1, -1)
+        chosen = None
+        for i in order:
+            key = self._hits[i]
+            if (direction > 0 and key > anchor) or (direction < 0 and key < anchor):
+                chosen = i
+                break
+        if chosen is None:  # wrap around
+            chosen = 0 if direction > 0 else len(self._hits) - 1
+        f, h, i = self._hits[chosen]
+        if f in model.collapsed:
+            model.collapsed.discard(f)
+            self._relayout(anchor=("line", f, h, i))
+        row = self.layout_rows.row_of_line(f, h, i) if self.layout_rows else None
+        if row is not None:
+            self.move_cursor(row, where="center")
+        return chosen + 1, len(self._hits)
+
+    def _anchor_key(self) -> tuple[int, int, int]:
+        layout = self.layout_rows
+        if not layout or not layout.rows:
+            return (-1, -1, -1)
+        row = layout.rows[self.cursor]
+        if row.kind == LINE:
+            return (row.file, row.hunk, max(row.a, row.b))
+        if row.kind == HUNK:
+            return (row.file, row.hunk, -1)
+        return (row.file, -1, -1)
+
+    # -- rendering ----------------------------------------------------------------------------
+
+    def _parse(self, spec: str | Style) -> Style:
+        """A span style with the diff variables substituted first.
+
+        Textual drops the alpha of a variable such as "#3FB950 15%" when it substitutes it into
+        an inline style ("on $diff-added-bg"), so the diff variables are put in here, as text.
+        """
+        if isinstance(spec, Style):
+            return spec
+        found = self._parse_cache.get(spec)
+        if found is None:
+            variables = self.app.theme_variables
+            text = _DIFF_VAR.sub(lambda m: variables.get(m.group(1), m.group(0)), spec)
+            found = self._parse_cache[spec] = self.app.stylesheet.parse_style(text)
+        return found
+
+    def _styles(self) -> dict[str, Style]:
+        theme = self.app.theme
+        if self._line_styles_theme != theme or not self._line_styles:
+            self._parse_cache = {}
+            parse = self._parse
+            base = self.visual_style
+            self._line_styles = {
+                " ": base,
+                "+": base + parse(_LINE_BG["+"]),
+                "-": base + parse(_LINE_BG["-"]),
+                "hunk": base + parse("$diff-hunk-fg on $diff-hunk-bg"),
+                "file": base + parse("bold $diff-file-fg on $diff-file-bg"),
+                "note": base + parse("italic $diff-note-fg"),
+                "empty": base + parse("on $diff-file-bg 40%"),
+            }
+            self._line_styles_theme = theme
+        return self._line_styles
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._line_styles = {}
+        self._parse_cache = {}
+        self._strips.clear()
+
+    def render_lines(self, crop):
+        # The highlighter thread holds back while the reviewer is moving (see _highlight_worker).
+        self._ui_busy_until = time.monotonic() + UI_BUSY_SECONDS
+        layout = self.layout_rows
+        if layout is not None and self.model is not None:
+            top = round(self.scroll_y)
+            height = self.page_height
+            before = self.model.hunks_viewed
+            self.model.mark_seen(layout, top, top + height)
+            if self.model.hunks_viewed != before:
+                self._marks_gen += 1  # file headers show "n/m hunks seen"
+                self._strips.clear()
+                self.post_message(self.SeenChanged())
+            self._request_highlights(top, height)
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.content_width
+        layout = self.layout_rows
+        index = round(self.scroll_y) + y
+        styles = self._styles()
+        if layout is None or self.model is None or index >= len(layout.rows) or width <= 0:
+            return Strip.blank(width, styles[" "].rich_style)
+        row = layout.rows[index]
+        ready = self._row_ready(row) if row.kind == LINE else True
+        key = (
+            index,
+            width,
+            layout.split,
+            self._line_styles_theme,
+            round(self.scroll_x),
+            self._marks_gen,
+            ready,
+            index == self.cursor,
+        )
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._render_row(row, index, width, styles)
+            self._strips[key] = strip
+        return strip
+
+    def _render_row(self, row: Row, index: int, width: int, styles: dict[str, Style]) -> Strip:
+        kind = row.kind
+        if kind == GAP:
+            return Strip.blank(width, styles[" "].rich_style)
+        if kind == FILE:
+            return self._file_row(row, index, width, styles)
+        if kind == NOTE:
+            return self._note_row(row, index, width, styles)
+        if kind == HUNK:
+            return self._hunk_row(row, index, width, styles)
+        if self.layout_rows and self.layout_rows.split:
+            return self._split_row(row, index, width, styles)
+        return self._unified_row(row, index, width, styles)
+
+    def _strip(self, content: Content, base: Style, width: int) -> Strip:
+        parse = self._parse
+        segments = [
+            Segment(text, style.rich_style)
+            for text, style in content.render(base, end="", parse_style=parse)
+        ]
+        return Strip(segments).adjust_cell_length(width, base.rich_style)
+
+    def _marker(self, index: int, file: int, new_no: int | None) -> Content:
+        severity = None
+        if new_no is not None:
+            severity = self.findings.get(file, {}).get(new_no)
+        glyph = "●" if severity else " "
+        if index == self.cursor:
+            return Content.styled("▶" if severity is None else "◆", f"bold {_CURSOR}")
+        return Content.styled(glyph, _FINDING) if severity else Content(" ")
+
+    def _file_row(self, row: Row, index: int, width: int, styles: dict[str, Style]) -> Strip:
+        model = self.model
+        assert model is not None
+        fd = model.files[row.file]
+        folded = row.file in model.collapsed
+        expander = "▸" if folded else "▾"
+        letter = STATUS_LETTER.get(fd.status, "M")
+        path_text, marks = placeholders(fd.path, keep_newlines=False)
+        left = Content.assemble(
+            (" ▶ " if index == self.cursor else " "),
+            f"{expander} {letter}  ",
+        )
+        path = Content(path_text, spans=[Span(s, e, HIDDEN_STYLE) for s, e in marks])
+        if fd.old_path and fd.status in ("renamed", "copied"):
+            old_text, _ = placeholders(fd.old_path, keep_newlines=False)
+            path = Content.assemble(Content(old_text), " → ", path)
+        counts = Content.assemble(
+            (f"+{fd.additions}", _SIGN["+"]), " ", (f"-{fd.deletions}", _SIGN["-"])
+        )
+        info: list[Content | tuple[str, str] | str] = [counts]
+        total = len(fd.hunks)
+        if total:
+            seen = model.file_hunks_viewed(row.file)
+            info.append(f"   {seen}/{total} hunks seen")
+        if row.file in self.viewed_files:
+            info.append(("   ✓ viewed", "bold $diff-viewed-fg"))
+        right = Content.assemble(*info, " ")
+        room = width - left.cell_length - right.cell_length - 2
+        if path.cell_length > room > 1:
+            path = Content("…") + path[path.cell_length - room + 1 :]
+        pad = max(1, width - left.cell_length - path.cell_length - right.cell_length)
+        content = Content.assemble(left, path, " " * pad, right)
+        if index == self.cursor:
+            content = content.stylize(_CURSOR, 0, 3)
+        return self._strip(content, styles["file"], width)
+
+    def _note_row(self, row: Row, index: int, width: int, styles: dict[str, Style]) -> Strip:
+        model = self.model
+        assert model is not None
+        fd = model.files[row.file]
+        info = model.infos[row.file]
+        if row.hunk >= 0:
+            text = info.notes[row.hunk]
+        else:
+            reason = info.collapse_reason or "folded"
+            keys = keymap.first_key(self.app, "diff.fold")
+            label = {
+                "lockfile": "lockfile",
+                "generated": "generated file",
+                "large": "large file",
+                "folded": "folded",
+            }[reason]
+            hunks = len(fd.hunks)
+            text = (
+                f"{label}: {fd.additions + fd.deletions:,} changed lines hidden "
+                f"({hunks} hunk{'s' if hunks != 1 else ''}). Press {keys} to show."
+            )
+        plain, marks = placeholders(text, keep_newlines=False)
+        content = Content.assemble(
+            self._marker(index, row.file, None),
+            "     ",
+            Content(plain, spans=[Span(s, e, HIDDEN_STYLE) for s, e in marks]),
+        )
+        return self._strip(content, styles["note"], width)
+
+    def _hunk_row(self, row: Row, index: int, width: int, styles: dict[str, Style]) -> Strip:
+        model = self.model
+        assert model is not None
+        hunk = model.files[row.file].hunks[row.hunk]
+        head = f"@@ -{hunk.old_start},{hunk.old_count} +{hunk.new_start},{hunk.new_count} @@"
+        section, marks = placeholders(hunk.section or "", keep_newlines=False)
+        marker = self._marker(index, row.file, None)
+        gutter = " " * (self._gutter_width() - 1)
+        start = 1 + len(gutter) + len(head) + 1
+        content = Content.assemble(marker, gutter, head, " ", section).add_spans(
+            [Span(s + start, e + start, HIDDEN_STYLE) for s, e in marks]
+        )
+        return self._strip(content, styles["hunk"], width)
+
+    def _number(self, value: int | None) -> str:
+        nw = self.model.number_width if self.model else 2
+        return str(value).rjust(nw) if value is not None else " " * nw
+
+    def _unified_row(self, row: Row, index: int, width: int, styles: dict[str, Style]) -> Strip:
+        model = self.model
+        assert model is not None
+        line = model.files[row.file].hunks[row.hunk].lines[row.a]
+        kind = line.kind
+        if kind == "\\":
+            base = styles["note"]
+            gutter = " " * self._gutter_width()
+            return self._strip(Content(gutter + line.text.strip()), base, width)
+        base = styles.get(kind, styles[" "])
+        marker = self._marker(index, row.file, line.new_no)
+        numbers = Content.styled(
+            f"{self._number(line.old_no)} {self._number(line.new_no)} ", _LINENO
+        )
+        if index == self.cursor:
+            numbers = numbers.stylize(_CURSOR)
+        sign = Content.styled(kind if kind in "+-" else " ", _SIGN.get(kind, ""))
+        text = self._text(row.file, row.hunk, row.a, index)
+        text = text[round(self.scroll_x) :] if self.scroll_x else text
+        content = Content.assemble(marker, numbers, sign, " ", text)
+        return self._strip(content, base, width)
+
+    def _split_row(self, row: Row, index: int, width: int, styles: dict[str, Style]) -> Strip:
+        half = (width - 1) // 2
+        right_width = width - half - 1
+        left = self._side(row, row.a, index, half, styles, first=True)
+        right = self._side(row, row.b, index, right_width, styles, first=False)
+        divider = Strip([Segment("│", styles["note"].rich_style)], 1)
+        return Strip.join([left, divider, right])
+
+    def _side(
+        self, row: Row, line_index: int, index: int, width: int, styles, *, first: bool
+    ) -> Strip:
+        model = self.model
+        assert model is not None
+        if line_index < 0:
+            return Strip.blank(width, styles["empty"].rich_style)
+        line = model.files[row.file].hunks[row.hunk].lines[line_index]
+        kind = line.kind
+        if kind == "\\":
+            pad = " " * (self._gutter_width())
+            return self._strip(Content(pad + line.text.strip()), styles["note"], width)
+        base = styles.get(kind, styles[" "])
+        number = line.old_no if first else line.new_no
+        marker = self._marker(index, row.file, None if first else line.new_no)
+        if not first and index == self.cursor:
+            marker = Content(" ")
+        numbers = Content.styled(f"{self._number(number)} ", _LINENO)
+        if index == self.cursor:
+            numbers = numbers.stylize(_CURSOR)
+        sign = Content.styled(kind if kind in "+-" else " ", _SIGN.get(kind, ""))
+        text = self._text(row.file, row.hunk, line_index, index)
+        text = text[round(self.scroll_x) :] if self.scroll_x else text
+        return self._strip(Content.assemble(marker, numbers, sign, " ", text), base, width)
+
+    def _text(self, file: int, hunk: int, line_index: int, row_index: int) -> Content:
+        """A line's text: highlighted when ready, with word, hidden and search spans."""
+        model = self.model
+        assert model is not None
+        lines = model.files[file].hunks[hunk].lines
+        line = lines[line_index]
+        plain, marks = placeholders(line.text, keep_newlines=False)
+        if len(plain) > model.max_text_width:
+            from rich.cells import cell_len
+
+            width = cell_len(plain)
+            if width > model.max_text_width:
+                model.max_text_width = width
+                self.call_later(self._update_virtual_size)
+        content = self._highlighted(file, hunk, line_index, line)
+        if content is None or content.plain != plain:
+            content = Content(plain)
+        spans: list[Span] = []
+        if line.kind in "+-":
+            partner = model.partner(file, hunk, line_index)
+            if partner is not None:
+                other = placeholders(lines[partner].text, keep_newlines=False)[0]
+                old, new = (plain, other) if line.kind == "-" else (other, plain)
+                words = word_spans(old, new)
+                if words is not None:
+                    mine = words[0] if line.kind == "-" else words[1]
+                    spans.extend(Span(s, e, _WORD[line.kind]) for s, e in mine)
+        spans.extend(Span(s, e, HIDDEN_STYLE) for s, e in marks)
+        if self._search is not None:
+            style = _SEARCH_CURRENT if row_index == self.cursor else _SEARCH
+            spans.extend(Span(m.start(), m.end(), style) for m in self._search.finditer(plain))
+        return content.add_spans(spans) if spans else content
+
+    # -- lazy highlighting --------------------------------------------------------------------
+
+    def _side_index(self, file: int, hunk: int) -> SideIndex:
+        assert self.model is not None
+        return side_index(self.model, self._sides, file, hunk)
+
+    def _chunk_of(self, file: int, hunk: int, line_index: int, kind: str) -> tuple | None:
+        if kind == "\\":
+            return None
+        old_pos, new_pos, _, _ = self._side_index(file, hunk)
+        if kind == "-":
+            return (file, hunk, "old", old_pos[line_index] // CHUNK)
+        return (file, hunk, "new", new_pos[line_index] // CHUNK)
+
+    def _highlighted(self, file: int, hunk: int, line_index: int, line: DiffLine) -> Content | None:
+        if self._languages.get(file, _UNSET) is None:
+            return None
+        key = self._chunk_of(file, hunk, line_index, line.kind)
+        if key is None:
+            return None
+        chunk = self._highlights.get(key)
+        if chunk is None:
+            return None
+        old_pos, new_pos, _, _ = self._side_index(file, hunk)
+        pos = old_pos[line_index] if line.kind == "-" else new_pos[line_index]
+        offset = pos - key[3] * CHUNK
+        return chunk[offset] if 0 <= offset < len(chunk) else None
+
+    def _row_ready(self, row: Row) -> bool:
+        if self._languages.get(row.file, _UNSET) is None:
+            return True
+        model = self.model
+        assert model is not None
+        lines = model.files[row.file].hunks[row.hunk].lines
+        for index in (row.a, row.b):
+            if index < 0:
+                continue
+            key = self._chunk_of(row.file, row.hunk, index, lines[index].kind)
+            if key is not None and key not in self._highlights:
+                return False
+        return True
+
+    def _request_highlights(self, top: int, height: int) -> None:
+        layout, model = self.layout_rows, self.model
+        if layout is None or model is None:
+            return
+        rows = layout.rows
+        wanted: list[tuple] = []
+        seen: set[tuple] = set()
+        # On screen first, then a page below, then a page above.
+        spans = (
+            (top, top + height),
+            (top + height, top + 2 * height),
+            (max(0, top - height), top),
+        )
+        for start, end in spans:
+            for y in range(max(0, start), min(end, len(rows))):
+                row = rows[y]
+                if row.kind != LINE or self._languages.get(row.file, _UNSET) is None:
+                    continue
+                lines = model.files[row.file].hunks[row.hunk].lines
+                for index in (row.a, row.b):
+                    if index < 0:
+                        continue
+                    key = self._chunk_of(row.file, row.hunk, index, lines[index].kind)
+                    if key is not None and key not in seen and key not in self._highlights:
+                        seen.add(key)
+                        wanted.append(key)
+        if not wanted:
+            with self._lock:
+                self._pending.clear()
+            return
+        with self._lock:
+            # Only what is on screen now and a page around it: chunks asked for by pages the
+            # reviewer has already left are dropped, not worked through.
+            self._pending = OrderedDict.fromkeys(wanted)
+            start_worker = not self._worker_running
+            self._worker_running = True
+        if start_worker:
+            self._highlight_worker(self._generation)
+
+    @work(thread=True, group="highlight", exit_on_error=False)
+    def _highlight_worker(self, generation: int) -> None:
+        # The model and its caches are captured now: load() replaces them, never mutates them.
+        model, sides, languages = self.model, self._sides, self._languages
+        if model is None:
+            return
+        worker = get_current_worker()
+        while not worker.is_cancelled:
+            with self._lock:
+                if generation != self._generation:
+                    return
+                if not self._pending:
+                    self._worker_running = False
+                    return
+                key, _ = self._pending.popitem(last=False)
+            # Lexing holds the GIL; while frames are being drawn it would slow every page jump,
+            # so it waits until the view has been still for a moment (plain rows first).
+            while time.monotonic() < self._ui_busy_until and not worker.is_cancelled:
+                time.sleep(0.01)
+            lines = highlight_chunk(model, sides, languages, key)
+            if generation == self._generation:
+                self.post_message(self.ChunkReady(generation, key, lines))
+
+    def on_diff_view_chunk_ready(self, message: ChunkReady) -> None:
+        message.stop()
+        if message.generation != self._generation:
+            return
+        self._highlights[message.key] = message.lines
+        self.refresh()
+
+    def on_click(self, event) -> None:
+        if self.layout_rows is None:
+            return
+        row = round(self.scroll_y) + event.y
+        if 0 <= row < len(self.layout_rows):
+            self.move_cursor(row)
+
+
+SideIndex = tuple[array, array, list[int], list[int]]
+
+
+def side_index(model: DiffModel, sides: dict, file: int, hunk: int) -> SideIndex:
+    """Position of each line within its side of a hunk (old: ' ' and '-'; new: ' ' and '+')
+    and the line indexes making up each side; cached in `sides`."""
+    key = (file, hunk)
+    found = sides.get(key)
+    if found is None:
+        lines = model.files[file].hunks[hunk].lines
+        n = len(lines)
+        old_pos = array("i", [-1]) * n
+        new_pos = array("i", [-1]) * n
+        old_lines: list[int] = []
+        new_lines: list[int] = []
+        for i, line in enumerate(lines):
+            kind = line.kind
+            if kind != "+" and kind != "\\":
+                old_pos[i] = len(old_lines)
+                old_lines.append(i)
+            if kind != "-" and kind != "\\":
+                new_pos[i] = len(new_lines)
+                new_lines.append(i)
+        found = sides[key] = (old_pos, new_pos, old_lines, new_lines)
+    return found
+
+
+def language_for(model: DiffModel, languages: dict, file: int) -> str | None:
+    """Pygments language of a file by its name (None: draw it plain); cached in `languages`."""
+    if file in languages:
+        return languages[file]
+    from pygments.lexers import get_lexer_for_filename
+    from pygments.util import ClassNotFound
+
+    try:
+        lexer = get_lexer_for_filename(model.files[file].path)
+        language = lexer.aliases[0] if lexer.aliases else None
+    except ClassNotFound:
+        language = None
+    if language in ("text", "output"):
+        language = None
+    languages[file] = language
+    return language
+
+
+def highlight_chunk(model: DiffModel, sides: dict, languages: dict, key: tuple) -> list:
+    """Highlighted `Content` for the lines of one chunk (None where a line stays plain)."""
+    from textual.highlight import highlight
+
+    file, hunk, side, number = key
+    language = language_for(model, languages, file)
+    _, _, old_lines, new_lines = side_index(model, sides, file, hunk)
+    indexes = (old_lines if side == "old" else new_lines)[number * CHUNK : (number + 1) * CHUNK]
+    lines = model.files[file].hunks[hunk].lines
+    texts = [placeholders(lines[i].text, keep_newlines=False)[0] for i in indexes]
+    out: list[Content | None] = [None] * len(texts)
+    if language is None:
+        return out
+    # Long lines stay plain; the rest are lexed together so multi-line tokens hold.
+    short = [t if len(t) <= MAX_HIGHLIGHT_LINE else "" for t in texts]
+    try:
+        highlighted = highlight("\n".join(short), language=language)
+    except Exception:  # a lexer bug must not take the diff down
+        return out
+    parts = highlighted.split("\n", allow_blank=True)
+    for i, text in enumerate(texts):
+        if i < len(parts) and len(text) <= MAX_HIGHLIGHT_LINE and parts[i].plain == text:
+            out[i] = parts[i]
+    return out

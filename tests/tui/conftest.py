@@ -1,0 +1,71 @@
+"""TUI fixtures: the app on a private copy of the demo repository, with a clock we drive."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXED_NOW
+
+
+class FakeClock:
+    """A monotonic clock the test moves by hand (the active-time timer reads it)."""
+
+    def __init__(self) -> None:
+        self.now = 10_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def make_app(demo_repo: Path, clock: FakeClock):
+    from reviewq.context import Context
+    from reviewq.tui.app import ReviewqApp
+    from reviewq.tui.services import Services
+
+    contexts = []
+
+    def make(repo: Path | None = None, **kwargs):
+        ctx = Context.open(repo or demo_repo)
+        contexts.append(ctx)
+        kwargs.setdefault("remember", False)
+        kwargs.setdefault("repo_label", "orders")
+        kwargs.setdefault("clock", clock)
+        # Polls on a timer would make the other tests' queues change under them at random
+        # moments; live refresh has its own tests (test_live_queue.py) that turn it on.
+        kwargs.setdefault("live_interval", None)
+        return ReviewqApp(Services(ctx, now=lambda: FIXED_NOW), **kwargs)
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
+
+
+async def settle(pilot) -> None:
+    """Let messages, workers (git, highlighting, critiques) and the refreshes they cause finish.
+
+    A refresh can start more work (drawing rows asks for their highlighting), so this repeats
+    until a round starts no worker.
+    """
+    app = pilot.app
+    for _ in range(20):
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(w.is_running for w in app.workers):
+            break
+
+
+def screen_text(widget) -> list[str]:
+    """What a line-API widget shows, row by row."""
+    return [widget.render_line(y).text for y in range(widget.size.height)]
