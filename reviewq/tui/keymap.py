@@ -105,6 +105,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("diff.fold", "review", "fold", "Expand/collapse file"),
     Command("diff.unfold_all", "review", "unfold_all", "Expand all files"),
     Command("file.viewed", "review", "toggle_viewed", "Mark file viewed", show=True),
+    Command("inbox.apply", "review", "apply_patch", "Apply inbox patch to a branch"),
     # the diff itself
     *(Command(i, "diff", a, d) for i, a, d in _NAV),
     Command("nav.half_down", "diff", "half_page(1)", "Half page down"),

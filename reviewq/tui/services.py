@@ -20,6 +20,7 @@ from reviewq.core.queue import QueueItem
 from reviewq.core.verdict import CritiqueState
 
 if TYPE_CHECKING:
+    from reviewq.apply import Applied
     from reviewq.core.policy import Requirements
     from reviewq.core.rationale import Rationale
     from reviewq.live import QueueSource, QueueUpdate
@@ -87,6 +88,20 @@ class Services:
 
     def load_queue(self) -> list[QueueItem]:
         return self.queue_source().refresh().items
+
+    def apply_patch(self, change: Change, branch: str) -> Applied:
+        """`git am` an inbox patch onto `branch` (a new branch starts from main)."""
+        from reviewq.apply import apply_patches
+
+        with self.lock:
+            return apply_patches(self.ctx, change.id, branch, create=True, now=self.now())
+
+    def inbox_verdict(self, change: Change) -> str | None:
+        """The latest verdict on an inbox patch (by its patch-id), or None."""
+        from reviewq.verdicts import settled_index
+
+        pid = change.id.removeprefix("inbox:")
+        return settled_index(self.ctx).latest(sha=None, patch_id=pid, change_id=change.id)
 
     def poll_queue(self) -> QueueRefresh | None:
         """Every few seconds, from a worker: None unless refs, notes, the inbox or the log moved

@@ -118,3 +118,65 @@ async def test_live_refresh_is_off_when_asked(make_app):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert app.screen.live is None
+
+
+async def test_apply_an_inbox_patch_from_the_review_screen(make_app, demo_repo: Path):
+    from reviewq.tui.screens.dialogs import ApplyDialog
+    from reviewq.tui.screens.review import ReviewScreen
+
+    app = make_app(live_interval=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        queue = app.screen
+        inbox = next(i for i in queue.items if i.change.source == "inbox")
+        app.open_review(inbox, queue.shown)
+        await settle(pilot)
+        assert isinstance(app.screen, ReviewScreen)
+        await pilot.press("A")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ApplyDialog)
+        assert dialog.query_one("#branch").value == "codex/add-order-cancellation"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: inbox.change.id not in [i.change.id for i in queue.items])
+        applied = [i for i in queue.items if i.change.location == "codex/add-order-cancellation"]
+        assert len(applied) == 1 and applied[0].change.authorship.agent == "codex"
+        assert git(demo_repo, "symbolic-ref", "HEAD") == "refs/heads/main"  # checkout untouched
+        assert git(demo_repo, "status", "--porcelain", "--untracked-files=no") == ""
+
+
+async def test_apply_refuses_a_commit_and_reports_a_patch_that_does_not_apply(
+    make_app, demo_repo: Path
+):
+    from reviewq.tui.screens.review import ReviewScreen
+
+    (demo_repo / "orders/repository.py").write_text("class OrderStore:\n    pass\n")
+    git(demo_repo, "commit", "-qam", "Rewrite the store")
+    app = make_app()
+    notices: list[str] = []
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        original = app.notify
+
+        def notify(message, *args, **kwargs):
+            notices.append(f"{kwargs.get('title', '')}: {message}")
+            return original(message, *args, **kwargs)
+
+        app.notify = notify  # type: ignore[method-assign]
+        queue = app.screen
+        commit = next(i for i in queue.items if i.change.source == "git")
+        app.open_review(commit, queue.shown)
+        await settle(pilot)
+        await pilot.press("A")
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen)  # no dialog for a commit
+        assert any("Only inbox patches are applied" in n for n in notices)
+        inbox = next(i for i in queue.items if i.change.source == "inbox")
+        app.open_review(inbox, queue.shown)
+        await settle(pilot)
+        await pilot.press("A")
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any(n.startswith("Not applied:") for n in notices))
+        assert any("does not apply" in n for n in notices)
+        assert "codex/add-order-cancellation" not in git(demo_repo, "branch", "--list")
