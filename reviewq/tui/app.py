@@ -25,6 +25,7 @@ from reviewq.core.model import Change, Critique
 from reviewq.core.queue import QueueItem
 from reviewq.core.text import one_line
 from reviewq.tui import keymap
+from reviewq.tui.live import DEFAULT_INTERVAL
 from reviewq.tui.screens.help import HelpScreen
 from reviewq.tui.screens.pair import PairLaunch, PairScreen, start_pair
 from reviewq.tui.screens.queue import QueueScreen
@@ -40,6 +41,8 @@ from reviewq.tui.widgets.timer import SessionClock
 
 #: How many of the next queue items get their critique prepared in the background.
 PREFETCH = 2
+#: Seconds between the queue's live-refresh polls (a poll is a `for-each-ref` and a few stats).
+LIVE_INTERVAL = DEFAULT_INTERVAL
 _ACTIVITY = (
     events.Key,
     events.MouseDown,
@@ -126,10 +129,13 @@ class ReviewqApp(App[None], inherit_bindings=False):
         clock: Callable[[], float] = time.monotonic,
         repo_label: str = "",
         remember: bool = True,
+        live_interval: float | None = LIVE_INTERVAL,
         pair: PairLaunch | None = None,
     ) -> None:
         super().__init__()
         self.services = services
+        #: Seconds between live-refresh polls of the queue (None: only on request).
+        self.live_interval = live_interval
         self.env = dict(os.environ if env is None else env)
         self.clock = clock
         self.repo_label = repo_label

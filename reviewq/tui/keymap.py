@@ -112,6 +112,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("diff.fold", "review", "fold", "Expand/collapse file"),
     Command("diff.unfold_all", "review", "unfold_all", "Expand all files"),
     Command("file.viewed", "review", "toggle_viewed", "Mark file viewed", show=True),
+    Command("inbox.apply", "review", "apply_patch", "Apply inbox patch to a branch"),
     Command("review.pair", "review", "start_pair", "Pair session on this change"),
     # pair session: the walkthrough, its notes, the driver, presenter layout
     Command("pair.next", "pair", "step(1)", "Next hunk", show=True),

@@ -20,8 +20,10 @@ from reviewq.core.queue import QueueItem
 from reviewq.core.verdict import CritiqueState
 
 if TYPE_CHECKING:
+    from reviewq.apply import Applied
     from reviewq.core.policy import Requirements
     from reviewq.core.rationale import Rationale
+    from reviewq.live import QueueSource, QueueUpdate
 
 
 def _local_now() -> datetime:
@@ -64,20 +66,58 @@ class VerdictInput:
         return {"checklist": list(self.checklist), **(self.extra or {})}
 
 
+@dataclass(frozen=True, slots=True)
+class QueueRefresh:
+    """What a live poll brings the queue screen."""
+
+    update: QueueUpdate
+    reviewed_today: int
+    mine: dict[str, str]
+
+
 class Services:
     def __init__(self, ctx: Context, now: Callable[[], datetime] = _local_now) -> None:
         self.ctx = ctx
         self.now = now
         self.lock = threading.RLock()
         self._reviewer: Identity | None = None
+        self._source: QueueSource | None = None
 
     # -- queue and diffs ----------------------------------------------------------------------
 
+    def queue_source(self) -> QueueSource:
+        """The queue as something to poll (`reviewq.live`): one per app, sharing `lock`."""
+        if self._source is None:
+            from reviewq.live import QueueSource
+
+            self._source = QueueSource(self.ctx, now=self.now, lock=self.lock)
+        return self._source
+
     def load_queue(self) -> list[QueueItem]:
-        from reviewq.pending import pending_queue
+        return self.queue_source().refresh().items
+
+    def apply_patch(self, change: Change, branch: str) -> Applied:
+        """`git am` an inbox patch onto `branch` (a new branch starts from main)."""
+        from reviewq.apply import apply_patches
 
         with self.lock:
-            return pending_queue(self.ctx, now=self.now())
+            return apply_patches(self.ctx, change.id, branch, create=True, now=self.now())
+
+    def inbox_verdict(self, change: Change) -> str | None:
+        """The latest verdict on an inbox patch (by its patch-id), or None."""
+        from reviewq.verdicts import settled_index
+
+        pid = change.id.removeprefix("inbox:")
+        return settled_index(self.ctx).latest(sha=None, patch_id=pid, change_id=change.id)
+
+    def poll_queue(self) -> QueueRefresh | None:
+        """Every few seconds, from a worker: None unless refs, notes, the inbox or the log moved
+        (a cheap check); else the incrementally refreshed queue and this reviewer's progress."""
+        update = self.queue_source().poll()
+        if update is None:
+            return None
+        reviewed, mine = self.my_progress()
+        return QueueRefresh(update, reviewed, mine)
 
     def load_diff(self, change: Change) -> Diff:
         from reviewq.changes import diff_of
