@@ -166,6 +166,21 @@ def test_serve_pair_checks_its_revision_before_listening(cli, demo_repo: Path) -
     assert len(out.stderr.strip().splitlines()) == 1
 
 
+def test_a_port_in_use_is_one_line(cli, demo_repo: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = cli("--repo", str(demo_repo), "serve", "--port", str(port))
+    assert out.returncode == 2
+    assert out.stderr == (
+        f"reviewq: cannot listen on 127.0.0.1:{port} (Address already in use); choose another "
+        "--port (0 picks a free one)\n"
+    )
+
+
 def test_origin_and_host_checks() -> None:
     assert is_loopback("[::1]") and is_loopback("LOCALHOST") and not is_loopback("10.0.0.1")
     assert host_allowed("127.0.0.1:8000", True) and host_allowed("localhost:8000", True)
