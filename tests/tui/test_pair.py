@@ -313,6 +313,24 @@ async def test_start_dialog_refuses_what_it_cannot_record(make_app):
         assert isinstance(app.screen, QueueScreen)
 
 
+async def test_a_co_reviewer_typed_in_the_second_box_is_taken(make_app):
+    """Found in tmux: a Tab too many puts the one co-reviewer in the optional box; that is
+    still one co-reviewer, and only both boxes empty is refused."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("P")
+        await settle(pilot)
+        dialog = app.screen
+        await pilot.press("enter")  # nobody named
+        await settle(pilot)
+        assert "co-reviewer: empty" in str(dialog.query_one("#error").render())
+        await pilot.press("tab", *person(LEE), "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PairScreen)
+        assert [p.email for p in app.screen.session.co_reviewers] == [LEE["email"]]
+
+
 async def test_the_pair_keys_are_in_the_help_screen_with_their_ids(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -118,9 +118,11 @@ class PairStartDialog(ModalScreen[PairStart | None], inherit_bindings=False):
     def _values(self) -> PairStart | list[str]:
         errors: list[str] = []
         people: dict[str, Identity] = {}
+        # Either co-reviewer box may hold the one co-reviewer (a Tab too many is no error).
+        co_given = any(self.query_one(f"#{f}", Input).value.strip() for f in ("co-1", "co-2"))
         for field, label in (("driver", "driver"), ("co-1", "co-reviewer"), ("co-2", "second")):
             text = self.query_one(f"#{field}", Input).value
-            if field == "co-2" and not text.strip():
+            if field != "driver" and not text.strip() and (co_given or field == "co-2"):
                 continue
             try:
                 people[field] = parse_person(text)
