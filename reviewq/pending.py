@@ -12,11 +12,15 @@ def local_now() -> datetime:
     return datetime.now().astimezone()
 
 
-def pending_queue(ctx: Context, now: datetime | None = None) -> list[QueueItem]:
+def pending_queue(
+    ctx: Context, now: datetime | None = None, *, include_notes: bool = True
+) -> list[QueueItem]:
     """AI-authored changes the policy still wants a reviewer for, with their domains and needs.
 
     Verdicts match by sha, or by patch-id when a change was rebased or amended. A change leaves
     the queue when it passes, waits only for its cooldown, or was rejected (docs/policy.md).
+    `include_notes=False` leaves the team's verdicts (the notes ref) out: the TUI's fallback
+    when that ref cannot be read, so the reviewer can go on with this machine's verdicts.
     """
     from reviewq.enforce import QueuePolicy
     from reviewq.scan import scan_history, scan_inbox
@@ -24,7 +28,7 @@ def pending_queue(ctx: Context, now: datetime | None = None) -> list[QueueItem]:
     now = now or local_now()
     changes = list(scan_history(ctx).changes)
     changes += scan_inbox(ctx)
-    policy = QueuePolicy(ctx, changes, now)
+    policy = QueuePolicy(ctx, changes, now, include_notes=include_notes)
     return build_queue(
         changes,
         now=now,
