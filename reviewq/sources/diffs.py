@@ -78,6 +78,18 @@ def _decode(chunk: bytes) -> tuple[str, str]:
         return chunk.decode("latin-1"), "latin-1"
 
 
+def _decode_file(chunk: bytes) -> tuple[str, str, str]:
+    """(text, encoding of the rows, encoding of the header): git writes paths as UTF-8 bytes
+    whatever the file holds, so a Latin-1 file must not turn its own name into mojibake."""
+    cut = chunk.find(b"\n@@ ")
+    if cut < 0:
+        text, encoding = _decode(chunk)
+        return text, encoding, encoding
+    head, head_encoding = _decode(chunk[: cut + 1])
+    rows, encoding = _decode(chunk[cut + 1 :])
+    return head + rows, encoding, head_encoding
+
+
 def _lines(text: str) -> list[str]:
     parts = text.split("\n")
     lines = [p + "\n" for p in parts[:-1]]
@@ -138,7 +150,7 @@ def parse_unified_diff(data: bytes, source: str = "patch") -> Diff:
     for chunk in _split_files(data):
         digest = hashlib.sha256(chunk).hexdigest()
         truncated = len(chunk) > MAX_FILE_BYTES
-        text, encoding = _decode(chunk)
+        text, encoding, path_encoding = _decode_file(chunk)
         try:
             patch = PatchSet(_lines(text), metadata_only=truncated)
         except UnidiffParseError as exc:
@@ -152,11 +164,14 @@ def parse_unified_diff(data: bytes, source: str = "patch") -> Diff:
             file_digest = (
                 digest if len(patch) == 1 else hashlib.sha256(str(pf).encode()).hexdigest()
             )
-            diff.files.append(_file_from(pf, encoding, truncated, file_digest, text))
+            fd = _file_from(pf, encoding, truncated, file_digest, text, path_encoding)
+            diff.files.append(fd)
     return diff
 
 
-def _file_from(pf, encoding: str, truncated: bool, digest: str, text: str) -> FileDiff:
+def _file_from(
+    pf, encoding: str, truncated: bool, digest: str, text: str, path_encoding: str
+) -> FileDiff:
     old_mode = new_mode = None
     similarity = None
     status = "modified"
@@ -173,15 +188,15 @@ def _file_from(pf, encoding: str, truncated: bool, digest: str, text: str) -> Fi
             similarity = int(s.group(1))
         if info.startswith("copy from "):
             status = "copied"
-    source = _strip_prefix(pf.source_file, encoding)
-    target = _strip_prefix(pf.target_file, encoding)
+    source = _strip_prefix(pf.source_file, path_encoding)
+    target = _strip_prefix(pf.target_file, path_encoding)
     if pf.is_added_file:
         status = "added"
     elif pf.is_removed_file:
         status = "deleted"
     elif pf.is_rename and status != "copied":
         status = "renamed"
-    path = target or source or unquote_path(pf.path, encoding)
+    path = target or source or unquote_path(pf.path, path_encoding)
     hunks: list[Hunk] = []
     for h in pf:
         hunk = Hunk(
