@@ -3,17 +3,18 @@
     python benchmarks/bench_tui_load.py [--pending 10000] [--records 1000000] [--keys 40]
                                         [--rebuild] [--runs 2]
 
-Builds (once, cached in benchmarks/.work/) a repository with `--pending` pending AI-authored
-commits, 2,000 AI-authored commits already approved, 2,000 human commits, and a chained log of
-`--records` verdicts (`load_fixture.py`). Then, headless at 160x50 with the app's real services:
+Builds (once, cached in benchmarks/.work/, by tests/load_fixture.py) a repository with
+`--pending` pending AI-authored commits, 2,000 AI-authored commits already approved, 2,000 human
+commits, and a chained log of `--records` verdicts. Then, headless at 160x50 with the app's real
+services:
 
 - what the queue screen's load does, phase by phase (scan, verdicts and policy, the reviewer's
   progress from the log), cold (no caches: the first run on a machine) and warm;
 - the queue screen's open time: from starting the app to the table filled with every item
   (`--runs` times: the first run builds the caches, later runs use them);
 - key latency at that size, each to the drawn frame: cursor down, page down, typing a filter
-  (every keystroke re-filters 10,000 items), clearing it, and opening an item (until its diff
-  is on screen);
+  (each key until the box shows it; the last until the table is filtered), clearing it, opening
+  an item (until its diff is on screen) and going back;
 - memory: peak RSS of the process, and what the loaded queue holds (tracemalloc).
 
 Figures from a shared 2-core machine vary run to run: read medians, and compare before/after
@@ -36,9 +37,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from load_fixture import NOW, build  # noqa: E402
+from tests.load_fixture import NOW, build  # noqa: E402
 
 SIZE = (160, 50)
 

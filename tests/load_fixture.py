@@ -1,6 +1,6 @@
 """A repository at load: 10,000 pending AI-authored commits and a 1,000,000-record log.
 
-Built quickly for `bench_tui_load.py` (and reusable by other benchmarks):
+Built quickly for benchmarks/bench_tui_load.py and the slow load test (tests/test_load_slow.py):
 
 - `git fast-import` writes the history in one pass: `pending` AI-authored commits (rotating
   through the markers of five agents), `settled` AI-authored commits that already have an
