@@ -682,6 +682,7 @@ def build_demo(target: Path, now: datetime | None = None) -> Path:
     repo.write(".agent-trace/traces.jsonl", "".join(json.dumps(r) + "\n" for r in trace_records))
     repo.write(".gitignore", ".venv/\n__pycache__/\n")
     repo.commit(Step(2, LEAD, "Add the agent trace log\n"), now - timedelta(hours=2))
+    _add_origin(repo, now)
     # A patch an agent left in the inbox, not yet committed anywhere.
     repo.write(
         "agent-inbox/0001-add-order-cancellation.patch",
@@ -701,3 +702,35 @@ def build_demo(target: Path, now: datetime | None = None) -> Path:
         + "\n",
     )
     return target
+
+
+#: The demo's stand-in for a hosting service, kept inside `.git` so the work tree stays clean.
+DEMO_ORIGIN = "demo-origin.git"
+COPILOT = ("copilot-swe-agent[bot]", "198982749+Copilot@users.noreply.github.com")
+
+
+def _add_origin(repo: _Repo, now: datetime) -> None:
+    """An `origin` whose Copilot pull request (#7) nobody here has fetched: `reviewq pull`."""
+    origin = repo.path / ".git" / DEMO_ORIGIN
+    repo.git("clone", "-q", "--bare", str(repo.path), str(origin))
+    export = (repo.path / "orders/export.py").read_text(encoding="utf-8")
+    safe = export.replace(
+        'subprocess.run(f"gzip -k {path}", shell=True, check=True)',
+        'subprocess.run(["gzip", "-k", path], check=True)',
+    )
+    repo.git("checkout", "-q", "-b", "copilot/safe-gzip")
+    sha = repo.commit(
+        Step(
+            3,
+            COPILOT,
+            "Compress exports without a shell\n\n"
+            "Agent-Logs-Url: https://github.com/acme/orders/sessions/0c4f7e1a-2b3d-4e5f-8a9b-1c2d3e4f5a6b\n\n"
+            f"Co-authored-by: {HUMAN[0]} <{HUMAN[1]}>\n",
+            writes={"orders/export.py": safe},
+        ),
+        now - timedelta(hours=3),
+    )
+    repo.git("push", "-q", str(origin), "copilot/safe-gzip", f"{sha}:refs/pull/7/head")
+    repo.git("checkout", "-q", "main")
+    repo.git("branch", "-q", "-D", "copilot/safe-gzip")
+    repo.git("remote", "add", "origin", str(origin))

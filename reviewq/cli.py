@@ -23,6 +23,8 @@ COMMANDS: dict[str, str] = {
     "queue": "list pending AI-authored changes (not yet settled)",
     "show": "one change: authorship, evidence, prompt, size, risk",
     "prompt": "read, or attach with --set, the prompt that produced a change",
+    "pull": "fetch a remote's agent branches, pull/merge-request refs and review notes",
+    "apply": "apply an inbox patch to a branch with git am (on your request only)",
     "critique": "show or run a critique from a model family other than the author's",
     "demo": "build the demo repository and open the review queue on it",
     "verdict": "record a verdict (approve, reject, changes, escalate) without the TUI",
@@ -33,6 +35,8 @@ COMMANDS: dict[str, str] = {
     "stats": "review throughput for leads: verdicts, time, rubber stamps, queue, coverage",
     "report": "automation disclosure report (--format md|json|html)",
     "tui": "open the review queue in the terminal (the default without a command)",
+    "pair": "walk through risky changes together: driver and co-reviewers, notes per hunk",
+    "serve": "serve the review TUI to a browser (textual-serve), on 127.0.0.1 by default",
 }
 
 

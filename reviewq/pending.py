@@ -1,11 +1,15 @@
-"""The pending queue as the app and the CLI both see it: scan, inbox, policy, risk."""
+"""The pending queue as the app and the CLI both see it: scope scan, inbox, policy, risk."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from reviewq.context import Context
 from reviewq.core.queue import QueueItem, build_queue
+
+if TYPE_CHECKING:
+    from reviewq.sources.refs import RefSnapshot
 
 
 def local_now() -> datetime:
@@ -13,20 +17,26 @@ def local_now() -> datetime:
 
 
 def pending_queue(
-    ctx: Context, now: datetime | None = None, *, include_notes: bool = True
+    ctx: Context,
+    now: datetime | None = None,
+    *,
+    snapshot: RefSnapshot | None = None,
+    include_notes: bool = True,
 ) -> list[QueueItem]:
-    """AI-authored changes the policy still wants a reviewer for, with their domains and needs.
+    """AI-authored work in the configured scope (`[scope]`) and the patch inbox that the policy
+    still wants a reviewer for, with their domains and needs.
 
     Verdicts match by sha, or by patch-id when a change was rebased or amended. A change leaves
     the queue when it passes, waits only for its cooldown, or was rejected (docs/policy.md).
+    `snapshot`: the refs as already read (live refresh read them to notice a change).
     `include_notes=False` leaves the team's verdicts (the notes ref) out: the TUI's fallback
     when that ref cannot be read, so the reviewer can go on with this machine's verdicts.
     """
     from reviewq.enforce import QueuePolicy
-    from reviewq.scan import scan_history, scan_inbox
+    from reviewq.scan import scan_inbox, scan_scope
 
     now = now or local_now()
-    changes = list(scan_history(ctx).changes)
+    changes = list(scan_scope(ctx, now=now, snapshot=snapshot).changes)
     changes += scan_inbox(ctx)
     policy = QueuePolicy(ctx, changes, now, include_notes=include_notes)
     return build_queue(

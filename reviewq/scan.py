@@ -13,7 +13,7 @@ import json
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,12 +32,24 @@ from reviewq.core.model import (
     Prompt,
 )
 from reviewq.core.prompts import choose_prompt
+from reviewq.core.queue import parse_time
+from reviewq.core.scope import Scope, scope_of
 from reviewq.errors import ReviewqError
 from reviewq.sources.diffs import file_changes
 from reviewq.sources.git_log import commit_from_fields, commit_stats, iter_records
 from reviewq.sources.gitcmd import Git, GitError
-from reviewq.sources.inbox import list_inbox, read_patch_file
-from reviewq.sources.notes import SCAN_NOTE_REFS, load_side_records
+from reviewq.sources.inbox import list_inbox, read_patch_file, sidecar_candidates
+from reviewq.sources.notes import SCAN_NOTE_REFS, SideRecords, load_side_records
+from reviewq.sources.refs import (
+    RefSnapshot,
+    RefView,
+    all_ancestors,
+    list_remotes,
+    membership,
+    membership_from_graph,
+    read_snapshot,
+    scope_view,
+)
 
 #: Bump when detection rules change so cached results are recomputed.
 DETECTOR_VERSION = "2026.11.1"
@@ -111,7 +123,8 @@ class _StateDecoder:
             ident = self._people[key] = Identity(name, email)
         return ident
 
-    def change(self, s: list[Any]) -> Change:
+    def change(self, s: list[Any], **place: Any) -> Change:
+        """One state -> Change; `place` sets fields not stored (location, merged, refs)."""
         (
             cid,
             source,
@@ -137,6 +150,7 @@ class _StateDecoder:
             stats,
             files,
         ) = s
+        location = place.pop("location", location)
         person = self.person
         return Change(
             id=cid,
@@ -160,7 +174,13 @@ class _StateDecoder:
             location=location,
             patch_path=patch_path,
             files=tuple(FileChange(*f) for f in files),
+            **place,
         )
+
+
+def state_committed_at(s: list[Any]) -> str:
+    """The committer date of a stored state (filtering without decoding)."""
+    return s[11]
 
 
 def changes_from_state(states: list[list[Any]]) -> list[Change]:
@@ -219,15 +239,18 @@ def _scan_history(
     max_count: int | None,
     since: str | None,
     tip: str | None,
+    side: SideRecords | None = None,
+    graph: dict[str, list[str]] | None = None,
 ) -> tuple[list[Change], int]:
     """One streaming log pass; sizes of the AI commits found are fetched alongside it.
 
     The numstat passes run in a worker thread on batches of found commits while the main thread
-    keeps reading the log, so on a two-core machine they cost little wall time.
+    keeps reading the log, so on a two-core machine they cost little wall time. `side`: side
+    records already read (a scope scan runs several passes over one set of notes).
     """
     git = ctx.git
     detector = Detector(ctx.config.agents)
-    side = load_side_records(git, tip)
+    side = side if side is not None else load_side_records(git, tip)
     found: list[tuple[Commit, Authorship]] = []
     futures = []
     batch: list[str] = []
@@ -236,6 +259,8 @@ def _scan_history(
         hinted = side.hints
         for parts in iter_records(git, revs, max_count=max_count, since=since):
             read += 1
+            if graph is not None:  # every commit's parents, for membership without git
+                graph[parts[0].decode().strip()] = parts[1].decode().split()
             if not detector.may_be_ai((parts[2], parts[3], parts[5], parts[6]), parts[8]) and (
                 not hinted or parts[0].decode().strip() not in hinted
             ):
@@ -332,67 +357,350 @@ def _store(
     ctx.cache.flush()
 
 
+# -- the queue's scope: unmerged work + main -------------------------------------------------
+
+
+#: A scope scan that read at least this many commits writes the cache to disk at once.
+FLUSH_AFTER_READS = 500
+#: Largest unmerged part whose parent links are cached (an orphan branch with a long history
+#: of its own is left to `git rev-list` rather than bloating the cache).
+GRAPH_LIMIT = 50_000
+
+
+@dataclass
+class ScopeScan:
+    """AI-authored changes in scope, each placed (`location`, `merged`, `refs`)."""
+
+    changes: list[Change]
+    commits_read: int
+    view: RefView
+    from_cache: bool = False
+    incremental: bool = False
+
+
+def _covers(old: str | None, new: str | None) -> bool:
+    """Does a main scan cut off at `old` hold everything a cutoff at `new` needs?"""
+    if old is None:
+        return True
+    if new is None:
+        return False
+    a, b = parse_time(old), parse_time(new)
+    return a is not None and b is not None and a <= b
+
+
+def _on_or_after(committed_at: str, cutoff: datetime | None) -> bool:
+    if cutoff is None:
+        return True
+    when = parse_time(committed_at)
+    return when is None or when.tzinfo is None or when >= cutoff
+
+
+class _LazySide:
+    """Side records are read (all notes, one pass) only when some commit must be detected."""
+
+    def __init__(self, git: Git, tip: str | None) -> None:
+        self.git, self.tip, self._side = git, tip, None
+
+    def get(self) -> SideRecords:
+        if self._side is None:
+            self._side = load_side_records(self.git, self.tip)
+        return self._side
+
+
+def scan_scope(
+    ctx: Context,
+    scope: Scope | None = None,
+    *,
+    now: datetime,
+    snapshot: RefSnapshot | None = None,
+    use_cache: bool = True,
+) -> ScopeScan:
+    """AI-authored commits in the queue's scope: unmerged work in scope, plus main since the cutoff.
+
+    Incremental: the cache remembers the main tips, the work tips and the AI commits found
+    under them. When main only moved forward, new main commits are `new ^old`, and new work is
+    `moved-tips ^main ^old-tips` (everything reachable from the old tips was scanned already).
+    Which work refs hold which commit is recomputed whenever a ref moved: from the cached parent
+    links of the unmerged commits while main stays put (no git), else with one rev-list over
+    the unmerged part. So a merged or deleted branch's items leave, and a new pull-request ref
+    at known commits relabels them without a rescan. Unchanged refs and notes: no git log.
+    """
+    git = ctx.git
+    scope = scope or scope_of(ctx.config)
+    snapshot = snapshot or read_snapshot(git)
+    view = scope_view(snapshot, scope, list_remotes(git) if snapshot.tips else ())
+    if view.main is None and not view.work:
+        return ScopeScan([], 0, view)
+    cutoff = scope.main_cutoff(now)
+    cutoff_text = cutoff.isoformat() if cutoff else None
+    notes = {ref: sha for ref, sha in snapshot.tips.items() if ref in SCAN_NOTE_REFS}
+    key = hashlib.sha256(
+        json.dumps([DETECTOR_VERSION, _rules_key(ctx.config.agents), scope.identity()]).encode()
+    ).hexdigest()
+    cached = ctx.cache.get("scope", key) if use_cache else None
+    if cached and (cached.get("v") != STATE_VERSION or cached.get("notes") != notes):
+        cached = None
+    decode = _StateDecoder().change
+    main_tips = view.mainline_shas()
+    work_tips = view.work_shas()
+    side = _LazySide(git, main_tips[0] if main_tips else (work_tips[0] if work_tips else None))
+    read = 0
+    incremental = False
+
+    old_main = cached.get("main_tips", []) if cached else []
+    main_forward = bool(cached) and all_ancestors(git, old_main, main_tips)
+
+    # Main since the cutoff.
+    main_states: dict[str, list[Any]] = {}
+    if main_forward and _covers(cached.get("cutoff"), cutoff_text):
+        main_states = dict(cached.get("main", {}))
+        if old_main != main_tips:
+            new, n = _scan_history(
+                ctx,
+                [*main_tips, *(f"^{o}" for o in old_main)],
+                max_count=None,
+                since=cutoff_text,
+                tip=None,
+                side=side.get(),
+            )
+            read += n
+            incremental = True
+            main_states.update((c.id, change_to_state(c)) for c in new)
+    elif main_tips:
+        new, n = _scan_history(
+            ctx, main_tips, max_count=None, since=cutoff_text, tip=None, side=side.get()
+        )
+        read += n
+        main_states = {c.id: change_to_state(c) for c in new}
+    main_states = {
+        sha: st for sha, st in main_states.items() if _on_or_after(state_committed_at(st), cutoff)
+    }
+
+    # Work not yet in main.
+    branch_states: dict[str, list[Any]] = {}
+    old_work = cached.get("work_tips", []) if cached else []
+    exclude = [f"^{m}" for m in main_tips]
+    # The unmerged commits' parents, kept while main stays put: membership then needs no git.
+    graph: dict[str, list[str]] | None = None
+    if main_forward and old_main == main_tips and cached.get("graph") is not None:
+        graph = dict(cached["graph"])
+    if main_forward:
+        branch_states = dict(cached.get("branch", {}))
+        if not set(work_tips) <= set(old_work):
+            # Only moved or new tips can reach unscanned commits; the old tips fence them in.
+            new, n = _scan_history(
+                ctx,
+                [*sorted(set(work_tips) - set(old_work)), *exclude, *(f"^{o}" for o in old_work)],
+                max_count=None,
+                since=None,
+                tip=None,
+                side=side.get(),
+                graph=graph,
+            )
+            read += n
+            incremental = incremental or bool(old_work)
+            branch_states.update((c.id, change_to_state(c)) for c in new)
+    elif work_tips:
+        new, n = _scan_history(
+            ctx, [*work_tips, *exclude], max_count=None, since=None, tip=None, side=side.get()
+        )
+        read += n
+        branch_states = {c.id: change_to_state(c) for c in new}
+
+    # Where each unmerged AI commit lives; work that left (merged, deleted) drops out.
+    unchanged = main_forward and old_main == main_tips and cached.get("work") == view.work
+    if unchanged:
+        placements = {sha: tuple(p) for sha, p in cached.get("placements", {}).items()}
+    else:
+        if graph is not None:
+            member = membership_from_graph(view, graph, branch_states)
+        else:
+            member = membership(git, view, branch_states)
+        graph = member.graph if len(member.graph) <= GRAPH_LIMIT else None
+        placements = {
+            sha: (p.location, p.kind, list(p.refs)) for sha, p in member.placements.items()
+        }
+    was_on = dict(cached.get("was_on", {})) if cached else {}
+    for sha, place in (cached.get("placements", {}) if cached else {}).items():
+        if sha not in placements and sha in main_states:
+            was_on[sha] = place[0]
+    was_on = {sha: loc for sha, loc in was_on.items() if sha in main_states}
+    branch_states = {sha: st for sha, st in branch_states.items() if sha in placements}
+    stale = scope.unmerged_cutoff(now)
+    shown_branch = {
+        sha: st for sha, st in branch_states.items() if _on_or_after(state_committed_at(st), stale)
+    }
+
+    main_name = view.main_short or "HEAD"
+    # A long-lived Context (the TUI) keeps decoded changes, so a refresh decodes only new ones.
+    # They are valid for one detector, scope and set of notes (notes change prompts).
+    memo_key = (key, tuple(sorted(notes.items())))
+    memo_box = ctx.__dict__.setdefault("_scope_memo", {})
+    if memo_box.get("key") != memo_key or not use_cache:
+        memo_box.clear()
+    memo: dict[str, tuple[tuple, Change]] = memo_box.setdefault("items", {})
+    fresh_memo: dict[str, tuple[tuple, Change]] = {}
+
+    def placed(sha: str, state: list[Any], **place: Any) -> Change:
+        where = tuple(place.values())
+        hit = memo.get(sha)
+        change = hit[1] if hit is not None and hit[0] == where else decode(state, **place)
+        fresh_memo[sha] = (where, change)
+        return change
+
+    changes = [
+        placed(
+            sha,
+            st,
+            location=main_name,
+            location_kind="main",
+            merged=True,
+            refs=(main_name,),
+            merged_from=was_on.get(sha),
+        )
+        for sha, st in main_states.items()
+    ]
+    for sha, st in shown_branch.items():
+        location, kind, refs = placements[sha]
+        changes.append(
+            placed(sha, st, location=location, location_kind=kind, merged=False, refs=tuple(refs))
+        )
+    memo_box["key"] = memo_key
+    memo_box["items"] = fresh_memo
+    from_cache = bool(cached) and read == 0 and unchanged
+    if use_cache and not (from_cache and cached.get("cutoff") == cutoff_text):
+        ctx.cache.put(
+            "scope",
+            key,
+            {
+                "v": STATE_VERSION,
+                "notes": notes,
+                "main_tips": main_tips,
+                "cutoff": cutoff_text,
+                "main": main_states,
+                "work": view.work,
+                "work_tips": work_tips,
+                "branch": branch_states,
+                "placements": placements,
+                "was_on": was_on,
+                "graph": graph if not unchanged else cached.get("graph"),
+            },
+        )
+        if read >= FLUSH_AFTER_READS:
+            # Worth keeping even if the process dies; smaller updates reach disk on close.
+            ctx.cache.flush()
+    return ScopeScan(changes, read, view, from_cache=from_cache, incremental=incremental)
+
+
 # -- patch inbox ------------------------------------------------------------------------------
 
 
 def scan_inbox(ctx: Context, folder: Path | None = None) -> list[Change]:
-    """Every patch in the inbox as a Change with id `inbox:<patch-id>`."""
+    """Every patch in the inbox as a Change with id `inbox:<patch-id>`.
+
+    Each file's result is cached under its (and its sidecars') size and mtime, so a refresh
+    reads only the files that changed and runs no `git patch-id` for the others.
+    """
+    explicit = folder is not None
     folder = folder or ctx.inbox_dir()
     if folder is None:
         return []
     if not folder.is_dir():
-        raise ReviewqError(f"inbox {folder}: no such folder; create it or fix `inbox` in config")
+        if not explicit:
+            # The configured inbox is usually git-ignored: absent until an agent delivers, and
+            # always absent in a bare mirror (no work tree). Nothing has arrived yet.
+            return []
+        raise ReviewqError(f"inbox {folder}: no such folder; create it or pass another --inbox")
     detector = Detector(ctx.config.agents)
-    changes = []
+    rules = [DETECTOR_VERSION, STATE_VERSION, _rules_key(ctx.config.agents)]
+    changes: list[Change] = []
+    dirty = False
     for path in list_inbox(folder):
-        st = path.stat()
-        mtime = datetime.fromtimestamp(st.st_mtime, UTC).isoformat(timespec="seconds")
-        for patch in read_patch_file(path, mtime):
-            hints = [patch.sidecar.hint()] if patch.sidecar else []
-            authorship = detector.detect(patch.commit, hints)
-            sidecar_evidence = Evidence(
-                "sidecar", patch.sidecar.path if patch.sidecar else f"inbox {path.name}"
+        key = os.fspath(path.resolve())
+        stamp = [*rules, inbox_file_stamp(path)]
+        cached = ctx.cache.get("inbox", key)
+        if cached and cached.get("stamp") == stamp:
+            # location_kind and merged are the same for every inbox item: not stored.
+            changes += [
+                replace(c, location_kind="inbox", merged=False)
+                for c in changes_from_state(cached["changes"])
+            ]
+            continue
+        found = _inbox_file_changes(ctx, detector, path)
+        ctx.cache.put(
+            "inbox", key, {"stamp": stamp, "changes": [change_to_state(c) for c in found]}
+        )
+        dirty = True
+        changes += found
+    if dirty:
+        ctx.cache.flush()
+    return changes
+
+
+def inbox_file_stamp(path: Path) -> list[Any]:
+    """(name, size, mtime) of a patch file and of each sidecar beside it."""
+    stamp: list[Any] = []
+    for candidate in (path, *sidecar_candidates(path)):
+        try:
+            st = candidate.stat()
+        except OSError:
+            continue
+        stamp.append([candidate.name, st.st_size, st.st_mtime_ns])
+    return stamp
+
+
+def _inbox_file_changes(ctx: Context, detector: Detector, path: Path) -> list[Change]:
+    changes = []
+    st = path.stat()
+    mtime = datetime.fromtimestamp(st.st_mtime, UTC).isoformat(timespec="seconds")
+    for patch in read_patch_file(path, mtime):
+        hints = [patch.sidecar.hint()] if patch.sidecar else []
+        authorship = detector.detect(patch.commit, hints)
+        sidecar_evidence = Evidence(
+            "sidecar", patch.sidecar.path if patch.sidecar else f"inbox {path.name}"
+        )
+        if authorship is None or patch.sidecar is not None:
+            agent = (patch.sidecar.agent if patch.sidecar else None) or (
+                authorship.agent if authorship else "other"
             )
-            if authorship is None or patch.sidecar is not None:
-                agent = (patch.sidecar.agent if patch.sidecar else None) or (
-                    authorship.agent if authorship else "other"
-                )
-                model = (patch.sidecar.model if patch.sidecar else None) or (
-                    authorship.model if authorship else None
-                )
-                evidence = (sidecar_evidence, *(authorship.evidence if authorship else ()))
-                prompted = tuple(
-                    p
-                    for p in (
-                        patch.sidecar.prompted_by if patch.sidecar else None,
-                        *(authorship.prompted_by if authorship else ()),
-                    )
-                    if p is not None
-                )
-                authorship = Authorship(
-                    agent=agent,
-                    model=model,
-                    family=family_for(agent, model),
-                    role="primary",
-                    confidence="high" if patch.sidecar else "medium",
-                    evidence=evidence,
-                    prompted_by=prompted,
-                )
-            patch_id = patch_id_of(ctx.git, patch.raw) or patch.key
-            name = path.name if patch.index == 0 else f"{path.name}#{patch.index + 1}"
-            changes.append(
-                Change(
-                    id=f"inbox:{patch_id}",
-                    commit=patch.commit,
-                    authorship=authorship,
-                    prompt=choose_prompt(patch.commit.message, hints),
-                    stats=patch.diff.stats,
-                    source="inbox",
-                    location=f"inbox/{name}",
-                    patch_path=os.fspath(path),
-                    files=file_changes(patch.diff),
-                )
+            model = (patch.sidecar.model if patch.sidecar else None) or (
+                authorship.model if authorship else None
             )
+            evidence = (sidecar_evidence, *(authorship.evidence if authorship else ()))
+            prompted = tuple(
+                p
+                for p in (
+                    patch.sidecar.prompted_by if patch.sidecar else None,
+                    *(authorship.prompted_by if authorship else ()),
+                )
+                if p is not None
+            )
+            authorship = Authorship(
+                agent=agent,
+                model=model,
+                family=family_for(agent, model),
+                role="primary",
+                confidence="high" if patch.sidecar else "medium",
+                evidence=evidence,
+                prompted_by=prompted,
+            )
+        patch_id = patch_id_of(ctx.git, patch.raw) or patch.key
+        name = path.name if patch.index == 0 else f"{path.name}#{patch.index + 1}"
+        changes.append(
+            Change(
+                id=f"inbox:{patch_id}",
+                commit=patch.commit,
+                authorship=authorship,
+                prompt=choose_prompt(patch.commit.message, hints),
+                stats=patch.diff.stats,
+                source="inbox",
+                location=f"inbox/{name}",
+                location_kind="inbox",
+                merged=False,
+                patch_path=os.fspath(path),
+                files=file_changes(patch.diff),
+            )
+        )
     return changes
 
 

@@ -152,20 +152,30 @@ def record_verdict(
     extra: Mapping[str, Any] | None = None,
     clock: Callable[[], datetime] | None = None,
     warn: Callable[[str], None] | None = None,
+    reviewer: Identity | None = None,
 ) -> dict[str, Any]:
     """Record a human verdict on `change`; returns the stored (sealed, maybe signed) record.
+
+    `reviewer` defaults to git's identity here. A pair session passes whoever drives at the
+    verdict; when that is someone else, the record is left unsigned: the key here is its
+    owner's, and a signature for another person's verdict would not verify as theirs.
 
     Raises ReviewqError, having recorded nothing, when the verdict cannot be recorded. Once the
     log holds the record, a failure to update the notes ref only calls `warn` (default: one line
     on stderr): the verdict is safe and `reviewq sync` will share it.
     """
+    from reviewq.core.policy import same_person
     from reviewq.store.signing import signer_from_git
 
     if verdict not in VERDICTS:
         raise ReviewqError(f"verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
-    reviewer = reviewer_identity(ctx)
+    local = reviewer_identity(ctx)
+    if reviewer is None:
+        reviewer = local
+    elif not (reviewer.name.strip() and reviewer.email.strip()):
+        raise ReviewqError("the reviewer needs a name and an email; nothing recorded")
     git = ctx.git
-    signer = signer_from_git(git)
+    signer = signer_from_git(git) if same_person(reviewer, local) else None
     ref_tip(git)  # a damaged notes ref stops us before anything is written
     patch_id = change_patch_id(ctx, change)
     stats = change.stats

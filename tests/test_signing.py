@@ -280,3 +280,33 @@ def test_literal_key_from_ssh_agent(repo, cli, keys, allowed, tmp_path) -> None:
     finally:
         agent.send_signal(signal.SIGTERM)
         agent.wait()
+
+
+def test_a_pair_verdict_driven_by_someone_else_is_not_signed_with_this_key(
+    repo, cli, signing
+) -> None:
+    """The key here is its owner's: it signs a pair verdict only when its owner drives. A
+    signature over someone else's verdict would fail `log verify` as an unknown signer."""
+    from reviewq.changes import lookup
+    from reviewq.context import Context
+    from reviewq.core.model import Identity
+    from reviewq.verdicts import record_verdict
+
+    sha = ai_commit(repo, "pair")
+    ctx = Context.open(repo.path)
+    try:
+        change = lookup(ctx, sha).change
+        me = Identity("Reviewer", REVIEWER)
+        other = Identity("Lee Park", "lee@acme.example")
+        common = dict(active_seconds=30, wall_seconds=30, hunks_total=1, hunks_viewed=1)
+        theirs = record_verdict(ctx, change, "approve", reviewer=other, co_reviewers=[me], **common)
+        mine = record_verdict(ctx, change, "approve", reviewer=me, co_reviewers=[other], **common)
+    finally:
+        ctx.close()
+    assert theirs["reviewer"] == other.to_json() and theirs["signature"] is None
+    assert theirs["co_reviewers"] == [me.to_json()]
+    assert mine["signature"].startswith("-----BEGIN SSH SIGNATURE-----")
+    out = verify(repo, cli)
+    assert out.returncode == 0, out.stdout + out.stderr
+    report = json.loads(out.stdout)
+    assert report["signatures"]["good"] == 1 and report["signatures"]["unsigned"] == 1

@@ -249,8 +249,9 @@ def test_report_lists_policy_shortfalls(demo_with_verdicts: Path, cli):
         json.loads(line)
         for line in cli("queue", "--json", cwd=demo_with_verdicts).stdout.splitlines()
     ]
-    # every pending queue item falls short, and so does the rejected change (it may not ship)
-    assert {q["subject"] for q in queue} < set(short)
+    # every pending queue item the report covers (main and the inbox; unmerged branches have not
+    # shipped) falls short, and so does the rejected change (it may not ship)
+    assert {q["subject"] for q in queue if q["merged"] or q["source"] == "inbox"} < set(short)
     rejected = short["Let support engineers impersonate customers; simplify CI"]
     assert rejected["rule"].startswith("rejected") and rejected["domain"] == "auth+ci"
     # the 1,803-line table approved in under five minutes: the approval does not count

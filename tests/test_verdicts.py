@@ -11,6 +11,7 @@ import pytest
 
 from reviewq.changes import lookup
 from reviewq.context import Context
+from reviewq.core.model import Identity
 from reviewq.core.verdict import CritiqueState, line_hash_matches
 from reviewq.errors import ReviewqError
 from reviewq.store.log import ProvenanceLog
@@ -443,6 +444,17 @@ def test_contract_error_for_api_misuse(repo) -> None:
     with pytest.raises(ReviewqError, match="active_seconds"):
         record_verdict(
             ctx, change, "approve", active_seconds=-1, wall_seconds=1, hunks_total=1, hunks_viewed=1
+        )
+    with pytest.raises(ReviewqError, match="the reviewer needs a name and an email"):
+        record_verdict(
+            ctx,
+            change,
+            "approve",
+            active_seconds=1,
+            wall_seconds=1,
+            hunks_total=1,
+            hunks_viewed=1,
+            reviewer=Identity("", "lee@acme.example"),
         )
     assert load_verdicts(ctx) == []
 

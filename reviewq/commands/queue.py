@@ -36,12 +36,14 @@ def run(args: argparse.Namespace, ctx) -> int:
             f"+{i.change.stats.additions}/-{i.change.stats.deletions}" if i.change.stats else "-",
             human_age(i.age_seconds),
             needs_brief(i.needs) or "-",
+            i.change.location or "-",
             i.change.commit.subject,
         ]
         for i in items
     ]
     print_table(
-        ["ID", "AGENT", "FAMILY", "RISK", "DOMAIN", "SIZE", "AGE", "NEEDS", "SUBJECT"], rows
+        ["ID", "AGENT", "FAMILY", "RISK", "DOMAIN", "SIZE", "AGE", "NEEDS", "LOCATION", "SUBJECT"],
+        rows,
     )
     print(f"{len(items)} pending")
     return 0

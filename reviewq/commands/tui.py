@@ -16,14 +16,22 @@ def configure(p: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace, ctx) -> int:
+def check_terminal(what: str = "the review TUI") -> None:
+    """One line and exit 2 in a pipe or CI; a browser session (`reviewq serve`) is a terminal."""
+    import os
+
     from reviewq.errors import ReviewqError
 
+    if os.environ.get("TEXTUAL_DRIVER", "").endswith(":WebDriver"):
+        return  # textual-serve runs us with its web driver: stdin and stdout are its pipes
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise ReviewqError(
-            "the review TUI needs a terminal; for scripts use `reviewq queue` or "
-            "`reviewq verdict REV ...`"
+            f"{what} needs a terminal; for scripts use `reviewq queue` or `reviewq verdict REV ...`"
         )
+
+
+def run(args: argparse.Namespace, ctx) -> int:
+    check_terminal()
     from reviewq.tui.app import ReviewqApp
     from reviewq.tui.services import Services
 

@@ -352,6 +352,13 @@ class Config:
         return self.sections.get("critic") or CriticSettings()
 
 
+def parse_scope_section(value: Any) -> Any:
+    """`[scope]`: parsed by `core.scope` (imported here lazily: it builds on this module)."""
+    from reviewq.core.scope import parse_scope
+
+    return parse_scope(value)
+
+
 def _parse_policy(value: Any) -> Any:
     # Imported here: core.policy builds on this module's helpers.
     from reviewq.core.policy import parse_policy_section
@@ -369,6 +376,7 @@ def _parse_domains(value: Any) -> Any:
 SECTION_PARSERS: dict[str, Callable[[Any], Any]] = {
     "agents": parse_agent_rules,
     "inbox": parse_inbox,
+    "scope": parse_scope_section,
     "critic": parse_critic,
     "log": parse_log_section,
     "policy": _parse_policy,

@@ -213,6 +213,15 @@ class Change:
     patch_path: str | None = None
     #: The files the change touches: domains and risk read them without reading the diff.
     files: tuple[FileChange, ...] = ()
+    #: In the main branch? None when nobody asked (a plain `scan`); inbox patches are False.
+    merged: bool | None = None
+    #: What `location` is: branch, remote-branch, pull-request, merge-request, change, main,
+    #: head, inbox.
+    location_kind: str | None = None
+    #: Every ref (short name) that holds the change; `location` is the nearest of them.
+    refs: tuple[str, ...] = ()
+    #: The branch a merged change was seen on before it merged (when reviewq saw it there).
+    merged_from: str | None = None
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -254,6 +263,14 @@ class Change:
         }
         if self.location:
             record["location"] = self.location
+        if self.location_kind:
+            record["location_kind"] = self.location_kind
+        if self.merged is not None:
+            record["merged"] = self.merged
+        if self.refs:
+            record["refs"] = list(self.refs)
+        if self.merged_from:
+            record["merged_from"] = self.merged_from
         if self.patch_path:
             record["patch"] = self.patch_path
         if self.source != "git":

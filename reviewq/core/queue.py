@@ -31,6 +31,9 @@ class QueueItem:
         record.update(
             {
                 "id": self.change.id,
+                # Where it lives (branch, pull request, main, inbox) and whether main has it.
+                "location": self.change.location,
+                "merged": bool(self.change.merged),
                 "risk": self.risk.to_json(),
                 "domain": self.domain,
                 "needs": list(self.needs),

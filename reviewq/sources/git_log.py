@@ -58,11 +58,24 @@ def commit_from_fields(parts: list[bytes]) -> Commit:
     )
 
 
+#: Up to this many revisions go on the command line; more go through `--stdin` (a queue scope
+#: with thousands of branch and pull-request tips would overflow the argument list).
+STDIN_REVS = 64
+
+
+def rev_args(revs: Sequence[str]) -> tuple[list[str], bytes | None]:
+    """(arguments, stdin) that hand `revs` to `git log` / `git rev-list`."""
+    if len(revs) <= STDIN_REVS:
+        return list(revs), None
+    return ["--stdin"], ("\n".join(revs) + "\n").encode()
+
+
 def iter_records(
     git: Git, revs: Sequence[str], *, max_count: int | None = None, since: str | None = None
 ) -> Iterator[list[bytes]]:
     """Raw field lists, as git streams them (the scan's hot loop decodes only what it keeps)."""
-    for record in git.stream(log_args(revs, max_count=max_count, since=since)):
+    rev_part, stdin = rev_args(revs)
+    for record in git.stream(log_args(rev_part, max_count=max_count, since=since), input=stdin):
         parts = split_record(record)
         if parts is not None:
             yield parts

@@ -85,14 +85,19 @@ def _identity(value: Any) -> Identity | None:
     return Identity(name or value.strip(), addr)
 
 
-def read_sidecar(patch: Path) -> Sidecar | None:
+def sidecar_candidates(patch: Path) -> tuple[Path, ...]:
+    """Where a patch's sidecar may be, in the order they are tried."""
     stem = patch.with_suffix("")
-    for candidate in (
+    return (
         patch.with_name(patch.name + ".json"),
         stem.with_name(stem.name + ".json"),
         patch.with_name(patch.name + ".md"),
         stem.with_name(stem.name + ".md"),
-    ):
+    )
+
+
+def read_sidecar(patch: Path) -> Sidecar | None:
+    for candidate in sidecar_candidates(patch):
         if candidate.is_file():
             return _parse_sidecar(candidate)
     return None

@@ -109,7 +109,8 @@ def _fetch(git: Git, remote: str) -> bool:
     )
 
 
-def _merge(git: Git, remote: str, lock_path: Path) -> None:
+def merge_remote(git: Git, remote: str, lock_path: Path) -> None:
+    """Merge the fetched tracking ref into `refs/notes/reviewq` (`sync` and `pull` both)."""
     track = tracking_ref(remote)
     with notes_lock(lock_path):
         theirs = ref_tip(git, track)
@@ -168,7 +169,7 @@ def sync_notes(
     for attempt in range(1, attempts + 1):
         result.attempts = attempt
         _fetch(git, remote)
-        _merge(git, remote, lock_path)
+        merge_remote(git, remote, lock_path)
         ours = ref_tip(git, NOTES_REF)
         if ours is None:
             break  # nobody has recorded anything yet
@@ -193,4 +194,11 @@ def sync_notes(
     return result
 
 
-__all__ = ["NotesError", "SyncResult", "default_remote", "sync_notes", "tracking_ref"]
+__all__ = [
+    "NotesError",
+    "SyncResult",
+    "default_remote",
+    "merge_remote",
+    "sync_notes",
+    "tracking_ref",
+]

@@ -28,7 +28,9 @@ from reviewq.core.model import Change, Critique
 from reviewq.core.queue import QueueItem
 from reviewq.core.text import one_line, visible
 from reviewq.tui import keymap
+from reviewq.tui.live import DEFAULT_INTERVAL
 from reviewq.tui.screens.help import HelpScreen
+from reviewq.tui.screens.pair import PairLaunch, PairScreen, start_pair
 from reviewq.tui.screens.queue import QueueScreen
 from reviewq.tui.screens.review import ReviewScreen
 from reviewq.tui.services import Services, VerdictInput
@@ -42,6 +44,8 @@ from reviewq.tui.widgets.timer import SessionClock
 
 #: How many of the next queue items get their critique prepared in the background.
 PREFETCH = 2
+#: Seconds between the queue's live-refresh polls (a poll is a `for-each-ref` and a few stats).
+LIVE_INTERVAL = DEFAULT_INTERVAL
 _ACTIVITY = (
     events.Key,
     events.MouseDown,
@@ -49,6 +53,9 @@ _ACTIVITY = (
     events.MouseScrollUp,
     events.Paste,
 )
+#: Screens where a review is under way: their timers follow activity and focus, they get
+#: critiques as they arrive, and quitting keeps their drafts.
+_REVIEWING = (ReviewScreen, PairScreen)
 
 
 def ui_state_path(env: Mapping[str, str] | None = None) -> Path:
@@ -65,6 +72,10 @@ class ReviewqCommands(Provider):
         app: ReviewqApp = self.app  # type: ignore[assignment]
         out: list[tuple[str, Callable[[], Any], str]] = []
         screen = self.screen  # the screen the palette was opened on, not the palette
+        if isinstance(screen, PairScreen):
+            out += _pair_entries(screen)
+        if isinstance(screen, QueueScreen | ReviewScreen):
+            out += _start_pair_entries(app, screen)
         if isinstance(screen, ReviewScreen) and screen.diff is not None:
             for i, fd in enumerate(screen.diff.files):
                 out.append(
@@ -86,6 +97,7 @@ class ReviewqCommands(Provider):
                     f"{change.authorship.agent}, risk {item.risk.level}",
                 )
             )
+        out.append(("Open stats: review throughput", app.action_stats, "verdicts, time, coverage"))
         for name in sorted(app.available_themes):
             out.append((f"Switch theme: {name}", (lambda n=name: app.switch_theme(n)), ""))
         for preset in keymap.PRESETS:
@@ -139,9 +151,13 @@ class ReviewqApp(App[None], inherit_bindings=False):
         clock: Callable[[], float] = time.monotonic,
         repo_label: str = "",
         remember: bool = True,
+        live_interval: float | None = LIVE_INTERVAL,
+        pair: PairLaunch | None = None,
     ) -> None:
         super().__init__()
         self.services = services
+        #: Seconds between live-refresh polls of the queue (None: only on request).
+        self.live_interval = live_interval
         self.env = dict(os.environ if env is None else env)
         self.clock = clock
         self.repo_label = repo_label
@@ -157,6 +173,8 @@ class ReviewqApp(App[None], inherit_bindings=False):
         self.theme_problems: list[str] = []
         self._clash_reported: set[frozenset[str]] = set()
         self._state = self._read_state()
+        #: `reviewq pair`: the session to start once the app is up (then None).
+        self.pair_launch = pair
 
     # -- start --------------------------------------------------------------------------------
 
@@ -166,6 +184,10 @@ class ReviewqApp(App[None], inherit_bindings=False):
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self.session.touch()
         self.push_screen(QueueScreen())
+        launch = self.pair_launch
+        if launch is not None and launch.item is not None:
+            self.pair_launch = None
+            self.call_after_refresh(self.start_pair, launch.item, [launch.item], launch)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return diff_variable_defaults(self.current_theme.to_color_system().generate())
@@ -286,30 +308,38 @@ class ReviewqApp(App[None], inherit_bindings=False):
         if isinstance(event, _ACTIVITY):
             self.session.touch()
             for screen in self.screen_stack:
-                if isinstance(screen, ReviewScreen):
+                if isinstance(screen, _REVIEWING):
                     screen.activity()
         await super().on_event(event)
 
     def on_app_blur(self) -> None:
         self.session.blur()
         for screen in self.screen_stack:
-            if isinstance(screen, ReviewScreen):
+            if isinstance(screen, _REVIEWING):
                 screen.blurred()
 
     def on_app_focus(self) -> None:
         self.session.focus()
         for screen in self.screen_stack:
-            if isinstance(screen, ReviewScreen):
+            if isinstance(screen, _REVIEWING):
                 screen.focused_again()
 
     async def action_quit(self) -> None:
         """Quit, keeping the open review's time and note as a draft for next time."""
         for screen in self.screen_stack:
-            if isinstance(screen, ReviewScreen):
+            if isinstance(screen, _REVIEWING):
                 screen.save_draft(wait=False)
         self.exit()
 
     # -- screens ------------------------------------------------------------------------------
+
+    def action_stats(self) -> None:
+        """The leads' view: throughput, rubber stamps and coverage (gathered in a worker)."""
+        from reviewq.tui.screens.stats import StatsScreen
+
+        if isinstance(self.screen, StatsScreen):
+            return
+        self.push_screen(StatsScreen(self.services.ctx))
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
@@ -323,6 +353,10 @@ class ReviewqApp(App[None], inherit_bindings=False):
             self.notify(notice, title="Queue", severity="warning", timeout=20)
         for item in items[:PREFETCH]:
             self.request_critique(item.change)
+        launch = self.pair_launch
+        if launch is not None:  # `reviewq pair` without a revision: the queue, riskiest first
+            self.pair_launch = None
+            self.start_pair(None, items, launch)
 
     def done(self) -> set[str]:
         """Changes this reviewer has a verdict on (this session, or earlier in the log)."""
@@ -367,11 +401,24 @@ class ReviewqApp(App[None], inherit_bindings=False):
     def verdict_recorded(
         self, screen: ReviewScreen, data: VerdictInput, record: dict[str, Any]
     ) -> None:
-        self.decided.add(data.change.id)
+        self.note_decided(data.change.id, data.verdict)
+        self.next_item(screen)
+
+    def note_decided(self, change_id: str, verdict: str) -> None:
+        """A verdict was recorded here: this session and the queue screen know it is done."""
+        self.decided.add(change_id)
         queue = self.queue_screen()
         if queue is not None:
-            queue.verdict_recorded(data.change.id, data.verdict)
-        self.next_item(screen)
+            queue.verdict_recorded(change_id, verdict)
+
+    # -- pair sessions (reviewq/tui/screens/pair.py) ------------------------------------------
+
+    def start_pair(
+        self, first: QueueItem | None, queue: list[QueueItem], launch: PairLaunch | None = None
+    ) -> None:
+        """Ask who takes part, then walk through `first` and the rest of `queue`, riskiest
+        first (`first` None: the riskiest pending item)."""
+        start_pair(self, first, queue, launch or PairLaunch())
 
     # -- critiques ----------------------------------------------------------------------------
 
@@ -407,5 +454,45 @@ class ReviewqApp(App[None], inherit_bindings=False):
             return  # already known (a refresh or a test put one there): keep it
         self.critiques[change_id] = result
         for screen in self.screen_stack:
-            if isinstance(screen, ReviewScreen):
+            if isinstance(screen, _REVIEWING):
                 screen.critique_arrived(change_id, result)
+
+
+def _pair_entries(screen: PairScreen) -> list[tuple[str, Callable[[], Any], str]]:
+    """Palette entries of a pair session: jump to any step of the walkthrough."""
+    if screen.diff is None:
+        return []
+    return [
+        (
+            f"Jump to step {view.number}: {one_line(view.path)}",
+            (lambda i=view.number - 1, s=screen: s.jump_to_step(i)),
+            f"{view.kind}: {view.why}",
+        )
+        for view in screen.step_views()
+    ]
+
+
+def _start_pair_entries(
+    app: ReviewqApp, screen: QueueScreen | ReviewScreen
+) -> list[tuple[str, Callable[[], Any], str]]:
+    """ "Start pair session" on the item at hand, and on the pending queue riskiest first."""
+    item = screen.item if isinstance(screen, ReviewScreen) else screen.current_item()
+    out: list[tuple[str, Callable[[], Any], str]] = []
+    queue = screen.queue if isinstance(screen, ReviewScreen) else screen.items
+    if item is not None:
+        short = item.change.id[:10] if item.change.source == "git" else item.change.id[:14]
+        out.append(
+            (
+                f"Start pair session: {short} {one_line(item.change.commit.subject, 50)}",
+                (lambda: app.start_pair(item, queue)),
+                "walk through it together, then the rest riskiest first",
+            )
+        )
+    out.append(
+        (
+            "Start pair session: the pending queue, riskiest first",
+            (lambda: app.start_pair(None, app.queue_items)),
+            "driver and co-reviewers named at the start",
+        )
+    )
+    return out

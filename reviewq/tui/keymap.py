@@ -45,6 +45,9 @@ SCOPE_CHAINS: dict[str, tuple[str, ...]] = {
     "files": ("files", "review", "screen", "app"),
     "findings": ("findings", "review", "screen", "app"),
     # Dialogs are modal: the screens below them are not in the chain.
+    "pair": ("pair", "screen", "app"),
+    "pair-diff": ("pair-diff", "pair", "screen", "app"),
+    "stats": ("stats", "screen", "app"),
     "dialog": ("dialog", "screen", "app"),
     "help": ("help", "screen", "app"),
 }
@@ -57,6 +60,10 @@ _NAV = [
     ("nav.top", "scroll_top", "Top"),
     ("nav.bottom", "scroll_bottom", "Bottom"),
 ]
+
+#: Checklist items a pair session ticks with a number key.
+_TICKS = range(1, 10)
+_PAGING = ("nav.page_down", "nav.page_up")
 
 COMMANDS: tuple[Command, ...] = (
     Command("app.help", "app", "help", "Keys", show=True),
@@ -72,8 +79,17 @@ COMMANDS: tuple[Command, ...] = (
     Command("queue.filter", "queue", "filter", "Filter", show=True),
     Command("queue.clear", "queue", "clear_filter", "Clear filter"),
     Command("queue.refresh", "queue", "refresh", "Refresh"),
+    Command("queue.stats", "queue", "app.stats", "Stats", show=True),
+    Command("queue.pair", "queue", "start_pair", "Pair session", show=True),
     Command("queue.quit", "queue", "app.quit", "Quit", show=True),
     *(Command(i, "queue-table", a, d) for i, a, d in _NAV),
+    # stats screen
+    Command("stats.period_7d", "stats", "period('7d')", "7 days"),
+    Command("stats.period_30d", "stats", "period('30d')", "30 days"),
+    Command("stats.period_90d", "stats", "period('90d')", "90 days"),
+    Command("stats.period_all", "stats", "period('all')", "All time"),
+    Command("stats.next_period", "stats", "next_period", "Next period", show=True),
+    Command("stats.close", "stats", "close", "Back", show=True),
     # review screen
     Command("review.back", "review", "back", "Queue", show=True),
     Command("verdict.approve", "review", "verdict('approve')", "Approve", show=True),
@@ -96,6 +112,35 @@ COMMANDS: tuple[Command, ...] = (
     Command("diff.fold", "review", "fold", "Expand/collapse file"),
     Command("diff.unfold_all", "review", "unfold_all", "Expand all files"),
     Command("file.viewed", "review", "toggle_viewed", "Mark file viewed", show=True),
+    Command("inbox.apply", "review", "apply_patch", "Apply inbox patch to a branch"),
+    Command("review.pair", "review", "start_pair", "Pair session on this change"),
+    # pair session: the walkthrough, its notes, the driver, presenter layout
+    Command("pair.next", "pair", "step(1)", "Next hunk", show=True),
+    Command("pair.prev", "pair", "step(-1)", "Previous hunk", show=True),
+    Command("pair.note", "pair", "note", "Note on this hunk", show=True),
+    Command("pair.driver", "pair", "hand_over", "Hand over", show=True),
+    Command("pair.presenter", "pair", "presenter", "Presenter", show=True),
+    *(Command(f"pair.tick_{n}", "pair", f"tick({n})", f"Tick checklist item {n}") for n in _TICKS),
+    Command("review.back", "pair", "back", "Leave", show=True),
+    Command("verdict.approve", "pair", "verdict('approve')", "Approve", show=True),
+    Command("verdict.reject", "pair", "verdict('reject')", "Reject", show=True),
+    Command("verdict.changes", "pair", "verdict('changes')", "Changes", show=True),
+    Command("verdict.escalate", "pair", "verdict('escalate')", "Escalate", show=True),
+    Command("verdict.skip", "pair", "skip", "Skip"),
+    Command("pane.prompt", "pair", "toggle_pane('prompt')", "Prompt"),
+    Command("pane.critique", "pair", "toggle_pane('critique')", "Critique"),
+    Command("pane.rationale", "pair", "toggle_pane('rationale')", "Rationale"),
+    Command("pane.files", "pair", "toggle_pane('steps')", "Steps"),
+    Command("diff.layout", "pair", "toggle_layout", "Split/unified"),
+    Command("diff.fold", "pair", "fold", "Expand/collapse file"),
+    # the diff in a pair session: the step keys (space, arrows) belong to the walkthrough
+    *(Command(i, "pair-diff", a, d) for i, a, d in _NAV if i not in _PAGING),
+    Command("pair.page_down", "pair-diff", "page_down", "Page down"),
+    Command("pair.page_up", "pair-diff", "page_up", "Page up"),
+    Command("nav.half_down", "pair-diff", "half_page(1)", "Half page down"),
+    Command("nav.half_up", "pair-diff", "half_page(-1)", "Half page up"),
+    Command("pair.left", "pair-diff", "scroll_columns(-8)", "Scroll left"),
+    Command("pair.right", "pair-diff", "scroll_columns(8)", "Scroll right"),
     # the diff itself
     *(Command(i, "diff", a, d) for i, a, d in _NAV),
     Command("nav.half_down", "diff", "half_page(1)", "Half page down"),

@@ -10,7 +10,7 @@ compute them.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -21,8 +21,10 @@ from reviewq.core.queue import QueueItem
 from reviewq.core.verdict import CritiqueState
 
 if TYPE_CHECKING:
+    from reviewq.apply import Applied
     from reviewq.core.policy import Requirements
     from reviewq.core.rationale import Rationale
+    from reviewq.live import QueueSource, QueueUpdate
 
 
 def _local_now() -> datetime:
@@ -56,6 +58,22 @@ class VerdictInput:
     domain: str = "default"
     #: Checklist items of the change's policy domains the reviewer ticked.
     checklist: tuple[str, ...] = ()
+    #: A pair session's driver (None: git's identity here), the others, and its record fields.
+    reviewer: Identity | None = None
+    co_reviewers: tuple[Identity, ...] = ()
+    extra: Mapping[str, Any] | None = None
+
+    def record_extra(self) -> dict[str, Any]:
+        return {"checklist": list(self.checklist), **(self.extra or {})}
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRefresh:
+    """What a live poll brings the queue screen."""
+
+    update: QueueUpdate
+    reviewed_today: int
+    mine: dict[str, str]
 
 
 class Services:
@@ -65,30 +83,66 @@ class Services:
         self.lock = threading.RLock()
         self._reviewer: Identity | None = None
         self._notices: list[str] = []
+        self._source: QueueSource | None = None
 
     # -- queue and diffs ----------------------------------------------------------------------
+
+    def queue_source(self) -> QueueSource:
+        """The queue as something to poll (`reviewq.live`): one per app, sharing `lock`."""
+        if self._source is None:
+            from reviewq.live import QueueSource
+
+            self._source = QueueSource(self.ctx, now=self.now, lock=self.lock, load=self._pending)
+        return self._source
 
     def load_queue(self) -> list[QueueItem]:
         """The pending queue. When the team's verdicts (the notes ref) cannot be read, the queue
         is built from this machine's log alone and `take_notices` says so: the reviewer can go
         on, and is told what to repair (nothing recorded is touched)."""
+        return self.queue_source().refresh().items
+
+    def _pending(self, ctx: Context, **kwargs: Any) -> list[QueueItem]:
+        """The queue source's load: the pending queue, falling back to this machine's verdicts
+        when the notes ref cannot be read (a notice says so)."""
         from reviewq.pending import pending_queue
         from reviewq.store.notes_log import NotesError
 
-        with self.lock:
-            try:
-                return pending_queue(self.ctx, now=self.now())
-            except NotesError as exc:
-                self._notices.append(
-                    "The team's verdicts could not be read, so the queue shows only the "
-                    f"verdicts recorded on this machine: {exc.message}"
-                )
-                return pending_queue(self.ctx, now=self.now(), include_notes=False)
+        try:
+            return pending_queue(ctx, **kwargs)
+        except NotesError as exc:
+            self._notices.append(
+                "The team's verdicts could not be read, so the queue shows only the "
+                f"verdicts recorded on this machine: {exc.message}"
+            )
+            return pending_queue(ctx, include_notes=False, **kwargs)
 
     def take_notices(self) -> list[str]:
         """Warnings from the last loads, for the screen to show once."""
         notices, self._notices = self._notices, []
         return notices
+
+    def apply_patch(self, change: Change, branch: str) -> Applied:
+        """`git am` an inbox patch onto `branch` (a new branch starts from main)."""
+        from reviewq.apply import apply_patches
+
+        with self.lock:
+            return apply_patches(self.ctx, change.id, branch, create=True, now=self.now())
+
+    def inbox_verdict(self, change: Change) -> str | None:
+        """The latest verdict on an inbox patch (by its patch-id), or None."""
+        from reviewq.verdicts import settled_index
+
+        pid = change.id.removeprefix("inbox:")
+        return settled_index(self.ctx).latest(sha=None, patch_id=pid, change_id=change.id)
+
+    def poll_queue(self) -> QueueRefresh | None:
+        """Every few seconds, from a worker: None unless refs, notes, the inbox or the log moved
+        (a cheap check); else the incrementally refreshed queue and this reviewer's progress."""
+        update = self.queue_source().poll()
+        if update is None:
+            return None
+        reviewed, mine = self.my_progress()
+        return QueueRefresh(update, reviewed, mine)
 
     def load_diff(self, change: Change) -> Diff:
         from reviewq.changes import diff_of
@@ -238,11 +292,14 @@ class Services:
                 hunks_viewed=data.hunks_viewed,
                 critique=data.critique,
                 domain=data.domain,
-                extra={"checklist": list(data.checklist)},
+                extra=data.record_extra(),
                 warn=warnings.append,
                 clock=self.now,
+                reviewer=data.reviewer,
+                co_reviewers=data.co_reviewers,
             )
             self.ctx.cache.delete("drafts", data.change.id)
+            self.ctx.cache.delete("pair_drafts", data.change.id)
             self.ctx.cache.flush()
         return record, warnings
 
@@ -272,7 +329,7 @@ class Services:
             change_id=change.id,
             patch_id=None,
             verdict="approve",
-            reviewer=self.reviewer(),
+            reviewer=data.reviewer or self.reviewer(),
             at=self.now().isoformat(timespec="seconds"),
             active_seconds=data.active_seconds,
             wall_seconds=data.wall_seconds,
@@ -282,7 +339,8 @@ class Services:
             critique=data.critique,
             author_family=change.authorship.family,
             domain=data.domain,
-            extra={"checklist": list(data.checklist)},
+            co_reviewers=data.co_reviewers,
+            extra=data.record_extra(),
         )
         evaluation = evaluate(
             change,
@@ -328,3 +386,44 @@ class Services:
 
         self._open_cache()
         return cached_critique(self.ctx, change)
+
+    # -- pair sessions ------------------------------------------------------------------------
+
+    #: How many people the start dialog remembers (most recent first).
+    RECENT_PEOPLE = 12
+
+    def recent_people(self) -> list[str]:
+        """`Name <email>` of people named in earlier pair sessions here, most recent first."""
+        with self.lock:
+            data = self.ctx.cache.get("pair", "recent") or []
+        return [p for p in data if isinstance(p, str)][: self.RECENT_PEOPLE]
+
+    def remember_people(self, people: list[str]) -> None:
+        with self.lock:
+            known = self.ctx.cache.get("pair", "recent") or []
+            merged = list(dict.fromkeys([*people, *(p for p in known if isinstance(p, str))]))
+            self.ctx.cache.put("pair", "recent", merged[: self.RECENT_PEOPLE])
+            self.ctx.cache.flush()
+
+    def pair_draft(self, change: Change) -> dict[str, Any]:
+        """What a pair session left on this change without a verdict (notes, ticks, time)."""
+        with self.lock:
+            data = self.ctx.cache.get("pair_drafts", change.id)
+        return data if isinstance(data, dict) else {}
+
+    def save_pair_draft(
+        self, change: Change, draft: dict[str, Any], timeout: float | None = None
+    ) -> bool:
+        if not self.lock.acquire(timeout=-1 if timeout is None else timeout):
+            return False
+        try:
+            self.ctx.cache.put("pair_drafts", change.id, draft)
+            self.ctx.cache.flush()
+        finally:
+            self.lock.release()
+        return True
+
+    def drop_pair_draft(self, change: Change) -> None:
+        with self.lock:
+            self.ctx.cache.delete("pair_drafts", change.id)
+            self.ctx.cache.flush()

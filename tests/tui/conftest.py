@@ -41,6 +41,9 @@ def make_app(demo_repo: Path, clock: FakeClock):
         kwargs.setdefault("remember", False)
         kwargs.setdefault("repo_label", "orders")
         kwargs.setdefault("clock", clock)
+        # Polls on a timer would make the other tests' queues change under them at random
+        # moments; live refresh has its own tests (test_live_queue.py) that turn it on.
+        kwargs.setdefault("live_interval", None)
         return ReviewqApp(Services(ctx, now=lambda: FIXED_NOW), **kwargs)
 
     yield make

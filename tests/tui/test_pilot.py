@@ -35,9 +35,9 @@ async def test_queue_lists_pending_items_with_progress_sort_and_filter(make_app)
         screen = app.screen
         assert isinstance(screen, QueueScreen)
         table = screen.query_one(QueueTable)
-        assert table.row_count == 12
+        assert table.row_count == 13  # main's AI commits, the unmerged agent branch, the inbox
         top = str(screen.query_one("#queue-progress").render())
-        assert "Reviewed today 0" in top and "Pending 12" in top
+        assert "Reviewed today 0" in top and "Pending 13" in top
         first = screen.shown[0].change
         assert first.authorship.agent == "devin"  # riskiest first
         await pilot.press("o")  # sort by age: oldest first
@@ -53,7 +53,7 @@ async def test_queue_lists_pending_items_with_progress_sort_and_filter(make_app)
         assert [i.change.authorship.agent for i in screen.shown] == ["aider"]
         await pilot.press("escape")
         await pilot.pause()
-        assert table.row_count == 12 and screen.filter_text == ""
+        assert table.row_count == 13 and screen.filter_text == ""
 
 
 async def test_review_navigation_search_fold_layout_and_help(make_app):

@@ -73,7 +73,7 @@ async def test_approve_with_a_note_records_active_time_hunks_and_critique(
     async with again.run_test(size=SIZE) as pilot:
         await settle(pilot)
         top = str(again.screen.query_one("#queue-progress").render())
-        assert "Reviewed today 1" in top and "Pending 11" in top
+        assert "Reviewed today 1" in top and "Pending 12" in top
         assert again.screen.mine == {change.id: "approve"}
         assert again.screen.shown[-1].change.id == change.id
     # the command line sees the same record

@@ -1,4 +1,4 @@
-"""Dialogs: the verdict note (with the pace warnings) and small confirmations."""
+"""Dialogs: the verdict note (with the pace warnings), applying an inbox patch, confirmations."""
 
 from __future__ import annotations
 
@@ -66,6 +66,7 @@ class VerdictDialog(ModalScreen[VerdictChoice | None], inherit_bindings=False):
     }
     VerdictDialog #verdict-title { text-style: bold; margin-bottom: 1; }
     VerdictDialog #verdict-facts { color: $text-muted; margin-bottom: 1; }
+    VerdictDialog #verdict-context { margin-bottom: 1; }
     VerdictDialog .warning { color: $text-warning; }
     VerdictDialog .warning-strong { color: $text-error; text-style: bold; }
     VerdictDialog #verdict-error { color: $text-error; height: auto; }
@@ -87,6 +88,8 @@ class VerdictDialog(ModalScreen[VerdictChoice | None], inherit_bindings=False):
         checklist: tuple[str, ...] = (),
         domain: str = "default",
         problems_for: Callable[[tuple[str, ...]], list[str]] | None = None,
+        ticked: tuple[str, ...] = (),
+        context: Content | None = None,
     ) -> None:
         super().__init__()
         self.verdict = verdict
@@ -97,6 +100,10 @@ class VerdictDialog(ModalScreen[VerdictChoice | None], inherit_bindings=False):
         self.checklist = checklist
         self.domain = domain
         self.problems_for = problems_for
+        #: Items already ticked (a pair session ticks them as it walks through).
+        self.preticked = ticked
+        #: A line about who decides (a pair session's driver and co-reviewers).
+        self.context = context
 
     def compose(self) -> ComposeResult:
         s = self.summary
@@ -128,6 +135,8 @@ class VerdictDialog(ModalScreen[VerdictChoice | None], inherit_bindings=False):
                 ),
                 id="verdict-facts",
             )
+            if self.context is not None:
+                yield Static(self.context, id="verdict-context")
             for warning in self.warnings:
                 css = "warning-strong" if warning.level == "strong" else "warning"
                 yield Static(Content(f"⚠ {warning.message}"), classes=css)
@@ -145,7 +154,7 @@ class VerdictDialog(ModalScreen[VerdictChoice | None], inherit_bindings=False):
                     id="checklist-title",
                 )
                 for index, item in enumerate(self.checklist):
-                    yield Checkbox(safe_line(item), id=f"check-{index}")
+                    yield Checkbox(safe_line(item), item in self.preticked, id=f"check-{index}")
             yield Static("", id="policy-problems")
             submit = keymap.first_key(self.app, "dialog.submit")
             cancel = keymap.first_key(self.app, "dialog.cancel")
@@ -198,6 +207,87 @@ class VerdictDialog(ModalScreen[VerdictChoice | None], inherit_bindings=False):
 
     @on(Button.Pressed, "#record")
     def _record(self) -> None:
+        self.action_submit()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.action_cancel()
+
+
+class ApplyDialog(ModalScreen[str | None], inherit_bindings=False):
+    """Which branch an inbox patch goes to (`git am`); returns the branch name, or None.
+
+    Applying is always this explicit step, never a side effect of a verdict. A branch that does
+    not exist yet starts from main; the user's checkout is not moved (`reviewq.apply`).
+    """
+
+    BINDINGS = keymap.screen_bindings("dialog")
+
+    DEFAULT_CSS = """
+    ApplyDialog { align: center middle; }
+    ApplyDialog > Vertical {
+        width: 84; height: auto; border: thick $primary; background: $surface; padding: 1 2;
+    }
+    ApplyDialog #apply-title { text-style: bold; margin-bottom: 1; }
+    ApplyDialog #apply-facts { color: $text-muted; margin-bottom: 1; }
+    ApplyDialog #apply-error { color: $text-error; height: auto; }
+    ApplyDialog Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
+    ApplyDialog Button { margin-left: 2; }
+    """
+
+    def __init__(self, change: Change, branch: str, verdict: str | None) -> None:
+        super().__init__()
+        self.change = change
+        self.branch = branch
+        self.verdict = verdict
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(
+                Content.assemble(
+                    ("Apply ", "bold"),
+                    (self.change.id[:18], "$text-primary"),
+                    "  ",
+                    safe_line(one_line(self.change.commit.subject, 50)),
+                ),
+                id="apply-title",
+            )
+            said = (
+                f"your verdict: {self.verdict}"
+                if self.verdict
+                else "no verdict yet: the new commit will wait in the queue"
+            )
+            yield Static(
+                Content(f"git am onto the branch below (a new one starts from main); {said}"),
+                id="apply-facts",
+            )
+            yield Input(value=self.branch, placeholder="branch", id="branch")
+            yield Static("", id="apply-error")
+            submit = keymap.first_key(self.app, "dialog.submit")
+            cancel = keymap.first_key(self.app, "dialog.cancel")
+            with Horizontal():
+                yield Button(f"Cancel ({cancel})", id="cancel")
+                yield Button(f"Apply (enter, {submit})", id="apply", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#branch", Input).focus()
+
+    def action_submit(self) -> None:
+        branch = self.query_one("#branch", Input).value.strip()
+        if not branch:
+            self.query_one("#apply-error", Static).update(Content("Name a branch."))
+            return
+        self.dismiss(branch)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Input.Submitted, "#branch")
+    def _submitted(self) -> None:
+        self.action_submit()
+
+    @on(Button.Pressed, "#apply")
+    def _apply(self) -> None:
         self.action_submit()
 
     @on(Button.Pressed, "#cancel")

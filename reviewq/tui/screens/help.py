@@ -19,6 +19,8 @@ SCOPE_TITLES = {
     "diff": "Diff",
     "files": "File list",
     "findings": "Critique findings",
+    "pair": "Pair session",
+    "pair-diff": "Pair session: the diff",
     "dialog": "Verdict dialog",
     "help": "This screen",
 }

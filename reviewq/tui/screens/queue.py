@@ -13,7 +13,9 @@ from textual.widgets import Footer, Input, LoadingIndicator, Static
 from reviewq.core.queue import SORT_KEYS, QueueItem, human_age, sort_queue
 from reviewq.core.text import one_line
 from reviewq.tui import keymap
+from reviewq.tui.live import LiveRefresh
 from reviewq.tui.safe import safe_line
+from reviewq.tui.services import QueueRefresh
 from reviewq.tui.widgets.lists import QueueTable
 
 RISK_STYLE = {"high": "bold $text-error", "medium": "$text-warning", "low": "$text-success"}
@@ -29,10 +31,13 @@ COLUMNS = (
     "Size",
     "Age",
     "Subject",
+    "Where",
     "Family / model",
     "Domain",
     "You",
 )
+#: New items named in the "new in the queue" notice before it says "and N more".
+NOTICE_ITEMS = 3
 
 
 def item_matches(item: QueueItem, terms: list[str]) -> bool:
@@ -50,6 +55,7 @@ def item_matches(item: QueueItem, terms: list[str]) -> bool:
             change.commit.subject,
             change.commit.author.name,
             " ".join(change.paths),
+            " ".join(change.refs) or change.location or "",
         ]
     ).lower()
     return all(term in haystack for term in terms)
@@ -88,6 +94,7 @@ class QueueScreen(Screen, inherit_bindings=False):
         self._filter_timer: Timer | None = None
         self.filter_pause_items = FILTER_PAUSE_ITEMS
         self.filter_pause = FILTER_PAUSE
+        self.live: LiveRefresh | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="queue-top"):
@@ -146,6 +153,53 @@ class QueueScreen(Screen, inherit_bindings=False):
         self.query_one(LoadingIndicator).display = False
         self.app.queue_loaded(items)
         self._fill()
+        self._start_live()
+
+    # -- live refresh -------------------------------------------------------------------------
+
+    def _start_live(self) -> None:
+        """After the first load: poll for new agent work, merges and verdicts made elsewhere."""
+        interval = getattr(self.app, "live_interval", None)
+        if self.live is not None or not interval:
+            return
+        self.live = LiveRefresh(
+            self,
+            self.app.services.poll_queue,
+            self._live_update,
+            interval=interval,
+            on_error=self._live_failed,
+        )
+        self.live.start(now=False)
+
+    def _live_update(self, refresh: QueueRefresh) -> None:
+        update = refresh.update
+        self.items = update.items
+        self._rows.clear()  # places, ages and risks may have moved with the refresh
+        self.reviewed_today = refresh.reviewed_today
+        self.mine = refresh.mine
+        self.app.queue_loaded(update.items)
+        self._fill()
+        if update.added:
+            named = [
+                f"{one_line(i.change.commit.subject, 50)} ({i.change.location or i.change.id[:10]})"
+                for i in update.added[:NOTICE_ITEMS]
+            ]
+            more = len(update.added) - len(named)
+            self.app.notify(
+                "; ".join(named) + (f"; and {more} more" if more > 0 else ""),
+                title=f"{len(update.added)} new in the queue",
+                timeout=6,
+            )
+        gone = [i for i in update.removed if i.change.id not in self.mine]
+        if gone:
+            self.app.notify(
+                f"{len(gone)} left the queue: settled elsewhere, merged or no longer pushed",
+                timeout=4,
+            )
+
+    def _live_failed(self, exc: Exception) -> None:
+        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        self.app.notify(one_line(message, 200), title="Cannot refresh the queue", severity="error")
 
     def verdict_recorded(self, change_id: str, verdict: str) -> None:
         """Today's count goes up and the item shows the reviewer's verdict; it stays listed only
@@ -213,6 +267,7 @@ class QueueScreen(Screen, inherit_bindings=False):
             Content(size),
             Content(human_age(item.age_seconds)),
             safe_line(one_line(change.commit.subject, 60)),
+            safe_line(one_line(change.location or "", 32)),
             safe_line(f"{auth.family}{model}" if len(model) < 24 else auth.family),
             safe_line(item.domain),
             Content.styled(mine or "", "$text-muted"),
@@ -256,6 +311,15 @@ class QueueScreen(Screen, inherit_bindings=False):
             reasons.update("")
             return
         lines = [f"• {one_line(r)}" for r in item.risk.reasons] or ["• no risk signals"]
+        change = item.change
+        if change.location:
+            others = [r for r in change.refs if r != change.location]
+            where = change.location + (f" (also {', '.join(others)})" if others else "")
+            if change.merged and change.merged_from:
+                where += f", merged from {change.merged_from}"
+            elif change.merged is False and change.source == "git":
+                where += ", not merged"
+            lines.append(f"where: {one_line(where, 200)}")
         if item.needs:
             lines.append(f"needs: {one_line('; '.join(item.needs), 200)}")
         if item.change.id in self.mine:
@@ -301,6 +365,13 @@ class QueueScreen(Screen, inherit_bindings=False):
 
     def action_refresh(self) -> None:
         self.refresh_queue()
+
+    def action_start_pair(self) -> None:
+        """A pair session on the highlighted item, then the rest riskiest first."""
+        if not self.loaded:
+            self.app.notify("The queue is still loading.", timeout=2)
+            return
+        self.app.start_pair(self.current_item(), self.items)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:

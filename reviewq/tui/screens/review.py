@@ -26,6 +26,7 @@ from reviewq.tui.diffmodel import DiffModel
 from reviewq.tui.safe import safe_line
 from reviewq.tui.screens.dialogs import (
     VERDICT_TITLES,
+    ApplyDialog,
     VerdictChoice,
     VerdictDialog,
     VerdictSummary,
@@ -619,9 +620,48 @@ class ReviewScreen(Screen, inherit_bindings=False):
             self.app.notify(one_line(warning, 300), severity="warning", timeout=10)
         self.app.verdict_recorded(self, data, record)
 
+    def action_apply_patch(self) -> None:
+        """Inbox patches only: ask for a branch, then `git am` it there in a worker."""
+        change = self.change
+        if change.source != "inbox":
+            self.app.notify("Only inbox patches are applied; this change is a commit already.")
+            return
+        slug = "-".join(one_line(change.commit.subject, 40).lower().split())
+        slug = "".join(ch for ch in slug if ch.isalnum() or ch == "-").strip("-") or "patch"
+        branch = f"{change.authorship.agent}/{slug}"
+
+        def chosen(name: str | None) -> None:
+            if name:
+                self._apply(name)
+
+        self.app.push_screen(
+            ApplyDialog(change, branch, self.app.services.inbox_verdict(change)), chosen
+        )
+
+    @work(thread=True, group="apply", exit_on_error=False)
+    def _apply(self, branch: str) -> None:
+        try:
+            applied = self.app.services.apply_patch(self.change, branch)
+        except Exception as exc:  # a patch that does not apply: one line, nothing changed
+            message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+            self.app.call_from_thread(
+                self.app.notify, one_line(message, 300), title="Not applied", severity="error"
+            )
+            return
+        shas = ", ".join(c[:10] for c in applied.commits)
+        self.app.call_from_thread(
+            self.app.notify,
+            f"on {applied.branch} as {shas}; the patch moved to the inbox's applied/ folder",
+            title="Applied",
+        )
+
     def action_skip(self) -> None:
         self.save_draft()
         self.app.next_item(self, skipped=True)
+
+    def action_start_pair(self) -> None:
+        """Walk through this change with others (the solo draft stays for a solo review)."""
+        self.app.start_pair(self.item, self.queue)
 
     def action_back(self) -> None:
         box = self.query_one("#search", Input)

@@ -15,7 +15,6 @@ from typing import Any
 
 from textual import work
 from textual.app import ComposeResult, RenderResult
-from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.renderables.sparkline import Sparkline as SparklineRenderable
 from textual.screen import Screen
@@ -24,6 +23,7 @@ from textual.widgets import DataTable, Digits, Footer, Label, Sparkline, Static,
 from reviewq.core.metrics import Period, Stats
 from reviewq.core.report import fmt_duration, fmt_int, fmt_pct, zone_words
 from reviewq.core.text import one_line
+from reviewq.tui import keymap
 
 #: (id, tab label, days back; None = everything)
 PERIODS: tuple[tuple[str, str, int | None], ...] = (
@@ -147,14 +147,9 @@ class StatsScreen(Screen):
     StatsScreen DataTable { height: auto; max-height: 14; margin: 0 1; }
     """
 
-    BINDINGS = [
-        Binding("1", "period('7d')", "7 days", id="stats.period_7d"),
-        Binding("2", "period('30d')", "30 days", id="stats.period_30d"),
-        Binding("3", "period('90d')", "90 days", id="stats.period_90d"),
-        Binding("4", "period('all')", "All time", id="stats.period_all"),
-        Binding("p", "next_period", "Next period", id="stats.next_period"),
-        Binding("escape,q", "close", "Back", id="stats.close"),
-    ]
+    # Keys come from the one registry (reviewq.tui.keymap), so a user keymap can change them
+    # and the help screen lists them.
+    BINDINGS = keymap.screen_bindings("stats")
 
     def __init__(
         self,

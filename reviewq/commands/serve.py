@@ -1,0 +1,89 @@
+"""`reviewq serve`: the review TUI (or a pair session) in a browser, via textual-serve.
+
+Binds 127.0.0.1:8000 by default. Another interface only with `--public`, which prints a warning:
+the served app has no login, so whoever reaches the port records verdicts as git's user here.
+See docs/pair.md ("In a browser").
+"""
+
+from __future__ import annotations
+
+import argparse
+
+DEFAULT_PORT = 8000
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--host",
+        metavar="ADDRESS",
+        help="address to listen on (default 127.0.0.1; with --public, every interface)",
+    )
+    p.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        metavar="N",
+        help=f"port (default {DEFAULT_PORT}; 0 picks a free one and prints it)",
+    )
+    p.add_argument(
+        "--public",
+        action="store_true",
+        help="allow an address other machines can reach (no login: prints a warning)",
+    )
+    p.add_argument(
+        "--pair",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="REV",
+        help="serve a pair session (on REV, or the pending queue riskiest first)",
+    )
+    p.add_argument("--theme", metavar="NAME", help="theme of the served app")
+    p.add_argument(
+        "--keymap",
+        metavar="PRESET",
+        choices=("default", "vim", "emacs"),
+        help="keymap preset of the served app",
+    )
+
+
+def run(args: argparse.Namespace, ctx) -> int:
+    import sys
+
+    from reviewq.errors import ReviewqError
+    from reviewq.serve import INSTALL_HINT, bind_address, make_server, served_command
+
+    if not 0 <= args.port <= 65535:
+        raise ReviewqError(f"--port must be between 0 and 65535, not {args.port}")
+    try:
+        import textual_serve  # noqa: F401  (the one import this command needs)
+    except ImportError:
+        print(f"reviewq: {INSTALL_HINT}", file=sys.stderr)
+        return 2
+    host, warning = bind_address(args.host, args.public)
+    if args.pair:
+        from reviewq.changes import lookup
+
+        found = lookup(ctx, args.pair)  # an unknown revision fails here, not in every tab
+        if found.change is None:
+            raise ReviewqError(f"{args.pair} is not AI-authored: nothing to walk through")
+        args.pair = found.commit.sha if found.change.source == "git" else args.pair
+    options = []
+    if args.theme:
+        options += ["--theme", args.theme]
+    if args.keymap:
+        options += ["--keymap", args.keymap]
+    command = served_command(
+        ctx.repo_root,
+        config=getattr(args, "config", None),
+        log=getattr(args, "log", None),
+        pair=args.pair,
+        options=options,
+    )
+    title = f"reviewq {'pair ' if args.pair is not None else ''}· {ctx.repo_root.name}"
+    server = make_server(command, host=host, port=args.port, title=title)
+    server.bind()
+    if warning:
+        print(f"reviewq: warning: {warning}", file=sys.stderr, flush=True)
+    server.serve()
+    return 0
