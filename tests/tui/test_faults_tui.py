@@ -192,7 +192,7 @@ async def test_git_dying_mid_scan_then_a_refresh(make_app, demo_repo: Path, tmp_
         flag.unlink()  # git works again
         await pilot.press("ctrl+r")
         await settle(pilot)
-        assert queue.loaded and len(queue.shown) == 12
+        assert queue.loaded and len(queue.shown) == 13  # main, the unmerged agent branch, the inbox
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ReviewScreen)
@@ -277,7 +277,7 @@ async def test_an_unreadable_notes_ref_at_startup(make_app, demo_repo: Path, cli
         queue_screen = app.screen
         # The queue loads from this machine's log, and the reviewer is told what is wrong.
         assert first not in [i.change.id for i in queue_screen.shown]
-        assert len(queue_screen.shown) == 11
+        assert len(queue_screen.shown) == 12
         (notice,) = [m for m in messages(app) if "team's verdicts could not be read" in m]
         assert "git update-ref -d refs/notes/reviewq" in notice
         screen = await open_first(pilot)
@@ -309,7 +309,7 @@ async def test_corrupted_caches_at_startup_are_rebuilt(make_app, demo_repo: Path
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         queue_screen = app.screen
-        assert queue_screen.loaded and len(queue_screen.shown) == 11
+        assert queue_screen.loaded and len(queue_screen.shown) == 12
         assert queue_screen.mine == {first: "reject"}
         screen = await open_first(pilot)
         await reject(pilot, "second look")
