@@ -308,7 +308,7 @@ GIT_EXAMPLES = max(15, settings.default.max_examples // 10)
 @settings(max_examples=GIT_EXAMPLES, suppress_health_check=[HealthCheck.too_slow])
 @given(two_clones())
 def test_git_notes_merge_through_sync_keeps_every_record_once(clones) -> None:
-    from reviewq.store.sync import _merge, tracking_ref
+    from reviewq.store.sync import merge_remote, tracking_ref
 
     pool, a, b = clones
     repo = _notes_repo()
@@ -317,7 +317,7 @@ def test_git_notes_merge_through_sync_keeps_every_record_once(clones) -> None:
     repo.notes_commit(NOTES_REF, notes_a)
     repo.notes_commit(tracking_ref("clone-b"), notes_b)
     lock = repo.path / ".git" / "reviewq" / "notes.lock"
-    _merge(repo.git, "clone-b", lock)
+    merge_remote(repo.git, "clone-b", lock)
     read = read_verdict_notes(repo.git, keep_lines=True)
     assert read.bad_lines == 0 and not read.edited
     assert sorted(r["id"] for r in read.records) == sorted(r["id"] for r in pool)
