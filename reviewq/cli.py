@@ -102,7 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code = run(argv)
     except ReviewqError as exc:
-        print(f"reviewq: {exc.message}", file=sys.stderr)
+        from reviewq.core.text import one_line
+
+        # Messages quote revisions, paths and git's words: one visible line, never escapes.
+        print(f"reviewq: {one_line(exc.message)}", file=sys.stderr)
         code = exc.exit_code
     except KeyboardInterrupt:
         print("reviewq: interrupted", file=sys.stderr)

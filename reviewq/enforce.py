@@ -254,6 +254,8 @@ def open_verdicts(
     base: str | None = None,
     base_config: Config | None = None,
     strict: bool = True,
+    about: Sequence[Change] | None = None,
+    include_notes: bool = True,
 ) -> Verdicts:
     """Every verdict this clone can read (the local log and the notes ref), for the gate.
 
@@ -262,12 +264,28 @@ def open_verdicts(
     rejection. Signatures are checked by the signing module against the allowed-signers file
     that git names (`gpg.ssh.allowedSignersFile`, the operator's choice) or else the one the
     policy's `[log] allowed_signers` names, read from the same commit as the policy (`base`).
+
+    `about` (lenient reading only): just the verdicts about these changes, which is all
+    `Verdicts.records_for` can return for them, read without parsing the rest of the log.
+    `include_notes=False` (lenient only) reads the local log alone.
     """
     from reviewq.core.verdict import dedupe_records
     from reviewq.store.notes_log import NOTES_REF, read_verdict_notes, ref_tip
-    from reviewq.verdicts import load_verdicts, local_records, patch_ids
+    from reviewq.verdicts import load_verdicts, load_verdicts_about, local_records, patch_ids
 
     git = ctx.git
+    if not strict and not include_notes:
+        if about is not None:
+            records = load_verdicts_about(ctx, about, include_notes=False)
+        else:
+            records = load_verdicts(ctx, include_notes=False)
+        return Verdicts(
+            records=records,
+            notes_ref=NOTES_REF,
+            notes_present=False,
+            patch_id_of=lambda changes: patch_ids(ctx, [c.commit.sha for c in changes]),
+            verify_signature=_signature_checker(git, base, base_config or ctx.config),
+        )
     notes_present = ref_tip(git) is not None  # a ref that is not a notes commit raises
     if strict:
         notes = read_verdict_notes(git)
@@ -283,6 +301,8 @@ def open_verdicts(
             )
         # What load_verdicts merges, from the notes read just checked.
         records = dedupe_records([*local_records(ctx), *notes.records])
+    elif about is not None:
+        records = load_verdicts_about(ctx, about)
     else:
         records = load_verdicts(ctx)
 
@@ -363,8 +383,10 @@ class QueuePolicy:
     and tolerates notes lines it cannot parse; the gate is the strict one.
     """
 
-    def __init__(self, ctx: Any, changes: Sequence[Change], now: datetime) -> None:
-        self.verdicts = open_verdicts(ctx, strict=False)
+    def __init__(
+        self, ctx: Any, changes: Sequence[Change], now: datetime, *, include_notes: bool = True
+    ) -> None:
+        self.verdicts = open_verdicts(ctx, strict=False, about=changes, include_notes=include_notes)
         self.verdicts.prepare(changes)
         self.enforcer = Enforcer(
             git=ctx.git,

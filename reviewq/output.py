@@ -3,23 +3,40 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
-from reviewq.core.text import one_line
+from reviewq.core.text import BIDI_CONTROLS, INVISIBLES, one_line
+
+#: What JSON may carry raw but a terminal would act on or hide: DEL and C1 controls, bidi and
+#: invisible characters, line separators, and lone surrogates (which cannot even be written as
+#: UTF-8). json.dumps escapes only U+0000-U+001F. Outside strings JSON is ASCII, so each of
+#: these is inside a string, where \\uXXXX is the same value to every JSON parser.
+_JSON_UNSAFE = re.compile(
+    "[\x7f-\x9f\u2028\u2029\ud800-\udfff" + "".join(sorted(BIDI_CONTROLS | INVISIBLES)) + "]"
+)
+
+
+def json_line(obj: Any) -> str:
+    """`obj` as one line of JSON that is safe to print to a terminal."""
+    text = json.dumps(obj, ensure_ascii=False)
+    if _JSON_UNSAFE.search(text) is None:
+        return text
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def emit_json(obj: Any, out: TextIO | None = None) -> None:
     """One JSON object per line (the contract's JSON Lines)."""
-    (out or sys.stdout).write(json.dumps(obj, ensure_ascii=False, sort_keys=False) + "\n")
+    (out or sys.stdout).write(json_line(obj) + "\n")
 
 
 def emit_jsonl(objs: Iterable[Any], out: TextIO | None = None) -> None:
     stream = out or sys.stdout
     for obj in objs:
-        stream.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        stream.write(json_line(obj) + "\n")
 
 
 def print_table(

@@ -17,7 +17,11 @@ def local_now() -> datetime:
 
 
 def pending_queue(
-    ctx: Context, now: datetime | None = None, *, snapshot: RefSnapshot | None = None
+    ctx: Context,
+    now: datetime | None = None,
+    *,
+    snapshot: RefSnapshot | None = None,
+    include_notes: bool = True,
 ) -> list[QueueItem]:
     """AI-authored work in the configured scope (`[scope]`) and the patch inbox that the policy
     still wants a reviewer for, with their domains and needs.
@@ -25,6 +29,8 @@ def pending_queue(
     Verdicts match by sha, or by patch-id when a change was rebased or amended. A change leaves
     the queue when it passes, waits only for its cooldown, or was rejected (docs/policy.md).
     `snapshot`: the refs as already read (live refresh read them to notice a change).
+    `include_notes=False` leaves the team's verdicts (the notes ref) out: the TUI's fallback
+    when that ref cannot be read, so the reviewer can go on with this machine's verdicts.
     """
     from reviewq.enforce import QueuePolicy
     from reviewq.scan import scan_inbox, scan_scope
@@ -32,7 +38,7 @@ def pending_queue(
     now = now or local_now()
     changes = list(scan_scope(ctx, now=now, snapshot=snapshot).changes)
     changes += scan_inbox(ctx)
-    policy = QueuePolicy(ctx, changes, now)
+    policy = QueuePolicy(ctx, changes, now, include_notes=include_notes)
     return build_queue(
         changes,
         now=now,

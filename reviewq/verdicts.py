@@ -61,7 +61,9 @@ def local_now() -> datetime:
 
 
 def _stderr_warning(message: str) -> None:
-    print(f"reviewq: warning: {message}", file=sys.stderr)
+    from reviewq.core.text import one_line
+
+    print(f"reviewq: warning: {one_line(message)}", file=sys.stderr)
 
 
 def notes_lock_path(ctx: Context):
@@ -200,8 +202,9 @@ def record_verdict(
             domain=domain,
             note=_clean(note),
             co_reviewers=co_reviewers,
-            agent=auth.agent,
-            model=auth.model,
+            # From markers, notes and sidecars: an agent's JSON may hold lone surrogates.
+            agent=_clean(auth.agent),
+            model=_clean(auth.model) if auth.model else auth.model,
             extra=extra,
         )
     except ValueError as exc:
@@ -220,7 +223,9 @@ def record_verdict(
 
 def _clean(text: str) -> str:
     """Notes come from argv and text fields; make sure they survive UTF-8 and JSON."""
-    return text.encode("utf-8", "replace").decode("utf-8").strip()
+    from reviewq.core.text import clean_text
+
+    return clean_text(text).strip()
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -236,6 +241,44 @@ def load_verdicts(ctx: Context, *, include_notes: bool = True) -> list[dict[str,
     if include_notes:
         records += read_verdict_notes(ctx.git).records
     return dedupe_records(records)
+
+
+def verdict_keys(ctx: Context, changes: Sequence[Change]) -> set[str]:
+    """Everything a verdict about one of `changes` may be recorded under: shas, change ids and
+    patch-ids (a verdict on a rebased or cherry-picked copy matches by patch-id)."""
+    keys: set[str] = set()
+    for change in changes:
+        keys.add(change.id)
+        if change.source == "inbox":
+            keys.add(change.id.removeprefix("inbox:"))
+        elif change.sha:
+            keys.add(change.sha)
+    shas = [c.commit.sha for c in changes if c.source == "git" and c.commit.sha]
+    if shas:
+        keys.update(pid for pid in patch_ids(ctx, shas).values() if pid)
+    return keys
+
+
+def load_verdicts_about(
+    ctx: Context, changes: Sequence[Change], *, include_notes: bool = True
+) -> list[dict[str, Any]]:
+    """What `load_verdicts` returns, less the records about no change in `changes`.
+
+    The local log is read through its column cache's key index (`verdict_columns`): only the
+    lines about these changes are parsed, so the queue over a log of a million verdicts does not
+    parse the million. Patch-ids are computed (and cached) only when there are verdicts at all.
+    """
+    from reviewq.store.verdict_columns import CACHE_NAME, KEY_FIELDS, records_about
+
+    notes = read_verdict_notes(ctx.git).records if include_notes else []
+    has_log = ctx.log_path.exists() and ctx.log_path.stat().st_size > 0
+    if not notes and not has_log:
+        return []
+    keys = verdict_keys(ctx, changes)
+    cache = None if ctx.log_override else ctx.state_dir / CACHE_NAME
+    local = records_about(ctx.log_path, cache, keys) if has_log else []
+    shared = [r for r in notes if any(r.get(f) in keys for f in KEY_FIELDS)]
+    return dedupe_records([*local, *shared])
 
 
 def settled_index(ctx: Context, records: Iterable[Mapping[str, Any]] | None = None) -> SettledIndex:
@@ -384,6 +427,7 @@ def _intact_records(log: ProvenanceLog) -> tuple[list[dict[str, Any]], int]:
 __all__ = [
     "change_patch_id",
     "load_verdicts",
+    "load_verdicts_about",
     "patch_ids",
     "rebuild_log_from_notes",
     "record_verdict",
@@ -392,5 +436,6 @@ __all__ = [
     "settled_index",
     "share_local_records",
     "unshared_records",
+    "verdict_keys",
     "verdicts_for",
 ]

@@ -136,7 +136,8 @@ def _segment_regex(segment: str, pattern: str, where: str) -> str:
             if not body:
                 raise ConfigError(f"{where}: {pattern!r} has an empty character class")
             escaped = body.replace("\\", "\\\\").replace("^", "\\^").replace("[", "\\[")
-            out.append(f"[{'^/' if negate else ''}{escaped}]")
+            # A range can span `/` (`[.-0]`): a class, like `*` and `?`, stays in its segment.
+            out.append(f"[^/{escaped}]" if negate else f"(?!/)[{escaped}]")
             i = end
         elif ch == "\\":
             raise ConfigError(f"{where}: {pattern!r}: backslashes are not allowed in path globs")

@@ -27,8 +27,13 @@ _CONTROL_NAMES = {
     0x7F: "DEL",
 }
 
+#: Lone surrogates come from JSON escapes (`"\\ud800"` in a sidecar or a note): printing one
+#: raises UnicodeEncodeError, so they are shown as placeholders too.
 _SUSPICIOUS = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f" + "".join(BIDI_CONTROLS) + "".join(INVISIBLES) + "\u2028\u2029]"
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f"
+    + "".join(BIDI_CONTROLS)
+    + "".join(INVISIBLES)
+    + "\u2028\u2029\ud800-\udfff]"
 )
 
 
@@ -69,6 +74,15 @@ def visible(text: str, *, keep_newlines: bool = True, keep_tabs: bool = True) ->
         else:
             out.append(ch)
     return "".join(out)
+
+
+def clean_text(text: str) -> str:
+    """`text` without lone surrogates (each becomes U+FFFD): what JSON from an agent can hold
+    but UTF-8 cannot, so it can be stored and printed."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def one_line(text: str, width: int | None = None) -> str:

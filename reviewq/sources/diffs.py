@@ -78,6 +78,18 @@ def _decode(chunk: bytes) -> tuple[str, str]:
         return chunk.decode("latin-1"), "latin-1"
 
 
+def _decode_file(chunk: bytes) -> tuple[str, str, str]:
+    """(text, encoding of the rows, encoding of the header): git writes paths as UTF-8 bytes
+    whatever the file holds, so a Latin-1 file must not turn its own name into mojibake."""
+    cut = chunk.find(b"\n@@ ")
+    if cut < 0:
+        text, encoding = _decode(chunk)
+        return text, encoding, encoding
+    head, head_encoding = _decode(chunk[: cut + 1])
+    rows, encoding = _decode(chunk[cut + 1 :])
+    return head + rows, encoding, head_encoding
+
+
 def _lines(text: str) -> list[str]:
     parts = text.split("\n")
     lines = [p + "\n" for p in parts[:-1]]
@@ -86,9 +98,47 @@ def _lines(text: str) -> list[str]:
     return lines
 
 
-def _strip_prefix(path: str | None) -> str | None:
+#: git's C-style escapes in quoted paths (quote.c, `quote_c_style`).
+_C_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
+
+
+def unquote_path(path: str, encoding: str = "utf-8") -> str:
+    """A path as git writes it in a diff header -> the path.
+
+    git quotes a name holding a control character, `"` or `\\` (and, with core.quotepath on,
+    any non-ASCII byte): `"b/ev\\033]0;t\\a.md"`. Left quoted, the name would not match the file
+    the commit holds (the sidebar, finding locations, viewed marks, a critic's path rules).
+    """
+    if len(path) < 2 or path[0] != '"' or path[-1] != '"':
+        return path
+    body = path[1:-1]
+    out = bytearray()
+    i = 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\" and i + 1 < len(body):
+            nxt = body[i + 1]
+            if nxt in _C_ESCAPES:
+                out.append(_C_ESCAPES[nxt])
+                i += 2
+                continue
+            digits = body[i + 1 : i + 4]
+            if len(digits) == 3 and all(c in "01234567" for c in digits) and digits[0] in "0123":
+                out.append(int(digits, 8))
+                i += 4
+                continue
+        out += ch.encode(encoding, "replace")
+        i += 1
+    try:
+        return out.decode("utf-8")
+    except UnicodeDecodeError:
+        return out.decode("latin-1")
+
+
+def _strip_prefix(path: str | None, encoding: str = "utf-8") -> str | None:
     if path is None or path == "/dev/null":
         return None
+    path = unquote_path(path, encoding)
     if path.startswith(("a/", "b/")):
         return path[2:]
     return path
@@ -100,7 +150,7 @@ def parse_unified_diff(data: bytes, source: str = "patch") -> Diff:
     for chunk in _split_files(data):
         digest = hashlib.sha256(chunk).hexdigest()
         truncated = len(chunk) > MAX_FILE_BYTES
-        text, encoding = _decode(chunk)
+        text, encoding, path_encoding = _decode_file(chunk)
         try:
             patch = PatchSet(_lines(text), metadata_only=truncated)
         except UnidiffParseError as exc:
@@ -114,11 +164,14 @@ def parse_unified_diff(data: bytes, source: str = "patch") -> Diff:
             file_digest = (
                 digest if len(patch) == 1 else hashlib.sha256(str(pf).encode()).hexdigest()
             )
-            diff.files.append(_file_from(pf, encoding, truncated, file_digest, text))
+            fd = _file_from(pf, encoding, truncated, file_digest, text, path_encoding)
+            diff.files.append(fd)
     return diff
 
 
-def _file_from(pf, encoding: str, truncated: bool, digest: str, text: str) -> FileDiff:
+def _file_from(
+    pf, encoding: str, truncated: bool, digest: str, text: str, path_encoding: str
+) -> FileDiff:
     old_mode = new_mode = None
     similarity = None
     status = "modified"
@@ -135,15 +188,15 @@ def _file_from(pf, encoding: str, truncated: bool, digest: str, text: str) -> Fi
             similarity = int(s.group(1))
         if info.startswith("copy from "):
             status = "copied"
-    source = _strip_prefix(pf.source_file)
-    target = _strip_prefix(pf.target_file)
+    source = _strip_prefix(pf.source_file, path_encoding)
+    target = _strip_prefix(pf.target_file, path_encoding)
     if pf.is_added_file:
         status = "added"
     elif pf.is_removed_file:
         status = "deleted"
     elif pf.is_rename and status != "copied":
         status = "renamed"
-    path = target or source or pf.path
+    path = target or source or unquote_path(pf.path, path_encoding)
     hunks: list[Hunk] = []
     for h in pf:
         hunk = Hunk(

@@ -27,6 +27,7 @@ from typing import Any
 from reviewq.core.families import normalize_model
 from reviewq.core.model import Commit, Diff, Identity
 from reviewq.core.provenance import ProvenanceHint, agent_slug
+from reviewq.core.text import clean_text
 from reviewq.errors import ReviewqError
 from reviewq.sources.diffs import BrokenDiff, parse_unified_diff
 
@@ -116,6 +117,8 @@ def _parse_sidecar(path: Path) -> Sidecar:
             raise BrokenPatch(f"{path}: sidecar is not valid JSON ({exc}); fix it") from None
         if not isinstance(meta, dict):
             raise BrokenPatch(f"{path}: sidecar must be a JSON object; fix it")
+        # JSON escapes can spell lone surrogates, which no UTF-8 output can carry.
+        meta = {k: clean_text(v) if isinstance(v, str) else v for k, v in meta.items()}
         prompt = meta.get("prompt") if isinstance(meta.get("prompt"), str) else None
     else:
         meta, prompt = {}, text

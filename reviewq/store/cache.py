@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -73,10 +74,17 @@ class AtomicJSONStorage(Storage):
 
 
 class Cache:
-    """Key -> JSON value tables over one TinyDB file (or memory when `path` is None)."""
+    """Key -> JSON value tables over one TinyDB file (or memory when `path` is None).
+
+    Each operation holds the cache's own lock: TinyDB is not thread-safe, and the TUI's
+    workers (a critique being computed, a draft being saved, a verdict being recorded) use one
+    cache at once. Holding it per operation, not around a caller's long work (a model critic
+    waiting on the network), is what lets a verdict be recorded while a critic is busy.
+    """
 
     def __init__(self, path: str | os.PathLike[str] | None) -> None:
         self.path = Path(path) if path is not None else None
+        self._lock = threading.RLock()
         if self.path is None:
             self._db = TinyDB(storage=MemoryStorage)
             return
@@ -93,26 +101,32 @@ class Cache:
             self.flush()
 
     def get(self, table: str, key: str) -> Any:
-        row = self._db.table(table).get(Query().k == key)
+        with self._lock:
+            row = self._db.table(table).get(Query().k == key)
         return None if row is None else row.get("v")
 
     def put(self, table: str, key: str, value: Any) -> None:
-        self._db.table(table).upsert({"k": key, "v": value}, Query().k == key)
+        with self._lock:
+            self._db.table(table).upsert({"k": key, "v": value}, Query().k == key)
 
     def delete(self, table: str, key: str) -> None:
-        self._db.table(table).remove(Query().k == key)
+        with self._lock:
+            self._db.table(table).remove(Query().k == key)
 
     def items(self, table: str) -> list[tuple[str, Any]]:
-        return [(row["k"], row.get("v")) for row in self._db.table(table).all()]
+        with self._lock:
+            return [(row["k"], row.get("v")) for row in self._db.table(table).all()]
 
     def flush(self) -> None:
-        storage = self._db.storage
-        if hasattr(storage, "flush"):
-            storage.flush()
+        with self._lock:
+            storage = self._db.storage
+            if hasattr(storage, "flush"):
+                storage.flush()
 
     def close(self) -> None:
-        self.flush()
-        self._db.close()
+        with self._lock:
+            self.flush()
+            self._db.close()
 
     def __enter__(self) -> Cache:
         return self

@@ -94,6 +94,13 @@ def _split_note(text: bytes) -> Iterator[bytes]:
             yield line
 
 
+def merge_note_lines(*notes: Iterable[bytes]) -> list[bytes]:
+    """The lines of several versions of one note, as `git notes merge -s cat_sort_uniq` joins
+    them: every distinct non-empty line once, in byte order. Pure, so the union that `sync`
+    relies on can be checked on any input (tests/properties/test_store_properties.py)."""
+    return sorted({line for note in notes for line in note if line})
+
+
 def read_verdict_notes(git: Git, ref: str = NOTES_REF, keep_lines: bool = False) -> NotesRead:
     """Every verdict record on `ref`, one per id, ordered by `at`."""
     listing = list_targets(git, ref)
@@ -199,7 +206,7 @@ def add_records(
         ref_tip(git, ref)  # a damaged ref is reported, not written over
         for target, new_lines in by_target.items():
             old = list(_split_note(_note_text(git, ref, target)))
-            merged = sorted(set(old) | set(new_lines))
+            merged = merge_note_lines(old, new_lines)
             fresh = len(merged) - len(set(old))
             if fresh == 0:
                 continue

@@ -7,6 +7,11 @@ that record is still there, only the bytes after N are parsed; otherwise (a log 
 truncated or rewritten) everything is read again. The hash chain makes the check sound: the
 last record's hash covers, through `prev`, every record before it.
 
+Beside the columns sits a key index: a 64-bit fingerprint of every record's `sha`, `patch_id`
+and `change_id`, with the byte offset of the record's line. The queue needs only the records
+about its pending changes (`records_about`): a queue of 10,000 over a million-record log parses
+those few lines, not the million (docs/reliability.md, "Load").
+
 It is a cache: deleting it loses nothing, a damaged or foreign one is rebuilt, and a place that
 cannot be written (a read-only CI mirror) just means no cache. The npz holds plain arrays and
 JSON text only (loaded with `allow_pickle=False`).
@@ -14,9 +19,12 @@ JSON text only (loaded with `allow_pickle=False`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import tempfile
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,18 +36,93 @@ from reviewq.store.log import LogError, parse_line
 
 CACHE_NAME = "verdict-columns.npz"
 #: Bump when VerdictTable's columns or their meaning change.
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 #: How far back from the cached end to look for the start of the last cached record.
 _TAIL = 1 << 20
 
 
+#: The record fields the key index covers: what a verdict is matched to a change by.
+KEY_FIELDS = ("sha", "patch_id", "change_id")
+
+
+def key_fingerprint(key: str) -> int:
+    """64 bits standing for a record key: a hex id's own first 16 digits (shas, patch-ids),
+    else a hash. Collisions only add candidates; `records_about` compares the keys exactly."""
+    head = key[:16]
+    if len(head) == 16 and _HEX.fullmatch(head):
+        return int(head, 16)
+    digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little")
+
+
+_HEX = re.compile(r"[0-9a-fA-F]*")
+
+
+def _fingerprints(values: list[str]) -> np.ndarray:
+    """`key_fingerprint` of each value; hex ids (nearly every key) converted in one call."""
+    joined = "".join([v[:16] for v in values])
+    if len(joined) == 16 * len(values) and _HEX.fullmatch(joined):
+        return np.frombuffer(bytes.fromhex(joined), dtype=">u8").astype(np.uint64)
+    return np.array([key_fingerprint(v) for v in values], dtype=np.uint64)
+
+
+def _key_index(records: list[Any], starts: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """(fingerprints, line offsets) of every distinct key of every record, by fingerprint."""
+    rows = [(r, at) for r, at in zip(records, starts) if type(r) is dict]
+    # A record's change_id is usually its sha: each distinct key once.
+    by_field = (
+        [(v, at) for r, at in rows if type(v := r.get("sha")) is str and v],
+        [
+            (v, at)
+            for r, at in rows
+            if type(v := r.get("patch_id")) is str and v and v != r.get("sha")
+        ],
+        [
+            (v, at)
+            for r, at in rows
+            if type(v := r.get("change_id")) is str
+            and v
+            and v != r.get("sha")
+            and v != r.get("patch_id")
+        ],
+    )
+    fingerprints, offsets = [], []
+    for pairs in by_field:
+        if pairs:
+            values, lines = zip(*pairs)
+            fingerprints.append(_fingerprints(list(values)))
+            offsets.append(np.array(lines, dtype=np.int64))
+    if not fingerprints:
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
+    keys, lines = np.concatenate(fingerprints), np.concatenate(offsets)
+    order = np.argsort(keys, kind="stable")
+    return keys[order], lines[order]
+
+
 @dataclass(frozen=True)
 class LogColumns:
-    """The log's records as columns, and the sorted ids of every record in it (so records
-    arriving from elsewhere, the team's notes, can be told apart without a million-entry set)."""
+    """The log's records as columns, the sorted ids of every record in it (so records
+    arriving from elsewhere, the team's notes, can be told apart without a million-entry set),
+    and the key index (`lines_about`)."""
 
     table: VerdictTable
     ids: np.ndarray  # sorted, unique, bytes
+    keys: np.ndarray  # sorted uint64 fingerprints of every record's sha, patch_id, change_id
+    key_lines: np.ndarray  # int64: byte offset of the line of the record each key belongs to
+
+    def lines_about(self, keys: Iterable[str]) -> np.ndarray:
+        """Sorted, unique byte offsets of the lines of every record that may have one of
+        `keys` as its sha, patch_id or change_id (a superset: fingerprints may collide)."""
+        probe = np.unique(np.array([key_fingerprint(k) for k in keys if k], dtype=np.uint64))
+        if not len(probe) or not len(self.keys):
+            return np.zeros(0, dtype=np.int64)
+        left = np.searchsorted(self.keys, probe, side="left")
+        right = np.searchsorted(self.keys, probe, side="right")
+        hits = right > left
+        if not hits.any():
+            return np.zeros(0, dtype=np.int64)
+        ranges = [self.key_lines[a:b] for a, b in zip(left[hits], right[hits])]
+        return np.unique(np.concatenate(ranges))
 
     def lacks(self, ids: list[str]) -> np.ndarray:
         """Which of `ids` are not in the log."""
@@ -61,12 +144,16 @@ def _ids_of(records: list[Any]) -> np.ndarray:
     return np.unique(np.array(ids, dtype=np.bytes_)) if ids else np.zeros(0, dtype="S1")
 
 
-def load_log_table(log_path: Path, cache_path: Path | None) -> LogColumns:
-    """Columns of every complete record of the log at `log_path` (agents not yet filled in)."""
+def load_log_table(
+    log_path: Path, cache_path: Path | None, *, chunk: int | None = None
+) -> LogColumns:
+    """Columns of every complete record of the log at `log_path` (agents not yet filled in).
+
+    Records are parsed `chunk` (default `CHUNK_RECORDS`) at a time."""
     try:
         size = log_path.stat().st_size
     except FileNotFoundError:
-        return LogColumns(VerdictTable.from_records([]), _ids_of([]))
+        return _empty()
     except OSError as exc:
         raise LogError(f"cannot read the log {log_path} ({exc.strerror})") from None
     cached, meta = _load(cache_path) if cache_path is not None else (None, None)
@@ -75,16 +162,25 @@ def load_log_table(log_path: Path, cache_path: Path | None) -> LogColumns:
         start, first_line = int(meta["covered"]), int(meta["lines"]) + 1
     else:
         cached = None
-    records, end, last_hash, lines = _read_records(log_path, start, first_line)
-    if cached is not None and not records:
+    parts = [cached] if cached is not None else []
+    end, last_hash, lines = start, None, 0
+    # In chunks: a million parsed records at once would hold gigabytes; a chunk's columns
+    # are a few megabytes, and its records are dropped before the next is parsed.
+    for records, starts, chunk_end in _read_chunks(
+        log_path, start, first_line, chunk or CHUNK_RECORDS
+    ):
+        with gc_paused():  # the chunk's objects make no cycles; scanning them is waste
+            keys, key_lines = _key_index(records, starts)
+            table = VerdictTable.from_records(records)
+            ids = _ids_of(records)
+        parts.append(LogColumns(table, ids, keys, key_lines))
+        end, lines = chunk_end, lines + len(records)
+        last = records[-1]
+        last_hash = str(last.get("hash")) if isinstance(last, dict) and last.get("hash") else None
+        del records, starts
+    if cached is not None and len(parts) == 1:
         return cached
-    fresh = VerdictTable.from_records(records) if records else None
-    parts = [t for t in (cached.table if cached else None, fresh) if t is not None]
-    table = VerdictTable.concat(parts) if parts else VerdictTable.from_records([])
-    ids = _ids_of(records)
-    if cached is not None:
-        ids = np.union1d(cached.ids, ids)
-    result = LogColumns(table, ids)
+    result = _concat(parts) if parts else _empty()
     if cache_path is not None and end > 0:
         meta = {
             "version": CACHE_VERSION,
@@ -96,32 +192,68 @@ def load_log_table(log_path: Path, cache_path: Path | None) -> LogColumns:
     return result
 
 
-def _read_records(
-    path: Path, start: int, first_line: int
-) -> tuple[list[Any], int, str | None, int]:
-    """Records of the complete lines from byte `start`: (records, end offset, hash of the last
-    record, lines read). A torn last line (a writer died mid-append) is not read."""
+def _concat(parts: list[LogColumns]) -> LogColumns:
+    if len(parts) == 1:
+        return parts[0]
+    keys = np.concatenate([p.keys for p in parts])
+    order = np.argsort(keys, kind="stable")
+    return LogColumns(
+        VerdictTable.concat([p.table for p in parts]),
+        np.unique(np.concatenate([p.ids for p in parts])),
+        keys[order],
+        np.concatenate([p.key_lines for p in parts])[order],
+    )
+
+
+def _empty() -> LogColumns:
+    return LogColumns(
+        VerdictTable.from_records([]),
+        _ids_of([]),
+        np.zeros(0, dtype=np.uint64),
+        np.zeros(0, dtype=np.int64),
+    )
+
+
+#: Records parsed at a time when the columns are built.
+CHUNK_RECORDS = 100_000
+
+
+def _read_chunks(path: Path, start: int, first_line: int, chunk: int):
+    """(records, the byte offset of each one's line, end offset) for the complete lines from
+    byte `start`, `chunk` at a time. A torn last line (a writer died mid-append) is not read."""
     records: list[Any] = []
+    starts: list[int] = []
     end = start
     try:
         fh = open(path, "rb")  # noqa: SIM115 - closed below; the loop raises LogError
     except OSError as exc:
         raise LogError(f"cannot read the log {path} ({exc.strerror})") from None
-    with fh, gc_paused():
+    with fh:
         fh.seek(start)
-        for number, line in enumerate(fh, start=first_line):
-            if not line.endswith(b"\n"):
-                break
-            try:
-                records.append(parse_line(line))
-            except ValueError:
-                raise LogError(
-                    f"{path}: line {number} is not valid JSON; run `reviewq log verify`"
-                ) from None
-            end += len(line)
-    last = records[-1] if records else None
-    last_hash = str(last.get("hash")) if isinstance(last, dict) and last.get("hash") else None
-    return records, end, last_hash, len(records)
+        number = first_line - 1
+        while True:
+            with gc_paused():
+                for line in fh:
+                    number += 1
+                    if not line.endswith(b"\n"):
+                        break
+                    try:
+                        records.append(parse_line(line))
+                    except ValueError:
+                        raise LogError(
+                            f"{path}: line {number} is not valid JSON; run `reviewq log verify`"
+                        ) from None
+                    starts.append(end)
+                    end += len(line)
+                    if len(records) >= chunk:
+                        break
+            if not records:
+                return
+            yield records, starts, end
+            done = len(records) < chunk
+            records, starts = [], []
+            if done:
+                return
 
 
 def _still_there(log_path: Path, size: int, meta: dict[str, Any]) -> bool:
@@ -157,6 +289,7 @@ def _load(path: Path) -> tuple[LogColumns | None, dict[str, Any] | None]:
             labels = json.loads(bytes(data["labels"]).decode("utf-8"))
             columns = {name: data[name] for name in COLUMNS}
             ids = data["ids"]
+            keys, key_lines = data["keys"], data["key_lines"]
     except (OSError, ValueError, KeyError, TypeError, EOFError):
         return None, None  # missing, damaged or foreign: rebuilt from the log
     try:
@@ -167,7 +300,9 @@ def _load(path: Path) -> tuple[LogColumns | None, dict[str, Any] | None]:
         )
     except (KeyError, TypeError):
         return None, None
-    return LogColumns(table, ids), meta
+    if keys.dtype != np.uint64 or key_lines.dtype != np.int64 or len(keys) != len(key_lines):
+        return None, None
+    return LogColumns(table, ids, keys, key_lines), meta
 
 
 def _store(path: Path, columns: LogColumns, meta: dict[str, Any]) -> None:
@@ -187,6 +322,8 @@ def _store(path: Path, columns: LogColumns, meta: dict[str, Any]) -> None:
                     dtype=np.uint8,
                 ),
                 ids=columns.ids,
+                keys=columns.keys,
+                key_lines=columns.key_lines,
                 **table.columns(),
             )
         os.replace(tmp, path)
@@ -196,3 +333,54 @@ def _store(path: Path, columns: LogColumns, meta: dict[str, Any]) -> None:
                 os.unlink(tmp)
             except OSError:
                 pass
+
+
+def records_about(
+    log_path: Path, cache_path: Path | None, keys: Collection[str]
+) -> list[dict[str, Any]]:
+    """The log's records whose sha, patch_id or change_id is one of `keys`, in log order.
+
+    With a cache, only the lines the key index points at are read and parsed. Without one (an
+    explicit --log), or if a line is not where the index says (the file changed under us),
+    the whole log is read and filtered: the same answer, just slower.
+    """
+    wanted = {k for k in keys if k}
+    if not wanted:
+        return []
+    if cache_path is not None:
+        columns = load_log_table(log_path, cache_path)
+        found = _read_lines_at(log_path, columns.lines_about(wanted))
+        if found is not None:
+            return [r for r in found if _is_about(r, wanted)]
+    from reviewq.store.log import read_records
+
+    return [r for r in read_records(log_path) if _is_about(r, wanted)]
+
+
+def _is_about(record: Any, wanted: set[str]) -> bool:
+    return type(record) is dict and any(record.get(f) in wanted for f in KEY_FIELDS)
+
+
+def _read_lines_at(path: Path, offsets: np.ndarray) -> list[Any] | None:
+    """The records on the lines starting at `offsets`, or None when one is not a whole
+    record there (the log was replaced or rewritten since the index was checked)."""
+    if not len(offsets):
+        return []
+    out: list[Any] = []
+    try:
+        with open(path, "rb") as fh:
+            for offset in offsets.tolist():
+                fh.seek(offset)
+                line = fh.readline()
+                if not line.endswith(b"\n"):
+                    return None
+                try:
+                    record = parse_line(line)
+                except ValueError:
+                    return None
+                if type(record) is not dict:
+                    return None
+                out.append(record)
+    except OSError:
+        return None
+    return out

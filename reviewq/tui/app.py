@@ -18,12 +18,15 @@ from typing import Any
 from textual import events, work
 from textual.app import App
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
+from textual.content import Content
 from textual.dom import DOMNode
+from textual.markup import escape
+from textual.notifications import SeverityLevel
 
 from reviewq.core.model import Change, Critique
 from reviewq.core.queue import QueueItem
-from reviewq.core.text import one_line
+from reviewq.core.text import one_line, visible
 from reviewq.tui import keymap
 from reviewq.tui.live import DEFAULT_INTERVAL
 from reviewq.tui.screens.help import HelpScreen
@@ -101,16 +104,35 @@ class ReviewqCommands(Provider):
             out.append((f"Switch keymap: {preset}", (lambda p=preset: app.switch_keymap(p)), ""))
         return out
 
+    # Titles hold commit subjects and paths (untrusted): the palette parses a `str` as markup,
+    # so each title is handed over as literal Content, and help text with markup escaped.
+
     async def discover(self) -> Hits:
         for title, callback, help_text in self._entries():
-            yield DiscoveryHit(title, callback, help=help_text or None)
+            yield DiscoveryHit(Content(title), callback, text=title, help=escape(help_text) or None)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for title, callback, help_text in self._entries():
             score = matcher.match(title)
             if score > 0:
-                yield Hit(score, matcher.highlight(title), callback, help=help_text or None)
+                yield Hit(
+                    score,
+                    _highlight(matcher, title),
+                    callback,
+                    text=title,
+                    help=escape(help_text) or None,
+                )
+
+
+def _highlight(matcher: Matcher, title: str) -> Content:
+    """`Matcher.highlight` without its markup parsing: the title stays literal."""
+    content = Content(title)
+    _score, offsets = matcher.fuzzy_search.match(matcher.query, title)
+    for offset in offsets:
+        if not title[offset].isspace():
+            content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content
 
 
 class ReviewqApp(App[None], inherit_bindings=False):
@@ -236,6 +258,21 @@ class ReviewqApp(App[None], inherit_bindings=False):
             timeout=10,
         )
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Notifications carry paths, subjects, finding locations and error messages that came
+        from repositories and agents: never parsed as markup, hidden characters made visible."""
+        super().notify(
+            visible(message), title=title, severity=severity, timeout=timeout, markup=markup
+        )
+
     def get_key_display(self, binding: Binding) -> str:
         if binding.key.startswith(keymap.UNBOUND_PREFIX):
             return "—"
@@ -312,6 +349,8 @@ class ReviewqApp(App[None], inherit_bindings=False):
 
     def queue_loaded(self, items: list[QueueItem]) -> None:
         self.queue_items = items
+        for notice in self.services.take_notices():
+            self.notify(notice, title="Queue", severity="warning", timeout=20)
         for item in items[:PREFETCH]:
             self.request_critique(item.change)
         launch = self.pair_launch

@@ -1,9 +1,10 @@
 """The TUI's one door to the rest of reviewq: queue, diffs, marks, drafts, verdicts, critiques.
 
 Screens never touch git, the cache or the log directly; they call these methods from thread
-workers (every one may block on git or disk). The cache is not thread-safe, so every cache
-access holds `lock`. Verdicts and critiques are delegated to `reviewq.verdicts` and
-`reviewq.critiques`, the single places that record and compute them.
+workers (every one may block on git or disk). `lock` serialises the queue load, drafts and
+verdicts; critiques and the rationale run outside it (see `critique`). Verdicts and critiques
+are delegated to `reviewq.verdicts` and `reviewq.critiques`, the single places that record and
+compute them.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from reviewq.context import Context
@@ -81,6 +82,7 @@ class Services:
         self.now = now
         self.lock = threading.RLock()
         self._reviewer: Identity | None = None
+        self._notices: list[str] = []
         self._source: QueueSource | None = None
 
     # -- queue and diffs ----------------------------------------------------------------------
@@ -90,11 +92,34 @@ class Services:
         if self._source is None:
             from reviewq.live import QueueSource
 
-            self._source = QueueSource(self.ctx, now=self.now, lock=self.lock)
+            self._source = QueueSource(self.ctx, now=self.now, lock=self.lock, load=self._pending)
         return self._source
 
     def load_queue(self) -> list[QueueItem]:
+        """The pending queue. When the team's verdicts (the notes ref) cannot be read, the queue
+        is built from this machine's log alone and `take_notices` says so: the reviewer can go
+        on, and is told what to repair (nothing recorded is touched)."""
         return self.queue_source().refresh().items
+
+    def _pending(self, ctx: Context, **kwargs: Any) -> list[QueueItem]:
+        """The queue source's load: the pending queue, falling back to this machine's verdicts
+        when the notes ref cannot be read (a notice says so)."""
+        from reviewq.pending import pending_queue
+        from reviewq.store.notes_log import NotesError
+
+        try:
+            return pending_queue(ctx, **kwargs)
+        except NotesError as exc:
+            self._notices.append(
+                "The team's verdicts could not be read, so the queue shows only the "
+                f"verdicts recorded on this machine: {exc.message}"
+            )
+            return pending_queue(ctx, include_notes=False, **kwargs)
+
+    def take_notices(self) -> list[str]:
+        """Warnings from the last loads, for the screen to show once."""
+        notices, self._notices = self._notices, []
+        return notices
 
     def apply_patch(self, change: Change, branch: str) -> Applied:
         """`git am` an inbox patch onto `branch` (a new branch starts from main)."""
@@ -133,27 +158,37 @@ class Services:
         return self._reviewer
 
     def my_progress(self) -> tuple[int, dict[str, str]]:
-        """(verdicts this reviewer recorded since local midnight, change id -> their latest
-        verdict), from the local provenance log."""
-        from reviewq.store.log import read_records
+        """(verdicts this reviewer recorded since midnight, change id -> their latest verdict),
+        from the local provenance log.
 
-        me = self.reviewer().email
-        today = self.now().date()
-        count = 0
+        Read through the log's column cache (`store.verdict_columns`), which parses each record
+        once: a million-record log costs a fraction of a second here, not seconds. Midnight is
+        the app clock's (`now`).
+        """
+        import numpy as np
+
+        from reviewq.core.model import VERDICTS
+        from reviewq.store.verdict_columns import CACHE_NAME, load_log_table
+
+        cache = None if self.ctx.log_override else self.ctx.state_dir / CACHE_NAME
+        table = load_log_table(self.ctx.log_path, cache).table
+        me = self.reviewer().email.strip().lower()
+        if me:
+            if me not in table.reviewers:
+                return 0, {}
+            rows = np.flatnonzero(table.reviewer == table.reviewers.index(me))
+        else:
+            rows = np.arange(len(table))
+        now = self.now()
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        start = midnight.timestamp()
+        end = (midnight + timedelta(days=1)).timestamp()
+        epochs = table.epoch[rows]
+        count = int(np.count_nonzero((epochs >= start) & (epochs < end)))
         mine: dict[str, str] = {}
-        for record in read_records(self.ctx.log_path):
-            reviewer = record.get("reviewer") or {}
-            if me and reviewer.get("email") != me:
-                continue
-            change_id = record.get("change_id") or record.get("sha")
-            if isinstance(change_id, str):
-                mine[change_id] = str(record.get("verdict", ""))
-            try:
-                day = datetime.fromisoformat(str(record.get("at"))).astimezone().date()
-            except ValueError:
-                continue
-            if day == today:
-                count += 1
+        changes, verdicts = table.changes, table.verdict
+        for row in rows.tolist():  # in log order: the latest verdict wins
+            mine[changes[table.change[row]]] = VERDICTS[verdicts[row]]
         return count, mine
 
     # -- viewed marks and drafts (local cache) ------------------------------------------------
@@ -323,25 +358,34 @@ class Services:
 
     # -- critiques ----------------------------------------------------------------------------
 
+    # These do not hold `lock` while they work: a model critic can wait minutes on the network
+    # (timeouts, retries, Retry-After), and a verdict must be recordable meanwhile. The cache
+    # locks each of its own operations; `_open_cache` makes sure it exists first (opening it is
+    # not thread-safe).
+
+    def _open_cache(self) -> None:
+        with self.lock:
+            self.ctx.cache  # noqa: B018 - opens it once, under the lock
+
     def critique(self, change: Change, refresh: bool = False) -> Critique:
         """The configured critic's critique (cached when one exists; the family guard applies)."""
         from reviewq.critiques import get_critique
 
-        with self.lock:
-            return get_critique(self.ctx, change, refresh=refresh)
+        self._open_cache()
+        return get_critique(self.ctx, change, refresh=refresh)
 
     def rationale(self, change: Change) -> Rationale:
         """The offline design-rationale summary (plus a model critic's, when one is cached)."""
         from reviewq.critiques import rationale_for
 
-        with self.lock:
-            return rationale_for(self.ctx, change)
+        self._open_cache()
+        return rationale_for(self.ctx, change)
 
     def cached_critique(self, change: Change) -> Critique | None:
         from reviewq.critiques import cached_critique
 
-        with self.lock:
-            return cached_critique(self.ctx, change)
+        self._open_cache()
+        return cached_critique(self.ctx, change)
 
     # -- pair sessions ------------------------------------------------------------------------
 

@@ -480,3 +480,24 @@ async def test_quitting_from_a_review_keeps_its_draft(make_app, clock):
         await pilot.pause()
     draft = app.services.draft(change)
     assert draft.active_seconds == 12
+
+
+async def test_a_large_queue_filters_after_a_pause_in_the_typing(make_app):
+    """Refilling 10,000 rows takes about a second, so a large queue filters when the typing
+    pauses (or on Enter), not on every key (benchmarks/bench_tui_load.py)."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        screen.filter_pause_items = 5  # the demo's 13 items count as large here
+        screen.filter_pause = 30.0  # longer than any typing below
+        table = screen.query_one(QueueTable)
+        await pilot.press("/", *"openai")
+        assert screen.filter_text == "openai" and table.row_count == 13  # not on each key
+        await pilot.press("enter")  # Enter filters at once
+        assert {i.change.authorship.family for i in screen.shown} == {"openai"}
+        assert table.row_count == len(screen.shown) == 4
+        screen.filter_pause = 0.05
+        await pilot.press("/", *6 * ["backspace"])
+        await pilot.pause(0.5)  # the pause in the typing
+        assert screen.filter_text == "" and table.row_count == 13

@@ -7,6 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Input, LoadingIndicator, Static
 
 from reviewq.core.queue import SORT_KEYS, QueueItem, human_age, sort_queue
@@ -18,6 +19,10 @@ from reviewq.tui.services import QueueRefresh
 from reviewq.tui.widgets.lists import QueueTable
 
 RISK_STYLE = {"high": "bold $text-error", "medium": "$text-warning", "low": "$text-success"}
+#: Above this many items a filter waits for a pause in the typing: refilling the table with
+#: 10,000 rows takes about a second (benchmarks/bench_tui_load.py). Below, every key filters.
+FILTER_PAUSE_ITEMS = 2_000
+FILTER_PAUSE = 0.25
 #: Most telling first, so a narrow terminal still shows what matters (the rest scrolls).
 COLUMNS = (
     "Risk",
@@ -84,6 +89,11 @@ class QueueScreen(Screen, inherit_bindings=False):
         #: change id -> this reviewer's latest verdict on it
         self.mine: dict[str, str] = {}
         self.loaded = False
+        #: (change id, my verdict) -> the row's cells; a refill reuses them (10,000 rows).
+        self._rows: dict[tuple[str, str | None], list[Content]] = {}
+        self._filter_timer: Timer | None = None
+        self.filter_pause_items = FILTER_PAUSE_ITEMS
+        self.filter_pause = FILTER_PAUSE
         self.live: LiveRefresh | None = None
 
     def compose(self) -> ComposeResult:
@@ -137,6 +147,7 @@ class QueueScreen(Screen, inherit_bindings=False):
     def _loaded(self, items: list[QueueItem], reviewed: int, mine: dict[str, str]) -> None:
         self.loaded = True
         self.items = items
+        self._rows.clear()
         self.reviewed_today = reviewed
         self.mine = mine
         self.query_one(LoadingIndicator).display = False
@@ -163,6 +174,7 @@ class QueueScreen(Screen, inherit_bindings=False):
     def _live_update(self, refresh: QueueRefresh) -> None:
         update = refresh.update
         self.items = update.items
+        self._rows.clear()  # places, ages and risks may have moved with the refresh
         self.reviewed_today = refresh.reviewed_today
         self.mine = refresh.mine
         self.app.queue_loaded(update.items)
@@ -207,7 +219,7 @@ class QueueScreen(Screen, inherit_bindings=False):
         ordered.sort(key=lambda i: i.change.id in self.mine)
         self.shown = [i for i in ordered if item_matches(i, terms)]
         table.clear(columns=True)
-        rows = [self._cells(item, self.mine.get(item.change.id)) for item in self.shown]
+        rows = [self._row(item) for item in self.shown]
         # Column widths from the cells themselves (DataTable does not measure Content).
         for index, name in enumerate(COLUMNS):
             width = max([len(name), *(row[index].cell_length for row in rows)])
@@ -230,6 +242,13 @@ class QueueScreen(Screen, inherit_bindings=False):
                     break
         self._update_top()
         self._show_reasons()
+
+    def _row(self, item: QueueItem) -> list[Content]:
+        key = (item.change.id, self.mine.get(item.change.id))
+        row = self._rows.get(key)
+        if row is None:
+            row = self._rows[key] = self._cells(item, key[1])
+        return row
 
     @staticmethod
     def _cells(item: QueueItem, mine: str | None = None) -> list[Content]:
@@ -357,9 +376,22 @@ class QueueScreen(Screen, inherit_bindings=False):
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.filter_text = event.value.strip()
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
+        if len(self.items) > self.filter_pause_items:
+            self._filter_timer = self.set_timer(self.filter_pause, self._filter_now)
+        else:
+            self._fill()
+
+    def _filter_now(self) -> None:
+        self._filter_timer = None
         self._fill()
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_now()
         self.query_one("#filter", Input).remove_class("-shown")
         self.table.focus()
