@@ -265,3 +265,19 @@ def test_demo_command_builds_and_prints_the_queue(tmp_path: Path) -> None:
         run_reviewq("demo", "--dir", str(other), "--no-tui")
     )
     assert (other / "precious.txt").read_text() == "keep me"
+
+
+def test_show_says_where_a_change_lives(demo_repo: Path) -> None:
+    """`show` places a change as the queue does: an agent branch not merged, or main."""
+    branch = run_reviewq("show", "claude/export-retry", cwd=demo_repo)
+    assert branch.returncode == 0, branch.stderr
+    assert "where      claude/export-retry (branch, not merged)" in branch.stdout
+    record = json.loads(run_reviewq("show", "claude/export-retry", "--json", cwd=demo_repo).stdout)
+    assert (record["location"], record["location_kind"], record["merged"]) == (
+        "claude/export-retry",
+        "branch",
+        False,
+    )
+    on_main = json.loads(run_reviewq("show", "main", "--json", cwd=demo_repo).stdout)
+    assert on_main["ai_authored"]  # the demo's release bot, an [[agents]] rule
+    assert on_main["location"] == "main" and on_main["merged"] is True

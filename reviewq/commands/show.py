@@ -18,6 +18,8 @@ def gather(ctx, rev: str) -> dict:
 
     found = lookup(ctx, rev)
     change = found.change
+    if change is not None and change.source == "git":
+        change = _placed(ctx, change)
     if change is not None:
         diff = diff_of(ctx, change)
     else:
@@ -78,6 +80,27 @@ def gather(ctx, rev: str) -> dict:
     return record
 
 
+def _placed(ctx, change):
+    """The change with where it lives (branch, pull request, main; merged or not), as the
+    queue's scope scan sees it; unchanged when it is outside the scope (an old main commit)."""
+    from dataclasses import replace
+
+    from reviewq.pending import local_now
+    from reviewq.scan import scan_scope
+
+    seen = next((c for c in scan_scope(ctx, now=local_now()).changes if c.id == change.id), None)
+    if seen is None:
+        return change
+    return replace(
+        change,
+        location=seen.location,
+        location_kind=seen.location_kind,
+        merged=seen.merged,
+        refs=seen.refs,
+        merged_from=seen.merged_from,
+    )
+
+
 def run(args: argparse.Namespace, ctx) -> int:
     from reviewq.core.text import one_line, visible
     from reviewq.output import emit_json
@@ -105,6 +128,10 @@ def run(args: argparse.Namespace, ctx) -> int:
         if record.get("prompted_by"):
             people = ", ".join(f"{p['name']} <{p['email']}>" for p in record["prompted_by"])
             out.append(f"prompted by {one_line(people)}")
+        if record.get("location"):
+            state = {True: ", merged", False: ", not merged"}.get(record.get("merged"), "")
+            kind = record.get("location_kind") or "location"
+            out.append(f"where      {one_line(record['location'])} ({kind}{state})")
         risk = record["risk"]
         out.append(f"risk       {risk['level']} ({risk['score']})")
         for reason in risk["reasons"]:
