@@ -278,6 +278,9 @@ def test_show_says_where_a_change_lives(demo_repo: Path) -> None:
         "branch",
         False,
     )
-    on_main = json.loads(run_reviewq("show", "main", "--json", cwd=demo_repo).stdout)
-    assert on_main["ai_authored"]  # the demo's release bot, an [[agents]] rule
+    queue = [
+        json.loads(x) for x in run_reviewq("queue", "--json", cwd=demo_repo).stdout.split("\n") if x
+    ]
+    sha = next(item["sha"] for item in queue if item.get("location") == "main")
+    on_main = json.loads(run_reviewq("show", sha, "--json", cwd=demo_repo).stdout)
     assert on_main["location"] == "main" and on_main["merged"] is True
