@@ -8,6 +8,8 @@ import shutil
 import stat
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import Repo, run_reviewq
 
 AI = "\n\nCo-authored-by: Codex <noreply@openai.com>"
@@ -75,3 +77,23 @@ def test_cache_of_another_version_is_replaced(repo: Repo) -> None:
     assert result.returncode == 0
     assert json.loads(result.stdout)["sha"] == sha
     assert json.loads(cache.read_text())["_meta"]["1"]["version"] != 999
+
+
+def test_a_failed_replace_keeps_the_old_file_and_no_temporary(tmp_path: Path) -> None:
+    """Caches, column stores and reports are replaced whole (`reviewq.files.replace_file`)."""
+    from reviewq.files import replace_file
+
+    target = tmp_path / "cache.json"
+    target.write_bytes(b"old")
+
+    def torn(fh) -> None:
+        fh.write(b"half of the new")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError):
+        replace_file(target, torn, prefix=".cache-")
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache.json"]
+    replace_file(target, lambda fh: fh.write(b"new"), prefix=".cache-")
+    assert target.read_bytes() == b"new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache.json"]

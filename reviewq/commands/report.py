@@ -24,13 +24,12 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
-    import os
     import sys
-    import tempfile
     from pathlib import Path
 
     from reviewq.core.report import disclosure, render
     from reviewq.errors import ReviewqError
+    from reviewq.files import replace_file
     from reviewq.stats_inputs import gather, local_now, parse_since
 
     if args.weeks < 1:
@@ -55,10 +54,7 @@ def run(args: argparse.Namespace, ctx) -> int:
         return 0
     # Write beside and rename over: a reader (a CI artifact upload) never sees half a report.
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".report-", dir=out_path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, out_path)
+        replace_file(out_path, lambda fh: fh.write(text.encode("utf-8")), prefix=".report-")
     except OSError as exc:
         raise ReviewqError(
             f"--out {args.out}: cannot write ({exc.strerror}); check the path"

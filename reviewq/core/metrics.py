@@ -12,9 +12,7 @@ vectorised count, sum or sort over those columns.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from itertools import repeat
@@ -23,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from reviewq.core.alloc import gc_paused
 from reviewq.core.model import VERDICTS, Change
 from reviewq.core.verdict import SETTLING_VERDICTS
 
@@ -350,18 +349,6 @@ def week_start(week: int) -> str:
 
 
 # -- verdict records as columns ----------------------------------------------------------------
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """The columns are a million small objects; the cyclic collector would rescan them for nothing."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _factorize(values: Sequence[Any]) -> tuple[np.ndarray, list[Any]]:

@@ -11,15 +11,15 @@ branch they bring in. Renames count as moves (`-M`), binary files as no lines.
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from reviewq.core.metrics import CommitSize, CommitTable
+from reviewq.files import replace_file
 from reviewq.sources.gitcmd import Git
 
 CACHE_NAME = "commit-sizes.npz"
@@ -107,27 +107,17 @@ def _load(path: Path) -> tuple[str | None, CommitTable | None]:
 
 
 def _store(path: Path, tip: str, table: CommitTable) -> None:
-    """Write beside and rename over: a reader never sees half a file. A read-only place
-    (a CI mirror) just means no cache."""
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".commit-sizes-", suffix=".npz", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(
-                fh,
-                meta=np.frombuffer(
-                    json.dumps({"version": CACHE_VERSION, "tip": tip}).encode(), dtype=np.uint8
-                ),
-                sha=np.array([s.encode("ascii") for s in table.sha], dtype=np.bytes_),
-                epoch=table.epoch,
-                offset=table.offset,
-                lines=table.lines,
-            )
-        os.replace(tmp, path)
-    except OSError:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+    """A read-only place (a CI mirror) just means no cache."""
+    arrays = {
+        "meta": np.frombuffer(
+            json.dumps({"version": CACHE_VERSION, "tip": tip}).encode(), dtype=np.uint8
+        ),
+        "sha": np.array([s.encode("ascii") for s in table.sha], dtype=np.bytes_),
+        "epoch": table.epoch,
+        "offset": table.offset,
+        "lines": table.lines,
+    }
+    with contextlib.suppress(OSError):
+        replace_file(
+            path, lambda fh: np.savez(fh, **arrays), prefix=".commit-sizes-", suffix=".npz"
+        )

@@ -7,10 +7,10 @@ and a read-only location (a CI mirror) just means no cache.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,8 @@ from typing import Any
 from tinydb import Query, TinyDB
 from tinydb.middlewares import CachingMiddleware
 from tinydb.storages import MemoryStorage, Storage
+
+from reviewq.files import replace_file
 
 CACHE_VERSION = 1
 
@@ -54,20 +56,11 @@ class AtomicJSONStorage(Storage):
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         data.setdefault("_meta", {})["1"] = {"version": CACHE_VERSION}
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".cache-", dir=self.path.parent)
-            # json.dumps uses the C encoder; json.dump to a file is ~70x slower on big caches.
-            text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.replace(tmp, self.path)
-        except OSError:
-            # A cache that cannot be written is no cache; the work is redone next time.
-            try:
-                os.unlink(tmp)  # type: ignore[possibly-undefined]
-            except (OSError, UnboundLocalError):
-                pass
+        # json.dumps uses the C encoder; json.dump to a file is ~70x slower on big caches.
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        # A cache that cannot be written is no cache; the work is redone next time.
+        with contextlib.suppress(OSError):
+            replace_file(self.path, lambda fh: fh.write(text), prefix=".cache-")
 
     def close(self) -> None:
         pass

@@ -23,7 +23,6 @@ file was truncated: the writer refuses and `log verify` says so.
 from __future__ import annotations
 
 import fcntl
-import gc
 import hashlib
 import json
 import os
@@ -33,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reviewq.core.alloc import gc_paused
 from reviewq.core.verdict import (
     BROKEN_LINK,
     EDITED,
@@ -69,19 +69,6 @@ def parse_line(line: bytes) -> Any:
         except _orjson.JSONDecodeError:
             pass  # json accepts a few things orjson refuses (huge integers); let it decide
     return json.loads(line)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Parsing a million records makes tens of millions of objects and no cycles; the cyclic
-    collector would spend most of the time re-scanning them."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 # -- the head ---------------------------------------------------------------------------------
@@ -400,7 +387,7 @@ class ProvenanceLog:
         except OSError as exc:
             raise LogError(f"cannot read the log {self.path} ({exc.strerror})") from None
         loads = _orjson.loads if _orjson is not None else json.loads
-        with _gc_paused():
+        with gc_paused():
             with reader:
                 try:
                     # The fast path: one comprehension over the file, no per-line bookkeeping.
@@ -448,7 +435,7 @@ class ProvenanceLog:
         prev: str | None = GENESIS
         lines = self.raw_lines()
         index = 0
-        with _gc_paused():
+        with gc_paused():
             for index, raw in enumerate(lines, start=1):
                 try:
                     record = parse_line(raw)

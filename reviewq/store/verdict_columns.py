@@ -19,11 +19,10 @@ JSON text only (loaded with `allow_pickle=False`).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from reviewq.core.metrics import COLUMNS, LABELS, VerdictTable, gc_paused
+from reviewq.core.alloc import gc_paused
+from reviewq.core.metrics import COLUMNS, LABELS, VerdictTable
+from reviewq.files import replace_file
 from reviewq.store.log import LogError, parse_line
 
 CACHE_NAME = "verdict-columns.npz"
@@ -306,33 +307,25 @@ def _load(path: Path) -> tuple[LogColumns | None, dict[str, Any] | None]:
 
 
 def _store(path: Path, columns: LogColumns, meta: dict[str, Any]) -> None:
+    """A place that cannot be written (a read-only CI mirror) just means no cache."""
     table = columns.table
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".verdict-columns-", suffix=".npz", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(
-                fh,
-                meta=np.frombuffer(
-                    json.dumps({**meta, "invalid": table.invalid}).encode(), dtype=np.uint8
-                ),
-                labels=np.frombuffer(
-                    json.dumps({k: list(v) for k, v in table.labels().items()}).encode(),
-                    dtype=np.uint8,
-                ),
-                ids=columns.ids,
-                keys=columns.keys,
-                key_lines=columns.key_lines,
-                **table.columns(),
-            )
-        os.replace(tmp, path)
-    except OSError:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+    arrays = {
+        "meta": np.frombuffer(
+            json.dumps({**meta, "invalid": table.invalid}).encode(), dtype=np.uint8
+        ),
+        "labels": np.frombuffer(
+            json.dumps({k: list(v) for k, v in table.labels().items()}).encode(),
+            dtype=np.uint8,
+        ),
+        "ids": columns.ids,
+        "keys": columns.keys,
+        "key_lines": columns.key_lines,
+        **table.columns(),
+    }
+    with contextlib.suppress(OSError):
+        replace_file(
+            path, lambda fh: np.savez(fh, **arrays), prefix=".verdict-columns-", suffix=".npz"
+        )
 
 
 def records_about(
