@@ -22,10 +22,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Static
 
-from reviewq.core.model import Critique, Diff, Finding, Identity
+from reviewq.core.model import Diff, Finding, Identity
 from reviewq.core.pair import (
     Handover,
     HunkNote,
@@ -36,11 +35,11 @@ from reviewq.core.pair import (
 )
 from reviewq.core.queue import QueueItem, sort_queue
 from reviewq.core.text import one_line
-from reviewq.core.verdict import CritiqueState
 from reviewq.core.walkthrough import Step, walkthrough
 from reviewq.tui import keymap
 from reviewq.tui.diffmodel import DiffModel
 from reviewq.tui.safe import safe_line
+from reviewq.tui.screens.change_screen import ChangeScreen, finding_lines
 from reviewq.tui.screens.dialogs import (
     VERDICT_TITLES,
     VerdictChoice,
@@ -60,7 +59,7 @@ from reviewq.tui.widgets.pair_panes import (
     StepView,
 )
 from reviewq.tui.widgets.panes import CritiquePane, PromptPane, RationalePane
-from reviewq.tui.widgets.timer import ActiveTimer, format_seconds, pace_warnings, size_warnings
+from reviewq.tui.widgets.timer import format_seconds, pace_warnings, size_warnings
 
 if TYPE_CHECKING:
     from reviewq.core.policy import Requirements
@@ -198,9 +197,10 @@ def pair_next(app: Any, current: PairScreen, skipped: bool = False) -> None:
 # -- the screen -------------------------------------------------------------------------------
 
 
-class PairScreen(Screen, inherit_bindings=False):
+class PairScreen(ChangeScreen, inherit_bindings=False):
     BINDINGS = keymap.screen_bindings("pair")
     AUTO_FOCUS = "PairDiffView"
+    STATUS_ID = "pair-status"
 
     DEFAULT_CSS = """
     PairScreen { layout: vertical; }
@@ -226,15 +226,11 @@ class PairScreen(Screen, inherit_bindings=False):
         presenter: bool = False,
         recorded: int = 0,
     ) -> None:
-        super().__init__()
-        self.item = item
-        self.change = item.change
-        self.queue = queue
+        super().__init__(item, queue)
         self.session = session
         self.presenter = presenter
         #: Verdicts this session recorded before this item (for the closing message).
         self.recorded = recorded
-        self.diff: Diff | None = None
         self.steps: list[Step] = []
         self.index = 0
         self.models: dict[int, DiffModel] = {}
@@ -242,20 +238,12 @@ class PairScreen(Screen, inherit_bindings=False):
         self.notes: list[HunkNote] = []
         self.ticked: tuple[str, ...] = ()
         self.requirements: Requirements | None = None
-        self.critique: Critique | None = None
-        self.critique_error: str | None = None
-        self.critique_opened = False
-        self.visible_panes = {"prompt": True, "critique": False, "rationale": False, "steps": True}
-        self.timer: ActiveTimer | None = None
+        self.visible_panes["steps"] = True
         #: Handovers of the session made while this change is open start at this index.
         self.handovers_from = len(session.handovers)
         #: Handovers from an earlier visit (a pair draft), recorded with this change's verdict.
         self.earlier_handovers: list[Handover] = []
         self.draft: dict[str, Any] | None = None
-        self.note_draft = ""
-        self.busy = False
-        self.warned: set[str] = set()
-        self._header_plain = ""
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -287,13 +275,7 @@ class PairScreen(Screen, inherit_bindings=False):
         width = self.app.size.width
         self.visible_panes["steps"] = width >= NARROW_STEPS
         self.visible_panes["prompt"] = width >= NARROW_PROMPT
-        self.timer = ActiveTimer(self.app.clock)
-        self.timer.start()
-        if not self.app.app_focus:
-            self.timer.blur()
-        self.query_one(PromptPane).show_change(self.change)
-        self.query_one(CritiquePane).show_message("Preparing the critique…")
-        self.query_one(RationalePane).show_text("Preparing the rationale…")
+        self._start_timer_and_panes()
         self.pane.show_people(self.session.driver, self.session.co_reviewers)
         self.pane.show_notes([])
         try:
@@ -302,17 +284,11 @@ class PairScreen(Screen, inherit_bindings=False):
             self.requirements = None
         await self.pane.show_checklist(self.item.domain, self.checklist, self.ticked)
         self._apply_layout()
-        self._load_diff()
-        self._load_draft()
-        self._load_rationale()
-        self._start_critique()
-        self.app.prefetch_after(self.change.id, self.queue)
-        self.set_interval(1.0, self._tick)
+        self._start_loading()
         self._render_header()
         self._render_banner()
         self._render_status()
-        for warning in size_warnings(self.item.size):
-            self._warn_once(warning.key, warning.message)
+        self._warn_about_size()
 
     @property
     def checklist(self) -> tuple[str, ...]:
@@ -346,13 +322,6 @@ class PairScreen(Screen, inherit_bindings=False):
             self.app.call_from_thread(self._diff_failed, exc)
             return
         self.app.call_from_thread(self._diff_loaded, diff, steps)
-
-    def _diff_failed(self, exc: Exception) -> None:
-        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-        self.app.notify(one_line(message, 200), title="Cannot read the diff", severity="error")
-        self.query_one("#pair-status", Static).update(
-            Content(f"The diff could not be read: {one_line(message, 200)}")
-        )
 
     def _diff_loaded(self, diff: Diff, steps: list[Step]) -> None:
         self.diff = diff
@@ -410,54 +379,6 @@ class PairScreen(Screen, inherit_bindings=False):
         if self.steps:
             self.query_one(StepList).load(self.step_views(), self.index)
             self.go(self.index)
-        self._render_header()
-
-    @work(thread=True, exclusive=True, group="rationale", exit_on_error=False)
-    def _load_rationale(self) -> None:
-        try:
-            text = self.app.services.rationale(self.change).to_text()
-        except Exception as exc:
-            message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-            self.app.call_from_thread(self._rationale_failed, one_line(message, 200))
-            return
-        self.app.call_from_thread(self.query_one(RationalePane).show_rationale, text)
-
-    def _rationale_failed(self, message: str) -> None:
-        self.query_one(RationalePane).show_text(
-            f"No rationale: {message}", title="Rationale: not available"
-        )
-
-    def _start_critique(self) -> None:
-        known = self.app.critiques.get(self.change.id)
-        if isinstance(known, Critique):
-            self._critique_loaded(known)
-        elif isinstance(known, str):
-            self._critique_failed(known)
-        else:
-            self.app.request_critique(self.change)
-
-    def critique_arrived(self, change_id: str, result: Critique | str) -> None:
-        """Called by the app when a critique worker finishes (for any change)."""
-        if change_id != self.change.id:
-            return
-        if isinstance(result, Critique):
-            self._critique_loaded(result)
-        else:
-            self._critique_failed(result)
-
-    def _critique_loaded(self, critique: Critique) -> None:
-        self.critique = critique
-        self.critique_error = None
-        if self.visible_panes["critique"]:
-            self.critique_opened = True
-        self.query_one(CritiquePane).show_critique(critique)
-        self._mark_findings()
-        self._render_header()
-
-    def _critique_failed(self, message: str) -> None:
-        self.critique = None
-        self.critique_error = message
-        self.query_one(CritiquePane).show_message(message, title="Critique: not available")
         self._render_header()
 
     # -- the walkthrough ----------------------------------------------------------------------
@@ -573,15 +494,9 @@ class PairScreen(Screen, inherit_bindings=False):
         path = self.diff.files[self.steps[self.index].file].path
         marks: dict[int, str] = {}
         for finding in self.critique.findings:
-            if finding.file != path or finding.start_line is None:
-                continue
-            end = finding.end_line or finding.start_line
-            for line in range(finding.start_line, min(end, finding.start_line + 50) + 1):
-                marks[line] = finding.severity
+            if finding.file == path:
+                marks.update(dict.fromkeys(finding_lines(finding), finding.severity))
         self.view.set_findings({0: marks} if marks else {})
-
-    def on_critique_pane_finding_chosen(self, event: CritiquePane.FindingChosen) -> None:
-        self.jump_to_finding(event.finding, focus=event.focus)
 
     def jump_to_finding(self, finding: Finding, focus: bool = True) -> bool:
         """Go to the step whose hunk holds the finding's line (the nearest one in its file)."""
@@ -710,21 +625,6 @@ class PairScreen(Screen, inherit_bindings=False):
 
     # -- header, banner, status ---------------------------------------------------------------
 
-    def _tick(self) -> None:
-        self._render_header()
-        for warning in pace_warnings(0, 0, self.app.session.seconds()):
-            self._warn_once(
-                f"session-{warning.level}",
-                warning.message,
-                severity="error" if warning.level == "strong" else "warning",
-            )
-
-    def _warn_once(self, key: str, message: str, severity: str = "warning") -> None:
-        if key in self.warned:
-            return
-        self.warned.add(key)
-        self.app.notify(message, severity=severity, timeout=8)
-
     def hunks_viewed(self) -> int:
         return sum(1 for _, hunk in self.seen if hunk is not None)
 
@@ -841,18 +741,6 @@ class PairScreen(Screen, inherit_bindings=False):
             files_total=len(diff.files) if diff else 0,
             critique_opened=self.critique_opened,
             critique_available=self.critique is not None,
-        )
-
-    def critique_state(self) -> CritiqueState | None:
-        critique = self.critique
-        if critique is None:
-            return None
-        return CritiqueState(
-            critic=critique.critic,
-            family=critique.family,
-            model=critique.model,
-            opened_before_verdict=self.critique_opened,
-            same_family_allowed=critique.same_family_allowed,
         )
 
     def ordered_notes(self) -> list[HunkNote]:
@@ -1045,17 +933,3 @@ class PairScreen(Screen, inherit_bindings=False):
             self.app.services.save_pair_draft(self.change, data)
         except Exception:  # a lost draft costs a little time, never a verdict
             pass
-
-    def activity(self) -> None:
-        if self.timer is not None:
-            self.timer.touch()
-
-    def blurred(self) -> None:
-        if self.timer is not None:
-            self.timer.blur()
-        self._render_header()
-
-    def focused_again(self) -> None:
-        if self.timer is not None:
-            self.timer.focus()
-        self._render_header()

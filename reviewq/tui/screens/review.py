@@ -14,16 +14,15 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from reviewq.core.model import Critique, Diff, Finding
+from reviewq.core.model import Diff, Finding
 from reviewq.core.queue import QueueItem
 from reviewq.core.text import one_line
-from reviewq.core.verdict import CritiqueState
 from reviewq.tui import keymap
 from reviewq.tui.diffmodel import DiffModel
 from reviewq.tui.safe import safe_line
+from reviewq.tui.screens.change_screen import ChangeScreen, finding_lines
 from reviewq.tui.screens.dialogs import (
     VERDICT_TITLES,
     ApplyDialog,
@@ -35,16 +34,17 @@ from reviewq.tui.services import Draft, VerdictInput
 from reviewq.tui.widgets.diff_view import DiffView
 from reviewq.tui.widgets.panes import CritiquePane, PromptPane, RationalePane
 from reviewq.tui.widgets.sidebar import FileSidebar
-from reviewq.tui.widgets.timer import ActiveTimer, format_seconds, pace_warnings, size_warnings
+from reviewq.tui.widgets.timer import format_seconds, pace_warnings, size_warnings
 
 #: Below these widths the file list and the prompt pane start hidden.
 NARROW_FILES = 120
 NARROW_PANES = 110
 
 
-class ReviewScreen(Screen, inherit_bindings=False):
+class ReviewScreen(ChangeScreen, inherit_bindings=False):
     BINDINGS = keymap.screen_bindings("review")
     AUTO_FOCUS = "DiffView"
+    STATUS_ID = "review-status"
 
     DEFAULT_CSS = """
     ReviewScreen { layout: vertical; }
@@ -61,25 +61,12 @@ class ReviewScreen(Screen, inherit_bindings=False):
     """
 
     def __init__(self, item: QueueItem, queue: list[QueueItem]) -> None:
-        super().__init__()
-        self.item = item
-        self.change = item.change
-        self.queue = queue
-        self.diff: Diff | None = None
+        super().__init__(item, queue)
         self.model: DiffModel | None = None
-        self.critique: Critique | None = None
-        self.critique_error: str | None = None
-        self.critique_opened = False
-        self.visible_panes = {"prompt": True, "critique": False, "rationale": False, "files": True}
-        self.timer: ActiveTimer | None = None
+        self.visible_panes["files"] = True
         self.draft: Draft | None = None
-        self.rationale_text: str | None = None
-        self.note_draft = ""
-        self.warned: set[str] = set()
         self.search_text = ""
         self.search_status = ""
-        self.busy = False
-        self._header_plain = ""
         self._status_done = False
 
     # -- layout -------------------------------------------------------------------------------
@@ -110,23 +97,11 @@ class ReviewScreen(Screen, inherit_bindings=False):
         width = self.app.size.width
         self.visible_panes["files"] = width >= NARROW_FILES
         self.visible_panes["prompt"] = width >= NARROW_PANES
-        self.timer = ActiveTimer(self.app.clock)
-        self.timer.start()
-        if not self.app.app_focus:
-            self.timer.blur()
-        self.query_one(PromptPane).show_change(self.change)
-        self.query_one(CritiquePane).show_message("Preparing the critique…")
-        self.query_one(RationalePane).show_text("Preparing the rationale…")
+        self._start_timer_and_panes()
         self._apply_panes()
-        self._load_diff()
-        self._load_draft()
-        self._load_rationale()
-        self._start_critique()
-        self.app.prefetch_after(self.change.id, self.queue)
-        self.set_interval(1.0, self._tick)
+        self._start_loading()
         self._render_header()
-        for warning in size_warnings(self.item.size):
-            self._warn_once(warning.key, warning.message)
+        self._warn_about_size()
 
     # -- loading ------------------------------------------------------------------------------
 
@@ -141,13 +116,6 @@ class ReviewScreen(Screen, inherit_bindings=False):
             self.app.call_from_thread(self._diff_failed, exc)
             return
         self.app.call_from_thread(self._diff_loaded, diff, model, viewed_paths)
-
-    def _diff_failed(self, exc: Exception) -> None:
-        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-        self.app.notify(one_line(message, 200), title="Cannot read the diff", severity="error")
-        self.query_one("#review-status", Static).update(
-            Content(f"The diff could not be read: {one_line(message, 200)}")
-        )
 
     def _diff_loaded(self, diff: Diff, model: DiffModel, viewed_paths: set[str]) -> None:
         self.diff = diff
@@ -183,76 +151,15 @@ class ReviewScreen(Screen, inherit_bindings=False):
             model.restore_viewed(draft.hunks_seen)
             self.view.refresh_marks()
 
-    @work(thread=True, exclusive=True, group="rationale", exit_on_error=False)
-    def _load_rationale(self) -> None:
-        try:
-            text = self.app.services.rationale(self.change).to_text()
-        except Exception as exc:
-            message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-            self.app.call_from_thread(self._rationale_failed, one_line(message, 200))
-            return
-        self.app.call_from_thread(self._rationale_loaded, text)
-
-    def _rationale_loaded(self, text: str) -> None:
-        self.rationale_text = text
-        self.query_one(RationalePane).show_rationale(text)
-
-    def _rationale_failed(self, message: str) -> None:
-        self.rationale_text = None
-        fallback = self.critique.rationale if self.critique is not None else ""
-        if fallback:
-            self.query_one(RationalePane).show_text(fallback)
-        else:
-            self.query_one(RationalePane).show_text(
-                f"No rationale: {message}", title="Rationale: not available"
-            )
-
-    def _start_critique(self) -> None:
-        known = self.app.critiques.get(self.change.id)
-        if isinstance(known, Critique):
-            self._critique_loaded(known)
-        elif isinstance(known, str):
-            self._critique_failed(known)
-        else:
-            self.app.request_critique(self.change)
-
-    def critique_arrived(self, change_id: str, result: Critique | str) -> None:
-        """Called by the app when a critique worker finishes (for any change)."""
-        if change_id != self.change.id:
-            return
-        if isinstance(result, Critique):
-            self._critique_loaded(result)
-        else:
-            self._critique_failed(result)
-
-    def _critique_loaded(self, critique: Critique) -> None:
-        self.critique = critique
-        self.critique_error = None
-        if self.visible_panes["critique"]:
-            self.critique_opened = True
-        self.query_one(CritiquePane).show_critique(critique)
-        if self.rationale_text is None and critique.rationale:
-            self.query_one(RationalePane).show_text(critique.rationale)
-        if self.model is not None:
-            self._mark_findings()
-        self._render_header()
-
-    def _critique_failed(self, message: str) -> None:
-        self.critique = None
-        self.critique_error = message
-        self.query_one(CritiquePane).show_message(message, title="Critique: not available")
-        self._render_header()
-
     def _mark_findings(self) -> None:
         if self.critique is None or self.diff is None:
             return
         marks: dict[int, dict[int, str]] = {}
         for finding in self.critique.findings:
             file = self._file_index(finding.file)
-            if file is None or finding.start_line is None:
+            if file is None:
                 continue
-            end = finding.end_line or finding.start_line
-            for line in range(finding.start_line, min(end, finding.start_line + 50) + 1):
+            for line in finding_lines(finding):
                 marks.setdefault(file, {})[line] = finding.severity
         self.view.set_findings(marks)
 
@@ -265,22 +172,6 @@ class ReviewScreen(Screen, inherit_bindings=False):
         return None
 
     # -- header and timer ---------------------------------------------------------------------
-
-    def _tick(self) -> None:
-        self._render_header()
-        session = self.app.session.seconds()
-        for warning in pace_warnings(0, 0, session):
-            self._warn_once(
-                f"session-{warning.level}",
-                warning.message,
-                severity="error" if warning.level == "strong" else "warning",
-            )
-
-    def _warn_once(self, key: str, message: str, severity: str = "warning") -> None:
-        if key in self.warned:
-            return
-        self.warned.add(key)
-        self.app.notify(message, severity=severity, timeout=8)
 
     def _render_header(self) -> None:
         if not self.is_mounted:
@@ -395,9 +286,6 @@ class ReviewScreen(Screen, inherit_bindings=False):
 
     def on_file_sidebar_file_chosen(self, event: FileSidebar.FileChosen) -> None:
         self.jump_to_file(event.file)
-
-    def on_critique_pane_finding_chosen(self, event: CritiquePane.FindingChosen) -> None:
-        self.jump_to_finding(event.finding, focus=event.focus)
 
     def jump_to_finding(self, finding: Finding, focus: bool = True) -> bool:
         file = self._file_index(finding.file)
@@ -560,18 +448,6 @@ class ReviewScreen(Screen, inherit_bindings=False):
 
         self.app.push_screen(dialog, decided)
 
-    def critique_state(self) -> CritiqueState | None:
-        critique = self.critique
-        if critique is None:
-            return None
-        return CritiqueState(
-            critic=critique.critic,
-            family=critique.family,
-            model=critique.model,
-            opened_before_verdict=self.critique_opened,
-            same_family_allowed=critique.same_family_allowed,
-        )
-
     def verdict_input(self, verdict: str, note: str) -> VerdictInput:
         summary = self.summary()
         return VerdictInput(
@@ -697,19 +573,3 @@ class ReviewScreen(Screen, inherit_bindings=False):
             self.app.services.save_draft(self.change, draft)
         except Exception:  # a lost draft costs a little time, never a verdict
             pass
-
-    # -- activity (called by the app) ---------------------------------------------------------
-
-    def activity(self) -> None:
-        if self.timer is not None:
-            self.timer.touch()
-
-    def blurred(self) -> None:
-        if self.timer is not None:
-            self.timer.blur()
-        self._render_header()
-
-    def focused_again(self) -> None:
-        if self.timer is not None:
-            self.timer.focus()
-        self._render_header()

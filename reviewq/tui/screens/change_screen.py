@@ -1,0 +1,241 @@
+"""What every screen reviewing one change shares: the review screen and the pair walkthrough.
+
+Both show one change with its prompt, critique and rationale panes, run the same active-time
+timer, take critiques from the app as they arrive and record a verdict through the same worker.
+Those facts live here once; each screen keeps what is its own (how the diff is laid out, what a
+draft holds, what follows a verdict) and fills the few hooks below.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import work
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Static
+
+from reviewq.core.model import Critique, Diff, Finding
+from reviewq.core.queue import QueueItem
+from reviewq.core.text import one_line
+from reviewq.core.verdict import CritiqueState
+from reviewq.tui.widgets.diff_view import DiffView
+from reviewq.tui.widgets.panes import CritiquePane, PromptPane, RationalePane
+from reviewq.tui.widgets.timer import ActiveTimer, pace_warnings, size_warnings
+
+#: The side panes both screens have, in the order they stand.
+SIDE_PANES = ("prompt", "critique", "rationale")
+
+#: A finding marks at most this many lines past its first (a model may claim a whole file).
+FINDING_SPAN = 50
+
+
+def finding_lines(finding: Finding) -> range:
+    """The new-file lines a finding marks in the diff (empty when it names no line)."""
+    start = finding.start_line
+    if start is None:
+        return range(0)
+    end = finding.end_line or start
+    return range(start, min(end, start + FINDING_SPAN) + 1)
+
+
+def error_text(exc: BaseException) -> str:
+    """What an exception says, for one line on screen (a ReviewqError's own message first)."""
+    return getattr(exc, "message", None) or str(exc) or type(exc).__name__
+
+
+class ChangeScreen(Screen, inherit_bindings=False):
+    """The base of the screens that review one change (not a screen on its own).
+
+    Hooks: `view` (the diff widget), `_mark_findings` (critique findings onto the diff) and
+    `_render_header`; `STATUS_ID` names the status line under the diff.
+    """
+
+    #: The id of the one-line status under the diff (where a diff that cannot be read says so).
+    STATUS_ID: ClassVar[str] = ""
+
+    def __init__(self, item: QueueItem, queue: list[QueueItem]) -> None:
+        super().__init__()
+        self.item = item
+        self.change = item.change
+        self.queue = queue
+        self.diff: Diff | None = None
+        self.critique: Critique | None = None
+        self.critique_error: str | None = None
+        self.critique_opened = False
+        #: Which panes show; each screen adds its own (the file list, the walkthrough outline).
+        self.visible_panes: dict[str, bool] = {
+            "prompt": True,
+            "critique": False,
+            "rationale": False,
+        }
+        self.timer: ActiveTimer | None = None
+        self.rationale_text: str | None = None
+        self.note_draft = ""
+        self.busy = False
+        self.warned: set[str] = set()
+        self._header_plain = ""
+
+    # -- hooks --------------------------------------------------------------------------------
+
+    @property
+    def view(self) -> DiffView:
+        raise NotImplementedError
+
+    def _mark_findings(self) -> None:
+        """Show the critique's findings on the diff (a no-op until both are here)."""
+        raise NotImplementedError
+
+    def _render_header(self) -> None:
+        raise NotImplementedError
+
+    # -- opening ------------------------------------------------------------------------------
+
+    def _start_timer_and_panes(self) -> None:
+        """The timer runs from the moment the change opens (reading the prompt is review)."""
+        self.timer = ActiveTimer(self.app.clock)
+        self.timer.start()
+        if not self.app.app_focus:
+            self.timer.blur()
+        self.query_one(PromptPane).show_change(self.change)
+        self.query_one(CritiquePane).show_message("Preparing the critique…")
+        self.query_one(RationalePane).show_text("Preparing the rationale…")
+
+    def _start_loading(self) -> None:
+        """Everything slow, in workers; the screen fills in as each part arrives."""
+        self._load_diff()
+        self._load_draft()
+        self._load_rationale()
+        self._start_critique()
+        self.app.prefetch_after(self.change.id, self.queue)
+        self.set_interval(1.0, self._tick)
+
+    def _warn_about_size(self) -> None:
+        for warning in size_warnings(self.item.size):
+            self._warn_once(warning.key, warning.message)
+
+    def _load_diff(self) -> None:
+        raise NotImplementedError
+
+    def _load_draft(self) -> None:
+        raise NotImplementedError
+
+    def _diff_failed(self, exc: Exception) -> None:
+        message = one_line(error_text(exc), 200)
+        self.app.notify(message, title="Cannot read the diff", severity="error")
+        self.query_one(f"#{self.STATUS_ID}", Static).update(
+            Content(f"The diff could not be read: {message}")
+        )
+
+    # -- rationale and critique ---------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="rationale", exit_on_error=False)
+    def _load_rationale(self) -> None:
+        try:
+            text = self.app.services.rationale(self.change).to_text()
+        except Exception as exc:
+            self.app.call_from_thread(self._rationale_failed, one_line(error_text(exc), 200))
+            return
+        self.app.call_from_thread(self._rationale_loaded, text)
+
+    def _rationale_loaded(self, text: str) -> None:
+        self.rationale_text = text
+        self.query_one(RationalePane).show_rationale(text)
+
+    def _rationale_failed(self, message: str) -> None:
+        """Without the rationale summary, the critic's own rationale is better than nothing."""
+        self.rationale_text = None
+        fallback = self.critique.rationale if self.critique is not None else ""
+        if fallback:
+            self.query_one(RationalePane).show_text(fallback)
+        else:
+            self.query_one(RationalePane).show_text(
+                f"No rationale: {message}", title="Rationale: not available"
+            )
+
+    def _start_critique(self) -> None:
+        known = self.app.critiques.get(self.change.id)
+        if isinstance(known, Critique):
+            self._critique_loaded(known)
+        elif isinstance(known, str):
+            self._critique_failed(known)
+        else:
+            self.app.request_critique(self.change)
+
+    def critique_arrived(self, change_id: str, result: Critique | str) -> None:
+        """Called by the app when a critique worker finishes (for any change)."""
+        if change_id != self.change.id:
+            return
+        if isinstance(result, Critique):
+            self._critique_loaded(result)
+        else:
+            self._critique_failed(result)
+
+    def _critique_loaded(self, critique: Critique) -> None:
+        self.critique = critique
+        self.critique_error = None
+        if self.visible_panes["critique"]:
+            self.critique_opened = True
+        self.query_one(CritiquePane).show_critique(critique)
+        if self.rationale_text is None and critique.rationale:
+            self.query_one(RationalePane).show_text(critique.rationale)
+        self._mark_findings()
+        self._render_header()
+
+    def _critique_failed(self, message: str) -> None:
+        self.critique = None
+        self.critique_error = message
+        self.query_one(CritiquePane).show_message(message, title="Critique: not available")
+        self._render_header()
+
+    def critique_state(self) -> CritiqueState | None:
+        """What the verdict record says about the critique (None: there was none to open)."""
+        critique = self.critique
+        if critique is None:
+            return None
+        return CritiqueState(
+            critic=critique.critic,
+            family=critique.family,
+            model=critique.model,
+            opened_before_verdict=self.critique_opened,
+            same_family_allowed=critique.same_family_allowed,
+        )
+
+    def on_critique_pane_finding_chosen(self, event: CritiquePane.FindingChosen) -> None:
+        self.jump_to_finding(event.finding, focus=event.focus)
+
+    def jump_to_finding(self, finding: Finding, focus: bool = True) -> bool:
+        raise NotImplementedError
+
+    # -- timer and warnings -------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        self._render_header()
+        for warning in pace_warnings(0, 0, self.app.session.seconds()):
+            self._warn_once(
+                f"session-{warning.level}",
+                warning.message,
+                severity="error" if warning.level == "strong" else "warning",
+            )
+
+    def _warn_once(self, key: str, message: str, severity: str = "warning") -> None:
+        if key in self.warned:
+            return
+        self.warned.add(key)
+        self.app.notify(message, severity=severity, timeout=8)
+
+    # -- activity (called by the app) ---------------------------------------------------------
+
+    def activity(self) -> None:
+        if self.timer is not None:
+            self.timer.touch()
+
+    def blurred(self) -> None:
+        if self.timer is not None:
+            self.timer.blur()
+        self._render_header()
+
+    def focused_again(self) -> None:
+        if self.timer is not None:
+            self.timer.focus()
+        self._render_header()
