@@ -8,7 +8,7 @@ draft holds, what follows a verdict) and fills the few hooks below.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.content import Content
@@ -19,9 +19,14 @@ from reviewq.core.model import Critique, Diff, Finding
 from reviewq.core.queue import QueueItem
 from reviewq.core.text import one_line
 from reviewq.core.verdict import CritiqueState
+from reviewq.tui.screens.dialogs import VerdictChoice, VerdictDialog, VerdictSummary
+from reviewq.tui.services import VerdictInput
 from reviewq.tui.widgets.diff_view import DiffView
 from reviewq.tui.widgets.panes import CritiquePane, PromptPane, RationalePane
 from reviewq.tui.widgets.timer import ActiveTimer, pace_warnings, size_warnings
+
+if TYPE_CHECKING:
+    from reviewq.core.policy import Requirements
 
 #: The side panes both screens have, in the order they stand.
 SIDE_PANES = ("prompt", "critique", "rationale")
@@ -47,8 +52,9 @@ def error_text(exc: BaseException) -> str:
 class ChangeScreen(Screen, inherit_bindings=False):
     """The base of the screens that review one change (not a screen on its own).
 
-    Hooks: `view` (the diff widget), `_mark_findings` (critique findings onto the diff) and
-    `_render_header`; `STATUS_ID` names the status line under the diff.
+    Hooks: `view` (the diff widget), `_mark_findings` (critique findings onto the diff),
+    `_render_header`, `summary` and `verdict_input` (what the dialog and the record say), and
+    the verdict hooks below; `STATUS_ID` names the status line under the diff.
     """
 
     #: The id of the one-line status under the diff (where a diff that cannot be read says so).
@@ -206,6 +212,101 @@ class ChangeScreen(Screen, inherit_bindings=False):
 
     def jump_to_finding(self, finding: Finding, focus: bool = True) -> bool:
         raise NotImplementedError
+
+    # -- verdicts -----------------------------------------------------------------------------
+
+    def summary(self) -> VerdictSummary:
+        raise NotImplementedError
+
+    def verdict_input(
+        self, verdict: str, note: str, checklist: tuple[str, ...] = ()
+    ) -> VerdictInput:
+        raise NotImplementedError
+
+    def _requirements(self) -> Requirements | None:
+        """The policy's requirements for this change (None: no policy could be read)."""
+        raise NotImplementedError
+
+    def _preticked(self) -> tuple[str, ...]:
+        """Checklist items the dialog opens ticked (a pair session ticks them as it goes)."""
+        return ()
+
+    def _verdict_context(self) -> Content | None:
+        """A line over the dialog's summary (a pair session says who records what)."""
+        return None
+
+    def _verdict_chosen(self, verdict: str, choice: VerdictChoice) -> None:
+        """The dialog was confirmed; called before the verdict is recorded."""
+
+    def _announce_verdict(self, data: VerdictInput) -> None:
+        raise NotImplementedError
+
+    def _verdict_done(self, data: VerdictInput, record: dict[str, Any]) -> None:
+        """The verdict is in the log: move on."""
+        raise NotImplementedError
+
+    def action_verdict(self, verdict: str) -> None:
+        """The verdict dialog (pace warnings; on approval the checklist and the policy's
+        preview of what is still missing), then the record in a worker."""
+        if self.busy:
+            return
+        summary = self.summary()
+        warnings = pace_warnings(self.item.size, summary.active_seconds, self.app.session.seconds())
+        services = self.app.services
+        requirements = self._requirements()
+        approving = verdict == "approve"
+        checklist = requirements.checklist if approving and requirements is not None else ()
+
+        def problems_for(ticked: tuple[str, ...]) -> list[str]:
+            return services.approval_problems(self.verdict_input("approve", "", ticked))
+
+        dialog = VerdictDialog(
+            verdict,
+            self.change,
+            summary,
+            warnings,
+            self.note_draft,
+            checklist=checklist,
+            domain=self.item.domain,
+            problems_for=problems_for if approving and requirements else None,
+            ticked=self._preticked(),
+            context=self._verdict_context(),
+        )
+
+        def decided(choice: VerdictChoice | None) -> None:
+            if choice is None:
+                return
+            self.note_draft = choice.note
+            self._verdict_chosen(verdict, choice)
+            self.busy = True
+            self._record_worker(self.verdict_input(verdict, choice.note, choice.checklist))
+
+        self.app.push_screen(dialog, decided)
+
+    @work(thread=True, exclusive=True, group="verdict", exit_on_error=False)
+    def _record_worker(self, data: VerdictInput) -> None:
+        try:
+            record, warnings = self.app.services.record_verdict(data)
+        except Exception as exc:
+            self.app.call_from_thread(self._record_failed, exc)
+            return
+        self.app.call_from_thread(self._recorded, data, record, warnings)
+
+    def _record_failed(self, exc: Exception) -> None:
+        self.busy = False
+        self.app.notify(
+            f"Nothing was recorded: {one_line(error_text(exc), 200)}",
+            title="Verdict not recorded",
+            severity="error",
+            timeout=10,
+        )
+
+    def _recorded(self, data: VerdictInput, record: dict[str, Any], warnings: list[str]) -> None:
+        self.busy = False
+        self._announce_verdict(data)
+        for warning in warnings:
+            self.app.notify(one_line(warning, 300), severity="warning", timeout=10)
+        self._verdict_done(data, record)
 
     # -- timer and warnings -------------------------------------------------------------------
 

@@ -43,7 +43,6 @@ from reviewq.tui.screens.change_screen import ChangeScreen, finding_lines
 from reviewq.tui.screens.dialogs import (
     VERDICT_TITLES,
     VerdictChoice,
-    VerdictDialog,
     VerdictSummary,
 )
 from reviewq.tui.screens.pair_dialogs import PairStart, PairStartDialog
@@ -59,7 +58,7 @@ from reviewq.tui.widgets.pair_panes import (
     StepView,
 )
 from reviewq.tui.widgets.panes import CritiquePane, PromptPane, RationalePane
-from reviewq.tui.widgets.timer import format_seconds, pace_warnings, size_warnings
+from reviewq.tui.widgets.timer import format_seconds, size_warnings
 
 if TYPE_CHECKING:
     from reviewq.core.policy import Requirements
@@ -748,7 +747,9 @@ class PairScreen(ChangeScreen, inherit_bindings=False):
         order = {self.where(i): i for i in range(len(self.steps))} if self.diff else {}
         return sorted(self.notes, key=lambda n: order.get(n.key(), len(order)))
 
-    def verdict_input(self, verdict: str, note: str, checklist: tuple[str, ...]) -> VerdictInput:
+    def verdict_input(
+        self, verdict: str, note: str, checklist: tuple[str, ...] = ()
+    ) -> VerdictInput:
         summary = self.summary()
         host = self.app.services.reviewer()
         fields = self.session.record_fields(
@@ -772,7 +773,9 @@ class PairScreen(ChangeScreen, inherit_bindings=False):
             extra=fields,
         )
 
-    def _who_decides(self) -> Content:
+    def _verdict_context(self) -> Content:
+        """Who the record names (driver as reviewer, the others as co-reviewers), the steps
+        not walked through, and a driver who cannot sign here."""
         driver = self.session.driver
         others = self.session.co_reviewers
         parts: list[Content | str | tuple[str, str]] = [
@@ -814,64 +817,18 @@ class PairScreen(ChangeScreen, inherit_bindings=False):
             )
         return Content.assemble(*parts)
 
-    def action_verdict(self, verdict: str) -> None:
-        if self.busy:
-            return
-        summary = self.summary()
-        warnings = pace_warnings(self.item.size, summary.active_seconds, self.app.session.seconds())
-        services = self.app.services
-        checklist = self.checklist if verdict == "approve" else ()
+    def _requirements(self) -> Requirements | None:
+        return self.requirements  # read on mount: the session pane shows the checklist
 
-        def problems_for(ticked: tuple[str, ...]) -> list[str]:
-            return services.approval_problems(self.verdict_input("approve", "", ticked))
+    def _preticked(self) -> tuple[str, ...]:
+        return self.ticked
 
-        dialog = VerdictDialog(
-            verdict,
-            self.change,
-            summary,
-            warnings,
-            self.note_draft,
-            checklist=checklist,
-            domain=self.item.domain,
-            problems_for=problems_for if verdict == "approve" and self.requirements else None,
-            ticked=self.ticked,
-            context=self._who_decides(),
-        )
+    def _verdict_chosen(self, verdict: str, choice: VerdictChoice) -> None:
+        if verdict == "approve":
+            self.ticked = choice.checklist
+            self.pane.set_ticked(self.ticked)
 
-        def decided(choice: VerdictChoice | None) -> None:
-            if choice is None:
-                return
-            self.note_draft = choice.note
-            if verdict == "approve":
-                self.ticked = choice.checklist
-                self.pane.set_ticked(self.ticked)
-            self.busy = True
-            self._record_worker(self.verdict_input(verdict, choice.note, choice.checklist))
-
-        self.app.push_screen(dialog, decided)
-
-    @work(thread=True, exclusive=True, group="verdict", exit_on_error=False)
-    def _record_worker(self, data: VerdictInput) -> None:
-        try:
-            record, warnings = self.app.services.record_verdict(data)
-        except Exception as exc:
-            self.app.call_from_thread(self._record_failed, exc)
-            return
-        self.app.call_from_thread(self._recorded, data, record, warnings)
-
-    def _record_failed(self, exc: Exception) -> None:
-        self.busy = False
-        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-        self.app.notify(
-            f"Nothing was recorded: {one_line(message, 200)}",
-            title="Verdict not recorded",
-            severity="error",
-            timeout=10,
-        )
-
-    def _recorded(self, data: VerdictInput, record: dict, warnings: list[str]) -> None:
-        self.busy = False
-        self.recorded += 1
+    def _announce_verdict(self, data: VerdictInput) -> None:
         title = VERDICT_TITLES[data.verdict]
         who = data.reviewer.name if data.reviewer else ""
         self.app.notify(
@@ -879,8 +836,9 @@ class PairScreen(ChangeScreen, inherit_bindings=False):
             f"{self.change.id[:10]} after {format_seconds(data.active_seconds)} active",
             timeout=5,
         )
-        for warning in warnings:
-            self.app.notify(one_line(warning, 300), severity="warning", timeout=10)
+
+    def _verdict_done(self, data: VerdictInput, record: dict[str, Any]) -> None:
+        self.recorded += 1
         self.app.note_decided(data.change.id, data.verdict)
         pair_next(self.app, self)
 

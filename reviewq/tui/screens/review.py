@@ -8,7 +8,7 @@ focus; a review left without a verdict keeps its time and note as a draft.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -22,19 +22,20 @@ from reviewq.core.text import one_line
 from reviewq.tui import keymap
 from reviewq.tui.diffmodel import DiffModel
 from reviewq.tui.safe import safe_line
-from reviewq.tui.screens.change_screen import ChangeScreen, finding_lines
+from reviewq.tui.screens.change_screen import ChangeScreen, error_text, finding_lines
 from reviewq.tui.screens.dialogs import (
     VERDICT_TITLES,
     ApplyDialog,
-    VerdictChoice,
-    VerdictDialog,
     VerdictSummary,
 )
 from reviewq.tui.services import Draft, VerdictInput
 from reviewq.tui.widgets.diff_view import DiffView
 from reviewq.tui.widgets.panes import CritiquePane, PromptPane, RationalePane
 from reviewq.tui.widgets.sidebar import FileSidebar
-from reviewq.tui.widgets.timer import format_seconds, pace_warnings, size_warnings
+from reviewq.tui.widgets.timer import format_seconds, size_warnings
+
+if TYPE_CHECKING:
+    from reviewq.core.policy import Requirements
 
 #: Below these widths the file list and the prompt pane start hidden.
 NARROW_FILES = 120
@@ -413,42 +414,15 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
             critique_available=self.critique is not None,
         )
 
-    def action_verdict(self, verdict: str) -> None:
-        if self.busy:
-            return
-        summary = self.summary()
-        warnings = pace_warnings(self.item.size, summary.active_seconds, self.app.session.seconds())
-        services = self.app.services
+    def _requirements(self) -> Requirements | None:
         try:
-            requirements = services.requirements(self.change)
-            checklist = requirements.checklist if verdict == "approve" else ()
+            return self.app.services.requirements(self.change)
         except Exception:  # a policy that cannot be read is the gate's to report
-            requirements, checklist = None, ()
+            return None
 
-        def problems_for(ticked: tuple[str, ...]) -> list[str]:
-            data = replace(self.verdict_input("approve", ""), checklist=ticked)
-            return services.approval_problems(data)
-
-        dialog = VerdictDialog(
-            verdict,
-            self.change,
-            summary,
-            warnings,
-            self.note_draft,
-            checklist=checklist,
-            domain=self.item.domain,
-            problems_for=problems_for if verdict == "approve" and requirements else None,
-        )
-
-        def decided(choice: VerdictChoice | None) -> None:
-            if choice is None:
-                return
-            self.note_draft = choice.note
-            self._record(verdict, choice.note, choice.checklist)
-
-        self.app.push_screen(dialog, decided)
-
-    def verdict_input(self, verdict: str, note: str) -> VerdictInput:
+    def verdict_input(
+        self, verdict: str, note: str, checklist: tuple[str, ...] = ()
+    ) -> VerdictInput:
         summary = self.summary()
         return VerdictInput(
             change=self.change,
@@ -460,40 +434,17 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
             hunks_viewed=summary.hunks_viewed,
             critique=self.critique_state(),
             domain=self.item.domain,
+            checklist=checklist,
         )
 
-    def _record(self, verdict: str, note: str, checklist: tuple[str, ...] = ()) -> None:
-        self.busy = True
-        self._record_worker(replace(self.verdict_input(verdict, note), checklist=checklist))
-
-    @work(thread=True, exclusive=True, group="verdict", exit_on_error=False)
-    def _record_worker(self, data: VerdictInput) -> None:
-        try:
-            record, warnings = self.app.services.record_verdict(data)
-        except Exception as exc:
-            self.app.call_from_thread(self._record_failed, exc)
-            return
-        self.app.call_from_thread(self._recorded, data, record, warnings)
-
-    def _record_failed(self, exc: Exception) -> None:
-        self.busy = False
-        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-        self.app.notify(
-            f"Nothing was recorded: {one_line(message, 200)}",
-            title="Verdict not recorded",
-            severity="error",
-            timeout=10,
-        )
-
-    def _recorded(self, data: VerdictInput, record: dict, warnings: list[str]) -> None:
-        self.busy = False
+    def _announce_verdict(self, data: VerdictInput) -> None:
         title = VERDICT_TITLES[data.verdict]
         self.app.notify(
             f"{title}: {self.change.id[:10]} after {format_seconds(data.active_seconds)} active",
             timeout=4,
         )
-        for warning in warnings:
-            self.app.notify(one_line(warning, 300), severity="warning", timeout=10)
+
+    def _verdict_done(self, data: VerdictInput, record: dict[str, Any]) -> None:
         self.app.verdict_recorded(self, data, record)
 
     def action_apply_patch(self) -> None:
@@ -519,9 +470,11 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
         try:
             applied = self.app.services.apply_patch(self.change, branch)
         except Exception as exc:  # a patch that does not apply: one line, nothing changed
-            message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
             self.app.call_from_thread(
-                self.app.notify, one_line(message, 300), title="Not applied", severity="error"
+                self.app.notify,
+                one_line(error_text(exc), 300),
+                title="Not applied",
+                severity="error",
             )
             return
         shas = ", ".join(c[:10] for c in applied.commits)
