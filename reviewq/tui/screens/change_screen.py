@@ -19,17 +19,22 @@ from reviewq.core.model import Critique, Diff, Finding
 from reviewq.core.queue import QueueItem
 from reviewq.core.text import one_line
 from reviewq.core.verdict import CritiqueState
+from reviewq.tui import keymap
+from reviewq.tui.safe import safe_line
 from reviewq.tui.screens.dialogs import VerdictChoice, VerdictDialog, VerdictSummary
 from reviewq.tui.services import VerdictInput
 from reviewq.tui.widgets.diff_view import DiffView
 from reviewq.tui.widgets.panes import CritiquePane, PromptPane, RationalePane
-from reviewq.tui.widgets.timer import ActiveTimer, pace_warnings, size_warnings
+from reviewq.tui.widgets.timer import ActiveTimer, format_seconds, pace_warnings, size_warnings
 
 if TYPE_CHECKING:
     from reviewq.core.policy import Requirements
 
 #: The side panes both screens have, in the order they stand.
 SIDE_PANES = ("prompt", "critique", "rationale")
+
+#: What `Content.assemble` takes: plain text, (text, style), or Content.
+HeaderPart = Content | str | tuple[str, str]
 
 #: A finding marks at most this many lines past its first (a model may claim a whole file).
 FINDING_SPAN = 50
@@ -53,10 +58,12 @@ class ChangeScreen(Screen, inherit_bindings=False):
     """The base of the screens that review one change (not a screen on its own).
 
     Hooks: `view` (the diff widget), `_mark_findings` (critique findings onto the diff),
-    `_render_header`, `summary` and `verdict_input` (what the dialog and the record say), and
-    the verdict hooks below; `STATUS_ID` names the status line under the diff.
+    `_render_header` (from the parts below), `summary` (what the verdict dialog shows) and the
+    verdict hooks below; `HEADER_ID` and `STATUS_ID` name the two lines around the diff.
     """
 
+    #: The id of the two-line header (the change; then time, progress, critique).
+    HEADER_ID: ClassVar[str] = ""
     #: The id of the one-line status under the diff (where a diff that cannot be read says so).
     STATUS_ID: ClassVar[str] = ""
 
@@ -129,8 +136,72 @@ class ChangeScreen(Screen, inherit_bindings=False):
     def _diff_failed(self, exc: Exception) -> None:
         message = one_line(error_text(exc), 200)
         self.app.notify(message, title="Cannot read the diff", severity="error")
-        self.query_one(f"#{self.STATUS_ID}", Static).update(
-            Content(f"The diff could not be read: {message}")
+        self.status_line.update(Content(f"The diff could not be read: {message}"))
+
+    # -- header and status --------------------------------------------------------------------
+
+    @property
+    def status_line(self) -> Static:
+        return self.query_one(f"#{self.STATUS_ID}", Static)
+
+    def _header_title(self, subject_width: int, *lead: HeaderPart) -> Content:
+        """The header's first line: which change, by which agent, how risky, how big."""
+        change = self.change
+        auth = change.authorship
+        stats = change.stats
+        short = change.id[:10] if change.source == "git" else change.id[:16]
+        model = f" {auth.model}" if auth.model else ""
+        level = self.item.risk.level
+        risk_style = {"high": "bold $text-error", "medium": "$text-warning"}.get(level, "")
+        return Content.assemble(
+            *lead,
+            (short, "bold $text-primary"),
+            "  ",
+            safe_line(one_line(change.commit.subject, subject_width), "bold"),
+            "   ",
+            safe_line(f"{auth.agent}{model} ({auth.family})", "$text-muted"),
+            "  ",
+            (f"risk {level} {self.item.risk.score}", risk_style),
+            (f"  +{stats.additions} -{stats.deletions}" if stats else "", "$text-muted"),
+        )
+
+    def _time_parts(self) -> list[HeaderPart]:
+        timer = self.timer
+        active = timer.active_seconds() if timer else 0.0
+        paused = timer is not None and timer.started and not timer.running
+        return [
+            (f"{format_seconds(active)} active", "bold"),
+            (" (paused)" if paused else "", "$text-warning"),
+        ]
+
+    def _critique_part(self, *, detail: bool) -> HeaderPart:
+        """Where the critique stands; `detail` adds the finding count and says it is coming."""
+        critique = self.critique
+        if critique is not None:
+            hint = keymap.first_key(self.app, "pane.critique")
+            state = "opened" if self.critique_opened else f"ready ({hint} to open)"
+            count = f", {len(critique.findings)} finding(s)" if detail else ""
+            return (f"   critique {state}{count}", "$text-muted")
+        if self.critique_error:
+            return ("   critique not available", "$text-muted")
+        return ("   critique: preparing…" if detail else "", "$text-muted")
+
+    def _show_header(self, title: Content, parts: list[HeaderPart]) -> None:
+        content = Content.assemble(title, "\n", *parts)
+        if content.plain != self._header_plain:
+            # Fixed height: no relayout of the screen for a new second on the clock.
+            self._header_plain = content.plain
+            self.query_one(f"#{self.HEADER_ID}", Static).update(content, layout=False)
+
+    def _risk_status(self) -> Content:
+        """The status line unless a screen has more pressing news: the size warning, else
+        why the change is risky."""
+        warnings = size_warnings(self.item.size)
+        if warnings:
+            return Content.styled(f"⚠ {warnings[0].message}", "$text-warning")
+        risk = self.item.risk.reasons
+        return Content.styled(
+            "risk: " + "; ".join(one_line(r) for r in risk) if risk else "", "$text-muted"
         )
 
     # -- rationale and critique ---------------------------------------------------------------
@@ -221,7 +292,20 @@ class ChangeScreen(Screen, inherit_bindings=False):
     def verdict_input(
         self, verdict: str, note: str, checklist: tuple[str, ...] = ()
     ) -> VerdictInput:
-        raise NotImplementedError
+        """What the record says about this review (and what the policy preview judges)."""
+        summary = self.summary()
+        return VerdictInput(
+            change=self.change,
+            verdict=verdict,
+            note=note,
+            active_seconds=summary.active_seconds,
+            wall_seconds=self.timer.wall_seconds() if self.timer else 0.0,
+            hunks_total=summary.hunks_total,
+            hunks_viewed=summary.hunks_viewed,
+            critique=self.critique_state(),
+            domain=self.item.domain,
+            checklist=checklist,
+        )
 
     def _requirements(self) -> Requirements | None:
         """The policy's requirements for this change (None: no policy could be read)."""

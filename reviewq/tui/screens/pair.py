@@ -39,7 +39,7 @@ from reviewq.core.walkthrough import Step, walkthrough
 from reviewq.tui import keymap
 from reviewq.tui.diffmodel import DiffModel
 from reviewq.tui.safe import safe_line
-from reviewq.tui.screens.change_screen import ChangeScreen, finding_lines
+from reviewq.tui.screens.change_screen import ChangeScreen, HeaderPart, finding_lines
 from reviewq.tui.screens.dialogs import (
     VERDICT_TITLES,
     VerdictChoice,
@@ -58,7 +58,7 @@ from reviewq.tui.widgets.pair_panes import (
     StepView,
 )
 from reviewq.tui.widgets.panes import CritiquePane, PromptPane, RationalePane
-from reviewq.tui.widgets.timer import format_seconds, size_warnings
+from reviewq.tui.widgets.timer import format_seconds
 
 if TYPE_CHECKING:
     from reviewq.core.policy import Requirements
@@ -199,6 +199,7 @@ def pair_next(app: Any, current: PairScreen, skipped: bool = False) -> None:
 class PairScreen(ChangeScreen, inherit_bindings=False):
     BINDINGS = keymap.screen_bindings("pair")
     AUTO_FOCUS = "PairDiffView"
+    HEADER_ID = "pair-header"
     STATUS_ID = "pair-status"
 
     DEFAULT_CSS = """
@@ -630,37 +631,14 @@ class PairScreen(ChangeScreen, inherit_bindings=False):
     def _render_header(self) -> None:
         if not self.is_mounted:
             return
-        change = self.change
-        auth = change.authorship
-        stats = change.stats
-        short = change.id[:10] if change.source == "git" else change.id[:16]
-        model = f" {auth.model}" if auth.model else ""
-        level = self.item.risk.level
-        risk_style = {"high": "bold $text-error", "medium": "$text-warning"}.get(level, "")
-        first = Content.assemble(
-            ("PAIR ", "bold reverse $text-accent"),
-            " ",
-            (short, "bold $text-primary"),
-            "  ",
-            safe_line(one_line(change.commit.subject, 80), "bold"),
-            "   ",
-            safe_line(f"{auth.agent}{model} ({auth.family})", "$text-muted"),
-            "  ",
-            (f"risk {level} {self.item.risk.score}", risk_style),
-            (f"  +{stats.additions} -{stats.deletions}" if stats else "", "$text-muted"),
-        )
-        timer = self.timer
-        active = timer.active_seconds() if timer else 0.0
-        paused = timer is not None and timer.started and not timer.running
         driver = self.session.driver
         others = ", ".join(p.name for p in self.session.co_reviewers)
-        parts: list[Content | str | tuple[str, str]] = [
+        parts: list[HeaderPart] = [
             safe_line(driver.name, "bold $text-accent"),
             " drives · with ",
             safe_line(others),
             "   ",
-            (f"{format_seconds(active)} active", "bold"),
-            (" (paused)" if paused else "", "$text-warning"),
+            *self._time_parts(),
         ]
         if self.diff is not None:
             parts.append(f"   hunks seen {self.hunks_viewed()}/{self.diff.hunk_count}")
@@ -669,16 +647,10 @@ class PairScreen(ChangeScreen, inherit_bindings=False):
         if self.checklist:
             parts.append(f"   checklist {len(self.ticked)}/{len(self.checklist)}")
         parts.append(f"   notes {len(self.notes)}")
-        if self.critique is not None:
-            hint = keymap.first_key(self.app, "pane.critique")
-            state = "opened" if self.critique_opened else f"ready ({hint} to open)"
-            parts.append((f"   critique {state}", "$text-muted"))
-        elif self.critique_error:
-            parts.append(("   critique not available", "$text-muted"))
-        content = Content.assemble(first, "\n", *parts)
-        if content.plain != self._header_plain:
-            self._header_plain = content.plain
-            self.query_one("#pair-header", Static).update(content, layout=False)
+        # The pair header is fuller: no finding count, nothing while the critique is coming.
+        parts.append(self._critique_part(detail=False))
+        title = self._header_title(80, ("PAIR ", "bold reverse $text-accent"), " ")
+        self._show_header(title, parts)
 
     def _render_banner(self) -> None:
         if not self.is_mounted:
@@ -700,7 +672,7 @@ class PairScreen(ChangeScreen, inherit_bindings=False):
         return [p for p in prompters_of(self.change) if self.session.includes(p)]
 
     def _render_status(self) -> None:
-        status = self.query_one("#pair-status", Static)
+        status = self.status_line
         prompters = self.prompters_here()
         if prompters:
             names = ", ".join(p.name or p.email for p in prompters)
@@ -712,16 +684,7 @@ class PairScreen(ChangeScreen, inherit_bindings=False):
                 )
             )
             return
-        warnings = size_warnings(self.item.size)
-        if warnings:
-            status.update(Content.styled(f"⚠ {warnings[0].message}", "$text-warning"))
-            return
-        risk = self.item.risk.reasons
-        status.update(
-            Content.styled(
-                "risk: " + "; ".join(one_line(r) for r in risk) if risk else "", "$text-muted"
-            )
-        )
+        status.update(self._risk_status())
 
     # -- verdicts -----------------------------------------------------------------------------
 
@@ -750,24 +713,16 @@ class PairScreen(ChangeScreen, inherit_bindings=False):
     def verdict_input(
         self, verdict: str, note: str, checklist: tuple[str, ...] = ()
     ) -> VerdictInput:
-        summary = self.summary()
+        """The driver is recorded as the reviewer, the others as co-reviewers; the session's
+        notes and handovers (this visit's and a draft's) go in the record's extra fields."""
         host = self.app.services.reviewer()
         fields = self.session.record_fields(
             host=host, since=self.handovers_from, notes=self.ordered_notes()
         )
         earlier = [h.to_json() for h in self.earlier_handovers]
         fields["session"]["driver_changes"] = earlier + fields["session"]["driver_changes"]
-        return VerdictInput(
-            change=self.change,
-            verdict=verdict,
-            note=note,
-            active_seconds=summary.active_seconds,
-            wall_seconds=self.timer.wall_seconds() if self.timer else 0.0,
-            hunks_total=summary.hunks_total,
-            hunks_viewed=summary.hunks_viewed,
-            critique=self.critique_state(),
-            domain=self.item.domain,
-            checklist=checklist,
+        return replace(
+            super().verdict_input(verdict, note, checklist),
             reviewer=self.session.driver,
             co_reviewers=self.session.co_reviewers,
             extra=fields,

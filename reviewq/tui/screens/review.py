@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.content import Content
 from textual.widgets import Footer, Input, Static
 
 from reviewq.core.model import Diff, Finding
@@ -21,7 +20,6 @@ from reviewq.core.queue import QueueItem
 from reviewq.core.text import one_line
 from reviewq.tui import keymap
 from reviewq.tui.diffmodel import DiffModel
-from reviewq.tui.safe import safe_line
 from reviewq.tui.screens.change_screen import ChangeScreen, error_text, finding_lines
 from reviewq.tui.screens.dialogs import (
     VERDICT_TITLES,
@@ -32,7 +30,7 @@ from reviewq.tui.services import Draft, VerdictInput
 from reviewq.tui.widgets.diff_view import DiffView
 from reviewq.tui.widgets.panes import CritiquePane, PromptPane, RationalePane
 from reviewq.tui.widgets.sidebar import FileSidebar
-from reviewq.tui.widgets.timer import format_seconds, size_warnings
+from reviewq.tui.widgets.timer import format_seconds
 
 if TYPE_CHECKING:
     from reviewq.core.policy import Requirements
@@ -45,6 +43,7 @@ NARROW_PANES = 110
 class ReviewScreen(ChangeScreen, inherit_bindings=False):
     BINDINGS = keymap.screen_bindings("review")
     AUTO_FOCUS = "DiffView"
+    HEADER_ID = "review-header"
     STATUS_ID = "review-status"
 
     DEFAULT_CSS = """
@@ -177,70 +176,25 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
     def _render_header(self) -> None:
         if not self.is_mounted:
             return
-        change = self.change
-        auth = change.authorship
-        stats = change.stats
-        short = change.id[:10] if change.source == "git" else change.id[:16]
-        model = f" {auth.model}" if auth.model else ""
-        level = self.item.risk.level
-        risk_style = {"high": "bold $text-error", "medium": "$text-warning"}.get(level, "")
-        first = Content.assemble(
-            (short, "bold $text-primary"),
-            "  ",
-            safe_line(one_line(change.commit.subject, 90), "bold"),
-            "   ",
-            safe_line(f"{auth.agent}{model} ({auth.family})", "$text-muted"),
-            "  ",
-            (f"risk {level} {self.item.risk.score}", risk_style),
-            (f"  +{stats.additions} -{stats.deletions}" if stats else "", "$text-muted"),
-        )
-        timer = self.timer
-        active = timer.active_seconds() if timer else 0.0
-        paused = timer is not None and timer.started and not timer.running
-        parts: list[Content | str | tuple[str, str]] = [
-            (f"{format_seconds(active)} active", "bold"),
-            (" (paused)" if paused else "", "$text-warning"),
-        ]
+        parts = self._time_parts()
         if self.model is not None:
-            model_ = self.model
-            parts.append(f"   hunks seen {model_.hunks_viewed}/{model_.hunks_total}")
-            parts.append(f"   files viewed {len(self.view.viewed_files)}/{len(model_.files)}")
+            model = self.model
+            parts.append(f"   hunks seen {model.hunks_viewed}/{model.hunks_total}")
+            parts.append(f"   files viewed {len(self.view.viewed_files)}/{len(model.files)}")
             parts.append(("   split" if self.view.is_split else "   unified", "$text-muted"))
         else:
             parts.append(("   loading the diff…", "$text-muted"))
-        if self.critique is not None:
-            count = len(self.critique.findings)
-            hint = keymap.first_key(self.app, "pane.critique")
-            state = "opened" if self.critique_opened else f"ready ({hint} to open)"
-            parts.append((f"   critique {state}, {count} finding(s)", "$text-muted"))
-        elif self.critique_error:
-            parts.append(("   critique not available", "$text-muted"))
-        else:
-            parts.append(("   critique: preparing…", "$text-muted"))
+        parts.append(self._critique_part(detail=True))
         if self.search_status:
             parts.append((f"   {self.search_status}", "$text-accent"))
-        content = Content.assemble(first, "\n", *parts)
-        if content.plain != self._header_plain:
-            # Fixed height: no relayout of the screen for a new second on the clock.
-            self._header_plain = content.plain
-            self.query_one("#review-header", Static).update(content, layout=False)
+        self._show_header(self._header_title(90), parts)
         self._render_status()
 
     def _render_status(self) -> None:
         if self._status_done:
             return
         self._status_done = True
-        warnings = size_warnings(self.item.size)
-        status = self.query_one("#review-status", Static)
-        if warnings:
-            status.update(Content.styled(f"⚠ {warnings[0].message}", "$text-warning"))
-        else:
-            risk = self.item.risk.reasons
-            status.update(
-                Content.styled(
-                    "risk: " + "; ".join(one_line(r) for r in risk) if risk else "", "$text-muted"
-                )
-            )
+        self.status_line.update(self._risk_status())
 
     def on_diff_view_cursor_file_changed(self, event: DiffView.CursorFileChanged) -> None:
         self.sidebar.follow(event.file)
@@ -419,23 +373,6 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
             return self.app.services.requirements(self.change)
         except Exception:  # a policy that cannot be read is the gate's to report
             return None
-
-    def verdict_input(
-        self, verdict: str, note: str, checklist: tuple[str, ...] = ()
-    ) -> VerdictInput:
-        summary = self.summary()
-        return VerdictInput(
-            change=self.change,
-            verdict=verdict,
-            note=note,
-            active_seconds=summary.active_seconds,
-            wall_seconds=self.timer.wall_seconds() if self.timer else 0.0,
-            hunks_total=summary.hunks_total,
-            hunks_viewed=summary.hunks_viewed,
-            critique=self.critique_state(),
-            domain=self.item.domain,
-            checklist=checklist,
-        )
 
     def _announce_verdict(self, data: VerdictInput) -> None:
         title = VERDICT_TITLES[data.verdict]
