@@ -204,6 +204,37 @@ class ChangeScreen(Screen, inherit_bindings=False):
             "risk: " + "; ".join(one_line(r) for r in risk) if risk else "", "$text-muted"
         )
 
+    # -- panes ------------------------------------------------------------------------------
+
+    def _apply_panes(self) -> None:
+        """Show the panes `visible_panes` asks for (each screen has its own layout)."""
+        raise NotImplementedError
+
+    def _show_side_panes(self) -> None:
+        for name in SIDE_PANES:
+            self.query_one(f"#{name}").display = self.visible_panes[name]
+
+    def _flip_pane(self, pane: str) -> None:
+        self.visible_panes[pane] = not self.visible_panes[pane]
+
+    def action_toggle_pane(self, pane: str) -> None:
+        self._flip_pane(pane)
+        shown = self.visible_panes[pane]
+        if pane == "critique" and shown:
+            # What the record's opened_before_verdict says: the critique was there to read.
+            self.critique_opened = self.critique_opened or self.critique is not None
+        self._apply_panes()
+        if pane == "critique" and shown and self.critique is not None:
+            self.query_one(CritiquePane).finding_list.focus()
+        elif not shown and self.focused is None:
+            self.view.focus()
+        self._render_header()
+
+    def action_toggle_layout(self) -> None:
+        split = self.view.toggle_layout()
+        self.app.notify("Side by side" if split else "Unified", timeout=2)
+        self._render_header()
+
     # -- rationale and critique ---------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="rationale", exit_on_error=False)

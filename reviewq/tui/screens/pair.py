@@ -283,7 +283,7 @@ class PairScreen(ChangeScreen, inherit_bindings=False):
         except Exception:  # a policy that cannot be read is the gate's to report
             self.requirements = None
         await self.pane.show_checklist(self.item.domain, self.checklist, self.ticked)
-        self._apply_layout()
+        self._apply_panes()
         self._start_loading()
         self._render_header()
         self._render_banner()
@@ -294,13 +294,12 @@ class PairScreen(ChangeScreen, inherit_bindings=False):
     def checklist(self) -> tuple[str, ...]:
         return self.requirements.checklist if self.requirements is not None else ()
 
-    def _apply_layout(self) -> None:
+    def _apply_panes(self) -> None:
         """Presenter: the diff alone at full width, the big banner and step keys; otherwise
         the panes the reviewers chose."""
         presenting = self.presenter
         self.set_class(presenting, "-presenter")
-        for name in ("prompt", "critique", "rationale"):
-            self.query_one(f"#{name}").display = self.visible_panes[name]
+        self._show_side_panes()
         self.query_one(StepList).display = self.visible_panes["steps"] and not presenting
         self.query_one("#pair-side").display = not presenting
         keys = self.query_one(StepKeys)
@@ -597,27 +596,17 @@ class PairScreen(ChangeScreen, inherit_bindings=False):
 
     def action_presenter(self) -> None:
         self.presenter = not self.presenter
-        self._apply_layout()
+        self._apply_panes()
         self._render_banner()
         self.app.notify("Presenter layout" if self.presenter else "Normal layout", timeout=2)
 
-    def action_toggle_pane(self, pane: str) -> None:
+    def _flip_pane(self, pane: str) -> None:
         if self.presenter:  # a pane asked for ends presenting; it opens rather than toggles
             self.presenter = False
             self._render_banner()
             self.visible_panes[pane] = True
         else:
-            self.visible_panes[pane] = not self.visible_panes[pane]
-        if pane == "critique" and self.visible_panes[pane]:
-            self.critique_opened = self.critique_opened or self.critique is not None
-        self._apply_layout()
-        if pane == "critique" and self.visible_panes[pane] and self.critique is not None:
-            self.query_one(CritiquePane).finding_list.focus()
-        self._render_header()
-
-    def action_toggle_layout(self) -> None:
-        split = self.view.toggle_layout()
-        self.app.notify("Side by side" if split else "Unified", timeout=2)
+            super()._flip_pane(pane)
 
     def action_fold(self) -> None:
         if self.view.toggle_fold(0) is None:

@@ -20,7 +20,12 @@ from reviewq.core.queue import QueueItem
 from reviewq.core.text import one_line
 from reviewq.tui import keymap
 from reviewq.tui.diffmodel import DiffModel
-from reviewq.tui.screens.change_screen import ChangeScreen, error_text, finding_lines
+from reviewq.tui.screens.change_screen import (
+    SIDE_PANES,
+    ChangeScreen,
+    error_text,
+    finding_lines,
+)
 from reviewq.tui.screens.dialogs import (
     VERDICT_TITLES,
     ApplyDialog,
@@ -204,21 +209,9 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
 
     # -- panes --------------------------------------------------------------------------------
 
-    def action_toggle_pane(self, pane: str) -> None:
-        self.visible_panes[pane] = not self.visible_panes[pane]
-        if pane == "critique" and self.visible_panes[pane]:
-            self.critique_opened = self.critique_opened or self.critique is not None
-        self._apply_panes()
-        if pane == "critique" and self.visible_panes[pane] and self.critique is not None:
-            self.query_one(CritiquePane).finding_list.focus()
-        elif not self.visible_panes[pane] and self.focused is None:
-            self.view.focus()
-        self._render_header()
-
     def _apply_panes(self) -> None:
-        for name in ("prompt", "critique", "rationale"):
-            self.query_one(f"#{name}").display = self.visible_panes[name]
-        any_pane = any(self.visible_panes[n] for n in ("prompt", "critique", "rationale"))
+        self._show_side_panes()
+        any_pane = any(self.visible_panes[n] for n in SIDE_PANES)
         self.query_one("#panes").set_class(not any_pane, "-empty")
         self.sidebar.display = self.visible_panes["files"]
         focused = self.focused
@@ -259,11 +252,6 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
                 )
             self.view.focus()
         return True
-
-    def action_toggle_layout(self) -> None:
-        split = self.view.toggle_layout()
-        self.app.notify("Side by side" if split else "Unified", timeout=2)
-        self._render_header()
 
     def action_fold(self) -> None:
         result = self.view.toggle_fold(self._target_file())
