@@ -46,7 +46,6 @@ from reviewq.tui.screens.dialogs import (
     VerdictSummary,
 )
 from reviewq.tui.screens.pair_dialogs import PairStart, PairStartDialog
-from reviewq.tui.screens.review import ReviewScreen
 from reviewq.tui.services import VerdictInput
 from reviewq.tui.widgets.diff_view import DiffView
 from reviewq.tui.widgets.pair_panes import (
@@ -147,13 +146,7 @@ def _started(app: Any, start: PairStart | None, items: list[QueueItem], launch: 
         start.driver, start.co_reviewers, services.now().isoformat(timespec="seconds")
     )
     _remember(app, [format_person(p) for p in session.participants])
-    screen = PairScreen(items[0], items, session, presenter=launch.presenter)
-    current = app.screen
-    if isinstance(current, ReviewScreen):
-        current.save_draft()
-        app.switch_screen(screen)
-    else:
-        app.push_screen(screen)
+    app.open_change_screen(PairScreen(items[0], items, session, presenter=launch.presenter))
 
 
 @work(thread=True, group="pair-remember", exit_on_error=False)
