@@ -57,9 +57,13 @@ def error_text(exc: BaseException) -> str:
 class ChangeScreen(Screen, inherit_bindings=False):
     """The base of the screens that review one change (not a screen on its own).
 
-    Hooks: `view` (the diff widget), `_mark_findings` (critique findings onto the diff),
-    `_render_header` (from the parts below), `summary` (what the verdict dialog shows) and the
-    verdict hooks below; `HEADER_ID` and `STATUS_ID` name the two lines around the diff.
+    Hooks each screen fills (they raise NotImplementedError here): `view` (the diff widget),
+    `_load_diff` and `_load_draft` (workers), `_apply_panes` (its layout), `_mark_findings`
+    and `jump_to_finding` (findings on its diff), `_render_header` (from the parts below),
+    `summary` (what the verdict dialog shows), `_requirements`, `_announce_verdict` and
+    `_verdict_done`; the ones with a default (`_flip_pane`, `_preticked`, `_verdict_context`,
+    `_verdict_chosen`, `verdict_input`) are overridden where a screen differs. `HEADER_ID` and
+    `STATUS_ID` name the two lines around the diff.
     """
 
     #: The id of the two-line header (the change; then time, progress, critique).
