@@ -29,6 +29,7 @@ from reviewq.core.queue import QueueItem
 from reviewq.core.text import one_line, visible
 from reviewq.tui import keymap
 from reviewq.tui.live import DEFAULT_INTERVAL
+from reviewq.tui.screens.change_screen import ChangeScreen
 from reviewq.tui.screens.help import HelpScreen
 from reviewq.tui.screens.pair import PairLaunch, PairScreen, start_pair
 from reviewq.tui.screens.queue import QueueScreen
@@ -370,7 +371,11 @@ class ReviewqApp(App[None], inherit_bindings=False):
         return None
 
     def open_review(self, item: QueueItem, queue: list[QueueItem]) -> None:
-        screen = ReviewScreen(item, list(queue))
+        self.open_change_screen(ReviewScreen(item, list(queue)))
+
+    def open_change_screen(self, screen: ChangeScreen) -> None:
+        """In place of the review on screen (its draft kept), else over what is there, so
+        that going back leads to the queue rather than through every change opened."""
         current = self.screen
         if isinstance(current, ReviewScreen):
             current.save_draft()

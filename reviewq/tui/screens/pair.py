@@ -22,10 +22,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Static
 
-from reviewq.core.model import Critique, Diff, Finding, Identity
+from reviewq.core.model import Diff, Finding, Identity
 from reviewq.core.pair import (
     Handover,
     HunkNote,
@@ -36,19 +35,17 @@ from reviewq.core.pair import (
 )
 from reviewq.core.queue import QueueItem, sort_queue
 from reviewq.core.text import one_line
-from reviewq.core.verdict import CritiqueState
 from reviewq.core.walkthrough import Step, walkthrough
 from reviewq.tui import keymap
 from reviewq.tui.diffmodel import DiffModel
 from reviewq.tui.safe import safe_line
+from reviewq.tui.screens.change_screen import ChangeScreen, HeaderPart, finding_lines
 from reviewq.tui.screens.dialogs import (
     VERDICT_TITLES,
     VerdictChoice,
-    VerdictDialog,
     VerdictSummary,
 )
 from reviewq.tui.screens.pair_dialogs import PairStart, PairStartDialog
-from reviewq.tui.screens.review import ReviewScreen
 from reviewq.tui.services import VerdictInput
 from reviewq.tui.widgets.diff_view import DiffView
 from reviewq.tui.widgets.pair_panes import (
@@ -60,7 +57,7 @@ from reviewq.tui.widgets.pair_panes import (
     StepView,
 )
 from reviewq.tui.widgets.panes import CritiquePane, PromptPane, RationalePane
-from reviewq.tui.widgets.timer import ActiveTimer, format_seconds, pace_warnings, size_warnings
+from reviewq.tui.widgets.timer import format_seconds
 
 if TYPE_CHECKING:
     from reviewq.core.policy import Requirements
@@ -149,13 +146,7 @@ def _started(app: Any, start: PairStart | None, items: list[QueueItem], launch: 
         start.driver, start.co_reviewers, services.now().isoformat(timespec="seconds")
     )
     _remember(app, [format_person(p) for p in session.participants])
-    screen = PairScreen(items[0], items, session, presenter=launch.presenter)
-    current = app.screen
-    if isinstance(current, ReviewScreen):
-        current.save_draft()
-        app.switch_screen(screen)
-    else:
-        app.push_screen(screen)
+    app.open_change_screen(PairScreen(items[0], items, session, presenter=launch.presenter))
 
 
 @work(thread=True, group="pair-remember", exit_on_error=False)
@@ -198,9 +189,11 @@ def pair_next(app: Any, current: PairScreen, skipped: bool = False) -> None:
 # -- the screen -------------------------------------------------------------------------------
 
 
-class PairScreen(Screen, inherit_bindings=False):
+class PairScreen(ChangeScreen, inherit_bindings=False):
     BINDINGS = keymap.screen_bindings("pair")
     AUTO_FOCUS = "PairDiffView"
+    HEADER_ID = "pair-header"
+    STATUS_ID = "pair-status"
 
     DEFAULT_CSS = """
     PairScreen { layout: vertical; }
@@ -226,15 +219,11 @@ class PairScreen(Screen, inherit_bindings=False):
         presenter: bool = False,
         recorded: int = 0,
     ) -> None:
-        super().__init__()
-        self.item = item
-        self.change = item.change
-        self.queue = queue
+        super().__init__(item, queue)
         self.session = session
         self.presenter = presenter
         #: Verdicts this session recorded before this item (for the closing message).
         self.recorded = recorded
-        self.diff: Diff | None = None
         self.steps: list[Step] = []
         self.index = 0
         self.models: dict[int, DiffModel] = {}
@@ -242,20 +231,12 @@ class PairScreen(Screen, inherit_bindings=False):
         self.notes: list[HunkNote] = []
         self.ticked: tuple[str, ...] = ()
         self.requirements: Requirements | None = None
-        self.critique: Critique | None = None
-        self.critique_error: str | None = None
-        self.critique_opened = False
-        self.visible_panes = {"prompt": True, "critique": False, "rationale": False, "steps": True}
-        self.timer: ActiveTimer | None = None
+        self.visible_panes["steps"] = True
         #: Handovers of the session made while this change is open start at this index.
         self.handovers_from = len(session.handovers)
         #: Handovers from an earlier visit (a pair draft), recorded with this change's verdict.
         self.earlier_handovers: list[Handover] = []
         self.draft: dict[str, Any] | None = None
-        self.note_draft = ""
-        self.busy = False
-        self.warned: set[str] = set()
-        self._header_plain = ""
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -287,13 +268,7 @@ class PairScreen(Screen, inherit_bindings=False):
         width = self.app.size.width
         self.visible_panes["steps"] = width >= NARROW_STEPS
         self.visible_panes["prompt"] = width >= NARROW_PROMPT
-        self.timer = ActiveTimer(self.app.clock)
-        self.timer.start()
-        if not self.app.app_focus:
-            self.timer.blur()
-        self.query_one(PromptPane).show_change(self.change)
-        self.query_one(CritiquePane).show_message("Preparing the critique…")
-        self.query_one(RationalePane).show_text("Preparing the rationale…")
+        self._start_timer_and_panes()
         self.pane.show_people(self.session.driver, self.session.co_reviewers)
         self.pane.show_notes([])
         try:
@@ -301,30 +276,23 @@ class PairScreen(Screen, inherit_bindings=False):
         except Exception:  # a policy that cannot be read is the gate's to report
             self.requirements = None
         await self.pane.show_checklist(self.item.domain, self.checklist, self.ticked)
-        self._apply_layout()
-        self._load_diff()
-        self._load_draft()
-        self._load_rationale()
-        self._start_critique()
-        self.app.prefetch_after(self.change.id, self.queue)
-        self.set_interval(1.0, self._tick)
+        self._apply_panes()
+        self._start_loading()
         self._render_header()
         self._render_banner()
         self._render_status()
-        for warning in size_warnings(self.item.size):
-            self._warn_once(warning.key, warning.message)
+        self._warn_about_size()
 
     @property
     def checklist(self) -> tuple[str, ...]:
         return self.requirements.checklist if self.requirements is not None else ()
 
-    def _apply_layout(self) -> None:
+    def _apply_panes(self) -> None:
         """Presenter: the diff alone at full width, the big banner and step keys; otherwise
         the panes the reviewers chose."""
         presenting = self.presenter
         self.set_class(presenting, "-presenter")
-        for name in ("prompt", "critique", "rationale"):
-            self.query_one(f"#{name}").display = self.visible_panes[name]
+        self._show_side_panes()
         self.query_one(StepList).display = self.visible_panes["steps"] and not presenting
         self.query_one("#pair-side").display = not presenting
         keys = self.query_one(StepKeys)
@@ -346,13 +314,6 @@ class PairScreen(Screen, inherit_bindings=False):
             self.app.call_from_thread(self._diff_failed, exc)
             return
         self.app.call_from_thread(self._diff_loaded, diff, steps)
-
-    def _diff_failed(self, exc: Exception) -> None:
-        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-        self.app.notify(one_line(message, 200), title="Cannot read the diff", severity="error")
-        self.query_one("#pair-status", Static).update(
-            Content(f"The diff could not be read: {one_line(message, 200)}")
-        )
 
     def _diff_loaded(self, diff: Diff, steps: list[Step]) -> None:
         self.diff = diff
@@ -410,54 +371,6 @@ class PairScreen(Screen, inherit_bindings=False):
         if self.steps:
             self.query_one(StepList).load(self.step_views(), self.index)
             self.go(self.index)
-        self._render_header()
-
-    @work(thread=True, exclusive=True, group="rationale", exit_on_error=False)
-    def _load_rationale(self) -> None:
-        try:
-            text = self.app.services.rationale(self.change).to_text()
-        except Exception as exc:
-            message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-            self.app.call_from_thread(self._rationale_failed, one_line(message, 200))
-            return
-        self.app.call_from_thread(self.query_one(RationalePane).show_rationale, text)
-
-    def _rationale_failed(self, message: str) -> None:
-        self.query_one(RationalePane).show_text(
-            f"No rationale: {message}", title="Rationale: not available"
-        )
-
-    def _start_critique(self) -> None:
-        known = self.app.critiques.get(self.change.id)
-        if isinstance(known, Critique):
-            self._critique_loaded(known)
-        elif isinstance(known, str):
-            self._critique_failed(known)
-        else:
-            self.app.request_critique(self.change)
-
-    def critique_arrived(self, change_id: str, result: Critique | str) -> None:
-        """Called by the app when a critique worker finishes (for any change)."""
-        if change_id != self.change.id:
-            return
-        if isinstance(result, Critique):
-            self._critique_loaded(result)
-        else:
-            self._critique_failed(result)
-
-    def _critique_loaded(self, critique: Critique) -> None:
-        self.critique = critique
-        self.critique_error = None
-        if self.visible_panes["critique"]:
-            self.critique_opened = True
-        self.query_one(CritiquePane).show_critique(critique)
-        self._mark_findings()
-        self._render_header()
-
-    def _critique_failed(self, message: str) -> None:
-        self.critique = None
-        self.critique_error = message
-        self.query_one(CritiquePane).show_message(message, title="Critique: not available")
         self._render_header()
 
     # -- the walkthrough ----------------------------------------------------------------------
@@ -573,15 +486,9 @@ class PairScreen(Screen, inherit_bindings=False):
         path = self.diff.files[self.steps[self.index].file].path
         marks: dict[int, str] = {}
         for finding in self.critique.findings:
-            if finding.file != path or finding.start_line is None:
-                continue
-            end = finding.end_line or finding.start_line
-            for line in range(finding.start_line, min(end, finding.start_line + 50) + 1):
-                marks[line] = finding.severity
+            if finding.file == path:
+                marks.update(dict.fromkeys(finding_lines(finding), finding.severity))
         self.view.set_findings({0: marks} if marks else {})
-
-    def on_critique_pane_finding_chosen(self, event: CritiquePane.FindingChosen) -> None:
-        self.jump_to_finding(event.finding, focus=event.focus)
 
     def jump_to_finding(self, finding: Finding, focus: bool = True) -> bool:
         """Go to the step whose hunk holds the finding's line (the nearest one in its file)."""
@@ -682,27 +589,17 @@ class PairScreen(Screen, inherit_bindings=False):
 
     def action_presenter(self) -> None:
         self.presenter = not self.presenter
-        self._apply_layout()
+        self._apply_panes()
         self._render_banner()
         self.app.notify("Presenter layout" if self.presenter else "Normal layout", timeout=2)
 
-    def action_toggle_pane(self, pane: str) -> None:
+    def _flip_pane(self, pane: str) -> None:
         if self.presenter:  # a pane asked for ends presenting; it opens rather than toggles
             self.presenter = False
             self._render_banner()
             self.visible_panes[pane] = True
         else:
-            self.visible_panes[pane] = not self.visible_panes[pane]
-        if pane == "critique" and self.visible_panes[pane]:
-            self.critique_opened = self.critique_opened or self.critique is not None
-        self._apply_layout()
-        if pane == "critique" and self.visible_panes[pane] and self.critique is not None:
-            self.query_one(CritiquePane).finding_list.focus()
-        self._render_header()
-
-    def action_toggle_layout(self) -> None:
-        split = self.view.toggle_layout()
-        self.app.notify("Side by side" if split else "Unified", timeout=2)
+            super()._flip_pane(pane)
 
     def action_fold(self) -> None:
         if self.view.toggle_fold(0) is None:
@@ -710,58 +607,20 @@ class PairScreen(Screen, inherit_bindings=False):
 
     # -- header, banner, status ---------------------------------------------------------------
 
-    def _tick(self) -> None:
-        self._render_header()
-        for warning in pace_warnings(0, 0, self.app.session.seconds()):
-            self._warn_once(
-                f"session-{warning.level}",
-                warning.message,
-                severity="error" if warning.level == "strong" else "warning",
-            )
-
-    def _warn_once(self, key: str, message: str, severity: str = "warning") -> None:
-        if key in self.warned:
-            return
-        self.warned.add(key)
-        self.app.notify(message, severity=severity, timeout=8)
-
     def hunks_viewed(self) -> int:
         return sum(1 for _, hunk in self.seen if hunk is not None)
 
     def _render_header(self) -> None:
         if not self.is_mounted:
             return
-        change = self.change
-        auth = change.authorship
-        stats = change.stats
-        short = change.id[:10] if change.source == "git" else change.id[:16]
-        model = f" {auth.model}" if auth.model else ""
-        level = self.item.risk.level
-        risk_style = {"high": "bold $text-error", "medium": "$text-warning"}.get(level, "")
-        first = Content.assemble(
-            ("PAIR ", "bold reverse $text-accent"),
-            " ",
-            (short, "bold $text-primary"),
-            "  ",
-            safe_line(one_line(change.commit.subject, 80), "bold"),
-            "   ",
-            safe_line(f"{auth.agent}{model} ({auth.family})", "$text-muted"),
-            "  ",
-            (f"risk {level} {self.item.risk.score}", risk_style),
-            (f"  +{stats.additions} -{stats.deletions}" if stats else "", "$text-muted"),
-        )
-        timer = self.timer
-        active = timer.active_seconds() if timer else 0.0
-        paused = timer is not None and timer.started and not timer.running
         driver = self.session.driver
         others = ", ".join(p.name for p in self.session.co_reviewers)
-        parts: list[Content | str | tuple[str, str]] = [
+        parts: list[HeaderPart] = [
             safe_line(driver.name, "bold $text-accent"),
             " drives · with ",
             safe_line(others),
             "   ",
-            (f"{format_seconds(active)} active", "bold"),
-            (" (paused)" if paused else "", "$text-warning"),
+            *self._time_parts(),
         ]
         if self.diff is not None:
             parts.append(f"   hunks seen {self.hunks_viewed()}/{self.diff.hunk_count}")
@@ -770,16 +629,10 @@ class PairScreen(Screen, inherit_bindings=False):
         if self.checklist:
             parts.append(f"   checklist {len(self.ticked)}/{len(self.checklist)}")
         parts.append(f"   notes {len(self.notes)}")
-        if self.critique is not None:
-            hint = keymap.first_key(self.app, "pane.critique")
-            state = "opened" if self.critique_opened else f"ready ({hint} to open)"
-            parts.append((f"   critique {state}", "$text-muted"))
-        elif self.critique_error:
-            parts.append(("   critique not available", "$text-muted"))
-        content = Content.assemble(first, "\n", *parts)
-        if content.plain != self._header_plain:
-            self._header_plain = content.plain
-            self.query_one("#pair-header", Static).update(content, layout=False)
+        # The pair header is fuller: no finding count, nothing while the critique is coming.
+        parts.append(self._critique_part(detail=False))
+        title = self._header_title(80, ("PAIR ", "bold reverse $text-accent"), " ")
+        self._show_header(title, parts)
 
     def _render_banner(self) -> None:
         if not self.is_mounted:
@@ -801,7 +654,7 @@ class PairScreen(Screen, inherit_bindings=False):
         return [p for p in prompters_of(self.change) if self.session.includes(p)]
 
     def _render_status(self) -> None:
-        status = self.query_one("#pair-status", Static)
+        status = self.status_line
         prompters = self.prompters_here()
         if prompters:
             names = ", ".join(p.name or p.email for p in prompters)
@@ -813,16 +666,7 @@ class PairScreen(Screen, inherit_bindings=False):
                 )
             )
             return
-        warnings = size_warnings(self.item.size)
-        if warnings:
-            status.update(Content.styled(f"⚠ {warnings[0].message}", "$text-warning"))
-            return
-        risk = self.item.risk.reasons
-        status.update(
-            Content.styled(
-                "risk: " + "; ".join(one_line(r) for r in risk) if risk else "", "$text-muted"
-            )
-        )
+        status.update(self._risk_status())
 
     # -- verdicts -----------------------------------------------------------------------------
 
@@ -843,48 +687,32 @@ class PairScreen(Screen, inherit_bindings=False):
             critique_available=self.critique is not None,
         )
 
-    def critique_state(self) -> CritiqueState | None:
-        critique = self.critique
-        if critique is None:
-            return None
-        return CritiqueState(
-            critic=critique.critic,
-            family=critique.family,
-            model=critique.model,
-            opened_before_verdict=self.critique_opened,
-            same_family_allowed=critique.same_family_allowed,
-        )
-
     def ordered_notes(self) -> list[HunkNote]:
         """The notes in walkthrough order (then any whose hunk is not in this diff)."""
         order = {self.where(i): i for i in range(len(self.steps))} if self.diff else {}
         return sorted(self.notes, key=lambda n: order.get(n.key(), len(order)))
 
-    def verdict_input(self, verdict: str, note: str, checklist: tuple[str, ...]) -> VerdictInput:
-        summary = self.summary()
+    def verdict_input(
+        self, verdict: str, note: str, checklist: tuple[str, ...] = ()
+    ) -> VerdictInput:
+        """The driver is recorded as the reviewer, the others as co-reviewers; the session's
+        notes and handovers (this visit's and a draft's) go in the record's extra fields."""
         host = self.app.services.reviewer()
         fields = self.session.record_fields(
             host=host, since=self.handovers_from, notes=self.ordered_notes()
         )
         earlier = [h.to_json() for h in self.earlier_handovers]
         fields["session"]["driver_changes"] = earlier + fields["session"]["driver_changes"]
-        return VerdictInput(
-            change=self.change,
-            verdict=verdict,
-            note=note,
-            active_seconds=summary.active_seconds,
-            wall_seconds=self.timer.wall_seconds() if self.timer else 0.0,
-            hunks_total=summary.hunks_total,
-            hunks_viewed=summary.hunks_viewed,
-            critique=self.critique_state(),
-            domain=self.item.domain,
-            checklist=checklist,
+        return replace(
+            super().verdict_input(verdict, note, checklist),
             reviewer=self.session.driver,
             co_reviewers=self.session.co_reviewers,
             extra=fields,
         )
 
-    def _who_decides(self) -> Content:
+    def _verdict_context(self) -> Content:
+        """Who the record names (driver as reviewer, the others as co-reviewers), the steps
+        not walked through, and a driver who cannot sign here."""
         driver = self.session.driver
         others = self.session.co_reviewers
         parts: list[Content | str | tuple[str, str]] = [
@@ -926,64 +754,18 @@ class PairScreen(Screen, inherit_bindings=False):
             )
         return Content.assemble(*parts)
 
-    def action_verdict(self, verdict: str) -> None:
-        if self.busy:
-            return
-        summary = self.summary()
-        warnings = pace_warnings(self.item.size, summary.active_seconds, self.app.session.seconds())
-        services = self.app.services
-        checklist = self.checklist if verdict == "approve" else ()
+    def _requirements(self) -> Requirements | None:
+        return self.requirements  # read on mount: the session pane shows the checklist
 
-        def problems_for(ticked: tuple[str, ...]) -> list[str]:
-            return services.approval_problems(self.verdict_input("approve", "", ticked))
+    def _preticked(self) -> tuple[str, ...]:
+        return self.ticked
 
-        dialog = VerdictDialog(
-            verdict,
-            self.change,
-            summary,
-            warnings,
-            self.note_draft,
-            checklist=checklist,
-            domain=self.item.domain,
-            problems_for=problems_for if verdict == "approve" and self.requirements else None,
-            ticked=self.ticked,
-            context=self._who_decides(),
-        )
+    def _verdict_chosen(self, verdict: str, choice: VerdictChoice) -> None:
+        if verdict == "approve":
+            self.ticked = choice.checklist
+            self.pane.set_ticked(self.ticked)
 
-        def decided(choice: VerdictChoice | None) -> None:
-            if choice is None:
-                return
-            self.note_draft = choice.note
-            if verdict == "approve":
-                self.ticked = choice.checklist
-                self.pane.set_ticked(self.ticked)
-            self.busy = True
-            self._record_worker(self.verdict_input(verdict, choice.note, choice.checklist))
-
-        self.app.push_screen(dialog, decided)
-
-    @work(thread=True, exclusive=True, group="verdict", exit_on_error=False)
-    def _record_worker(self, data: VerdictInput) -> None:
-        try:
-            record, warnings = self.app.services.record_verdict(data)
-        except Exception as exc:
-            self.app.call_from_thread(self._record_failed, exc)
-            return
-        self.app.call_from_thread(self._recorded, data, record, warnings)
-
-    def _record_failed(self, exc: Exception) -> None:
-        self.busy = False
-        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-        self.app.notify(
-            f"Nothing was recorded: {one_line(message, 200)}",
-            title="Verdict not recorded",
-            severity="error",
-            timeout=10,
-        )
-
-    def _recorded(self, data: VerdictInput, record: dict, warnings: list[str]) -> None:
-        self.busy = False
-        self.recorded += 1
+    def _announce_verdict(self, data: VerdictInput) -> None:
         title = VERDICT_TITLES[data.verdict]
         who = data.reviewer.name if data.reviewer else ""
         self.app.notify(
@@ -991,8 +773,9 @@ class PairScreen(Screen, inherit_bindings=False):
             f"{self.change.id[:10]} after {format_seconds(data.active_seconds)} active",
             timeout=5,
         )
-        for warning in warnings:
-            self.app.notify(one_line(warning, 300), severity="warning", timeout=10)
+
+    def _verdict_done(self, data: VerdictInput, record: dict[str, Any]) -> None:
+        self.recorded += 1
         self.app.note_decided(data.change.id, data.verdict)
         pair_next(self.app, self)
 
@@ -1045,17 +828,3 @@ class PairScreen(Screen, inherit_bindings=False):
             self.app.services.save_pair_draft(self.change, data)
         except Exception:  # a lost draft costs a little time, never a verdict
             pass
-
-    def activity(self) -> None:
-        if self.timer is not None:
-            self.timer.touch()
-
-    def blurred(self) -> None:
-        if self.timer is not None:
-            self.timer.blur()
-        self._render_header()
-
-    def focused_again(self) -> None:
-        if self.timer is not None:
-            self.timer.focus()
-        self._render_header()

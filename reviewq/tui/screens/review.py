@@ -8,43 +8,48 @@ focus; a review left without a verdict keeps its time and note as a draft.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from reviewq.core.model import Critique, Diff, Finding
+from reviewq.core.model import Diff, Finding
 from reviewq.core.queue import QueueItem
 from reviewq.core.text import one_line
-from reviewq.core.verdict import CritiqueState
 from reviewq.tui import keymap
 from reviewq.tui.diffmodel import DiffModel
-from reviewq.tui.safe import safe_line
+from reviewq.tui.screens.change_screen import (
+    SIDE_PANES,
+    ChangeScreen,
+    error_text,
+    finding_lines,
+)
 from reviewq.tui.screens.dialogs import (
     VERDICT_TITLES,
     ApplyDialog,
-    VerdictChoice,
-    VerdictDialog,
     VerdictSummary,
 )
 from reviewq.tui.services import Draft, VerdictInput
 from reviewq.tui.widgets.diff_view import DiffView
 from reviewq.tui.widgets.panes import CritiquePane, PromptPane, RationalePane
 from reviewq.tui.widgets.sidebar import FileSidebar
-from reviewq.tui.widgets.timer import ActiveTimer, format_seconds, pace_warnings, size_warnings
+from reviewq.tui.widgets.timer import format_seconds
+
+if TYPE_CHECKING:
+    from reviewq.core.policy import Requirements
 
 #: Below these widths the file list and the prompt pane start hidden.
 NARROW_FILES = 120
 NARROW_PANES = 110
 
 
-class ReviewScreen(Screen, inherit_bindings=False):
+class ReviewScreen(ChangeScreen, inherit_bindings=False):
     BINDINGS = keymap.screen_bindings("review")
     AUTO_FOCUS = "DiffView"
+    HEADER_ID = "review-header"
+    STATUS_ID = "review-status"
 
     DEFAULT_CSS = """
     ReviewScreen { layout: vertical; }
@@ -61,25 +66,12 @@ class ReviewScreen(Screen, inherit_bindings=False):
     """
 
     def __init__(self, item: QueueItem, queue: list[QueueItem]) -> None:
-        super().__init__()
-        self.item = item
-        self.change = item.change
-        self.queue = queue
-        self.diff: Diff | None = None
+        super().__init__(item, queue)
         self.model: DiffModel | None = None
-        self.critique: Critique | None = None
-        self.critique_error: str | None = None
-        self.critique_opened = False
-        self.visible_panes = {"prompt": True, "critique": False, "rationale": False, "files": True}
-        self.timer: ActiveTimer | None = None
+        self.visible_panes["files"] = True
         self.draft: Draft | None = None
-        self.rationale_text: str | None = None
-        self.note_draft = ""
-        self.warned: set[str] = set()
         self.search_text = ""
         self.search_status = ""
-        self.busy = False
-        self._header_plain = ""
         self._status_done = False
 
     # -- layout -------------------------------------------------------------------------------
@@ -110,23 +102,11 @@ class ReviewScreen(Screen, inherit_bindings=False):
         width = self.app.size.width
         self.visible_panes["files"] = width >= NARROW_FILES
         self.visible_panes["prompt"] = width >= NARROW_PANES
-        self.timer = ActiveTimer(self.app.clock)
-        self.timer.start()
-        if not self.app.app_focus:
-            self.timer.blur()
-        self.query_one(PromptPane).show_change(self.change)
-        self.query_one(CritiquePane).show_message("Preparing the critique…")
-        self.query_one(RationalePane).show_text("Preparing the rationale…")
+        self._start_timer_and_panes()
         self._apply_panes()
-        self._load_diff()
-        self._load_draft()
-        self._load_rationale()
-        self._start_critique()
-        self.app.prefetch_after(self.change.id, self.queue)
-        self.set_interval(1.0, self._tick)
+        self._start_loading()
         self._render_header()
-        for warning in size_warnings(self.item.size):
-            self._warn_once(warning.key, warning.message)
+        self._warn_about_size()
 
     # -- loading ------------------------------------------------------------------------------
 
@@ -141,13 +121,6 @@ class ReviewScreen(Screen, inherit_bindings=False):
             self.app.call_from_thread(self._diff_failed, exc)
             return
         self.app.call_from_thread(self._diff_loaded, diff, model, viewed_paths)
-
-    def _diff_failed(self, exc: Exception) -> None:
-        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-        self.app.notify(one_line(message, 200), title="Cannot read the diff", severity="error")
-        self.query_one("#review-status", Static).update(
-            Content(f"The diff could not be read: {one_line(message, 200)}")
-        )
 
     def _diff_loaded(self, diff: Diff, model: DiffModel, viewed_paths: set[str]) -> None:
         self.diff = diff
@@ -183,76 +156,15 @@ class ReviewScreen(Screen, inherit_bindings=False):
             model.restore_viewed(draft.hunks_seen)
             self.view.refresh_marks()
 
-    @work(thread=True, exclusive=True, group="rationale", exit_on_error=False)
-    def _load_rationale(self) -> None:
-        try:
-            text = self.app.services.rationale(self.change).to_text()
-        except Exception as exc:
-            message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-            self.app.call_from_thread(self._rationale_failed, one_line(message, 200))
-            return
-        self.app.call_from_thread(self._rationale_loaded, text)
-
-    def _rationale_loaded(self, text: str) -> None:
-        self.rationale_text = text
-        self.query_one(RationalePane).show_rationale(text)
-
-    def _rationale_failed(self, message: str) -> None:
-        self.rationale_text = None
-        fallback = self.critique.rationale if self.critique is not None else ""
-        if fallback:
-            self.query_one(RationalePane).show_text(fallback)
-        else:
-            self.query_one(RationalePane).show_text(
-                f"No rationale: {message}", title="Rationale: not available"
-            )
-
-    def _start_critique(self) -> None:
-        known = self.app.critiques.get(self.change.id)
-        if isinstance(known, Critique):
-            self._critique_loaded(known)
-        elif isinstance(known, str):
-            self._critique_failed(known)
-        else:
-            self.app.request_critique(self.change)
-
-    def critique_arrived(self, change_id: str, result: Critique | str) -> None:
-        """Called by the app when a critique worker finishes (for any change)."""
-        if change_id != self.change.id:
-            return
-        if isinstance(result, Critique):
-            self._critique_loaded(result)
-        else:
-            self._critique_failed(result)
-
-    def _critique_loaded(self, critique: Critique) -> None:
-        self.critique = critique
-        self.critique_error = None
-        if self.visible_panes["critique"]:
-            self.critique_opened = True
-        self.query_one(CritiquePane).show_critique(critique)
-        if self.rationale_text is None and critique.rationale:
-            self.query_one(RationalePane).show_text(critique.rationale)
-        if self.model is not None:
-            self._mark_findings()
-        self._render_header()
-
-    def _critique_failed(self, message: str) -> None:
-        self.critique = None
-        self.critique_error = message
-        self.query_one(CritiquePane).show_message(message, title="Critique: not available")
-        self._render_header()
-
     def _mark_findings(self) -> None:
         if self.critique is None or self.diff is None:
             return
         marks: dict[int, dict[int, str]] = {}
         for finding in self.critique.findings:
             file = self._file_index(finding.file)
-            if file is None or finding.start_line is None:
+            if file is None:
                 continue
-            end = finding.end_line or finding.start_line
-            for line in range(finding.start_line, min(end, finding.start_line + 50) + 1):
+            for line in finding_lines(finding):
                 marks.setdefault(file, {})[line] = finding.severity
         self.view.set_findings(marks)
 
@@ -266,89 +178,28 @@ class ReviewScreen(Screen, inherit_bindings=False):
 
     # -- header and timer ---------------------------------------------------------------------
 
-    def _tick(self) -> None:
-        self._render_header()
-        session = self.app.session.seconds()
-        for warning in pace_warnings(0, 0, session):
-            self._warn_once(
-                f"session-{warning.level}",
-                warning.message,
-                severity="error" if warning.level == "strong" else "warning",
-            )
-
-    def _warn_once(self, key: str, message: str, severity: str = "warning") -> None:
-        if key in self.warned:
-            return
-        self.warned.add(key)
-        self.app.notify(message, severity=severity, timeout=8)
-
     def _render_header(self) -> None:
         if not self.is_mounted:
             return
-        change = self.change
-        auth = change.authorship
-        stats = change.stats
-        short = change.id[:10] if change.source == "git" else change.id[:16]
-        model = f" {auth.model}" if auth.model else ""
-        level = self.item.risk.level
-        risk_style = {"high": "bold $text-error", "medium": "$text-warning"}.get(level, "")
-        first = Content.assemble(
-            (short, "bold $text-primary"),
-            "  ",
-            safe_line(one_line(change.commit.subject, 90), "bold"),
-            "   ",
-            safe_line(f"{auth.agent}{model} ({auth.family})", "$text-muted"),
-            "  ",
-            (f"risk {level} {self.item.risk.score}", risk_style),
-            (f"  +{stats.additions} -{stats.deletions}" if stats else "", "$text-muted"),
-        )
-        timer = self.timer
-        active = timer.active_seconds() if timer else 0.0
-        paused = timer is not None and timer.started and not timer.running
-        parts: list[Content | str | tuple[str, str]] = [
-            (f"{format_seconds(active)} active", "bold"),
-            (" (paused)" if paused else "", "$text-warning"),
-        ]
+        parts = self._time_parts()
         if self.model is not None:
-            model_ = self.model
-            parts.append(f"   hunks seen {model_.hunks_viewed}/{model_.hunks_total}")
-            parts.append(f"   files viewed {len(self.view.viewed_files)}/{len(model_.files)}")
+            model = self.model
+            parts.append(f"   hunks seen {model.hunks_viewed}/{model.hunks_total}")
+            parts.append(f"   files viewed {len(self.view.viewed_files)}/{len(model.files)}")
             parts.append(("   split" if self.view.is_split else "   unified", "$text-muted"))
         else:
             parts.append(("   loading the diff…", "$text-muted"))
-        if self.critique is not None:
-            count = len(self.critique.findings)
-            hint = keymap.first_key(self.app, "pane.critique")
-            state = "opened" if self.critique_opened else f"ready ({hint} to open)"
-            parts.append((f"   critique {state}, {count} finding(s)", "$text-muted"))
-        elif self.critique_error:
-            parts.append(("   critique not available", "$text-muted"))
-        else:
-            parts.append(("   critique: preparing…", "$text-muted"))
+        parts.append(self._critique_part(detail=True))
         if self.search_status:
             parts.append((f"   {self.search_status}", "$text-accent"))
-        content = Content.assemble(first, "\n", *parts)
-        if content.plain != self._header_plain:
-            # Fixed height: no relayout of the screen for a new second on the clock.
-            self._header_plain = content.plain
-            self.query_one("#review-header", Static).update(content, layout=False)
+        self._show_header(self._header_title(90), parts)
         self._render_status()
 
     def _render_status(self) -> None:
         if self._status_done:
             return
         self._status_done = True
-        warnings = size_warnings(self.item.size)
-        status = self.query_one("#review-status", Static)
-        if warnings:
-            status.update(Content.styled(f"⚠ {warnings[0].message}", "$text-warning"))
-        else:
-            risk = self.item.risk.reasons
-            status.update(
-                Content.styled(
-                    "risk: " + "; ".join(one_line(r) for r in risk) if risk else "", "$text-muted"
-                )
-            )
+        self.status_line.update(self._risk_status())
 
     def on_diff_view_cursor_file_changed(self, event: DiffView.CursorFileChanged) -> None:
         self.sidebar.follow(event.file)
@@ -358,21 +209,9 @@ class ReviewScreen(Screen, inherit_bindings=False):
 
     # -- panes --------------------------------------------------------------------------------
 
-    def action_toggle_pane(self, pane: str) -> None:
-        self.visible_panes[pane] = not self.visible_panes[pane]
-        if pane == "critique" and self.visible_panes[pane]:
-            self.critique_opened = self.critique_opened or self.critique is not None
-        self._apply_panes()
-        if pane == "critique" and self.visible_panes[pane] and self.critique is not None:
-            self.query_one(CritiquePane).finding_list.focus()
-        elif not self.visible_panes[pane] and self.focused is None:
-            self.view.focus()
-        self._render_header()
-
     def _apply_panes(self) -> None:
-        for name in ("prompt", "critique", "rationale"):
-            self.query_one(f"#{name}").display = self.visible_panes[name]
-        any_pane = any(self.visible_panes[n] for n in ("prompt", "critique", "rationale"))
+        self._show_side_panes()
+        any_pane = any(self.visible_panes[n] for n in SIDE_PANES)
         self.query_one("#panes").set_class(not any_pane, "-empty")
         self.sidebar.display = self.visible_panes["files"]
         focused = self.focused
@@ -396,9 +235,6 @@ class ReviewScreen(Screen, inherit_bindings=False):
     def on_file_sidebar_file_chosen(self, event: FileSidebar.FileChosen) -> None:
         self.jump_to_file(event.file)
 
-    def on_critique_pane_finding_chosen(self, event: CritiquePane.FindingChosen) -> None:
-        self.jump_to_finding(event.finding, focus=event.focus)
-
     def jump_to_finding(self, finding: Finding, focus: bool = True) -> bool:
         file = self._file_index(finding.file)
         if file is None:
@@ -416,11 +252,6 @@ class ReviewScreen(Screen, inherit_bindings=False):
                 )
             self.view.focus()
         return True
-
-    def action_toggle_layout(self) -> None:
-        split = self.view.toggle_layout()
-        self.app.notify("Side by side" if split else "Unified", timeout=2)
-        self._render_header()
 
     def action_fold(self) -> None:
         result = self.view.toggle_fold(self._target_file())
@@ -525,99 +356,20 @@ class ReviewScreen(Screen, inherit_bindings=False):
             critique_available=self.critique is not None,
         )
 
-    def action_verdict(self, verdict: str) -> None:
-        if self.busy:
-            return
-        summary = self.summary()
-        warnings = pace_warnings(self.item.size, summary.active_seconds, self.app.session.seconds())
-        services = self.app.services
+    def _requirements(self) -> Requirements | None:
         try:
-            requirements = services.requirements(self.change)
-            checklist = requirements.checklist if verdict == "approve" else ()
+            return self.app.services.requirements(self.change)
         except Exception:  # a policy that cannot be read is the gate's to report
-            requirements, checklist = None, ()
-
-        def problems_for(ticked: tuple[str, ...]) -> list[str]:
-            data = replace(self.verdict_input("approve", ""), checklist=ticked)
-            return services.approval_problems(data)
-
-        dialog = VerdictDialog(
-            verdict,
-            self.change,
-            summary,
-            warnings,
-            self.note_draft,
-            checklist=checklist,
-            domain=self.item.domain,
-            problems_for=problems_for if verdict == "approve" and requirements else None,
-        )
-
-        def decided(choice: VerdictChoice | None) -> None:
-            if choice is None:
-                return
-            self.note_draft = choice.note
-            self._record(verdict, choice.note, choice.checklist)
-
-        self.app.push_screen(dialog, decided)
-
-    def critique_state(self) -> CritiqueState | None:
-        critique = self.critique
-        if critique is None:
             return None
-        return CritiqueState(
-            critic=critique.critic,
-            family=critique.family,
-            model=critique.model,
-            opened_before_verdict=self.critique_opened,
-            same_family_allowed=critique.same_family_allowed,
-        )
 
-    def verdict_input(self, verdict: str, note: str) -> VerdictInput:
-        summary = self.summary()
-        return VerdictInput(
-            change=self.change,
-            verdict=verdict,
-            note=note,
-            active_seconds=summary.active_seconds,
-            wall_seconds=self.timer.wall_seconds() if self.timer else 0.0,
-            hunks_total=summary.hunks_total,
-            hunks_viewed=summary.hunks_viewed,
-            critique=self.critique_state(),
-            domain=self.item.domain,
-        )
-
-    def _record(self, verdict: str, note: str, checklist: tuple[str, ...] = ()) -> None:
-        self.busy = True
-        self._record_worker(replace(self.verdict_input(verdict, note), checklist=checklist))
-
-    @work(thread=True, exclusive=True, group="verdict", exit_on_error=False)
-    def _record_worker(self, data: VerdictInput) -> None:
-        try:
-            record, warnings = self.app.services.record_verdict(data)
-        except Exception as exc:
-            self.app.call_from_thread(self._record_failed, exc)
-            return
-        self.app.call_from_thread(self._recorded, data, record, warnings)
-
-    def _record_failed(self, exc: Exception) -> None:
-        self.busy = False
-        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-        self.app.notify(
-            f"Nothing was recorded: {one_line(message, 200)}",
-            title="Verdict not recorded",
-            severity="error",
-            timeout=10,
-        )
-
-    def _recorded(self, data: VerdictInput, record: dict, warnings: list[str]) -> None:
-        self.busy = False
+    def _announce_verdict(self, data: VerdictInput) -> None:
         title = VERDICT_TITLES[data.verdict]
         self.app.notify(
             f"{title}: {self.change.id[:10]} after {format_seconds(data.active_seconds)} active",
             timeout=4,
         )
-        for warning in warnings:
-            self.app.notify(one_line(warning, 300), severity="warning", timeout=10)
+
+    def _verdict_done(self, data: VerdictInput, record: dict[str, Any]) -> None:
         self.app.verdict_recorded(self, data, record)
 
     def action_apply_patch(self) -> None:
@@ -643,9 +395,11 @@ class ReviewScreen(Screen, inherit_bindings=False):
         try:
             applied = self.app.services.apply_patch(self.change, branch)
         except Exception as exc:  # a patch that does not apply: one line, nothing changed
-            message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
             self.app.call_from_thread(
-                self.app.notify, one_line(message, 300), title="Not applied", severity="error"
+                self.app.notify,
+                one_line(error_text(exc), 300),
+                title="Not applied",
+                severity="error",
             )
             return
         shas = ", ".join(c[:10] for c in applied.commits)
@@ -697,19 +451,3 @@ class ReviewScreen(Screen, inherit_bindings=False):
             self.app.services.save_draft(self.change, draft)
         except Exception:  # a lost draft costs a little time, never a verdict
             pass
-
-    # -- activity (called by the app) ---------------------------------------------------------
-
-    def activity(self) -> None:
-        if self.timer is not None:
-            self.timer.touch()
-
-    def blurred(self) -> None:
-        if self.timer is not None:
-            self.timer.blur()
-        self._render_header()
-
-    def focused_again(self) -> None:
-        if self.timer is not None:
-            self.timer.focus()
-        self._render_header()
