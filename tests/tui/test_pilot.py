@@ -482,6 +482,38 @@ async def test_quitting_from_a_review_keeps_its_draft(make_app, clock):
     assert draft.active_seconds == 12
 
 
+async def test_leaving_before_the_draft_loaded_keeps_the_earlier_draft(make_app, clock):
+    """A review left (or the app quit) while its earlier draft is still loading must not
+    overwrite that draft with an empty one."""
+    import threading
+
+    from reviewq.tui.services import Draft
+
+    app = make_app()
+    release = threading.Event()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        change = app.screen.current_item().change
+        app.services.save_draft(change, Draft("keep this note", 300.0, 400.0, (), ""))
+        loading = app.services.draft
+
+        def slow_draft(c):
+            release.wait(10)
+            return loading(c)
+
+        app.services.draft = slow_draft
+        await pilot.press("enter")
+        for _ in range(5):
+            await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen) and app.screen.draft is None
+        await pilot.press("escape")  # back to the queue before the draft arrived
+        await pilot.pause()
+        release.set()
+        await settle(pilot)
+    draft = app.services.draft(change)
+    assert draft.note == "keep this note" and draft.active_seconds == 300.0
+
+
 async def test_a_large_queue_filters_after_a_pause_in_the_typing(make_app):
     """Refilling 10,000 rows takes about a second, so a large queue filters when the typing
     pauses (or on Enter), not on every key (benchmarks/bench_tui_load.py)."""

@@ -430,8 +430,8 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
         """Keep time, note and seen hunks for the next visit: in a worker, or (`wait=False`,
         when the app is quitting) right here, giving up rather than hang on a busy cache."""
         timer = self.timer
-        if timer is None or self.busy:
-            return
+        if timer is None or self.busy or self.draft is None:
+            return  # the earlier draft is not loaded yet: an empty one must not replace it
         model, diff = self.model, self.diff
         draft = Draft(
             self.note_draft,
