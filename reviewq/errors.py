@@ -20,3 +20,9 @@ class CheckFailed(ReviewqError):
     """A check that was asked for did not pass (gate, log verify): exit code 1."""
 
     exit_code = 1
+
+
+def error_text(exc: BaseException) -> str:
+    """What an exception says, for one line on screen: a ReviewqError's own message first (the
+    TUI shows faults where the CLI would print them)."""
+    return getattr(exc, "message", None) or str(exc) or type(exc).__name__

@@ -6,7 +6,7 @@ import pytest
 
 from reviewq.core.families import family_for, family_of, normalize_model
 from reviewq.core.message import parse_message
-from reviewq.core.model import Authorship, Change, Commit, FileChange, Identity
+from reviewq.core.model import Authorship, Change, Commit, FileChange, FileDiff, Identity
 from reviewq.core.risk import assess
 from reviewq.core.text import has_hidden, one_line, visible
 
@@ -135,3 +135,11 @@ def test_risk_reasons() -> None:
         )
     )
     assert any("large: 900" in r for r in big.reasons)  # lockfiles do not count toward size
+
+
+def test_a_renamed_file_is_named_by_either_path() -> None:
+    renamed = FileDiff("orders/repository.py", "orders/store.py", "renamed")
+    assert renamed.is_named("orders/repository.py") and renamed.is_named("orders/store.py")
+    assert not renamed.is_named("orders/other.py") and not renamed.is_named(None)
+    added = FileDiff("orders/new.py", None, "added")
+    assert added.is_named("orders/new.py") and not added.is_named(None)

@@ -340,6 +340,11 @@ class FileDiff:
     #: (additions, deletions) counted without keeping rows, for truncated files.
     counted: tuple[int, int] | None = None
 
+    def is_named(self, path: str | None) -> bool:
+        """Whether `path` names this file: its new path, or its old one when it was renamed (a
+        critic may cite either)."""
+        return path is not None and path in (self.path, self.old_path)
+
     @property
     def additions(self) -> int:
         if self.counted is not None:

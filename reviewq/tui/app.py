@@ -27,6 +27,7 @@ from textual.notifications import SeverityLevel
 from reviewq.core.model import Change, Critique
 from reviewq.core.queue import QueueItem
 from reviewq.core.text import one_line, visible
+from reviewq.errors import error_text
 from reviewq.tui import keymap
 from reviewq.tui.live import DEFAULT_INTERVAL
 from reviewq.tui.screens.change_screen import ChangeScreen
@@ -56,7 +57,6 @@ _ACTIVITY = (
 )
 #: Screens where a review is under way: their timers follow activity and focus, they get
 #: critiques as they arrive, and quitting keeps their drafts.
-_REVIEWING = (ReviewScreen, PairScreen)
 
 
 def ui_state_path(env: Mapping[str, str] | None = None) -> Path:
@@ -309,26 +309,26 @@ class ReviewqApp(App[None], inherit_bindings=False):
         if isinstance(event, _ACTIVITY):
             self.session.touch()
             for screen in self.screen_stack:
-                if isinstance(screen, _REVIEWING):
+                if isinstance(screen, ChangeScreen):
                     screen.activity()
         await super().on_event(event)
 
     def on_app_blur(self) -> None:
         self.session.blur()
         for screen in self.screen_stack:
-            if isinstance(screen, _REVIEWING):
+            if isinstance(screen, ChangeScreen):
                 screen.blurred()
 
     def on_app_focus(self) -> None:
         self.session.focus()
         for screen in self.screen_stack:
-            if isinstance(screen, _REVIEWING):
+            if isinstance(screen, ChangeScreen):
                 screen.focused_again()
 
     async def action_quit(self) -> None:
         """Quit, keeping the open review's time and note as a draft for next time."""
         for screen in self.screen_stack:
-            if isinstance(screen, _REVIEWING):
+            if isinstance(screen, ChangeScreen):
                 screen.save_draft(wait=False)
         self.exit()
 
@@ -449,7 +449,7 @@ class ReviewqApp(App[None], inherit_bindings=False):
         except ImportError:
             result = "The critic is not part of this build yet (reviewq.critiques is missing)."
         except Exception as exc:
-            message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+            message = error_text(exc)
             result = f"The critic failed: {one_line(message, 300)}"
         self.call_from_thread(self._critique_done, change.id, result)
 
@@ -459,7 +459,7 @@ class ReviewqApp(App[None], inherit_bindings=False):
             return  # already known (a refresh or a test put one there): keep it
         self.critiques[change_id] = result
         for screen in self.screen_stack:
-            if isinstance(screen, _REVIEWING):
+            if isinstance(screen, ChangeScreen):
                 screen.critique_arrived(change_id, result)
 
 

@@ -19,6 +19,7 @@ from reviewq.core.model import Critique, Diff, Finding
 from reviewq.core.queue import QueueItem
 from reviewq.core.text import one_line
 from reviewq.core.verdict import CritiqueState
+from reviewq.errors import error_text
 from reviewq.tui import keymap
 from reviewq.tui.safe import safe_line
 from reviewq.tui.screens.dialogs import VerdictChoice, VerdictDialog, VerdictSummary
@@ -47,11 +48,6 @@ def finding_lines(finding: Finding) -> range:
         return range(0)
     end = finding.end_line or start
     return range(start, min(end, start + FINDING_SPAN) + 1)
-
-
-def error_text(exc: BaseException) -> str:
-    """What an exception says, for one line on screen (a ReviewqError's own message first)."""
-    return getattr(exc, "message", None) or str(exc) or type(exc).__name__
 
 
 class ChangeScreen(Screen, inherit_bindings=False):

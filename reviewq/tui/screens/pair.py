@@ -483,10 +483,10 @@ class PairScreen(ChangeScreen, inherit_bindings=False):
     def _mark_findings(self) -> None:
         if self.critique is None or self.diff is None or not self.steps:
             return
-        path = self.diff.files[self.steps[self.index].file].path
+        shown = self.diff.files[self.steps[self.index].file]
         marks: dict[int, str] = {}
         for finding in self.critique.findings:
-            if finding.file == path:
+            if shown.is_named(finding.file):
                 marks.update(dict.fromkeys(finding_lines(finding), finding.severity))
         self.view.set_findings({0: marks} if marks else {})
 
@@ -499,8 +499,7 @@ class PairScreen(ChangeScreen, inherit_bindings=False):
         candidates = [
             i
             for i, step in enumerate(self.steps)
-            if self.diff.files[step.file].path == finding.file
-            or self.diff.files[step.file].old_path == finding.file
+            if self.diff.files[step.file].is_named(finding.file)
         ]
         if not candidates:
             return False

@@ -12,6 +12,7 @@ from textual.widgets import Footer, Input, LoadingIndicator, Static
 
 from reviewq.core.queue import SORT_KEYS, QueueItem, human_age, sort_queue
 from reviewq.core.text import one_line
+from reviewq.errors import error_text
 from reviewq.tui import keymap
 from reviewq.tui.live import LiveRefresh
 from reviewq.tui.safe import safe_line
@@ -138,7 +139,7 @@ class QueueScreen(Screen, inherit_bindings=False):
 
     def _failed(self, exc: Exception) -> None:
         self.query_one(LoadingIndicator).display = False
-        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        message = error_text(exc)
         self.app.notify(one_line(message, 200), title="Cannot load the queue", severity="error")
         empty = self.query_one("#queue-empty", Static)
         empty.update(Content(f"The queue could not be loaded: {one_line(message, 200)}"))
@@ -198,7 +199,7 @@ class QueueScreen(Screen, inherit_bindings=False):
             )
 
     def _live_failed(self, exc: Exception) -> None:
-        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        message = error_text(exc)
         self.app.notify(one_line(message, 200), title="Cannot refresh the queue", severity="error")
 
     def verdict_recorded(self, change_id: str, verdict: str) -> None:

@@ -18,12 +18,12 @@ from textual.widgets import Footer, Input, Static
 from reviewq.core.model import Diff, Finding
 from reviewq.core.queue import QueueItem
 from reviewq.core.text import one_line
+from reviewq.errors import error_text
 from reviewq.tui import keymap
 from reviewq.tui.diffmodel import DiffModel
 from reviewq.tui.screens.change_screen import (
     SIDE_PANES,
     ChangeScreen,
-    error_text,
     finding_lines,
 )
 from reviewq.tui.screens.dialogs import (
@@ -169,12 +169,9 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
         self.view.set_findings(marks)
 
     def _file_index(self, path: str | None) -> int | None:
-        if path is None or self.diff is None:
+        if self.diff is None:
             return None
-        for i, fd in enumerate(self.diff.files):
-            if fd.path == path or fd.old_path == path:
-                return i
-        return None
+        return next((i for i, fd in enumerate(self.diff.files) if fd.is_named(path)), None)
 
     # -- header and timer ---------------------------------------------------------------------
 
