@@ -33,7 +33,7 @@ from reviewq.core.model import (
 )
 from reviewq.core.prompts import choose_prompt
 from reviewq.core.queue import parse_time
-from reviewq.core.scope import Scope, scope_of
+from reviewq.core.scope import Scope, landed_reviews, review_number, scope_of, short_ref
 from reviewq.errors import ReviewqError
 from reviewq.sources.diffs import file_changes
 from reviewq.sources.git_log import commit_from_fields, commit_stats, iter_records
@@ -520,6 +520,14 @@ def scan_scope(
         placements = {
             sha: (p.location, p.kind, list(p.refs)) for sha, p in member.placements.items()
         }
+    # A squash-merged pull request's commits never reach main; main's messages say it landed.
+    landed_memo = cached.get("landed_memo") if cached else None
+    landed, landed_memo = _landed_review_refs(
+        git, view, main_tips, branch_states, placements, landed_memo
+    )
+    if landed:
+        gone = set(landed)
+        placements = {sha: p for sha, p in placements.items() if gone.isdisjoint(p[2])}
     was_on = dict(cached.get("was_on", {})) if cached else {}
     for sha, place in (cached.get("placements", {}) if cached else {}).items():
         if sha not in placements and sha in main_states:
@@ -582,6 +590,7 @@ def scan_scope(
                 "work_tips": work_tips,
                 "branch": branch_states,
                 "placements": placements,
+                "landed_memo": landed_memo,
                 "was_on": was_on,
                 "graph": graph if not unchanged else cached.get("graph"),
             },
@@ -590,6 +599,56 @@ def scan_scope(
             # Worth keeping even if the process dies; smaller updates reach disk on close.
             ctx.cache.flush()
     return ScopeScan(changes, read, view, from_cache=from_cache, incremental=incremental)
+
+
+def _landed_review_refs(
+    git: Git,
+    view: Any,
+    main_tips: Sequence[str],
+    branch_states: dict[str, list[Any]],
+    placements: dict[str, tuple[str, str, list[str]]],
+    memo: dict[str, Any] | None,
+) -> tuple[list[str], dict[str, Any] | None]:
+    """Short names of the pull/merge-request refs holding unmerged AI work whose request main's
+    commit messages say was merged (`core.scope.landed_reviews`): squash merges leave the
+    request's own commits off main and its ref on the host.
+
+    One `git log` of main since the oldest such commit; its answer (every request number main
+    names) is kept with the scan and reused while main stays put, so a new branch commit or a
+    new pull-request ref costs no git. Returns the refs and the memo to keep.
+    """
+    numbered = {
+        short_ref(ref): number
+        for ref in view.work
+        if (number := review_number(ref, view.remotes)) is not None
+    }
+    held = [
+        sha
+        for sha, (_, _, refs) in placements.items()
+        if sha in branch_states and any(r in numbered for r in refs)
+    ]
+    if not held or not main_tips:
+        return [], memo
+    oldest = min(state_committed_at(branch_states[sha]) for sha in held)
+    since, wanted = parse_time((memo or {}).get("since", "")), parse_time(oldest)
+    if (
+        memo is not None
+        and memo.get("main") == list(main_tips)
+        and since is not None
+        and wanted is not None
+        and since <= wanted
+    ):
+        landed = {(kind, number) for kind, number in memo["numbers"]}
+    else:
+        out = git.run(
+            ["log", "--format=%B%x1e", f"--since={oldest}", *main_tips],
+            what="log (merged requests)",
+        )
+        # git separates the formatted commits with a newline: strip it off each message.
+        messages = (m.strip("\n") for m in out.decode("utf-8", "replace").split("\x1e"))
+        landed = landed_reviews(messages)
+        memo = {"main": list(main_tips), "since": oldest, "numbers": sorted(landed)}
+    return sorted(short for short, number in numbered.items() if number in landed), memo
 
 
 # -- patch inbox ------------------------------------------------------------------------------

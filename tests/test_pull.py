@@ -294,3 +294,33 @@ def test_demo_pull_brings_in_the_copilot_pull_request(cli, demo_repo):
     assert item["refs"] == ["origin/copilot/safe-gzip", "origin/pull/7"]
     assert item["agent"] == "copilot"
     assert len(queue(cli, demo_repo)) == len(before) + 1
+
+
+def test_a_squash_merged_pull_request_leaves_the_queue(cli, reviewer, host):
+    """GitHub keeps `refs/pull/N/head` of a squash-merged pull request forever and main never
+    holds its commits; the squash commit's subject `Title (#N)` says it landed. GitLab's
+    `See merge request group/project!N` line does the same for a merge request."""
+    assert cli("pull", cwd=reviewer.path).returncode == 0
+    w = host.work
+    w.git("checkout", "-q", "main")
+    w.commit("Speed up export (#13)")  # another pull request: #12 stays
+    host.publish()
+    assert where(json.loads(cli("pull", "--json", cwd=reviewer.path).stdout)["left"]) == set()
+    assert where(queue(cli, reviewer)) == UNMERGED
+
+    w.commit("Speed up export (#12)\n\n* Speed up export\n")
+    w.commit("Paginate the orders list\n\nSee merge request acme/shop!4\n")
+    host.publish()
+    proc = cli("pull", "--json", cwd=reviewer.path)
+    assert proc.returncode == 0, proc.stderr
+    left = {r["subject"] for r in json.loads(proc.stdout)["left"]}
+    assert left == {"Speed up export", "Paginate the orders list"}
+    assert where(queue(cli, reviewer)) == UNMERGED - {
+        ("Speed up export", "origin/pull/12", False),
+        ("Paginate the orders list", "origin/merge-requests/4", False),
+    }
+    # A scan from a cold cache answers the same (the answer is also cached with the scan).
+    cache = reviewer.path / ".git" / "reviewq"
+    for name in ("cache.json", "state.json"):
+        (cache / name).unlink(missing_ok=True)
+    assert "Speed up export" not in {r["subject"] for r in queue(cli, reviewer)}

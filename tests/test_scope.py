@@ -14,9 +14,11 @@ from reviewq.core.scope import (
     DEFAULT_SCOPE,
     Scope,
     fetch_refspecs,
+    landed_reviews,
     latest_patchsets,
     parse_scope,
     ref_kind,
+    review_number,
     scope_of,
     short_ref,
 )
@@ -432,3 +434,31 @@ def test_a_bare_mirror_queues_the_scope_and_skips_the_absent_inbox(agent_repo, t
     # `scan --inbox DIR` names a folder explicitly: a missing one is still an error.
     proc = cli("scan", "--inbox", str(tmp_path / "nope"), cwd=agent_repo.path)
     assert proc.returncode == 2 and "no such folder" in proc.stderr
+
+
+def test_landed_reviews_reads_what_github_and_gitlab_write_on_main() -> None:
+    messages = [
+        "Speed up export (#12)\n\n* Speed up export\n\nCo-authored-by: Cursor Agent <x>",
+        "Merge pull request #5 from acme/claude/retry\n\nRetry exports",
+        "Paginate the orders list\n\nSee merge request acme/shop!4",
+        "Mention (#7) in the middle of a subject",  # not where GitHub puts it
+        "Fix (#x)",
+        "Body only\n\nFixes (#8)",  # only the subject counts for GitHub
+    ]
+    assert landed_reviews(messages) == {
+        ("pull-request", 12),
+        ("pull-request", 5),
+        ("merge-request", 4),
+    }
+
+
+def test_review_number_of_each_review_ref_form() -> None:
+    remotes = ["origin", "team/fork"]
+    assert review_number("refs/remotes/origin/pull/12", remotes) == ("pull-request", 12)
+    assert review_number("refs/remotes/team/fork/pull/3", remotes) == ("pull-request", 3)
+    assert review_number("refs/pull/7/head") == ("pull-request", 7)
+    assert review_number("refs/merge-requests/4/head") == ("merge-request", 4)
+    assert review_number("refs/remotes/origin/merge-requests/9", remotes) == ("merge-request", 9)
+    assert review_number("refs/changes/01/1001/2") is None  # Gerrit: no request number
+    assert review_number("refs/heads/pull/12") is None
+    assert review_number("refs/remotes/origin/pulled", remotes) is None

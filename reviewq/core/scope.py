@@ -24,8 +24,9 @@ Patterns are globs (`*` also matches `/`, as in `git for-each-ref`). A pattern s
 `main_since` is a cutoff on the committer date (what `git log --since` reads): with a window,
 a merged branch whose commits are older than the cutoff leaves the queue on merge; without one
 (the default) nothing AI-authored on main leaves until a verdict settles it, marked `merged`.
-`unmerged_since` does the same for unmerged work: hosts keep `refs/pull/N/head` of closed and
-squash-merged pull requests forever, and plain git cannot tell those from open ones.
+`unmerged_since` does the same for unmerged work: hosts keep `refs/pull/N/head` of closed
+pull requests forever, and plain git cannot tell those from open ones (squash-merged ones are
+recognised by what the host writes on main: `landed_reviews`).
 Pure: the clock comes in as `now`.
 """
 
@@ -175,6 +176,40 @@ def ref_kind(refname: str, remotes: Iterable[str] = ()) -> str:
     if len(parts) >= 3 and parts[1] in _REVIEW_KINDS and parts[2][:1].isdigit():
         return _REVIEW_KINDS[parts[1]]
     return "other"
+
+
+def review_number(refname: str, remotes: Iterable[str] = ()) -> tuple[str, int] | None:
+    """(`pull-request` or `merge-request`, its number) for a GitHub or GitLab review ref."""
+    kind = ref_kind(refname, remotes)
+    if kind not in ("pull-request", "merge-request"):
+        return None
+    marker = "/pull/" if kind == "pull-request" else "/merge-requests/"
+    number = refname.rpartition(marker)[2].partition("/")[0]
+    return (kind, int(number)) if number.isdigit() else None
+
+
+#: GitHub names the pull request in the subject of what it puts on main: `Title (#N)` for a
+#: squash merge, `Merge pull request #N from …` for a merge commit.
+_GITHUB_LANDED = re.compile(r"\(#(\d+)\)\s*$|^Merge pull request #(\d+) ")
+#: GitLab ends the merge commit (and, with squashing, the squash commit's merge) with this line.
+_GITLAB_LANDED = re.compile(r"^See merge request \S*!(\d+)\s*$", re.MULTILINE)
+
+
+def landed_reviews(messages: Iterable[str]) -> set[tuple[str, int]]:
+    """The pull and merge requests main's commit messages say were merged.
+
+    A squash-merged pull request's own commits never reach main, and its `refs/pull/N/head`
+    stays on the host forever; the squash commit's subject is what tells. Only main's messages
+    count, and only people who can push to main write them.
+    """
+    landed: set[tuple[str, int]] = set()
+    for message in messages:
+        subject = message.partition("\n")[0]
+        match = _GITHUB_LANDED.search(subject)
+        if match:
+            landed.add(("pull-request", int(match.group(1) or match.group(2))))
+        landed.update(("merge-request", int(n)) for n in _GITLAB_LANDED.findall(message))
+    return landed
 
 
 def branch_name(refname: str, remotes: Iterable[str] = ()) -> str:
