@@ -35,13 +35,9 @@ def configure(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="start in the presenter layout (wide diff, big step keys)",
     )
-    p.add_argument("--theme", metavar="NAME", help="theme (default: the last one chosen)")
-    p.add_argument(
-        "--keymap",
-        metavar="PRESET",
-        choices=("default", "vim", "emacs"),
-        help="keymap preset: default, vim or emacs",
-    )
+    from reviewq.commands.tui import add_look_options
+
+    add_look_options(p)
 
 
 def run(args: argparse.Namespace, ctx) -> int:

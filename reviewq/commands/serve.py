@@ -38,13 +38,9 @@ def configure(p: argparse.ArgumentParser) -> None:
         metavar="REV",
         help="serve a pair session (on REV, or the pending queue riskiest first)",
     )
-    p.add_argument("--theme", metavar="NAME", help="theme of the served app")
-    p.add_argument(
-        "--keymap",
-        metavar="PRESET",
-        choices=("default", "vim", "emacs"),
-        help="keymap preset of the served app",
-    )
+    from reviewq.commands.tui import add_look_options
+
+    add_look_options(p, "of the served app")
 
 
 def run(args: argparse.Namespace, ctx) -> int:

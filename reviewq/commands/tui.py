@@ -7,12 +7,20 @@ import sys
 
 
 def configure(p: argparse.ArgumentParser) -> None:
+    add_look_options(p, "overrides keymap.toml's preset")
+
+
+def add_look_options(p: argparse.ArgumentParser, keymap_note: str = "") -> None:
+    """--theme and --keymap, the same for `tui`, `pair` and `serve`."""
+    from reviewq.tui.presets import KEYMAP_PRESETS
+
     p.add_argument("--theme", metavar="NAME", help="theme (default: the last one chosen)")
+    names = ", ".join(KEYMAP_PRESETS)
     p.add_argument(
         "--keymap",
         metavar="PRESET",
-        choices=("default", "vim", "emacs"),
-        help="keymap preset: default, vim or emacs (overrides keymap.toml's preset)",
+        choices=KEYMAP_PRESETS,
+        help=f"keymap preset: {names}" + (f" ({keymap_note})" if keymap_note else ""),
     )
 
 

@@ -19,7 +19,9 @@ from typing import Any
 
 from textual.binding import Binding
 
-PRESETS = ("default", "vim", "emacs")
+from reviewq.tui.presets import KEYMAP_PRESETS
+
+PRESETS = KEYMAP_PRESETS
 #: Key string Textual never produces: how an id is unbound (an empty string in the user file).
 UNBOUND_PREFIX = "unbound_"
 
