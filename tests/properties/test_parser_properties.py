@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from reviewq.core.config import ConfigError, parse_config
 from reviewq.core.model import SEVERITIES
-from reviewq.core.policy import compile_glob, policy_from_sections
+from reviewq.core.policy import RULE_KEYS, compile_glob, policy_from_sections
 from reviewq.core.text import clean_text, has_hidden, visible
 from reviewq.critics.prompting import LABELS, MAX_FINDINGS, AnswerError, parse_answer
 from reviewq.output import json_line
@@ -300,14 +300,7 @@ toml_values = st.recursive(
                 [
                     "name",
                     "paths",
-                    "approvals",
-                    "second_family_critique",
-                    "min_seconds_per_100_lines",
-                    "cooldown_hours",
-                    "checklist",
-                    "approvers",
-                    "signed_approvals",
-                    "velocity_owners",
+                    *RULE_KEYS,
                     "default",
                     "timeout",
                     "retries",
