@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewq.context import Context
+from reviewq.core.alloc import gc_paused
 from reviewq.core.detect import Detector, RepoRule
 from reviewq.core.families import family_for
 from reviewq.core.model import (
@@ -185,7 +186,8 @@ def state_committed_at(s: list[Any]) -> str:
 
 def changes_from_state(states: list[list[Any]]) -> list[Change]:
     decode = _StateDecoder().change
-    return [decode(s) for s in states]
+    with gc_paused():  # thousands of small objects, no cycles: a rescan's main cost
+        return [decode(s) for s in states]
 
 
 # -- git history ------------------------------------------------------------------------------

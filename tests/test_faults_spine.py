@@ -97,3 +97,12 @@ def test_a_failed_replace_keeps_the_old_file_and_no_temporary(tmp_path: Path) ->
     replace_file(target, lambda fh: fh.write(b"new"), prefix=".cache-")
     assert target.read_bytes() == b"new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache.json"]
+
+
+@pytest.mark.parametrize("value", [{"a": "\udcff x"}, {"n": 2**70}, {"é": "ü", "l": [1.5, None]}])
+def test_store_json_round_trips_what_orjson_refuses(value) -> None:
+    """The cache is written with orjson; a lone surrogate (from a hostile sidecar) or a huge
+    integer falls back to json, escaped, and reads back the same."""
+    from reviewq.store.log import dump_json, parse_line
+
+    assert parse_line(dump_json(value)) == value

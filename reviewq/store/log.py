@@ -71,6 +71,17 @@ def parse_line(line: bytes) -> Any:
     return json.loads(line)
 
 
+def dump_json(value: Any) -> bytes:
+    """Compact UTF-8 JSON (orjson when it can encode the value, else json: same text)."""
+    if _orjson is not None:
+        try:
+            return _orjson.dumps(value)
+        except TypeError:
+            pass  # a huge integer, a non-string key or a lone surrogate: json can say it
+    # ASCII-escaped, so a lone surrogate (which UTF-8 cannot carry) survives the round trip.
+    return json.dumps(value, separators=(",", ":")).encode("ascii")
+
+
 # -- the head ---------------------------------------------------------------------------------
 
 
