@@ -151,3 +151,28 @@ def test_team_records_from_notes_count_once(demo_repo: Path, cli):
 
     totals = json.loads(proc.stdout)["totals"]
     assert (totals["verdicts"], totals["reject"]) == (12, 2)
+
+
+def test_building_the_cache_reports_its_progress(log: ProvenanceLog, tmp_path: Path):
+    """A front end hears (bytes read, bytes to read) per chunk while the cache is built or caught
+    up (the TUI tells a reviewer why the first open of a huge log takes a while)."""
+    from reviewq.store.verdict_columns import BUILD_PROGRESS
+
+    cache = tmp_path / "cols.npz"
+    heard: list[tuple[int, int]] = []
+    size = log.path.stat().st_size
+    token = BUILD_PROGRESS.set(lambda done, total: heard.append((done, total)))
+    try:
+        load_log_table(log.path, cache, chunk=2)  # 5 records: chunks of 2, 2 and 1
+        assert [total for _, total in heard] == [size] * 3
+        assert [done for done, _ in heard] == sorted(done for done, _ in heard)
+        assert heard[-1][0] == size
+        heard.clear()
+        load_log_table(log.path, cache)  # warm: nothing to read, nothing to say
+        assert heard == []
+        append(log, 6)
+        load_log_table(log.path, cache)  # caught up: only the new tail
+        grown = log.path.stat().st_size
+        assert heard == [(grown - size, grown - size)]
+    finally:
+        BUILD_PROGRESS.reset(token)

@@ -23,7 +23,8 @@ import contextlib
 import hashlib
 import json
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -145,6 +146,14 @@ def _ids_of(records: list[Any]) -> np.ndarray:
     return np.unique(np.array(ids, dtype=np.bytes_)) if ids else np.zeros(0, dtype="S1")
 
 
+#: Told (bytes read, bytes to read) after each chunk while the column cache is built or caught
+#: up: a front end sets it around a load that may have to read a large log the first time (a
+#: million records take ~15 s once; the TUI says so instead of a bare spinner). Per thread.
+BUILD_PROGRESS: ContextVar[Callable[[int, int], None] | None] = ContextVar(
+    "verdict_columns_build_progress", default=None
+)
+
+
 def load_log_table(
     log_path: Path, cache_path: Path | None, *, chunk: int | None = None
 ) -> LogColumns:
@@ -165,6 +174,7 @@ def load_log_table(
         cached = None
     parts = [cached] if cached is not None else []
     end, last_hash, lines = start, None, 0
+    progress = BUILD_PROGRESS.get()
     # In chunks: a million parsed records at once would hold gigabytes; a chunk's columns
     # are a few megabytes, and its records are dropped before the next is parsed.
     for records, starts, chunk_end in _read_chunks(
@@ -176,6 +186,8 @@ def load_log_table(
             ids = _ids_of(records)
         parts.append(LogColumns(table, ids, keys, key_lines))
         end, lines = chunk_end, lines + len(records)
+        if progress is not None:
+            progress(end - start, size - start)
         last = records[-1]
         last_hash = str(last.get("hash")) if isinstance(last, dict) and last.get("hash") else None
         del records, starts

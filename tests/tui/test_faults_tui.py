@@ -317,3 +317,32 @@ async def test_corrupted_caches_at_startup_are_rebuilt(make_app, demo_repo: Path
         await settle(pilot)
         assert isinstance(app.screen, ReviewScreen) and app.screen is not screen
     intact(log_of(demo_repo), 2)
+
+
+async def test_the_first_read_of_a_large_log_says_what_it_is_doing(
+    make_app, demo_repo: Path, cli, monkeypatch
+):
+    """A million-record log takes ~15 s to read once into the column cache; the queue says so
+    (with MiB read) under its spinner, and the note goes when the queue is listed."""
+    from reviewq.tui.screens import queue as queue_module
+
+    first = cli("--repo", str(demo_repo), "queue", "--json").stdout.split('"id": "', 1)[1][:40]
+    assert cli("--repo", str(demo_repo), "verdict", first, "reject", "--note", "no").returncode == 0
+    (demo_repo / ".git" / "reviewq" / "verdict-columns.npz").unlink(missing_ok=True)
+    monkeypatch.setattr(queue_module, "BUILDING_NOTE_BYTES", 0)  # the demo's log counts as large
+    notes: list[str] = []
+    building = QueueScreen._building
+
+    def spy(self, done: int, total: int) -> None:
+        building(self, done, total)
+        notes.append(str(self.query_one("#queue-building").render()))
+
+    monkeypatch.setattr(QueueScreen, "_building", spy)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert screen.loaded and notes
+        assert notes[0].startswith("Reading the provenance log into its column cache: 0 of 0 MiB")
+        assert not screen.query_one("#queue-building").display
+    intact(log_of(demo_repo), 1)

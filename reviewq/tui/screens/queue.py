@@ -39,6 +39,8 @@ COLUMNS = (
 )
 #: New items named in the "new in the queue" notice before it says "and N more".
 NOTICE_ITEMS = 3
+#: Logs smaller than this are read too fast to be worth a note while the queue loads.
+BUILDING_NOTE_BYTES = 64 * 1024 * 1024
 
 
 def item_matches(item: QueueItem, terms: list[str]) -> bool:
@@ -78,6 +80,7 @@ class QueueScreen(Screen, inherit_bindings=False):
     QueueScreen > Input { dock: bottom; display: none; }
     QueueScreen > Input.-shown { display: block; }
     QueueScreen > LoadingIndicator { height: 1fr; }
+    QueueScreen > #queue-building { height: 2; content-align: center top; color: $text-muted; }
     """
 
     def __init__(self) -> None:
@@ -102,6 +105,9 @@ class QueueScreen(Screen, inherit_bindings=False):
             yield Static(id="queue-title")
             yield Static(id="queue-progress")
         yield LoadingIndicator()
+        building = Static(id="queue-building")
+        building.display = False
+        yield building
         table = QueueTable(cursor_type="row", zebra_stripes=True)
         table.display = False
         yield table
@@ -128,17 +134,39 @@ class QueueScreen(Screen, inherit_bindings=False):
 
     @work(thread=True, exclusive=True, group="queue", exit_on_error=False)
     def _load(self) -> None:
+        from reviewq.store.verdict_columns import BUILD_PROGRESS
+
         services = self.app.services
+        # The first open over a large log reads all of it once into the column cache: say so.
+        BUILD_PROGRESS.set(
+            lambda done, total: self.app.call_from_thread(self._building, done, total)
+        )
         try:
             items = services.load_queue()
             reviewed, mine = services.my_progress()
         except Exception as exc:  # one line for the reviewer, never a traceback
             self.app.call_from_thread(self._failed, exc)
             return
+        finally:
+            BUILD_PROGRESS.set(None)
         self.app.call_from_thread(self._loaded, items, reviewed, mine)
+
+    def _building(self, done: int, total: int) -> None:
+        if total < BUILDING_NOTE_BYTES or self.loaded:
+            return  # a small log is read in a blink; a refresh keeps the table on screen
+        mib = 1024 * 1024
+        note = self.query_one("#queue-building", Static)
+        note.update(
+            Content(
+                f"Reading the provenance log into its column cache: {done // mib:,} of "
+                f"{total // mib:,} MiB. Only this first time; later opens read the cache."
+            )
+        )
+        note.display = True
 
     def _failed(self, exc: Exception) -> None:
         self.query_one(LoadingIndicator).display = False
+        self.query_one("#queue-building", Static).display = False
         message = error_text(exc)
         self.app.notify(one_line(message, 200), title="Cannot load the queue", severity="error")
         empty = self.query_one("#queue-empty", Static)
@@ -152,6 +180,7 @@ class QueueScreen(Screen, inherit_bindings=False):
         self.reviewed_today = reviewed
         self.mine = mine
         self.query_one(LoadingIndicator).display = False
+        self.query_one("#queue-building", Static).display = False
         self.app.queue_loaded(items)
         self._fill()
         self._start_live()
