@@ -38,7 +38,11 @@ _FONT_FACE = (
     "<style>@font-face { font-family: 'Roboto Mono'; "
     "src: url('{static}fonts/RobotoMono-VariableFont_wght.ttf'); }</style>"
 )
-INSTALL_HINT = "reviewq serve needs textual-serve: pip install 'reviewq[serve]'"
+#: Into the environment reviewq runs from (a checkout's `reviewq[serve]` is not on PyPI).
+INSTALL_HINT = (
+    f"reviewq serve needs textual-serve; install it where reviewq runs: "
+    f"{shlex.quote(sys.executable)} -m pip install textual-serve"
+)
 
 
 def is_loopback(host: str) -> bool:

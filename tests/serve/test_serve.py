@@ -217,8 +217,9 @@ def test_without_textual_serve_one_line_says_how_to_install_it(
         env={"PYTHONPATH": str(blocker.parent)},
     )
     assert out.returncode == 2
-    assert (
-        out.stderr == "reviewq: reviewq serve needs textual-serve: pip install 'reviewq[serve]'\n"
+    assert out.stderr == (
+        "reviewq: reviewq serve needs textual-serve; install it where reviewq runs: "
+        f"{shlex.quote(sys.executable)} -m pip install textual-serve\n"
     )
 
 
