@@ -130,10 +130,9 @@ def test_kill_cli_verdicts(repo, cli) -> None:
     verdict that reported success is there, and `log rebuild --to-notes` completes the notes."""
     shas = [ai_commit(repo, f"change {i}") for i in range(5)]
     rng = random.Random(7)
-    acknowledged = []
-    killed = 0
-    for i in range(60):
-        proc = subprocess.Popen(
+
+    def start(i: int) -> subprocess.Popen[str]:
+        return subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -149,7 +148,19 @@ def test_kill_cli_verdicts(repo, cli) -> None:
             stderr=subprocess.PIPE,
             text=True,
         )
-        time.sleep(rng.uniform(0.15, 0.6))
+
+    # Kill points are drawn against how long one verdict takes on this machine (a faster
+    # machine must not turn the test into "nothing was killed").
+    began = time.monotonic()
+    first = start(0)
+    out, err = first.communicate()
+    whole = time.monotonic() - began
+    assert first.returncode == 0, err
+    acknowledged = [json.loads(out)["id"]]
+    killed = 0
+    for i in range(1, 61):
+        proc = start(i)
+        time.sleep(rng.uniform(0.2, 1.1) * whole)
         proc.send_signal(signal.SIGKILL)
         out, _ = proc.communicate()
         if proc.returncode == 0:
