@@ -246,3 +246,32 @@ def test_default_remote_follows_the_branch(make_repo, tmp_path: Path) -> None:
     assert out.returncode == 0 and "with backup" in out.stdout
     assert read_verdict_notes(Git(other.path)).records
     assert not read_verdict_notes(Git(remote.path)).records
+
+
+class RacingGit(Git):
+    """A `Git` whose first `ls-remote` lets another clone's first push land just before it."""
+
+    def __init__(self, path: Path, racer: Path) -> None:
+        super().__init__(path)
+        self.racer = racer
+        self.raced = False
+
+    def text(self, args, **kwargs) -> str:  # type: ignore[override]
+        if args[:1] == ["ls-remote"] and not self.raced:
+            self.raced = True
+            pushed = reviewq(self.racer, "sync")
+            assert pushed.returncode == 0, pushed.stderr
+        return super().text(args, **kwargs)
+
+
+def test_first_notes_pushed_between_failed_fetch_and_ls_remote(make_repo, tmp_path: Path) -> None:
+    """The race CI met with five clones: our fetch finds no notes ref, another clone's first push
+    lands, and our `ls-remote` then sees the ref. That is no failure: fetch again and go on."""
+    remote, shas, (a, b) = setup_team(make_repo, tmp_path, clones=2, commits=1)
+    assert reviewq(a, "verdict", shas[0], "approve").returncode == 0
+    assert reviewq(b, "verdict", shas[0], "reject").returncode == 0
+    git = RacingGit(b, racer=a)
+    result = sync_notes(git, "origin", b / ".git" / "reviewq" / "notes.lock", sleep=lambda _: None)
+    assert git.raced and result.pushed and result.fetched == 1
+    verdicts = sorted(r["verdict"] for r in read_verdict_notes(Git(remote.path)).records)
+    assert verdicts == ["approve", "reject"]

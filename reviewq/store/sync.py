@@ -84,25 +84,31 @@ def check_remote(git: Git, remote: str) -> None:
         )
 
 
-def _fetch(git: Git, remote: str) -> bool:
-    """Fetch the remote's notes into the tracking ref; False when the remote has none yet."""
+def _fetch(git: Git, remote: str, *, tries: int = 3) -> bool:
+    """Fetch the remote's notes into the tracking ref; False when the remote has none yet.
+
+    A failed fetch is either a remote without notes (fine) or one we cannot reach (not fine), so
+    we ask it with `ls-remote`. If the ref is there by then, another clone's first push landed
+    between the two questions: fetch again rather than report a failure that already healed.
+    """
     track = tracking_ref(remote)
-    try:
-        git.run(
-            ["fetch", "--quiet", "--no-tags", remote, f"+{NOTES_REF}:{track}"],
-            what="fetch",
-        )
-        return True
-    except GitError as exc:
-        failure = exc.message
-    # Either the remote has no notes yet (fine) or it cannot be reached (not fine): ask it.
-    try:
-        advertised = git.text(["ls-remote", remote], what="ls-remote")
-    except GitError:
-        advertised = None
-    if advertised is not None and f"\t{NOTES_REF}\n" not in advertised + "\n":
-        git.run(["update-ref", "-d", track], ok_codes=(0, 1))
-        return False
+    failure = ""
+    for _ in range(tries):
+        try:
+            git.run(
+                ["fetch", "--quiet", "--no-tags", remote, f"+{NOTES_REF}:{track}"],
+                what="fetch",
+            )
+            return True
+        except GitError as exc:
+            failure = exc.message
+        try:
+            advertised = git.text(["ls-remote", remote], what="ls-remote")
+        except GitError:
+            break
+        if f"\t{NOTES_REF}\n" not in advertised + "\n":
+            git.run(["update-ref", "-d", track], ok_codes=(0, 1))
+            return False
     raise ReviewqError(
         f"could not fetch review notes from {remote!r} ({failure}); check the remote and your "
         "access, then run `reviewq sync` again (your verdicts are safe in the local log)"
