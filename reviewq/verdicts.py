@@ -408,8 +408,8 @@ def _intact_records(log: ProvenanceLog) -> tuple[list[dict[str, Any]], int]:
 
     A removed or reordered neighbour does not make a record untrustworthy; an edit does.
     """
+    from reviewq.core.jsonio import parse_line
     from reviewq.core.verdict import line_hash_matches
-    from reviewq.store.log import parse_line
 
     out, dropped = [], 0
     for _, line in log.read_lines():

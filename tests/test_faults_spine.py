@@ -103,6 +103,6 @@ def test_a_failed_replace_keeps_the_old_file_and_no_temporary(tmp_path: Path) ->
 def test_store_json_round_trips_what_orjson_refuses(value) -> None:
     """The cache is written with orjson; a lone surrogate (from a hostile sidecar) or a huge
     integer falls back to json, escaped, and reads back the same."""
-    from reviewq.store.log import dump_json, parse_line
+    from reviewq.core.jsonio import dump_json, parse_line
 
     assert parse_line(dump_json(value)) == value

@@ -19,8 +19,8 @@ from tinydb.middlewares import CachingMiddleware
 from tinydb.storages import MemoryStorage, Storage
 
 from reviewq.core.alloc import gc_paused
+from reviewq.core.jsonio import dump_json, parse_line
 from reviewq.files import replace_file
-from reviewq.store.log import dump_json, parse_line
 
 CACHE_VERSION = 1
 

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewq.core.alloc import gc_paused
+from reviewq.core.jsonio import fast_loads, parse_line
 from reviewq.core.verdict import (
     BROKEN_LINK,
     EDITED,
@@ -47,11 +48,6 @@ from reviewq.core.verdict import (
 )
 from reviewq.errors import ReviewqError
 
-try:  # orjson parses a large log about three times faster; json is the fallback.
-    import orjson as _orjson
-except ImportError:  # pragma: no cover - orjson is a dependency, but stay usable without it
-    _orjson = None
-
 _TAIL_CHUNK = 64 * 1024
 HEAD_SIZE = 256
 HEAD_VERSION = 1
@@ -59,27 +55,6 @@ HEAD_VERSION = 1
 
 class LogError(ReviewqError):
     """The log cannot be read or written; nothing already recorded was changed."""
-
-
-def parse_line(line: bytes) -> Any:
-    """One stored line -> its JSON value (ValueError when it is not JSON)."""
-    if _orjson is not None:
-        try:
-            return _orjson.loads(line)
-        except _orjson.JSONDecodeError:
-            pass  # json accepts a few things orjson refuses (huge integers); let it decide
-    return json.loads(line)
-
-
-def dump_json(value: Any) -> bytes:
-    """Compact UTF-8 JSON (orjson when it can encode the value, else json: same text)."""
-    if _orjson is not None:
-        try:
-            return _orjson.dumps(value)
-        except TypeError:
-            pass  # a huge integer, a non-string key or a lone surrogate: json can say it
-    # ASCII-escaped, so a lone surrogate (which UTF-8 cannot carry) survives the round trip.
-    return json.dumps(value, separators=(",", ":")).encode("ascii")
 
 
 # -- the head ---------------------------------------------------------------------------------
@@ -397,12 +372,11 @@ class ProvenanceLog:
             return []
         except OSError as exc:
             raise LogError(f"cannot read the log {self.path} ({exc.strerror})") from None
-        loads = _orjson.loads if _orjson is not None else json.loads
         with gc_paused():
             with reader:
                 try:
                     # The fast path: one comprehension over the file, no per-line bookkeeping.
-                    out = [loads(line) for line in reader]
+                    out = [fast_loads(line) for line in reader]
                 except ValueError:
                     out = None
                 else:

@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reviewq.core.jsonio import parse_line
 from reviewq.core.verdict import dedupe_records, line_hash_matches, record_line
 from reviewq.errors import ReviewqError
 from reviewq.sources.gitcmd import Git, GitError
-from reviewq.store.log import parse_line
 
 NOTES_REF = "refs/notes/reviewq"
 

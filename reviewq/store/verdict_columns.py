@@ -32,9 +32,10 @@ from typing import Any
 import numpy as np
 
 from reviewq.core.alloc import gc_paused
+from reviewq.core.jsonio import parse_line
 from reviewq.core.metrics import COLUMNS, LABELS, VerdictTable
 from reviewq.files import replace_file
-from reviewq.store.log import LogError, parse_line
+from reviewq.store.log import LogError
 
 CACHE_NAME = "verdict-columns.npz"
 #: Bump when VerdictTable's columns or their meaning change.

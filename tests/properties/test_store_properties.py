@@ -24,6 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reviewq.core.jsonio import parse_line
 from reviewq.core.verdict import (
     content_digest,
     dedupe_records,
@@ -32,7 +33,7 @@ from reviewq.core.verdict import (
     seal,
     verify_chain,
 )
-from reviewq.store.log import Head, ProvenanceLog, parse_line
+from reviewq.store.log import Head, ProvenanceLog
 from reviewq.store.notes_log import NOTES_REF, merge_note_lines, read_verdict_notes
 from tests.properties.strategies import scratch_dir, verdict_records
 

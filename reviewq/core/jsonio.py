@@ -1,0 +1,44 @@
+"""JSON Lines in and out: orjson where it can, the stdlib where orjson refuses.
+
+Pure functions over bytes, shared by the log, the notes ref, the caches and the column tables,
+so every reader parses a record the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+try:  # orjson parses a large log about three times faster; json is the fallback.
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - orjson is a dependency, but stay usable without it
+    _orjson = None
+
+
+#: The fastest parser at hand, for bulk reads that retry a refused batch with `parse_line`
+#: (orjson refuses huge integers and lone surrogates; both raise ValueError).
+fast_loads = _orjson.loads if _orjson is not None else json.loads
+
+
+def parse_line(line: bytes) -> Any:
+    """One stored line -> its JSON value (ValueError when it is not JSON)."""
+    if _orjson is not None:
+        try:
+            return _orjson.loads(line)
+        except _orjson.JSONDecodeError:
+            pass  # json accepts a few things orjson refuses (huge integers); let it decide
+    return json.loads(line)
+
+
+def dump_json(value: Any) -> bytes:
+    """Compact UTF-8 JSON (orjson when it can encode the value, else json: same text)."""
+    if _orjson is not None:
+        try:
+            return _orjson.dumps(value)
+        except TypeError:
+            pass  # a huge integer, a non-string key or a lone surrogate: json can say it
+    # ASCII-escaped, so a lone surrogate (which UTF-8 cannot carry) survives the round trip.
+    return json.dumps(value, separators=(",", ":")).encode("ascii")
+
+
+__all__ = ["dump_json", "fast_loads", "parse_line"]
