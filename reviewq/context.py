@@ -60,6 +60,11 @@ class Context:
     def log_path(self) -> Path:
         return self.log_override or self.state_dir / "log.jsonl"
 
+    def log_cache(self, name: str) -> Path | None:
+        """Where a cache derived from the log (its column tables) lives: one per repository,
+        for its own log. An explicit --log is read as it is, never cached beside ours."""
+        return None if self.log_override else self.state_dir / name
+
     @cached_property
     def cache(self) -> Cache:
         return Cache(self.state_dir / "cache.json")

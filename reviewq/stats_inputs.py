@@ -68,9 +68,7 @@ def verdict_table(ctx: Context, agent_of: dict[str, str]) -> VerdictTable:
     from reviewq.store.notes_log import read_verdict_notes
     from reviewq.store.verdict_columns import CACHE_NAME, load_log_table
 
-    # One cache per repository, for its own log; an explicit --log is read as it is.
-    cache = None if ctx.log_override else ctx.state_dir / CACHE_NAME
-    local = load_log_table(ctx.log_path, cache)
+    local = load_log_table(ctx.log_path, ctx.log_cache(CACHE_NAME))
     notes = read_verdict_notes(ctx.git).records
     if notes:
         lacking = local.lacks([str(r.get("id")) for r in notes])

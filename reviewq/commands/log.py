@@ -91,14 +91,14 @@ def _duration(seconds: float) -> str:
 
 
 def _list(args: argparse.Namespace, ctx) -> int:
-    from reviewq.core.verdict import record_order
     from reviewq.output import emit_jsonl, print_table
-    from reviewq.verdicts import load_verdicts
+    from reviewq.verdicts import load_verdicts, load_verdicts_since
 
-    records = load_verdicts(ctx, include_notes=not args.local)
     if args.since:
         cutoff = _since_epoch(ctx, args.since)
-        records = [r for r in records if record_order(r)[0] >= cutoff]
+        records = load_verdicts_since(ctx, cutoff, include_notes=not args.local)
+    else:
+        records = load_verdicts(ctx, include_notes=not args.local)
     if args.json:
         emit_jsonl(records)
         return 0

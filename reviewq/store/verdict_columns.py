@@ -23,26 +23,32 @@ import contextlib
 import hashlib
 import json
 import re
+import zipfile
 from collections.abc import Callable, Collection, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
 from reviewq.core.alloc import gc_paused
 from reviewq.core.jsonio import parse_line
 from reviewq.core.metrics import COLUMNS, LABELS, VerdictTable
+from reviewq.core.record_columns import RecordColumns
 from reviewq.files import replace_file
 from reviewq.store.log import LogError
 
 CACHE_NAME = "verdict-columns.npz"
+#: Every field of every record (`load_log_records`), beside the metric columns.
+RECORDS_CACHE_NAME = "log-records.npz"
 #: Bump when VerdictTable's columns or their meaning change.
 CACHE_VERSION = 3
 #: How far back from the cached end to look for the start of the last cached record.
 _TAIL = 1 << 20
 
+
+T = TypeVar("T")
 
 #: The record fields the key index covers: what a verdict is matched to a change by.
 KEY_FIELDS = ("sha", "patch_id", "change_id")
@@ -161,13 +167,39 @@ def load_log_table(
     """Columns of every complete record of the log at `log_path` (agents not yet filled in).
 
     Records are parsed `chunk` (default `CHUNK_RECORDS`) at a time."""
+    return _caught_up(_METRIC_COLUMNS, log_path, cache_path, chunk or CHUNK_RECORDS)
+
+
+def load_log_records(
+    log_path: Path, cache_path: Path | None, *, chunk: int | None = None
+) -> RecordColumns:
+    """Every complete record of the log at `log_path`, every field, as `RecordColumns`
+    (cached beside the metric columns in `RECORDS_CACHE_NAME`, caught up the same way)."""
+    return _caught_up(_RECORD_COLUMNS, log_path, cache_path, chunk or CHUNK_RECORDS)
+
+
+@dataclass(frozen=True)
+class _Codec(Generic[T]):
+    """How one kind of column cache is built from records, joined, stored and loaded."""
+
+    version: int
+    build: Callable[[list[Any], list[int], list[bytes]], T]
+    concat: Callable[[list[T]], T]
+    empty: Callable[[], T]
+    to_arrays: Callable[[T], tuple[dict[str, np.ndarray], dict[str, Any]]]
+    #: The stored arrays and meta back into columns; ValueError/KeyError when they do not fit.
+    from_arrays: Callable[[Any, dict[str, Any]], T]
+
+
+def _caught_up(codec: _Codec[T], log_path: Path, cache_path: Path | None, chunk: int) -> T:
+    """The cached columns of the log's first N bytes, plus the records after N, stored again."""
     try:
         size = log_path.stat().st_size
     except FileNotFoundError:
-        return _empty()
+        return codec.empty()
     except OSError as exc:
         raise LogError(f"cannot read the log {log_path} ({exc.strerror})") from None
-    cached, meta = _load(cache_path) if cache_path is not None else (None, None)
+    cached, meta = _load(codec, cache_path) if cache_path is not None else (None, None)
     start, first_line = 0, 1
     if cached is not None and meta is not None and _still_there(log_path, size, meta):
         start, first_line = int(meta["covered"]), int(meta["lines"]) + 1
@@ -178,31 +210,26 @@ def load_log_table(
     progress = BUILD_PROGRESS.get()
     # In chunks: a million parsed records at once would hold gigabytes; a chunk's columns
     # are a few megabytes, and its records are dropped before the next is parsed.
-    for records, starts, chunk_end in _read_chunks(
-        log_path, start, first_line, chunk or CHUNK_RECORDS
-    ):
+    for records, starts, raw, chunk_end in _read_chunks(log_path, start, first_line, chunk):
         with gc_paused():  # the chunk's objects make no cycles; scanning them is waste
-            keys, key_lines = _key_index(records, starts)
-            table = VerdictTable.from_records(records)
-            ids = _ids_of(records)
-        parts.append(LogColumns(table, ids, keys, key_lines))
+            parts.append(codec.build(records, starts, raw))
         end, lines = chunk_end, lines + len(records)
         if progress is not None:
             progress(end - start, size - start)
         last = records[-1]
         last_hash = str(last.get("hash")) if isinstance(last, dict) and last.get("hash") else None
-        del records, starts
+        del records, starts, raw
     if cached is not None and len(parts) == 1:
         return cached
-    result = _concat(parts) if parts else _empty()
+    result = codec.concat(parts) if parts else codec.empty()
     if cache_path is not None and end > 0:
         meta = {
-            "version": CACHE_VERSION,
+            "version": codec.version,
             "covered": end,
             "lines": first_line - 1 + lines,
             "last_hash": last_hash if last_hash is not None else (meta or {}).get("last_hash"),
         }
-        _store(cache_path, result, meta)
+        _store(codec, cache_path, result, meta)
     return result
 
 
@@ -233,10 +260,11 @@ CHUNK_RECORDS = 100_000
 
 
 def _read_chunks(path: Path, start: int, first_line: int, chunk: int):
-    """(records, the byte offset of each one's line, end offset) for the complete lines from
+    """(records, the byte offset of each one's line, the lines, end offset) for the lines from
     byte `start`, `chunk` at a time. A torn last line (a writer died mid-append) is not read."""
     records: list[Any] = []
     starts: list[int] = []
+    raw: list[bytes] = []
     end = start
     try:
         fh = open(path, "rb")  # noqa: SIM115 - closed below; the loop raises LogError
@@ -258,14 +286,15 @@ def _read_chunks(path: Path, start: int, first_line: int, chunk: int):
                             f"{path}: line {number} is not valid JSON; run `reviewq log verify`"
                         ) from None
                     starts.append(end)
+                    raw.append(line)
                     end += len(line)
                     if len(records) >= chunk:
                         break
             if not records:
                 return
-            yield records, starts, end
+            yield records, starts, raw, end
             done = len(records) < chunk
-            records, starts = [], []
+            records, starts, raw = [], [], []
             if done:
                 return
 
@@ -294,38 +323,38 @@ def _still_there(log_path: Path, size: int, meta: dict[str, Any]) -> bool:
     return isinstance(last, dict) and last.get("hash") == meta["last_hash"]
 
 
-def _load(path: Path) -> tuple[LogColumns | None, dict[str, Any] | None]:
+def _load(codec: _Codec[T], path: Path) -> tuple[T | None, dict[str, Any] | None]:
     try:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(bytes(data["meta"]).decode("utf-8"))
-            if meta.get("version") != CACHE_VERSION:
+            if meta.get("version") != codec.version:
                 return None, None
-            labels = json.loads(bytes(data["labels"]).decode("utf-8"))
-            columns = {name: data[name] for name in COLUMNS}
-            ids = data["ids"]
-            keys, key_lines = data["keys"], data["key_lines"]
-    except (OSError, ValueError, KeyError, TypeError, EOFError):
+            return codec.from_arrays(data, meta), meta
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
         return None, None  # missing, damaged or foreign: rebuilt from the log
-    try:
-        table = VerdictTable(
-            **columns,
-            **{name: tuple(labels[name]) for name in LABELS},
-            invalid=int(meta.get("invalid", 0)),
-        )
-    except (KeyError, TypeError):
-        return None, None
-    if keys.dtype != np.uint64 or key_lines.dtype != np.int64 or len(keys) != len(key_lines):
-        return None, None
-    return LogColumns(table, ids, keys, key_lines), meta
 
 
-def _store(path: Path, columns: LogColumns, meta: dict[str, Any]) -> None:
+def _store(codec: _Codec[T], path: Path, columns: T, meta: dict[str, Any]) -> None:
     """A place that cannot be written (a read-only CI mirror) just means no cache."""
+    arrays, more_meta = codec.to_arrays(columns)
+    arrays["meta"] = np.frombuffer(json.dumps({**meta, **more_meta}).encode(), dtype=np.uint8)
+    with contextlib.suppress(OSError):
+        replace_file(
+            path, lambda fh: np.savez(fh, **arrays), prefix=f".{path.stem}-", suffix=".npz"
+        )
+
+
+# -- the two kinds of columns -------------------------------------------------------------------
+
+
+def _metric_part(records: list[Any], starts: list[int], _lines: list[bytes]) -> LogColumns:
+    keys, key_lines = _key_index(records, starts)
+    return LogColumns(VerdictTable.from_records(records), _ids_of(records), keys, key_lines)
+
+
+def _metric_arrays(columns: LogColumns) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     table = columns.table
     arrays = {
-        "meta": np.frombuffer(
-            json.dumps({**meta, "invalid": table.invalid}).encode(), dtype=np.uint8
-        ),
         "labels": np.frombuffer(
             json.dumps({k: list(v) for k, v in table.labels().items()}).encode(),
             dtype=np.uint8,
@@ -335,10 +364,39 @@ def _store(path: Path, columns: LogColumns, meta: dict[str, Any]) -> None:
         "key_lines": columns.key_lines,
         **table.columns(),
     }
-    with contextlib.suppress(OSError):
-        replace_file(
-            path, lambda fh: np.savez(fh, **arrays), prefix=".verdict-columns-", suffix=".npz"
-        )
+    return arrays, {"invalid": table.invalid}
+
+
+def _metric_columns(data: Any, meta: dict[str, Any]) -> LogColumns:
+    labels = json.loads(bytes(data["labels"]).decode("utf-8"))
+    table = VerdictTable(
+        **{name: data[name] for name in COLUMNS},
+        **{name: tuple(labels[name]) for name in LABELS},
+        invalid=int(meta.get("invalid", 0)),
+    )
+    keys, key_lines = data["keys"], data["key_lines"]
+    if keys.dtype != np.uint64 or key_lines.dtype != np.int64 or len(keys) != len(key_lines):
+        raise ValueError("the key index does not fit")
+    return LogColumns(table, data["ids"], keys, key_lines)
+
+
+_METRIC_COLUMNS: _Codec[LogColumns] = _Codec(
+    version=CACHE_VERSION,
+    build=_metric_part,
+    concat=lambda parts: _concat(parts),
+    empty=lambda: _empty(),
+    to_arrays=_metric_arrays,
+    from_arrays=_metric_columns,
+)
+
+_RECORD_COLUMNS: _Codec[RecordColumns] = _Codec(
+    version=1,
+    build=lambda records, _starts, lines: RecordColumns.build(records, lines),
+    concat=RecordColumns.concat,
+    empty=RecordColumns.empty,
+    to_arrays=lambda columns: (columns.to_arrays(), {}),
+    from_arrays=lambda data, _meta: RecordColumns.from_arrays(data.__getitem__),
+)
 
 
 def records_about(

@@ -170,8 +170,7 @@ class Services:
         from reviewq.core.model import VERDICTS
         from reviewq.store.verdict_columns import CACHE_NAME, load_log_table
 
-        cache = None if self.ctx.log_override else self.ctx.state_dir / CACHE_NAME
-        table = load_log_table(self.ctx.log_path, cache).table
+        table = load_log_table(self.ctx.log_path, self.ctx.log_cache(CACHE_NAME)).table
         me = self.reviewer().email.strip().lower()
         if me:
             if me not in table.reviewers:
