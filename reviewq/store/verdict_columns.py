@@ -222,7 +222,10 @@ def _caught_up(codec: _Codec[T], log_path: Path, cache_path: Path | None, chunk:
     if cached is not None and len(parts) == 1:
         return cached
     result = codec.concat(parts) if parts else codec.empty()
-    if cache_path is not None and end > 0:
+    # Storing rewrites the whole file (hundreds of MiB at a million records), so a short
+    # tail is only parsed, again next time, until it reaches STORE_FRACTION of what is cached.
+    worth_storing = cached is None or (end - start) >= start * STORE_FRACTION
+    if cache_path is not None and end > 0 and worth_storing:
         meta = {
             "version": codec.version,
             "covered": end,
@@ -254,6 +257,10 @@ def _empty() -> LogColumns:
         np.zeros(0, dtype=np.int64),
     )
 
+
+#: A cache is stored again once the records appended since it reach this share of its bytes:
+#: the rewrite is then paid for by a hundred times as many parsed bytes saved.
+STORE_FRACTION = 0.01
 
 #: Records parsed at a time when the columns are built.
 CHUNK_RECORDS = 100_000
