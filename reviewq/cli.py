@@ -1,6 +1,8 @@
 """`reviewq` / `git reviewq`: the command line of ../CONTRACT.md.
 
-Each command lives in `reviewq.commands.<name>` with `configure(parser)` and `run(args, ctx)`.
+Each command lives in `reviewq.commands.<name>` with `configure(parser)` and `run(args, ctx)`;
+one that may read the whole log through a column cache sets `READS_LOG_COLUMNS = True`, and a
+first read of a large log is then announced on stderr.
 Command modules import their heavy machinery inside `run`, so `reviewq --help` and every other
 command start without loading Textual or an SDK. A user's mistake becomes one line on stderr and
 exit code 2 (`ReviewqError`); a failed check exits 1.
@@ -92,6 +94,11 @@ def run(argv: Sequence[str] | None = None) -> int:
 
         ctx = Context.open(args.repo, args.config, args.log)
         try:
+            if getattr(module, "READS_LOG_COLUMNS", False):
+                from reviewq.output import column_build_notice
+
+                with column_build_notice():
+                    return int(module.run(args, ctx) or 0)
             return int(module.run(args, ctx) or 0)
         finally:
             ctx.close()

@@ -6,7 +6,8 @@ import json
 import re
 import shutil
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TextIO
 
 from reviewq.core.text import BIDI_CONTROLS, INVISIBLES, one_line
@@ -77,3 +78,34 @@ def print_table(
     stream.write(fmt(heads) + "\n")
     for row in cells:
         stream.write(fmt(row) + "\n")
+
+
+#: A log at least this large takes seconds to read into a column cache the first time.
+LARGE_LOG_BYTES = 64 * 1024 * 1024
+
+
+@contextmanager
+def column_build_notice(out: TextIO | None = None) -> Iterator[None]:
+    """Say once, on stderr, when a large log is read into a column cache (the first read after
+    an upgrade or a rebuilt log takes seconds; silence would look like a hang). The TUI shows
+    its own note instead (`tui/screens/queue.py`)."""
+    from reviewq.store.verdict_columns import BUILD_PROGRESS
+
+    said = False
+
+    def progress(_done: int, total: int) -> None:
+        nonlocal said
+        if not said and total >= LARGE_LOG_BYTES:
+            said = True
+            print(
+                f"reviewq: reading {total / 2**20:,.0f} MiB of the provenance log into its column "
+                "cache, once (later reads take a fraction of a second)",
+                file=out or sys.stderr,
+                flush=True,
+            )
+
+    token = BUILD_PROGRESS.set(progress)
+    try:
+        yield
+    finally:
+        BUILD_PROGRESS.reset(token)

@@ -157,3 +157,18 @@ def test_log_since_equals_filtering_everything(repo, cli) -> None:
     some = cli("--repo", str(repo.path), "log", "--json", "--since", "2026-11-07T10:00:00Z")
     ids = [json.loads(line)["id"] for line in some.stdout.splitlines()]
     assert "rec-000002" not in ids and "rec-000099" in ids and len(ids) == len(set(ids))
+
+
+def test_a_first_read_of_a_large_log_is_announced_once(
+    repo, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reviewq import cli, output
+
+    ctx = Context.open(repo.path)
+    ProvenanceLog(ctx.log_path).append_many([make_record(i) for i in range(5)])
+    monkeypatch.setattr(output, "LARGE_LOG_BYTES", 1)  # five records count as large here
+    assert cli.main(["--repo", str(repo.path), "log", "--since", "2000-01-01", "--json"]) == 0
+    said = capsys.readouterr().err.splitlines()
+    assert len(said) == 1 and "into its column cache, once" in said[0]
+    assert cli.main(["--repo", str(repo.path), "log", "--since", "2000-01-01", "--json"]) == 0
+    assert capsys.readouterr().err == ""  # read from the cache: nothing to say

@@ -11,6 +11,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+#: It may read the whole log through a column cache (announced when large; see cli.py).
+READS_LOG_COLUMNS = True
+
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument(

@@ -17,6 +17,10 @@ import argparse
 _LIST_LIMIT = 10
 
 
+#: It may read the whole log through a column cache (announced when large; see cli.py).
+READS_LOG_COLUMNS = True
+
+
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="JSON Lines, one record per line")
     p.add_argument("--since", metavar="DATE", help="only verdicts at or after DATE (git syntax)")

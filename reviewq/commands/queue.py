@@ -6,6 +6,9 @@ import argparse
 
 from reviewq.core.queue import SORT_KEYS
 
+#: It may read the whole log through a column cache (announced when large; see cli.py).
+READS_LOG_COLUMNS = True
+
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sort", choices=SORT_KEYS, default="risk")

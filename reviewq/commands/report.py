@@ -7,6 +7,10 @@ import argparse
 FORMATS = ("md", "json", "html")
 
 
+#: It may read the whole log through a column cache (announced when large; see cli.py).
+READS_LOG_COLUMNS = True
+
+
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=FORMATS, default="md", help="md (default), json or html")
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")

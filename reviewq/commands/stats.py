@@ -7,6 +7,10 @@ import argparse
 PERIODS = ("week", "day")
 
 
+#: It may read the whole log through a column cache (announced when large; see cli.py).
+READS_LOG_COLUMNS = True
+
+
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--since", metavar="DATE", help="only verdicts and commits from DATE (2026-11-01, 30d, 12w)"

@@ -329,7 +329,7 @@ async def test_the_first_read_of_a_large_log_says_what_it_is_doing(
     first = cli("--repo", str(demo_repo), "queue", "--json").stdout.split('"id": "', 1)[1][:40]
     assert cli("--repo", str(demo_repo), "verdict", first, "reject", "--note", "no").returncode == 0
     (demo_repo / ".git" / "reviewq" / "verdict-columns.npz").unlink(missing_ok=True)
-    monkeypatch.setattr(queue_module, "BUILDING_NOTE_BYTES", 0)  # the demo's log counts as large
+    monkeypatch.setattr(queue_module, "LARGE_LOG_BYTES", 0)  # the demo's log counts as large
     notes: list[str] = []
     building = QueueScreen._building
 

@@ -13,6 +13,7 @@ from textual.widgets import Footer, Input, LoadingIndicator, Static
 from reviewq.core.queue import SORT_KEYS, QueueItem, human_age, sort_queue
 from reviewq.core.text import one_line
 from reviewq.errors import error_text
+from reviewq.output import LARGE_LOG_BYTES
 from reviewq.tui import keymap
 from reviewq.tui.live import LiveRefresh
 from reviewq.tui.safe import safe_line
@@ -40,7 +41,6 @@ COLUMNS = (
 #: New items named in the "new in the queue" notice before it says "and N more".
 NOTICE_ITEMS = 3
 #: Logs smaller than this are read too fast to be worth a note while the queue loads.
-BUILDING_NOTE_BYTES = 64 * 1024 * 1024
 
 
 def item_matches(item: QueueItem, terms: list[str]) -> bool:
@@ -152,7 +152,7 @@ class QueueScreen(Screen, inherit_bindings=False):
         self.app.call_from_thread(self._loaded, items, reviewed, mine)
 
     def _building(self, done: int, total: int) -> None:
-        if total < BUILDING_NOTE_BYTES or self.loaded:
+        if total < LARGE_LOG_BYTES or self.loaded:
             return  # a small log is read in a blink; a refresh keeps the table on screen
         mib = 1024 * 1024
         note = self.query_one("#queue-building", Static)
