@@ -167,7 +167,7 @@ def _verify(args: argparse.Namespace, ctx) -> int:
                 f"its line in the note of {target[:12]} does not match its hash",
             )
         )
-    local_ids = _local_ids(log)
+    local_ids = report.notes_in_log
     others = [r for r in notes.records if r.get("id") not in local_ids]
     notes_summary: dict = {
         "ref": NOTES_REF,
@@ -197,15 +197,6 @@ def _verify(args: argparse.Namespace, ctx) -> int:
     if report.failed(require_signed):
         raise CheckFailed(f"log verify: {_first_failure(report, require_signed)}")
     return 0
-
-
-def _local_ids(log) -> set:
-    from reviewq.store.log import LogError
-
-    try:
-        return {r.get("id") for r in log.iter_records()}
-    except LogError:  # a damaged log: verify has reported it already
-        return set()
 
 
 def _describe(index: int, record_id, what: str) -> str:

@@ -280,6 +280,9 @@ class VerifyReport:
     signatures_checked: bool = True
     #: The notes ref, when it was checked: records, unreadable lines, signature counts.
     notes: dict[str, Any] | None = None
+    #: Ids of the notes records the log holds too (compared while verifying): the others are
+    #: the team's alone and are checked apart, without reading the log a second time.
+    notes_in_log: set[str] = field(default_factory=set)
 
     def add_signature(self, index: int, record_id: str | None, check: SignatureCheck) -> None:
         """Count a record's signature state; list it when it is not good. Unsigned records are

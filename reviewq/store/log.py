@@ -452,7 +452,9 @@ class ProvenanceLog:
                     copy = notes.get(str(rid))
                     if copy is None:
                         missing_from_notes += 1
-                    elif content_digest(copy) != content_digest(record) or copy.get(
+                        continue
+                    report.notes_in_log.add(str(rid))
+                    if content_digest(copy) != content_digest(record) or copy.get(
                         "signature"
                     ) != record.get("signature"):
                         report.findings.append(
