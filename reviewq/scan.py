@@ -34,7 +34,15 @@ from reviewq.core.model import (
 )
 from reviewq.core.prompts import choose_prompt
 from reviewq.core.queue import parse_time
-from reviewq.core.scope import Scope, landed_reviews, review_number, scope_of, short_ref
+from reviewq.core.scope import (
+    Scope,
+    landed_reviews,
+    landing_key,
+    rebased_copies,
+    review_number,
+    scope_of,
+    short_ref,
+)
 from reviewq.errors import ReviewqError
 from reviewq.sources.diffs import file_changes
 from reviewq.sources.git_log import commit_from_fields, commit_stats, iter_records
@@ -177,6 +185,11 @@ class _StateDecoder:
             files=tuple(FileChange(*f) for f in files),
             **place,
         )
+
+
+def _landing_key(s: list[Any]) -> tuple[Any, ...]:
+    """`core.scope.landing_key` of a stored change: author email, author date, message, files."""
+    return landing_key(s[7], s[10], s[12], s[22])  # the layout of change_to_state
 
 
 def state_committed_at(s: list[Any]) -> str:
@@ -530,10 +543,17 @@ def scan_scope(
     if landed:
         gone = set(landed)
         placements = {sha: p for sha, p in placements.items() if gone.isdisjoint(p[2])}
+    # A rebase-merged request (or a cherry-pick to main) lands copies: the copy is the item.
+    copies = rebased_copies(
+        {sha: _landing_key(st) for sha, st in branch_states.items() if sha in placements},
+        {sha: _landing_key(st) for sha, st in main_states.items()},
+    )
     was_on = dict(cached.get("was_on", {})) if cached else {}
     for sha, place in (cached.get("placements", {}) if cached else {}).items():
         if sha not in placements and sha in main_states:
             was_on[sha] = place[0]
+    for sha, copy in copies.items():
+        was_on.setdefault(copy, placements.pop(sha)[0])
     was_on = {sha: loc for sha, loc in was_on.items() if sha in main_states}
     branch_states = {sha: st for sha, st in branch_states.items() if sha in placements}
     stale = scope.unmerged_cutoff(now)

@@ -324,3 +324,42 @@ def test_a_squash_merged_pull_request_leaves_the_queue(cli, reviewer, host):
     for name in ("cache.json", "state.json"):
         (cache / name).unlink(missing_ok=True)
     assert "Speed up export" not in {r["subject"] for r in queue(cli, reviewer)}
+
+
+def test_a_rebase_merged_pull_request_leaves_the_queue(cli, reviewer, host):
+    """GitHub's "Rebase and merge" (like a cherry-pick) puts a copy of each commit on main: a
+    new committer and date, the same author, author date, message and changes. The copy on
+    main is the item and says where it came from; the request's original leaves the queue.
+    A copy whose changes differ (a conflict resolved on the way) does not count as landed."""
+    from datetime import timedelta
+
+    assert cli("pull", cwd=reviewer.path).returncode == 0
+    w = host.work
+    w.git("checkout", "-q", "main")
+    github = {
+        "GIT_COMMITTER_NAME": "GitHub",
+        "GIT_COMMITTER_EMAIL": "noreply@github.com",
+        "GIT_COMMITTER_DATE": (FIXED_NOW + timedelta(hours=1)).isoformat(),
+    }
+    w.git("cherry-pick", "-x", host.shas["fork"], env=github)
+    # The merge request's commit lands changed: another line in its file.
+    w.git("cherry-pick", "--no-commit", host.shas["devin"])
+    changed = next(p for p in w.git("diff", "--cached", "--name-only").split() if p)
+    (w.path / changed).write_text((w.path / changed).read_text() + "resolved by hand\n")
+    w.git("add", "-A")
+    w.git("commit", "-q", "-C", host.shas["devin"], env=github)
+    host.publish()
+    proc = cli("pull", "--json", cwd=reviewer.path)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert where(report["left"]) == {("Speed up export", "origin/pull/12", False)}
+    records = queue(cli, reviewer)
+    assert where(records) == UNMERGED - {("Speed up export", "origin/pull/12", False)} | {
+        ("Speed up export", "origin/main", True),
+        ("Paginate the orders list", "origin/main", True),
+    }
+    landed = next(r for r in records if r["subject"] == "Speed up export")
+    assert landed["merged_from"] == "origin/pull/12"
+    # A scan from a cold cache answers the same.
+    (reviewer.path / ".git" / "reviewq" / "cache.json").unlink()
+    assert where(queue(cli, reviewer)) == where(records)

@@ -462,3 +462,20 @@ def test_review_number_of_each_review_ref_form() -> None:
     assert review_number("refs/changes/01/1001/2") is None  # Gerrit: no request number
     assert review_number("refs/heads/pull/12") is None
     assert review_number("refs/remotes/origin/pulled", remotes) is None
+
+
+def test_landing_key_sees_copies_and_only_copies():
+    from reviewq.core.scope import landing_key, rebased_copies
+
+    files = [["a.py", "M", 3, 1, False, None, None], ["b.py", "A", 10, 0, False, None, None]]
+    at = "2026-11-20T10:00:00+01:00"
+    message = "Speed up export\n\nCo-Authored-By: Claude <noreply@anthropic.com>\n"
+    original = landing_key("Dev@Example.com", at, message, files)
+    picked = landing_key(
+        "dev@example.com", at, message + "\n(cherry picked from commit 0123abcd)\n", files[::-1]
+    )
+    assert original == picked  # cherry-pick -x's line, email case and file order do not count
+    other_counts = landing_key("dev@example.com", at, message, [[*files[0][:2], 4, 1, False]])
+    redone = landing_key("dev@example.com", "2026-11-21T10:00:00+01:00", message, files)
+    assert other_counts != original and redone != original
+    assert rebased_copies({"b1": original, "b2": redone}, {"m1": picked, "m2": "x"}) == {"b1": "m1"}

@@ -33,7 +33,7 @@ Pure: the clock comes in as `now`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from fnmatch import fnmatchcase
@@ -210,6 +210,40 @@ def landed_reviews(messages: Iterable[str]) -> set[tuple[str, int]]:
             landed.add(("pull-request", int(match.group(1) or match.group(2))))
         landed.update(("merge-request", int(n)) for n in _GITLAB_LANDED.findall(message))
     return landed
+
+
+#: `git cherry-pick -x` notes where the copy came from; the rest of the message is the author's.
+_CHERRY_PICKED = re.compile(r"\s*\(cherry picked from commit [0-9a-f]{7,64}\)\s*$")
+
+
+def landing_key(
+    author_email: str, authored_at: str, message: str, files: Iterable[Sequence[Any]]
+) -> tuple[Any, ...]:
+    """What a rebased or cherry-picked copy of a commit keeps: its author, author date and
+    message (less `cherry-pick -x`'s line) and each file's path and line counts. The committer,
+    commit date, parents and sha are what change. `files` rows start (path, status, added,
+    deleted, binary), as the scan stores them."""
+    return (
+        author_email.strip().lower(),
+        authored_at,
+        _CHERRY_PICKED.sub("", message.rstrip()),
+        tuple(sorted((str(f[0]), f[2], f[3], bool(f[4])) for f in files)),
+    )
+
+
+def rebased_copies(unmerged: Mapping[str, Any], main: Mapping[str, Any]) -> dict[str, str]:
+    """Unmerged commit -> the copy of it on main, matched by `landing_key`.
+
+    GitHub's "Rebase and merge" (and a cherry-pick to main) lands a request's commits as new
+    commits: the request's ref keeps the originals forever and no message names the request.
+    The copy on main is the item a reviewer sees; the original would be the same change twice.
+    A copy whose content changed on the way (a conflict resolved) has other line counts and
+    is not matched: that difference is for a reviewer to see.
+    """
+    on_main: dict[Any, str] = {}
+    for sha, key in main.items():
+        on_main.setdefault(key, sha)
+    return {sha: on_main[key] for sha, key in unmerged.items() if key in on_main}
 
 
 def branch_name(refname: str, remotes: Iterable[str] = ()) -> str:
