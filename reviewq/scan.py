@@ -544,9 +544,11 @@ def scan_scope(
         gone = set(landed)
         placements = {sha: p for sha, p in placements.items() if gone.isdisjoint(p[2])}
     # A rebase-merged request (or a cherry-pick to main) lands copies: the copy is the item.
+    unmerged = {sha: st for sha, st in branch_states.items() if sha in placements}
+    authored = {st[10] for st in unmerged.values()}  # a copy keeps its author date: cheap first cut
     copies = rebased_copies(
-        {sha: _landing_key(st) for sha, st in branch_states.items() if sha in placements},
-        {sha: _landing_key(st) for sha, st in main_states.items()},
+        {sha: _landing_key(st) for sha, st in unmerged.items()},
+        {sha: _landing_key(st) for sha, st in main_states.items() if st[10] in authored},
     )
     was_on = dict(cached.get("was_on", {})) if cached else {}
     for sha, place in (cached.get("placements", {}) if cached else {}).items():

@@ -58,7 +58,7 @@ def odd_lines(draw) -> bytes:
 
 
 lines_strategy = st.lists(
-    st.one_of(verdict_records().map(_canonical_line), odd_lines()), max_size=12
+    st.one_of(verdict_records().map(_canonical_line), odd_lines()), max_size=8
 )
 
 
@@ -100,7 +100,7 @@ def test_columns_give_back_every_record_exactly(lines: list[bytes], data) -> Non
     assert not set(table.raw_rows.tolist()) & canonical
 
 
-@given(lines_strategy, st.lists(st.integers(0, 12), max_size=3))
+@given(lines_strategy, st.lists(st.integers(0, 8), max_size=3))
 def test_chunks_joined_and_stored_equal_one_build(lines: list[bytes], cuts: list[int]) -> None:
     parsed = [parse_line(line) for line in lines]
     bounds = sorted({0, len(lines), *(min(c, len(lines)) for c in cuts)})
