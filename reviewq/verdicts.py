@@ -257,7 +257,11 @@ def load_verdicts_since(
     from reviewq.core.verdict import record_order
     from reviewq.store.verdict_columns import RECORDS_CACHE_NAME, load_log_records
 
-    table = load_log_records(ctx.log_path, ctx.log_cache(RECORDS_CACHE_NAME))
+    cache = ctx.log_cache(RECORDS_CACHE_NAME)
+    if cache is None:  # an explicit --log has no cache: building the columns would cost more
+        everything = load_verdicts(ctx, include_notes=include_notes)
+        return [r for r in everything if record_order(r)[0] >= cutoff]
+    table = load_log_records(ctx.log_path, cache)
     recent = np.flatnonzero(table.epoch >= cutoff).tolist()
     ids = table.column("id")
     # `load_verdicts` keeps the first record of an id: a later copy (only a damaged log has

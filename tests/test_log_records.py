@@ -154,6 +154,24 @@ def test_log_since_equals_filtering_everything(repo, cli) -> None:
             direct = load_verdicts_since(Context.open(repo.path), cut, include_notes=not local)
             assert _same(direct, expected)
     assert (ctx.state_dir / RECORDS_CACHE_NAME).exists()
+    # An explicit --log is read as it is (no cache of ours beside it): the same answer.
+    elsewhere = repo.path / "copy.jsonl"
+    elsewhere.write_bytes(ctx.log_path.read_bytes())
+    since = "2026-11-07T10:00:00Z"
+    plain = cli("--repo", str(repo.path), "log", "--json", "--since", since, "--local")
+    other = cli(
+        "--repo",
+        str(repo.path),
+        "--log",
+        str(elsewhere),
+        "log",
+        "--json",
+        "--since",
+        since,
+        "--local",
+    )
+    assert other.returncode == 0 and other.stdout == plain.stdout != ""
+    assert not list(repo.path.glob("*.npz"))
     some = cli("--repo", str(repo.path), "log", "--json", "--since", "2026-11-07T10:00:00Z")
     ids = [json.loads(line)["id"] for line in some.stdout.splitlines()]
     assert "rec-000002" not in ids and "rec-000099" in ids and len(ids) == len(set(ids))
