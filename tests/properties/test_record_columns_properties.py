@@ -22,6 +22,7 @@ from reviewq.core.jsonio import parse_line
 from reviewq.core.record_columns import FIELDS, RecordColumns
 from reviewq.core.verdict import record_line, record_order, seal
 from tests.properties.strategies import json_value, verdict_records
+from tests.verdict_kit import make_record
 
 pytestmark = pytest.mark.property
 
@@ -114,7 +115,7 @@ def test_chunks_joined_and_stored_equal_one_build(lines: list[bytes], cuts: list
 
 def test_rows_are_fresh_objects() -> None:
     """A caller that edits one row's reviewer must not edit every row that shares it."""
-    line = _canonical_line(_fixed_record())
+    line = _canonical_line(make_record(1))
     table = RecordColumns.build([parse_line(line)] * 2, [line] * 2)
     first, second = table.rows()
     first["reviewer"]["name"] = "changed"
@@ -123,7 +124,7 @@ def test_rows_are_fresh_objects() -> None:
 
 
 def test_arrays_that_do_not_fit_are_refused() -> None:
-    line = _canonical_line(_fixed_record())
+    line = _canonical_line(make_record(1))
     arrays = RecordColumns.build([parse_line(line)], [line]).to_arrays()
     arrays["t_note_offsets"] = arrays["t_note_offsets"][:1]
     with pytest.raises(ValueError):
@@ -131,25 +132,3 @@ def test_arrays_that_do_not_fit_are_refused() -> None:
     del arrays["n"]
     with pytest.raises(ValueError):
         RecordColumns.from_arrays(arrays.__getitem__)
-
-
-def _fixed_record() -> dict:
-    from reviewq.core.model import Identity
-    from reviewq.core.verdict import new_record
-
-    return new_record(
-        record_id="r1",
-        sha="a" * 40,
-        change_id="a" * 40,
-        patch_id=None,
-        verdict="approve",
-        reviewer=Identity("Dana", "dana@example.com"),
-        at="2026-11-20T12:00:00.000+01:00",
-        active_seconds=90.0,
-        wall_seconds=120.0,
-        lines_changed=10,
-        hunks_total=2,
-        hunks_viewed=2,
-        critique=None,
-        author_family="anthropic",
-    )
