@@ -10,6 +10,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, LoadingIndicator, Static
 
+from reviewq.core.alloc import keep_as_long_lived
 from reviewq.core.queue import SORT_KEYS, QueueItem, human_age, sort_queue
 from reviewq.core.text import one_line
 from reviewq.errors import error_text
@@ -40,7 +41,6 @@ COLUMNS = (
 )
 #: New items named in the "new in the queue" notice before it says "and N more".
 NOTICE_ITEMS = 3
-#: Logs smaller than this are read too fast to be worth a note while the queue loads.
 
 
 def item_matches(item: QueueItem, terms: list[str]) -> bool:
@@ -62,6 +62,10 @@ def item_matches(item: QueueItem, terms: list[str]) -> bool:
         ]
     ).lower()
     return all(term in haystack for term in terms)
+
+
+#: From this many items a load leaves a heap whose full collections the reviewer would feel.
+LONG_LIVED_QUEUE = 1_000
 
 
 class QueueScreen(Screen, inherit_bindings=False):
@@ -183,6 +187,8 @@ class QueueScreen(Screen, inherit_bindings=False):
         self.query_one("#queue-building", Static).display = False
         self.app.queue_loaded(items)
         self._fill()
+        if len(items) >= LONG_LIVED_QUEUE:
+            keep_as_long_lived()
         self._start_live()
 
     # -- live refresh -------------------------------------------------------------------------
