@@ -189,7 +189,12 @@ class _StateDecoder:
 
 def _landing_key(s: list[Any]) -> tuple[Any, ...]:
     """`core.scope.landing_key` of a stored change: author email, author date, message, files."""
-    return landing_key(s[7], s[10], s[12], s[22])  # the layout of change_to_state
+    return landing_key(s[7], state_authored_at(s), s[12], s[22])  # change_to_state's layout
+
+
+def state_authored_at(s: list[Any]) -> str:
+    """The author date of a stored state (a rebased copy keeps it)."""
+    return s[10]
 
 
 def state_committed_at(s: list[Any]) -> str:
@@ -545,10 +550,14 @@ def scan_scope(
         placements = {sha: p for sha, p in placements.items() if gone.isdisjoint(p[2])}
     # A rebase-merged request (or a cherry-pick to main) lands copies: the copy is the item.
     unmerged = {sha: st for sha, st in branch_states.items() if sha in placements}
-    authored = {st[10] for st in unmerged.values()}  # a copy keeps its author date: cheap first cut
+    authored = {state_authored_at(st) for st in unmerged.values()}  # a cheap first cut
     copies = rebased_copies(
         {sha: _landing_key(st) for sha, st in unmerged.items()},
-        {sha: _landing_key(st) for sha, st in main_states.items() if st[10] in authored},
+        {
+            sha: _landing_key(st)
+            for sha, st in main_states.items()
+            if state_authored_at(st) in authored
+        },
     )
     was_on = dict(cached.get("was_on", {})) if cached else {}
     for sha, place in (cached.get("placements", {}) if cached else {}).items():

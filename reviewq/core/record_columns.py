@@ -79,13 +79,14 @@ class _Labels:
     texts: tuple[str, ...]  # JSON text of each distinct value
 
     @cached_property
-    def parsed(self) -> list[Any]:
-        return [parse_line(t) for t in self.texts]
+    def parsed(self) -> tuple[list[Any], list[bool]]:
+        """Each label's value, and whether it is an object or list (mutable: parsed per row)."""
+        values = [parse_line(t) for t in self.texts]
+        return values, [type(v) in (dict, list) for v in values]
 
     def values(self, idx: np.ndarray | None) -> list[Any]:
         codes = (self.codes if idx is None else self.codes[idx]).tolist()
-        parsed = self.parsed
-        fresh = [type(p) in (dict, list) for p in parsed]
+        parsed, fresh = self.parsed
         if not any(fresh):
             return [parsed[c] for c in codes]
         # Objects and lists are parsed per row: a caller may change one row's reviewer.
@@ -214,7 +215,7 @@ class RecordColumns:
             epoch=np.where(valid, epoch, 0.0),
             raw_rows=raw_rows,
             raw_blob=b"".join(raw),
-            raw_offsets=_offsets(raw),
+            raw_offsets=_offsets(_lengths(raw)),
         )
 
     @classmethod
@@ -347,11 +348,15 @@ class RecordColumns:
 # -- encoding helpers -------------------------------------------------------------------------
 
 
-def _offsets(chunks: Sequence[bytes]) -> np.ndarray:
-    out = np.zeros(len(chunks) + 1, dtype=np.int64)
-    if chunks:
-        np.cumsum(np.fromiter(map(len, chunks), dtype=np.int64, count=len(chunks)), out=out[1:])
+def _offsets(lengths: np.ndarray) -> np.ndarray:
+    """Where each of the pieces of these lengths starts in their concatenation, and the end."""
+    out = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=out[1:])
     return out
+
+
+def _lengths(chunks: Sequence[Any]) -> np.ndarray:
+    return np.fromiter(map(len, chunks), dtype=np.int64, count=len(chunks))
 
 
 def _join_offsets(parts: Sequence[np.ndarray]) -> np.ndarray:
@@ -374,13 +379,9 @@ def _encode_text(values: list[Any], odd: set[int]) -> _Text:
         values = [v if type(v) is str else "" for v in values]
     joined = "".join(values)
     blob = joined.encode(*_ENCODING)
-    if len(blob) == len(joined):  # ASCII (ids, hashes, times): characters are bytes
-        lengths = np.fromiter(map(len, values), dtype=np.int64, count=n)
-    else:
-        lengths = np.array([len(v.encode(*_ENCODING)) for v in values], dtype=np.int64)
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    return _Text(blob, offsets, nulls)
+    ascii_only = len(blob) == len(joined)  # ids, hashes, times: characters are bytes
+    lengths = _lengths(values if ascii_only else [v.encode(*_ENCODING) for v in values])
+    return _Text(blob, _offsets(lengths), nulls)
 
 
 def _encode_labels(values: list[Any], odd: set[int]) -> _Labels:

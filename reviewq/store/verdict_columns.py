@@ -398,8 +398,8 @@ def _metric_columns(data: Any, meta: dict[str, Any]) -> LogColumns:
 _METRIC_COLUMNS: _Codec[LogColumns] = _Codec(
     version=CACHE_VERSION,
     build=_metric_part,
-    concat=lambda parts: _concat(parts),
-    empty=lambda: _empty(),
+    concat=_concat,
+    empty=_empty,
     to_arrays=_metric_arrays,
     from_arrays=_metric_columns,
 )
