@@ -6,10 +6,12 @@ a file of its own and `GIT_CONFIG_NOSYSTEM=1`, and subprocesses (the `reviewq` C
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
 import sys
+import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -54,6 +56,7 @@ def git_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monkey
         "XDG_CACHE_HOME": str(home / ".cache"),
         "XDG_CONFIG_HOME": str(home / ".config"),
         "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "XDG_STATE_HOME": str(home / ".local" / "state"),
         "GIT_TERMINAL_PROMPT": "0",
     }
     for key in list(os.environ):
@@ -175,10 +178,14 @@ def demo_repo(demo_template: Path, tmp_path: Path) -> Path:
     return target
 
 
-def run_reviewq(
+def run_reviewq_process(
     *args: str, cwd: Path | None = None, input: str | None = None, env: dict | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """The real CLI in a real subprocess, as users and CI run it."""
+    """The real CLI in a real subprocess, as users and CI run it.
+
+    For what only a process boundary shows: start-up imports, signals, exit codes set by the
+    interpreter, concurrent writers. Everything else uses the in-process `run_reviewq`.
+    """
     return subprocess.run(
         [sys.executable, "-P", "-m", "reviewq", *args],
         cwd=cwd,
@@ -187,6 +194,58 @@ def run_reviewq(
         text=True,
         env={**os.environ, **(env or {})},
         check=False,
+    )
+
+
+class _Captured(io.TextIOWrapper):
+    """A text stream over bytes, like a pipe: has `.buffer`, is not a terminal."""
+
+    def __init__(self, data: bytes = b"") -> None:
+        super().__init__(io.BytesIO(data), encoding="utf-8", errors="surrogateescape", newline=None)
+
+    def isatty(self) -> bool:
+        return False
+
+    def text(self) -> str:
+        self.flush()
+        return self.buffer.getvalue().decode("utf-8", "replace")  # type: ignore[attr-defined]
+
+
+def run_reviewq(
+    *args: str, cwd: Path | None = None, input: str | None = None, env: dict | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The real CLI, `cli.main(argv)`, run in this process with its own cwd, env and streams.
+
+    Starting an interpreter per call cost most of the suite's time; the command code, argument
+    parsing and error handling are the same. A call from another thread (the sync races) runs a
+    real subprocess, since cwd and the standard streams belong to the whole process. An
+    exception that escapes `main` is re-raised here: a traceback the user would see fails the test.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return run_reviewq_process(*args, cwd=cwd, input=input, env=env)
+    from reviewq.cli import main
+
+    saved_env = dict(os.environ)
+    saved_cwd = os.getcwd()
+    saved_streams = (sys.stdin, sys.stdout, sys.stderr)
+    out, err = _Captured(), _Captured()
+    sys.stdin = _Captured((input or "").encode())
+    sys.stdout, sys.stderr = out, err
+    try:
+        os.environ.update(env or {})
+        if cwd is not None:
+            os.chdir(cwd)
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse's --help and --version
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = saved_streams
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return subprocess.CompletedProcess(
+        ["reviewq", *args], code, stdout=out.text(), stderr=err.text()
     )
 
 

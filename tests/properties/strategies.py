@@ -7,6 +7,7 @@ import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from reviewq.core.model import VERDICTS, Identity
@@ -15,6 +16,19 @@ from reviewq.core.verdict import CritiqueState, new_record
 #: Scratch files for properties that write (the log): tmpfs when there is one, so ten thousand
 #: examples measure the code, not the disk's fsync.
 SCRATCH = Path("/dev/shm") if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+
+
+def at_most(examples: int) -> settings:
+    """The loaded profile's example count, capped for a property whose examples do real I/O.
+
+    The thorough run draws 10,000 examples of every cheap property; one that writes a log, builds
+    column files or runs git per example stops at `examples` there (docs/reliability.md lists
+    each count), so `.ci/run` stays inside its budget. The quick default run is unchanged.
+    """
+    return settings(
+        max_examples=min(settings.default.max_examples, examples),
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
 
 
 def scratch_dir() -> tempfile.TemporaryDirectory:

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from reviewq.core.jsonio import parse_line
 from reviewq.core.record_columns import FIELDS, RecordColumns
 from reviewq.core.verdict import record_line, record_order, seal
-from tests.properties.strategies import json_value, verdict_records
+from tests.properties.strategies import at_most, json_value, verdict_records
 from tests.verdict_kit import make_record
 
 pytestmark = pytest.mark.property
@@ -75,6 +75,7 @@ def _text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=True)
 
 
+@at_most(1_000)
 @given(lines_strategy, st.data())
 def test_columns_give_back_every_record_exactly(lines: list[bytes], data) -> None:
     parsed = [parse_line(line) for line in lines]
@@ -101,6 +102,7 @@ def test_columns_give_back_every_record_exactly(lines: list[bytes], data) -> Non
     assert not set(table.raw_rows.tolist()) & canonical
 
 
+@at_most(1_000)
 @given(lines_strategy, st.lists(st.integers(0, 8), max_size=3))
 def test_chunks_joined_and_stored_equal_one_build(lines: list[bytes], cuts: list[int]) -> None:
     parsed = [parse_line(line) for line in lines]

@@ -18,6 +18,7 @@ from reviewq.core.prompts import candidate_prompts
 from reviewq.core.provenance import aider_user_turns, parse_agent_trace, parse_git_ai_note
 from reviewq.core.text import has_hidden, visible
 from reviewq.sources.diffs import BrokenDiff, parse_unified_diff
+from tests.properties.strategies import at_most
 
 pytestmark = pytest.mark.property
 
@@ -61,6 +62,7 @@ def test_parse_message_never_crashes(text: str) -> None:
         assert trailer.key and ":" not in trailer.key
 
 
+@at_most(2_500)
 @given(free_lines, st.sampled_from(MARKERS), free_lines, st.sampled_from(["```", "~~~", "````"]))
 def test_marker_inside_a_fence_never_counts(before, marker, inside, fence) -> None:
     # Lines before the fence carry no markers; the fence is never closed by the inner lines.

@@ -35,7 +35,7 @@ from reviewq.core.verdict import (
 )
 from reviewq.store.log import Head, ProvenanceLog
 from reviewq.store.notes_log import NOTES_REF, merge_note_lines, read_verdict_notes
-from tests.properties.strategies import scratch_dir, verdict_records
+from tests.properties.strategies import at_most, scratch_dir, verdict_records
 
 pytestmark = pytest.mark.property
 
@@ -55,6 +55,7 @@ steps = st.lists(
 )
 
 
+@at_most(1_000)
 @given(steps)
 def test_any_sequence_of_appends_verifies_and_reads_back(plan) -> None:
     with scratch_dir() as tmp:
@@ -112,6 +113,7 @@ def _mutate(data: bytes, lines: list[bytes], kind: str, a: int, b: int, byte: in
     return b"".join(out)
 
 
+@at_most(2_000)
 @given(
     st.lists(verdict_records(), min_size=1, max_size=6),
     st.sampled_from(
@@ -209,6 +211,7 @@ def _read_back(notes: dict[str, list[bytes]]) -> list[dict]:
     return dedupe_records(records)
 
 
+@at_most(1_000)
 @given(two_clones())
 def test_merging_any_two_clones_notes_keeps_every_record_once(clones) -> None:
     pool, a, b = clones
