@@ -107,6 +107,18 @@ def critique_input(ctx: Context, change: Change, diff: Diff | None = None) -> Cr
 # -- critics -----------------------------------------------------------------------------------
 
 
+def critic_family(model: str, configured: str | None) -> str:
+    """The critic's family: the one its model names, whatever the config says.
+
+    `[critic.<name>] family` only fills in for a model whose name says no family (a local
+    `my-finetune`); it cannot relabel `claude-*` as openai to pass the second-family rule.
+    """
+    named = family_of(model)
+    if named not in ("other", "unknown"):
+        return named
+    return configured or named
+
+
 def make_critic(
     ctx: Context,
     name: str,
@@ -147,7 +159,7 @@ def make_critic(
                 "only from the environment), or use --critic static (offline)"
             )
         chosen = model or env.get("REVIEWQ_ANTHROPIC_MODEL") or ms.model or mod.DEFAULT_MODEL
-        family = ms.family or family_of(chosen)
+        family = critic_family(chosen, ms.family)
         return mod.AnthropicCritic(
             model=chosen,
             family=family if family not in ("other", "unknown") else "anthropic",
@@ -175,7 +187,7 @@ def make_critic(
                     f"name the model served at {base_url} with --model or critic.openai.model"
                 )
             chosen = mod.DEFAULT_MODEL
-        family = ms.family or family_of(chosen)
+        family = critic_family(chosen, ms.family)
         if official and family in ("other", "unknown"):
             family = "openai"
         return mod.OpenAICompatCritic(
