@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reviewq.critics.base import Failure
+from reviewq.critics.base import Failure, sdk_missing
 from reviewq.critics.llm import ModelCritic, status_failure
 from reviewq.critics.prompting import (
     ANSWER_SCHEMA,
@@ -34,8 +34,11 @@ class AnthropicCritic(ModelCritic):
         self.key_env = key_env
 
     def _client(self) -> Any:
-        import anthropic
-        import httpx2
+        try:
+            import anthropic
+            import httpx2
+        except ImportError:
+            raise sdk_missing(self.name, "anthropic>=2.0") from None
 
         http_client = (
             anthropic.DefaultHttpxClient(transport=self._transport)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reviewq.critics.base import Failure
+from reviewq.critics.base import Failure, sdk_missing
 from reviewq.critics.llm import ModelCritic, status_failure
 from reviewq.critics.prompting import ANSWER_SCHEMA, AnswerError, ModelAnswer, parse_answer
 
@@ -37,8 +37,11 @@ class OpenAICompatCritic(ModelCritic):
         self.response_format = response_format
 
     def _client(self) -> Any:
-        import httpx2
-        import openai
+        try:
+            import httpx2
+            import openai
+        except ImportError:
+            raise sdk_missing(self.name, "openai>=3.0") from None
 
         http_client = (
             openai.DefaultHttpxClient(transport=self._transport)
