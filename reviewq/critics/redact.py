@@ -75,13 +75,13 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             "token-prefix",
             r"\b(?:gh[pousr]_|github_pat_|glpat-|sk-ant-|xox[abposr]-|[rs]k_live_|npm_|pypi-AgE"
             r"|AKIA|ASIA|AIza|hf_|dckr_pat_|shp(?:at|ca|pa|ss)_|lin_api_|glsa_|sntry[su]_"
-            r"|dop_v1_|pnu_|pul-|rubygems_|xkeysib-|PMAK-|NRAK-|FLWSECK)[A-Za-z0-9_\-]{8,}",
+            r"|dop_v1_|pnu_|pul-|rubygems_|xkeysib-|PMAK-|NRAK-|FLWSECK|HRKU-AA|tk-us-|xapp-|tfp_)[A-Za-z0-9_\-]{8,}",
         ),
     )
 )
 #: `prefix_tail` / `prefix-tail` tokens: a short lower- or mixed-case prefix, then a random tail.
 _PREFIXED = re.compile(
-    r"(?<![\w.+/-])[A-Za-z][A-Za-z0-9]{1,11}(?:[_-][A-Za-z0-9]{1,12}){0,3}[_-]"
+    r"(?<![\w.+-])[A-Za-z][A-Za-z0-9]{1,11}(?:[_-][A-Za-z0-9]{1,12}){0,3}[_-]"
     r"(?P<tail>[A-Za-z0-9]{16,})(?![\w+/-])"
 )
 #: Words a name that holds a secret contains, and provider names (gitleaks' keyword rules).
@@ -104,6 +104,18 @@ _NAMED_VALUE = re.compile(
     r"(?P<value>(?(q)[^\"'`\n]{1,200}|[^\s\"'`,;)(\]\[{}<>]{3,200}))(?(q)(?P=q))"
 )
 _SECRET_NAME = re.compile(rf"(?i)(?:{_SECRET_WORDS}|{_PROVIDERS})")
+#: The same words as plain lower-case alternatives: the cheap gate before the name rules.
+_NAME_HINT = re.compile(
+    "|".join(
+        [
+            *("pass", "pwd", "secret", "token", "key", "cred", "bearer", "salt", "webhook"),
+            *("conn", *_PROVIDERS.split("|")),
+        ]
+    )
+)
+#: A run of token characters long enough for a key (the gate for the shape rules).
+_LONG_RUN = re.compile(r"[A-Za-z0-9_\-+/.~]{16}")
+_SHORT_PREFIX_HINT = re.compile(r"A3-|:A[\w-]{8}")
 #: Names that are *about* a secret, not one: `token_url`, `password_field`, `password_error`.
 _ABOUT_NAME = re.compile(
     r"(?i)(?:^|[_.-])(?:url|uri|path|file|filename|dir|name|field|type|header|env|var|prefix"
@@ -183,12 +195,38 @@ def _decodes_to_secret(token: str) -> bool:
 def _extra_spans(text: str, *, prose: bool, decode: bool = True) -> list[SecretHit]:
     """The redactor's own rules over one line (spans may overlap; merged by the caller)."""
     hits: list[SecretHit] = []
-    for name, pattern in _SHAPES:
-        for m in pattern.finditer(text):
-            hits.append(SecretHit(name, m.start(), m.end()))
-    for m in _PREFIXED.finditer(text):
-        if _random_tail(m.group("tail")):
-            hits.append(SecretHit("token-prefixed", m.start(), m.end()))
+    # Cheap gates first: most rows of code hold no long token and no secret-ish word.
+    long_run = _LONG_RUN.search(text) is not None
+    if long_run or _SHORT_PREFIX_HINT.search(text):
+        for name, pattern in _SHAPES:
+            for m in pattern.finditer(text):
+                hits.append(SecretHit(name, m.start(), m.end()))
+    if long_run:
+        for m in _PREFIXED.finditer(text):
+            if _random_tail(m.group("tail")):
+                hits.append(SecretHit("token-prefixed", m.start(), m.end()))
+    if _NAME_HINT.search(text.lower()):
+        hits.extend(_named(text, prose=prose))
+    if decode and long_run:
+        for m in _B64_TOKEN.finditer(text):
+            if _b64_like(m.group(0)) and _decodes_to_secret(m.group(0)):
+                hits.append(SecretHit("secret-base64", m.start(), m.end()))
+    return hits
+
+
+def _b64_like(token: str) -> bool:
+    core = token.rstrip("=")
+    return (
+        len(core) % 4 != 1
+        and any(c.isupper() for c in core)
+        and any(c.islower() for c in core)
+        and any(c.isdigit() for c in core)
+    )
+
+
+def _named(text: str, *, prose: bool) -> list[SecretHit]:
+    """`name = value` and gitleaks-style `keyword ... = token` where the name says secret."""
+    hits: list[SecretHit] = []
     for m in _NAMED_VALUE.finditer(text):
         name = m.group("name")
         if not _SECRET_NAME.search(name) or _ABOUT_NAME.search(name):
@@ -207,10 +245,6 @@ def _extra_spans(text: str, *, prose: bool, decode: bool = True) -> list[SecretH
             and not _ENV_NAME.match(value)
         ):
             hits.append(SecretHit("keyword-token", m.start("value"), m.end("value")))
-    if decode:
-        for m in _B64_TOKEN.finditer(text):
-            if _decodes_to_secret(m.group(0)):
-                hits.append(SecretHit("secret-base64", m.start(), m.end()))
     return hits
 
 
