@@ -45,9 +45,10 @@ def _strings(value: Any) -> Iterable[str]:
 class CaptureServer:
     """`with CaptureServer() as server:` serves at `server.base` (add `/v1` for OpenAI)."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.raw: list[bytes] = []
         self.paths: list[str] = []
+        self.headers: list[dict[str, str]] = []
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -55,6 +56,7 @@ class CaptureServer:
                 raw = self.rfile.read(int(self.headers.get("content-length") or 0))
                 outer.raw.append(raw)
                 outer.paths.append(self.path)
+                outer.headers.append({k.lower(): v for k, v in self.headers.items()})
                 body = json.loads(raw)
                 text = "\n".join(_strings(body))
                 nonce = text.split("<<<UNTRUSTED ", 1)[1].split(">>>", 1)[0]
@@ -103,14 +105,14 @@ class CaptureServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer((host, 0), Handler)
         self.server.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.base = f"http://{host}:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def sent(self) -> str:
-        """Everything received: raw bodies and every decoded JSON string, one text."""
-        parts = []
+        """Everything received: headers, raw bodies and every decoded JSON string, one text."""
+        parts = [f"{k}: {v}" for h in self.headers for k, v in h.items()]
         for raw in self.raw:
             parts.append(raw.decode("utf-8", "replace"))
             parts.extend(_strings(json.loads(raw)))

@@ -22,6 +22,7 @@ from reviewq.critics.prompting import (
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
 KEY_ENV = "ANTHROPIC_API_KEY"
+API_HOST = "api.anthropic.com"
 
 
 class AnthropicCritic(ModelCritic):

@@ -23,7 +23,15 @@ OPENAI_HOST = "api.openai.com"
 
 
 def is_openai_endpoint(base_url: str | None) -> bool:
-    return base_url is None or OPENAI_HOST in base_url
+    """OpenAI's own API (by host: `https://api.openai.com.evil.example` is not it)."""
+    if base_url is None:
+        return True
+    from urllib.parse import urlsplit
+
+    try:
+        return (urlsplit(base_url).hostname or "").lower() == OPENAI_HOST
+    except ValueError:
+        return False
 
 
 class OpenAICompatCritic(ModelCritic):
