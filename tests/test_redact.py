@@ -197,3 +197,49 @@ def test_outgoing_reads_the_untrusted_block_whole_and_keeps_the_framing() -> Non
     assert GH not in out and "- notes.md" in out
     assert out.startswith("## Task\nCritique it.\n" + begin) and out.endswith(nonce)
     assert r.outgoing(out, begin, end) == out and r.count == 1  # idempotent: no re-redaction
+
+
+def test_a_key_split_over_three_literals_loses_every_piece() -> None:
+    pieces = [GH[:8], GH[8:20], GH[20:]]
+    rows = [f'T = ("{pieces[0]}"', f'     "{pieces[1]}"', f'     "{pieces[2]}")', "x = 1"]
+    out = Redactor().lines(rows)
+    assert not any(p in "\n".join(out) for p in pieces) and out[-1] == "x = 1"
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        lambda s: s.encode().hex(),  # bytes.fromhex("...")
+        lambda s: (
+            __import__("base64").b64encode(__import__("base64").b64encode(s.encode())).decode()
+        ),
+        lambda s: __import__("base64").urlsafe_b64encode(s.encode()).decode().rstrip("="),
+    ],
+    ids=["hex", "base64-twice", "base64url"],
+)
+def test_encoded_tokens_are_hidden(wrap) -> None:
+    wrapped = wrap(GH)
+    out = Redactor().text(f'T = "{wrapped}"')
+    assert wrapped not in out and "[REDACTED-" in out
+
+
+def test_invisible_characters_inside_a_key_do_not_hide_it() -> None:
+    text = f'T = "{GH[:10]}\u200b{GH[10:20]}\u2060{GH[20:]}"'
+    out = Redactor().text(text)
+    assert GH[:10] not in out and GH[10:20] not in out and GH[20:] not in out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "curl -u admin:Hunter2Staging99 https://api.example/v1",
+        "mysql --password=Hunter2Staging99 -h db",
+    ],
+)
+def test_passwords_on_a_command_line(text: str) -> None:
+    assert "Hunter2Staging99" not in Redactor().text(text)
+
+
+def test_variables_on_a_command_line_are_not_secrets() -> None:
+    text = 'curl -u "$USER:$PASS" https://x && mysql --password="$DB_PASSWORD"'
+    assert Redactor().text(text) == text

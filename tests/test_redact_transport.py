@@ -46,6 +46,10 @@ def planted(seed: int = 14) -> dict[str, str]:
         "rename_from": "gl" + "pat-" + _rand(rng, 20),
         "prompt_password": "Pw" + _rand(rng, 12) + "2",
         "prompt_token": "xo" + "xp-" + "2048-" + _rand(rng, 24),
+        "hex_token": ("gl" + "pat-" + _rand(rng, 20)).encode().hex(),
+        "zero_width_head": "gh" + "p_" + _rand(rng, 10),
+        "zero_width_tail": _rand(rng, 26),
+        "cli_password": "Cl" + _rand(rng, 12) + "4",
     }
 
 
@@ -81,6 +85,11 @@ def build(repo, s: dict[str, str]) -> tuple[str, object]:
                 f'SLACK = ("xo{head[2:]}b-2048-1234567890-"\n         "{tail}")\n'
             ),
             f"creds/{s['file_name']}.json": '{"region": "eu-west-1"}\n',
+            "tools/legacy.py": (
+                f'TOKEN = bytes.fromhex("{s["hex_token"]}")\n'
+                f'OTHER = "{s["zero_width_head"]}\u200b{s["zero_width_tail"]}"\n'
+            ),
+            "tools/deploy.sh": f"curl -u deploy:{s['cli_password']} https://api.example/v1\n",
         },
     )
     prompt = repo.path.parent / "prompt.txt"

@@ -77,6 +77,15 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"|AKIA|ASIA|AIza|hf_|dckr_pat_|shp(?:at|ca|pa|ss)_|lin_api_|glsa_|sntry[su]_"
             r"|dop_v1_|pnu_|pul-|rubygems_|xkeysib-|PMAK-|NRAK-|FLWSECK|HRKU-AA|tk-us-|xapp-|tfp_)[A-Za-z0-9_\-]{8,}",
         ),
+        # The strongest prefixes (no identifier starts so) with any tail of four or more.
+        (
+            "token-prefix",
+            r"\b(?:gh[pousr]_|github_pat_|glpat-|sk-ant-|xox[abposr]-|[rs]k_live_|AKIA|ASIA|AIza"
+            r"|pypi-AgE|dckr_pat_|shpat_)[A-Za-z0-9_\-]{4,}",
+        ),
+        # `curl -u user:password`, `--password=...` on a command line.
+        ("cli-password", r"(?<=\s)(?:-u|--user)\s+[^\s:'\"]+:(?!\$)[^\s'\"]{4,}"),
+        ("cli-password", r"--pass(?:word)?[= ](?!\$)[^\s'\"]{4,}"),
     )
 )
 #: `prefix_tail` / `prefix-tail` tokens: a short lower- or mixed-case prefix, then a random tail.
@@ -115,7 +124,12 @@ _NAME_HINT = re.compile(
 )
 #: A run of token characters long enough for a key (the gate for the shape rules).
 _LONG_RUN = re.compile(r"[A-Za-z0-9_\-+/.~]{16}")
-_SHORT_PREFIX_HINT = re.compile(r"A3-|:A[\w-]{8}")
+_SHORT_PREFIX_HINT = re.compile(
+    r"A3-|:A[\w-]{8}|gh[pousr]_|github_pat_|glpat-|sk-ant-|xox[abposr]-|k_live_|AKIA|ASIA|AIza"
+    r"|pypi-|dckr_pat_|shpat_|\s-u\s|--user|--pass"
+)
+#: Zero-width and direction characters: nothing a key is made of.
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 #: Names that are *about* a secret, not one: `token_url`, `password_field`, `password_error`.
 _ABOUT_NAME = re.compile(
     r"(?i)(?:^|[_.-])(?:url|uri|path|file|filename|dir|name|field|type|header|env|var|prefix"
@@ -136,6 +150,7 @@ _KEYWORD_TOKEN = re.compile(
     rf"(?i)(?:{_SECRET_WORDS}|{_PROVIDERS})[\w.-]{{0,20}}[\"']?\s{{0,3}}(?::=|=>|=|:|,|\|\|)"
     r"[\s\"'`=]{0,5}(?P<value>[A-Za-z0-9_\-+/=.~]{16,})(?![\w(])"
 )
+_HEX = re.compile(r"(?:[0-9a-f]{2}){16,}|(?:[0-9A-F]{2}){16,}")
 _B64_TOKEN = re.compile(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,}={0,2}(?![A-Za-z0-9+/=_-])")
 #: A diff row as `render_hunk` writes it (`    12 +|code`), or a raw row's marker.
 _ROW_PREFIX = re.compile(r"^\s*\d*\s?[ +\-]\|")
@@ -169,26 +184,31 @@ def _secret_value(value: str, *, quoted: bool) -> bool:
     return quoted or not _CODE_VALUE.match(v) or any(c.isdigit() for c in v)
 
 
-def _decodes_to_secret(token: str) -> bool:
-    """A base64 (or base64url) token whose text is a secret: `c2stYW50LWFwaTAz...`."""
+def _decodes_to_secret(token: str, depth: int = 2) -> bool:
+    """A base64, base64url or hex token whose text is a secret (`c2stYW50LWFwaTAz...`), read
+    through up to `depth` layers of encoding."""
     core = token.rstrip("=")
     if len(core) < 16:
         return False
-    padded = core + "=" * (-len(core) % 4)
     try:
-        raw = (base64.urlsafe_b64decode if ("-" in core or "_" in core) else base64.b64decode)(
-            padded
-        )
-    except (binascii.Error, ValueError):
-        return False
-    try:
+        if _HEX.fullmatch(core):
+            raw = bytes.fromhex(core)
+        else:
+            padded = core + "=" * (-len(core) % 4)
+            urlsafe = "-" in core or "_" in core
+            raw = (base64.urlsafe_b64decode if urlsafe else base64.b64decode)(padded)
         text = raw.decode("utf-8")
-    except UnicodeDecodeError:
+    except (binascii.Error, ValueError, UnicodeDecodeError):
         return False
     if not text or sum(c.isprintable() or c in "\n\t" for c in text) < 0.9 * len(text):
         return False
-    return bool(_extra_spans(text, prose=True, decode=False)) or any(
-        scan_lines(text.split("\n"), bare=True)[i] for i in range(len(text.split("\n")))
+    rows = text.split("\n")
+    if any(_extra_spans(row, prose=True, decode=False) for row in rows):
+        return True
+    if any(scan_lines(rows, bare=True)):
+        return True
+    return depth > 1 and any(
+        _decodes_to_secret(m.group(0), depth - 1) for m in _B64_TOKEN.finditer(text)
     )
 
 
@@ -209,8 +229,9 @@ def _extra_spans(text: str, *, prose: bool, decode: bool = True) -> list[SecretH
         hits.extend(_named(text, prose=prose))
     if decode and long_run:
         for m in _B64_TOKEN.finditer(text):
-            if _b64_like(m.group(0)) and _decodes_to_secret(m.group(0)):
-                hits.append(SecretHit("secret-base64", m.start(), m.end()))
+            token = m.group(0)
+            if (_b64_like(token) or _HEX.fullmatch(token)) and _decodes_to_secret(token):
+                hits.append(SecretHit("secret-encoded", m.start(), m.end()))
     return hits
 
 
@@ -246,6 +267,18 @@ def _named(text: str, *, prose: bool) -> list[SecretHit]:
         ):
             hits.append(SecretHit("keyword-token", m.start("value"), m.end("value")))
     return hits
+
+
+def _unstrip(text: str, hits: Sequence[SecretHit]) -> list[SecretHit]:
+    """Spans found in `text` without its invisible characters -> spans of `text` itself."""
+    index = [i for i, c in enumerate(text) if not _INVISIBLE.match(c)]
+    index.append(len(text))
+    return [
+        SecretHit(
+            h.rule, index[h.start], index[h.end - 1] + 1 if h.end > h.start else index[h.start]
+        )
+        for h in hits
+    ]
 
 
 def _merge(spans: Iterable[SecretHit]) -> list[SecretHit]:
@@ -323,14 +356,19 @@ class Redactor:
     def lines(self, lines: Sequence[str], *, bare: bool = False, prose: bool = False) -> list[str]:
         if not lines:
             return []
-        scanned = scan_lines(lines, bare=bare)
-        keys = _key_bodies(lines)
+        # Invisible characters inside a key do not hide it: scan without them, redact the
+        # original span (the invisible characters inside it go too).
+        views = [_INVISIBLE.sub("", t) if _INVISIBLE.search(t) else t for t in lines]
+        scanned = scan_lines(views, bare=bare)
+        keys = _key_bodies(views)
         out = []
-        for i, (text, hits) in enumerate(zip(lines, scanned)):
+        for i, (text, view, hits) in enumerate(zip(lines, views, scanned)):
             if i in keys:
-                hits = [SecretHit("secret-private-key", 0, len(text))]
+                hits = [SecretHit("secret-private-key", 0, len(view))]
             else:
-                hits = _merge([*hits, *_extra_spans(text, prose=prose)])
+                hits = _merge([*hits, *_extra_spans(view, prose=prose)])
+            if hits and view is not text:
+                hits = _unstrip(text, hits)
             out.append(self._replace(text, hits) if hits else text)
         # A key split over string literals: the piece on the next line goes too.
         split_end = re.compile(r"\[REDACTED-\d+:[\w-]+\][\"']?[\s+,\\]*$")
@@ -341,7 +379,8 @@ class Redactor:
                 and _CONTINUED.match(_body(lines[i]))
                 and split_end.search(out[i - 1])
             ):
-                start = len(lines[i]) - len(_body(lines[i]))
+                body = _body(lines[i])
+                start = len(lines[i]) - len(body.lstrip())
                 out[i] = self._replace(
                     lines[i], [SecretHit("secret-continued", start, len(lines[i]))]
                 )
