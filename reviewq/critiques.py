@@ -119,6 +119,21 @@ def critic_family(model: str, configured: str | None) -> str:
     return configured or named
 
 
+def family_note(model: str | None, configured: str | None) -> str | None:
+    """What the critique says about where its family came from, when config had a say."""
+    if not model or not configured:
+        return None
+    named = family_of(model)
+    if named in ("other", "unknown"):
+        return (
+            f"critic family {configured} is the config's word ([critic] family): the model name "
+            f"{model} names no family"
+        )
+    if named != configured:
+        return f"config family {configured} ignored: the model {model} is {named}"
+    return None
+
+
 #: What a model critic sends as its key where the environment's key must not go.
 WITHHELD = "reviewq-withheld-key"
 
@@ -324,6 +339,10 @@ def critique_change(
         if cached is not None:
             return cached, True
     critique = stamp(chosen.review(subject), chosen, subject, decision)
+    if chosen.name in ("anthropic", "openai"):
+        note = family_note(chosen.model, ctx.config.critic.model_settings(chosen.name).family)
+        if note:
+            critique.notes.insert(0, note)
     if change.authorship.agent == "none":
         critique.notes.insert(0, "no AI markers found: the author's family is unknown")
     critique.created_at = clock().isoformat(timespec="seconds")

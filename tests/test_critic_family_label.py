@@ -53,6 +53,9 @@ def test_a_claude_model_relabelled_openai_is_still_refused_on_a_claude_change(
     assert record["model"] == "claude-sonnet-5-5"
     assert record["family"] == "anthropic" and record["author_family"] == "anthropic"
     assert record["same_family_allowed"] is True
+    assert (
+        "config family openai ignored: the model claude-sonnet-5-5 is anthropic" in record["notes"]
+    )
 
 
 def test_the_configured_family_fills_in_only_for_a_model_that_names_none(
@@ -66,6 +69,8 @@ def test_the_configured_family_fills_in_only_for_a_model_that_names_none(
     record = json.loads(out.stdout)
     assert record["model"] == "house-finetune-7b" and record["family"] == "qwen"
     assert record["same_family_allowed"] is False
+    # the record says the family is the config's word, not the model's
+    assert any(n.startswith("critic family qwen is the config's word") for n in record["notes"])
 
 
 @pytest.mark.parametrize(
