@@ -79,6 +79,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The one line for a working directory that was deleted (or moved) under the shell.
+CWD_GONE = (
+    "the current directory no longer exists (deleted or moved away); cd into the repository, "
+    "or pass --repo with an absolute path"
+)
+
+
+def _cwd_gone() -> bool:
+    try:
+        os.getcwd()
+    except (FileNotFoundError, PermissionError):
+        return True
+    return False
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -91,6 +106,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     module = _module(command)
     if getattr(module, "NEEDS_REPO", True):
         from reviewq.context import Context
+
+        if not (args.repo and os.path.isabs(args.repo)) and _cwd_gone():
+            raise ReviewqError(CWD_GONE)
 
         ctx = Context.open(args.repo, args.config, args.log)
         try:
@@ -117,6 +135,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("reviewq: interrupted", file=sys.stderr)
         code = 130
+    except FileNotFoundError:
+        # A relative path met a deleted working directory deeper down: still one line.
+        if not _cwd_gone():
+            raise
+        print(f"reviewq: {CWD_GONE}", file=sys.stderr)
+        code = 2
     except BrokenPipeError:
         # `reviewq scan | head`: the reader left; say nothing.
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -107,6 +107,72 @@ def critique_input(ctx: Context, change: Change, diff: Diff | None = None) -> Cr
 # -- critics -----------------------------------------------------------------------------------
 
 
+def critic_family(model: str, configured: str | None) -> str:
+    """The critic's family: the one its model names, whatever the config says.
+
+    `[critic.<name>] family` only fills in for a model whose name says no family (a local
+    `my-finetune`); it cannot relabel `claude-*` as openai to pass the second-family rule.
+    """
+    named = family_of(model)
+    if named not in ("other", "unknown"):
+        return named
+    return configured or named
+
+
+def family_note(model: str | None, configured: str | None) -> str | None:
+    """What the critique says about where its family came from, when config had a say."""
+    if not model or not configured:
+        return None
+    named = family_of(model)
+    if named in ("other", "unknown"):
+        return (
+            f"critic family {configured} is the config's word ([critic] family): the model name "
+            f"{model} names no family"
+        )
+    if named != configured:
+        return f"config family {configured} ignored: the model {model} is {named}"
+    return None
+
+
+#: What a model critic sends as its key where the environment's key must not go.
+WITHHELD = "reviewq-withheld-key"
+
+
+def endpoint(
+    configured: str | None, from_env: str | None, api_host: str
+) -> tuple[str | None, bool]:
+    """(the base URL to use, whether the environment's API key may go there).
+
+    The environment beats the repository's config. A base URL from the config is the
+    repository's word, and whoever can push can change it: the key goes there only when it is
+    the vendor's own API host or this machine (a local model server). Anywhere else the request
+    goes out without the key (a keyless server still answers); exporting the URL in the
+    environment is the user saying it may have the key.
+    """
+    from_env = (from_env or "").strip() or None
+    if from_env:
+        return from_env, True
+    if not configured:
+        return None, True
+    from urllib.parse import urlsplit
+
+    from reviewq.serve import is_loopback
+
+    try:
+        host = (urlsplit(configured).hostname or "").lower()
+    except ValueError:
+        host = ""
+    return configured, host == api_host or is_loopback(host)
+
+
+def withheld_hint(key_env: str, url_env: str, base_url: str | None) -> str:
+    """How a refused request names the key it did not send (in the 401/403 line)."""
+    return (
+        f"{key_env} (not sent to {base_url}: that base_url comes from the repository's config; "
+        f"export {url_env}={base_url} to send the key there)"
+    )
+
+
 def make_critic(
     ctx: Context,
     name: str,
@@ -146,22 +212,28 @@ def make_critic(
                 f"the anthropic critic needs an API key: export {key_env} (reviewq reads keys "
                 "only from the environment), or use --critic static (offline)"
             )
+        base_url, trusted = endpoint(ms.base_url, env.get("ANTHROPIC_BASE_URL"), mod.API_HOST)
+        if key and not trusted:
+            # Never None: the SDK would then read the key from the environment itself.
+            key, key_env = WITHHELD, withheld_hint(key_env, "ANTHROPIC_BASE_URL", base_url)
         chosen = model or env.get("REVIEWQ_ANTHROPIC_MODEL") or ms.model or mod.DEFAULT_MODEL
-        family = ms.family or family_of(chosen)
+        family = critic_family(chosen, ms.family)
         return mod.AnthropicCritic(
             model=chosen,
             family=family if family not in ("other", "unknown") else "anthropic",
             api_key=key,
-            base_url=ms.base_url or env.get("ANTHROPIC_BASE_URL") or None,
+            base_url=base_url,
             key_env=key_env,
             **extra,
         )
     if name == "openai":
         from reviewq.critics import openai_compat as mod
 
-        base_url = ms.base_url or env.get("OPENAI_BASE_URL") or None
+        base_url, trusted = endpoint(ms.base_url, env.get("OPENAI_BASE_URL"), mod.OPENAI_HOST)
         key_env = ms.api_key_env or mod.KEY_ENV
         key = env.get(key_env, "").strip() or None
+        if key and not trusted:
+            key, key_env = None, withheld_hint(key_env, "OPENAI_BASE_URL", base_url)
         official = mod.is_openai_endpoint(base_url)
         if official and not key:
             extra["missing_key"] = (
@@ -175,7 +247,7 @@ def make_critic(
                     f"name the model served at {base_url} with --model or critic.openai.model"
                 )
             chosen = mod.DEFAULT_MODEL
-        family = ms.family or family_of(chosen)
+        family = critic_family(chosen, ms.family)
         if official and family in ("other", "unknown"):
             family = "openai"
         return mod.OpenAICompatCritic(
@@ -267,6 +339,10 @@ def critique_change(
         if cached is not None:
             return cached, True
     critique = stamp(chosen.review(subject), chosen, subject, decision)
+    if chosen.name in ("anthropic", "openai"):
+        note = family_note(chosen.model, ctx.config.critic.model_settings(chosen.name).family)
+        if note:
+            critique.notes.insert(0, note)
     if change.authorship.agent == "none":
         critique.notes.insert(0, "no AI markers found: the author's family is unknown")
     critique.created_at = clock().isoformat(timespec="seconds")

@@ -2,14 +2,21 @@
 
 Each browser connection starts its own `reviewq tui` (or `reviewq pair`) process on the same
 repository, with the same `--repo`, `--config` and `--log`, run by this Python (not whatever
-`reviewq` is first on PATH). There is no login: whoever reaches the port records verdicts as
-git's user here. So the server binds to 127.0.0.1 unless told otherwise with `--public`, and it
-refuses what a browser could be tricked into:
+`reviewq` is first on PATH). Whoever gets a session records verdicts as git's user here, so:
+
+- each run makes a random session token and prints the URL that carries it, as notebook servers
+  do; the page needs it (`/?token=...`, compared in constant time) and the page's websocket
+  carries it in its path, so a local process or page that only knows the port gets 403. The
+  token is printed once and never logged (the access log is off);
+- the server binds to 127.0.0.1 unless told otherwise with `--public`;
+
+and it refuses what a browser could be tricked into:
 
 - a page on another site opening the websocket (cross-site websocket hijacking): the websocket
   must come from the page this server served (its `Origin` is this server);
 - a site that rebinds its DNS name to 127.0.0.1 to reach a loopback server: on loopback the
-  `Host` must be a loopback name.
+  `Host` must be a loopback name; with `--public`, one of this machine's names or addresses (or
+  a name given with `--allow-host`).
 
 textual-serve is imported only here (and only by the command), so the rest of reviewq does not
 need it.
@@ -17,8 +24,10 @@ need it.
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import re
+import secrets
 import shlex
 import socket
 import sys
@@ -110,14 +119,52 @@ def _origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-def host_allowed(host_header: str, loopback_only: bool) -> bool:
-    """On loopback, only loopback names in `Host` (DNS rebinding); otherwise any non-empty."""
+def host_allowed(
+    host_header: str, loopback_only: bool, allowed: frozenset[str] | None = None
+) -> bool:
+    """On loopback, only loopback names in `Host` (DNS rebinding); otherwise a name in
+    `allowed` (this machine's names and addresses) or a loopback name. `allowed=None` on a
+    public bind lets any non-empty `Host` through (kept for callers that ask for it)."""
     if not host_header:
         return False
-    if not loopback_only:
+    try:
+        name = (urlsplit(f"//{host_header}").hostname or "").lower()
+    except ValueError:
+        return False
+    if is_loopback(name):
         return True
-    name = urlsplit(f"//{host_header}").hostname or ""
-    return is_loopback(name)
+    if loopback_only:
+        return False
+    return allowed is None or name in allowed
+
+
+def machine_names(host: str, extra: Sequence[str] = ()) -> frozenset[str]:
+    """The `Host` names a public server answers to: the bind address (unless a wildcard), this
+    machine's host name, its fully qualified name and their addresses, the address it reaches
+    other machines from, and any `--allow-host` names."""
+    names = {h.strip().strip("[]").lower() for h in extra if h.strip()}
+    if host not in (PUBLIC_HOST, "::", ""):
+        names.add(host.strip("[]").lower())
+    for name in {socket.gethostname(), socket.getfqdn()}:
+        if not name:
+            continue
+        names.add(name.lower())
+        try:
+            names.update(str(info[4][0]).lower() for info in socket.getaddrinfo(name, None))
+        except OSError:
+            pass
+    try:  # the outbound address (no packet is sent for a UDP connect)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))
+            names.add(probe.getsockname()[0])
+    except OSError:
+        pass
+    return frozenset(names)
+
+
+def token_matches(given: str | None, token: str) -> bool:
+    """The session token, compared in constant time."""
+    return bool(given) and hmac.compare_digest(given.encode(), token.encode())
 
 
 def origin_allowed(origin: str | None, host_header: str, scheme: str = "http") -> bool:
@@ -134,6 +181,8 @@ def make_server(
     port: int,
     title: str,
     child_env: Mapping[str, str] | None = None,
+    allow_hosts: Sequence[str] = (),
+    token: str | None = None,
 ) -> Any:
     """A textual-serve `Server` with reviewq's checks (imports textual-serve: call it from the
     command only)."""
@@ -146,6 +195,9 @@ def make_server(
         raise ReviewqError(INSTALL_HINT) from None
 
     loopback_only = is_loopback(host)
+    allowed = None if loopback_only else machine_names(host, allow_hosts)
+    session_token = token or secrets.token_urlsafe(32)
+    refused = "reviewq serve: open the URL with the session token that `reviewq serve` printed"
 
     class ReviewqAppService(AppService):
         def _build_environment(self, width: int = 80, height: int = 24) -> dict[str, str]:
@@ -161,6 +213,14 @@ def make_server(
         def __init__(self) -> None:
             super().__init__(command, host=host, port=port, title=title)
             self.sock: socket.socket | None = None
+            self.token = session_token
+
+        async def _make_app(self) -> web.Application:
+            app = await super()._make_app()
+            # The page's websocket carries the token in its path (textual.js appends its own
+            # query string to the URL it is given).
+            app.router.add_get("/session/{token}/ws", self.handle_websocket, name="session")
+            return app
 
         def bind(self) -> str:
             """Bind now (port 0 picks a free port); returns the URL to open."""
@@ -183,23 +243,27 @@ def make_server(
             return self.public_url
 
         async def on_startup(self, app: web.Application) -> None:
-            print(f"reviewq: serving {self.title} at {self.public_url}/", flush=True)
+            url = f"{self.public_url}/?token={self.token}"
+            print(f"reviewq: serving {self.title} at {url}", flush=True)
             print("reviewq: each browser tab runs its own session; Ctrl+C stops", flush=True)
 
         def _context(self, request: web.Request) -> dict[str, Any]:
             # URLs from the address the browser used (a LAN name for --public), not the bind.
             base = f"{request.scheme}://{request.host}"
             ws = ("wss" if request.scheme == "https" else "ws") + base[len(request.scheme) :]
+            session = request.app.router["session"].url_for(token=self.token)
             return {
                 "font_size": _int(request.query.get("fontsize", "16"), 16),
-                "app_websocket_url": f"{ws}{request.app.router['websocket'].url_for()}",
+                "app_websocket_url": f"{ws}{session}",
                 "config": {"static": {"url": f"{base}/static/"}},
                 "application": {"name": self.title},
             }
 
         async def handle_index(self, request: web.Request) -> web.StreamResponse:
-            if not host_allowed(request.host, loopback_only):
+            if not host_allowed(request.host, loopback_only, allowed):
                 raise web.HTTPForbidden(text="reviewq serve: unexpected Host header")
+            if not token_matches(request.query.get("token"), self.token):
+                raise web.HTTPForbidden(text=refused)
             context = self._context(request)
             response = aiohttp_jinja2.render_template("app_index.html", request, context)
             font = _FONT_FACE.replace("{static}", context["config"]["static"]["url"])
@@ -209,15 +273,19 @@ def make_server(
             )
             response.headers["Cache-Control"] = "no-store"
             response.headers["X-Frame-Options"] = "DENY"
+            # The token is in this page's URL: never hand it on in a Referer.
+            response.headers["Referrer-Policy"] = "no-referrer"
             return response
 
         async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
-            if not host_allowed(request.host, loopback_only) or not origin_allowed(
+            if not host_allowed(request.host, loopback_only, allowed) or not origin_allowed(
                 request.headers.get("Origin"), request.host, request.scheme
             ):
                 raise web.HTTPForbidden(
                     text="reviewq serve: the websocket must come from the page this server serves"
                 )
+            if not token_matches(request.match_info.get("token"), self.token):
+                raise web.HTTPForbidden(text=refused)
             return await _websocket(self, request, ReviewqAppService)
 
         def serve(self, debug: bool = False) -> None:
@@ -239,6 +307,7 @@ def make_server(
                 handle_signals=False,
                 loop=loop,
                 print=lambda *args: None,
+                access_log=None,  # request lines would carry the session token
             )
 
     return ReviewqServer()
@@ -299,7 +368,9 @@ __all__ = [
     "bind_address",
     "host_allowed",
     "is_loopback",
+    "machine_names",
     "make_server",
     "origin_allowed",
     "served_command",
+    "token_matches",
 ]

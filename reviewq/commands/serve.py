@@ -1,7 +1,9 @@
 """`reviewq serve`: the review TUI (or a pair session) in a browser, via textual-serve.
 
-Binds 127.0.0.1:8000 by default. Another interface only with `--public`, which prints a warning:
-the served app has no login, so whoever reaches the port records verdicts as git's user here.
+Binds 127.0.0.1:8000 by default and prints the URL with this run's session token (needed for a
+session). Another interface only with `--public`, which prints a warning: whoever has the URL
+records verdicts as git's user here; `Host` must then be one of this machine's names or
+addresses, or a name given with `--allow-host`.
 See docs/pair.md ("In a browser").
 """
 
@@ -29,6 +31,13 @@ def configure(p: argparse.ArgumentParser) -> None:
         "--public",
         action="store_true",
         help="allow an address other machines can reach (no login: prints a warning)",
+    )
+    p.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="with --public: another Host name to answer to (a proxy's name); repeatable",
     )
     p.add_argument(
         "--pair",
@@ -77,7 +86,11 @@ def run(args: argparse.Namespace, ctx) -> int:
         options=options,
     )
     title = f"reviewq {'pair ' if args.pair is not None else ''}· {ctx.repo_root.name}"
-    server = make_server(command, host=host, port=args.port, title=title)
+    if args.allow_host and not args.public:
+        raise ReviewqError("--allow-host needs --public (on loopback only loopback names work)")
+    server = make_server(
+        command, host=host, port=args.port, title=title, allow_hosts=args.allow_host
+    )
     server.bind()
     if warning:
         print(f"reviewq: warning: {warning}", file=sys.stderr, flush=True)

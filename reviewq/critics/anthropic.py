@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reviewq.critics.base import Failure
+from reviewq.critics.base import Failure, sdk_missing
 from reviewq.critics.llm import ModelCritic, status_failure
 from reviewq.critics.prompting import (
     ANSWER_SCHEMA,
@@ -22,6 +22,7 @@ from reviewq.critics.prompting import (
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
 KEY_ENV = "ANTHROPIC_API_KEY"
+API_HOST = "api.anthropic.com"
 
 
 class AnthropicCritic(ModelCritic):
@@ -34,8 +35,11 @@ class AnthropicCritic(ModelCritic):
         self.key_env = key_env
 
     def _client(self) -> Any:
-        import anthropic
-        import httpx2
+        try:
+            import anthropic
+            import httpx2
+        except ImportError:
+            raise sdk_missing(self.name, "anthropic>=2.0") from None
 
         http_client = (
             anthropic.DefaultHttpxClient(transport=self._transport)

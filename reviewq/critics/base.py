@@ -25,6 +25,19 @@ class CriticError(ReviewqError):
     """A critic could not produce a critique (refused, misconfigured, API failure, bad answer)."""
 
 
+def sdk_missing(critic: str, package: str) -> CriticError:
+    """The one line for a model critic whose SDK is not installed where reviewq runs."""
+    import shlex
+    import sys
+
+    name = package.split(">", 1)[0]
+    return CriticError(
+        f"the {critic} critic needs the {name} package; install it where reviewq runs: "
+        f"{shlex.quote(sys.executable)} -m pip install {shlex.quote(package)}, or use "
+        "--critic static (offline)"
+    )
+
+
 class Critic(Protocol):
     #: static | anthropic | openai
     name: str

@@ -28,8 +28,9 @@ from reviewq.critics.prompting import (
     merge_answers,
     plan_parts,
     tokens,
+    untrusted_markers,
 )
-from reviewq.critics.redact import prepare_outgoing
+from reviewq.critics.redact import Redactor, prepare_outgoing
 
 
 class ModelCritic:
@@ -119,7 +120,9 @@ class ModelCritic:
                 )
                 answers.append(
                     call_with_retries(
-                        lambda user=user, nonce=nonce: self._ask_checked(client, user, nonce),
+                        lambda user=user, nonce=nonce: self._ask_checked(
+                            client, user, nonce, out.redactor
+                        ),
                         classify=self._classify,
                         retries=settings.retries,
                         what=f"{self.vendor} critic ({self.model})",
@@ -156,6 +159,7 @@ class ModelCritic:
         merged = merge_answers(answers)
         for f in merged.findings:
             f.quote = out.redactor.restore(f.quote)
+            f.file = out.redactor.restore(f.file) if f.file else f.file
         findings = verify_findings(subject.diff, merged.findings, trust_uncited=False)
         unverified = sum(1 for f in findings if not f.verified)
         if unverified:
@@ -180,7 +184,12 @@ class ModelCritic:
             notes=notes,
         )
 
-    def _ask_checked(self, client: Any, user: str, nonce: str) -> ModelAnswer:
+    def _ask_checked(
+        self, client: Any, user: str, nonce: str, redactor: Redactor | None = None
+    ) -> ModelAnswer:
+        """The one path to `_ask`: the request's untrusted block is redacted here, as sent."""
+        redactor = redactor if redactor is not None else Redactor()
+        user = redactor.outgoing(user, *untrusted_markers(nonce))
         try:
             try:
                 return self._ask(client, SYSTEM, user, nonce)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reviewq.critics.base import Failure
+from reviewq.critics.base import Failure, sdk_missing
 from reviewq.critics.llm import ModelCritic, status_failure
 from reviewq.critics.prompting import ANSWER_SCHEMA, AnswerError, ModelAnswer, parse_answer
 
@@ -23,7 +23,15 @@ OPENAI_HOST = "api.openai.com"
 
 
 def is_openai_endpoint(base_url: str | None) -> bool:
-    return base_url is None or OPENAI_HOST in base_url
+    """OpenAI's own API (by host: `https://api.openai.com.evil.example` is not it)."""
+    if base_url is None:
+        return True
+    from urllib.parse import urlsplit
+
+    try:
+        return (urlsplit(base_url).hostname or "").lower() == OPENAI_HOST
+    except ValueError:
+        return False
 
 
 class OpenAICompatCritic(ModelCritic):
@@ -37,8 +45,11 @@ class OpenAICompatCritic(ModelCritic):
         self.response_format = response_format
 
     def _client(self) -> Any:
-        import httpx2
-        import openai
+        try:
+            import httpx2
+            import openai
+        except ImportError:
+            raise sdk_missing(self.name, "openai>=3.0") from None
 
         http_client = (
             openai.DefaultHttpxClient(transport=self._transport)

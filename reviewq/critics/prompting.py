@@ -263,6 +263,11 @@ def _cap(text: str, limit: int) -> str:
     return text[:limit] + f"\n[... {len(text) - limit} more characters not shown]"
 
 
+def untrusted_markers(nonce: str) -> tuple[str, str]:
+    """The lines around the untrusted block of a request (what came from the repository)."""
+    return f"<<<UNTRUSTED {nonce}>>>", f"<<<END UNTRUSTED {nonce}>>>"
+
+
 def build_user_message(
     *,
     nonce: str,
@@ -276,7 +281,7 @@ def build_user_message(
     json_reply: bool,
 ) -> str:
     """The user turn: task, security boundary, untrusted data between nonce markers, answer."""
-    begin, end = f"<<<UNTRUSTED {nonce}>>>", f"<<<END UNTRUSTED {nonce}>>>"
+    begin, end = untrusted_markers(nonce)
     scope = f" This is part {part_no} of {parts} of the diff." if parts > 1 else ""
     lines = [
         "## Task",

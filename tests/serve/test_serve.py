@@ -18,7 +18,14 @@ from pathlib import Path
 import pytest
 
 from reviewq.errors import ReviewqError
-from reviewq.serve import bind_address, host_allowed, is_loopback, origin_allowed, served_command
+from reviewq.serve import (
+    bind_address,
+    host_allowed,
+    is_loopback,
+    origin_allowed,
+    served_command,
+    token_matches,
+)
 from reviewq.store.log import read_records
 from tests.serve.cdp import Browser, chromium
 
@@ -28,7 +35,18 @@ ROOT = Path(__file__).resolve().parents[2]
 class Served:
     def __init__(self, process: subprocess.Popen[str], url: str) -> None:
         self.process = process
-        self.url = url.rstrip("/")
+        base, _, self.token = url.partition("/?token=")
+        self.url = base.rstrip("/")
+
+    @property
+    def page(self) -> str:
+        """The URL `reviewq serve` printed: the page with this run's session token."""
+        return f"{self.url}/?token={self.token}"
+
+    @property
+    def ws(self) -> str:
+        """The websocket path the served page uses."""
+        return f"/session/{self.token}/ws"
 
     @property
     def host(self) -> str:
@@ -45,7 +63,7 @@ def start_server(repo: Path, *args: str) -> Served:
         start_new_session=True,  # its own process group: the app processes it starts go too
     )
     assert process.stdout is not None
-    line = process.stdout.readline()  # "reviewq: serving ... at http://127.0.0.1:PORT/"
+    line = process.stdout.readline()  # "reviewq: serving ... at http://127.0.0.1:PORT/?token=T"
     if "http://" not in line:
         process.kill()
         raise AssertionError(f"no URL from reviewq serve: {line!r} {process.stderr.read()}")
@@ -73,7 +91,9 @@ def served(demo_repo: Path) -> Iterator[Served]:
         stop_server(server)
 
 
-async def _app_output(url: str, origin: str | None, until: bytes, seconds: float = 30) -> bytes:
+async def _app_output(
+    url: str, origin: str | None, until: bytes, seconds: float = 30, path: str = "/ws"
+) -> bytes:
     """Connect to the app's websocket as a browser page of `origin` would; what the app draws."""
     import aiohttp
 
@@ -81,7 +101,7 @@ async def _app_output(url: str, origin: str | None, until: bytes, seconds: float
     async with (
         aiohttp.ClientSession() as session,
         session.ws_connect(
-            url.replace("http://", "ws://") + "/ws?width=140&height=40", headers=headers
+            url.replace("http://", "ws://") + path + "?width=140&height=40", headers=headers
         ) as ws,
     ):
         await ws.send_str(json.dumps(["resize", {"width": 140, "height": 40}]))
@@ -112,16 +132,16 @@ def _get(url: str, host: str | None = None) -> tuple[int, str]:
 
 
 def test_serve_on_loopback_serves_the_page_and_the_app(served: Served) -> None:
-    status, page = _get(served.url + "/")
+    status, page = _get(served.page)
     assert status == 200
     assert served.url.startswith("http://127.0.0.1:")
-    assert f'data-session-websocket-url="ws://{served.host}/ws"' in page
+    assert f'data-session-websocket-url="ws://{served.host}{served.ws}"' in page
     assert "<title>reviewq · orders</title>" in page
     assert "fonts.googleapis.com" not in page  # no third-party request from a review tool
     status, _ = _get(served.url + "/static/js/textual.js")
     assert status == 200
     # the websocket runs `reviewq tui` on the demo repository: its queue arrives
-    drawn = asyncio.run(_app_output(served.url, served.url, b"Reviewed today"))
+    drawn = asyncio.run(_app_output(served.url, served.url, b"Reviewed today", path=served.ws))
     assert b"Reviewed today" in drawn and b"Pending" in drawn
 
 
@@ -129,13 +149,82 @@ def test_serve_refuses_other_sites_and_rebound_names(served: Served) -> None:
     import aiohttp
 
     # DNS rebinding: a page of evil.example resolving to 127.0.0.1 sends its own Host
-    status, _ = _get(served.url + "/", host="evil.example:8000")
+    status, _ = _get(served.page, host="evil.example:8000")
     assert status == 403
     # cross-site websocket hijacking: another site's page, or no page at all
     for origin in ("http://evil.example", None):
         with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
-            asyncio.run(_app_output(served.url, origin, b"Reviewed today", seconds=5))
+            asyncio.run(
+                _app_output(served.url, origin, b"Reviewed today", seconds=5, path=served.ws)
+            )
         assert refused.value.status == 403
+
+
+def test_a_session_needs_the_printed_token(served: Served) -> None:
+    """Issue 14, item 12: a local process that knows the port and sends a matching Origin
+    gets no session without the token `reviewq serve` printed."""
+    import aiohttp
+
+    assert len(served.token) >= 40
+    # the page: no token, a wrong one, one of the right length but not this run's
+    for url in (
+        served.url + "/",
+        served.url + "/?token=",
+        served.url + "/?token=" + "A" * len(served.token),
+        served.url + "/?token=" + served.token[:-1],
+    ):
+        status, body = _get(url)
+        assert status == 403 and "session token" in body, url
+    # the websocket with this server's own Origin: the bare /ws, a guessed token path
+    for path in ("/ws", "/session/x/ws", "/session/" + "A" * len(served.token) + "/ws"):
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            asyncio.run(_app_output(served.url, served.url, b"Reviewed today", 5, path=path))
+        assert refused.value.status == 403, path
+    assert _get(served.page)[0] == 200
+
+
+def test_the_token_is_printed_once_and_never_logged(demo_repo: Path) -> None:
+    served = start_server(demo_repo)
+    try:
+        for url in (served.page, served.url + "/?token=wrong", served.url + "/nothing"):
+            _get(url)
+        asyncio.run(_app_output(served.url, served.url, b"Reviewed today", path=served.ws))
+    finally:
+        stop_server(served)
+    out, err = served.process.communicate(timeout=10)
+    assert served.token not in out + err  # the first line (read by start_server) was the one
+
+
+def test_the_page_hands_no_referrer_on(served: Served) -> None:
+    import urllib.request
+
+    with urllib.request.urlopen(served.page, timeout=10) as response:
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_public_answers_only_to_this_machines_names(demo_repo: Path) -> None:
+    import socket
+
+    served = start_server(demo_repo, "--public", "--host", "0.0.0.0", "--allow-host", "rq.lan")
+    try:
+        port = served.url.rsplit(":", 1)[1]
+        local = "http://127.0.0.1:" + port + "/?token=" + served.token
+        assert _get(local, host=f"evil.example:{port}")[0] == 403
+        assert _get(local, host=f"127.0.0.1:{port}")[0] == 200
+        assert _get(local, host=f"rq.lan:{port}")[0] == 200
+        assert _get(local, host=f"{socket.gethostname()}:{port}")[0] == 200
+        assert _get(served.url + "/?token=x", host=f"rq.lan:{port}")[0] == 403
+    finally:
+        stop_server(served)
+
+
+def test_allow_host_needs_public(cli, demo_repo: Path) -> None:
+    out = cli("--repo", str(demo_repo), "serve", "--port", "0", "--allow-host", "x.lan")
+    assert out.returncode == 2
+    assert out.stderr == (
+        "reviewq: --allow-host needs --public (on loopback only loopback names work)\n"
+    )
 
 
 def test_a_public_address_needs_public_and_says_what_it_means(cli, demo_repo: Path) -> None:
@@ -187,6 +276,11 @@ def test_origin_and_host_checks() -> None:
     assert host_allowed("[::1]:8000", True)
     assert not host_allowed("evil.example:8000", True) and not host_allowed("", True)
     assert host_allowed("build-box.lan:8000", False)
+    assert host_allowed("build-box.lan:8000", False, frozenset({"build-box.lan"}))
+    assert not host_allowed("evil.example:8000", False, frozenset({"build-box.lan"}))
+    assert host_allowed("localhost:8000", False, frozenset({"build-box.lan"}))
+    assert token_matches("abc", "abc") and not token_matches("abd", "abc")
+    assert not token_matches("", "abc") and not token_matches(None, "abc")
     assert origin_allowed("http://127.0.0.1:8000", "127.0.0.1:8000")
     assert origin_allowed("HTTP://LOCALHOST:8000", "localhost:8000")
     assert not origin_allowed("http://127.0.0.1:9999", "127.0.0.1:8000")
@@ -276,7 +370,7 @@ async def _after_change(browser: Browser, path: Path, before: bytes) -> bytes:
 async def _drive(served: Served, profile: Path, shots: Path, log: Path) -> None:
     profile.mkdir()
     async with Browser(profile) as browser:
-        await browser.navigate(served.url + "/")
+        await browser.navigate(served.page)
         await browser.wait_for("document.body.classList.contains('-first-byte')")
         await browser.wait_for("!!document.querySelector('.xterm-helper-textarea')")
         await browser.evaluate("document.querySelector('.xterm-helper-textarea').focus()")
