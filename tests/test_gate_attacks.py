@@ -20,6 +20,7 @@ from reviewq.sources.gitcmd import Git
 from reviewq.store.notes_log import NOTES_REF, NotesError, ref_tip
 from tests.conftest import Repo, run_reviewq
 from tests.test_gate import ANA, BEN, CODEX, SAFE_PATH, gate, gate_json, record
+from tests.verdict_kit import rechain
 
 SIMPLE = "[policy]\napprovals = 1\n"
 
@@ -247,6 +248,12 @@ def test_an_edited_local_record_is_ignored_and_named_by_the_gate_and_the_hook(
     )
     assert push.returncode != 0, push.stderr
     assert "ignored record 1 of the local log" in push.stderr
+    # A careful forger recomputes every hash and the head: the log verifies again, but the
+    # team's copy of the record says otherwise, and the gate will not pick.
+    rechain(log)
+    result = gate(repo.path, "base..HEAD")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "different contents" in result.stderr
 
 
 # -- 8: backdated verdicts --------------------------------------------------------------------

@@ -58,8 +58,9 @@ class SyncResult:
             "pushed": self.pushed,
             "records": self.records,
             "repaired": self.repaired,
-            "restored": self.restored,
-            "quarantined": self.quarantined,
+            # Only when something was undone: what a clean sync prints is unchanged.
+            **({"restored": self.restored} if self.restored else {}),
+            **({"quarantined": self.quarantined} if self.quarantined else {}),
         }
 
 
