@@ -219,6 +219,34 @@ def test_sync_restores_a_deleted_record_and_quarantines_junk(
     ) == 1
 
 
+def test_sync_merges_a_force_pushed_notes_history_back_and_says_so(
+    simple_repo: Repo, make_repo, tmp_path: Path
+) -> None:
+    repo = simple_repo
+    remote = make_repo("remote.git", bare=True)
+    repo.git("remote", "add", "origin", str(remote.path))
+    sha, rejection, approval = reviewed(repo)
+    repo.git("push", "-q", "origin", "main")
+    assert run_reviewq("sync", cwd=repo.path).returncode == 0
+    old_tip = repo.git("rev-parse", NOTES_REF)
+    # The attacker's clone: a new notes history holding only the approval, force-pushed.
+    attacker = tmp_path / "attacker"
+    subprocess.run(["git", "clone", "-q", str(remote.path), str(attacker)], check=True)
+    evil = Repo.__new__(Repo)
+    evil.path = attacker
+    approve_line = next(line for line in note_lines(repo, sha) if approval["id"] in line)
+    evil.note(NOTES_REF, sha, approve_line + "\n")
+    evil.git("push", "-q", "-f", "origin", NOTES_REF)
+
+    synced = run_reviewq("sync", cwd=repo.path)
+    assert synced.returncode == 0, synced.stderr
+    assert "was rewritten" in synced.stderr
+    shared = Repo.__new__(Repo)
+    shared.path = remote.path
+    assert any(rejection["id"] in line for line in note_lines(shared, sha))
+    shared.git("merge-base", "--is-ancestor", old_tip, NOTES_REF)  # the history is back
+
+
 # -- 7: a hand-edited local log record --------------------------------------------------------
 
 

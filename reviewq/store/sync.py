@@ -264,6 +264,24 @@ def _keep_append_only(
         )
 
 
+def _rewritten(git: Git, remote: str, seen: str | None) -> str | None:
+    """A warning when the remote's notes no longer contain the tip fetched from it last time.
+
+    Nothing is lost here (the merge is a union with our ref, which holds the old history, and
+    the push then puts it back on the remote), but someone force-pushed the team's records.
+    """
+    fetched = ref_tip(git, tracking_ref(remote))
+    if seen is None or fetched is None or seen == fetched:
+        return None
+    if git.succeeds(["merge-base", "--is-ancestor", seen, fetched]):
+        return None
+    return (
+        f"{remote}'s {NOTES_REF} was rewritten: {seen[:12]}, fetched from it before, is no "
+        "longer in its history (a force-push). Nothing is lost here: the old history is merged "
+        "back and pushed. Forbid force-pushes to it on the host"
+    )
+
+
 def _push(git: Git, remote: str) -> tuple[bool, str]:
     """(pushed, refusal reason). A refusal is a race with another pusher: try again."""
     try:
@@ -298,7 +316,11 @@ def sync_notes(
     before = {r["id"] for r in read_verdict_notes(git).records}
     for attempt in range(1, attempts + 1):
         result.attempts = attempt
+        seen = ref_tip(git, tracking_ref(remote))
         _fetch(git, remote)
+        rewritten = _rewritten(git, remote, seen)
+        if rewritten and rewritten not in result.warnings:
+            result.warnings.append(rewritten)
         merged = merge_remote(git, remote, lock_path)
         result.restored += merged.restored
         result.quarantined += merged.quarantined
