@@ -11,8 +11,8 @@ through the signing module. Nothing here decides; `core.policy.evaluate` does.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +22,10 @@ from reviewq.core.model import Change
 from reviewq.core.policy import (
     Evaluation,
     Policy,
+    Requirements,
     evaluate,
     merge_rules,
+    parse_time,
     policy_from_sections,
 )
 from reviewq.core.verdict import SignatureCheck
@@ -92,8 +94,11 @@ class Enforcer:
     records_for: RecordsFor
     now: datetime
     verify_signature: VerifySignature | None = None
+    #: When each record was first shared (the notes ref's history); None: by its `at` only.
+    appeared_at: Callable[[Mapping[str, Any]], datetime | None] | None = None
     _parent_policies: dict[str, Policy] = field(default_factory=dict)
     _policy: Policy | None = None
+    _commit_times: dict[str, datetime | None] = field(default_factory=dict)
 
     @property
     def policy(self) -> Policy:
@@ -116,6 +121,7 @@ class Enforcer:
                     for name in before.domains_for(change.paths)
                 ]
             requirements = merge_rules(rules)
+        requirements = self._log_rules(requirements)
         return evaluate(
             change,
             requirements,
@@ -123,7 +129,45 @@ class Enforcer:
             now=self.now,
             verify_signature=self.verify_signature,
             agent_rules=self.config.agents,
+            not_before=self._not_before(change),
+            appeared_at=self.appeared_at,
         )
+
+    def _log_rules(self, requirements: Requirements) -> Requirements:
+        """`[log] require_signed = true` asks every counted approval to be validly signed."""
+        log = self.config.section("log")
+        if getattr(log, "require_signed", False) and not requirements.signed_approvals:
+            return replace(requirements, signed_approvals=True)
+        return requirements
+
+    def _not_before(self, change: Change) -> Callable[[Mapping[str, Any]], datetime | None]:
+        """When the commit a record names came to exist (its committer time, as far as this
+        clone can tell): a verdict dated earlier is backdated. A record about a copy (same
+        patch-id) is bounded by that commit when it is here, else by the change's author time
+        (a rebased or amended copy keeps it); an inbox record by the author time too."""
+        own = parse_time(change.commit.committed_at) if change.source == "git" else None
+        authored = parse_time(change.commit.authored_at)
+
+        def bound(record: Mapping[str, Any]) -> datetime | None:
+            sha = record.get("sha")
+            if change.source == "git" and sha == change.sha:
+                return own
+            if isinstance(sha, str) and sha:
+                found = self._committed_at(sha)
+                if found is not None:
+                    return found
+            return authored
+
+        return bound
+
+    def _committed_at(self, sha: str) -> datetime | None:
+        if sha not in self._commit_times:
+            out = self.git.run(
+                ["show", "-s", "--format=%cI", "--end-of-options", f"{sha}^{{commit}}"],
+                ok_codes=(0, 1, 128),
+            )
+            self._commit_times[sha] = parse_time(out.decode().strip())
+        return self._commit_times[sha]
 
     def _policy_at(self, rev: str) -> Policy:
         if rev not in self._parent_policies:
@@ -140,8 +184,16 @@ class Verdicts:
     notes_present: bool
     patch_id_of: Callable[[Sequence[Change]], dict[str, str | None]]
     verify_signature: VerifySignature | None = None
+    #: record id -> Unix time it first appeared in the notes ref's history (the gate's reading).
+    appeared: dict[str, float] = field(default_factory=dict)
+    #: One sentence per line the gate ignored (edited, not a record, misplaced), to name them.
+    ignored: list[str] = field(default_factory=list)
     _index: dict[str, list[dict[str, Any]]] | None = None
     _patch_ids: dict[str, str | None] = field(default_factory=dict)
+
+    def appeared_at(self, record: Mapping[str, Any]) -> datetime | None:
+        when = self.appeared.get(record.get("id"))  # type: ignore[arg-type]
+        return None if when is None else datetime.fromtimestamp(when, tz=UTC)
 
     def prepare(self, changes: Sequence[Change]) -> None:
         """Patch-ids for every change, in one pass, when any record could match by patch-id."""
@@ -210,6 +262,8 @@ class GateResult:
     policy: Policy | None = None
     #: The verdict notes ref, when the range has AI-authored commits and the ref is absent.
     missing_notes: str | None = None
+    #: Lines the gate ignored (edited, not a record, misplaced), one sentence each.
+    ignored: list[str] = field(default_factory=list)
 
     @property
     def failing(self) -> list[Checked]:
@@ -232,6 +286,7 @@ class GateResult:
             },
             "as_of": self.as_of.isoformat(timespec="seconds"),
             "missing_notes": self.missing_notes,
+            "ignored": list(self.ignored),
             "checked": len(self.checked),
             "failing": len(self.failing),
             "commits": [c.to_json() for c in self.checked],
@@ -269,9 +324,8 @@ def open_verdicts(
     `Verdicts.records_for` can return for them, read without parsing the rest of the log.
     `include_notes=False` (lenient only) reads the local log alone.
     """
-    from reviewq.core.verdict import dedupe_records
     from reviewq.store.notes_log import NOTES_REF, read_verdict_notes, ref_tip
-    from reviewq.verdicts import load_verdicts, load_verdicts_about, local_records, patch_ids
+    from reviewq.verdicts import load_verdicts, load_verdicts_about, patch_ids
 
     git = ctx.git
     if not strict and not include_notes:
@@ -299,8 +353,8 @@ def open_verdicts(
                 f"{NOTES_REF} holds {what}; a review the gate cannot trust may be a rejection. "
                 "Run `reviewq log verify`, then `reviewq sync` or `reviewq log rebuild --to-notes`"
             )
-        # What load_verdicts merges, from the notes read just checked.
-        records = dedupe_records([*local_records(ctx), *notes.records])
+        evidence = gate_evidence(ctx)
+        records = evidence.records
     elif about is not None:
         records = load_verdicts_about(ctx, about)
     else:
@@ -315,7 +369,121 @@ def open_verdicts(
         notes_present=notes_present,
         patch_id_of=patch_id_of,
         verify_signature=_signature_checker(git, base, base_config or ctx.config),
+        appeared=evidence.appeared if strict else {},
+        ignored=evidence.ignored if strict else [],
     )
+
+
+@dataclass
+class Evidence:
+    """The records the gate counts, when each was first shared, and what it ignored."""
+
+    records: list[dict[str, Any]]
+    appeared: dict[str, float]
+    ignored: list[str]
+
+
+def gate_evidence(ctx: Any) -> Evidence:
+    """Every verdict the gate may count: the local log and every record the notes ref's history
+    has ever held (`store.notes_history`), each line checked against its own hash.
+
+    Records are append-only, so a line a later notes commit deleted still counts, and a line
+    that fails its own hash is ignored (and named), never allowed to shadow an intact one. Two
+    intact copies of one id with different contents cannot both be the verdict it names: the
+    gate refuses to pick one (exit 2). Copies of one verdict that differ only in their chain
+    (`prev`, `hash`: re-chained into another clone's log) or signature are one record; a signed
+    copy is preferred.
+    """
+    from reviewq.store.notes_history import cache_path_for, read_notes_history
+
+    local, ignored = intact_local_records(ctx)
+    history = read_notes_history(ctx.git, cache_path=cache_path_for(_state_dir(ctx)))
+    ref = history.ref
+    for target, record in history.edited:
+        ignored.append(
+            f"ignored a line in the history of {ref} (the note on {target[:12]}, record "
+            f"{str(record.get('id'))[:12]}): its content does not match its hash (edited)"
+        )
+    for target, _line in history.bad:
+        ignored.append(
+            f"ignored a line in the history of {ref} (the note on {target[:12]}) that is not "
+            "a verdict record"
+        )
+    for target, record in history.misplaced:
+        ignored.append(
+            f"ignored record {str(record.get('id'))[:12]} in {ref}: it is noted on "
+            f"{target[:12]}, not on the commit it names"
+        )
+    records = merge_copies([*local, *history.records], ref)
+    return Evidence(records, history.appeared, ignored)
+
+
+def _state_dir(ctx: Any) -> Path | None:
+    try:
+        return Path(ctx.state_dir)
+    except (AttributeError, OSError):
+        return None
+
+
+def intact_local_records(ctx: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    """The local log's records whose bytes match their own hash, and one sentence per other
+    one (edited after it was written: `log verify` fails it, so no reader may count it). A line
+    that is not JSON at all stops the gate, as before (`LogError`)."""
+    from reviewq.core.jsonio import parse_line
+    from reviewq.core.verdict import line_hash_matches
+    from reviewq.store.log import LogError, ProvenanceLog
+
+    log = ProvenanceLog(ctx.log_path)
+    if not log.exists():
+        return [], []
+    out: list[dict[str, Any]] = []
+    ignored: list[str] = []
+    try:
+        lines = list(log.read_lines())
+    except OSError as exc:
+        raise LogError(f"cannot read the log {log.path} ({exc.strerror})") from None
+    for number, line in lines:
+        try:
+            record = parse_line(line)
+        except ValueError:
+            record = None
+        if not isinstance(record, dict):
+            raise LogError(
+                f"{log.path}: line {number} is not a JSON record; run `reviewq log verify`"
+            )
+        if line_hash_matches(line, record):
+            out.append(record)
+        else:
+            ignored.append(
+                f"ignored record {number} of the local log (id {str(record.get('id'))[:12]}): "
+                "its content does not match its hash (edited); `reviewq log verify` names it"
+            )
+    return out, ignored
+
+
+def merge_copies(records: Sequence[Mapping[str, Any]], where: str) -> list[dict[str, Any]]:
+    """One record per id, ordered by time; an id with two different verdicts fails closed."""
+    from reviewq.core.verdict import content_digest, record_order
+
+    by_id: dict[str, list[Mapping[str, Any]]] = {}
+    for record in records:
+        rid = record.get("id")
+        if isinstance(rid, str):
+            by_id.setdefault(rid, []).append(record)
+    out: list[dict[str, Any]] = []
+    for rid, copies in by_id.items():
+        chosen = copies[0]
+        if len(copies) > 1 and len({c.get("hash") for c in copies}) > 1:
+            if len({content_digest(c) for c in copies}) > 1:
+                raise ReviewqError(
+                    f"record {rid[:12]} has {len({content_digest(c) for c in copies})} different "
+                    f"contents in the local log and {where}'s history: an id names one verdict, "
+                    "so one of them is forged or edited and the gate will not pick. Run "
+                    "`reviewq log verify` and remove the forged copy"
+                )
+            chosen = next((c for c in copies if c.get("signature")), chosen)
+        out.append(dict(chosen))
+    return sorted(out, key=record_order)
 
 
 def _signature_checker(git: Git, base: str | None, base_config: Config | None) -> VerifySignature:

@@ -10,6 +10,7 @@ branches are never written; local notes only gain records through a merge.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -135,7 +136,8 @@ def _merge_review_notes(ctx: Context, remote: str) -> list[NotesMerge]:
     git.run(["update-ref", review_tracking_ref(remote), fetched], what="update-ref")
     old = git.try_resolve(NOTES_REF)
     before = list_notes(git, NOTES_REF)
-    merge_remote(git, remote, notes_lock_path(ctx))
+    for warning in merge_remote(git, remote, notes_lock_path(ctx)).warnings:
+        print(f"reviewq: warning: {warning}", file=sys.stderr)
     new = git.try_resolve(NOTES_REF)
     changed = notes_changed(before, list_notes(git, NOTES_REF))
     return [describe(NOTES_REF, old, new, fetched, changed)]

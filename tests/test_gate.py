@@ -5,6 +5,7 @@ The gate fails closed: every error is a non-zero exit with one line, never 0.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -55,26 +56,43 @@ def record(
 
     repo.git("config", "user.name", reviewer[0])
     repo.git("config", "user.email", reviewer[1])
-    ctx = Context.open(repo.path)
+    when = at or datetime.now().astimezone()
+    # The notes commit is made at the same moment: the gate counts a cooldown from when a
+    # record was first shared, so a record "made" in the past must be shared then too.
+    with _environ({"GIT_COMMITTER_DATE": when.isoformat()} if at else {}):
+        ctx = Context.open(repo.path)
+        try:
+            change = lookup(ctx, sha).change
+            assert change is not None
+            critique = CritiqueState("static", critic_family, None, True) if critic_family else None
+            return record_verdict(
+                ctx,
+                change,
+                verdict,
+                active_seconds=seconds,
+                wall_seconds=seconds,
+                hunks_total=1,
+                hunks_viewed=1,
+                critique=critique,
+                extra={"checklist": list(checklist)},
+                clock=lambda: when,
+            )
+        finally:
+            ctx.close()
+
+
+@contextlib.contextmanager
+def _environ(values: dict[str, str]):
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
     try:
-        change = lookup(ctx, sha).change
-        assert change is not None
-        critique = CritiqueState("static", critic_family, None, True) if critic_family else None
-        when = at or datetime.now().astimezone()
-        return record_verdict(
-            ctx,
-            change,
-            verdict,
-            active_seconds=seconds,
-            wall_seconds=seconds,
-            hunks_total=1,
-            hunks_viewed=1,
-            critique=critique,
-            extra={"checklist": list(checklist)},
-            clock=lambda: when,
-        )
+        yield
     finally:
-        ctx.close()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 #: `python -m` puts the working directory first on sys.path, and a bare repository's git dir

@@ -45,6 +45,9 @@ def run(args: argparse.Namespace, ctx) -> int:
         if args.json:
             emit_json({"passed": False, "error": exc.message, "exit_code": exc.exit_code})
         raise
+    for line in result.ignored:
+        # Named, never counted: a record edited after it was written proves nothing.
+        print(f"reviewq: warning: {line}", file=sys.stderr)
     if args.json:
         emit_json(result.to_json())
     else:
@@ -104,6 +107,7 @@ def check(args: argparse.Namespace, ctx):
         records_for=verdicts.records_for if verdicts else (lambda _change: ()),
         now=now,
         verify_signature=verdicts.verify_signature if verdicts else None,
+        appeared_at=verdicts.appeared_at if verdicts else None,
     )
     if verdicts is not None:
         verdicts.prepare(changes)
@@ -118,6 +122,7 @@ def check(args: argparse.Namespace, ctx):
         as_of_given=bool(args.as_of),
         policy=enforcer.policy,
         checked=checked,
+        ignored=list(verdicts.ignored) if verdicts else [],
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -23,6 +24,8 @@ def run(args: argparse.Namespace, ctx) -> int:
     repaired = share_local_records(ctx)
     result = sync_notes(git, remote, notes_lock_path(ctx))
     result.repaired = repaired
+    for warning in result.warnings:
+        print(f"reviewq: warning: {warning}", file=sys.stderr)
     if args.json:
         emit_json(result.to_json())
         return 0

@@ -741,6 +741,8 @@ class _Judge:
     min_seconds: float
     check: Callable[[Mapping[str, Any]], SignatureCheck]
     agent_rules: Sequence[RepoRule]
+    #: The earliest time a record can truthfully carry: when the commit it names existed.
+    not_before: Callable[[Mapping[str, Any]], datetime | None] | None = None
 
     def problem(self, entry: _Entry) -> tuple[str, str] | SignatureCheck:
         """(code, why) when the approval does not count, else its signature check."""
@@ -750,6 +752,12 @@ class _Judge:
             return "anonymous", "names no reviewer"
         if entry.at is None:
             return "bad-time", "no readable time (RFC 3339 with an offset)"
+        bound = self.not_before(record) if self.not_before is not None else None
+        if bound is not None and entry.at < bound:
+            return "backdated", (
+                f"dated {_format_time(entry.at)}, before the commit it names existed "
+                f"({_format_time(bound)})"
+            )
         if is_machine(reviewer, self.agent_rules):
             return "machine", "a machine, not a person"
         raw_co = record.get("co_reviewers")
@@ -804,6 +812,8 @@ def evaluate(
     now: datetime,
     verify_signature: Callable[[Mapping[str, Any]], SignatureCheck] | None = None,
     agent_rules: Sequence[RepoRule] = (),
+    not_before: Callable[[Mapping[str, Any]], datetime | None] | None = None,
+    appeared_at: Callable[[Mapping[str, Any]], datetime | None] | None = None,
 ) -> Evaluation:
     """What `change` still needs under `requirements`, given the verdict records about it.
 
@@ -814,6 +824,11 @@ def evaluate(
     every checklist item ticked, signed where signatures are required. `verify_signature` is the
     signing module's check (`SshVerifier.check`); without one every record counts as unsigned
     (fail closed).
+
+    A record's `at` is its writer's word. `not_before(record)`, when given, is when the commit it
+    names came to exist: an approval dated earlier does not count (a rejection still stands).
+    `appeared_at(record)` is when the record was first shared (the notes ref's history): a
+    cooldown counts from the later of that and `at`, so a backdated approval starts it no sooner.
     """
     req = requirements
     ordered = _entries(records, now)
@@ -827,6 +842,7 @@ def evaluate(
         min_seconds=req.min_seconds_per_100_lines * lines / 100.0,
         check=verify_signature or (lambda _record: UNSIGNED),
         agent_rules=agent_rules,
+        not_before=not_before,
     )
     not_counted: list[Need] = []
     counted: list[tuple[_Entry, SignatureCheck]] = []
@@ -862,7 +878,7 @@ def evaluate(
     if req.cooldown_hours > 0 and req.approvals > 0:
         hold = human_hours(req.cooldown_hours)
         if counted:
-            first = min(e.at for e, _ in counted if e.at is not None)
+            first = min(_counts_from(e, appeared_at) for e, _ in counted if e.at is not None)
             ready_at = first + timedelta(hours=req.cooldown_hours)
             if now < ready_at:
                 needs.append(
@@ -885,6 +901,15 @@ def evaluate(
         not_counted=tuple(not_counted),
         ready_at=ready_at,
     )
+
+
+def _counts_from(
+    entry: _Entry, appeared_at: Callable[[Mapping[str, Any]], datetime | None] | None
+) -> datetime:
+    """When an approval starts a cooldown: its `at`, or later if it was shared later."""
+    assert entry.at is not None
+    shared = appeared_at(entry.record) if appeared_at is not None else None
+    return max(entry.at, shared) if shared is not None else entry.at
 
 
 def _approver_needs(

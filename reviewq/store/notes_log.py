@@ -49,25 +49,37 @@ class NotesRead:
 
 
 def ref_tip(git: Git, ref: str = NOTES_REF) -> str | None:
-    out = git.run(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], ok_codes=(0, 1, 128))
-    tip = out.decode().strip()
-    if tip:
-        return tip
-    exists = git.run(["rev-parse", "--verify", "--quiet", ref], ok_codes=(0, 1, 128))
-    if exists.strip():
+    """The notes commit `ref` names, or None when there is no such ref.
+
+    The ref is read once, then the object it named is looked at: resolving the ref twice (once
+    peeled to a commit, once not) raced with another clone's or process's first write, and
+    called the brand-new, healthy ref damaged.
+    """
+    out = git.run(
+        ["rev-parse", "--verify", "--quiet", "--end-of-options", ref], ok_codes=(0, 1, 128)
+    )
+    oid = out.decode().strip()
+    if not oid:
+        return None
+    kind = git.run(["cat-file", "-t", oid], ok_codes=(0, 1, 128)).decode().strip()
+    if kind == "commit":
+        return oid
+    if kind:
         raise NotesError(
-            f"{ref} does not point at a notes commit (damaged); fetch it again with "
-            f"`reviewq sync` or remove it with `git update-ref -d {ref}` and rebuild it "
-            "with `reviewq log rebuild --to-notes`"
+            f"{ref} points at a {kind}, not a notes commit (damaged), so it holds no records; "
+            f"fetch it again with `reviewq sync` or remove it with `git update-ref -d {ref} "
+            f"{oid}` and rebuild it with `reviewq log rebuild --to-notes`"
         )
-    return None
+    raise _unreadable(ref, f"its commit {oid} is missing")
 
 
 def _unreadable(ref: str, why: str) -> NotesError:
+    # The ref names a notes commit: it holds records (maybe the only copy of someone's
+    # rejection), so the advice never deletes it.
     return NotesError(
-        f"the notes ref {ref} is unreadable ({why}); fetch it again with `reviewq sync`, or "
-        f"remove it with `git update-ref -d {ref}` and rebuild it with "
-        "`reviewq log rebuild --to-notes`"
+        f"the notes ref {ref} is unreadable ({why}); keep it (it holds the team's verdicts) and "
+        "fetch the missing objects again with `reviewq sync` or `git fetch REMOTE "
+        "'+refs/notes/*:refs/notes/*'`, then check with `git fsck` and `reviewq log verify`"
     )
 
 

@@ -13,6 +13,7 @@ Nothing is ever forced, so the only way a push succeeds is by containing the rem
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable
@@ -20,9 +21,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reviewq.core.jsonio import parse_line
+from reviewq.core.verdict import line_hash_matches
 from reviewq.errors import ReviewqError
 from reviewq.sources.gitcmd import Git, GitError
-from reviewq.store.notes_log import NOTES_REF, NotesError, notes_lock, read_verdict_notes, ref_tip
+from reviewq.store.notes_log import (
+    NOTES_REF,
+    NotesError,
+    list_targets,
+    notes_lock,
+    read_verdict_notes,
+    ref_tip,
+)
 
 DEFAULT_ATTEMPTS = 10
 
@@ -35,6 +45,9 @@ class SyncResult:
     pushed: bool = False
     records: int = 0  # verdicts in the notes ref afterwards
     repaired: int = 0  # local log records that were missing from the notes ref
+    restored: int = 0  # records the remote had deleted, written back
+    quarantined: int = 0  # remote lines that are not intact records, kept out
+    warnings: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -45,6 +58,9 @@ class SyncResult:
             "pushed": self.pushed,
             "records": self.records,
             "repaired": self.repaired,
+            # Only when something was undone: what a clean sync prints is unchanged.
+            **({"restored": self.restored} if self.restored else {}),
+            **({"quarantined": self.quarantined} if self.quarantined else {}),
         }
 
 
@@ -115,29 +131,155 @@ def _fetch(git: Git, remote: str, *, tries: int = 3) -> bool:
     )
 
 
-def merge_remote(git: Git, remote: str, lock_path: Path) -> None:
-    """Merge the fetched tracking ref into `refs/notes/reviewq` (`sync` and `pull` both)."""
+@dataclass
+class MergeReport:
+    """What a merge of the remote's notes had to undo."""
+
+    #: Intact records the merge would have dropped (a remote deletion): written back.
+    restored: int = 0
+    #: The remote's lines that are not intact records: kept out of the shared ref.
+    quarantined: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def merge_remote(git: Git, remote: str, lock_path: Path) -> MergeReport:
+    """Merge the fetched tracking ref into `refs/notes/reviewq` (`sync` and `pull` both).
+
+    Records are append-only. A remote notes commit that deleted a record fast-forwards a plain
+    merge, and the record would vanish here too: every intact line the ref held before is
+    written back, with a warning. Lines from the remote that are not intact records (not a
+    record, or failing their own hash) are not merged into the shared ref: they are removed
+    again, listed in `notes-quarantine.jsonl` beside the log, and the remote's tip is kept under
+    `refs/reviewq/quarantine/<remote>` for inspection.
+    """
     track = tracking_ref(remote)
+    report = MergeReport()
     with notes_lock(lock_path):
         theirs = ref_tip(git, track)
         if theirs is None:
-            return
+            return report
         ours = ref_tip(git, NOTES_REF)
-        if ours is None:
-            git.run(["update-ref", NOTES_REF, theirs], what="update-ref")
-            return
         if ours == theirs:
-            return
-        try:
+            return report
+        before = note_lines(git, NOTES_REF) if ours is not None else {}
+        if ours is None:
+            # Compare-and-swap against "absent": a first write meanwhile is not overwritten.
+            git.run(["update-ref", NOTES_REF, theirs, ""], what="update-ref")
+        else:
+            try:
+                git.run(
+                    [
+                        "notes",
+                        f"--ref={NOTES_REF}",
+                        "merge",
+                        "--quiet",
+                        "-s",
+                        "cat_sort_uniq",
+                        track,
+                    ],
+                    what="notes merge",
+                )
+            except GitError as exc:
+                raise ReviewqError(
+                    f"could not merge the review notes from {remote!r} ({exc.message}); nothing "
+                    "was pushed. Fix the problem and run `reviewq sync` again"
+                ) from None
+        _keep_append_only(git, remote, theirs, before, lock_path, report)
+    return report
+
+
+def note_lines(git: Git, ref: str) -> dict[str, list[bytes]]:
+    """target -> every non-empty line of its note on `ref` (raw, whatever they are)."""
+    listing = list_targets(git, ref)
+    blobs = git.cat_blobs(sorted(set(listing.values())))
+    return {
+        target: [line.strip() for line in blobs.get(blob, b"").split(b"\n") if line.strip()]
+        for target, blob in listing.items()
+    }
+
+
+def _intact(line: bytes) -> bool:
+    try:
+        record = parse_line(line)
+    except ValueError:
+        return False
+    return (
+        isinstance(record, dict)
+        and isinstance(record.get("id"), str)
+        and line_hash_matches(line, record)
+    )
+
+
+def _keep_append_only(
+    git: Git,
+    remote: str,
+    theirs: str,
+    before: dict[str, list[bytes]],
+    lock_path: Path,
+    report: MergeReport,
+) -> None:
+    after = note_lines(git, NOTES_REF)
+    fixed: dict[str, list[bytes]] = {}
+    junk: list[tuple[str, bytes]] = []
+    for target in sorted(set(before) | set(after)):
+        had = set(before.get(target, ()))
+        has = set(after.get(target, ()))
+        lost = {line for line in had - has if _intact(line)}
+        foreign = {line for line in has - had if not _intact(line)}
+        if lost or foreign:
+            fixed[target] = sorted((has | lost) - foreign)
+            report.restored += len(lost)
+            junk += [(target, line) for line in sorted(foreign)]
+    for target, lines in fixed.items():
+        if lines:
             git.run(
-                ["notes", f"--ref={NOTES_REF}", "merge", "--quiet", "-s", "cat_sort_uniq", track],
-                what="notes merge",
+                ["notes", f"--ref={NOTES_REF}", "add", "-f", "-F", "-", target],
+                input=b"\n".join(lines) + b"\n",
+                what="notes add",
             )
-        except GitError as exc:
-            raise ReviewqError(
-                f"could not merge the review notes from {remote!r} ({exc.message}); nothing was "
-                "pushed. Fix the problem and run `reviewq sync` again"
-            ) from None
+        else:
+            git.run(["notes", f"--ref={NOTES_REF}", "remove", target], what="notes remove")
+    if report.restored:
+        report.warnings.append(
+            f"{remote}'s {NOTES_REF} no longer holds {report.restored} verdict record(s) this "
+            "clone had (someone deleted them, or rewrote the ref); they are written back, since "
+            "records are append-only. Forbid force-pushes to it and find out who removed them"
+        )
+    if junk:
+        git.run(["update-ref", f"refs/reviewq/quarantine/{remote}", theirs], what="update-ref")
+        path = lock_path.parent / "notes-quarantine.jsonl"
+        try:
+            with path.open("a", encoding="utf-8") as fh:
+                for target, line in junk:
+                    entry = {"remote": remote, "tip": theirs, "target": target}
+                    entry["line"] = line.decode("utf-8", "replace")
+                    fh.write(json.dumps(entry, sort_keys=True) + "\n")
+        except OSError:
+            pass  # the tip kept under refs/reviewq/quarantine/ still has them
+        report.quarantined = len(junk)
+        report.warnings.append(
+            f"{remote}'s {NOTES_REF} holds {len(junk)} line(s) that are not intact verdict "
+            f"records; they are kept out of {NOTES_REF} (listed in {path}, the remote's notes "
+            f"kept as refs/reviewq/quarantine/{remote})"
+        )
+
+
+def _rewritten(git: Git, remote: str, seen: str | None) -> str | None:
+    """A warning when the remote's notes no longer contain the tip fetched from it last time.
+
+    Nothing is lost here (the merge is a union with our ref, which holds the old history, and
+    the push then puts it back on the remote), but someone force-pushed the team's records.
+    """
+    fetched = ref_tip(git, tracking_ref(remote))
+    if seen is None or fetched is None or seen == fetched:
+        return None
+    if git.succeeds(["merge-base", "--is-ancestor", seen, fetched]):
+        return None
+    return (
+        f"{remote}'s {NOTES_REF} was rewritten: {seen[:12]}, fetched from it before, is no "
+        "longer in its history (a force-push). Nothing is lost here: the old history is merged "
+        "back and pushed. Forbid force-pushes to it on the host"
+    )
 
 
 def _push(git: Git, remote: str) -> tuple[bool, str]:
@@ -174,8 +316,15 @@ def sync_notes(
     before = {r["id"] for r in read_verdict_notes(git).records}
     for attempt in range(1, attempts + 1):
         result.attempts = attempt
+        seen = ref_tip(git, tracking_ref(remote))
         _fetch(git, remote)
-        merge_remote(git, remote, lock_path)
+        rewritten = _rewritten(git, remote, seen)
+        if rewritten and rewritten not in result.warnings:
+            result.warnings.append(rewritten)
+        merged = merge_remote(git, remote, lock_path)
+        result.restored += merged.restored
+        result.quarantined += merged.quarantined
+        result.warnings += merged.warnings
         ours = ref_tip(git, NOTES_REF)
         if ours is None:
             break  # nobody has recorded anything yet
@@ -201,6 +350,7 @@ def sync_notes(
 
 
 __all__ = [
+    "MergeReport",
     "NotesError",
     "SyncResult",
     "default_remote",
