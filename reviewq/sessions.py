@@ -1,0 +1,125 @@
+"""Prompts from where agents keep their sessions: the shell between the session stores
+(`sources/sessions`), the linker (`core/session_link`) and the changes the commands show.
+
+Only commands that show prompts call this (`show`, `scan`, `prompt`, the TUI's prompt pane and
+the queue's failing-tests flag); the others never touch a session store.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+from reviewq.core.model import Change, Prompt, SessionRef
+from reviewq.core.queue import parse_time
+from reviewq.core.session_link import CommitFacts, SessionLink, link_commits, relevant
+from reviewq.sources.gitcmd import Git, GitError
+
+#: Set to "0" (or "off") to never read agents' session stores.
+ENV_SWITCH = "REVIEWQ_SESSIONS"
+
+
+def enabled(ctx) -> bool:
+    value = _env(ctx).get(ENV_SWITCH, "")
+    return value.strip().lower() not in {"0", "off", "no", "false"}
+
+
+def _env(ctx) -> dict[str, str]:
+    return {**os.environ, **(getattr(ctx, "env", None) or {})}
+
+
+def worktree_roots(git: Git) -> list[str]:
+    """Every worktree of the repository, symlinks resolved (sessions run in any of them)."""
+    roots: list[str] = []
+    try:
+        out = git.text(["worktree", "list", "--porcelain"], what="worktree list")
+    except GitError:
+        out = ""
+    for line in out.splitlines():
+        if line.startswith("worktree "):
+            roots.append(os.path.realpath(line[len("worktree ") :]))
+    if not roots:
+        work_tree = git.paths().work_tree
+        if work_tree is not None:
+            roots.append(os.path.realpath(work_tree))
+    return roots
+
+
+def facts_of(changes: Iterable[Change]) -> list[CommitFacts]:
+    out = []
+    for c in changes:
+        if c.source != "git" or not c.commit.sha:
+            continue
+        when = parse_time(c.commit.committed_at)
+        if when is None:
+            continue
+        out.append(
+            CommitFacts(
+                c.commit.sha, c.commit.subject, when.timestamp(), tuple(f.path for f in c.files)
+            )
+        )
+    return out
+
+
+def session_links(ctx, changes: Sequence[Change]) -> dict[str, SessionLink]:
+    """Each change's link to the session span that made it (exact or strong), by sha."""
+    if not enabled(ctx):
+        return {}
+    commits = facts_of(changes)
+    if not commits:
+        return {}
+    from reviewq.sources.sessions.index import load_index
+
+    roots = worktree_roots(ctx.git)
+    if not roots:
+        return {}
+    index, summaries = load_index(_env(ctx), roots)
+    wanted = relevant(summaries, commits, roots)
+    if not wanted:
+        return {}
+    return link_commits(commits, index.sessions(wanted), roots)
+
+
+def session_prompt(link: SessionLink) -> Prompt | None:
+    if not link.prompt:
+        return None
+    return Prompt(
+        link.prompt,
+        "session",
+        link=link.kind,
+        session=SessionRef(link.agent, link.session_id, "local", link.model),
+    )
+
+
+def with_session_prompts(
+    ctx, changes: Sequence[Change], links: dict[str, SessionLink] | None = None
+) -> list[Change]:
+    """`changes` with a session's prompt where git holds none (a prompt found in git, or one a
+    person attached, is never replaced) and the session's flags (failing tests, hooks skipped)."""
+    links = session_links(ctx, changes) if links is None else links
+    out = []
+    for c in changes:
+        link = links.get(c.commit.sha) if c.source == "git" else None
+        if link is not None:
+            c = with_link(c, link)
+        out.append(c)
+    return out
+
+
+def flags_of(link: SessionLink) -> tuple[str, ...]:
+    flags = []
+    if link.tests_failing:
+        flags.append("tests-failing")
+    if link.hooks_skipped:
+        flags.append("hooks-skipped")
+    return tuple(flags)
+
+
+def with_link(change: Change, link: SessionLink) -> Change:
+    """The change with what its session shows: the prompt where git holds none, the flags."""
+    prompt = session_prompt(link) if change.prompt is None else None
+    flags = flags_of(link)
+    if prompt is None and not flags:
+        return change
+    return replace(change, prompt=prompt or change.prompt, session_flags=flags)
