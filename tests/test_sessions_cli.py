@@ -166,7 +166,7 @@ def test_index_reparses_only_changed_files(repo, cli):
     from reviewq.sources.sessions.index import SessionIndex, cache_dir
     from reviewq.sources.sessions.stores import discover
 
-    s, (first, _, _) = claude_story(repo)
+    s, (_first, _, _) = claude_story(repo)
     path = s.write(home())
     other = ClaudeSession("7777aaaa-0000-4000-8000-000000000001", repo.path)
     other.user(m(500), "unrelated").write(home())
@@ -305,7 +305,7 @@ def test_aider_history_beside_the_repository(repo, cli):
 
 
 def test_prompt_command_and_attach(repo, cli):
-    s, (first, second, later) = claude_story(repo)
+    s, (first, _second, later) = claude_story(repo)
     s.lines[0]["message"]["content"] = (
         "Fix the token refresh race; the key is AKIAIOSFODNN7EXAMPLE for the test"
     )
