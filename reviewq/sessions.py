@@ -62,8 +62,11 @@ def facts_of(changes: Iterable[Change]) -> list[CommitFacts]:
     return out
 
 
-def session_links(ctx, changes: Sequence[Change]) -> dict[str, SessionLink]:
-    """Each change's link to the session span that made it (exact or strong), by sha."""
+def session_links(
+    ctx, changes: Sequence[Change], pinned: tuple[str, str] | None = None
+) -> dict[str, SessionLink]:
+    """Each change's link to the session span that made it (exact or strong), by sha.
+    `pinned`: (agent, id) of the session the commit was made in, when the agent said so."""
     if not enabled(ctx):
         return {}
     commits = facts_of(changes)
@@ -75,10 +78,13 @@ def session_links(ctx, changes: Sequence[Change]) -> dict[str, SessionLink]:
     if not roots:
         return {}
     index, summaries = load_index(_env(ctx), roots)
-    wanted = relevant(summaries, commits, roots)
+    if pinned is not None:
+        wanted = [s for s in summaries if (s.agent, s.id) == pinned]
+    else:
+        wanted = relevant(summaries, commits, roots)
     if not wanted:
         return {}
-    return link_commits(commits, index.sessions(wanted), roots)
+    return link_commits(commits, index.sessions(wanted), roots, pinned=pinned)
 
 
 def session_prompt(link: SessionLink) -> Prompt | None:

@@ -345,3 +345,59 @@ def test_attach_never_replaces_a_persons_note(repo, cli):
     assert repo.git("notes", "--ref=refs/notes/reviewq-prompt", "show", first) == (
         "what I asked, in my words"
     )
+
+
+def _agent_commit(repo: Repo, message: str, when, env: dict) -> str:
+    """A commit as an agent's shell makes it: hooks run (post-commit is never skipped)."""
+    repo.git("add", "-A")
+    stamp = when.isoformat()
+    repo.git(
+        "commit",
+        "-q",
+        "-F",
+        "-",
+        input=message,
+        env={
+            "GIT_AUTHOR_DATE": stamp,
+            "GIT_COMMITTER_DATE": stamp,
+            "GIT_AUTHOR_NAME": "Ada Lovelace",
+            "GIT_AUTHOR_EMAIL": "ada@example.com",
+            "GIT_COMMITTER_NAME": "Ada Lovelace",
+            "GIT_COMMITTER_EMAIL": "ada@example.com",
+            **env,
+        },
+    )
+    return repo.git("rev-parse", "HEAD")
+
+
+def test_post_commit_hook_attaches_only_when_installed_with_prompts(repo, cli):
+    repo.commit("base", files={"a.py": "0\n", "b.py": "0\n"}, when=m(-60))
+    s = ClaudeSession(SID, repo.path)
+    s.user(m(0), "Rename the helper")
+    s.bash(m(1), "sed -i s/old/new/ a.py", "")  # edited through the shell: no Edit record
+    s.write(home())
+    plain = cli("hooks", "install", cwd=repo.path)
+    assert plain.returncode == 0, plain.stderr
+    repo.write("a.py", "1\n")
+    first = _agent_commit(repo, f"Rename\n\n{CLAUDE}\n", m(2), {"CLAUDE_CODE_SESSION_ID": SID})
+    assert "reviewq-prompt" not in repo.git("for-each-ref", "refs/notes/")  # not opted in
+
+    installed = cli("hooks", "install", "--prompts", cwd=repo.path)
+    assert installed.returncode == 0, installed.stderr
+    assert "post-commit" in installed.stdout
+    repo.write("a.py", "2\n")
+    second = _agent_commit(
+        repo, f"Rename again\n\n{CLAUDE}\n", m(3), {"CLAUDE_CODE_SESSION_ID": SID}
+    )
+    note = json.loads(repo.git("notes", "--ref=refs/notes/reviewq-prompt", "show", second))
+    assert note["prompt"] == "Rename the helper"
+    assert note["session"] == {"agent": "claude-code", "id": SID, "link": "exact"}
+    # Without the agent's session id and with no edit covering the file: nothing is guessed,
+    # and the commit still succeeds.
+    repo.write("b.py", "1\n")
+    third = _agent_commit(repo, f"Touch b\n\n{CLAUDE}\n", m(4), {})
+    notes = repo.git("notes", "--ref=refs/notes/reviewq-prompt", "list")
+    assert second in notes and third not in notes and first not in notes
+    removed = cli("hooks", "uninstall", cwd=repo.path)
+    assert removed.returncode == 0, removed.stderr
+    assert not (repo.path / ".git" / "hooks" / "post-commit").exists()

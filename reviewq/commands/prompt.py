@@ -29,6 +29,12 @@ def configure(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="with --attach: say nothing and exit 0 when no session shows REV (for hooks)",
     )
+    p.add_argument(
+        "--session",
+        metavar="AGENT:ID",
+        help="with --attach: the session REV was made in (claude-code:ID, codex:ID), as the "
+        "agent's environment says (the post-commit hook passes it)",
+    )
     p.add_argument("--json", action="store_true")
 
 
@@ -142,7 +148,13 @@ def _attach(ctx, args: argparse.Namespace) -> int:
         raise ReviewqError(f"{args.rev} carries no AI markers; nothing to attach")
     if not enabled(ctx):
         raise ReviewqError("reading agent sessions is switched off (REVIEWQ_SESSIONS=0)")
-    link = session_links(ctx, [found.change]).get(sha)
+    pinned = None
+    if args.session:
+        agent, _, sid = args.session.partition(":")
+        if not agent or not sid:
+            raise ReviewqError(f"--session {args.session!r}: give AGENT:ID, e.g. claude-code:5b0c…")
+        pinned = (agent, sid)
+    link = session_links(ctx, [found.change], pinned=pinned).get(sha)
     if link is None or not link.prompt:
         if args.if_found:
             return 0

@@ -1060,13 +1060,21 @@ def link_commits(
     sessions: Iterable[Session],
     roots: Sequence[str],
     slack: float = SLACK,
+    pinned: tuple[str, str] | None = None,
 ) -> dict[str, SessionLink]:
     """Each commit linked to the span of the session that made it, exact or strong; commits
-    that no session shows, or that more than one could have made, are left out."""
+    that no session shows, or that more than one could have made, are left out.
+
+    `pinned` (agent, session id): the commit was made inside that session, as the agent's own
+    environment said when it committed (`CLAUDE_CODE_SESSION_ID`, `CODEX_THREAD_ID` read by the
+    post-commit hook). Only that session is considered, and it links exactly from its start on
+    even before its transcript shows the commit (the hook runs before the output is written)."""
     roots = sorted({r.rstrip("/") or "/" for r in roots}, key=len, reverse=True)
     by_sha = sorted(c.sha for c in commits)
     facts = {c.sha: c for c in commits}
     mine = [s for s in merge_sessions(sessions) if any(_under(c, roots) for c in s.cwds)]
+    if pinned is not None:
+        mine = [s for s in mine if (s.agent, s.id) == pinned]
     anchors: dict[str, list[_Anchor]] = {}  # session key -> anchors
     exact: dict[str, tuple[Session, _Anchor]] = {}
     ambiguous: set[str] = set()
@@ -1104,6 +1112,18 @@ def link_commits(
         if c.edits and s.start is not None and s.end is not None:
             cands.append(c)
     for commit in commits:
+        if pinned is not None and mine and commit.sha not in exact:
+            s = mine[0]
+            t = commit.committed_at
+            if s.start is not None and s.start - slack <= t:
+                pos = max(
+                    (i for i, e in enumerate(s.events) if e.at is None or e.at <= t + 1.0),
+                    default=-1,
+                )
+                anchors.setdefault(f"{s.agent}\0{s.id}", []).append(
+                    _Anchor(pos, commit.sha, "pinned", t)
+                )
+            continue
         if commit.sha in exact or commit.sha in ambiguous or not commit.files:
             continue
         t = commit.committed_at
@@ -1214,7 +1234,7 @@ def _span_link(
         session_id=s.id,
         path=s.path,
         model=s.model,
-        kind=anchor.kind,
+        kind="exact" if anchor.kind == "pinned" else anchor.kind,
         prompt="\n\n".join(users) if users else None,
         claims=tuple(claims),
         commands=tuple(commands),
