@@ -95,6 +95,8 @@ def session_prompt(link: SessionLink) -> Prompt | None:
         "session",
         link=link.kind,
         session=SessionRef(link.agent, link.session_id, "local", link.model),
+        claims=link.claims,
+        ran=tuple(link.summary()),
     )
 
 

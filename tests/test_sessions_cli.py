@@ -401,3 +401,152 @@ def test_post_commit_hook_attaches_only_when_installed_with_prompts(repo, cli):
     removed = cli("hooks", "uninstall", cwd=repo.path)
     assert removed.returncode == 0, removed.stderr
     assert not (repo.path / ".git" / "hooks" / "post-commit").exists()
+
+
+def test_a_session_prompt_reaches_a_model_critic_only_redacted(repo, monkeypatch, tmp_path):
+    import httpx2
+
+    from reviewq.context import Context
+    from reviewq.critiques import critique_change
+    from reviewq.scan import scan_history
+    from reviewq.sessions import with_session_prompts
+    from tests.test_critiques_api import Server
+
+    repo.commit("base", files={"auth.py": "0\n"}, when=m(-60))
+    r = CodexRollout("0199a1f0-1111-4222-8333-444455556666", repo.path, m(0))
+    r.user(m(0), "Use key AKIAIOSFODNN7EXAMPLE to fix the refresh race")
+    r.patch(m(1), "auth.py")
+    sha = repo.commit(f"Fix refresh race\n\n{CODEX}\n", files={"auth.py": "1\n"}, when=m(3))
+    r.exec(m(3), "git commit -am 'Fix refresh race'", f"[main {sha[:7]}] Fix refresh race\n")
+    r.write(tmp_path / "codex")
+    monkeypatch.setenv("CODEX_HOME", str(tmp_path / "codex"))
+    ctx = Context.open(repo.path)
+    try:
+        changes = with_session_prompts(ctx, scan_history(ctx, None).changes)
+        change = next(c for c in changes if c.sha == sha)
+        assert change.prompt is not None and "AKIAIOSFODNN7EXAMPLE" in change.prompt.text
+        server = Server()
+        critique_change(
+            ctx,
+            change,
+            critic="anthropic",
+            env={"ANTHROPIC_API_KEY": "sk-test"},
+            transport=server.transport,
+            sleep=lambda s: None,
+        )
+    finally:
+        ctx.close()
+    sent = b"".join(req.content for req in server.requests).decode()
+    assert isinstance(server.transport, httpx2.MockTransport)
+    assert "AKIAIOSFODNN7EXAMPLE" not in sent
+    assert "REDACTED-" in sent and "refresh race" in sent
+
+
+def _three_commits(repo: Repo) -> list[str]:
+    repo.commit("base", files={"a.py": "0\n"}, when=m(-60))
+    return [
+        repo.commit(f"Change {n}\n\n{CLAUDE}\n", files={"a.py": f"{n}\n"}, when=m(10 * n))
+        for n in (1, 2, 3)
+    ]
+
+
+def test_gemini_opencode_and_specstory_stores(repo, cli, tmp_path, monkeypatch):
+    from tests.session_kit import gemini_jsonl, iso
+
+    one, two, three = _three_commits(repo)
+    root = str(repo.path.resolve())
+    # Gemini CLI >= 0.29: a slug directory with `.project_root`, JSONL chats.
+    gemini_home = tmp_path / "gemini-home"
+    project = gemini_home / ".gemini" / "tmp" / "repo"
+    (project / "chats").mkdir(parents=True)
+    (project / ".project_root").write_text(root)
+    call = {
+        "id": "t1",
+        "name": "run_shell_command",
+        "args": {"command": "git commit -am 'Change 1'"},
+        "status": "success",
+        "result": [{"functionResponse": {"response": {"output": f"[main {one[:7]}] Change 1"}}}],
+    }
+    messages = [
+        {"id": "m1", "timestamp": iso(m(9)), "type": "user", "content": [{"text": "gemini ask"}]},
+        {
+            "id": "m2",
+            "timestamp": iso(m(10)),
+            "type": "gemini",
+            "content": "ok",
+            "model": "gemini-3-pro",
+            "toolCalls": [call],
+        },
+    ]
+    (project / "chats" / "session-2026-11-20T06-00-abcd1234.jsonl").write_text(
+        gemini_jsonl("abcd1234-gem", m(9), messages)
+    )
+    monkeypatch.setenv("GEMINI_CLI_HOME", str(gemini_home))
+    # OpenCode before 1.2: JSON documents under XDG_DATA_HOME/opencode/storage.
+    storage = Path(os.environ["XDG_DATA_HOME"]) / "opencode" / "storage"
+    ms = lambda t: int(t.timestamp() * 1000)  # noqa: E731
+    docs = {
+        "session/proj/ses_1.json": {
+            "id": "ses_1",
+            "directory": root,
+            "time": {"created": ms(m(19)), "updated": ms(m(20))},
+        },
+        "message/ses_1/msg_1.json": {
+            "id": "msg_1",
+            "sessionID": "ses_1",
+            "role": "user",
+            "time": {"created": ms(m(19))},
+        },
+        "message/ses_1/msg_2.json": {
+            "id": "msg_2",
+            "sessionID": "ses_1",
+            "role": "assistant",
+            "modelID": "kimi-k2",
+            "time": {"created": ms(m(20))},
+        },
+        "part/msg_1/prt_1.json": {
+            "id": "prt_1",
+            "messageID": "msg_1",
+            "type": "text",
+            "text": "opencode ask",
+        },
+        "part/msg_2/prt_2.json": {
+            "id": "prt_2",
+            "messageID": "msg_2",
+            "type": "tool",
+            "tool": "bash",
+            "state": {
+                "status": "completed",
+                "input": {"command": "git commit -am 'Change 2'"},
+                "output": f"[main {two[:7]}] Change 2\n",
+                "metadata": {"exit": 0},
+                "time": {"start": ms(m(20))},
+            },
+        },
+    }
+    for rel, doc in docs.items():
+        (storage / rel).parent.mkdir(parents=True, exist_ok=True)
+        (storage / rel).write_text(json.dumps(doc))
+    # SpecStory, committed beside the code.
+    history = repo.path / ".specstory" / "history"
+    history.mkdir(parents=True)
+    (history / "2026-11-20_06-29-00Z-change-3.md").write_text(
+        "<!-- Generated by SpecStory, Markdown v2.1.0 -->\n\n"
+        "<!-- Cursor CLI Session cur-9 (2026-11-20 06:29:00Z) -->\n\n"
+        "_**User (2026-11-20 06:29:00Z)**_\n\nspecstory ask\n\n---\n\n"
+        "_**Agent (gpt-5 2026-11-20 06:30:00Z)**_\n\n"
+        '<tool-use data-tool-type="shell" data-tool-name="Shell"><details>\n'
+        f"`git commit -am 'Change 3'`\n[main {three[:7]}] Change 3\n</details></tool-use>\n"
+    )
+    records = scan(cli, repo)
+    assert (records[one]["prompt"], records[one]["session"]["agent"]) == (
+        "gemini ask",
+        "gemini-cli",
+    )
+    assert (records[two]["prompt"], records[two]["session"]["agent"]) == (
+        "opencode ask",
+        "opencode",
+    )
+    assert records[two]["session"]["model"] == "kimi-k2"
+    assert (records[three]["prompt"], records[three]["session"]["id"]) == ("specstory ask", "cur-9")
+    assert {records[s]["prompt_link"] for s in (one, two, three)} == {"exact"}

@@ -88,6 +88,13 @@ def gather(ctx, rev: str) -> dict:
         cached = cached_critique(ctx, change, subject=subject)
         record["critique"] = cached.to_json() if cached is not None else None
         record["rationale"] = rationale_for(ctx, change, subject=subject).to_json()
+        if link is not None and link.claims:
+            # Input to the rationale, marked for what it is: the agent's account of its work.
+            record["rationale"]["agent_claims"] = {
+                "claims": list(link.claims),
+                "source": "session",
+                "verified": False,
+            }
     from reviewq.verdicts import verdicts_for
 
     record["verdicts"] = verdicts_for(ctx, change, found.commit.sha)

@@ -124,6 +124,10 @@ class Prompt:
     #: session was tied to the commit (exact | strong) and which session it was.
     link: str | None = None
     session: SessionRef | None = None
+    #: From the session's span: the agent's own explanations (its claims, not facts) and what
+    #: it ran ("ran `pytest -q`: 2 failed"). Shown beside the prompt; never sent to a model.
+    claims: tuple[str, ...] = ()
+    ran: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
