@@ -29,7 +29,10 @@ import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any
+
+from reviewq.core.jsonio import parse_line
 
 #: Seconds a strong link's time window reaches beyond the session's first and last record.
 SLACK = 300.0
@@ -239,6 +242,7 @@ def parse_time(value: Any, local_offset: float = 0.0) -> float | None:
     return dt.timestamp()
 
 
+@lru_cache(maxsize=4096)
 def command_kind(command: str) -> str:
     if _GIT_COMMIT.search(command):
         return "commit"
@@ -249,10 +253,14 @@ def command_kind(command: str) -> str:
     return "other"
 
 
+_MAY_SKIP = re.compile(r"--no-verify|(?:^|\s)-[A-Za-z]*n|hookspath", re.IGNORECASE)
+
+
+@lru_cache(maxsize=4096)
 def hooks_skipped(command: str) -> bool:
     """A `git commit` that skips its hooks: `--no-verify`, `-n` (alone or in a cluster), or a
     `core.hooksPath` pointed elsewhere for this one command."""
-    if not _GIT_COMMIT.search(command):
+    if not _MAY_SKIP.search(command) or not _GIT_COMMIT.search(command):
         return False
     if "core.hookspath" in command.lower():
         return True
@@ -288,7 +296,7 @@ def hooks_skipped(command: str) -> bool:
 def outcome_of(output: str, exit_code: int | None, failed: bool | None) -> str:
     counts = []
     seen: set[str] = set()
-    for m in _COUNTS.finditer(output[-4000:]):
+    for m in _COUNTS.finditer(output[-1500:]):
         word = m.group(2)
         key = word.rstrip("s")
         if key in seen:
@@ -305,7 +313,11 @@ def outcome_of(output: str, exit_code: int | None, failed: bool | None) -> str:
 
 
 def _exit_from_text(text: str) -> int | None:
-    m = _EXIT_CODE.search(text)
+    """The exit code a tool wrote into its output: at the head (Claude Code, Codex) or the
+    tail (Gemini); the middle is the command's own output and is not searched."""
+    m = _EXIT_CODE.search(text[:400]) or (
+        _EXIT_CODE.search(text[-400:]) if len(text) > 400 else None
+    )
     return int(m.group(1)) if m else None
 
 
@@ -348,7 +360,7 @@ def _command_events(
             cwd=cwd,
         )
     ]
-    for m in _SUMMARY.finditer(output):
+    for m in _SUMMARY.finditer(output) if "] " in output else ():
         events.append(Event("commit", at, command, sha=m.group("sha"), subject=m.group("subject")))
     return events
 
@@ -360,7 +372,7 @@ def _jsonl(data: bytes) -> list[dict[str, Any]]:
         if not raw:
             continue
         try:
-            value = json.loads(raw)
+            value = parse_line(raw)
         except ValueError:
             continue  # a torn last line, a stray log line: the rest still reads
         if isinstance(value, dict):
@@ -1035,9 +1047,9 @@ def _relative(target: str, cwd: str | None, roots: Sequence[str]) -> str | None:
         target = posixpath.join(cwd, target)
     target = posixpath.normpath(target)
     root = _under(target, roots)
-    if root is None:
+    if root is None or target == root:
         return None
-    return posixpath.relpath(target, root)
+    return target[len(root.rstrip("/")) + 1 :]
 
 
 @dataclass
@@ -1111,6 +1123,11 @@ def link_commits(
                     c.edits.append((e.at, rel, pos))
         if c.edits and s.start is not None and s.end is not None:
             cands.append(c)
+    cands.sort(key=lambda c: c.session.start or 0.0)
+    starts = [c.session.start or 0.0 for c in cands]
+    reach: list[float] = []  # the latest end among cands[: i + 1]: when to stop looking back
+    for c in cands:
+        reach.append(max(reach[-1] if reach else float("-inf"), c.session.end or 0.0))
     for commit in commits:
         if pinned is not None and mine and commit.sha not in exact:
             s = mine[0]
@@ -1128,7 +1145,10 @@ def link_commits(
             continue
         t = commit.committed_at
         fits = []
-        for c in cands:
+        j = bisect.bisect_right(starts, t + slack) - 1
+        while j >= 0 and reach[j] + slack >= t:
+            c = cands[j]
+            j -= 1
             s = c.session
             if not (s.start - slack <= t <= s.end + slack):
                 continue
