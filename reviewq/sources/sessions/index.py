@@ -36,6 +36,9 @@ from reviewq.files import replace_file
 from reviewq.sources.sessions.stores import Found, discover
 
 INDEX_VERSION = 1
+#: A session file larger than this is skipped (with its line): a transcript that size is not
+#: one a reviewer reads, and reading it must not stall every command that shows prompts.
+MAX_SESSION_BYTES = 256 * 1024 * 1024
 
 
 def cache_dir(env: Mapping[str, str]) -> Path:
@@ -208,6 +211,8 @@ class SessionIndex:
         blob = hashlib.sha256(str(f.path).encode()).hexdigest()[:32] + ".json"
         entry: dict[str, Any] = {"key": key, "agent": f.agent, "blob": blob, "sessions": []}
         try:
+            if key[1] > MAX_SESSION_BYTES:
+                raise SessionFormatError(f"larger than {MAX_SESSION_BYTES >> 20} MiB")
             sessions = parse_found(f)
         except Exception as exc:  # any unreadable file is skipped, never fatal
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
