@@ -7,15 +7,19 @@ the queue's failing-tests flag); the others never touch a session store.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
+from reviewq.core.jsonio import dump_json
 from reviewq.core.model import Change, Prompt, SessionRef
 from reviewq.core.queue import parse_time
 from reviewq.core.session_link import CommitFacts, SessionLink, link_commits, relevant
 from reviewq.sources.gitcmd import Git, GitError
 
+#: Bump when linking rules change, so cached links are computed again.
+LINK_VERSION = 1
 #: Set to "0" (or "off") to never read agents' session stores.
 ENV_SWITCH = "REVIEWQ_SESSIONS"
 
@@ -84,7 +88,28 @@ def session_links(
         wanted = relevant(summaries, commits, roots)
     if not wanted:
         return {}
-    return link_commits(commits, index.sessions(wanted), roots, pinned=pinned)
+    # Linking reads every relevant session; the answer for the same sessions (unchanged files)
+    # and the same commits is kept, so an unchanged repository costs a stat per file.
+    key = hashlib.sha256(
+        dump_json(
+            [
+                LINK_VERSION,
+                roots,
+                sorted(c.sha for c in commits),
+                sorted({(s.path, repr(index.file_key(s.path))) for s in wanted}),
+                list(pinned) if pinned else None,
+            ]
+        )
+    ).hexdigest()[:32]
+    rows = index.cached_links(key)
+    if rows is not None:
+        try:
+            return {row[0]: SessionLink.from_state(row) for row in rows}
+        except (TypeError, IndexError, ValueError):
+            pass  # an older shape: compute again
+    links = link_commits(commits, index.sessions(wanted), roots, pinned=pinned)
+    index.store_links(key, [link.to_state() for link in links.values()])
+    return links
 
 
 def session_prompt(link: SessionLink) -> Prompt | None:

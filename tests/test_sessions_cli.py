@@ -598,3 +598,16 @@ def test_the_queue_flags_failing_tests_and_raises_risk(repo, monkeypatch):
     assert after[first].to_json()["session_flags"] == ["tests-failing"]
     assert after[second].change.session_flags == ("hooks-skipped",)
     assert after[first].change.prompt.source == "session"
+
+
+def test_cached_links_follow_the_session_files(repo, cli):
+    s, (first, _, _) = claude_story(repo)
+    path = s.write(home())
+    assert scan(cli, repo)[first]["prompt"] == "Fix the token refresh race and add a test"
+    links = list((Path(os.environ["XDG_CACHE_HOME"]) / "reviewq" / "sessions").glob("links-*"))
+    assert links  # the answer is kept
+    assert scan(cli, repo)[first]["prompt"] == "Fix the token refresh race and add a test"
+    s.lines[0]["message"]["content"] = "Reworded request"
+    s.write(home())
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    assert scan(cli, repo)[first]["prompt"] == "Reworded request"

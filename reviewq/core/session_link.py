@@ -180,6 +180,34 @@ class SessionLink:
             out.append("edited but not in this commit: " + ", ".join(self.uncommitted))
         return out
 
+    def to_state(self) -> list[Any]:
+        """A compact, lossless form for the link cache."""
+        return [
+            self.sha,
+            self.agent,
+            self.session_id,
+            self.path,
+            self.model,
+            self.kind,
+            self.prompt,
+            list(self.claims),
+            [[c.command, c.kind, c.outcome, c.failed, c.no_verify] for c in self.commands],
+            list(self.uncommitted),
+            self.hooks_skipped,
+            self.tests_failing,
+        ]
+
+    @classmethod
+    def from_state(cls, row: list[Any]) -> SessionLink:
+        return cls(
+            *row[:7],
+            claims=tuple(row[7]),
+            commands=tuple(CommandRun(*c) for c in row[8]),
+            uncommitted=tuple(row[9]),
+            hooks_skipped=bool(row[10]),
+            tests_failing=bool(row[11]),
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "agent": self.agent,

@@ -261,6 +261,34 @@ class SessionIndex:
         except OSError:
             pass  # no cache: the next command parses again
 
+    def file_key(self, path: str) -> Any:
+        entry = self._entries.get(path)
+        return entry.get("key") if entry else None
+
+    def cached_links(self, key: str) -> list[Any] | None:
+        """Links computed before for exactly these sessions (by mtime and size) and commits."""
+        try:
+            data = parse_line((self.directory / f"links-{key}.json").read_bytes())
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, list) else None
+
+    def store_links(self, key: str, rows: list[Any], keep: int = 16) -> None:
+        """Remember links (the newest `keep` sets: one per kind of question, scan or show)."""
+        try:
+            replace_file(
+                self.directory / f"links-{key}.json",
+                lambda fh: fh.write(dump_json(rows)),
+                prefix=".links-",
+            )
+            old = sorted(
+                self.directory.glob("links-*.json"), key=lambda q: q.stat().st_mtime, reverse=True
+            )
+            for stale in old[keep:]:
+                stale.unlink()
+        except OSError:
+            pass
+
     def sessions(self, summaries: Sequence[Summary]) -> list[Session]:
         """The parsed sessions behind `summaries` (their blobs read once each)."""
         blobs: dict[str, list[Any]] = {}
