@@ -131,13 +131,40 @@ def with_session_prompts(
     """`changes` with a session's prompt where git holds none (a prompt found in git, or one a
     person attached, is never replaced) and the session's flags (failing tests, hooks skipped)."""
     links = session_links(ctx, changes) if links is None else links
+    tasks = None
     out = []
     for c in changes:
         link = links.get(c.commit.sha) if c.source == "git" else None
         if link is not None:
             c = with_link(c, link)
+        if c.prompt is None and c.location_kind == "pull-request" and c.location:
+            if tasks is None:
+                tasks = forge_tasks(ctx)
+            c = with_forge_task(c, tasks.get(c.location))
         out.append(c)
     return out
+
+
+def forge_tasks(ctx) -> dict:
+    """The cloud agents' tasks `reviewq pull` kept (no network here)."""
+    from reviewq.sources.forge import load_tasks
+
+    try:
+        return load_tasks(ctx.state_dir)
+    except Exception:  # a broken file is no task, never a failed command
+        return {}
+
+
+def with_forge_task(change: Change, task) -> Change:
+    if task is None or not task.prompt:
+        return change
+    number = change.location.rpartition("/pull/")[2] if change.location else ""
+    return replace(
+        change,
+        prompt=Prompt(
+            task.prompt, "forge", session=SessionRef(task.agent, f"pull/{number}", "forge")
+        ),
+    )
 
 
 def flags_of(link: SessionLink) -> tuple[str, ...]:

@@ -23,6 +23,12 @@ def gather(ctx, rev: str) -> dict:
     link = None
     if change is not None and change.source == "git":
         change, link = _with_session(ctx, change, found.prompts)
+        if change.prompt is None and change.location_kind == "pull-request":
+            from reviewq.sessions import forge_tasks, with_forge_task
+
+            change = with_forge_task(change, forge_tasks(ctx).get(change.location or ""))
+            if change.prompt is not None:
+                found.prompts.append(change.prompt)
     if change is not None:
         diff = diff_of(ctx, change)
     else:
@@ -54,6 +60,12 @@ def gather(ctx, rev: str) -> dict:
         if any(p.source == "session" for p in found.prompts):
             local.append("prompts")
     record["from_local_session"] = local
+    from reviewq.core.forge_prompt import session_link_in_message
+
+    carried = session_link_in_message(found.commit.message)
+    record["agent_session_url"] = (
+        {"agent": carried.agent, "url": carried.link} if carried is not None else None
+    )
     stats = diff.stats
     record["diff"] = {
         "files": stats.files,
@@ -213,6 +225,9 @@ def run(args: argparse.Namespace, ctx) -> int:
         out.extend("  " + line for line in visible(first["text"]).splitlines())
     elif record["ai_authored"]:
         out.append("prompt     none recorded; attach one with `reviewq prompt REV --set FILE`")
+    if record.get("agent_session_url") and not link:
+        carried = record["agent_session_url"]
+        out.append(f"session    {carried['agent']}: {one_line(carried['url'])} (from the commit)")
     if link:
         model = f", model {link['model']}" if link.get("model") else ""
         out.append(

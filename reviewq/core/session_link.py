@@ -171,9 +171,9 @@ class SessionLink:
         for c in self.commands:
             if c.kind == "commit":
                 hooks = " with hooks skipped" if c.no_verify else ""
-                out.append(f"committed{hooks}: `{c.command}`")
+                out.append(f"committed{hooks}: `{_short(c.command)}`")
             else:
-                out.append(f"ran `{c.command}`: {c.outcome}")
+                out.append(f"ran `{_short(c.command)}`: {c.outcome}")
         if self.tests_failing:
             out.append("the last test run before this commit failed, then it committed")
         if self.uncommitted:
@@ -225,6 +225,14 @@ class SessionLink:
 
 # --------------------------------------------------------------------------------------------
 # Shared helpers
+
+
+def _short(command: str, width: int = 120) -> str:
+    """A command on one line: its first line, cut at `width` (a heredoc message is elided)."""
+    first = command.strip().split("\n", 1)[0]
+    cut = len(first) > width or "\n" in command.strip()
+    return (first[:width].rstrip() + " …") if cut else first
+
 
 #: git's commit summary: `[branch abc1234] subject`, `[main (root-commit) abc1234] subject`,
 #: `[detached HEAD abc1234] subject` (the words may be translated; only the shape is matched).
