@@ -611,3 +611,15 @@ def test_cached_links_follow_the_session_files(repo, cli):
     s.write(home())
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
     assert scan(cli, repo)[first]["prompt"] == "Reworded request"
+
+
+def test_the_cache_is_owner_only(repo, cli):
+    s, (first, _, _) = claude_story(repo)
+    s.write(home())
+    scan(cli, repo)
+    cache = Path(os.environ["XDG_CACHE_HOME"]) / "reviewq" / "sessions"
+    assert cache.stat().st_mode & 0o077 == 0
+    assert all(p.stat().st_mode & 0o077 == 0 for p in cache.iterdir())
+    text = cli("prompt", first, cwd=repo.path)
+    assert text.stdout.strip() == "Fix the token refresh race and add a test"
+    assert f"from claude-code session {SID}, exact link" in text.stderr

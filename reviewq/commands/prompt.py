@@ -126,7 +126,17 @@ def run(args: argparse.Namespace, ctx) -> int:
             file=sys.stderr,
         )
         return 0
-    print(visible(found.prompts[0].text))
+    first = found.prompts[0]
+    if first.session is not None:
+        where = {"local": "this machine's session store", "note": "a prompt note"}.get(
+            first.session.store, first.session.store
+        )
+        link = f", {first.link} link" if first.link else ""
+        print(
+            f"(from {first.session.agent} session {first.session.id}{link}; {where})",
+            file=sys.stderr,
+        )
+    print(visible(first.text))
     return 0
 
 

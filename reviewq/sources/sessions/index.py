@@ -185,6 +185,11 @@ class SessionIndex:
         if set(entries) != set(self._entries):
             changed = True
         if changed:
+            try:  # owner-only: the cache holds text from transcripts
+                self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+                self.directory.chmod(0o700)
+            except OSError:
+                pass
             self._remove_stale(entries)
             self._entries = entries
             self._save()
