@@ -623,3 +623,16 @@ def test_the_cache_is_owner_only(repo, cli):
     text = cli("prompt", first, cwd=repo.path)
     assert text.stdout.strip() == "Fix the token refresh race and add a test"
     assert f"from claude-code session {SID}, exact link" in text.stderr
+
+
+def test_an_oversized_session_file_is_skipped(repo, monkeypatch):
+    from reviewq.sources.sessions import index as index_mod
+    from reviewq.sources.sessions.stores import discover
+
+    s, _ = claude_story(repo)
+    path = s.write(home())
+    monkeypatch.setattr(index_mod, "MAX_SESSION_BYTES", path.stat().st_size - 1)
+    lines: list[str] = []
+    index = index_mod.SessionIndex(index_mod.cache_dir(os.environ), warn=lines.append)
+    assert index.refresh(discover(os.environ, [str(repo.path.resolve())])) == []
+    assert len(lines) == 1 and "larger than" in lines[0]
