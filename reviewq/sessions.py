@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
@@ -70,9 +71,28 @@ def session_links(
     ctx, changes: Sequence[Change], pinned: tuple[str, str] | None = None
 ) -> dict[str, SessionLink]:
     """Each change's link to the session span that made it (exact or strong), by sha.
-    `pinned`: (agent, id) of the session the commit was made in, when the agent said so."""
+    `pinned`: (agent, id) of the session the commit was made in, when the agent said so.
+
+    Session stores are other programs' files: whatever goes wrong reading them costs the
+    prompts (one line on stderr), never the command."""
     if not enabled(ctx):
         return {}
+    try:
+        return _session_links(ctx, changes, pinned)
+    except GitError:
+        raise
+    except Exception as exc:  # a store or cache in a shape nobody foresaw
+        print(
+            f"reviewq: agent sessions not read ({type(exc).__name__}: {exc}); "
+            f"set {ENV_SWITCH}=0 to stop trying",
+            file=sys.stderr,
+        )
+        return {}
+
+
+def _session_links(
+    ctx, changes: Sequence[Change], pinned: tuple[str, str] | None
+) -> dict[str, SessionLink]:
     commits = facts_of(changes)
     if not commits:
         return {}

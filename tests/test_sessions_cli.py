@@ -636,3 +636,20 @@ def test_an_oversized_session_file_is_skipped(repo, monkeypatch):
     index = index_mod.SessionIndex(index_mod.cache_dir(os.environ), warn=lines.append)
     assert index.refresh(discover(os.environ, [str(repo.path.resolve())])) == []
     assert len(lines) == 1 and "larger than" in lines[0]
+
+
+def test_a_damaged_cache_costs_the_prompt_not_the_command(repo, cli):
+    s, (first, _, _) = claude_story(repo)
+    s.write(home())
+    assert scan(cli, repo)[first]["prompt_link"] == "exact"
+    cache = Path(os.environ["XDG_CACHE_HOME"]) / "reviewq" / "sessions"
+    for p in cache.iterdir():
+        if p.name.startswith("links-"):
+            p.unlink()
+        elif p.name != "index.json":
+            p.write_text('[{"agent": 1}]')
+    out = cli("scan", "--json", cwd=repo.path)
+    assert out.returncode == 0 and "Traceback" not in out.stderr
+    (cache / "index.json").write_text('{"v": 1, "files": {"x": {"key": 1, "sessions": [{}]}}}')
+    out = cli("show", first, "--json", cwd=repo.path)
+    assert out.returncode == 0 and "Traceback" not in out.stderr

@@ -307,7 +307,10 @@ class SessionIndex:
                 blobs[s.blob] = data if isinstance(data, list) else []
             rows = blobs[s.blob]
             if s.index < len(rows):
-                out.append(Session.from_json(rows[s.index]))
+                try:
+                    out.append(Session.from_json(rows[s.index]))
+                except (KeyError, TypeError, ValueError, AttributeError):
+                    continue  # a damaged cache file: that session is read again once it changes
         return out
 
 
