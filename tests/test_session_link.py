@@ -350,3 +350,15 @@ def test_several_commits_split_the_session_into_spans() -> None:
     alone = link_commits(commits[2:], [s], [ROOT])[commits[2].sha]
     assert alone.prompt == "second request"
     assert alone.commands[0].command == "pytest"
+
+
+def test_a_commit_shown_twice_in_one_session_links_once() -> None:
+    s = _session(
+        "s1",
+        ("user", 0, ("Fix it",)),
+        ("bash", 1, ("git commit -m 'Fix race'", "[main 3f2a9c1] Fix race")),
+        ("user", 2, ("what did you commit?",)),
+        ("bash", 3, ("git log -1 --format='[main %h] %s'", "[main 3f2a9c1] Fix race")),
+    )
+    link = link_commits([CommitFacts(SHA, "Fix race", ts(1), ("a.py",))], [s], [ROOT])[SHA]
+    assert link.kind == "exact" and link.prompt == "Fix it"

@@ -1142,8 +1142,10 @@ def link_commits(
             if e.subject.strip() != facts[sha].subject.strip():
                 continue
             anchor = _Anchor(pos, sha, "exact", e.at, e)
-            if sha in exact and exact[sha][0].id != s.id:
+            if sha in exact and exact[sha][0] is not s:
                 ambiguous.add(sha)
+            elif sha in exact:
+                continue  # the same commit shown twice in one session (a copy in a sub-agent)
             exact.setdefault(sha, (s, anchor))
             anchors.setdefault(key, []).append(anchor)
     for sha in ambiguous:  # two sessions both claim it (copied transcripts): no guess

@@ -79,7 +79,12 @@ def discover(env: Mapping[str, str], roots: Sequence[str]) -> list[Found]:
     out: list[Found] = []
     # Claude Code: projects/<dir>/<id>.jsonl, projects/<dir>/agent-*.jsonl (older sub-agents),
     # projects/<dir>/<id>/subagents/agent-*.jsonl (newer).
-    out += [Found("claude-code", p) for p in _files(claude_dir(env) / "projects", (".jsonl",), 3)]
+    # `agent-acompact-*` files are Claude Code's own context compaction: copies, not work.
+    out += [
+        Found("claude-code", p)
+        for p in _files(claude_dir(env) / "projects", (".jsonl",), 3)
+        if not p.name.startswith("agent-acompact")
+    ]
     codex = codex_dir(env)
     out += [
         Found("codex", p)
