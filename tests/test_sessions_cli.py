@@ -653,3 +653,69 @@ def test_a_damaged_cache_costs_the_prompt_not_the_command(repo, cli):
     (cache / "index.json").write_text('{"v": 1, "files": {"x": {"key": 1, "sessions": [{}]}}}')
     out = cli("show", first, "--json", cwd=repo.path)
     assert out.returncode == 0 and "Traceback" not in out.stderr
+
+
+def test_opencode_sqlite_database(repo, cli):
+    """OpenCode >= 1.2: `opencode.db`, tables session/message/part with JSON `data` columns
+    (the shape the reference describes; written here with the stdlib)."""
+    import sqlite3
+
+    one, _, _ = _three_commits(repo)
+    root = str(repo.path.resolve())
+    db = Path(os.environ["XDG_DATA_HOME"]) / "opencode" / "opencode.db"
+    db.parent.mkdir(parents=True)
+    con = sqlite3.connect(db)
+    con.executescript(
+        "CREATE TABLE session (id TEXT PRIMARY KEY, project_id TEXT, parent_id TEXT, slug TEXT,"
+        " directory TEXT, title TEXT, version TEXT, time_created INTEGER, time_updated INTEGER);"
+        "CREATE TABLE message (id TEXT PRIMARY KEY, session_id TEXT, time_created INTEGER,"
+        " data TEXT);"
+        "CREATE TABLE part (id TEXT PRIMARY KEY, message_id TEXT, session_id TEXT,"
+        " time_created INTEGER, data TEXT);"
+    )
+    ms = lambda t: int(t.timestamp() * 1000)  # noqa: E731
+    con.execute(
+        "INSERT INTO session VALUES ('ses_9', 'p', NULL, 's', ?, 't', '1.2.3', ?, ?)",
+        (root, ms(m(9)), ms(m(11))),
+    )
+    con.execute(
+        "INSERT INTO session VALUES ('ses_x', 'p', NULL, 's', '/elsewhere', 't', '1.2.3', 0, 0)"
+    )
+    for mid, role in (("msg_1", "user"), ("msg_2", "assistant")):
+        data = {"role": role, "time": {"created": ms(m(9))}}
+        if role == "assistant":
+            data["modelID"] = "glm-4.6"
+        con.execute(
+            "INSERT INTO message VALUES (?, 'ses_9', ?, ?)", (mid, ms(m(9)), json.dumps(data))
+        )
+    parts = [
+        ("prt_1", "msg_1", {"type": "text", "text": "sqlite ask"}),
+        (
+            "prt_2",
+            "msg_2",
+            {
+                "type": "tool",
+                "tool": "bash",
+                "state": {
+                    "status": "completed",
+                    "input": {"command": "git commit -am 'Change 1'"},
+                    "output": f"[main {one[:7]}] Change 1\n",
+                    "metadata": {"exit": 0},
+                    "time": {"start": ms(m(10))},
+                },
+            },
+        ),
+        ("prt_3", "msg_2", {"type": "brand-new-part", "whatever": 1}),
+    ]
+    for pid, mid, data in parts:
+        con.execute("INSERT INTO part VALUES (?, ?, 'ses_9', 0, ?)", (pid, mid, json.dumps(data)))
+    con.commit()
+    con.close()
+    record = scan(cli, repo)[one]
+    assert record["prompt"] == "sqlite ask" and record["prompt_link"] == "exact"
+    assert record["session"] == {
+        "agent": "opencode",
+        "id": "ses_9",
+        "store": "local",
+        "model": "glm-4.6",
+    }

@@ -781,7 +781,7 @@ def _gemini_result(result: Any) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# OpenCode before 1.2: storage/session/<project>/<ses>.json + message/ + part/ JSON files
+# OpenCode: the same documents from storage/ JSON files (before 1.2) or opencode.db rows (1.2+)
 
 
 def parse_opencode(

@@ -68,6 +68,12 @@ def _key(found: Found) -> list[Any] | None:
     except OSError:
         return None
     key: list[Any] = [st.st_mtime_ns, st.st_size, found.root]
+    if found.agent == "opencode-db":  # SQLite in WAL mode: recent writes sit in the -wal file
+        try:
+            st = Path(str(found.path) + "-wal").stat()
+            key += [st.st_mtime_ns, st.st_size]
+        except OSError:
+            key += [None, None]
     if found.agent == "opencode":  # messages and parts live in other files
         for sub in ("message",):
             d = found.path.parent.parent.parent / sub / found.path.stem
@@ -90,6 +96,8 @@ def parse_found(found: Found) -> list[Session]:
     path = str(found.path)
     if found.agent == "opencode":
         return [_opencode(found.path)]
+    if found.agent == "opencode-db":
+        return [_resolved(s) for s in _opencode_db(found.path)]
     data = found.path.read_bytes()
     if found.agent == "claude-code":
         sessions = [parse_claude(data, path)]
@@ -138,6 +146,55 @@ def _opencode(path: Path) -> Session:
                 if isinstance(part, dict):
                     parts.append(part)
     return _resolved(parse_opencode(session, messages, parts, str(path)))
+
+
+def _opencode_db(path: Path) -> list[Session]:
+    """OpenCode >= 1.2 keeps sessions in SQLite: `session` rows, and `message` and `part` rows
+    whose `data` column is the JSON document the older JSON files held. Opened read-only."""
+    import sqlite3
+
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2.0)
+    try:
+        con.row_factory = sqlite3.Row
+        sessions = con.execute("SELECT * FROM session").fetchall()
+        out = []
+        for row in sessions:
+            cols = row.keys()
+            sid = row["id"]
+            doc = {
+                "id": sid,
+                "directory": row["directory"] if "directory" in cols else None,
+                "parentID": row["parent_id"] if "parent_id" in cols else None,
+                "time": {
+                    "created": row["time_created"] if "time_created" in cols else None,
+                    "updated": row["time_updated"] if "time_updated" in cols else None,
+                },
+            }
+            messages = [
+                {**_json_object(m["data"]), "id": m["id"]}
+                for m in con.execute("SELECT * FROM message WHERE session_id = ?", (sid,))
+            ]
+            parts = [
+                {**_json_object(pt["data"]), "id": pt["id"], "messageID": pt["message_id"]}
+                for pt in con.execute("SELECT * FROM part WHERE session_id = ?", (sid,))
+            ]
+            try:
+                out.append(parse_opencode(doc, messages, parts, f"{path}#{sid}"))
+            except SessionFormatError:
+                continue  # one unreadable session; the others still count
+        if sessions and not out:
+            raise SessionFormatError("no readable OpenCode session in the database")
+        return out
+    finally:
+        con.close()
+
+
+def _json_object(text: object) -> dict[str, Any]:
+    try:
+        value = json.loads(text) if isinstance(text, (str, bytes)) else None
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 class SessionIndex:

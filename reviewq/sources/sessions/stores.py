@@ -5,7 +5,7 @@
 | claude-code | `~/.claude/projects/<dir>/<id>.jsonl` (+ sub-agent files)    | `CLAUDE_CONFIG_DIR` |
 | codex       | `~/.codex/sessions/YYYY/MM/DD/rollout-*.jsonl`, archived    | `CODEX_HOME`        |
 | gemini-cli  | `~/.gemini/tmp/<project>/chats/session-*.json[l]`           | `GEMINI_CLI_HOME`   |
-| opencode    | `~/.local/share/opencode/storage/session/<p>/<ses>.json`    | `XDG_DATA_HOME`     |
+| opencode    | `~/.local/share/opencode/opencode.db` (1.2+), `storage/` JSON | `XDG_DATA_HOME`     |
 | aider       | `<worktree>/.aider.chat.history.md`                         |                     |
 | specstory   | `<worktree>/.specstory/history/*.md`                        |                     |
 
@@ -97,6 +97,9 @@ def discover(env: Mapping[str, str], roots: Sequence[str]) -> list[Found]:
         Found("opencode", p)
         for p in _files(opencode_dir(env) / "storage" / "session", (".json",), 1)
     ]
+    database = opencode_dir(env) / "opencode.db"  # OpenCode >= 1.2
+    if database.is_file():
+        out.append(Found("opencode-db", database))
     for root in roots:
         history = Path(root) / ".aider.chat.history.md"
         if history.is_file():
