@@ -362,3 +362,26 @@ def test_a_commit_shown_twice_in_one_session_links_once() -> None:
     )
     link = link_commits([CommitFacts(SHA, "Fix race", ts(1), ("a.py",))], [s], [ROOT])[SHA]
     assert link.kind == "exact" and link.prompt == "Fix it"
+
+
+def test_a_day_of_several_sessions_links_each_commit_to_its_own() -> None:
+    morning = _session(
+        "morning",
+        ("user", 0, ("morning request",)),
+        ("edit", 1, (f"{ROOT}/a.py",)),
+        ("say", 3, ("done",)),
+    )
+    afternoon = _session(
+        "afternoon",
+        ("user", 300, ("afternoon request",)),
+        ("edit", 301, (f"{ROOT}/a.py",)),
+        ("bash", 302, ("git commit -m 'Two'", "[main 2222222] Two")),
+    )
+    one = CommitFacts("1111111" + "0" * 33, "One", ts(4), ("a.py",))
+    two = CommitFacts("2222222" + "0" * 33, "Two", ts(302), ("a.py",))
+    later = CommitFacts("3333333" + "0" * 33, "Three", ts(420), ("a.py",))  # the person, later
+    links = link_commits([one, two, later], [afternoon, morning], [ROOT])
+    assert (links[one.sha].session_id, links[one.sha].kind) == ("morning", "strong")
+    assert (links[two.sha].session_id, links[two.sha].kind) == ("afternoon", "exact")
+    assert links[two.sha].prompt == "afternoon request"
+    assert later.sha not in links
