@@ -38,6 +38,10 @@ def pending_queue(
     now = now or local_now()
     changes = list(scan_scope(ctx, now=now, snapshot=snapshot).changes)
     changes += scan_inbox(ctx)
+    # Prompts and flags (failing tests before the commit) from agent sessions on this machine.
+    from reviewq.sessions import with_session_prompts
+
+    changes = with_session_prompts(ctx, changes)
     policy = QueuePolicy(ctx, changes, now, include_notes=include_notes)
     return build_queue(
         changes,

@@ -75,7 +75,7 @@ def choose_remote(ctx: Context, remote: str | None) -> str:
     return name
 
 
-def pull(ctx: Context, remote: str | None, *, now: datetime) -> PullReport:
+def pull(ctx: Context, remote: str | None, *, now: datetime, transport: Any = None) -> PullReport:
     from reviewq.pending import pending_queue
 
     git = ctx.git
@@ -114,6 +114,7 @@ def pull(ctx: Context, remote: str | None, *, now: datetime) -> PullReport:
         short_ref(r) for r in after.keys() & before.keys() if after[r] != before[r]
     )
     report.notes = [*_merge_review_notes(ctx, name), *merge_fetched_notes(git, name)]
+    _forge_tasks(ctx, name, before, after, transport)
     after_items = pending_queue(ctx, now=now)
     after_ids = {i.change.id for i in after_items}
     report.new_items = [i for i in after_items if i.change.id not in before_items]
@@ -141,3 +142,40 @@ def _merge_review_notes(ctx: Context, remote: str) -> list[NotesMerge]:
     new = git.try_resolve(NOTES_REF)
     changed = notes_changed(before, list_notes(git, NOTES_REF))
     return [describe(NOTES_REF, old, new, fetched, changed)]
+
+
+def _forge_tasks(
+    ctx: Context, remote: str, before: dict[str, str], after: dict[str, str], transport: Any
+) -> None:
+    """The task text cloud agents were given, from the pull requests' bodies on GitHub, when a
+    token is configured; kept for `show`, `scan` and the queue (no network there)."""
+    import os
+    import sys
+
+    from reviewq.core.scope import review_number
+    from reviewq.sources.forge import fetch_tasks, load_tasks, repo_for, store_tasks, token_from
+
+    token = token_from({**os.environ, **ctx.env})
+    if token is None:
+        return
+    repo = repo_for(ctx.git, remote)
+    if repo is None:
+        return
+    known = load_tasks(ctx.state_dir)
+    wanted: dict[int, str] = {}
+    for ref, sha in after.items():
+        number = review_number(ref, [remote])
+        if number is None or number[0] != "pull-request":
+            continue
+        short = short_ref(ref)
+        if before.get(ref) != sha or short not in known:
+            wanted[number[1]] = short
+    if not wanted:
+        return
+    tasks, problems = fetch_tasks(*repo, sorted(wanted), token, transport=transport)
+    for problem in problems:
+        print(f"reviewq pull: no task text for {problem}", file=sys.stderr)
+    try:
+        store_tasks(ctx.state_dir, {wanted[n]: task for n, task in tasks.items()})
+    except OSError as exc:
+        print(f"reviewq pull: cannot keep the pull requests' tasks ({exc})", file=sys.stderr)

@@ -33,7 +33,11 @@ def _change(ctx, rev: str):
 
     found = lookup(ctx, rev)
     if found.change is not None:
-        return found.change
+        # A prompt from this machine's agent session, where git holds none: a model critic
+        # receives it only through the redactor (critics/llm.py prepare_outgoing).
+        from reviewq.sessions import with_session_prompts
+
+        return with_session_prompts(ctx, [found.change])[0]
     # A commit without AI markers can still be critiqued; its author's family is unknown.
     return Change(
         id=found.commit.sha,

@@ -5,6 +5,11 @@ remote (CI runs the same gate after). It is written where git looks for hooks (`
 respected), marked as ours, and never replaces a hook someone else wrote unless asked (`--force`,
 which keeps the old one beside it). `git push --no-verify` still bypasses it on purpose: the hook
 is a courtesy to the pusher, CI is the enforcement.
+
+`install --prompts` (opt-in) adds a post-commit hook that attaches the prompt of the agent session
+on this machine that made the new commit (`reviewq prompt HEAD --attach`: redacted, with the
+session's id, agent and model; never the transcript) to the prompt note, so teammates see it after
+`reviewq sync`. It never fails a commit.
 """
 
 from __future__ import annotations
@@ -74,6 +79,33 @@ exit $status
 """
 
 
+PROMPTS_MARKER = "# reviewq-managed-hook: post-commit"
+PROMPTS_HOOK = "post-commit"
+
+_PROMPTS_SCRIPT = """#!/bin/sh
+{marker}
+# Installed by `reviewq hooks install --prompts`; remove with `reviewq hooks uninstall`.
+# Attaches the prompt of the agent session on this machine that made this commit (redacted, with
+# the session's id, agent and model) to refs/notes/reviewq-prompt. Never fails the commit.
+session=""
+if [ -n "$CLAUDE_CODE_SESSION_ID" ]; then
+    session="claude-code:$CLAUDE_CODE_SESSION_ID"
+elif [ -n "$CODEX_THREAD_ID" ]; then
+    session="codex:$CODEX_THREAD_ID"
+fi
+if [ -x {python} ]; then
+    {python} -P -m reviewq prompt HEAD --attach --if-found ${{session:+--session "$session"}} </dev/null || true
+elif command -v reviewq >/dev/null 2>&1; then
+    reviewq prompt HEAD --attach --if-found ${{session:+--session "$session"}} </dev/null || true
+fi
+exit 0
+"""
+
+
+def render_prompts(python: str) -> str:
+    return _PROMPTS_SCRIPT.format(marker=PROMPTS_MARKER, python=shlex.quote(python))
+
+
 def configure(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     install = sub.add_parser(
@@ -84,6 +116,12 @@ def configure(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="replace a pre-push hook reviewq did not write (kept as pre-push.reviewq-backup)",
     )
+    install.add_argument(
+        "--prompts",
+        action="store_true",
+        help="also write a post-commit hook that attaches the agent session's prompt "
+        "(redacted) to each new commit's prompt note",
+    )
     sub.add_parser("uninstall", help="remove reviewq's pre-push hook (restoring a kept backup)")
 
 
@@ -92,18 +130,51 @@ def render(python: str) -> str:
     return _SCRIPT.format(marker=MARKER, python=shlex.quote(python))
 
 
-def is_ours(text: str) -> bool:
-    return MARKER in text.splitlines()[:3]
+def is_ours(text: str, marker: str = MARKER) -> bool:
+    return marker in text.splitlines()[:3]
 
 
 def run(args: argparse.Namespace, ctx) -> int:
+    status = _one(args, ctx, HOOK, MARKER, render)
+    if args.action == "uninstall":
+        _remove_prompts_hook(ctx)
+    elif getattr(args, "prompts", False):
+        status = _one(args, ctx, PROMPTS_HOOK, PROMPTS_MARKER, render_prompts) or status
+    return status
+
+
+def _hook_path(ctx, hook: str):
     from pathlib import Path
 
+    out = ctx.git.text(["rev-parse", "--git-path", f"hooks/{hook}"], what="rev-parse").strip()
+    return Path(out) if Path(out).is_absolute() else ctx.git.path / out
+
+
+def _remove_prompts_hook(ctx) -> None:
+    path = _hook_path(ctx, PROMPTS_HOOK)
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace") if path.exists() else None
+        if text is not None and is_ours(text, PROMPTS_MARKER):
+            backup = path.with_name(f"{PROMPTS_HOOK}.reviewq-backup")
+            if backup.exists():
+                backup.replace(path)
+            else:
+                path.unlink()
+            print(f"removed reviewq's {PROMPTS_HOOK} hook ({path})", file=sys.stderr)
+    except OSError as exc:
+        from reviewq.errors import ReviewqError
+
+        raise ReviewqError(f"{path}: cannot remove the hook ({exc.strerror})") from None
+
+
+def _one(args: argparse.Namespace, ctx, hook: str, marker: str, render) -> int:
     from reviewq.errors import ReviewqError
 
-    out = ctx.git.text(["rev-parse", "--git-path", f"hooks/{HOOK}"], what="rev-parse").strip()
-    path = Path(out) if Path(out).is_absolute() else ctx.git.path / out
-    backup = path.with_name(f"{HOOK}.reviewq-backup")
+    def is_ours(text: str) -> bool:
+        return marker in text.splitlines()[:3]
+
+    path = _hook_path(ctx, hook)
+    backup = path.with_name(f"{hook}.reviewq-backup")
     try:
         current = path.read_text(encoding="utf-8", errors="replace") if path.exists() else None
     except OSError as exc:
@@ -111,7 +182,7 @@ def run(args: argparse.Namespace, ctx) -> int:
 
     if args.action == "uninstall":
         if current is None:
-            print(f"no {HOOK} hook at {path}; nothing to remove", file=sys.stderr)
+            print(f"no {hook} hook at {path}; nothing to remove", file=sys.stderr)
             return 0
         if not is_ours(current):
             raise ReviewqError(
@@ -143,7 +214,7 @@ def run(args: argparse.Namespace, ctx) -> int:
                     f"{backup} already holds an earlier hook; move it away before --force"
                 )
             path.replace(backup)
-        tmp = path.with_name(f".{HOOK}.reviewq-tmp")
+        tmp = path.with_name(f".{hook}.reviewq-tmp")
         tmp.write_text(render(sys.executable), encoding="utf-8")
         tmp.chmod(0o755)
         tmp.replace(path)
@@ -151,5 +222,11 @@ def run(args: argparse.Namespace, ctx) -> int:
         raise ReviewqError(f"{path}: cannot write the hook ({exc.strerror})") from None
     verb = "updated" if current is not None and is_ours(current) else "installed"
     kept = f" (the old hook is kept as {backup.name})" if backup.exists() else ""
-    print(f"{verb} {path}: pushes now run `reviewq gate` on what they publish{kept}")
+    if hook == PROMPTS_HOOK:
+        print(
+            f"{verb} {path}: each commit made in an agent session on this machine gets the "
+            f"session's prompt (redacted) in its prompt note{kept}"
+        )
+    else:
+        print(f"{verb} {path}: pushes now run `reviewq gate` on what they publish{kept}")
     return 0

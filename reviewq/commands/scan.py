@@ -24,6 +24,11 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--inbox", metavar="DIR", help="also read this patch inbox folder")
     p.add_argument("--no-cache", action="store_true", help="ignore and do not update the cache")
     p.add_argument("--json", action="store_true", help="JSON Lines, one record per commit")
+    p.add_argument(
+        "--no-sessions",
+        action="store_true",
+        help="do not read agents' session stores for prompts",
+    )
 
 
 def run(args: argparse.Namespace, ctx) -> int:
@@ -41,6 +46,10 @@ def run(args: argparse.Namespace, ctx) -> int:
         use_cache=not args.no_cache,
     )
     changes = list(result.changes)
+    if not args.no_sessions:
+        from reviewq.sessions import with_session_prompts
+
+        changes = with_session_prompts(ctx, changes)
     if args.inbox or ctx.config.inbox:
         changes += scan_inbox(ctx, Path(args.inbox) if args.inbox else None)
     if args.json:

@@ -20,6 +20,15 @@ def gather(ctx, rev: str) -> dict:
     change = found.change
     if change is not None and change.source == "git":
         change = _placed(ctx, change)
+    link = None
+    if change is not None and change.source == "git":
+        change, link = _with_session(ctx, change, found.prompts)
+        if change.prompt is None and change.location_kind == "pull-request":
+            from reviewq.sessions import forge_tasks, with_forge_task
+
+            change = with_forge_task(change, forge_tasks(ctx).get(change.location or ""))
+            if change.prompt is not None:
+                found.prompts.append(change.prompt)
     if change is not None:
         diff = diff_of(ctx, change)
     else:
@@ -40,6 +49,23 @@ def gather(ctx, rev: str) -> dict:
     record["message"] = found.commit.message
     record["parents"] = list(found.commit.parents)
     record["prompts"] = [{"text": p.text, "source": p.source} for p in found.prompts]
+    # What came from this machine's agent session store (not from git): the reader of the JSON
+    # (and anything it forwards) can tell local transcript text from what the repository holds.
+    local = []
+    if link is not None:
+        record["session_link"] = {**link.to_json(), "ran": link.summary()}
+        local.append("session_link")
+        if change is not None and change.prompt is not None and change.prompt.source == "session":
+            local.append("prompt")
+        if any(p.source == "session" for p in found.prompts):
+            local.append("prompts")
+    record["from_local_session"] = local
+    from reviewq.core.forge_prompt import session_link_in_message
+
+    carried = session_link_in_message(found.commit.message)
+    record["agent_session_url"] = (
+        {"agent": carried.agent, "url": carried.link} if carried is not None else None
+    )
     stats = diff.stats
     record["diff"] = {
         "files": stats.files,
@@ -74,10 +100,31 @@ def gather(ctx, rev: str) -> dict:
         cached = cached_critique(ctx, change, subject=subject)
         record["critique"] = cached.to_json() if cached is not None else None
         record["rationale"] = rationale_for(ctx, change, subject=subject).to_json()
+        if link is not None and link.claims:
+            # Input to the rationale, marked for what it is: the agent's account of its work.
+            record["rationale"]["agent_claims"] = {
+                "claims": list(link.claims),
+                "source": "session",
+                "verified": False,
+            }
     from reviewq.verdicts import verdicts_for
 
     record["verdicts"] = verdicts_for(ctx, change, found.commit.sha)
     return record
+
+
+def _with_session(ctx, change, prompts: list):
+    """The change with its session's prompt when git holds none, and the session link; the
+    session's prompt joins the candidates either way (last: git's own come first)."""
+    from reviewq.sessions import session_links, session_prompt, with_link
+
+    link = session_links(ctx, [change]).get(change.commit.sha)
+    if link is None:
+        return change, None
+    prompt = session_prompt(link)
+    if prompt is not None:
+        prompts.append(prompt)
+    return with_link(change, link), link
 
 
 def _placed(ctx, change):
@@ -168,12 +215,31 @@ def run(args: argparse.Namespace, ctx) -> int:
             )
         else:
             out.append("critique   none yet; run `reviewq critique REV`")
+    link = record.get("session_link")
     if record["prompts"]:
         first = record["prompts"][0]
-        out.append(f"prompt ({first['source']}):")
+        how = ""
+        if first["source"] == "session" and link:
+            how = f", {link['link']} link to {link['agent']} session {link['id']}"
+        out.append(f"prompt ({first['source']}{how}):")
         out.extend("  " + line for line in visible(first["text"]).splitlines())
     elif record["ai_authored"]:
         out.append("prompt     none recorded; attach one with `reviewq prompt REV --set FILE`")
+    if record.get("agent_session_url") and not link:
+        carried = record["agent_session_url"]
+        out.append(f"session    {carried['agent']}: {one_line(carried['url'])} (from the commit)")
+    if link:
+        model = f", model {link['model']}" if link.get("model") else ""
+        out.append(
+            f"session    {link['agent']} {link['id']} ({link['link']} link{model}; "
+            "read from this machine's session store)"
+        )
+        for line in link["ran"]:
+            out.append(f"  - {one_line(line, 200)}")
+        if link["claims"]:
+            out.append("  the agent's own explanations (its claims, not verified):")
+            for claim in link["claims"]:
+                out.append(f"    > {one_line(claim, 200)}")
     for v in record["verdicts"]:
         who = (v.get("reviewer") or {}).get("email", "")
         how = "" if v.get("sha") == record.get("sha") else "  (same patch, other commit)"

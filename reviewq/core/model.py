@@ -118,8 +118,30 @@ class Prompt:
     """The originating request, and where it was found."""
 
     text: str
-    source: str  # aider-transcript | note | git-ai | agent-trace | sidecar
+    source: str  # aider-transcript | note | git-ai | agent-trace | sidecar | session
     prompted_by: Identity | None = None
+    #: For a prompt read from an agent's session store (or a note attached from one): how the
+    #: session was tied to the commit (exact | strong) and which session it was.
+    link: str | None = None
+    session: SessionRef | None = None
+    #: From the session's span: the agent's own explanations (its claims, not facts) and what
+    #: it ran ("ran `pytest -q`: 2 failed"). Shown beside the prompt; never sent to a model.
+    claims: tuple[str, ...] = ()
+    ran: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRef:
+    """The agent session a prompt came from; `store` is `local` (this machine's session store)
+    or `note` (attached to the commit from someone's session with `prompt --attach`)."""
+
+    agent: str
+    id: str
+    store: str = "local"
+    model: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"agent": self.agent, "id": self.id, "store": self.store, "model": self.model}
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +244,10 @@ class Change:
     refs: tuple[str, ...] = ()
     #: The branch a merged change was seen on before it merged (when reviewq saw it there).
     merged_from: str | None = None
+    #: What the agent session that made it shows (read from this machine's session store):
+    #: `tests-failing` (its last test run before the commit failed), `hooks-skipped`
+    #: (committed with --no-verify or hooks pointed away). Raises risk; never from git.
+    session_flags: tuple[str, ...] = ()
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -255,6 +281,10 @@ class Change:
             "evidence": [e.to_json() for e in auth.evidence],
             "prompt": self.prompt.text if self.prompt else None,
             "prompt_source": self.prompt.source if self.prompt else None,
+            "prompt_link": self.prompt.link if self.prompt else None,
+            "session": self.prompt.session.to_json()
+            if self.prompt and self.prompt.session
+            else None,
             "files": stats.files,
             "additions": stats.additions,
             "deletions": stats.deletions,
@@ -271,6 +301,8 @@ class Change:
             record["refs"] = list(self.refs)
         if self.merged_from:
             record["merged_from"] = self.merged_from
+        if self.session_flags:
+            record["session_flags"] = list(self.session_flags)
         if self.patch_path:
             record["patch"] = self.patch_path
         if self.source != "git":

@@ -3,14 +3,17 @@
 Order of trust: a prompt a person attached with `reviewq prompt --set` (our note) beats the
 agent's own transcript (aider's USER turns), which beats tool side records (git-ai, Agent Trace),
 which beat an inbox sidecar. The first that has text wins; the rest stay available to `show`.
+A prompt read from an agent's session store on this machine (`reviewq/sessions.py`) comes after
+all of these: the commands that show prompts add it where git holds none.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from reviewq.core.message import parse_message
-from reviewq.core.model import Prompt
+from reviewq.core.model import Prompt, SessionRef
 from reviewq.core.provenance import ProvenanceHint, aider_user_turns
 
 _SOURCE_NAMES = {
@@ -36,6 +39,11 @@ def candidate_prompts(message: str, hints: Iterable[ProvenanceHint]) -> list[Pro
             found[hint.source] = Prompt(
                 hint.prompt, _SOURCE_NAMES.get(hint.source, hint.source), hint.prompted_by
             )
+            if hint.session is not None:  # a note attached from an agent session
+                agent, sid, link, model = hint.session
+                found[hint.source] = replace(
+                    found[hint.source], link=link, session=SessionRef(agent, sid, "note", model)
+                )
     return [found[key] for key in _ORDER if key in found]
 
 

@@ -72,6 +72,8 @@ class ProvenanceHint:
     prompt: str | None = None
     prompted_by: Identity | None = None
     marker: str = ""
+    #: A prompt note attached from an agent session: (agent, session id, link kind, model).
+    session: tuple[str, str, str | None, str | None] | None = None
 
 
 def _as_identity(value: Any) -> Identity | None:
@@ -272,6 +274,16 @@ def parse_prompt_note(text: str) -> ProvenanceHint | None:
     prompt = data.get("prompt")
     agent = data.get("agent")
     model = data.get("model")
+    session = data.get("session")
+    ref = None
+    if isinstance(session, dict) and isinstance(session.get("id"), str):
+        link = session.get("link")
+        ref = (
+            str(session.get("agent") or agent or "other"),
+            session["id"],
+            link if link in {"exact", "strong"} else None,
+            str(model) if model else None,
+        )
     return ProvenanceHint(
         source="prompt-note",
         agent=agent_slug(str(agent)) if agent else None,
@@ -279,6 +291,7 @@ def parse_prompt_note(text: str) -> ProvenanceHint | None:
         ai_lines=-1,
         prompt=prompt.strip() if isinstance(prompt, str) and prompt.strip() else None,
         prompted_by=_as_identity(data.get("prompted_by")),
+        session=ref,
     )
 
 

@@ -133,6 +133,10 @@ def assess(change: Change) -> Risk:
         add(5, f"{len(binaries)} binary file(s) nobody can read in a diff")
     if any(f.mode_change for f in files):
         add(5, "changes file modes")
+    if "tests-failing" in change.session_flags:
+        add(20, "its agent session ran tests that failed, then committed (agent session)")
+    if "hooks-skipped" in change.session_flags:
+        add(10, "committed with the repository's hooks skipped (agent session)")
     auth_of = change.authorship
     if auth_of.confidence == "low":
         add(5, "authorship evidence is weak")

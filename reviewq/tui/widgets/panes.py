@@ -69,8 +69,24 @@ class PromptPane(Pane):
             )
             return
         who = f" from {prompt.prompted_by.name}" if prompt.prompted_by else ""
-        self.set_title(Content.assemble("Prompt", (f"  {prompt.source}{who}", "$text-muted")))
-        body.update(safe(prompt.text.strip()))
+        link = ""
+        if prompt.session is not None:
+            link = f", {prompt.link or 'linked'} link to {prompt.session.agent} session"
+        self.set_title(Content.assemble("Prompt", (f"  {prompt.source}{link}{who}", "$text-muted")))
+        if not (prompt.ran or prompt.claims):
+            body.update(safe(prompt.text.strip()))
+            return
+        parts: list = [safe(prompt.text.strip())]
+        if prompt.ran:
+            parts.append(("\n\nWhat the agent ran (its session):\n", "bold"))
+            parts.extend(Content.assemble("• ", safe(line), "\n") for line in prompt.ran)
+        if prompt.claims:
+            parts.append(("\nWhat the agent said (its claims, not verified):\n", "bold"))
+            parts.extend(
+                Content.assemble(("> ", "$text-muted"), safe(c.strip()), "\n")
+                for c in prompt.claims
+            )
+        body.update(Content.assemble(*parts))
 
 
 class CritiquePane(Pane):
