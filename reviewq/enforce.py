@@ -29,6 +29,7 @@ from reviewq.core.policy import (
 from reviewq.core.verdict import SignatureCheck
 from reviewq.errors import ReviewqError
 from reviewq.sources.gitcmd import Git
+from reviewq.verdicts import CONTENT_ID_FIELD
 
 RecordsFor = Callable[[Change], Sequence[Mapping[str, Any]]]
 VerifySignature = Callable[[Mapping[str, Any]], SignatureCheck]
@@ -133,48 +134,52 @@ class Enforcer:
 
 @dataclass
 class Verdicts:
-    """The verdict records the gate may read, matched to changes by sha, patch-id or change id."""
+    """The verdict records the gate may read, matched to changes by sha, content id or change id.
+
+    The content id (`verdicts.content_ids`, the record's `content_id`) is the verbatim patch-id:
+    a copy of an approved commit whose added and removed lines are byte-identical (a rebase, a
+    cherry-pick) keeps its approvals; one that differs by so much as a space does not. The
+    stable `patch_id` every record also carries ignores whitespace, so it matches nothing: a
+    record written before content ids (it has none) counts for its exact sha only.
+    """
 
     records: list[dict[str, Any]]
     notes_ref: str
     notes_present: bool
-    patch_id_of: Callable[[Sequence[Change]], dict[str, str | None]]
+    content_id_of: Callable[[Sequence[Change]], dict[str, str | None]]
     verify_signature: VerifySignature | None = None
     _index: dict[str, list[dict[str, Any]]] | None = None
-    _patch_ids: dict[str, str | None] = field(default_factory=dict)
+    _content_ids: dict[str, str | None] = field(default_factory=dict)
 
     def prepare(self, changes: Sequence[Change]) -> None:
-        """Patch-ids for every change, in one pass, when any record could match by patch-id."""
-        if any(r.get("patch_id") for r in self.records):
-            self._patch_ids.update(self.patch_id_of([c for c in changes if c.source == "git"]))
+        """Content ids for every change, in one pass, when any record could match by one."""
+        if any(r.get(CONTENT_ID_FIELD) for r in self.records):
+            self._content_ids.update(self.content_id_of([c for c in changes if c.source == "git"]))
 
-    def _keys_of(self, sha: Any, patch_id: Any, change_id: Any) -> list[str]:
+    def _keys_of(self, sha: Any, content_id: Any, change_id: Any) -> list[str]:
         keys = []
         if isinstance(sha, str) and sha:
             keys.append(f"sha:{sha}")
-        if isinstance(patch_id, str) and patch_id:
-            keys.append(f"patch:{patch_id}")
+        if isinstance(content_id, str) and content_id:
+            keys.append(f"content:{content_id}")
         if isinstance(change_id, str) and change_id and change_id != sha:
             keys.append(f"change:{change_id}")
         return keys
 
     def records_for(self, change: Change) -> list[dict[str, Any]]:
-        """Every record about the change or a copy of it (rebased, amended: same patch-id)."""
+        """Every record about the change or a byte-identical copy of it (rebased, cherry-picked)."""
         if self._index is None:
             index: dict[str, list[dict[str, Any]]] = {}
             for record in self.records:
                 keys = self._keys_of(
-                    record.get("sha"), record.get("patch_id"), record.get("change_id")
+                    record.get("sha"), record.get(CONTENT_ID_FIELD), record.get("change_id")
                 )
                 for key in keys:
                     index.setdefault(key, []).append(record)
             self._index = index
-        if change.source == "inbox":
-            patch_id = change.id.removeprefix("inbox:")
-        else:
-            patch_id = self._patch_ids.get(change.commit.sha)
+        content_id = None if change.source == "inbox" else self._content_ids.get(change.commit.sha)
         seen: dict[int, dict[str, Any]] = {}
-        for key in self._keys_of(change.sha, patch_id, change.id):
+        for key in self._keys_of(change.sha, content_id, change.id):
             for record in self._index.get(key, ()):
                 seen.setdefault(id(record), record)
         return list(seen.values())
@@ -271,7 +276,12 @@ def open_verdicts(
     """
     from reviewq.core.verdict import dedupe_records
     from reviewq.store.notes_log import NOTES_REF, read_verdict_notes, ref_tip
-    from reviewq.verdicts import load_verdicts, load_verdicts_about, local_records, patch_ids
+    from reviewq.verdicts import (
+        content_ids,
+        load_verdicts,
+        load_verdicts_about,
+        local_records,
+    )
 
     git = ctx.git
     if not strict and not include_notes:
@@ -283,7 +293,7 @@ def open_verdicts(
             records=records,
             notes_ref=NOTES_REF,
             notes_present=False,
-            patch_id_of=lambda changes: patch_ids(ctx, [c.commit.sha for c in changes]),
+            content_id_of=lambda changes: content_ids(ctx, [c.commit.sha for c in changes]),
             verify_signature=_signature_checker(git, base, base_config or ctx.config),
         )
     notes_present = ref_tip(git) is not None  # a ref that is not a notes commit raises
@@ -306,14 +316,14 @@ def open_verdicts(
     else:
         records = load_verdicts(ctx)
 
-    def patch_id_of(changes: Sequence[Change]) -> dict[str, str | None]:
-        return patch_ids(ctx, [c.commit.sha for c in changes])
+    def content_id_of(changes: Sequence[Change]) -> dict[str, str | None]:
+        return content_ids(ctx, [c.commit.sha for c in changes])
 
     return Verdicts(
         records=records,
         notes_ref=NOTES_REF,
         notes_present=notes_present,
-        patch_id_of=patch_id_of,
+        content_id_of=content_id_of,
         verify_signature=_signature_checker(git, base, base_config or ctx.config),
     )
 
