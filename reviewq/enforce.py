@@ -84,6 +84,26 @@ def policy_base(git: Git, resolved: Sequence[str], explicit: str | None = None) 
     return sha, "the default branch (the range has no base)"
 
 
+def refuse_shallow_cut(git: Git, resolved: Sequence[str], what: str) -> None:
+    """Fail closed when a shallow clone's history ends inside the range.
+
+    In a clone fetched with `--depth`, `git log BASE..HEAD` silently stops at the cut: the
+    commits before it are not there to be checked, and a range that looks clean may only be
+    short. Any cut-off commit inside the range is an error (exit 2), naming the fix.
+    """
+    boundary = git.shallow_boundary()
+    if not boundary:
+        return
+    for line in git.stream(["rev-list", *resolved, "--"], separator=b"\n"):
+        sha = line.decode("ascii", "replace").strip()
+        if sha in boundary:
+            raise ReviewqError(
+                f"this is a shallow clone and its history stops at {sha[:12]}, inside {what}: "
+                "the commits before it cannot be checked. Fetch the full history "
+                "(actions/checkout `fetch-depth: 0`, or `git fetch --unshallow`) and run again"
+            )
+
+
 @dataclass
 class Enforcer:
     """Evaluates changes under one policy, with the records and signatures the shell found."""

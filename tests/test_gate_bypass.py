@@ -209,3 +209,43 @@ def test_a_record_from_before_content_ids_counts_for_its_own_sha_only(based: Rep
     assert gate(repo.path, "base..HEAD").returncode == 0  # its own commit: by sha
     amend(repo, {"clean.sh": "rm -rf / tmp/x\n"})
     assert gate(repo.path, "base..HEAD").returncode == 1
+
+
+# -- 9. a shallow clone must not hide commits -------------------------------------------------
+
+
+def shallow_clone(origin: Repo, target: Path, depth: int, *refs: str) -> Repo:
+    """A CI checkout: only `depth` commits of each ref fetched."""
+    clone = Repo(target)
+    clone.git("checkout", "-q", "--orphan", "ci")
+    for ref in refs:
+        # Tags (the base) as CI fetches them: the one commit.
+        deep = depth if ref.startswith("refs/heads/") else 1
+        clone.git("fetch", "-q", f"--depth={deep}", f"file://{origin.path}", f"+{ref}:{ref}")
+    clone.git("checkout", "-q", "main")
+    return clone
+
+
+def test_a_shallow_clone_cut_inside_the_range_fails_closed(repo: Repo, tmp_path: Path) -> None:
+    repo.commit("Start", files={"README.md": "orders\n"})
+    repo.commit("Adopt reviewq", files={".reviewq.toml": POLICY})
+    repo.git("tag", "base")
+    repo.commit("Add a helper" + CODEX, files={"src/helper.py": "x = 1\n"})
+    repo.commit("Human follow-up", files={"notes.txt": "n\n"})
+    assert gate(repo.path, "base..main").returncode == 1  # the full history: unreviewed
+
+    clone = shallow_clone(repo, tmp_path / "ci", 1, "refs/heads/main", "refs/tags/base")
+    assert clone.git("rev-parse", "--is-shallow-repository") == "true"
+    result = gate(clone.path, "base..main")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "shallow clone" in result.stderr and "fetch-depth: 0" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    # JSON callers get the same answer.
+    data = json.loads(gate(clone.path, "--json", "base..main").stdout)
+    assert data["passed"] is False and data["exit_code"] == 2
+
+    # Deep enough to reach the base: nothing is cut, the gate judges the range.
+    deep = shallow_clone(repo, tmp_path / "ci-deep", 3, "refs/heads/main", "refs/tags/base")
+    assert deep.git("rev-parse", "--is-shallow-repository") == "true"
+    result = gate(deep.path, "base..main")
+    assert result.returncode == 1 and "approvals" in result.stdout, result.stderr

@@ -78,7 +78,14 @@ def check(args: argparse.Namespace, ctx):
     from datetime import datetime
 
     from reviewq.config import CONFIG_NAME, config_at
-    from reviewq.enforce import Checked, Enforcer, GateResult, open_verdicts, policy_base
+    from reviewq.enforce import (
+        Checked,
+        Enforcer,
+        GateResult,
+        open_verdicts,
+        policy_base,
+        refuse_shallow_cut,
+    )
     from reviewq.errors import ReviewqError
     from reviewq.scan import resolve_revs, scan_history
 
@@ -87,6 +94,7 @@ def check(args: argparse.Namespace, ctx):
         raise ReviewqError("the repository has no commits; nothing to gate")
     now = parse_as_of(args.as_of) if args.as_of else datetime.now().astimezone()
     resolved = resolve_revs(git, args.revs)
+    refuse_shallow_cut(git, resolved, " ".join(args.revs))
     base, chosen_as = policy_base(git, resolved, args.policy_from)
     explicit = getattr(args, "config", None)
     config = ctx.config if explicit else config_at(git, base)

@@ -264,6 +264,20 @@ class Git:
     def has_commits(self) -> bool:
         return self.try_resolve("HEAD") is not None
 
+    def shallow_boundary(self) -> frozenset[str]:
+        """The commits a shallow clone's history stops at (their parents were not fetched);
+        empty for a complete repository."""
+        if self.text(["rev-parse", "--is-shallow-repository"]).strip() != "true":
+            return frozenset()
+        where = Path(self.text(["rev-parse", "--git-path", "shallow"]).strip())
+        try:
+            data = (where if where.is_absolute() else self.path / where).read_text("ascii")
+        except (OSError, UnicodeDecodeError):
+            raise GitError(
+                "git: this is a shallow clone, but its list of cut-off commits cannot be read"
+            ) from None
+        return frozenset(line.strip() for line in data.splitlines() if line.strip())
+
     def config_get(self, key: str) -> str | None:
         out = self.run(["config", "--get", key], ok_codes=(0, 1))
         value = out.decode("utf-8", "replace").strip()
