@@ -16,6 +16,7 @@ that has only the notes ref) sees the same verdicts as a reviewer's checkout aft
 
 from __future__ import annotations
 
+import re
 import sys
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -78,15 +79,35 @@ def notes_lock_path(ctx: Context):
 
 
 def reviewer_identity(ctx: Context) -> Identity:
-    """The reviewer as git knows them (`user.name`, `user.email`)."""
-    name = ctx.git.config_get("user.name")
-    email = ctx.git.config_get("user.email")
-    if not name or not email:
+    """The reviewer as git names them: `git var GIT_COMMITTER_IDENT`.
+
+    The same person `git commit` would record: `GIT_COMMITTER_NAME`/`GIT_COMMITTER_EMAIL` in the
+    environment win over `committer.*` and `user.*`, as in git. Never a guess from the host name
+    (`user.useConfigOnly`): an identity nobody set is refused.
+    """
+    try:
+        out = ctx.git.text(
+            ["-c", "user.useConfigOnly=true", "var", "GIT_COMMITTER_IDENT"], what="var"
+        )
+    except GitError:
+        out = ""
+    match = _IDENT.match(out.strip())
+    if match is None or not match["name"].strip() or not match["email"].strip():
         raise ReviewqError(
             "who is reviewing? set your identity first: "
             "`git config user.name 'Your Name'` and `git config user.email you@example.com`"
         )
-    return Identity(name, email)
+    return Identity(match["name"].strip(), match["email"].strip())
+
+
+#: `git var GIT_COMMITTER_IDENT`: "Name <email> 1700000000 +0100".
+_IDENT = re.compile(r"^(?P<name>.*) <(?P<email>[^<>]*)> \d+ [+-]\d{4}$")
+
+#: Verdicts that ask something of the author or of someone senior: they must say what.
+NOTE_REQUIRED = {
+    "changes": "what should change",
+    "escalate": "why it needs someone else",
+}
 
 
 # -- patch-ids --------------------------------------------------------------------------------
@@ -204,8 +225,12 @@ def record_verdict(
     clock: Callable[[], datetime] | None = None,
     warn: Callable[[str], None] | None = None,
     reviewer: Identity | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Record a human verdict on `change`; returns the stored (sealed, maybe signed) record.
+
+    `notice` (the CLI and the TUI pass one) is told when the verdict replaces the reviewer's own
+    earlier verdict on the change: only each reviewer's latest verdict stands.
 
     `reviewer` defaults to git's identity here. A pair session passes whoever drives at the
     verdict; when that is someone else, the record is left unsigned: the key here is its
@@ -220,6 +245,11 @@ def record_verdict(
 
     if verdict not in VERDICTS:
         raise ReviewqError(f"verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
+    if verdict in NOTE_REQUIRED and not _clean(note):
+        raise ReviewqError(
+            f"a {verdict!r} verdict needs a note saying {NOTE_REQUIRED[verdict]} "
+            "(--note TEXT); nothing recorded"
+        )
     local = reviewer_identity(ctx)
     if reviewer is None:
         reviewer = local
@@ -261,7 +291,14 @@ def record_verdict(
         )
     except ValueError as exc:
         raise ReviewqError(f"cannot record the verdict: {exc}") from None
+    earlier = _own_latest(ctx, change, reviewer, content_id) if notice is not None else None
     stored = ProvenanceLog(ctx.log_path).append(record, sign=signer.sign if signer else None)
+    if earlier is not None and notice is not None:
+        notice(
+            f"this {verdict} replaces your earlier {earlier.get('verdict')} of "
+            f"{earlier.get('at')} (verdict {str(earlier.get('id'))[:12]}): each reviewer's "
+            "latest verdict on a change is the one that stands"
+        )
     try:
         add_records(git, [stored], notes_lock_path(ctx))
     except (ReviewqError, OSError) as exc:
@@ -271,6 +308,34 @@ def record_verdict(
             f"updated ({message}); `reviewq sync` or `reviewq log rebuild --to-notes` adds it"
         )
     return stored
+
+
+def _own_latest(
+    ctx: Context, change: Change, reviewer: Identity, content_id: str | None
+) -> dict[str, Any] | None:
+    """The reviewer's own latest verdict on this change (or a byte-identical copy), if any."""
+    from reviewq.core.policy import same_person
+    from reviewq.core.verdict import record_order
+
+    try:
+        records = load_verdicts_about(ctx, [change])
+    except (ReviewqError, OSError, ValueError):
+        return None  # a notice only: never a reason not to record
+    mine = [
+        r
+        for r in records
+        if isinstance(r.get("reviewer"), dict)
+        and same_person(
+            Identity(str(r["reviewer"].get("name") or ""), str(r["reviewer"].get("email") or "")),
+            reviewer,
+        )
+        and (
+            (change.sha and r.get("sha") == change.sha)
+            or (content_id and r.get(CONTENT_ID_FIELD) == content_id)
+            or r.get("change_id") == change.id
+        )
+    ]
+    return max(mine, key=record_order) if mine else None
 
 
 def _clean(text: str) -> str:
