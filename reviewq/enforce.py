@@ -1,8 +1,9 @@
 """The shell around `core.policy`: which policy applies, which records count, and the gate's answer.
 
 The policy comes from a commit the change under review cannot have written: the base of the range
-(`A` of `A..B`), else the default branch. A change that edits `.reviewq.toml` is judged by the
-policy it replaces as well (the strictest of both), so `gate HEAD` on a branch whose history
+(`A` of `A..B`), else the default branch, and it counts only if the commit that last changed it
+passed the gate itself (`vet_policy_source`). A change that edits, moves or deletes
+`.reviewq.toml` is judged by the policy it replaces and the one it writes as well (the strictest), so `gate HEAD` on a branch whose history
 weakened the policy still asks for what the old policy asked. Verdicts come through the verdict
 API (the local log and the notes ref, so a bare CI clone sees the team's reviews); signatures
 through the signing module. Nothing here decides; `core.policy.evaluate` does.
@@ -104,6 +105,106 @@ def refuse_shallow_cut(git: Git, resolved: Sequence[str], what: str) -> None:
             )
 
 
+def policy_files(config: Config) -> list[str]:
+    """The files the gate's policy is read from: `.reviewq.toml`, and the allowed-signers file
+    it names (a change adding a key there changes who may approve)."""
+    paths = [CONFIG_NAME]
+    signers = getattr(config.section("log"), "allowed_signers", None)
+    if isinstance(signers, str) and signers.strip() and signers not in paths:
+        paths.append(signers)
+    return paths
+
+
+def vet_policy_source(
+    ctx: Any, base: str, config: Config, resolved: Sequence[str], now: datetime, chosen_as: str
+) -> None:
+    """The base's policy counts only if the commit that last changed it passed the gate itself
+    (or has a counted approval validly signed by an allowed signer of the policy before it).
+
+    Someone who can push to the default branch could otherwise land a weaker policy (or a new
+    allowed signer) there unreviewed, and every range based on it would be judged by it. That
+    commit (the last to touch a policy file at or before `base`) is judged like any other
+    (detection rules of the policy before and after it, the stricter of the two policies,
+    signatures checked against the allowed signers before it). A human commit passes, as it
+    would in a range. A commit inside the range being gated is judged there instead. Anything
+    else raises ReviewqError naming the commit to review (exit 2).
+    """
+    from dataclasses import replace
+
+    from reviewq.changes import lookup
+    from reviewq.config import config_at
+
+    git = ctx.git
+    found = git.text(["rev-list", "-1", base, "--", *policy_files(config)]).strip()
+    if not found:
+        return  # the built-in policy: nobody wrote it
+    if found in git.shallow_boundary():
+        raise ReviewqError(
+            f"this is a shallow clone: the policy at {base[:12]} ({chosen_as}) comes from "
+            f"{found[:12]}, where the fetched history stops, so who changed it cannot be "
+            "checked. Fetch the full history (actions/checkout `fetch-depth: 0`) and run again"
+        )
+    in_range = git.text(["rev-list", *resolved, "--"]).split()
+    if found in in_range:
+        return
+    parent = git.try_resolve(f"{found}^1")
+    before = config_at(git, parent) if parent else Config(origin=None)
+    change = None
+    for rules in (config, before):
+        gate_ctx = replace(ctx, config=rules)
+        gate_ctx.__dict__["cache"] = ctx.cache
+        change = lookup(gate_ctx, found).change
+        if change is not None:
+            break
+    if change is None:
+        return  # a person's commit: the gate trusts what people commit
+    verdicts = open_verdicts(ctx, base=parent, base_config=before)
+    verdicts.prepare([change])
+    enforcer = Enforcer(
+        git=git,
+        config=config,
+        records_for=verdicts.records_for,
+        now=now,
+        verify_signature=verdicts.verify_signature,
+    )
+    evaluation = enforcer.evaluate(change)
+    if verdicts.notes_present and (
+        evaluation.passed or _signed_approval(verdicts, change, evaluation)
+    ):
+        return
+    from reviewq.core.policy import needs_brief
+    from reviewq.core.text import one_line
+
+    why = needs_brief(n.message for n in evaluation.needs) or f"{verdicts.notes_ref} is missing"
+    raise ReviewqError(
+        f"the policy at {base[:12]} ({chosen_as}) was last changed by {found[:12]} "
+        f"{one_line(change.commit.subject)!r}, an AI-authored commit that does not pass the "
+        f"gate itself ({why}); review it first (`reviewq verdict {found[:12]} ...`), or gate "
+        "from a base whose policy was reviewed"
+    )
+
+
+def _signed_approval(verdicts: Verdicts, change: Change, evaluation: Evaluation) -> bool:
+    """A counted approval (not the prompter's, not a machine's, ...) validly signed by a key in
+    the allowed signers before the policy change, and nothing standing against it."""
+    from reviewq.core.verdict import SIG_GOOD
+
+    if {n.code for n in evaluation.unmet} & {"rejected", "escalated"}:
+        return False
+    if verdicts.verify_signature is None:
+        return False
+    counted = {(i.name, i.email) for i in evaluation.approved_by}
+    for record in verdicts.records_for(change):
+        who = record.get("reviewer")
+        if record.get("verdict") != "approve" or not isinstance(who, Mapping):
+            continue
+        if (who.get("name"), who.get("email")) not in counted:
+            continue
+        if verdicts.verify_signature(record).status == SIG_GOOD:
+            return True
+    return False
+
+
 @dataclass
 class Enforcer:
     """Evaluates changes under one policy, with the records and signatures the shell found."""
@@ -130,11 +231,21 @@ class Enforcer:
         if CONFIG_NAME in change.paths and change.source == "git":
             # A change to the policy is judged by the policy it replaces as well.
             rules = [(name, policy.rule_of(name)) for name in domains]
+            seen = [policy]
             for parent in change.commit.parents:
                 before = self._policy_at(parent)
+                seen.append(before)
                 rules += [
                     (f"{name}@{parent[:7]}", before.rule_of(name))
                     for name in before.domains_for(change.paths)
+                ]
+            # ... and by the policy it writes, when that one asks for more.
+            own = self._policy_at(change.commit.sha)
+            if all(own != other for other in seen):
+                sha = change.commit.sha
+                rules += [
+                    (f"{name}@{sha[:7]}", own.rule_of(name))
+                    for name in own.domains_for(change.paths)
                 ]
             requirements = merge_rules(rules)
         return evaluate(

@@ -85,6 +85,7 @@ def check(args: argparse.Namespace, ctx):
         open_verdicts,
         policy_base,
         refuse_shallow_cut,
+        vet_policy_source,
     )
     from reviewq.errors import ReviewqError
     from reviewq.scan import resolve_revs, scan_history
@@ -101,6 +102,8 @@ def check(args: argparse.Namespace, ctx):
     origin = config.origin or f"{base[:12]}: no {CONFIG_NAME} (built-in policy)"
     if explicit:
         chosen_as = "--config"
+    else:
+        vet_policy_source(ctx, base, config, resolved, now, chosen_as)
     gate_ctx = replace(ctx, config=config)
     # One cache handle per process: the scan and the patch-ids write the same file.
     gate_ctx.__dict__["cache"] = ctx.cache
