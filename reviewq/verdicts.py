@@ -127,12 +127,12 @@ def patch_ids(ctx: Context, shas: Sequence[str]) -> dict[str, str | None]:
 def content_ids(ctx: Context, shas: Sequence[str]) -> dict[str, str | None]:
     """sha -> the change's content identity: `git patch-id --verbatim` of its full text diff.
 
-    Every byte of every added and removed line counts (whitespace too), and nothing the
-    repository can configure changes the diff it is computed from: `--text` (a `-diff` or
+    Every byte of every added, removed and context line counts (whitespace too), and nothing
+    the repository can configure changes the diff it is computed from: `--text` (a `-diff` or
     `binary` attribute cannot turn lines into "Binary files differ"), no textconv, no external
-    diff, full blob ids. Context lines and line numbers do not count, so a change rebased onto
-    a moved base keeps its identity as long as its own lines are byte-identical. None for
-    merges and empty commits (they match by sha only).
+    diff. Line numbers do not count, so a change rebased onto a moved base keeps its identity as
+    long as its lines and their context are byte-identical; the same line added in another
+    place does not. None for merges and empty commits (they match by sha only).
     """
     return _pipeline_ids(ctx, shas, CONTENT_ID_TABLE, _CONTENT_DIFF_TREE, CONTENT_ID_ARGS)
 

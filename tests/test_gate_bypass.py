@@ -127,6 +127,27 @@ def test_a_byte_identical_rebase_keeps_its_approval(based: Repo) -> None:
     assert gate(repo.path, "base..HEAD").returncode == 1
 
 
+def test_the_same_lines_added_in_another_place_do_not_keep_the_approval(based: Repo) -> None:
+    """The approved line moved from under its guard to the top level of another function: the
+    content id covers context lines (as `git patch-id` does), so the approval stays behind."""
+    repo = based
+    guarded = "def run(cmd):\n    if allowed(cmd):\n        pass\n"
+    repo.commit("Add run", files={"run.py": guarded + "\n\n" + "def other():\n        pass\n"})
+    repo.git("tag", "-f", "base")
+    line = "        os.system(cmd)\n"
+    sha = repo.commit(
+        "Run the command" + CODEX,
+        files={"run.py": guarded + line + "\n\n" + "def other():\n        pass\n"},
+    )
+    approve(repo, sha)
+    assert gate(repo.path, "base..HEAD").returncode == 0
+    moved = guarded + "\n\n" + "def other():\n        pass\n" + line
+    new = amend(repo, {"run.py": moved})
+    assert new != sha
+    result = gate_json(repo.path, "base..HEAD")
+    assert result["passed"] is False and result["commits"][0]["approved_by"] == []
+
+
 def test_a_mode_or_submodule_pointer_change_does_not_keep_the_approval(based: Repo) -> None:
     repo = based
     sha = repo.commit("Add a script" + CODEX, files={"run.sh": "echo hi\n"})
