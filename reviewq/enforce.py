@@ -1,8 +1,9 @@
 """The shell around `core.policy`: which policy applies, which records count, and the gate's answer.
 
 The policy comes from a commit the change under review cannot have written: the base of the range
-(`A` of `A..B`), else the default branch. A change that edits `.reviewq.toml` is judged by the
-policy it replaces as well (the strictest of both), so `gate HEAD` on a branch whose history
+(`A` of `A..B`), else the default branch, and it counts only if the commit that last changed it
+passed the gate itself (`vet_policy_source`). A change that edits, moves or deletes
+`.reviewq.toml` is judged by the policy it replaces and the one it writes as well (the strictest), so `gate HEAD` on a branch whose history
 weakened the policy still asks for what the old policy asked. Verdicts come through the verdict
 API (the local log and the notes ref, so a bare CI clone sees the team's reviews); signatures
 through the signing module. Nothing here decides; `core.policy.evaluate` does.
@@ -31,6 +32,7 @@ from reviewq.core.policy import (
 from reviewq.core.verdict import SignatureCheck
 from reviewq.errors import ReviewqError
 from reviewq.sources.gitcmd import Git
+from reviewq.verdicts import CONTENT_ID_FIELD
 
 RecordsFor = Callable[[Change], Sequence[Mapping[str, Any]]]
 VerifySignature = Callable[[Mapping[str, Any]], SignatureCheck]
@@ -85,6 +87,126 @@ def policy_base(git: Git, resolved: Sequence[str], explicit: str | None = None) 
     return sha, "the default branch (the range has no base)"
 
 
+def refuse_shallow_cut(git: Git, resolved: Sequence[str], what: str) -> None:
+    """Fail closed when a shallow clone's history ends inside the range.
+
+    In a clone fetched with `--depth`, `git log BASE..HEAD` silently stops at the cut: the
+    commits before it are not there to be checked, and a range that looks clean may only be
+    short. Any cut-off commit inside the range is an error (exit 2), naming the fix.
+    """
+    boundary = git.shallow_boundary()
+    if not boundary:
+        return
+    for line in git.stream(["rev-list", *resolved, "--"], separator=b"\n"):
+        sha = line.decode("ascii", "replace").strip()
+        if sha in boundary:
+            raise ReviewqError(
+                f"this is a shallow clone and its history stops at {sha[:12]}, inside {what}: "
+                "the commits before it cannot be checked. Fetch the full history "
+                "(actions/checkout `fetch-depth: 0`, or `git fetch --unshallow`) and run again"
+            )
+
+
+def policy_files(config: Config) -> list[str]:
+    """The files the gate's policy is read from: `.reviewq.toml`, and the allowed-signers file
+    it names (a change adding a key there changes who may approve)."""
+    paths = [CONFIG_NAME]
+    signers = getattr(config.section("log"), "allowed_signers", None)
+    if isinstance(signers, str) and signers.strip() and signers not in paths:
+        paths.append(signers)
+    return paths
+
+
+def vet_policy_source(
+    ctx: Any, base: str, config: Config, resolved: Sequence[str], now: datetime, chosen_as: str
+) -> None:
+    """The base's policy counts only if the commit that last changed it passed the gate itself
+    (or has a counted approval validly signed by an allowed signer of the policy before it).
+
+    Someone who can push to the default branch could otherwise land a weaker policy (or a new
+    allowed signer) there unreviewed, and every range based on it would be judged by it. That
+    commit (the last to touch a policy file at or before `base`) is judged like any other
+    (detection rules of the policy before and after it, the stricter of the two policies,
+    signatures checked against the allowed signers before it). A human commit passes, as it
+    would in a range. A commit inside the range being gated is judged there instead. Anything
+    else raises ReviewqError naming the commit to review (exit 2).
+    """
+    from dataclasses import replace
+
+    from reviewq.changes import lookup
+    from reviewq.config import config_at
+
+    git = ctx.git
+    found = git.text(["rev-list", "-1", base, "--", *policy_files(config)]).strip()
+    if not found:
+        return  # the built-in policy: nobody wrote it
+    if found in git.shallow_boundary():
+        raise ReviewqError(
+            f"this is a shallow clone: the policy at {base[:12]} ({chosen_as}) comes from "
+            f"{found[:12]}, where the fetched history stops, so who changed it cannot be "
+            "checked. Fetch the full history (actions/checkout `fetch-depth: 0`) and run again"
+        )
+    in_range = git.text(["rev-list", *resolved, "--"]).split()
+    if found in in_range:
+        return
+    parent = git.try_resolve(f"{found}^1")
+    before = config_at(git, parent) if parent else Config(origin=None)
+    change = None
+    for rules in (config, before):
+        gate_ctx = replace(ctx, config=rules)
+        gate_ctx.__dict__["cache"] = ctx.cache
+        change = lookup(gate_ctx, found).change
+        if change is not None:
+            break
+    if change is None:
+        return  # a person's commit: the gate trusts what people commit
+    verdicts = open_verdicts(ctx, base=parent, base_config=before)
+    verdicts.prepare([change])
+    enforcer = Enforcer(
+        git=git,
+        config=config,
+        records_for=verdicts.records_for,
+        now=now,
+        verify_signature=verdicts.verify_signature,
+    )
+    evaluation = enforcer.evaluate(change)
+    if verdicts.notes_present and (
+        evaluation.passed or _signed_approval(verdicts, change, evaluation)
+    ):
+        return
+    from reviewq.core.policy import needs_brief
+    from reviewq.core.text import one_line
+
+    why = needs_brief(n.message for n in evaluation.needs) or f"{verdicts.notes_ref} is missing"
+    raise ReviewqError(
+        f"the policy at {base[:12]} ({chosen_as}) was last changed by {found[:12]} "
+        f"{one_line(change.commit.subject)!r}, an AI-authored commit that does not pass the "
+        f"gate itself ({why}); review it first (`reviewq verdict {found[:12]} ...`), or gate "
+        "from a base whose policy was reviewed"
+    )
+
+
+def _signed_approval(verdicts: Verdicts, change: Change, evaluation: Evaluation) -> bool:
+    """A counted approval (not the prompter's, not a machine's, ...) validly signed by a key in
+    the allowed signers before the policy change, and nothing standing against it."""
+    from reviewq.core.verdict import SIG_GOOD
+
+    if {n.code for n in evaluation.unmet} & {"rejected", "escalated"}:
+        return False
+    if verdicts.verify_signature is None:
+        return False
+    counted = {(i.name, i.email) for i in evaluation.approved_by}
+    for record in verdicts.records_for(change):
+        who = record.get("reviewer")
+        if record.get("verdict") != "approve" or not isinstance(who, Mapping):
+            continue
+        if (who.get("name"), who.get("email")) not in counted:
+            continue
+        if verdicts.verify_signature(record).status == SIG_GOOD:
+            return True
+    return False
+
+
 @dataclass
 class Enforcer:
     """Evaluates changes under one policy, with the records and signatures the shell found."""
@@ -114,11 +236,21 @@ class Enforcer:
         if CONFIG_NAME in change.paths and change.source == "git":
             # A change to the policy is judged by the policy it replaces as well.
             rules = [(name, policy.rule_of(name)) for name in domains]
+            seen = [policy]
             for parent in change.commit.parents:
                 before = self._policy_at(parent)
+                seen.append(before)
                 rules += [
                     (f"{name}@{parent[:7]}", before.rule_of(name))
                     for name in before.domains_for(change.paths)
+                ]
+            # ... and by the policy it writes, when that one asks for more.
+            own = self._policy_at(change.commit.sha)
+            if all(own != other for other in seen):
+                sha = change.commit.sha
+                rules += [
+                    (f"{name}@{sha[:7]}", own.rule_of(name))
+                    for name in own.domains_for(change.paths)
                 ]
             requirements = merge_rules(rules)
         requirements = self._log_rules(requirements)
@@ -177,56 +309,60 @@ class Enforcer:
 
 @dataclass
 class Verdicts:
-    """The verdict records the gate may read, matched to changes by sha, patch-id or change id."""
+    """The verdict records the gate may read, matched to changes by sha, content id or change id.
+
+    The content id (`verdicts.content_ids`, the record's `content_id`) is the verbatim patch-id:
+    a copy of an approved commit whose added and removed lines are byte-identical (a rebase, a
+    cherry-pick) keeps its approvals; one that differs by so much as a space does not. The
+    stable `patch_id` every record also carries ignores whitespace, so it matches nothing: a
+    record written before content ids (it has none) counts for its exact sha only.
+    """
 
     records: list[dict[str, Any]]
     notes_ref: str
     notes_present: bool
-    patch_id_of: Callable[[Sequence[Change]], dict[str, str | None]]
+    content_id_of: Callable[[Sequence[Change]], dict[str, str | None]]
     verify_signature: VerifySignature | None = None
     #: record id -> Unix time it first appeared in the notes ref's history (the gate's reading).
     appeared: dict[str, float] = field(default_factory=dict)
     #: One sentence per line the gate ignored (edited, not a record, misplaced), to name them.
     ignored: list[str] = field(default_factory=list)
     _index: dict[str, list[dict[str, Any]]] | None = None
-    _patch_ids: dict[str, str | None] = field(default_factory=dict)
+    _content_ids: dict[str, str | None] = field(default_factory=dict)
 
     def appeared_at(self, record: Mapping[str, Any]) -> datetime | None:
         when = self.appeared.get(record.get("id"))  # type: ignore[arg-type]
         return None if when is None else datetime.fromtimestamp(when, tz=UTC)
 
     def prepare(self, changes: Sequence[Change]) -> None:
-        """Patch-ids for every change, in one pass, when any record could match by patch-id."""
-        if any(r.get("patch_id") for r in self.records):
-            self._patch_ids.update(self.patch_id_of([c for c in changes if c.source == "git"]))
+        """Content ids for every change, in one pass, when any record could match by one."""
+        if any(r.get(CONTENT_ID_FIELD) for r in self.records):
+            self._content_ids.update(self.content_id_of([c for c in changes if c.source == "git"]))
 
-    def _keys_of(self, sha: Any, patch_id: Any, change_id: Any) -> list[str]:
+    def _keys_of(self, sha: Any, content_id: Any, change_id: Any) -> list[str]:
         keys = []
         if isinstance(sha, str) and sha:
             keys.append(f"sha:{sha}")
-        if isinstance(patch_id, str) and patch_id:
-            keys.append(f"patch:{patch_id}")
+        if isinstance(content_id, str) and content_id:
+            keys.append(f"content:{content_id}")
         if isinstance(change_id, str) and change_id and change_id != sha:
             keys.append(f"change:{change_id}")
         return keys
 
     def records_for(self, change: Change) -> list[dict[str, Any]]:
-        """Every record about the change or a copy of it (rebased, amended: same patch-id)."""
+        """Every record about the change or a byte-identical copy of it (rebased, cherry-picked)."""
         if self._index is None:
             index: dict[str, list[dict[str, Any]]] = {}
             for record in self.records:
                 keys = self._keys_of(
-                    record.get("sha"), record.get("patch_id"), record.get("change_id")
+                    record.get("sha"), record.get(CONTENT_ID_FIELD), record.get("change_id")
                 )
                 for key in keys:
                     index.setdefault(key, []).append(record)
             self._index = index
-        if change.source == "inbox":
-            patch_id = change.id.removeprefix("inbox:")
-        else:
-            patch_id = self._patch_ids.get(change.commit.sha)
+        content_id = None if change.source == "inbox" else self._content_ids.get(change.commit.sha)
         seen: dict[int, dict[str, Any]] = {}
-        for key in self._keys_of(change.sha, patch_id, change.id):
+        for key in self._keys_of(change.sha, content_id, change.id):
             for record in self._index.get(key, ()):
                 seen.setdefault(id(record), record)
         return list(seen.values())
@@ -325,7 +461,7 @@ def open_verdicts(
     `include_notes=False` (lenient only) reads the local log alone.
     """
     from reviewq.store.notes_log import NOTES_REF, read_verdict_notes, ref_tip
-    from reviewq.verdicts import load_verdicts, load_verdicts_about, patch_ids
+    from reviewq.verdicts import content_ids, load_verdicts, load_verdicts_about
 
     git = ctx.git
     if not strict and not include_notes:
@@ -337,7 +473,7 @@ def open_verdicts(
             records=records,
             notes_ref=NOTES_REF,
             notes_present=False,
-            patch_id_of=lambda changes: patch_ids(ctx, [c.commit.sha for c in changes]),
+            content_id_of=lambda changes: content_ids(ctx, [c.commit.sha for c in changes]),
             verify_signature=_signature_checker(git, base, base_config or ctx.config),
         )
     notes_present = ref_tip(git) is not None  # a ref that is not a notes commit raises
@@ -360,14 +496,14 @@ def open_verdicts(
     else:
         records = load_verdicts(ctx)
 
-    def patch_id_of(changes: Sequence[Change]) -> dict[str, str | None]:
-        return patch_ids(ctx, [c.commit.sha for c in changes])
+    def content_id_of(changes: Sequence[Change]) -> dict[str, str | None]:
+        return content_ids(ctx, [c.commit.sha for c in changes])
 
     return Verdicts(
         records=records,
         notes_ref=NOTES_REF,
         notes_present=notes_present,
-        patch_id_of=patch_id_of,
+        content_id_of=content_id_of,
         verify_signature=_signature_checker(git, base, base_config or ctx.config),
         appeared=evidence.appeared if strict else {},
         ignored=evidence.ignored if strict else [],

@@ -78,7 +78,8 @@ class ScanResult:
 # command, and lists parse and unpack markedly faster than dicts with repeated keys. Identities
 # are interned while decoding (a history has few distinct people and bots).
 
-STATE_VERSION = 2
+#: 3: sizes ignore attributes (a `-diff` file's lines count); older caches are recomputed.
+STATE_VERSION = 3
 
 
 def change_to_state(c: Change) -> list[Any]:

@@ -16,6 +16,7 @@ that has only the notes ref) sees the same verdicts as a reviewer's checkout aft
 
 from __future__ import annotations
 
+import re
 import sys
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -36,7 +37,11 @@ from reviewq.store.notes_log import (
 )
 
 PATCH_ID_TABLE = "patch_ids"
+CONTENT_ID_TABLE = "content_ids"
 PATCH_ID_KEY = "by-sha"
+#: The record field holding `content_ids`' answer; what verdicts are matched to changes by.
+CONTENT_ID_FIELD = "content_id"
+CONTENT_ID_ARGS = ["patch-id", "--verbatim"]
 
 #: Arguments for the patch-id pass: plumbing (no user diff config), fixed prefixes, no rename
 #: detection, so every clone computes the same patch-id for the same change.
@@ -55,6 +60,9 @@ _DIFF_TREE = [
     "--dst-prefix=b/",
 ]
 
+#: The content-id pass: the same diff, as text whatever the attributes say, with full blob ids.
+_CONTENT_DIFF_TREE = [*_DIFF_TREE[:-2], "--text", "--full-index", *_DIFF_TREE[-2:]]
+
 
 def local_now() -> datetime:
     return datetime.now().astimezone()
@@ -71,15 +79,35 @@ def notes_lock_path(ctx: Context):
 
 
 def reviewer_identity(ctx: Context) -> Identity:
-    """The reviewer as git knows them (`user.name`, `user.email`)."""
-    name = ctx.git.config_get("user.name")
-    email = ctx.git.config_get("user.email")
-    if not name or not email:
+    """The reviewer as git names them: `git var GIT_COMMITTER_IDENT`.
+
+    The same person `git commit` would record: `GIT_COMMITTER_NAME`/`GIT_COMMITTER_EMAIL` in the
+    environment win over `committer.*` and `user.*`, as in git. Never a guess from the host name
+    (`user.useConfigOnly`): an identity nobody set is refused.
+    """
+    try:
+        out = ctx.git.text(
+            ["-c", "user.useConfigOnly=true", "var", "GIT_COMMITTER_IDENT"], what="var"
+        )
+    except GitError:
+        out = ""
+    match = _IDENT.match(out.strip())
+    if match is None or not match["name"].strip() or not match["email"].strip():
         raise ReviewqError(
             "who is reviewing? set your identity first: "
             "`git config user.name 'Your Name'` and `git config user.email you@example.com`"
         )
-    return Identity(name, email)
+    return Identity(match["name"].strip(), match["email"].strip())
+
+
+#: `git var GIT_COMMITTER_IDENT`: "Name <email> 1700000000 +0100".
+_IDENT = re.compile(r"^(?P<name>.*) <(?P<email>[^<>]*)> \d+ [+-]\d{4}$")
+
+#: Verdicts that ask something of the author or of someone senior: they must say what.
+NOTE_REQUIRED = {
+    "changes": "what should change",
+    "escalate": "why it needs someone else",
+}
 
 
 # -- patch-ids --------------------------------------------------------------------------------
@@ -88,18 +116,37 @@ def reviewer_identity(ctx: Context) -> Identity:
 def patch_ids(ctx: Context, shas: Sequence[str]) -> dict[str, str | None]:
     """sha -> `git patch-id --stable` (None for merges and empty commits).
 
-    A commit's patch-id never changes, so answers are cached; the rest are computed in one
-    `git diff-tree --stdin -p | git patch-id --stable` pipeline, however many there are.
+    Recorded in every verdict (`patch_id`) for readers of the contract, but no longer what a
+    verdict is matched to a change by: the stable patch-id ignores whitespace, so a commit
+    amended to behave differently (`return True` moved out of its `if`, `rm -rf /tmp/x` split
+    into `rm -rf / tmp/x`) would keep it. `content_ids` is the identity that counts.
     """
-    cached: dict[str, str] = dict(ctx.cache.get(PATCH_ID_TABLE, PATCH_ID_KEY) or {})
+    return _pipeline_ids(ctx, shas, PATCH_ID_TABLE, _DIFF_TREE, ["patch-id", "--stable"])
+
+
+def content_ids(ctx: Context, shas: Sequence[str]) -> dict[str, str | None]:
+    """sha -> the change's content identity: `git patch-id --verbatim` of its full text diff.
+
+    Every byte of every added, removed and context line counts (whitespace too), and nothing
+    the repository can configure changes the diff it is computed from: `--text` (a `-diff` or
+    `binary` attribute cannot turn lines into "Binary files differ"), no textconv, no external
+    diff. Line numbers do not count, so a change rebased onto a moved base keeps its identity as
+    long as its lines and their context are byte-identical; the same line added in another
+    place does not. None for merges and empty commits (they match by sha only).
+    """
+    return _pipeline_ids(ctx, shas, CONTENT_ID_TABLE, _CONTENT_DIFF_TREE, CONTENT_ID_ARGS)
+
+
+def _pipeline_ids(
+    ctx: Context, shas: Sequence[str], table: str, diff: list[str], patch_id: list[str]
+) -> dict[str, str | None]:
+    """A commit's id never changes, so answers are cached; the rest are computed in one
+    `git diff-tree --stdin -p | git patch-id ...` pipeline, however many there are."""
+    cached: dict[str, str] = dict(ctx.cache.get(table, PATCH_ID_KEY) or {})
     wanted = [s for s in dict.fromkeys(shas) if s]
     missing = [s for s in wanted if s not in cached]
     if missing:
-        out = ctx.git.pipe(
-            _DIFF_TREE,
-            ["patch-id", "--stable"],
-            input=("\n".join(missing) + "\n").encode(),
-        )
+        out = ctx.git.pipe(diff, patch_id, input=("\n".join(missing) + "\n").encode())
         found = {}
         for line in out.decode().splitlines():
             parts = line.split()
@@ -107,7 +154,7 @@ def patch_ids(ctx: Context, shas: Sequence[str]) -> dict[str, str | None]:
                 found[parts[1]] = parts[0]
         for sha in missing:
             cached[sha] = found.get(sha, "")
-        ctx.cache.put(PATCH_ID_TABLE, PATCH_ID_KEY, cached)
+        ctx.cache.put(table, PATCH_ID_KEY, cached)
         ctx.cache.flush()
     return {s: (cached.get(s) or None) for s in wanted}
 
@@ -116,6 +163,31 @@ def change_patch_id(ctx: Context, change: Change) -> str | None:
     if change.source == "inbox":
         return change.id.removeprefix("inbox:") or None
     return patch_ids(ctx, [change.commit.sha]).get(change.commit.sha)
+
+
+def change_content_id(ctx: Context, change: Change) -> str | None:
+    """`content_ids` of a commit; of an inbox patch, `git patch-id --verbatim` of the patch
+    itself (so the commit `reviewq apply` makes of it matches while its lines are the same)."""
+    if change.source == "inbox":
+        if not change.patch_path:
+            return None
+        from pathlib import Path
+
+        from reviewq.sources.inbox import read_patch_file
+
+        patches = read_patch_file(Path(change.patch_path), change.commit.committed_at)
+        same = [p for p in patches if p.commit.message == change.commit.message]
+        if not (same or patches):
+            return None
+        try:
+            out = ctx.git.run(CONTENT_ID_ARGS, input=(same or patches)[0].raw, what="patch-id")
+        except GitError:
+            return None
+        parts = out.split()
+        return parts[0].decode() if parts else None
+    if not change.commit.sha:
+        return None
+    return content_ids(ctx, [change.commit.sha]).get(change.commit.sha)
 
 
 def hunk_count(ctx: Context, change: Change) -> int:
@@ -153,8 +225,12 @@ def record_verdict(
     clock: Callable[[], datetime] | None = None,
     warn: Callable[[str], None] | None = None,
     reviewer: Identity | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Record a human verdict on `change`; returns the stored (sealed, maybe signed) record.
+
+    `notice` (the CLI and the TUI pass one) is told when the verdict replaces the reviewer's own
+    earlier verdict on the change: only each reviewer's latest verdict stands.
 
     `reviewer` defaults to git's identity here. A pair session passes whoever drives at the
     verdict; when that is someone else, the record is left unsigned: the key here is its
@@ -169,6 +245,11 @@ def record_verdict(
 
     if verdict not in VERDICTS:
         raise ReviewqError(f"verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
+    if verdict in NOTE_REQUIRED and not _clean(note):
+        raise ReviewqError(
+            f"a {verdict!r} verdict needs a note saying {NOTE_REQUIRED[verdict]} "
+            "(--note TEXT); nothing recorded"
+        )
     local = reviewer_identity(ctx)
     if reviewer is None:
         reviewer = local
@@ -178,6 +259,7 @@ def record_verdict(
     signer = signer_from_git(git) if same_person(reviewer, local) else None
     ref_tip(git)  # a damaged notes ref stops us before anything is written
     patch_id = change_patch_id(ctx, change)
+    content_id = change_content_id(ctx, change)
     stats = change.stats
     when = (clock or local_now)()
     if when.tzinfo is None:
@@ -205,11 +287,18 @@ def record_verdict(
             # From markers, notes and sidecars: an agent's JSON may hold lone surrogates.
             agent=_clean(auth.agent),
             model=_clean(auth.model) if auth.model else auth.model,
-            extra=extra,
+            extra={**(extra or {}), CONTENT_ID_FIELD: content_id},
         )
     except ValueError as exc:
         raise ReviewqError(f"cannot record the verdict: {exc}") from None
+    earlier = _own_latest(ctx, change, reviewer, content_id) if notice is not None else None
     stored = ProvenanceLog(ctx.log_path).append(record, sign=signer.sign if signer else None)
+    if earlier is not None and notice is not None:
+        notice(
+            f"this {verdict} replaces your earlier {earlier.get('verdict')} of "
+            f"{earlier.get('at')} (verdict {str(earlier.get('id'))[:12]}): each reviewer's "
+            "latest verdict on a change is the one that stands"
+        )
     try:
         add_records(git, [stored], notes_lock_path(ctx))
     except (ReviewqError, OSError) as exc:
@@ -219,6 +308,34 @@ def record_verdict(
             f"updated ({message}); `reviewq sync` or `reviewq log rebuild --to-notes` adds it"
         )
     return stored
+
+
+def _own_latest(
+    ctx: Context, change: Change, reviewer: Identity, content_id: str | None
+) -> dict[str, Any] | None:
+    """The reviewer's own latest verdict on this change (or a byte-identical copy), if any."""
+    from reviewq.core.policy import same_person
+    from reviewq.core.verdict import record_order
+
+    try:
+        records = load_verdicts_about(ctx, [change])
+    except (ReviewqError, OSError, ValueError):
+        return None  # a notice only: never a reason not to record
+    mine = [
+        r
+        for r in records
+        if isinstance(r.get("reviewer"), dict)
+        and same_person(
+            Identity(str(r["reviewer"].get("name") or ""), str(r["reviewer"].get("email") or "")),
+            reviewer,
+        )
+        and (
+            (change.sha and r.get("sha") == change.sha)
+            or (content_id and r.get(CONTENT_ID_FIELD) == content_id)
+            or r.get("change_id") == change.id
+        )
+    ]
+    return max(mine, key=record_order) if mine else None
 
 
 def _clean(text: str) -> str:
@@ -278,7 +395,9 @@ def load_verdicts_since(
 
 def verdict_keys(ctx: Context, changes: Sequence[Change]) -> set[str]:
     """Everything a verdict about one of `changes` may be recorded under: shas, change ids and
-    patch-ids (a verdict on a rebased or cherry-picked copy matches by patch-id)."""
+    stable patch-ids. A superset to read candidates by (the log's key index has no content ids):
+    equal content ids imply equal stable patch-ids, and `enforce.Verdicts.records_for` keeps
+    only the records whose sha, content id or change id matches."""
     keys: set[str] = set()
     for change in changes:
         keys.add(change.id)
@@ -319,9 +438,9 @@ def settled_index(ctx: Context, records: Iterable[Mapping[str, Any]] | None = No
 
 
 def settled_filter(ctx: Context, changes: Sequence[Change]) -> Callable[[Change], bool]:
-    """`is_settled(change)` for the queue: settled by sha, patch-id or change id.
+    """`is_settled(change)` for the queue: settled by sha, content id or change id.
 
-    Patch-ids are computed only when there are verdicts at all, in one pipeline for every
+    Content ids are computed only when there are verdicts at all, in one pipeline for every
     change not already settled by its sha (policy, issue 7, may replace this function).
     """
     index = settled_index(ctx)
@@ -333,9 +452,9 @@ def settled_filter(ctx: Context, changes: Sequence[Change]) -> Callable[[Change]
         if c.source == "git" and not index.is_settled(sha=c.sha, patch_id=None, change_id=c.id)
     ]
     try:
-        ids = patch_ids(ctx, need) if need else {}
+        ids = content_ids(ctx, need) if need else {}
     except GitError as exc:
-        raise ReviewqError(f"could not compute patch-ids ({exc.message})") from None
+        raise ReviewqError(f"could not compute content ids ({exc.message})") from None
 
     def is_settled(change: Change) -> bool:
         if change.source == "inbox":
@@ -348,21 +467,21 @@ def settled_filter(ctx: Context, changes: Sequence[Change]) -> Callable[[Change]
 
 
 def verdicts_for(ctx: Context, change: Change | None, sha: str) -> list[dict[str, Any]]:
-    """Verdicts on one change: by its sha, its patch-id (rebased copies) or its inbox id."""
+    """Verdicts on one change: by its sha, its content id (rebased copies) or its inbox id."""
     records = load_verdicts(ctx)
     if not records:
         return []
     if change is not None and change.source == "inbox":
-        pid: str | None = change.id.removeprefix("inbox:")
+        content: str | None = None
         cid: str | None = change.id
         sha = ""
     else:
-        pid, cid = patch_ids(ctx, [sha]).get(sha), None
+        content, cid = content_ids(ctx, [sha]).get(sha), None
     return [
         r
         for r in records
         if (sha and r.get("sha") == sha)
-        or (pid and r.get("patch_id") == pid)
+        or (content and r.get(CONTENT_ID_FIELD) == content)
         or (cid and r.get("change_id") == cid)
     ]
 
@@ -458,7 +577,9 @@ def _intact_records(log: ProvenanceLog) -> tuple[list[dict[str, Any]], int]:
 
 
 __all__ = [
+    "change_content_id",
     "change_patch_id",
+    "content_ids",
     "load_verdicts",
     "load_verdicts_about",
     "load_verdicts_since",

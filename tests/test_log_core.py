@@ -178,13 +178,15 @@ def test_dedupe_keeps_first_and_orders_by_instant() -> None:
     assert out[1]["note"] == ""
 
 
-def test_settled_by_sha_patch_id_and_latest_verdict_wins() -> None:
+def test_settled_by_sha_content_id_and_latest_verdict_wins() -> None:
     def verdict(i: int, v: str, minute: int, **kw: object) -> dict:
         return make_record(i, verdict=v, at=f"2026-11-20T12:{minute:02d}:00.000+01:00", **kw)
 
     index = SettledIndex(
         [
-            verdict(1, "approve", 0, sha="a" * 40, patch_id="p" * 40),
+            verdict(1, "approve", 0, sha="a" * 40, extra={"content_id": "p" * 40}),
+            # Written before content ids: its whitespace-blind stable patch-id matches nothing.
+            verdict(8, "approve", 0, sha="9" * 40, patch_id="s" * 40),
             verdict(2, "escalate", 0, sha="b" * 40, patch_id=None),
             verdict(3, "escalate", 1, sha="c" * 40, patch_id=None),
             verdict(4, "approve", 2, sha="c" * 40, patch_id=None),
@@ -194,8 +196,10 @@ def test_settled_by_sha_patch_id_and_latest_verdict_wins() -> None:
         ]
     )
     assert index.is_settled(sha="a" * 40, patch_id=None)
-    # A rebased copy of the first commit: new sha, same patch-id.
+    # A rebased copy of the first commit: new sha, same content id.
     assert index.is_settled(sha="e" * 40, patch_id="p" * 40)
+    assert index.is_settled(sha="9" * 40, patch_id=None)
+    assert not index.is_settled(sha="8" * 40, patch_id="s" * 40)
     assert not index.is_settled(sha="b" * 40, patch_id=None)  # escalated: still pending
     assert index.is_settled(sha="c" * 40, patch_id=None)  # escalated, then approved
     assert not index.is_settled(sha="d" * 40, patch_id=None)  # approved, then escalated

@@ -84,7 +84,9 @@ def team_round(paths: list[Path], shas: list[str], rounds_of_verdicts: int) -> l
             ids = []
             for r in range(rounds_of_verdicts):
                 for i, sha in enumerate(shas):
-                    out = reviewq(path, "verdict", sha, VERDICTS[(i + k + r) % 4], "--json")
+                    out = reviewq(
+                        path, "verdict", sha, VERDICTS[(i + k + r) % 4], "--note", "n", "--json"
+                    )
                     assert out.returncode == 0, out.stderr
                     ids.append(json.loads(out.stdout)["id"])
                 synced = reviewq(path, "sync")
@@ -150,7 +152,7 @@ def test_push_refused_by_a_racing_pusher_is_retried(make_repo, tmp_path: Path) -
     remote, shas, (a, b) = setup_team(make_repo, tmp_path, clones=2, commits=1)
     assert reviewq(a, "verdict", shas[0], "approve").returncode == 0
     assert reviewq(a, "sync").returncode == 0
-    assert reviewq(a, "verdict", shas[0], "escalate").returncode == 0
+    assert reviewq(a, "verdict", shas[0], "escalate", "--note", "n").returncode == 0
     # B's pre-push hook lets A push first: after B fetched and merged, before B's push lands.
     marker = tmp_path / "raced"
     hook = b / ".git" / "hooks" / "pre-push"
@@ -201,7 +203,7 @@ def test_first_sync_to_a_remote_without_notes(make_repo, tmp_path: Path) -> None
 def test_bare_mirror_queue_after_sync(make_repo, tmp_path: Path) -> None:
     remote, shas, (a,) = setup_team(make_repo, tmp_path, clones=1, commits=3)
     reviewq(a, "verdict", shas[0], "approve")
-    reviewq(a, "verdict", shas[1], "escalate")
+    reviewq(a, "verdict", shas[1], "escalate", "--note", "n")
     assert reviewq(a, "sync").returncode == 0
     mirror = tmp_path / "ci-mirror.git"
     subprocess.run(["git", "clone", "-q", "--mirror", str(remote.path), str(mirror)], check=True)

@@ -82,7 +82,7 @@ def test_the_queue_reads_the_verdicts_about_its_changes_from_log_and_notes(repo:
     base = repo.commit("Base\n")
     shas = [ai_commit(repo, f"change {i}") for i in range(4)]
     for sha, verdict in zip(shas[:3], ("approve", "escalate", "reject")):
-        assert cli("--repo", str(repo.path), "verdict", sha, verdict).returncode == 0
+        assert cli("--repo", str(repo.path), "verdict", sha, verdict, "--note", "n").returncode == 0
     # A rebased copy of the first change: its verdict matches by patch-id.
     repo.git("checkout", "-q", "-b", "copy", base)
     repo.commit("elsewhere", files={"other.txt": "x\n"})
@@ -112,7 +112,7 @@ def test_the_queue_reads_the_verdicts_about_its_changes_from_log_and_notes(repo:
 def test_progress_counts_today_and_keeps_the_latest_verdict_per_change(repo: Repo, cli) -> None:
     shas = [ai_commit(repo, f"change {i}") for i in range(3)]
     for sha, verdict in ((shas[0], "escalate"), (shas[1], "approve"), (shas[0], "approve")):
-        assert cli("--repo", str(repo.path), "verdict", sha, verdict).returncode == 0
+        assert cli("--repo", str(repo.path), "verdict", sha, verdict, "--note", "n").returncode == 0
     ctx = Context.open(repo.path)
     try:
         from datetime import datetime

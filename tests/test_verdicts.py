@@ -116,7 +116,14 @@ def test_notes_lines_stay_sorted_and_unique(repo) -> None:
     assert change is not None
     for verdict in ("escalate", "approve", "changes"):
         record_verdict(
-            ctx, change, verdict, active_seconds=1, wall_seconds=1, hunks_total=1, hunks_viewed=0
+            ctx,
+            change,
+            verdict,
+            note="n",
+            active_seconds=1,
+            wall_seconds=1,
+            hunks_total=1,
+            hunks_viewed=0,
         )
     lines = repo.git("notes", f"--ref={NOTES_REF}", "show", sha).splitlines()
     assert len(lines) == 3 and lines == sorted(lines)
@@ -157,12 +164,14 @@ def test_queue_leaves_settled_items_out(repo, cli) -> None:
     d = ai_commit(repo, "d")
     assert set(queue_ids(cli, repo.path)) == {a, b, c, d}
     for sha, verdict in ((a, "approve"), (b, "reject"), (c, "changes"), (d, "escalate")):
-        out = cli("--repo", str(repo.path), "verdict", sha, verdict)
+        out = cli("--repo", str(repo.path), "verdict", sha, verdict, "--note", "n")
         assert out.returncode == 0, out.stderr
     assert queue_ids(cli, repo.path) == [d]  # escalated: someone senior must still look
     cli("--repo", str(repo.path), "verdict", d, "approve")
     assert queue_ids(cli, repo.path) == []
-    cli("--repo", str(repo.path), "verdict", a, "escalate")  # approved, then escalated
+    cli(
+        "--repo", str(repo.path), "verdict", a, "escalate", "--note", "n"
+    )  # approved, then escalated
     assert queue_ids(cli, repo.path) == [a]
 
 
@@ -194,7 +203,7 @@ def test_inbox_patch_verdict_and_bare_mirror(demo_repo: Path, cli) -> None:
     before = queue_ids(cli, demo_repo)
     inbox = [i for i in before if i.startswith("inbox:")]
     assert len(inbox) == 1
-    out = cli("--repo", str(demo_repo), "verdict", inbox[0], "changes", "--json")
+    out = cli("--repo", str(demo_repo), "verdict", inbox[0], "changes", "--note", "n", "--json")
     assert out.returncode == 0, out.stderr
     stored = json.loads(out.stdout)
     assert stored["sha"] is None and stored["change_id"] == inbox[0]
@@ -348,7 +357,7 @@ def test_notes_failure_after_the_log_keeps_the_verdict_and_sync_repairs(
     repo, cli, make_repo
 ) -> None:
     sha = ai_commit(repo, "change")
-    assert cli("--repo", str(repo.path), "verdict", sha, "escalate").returncode == 0
+    assert cli("--repo", str(repo.path), "verdict", sha, "escalate", "--note", "n").returncode == 0
     lock = repo.path / ".git" / "refs" / "notes" / "reviewq.lock"
     lock.write_text("")  # another git process (or a crashed one) holds the notes ref
     out = cli("--repo", str(repo.path), "verdict", sha, "approve", "--json")
@@ -462,7 +471,7 @@ def test_contract_error_for_api_misuse(repo) -> None:
 def test_edited_notes_line_is_reported_and_ignored(repo, cli) -> None:
     """Someone with push access turns an escalation into an approval in the notes ref."""
     sha = ai_commit(repo, "change")
-    assert cli("--repo", str(repo.path), "verdict", sha, "escalate").returncode == 0
+    assert cli("--repo", str(repo.path), "verdict", sha, "escalate", "--note", "n").returncode == 0
     state = repo.path / ".git" / "reviewq"
     for name in ("log.jsonl", "log.jsonl.head"):
         (state / name).unlink()  # as in a CI mirror: only the notes ref is there

@@ -81,7 +81,15 @@ def check(args: argparse.Namespace, ctx):
     from datetime import datetime
 
     from reviewq.config import CONFIG_NAME, config_at
-    from reviewq.enforce import Checked, Enforcer, GateResult, open_verdicts, policy_base
+    from reviewq.enforce import (
+        Checked,
+        Enforcer,
+        GateResult,
+        open_verdicts,
+        policy_base,
+        refuse_shallow_cut,
+        vet_policy_source,
+    )
     from reviewq.errors import ReviewqError
     from reviewq.scan import resolve_revs, scan_history
 
@@ -90,12 +98,15 @@ def check(args: argparse.Namespace, ctx):
         raise ReviewqError("the repository has no commits; nothing to gate")
     now = parse_as_of(args.as_of) if args.as_of else datetime.now().astimezone()
     resolved = resolve_revs(git, args.revs)
+    refuse_shallow_cut(git, resolved, " ".join(args.revs))
     base, chosen_as = policy_base(git, resolved, args.policy_from)
     explicit = getattr(args, "config", None)
     config = ctx.config if explicit else config_at(git, base)
     origin = config.origin or f"{base[:12]}: no {CONFIG_NAME} (built-in policy)"
     if explicit:
         chosen_as = "--config"
+    else:
+        vet_policy_source(ctx, base, config, resolved, now, chosen_as)
     gate_ctx = replace(ctx, config=config)
     # One cache handle per process: the scan and the patch-ids write the same file.
     gate_ctx.__dict__["cache"] = ctx.cache

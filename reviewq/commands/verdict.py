@@ -56,6 +56,7 @@ def run(args: argparse.Namespace, ctx) -> int:
     if viewed < 0 or viewed > hunks:
         raise ReviewqError(f"--hunks-viewed must be between 0 and {hunks}, not {viewed}")
     domain, ticked = _policy_fields(ctx, change, args.check, args.verdict)
+    notices: list[str] = []
     record = record_verdict(
         ctx,
         change,
@@ -68,6 +69,7 @@ def run(args: argparse.Namespace, ctx) -> int:
         critique=_critique_shown(ctx, change),
         domain=domain,
         extra={"checklist": ticked},
+        notice=notices.append,
     )
     if args.json:
         emit_json(record)
@@ -78,6 +80,8 @@ def run(args: argparse.Namespace, ctx) -> int:
         f"{args.verdict} recorded for {ident} {one_line(change.commit.subject)} "
         f"(verdict {record['id'][:12]}, {signed})"
     )
+    for text in notices:
+        print(f"  {one_line(text)}")
     return 0
 
 

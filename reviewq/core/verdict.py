@@ -358,11 +358,14 @@ def dedupe_records(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]
 
 
 class SettledIndex:
-    """Which changes have a settling verdict, matched by sha, patch-id or change id.
+    """Which changes have a settling verdict, matched by sha, content id or change id.
 
     The latest verdict matching any of a change's keys decides: an approval later escalated is
     pending again; an escalation later approved is settled. A verdict recorded on one commit
-    settles its rebased, amended or cherry-picked copies through the patch-id.
+    settles its rebased or cherry-picked copies through the content id (`content_id`: the
+    verbatim patch-id, every byte of the change's lines). The whitespace-blind stable
+    `patch_id` matches nothing: a copy that differs only in whitespace may behave differently.
+    Callers pass a git change's content id as `patch_id`.
     """
 
     def __init__(self, records: Iterable[Mapping[str, Any]] = ()) -> None:
@@ -375,7 +378,8 @@ class SettledIndex:
         if verdict not in VERDICTS:
             return
         order = record_order(record)
-        for key in self._keys(record.get("sha"), record.get("patch_id"), record.get("change_id")):
+        content_id = record.get("content_id")
+        for key in self._keys(record.get("sha"), content_id, record.get("change_id")):
             current = self._latest.get(key)
             if current is None or current[0] < order:
                 self._latest[key] = (order, str(verdict))

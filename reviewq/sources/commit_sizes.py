@@ -37,6 +37,8 @@ def read_commit_sizes(git: Git, revs: list[str]) -> list[CommitSize]:
             "--root",
             "-M",
             "--shortstat",
+            "--no-ext-diff",
+            "--no-textconv",
             "--format=%x01%H %cI",
             "--no-color",
             *revs,

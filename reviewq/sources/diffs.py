@@ -35,7 +35,10 @@ class BrokenDiff(ReviewqError):
 
 
 def diff_args(sha: str) -> list[str]:
-    """`git show` arguments for the change a commit makes, immune to the user's diff config."""
+    """`git show` arguments for the change a commit makes, immune to the user's diff config and
+    to the repository's attributes: `--text` (a `-diff` or `binary` attribute, which the change
+    itself may add to `.gitattributes`, must not turn its lines into "Binary files differ"), no
+    textconv, no external diff. What really is binary is decided by content afterwards."""
     return [
         "-c",
         "core.quotepath=off",
@@ -45,6 +48,7 @@ def diff_args(sha: str) -> list[str]:
         "-M",
         "--diff-merges=first-parent",
         "--no-color",
+        "--text",
         "--no-ext-diff",
         "--no-textconv",
         "--no-relative",
@@ -57,7 +61,49 @@ def diff_args(sha: str) -> list[str]:
 
 def read_commit_diff(git: Git, sha: str) -> Diff:
     """The diff a commit introduces (against its first parent; roots against nothing)."""
-    return parse_unified_diff(git.run(diff_args(sha), what="show"), source=sha[:12])
+    data = git.run(diff_args(sha), what="show")
+    return parse_unified_diff(binary_by_content(git, data), source=sha[:12])
+
+
+_INDEX = re.compile(rb"^index ([0-9a-f]+)\.\.([0-9a-f]+)", re.MULTILINE)
+
+
+def binary_by_content(git: Git, data: bytes) -> bytes:
+    """A `--text` diff with the files whose content really is binary (a NUL byte in the first
+    8,000 bytes of either side, git's own rule) put back as "Binary files ... differ".
+
+    Only a file whose diff text holds a NUL byte can be one; its blobs decide (a text file with
+    a NUL far into it stays text, as in git).
+    """
+    if b"\0" not in data:
+        return data
+    chunks = _split_files(data)
+    suspects: dict[int, tuple[bytes, bytes]] = {}
+    for i, chunk in enumerate(chunks):
+        if b"\0" in chunk and (m := _INDEX.search(chunk.split(b"\n@@ ", 1)[0])):
+            suspects[i] = (m.group(1), m.group(2))
+    if not suspects:
+        return data
+    oids = [o.decode() for pair in suspects.values() for o in pair]
+    binary = {o.encode() for o in git.binary_blobs(oids)}
+    out = []
+    for i, chunk in enumerate(chunks):
+        pair = suspects.get(i)
+        if pair is not None and (pair[0] in binary or pair[1] in binary):
+            chunk = _binary_stub(chunk)
+        out.append(chunk)
+    preamble = data[: data.find(b"diff --git ")] if chunks else b""
+    return preamble + b"".join(out)
+
+
+def _binary_stub(chunk: bytes) -> bytes:
+    """One file's text diff -> its header and "Binary files A and B differ" (no rows)."""
+    head, sep, rest = chunk.partition(b"\n--- ")
+    if not sep:
+        return chunk
+    old_line, _, after = rest.partition(b"\n")
+    new_line = after.split(b"\n", 1)[0].removeprefix(b"+++ ")
+    return head + b"\nBinary files " + old_line + b" and " + new_line + b" differ\n"
 
 
 def _split_files(data: bytes) -> list[bytes]:

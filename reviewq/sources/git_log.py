@@ -120,7 +120,9 @@ def commit_stats(
     """sha -> (totals, per-file status and size) for each sha, in one git process.
 
     Merges count against their first parent; root commits against the empty tree; renames are
-    detected so a moved file is one file, not an add and a delete.
+    detected so a moved file is one file, not an add and a delete. A file is binary only when its
+    content is (`Git.binary_blobs`): a `-diff` or `binary` attribute (which the change itself may
+    add to `.gitattributes`) does not make a text file's lines count as none.
     """
     if not shas:
         return {}
@@ -131,9 +133,12 @@ def commit_stats(
         "--no-walk=unsorted",
         "--stdin",
         "--raw",
+        "--no-abbrev",
         "--numstat",
         "-z",
         "-M",
+        "--no-ext-diff",
+        "--no-textconv",
         "--root",
         "--diff-merges=first-parent",
         "--format=%x01%H",
@@ -144,7 +149,8 @@ def commit_stats(
     for chunk in out.split(b"\x01")[1:]:
         sha_bytes, _, rest = chunk.partition(b"\0")
         tokens = [t.decode("utf-8", "replace") for t in rest.lstrip(b"\n").split(b"\0")]
-        raw: dict[str, tuple[str, str | None, bool]] = {}  # path -> (status, old, mode change)
+        # path -> (status, old path, mode change, old blob, new blob)
+        raw: dict[str, tuple[str, str | None, bool, str, str]] = {}
         sizes: dict[str, tuple[int, int, bool]] = {}
         i = 0
         while i < len(tokens):
@@ -156,12 +162,13 @@ def commit_stats(
                 meta = token[1:].split()
                 status = meta[-1][:1] if meta else "M"
                 mode_change = len(meta) >= 2 and meta[0] != meta[1] and "000000" not in meta[:2]
+                blobs = (meta[2], meta[3]) if len(meta) >= 5 else ("", "")
                 if status in ("R", "C"):
                     old, new = tokens[i], tokens[i + 1]
                     i += 2
-                    raw[new] = (status, old, mode_change)
+                    raw[new] = (status, old, mode_change, *blobs)
                 else:
-                    raw[tokens[i]] = (status, None, mode_change)
+                    raw[tokens[i]] = (status, None, mode_change, *blobs)
                     i += 1
                 continue
             fields = token.split("\t", 2)
@@ -173,8 +180,11 @@ def commit_stats(
                 i += 2
             binary = added == "-"
             sizes[path] = (0 if binary else int(added), 0 if binary else int(deleted), binary)
+        claimed = {p: raw[p][3:] for p, (_, _, b) in sizes.items() if b and p in raw}
+        if claimed:
+            sizes.update(_text_sizes(git, claimed))
         files = []
-        for path, (status, old, mode_change) in raw.items():
+        for path, (status, old, mode_change, _, _) in raw.items():
             adds, dels, binary = sizes.get(path, (0, 0, False))
             files.append(FileChange(path, status, adds, dels, binary, old, mode_change))
         totals = DiffStats(
@@ -185,3 +195,43 @@ def commit_stats(
         )
         result[sha_bytes.decode().strip()] = (totals, tuple(files))
     return result
+
+
+def _blank(oid: str) -> bool:
+    return not oid or not oid.strip("0")
+
+
+def _text_sizes(git: Git, claimed: dict[str, tuple[str, str]]) -> dict[str, tuple[int, int, bool]]:
+    """Sizes of the files git called binary whose content is text (path -> adds, dels, False).
+
+    git calls a file binary by its attributes first (`-diff`, `binary`, a driver with
+    `binary = true`), from the work tree, `.git/info/attributes` or the change itself. Only
+    content decides here: both sides free of NUL bytes in their first 8,000 bytes is text, and
+    its lines are counted from a `--text` diff of the two blobs.
+    """
+    binary = git.binary_blobs([oid for pair in claimed.values() for oid in pair])
+    out: dict[str, tuple[int, int, bool]] = {}
+    for path, (old, new) in claimed.items():
+        if old in binary or new in binary:
+            continue
+        if _blank(old) or _blank(new):
+            data = git.cat_blobs([new if _blank(old) else old])
+            body = next(iter(data.values()), b"")
+            lines = body.count(b"\n") + (1 if body and not body.endswith(b"\n") else 0)
+            out[path] = (lines, 0, False) if _blank(old) else (0, lines, False)
+            continue
+        patch = git.run(
+            ["diff", "--text", "-U0", "--no-color", "--no-ext-diff", "--no-textconv", old, new],
+            what="diff",
+        )
+        adds = dels = 0
+        in_hunks = False
+        for line in patch.split(b"\n"):
+            if line.startswith(b"@@"):
+                in_hunks = True
+            elif in_hunks and line.startswith(b"+"):
+                adds += 1
+            elif in_hunks and line.startswith(b"-"):
+                dels += 1
+        out[path] = (adds, dels, False)
+    return out

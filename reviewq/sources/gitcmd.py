@@ -17,6 +17,8 @@ from reviewq.errors import ReviewqError
 
 #: git's well-known empty tree (sha1 repositories); used as the parent of root commits.
 EMPTY_TREE_SHA1 = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+#: How much of a blob git looks at to call it binary (xdiff's `FIRST_FEW_BYTES`).
+BINARY_PROBE = 8000
 
 
 class GitError(ReviewqError):
@@ -55,6 +57,11 @@ class Git:
             "GIT_TERMINAL_PROMPT": "0",
             # Read-only commands must not take index locks a concurrent `git commit` needs.
             "GIT_OPTIONAL_LOCKS": "0",
+            # The objects as they are: a replace ref (`git replace`; a mirror clone fetches
+            # refs/replace/* that anyone with push access can write) or a graft would show
+            # another commit in place of the real one (an AI commit without its trailer).
+            "GIT_NO_REPLACE_OBJECTS": "1",
+            "GIT_GRAFT_FILE": os.devnull,
             **(env or {}),
         }
         self._paths: RepoPaths | None = None
@@ -264,6 +271,20 @@ class Git:
     def has_commits(self) -> bool:
         return self.try_resolve("HEAD") is not None
 
+    def shallow_boundary(self) -> frozenset[str]:
+        """The commits a shallow clone's history stops at (their parents were not fetched);
+        empty for a complete repository."""
+        if self.text(["rev-parse", "--is-shallow-repository"]).strip() != "true":
+            return frozenset()
+        where = Path(self.text(["rev-parse", "--git-path", "shallow"]).strip())
+        try:
+            data = (where if where.is_absolute() else self.path / where).read_text("ascii")
+        except (OSError, UnicodeDecodeError):
+            raise GitError(
+                "git: this is a shallow clone, but its list of cut-off commits cannot be read"
+            ) from None
+        return frozenset(line.strip() for line in data.splitlines() if line.strip())
+
     def config_get(self, key: str) -> str | None:
         out = self.run(["config", "--get", key], ok_codes=(0, 1))
         value = out.decode("utf-8", "replace").strip()
@@ -278,6 +299,63 @@ class Git:
             if name:
                 tips[name] = sha
         return tips
+
+    def blob_heads(self, object_ids: Sequence[str], size: int = BINARY_PROBE) -> dict[str, bytes]:
+        """The first `size` bytes of each blob, streamed through one `git cat-file --batch`
+        (a large blob is read through, never held whole). Missing objects are left out."""
+        wanted = list(dict.fromkeys(o for o in object_ids if o and o.strip("0")))
+        if not wanted:
+            return {}
+        heads: dict[str, bytes] = {}
+        try:
+            proc = subprocess.Popen(
+                ["git", "cat-file", "--batch"],
+                cwd=self.path,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env=self._env,
+            )
+        except FileNotFoundError:
+            raise ReviewqError("git is not installed or not on PATH; install git") from None
+        assert proc.stdin is not None and proc.stdout is not None
+        import threading
+
+        def feed() -> None:
+            assert proc.stdin is not None
+            try:
+                proc.stdin.write("\n".join(wanted).encode() + b"\n")
+                proc.stdin.close()
+            except BrokenPipeError:
+                pass
+
+        writer = threading.Thread(target=feed, daemon=True)
+        writer.start()
+        try:
+            for oid in wanted:
+                header = proc.stdout.readline().split()
+                if len(header) < 3 or header[1] == b"missing":
+                    continue
+                left = int(header[2])
+                head = proc.stdout.read(min(left, size))
+                left -= len(head)
+                while left > 0:
+                    chunk = proc.stdout.read(min(left, 1 << 20))
+                    if not chunk:
+                        break
+                    left -= len(chunk)
+                proc.stdout.read(1)  # the newline after the contents
+                heads[oid] = head
+        finally:
+            writer.join()
+            proc.stdout.close()
+            proc.wait()
+        return heads
+
+    def binary_blobs(self, object_ids: Sequence[str]) -> set[str]:
+        """The blobs that really are binary by git's own content rule (a NUL byte in the first
+        8,000 bytes), whatever attributes or diff drivers say about their paths."""
+        return {oid for oid, head in self.blob_heads(object_ids).items() if b"\0" in head}
 
     def cat_blobs(self, object_ids: Sequence[str]) -> dict[str, bytes]:
         """Read many blobs with one `git cat-file --batch` process."""

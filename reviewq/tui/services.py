@@ -293,6 +293,7 @@ class Services:
                 domain=data.domain,
                 extra=data.record_extra(),
                 warn=warnings.append,
+                notice=warnings.append,
                 clock=self.now,
                 reviewer=data.reviewer,
                 co_reviewers=data.co_reviewers,
