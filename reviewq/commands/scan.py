@@ -31,7 +31,7 @@ def run(args: argparse.Namespace, ctx) -> int:
 
     from reviewq.core.text import one_line
     from reviewq.output import emit_jsonl, print_table
-    from reviewq.scan import scan_history, scan_inbox
+    from reviewq.scan import scan_history, scan_inbox, warn_unknown_sizes
 
     result = scan_history(
         ctx,
@@ -41,6 +41,7 @@ def run(args: argparse.Namespace, ctx) -> int:
         use_cache=not args.no_cache,
     )
     changes = list(result.changes)
+    warn_unknown_sizes(ctx, changes)
     if args.inbox or ctx.config.inbox:
         changes += scan_inbox(ctx, Path(args.inbox) if args.inbox else None)
     if args.json:
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace, ctx) -> int:
                 a.family,
                 a.role,
                 a.confidence,
-                f"+{stats.additions}/-{stats.deletions}" if stats else "-",
+                stats.brief() if stats else "-",
                 "yes" if c.prompt else "-",
                 one_line(c.commit.subject),
             ]

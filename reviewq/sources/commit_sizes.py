@@ -20,7 +20,8 @@ import numpy as np
 
 from reviewq.core.metrics import CommitSize, CommitTable
 from reviewq.files import replace_file
-from reviewq.sources.gitcmd import Git
+from reviewq.sources.git_log import NO_LAZY_FETCH, commit_stats
+from reviewq.sources.gitcmd import Git, GitError
 
 CACHE_NAME = "commit-sizes.npz"
 CACHE_VERSION = 2
@@ -29,21 +30,26 @@ _DELETIONS = re.compile(rb"(\d+) deletions?\(-\)")
 
 
 def read_commit_sizes(git: Git, revs: list[str]) -> list[CommitSize]:
-    """`git log --no-merges --shortstat` of `revs`: one entry per commit, newest first."""
-    out = git.run(
-        [
-            "log",
-            "--no-merges",
-            "--root",
-            "-M",
-            "--shortstat",
-            "--format=%x01%H %cI",
-            "--no-color",
-            *revs,
-            "--",
-        ],
-        what="log --shortstat",
-    )
+    """`git log --no-merges --shortstat` of `revs`: one entry per commit, newest first.
+
+    A missing object (a partial clone) never fails it: the history is then sized through
+    `commit_stats`, which counts only what can be read (`_sizes_with_missing`).
+    """
+    args = [
+        "log",
+        "--no-merges",
+        "--root",
+        "-M",
+        "--shortstat",
+        "--format=%x01%H %cI",
+        "--no-color",
+        *revs,
+        "--",
+    ]
+    try:
+        out = git.run(args, env=NO_LAZY_FETCH, what="log --shortstat")
+    except GitError:
+        return _sizes_with_missing(git, revs)
     sizes = []
     for chunk in out.split(b"\x01")[1:]:
         head, _, rest = chunk.partition(b"\n")
@@ -52,6 +58,24 @@ def read_commit_sizes(git: Git, revs: list[str]) -> list[CommitSize]:
         dels = _DELETIONS.search(rest)
         lines = (int(ins.group(1)) if ins else 0) + (int(dels.group(1)) if dels else 0)
         sizes.append(CommitSize(sha, when, lines))
+    return sizes
+
+
+#: Commits per `commit_stats` batch when the history must be sized around missing objects.
+_BATCH = 2000
+
+
+def _sizes_with_missing(git: Git, revs: list[str]) -> list[CommitSize]:
+    """Every commit's lines, counting only files whose objects are present (the scan warns)."""
+    out = git.run(["log", "--no-merges", "--format=%H %cI", *revs, "--"], what="log")
+    listed = [line.split(" ", 1) for line in out.decode("ascii", "replace").splitlines() if line]
+    sizes = []
+    for start in range(0, len(listed), _BATCH):
+        batch = listed[start : start + _BATCH]
+        stats = commit_stats(git, [sha for sha, _ in batch])
+        for sha, when in batch:
+            size = stats.get(sha)
+            sizes.append(CommitSize(sha, when, size[0].lines_changed if size else 0))
     return sizes
 
 

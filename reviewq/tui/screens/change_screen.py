@@ -162,7 +162,7 @@ class ChangeScreen(Screen, inherit_bindings=False):
             safe_line(f"{auth.agent}{model} ({auth.family})", "$text-muted"),
             "  ",
             (f"risk {level} {self.item.risk.score}", risk_style),
-            (f"  +{stats.additions} -{stats.deletions}" if stats else "", "$text-muted"),
+            (f"  {stats.brief()}" if stats else "", "$text-muted"),
         )
 
     def _time_parts(self) -> list[HeaderPart]:
