@@ -54,6 +54,8 @@ AI_EMAILS: dict[str, Agent] = {
     "noreply@openai.com": Agent("codex"),
     "codex@openai.com": Agent("codex"),  # Codex cloud's own identity and co-author
     "opendevin@all-hands.dev": Agent("openhands"),  # OpenDevin's sandbox git identity
+    "opendevin@opendevin.ai": Agent("openhands"),
+    "bot@opendevin.com": Agent("openhands"),
     "gemini-cli@google.com": Agent("gemini-cli"),
     "crush@charm.land": Agent("crush"),  # charmbracelet/crush internal/agent/tools/bash.tpl
     "droid@factory.ai": Agent("factory-droid"),
@@ -96,6 +98,7 @@ AI_LOGINS: dict[str, Agent] = {
     "opencode-agent": Agent("opencode"),
     "roomote[bot]": Agent("roo-code"),
     "roomote-agent[bot]": Agent("roo-code"),
+    "roomote-v0[bot]": Agent("roo-code"),
     "kilo-code-bot[bot]": Agent("kilo-code", "medium"),
     "kilocode-bot[bot]": Agent("kilo-code", "medium"),
     "cursor[bot]": Agent("cursor", "medium"),
@@ -196,6 +199,7 @@ TOOL_NAMES: dict[str, str] = {
     "kilocode": "kilo-code",
     "roo code": "roo-code",
     "roomote": "roo-code",
+    "roomote agent": "roo-code",
     "windsurf": "windsurf",
     "aider": "aider",
     "qwen-coder": "qwen-code",
@@ -240,6 +244,8 @@ VENDOR_NAMES: dict[str, tuple[str, frozenset[str]]] = {
         ("cline", "cline", ("cline.bot",)),
     )
 }
+
+_OPENHANDS_EMAIL = re.compile(r"^open(?:hands|devin)[a-z0-9_.+-]*@all-hands\.dev$")
 
 #: Gas Town's agents sign as `<rig>/crew/<name>`, `<rig>/polecats/<name>`, `<rig>/refinery`,
 #: `<rig>/witness`, or the town's `mayor` / `deacon` (steveyegge/gastown history).
@@ -364,6 +370,8 @@ def classify_identity(name: str, email: str) -> Agent | None:
     lemail = email.strip().lower()
     if lemail in AI_EMAILS:
         return AI_EMAILS[lemail]
+    if _OPENHANDS_EMAIL.match(lemail):
+        return Agent("openhands")  # `openhands-claude@all-hands.dev`
     uid, login = _github_login(lemail)
     if login is not None:
         if login == "copilot":
@@ -497,6 +505,8 @@ def _free_text_agent(text: str) -> tuple[str | None, str | None]:
         if pattern.search(value):
             agent = slug
             break
+    if model is None:
+        model = model_words(value)  # `Claude Fable 5`, `GPT-5.1 Codex high`
     if model is None:
         for token in _MODEL_TOKEN.findall(value):
             if family_of(token) not in ("other", "unknown"):

@@ -243,9 +243,17 @@ def _trailer_block(para: list[str], is_last: bool, may_generate: bool = True) ->
 _IDENT = re.compile(r"^\s*(?P<name>.*?)\s*<(?P<email>[^<>\s]*)>\s*$")
 
 
+_BARE_IDENT = re.compile(
+    r"^\s*(?P<name>\S.*?)\s+(?P<email>[^\s<>@]+@[^\s<>@]+\.[a-z]{2,})\s*$", re.I
+)
+
+
 def parse_identity(value: str) -> tuple[str, str] | None:
-    """`Name <email>` -> (name, email); None when the value is not an identity."""
-    m = _IDENT.match(value)
+    """`Name <email>` -> (name, email); None when the value is not an identity.
+
+    Agents sometimes drop the brackets (`OpenHands-GPT-5 openhands@all-hands.dev`): a value
+    that ends in an address after a name is read the same way."""
+    m = _IDENT.match(value) or _BARE_IDENT.match(value)
     if m is None:
         return None
     return m.group("name").strip().strip('"'), m.group("email").strip()
