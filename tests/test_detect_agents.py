@@ -244,6 +244,42 @@ CASES: list[Case] = [
         "Document the plan\n\n<claude-plan>\nCo-authored-by: Codex <noreply@openai.com>\n"
         "</claude-plan>",
     ),
+    # Final blocks as agents really leave them (seen in public history)
+    Case(
+        "trailer-before-bot-html-badge",
+        "Harden scripts\n\n- use mktemp\n\nCo-Authored-By: Claude Opus 4.6 <noreply@anthropic.com>\n"
+        '<!-- devin-review-badge-begin -->\n\n---\n<a href="https://app.devin.ai/review/x">Open</a>',
+        agent="claude-code",
+        model="claude-opus-4.6",
+        family="anthropic",
+    ),
+    Case(
+        "trailer-with-own-attribution-line",
+        "Fix done\n\nCo-authored-by: Claude Opus 4.6 <noreply@anthropic.com>\n"
+        "Co-authored by [Claude: ce568489-43a4-4050-8a9d-d7d3d5db12f1]",
+        agent="claude-code",
+        model="claude-opus-4.6",
+        family="anthropic",
+    ),
+    Case(
+        "trailer-then-heredoc-leftovers",
+        "Add docs\n\nCo-Authored-By: Claude Opus 4.6 <noreply@anthropic.com>\nEOF\n)",
+        agent="claude-code",
+        model="claude-opus-4.6",
+        family="anthropic",
+    ),
+    Case(
+        "crush-provider-prefixed-model",
+        "Fix\n\n💘 Generated with Crush\n\nAssisted-by: Z.ai: GLM 5.1 via Crush <crush@charm.land>",
+        agent="crush",
+        model="glm-5.1",
+        family="zhipu",
+    ),
+    Case(
+        "prose-final-paragraph-quoting-a-trailer",
+        "Explain\n\nWe saw this line in a commit\nCo-authored-by: Codex <noreply@openai.com>\n"
+        "and it is how Codex signs.",
+    ),
     # Medium evidence loses to a stronger agent marker in the same commit
     Case(
         "made-with-cursor-loses-to-claude",

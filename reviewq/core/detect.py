@@ -474,7 +474,8 @@ def model_words(text: str) -> str | None:
     """The model named at the start of `text` (`AWS Claude Opus 4.6 sparse` -> claude-opus-4.6);
     None unless it names a known family."""
     words = text.strip().strip("\"'`").split()
-    while words and words[0].lower() in _HOSTS and len(words) > 1:
+    # `AWS Claude Opus 4.6`, `Z.ai: GLM 5.1`: where it ran comes first, then the model.
+    while len(words) > 1 and (words[0].lower() in _HOSTS or words[0].endswith(":")):
         words = words[1:]
     taken: list[str] = []
     for word in words:

@@ -35,6 +35,8 @@ _USER_AND_ASSISTANT = (
     re.compile(r"^USER\s*:", re.MULTILINE),
     re.compile(r"^ASSISTANT\s*:", re.MULTILINE),
 )
+_HTML_COMMENT = re.compile(r"^<!--.*-->$")
+_HEREDOC_LEFTOVERS = frozenset({"EOF", ")", '")', "')", "EOF)", 'EOF")', "EOF2"})
 #: A line that opens a tagged block agents append (`<claude-plan>` … `</claude-plan>`).
 _TAG_OPEN = re.compile(r"^<([a-z][a-z0-9_-]{0,40})>\s*$", re.IGNORECASE)
 
@@ -160,7 +162,9 @@ def parse_message(message: str) -> ParsedMessage:
                     current = []
                 continue
         stripped = line.strip()
-        if in_fence or not stripped or stripped[0] == ">":
+        if in_fence or not stripped or stripped[0] == ">" or _HTML_COMMENT.match(stripped):
+            # Quotes, and HTML comments a bot appends (`<!-- devin-review-badge-begin -->`),
+            # are not the commit's own words.
             if current:
                 paragraphs.append(current)
                 current = []
@@ -226,6 +230,8 @@ def _trailer_block(para: list[str], is_last: bool, may_generate: bool = True) ->
             continue
         elif may_generate and GENERATED_WITH.match(line.strip()):
             continue  # a marker line may share the block with the trailers it precedes
+        elif line.strip() in _HEREDOC_LEFTOVERS:
+            continue  # `git commit -m "$(cat <<'EOF' … EOF )"` gone wrong leaves these behind
         else:
             others += 1
         if not is_last and others:
@@ -236,6 +242,11 @@ def _trailer_block(para: list[str], is_last: bool, may_generate: bool = True) ->
         return trailers
     # git's rule for the final paragraph: a git-generated trailer and >= 25% trailer lines.
     if is_last and git_generated and len(trailers) * 4 >= len(trailers) + others:
+        return trailers
+    # Agents append their own attribution lines after the final block's trailers (`Co-authored
+    # by [Claude: <id>]`): a final paragraph that opens with a trailer and is at least half
+    # trailers still counts. Prose that leads into a trailer-looking line does not.
+    if is_last and _trailer_match(para[0]) is not None and len(trailers) >= others:
         return trailers
     return []
 

@@ -156,11 +156,18 @@ def commit_stats(
     if not shas:
         return {}
     stdin = ("\n".join(shas) + "\n").encode()
+    chunks: list[bytes] = []
     try:
-        out = git.run(_numstat_args(), input=stdin, env=NO_LAZY_FETCH, what="log --numstat")
+        # Streamed, so that when an object is missing the commits git finished before it
+        # are kept and only the rest is counted again around the missing objects.
+        for chunk in git.stream(_numstat_args(), separator=b"\x01", input=stdin, env=NO_LAZY_FETCH):
+            if chunk:
+                chunks.append(chunk)
     except GitError:
-        return _stats_with_missing(git, shas)
-    return _parse_numstat(out)
+        done = _parse_numstat(b"\x01" + b"\x01".join(chunks[:-1])) if len(chunks) > 1 else {}
+        rest = [sha for sha in shas if sha not in done]
+        return {**done, **_stats_with_missing(git, rest)} if rest else done
+    return _parse_numstat(b"\x01" + b"\x01".join(chunks))
 
 
 def _parse_numstat(out: bytes) -> dict[str, tuple[DiffStats, tuple[FileChange, ...]]]:

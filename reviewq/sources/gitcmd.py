@@ -159,6 +159,7 @@ class Git:
         separator: bytes = b"\0",
         input: bytes | None = None,
         chunk_size: int = 1 << 16,
+        env: dict[str, str] | None = None,
     ) -> Iterator[bytes]:
         """Yield `separator`-terminated records of `git args...` as git produces them.
 
@@ -173,7 +174,7 @@ class Git:
                 stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                env=self._env,
+                env={**self._env, **env} if env else self._env,
             )
         except FileNotFoundError:
             raise ReviewqError("git is not installed or not on PATH; install git") from None
