@@ -213,3 +213,27 @@ def test_scan_works_without_a_work_tree_copy(tmp_path: Path, make_repo) -> None:
     records, stderr = scan_json(copy)
     assert records[shas["mixed"]]["sizes"] == "known"
     assert "sizes unknown" not in stderr
+
+
+def test_history_sizes_count_around_missing_objects_and_are_not_cached(
+    repo: Repo, tmp_path: Path
+) -> None:
+    """`stats`' denominator: every commit is listed, the lost file's lines are not counted, and
+    the short count is not kept, so the full count appears once the object is back."""
+    from reviewq.sources.commit_sizes import CACHE_NAME, commit_sizes
+
+    repo.commit("Start", files={"a.txt": "1\n", "b.txt": "x\n"})
+    sha = repo.commit("Grow", files={"a.txt": "1\n2\n3\n", "b.txt": "x\ny\n"})
+    oid = repo.git("rev-parse", f"{sha}:a.txt")
+    content = repo.git("cat-file", "-p", oid) + "\n"
+    delete_object(repo, oid)
+    state = tmp_path / "state"
+    state.mkdir()
+    table = commit_sizes(Git(repo.path), state)
+    assert len(table.sha) == 2
+    assert dict(zip(table.sha, table.lines.tolist(), strict=True))[sha] == 1  # b.txt only
+    assert not (state / CACHE_NAME).exists()
+    repo.git("hash-object", "-w", "--stdin", input=content)
+    table = commit_sizes(Git(repo.path), state)
+    assert dict(zip(table.sha, table.lines.tolist(), strict=True))[sha] == 3
+    assert (state / CACHE_NAME).exists()

@@ -29,11 +29,14 @@ _INSERTIONS = re.compile(rb"(\d+) insertions?\(\+\)")
 _DELETIONS = re.compile(rb"(\d+) deletions?\(-\)")
 
 
-def read_commit_sizes(git: Git, revs: list[str]) -> list[CommitSize]:
+def read_commit_sizes(
+    git: Git, revs: list[str], incomplete: list[str] | None = None
+) -> list[CommitSize]:
     """`git log --no-merges --shortstat` of `revs`: one entry per commit, newest first.
 
     A missing object (a partial clone) never fails it: the history is then sized through
-    `commit_stats`, which counts only what can be read (`_sizes_with_missing`).
+    `commit_stats`, which counts only what can be read (`_sizes_with_missing`); the commits
+    whose size is not fully known are appended to `incomplete`.
     """
     args = [
         "log",
@@ -49,7 +52,7 @@ def read_commit_sizes(git: Git, revs: list[str]) -> list[CommitSize]:
     try:
         out = git.run(args, env=NO_LAZY_FETCH, what="log --shortstat")
     except GitError:
-        return _sizes_with_missing(git, revs)
+        return _sizes_with_missing(git, revs, incomplete)
     sizes = []
     for chunk in out.split(b"\x01")[1:]:
         head, _, rest = chunk.partition(b"\n")
@@ -65,7 +68,9 @@ def read_commit_sizes(git: Git, revs: list[str]) -> list[CommitSize]:
 _BATCH = 2000
 
 
-def _sizes_with_missing(git: Git, revs: list[str]) -> list[CommitSize]:
+def _sizes_with_missing(
+    git: Git, revs: list[str], incomplete: list[str] | None = None
+) -> list[CommitSize]:
     """Every commit's lines, counting only files whose objects are present (the scan warns)."""
     out = git.run(["log", "--no-merges", "--format=%H %cI", *revs, "--"], what="log")
     listed = [line.split(" ", 1) for line in out.decode("ascii", "replace").splitlines() if line]
@@ -75,6 +80,8 @@ def _sizes_with_missing(git: Git, revs: list[str]) -> list[CommitSize]:
         stats = commit_stats(git, [sha for sha, _ in batch])
         for sha, when in batch:
             size = stats.get(sha)
+            if incomplete is not None and (size is None or not size[0].size_known):
+                incomplete.append(sha)
             sizes.append(CommitSize(sha, when, size[0].lines_changed if size else 0))
     return sizes
 
@@ -86,6 +93,7 @@ def commit_sizes(git: Git, state_dir: Path | None, rev: str = "HEAD") -> CommitT
     tip = git.resolve(rev)
     path = state_dir / CACHE_NAME if state_dir is not None else None
     cached_tip, cached = _load(path) if path is not None else (None, None)
+    incomplete: list[str] = []
     if cached is not None and cached_tip == tip:
         return cached
     if (
@@ -94,11 +102,12 @@ def commit_sizes(git: Git, state_dir: Path | None, rev: str = "HEAD") -> CommitT
         and git.succeeds(["merge-base", "--is-ancestor", cached_tip, tip])
     ):
         table = _concat(
-            CommitTable.from_sizes(read_commit_sizes(git, [tip, f"^{cached_tip}"])), cached
+            CommitTable.from_sizes(read_commit_sizes(git, [tip, f"^{cached_tip}"], incomplete)),
+            cached,
         )
     else:
-        table = CommitTable.from_sizes(read_commit_sizes(git, [tip]))
-    if path is not None:
+        table = CommitTable.from_sizes(read_commit_sizes(git, [tip], incomplete))
+    if path is not None and not incomplete:  # counts short of missing objects are not kept
         _store(path, tip, table)
     return table
 
