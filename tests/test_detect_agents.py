@@ -324,7 +324,72 @@ CASES: list[Case] = [
         agent="acme-coding-agent",
         family="unknown",
     ),
+    # Forms observed in public commits by other agents
+    Case(
+        "harness-on-model-vendor-address",
+        "Fix\n\nCo-authored-by: goose <noreply@anthropic.com>",
+        agent="goose",
+        family="unknown",
+    ),
+    Case("kiro", "Fix\n\nCo-Authored-By: Kiro <noreply@kiro.dev>", agent="kiro", family="unknown"),
+    Case(
+        "trae-cli",
+        "Fix\n\nCo-authored-by: TRAE CLI <traecli@bytedance.com>",
+        agent="trae",
+        family="unknown",
+    ),
+    Case(
+        "windsurf-cascade-author",
+        "Fix",
+        author=("Cascade", "cascade@windsurf.ai"),
+        agent="windsurf",
+        family="unknown",
+    ),
+    Case(
+        "replit-checkpoint",
+        "Checkpoint\n\nReplit-Commit-Author: Agent",
+        agent="replit",
+        family="unknown",
+    ),
+    Case("replit-user-checkpoint", "Checkpoint\n\nReplit-Commit-Author: User"),
+    Case(
+        "codex-kernel-assisted-by",
+        "pwm: fix a thing\n\nAssisted-by: Codex:gpt-5.6-sol",
+        agent="codex",
+        model="gpt-5.6-sol",
+        family="openai",
+        role="assist",
+    ),
+    Case(
+        "copilot-agent-on-review-address",
+        "Add endpoint",
+        author=("copilot-swe-agent", "copilot@github.com"),
+        agent="copilot",
+        family="unknown",
+    ),
+    Case(
+        "squash-dashes-then-trailer",
+        "feat: squashed (#12)\n\n* one\n* two\n\n---------\nCo-authored-by: Codex <noreply@openai.com>",
+        agent="codex",
+        family="openai",
+    ),
+    Case(
+        "opencode-model-in-parens",
+        "Fix\n\nCo-authored-by: OpenCode (glm-5) <noreply@opencode.ai>",
+        agent="opencode",
+        model="glm-5",
+        family="zhipu",
+    ),
     # Negatives: people and tools that merely look like the rules
+    Case(
+        "person-called-claude-2019",
+        "feat: a thing\n\nCo-Authored-By: Claude Dioudonnat <claude@dioudonnat.fr>",
+    ),
+    Case("assisted-by-people", "Docs\n\nAssisted-by: Daniel Gustafsson\nAssisted-by: Rich Salz"),
+    Case("placeholder-agent", "x\n\nCo-authored-by: Debug Agent <debug@example.com>"),
+    Case(
+        "vendor-employee", "fix: adjust the retry backoff", author=("Boris", "boris@anthropic.com")
+    ),
     Case("person-named-claude", "Pair\n\nCo-authored-by: Claude Martin <claude@example.com>"),
     Case("person-named-kiro", "Pair\n\nCo-authored-by: Kiro Tanaka <kiro@example.com>"),
     Case(

@@ -66,6 +66,19 @@ AI_EMAILS: dict[str, Agent] = {
     "contact@tilework.tech": Agent("nori"),  # Nori's commit hook co-author
     "noreply@kilocode.ai": Agent("kilo-code", "medium"),
     "noreply@nousresearch.com": Agent("hermes-agent", "medium"),
+    "jules@google.com": Agent("jules"),
+    "traecli@bytedance.com": Agent("trae"),
+    "cascade@windsurf.ai": Agent("windsurf"),
+    "noreply@tabnine.com": Agent("tabnine", "medium"),
+    "noreply@continue.dev": Agent("continue", "medium"),
+    "noreply@kiro.dev": Agent("kiro"),
+    "agent@replit.com": Agent("replit"),
+    "no-reply@replit.com": Agent("replit", "medium"),
+    "charlie@charlielabs.ai": Agent("charlie"),
+    "noreply@v0.dev": Agent("v0", "medium"),
+    "noreply@lovable.dev": Agent("lovable", "medium"),
+    "noreply@bolt.new": Agent("bolt", "medium"),
+    "devin@cognition.ai": Agent("devin"),
     "cursoragent@cursor.com": Agent("cursor"),
     "aider@aider.chat": Agent("aider"),
     "noreply@aider.chat": Agent("aider"),
@@ -185,6 +198,14 @@ TOOL_NAMES: dict[str, str] = {
     "gemini cli": "gemini-cli",
     "gemini-cli": "gemini-cli",
     "gemini-cli-agent": "gemini-cli",
+    "google labs jules": "jules",
+    "copilot-swe-agent": "copilot",
+    "trae cli": "trae",
+    "windsurf cascade": "windsurf",
+    "tabnine cli": "tabnine",
+    "replit agent": "replit",
+    "replit ai agent": "replit",
+    "pi-coding-agent": "pi",
     "github copilot": "copilot",
     "copilot": "copilot",
     "openhands": "openhands",
@@ -234,7 +255,6 @@ VENDOR_NAMES: dict[str, tuple[str, frozenset[str]]] = {
         ("warp", "warp", ("warp.dev",)),
         ("droid", "factory-droid", ("factory.ai",)),
         ("kilo", "kilo-code", ("kilocode.ai", "kilo.ai")),
-        ("goose", "goose", ("block.xyz", "squareup.com")),
         ("continue", "continue", ("continue.dev",)),
         ("cascade", "windsurf", ("codeium.com", "windsurf.com")),
         ("qwen", "qwen-code", ("alibabacloud.com", "alibaba-inc.com")),
@@ -242,9 +262,13 @@ VENDOR_NAMES: dict[str, tuple[str, frozenset[str]]] = {
         ("junie", "junie", ("jetbrains.com",)),
         ("kiro", "kiro", ("kiro.dev", "kiro.ai", "amazon.com")),
         ("cline", "cline", ("cline.bot",)),
+        ("goose", "goose", ("block.xyz", "squareup.com", "anthropic.com", "openai.com")),
+        ("pi", "pi", ("anthropic.com", "openai.com", "mariozechner.at")),
     )
 }
 
+#: Addresses several tools sign with, so a tool name beside them names the tool.
+_NAME_DECIDES = frozenset({"claude-code", "codex", "copilot"})
 _OPENHANDS_EMAIL = re.compile(r"^open(?:hands|devin)[a-z0-9_.+-]*@all-hands\.dev$")
 
 #: Gas Town's agents sign as `<rig>/crew/<name>`, `<rig>/polecats/<name>`, `<rig>/refinery`,
@@ -369,7 +393,11 @@ def classify_identity(name: str, email: str) -> Agent | None:
     """The AI agent an identity stands for, or None for people and non-AI automation."""
     lemail = email.strip().lower()
     if lemail in AI_EMAILS:
-        return AI_EMAILS[lemail]
+        found = AI_EMAILS[lemail]
+        # A harness that signs with the model vendor's address (`goose <noreply@anthropic.com>`)
+        # or Copilot's coding agent on the address its review suggestions use: the name decides.
+        named = named_agent(name, lemail) if found.slug in _NAME_DECIDES else None
+        return Agent(named.slug, found.confidence) if named and named.slug != found.slug else found
     if _OPENHANDS_EMAIL.match(lemail):
         return Agent("openhands")  # `openhands-claude@all-hands.dev`
     uid, login = _github_login(lemail)
@@ -544,6 +572,7 @@ class Detector:
         "claude-plan",
         "executed-by",
         "# context:",
+        "replit-commit-author",
     )
 
     def __init__(self, rules: Sequence[RepoRule] = ()) -> None:
@@ -920,6 +949,12 @@ def _ai_assisted(value: str, line: str, out: list[_Candidate], humans: list[Iden
         )
 
 
+def _replit(value: str, line: str, out: list[_Candidate], humans: list[Identity]) -> None:
+    """Replit's checkpoints: `Replit-Commit-Author: Agent` (or `Assistant`); `User` is a person."""
+    if value.strip().lower() in ("agent", "assistant", "ai"):
+        out.append(_Candidate("replit", None, "primary", "high", Evidence("trailer", line)))
+
+
 def _is_github_session(value: str) -> bool:
     return "github.com" in value and "/sessions/" in value
 
@@ -934,6 +969,7 @@ _TRAILER_HANDLERS = {
     "claude-session": _fixed("claude-code"),
     "claude-plan": _fixed("claude-code"),
     "executed-by": _executed_by,
+    "replit-commit-author": _replit,
     "amp-thread-id": _fixed("amp"),
     "amp-thread": _fixed("amp"),
     "agent-logs-url": _fixed("copilot", check=_is_github_session),

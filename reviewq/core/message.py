@@ -36,6 +36,7 @@ _USER_AND_ASSISTANT = (
     re.compile(r"^ASSISTANT\s*:", re.MULTILINE),
 )
 _HTML_COMMENT = re.compile(r"^<!--.*-->$")
+_RULE_LINE = re.compile(r"^(?:-{3,}|\*{3,}|_{3,})$")
 _HEREDOC_LEFTOVERS = frozenset({"EOF", ")", '")', "')", "EOF)", 'EOF")', "EOF2"})
 #: A line that opens a tagged block agents append (`<claude-plan>` … `</claude-plan>`).
 _TAG_OPEN = re.compile(r"^<([a-z][a-z0-9_-]{0,40})>\s*$", re.IGNORECASE)
@@ -162,9 +163,16 @@ def parse_message(message: str) -> ParsedMessage:
                     current = []
                 continue
         stripped = line.strip()
-        if in_fence or not stripped or stripped[0] == ">" or _HTML_COMMENT.match(stripped):
+        if (
+            in_fence
+            or not stripped
+            or stripped[0] == ">"
+            or _HTML_COMMENT.match(stripped)
+            or _RULE_LINE.match(stripped)
+        ):
             # Quotes, and HTML comments a bot appends (`<!-- devin-review-badge-begin -->`),
-            # are not the commit's own words.
+            # are not the commit's own words; a rule line (GitHub's squash `---------`) ends
+            # a paragraph like a blank line.
             if current:
                 paragraphs.append(current)
                 current = []
