@@ -380,7 +380,29 @@ CASES: list[Case] = [
         model="glm-5",
         family="zhipu",
     ),
+    Case(
+        "generic-agent-address",
+        "Fix\n\nCo-authored-by: Helper <build-agent@acme.dev>",
+        agent="acme",
+        family="unknown",
+    ),
+    Case(
+        "generic-agent-named-identity",
+        "Fix parser",
+        author=("joestump-agent", "agent@stump.example-host.dev"),
+        agent="joestump-agent",
+        family="unknown",
+    ),
+    Case(
+        "generic-reviewing-bot-assists",
+        "Apply suggestion\n\nCo-authored-by: acme-ai-review[bot] "
+        f"<1+acme-ai-review[bot]@{NOREPLY}>",
+        agent="acme-ai-review",
+        family="unknown",
+        role="assist",
+    ),
     # Negatives: people and tools that merely look like the rules
+    Case("person-surnamed-agent", "Fix\n\nCo-authored-by: Jane Agent <jane.agent@acme.io>"),
     Case(
         "person-called-claude-2019",
         "feat: a thing\n\nCo-Authored-By: Claude Dioudonnat <claude@dioudonnat.fr>",

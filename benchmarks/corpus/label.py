@@ -33,6 +33,7 @@ OWN_ADDRESSES = {
     "oz-agent@warp.dev": "warp",
     "agent@warp.dev": "warp",
     "help@firebender.com": "firebender",
+    "agent@stump.wtf": "joestump-agent",  # a person's own agent (checked by hand)
 }
 OWN_LOGINS = {
     "claude[bot]": "claude-code",

@@ -137,6 +137,9 @@ AI_LOGINS: dict[str, Agent] = {
     "coderabbitai[bot]": Agent("coderabbit", "medium", reviewer=True),
     "sourcery-ai[bot]": Agent("sourcery", "medium", reviewer=True),
     "qodo-merge-pro[bot]": Agent("qodo", "medium", reviewer=True),
+    "cubic-dev-ai[bot]": Agent("cubic", "medium", reviewer=True),
+    "codeant-ai[bot]": Agent("codeant", "medium", reviewer=True),
+    "copilot-pull-request-reviewer[bot]": Agent("copilot", "medium", reviewer=True),
 }
 
 # GitHub's `Copilot` account writes for several products; the numeric id tells them apart.
@@ -266,6 +269,11 @@ VENDOR_NAMES: dict[str, tuple[str, frozenset[str]]] = {
         ("pi", "pi", ("anthropic.com", "openai.com", "mariozechner.at")),
     )
 }
+
+#: Hosts of example and test identities: no agent signs from them.
+_PLACEHOLDER_HOSTS = frozenset(
+    {"example.com", "example.org", "example.net", "localhost", "test.com", "test", "invalid"}
+)
 
 #: Addresses several tools sign with, so a tool name beside them names the tool.
 _NAME_DECIDES = frozenset({"claude-code", "codex", "copilot"})
@@ -415,8 +423,15 @@ def classify_identity(name: str, email: str) -> Agent | None:
         and login not in NON_AI_BOTS
         and _BOT_AGENT_WORDS.intersection(re.split(r"[-_.]", login[: -len("[bot]")]))
     ):
-        return Agent(agent_slug(login[: -len("[bot]")]), "medium")  # `acme-coding-agent[bot]`
+        return _bot_agent(login)  # `acme-coding-agent[bot]`
     return named_agent(name, lemail)
+
+
+def _bot_agent(login: str) -> Agent:
+    """An unlisted `[bot]` whose name says agent; a reviewing one only assists."""
+    base = login[: -len("[bot]")]
+    reviewer = bool({"review", "reviewer", "reviews"}.intersection(re.split(r"[-_. ]", base)))
+    return Agent(agent_slug(base), "medium", reviewer=reviewer)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -435,12 +450,29 @@ def named_agent(name: str, email: str) -> Agent | None:
         return Agent("openhands", "medium")  # `OpenHands-<Model>`: the model gives the family
     if _GASTOWN.match(name.strip()):
         return Agent("gastown", "medium")
+    local, _, host = email.strip().lower().partition("@")
+    if (
+        host
+        and host not in _PLACEHOLDER_HOSTS
+        and not host.endswith(("users.noreply.github.com", ".local", ".localdomain"))
+        and (
+            local == "agent"
+            or local.endswith(("-agent", "_agent"))
+            or local.startswith(("agent-", "agent_"))
+        )
+    ):
+        # An address made for an agent (`oz-agent@warp.dev`, `agent@replit.com`): the tool is
+        # its domain's name unless the display name says more.
+        if lname in TOOL_NAMES:
+            return Agent(TOOL_NAMES[lname], "medium")
+        named = "agent" in re.split(r"[-_. ()]", lname)
+        return Agent(agent_slug(lname if named else host.rsplit(".", 2)[-2]), "medium")
     if (
         lname.endswith("[bot]")
         and lname not in NON_AI_BOTS
         and _BOT_AGENT_WORDS.intersection(re.split(r"[-_. ]", lname[: -len("[bot]")]))
     ):
-        return Agent(agent_slug(lname[: -len("[bot]")]), "medium")
+        return _bot_agent(lname)
     return None
 
 
