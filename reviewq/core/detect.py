@@ -203,6 +203,11 @@ TOOL_NAMES: dict[str, str] = {
     "gemini-cli-agent": "gemini-cli",
     "google labs jules": "jules",
     "copilot-swe-agent": "copilot",
+    # Bot logins written as plain names (without `[bot]`, outside a noreply address).
+    "devin-ai-integration": "devin",
+    "google-labs-jules": "jules",
+    "chatgpt-codex-connector": "codex",
+    "claude-code-action": "claude-code",
     "trae cli": "trae",
     "windsurf cascade": "windsurf",
     "tabnine cli": "tabnine",
