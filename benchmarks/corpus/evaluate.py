@@ -13,6 +13,7 @@ and family accuracy, aider prompt extraction, and writes every disagreement to d
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -49,8 +50,11 @@ def overrides() -> dict[str, dict]:
     return {r["sha"]: r for r in map(json.loads, path.read_text().splitlines()) if r}
 
 
-def norm(text: str | None) -> str:
-    return " ".join((text or "").split())
+def digest(text: str | None) -> str | None:
+    """The labels' prompt digest (whitespace collapsed, sha256) of a prompt the scan printed."""
+    if not text:
+        return None
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
 
 
 def run_scan(repo: Path, tip: str, count: int, env: dict) -> tuple[dict[str, dict], float, int]:
@@ -155,9 +159,9 @@ def main() -> int:
                             "got": {k: got[k] for k in ("agent", "model", "family", "evidence")},
                         }
                     )
-                if lab.get("prompt"):
+                if lab.get("prompt_sha256"):
                     totals["prompt_n"] += 1
-                    ok = norm(got.get("prompt")) == norm(lab["prompt"])
+                    ok = digest(got.get("prompt")) == lab["prompt_sha256"]
                     totals["prompt_ok"] += ok
                     if not ok:
                         disagreements.append(
@@ -165,14 +169,13 @@ def main() -> int:
                                 "repo": w["repo"],
                                 "sha": sha,
                                 "kind": "prompt",
-                                "label": lab["prompt"][:200],
-                                "got": (got.get("prompt") or "")[:200],
+                                "got_prompt_source": got.get("prompt_source"),
                             }
                         )
             elif lab["ai"]:
                 totals["fn"] += 1
                 per_agent.setdefault(agent, Counter())["fn"] += 1
-                if lab.get("prompt"):
+                if lab.get("prompt_sha256"):
                     totals["prompt_n"] += 1
                 disagreements.append(
                     {"repo": w["repo"], "sha": sha, "kind": "missed", "label": lab}

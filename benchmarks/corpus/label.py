@@ -8,6 +8,7 @@ person checked by hand where these rules alone get it wrong (each with the reaso
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import subprocess
@@ -152,6 +153,25 @@ def user_turns(transcript: str) -> str | None:
     return "\n\n".join(texts) or None
 
 
+def prompt_digest(text: str) -> str:
+    """sha256 of the prompt with its whitespace collapsed (evaluate.py digests the scan's)."""
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
+
+
+def rule_id(why: str) -> str:
+    """Which rule decided, without the marker's text (no addresses of people in the labels)."""
+    if why in ("aider transcript", "aider: subject"):
+        return why
+    if why.startswith(("author:", "committer:")):
+        return "identity:" + why.split(":", 1)[0]
+    m = TRAILER.match(why)
+    if m:
+        return "trailer:" + m.group(1).lower()
+    if "generated with" in why.lower():
+        return "body:generated-with"
+    return why  # the fixed names: "aider transcript", "aider: subject"
+
+
 def label(sha, an, ae, cn, ce, message) -> dict:
     subject, _, body = message.partition("\n")
     marks: list[tuple[int, str, str, str, str | None]] = []  # (strength, agent, role, why, model)
@@ -257,10 +277,12 @@ def label(sha, an, ae, cn, ce, message) -> dict:
         agent=agent,
         role="primary" if any(m[2] == "primary" for m in marks) else "assist",
         family=fam or SINGLE_VENDOR.get(agent, "unknown"),
-        rule=best[3][:120],
+        rule=rule_id(best[3]),
     )
     if transcript is not None:
-        record["prompt"] = user_turns(transcript)
+        prompt = user_turns(transcript)
+        # The prompt's digest, not its text: the labels carry no content of the repositories.
+        record["prompt_sha256"] = prompt_digest(prompt) if prompt else None
     return record
 
 
