@@ -5,7 +5,7 @@ For each window in windows.json: a bare clone of the public repository (from MIR
 `reviewq scan --json --no-cache --max-count N TIP`, timed next to a raw `git log` of the same
 window with the scan's own format. One window is also scanned from a partial clone that lacks its
 large blobs (blob:limit, origin gone), which must not fail. Prints precision/recall per agent, agent
-and family accuracy, aider prompt extraction, and writes every disagreement to disagreements.jsonl.
+and family accuracy, aider prompt extraction, and writes every disagreement to WORK/disagreements.jsonl.
 
     python benchmarks/corpus/evaluate.py [--mirrors DIR] [--work DIR]
 """
@@ -286,7 +286,9 @@ def main() -> int:
         "raw_git_log_seconds": round(raw_time, 2),
     }
     print(json.dumps(summary, indent=1))
-    with open(HERE / "disagreements.jsonl", "w") as fh:
+    out = work / "disagreements.jsonl"  # generated: quotes commit text, so never committed
+    print(f"disagreements: {out}")
+    with open(out, "w") as fh:
         for d in disagreements:
             fh.write(json.dumps(d, ensure_ascii=False) + "\n")
     return 0
