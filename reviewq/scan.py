@@ -61,7 +61,7 @@ from reviewq.sources.refs import (
 )
 
 #: Bump when detection rules change so cached results are recomputed.
-DETECTOR_VERSION = "2026.11.1"
+DETECTOR_VERSION = "2026.12.1"
 
 
 @dataclass
@@ -112,13 +112,33 @@ def change_to_state(c: Change) -> list[Any]:
             p.source,
             *((p.prompted_by.name, p.prompted_by.email) if p.prompted_by else ()),
         ],
-        None
-        if c.stats is None
-        else [c.stats.files, c.stats.additions, c.stats.deletions, c.stats.binary_files],
+        _stats_state(c.stats),
+        _files_state(c.files),
+    ]
+
+
+def _stats_state(stats: DiffStats | None) -> list[Any] | None:
+    if stats is None:
+        return None
+    out: list[Any] = [stats.files, stats.additions, stats.deletions, stats.binary_files]
+    if not stats.size_known:
+        out.append(stats.sizes)
+    return out
+
+
+def _files_state(files: Sequence[FileChange]) -> list[list[Any]]:
+    return [
         [
-            [f.path, f.status, f.additions, f.deletions, f.binary, f.old_path, f.mode_change]
-            for f in c.files
-        ],
+            f.path,
+            f.status,
+            f.additions,
+            f.deletions,
+            f.binary,
+            f.old_path,
+            f.mode_change,
+            *((True,) if f.size_unknown else ()),
+        ]
+        for f in files
     ]
 
 
@@ -201,6 +221,70 @@ def state_authored_at(s: list[Any]) -> str:
 def state_committed_at(s: list[Any]) -> str:
     """The committer date of a stored state (filtering without decoding)."""
     return s[11]
+
+
+def state_sizes(s: list[Any]) -> str:
+    """`known`, `partial` or `unknown`: could the stored change's sizes be read?"""
+    stats = s[21]
+    return stats[4] if stats is not None and len(stats) > 4 else "known"
+
+
+def refresh_unknown_sizes(git: Git, states: Sequence[list[Any]]) -> None:
+    """Stored changes whose sizes were unknown (objects missing) are counted again in place:
+    once the objects are fetched the counts appear without a rescan."""
+    stale = {s[4]: s for s in states if state_sizes(s) != "known" and s[1] == "git"}
+    if not stale:
+        return
+    for sha, (size, files) in commit_stats(git, list(stale)).items():
+        state = stale.get(sha)
+        if state is not None and size.size_known:
+            state[21], state[22] = _stats_state(size), _files_state(files)
+
+
+def size_warning(git: Git, changes: Sequence[Change]) -> str | None:
+    """One line for stderr when some changes' sizes could not be read, else None."""
+    commits = [c for c in changes if c.stats is not None and not c.stats.size_known]
+    if not commits:
+        return None
+    files = sum(1 for c in commits for f in c.files if f.size_unknown)
+    remote = _promisor_remote(git)
+    how = (
+        f"fetch them with `git fetch --refetch --no-filter {remote}`"
+        if remote
+        else "fetch them from a complete clone (`git fetch REMOTE`; `git fsck` lists them)"
+    )
+    return (
+        f"sizes unknown for {files} file{'s' if files != 1 else ''} in {len(commits)} "
+        f"commit{'s' if len(commits) != 1 else ''}: their objects are missing from this "
+        f"repository (a partial clone?); {how}"
+    )
+
+
+def _promisor_remote(git: Git) -> str | None:
+    """The remote a partial clone lazily fetches from, if this is one."""
+    found = git.config_get("extensions.partialClone")
+    if found:
+        return found
+    out = git.text(
+        ["config", "--get-regexp", r"^remote\..*\.promisor$"], ok_codes=(0, 1), what="config"
+    )
+    for line in out.splitlines():
+        key, _, value = line.partition(" ")
+        if value.strip().lower() in ("true", "yes", "1", "on"):
+            return key[len("remote.") : -len(".promisor")]
+    return None
+
+
+def warn_unknown_sizes(ctx: Context, changes: Sequence[Change]) -> None:
+    """Print `size_warning` once per command (stderr), however many scans it runs."""
+    if ctx.__dict__.get("_size_warned"):
+        return
+    line = size_warning(ctx.git, changes)
+    if line is not None:
+        import sys
+
+        ctx.__dict__["_size_warned"] = True
+        print(f"reviewq: warning: {line}", file=sys.stderr)
 
 
 def changes_from_state(states: list[list[Any]]) -> list[Change]:
@@ -340,6 +424,7 @@ def scan_history(
         cached = None
     if cached and cached.get("notes") == notes:
         if cached.get("resolved") == resolved:
+            refresh_unknown_sizes(git, cached["records"])
             return ScanResult(changes_from_state(cached["records"]), 0, from_cache=True)
         old = cached.get("resolved", [])
         simple = all(not r.startswith("^") for r in resolved + old)
@@ -347,6 +432,7 @@ def scan_history(
             new, read = _scan_history(
                 ctx, [*resolved, *(f"^{o}" for o in old)], max_count=None, since=None, tip=tip
             )
+            refresh_unknown_sizes(git, cached["records"])
             kept = changes_from_state(cached["records"])
             seen = {c.id for c in new}
             changes = new + [c for c in kept if c.id not in seen]
@@ -496,6 +582,7 @@ def scan_scope(
     main_states = {
         sha: st for sha, st in main_states.items() if _on_or_after(state_committed_at(st), cutoff)
     }
+    refresh_unknown_sizes(git, list(main_states.values()))
 
     # Work not yet in main.
     branch_states: dict[str, list[Any]] = {}
@@ -528,6 +615,7 @@ def scan_scope(
         read += n
         branch_states = {c.id: change_to_state(c) for c in new}
 
+    refresh_unknown_sizes(git, list(branch_states.values()))
     # Where each unmerged AI commit lives; work that left (merged, deleted) drops out.
     unchanged = main_forward and old_main == main_tips and cached.get("work") == view.work
     if unchanged:

@@ -185,12 +185,13 @@ def settings(ctx: Context) -> MetricsSettings:
 def gather(ctx: Context, tz_name: str | None = None, *, policy: bool = False) -> MetricInputs:
     """Read verdicts, scan the history (cached), size every commit (cached); with `policy`,
     also judge every AI-authored change against the policy (the report's violations)."""
-    from reviewq.scan import scan_history, scan_inbox
+    from reviewq.scan import scan_history, scan_inbox, warn_unknown_sizes
     from reviewq.sources.commit_sizes import commit_sizes
 
     conf = settings(ctx)
     tz = resolve_tz(tz_name, "--tz") if tz_name else resolve_tz(conf.timezone, "metrics.timezone")
     changes = list(scan_history(ctx).changes)
+    warn_unknown_sizes(ctx, changes)
     # The inbox is a folder beside a work tree; a bare CI mirror has none to read.
     if ctx.inbox_dir() is not None and not ctx.git.paths().is_bare:
         changes += scan_inbox(ctx)

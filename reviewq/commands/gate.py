@@ -91,7 +91,7 @@ def check(args: argparse.Namespace, ctx):
         vet_policy_source,
     )
     from reviewq.errors import ReviewqError
-    from reviewq.scan import resolve_revs, scan_history
+    from reviewq.scan import resolve_revs, scan_history, warn_unknown_sizes
 
     git = ctx.git
     if not git.has_commits():
@@ -111,6 +111,7 @@ def check(args: argparse.Namespace, ctx):
     # One cache handle per process: the scan and the patch-ids write the same file.
     gate_ctx.__dict__["cache"] = ctx.cache
     changes = [c for c in scan_history(gate_ctx, args.revs).changes if c.source == "git"]
+    warn_unknown_sizes(ctx, changes)
     verdicts = open_verdicts(ctx, base=base, base_config=config) if changes else None
     enforcer = Enforcer(
         git=git,

@@ -21,8 +21,10 @@ def run(args: argparse.Namespace, ctx) -> int:
     from reviewq.core.queue import human_age, sort_queue
     from reviewq.output import emit_jsonl, print_table
     from reviewq.pending import pending_queue
+    from reviewq.scan import warn_unknown_sizes
 
     items = pending_queue(ctx)
+    warn_unknown_sizes(ctx, [i.change for i in items])
     if args.domain:
         items = [i for i in items if args.domain in i.domain.split("+")]
     items = sort_queue(items, args.sort)
@@ -36,7 +38,7 @@ def run(args: argparse.Namespace, ctx) -> int:
             i.change.authorship.family,
             f"{i.risk.level} {i.risk.score}",
             i.domain,
-            f"+{i.change.stats.additions}/-{i.change.stats.deletions}" if i.change.stats else "-",
+            i.change.stats.brief() if i.change.stats else "-",
             human_age(i.age_seconds),
             needs_brief(i.needs) or "-",
             i.change.location or "-",

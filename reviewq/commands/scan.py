@@ -36,7 +36,7 @@ def run(args: argparse.Namespace, ctx) -> int:
 
     from reviewq.core.text import one_line
     from reviewq.output import emit_jsonl, print_table
-    from reviewq.scan import scan_history, scan_inbox
+    from reviewq.scan import scan_history, scan_inbox, warn_unknown_sizes
 
     result = scan_history(
         ctx,
@@ -50,6 +50,7 @@ def run(args: argparse.Namespace, ctx) -> int:
         from reviewq.sessions import with_session_prompts
 
         changes = with_session_prompts(ctx, changes)
+    warn_unknown_sizes(ctx, changes)
     if args.inbox or ctx.config.inbox:
         changes += scan_inbox(ctx, Path(args.inbox) if args.inbox else None)
     if args.json:
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace, ctx) -> int:
                 a.family,
                 a.role,
                 a.confidence,
-                f"+{stats.additions}/-{stats.deletions}" if stats else "-",
+                stats.brief() if stats else "-",
                 "yes" if c.prompt else "-",
                 one_line(c.commit.subject),
             ]

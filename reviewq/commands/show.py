@@ -91,6 +91,29 @@ def gather(ctx, rev: str) -> dict:
             for f in diff.files
         ],
     }
+    # Files whose objects are missing (a partial clone): listed, never as 0 lines or binary.
+    sized = change.files if change is not None else _files_of(ctx, found.commit.sha)
+    shown = {f.path for f in diff.files}
+    unknown = [f for f in sized if f.size_unknown and f.path not in shown]
+    record["diff"]["sizes"] = (
+        change.stats.sizes
+        if change is not None and change.stats is not None
+        else ("known" if not unknown else "partial" if diff.files else "unknown")
+    )
+    for f in unknown:
+        record["diff"]["files"] += 1
+        record["diff"]["file_list"].append(
+            {
+                "path": f.path,
+                "old_path": f.old_path,
+                "status": f.status,
+                "additions": None,
+                "deletions": None,
+                "binary": None,
+                "size_unknown": True,
+                "hunks": None,
+            }
+        )
     if change is not None:
         from reviewq.critiques import cached_critique, critique_input, rationale_for
 
@@ -125,6 +148,13 @@ def _with_session(ctx, change, prompts: list):
     if prompt is not None:
         prompts.append(prompt)
     return with_link(change, link), link
+
+
+def _files_of(ctx, sha: str):
+    from reviewq.sources.git_log import commit_stats
+
+    found = commit_stats(ctx.git, [sha]).get(sha)
+    return found[1] if found else ()
 
 
 def _placed(ctx, change):
@@ -185,11 +215,20 @@ def run(args: argparse.Namespace, ctx) -> int:
             out.append(f"  - {one_line(reason)}")
     d = record["diff"]
     against = f" against the {d['against']}" if d["against"] else ""
-    out.append(
-        f"diff       {d['files']} file(s), +{d['additions']}/-{d['deletions']}, "
-        f"{d['hunks']} hunk(s){against}"
-    )
+    unknown = sum(1 for f in d["file_list"] if f.get("size_unknown"))
+    if d["sizes"] == "unknown":
+        counts = "size unknown"
+    elif unknown:
+        counts = f"+{d['additions']}/-{d['deletions']} counted, size unknown for {unknown}"
+    else:
+        counts = f"+{d['additions']}/-{d['deletions']}"
+    out.append(f"diff       {d['files']} file(s), {counts}, {d['hunks']} hunk(s){against}")
+    if unknown:
+        out.append("  (objects missing from this clone; fetch them to see these files)")
     for f in d["file_list"]:
+        if f.get("size_unknown"):
+            out.append(f"  {f['status']:<9} {one_line(f['path'])}  size unknown")
+            continue
         notes = []
         if f["old_path"]:
             notes.append(f"from {f['old_path']}")

@@ -16,7 +16,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from reviewq.core.families import family_for, family_of, is_model_name, normalize_model
-from reviewq.core.message import GENERATED_WITH, ParsedMessage, parse_identity, parse_message
+from reviewq.core.message import (
+    GENERATED_WITH,
+    ParsedMessage,
+    has_turns,
+    parse_identity,
+    parse_message,
+)
 from reviewq.core.model import Authorship, Commit, Evidence, Identity
 from reviewq.core.provenance import ProvenanceHint, agent_slug
 
@@ -46,6 +52,33 @@ class Agent:
 AI_EMAILS: dict[str, Agent] = {
     "noreply@anthropic.com": Agent("claude-code"),
     "noreply@openai.com": Agent("codex"),
+    "codex@openai.com": Agent("codex"),  # Codex cloud's own identity and co-author
+    "opendevin@all-hands.dev": Agent("openhands"),  # OpenDevin's sandbox git identity
+    "opendevin@opendevin.ai": Agent("openhands"),
+    "bot@opendevin.com": Agent("openhands"),
+    "gemini-cli@google.com": Agent("gemini-cli"),
+    "crush@charm.land": Agent("crush"),  # charmbracelet/crush internal/agent/tools/bash.tpl
+    "droid@factory.ai": Agent("factory-droid"),
+    "oz-agent@warp.dev": Agent("warp"),  # Warp's Oz cloud agent
+    "agent@warp.dev": Agent("warp"),  # Warp's agent mode
+    "no-reply@ona.com": Agent("ona"),
+    "noreply@ona.com": Agent("ona"),
+    "contact@tilework.tech": Agent("nori"),  # Nori's commit hook co-author
+    "noreply@kilocode.ai": Agent("kilo-code", "medium"),
+    "noreply@nousresearch.com": Agent("hermes-agent", "medium"),
+    "jules@google.com": Agent("jules"),
+    "traecli@bytedance.com": Agent("trae"),
+    "cascade@windsurf.ai": Agent("windsurf"),
+    "noreply@tabnine.com": Agent("tabnine", "medium"),
+    "noreply@continue.dev": Agent("continue", "medium"),
+    "noreply@kiro.dev": Agent("kiro"),
+    "agent@replit.com": Agent("replit"),
+    "no-reply@replit.com": Agent("replit", "medium"),
+    "charlie@charlielabs.ai": Agent("charlie"),
+    "noreply@v0.dev": Agent("v0", "medium"),
+    "noreply@lovable.dev": Agent("lovable", "medium"),
+    "noreply@bolt.new": Agent("bolt", "medium"),
+    "devin@cognition.ai": Agent("devin"),
     "cursoragent@cursor.com": Agent("cursor"),
     "aider@aider.chat": Agent("aider"),
     "noreply@aider.chat": Agent("aider"),
@@ -54,7 +87,8 @@ AI_EMAILS: dict[str, Agent] = {
     "openhands@all-hands.dev": Agent("openhands"),
     "qwen-coder@alibabacloud.com": Agent("qwen-code"),
     "roomote@roocode.com": Agent("roo-code"),
-    "noreply@opencode.ai": Agent("opencode", "medium"),
+    "noreply@opencode.ai": Agent("opencode"),
+    "opencode@sst.dev": Agent("opencode", "medium"),
     "noreply@codeium.com": Agent("windsurf", "medium"),
     "noreply@windsurf.com": Agent("windsurf", "medium"),
     "noreply@cline.bot": Agent("cline", "medium"),
@@ -69,8 +103,17 @@ AI_LOGINS: dict[str, Agent] = {
     "claude-code[bot]": Agent("claude-code"),
     "copilot-swe-agent[bot]": Agent("copilot"),
     "devin-ai-integration[bot]": Agent("devin"),
+    "devin-ai-integration": Agent("devin"),  # the integration's login, as some commits write it
     "google-labs-jules[bot]": Agent("jules"),
     "chatgpt-codex-connector[bot]": Agent("codex"),
+    "chatgpt-codex-connector": Agent("codex"),
+    "opencode-agent[bot]": Agent("opencode"),
+    "opencode-agent": Agent("opencode"),
+    "roomote[bot]": Agent("roo-code"),
+    "roomote-agent[bot]": Agent("roo-code"),
+    "roomote-v0[bot]": Agent("roo-code"),
+    "kilo-code-bot[bot]": Agent("kilo-code", "medium"),
+    "kilocode-bot[bot]": Agent("kilo-code", "medium"),
     "cursor[bot]": Agent("cursor", "medium"),
     "cursoragent": Agent("cursor"),
     "gemini-cli": Agent("gemini-cli", "medium"),
@@ -78,8 +121,11 @@ AI_LOGINS: dict[str, Agent] = {
     "amazon-q-developer[bot]": Agent("amazon-q", "medium"),
     "cline-cloud[bot]": Agent("cline", "medium"),
     "sweep-ai[bot]": Agent("sweep", "medium"),
-    "factory-droid[bot]": Agent("factory-droid", "medium"),
+    "factory-droid[bot]": Agent("factory-droid"),
+    "factory-droid": Agent("factory-droid"),
     "openhands-agent": Agent("openhands", "medium"),
+    "openhands-ai[bot]": Agent("openhands"),
+    "openhands[bot]": Agent("openhands"),
     "gpt-engineer-app[bot]": Agent("lovable", "medium"),
     "lovable-dev[bot]": Agent("lovable", "medium"),
     "codegen-sh[bot]": Agent("codegen", "medium"),
@@ -91,6 +137,9 @@ AI_LOGINS: dict[str, Agent] = {
     "coderabbitai[bot]": Agent("coderabbit", "medium", reviewer=True),
     "sourcery-ai[bot]": Agent("sourcery", "medium", reviewer=True),
     "qodo-merge-pro[bot]": Agent("qodo", "medium", reviewer=True),
+    "cubic-dev-ai[bot]": Agent("cubic", "medium", reviewer=True),
+    "codeant-ai[bot]": Agent("codeant", "medium", reviewer=True),
+    "copilot-pull-request-reviewer[bot]": Agent("copilot", "medium", reviewer=True),
 }
 
 # GitHub's `Copilot` account writes for several products; the numeric id tells them apart.
@@ -119,10 +168,158 @@ NON_AI_BOTS = frozenset(
         "greenkeeper[bot]",
         "web-flow",
         "github",
+        "gemini-cli-robot",  # gemini-cli's release automation, not the agent
+        "codecov[bot]",
+        "stale[bot]",
+        "depfu[bot]",
+        "changeset-bot[bot]",
+        "all-contributors-bot",
     }
 )
 NON_AI_EMAILS = frozenset(
-    {"noreply@github.com", "support@github.com", "bot@renovateapp.com", "github-actions@github.com"}
+    {
+        "noreply@github.com",
+        "support@github.com",
+        "bot@renovateapp.com",
+        "github-actions@github.com",
+        "gemini-cli-robot@google.com",
+    }
+)
+
+#: Tool names as agents sign identities and co-author trailers (lower case) -> agent. Only names
+#: no person goes by; a name that is also a word or a given name is in `VENDOR_NAMES` instead.
+TOOL_NAMES: dict[str, str] = {
+    "claude code": "claude-code",
+    "claude-code": "claude-code",
+    "codex": "codex",
+    "openai codex": "codex",
+    "codex cli": "codex",
+    "chatgpt codex": "codex",
+    "cursor agent": "cursor",
+    "cursoragent": "cursor",
+    "cursor": "cursor",
+    "gemini cli": "gemini-cli",
+    "gemini-cli": "gemini-cli",
+    "gemini-cli-agent": "gemini-cli",
+    "google labs jules": "jules",
+    "copilot-swe-agent": "copilot",
+    # Bot logins written as plain names (without `[bot]`, outside a noreply address).
+    "devin-ai-integration": "devin",
+    "google-labs-jules": "jules",
+    "chatgpt-codex-connector": "codex",
+    "claude-code-action": "claude-code",
+    "trae cli": "trae",
+    "windsurf cascade": "windsurf",
+    "tabnine cli": "tabnine",
+    "replit agent": "replit",
+    "replit ai agent": "replit",
+    "pi-coding-agent": "pi",
+    "github copilot": "copilot",
+    "copilot": "copilot",
+    "openhands": "openhands",
+    "openhands-agent": "openhands",
+    "opendevin": "openhands",
+    "opencode": "opencode",
+    "opencode-agent": "opencode",
+    "crush": "crush",
+    "factory droid": "factory-droid",
+    "factory-droid": "factory-droid",
+    "kilo code": "kilo-code",
+    "kilocode": "kilo-code",
+    "roo code": "roo-code",
+    "roomote": "roo-code",
+    "roomote agent": "roo-code",
+    "windsurf": "windsurf",
+    "aider": "aider",
+    "qwen-coder": "qwen-code",
+    "qwen code": "qwen-code",
+    "antigravity": "antigravity",
+    "augment agent": "augment",
+    "augment code": "augment",
+    "zencoder": "zencoder",
+    "verdent": "verdent",
+    "amazon q": "amazon-q",
+    "amazon q developer": "amazon-q",
+    "hermes agent": "hermes-agent",
+    "devin ai": "devin",
+    "google jules": "jules",
+    "swe-agent": "swe-agent",
+    "gas town": "gastown",
+    "gastown": "gastown",
+}
+
+#: Names that are also words or given names: an agent only with its vendor's e-mail domain.
+VENDOR_NAMES: dict[str, tuple[str, frozenset[str]]] = {
+    name: (slug, frozenset(domains))
+    for name, slug, domains in (
+        ("claude", "claude-code", ("anthropic.com", "claude.ai", "claude.com")),
+        ("amp", "amp", ("ampcode.com", "sourcegraph.com")),
+        ("jules", "jules", ("google.com",)),
+        ("gemini", "gemini-cli", ("google.com",)),
+        ("devin", "devin", ("cognition.ai", "devin.ai", "cognition-labs.com")),
+        ("ona", "ona", ("ona.com", "gitpod.io")),
+        ("nori", "nori", ("tilework.tech", "nori.ai")),
+        ("oz", "warp", ("warp.dev",)),
+        ("warp", "warp", ("warp.dev",)),
+        ("droid", "factory-droid", ("factory.ai",)),
+        ("kilo", "kilo-code", ("kilocode.ai", "kilo.ai")),
+        ("continue", "continue", ("continue.dev",)),
+        ("cascade", "windsurf", ("codeium.com", "windsurf.com")),
+        ("qwen", "qwen-code", ("alibabacloud.com", "alibaba-inc.com")),
+        ("hermes", "hermes-agent", ("nousresearch.com",)),
+        ("junie", "junie", ("jetbrains.com",)),
+        ("kiro", "kiro", ("kiro.dev", "kiro.ai", "amazon.com")),
+        ("cline", "cline", ("cline.bot",)),
+        ("goose", "goose", ("block.xyz", "squareup.com", "anthropic.com", "openai.com")),
+        ("pi", "pi", ("anthropic.com", "openai.com", "mariozechner.at")),
+    )
+}
+
+#: Hosts of example and test identities: no agent signs from them.
+_PLACEHOLDER_HOSTS = frozenset(
+    {"example.com", "example.org", "example.net", "localhost", "test.com", "test", "invalid"}
+)
+
+#: Addresses several tools sign with, so a tool name beside them names the tool.
+_NAME_DECIDES = frozenset({"claude-code", "codex", "copilot"})
+_OPENHANDS_EMAIL = re.compile(r"^open(?:hands|devin)[a-z0-9_.+-]*@all-hands\.dev$")
+
+#: Gas Town's agents sign as `<rig>/crew/<name>`, `<rig>/polecats/<name>`, `<rig>/refinery`,
+#: `<rig>/witness`, or the town's `mayor` / `deacon` (steveyegge/gastown history).
+_GASTOWN = re.compile(
+    r"^(?:[a-z0-9_.-]+/(?:crew|polecats)/[a-z0-9_.-]+|[a-z0-9_.-]+/(?:refinery|witness)|mayor|deacon)$"
+)
+
+#: A model as agents name themselves in trailers: `Claude Opus 4.6`, `GPT-5.1 Codex`,
+#: `Gemini 2.5 Pro`, `o3`, `Grok 4`. A person called Claude has no model word or version after it.
+_MODEL_NAME = re.compile(
+    r"^(?:claude[ -](?:opus|sonnet|haiku|fable|instant|code|\d)"
+    r"|gpt-?\d|chatgpt|o[1-9](?:-mini|-pro)?\b"
+    r"|gemini[ -](?:\d|pro|flash|ultra|exp)"
+    r"|(?:grok|llama|qwen\d*|qwen-coder|deepseek|mistral|codestral|devstral|kimi|glm)[ -]?(?:\d|k\d|v\d|coder|r1|chat))",
+    re.IGNORECASE,
+)
+
+#: Words that make a `[bot]` identity an agent (`acme-coding-agent[bot]`).
+_BOT_AGENT_WORDS = frozenset(
+    {
+        "agent",
+        "ai",
+        "llm",
+        "gpt",
+        "codex",
+        "claude",
+        "copilot",
+        "devin",
+        "coder",
+        "coding",
+        "swe",
+        "autopilot",
+        "gemini",
+        "aider",
+        "openhands",
+        "assistant",
+    }
 )
 
 _NOREPLY = re.compile(r"^(?:(\d+)\+)?([^@]+)@users\.noreply\.github\.com$", re.IGNORECASE)
@@ -132,6 +329,17 @@ _TOOL_WORDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(p, re.IGNORECASE), slug)
     for p, slug in (
         (r"\bclaude[ -]?code\b", "claude-code"),
+        (r"\bcrush\b", "crush"),
+        (r"\bkilo[ -]?code\b", "kilo-code"),
+        (r"\broo[ -]?code\b|\broomote\b", "roo-code"),
+        (r"\bfactory[ -]droid\b|\bdroid\b", "factory-droid"),
+        (r"\bnori\b", "nori"),
+        (r"\bgas ?town\b", "gastown"),
+        (r"\bjunie\b", "junie"),
+        (r"\bkiro\b", "kiro"),
+        (r"\bantigravity\b", "antigravity"),
+        (r"\bzencoder\b", "zencoder"),
+        (r"\bwarp\b", "warp"),
         (r"\bgithub copilot\b|\bcopilot\b", "copilot"),
         (r"\bcursor\b", "cursor"),
         (r"\bcodex\b", "codex"),
@@ -198,7 +406,13 @@ def classify_identity(name: str, email: str) -> Agent | None:
     """The AI agent an identity stands for, or None for people and non-AI automation."""
     lemail = email.strip().lower()
     if lemail in AI_EMAILS:
-        return AI_EMAILS[lemail]
+        found = AI_EMAILS[lemail]
+        # A harness that signs with the model vendor's address (`goose <noreply@anthropic.com>`)
+        # or Copilot's coding agent on the address its review suggestions use: the name decides.
+        named = named_agent(name, lemail) if found.slug in _NAME_DECIDES else None
+        return Agent(named.slug, found.confidence) if named and named.slug != found.slug else found
+    if _OPENHANDS_EMAIL.match(lemail):
+        return Agent("openhands")  # `openhands-claude@all-hands.dev`
     uid, login = _github_login(lemail)
     if login is not None:
         if login == "copilot":
@@ -208,6 +422,62 @@ def classify_identity(name: str, email: str) -> Agent | None:
     lname = name.strip().lower()
     if lname in AI_LOGINS and lname.endswith("[bot]"):
         return AI_LOGINS[lname]
+    if (
+        login is not None
+        and login.endswith("[bot]")
+        and login not in NON_AI_BOTS
+        and _BOT_AGENT_WORDS.intersection(re.split(r"[-_.]", login[: -len("[bot]")]))
+    ):
+        return _bot_agent(login)  # `acme-coding-agent[bot]`
+    return named_agent(name, lemail)
+
+
+def _bot_agent(login: str) -> Agent:
+    """An unlisted `[bot]` whose name says agent; a reviewing one only assists."""
+    base = login[: -len("[bot]")]
+    reviewer = bool({"review", "reviewer", "reviews"}.intersection(re.split(r"[-_. ]", base)))
+    return Agent(agent_slug(base), "medium", reviewer=reviewer)
+
+
+@functools.lru_cache(maxsize=8192)
+def named_agent(name: str, email: str) -> Agent | None:
+    """The agent a display name stands for (`OpenHands-Claude-Sonnet-4`, `Oz` at warp.dev)."""
+    lname = re.sub(r"\s*\([^)]*\)\s*$", "", name.strip()).lower()  # `aider (gpt-4o)`
+    if not lname:
+        return None
+    if lname in TOOL_NAMES:
+        return Agent(TOOL_NAMES[lname], "medium")
+    domain = email.strip().lower().rpartition("@")[2]
+    vendor = VENDOR_NAMES.get(lname)
+    if vendor is not None and any(domain == d or domain.endswith("." + d) for d in vendor[1]):
+        return Agent(vendor[0], "medium")
+    if re.match(r"^open ?(?:hands|devin)[-_/ ]+\S", lname):
+        return Agent("openhands", "medium")  # `OpenHands-<Model>`: the model gives the family
+    if _GASTOWN.match(name.strip()):
+        return Agent("gastown", "medium")
+    local, _, host = email.strip().lower().partition("@")
+    if (
+        host
+        and host not in _PLACEHOLDER_HOSTS
+        and not host.endswith(("users.noreply.github.com", ".local", ".localdomain"))
+        and (
+            local == "agent"
+            or local.endswith(("-agent", "_agent"))
+            or local.startswith(("agent-", "agent_"))
+        )
+    ):
+        # An address made for an agent (`oz-agent@warp.dev`, `agent@replit.com`): the tool is
+        # its domain's name unless the display name says more.
+        if lname in TOOL_NAMES:
+            return Agent(TOOL_NAMES[lname], "medium")
+        named = "agent" in re.split(r"[-_. ()]", lname)
+        return Agent(agent_slug(lname if named else host.rsplit(".", 2)[-2]), "medium")
+    if (
+        lname.endswith("[bot]")
+        and lname not in NON_AI_BOTS
+        and _BOT_AGENT_WORDS.intersection(re.split(r"[-_. ]", lname[: -len("[bot]")]))
+    ):
+        return _bot_agent(lname)
     return None
 
 
@@ -224,7 +494,17 @@ def is_non_ai_bot(identity: Identity) -> bool:
 
 
 def _model_from_name(agent: str, name: str) -> str | None:
-    """The model a co-author name carries: `Claude Opus 4.5`, `aider (gpt-4o)`, `X (model)`."""
+    """The model a co-author name carries: `Claude Opus 4.5`, `aider (gpt-4o)`, `X (model)`,
+    `Claude Opus 4.6 via Crush`, `OpenHands-GPT-5`."""
+    via = re.match(r"^(?P<model>.+?)\s+via\s+\S", name, re.IGNORECASE)
+    if via is not None:
+        return model_words(via.group("model"))
+    if agent == "openhands":
+        m = re.match(r"^open ?(?:hands|devin)[-_/ ]+(?P<model>.+)$", name.strip(), re.IGNORECASE)
+        if m is not None:
+            return model_words(m.group("model"))
+    if agent != "claude-code" and _MODEL_NAME.match(name.strip()):
+        return model_words(name)
     paren = re.search(r"\(([^()]+)\)\s*$", name)
     if agent == "claude-code":
         base = re.sub(r"\s*\([^)]*\)", "", name).strip()
@@ -244,14 +524,44 @@ def _model_from_name(agent: str, name: str) -> str | None:
     return None
 
 
+#: Hosting words before a model name (`AWS Claude Opus 4.6`): where it ran, not what it is.
+_HOSTS = frozenset({"aws", "amazon", "bedrock", "vertex", "azure", "gcp", "openrouter", "google"})
+#: Words a model name is made of besides versions (`Claude Opus 4.6`, `Gemini 2.5 Pro`).
+_MODEL_WORDS = re.compile(
+    r"^(?:claude|opus|sonnet|haiku|fable|instant|gpt|chatgpt|codex|gemini|pro|flash|ultra|lite|"
+    r"mini|nano|max|turbo|preview|exp|thinking|high|low|medium|xhigh|grok|llama|qwen|coder|"
+    r"deepseek|chat|reasoner|mistral|codestral|devstral|kimi|glm|sol|luna|o\d)$|\d",
+    re.IGNORECASE,
+)
+
+
+def model_words(text: str) -> str | None:
+    """The model named at the start of `text` (`AWS Claude Opus 4.6 sparse` -> claude-opus-4.6);
+    None unless it names a known family."""
+    words = text.strip().strip("\"'`").split()
+    # `AWS Claude Opus 4.6`, `Z.ai: GLM 5.1`: where it ran comes first, then the model.
+    while len(words) > 1 and (words[0].lower() in _HOSTS or words[0].endswith(":")):
+        words = words[1:]
+    taken: list[str] = []
+    for word in words:
+        if not _MODEL_WORDS.search(word.strip("()[],;")):
+            break
+        taken.append(word.strip("()[],;"))
+    model = normalize_model(" ".join(taken)) if taken else None
+    return model if model and family_of(model) not in ("other", "unknown") else None
+
+
 def _free_text_agent(text: str) -> tuple[str | None, str | None]:
     """(agent, model) named in a free-text disclosure like `Claude:claude-3-opus sparse`."""
     value = text.strip()
     # Kernel form: AGENT_NAME:MODEL_VERSION [TOOL1] [TOOL2]
     kernel = re.match(r"^([A-Za-z][\w .-]*?):([\w.\-/]+)(?:\s+.*)?$", value)
     if kernel:
-        agent = agent_slug(kernel.group(1))
-        return (agent if agent != "llm" else "other"), normalize_model(kernel.group(2))
+        agent = tool_slug(kernel.group(1))
+        # `Crush:AWS Claude Opus 4.6`: newer tools write the model's display name after the colon.
+        rest = value[kernel.end(1) + 1 :]
+        model = model_words(rest) or normalize_model(kernel.group(2))
+        return (agent if agent != "llm" else "other"), model
     paren = re.search(r"\(([^()]+)\)", value)
     model = None
     if paren and family_of(paren.group(1)) not in ("other", "unknown"):
@@ -261,6 +571,8 @@ def _free_text_agent(text: str) -> tuple[str | None, str | None]:
         if pattern.search(value):
             agent = slug
             break
+    if model is None:
+        model = model_words(value)  # `Claude Fable 5`, `GPT-5.1 Codex high`
     if model is None:
         for token in _MODEL_TOKEN.findall(value):
             if family_of(token) not in ("other", "unknown"):
@@ -294,6 +606,10 @@ class Detector:
         "ai-agent",
         "coding-agent",
         "agent:",
+        "claude-plan",
+        "executed-by",
+        "# context:",
+        "replit-commit-author",
     )
 
     def __init__(self, rules: Sequence[RepoRule] = ()) -> None:
@@ -475,14 +791,17 @@ class Detector:
             tool = (m.group("linked") or m.group("plain") or "").strip()
             known = _known_tool(tool)
             has_robot = not line[:1].isalnum()
-            if known is None and not (has_robot and m.group("linked")):
-                continue  # `Generated with protoc` is not an AI agent
+            # An emoji before it is how agents sign (`🤖 Generated with [Claude Code](…)`,
+            # `💘 Generated with Crush`); `Generated with protoc` is a build tool.
+            emoji = bool(line) and not line[0].isascii() and not line[0].isalnum()
+            if known is None and not ((has_robot and m.group("linked")) or emoji):
+                continue
             out.append(
                 _Candidate(
-                    known or agent_slug(tool),
+                    known or tool_slug(tool),
                     None,
                     "primary",
-                    "high" if known == "claude-code" else "medium",
+                    "high" if known is not None and (emoji or known == "claude-code") else "medium",
                     Evidence("body", line),
                 )
             )
@@ -490,12 +809,21 @@ class Detector:
             out.append(
                 _Candidate("aider", None, "primary", "high", Evidence("body", parsed.subject))
             )
-        if parsed.aider_transcript is not None:
+        if parsed.aider_transcript is not None and has_turns(parsed.aider_transcript):
+            # A header with no turns is aider committing the user's own edits.
             out.append(
-                _Candidate(
-                    "aider", None, "primary", "high", Evidence("body", "# Aider chat conversation:")
-                )
+                _Candidate("aider", None, "primary", "high", Evidence("body", parsed.aider_header))
             )
+
+
+def tool_slug(name: str) -> str:
+    """A tool's name as written -> its agent id (`Kilo Code` -> kilo-code, `Droid` -> factory-droid)."""
+    key = name.strip().lower()
+    if key in TOOL_NAMES:
+        return TOOL_NAMES[key]
+    if key in VENDOR_NAMES:
+        return VENDOR_NAMES[key][0]
+    return agent_slug(name)
 
 
 def _known_tool(text: str) -> str | None:
@@ -551,7 +879,11 @@ def _co_author_meaning(value: str, line: str) -> tuple[_Candidate | None, Identi
     """What one `Co-authored-by:` value means: an agent's candidate, a person, or nothing."""
     ident = parse_identity(value)
     if ident is None:
-        return None, None
+        # `Co-authored-by: Claude Opus 4.6` with no address: only a model or tool name counts.
+        name = value.strip()
+        if not (_MODEL_NAME.match(name) or name.lower() in TOOL_NAMES):
+            return None, None
+        ident = (name, "")
     name, email = ident
     if name.lower().startswith("aider (") or email.lower() in (
         "aider@aider.chat",
@@ -561,9 +893,15 @@ def _co_author_meaning(value: str, line: str) -> tuple[_Candidate | None, Identi
         agent = Agent("aider")
     else:
         agent = classify_identity(name, email)
+    if agent is None and _MODEL_NAME.match(name):
+        # A model as co-author (`Claude Sonnet 4.5 <…>`, `GPT-5 <…>`) from a tool nobody listed.
+        model = model_words(name)
+        if model is not None:
+            tool = "claude-code" if name.lower().startswith("claude") else "other"
+            return _Candidate(tool, model, "primary", "medium", Evidence("trailer", line)), None
     if agent is None:
         person = Identity(name, email)
-        return None, (None if is_non_ai_bot(person) else person)
+        return None, (None if is_non_ai_bot(person) or not email else person)
     candidate = _Candidate(
         agent.slug,
         _model_from_name(agent.slug, name),
@@ -583,6 +921,11 @@ def _disclosure(role: str, strict: bool):
             # `Assisted-by: Jane Doe <jane@example.com>` credits a person in some projects.
             agent = classify_identity(*ident)
             if agent is None:
+                model = model_words(ident[0]) if _MODEL_NAME.match(ident[0]) else None
+                if model is not None:  # `Assisted-by: GPT-5 <…>`: a model, from some tool
+                    out.append(
+                        _Candidate("other", model, role, "medium", Evidence("trailer", line))
+                    )
                 return
             out.append(
                 _Candidate(
@@ -618,10 +961,17 @@ def _fixed(agent: str, role: str = "primary", confidence: str = "high", check=No
 
 
 def _made_with(value: str, line: str, out: list[_Candidate], humans: list[Identity]) -> None:
+    """`Made-with: Cursor`: medium, so a stronger agent marker in the same commit wins."""
     tool = _known_tool(value)
     if tool is None:
         return
-    out.append(_Candidate(tool, None, "primary", "high", Evidence("trailer", line)))
+    out.append(_Candidate(tool, None, "primary", "medium", Evidence("trailer", line)))
+
+
+def _executed_by(value: str, line: str, out: list[_Candidate], humans: list[Identity]) -> None:
+    """Gas Town's `Executed-By: <rig>/crew/<name>` (or `mayor`): which of its agents ran it."""
+    if _GASTOWN.match(value.strip()):
+        out.append(_Candidate("gastown", None, "primary", "medium", Evidence("trailer", line)))
 
 
 def _ai_assisted(value: str, line: str, out: list[_Candidate], humans: list[Identity]) -> None:
@@ -630,7 +980,16 @@ def _ai_assisted(value: str, line: str, out: list[_Candidate], humans: list[Iden
         return
     agent, model = _free_text_agent(value)
     if agent or model:
-        out.append(_Candidate(agent or "other", model, "assist", "low", Evidence("trailer", line)))
+        confidence = "medium" if model else "low"
+        out.append(
+            _Candidate(agent or "other", model, "assist", confidence, Evidence("trailer", line))
+        )
+
+
+def _replit(value: str, line: str, out: list[_Candidate], humans: list[Identity]) -> None:
+    """Replit's checkpoints: `Replit-Commit-Author: Agent` (or `Assistant`); `User` is a person."""
+    if value.strip().lower() in ("agent", "assistant", "ai"):
+        out.append(_Candidate("replit", None, "primary", "high", Evidence("trailer", line)))
 
 
 def _is_github_session(value: str) -> bool:
@@ -645,6 +1004,9 @@ _TRAILER_HANDLERS = {
     "co-authored-by-ai": _disclosure("primary", strict=False),
     "made-with": _made_with,
     "claude-session": _fixed("claude-code"),
+    "claude-plan": _fixed("claude-code"),
+    "executed-by": _executed_by,
+    "replit-commit-author": _replit,
     "amp-thread-id": _fixed("amp"),
     "amp-thread": _fixed("amp"),
     "agent-logs-url": _fixed("copilot", check=_is_github_session),

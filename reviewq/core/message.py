@@ -28,6 +28,23 @@ GENERATED_WITH = re.compile(
     re.IGNORECASE,
 )
 AIDER_TRANSCRIPT = "# aider chat conversation:"
+#: aider's older transcript header: `# Context:` then `USER:` / `ASSISTANT:` turns.
+AIDER_CONTEXT = "# context:"
+_TURN_LINE = re.compile(r"^(?:USER|ASSISTANT|SYSTEM)\s*:", re.MULTILINE)
+_USER_AND_ASSISTANT = (
+    re.compile(r"^USER\s*:", re.MULTILINE),
+    re.compile(r"^ASSISTANT\s*:", re.MULTILINE),
+)
+_HTML_COMMENT = re.compile(r"^<!--.*-->$")
+_RULE_LINE = re.compile(r"^(?:-{3,}|\*{3,}|_{3,})$")
+_HEREDOC_LEFTOVERS = frozenset({"EOF", ")", '")', "')", "EOF)", 'EOF")', "EOF2"})
+#: A line that opens a tagged block agents append (`<claude-plan>` … `</claude-plan>`).
+_TAG_OPEN = re.compile(r"^<([a-z][a-z0-9_-]{0,40})>\s*$", re.IGNORECASE)
+
+
+def has_turns(transcript: str) -> bool:
+    """Does an aider transcript hold any conversation turn (not just its header)?"""
+    return _TURN_LINE.search(transcript) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +64,10 @@ class ParsedMessage:
     trailers: list[Trailer] = field(default_factory=list)
     #: Visible body lines that are markers in their own right (Generated with ...).
     marker_lines: list[str] = field(default_factory=list)
-    #: The text after `# Aider chat conversation:` (aider's early transcript form), if any.
+    #: The text after `# Aider chat conversation:` or `# Context:` (aider's transcript forms).
     aider_transcript: str | None = None
+    #: The header line the transcript followed, as written.
+    aider_header: str = "# Aider chat conversation:"
 
     def values(self, key: str) -> list[str]:
         k = key.lower()
@@ -94,7 +113,19 @@ def parse_message(message: str) -> ParsedMessage:
         for i, line in enumerate(body):
             if line.strip().lower() == AIDER_TRANSCRIPT:
                 parsed.aider_transcript = "\n".join(body[i + 1 :])
+                parsed.aider_header = line.strip()
                 body = body[:i]
+                break
+    elif AIDER_CONTEXT in lowered:
+        # The older form counts only when turns of both sides follow (a `# Context:` heading
+        # in a person's message is just a heading).
+        for i, line in enumerate(body):
+            if line.strip().lower() == AIDER_CONTEXT:
+                rest = "\n".join(body[i + 1 :])
+                if all(p.search(rest) for p in _USER_AND_ASSISTANT):
+                    parsed.aider_transcript = rest
+                    parsed.aider_header = line.strip()
+                    body = body[:i]
                 break
     may_generate = "generated" in lowered
 
@@ -104,7 +135,22 @@ def parse_message(message: str) -> ParsedMessage:
     current: list[str] = []
     in_fence = False
     fence_char = ""
+    tag_end = ""  # inside `<tag>` … `</tag>` (e.g. `<claude-plan>`): hidden like a fence
     for line in body:
+        if tag_end:
+            if line.strip().lower() == tag_end:
+                tag_end = ""
+            continue
+        if (
+            line[:1] == "<"
+            and (tag := _TAG_OPEN.match(line)) is not None
+            and f"</{tag.group(1).lower()}>" in lowered
+        ):
+            tag_end = f"</{tag.group(1).lower()}>"
+            if current:
+                paragraphs.append(current)
+                current = []
+            continue
         if "`" in line or "~" in line:
             char = _is_fence(line)
             if char is not None:
@@ -117,7 +163,16 @@ def parse_message(message: str) -> ParsedMessage:
                     current = []
                 continue
         stripped = line.strip()
-        if in_fence or not stripped or stripped[0] == ">":
+        if (
+            in_fence
+            or not stripped
+            or stripped[0] == ">"
+            or _HTML_COMMENT.match(stripped)
+            or _RULE_LINE.match(stripped)
+        ):
+            # Quotes, and HTML comments a bot appends (`<!-- devin-review-badge-begin -->`),
+            # are not the commit's own words; a rule line (GitHub's squash `---------`) ends
+            # a paragraph like a blank line.
             if current:
                 paragraphs.append(current)
                 current = []
@@ -134,9 +189,29 @@ def parse_message(message: str) -> ParsedMessage:
                 if "enerated" in stripped.lower() and GENERATED_WITH.match(stripped):
                     parsed.marker_lines.append(stripped)
         block = _trailer_block(para, index == last, may_generate)
+        if not block:
+            block = _leading_trailers(para)
         if block:
             parsed.trailers.extend(block)
     return parsed
+
+
+def _leading_trailers(para: list[str]) -> list[Trailer]:
+    """Trailers that open a paragraph which then continues with a block of their own: a
+    `Key:` with no value followed by its multi-line text (`Claude-Plan:` + the plan). A tagged
+    block (`<claude-plan>…</claude-plan>`) is hidden before this and ends the paragraph. Prose
+    that merely starts with `Key: value` and goes on talking stays prose."""
+    trailers: list[Trailer] = []
+    for i, line in enumerate(para):
+        if line[:1] in " \t" or ":" not in line:
+            break
+        m = _trailer_match(line)
+        if m is None:
+            break
+        trailers.append(Trailer(m.group(1), m.group(2).strip(), line.strip()))
+        if not m.group(2).strip() and i + 1 < len(para):
+            return trailers  # `Claude-Plan:` opens the block that follows
+    return []
 
 
 def _trailer_block(para: list[str], is_last: bool, may_generate: bool = True) -> list[Trailer]:
@@ -163,6 +238,8 @@ def _trailer_block(para: list[str], is_last: bool, may_generate: bool = True) ->
             continue
         elif may_generate and GENERATED_WITH.match(line.strip()):
             continue  # a marker line may share the block with the trailers it precedes
+        elif line.strip() in _HEREDOC_LEFTOVERS:
+            continue  # `git commit -m "$(cat <<'EOF' … EOF )"` gone wrong leaves these behind
         else:
             others += 1
         if not is_last and others:
@@ -174,15 +251,28 @@ def _trailer_block(para: list[str], is_last: bool, may_generate: bool = True) ->
     # git's rule for the final paragraph: a git-generated trailer and >= 25% trailer lines.
     if is_last and git_generated and len(trailers) * 4 >= len(trailers) + others:
         return trailers
+    # Agents append their own attribution lines after the final block's trailers (`Co-authored
+    # by [Claude: <id>]`): a final paragraph that opens with a trailer and is at least half
+    # trailers still counts. Prose that leads into a trailer-looking line does not.
+    if is_last and _trailer_match(para[0]) is not None and len(trailers) >= others:
+        return trailers
     return []
 
 
 _IDENT = re.compile(r"^\s*(?P<name>.*?)\s*<(?P<email>[^<>\s]*)>\s*$")
 
 
+_BARE_IDENT = re.compile(
+    r"^\s*(?P<name>\S.*?)\s+(?P<email>[^\s<>@]+@[^\s<>@]+\.[a-z]{2,})\s*$", re.I
+)
+
+
 def parse_identity(value: str) -> tuple[str, str] | None:
-    """`Name <email>` -> (name, email); None when the value is not an identity."""
-    m = _IDENT.match(value)
+    """`Name <email>` -> (name, email); None when the value is not an identity.
+
+    Agents sometimes drop the brackets (`OpenHands-GPT-5 openhands@all-hands.dev`): a value
+    that ends in an address after a name is read the same way."""
+    m = _IDENT.match(value) or _BARE_IDENT.match(value)
     if m is None:
         return None
     return m.group("name").strip().strip('"'), m.group("email").strip()

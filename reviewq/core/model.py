@@ -152,18 +152,35 @@ class DiffStats:
     additions: int = 0
     deletions: int = 0
     binary_files: int = 0
+    #: `known`, or `partial` / `unknown` when objects the counts need are missing (a partial
+    #: clone): the counts then cover only what could be read, never 0 for what could not.
+    sizes: str = "known"
 
     @property
     def lines_changed(self) -> int:
         return self.additions + self.deletions
 
-    def to_json(self) -> dict[str, int]:
-        return {
+    @property
+    def size_known(self) -> bool:
+        return self.sizes == "known"
+
+    def brief(self) -> str:
+        """`+40/-2`, `+40/-2 (size partly unknown)` or `size unknown` for tables."""
+        if self.sizes == "unknown":
+            return "size unknown"
+        counts = f"+{self.additions}/-{self.deletions}"
+        return counts if self.sizes == "known" else f"{counts} (size partly unknown)"
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
             "files": self.files,
             "additions": self.additions,
             "deletions": self.deletions,
             "binary_files": self.binary_files,
         }
+        if self.sizes != "known":
+            data["sizes"] = self.sizes
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> DiffStats | None:
@@ -174,6 +191,7 @@ class DiffStats:
             int(data.get("additions", 0)),
             int(data.get("deletions", 0)),
             int(data.get("binary_files", 0)),
+            str(data.get("sizes", "known")),
         )
 
 
@@ -188,6 +206,8 @@ class FileChange:
     binary: bool = False
     old_path: str | None = None
     mode_change: bool = False
+    #: Its contents could not be read (a missing object): additions/deletions are not counts.
+    size_unknown: bool = False
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -196,6 +216,9 @@ class FileChange:
             "additions": self.additions,
             "deletions": self.deletions,
         }
+        if self.size_unknown:
+            data["additions"] = data["deletions"] = None
+            data["size_unknown"] = True
         if self.binary:
             data["binary"] = True
         if self.old_path:
@@ -209,11 +232,12 @@ class FileChange:
         return cls(
             d["path"],
             d.get("status", "M"),
-            int(d.get("additions", 0)),
-            int(d.get("deletions", 0)),
+            int(d.get("additions") or 0),
+            int(d.get("deletions") or 0),
             bool(d.get("binary", False)),
             d.get("old_path"),
             bool(d.get("mode_change", False)),
+            bool(d.get("size_unknown", False)),
         )
 
 
@@ -288,6 +312,7 @@ class Change:
             "files": stats.files,
             "additions": stats.additions,
             "deletions": stats.deletions,
+            "sizes": stats.sizes,
             "prompted_by": [i.to_json() for i in auth.prompted_by],
             "source": self.source,
         }

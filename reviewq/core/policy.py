@@ -874,6 +874,22 @@ def evaluate(
         )
     needs += _approver_needs(req, counted)
     needs += _critique_needs(req, change.authorship.family, counted, ordered)
+    if (
+        req.min_seconds_per_100_lines > 0
+        and change.stats is not None
+        and not change.stats.size_known
+    ):
+        # The speed rule needs the size; a count of what could be read is only a lower bound.
+        unknown = sum(1 for f in change.files if f.size_unknown)
+        what = f"{unknown} file{'s' if unknown != 1 else ''}" if unknown else "its files"
+        needs.append(
+            Need(
+                "size-unknown",
+                f"size unknown: the sizes of {what} cannot be read (objects missing from this "
+                f"clone), so the speed rule ({req.min_seconds_per_100_lines:g}s per 100 lines) "
+                "cannot be checked; fetch the objects and run the gate again",
+            )
+        )
     ready_at = None
     if req.cooldown_hours > 0 and req.approvals > 0:
         hold = human_hours(req.cooldown_hours)

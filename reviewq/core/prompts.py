@@ -28,7 +28,9 @@ _ORDER = ("prompt-note", "aider-transcript", "note", "agent-trace", "sidecar")
 def candidate_prompts(message: str, hints: Iterable[ProvenanceHint]) -> list[Prompt]:
     """Every prompt found for a change, most trusted first."""
     found: dict[str, Prompt] = {}
-    if "aider chat conversation" in message.lower():
+    lowered = message.lower()
+    # aider's transcript: `# Aider chat conversation:`, or the older `# Context:` form.
+    if "aider chat conversation" in lowered or "# context:" in lowered:
         transcript = parse_message(message).aider_transcript
         if transcript is not None:
             text = aider_user_turns(transcript)

@@ -20,7 +20,8 @@ import numpy as np
 
 from reviewq.core.metrics import CommitSize, CommitTable
 from reviewq.files import replace_file
-from reviewq.sources.gitcmd import Git
+from reviewq.sources.git_log import NO_LAZY_FETCH, commit_stats
+from reviewq.sources.gitcmd import Git, GitError
 
 CACHE_NAME = "commit-sizes.npz"
 CACHE_VERSION = 2
@@ -28,24 +29,32 @@ _INSERTIONS = re.compile(rb"(\d+) insertions?\(\+\)")
 _DELETIONS = re.compile(rb"(\d+) deletions?\(-\)")
 
 
-def read_commit_sizes(git: Git, revs: list[str]) -> list[CommitSize]:
-    """`git log --no-merges --shortstat` of `revs`: one entry per commit, newest first."""
-    out = git.run(
-        [
-            "log",
-            "--no-merges",
-            "--root",
-            "-M",
-            "--shortstat",
-            "--no-ext-diff",
-            "--no-textconv",
-            "--format=%x01%H %cI",
-            "--no-color",
-            *revs,
-            "--",
-        ],
-        what="log --shortstat",
-    )
+def read_commit_sizes(
+    git: Git, revs: list[str], incomplete: list[str] | None = None
+) -> list[CommitSize]:
+    """`git log --no-merges --shortstat` of `revs`: one entry per commit, newest first.
+
+    A missing object (a partial clone) never fails it: the history is then sized through
+    `commit_stats`, which counts only what can be read (`_sizes_with_missing`); the commits
+    whose size is not fully known are appended to `incomplete`.
+    """
+    args = [
+        "log",
+        "--no-merges",
+        "--root",
+        "-M",
+        "--shortstat",
+        "--no-ext-diff",
+        "--no-textconv",
+        "--format=%x01%H %cI",
+        "--no-color",
+        *revs,
+        "--",
+    ]
+    try:
+        out = git.run(args, env=NO_LAZY_FETCH, what="log --shortstat")
+    except GitError:
+        return _sizes_with_missing(git, revs, incomplete)
     sizes = []
     for chunk in out.split(b"\x01")[1:]:
         head, _, rest = chunk.partition(b"\n")
@@ -57,6 +66,28 @@ def read_commit_sizes(git: Git, revs: list[str]) -> list[CommitSize]:
     return sizes
 
 
+#: Commits per `commit_stats` batch when the history must be sized around missing objects.
+_BATCH = 2000
+
+
+def _sizes_with_missing(
+    git: Git, revs: list[str], incomplete: list[str] | None = None
+) -> list[CommitSize]:
+    """Every commit's lines, counting only files whose objects are present (the scan warns)."""
+    out = git.run(["log", "--no-merges", "--format=%H %cI", *revs, "--"], what="log")
+    listed = [line.split(" ", 1) for line in out.decode("ascii", "replace").splitlines() if line]
+    sizes = []
+    for start in range(0, len(listed), _BATCH):
+        batch = listed[start : start + _BATCH]
+        stats = commit_stats(git, [sha for sha, _ in batch])
+        for sha, when in batch:
+            size = stats.get(sha)
+            if incomplete is not None and (size is None or not size[0].size_known):
+                incomplete.append(sha)
+            sizes.append(CommitSize(sha, when, size[0].lines_changed if size else 0))
+    return sizes
+
+
 def commit_sizes(git: Git, state_dir: Path | None, rev: str = "HEAD") -> CommitTable:
     """Every non-merge commit reachable from `rev` with its size, from the cache where it holds."""
     if not git.has_commits():
@@ -64,6 +95,7 @@ def commit_sizes(git: Git, state_dir: Path | None, rev: str = "HEAD") -> CommitT
     tip = git.resolve(rev)
     path = state_dir / CACHE_NAME if state_dir is not None else None
     cached_tip, cached = _load(path) if path is not None else (None, None)
+    incomplete: list[str] = []
     if cached is not None and cached_tip == tip:
         return cached
     if (
@@ -72,11 +104,12 @@ def commit_sizes(git: Git, state_dir: Path | None, rev: str = "HEAD") -> CommitT
         and git.succeeds(["merge-base", "--is-ancestor", cached_tip, tip])
     ):
         table = _concat(
-            CommitTable.from_sizes(read_commit_sizes(git, [tip, f"^{cached_tip}"])), cached
+            CommitTable.from_sizes(read_commit_sizes(git, [tip, f"^{cached_tip}"], incomplete)),
+            cached,
         )
     else:
-        table = CommitTable.from_sizes(read_commit_sizes(git, [tip]))
-    if path is not None:
+        table = CommitTable.from_sizes(read_commit_sizes(git, [tip], incomplete))
+    if path is not None and not incomplete:  # counts short of missing objects are not kept
         _store(path, tip, table)
     return table
 

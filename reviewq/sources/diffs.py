@@ -20,7 +20,7 @@ from unidiff.errors import UnidiffParseError
 
 from reviewq.core.model import Diff, DiffLine, FileChange, FileDiff, Hunk
 from reviewq.errors import ReviewqError
-from reviewq.sources.gitcmd import Git
+from reviewq.sources.gitcmd import Git, GitError
 
 #: Per-file diff text kept as rows; larger files are listed with counts only.
 MAX_FILE_BYTES = 16 * 1024 * 1024
@@ -60,8 +60,25 @@ def diff_args(sha: str) -> list[str]:
 
 
 def read_commit_diff(git: Git, sha: str) -> Diff:
-    """The diff a commit introduces (against its first parent; roots against nothing)."""
-    data = git.run(diff_args(sha), what="show")
+    """The diff a commit introduces (against its first parent; roots against nothing).
+
+    Files whose objects are missing (a partial clone) are left out rather than failing the
+    whole diff; `commit_stats` marks them `size_unknown` for whoever shows the change.
+    """
+    from reviewq.sources.git_log import NO_LAZY_FETCH, exclude_pathspecs, missing_paths
+
+    try:
+        data = git.run(diff_args(sha), env=NO_LAZY_FETCH, what="show")
+    except GitError:
+        gone = missing_paths(git, sha)
+        if gone is None:  # even its trees are missing: nothing of it can be shown
+            return Diff()
+        try:
+            data = git.run(
+                [*diff_args(sha), *exclude_pathspecs(gone)], env=NO_LAZY_FETCH, what="show"
+            )
+        except GitError:
+            data = b""
     return parse_unified_diff(binary_by_content(git, data), source=sha[:12])
 
 

@@ -7,10 +7,11 @@ stream and we split it as it arrives.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
 from reviewq.core.model import Commit, DiffStats, FileChange, Identity
-from reviewq.sources.gitcmd import Git
+from reviewq.sources.gitcmd import Git, GitError
 
 _FIELDS = ("%H", "%P", "%an", "%ae", "%aI", "%cn", "%ce", "%cI", "%B")
 LOG_FORMAT = "%x1f".join(_FIELDS)
@@ -114,19 +115,15 @@ def iter_commits(
             yield commit
 
 
-def commit_stats(
-    git: Git, shas: Sequence[str]
-) -> dict[str, tuple[DiffStats, tuple[FileChange, ...]]]:
-    """sha -> (totals, per-file status and size) for each sha, in one git process.
+#: The size passes never download: a partial clone's missing blobs stay missing (git >= 2.44
+#: honours this; older git fails to reach an offline promisor and the fallback below takes over).
+NO_LAZY_FETCH = {"GIT_NO_LAZY_FETCH": "1"}
+_ZERO_OID = frozenset({"0" * 40, "0" * 64})
+_GITLINK = "160000"  # a submodule's commit: not an object of this repository
 
-    Merges count against their first parent; root commits against the empty tree; renames are
-    detected so a moved file is one file, not an add and a delete. A file is binary only when its
-    content is (`Git.binary_blobs`): a `-diff` or `binary` attribute (which the change itself may
-    add to `.gitattributes`) does not make a text file's lines count as none.
-    """
-    if not shas:
-        return {}
-    args = [
+
+def _numstat_args(extra: Sequence[str] = ()) -> list[str]:
+    return [
         "-c",
         "core.quotepath=off",
         "log",
@@ -143,8 +140,41 @@ def commit_stats(
         "--diff-merges=first-parent",
         "--format=%x01%H",
         "--no-color",
+        *extra,
     ]
-    out = git.run(args, input=("\n".join(shas) + "\n").encode())
+
+
+def commit_stats(
+    git: Git, shas: Sequence[str]
+) -> dict[str, tuple[DiffStats, tuple[FileChange, ...]]]:
+    """sha -> (totals, per-file status and size) for each sha, in one git process.
+
+    Merges count against their first parent; root commits against the empty tree; renames are
+    detected so a moved file is one file, not an add and a delete.
+
+    A missing object (a partial clone, a lost loose object) never fails the pass: the files whose
+    contents cannot be read are marked `size_unknown`, their commit's `sizes` is `partial` or
+    `unknown`, and everything else is counted (`_stats_with_missing`).
+    """
+    if not shas:
+        return {}
+    stdin = ("\n".join(shas) + "\n").encode()
+    chunks: list[bytes] = []
+    try:
+        # Streamed, so that when an object is missing the commits git finished before it
+        # are kept and only the rest is counted again around the missing objects.
+        for chunk in git.stream(_numstat_args(), separator=b"\x01", input=stdin, env=NO_LAZY_FETCH):
+            if chunk:
+                chunks.append(chunk)
+    except GitError:
+        done = _parse_numstat(git, b"\x01" + b"\x01".join(chunks[:-1])) if len(chunks) > 1 else {}
+        rest = [sha for sha in shas if sha not in done]
+        return {**done, **_stats_with_missing(git, rest)} if rest else done
+    return _parse_numstat(git, b"\x01" + b"\x01".join(chunks))
+
+
+def _parse_numstat(git: Git, out: bytes) -> dict[str, tuple[DiffStats, tuple[FileChange, ...]]]:
+    """The numstat pass's answer, with sizes decided by content (`_text_sizes`), not attributes."""
     result: dict[str, tuple[DiffStats, tuple[FileChange, ...]]] = {}
     for chunk in out.split(b"\x01")[1:]:
         sha_bytes, _, rest = chunk.partition(b"\0")
@@ -235,3 +265,200 @@ def _text_sizes(git: Git, claimed: dict[str, tuple[str, str]]) -> dict[str, tupl
                 dels += 1
         out[path] = (adds, dels, False)
     return out
+
+
+# -- missing objects --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RawEntry:
+    """One file of a commit's tree diff (no renames): what it needs to be counted."""
+
+    path: str
+    status: str
+    old_oid: str
+    new_oid: str
+    old_mode: str
+    new_mode: str
+
+    def objects(self) -> tuple[str, ...]:
+        return tuple(
+            oid
+            for oid, mode in ((self.old_oid, self.old_mode), (self.new_oid, self.new_mode))
+            if oid not in _ZERO_OID and mode != _GITLINK
+        )
+
+
+def raw_entries(git: Git, shas: Sequence[str]) -> dict[str, list[RawEntry] | None]:
+    """sha -> the files its tree diff touches, read without opening any blob.
+
+    `--raw --no-renames` compares trees only. A commit whose trees cannot be read either maps
+    to None (nothing about it is known).
+    """
+    args = [
+        "-c",
+        "core.quotepath=off",
+        "log",
+        "--no-walk=unsorted",
+        "--stdin",
+        "--raw",
+        "-z",
+        "--no-abbrev",
+        "--no-renames",
+        "--root",
+        "--diff-merges=first-parent",
+        "--format=%x01%H",
+        "--no-color",
+    ]
+    try:
+        out = git.run(
+            args, input=("\n".join(shas) + "\n").encode(), env=NO_LAZY_FETCH, what="log --raw"
+        )
+    except GitError:
+        if len(shas) == 1:
+            return {shas[0]: None}
+        result: dict[str, list[RawEntry] | None] = {}
+        for sha in shas:  # find the commit(s) whose trees are gone
+            result.update(raw_entries(git, [sha]))
+        return result
+    entries: dict[str, list[RawEntry] | None] = {sha: None for sha in shas}
+    for chunk in out.split(b"\x01")[1:]:
+        sha_bytes, _, rest = chunk.partition(b"\0")
+        tokens = [t.decode("utf-8", "replace") for t in rest.lstrip(b"\n").split(b"\0")]
+        files: list[RawEntry] = []
+        i = 0
+        while i < len(tokens):
+            token = tokens[i].lstrip("\n")
+            i += 1
+            if not token.startswith(":") or i >= len(tokens):
+                continue
+            meta = token[1:].split()
+            if len(meta) < 5:
+                continue
+            files.append(RawEntry(tokens[i], meta[4][:1], meta[2], meta[3], meta[0], meta[1]))
+            i += 1
+        entries[sha_bytes.decode().strip()] = files
+    return entries
+
+
+def present_objects(git: Git, oids: Iterable[str]) -> set[str]:
+    """The objects among `oids` this repository holds (no lazy fetch from a promisor remote)."""
+    wanted = sorted(set(oids))
+    if not wanted:
+        return set()
+    try:
+        out = git.run(
+            ["cat-file", "--batch-check=%(objectname) %(objecttype)"],
+            input=("\n".join(wanted) + "\n").encode(),
+            env=NO_LAZY_FETCH,
+            what="cat-file --batch-check",
+        )
+        present = set()
+        for line in out.decode("ascii", "replace").splitlines():
+            oid, _, kind = line.partition(" ")
+            if kind and kind != "missing":
+                present.add(oid)
+        return present
+    except GitError:
+        pass
+    # git before 2.44 tries to fetch a promisor's missing object and dies when it cannot:
+    # list what is stored locally instead (loose, packed, promisor packs, alternates).
+    out = git.run(
+        ["cat-file", "--batch-all-objects", "--batch-check=%(objectname)", "--unordered"],
+        env=NO_LAZY_FETCH,
+        what="cat-file --batch-all-objects",
+    )
+    stored = set(out.decode("ascii", "replace").split())
+    return stored.intersection(wanted)
+
+
+def missing_paths(git: Git, sha: str) -> set[str] | None:
+    """Paths of `sha`'s change whose objects this repository lacks (None: its trees too)."""
+    files = raw_entries(git, [sha]).get(sha)
+    if files is None:
+        return None
+    present = present_objects(git, (oid for f in files for oid in f.objects()))
+    return {f.path for f in files if any(o not in present for o in f.objects())}
+
+
+def exclude_pathspecs(paths: Iterable[str]) -> list[str]:
+    """Pathspecs that leave `paths` out of a diff (literal, from the top of the tree)."""
+    return [f":(top,literal,exclude){p}" for p in sorted(paths)]
+
+
+def _stats_with_missing(
+    git: Git, shas: Sequence[str]
+) -> dict[str, tuple[DiffStats, tuple[FileChange, ...]]]:
+    """`commit_stats` when some object is missing: count what can be read, mark the rest."""
+    raw = raw_entries(git, shas)
+    present = present_objects(
+        git, (oid for files in raw.values() if files for f in files for oid in f.objects())
+    )
+    whole: list[str] = []
+    missing_paths: dict[str, set[str]] = {}
+    for sha, files in raw.items():
+        if files is None:
+            continue
+        gone = {f.path for f in files if any(o not in present for o in f.objects())}
+        if gone:
+            missing_paths[sha] = gone
+        else:
+            whole.append(sha)
+    result: dict[str, tuple[DiffStats, tuple[FileChange, ...]]] = {}
+    if whole:
+        result.update(_counted(git, whole, ()))
+    partial = [sha for sha in missing_paths if len(missing_paths[sha]) < len(raw[sha] or ())]
+    if partial:
+        excluded = sorted(set().union(*(missing_paths[sha] for sha in partial)))
+        result.update(_counted(git, partial, excluded))
+    final: dict[str, tuple[DiffStats, tuple[FileChange, ...]]] = {}
+    for sha in shas:
+        files_raw = raw.get(sha)
+        if files_raw is None:
+            final[sha] = (DiffStats(sizes="unknown"), ())
+            continue
+        counted = list(result.get(sha, (DiffStats(), ()))[1])
+        covered = {f.path for f in counted} | {f.old_path for f in counted if f.old_path}
+        unknown = [
+            FileChange(f.path, f.status, 0, 0, False, None, _mode_change(f), True)
+            for f in files_raw
+            if f.path not in covered
+        ]
+        files = tuple(counted + unknown)
+        sizes = "known" if not unknown else ("partial" if counted else "unknown")
+        final[sha] = (
+            DiffStats(
+                files=len(files),
+                additions=sum(f.additions for f in counted),
+                deletions=sum(f.deletions for f in counted),
+                binary_files=sum(1 for f in counted if f.binary),
+                sizes=sizes,
+            ),
+            files,
+        )
+    return final
+
+
+def _mode_change(f: RawEntry) -> bool:
+    return f.old_mode != f.new_mode and "000000" not in (f.old_mode, f.new_mode)
+
+
+def _counted(
+    git: Git, shas: Sequence[str], excluded: Sequence[str]
+) -> dict[str, tuple[DiffStats, tuple[FileChange, ...]]]:
+    """The numstat pass over `shas` leaving out `excluded` paths (whose objects are missing).
+
+    A commit none of whose remaining paths changed is absent from git's answer: the caller marks
+    its files unknown. If git still fails, nothing is counted (every file stays unknown).
+    """
+    pathspecs = ["--", *exclude_pathspecs(excluded)] if excluded else []
+    try:
+        out = git.run(
+            _numstat_args(pathspecs),
+            input=("\n".join(shas) + "\n").encode(),
+            env=NO_LAZY_FETCH,
+            what="log --numstat",
+        )
+    except GitError:
+        return {}
+    return _parse_numstat(git, out)

@@ -33,6 +33,26 @@ def _first_line(stderr: bytes) -> str:
     return "git failed without a message"
 
 
+#: git's own options that take a value as the next argument (`git -c key=value log ...`).
+_VALUED_OPTIONS = frozenset({"-c", "-C", "--git-dir", "--work-tree", "--namespace"})
+
+
+def command_name(args: Sequence[str]) -> str:
+    """The git command `args` run, for error messages: `log`, not the `-c` in front of it."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+            continue
+        if arg in _VALUED_OPTIONS:
+            skip = True
+            continue
+        if arg.startswith("-"):
+            continue
+        return arg
+    return "git"
+
+
 @dataclass(frozen=True, slots=True)
 class RepoPaths:
     git_dir: Path
@@ -125,7 +145,7 @@ class Git:
         except FileNotFoundError:
             raise ReviewqError("git is not installed or not on PATH; install git") from None
         if proc.returncode not in tuple(ok_codes):
-            raise GitError(f"git {what or args[0]}: {_first_line(proc.stderr)}")
+            raise GitError(f"git {what or command_name(args)}: {_first_line(proc.stderr)}")
         return proc.stdout
 
     def succeeds(self, args: Sequence[str]) -> bool:
@@ -146,6 +166,7 @@ class Git:
         separator: bytes = b"\0",
         input: bytes | None = None,
         chunk_size: int = 1 << 16,
+        env: dict[str, str] | None = None,
     ) -> Iterator[bytes]:
         """Yield `separator`-terminated records of `git args...` as git produces them.
 
@@ -160,7 +181,7 @@ class Git:
                 stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                env=self._env,
+                env={**self._env, **env} if env else self._env,
             )
         except FileNotFoundError:
             raise ReviewqError("git is not installed or not on PATH; install git") from None
@@ -185,7 +206,7 @@ class Git:
             stderr = proc.stderr.read()
             code = proc.wait()
             if code != 0:
-                raise GitError(f"git {args[0]}: {_first_line(stderr)}")
+                raise GitError(f"git {command_name(args)}: {_first_line(stderr)}")
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -242,9 +263,9 @@ class Git:
             errors.seek(0)
             err1 = errors.read()
         if code != 0:
-            raise GitError(f"git {first[0]}: {_first_line(err1)}")
+            raise GitError(f"git {command_name(first)}: {_first_line(err1)}")
         if consumer.returncode != 0:
-            raise GitError(f"git {second[0]}: {_first_line(err2)}")
+            raise GitError(f"git {command_name(second)}: {_first_line(err2)}")
         return out
 
     # -- small helpers ------------------------------------------------------------------------

@@ -162,7 +162,7 @@ class ChangeScreen(Screen, inherit_bindings=False):
             safe_line(f"{auth.agent}{model} ({auth.family})", "$text-muted"),
             "  ",
             (f"risk {level} {self.item.risk.score}", risk_style),
-            (f"  +{stats.additions} -{stats.deletions}" if stats else "", "$text-muted"),
+            (_size_text(stats), "$text-muted"),
         )
 
     def _time_parts(self) -> list[HeaderPart]:
@@ -455,3 +455,12 @@ class ChangeScreen(Screen, inherit_bindings=False):
         if self.timer is not None:
             self.timer.focus()
         self._render_header()
+
+
+def _size_text(stats) -> str:
+    """`  +12 -3`, or what is known when objects are missing (`size unknown`)."""
+    if stats is None:
+        return ""
+    if stats.size_known:
+        return f"  +{stats.additions} -{stats.deletions}"
+    return f"  {stats.brief()}"

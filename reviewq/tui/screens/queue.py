@@ -291,7 +291,7 @@ class QueueScreen(Screen, inherit_bindings=False):
         change = item.change
         auth = change.authorship
         stats = change.stats
-        size = f"+{stats.additions}/-{stats.deletions}" if stats else "?"
+        size = stats.brief() if stats else "?"
         short = change.id if change.source != "git" else change.id[:10]
         if change.source != "git":
             short = "inbox:" + change.id.removeprefix("inbox:")[:8]
