@@ -9,6 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from reviewq.tui import keymap
+from reviewq.tui.typeahead import typeahead_ready
 
 SCOPE_TITLES = {
     "app": "Everywhere",
@@ -94,3 +95,4 @@ class HelpScreen(ModalScreen[None], inherit_bindings=False):
 
     def on_mount(self) -> None:
         self.query_one(HelpScroll).focus()
+        typeahead_ready(self)
