@@ -85,6 +85,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("queue.pair", "queue", "start_pair", "Pair session", show=True),
     Command("queue.quit", "queue", "app.quit", "Quit", show=True),
     *(Command(i, "queue-table", a, d) for i, a, d in _NAV),
+    Command("nav.left", "queue-table", "scroll_columns(-8)", "Scroll left"),
+    Command("nav.right", "queue-table", "scroll_columns(8)", "Scroll right"),
     # stats screen
     Command("stats.period_7d", "stats", "period('7d')", "7 days"),
     Command("stats.period_30d", "stats", "period('30d')", "30 days"),

@@ -134,3 +134,79 @@ async def test_the_dialog_follows_the_active_time_and_rate_warnings_are_for_appr
         assert "active 4:12" in facts
         assert not [w for w in dialog.warnings if w.key == "rate"]
         assert "too fast" not in str(dialog.query_one("#policy-problems").render())
+
+
+# -- 4. the queue's columns ---------------------------------------------------------------------
+
+
+async def test_at_180_columns_every_queue_column_is_on_screen_subject_and_model_whole(make_app):
+    from reviewq.tui.screens.queue import COLUMNS
+    from reviewq.tui.widgets.lists import QueueTable
+    from tests.tui.conftest import screen_text
+
+    app = make_app()
+    async with app.run_test(size=(180, 40)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(QueueTable)
+        lines = screen_text(table)
+        head = lines[0]
+        for name in COLUMNS:
+            assert f" {name} " in f" {head} ", f"{name} is off screen at 180 columns"
+        assert head.index("Subject") < head.index("Model") < head.index("Where")
+        body = "\n".join(lines)
+        assert "google/gemini-2.5-pro" in body and "google google/" not in body
+        assert "Let support engineers impersonate customers" in body
+        assert "more columns" not in str(app.screen.query_one("#queue-progress").render())
+
+
+async def test_at_120_columns_the_cut_columns_are_announced_and_l_scrolls_to_them(make_app):
+    from reviewq.tui.widgets.lists import QueueTable
+    from tests.tui.conftest import screen_text
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(QueueTable)
+        assert "Where" not in screen_text(table)[0]
+        assert "←/→: more columns" in str(app.screen.query_one("#queue-progress").render())
+        await pilot.press("l", "l", "l", "l", "l", "l")
+        await settle(pilot)
+        assert table.scroll_x > 0
+        assert "Where" in screen_text(table)[0]
+        await pilot.press("h", "h", "h", "h", "h", "h")
+        await settle(pilot)
+        assert table.scroll_x == 0
+
+
+async def test_the_header_counts_add_up_to_the_rows(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_review(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press(*"no", "enter")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        queue = app.screen
+        assert isinstance(queue, QueueScreen)
+        top = str(queue.query_one("#queue-progress").render())
+        rows = queue.table.row_count
+        mine = len(queue.mine)
+        assert mine == 1
+        assert f"Pending {rows - mine}" in top
+        assert f"waiting for others {mine}" in top
+
+
+def test_cli_queue_puts_subject_and_model_before_location(cli, demo_repo):
+    shown = cli("--repo", str(demo_repo), "queue", env={"COLUMNS": "160"})
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    head = lines[0]
+    assert head.index("SUBJECT") < head.index("LOCATION")
+    assert head.index("MODEL") < head.index("LOCATION")
+    assert max(len(line) for line in lines) <= 160
+    # the subject gets the room: the riskiest item's subject is readable
+    assert "Let support engineers impersonate" in shown.stdout
+    assert "inbox/0001-add-order-cancellation" not in shown.stdout  # a long location is cut
+    assert "claude-opus-4.5" in shown.stdout
