@@ -13,7 +13,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--agent", help="with --set: the agent that ran the prompt")
     p.add_argument("--model", help="with --set: the model that ran it")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="one JSON object: the prompt and its source")
 
 
 def _read_source(source: str) -> str:

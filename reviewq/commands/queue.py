@@ -11,7 +11,12 @@ READS_LOG_COLUMNS = True
 
 
 def configure(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--sort", choices=SORT_KEYS, default="risk")
+    p.add_argument(
+        "--sort",
+        choices=SORT_KEYS,
+        default="risk",
+        help="order: riskiest, oldest or largest first (default: risk)",
+    )
     p.add_argument("--domain", metavar="D", help="only items touching this policy domain")
     p.add_argument("--json", action="store_true", help="JSON Lines, one item per line")
 
@@ -44,8 +49,9 @@ def run(args: argparse.Namespace, ctx) -> int:
         ]
         for i in items
     ]
-    # The subject says what the change is: it takes the width; a long location or needs
-    # line is cut (`--json` and `reviewq show ID` have them whole).
+    # The subject says what the change is: it takes the width; a long location (then needs,
+    # agent, model) is cut when the terminal is narrow (`--json` and `reviewq show ID` have
+    # them whole).
     heads = ["ID", "RISK", "AGENT", "MODEL", "SUBJECT", "SIZE", "AGE", "DOMAIN", "NEEDS"]
     print_table(
         [*heads, "LOCATION"],
@@ -54,11 +60,10 @@ def run(args: argparse.Namespace, ctx) -> int:
         caps={
             heads.index("AGENT"): 16,
             heads.index("MODEL"): 24,
-            heads.index("NEEDS"): 20,
             len(heads): 24,
         },
         min_flex=40,
-        shrink=(len(heads), heads.index("NEEDS"), heads.index("MODEL"), heads.index("AGENT")),
+        shrink=(len(heads), heads.index("NEEDS"), heads.index("AGENT"), heads.index("MODEL")),
     )
     print(f"{len(items)} pending")
     return 0

@@ -30,6 +30,11 @@ FORMATS = ("md", "json", "html")
 # -- formatting shared by stats, the screen and the report --------------------------------------
 
 
+def count(n: int, word: str) -> str:
+    """`1 reviewer`, `4 reviewers`: a number with its noun agreeing."""
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
 def fmt_pct(rate: float | None, digits: int = 1) -> str:
     return "–" if rate is None else f"{rate * 100:.{digits}f}%"
 
@@ -337,11 +342,13 @@ def render_markdown(doc: Mapping[str, Any]) -> str:
         "",
         "## Human decisions",
         "",
-        f"- Verdicts: {r['verdicts']:,} by {r['reviewers']:,} reviewers: {r['approve']:,} approved, "
+        f"- Verdicts: {r['verdicts']:,} by {count(r['reviewers'], 'reviewer')}: "
+        f"{r['approve']:,} approved, "
         f"{r['reject']:,} rejected, {r['changes']:,} changes requested, {r['escalate']:,} escalated.",
         f"- Rejection rate {fmt_pct(r['rejection_rate'])}; changes requested "
         f"{fmt_pct(r['changes_rate'])}; acceptance {fmt_pct(r['acceptance_rate'])}.",
-        f"- Pending: {q['depth']:,} changes wait for a decision"
+        f"- Pending: {count(q['depth'], 'change')} "
+        f"{'waits' if q['depth'] == 1 else 'wait'} for a decision"
         + (f", the oldest for {fmt_duration(q['oldest_pending_seconds'])}" if q["depth"] else "")
         + f"; median pickup {fmt_duration(q['pickup_median_seconds'])}.",
         "",
@@ -797,11 +804,12 @@ Generated {h(doc["generated_at"])} by reviewq, covering {period}; days end in {
 
 <h2>Human decisions</h2>
 <figure>{svg_verdict_mix(r)}<figcaption>{_legend()}</figcaption></figure>
-<p>{r["verdicts"]:,} verdicts by {r["reviewers"]:,} reviewers on {
-        r["reviewed_changes"]:,} AI-authored changes.
+<p>{count(r["verdicts"], "verdict")} by {count(r["reviewers"], "reviewer")} on {
+        count(r["reviewed_changes"], "AI-authored change")
+    }.
 Rejected {h(fmt_pct(r["rejection_rate"]))}, changes requested {h(fmt_pct(r["changes_rate"]))},
 accepted {h(fmt_pct(r["acceptance_rate"]))} of decisions.
-{q["depth"]:,} changes wait for a decision{
+{count(q["depth"], "change")} {"waits" if q["depth"] == 1 else "wait"} for a decision{
         f", the oldest for {h(fmt_duration(q['oldest_pending_seconds']))}" if q["depth"] else ""
     }; median pickup {h(fmt_duration(q["pickup_median_seconds"]))}.</p>
 

@@ -210,3 +210,59 @@ def test_cli_queue_puts_subject_and_model_before_location(cli, demo_repo):
     assert "Let support engineers impersonate" in shown.stdout
     assert "inbox/0001-add-order-cancellation" not in shown.stdout  # a long location is cut
     assert "claude-opus-4.5" in shown.stdout
+
+
+# -- 6. words that agree ------------------------------------------------------------------------
+
+
+def test_help_columns_never_run_together_and_every_section_is_titled():
+    from reviewq.tui import keymap
+    from reviewq.tui.screens.help import help_text
+
+    for preset in keymap.PRESETS:
+        text = help_text(keymap.resolve(preset, None, read_user_file=False)).plain
+        for command in keymap.COMMANDS:
+            assert f"{command.description}  " in text, command.description
+        assert "Apply inbox patch to a branchinbox.apply" not in text
+        titles = [line for line in text.splitlines() if line and not line.startswith(" ")]
+        for title in titles[1:]:
+            assert title[0].isupper() or title.startswith("⚠"), title
+        assert "Stats" in titles
+
+
+async def test_the_emacs_keymap_reports_no_clash_with_itself(make_app):
+    app = make_app()
+    said: list[str] = []
+    notify = app.notify
+
+    def keep(message, **kwargs):
+        said.append(message)
+        notify(message, **kwargs)
+
+    app.notify = keep
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.switch_keymap("emacs")
+        await settle(pilot)
+        await open_first_review(pilot)
+        await pilot.press("alt+n")
+        await settle(pilot)
+    assert not [m for m in said if "clash" in m.lower() or "claimed" in m], said
+
+
+async def test_the_policy_preview_names_every_reason_in_one_unit(make_app, clock):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_review(pilot)
+        clock.advance(13.205)
+        await pilot.press("j")
+        await pilot.press("a")
+        await settle(pilot)
+        dialog = app.screen
+        problems = str(dialog.query_one("#policy-problems").render())
+        facts = str(dialog.query_one("#verdict-facts").render())
+        assert "active 13s" in facts and "too fast: 13s active" in problems
+        assert "13.205" not in problems
+        # too fast and the checklist, both at once (the policy names the first only)
+        assert "too fast" in problems and "checklist" in problems
+        assert "approvals so far" not in problems

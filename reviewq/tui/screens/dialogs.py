@@ -195,8 +195,11 @@ class VerdictDialog(ModalScreen[VerdictChoice | None], inherit_bindings=False):
             if s.critique_available
             else ("not available", "$text-muted")
         )
+        active = int(s.active_seconds)
+        # in the policy's unit (whole seconds) as well, so the lines below it read alike
+        shown = f"{format_seconds(active)} ({active}s)" if active >= 60 else f"{active}s"
         return Content.assemble(
-            f"active {format_seconds(s.active_seconds)} · "
+            f"active {shown} · "
             f"hunks seen {s.hunks_viewed}/{s.hunks_total} · "
             f"files viewed {s.files_viewed}/{s.files_total} · critique ",
             critique,
