@@ -23,10 +23,10 @@ sys.path.insert(0, str(ROOT))
 from reviewq.changes import lookup  # noqa: E402
 from reviewq.context import Context  # noqa: E402
 from reviewq.core.model import Authorship, Change, DiffStats  # noqa: E402
-from reviewq.sources.git_log import commit_stats  # noqa: E402
 from reviewq.core.risk import assess  # noqa: E402
 from reviewq.critics.static import StaticCritic  # noqa: E402
 from reviewq.critiques import critique_input  # noqa: E402
+from reviewq.sources.git_log import commit_stats  # noqa: E402
 
 
 def as_change(ctx: Context, found) -> Change:
@@ -71,7 +71,9 @@ def main() -> int:
         for f in critique.findings:
             by_rule[(f.rule, f.severity)] += 1
             if args.show and f.severity in ("critical", "high"):
-                print(f"  {sha[:10]} {f.severity} {f.rule} {f.file}:{f.start_line} {f.quote[:70]!r}")
+                print(
+                    f"  {sha[:10]} {f.severity} {f.rule} {f.file}:{f.start_line} {f.quote[:70]!r}"
+                )
         risk = assess(change)
         if risk.level == "high":
             risk_high += 1
