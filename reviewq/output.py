@@ -6,7 +6,7 @@ import json
 import re
 import shutil
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TextIO
 
@@ -40,6 +40,12 @@ def emit_jsonl(objs: Iterable[Any], out: TextIO | None = None) -> None:
         stream.write(json_line(obj) + "\n")
 
 
+def model_label(family: str, model: str | None) -> str:
+    """The model an agent ran (its name says the family: `claude-opus-4.5`,
+    `google/gemini-2.5-pro`), else the family alone (`openai`, `unknown`)."""
+    return model or family
+
+
 def print_table(
     headers: Sequence[str],
     rows: Sequence[Sequence[Any]],
@@ -47,10 +53,18 @@ def print_table(
     flex: int | None = None,
     out: TextIO | None = None,
     fit: bool = True,
+    caps: Mapping[int, int] | None = None,
+    min_flex: int = 0,
+    shrink: Sequence[int] = (),
 ) -> None:
     """Aligned columns; the `flex` column (default: the last) absorbs what the terminal lacks.
 
     `fit=False` never cuts a cell (a gate's reasons must be read whole, in any CI log width).
+    `caps` limits columns that matter less than the flex one (a location can be 70 characters
+    long; a subject cut to `feat: …` says nothing): column index -> most characters shown.
+    `min_flex`: the flex column keeps this many characters (or its longest cell) even when
+    the line then runs past the terminal's width, unless the `shrink` columns, in that order,
+    give up width for it (down to 8 characters or their header).
 
     Every cell goes through `one_line`: a commit subject cannot move the cursor or recolour
     the terminal.
@@ -62,11 +76,22 @@ def print_table(
     for row in cells:
         for i, cell in enumerate(row):
             widths[i] = max(widths[i], len(cell))
+    if fit and caps:
+        for i, cap in caps.items():
+            widths[i] = min(widths[i], max(cap, len(heads[i])))
     flex = len(heads) - 1 if flex is None else flex
     total = shutil.get_terminal_size((160, 40)).columns
+    if fit and shrink:
+        want = min(widths[flex], max(min_flex, len(heads[flex])))
+        over = sum(widths) + 2 * (len(widths) - 1) - widths[flex] + want - total
+        for i in shrink:
+            give = max(0, min(over, widths[i] - max(8, len(heads[i]))))
+            widths[i] -= give
+            over -= give
     fixed = sum(w for i, w in enumerate(widths) if i != flex) + 2 * (len(widths) - 1)
     if fit:
-        widths[flex] = max(len(heads[flex]), min(widths[flex], total - fixed))
+        floor = max(len(heads[flex]), min(widths[flex], min_flex))
+        widths[flex] = max(floor, min(widths[flex], total - fixed))
 
     def fmt(row: Sequence[str]) -> str:
         parts = []

@@ -192,7 +192,8 @@ class _StateDecoder:
                 role,
                 confidence,
                 tuple(Evidence(src, marker) for src, marker in evidence),
-                tuple(person(n, e) for n, e in prompted),
+                # once each (inbox entries cached before the sidecar was merged by email)
+                tuple(dict.fromkeys(person(n, e) for n, e in prompted)),
             ),
             prompt=None
             if prompt is None
@@ -848,14 +849,18 @@ def _inbox_file_changes(ctx: Context, detector: Detector, path: Path) -> list[Ch
                 authorship.model if authorship else None
             )
             evidence = (sidecar_evidence, *(authorship.evidence if authorship else ()))
-            prompted = tuple(
-                p
-                for p in (
-                    patch.sidecar.prompted_by if patch.sidecar else None,
-                    *(authorship.prompted_by if authorship else ()),
-                )
-                if p is not None
-            )
+            # the sidecar and the patch's own trailers often name the same person: once each
+            prompted_list: list[Identity] = []
+            for p in (
+                patch.sidecar.prompted_by if patch.sidecar else None,
+                *(authorship.prompted_by if authorship else ()),
+            ):
+                if p is not None and all(
+                    (p.email or p.name).lower() != (q.email or q.name).lower()
+                    for q in prompted_list
+                ):
+                    prompted_list.append(p)
+            prompted = tuple(prompted_list)
             authorship = Authorship(
                 agent=agent,
                 model=model,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_reviewq_process
 from tests.fake_model import FakeModel
 
 
@@ -32,7 +32,7 @@ def _blocked(tmp_path: Path, *packages: str) -> str:
     [("openai", "openai", "openai>=3.0"), ("anthropic", "anthropic", "anthropic>=2.0")],
 )
 def test_a_model_critic_without_its_sdk_is_one_line_with_the_pip_command(
-    cli, repo, tmp_path: Path, critic: str, package: str, spec: str
+    repo, tmp_path: Path, critic: str, package: str, spec: str
 ) -> None:
     sha = repo.commit(
         "Add x\n\nCo-authored-by: Codex <codex@openai.com>\n", files={"x.py": "X=1\n"}
@@ -41,7 +41,8 @@ def test_a_model_critic_without_its_sdk_is_one_line_with_the_pip_command(
         (repo.path / ".reviewq.toml").write_text(
             f'\n[critic.{critic}]\nbase_url = "{model.url}"\nmodel = "qwen2.5-coder"\n'
         )
-        out = cli(
+        # A fresh interpreter: the blocked import must be the first one of the SDK.
+        out = run_reviewq_process(
             "critique",
             sha,
             "--critic",

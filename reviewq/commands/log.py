@@ -12,6 +12,7 @@ signer unknown, or a notes line was edited; it names the first bad record.
 from __future__ import annotations
 
 import argparse
+import re
 
 #: How many findings of one kind are listed before "... and N more".
 _LIST_LIMIT = 10
@@ -23,11 +24,20 @@ READS_LOG_COLUMNS = True
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="JSON Lines, one record per line")
-    p.add_argument("--since", metavar="DATE", help="only verdicts at or after DATE (git syntax)")
+    p.add_argument(
+        "--since",
+        metavar="DATE",
+        help="only verdicts from DATE (2026-11-01, 30d, 12w, '2 weeks ago')",
+    )
     p.add_argument(
         "--local", action="store_true", help="only this machine's log, not the notes ref"
     )
-    sub = p.add_subparsers(dest="action", metavar="ACTION", parser_class=type(p))
+    sub = p.add_subparsers(
+        dest="action",
+        metavar="[ACTION]",
+        parser_class=type(p),
+        help="optional; without one, list the verdicts",
+    )
     v = sub.add_parser("verify", help="check chain, end of file, signatures and the notes ref")
     v.add_argument("--json", action="store_true", help="one JSON object")
     v.add_argument(
@@ -65,14 +75,26 @@ def run(args: argparse.Namespace, ctx) -> int:
 
 
 def _since_epoch(ctx, text: str) -> float:
-    """DATE as git reads dates (`2026-11-01`, `2 weeks ago`, ...), as Unix seconds.
+    """DATE as Unix seconds: first as `stats --since` reads it (`30d`, `12w`, `2026-11-01`,
+    an RFC 3339 time: one parser for both commands), else as git reads dates (`2 weeks ago`).
 
     git's careful parser (the one behind `--type=expiry-date`) rejects what it cannot read,
-    where `git log --since` would silently take it as "now".
+    where `git log --since` would silently take it as "now"; it reads `12w` as something
+    else entirely, hence `stats`' parser first.
     """
     from reviewq.errors import ReviewqError
     from reviewq.sources.gitcmd import GitError
+    from reviewq.stats_inputs import local_now, parse_since
 
+    try:
+        return parse_since(text, local_now(), None).timestamp()
+    except ReviewqError:
+        if re.fullmatch(r"\d+\s*[a-z]{1,3}", text.strip().lower()):
+            # `12x`, `3m`: a duration with a unit `stats` does not know; git would read it
+            # as some date or other and print a silently empty log
+            raise ReviewqError(
+                f"--since {text!r}: not a duration; give 30d, 12w, 2026-11-01 or '2 weeks ago'"
+            ) from None
     try:
         out = ctx.git.text(
             ["-c", f"reviewq.since={text}", "config", "--type=expiry-date", "reviewq.since"],
@@ -81,7 +103,7 @@ def _since_epoch(ctx, text: str) -> float:
         return float(out.strip())
     except (GitError, ValueError):
         raise ReviewqError(
-            f"--since {text!r}: not a date git understands; try 2026-11-01 or '2 weeks ago'"
+            f"--since {text!r}: not a date; give 2026-11-01, 30d, 12w or '2 weeks ago'"
         ) from None
 
 

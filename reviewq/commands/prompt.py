@@ -35,7 +35,7 @@ def configure(p: argparse.ArgumentParser) -> None:
         help="with --attach: the session REV was made in (claude-code:ID, codex:ID), as the "
         "agent's environment says (the post-commit hook passes it)",
     )
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="one JSON object: the prompt and its source")
 
 
 def _read_source(source: str) -> str:

@@ -11,7 +11,12 @@ READS_LOG_COLUMNS = True
 
 
 def configure(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--sort", choices=SORT_KEYS, default="risk")
+    p.add_argument(
+        "--sort",
+        choices=SORT_KEYS,
+        default="risk",
+        help="order: riskiest, oldest or largest first (default: risk)",
+    )
     p.add_argument("--domain", metavar="D", help="only items touching this policy domain")
     p.add_argument("--json", action="store_true", help="JSON Lines, one item per line")
 
@@ -19,7 +24,7 @@ def configure(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, ctx) -> int:
     from reviewq.core.policy import needs_brief
     from reviewq.core.queue import human_age, sort_queue
-    from reviewq.output import emit_jsonl, print_table
+    from reviewq.output import emit_jsonl, model_label, print_table
     from reviewq.pending import pending_queue
     from reviewq.scan import warn_unknown_sizes
 
@@ -34,21 +39,33 @@ def run(args: argparse.Namespace, ctx) -> int:
     rows = [
         [
             i.change.id[:12] if i.change.source == "git" else i.change.id[:18],
-            i.change.authorship.agent,
-            i.change.authorship.family,
             f"{i.risk.level} {i.risk.score}",
-            i.domain,
+            i.change.authorship.agent,
+            model_label(i.change.authorship.family, i.change.authorship.model),
+            i.change.commit.subject,
             i.change.stats.brief() if i.change.stats else "-",
             human_age(i.age_seconds),
+            i.domain,
             needs_brief(i.needs) or "-",
             i.change.location or "-",
-            i.change.commit.subject,
         ]
         for i in items
     ]
+    # The subject says what the change is: it takes the width; a long location (then needs,
+    # agent, model) is cut when the terminal is narrow (`--json` and `reviewq show ID` have
+    # them whole).
+    heads = ["ID", "RISK", "AGENT", "MODEL", "SUBJECT", "SIZE", "AGE", "DOMAIN", "NEEDS"]
     print_table(
-        ["ID", "AGENT", "FAMILY", "RISK", "DOMAIN", "SIZE", "AGE", "NEEDS", "LOCATION", "SUBJECT"],
+        [*heads, "LOCATION"],
         rows,
+        flex=heads.index("SUBJECT"),
+        caps={
+            heads.index("AGENT"): 16,
+            heads.index("MODEL"): 24,
+            len(heads): 24,
+        },
+        min_flex=40,
+        shrink=(len(heads), heads.index("NEEDS"), heads.index("AGENT"), heads.index("MODEL")),
     )
     print(f"{len(items)} pending")
     return 0

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import stat
 
 FORMATS = ("md", "json", "html")
 
@@ -58,10 +60,30 @@ def run(args: argparse.Namespace, ctx) -> int:
         return 0
     # Write beside and rename over: a reader (a CI artifact upload) never sees half a report.
     try:
-        replace_file(out_path, lambda fh: fh.write(text.encode("utf-8")), prefix=".report-")
+        mode = _shared_mode(out_path)
+
+        def write(fh) -> None:
+            # a report is for others to read (a CI artifact, a web server): the mode a new file
+            # gets under the umask, or the mode of the report it replaces; not the 0600 of a
+            # temporary file
+            os.fchmod(fh.fileno(), mode)
+            fh.write(text.encode("utf-8"))
+
+        replace_file(out_path, write, prefix=".report-")
     except OSError as exc:
         raise ReviewqError(
             f"--out {args.out}: cannot write ({exc.strerror}); check the path"
         ) from None
     print(f"wrote {out_path} ({args.format}, {len(text.encode()):,} bytes)", file=sys.stderr)
     return 0
+
+
+def _shared_mode(path) -> int:
+    """The mode `open(path, "w")` would leave: the existing file's, else 0666 less the umask."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        pass
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask

@@ -19,7 +19,13 @@ def positive_int(text: str) -> int:
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("revs", nargs="*", metavar="REV", help="revisions or ranges (default: HEAD)")
-    p.add_argument("--max-count", "-n", type=positive_int, metavar="N")
+    p.add_argument(
+        "--max-count",
+        "-n",
+        type=positive_int,
+        metavar="N",
+        help="look at the newest N commits only",
+    )
     p.add_argument("--since", metavar="DATE", help="only commits newer than DATE (as git reads it)")
     p.add_argument("--inbox", metavar="DIR", help="also read this patch inbox folder")
     p.add_argument("--no-cache", action="store_true", help="ignore and do not update the cache")

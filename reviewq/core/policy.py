@@ -779,7 +779,8 @@ class _Judge:
             active = 0.0
         if self.min_seconds > 0 and active < self.min_seconds:
             return "too-fast", (
-                f"too fast: {active:g}s active, the minimum is {self.min_seconds:g}s "
+                # whole seconds, as the TUI's clock shows them (not 13.205s beside 0:13)
+                f"too fast: {int(active)}s active, the minimum is {self.min_seconds:g}s "
                 f"({req.min_seconds_per_100_lines:g}s per 100 lines, {self.lines} lines)"
             )
         raw_ticked = record.get("checklist")

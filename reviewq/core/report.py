@@ -30,6 +30,11 @@ FORMATS = ("md", "json", "html")
 # -- formatting shared by stats, the screen and the report --------------------------------------
 
 
+def count(n: int, word: str) -> str:
+    """`1 reviewer`, `4 reviewers`: a number with its noun agreeing."""
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
 def fmt_pct(rate: float | None, digits: int = 1) -> str:
     return "–" if rate is None else f"{rate * 100:.{digits}f}%"
 
@@ -337,11 +342,13 @@ def render_markdown(doc: Mapping[str, Any]) -> str:
         "",
         "## Human decisions",
         "",
-        f"- Verdicts: {r['verdicts']:,} by {r['reviewers']:,} reviewers: {r['approve']:,} approved, "
+        f"- Verdicts: {r['verdicts']:,} by {count(r['reviewers'], 'reviewer')}: "
+        f"{r['approve']:,} approved, "
         f"{r['reject']:,} rejected, {r['changes']:,} changes requested, {r['escalate']:,} escalated.",
         f"- Rejection rate {fmt_pct(r['rejection_rate'])}; changes requested "
         f"{fmt_pct(r['changes_rate'])}; acceptance {fmt_pct(r['acceptance_rate'])}.",
-        f"- Pending: {q['depth']:,} changes wait for a decision"
+        f"- Pending: {count(q['depth'], 'change')} "
+        f"{'waits' if q['depth'] == 1 else 'wait'} for a decision"
         + (f", the oldest for {fmt_duration(q['oldest_pending_seconds'])}" if q["depth"] else "")
         + f"; median pickup {fmt_duration(q['pickup_median_seconds'])}.",
         "",
@@ -453,7 +460,60 @@ td.num, th.num { text-align: right; }
 .note { color: var(--muted); font-size: 13px; }
 .empty { color: var(--muted); font-style: italic; }
 footer { margin-top: 36px; color: var(--muted); font-size: 12.5px; }
+:root { color-scheme: light dark; }
+@media (prefers-color-scheme: dark) {
+  :root { --ink:#e4e7ee; --muted:#a2abbd; --line:#363d4b; --bg:#12151b; --panel:#1c212a;
+          --ai:#9b85f0; --ai2:#5c4aa8; --human:#6f7889; --ok:#3fa56b; --no:#e0584a;
+          --warn:#e3a034; --esc:#98a4a6; }
+}
+.scroll { overflow-x: auto; }
+@media (max-width: 600px) {
+  main { padding: 16px 14px 32px; }
+  h1 { font-size: 22px; }
+  th, td { padding: 5px 6px; }
+  td:last-child { overflow-wrap: anywhere; }
+  .card .value { font-size: 24px; }
+  .mix text { display: none; }
+}
 """
+
+#: Marks that tell the verdict kinds apart without colour (print, colour blindness): approved
+#: plain, rejected striped across, changes requested striped along, escalated checked; the
+#: histogram's fast-review bin striped too. Drawn shapes, not SVG patterns: the page refers to
+#: nothing by URL, not even to itself.
+_MARKS = {"reject": "v", "changes": "h", "escalate": "vh", "fast": "v"}
+_MARK_STYLE = 'fill="#fff" fill-opacity=".55"'
+#: The same marks on the legend's swatches (CSS gradients, not images).
+_SWATCH = {
+    "approve": "var(--ok)",
+    "reject": "repeating-linear-gradient(90deg, var(--no) 0 3px, #fff 3px 5px)",
+    "changes": "repeating-linear-gradient(0deg, var(--warn) 0 3px, #fff 3px 5px)",
+    "escalate": "repeating-linear-gradient(90deg, transparent 0 3px, #fff 3px 5px), "
+    "repeating-linear-gradient(0deg, var(--esc) 0 3px, #fff 3px 5px)",
+}
+
+
+def _marks(kind: str, x: float, y: float, w: float, h_: float) -> str:
+    """Stripes over a bar of `kind` (see `_MARKS`), inside the bar."""
+    how = _MARKS.get(kind, "")
+    out = []
+    if "v" in how:
+        step = 5.0
+        at = x + 2.0
+        while at + 1.5 <= x + w:
+            out.append(
+                f'<rect x="{at:.1f}" y="{y:.1f}" width="1.5" height="{h_:.1f}" {_MARK_STYLE}/>'
+            )
+            at += step
+    if "h" in how:
+        step = 5.0
+        at = y + 2.0
+        while at + 1.5 <= y + h_:
+            out.append(
+                f'<rect x="{x:.1f}" y="{at:.1f}" width="{w:.1f}" height="1.5" {_MARK_STYLE}/>'
+            )
+            at += step
+    return "".join(out)
 
 
 def _svg_open(width: int, height: int, label: str) -> str:
@@ -537,6 +597,8 @@ def svg_histogram(bins: Sequence[Mapping[str, Any]], width: int = 520, height: i
             f'<rect x="{x:.1f}" y="{top + plot_h - bh:.1f}" width="{slot * 0.76:.1f}" height="{bh:.1f}" '
             f'fill="{"var(--warn)" if fast else "var(--ai)"}"><title>{h(b["bin"])}: {b["verdicts"]} verdicts</title></rect>'
         )
+        if fast:
+            out.append(_marks("fast", x, top + plot_h - bh, slot * 0.76, bh))
         if b["verdicts"]:
             out.append(
                 f'<text x="{x + slot * 0.38:.1f}" y="{top + plot_h - bh - 4:.1f}" text-anchor="middle">'
@@ -574,9 +636,11 @@ def svg_verdict_mix(review: Mapping[str, Any], width: int = 1040, height: int = 
             f'<rect x="{x:.1f}" y="4" width="{w:.1f}" height="26" fill="{colour}">'
             f"<title>{review[key]:,} {label}</title></rect>"
         )
+        out.append(_marks(key, x, 4, w, 26))
         if w > 16 + 7.2 * len(f"{review[key]:,} {label}"):
             out.append(
-                f'<text x="{x + 8:.1f}" y="22" style="fill:#fff">{review[key]:,} {label}</text>'
+                f'<text x="{x + 8:.1f}" y="22" style="fill:#fff;paint-order:stroke;'
+                f'stroke:rgba(0,0,0,.6);stroke-width:3px">{review[key]:,} {label}</text>'
             )
         x += w
     out.append("</svg>")
@@ -616,6 +680,7 @@ def svg_weekly_verdicts(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{bh:.1f}" fill="{colour}">'
                 f"<title>{h(w['week'])}: {w[key]} {label}</title></rect>"
             )
+            out.append(_marks(key, x, y, bar, bh))
         if w["rubber_stamps"]:
             out.append(
                 f'<text x="{x + bar / 2:.1f}" y="{y - 4:.1f}" text-anchor="middle" style="fill:var(--warn)">'
@@ -660,10 +725,14 @@ def _policy_rows(doc: Mapping[str, Any]) -> tuple[str, list[list[str]]]:
     return summary, rows
 
 
-def _legend() -> str:
+def _legend(review: Mapping[str, Any] | None = None) -> str:
+    """The verdict kinds with their fills, and their counts when given: the chart can be read
+    without telling its colours apart."""
     items = "".join(
-        f'<span><i style="background:{colour}"></i>{label}</span>'
-        for _, label, colour in _VERDICT_COLOURS
+        f'<span><i style="background:{_SWATCH[key]}"></i>{label}'
+        + (f" {review[key]:,}" if review is not None else "")
+        + "</span>"
+        for key, label, colour in _VERDICT_COLOURS
     )
     return f'<span class="legend">{items}</span>'
 
@@ -796,12 +865,13 @@ Generated {h(doc["generated_at"])} by reviewq, covering {period}; days end in {
 <section class="cards">{cards}</section>
 
 <h2>Human decisions</h2>
-<figure>{svg_verdict_mix(r)}<figcaption>{_legend()}</figcaption></figure>
-<p>{r["verdicts"]:,} verdicts by {r["reviewers"]:,} reviewers on {
-        r["reviewed_changes"]:,} AI-authored changes.
+<figure class="mix">{svg_verdict_mix(r)}<figcaption>{_legend(r)}</figcaption></figure>
+<p>{count(r["verdicts"], "verdict")} by {count(r["reviewers"], "reviewer")} on {
+        count(r["reviewed_changes"], "AI-authored change")
+    }.
 Rejected {h(fmt_pct(r["rejection_rate"]))}, changes requested {h(fmt_pct(r["changes_rate"]))},
 accepted {h(fmt_pct(r["acceptance_rate"]))} of decisions.
-{q["depth"]:,} changes wait for a decision{
+{count(q["depth"], "change")} {"waits" if q["depth"] == 1 else "wait"} for a decision{
         f", the oldest for {h(fmt_duration(q['oldest_pending_seconds']))}" if q["depth"] else ""
     }; median pickup {h(fmt_duration(q["pickup_median_seconds"]))}.</p>
 
@@ -815,7 +885,7 @@ accepted {h(fmt_pct(r["acceptance_rate"]))} of decisions.
 <h2>Review time and rubber stamps</h2>
 <div class="grid2">
 <figure>{svg_histogram(doc["review_time"]["histogram"])}<figcaption>Active review time per verdict
-(idle time excluded; amber: under 30 seconds); median
+(idle time excluded; striped amber: under 30 seconds); median
 {h(fmt_duration(doc["review_time"]["median_seconds"]))},
 p90 {h(fmt_duration(doc["review_time"]["p90_seconds"]))}</figcaption></figure>
 <div>

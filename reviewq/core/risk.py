@@ -53,9 +53,14 @@ def is_lockfile(path: str) -> bool:
     return bool(_LOCKFILES.search(path))
 
 
+#: Prose, not code: a page named security.md or auth.rst decides nothing about access
+#: (a root SECURITY.md is review policy: `is_governance_path`).
+_DOCS = re.compile(r"\.(?:md|markdown|rst|txt|adoc|asciidoc)$", re.IGNORECASE)
+
+
 def is_access_control_path(path: str) -> bool:
     """Code that decides who may do what: auth, sessions, permissions, approvals, secrets."""
-    return bool(_AUTH.search(path))
+    return bool(_AUTH.search(path)) and not _DOCS.search(path)
 
 
 def is_ci_path(path: str) -> bool:
@@ -101,7 +106,10 @@ def assess(change: Change) -> Risk:
         score += points
         reasons.append(reason)
 
-    auth = _any(files, _AUTH)
+    # either side of a rename: moving auth code into a .md file is still touching it
+    auth = [
+        f.path for f in files if any(p and is_access_control_path(p) for p in (f.path, f.old_path))
+    ]
     if auth:
         add(35, f"touches access-control code ({auth[0]}{' …' if len(auth) > 1 else ''})")
     ci = _any(files, _CI)

@@ -23,6 +23,8 @@ from textual.content import Content
 from textual.dom import DOMNode
 from textual.markup import escape
 from textual.notifications import SeverityLevel
+from textual.timer import Timer
+from textual.widgets import Input, TextArea
 
 from reviewq.core.model import Change, Critique
 from reviewq.core.queue import QueueItem
@@ -42,6 +44,7 @@ from reviewq.tui.themes import (
     load_themes,
     user_theme_dir,
 )
+from reviewq.tui.typeahead import HOLD_LIMIT, OPENERS, TypeaheadReady
 from reviewq.tui.widgets.timer import SessionClock
 
 #: How many of the next queue items get their critique prepared in the background.
@@ -170,12 +173,17 @@ class ReviewqApp(App[None], inherit_bindings=False):
         self._critiques_running: set[str] = set()
         self.queue_items: list[QueueItem] = []
         self.decided: set[str] = set()
+        #: Changes skipped in this session, oldest skip first (they come back last).
+        self.skipped: list[str] = []
         self.keymap_info = keymap.resolve(keymap_preset, None, read_user_file=False)
         self.theme_problems: list[str] = []
         self._clash_reported: set[frozenset[str]] = set()
         self._state = self._read_state()
         #: `reviewq pair`: the session to start once the app is up (then None).
         self.pair_launch = pair
+        #: Keys typed after a key that opens a box, held until the box has focus (typeahead.py).
+        self._held: list[events.Key] | None = None
+        self._hold_timer: Timer | None = None
 
     # -- start --------------------------------------------------------------------------------
 
@@ -247,6 +255,17 @@ class ReviewqApp(App[None], inherit_bindings=False):
         self.theme = name
 
     def handle_bindings_clash(self, clashed_bindings: set[Binding], node: DOMNode) -> None:
+        # Textual also reports an id against itself: re-applying a keymap that gives one key
+        # to an id which had two (emacs: nav.next_hunk "],full_stop" -> "alt+n"). A clash is
+        # a binding whose key the keymap gives to another id; a binding on a key its own id
+        # keeps clashed with nobody (two ids given one key are found by keymap.find_clashes).
+        keys = self.keymap_info.keys
+        real = {
+            b for b in clashed_bindings if not b.id or b.key not in keys.get(b.id, "").split(",")
+        }
+        if not real:
+            return
+        clashed_bindings = real
         ids = frozenset(b.id or b.action for b in clashed_bindings)
         if ids in self._clash_reported:
             return
@@ -311,7 +330,57 @@ class ReviewqApp(App[None], inherit_bindings=False):
             for screen in self.screen_stack:
                 if isinstance(screen, ChangeScreen):
                     screen.activity()
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            await self._take_key(event)
+            return
+        if (
+            self._held is not None
+            and isinstance(event, events.DescendantFocus)
+            and isinstance(event.widget, Input | TextArea)
+        ):
+            await super().on_event(event)
+            await self._release_held()
+            return
         await super().on_event(event)
+
+    # -- type-ahead (reviewq/tui/typeahead.py) ------------------------------------------------
+
+    async def _take_key(self, event: events.Key) -> None:
+        if self._held is not None:
+            self._held.append(event)
+            return
+        if self._opens_box(event.key):
+            self._held = []
+            self._hold_timer = self.set_timer(HOLD_LIMIT, self._release_held)
+        await super().on_event(event)
+
+    def _opens_box(self, key: str) -> bool:
+        """Would this key run a binding that opens a box (the first binding that takes it)?"""
+        if isinstance(self.focused, Input | TextArea):
+            return False  # typed into a field, not a binding
+        try:
+            screen = self.screen
+        except Exception:
+            return False
+        for priority in (True, False):
+            chain = reversed(screen._binding_chain) if priority else screen._modal_binding_chain
+            for _namespace, bindings in chain:
+                for binding in bindings.key_to_bindings.get(key, ()):
+                    if binding.priority == priority:
+                        return binding.id in OPENERS
+        return False
+
+    async def _release_held(self) -> None:
+        held, self._held = self._held, None
+        if self._hold_timer is not None:
+            self._hold_timer.stop()
+            self._hold_timer = None
+        for event in held or ():
+            await self._take_key(event)  # a held key may open the next box: hold again
+
+    async def on_typeahead_ready(self, _message: TypeaheadReady) -> None:
+        if self._held is not None:
+            await self._release_held()
 
     def on_app_blur(self) -> None:
         self.session.blur()
@@ -384,24 +453,29 @@ class ReviewqApp(App[None], inherit_bindings=False):
             self.push_screen(screen)
 
     def next_item(self, current: ReviewScreen, skipped: bool = False) -> None:
-        """Open the item after `current` in its queue, or go back to the queue when done."""
+        """Open the item after `current` in its queue, or go back to the queue when done.
+
+        Items skipped in this session come back only once nothing else is left: a verdict
+        right after a skip moves on, not back to the item just skipped."""
+        if skipped:
+            if current.change.id in self.skipped:
+                self.skipped.remove(current.change.id)
+            self.skipped.append(current.change.id)
         done = self.done()
-        queue = [i for i in current.queue if i.change.id not in done]
-        ids = [i.change.id for i in queue]
-        following: QueueItem | None = None
-        if current.change.id in ids:
-            index = ids.index(current.change.id)
-            rest = queue[index + 1 :] + (queue[:index] if skipped else [])
-        else:
-            rest = queue
-        rest = [i for i in rest if i.change.id != current.change.id]
-        if rest:
-            following = rest[0]
-        if following is None:
+        here = current.change.id
+        order = [i for i in current.queue if i.change.id not in done or i.change.id == here]
+        ids = [i.change.id for i in order]
+        index = ids.index(here) if here in ids else -1
+        rest = [i for i in order[index + 1 :] + order[: max(index, 0)] if i.change.id != here]
+        fresh = [i for i in rest if i.change.id not in self.skipped]
+        if not fresh:  # only skipped ones left: the one skipped longest ago first
+            rank = {cid: n for n, cid in enumerate(self.skipped)}
+            fresh = sorted(rest, key=lambda i: rank.get(i.change.id, -1))
+        if not fresh:
             self.pop_screen()
             self.notify("That was the last item in the queue.", timeout=4)
             return
-        self.switch_screen(ReviewScreen(following, current.queue))
+        self.switch_screen(ReviewScreen(fresh[0], current.queue))
 
     def verdict_recorded(
         self, screen: ReviewScreen, data: VerdictInput, record: dict[str, Any]

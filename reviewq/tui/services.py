@@ -315,10 +315,40 @@ class Services:
     def approval_problems(self, data: VerdictInput) -> list[str]:
         """Why an approval like this one would not count under the policy (empty: it would).
 
-        The policy module judges a record built exactly as `record_verdict` would build it, so
-        the dialog and the gate cannot disagree. Signatures are left out: they are made when the
-        verdict is recorded.
+        The policy names one reason at a time (the first it meets); the dialog wants them all
+        at once, so the ones the reviewer can fix here (too fast, checklist) are set aside in
+        turn and the approval judged again, up to a reason that no waiting or ticking fixes.
         """
+        from dataclasses import replace
+
+        requirements = self.requirements(data.change)
+        problems: list[str] = []
+        current = data
+        for _ in range(4):
+            evaluation = self._judge_approval(current, requirements)
+            reasons = [n for n in evaluation.not_counted if n.code != "unsigned"]
+            problems += [n.message for n in reasons]
+            codes = {n.code for n in reasons}
+            if codes == {"too-fast"}:
+                current = replace(current, active_seconds=float(10**9))
+            elif codes == {"checklist"}:
+                current = replace(current, checklist=tuple(requirements.checklist))
+            else:
+                break
+        if not evaluation.not_counted:
+            # Only for an approval that would otherwise count: for one that would not, the
+            # policy's "no counted approval had a second-family critique" is an echo. The
+            # preview judges this approval alone: "so far" is this one.
+            problems += [
+                n.message.replace("; approvals so far had ", "; this approval has ")
+                for n in evaluation.needs
+                if n.code == "second-family"
+            ]
+        return problems
+
+    def _judge_approval(self, data: VerdictInput, requirements: Any) -> Any:
+        """The policy's evaluation of this approval alone, as `record_verdict` would write it:
+        the dialog and the gate cannot disagree. Signatures are left out (made on recording)."""
         from reviewq.core.policy import evaluate
         from reviewq.core.verdict import new_record
 
@@ -342,19 +372,13 @@ class Services:
             co_reviewers=data.co_reviewers,
             extra=data.record_extra(),
         )
-        evaluation = evaluate(
+        return evaluate(
             change,
-            self.requirements(change),
+            requirements,
             [record],
             now=self.now(),
             agent_rules=self.ctx.config.agents,
         )
-        problems = [n.message for n in evaluation.not_counted if n.code != "unsigned"]
-        if not evaluation.not_counted:
-            # Only for an approval that would otherwise count: for one that would not, the
-            # policy's "no counted approval had a second-family critique" is an echo.
-            problems += [n.message for n in evaluation.needs if n.code == "second-family"]
-        return problems
 
     # -- critiques ----------------------------------------------------------------------------
 

@@ -69,3 +69,26 @@ async def settle(pilot) -> None:
 def screen_text(widget) -> list[str]:
     """What a line-API widget shows, row by row."""
     return [widget.render_line(y).text for y in range(widget.size.height)]
+
+
+async def burst(pilot, *keys: str) -> None:
+    """Send keys as a terminal delivers a fast typist's burst: every key is queued before the
+    first is handled (`pilot.press` waits for the app to go idle between keys, which hides
+    what happens to keys typed while a box is still opening). Then settle."""
+    import unicodedata
+
+    from textual import events
+    from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
+
+    app = pilot.app
+    for key in keys:
+        if len(key) == 1 and not key.isalnum():
+            key = _character_to_key(key)
+        try:
+            char = unicodedata.lookup(_get_unicode_name_from_key(REPLACED_KEYS.get(key, key)))
+        except KeyError:
+            char = key if len(key) == 1 else None
+        event = events.Key(key, char)
+        event.set_sender(app)
+        app._driver.send_message(event)
+    await settle(pilot)

@@ -23,10 +23,18 @@ _ACTORS = (
 PATTERNS = tuple(
     re.compile(p, re.IGNORECASE | re.MULTILINE)
     for p in (
-        r"\b(?:ignore|disregard|forget|override|bypass)\s+(?:all\s+|any\s+|the\s+|your\s+|these\s+)*"
+        r"\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+|the\s+|your\s+|these\s+)*"
         r"(?:previous|prior|above|earlier|preceding|former|original|system|other)\s+"
         r"(?:instructions?|prompts?|rules|directions|guidelines|directives|context)",
-        rf"\b(?:note|message|instructions?|attention|notice|reminder)\s+(?:to|for)\s+(?:all\s+|the\s+|any\s+)?{_ACTORS}\b",
+        # "override"/"bypass" name features too ("| system_prompt | Override system prompt |"
+        # in an action's README): only what came before is an injection's target
+        r"\b(?:override|bypass)\s+(?:all\s+|any\s+|the\s+|your\s+|these\s+)*"
+        r"(?:previous|prior|above|earlier|preceding)\s+"
+        r"(?:instructions?|prompts?|rules|directions|guidelines|directives|context)",
+        rf"\b(?:note|message|attention|notice|reminder)\s+(?:to|for)\s+(?:all\s+|the\s+|any\s+)?{_ACTORS}\b",
+        # "Instructions for Claude" is how an action describes its prompt input; "instructions
+        # for the AI reviewer: ..." addresses the reader
+        rf"\binstructions?\s+(?:to|for)\s+(?:all\s+|the\s+|any\s+)?{_ACTORS}\s*[:!—–-]",
         rf"\b(?:hey|dear|attention)\s*,?\s+{_ACTORS}\b",
         rf"\b{_ACTORS}\s*(?:and\s+\w+(?:\s+\w+)?\s*)?[:,]?\s+(?:must|should|shall|please|are to)\s+"
         r"(?:not\s+)?(?:approve|ignore|skip|flag|report|mark|pass|accept)",

@@ -189,6 +189,10 @@ def looks_random(token: str) -> bool:
     return shannon(core) >= math.log2(n) - 0.75
 
 
+#: The suffix of AWS's documented example keys; no issued key ends so.
+_DOCUMENTED_EXAMPLE = "EXAMPLE"
+
+
 def _placeholder(value: str) -> bool:
     v = value.strip()
     return bool(_PLACEHOLDER.match(v)) or len(set(v)) <= 2
@@ -218,6 +222,8 @@ def scan_line(
             for m in pattern.finditer(text):
                 if rule_id == "secret-credential-url" and _placeholder(m.group(1)):
                     continue
+                if m.group(group).endswith(_DOCUMENTED_EXAMPLE):
+                    continue  # AWS's documented example key (AKIAIOSFODNN7EXAMPLE): not a key
                 if rule_id == "secret-private-key":
                     add(rule_id, 0, len(text))
                     continue

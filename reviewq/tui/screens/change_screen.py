@@ -26,7 +26,13 @@ from reviewq.tui.screens.dialogs import VerdictChoice, VerdictDialog, VerdictSum
 from reviewq.tui.services import VerdictInput
 from reviewq.tui.widgets.diff_view import DiffView
 from reviewq.tui.widgets.panes import CritiquePane, PromptPane, RationalePane
-from reviewq.tui.widgets.timer import ActiveTimer, format_seconds, pace_warnings, size_warnings
+from reviewq.tui.widgets.timer import (
+    ActiveTimer,
+    PaceWarning,
+    format_seconds,
+    pace_warnings,
+    size_warnings,
+)
 
 if TYPE_CHECKING:
     from reviewq.core.policy import Requirements
@@ -366,10 +372,21 @@ class ChangeScreen(Screen, inherit_bindings=False):
         if self.busy:
             return
         summary = self.summary()
-        warnings = pace_warnings(self.item.size, summary.active_seconds, self.app.session.seconds())
         services = self.app.services
         requirements = self._requirements()
         approving = verdict == "approve"
+
+        def warnings_for(now: VerdictSummary) -> list[PaceWarning]:
+            # the review rate matters for an approval only: a reject or a request for changes
+            # is not made unsafe by being quick
+            return pace_warnings(
+                self.item.size,
+                now.active_seconds,
+                self.app.session.seconds(),
+                rate=approving,
+            )
+
+        warnings = warnings_for(summary)
         checklist = requirements.checklist if approving and requirements is not None else ()
 
         def problems_for(ticked: tuple[str, ...]) -> list[str]:
@@ -386,6 +403,8 @@ class ChangeScreen(Screen, inherit_bindings=False):
             problems_for=problems_for if approving and requirements else None,
             ticked=self._preticked(),
             context=self._verdict_context(),
+            live=self.summary,
+            warnings_for=warnings_for,
         )
 
         def decided(choice: VerdictChoice | None) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -16,7 +17,11 @@ from reviewq.core.model import Change
 from reviewq.core.text import one_line
 from reviewq.tui import keymap
 from reviewq.tui.safe import safe_line
+from reviewq.tui.typeahead import typeahead_ready
 from reviewq.tui.widgets.timer import PaceWarning, format_seconds
+
+#: What a dialog's facts and policy preview are recomputed from while it is open.
+SummarySource = Callable[[], "VerdictSummary"]
 
 VERDICT_TITLES = {
     "approve": "Approve",
@@ -49,6 +54,24 @@ class VerdictChoice:
     checklist: tuple[str, ...] = ()
 
 
+class ChecklistItem(Checkbox):
+    """A checklist line: space ticks it, enter records (as the button says), and the focused
+    line keeps its box and label visible (a one-row checkbox has no room for a border)."""
+
+    BINDINGS = [
+        Binding("space", "toggle_button", "Tick", show=False),
+        Binding("enter", "screen.submit", "Record", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    ChecklistItem, ChecklistItem:focus, ChecklistItem.-textual-compact:focus {
+        border: none; padding: 0; height: 1; background: $surface;
+    }
+    ChecklistItem:focus { background-tint: $foreground 5%; }
+    ChecklistItem:focus > .toggle--label { text-style: bold reverse; }
+    """
+
+
 class VerdictDialog(ModalScreen[VerdictChoice | None], inherit_bindings=False):
     """Asks for the note (and the policy checklist); returns the choice, or None (cancelled).
 
@@ -71,7 +94,6 @@ class VerdictDialog(ModalScreen[VerdictChoice | None], inherit_bindings=False):
     VerdictDialog .warning-strong { color: $text-error; text-style: bold; }
     VerdictDialog #verdict-error { color: $text-error; height: auto; }
     VerdictDialog #checklist-title { margin-top: 1; text-style: bold; }
-    VerdictDialog Checkbox { border: none; padding: 0; height: 1; background: $surface; }
     VerdictDialog #policy-problems { color: $text-warning; height: auto; margin-top: 1; }
     VerdictDialog Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
     VerdictDialog Button { margin-left: 2; }
@@ -90,6 +112,8 @@ class VerdictDialog(ModalScreen[VerdictChoice | None], inherit_bindings=False):
         problems_for: Callable[[tuple[str, ...]], list[str]] | None = None,
         ticked: tuple[str, ...] = (),
         context: Content | None = None,
+        live: SummarySource | None = None,
+        warnings_for: Callable[[VerdictSummary], list[PaceWarning]] | None = None,
     ) -> None:
         super().__init__()
         self.verdict = verdict
@@ -104,6 +128,10 @@ class VerdictDialog(ModalScreen[VerdictChoice | None], inherit_bindings=False):
         self.preticked = ticked
         #: A line about who decides (a pair session's driver and co-reviewers).
         self.context = context
+        #: While the dialog is open the review's clock keeps running: `live` gives the facts
+        #: now, `warnings_for` the pace warnings for them (None: the facts given at opening).
+        self.live = live
+        self.warnings_for = warnings_for
 
     def compose(self) -> ComposeResult:
         s = self.summary
@@ -119,27 +147,10 @@ class VerdictDialog(ModalScreen[VerdictChoice | None], inherit_bindings=False):
                 ),
                 id="verdict-title",
             )
-            critique = (
-                ("opened", "$text-success")
-                if s.critique_opened
-                else ("not opened", "$text-warning")
-                if s.critique_available
-                else ("not available", "$text-muted")
-            )
-            yield Static(
-                Content.assemble(
-                    f"active {format_seconds(s.active_seconds)} · "
-                    f"hunks seen {s.hunks_viewed}/{s.hunks_total} · "
-                    f"files viewed {s.files_viewed}/{s.files_total} · critique ",
-                    critique,
-                ),
-                id="verdict-facts",
-            )
+            yield Static(self._facts(s), id="verdict-facts")
             if self.context is not None:
                 yield Static(self.context, id="verdict-context")
-            for warning in self.warnings:
-                css = "warning-strong" if warning.level == "strong" else "warning"
-                yield Static(Content(f"⚠ {warning.message}"), classes=css)
+            yield Static(self._warning_text(), id="verdict-warnings")
             required = self.verdict in NOTE_REQUIRED
             placeholder = (
                 "note (required): what should change, or why escalate"
@@ -154,7 +165,9 @@ class VerdictDialog(ModalScreen[VerdictChoice | None], inherit_bindings=False):
                     id="checklist-title",
                 )
                 for index, item in enumerate(self.checklist):
-                    yield Checkbox(safe_line(item), item in self.preticked, id=f"check-{index}")
+                    yield ChecklistItem(
+                        safe_line(item), item in self.preticked, id=f"check-{index}"
+                    )
             yield Static("", id="policy-problems")
             submit = keymap.first_key(self.app, "dialog.submit")
             cancel = keymap.first_key(self.app, "dialog.cancel")
@@ -168,6 +181,47 @@ class VerdictDialog(ModalScreen[VerdictChoice | None], inherit_bindings=False):
 
     def on_mount(self) -> None:
         self.query_one("#note", Input).focus()
+        self._show_problems()
+        if self.live is not None:
+            self.set_interval(1.0, self.refresh_live)
+        typeahead_ready(self)
+
+    @staticmethod
+    def _facts(s: VerdictSummary) -> Content:
+        critique = (
+            ("opened", "$text-success")
+            if s.critique_opened
+            else ("not opened", "$text-warning")
+            if s.critique_available
+            else ("not available", "$text-muted")
+        )
+        active = int(s.active_seconds)
+        # in the policy's unit (whole seconds) as well, so the lines below it read alike
+        shown = f"{format_seconds(active)} ({active}s)" if active >= 60 else f"{active}s"
+        return Content.assemble(
+            f"active {shown} · "
+            f"hunks seen {s.hunks_viewed}/{s.hunks_total} · "
+            f"files viewed {s.files_viewed}/{s.files_total} · critique ",
+            critique,
+        )
+
+    def _warning_text(self) -> Content:
+        lines = []
+        for warning in self.warnings:
+            style = "bold $text-error" if warning.level == "strong" else "$text-warning"
+            lines.append(Content.styled(f"⚠ {warning.message}", style))
+        return Content("\n").join(lines)
+
+    def refresh_live(self) -> None:
+        """The review's active time goes on while the dialog is open: the facts, the pace
+        warnings and the policy preview follow it (a too-fast approval can be fixed here)."""
+        if self.live is None:
+            return
+        self.summary = self.live()
+        if self.warnings_for is not None:
+            self.warnings = self.warnings_for(self.summary)
+        self.query_one("#verdict-facts", Static).update(self._facts(self.summary))
+        self.query_one("#verdict-warnings", Static).update(self._warning_text())
         self._show_problems()
 
     def ticked(self) -> tuple[str, ...]:
@@ -271,6 +325,7 @@ class ApplyDialog(ModalScreen[str | None], inherit_bindings=False):
 
     def on_mount(self) -> None:
         self.query_one("#branch", Input).focus()
+        typeahead_ready(self)
 
     def action_submit(self) -> None:
         branch = self.query_one("#branch", Input).value.strip()

@@ -9,6 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from reviewq.tui import keymap
+from reviewq.tui.typeahead import typeahead_ready
 
 SCOPE_TITLES = {
     "app": "Everywhere",
@@ -21,6 +22,7 @@ SCOPE_TITLES = {
     "findings": "Critique findings",
     "pair": "Pair session",
     "pair-diff": "Pair session: the diff",
+    "stats": "Stats",
     "dialog": "Verdict dialog",
     "help": "This screen",
 }
@@ -50,13 +52,18 @@ def help_text(info: keymap.Keymap) -> Content:
         parts += [("⚠ ", "$text-warning"), Content(problem), "\n"]
     for clash in info.clashes:
         parts += [("⚠ clash: ", "$text-error"), Content(clash.describe()), "\n"]
-    for scope, commands in keymap.commands_by_scope().items():
-        parts += ["\n", (SCOPE_TITLES.get(scope, scope), "bold $text-primary"), "\n"]
+    scopes = keymap.commands_by_scope()
+    # columns as wide as their longest entry, with two spaces between: they never run together
+    key_width = max(len(info.display(c.id)) for cs in scopes.values() for c in cs) + 2
+    text_width = max(len(c.description) for cs in scopes.values() for c in cs) + 2
+    for scope, commands in scopes.items():
+        title = SCOPE_TITLES.get(scope) or scope.replace("-", " ").capitalize()
+        parts += ["\n", (title, "bold $text-primary"), "\n"]
         for command in commands:
             keys = info.display(command.id)
             parts += [
-                (f"  {keys:<22}", "bold $text-accent"),
-                f"{command.description:<24}",
+                (f"  {keys:<{key_width}}", "bold $text-accent"),
+                f"{command.description:<{text_width}}",
                 (command.id, "$text-muted"),
                 "\n",
             ]
@@ -94,3 +101,4 @@ class HelpScreen(ModalScreen[None], inherit_bindings=False):
 
     def on_mount(self) -> None:
         self.query_one(HelpScroll).focus()
+        typeahead_ready(self)

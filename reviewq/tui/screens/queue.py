@@ -14,7 +14,7 @@ from reviewq.core.alloc import keep_as_long_lived
 from reviewq.core.queue import SORT_KEYS, QueueItem, human_age, sort_queue
 from reviewq.core.text import one_line
 from reviewq.errors import error_text
-from reviewq.output import LARGE_LOG_BYTES
+from reviewq.output import LARGE_LOG_BYTES, model_label
 from reviewq.tui import keymap
 from reviewq.tui.live import LiveRefresh
 from reviewq.tui.safe import safe_line
@@ -26,21 +26,36 @@ RISK_STYLE = {"high": "bold $text-error", "medium": "$text-warning", "low": "$te
 #: 10,000 rows takes about a second (benchmarks/bench_tui_load.py). Below, every key filters.
 FILTER_PAUSE_ITEMS = 2_000
 FILTER_PAUSE = 0.25
-#: Most telling first, so a narrow terminal still shows what matters (the rest scrolls).
+#: Most telling first: what the change is (subject) and who made it (agent, model) before
+#: where it lives; a column that does not fit is reached with h/l (the panel under the
+#: table repeats the cut ones whole for the highlighted row).
 COLUMNS = (
     "Risk",
     "Change",
     "Agent",
+    "Subject",
+    "Model",
     "Size",
     "Age",
-    "Subject",
-    "Where",
-    "Family / model",
     "Domain",
     "You",
+    "Where",
 )
+SUBJECT = COLUMNS.index("Subject")
+#: The subject column takes what the others leave, between these widths.
+SUBJECT_WIDTH = (30, 72)
+#: Columns cut to this many characters when longer (whole in the panel under the table).
+CAPS = {COLUMNS.index("Model"): 26, COLUMNS.index("Where"): 28, COLUMNS.index("Agent"): 18}
 #: New items named in the "new in the queue" notice before it says "and N more".
 NOTICE_ITEMS = 3
+
+
+def _cut(row: list[Content], widths: list[int]) -> list[Content]:
+    """Cells longer than their column end in an ellipsis (never silently cropped)."""
+    return [
+        cell if cell.cell_length <= width else cell.truncate(width, ellipsis=True)
+        for cell, width in zip(row, widths)
+    ]
 
 
 def item_matches(item: QueueItem, terms: list[str]) -> bool:
@@ -103,6 +118,7 @@ class QueueScreen(Screen, inherit_bindings=False):
         self.filter_pause_items = FILTER_PAUSE_ITEMS
         self.filter_pause = FILTER_PAUSE
         self.live: LiveRefresh | None = None
+        self.cut_columns = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="queue-top"):
@@ -256,12 +272,11 @@ class QueueScreen(Screen, inherit_bindings=False):
         self.shown = [i for i in ordered if item_matches(i, terms)]
         table.clear(columns=True)
         rows = [self._row(item) for item in self.shown]
-        # Column widths from the cells themselves (DataTable does not measure Content).
-        for index, name in enumerate(COLUMNS):
-            width = max([len(name), *(row[index].cell_length for row in rows)])
+        widths = self._widths(rows)
+        for name, width in zip(COLUMNS, widths):
             table.add_column(name, key=name.lower(), width=width)
         for item, row in zip(self.shown, rows):
-            table.add_row(*row, key=item.change.id)
+            table.add_row(*_cut(row, widths), key=item.change.id)
         empty = self.query_one("#queue-empty", Static)
         has_rows = bool(self.shown)
         table.display = has_rows
@@ -279,6 +294,29 @@ class QueueScreen(Screen, inherit_bindings=False):
         self._update_top()
         self._show_reasons()
 
+    def _widths(self, rows: list[list[Content]]) -> list[int]:
+        """Column widths from the cells themselves (DataTable does not measure Content); the
+        subject takes the room the others leave in the terminal's width."""
+        widths = [
+            min(
+                max([len(name), *(row[index].cell_length for row in rows)]),
+                max(CAPS.get(index, 10_000), len(name)),
+            )
+            for index, name in enumerate(COLUMNS)
+        ]
+        padding = 2 * self.table.cell_padding * len(COLUMNS)
+        room = (self.table.size.width or self.app.size.width) - padding - 1
+        others = sum(w for i, w in enumerate(widths) if i != SUBJECT)
+        low, high = SUBJECT_WIDTH
+        widths[SUBJECT] = min(widths[SUBJECT], max(low, min(high, room - others)))
+        #: Columns past the right edge: the top line says how to reach them.
+        self.cut_columns = sum(widths) > room
+        return widths
+
+    def on_resize(self) -> None:
+        if self.loaded:
+            self._fill()
+
     def _row(self, item: QueueItem) -> list[Content]:
         key = (item.change.id, self.mine.get(item.change.id))
         row = self._rows.get(key)
@@ -295,18 +333,17 @@ class QueueScreen(Screen, inherit_bindings=False):
         short = change.id if change.source != "git" else change.id[:10]
         if change.source != "git":
             short = "inbox:" + change.id.removeprefix("inbox:")[:8]
-        model = f" {auth.model}" if auth.model else ""
         return [
             Content.styled(f"{item.risk.level} {item.risk.score}", RISK_STYLE[item.risk.level]),
             Content(short),
             safe_line(auth.agent),
+            safe_line(one_line(change.commit.subject, SUBJECT_WIDTH[1] + 1)),
+            safe_line(model_label(auth.family, auth.model)),
             Content(size),
             Content(human_age(item.age_seconds)),
-            safe_line(one_line(change.commit.subject, 60)),
-            safe_line(one_line(change.location or "", 32)),
-            safe_line(f"{auth.family}{model}" if len(model) < 24 else auth.family),
             safe_line(item.domain),
             Content.styled(mine or "", "$text-muted"),
+            safe_line(one_line(change.location or "", 200)),
         ]
 
     def _update_top(self) -> None:
@@ -319,14 +356,26 @@ class QueueScreen(Screen, inherit_bindings=False):
         )
         self.query_one("#queue-title", Static).update(title)
         pending = sum(1 for i in self.items if i.change.id not in self.mine)
-        self.query_one("#queue-progress", Static).update(
-            Content.assemble(
-                ("Reviewed today ", "$text-muted"),
-                (str(self.reviewed_today), "bold $text-success"),
-                ("   Pending ", "$text-muted"),
-                (str(pending) if self.loaded else "…", "bold"),
+        # The counts add up to the rows: the reviewer's own decided items stay listed (last)
+        # while the policy wants another reviewer, and they are not "pending" for them.
+        waiting = len(self.items) - pending
+        parts: list[str | tuple[str, str]] = [
+            ("Reviewed today ", "$text-muted"),
+            (str(self.reviewed_today), "bold $text-success"),
+            ("   Pending ", "$text-muted"),
+            (str(pending) if self.loaded else "…", "bold"),
+        ]
+        if waiting:
+            parts += [("   Yours, waiting for others ", "$text-muted"), (str(waiting), "bold")]
+        if self.loaded and self.shown and self.cut_columns:
+            left, right = (
+                keymap.first_key(self.app, "nav.left"),
+                keymap.first_key(self.app, "nav.right"),
             )
-        )
+            parts += [(f"   {left}/{right}: more columns", "$text-muted")]
+        if self.loaded and len(self.shown) != len(self.items):
+            parts += [(f"   shown {len(self.shown)} of {len(self.items)}", "$text-warning")]
+        self.query_one("#queue-progress", Static).update(Content.assemble(*parts))
 
     def current_item(self) -> QueueItem | None:
         table = self.table
@@ -348,6 +397,11 @@ class QueueScreen(Screen, inherit_bindings=False):
             return
         lines = [f"• {one_line(r)}" for r in item.risk.reasons] or ["• no risk signals"]
         change = item.change
+        auth = change.authorship
+        lines.append(
+            f"agent: {one_line(auth.agent)}, model: {one_line(auth.model or 'not recorded')}"
+            f" (family {one_line(auth.family)}), domain: {one_line(item.domain)}"
+        )
         if change.location:
             others = [r for r in change.refs if r != change.location]
             where = change.location + (f" (also {', '.join(others)})" if others else "")

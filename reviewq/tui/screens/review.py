@@ -58,7 +58,7 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
     }
     ReviewScreen > #review-body { height: 1fr; }
     ReviewScreen #review-body > DiffView { width: 1fr; }
-    ReviewScreen #panes { width: 30%; max-width: 64; min-width: 30; border-left: solid $panel; }
+    ReviewScreen #panes { width: 38%; max-width: 96; min-width: 30; border-left: solid $panel; }
     ReviewScreen #panes.-empty { display: none; }
     ReviewScreen #review-status { height: 1; padding: 0 1; background: $boost; }
     ReviewScreen > Input { dock: bottom; display: none; }
@@ -214,6 +214,64 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
         focused = self.focused
         if focused is not None and not focused.display:
             self.view.focus()
+
+    # -- reading room: zoom, split, editor -----------------------------------------------------
+
+    def action_zoom(self) -> None:
+        """The focused pane alone on the screen (diff, files, prompt, critique, rationale);
+        the same key, or escape, brings the others back."""
+        if self.maximized is not None:
+            self.minimize()
+            return
+        node = self.focused
+        while node is not None and not isinstance(
+            node, DiffView | FileSidebar | PromptPane | CritiquePane | RationalePane
+        ):
+            node = node.parent if not isinstance(node.parent, type(self)) else None
+        target = node if node is not None else self.view
+        if not target.display:
+            target = self.view
+        self.maximize(target, container=False)
+
+    def action_resize_panes(self, columns: int) -> None:
+        """Move the split between the diff and the side panes (the critique is the most
+        valuable text and was the most cramped)."""
+        panes = self.query_one("#panes")
+        total = self.query_one("#review-body").size.width or self.app.size.width
+        now = panes.outer_size.width or int(total * 0.38)
+        width = max(24, min(total - 30, now + columns))
+        panes.styles.width = width
+        panes.styles.max_width = None
+
+    def action_edit_file(self) -> None:
+        """Open the file under the cursor at its line in $EDITOR (the work tree's copy)."""
+        import os
+        import shlex
+        import subprocess
+
+        model = self.model
+        file = self.view.cursor_file
+        if model is None or file < 0:
+            return
+        work_tree = self.app.services.ctx.git.paths().work_tree
+        if work_tree is None:
+            self.app.notify("A bare repository has no files to open.", severity="warning")
+            return
+        path = work_tree / model.files[file].path
+        line = self.view.cursor_line()
+        number = (line.new_no or line.old_no) if line is not None else None
+        editor = self.app.env.get("VISUAL") or self.app.env.get("EDITOR") or "vi"
+        argv = [*shlex.split(editor), *([f"+{number}"] if number else []), os.fspath(path)]
+        try:
+            with self.app.suspend():
+                subprocess.run(argv, check=False)
+        except Exception as exc:  # no terminal to hand over, or no such editor
+            self.app.notify(
+                f"Could not run {argv[0]}: {one_line(error_text(exc), 200)}",
+                title="Editor",
+                severity="error",
+            )
+        self.activity()
 
     # -- navigation ---------------------------------------------------------------------------
 

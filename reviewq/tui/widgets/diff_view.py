@@ -66,6 +66,11 @@ _LINENO = "$diff-lineno-fg"
 _SEARCH = "on $diff-search-bg"
 _SEARCH_CURRENT = "bold on $diff-search-current-bg"
 _CURSOR = "on $diff-cursor-bg"
+#: The marks of a line cut at the pane's edge: text past it (an instruction planted far to the
+#: right, say) must never be invisible. `›` says there is more to the right, `‹` to the left.
+_CUT = "bold reverse $text-warning"
+CUT_RIGHT = "›"
+CUT_LEFT = "‹"
 _FINDING = "bold $diff-finding-fg"
 _UNSET = object()
 _DIFF_VAR = re.compile(r"\$(diff-[a-z-]+)")
@@ -727,9 +732,23 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
             numbers = numbers.stylize(_CURSOR)
         sign = Content.styled(kind if kind in "+-" else " ", _SIGN.get(kind, ""))
         text = self._text(row.file, row.hunk, row.a, index)
-        text = text[round(self.scroll_x) :] if self.scroll_x else text
+        text = self._cut(text, width - self._gutter_width())
         content = Content.assemble(marker, numbers, sign, " ", text)
         return self._strip(content, base, width)
+
+    def _cut(self, text: Content, room: int) -> Content:
+        """The part of a line's text the pane shows (after the sideways scroll), with a mark
+        at each edge past which the line goes on."""
+        scroll = round(self.scroll_x)
+        left = scroll > 0 and text.cell_length > 0
+        text = text[scroll:] if scroll else text
+        if room <= 1:
+            return text
+        if text.cell_length > room:
+            text = text.truncate(room - 1) + Content.styled(CUT_RIGHT, _CUT)
+        if left:
+            text = Content.styled(CUT_LEFT, _CUT) + text[1:]
+        return text
 
     def _split_row(self, row: Row, index: int, width: int, styles: dict[str, Style]) -> Strip:
         half = (width - 1) // 2
@@ -761,7 +780,7 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
             numbers = numbers.stylize(_CURSOR)
         sign = Content.styled(kind if kind in "+-" else " ", _SIGN.get(kind, ""))
         text = self._text(row.file, row.hunk, line_index, index)
-        text = text[round(self.scroll_x) :] if self.scroll_x else text
+        text = self._cut(text, width - self._gutter_width())
         return self._strip(Content.assemble(marker, numbers, sign, " ", text), base, width)
 
     def _text(self, file: int, hunk: int, line_index: int, row_index: int) -> Content:

@@ -34,6 +34,10 @@ class QueueTable(DataTable, inherit_bindings=False):
 
     BINDINGS = keymap.bindings("queue-table")
 
+    def action_scroll_columns(self, columns: int) -> None:
+        """h/l: to the columns past the terminal's edge (and back)."""
+        self.scroll_to(x=max(0, self.scroll_x + columns), animate=False)
+
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         """DataTable measures every cell of every new row to size its columns, even columns
         given a fixed width, where the measure is unused: 90,000 measures (3.5 s) for a queue

@@ -28,6 +28,9 @@ SEVERITY_STYLE = {
 class Pane(Vertical):
     """A titled pane; `display` is toggled by the review screen."""
 
+    #: The review screen's zoom key fills the screen with it.
+    ALLOW_MAXIMIZE = True
+
     DEFAULT_CSS = """
     Pane { height: 1fr; border-top: solid $panel; }
     Pane > .pane-title { height: 1; padding: 0 1; background: $panel; color: $text; }

@@ -19,6 +19,8 @@ from reviewq.tui.widgets.lists import FileOptionList
 
 
 class FileSidebar(Vertical):
+    #: The review screen's zoom key fills the screen with it.
+    ALLOW_MAXIMIZE = True
     DEFAULT_CSS = """
     FileSidebar { width: 28; min-width: 20; border-right: solid $panel; }
     FileSidebar > #files-title { height: 1; padding: 0 1; background: $panel; color: $text; }

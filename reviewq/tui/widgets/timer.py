@@ -153,11 +153,13 @@ def size_warnings(lines_changed: int) -> list[PaceWarning]:
 
 
 def pace_warnings(
-    lines_changed: int, active_seconds: float, session_seconds: float
+    lines_changed: int, active_seconds: float, session_seconds: float, *, rate: bool = True
 ) -> list[PaceWarning]:
-    """What to say before a verdict: review rate and session length (warnings, never blocks)."""
+    """What to say before a verdict: review rate and session length (warnings, never blocks).
+
+    `rate` False leaves the review rate out (a reject: its speed does not matter)."""
     out = size_warnings(lines_changed)
-    if active_seconds > 0 and lines_changed > 0:
+    if rate and active_seconds > 0 and lines_changed > 0:
         rate = lines_changed / (active_seconds / 3600.0)
         if rate > MAX_LINES_PER_HOUR:
             out.append(
