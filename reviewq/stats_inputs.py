@@ -7,9 +7,10 @@ they cannot disagree about which verdicts, changes, commits or settings a figure
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
+from pathlib import Path
 from typing import Any
 
 from reviewq.context import Context
@@ -44,6 +45,13 @@ class MetricInputs:
     repository: str
     #: Author model families and models seen among AI-authored changes: family -> models.
     models: dict[str, list[str]]
+    #: What these figures were computed from, exactly (the report's input block; see `pin`).
+    provenance: dict[str, Any] | None = None
+    #: The repository's own settings' time zone (`[metrics] timezone`), before any --tz.
+    settings_tz: str | None = None
+    #: Pinned (`pin`) while the log or notes have grown since: the policy judgement, which reads
+    #: every verdict there is now, cannot be recomputed as it was.
+    verdicts_moved: bool = False
 
     def stats(self, now: datetime, since: datetime | None = None) -> Stats:
         return compute_stats(
@@ -58,18 +66,27 @@ class MetricInputs:
         )
 
 
-def verdict_table(ctx: Context, agent_of: dict[str, str]) -> VerdictTable:
+def verdict_table(
+    ctx: Context, agent_of: dict[str, str], pin: Mapping[str, Any] | None = None
+) -> VerdictTable:
     """Every verdict known here, as metric columns: the one place metrics read verdicts.
 
     The same records as `reviewq.verdicts.load_verdicts` (the local log, and the team's records
     from the notes ref, one per id), but the local log comes through the column cache: a
     million-record log is parsed once, not on every `stats`.
+
+    `pin` (a report's input block, `reviewq report --check`): the log up to the record it names
+    and the notes ref at the tip it names, however both have grown since.
     """
     from reviewq.store.notes_log import read_verdict_notes
     from reviewq.store.verdict_columns import CACHE_NAME, load_log_table
 
-    local = load_log_table(ctx.log_path, ctx.log_cache(CACHE_NAME))
-    notes = read_verdict_notes(ctx.git).records
+    if pin is None:
+        local = load_log_table(ctx.log_path, ctx.log_cache(CACHE_NAME))
+        notes = read_verdict_notes(ctx.git).records
+    else:
+        local = _pinned_log_table(ctx, pin["log"])
+        notes = _pinned_notes(ctx, pin.get("notes_tip"))
     if notes:
         lacking = local.lacks([str(r.get("id")) for r in notes])
         extra = [r for r, new in zip(notes, lacking.tolist()) if new]
@@ -182,20 +199,53 @@ def settings(ctx: Context) -> MetricsSettings:
     return ctx.config.section("metrics") or MetricsSettings()
 
 
-def gather(ctx: Context, tz_name: str | None = None, *, policy: bool = False) -> MetricInputs:
+def gather(
+    ctx: Context,
+    tz_name: str | None = None,
+    *,
+    policy: bool = False,
+    pin: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+) -> MetricInputs:
     """Read verdicts, scan the history (cached), size every commit (cached); with `policy`,
-    also judge every AI-authored change against the policy (the report's violations)."""
+    also judge every AI-authored change against the policy (the report's violations).
+
+    The result names its inputs exactly (`provenance`). `pin`: such a block from a report;
+    the history, log and notes are then read as they were then (`reviewq report --check`);
+    an input that is gone raises `MissingInput`. `now`: the instant the policy is judged at.
+    """
     from reviewq.scan import scan_history, scan_inbox
     from reviewq.sources.commit_sizes import commit_sizes
 
     conf = settings(ctx)
     tz = resolve_tz(tz_name, "--tz") if tz_name else resolve_tz(conf.timezone, "metrics.timezone")
-    changes = list(scan_history(ctx).changes)
+    git = ctx.git
+    head = git.try_resolve("HEAD") if git.has_commits() else None
+    rev = head
+    if pin is not None:
+        rev = pin.get("revision")
+        if rev is not None and not git.succeeds(["cat-file", "-e", f"{rev}^{{commit}}"]):
+            raise MissingInput(f"revision {rev} (no longer in the repository)")
+    if rev is None:
+        changes = []
+    else:
+        changes = list(scan_history(ctx, ["HEAD"] if rev == head else [rev]).changes)
     # The inbox is a folder beside a work tree; a bare CI mirror has none to read.
-    if ctx.inbox_dir() is not None and not ctx.git.paths().is_bare:
-        changes += scan_inbox(ctx)
+    inbox = []
+    if ctx.inbox_dir() is not None and not git.paths().is_bare:
+        inbox = scan_inbox(ctx)
+    inbox_digest = _digest(sorted(c.id for c in inbox))
+    if pin is not None and inbox_digest != pin.get("inbox"):
+        raise MissingInput("the patch inbox as it was (its patches changed since)")
+    changes += inbox
     authored = ChangeTable.from_changes(authored_changes(changes))
-    table = verdict_table(ctx, authored.agent_of())
+    log_end = _log_end(ctx) if pin is None else pin["log"]
+    notes_tip = _notes_tip(ctx) if pin is None else pin.get("notes_tip")
+    table = verdict_table(ctx, authored.agent_of(), pin)
+    if pin is None and (_log_end(ctx), _notes_tip(ctx)) != (log_end, notes_tip):
+        # A verdict arrived while we read: read again, so the block names what was read.
+        log_end, notes_tip = _log_end(ctx), _notes_tip(ctx)
+        table = verdict_table(ctx, authored.agent_of(), {"log": log_end, "notes_tip": notes_tip})
     reviewed_ids = set(table.changes)
     severity = critique_severities(ctx, [c for c in changes if c.id in reviewed_ids])
     state_dir = ctx.state_dir
@@ -204,12 +254,35 @@ def gather(ctx: Context, tz_name: str | None = None, *, policy: bool = False) ->
         models.setdefault(c.authorship.family, set())
         if c.authorship.model:
             models[c.authorship.family].add(c.authorship.model)
+    if rev is None:
+        commits = commit_sizes(git, state_dir)
+    else:
+        # A pinned older tip is read without the cache (it would be rewritten for that tip).
+        commits = commit_sizes(git, state_dir if rev == head else None, rev)
+    moved = pin is not None and (_log_end(ctx), _notes_tip(ctx)) != (
+        pin["log"],
+        pin.get("notes_tip"),
+    )
+    provenance = {
+        "path": str(ctx.repo_root),
+        "log_path": str(ctx.log_override) if ctx.log_override else None,
+        "bare": git.paths().is_bare,
+        "revision": rev,
+        "branch": _branch(ctx),
+        "notes_ref": _NOTES_REF,
+        "notes_tip": notes_tip,
+        "log": log_end,
+        "reviewq_version": _version(),
+        "settings": settings_digest(ctx),
+        "inbox": inbox_digest,
+        "critique_findings": _digest(sorted(severity.items())),
+    }
     return MetricInputs(
         table=table,
         changes=authored,
-        commits=commit_sizes(ctx.git, state_dir),
+        commits=commits,
         severity=severity,
-        violations=policy_violations(ctx, changes, local_now()) if policy else None,
+        violations=policy_violations(ctx, changes, now or local_now()) if policy else None,
         thresholds=Thresholds(
             max_lines_per_hour=conf.rubber_stamp_lines_per_hour,
             min_active_seconds=conf.rubber_stamp_min_seconds,
@@ -218,8 +291,344 @@ def gather(ctx: Context, tz_name: str | None = None, *, policy: bool = False) ->
         tz=tz,
         repository=ctx.repo_root.name,
         models={family: sorted(names) for family, names in sorted(models.items())},
+        provenance=provenance,
+        settings_tz=conf.timezone,
+        verdicts_moved=moved,
     )
 
 
 def local_now() -> datetime:
     return datetime.now().astimezone()
+
+
+# -- the report's inputs, named exactly ------------------------------------------------------
+
+_NOTES_REF = "refs/notes/reviewq"
+
+
+class MissingInput(ReviewqError):
+    """An input a report names is gone (`reviewq report --check` exits 2 naming it)."""
+
+
+def _digest(value: Any) -> str:
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(value, separators=(",", ":")).encode()).hexdigest()
+
+
+def _version() -> str:
+    from reviewq import __version__
+
+    return __version__
+
+
+def _branch(ctx: Context) -> str | None:
+    out = ctx.git.run(["symbolic-ref", "--quiet", "HEAD"], ok_codes=(0, 1, 128))
+    return out.decode().strip() or None
+
+
+def _notes_tip(ctx: Context) -> str | None:
+    from reviewq.store.notes_log import NOTES_REF, ref_tip
+
+    assert NOTES_REF == _NOTES_REF
+    return ref_tip(ctx.git)
+
+
+def settings_digest(ctx: Context) -> dict[str, Any]:
+    """Where the settings came from and the SHA-256 of their bytes (built-in defaults: null)."""
+    import hashlib
+
+    origin = ctx.config.origin
+    data: bytes | None = None
+    if origin is None:
+        data = None
+    elif origin.startswith("HEAD:"):
+        data = ctx.git.run(["cat-file", "blob", origin], ok_codes=(0, 128))
+    else:
+        try:
+            data = Path(origin).read_bytes()
+        except OSError:
+            data = None
+    return {
+        "origin": origin,
+        "sha256": hashlib.sha256(data).hexdigest() if data is not None else None,
+    }
+
+
+def _log_end(ctx: Context) -> dict[str, Any]:
+    """The log as far as its last complete record: size in bytes and that record's hash."""
+    import os
+
+    from reviewq.store.log import ProvenanceLog
+
+    path = ctx.log_path
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return {"size": 0, "head": None}
+    except OSError as exc:
+        raise ReviewqError(f"cannot read the log {path} ({exc.strerror})") from None
+    try:
+        size = os.fstat(fd).st_size
+        end = size
+        while end > 0 and os.pread(fd, 1, end - 1) != b"\n":
+            end -= 1  # an unterminated (torn) tail is not a record yet
+        head = ProvenanceLog(path)._hash_of_line_ending_at(fd, end) if end else None
+    finally:
+        os.close(fd)
+    return {"size": end, "head": head}
+
+
+def _pinned_log_table(ctx: Context, pin: Mapping[str, Any]):
+    """The log's first `size` bytes as columns, if its last record still has hash `head`."""
+    import os
+    import shutil
+    import tempfile
+
+    from reviewq.store.verdict_columns import CACHE_NAME, load_log_table
+
+    size, head = int(pin.get("size") or 0), pin.get("head")
+    now_end = _log_end(ctx)
+    if now_end == {"size": size, "head": head}:
+        return load_log_table(ctx.log_path, ctx.log_cache(CACHE_NAME))
+    if size == 0:
+        with tempfile.TemporaryDirectory() as tmp:
+            return load_log_table(Path(tmp) / "log.jsonl", None)
+    from reviewq.store.log import ProvenanceLog
+
+    try:
+        fd = os.open(ctx.log_path, os.O_RDONLY)
+    except OSError:
+        raise MissingInput(f"the provenance log {ctx.log_path}") from None
+    try:
+        fits = os.fstat(fd).st_size >= size and os.pread(fd, 1, size - 1) == b"\n"
+        if not fits or ProvenanceLog(ctx.log_path)._hash_of_line_ending_at(fd, size) != head:
+            raise MissingInput(
+                f"log record {str(head)[:16]} ending at byte {size:,} of {ctx.log_path} "
+                "(the log was cut or rewritten)"
+            )
+        with tempfile.TemporaryDirectory() as tmp:
+            copy = Path(tmp) / "log.jsonl"
+            with open(copy, "wb") as out, os.fdopen(os.dup(fd), "rb") as src:
+                src.seek(0)
+                shutil.copyfileobj(_Limited(src, size), out)
+            return load_log_table(copy, None)
+    finally:
+        os.close(fd)
+
+
+class _Limited:
+    """The first `size` bytes of a file object."""
+
+    def __init__(self, fh: Any, size: int) -> None:
+        self.fh, self.left = fh, size
+
+    def read(self, n: int = -1) -> bytes:
+        if self.left <= 0:
+            return b""
+        n = self.left if n < 0 else min(n, self.left)
+        data = self.fh.read(n)
+        self.left -= len(data)
+        return data
+
+
+def _pinned_notes(ctx: Context, tip: str | None) -> list[dict[str, Any]]:
+    """The verdict records on the notes ref as of commit `tip` (none when it was absent)."""
+    from reviewq.store.notes_log import read_verdict_notes
+
+    if tip is None:
+        return []
+    if _notes_tip(ctx) == tip:
+        return read_verdict_notes(ctx.git).records
+    git = ctx.git
+    if not git.succeeds(["cat-file", "-e", f"{tip}^{{commit}}"]):
+        raise MissingInput(f"notes commit {tip} of {_NOTES_REF} (no longer in the repository)")
+    from reviewq.core.jsonio import parse_line
+    from reviewq.core.verdict import dedupe_records, line_hash_matches
+
+    listing = git.text(["ls-tree", "-r", "--full-tree", tip], what="ls-tree")
+    blobs: list[str] = []
+    for line in listing.splitlines():
+        meta, _, _path = line.partition("\t")
+        kind_blob = meta.split()
+        if len(kind_blob) == 3 and kind_blob[1] == "blob":
+            blobs.append(kind_blob[2])
+    contents = git.cat_blobs(sorted(set(blobs)))
+    records = []
+    for blob in sorted(set(blobs)):
+        for raw in contents.get(blob, b"").split(b"\n"):
+            raw = raw.strip()
+            if not raw:
+                continue
+            try:
+                record = parse_line(raw)
+            except ValueError:
+                continue
+            if (
+                isinstance(record, dict)
+                and isinstance(record.get("id"), str)
+                and line_hash_matches(raw, record)
+            ):
+                records.append(record)
+    return dedupe_records(records)
+
+
+# -- several repositories ---------------------------------------------------------------------
+
+
+@dataclass
+class TeamInputs:
+    """Each repository's inputs (its own settings, scope and policy) and all of them as one."""
+
+    labels: list[str]
+    parts: list[MetricInputs]
+    combined: MetricInputs
+
+
+def team_paths(args: Any) -> list[Path] | None:
+    """The repositories of a team report: `--repos PATH...`, else a `[team] repos` list in the
+    settings (`--config FILE`, else the current repository's); None for one repository."""
+    repos = getattr(args, "repos", None)
+    if repos:
+        for flag in ("repo", "config", "log"):
+            if getattr(args, flag, None):
+                raise ReviewqError(
+                    f"--{flag} with --repos: each repository is read with its own settings and "
+                    f"log; drop --{flag} or --repos"
+                )
+        return _distinct([Path(p) for p in repos], "--repos")
+    from reviewq.config import load_config
+    from reviewq.sources.gitcmd import Git
+
+    if args.config:
+        config = load_config(None, args.config)
+    else:
+        try:
+            git = Git.open(args.repo or ".")
+        except ReviewqError:
+            return None  # not a repository: the ordinary error follows from Context.open
+        config = load_config(git, None)
+    team = config.section("team")
+    if team is None or not team.repos:
+        return None
+    origin = config.origin or "."
+    base = Path(args.repo or ".") if origin.startswith("HEAD:") else Path(origin).parent
+    return _distinct([(base / p) for p in team.repos], "team.repos")
+
+
+def _distinct(paths: list[Path], where: str) -> list[Path]:
+    seen: dict[Path, Path] = {}
+    for p in paths:
+        key = p.resolve()
+        if key in seen:
+            raise ReviewqError(f"{where}: {p} is listed twice; list each repository once")
+        seen[key] = p
+    return paths
+
+
+def repository_labels(roots: Sequence[Path], given: Sequence[Path]) -> list[str]:
+    """Each repository's folder name; where two share a name, the path as given."""
+    names = [r.name for r in roots]
+    return [n if names.count(n) == 1 else str(g) for n, g in zip(names, given)]
+
+
+def gather_team(
+    paths: Sequence[Path],
+    tz_name: str | None = None,
+    *,
+    policy: bool = False,
+    pins: Sequence[Mapping[str, Any]] | None = None,
+    now: datetime | None = None,
+) -> TeamInputs:
+    """`gather` for each repository (each with its own `.reviewq.toml`), and all as one."""
+    parts: list[MetricInputs] = []
+    roots: list[Path] = []
+    for i, path in enumerate(paths):
+        if not path.exists():
+            if pins is not None:
+                raise MissingInput(f"repository {path}")
+            raise ReviewqError(f"{path}: no such repository; check --repos or [team] repos")
+        ctx = Context.open(path)
+        try:
+            parts.append(
+                gather(
+                    ctx,
+                    tz_name,
+                    policy=policy,
+                    pin=pins[i] if pins is not None else None,
+                    now=now,
+                )
+            )
+            roots.append(ctx.repo_root)
+        finally:
+            ctx.close()
+    labels = repository_labels(roots, paths)
+    for label, part in zip(labels, parts):
+        part.repository = label
+    return TeamInputs(labels, parts, combine_inputs(parts, labels, tz_name))
+
+
+def combine_inputs(
+    parts: Sequence[MetricInputs], labels: Sequence[str], tz_name: str | None
+) -> MetricInputs:
+    """All repositories as one set of inputs: rows joined, never figures averaged.
+
+    Days end where `--tz` says; without it, in the zone the repositories' settings agree on,
+    else in each record's own offset."""
+    from reviewq.core.metrics import RepositoryTables, combine_repositories
+
+    joined = combine_repositories(
+        [
+            RepositoryTables(
+                table=p.table,
+                changes=p.changes
+                if isinstance(p.changes, ChangeTable)
+                else ChangeTable.from_changes(p.changes),
+                commits=p.commits,
+                severity=p.severity,
+                thresholds=p.thresholds,
+            )
+            for p in parts
+        ]
+    )
+    if tz_name:
+        tz = resolve_tz(tz_name, "--tz")
+    else:
+        zones = {p.settings_tz or "record" for p in parts}
+        tz = resolve_tz(zones.pop(), "metrics.timezone") if len(zones) == 1 else None
+    models: dict[str, set[str]] = {}
+    for p in parts:
+        for family, names in p.models.items():
+            models.setdefault(family, set()).update(names)
+    violations = None
+    if any(p.violations is not None for p in parts):
+        violations = [
+            {"repository": label, **v}
+            for label, p in zip(labels, parts)
+            for v in p.violations or ()
+        ]
+    return MetricInputs(
+        table=joined.table,
+        changes=joined.changes,
+        commits=joined.commits,
+        severity=joined.severity,
+        violations=violations,
+        thresholds=joined.thresholds,  # type: ignore[arg-type]
+        tz=tz,
+        repository=f"{len(parts)} repositories",
+        models={family: sorted(names) for family, names in sorted(models.items())},
+    )
+
+
+def gather_for(args: Any, *, policy: bool = False, now: datetime | None = None):
+    """The inputs `stats` and `report` were asked for: one repository (`--repo`, the default)
+    -> MetricInputs, or several (`--repos`, `[team] repos`) -> TeamInputs."""
+    paths = team_paths(args)
+    if paths is not None:
+        return gather_team(paths, args.tz, policy=policy, now=now)
+    ctx = Context.open(args.repo, args.config, args.log)
+    try:
+        return gather(ctx, args.tz, policy=policy, now=now)
+    finally:
+        ctx.close()
