@@ -52,8 +52,18 @@ class MetricInputs:
     #: Pinned (`pin`) while the log or notes have grown since: the policy judgement, which reads
     #: every verdict there is now, cannot be recomputed as it was.
     verdicts_moved: bool = False
+    #: Several repositories joined (`combine_inputs`): change ids carry their position.
+    namespaced: bool = False
 
     def stats(self, now: datetime, since: datetime | None = None) -> Stats:
+        stats = self._stats(now, since)
+        pending = stats.queue.oldest_pending_id
+        if self.namespaced and pending:
+            # Several repositories' change ids are `<position>:<id>` inside; show the id.
+            stats.queue.oldest_pending_id = pending.partition(":")[2]
+        return stats
+
+    def _stats(self, now: datetime, since: datetime | None = None) -> Stats:
         return compute_stats(
             self.table,
             now=now,
@@ -229,7 +239,10 @@ def gather(
     if rev is None:
         changes = []
     else:
-        changes = list(scan_history(ctx, ["HEAD"] if rev == head else [rev]).changes)
+        # A check trusts no cache: a local cache is not an input the report names.
+        changes = list(
+            scan_history(ctx, ["HEAD"] if rev == head else [rev], use_cache=pin is None).changes
+        )
     # The inbox is a folder beside a work tree; a bare CI mirror has none to read.
     inbox = []
     if ctx.inbox_dir() is not None and not git.paths().is_bare:
@@ -245,7 +258,11 @@ def gather(
     if pin is None and (_log_end(ctx), _notes_tip(ctx)) != (log_end, notes_tip):
         # A verdict arrived while we read: read again, so the block names what was read.
         log_end, notes_tip = _log_end(ctx), _notes_tip(ctx)
-        table = verdict_table(ctx, authored.agent_of(), {"log": log_end, "notes_tip": notes_tip})
+        table = verdict_table(
+            ctx,
+            authored.agent_of(),
+            {"log": {**log_end, "cached": True}, "notes_tip": notes_tip},
+        )
     reviewed_ids = set(table.changes)
     severity = critique_severities(ctx, [c for c in changes if c.id in reviewed_ids])
     state_dir = ctx.state_dir
@@ -258,7 +275,7 @@ def gather(
         commits = commit_sizes(git, state_dir)
     else:
         # A pinned older tip is read without the cache (it would be rewritten for that tip).
-        commits = commit_sizes(git, state_dir if rev == head else None, rev)
+        commits = commit_sizes(git, state_dir if rev == head and pin is None else None, rev)
     moved = pin is not None and (_log_end(ctx), _notes_tip(ctx)) != (
         pin["log"],
         pin.get("notes_tip"),
@@ -381,7 +398,10 @@ def _log_end(ctx: Context) -> dict[str, Any]:
 
 
 def _pinned_log_table(ctx: Context, pin: Mapping[str, Any]):
-    """The log's first `size` bytes as columns, if its last record still has hash `head`."""
+    """The log's first `size` bytes as columns, if its last record still has hash `head`.
+
+    Parsed afresh, never through the column cache: the cache trusts the chain (a record edited
+    in place behind an unchanged last record keeps its cached columns), a check must not."""
     import os
     import shutil
     import tempfile
@@ -389,8 +409,8 @@ def _pinned_log_table(ctx: Context, pin: Mapping[str, Any]):
     from reviewq.store.verdict_columns import CACHE_NAME, load_log_table
 
     size, head = int(pin.get("size") or 0), pin.get("head")
-    now_end = _log_end(ctx)
-    if now_end == {"size": size, "head": head}:
+    if pin.get("cached") and _log_end(ctx) == {"size": size, "head": head}:
+        # Our own re-read in `gather` (a verdict arrived meanwhile), not a check.
         return load_log_table(ctx.log_path, ctx.log_cache(CACHE_NAME))
     if size == 0:
         with tempfile.TemporaryDirectory() as tmp:
@@ -617,6 +637,7 @@ def combine_inputs(
         thresholds=joined.thresholds,  # type: ignore[arg-type]
         tz=tz,
         repository=f"{len(parts)} repositories",
+        namespaced=True,
         models={family: sorted(names) for family, names in sorted(models.items())},
     )
 

@@ -193,10 +193,14 @@ def check(args: argparse.Namespace) -> int:
     skipped = [k for k in set(want) | set(got) if k.startswith("inputs.") and k.endswith(".path")]
     if moved:
         skipped += [k for k in set(want) | set(got) if _is_policy(k)]
+    # Totals first, then each repository's; policy texts last (long, and follow from figures).
     differ = sorted(
-        k
-        for k in set(want) | set(got)
-        if k not in skipped and want.get(k, _ABSENT) != got.get(k, _ABSENT)
+        (
+            k
+            for k in set(want) | set(got)
+            if k not in skipped and want.get(k, _ABSENT) != got.get(k, _ABSENT)
+        ),
+        key=lambda k: (_is_policy(k), k.startswith("repositories["), k),
     )
     note = (
         " (policy shortfalls not rechecked: verdicts arrived since, and the policy judges "
@@ -225,7 +229,10 @@ _ABSENT = object()
 
 
 def _show(value: Any) -> str:
-    return "absent" if value is _ABSENT else repr(value)
+    if value is _ABSENT:
+        return "absent"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _is_policy(key: str) -> bool:
