@@ -54,6 +54,11 @@ class MetricInputs:
     verdicts_moved: bool = False
     #: Several repositories joined (`combine_inputs`): change ids carry their position.
     namespaced: bool = False
+    #: The AI-authored changes themselves and their cached critiques, summarised (`export`).
+    change_list: list[Change] | None = None
+    critiques: list[dict[str, Any]] | None = None
+    #: The repository's parsed settings (`Config.sections`: the export's domains).
+    config_sections: Mapping[str, Any] | None = None
 
     def stats(self, now: datetime, since: datetime | None = None) -> Stats:
         stats = self._stats(now, since)
@@ -115,11 +120,18 @@ def critique_severities(ctx: Context, changes: Iterable[Any]) -> dict[str, str]:
     only about changes the critique cache has rows for (one pass over that table): on a long
     history most changes were never critiqued.
     """
+
+    return {row["change_id"]: row["highest_severity"] for row in critique_rows(ctx, changes)}
+
+
+def critique_rows(ctx: Context, changes: Iterable[Any]) -> list[dict[str, Any]]:
+    """The cached critique of each of `changes` that has one, summarised (the export's
+    critiques table; `critique_severities` is its highest-severity column)."""
     from reviewq.critiques import TABLE, cached_critique
 
     critiqued = {row.get("change_id") for _, row in ctx.cache.items(TABLE) if isinstance(row, dict)}
     rank = {s: i for i, s in enumerate(SEVERITIES)}
-    out: dict[str, str] = {}
+    out: list[dict[str, Any]] = []
     for change in changes:
         if change.id not in critiqued:
             continue
@@ -127,7 +139,23 @@ def critique_severities(ctx: Context, changes: Iterable[Any]) -> dict[str, str]:
         if critique is None:
             continue
         severities = [f.severity for f in critique.findings]
-        out[change.id] = max(severities, key=lambda s: rank.get(s, 0)) if severities else "none"
+        out.append(
+            {
+                "change_id": change.id,
+                "critic": critique.critic,
+                "family": critique.family,
+                "model": critique.model,
+                "author_family": critique.author_family,
+                "same_family_allowed": critique.same_family_allowed,
+                "findings": len(severities),
+                **{s: severities.count(s) for s in SEVERITIES},
+                "highest_severity": max(severities, key=lambda s: rank.get(s, 0))
+                if severities
+                else "none",
+                "tests_present": critique.tests_present,
+                "effort": critique.effort,
+            }
+        )
     return out
 
 
@@ -264,7 +292,8 @@ def gather(
             {"log": {**log_end, "cached": True}, "notes_tip": notes_tip},
         )
     reviewed_ids = set(table.changes)
-    severity = critique_severities(ctx, [c for c in changes if c.id in reviewed_ids])
+    critiques = critique_rows(ctx, [c for c in changes if c.id in reviewed_ids])
+    severity = {row["change_id"]: row["highest_severity"] for row in critiques}
     state_dir = ctx.state_dir
     models: dict[str, set[str]] = {}
     for c in changes:
@@ -311,6 +340,9 @@ def gather(
         provenance=provenance,
         settings_tz=conf.timezone,
         verdicts_moved=moved,
+        change_list=changes,
+        critiques=critiques,
+        config_sections=ctx.config.sections,
     )
 
 
