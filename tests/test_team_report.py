@@ -313,3 +313,50 @@ def test_markdown_and_html_carry_the_input_block(team, cli, tmp_path):
         assert "Repositories" in text and "orders-mirror.git" in text
     single = cli("report", "--repo", str(team["a"])).stdout
     assert "## Inputs" in single and head in single and "## Repositories" not in single
+
+
+@pytest.mark.skipif(
+    shutil.which("chromium") is None,
+    reason="Debian's `chromium` is not installed (apt-get install -y chromium)",
+)
+def test_team_html_report_renders_in_headless_chromium(team, cli, tmp_path):
+    import struct
+
+    page = tmp_path / "team.html"
+    proc = cli(
+        "report",
+        "--format",
+        "html",
+        "--out",
+        str(page),
+        "--repos",
+        str(team["a"]),
+        str(team["b"]),
+        str(team["mirror"]),
+    )
+    assert proc.returncode == 0, proc.stderr
+    shot = tmp_path / "team.png"
+    result = subprocess.run(
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            f"--screenshot={shot}",
+            "--window-size=1280,4200",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    data = shot.read_bytes()
+    assert struct.unpack(">II", data[16:24]) == (1280, 4200)
+    assert shot.stat().st_size > 60_000  # cards, charts and the two tables, not a blank page
+    html = page.read_text()
+    assert "Repositories" in html and "Inputs" in html and "word-break:break-all" in html

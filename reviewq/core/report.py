@@ -435,7 +435,10 @@ def _inputs_html(doc: Mapping[str, Any]) -> str:
     if "inputs" not in doc:
         return ""
     rows = [
-        [h(c) if i in (0, 1) else f"<code>{h(c)}</code>" for i, c in enumerate(row)]
+        [
+            h(c) if i in (0, 1) else f'<code style="word-break:break-all">{h(c)}</code>'
+            for i, c in enumerate(row)
+        ]
         for row in _input_rows(doc)
     ]
     return (
@@ -953,7 +956,9 @@ def render_html(doc: Mapping[str, Any]) -> str:
 <body>
 <main>
 <h1>Automation disclosure: {h(doc["repository"])}</h1>
-<p class="sub">How much of this repository's change AI agents wrote, and how humans reviewed it.
+<p class="sub">How much of {
+        "these repositories'" if "repositories" in doc else "this repository's"
+    } change AI agents wrote, and how humans reviewed it.
 Generated {h(doc["generated_at"])} by reviewq, covering {period}; days end in {
         h(zone_words(doc["tz"]))
     }.</p>
