@@ -569,6 +569,16 @@ def team_paths(args: Any) -> list[Path] | None:
     return _distinct([(base / p) for p in team.repos], "team.repos")
 
 
+def context_team_paths(ctx: Context) -> list[Path] | None:
+    """The `[team] repos` of this repository's settings (the stats screen's team view)."""
+    team = ctx.config.section("team")
+    if team is None or not team.repos:
+        return None
+    origin = ctx.config.origin or ""
+    base = ctx.repo_root if not origin or origin.startswith("HEAD:") else Path(origin).parent
+    return _distinct([base / p for p in team.repos], "team.repos")
+
+
 def _distinct(paths: list[Path], where: str) -> list[Path]:
     seen: dict[Path, Path] = {}
     for p in paths:
@@ -637,7 +647,9 @@ def combine_inputs(
                 changes=p.changes
                 if isinstance(p.changes, ChangeTable)
                 else ChangeTable.from_changes(p.changes),
-                commits=p.commits,
+                commits=p.commits
+                if p.commits is None or isinstance(p.commits, CommitTable)
+                else CommitTable.from_sizes(p.commits),
                 severity=p.severity,
                 thresholds=p.thresholds,
             )
