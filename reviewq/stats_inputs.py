@@ -60,17 +60,18 @@ class MetricInputs:
     #: The repository's parsed settings (`Config.sections`: the export's domains).
     config_sections: Mapping[str, Any] | None = None
 
-    def stats(self, now: datetime, since: datetime | None = None) -> Stats:
-        stats = self._stats(now, since)
+    def stats(self, now: datetime, since: datetime | None = None, *, days: bool = True) -> Stats:
+        stats = self._stats(now, since, days)
         pending = stats.queue.oldest_pending_id
         if self.namespaced and pending:
             # Several repositories' change ids are `<position>:<id>` inside; show the id.
             stats.queue.oldest_pending_id = pending.partition(":")[2]
         return stats
 
-    def _stats(self, now: datetime, since: datetime | None = None) -> Stats:
+    def _stats(self, now: datetime, since: datetime | None, days: bool) -> Stats:
         return compute_stats(
             self.table,
+            days=days,
             now=now,
             changes=self.changes,
             commits=self.commits,
@@ -82,7 +83,11 @@ class MetricInputs:
 
 
 def verdict_table(
-    ctx: Context, agent_of: dict[str, str], pin: Mapping[str, Any] | None = None
+    ctx: Context,
+    agent_of: dict[str, str],
+    pin: Mapping[str, Any] | None = None,
+    *,
+    no_notes: bool = False,
 ) -> VerdictTable:
     """Every verdict known here, as metric columns: the one place metrics read verdicts.
 
@@ -91,14 +96,15 @@ def verdict_table(
     million-record log is parsed once, not on every `stats`.
 
     `pin` (a report's input block, `reviewq report --check`): the log up to the record it names
-    and the notes ref at the tip it names, however both have grown since.
+    and the notes ref at the tip it names, however both have grown since. `no_notes`: the
+    caller just saw that there is no notes ref (spares two git calls per repository).
     """
     from reviewq.store.notes_log import read_verdict_notes
     from reviewq.store.verdict_columns import CACHE_NAME, load_log_table
 
     if pin is None:
         local = load_log_table(ctx.log_path, ctx.log_cache(CACHE_NAME))
-        notes = read_verdict_notes(ctx.git).records
+        notes = [] if no_notes else read_verdict_notes(ctx.git).records
     else:
         local = _pinned_log_table(ctx, pin["log"])
         notes = _pinned_notes(ctx, pin.get("notes_tip"))
@@ -244,6 +250,7 @@ def gather(
     policy: bool = False,
     pin: Mapping[str, Any] | None = None,
     now: datetime | None = None,
+    full: bool = False,
 ) -> MetricInputs:
     """Read verdicts, scan the history (cached), size every commit (cached); with `policy`,
     also judge every AI-authored change against the policy (the report's violations).
@@ -251,6 +258,7 @@ def gather(
     The result names its inputs exactly (`provenance`). `pin`: such a block from a report;
     the history, log and notes are then read as they were then (`reviewq report --check`);
     an input that is gone raises `MissingInput`. `now`: the instant the policy is judged at.
+    `full`: keep the changes themselves (`change_list`, for `export`), never the summary cache.
     """
     from reviewq.scan import scan_history, scan_inbox
     from reviewq.sources.commit_sizes import commit_sizes
@@ -258,7 +266,13 @@ def gather(
     conf = settings(ctx)
     tz = resolve_tz(tz_name, "--tz") if tz_name else resolve_tz(conf.timezone, "metrics.timezone")
     git = ctx.git
-    head = git.try_resolve("HEAD") if git.has_commits() else None
+    head = git.try_resolve("HEAD")
+    summary_key = None
+    if pin is None and not full and not (policy and _has_policy(ctx)) and not _has_inbox(ctx):
+        summary_key = _summary_key(ctx, head)
+        hit = _load_summary(ctx, summary_key, conf, tz)
+        if hit is not None:
+            return hit
     rev = head
     if pin is not None:
         rev = pin.get("revision")
@@ -282,8 +296,8 @@ def gather(
     authored = ChangeTable.from_changes(authored_changes(changes))
     log_end = _log_end(ctx) if pin is None else pin["log"]
     notes_tip = _notes_tip(ctx) if pin is None else pin.get("notes_tip")
-    table = verdict_table(ctx, authored.agent_of(), pin)
-    if pin is None and (_log_end(ctx), _notes_tip(ctx)) != (log_end, notes_tip):
+    table = verdict_table(ctx, authored.agent_of(), pin, no_notes=notes_tip is None)
+    if pin is None and _log_end(ctx) != log_end:
         # A verdict arrived while we read: read again, so the block names what was read.
         log_end, notes_tip = _log_end(ctx), _notes_tip(ctx)
         table = verdict_table(
@@ -309,20 +323,12 @@ def gather(
         pin["log"],
         pin.get("notes_tip"),
     )
-    provenance = {
-        "path": str(ctx.repo_root),
-        "log_path": str(ctx.log_override) if ctx.log_override else None,
-        "bare": git.paths().is_bare,
-        "revision": rev,
-        "branch": _branch(ctx),
-        "notes_ref": _NOTES_REF,
-        "notes_tip": notes_tip,
-        "log": log_end,
-        "reviewq_version": _version(),
-        "settings": settings_digest(ctx),
-        "inbox": inbox_digest,
-        "critique_findings": _digest(sorted(severity.items())),
-    }
+    provenance = _provenance(ctx, rev, notes_tip, log_end, inbox_digest, severity)
+    if summary_key is not None:
+        # Keyed as things are now: the scan above may have rewritten the cache file.
+        fresh = _summary_key(ctx, head)
+        if fresh["log"] == log_end and fresh["notes"].get(_NOTES_REF) == notes_tip:
+            _store_summary(ctx, fresh, authored, commits, models, critiques)
     return MetricInputs(
         table=table,
         changes=authored,
@@ -373,15 +379,21 @@ def _version() -> str:
 
 
 def _branch(ctx: Context) -> str | None:
-    out = ctx.git.run(["symbolic-ref", "--quiet", "HEAD"], ok_codes=(0, 1, 128))
-    return out.decode().strip() or None
+    """The branch HEAD names (None when detached), read from HEAD itself (no git call: a team
+    report opens a hundred repositories)."""
+    try:
+        text = (ctx.git.paths().git_dir / "HEAD").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text.removeprefix("ref:").strip() if text.startswith("ref:") else None
 
 
 def _notes_tip(ctx: Context) -> str | None:
-    from reviewq.store.notes_log import NOTES_REF, ref_tip
+    """The notes ref's tip, in one git call (`read_verdict_notes` checks what it points at)."""
+    from reviewq.store.notes_log import NOTES_REF
 
     assert NOTES_REF == _NOTES_REF
-    return ref_tip(ctx.git)
+    return ctx.git.ref_tips(_NOTES_REF).get(_NOTES_REF)
 
 
 def settings_digest(ctx: Context) -> dict[str, Any]:
@@ -427,6 +439,184 @@ def _log_end(ctx: Context) -> dict[str, Any]:
     finally:
         os.close(fd)
     return {"size": end, "head": head}
+
+
+def _provenance(
+    ctx: Context,
+    rev: str | None,
+    notes_tip: str | None,
+    log_end: Mapping[str, Any],
+    inbox_digest: str,
+    severity: Mapping[str, str],
+) -> dict[str, Any]:
+    """The input block of one repository (docs/metrics.md, "Reproducible reports")."""
+    return {
+        "path": str(ctx.repo_root),
+        "log_path": str(ctx.log_override) if ctx.log_override else None,
+        "bare": ctx.git.paths().is_bare,
+        "revision": rev,
+        "branch": _branch(ctx),
+        "notes_ref": _NOTES_REF,
+        "notes_tip": notes_tip,
+        "log": dict(log_end),
+        "reviewq_version": _version(),
+        "settings": settings_digest(ctx),
+        "inbox": inbox_digest,
+        "critique_findings": _digest(sorted(severity.items())),
+    }
+
+
+# -- the summary cache: a warm team report without rebuilding every change ---------------------
+
+SUMMARY_CACHE = "metric-summary.npz"
+SUMMARY_VERSION = 1
+
+
+def _has_policy(ctx: Context) -> bool:
+    return any(name in ctx.config.sections for name in ("policy", "domains"))
+
+
+def _has_inbox(ctx: Context) -> bool:
+    folder = ctx.inbox_dir()
+    if folder is None or ctx.git.paths().is_bare:
+        return False
+    try:
+        return any(folder.iterdir())
+    except OSError:
+        return False
+
+
+def _stamp(path: Path) -> list[int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns]
+
+
+def _summary_key(ctx: Context, head: str | None) -> dict[str, Any]:
+    """Everything the summarised inputs are a function of. The scan (and so the AI-authored
+    changes) is a function of HEAD, every notes ref, the settings and reviewq's version; the
+    critiques of the local cache file; which changes are reviewed, of the log and the notes.
+    Any of them changed: the full path runs (through its own caches) and stores a new one."""
+    from reviewq.scan import DETECTOR_VERSION, STATE_VERSION
+
+    return {
+        "v": SUMMARY_VERSION,
+        "scan": [DETECTOR_VERSION, STATE_VERSION],
+        "reviewq": _version(),
+        "head": head,
+        "notes": ctx.git.ref_tips("refs/notes/"),
+        "settings": settings_digest(ctx),
+        "cache": _stamp(ctx.state_dir / "cache.json"),
+        "log": _log_end(ctx),
+        "log_path": str(ctx.log_path),
+    }
+
+
+def _load_summary(ctx: Context, key: dict[str, Any], conf: MetricsSettings, tz) -> Any:
+    import json
+
+    import numpy as np
+
+    from reviewq.core.metrics import CommitTable
+
+    path = ctx.state_dir / SUMMARY_CACHE
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(bytes(data["meta"]).decode("utf-8"))
+            if meta.get("key") != json.loads(json.dumps(key)):
+                return None
+            ids = [i.decode("ascii") for i in data["ids"].tolist()]
+            changes = ChangeTable(
+                ids=ids,
+                epoch=data["epoch"],
+                offset=data["offset"],
+                family=data["family"],
+                agent=data["agent"],
+                families=tuple(meta["families"]),
+                agents=tuple(meta["agents"]),
+                position=dict(zip(ids, range(len(ids)))),
+            )
+            commits = None
+            if meta.get("commits"):
+                commits = CommitTable(
+                    sha=[x.decode("ascii") for x in data["c_sha"].tolist()],
+                    epoch=data["c_epoch"],
+                    offset=data["c_offset"],
+                    lines=data["c_lines"],
+                )
+    except (OSError, ValueError, KeyError, TypeError, EOFError, UnicodeDecodeError):
+        return None  # missing, damaged or foreign: the full path rebuilds it
+    notes_tip = key["notes"].get(_NOTES_REF)
+    table = verdict_table(ctx, changes.agent_of(), no_notes=notes_tip is None)
+    if _log_end(ctx) != key["log"]:
+        return None  # a verdict arrived meanwhile: the full path reads it all again
+    critiques = meta["critiques"]
+    severity = {row["change_id"]: row["highest_severity"] for row in critiques}
+    inbox_digest = _digest([])
+    return MetricInputs(
+        table=table,
+        changes=changes,
+        commits=commits,
+        severity=severity,
+        violations=None,
+        thresholds=Thresholds(
+            max_lines_per_hour=conf.rubber_stamp_lines_per_hour,
+            min_active_seconds=conf.rubber_stamp_min_seconds,
+            min_hunks_viewed_share=conf.rubber_stamp_min_hunk_share,
+        ),
+        tz=tz,
+        repository=ctx.repo_root.name,
+        models=meta["models"],
+        provenance=_provenance(ctx, key["head"], notes_tip, key["log"], inbox_digest, severity),
+        settings_tz=conf.timezone,
+        critiques=critiques,
+        config_sections=ctx.config.sections,
+    )
+
+
+def _store_summary(ctx, key, authored, commits, models, critiques) -> None:
+    """A read-only place (a CI mirror) just means no summary."""
+    import contextlib
+    import json
+
+    import numpy as np
+
+    from reviewq.files import replace_file
+
+    if not isinstance(authored, ChangeTable) or any(not i.isascii() for i in authored.ids):
+        return
+    meta = {
+        "key": key,
+        "families": list(authored.families),
+        "agents": list(authored.agents),
+        "models": {f: sorted(m) for f, m in sorted(models.items())},
+        "critiques": critiques,
+        "commits": commits is not None,
+    }
+    arrays = {
+        "meta": np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
+        "ids": np.array([i.encode("ascii") for i in authored.ids], dtype=np.bytes_),
+        "epoch": authored.epoch,
+        "offset": authored.offset,
+        "family": authored.family,
+        "agent": authored.agent,
+    }
+    if commits is not None:
+        arrays.update(
+            c_sha=np.array([x.encode("ascii") for x in commits.sha], dtype=np.bytes_),
+            c_epoch=commits.epoch,
+            c_offset=commits.offset,
+            c_lines=commits.lines,
+        )
+    with contextlib.suppress(OSError):
+        ctx.state_dir.mkdir(parents=True, exist_ok=True)
+        replace_file(
+            ctx.state_dir / SUMMARY_CACHE,
+            lambda fh: np.savez(fh, **arrays),
+            prefix=".metric-summary-",
+        )
 
 
 def _pinned_log_table(ctx: Context, pin: Mapping[str, Any]):
@@ -595,6 +785,10 @@ def repository_labels(roots: Sequence[Path], given: Sequence[Path]) -> list[str]
     return [n if names.count(n) == 1 else str(g) for n, g in zip(names, given)]
 
 
+#: Repositories gathered at once by `gather_team`.
+TEAM_THREADS = 4
+
+
 def gather_team(
     paths: Sequence[Path],
     tz_name: str | None = None,
@@ -602,29 +796,34 @@ def gather_team(
     policy: bool = False,
     pins: Sequence[Mapping[str, Any]] | None = None,
     now: datetime | None = None,
+    full: bool = False,
 ) -> TeamInputs:
     """`gather` for each repository (each with its own `.reviewq.toml`), and all as one."""
-    parts: list[MetricInputs] = []
-    roots: list[Path] = []
-    for i, path in enumerate(paths):
+    import contextvars
+    from concurrent.futures import ThreadPoolExecutor
+
+    for path in paths:
         if not path.exists():
             if pins is not None:
                 raise MissingInput(f"repository {path}")
             raise ReviewqError(f"{path}: no such repository; check --repos or [team] repos")
-        ctx = Context.open(path)
+
+    def one(i: int) -> tuple[MetricInputs, Path]:
+        ctx = Context.open(paths[i])
         try:
-            parts.append(
-                gather(
-                    ctx,
-                    tz_name,
-                    policy=policy,
-                    pin=pins[i] if pins is not None else None,
-                    now=now,
-                )
-            )
-            roots.append(ctx.repo_root)
+            pin = pins[i] if pins is not None else None
+            part = gather(ctx, tz_name, policy=policy, pin=pin, now=now, full=full)
+            return part, ctx.repo_root
         finally:
             ctx.close()
+
+    # A few repositories at a time: most of a warm gather is waiting for git processes. Each
+    # runs in a copy of this context (the column-build notice is a ContextVar).
+    with ThreadPoolExecutor(max_workers=min(TEAM_THREADS, len(paths)) or 1) as pool:
+        futures = [pool.submit(contextvars.copy_context().run, one, i) for i in range(len(paths))]
+        done = [f.result() for f in futures]
+    parts = [part for part, _ in done]
+    roots = [root for _, root in done]
     labels = repository_labels(roots, paths)
     for label, part in zip(labels, parts):
         part.repository = label
@@ -686,14 +885,14 @@ def combine_inputs(
     )
 
 
-def gather_for(args: Any, *, policy: bool = False, now: datetime | None = None):
+def gather_for(args: Any, *, policy: bool = False, now: datetime | None = None, full: bool = False):
     """The inputs `stats` and `report` were asked for: one repository (`--repo`, the default)
     -> MetricInputs, or several (`--repos`, `[team] repos`) -> TeamInputs."""
     paths = team_paths(args)
     if paths is not None:
-        return gather_team(paths, args.tz, policy=policy, now=now)
+        return gather_team(paths, args.tz, policy=policy, now=now, full=full)
     ctx = Context.open(args.repo, args.config, args.log)
     try:
-        return gather(ctx, args.tz, policy=policy, now=now)
+        return gather(ctx, args.tz, policy=policy, now=now, full=full)
     finally:
         ctx.close()

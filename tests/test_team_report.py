@@ -360,3 +360,62 @@ def test_team_html_report_renders_in_headless_chromium(team, cli, tmp_path):
     assert shot.stat().st_size > 60_000  # cards, charts and the two tables, not a blank page
     html = page.read_text()
     assert "Repositories" in html and "Inputs" in html and "word-break:break-all" in html
+
+
+# -- the summary cache (a warm team report without rebuilding every change) -------------------
+
+
+def _verdict_on(repo: Path, sha: str, n: int, verdict: str = "approve") -> None:
+    ProvenanceLog(repo / ".git" / "reviewq" / "log.jsonl").append(
+        new_record(
+            record_id=f"s-{n}",
+            sha=sha,
+            change_id=sha,
+            patch_id=None,
+            verdict=verdict,
+            reviewer=DANA,
+            at=f"2026-11-19T1{n}:00:00+01:00",
+            active_seconds=20.0,
+            wall_seconds=20.0,
+            lines_changed=1,
+            hunks_total=1,
+            hunks_viewed=1,
+            critique=RULES_OPENED,
+            author_family="anthropic",
+            agent="claude-code",
+        )
+    )
+
+
+def test_summary_cache_answers_exactly_and_follows_every_input(make_repo, cli):
+    repo = make_repo("plain")
+    claude = "\n\nCo-Authored-By: Claude Opus 4.5 <noreply@anthropic.com>\n"
+    repo.commit("Human change")
+    ai = repo.commit("Agent change" + claude)
+    summary = repo.path / ".git" / "reviewq" / "metric-summary.npz"
+
+    def totals() -> dict:
+        doc = _json(cli("stats", "--json", "--repo", str(repo.path)))
+        return {
+            "verdicts": doc["totals"]["verdicts"],
+            "stamps": doc["totals"]["rubber_stamps"],
+            "ai": doc["automation"]["ai_commits"],
+            "commits": doc["automation"]["commits"],
+        }
+
+    first = totals()
+    assert summary.exists()
+    stamp = summary.stat().st_mtime_ns
+    assert totals() == first == {"verdicts": 0, "stamps": 0, "ai": 1, "commits": 2}
+    assert summary.stat().st_mtime_ns == stamp  # answered from it, not rebuilt
+    _verdict_on(repo.path, ai, 1)  # the log grew
+    assert totals()["verdicts"] == 1
+    repo.commit("Second agent change" + claude)  # HEAD moved
+    assert totals()["ai"] == 2
+    repo.write(".reviewq.toml", "[metrics]\nrubber_stamp_min_seconds = 10\n")  # settings
+    assert totals()["stamps"] == 0
+    repo.write(".reviewq.toml", "[metrics]\nrubber_stamp_min_seconds = 30\n")
+    assert totals()["stamps"] == 1
+    # A damaged summary is rebuilt, never believed.
+    summary.write_bytes(b"not an npz")
+    assert totals() == {"verdicts": 1, "stamps": 1, "ai": 2, "commits": 3}

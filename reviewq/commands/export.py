@@ -58,7 +58,7 @@ def run(args: argparse.Namespace, ctx) -> int:
         raise ReviewqError(f"--out {args.out}: folder {out.parent} does not exist; create it")
     now = local_now().replace(microsecond=0)
     with column_build_notice():
-        inputs = gather_for(args, now=now)
+        inputs = gather_for(args, now=now, full=True)
     parts = inputs.parts if isinstance(inputs, TeamInputs) else [inputs]
     out.mkdir(exist_ok=True)
     names = folder_names([p.repository for p in parts], [p.provenance or {} for p in parts])

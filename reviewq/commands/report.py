@@ -99,7 +99,7 @@ def build_doc(inputs, *, now, since_text: str | None, tz_arg: str | None, weeks:
 
     def one(part) -> dict[str, Any]:
         return disclosure(
-            part.stats(now, since),
+            part.stats(now, since, days=False),  # the report shows weeks
             repository=part.repository,
             models=part.models,
             violations=part.violations,

@@ -1175,6 +1175,7 @@ def compute_stats(
     since: datetime | None = None,
     tz: tzinfo | None = None,
     thresholds: Thresholds | RowThresholds = Thresholds(),
+    days: bool = True,
 ) -> Stats:
     """Every figure of docs/metrics.md.
 
@@ -1184,6 +1185,8 @@ def compute_stats(
     critique found, for the override rate. `since` limits verdicts, commits and changes to
     those at or after it; the queue is always as of `now`. `tz`: None buckets each record by
     the day in its own offset (the reviewer's day); a tzinfo buckets everything in that zone.
+    `days=False` leaves `by_day` empty (the report shows weeks; a team report computes a
+    hundred repositories' figures and the day rows were half the work).
     """
     if now.tzinfo is None:
         raise ValueError("now must carry a time zone")
@@ -1237,7 +1240,9 @@ def compute_stats(
         totals=totals,
         flow=flow,
         queue=side.queue,
-        by_day=_periods("day", table, f, order, rec_day, side, history, tz, now_epoch),
+        by_day=_periods("day", table, f, order, rec_day, side, history, tz, now_epoch)
+        if days
+        else [],
         by_week=_periods("week", table, f, order, rec_day, side, history, tz, now_epoch),
         by_reviewer=_by_dimension(
             table, f, table.reviewer, table.reviewers, table.reviewer_names, order
