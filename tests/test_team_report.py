@@ -419,3 +419,25 @@ def test_summary_cache_answers_exactly_and_follows_every_input(make_repo, cli):
     # A damaged summary is rebuilt, never believed.
     summary.write_bytes(b"not an npz")
     assert totals() == {"verdicts": 1, "stamps": 1, "ai": 2, "commits": 3}
+
+
+def test_check_catches_a_forged_summary_cache(make_repo, cli, tmp_path):
+    """A local shell rewrites the summary cache so the report undercounts AI-authored commits:
+    the report believes its cache, the check reads none and names the figures."""
+    repo = make_repo("forged")
+    repo.commit("Human change")
+    repo.commit("Agent change\n\nCo-Authored-By: Claude Opus 4.5 <noreply@anthropic.com>\n")
+    assert _json(cli("stats", "--json", "--repo", str(repo.path)))["automation"]["ai_commits"] == 1
+    summary = repo.path / ".git" / "reviewq" / "metric-summary.npz"
+    with np.load(summary) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays["ids"] = np.array([b"0" * 40], dtype=np.bytes_)
+    with open(summary, "wb") as fh:
+        np.savez(fh, **arrays)
+    out = tmp_path / "forged.json"
+    proc = cli("report", "--format", "json", "--out", str(out), "--repo", str(repo.path))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(out.read_text())["automation"]["ai_commits"] == 0  # the forgery took
+    proc = cli("report", "--check", str(out))
+    assert proc.returncode == 1
+    assert "automation.ai_commits (report 0, recomputed 1)" in proc.stderr
