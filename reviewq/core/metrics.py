@@ -1598,9 +1598,10 @@ def combine_repositories(parts: Sequence[RepositoryTables]) -> CombinedTables:
     """Every row of every repository in one set of tables, so a team's totals are computed from
     rows exactly as one repository's are (never averages of averages).
 
-    Change ids and commit shas are namespaced by the repository's position (`3:<sha>`): two
-    clones of one project hold the same shas and must count twice, and a verdict belongs to
-    its own repository's change. Reviewers stay one person across repositories (by email).
+    Change ids (and the shas of AI-authored commits) are namespaced by the repository's
+    position (`3:<sha>`): two clones of one project hold the same shas and must count twice,
+    and a verdict belongs to its own repository's change. Reviewers stay one person across
+    repositories (by email).
     """
 
     def tag(i: int, values: Iterable[str]) -> list[str]:
@@ -1620,9 +1621,13 @@ def combine_repositories(parts: Sequence[RepositoryTables]) -> CombinedTables:
         )
         change_parts.append(part.changes)
         if part.commits is not None:
+            # Only a commit's membership in its repository's changes matters: AI-authored
+            # commits get the namespaced id of their change; the others keep their sha, which
+            # no namespaced id (it has a colon) can equal. A million new strings fewer.
+            prefix, own = f"{i}:", part.changes.position
             commit_parts.append(
                 CommitTable(
-                    sha=tag(i, part.commits.sha),
+                    sha=[prefix + s if s in own else s for s in part.commits.sha],
                     epoch=part.commits.epoch,
                     offset=part.commits.offset,
                     lines=part.commits.lines,
