@@ -40,9 +40,10 @@ def run(args: argparse.Namespace, ctx) -> int:
     import sys
     from pathlib import Path
 
+    from reviewq.context import Context
     from reviewq.errors import ReviewqError
     from reviewq.output import column_build_notice
-    from reviewq.stats_inputs import TeamInputs, gather_for, local_now
+    from reviewq.stats_inputs import gather, gather_for, local_now, repository_labels, team_paths
 
     try:
         import pyarrow
@@ -57,17 +58,37 @@ def run(args: argparse.Namespace, ctx) -> int:
     if not out.parent.is_dir():
         raise ReviewqError(f"--out {args.out}: folder {out.parent} does not exist; create it")
     now = local_now().replace(microsecond=0)
-    with column_build_notice():
-        inputs = gather_for(args, now=now, full=True)
-    parts = inputs.parts if isinstance(inputs, TeamInputs) else [inputs]
-    out.mkdir(exist_ok=True)
-    names = folder_names([p.repository for p in parts], [p.provenance or {} for p in parts])
-    manifest = []
-    for name, part in zip(names, parts):
+    paths = team_paths(args)
+    manifest: list[dict[str, Any]] = []
+    names: list[str] = []
+
+    def write(part) -> None:
+        name = folder_names([*names, part.repository], [*({} for _ in names), part.provenance])[-1]
+        names.append(name)
         folder = out / name
-        folder.mkdir(exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
         counts = write_repository(part, folder)
         manifest.append({"repository": part.repository, "folder": name, **counts})
+
+    with column_build_notice():
+        if paths is None:
+            write(gather_for(args, now=now, full=True))
+        else:
+            # One repository at a time: a hundred repositories' rows never sit in memory at once.
+            for path in paths:
+                if not path.exists():
+                    raise ReviewqError(f"{path}: no such repository; check --repos or [team] repos")
+            roots = [Path(p).resolve() for p in paths]
+            labels = repository_labels(roots, paths)
+            for path, label in zip(paths, labels):
+                ctx = Context.open(path)
+                try:
+                    part = gather(ctx, None, now=now, full=True)
+                finally:
+                    ctx.close()
+                part.repository = label
+                write(part)
+    parts = manifest
     _write_json(
         out / "manifest.json",
         {
@@ -85,13 +106,14 @@ def run(args: argparse.Namespace, ctx) -> int:
     return 0
 
 
-def folder_names(labels: list[str], provenance: list[dict[str, Any]]) -> list[str]:
+def folder_names(labels: list[str], provenance: list[Any]) -> list[str]:
     """A folder per repository: its directory name, made unique with -2, -3."""
     import re
     from pathlib import Path
 
     out: list[str] = []
     for label, prov in zip(labels, provenance):
+        prov = prov or {}
         base = Path(str(prov.get("path") or label)).name or "repository"
         base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip(".") or "repository"
         name, n = base, 1
