@@ -441,3 +441,59 @@ def test_check_catches_a_forged_summary_cache(make_repo, cli, tmp_path):
     proc = cli("report", "--check", str(out))
     assert proc.returncode == 1
     assert "automation.ai_commits (report 0, recomputed 1)" in proc.stderr
+
+
+def test_check_reads_the_notes_as_of_their_named_tip(make_repo, cli, tmp_path):
+    """A teammate's verdicts arrive on the notes ref after the report: the check reads the
+    notes commit the report names (its tree, not the moved ref) and still matches; a report
+    naming a notes commit that is gone exits 2."""
+    from reviewq.core.verdict import GENESIS, seal
+    from reviewq.sources.gitcmd import Git
+    from reviewq.store.notes_log import add_records
+
+    repo = make_repo("noted")
+    repo.commit("Human change")
+    ai = repo.commit("Agent change\n\nCo-Authored-By: Claude Opus 4.5 <noreply@anthropic.com>\n")
+    git = Git.open(repo.path)
+    lock = repo.path / ".git" / "reviewq" / "notes.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+
+    def noted(n: int, verdict: str) -> dict:
+        rec = new_record(
+            record_id=f"note-{n}",
+            sha=ai,
+            change_id=ai,
+            patch_id=None,
+            verdict=verdict,
+            reviewer=DANA,
+            at=f"2026-11-19T1{n}:00:00+01:00",
+            active_seconds=200.0,
+            wall_seconds=200.0,
+            lines_changed=1,
+            hunks_total=1,
+            hunks_viewed=1,
+            critique=RULES_OPENED,
+            author_family="anthropic",
+            agent="claude-code",
+        )
+        return seal(rec, GENESIS)
+
+    add_records(git, [noted(1, "reject")], lock)
+    out = tmp_path / "noted.json"
+    assert (
+        cli("report", "--format", "json", "--out", str(out), "--repo", str(repo.path)).returncode
+        == 0
+    )
+    doc = json.loads(out.read_text())
+    assert doc["review"]["reject"] == 1
+    tip = doc["inputs"]["repositories"][0]["notes_tip"]
+    assert tip == _git(repo.path, "rev-parse", "refs/notes/reviewq")
+    add_records(git, [noted(2, "approve")], lock)  # the ref moves on
+    now = _json(cli("report", "--format", "json", "--repo", str(repo.path)))
+    assert now["review"]["verdicts"] == 2
+    proc = cli("report", "--check", str(out))
+    assert proc.returncode == 0, proc.stderr
+    doc["inputs"]["repositories"][0]["notes_tip"] = "0" * 40
+    out.write_text(json.dumps(doc))
+    proc = cli("report", "--check", str(out))
+    assert proc.returncode == 2 and f"notes commit {'0' * 40}" in proc.stderr
