@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "hooks": "install or remove the pre-push hook that runs the gate",
     "stats": "review throughput for leads: verdicts, time, rubber stamps, queue, coverage",
     "report": "automation disclosure report (--format md|json|html)",
+    "export": "commits, verdicts and critiques as Parquet tables for a warehouse (--out DIR)",
     "tui": "open the review queue in the terminal (the default without a command)",
     "pair": "walk through risky changes together: driver and co-reviewers, notes per hunk",
     "serve": "serve the review TUI to a browser (textual-serve), on 127.0.0.1 by default",

@@ -7,9 +7,10 @@ they cannot disagree about which verdicts, changes, commits or settings a figure
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
+from pathlib import Path
 from typing import Any
 
 from reviewq.context import Context
@@ -44,10 +45,33 @@ class MetricInputs:
     repository: str
     #: Author model families and models seen among AI-authored changes: family -> models.
     models: dict[str, list[str]]
+    #: What these figures were computed from, exactly (the report's input block; see `pin`).
+    provenance: dict[str, Any] | None = None
+    #: The repository's own settings' time zone (`[metrics] timezone`), before any --tz.
+    settings_tz: str | None = None
+    #: Pinned (`pin`) while the log or notes have grown since: the policy judgement, which reads
+    #: every verdict there is now, cannot be recomputed as it was.
+    verdicts_moved: bool = False
+    #: Several repositories joined (`combine_inputs`): change ids carry their position.
+    namespaced: bool = False
+    #: The AI-authored changes themselves and their cached critiques, summarised (`export`).
+    change_list: list[Change] | None = None
+    critiques: list[dict[str, Any]] | None = None
+    #: The repository's parsed settings (`Config.sections`: the export's domains).
+    config_sections: Mapping[str, Any] | None = None
 
-    def stats(self, now: datetime, since: datetime | None = None) -> Stats:
+    def stats(self, now: datetime, since: datetime | None = None, *, days: bool = True) -> Stats:
+        stats = self._stats(now, since, days)
+        pending = stats.queue.oldest_pending_id
+        if self.namespaced and pending:
+            # Several repositories' change ids are `<position>:<id>` inside; show the id.
+            stats.queue.oldest_pending_id = pending.partition(":")[2]
+        return stats
+
+    def _stats(self, now: datetime, since: datetime | None, days: bool) -> Stats:
         return compute_stats(
             self.table,
+            days=days,
             now=now,
             changes=self.changes,
             commits=self.commits,
@@ -58,18 +82,32 @@ class MetricInputs:
         )
 
 
-def verdict_table(ctx: Context, agent_of: dict[str, str]) -> VerdictTable:
+def verdict_table(
+    ctx: Context,
+    agent_of: dict[str, str],
+    pin: Mapping[str, Any] | None = None,
+    *,
+    no_notes: bool = False,
+) -> VerdictTable:
     """Every verdict known here, as metric columns: the one place metrics read verdicts.
 
     The same records as `reviewq.verdicts.load_verdicts` (the local log, and the team's records
     from the notes ref, one per id), but the local log comes through the column cache: a
     million-record log is parsed once, not on every `stats`.
+
+    `pin` (a report's input block, `reviewq report --check`): the log up to the record it names
+    and the notes ref at the tip it names, however both have grown since. `no_notes`: the
+    caller just saw that there is no notes ref (spares two git calls per repository).
     """
     from reviewq.store.notes_log import read_verdict_notes
     from reviewq.store.verdict_columns import CACHE_NAME, load_log_table
 
-    local = load_log_table(ctx.log_path, ctx.log_cache(CACHE_NAME))
-    notes = read_verdict_notes(ctx.git).records
+    if pin is None:
+        local = load_log_table(ctx.log_path, ctx.log_cache(CACHE_NAME))
+        notes = [] if no_notes else read_verdict_notes(ctx.git).records
+    else:
+        local = _pinned_log_table(ctx, pin["log"])
+        notes = _pinned_notes(ctx, pin.get("notes_tip"))
     if notes:
         lacking = local.lacks([str(r.get("id")) for r in notes])
         extra = [r for r, new in zip(notes, lacking.tolist()) if new]
@@ -88,11 +126,18 @@ def critique_severities(ctx: Context, changes: Iterable[Any]) -> dict[str, str]:
     only about changes the critique cache has rows for (one pass over that table): on a long
     history most changes were never critiqued.
     """
+
+    return {row["change_id"]: row["highest_severity"] for row in critique_rows(ctx, changes)}
+
+
+def critique_rows(ctx: Context, changes: Iterable[Any]) -> list[dict[str, Any]]:
+    """The cached critique of each of `changes` that has one, summarised (the export's
+    critiques table; `critique_severities` is its highest-severity column)."""
     from reviewq.critiques import TABLE, cached_critique
 
     critiqued = {row.get("change_id") for _, row in ctx.cache.items(TABLE) if isinstance(row, dict)}
     rank = {s: i for i, s in enumerate(SEVERITIES)}
-    out: dict[str, str] = {}
+    out: list[dict[str, Any]] = []
     for change in changes:
         if change.id not in critiqued:
             continue
@@ -100,7 +145,23 @@ def critique_severities(ctx: Context, changes: Iterable[Any]) -> dict[str, str]:
         if critique is None:
             continue
         severities = [f.severity for f in critique.findings]
-        out[change.id] = max(severities, key=lambda s: rank.get(s, 0)) if severities else "none"
+        out.append(
+            {
+                "change_id": change.id,
+                "critic": critique.critic,
+                "family": critique.family,
+                "model": critique.model,
+                "author_family": critique.author_family,
+                "same_family_allowed": critique.same_family_allowed,
+                "findings": len(severities),
+                **{s: severities.count(s) for s in SEVERITIES},
+                "highest_severity": max(severities, key=lambda s: rank.get(s, 0))
+                if severities
+                else "none",
+                "tests_present": critique.tests_present,
+                "effort": critique.effort,
+            }
+        )
     return out
 
 
@@ -182,35 +243,99 @@ def settings(ctx: Context) -> MetricsSettings:
     return ctx.config.section("metrics") or MetricsSettings()
 
 
-def gather(ctx: Context, tz_name: str | None = None, *, policy: bool = False) -> MetricInputs:
+def gather(
+    ctx: Context,
+    tz_name: str | None = None,
+    *,
+    policy: bool = False,
+    pin: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+    full: bool = False,
+) -> MetricInputs:
     """Read verdicts, scan the history (cached), size every commit (cached); with `policy`,
-    also judge every AI-authored change against the policy (the report's violations)."""
+    also judge every AI-authored change against the policy (the report's violations).
+
+    The result names its inputs exactly (`provenance`). `pin`: such a block from a report;
+    the history, log and notes are then read as they were then (`reviewq report --check`);
+    an input that is gone raises `MissingInput`. `now`: the instant the policy is judged at.
+    `full`: keep the changes themselves (`change_list`, for `export`), never the summary cache.
+    """
     from reviewq.scan import scan_history, scan_inbox, warn_unknown_sizes
     from reviewq.sources.commit_sizes import commit_sizes
 
     conf = settings(ctx)
     tz = resolve_tz(tz_name, "--tz") if tz_name else resolve_tz(conf.timezone, "metrics.timezone")
-    changes = list(scan_history(ctx).changes)
-    warn_unknown_sizes(ctx, changes)
+    git = ctx.git
+    head = git.try_resolve("HEAD")
+    summary_key = None
+    if pin is None and not full and not (policy and _has_policy(ctx)) and not _has_inbox(ctx):
+        summary_key = _summary_key(ctx, head)
+        hit = _load_summary(ctx, summary_key, conf, tz)
+        if hit is not None:
+            return hit
+    rev = head
+    if pin is not None:
+        rev = pin.get("revision")
+        if rev is not None and not git.succeeds(["cat-file", "-e", f"{rev}^{{commit}}"]):
+            raise MissingInput(f"revision {rev} (no longer in the repository)")
+    if rev is None:
+        changes = []
+    else:
+        # A check trusts no cache: a local cache is not an input the report names.
+        changes = list(
+            scan_history(ctx, ["HEAD"] if rev == head else [rev], use_cache=pin is None).changes
+        )
+        warn_unknown_sizes(ctx, changes)
     # The inbox is a folder beside a work tree; a bare CI mirror has none to read.
-    if ctx.inbox_dir() is not None and not ctx.git.paths().is_bare:
-        changes += scan_inbox(ctx)
+    inbox = []
+    if ctx.inbox_dir() is not None and not git.paths().is_bare:
+        inbox = scan_inbox(ctx)
+    inbox_digest = _digest(sorted(c.id for c in inbox))
+    if pin is not None and inbox_digest != pin.get("inbox"):
+        raise MissingInput("the patch inbox as it was (its patches changed since)")
+    changes += inbox
     authored = ChangeTable.from_changes(authored_changes(changes))
-    table = verdict_table(ctx, authored.agent_of())
+    log_end = _log_end(ctx) if pin is None else pin["log"]
+    notes_tip = _notes_tip(ctx) if pin is None else pin.get("notes_tip")
+    table = verdict_table(ctx, authored.agent_of(), pin, no_notes=notes_tip is None)
+    if pin is None and _log_end(ctx) != log_end:
+        # A verdict arrived while we read: read again, so the block names what was read.
+        log_end, notes_tip = _log_end(ctx), _notes_tip(ctx)
+        table = verdict_table(
+            ctx,
+            authored.agent_of(),
+            {"log": {**log_end, "cached": True}, "notes_tip": notes_tip},
+        )
     reviewed_ids = set(table.changes)
-    severity = critique_severities(ctx, [c for c in changes if c.id in reviewed_ids])
+    critiques = critique_rows(ctx, [c for c in changes if c.id in reviewed_ids])
+    severity = {row["change_id"]: row["highest_severity"] for row in critiques}
     state_dir = ctx.state_dir
     models: dict[str, set[str]] = {}
     for c in changes:
         models.setdefault(c.authorship.family, set())
         if c.authorship.model:
             models[c.authorship.family].add(c.authorship.model)
+    if rev is None:
+        commits = commit_sizes(git, state_dir)
+    else:
+        # A pinned older tip is read without the cache (it would be rewritten for that tip).
+        commits = commit_sizes(git, state_dir if rev == head and pin is None else None, rev)
+    moved = pin is not None and (_log_end(ctx), _notes_tip(ctx)) != (
+        pin["log"],
+        pin.get("notes_tip"),
+    )
+    provenance = _provenance(ctx, rev, notes_tip, log_end, inbox_digest, severity)
+    if summary_key is not None:
+        # Keyed as things are now: the scan above may have rewritten the cache file.
+        fresh = _summary_key(ctx, head)
+        if fresh["log"] == log_end and fresh["notes"].get(_NOTES_REF) == notes_tip:
+            _store_summary(ctx, fresh, authored, commits, models, critiques)
     return MetricInputs(
         table=table,
         changes=authored,
-        commits=commit_sizes(ctx.git, state_dir),
+        commits=commits,
         severity=severity,
-        violations=policy_violations(ctx, changes, local_now()) if policy else None,
+        violations=policy_violations(ctx, changes, now or local_now()) if policy else None,
         thresholds=Thresholds(
             max_lines_per_hour=conf.rubber_stamp_lines_per_hour,
             min_active_seconds=conf.rubber_stamp_min_seconds,
@@ -219,8 +344,556 @@ def gather(ctx: Context, tz_name: str | None = None, *, policy: bool = False) ->
         tz=tz,
         repository=ctx.repo_root.name,
         models={family: sorted(names) for family, names in sorted(models.items())},
+        provenance=provenance,
+        settings_tz=conf.timezone,
+        verdicts_moved=moved,
+        change_list=changes,
+        critiques=critiques,
+        config_sections=ctx.config.sections,
     )
 
 
 def local_now() -> datetime:
     return datetime.now().astimezone()
+
+
+# -- the report's inputs, named exactly ------------------------------------------------------
+
+_NOTES_REF = "refs/notes/reviewq"
+
+
+class MissingInput(ReviewqError):
+    """An input a report names is gone (`reviewq report --check` exits 2 naming it)."""
+
+
+def _digest(value: Any) -> str:
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(value, separators=(",", ":")).encode()).hexdigest()
+
+
+def _version() -> str:
+    from reviewq import __version__
+
+    return __version__
+
+
+def _branch(ctx: Context) -> str | None:
+    """The branch HEAD names (None when detached), read from HEAD itself (no git call: a team
+    report opens a hundred repositories)."""
+    try:
+        text = (ctx.git.paths().git_dir / "HEAD").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text.removeprefix("ref:").strip() if text.startswith("ref:") else None
+
+
+def _notes_tip(ctx: Context) -> str | None:
+    """The notes ref's tip, in one git call (`read_verdict_notes` checks what it points at)."""
+    from reviewq.store.notes_log import NOTES_REF
+
+    assert NOTES_REF == _NOTES_REF
+    return ctx.git.ref_tips(_NOTES_REF).get(_NOTES_REF)
+
+
+def settings_digest(ctx: Context) -> dict[str, Any]:
+    """Where the settings came from and the SHA-256 of their bytes (built-in defaults: null)."""
+    import hashlib
+
+    origin = ctx.config.origin
+    data: bytes | None = None
+    if origin is None:
+        data = None
+    elif origin.startswith("HEAD:"):
+        data = ctx.git.run(["cat-file", "blob", origin], ok_codes=(0, 128))
+    else:
+        try:
+            data = Path(origin).read_bytes()
+        except OSError:
+            data = None
+    return {
+        "origin": origin,
+        "sha256": hashlib.sha256(data).hexdigest() if data is not None else None,
+    }
+
+
+def _log_end(ctx: Context) -> dict[str, Any]:
+    """The log as far as its last complete record: size in bytes and that record's hash."""
+    import os
+
+    from reviewq.store.log import ProvenanceLog
+
+    path = ctx.log_path
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return {"size": 0, "head": None}
+    except OSError as exc:
+        raise ReviewqError(f"cannot read the log {path} ({exc.strerror})") from None
+    try:
+        size = os.fstat(fd).st_size
+        end = size
+        while end > 0 and os.pread(fd, 1, end - 1) != b"\n":
+            end -= 1  # an unterminated (torn) tail is not a record yet
+        head = ProvenanceLog(path)._hash_of_line_ending_at(fd, end) if end else None
+    finally:
+        os.close(fd)
+    return {"size": end, "head": head}
+
+
+def _provenance(
+    ctx: Context,
+    rev: str | None,
+    notes_tip: str | None,
+    log_end: Mapping[str, Any],
+    inbox_digest: str,
+    severity: Mapping[str, str],
+) -> dict[str, Any]:
+    """The input block of one repository (docs/metrics.md, "Reproducible reports")."""
+    return {
+        "path": str(ctx.repo_root),
+        "log_path": str(ctx.log_override) if ctx.log_override else None,
+        "bare": ctx.git.paths().is_bare,
+        "revision": rev,
+        "branch": _branch(ctx),
+        "notes_ref": _NOTES_REF,
+        "notes_tip": notes_tip,
+        "log": dict(log_end),
+        "reviewq_version": _version(),
+        "settings": settings_digest(ctx),
+        "inbox": inbox_digest,
+        "critique_findings": _digest(sorted(severity.items())),
+    }
+
+
+# -- the summary cache: a warm team report without rebuilding every change ---------------------
+
+SUMMARY_CACHE = "metric-summary.npz"
+SUMMARY_VERSION = 1
+
+
+def _has_policy(ctx: Context) -> bool:
+    return any(name in ctx.config.sections for name in ("policy", "domains"))
+
+
+def _has_inbox(ctx: Context) -> bool:
+    folder = ctx.inbox_dir()
+    if folder is None or ctx.git.paths().is_bare:
+        return False
+    try:
+        return any(folder.iterdir())
+    except OSError:
+        return False
+
+
+def _stamp(path: Path) -> list[int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns]
+
+
+def _summary_key(ctx: Context, head: str | None) -> dict[str, Any]:
+    """Everything the summarised inputs are a function of. The scan (and so the AI-authored
+    changes) is a function of HEAD, every notes ref, the settings and reviewq's version; the
+    critiques of the local cache file; which changes are reviewed, of the log and the notes.
+    Any of them changed: the full path runs (through its own caches) and stores a new one."""
+    from reviewq.scan import DETECTOR_VERSION, STATE_VERSION
+
+    return {
+        "v": SUMMARY_VERSION,
+        "scan": [DETECTOR_VERSION, STATE_VERSION],
+        "reviewq": _version(),
+        "head": head,
+        "notes": ctx.git.ref_tips("refs/notes/"),
+        "settings": settings_digest(ctx),
+        "cache": _stamp(ctx.state_dir / "cache.json"),
+        "log": _log_end(ctx),
+        "log_path": str(ctx.log_path),
+    }
+
+
+def _load_summary(ctx: Context, key: dict[str, Any], conf: MetricsSettings, tz) -> Any:
+    import json
+
+    import numpy as np
+
+    from reviewq.core.metrics import CommitTable
+
+    path = ctx.state_dir / SUMMARY_CACHE
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(bytes(data["meta"]).decode("utf-8"))
+            if meta.get("key") != json.loads(json.dumps(key)):
+                return None
+            ids = [i.decode("ascii") for i in data["ids"].tolist()]
+            changes = ChangeTable(
+                ids=ids,
+                epoch=data["epoch"],
+                offset=data["offset"],
+                family=data["family"],
+                agent=data["agent"],
+                families=tuple(meta["families"]),
+                agents=tuple(meta["agents"]),
+                position=dict(zip(ids, range(len(ids)))),
+            )
+            commits = None
+            if meta.get("commits"):
+                commits = CommitTable(
+                    sha=[x.decode("ascii") for x in data["c_sha"].tolist()],
+                    epoch=data["c_epoch"],
+                    offset=data["c_offset"],
+                    lines=data["c_lines"],
+                )
+    except (OSError, ValueError, KeyError, TypeError, EOFError, UnicodeDecodeError):
+        return None  # missing, damaged or foreign: the full path rebuilds it
+    notes_tip = key["notes"].get(_NOTES_REF)
+    table = verdict_table(ctx, changes.agent_of(), no_notes=notes_tip is None)
+    if _log_end(ctx) != key["log"]:
+        return None  # a verdict arrived meanwhile: the full path reads it all again
+    critiques = meta["critiques"]
+    severity = {row["change_id"]: row["highest_severity"] for row in critiques}
+    inbox_digest = _digest([])
+    return MetricInputs(
+        table=table,
+        changes=changes,
+        commits=commits,
+        severity=severity,
+        violations=None,
+        thresholds=Thresholds(
+            max_lines_per_hour=conf.rubber_stamp_lines_per_hour,
+            min_active_seconds=conf.rubber_stamp_min_seconds,
+            min_hunks_viewed_share=conf.rubber_stamp_min_hunk_share,
+        ),
+        tz=tz,
+        repository=ctx.repo_root.name,
+        models=meta["models"],
+        provenance=_provenance(ctx, key["head"], notes_tip, key["log"], inbox_digest, severity),
+        settings_tz=conf.timezone,
+        critiques=critiques,
+        config_sections=ctx.config.sections,
+    )
+
+
+def _store_summary(ctx, key, authored, commits, models, critiques) -> None:
+    """A read-only place (a CI mirror) just means no summary."""
+    import contextlib
+    import json
+
+    import numpy as np
+
+    from reviewq.files import replace_file
+
+    if not isinstance(authored, ChangeTable) or any(not i.isascii() for i in authored.ids):
+        return
+    meta = {
+        "key": key,
+        "families": list(authored.families),
+        "agents": list(authored.agents),
+        "models": {f: sorted(m) for f, m in sorted(models.items())},
+        "critiques": critiques,
+        "commits": commits is not None,
+    }
+    arrays = {
+        "meta": np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
+        "ids": np.array([i.encode("ascii") for i in authored.ids], dtype=np.bytes_),
+        "epoch": authored.epoch,
+        "offset": authored.offset,
+        "family": authored.family,
+        "agent": authored.agent,
+    }
+    if commits is not None:
+        arrays.update(
+            c_sha=np.array([x.encode("ascii") for x in commits.sha], dtype=np.bytes_),
+            c_epoch=commits.epoch,
+            c_offset=commits.offset,
+            c_lines=commits.lines,
+        )
+    with contextlib.suppress(OSError):
+        ctx.state_dir.mkdir(parents=True, exist_ok=True)
+        replace_file(
+            ctx.state_dir / SUMMARY_CACHE,
+            lambda fh: np.savez(fh, **arrays),
+            prefix=".metric-summary-",
+        )
+
+
+def _pinned_log_table(ctx: Context, pin: Mapping[str, Any]):
+    """The log's first `size` bytes as columns, if its last record still has hash `head`.
+
+    Parsed afresh, never through the column cache: the cache trusts the chain (a record edited
+    in place behind an unchanged last record keeps its cached columns), a check must not."""
+    import os
+    import shutil
+    import tempfile
+
+    from reviewq.store.verdict_columns import CACHE_NAME, load_log_table
+
+    size, head = int(pin.get("size") or 0), pin.get("head")
+    if pin.get("cached") and _log_end(ctx) == {"size": size, "head": head}:
+        # Our own re-read in `gather` (a verdict arrived meanwhile), not a check.
+        return load_log_table(ctx.log_path, ctx.log_cache(CACHE_NAME))
+    if size == 0:
+        with tempfile.TemporaryDirectory() as tmp:
+            return load_log_table(Path(tmp) / "log.jsonl", None)
+    from reviewq.store.log import ProvenanceLog
+
+    try:
+        fd = os.open(ctx.log_path, os.O_RDONLY)
+    except OSError:
+        raise MissingInput(f"the provenance log {ctx.log_path}") from None
+    try:
+        fits = os.fstat(fd).st_size >= size and os.pread(fd, 1, size - 1) == b"\n"
+        if not fits or ProvenanceLog(ctx.log_path)._hash_of_line_ending_at(fd, size) != head:
+            raise MissingInput(
+                f"log record {str(head)[:16]} ending at byte {size:,} of {ctx.log_path} "
+                "(the log was cut or rewritten)"
+            )
+        with tempfile.TemporaryDirectory() as tmp:
+            copy = Path(tmp) / "log.jsonl"
+            with open(copy, "wb") as out, os.fdopen(os.dup(fd), "rb") as src:
+                src.seek(0)
+                shutil.copyfileobj(_Limited(src, size), out)
+            return load_log_table(copy, None)
+    finally:
+        os.close(fd)
+
+
+class _Limited:
+    """The first `size` bytes of a file object."""
+
+    def __init__(self, fh: Any, size: int) -> None:
+        self.fh, self.left = fh, size
+
+    def read(self, n: int = -1) -> bytes:
+        if self.left <= 0:
+            return b""
+        n = self.left if n < 0 else min(n, self.left)
+        data = self.fh.read(n)
+        self.left -= len(data)
+        return data
+
+
+def _pinned_notes(ctx: Context, tip: str | None) -> list[dict[str, Any]]:
+    """The verdict records on the notes ref as of commit `tip` (none when it was absent)."""
+    from reviewq.store.notes_log import read_verdict_notes
+
+    if tip is None:
+        return []
+    if _notes_tip(ctx) == tip:
+        return read_verdict_notes(ctx.git).records
+    git = ctx.git
+    if not git.succeeds(["cat-file", "-e", f"{tip}^{{commit}}"]):
+        raise MissingInput(f"notes commit {tip} of {_NOTES_REF} (no longer in the repository)")
+    from reviewq.core.jsonio import parse_line
+    from reviewq.core.verdict import dedupe_records, line_hash_matches
+
+    listing = git.text(["ls-tree", "-r", "--full-tree", tip], what="ls-tree")
+    blobs: list[str] = []
+    for line in listing.splitlines():
+        meta, _, _path = line.partition("\t")
+        kind_blob = meta.split()
+        if len(kind_blob) == 3 and kind_blob[1] == "blob":
+            blobs.append(kind_blob[2])
+    contents = git.cat_blobs(sorted(set(blobs)))
+    records = []
+    for blob in sorted(set(blobs)):
+        for raw in contents.get(blob, b"").split(b"\n"):
+            raw = raw.strip()
+            if not raw:
+                continue
+            try:
+                record = parse_line(raw)
+            except ValueError:
+                continue
+            if (
+                isinstance(record, dict)
+                and isinstance(record.get("id"), str)
+                and line_hash_matches(raw, record)
+            ):
+                records.append(record)
+    return dedupe_records(records)
+
+
+# -- several repositories ---------------------------------------------------------------------
+
+
+@dataclass
+class TeamInputs:
+    """Each repository's inputs (its own settings, scope and policy) and all of them as one."""
+
+    labels: list[str]
+    parts: list[MetricInputs]
+    combined: MetricInputs
+
+
+def team_paths(args: Any) -> list[Path] | None:
+    """The repositories of a team report: `--repos PATH...`, else a `[team] repos` list in the
+    settings (`--config FILE`, else the current repository's); None for one repository."""
+    repos = getattr(args, "repos", None)
+    if repos:
+        for flag in ("repo", "config", "log"):
+            if getattr(args, flag, None):
+                raise ReviewqError(
+                    f"--{flag} with --repos: each repository is read with its own settings and "
+                    f"log; drop --{flag} or --repos"
+                )
+        return _distinct([Path(p) for p in repos], "--repos")
+    from reviewq.config import load_config
+    from reviewq.sources.gitcmd import Git
+
+    if args.config:
+        config = load_config(None, args.config)
+    else:
+        try:
+            git = Git.open(args.repo or ".")
+        except ReviewqError:
+            return None  # not a repository: the ordinary error follows from Context.open
+        config = load_config(git, None)
+    team = config.section("team")
+    if team is None or not team.repos:
+        return None
+    origin = config.origin or "."
+    base = Path(args.repo or ".") if origin.startswith("HEAD:") else Path(origin).parent
+    return _distinct([(base / p) for p in team.repos], "team.repos")
+
+
+def context_team_paths(ctx: Context) -> list[Path] | None:
+    """The `[team] repos` of this repository's settings (the stats screen's team view)."""
+    team = ctx.config.section("team")
+    if team is None or not team.repos:
+        return None
+    origin = ctx.config.origin or ""
+    base = ctx.repo_root if not origin or origin.startswith("HEAD:") else Path(origin).parent
+    return _distinct([base / p for p in team.repos], "team.repos")
+
+
+def _distinct(paths: list[Path], where: str) -> list[Path]:
+    seen: dict[Path, Path] = {}
+    for p in paths:
+        key = p.resolve()
+        if key in seen:
+            raise ReviewqError(f"{where}: {p} is listed twice; list each repository once")
+        seen[key] = p
+    return paths
+
+
+def repository_labels(roots: Sequence[Path], given: Sequence[Path]) -> list[str]:
+    """Each repository's folder name; where two share a name, the path as given."""
+    names = [r.name for r in roots]
+    return [n if names.count(n) == 1 else str(g) for n, g in zip(names, given)]
+
+
+#: Repositories gathered at once by `gather_team`.
+TEAM_THREADS = 4
+
+
+def gather_team(
+    paths: Sequence[Path],
+    tz_name: str | None = None,
+    *,
+    policy: bool = False,
+    pins: Sequence[Mapping[str, Any]] | None = None,
+    now: datetime | None = None,
+    full: bool = False,
+) -> TeamInputs:
+    """`gather` for each repository (each with its own `.reviewq.toml`), and all as one."""
+    import contextvars
+    from concurrent.futures import ThreadPoolExecutor
+
+    for path in paths:
+        if not path.exists():
+            if pins is not None:
+                raise MissingInput(f"repository {path}")
+            raise ReviewqError(f"{path}: no such repository; check --repos or [team] repos")
+
+    def one(i: int) -> tuple[MetricInputs, Path]:
+        ctx = Context.open(paths[i])
+        try:
+            pin = pins[i] if pins is not None else None
+            part = gather(ctx, tz_name, policy=policy, pin=pin, now=now, full=full)
+            return part, ctx.repo_root
+        finally:
+            ctx.close()
+
+    # A few repositories at a time: most of a warm gather is waiting for git processes. Each
+    # runs in a copy of this context (the column-build notice is a ContextVar).
+    with ThreadPoolExecutor(max_workers=min(TEAM_THREADS, len(paths)) or 1) as pool:
+        futures = [pool.submit(contextvars.copy_context().run, one, i) for i in range(len(paths))]
+        done = [f.result() for f in futures]
+    parts = [part for part, _ in done]
+    roots = [root for _, root in done]
+    labels = repository_labels(roots, paths)
+    for label, part in zip(labels, parts):
+        part.repository = label
+    return TeamInputs(labels, parts, combine_inputs(parts, labels, tz_name))
+
+
+def combine_inputs(
+    parts: Sequence[MetricInputs], labels: Sequence[str], tz_name: str | None
+) -> MetricInputs:
+    """All repositories as one set of inputs: rows joined, never figures averaged.
+
+    Days end where `--tz` says; without it, in the zone the repositories' settings agree on,
+    else in each record's own offset."""
+    from reviewq.core.metrics import RepositoryTables, combine_repositories
+
+    joined = combine_repositories(
+        [
+            RepositoryTables(
+                table=p.table,
+                changes=p.changes
+                if isinstance(p.changes, ChangeTable)
+                else ChangeTable.from_changes(p.changes),
+                commits=p.commits
+                if p.commits is None or isinstance(p.commits, CommitTable)
+                else CommitTable.from_sizes(p.commits),
+                severity=p.severity,
+                thresholds=p.thresholds,
+            )
+            for p in parts
+        ]
+    )
+    if tz_name:
+        tz = resolve_tz(tz_name, "--tz")
+    else:
+        zones = {p.settings_tz or "record" for p in parts}
+        tz = resolve_tz(zones.pop(), "metrics.timezone") if len(zones) == 1 else None
+    models: dict[str, set[str]] = {}
+    for p in parts:
+        for family, names in p.models.items():
+            models.setdefault(family, set()).update(names)
+    violations = None
+    if any(p.violations is not None for p in parts):
+        violations = [
+            {"repository": label, **v}
+            for label, p in zip(labels, parts)
+            for v in p.violations or ()
+        ]
+    return MetricInputs(
+        table=joined.table,
+        changes=joined.changes,
+        commits=joined.commits,
+        severity=joined.severity,
+        violations=violations,
+        thresholds=joined.thresholds,  # type: ignore[arg-type]
+        tz=tz,
+        repository=f"{len(parts)} repositories",
+        namespaced=True,
+        models={family: sorted(names) for family, names in sorted(models.items())},
+    )
+
+
+def gather_for(args: Any, *, policy: bool = False, now: datetime | None = None, full: bool = False):
+    """The inputs `stats` and `report` were asked for: one repository (`--repo`, the default)
+    -> MetricInputs, or several (`--repos`, `[team] repos`) -> TeamInputs."""
+    paths = team_paths(args)
+    if paths is not None:
+        return gather_team(paths, args.tz, policy=policy, now=now, full=full)
+    ctx = Context.open(args.repo, args.config, args.log)
+    try:
+        return gather(ctx, args.tz, policy=policy, now=now, full=full)
+    finally:
+        ctx.close()

@@ -7,6 +7,8 @@ import argparse
 PERIODS = ("week", "day")
 
 
+#: It opens its repositories itself (`--repos` needs no current repository).
+NEEDS_REPO = False
 #: It may read the whole log through a column cache (announced when large; see cli.py).
 READS_LOG_COLUMNS = True
 
@@ -26,24 +28,85 @@ def configure(p: argparse.ArgumentParser) -> None:
         "--last", type=int, default=12, metavar="N", help="trend rows to print (default: 12)"
     )
     p.add_argument("--json", action="store_true", help="every figure as one JSON object")
+    p.add_argument(
+        "--repos",
+        nargs="+",
+        metavar="PATH",
+        help="several repositories (clones or bare mirrors): figures per repository and in "
+        "total (default: [team] repos of the settings, else the current repository)",
+    )
 
 
 def run(args: argparse.Namespace, ctx) -> int:
     from reviewq.errors import ReviewqError
-    from reviewq.output import emit_json
-    from reviewq.stats_inputs import gather, local_now, parse_since
+    from reviewq.output import column_build_notice, emit_json
+    from reviewq.stats_inputs import TeamInputs, gather_for, local_now, parse_since
 
     if args.last < 1:
         raise ReviewqError(f"--last {args.last}: give a number of rows of at least 1")
     now = local_now()
-    inputs = gather(ctx, args.tz)
-    since = parse_since(args.since, now, inputs.tz) if args.since else None
-    stats = inputs.stats(now, since)
-    if args.json:
-        emit_json(stats.to_json())
+    with column_build_notice():
+        inputs = gather_for(args)
+    whole = inputs.combined if isinstance(inputs, TeamInputs) else inputs
+    since = parse_since(args.since, now, whole.tz) if args.since else None
+    stats = whole.stats(now, since)
+    if not isinstance(inputs, TeamInputs):
+        if args.json:
+            emit_json(stats.to_json())
+            return 0
+        print_stats(stats, by=args.by, last=args.last, repository=inputs.repository)
         return 0
-    print_stats(stats, by=args.by, last=args.last, repository=inputs.repository)
+    parts = [(p.repository, p.stats(now, since)) for p in inputs.parts]
+    if args.json:
+        emit_json(
+            {
+                "repositories": [{"repository": name, **st.to_json()} for name, st in parts],
+                "total": stats.to_json(),
+            }
+        )
+        return 0
+    print_stats(stats, by=args.by, last=args.last, repository=whole.repository)
+    print()
+    print_repositories(parts, stats)
     return 0
+
+
+def print_repositories(parts, total) -> None:
+    """One row per repository and the total (computed from all rows, not from these)."""
+    from reviewq.core.report import fmt_duration, fmt_pct
+    from reviewq.output import print_table
+
+    def row(name: str, st) -> list:
+        t, f = st.totals, st.flow
+        return [
+            name,
+            f"{f.ai_commits}/{f.commits}" if st.automation_known else "–",
+            fmt_pct(f.line_share, 0),
+            fmt_pct(f.coverage, 0),
+            t.verdicts,
+            fmt_pct(t.rejection_rate, 0),
+            fmt_pct(t.rubber_stamp_rate, 0),
+            fmt_pct(t.second_family_rate, 0),
+            fmt_duration(t.active_median_seconds),
+            st.queue.depth,
+        ]
+
+    print_table(
+        [
+            "REPOSITORY",
+            "AI COMMITS",
+            "AI LINES",
+            "COVERAGE",
+            "VERDICTS",
+            "REJECT",
+            "STAMPS",
+            "2ND FAMILY",
+            "MEDIAN",
+            "WAITING",
+        ],
+        [row(name, st) for name, st in parts] + [row("ALL", total)],
+        flex=0,
+    )
 
 
 def print_stats(stats, *, by: str, last: int, repository: str) -> None:

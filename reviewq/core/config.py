@@ -372,6 +372,12 @@ def _parse_domains(value: Any) -> Any:
     return parse_domains(value)
 
 
+def _parse_team(value: Any) -> Any:
+    from reviewq.core.team import parse_team
+
+    return parse_team(value)
+
+
 #: Section name -> parser. Each later room adds its own parser here (one place per fact).
 SECTION_PARSERS: dict[str, Callable[[Any], Any]] = {
     "agents": parse_agent_rules,
@@ -382,6 +388,7 @@ SECTION_PARSERS: dict[str, Callable[[Any], Any]] = {
     "policy": _parse_policy,
     "domains": _parse_domains,
     "metrics": parse_metrics,
+    "team": _parse_team,
 }
 
 

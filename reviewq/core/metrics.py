@@ -1174,7 +1174,8 @@ def compute_stats(
     severity: Mapping[str, str] | None = None,
     since: datetime | None = None,
     tz: tzinfo | None = None,
-    thresholds: Thresholds = Thresholds(),
+    thresholds: Thresholds | RowThresholds = Thresholds(),
+    days: bool = True,
 ) -> Stats:
     """Every figure of docs/metrics.md.
 
@@ -1184,6 +1185,8 @@ def compute_stats(
     critique found, for the override rate. `since` limits verdicts, commits and changes to
     those at or after it; the queue is always as of `now`. `tz`: None buckets each record by
     the day in its own offset (the reviewer's day); a tzinfo buckets everything in that zone.
+    `days=False` leaves `by_day` empty (the report shows weeks; a team report computes a
+    hundred repositories' figures and the day rows were half the work).
     """
     if now.tzinfo is None:
         raise ValueError("now must carry a time zone")
@@ -1199,8 +1202,11 @@ def compute_stats(
     side = _ChangeSide.build(table, changes, since_epoch, now_epoch, tz)
     history = _CommitSide.build(commits, changes.position, since_epoch, tz)
     if since_epoch is not None:
-        table = table.select(table.epoch >= since_epoch)
-    f = _flags(table, thresholds, severity)
+        kept = table.epoch >= since_epoch
+        table = table.select(kept)
+        if isinstance(thresholds, RowThresholds):
+            thresholds = thresholds.select(kept)
+    f = _flags(table, thresholds, severity)  # type: ignore[arg-type]
     order = np.argsort(table.active)  # equal values are interchangeable: no need for stable
     totals = _figures(table, f, np.zeros(len(table), np.int64), 1, ["all"], ["all"], order)[0]
 
@@ -1234,7 +1240,9 @@ def compute_stats(
         totals=totals,
         flow=flow,
         queue=side.queue,
-        by_day=_periods("day", table, f, order, rec_day, side, history, tz, now_epoch),
+        by_day=_periods("day", table, f, order, rec_day, side, history, tz, now_epoch)
+        if days
+        else [],
         by_week=_periods("week", table, f, order, rec_day, side, history, tz, now_epoch),
         by_reviewer=_by_dimension(
             table, f, table.reviewer, table.reviewers, table.reviewer_names, order
@@ -1537,3 +1545,139 @@ def _queue(
     queue.pickups = int(picked.sum())
     queue.pickup_median_seconds, queue.pickup_p90_seconds = _quantiles(waits)
     return queue
+
+
+# -- several repositories as one ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowThresholds:
+    """Rubber-stamp thresholds per verdict row: a team's table joins repositories whose
+    `[metrics]` settings differ, and each row is judged by its own repository's thresholds.
+    `_flags` reads the same three names, so arrays broadcast where numbers stood."""
+
+    max_lines_per_hour: np.ndarray
+    min_active_seconds: np.ndarray
+    min_hunks_viewed_share: np.ndarray
+    #: The repositories' own thresholds, in order (what the report shows).
+    each: tuple[Thresholds, ...] = ()
+
+    def select(self, mask: np.ndarray) -> RowThresholds:
+        return RowThresholds(
+            self.max_lines_per_hour[mask],
+            self.min_active_seconds[mask],
+            self.min_hunks_viewed_share[mask],
+            self.each,
+        )
+
+    def to_json(self) -> None:
+        return None  # no one set: each repository's own (the report lists them per repository)
+
+
+@dataclass(frozen=True)
+class RepositoryTables:
+    """One repository's metric inputs, as `compute_stats` takes them."""
+
+    table: VerdictTable
+    changes: ChangeTable
+    commits: CommitTable | None
+    severity: Mapping[str, str]
+    thresholds: Thresholds
+
+
+@dataclass(frozen=True)
+class CombinedTables:
+    table: VerdictTable
+    changes: ChangeTable
+    commits: CommitTable | None
+    severity: dict[str, str]
+    thresholds: Thresholds | RowThresholds
+
+
+def combine_repositories(parts: Sequence[RepositoryTables]) -> CombinedTables:
+    """Every row of every repository in one set of tables, so a team's totals are computed from
+    rows exactly as one repository's are (never averages of averages).
+
+    Change ids (and the shas of AI-authored commits) are namespaced by the repository's
+    position (`3:<sha>`): two clones of one project hold the same shas and must count twice,
+    and a verdict belongs to its own repository's change. Reviewers stay one person across
+    repositories (by email).
+    """
+
+    def tag(i: int, values: Iterable[str]) -> list[str]:
+        prefix = f"{i}:"
+        return [prefix + v for v in values]
+
+    tables, change_parts, commit_parts = [], [], []
+    severity: dict[str, str] = {}
+    for i, part in enumerate(parts):
+        t = part.table
+        tables.append(
+            VerdictTable(
+                **t.columns(),
+                **{**t.labels(), "changes": tuple(tag(i, t.changes))},
+                invalid=t.invalid,
+            )
+        )
+        change_parts.append(part.changes)
+        if part.commits is not None:
+            # Only a commit's membership in its repository's changes matters: AI-authored
+            # commits get the namespaced id of their change; the others keep their sha, which
+            # no namespaced id (it has a colon) can equal. A million new strings fewer.
+            prefix, own = f"{i}:", part.changes.position
+            commit_parts.append(
+                CommitTable(
+                    sha=[prefix + s if s in own else s for s in part.commits.sha],
+                    epoch=part.commits.epoch,
+                    offset=part.commits.offset,
+                    lines=part.commits.lines,
+                )
+            )
+        severity.update(zip(tag(i, part.severity), part.severity.values()))
+    table = VerdictTable.concat(tables) if tables else VerdictTable.from_records([])
+    families: dict[str, int] = {}
+    agents: dict[str, int] = {}
+    ids: list[str] = []
+    fam_codes, agent_codes = [], []
+    for i, c in enumerate(change_parts):
+        ids += tag(i, c.ids)
+        fmap = np.array([families.setdefault(f, len(families)) for f in c.families], np.int32)
+        amap = np.array([agents.setdefault(a, len(agents)) for a in c.agents], np.int32)
+        fam_codes.append(fmap[c.family] if len(c) else np.zeros(0, np.int32))
+        agent_codes.append(amap[c.agent] if len(c) else np.zeros(0, np.int32))
+
+    def cat(arrays: list[np.ndarray], dtype: Any) -> np.ndarray:
+        return np.concatenate(arrays).astype(dtype) if arrays else np.zeros(0, dtype)
+
+    changes = ChangeTable(
+        ids=ids,
+        epoch=cat([c.epoch for c in change_parts], np.float64),
+        offset=cat([c.offset for c in change_parts], np.int64),
+        family=cat(fam_codes, np.int32),
+        agent=cat(agent_codes, np.int32),
+        families=tuple(families),
+        agents=tuple(agents),
+        position=dict(zip(ids, range(len(ids)))),
+    )
+    commits = None
+    if parts and len(commit_parts) == len(parts):
+        commits = CommitTable(
+            sha=[s for c in commit_parts for s in c.sha],
+            epoch=cat([c.epoch for c in commit_parts], np.float64),
+            offset=cat([c.offset for c in commit_parts], np.int64),
+            lines=cat([c.lines for c in commit_parts], np.float64),
+        )
+    each = tuple(p.thresholds for p in parts)
+    thresholds: Thresholds | RowThresholds
+    if len(set(each)) <= 1:
+        thresholds = each[0] if each else Thresholds()
+    else:
+        sizes = [len(p.table) for p in parts]
+        thresholds = RowThresholds(
+            *(
+                np.repeat(np.array([getattr(th, name) for th in each], np.float64), sizes)
+                for name in ("max_lines_per_hour", "min_active_seconds", "min_hunks_viewed_share")
+            ),
+            each=each,
+        )
+    return CombinedTables(table, changes, commits, severity, thresholds)

@@ -109,6 +109,7 @@ def disclosure(
                     "changes": total,
                     "reviewed": reviewed,
                     "models": list((models or {}).get(family, [])),
+                    **_family_verdicts(stats, family),
                 }
                 for family, (total, reviewed) in sorted(
                     stats.coverage_by_family.items(), key=lambda kv: (-kv[1][0], kv[0])
@@ -174,6 +175,30 @@ def disclosure(
         },
         "weekly": [_week(p) for p in trend],
         "invalid_records": stats.invalid_records,
+    }
+
+
+def _family_verdicts(stats: Stats, family: str) -> dict[str, Any]:
+    """Verdicts on the family's changes and how often they were a no (rejection by family)."""
+    row = next((r for r in stats.by_family if r.key == family), None)
+    if row is None:
+        return {"verdicts": 0, "reject": 0, "changes_requested": 0, "rejection_rate": None}
+    return {
+        "verdicts": row.verdicts,
+        "reject": row.reject,
+        "changes_requested": row.changes,
+        "rejection_rate": _r(row.rejection_rate),
+        "said_no_rate": _r(said_no_rate(row)),
+    }
+
+
+def team_disclosure(total: dict[str, Any], parts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The report over several repositories: the total (computed from every repository's rows
+    at once, never averaged) and each repository's own report, in order."""
+    skip = {"report", "version", "generated_at", "since"}
+    return {
+        **total,
+        "repositories": [{k: v for k, v in part.items() if k not in skip} for part in parts],
     }
 
 
@@ -288,6 +313,147 @@ def _headline(doc: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     ]
 
 
+class _EachRepository:
+    """Rubber-stamp thresholds of a team report whose repositories set different ones."""
+
+    def __format__(self, spec: str) -> str:
+        return "its repository's limit of"
+
+    def __getitem__(self, key: str) -> _EachRepository:
+        return self
+
+
+def _thresholds(s: Mapping[str, Any]) -> Any:
+    return s["thresholds"] if s["thresholds"] is not None else _EachRepository()
+
+
+def _repository_rows(doc: Mapping[str, Any]) -> list[list[str]]:
+    """One row of headline figures per repository, then the total (Markdown and HTML)."""
+
+    def row(name: str, d: Mapping[str, Any]) -> list[str]:
+        a, r, c, s, q = d["automation"], d["review"], d["critique"], d["rubber_stamps"], d["queue"]
+        return [
+            name,
+            fmt_pct(a["commit_share"]) if a["known"] else "unknown",
+            fmt_pct(a["line_share"]) if a["known"] else "unknown",
+            f"{r['reviewed_changes']:,} of {r['ai_changes']:,} ({fmt_pct(r['coverage'])})",
+            f"{r['verdicts']:,}",
+            fmt_pct(r["said_no_rate"]),
+            fmt_pct(r["rejection_rate"]),
+            f"{s['count']:,} ({fmt_pct(s['rate'])})",
+            fmt_pct(c["second_family_rate"]),
+            fmt_duration(d["review_time"]["median_seconds"]),
+            f"{q['depth']:,}",
+        ]
+
+    return [row(str(p["repository"]), p) for p in doc["repositories"]] + [row("All", doc)]
+
+
+_REPOSITORY_HEADERS = (
+    "Repository",
+    "AI commits",
+    "AI lines",
+    "Reviewed changes",
+    "Verdicts",
+    "Said no",
+    "Rejected",
+    "Rubber stamps",
+    "2nd family",
+    "Median time",
+    "Waiting",
+)
+
+
+def _repositories_md(doc: Mapping[str, Any]) -> list[str]:
+    if "repositories" not in doc:
+        return []
+    rows = _repository_rows(doc)
+    rows = [[md(r[0]), *r[1:]] for r in rows[:-1]] + [[f"**{c}**" for c in rows[-1]]]
+    return [
+        "",
+        "## Repositories",
+        "",
+        "Each repository under its own settings and policy; the last row is computed from all "
+        "their rows at once (not an average of the rows above).",
+        "",
+        *_md_table(list(_REPOSITORY_HEADERS), rows),
+    ]
+
+
+def _input_rows(doc: Mapping[str, Any]) -> list[list[str]]:
+    out = []
+    for x in doc.get("inputs", {}).get("repositories", ()):
+        log = x.get("log") or {}
+        out.append(
+            [
+                str(x.get("repository")),
+                str(x.get("path")) + (" (bare)" if x.get("bare") else ""),
+                str(x.get("revision") or "none"),
+                str(x.get("notes_tip") or "none"),
+                f"{log.get('head') or 'empty'} at byte {log.get('size', 0):,}",
+                str((x.get("settings") or {}).get("sha256") or "built-in defaults"),
+                str(x.get("reviewq_version")),
+            ]
+        )
+    return out
+
+
+_INPUT_HEADERS = (
+    "Repository",
+    "Path",
+    "Revision scanned",
+    "Notes ref tip",
+    "Log head",
+    "Settings SHA-256",
+    "reviewq",
+)
+
+
+def _inputs_md(doc: Mapping[str, Any]) -> list[str]:
+    if "inputs" not in doc:
+        return []
+    rows = [[md(c) for c in row] for row in _input_rows(doc)]
+    return [
+        "",
+        "## Inputs",
+        "",
+        "Every figure above is computed from exactly these inputs; `reviewq report --check` on "
+        "this report's JSON recomputes them and names any figure that differs.",
+        "",
+        *_md_table(list(_INPUT_HEADERS), rows),
+    ]
+
+
+def _repositories_html(doc: Mapping[str, Any]) -> str:
+    if "repositories" not in doc:
+        return ""
+    rows = _repository_rows(doc)
+    body = [[h(c) for c in r] for r in rows[:-1]] + [[f"<b>{h(c)}</b>" for c in rows[-1]]]
+    return (
+        "<h2>Repositories</h2>\n<p>Each repository under its own settings and policy; the last "
+        "row is computed from all their rows at once (not an average of the rows above).</p>\n"
+        + _html_table([(t, i > 0) for i, t in enumerate(_REPOSITORY_HEADERS)], body)
+    )
+
+
+def _inputs_html(doc: Mapping[str, Any]) -> str:
+    if "inputs" not in doc:
+        return ""
+    rows = [
+        [
+            h(c) if i in (0, 1) else f'<code style="word-break:break-all">{h(c)}</code>'
+            for i, c in enumerate(row)
+        ]
+        for row in _input_rows(doc)
+    ]
+    return (
+        '<h2>Inputs</h2>\n<p class="note">Every figure above is computed from exactly these '
+        "inputs; <code>reviewq report --check</code> on this report's JSON recomputes them and "
+        "names any figure that differs.</p>\n"
+        + _html_table([(t, False) for t in _INPUT_HEADERS], rows)
+    )
+
+
 def render_markdown(doc: Mapping[str, Any]) -> str:
     r, c, s, q = (
         doc["review"],
@@ -307,6 +473,7 @@ def render_markdown(doc: Mapping[str, Any]) -> str:
     ]
     # Headline values and details are built from numbers and fixed words only.
     out += [f"- **{label}: {value}**, {detail}" for label, value, detail in _headline(doc)]
+    out += _repositories_md(doc)
     out += ["", "## Model families in the loop", ""]
     authors = doc["families"]["authors"]
     if authors:
@@ -359,7 +526,7 @@ def render_markdown(doc: Mapping[str, Any]) -> str:
         ["Active time", "Verdicts"],
         [[md(h["bin"]), f"{h['verdicts']:,}"] for h in doc["review_time"]["histogram"]],
     )
-    th = s["thresholds"]
+    th = _thresholds(s)
     reasons = s["reasons"]
     out += [
         "",
@@ -405,6 +572,7 @@ def render_markdown(doc: Mapping[str, Any]) -> str:
                 for w in doc["weekly"]
             ],
         )
+    out += _inputs_md(doc)
     out += ["", _DEFINITIONS_MD, ""]
     if doc["invalid_records"]:
         out.insert(4, f"> {doc['invalid_records']:,} unreadable verdict records were left out.\n")
@@ -785,7 +953,7 @@ def render_html(doc: Mapping[str, Any]) -> str:
         or "none"
     )
     agents = ", ".join(f"{h(x['agent'])} ({x['changes']:,})" for x in doc["agents"]) or "none"
-    th = s["thresholds"]
+    th = _thresholds(s)
     reasons = s["reasons"]
     summary, rows = _policy_rows(doc)
     policy_html = (
@@ -857,12 +1025,15 @@ def render_html(doc: Mapping[str, Any]) -> str:
 <body>
 <main>
 <h1>Automation disclosure: {h(doc["repository"])}</h1>
-<p class="sub">How much of this repository's change AI agents wrote, and how humans reviewed it.
+<p class="sub">How much of {
+        "these repositories'" if "repositories" in doc else "this repository's"
+    } change AI agents wrote, and how humans reviewed it.
 Generated {h(doc["generated_at"])} by reviewq, covering {period}; days end in {
         h(zone_words(doc["tz"]))
     }.</p>
 {invalid}
 <section class="cards">{cards}</section>
+{_repositories_html(doc)}
 
 <h2>Human decisions</h2>
 <figure class="mix">{svg_verdict_mix(r)}<figcaption>{_legend(r)}</figcaption></figure>
@@ -923,6 +1094,8 @@ Same-family critiques allowed: {c["same_family_overrides"]:,}. Overrides: {overr
 
 <h2>By week</h2>
 {week_rows if weeks else '<p class="empty">No activity in this period.</p>'}
+
+{_inputs_html(doc)}
 
 <footer>{h(_DEFINITIONS_MD)}</footer>
 </main>

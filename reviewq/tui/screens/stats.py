@@ -5,6 +5,10 @@ author family, and a period switch (7 / 30 / 90 days / all time). The screen is 
 `Context` (it gathers the inputs in a worker: scanning and reading a large log must not block
 the UI) or ready `MetricInputs` (tests, and apps that already hold them). Switching the period
 recomputes from the same inputs in a worker; nothing is read again.
+
+The team view: a `Context` whose settings list `[team] repos`, or `TeamInputs`. The headline,
+trends and tables are then the total over every repository (computed from all their rows), and
+a table by repository shows each one's own figures.
 """
 
 from __future__ import annotations
@@ -197,6 +201,8 @@ class StatsScreen(Screen):
                 yield Trend("waiting for a decision at period end", id="t-queue")
                 yield Trend("AI-authored share of commits", id="t-automation")
                 yield Trend("review coverage", id="t-coverage")
+            yield Label("By repository", classes="section", id="by-repository-title")
+            yield DataTable(id="by-repository", cursor_type="row", zebra_stripes=True)
             yield Label("By reviewer", classes="section")
             yield DataTable(id="by-reviewer", cursor_type="row", zebra_stripes=True)
             yield Label("By author family", classes="section")
@@ -229,9 +235,22 @@ class StatsScreen(Screen):
             "Stamps",
             "2nd family",
         )
-        from reviewq.stats_inputs import MetricInputs
+        repository = self.query_one("#by-repository", DataTable)
+        repository.add_columns(
+            "Repository",
+            "AI commits",
+            "Coverage",
+            "Verdicts",
+            "Rejected",
+            "Median",
+            "Stamps",
+            "2nd family",
+            "Waiting",
+        )
+        self._show_team(None)
+        from reviewq.stats_inputs import MetricInputs, TeamInputs
 
-        if isinstance(self._source, MetricInputs):
+        if isinstance(self._source, MetricInputs | TeamInputs):
             self._inputs = self._source
             self._recompute()
         else:
@@ -273,10 +292,11 @@ class StatsScreen(Screen):
     @work(thread=True, exclusive=True, group="stats-gather")
     def _gather(self) -> None:
         from reviewq.errors import ReviewqError
-        from reviewq.stats_inputs import gather
+        from reviewq.stats_inputs import context_team_paths, gather, gather_team
 
         try:
-            inputs = gather(self._source)
+            paths = context_team_paths(self._source)
+            inputs = gather_team(paths) if paths else gather(self._source)
         except ReviewqError as exc:
             self.app.call_from_thread(self._set_status, f"Cannot compute stats: {exc.message}")
             return
@@ -295,21 +315,32 @@ class StatsScreen(Screen):
         now = self._clock()
         days = dict((p, d) for p, _, d in PERIODS)[period]
         since = now - timedelta(days=days) if days is not None else None
-        stats = self._inputs.stats(now, since)
-        self.app.call_from_thread(self._show, period, stats)
+        from reviewq.stats_inputs import TeamInputs
+
+        inputs = self._inputs
+        if isinstance(inputs, TeamInputs):
+            stats = inputs.combined.stats(now, since)
+            parts = [(p.repository, p.stats(now, since)) for p in inputs.parts]
+        else:
+            stats, parts = inputs.stats(now, since), None
+        self.app.call_from_thread(self._show, period, stats, parts)
 
     def _set_status(self, text: str) -> None:
         self.query_one("#status", Static).update(one_line(text))
 
     # -- showing -----------------------------------------------------------------------------------
 
-    def _show(self, period: str, stats: Stats) -> None:
+    def _show(
+        self, period: str, stats: Stats, parts: list[tuple[str, Stats]] | None = None
+    ) -> None:
         if period != self.period:
             return  # a newer period was asked for while this one computed
         self.stats = stats
         t, f, q = stats.totals, stats.flow, stats.queue
         label = dict((p, lab) for p, lab, _ in PERIODS)[period]
-        repo = one_line(getattr(self._inputs, "repository", ""))
+        whole = getattr(self._inputs, "combined", self._inputs)
+        repo = one_line(getattr(whole, "repository", ""))
+        self._show_team(parts, stats)
         self.query_one("#title", Static).update(f"Review throughput: {repo}, {label.lower()}")
         status = f"{stats.records:,} verdicts; days end in {zone_words(stats.tz)}"
         if stats.invalid_records:
@@ -403,6 +434,29 @@ class StatsScreen(Screen):
             last(fmt_pct(latest.flow.coverage) if latest else ""),
             ceiling=1.0,
         )
+
+    def _show_team(self, parts: list[tuple[str, Stats]] | None, total: Stats | None = None) -> None:
+        """The by-repository table: shown in the team view only; the last row is the total."""
+        table = self.query_one("#by-repository", DataTable)
+        title = self.query_one("#by-repository-title", Label)
+        table.display = title.display = parts is not None
+        table.clear()
+        if parts is None or total is None:
+            return
+        for key, (name, st) in [*enumerate(parts), ("all", ("All", total))]:
+            t, f = st.totals, st.flow
+            table.add_row(
+                one_line(name, 28),
+                f"{f.ai_commits}/{f.commits}" if st.automation_known else "–",
+                fmt_pct(f.coverage, 0),
+                t.verdicts,
+                fmt_pct(t.rejection_rate, 0),
+                fmt_duration(t.active_median_seconds),
+                fmt_pct(t.rubber_stamp_rate, 0),
+                fmt_pct(t.second_family_rate, 0),
+                st.queue.depth,
+                key=str(key),
+            )
 
     def _show_tables(self, stats: Stats) -> None:
         reviewer = self.query_one("#by-reviewer", DataTable)
