@@ -579,3 +579,23 @@ def test_a_replace_ref_or_graft_does_not_hide_an_ai_commit(based: Repo, how: str
     result = gate_json(repo.path, "base..main")
     assert result["passed"] is False
     assert sha in [c["sha"] for c in result["commits"]]
+
+
+def test_ignoring_grafts_costs_git_no_complaint(repo: Repo) -> None:
+    """Grafts are switched off with a graft file that cannot exist: pointing git at /dev/null
+    made every call print a deprecation hint, which under a full disk (RLIMIT_FSIZE on the
+    stderr file) killed git and hid the real cause."""
+    import os
+
+    from reviewq.sources.gitcmd import Git
+
+    repo.commit("one")
+    git = Git(repo.path)
+    proc = subprocess.run(
+        ["git", "log", "--oneline"],
+        cwd=repo.path,
+        env={**os.environ, **git._env},
+        capture_output=True,
+        check=True,
+    )
+    assert proc.stderr == b""

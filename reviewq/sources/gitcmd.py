@@ -81,7 +81,9 @@ class Git:
             # refs/replace/* that anyone with push access can write) or a graft would show
             # another commit in place of the real one (an AI commit without its trailer).
             "GIT_NO_REPLACE_OBJECTS": "1",
-            "GIT_GRAFT_FILE": os.devnull,
+            # A graft file that cannot exist: /dev/null itself would count as one and make git
+            # print its grafts-are-deprecated hint on every call.
+            "GIT_GRAFT_FILE": os.path.join(os.devnull, "no-grafts"),
             **(env or {}),
         }
         self._paths: RepoPaths | None = None
