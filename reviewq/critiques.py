@@ -156,7 +156,7 @@ def endpoint(
         return None, True
     from urllib.parse import urlsplit
 
-    from reviewq.serve import is_loopback
+    from reviewq.core.net import is_loopback
 
     try:
         host = (urlsplit(configured).hostname or "").lower()

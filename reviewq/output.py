@@ -40,12 +40,6 @@ def emit_jsonl(objs: Iterable[Any], out: TextIO | None = None) -> None:
         stream.write(json_line(obj) + "\n")
 
 
-def model_label(family: str, model: str | None) -> str:
-    """The model an agent ran (its name says the family: `claude-opus-4.5`,
-    `google/gemini-2.5-pro`), else the family alone (`openai`, `unknown`)."""
-    return model or family
-
-
 def print_table(
     headers: Sequence[str],
     rows: Sequence[Sequence[Any]],

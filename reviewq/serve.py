@@ -25,7 +25,6 @@ need it.
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import re
 import secrets
 import shlex
@@ -36,11 +35,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from reviewq.core.net import is_loopback
 from reviewq.errors import ReviewqError
 
 DEFAULT_HOST = "127.0.0.1"
 PUBLIC_HOST = "0.0.0.0"
-_LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
 #: textual-serve's page asks Google for its font; the served page uses the bundled copy.
 _FONT_LINK = re.compile(r"<link[^>]*fonts\.googleapis\.com[^>]*>")
 _FONT_FACE = (
@@ -52,17 +51,6 @@ INSTALL_HINT = (
     f"reviewq serve needs textual-serve; install it where reviewq runs: "
     f"{shlex.quote(sys.executable)} -m pip install textual-serve"
 )
-
-
-def is_loopback(host: str) -> bool:
-    """127.0.0.0/8, ::1 or a loopback name (what only this machine can reach)."""
-    name = host.strip().strip("[]").lower()
-    if name in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 def bind_address(host: str | None, public: bool) -> tuple[str, str | None]:

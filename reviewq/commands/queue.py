@@ -22,9 +22,10 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
+    from reviewq.core.families import model_label
     from reviewq.core.policy import needs_brief
     from reviewq.core.queue import human_age, sort_queue
-    from reviewq.output import emit_jsonl, model_label, print_table
+    from reviewq.output import emit_jsonl, print_table
     from reviewq.pending import pending_queue
     from reviewq.scan import warn_unknown_sizes
 

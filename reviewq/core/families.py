@@ -95,3 +95,9 @@ def family_for(agent: str, model: str | None) -> str:
         if family != "other" or agent not in SINGLE_VENDOR_TOOLS:
             return family
     return SINGLE_VENDOR_TOOLS.get(agent, "unknown")
+
+
+def model_label(family: str, model: str | None) -> str:
+    """The model an agent ran (its name says the family: `claude-opus-4.5`,
+    `google/gemini-2.5-pro`), else the family alone (`openai`, `unknown`)."""
+    return model or family

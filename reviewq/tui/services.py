@@ -13,12 +13,14 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reviewq.context import Context
 from reviewq.core.model import Change, Critique, Diff, FileDiff, Identity
 from reviewq.core.queue import QueueItem
 from reviewq.core.verdict import CritiqueState
+from reviewq.output import LARGE_LOG_BYTES  # noqa: F401 (the screens read it from here)
 
 if TYPE_CHECKING:
     from reviewq.apply import Applied
@@ -115,6 +117,25 @@ class Services:
                 f"verdicts recorded on this machine: {exc.message}"
             )
             return pending_queue(ctx, include_notes=False, **kwargs)
+
+    @staticmethod
+    def report_column_builds(progress: Callable[[int, int], None] | None) -> None:
+        """Call `progress(bytes done, bytes in all)` while this thread builds a log column
+        cache (`None` stops it). The first open over a large log reads all of it once."""
+        from reviewq.store.verdict_columns import BUILD_PROGRESS
+
+        BUILD_PROGRESS.set(progress)
+
+    def open_in_editor(self, path: Path, line: int | None, env: Mapping[str, str]) -> None:
+        """Run the reviewer's `$VISUAL`/`$EDITOR` (from `env`, the app's environment; else vi)
+        on `path` at `line`; the caller hands the terminal over (`App.suspend`). Raises OSError
+        when it cannot be run."""
+        import shlex
+        import subprocess
+
+        editor = env.get("VISUAL") or env.get("EDITOR") or "vi"
+        argv = [*shlex.split(editor), *([f"+{line}"] if line else []), str(path)]
+        subprocess.run(argv, check=False)
 
     def take_notices(self) -> list[str]:
         """Warnings from the last loads, for the screen to show once."""

@@ -11,14 +11,14 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, LoadingIndicator, Static
 
 from reviewq.core.alloc import keep_as_long_lived
+from reviewq.core.families import model_label
 from reviewq.core.queue import SORT_KEYS, QueueItem, human_age, sort_queue
 from reviewq.core.text import one_line
 from reviewq.errors import error_text
-from reviewq.output import LARGE_LOG_BYTES, model_label
 from reviewq.tui import keymap
 from reviewq.tui.live import LiveRefresh
 from reviewq.tui.safe import safe_line
-from reviewq.tui.services import QueueRefresh
+from reviewq.tui.services import LARGE_LOG_BYTES, QueueRefresh
 from reviewq.tui.widgets.lists import QueueTable
 
 RISK_STYLE = {"high": "bold $text-error", "medium": "$text-warning", "low": "$text-success"}
@@ -154,11 +154,9 @@ class QueueScreen(Screen, inherit_bindings=False):
 
     @work(thread=True, exclusive=True, group="queue", exit_on_error=False)
     def _load(self) -> None:
-        from reviewq.store.verdict_columns import BUILD_PROGRESS
-
         services = self.app.services
         # The first open over a large log reads all of it once into the column cache: say so.
-        BUILD_PROGRESS.set(
+        services.report_column_builds(
             lambda done, total: self.app.call_from_thread(self._building, done, total)
         )
         try:
@@ -168,7 +166,7 @@ class QueueScreen(Screen, inherit_bindings=False):
             self.app.call_from_thread(self._failed, exc)
             return
         finally:
-            BUILD_PROGRESS.set(None)
+            services.report_column_builds(None)
         self.app.call_from_thread(self._loaded, items, reviewed, mine)
 
     def _building(self, done: int, total: int) -> None:

@@ -245,10 +245,6 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
 
     def action_edit_file(self) -> None:
         """Open the file under the cursor at its line in $EDITOR (the work tree's copy)."""
-        import os
-        import shlex
-        import subprocess
-
         model = self.model
         file = self.view.cursor_file
         if model is None or file < 0:
@@ -260,14 +256,12 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
         path = work_tree / model.files[file].path
         line = self.view.cursor_line()
         number = (line.new_no or line.old_no) if line is not None else None
-        editor = self.app.env.get("VISUAL") or self.app.env.get("EDITOR") or "vi"
-        argv = [*shlex.split(editor), *([f"+{number}"] if number else []), os.fspath(path)]
         try:
             with self.app.suspend():
-                subprocess.run(argv, check=False)
+                self.app.services.open_in_editor(path, number, self.app.env)
         except Exception as exc:  # no terminal to hand over, or no such editor
             self.app.notify(
-                f"Could not run {argv[0]}: {one_line(error_text(exc), 200)}",
+                f"Could not run the editor: {one_line(error_text(exc), 200)}",
                 title="Editor",
                 severity="error",
             )
