@@ -565,35 +565,15 @@ def intact_local_records(ctx: Any) -> tuple[list[dict[str, Any]], list[str]]:
     """The local log's records whose bytes match their own hash, and one sentence per other
     one (edited after it was written: `log verify` fails it, so no reader may count it). A line
     that is not JSON at all stops the gate, as before (`LogError`)."""
-    from reviewq.core.jsonio import parse_line
-    from reviewq.core.verdict import line_hash_matches
-    from reviewq.store.log import LogError, ProvenanceLog
+    from reviewq.store.log import ProvenanceLog
 
     log = ProvenanceLog(ctx.log_path)
-    if not log.exists():
-        return [], []
-    out: list[dict[str, Any]] = []
-    ignored: list[str] = []
-    try:
-        lines = list(log.read_lines())
-    except OSError as exc:
-        raise LogError(f"cannot read the log {log.path} ({exc.strerror})") from None
-    for number, line in lines:
-        try:
-            record = parse_line(line)
-        except ValueError:
-            record = None
-        if not isinstance(record, dict):
-            raise LogError(
-                f"{log.path}: line {number} is not a JSON record; run `reviewq log verify`"
-            )
-        if line_hash_matches(line, record):
-            out.append(record)
-        else:
-            ignored.append(
-                f"ignored record {number} of the local log (id {str(record.get('id'))[:12]}): "
-                "its content does not match its hash (edited); `reviewq log verify` names it"
-            )
+    out, edited = log.intact_records()
+    ignored = [
+        f"ignored record {number} of the local log (id {str(record.get('id'))[:12]}): "
+        "its content does not match its hash (edited); `reviewq log verify` names it"
+        for number, record in edited
+    ]
     return out, ignored
 
 

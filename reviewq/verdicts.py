@@ -349,7 +349,9 @@ def _clean(text: str) -> str:
 
 
 def local_records(ctx: Context) -> list[dict[str, Any]]:
-    return ProvenanceLog(ctx.log_path).records()
+    """The local log's records that hash to their own `hash`: an edited line counts nowhere
+    (`log verify` names it; the gate names it too)."""
+    return ProvenanceLog(ctx.log_path).intact_records()[0]
 
 
 def load_verdicts(ctx: Context, *, include_notes: bool = True) -> list[dict[str, Any]]:

@@ -383,3 +383,33 @@ def test_advice_for_an_unreadable_notes_ref_never_deletes_it(simple_repo: Repo) 
     line = gate(repo.path, "base..HEAD").stderr
     assert "unreadable" in line and "update-ref -d" not in line, line
     assert json.loads(gate(repo.path, "--json", "base..HEAD").stdout)["exit_code"] == 2
+
+
+def test_an_edited_local_record_counts_in_no_reader(simple_repo: Repo) -> None:
+    """Not only the gate: `log` (whole and `--since`, through the record columns), `stats`
+    (the metric columns) and the queue's key index read past a line whose hash fails."""
+    repo = simple_repo
+    sha = repo.commit("Add a helper" + CODEX, files={"src/helper.py": "x = 1\n"})
+    recorded = run_reviewq("verdict", sha, "reject", "--note", "no", cwd=repo.path)
+    assert recorded.returncode == 0, recorded.stderr
+    # Build the column caches first, so the edit must be caught on the catch-up path too.
+    assert run_reviewq("stats", "--json", cwd=repo.path).returncode == 0
+    assert run_reviewq("log", "--json", "--since", "1000w", cwd=repo.path).returncode == 0
+    repo.git("update-ref", "-d", NOTES_REF)  # the team's copy is gone: only the local line
+    log = repo.path / ".git" / "reviewq" / "log.jsonl"
+    log.write_bytes(log.read_bytes().replace(b'"verdict":"reject"', b'"verdict":"approve"'))
+    # A same-length edit with the cached last record unchanged would fool a cache that trusts
+    # its end: append one honest record after the edited one.
+    other = repo.commit("Add another" + CODEX, files={"src/other.py": "y = 2\n"})
+    assert run_reviewq("verdict", other, "reject", "--note", "no", cwd=repo.path).returncode == 0
+    for args in (("log", "--json"), ("log", "--json", "--since", "1000w")):
+        shown = run_reviewq(*args, cwd=repo.path)
+        assert shown.returncode == 0, shown.stderr
+        verdicts = [json.loads(line) for line in shown.stdout.splitlines()]
+        assert [v["sha"] for v in verdicts] == [other], args
+    stats = run_reviewq("stats", "--json", cwd=repo.path)
+    assert stats.returncode == 0, stats.stderr
+    totals = json.loads(stats.stdout)["totals"]
+    assert (totals["approve"], totals["reject"]) == (0, 1)
+    queue = run_reviewq("queue", "--json", cwd=repo.path)
+    assert sha in queue.stdout  # the edited "approve" settles nothing

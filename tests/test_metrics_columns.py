@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reviewq.core.metrics import VerdictTable, compute_stats
-from reviewq.core.verdict import GENESIS
+from reviewq.core.verdict import GENESIS, record_line
 from reviewq.store.log import LogError, ProvenanceLog, read_records
 from reviewq.store.verdict_columns import load_log_table
 from tests.metrics_support import ANN, BOB, record
@@ -89,9 +89,8 @@ def test_a_replaced_or_truncated_log_is_read_again(log: ProvenanceLog, tmp_path:
 def test_a_torn_last_line_waits_for_its_newline(log: ProvenanceLog, tmp_path: Path):
     cache = tmp_path / "cols.npz"
     extra = record(9, "reject", "2026-11-19T10:00:00+01:00", prev=GENESIS)
-    import json
-
-    line = json.dumps(extra).encode()
+    # As the writer stores it (canonical): a line that fails its own hash counts nowhere.
+    line = record_line(extra).rstrip(b"\n")
     with open(log.path, "ab") as fh:
         fh.write(line[:40])
     assert len(load_log_table(log.path, cache).table) == 5

@@ -254,8 +254,10 @@ def test_check_catches_an_edited_log_record(team, team_report, cli):
     log.write_bytes(edited)
     proc = cli("report", "--check", str(team_report))
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert " review.approve (report 16, recomputed 15);" in proc.stderr
-    assert "rubber_stamps.rate (report 0.75, recomputed 0.8)" in proc.stderr
+    # A line that fails its own hash counts in no figure (every reader ignores it): the
+    # approval is gone, not turned into a request for changes.
+    assert "figures differ from the inputs" in proc.stderr
+    assert "agents[claude-code].reviewed (report 4, recomputed 3)" in proc.stderr
 
 
 def test_check_exits_2_when_an_input_is_missing(team, team_report, cli):

@@ -387,6 +387,30 @@ class ProvenanceLog:
                 return out
             return [self._parse(n, line) for n, line in enumerate(self.raw_lines(), start=1)]
 
+    def intact_records(self) -> tuple[list[dict[str, Any]], list[tuple[int, dict[str, Any]]]]:
+        """(records whose line hashes to its own `hash`, (line number, record) of every other).
+
+        What every reader of verdicts reads: a line edited after it was written (`reject` made
+        `approve` without recomputing its hash) is evidence of nothing, and `log verify` names
+        it. A line that is not a JSON record at all raises, as in `records`.
+        """
+        intact: list[dict[str, Any]] = []
+        edited: list[tuple[int, dict[str, Any]]] = []
+        try:
+            lines = list(self.read_lines())
+        except FileNotFoundError:
+            return [], []
+        except OSError as exc:
+            raise LogError(f"cannot read the log {self.path} ({exc.strerror})") from None
+        with gc_paused():
+            for number, line in lines:
+                record = self._parse(number, line)
+                if line_hash_matches(line, record):
+                    intact.append(record)
+                else:
+                    edited.append((number, record))
+        return intact, edited
+
     # -- verifying ----------------------------------------------------------------------------
 
     def verify(

@@ -40,6 +40,7 @@ from reviewq.core.alloc import gc_paused
 from reviewq.core.jsonio import parse_line
 from reviewq.core.metrics import COLUMNS, LABELS, VerdictTable
 from reviewq.core.record_columns import RecordColumns
+from reviewq.core.verdict import line_hash_matches
 from reviewq.files import replace_file
 from reviewq.store.log import LogError
 
@@ -47,7 +48,7 @@ CACHE_NAME = "verdict-columns.npz"
 #: Every field of every record (`load_log_records`), beside the metric columns.
 RECORDS_CACHE_NAME = "log-records.npz"
 #: Bump when VerdictTable's columns or their meaning change.
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 #: How far back from the cached end to look for the start of the last cached record.
 _TAIL = 1 << 20
 
@@ -362,7 +363,23 @@ def _store(codec: _Codec[T], path: Path, columns: T, meta: dict[str, Any]) -> No
 # -- the two kinds of columns -------------------------------------------------------------------
 
 
-def _metric_part(records: list[Any], starts: list[int], _lines: list[bytes]) -> LogColumns:
+def _intact(
+    records: list[Any], starts: list[int], lines: list[bytes]
+) -> tuple[list[Any], list[int], list[bytes]]:
+    """Only the records whose line hashes to its own `hash`: a line edited after it was
+    written counts in no column (every reader of verdicts ignores it; `log verify` names it)."""
+    keep = [i for i, (r, line) in enumerate(zip(records, lines)) if _hash_ok(line, r)]
+    if len(keep) == len(records):
+        return records, starts, lines
+    return [records[i] for i in keep], [starts[i] for i in keep], [lines[i] for i in keep]
+
+
+def _hash_ok(line: bytes, record: Any) -> bool:
+    return type(record) is dict and line_hash_matches(line, record)
+
+
+def _metric_part(records: list[Any], starts: list[int], lines: list[bytes]) -> LogColumns:
+    records, starts, lines = _intact(records, starts, lines)
     keys, key_lines = _key_index(records, starts)
     return LogColumns(VerdictTable.from_records(records), _ids_of(records), keys, key_lines)
 
@@ -405,8 +422,8 @@ _METRIC_COLUMNS: _Codec[LogColumns] = _Codec(
 )
 
 _RECORD_COLUMNS: _Codec[RecordColumns] = _Codec(
-    version=1,
-    build=lambda records, _starts, lines: RecordColumns.build(records, lines),
+    version=2,
+    build=lambda records, starts, lines: RecordColumns.build(*_intact(records, starts, lines)[::2]),
     concat=RecordColumns.concat,
     empty=RecordColumns.empty,
     to_arrays=lambda columns: (columns.to_arrays(), {}),
@@ -431,9 +448,10 @@ def records_about(
         found = _read_lines_at(log_path, columns.lines_about(wanted))
         if found is not None:
             return [r for r in found if _is_about(r, wanted)]
-    from reviewq.store.log import read_records
+    from reviewq.store.log import ProvenanceLog
 
-    return [r for r in read_records(log_path) if _is_about(r, wanted)]
+    intact = ProvenanceLog(log_path).intact_records()[0]
+    return [r for r in intact if _is_about(r, wanted)]
 
 
 def _is_about(record: Any, wanted: set[str]) -> bool:
@@ -459,7 +477,8 @@ def _read_lines_at(path: Path, offsets: np.ndarray) -> list[Any] | None:
                     return None
                 if type(record) is not dict:
                     return None
-                out.append(record)
+                if line_hash_matches(line, record):  # an edited line counts nowhere
+                    out.append(record)
     except OSError:
         return None
     return out
