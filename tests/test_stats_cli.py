@@ -77,7 +77,7 @@ def test_stats_with_nothing_recorded(repo, cli):
     proc = cli("stats", cwd=repo.path)
     assert proc.returncode == 0, proc.stderr
     assert "1 of 2 (50.0%) commits" in proc.stdout
-    assert "awaiting       1 changes wait for a decision" in proc.stdout
+    assert "awaiting       1 change waits for a decision" in proc.stdout
 
 
 def test_stats_works_on_a_bare_mirror(demo_repo: Path, make_repo, cli, tmp_path: Path):

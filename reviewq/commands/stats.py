@@ -143,7 +143,7 @@ def print_stats(stats, *, by: str, last: int, repository: str) -> None:
         ),
         (
             "awaiting",
-            f"{q.depth:,} changes wait for a decision"
+            f"{q.depth:,} {'change waits' if q.depth == 1 else 'changes wait'} for a decision"
             + (
                 f", oldest {fmt_duration(q.oldest_pending_seconds)} ({q.oldest_pending_id[:12]})"
                 if q.depth and q.oldest_pending_id
