@@ -61,8 +61,28 @@ def _read_source(source: str) -> str:
     return text
 
 
-def run(args: argparse.Namespace, ctx) -> int:
+def _note_payload(ctx, text: str) -> dict:
+    """A prompt note's common fields; `prompted_by` is whom git names (as for verdicts), or
+    None when no identity is set (a prompt needs no reviewer)."""
     from datetime import datetime
+
+    from reviewq.errors import ReviewqError
+    from reviewq.verdicts import reviewer_identity
+
+    try:
+        who = reviewer_identity(ctx)
+        prompted_by = {"name": who.name, "email": who.email}
+    except ReviewqError:
+        prompted_by = None
+    return {
+        "v": 1,
+        "prompt": text.strip(),
+        "prompted_by": prompted_by,
+        "at": datetime.now().astimezone().isoformat(timespec="seconds"),
+    }
+
+
+def run(args: argparse.Namespace, ctx) -> int:
 
     from reviewq.changes import is_inbox_ref, lookup
     from reviewq.core.text import visible
@@ -81,14 +101,7 @@ def run(args: argparse.Namespace, ctx) -> int:
             raise ReviewqError("inbox patches carry their prompt in a sidecar file; edit that")
         text = _read_source(args.set_from)
         sha = ctx.git.resolve(args.rev)
-        name = ctx.git.config_get("user.name") or ""
-        email = ctx.git.config_get("user.email") or ""
-        payload = {
-            "v": 1,
-            "prompt": text.strip(),
-            "prompted_by": {"name": name, "email": email} if (name or email) else None,
-            "at": datetime.now().astimezone().isoformat(timespec="seconds"),
-        }
+        payload = _note_payload(ctx, text)
         if args.agent:
             payload["agent"] = args.agent
         if args.model:
@@ -142,7 +155,6 @@ def run(args: argparse.Namespace, ctx) -> int:
 
 def _attach(ctx, args: argparse.Namespace) -> int:
     """Write the linked session's prompt (redacted) into REV's prompt note."""
-    from datetime import datetime
 
     from reviewq.changes import lookup
     from reviewq.critics.redact import Redactor
@@ -182,13 +194,8 @@ def _attach(ctx, args: argparse.Namespace) -> int:
         )
     redactor = Redactor()
     text = redactor.text(link.prompt) or ""
-    name = ctx.git.config_get("user.name") or ""
-    email = ctx.git.config_get("user.email") or ""
     payload = {
-        "v": 1,
-        "prompt": text.strip(),
-        "prompted_by": {"name": name, "email": email} if (name or email) else None,
-        "at": datetime.now().astimezone().isoformat(timespec="seconds"),
+        **_note_payload(ctx, text),
         "agent": link.agent,
         "model": link.model,
         "session": {"agent": link.agent, "id": link.session_id, "link": link.kind},
