@@ -64,6 +64,10 @@ def git_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monkey
             monkeypatch.delenv(key, raising=False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
+    # The width of whatever runs the tests (pytest-xdist's workers say COLUMNS=80) is not the
+    # width of a captured command's output: a test that wants one sets it.
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     return env
@@ -227,10 +231,12 @@ def run_reviewq(
 
     saved_env = dict(os.environ)
     saved_cwd = os.getcwd()
-    saved_streams = (sys.stdin, sys.stdout, sys.stderr)
+    saved_streams = (sys.stdin, sys.stdout, sys.stderr, sys.__stdout__)
     out, err = _Captured(), _Captured()
     sys.stdin = _Captured((input or "").encode())
-    sys.stdout, sys.stderr = out, err
+    # `sys.__stdout__` too: the terminal size is asked of it, and a pipe has none (as for a
+    # subprocess whose output is captured), whatever pytest's own output is.
+    sys.stdout, sys.stderr, sys.__stdout__ = out, err, out
     try:
         os.environ.update(env or {})
         if cwd is not None:
@@ -240,7 +246,7 @@ def run_reviewq(
         except SystemExit as exc:  # argparse's --help and --version
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     finally:
-        sys.stdin, sys.stdout, sys.stderr = saved_streams
+        sys.stdin, sys.stdout, sys.stderr, sys.__stdout__ = saved_streams
         os.chdir(saved_cwd)
         os.environ.clear()
         os.environ.update(saved_env)
