@@ -81,6 +81,11 @@ def _stamp(when: datetime) -> str:
     return f"{int(when.timestamp())} +0100"
 
 
+def _commit_time(i: int, total: int) -> datetime:
+    """When the i-th of `total` commits was made: evenly over the last 300 days."""
+    return NOW - timedelta(days=300) + timedelta(days=300) / max(1, total) * i
+
+
 def _fast_import_stream(pending: int, settled: int, human: int) -> tuple[bytes, list[str]]:
     """The history as a fast-import stream; returns it and the kind of each commit, in order."""
     total = pending + settled + human
@@ -100,11 +105,9 @@ def _fast_import_stream(pending: int, settled: int, human: int) -> tuple[bytes, 
         kind = next(k for k in order if have[k] < want[k])
         have[kind] += 1
         kinds.append(kind)
-    start = NOW - timedelta(days=300)
-    step = timedelta(days=300) / max(1, total)
     out: list[bytes] = []
     for i, kind in enumerate(kinds):
-        when = start + step * i
+        when = _commit_time(i, total)
         area = AREAS[i % len(AREAS)]
         path = f"{area}/module_{i % 500:03d}.py"
         body = f"def handler_{i}(request):\n    return {{'id': {i}, 'area': '{area}'}}\n"
@@ -216,7 +219,7 @@ class _Records:
 
 
 def _write_log(
-    log_path: Path, settled: list[tuple[str, str]], total: int, today_mine: int = 12
+    log_path: Path, settled: list[tuple[str, str, datetime]], total: int, today_mine: int = 12
 ) -> None:
     """`total` chained records: approvals of the settled commits, then the rest of the years."""
     gen = _Records()
@@ -229,8 +232,9 @@ def _write_log(
     with open(log_path, "wb") as fh:
         chunk: list[str] = []
         for i in range(total):
+            committed = None
             if i < len(settled):
-                sha, pid = settled[i]
+                sha, pid, committed = settled[i]
                 verdict = "approve"
             else:
                 sha = hashlib.sha1(f"gone-{i}".encode()).hexdigest()
@@ -244,6 +248,8 @@ def _write_log(
                 if mine
                 else (start + step * i)
             )
+            if committed is not None:  # approved an hour after the commit, never before it
+                at = committed + timedelta(hours=1)
             values = {
                 "id": f"{i:032x}",
                 "sha": sha,
@@ -297,7 +303,8 @@ def build(
     rebuild: bool = False,
     work: Path = WORK,
 ) -> Fixture:
-    name = f"load-{pending}-{settled}-{human}-{records}"
+    # v2: settled approvals are dated after their commits (a backdated one does not count).
+    name = f"load-v2-{pending}-{settled}-{human}-{records}"
     base = work / name
     repo = base / "repo"
     log_path = repo / ".git" / "reviewq" / "log.jsonl"
@@ -314,10 +321,14 @@ def build(
     _git(repo, env, "fast-import", "--quiet", input=stream)
     _git(repo, env, "reset", "-q", "--hard", "main")
     shas = _git(repo, env, "rev-list", "--reverse", "main").decode().split()
-    settled_shas = [sha for sha, kind in zip(shas, kinds) if kind == "settled"]
-    pids = _patch_ids(repo, env, settled_shas)
-    _write_log(log_path, [(s, pids[s]) for s in settled_shas], records)
-    _notes_for(repo, env, log_path, len(settled_shas))
+    settled_at = {
+        sha: _commit_time(i, len(kinds))
+        for i, (sha, kind) in enumerate(zip(shas, kinds))
+        if kind == "settled"
+    }
+    pids = _patch_ids(repo, env, list(settled_at))
+    _write_log(log_path, [(s, pids[s], at) for s, at in settled_at.items()], records)
+    _notes_for(repo, env, log_path, len(settled_at))
     seconds = time.perf_counter() - t0
     done.write_text(json.dumps({"seconds": seconds}))
     return Fixture(repo, log_path, pending, settled, human, records, seconds)

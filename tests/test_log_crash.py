@@ -146,6 +146,8 @@ def test_kill_cli_verdicts(repo, cli) -> None:
                 "verdict",
                 shas[i % 5],
                 rng.choice(["approve", "reject", "changes", "escalate"]),
+                "--note",  # `changes` and `escalate` need one
+                f"verdict {i}",
                 "--json",
             ],
             stdout=subprocess.PIPE,
