@@ -396,15 +396,15 @@ class ProvenanceLog:
         """
         intact: list[dict[str, Any]] = []
         edited: list[tuple[int, dict[str, Any]]] = []
-        try:
-            lines = list(self.read_lines())
-        except FileNotFoundError:
-            return [], []
-        except OSError as exc:
-            raise LogError(f"cannot read the log {self.path} ({exc.strerror})") from None
         with gc_paused():
-            for number, line in lines:
-                record = self._parse(number, line)
+            # Lines without their newline (the hash never covers it), parsed on the fast path.
+            for number, line in enumerate(self.raw_lines(), start=1):
+                try:
+                    record = fast_loads(line)
+                except ValueError:
+                    record = None
+                if type(record) is not dict:
+                    record = self._parse(number, line)  # raises, naming the line
                 if line_hash_matches(line, record):
                     intact.append(record)
                 else:
