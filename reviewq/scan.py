@@ -20,7 +20,7 @@ from typing import Any
 
 from reviewq.context import Context
 from reviewq.core.alloc import gc_paused
-from reviewq.core.detect import Detector, RepoRule
+from reviewq.core.detect import Detector
 from reviewq.core.families import family_for
 from reviewq.core.model import (
     Authorship,
@@ -44,6 +44,13 @@ from reviewq.core.scope import (
     short_ref,
 )
 from reviewq.errors import ReviewqError
+from reviewq.scan_answer import (
+    DETECTOR_VERSION,
+    STATE_VERSION,
+    resolve_revs,
+    scan_key,
+)
+from reviewq.scan_answer import rules_key as _rules_key
 from reviewq.sources.diffs import file_changes
 from reviewq.sources.git_log import commit_from_fields, commit_stats, iter_records
 from reviewq.sources.gitcmd import Git, GitError
@@ -60,9 +67,6 @@ from reviewq.sources.refs import (
     scope_view,
 )
 
-#: Bump when detection rules change so cached results are recomputed.
-DETECTOR_VERSION = "2026.12.1"
-
 
 @dataclass
 class ScanResult:
@@ -77,9 +81,6 @@ class ScanResult:
 # Records are positional lists, not dicts: the cache of a 13,000-commit history is read on every
 # command, and lists parse and unpack markedly faster than dicts with repeated keys. Identities
 # are interned while decoding (a history has few distinct people and bots).
-
-#: 3: sizes ignore attributes (a `-diff` file's lines count); older caches are recomputed.
-STATE_VERSION = 3
 
 
 def change_to_state(c: Change) -> list[Any]:
@@ -297,43 +298,6 @@ def changes_from_state(states: list[list[Any]]) -> list[Change]:
 # -- git history ------------------------------------------------------------------------------
 
 
-def _rules_key(rules: Sequence[RepoRule]) -> list[Any]:
-    return [
-        [
-            r.agent,
-            r.model,
-            r.family,
-            r.role,
-            r.email,
-            r.name,
-            r.trailer,
-            r.value.pattern if r.value else None,
-            r.confidence,
-        ]
-        for r in rules
-    ]
-
-
-def resolve_revs(git: Git, revs: Sequence[str]) -> list[str]:
-    """`git rev-parse` of the scan's revisions; a bad one becomes a one-line error."""
-    for rev in revs:
-        if rev.startswith("-"):
-            raise ReviewqError(f"{rev!r} is not a revision; options go before the revisions")
-    try:
-        out = git.text(["rev-parse", "--revs-only", "--end-of-options", *revs], what="rev-parse")
-    except GitError:
-        out = None
-    lines = out.split() if out is not None else []
-    if out is None or not lines:
-        for rev in revs:
-            for part in rev.replace("...", "..").split(".."):
-                part = part.lstrip("^")
-                if part and git.try_resolve(part) is None:
-                    git.resolve(part)  # raises the friendly message
-        raise ReviewqError(f"cannot resolve {' '.join(revs)!r}; check the revision names")
-    return lines
-
-
 #: AI commits per numstat batch: batches run in a thread while the log pass continues.
 STATS_BATCH = 768
 
@@ -417,9 +381,7 @@ def scan_history(
     tip = positives[0] if positives else None
     notes = {ref: sha for ref, sha in git.ref_tips("refs/notes/").items() if ref in SCAN_NOTE_REFS}
     cacheable = use_cache and max_count is None and since is None
-    key = hashlib.sha256(
-        json.dumps([DETECTOR_VERSION, revs, _rules_key(ctx.config.agents)]).encode()
-    ).hexdigest()
+    key = scan_key(revs, ctx.config.agents)
     cached = ctx.cache.get("scan", key) if cacheable else None
     if cached and cached.get("v") != STATE_VERSION:
         cached = None

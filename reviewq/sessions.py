@@ -15,7 +15,6 @@ from dataclasses import replace
 
 from reviewq.core.jsonio import dump_json
 from reviewq.core.model import Change, Prompt, SessionRef
-from reviewq.core.queue import parse_time
 from reviewq.core.session_link import CommitFacts, SessionLink, link_commits, relevant
 from reviewq.sources.gitcmd import Git, GitError
 
@@ -52,6 +51,8 @@ def worktree_roots(git: Git) -> list[str]:
 
 
 def facts_of(changes: Iterable[Change]) -> list[CommitFacts]:
+    from reviewq.core.queue import parse_time  # not at import: `scan --json` replays without it
+
     out = []
     for c in changes:
         if c.source != "git" or not c.commit.sha:
@@ -130,6 +131,20 @@ def _session_links(
     links = link_commits(commits, index.sessions(wanted), roots, pinned=pinned)
     index.store_links(key, [link.to_state() for link in links.values()])
     return links
+
+
+def answer_stamp(ctx) -> str:
+    """What the session prompts of a scan's answer depend on, as one string: every session
+    file of this repository's worktrees by path, size and mtime (as the index keys them), or
+    that reading them is off. A stored `scan --json` answer is replayed only while it holds."""
+    if not enabled(ctx):
+        return "off"
+    from reviewq.sources.sessions.index import load_index
+
+    roots = worktree_roots(ctx.git)
+    index, summaries = load_index(_env(ctx), roots) if roots else (None, [])
+    files = sorted({(s.path, repr(index.file_key(s.path))) for s in summaries}) if index else []
+    return hashlib.sha256(dump_json([LINK_VERSION, roots, files])).hexdigest()
 
 
 def session_prompt(link: SessionLink) -> Prompt | None:

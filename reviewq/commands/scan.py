@@ -38,10 +38,15 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
+    import sys
+
+    answer = _answer_question(args, ctx)
+    if answer is not None and answer.replay(sys.stdout):
+        return 0
+
     from pathlib import Path
 
-    from reviewq.core.text import one_line
-    from reviewq.output import emit_jsonl, print_table
+    from reviewq.output import emit_jsonl, json_line
     from reviewq.scan import scan_history, scan_inbox, warn_unknown_sizes
 
     result = scan_history(
@@ -60,8 +65,16 @@ def run(args: argparse.Namespace, ctx) -> int:
     if args.inbox or ctx.config.inbox:
         changes += scan_inbox(ctx, Path(args.inbox) if args.inbox else None)
     if args.json:
-        emit_jsonl(c.to_json() for c in changes)
+        if answer is None:
+            emit_jsonl(c.to_json() for c in changes)
+            return 0
+        body = "".join(json_line(c.to_json()) + "\n" for c in changes)
+        sys.stdout.write(body)
+        answer.keep(body, complete=all(c.stats is None or c.stats.size_known for c in changes))
         return 0
+    from reviewq.core.text import one_line
+    from reviewq.output import print_table
+
     rows = []
     for c in changes:
         a = c.authorship
@@ -83,3 +96,62 @@ def run(args: argparse.Namespace, ctx) -> int:
         ["COMMIT", "AGENT", "MODEL", "FAMILY", "ROLE", "CONF", "SIZE", "PROMPT", "SUBJECT"], rows
     )
     return 0
+
+
+class _Answer:
+    """A stored `scan --json` answer for this question (`reviewq.scan_answer`)."""
+
+    def __init__(self, path, head: bytes) -> None:
+        self.path, self.head = path, head
+
+    def replay(self, out) -> bool:
+        from reviewq.scan_answer import replay
+
+        return replay(self.path, self.head, out)
+
+    def keep(self, body: str, *, complete: bool) -> None:
+        from reviewq.scan_answer import forget, store
+
+        if complete:
+            store(self.path, self.head, body.encode("utf-8"))
+        else:  # unknown sizes are counted again (and warned about) on every scan
+            forget(self.path)
+
+
+def _answer_question(args: argparse.Namespace, ctx) -> _Answer | None:
+    """The stored answer this `scan` could be replayed from, or None when it cannot be: not
+    `--json`, no cache, a partial history (`--max-count`, `--since`), an inbox (its own cache),
+    or revisions git cannot resolve (the scan then says why)."""
+    if (
+        not args.json
+        or args.no_cache
+        or args.max_count is not None
+        or args.since is not None
+        or args.inbox
+        or ctx.config.inbox
+    ):
+        return None
+    from reviewq.errors import ReviewqError
+    from reviewq.scan_answer import answer_path, header, resolve_revs, scan_key
+    from reviewq.sources.gitcmd import GitError
+    from reviewq.sources.notes import SCAN_NOTE_REFS
+
+    git = ctx.git
+    revs = list(args.revs or ["HEAD"])
+    try:
+        if revs == ["HEAD"] and not git.has_commits():
+            return None
+        resolved = resolve_revs(git, revs)
+        notes = {
+            ref: sha for ref, sha in git.ref_tips("refs/notes/").items() if ref in SCAN_NOTE_REFS
+        }
+    except (ReviewqError, GitError):
+        return None
+    if args.no_sessions:
+        sessions = "off"
+    else:
+        from reviewq.sessions import answer_stamp
+
+        sessions = answer_stamp(ctx)
+    key = scan_key(revs, ctx.config.agents)
+    return _Answer(answer_path(ctx.state_dir, key), header(key, resolved, notes, sessions))
