@@ -7,7 +7,7 @@ the CLI share it, so they cannot disagree about where the log or the cache lives
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -24,6 +24,8 @@ class Context:
     #: Explicit `--log PATH`; None means the default inside the repository's git dir.
     log_override: Path | None = None
     env: dict[str, str] = field(default_factory=dict)
+    #: The cache handle, opened on first use; shared with `with_config` copies.
+    _cache: Cache | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def open(
@@ -65,9 +67,16 @@ class Context:
         for its own log. An explicit --log is read as it is, never cached beside ours."""
         return None if self.log_override else self.state_dir / name
 
-    @cached_property
+    @property
     def cache(self) -> Cache:
-        return Cache(self.state_dir / "cache.json")
+        if self._cache is None:
+            self._cache = Cache(self.state_dir / "cache.json")
+        return self._cache
+
+    def with_config(self, config: Config) -> Context:
+        """This repository under other settings (the gate reads the policy of a range's base),
+        sharing this context's cache handle: one handle per process writes the cache file."""
+        return replace(self, config=config, _cache=self.cache)
 
     @property
     def repo_root(self) -> Path:
@@ -81,5 +90,5 @@ class Context:
         return path if path.is_absolute() else self.repo_root / path
 
     def close(self) -> None:
-        if "cache" in self.__dict__:
-            self.cache.close()
+        if self._cache is not None:
+            self._cache.close()

@@ -131,7 +131,6 @@ def vet_policy_source(
     would in a range. A commit inside the range being gated is judged there instead. Anything
     else raises ReviewqError naming the commit to review (exit 2).
     """
-    from dataclasses import replace
 
     from reviewq.changes import lookup
     from reviewq.config import config_at
@@ -153,8 +152,7 @@ def vet_policy_source(
     before = config_at(git, parent) if parent else Config(origin=None)
     change = None
     for rules in (config, before):
-        gate_ctx = replace(ctx, config=rules)
-        gate_ctx.__dict__["cache"] = ctx.cache
+        gate_ctx = ctx.with_config(rules)
         change = lookup(gate_ctx, found).change
         if change is not None:
             break

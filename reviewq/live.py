@@ -90,6 +90,12 @@ class QueueSource:
         lock: AbstractContextManager | None = None,
         load: Callable[..., list[QueueItem]] = pending_queue,
     ) -> None:
+        if load is pending_queue:  # kept across refreshes: each decodes only what is new
+            from functools import partial
+
+            from reviewq.scan import Scanner
+
+            load = partial(pending_queue, scanner=Scanner(ctx))
         self.ctx = ctx
         self.now = now
         self.lock = lock if lock is not None else threading.RLock()

@@ -9,6 +9,7 @@ from reviewq.context import Context
 from reviewq.core.queue import QueueItem, build_queue
 
 if TYPE_CHECKING:
+    from reviewq.scan import Scanner
     from reviewq.sources.refs import RefSnapshot
 
 
@@ -22,6 +23,7 @@ def pending_queue(
     *,
     snapshot: RefSnapshot | None = None,
     include_notes: bool = True,
+    scanner: Scanner | None = None,
 ) -> list[QueueItem]:
     """AI-authored work in the configured scope (`[scope]`) and the patch inbox that the policy
     still wants a reviewer for, with their domains and needs.
@@ -31,12 +33,13 @@ def pending_queue(
     `snapshot`: the refs as already read (live refresh read them to notice a change).
     `include_notes=False` leaves the team's verdicts (the notes ref) out: the TUI's fallback
     when that ref cannot be read, so the reviewer can go on with this machine's verdicts.
+    `scanner`: the one a long-lived front end keeps (a refresh then decodes only what is new).
     """
     from reviewq.enforce import QueuePolicy
     from reviewq.scan import scan_inbox, scan_scope
 
     now = now or local_now()
-    changes = list(scan_scope(ctx, now=now, snapshot=snapshot).changes)
+    changes = list(scan_scope(ctx, now=now, snapshot=snapshot, scanner=scanner).changes)
     changes += scan_inbox(ctx)
     # Prompts and flags (failing tests before the commit) from agent sessions on this machine.
     from reviewq.sessions import with_session_prompts

@@ -13,10 +13,10 @@ import json
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from reviewq.context import Context
 from reviewq.core.alloc import gc_paused
@@ -78,44 +78,99 @@ class ScanResult:
 
 # -- (de)serialisation for the cache ----------------------------------------------------------
 #
-# Records are positional lists, not dicts: the cache of a 13,000-commit history is read on every
-# command, and lists parse and unpack markedly faster than dicts with repeated keys. Identities
-# are interned while decoding (a history has few distinct people and bots).
+# A stored change is a `StoredChange`: a named tuple, so the cache holds it as a plain JSON list
+# (the cache of a 13,000-commit history is read on every command, and lists parse and unpack
+# markedly faster than dicts with repeated keys) while the code reads it by name. Identities are
+# interned while decoding (a history has few distinct people and bots).
+
+
+class StoredChange(NamedTuple):
+    """One change as the scan caches it (`StoredChange.of` / `.decode`); JSON: a list."""
+
+    id: str
+    source: str
+    location: str | None
+    patch_path: str | None
+    sha: str
+    parents: list[str]
+    author_name: str
+    author_email: str
+    committer_name: str
+    committer_email: str
+    authored_at: str
+    committed_at: str
+    message: str
+    agent: str
+    model: str | None
+    family: str
+    role: str
+    confidence: str
+    #: [[source, marker], ...]
+    evidence: list[list[str]]
+    #: [[name, email], ...]
+    prompted_by: list[list[str]]
+    #: None, or [text, source] or [text, source, prompted-by name, prompted-by email]
+    prompt: list[Any] | None
+    #: None, or [files, additions, deletions, binary files] (+ [sizes] when not "known")
+    stats: list[Any] | None
+    #: [[path, status, additions, deletions, binary, old path, mode change] (+ [True]: size
+    #: unknown), ...]
+    files: list[list[Any]]
+
+    @classmethod
+    def of(cls, c: Change) -> StoredChange:
+        cm, a, p = c.commit, c.authorship, c.prompt
+        return cls(
+            c.id,
+            c.source,
+            c.location,
+            c.patch_path,
+            cm.sha,
+            list(cm.parents),
+            cm.author.name,
+            cm.author.email,
+            cm.committer.name,
+            cm.committer.email,
+            cm.authored_at,
+            cm.committed_at,
+            cm.message,
+            a.agent,
+            a.model,
+            a.family,
+            a.role,
+            a.confidence,
+            [[e.source, e.marker] for e in a.evidence],
+            [[i.name, i.email] for i in a.prompted_by],
+            None
+            if p is None
+            else [
+                p.text,
+                p.source,
+                *((p.prompted_by.name, p.prompted_by.email) if p.prompted_by else ()),
+            ],
+            _stats_state(c.stats),
+            _files_state(c.files),
+        )
+
+    @classmethod
+    def load(cls, data: Sequence[Any]) -> StoredChange:
+        """From the cache's JSON list (a wrong length raises TypeError: the cache is redone)."""
+        return cls._make(data)
+
+    @property
+    def sizes(self) -> str:
+        """`known`, `partial` or `unknown`: could the stored change's sizes be read?"""
+        stats = self.stats
+        return stats[4] if stats is not None and len(stats) > 4 else "known"
+
+    def landing_key(self) -> tuple[Any, ...]:
+        """`core.scope.landing_key`: author email, author date, message, files."""
+        return landing_key(self.author_email, self.authored_at, self.message, self.files)
 
 
 def change_to_state(c: Change) -> list[Any]:
-    cm, a, p = c.commit, c.authorship, c.prompt
-    return [
-        c.id,
-        c.source,
-        c.location,
-        c.patch_path,
-        cm.sha,
-        list(cm.parents),
-        cm.author.name,
-        cm.author.email,
-        cm.committer.name,
-        cm.committer.email,
-        cm.authored_at,
-        cm.committed_at,
-        cm.message,
-        a.agent,
-        a.model,
-        a.family,
-        a.role,
-        a.confidence,
-        [[e.source, e.marker] for e in a.evidence],
-        [[i.name, i.email] for i in a.prompted_by],
-        None
-        if p is None
-        else [
-            p.text,
-            p.source,
-            *((p.prompted_by.name, p.prompted_by.email) if p.prompted_by else ()),
-        ],
-        _stats_state(c.stats),
-        _files_state(c.files),
-    ]
+    """A change as the cache stores it (a JSON list; `StoredChange` names its slots)."""
+    return list(StoredChange.of(c))
 
 
 def _stats_state(stats: DiffStats | None) -> list[Any] | None:
@@ -154,47 +209,32 @@ class _StateDecoder:
             ident = self._people[key] = Identity(name, email)
         return ident
 
-    def change(self, s: list[Any], **place: Any) -> Change:
-        """One state -> Change; `place` sets fields not stored (location, merged, refs)."""
-        (
-            cid,
-            source,
-            location,
-            patch_path,
-            sha,
-            parents,
-            an,
-            ae,
-            cn,
-            ce,
-            ad,
-            cd,
-            message,
-            agent,
-            model,
-            family,
-            role,
-            confidence,
-            evidence,
-            prompted,
-            prompt,
-            stats,
-            files,
-        ) = s
-        location = place.pop("location", location)
+    def change(self, s: StoredChange, **place: Any) -> Change:
+        """One stored change -> Change; `place` sets fields not stored (location, merged, refs)."""
+        location = place.pop("location", s.location)
         person = self.person
+        prompt = s.prompt
+        stats = s.stats
         return Change(
-            id=cid,
-            commit=Commit(sha, tuple(parents), person(an, ae), person(cn, ce), ad, cd, message),
+            id=s.id,
+            commit=Commit(
+                s.sha,
+                tuple(s.parents),
+                person(s.author_name, s.author_email),
+                person(s.committer_name, s.committer_email),
+                s.authored_at,
+                s.committed_at,
+                s.message,
+            ),
             authorship=Authorship(
-                agent,
-                model,
-                family,
-                role,
-                confidence,
-                tuple(Evidence(src, marker) for src, marker in evidence),
+                s.agent,
+                s.model,
+                s.family,
+                s.role,
+                s.confidence,
+                tuple(Evidence(src, marker) for src, marker in s.evidence),
                 # once each (inbox entries cached before the sidecar was merged by email)
-                tuple(dict.fromkeys(person(n, e) for n, e in prompted)),
+                tuple(dict.fromkeys(person(n, e) for n, e in s.prompted_by)),
             ),
             prompt=None
             if prompt is None
@@ -202,45 +242,49 @@ class _StateDecoder:
                 prompt[0], prompt[1], person(prompt[2], prompt[3]) if len(prompt) > 2 else None
             ),
             stats=None if stats is None else DiffStats(*stats),
-            source=source,
+            source=s.source,
             location=location,
-            patch_path=patch_path,
-            files=tuple(FileChange(*f) for f in files),
+            patch_path=s.patch_path,
+            files=tuple(FileChange(*f) for f in s.files),
             **place,
         )
 
 
-def _landing_key(s: list[Any]) -> tuple[Any, ...]:
-    """`core.scope.landing_key` of a stored change: author email, author date, message, files."""
-    return landing_key(s[7], state_authored_at(s), s[12], s[22])  # change_to_state's layout
+def load_states(data: Sequence[Any]) -> list[StoredChange]:
+    """The cache's JSON lists as `StoredChange`s."""
+    make = StoredChange._make
+    return [make(s) for s in data]
 
 
-def state_authored_at(s: list[Any]) -> str:
-    """The author date of a stored state (a rebased copy keeps it)."""
-    return s[10]
+def load_state_map(data: dict[str, Any]) -> dict[str, StoredChange]:
+    make = StoredChange._make
+    return {sha: make(s) for sha, s in data.items()}
 
 
-def state_committed_at(s: list[Any]) -> str:
-    """The committer date of a stored state (filtering without decoding)."""
-    return s[11]
-
-
-def state_sizes(s: list[Any]) -> str:
-    """`known`, `partial` or `unknown`: could the stored change's sizes be read?"""
-    stats = s[21]
-    return stats[4] if stats is not None and len(stats) > 4 else "known"
-
-
-def refresh_unknown_sizes(git: Git, states: Sequence[list[Any]]) -> None:
-    """Stored changes whose sizes were unknown (objects missing) are counted again in place:
-    once the objects are fetched the counts appear without a rescan."""
-    stale = {s[4]: s for s in states if state_sizes(s) != "known" and s[1] == "git"}
+def refresh_unknown_sizes(git: Git, states: Sequence[StoredChange]) -> dict[str, StoredChange]:
+    """Stored changes whose sizes were unknown (objects missing), counted again: once the objects
+    are fetched the counts appear without a rescan. Returns sha -> the refreshed change."""
+    stale = {s.sha: s for s in states if s.sizes != "known" and s.source == "git"}
     if not stale:
-        return
+        return {}
+    fresh: dict[str, StoredChange] = {}
     for sha, (size, files) in commit_stats(git, list(stale)).items():
         state = stale.get(sha)
         if state is not None and size.size_known:
-            state[21], state[22] = _stats_state(size), _files_state(files)
+            fresh[sha] = state._replace(stats=_stats_state(size), files=_files_state(files))
+    return fresh
+
+
+def _refreshed(git: Git, states: list[StoredChange]) -> list[StoredChange]:
+    fresh = refresh_unknown_sizes(git, states)
+    return [fresh.get(s.sha, s) for s in states] if fresh else states
+
+
+def _refreshed_map(git: Git, states: dict[str, StoredChange]) -> dict[str, StoredChange]:
+    fresh = refresh_unknown_sizes(git, list(states.values()))
+    if fresh:
+        states = {k: fresh.get(s.sha, s) for k, s in states.items()}
+    return states
 
 
 def size_warning(git: Git, changes: Sequence[Change]) -> str | None:
@@ -277,19 +321,7 @@ def _promisor_remote(git: Git) -> str | None:
     return None
 
 
-def warn_unknown_sizes(ctx: Context, changes: Sequence[Change]) -> None:
-    """Print `size_warning` once per command (stderr), however many scans it runs."""
-    if ctx.__dict__.get("_size_warned"):
-        return
-    line = size_warning(ctx.git, changes)
-    if line is not None:
-        import sys
-
-        ctx.__dict__["_size_warned"] = True
-        print(f"reviewq: warning: {line}", file=sys.stderr)
-
-
-def changes_from_state(states: list[list[Any]]) -> list[Change]:
+def changes_from_state(states: Sequence[StoredChange]) -> list[Change]:
     decode = _StateDecoder().change
     with gc_paused():  # thousands of small objects, no cycles: a rescan's main cost
         return [decode(s) for s in states]
@@ -386,17 +418,27 @@ def scan_history(
     if cached and cached.get("v") != STATE_VERSION:
         cached = None
     if cached and cached.get("notes") == notes:
-        if cached.get("resolved") == resolved:
-            refresh_unknown_sizes(git, cached["records"])
-            return ScanResult(changes_from_state(cached["records"]), 0, from_cache=True)
+        try:
+            kept_states = load_states(cached["records"])
+        except (TypeError, KeyError):  # another layout: scanned again
+            kept_states = None
+        if kept_states is not None and cached.get("resolved") == resolved:
+            refreshed = _refreshed(git, kept_states)
+            if refreshed is not kept_states:  # counted now: kept, so the next scan needs no git
+                _store_states(ctx, key, resolved, notes, refreshed)
+            return ScanResult(changes_from_state(refreshed), 0, from_cache=True)
         old = cached.get("resolved", [])
         simple = all(not r.startswith("^") for r in resolved + old)
-        if simple and old and all(_is_ancestor(git, o, resolved) for o in old):
+        if (
+            kept_states is not None
+            and simple
+            and old
+            and all(_is_ancestor(git, o, resolved) for o in old)
+        ):
             new, read = _scan_history(
                 ctx, [*resolved, *(f"^{o}" for o in old)], max_count=None, since=None, tip=tip
             )
-            refresh_unknown_sizes(git, cached["records"])
-            kept = changes_from_state(cached["records"])
+            kept = changes_from_state(_refreshed(git, kept_states))
             seen = {c.id for c in new}
             changes = new + [c for c in kept if c.id not in seen]
             _store(ctx, key, resolved, notes, changes)
@@ -414,17 +456,27 @@ def _is_ancestor(git: Git, old: str, new_tips: Sequence[str]) -> bool:
 def _store(
     ctx: Context, key: str, resolved: list[str], notes: dict[str, str], changes: list[Change]
 ) -> None:
+    _store_states(ctx, key, resolved, notes, [StoredChange.of(c) for c in changes])
+
+
+def _store_states(
+    ctx: Context,
+    key: str,
+    resolved: list[str],
+    notes: dict[str, str],
+    states: Sequence[StoredChange],
+) -> None:
     ctx.cache.put(
         "scan",
         key,
-        {
-            "v": STATE_VERSION,
-            "resolved": resolved,
-            "notes": notes,
-            "records": [change_to_state(c) for c in changes],
-        },
+        {"v": STATE_VERSION, "resolved": resolved, "notes": notes, "records": _lists(states)},
     )
     ctx.cache.flush()
+
+
+def _lists(states: Sequence[StoredChange]) -> list[list[Any]]:
+    """`StoredChange`s as the cache's JSON lists (orjson writes lists, not named tuples)."""
+    return [list(s) for s in states]
 
 
 # -- the queue's scope: unmerged work + main -------------------------------------------------
@@ -477,6 +529,326 @@ class _LazySide:
         return self._side
 
 
+@dataclass
+class ScopeState:
+    """What a scope scan keeps between runs (the cache's `scope` table holds it as JSON).
+
+    Valid for one detector, rules and scope (the key) and one set of notes tips. `main` holds
+    main's AI commits since `cutoff` as found under `main_tips`; `branch` the unmerged ones
+    found under `work_tips`, `placements` where each lives (location, kind, refs) for the refs
+    in `work`; `graph` the unmerged commits' parent links (membership without git while main
+    stays put); `landed_memo` what main's messages say landed (`_landed_review_refs`); `was_on`
+    the branch a main commit was seen on before it landed.
+    """
+
+    notes: dict[str, str]
+    main_tips: list[str] = field(default_factory=list)
+    cutoff: str | None = None
+    main: dict[str, StoredChange] = field(default_factory=dict)
+    work: dict[str, str] = field(default_factory=dict)
+    work_tips: list[str] = field(default_factory=list)
+    branch: dict[str, StoredChange] = field(default_factory=dict)
+    placements: dict[str, tuple[str, str, list[str]]] = field(default_factory=dict)
+    landed_memo: dict[str, Any] | None = None
+    was_on: dict[str, str] = field(default_factory=dict)
+    graph: dict[str, list[str]] | None = None
+
+    @classmethod
+    def load(cls, data: Any) -> ScopeState | None:
+        """From the cache; None when absent, of another version, or not in this shape."""
+        if not isinstance(data, dict) or data.get("v") != STATE_VERSION:
+            return None
+        try:
+            return cls(
+                notes=data["notes"],
+                main_tips=data.get("main_tips", []),
+                cutoff=data.get("cutoff"),
+                main=load_state_map(data.get("main", {})),
+                work=data.get("work", {}),
+                work_tips=data.get("work_tips", []),
+                branch=load_state_map(data.get("branch", {})),
+                placements={sha: tuple(p) for sha, p in data.get("placements", {}).items()},
+                landed_memo=data.get("landed_memo"),
+                was_on=data.get("was_on", {}),
+                graph=data.get("graph"),
+            )
+        except (TypeError, KeyError, AttributeError, ValueError):
+            return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "v": STATE_VERSION,
+            "notes": self.notes,
+            "main_tips": self.main_tips,
+            "cutoff": self.cutoff,
+            "main": {sha: list(st) for sha, st in self.main.items()},
+            "work": self.work,
+            "work_tips": self.work_tips,
+            "branch": {sha: list(st) for sha, st in self.branch.items()},
+            "placements": {sha: list(p) for sha, p in self.placements.items()},
+            "landed_memo": self.landed_memo,
+            "was_on": self.was_on,
+            "graph": self.graph,
+        }
+
+
+#: Where a change is shown: location, location kind, merged, refs, merged from.
+Placement = tuple[Any, ...]
+
+
+@dataclass
+class _Decoded:
+    """Changes decoded by the last scope scan, for one (key, notes): a refresh decodes only
+    what is new or moved."""
+
+    key: tuple[Any, ...]
+    items: dict[str, tuple[Placement, Change]]
+
+
+class Scanner:
+    """Scans one repository, and keeps what makes the next scan cheap.
+
+    A command makes one and drops it; a long-lived front end (the TUI's services, a live
+    refresh) keeps one, so a refresh decodes only the changes that are new or moved since the
+    last scope scan. It also says the unknown-sizes warning once, however many scans it runs.
+    """
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self._decoded: _Decoded | None = None
+        self._size_warned = False
+
+    def history(
+        self,
+        revs: Sequence[str] | None = None,
+        *,
+        max_count: int | None = None,
+        since: str | None = None,
+        use_cache: bool = True,
+    ) -> ScanResult:
+        return scan_history(self.ctx, revs, max_count=max_count, since=since, use_cache=use_cache)
+
+    def warn_unknown_sizes(self, changes: Sequence[Change]) -> None:
+        """Print `size_warning` (stderr) the first time it has something to say."""
+        if self._size_warned:
+            return
+        line = size_warning(self.ctx.git, changes)
+        if line is not None:
+            import sys
+
+            self._size_warned = True
+            print(f"reviewq: warning: {line}", file=sys.stderr)
+
+    def scope(
+        self,
+        scope: Scope | None = None,
+        *,
+        now: datetime,
+        snapshot: RefSnapshot | None = None,
+        use_cache: bool = True,
+    ) -> ScopeScan:
+        """AI-authored commits in the queue's scope: unmerged work in scope, plus main since the
+        cutoff.
+
+        Incremental: the cache remembers the main tips, the work tips and the AI commits found
+        under them. When main only moved forward, new main commits are `new ^old`, and new work
+        is `moved-tips ^main ^old-tips` (everything reachable from the old tips was scanned
+        already). Which work refs hold which commit is recomputed whenever a ref moved: from the
+        cached parent links of the unmerged commits while main stays put (no git), else with one
+        rev-list over the unmerged part. So a merged or deleted branch's items leave, and a new
+        pull-request ref at known commits relabels them without a rescan. Unchanged refs and
+        notes: no git log.
+        """
+        ctx = self.ctx
+        git = ctx.git
+        scope = scope or scope_of(ctx.config)
+        snapshot = snapshot or read_snapshot(git)
+        view = scope_view(snapshot, scope, list_remotes(git) if snapshot.tips else ())
+        if view.main is None and not view.work:
+            return ScopeScan([], 0, view)
+        cutoff = scope.main_cutoff(now)
+        cutoff_text = cutoff.isoformat() if cutoff else None
+        notes = {ref: sha for ref, sha in snapshot.tips.items() if ref in SCAN_NOTE_REFS}
+        key = hashlib.sha256(
+            json.dumps([DETECTOR_VERSION, _rules_key(ctx.config.agents), scope.identity()]).encode()
+        ).hexdigest()
+        cached = ScopeState.load(ctx.cache.get("scope", key)) if use_cache else None
+        if cached is not None and cached.notes != notes:
+            cached = None
+        main_tips = view.mainline_shas()
+        work_tips = view.work_shas()
+        side = _LazySide(git, main_tips[0] if main_tips else (work_tips[0] if work_tips else None))
+        read = 0
+        incremental = False
+
+        old_main = cached.main_tips if cached else []
+        main_forward = cached is not None and all_ancestors(git, old_main, main_tips)
+
+        def scanned(revs: list[str], since: str | None, **kw: Any) -> dict[str, StoredChange]:
+            nonlocal read
+            new, n = _scan_history(
+                ctx, revs, max_count=None, since=since, tip=None, side=side.get(), **kw
+            )
+            read += n
+            return {c.id: StoredChange.of(c) for c in new}
+
+        # Main since the cutoff.
+        main_states: dict[str, StoredChange] = {}
+        if cached is not None and main_forward and _covers(cached.cutoff, cutoff_text):
+            main_states = dict(cached.main)
+            if old_main != main_tips:
+                main_states.update(scanned([*main_tips, *(f"^{o}" for o in old_main)], cutoff_text))
+                incremental = True
+        elif main_tips:
+            main_states = scanned(main_tips, cutoff_text)
+        main_states = {
+            sha: st for sha, st in main_states.items() if _on_or_after(st.committed_at, cutoff)
+        }
+        main_states = _refreshed_map(git, main_states)
+
+        # Work not yet in main.
+        branch_states: dict[str, StoredChange] = {}
+        old_work = cached.work_tips if cached else []
+        exclude = [f"^{m}" for m in main_tips]
+        main_still = cached is not None and main_forward and old_main == main_tips
+        # The unmerged commits' parents, kept while main stays put: membership then needs no git.
+        graph: dict[str, list[str]] | None = None
+        if main_still and cached.graph is not None:
+            graph = dict(cached.graph)
+        if cached is not None and main_forward:
+            branch_states = dict(cached.branch)
+            if not set(work_tips) <= set(old_work):
+                # Only moved or new tips can reach unscanned commits; the old tips fence them in.
+                moved = sorted(set(work_tips) - set(old_work))
+                branch_states.update(
+                    scanned([*moved, *exclude, *(f"^{o}" for o in old_work)], None, graph=graph)
+                )
+                incremental = incremental or bool(old_work)
+        elif work_tips:
+            branch_states = scanned([*work_tips, *exclude], None)
+        branch_states = _refreshed_map(git, branch_states)
+
+        # Where each unmerged AI commit lives; work that left (merged, deleted) drops out.
+        unchanged = main_still and cached.work == view.work
+        if unchanged:
+            placements = dict(cached.placements)
+        else:
+            if graph is not None:
+                member = membership_from_graph(view, graph, branch_states)
+            else:
+                member = membership(git, view, branch_states)
+            graph = member.graph if len(member.graph) <= GRAPH_LIMIT else None
+            placements = {
+                sha: (p.location, p.kind, list(p.refs)) for sha, p in member.placements.items()
+            }
+        # A squash-merged pull request's commits never reach main; main's messages say it landed.
+        landed, landed_memo = _landed_review_refs(
+            git, view, main_tips, branch_states, placements, cached.landed_memo if cached else None
+        )
+        if landed:
+            gone = set(landed)
+            placements = {sha: p for sha, p in placements.items() if gone.isdisjoint(p[2])}
+        # A rebase-merged request (or a cherry-pick to main) lands copies: the copy is the item.
+        unmerged = {sha: st for sha, st in branch_states.items() if sha in placements}
+        authored = {st.authored_at for st in unmerged.values()}  # a cheap first cut
+        copies = rebased_copies(
+            {sha: st.landing_key() for sha, st in unmerged.items()},
+            {
+                sha: st.landing_key()
+                for sha, st in main_states.items()
+                if st.authored_at in authored
+            },
+        )
+        was_on = dict(cached.was_on) if cached else {}
+        for sha, place in (cached.placements if cached else {}).items():
+            if sha not in placements and sha in main_states:
+                was_on[sha] = place[0]
+        for sha, copy in copies.items():
+            was_on.setdefault(copy, placements.pop(sha)[0])
+        was_on = {sha: loc for sha, loc in was_on.items() if sha in main_states}
+        branch_states = {sha: st for sha, st in branch_states.items() if sha in placements}
+        stale = scope.unmerged_cutoff(now)
+        shown_branch = {
+            sha: st for sha, st in branch_states.items() if _on_or_after(st.committed_at, stale)
+        }
+
+        changes = self._placed(
+            (key, tuple(sorted(notes.items()))),
+            use_cache,
+            view.main_short or "HEAD",
+            main_states,
+            shown_branch,
+            was_on,
+            placements,
+        )
+        from_cache = cached is not None and read == 0 and unchanged
+        if use_cache and not (from_cache and cached.cutoff == cutoff_text):
+            state = ScopeState(
+                notes=notes,
+                main_tips=main_tips,
+                cutoff=cutoff_text,
+                main=main_states,
+                work=view.work,
+                work_tips=work_tips,
+                branch=branch_states,
+                placements=placements,
+                landed_memo=landed_memo,
+                was_on=was_on,
+                graph=cached.graph if unchanged and cached is not None else graph,
+            )
+            ctx.cache.put("scope", key, state.to_json())
+            if read >= FLUSH_AFTER_READS:
+                # Worth keeping even if the process dies; smaller updates reach disk on close.
+                ctx.cache.flush()
+        return ScopeScan(changes, read, view, from_cache=from_cache, incremental=incremental)
+
+    def _placed(
+        self,
+        memo_key: tuple[Any, ...],
+        use_cache: bool,
+        main_name: str,
+        main_states: dict[str, StoredChange],
+        shown_branch: dict[str, StoredChange],
+        was_on: dict[str, str],
+        placements: dict[str, tuple[str, str, list[str]]],
+    ) -> list[Change]:
+        """The changes in scope, each placed; decoded ones are reused while valid (one detector,
+        scope and set of notes: notes change prompts)."""
+        decode = _StateDecoder().change
+        old = self._decoded
+        memo = old.items if old is not None and old.key == memo_key and use_cache else {}
+        fresh: dict[str, tuple[Placement, Change]] = {}
+
+        def placed(sha: str, state: StoredChange, **place: Any) -> Change:
+            where = tuple(place.values())
+            hit = memo.get(sha)
+            change = hit[1] if hit is not None and hit[0] == where else decode(state, **place)
+            fresh[sha] = (where, change)
+            return change
+
+        changes = [
+            placed(
+                sha,
+                st,
+                location=main_name,
+                location_kind="main",
+                merged=True,
+                refs=(main_name,),
+                merged_from=was_on.get(sha),
+            )
+            for sha, st in main_states.items()
+        ]
+        for sha, st in shown_branch.items():
+            location, kind, refs = placements[sha]
+            changes.append(
+                placed(
+                    sha, st, location=location, location_kind=kind, merged=False, refs=tuple(refs)
+                )
+            )
+        self._decoded = _Decoded(memo_key, fresh)
+        return changes
+
+
 def scan_scope(
     ctx: Context,
     scope: Scope | None = None,
@@ -484,213 +856,22 @@ def scan_scope(
     now: datetime,
     snapshot: RefSnapshot | None = None,
     use_cache: bool = True,
+    scanner: Scanner | None = None,
 ) -> ScopeScan:
-    """AI-authored commits in the queue's scope: unmerged work in scope, plus main since the cutoff.
+    """`Scanner.scope`; pass the `scanner` a front end keeps to reuse its decoded changes."""
+    return (scanner or Scanner(ctx)).scope(scope, now=now, snapshot=snapshot, use_cache=use_cache)
 
-    Incremental: the cache remembers the main tips, the work tips and the AI commits found
-    under them. When main only moved forward, new main commits are `new ^old`, and new work is
-    `moved-tips ^main ^old-tips` (everything reachable from the old tips was scanned already).
-    Which work refs hold which commit is recomputed whenever a ref moved: from the cached parent
-    links of the unmerged commits while main stays put (no git), else with one rev-list over
-    the unmerged part. So a merged or deleted branch's items leave, and a new pull-request ref
-    at known commits relabels them without a rescan. Unchanged refs and notes: no git log.
-    """
-    git = ctx.git
-    scope = scope or scope_of(ctx.config)
-    snapshot = snapshot or read_snapshot(git)
-    view = scope_view(snapshot, scope, list_remotes(git) if snapshot.tips else ())
-    if view.main is None and not view.work:
-        return ScopeScan([], 0, view)
-    cutoff = scope.main_cutoff(now)
-    cutoff_text = cutoff.isoformat() if cutoff else None
-    notes = {ref: sha for ref, sha in snapshot.tips.items() if ref in SCAN_NOTE_REFS}
-    key = hashlib.sha256(
-        json.dumps([DETECTOR_VERSION, _rules_key(ctx.config.agents), scope.identity()]).encode()
-    ).hexdigest()
-    cached = ctx.cache.get("scope", key) if use_cache else None
-    if cached and (cached.get("v") != STATE_VERSION or cached.get("notes") != notes):
-        cached = None
-    decode = _StateDecoder().change
-    main_tips = view.mainline_shas()
-    work_tips = view.work_shas()
-    side = _LazySide(git, main_tips[0] if main_tips else (work_tips[0] if work_tips else None))
-    read = 0
-    incremental = False
 
-    old_main = cached.get("main_tips", []) if cached else []
-    main_forward = bool(cached) and all_ancestors(git, old_main, main_tips)
-
-    # Main since the cutoff.
-    main_states: dict[str, list[Any]] = {}
-    if main_forward and _covers(cached.get("cutoff"), cutoff_text):
-        main_states = dict(cached.get("main", {}))
-        if old_main != main_tips:
-            new, n = _scan_history(
-                ctx,
-                [*main_tips, *(f"^{o}" for o in old_main)],
-                max_count=None,
-                since=cutoff_text,
-                tip=None,
-                side=side.get(),
-            )
-            read += n
-            incremental = True
-            main_states.update((c.id, change_to_state(c)) for c in new)
-    elif main_tips:
-        new, n = _scan_history(
-            ctx, main_tips, max_count=None, since=cutoff_text, tip=None, side=side.get()
-        )
-        read += n
-        main_states = {c.id: change_to_state(c) for c in new}
-    main_states = {
-        sha: st for sha, st in main_states.items() if _on_or_after(state_committed_at(st), cutoff)
-    }
-    refresh_unknown_sizes(git, list(main_states.values()))
-
-    # Work not yet in main.
-    branch_states: dict[str, list[Any]] = {}
-    old_work = cached.get("work_tips", []) if cached else []
-    exclude = [f"^{m}" for m in main_tips]
-    # The unmerged commits' parents, kept while main stays put: membership then needs no git.
-    graph: dict[str, list[str]] | None = None
-    if main_forward and old_main == main_tips and cached.get("graph") is not None:
-        graph = dict(cached["graph"])
-    if main_forward:
-        branch_states = dict(cached.get("branch", {}))
-        if not set(work_tips) <= set(old_work):
-            # Only moved or new tips can reach unscanned commits; the old tips fence them in.
-            new, n = _scan_history(
-                ctx,
-                [*sorted(set(work_tips) - set(old_work)), *exclude, *(f"^{o}" for o in old_work)],
-                max_count=None,
-                since=None,
-                tip=None,
-                side=side.get(),
-                graph=graph,
-            )
-            read += n
-            incremental = incremental or bool(old_work)
-            branch_states.update((c.id, change_to_state(c)) for c in new)
-    elif work_tips:
-        new, n = _scan_history(
-            ctx, [*work_tips, *exclude], max_count=None, since=None, tip=None, side=side.get()
-        )
-        read += n
-        branch_states = {c.id: change_to_state(c) for c in new}
-
-    refresh_unknown_sizes(git, list(branch_states.values()))
-    # Where each unmerged AI commit lives; work that left (merged, deleted) drops out.
-    unchanged = main_forward and old_main == main_tips and cached.get("work") == view.work
-    if unchanged:
-        placements = {sha: tuple(p) for sha, p in cached.get("placements", {}).items()}
-    else:
-        if graph is not None:
-            member = membership_from_graph(view, graph, branch_states)
-        else:
-            member = membership(git, view, branch_states)
-        graph = member.graph if len(member.graph) <= GRAPH_LIMIT else None
-        placements = {
-            sha: (p.location, p.kind, list(p.refs)) for sha, p in member.placements.items()
-        }
-    # A squash-merged pull request's commits never reach main; main's messages say it landed.
-    landed_memo = cached.get("landed_memo") if cached else None
-    landed, landed_memo = _landed_review_refs(
-        git, view, main_tips, branch_states, placements, landed_memo
-    )
-    if landed:
-        gone = set(landed)
-        placements = {sha: p for sha, p in placements.items() if gone.isdisjoint(p[2])}
-    # A rebase-merged request (or a cherry-pick to main) lands copies: the copy is the item.
-    unmerged = {sha: st for sha, st in branch_states.items() if sha in placements}
-    authored = {state_authored_at(st) for st in unmerged.values()}  # a cheap first cut
-    copies = rebased_copies(
-        {sha: _landing_key(st) for sha, st in unmerged.items()},
-        {
-            sha: _landing_key(st)
-            for sha, st in main_states.items()
-            if state_authored_at(st) in authored
-        },
-    )
-    was_on = dict(cached.get("was_on", {})) if cached else {}
-    for sha, place in (cached.get("placements", {}) if cached else {}).items():
-        if sha not in placements and sha in main_states:
-            was_on[sha] = place[0]
-    for sha, copy in copies.items():
-        was_on.setdefault(copy, placements.pop(sha)[0])
-    was_on = {sha: loc for sha, loc in was_on.items() if sha in main_states}
-    branch_states = {sha: st for sha, st in branch_states.items() if sha in placements}
-    stale = scope.unmerged_cutoff(now)
-    shown_branch = {
-        sha: st for sha, st in branch_states.items() if _on_or_after(state_committed_at(st), stale)
-    }
-
-    main_name = view.main_short or "HEAD"
-    # A long-lived Context (the TUI) keeps decoded changes, so a refresh decodes only new ones.
-    # They are valid for one detector, scope and set of notes (notes change prompts).
-    memo_key = (key, tuple(sorted(notes.items())))
-    memo_box = ctx.__dict__.setdefault("_scope_memo", {})
-    if memo_box.get("key") != memo_key or not use_cache:
-        memo_box.clear()
-    memo: dict[str, tuple[tuple, Change]] = memo_box.setdefault("items", {})
-    fresh_memo: dict[str, tuple[tuple, Change]] = {}
-
-    def placed(sha: str, state: list[Any], **place: Any) -> Change:
-        where = tuple(place.values())
-        hit = memo.get(sha)
-        change = hit[1] if hit is not None and hit[0] == where else decode(state, **place)
-        fresh_memo[sha] = (where, change)
-        return change
-
-    changes = [
-        placed(
-            sha,
-            st,
-            location=main_name,
-            location_kind="main",
-            merged=True,
-            refs=(main_name,),
-            merged_from=was_on.get(sha),
-        )
-        for sha, st in main_states.items()
-    ]
-    for sha, st in shown_branch.items():
-        location, kind, refs = placements[sha]
-        changes.append(
-            placed(sha, st, location=location, location_kind=kind, merged=False, refs=tuple(refs))
-        )
-    memo_box["key"] = memo_key
-    memo_box["items"] = fresh_memo
-    from_cache = bool(cached) and read == 0 and unchanged
-    if use_cache and not (from_cache and cached.get("cutoff") == cutoff_text):
-        ctx.cache.put(
-            "scope",
-            key,
-            {
-                "v": STATE_VERSION,
-                "notes": notes,
-                "main_tips": main_tips,
-                "cutoff": cutoff_text,
-                "main": main_states,
-                "work": view.work,
-                "work_tips": work_tips,
-                "branch": branch_states,
-                "placements": placements,
-                "landed_memo": landed_memo,
-                "was_on": was_on,
-                "graph": graph if not unchanged else cached.get("graph"),
-            },
-        )
-        if read >= FLUSH_AFTER_READS:
-            # Worth keeping even if the process dies; smaller updates reach disk on close.
-            ctx.cache.flush()
-    return ScopeScan(changes, read, view, from_cache=from_cache, incremental=incremental)
+def warn_unknown_sizes(ctx: Context, changes: Sequence[Change]) -> None:
+    """`Scanner.warn_unknown_sizes` for a command that scans once."""
+    Scanner(ctx).warn_unknown_sizes(changes)
 
 
 def _landed_review_refs(
     git: Git,
     view: Any,
     main_tips: Sequence[str],
-    branch_states: dict[str, list[Any]],
+    branch_states: dict[str, StoredChange],
     placements: dict[str, tuple[str, str, list[str]]],
     memo: dict[str, Any] | None,
 ) -> tuple[list[str], dict[str, Any] | None]:
@@ -714,7 +895,7 @@ def _landed_review_refs(
     ]
     if not held or not main_tips:
         return [], memo
-    oldest = min(state_committed_at(branch_states[sha]) for sha in held)
+    oldest = min(branch_states[sha].committed_at for sha in held)
     since, wanted = parse_time((memo or {}).get("since", "")), parse_time(oldest)
     if (
         memo is not None
@@ -767,7 +948,7 @@ def scan_inbox(ctx: Context, folder: Path | None = None) -> list[Change]:
             # location_kind and merged are the same for every inbox item: not stored.
             changes += [
                 replace(c, location_kind="inbox", merged=False)
-                for c in changes_from_state(cached["changes"])
+                for c in changes_from_state(load_states(cached["changes"]))
             ]
             continue
         found = _inbox_file_changes(ctx, detector, path)

@@ -94,8 +94,7 @@ def session_links(
 def _session_links(
     ctx, changes: Sequence[Change], pinned: tuple[str, str] | None
 ) -> dict[str, SessionLink]:
-    commits = facts_of(changes)
-    if not commits:
+    if not any(c.source == "git" and c.commit.sha for c in changes):
         return {}
     from reviewq.sources.sessions.index import load_index
 
@@ -103,6 +102,11 @@ def _session_links(
     if not roots:
         return {}
     index, summaries = load_index(_env(ctx), roots)
+    if not summaries:  # no session here: the commits' facts (a date parse each) are not needed
+        return {}
+    commits = facts_of(changes)
+    if not commits:
+        return {}
     if pinned is not None:
         wanted = [s for s in summaries if (s.agent, s.id) == pinned]
     else:

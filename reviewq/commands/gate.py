@@ -77,7 +77,6 @@ def parse_as_of(text: str):
 
 def check(args: argparse.Namespace, ctx):
     """Evaluate the range; anything that stops it raises ReviewqError (exit 2)."""
-    from dataclasses import replace
     from datetime import datetime
 
     from reviewq.config import CONFIG_NAME, config_at
@@ -107,9 +106,8 @@ def check(args: argparse.Namespace, ctx):
         chosen_as = "--config"
     else:
         vet_policy_source(ctx, base, config, resolved, now, chosen_as)
-    gate_ctx = replace(ctx, config=config)
     # One cache handle per process: the scan and the patch-ids write the same file.
-    gate_ctx.__dict__["cache"] = ctx.cache
+    gate_ctx = ctx.with_config(config)
     changes = [c for c in scan_history(gate_ctx, args.revs).changes if c.source == "git"]
     warn_unknown_sizes(ctx, changes)
     verdicts = open_verdicts(ctx, base=base, base_config=config) if changes else None

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from reviewq.core.policy import Requirements
     from reviewq.core.rationale import Rationale
     from reviewq.live import QueueSource, QueueUpdate
+    from reviewq.scan import Scanner
 
 
 def _local_now() -> datetime:
@@ -86,6 +87,7 @@ class Services:
         self._reviewer: Identity | None = None
         self._notices: list[str] = []
         self._source: QueueSource | None = None
+        self._scanner: Scanner | None = None
 
     # -- queue and diffs ----------------------------------------------------------------------
 
@@ -103,12 +105,22 @@ class Services:
         on, and is told what to repair (nothing recorded is touched)."""
         return self.queue_source().refresh().items
 
+    @property
+    def scanner(self) -> Scanner:
+        """The app's scanner: kept, so a refresh decodes only the changes new since the last."""
+        if self._scanner is None:
+            from reviewq.scan import Scanner
+
+            self._scanner = Scanner(self.ctx)
+        return self._scanner
+
     def _pending(self, ctx: Context, **kwargs: Any) -> list[QueueItem]:
         """The queue source's load: the pending queue, falling back to this machine's verdicts
         when the notes ref cannot be read (a notice says so)."""
         from reviewq.pending import pending_queue
         from reviewq.store.notes_log import NotesError
 
+        kwargs.setdefault("scanner", self.scanner if ctx is self.ctx else None)
         try:
             return pending_queue(ctx, **kwargs)
         except NotesError as exc:

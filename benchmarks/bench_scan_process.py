@@ -1,0 +1,157 @@
+"""Whole-process scan speed: `reviewq scan --json > /dev/null` next to raw `git log`, interleaved.
+
+What a user waits for is the whole process: interpreter start, imports, git, output. Each round
+runs, in this order and on the same repository:
+
+- `raw`: the baseline, `git log -z --format=%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cn%x1f%ce%x1f%cI%x1f%B`
+  over the history (exactly the scan's own log arguments, `sources.git_log.log_args`): every
+  field the scan reads, nothing else;
+- `raw+sizes`: that log, then the size pass git must make for the AI commits the scan reports
+  (`git log --no-walk --stdin --raw --numstat -M -z ...` of those shas, the scan's own
+  `_numstat_args`), one after the other: the same information `scan --json` prints, from git
+  alone (`files`, `additions`, `deletions` need a diff of every AI commit);
+- `cold`: `reviewq scan --json` with the state dir removed (no cache, no stored answer);
+- `warm`: the same command again (an unchanged history).
+
+Rounds interleave the four so machine load hits them alike; medians and p95 of each, and the
+ratios of medians, are printed with the load average (`os.getloadavg`). PYTHONDONTWRITEBYTECODE
+is removed from the children's environment and the package is byte-compiled first: an install
+has .pyc files, and compiling 60 modules per run is not what users wait for.
+
+Run: .venv/bin/python benchmarks/bench_scan_process.py [--repo PATH ...] [--rounds N] [--quick]
+Default repositories: a work-tree clone of the aider mirror (/work/.mirror/Aider-AI+aider) if
+present, and the synthetic heavy-AI history of bench_scan.py (6,200 commits, --mix heavy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.bench_scan import WORK, build_repo  # noqa: E402
+from reviewq.sources.git_log import _numstat_args, log_args  # noqa: E402
+
+AIDER_MIRROR = Path("/work/.mirror/Aider-AI+aider/repo")
+
+
+def child_env(home: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("GIT_") and k != "PYTHONDONTWRITEBYTECODE"
+    }
+    # No session stores and no user config from this machine: the same work on every run.
+    env.update(
+        {
+            "GIT_CONFIG_GLOBAL": os.devnull,
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "HOME": str(home),
+            "XDG_CONFIG_HOME": str(home / "config"),
+            "XDG_STATE_HOME": str(home / "state"),
+            "XDG_CACHE_HOME": str(home / "cache"),
+            "XDG_DATA_HOME": str(home / "data"),
+        }
+    )
+    return env
+
+
+def state_dir(repo: Path, env: dict[str, str]) -> Path:
+    out = subprocess.run(
+        ["git", "rev-parse", "--git-common-dir"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    ).stdout.strip()
+    path = Path(out)
+    return (path if path.is_absolute() else repo / path) / "reviewq"
+
+
+def run(cmd: list[str], repo: Path, env: dict[str, str], stdin: bytes | None = None) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=repo, env=env, input=stdin, stdout=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - start
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def bench(repo: Path, rounds: int, home: Path) -> None:
+    env = child_env(home)
+    reviewq = [sys.executable, "-m", "reviewq", "scan", "--json"]
+    state = state_dir(repo, env)
+    shutil.rmtree(state, ignore_errors=True)
+    out = subprocess.run(reviewq, cwd=repo, env=env, capture_output=True, check=True).stdout
+    shas = [line.split(b'"', 4)[3] for line in out.splitlines() if line.startswith(b'{"sha": "')]
+    stdin = b"\n".join(shas) + b"\n"
+    commits = subprocess.run(
+        ["git", "rev-list", "--count", "HEAD"], cwd=repo, env=env, capture_output=True, text=True
+    ).stdout.strip()
+    raw_cmd = ["git", *log_args(["HEAD"])]
+    sizes_cmd = ["git", *_numstat_args()]
+    times: dict[str, list[float]] = {"raw": [], "raw+sizes": [], "cold": [], "warm": []}
+    loads = []
+    for _ in range(rounds):
+        loads.append(os.getloadavg()[0])
+        times["raw"].append(run(raw_cmd, repo, env))
+        times["raw+sizes"].append(run(raw_cmd, repo, env) + run(sizes_cmd, repo, env, stdin))
+        shutil.rmtree(state, ignore_errors=True)
+        times["cold"].append(run(reviewq, repo, env))
+        times["warm"].append(run(reviewq, repo, env))
+    raw = statistics.median(times["raw"])
+    full = statistics.median(times["raw+sizes"])
+    print(f"\n{repo}: {commits} commits, {len(shas)} AI-authored; {rounds} rounds")
+    print(f"load average (1 min) during the rounds: {min(loads):.2f}-{max(loads):.2f}")
+    print(f"{'measure':12} {'median':>9} {'p95':>9} {'/ raw':>7} {'/ raw+sizes':>12}")
+    for name, values in times.items():
+        med = statistics.median(values)
+        print(
+            f"{name:12} {med * 1000:7.0f}ms {p95(values) * 1000:7.0f}ms "
+            f"{med / raw:6.2f}x {med / full:11.2f}x"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repo", action="append", help="a repository with a work tree")
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--quick", action="store_true", help="3 rounds")
+    args = parser.parse_args()
+    rounds = 3 if args.quick else args.rounds
+    compileall.compile_dir(str(ROOT / "reviewq"), quiet=1)
+    repos = [Path(r).resolve() for r in args.repo or []]
+    if not repos:
+        if AIDER_MIRROR.is_dir():
+            aider = WORK / "aider"
+            if not (aider / ".git").is_dir():
+                subprocess.run(
+                    ["git", "clone", "-q", str(AIDER_MIRROR), str(aider)],
+                    check=False,
+                    capture_output=True,
+                )
+            repos.append(aider)
+        heavy = WORK / "history-6200-heavy"
+        os.environ.update({"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"})
+        build_repo(heavy, 6200, "heavy")
+        repos.append(heavy)
+    home = WORK / "process-home"
+    home.mkdir(parents=True, exist_ok=True)
+    for repo in repos:
+        bench(repo, rounds, home)
+
+
+if __name__ == "__main__":
+    main()
