@@ -53,11 +53,10 @@ def fresh(repo: Repo, *extra: str) -> str:
 def varied(repo: Repo) -> dict[str, str]:
     """Renames, a binary file, a file an attribute hides from diffs, a merge, a human commit."""
     shas = {}
-    shas["base"] = repo.commit("base", files={"a.py": "".join(f"x{i}\n" for i in range(50))})
-    shas["rename"] = repo.commit("Move a" + CLAUDE, files={"a.py": ""})
+    body = "".join(f"x{i}\n" for i in range(50))
+    shas["base"] = repo.commit("base", files={"a.py": body})
     repo.git("mv", "a.py", "b.py")
-    repo.git("commit", "-q", "--amend", "--no-edit")
-    shas["rename"] = repo.git("rev-parse", "HEAD")
+    shas["rename"] = repo.commit("Move a" + CLAUDE, files={"b.py": body + "z\n"})
     shas["binary"] = repo.commit("Logo" + CLAUDE, files={"logo.png": b"\x89PNG\0\0\x01"})
     shas["hidden"] = repo.commit(
         "Quiet" + CLAUDE,
