@@ -330,8 +330,12 @@ def changes_from_state(states: Sequence[StoredChange]) -> list[Change]:
 # -- git history ------------------------------------------------------------------------------
 
 
-#: AI commits per numstat batch: batches run in a thread while the log pass continues.
+#: AI commits per numstat batch: batches run in worker threads while the log pass continues.
 STATS_BATCH = 768
+#: The first batch is smaller, so git starts counting early in the log pass.
+FIRST_STATS_BATCH = 192
+#: Two size passes at once: when the log pass ends, the last batches share both cores.
+STATS_WORKERS = 2
 
 
 def _scan_history(
@@ -346,7 +350,7 @@ def _scan_history(
 ) -> tuple[list[Change], int]:
     """One streaming log pass; sizes of the AI commits found are fetched alongside it.
 
-    The numstat passes run in a worker thread on batches of found commits while the main thread
+    The numstat passes run in two worker threads on batches of found commits while the main thread
     keeps reading the log, so on a two-core machine they cost little wall time. `side`: side
     records already read (a scope scan runs several passes over one set of notes).
     """
@@ -357,7 +361,8 @@ def _scan_history(
     futures = []
     batch: list[str] = []
     read = 0
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    limit = FIRST_STATS_BATCH
+    with ThreadPoolExecutor(max_workers=STATS_WORKERS) as pool:
         hinted = side.hints
         for parts in iter_records(git, revs, max_count=max_count, since=since):
             read += 1
@@ -372,9 +377,9 @@ def _scan_history(
             if authorship is not None:
                 found.append((commit, authorship))
                 batch.append(commit.sha)
-                if len(batch) >= STATS_BATCH:
+                if len(batch) >= limit:
                     futures.append(pool.submit(commit_stats, git, batch))
-                    batch = []
+                    batch, limit = [], STATS_BATCH
         if batch:
             futures.append(pool.submit(commit_stats, git, batch))
         stats: dict[str, tuple[DiffStats, tuple[FileChange, ...]]] = {}

@@ -618,6 +618,10 @@ class Detector:
         keywords += [r.trailer.lower() for r in self.rules if r.trailer]
         self._keywords = tuple(keywords)
         self._keywords_bytes = tuple(k.encode() for k in keywords)
+        # One alternation search is several times faster than a substring test per keyword
+        # (the scan asks it of every commit's lower-cased message). Same answer: any keyword in.
+        self._keyword_in = re.compile("|".join(map(re.escape, keywords))).search
+        self._keyword_in_bytes = re.compile(b"|".join(map(re.escape, self._keywords_bytes))).search
         self._quick_identity: dict[tuple[bytes, bytes, bytes, bytes], bool] = {}
         # Identities repeat across a history: classify each (name, email, role) once.
         self._identity_memo: dict[tuple[str, str, str], tuple[Agent | None, list[_Candidate]]] = {}
@@ -632,8 +636,7 @@ class Detector:
         Most commits of a history are people's; this lets the scan skip building objects for
         them. Identities are memoised; the message test is a few substring searches.
         """
-        lowered = message.lower()
-        if any(k in lowered for k in self._keywords_bytes):
+        if self._keyword_in_bytes(message.lower()) is not None:
             return True
         memo = self._quick_identity
         key = names_emails
@@ -668,8 +671,7 @@ class Detector:
 
         message = commit.message
         parsed: ParsedMessage | None = None
-        lowered = message.lower()
-        if any(k in lowered for k in self._keywords):
+        if self._keyword_in(message.lower()) is not None:
             parsed = parse_message(message)
             self._trailers(parsed, candidates, humans)
             self._body(parsed, candidates)
