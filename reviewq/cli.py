@@ -65,7 +65,29 @@ def _module(name: str):
     return importlib.import_module(f"reviewq.commands.{name.replace('-', '_')}")
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: Global options that take a value (skipped when looking for the command's name).
+_VALUE_OPTIONS = ("--repo", "--config", "--log")
+
+
+def command_of(argv: Sequence[str]) -> str | None:
+    """The command `argv` names (its first positional word), if it is one of `COMMANDS`."""
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+        elif len(token) > 2 and any(o.startswith(token) for o in _VALUE_OPTIONS):
+            skip = True  # `--repo PATH`, or an abbreviation argparse accepts (`--re PATH`)
+        elif token == "--":
+            return None
+        elif not token.startswith("-"):
+            return token if token in COMMANDS else None
+    return None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; `only`: just that command's sub-parser, so a command does not
+    import every other command's module at start-up (the parse is the same: argparse consults
+    only the chosen command's sub-parser)."""
     parser = _Parser(
         prog="reviewq",
         description="The review queue for AI-authored changes. Without a command: the TUI.",
@@ -74,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_globals(parser, suppress=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, help_text in COMMANDS.items():
+        if only is not None and name != only:
+            continue
         p = sub.add_parser(name, help=help_text, description=help_text)
         _add_globals(p, suppress=True)
         _module(name).configure(p)
@@ -96,7 +120,7 @@ def _cwd_gone() -> bool:
 
 
 def run(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(command_of(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     command = args.command
     if command is None:

@@ -10,11 +10,14 @@ import os
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reviewq.config import load_config
 from reviewq.core.config import Config
 from reviewq.sources.gitcmd import Git
-from reviewq.store.cache import Cache
+
+if TYPE_CHECKING:
+    from reviewq.store.cache import Cache  # TinyDB: imported when a command opens the cache
 
 
 @dataclass
@@ -70,6 +73,8 @@ class Context:
     @property
     def cache(self) -> Cache:
         if self._cache is None:
+            from reviewq.store.cache import Cache
+
             self._cache = Cache(self.state_dir / "cache.json")
         return self._cache
 

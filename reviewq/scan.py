@@ -51,10 +51,8 @@ from reviewq.scan_answer import (
     scan_key,
 )
 from reviewq.scan_answer import rules_key as _rules_key
-from reviewq.sources.diffs import file_changes
 from reviewq.sources.git_log import commit_from_fields, commit_stats, iter_records
 from reviewq.sources.gitcmd import Git, GitError
-from reviewq.sources.inbox import list_inbox, read_patch_file, sidecar_candidates
 from reviewq.sources.notes import SCAN_NOTE_REFS, SideRecords, load_side_records
 from reviewq.sources.refs import (
     RefSnapshot,
@@ -945,6 +943,8 @@ def scan_inbox(ctx: Context, folder: Path | None = None) -> list[Change]:
     rules = [DETECTOR_VERSION, STATE_VERSION, _rules_key(ctx.config.agents)]
     changes: list[Change] = []
     dirty = False
+    from reviewq.sources.inbox import list_inbox  # the email parser: only for an inbox
+
     for path in list_inbox(folder):
         key = os.fspath(path.resolve())
         stamp = [*rules, inbox_file_stamp(path)]
@@ -969,6 +969,8 @@ def scan_inbox(ctx: Context, folder: Path | None = None) -> list[Change]:
 
 def inbox_file_stamp(path: Path) -> list[Any]:
     """(name, size, mtime) of a patch file and of each sidecar beside it."""
+    from reviewq.sources.inbox import sidecar_candidates
+
     stamp: list[Any] = []
     for candidate in (path, *sidecar_candidates(path)):
         try:
@@ -980,6 +982,9 @@ def inbox_file_stamp(path: Path) -> list[Any]:
 
 
 def _inbox_file_changes(ctx: Context, detector: Detector, path: Path) -> list[Change]:
+    from reviewq.sources.diffs import file_changes
+    from reviewq.sources.inbox import read_patch_file
+
     changes = []
     st = path.stat()
     mtime = datetime.fromtimestamp(st.st_mtime, UTC).isoformat(timespec="seconds")

@@ -175,3 +175,26 @@ def test_unknown_sizes_are_never_replayed(make_repo, tmp_path: Path) -> None:
         assert json.loads(out.stdout)["sizes"] != "known"
         assert "sizes unknown" in out.stderr  # warned every time: it went through the scan
         assert not list((clone / "reviewq" / FOLDER).glob("*.jsonl"))
+
+
+def test_a_replay_loads_neither_the_cache_nor_the_scan(repo: Repo) -> None:
+    import subprocess
+    import sys
+
+    varied(repo)
+    first = scan(repo)
+    probe = (
+        "import sys\n"
+        "from reviewq.cli import main\n"
+        "code = main(['scan', '--json'])\n"
+        "heavy = ('tinydb', 'reviewq.scan', 'email.parser', 'reviewq.core.queue',"
+        " 'concurrent.futures')\n"
+        "sys.stderr.write(repr(sorted(m for m in heavy if m in sys.modules)))\n"
+        "sys.exit(code)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=repo.path, capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == first
+    assert out.stderr == "[]"

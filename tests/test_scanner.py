@@ -97,3 +97,17 @@ def test_a_context_under_other_settings_shares_the_cache_handle(repo: Repo) -> N
     other = ctx.with_config(Config(origin=None))
     assert other.cache is ctx.cache and other.config is not ctx.config
     ctx.close()
+
+
+def test_the_command_is_found_past_global_options() -> None:
+    from reviewq.cli import build_parser, command_of
+
+    assert command_of(["scan", "--json"]) == "scan"
+    assert command_of(["--repo", "queue", "scan"]) == "scan"  # a path named like a command
+    assert command_of(["--re", "queue", "scan"]) == "scan"  # argparse's abbreviation
+    assert command_of(["--repo=queue", "scan"]) == "scan"
+    assert command_of(["--config", "x", "--log", "y", "gate", "a..b"]) == "gate"
+    assert command_of(["--version"]) is None and command_of(["nonsense"]) is None
+    for argv in (["--re", "queue", "scan", "--json"], ["--repo", "gate", "scan", "-n", "3"]):
+        whole = build_parser().parse_args(argv)
+        assert build_parser(command_of(argv)).parse_args(argv) == whole
