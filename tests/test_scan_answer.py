@@ -198,3 +198,17 @@ def test_a_replay_loads_neither_the_cache_nor_the_scan(repo: Repo) -> None:
     assert out.returncode == 0, out.stderr
     assert out.stdout == first
     assert out.stderr == "[]"
+
+
+def test_a_replace_ref_hides_no_commit_from_the_answer(repo: Repo) -> None:
+    """git runs with GIT_NO_REPLACE_OBJECTS: a local `git replace` changes neither the scan nor
+    the stored answer (so the answer need not depend on refs/replace)."""
+    shas = varied(repo)
+    first = scan(repo)
+    other = repo.git(
+        "commit-tree", f"{shas['binary']}^{{tree}}", "-p", f"{shas['binary']}^", "-m", "Plain"
+    )
+    repo.git("replace", shas["binary"], other)
+    assert repo.git("log", "-1", "--format=%s", shas["binary"]) == "Plain"
+    assert scan(repo) == fresh(repo) == first
+    assert shas["binary"] in first
