@@ -18,7 +18,11 @@ ratios of medians, are printed with the load average (`os.getloadavg`). PYTHONDO
 is removed from the children's environment and the package is byte-compiled first: an install
 has .pyc files, and compiling 60 modules per run is not what users wait for.
 
+`--before DIR`: also time another source tree of reviewq (e.g. `git archive <commit> | tar -x -C
+DIR`) in the same rounds, as `cold-before` / `warm-before` (run with PYTHONPATH=DIR).
+
 Run: .venv/bin/python benchmarks/bench_scan_process.py [--repo PATH ...] [--rounds N] [--quick]
+     [--before DIR]
 Default repositories: a work-tree clone of the aider mirror (/work/.mirror/Aider-AI+aider) if
 present, and the synthetic heavy-AI history of bench_scan.py (6,200 commits, --mix heavy).
 """
@@ -89,8 +93,9 @@ def p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-def bench(repo: Path, rounds: int, home: Path) -> None:
+def bench(repo: Path, rounds: int, home: Path, before: Path | None = None) -> None:
     env = child_env(home)
+    old_env = {**env, "PYTHONPATH": str(before)} if before else None
     reviewq = [sys.executable, "-m", "reviewq", "scan", "--json"]
     state = state_dir(repo, env)
     shutil.rmtree(state, ignore_errors=True)
@@ -103,6 +108,8 @@ def bench(repo: Path, rounds: int, home: Path) -> None:
     raw_cmd = ["git", *log_args(["HEAD"])]
     sizes_cmd = ["git", *_numstat_args()]
     times: dict[str, list[float]] = {"raw": [], "raw+sizes": [], "cold": [], "warm": []}
+    if old_env is not None:
+        times.update({"cold-before": [], "warm-before": []})
     loads = []
     for _ in range(rounds):
         loads.append(os.getloadavg()[0])
@@ -111,6 +118,10 @@ def bench(repo: Path, rounds: int, home: Path) -> None:
         shutil.rmtree(state, ignore_errors=True)
         times["cold"].append(run(reviewq, repo, env))
         times["warm"].append(run(reviewq, repo, env))
+        if old_env is not None:
+            shutil.rmtree(state, ignore_errors=True)
+            times["cold-before"].append(run(reviewq, repo, old_env))
+            times["warm-before"].append(run(reviewq, repo, old_env))
     raw = statistics.median(times["raw"])
     full = statistics.median(times["raw+sizes"])
     print(f"\n{repo}: {commits} commits, {len(shas)} AI-authored; {rounds} rounds")
@@ -129,9 +140,13 @@ def main() -> None:
     parser.add_argument("--repo", action="append", help="a repository with a work tree")
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--quick", action="store_true", help="3 rounds")
+    parser.add_argument("--before", help="another reviewq source tree to time alongside")
     args = parser.parse_args()
     rounds = 3 if args.quick else args.rounds
     compileall.compile_dir(str(ROOT / "reviewq"), quiet=1)
+    before = Path(args.before).resolve() if args.before else None
+    if before is not None:
+        compileall.compile_dir(str(before / "reviewq"), quiet=1)
     repos = [Path(r).resolve() for r in args.repo or []]
     if not repos:
         if AIDER_MIRROR.is_dir():
@@ -150,7 +165,7 @@ def main() -> None:
     home = WORK / "process-home"
     home.mkdir(parents=True, exist_ok=True)
     for repo in repos:
-        bench(repo, rounds, home)
+        bench(repo, rounds, home, before)
 
 
 if __name__ == "__main__":
