@@ -212,3 +212,9 @@ def test_a_replace_ref_hides_no_commit_from_the_answer(repo: Repo) -> None:
     assert repo.git("log", "-1", "--format=%s", shas["binary"]) == "Plain"
     assert scan(repo) == fresh(repo) == first
     assert shas["binary"] in first
+
+
+def test_an_empty_repository_answers_nothing_twice(repo: Repo) -> None:
+    for _ in range(2):
+        out = run_reviewq("scan", "--json", cwd=repo.path)
+        assert (out.returncode, out.stdout, out.stderr) == (0, "", "")

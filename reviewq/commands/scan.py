@@ -138,9 +138,7 @@ def _answer_question(args: argparse.Namespace, ctx) -> _Answer | None:
 
     git = ctx.git
     revs = list(args.revs or ["HEAD"])
-    try:
-        if revs == ["HEAD"] and not git.has_commits():
-            return None
+    try:  # an unborn HEAD fails to resolve here: the scan then answers (nothing) as before
         resolved = resolve_revs(git, revs)
         notes = {
             ref: sha for ref, sha in git.ref_tips("refs/notes/").items() if ref in SCAN_NOTE_REFS
