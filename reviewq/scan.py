@@ -72,6 +72,10 @@ class ScanResult:
     commits_read: int
     from_cache: bool = False
     incremental: bool = False
+    #: What the changes answer: the revisions as resolved and the notes tips read (the stored
+    #: `scan --json` answer names exactly these, not what was read before the scan).
+    resolved: list[str] | None = None
+    notes: dict[str, str] | None = None
 
 
 # -- (de)serialisation for the cache ----------------------------------------------------------
@@ -429,7 +433,9 @@ def scan_history(
             refreshed = _refreshed(git, kept_states)
             if refreshed is not kept_states:  # counted now: kept, so the next scan needs no git
                 _store_states(ctx, key, resolved, notes, refreshed)
-            return ScanResult(changes_from_state(refreshed), 0, from_cache=True)
+            return ScanResult(
+                changes_from_state(refreshed), 0, from_cache=True, resolved=resolved, notes=notes
+            )
         old = cached.get("resolved", [])
         simple = all(not r.startswith("^") for r in resolved + old)
         if (
@@ -445,11 +451,11 @@ def scan_history(
             seen = {c.id for c in new}
             changes = new + [c for c in kept if c.id not in seen]
             _store(ctx, key, resolved, notes, changes)
-            return ScanResult(changes, read, incremental=True)
+            return ScanResult(changes, read, incremental=True, resolved=resolved, notes=notes)
     changes, read = _scan_history(ctx, revs, max_count=max_count, since=since, tip=tip)
     if cacheable:
         _store(ctx, key, resolved, notes, changes)
-    return ScanResult(changes, read)
+    return ScanResult(changes, read, resolved=resolved, notes=notes)
 
 
 def _is_ancestor(git: Git, old: str, new_tips: Sequence[str]) -> bool:

@@ -218,3 +218,27 @@ def test_an_empty_repository_answers_nothing_twice(repo: Repo) -> None:
     for _ in range(2):
         out = run_reviewq("scan", "--json", cwd=repo.path)
         assert (out.returncode, out.stdout, out.stderr) == (0, "", "")
+
+
+def test_history_that_moves_during_the_scan_is_named_as_scanned(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer is stored under the revisions the scan resolved, not those read before it:
+    a HEAD that moved mid-scan and came back must not replay the moved history's answer."""
+    import reviewq.scan
+
+    varied(repo)
+    before = repo.git("rev-parse", "HEAD")
+    real = reviewq.scan.scan_history
+
+    def moving(*args, **kwargs):
+        repo.commit("Mid-scan" + CLAUDE, files={"mid.txt": "m\n"})
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(reviewq.scan, "scan_history", moving)
+    moved = scan(repo)
+    assert "Mid-scan" in moved
+    monkeypatch.setattr(reviewq.scan, "scan_history", real)
+    repo.git("reset", "-q", "--hard", before)
+    back = scan(repo)
+    assert back == fresh(repo) and "Mid-scan" not in back

@@ -70,7 +70,12 @@ def run(args: argparse.Namespace, ctx) -> int:
             return 0
         body = "".join(json_line(c.to_json()) + "\n" for c in changes)
         sys.stdout.write(body)
-        answer.keep(body, complete=all(c.stats is None or c.stats.size_known for c in changes))
+        answer.keep(
+            body,
+            complete=all(c.stats is None or c.stats.size_known for c in changes),
+            resolved=result.resolved,
+            notes=result.notes,
+        )
         return 0
     from reviewq.core.text import one_line
     from reviewq.output import print_table
@@ -101,19 +106,21 @@ def run(args: argparse.Namespace, ctx) -> int:
 class _Answer:
     """A stored `scan --json` answer for this question (`reviewq.scan_answer`)."""
 
-    def __init__(self, path, head: bytes) -> None:
-        self.path, self.head = path, head
+    def __init__(self, path, head: bytes, key: str, sessions: str) -> None:
+        self.path, self.head, self.key, self.sessions = path, head, key, sessions
 
     def replay(self, out) -> bool:
         from reviewq.scan_answer import replay
 
         return replay(self.path, self.head, out)
 
-    def keep(self, body: str, *, complete: bool) -> None:
-        from reviewq.scan_answer import forget, store
+    def keep(self, body: str, *, complete: bool, resolved, notes) -> None:
+        """Store `body` under the revisions and notes the scan itself read (they may have moved
+        since this question's header was made)."""
+        from reviewq.scan_answer import forget, header, store
 
-        if complete:
-            store(self.path, self.head, body.encode("utf-8"))
+        if complete and resolved is not None and notes is not None:
+            store(self.path, header(self.key, resolved, notes, self.sessions), body.encode())
         else:  # unknown sizes are counted again (and warned about) on every scan
             forget(self.path)
 
@@ -152,4 +159,6 @@ def _answer_question(args: argparse.Namespace, ctx) -> _Answer | None:
 
         sessions = answer_stamp(ctx)
     key = scan_key(revs, ctx.config.agents)
-    return _Answer(answer_path(ctx.state_dir, key), header(key, resolved, notes, sessions))
+    return _Answer(
+        answer_path(ctx.state_dir, key), header(key, resolved, notes, sessions), key, sessions
+    )
