@@ -12,6 +12,9 @@ marker mix and message sizes are real), each commit changing one small file. The
 
 Goals (issue 2): cold <= 2x raw git log; rescan of an unchanged 13,000-commit history <= 0.1 s.
 
+In-process figures; `benchmarks/bench_scan_process.py` times whole `reviewq scan --json`
+processes (start-up included, cold and warm) next to raw `git log` and git's own size pass.
+
 Run: .venv/bin/python benchmarks/bench_scan.py [--commits N] [--repeat K]
 """
 
