@@ -750,31 +750,9 @@ class Scanner:
             placements = {
                 sha: (p.location, p.kind, list(p.refs)) for sha, p in member.placements.items()
             }
-        # A squash-merged pull request's commits never reach main; main's messages say it landed.
-        landed, landed_memo = _landed_review_refs(
-            git, view, main_tips, branch_states, placements, cached.landed_memo if cached else None
+        placements, was_on, landed_memo = _landings(
+            git, view, main_tips, main_states, branch_states, placements, cached
         )
-        if landed:
-            gone = set(landed)
-            placements = {sha: p for sha, p in placements.items() if gone.isdisjoint(p[2])}
-        # A rebase-merged request (or a cherry-pick to main) lands copies: the copy is the item.
-        unmerged = {sha: st for sha, st in branch_states.items() if sha in placements}
-        authored = {st.authored_at for st in unmerged.values()}  # a cheap first cut
-        copies = rebased_copies(
-            {sha: st.landing_key() for sha, st in unmerged.items()},
-            {
-                sha: st.landing_key()
-                for sha, st in main_states.items()
-                if st.authored_at in authored
-            },
-        )
-        was_on = dict(cached.was_on) if cached else {}
-        for sha, place in (cached.placements if cached else {}).items():
-            if sha not in placements and sha in main_states:
-                was_on[sha] = place[0]
-        for sha, copy in copies.items():
-            was_on.setdefault(copy, placements.pop(sha)[0])
-        was_on = {sha: loc for sha, loc in was_on.items() if sha in main_states}
         branch_states = {sha: st for sha, st in branch_states.items() if sha in placements}
         stale = scope.unmerged_cutoff(now)
         shown_branch = {
@@ -874,6 +852,43 @@ def scan_scope(
 def warn_unknown_sizes(ctx: Context, changes: Sequence[Change]) -> None:
     """`Scanner.warn_unknown_sizes` for a command that scans once."""
     Scanner(ctx).warn_unknown_sizes(changes)
+
+
+def _landings(
+    git: Git,
+    view: RefView,
+    main_tips: Sequence[str],
+    main_states: dict[str, StoredChange],
+    branch_states: dict[str, StoredChange],
+    placements: dict[str, tuple[str, str, list[str]]],
+    cached: ScopeState | None,
+) -> tuple[dict[str, tuple[str, str, list[str]]], dict[str, str], dict[str, Any] | None]:
+    """Unmerged work that landed on main in another form leaves the branch view: a
+    squash-merged request (main's messages name it) and rebased copies or cherry-picks (the
+    copy on main is the item, remembering the branch it was on). Returns the placements left,
+    `was_on` (main commit -> the branch it was seen on) and the landed-requests memo to keep."""
+    # A squash-merged pull request's commits never reach main; main's messages say it landed.
+    landed, landed_memo = _landed_review_refs(
+        git, view, main_tips, branch_states, placements, cached.landed_memo if cached else None
+    )
+    if landed:
+        gone = set(landed)
+        placements = {sha: p for sha, p in placements.items() if gone.isdisjoint(p[2])}
+    # A rebase-merged request (or a cherry-pick to main) lands copies: the copy is the item.
+    unmerged = {sha: st for sha, st in branch_states.items() if sha in placements}
+    authored = {st.authored_at for st in unmerged.values()}  # a cheap first cut
+    copies = rebased_copies(
+        {sha: st.landing_key() for sha, st in unmerged.items()},
+        {sha: st.landing_key() for sha, st in main_states.items() if st.authored_at in authored},
+    )
+    was_on = dict(cached.was_on) if cached else {}
+    for sha, place in (cached.placements if cached else {}).items():
+        if sha not in placements and sha in main_states:
+            was_on[sha] = place[0]
+    for sha, copy in copies.items():
+        was_on.setdefault(copy, placements.pop(sha)[0])
+    was_on = {sha: loc for sha, loc in was_on.items() if sha in main_states}
+    return placements, was_on, landed_memo
 
 
 def _landed_review_refs(
