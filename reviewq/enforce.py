@@ -20,15 +20,9 @@ from typing import Any
 from reviewq.config import CONFIG_NAME, config_at
 from reviewq.core.config import Config
 from reviewq.core.model import Change
-from reviewq.core.policy import (
-    Evaluation,
-    Policy,
-    Requirements,
-    evaluate,
-    merge_rules,
-    parse_time,
-    policy_from_sections,
-)
+from reviewq.core.policy import Evaluation, evaluate
+from reviewq.core.policy_rules import Policy, Requirements, merge_rules, policy_from_sections
+from reviewq.core.times import parse_instant as parse_time
 from reviewq.core.verdict import SignatureCheck
 from reviewq.errors import ReviewqError
 from reviewq.sources.gitcmd import Git
@@ -111,7 +105,7 @@ def policy_files(config: Config) -> list[str]:
     """The files the gate's policy is read from: `.reviewq.toml`, and the allowed-signers file
     it names (a change adding a key there changes who may approve)."""
     paths = [CONFIG_NAME]
-    signers = getattr(config.section("log"), "allowed_signers", None)
+    signers = config.log.allowed_signers if config.log else None
     if isinstance(signers, str) and signers.strip() and signers not in paths:
         paths.append(signers)
     return paths
@@ -267,8 +261,8 @@ class Enforcer:
 
     def _log_rules(self, requirements: Requirements) -> Requirements:
         """`[log] require_signed = true` asks every counted approval to be validly signed."""
-        log = self.config.section("log")
-        if getattr(log, "require_signed", False) and not requirements.signed_approvals:
+        log = self.config.log
+        if log is not None and log.require_signed and not requirements.signed_approvals:
             return replace(requirements, signed_approvals=True)
         return requirements
 
@@ -609,8 +603,8 @@ def _signature_checker(git: Git, base: str | None, base_config: Config | None) -
     verifier: list[Any] = []
 
     def build() -> Any:
-        log = base_config.section("log") if base_config else None
-        configured = getattr(log, "allowed_signers", None)
+        log = base_config.log if base_config else None
+        configured = log.allowed_signers if log else None
         if git.config_get("gpg.ssh.allowedSignersFile") or base is None:
             return verifier_from_git(git, configured)
         program = git.config_get("gpg.ssh.program") or DEFAULT_PROGRAM
@@ -645,7 +639,7 @@ def _blob_file(git: Git, rev: str, path: str) -> Path:
             f"[log] allowed_signers = {path!r} is not in {rev[:12]}'s tree; commit it or fix "
             ".reviewq.toml"
         ) from None
-    target = git.paths().git_dir / "reviewq" / f"allowed_signers.at-{rev}"
+    target = git.paths().state_dir / f"allowed_signers.at-{rev}"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(target.name + f".{os.getpid()}.tmp")
@@ -691,7 +685,7 @@ class QueuePolicy:
         return settled_under_policy(self.evaluation(change))
 
     def domain_of(self, change: Change) -> str:
-        from reviewq.core.policy import domain_label
+        from reviewq.core.policy_rules import domain_label
 
         return domain_label(self.evaluation(change).domains)
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
+from reviewq.clock import local_now, local_zone
 from reviewq.context import Context
 from reviewq.core.config import MetricsSettings
 from reviewq.core.metrics import (
@@ -176,7 +177,7 @@ def policy_violations(
     """
     if not any(name in ctx.config.sections for name in ("policy", "domains")):
         return None
-    from reviewq.core.policy import domain_label
+    from reviewq.core.policy_rules import domain_label
     from reviewq.enforce import QueuePolicy
 
     judge = QueuePolicy(ctx, changes, now)
@@ -206,7 +207,7 @@ def resolve_tz(name: str, where: str = "--tz") -> tzinfo | None:
     if key.lower() == "utc":
         return UTC
     if key.lower() == "local":
-        return datetime.now().astimezone().tzinfo
+        return local_zone()
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:
@@ -240,7 +241,7 @@ def parse_since(text: str, now: datetime, tz: tzinfo | None) -> datetime:
 
 
 def settings(ctx: Context) -> MetricsSettings:
-    return ctx.config.section("metrics") or MetricsSettings()
+    return ctx.config.metrics or MetricsSettings()
 
 
 def gather(
@@ -351,10 +352,6 @@ def gather(
         critiques=critiques,
         config_sections=ctx.config.sections,
     )
-
-
-def local_now() -> datetime:
-    return datetime.now().astimezone()
 
 
 # -- the report's inputs, named exactly ------------------------------------------------------
@@ -752,7 +749,7 @@ def team_paths(args: Any) -> list[Path] | None:
         except ReviewqError:
             return None  # not a repository: the ordinary error follows from Context.open
         config = load_config(git, None)
-    team = config.section("team")
+    team = config.team
     if team is None or not team.repos:
         return None
     origin = config.origin or "."
@@ -762,7 +759,7 @@ def team_paths(args: Any) -> list[Path] | None:
 
 def context_team_paths(ctx: Context) -> list[Path] | None:
     """The `[team] repos` of this repository's settings (the stats screen's team view)."""
-    team = ctx.config.section("team")
+    team = ctx.config.team
     if team is None or not team.repos:
         return None
     origin = ctx.config.origin or ""

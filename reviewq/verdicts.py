@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from reviewq.clock import local_now
 from reviewq.context import Context
 from reviewq.core.model import VERDICTS, Change, Identity
 from reviewq.core.verdict import CritiqueState, SettledIndex, dedupe_records, new_record
@@ -62,10 +63,6 @@ _DIFF_TREE = [
 
 #: The content-id pass: the same diff, as text whatever the attributes say, with full blob ids.
 _CONTENT_DIFF_TREE = [*_DIFF_TREE[:-2], "--text", "--full-index", *_DIFF_TREE[-2:]]
-
-
-def local_now() -> datetime:
-    return datetime.now().astimezone()
 
 
 def _stderr_warning(message: str) -> None:
@@ -240,7 +237,7 @@ def record_verdict(
     log holds the record, a failure to update the notes ref only calls `warn` (default: one line
     on stderr): the verdict is safe and `reviewq sync` will share it.
     """
-    from reviewq.core.policy import same_person
+    from reviewq.core.identity import same_person
     from reviewq.store.signing import signer_from_git
 
     if verdict not in VERDICTS:
@@ -314,7 +311,7 @@ def _own_latest(
     ctx: Context, change: Change, reviewer: Identity, content_id: str | None
 ) -> dict[str, Any] | None:
     """The reviewer's own latest verdict on this change (or a byte-identical copy), if any."""
-    from reviewq.core.policy import same_person
+    from reviewq.core.identity import same_person
     from reviewq.core.verdict import record_order
 
     try:

@@ -24,12 +24,8 @@ from reviewq.core.model import (
     Identity,
     Prompt,
 )
-from reviewq.core.policy import (
-    Rule,
-    evaluate,
-    merge_rules,
-    policy_from_sections,
-)
+from reviewq.core.policy import evaluate
+from reviewq.core.policy_rules import Rule, merge_rules, policy_from_sections
 from reviewq.core.verdict import (
     SIG_GOOD,
     SIG_UNKNOWN_SIGNER,

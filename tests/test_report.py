@@ -15,14 +15,12 @@ import pytest
 from reviewq.core.metrics import AuthoredChange, CommitSize, compute_stats
 from reviewq.core.report import (
     disclosure,
-    fmt_duration,
     fmt_pct,
     md,
-    render,
-    render_html,
     render_json,
     render_markdown,
 )
+from reviewq.core.report_html import render, render_html
 from tests.metrics_support import RULES_UNOPENED, record, record_demo_verdicts
 
 CET = timezone(timedelta(hours=1))
@@ -91,7 +89,9 @@ def test_disclosure_figures():
 
 
 def test_formatting_helpers():
-    assert [fmt_duration(s) for s in (None, 42, 185, 7260, 97200)] == [
+    from reviewq.core.times import duration
+
+    assert [duration(s) for s in (None, 42, 185, 7260, 97200)] == [
         "–",
         "42s",
         "3m 05s",

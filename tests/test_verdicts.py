@@ -252,7 +252,7 @@ def test_cli_verdict_text_json_and_log_table(repo, cli) -> None:
     assert table.returncode == 0
     header, row, total = table.stdout.strip().splitlines()
     assert header.split()[:4] == ["AT", "VERDICT", "CHANGE", "REVIEWER"]
-    assert "approve" in row and sha[:12] in row and "1m35s" in row and row.rstrip().endswith("ok")
+    assert "approve" in row and sha[:12] in row and "1m 35s" in row and row.rstrip().endswith("ok")
     assert total == "1 verdict(s)"
     as_json = cli("--repo", str(repo.path), "log", "--json")
     record = json.loads(as_json.stdout)

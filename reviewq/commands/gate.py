@@ -63,7 +63,7 @@ def run(args: argparse.Namespace, ctx) -> int:
 
 
 def parse_as_of(text: str):
-    from reviewq.core.policy import parse_time
+    from reviewq.core.times import parse_instant as parse_time
     from reviewq.errors import ReviewqError
 
     when = parse_time(text)
@@ -78,8 +78,8 @@ def parse_as_of(text: str):
 def check(args: argparse.Namespace, ctx):
     """Evaluate the range; anything that stops it raises ReviewqError (exit 2)."""
     from dataclasses import replace
-    from datetime import datetime
 
+    from reviewq.clock import local_now
     from reviewq.config import CONFIG_NAME, config_at
     from reviewq.enforce import (
         Checked,
@@ -96,7 +96,7 @@ def check(args: argparse.Namespace, ctx):
     git = ctx.git
     if not git.has_commits():
         raise ReviewqError("the repository has no commits; nothing to gate")
-    now = parse_as_of(args.as_of) if args.as_of else datetime.now().astimezone()
+    now = parse_as_of(args.as_of) if args.as_of else local_now()
     resolved = resolve_revs(git, args.revs)
     refuse_shallow_cut(git, resolved, " ".join(args.revs))
     base, chosen_as = policy_base(git, resolved, args.policy_from)
@@ -139,7 +139,7 @@ def check(args: argparse.Namespace, ctx):
 
 
 def _print(result) -> None:
-    from reviewq.core.policy import domain_label
+    from reviewq.core.policy_rules import domain_label
     from reviewq.output import print_table
 
     span = " ".join(result.revs)

@@ -82,9 +82,10 @@ def _since_epoch(ctx, text: str) -> float:
     where `git log --since` would silently take it as "now"; it reads `12w` as something
     else entirely, hence `stats`' parser first.
     """
+    from reviewq.clock import local_now
     from reviewq.errors import ReviewqError
     from reviewq.sources.gitcmd import GitError
-    from reviewq.stats_inputs import local_now, parse_since
+    from reviewq.stats_inputs import parse_since
 
     try:
         return parse_since(text, local_now(), None).timestamp()
@@ -107,16 +108,8 @@ def _since_epoch(ctx, text: str) -> float:
         ) from None
 
 
-def _duration(seconds: float) -> str:
-    whole = round(seconds)
-    if whole < 60:
-        return f"{whole}s"
-    if whole < 3600:
-        return f"{whole // 60}m{whole % 60:02d}s"
-    return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
-
-
 def _list(args: argparse.Namespace, ctx) -> int:
+    from reviewq.core.times import duration
     from reviewq.output import emit_jsonl, print_table
     from reviewq.verdicts import load_verdicts, load_verdicts_since
 
@@ -138,7 +131,7 @@ def _list(args: argparse.Namespace, ctx) -> int:
                 r.get("verdict", ""),
                 change[:12] if r.get("sha") else change[:18],
                 reviewer.get("email") or reviewer.get("name") or "",
-                _duration(float(r.get("active_seconds") or 0)),
+                duration(float(r.get("active_seconds") or 0)),
                 r.get("lines_changed", ""),
                 f"{r.get('hunks_viewed', 0)}/{r.get('hunks_total', 0)}",
                 "yes" if r.get("signature") else "-",
@@ -164,7 +157,7 @@ def _verify(args: argparse.Namespace, ctx) -> int:
     from reviewq.store.log import ProvenanceLog
     from reviewq.store.notes_log import NOTES_REF, read_verdict_notes
 
-    settings = ctx.config.section("log") or LogSettings()
+    settings = ctx.config.log or LogSettings()
     require_signed = args.require_signed or settings.require_signed
     verifier = None
     if not args.no_signatures:

@@ -11,9 +11,9 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
+    from reviewq.clock import local_now
     from reviewq.core.queue import sort_queue
     from reviewq.output import emit_json, print_table
-    from reviewq.pending import local_now
     from reviewq.pull import pull
 
     report = pull(ctx, args.remote, now=local_now())

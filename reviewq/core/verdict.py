@@ -23,10 +23,10 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from reviewq.core.model import VERDICTS, Identity
+from reviewq.core.times import parse_instant
 
 RECORD_VERSION = 1
 GENESIS = "0" * 64
@@ -331,19 +331,10 @@ class VerifyReport:
 # -- order and "settled" ----------------------------------------------------------------------
 
 
-def parse_instant(text: Any) -> datetime | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def record_order(record: Mapping[str, Any]) -> tuple[float, str]:
     """Sort key: the instant of `at` (offsets compared properly), then the id."""
     when = parse_instant(record.get("at"))
-    stamp = when.timestamp() if when is not None and when.tzinfo is not None else 0.0
+    stamp = when.timestamp() if when is not None else 0.0
     return stamp, str(record.get("id") or "")
 
 

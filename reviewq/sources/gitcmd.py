@@ -57,6 +57,16 @@ def command_name(args: Sequence[str]) -> str:
 class RepoPaths:
     git_dir: Path
     work_tree: Path | None
+    #: The git dir every worktree of the repository shares (`git_dir` itself outside a linked
+    #: worktree).
+    common_dir: Path | None = None
+
+    @property
+    def state_dir(self) -> Path:
+        """`<common git dir>/reviewq`: reviewq's local state (log, caches, locks, the signers
+        file it extracts), never committed, one for every worktree of the repository. Per
+        worktree things (HEAD) are read from `git_dir`."""
+        return (self.common_dir or self.git_dir) / "reviewq"
 
     @property
     def is_bare(self) -> bool:
@@ -104,7 +114,13 @@ class Git:
         if self._paths is None:
             try:
                 out = self.text(
-                    ["rev-parse", "--absolute-git-dir", "--is-inside-work-tree"], what="open"
+                    [
+                        "rev-parse",
+                        "--absolute-git-dir",
+                        "--git-common-dir",
+                        "--is-inside-work-tree",
+                    ],
+                    what="open",
                 )
             except GitError as exc:
                 if "not a git repository" in exc.message:
@@ -116,11 +132,14 @@ class Git:
                 raise ReviewqError(
                     f"{self.path}: {exc.message.removeprefix('git open: ')}"
                 ) from None
-            git_dir, inside = [*out.splitlines(), "", ""][:2]
+            git_dir, common, inside = [*out.splitlines(), "", "", ""][:3]
             work_tree = None
             if inside.strip() == "true":
                 work_tree = Path(self.text(["rev-parse", "--show-toplevel"]).strip())
-            self._paths = RepoPaths(Path(git_dir.strip()), work_tree)
+            shared = Path(common.strip()) if common.strip() else Path(git_dir.strip())
+            if not shared.is_absolute():
+                shared = (self.path / shared).resolve()
+            self._paths = RepoPaths(Path(git_dir.strip()), work_tree, shared)
         return self._paths
 
     # -- running ------------------------------------------------------------------------------

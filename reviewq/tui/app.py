@@ -46,6 +46,7 @@ from reviewq.tui.themes import (
 )
 from reviewq.tui.typeahead import HOLD_LIMIT, OPENERS, TypeaheadReady
 from reviewq.tui.widgets.timer import SessionClock
+from reviewq.xdg import state_home
 
 #: How many of the next queue items get their critique prepared in the background.
 PREFETCH = 2
@@ -64,9 +65,7 @@ _ACTIVITY = (
 
 def ui_state_path(env: Mapping[str, str] | None = None) -> Path:
     """Where the last theme and keymap chosen in the palette are remembered."""
-    env = os.environ if env is None else env
-    base = env.get("XDG_STATE_HOME") or os.path.join(env.get("HOME", "~"), ".local", "state")
-    return Path(base).expanduser() / "reviewq" / "tui.json"
+    return state_home(env) / "reviewq" / "tui.json"
 
 
 class ReviewqCommands(Provider):
