@@ -68,6 +68,7 @@ th { font-size: 13px; color: var(--muted); font-weight: 600; }
 td.num, th.num { text-align: right; }
 .legend span { display: inline-block; margin-right: 14px; font-size: 13px; color: var(--muted); }
 .legend i { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 5px; vertical-align: -1px; }
+.legend i.line { width: 14px; height: 3px; border-radius: 2px; vertical-align: 3px; }
 .note { color: var(--muted); font-size: 13px; }
 .empty { color: var(--muted); font-style: italic; }
 footer { margin-top: 36px; color: var(--muted); font-size: 12.5px; }
@@ -85,6 +86,8 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12.5px; }
   td:last-child { overflow-wrap: anywhere; }
   .card .value { font-size: 24px; }
   .mix text { display: none; }
+  /* the 520-unit charts draw at ~360 px here (x0.7): 16 units is ~11 px on the screen */
+  figure svg text { font-size: 16px; }
 }
 """
 
@@ -138,7 +141,7 @@ def svg_weekly_share(
     weeks: Sequence[Mapping[str, Any]], width: int = 520, height: int = 220
 ) -> str:
     """Bars: share of commits AI-authored per week; dots and line: share of lines."""
-    left, right, top, bottom = 40, 10, 12, 42
+    left, right, top, bottom = 48, 10, 12, 42
     plot_w, plot_h = width - left - right, height - top - bottom
     out = [_svg_open(width, height, "AI-authored share of commits and lines by week")]
     for frac in (0, 0.25, 0.5, 0.75, 1):
@@ -192,14 +195,18 @@ def svg_weekly_share(
 
 
 def svg_histogram(bins: Sequence[Mapping[str, Any]], width: int = 520, height: int = 220) -> str:
-    left, right, top, bottom = 40, 10, 16, 36
-    plot_w, plot_h = width - left - right, height - top - bottom
+    # no y-axis labels (each bar carries its count): the bins' labels get the width, and
+    # take two rows when they would touch at a phone's font size (16 units, see _CSS)
+    left, right = 8, 8
+    slot = (width - left - right) / max(1, len(bins))
+    stagger = max((len(str(b["bin"])) for b in bins), default=0) * 16 * 0.68 > slot - 4
+    top, bottom = 20, 52 if stagger else 36
+    plot_h = height - top - bottom
     peak = max([b["verdicts"] for b in bins] + [1])
     out = [_svg_open(width, height, "Distribution of active review time per verdict")]
     out.append(
         f'<line class="axis" x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}"/>'
     )
-    slot = plot_w / max(1, len(bins))
     for i, b in enumerate(bins):
         bh = plot_h * b["verdicts"] / peak
         x = left + slot * i + slot * 0.12
@@ -215,8 +222,9 @@ def svg_histogram(bins: Sequence[Mapping[str, Any]], width: int = 520, height: i
                 f'<text x="{x + slot * 0.38:.1f}" y="{top + plot_h - bh - 4:.1f}" text-anchor="middle">'
                 f"{b['verdicts']:,}</text>"
             )
+        row = 16 if stagger and i % 2 else 0
         out.append(
-            f'<text class="muted" x="{x + slot * 0.38:.1f}" y="{height - bottom + 16}" '
+            f'<text class="muted" x="{x + slot * 0.38:.1f}" y="{height - bottom + 16 + row}" '
             f'text-anchor="middle">{h(b["bin"])}</text>'
         )
     out.append("</svg>")
@@ -262,7 +270,7 @@ def svg_weekly_verdicts(
     weeks: Sequence[Mapping[str, Any]], width: int = 520, height: int = 220
 ) -> str:
     """Stacked bars of verdicts per week; a marker on weeks with rubber stamps."""
-    left, right, top, bottom = 40, 10, 12, 42
+    left, right, top, bottom = 48, 10, 22, 42
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = max([w["verdicts"] for w in weeks] + [1])
     out = [_svg_open(width, height, "Verdicts per week by kind")]
@@ -411,7 +419,7 @@ def render_html(doc: Mapping[str, Any]) -> str:
     trend = (
         f'<div class="grid2"><figure>{svg_weekly_share(weeks)}'
         '<figcaption><span class="legend"><span><i style="background:var(--ai2)"></i>commits</span>'
-        '<span><i style="background:var(--ai)"></i>changed lines</span></span>'
+        '<span><i class="line" style="background:var(--ai)"></i>changed lines</span></span>'
         "AI-authored share by week</figcaption></figure>"
         f"<figure>{svg_weekly_verdicts(weeks)}<figcaption>"
         + _legend()
