@@ -17,14 +17,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from reviewq.clock import local_now
 from reviewq.config import CONFIG_NAME, config_at
 from reviewq.core.config import Config
 from reviewq.core.model import Change
 from reviewq.core.policy import Evaluation, evaluate
 from reviewq.core.policy_rules import Policy, Requirements, merge_rules, policy_from_sections
 from reviewq.core.times import parse_instant as parse_time
-from reviewq.core.verdict import SignatureCheck
+from reviewq.core.verdict import SignatureCheck, match_keys
 from reviewq.errors import ReviewqError
+from reviewq.scan import resolve_revs, scan_history, warn_unknown_sizes
 from reviewq.sources.gitcmd import Git
 from reviewq.verdicts import CONTENT_ID_FIELD
 
@@ -333,22 +335,12 @@ class Verdicts:
         if any(r.get(CONTENT_ID_FIELD) for r in self.records):
             self._content_ids.update(self.content_id_of([c for c in changes if c.source == "git"]))
 
-    def _keys_of(self, sha: Any, content_id: Any, change_id: Any) -> list[str]:
-        keys = []
-        if isinstance(sha, str) and sha:
-            keys.append(f"sha:{sha}")
-        if isinstance(content_id, str) and content_id:
-            keys.append(f"content:{content_id}")
-        if isinstance(change_id, str) and change_id and change_id != sha:
-            keys.append(f"change:{change_id}")
-        return keys
-
     def records_for(self, change: Change) -> list[dict[str, Any]]:
         """Every record about the change or a byte-identical copy of it (rebased, cherry-picked)."""
         if self._index is None:
             index: dict[str, list[dict[str, Any]]] = {}
             for record in self.records:
-                keys = self._keys_of(
+                keys = match_keys(
                     record.get("sha"), record.get(CONTENT_ID_FIELD), record.get("change_id")
                 )
                 for key in keys:
@@ -356,7 +348,7 @@ class Verdicts:
             self._index = index
         content_id = None if change.source == "inbox" else self._content_ids.get(change.commit.sha)
         seen: dict[int, dict[str, Any]] = {}
-        for key in self._keys_of(change.sha, content_id, change.id):
+        for key in match_keys(change.sha, content_id, change.id):
             for record in self._index.get(key, ()):
                 seen.setdefault(id(record), record)
         return list(seen.values())
@@ -691,3 +683,58 @@ class QueuePolicy:
 
     def needs_of(self, change: Change) -> tuple[str, ...]:
         return tuple(n.message for n in self.evaluation(change).needs)
+
+
+def gate_range(
+    ctx: Any,
+    revs: Sequence[str],
+    *,
+    as_of: datetime | None = None,
+    policy_from: str | None = None,
+    explicit_config: bool = False,
+) -> GateResult:
+    """`reviewq gate REVS`: every AI-authored commit of the range evaluated under the policy of
+    the range's base (or `policy_from`, or the `--config` file when `explicit_config`), as of
+    `as_of` (default: now). Anything that stops it raises ReviewqError (exit 2)."""
+    git = ctx.git
+    if not git.has_commits():
+        raise ReviewqError("the repository has no commits; nothing to gate")
+    now = as_of or local_now()
+    resolved = resolve_revs(git, revs)
+    refuse_shallow_cut(git, resolved, " ".join(revs))
+    base, chosen_as = policy_base(git, resolved, policy_from)
+    config = ctx.config if explicit_config else config_at(git, base)
+    origin = config.origin or f"{base[:12]}: no {CONFIG_NAME} (built-in policy)"
+    if explicit_config:
+        chosen_as = "--config"
+    else:
+        vet_policy_source(ctx, base, config, resolved, now, chosen_as)
+    gate_ctx = replace(ctx, config=config)
+    # One cache handle per process: the scan and the patch-ids write the same file.
+    gate_ctx.__dict__["cache"] = ctx.cache
+    changes = [c for c in scan_history(gate_ctx, revs).changes if c.source == "git"]
+    warn_unknown_sizes(ctx, changes)
+    verdicts = open_verdicts(ctx, base=base, base_config=config) if changes else None
+    enforcer = Enforcer(
+        git=git,
+        config=config,
+        records_for=verdicts.records_for if verdicts else (lambda _change: ()),
+        now=now,
+        verify_signature=verdicts.verify_signature if verdicts else None,
+        appeared_at=verdicts.appeared_at if verdicts else None,
+    )
+    if verdicts is not None:
+        verdicts.prepare(changes)
+    checked = [Checked(c, enforcer.evaluate(c)) for c in changes]
+    return GateResult(
+        missing_notes=verdicts.notes_ref if verdicts and not verdicts.notes_present else None,
+        revs=list(revs),
+        policy_rev=base,
+        policy_source=chosen_as,
+        policy_origin=origin,
+        as_of=now,
+        as_of_given=as_of is not None,
+        policy=enforcer.policy,
+        checked=checked,
+        ignored=list(verdicts.ignored) if verdicts else [],
+    )

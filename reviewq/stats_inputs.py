@@ -119,21 +119,11 @@ def verdict_table(
     return local.table.with_agents(agent_of)
 
 
-def critique_severities(ctx: Context, changes: Iterable[Any]) -> dict[str, str]:
-    """change id -> highest severity its cached critique found, "none" for a critique without
-    findings (the override rate's input). Only changes that have verdicts matter.
-
-    `cached_critique` reads the change's diff to know which critique applies, so it is asked
-    only about changes the critique cache has rows for (one pass over that table): on a long
-    history most changes were never critiqued.
-    """
-
-    return {row["change_id"]: row["highest_severity"] for row in critique_rows(ctx, changes)}
-
-
 def critique_rows(ctx: Context, changes: Iterable[Any]) -> list[dict[str, Any]]:
     """The cached critique of each of `changes` that has one, summarised (the export's
-    critiques table; `critique_severities` is its highest-severity column)."""
+    critiques table). `cached_critique` reads the change's diff to know which critique applies,
+    so it is asked only about changes the critique cache has rows for (one pass over that
+    table): on a long history most changes were never critiqued."""
     from reviewq.critiques import TABLE, cached_critique
 
     critiqued = {row.get("change_id") for _, row in ctx.cache.items(TABLE) if isinstance(row, dict)}

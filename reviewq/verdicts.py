@@ -25,17 +25,28 @@ from typing import Any
 
 from reviewq.clock import local_now
 from reviewq.context import Context
+from reviewq.core.config import LogSettings
 from reviewq.core.model import VERDICTS, Change, Identity
-from reviewq.core.verdict import CritiqueState, SettledIndex, dedupe_records, new_record
+from reviewq.core.verdict import (
+    SIG_GOOD,
+    SIG_UNSIGNED,
+    CritiqueState,
+    RecordFinding,
+    SettledIndex,
+    dedupe_records,
+    new_record,
+)
 from reviewq.errors import ReviewqError
 from reviewq.sources.gitcmd import GitError
-from reviewq.store.log import ProvenanceLog
+from reviewq.store.log import ProvenanceLog, VerifyReport
 from reviewq.store.notes_log import (
+    NOTES_REF,
     add_records,
     missing_from_notes,
     read_verdict_notes,
     ref_tip,
 )
+from reviewq.store.signing import verifier_from_git
 
 PATCH_ID_TABLE = "patch_ids"
 CONTENT_ID_TABLE = "content_ids"
@@ -436,35 +447,6 @@ def settled_index(ctx: Context, records: Iterable[Mapping[str, Any]] | None = No
     return SettledIndex(load_verdicts(ctx) if records is None else records)
 
 
-def settled_filter(ctx: Context, changes: Sequence[Change]) -> Callable[[Change], bool]:
-    """`is_settled(change)` for the queue: settled by sha, content id or change id.
-
-    Content ids are computed only when there are verdicts at all, in one pipeline for every
-    change not already settled by its sha (policy, issue 7, may replace this function).
-    """
-    index = settled_index(ctx)
-    if not len(index):
-        return lambda _change: False
-    need = [
-        c.commit.sha
-        for c in changes
-        if c.source == "git" and not index.is_settled(sha=c.sha, patch_id=None, change_id=c.id)
-    ]
-    try:
-        ids = content_ids(ctx, need) if need else {}
-    except GitError as exc:
-        raise ReviewqError(f"could not compute content ids ({exc.message})") from None
-
-    def is_settled(change: Change) -> bool:
-        if change.source == "inbox":
-            pid = change.id.removeprefix("inbox:")
-        else:
-            pid = ids.get(change.commit.sha)
-        return index.is_settled(sha=change.sha, patch_id=pid, change_id=change.id)
-
-    return is_settled
-
-
 def verdicts_for(ctx: Context, change: Change | None, sha: str) -> list[dict[str, Any]]:
     """Verdicts on one change: by its sha, its content id (rebased copies) or its inbox id."""
     records = load_verdicts(ctx)
@@ -575,6 +557,55 @@ def _intact_records(log: ProvenanceLog) -> tuple[list[dict[str, Any]], int]:
     return out, dropped
 
 
+def verify_log(ctx: Context, *, signatures: bool = True) -> VerifyReport:
+    """`reviewq log verify`: the local log's chain, end and signatures, and the notes ref's
+    records (an edited line; the signatures of records this clone's log does not hold)."""
+    settings = ctx.config.log or LogSettings()
+    verifier = verifier_from_git(ctx.git, settings.allowed_signers) if signatures else None
+    notes = read_verdict_notes(ctx.git)
+    by_id = {r["id"]: r for r in notes.records}
+    log = ProvenanceLog(ctx.log_path)
+    report = log.verify(
+        check_signatures=verifier.check_many if verifier else None,
+        notes=by_id if by_id else None,
+    )
+    # The notes ref: a line that does not match its own hash was edited (and is left out of
+    # every reader's view); records not in the local log get their signatures checked here.
+    for target, record in notes.edited:
+        report.findings.append(
+            RecordFinding(
+                0,
+                record.get("id"),
+                "notes:edited",
+                f"its line in the note of {target[:12]} does not match its hash",
+            )
+        )
+    local_ids = report.notes_in_log
+    others = [r for r in notes.records if r.get("id") not in local_ids]
+    notes_summary: dict = {
+        "ref": NOTES_REF,
+        "records": len(notes.records),
+        "unreadable_lines": notes.bad_lines,
+        "edited": len(notes.edited),
+    }
+    if verifier is not None and others:
+        counts: dict[str, int] = {}
+        for record, check in zip(others, verifier.check_many(others)):
+            counts[check.status] = counts.get(check.status, 0) + 1
+            first_unsigned = check.status == SIG_UNSIGNED and counts[check.status] == 1
+            if check.status not in (SIG_GOOD, SIG_UNSIGNED) or first_unsigned:
+                report.findings.append(
+                    RecordFinding(0, record.get("id"), f"notes:{check.status}", check.detail)
+                )
+        notes_summary["signatures"] = counts
+    if notes.bad_lines:
+        report.warnings.append(
+            f"{notes.bad_lines} line(s) in {NOTES_REF} are not verdict records (ignored)"
+        )
+    report.notes = notes_summary if (notes.records or notes.bad_lines or notes.edited) else None
+    return report
+
+
 __all__ = [
     "change_content_id",
     "change_patch_id",
@@ -586,10 +617,10 @@ __all__ = [
     "rebuild_log_from_notes",
     "record_verdict",
     "reviewer_identity",
-    "settled_filter",
     "settled_index",
     "share_local_records",
     "unshared_records",
     "verdict_keys",
     "verdicts_for",
+    "verify_log",
 ]

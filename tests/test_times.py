@@ -90,3 +90,13 @@ def test_queue_age_needs_an_offset() -> None:
 
     c = change()
     assert age_seconds(c, datetime(2030, 1, 1, tzinfo=UTC)) > 0
+
+
+def test_one_short_id_for_commits_and_inbox_patches() -> None:
+    from reviewq.core.model import short_id
+
+    sha = "3f2a9c10e4b1" + "0" * 28
+    assert short_id(sha) == "3f2a9c10e4b1"
+    assert short_id(sha, narrow=True) == "3f2a9c10e4"
+    assert short_id("inbox:9d8e7f6a5b4c3d2e") == "inbox:9d8e7f6a5b4c"
+    assert short_id("inbox:9d8e7f6a5b4c3d2e", narrow=True) == "inbox:9d8e7f6a5b"

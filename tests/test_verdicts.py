@@ -22,7 +22,6 @@ from reviewq.verdicts import (
     load_verdicts,
     patch_ids,
     record_verdict,
-    settled_filter,
 )
 from tests.verdict_kit import ai_commit
 
@@ -142,16 +141,6 @@ def test_patch_ids_in_one_pass_and_cached(repo) -> None:
     ctx.close()
     reopened = ctx_for(repo.path)
     assert reopened.cache.get(PATCH_ID_TABLE, PATCH_ID_KEY) == cached
-
-
-def test_settled_filter_without_verdicts_computes_nothing(repo) -> None:
-    ai_commit(repo, "change")
-    ctx = ctx_for(repo.path)
-    from reviewq.scan import scan_history
-
-    changes = scan_history(ctx).changes
-    assert settled_filter(ctx, changes)(changes[0]) is False
-    assert ctx.cache.get(PATCH_ID_TABLE, PATCH_ID_KEY) is None
 
 
 # -- the queue --------------------------------------------------------------------------------

@@ -112,6 +112,7 @@ def print_repositories(parts, total) -> None:
 
 
 def print_stats(stats, *, by: str, last: int, repository: str) -> None:
+    from reviewq.core.model import short_id
     from reviewq.core.report import fmt_int, fmt_pct, fmt_ratio
     from reviewq.core.stats_rows import BREAKDOWN_COLUMNS, breakdown_cells
     from reviewq.core.text import one_line
@@ -149,7 +150,7 @@ def print_stats(stats, *, by: str, last: int, repository: str) -> None:
             "awaiting",
             f"{q.depth:,} {'change waits' if q.depth == 1 else 'changes wait'} for a decision"
             + (
-                f", oldest {duration(q.oldest_pending_seconds)} ({q.oldest_pending_id[:12]})"
+                f", oldest {duration(q.oldest_pending_seconds)} ({short_id(q.oldest_pending_id)})"
                 if q.depth and q.oldest_pending_id
                 else ""
             )

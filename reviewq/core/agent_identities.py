@@ -1,7 +1,7 @@
 """Who an identity is: the agents' git identities, bots that are not AI, and agent and model
 names read from a name, an e-mail or free text.
 
-The table follows ../shared/reference/ai-markers.md. Identities are matched on the exact email or
+The table follows the markers listed in docs/detection.md. Identities are matched on the exact email or
 on the GitHub login inside a noreply address (`<id>+<login>@users.noreply.github.com`; bots appear
 with several ids). `core.detect` combines these answers with trailers and side records.
 """

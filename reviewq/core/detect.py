@@ -1,6 +1,6 @@
 """Marker rules -> Authorship: which agent wrote a commit, with which model, and the proof.
 
-The rules follow ../shared/reference/ai-markers.md. Identities are matched on the exact email or
+The rules follow the markers listed in docs/detection.md. Identities are matched on the exact email or
 on the GitHub login inside a noreply address (`<id>+<login>@users.noreply.github.com`; bots appear
 with several ids). Trailers are matched case-insensitively; body markers anywhere in the visible
 body (see `message.parse_message` for what is visible). Nothing here reads git: side records

@@ -2,7 +2,7 @@
 Gemini CLI chats (JSONL and the older JSON document), OpenCode's pre-1.2 JSON tree, aider's
 `.aider.chat.history.md` and SpecStory's Markdown.
 
-All unofficial, all drifting (see ../shared/reference/agent-sessions.md). Unknown record types are
+All unofficial, all drifting (see docs/sessions.md). Unknown record types are
 skipped; a file with no record we understand raises `SessionFormatError` (the caller skips it
 with one line). Pure: bytes or text in, dataclasses out.
 """

@@ -3,7 +3,7 @@
 Pure: bytes or text in, dataclasses out. `sources/sessions` finds the files and caches what
 these parsers return; this module reads the formats and links commits to sessions.
 
-Formats (all unofficial, all drifting, see ../shared/reference/agent-sessions.md): Claude Code
+Formats (all unofficial, all drifting, see docs/sessions.md): Claude Code
 JSONL transcripts, Codex CLI rollouts, Gemini CLI chats (JSONL and the older JSON document),
 OpenCode's pre-1.2 JSON tree, aider's `.aider.chat.history.md` and SpecStory's Markdown.
 Unknown record types are skipped; a file with no record we understand raises `SessionFormatError`

@@ -16,7 +16,6 @@ from pathlib import Path
 from reviewq.errors import ReviewqError
 
 #: git's well-known empty tree (sha1 repositories); used as the parent of root commits.
-EMPTY_TREE_SHA1 = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 #: How much of a blob git looks at to call it binary (xdiff's `FIRST_FEW_BYTES`).
 BINARY_PROBE = 8000
 

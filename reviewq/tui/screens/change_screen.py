@@ -15,7 +15,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Static
 
-from reviewq.core.model import Critique, Diff, Finding
+from reviewq.core.model import Critique, Diff, Finding, short_id
 from reviewq.core.queue import QueueItem
 from reviewq.core.text import one_line
 from reviewq.core.times import duration
@@ -155,7 +155,7 @@ class ChangeScreen(Screen, inherit_bindings=False):
         change = self.change
         auth = change.authorship
         stats = change.stats
-        short = change.id[:10] if change.source == "git" else change.id[:16]
+        short = short_id(change.id, narrow=True)
         model = f" {auth.model}" if auth.model else ""
         level = self.item.risk.level
         risk_style = {"high": "bold $text-error", "medium": "$text-warning"}.get(level, "")

@@ -13,7 +13,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Static
 
-from reviewq.core.model import Change
+from reviewq.core.model import Change, short_id
 from reviewq.core.text import one_line
 from reviewq.core.times import duration
 from reviewq.tui import keymap
@@ -137,7 +137,7 @@ class VerdictDialog(ModalScreen[VerdictChoice | None], inherit_bindings=False):
     def compose(self) -> ComposeResult:
         s = self.summary
         title = VERDICT_TITLES[self.verdict]
-        short = self.change.id[:12] if self.change.source == "git" else self.change.id[:18]
+        short = short_id(self.change.id)
         with Vertical():
             yield Static(
                 Content.assemble(
@@ -300,7 +300,7 @@ class ApplyDialog(ModalScreen[str | None], inherit_bindings=False):
             yield Static(
                 Content.assemble(
                     ("Apply ", "bold"),
-                    (self.change.id[:18], "$text-primary"),
+                    (short_id(self.change.id), "$text-primary"),
                     "  ",
                     safe_line(one_line(self.change.commit.subject, 50)),
                 ),

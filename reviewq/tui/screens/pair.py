@@ -24,7 +24,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Footer, Input, Static
 
-from reviewq.core.model import Diff, Finding, Identity
+from reviewq.core.model import Diff, Finding, Identity, short_id
 from reviewq.core.pair import (
     Handover,
     HunkNote,
@@ -106,7 +106,7 @@ def start_pair(
         driver, recent = defaults
         head = items[0]
         change = head.change
-        short = change.id[:10] if change.source == "git" else change.id[:16]
+        short = short_id(change.id, narrow=True)
         more = len(items) - 1
         what = Content.assemble(
             "Walk through ",
@@ -769,7 +769,7 @@ class PairScreen(ChangeScreen, inherit_bindings=False):
         who = data.reviewer.name if data.reviewer else ""
         self.app.notify(
             f"{title} by {who} with {', '.join(p.name for p in data.co_reviewers)}: "
-            f"{self.change.id[:10]} after {duration(data.active_seconds)} active",
+            f"{short_id(self.change.id, narrow=True)} after {duration(data.active_seconds)} active",
             timeout=5,
         )
 

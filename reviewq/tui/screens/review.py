@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, Static
 
-from reviewq.core.model import Diff, Finding
+from reviewq.core.model import Diff, Finding, short_id
 from reviewq.core.queue import QueueItem
 from reviewq.core.text import one_line
 from reviewq.core.times import duration
@@ -414,7 +414,7 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
     def _announce_verdict(self, data: VerdictInput) -> None:
         title = VERDICT_TITLES[data.verdict]
         self.app.notify(
-            f"{title}: {self.change.id[:10]} after {duration(data.active_seconds)} active",
+            f"{title}: {short_id(self.change.id, narrow=True)} after {duration(data.active_seconds)} active",
             timeout=4,
         )
 
