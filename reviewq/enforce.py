@@ -17,18 +17,30 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from reviewq.changes import lookup
 from reviewq.clock import local_now
 from reviewq.config import CONFIG_NAME, config_at
 from reviewq.core.config import Config
 from reviewq.core.model import Change
-from reviewq.core.policy import Evaluation, evaluate
-from reviewq.core.policy_rules import Policy, Requirements, merge_rules, policy_from_sections
+from reviewq.core.policy import Evaluation, evaluate, needs_brief
+from reviewq.core.policy_rules import (
+    Policy,
+    Requirements,
+    domain_label,
+    merge_rules,
+    policy_from_sections,
+)
+from reviewq.core.text import one_line
 from reviewq.core.times import parse_instant as parse_time
-from reviewq.core.verdict import SignatureCheck, match_keys
+from reviewq.core.verdict import SIG_GOOD, SignatureCheck, content_digest, match_keys, record_order
 from reviewq.errors import ReviewqError
 from reviewq.scan import resolve_revs, scan_history, warn_unknown_sizes
-from reviewq.sources.gitcmd import Git
-from reviewq.verdicts import CONTENT_ID_FIELD
+from reviewq.sources.gitcmd import Git, GitError
+from reviewq.store.log import ProvenanceLog
+from reviewq.store.notes_history import cache_path_for, read_notes_history
+from reviewq.store.notes_log import NOTES_REF, read_verdict_notes, ref_tip
+from reviewq.store.signing import DEFAULT_PROGRAM, SshVerifier, verifier_from_git
+from reviewq.verdicts import CONTENT_ID_FIELD, content_ids, load_verdicts, load_verdicts_about
 
 RecordsFor = Callable[[Change], Sequence[Mapping[str, Any]]]
 VerifySignature = Callable[[Mapping[str, Any]], SignatureCheck]
@@ -129,9 +141,6 @@ def vet_policy_source(
     """
     from dataclasses import replace
 
-    from reviewq.changes import lookup
-    from reviewq.config import config_at
-
     git = ctx.git
     found = git.text(["rev-list", "-1", base, "--", *policy_files(config)]).strip()
     if not found:
@@ -170,8 +179,6 @@ def vet_policy_source(
         evaluation.passed or _signed_approval(verdicts, change, evaluation)
     ):
         return
-    from reviewq.core.policy import needs_brief
-    from reviewq.core.text import one_line
 
     why = needs_brief(n.message for n in evaluation.needs) or f"{verdicts.notes_ref} is missing"
     raise ReviewqError(
@@ -185,7 +192,6 @@ def vet_policy_source(
 def _signed_approval(verdicts: Verdicts, change: Change, evaluation: Evaluation) -> bool:
     """A counted approval (not the prompter's, not a machine's, ...) validly signed by a key in
     the allowed signers before the policy change, and nothing standing against it."""
-    from reviewq.core.verdict import SIG_GOOD
 
     if {n.code for n in evaluation.unmet} & {"rejected", "escalated"}:
         return False
@@ -446,8 +452,6 @@ def open_verdicts(
     `Verdicts.records_for` can return for them, read without parsing the rest of the log.
     `include_notes=False` (lenient only) reads the local log alone.
     """
-    from reviewq.store.notes_log import NOTES_REF, read_verdict_notes, ref_tip
-    from reviewq.verdicts import content_ids, load_verdicts, load_verdicts_about
 
     git = ctx.git
     if not strict and not include_notes:
@@ -516,7 +520,6 @@ def gate_evidence(ctx: Any) -> Evidence:
     (`prev`, `hash`: re-chained into another clone's log) or signature are one record; a signed
     copy is preferred.
     """
-    from reviewq.store.notes_history import cache_path_for, read_notes_history
 
     local, ignored = intact_local_records(ctx)
     history = read_notes_history(ctx.git, cache_path=cache_path_for(_state_dir(ctx)))
@@ -551,7 +554,6 @@ def intact_local_records(ctx: Any) -> tuple[list[dict[str, Any]], list[str]]:
     """The local log's records whose bytes match their own hash, and one sentence per other
     one (edited after it was written: `log verify` fails it, so no reader may count it). A line
     that is not JSON at all stops the gate, as before (`LogError`)."""
-    from reviewq.store.log import ProvenanceLog
 
     log = ProvenanceLog(ctx.log_path)
     out, edited = log.intact_records()
@@ -565,7 +567,6 @@ def intact_local_records(ctx: Any) -> tuple[list[dict[str, Any]], list[str]]:
 
 def merge_copies(records: Sequence[Mapping[str, Any]], where: str) -> list[dict[str, Any]]:
     """One record per id, ordered by time; an id with two different verdicts fails closed."""
-    from reviewq.core.verdict import content_digest, record_order
 
     by_id: dict[str, list[Mapping[str, Any]]] = {}
     for record in records:
@@ -590,7 +591,6 @@ def merge_copies(records: Sequence[Mapping[str, Any]], where: str) -> list[dict[
 
 def _signature_checker(git: Git, base: str | None, base_config: Config | None) -> VerifySignature:
     """The signing module's check of one record (its verifier built on first use)."""
-    from reviewq.store.signing import DEFAULT_PROGRAM, SshVerifier, verifier_from_git
 
     verifier: list[Any] = []
 
@@ -621,8 +621,6 @@ def _blob_file(git: Git, rev: str, path: str) -> Path:
     import atexit
     import os
     import tempfile
-
-    from reviewq.sources.gitcmd import GitError
 
     try:
         data = git.run(["cat-file", "blob", f"{rev}:{path}"], what="cat-file")
@@ -677,7 +675,6 @@ class QueuePolicy:
         return settled_under_policy(self.evaluation(change))
 
     def domain_of(self, change: Change) -> str:
-        from reviewq.core.policy_rules import domain_label
 
         return domain_label(self.evaluation(change).domains)
 

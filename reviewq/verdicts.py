@@ -26,7 +26,10 @@ from typing import Any
 from reviewq.clock import local_now
 from reviewq.context import Context
 from reviewq.core.config import LogSettings
+from reviewq.core.identity import same_person
+from reviewq.core.jsonio import parse_line
 from reviewq.core.model import VERDICTS, Change, Identity
+from reviewq.core.text import clean_text, one_line
 from reviewq.core.verdict import (
     SIG_GOOD,
     SIG_UNSIGNED,
@@ -34,10 +37,14 @@ from reviewq.core.verdict import (
     RecordFinding,
     SettledIndex,
     dedupe_records,
+    line_hash_matches,
     new_record,
+    record_order,
 )
 from reviewq.errors import ReviewqError
+from reviewq.sources.diffs import read_commit_diff
 from reviewq.sources.gitcmd import GitError
+from reviewq.sources.inbox import read_patch_file
 from reviewq.store.log import ProvenanceLog, VerifyReport
 from reviewq.store.notes_log import (
     NOTES_REF,
@@ -46,7 +53,7 @@ from reviewq.store.notes_log import (
     read_verdict_notes,
     ref_tip,
 )
-from reviewq.store.signing import verifier_from_git
+from reviewq.store.signing import signer_from_git, verifier_from_git
 
 PATCH_ID_TABLE = "patch_ids"
 CONTENT_ID_TABLE = "content_ids"
@@ -77,7 +84,6 @@ _CONTENT_DIFF_TREE = [*_DIFF_TREE[:-2], "--text", "--full-index", *_DIFF_TREE[-2
 
 
 def _stderr_warning(message: str) -> None:
-    from reviewq.core.text import one_line
 
     print(f"reviewq: warning: {one_line(message)}", file=sys.stderr)
 
@@ -181,8 +187,6 @@ def change_content_id(ctx: Context, change: Change) -> str | None:
             return None
         from pathlib import Path
 
-        from reviewq.sources.inbox import read_patch_file
-
         patches = read_patch_file(Path(change.patch_path), change.commit.committed_at)
         same = [p for p in patches if p.commit.message == change.commit.message]
         if not (same or patches):
@@ -203,12 +207,9 @@ def hunk_count(ctx: Context, change: Change) -> int:
     if change.source == "inbox" and change.patch_path:
         from pathlib import Path
 
-        from reviewq.sources.inbox import read_patch_file
-
         patches = read_patch_file(Path(change.patch_path), change.commit.committed_at)
         same = [p for p in patches if p.commit.message == change.commit.message]
         return (same or patches)[0].diff.hunk_count
-    from reviewq.sources.diffs import read_commit_diff
 
     return read_commit_diff(ctx.git, change.commit.sha).hunk_count
 
@@ -248,8 +249,6 @@ def record_verdict(
     log holds the record, a failure to update the notes ref only calls `warn` (default: one line
     on stderr): the verdict is safe and `reviewq sync` will share it.
     """
-    from reviewq.core.identity import same_person
-    from reviewq.store.signing import signer_from_git
 
     if verdict not in VERDICTS:
         raise ReviewqError(f"verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
@@ -322,8 +321,6 @@ def _own_latest(
     ctx: Context, change: Change, reviewer: Identity, content_id: str | None
 ) -> dict[str, Any] | None:
     """The reviewer's own latest verdict on this change (or a byte-identical copy), if any."""
-    from reviewq.core.identity import same_person
-    from reviewq.core.verdict import record_order
 
     try:
         records = load_verdicts_about(ctx, [change])
@@ -348,7 +345,6 @@ def _own_latest(
 
 def _clean(text: str) -> str:
     """Notes come from argv and text fields; make sure they survive UTF-8 and JSON."""
-    from reviewq.core.text import clean_text
 
     return clean_text(text).strip()
 
@@ -381,7 +377,6 @@ def load_verdicts_since(
     """
     import numpy as np
 
-    from reviewq.core.verdict import record_order
     from reviewq.store.verdict_columns import RECORDS_CACHE_NAME, load_log_records
 
     cache = ctx.log_cache(RECORDS_CACHE_NAME)
@@ -541,8 +536,6 @@ def _intact_records(log: ProvenanceLog) -> tuple[list[dict[str, Any]], int]:
 
     A removed or reordered neighbour does not make a record untrustworthy; an edit does.
     """
-    from reviewq.core.jsonio import parse_line
-    from reviewq.core.verdict import line_hash_matches
 
     out, dropped = [], 0
     for _, line in log.read_lines():

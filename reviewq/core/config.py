@@ -322,16 +322,15 @@ def parse_metrics(value: Any) -> MetricsSettings:
 
 @dataclass(frozen=True)
 class Config:
-    """Parsed `.reviewq.toml`. `sections` keeps each parsed section by name for later rooms."""
+    """Parsed `.reviewq.toml`. `sections` keeps each parsed section by name; read them through
+    the typed properties (`critic`, `log`, `metrics`, `scope`, `team`; the policy through
+    `core.policy_rules.policy_from_sections`)."""
 
     agents: tuple[RepoRule, ...] = ()
     inbox: str | None = None
     sections: Mapping[str, Any] = field(default_factory=dict)
     #: Where the settings came from (for messages); None for built-in defaults.
     origin: str | None = None
-
-    def section(self, name: str, default: Any = None) -> Any:
-        return self.sections.get(name, default)
 
     @property
     def critic(self) -> CriticSettings:
