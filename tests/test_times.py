@@ -99,4 +99,4 @@ def test_one_short_id_for_commits_and_inbox_patches() -> None:
     assert short_id(sha) == "3f2a9c10e4b1"
     assert short_id(sha, narrow=True) == "3f2a9c10e4"
     assert short_id("inbox:9d8e7f6a5b4c3d2e") == "inbox:9d8e7f6a5b4c"
-    assert short_id("inbox:9d8e7f6a5b4c3d2e", narrow=True) == "inbox:9d8e7f6a5b"
+    assert short_id("inbox:9d8e7f6a5b4c3d2e", narrow=True) == "inbox:9d8e7f6a"

@@ -40,18 +40,21 @@ EVIDENCE_SOURCES: tuple[str, ...] = (
 VERDICTS: tuple[str, ...] = ("approve", "reject", "changes", "escalate")
 
 
-#: Hex digits of a commit's sha (or of an inbox patch's id) shown to people: terminal tables and
-#: messages; the TUI's narrower tables and titles show `SHORT_ID_NARROW`.
+#: Hex digits of a commit's sha (or of an inbox patch's id) shown to people in terminal tables
+#: and messages; the TUI's narrower tables and titles show 10 of a sha, 8 of a patch's id (its
+#: `inbox:` prefix takes the room).
 SHORT_ID = 12
 SHORT_ID_NARROW = 10
+SHORT_INBOX_NARROW = 8
 INBOX_PREFIX = "inbox:"
 
 
 def short_id(change_id: str, *, narrow: bool = False) -> str:
     """A change's id for people: `3f2a9c10e4b1`, `inbox:9d8e7f6a5b4c` (the prefix kept)."""
-    width = SHORT_ID_NARROW if narrow else SHORT_ID
-    prefix = INBOX_PREFIX if change_id.startswith(INBOX_PREFIX) else ""
-    return prefix + change_id[len(prefix) :][:width]
+    if change_id.startswith(INBOX_PREFIX):
+        width = SHORT_INBOX_NARROW if narrow else SHORT_ID
+        return INBOX_PREFIX + change_id[len(INBOX_PREFIX) :][:width]
+    return change_id[: SHORT_ID_NARROW if narrow else SHORT_ID]
 
 
 SEVERITIES: tuple[str, ...] = ("note", "warning", "error", "critical")

@@ -32,6 +32,7 @@ it never silently becomes a weaker one.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -272,7 +273,8 @@ class _Judge:
         if self.min_seconds > 0 and active < self.min_seconds:
             return "too-fast", (
                 # as the TUI shows a duration (core.times.duration: not 13.205s beside 0:13)
-                f"too fast: {duration(active)} active, the minimum is {duration(self.min_seconds)} "
+                f"too fast: {duration(active)} active, the minimum is "
+                f"{duration(math.ceil(self.min_seconds))} "
                 f"({req.min_seconds_per_100_lines:g}s per 100 lines, {self.lines} lines)"
             )
         raw_ticked = record.get("checklist")
