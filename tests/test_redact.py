@@ -256,3 +256,10 @@ def test_a_negated_never_send_glob_is_refused_not_a_hole() -> None:
 
     with pytest.raises(ConfigError, match=r"critic.never_send: '!secrets/public.txt'"):
         parse_critic({"never_send": ["secrets/**", "!secrets/public.txt"]})
+
+
+def test_an_invalid_never_send_glob_is_a_settings_error_not_a_crash_at_critique_time() -> None:
+    from reviewq.core.config import ConfigError, parse_critic
+
+    with pytest.raises(ConfigError, match=r"critic.never_send: 'keys\\\\' is not a valid glob"):
+        parse_critic({"never_send": ["keys\\"]})

@@ -226,6 +226,17 @@ def parse_critic(value: Any) -> CriticSettings:
             f"critic.never_send: {negated[0]!r}: a glob cannot start with '!' (nothing is "
             "taken back out of never_send; list only what must not be sent)"
         )
+    if never_send:
+        # Imported only when a repository lists its own globs (every command reads the config).
+        import pathspec
+
+        for glob in never_send:
+            try:
+                pathspec.PathSpec.from_lines("gitignore", [glob.strip()])
+            except ValueError as exc:
+                raise ConfigError(
+                    f"critic.never_send: {glob!r} is not a valid glob ({exc})"
+                ) from None
     base = CriticSettings()
     return CriticSettings(
         default=default,
