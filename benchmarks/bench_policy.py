@@ -43,7 +43,8 @@ from reviewq.core.model import (  # noqa: E402
     FileChange,
     Identity,
 )
-from reviewq.core.policy import evaluate, policy_from_sections  # noqa: E402
+from reviewq.core.policy import evaluate  # noqa: E402
+from reviewq.core.policy_rules import policy_from_sections  # noqa: E402
 from reviewq.core.verdict import CritiqueState, new_record  # noqa: E402
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone(timedelta(hours=1)))

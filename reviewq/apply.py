@@ -27,6 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from reviewq.clock import local_now
 from reviewq.context import Context
 from reviewq.core.model import Change, Identity
 from reviewq.core.queue import parse_time
@@ -100,7 +101,7 @@ def _mbox(git: Git, change: Change, raw: bytes) -> bytes:
     if raw.lstrip().startswith((b"From ", b"From:", b"Subject:", b"Date:")):
         return raw  # format-patch mail: `git am` reads it as it is
     who = change.authorship.prompted_by[0] if change.authorship.prompted_by else _ident(git)
-    when = parse_time(change.commit.authored_at) or datetime.now().astimezone()
+    when = parse_time(change.commit.authored_at) or local_now()
     subject, _, body = change.commit.message.partition("\n")
     head = (
         f"From {ZERO} Mon Sep 17 00:00:00 2001\n"
@@ -265,7 +266,7 @@ def _note(change: Change, now: datetime | None) -> dict[str, Any]:
         "source": "inbox",
         "patch_id": change.id.removeprefix("inbox:"),
         "inbox_file": Path(change.patch_path or "").name,
-        "at": (now or datetime.now().astimezone()).isoformat(timespec="seconds"),
+        "at": (now or local_now()).isoformat(timespec="seconds"),
     }
     return payload
 

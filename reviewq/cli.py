@@ -125,9 +125,6 @@ def run(argv: Sequence[str] | None = None) -> int:
     command = args.command
     if command is None:
         command = "tui"
-        if "tui" not in COMMANDS:  # until the TUI lands, the queue is the default view
-            command = "queue"
-            args = parser.parse_args([*(argv or sys.argv[1:]), "queue"])
     module = _module(command)
     if getattr(module, "NEEDS_REPO", True):
         from reviewq.context import Context

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,20 +45,11 @@ class Context:
             env=dict(env or {}),
         )
 
-    @cached_property
-    def common_dir(self) -> Path:
-        """The git dir every worktree of the repository shares (the git dir itself otherwise)."""
-        out = self.git.text(["rev-parse", "--git-common-dir"]).strip()
-        if not out:
-            return self.git.paths().git_dir
-        path = Path(out)
-        return path if path.is_absolute() else (self.git.path / path).resolve()
-
     @property
     def state_dir(self) -> Path:
-        """`<common git dir>/reviewq`: local, never committed, shared by every worktree (so two
-        worktrees' TUIs write one log under one lock)."""
-        return self.common_dir / "reviewq"
+        """`<common git dir>/reviewq` (`RepoPaths.state_dir`): shared by every worktree, so two
+        worktrees' TUIs write one log under one lock."""
+        return self.git.paths().state_dir
 
     @property
     def log_path(self) -> Path:

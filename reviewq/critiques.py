@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from reviewq.changes import diff_of
+from reviewq.clock import local_now
 from reviewq.context import Context
 from reviewq.core.critique import CritiqueInput
 from reviewq.core.families import family_of
@@ -27,10 +28,6 @@ TABLE = "critiques"
 #: Whole files larger than this are not read for ruff and `ast` (the hunks still are).
 MAX_TEXT_BYTES = 2 * 1024 * 1024
 _TEXT_SUFFIXES = (".py", ".pyi")
-
-
-def _now() -> datetime:
-    return datetime.now().astimezone()
 
 
 # -- what a critic reads -----------------------------------------------------------------------
@@ -322,7 +319,7 @@ def critique_change(
     env: Mapping[str, str] | None = None,
     transport: Any = None,
     sleep: Callable[[float], None] | None = None,
-    clock: Callable[[], datetime] = _now,
+    clock: Callable[[], datetime] = local_now,
 ) -> tuple[Critique, bool]:
     """(critique, came from the cache). See `get_critique`."""
     subject = critique_input(ctx, change)

@@ -17,22 +17,30 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from reviewq.changes import lookup
+from reviewq.clock import local_now
 from reviewq.config import CONFIG_NAME, config_at
 from reviewq.core.config import Config
 from reviewq.core.model import Change
-from reviewq.core.policy import (
-    Evaluation,
+from reviewq.core.policy import Evaluation, evaluate, needs_brief
+from reviewq.core.policy_rules import (
     Policy,
     Requirements,
-    evaluate,
+    domain_label,
     merge_rules,
-    parse_time,
     policy_from_sections,
 )
-from reviewq.core.verdict import SignatureCheck
+from reviewq.core.text import one_line
+from reviewq.core.times import parse_instant as parse_time
+from reviewq.core.verdict import SIG_GOOD, SignatureCheck, content_digest, match_keys, record_order
 from reviewq.errors import ReviewqError
-from reviewq.sources.gitcmd import Git
-from reviewq.verdicts import CONTENT_ID_FIELD
+from reviewq.scan import resolve_revs, scan_history, warn_unknown_sizes
+from reviewq.sources.gitcmd import Git, GitError
+from reviewq.store.log import ProvenanceLog
+from reviewq.store.notes_history import cache_path_for, read_notes_history
+from reviewq.store.notes_log import NOTES_REF, read_verdict_notes, ref_tip
+from reviewq.store.signing import DEFAULT_PROGRAM, SshVerifier, verifier_from_git
+from reviewq.verdicts import CONTENT_ID_FIELD, content_ids, load_verdicts, load_verdicts_about
 
 RecordsFor = Callable[[Change], Sequence[Mapping[str, Any]]]
 VerifySignature = Callable[[Mapping[str, Any]], SignatureCheck]
@@ -111,7 +119,7 @@ def policy_files(config: Config) -> list[str]:
     """The files the gate's policy is read from: `.reviewq.toml`, and the allowed-signers file
     it names (a change adding a key there changes who may approve)."""
     paths = [CONFIG_NAME]
-    signers = getattr(config.section("log"), "allowed_signers", None)
+    signers = config.log.allowed_signers if config.log else None
     if isinstance(signers, str) and signers.strip() and signers not in paths:
         paths.append(signers)
     return paths
@@ -131,9 +139,6 @@ def vet_policy_source(
     would in a range. A commit inside the range being gated is judged there instead. Anything
     else raises ReviewqError naming the commit to review (exit 2).
     """
-
-    from reviewq.changes import lookup
-    from reviewq.config import config_at
 
     git = ctx.git
     found = git.text(["rev-list", "-1", base, "--", *policy_files(config)]).strip()
@@ -172,8 +177,6 @@ def vet_policy_source(
         evaluation.passed or _signed_approval(verdicts, change, evaluation)
     ):
         return
-    from reviewq.core.policy import needs_brief
-    from reviewq.core.text import one_line
 
     why = needs_brief(n.message for n in evaluation.needs) or f"{verdicts.notes_ref} is missing"
     raise ReviewqError(
@@ -187,7 +190,6 @@ def vet_policy_source(
 def _signed_approval(verdicts: Verdicts, change: Change, evaluation: Evaluation) -> bool:
     """A counted approval (not the prompter's, not a machine's, ...) validly signed by a key in
     the allowed signers before the policy change, and nothing standing against it."""
-    from reviewq.core.verdict import SIG_GOOD
 
     if {n.code for n in evaluation.unmet} & {"rejected", "escalated"}:
         return False
@@ -265,8 +267,8 @@ class Enforcer:
 
     def _log_rules(self, requirements: Requirements) -> Requirements:
         """`[log] require_signed = true` asks every counted approval to be validly signed."""
-        log = self.config.section("log")
-        if getattr(log, "require_signed", False) and not requirements.signed_approvals:
+        log = self.config.log
+        if log is not None and log.require_signed and not requirements.signed_approvals:
             return replace(requirements, signed_approvals=True)
         return requirements
 
@@ -337,22 +339,12 @@ class Verdicts:
         if any(r.get(CONTENT_ID_FIELD) for r in self.records):
             self._content_ids.update(self.content_id_of([c for c in changes if c.source == "git"]))
 
-    def _keys_of(self, sha: Any, content_id: Any, change_id: Any) -> list[str]:
-        keys = []
-        if isinstance(sha, str) and sha:
-            keys.append(f"sha:{sha}")
-        if isinstance(content_id, str) and content_id:
-            keys.append(f"content:{content_id}")
-        if isinstance(change_id, str) and change_id and change_id != sha:
-            keys.append(f"change:{change_id}")
-        return keys
-
     def records_for(self, change: Change) -> list[dict[str, Any]]:
         """Every record about the change or a byte-identical copy of it (rebased, cherry-picked)."""
         if self._index is None:
             index: dict[str, list[dict[str, Any]]] = {}
             for record in self.records:
-                keys = self._keys_of(
+                keys = match_keys(
                     record.get("sha"), record.get(CONTENT_ID_FIELD), record.get("change_id")
                 )
                 for key in keys:
@@ -360,7 +352,7 @@ class Verdicts:
             self._index = index
         content_id = None if change.source == "inbox" else self._content_ids.get(change.commit.sha)
         seen: dict[int, dict[str, Any]] = {}
-        for key in self._keys_of(change.sha, content_id, change.id):
+        for key in match_keys(change.sha, content_id, change.id):
             for record in self._index.get(key, ()):
                 seen.setdefault(id(record), record)
         return list(seen.values())
@@ -458,8 +450,6 @@ def open_verdicts(
     `Verdicts.records_for` can return for them, read without parsing the rest of the log.
     `include_notes=False` (lenient only) reads the local log alone.
     """
-    from reviewq.store.notes_log import NOTES_REF, read_verdict_notes, ref_tip
-    from reviewq.verdicts import content_ids, load_verdicts, load_verdicts_about
 
     git = ctx.git
     if not strict and not include_notes:
@@ -528,7 +518,6 @@ def gate_evidence(ctx: Any) -> Evidence:
     (`prev`, `hash`: re-chained into another clone's log) or signature are one record; a signed
     copy is preferred.
     """
-    from reviewq.store.notes_history import cache_path_for, read_notes_history
 
     local, ignored = intact_local_records(ctx)
     history = read_notes_history(ctx.git, cache_path=cache_path_for(_state_dir(ctx)))
@@ -563,7 +552,6 @@ def intact_local_records(ctx: Any) -> tuple[list[dict[str, Any]], list[str]]:
     """The local log's records whose bytes match their own hash, and one sentence per other
     one (edited after it was written: `log verify` fails it, so no reader may count it). A line
     that is not JSON at all stops the gate, as before (`LogError`)."""
-    from reviewq.store.log import ProvenanceLog
 
     log = ProvenanceLog(ctx.log_path)
     out, edited = log.intact_records()
@@ -577,7 +565,6 @@ def intact_local_records(ctx: Any) -> tuple[list[dict[str, Any]], list[str]]:
 
 def merge_copies(records: Sequence[Mapping[str, Any]], where: str) -> list[dict[str, Any]]:
     """One record per id, ordered by time; an id with two different verdicts fails closed."""
-    from reviewq.core.verdict import content_digest, record_order
 
     by_id: dict[str, list[Mapping[str, Any]]] = {}
     for record in records:
@@ -602,13 +589,12 @@ def merge_copies(records: Sequence[Mapping[str, Any]], where: str) -> list[dict[
 
 def _signature_checker(git: Git, base: str | None, base_config: Config | None) -> VerifySignature:
     """The signing module's check of one record (its verifier built on first use)."""
-    from reviewq.store.signing import DEFAULT_PROGRAM, SshVerifier, verifier_from_git
 
     verifier: list[Any] = []
 
     def build() -> Any:
-        log = base_config.section("log") if base_config else None
-        configured = getattr(log, "allowed_signers", None)
+        log = base_config.log if base_config else None
+        configured = log.allowed_signers if log else None
         if git.config_get("gpg.ssh.allowedSignersFile") or base is None:
             return verifier_from_git(git, configured)
         program = git.config_get("gpg.ssh.program") or DEFAULT_PROGRAM
@@ -634,8 +620,6 @@ def _blob_file(git: Git, rev: str, path: str) -> Path:
     import os
     import tempfile
 
-    from reviewq.sources.gitcmd import GitError
-
     try:
         data = git.run(["cat-file", "blob", f"{rev}:{path}"], what="cat-file")
     except GitError:
@@ -643,7 +627,7 @@ def _blob_file(git: Git, rev: str, path: str) -> Path:
             f"[log] allowed_signers = {path!r} is not in {rev[:12]}'s tree; commit it or fix "
             ".reviewq.toml"
         ) from None
-    target = git.paths().git_dir / "reviewq" / f"allowed_signers.at-{rev}"
+    target = git.paths().state_dir / f"allowed_signers.at-{rev}"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(target.name + f".{os.getpid()}.tmp")
@@ -689,9 +673,61 @@ class QueuePolicy:
         return settled_under_policy(self.evaluation(change))
 
     def domain_of(self, change: Change) -> str:
-        from reviewq.core.policy import domain_label
 
         return domain_label(self.evaluation(change).domains)
 
     def needs_of(self, change: Change) -> tuple[str, ...]:
         return tuple(n.message for n in self.evaluation(change).needs)
+
+
+def gate_range(
+    ctx: Any,
+    revs: Sequence[str],
+    *,
+    as_of: datetime | None = None,
+    policy_from: str | None = None,
+    explicit_config: bool = False,
+) -> GateResult:
+    """`reviewq gate REVS`: every AI-authored commit of the range evaluated under the policy of
+    the range's base (or `policy_from`, or the `--config` file when `explicit_config`), as of
+    `as_of` (default: now). Anything that stops it raises ReviewqError (exit 2)."""
+    git = ctx.git
+    if not git.has_commits():
+        raise ReviewqError("the repository has no commits; nothing to gate")
+    now = as_of or local_now()
+    resolved = resolve_revs(git, revs)
+    refuse_shallow_cut(git, resolved, " ".join(revs))
+    base, chosen_as = policy_base(git, resolved, policy_from)
+    config = ctx.config if explicit_config else config_at(git, base)
+    origin = config.origin or f"{base[:12]}: no {CONFIG_NAME} (built-in policy)"
+    if explicit_config:
+        chosen_as = "--config"
+    else:
+        vet_policy_source(ctx, base, config, resolved, now, chosen_as)
+    gate_ctx = ctx.with_config(config)
+    changes = [c for c in scan_history(gate_ctx, revs).changes if c.source == "git"]
+    warn_unknown_sizes(ctx, changes)
+    verdicts = open_verdicts(ctx, base=base, base_config=config) if changes else None
+    enforcer = Enforcer(
+        git=git,
+        config=config,
+        records_for=verdicts.records_for if verdicts else (lambda _change: ()),
+        now=now,
+        verify_signature=verdicts.verify_signature if verdicts else None,
+        appeared_at=verdicts.appeared_at if verdicts else None,
+    )
+    if verdicts is not None:
+        verdicts.prepare(changes)
+    checked = [Checked(c, enforcer.evaluate(c)) for c in changes]
+    return GateResult(
+        missing_notes=verdicts.notes_ref if verdicts and not verdicts.notes_present else None,
+        revs=list(revs),
+        policy_rev=base,
+        policy_source=chosen_as,
+        policy_origin=origin,
+        as_of=now,
+        as_of_given=as_of is not None,
+        policy=enforcer.policy,
+        checked=checked,
+        ignored=list(verdicts.ignored) if verdicts else [],
+    )

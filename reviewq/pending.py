@@ -5,16 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from reviewq.clock import local_now
 from reviewq.context import Context
 from reviewq.core.queue import QueueItem, build_queue
 
 if TYPE_CHECKING:
     from reviewq.scan import Scanner
     from reviewq.sources.refs import RefSnapshot
-
-
-def local_now() -> datetime:
-    return datetime.now().astimezone()
 
 
 def pending_queue(

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
+from reviewq.clock import local_now, local_zone
 from reviewq.context import Context
 from reviewq.core.config import MetricsSettings
 from reviewq.core.metrics import (
@@ -118,21 +119,11 @@ def verdict_table(
     return local.table.with_agents(agent_of)
 
 
-def critique_severities(ctx: Context, changes: Iterable[Any]) -> dict[str, str]:
-    """change id -> highest severity its cached critique found, "none" for a critique without
-    findings (the override rate's input). Only changes that have verdicts matter.
-
-    `cached_critique` reads the change's diff to know which critique applies, so it is asked
-    only about changes the critique cache has rows for (one pass over that table): on a long
-    history most changes were never critiqued.
-    """
-
-    return {row["change_id"]: row["highest_severity"] for row in critique_rows(ctx, changes)}
-
-
 def critique_rows(ctx: Context, changes: Iterable[Any]) -> list[dict[str, Any]]:
     """The cached critique of each of `changes` that has one, summarised (the export's
-    critiques table; `critique_severities` is its highest-severity column)."""
+    critiques table). `cached_critique` reads the change's diff to know which critique applies,
+    so it is asked only about changes the critique cache has rows for (one pass over that
+    table): on a long history most changes were never critiqued."""
     from reviewq.critiques import TABLE, cached_critique
 
     critiqued = {row.get("change_id") for _, row in ctx.cache.items(TABLE) if isinstance(row, dict)}
@@ -176,7 +167,7 @@ def policy_violations(
     """
     if not any(name in ctx.config.sections for name in ("policy", "domains")):
         return None
-    from reviewq.core.policy import domain_label
+    from reviewq.core.policy_rules import domain_label
     from reviewq.enforce import QueuePolicy
 
     judge = QueuePolicy(ctx, changes, now)
@@ -206,7 +197,7 @@ def resolve_tz(name: str, where: str = "--tz") -> tzinfo | None:
     if key.lower() == "utc":
         return UTC
     if key.lower() == "local":
-        return datetime.now().astimezone().tzinfo
+        return local_zone()
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:
@@ -240,7 +231,7 @@ def parse_since(text: str, now: datetime, tz: tzinfo | None) -> datetime:
 
 
 def settings(ctx: Context) -> MetricsSettings:
-    return ctx.config.section("metrics") or MetricsSettings()
+    return ctx.config.metrics or MetricsSettings()
 
 
 def gather(
@@ -351,10 +342,6 @@ def gather(
         critiques=critiques,
         config_sections=ctx.config.sections,
     )
-
-
-def local_now() -> datetime:
-    return datetime.now().astimezone()
 
 
 # -- the report's inputs, named exactly ------------------------------------------------------
@@ -752,7 +739,7 @@ def team_paths(args: Any) -> list[Path] | None:
         except ReviewqError:
             return None  # not a repository: the ordinary error follows from Context.open
         config = load_config(git, None)
-    team = config.section("team")
+    team = config.team
     if team is None or not team.repos:
         return None
     origin = config.origin or "."
@@ -762,7 +749,7 @@ def team_paths(args: Any) -> list[Path] | None:
 
 def context_team_paths(ctx: Context) -> list[Path] | None:
     """The `[team] repos` of this repository's settings (the stats screen's team view)."""
-    team = ctx.config.section("team")
+    team = ctx.config.team
     if team is None or not team.repos:
         return None
     origin = ctx.config.origin or ""

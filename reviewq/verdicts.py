@@ -23,18 +23,37 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from reviewq.clock import local_now
 from reviewq.context import Context
+from reviewq.core.config import LogSettings
+from reviewq.core.identity import same_person
+from reviewq.core.jsonio import parse_line
 from reviewq.core.model import VERDICTS, Change, Identity
-from reviewq.core.verdict import CritiqueState, SettledIndex, dedupe_records, new_record
+from reviewq.core.text import clean_text, one_line
+from reviewq.core.verdict import (
+    SIG_GOOD,
+    SIG_UNSIGNED,
+    CritiqueState,
+    RecordFinding,
+    SettledIndex,
+    dedupe_records,
+    line_hash_matches,
+    new_record,
+    record_order,
+)
 from reviewq.errors import ReviewqError
+from reviewq.sources.diffs import read_commit_diff
 from reviewq.sources.gitcmd import GitError
-from reviewq.store.log import ProvenanceLog
+from reviewq.sources.inbox import read_patch_file
+from reviewq.store.log import ProvenanceLog, VerifyReport
 from reviewq.store.notes_log import (
+    NOTES_REF,
     add_records,
     missing_from_notes,
     read_verdict_notes,
     ref_tip,
 )
+from reviewq.store.signing import signer_from_git, verifier_from_git
 
 PATCH_ID_TABLE = "patch_ids"
 CONTENT_ID_TABLE = "content_ids"
@@ -64,12 +83,7 @@ _DIFF_TREE = [
 _CONTENT_DIFF_TREE = [*_DIFF_TREE[:-2], "--text", "--full-index", *_DIFF_TREE[-2:]]
 
 
-def local_now() -> datetime:
-    return datetime.now().astimezone()
-
-
 def _stderr_warning(message: str) -> None:
-    from reviewq.core.text import one_line
 
     print(f"reviewq: warning: {one_line(message)}", file=sys.stderr)
 
@@ -173,8 +187,6 @@ def change_content_id(ctx: Context, change: Change) -> str | None:
             return None
         from pathlib import Path
 
-        from reviewq.sources.inbox import read_patch_file
-
         patches = read_patch_file(Path(change.patch_path), change.commit.committed_at)
         same = [p for p in patches if p.commit.message == change.commit.message]
         if not (same or patches):
@@ -195,12 +207,9 @@ def hunk_count(ctx: Context, change: Change) -> int:
     if change.source == "inbox" and change.patch_path:
         from pathlib import Path
 
-        from reviewq.sources.inbox import read_patch_file
-
         patches = read_patch_file(Path(change.patch_path), change.commit.committed_at)
         same = [p for p in patches if p.commit.message == change.commit.message]
         return (same or patches)[0].diff.hunk_count
-    from reviewq.sources.diffs import read_commit_diff
 
     return read_commit_diff(ctx.git, change.commit.sha).hunk_count
 
@@ -240,8 +249,6 @@ def record_verdict(
     log holds the record, a failure to update the notes ref only calls `warn` (default: one line
     on stderr): the verdict is safe and `reviewq sync` will share it.
     """
-    from reviewq.core.policy import same_person
-    from reviewq.store.signing import signer_from_git
 
     if verdict not in VERDICTS:
         raise ReviewqError(f"verdict must be one of {', '.join(VERDICTS)}, not {verdict!r}")
@@ -314,8 +321,6 @@ def _own_latest(
     ctx: Context, change: Change, reviewer: Identity, content_id: str | None
 ) -> dict[str, Any] | None:
     """The reviewer's own latest verdict on this change (or a byte-identical copy), if any."""
-    from reviewq.core.policy import same_person
-    from reviewq.core.verdict import record_order
 
     try:
         records = load_verdicts_about(ctx, [change])
@@ -340,7 +345,6 @@ def _own_latest(
 
 def _clean(text: str) -> str:
     """Notes come from argv and text fields; make sure they survive UTF-8 and JSON."""
-    from reviewq.core.text import clean_text
 
     return clean_text(text).strip()
 
@@ -373,7 +377,6 @@ def load_verdicts_since(
     """
     import numpy as np
 
-    from reviewq.core.verdict import record_order
     from reviewq.store.verdict_columns import RECORDS_CACHE_NAME, load_log_records
 
     cache = ctx.log_cache(RECORDS_CACHE_NAME)
@@ -437,35 +440,6 @@ def load_verdicts_about(
 
 def settled_index(ctx: Context, records: Iterable[Mapping[str, Any]] | None = None) -> SettledIndex:
     return SettledIndex(load_verdicts(ctx) if records is None else records)
-
-
-def settled_filter(ctx: Context, changes: Sequence[Change]) -> Callable[[Change], bool]:
-    """`is_settled(change)` for the queue: settled by sha, content id or change id.
-
-    Content ids are computed only when there are verdicts at all, in one pipeline for every
-    change not already settled by its sha (policy, issue 7, may replace this function).
-    """
-    index = settled_index(ctx)
-    if not len(index):
-        return lambda _change: False
-    need = [
-        c.commit.sha
-        for c in changes
-        if c.source == "git" and not index.is_settled(sha=c.sha, patch_id=None, change_id=c.id)
-    ]
-    try:
-        ids = content_ids(ctx, need) if need else {}
-    except GitError as exc:
-        raise ReviewqError(f"could not compute content ids ({exc.message})") from None
-
-    def is_settled(change: Change) -> bool:
-        if change.source == "inbox":
-            pid = change.id.removeprefix("inbox:")
-        else:
-            pid = ids.get(change.commit.sha)
-        return index.is_settled(sha=change.sha, patch_id=pid, change_id=change.id)
-
-    return is_settled
 
 
 def verdicts_for(ctx: Context, change: Change | None, sha: str) -> list[dict[str, Any]]:
@@ -562,8 +536,6 @@ def _intact_records(log: ProvenanceLog) -> tuple[list[dict[str, Any]], int]:
 
     A removed or reordered neighbour does not make a record untrustworthy; an edit does.
     """
-    from reviewq.core.jsonio import parse_line
-    from reviewq.core.verdict import line_hash_matches
 
     out, dropped = [], 0
     for _, line in log.read_lines():
@@ -578,6 +550,55 @@ def _intact_records(log: ProvenanceLog) -> tuple[list[dict[str, Any]], int]:
     return out, dropped
 
 
+def verify_log(ctx: Context, *, signatures: bool = True) -> VerifyReport:
+    """`reviewq log verify`: the local log's chain, end and signatures, and the notes ref's
+    records (an edited line; the signatures of records this clone's log does not hold)."""
+    settings = ctx.config.log or LogSettings()
+    verifier = verifier_from_git(ctx.git, settings.allowed_signers) if signatures else None
+    notes = read_verdict_notes(ctx.git)
+    by_id = {r["id"]: r for r in notes.records}
+    log = ProvenanceLog(ctx.log_path)
+    report = log.verify(
+        check_signatures=verifier.check_many if verifier else None,
+        notes=by_id if by_id else None,
+    )
+    # The notes ref: a line that does not match its own hash was edited (and is left out of
+    # every reader's view); records not in the local log get their signatures checked here.
+    for target, record in notes.edited:
+        report.findings.append(
+            RecordFinding(
+                0,
+                record.get("id"),
+                "notes:edited",
+                f"its line in the note of {target[:12]} does not match its hash",
+            )
+        )
+    local_ids = report.notes_in_log
+    others = [r for r in notes.records if r.get("id") not in local_ids]
+    notes_summary: dict = {
+        "ref": NOTES_REF,
+        "records": len(notes.records),
+        "unreadable_lines": notes.bad_lines,
+        "edited": len(notes.edited),
+    }
+    if verifier is not None and others:
+        counts: dict[str, int] = {}
+        for record, check in zip(others, verifier.check_many(others)):
+            counts[check.status] = counts.get(check.status, 0) + 1
+            first_unsigned = check.status == SIG_UNSIGNED and counts[check.status] == 1
+            if check.status not in (SIG_GOOD, SIG_UNSIGNED) or first_unsigned:
+                report.findings.append(
+                    RecordFinding(0, record.get("id"), f"notes:{check.status}", check.detail)
+                )
+        notes_summary["signatures"] = counts
+    if notes.bad_lines:
+        report.warnings.append(
+            f"{notes.bad_lines} line(s) in {NOTES_REF} are not verdict records (ignored)"
+        )
+    report.notes = notes_summary if (notes.records or notes.bad_lines or notes.edited) else None
+    return report
+
+
 __all__ = [
     "change_content_id",
     "change_patch_id",
@@ -589,10 +610,10 @@ __all__ = [
     "rebuild_log_from_notes",
     "record_verdict",
     "reviewer_identity",
-    "settled_filter",
     "settled_index",
     "share_local_records",
     "unshared_records",
     "verdict_keys",
     "verdicts_for",
+    "verify_log",
 ]

@@ -137,3 +137,35 @@ async def test_no_verdicts_shows_dashes():
 
 def test_snapshot(snap_compare):
     assert snap_compare(Host(period="all"), terminal_size=(130, 50), run_before=settle)
+
+
+async def test_the_screen_and_the_report_show_a_duration_the_same_way():
+    """One formatter (core.times.duration): the report's `2m 10s` is the screen's `2m 10s`,
+    never `2:10` beside it (the big Digits alone keep the clock style: they draw no letters)."""
+    from textual.widgets import Label
+
+    from reviewq.core.report import disclosure, render_markdown
+    from reviewq.core.times import duration
+
+    app = Host(period="all")
+    async with app.run_test(size=(130, 50)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        stats = screen.stats
+        assert stats is not None
+        report = render_markdown(disclosure(stats, repository="orders"))
+        median = duration(stats.totals.active_median_seconds)
+        p90 = duration(stats.totals.active_p90_seconds)
+        assert "m " in median  # a figure over a minute, where the two styles differ
+        detail = str(screen.query_one("#h-median .detail", Label).render())
+        assert f"median {median}" in detail and f"p90 {p90}" in detail
+        assert median in report and f"p90 {p90}" in report
+        digits = screen.query_one("#h-median Digits", Digits).value
+        assert digits == duration(stats.totals.active_median_seconds, "clock")
+        # the per-reviewer table: the same words, and the escalate column the CLI has
+        table = screen.query_one("#by-reviewer", DataTable)
+        labels = [str(c.label) for c in table.columns.values()]
+        assert "Escalate" in labels
+        row = stats.by_reviewer[0]
+        cells = [str(c) for c in table.get_row(row.key)]
+        assert duration(row.active_median_seconds) in cells

@@ -7,7 +7,8 @@ import tomllib
 import pytest
 
 from reviewq.core.config import ConfigError, parse_config
-from reviewq.core.policy import Rule, compile_glob, policy_from_sections
+from reviewq.core.globs import compile_glob
+from reviewq.core.policy_rules import Rule, policy_from_sections
 
 
 def load(text: str):

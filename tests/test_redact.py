@@ -75,6 +75,11 @@ def test_code_without_secrets_is_sent_unchanged() -> None:
         ("config/prod.yaml", "other/config/prod.yaml", False),
         ("private/", "private/notes.md", True),
         ("id_rsa*", "home/.ssh/id_rsa.pub", True),
+        # gitignore's character classes (pathspec): the hand-written compiler
+        # escaped `[` and never matched
+        ("*.[pP][eE][mM]", "certs/SERVER.PEM", True),
+        ("customers/[0-9]*.csv", "customers/2026.csv", True),
+        ("customers/[0-9]*.csv", "customers/notes.csv", False),
     ],
 )
 def test_never_send_globs(glob: str, path: str, expected: bool) -> None:
@@ -243,3 +248,18 @@ def test_passwords_on_a_command_line(text: str) -> None:
 def test_variables_on_a_command_line_are_not_secrets() -> None:
     text = 'curl -u "$USER:$PASS" https://x && mysql --password="$DB_PASSWORD"'
     assert Redactor().text(text) == text
+
+
+def test_a_negated_never_send_glob_is_refused_not_a_hole() -> None:
+    # gitignore's "!" takes a path back out; in never_send it would send what another glob keeps
+    from reviewq.core.config import ConfigError, parse_critic
+
+    with pytest.raises(ConfigError, match=r"critic.never_send: '!secrets/public.txt'"):
+        parse_critic({"never_send": ["secrets/**", "!secrets/public.txt"]})
+
+
+def test_an_invalid_never_send_glob_is_a_settings_error_not_a_crash_at_critique_time() -> None:
+    from reviewq.core.config import ConfigError, parse_critic
+
+    with pytest.raises(ConfigError, match=r"critic.never_send: 'keys\\\\' is not a valid glob"):
+        parse_critic({"never_send": ["keys\\"]})

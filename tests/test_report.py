@@ -15,14 +15,12 @@ import pytest
 from reviewq.core.metrics import AuthoredChange, CommitSize, compute_stats
 from reviewq.core.report import (
     disclosure,
-    fmt_duration,
     fmt_pct,
     md,
-    render,
-    render_html,
     render_json,
     render_markdown,
 )
+from reviewq.core.report_html import render, render_html
 from tests.metrics_support import RULES_UNOPENED, record, record_demo_verdicts
 
 CET = timezone(timedelta(hours=1))
@@ -91,7 +89,9 @@ def test_disclosure_figures():
 
 
 def test_formatting_helpers():
-    assert [fmt_duration(s) for s in (None, 42, 185, 7260, 97200)] == [
+    from reviewq.core.times import duration
+
+    assert [duration(s) for s in (None, 42, 185, 7260, 97200)] == [
         "–",
         "42s",
         "3m 05s",
@@ -228,3 +228,46 @@ def test_demo_report_renders_in_headless_chromium(demo_with_verdicts: Path, cli,
     assert _png_size(shot) == (1280, 2000)
     # A blank page compresses to a few kilobytes; charts, cards and tables do not.
     assert shot.stat().st_size > 60_000
+
+
+#: What a phone gives the page: 390 px less the page's side padding at that width.
+PHONE_CHART_PX = 390 - 2 * 14
+#: A generous glyph width (em) for the page's sans-serif digits, letters and dashes.
+GLYPH_EM = 0.68
+
+
+def test_chart_text_is_readable_on_a_phone_and_bin_labels_do_not_touch():
+    """The charts' 520-unit drawings shrink to ~360 px on a phone: their text is set bigger
+    there (>= 11 px on the screen), and the histogram's bin labels take two rows rather than
+    run into each other at that size."""
+    from itertools import pairwise
+
+    from reviewq.core.report_html import svg_histogram
+
+    doc = small_doc()
+    page = render_html(doc)
+    phone = re.search(
+        r"@media \(max-width: 600px\) \{.*?figure svg text \{ font-size: (\d+)px", page, re.S
+    )
+    assert phone, "no phone-size rule for chart text"
+    units = int(phone.group(1))
+    assert units * PHONE_CHART_PX / 520 >= 11
+    bins = [
+        {"bin": b, "verdicts": i}
+        for i, b in enumerate(
+            ["<30s", "30s-1m", "1-2m", "2-5m", "5-10m", "10-30m", "30-60m", ">60m"]
+        )
+    ]
+    labels = re.findall(
+        r'<text class="muted" x="([\d.]+)" y="([\d.]+)" text-anchor="middle">([^<]+)</text>',
+        svg_histogram(bins),
+    )
+    assert len(labels) == len(bins)
+    rows: dict[str, list[tuple[float, str]]] = {}
+    for x, y, text in labels:
+        rows.setdefault(y, []).append((float(x), text.replace("&lt;", "<").replace("&gt;", ">")))
+    for row in rows.values():
+        row.sort()
+        for (xa, a), (xb, b) in pairwise(row):
+            half = (len(a) + len(b)) / 2 * GLYPH_EM * units
+            assert xb - xa >= half, f"{a!r} and {b!r} touch at the phone's font size"

@@ -8,18 +8,20 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from reviewq.core.session_link import (
-    CommitFacts,
-    SessionFormatError,
-    command_kind,
-    hooks_skipped,
-    link_commits,
+from reviewq.core.session_formats import (
     parse_aider,
     parse_claude,
     parse_codex,
     parse_gemini,
     parse_opencode,
     parse_specstory,
+)
+from reviewq.core.session_link import (
+    CommitFacts,
+    SessionFormatError,
+    command_kind,
+    hooks_skipped,
+    link_commits,
 )
 from tests.session_kit import ClaudeSession, CodexRollout, gemini_jsonl, iso
 

@@ -22,7 +22,6 @@ from reviewq.verdicts import (
     load_verdicts,
     patch_ids,
     record_verdict,
-    settled_filter,
 )
 from tests.verdict_kit import ai_commit
 
@@ -144,16 +143,6 @@ def test_patch_ids_in_one_pass_and_cached(repo) -> None:
     assert reopened.cache.get(PATCH_ID_TABLE, PATCH_ID_KEY) == cached
 
 
-def test_settled_filter_without_verdicts_computes_nothing(repo) -> None:
-    ai_commit(repo, "change")
-    ctx = ctx_for(repo.path)
-    from reviewq.scan import scan_history
-
-    changes = scan_history(ctx).changes
-    assert settled_filter(ctx, changes)(changes[0]) is False
-    assert ctx.cache.get(PATCH_ID_TABLE, PATCH_ID_KEY) is None
-
-
 # -- the queue --------------------------------------------------------------------------------
 
 
@@ -252,7 +241,7 @@ def test_cli_verdict_text_json_and_log_table(repo, cli) -> None:
     assert table.returncode == 0
     header, row, total = table.stdout.strip().splitlines()
     assert header.split()[:4] == ["AT", "VERDICT", "CHANGE", "REVIEWER"]
-    assert "approve" in row and sha[:12] in row and "1m35s" in row and row.rstrip().endswith("ok")
+    assert "approve" in row and sha[:12] in row and "1m 35s" in row and row.rstrip().endswith("ok")
     assert total == "1 verdict(s)"
     as_json = cli("--repo", str(repo.path), "log", "--json")
     record = json.loads(as_json.stdout)

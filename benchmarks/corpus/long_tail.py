@@ -20,7 +20,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
-from reviewq.core import detect  # noqa: E402
+from reviewq.core import agent_identities, detect  # noqa: E402
 from reviewq.core.model import Commit, Identity  # noqa: E402
 
 WELL_KNOWN = {
@@ -45,7 +45,12 @@ REVIEWERS = {"gemini-code-assist", "ellipsis", "coderabbit", "greptile"}
 def without(agent: str):
     """Strip every table entry that names `agent`; returns a restore function."""
     saved = []
-    for table in (detect.AI_EMAILS, detect.AI_LOGINS, detect.TOOL_NAMES, detect.VENDOR_NAMES):
+    for table in (
+        agent_identities.AI_EMAILS,
+        agent_identities.AI_LOGINS,
+        agent_identities.TOOL_NAMES,
+        agent_identities.VENDOR_NAMES,
+    ):
         for key, value in list(table.items()):
             slug = (
                 value.slug
@@ -57,22 +62,22 @@ def without(agent: str):
             if slug == agent:
                 saved.append((table, key, value))
                 del table[key]
-    words = detect._TOOL_WORDS
-    detect._TOOL_WORDS = tuple(w for w in words if w[1] != agent)
-    gastown = detect._GASTOWN
+    words = agent_identities.TOOL_WORDS
+    agent_identities.TOOL_WORDS = tuple(w for w in words if w[1] != agent)
+    gastown = agent_identities.GASTOWN
     if agent == "gastown":
-        detect._GASTOWN = __import__("re").compile(r"(?!)")
-    detect.classify_identity.cache_clear()
-    detect.named_agent.cache_clear()
+        agent_identities.GASTOWN = __import__("re").compile(r"(?!)")
+    agent_identities.classify_identity.cache_clear()
+    agent_identities.named_agent.cache_clear()
     detect._co_author_meaning.cache_clear()
 
     def restore():
         for table, key, value in saved:
             table[key] = value
-        detect._TOOL_WORDS = words
-        detect._GASTOWN = gastown
-        detect.classify_identity.cache_clear()
-        detect.named_agent.cache_clear()
+        agent_identities.TOOL_WORDS = words
+        agent_identities.GASTOWN = gastown
+        agent_identities.classify_identity.cache_clear()
+        agent_identities.named_agent.cache_clear()
         detect._co_author_meaning.cache_clear()
 
     return restore

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -13,8 +12,9 @@ _MARKER = "reviewq-demo"
 
 
 def default_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "reviewq" / "demo"
+    from reviewq.xdg import cache_home
+
+    return cache_home() / "reviewq" / "demo"
 
 
 def configure(p: argparse.ArgumentParser) -> None:

@@ -40,10 +40,11 @@ def run(args: argparse.Namespace, ctx) -> int:
     import sys
     from pathlib import Path
 
+    from reviewq.clock import local_now
     from reviewq.context import Context
     from reviewq.errors import ReviewqError
     from reviewq.output import column_build_notice
-    from reviewq.stats_inputs import gather, gather_for, local_now, repository_labels, team_paths
+    from reviewq.stats_inputs import gather, gather_for, repository_labels, team_paths
 
     try:
         import pyarrow
@@ -200,7 +201,7 @@ def commits_table(part):
     import pyarrow as pa
 
     from reviewq.core.metrics import parse_instants
-    from reviewq.core.policy import domain_label, policy_from_sections
+    from reviewq.core.policy_rules import domain_label, policy_from_sections
 
     commits = part.commits
     changes = part.change_list or []

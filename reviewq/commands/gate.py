@@ -63,7 +63,7 @@ def run(args: argparse.Namespace, ctx) -> int:
 
 
 def parse_as_of(text: str):
-    from reviewq.core.policy import parse_time
+    from reviewq.core.times import parse_instant as parse_time
     from reviewq.errors import ReviewqError
 
     when = parse_time(text)
@@ -76,68 +76,20 @@ def parse_as_of(text: str):
 
 
 def check(args: argparse.Namespace, ctx):
-    """Evaluate the range; anything that stops it raises ReviewqError (exit 2)."""
-    from datetime import datetime
+    """Evaluate the range (`enforce.gate_range`); anything that stops it raises ReviewqError."""
+    from reviewq.enforce import gate_range
 
-    from reviewq.config import CONFIG_NAME, config_at
-    from reviewq.enforce import (
-        Checked,
-        Enforcer,
-        GateResult,
-        open_verdicts,
-        policy_base,
-        refuse_shallow_cut,
-        vet_policy_source,
-    )
-    from reviewq.errors import ReviewqError
-    from reviewq.scan import resolve_revs, scan_history, warn_unknown_sizes
-
-    git = ctx.git
-    if not git.has_commits():
-        raise ReviewqError("the repository has no commits; nothing to gate")
-    now = parse_as_of(args.as_of) if args.as_of else datetime.now().astimezone()
-    resolved = resolve_revs(git, args.revs)
-    refuse_shallow_cut(git, resolved, " ".join(args.revs))
-    base, chosen_as = policy_base(git, resolved, args.policy_from)
-    explicit = getattr(args, "config", None)
-    config = ctx.config if explicit else config_at(git, base)
-    origin = config.origin or f"{base[:12]}: no {CONFIG_NAME} (built-in policy)"
-    if explicit:
-        chosen_as = "--config"
-    else:
-        vet_policy_source(ctx, base, config, resolved, now, chosen_as)
-    # One cache handle per process: the scan and the patch-ids write the same file.
-    gate_ctx = ctx.with_config(config)
-    changes = [c for c in scan_history(gate_ctx, args.revs).changes if c.source == "git"]
-    warn_unknown_sizes(ctx, changes)
-    verdicts = open_verdicts(ctx, base=base, base_config=config) if changes else None
-    enforcer = Enforcer(
-        git=git,
-        config=config,
-        records_for=verdicts.records_for if verdicts else (lambda _change: ()),
-        now=now,
-        verify_signature=verdicts.verify_signature if verdicts else None,
-        appeared_at=verdicts.appeared_at if verdicts else None,
-    )
-    if verdicts is not None:
-        verdicts.prepare(changes)
-    checked = [Checked(c, enforcer.evaluate(c)) for c in changes]
-    return GateResult(
-        missing_notes=verdicts.notes_ref if verdicts and not verdicts.notes_present else None,
-        revs=list(args.revs),
-        policy_rev=base,
-        policy_source=chosen_as,
-        policy_origin=origin,
-        as_of=now,
-        as_of_given=bool(args.as_of),
-        policy=enforcer.policy,
-        checked=checked,
-        ignored=list(verdicts.ignored) if verdicts else [],
+    return gate_range(
+        ctx,
+        args.revs,
+        as_of=parse_as_of(args.as_of) if args.as_of else None,
+        policy_from=args.policy_from,
+        explicit_config=bool(getattr(args, "config", None)),
     )
 
 
 def _print(result) -> None:
-    from reviewq.core.policy import domain_label
+    from reviewq.core.policy_rules import domain_label
     from reviewq.output import print_table
 
     span = " ".join(result.revs)

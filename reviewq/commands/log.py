@@ -82,9 +82,10 @@ def _since_epoch(ctx, text: str) -> float:
     where `git log --since` would silently take it as "now"; it reads `12w` as something
     else entirely, hence `stats`' parser first.
     """
+    from reviewq.clock import local_now
     from reviewq.errors import ReviewqError
     from reviewq.sources.gitcmd import GitError
-    from reviewq.stats_inputs import local_now, parse_since
+    from reviewq.stats_inputs import parse_since
 
     try:
         return parse_since(text, local_now(), None).timestamp()
@@ -107,16 +108,9 @@ def _since_epoch(ctx, text: str) -> float:
         ) from None
 
 
-def _duration(seconds: float) -> str:
-    whole = round(seconds)
-    if whole < 60:
-        return f"{whole}s"
-    if whole < 3600:
-        return f"{whole // 60}m{whole % 60:02d}s"
-    return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
-
-
 def _list(args: argparse.Namespace, ctx) -> int:
+    from reviewq.core.model import short_id
+    from reviewq.core.times import duration
     from reviewq.output import emit_jsonl, print_table
     from reviewq.verdicts import load_verdicts, load_verdicts_since
 
@@ -136,9 +130,9 @@ def _list(args: argparse.Namespace, ctx) -> int:
             [
                 str(r.get("at", ""))[:16].replace("T", " "),
                 r.get("verdict", ""),
-                change[:12] if r.get("sha") else change[:18],
+                short_id(change),
                 reviewer.get("email") or reviewer.get("name") or "",
-                _duration(float(r.get("active_seconds") or 0)),
+                duration(float(r.get("active_seconds") or 0)),
                 r.get("lines_changed", ""),
                 f"{r.get('hunks_viewed', 0)}/{r.get('hunks_total', 0)}",
                 "yes" if r.get("signature") else "-",
@@ -158,60 +152,13 @@ def _list(args: argparse.Namespace, ctx) -> int:
 
 def _verify(args: argparse.Namespace, ctx) -> int:
     from reviewq.core.config import LogSettings
-    from reviewq.core.verdict import SIG_GOOD, SIG_UNSIGNED, RecordFinding
     from reviewq.errors import CheckFailed
     from reviewq.output import emit_json
-    from reviewq.store.log import ProvenanceLog
-    from reviewq.store.notes_log import NOTES_REF, read_verdict_notes
+    from reviewq.verdicts import verify_log
 
-    settings = ctx.config.section("log") or LogSettings()
+    settings = ctx.config.log or LogSettings()
     require_signed = args.require_signed or settings.require_signed
-    verifier = None
-    if not args.no_signatures:
-        from reviewq.store.signing import verifier_from_git
-
-        verifier = verifier_from_git(ctx.git, settings.allowed_signers)
-    notes = read_verdict_notes(ctx.git)
-    by_id = {r["id"]: r for r in notes.records}
-    log = ProvenanceLog(ctx.log_path)
-    report = log.verify(
-        check_signatures=verifier.check_many if verifier else None,
-        notes=by_id if by_id else None,
-    )
-    # The notes ref: a line that does not match its own hash was edited (and is left out of
-    # every reader's view); records not in the local log get their signatures checked here.
-    for target, record in notes.edited:
-        report.findings.append(
-            RecordFinding(
-                0,
-                record.get("id"),
-                "notes:edited",
-                f"its line in the note of {target[:12]} does not match its hash",
-            )
-        )
-    local_ids = report.notes_in_log
-    others = [r for r in notes.records if r.get("id") not in local_ids]
-    notes_summary: dict = {
-        "ref": NOTES_REF,
-        "records": len(notes.records),
-        "unreadable_lines": notes.bad_lines,
-        "edited": len(notes.edited),
-    }
-    if verifier is not None and others:
-        counts: dict[str, int] = {}
-        for record, check in zip(others, verifier.check_many(others)):
-            counts[check.status] = counts.get(check.status, 0) + 1
-            first_unsigned = check.status == SIG_UNSIGNED and counts[check.status] == 1
-            if check.status not in (SIG_GOOD, SIG_UNSIGNED) or first_unsigned:
-                report.findings.append(
-                    RecordFinding(0, record.get("id"), f"notes:{check.status}", check.detail)
-                )
-        notes_summary["signatures"] = counts
-    if notes.bad_lines:
-        report.warnings.append(
-            f"{notes.bad_lines} line(s) in {NOTES_REF} are not verdict records (ignored)"
-        )
-    report.notes = notes_summary if (notes.records or notes.bad_lines or notes.edited) else None
+    report = verify_log(ctx, signatures=not args.no_signatures)
     if args.json:
         emit_json(report.to_json(require_signed))
     else:

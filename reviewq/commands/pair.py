@@ -81,10 +81,10 @@ def _item(ctx, rev: str):
     """The queue item for REV (its risk, domain and what the policy still needs), settled or not:
     a pair may walk through a change that already has a verdict (a second approval, say)."""
     from reviewq.changes import lookup
+    from reviewq.clock import local_now
     from reviewq.core.queue import build_queue
     from reviewq.enforce import QueuePolicy
     from reviewq.errors import ReviewqError
-    from reviewq.pending import local_now
 
     found = lookup(ctx, rev)
     if found.change is None:

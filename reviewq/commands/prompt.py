@@ -64,8 +64,8 @@ def _read_source(source: str) -> str:
 def _note_payload(ctx, text: str) -> dict:
     """A prompt note's common fields; `prompted_by` is whom git names (as for verdicts), or
     None when no identity is set (a prompt needs no reviewer)."""
-    from datetime import datetime
 
+    from reviewq.clock import local_now
     from reviewq.errors import ReviewqError
     from reviewq.verdicts import reviewer_identity
 
@@ -78,7 +78,7 @@ def _note_payload(ctx, text: str) -> dict:
         "v": 1,
         "prompt": text.strip(),
         "prompted_by": prompted_by,
-        "at": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "at": local_now().isoformat(timespec="seconds"),
     }
 
 

@@ -11,9 +11,10 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
+    from reviewq.clock import local_now
+    from reviewq.core.model import short_id
     from reviewq.core.queue import sort_queue
     from reviewq.output import emit_json, print_table
-    from reviewq.pending import local_now
     from reviewq.pull import pull
 
     report = pull(ctx, args.remote, now=local_now())
@@ -36,7 +37,7 @@ def run(args: argparse.Namespace, ctx) -> int:
             ["ID", "AGENT", "LOCATION", "SUBJECT"],
             [
                 [
-                    i.change.id[:12] if i.change.source == "git" else i.change.id[:18],
+                    short_id(i.change.id),
                     i.change.authorship.agent,
                     i.change.location or "-",
                     i.change.commit.subject,
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace, ctx) -> int:
         print_table(
             ["ID", "WAS AT", "SUBJECT"],
             [
-                [i.change.id[:12], i.change.location or "-", i.change.commit.subject]
+                [short_id(i.change.id), i.change.location or "-", i.change.commit.subject]
                 for i in report.left_items
             ],
         )

@@ -23,6 +23,7 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx) -> int:
     from reviewq.core.families import model_label
+    from reviewq.core.model import short_id
     from reviewq.core.policy import needs_brief
     from reviewq.core.queue import human_age, sort_queue
     from reviewq.output import emit_jsonl, print_table
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace, ctx) -> int:
         return 0
     rows = [
         [
-            i.change.id[:12] if i.change.source == "git" else i.change.id[:18],
+            short_id(i.change.id),
             f"{i.risk.level} {i.risk.score}",
             i.change.authorship.agent,
             model_label(i.change.authorship.family, i.change.authorship.model),

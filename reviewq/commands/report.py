@@ -61,10 +61,11 @@ def _report(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
-    from reviewq.core.report import render
+    from reviewq.clock import local_now
+    from reviewq.core.report_html import render
     from reviewq.errors import ReviewqError
     from reviewq.files import replace_file
-    from reviewq.stats_inputs import gather_for, local_now
+    from reviewq.stats_inputs import gather_for
 
     if args.weeks < 1:
         raise ReviewqError(f"--weeks {args.weeks}: give a number of weeks of at least 1")

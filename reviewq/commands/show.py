@@ -162,7 +162,7 @@ def _placed(ctx, change):
     queue's scope scan sees it; unchanged when it is outside the scope (an old main commit)."""
     from dataclasses import replace
 
-    from reviewq.pending import local_now
+    from reviewq.clock import local_now
     from reviewq.scan import scan_scope
 
     seen = next((c for c in scan_scope(ctx, now=local_now()).changes if c.id == change.id), None)

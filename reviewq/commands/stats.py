@@ -38,9 +38,10 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
+    from reviewq.clock import local_now
     from reviewq.errors import ReviewqError
     from reviewq.output import column_build_notice, emit_json
-    from reviewq.stats_inputs import TeamInputs, gather_for, local_now, parse_since
+    from reviewq.stats_inputs import TeamInputs, gather_for, parse_since
 
     if args.last < 1:
         raise ReviewqError(f"--last {args.last}: give a number of rows of at least 1")
@@ -73,7 +74,8 @@ def run(args: argparse.Namespace, ctx) -> int:
 
 def print_repositories(parts, total) -> None:
     """One row per repository and the total (computed from all rows, not from these)."""
-    from reviewq.core.report import fmt_duration, fmt_pct
+    from reviewq.core.report import fmt_pct
+    from reviewq.core.times import duration
     from reviewq.output import print_table
 
     def row(name: str, st) -> list:
@@ -87,7 +89,7 @@ def print_repositories(parts, total) -> None:
             fmt_pct(t.rejection_rate, 0),
             fmt_pct(t.rubber_stamp_rate, 0),
             fmt_pct(t.second_family_rate, 0),
-            fmt_duration(t.active_median_seconds),
+            duration(t.active_median_seconds),
             st.queue.depth,
         ]
 
@@ -110,8 +112,11 @@ def print_repositories(parts, total) -> None:
 
 
 def print_stats(stats, *, by: str, last: int, repository: str) -> None:
-    from reviewq.core.report import fmt_duration, fmt_int, fmt_pct, fmt_ratio
+    from reviewq.core.model import short_id
+    from reviewq.core.report import fmt_int, fmt_pct, fmt_ratio
+    from reviewq.core.stats_rows import BREAKDOWN_COLUMNS, breakdown_cells
     from reviewq.core.text import one_line
+    from reviewq.core.times import duration
     from reviewq.output import print_table
 
     t, q, f = stats.totals, stats.queue, stats.flow
@@ -131,8 +136,8 @@ def print_stats(stats, *, by: str, last: int, repository: str) -> None:
         ),
         (
             "active time",
-            f"median {fmt_duration(t.active_median_seconds)}, "
-            f"p90 {fmt_duration(t.active_p90_seconds)}; "
+            f"median {duration(t.active_median_seconds)}, "
+            f"p90 {duration(t.active_p90_seconds)}; "
             f"review rate {fmt_int(t.lines_per_hour)} changed lines/hour",
         ),
         (
@@ -145,12 +150,12 @@ def print_stats(stats, *, by: str, last: int, repository: str) -> None:
             "awaiting",
             f"{q.depth:,} {'change waits' if q.depth == 1 else 'changes wait'} for a decision"
             + (
-                f", oldest {fmt_duration(q.oldest_pending_seconds)} ({q.oldest_pending_id[:12]})"
+                f", oldest {duration(q.oldest_pending_seconds)} ({short_id(q.oldest_pending_id)})"
                 if q.depth and q.oldest_pending_id
                 else ""
             )
-            + f"; pickup median {fmt_duration(q.pickup_median_seconds)}, "
-            f"p90 {fmt_duration(q.pickup_p90_seconds)}",
+            + f"; pickup median {duration(q.pickup_median_seconds)}, "
+            f"p90 {duration(q.pickup_p90_seconds)}",
         ),
         ("coverage", f"{fmt_ratio(f.reviewed_changes, f.ai_changes)} AI-authored changes"),
         (
@@ -202,12 +207,12 @@ def print_stats(stats, *, by: str, last: int, repository: str) -> None:
                     p.verdicts.verdicts,
                     fmt_pct(p.verdicts.acceptance_rate, 0),
                     fmt_pct(p.verdicts.rejection_rate, 0),
-                    fmt_duration(p.verdicts.active_median_seconds),
-                    fmt_duration(p.verdicts.active_p90_seconds),
+                    duration(p.verdicts.active_median_seconds),
+                    duration(p.verdicts.active_p90_seconds),
                     fmt_int(p.verdicts.lines_per_hour),
                     fmt_pct(p.verdicts.rubber_stamp_rate, 0),
                     fmt_pct(p.flow.coverage, 0),
-                    fmt_duration(p.flow.pickup_median_seconds),
+                    duration(p.flow.pickup_median_seconds),
                     p.flow.queue_depth_at_end,
                     f"{p.flow.ai_commits}/{p.flow.commits}" if stats.automation_known else "–",
                     fmt_pct(p.flow.line_share, 0),
@@ -230,31 +235,13 @@ def print_stats(stats, *, by: str, last: int, repository: str) -> None:
         print_table(
             [
                 title,
-                "VERDICTS",
-                "APPROVE",
-                "REJECT",
-                "CHANGES",
-                "ESC",
-                "MEDIAN",
-                "P90",
-                "LOC/H",
-                "STAMPS",
-                "2ND FAMILY",
+                *(terminal for _, terminal in BREAKDOWN_COLUMNS),
                 *(["COVERAGE"] if cov else []),
             ],
             [
                 [
                     r.label if title != "REVIEWER" else f"{r.label} <{r.key}>",
-                    r.verdicts,
-                    r.approve,
-                    r.reject,
-                    r.changes,
-                    r.escalate,
-                    fmt_duration(r.active_median_seconds),
-                    fmt_duration(r.active_p90_seconds),
-                    fmt_int(r.lines_per_hour),
-                    fmt_pct(r.rubber_stamp_rate, 0),
-                    fmt_pct(r.second_family_rate, 0),
+                    *breakdown_cells(r),
                     *(
                         [fmt_pct(cov[r.key][1] / cov[r.key][0]) if r.key in cov else "–"]
                         if cov

@@ -92,7 +92,7 @@ def _policy_fields(ctx, change, checks: list[str], verdict: str) -> tuple[str, l
     """
     import sys
 
-    from reviewq.core.policy import domain_label, policy_from_sections
+    from reviewq.core.policy_rules import domain_label, policy_from_sections
     from reviewq.errors import ReviewqError
 
     policy = policy_from_sections(ctx.config.sections)

@@ -15,37 +15,16 @@ from typing import Any
 
 from reviewq.core.detect import RepoRule
 from reviewq.core.model import AUTHOR_FAMILIES, CONFIDENCES, ROLES
-
-
-class ConfigError(ValueError):
-    """A malformed setting; the message starts with the key path."""
-
-
-def _check_keys(where: str, table: Mapping[str, Any], allowed: set[str]) -> None:
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})"
-        )
-
-
-def _str(where: str, value: Any, *, allow_empty: bool = False) -> str:
-    if not isinstance(value, str) or (not allow_empty and not value.strip()):
-        raise ConfigError(f"{where}: expected a non-empty string, got {value!r}")
-    return value
-
-
-def _opt_str(where: str, table: Mapping[str, Any], key: str) -> str | None:
-    if key not in table:
-        return None
-    return _str(f"{where}.{key}", table[key])
-
-
-def _table(where: str, value: Any) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{where}: expected a table, got {type(value).__name__}")
-    return value
-
+from reviewq.core.policy_rules import parse_domains, parse_policy_section
+from reviewq.core.scope import Scope, parse_scope
+from reviewq.core.team import TeamSettings, parse_team
+from reviewq.core.tomlcheck import (
+    ConfigError,
+    as_string,
+    as_table,
+    check_keys,
+    optional_string,
+)
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -57,16 +36,16 @@ def parse_agent_rules(value: Any) -> tuple[RepoRule, ...]:
     rules = []
     for i, raw in enumerate(value):
         where = f"agents[{i}]"
-        table = _table(where, raw)
-        _check_keys(
+        table = as_table(where, raw)
+        check_keys(
             where,
             table,
             {"agent", "model", "family", "role", "email", "name", "trailer", "value", "confidence"},
         )
-        agent = _str(f"{where}.agent", table.get("agent", "other")).strip().lower()
+        agent = as_string(f"{where}.agent", table.get("agent", "other")).strip().lower()
         if not _SLUG.match(agent):
             raise ConfigError(f"{where}.agent: {agent!r} must be lower-case letters, digits, '-'")
-        family = _opt_str(where, table, "family")
+        family = optional_string(where, table, "family")
         if family is not None and family not in AUTHOR_FAMILIES:
             raise ConfigError(
                 f"{where}.family: {family!r} is not a family ({', '.join(AUTHOR_FAMILIES)})"
@@ -79,8 +58,8 @@ def parse_agent_rules(value: Any) -> tuple[RepoRule, ...]:
             raise ConfigError(
                 f"{where}.confidence: {confidence!r} must be one of {', '.join(CONFIDENCES)}"
             )
-        email, name = _opt_str(where, table, "email"), _opt_str(where, table, "name")
-        trailer = _opt_str(where, table, "trailer")
+        email, name = optional_string(where, table, "email"), optional_string(where, table, "name")
+        trailer = optional_string(where, table, "trailer")
         if trailer is not None and not re.match(r"^[A-Za-z0-9][A-Za-z0-9-]*$", trailer):
             raise ConfigError(f"{where}.trailer: {trailer!r} is not a trailer key")
         pattern = None
@@ -88,7 +67,7 @@ def parse_agent_rules(value: Any) -> tuple[RepoRule, ...]:
             if trailer is None:
                 raise ConfigError(f"{where}.value: only meaningful with `trailer`")
             try:
-                pattern = re.compile(_str(f"{where}.value", table["value"]), re.IGNORECASE)
+                pattern = re.compile(as_string(f"{where}.value", table["value"]), re.IGNORECASE)
             except re.error as exc:
                 raise ConfigError(f"{where}.value: not a regular expression ({exc})") from None
         if not (email or name or trailer):
@@ -96,7 +75,7 @@ def parse_agent_rules(value: Any) -> tuple[RepoRule, ...]:
         rules.append(
             RepoRule(
                 agent=agent,
-                model=_opt_str(where, table, "model"),
+                model=optional_string(where, table, "model"),
                 family=family,
                 role=role,
                 email=email,
@@ -111,7 +90,7 @@ def parse_agent_rules(value: Any) -> tuple[RepoRule, ...]:
 
 def parse_inbox(value: Any) -> str:
     """`inbox = "agent-output/"`: a folder of .patch/.diff/mbox files with sidecars."""
-    return _str("inbox", value)
+    return as_string("inbox", value)
 
 
 # -- [critic] ---------------------------------------------------------------------------------
@@ -180,22 +159,22 @@ def _number(where: str, value: Any, *, low: float, high: float, integer: bool = 
 
 
 def _model_critic(where: str, value: Any) -> ModelCriticSettings:
-    table = _table(where, value)
+    table = as_table(where, value)
     if "api_key" in table or "key" in table:
         raise ConfigError(
             f"{where}.api_key: API keys never go in the repository's config; export the key in "
             "the environment and name the variable with api_key_env"
         )
-    _check_keys(where, table, {"model", "base_url", "api_key_env", "family", "response_format"})
-    env = _opt_str(where, table, "api_key_env")
+    check_keys(where, table, {"model", "base_url", "api_key_env", "family", "response_format"})
+    env = optional_string(where, table, "api_key_env")
     if env is not None and not _ENV_NAME.match(env):
         raise ConfigError(f"{where}.api_key_env: {env!r} is not an environment variable name")
-    family = _opt_str(where, table, "family")
+    family = optional_string(where, table, "family")
     if family is not None and family not in AUTHOR_FAMILIES:
         raise ConfigError(
             f"{where}.family: {family!r} is not a family ({', '.join(AUTHOR_FAMILIES)})"
         )
-    base_url = _opt_str(where, table, "base_url")
+    base_url = optional_string(where, table, "base_url")
     if base_url is not None and not re.match(r"^https?://", base_url):
         raise ConfigError(f"{where}.base_url: {base_url!r} must start with http:// or https://")
     response_format = table.get("response_format", "json_schema")
@@ -205,7 +184,7 @@ def _model_critic(where: str, value: Any) -> ModelCriticSettings:
             f"{', '.join(_RESPONSE_FORMATS)}"
         )
     return ModelCriticSettings(
-        model=_opt_str(where, table, "model"),
+        model=optional_string(where, table, "model"),
         base_url=base_url,
         api_key_env=env,
         family=family,
@@ -215,8 +194,8 @@ def _model_critic(where: str, value: Any) -> ModelCriticSettings:
 
 def parse_critic(value: Any) -> CriticSettings:
     """`[critic]`: the default critic, timeouts, budget, never-send globs, model endpoints."""
-    table = _table("critic", value)
-    _check_keys(
+    table = as_table("critic", value)
+    check_keys(
         "critic",
         table,
         {
@@ -240,6 +219,24 @@ def parse_critic(value: Any) -> CriticSettings:
         isinstance(g, str) and g.strip() for g in never_send
     ):
         raise ConfigError("critic.never_send: expected an array of glob strings")
+    negated = [g for g in never_send if g.strip().startswith("!")]
+    if negated:
+        # gitignore's "!" re-includes: here it would quietly send what an earlier glob keeps back
+        raise ConfigError(
+            f"critic.never_send: {negated[0]!r}: a glob cannot start with '!' (nothing is "
+            "taken back out of never_send; list only what must not be sent)"
+        )
+    if never_send:
+        # Imported only when a repository lists its own globs (every command reads the config).
+        import pathspec
+
+        for glob in never_send:
+            try:
+                pathspec.PathSpec.from_lines("gitignore", [glob.strip()])
+            except ValueError as exc:
+                raise ConfigError(
+                    f"critic.never_send: {glob!r} is not a valid glob ({exc})"
+                ) from None
     base = CriticSettings()
     return CriticSettings(
         default=default,
@@ -293,13 +290,13 @@ class LogSettings:
 
 
 def parse_log_section(value: Any) -> LogSettings:
-    table = _table("log", value)
-    _check_keys("log", table, {"allowed_signers", "require_signed"})
+    table = as_table("log", value)
+    check_keys("log", table, {"allowed_signers", "require_signed"})
     require = table.get("require_signed", False)
     if not isinstance(require, bool):
         raise ConfigError(f"log.require_signed: expected true or false, got {require!r}")
     return LogSettings(
-        allowed_signers=_opt_str("log", table, "allowed_signers"), require_signed=require
+        allowed_signers=optional_string("log", table, "allowed_signers"), require_signed=require
     )
 
 
@@ -316,9 +313,9 @@ class MetricsSettings:
 
 
 def parse_metrics(value: Any) -> MetricsSettings:
-    table = _table("metrics", value)
+    table = as_table("metrics", value)
     defaults = MetricsSettings()
-    _check_keys("metrics", table, set(MetricsSettings.__dataclass_fields__))
+    check_keys("metrics", table, set(MetricsSettings.__dataclass_fields__))
     numbers = {}
     for key in ("rubber_stamp_lines_per_hour", "rubber_stamp_min_seconds"):
         raw = table.get(key, getattr(defaults, key))
@@ -330,13 +327,15 @@ def parse_metrics(value: Any) -> MetricsSettings:
         raise ConfigError(
             f"metrics.rubber_stamp_min_hunk_share: expected a number from 0 to 1, got {share!r}"
         )
-    zone = _str("metrics.timezone", table.get("timezone", defaults.timezone))
+    zone = as_string("metrics.timezone", table.get("timezone", defaults.timezone))
     return MetricsSettings(rubber_stamp_min_hunk_share=float(share), timezone=zone, **numbers)
 
 
 @dataclass(frozen=True)
 class Config:
-    """Parsed `.reviewq.toml`. `sections` keeps each parsed section by name for later rooms."""
+    """Parsed `.reviewq.toml`. `sections` keeps each parsed section by name; read them through
+    the typed properties (`critic`, `log`, `metrics`, `scope`, `team`; the policy through
+    `core.policy_rules.policy_from_sections`)."""
 
     agents: tuple[RepoRule, ...] = ()
     inbox: str | None = None
@@ -344,56 +343,44 @@ class Config:
     #: Where the settings came from (for messages); None for built-in defaults.
     origin: str | None = None
 
-    def section(self, name: str, default: Any = None) -> Any:
-        return self.sections.get(name, default)
-
     @property
     def critic(self) -> CriticSettings:
         return self.sections.get("critic") or CriticSettings()
 
+    @property
+    def log(self) -> LogSettings | None:
+        """`[log]`, or None when the file has none."""
+        return self.sections.get("log")
 
-def parse_scope_section(value: Any) -> Any:
-    """`[scope]`: parsed by `core.scope` (imported here lazily: it builds on this module)."""
-    from reviewq.core.scope import parse_scope
+    @property
+    def metrics(self) -> MetricsSettings | None:
+        return self.sections.get("metrics")
 
-    return parse_scope(value)
+    @property
+    def scope(self) -> Scope | None:
+        return self.sections.get("scope")
 
-
-def _parse_policy(value: Any) -> Any:
-    # Imported here: core.policy builds on this module's helpers.
-    from reviewq.core.policy import parse_policy_section
-
-    return parse_policy_section(value)
-
-
-def _parse_domains(value: Any) -> Any:
-    from reviewq.core.policy import parse_domains
-
-    return parse_domains(value)
-
-
-def _parse_team(value: Any) -> Any:
-    from reviewq.core.team import parse_team
-
-    return parse_team(value)
+    @property
+    def team(self) -> TeamSettings | None:
+        return self.sections.get("team")
 
 
 #: Section name -> parser. Each later room adds its own parser here (one place per fact).
 SECTION_PARSERS: dict[str, Callable[[Any], Any]] = {
     "agents": parse_agent_rules,
     "inbox": parse_inbox,
-    "scope": parse_scope_section,
+    "scope": parse_scope,
     "critic": parse_critic,
     "log": parse_log_section,
-    "policy": _parse_policy,
-    "domains": _parse_domains,
+    "policy": parse_policy_section,
+    "domains": parse_domains,
     "metrics": parse_metrics,
-    "team": _parse_team,
+    "team": parse_team,
 }
 
 
 def parse_config(data: Mapping[str, Any], origin: str | None = None) -> Config:
-    _check_keys("(top level)", data, set(SECTION_PARSERS))
+    check_keys("(top level)", data, set(SECTION_PARSERS))
     sections = {name: SECTION_PARSERS[name](value) for name, value in data.items()}
     return Config(
         agents=sections.get("agents", ()),

@@ -4,7 +4,7 @@ GitHub's Copilot coding agent ends the pull request body with the prompt it was 
 `<details>\n\n<summary>Original prompt</summary>\n\n> …quoted…\n\n</details>` (between
 `<!-- START COPILOT … -->` comments). Codex cloud, Jules and Devin put a link to the task or
 session in the body instead; Copilot, Claude Code on the web and Amp put one in a commit trailer
-(`Agent-Logs-Url:`, `Claude-Session:`, `Amp-Thread-ID:`). ../shared/reference/agent-sessions.md §12.
+(`Agent-Logs-Url:`, `Claude-Session:`, `Amp-Thread-ID:`); docs/sessions.md lists them.
 """
 
 from __future__ import annotations

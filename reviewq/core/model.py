@@ -8,7 +8,7 @@ carry `to_json()` where they cross the command-line contract (../CONTRACT.md).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 #: Model families an author can belong to (CONTRACT: scan record `family`).
 AUTHOR_FAMILIES: tuple[str, ...] = (
@@ -25,12 +25,7 @@ AUTHOR_FAMILIES: tuple[str, ...] = (
     "other",
     "unknown",
 )
-#: Critics add the offline rule-based family.
-CRITIC_FAMILIES: tuple[str, ...] = (*AUTHOR_FAMILIES, "rules")
-
-Role = Literal["primary", "assist"]
 ROLES: tuple[str, ...] = ("primary", "assist")
-Confidence = Literal["high", "medium", "low"]
 CONFIDENCES: tuple[str, ...] = ("high", "medium", "low")
 EVIDENCE_SOURCES: tuple[str, ...] = (
     "author",
@@ -43,6 +38,25 @@ EVIDENCE_SOURCES: tuple[str, ...] = (
     "sidecar",
 )
 VERDICTS: tuple[str, ...] = ("approve", "reject", "changes", "escalate")
+
+
+#: Hex digits of a commit's sha (or of an inbox patch's id) shown to people in terminal tables
+#: and messages; the TUI's narrower tables and titles show 10 of a sha, 8 of a patch's id (its
+#: `inbox:` prefix takes the room).
+SHORT_ID = 12
+SHORT_ID_NARROW = 10
+SHORT_INBOX_NARROW = 8
+INBOX_PREFIX = "inbox:"
+
+
+def short_id(change_id: str, *, narrow: bool = False) -> str:
+    """A change's id for people: `3f2a9c10e4b1`, `inbox:9d8e7f6a5b4c` (the prefix kept)."""
+    if change_id.startswith(INBOX_PREFIX):
+        width = SHORT_INBOX_NARROW if narrow else SHORT_ID
+        return INBOX_PREFIX + change_id[len(INBOX_PREFIX) :][:width]
+    return change_id[: SHORT_ID_NARROW if narrow else SHORT_ID]
+
+
 SEVERITIES: tuple[str, ...] = ("note", "warning", "error", "critical")
 
 
@@ -81,10 +95,6 @@ class Commit:
     @property
     def subject(self) -> str:
         return self.message.split("\n", 1)[0].strip()
-
-    @property
-    def is_merge(self) -> bool:
-        return len(self.parents) > 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -418,15 +428,6 @@ class FileDiff:
     def mode_changed(self) -> bool:
         return bool(self.old_mode and self.new_mode and self.old_mode != self.new_mode)
 
-    def added_lines(self) -> dict[int, str]:
-        """New-side line number -> text for every added line."""
-        return {
-            line.new_no: line.text
-            for hunk in self.hunks
-            for line in hunk.lines
-            if line.kind == "+" and line.new_no is not None
-        }
-
 
 @dataclass(slots=True)
 class Diff:
@@ -534,14 +535,6 @@ class Critique:
     notes: list[str] = field(default_factory=list)
     #: When the critique was made (RFC 3339), set by the shell that ran it.
     created_at: str | None = None
-
-    @property
-    def verified_findings(self) -> list[Finding]:
-        return [f for f in self.findings if f.verified]
-
-    @property
-    def unverified_findings(self) -> list[Finding]:
-        return [f for f in self.findings if not f.verified]
 
     def to_json(self) -> dict[str, Any]:
         return {

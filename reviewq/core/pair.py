@@ -17,8 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from reviewq.core.identity import is_machine, same_person
 from reviewq.core.model import Identity
-from reviewq.core.policy import is_machine, same_person
 
 #: Co-reviewers besides the driver: a pair or a trio, not a meeting.
 MAX_CO_REVIEWERS = 2

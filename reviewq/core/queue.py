@@ -10,6 +10,9 @@ from typing import Any
 from reviewq.core.model import Change
 from reviewq.core.risk import Risk, assess
 
+# scan.py reads commit times through this name too (one parser: core.times)
+from reviewq.core.times import parse_instant as parse_time
+
 SORT_KEYS = ("risk", "age", "size")
 
 
@@ -41,13 +44,6 @@ class QueueItem:
             }
         )
         return record
-
-
-def parse_time(text: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(text)
-    except (TypeError, ValueError):
-        return None
 
 
 def age_seconds(change: Change, now: datetime) -> float:

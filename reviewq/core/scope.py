@@ -39,7 +39,7 @@ from datetime import date, datetime, time, timedelta
 from fnmatch import fnmatchcase
 from typing import Any
 
-from reviewq.core.config import ConfigError, _check_keys, _str, _table
+from reviewq.core.tomlcheck import ConfigError, as_string, as_table, check_keys
 
 DEFAULT_INCLUDE: tuple[str, ...] = (
     "refs/heads/*",
@@ -316,7 +316,7 @@ def parse_since(where: str, value: Any) -> tuple[date | datetime | None, timedel
     """`2026-11-01`, `2026-11-01T09:00:00+01:00`, a TOML date, or `N days|weeks|hours|months`."""
     if isinstance(value, datetime | date):
         return value, None
-    text = _str(where, value).strip()
+    text = as_string(where, value).strip()
     if text.lower() in ("all", "forever"):
         return None, None
     m = _RELATIVE.match(text)
@@ -335,13 +335,13 @@ def parse_since(where: str, value: Any) -> tuple[date | datetime | None, timedel
 def _patterns(where: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise ConfigError(f"{where}: expected an array of glob patterns, got {value!r}")
-    return tuple(_str(f"{where}[{i}]", v).strip() for i, v in enumerate(value))
+    return tuple(as_string(f"{where}[{i}]", v).strip() for i, v in enumerate(value))
 
 
 def parse_scope(value: Any) -> Scope:
     """The `[scope]` table -> Scope; every key optional, unknown keys are errors."""
-    table: Mapping[str, Any] = _table("scope", value)
-    _check_keys(
+    table: Mapping[str, Any] = as_table("scope", value)
+    check_keys(
         "scope",
         table,
         {"include", "exclude", "main", "main_since", "unmerged_since", "remote", "pull_refs"},
@@ -356,12 +356,12 @@ def parse_scope(value: Any) -> Scope:
         unmerged_date, unmerged_span = parse_since("scope.unmerged_since", table["unmerged_since"])
     remote = None
     if "remote" in table:
-        remote = _str("scope.remote", table["remote"]).strip()
+        remote = as_string("scope.remote", table["remote"]).strip()
         if remote.startswith("-") or any(c.isspace() for c in remote):
             raise ConfigError(f"scope.remote: {remote!r} is not a remote name")
     main = None
     if "main" in table:
-        main = _str("scope.main", table["main"]).strip()
+        main = as_string("scope.main", table["main"]).strip()
         if main.startswith("-"):
             raise ConfigError(f"scope.main: {main!r} is not a branch name")
     pull_refs = DEFAULT_PULL_REFS
@@ -400,4 +400,4 @@ def parse_scope(value: Any) -> Scope:
 
 def scope_of(config: Any) -> Scope:
     """The repository's scope: its `[scope]` table, or the defaults."""
-    return config.section("scope") or DEFAULT_SCOPE
+    return config.scope or DEFAULT_SCOPE

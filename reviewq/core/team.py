@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from reviewq.core.config import ConfigError
+from reviewq.core.tomlcheck import ConfigError
 
 
 @dataclass(frozen=True)

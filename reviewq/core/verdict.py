@@ -23,10 +23,10 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from reviewq.core.model import VERDICTS, Identity
+from reviewq.core.times import parse_instant
 
 RECORD_VERSION = 1
 GENESIS = "0" * 64
@@ -331,19 +331,24 @@ class VerifyReport:
 # -- order and "settled" ----------------------------------------------------------------------
 
 
-def parse_instant(text: Any) -> datetime | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
+def match_keys(sha: Any, content_id: Any, change_id: Any) -> list[str]:
+    """What a verdict (or a change) is matched by: its sha, its content id (equal bytes after
+    a rebase or cherry-pick) and its change id (an inbox patch). The settled index and the
+    gate's record lookup both match through these keys."""
+    keys = []
+    if isinstance(sha, str) and sha:
+        keys.append(f"sha:{sha}")
+    if isinstance(content_id, str) and content_id:
+        keys.append(f"content:{content_id}")
+    if isinstance(change_id, str) and change_id and change_id != sha:
+        keys.append(f"change:{change_id}")
+    return keys
 
 
 def record_order(record: Mapping[str, Any]) -> tuple[float, str]:
     """Sort key: the instant of `at` (offsets compared properly), then the id."""
     when = parse_instant(record.get("at"))
-    stamp = when.timestamp() if when is not None and when.tzinfo is not None else 0.0
+    stamp = when.timestamp() if when is not None else 0.0
     return stamp, str(record.get("id") or "")
 
 
@@ -379,27 +384,16 @@ class SettledIndex:
             return
         order = record_order(record)
         content_id = record.get("content_id")
-        for key in self._keys(record.get("sha"), content_id, record.get("change_id")):
+        for key in match_keys(record.get("sha"), content_id, record.get("change_id")):
             current = self._latest.get(key)
             if current is None or current[0] < order:
                 self._latest[key] = (order, str(verdict))
-
-    @staticmethod
-    def _keys(sha: Any, patch_id: Any, change_id: Any) -> list[str]:
-        keys = []
-        if isinstance(sha, str) and sha:
-            keys.append(f"sha:{sha}")
-        if isinstance(patch_id, str) and patch_id:
-            keys.append(f"patch:{patch_id}")
-        if isinstance(change_id, str) and change_id and change_id != sha:
-            keys.append(f"change:{change_id}")
-        return keys
 
     def latest(
         self, *, sha: str | None, patch_id: str | None, change_id: str | None = None
     ) -> str | None:
         """The latest verdict that applies to the change, or None."""
-        found = [self._latest[k] for k in self._keys(sha, patch_id, change_id) if k in self._latest]
+        found = [self._latest[k] for k in match_keys(sha, patch_id, change_id) if k in self._latest]
         return max(found)[1] if found else None
 
     def is_settled(

@@ -30,6 +30,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
+import pathspec
+
 from reviewq.core.detectors.base import language_of
 from reviewq.core.detectors.secrets import BARE_LANGS, SecretHit, scan_lines
 from reviewq.core.model import Diff, DiffLine, FileDiff, Hunk
@@ -434,38 +436,14 @@ class Redactor:
 
 
 @lru_cache(maxsize=256)
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """gitignore-like globs: `*` within a segment, `**` across segments, no slash = any dir."""
-    pat = pattern.strip().lstrip("/")
-    anchored = "/" in pattern.strip().rstrip("/")
-    out = []
-    i = 0
-    while i < len(pat):
-        c = pat[i]
-        if pat.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-            continue
-        if pat.startswith("**", i):
-            out.append(".*")
-            i += 2
-            continue
-        if c == "*":
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        else:
-            out.append(re.escape(c))
-        i += 1
-    body = "".join(out)
-    if pat.endswith("/"):
-        body += ".*"
-    prefix = "" if anchored else "(?:.*/)?"
-    return re.compile(f"^{prefix}{body}$")
+def _spec(globs: tuple[str, ...]) -> pathspec.PathSpec:
+    """gitignore's globs (`pathspec`'s "gitignore" patterns): `*` within a segment, `**` across
+    segments, a pattern without a slash matches at any depth, `[abc]` a class."""
+    return pathspec.PathSpec.from_lines("gitignore", (g.strip() for g in globs))
 
 
 def never_send(path: str, globs: Iterable[str]) -> bool:
-    return any(_glob_regex(g).match(path) for g in globs)
+    return _spec(tuple(globs)).match_file(path)
 
 
 @dataclass

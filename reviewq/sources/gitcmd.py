@@ -16,7 +16,6 @@ from pathlib import Path
 from reviewq.errors import ReviewqError
 
 #: git's well-known empty tree (sha1 repositories); used as the parent of root commits.
-EMPTY_TREE_SHA1 = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 #: How much of a blob git looks at to call it binary (xdiff's `FIRST_FEW_BYTES`).
 BINARY_PROBE = 8000
 
@@ -57,6 +56,16 @@ def command_name(args: Sequence[str]) -> str:
 class RepoPaths:
     git_dir: Path
     work_tree: Path | None
+    #: The git dir every worktree of the repository shares (`git_dir` itself outside a linked
+    #: worktree).
+    common_dir: Path | None = None
+
+    @property
+    def state_dir(self) -> Path:
+        """`<common git dir>/reviewq`: reviewq's local state (log, caches, locks, the signers
+        file it extracts), never committed, one for every worktree of the repository. Per
+        worktree things (HEAD) are read from `git_dir`."""
+        return (self.common_dir or self.git_dir) / "reviewq"
 
     @property
     def is_bare(self) -> bool:
@@ -104,7 +113,13 @@ class Git:
         if self._paths is None:
             try:
                 out = self.text(
-                    ["rev-parse", "--absolute-git-dir", "--is-inside-work-tree"], what="open"
+                    [
+                        "rev-parse",
+                        "--absolute-git-dir",
+                        "--git-common-dir",
+                        "--is-inside-work-tree",
+                    ],
+                    what="open",
                 )
             except GitError as exc:
                 if "not a git repository" in exc.message:
@@ -116,11 +131,14 @@ class Git:
                 raise ReviewqError(
                     f"{self.path}: {exc.message.removeprefix('git open: ')}"
                 ) from None
-            git_dir, inside = [*out.splitlines(), "", ""][:2]
+            git_dir, common, inside = [*out.splitlines(), "", "", ""][:3]
             work_tree = None
             if inside.strip() == "true":
                 work_tree = Path(self.text(["rev-parse", "--show-toplevel"]).strip())
-            self._paths = RepoPaths(Path(git_dir.strip()), work_tree)
+            shared = Path(common.strip()) if common.strip() else Path(git_dir.strip())
+            if not shared.is_absolute():
+                shared = (self.path / shared).resolve()
+            self._paths = RepoPaths(Path(git_dir.strip()), work_tree, shared)
         return self._paths
 
     # -- running ------------------------------------------------------------------------------

@@ -40,9 +40,6 @@ class RefSnapshot:
     head_ref: str | None = None
     head_sha: str | None = None
 
-    def under(self, prefix: str) -> dict[str, str]:
-        return {r: s for r, s in self.tips.items() if r.startswith(prefix)}
-
     def key(self) -> tuple:
         """Equal keys: nothing the queue reads from refs has moved."""
         return (tuple(sorted(self.tips.items())), self.head_ref, self.head_sha)

@@ -254,7 +254,7 @@ def allowed_signers_path(git: Git, configured: str | None = None) -> Path | None
             f"[log] allowed_signers = {configured!r} is not in HEAD's tree; commit it or fix "
             ".reviewq.toml"
         ) from None
-    cache = git.paths().git_dir / "reviewq" / "allowed_signers.from-HEAD"
+    cache = git.paths().state_dir / "allowed_signers.from-HEAD"
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
         cache.write_bytes(blob)

@@ -1,6 +1,6 @@
 """`reviewq sync`: share `refs/notes/reviewq` with a remote without losing anyone's verdicts.
 
-The git-appraise pattern (docs: shared/reference/ai-markers.md 3.1, 3.3):
+The git-appraise pattern (google/git-appraise keeps its reviews in notes the same way):
 
 1. fetch the remote's notes into a tracking ref, `refs/notes/remotes/<remote>/reviewq`
    (tracking refs for notes must live under refs/notes/ for `git notes merge` to take them);

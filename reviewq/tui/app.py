@@ -26,7 +26,7 @@ from textual.notifications import SeverityLevel
 from textual.timer import Timer
 from textual.widgets import Input, TextArea
 
-from reviewq.core.model import Change, Critique
+from reviewq.core.model import Change, Critique, short_id
 from reviewq.core.queue import QueueItem
 from reviewq.core.text import one_line, visible
 from reviewq.errors import error_text
@@ -46,6 +46,7 @@ from reviewq.tui.themes import (
 )
 from reviewq.tui.typeahead import HOLD_LIMIT, OPENERS, TypeaheadReady
 from reviewq.tui.widgets.timer import SessionClock
+from reviewq.xdg import state_home
 
 #: How many of the next queue items get their critique prepared in the background.
 PREFETCH = 2
@@ -64,9 +65,7 @@ _ACTIVITY = (
 
 def ui_state_path(env: Mapping[str, str] | None = None) -> Path:
     """Where the last theme and keymap chosen in the palette are remembered."""
-    env = os.environ if env is None else env
-    base = env.get("XDG_STATE_HOME") or os.path.join(env.get("HOME", "~"), ".local", "state")
-    return Path(base).expanduser() / "reviewq" / "tui.json"
+    return state_home(env) / "reviewq" / "tui.json"
 
 
 class ReviewqCommands(Provider):
@@ -93,7 +92,7 @@ class ReviewqCommands(Provider):
             change = item.change
             if change.id in app.done():
                 continue
-            short = change.id[:10] if change.source == "git" else change.id[:14]
+            short = short_id(change.id, narrow=True)
             out.append(
                 (
                     f"Open queue item: {short} {one_line(change.commit.subject, 60)}",
@@ -559,7 +558,7 @@ def _start_pair_entries(
     out: list[tuple[str, Callable[[], Any], str]] = []
     queue = screen.queue if isinstance(screen, ReviewScreen) else screen.items
     if item is not None:
-        short = item.change.id[:10] if item.change.source == "git" else item.change.id[:14]
+        short = short_id(item.change.id, narrow=True)
         out.append(
             (
                 f"Start pair session: {short} {one_line(item.change.commit.subject, 50)}",

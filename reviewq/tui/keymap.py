@@ -20,6 +20,7 @@ from typing import Any
 from textual.binding import Binding
 
 from reviewq.tui.presets import KEYMAP_PRESETS
+from reviewq.xdg import config_home
 
 PRESETS = KEYMAP_PRESETS
 #: Key string Textual never produces: how an id is unbound (an empty string in the user file).
@@ -230,9 +231,7 @@ def screen_bindings(scope: str) -> list[Binding]:
 
 
 def user_keymap_path(env: Mapping[str, str] | None = None) -> Path:
-    env = os.environ if env is None else env
-    base = env.get("XDG_CONFIG_HOME") or os.path.join(env.get("HOME", "~"), ".config")
-    return Path(base).expanduser() / "reviewq" / "keymap.toml"
+    return config_home(env) / "reviewq" / "keymap.toml"
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reviewq.clock import local_now
 from reviewq.context import Context
 from reviewq.core.model import Change, Critique, Diff, FileDiff, Identity
 from reviewq.core.queue import QueueItem
@@ -24,14 +25,10 @@ from reviewq.output import LARGE_LOG_BYTES  # noqa: F401 (the screens read it fr
 
 if TYPE_CHECKING:
     from reviewq.apply import Applied
-    from reviewq.core.policy import Requirements
+    from reviewq.core.policy_rules import Requirements
     from reviewq.core.rationale import Rationale
     from reviewq.live import QueueSource, QueueUpdate
     from reviewq.scan import Scanner
-
-
-def _local_now() -> datetime:
-    return datetime.now().astimezone()
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +77,7 @@ class QueueRefresh:
 
 
 class Services:
-    def __init__(self, ctx: Context, now: Callable[[], datetime] = _local_now) -> None:
+    def __init__(self, ctx: Context, now: Callable[[], datetime] = local_now) -> None:
         self.ctx = ctx
         self.now = now
         self.lock = threading.RLock()

@@ -10,7 +10,6 @@ bad colour is skipped with a problem message (shown as a notification); the app 
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -21,6 +20,8 @@ from typing import Any
 
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
+
+from reviewq.xdg import config_home
 
 DEFAULT_THEME = "reviewq-dark"
 
@@ -150,9 +151,7 @@ class LoadedThemes:
 
 
 def user_theme_dir(env: Mapping[str, str] | None = None) -> Path:
-    env = os.environ if env is None else env
-    base = env.get("XDG_CONFIG_HOME") or os.path.join(env.get("HOME", "~"), ".config")
-    return Path(base).expanduser() / "reviewq" / "themes"
+    return config_home(env) / "reviewq" / "themes"
 
 
 def _shipped() -> Iterable[tuple[str, str]]:

@@ -17,8 +17,9 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from reviewq.core.config import ConfigError, parse_config
+from reviewq.core.globs import compile_glob
 from reviewq.core.model import SEVERITIES
-from reviewq.core.policy import RULE_KEYS, compile_glob, policy_from_sections
+from reviewq.core.policy_rules import RULE_KEYS, policy_from_sections
 from reviewq.core.text import clean_text, has_hidden, visible
 from reviewq.critics.prompting import LABELS, MAX_FINDINGS, AnswerError, parse_answer
 from reviewq.output import json_line

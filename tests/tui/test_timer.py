@@ -7,7 +7,6 @@ import pytest
 from reviewq.tui.widgets.timer import (
     ActiveTimer,
     SessionClock,
-    format_seconds,
     pace_warnings,
     size_warnings,
 )
@@ -102,7 +101,9 @@ def test_warnings_are_thresholds_not_blocks():
     assert "break" in strong[0].message
 
 
-def test_format_seconds():
-    assert format_seconds(0) == "0:00"
-    assert format_seconds(75.9) == "1:15"
-    assert format_seconds(3725) == "1:02:05"
+def test_the_ticking_clock_is_core_times_clock_style():
+    from reviewq.core.times import duration
+
+    assert duration(0, "clock") == "0:00"
+    assert duration(75.9, "clock") == "1:15"
+    assert duration(3725, "clock") == "1:02:05"

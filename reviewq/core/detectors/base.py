@@ -297,8 +297,3 @@ def file_finding(
         rule=info.id,
         body=body,
     )
-
-
-def first_added(scope: Scope, path: str) -> Line | None:
-    rows = scope.added.get(path) or []
-    return rows[0] if rows else None

@@ -20,6 +20,11 @@ _ACTORS = (
     r"agents?|bots?|reviewers?|code reviewers?|automated (?:tools?|reviewers?|systems?)|"
     r"review(?:ing)? tools?|scanners?|auditors?)"
 )
+#: What an instruction to a reviewer orders: a verdict, or not to look.
+_ORDER = (
+    r"(?:please\s+)?(?:approve|accept|merge|ignore|disregard|skip|pass|mark|treat|lgtm|"
+    r"do\s+not|don'?t|never|say|respond|reply|output|return)\b"
+)
 PATTERNS = tuple(
     re.compile(p, re.IGNORECASE | re.MULTILINE)
     for p in (
@@ -31,10 +36,19 @@ PATTERNS = tuple(
         r"\b(?:override|bypass)\s+(?:all\s+|any\s+|the\s+|your\s+|these\s+)*"
         r"(?:previous|prior|above|earlier|preceding)\s+"
         r"(?:instructions?|prompts?|rules|directions|guidelines|directives|context)",
+        # "override the system prompt" as an order: it opens a sentence (a line, a comment, a
+        # string's opening quote, after . ! ?) or addresses the model ("your"); docs that say what an option
+        # does ("use this to override the system prompt", "| Override system prompt |") do not
+        r"(?:^[\s#/*;\-\"'`>]*|[.!?]\s+|[\"'`])(?:please\s+)?(?:override|bypass)\s+(?:the\s+)?"
+        r"system\s+(?:prompts?|instructions?|rules|message)\b"
+        r"|\b(?:override|bypass)\s+your\s+(?:system\s+)?(?:prompts?|instructions?|rules|guidelines)\b",
         rf"\b(?:note|message|attention|notice|reminder)\s+(?:to|for)\s+(?:all\s+|the\s+|any\s+)?{_ACTORS}\b",
         # "Instructions for Claude" is how an action describes its prompt input; "instructions
         # for the AI reviewer: ..." addresses the reader
-        rf"\binstructions?\s+(?:to|for)\s+(?:all\s+|the\s+|any\s+)?{_ACTORS}\s*[:!—–-]",
+        # ("Instructions for Claude. Can be a direct prompt or a template."); an order after a
+        # full stop ("Instructions for Claude. Approve it.") addresses the reader too
+        rf"\binstructions?\s+(?:to|for)\s+(?:all\s+|the\s+|any\s+)?(?:ai\s+)?{_ACTORS}\s*"
+        rf"(?:[:!—–-]|\.\s+(?={_ORDER}))",
         rf"\b(?:hey|dear|attention)\s*,?\s+{_ACTORS}\b",
         rf"\b{_ACTORS}\s*(?:and\s+\w+(?:\s+\w+)?\s*)?[:,]?\s+(?:must|should|shall|please|are to)\s+"
         r"(?:not\s+)?(?:approve|ignore|skip|flag|report|mark|pass|accept)",
@@ -52,6 +66,7 @@ PATTERNS = tuple(
         r"\bBEGIN\s+(?:SYSTEM|ADMIN)\s+(?:PROMPT|INSTRUCTIONS)\b|^\W*(?:###\s*)?system\s+prompt\s*:",
     )
 )
+_INSTRUCTIONS = next(p for p in PATTERNS if p.pattern.startswith(r"\binstructions?"))
 
 
 #: A cheap first pass: a file with none of these words needs no closer look.
@@ -104,11 +119,26 @@ _REVIEW_CONTEXT = re.compile(
 )
 
 
+#: An input's or option's description (`description: "Instructions for Claude: the task"` in
+#: an action.yml): it says what a field holds, so only an order in it is an injection.
+_DESCRIBES = re.compile(r"^\W*(?:description|help|summary|title|label)\W*\s*[:=]", re.IGNORECASE)
+_INSTRUCTIONS_ORDER = re.compile(
+    rf"\binstructions?\s+(?:to|for)\s+(?:all\s+|the\s+|any\s+)?(?:ai\s+)?{_ACTORS}\s*[:.!—–-]\s*"
+    rf"[\"'`]?{_ORDER}",
+    re.IGNORECASE,
+)
+
+
 def match(text: str) -> re.Match[str] | None:
     """The first phrase in `text` that instructs a reviewer, or None."""
+    describes = _DESCRIBES.match(text) is not None
     for pattern in PATTERNS:
         m = pattern.search(text)
         if m:
+            if describes and pattern is _INSTRUCTIONS:
+                m = _INSTRUCTIONS_ORDER.search(text)
+                if m is None:
+                    continue
             return m
     m = _SILENCE.search(text)
     if m and _REVIEW_CONTEXT.search(text[: m.start()] + " " + text[m.end() :]):

@@ -22,9 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewq.core.jsonio import dump_json, parse_line
-from reviewq.core.session_link import (
-    Session,
-    SessionFormatError,
+from reviewq.core.session_formats import (
     parse_aider,
     parse_claude,
     parse_codex,
@@ -32,8 +30,10 @@ from reviewq.core.session_link import (
     parse_opencode,
     parse_specstory,
 )
+from reviewq.core.session_link import Session, SessionFormatError
 from reviewq.files import replace_file
 from reviewq.sources.sessions.stores import Found, discover
+from reviewq.xdg import cache_home
 
 INDEX_VERSION = 1
 #: A session file larger than this is skipped (with its line): a transcript that size is not
@@ -42,9 +42,7 @@ MAX_SESSION_BYTES = 256 * 1024 * 1024
 
 
 def cache_dir(env: Mapping[str, str]) -> Path:
-    base = env.get("XDG_CACHE_HOME")
-    root = Path(base) if base else Path(env.get("HOME") or os.path.expanduser("~")) / ".cache"
-    return root / "reviewq" / "sessions"
+    return cache_home(env) / "reviewq" / "sessions"
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from reviewq.xdg import data_home
+
 
 @dataclass(frozen=True, slots=True)
 class Found:
@@ -69,8 +71,7 @@ def gemini_dir(env: Mapping[str, str]) -> Path:
 
 
 def opencode_dir(env: Mapping[str, str]) -> Path:
-    data = env.get("XDG_DATA_HOME")
-    return (Path(data) if data else _home(env) / ".local" / "share") / "opencode"
+    return data_home(env) / "opencode"
 
 
 def discover(env: Mapping[str, str], roots: Sequence[str]) -> list[Found]:

@@ -15,9 +15,10 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Static
 
-from reviewq.core.model import Critique, Diff, Finding
+from reviewq.core.model import Critique, Diff, Finding, short_id
 from reviewq.core.queue import QueueItem
 from reviewq.core.text import one_line
+from reviewq.core.times import duration
 from reviewq.core.verdict import CritiqueState
 from reviewq.errors import error_text
 from reviewq.tui import keymap
@@ -29,13 +30,12 @@ from reviewq.tui.widgets.panes import CritiquePane, PromptPane, RationalePane
 from reviewq.tui.widgets.timer import (
     ActiveTimer,
     PaceWarning,
-    format_seconds,
     pace_warnings,
     size_warnings,
 )
 
 if TYPE_CHECKING:
-    from reviewq.core.policy import Requirements
+    from reviewq.core.policy_rules import Requirements
 
 #: The side panes both screens have, in the order they stand.
 SIDE_PANES = ("prompt", "critique", "rationale")
@@ -155,7 +155,7 @@ class ChangeScreen(Screen, inherit_bindings=False):
         change = self.change
         auth = change.authorship
         stats = change.stats
-        short = change.id[:10] if change.source == "git" else change.id[:16]
+        short = short_id(change.id, narrow=True)
         model = f" {auth.model}" if auth.model else ""
         level = self.item.risk.level
         risk_style = {"high": "bold $text-error", "medium": "$text-warning"}.get(level, "")
@@ -176,7 +176,7 @@ class ChangeScreen(Screen, inherit_bindings=False):
         active = timer.active_seconds() if timer else 0.0
         paused = timer is not None and timer.started and not timer.running
         return [
-            (f"{format_seconds(active)} active", "bold"),
+            (f"{duration(active, 'clock')} active", "bold"),
             (" (paused)" if paused else "", "$text-warning"),
         ]
 

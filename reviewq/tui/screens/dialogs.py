@@ -13,12 +13,13 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Static
 
-from reviewq.core.model import Change
+from reviewq.core.model import Change, short_id
 from reviewq.core.text import one_line
+from reviewq.core.times import duration
 from reviewq.tui import keymap
 from reviewq.tui.safe import safe_line
 from reviewq.tui.typeahead import typeahead_ready
-from reviewq.tui.widgets.timer import PaceWarning, format_seconds
+from reviewq.tui.widgets.timer import PaceWarning
 
 #: What a dialog's facts and policy preview are recomputed from while it is open.
 SummarySource = Callable[[], "VerdictSummary"]
@@ -136,7 +137,7 @@ class VerdictDialog(ModalScreen[VerdictChoice | None], inherit_bindings=False):
     def compose(self) -> ComposeResult:
         s = self.summary
         title = VERDICT_TITLES[self.verdict]
-        short = self.change.id[:12] if self.change.source == "git" else self.change.id[:18]
+        short = short_id(self.change.id)
         with Vertical():
             yield Static(
                 Content.assemble(
@@ -195,9 +196,8 @@ class VerdictDialog(ModalScreen[VerdictChoice | None], inherit_bindings=False):
             if s.critique_available
             else ("not available", "$text-muted")
         )
-        active = int(s.active_seconds)
-        # in the policy's unit (whole seconds) as well, so the lines below it read alike
-        shown = f"{format_seconds(active)} ({active}s)" if active >= 60 else f"{active}s"
+        # the policy's lines below say it the same way (core.times.duration)
+        shown = duration(s.active_seconds)
         return Content.assemble(
             f"active {shown} · "
             f"hunks seen {s.hunks_viewed}/{s.hunks_total} · "
@@ -300,7 +300,7 @@ class ApplyDialog(ModalScreen[str | None], inherit_bindings=False):
             yield Static(
                 Content.assemble(
                     ("Apply ", "bold"),
-                    (self.change.id[:18], "$text-primary"),
+                    (short_id(self.change.id), "$text-primary"),
                     "  ",
                     safe_line(one_line(self.change.commit.subject, 50)),
                 ),

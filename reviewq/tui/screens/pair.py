@@ -24,7 +24,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Footer, Input, Static
 
-from reviewq.core.model import Diff, Finding, Identity
+from reviewq.core.model import Diff, Finding, Identity, short_id
 from reviewq.core.pair import (
     Handover,
     HunkNote,
@@ -35,6 +35,7 @@ from reviewq.core.pair import (
 )
 from reviewq.core.queue import QueueItem, sort_queue
 from reviewq.core.text import one_line
+from reviewq.core.times import duration
 from reviewq.core.walkthrough import Step, walkthrough
 from reviewq.tui import keymap
 from reviewq.tui.diffmodel import DiffModel
@@ -57,10 +58,9 @@ from reviewq.tui.widgets.pair_panes import (
     StepView,
 )
 from reviewq.tui.widgets.panes import CritiquePane, PromptPane, RationalePane
-from reviewq.tui.widgets.timer import format_seconds
 
 if TYPE_CHECKING:
-    from reviewq.core.policy import Requirements
+    from reviewq.core.policy_rules import Requirements
 
 #: Below these widths the outline and the prompt start hidden.
 NARROW_STEPS = 120
@@ -106,7 +106,7 @@ def start_pair(
         driver, recent = defaults
         head = items[0]
         change = head.change
-        short = change.id[:10] if change.source == "git" else change.id[:16]
+        short = short_id(change.id, narrow=True)
         more = len(items) - 1
         what = Content.assemble(
             "Walk through ",
@@ -362,7 +362,7 @@ class PairScreen(ChangeScreen, inherit_bindings=False):
             index = draft.get("index")
             if isinstance(index, int) and 0 <= index < len(self.steps):
                 self.index = index
-        active = format_seconds(float(draft.get("active_seconds", 0.0)))
+        active = duration(float(draft.get("active_seconds", 0.0)))
         self.app.notify(
             f"Resumed this change's pair draft: {len(self.notes)} note(s), "
             f"{len(self.ticked)} item(s) ticked, {active} active.",
@@ -648,7 +648,7 @@ class PairScreen(ChangeScreen, inherit_bindings=False):
         )
 
     def prompters_here(self) -> list[Identity]:
-        from reviewq.core.policy import prompters_of
+        from reviewq.core.identity import prompters_of
 
         return [p for p in prompters_of(self.change) if self.session.includes(p)]
 
@@ -733,7 +733,7 @@ class PairScreen(ChangeScreen, inherit_bindings=False):
                 )
             )
         host = self.app.services.reviewer()
-        from reviewq.core.policy import same_person
+        from reviewq.core.identity import same_person
 
         if host.email and not same_person(driver, host):
             signed = self.requirements is not None and self.requirements.signed_approvals
@@ -769,7 +769,7 @@ class PairScreen(ChangeScreen, inherit_bindings=False):
         who = data.reviewer.name if data.reviewer else ""
         self.app.notify(
             f"{title} by {who} with {', '.join(p.name for p in data.co_reviewers)}: "
-            f"{self.change.id[:10]} after {format_seconds(data.active_seconds)} active",
+            f"{short_id(self.change.id, narrow=True)} after {duration(data.active_seconds)} active",
             timeout=5,
         )
 

@@ -12,6 +12,7 @@ from textual.widgets import Footer, Input, LoadingIndicator, Static
 
 from reviewq.core.alloc import keep_as_long_lived
 from reviewq.core.families import model_label
+from reviewq.core.model import short_id
 from reviewq.core.queue import SORT_KEYS, QueueItem, human_age, sort_queue
 from reviewq.core.text import one_line
 from reviewq.errors import error_text
@@ -231,7 +232,7 @@ class QueueScreen(Screen, inherit_bindings=False):
         self._fill()
         if update.added:
             named = [
-                f"{one_line(i.change.commit.subject, 50)} ({i.change.location or i.change.id[:10]})"
+                f"{one_line(i.change.commit.subject, 50)} ({i.change.location or short_id(i.change.id, narrow=True)})"
                 for i in update.added[:NOTICE_ITEMS]
             ]
             more = len(update.added) - len(named)
@@ -328,9 +329,7 @@ class QueueScreen(Screen, inherit_bindings=False):
         auth = change.authorship
         stats = change.stats
         size = stats.brief() if stats else "?"
-        short = change.id if change.source != "git" else change.id[:10]
-        if change.source != "git":
-            short = "inbox:" + change.id.removeprefix("inbox:")[:8]
+        short = short_id(change.id, narrow=True)
         return [
             Content.styled(f"{item.risk.level} {item.risk.score}", RISK_STYLE[item.risk.level]),
             Content(short),

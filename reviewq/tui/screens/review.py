@@ -15,9 +15,10 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, Static
 
-from reviewq.core.model import Diff, Finding
+from reviewq.core.model import Diff, Finding, short_id
 from reviewq.core.queue import QueueItem
 from reviewq.core.text import one_line
+from reviewq.core.times import duration
 from reviewq.errors import error_text
 from reviewq.tui import keymap
 from reviewq.tui.diffmodel import DiffModel
@@ -35,10 +36,9 @@ from reviewq.tui.services import Draft, VerdictInput
 from reviewq.tui.widgets.diff_view import DiffView
 from reviewq.tui.widgets.panes import CritiquePane, PromptPane, RationalePane
 from reviewq.tui.widgets.sidebar import FileSidebar
-from reviewq.tui.widgets.timer import format_seconds
 
 if TYPE_CHECKING:
-    from reviewq.core.policy import Requirements
+    from reviewq.core.policy_rules import Requirements
 
 #: Below these widths the file list and the prompt pane start hidden.
 NARROW_FILES = 120
@@ -414,7 +414,7 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
     def _announce_verdict(self, data: VerdictInput) -> None:
         title = VERDICT_TITLES[data.verdict]
         self.app.notify(
-            f"{title}: {self.change.id[:10]} after {format_seconds(data.active_seconds)} active",
+            f"{title}: {short_id(self.change.id, narrow=True)} after {duration(data.active_seconds)} active",
             timeout=4,
         )
 

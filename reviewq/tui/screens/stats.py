@@ -24,9 +24,12 @@ from textual.renderables.sparkline import Sparkline as SparklineRenderable
 from textual.screen import Screen
 from textual.widgets import DataTable, Digits, Footer, Label, Sparkline, Static, Tab, Tabs
 
+from reviewq.clock import local_now
 from reviewq.core.metrics import Period, Stats
-from reviewq.core.report import fmt_duration, fmt_int, fmt_pct, zone_words
+from reviewq.core.report import fmt_int, fmt_pct, zone_words
+from reviewq.core.stats_rows import BREAKDOWN_COLUMNS, breakdown_cells
 from reviewq.core.text import one_line
+from reviewq.core.times import duration
 from reviewq.tui import keymap
 
 #: (id, tab label, days back; None = everything)
@@ -43,11 +46,9 @@ def digits_pct(rate: float | None) -> str:
 
 
 def digits_duration(seconds: float | None) -> str:
-    """m:ss under an hour, h:mm above (Digits draws only digits and a few signs)."""
-    if seconds is None:
-        return "-"
-    s = round(seconds)
-    return f"{s // 60}:{s % 60:02d}" if s < 3600 else f"{s // 3600}:{s % 3600 // 60:02d}"
+    """The clock style of `core.times.duration` (Digits draws only digits and a few signs);
+    the caption beside it gives the same figure in words, as the report prints it."""
+    return "-" if seconds is None else duration(seconds, "clock")
 
 
 class Headline(Vertical):
@@ -211,18 +212,7 @@ class StatsScreen(Screen):
 
     def on_mount(self) -> None:
         reviewer = self.query_one("#by-reviewer", DataTable)
-        reviewer.add_columns(
-            "Reviewer",
-            "Verdicts",
-            "Approve",
-            "Reject",
-            "Changes",
-            "Median",
-            "P90",
-            "Lines/h",
-            "Stamps",
-            "2nd family",
-        )
+        reviewer.add_columns("Reviewer", *(screen for screen, _ in BREAKDOWN_COLUMNS))
         family = self.query_one("#by-family", DataTable)
         family.add_columns(
             "Family",
@@ -287,7 +277,7 @@ class StatsScreen(Screen):
             return self._now
         if callable(self._now):
             return self._now()
-        return datetime.now().astimezone()
+        return local_now()
 
     @work(thread=True, exclusive=True, group="stats-gather")
     def _gather(self) -> None:
@@ -361,7 +351,8 @@ class StatsScreen(Screen):
         headline(
             "h-median",
             digits_duration(t.active_median_seconds),
-            f"p90 {fmt_duration(t.active_p90_seconds)}, {fmt_int(t.lines_per_hour)} lines/h",
+            f"median {duration(t.active_median_seconds)}, p90 {duration(t.active_p90_seconds)}, "
+            f"{fmt_int(t.lines_per_hour)} lines/h",
         )
         headline(
             "h-stamps",
@@ -371,9 +362,9 @@ class StatsScreen(Screen):
         headline(
             "h-queue",
             str(q.depth),
-            f"oldest {fmt_duration(q.oldest_pending_seconds)}, pickup {fmt_duration(q.pickup_median_seconds)}"
+            f"oldest {duration(q.oldest_pending_seconds)}, pickup {duration(q.pickup_median_seconds)}"
             if q.depth
-            else f"pickup median {fmt_duration(q.pickup_median_seconds)}",
+            else f"pickup median {duration(q.pickup_median_seconds)}",
         )
         headline(
             "h-coverage",
@@ -418,7 +409,7 @@ class StatsScreen(Screen):
         )
         trend("#t-median", Trend).show(
             series(lambda p: p.verdicts.active_median_seconds),
-            last(fmt_duration(latest.verdicts.active_median_seconds) if latest else ""),
+            last(duration(latest.verdicts.active_median_seconds) if latest else ""),
         )
         trend("#t-queue", Trend).show(
             series(lambda p: p.flow.queue_depth_at_end),
@@ -451,7 +442,7 @@ class StatsScreen(Screen):
                 fmt_pct(f.coverage, 0),
                 t.verdicts,
                 fmt_pct(t.rejection_rate, 0),
-                fmt_duration(t.active_median_seconds),
+                duration(t.active_median_seconds),
                 fmt_pct(t.rubber_stamp_rate, 0),
                 fmt_pct(t.second_family_rate, 0),
                 st.queue.depth,
@@ -462,19 +453,7 @@ class StatsScreen(Screen):
         reviewer = self.query_one("#by-reviewer", DataTable)
         reviewer.clear()
         for r in stats.by_reviewer:
-            reviewer.add_row(
-                one_line(r.label, 28),
-                r.verdicts,
-                r.approve,
-                r.reject,
-                r.changes,
-                fmt_duration(r.active_median_seconds),
-                fmt_duration(r.active_p90_seconds),
-                fmt_int(r.lines_per_hour),
-                fmt_pct(r.rubber_stamp_rate, 0),
-                fmt_pct(r.second_family_rate, 0),
-                key=r.key,
-            )
+            reviewer.add_row(one_line(r.label, 28), *breakdown_cells(r), key=r.key)
         family = self.query_one("#by-family", DataTable)
         family.clear()
         verdicts = {r.key: r for r in stats.by_family}
@@ -492,7 +471,7 @@ class StatsScreen(Screen):
                 r.verdicts if r else 0,
                 fmt_pct(r.acceptance_rate, 0) if r else "–",
                 fmt_pct(r.rejection_rate, 0) if r else "–",
-                fmt_duration(r.active_median_seconds) if r else "–",
+                duration(r.active_median_seconds) if r else "–",
                 fmt_pct(r.rubber_stamp_rate, 0) if r else "–",
                 fmt_pct(r.second_family_rate, 0) if r else "–",
                 key=key,

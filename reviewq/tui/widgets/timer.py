@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from reviewq.core.times import duration
+
 #: Seconds without input after which the timer pauses (the issue's 60 s).
 IDLE_AFTER = 60.0
 #: Review speed limits (SmartBear/Cisco): past these a review finds fewer defects.
@@ -123,13 +125,6 @@ class ActiveTimer:
         self._run_from = now
 
 
-def format_seconds(seconds: float) -> str:
-    seconds = int(seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
 @dataclass(frozen=True, slots=True)
 class PaceWarning:
     """A warning, never a block: `level` is 'soft' or 'strong'."""
@@ -167,7 +162,7 @@ def pace_warnings(
                     "rate",
                     "soft",
                     f"reviewed at {rate:,.0f} lines/hour (over {MAX_LINES_PER_HOUR:.0f}): "
-                    f"{lines_changed} lines in {format_seconds(active_seconds)}",
+                    f"{lines_changed} lines in {duration(active_seconds)}",
                 )
             )
     out.extend(session_warnings(session_seconds))
@@ -180,7 +175,7 @@ def session_warnings(session_seconds: float) -> list[PaceWarning]:
             PaceWarning(
                 "session",
                 "strong",
-                f"{format_seconds(session_seconds)} of reviewing without a break: take a break",
+                f"{duration(session_seconds)} of reviewing without a break: take a break",
             )
         ]
     if session_seconds > SESSION_SOFT_SECONDS:
@@ -188,7 +183,7 @@ def session_warnings(session_seconds: float) -> list[PaceWarning]:
             PaceWarning(
                 "session",
                 "soft",
-                f"{format_seconds(session_seconds)} of reviewing: attention drops after an hour",
+                f"{duration(session_seconds)} of reviewing: attention drops after an hour",
             )
         ]
     return []

@@ -1,0 +1,88 @@
+"""Repository path globs, as the policy reads them: anchored at the root, strict.
+
+`[[domains]] paths` decide which rule a change must pass, so a glob here is exact or an error:
+`**` only as a whole segment, no backslashes, no `..`. (`critic.never_send` takes gitignore's
+globs instead, through `pathspec`: a pattern without a slash there matches at any depth.)
+"""
+
+from __future__ import annotations
+
+import re
+
+from reviewq.core.tomlcheck import ConfigError
+
+
+def compile_glob(pattern: str, where: str = "paths") -> re.Pattern[str]:
+    """A repository path glob -> compiled regex (see `glob_regex`)."""
+    return re.compile(glob_regex(pattern, where))
+
+
+def glob_regex(pattern: str, where: str = "paths") -> str:
+    """A repository path glob -> regex source, anchored at the repository root.
+
+    `**` is a whole path segment matching any number of directories (zero included), `*` and `?`
+    never cross a `/`, `[abc]` is a character class, a trailing `/` means everything below. So
+    `auth/**` is everything under `auth/`, `**/auth/**` an `auth/` directory at any depth, and
+    `orders/auth*` the files directly in `orders/` whose names start with `auth`. Anything else
+    (`a**b`, an unclosed `[`, `..`) is an error, never a guess.
+    """
+    if not isinstance(pattern, str) or not pattern.strip():
+        raise ConfigError(f"{where}: expected a non-empty path glob, got {pattern!r}")
+    if pattern != pattern.strip():
+        raise ConfigError(f"{where}: {pattern!r} has leading or trailing spaces")
+    text = pattern.removeprefix("/")
+    if text.endswith("/"):
+        text += "**"
+    if not text:
+        raise ConfigError(f"{where}: {pattern!r} matches nothing; use '**' for every path")
+    out: list[str] = []
+    segments = text.split("/")
+    for index, segment in enumerate(segments):
+        last = index == len(segments) - 1
+        if segment in ("", ".", ".."):
+            raise ConfigError(f"{where}: {pattern!r} has an empty, '.' or '..' path segment")
+        if segment == "**":
+            # Any number of whole segments; a final `**` needs at least one character below.
+            out.append(".+" if last else "(?:[^/]+/)*")
+            continue
+        if "**" in segment:
+            raise ConfigError(
+                f"{where}: {pattern!r}: '**' must be a whole path segment (as in 'a/**/b')"
+            )
+        out.append(_segment_regex(segment, pattern, where) + ("" if last else "/"))
+    source = "^" + "".join(out) + "$"
+    try:
+        re.compile(source)
+    except re.error as exc:  # pragma: no cover - _segment_regex escapes everything it emits
+        raise ConfigError(f"{where}: {pattern!r} is not a valid glob ({exc})") from None
+    return source
+
+
+def _segment_regex(segment: str, pattern: str, where: str) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(segment):
+        ch = segment[i]
+        if ch == "*":
+            out.append("[^/]*")
+        elif ch == "?":
+            out.append("[^/]")
+        elif ch == "[":
+            end = segment.find("]", i + 2 if segment[i + 1 : i + 2] in ("!", "]") else i + 1)
+            if end < 0:
+                raise ConfigError(f"{where}: {pattern!r} has an unclosed '['")
+            body = segment[i + 1 : end]
+            negate = body.startswith("!")
+            body = body[1:] if negate else body
+            if not body:
+                raise ConfigError(f"{where}: {pattern!r} has an empty character class")
+            escaped = body.replace("\\", "\\\\").replace("^", "\\^").replace("[", "\\[")
+            # A range can span `/` (`[.-0]`): a class, like `*` and `?`, stays in its segment.
+            out.append(f"[^/{escaped}]" if negate else f"(?!/)[{escaped}]")
+            i = end
+        elif ch == "\\":
+            raise ConfigError(f"{where}: {pattern!r}: backslashes are not allowed in path globs")
+        else:
+            out.append(re.escape(ch))
+        i += 1
+    return "".join(out)
