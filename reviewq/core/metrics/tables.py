@@ -424,12 +424,21 @@ class VerdictTable:
         columns: dict[str, list[np.ndarray]] = {name: [] for name in COLUMNS}
         merged: dict[str, dict[str, int]] = {name: {} for name in LABELS}
         names: dict[str, str] = {}
-        for t in tables:
-            remap = {}
+        for position, t in enumerate(tables):
+            remap: dict[str, np.ndarray | None] = {}
             for name, labels in t.labels().items():
                 if name == "reviewer_names":
                     continue
                 table = merged[name]
+                if position == 0:
+                    # The first table's codes stay as they are (its labels are distinct, so
+                    # they number 0..n-1 in order): a cached million-row table plus a short
+                    # tail costs a dict of its labels, not a gather over every column.
+                    table.update(zip(labels, range(len(labels))))
+                    if len(table) == len(labels):
+                        remap[name] = None
+                        continue
+                    table.clear()
                 remap[name] = np.array(
                     [table.setdefault(label, len(table)) for label in labels], dtype=np.int32
                 )
@@ -438,7 +447,9 @@ class VerdictTable:
             for name, column in t.columns().items():
                 label_set = CODED.get(name)
                 if label_set is not None and len(column):
-                    column = remap[label_set][column]
+                    codes = remap[label_set]
+                    if codes is not None:
+                        column = codes[column]
                 columns[name].append(column)
         reviewers = tuple(merged["reviewers"])
         return cls(
