@@ -107,3 +107,19 @@ def test_an_edit_that_moves_the_cached_end_rebuilds_the_cache(
     plain = load_log_table(log_path, None).table
     assert np.array_equal(cached.verdict, plain.verdict) and len(cached) == 23
     assert int((cached.verdict == APPROVE).sum()) == 12
+
+
+def test_cli_verify_checks_an_old_edit_after_many_runs_with_and_without_full(
+    repo, cli, log_path: Path, monkeypatch
+) -> None:
+    repo.commit("base")
+    monkeypatch.setattr(log_verify, "PARALLEL_BYTES", 1)  # the ranges path, on a small log
+    args = ("--repo", str(repo.path), "--log", str(log_path), "log", "verify", "--no-signatures")
+    for _ in range(2):
+        assert cli(*args).returncode == 0
+        assert cli(*args, "--full").returncode == 0
+    _edit_line(log_path, 1, b'"lines_changed":10', b'"lines_changed":11')
+    for extra in ((), ("--full",)):
+        bad = cli(*args, *extra)
+        assert bad.returncode == 1
+        assert "record 1 (id rec-000000): content does not match its hash" in bad.stderr
