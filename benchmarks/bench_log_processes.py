@@ -1,6 +1,7 @@
 """The log's readers as whole processes, next to `sha256sum` of the same log in the same run.
 
     python benchmarks/bench_log_processes.py [--quick] [--records N] [--runs 5] [--rebuild]
+                                             [--no-cold]
 
 `--quick` is 200,000 records (under two minutes once the fixture exists); the default is
 1,000,000 (issue 18's size). The repository comes from tests/load_fixture.py (cached under
@@ -92,6 +93,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5, help="runs of each warm measurement")
     parser.add_argument("--cold-runs", type=int, default=None, help="default: --runs // 2 + 1")
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument(
+        "--no-cold", action="store_true", help="skip the first builds (keep the caches there)"
+    )
     args = parser.parse_args()
     records = args.records or (200_000 if args.quick else 1_000_000)
     pending = 1_000 if args.quick else 10_000
@@ -131,11 +135,12 @@ def main() -> int:
         "report": [*REVIEWQ, "report", "--format", "json"],
     }
     for name, argv in commands.items():
-        cold = []
-        for _ in range(cold_runs):
-            caches(False)
-            cold.append(run(argv, repo, env))
-        summary(f"reviewq {name}, no column cache yet", cold, sha)
+        if not args.no_cold:
+            cold = []
+            for _ in range(cold_runs):
+                caches(False)
+                cold.append(run(argv, repo, env))
+            summary(f"reviewq {name}, no column cache yet", cold, sha)
         after = []
         for _ in range(args.runs):
             subprocess.run(
