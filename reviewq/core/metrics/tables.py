@@ -422,26 +422,21 @@ class VerdictTable:
         if len(tables) == 1:
             return tables[0]
         columns: dict[str, list[np.ndarray]] = {name: [] for name in COLUMNS}
-        merged: dict[str, dict[str, int]] = {name: {} for name in LABELS}
+        merged: dict[str, _Labels] = {}
         names: dict[str, str] = {}
+        for name, labels in tables[0].labels().items():
+            if name != "reviewer_names":
+                later = sum(len(getattr(t, name)) for t in tables[1:])
+                merged[name] = _Labels(labels, later)
         for position, t in enumerate(tables):
             remap: dict[str, np.ndarray | None] = {}
             for name, labels in t.labels().items():
                 if name == "reviewer_names":
                     continue
-                table = merged[name]
-                if position == 0:
-                    # The first table's codes stay as they are (its labels are distinct, so
-                    # they number 0..n-1 in order): a cached million-row table plus a short
-                    # tail costs a dict of its labels, not a gather over every column.
-                    table.update(zip(labels, range(len(labels))))
-                    if len(table) == len(labels):
-                        remap[name] = None
-                        continue
-                    table.clear()
-                remap[name] = np.array(
-                    [table.setdefault(label, len(table)) for label in labels], dtype=np.int32
-                )
+                # The first table's codes stay as they are (its labels are distinct by
+                # construction, numbered 0..n-1): a cached million-row table plus a short tail
+                # costs neither a gather over every column nor a dict of a million labels.
+                remap[name] = None if position == 0 else merged[name].codes(labels)
             for key, name in zip(t.reviewers, t.reviewer_names):
                 names.setdefault(key, name)
             for name, column in t.columns().items():
@@ -451,13 +446,50 @@ class VerdictTable:
                     if codes is not None:
                         column = codes[column]
                 columns[name].append(column)
-        reviewers = tuple(merged["reviewers"])
+        merged_labels = {name: labels.all() for name, labels in merged.items()}
+        reviewers = merged_labels["reviewers"]
         return cls(
             **{name: np.concatenate(parts) for name, parts in columns.items()},
-            **{name: tuple(table) for name, table in merged.items() if name != "reviewer_names"},
+            **merged_labels,
             reviewer_names=tuple(names[k] for k in reviewers),
             invalid=sum(t.invalid for t in tables),
         )
+
+
+class _Labels:
+    """One label list growing as tables are joined: the first table's labels as they are, then
+    new ones appended. A few labels to find (a short tail) are looked up by scanning the first
+    table's; many, through a dict built once."""
+
+    #: Up to this many labels of later tables are found by scanning (~5 ms per million).
+    SCAN = 16
+
+    def __init__(self, first: tuple[str, ...], later: int) -> None:
+        self.first = first
+        self.added: dict[str, int] = {}
+        self.index: dict[str, int] | None = (
+            None if later <= self.SCAN else dict(zip(first, range(len(first))))
+        )
+
+    def code(self, label: str) -> int:
+        if self.index is not None:
+            found = self.index.get(label)
+        else:
+            try:
+                found = self.first.index(label)
+            except ValueError:
+                found = None
+        if found is None:
+            found = self.added.get(label)
+        if found is None:
+            found = self.added[label] = len(self.first) + len(self.added)
+        return found
+
+    def codes(self, labels: Sequence[str]) -> np.ndarray:
+        return np.array([self.code(label) for label in labels], dtype=np.int32)
+
+    def all(self) -> tuple[str, ...]:
+        return self.first + tuple(self.added) if self.added else self.first
 
 
 #: Column and label names of a VerdictTable, and which labels each code column indexes.
