@@ -8,6 +8,8 @@ make; then real `ProvenanceLog.append` calls (lock, head, write, fsync) are time
 Prints the median and p90 append at each size, the ratio of the largest to the smallest, the
 time to read every record (`records()` into dicts, with orjson and with the stdlib json parser;
 every field as record columns, built once and then from their cache) and to verify the chain. For scale it times TinyDB inserts into a 1k and a 10k record table.
+Whole processes (`reviewq stats`, `report`, `log verify`) next to `sha256sum` of the same log:
+benchmarks/bench_log_processes.py.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """`reviewq log`: read the verdicts; `log verify`: check them; `log rebuild`: repair a copy.
 
     reviewq log [--json] [--since DATE] [--local]
-    reviewq log verify [--json] [--no-signatures] [--require-signed]
+    reviewq log verify [--json] [--no-signatures] [--require-signed] [--full]
     reviewq log rebuild (--from-notes [--force] | --to-notes)
 
 `log` shows every verdict known here: the local log and the team's notes ref (after `sync`).
@@ -42,6 +42,11 @@ def configure(p: argparse.ArgumentParser) -> None:
     v.add_argument("--json", action="store_true", help="one JSON object")
     v.add_argument(
         "--no-signatures", action="store_true", help="skip the (slower) signature checks"
+    )
+    v.add_argument(
+        "--full",
+        action="store_true",
+        help="check every line from the first (what every run does: no checkpoint is trusted)",
     )
     v.add_argument(
         "--require-signed",

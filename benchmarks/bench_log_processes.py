@@ -1,0 +1,161 @@
+"""The log's readers as whole processes, next to `sha256sum` of the same log in the same run.
+
+    python benchmarks/bench_log_processes.py [--quick] [--records N] [--runs 5] [--rebuild]
+                                             [--no-cold]
+
+`--quick` is 200,000 records (under two minutes once the fixture exists); the default is
+1,000,000 (issue 18's size). The repository comes from tests/load_fixture.py (cached under
+benchmarks/.work/). Each command runs as its own process, as a user runs it (with bytecode
+caches: PYTHONDONTWRITEBYTECODE is cleared), under `/usr/bin/time` for its peak RSS:
+
+- `sha256sum` of the log: the yardstick every goal is a multiple of;
+- `reviewq log verify` (every line parsed, linked and rehashed; signatures too);
+- `reviewq stats --json` and `reviewq report --format json` with no column cache yet (cold);
+- the same right after one new verdict (appended before each run, not timed), cache warm;
+- the same with nothing new (warm).
+
+Prints median, p95 and peak RSS of each, and each median as a multiple of sha256sum's. The
+machine may be shared: the load average is printed before and after; compare ratios, and
+re-run on a quiet machine for absolute figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.load_fixture import build  # noqa: E402
+
+REVIEWQ = [sys.executable, "-m", "reviewq"]
+#: Appends one verdict to the log the way a reviewer's `reviewq verdict` would (chained,
+#: fsynced, head updated): a copy of the last record with a new id.
+APPEND = """
+import json, sys
+from reviewq.store.log import ProvenanceLog
+log = ProvenanceLog(sys.argv[1])
+with open(log.path, "rb") as fh:
+    fh.seek(max(0, log.path.stat().st_size - 8192))
+    last = json.loads(fh.read().splitlines()[-1])
+last["id"] = sys.argv[2]
+log.append(last)
+"""
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"
+
+
+def run(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int]:
+    """(wall seconds, peak RSS in KiB) of one process; a failure stops the benchmark."""
+    with tempfile.NamedTemporaryFile("r") as stats:
+        t0 = time.perf_counter()
+        done = subprocess.run(
+            ["/usr/bin/time", "-o", stats.name, "-f", "%M", *argv],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        wall = time.perf_counter() - t0
+        if done.returncode not in (0, 1):
+            sys.exit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.decode()[-500:]}")
+        return wall, int(stats.read().split()[-1])
+
+
+def summary(name: str, results: list[tuple[float, int]], yardstick: float | None) -> float:
+    walls = sorted(w for w, _ in results)
+    median = statistics.median(walls)
+    p95 = walls[min(len(walls) - 1, round(0.95 * (len(walls) - 1)))]
+    rss = max(r for _, r in results) / 1024
+    ratio = f"{median / yardstick:5.2f}x sha256sum" if yardstick else " " * 16
+    print(
+        f"{name:<46} median {median:6.2f} s  p95 {p95:6.2f} s  peak {rss:6.0f} MB  {ratio}"
+        f"  (n={len(walls)})"
+    )
+    return median
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--quick", action="store_true", help="200,000 records")
+    parser.add_argument("--records", type=int, default=None)
+    parser.add_argument("--runs", type=int, default=5, help="runs of each warm measurement")
+    parser.add_argument("--cold-runs", type=int, default=None, help="default: --runs // 2 + 1")
+    parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument(
+        "--no-cold", action="store_true", help="skip the first builds (keep the caches there)"
+    )
+    args = parser.parse_args()
+    records = args.records or (200_000 if args.quick else 1_000_000)
+    pending = 1_000 if args.quick else 10_000
+    cold_runs = args.cold_runs or args.runs // 2 + 1
+
+    print(f"before: {load()}")
+    fixture = build(pending, 2_000, 2_000, records, rebuild=args.rebuild)
+    repo, log = fixture.path, fixture.log_path
+    state = log.parent
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(fixture.git_env)
+    xdg = repo.parent / "xdg"
+    for part in ("config", "cache", "state", "data"):
+        env[f"XDG_{part.upper()}_HOME"] = str(xdg / part)
+    env["PYTHONPATH"] = str(ROOT)
+    run([*REVIEWQ, "--version"], repo, env)  # bytecode caches written once, not timed
+    size = log.stat().st_size
+    print(f"{records:,} records, {size / 2**20:,.0f} MiB; {args.runs} runs each")
+
+    def caches(keep: bool) -> None:
+        if not keep:
+            for name in ("verdict-columns.npz", "log-records.npz"):
+                (state / name).unlink(missing_ok=True)
+
+    sha = summary(
+        "sha256sum of the log",
+        [run(["sha256sum", str(log)], repo, env) for _ in range(args.runs)],
+        None,
+    )
+    summary(
+        "reviewq log verify",
+        [run([*REVIEWQ, "log", "verify"], repo, env) for _ in range(args.runs)],
+        sha,
+    )
+    commands = {
+        "stats": [*REVIEWQ, "stats", "--json"],
+        "report": [*REVIEWQ, "report", "--format", "json"],
+    }
+    for name, argv in commands.items():
+        if not args.no_cold:
+            cold = []
+            for _ in range(cold_runs):
+                caches(False)
+                cold.append(run(argv, repo, env))
+            summary(f"reviewq {name}, no column cache yet", cold, sha)
+        after = []
+        for _ in range(args.runs):
+            subprocess.run(
+                [sys.executable, "-c", APPEND, str(log), uuid.uuid4().hex], env=env, check=True
+            )
+            after.append(run(argv, repo, env))
+        summary(f"reviewq {name}, right after one new verdict", after, sha)
+        summary(
+            f"reviewq {name}, nothing new",
+            [run(argv, repo, env) for _ in range(args.runs)],
+            sha,
+        )
+    print(f"after: {load()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

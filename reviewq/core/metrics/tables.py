@@ -1,0 +1,532 @@
+"""Inputs as columns: verdict records (`VerdictTable`), AI-authored changes and commit sizes,
+and the constants every figure shares (part of `core.metrics`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from itertools import repeat
+from operator import attrgetter
+from typing import Any
+
+import numpy as np
+
+from reviewq.core.alloc import gc_paused
+from reviewq.core.metrics.timeparse import parse_instants
+from reviewq.core.model import VERDICTS, Change
+from reviewq.core.verdict import SETTLING_VERDICTS
+
+#: Verdicts are stored as their index in VERDICTS.
+APPROVE, REJECT, CHANGES, ESCALATE = (
+    VERDICTS.index(v) for v in ("approve", "reject", "changes", "escalate")
+)
+#: Verdict codes that settle a change (the contract's rule, `core.verdict.SETTLING_VERDICTS`);
+#: they are also the decisions (escalate decides nothing).
+SETTLING = np.array([VERDICTS.index(v) for v in SETTLING_VERDICTS], dtype=np.int8)
+#: Critique severities that make an approval an override (docs/metrics.md: override rate).
+SEVERE = frozenset({"error", "critical"})
+#: Author families that name no model: a second family cannot be proved against them.
+UNKNOWN_FAMILIES = frozenset({"unknown", "other"})
+#: Critic families that are not language models, hence never the author's family.
+NON_MODEL_CRITICS = frozenset({"rules"})
+#: Upper bounds (seconds) of the review-time histogram's bins; the last bin is open.
+TIME_BINS: tuple[tuple[str, float], ...] = (
+    ("<30s", 30),
+    ("30s-1m", 60),
+    ("1-2m", 120),
+    ("2-5m", 300),
+    ("5-10m", 600),
+    ("10-30m", 1800),
+    ("30-60m", 3600),
+    (">60m", float("inf")),
+)
+# Attribute readers for map(): the change lists can be hundreds of thousands long.
+_id, _family, _agent = (attrgetter(a) for a in ("id", "family", "agent"))
+_committed_at = attrgetter("committed_at")
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """When an approval counts as a possible rubber stamp (Cisco/SmartBear; docs/metrics.md)."""
+
+    max_lines_per_hour: float = 500.0
+    min_active_seconds: float = 30.0
+    min_hunks_viewed_share: float = 0.5
+
+    def to_json(self) -> dict[str, float]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+# -- inputs from the scan side ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AuthoredChange:
+    """What the metrics need of an AI-authored change (from `scan_history`)."""
+
+    id: str
+    committed_at: str
+    family: str
+    agent: str
+    role: str = "primary"
+    lines_changed: int = 0
+    domain: str | None = None
+
+
+def authored_changes(
+    changes: Iterable[Change], domain_of: Mapping[str, str] | None = None
+) -> list[AuthoredChange]:
+    return [
+        AuthoredChange(
+            id=c.id,
+            committed_at=c.commit.committed_at,
+            family=c.authorship.family,
+            agent=c.authorship.agent,
+            role=c.authorship.role,
+            lines_changed=c.stats.lines_changed if c.stats else 0,
+            domain=(domain_of or {}).get(c.id),
+        )
+        for c in changes
+    ]
+
+
+@dataclass(frozen=True)
+class ChangeTable:
+    """The AI-authored changes as columns, built once (the stats screen recomputes per period)."""
+
+    ids: list[str]
+    epoch: np.ndarray  # commit time; NaN when unreadable
+    offset: np.ndarray  # committer's UTC offset, seconds
+    family: np.ndarray  # int32 -> families
+    agent: np.ndarray  # int32 -> agents
+    families: tuple[str, ...]
+    agents: tuple[str, ...]
+    #: change id -> row
+    position: dict[str, int]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def from_changes(cls, changes: Sequence[AuthoredChange]) -> ChangeTable:
+        epoch, offset, ok = parse_instants(list(map(_committed_at, changes)))
+        epoch[~ok] = np.nan
+        family, families = _factorize(list(map(_family, changes)))
+        agent, agents = _factorize(list(map(_agent, changes)))
+        ids = list(map(_id, changes))
+        return cls(
+            ids=ids,
+            epoch=epoch,
+            offset=offset,
+            family=family,
+            agent=agent,
+            families=tuple(families),
+            agents=tuple(agents),
+            position=dict(zip(ids, range(len(ids)))),
+        )
+
+    def agent_of(self) -> dict[str, str]:
+        return dict(zip(self.ids, (self.agents[a] for a in self.agent.tolist())))
+
+
+@dataclass(frozen=True, slots=True)
+class CommitSize:
+    """One commit of the history and the lines it changed (for the automation share)."""
+
+    sha: str
+    committed_at: str
+    lines_changed: int
+
+
+@dataclass(frozen=True)
+class CommitTable:
+    """Every commit of the history as columns (a long history is hundreds of thousands).
+
+    `epoch` is NaN where the commit time was unreadable; `offset` is the committer's UTC
+    offset in seconds.
+    """
+
+    sha: list[str]
+    epoch: np.ndarray
+    offset: np.ndarray
+    lines: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.sha)
+
+    @classmethod
+    def from_sizes(cls, sizes: Sequence[CommitSize]) -> CommitTable:
+        epoch, offset, ok = parse_instants([c.committed_at for c in sizes])
+        epoch[~ok] = np.nan
+        return cls(
+            sha=[c.sha for c in sizes],
+            epoch=epoch,
+            offset=offset,
+            lines=np.array([max(0, c.lines_changed) for c in sizes], dtype=np.float64),
+        )
+
+
+# -- verdict records as columns ----------------------------------------------------------------
+
+
+def _factorize(values: Sequence[Any]) -> tuple[np.ndarray, list[Any]]:
+    """Integer codes and their labels, in order of first appearance."""
+    try:
+        labels = list(dict.fromkeys(values))
+    except TypeError:  # a malformed record put a list or dict where a string belongs
+        values = [_hashable(v) for v in values]
+        labels = list(dict.fromkeys(values))
+    index = {v: i for i, v in enumerate(labels)}
+    codes = np.fromiter(map(index.__getitem__, values), dtype=np.int32, count=len(values))
+    return codes, labels
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return tuple(_hashable(v) for v in value)
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return value
+
+
+def _numbers(values: Sequence[Any]) -> np.ndarray:
+    """Floats; anything that is not a finite, non-negative number becomes NaN (an invalid row)."""
+    try:
+        out = np.fromiter(values, dtype=np.float64, count=len(values))
+    except (TypeError, ValueError):
+        out = np.array(
+            [
+                float(v) if isinstance(v, int | float) and not isinstance(v, bool) else np.nan
+                for v in values
+            ],
+            dtype=np.float64,
+        )
+    out[~np.isfinite(out) | (out < 0)] = np.nan
+    return out
+
+
+def _change_key(record: Mapping[str, Any]) -> str | None:
+    for key in ("change_id", "sha", "patch_id"):
+        value = record.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+@dataclass(frozen=True)
+class VerdictTable:
+    """Valid verdict records as parallel columns; labels decode the integer code columns.
+
+    A record without a known verdict, a readable `at` with an offset, or non-negative numbers is
+    left out and counted in `invalid` (figures must not silently mix in broken evidence).
+    """
+
+    verdict: np.ndarray  # int8, index into VERDICTS
+    epoch: np.ndarray  # float64 seconds since 1970 UTC
+    offset: np.ndarray  # int64 seconds east of UTC, as the record wrote it
+    active: np.ndarray  # float64 seconds
+    lines: np.ndarray  # float64
+    hunks_total: np.ndarray  # float64
+    hunks_viewed: np.ndarray  # float64
+    reviewer: np.ndarray  # int32 -> reviewers
+    agent: np.ndarray  # int32 -> agents
+    family: np.ndarray  # int32 -> families
+    domain: np.ndarray  # int32 -> domains
+    critique: np.ndarray  # int8: 0 none, 1 present
+    critique_opened: np.ndarray  # bool
+    critic_family: np.ndarray  # int32 -> critic_families ("" when none)
+    same_family_allowed: np.ndarray  # bool
+    change: np.ndarray  # int32 -> changes (record's change id)
+    reviewers: tuple[str, ...]
+    reviewer_names: tuple[str, ...]
+    agents: tuple[str, ...]
+    families: tuple[str, ...]
+    domains: tuple[str, ...]
+    critic_families: tuple[str, ...]
+    changes: tuple[str, ...]
+    invalid: int = 0
+
+    def __len__(self) -> int:
+        return len(self.verdict)
+
+    @classmethod
+    def from_records(
+        cls,
+        records: Sequence[Mapping[str, Any]],
+        agent_of: Mapping[str, str] | None = None,
+    ) -> VerdictTable:
+        """Columns from contract-shaped verdict dicts (in any order; order never matters).
+
+        `agent_of` (change id -> agent) fills in records written before the record carried
+        its agent (see `with_agents`); without it they keep the MISSING agent until
+        `compute_stats` fills it from its changes.
+        """
+        with gc_paused():
+            table = cls._from_records(records)
+        return table if agent_of is None else table.with_agents(agent_of)
+
+    @classmethod
+    def _from_records(cls, records: Sequence[Mapping[str, Any]]) -> VerdictTable:
+        rows = [r for r in records if isinstance(r, dict)]
+        dropped = len(records) - len(rows)
+        n = len(rows)
+        is_dict = dict
+        # Everything categorical in one flat tuple per record, factorised once: tens of
+        # thousands of distinct profiles instead of eight factorisations of a million values.
+        profiles = [
+            (
+                r.get("verdict"),
+                rv.get("email") if (named := type(rv := r.get("reviewer")) is is_dict) else None,
+                named and rv.get("name"),
+                r.get("author_family"),
+                r.get("agent"),
+                r.get("domain"),
+                c.get("family") if (has := type(c := r.get("critique")) is is_dict) else None,
+                has and c.get("opened_before_verdict"),
+                has and c.get("same_family_allowed"),
+                has,
+            )
+            for r in rows
+        ]
+        pcodes, plabels = _factorize(profiles)
+        get = dict.get
+        change_ids = list(map(get, rows, repeat("change_id")))
+        if None in change_ids or "" in change_ids:
+            change_ids = [c or _change_key(r) or "" for c, r in zip(change_ids, rows)]
+        ccodes, clabels = _factorize(change_ids)
+        active = _numbers(list(map(get, rows, repeat("active_seconds"))))
+        lines = _numbers(list(map(get, rows, repeat("lines_changed"))))
+        hunks_total = _numbers(list(map(get, rows, repeat("hunks_total"))))
+        hunks_viewed = _numbers(list(map(get, rows, repeat("hunks_viewed"))))
+        epoch, offset, when_ok = parse_instants(list(map(get, rows, repeat("at"))))
+
+        # Decode profiles into per-dimension code tables (a Python loop over the uniques only).
+        dims: dict[str, dict[str, int]] = {
+            k: {} for k in ("reviewer", "agent", "family", "domain", "critic")
+        }
+        names: dict[str, str] = {}
+
+        def code(dim: str, label: str) -> int:
+            table = dims[dim]
+            if label not in table:
+                table[label] = len(table)
+            return table[label]
+
+        def text(value: Any, default: str) -> str:
+            return value.strip() if isinstance(value, str) and value.strip() else default
+
+        p = len(plabels)
+        p_verdict = np.full(p, -1, dtype=np.int8)
+        p_rev, p_agent, p_fam, p_dom, p_cfam = (np.zeros(p, dtype=np.int32) for _ in range(5))
+        p_crit, p_open, p_same = (np.zeros(p, dtype=bool) for _ in range(3))
+        code("critic", "")
+        for i, profile in enumerate(plabels):
+            verdict, email, name, family, agent, domain, cfam, opened, same, has = profile
+            if verdict in VERDICTS:
+                p_verdict[i] = VERDICTS.index(verdict)
+            # One reviewer is one email, however the name was spelled that day.
+            key = text(email, "").lower() or text(name, "").lower() or "(unknown)"
+            names.setdefault(key, text(name, key))
+            p_rev[i] = code("reviewer", key)
+            p_fam[i] = code("family", text(family, "unknown"))
+            p_agent[i] = code("agent", text(agent, MISSING))
+            p_dom[i] = code("domain", text(domain, "default"))
+            if has:
+                p_crit[i] = True
+                p_open[i] = opened is True
+                p_same[i] = same is True
+                p_cfam[i] = code("critic", text(cfam, "unknown"))
+
+        agent = p_agent[pcodes]
+        verdict = p_verdict[pcodes]
+        ok = (verdict >= 0) & when_ok
+        for column in (active, lines, hunks_total, hunks_viewed):
+            ok &= ~np.isnan(column)
+        invalid = dropped + int(n - ok.sum())
+
+        everything_valid = invalid == dropped
+
+        def keep(a: np.ndarray) -> np.ndarray:
+            return a if everything_valid else a[ok]
+
+        return cls(
+            verdict=keep(verdict),
+            epoch=keep(epoch),
+            offset=keep(offset),
+            active=keep(active),
+            lines=keep(lines),
+            hunks_total=keep(hunks_total),
+            hunks_viewed=keep(hunks_viewed),
+            reviewer=keep(p_rev[pcodes]),
+            agent=keep(agent),
+            family=keep(p_fam[pcodes]),
+            domain=keep(p_dom[pcodes]),
+            critique=keep(p_crit[pcodes].astype(np.int8)),
+            critique_opened=keep(p_open[pcodes]),
+            critic_family=keep(p_cfam[pcodes]),
+            same_family_allowed=keep(p_same[pcodes]),
+            change=keep(ccodes),
+            reviewers=tuple(dims["reviewer"]),
+            reviewer_names=tuple(names[k] for k in dims["reviewer"]),
+            agents=tuple(dims["agent"]),
+            families=tuple(dims["family"]),
+            domains=tuple(dims["domain"]),
+            critic_families=tuple(dims["critic"]),
+            changes=tuple(clabels),
+            invalid=invalid,
+        )
+
+    def columns(self) -> dict[str, np.ndarray]:
+        return {name: getattr(self, name) for name in COLUMNS}
+
+    def labels(self) -> dict[str, tuple[str, ...]]:
+        return {name: getattr(self, name) for name in LABELS}
+
+    def select(self, mask: np.ndarray) -> VerdictTable:
+        """The rows where `mask` holds (labels unchanged)."""
+        columns = {name: column[mask] for name, column in self.columns().items()}
+        return VerdictTable(**columns, **self.labels(), invalid=self.invalid)
+
+    def with_agents(self, agent_of: Mapping[str, str]) -> VerdictTable:
+        """Rows whose record named no agent get the scan's agent for their change, else
+        "unknown" (records written before the record carried its agent)."""
+        if MISSING not in self.agents:
+            return self
+        agents = list(self.agents)
+        index = {a: i for i, a in enumerate(agents)}
+
+        def code(label: str) -> int:
+            if label not in index:
+                index[label] = len(agents)
+                agents.append(label)
+            return index[label]
+
+        per_change = np.array(
+            [code(agent_of.get(c) or "unknown") for c in self.changes], dtype=np.int32
+        )
+        missing = self.agent == index[MISSING]
+        agent = np.where(missing, per_change[self.change] if len(per_change) else 0, self.agent)
+        agent = agent.astype(np.int32)
+        labels = self.labels()
+        labels["agents"] = tuple(agents)
+        columns = self.columns()
+        columns["agent"] = agent
+        return VerdictTable(**columns, **labels, invalid=self.invalid)
+
+    @classmethod
+    def concat(cls, tables: Sequence[VerdictTable]) -> VerdictTable:
+        """One table of all rows; labels are merged and codes renumbered."""
+        tables = list(tables)
+        if len(tables) == 1:
+            return tables[0]
+        columns: dict[str, list[np.ndarray]] = {name: [] for name in COLUMNS}
+        merged: dict[str, _Labels] = {}
+        names: dict[str, str] = {}
+        for name, labels in tables[0].labels().items():
+            if name != "reviewer_names":
+                later = sum(len(getattr(t, name)) for t in tables[1:])
+                merged[name] = _Labels(labels, later)
+        for position, t in enumerate(tables):
+            remap: dict[str, np.ndarray | None] = {}
+            for name, labels in t.labels().items():
+                if name == "reviewer_names":
+                    continue
+                # The first table's codes stay as they are (its labels are distinct by
+                # construction, numbered 0..n-1): a cached million-row table plus a short tail
+                # costs neither a gather over every column nor a dict of a million labels.
+                remap[name] = None if position == 0 else merged[name].codes(labels)
+            for key, name in zip(t.reviewers, t.reviewer_names):
+                names.setdefault(key, name)
+            for name, column in t.columns().items():
+                label_set = CODED.get(name)
+                if label_set is not None and len(column):
+                    codes = remap[label_set]
+                    if codes is not None:
+                        column = codes[column]
+                columns[name].append(column)
+        merged_labels = {name: labels.all() for name, labels in merged.items()}
+        reviewers = merged_labels["reviewers"]
+        return cls(
+            **{name: np.concatenate(parts) for name, parts in columns.items()},
+            **merged_labels,
+            reviewer_names=tuple(names[k] for k in reviewers),
+            invalid=sum(t.invalid for t in tables),
+        )
+
+
+class _Labels:
+    """One label list growing as tables are joined: the first table's labels as they are, then
+    new ones appended. A few labels to find (a short tail) are looked up by scanning the first
+    table's; many, through a dict built once."""
+
+    #: Up to this many labels of later tables are found by scanning (~5 ms per million).
+    SCAN = 16
+
+    def __init__(self, first: tuple[str, ...], later: int) -> None:
+        self.first = first
+        self.added: dict[str, int] = {}
+        self.index: dict[str, int] | None = (
+            None if later <= self.SCAN else dict(zip(first, range(len(first))))
+        )
+
+    def code(self, label: str) -> int:
+        if self.index is not None:
+            found = self.index.get(label)
+        else:
+            try:
+                found = self.first.index(label)
+            except ValueError:
+                found = None
+        if found is None:
+            found = self.added.get(label)
+        if found is None:
+            found = self.added[label] = len(self.first) + len(self.added)
+        return found
+
+    def codes(self, labels: Sequence[str]) -> np.ndarray:
+        return np.array([self.code(label) for label in labels], dtype=np.int32)
+
+    def all(self) -> tuple[str, ...]:
+        return self.first + tuple(self.added) if self.added else self.first
+
+
+#: Column and label names of a VerdictTable, and which labels each code column indexes.
+COLUMNS = (
+    "verdict",
+    "epoch",
+    "offset",
+    "active",
+    "lines",
+    "hunks_total",
+    "hunks_viewed",
+    "reviewer",
+    "agent",
+    "family",
+    "domain",
+    "critique",
+    "critique_opened",
+    "critic_family",
+    "same_family_allowed",
+    "change",
+)
+LABELS = (
+    "reviewers",
+    "reviewer_names",
+    "agents",
+    "families",
+    "domains",
+    "critic_families",
+    "changes",
+)
+CODED = {
+    "reviewer": "reviewers",
+    "agent": "agents",
+    "family": "families",
+    "domain": "domains",
+    "critic_family": "critic_families",
+    "change": "changes",
+}
+#: The agent label of a record that named none, until `with_agents` fills it in.
+MISSING = ""

@@ -1,0 +1,125 @@
+"""Attacks on the log's fast paths by someone with a local shell: what each one gets.
+
+`log verify` trusts no file but the log and its head (no checkpoint): an edit anywhere fails it,
+whichever core's byte range the edited line falls in, whatever the caches beside the log say.
+The column caches are never the evidence for an edited record: a byte changed in a cache file
+is caught by its zip checksum and the cache rebuilt from the log; an edit of a line the cache
+already covers either moves the record the cache ends at (rebuilt, the edited line then counts
+nowhere) or, at the same length, leaves the cache counting the record as it was written, never
+as edited. A cache written anew, consistently, by the attacker is not detected by `stats`: that
+takes the same shell as rewriting the log with recomputed hashes, which only signatures and the
+team's notes ref catch (docs/provenance.md).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reviewq.core.metrics import APPROVE, CHANGES
+from reviewq.core.verdict import EDITED
+from reviewq.store import log_verify
+from reviewq.store.log import ProvenanceLog
+from reviewq.store.verdict_columns import CACHE_NAME, load_log_table
+from tests.verdict_kit import make_record, raw_lines, write_log
+
+
+@pytest.fixture
+def log_path(tmp_path: Path) -> Path:
+    path = tmp_path / "log.jsonl"
+    verdicts = ["approve", "changes", "reject", "approve", "changes", "approve"] * 4
+    write_log(path, [make_record(i, verdict=v) for i, v in enumerate(verdicts)])
+    return path
+
+
+def _edit_line(path: Path, number: int, old: bytes, new: bytes) -> None:
+    lines = raw_lines(path)
+    assert old in lines[number - 1]
+    lines[number - 1] = lines[number - 1].replace(old, new, 1)
+    path.write_bytes(b"".join(lines))
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+@pytest.mark.parametrize("number", [1, 2, 8, 9, 12, 13, 24])
+def test_an_edit_anywhere_fails_verify_on_every_split(
+    log_path: Path, tmp_path: Path, number: int, workers: int
+) -> None:
+    load_log_table(log_path, tmp_path / CACHE_NAME)  # caches beside the log: not consulted
+    _edit_line(log_path, number, b'"hunks_total":2', b'"hunks_total":3')
+    report = ProvenanceLog(log_path).verify(workers=workers)
+    assert report.failed() and report.chain is not None
+    assert (report.chain.index, report.chain.problem) == (number, EDITED)
+
+
+def test_the_ranges_really_split_the_log(log_path: Path) -> None:
+    size = log_path.stat().st_size
+    bounds = log_verify.split(log_path, size, 3)
+    assert len(bounds) == 3 and bounds[0][0] == 0 and bounds[-1][1] == size
+    data = log_path.read_bytes()
+    assert all(data[a - 1 : a] == b"\n" for a, _ in bounds[1:])
+
+
+def test_a_byte_changed_in_the_column_cache_is_caught_and_the_cache_rebuilt(
+    log_path: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / CACHE_NAME
+    plain = load_log_table(log_path, None).table
+    load_log_table(log_path, cache)
+    # Make every row an approval, in place, without touching anything else in the file.
+    with zipfile.ZipFile(cache) as z:
+        data = z.read("verdict.npy")
+    body = bytearray(cache.read_bytes())
+    at = body.find(data)
+    assert at > 0
+    header = len(data) - len(plain.verdict)
+    body[at + header : at + len(data)] = bytes([APPROVE]) * len(plain.verdict)
+    cache.write_bytes(bytes(body))
+    again = load_log_table(log_path, cache).table
+    assert np.array_equal(again.verdict, plain.verdict)
+    assert int((again.verdict == APPROVE).sum()) == 12
+
+
+def test_an_edited_line_already_cached_is_never_counted_as_edited(
+    log_path: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / CACHE_NAME
+    load_log_table(log_path, cache)
+    # Same length, so the record the cache ends at stays where it was: "changes" -> "approve".
+    _edit_line(log_path, 2, b'"verdict":"changes"', b'"verdict":"approve"')
+    cached = load_log_table(log_path, cache).table
+    plain = load_log_table(log_path, None).table
+    # The plain read drops the edited line; the cache still counts it as it was written.
+    assert int((plain.verdict == APPROVE).sum()) == int((cached.verdict == APPROVE).sum()) == 12
+    assert int((cached.verdict == CHANGES).sum()) == int((plain.verdict == CHANGES).sum()) + 1
+    assert ProvenanceLog(log_path).verify().chain.index == 2
+
+
+def test_an_edit_that_moves_the_cached_end_rebuilds_the_cache(
+    log_path: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / CACHE_NAME
+    load_log_table(log_path, cache)
+    _edit_line(log_path, 3, b'"verdict":"reject"', b'"verdict":"approve"')
+    cached = load_log_table(log_path, cache).table
+    plain = load_log_table(log_path, None).table
+    assert np.array_equal(cached.verdict, plain.verdict) and len(cached) == 23
+    assert int((cached.verdict == APPROVE).sum()) == 12
+
+
+def test_cli_verify_checks_an_old_edit_after_many_runs_with_and_without_full(
+    repo, cli, log_path: Path, monkeypatch
+) -> None:
+    repo.commit("base")
+    monkeypatch.setattr(log_verify, "PARALLEL_BYTES", 1)  # the ranges path, on a small log
+    args = ("--repo", str(repo.path), "--log", str(log_path), "log", "verify", "--no-signatures")
+    for _ in range(2):
+        assert cli(*args).returncode == 0
+        assert cli(*args, "--full").returncode == 0
+    _edit_line(log_path, 1, b'"lines_changed":10', b'"lines_changed":11')
+    for extra in ((), ("--full",)):
+        bad = cli(*args, *extra)
+        assert bad.returncode == 1
+        assert "record 1 (id rec-000000): content does not match its hash" in bad.stderr
