@@ -9,22 +9,13 @@ from typing import Any
 
 import numpy as np
 
+from reviewq.core.times import parse_instant  # the one parser; re-exported for callers here
+
 #: Seconds in a day.
 _DAY = 86400
 
 
 # -- time --------------------------------------------------------------------------------------
-
-
-def parse_instant(text: Any) -> datetime | None:
-    """An RFC 3339 time with an offset, or None (a time without an offset is not an instant)."""
-    if not isinstance(text, str):
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return value if value.tzinfo is not None and value.utcoffset() is not None else None
 
 
 def _days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
