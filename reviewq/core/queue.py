@@ -9,6 +9,7 @@ from typing import Any
 
 from reviewq.core.model import Change
 from reviewq.core.risk import Risk, assess
+from reviewq.core.units import Unit
 
 SORT_KEYS = ("risk", "age", "size")
 
@@ -21,6 +22,8 @@ class QueueItem:
     #: What the item still needs before it may pass (policy); empty when only a verdict is owed.
     needs: tuple[str, ...] = ()
     age_seconds: float = 0.0
+    #: The unit of review this item stands for (`core.units`); None: a lone commit as before.
+    unit: Unit | None = None
 
     @property
     def size(self) -> int:
@@ -40,6 +43,14 @@ class QueueItem:
                 "age_seconds": round(self.age_seconds),
             }
         )
+        if self.unit is not None:
+            unit = self.unit
+            record["unit"] = unit.to_json()
+            record["commits"] = list(unit.commits)
+            record["human_commits"] = list(unit.human)
+            record["new_since_verdict"] = list(unit.new_since_verdict)
+            if unit.kind != "inbox":
+                record["sha"] = unit.tip
         return record
 
 
