@@ -31,6 +31,8 @@ from reviewq.errors import ReviewqError
 from reviewq.sources.gitcmd import GitError
 
 VIEWS = ("daily", "all", "audit")
+#: Cache table: unit ref -> the records (id, sha, reviewer, at, unit) of your latest verdict.
+UNIT_VERDICTS = "unit-verdicts"
 
 
 @dataclass
@@ -147,6 +149,11 @@ def build_units(
         except (ReviewqError, OSError, ValueError):
             pass
     mine = _is_mine(ctx)
+    # Your unit verdicts whose commits were all rewritten since (a force-push) are about no
+    # commit in scope any more: the cache remembers the latest batch per unit ref.
+    remembered = ctx.cache.get(UNIT_VERDICTS, "latest") or {}
+    known = {r.get("id") for r in records}
+    records += [r for rs in remembered.values() for r in rs if r.get("id") not in known]
 
     members: dict[str, list[Change]] = {}
     kinds: dict[str, str] = {}
@@ -401,6 +408,12 @@ def record_unit_verdict(
                 notice=notice,
             )
         )
+    remembered = dict(ctx.cache.get(UNIT_VERDICTS, "latest") or {})
+    remembered[unit.ref] = [
+        {k: r.get(k) for k in ("id", "sha", "change_id", "reviewer", "at", "unit", "verdict")}
+        for r in stored
+    ]
+    ctx.cache.put(UNIT_VERDICTS, "latest", remembered)
     return stored
 
 

@@ -4,12 +4,10 @@ queue item each; a verdict on a unit is recorded per commit naming it (docs/queu
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 import pytest
 
 from reviewq.core.units import assign_units, children_first, consistent, unit_commits
-from tests.conftest import FIXED_NOW
 
 HUMAN = ("Ada Lovelace", "ada@example.com")
 
@@ -60,3 +58,126 @@ def test_a_branch_and_its_pull_request_are_one_item_named_by_the_request(work, r
     # The branch is not a second item: its commits sit in the pull request.
     assert "refs/heads/claude/fix" not in units
     assert sum(1 for i in items if work["c1"] in i["commits"]) == 1
+
+
+def verdict(cli, repo, rev: str, what: str = "approve", *extra: str):
+    return cli("verdict", rev, what, "--seconds", "30", *extra, cwd=repo.path)
+
+
+def log_records(cli, repo) -> list[dict]:
+    proc = cli("log", "--json", cwd=repo.path)
+    assert proc.returncode == 0, proc.stderr
+    return [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+def test_a_verdict_on_a_unit_is_recorded_per_ai_commit_naming_the_unit(work, repo, cli):
+    proc = verdict(cli, repo, "refs/pull/7/head")
+    assert proc.returncode == 0, proc.stderr
+    assert "2 AI commit(s)" in proc.stdout and "1 human" in proc.stdout
+    records = [r for r in log_records(cli, repo) if r.get("unit")]
+    assert sorted(r["sha"] for r in records) == sorted([work["c1"], work["c2"]])
+    for r in records:
+        assert r["unit"]["ref"] == "refs/pull/7/head" and r["unit"]["kind"] == "pull"
+        assert r["unit"]["commits"] == [work["c1"], work["h"], work["c2"]]
+        assert r["unit"]["tip"] == work["c2"]
+    assert len({r["unit"]["batch"] for r in records}) == 1
+    assert cli("log", "verify", cwd=repo.path).returncode == 0  # the chain covers `unit`
+    units = by_ref(queue(cli, repo))
+    assert "refs/pull/7/head" not in units  # settled
+    # The branch name reaches the same unit (its tip sits in the pull request's unit).
+    assert verdict(cli, repo, "claude/fix").returncode == 0
+
+
+def test_a_commit_pushed_after_the_approval_brings_the_unit_back_and_fails_the_gate(
+    work, repo, cli
+):
+    assert verdict(cli, repo, "refs/pull/7/head").returncode == 0
+    repo.git("checkout", "-q", "claude/fix")
+    c3 = repo.commit(ai("fix three"), files={"f3.txt": "3\n"})
+    repo.git("update-ref", "refs/pull/7/head", c3)
+    repo.git("checkout", "-q", "main")
+    unit = by_ref(queue(cli, repo))["refs/pull/7/head"]
+    assert unit["commits"][-1] == c3 and unit["new_since_verdict"] == [c3]
+    gate = cli("gate", "--json", f"main..{c3}", cwd=repo.path)
+    assert gate.returncode == 1
+    failing = {c["sha"] for c in json.loads(gate.stdout)["commits"] if not c["passed"]}
+    assert failing == {c3}  # the reviewed commits pass, the new one fails
+    table = cli("queue", cwd=repo.path).stdout
+    assert "1 new since your verdict" in table
+
+
+def test_a_human_marked_commit_slipped_onto_an_approved_branch_brings_it_back(work, repo, cli):
+    assert verdict(cli, repo, "refs/pull/7/head").returncode == 0
+    repo.git("checkout", "-q", "claude/fix")
+    h2 = repo.commit("innocent tweak", author=HUMAN, files={"evil.txt": "x\n"})
+    repo.git("update-ref", "refs/pull/7/head", h2)
+    repo.git("checkout", "-q", "main")
+    unit = by_ref(queue(cli, repo))["refs/pull/7/head"]
+    assert unit["new_since_verdict"] == [h2]
+    assert h2 in unit["human_commits"] and unit["sha"] == h2
+
+
+def test_a_force_push_rewriting_an_approved_commit_is_new_again(work, repo, cli):
+    assert verdict(cli, repo, "refs/pull/7/head").returncode == 0
+    repo.git("checkout", "-q", "-B", "claude/fix", work["c2"])
+    repo.git("reset", "-q", "--hard", work["c1"])  # rewrite: drop h and c2, change c1's content
+    repo.write("f1.txt", "1 but different\n")
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "--amend", "--no-edit")
+    new_c1 = repo.git("rev-parse", "HEAD")
+    repo.git("update-ref", "refs/pull/7/head", new_c1)
+    repo.git("checkout", "-q", "main")
+    unit = by_ref(queue(cli, repo))["refs/pull/7/head"]
+    assert unit["commits"] == [new_c1] and unit["new_since_verdict"] == [new_c1]
+    gate = cli("gate", f"main..{new_c1}", cwd=repo.path)
+    assert gate.returncode == 1
+
+
+def test_a_record_claiming_a_unit_it_is_not_part_of_counts_for_nothing(work, repo, cli):
+    from reviewq.context import Context
+    from reviewq.store.log import ProvenanceLog
+
+    assert verdict(cli, repo, work["c1"]).returncode == 0  # a plain per-commit approval
+    ctx = Context.open(repo.path)
+    record = next(r for r in log_records(cli, repo) if r["sha"] == work["c1"])
+    forged = {k: v for k, v in record.items() if k not in ("prev", "hash", "signature")}
+    forged["id"] = "f" * 32
+    forged["sha"] = work["c2"]
+    forged["unit"] = {
+        "kind": "pull",
+        "ref": "refs/pull/7/head",
+        "tip": work["c2"],
+        "commits": [work["c1"]],
+        "batch": "x",
+    }
+    ProvenanceLog(ctx.log_path).append(forged)
+    gate = cli("gate", "--json", f"main..{work['c2']}", cwd=repo.path)
+    failing = {c["sha"] for c in json.loads(gate.stdout)["commits"] if not c["passed"]}
+    assert work["c2"] in failing and work["c1"] not in failing
+    assert consistent(forged) is False and consistent(record) is True
+
+
+def test_a_unit_ref_pointing_at_main_is_refused(work, repo, cli):
+    repo.git("update-ref", "refs/pull/9/head", "main")
+    proc = verdict(cli, repo, "refs/pull/9/head")
+    assert proc.returncode == 2
+    assert "main already has" in proc.stderr and "Traceback" not in proc.stderr
+    assert all(not r.get("unit") for r in log_records(cli, repo))
+    # Naming main itself stays a verdict on main's tip commit, as before.
+    assert "refs/pull/9/head" not in by_ref(queue(cli, repo))
+
+
+def test_grouping_is_pure_and_picks_the_request_then_the_nearest_tip():
+    # main <- a <- b (feature, PR 3) <- c (stacked)
+    graph = {"c": ["b"], "b": ["a"], "a": ["m"]}
+    work = {"refs/heads/feature": "b", "refs/pull/3/head": "b", "refs/heads/stacked": "c"}
+    kinds = {
+        "refs/heads/feature": "branch",
+        "refs/pull/3/head": "pull-request",
+        "refs/heads/stacked": "branch",
+    }
+    order = children_first(graph, work.values())
+    assert order.index("c") < order.index("b") < order.index("a")
+    got = assign_units(order, graph, work, kinds.__getitem__)
+    assert got == {"a": "refs/pull/3/head", "b": "refs/pull/3/head", "c": "refs/heads/stacked"}
+    assert unit_commits(order, got) == {"refs/pull/3/head": ["a", "b"], "refs/heads/stacked": ["c"]}
