@@ -191,11 +191,11 @@ def build_units(
         if batch:
             reviewed_tip = batch[0]["unit"].get("tip")
             listed = {c for r in batch for c in r["unit"].get("commits", ())}
-            batch_ids = {id(r) for r in batch}
+            batch_ids = {r.get("id") for r in batch}
             covered = set(listed)
             for sha in ai:
                 if sha not in covered and any(
-                    id(r) in batch_ids for r in policy.verdicts.records_for(out.changes[sha])
+                    r.get("id") in batch_ids for r in policy.verdicts.records_for(out.changes[sha])
                 ):
                     covered.add(sha)  # a byte-identical copy (rebased) of a reviewed commit
             new = tuple(c for c in commits if c not in covered)
@@ -419,3 +419,80 @@ def record_unit_verdict(
 
 def unit_consistent(record: Mapping[str, Any]) -> bool:
     return consistent(record)
+
+
+def _subjects(ctx: Context, shas: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """sha -> (subject, author name) in one `git log --no-walk`."""
+    if not shas:
+        return {}
+    out = ctx.git.run(
+        ["log", "--no-walk=unsorted", "--format=%H%x00%s%x00%an%x1e", *shas, "--"], what="log"
+    ).decode("utf-8", "replace")
+    got: dict[str, tuple[str, str]] = {}
+    for entry in out.split("\x1e"):
+        parts = entry.strip("\n").split("\x00")
+        if len(parts) == 3:
+            got[parts[0]] = (parts[1], parts[2])
+    return got
+
+
+def unit_details(ctx: Context, unit: Unit, queue: UnitQueue) -> dict[str, Any]:
+    """What `show UNITREF --json` prints: the unit, its commits (each with agent and prompt, or
+    marked human), the combined diff from the merge base, and what is new since your verdict."""
+    from reviewq.sources.diffs import parse_unified_diff
+
+    diffs = unit_diffs(ctx, unit, queue)
+    human = [c for c in unit.commits if c not in queue.changes]
+    names = _subjects(ctx, human) if unit.kind not in ("inbox",) else {}
+    commits = []
+    new = set(unit.new_since_verdict)
+    for sha in unit.commits:
+        change = queue.changes.get(sha)
+        if change is not None:
+            auth = change.authorship
+            commits.append(
+                {
+                    "sha": change.sha or change.id,
+                    "subject": change.commit.subject,
+                    "mark": "ai",
+                    "agent": auth.agent,
+                    "model": auth.model,
+                    "family": auth.family,
+                    "prompt": change.prompt.text if change.prompt else None,
+                    "new_since_verdict": sha in new,
+                }
+            )
+        else:
+            subject, author = names.get(sha, ("", ""))
+            commits.append(
+                {
+                    "sha": sha,
+                    "subject": subject,
+                    "mark": "human",
+                    "author": author,
+                    "agent": None,
+                    "prompt": None,
+                    "new_since_verdict": sha in new,
+                }
+            )
+    parsed = parse_unified_diff(diffs.combined.encode("utf-8"), source="unit")
+    stats = parsed.stats
+    return {
+        "unit": unit.to_json(),
+        "name": unit.name,
+        "sha": unit.tip,
+        "base": diffs.base,
+        "commits": commits,
+        "human_commits": list(unit.human),
+        "new_since_verdict": list(unit.new_since_verdict),
+        "reviewed_tip": unit.reviewed_tip,
+        "diff": {
+            "files": stats.files,
+            "additions": stats.additions,
+            "deletions": stats.deletions,
+            "hunks": parsed.hunk_count,
+            "against": "merge base",
+        },
+        "combined_diff": diffs.combined,
+        "since": {"kind": diffs.since_kind, "text": diffs.since, "note": diffs.note or None},
+    }

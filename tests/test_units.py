@@ -181,3 +181,57 @@ def test_grouping_is_pure_and_picks_the_request_then_the_nearest_tip():
     got = assign_units(order, graph, work, kinds.__getitem__)
     assert got == {"a": "refs/pull/3/head", "b": "refs/pull/3/head", "c": "refs/heads/stacked"}
     assert unit_commits(order, got) == {"refs/pull/3/head": ["a", "b"], "refs/heads/stacked": ["c"]}
+
+
+def show(cli, repo, rev: str) -> dict:
+    proc = cli("show", rev, "--json", cwd=repo.path)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_show_a_unit_gives_the_combined_diff_and_each_commit(work, repo, cli):
+    got = show(cli, repo, "refs/pull/7/head")
+    assert got["unit"] == {"kind": "pull", "ref": "refs/pull/7/head"}
+    assert [c["sha"] for c in got["commits"]] == [work["c1"], work["h"], work["c2"]]
+    assert [c["mark"] for c in got["commits"]] == ["ai", "human", "ai"]
+    assert got["commits"][0]["agent"] == "claude-code"
+    assert got["commits"][1]["subject"] == "human tweak"
+    assert got["base"] == repo.git("rev-parse", "main")
+    assert got["diff"]["files"] == 3  # f1, h, f2: merge base -> tip, the human's change too
+    assert "+++ b/h.txt" in got["combined_diff"]
+    text = cli("show", "origin/nothing", cwd=repo.path)
+    assert text.returncode == 2 and "Traceback" not in text.stderr
+
+
+def test_show_after_a_push_gives_the_interdiff_since_the_reviewed_tip(work, repo, cli):
+    assert verdict(cli, repo, "refs/pull/7/head").returncode == 0
+    repo.git("checkout", "-q", "claude/fix")
+    c3 = repo.commit(ai("fix three"), files={"f3.txt": "three\n"})
+    repo.git("update-ref", "refs/pull/7/head", c3)
+    repo.git("checkout", "-q", "main")
+    got = show(cli, repo, "refs/pull/7/head")
+    assert got["new_since_verdict"] == [c3] and got["reviewed_tip"] == work["c2"]
+    assert got["since"]["kind"] == "interdiff"
+    assert "+three" in got["since"]["text"] and "f1.txt" not in got["since"]["text"]
+    text = cli("show", "refs/pull/7/head", cwd=repo.path).stdout
+    assert "1 new since your verdict" in text and "interdiff" in text
+
+
+def test_show_after_a_force_pushed_rebase_gives_the_range_diff(work, repo, cli):
+    assert verdict(cli, repo, "refs/pull/7/head").returncode == 0
+    repo.git("checkout", "-q", "main")
+    repo.commit("main moves on", files={"z.txt": "z\n"})
+    repo.git("checkout", "-q", "claude/fix")
+    repo.git("rebase", "-q", "main")
+    tip = repo.git("rev-parse", "HEAD")
+    repo.git("update-ref", "refs/pull/7/head", tip)
+    repo.git("checkout", "-q", "main")
+    got = show(cli, repo, "refs/pull/7/head")
+    assert got["since"]["kind"] == "range-diff"
+    # Each rebased commit is unchanged ('='): nothing to read twice.
+    lines = [x for x in got["since"]["text"].splitlines() if x.strip()]
+    assert len(lines) == 3 and all(" = " in x for x in lines)
+    # Byte-identical copies keep their approvals: only the human commit (no record) is new.
+    assert got["new_since_verdict"] == [got["commits"][1]["sha"]]
+    gate = cli("gate", f"main..{tip}", cwd=repo.path)
+    assert gate.returncode == 0, gate.stdout

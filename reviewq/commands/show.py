@@ -8,6 +8,11 @@ import argparse
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("rev", metavar="REV", help="a revision, or inbox:<id> / a patch file name")
     p.add_argument("--json", action="store_true", help="one JSON object")
+    p.add_argument(
+        "--patch",
+        action="store_true",
+        help="for a unit (branch, pull request, series): print its combined diff too",
+    )
 
 
 def gather(ctx, rev: str) -> dict:
@@ -181,7 +186,12 @@ def _placed(ctx, change):
 def run(args: argparse.Namespace, ctx) -> int:
     from reviewq.core.text import one_line, visible
     from reviewq.output import emit_json
+    from reviewq.pending import local_now
+    from reviewq.units import find_unit
 
+    named = find_unit(ctx, args.rev, local_now())
+    if named is not None:
+        return _show_unit(args, ctx, *named)
     record = gather(ctx, args.rev)
     if args.json:
         emit_json(record)
@@ -287,5 +297,52 @@ def run(args: argparse.Namespace, ctx) -> int:
             f"verdict    {v.get('verdict')} by {one_line(who)} at {v.get('at')}, "
             f"{float(v.get('active_seconds') or 0):.0f}s active{how}{note}"
         )
+    print("\n".join(out))
+    return 0
+
+
+def _show_unit(args: argparse.Namespace, ctx, unit, queue) -> int:
+    """A unit: its commits (agent and prompt, or human), the combined diff's size, and what is
+    new since your verdict (the interdiff, or the range-diff after a force-push)."""
+    from reviewq.core.text import one_line, visible
+    from reviewq.output import emit_json
+    from reviewq.units import unit_details
+
+    record = unit_details(ctx, unit, queue)
+    if args.json:
+        emit_json(record)
+        return 0
+    out = [f"{unit.kind} {one_line(unit.name)}  tip {unit.tip[:12]}"]
+    base = record["base"]
+    d = record["diff"]
+    out.append(
+        f"diff       {d['files']} file(s), +{d['additions']}/-{d['deletions']}, "
+        f"{d['hunks']} hunk(s) from the merge base {base[:12] if base else '(root)'}"
+    )
+    out.append(f"commits    {len(unit.commits)}, oldest first ({len(unit.human)} human):")
+    for c in record["commits"]:
+        new = "  NEW" if c["new_since_verdict"] else ""
+        who = c["agent"] if c["mark"] == "ai" else f"human ({one_line(c.get('author') or '')})"
+        out.append(f"  {c['sha'][:12]} {who:<14} {one_line(c['subject'])}{new}")
+        if c["prompt"]:
+            out.append(f"      prompt: {one_line(c['prompt'], 100)}")
+    since = record["since"]
+    if unit.new_since_verdict:
+        reviewed = (unit.reviewed_tip or "")[:12]
+        out.append(
+            f"{len(unit.new_since_verdict)} new since your verdict (you reviewed up to {reviewed})"
+        )
+        if since["note"]:
+            out.append(f"  {one_line(since['note'])}")
+        if since["kind"] == "interdiff":
+            out.append(f"interdiff {reviewed}..{unit.tip[:12]}:")
+        elif since["kind"] == "range-diff":
+            out.append("range-diff (force-pushed; unchanged commits marked '='):")
+        if since["text"]:
+            out.extend("  " + line for line in visible(since["text"]).splitlines())
+    elif unit.reviewed_tip:
+        out.append("nothing new since your verdict")
+    if args.patch:
+        out.append(visible(record["combined_diff"]))
     print("\n".join(out))
     return 0
