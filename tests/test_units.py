@@ -235,3 +235,17 @@ def test_show_after_a_force_pushed_rebase_gives_the_range_diff(work, repo, cli):
     assert got["new_since_verdict"] == [got["commits"][1]["sha"]]
     gate = cli("gate", f"main..{tip}", cwd=repo.path)
     assert gate.returncode == 0, gate.stdout
+
+
+def test_gate_and_critique_take_a_unit_ref(work, repo, cli):
+    gate = cli("gate", "--json", "refs/pull/7/head", cwd=repo.path)
+    assert gate.returncode == 1
+    checked = {c["sha"] for c in json.loads(gate.stdout)["commits"]}
+    assert checked == {work["c1"], work["c2"]}  # the unit's AI commits, not main's
+    assert verdict(cli, repo, "refs/pull/7/head").returncode == 0
+    assert cli("gate", "claude/fix", cwd=repo.path).returncode == 0
+    proc = cli("critique", "refs/pull/7/head", "--json", cwd=repo.path)
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(x) for x in proc.stdout.splitlines()]
+    assert [x["sha"] for x in lines] == [work["c1"], work["c2"]]
+    assert all(x["unit"]["ref"] == "refs/pull/7/head" for x in lines)

@@ -75,6 +75,23 @@ def parse_as_of(text: str):
     return when
 
 
+def _unit_range(ctx, revs: list[str], now) -> list[str]:
+    """A unit's ref alone (`gate origin/codex/fix`, `gate refs/pull/7/head`) means everything on
+    it that main lacks: `REF ^main`, stacked work below it included. Anything else (a range, a
+    sha, HEAD, main) is passed to git as it is."""
+    if len(revs) != 1 or ".." in revs[0]:
+        return revs
+    from reviewq.units import find_unit
+
+    named = find_unit(ctx, revs[0], now)
+    if named is None:
+        return revs
+    unit, queue = named
+    if unit.kind in ("inbox", "commit"):
+        return revs
+    return [unit.tip, *sorted({f"^{sha}" for sha in queue.mainline.values()})]
+
+
 def check(args: argparse.Namespace, ctx):
     """Evaluate the range; anything that stops it raises ReviewqError (exit 2)."""
     from dataclasses import replace
@@ -97,6 +114,7 @@ def check(args: argparse.Namespace, ctx):
     if not git.has_commits():
         raise ReviewqError("the repository has no commits; nothing to gate")
     now = parse_as_of(args.as_of) if args.as_of else datetime.now().astimezone()
+    args.revs = _unit_range(ctx, args.revs, now)
     resolved = resolve_revs(git, args.revs)
     refuse_shallow_cut(git, resolved, " ".join(args.revs))
     base, chosen_as = policy_base(git, resolved, args.policy_from)
