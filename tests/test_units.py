@@ -192,12 +192,13 @@ def show(cli, repo, rev: str) -> dict:
 def test_show_a_unit_gives_the_combined_diff_and_each_commit(work, repo, cli):
     got = show(cli, repo, "refs/pull/7/head")
     assert got["unit"] == {"kind": "pull", "ref": "refs/pull/7/head"}
-    assert [c["sha"] for c in got["commits"]] == [work["c1"], work["h"], work["c2"]]
-    assert [c["mark"] for c in got["commits"]] == ["ai", "human", "ai"]
-    assert got["commits"][0]["agent"] == "claude-code"
-    assert got["commits"][1]["subject"] == "human tweak"
+    assert got["commits"] == [work["c1"], work["h"], work["c2"]]
+    assert [c["mark"] for c in got["unit_commits"]] == ["ai", "human", "ai"]
+    assert got["unit_commits"][0]["agent"] == "claude-code"
+    assert got["unit_commits"][1]["subject"] == "human tweak"
     assert got["base"] == repo.git("rev-parse", "main")
-    assert got["diff"]["files"] == 3  # f1, h, f2: merge base -> tip, the human's change too
+    assert got["unit_diff"]["files"] == 3  # f1, h, f2: merge base -> tip, the human's too
+    assert got["diff"]["files"] == 1 and got["sha"] == work["c2"]  # the tip's own, as before
     assert "+++ b/h.txt" in got["combined_diff"]
     text = cli("show", "origin/nothing", cwd=repo.path)
     assert text.returncode == 2 and "Traceback" not in text.stderr
@@ -232,7 +233,7 @@ def test_show_after_a_force_pushed_rebase_gives_the_range_diff(work, repo, cli):
     lines = [x for x in got["since"]["text"].splitlines() if x.strip()]
     assert len(lines) == 3 and all(" = " in x for x in lines)
     # Byte-identical copies keep their approvals: only the human commit (no record) is new.
-    assert got["new_since_verdict"] == [got["commits"][1]["sha"]]
+    assert got["new_since_verdict"] == [got["commits"][1]]
     gate = cli("gate", f"main..{tip}", cwd=repo.path)
     assert gate.returncode == 0, gate.stdout
 
