@@ -4,6 +4,7 @@ queue item each; a verdict on a unit is recorded per commit naming it (docs/queu
 from __future__ import annotations
 
 import json
+from datetime import UTC
 
 import pytest
 
@@ -250,3 +251,27 @@ def test_gate_and_critique_take_a_unit_ref(work, repo, cli):
     lines = [json.loads(x) for x in proc.stdout.splitlines()]
     assert [x["sha"] for x in lines] == [work["c1"], work["c2"]]
     assert all(x["unit"]["ref"] == "refs/pull/7/head" for x in lines)
+
+
+def test_the_daily_queue_hides_old_main_commits_and_says_how_to_see_them(repo, cli):
+    from datetime import datetime
+
+    repo.commit("base")
+    old = repo.commit(ai("old ai on main"), when=datetime(2025, 6, 1, tzinfo=UTC))
+    recent = repo.commit(ai("recent ai on main"))
+    repo.git("checkout", "-q", "-b", "codex/work")
+    branch = repo.commit(ai("unmerged work"))
+    repo.git("checkout", "-q", "main")
+    daily = queue(cli, repo)
+    assert [i["sha"] for i in daily] == [branch, recent]  # unmerged work first, then main
+    assert [i["unit"]["kind"] for i in daily] == ["branch", "commit"]
+    assert daily[1]["unit"] == {"kind": "commit", "ref": recent}
+    assert [i["sha"] for i in queue(cli, repo, "--audit")] == [old]
+    assert {i["sha"] for i in queue(cli, repo, "--all")} == {branch, recent, old}
+    table = cli("queue", cwd=repo.path).stdout
+    assert "1 older unreviewed AI commit(s) on main hidden" in table and "--audit" in table
+    repo.write(".reviewq.toml", '[scope]\nrecent = "all"\n')
+    assert {i["sha"] for i in queue(cli, repo)} == {branch, recent, old}
+    repo.write(".reviewq.toml", '[scope]\nrecent = "soon"\n')
+    bad = cli("queue", cwd=repo.path)
+    assert bad.returncode == 2 and "scope.recent" in bad.stderr
