@@ -165,6 +165,25 @@ class Services:
             return parse_unified_diff(diffs.combined.encode(), source="unit"), note
         return parse_unified_diff(diffs.combined.encode(), source="unit"), ""
 
+    def find_item(self, text: str, items: list[QueueItem]) -> QueueItem | None:
+        """The item `text` names: a unit's ref as typed (`origin/codex/fix`, `refs/pull/7/head`,
+        `inbox:<id>`) or a commit (sha, HEAD) in one of the items' units."""
+        from reviewq.units import full_ref
+
+        ref = text if text.startswith("inbox:") else full_ref(self.ctx, text)
+        for item in items:
+            unit = item.unit
+            if unit is not None and ref is not None and unit.ref == ref:
+                return item
+        if ref is not None and self.units is not None and ref in self.units.work:
+            text = self.units.work[ref]  # a branch whose tip sits in another unit (its PR)
+        sha = text if text.startswith("inbox:") else self.ctx.git.try_resolve(text)
+        for item in items:
+            unit = item.unit
+            if sha and (item.change.id == sha or (unit is not None and sha in unit.commits)):
+                return item
+        return None
+
     def unit_commit_rows(self, unit: Any) -> list[dict[str, Any]]:
         """The unit's commits, each with agent and prompt (or marked human)."""
         from reviewq.units import unit_details

@@ -95,3 +95,20 @@ async def test_after_a_push_the_unit_comes_back_with_the_interdiff(make_app, rep
         await pilot.press("d")
         await settle(pilot)
         assert screen.unit_mode == "since" and [f.path for f in screen.diff.files] == ["f3.txt"]
+
+
+async def test_the_tui_opens_on_a_units_ref_or_a_commit_in_it(make_app, repo):
+    shas = build(repo)
+    for name in ("refs/pull/7/head", "claude/fix", shas["c1"]):
+        app = make_app(repo.path)
+        app.open_on_load = name
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, ReviewScreen), name
+            assert screen.unit is not None and screen.unit.ref == "refs/pull/7/head"
+    app = make_app(repo.path)
+    app.open_on_load = "nowhere/at-all"
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)  # a notice, no traceback
