@@ -275,3 +275,30 @@ def test_the_daily_queue_hides_old_main_commits_and_says_how_to_see_them(repo, c
     repo.write(".reviewq.toml", '[scope]\nrecent = "soon"\n')
     bad = cli("queue", cwd=repo.path)
     assert bad.returncode == 2 and "scope.recent" in bad.stderr
+
+
+def test_an_inbox_patch_series_is_one_unit_and_one_verdict_covers_it(repo, cli):
+    repo.commit("base", files={"a.txt": "a\n"})
+    repo.write(".reviewq.toml", 'inbox = "inbox"\n')
+    series = "".join(
+        f"From {'0' * 40} Mon Sep 17 00:00:00 2001\nFrom: Codex <noreply@openai.com>\n"
+        f"Date: Thu, 19 Nov 2026 10:0{i}:00 +0000\nSubject: [PATCH {i}/2] Step {i}\n\n---\n"
+        f"diff --git a/s{i}.txt b/s{i}.txt\nnew file mode 100644\n--- /dev/null\n"
+        f"+++ b/s{i}.txt\n@@ -0,0 +1 @@\n+step {i}\n"
+        for i in (1, 2)
+    )
+    repo.write("inbox/series.mbox", series)
+    items = queue(cli, repo)
+    assert len(items) == 1
+    unit = items[0]
+    assert unit["unit"]["kind"] == "inbox" and len(unit["commits"]) == 2
+    assert unit["unit"]["ref"] == unit["commits"][-1] == unit["id"]
+    proc = verdict(cli, repo, unit["unit"]["ref"])
+    assert proc.returncode == 0, proc.stderr
+    records = log_records(cli, repo)
+    assert sorted(r["change_id"] for r in records) == sorted(unit["commits"])
+    assert all(r["unit"]["kind"] == "inbox" for r in records)
+    assert queue(cli, repo) == []
+    # One patch of the series named alone is a verdict on that patch, as before.
+    first = cli("verdict", unit["commits"][0], "reject", "--note", "no", cwd=repo.path)
+    assert first.returncode == 0 and "unit" not in log_records(cli, repo)[-1]

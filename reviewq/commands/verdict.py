@@ -119,10 +119,9 @@ def _unit_verdict(args, ctx, unit, queue) -> int:
         f"up to {unit.tip[:12]}{human}"
     )
     for record in records:
-        change = queue.changes[record["sha"]]
-        print(
-            f"  {change.sha[:12]} {one_line(change.commit.subject)} (verdict {record['id'][:12]})"
-        )
+        change = queue.changes[record.get("sha") or record["change_id"]]
+        ident = change.sha[:12] if change.sha else change.id
+        print(f"  {ident} {one_line(change.commit.subject)} (verdict {record['id'][:12]})")
     for text in notices:
         print(f"  {one_line(text)}")
     return 0
