@@ -172,7 +172,7 @@ def build_units(
     out = UnitQueue([], [], [], mainline=dict(view.mainline), work=dict(view.work))
     out.changes = {c.id: c for c in changes}
     out.assignment = assignment
-    recent_cutoff = scope_of(ctx.config).recent_cutoff(now)
+    recent_cutoff = scope_of(ctx.config).recent_cutoff(_anchor(ctx, view.mainline, now))
     for key, held in members.items():
         kind = kinds[key]
         if kind == "inbox":
@@ -218,6 +218,25 @@ def build_units(
         else:
             out.audit.append(item)
     return out
+
+
+def _anchor(ctx: Context, mainline: Mapping[str, str], now: datetime) -> datetime:
+    """What "recent" counts back from: now, or main's newest commit when main is older (a clone
+    of a project that went quiet still shows its last weeks; a test's history is stable)."""
+    if not mainline:
+        return now
+    try:
+        out = ctx.git.text(
+            ["log", "-1", "--no-walk", "--format=%cI", *sorted(set(mainline.values())), "--"],
+            what="log",
+        ).split()
+    except GitError:
+        return now
+    try:
+        newest = max(datetime.fromisoformat(x) for x in out) if out else None
+    except ValueError:
+        return now
+    return now if newest is None or newest.tzinfo is None or newest > now else newest
 
 
 # -- naming a unit ----------------------------------------------------------------------------
