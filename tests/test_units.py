@@ -164,8 +164,15 @@ def test_a_unit_ref_pointing_at_main_is_refused(work, repo, cli):
     assert proc.returncode == 2
     assert "main already has" in proc.stderr and "Traceback" not in proc.stderr
     assert all(not r.get("unit") for r in log_records(cli, repo))
-    # Naming main itself stays a verdict on main's tip commit, as before.
     assert "refs/pull/9/head" not in by_ref(queue(cli, repo))
+    # A branch at main's tip (or main itself) is main's tip commit, as before: one record, no
+    # unit, never main's history.
+    repo.git("branch", "claude/at-main", "main")
+    for name in ("claude/at-main", "main"):
+        assert verdict(cli, repo, name).returncode == 0
+    records = log_records(cli, repo)
+    assert [r["sha"] for r in records] == [repo.git("rev-parse", "main")] * 2
+    assert all("unit" not in r for r in records)
 
 
 def test_grouping_is_pure_and_picks_the_request_then_the_nearest_tip():
