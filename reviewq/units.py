@@ -22,7 +22,6 @@ from reviewq.core.units import (
     Unit,
     assign_units,
     children_first,
-    consistent,
     is_recent,
     latest_unit_verdict,
     unit_commits,
@@ -434,10 +433,6 @@ def record_unit_verdict(
     ]
     ctx.cache.put(UNIT_VERDICTS, "latest", remembered)
     return stored
-
-
-def unit_consistent(record: Mapping[str, Any]) -> bool:
-    return consistent(record)
 
 
 def _subjects(ctx: Context, shas: Sequence[str]) -> dict[str, tuple[str, str]]:
