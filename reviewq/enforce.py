@@ -342,8 +342,12 @@ class Verdicts:
     def records_for(self, change: Change) -> list[dict[str, Any]]:
         """Every record about the change or a byte-identical copy of it (rebased, cherry-picked)."""
         if self._index is None:
+            from reviewq.core.units import consistent
+
             index: dict[str, list[dict[str, Any]]] = {}
             for record in self.records:
+                if not consistent(record):
+                    continue  # names a unit its own commit is not part of: counts for nothing
                 keys = match_keys(
                     record.get("sha"), record.get(CONTENT_ID_FIELD), record.get("change_id")
                 )

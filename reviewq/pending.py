@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from reviewq.clock import local_now
 from reviewq.context import Context
-from reviewq.core.queue import QueueItem, build_queue
+from reviewq.core.queue import QueueItem
 
 if TYPE_CHECKING:
     from reviewq.scan import Scanner
@@ -21,6 +21,7 @@ def pending_queue(
     snapshot: RefSnapshot | None = None,
     include_notes: bool = True,
     scanner: Scanner | None = None,
+    view: str = "daily",
 ) -> list[QueueItem]:
     """AI-authored work in the configured scope (`[scope]`) and the patch inbox that the policy
     still wants a reviewer for, with their domains and needs.
@@ -31,22 +32,13 @@ def pending_queue(
     `include_notes=False` leaves the team's verdicts (the notes ref) out: the TUI's fallback
     when that ref cannot be read, so the reviewer can go on with this machine's verdicts.
     `scanner`: the one a long-lived front end keeps (a refresh then decodes only what is new).
+
+    One item per unit of review (`reviewq.units`): a branch, a pull/merge request, a Gerrit
+    change, an inbox patch series, or a commit on main. `view`: `daily` (unmerged work, then AI
+    commits on main since `[scope] recent`), `audit` (older ones on main) or `all`.
     """
-    from reviewq.enforce import QueuePolicy
-    from reviewq.scan import scan_inbox, scan_scope
+    from reviewq.units import build_units
 
     now = now or local_now()
-    changes = list(scan_scope(ctx, now=now, snapshot=snapshot, scanner=scanner).changes)
-    changes += scan_inbox(ctx)
-    # Prompts and flags (failing tests before the commit) from agent sessions on this machine.
-    from reviewq.sessions import with_session_prompts
-
-    changes = with_session_prompts(ctx, changes)
-    policy = QueuePolicy(ctx, changes, now, include_notes=include_notes)
-    return build_queue(
-        changes,
-        now=now,
-        is_settled=policy.is_settled,
-        domain_of=policy.domain_of,
-        needs_of=policy.needs_of,
-    )
+    queue = build_units(ctx, now, snapshot=snapshot, include_notes=include_notes, scanner=scanner)
+    return queue.items(view, sort=None)

@@ -507,6 +507,8 @@ class ScopeScan:
     view: RefView
     from_cache: bool = False
     incremental: bool = False
+    #: Parents of every unmerged commit (AI or not), when known: units group them without git.
+    graph: dict[str, list[str]] | None = None
 
 
 def _covers(old: str | None, new: str | None) -> bool:
@@ -787,7 +789,9 @@ class Scanner:
             if read >= FLUSH_AFTER_READS:
                 # Worth keeping even if the process dies; smaller updates reach disk on close.
                 ctx.cache.flush()
-        return ScopeScan(changes, read, view, from_cache=from_cache, incremental=incremental)
+        return ScopeScan(
+            changes, read, view, from_cache=from_cache, incremental=incremental, graph=graph
+        )
 
     def _placed(
         self,

@@ -143,7 +143,10 @@ def test_plain_diff_with_sidecar_and_a_series(cli, repo):
     )
     repo.write("inbox/series.mbox", series)
     items = [json.loads(x) for x in subprocess_lines(repo, "queue", "--json")]
-    series_ids = [i["id"] for i in items if i.get("location", "").startswith("inbox/series")]
+    # The series is one item (a unit) listing its two patches, oldest first.
+    series = [i for i in items if i.get("location", "").startswith("inbox/series")]
+    assert len(series) == 1 and series[0]["unit"]["kind"] == "inbox"
+    series_ids = series[0]["commits"]
     bump = next(i for i in items if i.get("location") == "inbox/bump.diff")
     assert len(series_ids) == 2
     # One patch of a series alone is refused; the file applies whole, in order.

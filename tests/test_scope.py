@@ -263,10 +263,14 @@ def test_queue_json_says_where_each_item_lives(agent_repo, cli):
     proc = cli("queue", "--json", cwd=agent_repo.path)
     assert proc.returncode == 0, proc.stderr
     records = [json.loads(line) for line in proc.stdout.splitlines()]
-    assert sorted((r["subject"], r["location"], r["merged"]) for r in records) == [
-        ("Feature step 1", "claude/feature", False),
-        ("Feature step 2", "claude/feature", False),
-        ("Stacked on feature", "claude/stacked", False),
+    # One item per unit (issue 16): the feature's two commits are one item, named by its pull
+    # request; the stacked branch holds only its own commit.
+    assert sorted(
+        (r["subject"], r["location"], r["merged"], r["unit"]["ref"], len(r["commits"]))
+        for r in records
+    ) == [
+        ("Feature step 2", "claude/feature", False, "refs/pull/7/head", 2),
+        ("Stacked on feature", "claude/stacked", False, "refs/heads/claude/stacked", 1),
     ]
     assert all(r["location_kind"] == "branch" for r in records)
     table = cli("queue", cwd=agent_repo.path)
@@ -361,12 +365,11 @@ def test_pending_queue_is_the_scope_plus_the_inbox(agent_repo, tmp_path):
     )
     agent_repo.write(".reviewq.toml", 'inbox = "inbox"\n[scope]\nmain_since = "2099-01-01"\n')
     items = pending_queue(open_ctx(agent_repo), now=FIXED_NOW)
-    places = sorted((i.change.location, i.change.merged) for i in items)
-    assert places == [
-        ("claude/feature", False),
-        ("claude/feature", False),
-        ("claude/stacked", False),
-        ("inbox/fix.patch", False),
+    places = sorted((i.change.location, i.change.merged, len(i.unit.commits)) for i in items)
+    assert places == [  # one item per unit: the feature's two commits are one
+        ("claude/feature", False, 2),
+        ("claude/stacked", False, 1),
+        ("inbox/fix.patch", False, 1),
     ]
 
 
@@ -429,8 +432,10 @@ def test_a_bare_mirror_queues_the_scope_and_skips_the_absent_inbox(agent_repo, t
     agent_repo.git("clone", "-q", "--mirror", str(agent_repo.path), str(mirror))
     proc = cli("--repo", str(mirror), "queue", "--json")
     assert proc.returncode == 0, proc.stderr
-    got = sorted(json.loads(line)["location"] for line in proc.stdout.splitlines())
-    assert got == ["claude/feature", "claude/feature", "claude/stacked"]
+    got = sorted(
+        (r["location"], len(r["commits"])) for r in map(json.loads, proc.stdout.splitlines())
+    )
+    assert got == [("claude/feature", 2), ("claude/stacked", 1)]  # one item per unit
     # `scan --inbox DIR` names a folder explicitly: a missing one is still an error.
     proc = cli("scan", "--inbox", str(tmp_path / "nope"), cwd=agent_repo.path)
     assert proc.returncode == 2 and "no such folder" in proc.stderr

@@ -106,7 +106,12 @@ def render(critique, *, cached: bool, rationale=None) -> str:
 def run(args: argparse.Namespace, ctx) -> int:
     from reviewq.critiques import critique_change, critique_input, rationale_for
     from reviewq.output import emit_json
+    from reviewq.pending import local_now
+    from reviewq.units import find_unit
 
+    named = find_unit(ctx, args.rev, local_now())
+    if named is not None:
+        return _critique_unit(args, ctx, *named)
     change = _change(ctx, args.rev)
     critique, cached = critique_change(
         ctx,
@@ -125,4 +130,35 @@ def run(args: argparse.Namespace, ctx) -> int:
     if critique.critic != "static":
         rationale = rationale_for(ctx, change, subject=critique_input(ctx, change))
     print(render(critique, cached=cached, rationale=rationale))
+    return 0
+
+
+def _critique_unit(args: argparse.Namespace, ctx, unit, queue) -> int:
+    """Each AI commit of the unit, critiqued in order (`--json`: one line each, naming the
+    unit), so a verdict on the unit records, per commit, the critique that was open before it."""
+    from reviewq.critiques import critique_change
+    from reviewq.output import emit_json
+    from reviewq.sessions import with_session_prompts
+
+    changes = with_session_prompts(ctx, [queue.changes[sha] for sha in unit.ai])
+    texts = []
+    for change in changes:
+        critique, cached = critique_change(
+            ctx,
+            change,
+            critic=args.critic,
+            model=args.model,
+            refresh=args.refresh,
+            allow_same_family=args.allow_same_family,
+        )
+        if args.json:
+            record = critique.to_json()
+            record["cached"] = cached
+            record["unit"] = unit.to_json()
+            emit_json(record)
+        else:
+            texts.append(render(critique, cached=cached))
+    if not args.json:
+        print(f"{unit.kind} {unit.name}: {len(changes)} AI commit(s) critiqued\n")
+        print("\n\n".join(texts))
     return 0

@@ -75,14 +75,36 @@ def parse_as_of(text: str):
     return when
 
 
+def _unit_range(ctx, revs: list[str], now) -> list[str]:
+    """A unit's ref alone (`gate origin/codex/fix`, `gate refs/pull/7/head`) means everything on
+    it that main lacks: `REF ^main`, stacked work below it included. Anything else (a range, a
+    sha, HEAD, main) is passed to git as it is."""
+    if len(revs) != 1 or ".." in revs[0]:
+        return revs
+    from reviewq.units import find_unit
+
+    named = find_unit(ctx, revs[0], now)
+    if named is None:
+        return revs
+    unit, queue = named
+    if unit.kind in ("inbox", "commit"):
+        return revs
+    return [unit.tip, *sorted({f"^{sha}" for sha in queue.mainline.values()})]
+
+
 def check(args: argparse.Namespace, ctx):
     """Evaluate the range (`enforce.gate_range`); anything that stops it raises ReviewqError."""
+    from reviewq.clock import local_now
     from reviewq.enforce import gate_range
 
+    as_of = parse_as_of(args.as_of) if args.as_of else None
+    revs = args.revs
+    if ctx.git.has_commits():
+        revs = _unit_range(ctx, revs, as_of or local_now())
     return gate_range(
         ctx,
-        args.revs,
-        as_of=parse_as_of(args.as_of) if args.as_of else None,
+        revs,
+        as_of=as_of,
         policy_from=args.policy_from,
         explicit_config=bool(getattr(args, "config", None)),
     )

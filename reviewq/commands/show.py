@@ -8,6 +8,11 @@ import argparse
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("rev", metavar="REV", help="a revision, or inbox:<id> / a patch file name")
     p.add_argument("--json", action="store_true", help="one JSON object")
+    p.add_argument(
+        "--patch",
+        action="store_true",
+        help="for a unit (branch, pull request, series): print its combined diff too",
+    )
 
 
 def gather(ctx, rev: str) -> dict:
@@ -181,12 +186,21 @@ def _placed(ctx, change):
 def run(args: argparse.Namespace, ctx) -> int:
     from reviewq.core.text import one_line, visible
     from reviewq.output import emit_json
+    from reviewq.pending import local_now
+    from reviewq.units import find_unit
 
-    record = gather(ctx, args.rev)
+    named = find_unit(ctx, args.rev, local_now())
+    if named is not None:
+        unit, queue = named
+        # The tip as before (where it lives, prompt, critique, verdicts), then the unit.
+        record = gather(ctx, args.rev if unit.kind == "inbox" else unit.tip)
+        record.update(_unit_fields(ctx, unit, queue))
+    else:
+        record = gather(ctx, args.rev)
     if args.json:
         emit_json(record)
         return 0
-    out = []
+    out = _unit_lines(args, record) if named is not None else []
     ident = record.get("sha") or record.get("id")
     out.append(f"{ident}  {one_line(record['subject'])}")
     author = record["author"]
@@ -289,3 +303,70 @@ def run(args: argparse.Namespace, ctx) -> int:
         )
     print("\n".join(out))
     return 0
+
+
+def _unit_fields(ctx, unit, queue) -> dict:
+    """The unit's fields of `show --json`: `unit`, `commits` (shas, oldest first),
+    `unit_commits` (each with agent and prompt, or marked human), `unit_diff` (merge base ->
+    tip), `combined_diff`, `new_since_verdict`, `reviewed_tip` and `since` (the interdiff, or
+    the range-diff after a force-push). `diff` stays the tip commit's own."""
+    from reviewq.units import unit_details
+
+    details = unit_details(ctx, unit, queue)
+    return {
+        "unit": details["unit"],
+        "unit_name": details["name"],
+        "tip": details["sha"],
+        "base": details["base"],
+        "commits": [c["sha"] for c in details["commits"]],
+        "unit_commits": details["commits"],
+        "human_commits": details["human_commits"],
+        "new_since_verdict": details["new_since_verdict"],
+        "reviewed_tip": details["reviewed_tip"],
+        "unit_diff": details["diff"],
+        "combined_diff": details["combined_diff"],
+        "since": details["since"],
+    }
+
+
+def _unit_lines(args: argparse.Namespace, record: dict) -> list[str]:
+    """The unit's part of the text view: commits, combined size, what is new since your verdict."""
+    from reviewq.core.text import one_line, visible
+
+    unit = record["unit"]
+    out = [f"{unit['kind']} {one_line(record['unit_name'])}  tip {record['tip'][:12]}"]
+    base = record["base"]
+    d = record["unit_diff"]
+    if unit["kind"] not in ("inbox", "commit"):
+        out.append(
+            f"unit diff  {d['files']} file(s), +{d['additions']}/-{d['deletions']}, "
+            f"{d['hunks']} hunk(s) from the merge base {base[:12] if base else '(root)'}"
+        )
+    human = len(record["human_commits"])
+    out.append(f"commits    {len(record['commits'])}, oldest first ({human} human):")
+    for c in record["unit_commits"]:
+        new = "  NEW" if c["new_since_verdict"] else ""
+        who = c["agent"] if c["mark"] == "ai" else f"human ({one_line(c.get('author') or '')})"
+        out.append(f"  {c['sha'][:12]} {who:<14} {one_line(c['subject'])}{new}")
+        if c["prompt"]:
+            out.append(f"      prompt: {one_line(c['prompt'], 100)}")
+    since = record["since"]
+    reviewed = (record["reviewed_tip"] or "")[:12]
+    if record["new_since_verdict"]:
+        count = len(record["new_since_verdict"])
+        out.append(f"{count} new since your verdict (you reviewed up to {reviewed})")
+        if since["note"]:
+            out.append(f"  {one_line(since['note'])}")
+        if since["kind"] == "interdiff":
+            out.append(f"interdiff {reviewed}..{record['tip'][:12]}:")
+        elif since["kind"] == "range-diff":
+            out.append("range-diff (force-pushed; unchanged commits marked '='):")
+        if since["text"]:
+            out.extend("  " + line for line in visible(since["text"]).splitlines())
+    elif reviewed:
+        out.append("nothing new since your verdict")
+    if args.patch and record["combined_diff"]:
+        out.append(visible(record["combined_diff"]))
+    out.append("")
+    out.append("tip commit:")
+    return out

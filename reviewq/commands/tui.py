@@ -7,6 +7,12 @@ import sys
 
 
 def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "ref",
+        nargs="?",
+        metavar="REF",
+        help="open this unit's review (origin/codex/fix, refs/pull/7/head, inbox:<id>) or commit's",
+    )
     add_look_options(p, "overrides keymap.toml's preset")
 
 
@@ -49,5 +55,6 @@ def run(args: argparse.Namespace, ctx) -> int:
         keymap_preset=getattr(args, "keymap", None),
         repo_label=str(ctx.repo_root),
     )
+    app.open_on_load = getattr(args, "ref", None)
     app.run()
     return 0

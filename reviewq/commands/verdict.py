@@ -44,6 +44,12 @@ def run(args: argparse.Namespace, ctx) -> int:
 
     if args.seconds < 0 or args.seconds != args.seconds or args.seconds == float("inf"):
         raise ReviewqError(f"--seconds must be a number of seconds >= 0, not {args.seconds}")
+    from reviewq.pending import local_now
+    from reviewq.units import find_unit
+
+    named = find_unit(ctx, args.rev, local_now())
+    if named is not None:
+        return _unit_verdict(args, ctx, *named)
     found = lookup(ctx, args.rev)
     if found.change is None:
         raise ReviewqError(
@@ -80,6 +86,42 @@ def run(args: argparse.Namespace, ctx) -> int:
         f"{args.verdict} recorded for {ident} {one_line(change.commit.subject)} "
         f"(verdict {record['id'][:12]}, {signed})"
     )
+    for text in notices:
+        print(f"  {one_line(text)}")
+    return 0
+
+
+def _unit_verdict(args, ctx, unit, queue) -> int:
+    """One verdict on a unit: recorded for each of its AI commits, each record naming the unit."""
+    from reviewq.core.text import one_line
+    from reviewq.output import emit_jsonl
+    from reviewq.units import record_unit_verdict
+
+    notices: list[str] = []
+    records = record_unit_verdict(
+        ctx,
+        unit,
+        queue,
+        args.verdict,
+        note=args.note,
+        seconds=args.seconds,
+        hunks_viewed=args.hunks_viewed,
+        policy_fields=lambda change: _policy_fields(ctx, change, args.check, args.verdict),
+        critique_of=lambda change: _critique_shown(ctx, change),
+        notice=notices.append,
+    )
+    if args.json:
+        emit_jsonl(records)
+        return 0
+    human = f", {len(unit.human)} human commit(s) listed" if unit.human else ""
+    print(
+        f"{args.verdict} recorded for {unit.kind} {unit.name}: {len(records)} AI commit(s) "
+        f"up to {unit.tip[:12]}{human}"
+    )
+    for record in records:
+        change = queue.changes[record.get("sha") or record["change_id"]]
+        ident = change.sha[:12] if change.sha else change.id
+        print(f"  {ident} {one_line(change.commit.subject)} (verdict {record['id'][:12]})")
     for text in notices:
         print(f"  {one_line(text)}")
     return 0

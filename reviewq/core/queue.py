@@ -12,6 +12,7 @@ from reviewq.core.risk import Risk, assess
 
 # scan.py reads commit times through this name too (one parser: core.times)
 from reviewq.core.times import parse_instant as parse_time
+from reviewq.core.units import Unit
 
 SORT_KEYS = ("risk", "age", "size")
 
@@ -24,6 +25,8 @@ class QueueItem:
     #: What the item still needs before it may pass (policy); empty when only a verdict is owed.
     needs: tuple[str, ...] = ()
     age_seconds: float = 0.0
+    #: The unit of review this item stands for (`core.units`); None: a lone commit as before.
+    unit: Unit | None = None
 
     @property
     def size(self) -> int:
@@ -43,6 +46,14 @@ class QueueItem:
                 "age_seconds": round(self.age_seconds),
             }
         )
+        if self.unit is not None:
+            unit = self.unit
+            record["unit"] = unit.to_json()
+            record["commits"] = list(unit.commits)
+            record["human_commits"] = list(unit.human)
+            record["new_since_verdict"] = list(unit.new_since_verdict)
+            if unit.kind != "inbox":
+                record["sha"] = unit.tip
         return record
 
 

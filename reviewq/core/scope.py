@@ -14,6 +14,7 @@ exclude = ["refs/remotes/*/HEAD"]
 # main_since = "2026-11-01" # or "30 days"; default: all of main's history
 # unmerged_since = "60 days" # unmerged work older than this is stale; default: none is
 # remote = "origin"         # `reviewq pull` without a REMOTE
+# recent = "30 days"        # main's AI commits in the daily queue; older: `queue --audit`
 pull_refs = ["refs/pull/*/head", "refs/merge-requests/*/head", "refs/changes/*"]
 ```
 
@@ -58,6 +59,8 @@ DEFAULT_PULL_REFS: tuple[str, ...] = (
 #: Names tried, in order, when neither the config nor `origin/HEAD` says which branch is main.
 MAIN_CANDIDATES: tuple[str, ...] = ("main", "master")
 DEFAULT_REMOTE = "origin"
+#: How far back AI commits that landed on main stay in the daily queue.
+DEFAULT_RECENT = timedelta(days=30)
 
 _RELATIVE = re.compile(r"^\s*(\d+)\s*(hour|day|week|month)s?(\s+ago)?\s*$", re.IGNORECASE)
 _UNIT = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
@@ -81,6 +84,10 @@ class Scope:
     unmerged_span: timedelta | None = None
     remote: str | None = None
     pull_refs: tuple[str, ...] = DEFAULT_PULL_REFS
+    #: AI commits on main committed since this are in the daily queue (after unmerged work);
+    #: older ones are the audit view (`queue --audit`). Default: 30 days; both None: all.
+    recent_date: date | datetime | None = None
+    recent_span: timedelta | None = DEFAULT_RECENT
 
     def includes(self, refname: str) -> bool:
         """Is this ref in scope (included and not excluded)?"""
@@ -93,6 +100,10 @@ class Scope:
     def unmerged_cutoff(self, now: datetime) -> datetime | None:
         """The oldest committer date of unmerged work that still counts; None: all of it."""
         return _cutoff(self.unmerged_date, self.unmerged_span, now)
+
+    def recent_cutoff(self, now: datetime) -> datetime | None:
+        """The oldest committer date on main in the daily queue; None: all of main."""
+        return _cutoff(self.recent_date, self.recent_span, now)
 
     def identity(self) -> list[Any]:
         """What a cached scan of this scope depends on (the cutoff is checked separately)."""
@@ -344,7 +355,16 @@ def parse_scope(value: Any) -> Scope:
     check_keys(
         "scope",
         table,
-        {"include", "exclude", "main", "main_since", "unmerged_since", "remote", "pull_refs"},
+        {
+            "include",
+            "exclude",
+            "main",
+            "main_since",
+            "unmerged_since",
+            "remote",
+            "pull_refs",
+            "recent",
+        },
     )
     include = _patterns("scope.include", table["include"]) if "include" in table else None
     exclude = _patterns("scope.exclude", table["exclude"]) if "exclude" in table else None
@@ -354,6 +374,9 @@ def parse_scope(value: Any) -> Scope:
     unmerged_date, unmerged_span = (None, None)
     if "unmerged_since" in table:
         unmerged_date, unmerged_span = parse_since("scope.unmerged_since", table["unmerged_since"])
+    recent_date, recent_span = None, DEFAULT_RECENT
+    if "recent" in table:
+        recent_date, recent_span = parse_since("scope.recent", table["recent"])
     remote = None
     if "remote" in table:
         remote = as_string("scope.remote", table["remote"]).strip()
@@ -386,6 +409,8 @@ def parse_scope(value: Any) -> Scope:
         unmerged_span=unmerged_span,
         remote=remote,
         pull_refs=pull_refs,
+        recent_date=recent_date,
+        recent_span=recent_span,
     )
     dests = [dest.partition("*")[0] for _, dest in pull_ref_targets(scope)]
     for i, a in enumerate(dests):

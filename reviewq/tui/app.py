@@ -159,6 +159,9 @@ class ReviewqApp(App[None], inherit_bindings=False):
     ) -> None:
         super().__init__()
         self.services = services
+        #: A unit's ref (or a commit) to open the review of once the queue is in (`reviewq tui
+        #: REF`).
+        self.open_on_load: str | None = None
         #: Seconds between live-refresh polls of the queue (None: only on request).
         self.live_interval = live_interval
         self.env = dict(os.environ if env is None else env)
@@ -422,6 +425,9 @@ class ReviewqApp(App[None], inherit_bindings=False):
             self.notify(notice, title="Queue", severity="warning", timeout=20)
         for item in items[:PREFETCH]:
             self.request_critique(item.change)
+        wanted, self.open_on_load = self.open_on_load, None
+        if wanted:
+            self.open_named(wanted, items)
         launch = self.pair_launch
         if launch is not None:  # `reviewq pair` without a revision: the queue, riskiest first
             self.pair_launch = None
@@ -437,6 +443,27 @@ class ReviewqApp(App[None], inherit_bindings=False):
             if isinstance(screen, QueueScreen):
                 return screen
         return None
+
+    def open_named(self, text: str, items: list[QueueItem]) -> None:
+        """Open the review of the queue item `text` names (a unit's ref, or a commit in one)."""
+        self.run_worker(
+            lambda: self._find_named(text, items),
+            thread=True,
+            group="open-named",
+            exit_on_error=False,
+        )
+
+    def _find_named(self, text: str, items: list[QueueItem]) -> None:
+        try:
+            item = self.services.find_item(text, items)
+        except Exception as exc:  # one line, never a traceback
+            item, problem = None, str(exc)
+        else:
+            problem = f"{text} is not in the queue (settled, merged or not AI-authored)"
+        if item is None:
+            self.call_from_thread(self.notify, problem, severity="warning", timeout=8)
+            return
+        self.call_from_thread(self.open_review, item, items)
 
     def open_review(self, item: QueueItem, queue: list[QueueItem]) -> None:
         self.open_change_screen(ReviewScreen(item, list(queue)))

@@ -84,6 +84,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("queue.refresh", "queue", "refresh", "Refresh"),
     Command("queue.stats", "queue", "app.stats", "Stats", show=True),
     Command("queue.pair", "queue", "start_pair", "Pair session", show=True),
+    Command("queue.audit", "queue", "toggle_audit", "Audit view: older AI commits on main"),
     Command("queue.quit", "queue", "app.quit", "Quit", show=True),
     *(Command(i, "queue-table", a, d) for i, a, d in _NAV),
     Command("nav.left", "queue-table", "scroll_columns(-8)", "Scroll left"),
@@ -123,6 +124,10 @@ COMMANDS: tuple[Command, ...] = (
     Command("file.viewed", "review", "toggle_viewed", "Mark file viewed", show=True),
     Command("inbox.apply", "review", "apply_patch", "Apply inbox patch to a branch"),
     Command("review.pair", "review", "start_pair", "Pair session on this change"),
+    Command("unit.next_commit", "review", "unit_step(1)", "Unit: next commit"),
+    Command("unit.prev_commit", "review", "unit_step(-1)", "Unit: previous commit"),
+    Command("unit.whole", "review", "unit_whole", "Unit: the whole diff (merge base to tip)"),
+    Command("unit.since", "review", "unit_since", "Unit: what is new since your verdict"),
     # pair session: the walkthrough, its notes, the driver, presenter layout
     Command("pair.next", "pair", "step(1)", "Next hunk", show=True),
     Command("pair.prev", "pair", "step(-1)", "Previous hunk", show=True),

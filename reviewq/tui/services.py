@@ -62,6 +62,8 @@ class VerdictInput:
     reviewer: Identity | None = None
     co_reviewers: tuple[Identity, ...] = ()
     extra: Mapping[str, Any] | None = None
+    #: The unit reviewed (`core.units.Unit`): the verdict is recorded for each AI commit of it.
+    unit: Any = None
 
     def record_extra(self) -> dict[str, Any]:
         return {"checklist": list(self.checklist), **(self.extra or {})}
@@ -85,6 +87,10 @@ class Services:
         self._notices: list[str] = []
         self._source: QueueSource | None = None
         self._scanner: Scanner | None = None
+        #: `daily` (unmerged work, then recent main) or `all` (the audit view too).
+        self.queue_view = "daily"
+        #: The last unit grouping (`reviewq.units.UnitQueue`): unit diffs and verdicts read it.
+        self.units: Any = None
 
     # -- queue and diffs ----------------------------------------------------------------------
 
@@ -114,18 +120,86 @@ class Services:
     def _pending(self, ctx: Context, **kwargs: Any) -> list[QueueItem]:
         """The queue source's load: the pending queue, falling back to this machine's verdicts
         when the notes ref cannot be read (a notice says so)."""
-        from reviewq.pending import pending_queue
         from reviewq.store.notes_log import NotesError
+        from reviewq.units import build_units
 
         kwargs.setdefault("scanner", self.scanner if ctx is self.ctx else None)
+        # What `reviewq.pending.pending_queue` returns, with the grouping kept (unit diffs and
+        # verdicts read it) and the view the reviewer chose.
+        now = kwargs.pop("now", None) or self.now()
         try:
-            return pending_queue(ctx, **kwargs)
+            units = build_units(ctx, now, **kwargs)
         except NotesError as exc:
             self._notices.append(
                 "The team's verdicts could not be read, so the queue shows only the "
                 f"verdicts recorded on this machine: {exc.message}"
             )
-            return pending_queue(ctx, include_notes=False, **kwargs)
+            units = build_units(ctx, now, include_notes=False, **kwargs)
+        self.units = units
+        return units.items(self.queue_view, sort=None)
+
+    def hidden_audit(self) -> int:
+        """How many older AI commits on main the daily queue leaves to the audit view."""
+        if self.units is None or self.queue_view == "all":
+            return 0
+        return len(self.units.audit)
+
+    def set_queue_view(self, view: str) -> None:
+        """`daily` or `all`; the next load (forced: the refs did not move) uses it."""
+        self.queue_view = view
+        if self._source is not None:
+            self._source._seen = None
+
+    def load_unit_diff(self, unit: Any, mode: str, step: int) -> tuple[Diff, str]:
+        """(the diff to show, a note) for a unit: `unit` the combined diff from the merge base,
+        `commit` its commit number `step`, `since` the interdiff since your verdict (after a
+        force-push the range-diff comes back as the note: it is not a diff of files)."""
+        from reviewq.changes import diff_of
+        from reviewq.sources.diffs import parse_unified_diff, read_commit_diff
+        from reviewq.units import unit_diffs
+
+        with self.lock:
+            queue = self.units
+        if mode == "commit":
+            sha = unit.commits[step]
+            change = queue.changes.get(sha) if queue is not None else None
+            if change is not None:
+                return diff_of(self.ctx, change), ""
+            return read_commit_diff(self.ctx.git, sha), "a human commit (no agent markers)"
+        diffs = unit_diffs(self.ctx, unit, queue)
+        if mode == "since":
+            if diffs.since_kind == "interdiff":
+                return parse_unified_diff(diffs.since.encode(), source="interdiff"), ""
+            note = diffs.note or ("range-diff:\n" + diffs.since if diffs.since else "")
+            return parse_unified_diff(diffs.combined.encode(), source="unit"), note
+        return parse_unified_diff(diffs.combined.encode(), source="unit"), ""
+
+    def find_item(self, text: str, items: list[QueueItem]) -> QueueItem | None:
+        """The item `text` names: a unit's ref as typed (`origin/codex/fix`, `refs/pull/7/head`,
+        `inbox:<id>`) or a commit (sha, HEAD) in one of the items' units."""
+        from reviewq.units import full_ref
+
+        ref = text if text.startswith("inbox:") else full_ref(self.ctx, text)
+        for item in items:
+            unit = item.unit
+            if unit is not None and ref is not None and unit.ref == ref:
+                return item
+        if ref is not None and self.units is not None and ref in self.units.work:
+            text = self.units.work[ref]  # a branch whose tip sits in another unit (its PR)
+        sha = text if text.startswith("inbox:") else self.ctx.git.try_resolve(text)
+        for item in items:
+            unit = item.unit
+            if sha and (item.change.id == sha or (unit is not None and sha in unit.commits)):
+                return item
+        return None
+
+    def unit_commit_rows(self, unit: Any) -> list[dict[str, Any]]:
+        """The unit's commits, each with agent and prompt (or marked human)."""
+        from reviewq.units import unit_details
+
+        with self.lock:
+            queue = self.units
+        return unit_details(self.ctx, unit, queue)["commits"]
 
     @staticmethod
     def report_column_builds(progress: Callable[[int, int], None] | None) -> None:
@@ -309,6 +383,9 @@ class Services:
         from reviewq.verdicts import record_verdict
 
         warnings: list[str] = []
+        unit = data.unit
+        if unit is not None and self.units is not None and len(unit.ai) > 1:
+            return self._record_unit_verdict(data, warnings)
         with self.lock:
             record = record_verdict(
                 self.ctx,
@@ -332,6 +409,55 @@ class Services:
             self.ctx.cache.delete("pair_drafts", data.change.id)
             self.ctx.cache.flush()
         return record, warnings
+
+    def _record_unit_verdict(
+        self, data: VerdictInput, warnings: list[str]
+    ) -> tuple[dict[str, Any], list[str]]:
+        """A verdict on a unit: one record per AI commit, each naming the unit (one batch).
+        The hunk counts are the combined diff's, the time is shared out."""
+        import uuid
+
+        from reviewq.core.units import unit_record
+        from reviewq.verdicts import record_verdict
+
+        unit = data.unit
+        field = unit_record(unit, uuid.uuid4().hex)
+        stored = []
+        share = len(unit.ai)
+        with self.lock:
+            for sha in unit.ai:
+                change = self.units.changes[sha]
+                stored.append(
+                    record_verdict(
+                        self.ctx,
+                        change,
+                        data.verdict,
+                        note=data.note,
+                        active_seconds=data.active_seconds / share,
+                        wall_seconds=data.wall_seconds / share,
+                        hunks_total=data.hunks_total,
+                        hunks_viewed=data.hunks_viewed,
+                        critique=data.critique,
+                        domain=data.domain,
+                        extra={**data.record_extra(), "unit": field},
+                        warn=warnings.append,
+                        notice=warnings.append,
+                        clock=self.now,
+                        reviewer=data.reviewer,
+                        co_reviewers=data.co_reviewers,
+                    )
+                )
+            from reviewq.units import UNIT_VERDICTS
+
+            remembered = dict(self.ctx.cache.get(UNIT_VERDICTS, "latest") or {})
+            remembered[unit.ref] = [
+                {k: r.get(k) for k in ("id", "sha", "change_id", "reviewer", "at", "unit")}
+                for r in stored
+            ]
+            self.ctx.cache.put(UNIT_VERDICTS, "latest", remembered)
+            self.ctx.cache.delete("drafts", data.change.id)
+            self.ctx.cache.flush()
+        return stored[-1], warnings
 
     # -- policy -------------------------------------------------------------------------------
 

@@ -74,9 +74,11 @@ async def test_new_commit_on_an_agent_branch_appears_while_the_app_runs(
         sha = await loop.run_in_executor(None, agent_commit, worktree, "Add jitter to retries")
         await wait_for(pilot, lambda: sha in row_ids(screen))
         table = screen.query_one(QueueTable)
-        assert table.row_count == before + 1 == len(screen.items)
+        # One row per unit (issue 16): the branch's row now ends at the new commit.
+        assert table.row_count == before == len(screen.items)
         item = next(i for i in screen.items if i.change.id == sha)
         assert item.change.location == "claude/export-retry" and item.change.merged is False
+        assert item.unit.commits[-1] == sha and len(item.unit.commits) == 2
         assert any(n.startswith("1 new in the queue: Add jitter to retries") for n in notices)
 
         # A verdict recorded from the command line (another terminal) settles it: it leaves.

@@ -342,6 +342,7 @@ class ChangeScreen(Screen, inherit_bindings=False):
             critique=self.critique_state(),
             domain=self.item.domain,
             checklist=checklist,
+            unit=self.item.unit,
         )
 
     def _requirements(self) -> Requirements | None:

@@ -330,17 +330,27 @@ class QueueScreen(Screen, inherit_bindings=False):
         stats = change.stats
         size = stats.brief() if stats else "?"
         short = short_id(change.id, narrow=True)
+        unit = item.unit
+        subject = change.commit.subject
+        where = change.location or ""
+        if unit is not None and unit.kind != "commit":
+            where = unit.name
+            counts = [f"{len(unit.commits)} commits"] if len(unit.commits) > 1 else []
+            if unit.new_since_verdict:
+                counts.append(f"{len(unit.new_since_verdict)} new since your verdict")
+            if counts:
+                subject = f"[{', '.join(counts)}] {subject}"
         return [
             Content.styled(f"{item.risk.level} {item.risk.score}", RISK_STYLE[item.risk.level]),
             Content(short),
             safe_line(auth.agent),
-            safe_line(one_line(change.commit.subject, SUBJECT_WIDTH[1] + 1)),
+            safe_line(one_line(subject, SUBJECT_WIDTH[1] + 1)),
             safe_line(model_label(auth.family, auth.model)),
             Content(size),
             Content(human_age(item.age_seconds)),
             safe_line(item.domain),
             Content.styled(mine or "", "$text-muted"),
-            safe_line(one_line(change.location or "", 200)),
+            safe_line(one_line(where, 200)),
         ]
 
     def _update_top(self) -> None:
@@ -370,6 +380,12 @@ class QueueScreen(Screen, inherit_bindings=False):
                 keymap.first_key(self.app, "nav.right"),
             )
             parts += [(f"   {left}/{right}: more columns", "$text-muted")]
+        hidden = self.app.services.hidden_audit() if self.loaded else 0
+        audit_key = keymap.first_key(self.app, "queue.audit")
+        if hidden:
+            parts += [(f"   {hidden} older on main hidden ({audit_key}: audit)", "$text-muted")]
+        elif self.loaded and self.app.services.queue_view == "all":
+            parts += [(f"   with the audit view ({audit_key}: daily)", "$text-muted")]
         if self.loaded and len(self.shown) != len(self.items):
             parts += [(f"   shown {len(self.shown)} of {len(self.items)}", "$text-warning")]
         self.query_one("#queue-progress", Static).update(Content.assemble(*parts))
@@ -451,6 +467,17 @@ class QueueScreen(Screen, inherit_bindings=False):
         self.table.focus()
 
     def action_refresh(self) -> None:
+        self.refresh_queue()
+
+    def action_toggle_audit(self) -> None:
+        """Daily queue <-> with the audit view (older unreviewed AI commits on main)."""
+        services = self.app.services
+        view = "daily" if services.queue_view == "all" else "all"
+        services.set_queue_view(view)
+        self.app.notify(
+            "Showing the audit view too" if view == "all" else "Showing the daily queue",
+            timeout=2,
+        )
         self.refresh_queue()
 
     def action_start_pair(self) -> None:

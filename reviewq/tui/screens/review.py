@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.widgets import Footer, Input, Static
 
 from reviewq.core.model import Diff, Finding, short_id
@@ -22,6 +23,7 @@ from reviewq.core.times import duration
 from reviewq.errors import error_text
 from reviewq.tui import keymap
 from reviewq.tui.diffmodel import DiffModel
+from reviewq.tui.safe import safe_line
 from reviewq.tui.screens.change_screen import (
     SIDE_PANES,
     ChangeScreen,
@@ -61,6 +63,9 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
     ReviewScreen #panes { width: 38%; max-width: 96; min-width: 30; border-left: solid $panel; }
     ReviewScreen #panes.-empty { display: none; }
     ReviewScreen #review-status { height: 1; padding: 0 1; background: $boost; }
+    ReviewScreen #unit-commits { height: auto; max-height: 12; padding: 0 1;
+                                 border-bottom: solid $panel; display: none; }
+    ReviewScreen #unit-commits.-unit { display: block; }
     ReviewScreen > Input { dock: bottom; display: none; }
     ReviewScreen > Input.-shown { display: block; }
     """
@@ -73,11 +78,27 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
         self.search_text = ""
         self.search_status = ""
         self._status_done = False
+        unit = item.unit
+        #: A unit of several commits (or one with commits since your verdict) is reviewed
+        #: whole: the combined diff, with its commits a key away (docs/tui.md).
+        self.unit = (
+            unit
+            if unit is not None
+            and unit.kind != "commit"
+            and (len(unit.commits) > 1 or unit.new_since_verdict)
+            else None
+        )
+        #: `unit` (merge base -> tip), `commit` (number `unit_step`), `since` (your verdict).
+        self.unit_mode = "unit"
+        self.unit_step = 0
+        self.unit_note = ""
+        self.unit_rows: list[dict[str, Any]] = []
 
     # -- layout -------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield Static(id="review-header")
+        yield Static(id="unit-commits", classes="-unit" if self.unit is not None else "")
         with Horizontal(id="review-body"):
             yield FileSidebar(id="sidebar")
             yield DiffView(id="diff")
@@ -114,7 +135,16 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
     def _load_diff(self) -> None:
         services = self.app.services
         try:
-            diff = services.load_diff(self.change)
+            if self.unit is not None:
+                if not self.unit_rows:
+                    self.unit_rows = services.unit_commit_rows(self.unit)
+                diff, self.unit_note = services.load_unit_diff(
+                    self.unit, self.unit_mode, self.unit_step
+                )
+                if self.unit.kind == "inbox" and self.unit_mode != "commit":
+                    diff = services.load_diff(self.change)
+            else:
+                diff = services.load_diff(self.change)
             model = DiffModel(diff)
             viewed_paths = services.viewed_paths(self.change, diff)
         except Exception as exc:
@@ -132,6 +162,77 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
         if self.critique is not None:
             self._mark_findings()
         self._render_header()
+        self._render_unit()
+
+    # -- a unit: the combined diff, its commits, what is new since your verdict ---------------
+
+    def _render_unit(self) -> None:
+        unit = self.unit
+        if unit is None or not self.is_mounted:
+            return
+        new = len(unit.new_since_verdict)
+        shown = {
+            "unit": "the whole unit (merge base → tip)",
+            "commit": f"commit {self.unit_step + 1} of {len(unit.commits)}",
+            "since": "what is new since your verdict",
+        }[self.unit_mode]
+        keys = "   ".join(
+            f"{keymap.first_key(self.app, cid)}: {label}"
+            for cid, label in (
+                ("unit.next_commit", "next commit"),
+                ("unit.prev_commit", "previous"),
+                ("unit.whole", "whole unit"),
+                ("unit.since", "new since verdict"),
+            )
+        )
+        parts: list[Any] = [
+            (f"{unit.kind} {unit.name}", "bold"),
+            f" · {len(unit.commits)} commits",
+            f" ({len(unit.human)} human)" if unit.human else "",
+        ]
+        if new:
+            parts.append((f" · {new} new since your verdict", "bold $text-warning"))
+        parts += [f" · showing {shown}", ("   " + keys, "$text-muted")]
+        lines = [Content.assemble(*parts)]
+        fresh = set(unit.new_since_verdict)
+        for index, row in enumerate(self.unit_rows):
+            here = self.unit_mode == "commit" and index == self.unit_step
+            who = row["agent"] if row["mark"] == "ai" else "human"
+            prompt = f"  prompt: {one_line(row['prompt'], 60)}" if row.get("prompt") else ""
+            flag = "  NEW" if row["sha"] in fresh else ""
+            text = (
+                f"{'▶' if here else ' '} {row['sha'][:10]} {one_line(who, 14):<14} "
+                f"{one_line(row['subject'], 60)}{flag}{prompt}"
+            )
+            lines.append(safe_line(text, "bold" if here else ""))
+        if self.unit_note:
+            lines += [safe_line(one_line(x, 200)) for x in self.unit_note.splitlines()[:8]]
+        self.query_one("#unit-commits", Static).update(Content("\n").join(lines))
+
+    def _unit_show(self, mode: str, step: int = 0) -> None:
+        if self.unit is None:
+            self.app.notify("This change is a single commit.", timeout=3)
+            return
+        self.unit_mode, self.unit_step = mode, step
+        self._render_unit()
+        self._load_diff()
+
+    def action_unit_step(self, direction: int) -> None:
+        if self.unit is None:
+            self._unit_show("commit")
+            return
+        last = len(self.unit.commits) - 1
+        step = 0 if self.unit_mode != "commit" else self.unit_step + direction
+        self._unit_show("commit", max(0, min(last, step)))
+
+    def action_unit_whole(self) -> None:
+        self._unit_show("unit")
+
+    def action_unit_since(self) -> None:
+        if self.unit is not None and not self.unit.new_since_verdict:
+            self.app.notify("Nothing new since your verdict on this unit.", timeout=3)
+            return
+        self._unit_show("since")
 
     @work(thread=True, group="draft", exit_on_error=False)
     def _load_draft(self) -> None:
