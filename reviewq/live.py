@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from reviewq.clock import local_now
 from reviewq.context import Context
 from reviewq.core.queue import QueueItem
-from reviewq.pending import local_now, pending_queue
+from reviewq.pending import pending_queue
 from reviewq.sources.refs import RefSnapshot, read_snapshot
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reviewq.context import Context
 from reviewq.core.model import Change
@@ -28,6 +28,9 @@ from reviewq.core.units import (
 )
 from reviewq.errors import ReviewqError
 from reviewq.sources.gitcmd import GitError
+
+if TYPE_CHECKING:
+    from reviewq.scan import Scanner
 
 VIEWS = ("daily", "all", "audit")
 #: Cache table: unit ref -> the records (id, sha, reviewer, at, unit) of your latest verdict.

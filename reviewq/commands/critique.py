@@ -104,9 +104,9 @@ def render(critique, *, cached: bool, rationale=None) -> str:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
+    from reviewq.clock import local_now
     from reviewq.critiques import critique_change, critique_input, rationale_for
     from reviewq.output import emit_json
-    from reviewq.pending import local_now
     from reviewq.units import find_unit
 
     named = find_unit(ctx, args.rev, local_now())

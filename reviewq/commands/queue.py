@@ -32,11 +32,11 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
+    from reviewq.clock import local_now
     from reviewq.core.families import model_label
     from reviewq.core.policy import needs_brief
     from reviewq.core.queue import human_age, sort_queue
     from reviewq.output import emit_jsonl, print_table
-    from reviewq.pending import local_now
     from reviewq.scan import warn_unknown_sizes
     from reviewq.units import build_units
 

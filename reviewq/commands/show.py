@@ -184,9 +184,9 @@ def _placed(ctx, change):
 
 
 def run(args: argparse.Namespace, ctx) -> int:
+    from reviewq.clock import local_now
     from reviewq.core.text import one_line, visible
     from reviewq.output import emit_json
-    from reviewq.pending import local_now
     from reviewq.units import find_unit
 
     named = find_unit(ctx, args.rev, local_now())

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace, ctx) -> int:
 
     if args.seconds < 0 or args.seconds != args.seconds or args.seconds == float("inf"):
         raise ReviewqError(f"--seconds must be a number of seconds >= 0, not {args.seconds}")
-    from reviewq.pending import local_now
+    from reviewq.clock import local_now
     from reviewq.units import find_unit
 
     named = find_unit(ctx, args.rev, local_now())
