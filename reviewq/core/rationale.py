@@ -186,8 +186,33 @@ def _segment(lines: list[str], node: ast.AST) -> str:
     return _WS.sub(" ", "\n".join(lines[start - 1 : end])).strip()
 
 
-def python_definitions(text: str) -> tuple[dict[str, _Def], dict[str, str], set[str]]:
-    """(qualified name -> definition, module-level name -> value dump, imported names).
+class _Value:
+    """A module-level name's value, compared as `ast.dump` would compare it, but lazily: the
+    same statement text is the same value, so only statements whose text changed are dumped
+    (dumping every value of a large module took seconds)."""
+
+    __slots__ = ("_dump", "node", "text")
+
+    def __init__(self, text: str, node: ast.AST | None) -> None:
+        self.text = text
+        self.node = node
+        self._dump: str | None = None
+
+    def dump(self) -> str:
+        if self._dump is None:
+            self._dump = ast.dump(self.node) if self.node is not None else ""
+        return self._dump
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _Value):
+            return NotImplemented
+        return self.text == other.text or self.dump() == other.dump()
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def python_definitions(text: str) -> tuple[dict[str, _Def], dict[str, _Value], set[str]]:
+    """(qualified name -> definition, module-level name -> value, imported names).
 
     A class's own "body" leaves out its methods, so changing one method shows as a changed
     method, not as a changed class as well. Raises SyntaxError for text that does not parse.
@@ -195,7 +220,7 @@ def python_definitions(text: str) -> tuple[dict[str, _Def], dict[str, str], set[
     tree = ast.parse(text)
     lines = text.split("\n")
     defs: dict[str, _Def] = {}
-    names: dict[str, str] = {}
+    names: dict[str, _Value] = {}
     imports: set[str] = set()
 
     def visit(body: list[ast.stmt], prefix: str, in_class: bool) -> None:
@@ -222,7 +247,9 @@ def python_definitions(text: str) -> tuple[dict[str, _Def], dict[str, str], set[
                     imports.add(alias.asname or alias.name)
             elif not prefix and isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                value = ast.dump(node.value) if node.value is not None else ""
+                # The statement's lines as written: equal text, equal value (no dump needed).
+                source = "\n".join(lines[node.lineno - 1 : node.end_lineno or node.lineno])
+                value = _Value(source, node.value)
                 for target in targets:
                     for t in ast.walk(target):
                         if isinstance(t, ast.Name):
