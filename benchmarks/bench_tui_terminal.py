@@ -52,16 +52,18 @@ WORDS = [
 
 
 def code_line(rng: random.Random, file: int, n: int, version: int) -> str:
+    """One line of valid Python (each line stands alone at module level: the critic and the
+    rationale parse these files as a real change's), tagged with its file and line."""
     a, b = rng.choice(WORDS), rng.choice(WORDS)
-    indent = " " * (4 * rng.randint(0, 3))
+    tag = f"  # m{file:03d}l{n:05d}"
     shapes = [
-        f"{indent}{a}_{n} = {b}.get('{a}', {n * version})  # m{file:03d}l{n:05d}",
-        f"{indent}if {a} is None or {b}.{a} != {n}:  # m{file:03d}l{n:05d}",
-        f"{indent}return {{'{a}': {b}, 'n': {n}, 'v': {version}}}  # m{file:03d}l{n:05d}",
-        f"{indent}for {a} in range({b}_{n}):  # m{file:03d}l{n:05d}",
-        f"{indent}def {a}_{n}(self, {b}: int = {version}) -> dict:  # m{file:03d}l{n:05d}",
+        f"{a}_{n} = {{'{b}': {n}, 'v': {version}, 'name': '{a} {b}'}}",
+        f"{a}_{n} = [{b}_i * {version} for {b}_i in range({n % 97})]",
+        f"{a}_{n} = '{b}-{n}-{version}'.upper().replace('-', '_')",
+        f"{a}_{n} = ({n} + {version}) * {rng.randint(2, 9)} // {rng.randint(1, 7)}",
+        f"{a}_{n} = sorted(range({n % 53}), reverse={rng.random() < 0.5})",
     ]
-    return rng.choice(shapes)
+    return rng.choice(shapes) + tag
 
 
 def build_repo(path: Path, lines: int, env: dict[str, str]) -> tuple[int, str]:

@@ -419,12 +419,14 @@ class Services:
         self._open_cache()
         return get_critique(self.ctx, change, refresh=refresh)
 
-    def rationale(self, change: Change) -> Rationale:
-        """The offline design-rationale summary (plus a model critic's, when one is cached)."""
-        from reviewq.critiques import rationale_for
+    def rationale(self, change: Change, diff: Diff | None = None) -> Rationale:
+        """The offline design-rationale summary (plus a model critic's, when one is cached);
+        `diff`, when the screen has parsed it already, is not read and parsed again."""
+        from reviewq.critiques import critique_input, rationale_for
 
         self._open_cache()
-        return rationale_for(self.ctx, change)
+        subject = critique_input(self.ctx, change, diff) if diff is not None else None
+        return rationale_for(self.ctx, change, subject=subject)
 
     def cached_critique(self, change: Change) -> Critique | None:
         from reviewq.critiques import cached_critique

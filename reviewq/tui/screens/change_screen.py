@@ -121,13 +121,26 @@ class ChangeScreen(Screen, inherit_bindings=False):
         self.query_one(RationalePane).show_text("Preparing the rationale…")
 
     def _start_loading(self) -> None:
-        """Everything slow, in workers; the screen fills in as each part arrives."""
+        """Everything slow, in workers; the screen fills in as each part arrives.
+
+        The diff comes first: the rationale (which reads and parses every changed file), the
+        critique pane and the next items' critiques start once the diff is on screen
+        (`_diff_shown`), so their work does not hold the interpreter while the reviewer waits
+        for the first lines.
+        """
+        self._side_started = False
         self._load_diff()
         self._load_draft()
-        self._load_rationale()
+        self.set_interval(1.0, self._tick)
+
+    def _diff_shown(self) -> None:
+        """The diff is on screen (or could not be read): start the rest (once)."""
+        if getattr(self, "_side_started", True):
+            return
+        self._side_started = True
+        self._load_rationale(self.diff)
         self._start_critique()
         self.app.prefetch_after(self.change.id, self.queue)
-        self.set_interval(1.0, self._tick)
 
     def _warn_about_size(self) -> None:
         for warning in size_warnings(self.item.size):
@@ -143,6 +156,7 @@ class ChangeScreen(Screen, inherit_bindings=False):
         message = one_line(error_text(exc), 200)
         self.app.notify(message, title="Cannot read the diff", severity="error")
         self.status_line.update(Content(f"The diff could not be read: {message}"))
+        self._diff_shown()
 
     # -- header and status --------------------------------------------------------------------
 
@@ -244,9 +258,9 @@ class ChangeScreen(Screen, inherit_bindings=False):
     # -- rationale and critique ---------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="rationale", exit_on_error=False)
-    def _load_rationale(self) -> None:
+    def _load_rationale(self, diff: Diff | None = None) -> None:
         try:
-            text = self.app.services.rationale(self.change).to_text()
+            text = self.app.services.rationale(self.change, diff).to_text()
         except Exception as exc:
             self.app.call_from_thread(self._rationale_failed, one_line(error_text(exc), 200))
             return
@@ -278,8 +292,8 @@ class ChangeScreen(Screen, inherit_bindings=False):
 
     def critique_arrived(self, change_id: str, result: Critique | str) -> None:
         """Called by the app when a critique worker finishes (for any change)."""
-        if change_id != self.change.id:
-            return
+        if change_id != self.change.id or not getattr(self, "_side_started", True):
+            return  # before the diff is shown, `_diff_shown` picks it up from the app
         if isinstance(result, Critique):
             self._critique_loaded(result)
         else:
