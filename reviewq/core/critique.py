@@ -18,6 +18,7 @@ from functools import cached_property
 
 from reviewq.core.detectors.base import RULES, SEVERITY_ORDER
 from reviewq.core.model import Diff, FileDiff, Finding
+from reviewq.core.pace import pause
 from reviewq.core.risk import is_lockfile, is_test_path
 
 #: Families that say nothing about a model's lineage: never "the same" as anything.
@@ -340,7 +341,12 @@ def verify_findings(
     diff: Diff, findings: Iterable[Finding], *, trust_uncited: bool = False
 ) -> list[Finding]:
     rows = _Rows()
-    return [verify_finding(diff, f, trust_uncited=trust_uncited, rows=rows) for f in findings]
+    out = []
+    for i, f in enumerate(findings):
+        if i % 200 == 0:
+            pause()
+        out.append(verify_finding(diff, f, trust_uncited=trust_uncited, rows=rows))
+    return out
 
 
 # -- summary fields ----------------------------------------------------------------------------

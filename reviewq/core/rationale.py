@@ -27,6 +27,7 @@ from reviewq.core.detectors.intent import (
 )
 from reviewq.core.message import parse_message
 from reviewq.core.model import Diff, FileDiff
+from reviewq.core.pace import pause
 from reviewq.core.risk import is_lockfile, is_test_path
 
 #: Symbols listed per file before "and N more".
@@ -469,7 +470,10 @@ def build_rationale(
 ) -> Rationale:
     old_texts = old_texts or {}
     new_texts = new_texts or {}
-    files = [_file_structure(fd, old_texts, new_texts) for fd in diff.files]
+    files = []
+    for fd in diff.files:
+        pause()  # a large module's parse holds the interpreter: let keys in between files
+        files.append(_file_structure(fd, old_texts, new_texts))
     pm = PromptMap(prompt=prompt, source=prompt_source)
     if prompt and prompt.strip():
         prompt_words = words(prompt)

@@ -19,6 +19,7 @@ from unidiff import PatchSet
 from unidiff.errors import UnidiffParseError
 
 from reviewq.core.model import Diff, DiffLine, FileChange, FileDiff, Hunk
+from reviewq.core.pace import pause
 from reviewq.errors import ReviewqError
 from reviewq.sources.gitcmd import Git, GitError
 
@@ -211,6 +212,7 @@ def parse_unified_diff(data: bytes, source: str = "patch") -> Diff:
     """Bytes of a unified diff (git or plain) -> Diff; BrokenDiff names the file on failure."""
     diff = Diff()
     for chunk in _split_files(data):
+        pause()
         digest = hashlib.sha256(chunk).hexdigest()
         truncated = len(chunk) > MAX_FILE_BYTES
         text, encoding, path_encoding = _decode_file(chunk)

@@ -76,3 +76,85 @@ async def test_a_critique_that_arrives_while_the_diff_loads_is_shown_after_it(ma
         assert "critique ready" in screen._header_plain or "critique opened" in (
             screen._header_plain
         )
+
+
+async def test_page_down_does_not_walk_the_binding_chain_each_key(make_app, monkeypatch):
+    """Whether a key opens a box (type-ahead) is worked out once per screen, focus and keymap,
+    not by walking every binding of the focus chain for each key of a page-down storm."""
+    from textual.screen import Screen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ReviewScreen)
+        walks = 0
+        real = Screen._modal_binding_chain
+
+        def counting(self):
+            nonlocal walks
+            walks += 1
+            return real.fget(self)
+
+        monkeypatch.setattr(Screen, "_modal_binding_chain", property(counting))
+        await pilot.press("pagedown")
+        first = walks
+        for _ in range(10):
+            await pilot.press("pagedown")
+        # Textual's own dispatch still walks it once a key; the type-ahead check no more
+        assert walks - first <= 10
+        assert app._opens_box("a")  # approve opens the verdict box
+        assert not app._opens_box("pagedown")
+
+
+def test_the_rationale_pauses_between_files_for_the_foreground() -> None:
+    """`reviewq.core.pace`: a thread that set a hook has it called before each file."""
+    from reviewq.core.pace import PAUSE
+    from reviewq.core.rationale import build_rationale
+    from tests.critic_eval.harness import input_for
+
+    subject = input_for({f"m{i}.py": ("x = 1\n", "x = 2\n") for i in range(5)})
+    calls = 0
+
+    def hook() -> None:
+        nonlocal calls
+        calls += 1
+
+    build_rationale(subject.diff, old_texts=subject.old_texts, new_texts=subject.new_texts)
+    assert calls == 0
+    token = PAUSE.set(hook)
+    try:
+        build_rationale(subject.diff, old_texts=subject.old_texts, new_texts=subject.new_texts)
+    finally:
+        PAUSE.reset(token)
+    assert calls == 5
+
+
+async def test_background_work_waits_while_keys_are_pressed(make_app, monkeypatch) -> None:
+    import reviewq.tui.app as app_module
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        sleeps = 0
+        real_sleep = time.sleep
+
+        def counting(seconds: float) -> None:
+            nonlocal sleeps
+            sleeps += 1
+            real_sleep(seconds)
+
+        monkeypatch.setattr(app_module.time, "sleep", counting)
+        app.foreground_until = 0.0
+        app.opening_until = 0.0
+        app.background_pause()
+        assert sleeps == 0  # nothing in the foreground: carry on at once
+        app.foreground_until = time.monotonic() + 0.2  # a key was just pressed
+        app.background_pause()
+        assert sleeps >= 1
+        sleeps = 0
+        app.foreground_until = 0.0
+        app.opening_until = time.monotonic() + 0.2  # a diff is being opened
+        app.background_pause()
+        assert sleeps >= 1

@@ -8,6 +8,7 @@ draft holds, what follows a verdict) and fills the few hooks below.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
@@ -16,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from reviewq.core.model import Critique, Diff, Finding
+from reviewq.core.pace import PAUSE
 from reviewq.core.queue import QueueItem
 from reviewq.core.text import one_line
 from reviewq.core.verdict import CritiqueState
@@ -42,6 +44,9 @@ SIDE_PANES = ("prompt", "critique", "rationale")
 
 #: What `Content.assemble` takes: plain text, (text, style), or Content.
 HeaderPart = Content | str | tuple[str, str]
+
+#: Background work waits at most this long for a diff being opened to show.
+OPENING_SECONDS = 5.0
 
 #: A finding marks at most this many lines past its first (a model may claim a whole file).
 FINDING_SPAN = 50
@@ -129,6 +134,8 @@ class ChangeScreen(Screen, inherit_bindings=False):
         for the first lines.
         """
         self._side_started = False
+        # background work (a critique prepared from the queue) yields until the diff is shown
+        self.app.opening_until = time.monotonic() + OPENING_SECONDS
         self._load_diff()
         self._load_draft()
         self.set_interval(1.0, self._tick)
@@ -138,6 +145,7 @@ class ChangeScreen(Screen, inherit_bindings=False):
         if getattr(self, "_side_started", True):
             return
         self._side_started = True
+        self.app.opening_until = 0.0
         self._load_rationale(self.diff)
         self._start_critique()
         self.app.prefetch_after(self.change.id, self.queue)
@@ -259,11 +267,14 @@ class ChangeScreen(Screen, inherit_bindings=False):
 
     @work(thread=True, exclusive=True, group="rationale", exit_on_error=False)
     def _load_rationale(self, diff: Diff | None = None) -> None:
+        token = PAUSE.set(self.app.background_pause)
         try:
             text = self.app.services.rationale(self.change, diff).to_text()
         except Exception as exc:
             self.app.call_from_thread(self._rationale_failed, one_line(error_text(exc), 200))
             return
+        finally:
+            PAUSE.reset(token)
         self.app.call_from_thread(self._rationale_loaded, text)
 
     def _rationale_loaded(self, text: str) -> None:
