@@ -259,3 +259,41 @@ def test_module_name_values_agree_with_ast_dump() -> None:
         assert set(old) == set(want_old) and set(new) == set(want_new)
         for name in set(old) & set(new):
             assert (old[name] == new[name]) == (want_old[name] == want_new[name]), (a, b)
+
+
+def test_a_large_module_parsed_in_another_process_gives_the_same_rationale() -> None:
+    """`reviewq.core.pace.offload`: the TUI parses large modules in a worker process (an
+    `ast.parse` holds the interpreter, and the reviewer's keys wait); the summary is the same,
+    notes of a module that does not parse included."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from reviewq.core import pace
+
+    big_old = "".join(
+        f"value_{i} = {{'n': {i}}}\ndef f_{i}():\n    return {i}\n" for i in range(900)
+    )
+    big_new = big_old.replace("return 7\n", "return 70\n") + "def added():\n    pass\n"
+    files = {
+        "app/big.py": (big_old, big_new),
+        "app/broken.py": (big_old, big_new + "def (:\n"),
+        "app/small.py": ("x = 1\n", "x = 2\n"),
+    }
+    here = rationale(files)
+    assert len(big_old) >= pace.OFFLOAD_MIN_CHARS
+    jobs: list[str] = []
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+
+        def hook(fn, *args):
+            jobs.append(fn.__name__)
+            return pool.submit(fn, *args).result()
+
+        token = pace.OFFLOAD.set(hook)
+        try:
+            there = rationale(files)
+        finally:
+            pace.OFFLOAD.reset(token)
+    assert jobs == ["_python_structure_job", "_python_structure_job"]  # the two large files
+    assert there == here
+    broken = next(f for f in there.files if f.path == "app/broken.py")
+    assert any("does not parse" in n for n in broken.notes)

@@ -43,11 +43,15 @@ def run(args: argparse.Namespace, ctx) -> int:
     from reviewq.tui.app import ReviewqApp
     from reviewq.tui.services import Services
 
+    services = Services(ctx)
     app = ReviewqApp(
-        Services(ctx),
+        services,
         theme=getattr(args, "theme", None),
         keymap_preset=getattr(args, "keymap", None),
         repo_label=str(ctx.repo_root),
     )
-    app.run()
+    try:
+        app.run()
+    finally:
+        services.close()
     return 0

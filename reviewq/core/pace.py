@@ -13,9 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextvars import ContextVar
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 #: The hook `pause()` calls in this thread (None: carry on).
 PAUSE: ContextVar[Callable[[], None] | None] = ContextVar("reviewq_pause", default=None)
+#: How this thread runs a long job that holds the interpreter in one C call (`ast.parse` of a
+#: large module): the TUI runs it in another process, so keys are not kept waiting. None: here.
+OFFLOAD: ContextVar[Callable[..., Any] | None] = ContextVar("reviewq_offload", default=None)
+#: Jobs smaller than this (characters of input) always run here: they are quick.
+OFFLOAD_MIN_CHARS = 40_000
 
 
 def pause() -> None:
@@ -23,3 +31,13 @@ def pause() -> None:
     hook = PAUSE.get()
     if hook is not None:
         hook()
+
+
+def offload(size: int, fn: Callable[..., T], *args: Any) -> T:
+    """`fn(*args)`, through this thread's `OFFLOAD` hook when one is set and the job is large
+    (`size` characters). `fn` must be a module-level function of picklable arguments; the
+    result is the same either way."""
+    hook = OFFLOAD.get()
+    if hook is None or size < OFFLOAD_MIN_CHARS:
+        return fn(*args)
+    return hook(fn, *args)

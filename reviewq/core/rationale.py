@@ -27,7 +27,7 @@ from reviewq.core.detectors.intent import (
 )
 from reviewq.core.message import parse_message
 from reviewq.core.model import Diff, FileDiff
-from reviewq.core.pace import pause
+from reviewq.core.pace import offload, pause
 from reviewq.core.risk import is_lockfile, is_test_path
 
 #: Symbols listed per file before "and N more".
@@ -454,9 +454,20 @@ def _file_structure(
         new = new_texts.get(fd.path) if fd.status != "deleted" else None
         have_old = fd.status == "added" or old is not None
         have_new = fd.status == "deleted" or new is not None
-        if have_old and have_new and _python_structure(fs, old, new) is not None:
-            return fs
+        if have_old and have_new:
+            size = len(old or "") + len(new or "")
+            fs, parsed = offload(size, _python_structure_job, fs, old, new)
+            if parsed:
+                return fs
     return _header_structure(fs, fd)
+
+
+def _python_structure_job(
+    fs: FileStructure, old_text: str | None, new_text: str | None
+) -> tuple[FileStructure, bool]:
+    """`_python_structure` as a job another process can run: the structure (with any notes it
+    added) and whether both versions parsed."""
+    return fs, _python_structure(fs, old_text, new_text) is not None
 
 
 def build_rationale(

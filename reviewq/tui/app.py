@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from textual.timer import Timer
 from textual.widgets import Input, TextArea
 
 from reviewq.core.model import Change, Critique
-from reviewq.core.pace import PAUSE
+from reviewq.core.pace import OFFLOAD, PAUSE
 from reviewq.core.queue import QueueItem
 from reviewq.core.text import one_line, visible
 from reviewq.errors import error_text
@@ -548,18 +549,28 @@ class ReviewqApp(App[None], inherit_bindings=False):
                 return
             time.sleep(0.02)
 
+    @contextmanager
+    def background(self) -> Iterator[None]:
+        """For a worker thread's long job: pause points wait for the reviewer, and a large
+        parse runs in a worker process (`reviewq.core.pace`)."""
+        pause_token = PAUSE.set(self.background_pause)
+        offload_token = OFFLOAD.set(self.services.offload)
+        try:
+            yield
+        finally:
+            OFFLOAD.reset(offload_token)
+            PAUSE.reset(pause_token)
+
     @work(thread=True, group="critiques", exit_on_error=False)
     def _critique_worker(self, change: Change) -> None:
-        token = PAUSE.set(self.background_pause)
         try:
-            result: Critique | str = self.services.critique(change)
+            with self.background():
+                result: Critique | str = self.services.critique(change)
         except ImportError:
             result = "The critic is not part of this build yet (reviewq.critiques is missing)."
         except Exception as exc:
             message = error_text(exc)
             result = f"The critic failed: {one_line(message, 300)}"
-        finally:
-            PAUSE.reset(token)
         self.call_from_thread(self._critique_done, change.id, result)
 
     def _critique_done(self, change_id: str, result: Critique | str) -> None:

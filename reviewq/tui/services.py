@@ -86,6 +86,37 @@ class Services:
         self._reviewer: Identity | None = None
         self._notices: list[str] = []
         self._source: QueueSource | None = None
+        self._pool: Any = None
+        self._pool_broken = False
+
+    # -- work in another process ----------------------------------------------------------------
+
+    def offload(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """`fn(*args)` in a worker process (`reviewq.core.pace.OFFLOAD`): a large module's
+        `ast.parse` holds the interpreter for its whole length, and in this process that is
+        the reviewer's keys waiting. Same result as running it here, which is what happens if
+        the process cannot be started or dies."""
+        if not self._pool_broken:
+            try:
+                if self._pool is None:
+                    import multiprocessing
+                    from concurrent.futures import ProcessPoolExecutor
+
+                    with self.lock:
+                        if self._pool is None:
+                            self._pool = ProcessPoolExecutor(
+                                max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                            )
+                return self._pool.submit(fn, *args).result()
+            except Exception:
+                self._pool_broken = True
+        return fn(*args)
+
+    def close(self) -> None:
+        """Stop the worker process, if one was started."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     # -- queue and diffs ----------------------------------------------------------------------
 

@@ -17,7 +17,6 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from reviewq.core.model import Critique, Diff, Finding
-from reviewq.core.pace import PAUSE
 from reviewq.core.queue import QueueItem
 from reviewq.core.text import one_line
 from reviewq.core.verdict import CritiqueState
@@ -267,14 +266,12 @@ class ChangeScreen(Screen, inherit_bindings=False):
 
     @work(thread=True, exclusive=True, group="rationale", exit_on_error=False)
     def _load_rationale(self, diff: Diff | None = None) -> None:
-        token = PAUSE.set(self.app.background_pause)
         try:
-            text = self.app.services.rationale(self.change, diff).to_text()
+            with self.app.background():
+                text = self.app.services.rationale(self.change, diff).to_text()
         except Exception as exc:
             self.app.call_from_thread(self._rationale_failed, one_line(error_text(exc), 200))
             return
-        finally:
-            PAUSE.reset(token)
         self.app.call_from_thread(self._rationale_loaded, text)
 
     def _rationale_loaded(self, text: str) -> None:
