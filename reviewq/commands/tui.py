@@ -44,6 +44,10 @@ def run(args: argparse.Namespace, ctx) -> int:
     from reviewq.tui.services import Services
 
     services = Services(ctx)
+    try:
+        services.start_worker_process()
+    except Exception:  # large parses then run in this process: slower keys, same results
+        pass
     app = ReviewqApp(
         services,
         theme=getattr(args, "theme", None),

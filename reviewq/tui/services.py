@@ -99,18 +99,24 @@ class Services:
         if not self._pool_broken:
             try:
                 if self._pool is None:
-                    import multiprocessing
-                    from concurrent.futures import ProcessPoolExecutor
-
-                    with self.lock:
-                        if self._pool is None:
-                            self._pool = ProcessPoolExecutor(
-                                max_workers=1, mp_context=multiprocessing.get_context("spawn")
-                            )
+                    self.start_worker_process()
                 return self._pool.submit(fn, *args).result()
             except Exception:
                 self._pool_broken = True
         return fn(*args)
+
+    def start_worker_process(self) -> None:
+        """Set up the pool `offload` uses (its process starts on the first job). The TUI calls
+        this before the app takes over the terminal: multiprocessing's resource tracker is
+        started with the process's stderr, which Textual replaces while it runs."""
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with self.lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                )
 
     def close(self) -> None:
         """Stop the worker process, if one was started."""
