@@ -158,3 +158,40 @@ async def test_background_work_waits_while_keys_are_pressed(make_app, monkeypatc
         app.opening_until = time.monotonic() + 0.2  # a diff is being opened
         app.background_pause()
         assert sleeps >= 1
+
+
+def test_a_spawned_worker_does_not_run_the_command_line(monkeypatch) -> None:
+    """The TUI's worker process is started with "spawn", which imports `python -m reviewq`'s
+    main module as `__mp_main__`: that import must not run the command line again."""
+    import runpy
+
+    import reviewq.cli
+
+    def refuse(*args, **kw):
+        raise AssertionError("the command line ran in the worker")
+
+    monkeypatch.setattr(reviewq.cli, "main", refuse)
+    runpy.run_module("reviewq.__main__", run_name="__mp_main__")
+
+
+def test_services_offload_runs_in_a_worker_process_with_the_same_result(demo_repo) -> None:
+    import os
+
+    from reviewq.context import Context
+    from reviewq.core.rationale import FileStructure, _python_structure_job
+    from reviewq.tui.services import Services
+
+    ctx = Context.open(demo_repo)
+    services = Services(ctx)
+    try:
+        services.start_worker_process()
+        fs = FileStructure("a.py", None, "modified", "python", 1, 1, "none")
+        there = services.offload(_python_structure_job, fs, "x = 1\n", "x = 2\n")
+        assert there == _python_structure_job(
+            FileStructure("a.py", None, "modified", "python", 1, 1, "none"), "x = 1\n", "x = 2\n"
+        )
+        assert not services._pool_broken
+        assert services.offload(os.getpid) != os.getpid()  # it did run elsewhere
+    finally:
+        services.close()
+        ctx.close()
