@@ -376,7 +376,8 @@ class ReviewqApp(App[None], inherit_bindings=False):
             screen = self.screen
         except Exception:
             return False
-        state = (id(screen), id(self.focused), tuple(sorted(self._keymap.items())))
+        keymap_now = tuple(sorted(getattr(self, "_keymap", {}).items()))
+        state = (screen, self.focused, keymap_now)  # the nodes themselves: ids get reused
         if self._opener_cache[0] != state:
             self._opener_cache = (state, {})
         known = self._opener_cache[1]
