@@ -54,6 +54,8 @@ MAX_HIGHLIGHT_LINE = 2000
 SPLIT_MIN_WIDTH = 150
 #: Highlighting waits until no frame has been drawn for this long.
 UI_BUSY_SECONDS = 0.06
+#: Highlighted chunks are handed to the view at least this often (in between, batched).
+CHUNK_BATCH_SECONDS = 0.15
 STATUS_LETTER = {"added": "A", "deleted": "D", "modified": "M", "renamed": "R", "copied": "C"}
 
 _LINE_BG = {
@@ -101,11 +103,14 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
         """Another hunk has now been on screen in full (the header counts them)."""
 
     class ChunkReady(Message):
-        def __init__(self, generation: int, key: tuple, lines: list[Content | None]) -> None:
+        """Highlighted chunks, several at once: one repaint for what a page asked for."""
+
+        def __init__(
+            self, generation: int, chunks: list[tuple[tuple, list[Content | None]]]
+        ) -> None:
             super().__init__()
             self.generation = generation
-            self.key = key
-            self.lines = lines
+            self.chunks = chunks
 
     def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
@@ -993,27 +998,41 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
         if model is None:
             return
         worker = get_current_worker()
+        # Chunks go to the view in batches (one repaint for a page's chunks, not one each:
+        # every repaint is main-thread time a key pressed meanwhile waits for).
+        batch: list[tuple[tuple, list[Content | None]]] = []
+        since = time.monotonic()
+
+        def flush() -> None:
+            nonlocal since
+            if batch and generation == self._generation:
+                self.post_message(self.ChunkReady(generation, list(batch)))
+            batch.clear()
+            since = time.monotonic()
+
         while not worker.is_cancelled:
             with self._lock:
                 if generation != self._generation:
                     return
                 if not self._pending:
                     self._worker_running = False
+                    flush()
                     return
                 key, _ = self._pending.popitem(last=False)
             # Lexing holds the GIL; while frames are being drawn it would slow every page jump,
             # so it waits until the view has been still for a moment (plain rows first).
             while time.monotonic() < self._ui_busy_until and not worker.is_cancelled:
                 time.sleep(0.01)
-            lines = highlight_chunk(model, sides, languages, key)
-            if generation == self._generation:
-                self.post_message(self.ChunkReady(generation, key, lines))
+            batch.append((key, highlight_chunk(model, sides, languages, key)))
+            if time.monotonic() - since > CHUNK_BATCH_SECONDS:
+                flush()
 
     def on_diff_view_chunk_ready(self, message: ChunkReady) -> None:
         message.stop()
         if message.generation != self._generation:
             return
-        self._highlights[message.key] = message.lines
+        for key, lines in message.chunks:
+            self._highlights[key] = lines
         self.refresh()
 
     def on_click(self, event) -> None:
