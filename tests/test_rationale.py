@@ -199,3 +199,101 @@ def test_patch_application_rebuilds_the_new_text_or_refuses() -> None:
     assert apply_file_diff(old.replace("l9\n", "changed\n"), fd) is None
     added = input_for({"n.py": (None, "a\nb\n")}).diff.files[0]
     assert apply_file_diff(None, added) == "a\nb\n"
+
+
+def test_module_names_compare_by_value_and_only_changed_statements_are_dumped(monkeypatch):
+    """A module-level value is "changed" exactly when its AST differs (formatting alone is
+    not a change), and unchanged statements are not dumped: dumping every value of a large
+    module took seconds on the review screen (issue 18)."""
+    import ast
+
+    from reviewq.core import rationale as mod
+
+    old = "".join(f"value_{i} = {{'n': {i}, 'name': 'v{i}'}}\n" for i in range(300))
+    new = (
+        old.replace("value_7 = {'n': 7,", "value_7 = {'n': 70,")
+        .replace("value_9 = {'n': 9, ", "value_9 = {'n':9,   ")  # formatting only
+        .replace("'name': 'v11'", "'name': 'v 11'")
+    )
+    calls = 0
+    dump = ast.dump
+
+    def counting(node, *args, **kw):
+        nonlocal calls
+        calls += 1
+        return dump(node, *args, **kw)
+
+    monkeypatch.setattr(mod.ast, "dump", counting)
+    r = rationale({"app/values.py": (old, new)})
+    f = next(f for f in r.files if f.path == "app/values.py")
+    assert "module names changed: value_11, value_7" in f.notes
+    assert calls <= 6  # the three edited statements, on each side
+
+
+def test_module_name_values_agree_with_ast_dump() -> None:
+    """The lazy comparison says what comparing `ast.dump` of every value said."""
+    import ast
+    import random
+
+    from reviewq.core.rationale import python_definitions
+
+    rng = random.Random(20)
+    shapes = ["x = 1", "x = 1  # note", "x  =  1", "x = (1)", "x = 2", "x: int = 1", "x = 'a  b'",
+              "x = 'a b'", "x += 1", "x = [1,\n     2]", "x = [1, 2]", "a = 1; x = 1", "x = y = 3"]  # fmt: skip
+    for _ in range(200):
+        a, b = rng.choice(shapes), rng.choice(shapes)
+        _, old, _ = python_definitions(a + "\n")
+        _, new, _ = python_definitions(b + "\n")
+
+        def dumps(text):
+            out = {}
+            for node in ast.parse(text).body:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for t in targets:
+                    for n in ast.walk(t):
+                        if isinstance(n, ast.Name):
+                            out[n.id] = ast.dump(node.value) if node.value is not None else ""
+            return out
+
+        want_old, want_new = dumps(a + "\n"), dumps(b + "\n")
+        assert set(old) == set(want_old) and set(new) == set(want_new)
+        for name in set(old) & set(new):
+            assert (old[name] == new[name]) == (want_old[name] == want_new[name]), (a, b)
+
+
+def test_a_large_module_parsed_in_another_process_gives_the_same_rationale() -> None:
+    """`reviewq.core.pace.offload`: the TUI parses large modules in a worker process (an
+    `ast.parse` holds the interpreter, and the reviewer's keys wait); the summary is the same,
+    notes of a module that does not parse included."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from reviewq.core import pace
+
+    big_old = "".join(
+        f"value_{i} = {{'n': {i}}}\ndef f_{i}():\n    return {i}\n" for i in range(900)
+    )
+    big_new = big_old.replace("return 7\n", "return 70\n") + "def added():\n    pass\n"
+    files = {
+        "app/big.py": (big_old, big_new),
+        "app/broken.py": (big_old, big_new + "def (:\n"),
+        "app/small.py": ("x = 1\n", "x = 2\n"),
+    }
+    here = rationale(files)
+    assert len(big_old) >= pace.OFFLOAD_MIN_CHARS
+    jobs: list[str] = []
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+
+        def hook(fn, *args):
+            jobs.append(fn.__name__)
+            return pool.submit(fn, *args).result()
+
+        token = pace.OFFLOAD.set(hook)
+        try:
+            there = rationale(files)
+        finally:
+            pace.OFFLOAD.reset(token)
+    assert jobs == ["_python_structure_job", "_python_structure_job"]  # the two large files
+    assert there == here
+    broken = next(f for f in there.files if f.path == "app/broken.py")
+    assert any("does not parse" in n for n in broken.notes)

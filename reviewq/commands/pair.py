@@ -66,14 +66,22 @@ def run(args: argparse.Namespace, ctx) -> int:
     launch = PairLaunch(
         item=item, driver=driver, co_reviewers=tuple(names), presenter=args.presenter
     )
+    services = Services(ctx)
+    try:
+        services.start_worker_process()  # before Textual takes the terminal (see tui.py)
+    except Exception:
+        pass
     app = ReviewqApp(
-        Services(ctx),
+        services,
         theme=args.theme,
         keymap_preset=args.keymap,
         repo_label=str(ctx.repo_root),
         pair=launch,
     )
-    app.run()
+    try:
+        app.run()
+    finally:
+        services.close()
     return 0
 
 

@@ -49,12 +49,20 @@ def run(args: argparse.Namespace, ctx) -> int:
     from reviewq.tui.app import ReviewqApp
     from reviewq.tui.services import Services
 
+    services = Services(ctx)
+    try:
+        services.start_worker_process()
+    except Exception:  # large parses then run in this process: slower keys, same results
+        pass
     app = ReviewqApp(
-        Services(ctx),
+        services,
         theme=getattr(args, "theme", None),
         keymap_preset=getattr(args, "keymap", None),
         repo_label=str(ctx.repo_root),
     )
     app.open_on_load = getattr(args, "ref", None)
-    app.run()
+    try:
+        app.run()
+    finally:
+        services.close()
     return 0

@@ -27,6 +27,7 @@ from reviewq.core.detectors.intent import (
 )
 from reviewq.core.message import parse_message
 from reviewq.core.model import Diff, FileDiff
+from reviewq.core.pace import offload, pause
 from reviewq.core.risk import is_lockfile, is_test_path
 
 #: Symbols listed per file before "and N more".
@@ -186,8 +187,33 @@ def _segment(lines: list[str], node: ast.AST) -> str:
     return _WS.sub(" ", "\n".join(lines[start - 1 : end])).strip()
 
 
-def python_definitions(text: str) -> tuple[dict[str, _Def], dict[str, str], set[str]]:
-    """(qualified name -> definition, module-level name -> value dump, imported names).
+class _Value:
+    """A module-level name's value, compared as `ast.dump` would compare it, but lazily: the
+    same statement text is the same value, so only statements whose text changed are dumped
+    (dumping every value of a large module took seconds)."""
+
+    __slots__ = ("_dump", "node", "text")
+
+    def __init__(self, text: str, node: ast.AST | None) -> None:
+        self.text = text
+        self.node = node
+        self._dump: str | None = None
+
+    def dump(self) -> str:
+        if self._dump is None:
+            self._dump = ast.dump(self.node) if self.node is not None else ""
+        return self._dump
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _Value):
+            return NotImplemented
+        return self.text == other.text or self.dump() == other.dump()
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def python_definitions(text: str) -> tuple[dict[str, _Def], dict[str, _Value], set[str]]:
+    """(qualified name -> definition, module-level name -> value, imported names).
 
     A class's own "body" leaves out its methods, so changing one method shows as a changed
     method, not as a changed class as well. Raises SyntaxError for text that does not parse.
@@ -195,7 +221,7 @@ def python_definitions(text: str) -> tuple[dict[str, _Def], dict[str, str], set[
     tree = ast.parse(text)
     lines = text.split("\n")
     defs: dict[str, _Def] = {}
-    names: dict[str, str] = {}
+    names: dict[str, _Value] = {}
     imports: set[str] = set()
 
     def visit(body: list[ast.stmt], prefix: str, in_class: bool) -> None:
@@ -222,7 +248,9 @@ def python_definitions(text: str) -> tuple[dict[str, _Def], dict[str, str], set[
                     imports.add(alias.asname or alias.name)
             elif not prefix and isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                value = ast.dump(node.value) if node.value is not None else ""
+                # The statement's lines as written: equal text, equal value (no dump needed).
+                source = "\n".join(lines[node.lineno - 1 : node.end_lineno or node.lineno])
+                value = _Value(source, node.value)
                 for target in targets:
                     for t in ast.walk(target):
                         if isinstance(t, ast.Name):
@@ -426,9 +454,20 @@ def _file_structure(
         new = new_texts.get(fd.path) if fd.status != "deleted" else None
         have_old = fd.status == "added" or old is not None
         have_new = fd.status == "deleted" or new is not None
-        if have_old and have_new and _python_structure(fs, old, new) is not None:
-            return fs
+        if have_old and have_new:
+            size = len(old or "") + len(new or "")
+            fs, parsed = offload(size, _python_structure_job, fs, old, new)
+            if parsed:
+                return fs
     return _header_structure(fs, fd)
+
+
+def _python_structure_job(
+    fs: FileStructure, old_text: str | None, new_text: str | None
+) -> tuple[FileStructure, bool]:
+    """`_python_structure` as a job another process can run: the structure (with any notes it
+    added) and whether both versions parsed."""
+    return fs, _python_structure(fs, old_text, new_text) is not None
 
 
 def build_rationale(
@@ -442,7 +481,10 @@ def build_rationale(
 ) -> Rationale:
     old_texts = old_texts or {}
     new_texts = new_texts or {}
-    files = [_file_structure(fd, old_texts, new_texts) for fd in diff.files]
+    files = []
+    for fd in diff.files:
+        pause()  # a large module's parse holds the interpreter: let keys in between files
+        files.append(_file_structure(fd, old_texts, new_texts))
     pm = PromptMap(prompt=prompt, source=prompt_source)
     if prompt and prompt.strip():
         prompt_words = words(prompt)

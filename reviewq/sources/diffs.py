@@ -19,6 +19,7 @@ from unidiff import PatchSet
 from unidiff.errors import UnidiffParseError
 
 from reviewq.core.model import Diff, DiffLine, FileChange, FileDiff, Hunk
+from reviewq.core.pace import pause
 from reviewq.errors import ReviewqError
 from reviewq.sources.gitcmd import Git, GitError
 
@@ -211,11 +212,23 @@ def parse_unified_diff(data: bytes, source: str = "patch") -> Diff:
     """Bytes of a unified diff (git or plain) -> Diff; BrokenDiff names the file on failure."""
     diff = Diff()
     for chunk in _split_files(data):
+        pause()
         digest = hashlib.sha256(chunk).hexdigest()
         truncated = len(chunk) > MAX_FILE_BYTES
         text, encoding, path_encoding = _decode_file(chunk)
+        lines = _lines(text)
+        rows = None
         try:
-            patch = PatchSet(_lines(text), metadata_only=truncated)
+            if truncated:
+                patch = PatchSet(lines, metadata_only=True)
+            else:
+                # unidiff checks the structure and reads the headers (metadata only: no regex
+                # and no object per row); the rows are read here, several times faster, and
+                # checked against unidiff's counts. Anything unusual: unidiff reads it all.
+                patch = PatchSet(lines, metadata_only=True)
+                rows = _fast_rows(lines, patch) if len(patch) == 1 else None
+                if rows is None:
+                    patch = PatchSet(lines)
         except UnidiffParseError as exc:
             first = text.split("\n", 1)[0][:120]
             raise BrokenDiff(
@@ -227,13 +240,98 @@ def parse_unified_diff(data: bytes, source: str = "patch") -> Diff:
             file_digest = (
                 digest if len(patch) == 1 else hashlib.sha256(str(pf).encode()).hexdigest()
             )
-            fd = _file_from(pf, encoding, truncated, file_digest, text, path_encoding)
+            fd = _file_from(pf, encoding, truncated, file_digest, text, path_encoding, rows)
             diff.files.append(fd)
     return diff
 
 
+_HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))?\ @@[ ]?(.*)")
+_NO_NEWLINE = "\\ No newline at end of file"
+
+
+def _fast_rows(lines: list[str], patch: PatchSet) -> list[Hunk] | None:
+    """The hunks of a one-file patch with their rows, read straight from its lines; exactly
+    what unidiff's full parse gives (same kinds, texts, line numbers, markers), or None when
+    the text holds anything this reader does not expect (then unidiff reads it).
+
+    `patch` is unidiff's metadata-only parse of the same lines: its hunk headers and counts
+    are what each hunk read here must agree with.
+    """
+    pf = patch[0]
+    hunks: list[Hunk] = []
+    pos, n = 0, len(lines)
+    for h in pf:
+        # the next hunk header; only file headers may stand before the first one
+        while pos < n and not lines[pos].startswith("@@ "):
+            if hunks:
+                return None
+            pos += 1
+        header = _HUNK_HEADER.match(lines[pos]) if pos < n else None
+        if header is None or (int(header[1]), int(header[3])) != (h.source_start, h.target_start):
+            return None
+        old_no, new_no = h.source_start, h.target_start
+        old_end, new_end = old_no + h.source_length, new_no + h.target_length
+        if old_no == old_end and new_no == new_end:
+            return None
+        hunk = Hunk(h.source_start, h.source_length, h.target_start, h.target_length,
+                    h.section_header)  # fmt: skip
+        rows = hunk.lines
+        append = rows.append
+        pos += 1
+        added = removed = 0
+        while old_no < old_end or new_no < new_end:
+            if pos >= n:
+                return None
+            line = lines[pos]
+            pos += 1
+            kind = line[0]
+            if kind == " ":
+                append(DiffLine(" ", line[1:-1], old_no, new_no))
+                old_no += 1
+                new_no += 1
+            elif kind == "+":
+                append(DiffLine("+", line[1:-1], None, new_no))
+                new_no += 1
+                added += 1
+            elif kind == "-":
+                append(DiffLine("-", line[1:-1], old_no, None))
+                old_no += 1
+                removed += 1
+            elif kind == "\\":
+                append(DiffLine("\\", line[1:-1], None, None))
+            elif line == "\n":  # an empty line: context, as git's diff may strip its space
+                append(DiffLine(" ", "", old_no, new_no))
+                old_no += 1
+                new_no += 1
+            else:
+                return None
+        if old_no != old_end or new_no != new_end or (added, removed) != (h.added, h.removed):
+            return None
+        # What unidiff hangs on the hunk after its last row: the "no newline" marker (as the
+        # text it gives that marker) and empty lines (as context rows without numbers).
+        while pos < n:
+            line = lines[pos]
+            if line == "\n":
+                append(DiffLine(" ", "", None, None))
+            elif line.startswith(_NO_NEWLINE):
+                append(DiffLine("\\", _NO_NEWLINE[1:], None, None))
+            else:
+                break
+            pos += 1
+        hunks.append(hunk)
+    if hunks and pos < n:
+        return None
+    return hunks
+
+
 def _file_from(
-    pf, encoding: str, truncated: bool, digest: str, text: str, path_encoding: str
+    pf,
+    encoding: str,
+    truncated: bool,
+    digest: str,
+    text: str,
+    path_encoding: str,
+    fast: list[Hunk] | None = None,
 ) -> FileDiff:
     old_mode = new_mode = None
     similarity = None
@@ -260,8 +358,8 @@ def _file_from(
     elif pf.is_rename and status != "copied":
         status = "renamed"
     path = target or source or unquote_path(pf.path, path_encoding)
-    hunks: list[Hunk] = []
-    for h in pf:
+    hunks: list[Hunk] = fast if fast is not None else []
+    for h in pf if fast is None else ():
         hunk = Hunk(
             h.source_start, h.source_length, h.target_start, h.target_length, h.section_header
         )

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from textual.timer import Timer
 from textual.widgets import Input, TextArea
 
 from reviewq.core.model import Change, Critique, short_id
+from reviewq.core.pace import OFFLOAD, PAUSE
 from reviewq.core.queue import QueueItem
 from reviewq.core.text import one_line, visible
 from reviewq.errors import error_text
@@ -50,6 +52,11 @@ from reviewq.xdg import state_home
 
 #: How many of the next queue items get their critique prepared in the background.
 PREFETCH = 2
+#: Background work (rationale, critiques) waits at its pause points while a key was pressed
+#: this recently or a diff is being opened (`ReviewqApp.background_pause`)...
+FOREGROUND_SECONDS = 0.4
+#: ...but never longer than this at one point, so it always finishes.
+BACKGROUND_MAX_WAIT = 3.0
 #: Seconds between the queue's live-refresh polls (a poll is a `for-each-ref` and a few stats).
 LIVE_INTERVAL = DEFAULT_INTERVAL
 _ACTIVITY = (
@@ -173,6 +180,12 @@ class ReviewqApp(App[None], inherit_bindings=False):
         self.session = SessionClock(clock)
         self.critiques: dict[str, Critique | str] = {}
         self._critiques_running: set[str] = set()
+        #: Until when background work yields to the reviewer (keys; a diff being opened).
+        self.foreground_until = 0.0
+        self.opening_until = 0.0
+        #: (screen, focus, keymap) -> {key: opens a box?}: the binding chain is walked once
+        #: per state, not for every key (a page-down storm walked it three times a key).
+        self._opener_cache: tuple[tuple, dict[str, bool]] = ((), {})
         self.queue_items: list[QueueItem] = []
         self.decided: set[str] = set()
         #: Changes skipped in this session, oldest skip first (they come back last).
@@ -328,6 +341,7 @@ class ReviewqApp(App[None], inherit_bindings=False):
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, _ACTIVITY):
+            self.foreground_until = time.monotonic() + FOREGROUND_SECONDS
             self.session.touch()
             for screen in self.screen_stack:
                 if isinstance(screen, ChangeScreen):
@@ -364,6 +378,16 @@ class ReviewqApp(App[None], inherit_bindings=False):
             screen = self.screen
         except Exception:
             return False
+        keymap_now = tuple(sorted(getattr(self, "_keymap", {}).items()))
+        state = (screen, self.focused, keymap_now)  # the nodes themselves: ids get reused
+        if self._opener_cache[0] != state:
+            self._opener_cache = (state, {})
+        known = self._opener_cache[1]
+        if key not in known:
+            known[key] = self._first_binding_opens(screen, key)
+        return known[key]
+
+    def _first_binding_opens(self, screen, key: str) -> bool:
         for priority in (True, False):
             chain = reversed(screen._binding_chain) if priority else screen._modal_binding_chain
             for _namespace, bindings in chain:
@@ -542,10 +566,33 @@ class ReviewqApp(App[None], inherit_bindings=False):
         for item in items[start : start + PREFETCH]:
             self.request_critique(item.change)
 
+    def background_pause(self) -> None:
+        """A worker thread's pause point (`reviewq.core.pace`): wait while the reviewer is
+        pressing keys or a diff is being opened, at most `BACKGROUND_MAX_WAIT` seconds."""
+        limit = time.monotonic() + BACKGROUND_MAX_WAIT
+        while True:
+            now = time.monotonic()
+            if now >= limit or now >= max(self.foreground_until, self.opening_until):
+                return
+            time.sleep(0.02)
+
+    @contextmanager
+    def background(self) -> Iterator[None]:
+        """For a worker thread's long job: pause points wait for the reviewer, and a large
+        parse runs in a worker process (`reviewq.core.pace`)."""
+        pause_token = PAUSE.set(self.background_pause)
+        offload_token = OFFLOAD.set(self.services.offload)
+        try:
+            yield
+        finally:
+            OFFLOAD.reset(offload_token)
+            PAUSE.reset(pause_token)
+
     @work(thread=True, group="critiques", exit_on_error=False)
     def _critique_worker(self, change: Change) -> None:
         try:
-            result: Critique | str = self.services.critique(change)
+            with self.background():
+                result: Critique | str = self.services.critique(change)
         except ImportError:
             result = "The critic is not part of this build yet (reviewq.critiques is missing)."
         except Exception as exc:

@@ -10,6 +10,7 @@ becomes 50,000 small tuples in a few tens of milliseconds.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import NamedTuple
@@ -27,6 +28,7 @@ class Row(NamedTuple):
     """One screen line. `a`/`b` are line indexes in hunk `hunk` of file `file` (-1: none).
 
     Unified rows use `a` only. Side-by-side rows put the old side in `a` and the new side in `b`.
+    With long lines wrapped, a line takes several rows: `part` counts them (0: its first).
     """
 
     kind: int
@@ -34,6 +36,7 @@ class Row(NamedTuple):
     hunk: int
     a: int
     b: int
+    part: int = 0
 
 
 FILE, NOTE, HUNK, LINE, GAP = range(5)
@@ -153,9 +156,18 @@ def _add_span(spans: list[tuple[int, int]], start: int, end: int) -> None:
 class Layout:
     """The rows of one layout (unified or side by side) with the indexes navigation needs."""
 
-    def __init__(self, rows: list[Row], split: bool, file_rows: list[int], hunk_rows: list[int]):
+    def __init__(
+        self,
+        rows: list[Row],
+        split: bool,
+        file_rows: list[int],
+        hunk_rows: list[int],
+        wrapped: bool = False,
+    ):
         self.rows = rows
         self.split = split
+        #: Long lines wrap onto more rows (`Row.part`) instead of being cut at the edge.
+        self.wrapped = wrapped
         #: First row (the header) of each file, by file index.
         self.file_rows = file_rows
         #: Header row of every visible hunk, ascending.
@@ -260,9 +272,27 @@ class DiffModel:
             self._partners[key] = both
         return both.get(line)
 
-    def layout(self, split: bool) -> Layout:
+    def layout(self, split: bool, wrap: Callable[[DiffLine], int] | None = None) -> Layout:
+        """The rows of the unified or side-by-side view; with `wrap` (how many screen lines a
+        line's text takes) a long line is followed by its continuation rows."""
         rows: list[Row] = []
         append = rows.append
+        if wrap is not None:
+            add = rows.append
+            files = self.files
+
+            def append(row: Row) -> None:
+                add(row)
+                if row.kind != LINE:
+                    return
+                lines = files[row.file].hunks[row.hunk].lines
+                parts = max(
+                    wrap(lines[row.a]) if row.a >= 0 else 1,
+                    wrap(lines[row.b]) if row.b >= 0 else 1,
+                )
+                for part in range(1, parts):
+                    add(row._replace(part=part))
+
         file_rows: list[int] = []
         hunk_rows: list[int] = []
         for f, fd in enumerate(self.files):
@@ -284,7 +314,7 @@ class DiffModel:
                 else:
                     for i in range(len(hunk.lines)):
                         append(Row(LINE, f, h, i, -1))
-        return Layout(rows, split, file_rows, hunk_rows)
+        return Layout(rows, split, file_rows, hunk_rows, wrapped=wrap is not None)
 
     def _split_rows(self, f: int, h: int, append) -> None:
         lines = self.files[f].hunks[h].lines

@@ -161,6 +161,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("nav.half_up", "diff", "half_page(-1)", "Half page up"),
     Command("nav.left", "diff", "scroll_columns(-8)", "Scroll left"),
     Command("nav.right", "diff", "scroll_columns(8)", "Scroll right"),
+    Command("diff.wrap", "diff", "toggle_wrap", "Wrap long lines (again: cut them)"),
     # lists in the review screen: files sidebar, critique findings
     *(Command(i, "files", a, d) for i, a, d in _NAV),
     Command("nav.select", "files", "select", "Open"),

@@ -91,6 +91,43 @@ class Services:
         self.queue_view = "daily"
         #: The last unit grouping (`reviewq.units.UnitQueue`): unit diffs and verdicts read it.
         self.units: Any = None
+        self._pool: Any = None
+        self._pool_broken = False
+
+    # -- work in another process ----------------------------------------------------------------
+
+    def offload(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """`fn(*args)` in a worker process (`reviewq.core.pace.OFFLOAD`): a large module's
+        `ast.parse` holds the interpreter for its whole length, and in this process that is
+        the reviewer's keys waiting. Same result as running it here, which is what happens if
+        the process cannot be started or dies."""
+        if not self._pool_broken:
+            try:
+                if self._pool is None:
+                    self.start_worker_process()
+                return self._pool.submit(fn, *args).result()
+            except Exception:
+                self._pool_broken = True
+        return fn(*args)
+
+    def start_worker_process(self) -> None:
+        """Set up the pool `offload` uses (its process starts on the first job). The TUI calls
+        this before the app takes over the terminal: multiprocessing's resource tracker is
+        started with the process's stderr, which Textual replaces while it runs."""
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with self.lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                )
+
+    def close(self) -> None:
+        """Stop the worker process, if one was started."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     # -- queue and diffs ----------------------------------------------------------------------
 
@@ -554,12 +591,14 @@ class Services:
         self._open_cache()
         return get_critique(self.ctx, change, refresh=refresh)
 
-    def rationale(self, change: Change) -> Rationale:
-        """The offline design-rationale summary (plus a model critic's, when one is cached)."""
-        from reviewq.critiques import rationale_for
+    def rationale(self, change: Change, diff: Diff | None = None) -> Rationale:
+        """The offline design-rationale summary (plus a model critic's, when one is cached);
+        `diff`, when the screen has parsed it already, is not read and parsed again."""
+        from reviewq.critiques import critique_input, rationale_for
 
         self._open_cache()
-        return rationale_for(self.ctx, change)
+        subject = critique_input(self.ctx, change, diff) if diff is not None else None
+        return rationale_for(self.ctx, change, subject=subject)
 
     def cached_critique(self, change: Change) -> Critique | None:
         from reviewq.critiques import cached_critique

@@ -17,6 +17,7 @@ from reviewq.core.detectors import (
 )
 from reviewq.core.detectors.base import RULES, SEVERITY_ORDER, RuleInfo, Scope
 from reviewq.core.model import Finding
+from reviewq.core.pace import pause
 
 #: Bump when a rule changes, so cached static critiques are recomputed.
 RULES_VERSION = "2026.11.1"
@@ -45,6 +46,7 @@ def sort_key(f: Finding) -> tuple:
 def run(scope: Scope) -> list[Finding]:
     findings: list[Finding] = []
     for detector in DETECTORS:
+        pause()
         findings.extend(detector(scope))
     return sorted(findings, key=sort_key)
 

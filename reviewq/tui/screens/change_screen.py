@@ -8,6 +8,7 @@ draft holds, what follows a verdict) and fills the few hooks below.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
@@ -42,6 +43,9 @@ SIDE_PANES = ("prompt", "critique", "rationale")
 
 #: What `Content.assemble` takes: plain text, (text, style), or Content.
 HeaderPart = Content | str | tuple[str, str]
+
+#: Background work waits at most this long for a diff being opened to show.
+OPENING_SECONDS = 5.0
 
 #: A finding marks at most this many lines past its first (a model may claim a whole file).
 FINDING_SPAN = 50
@@ -121,13 +125,29 @@ class ChangeScreen(Screen, inherit_bindings=False):
         self.query_one(RationalePane).show_text("Preparing the rationale…")
 
     def _start_loading(self) -> None:
-        """Everything slow, in workers; the screen fills in as each part arrives."""
+        """Everything slow, in workers; the screen fills in as each part arrives.
+
+        The diff comes first: the rationale (which reads and parses every changed file), the
+        critique pane and the next items' critiques start once the diff is on screen
+        (`_diff_shown`), so their work does not hold the interpreter while the reviewer waits
+        for the first lines.
+        """
+        self._side_started = False
+        # background work (a critique prepared from the queue) yields until the diff is shown
+        self.app.opening_until = time.monotonic() + OPENING_SECONDS
         self._load_diff()
         self._load_draft()
-        self._load_rationale()
+        self.set_interval(1.0, self._tick)
+
+    def _diff_shown(self) -> None:
+        """The diff is on screen (or could not be read): start the rest (once)."""
+        if getattr(self, "_side_started", True):
+            return
+        self._side_started = True
+        self.app.opening_until = 0.0
+        self._load_rationale(self.diff)
         self._start_critique()
         self.app.prefetch_after(self.change.id, self.queue)
-        self.set_interval(1.0, self._tick)
 
     def _warn_about_size(self) -> None:
         for warning in size_warnings(self.item.size):
@@ -143,6 +163,7 @@ class ChangeScreen(Screen, inherit_bindings=False):
         message = one_line(error_text(exc), 200)
         self.app.notify(message, title="Cannot read the diff", severity="error")
         self.status_line.update(Content(f"The diff could not be read: {message}"))
+        self._diff_shown()
 
     # -- header and status --------------------------------------------------------------------
 
@@ -244,9 +265,10 @@ class ChangeScreen(Screen, inherit_bindings=False):
     # -- rationale and critique ---------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="rationale", exit_on_error=False)
-    def _load_rationale(self) -> None:
+    def _load_rationale(self, diff: Diff | None = None) -> None:
         try:
-            text = self.app.services.rationale(self.change).to_text()
+            with self.app.background():
+                text = self.app.services.rationale(self.change, diff).to_text()
         except Exception as exc:
             self.app.call_from_thread(self._rationale_failed, one_line(error_text(exc), 200))
             return
@@ -278,8 +300,8 @@ class ChangeScreen(Screen, inherit_bindings=False):
 
     def critique_arrived(self, change_id: str, result: Critique | str) -> None:
         """Called by the app when a critique worker finishes (for any change)."""
-        if change_id != self.change.id:
-            return
+        if change_id != self.change.id or not getattr(self, "_side_started", True):
+            return  # before the diff is shown, `_diff_shown` picks it up from the app
         if isinstance(result, Critique):
             self._critique_loaded(result)
         else:

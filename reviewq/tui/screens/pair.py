@@ -321,6 +321,7 @@ class PairScreen(ChangeScreen, inherit_bindings=False):
         self._restore_draft()
         self.query_one(StepList).load(self.step_views(), self.index)
         self.go(self.index)
+        self.call_after_refresh(self._diff_shown)
 
     @work(thread=True, group="draft", exit_on_error=False)
     def _load_draft(self) -> None:

@@ -22,7 +22,7 @@ from reviewq.core.text import one_line
 from reviewq.core.times import duration
 from reviewq.errors import error_text
 from reviewq.tui import keymap
-from reviewq.tui.diffmodel import DiffModel
+from reviewq.tui.diffmodel import DiffModel, Layout
 from reviewq.tui.safe import safe_line
 from reviewq.tui.screens.change_screen import (
     SIDE_PANES,
@@ -146,23 +146,28 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
             else:
                 diff = services.load_diff(self.change)
             model = DiffModel(diff)
+            # The rows too, here rather than on the UI thread (the view checks the layout).
+            layout = model.layout(self.view.wants_split)
             viewed_paths = services.viewed_paths(self.change, diff)
         except Exception as exc:
             self.app.call_from_thread(self._diff_failed, exc)
             return
-        self.app.call_from_thread(self._diff_loaded, diff, model, viewed_paths)
+        self.app.call_from_thread(self._diff_loaded, diff, model, viewed_paths, layout)
 
-    def _diff_loaded(self, diff: Diff, model: DiffModel, viewed_paths: set[str]) -> None:
+    def _diff_loaded(
+        self, diff: Diff, model: DiffModel, viewed_paths: set[str], layout: Layout | None = None
+    ) -> None:
         self.diff = diff
         self.model = model
         viewed = {i for i, fd in enumerate(diff.files) if fd.path in viewed_paths}
-        self.view.load(model, viewed)
+        self.view.load(model, viewed, layout)
         self.sidebar.load(diff.files, viewed, model.collapsed)
         self._restore_seen()
         if self.critique is not None:
             self._mark_findings()
         self._render_header()
         self._render_unit()
+        self.call_after_refresh(self._diff_shown)
 
     # -- a unit: the combined diff, its commits, what is new since your verdict ---------------
 

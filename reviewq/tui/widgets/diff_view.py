@@ -54,6 +54,8 @@ MAX_HIGHLIGHT_LINE = 2000
 SPLIT_MIN_WIDTH = 150
 #: Highlighting waits until no frame has been drawn for this long.
 UI_BUSY_SECONDS = 0.06
+#: Highlighted chunks are handed to the view at least this often (in between, batched).
+CHUNK_BATCH_SECONDS = 0.15
 STATUS_LETTER = {"added": "A", "deleted": "D", "modified": "M", "renamed": "R", "copied": "C"}
 
 _LINE_BG = {
@@ -101,11 +103,14 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
         """Another hunk has now been on screen in full (the header counts them)."""
 
     class ChunkReady(Message):
-        def __init__(self, generation: int, key: tuple, lines: list[Content | None]) -> None:
+        """Highlighted chunks, several at once: one repaint for what a page asked for."""
+
+        def __init__(
+            self, generation: int, chunks: list[tuple[tuple, list[Content | None]]]
+        ) -> None:
             super().__init__()
             self.generation = generation
-            self.key = key
-            self.lines = lines
+            self.chunks = chunks
 
     def __init__(self, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
@@ -114,6 +119,8 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
         self.cursor = 0
         #: The reviewer's explicit layout choice; None follows the width.
         self.split_choice: bool | None = None
+        #: Long lines wrap onto more rows (nothing cut at the edge); off: cut with a mark.
+        self.wrap_lines = False
         self.viewed_files: set[int] = set()
         self.findings: dict[int, dict[int, str]] = {}
         self._generation = 0
@@ -136,8 +143,13 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
 
     # -- loading ------------------------------------------------------------------------------
 
-    def load(self, model: DiffModel, viewed: set[int] | None = None) -> None:
-        """Show `model` (a new change): resets cursor, caches, search and highlighting."""
+    def load(
+        self, model: DiffModel, viewed: set[int] | None = None, layout: Layout | None = None
+    ) -> None:
+        """Show `model` (a new change): resets cursor, caches, search and highlighting.
+
+        `layout`, built off the UI thread by whoever parsed the diff, is used when it is the
+        layout this width wants (the rows of a 50,000-line diff are ~0.1 s to build)."""
         self._generation += 1
         self.workers.cancel_group(self, "highlight")
         with self._lock:
@@ -156,7 +168,7 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
         self._search_text = ""
         self.cursor = 0
         self._last_file = -1
-        self._relayout(anchor=None)
+        self._relayout(anchor=None, layout=layout)
         self.scroll_to(0, 0, animate=False)
 
     def clear(self) -> None:
@@ -169,6 +181,11 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
     @property
     def is_split(self) -> bool:
         return bool(self.layout_rows and self.layout_rows.split)
+
+    @property
+    def wants_split(self) -> bool:
+        """The layout a diff loaded now would get (side by side or unified)."""
+        return self._want_split()
 
     def _want_split(self) -> bool:
         if self.split_choice is not None:
@@ -187,14 +204,19 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
         nw = self.model.number_width if self.model else 2
         return 1 + nw + 1 + nw + 1 + 2 if not self.is_split else 1 + nw + 1 + 2
 
-    def _relayout(self, anchor: object = _UNSET) -> None:
+    def _relayout(self, anchor: object = _UNSET, layout: Layout | None = None) -> None:
         """Rebuild rows (layout change, fold, load), keeping the cursor on the same line."""
         model = self.model
         if model is None:
             return
         if anchor is _UNSET:
             anchor = self._anchor()
-        self.layout_rows = model.layout(self._want_split())
+        split = self._want_split()
+        wrap = self._wrapper(split) if self.wrap_lines else None
+        usable = layout is not None and layout.split == split and wrap is None
+        self.layout_rows = layout if usable else None
+        if self.layout_rows is None:
+            self.layout_rows = model.layout(split, wrap)
         self._strips.clear()
         self._update_virtual_size()
         if anchor is not None:
@@ -205,9 +227,63 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
         self.cursor = min(self.cursor, max(0, len(self.layout_rows) - 1))
         self.refresh()
 
+    def _text_room(self, split: bool) -> int:
+        """Cells for a line's text (one side's, side by side) after the gutter."""
+        nw = self.model.number_width if self.model else 2
+        width = self.content_width
+        if split:
+            return max(1, (width - 1) // 2 - (1 + nw + 1 + 2))
+        return max(1, width - (1 + nw + 1 + nw + 1 + 2))
+
+    def _wrapper(self, split: bool):
+        """How many rows a line takes when wrapped at this width (for `DiffModel.layout`)."""
+        room = self._text_room(split)
+
+        def parts(line: DiffLine) -> int:
+            text = line.text
+            if line.kind == "\\":
+                return 1
+            if text.isascii() and text.isprintable():  # one cell a character
+                return max(1, -(-len(text) // room))
+            return len(self._pieces(placeholders(text, keep_newlines=False)[0], room))
+
+        return parts
+
+    @staticmethod
+    def _pieces(plain: str, room: int) -> list[tuple[int, int]]:
+        """(start, end) character ranges of `plain` that each fit in `room` cells."""
+        from rich.cells import get_character_cell_size
+
+        if plain.isascii() and plain.isprintable():  # one cell a character
+            return [(i, min(i + room, len(plain))) for i in range(0, max(1, len(plain)), room)]
+        pieces: list[tuple[int, int]] = []
+        start = used = 0
+        for i, ch in enumerate(plain):
+            size = get_character_cell_size(ch)
+            if used + size > room and i > start:
+                pieces.append((start, i))
+                start, used = i, 0
+            used += size
+        pieces.append((start, len(plain)))
+        return pieces
+
+    def toggle_wrap(self) -> bool:
+        """Wrap long lines (nothing hidden) or cut them at the edge with a mark; True: wrapped."""
+        self.wrap_lines = not self.wrap_lines
+        self.scroll_to(x=0, animate=False)
+        self._relayout()
+        return self.wrap_lines
+
+    def action_toggle_wrap(self) -> None:
+        wrapped = self.toggle_wrap()
+        self.notify("Long lines wrap" if wrapped else "Long lines cut at the edge", timeout=2)
+
     def _update_virtual_size(self) -> None:
         model, layout = self.model, self.layout_rows
         if model is None or layout is None:
+            return
+        if layout.wrapped:
+            self.virtual_size = Size(self.content_width, len(layout))
             return
         nw = model.number_width
         if layout.split:
@@ -247,12 +323,10 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
         return None
 
     def on_resize(self) -> None:
-        if (
-            self.model is not None
-            and self.split_choice is None
-            and self._want_split() != self.is_split
+        if self.model is not None and (
+            self.wrap_lines or (self.split_choice is None and self._want_split() != self.is_split)
         ):
-            self._relayout()
+            self._relayout()  # wrapped lines wrap again at the new width
         self._strips.clear()
 
     # -- state changes from the screen --------------------------------------------------------
@@ -724,17 +798,33 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
             gutter = " " * self._gutter_width()
             return self._strip(Content(gutter + line.text.strip()), base, width)
         base = styles.get(kind, styles[" "])
-        marker = self._marker(index, row.file, line.new_no)
-        numbers = Content.styled(
-            f"{self._number(line.old_no)} {self._number(line.new_no)} ", _LINENO
-        )
+        if row.part:  # a wrapped line's continuation: no numbers, no sign
+            marker = self._marker(index, row.file, None)
+            numbers = Content(" " * (self._gutter_width() - 3))
+            sign = Content(" ")
+        else:
+            marker = self._marker(index, row.file, line.new_no)
+            numbers = Content.styled(
+                f"{self._number(line.old_no)} {self._number(line.new_no)} ", _LINENO
+            )
+            sign = Content.styled(kind if kind in "+-" else " ", _SIGN.get(kind, ""))
         if index == self.cursor:
             numbers = numbers.stylize(_CURSOR)
-        sign = Content.styled(kind if kind in "+-" else " ", _SIGN.get(kind, ""))
         text = self._text(row.file, row.hunk, row.a, index)
-        text = self._cut(text, width - self._gutter_width())
+        text = self._fit(text, width - self._gutter_width(), row.part)
         content = Content.assemble(marker, numbers, sign, " ", text)
         return self._strip(content, base, width)
+
+    def _fit(self, text: Content, room: int, part: int) -> Content:
+        """Wrapped: the `part`-th piece of the line; else the visible part, cut with marks."""
+        layout = self.layout_rows
+        if layout is None or not layout.wrapped:
+            return self._cut(text, room)
+        pieces = self._pieces(text.plain, max(1, room))
+        if part >= len(pieces):
+            return Content("")
+        start, end = pieces[part]
+        return text[start:end]
 
     def _cut(self, text: Content, room: int) -> Content:
         """The part of a line's text the pane shows (after the sideways scroll), with a mark
@@ -772,15 +862,19 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
             return self._strip(Content(pad + line.text.strip()), styles["note"], width)
         base = styles.get(kind, styles[" "])
         number = line.old_no if first else line.new_no
-        marker = self._marker(index, row.file, None if first else line.new_no)
+        marker = self._marker(index, row.file, None if first or row.part else line.new_no)
         if not first and index == self.cursor:
             marker = Content(" ")
-        numbers = Content.styled(f"{self._number(number)} ", _LINENO)
+        if row.part:
+            numbers = Content(" " * (self._gutter_width() - 3))
+            sign = Content(" ")
+        else:
+            numbers = Content.styled(f"{self._number(number)} ", _LINENO)
+            sign = Content.styled(kind if kind in "+-" else " ", _SIGN.get(kind, ""))
         if index == self.cursor:
             numbers = numbers.stylize(_CURSOR)
-        sign = Content.styled(kind if kind in "+-" else " ", _SIGN.get(kind, ""))
         text = self._text(row.file, row.hunk, line_index, index)
-        text = self._cut(text, width - self._gutter_width())
+        text = self._fit(text, width - self._gutter_width(), row.part)
         return self._strip(Content.assemble(marker, numbers, sign, " ", text), base, width)
 
     def _text(self, file: int, hunk: int, line_index: int, row_index: int) -> Content:
@@ -904,27 +998,41 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
         if model is None:
             return
         worker = get_current_worker()
+        # Chunks go to the view in batches (one repaint for a page's chunks, not one each:
+        # every repaint is main-thread time a key pressed meanwhile waits for).
+        batch: list[tuple[tuple, list[Content | None]]] = []
+        since = time.monotonic()
+
+        def flush() -> None:
+            nonlocal since
+            if batch and generation == self._generation:
+                self.post_message(self.ChunkReady(generation, list(batch)))
+            batch.clear()
+            since = time.monotonic()
+
         while not worker.is_cancelled:
             with self._lock:
                 if generation != self._generation:
                     return
                 if not self._pending:
                     self._worker_running = False
+                    flush()
                     return
                 key, _ = self._pending.popitem(last=False)
             # Lexing holds the GIL; while frames are being drawn it would slow every page jump,
             # so it waits until the view has been still for a moment (plain rows first).
             while time.monotonic() < self._ui_busy_until and not worker.is_cancelled:
                 time.sleep(0.01)
-            lines = highlight_chunk(model, sides, languages, key)
-            if generation == self._generation:
-                self.post_message(self.ChunkReady(generation, key, lines))
+            batch.append((key, highlight_chunk(model, sides, languages, key)))
+            if time.monotonic() - since > CHUNK_BATCH_SECONDS:
+                flush()
 
     def on_diff_view_chunk_ready(self, message: ChunkReady) -> None:
         message.stop()
         if message.generation != self._generation:
             return
-        self._highlights[message.key] = message.lines
+        for key, lines in message.chunks:
+            self._highlights[key] = lines
         self.refresh()
 
     def on_click(self, event) -> None:
