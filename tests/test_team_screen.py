@@ -62,6 +62,7 @@ async def test_single_repository_has_no_repository_table():
 async def test_team_listed_in_the_settings_opens_the_team_view(team, tmp_path):  # noqa: F811
     """The app pushes the screen with its Context; `[team] repos` there makes it a team."""
     from reviewq.context import Context
+    from reviewq.tui.services import Services
 
     hub = tmp_path / "hub"
     subprocess.run(["git", "init", "-q", str(hub)], check=True)
@@ -70,7 +71,7 @@ async def test_team_listed_in_the_settings_opens_the_team_view(team, tmp_path): 
     )
     ctx = Context.open(hub)
     try:
-        app = Host(ctx)
+        app = Host(Services(ctx).gather_stats)
         async with app.run_test(size=(130, 60)) as pilot:
             await settle(pilot)
             await settle(pilot)

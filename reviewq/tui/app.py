@@ -435,7 +435,7 @@ class ReviewqApp(App[None], inherit_bindings=False):
 
         if isinstance(self.screen, StatsScreen):
             return
-        self.push_screen(StatsScreen(self.services.ctx))
+        self.push_screen(StatsScreen(self.services.gather_stats))
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

@@ -94,6 +94,14 @@ class Services:
         self._pool: Any = None
         self._pool_broken = False
 
+    def gather_stats(self) -> Any:
+        """The stats screen's inputs: this repository's log and notes, or the team's when
+        `[team] repos` names more repositories (`MetricInputs` / `TeamInputs`)."""
+        from reviewq.stats_inputs import context_team_paths, gather, gather_team
+
+        paths = context_team_paths(self.ctx)
+        return gather_team(paths) if paths else gather(self.ctx)
+
     # -- work in another process ----------------------------------------------------------------
 
     def offload(self, fn: Callable[..., Any], *args: Any) -> Any:

@@ -165,8 +165,10 @@ class StatsScreen(Screen):
         name: str | None = None,
         id: str | None = None,
     ) -> None:
-        """`source`: a `Context` (gathered in a worker) or `MetricInputs`. `now`: a fixed time
-        or a clock (tests pass a fixed one; default: the local clock)."""
+        """`source`: the figures' inputs (`MetricInputs`, or `TeamInputs` for a team), or a
+        function that gathers them (`Services.gather_stats`, called in a worker: the screen
+        reaches the log only through it). `now`: a fixed time or a clock (tests pass a fixed
+        one; default: the local clock)."""
         super().__init__(name=name, id=id)
         if period not in {p for p, _, _ in PERIODS}:
             raise ValueError(f"unknown period {period!r}")
@@ -238,13 +240,11 @@ class StatsScreen(Screen):
             "Waiting",
         )
         self._show_team(None)
-        from reviewq.stats_inputs import MetricInputs, TeamInputs
-
-        if isinstance(self._source, MetricInputs | TeamInputs):
+        if callable(self._source):
+            self._gather()
+        else:
             self._inputs = self._source
             self._recompute()
-        else:
-            self._gather()
 
     # -- actions -----------------------------------------------------------------------------------
 
@@ -282,11 +282,9 @@ class StatsScreen(Screen):
     @work(thread=True, exclusive=True, group="stats-gather")
     def _gather(self) -> None:
         from reviewq.errors import ReviewqError
-        from reviewq.stats_inputs import context_team_paths, gather, gather_team
 
         try:
-            paths = context_team_paths(self._source)
-            inputs = gather_team(paths) if paths else gather(self._source)
+            inputs = self._source()
         except ReviewqError as exc:
             self.app.call_from_thread(self._set_status, f"Cannot compute stats: {exc.message}")
             return
@@ -305,11 +303,10 @@ class StatsScreen(Screen):
         now = self._clock()
         days = dict((p, d) for p, _, d in PERIODS)[period]
         since = now - timedelta(days=days) if days is not None else None
-        from reviewq.stats_inputs import TeamInputs
-
         inputs = self._inputs
-        if isinstance(inputs, TeamInputs):
-            stats = inputs.combined.stats(now, since)
+        combined = getattr(inputs, "combined", None)  # a team: totals, then each repository
+        if combined is not None:
+            stats = combined.stats(now, since)
             parts = [(p.repository, p.stats(now, since)) for p in inputs.parts]
         else:
             stats, parts = inputs.stats(now, since), None
