@@ -143,3 +143,47 @@ async def test_a_file_that_does_not_match_the_diff_is_refused(make_app, make_rep
         await settle(pilot)
         assert "does not match the diff" in _messages(app)
         assert _ctx_numbers(view) == []
+
+
+# -- dragging the split -------------------------------------------------------------------------
+
+
+async def test_dragging_the_edge_of_the_panes_moves_the_split(make_app, make_repo):
+    from reviewq.tui.widgets.splitter import PaneSplitter
+
+    repo = context_repo(make_repo)
+    app = make_app(repo.path)
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await open_first_review(pilot)
+        view = screen.query_one(DiffView)
+        panes = screen.query_one("#panes")
+        handle = screen.query_one(PaneSplitter)
+        before, diff_before = panes.outer_size.width, view.size.width
+        start = handle.region.x
+        assert handle.region.width == 1 and start == panes.region.x
+
+        # press on the handle, drag 20 columns left, let go: the panes are 20 columns wider
+        await pilot.mouse_down(handle)
+        await pilot.hover(screen, offset=(start - 20, 10))
+        await pilot.hover(screen, offset=(start - 20, 12))
+        await pilot.mouse_up(screen, offset=(start - 20, 12))
+        await settle(pilot)
+        assert panes.outer_size.width == before + 20
+        assert view.size.width == diff_before - 20
+        assert screen.query_one(PaneSplitter).region.x == start - 20
+        assert not handle.dragging and app.mouse_captured is None
+
+        # after the release, moving the mouse moves nothing
+        await pilot.hover(screen, offset=(start + 10, 12))
+        await settle(pilot)
+        assert panes.outer_size.width == before + 20
+
+        # dragged far right: the panes keep a readable minimum, the keys still work after
+        await pilot.mouse_down(handle)
+        await pilot.hover(screen, offset=(159, 12))
+        await pilot.mouse_up(screen, offset=(159, 12))
+        await settle(pilot)
+        assert panes.outer_size.width == 30  # the panes' min-width
+        await pilot.press("greater_than_sign")
+        await settle(pilot)
+        assert panes.outer_size.width == 36

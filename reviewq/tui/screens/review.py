@@ -38,6 +38,7 @@ from reviewq.tui.services import Draft, VerdictInput
 from reviewq.tui.widgets.diff_view import DiffView
 from reviewq.tui.widgets.panes import CritiquePane, PromptPane, RationalePane
 from reviewq.tui.widgets.sidebar import FileSidebar
+from reviewq.tui.widgets.splitter import PaneSplitter
 
 if TYPE_CHECKING:
     from reviewq.core.policy_rules import Requirements
@@ -60,7 +61,7 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
     }
     ReviewScreen > #review-body { height: 1fr; }
     ReviewScreen #review-body > DiffView { width: 1fr; }
-    ReviewScreen #panes { width: 38%; max-width: 96; min-width: 30; border-left: solid $panel; }
+    ReviewScreen #panes { width: 38%; max-width: 96; min-width: 30; }
     ReviewScreen #panes.-empty { display: none; }
     ReviewScreen #review-status { height: 1; padding: 0 1; background: $boost; }
     ReviewScreen #unit-commits { height: auto; max-height: 12; padding: 0 1;
@@ -105,6 +106,7 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
             yield FileSidebar(id="sidebar")
             yield DiffView(id="diff")
             with Vertical(id="panes"):
+                yield PaneSplitter(id="splitter")
                 yield PromptPane("Prompt", id="prompt")
                 yield CritiquePane("Critique", id="critique")
                 yield RationalePane("Rationale", id="rationale")
@@ -348,9 +350,19 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
         panes = self.query_one("#panes")
         total = self.query_one("#review-body").size.width or self.app.size.width
         now = panes.outer_size.width or int(total * 0.38)
-        width = max(24, min(total - 30, now + columns))
-        panes.styles.width = width
+        self._set_panes_width(now + columns)
+
+    def _set_panes_width(self, width: int) -> None:
+        total = self.query_one("#review-body").size.width or self.app.size.width
+        panes = self.query_one("#panes")
+        panes.styles.width = max(24, min(total - 30, width))
         panes.styles.max_width = None
+
+    def on_pane_splitter_dragged(self, event: PaneSplitter.Dragged) -> None:
+        """The split dragged to column `event.x`: the panes take what is right of it."""
+        event.stop()
+        body = self.query_one("#review-body").region
+        self._set_panes_width(body.right - event.x)
 
     def action_edit_file(self) -> None:
         """Open the file under the cursor at its line in $EDITOR (the work tree's copy)."""
