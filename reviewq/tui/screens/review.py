@@ -453,11 +453,11 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
     def _context_read(
         self, model: DiffModel, file: int, lines: list[str] | None, problem: str | None
     ) -> None:
+        if model is not self.model:
+            return  # another diff is shown now (a unit's commit, say): its presses are its own
         presses = {k: n for k, n in self._context_pending.items() if k[0] == file}
         for key in presses:
             del self._context_pending[key]
-        if model is not self.model:
-            return  # another diff is shown now (a unit's commit, say)
         if problem is not None or lines is None:
             self.app.notify(
                 one_line(problem or "No lines to show.", 300), severity="warning", markup=False
