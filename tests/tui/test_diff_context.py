@@ -187,3 +187,43 @@ async def test_dragging_the_edge_of_the_panes_moves_the_split(make_app, make_rep
         await pilot.press("greater_than_sign")
         await settle(pilot)
         assert panes.outer_size.width == 36
+
+
+async def test_a_units_commit_shows_that_commits_file_not_the_tips(make_app, repo):
+    """Stepped to a unit's first commit, the context is that commit's file: the tip's version
+    (changed later, near the same lines) would show lines the commit never had."""
+    from tests.tui.test_unit_review import open_unit
+
+    repo.commit("base", files={"app.py": OLD})
+    repo.git("checkout", "-q", "-b", "claude/fix")
+    repo.commit("one" + AI, files={"app.py": OLD.replace("line 30\n", "one\n")})
+    tip = repo.commit(
+        "two" + AI, files={"app.py": OLD.replace("line 30\n", "one\n").replace("line 36", "two")}
+    )
+    repo.git("update-ref", "refs/pull/7/head", tip)
+    repo.git("checkout", "-q", "main")
+    app = make_app(repo.path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await open_unit(app, pilot)
+        view = screen.query_one(DiffView)
+        await pilot.press("t")  # the first commit alone
+        await settle(pilot)
+        assert screen.unit_mode == "commit" and screen.unit_step == 0
+        await _to_hunk_of(pilot, view, "app.py")
+        await pilot.press("plus")
+        await settle(pilot)
+        file, hunk = view.cursor_hunk()
+        texts = {n: screen.model.context_line(file, hunk, 1, n - 34).text for n in range(34, 44)}
+        assert texts[36] == "line 36"  # the tip says "two" here
+        await pilot.press("u")  # the whole unit: the tip's file
+        await settle(pilot)
+        await _to_hunk_of(pilot, view, "app.py")
+        await pilot.press("plus")
+        await settle(pilot)
+        rows = [r for r in view.layout_rows.rows if r.kind == CTX]
+        assert rows and all(
+            "two" not in screen.model.context_line(r.file, r.hunk, r.b, r.a).text for r in rows
+        )
+        assert "two" in "\n".join(
+            line.text for h in screen.model.files[0].hunks for line in h.lines
+        )
