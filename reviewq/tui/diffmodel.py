@@ -29,6 +29,9 @@ class Row(NamedTuple):
 
     Unified rows use `a` only. Side-by-side rows put the old side in `a` and the new side in `b`.
     With long lines wrapped, a line takes several rows: `part` counts them (0: its first).
+    A `CTX` row is an unchanged line of the file shown around hunk `hunk` at the reviewer's
+    request (not part of the diff): `a` is its index in that hunk's extra lines, `b` is `ABOVE`
+    or `BELOW` (`DiffModel.context_line`).
     """
 
     kind: int
@@ -39,7 +42,11 @@ class Row(NamedTuple):
     part: int = 0
 
 
-FILE, NOTE, HUNK, LINE, GAP = range(5)
+FILE, NOTE, HUNK, LINE, GAP, CTX = range(6)
+#: Lines of the file's new side a press of the "more context" key adds above and below a hunk.
+CONTEXT_STEP = 10
+#: `Row.b` of an extra context row: above its hunk (before the header) or below it.
+ABOVE, BELOW = 0, 1
 
 
 @dataclass(slots=True)
@@ -219,6 +226,10 @@ class DiffModel:
         self._partners: dict[tuple[int, int], dict[int, int]] = {}
         self._seen: dict[tuple[int, int], bytearray] = {}
         self._viewed_hunks: set[tuple[int, int]] = set()
+        #: The new side of a file, line by line (read on request, for extra context).
+        self.file_lines: dict[int, list[str]] = {}
+        #: (file, hunk) -> [lines shown above, lines shown below] beyond the diff's own context.
+        self.extra: dict[tuple[int, int], list[int]] = {}
         self.max_text_width = self._measure()
         self.number_width = max(
             2,
@@ -283,13 +294,16 @@ class DiffModel:
 
             def append(row: Row) -> None:
                 add(row)
-                if row.kind != LINE:
+                if row.kind == CTX:
+                    parts = wrap(self.context_line(row.file, row.hunk, row.b, row.a))
+                elif row.kind != LINE:
                     return
-                lines = files[row.file].hunks[row.hunk].lines
-                parts = max(
-                    wrap(lines[row.a]) if row.a >= 0 else 1,
-                    wrap(lines[row.b]) if row.b >= 0 else 1,
-                )
+                else:
+                    lines = files[row.file].hunks[row.hunk].lines
+                    parts = max(
+                        wrap(lines[row.a]) if row.a >= 0 else 1,
+                        wrap(lines[row.b]) if row.b >= 0 else 1,
+                    )
                 for part in range(1, parts):
                     add(row._replace(part=part))
 
@@ -307,6 +321,9 @@ class DiffModel:
                 append(Row(NOTE, f, -1, -1, -1))  # the "collapsed: press z" line
                 continue
             for h, hunk in enumerate(fd.hunks):
+                above, below = self.extra.get((f, h), (0, 0))
+                for k in range(above):  # before the header: the file read on from above
+                    append(Row(CTX, f, h, k, ABOVE))
                 hunk_rows.append(len(rows))
                 append(Row(HUNK, f, h, -1, -1))
                 if split:
@@ -314,6 +331,8 @@ class DiffModel:
                 else:
                     for i in range(len(hunk.lines)):
                         append(Row(LINE, f, h, i, -1))
+                for k in range(below):
+                    append(Row(CTX, f, h, k, BELOW))
         return Layout(rows, split, file_rows, hunk_rows, wrapped=wrap is not None)
 
     def _split_rows(self, f: int, h: int, append) -> None:
@@ -352,6 +371,81 @@ class DiffModel:
             else:  # "\\ No newline at end of file"
                 append(Row(LINE, f, h, i, -1))
                 i += 1
+
+    # -- more context around a hunk (the file's new side, read on request) --------------------
+
+    def _new_span(self, file: int, hunk: int) -> tuple[int, int]:
+        """First and last new-side line number a hunk covers (last < first: none, the hunk
+        only removes lines after line `last`)."""
+        h = self.files[file].hunks[hunk]
+        first = h.new_start if h.new_count else h.new_start + 1
+        return first, first + h.new_count - 1
+
+    def _old_offset(self, file: int, hunk: int, side: int) -> int:
+        """Old line number minus new line number for unchanged lines just above/below a hunk."""
+        h = self.files[file].hunks[hunk]
+        old_first = h.old_start if h.old_count else h.old_start + 1
+        new_first, new_last = self._new_span(file, hunk)
+        if side == ABOVE:
+            return old_first - new_first
+        return (old_first + h.old_count - 1) - new_last
+
+    def context_room(self, file: int, hunk: int) -> tuple[int, int]:
+        """How many more lines can be shown above and below a hunk: up to the neighbouring
+        hunk (and what it shows already) or the file's ends. Needs `file_lines[file]`."""
+        text = self.file_lines.get(file)
+        if text is None:
+            return 0, 0
+        hunks = self.files[file].hunks
+        first, last = self._new_span(file, hunk)
+        above, below = self.extra.get((file, hunk), (0, 0))
+        if hunk > 0:
+            floor = self._new_span(file, hunk - 1)[1] + self.extra.get((file, hunk - 1), (0, 0))[1]
+        else:
+            floor = 0
+        if hunk + 1 < len(hunks):
+            ceiling = (
+                self._new_span(file, hunk + 1)[0] - self.extra.get((file, hunk + 1), (0, 0))[0]
+            )
+        else:
+            ceiling = len(text) + 1
+        return max(0, first - above - 1 - floor), max(0, ceiling - (last + below) - 1)
+
+    def expand_context(self, file: int, hunk: int, step: int = CONTEXT_STEP) -> tuple[int, int]:
+        """Show up to `step` more lines above and below a hunk; (lines added above, below)."""
+        room_above, room_below = self.context_room(file, hunk)
+        more_above, more_below = min(step, room_above), min(step, room_below)
+        if more_above or more_below:
+            counts = self.extra.setdefault((file, hunk), [0, 0])
+            counts[ABOVE] += more_above
+            counts[BELOW] += more_below
+            for side, count in ((ABOVE, more_above), (BELOW, more_below)):
+                for k in range(count):
+                    index = k if side == ABOVE else counts[BELOW] - 1 - k
+                    width = len(self.context_line(file, hunk, side, index).text) + 1
+                    self.max_text_width = max(self.max_text_width, width)
+        return more_above, more_below
+
+    def context_line(self, file: int, hunk: int, side: int, index: int) -> DiffLine:
+        """Extra line `index` above (counted from the top) or below a hunk, as a context line."""
+        first, last = self._new_span(file, hunk)
+        if side == ABOVE:
+            new_no = first - self.extra[(file, hunk)][ABOVE] + index
+        else:
+            new_no = last + 1 + index
+        text = self.file_lines[file][new_no - 1]
+        return DiffLine(" ", text, new_no + self._old_offset(file, hunk, side), new_no)
+
+    def matches_new_side(self, file: int, lines: list[str]) -> bool:
+        """Does `lines` (a file's text) hold every new-side line of the file's hunks where the
+        diff says? (Guards against reading some other version of the file.)"""
+        for hunk in self.files[file].hunks:
+            for line in hunk.lines:
+                if line.new_no is None:
+                    continue
+                if line.new_no > len(lines) or lines[line.new_no - 1] != line.text:
+                    return False
+        return True
 
     # -- what the reviewer has seen -----------------------------------------------------------
 

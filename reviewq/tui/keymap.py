@@ -121,6 +121,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("diff.layout", "review", "toggle_layout", "Split/unified"),
     Command("diff.fold", "review", "fold", "Expand/collapse file"),
     Command("diff.unfold_all", "review", "unfold_all", "Expand all files"),
+    Command("diff.context", "review", "more_context", "More of the file around the hunk"),
     Command("file.viewed", "review", "toggle_viewed", "Mark file viewed", show=True),
     Command("inbox.apply", "review", "apply_patch", "Apply inbox patch to a branch"),
     Command("review.pair", "review", "start_pair", "Pair session on this change"),

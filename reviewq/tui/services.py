@@ -22,6 +22,7 @@ from reviewq.core.model import Change, Critique, Diff, FileDiff, Identity
 from reviewq.core.queue import QueueItem
 from reviewq.core.verdict import CritiqueState
 from reviewq.output import LARGE_LOG_BYTES  # noqa: F401 (the screens read it from here)
+from reviewq.sources.gitcmd import BINARY_PROBE
 
 if TYPE_CHECKING:
     from reviewq.apply import Applied
@@ -297,6 +298,22 @@ class Services:
         from reviewq.changes import diff_of
 
         return diff_of(self.ctx, change)
+
+    def file_lines(self, rev: str, path: str, encoding: str = "utf-8") -> list[str] | None:
+        """The file `path` as commit `rev` holds it, line by line (decoded as its diff was),
+        for more context around a hunk; None when it is binary. GitError when `rev` has no
+        such file."""
+        data = self.ctx.git.run(["cat-file", "blob", f"{rev}:{path}"], what="cat-file")
+        if b"\0" in data[:BINARY_PROBE]:  # git's own rule (`Git.binary_blobs`)
+            return None
+        try:
+            text = data.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            text = data.decode("latin-1")
+        lines = text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        return lines
 
     def reviewer(self) -> Identity:
         if self._reviewer is None:

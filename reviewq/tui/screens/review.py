@@ -22,7 +22,7 @@ from reviewq.core.text import one_line
 from reviewq.core.times import duration
 from reviewq.errors import error_text
 from reviewq.tui import keymap
-from reviewq.tui.diffmodel import DiffModel, Layout
+from reviewq.tui.diffmodel import CONTEXT_STEP, DiffModel, Layout
 from reviewq.tui.safe import safe_line
 from reviewq.tui.screens.change_screen import (
     SIDE_PANES,
@@ -38,6 +38,7 @@ from reviewq.tui.services import Draft, VerdictInput
 from reviewq.tui.widgets.diff_view import DiffView
 from reviewq.tui.widgets.panes import CritiquePane, PromptPane, RationalePane
 from reviewq.tui.widgets.sidebar import FileSidebar
+from reviewq.tui.widgets.splitter import PaneSplitter
 
 if TYPE_CHECKING:
     from reviewq.core.policy_rules import Requirements
@@ -60,7 +61,7 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
     }
     ReviewScreen > #review-body { height: 1fr; }
     ReviewScreen #review-body > DiffView { width: 1fr; }
-    ReviewScreen #panes { width: 38%; max-width: 96; min-width: 30; border-left: solid $panel; }
+    ReviewScreen #panes { width: 38%; max-width: 96; min-width: 30; }
     ReviewScreen #panes.-empty { display: none; }
     ReviewScreen #review-status { height: 1; padding: 0 1; background: $boost; }
     ReviewScreen #unit-commits { height: auto; max-height: 12; padding: 0 1;
@@ -93,6 +94,8 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
         self.unit_step = 0
         self.unit_note = ""
         self.unit_rows: list[dict[str, Any]] = []
+        #: "More context" presses waiting for their file to be read, by (file, hunk).
+        self._context_pending: dict[tuple[int, int], int] = {}
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -103,6 +106,7 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
             yield FileSidebar(id="sidebar")
             yield DiffView(id="diff")
             with Vertical(id="panes"):
+                yield PaneSplitter(id="splitter")
                 yield PromptPane("Prompt", id="prompt")
                 yield CritiquePane("Critique", id="critique")
                 yield RationalePane("Rationale", id="rationale")
@@ -159,6 +163,7 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
     ) -> None:
         self.diff = diff
         self.model = model
+        self._context_pending = {}
         viewed = {i for i, fd in enumerate(diff.files) if fd.path in viewed_paths}
         self.view.load(model, viewed, layout)
         self.sidebar.load(diff.files, viewed, model.collapsed)
@@ -345,9 +350,19 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
         panes = self.query_one("#panes")
         total = self.query_one("#review-body").size.width or self.app.size.width
         now = panes.outer_size.width or int(total * 0.38)
-        width = max(24, min(total - 30, now + columns))
-        panes.styles.width = width
+        self._set_panes_width(now + columns)
+
+    def _set_panes_width(self, width: int) -> None:
+        total = self.query_one("#review-body").size.width or self.app.size.width
+        panes = self.query_one("#panes")
+        panes.styles.width = max(24, min(total - 30, width))
         panes.styles.max_width = None
+
+    def on_pane_splitter_dragged(self, event: PaneSplitter.Dragged) -> None:
+        """The split dragged to column `event.x`: the panes take what is right of it."""
+        event.stop()
+        body = self.query_one("#review-body").region
+        self._set_panes_width(body.right - event.x)
 
     def action_edit_file(self) -> None:
         """Open the file under the cursor at its line in $EDITOR (the work tree's copy)."""
@@ -372,6 +387,90 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
                 severity="error",
             )
         self.activity()
+
+    # -- more context around a hunk -------------------------------------------------------------
+
+    def _new_side_rev(self) -> str | None:
+        """The commit whose files are the new side of the diff shown (None: an inbox patch,
+        which has no commit yet)."""
+        unit = self.unit
+        if unit is not None:
+            if unit.kind == "inbox":
+                return None
+            return unit.commits[self.unit_step] if self.unit_mode == "commit" else unit.tip
+        return self.change.id if self.change.source == "git" else None
+
+    def action_more_context(self) -> None:
+        """Show more of the file (its new side) above and below the hunk under the cursor."""
+        model = self.model
+        where = self.view.cursor_hunk()
+        if model is None or where is None:
+            self.app.notify("Put the cursor in a hunk to see more of the file around it.")
+            return
+        file, hunk = where
+        fd = model.files[file]
+        problem = None
+        if fd.status == "deleted":
+            problem = f"{fd.path} is deleted by this change: there is no new file to show."
+        elif fd.is_binary:
+            problem = f"{fd.path} is binary: there are no lines to show."
+        elif fd.truncated:
+            problem = f"{fd.path} is too large to show here; read it with git."
+        if problem is not None:
+            self.app.notify(one_line(problem, 300), timeout=4, markup=False)
+            return
+        if file in model.file_lines:
+            self._show_more_context(file, hunk, 1)
+            return
+        pending = self._context_pending
+        first = not any(f == file for f, _ in pending)
+        pending[(file, hunk)] = pending.get((file, hunk), 0) + 1
+        if first:
+            self._read_context(model, file, self._new_side_rev())
+
+    @work(thread=True, group="context", exit_on_error=False)
+    def _read_context(self, model: DiffModel, file: int, rev: str | None) -> None:
+        fd = model.files[file]
+        lines: list[str] | None = None
+        problem = None
+        if rev is None:
+            problem = "An inbox patch has no commit to read the rest of the file from."
+        else:
+            try:
+                lines = self.app.services.file_lines(rev, fd.path, fd.encoding)
+            except Exception as exc:
+                problem = f"Could not read {fd.path}: {one_line(error_text(exc), 200)}"
+            else:
+                if lines is None:
+                    problem = f"{fd.path} is binary at {short_id(rev)}: no lines to show."
+                elif not model.matches_new_side(file, lines):
+                    problem = (
+                        f"{fd.path} at {short_id(rev)} does not match the diff shown; "
+                        "no context added."
+                    )
+        self.app.call_from_thread(self._context_read, model, file, lines, problem)
+
+    def _context_read(
+        self, model: DiffModel, file: int, lines: list[str] | None, problem: str | None
+    ) -> None:
+        if model is not self.model:
+            return  # another diff is shown now (a unit's commit, say): its presses are its own
+        presses = {k: n for k, n in self._context_pending.items() if k[0] == file}
+        for key in presses:
+            del self._context_pending[key]
+        if problem is not None or lines is None:
+            self.app.notify(
+                one_line(problem or "No lines to show.", 300), severity="warning", markup=False
+            )
+            return
+        model.file_lines[file] = lines
+        for (f, hunk), count in presses.items():
+            self._show_more_context(f, hunk, count)
+
+    def _show_more_context(self, file: int, hunk: int, presses: int) -> None:
+        above, below = self.view.expand_context(file, hunk, CONTEXT_STEP * presses)
+        if not above and not below:
+            self.app.notify("No more lines around this hunk.", timeout=2)
 
     # -- navigation ---------------------------------------------------------------------------
 

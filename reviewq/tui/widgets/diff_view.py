@@ -33,6 +33,7 @@ from textual.worker import get_current_worker
 from reviewq.core.model import DiffLine
 from reviewq.tui import keymap
 from reviewq.tui.diffmodel import (
+    CTX,
     FILE,
     GAP,
     HUNK,
@@ -301,6 +302,9 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
             return ("line", row.file, row.hunk, row.b if row.b >= 0 else row.a)
         if row.kind == HUNK:
             return ("hunk", row.file, row.hunk)
+        if row.kind == CTX and self.model is not None:
+            line = self.model.context_line(row.file, row.hunk, row.b, row.a)
+            return ("ctx", row.file, row.hunk, line.new_no)
         return ("file", row.file)
 
     def _row_for_anchor(self, anchor: tuple) -> int | None:
@@ -308,11 +312,23 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
         if layout is None:
             return None
         kind, file = anchor[0], anchor[1]
+        if kind == "ctx" and self.model is not None and 0 <= file < len(layout.file_rows):
+            for y in range(layout.file_rows[file], len(layout.rows)):
+                r = layout.rows[y]
+                if r.file != file:
+                    break
+                if (
+                    r.kind == CTX
+                    and r.hunk == anchor[2]
+                    and not r.part
+                    and self.model.context_line(file, r.hunk, r.b, r.a).new_no == anchor[3]
+                ):
+                    return y
         if kind == "line":
             row = layout.row_of_line(file, anchor[2], anchor[3])
             if row is not None:
                 return row
-        if kind in ("line", "hunk"):
+        if kind in ("line", "hunk", "ctx"):
             hunk = anchor[2]
             for y in layout.hunk_rows:
                 r = layout.rows[y]
@@ -369,6 +385,28 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
         self._relayout(anchor=("file", file))
         return collapsed
 
+    def cursor_hunk(self) -> tuple[int, int] | None:
+        """(file, hunk) of the hunk the cursor is in (its header, a line, or context shown
+        around it); None on a file header, note or gap."""
+        layout = self.layout_rows
+        if not layout or not layout.rows:
+            return None
+        row = layout.rows[min(self.cursor, len(layout.rows) - 1)]
+        if row.kind in (LINE, HUNK, CTX):
+            return row.file, row.hunk
+        return None
+
+    def expand_context(self, file: int, hunk: int, step: int) -> tuple[int, int]:
+        """Show up to `step` more lines of the file above and below a hunk (its new side must
+        be in `model.file_lines`); (lines added above, below). The cursor keeps its line."""
+        model = self.model
+        if model is None:
+            return 0, 0
+        added = model.expand_context(file, hunk, step)
+        if any(added):
+            self._relayout()
+        return added
+
     def unfold_all(self) -> int:
         model = self.model
         if model is None or not model.collapsed:
@@ -389,6 +427,8 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
         if not layout or not model or not layout.rows:
             return None
         row = layout.rows[self.cursor]
+        if row.kind == CTX:
+            return model.context_line(row.file, row.hunk, row.b, row.a)
         if row.kind != LINE:
             return None
         index = row.b if row.b >= 0 else row.a
@@ -590,6 +630,8 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
             return (row.file, row.hunk, max(row.a, row.b))
         if row.kind == HUNK:
             return (row.file, row.hunk, -1)
+        if row.kind == CTX:
+            return (row.file, row.hunk, -1 if row.b == 0 else 1 << 30)
         return (row.file, -1, -1)
 
     # -- rendering ----------------------------------------------------------------------------
@@ -684,6 +726,8 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
             return self._note_row(row, index, width, styles)
         if kind == HUNK:
             return self._hunk_row(row, index, width, styles)
+        if kind == CTX:
+            return self._context_row(row, index, width, styles)
         if self.layout_rows and self.layout_rows.split:
             return self._split_row(row, index, width, styles)
         return self._unified_row(row, index, width, styles)
@@ -814,6 +858,53 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
         text = self._fit(text, width - self._gutter_width(), row.part)
         content = Content.assemble(marker, numbers, sign, " ", text)
         return self._strip(content, base, width)
+
+    def _context_row(self, row: Row, index: int, width: int, styles: dict[str, Style]) -> Strip:
+        """An unchanged line shown around a hunk on request: a context line (plain text), on
+        both sides when side by side."""
+        model = self.model
+        assert model is not None
+        line = model.context_line(row.file, row.hunk, row.b, row.a)
+        plain, marks = placeholders(line.text, keep_newlines=False)
+        spans = [Span(s, e, HIDDEN_STYLE) for s, e in marks]
+        if self._search is not None:
+            style = _SEARCH_CURRENT if index == self.cursor else _SEARCH
+            spans.extend(Span(m.start(), m.end(), style) for m in self._search.finditer(plain))
+        text = Content(plain, spans=spans)
+        if not (self.layout_rows and self.layout_rows.split):
+            if row.part:
+                numbers = Content(" " * (self._gutter_width() - 3))
+            else:
+                numbers = Content.styled(
+                    f"{self._number(line.old_no)} {self._number(line.new_no)} ", _LINENO
+                )
+            if index == self.cursor:
+                numbers = numbers.stylize(_CURSOR)
+            marker = self._marker(index, row.file, None if row.part else line.new_no)
+            body = self._fit(text, width - self._gutter_width(), row.part)
+            return self._strip(Content.assemble(marker, numbers, "  ", body), styles[" "], width)
+        half = (width - 1) // 2
+        sides = []
+        right = width - half - 1
+        for first, number, room in ((True, line.old_no, half), (False, line.new_no, right)):
+            if row.part:
+                numbers = Content(" " * (self._gutter_width() - 3))
+            else:
+                numbers = Content.styled(f"{self._number(number)} ", _LINENO)
+            if index == self.cursor:
+                numbers = numbers.stylize(_CURSOR)
+            if first:
+                marker = self._marker(index, row.file, None)
+            elif index == self.cursor:
+                marker = Content(" ")
+            else:
+                marker = self._marker(index, row.file, None if row.part else line.new_no)
+            body = self._fit(text, room - self._gutter_width(), row.part)
+            sides.append(
+                self._strip(Content.assemble(marker, numbers, "  ", body), styles[" "], room)
+            )
+        divider = Strip([Segment("│", styles["note"].rich_style)], 1)
+        return Strip.join([sides[0], divider, sides[1]])
 
     def _fit(self, text: Content, room: int, part: int) -> Content:
         """Wrapped: the `part`-th piece of the line; else the visible part, cut with marks."""
