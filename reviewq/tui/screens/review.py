@@ -8,6 +8,7 @@ focus; a review left without a verdict keeps its time and note as a draft.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -33,7 +34,7 @@ from reviewq.tui.screens.dialogs import (
     ApplyDialog,
     VerdictSummary,
 )
-from reviewq.tui.services import Draft, VerdictInput
+from reviewq.tui.services import RANGE_DIFF_NOTE, Draft, VerdictInput
 from reviewq.tui.widgets.diff_view import DiffView
 from reviewq.tui.widgets.panes import CritiquePane, PromptPane, RationalePane
 from reviewq.tui.widgets.sidebar import FileSidebar
@@ -45,6 +46,42 @@ if TYPE_CHECKING:
 #: Below these widths the file list and the prompt pane start hidden.
 NARROW_FILES = 120
 NARROW_PANES = 110
+
+
+#: Lines of a range-diff the unit panel shows (the rest: `reviewq show REF`).
+RANGE_DIFF_LINES = 40
+_PAIR = re.compile(r"^\s*(?:\d+|-):\s+\S+\s+([=!<>])\s+(?:\d+|-):")
+#: A commit pair's mark: `=` the same, `!` changed, `<` dropped, `>` added.
+PAIR_STYLE = {
+    "=": "$text-muted",
+    "!": "bold $text-warning",
+    "<": "$text-error",
+    ">": "$text-success",
+}
+
+
+def range_diff_lines(text: str, limit: int = RANGE_DIFF_LINES) -> list[Content]:
+    """`git range-diff` output, readable: each commit pair coloured by its mark, the inner
+    diff of a changed pair (indented) coloured by its outer +/- column."""
+    out: list[Content] = [Content.styled("range-diff since your verdict:", "bold")]
+    rows = [x for x in text.splitlines() if x.strip()]
+    for raw in rows[:limit]:
+        line = one_line(raw.expandtabs(4), 200)
+        pair = _PAIR.match(line)
+        if pair:
+            out.append(safe_line(line, PAIR_STYLE[pair.group(1)]))
+            continue
+        body = line[4:] if line.startswith("    ") else line.lstrip()
+        mark = body[:1]
+        style = {"+": "$text-success", "-": "$text-error", "@": "$text-accent"}.get(mark, "")
+        out.append(safe_line(line, style))
+    if len(rows) > limit:
+        out.append(
+            Content.styled(
+                f"… {len(rows) - limit} more line(s): `reviewq show REF` prints all", "$text-muted"
+            )
+        )
+    return out
 
 
 class ReviewScreen(ChangeScreen, inherit_bindings=False):
@@ -66,6 +103,7 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
     ReviewScreen #unit-commits { height: auto; max-height: 12; padding: 0 1;
                                  border-bottom: solid $panel; display: none; }
     ReviewScreen #unit-commits.-unit { display: block; }
+    ReviewScreen #unit-commits.-range-diff { max-height: 60%; }
     ReviewScreen > Input { dock: bottom; display: none; }
     ReviewScreen > Input.-shown { display: block; }
     """
@@ -205,9 +243,14 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
                 f"{one_line(row['subject'], 60)}{flag}{prompt}"
             )
             lines.append(safe_line(text, "bold" if here else ""))
-        if self.unit_note:
+        panel = self.query_one("#unit-commits", Static)
+        ranged = self.unit_note.startswith(RANGE_DIFF_NOTE)
+        panel.set_class(ranged, "-range-diff")
+        if ranged:
+            lines += range_diff_lines(self.unit_note.removeprefix(RANGE_DIFF_NOTE))
+        elif self.unit_note:
             lines += [safe_line(one_line(x, 200)) for x in self.unit_note.splitlines()[:8]]
-        self.query_one("#unit-commits", Static).update(Content("\n").join(lines))
+        panel.update(Content("\n").join(lines))
 
     def _unit_show(self, mode: str, step: int = 0) -> None:
         if self.unit is None:
