@@ -51,6 +51,9 @@ async def test_a_unit_is_one_row_reviewed_whole_and_commit_by_commit(make_app, r
         assert "[3 commits]" in row[3].plain and row[-1].plain == "pull pull/7/head"
         screen = await open_unit(app, pilot)
         assert sorted(f.path for f in screen.diff.files) == ["f1.txt", "f2.txt", "h.txt"]
+        # The review rate the verdict dialog warns about is the unit's: its 3 lines, not the
+        # tip commit's 1.
+        assert screen.item.size == 1 and screen.review_lines() == 3
         panel = str(screen.query_one("#unit-commits").render())
         assert "pull pull/7/head" in panel and "3 commits (1 human)" in panel
         assert "human tweak" in panel and "claude-code" in panel

@@ -131,6 +131,8 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
         self.unit_step = 0
         self.unit_note = ""
         self.unit_rows: list[dict[str, Any]] = []
+        #: The combined diff's changed lines (the unit's size), once loaded.
+        self.unit_lines: int | None = None
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -181,6 +183,8 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
                 )
                 if self.unit.kind == "inbox" and self.unit_mode != "commit":
                     diff = services.load_diff(self.change)
+                if self.unit_mode == "unit" and self.unit.kind != "inbox":
+                    self.unit_lines = diff.stats.additions + diff.stats.deletions
             else:
                 diff = services.load_diff(self.change)
             model = DiffModel(diff)
@@ -259,6 +263,12 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
         self.unit_mode, self.unit_step = mode, step
         self._render_unit()
         self._load_diff()
+
+    def review_lines(self) -> int:
+        """A unit's review covers its combined diff, not its tip commit alone."""
+        if self.unit is not None and self.unit_lines is not None:
+            return self.unit_lines
+        return super().review_lines()
 
     def action_unit_step(self, direction: int) -> None:
         if self.unit is None:
