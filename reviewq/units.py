@@ -384,16 +384,27 @@ def record_unit_verdict(
     *,
     note: str = "",
     seconds: float = 0.0,
+    wall_seconds: float | None = None,
     hunks_viewed: int | None = None,
+    hunks_seen_of: int | None = None,
     checks: Sequence[str] = (),
     policy_fields: Any = None,
     critique_of: Any = None,
     notice: Any = None,
+    **recording: Any,
 ) -> list[dict[str, Any]]:
-    """One verdict on the unit: a record for each of its AI commits, each naming the unit."""
+    """One verdict on the unit: a record for each of its AI commits, each naming the unit.
+
+    The review is shared out by `core.units.split_unit_review` (the CLI and the TUI both come
+    here): each record carries its own commit's lines and hunks, the time in proportion to its
+    lines, and the fraction of hunks viewed. `hunks_viewed` is out of `hunks_seen_of` (the
+    combined diff's hunks in the TUI; default: the AI commits' hunks together, as
+    `--hunks-viewed` counts them); None: all viewed. `recording`: more `record_verdict`
+    arguments (reviewer, co_reviewers, clock, warn, extra).
+    """
     import uuid
 
-    from reviewq.core.units import unit_record
+    from reviewq.core.units import split_unit_review, unit_record
     from reviewq.verdicts import hunk_count, record_verdict
 
     if not unit.ai:
@@ -402,32 +413,37 @@ def record_unit_verdict(
     field_value = unit_record(unit, batch)
     changes = [queue.changes[sha] for sha in unit.ai]
     hunks = [hunk_count(ctx, c) for c in changes]
-    left = sum(hunks) if hunks_viewed is None else hunks_viewed
-    if hunks_viewed is not None and not 0 <= hunks_viewed <= sum(hunks):
-        raise ReviewqError(f"--hunks-viewed must be between 0 and {sum(hunks)}, not {hunks_viewed}")
-    if hunks_viewed is None:
-        left = 0
+    out_of = sum(hunks) if hunks_seen_of is None else hunks_seen_of
+    if hunks_viewed is not None and not 0 <= hunks_viewed <= out_of:
+        raise ReviewqError(f"--hunks-viewed must be between 0 and {out_of}, not {hunks_viewed}")
+    shares = split_unit_review(
+        [c.stats.lines_changed if c.stats else 0 for c in changes],
+        hunks,
+        active_seconds=seconds,
+        wall_seconds=seconds if wall_seconds is None else wall_seconds,
+        hunks_viewed=out_of if hunks_viewed is None else hunks_viewed,
+        hunks_seen_of=out_of,
+    )
     # Check every commit's checklist before recording anything.
     fields = [policy_fields(c) if policy_fields else ("default", []) for c in changes]
+    extra = dict(recording.pop("extra", None) or {})
     stored = []
-    share = seconds / len(changes) if changes else 0.0
-    for change, total, (domain, ticked) in zip(changes, hunks, fields, strict=True):
-        viewed = min(left, total)
-        left -= viewed
+    for change, share, (domain, ticked) in zip(changes, shares, fields, strict=True):
         stored.append(
             record_verdict(
                 ctx,
                 change,
                 verdict,
                 note=note,
-                active_seconds=share,
-                wall_seconds=share,
-                hunks_total=total,
-                hunks_viewed=viewed,
+                active_seconds=share.active_seconds,
+                wall_seconds=share.wall_seconds,
+                hunks_total=share.hunks_total,
+                hunks_viewed=share.hunks_viewed,
                 critique=critique_of(change) if critique_of else None,
                 domain=domain,
-                extra={"checklist": ticked, "unit": field_value},
+                extra={"checklist": ticked, **extra, "unit": field_value},
                 notice=notice,
+                **recording,
             )
         )
     remembered = dict(ctx.cache.get(UNIT_VERDICTS, "latest") or {})

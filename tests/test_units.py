@@ -309,3 +309,85 @@ def test_an_inbox_patch_series_is_one_unit_and_one_verdict_covers_it(repo, cli):
     # One patch of the series named alone is a verdict on that patch, as before.
     first = cli("verdict", unit["commits"][0], "reject", "--note", "no", cwd=repo.path)
     assert first.returncode == 0 and "unit" not in log_records(cli, repo)[-1]
+
+
+def _uneven(repo, *, split: bool) -> None:
+    """main, then an agent branch claude/big with 320 new lines: one commit of 20 lines and
+    one of 300 (split), or the same change as one commit."""
+    repo.commit("base", files={"a.txt": "a\n"})
+    repo.git("checkout", "-q", "-b", "claude/big")
+    big = "".join(f"line {n}\n" for n in range(300))
+    small = "".join(f"small {n}\n" for n in range(20))
+    if split:
+        repo.commit(ai("small"), files={"s.txt": small})
+        repo.commit(ai("big"), files={"b.txt": big})
+    else:
+        repo.commit(ai("small and big"), files={"s.txt": small, "b.txt": big})
+    repo.git("checkout", "-q", "main")
+
+
+def _stats(cli, repo) -> dict:
+    proc = cli("stats", "--json", cwd=repo.path)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)["totals"]
+
+
+def test_a_unit_verdict_keeps_each_metric_per_commit_and_matches_one_commit(make_repo, cli):
+    """Each record: its own commit's lines and hunks, the time in proportion to its lines (the
+    sum is what was spent); `stats` lines/hour and rubber stamps as for the same change reviewed
+    as one commit (an even split made the 300-line commit look read at 720 lines/hour)."""
+    unit_repo, one_repo = make_repo("unit"), make_repo("one")
+    _uneven(unit_repo, split=True)
+    _uneven(one_repo, split=False)
+    proc = verdict(cli, unit_repo, "claude/big", "approve", "--seconds", "3000")
+    assert proc.returncode == 0, proc.stderr
+    records = [r for r in log_records(cli, unit_repo) if r.get("unit")]
+    assert len(records) == 2
+    by_lines = sorted(records, key=lambda r: r["lines_changed"])
+    assert [r["lines_changed"] for r in by_lines] == [20, 300]
+    assert [r["hunks_total"] for r in by_lines] == [1, 1]
+    assert [r["hunks_viewed"] for r in by_lines] == [1, 1]
+    assert sum(r["active_seconds"] for r in records) == pytest.approx(3000, abs=0.01)
+    assert sum(r["wall_seconds"] for r in records) == pytest.approx(3000, abs=0.01)
+    assert by_lines[1]["active_seconds"] == pytest.approx(3000 * 300 / 320, abs=0.01)
+    one = cli("verdict", "claude/big", "approve", "--seconds", "3000", cwd=one_repo.path)
+    assert one.returncode == 0, one.stderr
+    unit_totals, one_totals = _stats(cli, unit_repo), _stats(cli, one_repo)
+    assert unit_totals["lines_per_hour"] == pytest.approx(one_totals["lines_per_hour"], abs=0.2)
+    assert unit_totals["rubber_stamps"] == one_totals["rubber_stamps"] == 0
+
+
+def test_hunks_viewed_of_a_unit_are_a_fraction_of_each_commit(make_repo, cli):
+    """Half the hunks viewed: each record half of its own (never more than it has)."""
+    repo = make_repo("unit")
+    repo.commit("base", files={"a.txt": "".join(f"{n}\n" for n in range(40))})
+    repo.git("checkout", "-q", "-b", "claude/two")
+    repo.commit(ai("one hunk"), files={"s.txt": "s\n"})
+    lines = [f"{n}\n" for n in range(40)]
+    lines[2], lines[20], lines[38] = "x\n", "y\n", "z\n"
+    repo.commit(ai("three hunks"), files={"a.txt": "".join(lines)})
+    repo.git("checkout", "-q", "main")
+    proc = verdict(cli, repo, "claude/two", "approve", "--hunks-viewed", "2")
+    assert proc.returncode == 0, proc.stderr
+    records = sorted(
+        (r for r in log_records(cli, repo) if r.get("unit")), key=lambda r: r["hunks_total"]
+    )
+    assert [r["hunks_total"] for r in records] == [1, 3]
+    assert [r["hunks_viewed"] for r in records] == [0, 2]  # 2 of 4: half of 1 and of 3
+    assert sum(r["active_seconds"] for r in records) == pytest.approx(30, abs=0.01)
+
+
+def test_split_unit_review_is_pure_and_sums_to_what_was_spent():
+    from reviewq.core.units import split_unit_review
+
+    shares = split_unit_review(
+        [0, 0], [2, 4], active_seconds=10, wall_seconds=20, hunks_viewed=6, hunks_seen_of=6
+    )
+    assert [s.active_seconds for s in shares] == [5, 5]  # no lines: evenly
+    assert [s.hunks_viewed for s in shares] == [2, 4]  # all viewed: all
+    shares = split_unit_review(
+        [10, 30], [5, 1], active_seconds=100, wall_seconds=100, hunks_viewed=1, hunks_seen_of=9
+    )
+    assert sum(s.active_seconds for s in shares) == 100
+    assert [s.hunks_viewed for s in shares] == [1, 0]
+    assert all(s.hunks_viewed <= s.hunks_total for s in shares)

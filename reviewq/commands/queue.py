@@ -35,7 +35,7 @@ def run(args: argparse.Namespace, ctx) -> int:
     from reviewq.clock import local_now
     from reviewq.core.families import model_label
     from reviewq.core.policy import needs_brief
-    from reviewq.core.queue import human_age, sort_queue
+    from reviewq.core.queue import human_age, queue_order
     from reviewq.output import emit_jsonl, print_table
     from reviewq.scan import warn_unknown_sizes
     from reviewq.units import build_units
@@ -46,9 +46,8 @@ def run(args: argparse.Namespace, ctx) -> int:
     warn_unknown_sizes(ctx, [i.change for i in items])
     if args.domain:
         items = [i for i in items if args.domain in i.domain.split("+")]
-    # Unmerged work first, then main: each part by the chosen order.
-    unmerged = sort_queue([i for i in items if i.unit and i.unit.kind != "commit"], args.sort)
-    items = unmerged + sort_queue([i for i in items if i not in unmerged], args.sort)
+    # Unmerged work first, then main: each part by the chosen order (the TUI's order too).
+    items = queue_order(items, args.sort)
     if args.json:
         emit_jsonl(i.to_json() for i in items)
         return 0

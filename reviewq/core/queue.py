@@ -100,6 +100,20 @@ def sort_queue(items: list[QueueItem], key: str = "risk") -> list[QueueItem]:
     raise ValueError(f"unknown sort key {key!r}")
 
 
+def is_unmerged(item: QueueItem) -> bool:
+    """The item stands for unmerged work (a branch, a pull/merge request, a change, an inbox
+    series), not an AI commit already on main."""
+    return item.unit is not None and item.unit.kind != "commit"
+
+
+def queue_order(items: list[QueueItem], key: str = "risk") -> list[QueueItem]:
+    """The queue as the CLI and the TUI show it: unmerged work first, then AI commits on main,
+    each group in the order `key` gives (`sort_queue`)."""
+    unmerged = [i for i in items if is_unmerged(i)]
+    rest = [i for i in items if not is_unmerged(i)]
+    return sort_queue(unmerged, key) + sort_queue(rest, key)
+
+
 def human_age(seconds: float) -> str:
     if seconds < 3600:
         return f"{int(seconds // 60)}m"

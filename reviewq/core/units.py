@@ -232,3 +232,59 @@ def is_recent(committed_at: str, cutoff: datetime | None) -> bool:
     if when.tzinfo is None:
         return True
     return when >= cutoff
+
+
+@dataclass(frozen=True, slots=True)
+class CommitShare:
+    """What one AI commit's record of a unit verdict carries: its own size, its part of the
+    time spent and of the hunks viewed (docs/metrics.md, "Unit verdicts")."""
+
+    lines_changed: int
+    hunks_total: int
+    hunks_viewed: int
+    active_seconds: float
+    wall_seconds: float
+
+
+def split_unit_review(
+    lines: Sequence[int],
+    hunks: Sequence[int],
+    *,
+    active_seconds: float,
+    wall_seconds: float,
+    hunks_viewed: int,
+    hunks_seen_of: int,
+) -> list[CommitShare]:
+    """Share one review of a unit out over its AI commits so every metric keeps its meaning.
+
+    Each record keeps its own commit's `lines` and `hunks`; the time is split in proportion to
+    each commit's lines (evenly when none has lines) and sums to what was spent; hunks viewed
+    are the fraction `hunks_viewed / hunks_seen_of` of the combined diff applied to each
+    commit's hunks (all viewed: all; never more than the commit has). A lines-per-hour rate
+    over the records is the unit's own.
+    """
+    count = len(lines)
+    if count != len(hunks):
+        raise ValueError("one hunk count per commit")
+    if count == 0:
+        return []
+    sizes = [max(0, int(n)) for n in lines]
+    total = sum(sizes)
+    weights = [n / total for n in sizes] if total else [1 / count] * count
+    if hunks_seen_of <= 0 or hunks_viewed >= hunks_seen_of:
+        fraction = 1.0
+    else:
+        fraction = max(0, hunks_viewed) / hunks_seen_of
+
+    def split(amount: float) -> list[float]:
+        parts = [amount * w for w in weights[:-1]]
+        return [*parts, max(0.0, amount - sum(parts))]
+
+    active = split(active_seconds)
+    wall = split(wall_seconds)
+    out = []
+    for i in range(count):
+        own = max(0, int(hunks[i]))
+        viewed = own if fraction >= 1.0 else min(own, round(fraction * own))
+        out.append(CommitShare(sizes[i], own, viewed, active[i], wall[i]))
+    return out

@@ -44,6 +44,10 @@ class Draft:
     diff_hash: str = ""
 
 
+#: How `Services.load_unit_diff` marks a range-diff note (after a force-pushed rebase).
+RANGE_DIFF_NOTE = "range-diff:\n"
+
+
 @dataclass(frozen=True, slots=True)
 class VerdictInput:
     """Everything the review screen knows when the reviewer decides."""
@@ -216,7 +220,7 @@ class Services:
         if mode == "since":
             if diffs.since_kind == "interdiff":
                 return parse_unified_diff(diffs.since.encode(), source="interdiff"), ""
-            note = diffs.note or ("range-diff:\n" + diffs.since if diffs.since else "")
+            note = diffs.note or (RANGE_DIFF_NOTE + diffs.since if diffs.since else "")
             return parse_unified_diff(diffs.combined.encode(), source="unit"), note
         return parse_unified_diff(diffs.combined.encode(), source="unit"), ""
 
@@ -475,48 +479,32 @@ class Services:
     def _record_unit_verdict(
         self, data: VerdictInput, warnings: list[str]
     ) -> tuple[dict[str, Any], list[str]]:
-        """A verdict on a unit: one record per AI commit, each naming the unit (one batch).
-        The hunk counts are the combined diff's, the time is shared out."""
-        import uuid
+        """A verdict on a unit: one record per AI commit, each naming the unit (one batch),
+        the review shared out as `reviewq.units.record_unit_verdict` does for the CLI: each
+        record its own commit's lines and hunks, the time in proportion to its lines, the
+        fraction of the combined diff's hunks viewed."""
+        from reviewq.units import record_unit_verdict
 
-        from reviewq.core.units import unit_record
-        from reviewq.verdicts import record_verdict
-
-        unit = data.unit
-        field = unit_record(unit, uuid.uuid4().hex)
-        stored = []
-        share = len(unit.ai)
         with self.lock:
-            for sha in unit.ai:
-                change = self.units.changes[sha]
-                stored.append(
-                    record_verdict(
-                        self.ctx,
-                        change,
-                        data.verdict,
-                        note=data.note,
-                        active_seconds=data.active_seconds / share,
-                        wall_seconds=data.wall_seconds / share,
-                        hunks_total=data.hunks_total,
-                        hunks_viewed=data.hunks_viewed,
-                        critique=data.critique,
-                        domain=data.domain,
-                        extra={**data.record_extra(), "unit": field},
-                        warn=warnings.append,
-                        notice=warnings.append,
-                        clock=self.now,
-                        reviewer=data.reviewer,
-                        co_reviewers=data.co_reviewers,
-                    )
-                )
-            from reviewq.units import UNIT_VERDICTS
-
-            remembered = dict(self.ctx.cache.get(UNIT_VERDICTS, "latest") or {})
-            remembered[unit.ref] = [
-                {k: r.get(k) for k in ("id", "sha", "change_id", "reviewer", "at", "unit")}
-                for r in stored
-            ]
-            self.ctx.cache.put(UNIT_VERDICTS, "latest", remembered)
+            stored = record_unit_verdict(
+                self.ctx,
+                data.unit,
+                self.units,
+                data.verdict,
+                note=data.note,
+                seconds=data.active_seconds,
+                wall_seconds=data.wall_seconds,
+                hunks_viewed=min(data.hunks_viewed, data.hunks_total),
+                hunks_seen_of=data.hunks_total,
+                policy_fields=lambda _change: (data.domain, list(data.checklist)),
+                critique_of=lambda _change: data.critique,
+                notice=warnings.append,
+                warn=warnings.append,
+                clock=self.now,
+                reviewer=data.reviewer,
+                co_reviewers=data.co_reviewers,
+                extra=data.record_extra(),
+            )
             self.ctx.cache.delete("drafts", data.change.id)
             self.ctx.cache.flush()
         return stored[-1], warnings

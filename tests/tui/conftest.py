@@ -66,6 +66,16 @@ async def settle(pilot) -> None:
             break
 
 
+async def highlight_riskiest(pilot) -> None:
+    """Put the queue's cursor on its riskiest item, as a reviewer would: the queue lists
+    unmerged work first (issue 16) and the demo's riskiest item is an AI commit on main."""
+    screen = pilot.app.screen
+    shown = screen.shown
+    best = max(range(len(shown)), key=lambda i: (shown[i].risk.score, -i))
+    screen.table.move_cursor(row=best)
+    await pilot.pause()
+
+
 def screen_text(widget) -> list[str]:
     """What a line-API widget shows, row by row."""
     return [widget.render_line(y).text for y in range(widget.size.height)]

@@ -120,8 +120,8 @@ async def open_item(pilot, change_id: str) -> ReviewScreen:
     queue = pilot.app.screen
     assert isinstance(queue, QueueScreen)
     index = [i.change.id for i in queue.shown].index(change_id)
-    for _ in range(index):
-        await pilot.press("down")
+    queue.table.move_cursor(row=index)
+    await pilot.pause()
     await pilot.press("enter")
     await settle(pilot)
     screen = pilot.app.screen
@@ -138,6 +138,10 @@ async def test_hostile_text_is_shown_marked_and_never_interpreted(make_app, host
             await settle(pilot)
             queue = app.screen
             assert isinstance(queue, QueueScreen) and len(queue.shown) == 2
+            # The inbox patch (unmerged work) is listed first: highlight the hostile commit.
+            row = [i.change.id for i in queue.shown].index(sha)
+            queue.table.move_cursor(row=row)
+            await settle(pilot)
             text = check_inert(app, "queue")
             # the subject column (cut at 60) and the highlighted item's prompt below the list
             assert "Fix [bold red]x[/] | [@click=app.quit]y[/]" in text

@@ -19,7 +19,7 @@ from reviewq.tui.screens.pair_dialogs import PairStartDialog
 from reviewq.tui.screens.queue import QueueScreen
 from reviewq.tui.widgets.pair_panes import PairBanner, SessionPane
 from tests.conftest import FIXED_NOW
-from tests.tui.conftest import settle
+from tests.tui.conftest import highlight_riskiest, settle
 
 SIZE = (160, 50)
 ME = {"name": "Dana Reyes", "email": "dana@acme.example"}  # the demo repository's user
@@ -38,6 +38,7 @@ async def start_session(pilot, *co_reviewers: dict) -> PairScreen:
     app = pilot.app
     await settle(pilot)
     assert isinstance(app.screen, QueueScreen)
+    await highlight_riskiest(pilot)  # unmerged work is listed first (issue 16)
     await pilot.press("P")
     await settle(pilot)
     dialog = app.screen

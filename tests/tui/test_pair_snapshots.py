@@ -6,7 +6,7 @@ at the SVGs under __snapshots__/ before committing them.
 
 from __future__ import annotations
 
-from tests.tui.conftest import settle
+from tests.tui.conftest import highlight_riskiest, settle
 from tests.tui.test_snapshots import _fixed_critiques
 
 SIZE = (160, 50)
@@ -15,6 +15,7 @@ SIZE = (160, 50)
 async def _pair(pilot, *keys: str) -> None:
     await settle(pilot)
     _fixed_critiques(pilot.app)
+    await highlight_riskiest(pilot)  # unmerged work is listed first (issue 16)
     await pilot.press("P")
     await settle(pilot)
     await pilot.press(*"Lee Park <lee@acme.example>", "enter")
@@ -51,6 +52,7 @@ def test_pair_presenter_layout(snap_compare, make_app):
 def test_pair_start_dialog(snap_compare, make_app):
     async def run_before(pilot) -> None:
         await settle(pilot)
+        await highlight_riskiest(pilot)
         await pilot.press("P")
         await settle(pilot)
         for box in pilot.app.screen.query("Input"):

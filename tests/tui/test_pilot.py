@@ -14,13 +14,15 @@ from reviewq.tui.screens.review import ReviewScreen
 from reviewq.tui.widgets.diff_view import DiffView
 from reviewq.tui.widgets.lists import QueueTable
 from reviewq.tui.widgets.sidebar import FileSidebar
-from tests.tui.conftest import screen_text, settle
+from tests.tui.conftest import highlight_riskiest, screen_text, settle
 
 SIZE = (160, 50)
 
 
 async def open_first_review(pilot) -> ReviewScreen:
+    """The review of the riskiest item (unmerged work is listed first, issue 16)."""
     await settle(pilot)
+    await highlight_riskiest(pilot)
     await pilot.press("enter")
     await settle(pilot)
     screen = pilot.app.screen
@@ -38,12 +40,18 @@ async def test_queue_lists_pending_items_with_progress_sort_and_filter(make_app)
         assert table.row_count == 13  # main's AI commits, the unmerged agent branch, the inbox
         top = str(screen.query_one("#queue-progress").render())
         assert "Reviewed today 0" in top and "Pending 13" in top
-        first = screen.shown[0].change
-        assert first.authorship.agent == "devin"  # riskiest first
-        await pilot.press("o")  # sort by age: oldest first
+        # Unmerged work first (the agent branch, the inbox), then main's AI commits, each
+        # group riskiest first: the riskiest of all is devin's commit on main.
+        assert [i.unit.kind for i in screen.shown[:3]] == ["branch", "inbox", "commit"]
+        assert screen.shown[2].change.authorship.agent == "devin"
+        main = [i.risk.score for i in screen.shown[2:]]
+        assert main == sorted(main, reverse=True)
+        await pilot.press("o")  # sort by age: oldest first, unmerged work still first
         assert screen.sort_key == "age"
-        ages = [i.age_seconds for i in screen.shown]
-        assert ages == sorted(ages, reverse=True)
+        assert [i.unit.kind for i in screen.shown[:2]] == ["branch", "inbox"]
+        for group in (screen.shown[:2], screen.shown[2:]):
+            ages = [i.age_seconds for i in group]
+            assert ages == sorted(ages, reverse=True)
         await pilot.press("/", *"openai")  # by family
         await pilot.pause()
         assert {i.change.authorship.family for i in screen.shown} == {"openai"}
@@ -240,7 +248,7 @@ async def test_choosing_a_finding_jumps_to_its_line(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        change = app.screen.shown[0].change
+        change = max(app.screen.shown, key=lambda i: i.risk.score).change
         app.critiques[change.id] = Critique(
             sha=change.id,
             critic="static",
@@ -404,10 +412,11 @@ async def test_skip_moves_to_the_next_item_and_back_returns_to_the_queue(make_ap
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_first_review(pilot)
         queue = screen.queue
+        at = [i.change.id for i in queue].index(screen.change.id)
         await pilot.press("s")
         await settle(pilot)
         assert isinstance(app.screen, ReviewScreen)
-        assert app.screen.change.id == queue[1].change.id
+        assert app.screen.change.id == queue[at + 1].change.id
         await pilot.press("q")
         await pilot.pause()
         assert isinstance(app.screen, QueueScreen)

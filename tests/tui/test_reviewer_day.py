@@ -8,13 +8,15 @@ from reviewq.store.log import read_records
 from reviewq.tui.screens.dialogs import VerdictDialog
 from reviewq.tui.screens.queue import QueueScreen
 from reviewq.tui.screens.review import ReviewScreen
-from tests.tui.conftest import burst, settle
+from tests.tui.conftest import burst, highlight_riskiest, settle
 
 SIZE = (160, 50)
 
 
 async def open_first_review(pilot) -> ReviewScreen:
+    """The review of the riskiest item (unmerged work is listed first, issue 16)."""
     await settle(pilot)
+    await highlight_riskiest(pilot)
     await pilot.press("enter")
     await settle(pilot)
     screen = pilot.app.screen
@@ -94,14 +96,15 @@ async def test_a_verdict_after_a_skip_moves_on_not_back_to_the_skipped_item(make
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_first_review(pilot)
         queue = [i.change.id for i in screen.queue]
+        at = queue.index(screen.change.id)  # the riskiest, after the unmerged work
         await pilot.press("s")
         await settle(pilot)
-        assert app.screen.change.id == queue[1]
+        assert app.screen.change.id == queue[at + 1]
         await pilot.press("r")
         await settle(pilot)
         await pilot.press(*"no", "enter")
         await settle(pilot)
-        assert app.screen.change.id == queue[2], "not back to the item just skipped"
+        assert app.screen.change.id == queue[at + 2], "not back to the item just skipped"
 
 
 async def test_the_dialog_follows_the_active_time_and_rate_warnings_are_for_approvals(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from textual.widgets import Input
 
 from reviewq.core.model import Critique, Finding
-from tests.tui.conftest import settle
+from tests.tui.conftest import highlight_riskiest, settle
 
 SIZE = (160, 50)
 
@@ -75,6 +75,7 @@ def _fixed_critiques(app) -> None:
 async def _open_first(pilot, *keys: str) -> None:
     await settle(pilot)
     _fixed_critiques(pilot.app)
+    await highlight_riskiest(pilot)  # unmerged work is listed first (issue 16)
     await pilot.press("enter")
     await settle(pilot)
     if keys:

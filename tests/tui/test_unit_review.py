@@ -48,9 +48,12 @@ async def test_a_unit_is_one_row_reviewed_whole_and_commit_by_commit(make_app, r
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         row = app.screen._cells(app.screen.shown[0])
-        assert "[3 commits]" in row[3].plain and row[-1].plain == "pull/7/head"
+        assert "[3 commits]" in row[3].plain and row[-1].plain == "pull pull/7/head"
         screen = await open_unit(app, pilot)
         assert sorted(f.path for f in screen.diff.files) == ["f1.txt", "f2.txt", "h.txt"]
+        # The review rate the verdict dialog warns about is the unit's: its 3 lines, not the
+        # tip commit's 1.
+        assert screen.item.size == 1 and screen.review_lines() == 3
         panel = str(screen.query_one("#unit-commits").render())
         assert "pull pull/7/head" in panel and "3 commits (1 human)" in panel
         assert "human tweak" in panel and "claude-code" in panel
@@ -112,3 +115,111 @@ async def test_the_tui_opens_on_a_units_ref_or_a_commit_in_it(make_app, repo):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen)  # a notice, no traceback
+
+
+async def test_the_tui_lists_unmerged_work_first_as_the_cli_does(make_app, repo, cli):
+    """A riskier AI commit on main comes after the pull request, as in `reviewq queue`; the
+    top line says where unmerged work ends, the Where column names each unit's kind."""
+    shas = build(repo)
+    main_ai = repo.commit(
+        ai("ci: deploy on push"), files={".github/workflows/ci.yml": "on: push\n"}
+    )
+    proc = cli("queue", "--json", cwd=repo.path)
+    assert proc.returncode == 0, proc.stderr
+    import json
+
+    cli_order = [json.loads(line)["unit"]["ref"] for line in proc.stdout.splitlines()]
+    assert cli_order == ["refs/pull/7/head", main_ai]
+    app = make_app(repo.path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        queue = app.screen
+        assert isinstance(queue, QueueScreen)
+        assert queue.shown[1].risk.score > queue.shown[0].risk.score  # riskier, yet second
+        assert [i.unit.ref for i in queue.shown] == cli_order
+        assert queue.shown[0].unit.commits[-1] == shas["c2"]
+        top = str(queue.query_one("#queue-title").render())
+        assert "1 unmerged, then 1 on main" in top
+        where = [queue._cells(i)[-1].plain for i in queue.shown]
+        assert where == ["pull pull/7/head", "main"]
+        await pilot.press("o")  # another sort key (age): still unmerged work first
+        await settle(pilot)
+        assert queue.sort_key == "age" and queue.shown[0].unit.ref == "refs/pull/7/head"
+
+
+async def test_a_tui_unit_verdict_shares_the_review_out_per_commit(make_app, repo):
+    """Each record: its own commit's hunks, the time shared (summing to what was spent), the
+    fraction of the combined diff's hunks viewed; not the combined figures on every record."""
+    from reviewq.tui.services import VerdictInput
+
+    shas = build(repo)
+    app = make_app(repo.path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        item = app.screen.shown[0]
+        app.services.record_verdict(
+            VerdictInput(
+                change=item.change,
+                verdict="approve",
+                note="",
+                active_seconds=90.0,
+                wall_seconds=120.0,
+                hunks_total=3,  # the combined diff: f1, h, f2
+                hunks_viewed=3,
+                critique=None,
+                unit=item.unit,
+            )
+        )
+    records = read_records(app.services.ctx.log_path)
+    assert sorted(r["sha"] for r in records) == sorted([shas["c1"], shas["c2"]])
+    assert [r["hunks_total"] for r in records] == [1, 1]
+    assert [r["hunks_viewed"] for r in records] == [1, 1]
+    assert [r["lines_changed"] for r in records] == [1, 1]
+    assert sum(r["active_seconds"] for r in records) == 90.0
+    assert sum(r["wall_seconds"] for r in records) == 120.0
+
+
+async def test_after_a_force_pushed_rebase_the_range_diff_is_coloured(make_app, repo, cli):
+    """A rebase that also changed a commit: `d` shows the range-diff with each pair marked by
+    colour (`=` muted, `!` a warning) and the changed commit's inner diff in +/- colours."""
+    repo.commit("base", files={"a.txt": "a\n"})
+    repo.git("checkout", "-q", "-b", "claude/fix")
+    repo.commit(ai("fix one"), files={"f1.txt": "1\n"})
+    repo.commit(ai("fix two"), files={"f2.txt": "".join(f"{n}\n" for n in range(20))})
+    repo.git("update-ref", "refs/pull/7/head", "HEAD")
+    repo.git("checkout", "-q", "main")
+    assert cli("verdict", "refs/pull/7/head", "approve", cwd=repo.path).returncode == 0
+    repo.commit("main moves on", files={"z.txt": "z\n"})
+    repo.git("checkout", "-q", "claude/fix")
+    repo.git("rebase", "-q", "main")
+    repo.git("checkout", "-q", "HEAD~1")  # rewrite the last commit: one line changes
+    lines = [f"{n}\n" for n in range(20)]
+    lines[7] = "seven, reworked\n"
+    repo.commit(ai("fix two"), files={"f2.txt": "".join(lines)})
+    tip = repo.git("rev-parse", "HEAD")
+    repo.git("update-ref", "refs/pull/7/head", tip)
+    repo.git("branch", "-f", "claude/fix", tip)
+    repo.git("checkout", "-q", "main")
+    app = make_app(repo.path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_unit(app, pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        assert screen.unit_mode == "since"
+        panel = screen.query_one("#unit-commits")
+        assert panel.has_class("-range-diff")
+        content = panel.render()
+        text = str(content)
+        assert "range-diff since your verdict:" in text and "range-diff:\n" not in text
+        lines = text.splitlines()
+        changed = next(x for x in lines if " ! " in x)
+        same = next(x for x in lines if " = " in x)
+        styles = {
+            str(span.style) for span in content.spans if text[span.start : span.end] == changed
+        }
+        assert any("warning" in s for s in styles), styles
+        styles = {str(span.style) for span in content.spans if text[span.start : span.end] == same}
+        assert any("muted" in s for s in styles), styles
+        added = next(x for x in lines if "seven, reworked" in x)
+        styles = {str(span.style) for span in content.spans if text[span.start : span.end] == added}
+        assert any("success" in s for s in styles), styles

@@ -12,7 +12,7 @@ from reviewq.tui.screens.dialogs import VerdictDialog
 from reviewq.tui.screens.queue import QueueScreen
 from reviewq.tui.screens.review import ReviewScreen
 from reviewq.tui.widgets.diff_view import DiffView
-from tests.tui.conftest import settle
+from tests.tui.conftest import highlight_riskiest, settle
 
 SIZE = (160, 50)
 
@@ -25,7 +25,8 @@ async def test_approve_with_a_note_records_active_time_hunks_and_critique(
         await settle(pilot)
         queue = app.screen
         assert isinstance(queue, QueueScreen)
-        second = queue.shown[1].change
+        await highlight_riskiest(pilot)  # unmerged work is listed first (issue 16)
+        second = queue.shown[queue.table.cursor_row + 1].change
         await pilot.press("enter")
         await settle(pilot)
         screen = app.screen
@@ -86,6 +87,7 @@ async def test_reject_after_reading_the_critique_says_so(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
+        await highlight_riskiest(pilot)  # unmerged work is listed first (issue 16)
         await pilot.press("enter")
         await settle(pilot)
         screen = app.screen
@@ -143,6 +145,7 @@ async def test_rationale_pane_shows_the_structure_summary(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
+        await highlight_riskiest(pilot)  # unmerged work is listed first (issue 16)
         await pilot.press("enter")
         await settle(pilot)
         await pilot.press("w")
@@ -159,6 +162,7 @@ async def test_the_dialog_says_whether_the_policy_would_count_the_approval(make_
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
+        await highlight_riskiest(pilot)  # unmerged work is listed first (issue 16)
         await pilot.press("enter")
         await settle(pilot)
         screen = app.screen

@@ -367,6 +367,10 @@ class ChangeScreen(Screen, inherit_bindings=False):
             unit=self.item.unit,
         )
 
+    def review_lines(self) -> int:
+        """The changed lines this review covers (the review rate's numerator)."""
+        return self.item.size
+
     def _requirements(self) -> Requirements | None:
         """The policy's requirements for this change (None: no policy could be read)."""
         raise NotImplementedError
@@ -403,7 +407,7 @@ class ChangeScreen(Screen, inherit_bindings=False):
             # the review rate matters for an approval only: a reject or a request for changes
             # is not made unsafe by being quick
             return pace_warnings(
-                self.item.size,
+                self.review_lines(),
                 now.active_seconds,
                 self.app.session.seconds(),
                 rate=approving,

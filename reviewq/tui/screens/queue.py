@@ -1,4 +1,5 @@
-"""The queue screen: pending AI-authored changes, riskiest first; Enter opens the review."""
+"""The queue screen: pending AI-authored work, unmerged units first, then AI commits on main
+(each group by the sort key, riskiest first by default); Enter opens the review."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from textual.widgets import Footer, Input, LoadingIndicator, Static
 from reviewq.core.alloc import keep_as_long_lived
 from reviewq.core.families import model_label
 from reviewq.core.model import short_id
-from reviewq.core.queue import SORT_KEYS, QueueItem, human_age, sort_queue
+from reviewq.core.queue import SORT_KEYS, QueueItem, human_age, is_unmerged, queue_order
 from reviewq.core.text import one_line
 from reviewq.errors import error_text
 from reviewq.tui import keymap
@@ -265,7 +266,8 @@ class QueueScreen(Screen, inherit_bindings=False):
         table = self.table
         keep = self.current_item()
         terms = self.filter_text.lower().split()
-        ordered = sort_queue(self.items, self.sort_key)
+        # Unmerged work first, then AI commits on main, each by the sort key (as `reviewq queue`).
+        ordered = queue_order(self.items, self.sort_key)
         # What this reviewer already decided waits for others: last, whatever the sort.
         ordered.sort(key=lambda i: i.change.id in self.mine)
         self.shown = [i for i in ordered if item_matches(i, terms)]
@@ -334,7 +336,8 @@ class QueueScreen(Screen, inherit_bindings=False):
         subject = change.commit.subject
         where = change.location or ""
         if unit is not None and unit.kind != "commit":
-            where = unit.name
+            # The kind shows where unmerged work ends and main's commits begin.
+            where = f"{unit.kind} {unit.name}"
             counts = [f"{len(unit.commits)} commits"] if len(unit.commits) > 1 else []
             if unit.new_since_verdict:
                 counts.append(f"{len(unit.new_since_verdict)} new since your verdict")
@@ -353,12 +356,20 @@ class QueueScreen(Screen, inherit_bindings=False):
             safe_line(one_line(where, 200)),
         ]
 
+    def _groups(self) -> str:
+        """Where unmerged work ends: "3 unmerged, then 2 on main" (each group sorted)."""
+        unmerged = sum(1 for i in self.shown if is_unmerged(i))
+        if not unmerged:
+            return ""
+        return f"   {unmerged} unmerged, then {len(self.shown) - unmerged} on main"
+
     def _update_top(self) -> None:
         title = Content.assemble(
             ("reviewq", "bold"),
             "  ",
             safe_line(str(self.app.repo_label)),
             (f"   sort: {self.sort_key}", "$text-muted"),
+            (self._groups(), "$text-muted"),
             (f"   filter: {self.filter_text}" if self.filter_text else "", "$text-warning"),
         )
         self.query_one("#queue-title", Static).update(title)

@@ -8,6 +8,7 @@ focus; a review left without a verdict keeps its time and note as a draft.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -34,7 +35,7 @@ from reviewq.tui.screens.dialogs import (
     ApplyDialog,
     VerdictSummary,
 )
-from reviewq.tui.services import Draft, VerdictInput
+from reviewq.tui.services import RANGE_DIFF_NOTE, Draft, VerdictInput
 from reviewq.tui.widgets.diff_view import DiffView
 from reviewq.tui.widgets.panes import CritiquePane, PromptPane, RationalePane
 from reviewq.tui.widgets.sidebar import FileSidebar
@@ -46,6 +47,42 @@ if TYPE_CHECKING:
 #: Below these widths the file list and the prompt pane start hidden.
 NARROW_FILES = 120
 NARROW_PANES = 110
+
+
+#: Lines of a range-diff the unit panel shows (the rest: `reviewq show REF`).
+RANGE_DIFF_LINES = 40
+_PAIR = re.compile(r"^\s*(?:\d+|-):\s+\S+\s+([=!<>])\s+(?:\d+|-):")
+#: A commit pair's mark: `=` the same, `!` changed, `<` dropped, `>` added.
+PAIR_STYLE = {
+    "=": "$text-muted",
+    "!": "bold $text-warning",
+    "<": "$text-error",
+    ">": "$text-success",
+}
+
+
+def range_diff_lines(text: str, limit: int = RANGE_DIFF_LINES) -> list[Content]:
+    """`git range-diff` output, readable: each commit pair coloured by its mark, the inner
+    diff of a changed pair (indented) coloured by its outer +/- column."""
+    out: list[Content] = [Content.styled("range-diff since your verdict:", "bold")]
+    rows = [x for x in text.splitlines() if x.strip()]
+    for raw in rows[:limit]:
+        line = one_line(raw.expandtabs(4), 200)
+        pair = _PAIR.match(line)
+        if pair:
+            out.append(safe_line(line, PAIR_STYLE[pair.group(1)]))
+            continue
+        body = line[4:] if line.startswith("    ") else line.lstrip()
+        mark = body[:1]
+        style = {"+": "$text-success", "-": "$text-error", "@": "$text-accent"}.get(mark, "")
+        out.append(safe_line(line, style))
+    if len(rows) > limit:
+        out.append(
+            Content.styled(
+                f"… {len(rows) - limit} more line(s): `reviewq show REF` prints all", "$text-muted"
+            )
+        )
+    return out
 
 
 class ReviewScreen(ChangeScreen, inherit_bindings=False):
@@ -67,6 +104,7 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
     ReviewScreen #unit-commits { height: auto; max-height: 12; padding: 0 1;
                                  border-bottom: solid $panel; display: none; }
     ReviewScreen #unit-commits.-unit { display: block; }
+    ReviewScreen #unit-commits.-range-diff { max-height: 60%; }
     ReviewScreen > Input { dock: bottom; display: none; }
     ReviewScreen > Input.-shown { display: block; }
     """
@@ -96,6 +134,8 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
         self.unit_rows: list[dict[str, Any]] = []
         #: "More context" presses waiting for their file to be read, by (file, hunk).
         self._context_pending: dict[tuple[int, int], int] = {}
+        #: The combined diff's changed lines (the unit's size), once loaded.
+        self.unit_lines: int | None = None
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -147,6 +187,8 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
                 )
                 if self.unit.kind == "inbox" and self.unit_mode != "commit":
                     diff = services.load_diff(self.change)
+                if self.unit_mode == "unit" and self.unit.kind != "inbox":
+                    self.unit_lines = diff.stats.additions + diff.stats.deletions
             else:
                 diff = services.load_diff(self.change)
             model = DiffModel(diff)
@@ -215,9 +257,14 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
                 f"{one_line(row['subject'], 60)}{flag}{prompt}"
             )
             lines.append(safe_line(text, "bold" if here else ""))
-        if self.unit_note:
+        panel = self.query_one("#unit-commits", Static)
+        ranged = self.unit_note.startswith(RANGE_DIFF_NOTE)
+        panel.set_class(ranged, "-range-diff")
+        if ranged:
+            lines += range_diff_lines(self.unit_note.removeprefix(RANGE_DIFF_NOTE))
+        elif self.unit_note:
             lines += [safe_line(one_line(x, 200)) for x in self.unit_note.splitlines()[:8]]
-        self.query_one("#unit-commits", Static).update(Content("\n").join(lines))
+        panel.update(Content("\n").join(lines))
 
     def _unit_show(self, mode: str, step: int = 0) -> None:
         if self.unit is None:
@@ -226,6 +273,12 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
         self.unit_mode, self.unit_step = mode, step
         self._render_unit()
         self._load_diff()
+
+    def review_lines(self) -> int:
+        """A unit's review covers its combined diff, not its tip commit alone."""
+        if self.unit is not None and self.unit_lines is not None:
+            return self.unit_lines
+        return super().review_lines()
 
     def action_unit_step(self, direction: int) -> None:
         if self.unit is None:
