@@ -29,7 +29,7 @@ from reviewq.context import Context  # noqa: E402
 from reviewq.core import detectors  # noqa: E402
 from reviewq.core.detectors.base import Scope  # noqa: E402
 from reviewq.critics.static import StaticCritic  # noqa: E402
-from reviewq.critiques import critique_change, critique_input  # noqa: E402
+from reviewq.workflow.critiquing import critique_change, critique_input  # noqa: E402
 
 COMMITS = {
     "currency table (1,800-line diff)": "Add the currency table for multi-currency orders",
@@ -48,7 +48,7 @@ def median_ms(fn, runs: int) -> float:
 
 
 def bench(ctx: Context, repo: Path, sha: str, critic: StaticCritic, runs: int) -> tuple:
-    from reviewq.changes import lookup
+    from reviewq.workflow.lookup import lookup
 
     change = lookup(ctx, sha).change
     inp = critique_input(ctx, change)

@@ -33,9 +33,9 @@ sys.path.insert(0, str(ROOT))
 from textual.app import App, ComposeResult  # noqa: E402
 
 from reviewq.sources.diffs import parse_unified_diff  # noqa: E402
-from reviewq.tui.diffmodel import LINE, DiffModel  # noqa: E402
+from reviewq.tui.diff.model import LINE, DiffModel  # noqa: E402
+from reviewq.tui.diff.view import DiffView  # noqa: E402
 from reviewq.tui.themes import DEFAULT_THEME, diff_variable_defaults, load_themes  # noqa: E402
-from reviewq.tui.widgets.diff_view import DiffView  # noqa: E402
 
 CODE = [
     "def handle_{n}(request, session, *, retries: int = 3) -> dict:",

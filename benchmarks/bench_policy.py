@@ -265,7 +265,7 @@ def record_reviews(path: Path, shas: list[str]) -> int:
     from reviewq.context import Context
     from reviewq.store.log import ProvenanceLog
     from reviewq.store.notes_log import add_records
-    from reviewq.verdicts import notes_lock_path, patch_ids
+    from reviewq.workflow.recording import notes_lock_path, patch_ids
 
     ctx = Context.open(path, env=_env())
     try:

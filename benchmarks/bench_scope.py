@@ -36,10 +36,10 @@ sys.path.insert(0, str(ROOT))
 
 from reviewq.context import Context  # noqa: E402
 from reviewq.core.scope import DEFAULT_SCOPE  # noqa: E402
-from reviewq.live import QueueSource  # noqa: E402
-from reviewq.scan import scan_history, scan_scope  # noqa: E402
 from reviewq.sources.git_log import log_args  # noqa: E402
 from reviewq.sources.refs import membership, read_snapshot, scope_view  # noqa: E402
+from reviewq.workflow.queue import QueueSource  # noqa: E402
+from reviewq.workflow.scan import scan_history, scan_scope  # noqa: E402
 
 WORK = ROOT / "benchmarks" / ".work"
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

@@ -36,10 +36,10 @@ sys.path.insert(0, str(ROOT))
 
 from reviewq.context import Context  # noqa: E402
 from reviewq.core.jsonio import parse_line  # noqa: E402
-from reviewq.scan import scan_history  # noqa: E402
-from reviewq.sessions import session_links  # noqa: E402
 from reviewq.sources.sessions.index import SessionIndex, cache_dir  # noqa: E402
 from reviewq.sources.sessions.stores import discover  # noqa: E402
+from reviewq.workflow.scan import scan_history  # noqa: E402
+from reviewq.workflow.session_prompts import session_links  # noqa: E402
 from tests.session_kit import ClaudeSession  # noqa: E402
 
 WORK = ROOT / "benchmarks" / ".work"

@@ -62,8 +62,8 @@ def clear_caches(repo: Path) -> None:
 def phases(repo: Path, label: str) -> None:
     """The queue load's parts, timed apart (what the queue screen's worker runs)."""
     from reviewq.context import Context
-    from reviewq.scan import scan_history
     from reviewq.tui.services import Services
+    from reviewq.workflow.scan import scan_history
 
     ctx = Context.open(repo)
     services = Services(ctx, now=lambda: NOW)

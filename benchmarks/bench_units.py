@@ -10,7 +10,7 @@ Measured in one run, each `--repeat` times (median and p95 of wall time):
 
 - raw: `git for-each-ref` of every ref plus one `git log` (sha, parents, author, subject and
   body) of every unit tip not on main: what any tool must read to list the refs' commits;
-- queue cold: `reviewq.units.build_units` with an empty cache (scope scan, detection,
+- queue cold: `reviewq.workflow.units.build_units` with an empty cache (scope scan, detection,
   membership, grouping into units, policy);
 - queue warm: the same in a new `Context` with the cache on disk (what each `reviewq queue`
   after the first costs).
@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from reviewq.context import Context  # noqa: E402
-from reviewq.units import build_units  # noqa: E402
+from reviewq.workflow.units import build_units  # noqa: E402
 
 WORK = ROOT / "benchmarks" / ".work"
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

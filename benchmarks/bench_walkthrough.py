@@ -29,9 +29,9 @@ from benchmarks.bench_diff_view import frame, make_diff, ms  # noqa: E402
 from reviewq.core.model import Diff  # noqa: E402
 from reviewq.core.walkthrough import walkthrough  # noqa: E402
 from reviewq.sources.diffs import parse_unified_diff  # noqa: E402
-from reviewq.tui.diffmodel import DiffModel  # noqa: E402
+from reviewq.tui.diff.model import DiffModel  # noqa: E402
+from reviewq.tui.pair.panes import PairDiffView  # noqa: E402
 from reviewq.tui.themes import DEFAULT_THEME, diff_variable_defaults, load_themes  # noqa: E402
-from reviewq.tui.widgets.pair_panes import PairDiffView  # noqa: E402
 
 RENAMES = ("tests/test_{n}.py", "service/types_{n}.pyi", "web/{n}/package-lock.json")
 

@@ -20,13 +20,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from reviewq.changes import lookup  # noqa: E402
 from reviewq.context import Context  # noqa: E402
 from reviewq.core.model import Authorship, Change, DiffStats  # noqa: E402
 from reviewq.core.risk import assess  # noqa: E402
 from reviewq.critics.static import StaticCritic  # noqa: E402
-from reviewq.critiques import critique_input  # noqa: E402
 from reviewq.sources.git_log import commit_stats  # noqa: E402
+from reviewq.workflow.critiquing import critique_input  # noqa: E402
+from reviewq.workflow.lookup import lookup  # noqa: E402
 
 
 def as_change(ctx: Context, found) -> Change:

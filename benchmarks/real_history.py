@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from reviewq.context import Context  # noqa: E402
-from reviewq.scan import scan_history  # noqa: E402
 from reviewq.sources.git_log import log_args  # noqa: E402
+from reviewq.workflow.scan import scan_history  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "real-commits"
 WORK = ROOT / "benchmarks" / ".work" / "real"

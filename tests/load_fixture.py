@@ -155,8 +155,8 @@ def _git(path: Path, env: dict[str, str], *args: str, input: bytes | None = None
 
 
 def _patch_ids(path: Path, env: dict[str, str], shas: list[str]) -> dict[str, str]:
-    """The patch-ids `record_verdict` stores (same plumbing as reviewq.verdicts)."""
-    from reviewq.verdicts import _DIFF_TREE
+    """The patch-ids `record_verdict` stores (same plumbing as reviewq.workflow.recording)."""
+    from reviewq.workflow.recording import _DIFF_TREE
 
     diff = _git(path, env, *_DIFF_TREE, input=("\n".join(shas) + "\n").encode())
     out = _git(path, env, "patch-id", "--stable", input=diff)

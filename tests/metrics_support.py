@@ -82,8 +82,8 @@ def record_demo_verdicts(repo: Path, log: Path | None = None) -> list[dict[str, 
     from datetime import timezone
 
     from reviewq.context import Context
-    from reviewq.scan import scan_history
     from reviewq.store.log import ProvenanceLog
+    from reviewq.workflow.scan import scan_history
 
     ctx = Context.open(repo, log=str(log) if log else None)
     try:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reviewq.context import Context
-from reviewq.scan import scan_history
+from reviewq.workflow.scan import scan_history
 from tests.conftest import Repo, run_reviewq
 
 AI = "\n\nCo-authored-by: Codex <noreply@openai.com>"

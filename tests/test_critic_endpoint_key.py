@@ -16,7 +16,7 @@ import socket
 import pytest
 
 from reviewq.critics.openai_compat import is_openai_endpoint
-from reviewq.critiques import endpoint
+from reviewq.workflow.critiquing import endpoint
 from tests.capture_server import CaptureServer
 
 GEMINI = "Co-authored-by: gemini-cli <218195315+gemini-cli@users.noreply.github.com>"

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from reviewq.critiques import critic_family
+from reviewq.workflow.critiquing import critic_family
 from tests.fake_model import FakeModel
 
 CLAUDE_TRAILER = "Co-Authored-By: Claude Opus 4.5 <noreply@anthropic.com>"

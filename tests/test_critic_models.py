@@ -414,7 +414,7 @@ def test_the_sdks_are_imported_only_when_a_model_critic_runs() -> None:
     import sys
 
     code = (
-        "import sys, reviewq.critiques, reviewq.commands.critique, reviewq.critics.anthropic, "
+        "import sys, reviewq.workflow.critiquing, reviewq.commands.critique, reviewq.critics.anthropic, "
         "reviewq.critics.openai_compat; print('anthropic' in sys.modules, 'openai' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

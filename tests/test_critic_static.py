@@ -7,11 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from reviewq.changes import lookup
 from reviewq.context import Context
 from reviewq.critics.ruff import RuffResult, run_ruff
 from reviewq.critics.static import StaticCritic
-from reviewq.critiques import cached_critique, critique_change, critique_input, get_critique
+from reviewq.workflow.critiquing import (
+    cached_critique,
+    critique_change,
+    critique_input,
+    get_critique,
+)
+from reviewq.workflow.lookup import lookup
 from tests.critic_eval.demo_changes import CURRENCY, DEVIN, EXPORT, change
 
 
@@ -161,7 +166,7 @@ def test_attaching_a_prompt_invalidates_the_cached_critique(ctx: Context) -> Non
 
 
 def test_inbox_patch_is_critiqued_with_the_patch_applied_to_head(ctx: Context) -> None:
-    from reviewq.scan import scan_inbox
+    from reviewq.workflow.scan import scan_inbox
 
     (patch,) = scan_inbox(ctx)
     subject = critique_input(ctx, patch)

@@ -12,7 +12,7 @@ import pytest
 from reviewq.context import Context
 from reviewq.core.config import CriticSettings, ModelCriticSettings
 from reviewq.critics.base import CriticError
-from reviewq.critiques import (
+from reviewq.workflow.critiquing import (
     TABLE,
     cached_critique,
     critique_change,

@@ -71,7 +71,7 @@ class Forge:
 
 def _pull(reviewer, transport):
     from reviewq.context import Context
-    from reviewq.pull import pull
+    from reviewq.workflow.pull import pull
 
     ctx = Context.open(reviewer.path)
     try:

@@ -51,8 +51,8 @@ def record(
     checklist: tuple[str, ...] = (),
 ) -> dict:
     """A verdict through the verdict API, as the TUI and `reviewq verdict` record it."""
-    from reviewq.changes import lookup
-    from reviewq.verdicts import record_verdict
+    from reviewq.workflow.lookup import lookup
+    from reviewq.workflow.recording import record_verdict
 
     repo.git("config", "user.name", reviewer[0])
     repo.git("config", "user.email", reviewer[1])

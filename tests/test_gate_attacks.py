@@ -302,9 +302,9 @@ def test_an_approval_dated_before_the_commit_existed_does_not_count(
 
 
 def test_a_cooldown_counts_from_when_the_approval_was_shared(repo: Repo, make_repo) -> None:
-    from reviewq.changes import lookup
     from reviewq.context import Context
-    from reviewq.verdicts import record_verdict
+    from reviewq.workflow.lookup import lookup
+    from reviewq.workflow.recording import record_verdict
 
     repo.commit(
         "Adopt reviewq",

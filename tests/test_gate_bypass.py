@@ -194,11 +194,11 @@ def test_signed_approvals_do_not_carry_over_a_whitespace_change(based: Repo, tmp
 
 def test_a_record_from_before_content_ids_counts_for_its_own_sha_only(based: Repo) -> None:
     """Records already in logs carry only the stable patch-id: it matches nothing but the sha."""
-    from reviewq.changes import lookup
     from reviewq.core.model import Identity
     from reviewq.core.verdict import CritiqueState, new_record
     from reviewq.store.log import ProvenanceLog
-    from reviewq.verdicts import patch_ids
+    from reviewq.workflow.lookup import lookup
+    from reviewq.workflow.recording import patch_ids
 
     repo = based
     sha = repo.commit("Add a cleanup" + CODEX, files={"clean.sh": "rm -rf /tmp/x\n"})
@@ -526,9 +526,9 @@ def test_the_tui_applies_the_same_rules(based: Repo) -> None:
     """The TUI records through `Services.record_verdict`: the same note rule, the same notice."""
     from datetime import datetime
 
-    from reviewq.changes import lookup
     from reviewq.errors import ReviewqError
     from reviewq.tui.services import Services, VerdictInput
+    from reviewq.workflow.lookup import lookup
 
     repo = based
     sha = repo.commit("Add a helper" + CODEX, files={"src/helper.py": "x = 1\n"})

@@ -11,9 +11,9 @@ from textual.widgets import DataTable
 
 from reviewq.context import Context
 from reviewq.core.queue import build_queue
-from reviewq.live import QueueSource
-from reviewq.scan import scan_inbox, scan_scope
 from reviewq.tui.live import LiveRefresh
+from reviewq.workflow.queue import QueueSource
+from reviewq.workflow.scan import scan_inbox, scan_scope
 from tests.conftest import FIXED_NOW
 
 CLAUDE = ("Claude", "noreply@anthropic.com")

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from reviewq.context import Context
-from reviewq.scan import scan_history
 from reviewq.store.log import ProvenanceLog
 from reviewq.tui.services import Services
-from reviewq.verdicts import load_verdicts, load_verdicts_about, verdict_keys
+from reviewq.workflow.recording import load_verdicts, load_verdicts_about, verdict_keys
+from reviewq.workflow.scan import scan_history
 from tests.load_fixture import NOW, REVIEWER, build
 
 pytestmark = pytest.mark.slow

@@ -17,7 +17,7 @@ from reviewq.core import record_columns
 from reviewq.core.verdict import record_order
 from reviewq.store.log import ProvenanceLog, read_records
 from reviewq.store.verdict_columns import RECORDS_CACHE_NAME, load_log_records
-from reviewq.verdicts import load_verdicts, load_verdicts_since
+from reviewq.workflow.recording import load_verdicts, load_verdicts_since
 from tests.verdict_kit import ai_commit, make_record
 
 

@@ -8,8 +8,8 @@ from textual.app import App
 from textual.widgets import DataTable, Digits, Sparkline, Tabs
 
 from reviewq.core.metrics import AuthoredChange, CommitSize, Thresholds, VerdictTable
-from reviewq.stats_inputs import MetricInputs
 from reviewq.tui.screens.stats import StatsScreen
+from reviewq.workflow.stats import MetricInputs
 from tests.metrics_support import ANN, BOB, RULES_OPENED, RULES_UNOPENED, record
 
 CET = timezone(timedelta(hours=1))

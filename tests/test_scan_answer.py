@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewq.scan_answer import FOLDER
+from reviewq.workflow.scan_answer import FOLDER
 from tests.conftest import FIXED_NOW, Repo, run_reviewq
 from tests.session_kit import ClaudeSession
 
@@ -187,7 +187,7 @@ def test_a_replay_loads_neither_the_cache_nor_the_scan(repo: Repo) -> None:
         "import sys\n"
         "from reviewq.cli import main\n"
         "code = main(['scan', '--json'])\n"
-        "heavy = ('tinydb', 'reviewq.scan', 'email.parser', 'reviewq.core.queue',"
+        "heavy = ('tinydb', 'reviewq.workflow.scan', 'email.parser', 'reviewq.core.queue',"
         " 'concurrent.futures')\n"
         "sys.stderr.write(repr(sorted(m for m in heavy if m in sys.modules)))\n"
         "sys.exit(code)\n"
@@ -225,20 +225,20 @@ def test_history_that_moves_during_the_scan_is_named_as_scanned(
 ) -> None:
     """The answer is stored under the revisions the scan resolved, not those read before it:
     a HEAD that moved mid-scan and came back must not replay the moved history's answer."""
-    import reviewq.scan
+    import reviewq.workflow.scan
 
     varied(repo)
     before = repo.git("rev-parse", "HEAD")
-    real = reviewq.scan.scan_history
+    real = reviewq.workflow.scan.scan_history
 
     def moving(*args, **kwargs):
         repo.commit("Mid-scan" + CLAUDE, files={"mid.txt": "m\n"})
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(reviewq.scan, "scan_history", moving)
+    monkeypatch.setattr(reviewq.workflow.scan, "scan_history", moving)
     moved = scan(repo)
     assert "Mid-scan" in moved
-    monkeypatch.setattr(reviewq.scan, "scan_history", real)
+    monkeypatch.setattr(reviewq.workflow.scan, "scan_history", real)
     repo.git("reset", "-q", "--hard", before)
     back = scan(repo)
     assert back == fresh(repo) and "Mid-scan" not in back

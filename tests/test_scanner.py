@@ -6,7 +6,7 @@ import shutil
 
 from reviewq.context import Context
 from reviewq.core.config import Config
-from reviewq.scan import (
+from reviewq.workflow.scan import (
     Scanner,
     ScopeState,
     StoredChange,
@@ -14,7 +14,7 @@ from reviewq.scan import (
     load_states,
     scan_history,
 )
-from reviewq.scan_answer import FOLDER
+from reviewq.workflow.scan_answer import FOLDER
 from tests.conftest import FIXED_NOW, Repo, run_reviewq
 from tests.test_scan_answer import CLAUDE, varied
 

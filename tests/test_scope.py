@@ -22,9 +22,9 @@ from reviewq.core.scope import (
     scope_of,
     short_ref,
 )
-from reviewq.pending import pending_queue
-from reviewq.scan import scan_scope
 from reviewq.sources.refs import read_snapshot, scope_view
+from reviewq.workflow.queue import pending_queue
+from reviewq.workflow.scan import scan_scope
 from tests.conftest import FIXED_NOW
 
 CLAUDE = ("Claude", "noreply@anthropic.com")

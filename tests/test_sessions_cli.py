@@ -407,9 +407,9 @@ def test_a_session_prompt_reaches_a_model_critic_only_redacted(repo, monkeypatch
     import httpx2
 
     from reviewq.context import Context
-    from reviewq.critiques import critique_change
-    from reviewq.scan import scan_history
-    from reviewq.sessions import with_session_prompts
+    from reviewq.workflow.critiquing import critique_change
+    from reviewq.workflow.scan import scan_history
+    from reviewq.workflow.session_prompts import with_session_prompts
     from tests.test_critiques_api import Server
 
     repo.commit("base", files={"auth.py": "0\n"}, when=m(-60))
@@ -581,7 +581,7 @@ def test_session_text_cannot_drive_the_terminal(repo, cli):
 
 def test_the_queue_flags_failing_tests_and_raises_risk(repo, monkeypatch):
     from reviewq.context import Context
-    from reviewq.pending import pending_queue
+    from reviewq.workflow.queue import pending_queue
 
     s, (first, second, _) = claude_story(repo)
     ctx = Context.open(repo.path)

@@ -287,10 +287,10 @@ def test_a_pair_verdict_driven_by_someone_else_is_not_signed_with_this_key(
 ) -> None:
     """The key here is its owner's: it signs a pair verdict only when its owner drives. A
     signature over someone else's verdict would fail `log verify` as an unknown signer."""
-    from reviewq.changes import lookup
     from reviewq.context import Context
     from reviewq.core.model import Identity
-    from reviewq.verdicts import record_verdict
+    from reviewq.workflow.lookup import lookup
+    from reviewq.workflow.recording import record_verdict
 
     sha = ai_commit(repo, "pair")
     ctx = Context.open(repo.path)

@@ -24,7 +24,7 @@ def test_a_linked_worktree_shares_the_state_dir(repo: Repo, tmp_path: Path) -> N
 
 def test_the_signers_file_is_extracted_into_the_shared_state_dir(repo: Repo, tmp_path) -> None:
     # it used to land in .git/worktrees/<name>/reviewq, beside no log
-    from reviewq.enforce import _blob_file
+    from reviewq.workflow.gate import _blob_file
 
     repo.write("signers", "ana@acme.example ssh-ed25519 AAAAC3Nza\n")
     sha = repo.commit("first")

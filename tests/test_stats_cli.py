@@ -88,7 +88,7 @@ def test_stats_works_on_a_bare_mirror(demo_repo: Path, make_repo, cli, tmp_path:
     # a clone does not carry notes refs, so a commit known only from a note is not AI here:
     # stats agrees with scan on the same mirror
     from reviewq.context import Context
-    from reviewq.scan import scan_history
+    from reviewq.workflow.scan import scan_history
 
     ctx = Context.open(mirror)
     try:

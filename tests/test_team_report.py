@@ -20,7 +20,7 @@ from tests.metrics_support import DANA, RULES_OPENED, record_demo_verdicts
 def _append_reject(repo: Path, subject: str, *, active: float = 40.0, n: int = 0) -> None:
     """One more verdict in `repo`'s log: a quick rejection of the change with `subject`."""
     from reviewq.context import Context
-    from reviewq.scan import scan_history
+    from reviewq.workflow.scan import scan_history
 
     ctx = Context.open(repo)
     try:

@@ -8,8 +8,8 @@ from pathlib import Path
 from textual.app import App
 from textual.widgets import DataTable, Digits, Label
 
-from reviewq.stats_inputs import TeamInputs, combine_inputs
 from reviewq.tui.screens.stats import StatsScreen
+from reviewq.workflow.stats import TeamInputs, combine_inputs
 from tests.test_metrics_screen import NOW, inputs, settle
 from tests.test_team_report import team  # noqa: F401 - the fixture: the demo twice and a mirror
 

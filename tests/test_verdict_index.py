@@ -12,7 +12,7 @@ from reviewq.core.metrics import VerdictTable
 from reviewq.store.log import ProvenanceLog, read_records
 from reviewq.store.verdict_columns import key_fingerprint, load_log_table, records_about
 from reviewq.tui.services import Services
-from reviewq.verdicts import load_verdicts, load_verdicts_about, verdict_keys
+from reviewq.workflow.recording import load_verdicts, load_verdicts_about, verdict_keys
 from tests.conftest import FIXED_NOW, Repo
 from tests.verdict_kit import ai_commit, make_record
 
@@ -91,7 +91,7 @@ def test_the_queue_reads_the_verdicts_about_its_changes_from_log_and_notes(repo:
     repo.git("checkout", "-q", "main")
     ctx = Context.open(repo.path)
     try:
-        from reviewq.scan import scan_history
+        from reviewq.workflow.scan import scan_history
 
         changes = scan_history(ctx, ["main", "copy"]).changes
         about = load_verdicts_about(ctx, changes)

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from reviewq.changes import lookup
 from reviewq.context import Context
 from reviewq.core.model import Identity
 from reviewq.core.verdict import CritiqueState, line_hash_matches
 from reviewq.errors import ReviewqError
 from reviewq.store.log import ProvenanceLog
 from reviewq.store.notes_log import NOTES_REF, inbox_target, read_verdict_notes
-from reviewq.verdicts import (
+from reviewq.workflow.lookup import lookup
+from reviewq.workflow.recording import (
     PATCH_ID_KEY,
     PATCH_ID_TABLE,
     load_verdicts,

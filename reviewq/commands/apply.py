@@ -23,9 +23,9 @@ def configure(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, ctx) -> int:
     import sys
 
-    from reviewq.apply import apply_patches
     from reviewq.errors import ReviewqError
     from reviewq.output import emit_json
+    from reviewq.workflow.apply_patch import apply_patches
 
     if args.start and not args.create:
         raise ReviewqError("--from only makes sense with --create")

@@ -28,14 +28,14 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def _change(ctx, rev: str):
-    from reviewq.changes import lookup
     from reviewq.core.model import Authorship, Change
+    from reviewq.workflow.lookup import lookup
 
     found = lookup(ctx, rev)
     if found.change is not None:
         # A prompt from this machine's agent session, where git holds none: a model critic
         # receives it only through the redactor (critics/llm.py prepare_outgoing).
-        from reviewq.sessions import with_session_prompts
+        from reviewq.workflow.session_prompts import with_session_prompts
 
         return with_session_prompts(ctx, [found.change])[0]
     # A commit without AI markers can still be critiqued; its author's family is unknown.
@@ -105,9 +105,9 @@ def render(critique, *, cached: bool, rationale=None) -> str:
 
 def run(args: argparse.Namespace, ctx) -> int:
     from reviewq.clock import local_now
-    from reviewq.critiques import critique_change, critique_input, rationale_for
     from reviewq.output import emit_json
-    from reviewq.units import find_unit
+    from reviewq.workflow.critiquing import critique_change, critique_input, rationale_for
+    from reviewq.workflow.units import find_unit
 
     named = find_unit(ctx, args.rev, local_now())
     if named is not None:
@@ -136,9 +136,9 @@ def run(args: argparse.Namespace, ctx) -> int:
 def _critique_unit(args: argparse.Namespace, ctx, unit, queue) -> int:
     """Each AI commit of the unit, critiqued in order (`--json`: one line each, naming the
     unit), so a verdict on the unit records, per commit, the critique that was open before it."""
-    from reviewq.critiques import critique_change
     from reviewq.output import emit_json
-    from reviewq.sessions import with_session_prompts
+    from reviewq.workflow.critiquing import critique_change
+    from reviewq.workflow.session_prompts import with_session_prompts
 
     changes = with_session_prompts(ctx, [queue.changes[sha] for sha in unit.ai])
     texts = []

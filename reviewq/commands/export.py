@@ -44,7 +44,7 @@ def run(args: argparse.Namespace, ctx) -> int:
     from reviewq.context import Context
     from reviewq.errors import ReviewqError
     from reviewq.output import column_build_notice
-    from reviewq.stats_inputs import gather, gather_for, repository_labels, team_paths
+    from reviewq.workflow.stats import gather, gather_for, repository_labels, team_paths
 
     try:
         import pyarrow

@@ -81,7 +81,7 @@ def _unit_range(ctx, revs: list[str], now) -> list[str]:
     sha, HEAD, main) is passed to git as it is."""
     if len(revs) != 1 or ".." in revs[0]:
         return revs
-    from reviewq.units import find_unit
+    from reviewq.workflow.units import find_unit
 
     named = find_unit(ctx, revs[0], now)
     if named is None:
@@ -93,9 +93,9 @@ def _unit_range(ctx, revs: list[str], now) -> list[str]:
 
 
 def check(args: argparse.Namespace, ctx):
-    """Evaluate the range (`enforce.gate_range`); anything that stops it raises ReviewqError."""
+    """Evaluate the range (`workflow.gate.gate_range`); anything that stops it raises ReviewqError."""
     from reviewq.clock import local_now
-    from reviewq.enforce import gate_range
+    from reviewq.workflow.gate import gate_range
 
     as_of = parse_as_of(args.as_of) if args.as_of else None
     revs = args.revs

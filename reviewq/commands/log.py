@@ -90,7 +90,7 @@ def _since_epoch(ctx, text: str) -> float:
     from reviewq.clock import local_now
     from reviewq.errors import ReviewqError
     from reviewq.sources.gitcmd import GitError
-    from reviewq.stats_inputs import parse_since
+    from reviewq.workflow.stats import parse_since
 
     try:
         return parse_since(text, local_now(), None).timestamp()
@@ -117,7 +117,7 @@ def _list(args: argparse.Namespace, ctx) -> int:
     from reviewq.core.model import short_id
     from reviewq.core.times import duration
     from reviewq.output import emit_jsonl, print_table
-    from reviewq.verdicts import load_verdicts, load_verdicts_since
+    from reviewq.workflow.recording import load_verdicts, load_verdicts_since
 
     if args.since:
         cutoff = _since_epoch(ctx, args.since)
@@ -159,7 +159,7 @@ def _verify(args: argparse.Namespace, ctx) -> int:
     from reviewq.core.config import LogSettings
     from reviewq.errors import CheckFailed
     from reviewq.output import emit_json
-    from reviewq.verdicts import verify_log
+    from reviewq.workflow.recording import verify_log
 
     settings = ctx.config.log or LogSettings()
     require_signed = args.require_signed or settings.require_signed
@@ -239,7 +239,7 @@ def _print_report(report, require_signed: bool) -> None:
 
 def _rebuild(args: argparse.Namespace, ctx) -> int:
     from reviewq.errors import ReviewqError
-    from reviewq.verdicts import rebuild_log_from_notes, share_local_records
+    from reviewq.workflow.recording import rebuild_log_from_notes, share_local_records
 
     if args.to_notes:
         if args.force:

@@ -59,7 +59,7 @@ def run(args: argparse.Namespace, ctx) -> int:
     check_terminal("a pair session")
 
     from reviewq.tui.app import ReviewqApp
-    from reviewq.tui.screens.pair import PairLaunch
+    from reviewq.tui.pair.screen import PairLaunch
     from reviewq.tui.services import Services
 
     driver = names.pop(0) if args.driver else ""
@@ -88,11 +88,11 @@ def run(args: argparse.Namespace, ctx) -> int:
 def _item(ctx, rev: str):
     """The queue item for REV (its risk, domain and what the policy still needs), settled or not:
     a pair may walk through a change that already has a verdict (a second approval, say)."""
-    from reviewq.changes import lookup
     from reviewq.clock import local_now
     from reviewq.core.queue import build_queue
-    from reviewq.enforce import QueuePolicy
     from reviewq.errors import ReviewqError
+    from reviewq.workflow.gate import QueuePolicy
+    from reviewq.workflow.lookup import lookup
 
     found = lookup(ctx, rev)
     if found.change is None:

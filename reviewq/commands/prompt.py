@@ -67,7 +67,7 @@ def _note_payload(ctx, text: str) -> dict:
 
     from reviewq.clock import local_now
     from reviewq.errors import ReviewqError
-    from reviewq.verdicts import reviewer_identity
+    from reviewq.workflow.recording import reviewer_identity
 
     try:
         who = reviewer_identity(ctx)
@@ -84,11 +84,11 @@ def _note_payload(ctx, text: str) -> dict:
 
 def run(args: argparse.Namespace, ctx) -> int:
 
-    from reviewq.changes import is_inbox_ref, lookup
     from reviewq.core.text import visible
     from reviewq.errors import ReviewqError
     from reviewq.output import emit_json
     from reviewq.sources.notes import write_prompt_note
+    from reviewq.workflow.lookup import is_inbox_ref, lookup
 
     if args.attach:
         if args.set_from is not None:
@@ -112,7 +112,7 @@ def run(args: argparse.Namespace, ctx) -> int:
     found = lookup(ctx, args.rev)
     link = None
     if found.change is not None and found.change.source == "git":
-        from reviewq.sessions import session_links, session_prompt
+        from reviewq.workflow.session_prompts import session_links, session_prompt
 
         link = session_links(ctx, [found.change]).get(found.commit.sha)
         prompt = session_prompt(link) if link is not None else None
@@ -156,11 +156,11 @@ def run(args: argparse.Namespace, ctx) -> int:
 def _attach(ctx, args: argparse.Namespace) -> int:
     """Write the linked session's prompt (redacted) into REV's prompt note."""
 
-    from reviewq.changes import lookup
     from reviewq.critics.redact import Redactor
     from reviewq.errors import ReviewqError
-    from reviewq.sessions import enabled, session_links
     from reviewq.sources.notes import write_prompt_note
+    from reviewq.workflow.lookup import lookup
+    from reviewq.workflow.session_prompts import enabled, session_links
 
     found = lookup(ctx, args.rev)
     sha = found.commit.sha

@@ -15,7 +15,7 @@ def run(args: argparse.Namespace, ctx) -> int:
     from reviewq.core.model import short_id
     from reviewq.core.queue import sort_queue
     from reviewq.output import emit_json, print_table
-    from reviewq.pull import pull
+    from reviewq.workflow.pull import pull
 
     report = pull(ctx, args.remote, now=local_now())
     if args.json:

@@ -37,8 +37,8 @@ def run(args: argparse.Namespace, ctx) -> int:
     from reviewq.core.policy import needs_brief
     from reviewq.core.queue import human_age, queue_order
     from reviewq.output import emit_jsonl, print_table
-    from reviewq.scan import warn_unknown_sizes
-    from reviewq.units import build_units
+    from reviewq.workflow.scan import warn_unknown_sizes
+    from reviewq.workflow.units import build_units
 
     queue = build_units(ctx, local_now())
     view = "audit" if args.audit else "all" if args.all else "daily"

@@ -65,7 +65,7 @@ def _report(args: argparse.Namespace) -> int:
     from reviewq.core.report_html import render
     from reviewq.errors import ReviewqError
     from reviewq.files import replace_file
-    from reviewq.stats_inputs import gather_for
+    from reviewq.workflow.stats import gather_for
 
     if args.weeks < 1:
         raise ReviewqError(f"--weeks {args.weeks}: give a number of weeks of at least 1")
@@ -114,7 +114,7 @@ def _shared_mode(path) -> int:
 def build_doc(inputs, *, now, since_text: str | None, tz_arg: str | None, weeks: int):
     """The report of `inputs` (one repository or a team) with its input block."""
     from reviewq.core.report import disclosure, team_disclosure
-    from reviewq.stats_inputs import TeamInputs, parse_since
+    from reviewq.workflow.stats import TeamInputs, parse_since
 
     team = isinstance(inputs, TeamInputs)
     whole = inputs.combined if team else inputs
@@ -177,7 +177,7 @@ def check(args: argparse.Namespace) -> int:
 
     from reviewq.core.report import render_json
     from reviewq.errors import CheckFailed, ReviewqError
-    from reviewq.stats_inputs import MissingInput
+    from reviewq.workflow.stats import MissingInput
 
     path = Path(args.check)
     try:
@@ -266,7 +266,7 @@ def _recompute(doc, repos, paths, now, options):
     from pathlib import Path
 
     from reviewq.context import Context
-    from reviewq.stats_inputs import (
+    from reviewq.workflow.stats import (
         MissingInput,
         TeamInputs,
         combine_inputs,

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace, ctx) -> int:
     from pathlib import Path
 
     from reviewq.output import emit_jsonl, json_line
-    from reviewq.scan import scan_history, scan_inbox, warn_unknown_sizes
+    from reviewq.workflow.scan import scan_history, scan_inbox, warn_unknown_sizes
 
     result = scan_history(
         ctx,
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace, ctx) -> int:
     )
     changes = list(result.changes)
     if not args.no_sessions:
-        from reviewq.sessions import with_session_prompts
+        from reviewq.workflow.session_prompts import with_session_prompts
 
         changes = with_session_prompts(ctx, changes)
     warn_unknown_sizes(ctx, changes)
@@ -104,20 +104,20 @@ def run(args: argparse.Namespace, ctx) -> int:
 
 
 class _Answer:
-    """A stored `scan --json` answer for this question (`reviewq.scan_answer`)."""
+    """A stored `scan --json` answer for this question (`reviewq.workflow.scan_answer`)."""
 
     def __init__(self, path, head: bytes, key: str, sessions: str) -> None:
         self.path, self.head, self.key, self.sessions = path, head, key, sessions
 
     def replay(self, out) -> bool:
-        from reviewq.scan_answer import replay
+        from reviewq.workflow.scan_answer import replay
 
         return replay(self.path, self.head, out)
 
     def keep(self, body: str, *, complete: bool, resolved, notes) -> None:
         """Store `body` under the revisions and notes the scan itself read (they may have moved
         since this question's header was made)."""
-        from reviewq.scan_answer import forget, header, store
+        from reviewq.workflow.scan_answer import forget, header, store
 
         if complete and resolved is not None and notes is not None:
             store(self.path, header(self.key, resolved, notes, self.sessions), body.encode())
@@ -139,9 +139,9 @@ def _answer_question(args: argparse.Namespace, ctx) -> _Answer | None:
     ):
         return None
     from reviewq.errors import ReviewqError
-    from reviewq.scan_answer import answer_path, header, resolve_revs, scan_key
     from reviewq.sources.gitcmd import GitError
     from reviewq.sources.notes import SCAN_NOTE_REFS
+    from reviewq.workflow.scan_answer import answer_path, header, resolve_revs, scan_key
 
     git = ctx.git
     revs = list(args.revs or ["HEAD"])
@@ -155,7 +155,7 @@ def _answer_question(args: argparse.Namespace, ctx) -> _Answer | None:
     if args.no_sessions:
         sessions = "off"
     else:
-        from reviewq.sessions import answer_stamp
+        from reviewq.workflow.session_prompts import answer_stamp
 
         sessions = answer_stamp(ctx)
     key = scan_key(revs, ctx.config.agents)

@@ -67,7 +67,7 @@ def run(args: argparse.Namespace, ctx) -> int:
         return 2
     host, warning = bind_address(args.host, args.public)
     if args.pair:
-        from reviewq.changes import lookup
+        from reviewq.workflow.lookup import lookup
 
         found = lookup(ctx, args.pair)  # an unknown revision fails here, not in every tab
         if found.change is None:

@@ -17,9 +17,9 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def gather(ctx, rev: str) -> dict:
     """The `show --json` object; the text view prints the same facts."""
-    from reviewq.changes import diff_of, lookup
     from reviewq.core.risk import assess
     from reviewq.sources.diffs import read_commit_diff
+    from reviewq.workflow.lookup import diff_of, lookup
 
     found = lookup(ctx, rev)
     change = found.change
@@ -29,7 +29,7 @@ def gather(ctx, rev: str) -> dict:
     if change is not None and change.source == "git":
         change, link = _with_session(ctx, change, found.prompts)
         if change.prompt is None and change.location_kind == "pull-request":
-            from reviewq.sessions import forge_tasks, with_forge_task
+            from reviewq.workflow.session_prompts import forge_tasks, with_forge_task
 
             change = with_forge_task(change, forge_tasks(ctx).get(change.location or ""))
             if change.prompt is not None:
@@ -120,7 +120,7 @@ def gather(ctx, rev: str) -> dict:
             }
         )
     if change is not None:
-        from reviewq.critiques import cached_critique, critique_input, rationale_for
+        from reviewq.workflow.critiquing import cached_critique, critique_input, rationale_for
 
         record["risk"] = assess(change).to_json()
         # What the critics said, without running one: `reviewq critique REV` runs them.
@@ -135,7 +135,7 @@ def gather(ctx, rev: str) -> dict:
                 "source": "session",
                 "verified": False,
             }
-    from reviewq.verdicts import verdicts_for
+    from reviewq.workflow.recording import verdicts_for
 
     record["verdicts"] = verdicts_for(ctx, change, found.commit.sha)
     return record
@@ -144,7 +144,7 @@ def gather(ctx, rev: str) -> dict:
 def _with_session(ctx, change, prompts: list):
     """The change with its session's prompt when git holds none, and the session link; the
     session's prompt joins the candidates either way (last: git's own come first)."""
-    from reviewq.sessions import session_links, session_prompt, with_link
+    from reviewq.workflow.session_prompts import session_links, session_prompt, with_link
 
     link = session_links(ctx, [change]).get(change.commit.sha)
     if link is None:
@@ -168,7 +168,7 @@ def _placed(ctx, change):
     from dataclasses import replace
 
     from reviewq.clock import local_now
-    from reviewq.scan import scan_scope
+    from reviewq.workflow.scan import scan_scope
 
     seen = next((c for c in scan_scope(ctx, now=local_now()).changes if c.id == change.id), None)
     if seen is None:
@@ -187,7 +187,7 @@ def run(args: argparse.Namespace, ctx) -> int:
     from reviewq.clock import local_now
     from reviewq.core.text import one_line, visible
     from reviewq.output import emit_json
-    from reviewq.units import find_unit
+    from reviewq.workflow.units import find_unit
 
     named = find_unit(ctx, args.rev, local_now())
     if named is not None:
@@ -310,7 +310,7 @@ def _unit_fields(ctx, unit, queue) -> dict:
     `unit_commits` (each with agent and prompt, or marked human), `unit_diff` (merge base ->
     tip), `combined_diff`, `new_since_verdict`, `reviewed_tip` and `since` (the interdiff, or
     the range-diff after a force-push). `diff` stays the tip commit's own."""
-    from reviewq.units import unit_details
+    from reviewq.workflow.units import unit_details
 
     details = unit_details(ctx, unit, queue)
     return {

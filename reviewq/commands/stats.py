@@ -41,7 +41,7 @@ def run(args: argparse.Namespace, ctx) -> int:
     from reviewq.clock import local_now
     from reviewq.errors import ReviewqError
     from reviewq.output import column_build_notice, emit_json
-    from reviewq.stats_inputs import TeamInputs, gather_for, parse_since
+    from reviewq.workflow.stats import TeamInputs, gather_for, parse_since
 
     if args.last < 1:
         raise ReviewqError(f"--last {args.last}: give a number of rows of at least 1")

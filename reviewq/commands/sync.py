@@ -17,7 +17,7 @@ def run(args: argparse.Namespace, ctx) -> int:
     from reviewq.output import emit_json
     from reviewq.store.notes_log import NOTES_REF
     from reviewq.store.sync import default_remote, sync_notes
-    from reviewq.verdicts import notes_lock_path, share_local_records
+    from reviewq.workflow.recording import notes_lock_path, share_local_records
 
     git = ctx.git
     remote = args.remote or default_remote(git)

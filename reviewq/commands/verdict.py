@@ -36,16 +36,16 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
-    from reviewq.changes import lookup
     from reviewq.core.text import one_line
     from reviewq.errors import ReviewqError
     from reviewq.output import emit_json
-    from reviewq.verdicts import hunk_count, record_verdict
+    from reviewq.workflow.lookup import lookup
+    from reviewq.workflow.recording import hunk_count, record_verdict
 
     if args.seconds < 0 or args.seconds != args.seconds or args.seconds == float("inf"):
         raise ReviewqError(f"--seconds must be a number of seconds >= 0, not {args.seconds}")
     from reviewq.clock import local_now
-    from reviewq.units import find_unit
+    from reviewq.workflow.units import find_unit
 
     named = find_unit(ctx, args.rev, local_now())
     if named is not None:
@@ -95,7 +95,7 @@ def _unit_verdict(args, ctx, unit, queue) -> int:
     """One verdict on a unit: recorded for each of its AI commits, each record naming the unit."""
     from reviewq.core.text import one_line
     from reviewq.output import emit_jsonl
-    from reviewq.units import record_unit_verdict
+    from reviewq.workflow.units import record_unit_verdict
 
     notices: list[str] = []
     records = record_unit_verdict(
@@ -170,7 +170,7 @@ def _critique_shown(ctx, change):
     wants a second-family critique does not count the approval.
     """
     from reviewq.core.verdict import CritiqueState
-    from reviewq.critiques import cached_critique
+    from reviewq.workflow.critiquing import cached_critique
 
     critique = cached_critique(ctx, change)
     if critique is None:

@@ -3,7 +3,7 @@
 The file is the repository's contract with reviewq; a typo must never silently weaken it. So
 unknown keys are errors, every error names the key path, and each section is parsed by one
 function here (later sections live beside `agents`). Reading the file is the shell's job
-(`reviewq.config`); this module only sees the decoded TOML dict.
+(`reviewq.context`); this module only sees the decoded TOML dict.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Order of trust: a prompt a person attached with `reviewq prompt --set` (our note) beats the
 agent's own transcript (aider's USER turns), which beats tool side records (git-ai, Agent Trace),
 which beat an inbox sidecar. The first that has text wins; the rest stay available to `show`.
-A prompt read from an agent's session store on this machine (`reviewq/sessions.py`) comes after
+A prompt read from an agent's session store on this machine (`reviewq/workflow/session_prompts.py`) comes after
 all of these: the commands that show prompts add it where git holds none.
 """
 

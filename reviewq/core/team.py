@@ -5,7 +5,7 @@
 repos = ["../orders", "../billing", "/srv/mirrors/payments.git"]
 ```
 
-Paths are taken relative to the settings file's folder by the shell (`stats_inputs`); this
+Paths are taken relative to the settings file's folder by the shell (`workflow.stats`); this
 only checks their shape.
 """
 

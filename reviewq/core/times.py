@@ -7,7 +7,7 @@ for it, and every reader (the log's order, the gate's cooldowns, metrics, the qu
 treats such a record the same way, as having no time. `Z` is read as `+00:00`.
 
 (Times a person types, `--since 2026-11-01`, are another matter: a date or a naive time there
-means the person's own zone; `stats_inputs.parse_since` reads those.)
+means the person's own zone; `workflow.stats.parse_since` reads those.)
 
 **Durations.** `duration` is how a span reads to a person: `42s`, `3m 05s`, `2h 10m`,
 `3d 4h`. The ticking review timer alone uses the clock style (`3:05`, `1:02:03`).

@@ -2,7 +2,7 @@
 
 A reviewer reviews the change as the team sees it, not its commits one by one. This module
 groups commits into units and says what a verdict on a unit covers; it is pure (the shell,
-`reviewq/units.py`, reads the refs and the graph of unmerged commits).
+`reviewq/workflow/units.py`, reads the refs and the graph of unmerged commits).
 
 - `assign_units`: each unmerged commit goes to the one unit that names it best. A pull/merge
   request (or a Gerrit change) beats the branch it came from; among refs of the same kind, the

@@ -4,7 +4,7 @@ Verdict records are append-only, but a notes ref is not: anyone who can push it 
 note without someone's rejection (an ordinary, fast-forward notes commit). So the gate reads
 the ref's whole history, not its tip: every line of every note blob any notes commit reachable
 from the tip ever held. A line deleted later still counts; a line edited later is a second,
-different line (and fails its own hash, or collides on its id: `reviewq.enforce` fails closed).
+different line (and fails its own hash, or collides on its id: `reviewq.workflow.gate` fails closed).
 
 Each line also gets the time it first appeared: the committer time of the first notes commit
 holding it, made monotone along the history (a commit cannot appear before its parents), so a

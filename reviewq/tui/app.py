@@ -34,9 +34,9 @@ from reviewq.core.text import one_line, visible
 from reviewq.errors import error_text
 from reviewq.tui import keymap
 from reviewq.tui.live import DEFAULT_INTERVAL
+from reviewq.tui.pair.screen import PairLaunch, PairScreen, start_pair
 from reviewq.tui.screens.change_screen import ChangeScreen
 from reviewq.tui.screens.help import HelpScreen
-from reviewq.tui.screens.pair import PairLaunch, PairScreen, start_pair
 from reviewq.tui.screens.queue import QueueScreen
 from reviewq.tui.screens.review import ReviewScreen
 from reviewq.tui.services import Services, VerdictInput
@@ -540,7 +540,7 @@ class ReviewqApp(App[None], inherit_bindings=False):
         if queue is not None:
             queue.verdict_recorded(change_id, verdict)
 
-    # -- pair sessions (reviewq/tui/screens/pair.py) ------------------------------------------
+    # -- pair sessions (reviewq/tui/pair/screen.py) ------------------------------------------
 
     def start_pair(
         self, first: QueueItem | None, queue: list[QueueItem], launch: PairLaunch | None = None
@@ -594,7 +594,9 @@ class ReviewqApp(App[None], inherit_bindings=False):
             with self.background():
                 result: Critique | str = self.services.critique(change)
         except ImportError:
-            result = "The critic is not part of this build yet (reviewq.critiques is missing)."
+            result = (
+                "The critic is not part of this build yet (reviewq.workflow.critiquing is missing)."
+            )
         except Exception as exc:
             message = error_text(exc)
             result = f"The critic failed: {one_line(message, 300)}"

@@ -3,7 +3,7 @@
 Screens never touch git, the cache or the log directly; they call these methods from thread
 workers (every one may block on git or disk). `lock` serialises the queue load, drafts and
 verdicts; critiques and the rationale run outside it (see `critique`). Verdicts and critiques
-are delegated to `reviewq.verdicts` and `reviewq.critiques`, the single places that record and
+are delegated to `reviewq.workflow.recording` and `reviewq.workflow.critiquing`, the single places that record and
 compute them.
 """
 
@@ -25,11 +25,11 @@ from reviewq.output import LARGE_LOG_BYTES  # noqa: F401 (the screens read it fr
 from reviewq.sources.gitcmd import BINARY_PROBE
 
 if TYPE_CHECKING:
-    from reviewq.apply import Applied
     from reviewq.core.policy_rules import Requirements
     from reviewq.core.rationale import Rationale
-    from reviewq.live import QueueSource, QueueUpdate
-    from reviewq.scan import Scanner
+    from reviewq.workflow.apply_patch import Applied
+    from reviewq.workflow.queue import QueueSource, QueueUpdate
+    from reviewq.workflow.scan import Scanner
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +94,7 @@ class Services:
         self._scanner: Scanner | None = None
         #: `daily` (unmerged work, then recent main) or `all` (the audit view too).
         self.queue_view = "daily"
-        #: The last unit grouping (`reviewq.units.UnitQueue`): unit diffs and verdicts read it.
+        #: The last unit grouping (`reviewq.workflow.units.UnitQueue`): unit diffs and verdicts read it.
         self.units: Any = None
         self._pool: Any = None
         self._pool_broken = False
@@ -102,7 +102,7 @@ class Services:
     def gather_stats(self) -> Any:
         """The stats screen's inputs: this repository's log and notes, or the team's when
         `[team] repos` names more repositories (`MetricInputs` / `TeamInputs`)."""
-        from reviewq.stats_inputs import context_team_paths, gather, gather_team
+        from reviewq.workflow.stats import context_team_paths, gather, gather_team
 
         paths = context_team_paths(self.ctx)
         return gather_team(paths) if paths else gather(self.ctx)
@@ -145,9 +145,9 @@ class Services:
     # -- queue and diffs ----------------------------------------------------------------------
 
     def queue_source(self) -> QueueSource:
-        """The queue as something to poll (`reviewq.live`): one per app, sharing `lock`."""
+        """The queue as something to poll (`reviewq.workflow.queue`): one per app, sharing `lock`."""
         if self._source is None:
-            from reviewq.live import QueueSource
+            from reviewq.workflow.queue import QueueSource
 
             self._source = QueueSource(self.ctx, now=self.now, lock=self.lock, load=self._pending)
         return self._source
@@ -162,7 +162,7 @@ class Services:
     def scanner(self) -> Scanner:
         """The app's scanner: kept, so a refresh decodes only the changes new since the last."""
         if self._scanner is None:
-            from reviewq.scan import Scanner
+            from reviewq.workflow.scan import Scanner
 
             self._scanner = Scanner(self.ctx)
         return self._scanner
@@ -171,10 +171,10 @@ class Services:
         """The queue source's load: the pending queue, falling back to this machine's verdicts
         when the notes ref cannot be read (a notice says so)."""
         from reviewq.store.notes_log import NotesError
-        from reviewq.units import build_units
+        from reviewq.workflow.units import build_units
 
         kwargs.setdefault("scanner", self.scanner if ctx is self.ctx else None)
-        # What `reviewq.pending.pending_queue` returns, with the grouping kept (unit diffs and
+        # What `reviewq.workflow.queue.pending_queue` returns, with the grouping kept (unit diffs and
         # verdicts read it) and the view the reviewer chose.
         now = kwargs.pop("now", None) or self.now()
         try:
@@ -204,9 +204,9 @@ class Services:
         """(the diff to show, a note) for a unit: `unit` the combined diff from the merge base,
         `commit` its commit number `step`, `since` the interdiff since your verdict (after a
         force-push the range-diff comes back as the note: it is not a diff of files)."""
-        from reviewq.changes import diff_of
         from reviewq.sources.diffs import parse_unified_diff, read_commit_diff
-        from reviewq.units import unit_diffs
+        from reviewq.workflow.lookup import diff_of
+        from reviewq.workflow.units import unit_diffs
 
         with self.lock:
             queue = self.units
@@ -227,7 +227,7 @@ class Services:
     def find_item(self, text: str, items: list[QueueItem]) -> QueueItem | None:
         """The item `text` names: a unit's ref as typed (`origin/codex/fix`, `refs/pull/7/head`,
         `inbox:<id>`) or a commit (sha, HEAD) in one of the items' units."""
-        from reviewq.units import full_ref
+        from reviewq.workflow.units import full_ref
 
         ref = text if text.startswith("inbox:") else full_ref(self.ctx, text)
         for item in items:
@@ -245,7 +245,7 @@ class Services:
 
     def unit_commit_rows(self, unit: Any) -> list[dict[str, Any]]:
         """The unit's commits, each with agent and prompt (or marked human)."""
-        from reviewq.units import unit_details
+        from reviewq.workflow.units import unit_details
 
         with self.lock:
             queue = self.units
@@ -277,14 +277,14 @@ class Services:
 
     def apply_patch(self, change: Change, branch: str) -> Applied:
         """`git am` an inbox patch onto `branch` (a new branch starts from main)."""
-        from reviewq.apply import apply_patches
+        from reviewq.workflow.apply_patch import apply_patches
 
         with self.lock:
             return apply_patches(self.ctx, change.id, branch, create=True, now=self.now())
 
     def inbox_verdict(self, change: Change) -> str | None:
         """The latest verdict on an inbox patch (by its patch-id), or None."""
-        from reviewq.verdicts import settled_index
+        from reviewq.workflow.recording import settled_index
 
         pid = change.id.removeprefix("inbox:")
         return settled_index(self.ctx).latest(sha=None, patch_id=pid, change_id=change.id)
@@ -299,7 +299,7 @@ class Services:
         return QueueRefresh(update, reviewed, mine)
 
     def load_diff(self, change: Change) -> Diff:
-        from reviewq.changes import diff_of
+        from reviewq.workflow.lookup import diff_of
 
         return diff_of(self.ctx, change)
 
@@ -446,7 +446,7 @@ class Services:
         Warnings (the team's notes ref could not be updated) come back as text for the screen:
         anything printed to stderr would tear through the TUI.
         """
-        from reviewq.verdicts import record_verdict
+        from reviewq.workflow.recording import record_verdict
 
         warnings: list[str] = []
         unit = data.unit
@@ -480,10 +480,10 @@ class Services:
         self, data: VerdictInput, warnings: list[str]
     ) -> tuple[dict[str, Any], list[str]]:
         """A verdict on a unit: one record per AI commit, each naming the unit (one batch),
-        the review shared out as `reviewq.units.record_unit_verdict` does for the CLI: each
+        the review shared out as `reviewq.workflow.units.record_unit_verdict` does for the CLI: each
         record its own commit's lines and hunks, the time in proportion to its lines, the
         fraction of the combined diff's hunks viewed."""
-        from reviewq.units import record_unit_verdict
+        from reviewq.workflow.units import record_unit_verdict
 
         with self.lock:
             stored = record_unit_verdict(
@@ -513,7 +513,7 @@ class Services:
 
     def requirements(self, change: Change) -> Requirements:
         """What the policy asks of the domains this change touches (pure; no git)."""
-        from reviewq.enforce import policy_of
+        from reviewq.workflow.gate import policy_of
 
         policy = policy_of(self.ctx.config)
         return policy.requirements(policy.domains_for(change.paths))
@@ -599,7 +599,7 @@ class Services:
 
     def critique(self, change: Change, refresh: bool = False) -> Critique:
         """The configured critic's critique (cached when one exists; the family guard applies)."""
-        from reviewq.critiques import get_critique
+        from reviewq.workflow.critiquing import get_critique
 
         self._open_cache()
         return get_critique(self.ctx, change, refresh=refresh)
@@ -607,14 +607,14 @@ class Services:
     def rationale(self, change: Change, diff: Diff | None = None) -> Rationale:
         """The offline design-rationale summary (plus a model critic's, when one is cached);
         `diff`, when the screen has parsed it already, is not read and parsed again."""
-        from reviewq.critiques import critique_input, rationale_for
+        from reviewq.workflow.critiquing import critique_input, rationale_for
 
         self._open_cache()
         subject = critique_input(self.ctx, change, diff) if diff is not None else None
         return rationale_for(self.ctx, change, subject=subject)
 
     def cached_critique(self, change: Change) -> Critique | None:
-        from reviewq.critiques import cached_critique
+        from reviewq.workflow.critiquing import cached_critique
 
         self._open_cache()
         return cached_critique(self.ctx, change)

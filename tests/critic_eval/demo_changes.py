@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from reviewq.changes import lookup
 from reviewq.context import Context
+from reviewq.workflow.lookup import lookup
 
 DEVIN = "Let support engineers impersonate customers; simplify CI"
 EXPORT = "Add CSV export"

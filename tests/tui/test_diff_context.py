@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from reviewq.tui.diffmodel import CTX, LINE
-from reviewq.tui.widgets.diff_view import DiffView
+from reviewq.tui.diff.model import CTX, LINE
+from reviewq.tui.diff.view import DiffView
 from tests.tui.conftest import burst, screen_text, settle
 from tests.tui.test_reviewer_day import open_first_review
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from reviewq.tui.diffmodel import LINE
-from reviewq.tui.widgets.diff_view import CUT_RIGHT, DiffView
+from reviewq.tui.diff.model import LINE
+from reviewq.tui.diff.view import CUT_RIGHT, DiffView
 from tests.tui.conftest import screen_text, settle
 from tests.tui.test_reviewer_day import PLANTED, long_line_repo, open_first_review
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reviewq.sources.diffs import parse_unified_diff
-from reviewq.tui.diffmodel import (
+from reviewq.tui.diff.model import (
     FILE,
     GAP,
     HUNK,

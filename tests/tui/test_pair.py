@@ -12,12 +12,12 @@ from pathlib import Path
 
 from reviewq.core.verdict import verify_chain
 from reviewq.store.log import read_records
+from reviewq.tui.pair.dialogs import PairStartDialog
+from reviewq.tui.pair.panes import PairBanner, SessionPane
+from reviewq.tui.pair.screen import PairScreen
 from reviewq.tui.screens.dialogs import VerdictDialog
 from reviewq.tui.screens.help import HelpScreen
-from reviewq.tui.screens.pair import PairScreen
-from reviewq.tui.screens.pair_dialogs import PairStartDialog
 from reviewq.tui.screens.queue import QueueScreen
-from reviewq.tui.widgets.pair_panes import PairBanner, SessionPane
 from tests.conftest import FIXED_NOW
 from tests.tui.conftest import highlight_riskiest, settle
 
@@ -366,7 +366,7 @@ async def test_reviewq_pair_rev_starts_on_that_change_with_the_names_given(
     make_app, demo_repo: Path
 ):
     """What `reviewq pair REV --with ...` does: the start dialog on that change, names filled."""
-    from reviewq.tui.screens.pair import PairLaunch
+    from reviewq.tui.pair.screen import PairLaunch
 
     sha = subprocess.run(
         ["git", "log", "--format=%H", "--grep=constant-time", "-1"],
@@ -449,7 +449,7 @@ async def test_p_in_a_review_moves_the_change_into_a_pair_session(make_app):
 
 
 async def test_the_mouse_goes_to_a_step_ticks_an_item_and_steps_in_presenter(make_app):
-    from reviewq.tui.widgets.pair_panes import StepList, TickBox
+    from reviewq.tui.pair.panes import StepList, TickBox
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -7,11 +7,11 @@ from pathlib import Path
 from textual import events
 
 from reviewq.core.model import Critique, Finding
+from reviewq.tui.diff.view import DiffView
 from reviewq.tui.screens.dialogs import VerdictDialog
 from reviewq.tui.screens.help import HelpScreen
 from reviewq.tui.screens.queue import QueueScreen
 from reviewq.tui.screens.review import ReviewScreen
-from reviewq.tui.widgets.diff_view import DiffView
 from reviewq.tui.widgets.lists import QueueTable
 from reviewq.tui.widgets.sidebar import FileSidebar
 from tests.tui.conftest import highlight_riskiest, screen_text, settle

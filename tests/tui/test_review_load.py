@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
+from reviewq.tui.diff.view import DiffView
 from reviewq.tui.screens.review import ReviewScreen
-from reviewq.tui.widgets.diff_view import DiffView
 from tests.tui.conftest import settle
 
 SIZE = (160, 50)

@@ -292,7 +292,7 @@ async def test_text_past_the_panes_edge_is_marked_and_zoom_and_split_and_editor(
 ):
     import contextlib
 
-    from reviewq.tui.widgets.diff_view import CUT_LEFT, CUT_RIGHT, DiffView
+    from reviewq.tui.diff.view import CUT_LEFT, CUT_RIGHT, DiffView
     from reviewq.tui.widgets.panes import CritiquePane
     from tests.tui.conftest import screen_text
 

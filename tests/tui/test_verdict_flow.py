@@ -8,10 +8,10 @@ from reviewq.core.model import Critique
 from reviewq.core.verdict import verify_chain
 from reviewq.store.log import read_records
 from reviewq.tui.app import PREFETCH
+from reviewq.tui.diff.view import DiffView
 from reviewq.tui.screens.dialogs import VerdictDialog
 from reviewq.tui.screens.queue import QueueScreen
 from reviewq.tui.screens.review import ReviewScreen
-from reviewq.tui.widgets.diff_view import DiffView
 from tests.tui.conftest import highlight_riskiest, settle
 
 SIZE = (160, 50)

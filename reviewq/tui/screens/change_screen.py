@@ -23,10 +23,10 @@ from reviewq.core.times import duration
 from reviewq.core.verdict import CritiqueState
 from reviewq.errors import error_text
 from reviewq.tui import keymap
+from reviewq.tui.diff.view import DiffView
 from reviewq.tui.safe import safe_line
 from reviewq.tui.screens.dialogs import VerdictChoice, VerdictDialog, VerdictSummary
 from reviewq.tui.services import VerdictInput
-from reviewq.tui.widgets.diff_view import DiffView
 from reviewq.tui.widgets.panes import CritiquePane, PromptPane, RationalePane
 from reviewq.tui.widgets.timer import (
     ActiveTimer,

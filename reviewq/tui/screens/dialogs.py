@@ -272,7 +272,7 @@ class ApplyDialog(ModalScreen[str | None], inherit_bindings=False):
     """Which branch an inbox patch goes to (`git am`); returns the branch name, or None.
 
     Applying is always this explicit step, never a side effect of a verdict. A branch that does
-    not exist yet starts from main; the user's checkout is not moved (`reviewq.apply`).
+    not exist yet starts from main; the user's checkout is not moved (`reviewq.workflow.apply_patch`).
     """
 
     BINDINGS = keymap.screen_bindings("dialog")

@@ -23,7 +23,8 @@ from reviewq.core.text import one_line
 from reviewq.core.times import duration
 from reviewq.errors import error_text
 from reviewq.tui import keymap
-from reviewq.tui.diffmodel import CONTEXT_STEP, DiffModel, Layout
+from reviewq.tui.diff.model import CONTEXT_STEP, DiffModel, Layout
+from reviewq.tui.diff.view import DiffView
 from reviewq.tui.safe import safe_line
 from reviewq.tui.screens.change_screen import (
     SIDE_PANES,
@@ -36,7 +37,6 @@ from reviewq.tui.screens.dialogs import (
     VerdictSummary,
 )
 from reviewq.tui.services import RANGE_DIFF_NOTE, Draft, VerdictInput
-from reviewq.tui.widgets.diff_view import DiffView
 from reviewq.tui.widgets.panes import CritiquePane, PromptPane, RationalePane
 from reviewq.tui.widgets.sidebar import FileSidebar
 from reviewq.tui.widgets.splitter import PaneSplitter

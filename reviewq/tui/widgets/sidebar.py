@@ -13,8 +13,8 @@ from textual.widgets import Static
 from textual.widgets.option_list import Option
 
 from reviewq.core.model import FileDiff
+from reviewq.tui.diff.view import STATUS_LETTER
 from reviewq.tui.safe import safe_line
-from reviewq.tui.widgets.diff_view import STATUS_LETTER
 from reviewq.tui.widgets.lists import FileOptionList
 
 

@@ -401,7 +401,7 @@ def load_verdicts_since(
 def verdict_keys(ctx: Context, changes: Sequence[Change]) -> set[str]:
     """Everything a verdict about one of `changes` may be recorded under: shas, change ids and
     stable patch-ids. A superset to read candidates by (the log's key index has no content ids):
-    equal content ids imply equal stable patch-ids, and `enforce.Verdicts.records_for` keeps
+    equal content ids imply equal stable patch-ids, and `workflow.gate.Verdicts.records_for` keeps
     only the records whose sha, content id or change id matches."""
     keys: set[str] = set()
     for change in changes:

@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from reviewq.changes import diff_of
 from reviewq.clock import local_now
 from reviewq.context import Context
 from reviewq.core.critique import CritiqueInput
@@ -23,6 +22,7 @@ from reviewq.core.patching import apply_file_diff
 from reviewq.core.rationale import Rationale, build_rationale
 from reviewq.critics.base import Critic, CriticError, critique_key, guard, stamp
 from reviewq.sources.gitcmd import GitError
+from reviewq.workflow.lookup import diff_of
 
 TABLE = "critiques"
 #: Whole files larger than this are not read for ruff and `ast` (the hunks still are).

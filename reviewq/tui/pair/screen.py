@@ -38,18 +38,10 @@ from reviewq.core.text import one_line
 from reviewq.core.times import duration
 from reviewq.core.walkthrough import Step, walkthrough
 from reviewq.tui import keymap
-from reviewq.tui.diffmodel import DiffModel
-from reviewq.tui.safe import safe_line
-from reviewq.tui.screens.change_screen import ChangeScreen, HeaderPart, finding_lines
-from reviewq.tui.screens.dialogs import (
-    VERDICT_TITLES,
-    VerdictChoice,
-    VerdictSummary,
-)
-from reviewq.tui.screens.pair_dialogs import PairStart, PairStartDialog
-from reviewq.tui.services import VerdictInput
-from reviewq.tui.widgets.diff_view import DiffView
-from reviewq.tui.widgets.pair_panes import (
+from reviewq.tui.diff.model import DiffModel
+from reviewq.tui.diff.view import DiffView
+from reviewq.tui.pair.dialogs import PairStart, PairStartDialog
+from reviewq.tui.pair.panes import (
     PairBanner,
     PairDiffView,
     SessionPane,
@@ -57,6 +49,14 @@ from reviewq.tui.widgets.pair_panes import (
     StepList,
     StepView,
 )
+from reviewq.tui.safe import safe_line
+from reviewq.tui.screens.change_screen import ChangeScreen, HeaderPart, finding_lines
+from reviewq.tui.screens.dialogs import (
+    VERDICT_TITLES,
+    VerdictChoice,
+    VerdictSummary,
+)
+from reviewq.tui.services import VerdictInput
 from reviewq.tui.widgets.panes import CritiquePane, PromptPane, RationalePane
 
 if TYPE_CHECKING:

@@ -32,7 +32,7 @@ from textual.worker import get_current_worker
 
 from reviewq.core.model import DiffLine
 from reviewq.tui import keymap
-from reviewq.tui.diffmodel import (
+from reviewq.tui.diff.model import (
     CTX,
     FILE,
     GAP,

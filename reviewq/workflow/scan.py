@@ -44,13 +44,6 @@ from reviewq.core.scope import (
     short_ref,
 )
 from reviewq.errors import ReviewqError
-from reviewq.scan_answer import (
-    DETECTOR_VERSION,
-    STATE_VERSION,
-    resolve_revs,
-    scan_key,
-)
-from reviewq.scan_answer import rules_key as _rules_key
 from reviewq.sources.git_log import commit_from_fields, commit_stats, iter_records
 from reviewq.sources.gitcmd import Git, GitError
 from reviewq.sources.notes import SCAN_NOTE_REFS, SideRecords, load_side_records
@@ -64,6 +57,13 @@ from reviewq.sources.refs import (
     read_snapshot,
     scope_view,
 )
+from reviewq.workflow.scan_answer import (
+    DETECTOR_VERSION,
+    STATE_VERSION,
+    resolve_revs,
+    scan_key,
+)
+from reviewq.workflow.scan_answer import rules_key as _rules_key
 
 
 @dataclass

@@ -67,7 +67,7 @@ def find_patches(ctx: Context, ref: str) -> list[Change]:
     A file holding a series applies as a whole: applying one middle patch of a series on its
     own is how a branch ends up with half a change.
     """
-    from reviewq.scan import scan_inbox
+    from reviewq.workflow.scan import scan_inbox
 
     if ctx.inbox_dir() is None:
         raise ReviewqError('no patch inbox is configured; set `inbox = "DIR"` in .reviewq.toml')
@@ -215,7 +215,7 @@ def apply_patches(
 
 
 def _verdicts(ctx: Context, series: Sequence[Change]) -> list[str | None]:
-    from reviewq.verdicts import settled_index
+    from reviewq.workflow.recording import settled_index
 
     index = settled_index(ctx)
     return [

@@ -30,7 +30,7 @@ from reviewq.errors import ReviewqError
 from reviewq.sources.gitcmd import GitError
 
 if TYPE_CHECKING:
-    from reviewq.scan import Scanner
+    from reviewq.workflow.scan import Scanner
 
 VIEWS = ("daily", "all", "audit")
 #: Cache table: unit ref -> the records (id, sha, reviewer, at, unit) of your latest verdict.
@@ -86,7 +86,7 @@ class UnitQueue:
 def _is_mine(ctx: Context) -> Any:
     from reviewq.core.model import Identity
     from reviewq.core.policy import same_person
-    from reviewq.verdicts import reviewer_identity
+    from reviewq.workflow.recording import reviewer_identity
 
     try:
         me = reviewer_identity(ctx)
@@ -117,10 +117,10 @@ def build_units(
     commit arrived after your latest verdict on it (`new_since_verdict`), human ones included:
     a commit slipped onto an approved branch brings the branch back.
     """
-    from reviewq.enforce import QueuePolicy
-    from reviewq.scan import scan_inbox, scan_scope
-    from reviewq.sessions import with_session_prompts
     from reviewq.sources.refs import membership
+    from reviewq.workflow.gate import QueuePolicy
+    from reviewq.workflow.scan import scan_inbox, scan_scope
+    from reviewq.workflow.session_prompts import with_session_prompts
 
     scan = scan_scope(ctx, now=now, snapshot=snapshot, scanner=scanner)
     changes = list(scan.changes) + scan_inbox(ctx)
@@ -145,7 +145,7 @@ def build_units(
 
     records = list(policy.verdicts.records)
     if all_records:
-        from reviewq.verdicts import load_verdicts
+        from reviewq.workflow.recording import load_verdicts
 
         try:
             records = load_verdicts(ctx, include_notes=include_notes)
@@ -266,7 +266,7 @@ def find_unit(ctx: Context, text: str, now: datetime) -> tuple[Unit, UnitQueue] 
     Raises ReviewqError for a unit ref with nothing unmerged on it (it points into main): a
     verdict on it would otherwise read as a review of main's history.
     """
-    from reviewq.changes import is_inbox_ref
+    from reviewq.workflow.lookup import is_inbox_ref
 
     if is_inbox_ref(text):
         queue = build_units(ctx, now, all_records=True)
@@ -405,7 +405,7 @@ def record_unit_verdict(
     import uuid
 
     from reviewq.core.units import split_unit_review, unit_record
-    from reviewq.verdicts import hunk_count, record_verdict
+    from reviewq.workflow.recording import hunk_count, record_verdict
 
     if not unit.ai:
         raise ReviewqError(f"{unit.name} holds no AI-authored commit; nothing to record")

@@ -21,8 +21,8 @@ from reviewq.core.model import Identity
 from reviewq.core.pair import HunkNote
 from reviewq.core.text import one_line
 from reviewq.tui import keymap
+from reviewq.tui.diff.view import DiffView
 from reviewq.tui.safe import safe, safe_line
-from reviewq.tui.widgets.diff_view import DiffView
 
 KIND_STYLE = {
     "test": "bold $text-success",

@@ -92,7 +92,7 @@ def verdict_table(
 ) -> VerdictTable:
     """Every verdict known here, as metric columns: the one place metrics read verdicts.
 
-    The same records as `reviewq.verdicts.load_verdicts` (the local log, and the team's records
+    The same records as `reviewq.workflow.recording.load_verdicts` (the local log, and the team's records
     from the notes ref, one per id), but the local log comes through the column cache: a
     million-record log is parsed once, not on every `stats`.
 
@@ -124,7 +124,7 @@ def critique_rows(ctx: Context, changes: Iterable[Any]) -> list[dict[str, Any]]:
     critiques table). `cached_critique` reads the change's diff to know which critique applies,
     so it is asked only about changes the critique cache has rows for (one pass over that
     table): on a long history most changes were never critiqued."""
-    from reviewq.critiques import TABLE, cached_critique
+    from reviewq.workflow.critiquing import TABLE, cached_critique
 
     critiqued = {row.get("change_id") for _, row in ctx.cache.items(TABLE) if isinstance(row, dict)}
     rank = {s: i for i, s in enumerate(SEVERITIES)}
@@ -160,7 +160,7 @@ def policy_violations(
     ctx: Context, changes: Sequence[Change], now: datetime
 ) -> list[dict[str, Any]] | None:
     """AI-authored changes that do not meet the policy now, as `reviewq queue` judges them
-    (`enforce.QueuePolicy`: the work tree's policy, every verdict this clone can read).
+    (`workflow.gate.QueuePolicy`: the work tree's policy, every verdict this clone can read).
 
     None when the repository configures no policy (`[policy]` or `[[domains]]`): the report then
     says "policy: not configured" instead of judging against built-in defaults nobody chose.
@@ -168,7 +168,7 @@ def policy_violations(
     if not any(name in ctx.config.sections for name in ("policy", "domains")):
         return None
     from reviewq.core.policy_rules import domain_label
-    from reviewq.enforce import QueuePolicy
+    from reviewq.workflow.gate import QueuePolicy
 
     judge = QueuePolicy(ctx, changes, now)
     out = []
@@ -251,8 +251,8 @@ def gather(
     an input that is gone raises `MissingInput`. `now`: the instant the policy is judged at.
     `full`: keep the changes themselves (`change_list`, for `export`), never the summary cache.
     """
-    from reviewq.scan import scan_history, scan_inbox, warn_unknown_sizes
     from reviewq.sources.commit_sizes import commit_sizes
+    from reviewq.workflow.scan import scan_history, scan_inbox, warn_unknown_sizes
 
     conf = settings(ctx)
     tz = resolve_tz(tz_name, "--tz") if tz_name else resolve_tz(conf.timezone, "metrics.timezone")
@@ -487,7 +487,7 @@ def _summary_key(ctx: Context, head: str | None) -> dict[str, Any]:
     changes) is a function of HEAD, every notes ref, the settings and reviewq's version; the
     critiques of the local cache file; which changes are reviewed, of the log and the notes.
     Any of them changed: the full path runs (through its own caches) and stores a new one."""
-    from reviewq.scan import DETECTOR_VERSION, STATE_VERSION
+    from reviewq.workflow.scan import DETECTOR_VERSION, STATE_VERSION
 
     return {
         "v": SUMMARY_VERSION,
@@ -728,7 +728,7 @@ def team_paths(args: Any) -> list[Path] | None:
                     f"log; drop --{flag} or --repos"
                 )
         return _distinct([Path(p) for p in repos], "--repos")
-    from reviewq.config import load_config
+    from reviewq.context import load_config
     from reviewq.sources.gitcmd import Git
 
     if args.config:

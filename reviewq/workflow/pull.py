@@ -76,7 +76,7 @@ def choose_remote(ctx: Context, remote: str | None) -> str:
 
 
 def pull(ctx: Context, remote: str | None, *, now: datetime, transport: Any = None) -> PullReport:
-    from reviewq.pending import pending_queue
+    from reviewq.workflow.queue import pending_queue
 
     git = ctx.git
     name = choose_remote(ctx, remote)
@@ -128,7 +128,7 @@ def _merge_review_notes(ctx: Context, remote: str) -> list[NotesMerge]:
     from reviewq.store.notes_log import NOTES_REF
     from reviewq.store.sync import merge_remote
     from reviewq.store.sync import tracking_ref as review_tracking_ref
-    from reviewq.verdicts import notes_lock_path
+    from reviewq.workflow.recording import notes_lock_path
 
     git = ctx.git
     fetched = git.try_resolve(tracking_ref(remote, NOTES_REF))

@@ -1,6 +1,6 @@
 """`scan --json`'s answer kept as bytes: an unchanged history is answered by copying them.
 
-The scan cache (`scan.py`, in TinyDB) holds every AI commit found; turning 4,000 cached records
+The scan cache (`workflow/scan.py`, in TinyDB) holds every AI commit found; turning 4,000 cached records
 back into changes and JSON costs more than the raw `git log` it saves. So the command's own
 output is kept too, in `<state dir>/scan-answers/<key>.jsonl`: one header line saying what it
 answers, then the records exactly as printed. It is replayed only when everything the answer

@@ -55,7 +55,7 @@ def lookup(ctx: Context, rev: str) -> Lookup:
 
 
 def _lookup_inbox(ctx: Context, ref: str) -> Lookup:
-    from reviewq.scan import scan_inbox
+    from reviewq.workflow.scan import scan_inbox
 
     wanted = ref.removeprefix("inbox:")
     matches = [

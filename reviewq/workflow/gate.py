@@ -17,9 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from reviewq.changes import lookup
 from reviewq.clock import local_now
-from reviewq.config import CONFIG_NAME, config_at
+from reviewq.context import CONFIG_NAME, config_at
 from reviewq.core.config import Config
 from reviewq.core.model import Change
 from reviewq.core.policy import Evaluation, evaluate, needs_brief
@@ -34,13 +33,19 @@ from reviewq.core.text import one_line
 from reviewq.core.times import parse_instant as parse_time
 from reviewq.core.verdict import SIG_GOOD, SignatureCheck, content_digest, match_keys, record_order
 from reviewq.errors import ReviewqError
-from reviewq.scan import resolve_revs, scan_history, warn_unknown_sizes
 from reviewq.sources.gitcmd import Git, GitError
 from reviewq.store.log import ProvenanceLog
 from reviewq.store.notes_history import cache_path_for, read_notes_history
 from reviewq.store.notes_log import NOTES_REF, read_verdict_notes, ref_tip
 from reviewq.store.signing import DEFAULT_PROGRAM, SshVerifier, verifier_from_git
-from reviewq.verdicts import CONTENT_ID_FIELD, content_ids, load_verdicts, load_verdicts_about
+from reviewq.workflow.lookup import lookup
+from reviewq.workflow.recording import (
+    CONTENT_ID_FIELD,
+    content_ids,
+    load_verdicts,
+    load_verdicts_about,
+)
+from reviewq.workflow.scan import resolve_revs, scan_history, warn_unknown_sizes
 
 RecordsFor = Callable[[Change], Sequence[Mapping[str, Any]]]
 VerifySignature = Callable[[Mapping[str, Any]], SignatureCheck]

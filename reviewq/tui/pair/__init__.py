@@ -1,0 +1,1 @@
+"""The pair session: its screen, dialogs and panes."""
