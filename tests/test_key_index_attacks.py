@@ -169,9 +169,13 @@ def test_a_forged_content_id_cache_does_not_pass_the_gate(repo: Repo, cli) -> No
     assert gate.returncode == 1, gate.stdout
 
 
-def test_a_forged_notes_history_cache_does_not_hide_a_reject_at_the_tip(repo: Repo, cli) -> None:
+@pytest.mark.parametrize("tip_moved", [False, True])
+def test_a_forged_notes_history_cache_does_not_hide_a_reject_at_the_tip(
+    repo: Repo, cli, tip_moved: bool
+) -> None:
     base = repo.commit("Base\n")
     sha = ai_commit(repo, "change")
+    later = ai_commit(repo, "later change", files={"later.txt": "x\n"})
     _verdict(cli, repo, sha, "approve")
     _verdict(cli, repo, sha, "reject")
     assert _gate(cli, repo, f"{base}..HEAD").returncode == 1  # caches the notes history
@@ -186,8 +190,11 @@ def test_a_forged_notes_history_cache_does_not_hide_a_reject_at_the_tip(repo: Re
     data = json.loads(history.read_bytes())
     data["lines"] = [line for line in data["lines"] if '"verdict":"reject"' not in line[1]]
     history.write_text(json.dumps(data))
-    gate = _gate(cli, repo, f"{base}..HEAD")
+    if tip_moved:  # another verdict shared since: the cache is caught up, not used as it is
+        _verdict(cli, repo, later, "approve")
+    gate = _gate(cli, repo, f"{base}..{sha}")
     assert gate.returncode == 1, gate.stdout
+    assert "rejected: by Test Reviewer" in gate.stdout
 
 
 @pytest.mark.xfail(

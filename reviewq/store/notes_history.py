@@ -13,7 +13,10 @@ Committer times are themselves self-declared by whoever wrote the notes commit; 
 log is the only clock nobody with push access can set (docs/provenance.md).
 
 Reading is cached by tip in `<state dir>/notes-history.json`: an unchanged tip costs one file
-read; a tip that moved on reads only the commits since the cached one. A cached tip that is no
+read and a read of the tip's notes; a tip that moved on reads only the commits since the cached
+one. The cache is a file a local shell can rewrite, so it is used only when it holds every line
+of every note at the tip (a reject still on the ref cannot be dropped from it); otherwise the
+whole history is read again. A cached tip that is no
 longer in the ref's history means the history was rewritten (a force-push, or the ref deleted
 and rebuilt): lines may have been removed, so the reader refuses (`NotesRewritten`) and says how
 to merge the old history back.
