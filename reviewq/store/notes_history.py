@@ -13,7 +13,10 @@ Committer times are themselves self-declared by whoever wrote the notes commit; 
 log is the only clock nobody with push access can set (docs/provenance.md).
 
 Reading is cached by tip in `<state dir>/notes-history.json`: an unchanged tip costs one file
-read; a tip that moved on reads only the commits since the cached one. A cached tip that is no
+read and a read of the tip's notes; a tip that moved on reads only the commits since the cached
+one. The cache is a file a local shell can rewrite, so it is used only when it holds every line
+of every note at the tip (a reject still on the ref cannot be dropped from it); otherwise the
+whole history is read again. A cached tip that is no
 longer in the ref's history means the history was rewritten (a force-push, or the ref deleted
 and rebuilt): lines may have been removed, so the reader refuses (`NotesRewritten`) and says how
 to merge the old history back.
@@ -31,7 +34,7 @@ from reviewq.core.jsonio import parse_line
 from reviewq.core.verdict import line_hash_matches
 from reviewq.errors import ReviewqError
 from reviewq.sources.gitcmd import Git, GitError
-from reviewq.store.notes_log import NOTES_REF, NotesError, ref_tip, target_of
+from reviewq.store.notes_log import NOTES_REF, NotesError, list_targets, ref_tip, target_of
 
 HISTORY_CACHE = "notes-history.json"
 CACHE_VERSION = 1
@@ -165,8 +168,67 @@ def history_lines(
     if tip is None:
         return None, [], 0
     cache = _load_cache(cache_path, ref)
-    if cache is not None and cache["tip"] == tip:
-        return tip, [HistoryLine(t, s.encode("latin-1"), a) for t, s, a in cache["lines"]], 0
+    if cache is not None:
+        # The cache is a file a local shell can rewrite: one that lacks a line the tip holds
+        # (a reject dropped from it) is not used, the history is read from git instead.
+        if cache["tip"] == tip:
+            lines = [HistoryLine(t, s.encode("latin-1"), a) for t, s, a in cache["lines"]]
+            if _holds_tip(git, ref, lines):
+                return tip, lines, 0
+        else:
+            found = _read_history(git, ref, tip, cache)
+            if _holds_tip(git, ref, found[1]):
+                _store(cache_path, ref, tip, *found)
+                return tip, found[1], len(found[2])
+    found = _read_history(git, ref, tip, None)
+    _store(cache_path, ref, tip, *found)
+    return tip, found[1], len(found[2])
+
+
+def _holds_tip(git: Git, ref: str, lines: list[HistoryLine]) -> bool:
+    """Does `lines` hold every line of every note at the ref's tip?"""
+    listing = list_targets(git, ref)
+    try:
+        blobs = git.cat_blobs(sorted(set(listing.values())))
+    except GitError:
+        return False
+    have = {(h.target, h.line) for h in lines}
+    for target, blob in listing.items():
+        data = blobs.get(blob)
+        if data is None:
+            return False
+        for raw in data.split(b"\n"):
+            line = raw.strip()
+            if line and (target, line) not in have:
+                return False
+    return True
+
+
+def _store(
+    cache_path: Path | None,
+    ref: str,
+    tip: str,
+    times: dict[str, float],
+    lines: list[HistoryLine],
+    _walked: list,
+) -> None:
+    _store_cache(
+        cache_path,
+        {
+            "v": CACHE_VERSION,
+            "ref": ref,
+            "tip": tip,
+            "commits": times,
+            "lines": [[h.target, h.line.decode("latin-1"), h.appeared] for h in lines],
+        },
+    )
+
+
+def _read_history(
+    git: Git, ref: str, tip: str, cache: dict[str, Any] | None
+) -> tuple[dict[str, float], list[HistoryLine], list]:
+    """(commit times, every distinct line, the commits walked): the commits after the cached
+    tip read onto the cached lines, or, without a cache, the whole history."""
     since = None
     times: dict[str, float] = {}
     seen: dict[tuple[str, bytes], float] = {}
@@ -210,17 +272,7 @@ def history_lines(
                 if first is None or when < first:
                     seen[key] = when
     lines = [HistoryLine(t, line, a) for (t, line), a in seen.items()]
-    _store_cache(
-        cache_path,
-        {
-            "v": CACHE_VERSION,
-            "ref": ref,
-            "tip": tip,
-            "commits": times,
-            "lines": [[h.target, h.line.decode("latin-1"), h.appeared] for h in lines],
-        },
-    )
-    return tip, lines, len(walked)
+    return times, lines, walked
 
 
 def read_notes_history(

@@ -138,7 +138,9 @@ def patch_ids(ctx: Context, shas: Sequence[str]) -> dict[str, str | None]:
     return _pipeline_ids(ctx, shas, PATCH_ID_TABLE, _DIFF_TREE, ["patch-id", "--stable"])
 
 
-def content_ids(ctx: Context, shas: Sequence[str]) -> dict[str, str | None]:
+def content_ids(
+    ctx: Context, shas: Sequence[str], *, trust_cache: bool = True
+) -> dict[str, str | None]:
     """sha -> the change's content identity: `git patch-id --verbatim` of its full text diff.
 
     Every byte of every added, removed and context line counts (whitespace too), and nothing
@@ -147,18 +149,31 @@ def content_ids(ctx: Context, shas: Sequence[str]) -> dict[str, str | None]:
     diff. Line numbers do not count, so a change rebased onto a moved base keeps its identity as
     long as its lines and their context are byte-identical; the same line added in another
     place does not. None for merges and empty commits (they match by sha only).
+
+    `trust_cache=False` (the gate): every id computed from the commits, none read from the
+    cache file, which a local shell can rewrite to give a new commit an approved one's id
+    (the fresh answers are still stored).
     """
-    return _pipeline_ids(ctx, shas, CONTENT_ID_TABLE, _CONTENT_DIFF_TREE, CONTENT_ID_ARGS)
+    return _pipeline_ids(
+        ctx, shas, CONTENT_ID_TABLE, _CONTENT_DIFF_TREE, CONTENT_ID_ARGS, trust_cache=trust_cache
+    )
 
 
 def _pipeline_ids(
-    ctx: Context, shas: Sequence[str], table: str, diff: list[str], patch_id: list[str]
+    ctx: Context,
+    shas: Sequence[str],
+    table: str,
+    diff: list[str],
+    patch_id: list[str],
+    *,
+    trust_cache: bool = True,
 ) -> dict[str, str | None]:
-    """A commit's id never changes, so answers are cached; the rest are computed in one
-    `git diff-tree --stdin -p | git patch-id ...` pipeline, however many there are."""
+    """A commit's id never changes, so answers are cached; the rest (all of them, when the
+    cache is not trusted) are computed in one `git diff-tree --stdin -p | git patch-id ...`
+    pipeline, however many there are."""
     cached: dict[str, str] = dict(ctx.cache.get(table, PATCH_ID_KEY) or {})
     wanted = [s for s in dict.fromkeys(shas) if s]
-    missing = [s for s in wanted if s not in cached]
+    missing = [s for s in wanted if s not in cached or not trust_cache]
     if missing:
         out = ctx.git.pipe(diff, patch_id, input=("\n".join(missing) + "\n").encode())
         found = {}

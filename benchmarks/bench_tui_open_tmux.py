@@ -1,0 +1,78 @@
+"""The TUI's open as a user sees it: launch `reviewq tui` in tmux, time until the first queue
+row is on screen (`tmux capture-pane -p` polled every 20 ms; no key is pressed).
+
+    python benchmarks/bench_tui_open_tmux.py [--quick] [--runs 4]
+
+`--quick`: 1,000 pending items over a 200,000-record log; the default is issue 18's size (10,000
+pending, 1,000,000 records). The fixture comes from tests/load_fixture.py (cached under
+benchmarks/.work/). The first run may build the column caches; later runs are warm. Needs tmux.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.load_fixture import build  # noqa: E402
+
+SESSION = f"reviewq-bench-{os.getpid()}"
+#: A queue row: a short sha, then the agent column.
+ROW = re.compile(r"\b[0-9a-f]{10}\b\s+(claude-code|cursor|codex|gemini-cli)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--quick", action="store_true", help="1,000 pending, 200,000 records")
+    parser.add_argument("--runs", type=int, default=4)
+    parser.add_argument("--limit", type=float, default=180.0, help="seconds to wait for a row")
+    args = parser.parse_args()
+    pending, records = (1_000, 200_000) if args.quick else (10_000, 1_000_000)
+    fixture = build(pending, 2_000, 2_000, records)
+    env = dict(fixture.git_env, TERM="xterm-256color", PYTHONPATH=str(ROOT))
+    for part in ("config", "cache", "state", "data"):
+        env[f"XDG_{part.upper()}_HOME"] = str(fixture.path.parent / "xdg" / part)
+    exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+    command = (
+        f"cd {shlex.quote(str(fixture.path))} && exec env {exports} {sys.executable} -m reviewq tui"
+    )
+    print(f"{pending:,} pending, {records:,} records; load average {os.getloadavg()[0]:.2f}")
+    seen: list[float] = []
+    for run in range(1, args.runs + 1):
+        time.sleep(0.5)  # the last session's server shutting down would refuse a new one
+        t0 = time.perf_counter()
+        subprocess.run(
+            ["tmux", "new-session", "-d", "-s", SESSION, "-x", "160", "-y", "50", command],
+            check=True,
+        )
+        took = None
+        try:
+            while time.perf_counter() - t0 < args.limit:
+                screen = subprocess.run(
+                    ["tmux", "capture-pane", "-p", "-t", SESSION], capture_output=True, text=True
+                ).stdout
+                if ROW.search(screen):
+                    took = time.perf_counter() - t0
+                    break
+                time.sleep(0.02)
+        finally:
+            subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
+        print(f"run {run}: " + (f"first queue row after {took:.2f} s" if took else "no row"))
+        if took is not None and run > 1:
+            seen.append(took)
+    if seen:
+        print(f"warm median {statistics.median(seen):.2f} s (runs 2..{args.runs})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
