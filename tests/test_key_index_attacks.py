@@ -31,15 +31,15 @@ import numpy as np
 import pytest
 
 from reviewq.context import Context
-from reviewq.scan import scan_history
 from reviewq.store.verdict_columns import CACHE_NAME, load_log_table
-from reviewq.verdicts import (
+from reviewq.workflow.recording import (
     CONTENT_ID_TABLE,
     PATCH_ID_KEY,
     content_ids,
     load_verdicts,
     load_verdicts_about,
 )
+from reviewq.workflow.scan import scan_history
 from tests.conftest import Repo
 from tests.verdict_kit import ai_commit
 
