@@ -199,10 +199,11 @@ def new_since_verdict(
 
 def children_first(graph: Mapping[str, Sequence[str]], tips: Iterable[str]) -> list[str]:
     """The commits of `graph` reachable from `tips`, children before parents (a parent outside
-    `graph` is on main). The order `git rev-list --topo-order` gives, computed without git."""
-    order: list[str] = []
+    `graph` is on main). The order `git rev-list --topo-order` gives, computed without git; the
+    tips are walked in the order given (sort them for an order independent of the caller)."""
+    order: list[str] = []  # reverse post-order of a DFS along parent links
     seen: set[str] = set()
-    for tip in sorted(set(tips)):
+    for tip in tips:
         if tip in seen or tip not in graph:
             continue
         seen.add(tip)

@@ -22,6 +22,7 @@ from reviewq.core.scope import (
     ref_kind,
     short_ref,
 )
+from reviewq.core.units import children_first
 from reviewq.errors import ReviewqError
 from reviewq.sources.git_log import rev_args
 from reviewq.sources.gitcmd import Git, GitError
@@ -211,24 +212,7 @@ def membership_from_graph(
     The unmerged commits are those reachable from the work tips inside `graph` (a parent
     outside it is in main); a deleted or rewound branch's commits simply fall out.
     """
-    order: list[str] = []  # reverse post-order of a DFS along parent links: children first
-    seen: set[str] = set()
-    for tip in view.work_shas():
-        if tip in seen or tip not in graph:
-            continue
-        seen.add(tip)
-        stack = [(tip, iter(graph[tip]))]
-        while stack:
-            sha, parents = stack[-1]
-            for p in parents:
-                if p not in seen and p in graph:
-                    seen.add(p)
-                    stack.append((p, iter(graph[p])))
-                    break
-            else:
-                stack.pop()
-                order.append(sha)
-    order.reverse()
+    order = children_first(graph, view.work_shas())
     return _place(view, order, {sha: list(graph[sha]) for sha in order}, wanted)
 
 

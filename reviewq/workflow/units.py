@@ -139,7 +139,7 @@ def build_units(
         graph = scan.graph
         if graph is None:
             graph = membership(ctx.git, view, ()).graph
-        order = children_first(graph, view.work.values())
+        order = children_first(graph, sorted(set(view.work.values())))
         assignment = assign_units(order, graph, view.work, lambda ref: ref_kind(ref, view.remotes))
         grouped = unit_commits(order, assignment)
 
