@@ -13,7 +13,9 @@ Measured in one run, each `--repeat` times (median and p95 of wall time):
 - queue cold: `reviewq.workflow.units.build_units` with an empty cache (scope scan, detection,
   membership, grouping into units, policy);
 - queue warm: the same in a new `Context` with the cache on disk (what each `reviewq queue`
-  after the first costs).
+  after the first costs);
+- `reviewq queue --json` as a whole process, cold (state dir removed) and warm: what a user
+  waits for, interpreter start-up and printing included.
 
 The machine may be shared: compare the ratios, and read the load average printed with them.
 Run: .venv/bin/python benchmarks/bench_units.py [--quick] [--commits N] [--units U] [--repeat K]
@@ -171,18 +173,21 @@ def main() -> None:
         ("raw for-each-ref + git log", *rows[0][0]),
         ("queue build, cold cache", *rows[0][1]),
         ("queue build, warm cache", *rows[0][2]),
+        ("`reviewq queue --json` process, cold", *rows[0][3]),
+        ("`reviewq queue --json` process, warm", *rows[0][4]),
         ("raw for-each-ref + git log (again)", *only[0][0]),
         ("queue, main's AI commits out of scope, cold", *only[0][1]),
         ("queue, main's AI commits out of scope, warm", *only[0][2]),
     ]
     for i, (name, med, p95) in enumerate(table):
-        base = table[0][1] if i < 3 else table[3][1]
+        base = table[0][1] if i < 5 else table[5][1]
         print(f"{name:46}{med * 1000:>8.0f}ms{p95 * 1000:>8.0f}ms{med / base:>8.1f}")
     print("load:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
 
 
 def measure(path: Path, cache: Path, now: datetime, repeat: int):
-    raw_times, cold_times, warm_times = [], [], []
+    raw_times, cold_times, warm_times, proc_cold, proc_warm = [], [], [], [], []
+    exe = Path(sys.executable).with_name("reviewq")
     commits_read = units_found = main_ai = 0
     for _ in range(repeat):
         start = time.perf_counter()
@@ -203,8 +208,22 @@ def measure(path: Path, cache: Path, now: datetime, repeat: int):
         build_units(ctx, now)
         warm_times.append(time.perf_counter() - start)
         ctx.close()
+
+        shutil.rmtree(cache, ignore_errors=True)
+        for times in (proc_cold, proc_warm):
+            start = time.perf_counter()
+            subprocess.run(
+                [exe, "queue", "--json"], cwd=path, stdout=subprocess.DEVNULL, check=True
+            )
+            times.append(time.perf_counter() - start)
     return (
-        (stats(raw_times), stats(cold_times), stats(warm_times)),
+        (
+            stats(raw_times),
+            stats(cold_times),
+            stats(warm_times),
+            stats(proc_cold),
+            stats(proc_warm),
+        ),
         main_ai,
         commits_read,
         units_found,
