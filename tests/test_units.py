@@ -391,3 +391,42 @@ def test_split_unit_review_is_pure_and_sums_to_what_was_spent():
     assert sum(s.active_seconds for s in shares) == 100
     assert [s.hunks_viewed for s in shares] == [1, 0]
     assert all(s.hunks_viewed <= s.hunks_total for s in shares)
+
+
+def test_hunks_seen_in_a_commit_cover_the_combined_hunk_by_text_not_line_numbers():
+    """A commit's hunk at its own tree's line numbers covers the combined hunk with the same
+    added lines elsewhere; a hunk seen only in part, or in another file, covers nothing."""
+    from reviewq.core.units import seen_in_combined
+    from reviewq.sources.diffs import parse_unified_diff
+
+    combined = parse_unified_diff(
+        b"diff --git a/x.py b/x.py\n--- a/x.py\n+++ b/x.py\n"
+        b"@@ -1,0 +1,2 @@\n+top one\n+top two\n"
+        b"@@ -20,1 +22,2 @@\n-old\n+new a\n+new b\n",
+        source="unit",
+    )
+    commit = parse_unified_diff(
+        b"diff --git a/x.py b/x.py\n--- a/x.py\n+++ b/x.py\n"
+        b"@@ -20,1 +20,2 @@\n-old\n+new a\n+new b\n",
+        source="git",
+    )
+    partial = parse_unified_diff(
+        b"diff --git a/x.py b/x.py\n--- a/x.py\n+++ b/x.py\n@@ -1,0 +1,1 @@\n+top one\n",
+        source="git",
+    )
+    other = parse_unified_diff(
+        b"diff --git a/y.py b/y.py\n--- a/y.py\n+++ b/y.py\n@@ -1,0 +1,2 @@\n+top one\n+top two\n",
+        source="git",
+    )
+
+    def hunks(diff):
+        return [(fd, h) for fd in diff.files for h in fd.hunks]
+
+    assert seen_in_combined(combined, hunks(commit)) == [(0, 1)]
+    assert seen_in_combined(combined, hunks(partial)) == []
+    assert seen_in_combined(combined, hunks(other)) == []
+    full = parse_unified_diff(
+        b"diff --git a/x.py b/x.py\n--- a/x.py\n+++ b/x.py\n@@ -4,0 +5,2 @@\n+top one\n+top two\n",
+        source="git",
+    )
+    assert seen_in_combined(combined, hunks(commit) + hunks(full)) == [(0, 0), (0, 1)]

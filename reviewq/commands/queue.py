@@ -58,7 +58,7 @@ def run(args: argparse.Namespace, ctx) -> int:
             i.change.authorship.agent,
             model_label(i.change.authorship.family, i.change.authorship.model),
             _subject(i),
-            i.change.stats.brief() if i.change.stats else "-",
+            i.stats.brief() if i.stats else "-",
             human_age(i.age_seconds),
             i.domain,
             needs_brief(i.needs) or "-",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from reviewq.core.model import Change
+from reviewq.core.model import Change, DiffStats
 from reviewq.core.risk import Risk, assess
 
 # scan.py reads commit times through this name too (one parser: core.times)
@@ -29,8 +29,18 @@ class QueueItem:
     unit: Unit | None = None
 
     @property
+    def stats(self) -> DiffStats | None:
+        """The size the queue shows and sorts by: the unit's (`core.units.unit_size`) when the
+        item stands for one, else its commit's."""
+        unit = self.unit
+        if unit is not None and unit.size is not None:
+            return unit.size
+        return self.change.stats
+
+    @property
     def size(self) -> int:
-        return self.change.stats.lines_changed if self.change.stats else 0
+        stats = self.stats
+        return stats.lines_changed if stats else 0
 
     def to_json(self) -> dict[str, Any]:
         record = self.change.to_json()
@@ -52,6 +62,14 @@ class QueueItem:
             record["commits"] = list(unit.commits)
             record["human_commits"] = list(unit.human)
             record["new_since_verdict"] = list(unit.new_since_verdict)
+            if unit.size is not None:
+                # `additions`/`deletions` above stay the commit's; this is the unit's.
+                record["unit_size"] = {
+                    "additions": unit.size.additions,
+                    "deletions": unit.size.deletions,
+                    "sizes": unit.size.sizes,
+                    "of": "ai-commits",
+                }
             if unit.kind != "inbox":
                 record["sha"] = unit.tip
         return record

@@ -15,10 +15,13 @@ groups commits into units and says what a verdict on a unit covers; it is pure (
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from reviewq.core.model import Diff, DiffStats, FileDiff, Hunk
 
 #: `location_kind` / `ref_kind` -> the unit kind of the contract.
 UNIT_KIND = {
@@ -116,6 +119,8 @@ class Unit:
     name: str = ""
     #: Commit -> "ai" | "human".
     marks: Mapping[str, str] = field(default_factory=dict)
+    #: The unit's size as the queue shows and sorts it (`unit_size`); None: not known.
+    size: DiffStats | None = None
 
     @property
     def human(self) -> tuple[str, ...]:
@@ -124,6 +129,32 @@ class Unit:
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "ref": self.ref}
+
+
+def unit_size(sizes: Sequence[DiffStats | None]) -> DiffStats | None:
+    """The size the queue gives a unit: the sum of its AI commits' sizes (the scan has each
+    one's counts, so no git runs; docs/queue-scope.md says why not the combined diff's).
+
+    A line two commits touch counts twice, and human commits on the unit are not counted.
+    `sizes` is `partial` when some commit's counts are missing or partial, `unknown` when all
+    are. None for no commits.
+    """
+    if not sizes:
+        return None
+    known = [s for s in sizes if s is not None and s.sizes != "unknown"]
+    if not known:
+        state = "unknown"
+    elif len(known) == len(sizes) and all(s.sizes == "known" for s in known):
+        state = "known"
+    else:
+        state = "partial"
+    return DiffStats(
+        files=sum(s.files for s in known),
+        additions=sum(s.additions for s in known),
+        deletions=sum(s.deletions for s in known),
+        binary_files=sum(s.binary_files for s in known),
+        sizes=state,
+    )
 
 
 def unit_record(unit: Unit, batch: str) -> dict[str, Any]:
@@ -288,4 +319,43 @@ def split_unit_review(
         own = max(0, int(hunks[i]))
         viewed = own if fraction >= 1.0 else min(own, round(fraction * own))
         out.append(CommitShare(sizes[i], own, viewed, active[i], wall[i]))
+    return out
+
+
+def seen_in_combined(
+    combined: Diff, seen: Iterable[tuple[FileDiff, Hunk]]
+) -> list[tuple[int, int]]:
+    """(file, hunk) of the combined diff's hunks that hunks seen elsewhere cover: in one
+    commit of the unit, or in the interdiff since your verdict.
+
+    A combined hunk is covered when, in a seen hunk of the same file, every line it adds was
+    seen added and every line it removes was seen removed (as often as the hunk has it). Lines
+    are matched by their text, not their numbers: a commit's line numbers are those of its own
+    tree, and move when a later commit adds lines above. A hunk only partly seen in the commits
+    does not count: what the verdict says was viewed never grows by guessing.
+    """
+    added: dict[str, Counter[str]] = {}
+    removed: dict[str, Counter[str]] = {}
+    for fd, hunk in seen:
+        plus = added.setdefault(fd.path, Counter())
+        minus = removed.setdefault(fd.path, Counter())
+        for line in hunk.lines:
+            if line.kind == "+":
+                plus[line.text] += 1
+            elif line.kind == "-":
+                minus[line.text] += 1
+    out = []
+    for f, fd in enumerate(combined.files):
+        plus, minus = added.get(fd.path), removed.get(fd.path)
+        if plus is None or minus is None:
+            continue
+        for h, hunk in enumerate(fd.hunks):
+            need_plus = Counter(x.text for x in hunk.lines if x.kind == "+")
+            need_minus = Counter(x.text for x in hunk.lines if x.kind == "-")
+            if not need_plus and not need_minus:
+                continue
+            if all(plus[t] >= n for t, n in need_plus.items()) and all(
+                minus[t] >= n for t, n in need_minus.items()
+            ):
+                out.append((f, h))
     return out

@@ -25,6 +25,7 @@ from reviewq.core.units import (
     is_recent,
     latest_unit_verdict,
     unit_commits,
+    unit_size,
 )
 from reviewq.errors import ReviewqError
 from reviewq.sources.gitcmd import GitError
@@ -203,7 +204,8 @@ def build_units(
                     covered.add(sha)  # a byte-identical copy (rebased) of a reviewed commit
             new = tuple(c for c in commits if c not in covered)
         marks = {c: ("ai" if c in out.changes else "human") for c in commits}
-        unit = Unit(kind, ref, tip, commits, ai, new, reviewed_tip, name, marks)
+        size = unit_size([out.changes[c].stats for c in ai])
+        unit = Unit(kind, ref, tip, commits, ai, new, reviewed_tip, name, marks, size)
         out.units[ref] = unit
         waiting = [by_id[c] for c in ai if c in pending]
         if not waiting and not new:

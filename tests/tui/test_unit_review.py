@@ -3,6 +3,8 @@ commits, and what is new since your verdict after a push (issue 16)."""
 
 from __future__ import annotations
 
+import json
+
 from reviewq.store.log import read_records
 from reviewq.tui.screens.dialogs import VerdictDialog
 from reviewq.tui.screens.queue import QueueScreen
@@ -52,8 +54,8 @@ async def test_a_unit_is_one_row_reviewed_whole_and_commit_by_commit(make_app, r
         screen = await open_unit(app, pilot)
         assert sorted(f.path for f in screen.diff.files) == ["f1.txt", "f2.txt", "h.txt"]
         # The review rate the verdict dialog warns about is the unit's: its 3 lines, not the
-        # tip commit's 1.
-        assert screen.item.size == 1 and screen.review_lines() == 3
+        # tip commit's 1. The size the queue shows is its AI commits' (2), not the tip's (1).
+        assert screen.item.size == 2 and screen.review_lines() == 3
         panel = str(screen.query_one("#unit-commits").render())
         assert "pull pull/7/head" in panel and "3 commits (1 human)" in panel
         assert "human tweak" in panel and "claude-code" in panel
@@ -223,3 +225,134 @@ async def test_after_a_force_pushed_rebase_the_range_diff_is_coloured(make_app, 
         added = next(x for x in lines if "seven, reworked" in x)
         styles = {str(span.style) for span in content.spans if text[span.start : span.end] == added}
         assert any("success" in s for s in styles), styles
+
+
+def lines(n: int, word: str) -> str:
+    return "".join(f"{word} {i}\n" for i in range(n))
+
+
+async def test_the_queue_and_the_header_show_the_units_size_and_size_sorts_by_it(
+    make_app, repo, cli
+):
+    """A pull request of a 6-line commit and a 1-line tip is a 7-line unit: the Size column,
+    the review header, `queue` and `queue --json` say +7, and `--sort size` puts a 3-line
+    branch before it (by the tip alone it came first)."""
+    repo.commit("base", files={"a.txt": "a\n"})
+    repo.git("checkout", "-q", "-b", "claude/big")
+    repo.commit(ai("big one"), files={"big.txt": lines(6, "big")})
+    tip = repo.commit(ai("big two"), files={"tip.txt": "t\n"})
+    repo.git("update-ref", "refs/pull/9/head", tip)
+    repo.git("checkout", "-q", "main")
+    repo.git("checkout", "-q", "-b", "codex/small")
+    repo.commit(ai("small"), files={"s.txt": lines(3, "s")})
+    repo.git("checkout", "-q", "main")
+    items = [
+        json.loads(x)
+        for x in cli("queue", "--json", "--sort", "size", cwd=repo.path).stdout.splitlines()
+    ]
+    assert [i["unit"]["ref"] for i in items] == ["refs/heads/codex/small", "refs/pull/9/head"]
+    pull = items[1]
+    assert pull["additions"] == 1  # the tip commit's own fields are kept
+    assert pull["unit_size"] == {
+        "additions": 7,
+        "deletions": 0,
+        "sizes": "known",
+        "of": "ai-commits",
+    }
+    table = cli("queue", cwd=repo.path).stdout
+    row = next(x for x in table.splitlines() if "big two" in x)
+    assert "+7/-0" in row and "+1/-0" not in row
+    app = make_app(repo.path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        queue = app.screen
+        sizes = {i.unit.ref: queue._cells(i)[5].plain for i in queue.shown}
+        assert sizes == {"refs/pull/9/head": "+7/-0", "refs/heads/codex/small": "+3/-0"}
+        queue.sort_key = "size"
+        queue._fill()
+        assert [i.unit.ref for i in queue.shown] == ["refs/heads/codex/small", "refs/pull/9/head"]
+        queue.table.move_cursor(row=1)
+        await pilot.press("enter")
+        await settle(pilot)
+        header = str(app.screen.query_one("#review-header").render())
+        assert "+7 -0" in header and "+1 -0" not in header
+
+
+async def test_the_verdict_dialog_names_the_unit(make_app, repo):
+    build(repo)
+    app = make_app(repo.path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_unit(app, pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, VerdictDialog)
+        title = str(dialog.query_one("#verdict-title").render())
+        assert "Approve pull pull/7/head · 3 commits (1 human)" in title
+        assert "tip: fix two" in title
+
+
+async def test_a_unit_verdict_counts_hunks_against_the_combined_diff_after_stepping(make_app, repo):
+    """After `t` to one commit, the dialog's "out of" is the combined diff's 3 hunks, not the
+    commit's 1; the hunk seen in the commit counts on the combined diff's hunk of its file."""
+    build(repo)
+    app = make_app(repo.path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_unit(app, pilot)
+        combined = screen.model
+        assert combined.hunks_total == 3
+        await pilot.press("t")  # the first commit: f1.txt, one hunk, on screen whole
+        await settle(pilot)
+        assert screen.unit_mode == "commit" and screen.model.hunks_total == 1
+        assert screen.model.hunks_viewed == 1
+        summary = screen.summary()
+        assert summary.hunks_total == 3
+        f1 = next(i for i, fd in enumerate(combined.files) if fd.path == "f1.txt")
+        assert any(f == f1 for f, _ in combined.viewed_hunks())
+        await pilot.press("a")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, VerdictDialog)
+        assert dialog.summary.hunks_total == 3
+        await pilot.press(*"ok", "enter")
+        await settle(pilot)
+    records = read_records(app.services.ctx.log_path)
+    assert len(records) == 2
+
+
+async def test_the_unit_verdict_counts_only_hunks_seen_somewhere(make_app, repo):
+    """Stepping to a commit whose hunks were not all seen, the combined diff counts only what
+    was seen: never the commit's count as the unit's."""
+    build(repo)
+    app = make_app(repo.path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_unit(app, pilot)
+        screen.unit_model._viewed_hunks.clear()  # as if nothing of the whole were seen yet
+        await pilot.press("t")
+        await settle(pilot)
+        summary = screen.summary()
+        assert summary.hunks_total == 3 and summary.hunks_viewed == 1
+
+
+async def test_the_queue_top_line_keeps_a_gap_and_where_takes_the_spare_width(make_app, repo):
+    """At 120 columns the title is cut with an ellipsis, a gap before the counts; at 240 the
+    Where column shows a long unit name whole."""
+    repo.commit("base", files={"a.txt": "a\n"})
+    long = "claude/a-branch-name-long-enough-to-be-cut-at-twenty-eight"
+    repo.git("checkout", "-q", "-b", long)
+    repo.commit(ai("one"), files={"f1.txt": "1\n"})
+    repo.git("checkout", "-q", "main")
+    for width in (120, 240):
+        app = make_app(repo.path)
+        app.repo_label = "/tmp/" + "a-deep-folder/" * 6 + "repo"
+        async with app.run_test(size=(width, 30)) as pilot:
+            await settle(pilot)
+            queue = app.screen
+            title, counts = queue.query_one("#queue-title"), queue.query_one("#queue-progress")
+            assert counts.region.x - title.region.right >= 2, width
+            line = "".join(seg.text for seg in title.render_line(0))
+            if width == 120:
+                assert line.rstrip().endswith("…"), line
+            where = queue.table.columns["where"].width
+            if width == 240:
+                assert where >= len(f"branch {long}")

@@ -175,7 +175,7 @@ class ChangeScreen(Screen, inherit_bindings=False):
         """The header's first line: which change, by which agent, how risky, how big."""
         change = self.change
         auth = change.authorship
-        stats = change.stats
+        stats = self.item.stats  # a unit's size, as the queue shows it
         short = short_id(change.id, narrow=True)
         model = f" {auth.model}" if auth.model else ""
         level = self.item.risk.level
@@ -432,6 +432,7 @@ class ChangeScreen(Screen, inherit_bindings=False):
             context=self._verdict_context(),
             live=self.summary,
             warnings_for=warnings_for,
+            unit=self.item.unit,
         )
 
         def decided(choice: VerdictChoice | None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -115,10 +116,13 @@ class VerdictDialog(ModalScreen[VerdictChoice | None], inherit_bindings=False):
         context: Content | None = None,
         live: SummarySource | None = None,
         warnings_for: Callable[[VerdictSummary], list[PaceWarning]] | None = None,
+        unit: Any = None,
     ) -> None:
         super().__init__()
         self.verdict = verdict
         self.change = change
+        #: The unit of review the verdict is on (`core.units.Unit`); None: the commit alone.
+        self.unit = unit
         self.summary = summary
         self.warnings = warnings
         self.note = note
@@ -137,17 +141,8 @@ class VerdictDialog(ModalScreen[VerdictChoice | None], inherit_bindings=False):
     def compose(self) -> ComposeResult:
         s = self.summary
         title = VERDICT_TITLES[self.verdict]
-        short = short_id(self.change.id)
         with Vertical():
-            yield Static(
-                Content.assemble(
-                    (f"{title} ", "bold"),
-                    (short, "$text-primary"),
-                    "  ",
-                    safe_line(one_line(self.change.commit.subject, 60)),
-                ),
-                id="verdict-title",
-            )
+            yield Static(self._title(title), id="verdict-title")
             yield Static(self._facts(s), id="verdict-facts")
             if self.context is not None:
                 yield Static(self.context, id="verdict-context")
@@ -179,6 +174,28 @@ class VerdictDialog(ModalScreen[VerdictChoice | None], inherit_bindings=False):
                     id="record",
                     variant="error" if self.verdict in ("reject",) else "primary",
                 )
+
+    def _title(self, title: str) -> Content:
+        """`Approve 1a2b3c4d5e  subject`, or for a unit of several commits what the verdict is
+        on: `Approve pull pull/7/head · 4 commits (1 human)` and the tip's subject."""
+        unit = self.unit
+        if unit is not None and unit.kind != "commit" and len(unit.commits) > 1:
+            human = len(unit.human)
+            return Content.assemble(
+                (f"{title} ", "bold"),
+                safe_line(f"{unit.kind} {one_line(unit.name or unit.ref, 50)}", "$text-primary"),
+                f" · {len(unit.commits)} commits",
+                f" ({human} human)" if human else "",
+                "\n",
+                ("tip: ", "$text-muted"),
+                safe_line(one_line(self.change.commit.subject, 70)),
+            )
+        return Content.assemble(
+            (f"{title} ", "bold"),
+            (short_id(self.change.id), "$text-primary"),
+            "  ",
+            safe_line(one_line(self.change.commit.subject, 60)),
+        )
 
     def on_mount(self) -> None:
         self.query_one("#note", Input).focus()

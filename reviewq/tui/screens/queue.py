@@ -92,8 +92,9 @@ class QueueScreen(Screen, inherit_bindings=False):
     DEFAULT_CSS = """
     QueueScreen { layout: vertical; }
     QueueScreen > #queue-top { height: 1; background: $panel; padding: 0 1; }
-    QueueScreen > #queue-top > #queue-title { width: 1fr; }
-    QueueScreen > #queue-top > #queue-progress { width: auto; }
+    QueueScreen > #queue-top > #queue-title { width: 1fr; text-wrap: nowrap;
+                                              text-overflow: ellipsis; }
+    QueueScreen > #queue-top > #queue-progress { width: auto; margin-left: 3; }
     QueueScreen > QueueTable { height: 1fr; }
     QueueScreen > #queue-empty { height: 1fr; content-align: center middle; color: $text-muted; }
     QueueScreen > #queue-reasons { height: auto; max-height: 6; padding: 0 1;
@@ -310,6 +311,13 @@ class QueueScreen(Screen, inherit_bindings=False):
         others = sum(w for i, w in enumerate(widths) if i != SUBJECT)
         low, high = SUBJECT_WIDTH
         widths[SUBJECT] = min(widths[SUBJECT], max(low, min(high, room - others)))
+        # The last column (Where) is capped to leave room for the others; what the screen has
+        # left over goes to it, so a long unit name is cut only when the room is really gone.
+        spare = room - sum(widths)
+        if spare > 0:
+            last = len(COLUMNS) - 1
+            whole = max([len(COLUMNS[last]), *(row[last].cell_length for row in rows)])
+            widths[last] = min(whole, widths[last] + spare)
         #: Columns past the right edge: the top line says how to reach them.
         self.cut_columns = sum(widths) > room
         return widths
@@ -329,7 +337,7 @@ class QueueScreen(Screen, inherit_bindings=False):
     def _cells(item: QueueItem, mine: str | None = None) -> list[Content]:
         change = item.change
         auth = change.authorship
-        stats = change.stats
+        stats = item.stats
         size = stats.brief() if stats else "?"
         short = short_id(change.id, narrow=True)
         unit = item.unit

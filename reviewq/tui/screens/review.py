@@ -21,6 +21,7 @@ from reviewq.core.model import Diff, Finding, short_id
 from reviewq.core.queue import QueueItem
 from reviewq.core.text import one_line
 from reviewq.core.times import duration
+from reviewq.core.units import seen_in_combined
 from reviewq.errors import error_text
 from reviewq.tui import keymap
 from reviewq.tui.diff.model import CONTEXT_STEP, DiffModel, Layout
@@ -136,6 +137,13 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
         self._context_pending: dict[tuple[int, int], int] = {}
         #: The combined diff's changed lines (the unit's size), once loaded.
         self.unit_lines: int | None = None
+        #: The combined diff's model: what a unit verdict counts hunks against, whichever
+        #: commit is on screen; kept while stepping through commits.
+        self.unit_model: DiffModel | None = None
+        #: Hunks seen in a commit of the unit or the interdiff (mapped onto the combined diff).
+        self.unit_seen: dict[tuple[int, int], tuple[Any, Any]] = {}
+        self._unit_files_viewed = 0
+        self._folded: tuple[int, int] | None = None
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -182,16 +190,33 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
             if self.unit is not None:
                 if not self.unit_rows:
                     self.unit_rows = services.unit_commit_rows(self.unit)
-                diff, self.unit_note = services.load_unit_diff(
-                    self.unit, self.unit_mode, self.unit_step
-                )
-                if self.unit.kind == "inbox" and self.unit_mode != "commit":
-                    diff = services.load_diff(self.change)
-                if self.unit_mode == "unit" and self.unit.kind != "inbox":
-                    self.unit_lines = diff.stats.additions + diff.stats.deletions
+                if self.unit_model is None or self.unit_mode != "unit":
+                    diff, self.unit_note = services.load_unit_diff(
+                        self.unit, self.unit_mode, self.unit_step
+                    )
+                    if self.unit.kind == "inbox" and self.unit_mode != "commit":
+                        diff = services.load_diff(self.change)
+                    model = DiffModel(diff)
+                else:  # back to the whole unit: its model keeps the hunks seen in it
+                    model, self.unit_note = self.unit_model, ""
+                    diff = model.diff
+                if self.unit_mode == "unit":
+                    if self.unit.kind != "inbox":
+                        self.unit_lines = diff.stats.additions + diff.stats.deletions
+                    if self.unit_model is None:
+                        self.unit_model = model
+                elif self.unit_model is None:
+                    # Stepped away before the combined diff was read: a unit verdict still
+                    # counts against it.
+                    combined, _ = services.load_unit_diff(self.unit, "unit", 0)
+                    if self.unit.kind == "inbox":
+                        combined = services.load_diff(self.change)
+                    else:
+                        self.unit_lines = combined.stats.additions + combined.stats.deletions
+                    self.unit_model = DiffModel(combined)
             else:
                 diff = services.load_diff(self.change)
-            model = DiffModel(diff)
+                model = DiffModel(diff)
             # The rows too, here rather than on the UI thread (the view checks the layout).
             layout = model.layout(self.view.wants_split)
             viewed_paths = services.viewed_paths(self.change, diff)
@@ -203,6 +228,9 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
     def _diff_loaded(
         self, diff: Diff, model: DiffModel, viewed_paths: set[str], layout: Layout | None = None
     ) -> None:
+        self._fold_unit_seen()  # what was seen in the diff leaving the screen
+        if self.model is self.unit_model and self.unit_model is not None:
+            self._unit_files_viewed = len(self.view.viewed_files)
         self.diff = diff
         self.model = model
         self._context_pending = {}
@@ -274,6 +302,27 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
         self._render_unit()
         self._load_diff()
 
+    def _fold_unit_seen(self) -> None:
+        """Hunks seen in a commit of the unit (or the interdiff) count on the combined diff
+        where they cover its hunks (`core.units.seen_in_combined`)."""
+        model, combined = self.model, self.unit_model
+        if self.unit is None or model is None or combined is None or model is combined:
+            return
+        state = (id(model), model.hunks_viewed)
+        if state == self._folded:
+            return
+        self._folded = state
+        for f, h in model.viewed_hunks():
+            fd = model.files[f]
+            self.unit_seen[(id(fd), h)] = (fd, fd.hunks[h])
+        combined.restore_viewed(seen_in_combined(combined.diff, self.unit_seen.values()))
+
+    def _seen_model(self) -> DiffModel | None:
+        """The model whose seen hunks a verdict and a draft count: a unit's combined diff."""
+        if self.unit is not None and self.unit_model is not None:
+            return self.unit_model
+        return self.model
+
     def review_lines(self) -> int:
         """A unit's review covers its combined diff, not its tip commit alone."""
         if self.unit is not None and self.unit_lines is not None:
@@ -313,12 +362,13 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
 
     def _restore_seen(self) -> None:
         """Hunks seen on an earlier visit count again, if the diff is still the same."""
-        draft, model, diff = self.draft, self.model, self.diff
-        if draft is None or model is None or diff is None or not draft.hunks_seen:
+        draft, model = self.draft, self._seen_model()
+        if draft is None or model is None or not draft.hunks_seen:
             return
-        if draft.diff_hash == self.app.services.diff_hash(diff):
+        if draft.diff_hash == self.app.services.diff_hash(model.diff):
             model.restore_viewed(draft.hunks_seen)
-            self.view.refresh_marks()
+            if model is self.model:
+                self.view.refresh_marks()
 
     def _mark_findings(self) -> None:
         if self.critique is None or self.diff is None:
@@ -347,6 +397,15 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
             model = self.model
             parts.append(f"   hunks seen {model.hunks_viewed}/{model.hunks_total}")
             parts.append(f"   files viewed {len(self.view.viewed_files)}/{len(model.files)}")
+            combined = self.unit_model
+            if self.unit is not None and combined is not None and combined is not model:
+                self._fold_unit_seen()
+                parts.append(
+                    (
+                        f"   whole unit: hunks seen {combined.hunks_viewed}/{combined.hunks_total}",
+                        "$text-muted",
+                    )
+                )
             parts.append(("   split" if self.view.is_split else "   unified", "$text-muted"))
         else:
             parts.append(("   loading the diff…", "$text-muted"))
@@ -652,12 +711,17 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
     # -- verdicts -----------------------------------------------------------------------------
 
     def summary(self) -> VerdictSummary:
-        model = self.model
+        # A unit verdict counts against the combined diff, whichever commit is on screen.
+        self._fold_unit_seen()
+        model = self._seen_model()
+        files_viewed = len(self.view.viewed_files)
+        if model is not None and model is not self.model:
+            files_viewed = self._unit_files_viewed
         return VerdictSummary(
             active_seconds=self.timer.active_seconds() if self.timer else 0.0,
             hunks_viewed=model.hunks_viewed if model else 0,
             hunks_total=model.hunks_total if model else 0,
-            files_viewed=len(self.view.viewed_files),
+            files_viewed=files_viewed,
             files_total=len(model.files) if model else 0,
             critique_opened=self.critique_opened,
             critique_available=self.critique is not None,
@@ -739,7 +803,9 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
         timer = self.timer
         if timer is None or self.busy or self.draft is None:
             return  # the earlier draft is not loaded yet: an empty one must not replace it
-        model, diff = self.model, self.diff
+        self._fold_unit_seen()
+        model = self._seen_model()
+        diff = model.diff if model is not None else self.diff
         draft = Draft(
             self.note_draft,
             timer.active_seconds(),
