@@ -282,18 +282,18 @@ class Enforcer:
         clone can tell): a verdict dated earlier is backdated. A record about a copy (same
         patch-id) is bounded by that commit when it is here, else by the change's author time
         (a rebased or amended copy keeps it); an inbox record by the author time too."""
-        own = parse_time(change.commit.committed_at) if change.source == "git" else None
-        authored = parse_time(change.commit.authored_at)
+        # Parsed when a record asks (most queue items have no record at all).
+        commit = change.commit
 
         def bound(record: Mapping[str, Any]) -> datetime | None:
             sha = record.get("sha")
             if change.source == "git" and sha == change.sha:
-                return own
+                return parse_time(commit.committed_at)
             if isinstance(sha, str) and sha:
                 found = self._committed_at(sha)
                 if found is not None:
                     return found
-            return authored
+            return parse_time(commit.authored_at)
 
         return bound
 
