@@ -236,9 +236,10 @@ class Enforcer:
 
     def evaluate(self, change: Change) -> Evaluation:
         policy = self.policy
-        domains = policy.domains_for(change.paths)
+        paths = change.paths  # a tuple built per call: once here
+        domains = policy.domains_for(paths)
         requirements = policy.requirements(domains)
-        if CONFIG_NAME in change.paths and change.source == "git":
+        if CONFIG_NAME in paths and change.source == "git":
             # A change to the policy is judged by the policy it replaces as well.
             rules = [(name, policy.rule_of(name)) for name in domains]
             seen = [policy]
@@ -247,15 +248,14 @@ class Enforcer:
                 seen.append(before)
                 rules += [
                     (f"{name}@{parent[:7]}", before.rule_of(name))
-                    for name in before.domains_for(change.paths)
+                    for name in before.domains_for(paths)
                 ]
             # ... and by the policy it writes, when that one asks for more.
             own = self._policy_at(change.commit.sha)
             if all(own != other for other in seen):
                 sha = change.commit.sha
                 rules += [
-                    (f"{name}@{sha[:7]}", own.rule_of(name))
-                    for name in own.domains_for(change.paths)
+                    (f"{name}@{sha[:7]}", own.rule_of(name)) for name in own.domains_for(paths)
                 ]
             requirements = merge_rules(rules)
         requirements = self._log_rules(requirements)
