@@ -38,12 +38,21 @@ def main() -> int:
     args = parser.parse_args()
     pending, records = (1_000, 200_000) if args.quick else (10_000, 1_000_000)
     fixture = build(pending, 2_000, 2_000, records)
+    # The fixture's commits are dated up to 300 days before its clock, and the app runs at the
+    # real one: with the default `[scope] recent` every one would be "older on main" (hidden,
+    # no row ever drawn). The daily queue shows them all with `recent = "all"`.
+    config = fixture.path / ".reviewq.toml"
+    if not config.exists():
+        config.write_text('[scope]\nrecent = "all"\n')
     env = dict(fixture.git_env, TERM="xterm-256color", PYTHONPATH=str(ROOT))
     for part in ("config", "cache", "state", "data"):
         env[f"XDG_{part.upper()}_HOME"] = str(fixture.path.parent / "xdg" / part)
+    # Warm means compiled too: a user's reviewq has its .pyc files (an environment that forbids
+    # writing them would have every launch compile the whole package from source).
     exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
     command = (
-        f"cd {shlex.quote(str(fixture.path))} && exec env {exports} {sys.executable} -m reviewq tui"
+        f"cd {shlex.quote(str(fixture.path))} && exec env -u PYTHONDONTWRITEBYTECODE {exports} "
+        f"{sys.executable} -m reviewq tui"
     )
     print(f"{pending:,} pending, {records:,} records; load average {os.getloadavg()[0]:.2f}")
     seen: list[float] = []

@@ -442,6 +442,68 @@ def _metric_columns(data: Any, meta: dict[str, Any]) -> LogColumns:
     return LogColumns(table, data["ids"], keys, key_lines)
 
 
+def _empty_table() -> VerdictTable:
+    return VerdictTable.from_records([])
+
+
+def _keys_only(data: Any, meta: dict[str, Any]) -> LogColumns:
+    """The stored key index alone (no table, no ids): what `records_about` reads."""
+    keys, key_lines = data["keys"], data["key_lines"]
+    if keys.dtype != np.uint64 or key_lines.dtype != np.int64 or len(keys) != len(key_lines):
+        raise ValueError("the key index does not fit")
+    return LogColumns(_empty_table(), _ids_of([]), keys, key_lines)
+
+
+def _table_only(data: Any, meta: dict[str, Any]) -> LogColumns:
+    """The stored table alone (no ids, no key index): what a figure over the table reads."""
+    labels = json.loads(bytes(data["labels"]).decode("utf-8"))
+    table = VerdictTable(
+        **{name: data[name] for name in COLUMNS},
+        **{name: tuple(labels[name]) for name in LABELS},
+        invalid=int(meta.get("invalid", 0)),
+    )
+    return LogColumns(table, _ids_of([]), np.zeros(0, dtype=np.uint64), np.zeros(0, np.int64))
+
+
+def _partial(
+    log_path: Path, cache_path: Path | None, read: Callable[[Any, dict[str, Any]], LogColumns]
+) -> LogColumns | None:
+    """Some of the cached arrays (`read` picks them: an npz is read one array at a time) and
+    the same part of the records after the cached end, or None when the full load is due: no
+    cache, one that no longer fits the log, or a tail long enough that `load_log_table` would
+    store the cache again (so the cache is still caught up by the one loop that stores it)."""
+    if cache_path is None:
+        return None
+    try:
+        size = log_path.stat().st_size
+    except OSError:
+        return None
+    codec = _Codec(CACHE_VERSION, _metric_part, _concat, _empty, _metric_arrays, from_arrays=read)
+    cached, meta = _load(codec, cache_path)
+    if cached is None or meta is None or not _still_there(log_path, size, meta):
+        return None
+    start, first_line = int(meta["covered"]), int(meta["lines"]) + 1
+    if size - start >= start * STORE_FRACTION:
+        return None
+    parts = [cached]
+    with gc_paused():
+        for records, starts, raw, _end in _read_chunks(log_path, start, first_line, CHUNK_RECORDS):
+            parts.append(_metric_part(records, starts, raw))
+    return _concat(parts)
+
+
+def load_key_index(log_path: Path, cache_path: Path | None) -> LogColumns:
+    """`load_log_table`'s key index (`lines_about`); its table and ids are left out when the
+    cache has the index (a fraction of the cache's bytes are read)."""
+    return _partial(log_path, cache_path, _keys_only) or load_log_table(log_path, cache_path)
+
+
+def load_verdict_table(log_path: Path, cache_path: Path | None) -> VerdictTable:
+    """`load_log_table`'s table, without reading the ids and key index the cache also holds."""
+    columns = _partial(log_path, cache_path, _table_only)
+    return (columns or load_log_table(log_path, cache_path)).table
+
+
 _METRIC_COLUMNS: _Codec[LogColumns] = _Codec(
     version=CACHE_VERSION,
     build=_metric_part,
@@ -474,7 +536,7 @@ def records_about(
     if not wanted:
         return []
     if cache_path is not None:
-        columns = load_log_table(log_path, cache_path)
+        columns = load_key_index(log_path, cache_path)
         found = _read_lines_at(log_path, columns.lines_about(wanted))
         if found is not None:
             return [r for r in found if _is_about(r, wanted)]

@@ -338,9 +338,9 @@ class Services:
         import numpy as np
 
         from reviewq.core.model import VERDICTS
-        from reviewq.store.verdict_columns import CACHE_NAME, load_log_table
+        from reviewq.store.verdict_columns import CACHE_NAME, load_verdict_table
 
-        table = load_log_table(self.ctx.log_path, self.ctx.log_cache(CACHE_NAME)).table
+        table = load_verdict_table(self.ctx.log_path, self.ctx.log_cache(CACHE_NAME))
         me = self.reviewer().email.strip().lower()
         if me:
             if me not in table.reviewers:

@@ -236,9 +236,10 @@ class Enforcer:
 
     def evaluate(self, change: Change) -> Evaluation:
         policy = self.policy
-        domains = policy.domains_for(change.paths)
+        paths = change.paths  # a tuple built per call: once here
+        domains = policy.domains_for(paths)
         requirements = policy.requirements(domains)
-        if CONFIG_NAME in change.paths and change.source == "git":
+        if CONFIG_NAME in paths and change.source == "git":
             # A change to the policy is judged by the policy it replaces as well.
             rules = [(name, policy.rule_of(name)) for name in domains]
             seen = [policy]
@@ -247,15 +248,14 @@ class Enforcer:
                 seen.append(before)
                 rules += [
                     (f"{name}@{parent[:7]}", before.rule_of(name))
-                    for name in before.domains_for(change.paths)
+                    for name in before.domains_for(paths)
                 ]
             # ... and by the policy it writes, when that one asks for more.
             own = self._policy_at(change.commit.sha)
             if all(own != other for other in seen):
                 sha = change.commit.sha
                 rules += [
-                    (f"{name}@{sha[:7]}", own.rule_of(name))
-                    for name in own.domains_for(change.paths)
+                    (f"{name}@{sha[:7]}", own.rule_of(name)) for name in own.domains_for(paths)
                 ]
             requirements = merge_rules(rules)
         requirements = self._log_rules(requirements)
@@ -282,18 +282,18 @@ class Enforcer:
         clone can tell): a verdict dated earlier is backdated. A record about a copy (same
         patch-id) is bounded by that commit when it is here, else by the change's author time
         (a rebased or amended copy keeps it); an inbox record by the author time too."""
-        own = parse_time(change.commit.committed_at) if change.source == "git" else None
-        authored = parse_time(change.commit.authored_at)
+        # Parsed when a record asks (most queue items have no record at all).
+        commit = change.commit
 
         def bound(record: Mapping[str, Any]) -> datetime | None:
             sha = record.get("sha")
             if change.source == "git" and sha == change.sha:
-                return own
+                return parse_time(commit.committed_at)
             if isinstance(sha, str) and sha:
                 found = self._committed_at(sha)
                 if found is not None:
                     return found
-            return authored
+            return parse_time(commit.authored_at)
 
         return bound
 

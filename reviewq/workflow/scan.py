@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from itertools import starmap
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -247,7 +248,7 @@ class _StateDecoder:
             source=s.source,
             location=location,
             patch_path=s.patch_path,
-            files=tuple(FileChange(*f) for f in s.files),
+            files=tuple(starmap(FileChange, s.files)),  # no generator frame per file
             **place,
         )
 
