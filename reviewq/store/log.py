@@ -38,7 +38,9 @@ from reviewq.core.verdict import (
     BROKEN_LINK,
     EDITED,
     GENESIS,
+    SIG_UNSIGNED,
     ChainProblem,
+    RecordFinding,
     SignatureCheck,
     VerifyReport,
     line_hash_matches,
@@ -47,6 +49,7 @@ from reviewq.core.verdict import (
     signing_payload,
 )
 from reviewq.errors import ReviewqError
+from reviewq.store import log_verify
 
 _TAIL_CHUNK = 64 * 1024
 HEAD_SIZE = 256
@@ -428,8 +431,6 @@ class ProvenanceLog:
         ranges checked on `workers` cores at once (default: every usable core;
         `store.log_verify`), with the same report as one pass.
         """
-        from reviewq.core.verdict import SIG_UNSIGNED, RecordFinding
-
         report = VerifyReport(path=str(self.path))
         head = self.read_head()
         if not self.path.exists():
@@ -443,7 +444,6 @@ class ProvenanceLog:
             else:
                 report.warnings.append(f"no log at {self.path} yet: nothing to verify")
             return report
-        from reviewq.store import log_verify
 
         try:
             size = self.path.stat().st_size
