@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
+
+from reviewq.errors import ReviewqError
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -21,9 +24,6 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
-    import sys
-
-    from reviewq.errors import ReviewqError
     from reviewq.output import emit_json
     from reviewq.workflow.apply_patch import apply_patches
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 
+from reviewq.core.model import Authorship, Change
+
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("rev", metavar="REV", help="a revision, or inbox:<id> / a patch file name")
@@ -28,7 +30,6 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def _change(ctx, rev: str):
-    from reviewq.core.model import Authorship, Change
     from reviewq.workflow.lookup import lookup
 
     found = lookup(ctx, rev)

@@ -7,13 +7,14 @@ import shutil
 import sys
 from pathlib import Path
 
+from reviewq.errors import ReviewqError
+from reviewq.xdg import cache_home
+
 NEEDS_REPO = False
 _MARKER = "reviewq-demo"
 
 
 def default_dir() -> Path:
-    from reviewq.xdg import cache_home
-
     return cache_home() / "reviewq" / "demo"
 
 
@@ -25,7 +26,6 @@ def configure(p: argparse.ArgumentParser) -> None:
 def prepare(target: Path) -> Path:
     """(Re)build the demo at `target`; only a directory reviewq built itself is replaced."""
     from reviewq.demo.builder import build_demo
-    from reviewq.errors import ReviewqError
 
     if target.exists() and any(target.iterdir()):
         if not (target / ".git" / _MARKER).exists():

@@ -11,6 +11,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from reviewq.core.times import parse_instant as parse_time
+from reviewq.errors import ReviewqError
+
 #: It may read the whole log through a column cache (announced when large; see cli.py).
 READS_LOG_COLUMNS = True
 
@@ -36,7 +39,6 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
-    from reviewq.errors import ReviewqError
     from reviewq.output import emit_json
 
     try:
@@ -63,9 +65,6 @@ def run(args: argparse.Namespace, ctx) -> int:
 
 
 def parse_as_of(text: str):
-    from reviewq.core.times import parse_instant as parse_time
-    from reviewq.errors import ReviewqError
-
     when = parse_time(text)
     if when is None:
         raise ReviewqError(

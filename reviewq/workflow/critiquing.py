@@ -22,10 +22,7 @@ from reviewq.core.model import Change, Critique, Diff
 from reviewq.core.net import is_loopback
 from reviewq.core.patching import apply_file_diff
 from reviewq.core.rationale import Rationale, build_rationale
-from reviewq.critics import anthropic as anthropic_critic
-from reviewq.critics import openai_compat as openai_critic
 from reviewq.critics.base import Critic, CriticError, critique_key, guard, stamp
-from reviewq.critics.static import StaticCritic
 from reviewq.sources.gitcmd import GitError
 from reviewq.workflow.lookup import diff_of
 
@@ -194,6 +191,8 @@ def make_critic(
     if name == "static":
         if model:
             raise CriticError("the static critic has no model; drop --model or pick a model critic")
+        # start-up: the critics (the redactor brings pathspec) load only when one is made
+        from reviewq.critics.static import StaticCritic
 
         return StaticCritic()
     extra: dict[str, Any] = {"transport": transport, "settings": settings}
@@ -201,27 +200,22 @@ def make_critic(
         extra["sleep"] = sleep
     ms = settings.model_settings(name)
     if name == "anthropic":
-        key_env = ms.api_key_env or anthropic_critic.KEY_ENV
+        from reviewq.critics import anthropic as mod
+
+        key_env = ms.api_key_env or mod.KEY_ENV
         key = env.get(key_env, "").strip() or None
         if not key:
             extra["missing_key"] = (
                 f"the anthropic critic needs an API key: export {key_env} (reviewq reads keys "
                 "only from the environment), or use --critic static (offline)"
             )
-        base_url, trusted = endpoint(
-            ms.base_url, env.get("ANTHROPIC_BASE_URL"), anthropic_critic.API_HOST
-        )
+        base_url, trusted = endpoint(ms.base_url, env.get("ANTHROPIC_BASE_URL"), mod.API_HOST)
         if key and not trusted:
             # Never None: the SDK would then read the key from the environment itself.
             key, key_env = WITHHELD, withheld_hint(key_env, "ANTHROPIC_BASE_URL", base_url)
-        chosen = (
-            model
-            or env.get("REVIEWQ_ANTHROPIC_MODEL")
-            or ms.model
-            or anthropic_critic.DEFAULT_MODEL
-        )
+        chosen = model or env.get("REVIEWQ_ANTHROPIC_MODEL") or ms.model or mod.DEFAULT_MODEL
         family = critic_family(chosen, ms.family)
-        return anthropic_critic.AnthropicCritic(
+        return mod.AnthropicCritic(
             model=chosen,
             family=family if family not in ("other", "unknown") else "anthropic",
             api_key=key,
@@ -230,14 +224,14 @@ def make_critic(
             **extra,
         )
     if name == "openai":
-        base_url, trusted = endpoint(
-            ms.base_url, env.get("OPENAI_BASE_URL"), openai_critic.OPENAI_HOST
-        )
-        key_env = ms.api_key_env or openai_critic.KEY_ENV
+        from reviewq.critics import openai_compat as mod
+
+        base_url, trusted = endpoint(ms.base_url, env.get("OPENAI_BASE_URL"), mod.OPENAI_HOST)
+        key_env = ms.api_key_env or mod.KEY_ENV
         key = env.get(key_env, "").strip() or None
         if key and not trusted:
             key, key_env = None, withheld_hint(key_env, "OPENAI_BASE_URL", base_url)
-        official = openai_critic.is_openai_endpoint(base_url)
+        official = mod.is_openai_endpoint(base_url)
         if official and not key:
             extra["missing_key"] = (
                 f"the openai critic needs an API key for api.openai.com: export {key_env}, or "
@@ -249,11 +243,11 @@ def make_critic(
                 raise CriticError(
                     f"name the model served at {base_url} with --model or critic.openai.model"
                 )
-            chosen = openai_critic.DEFAULT_MODEL
+            chosen = mod.DEFAULT_MODEL
         family = critic_family(chosen, ms.family)
         if official and family in ("other", "unknown"):
             family = "openai"
-        return openai_critic.OpenAICompatCritic(
+        return mod.OpenAICompatCritic(
             model=chosen,
             family=family,
             api_key=key,
