@@ -10,6 +10,9 @@ from pathlib import Path
 from reviewq.errors import ReviewqError
 from reviewq.xdg import cache_home
 
+# Imported inside the functions that use them (start-up): `reviewq --help` imports every command
+# module, and each command loads only what its own run needs (see `reviewq/cli.py`).
+
 NEEDS_REPO = False
 _MARKER = "reviewq-demo"
 
@@ -42,7 +45,7 @@ def prepare(target: Path) -> Path:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
-    from reviewq import cli
+    from reviewq import cli  # cycle: cli imports this module
 
     target = prepare(Path(args.dir) if args.dir else default_dir())
     print(f"demo repository: {target}", file=sys.stderr)

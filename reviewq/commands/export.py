@@ -17,6 +17,9 @@ from typing import Any
 from reviewq.core.model import SEVERITIES, VERDICTS
 from reviewq.errors import ReviewqError
 
+# Imported inside the functions that use them (start-up): `reviewq --help` imports every command
+# module, and each command loads only what its own run needs (see `reviewq/cli.py`).
+
 FORMATS = ("parquet",)
 #: Version of the tables' schema (docs/metrics.md, "Export"); a changed column bumps it.
 SCHEMA_VERSION = 1

@@ -14,6 +14,9 @@ import sys
 from reviewq.core.times import parse_instant as parse_time
 from reviewq.errors import ReviewqError
 
+# Imported inside the functions that use them (start-up): `reviewq --help` imports every command
+# module, and each command loads only what its own run needs (see `reviewq/cli.py`).
+
 #: It may read the whole log through a column cache (announced when large; see cli.py).
 READS_LOG_COLUMNS = True
 

@@ -18,6 +18,9 @@ from reviewq.core.model import short_id
 from reviewq.core.times import duration
 from reviewq.errors import CheckFailed, ReviewqError
 
+# Imported inside the functions that use them (start-up): `reviewq --help` imports every command
+# module, and each command loads only what its own run needs (see `reviewq/cli.py`).
+
 #: How many findings of one kind are listed before "... and N more".
 _LIST_LIMIT = 10
 

@@ -13,6 +13,9 @@ from reviewq.commands.tui import add_look_options, check_terminal
 from reviewq.core.queue import build_queue
 from reviewq.errors import ReviewqError
 
+# Imported inside the functions that use them (start-up): `reviewq --help` imports every command
+# module, and each command loads only what its own run needs (see `reviewq/cli.py`).
+
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument(

@@ -14,6 +14,9 @@ from pathlib import Path
 
 from reviewq.errors import ReviewqError
 
+# Imported inside the functions that use them (start-up): `reviewq --help` imports every command
+# module, and each command loads only what its own run needs (see `reviewq/cli.py`).
+
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("rev", metavar="REV")

@@ -7,6 +7,9 @@ import argparse
 from reviewq.core.model import short_id
 from reviewq.core.queue import sort_queue
 
+# Imported inside the functions that use them (start-up): `reviewq --help` imports every command
+# module, and each command loads only what its own run needs (see `reviewq/cli.py`).
+
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("remote", nargs="?", metavar="REMOTE", help="default: [scope] remote, origin")

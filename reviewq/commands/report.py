@@ -16,6 +16,9 @@ from typing import Any
 
 from reviewq.errors import CheckFailed, ReviewqError
 
+# Imported inside the functions that use them (start-up): `reviewq --help` imports every command
+# module, and each command loads only what its own run needs (see `reviewq/cli.py`).
+
 FORMATS = ("md", "json", "html")
 
 #: It opens its repositories itself (`--repos` needs no current repository).

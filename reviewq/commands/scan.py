@@ -8,6 +8,9 @@ from pathlib import Path
 
 from reviewq.errors import ReviewqError
 
+# Imported inside the functions that use them (start-up): `reviewq --help` imports every command
+# module, and each command loads only what its own run needs (see `reviewq/cli.py`).
+
 
 def positive_int(text: str) -> int:
     try:

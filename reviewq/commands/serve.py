@@ -15,6 +15,9 @@ import sys
 from reviewq.commands.tui import add_look_options
 from reviewq.errors import ReviewqError
 
+# Imported inside the functions that use them (start-up): `reviewq --help` imports every command
+# module, and each command loads only what its own run needs (see `reviewq/cli.py`).
+
 DEFAULT_PORT = 8000
 
 

@@ -7,6 +7,9 @@ from dataclasses import replace
 
 from reviewq.core.risk import assess
 
+# Imported inside the functions that use them (start-up): `reviewq --help` imports every command
+# module, and each command loads only what its own run needs (see `reviewq/cli.py`).
+
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("rev", metavar="REV", help="a revision, or inbox:<id> / a patch file name")

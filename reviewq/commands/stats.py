@@ -8,6 +8,9 @@ from reviewq.core.model import short_id
 from reviewq.core.times import duration
 from reviewq.errors import ReviewqError
 
+# Imported inside the functions that use them (start-up): `reviewq --help` imports every command
+# module, and each command loads only what its own run needs (see `reviewq/cli.py`).
+
 PERIODS = ("week", "day")
 
 

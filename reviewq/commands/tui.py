@@ -9,6 +9,9 @@ import sys
 from reviewq.errors import ReviewqError
 from reviewq.tui.presets import KEYMAP_PRESETS
 
+# Imported inside the functions that use them (start-up): `reviewq --help` imports every command
+# module, and each command loads only what its own run needs (see `reviewq/cli.py`).
+
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument(

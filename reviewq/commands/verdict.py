@@ -8,6 +8,9 @@ import sys
 from reviewq.core.model import VERDICTS
 from reviewq.errors import ReviewqError
 
+# Imported inside the functions that use them (start-up): `reviewq --help` imports every command
+# module, and each command loads only what its own run needs (see `reviewq/cli.py`).
+
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("rev", metavar="REV", help="a revision, or inbox:<id> / a patch file name")

@@ -1178,6 +1178,7 @@ def language_for(model: DiffModel, languages: dict, file: int) -> str | None:
 
 def highlight_chunk(model: DiffModel, sides: dict, languages: dict, key: tuple) -> list:
     """Highlighted `Content` for the lines of one chunk (None where a line stays plain)."""
+    # start-up: textual.highlight brings Pygments (see `language_for`)
     from textual.highlight import highlight
 
     file, hunk, side, number = key
