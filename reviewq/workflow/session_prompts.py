@@ -16,7 +16,6 @@ from dataclasses import replace
 from reviewq.core.jsonio import dump_json
 from reviewq.core.model import Change, Prompt, SessionRef
 from reviewq.core.session_link import CommitFacts, SessionLink, link_commits, relevant
-from reviewq.sources.forge import load_tasks
 from reviewq.sources.gitcmd import Git, GitError
 from reviewq.sources.sessions.index import load_index
 
@@ -186,6 +185,9 @@ def with_session_prompts(
 
 def forge_tasks(ctx) -> dict:
     """The cloud agents' tasks `reviewq pull` kept (no network here)."""
+    # start-up: `scan --json`'s replay imports this module and never reads forge tasks
+    from reviewq.sources.forge import load_tasks
+
     try:
         return load_tasks(ctx.state_dir)
     except Exception:  # a broken file is no task, never a failed command
