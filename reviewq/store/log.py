@@ -49,7 +49,6 @@ from reviewq.core.verdict import (
     signing_payload,
 )
 from reviewq.errors import ReviewqError
-from reviewq.store import log_verify
 
 _TAIL_CHUNK = 64 * 1024
 HEAD_SIZE = 256
@@ -444,6 +443,8 @@ class ProvenanceLog:
             else:
                 report.warnings.append(f"no log at {self.path} yet: nothing to verify")
             return report
+        # start-up: the ranges checker only for `log verify` (every command opens the log)
+        from reviewq.store import log_verify
 
         try:
             size = self.path.stat().st_size

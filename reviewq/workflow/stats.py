@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
@@ -52,7 +51,6 @@ from reviewq.store.log import ProvenanceLog
 from reviewq.store.notes_log import NOTES_REF, read_verdict_notes
 from reviewq.store.verdict_columns import CACHE_NAME, load_log_table
 from reviewq.workflow.critiquing import TABLE, cached_critique
-from reviewq.workflow.gate import QueuePolicy
 from reviewq.workflow.scan import (
     DETECTOR_VERSION,
     STATE_VERSION,
@@ -194,6 +192,8 @@ def policy_violations(
     """
     if not any(name in ctx.config.sections for name in ("policy", "domains")):
         return None
+    # start-up: the policy's machinery (gate, recording, signing) only when a policy is set
+    from reviewq.workflow.gate import QueuePolicy
 
     judge = QueuePolicy(ctx, changes, now)
     out = []
@@ -223,6 +223,9 @@ def resolve_tz(name: str, where: str = "--tz") -> tzinfo | None:
         return UTC
     if key.lower() == "local":
         return local_zone()
+
+    # start-up: zoneinfo reads sysconfig; only for a zone named here
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:
         return ZoneInfo(key)
