@@ -139,6 +139,7 @@ class Context:
     @property
     def cache(self) -> Cache:
         if self._cache is None:
+            # start-up: TinyDB, only for commands that read the scan cache
             from reviewq.store.cache import Cache
 
             self._cache = Cache(self.state_dir / "cache.json")

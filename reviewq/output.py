@@ -108,6 +108,7 @@ def column_build_notice(out: TextIO | None = None) -> Iterator[None]:
     """Say once, on stderr, when a large log is read into a column cache (the first read after
     an upgrade or a rebuilt log takes seconds; silence would look like a hang). The TUI shows
     its own note instead (`tui/screens/queue.py`)."""
+    # start-up: the column caches bring numpy; most commands print without them
     from reviewq.store.verdict_columns import BUILD_PROGRESS
 
     said = False

@@ -24,10 +24,14 @@ need it.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import html
+import logging
 import re
 import secrets
 import shlex
+import signal
 import socket
 import sys
 from collections.abc import Mapping, Sequence
@@ -175,6 +179,7 @@ def make_server(
     """A textual-serve `Server` with reviewq's checks (imports textual-serve: call it from the
     command only)."""
     try:
+        # optional dependency (the serve extra), here and in `_websocket`
         import aiohttp_jinja2
         from aiohttp import web
         from textual_serve.app_service import AppService
@@ -277,9 +282,6 @@ def make_server(
             return await _websocket(self, request, ReviewqAppService)
 
         def serve(self, debug: bool = False) -> None:
-            import asyncio
-            import signal
-
             self.debug = debug
             self.initialize_logging()
             loop = asyncio.new_event_loop()
@@ -303,9 +305,6 @@ def make_server(
 
 async def _websocket(server: Any, request: Any, service_class: Any) -> Any:
     """textual-serve's websocket handler, with reviewq's AppService (its child environment)."""
-    import asyncio
-    import logging
-
     from aiohttp import web
 
     websocket = web.WebSocketResponse(heartbeat=15)
@@ -345,8 +344,6 @@ def _int(value: str, default: int) -> int:
 
 
 def _html_text(text: str) -> str:
-    import html
-
     return html.escape(text, quote=True)
 
 

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
+
+from reviewq.errors import ReviewqError
+
+# Imported inside the functions that use them (start-up): `reviewq --help` imports every command
+# module, and each command loads only what its own run needs (see `reviewq/cli.py`).
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -21,9 +27,6 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
-    import sys
-
-    from reviewq.errors import ReviewqError
     from reviewq.output import emit_json
     from reviewq.workflow.apply_patch import apply_patches
 

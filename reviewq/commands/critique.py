@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import argparse
 
+from reviewq.core.model import Authorship, Change
+
+# Imported inside the functions that use them (start-up): `reviewq --help` imports every command
+# module, and each command loads only what its own run needs (see `reviewq/cli.py`).
+
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("rev", metavar="REV", help="a revision, or inbox:<id> / a patch file name")
@@ -28,7 +33,6 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def _change(ctx, rev: str):
-    from reviewq.core.model import Authorship, Change
     from reviewq.workflow.lookup import lookup
 
     found = lookup(ctx, rev)

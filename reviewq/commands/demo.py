@@ -7,13 +7,17 @@ import shutil
 import sys
 from pathlib import Path
 
+from reviewq.errors import ReviewqError
+from reviewq.xdg import cache_home
+
+# Imported inside the functions that use them (start-up): `reviewq --help` imports every command
+# module, and each command loads only what its own run needs (see `reviewq/cli.py`).
+
 NEEDS_REPO = False
 _MARKER = "reviewq-demo"
 
 
 def default_dir() -> Path:
-    from reviewq.xdg import cache_home
-
     return cache_home() / "reviewq" / "demo"
 
 
@@ -25,7 +29,6 @@ def configure(p: argparse.ArgumentParser) -> None:
 def prepare(target: Path) -> Path:
     """(Re)build the demo at `target`; only a directory reviewq built itself is replaced."""
     from reviewq.demo.builder import build_demo
-    from reviewq.errors import ReviewqError
 
     if target.exists() and any(target.iterdir()):
         if not (target / ".git" / _MARKER).exists():
@@ -42,7 +45,7 @@ def prepare(target: Path) -> Path:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
-    from reviewq import cli
+    from reviewq import cli  # cycle: cli imports this module
 
     target = prepare(Path(args.dir) if args.dir else default_dir())
     print(f"demo repository: {target}", file=sys.stderr)

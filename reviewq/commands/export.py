@@ -9,7 +9,16 @@ optional extra (`pip install 'reviewq[export]'`), imported here only.
 from __future__ import annotations
 
 import argparse
+import re
+import sys
+from pathlib import Path
 from typing import Any
+
+from reviewq.core.model import SEVERITIES, VERDICTS
+from reviewq.errors import ReviewqError
+
+# Imported inside the functions that use them (start-up): `reviewq --help` imports every command
+# module, and each command loads only what its own run needs (see `reviewq/cli.py`).
 
 FORMATS = ("parquet",)
 #: Version of the tables' schema (docs/metrics.md, "Export"); a changed column bumps it.
@@ -37,12 +46,8 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
-    import sys
-    from pathlib import Path
-
     from reviewq.clock import local_now
     from reviewq.context import Context
-    from reviewq.errors import ReviewqError
     from reviewq.output import column_build_notice
     from reviewq.workflow.stats import gather, gather_for, repository_labels, team_paths
 
@@ -109,9 +114,6 @@ def run(args: argparse.Namespace, ctx) -> int:
 
 def folder_names(labels: list[str], provenance: list[Any]) -> list[str]:
     """A folder per repository: its directory name, made unique with -2, -3."""
-    import re
-    from pathlib import Path
-
     out: list[str] = []
     for label, prov in zip(labels, provenance):
         prov = prov or {}
@@ -262,8 +264,6 @@ def verdicts_table(part):
     import numpy as np
     import pyarrow as pa
 
-    from reviewq.core.model import VERDICTS
-
     t = part.table
     n = len(t)
     th = part.thresholds
@@ -298,8 +298,6 @@ def verdicts_table(part):
 def critiques_table(part):
     """The cached critique of each reviewed change that has one (the override rate's input)."""
     import pyarrow as pa
-
-    from reviewq.core.model import SEVERITIES
 
     rows = part.critiques or []
     schema = pa.schema(

@@ -11,6 +11,12 @@ from __future__ import annotations
 import argparse
 import sys
 
+from reviewq.core.times import parse_instant as parse_time
+from reviewq.errors import ReviewqError
+
+# Imported inside the functions that use them (start-up): `reviewq --help` imports every command
+# module, and each command loads only what its own run needs (see `reviewq/cli.py`).
+
 #: It may read the whole log through a column cache (announced when large; see cli.py).
 READS_LOG_COLUMNS = True
 
@@ -36,7 +42,6 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
-    from reviewq.errors import ReviewqError
     from reviewq.output import emit_json
 
     try:
@@ -63,9 +68,6 @@ def run(args: argparse.Namespace, ctx) -> int:
 
 
 def parse_as_of(text: str):
-    from reviewq.core.times import parse_instant as parse_time
-    from reviewq.errors import ReviewqError
-
     when = parse_time(text)
     if when is None:
         raise ReviewqError(

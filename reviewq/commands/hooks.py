@@ -17,6 +17,9 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+from pathlib import Path
+
+from reviewq.errors import ReviewqError
 
 #: The line that marks a hook as written by reviewq (install updates it, uninstall removes it).
 MARKER = "# reviewq-managed-hook: pre-push"
@@ -144,8 +147,6 @@ def run(args: argparse.Namespace, ctx) -> int:
 
 
 def _hook_path(ctx, hook: str):
-    from pathlib import Path
-
     out = ctx.git.text(["rev-parse", "--git-path", f"hooks/{hook}"], what="rev-parse").strip()
     return Path(out) if Path(out).is_absolute() else ctx.git.path / out
 
@@ -162,14 +163,10 @@ def _remove_prompts_hook(ctx) -> None:
                 path.unlink()
             print(f"removed reviewq's {PROMPTS_HOOK} hook ({path})", file=sys.stderr)
     except OSError as exc:
-        from reviewq.errors import ReviewqError
-
         raise ReviewqError(f"{path}: cannot remove the hook ({exc.strerror})") from None
 
 
 def _one(args: argparse.Namespace, ctx, hook: str, marker: str, render) -> int:
-    from reviewq.errors import ReviewqError
-
     def is_ours(text: str) -> bool:
         return marker in text.splitlines()[:3]
 

@@ -14,6 +14,13 @@ from __future__ import annotations
 import argparse
 import re
 
+from reviewq.core.model import short_id
+from reviewq.core.times import duration
+from reviewq.errors import CheckFailed, ReviewqError
+
+# Imported inside the functions that use them (start-up): `reviewq --help` imports every command
+# module, and each command loads only what its own run needs (see `reviewq/cli.py`).
+
 #: How many findings of one kind are listed before "... and N more".
 _LIST_LIMIT = 10
 
@@ -88,7 +95,6 @@ def _since_epoch(ctx, text: str) -> float:
     else entirely, hence `stats`' parser first.
     """
     from reviewq.clock import local_now
-    from reviewq.errors import ReviewqError
     from reviewq.sources.gitcmd import GitError
     from reviewq.workflow.stats import parse_since
 
@@ -114,8 +120,6 @@ def _since_epoch(ctx, text: str) -> float:
 
 
 def _list(args: argparse.Namespace, ctx) -> int:
-    from reviewq.core.model import short_id
-    from reviewq.core.times import duration
     from reviewq.output import emit_jsonl, print_table
     from reviewq.workflow.recording import load_verdicts, load_verdicts_since
 
@@ -157,7 +161,6 @@ def _list(args: argparse.Namespace, ctx) -> int:
 
 def _verify(args: argparse.Namespace, ctx) -> int:
     from reviewq.core.config import LogSettings
-    from reviewq.errors import CheckFailed
     from reviewq.output import emit_json
     from reviewq.workflow.recording import verify_log
 
@@ -238,7 +241,6 @@ def _print_report(report, require_signed: bool) -> None:
 
 
 def _rebuild(args: argparse.Namespace, ctx) -> int:
-    from reviewq.errors import ReviewqError
     from reviewq.workflow.recording import rebuild_log_from_notes, share_local_records
 
     if args.to_notes:

@@ -9,6 +9,13 @@ from __future__ import annotations
 
 import argparse
 
+from reviewq.commands.tui import add_look_options, check_terminal
+from reviewq.core.queue import build_queue
+from reviewq.errors import ReviewqError
+
+# Imported inside the functions that use them (start-up): `reviewq --help` imports every command
+# module, and each command loads only what its own run needs (see `reviewq/cli.py`).
+
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument(
@@ -35,15 +42,12 @@ def configure(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="start in the presenter layout (wide diff, big step keys)",
     )
-    from reviewq.commands.tui import add_look_options
 
     add_look_options(p)
 
 
 def run(args: argparse.Namespace, ctx) -> int:
-    from reviewq.commands.tui import check_terminal
     from reviewq.core.pair import MAX_CO_REVIEWERS, PersonError, format_person, parse_person
-    from reviewq.errors import ReviewqError
 
     names: list[str] = []
     for flag, text in [("--driver", args.driver), *(("--with", c) for c in args.co_reviewers)]:
@@ -89,8 +93,6 @@ def _item(ctx, rev: str):
     """The queue item for REV (its risk, domain and what the policy still needs), settled or not:
     a pair may walk through a change that already has a verdict (a second approval, say)."""
     from reviewq.clock import local_now
-    from reviewq.core.queue import build_queue
-    from reviewq.errors import ReviewqError
     from reviewq.workflow.gate import QueuePolicy
     from reviewq.workflow.lookup import lookup
 

@@ -10,6 +10,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+
+from reviewq.errors import ReviewqError
+
+# Imported inside the functions that use them (start-up): `reviewq --help` imports every command
+# module, and each command loads only what its own run needs (see `reviewq/cli.py`).
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -39,9 +45,6 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def _read_source(source: str) -> str:
-    from pathlib import Path
-
-    from reviewq.errors import ReviewqError
 
     if source == "-":
         data = sys.stdin.buffer.read()
@@ -66,7 +69,6 @@ def _note_payload(ctx, text: str) -> dict:
     None when no identity is set (a prompt needs no reviewer)."""
 
     from reviewq.clock import local_now
-    from reviewq.errors import ReviewqError
     from reviewq.workflow.recording import reviewer_identity
 
     try:
@@ -85,7 +87,6 @@ def _note_payload(ctx, text: str) -> dict:
 def run(args: argparse.Namespace, ctx) -> int:
 
     from reviewq.core.text import visible
-    from reviewq.errors import ReviewqError
     from reviewq.output import emit_json
     from reviewq.sources.notes import write_prompt_note
     from reviewq.workflow.lookup import is_inbox_ref, lookup
@@ -157,7 +158,6 @@ def _attach(ctx, args: argparse.Namespace) -> int:
     """Write the linked session's prompt (redacted) into REV's prompt note."""
 
     from reviewq.critics.redact import Redactor
-    from reviewq.errors import ReviewqError
     from reviewq.sources.notes import write_prompt_note
     from reviewq.workflow.lookup import lookup
     from reviewq.workflow.session_prompts import enabled, session_links

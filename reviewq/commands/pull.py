@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import argparse
 
+from reviewq.core.model import short_id
+from reviewq.core.queue import sort_queue
+
+# Imported inside the functions that use them (start-up): `reviewq --help` imports every command
+# module, and each command loads only what its own run needs (see `reviewq/cli.py`).
+
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("remote", nargs="?", metavar="REMOTE", help="default: [scope] remote, origin")
@@ -12,8 +18,6 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx) -> int:
     from reviewq.clock import local_now
-    from reviewq.core.model import short_id
-    from reviewq.core.queue import sort_queue
     from reviewq.output import emit_json, print_table
     from reviewq.workflow.pull import pull
 

@@ -9,7 +9,15 @@ from __future__ import annotations
 import argparse
 import os
 import stat
+import sys
+from datetime import datetime
+from pathlib import Path
 from typing import Any
+
+from reviewq.errors import CheckFailed, ReviewqError
+
+# Imported inside the functions that use them (start-up): `reviewq --help` imports every command
+# module, and each command loads only what its own run needs (see `reviewq/cli.py`).
 
 FORMATS = ("md", "json", "html")
 
@@ -58,12 +66,8 @@ def run(args: argparse.Namespace, ctx) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    import sys
-    from pathlib import Path
-
     from reviewq.clock import local_now
     from reviewq.core.report_html import render
-    from reviewq.errors import ReviewqError
     from reviewq.files import replace_file
     from reviewq.workflow.stats import gather_for
 
@@ -172,11 +176,8 @@ def flatten(value: Any, path: str = "") -> dict[str, Any]:
 
 def check(args: argparse.Namespace) -> int:
     import json
-    from datetime import datetime
-    from pathlib import Path
 
     from reviewq.core.report import render_json
-    from reviewq.errors import CheckFailed, ReviewqError
     from reviewq.workflow.stats import MissingInput
 
     path = Path(args.check)
@@ -263,8 +264,6 @@ def _is_policy(key: str) -> bool:
 
 
 def _recompute(doc, repos, paths, now, options):
-    from pathlib import Path
-
     from reviewq.context import Context
     from reviewq.workflow.stats import (
         MissingInput,

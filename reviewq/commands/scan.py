@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 from reviewq.errors import ReviewqError
+
+# Imported inside the functions that use them (start-up): `reviewq --help` imports every command
+# module, and each command loads only what its own run needs (see `reviewq/cli.py`).
 
 
 def positive_int(text: str) -> int:
@@ -38,13 +43,9 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
-    import sys
-
     answer = _answer_question(args, ctx)
     if answer is not None and answer.replay(sys.stdout):
         return 0
-
-    from pathlib import Path
 
     from reviewq.output import emit_jsonl, json_line
     from reviewq.workflow.scan import scan_history, scan_inbox, warn_unknown_sizes
@@ -138,7 +139,6 @@ def _answer_question(args: argparse.Namespace, ctx) -> _Answer | None:
         or ctx.config.inbox
     ):
         return None
-    from reviewq.errors import ReviewqError
     from reviewq.sources.gitcmd import GitError
     from reviewq.sources.notes import SCAN_NOTE_REFS
     from reviewq.workflow.scan_answer import answer_path, header, resolve_revs, scan_key

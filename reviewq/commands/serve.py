@@ -10,6 +10,13 @@ See docs/pair.md ("In a browser").
 from __future__ import annotations
 
 import argparse
+import sys
+
+from reviewq.commands.tui import add_look_options
+from reviewq.errors import ReviewqError
+
+# Imported inside the functions that use them (start-up): `reviewq --help` imports every command
+# module, and each command loads only what its own run needs (see `reviewq/cli.py`).
 
 DEFAULT_PORT = 8000
 
@@ -47,15 +54,11 @@ def configure(p: argparse.ArgumentParser) -> None:
         metavar="REV",
         help="serve a pair session (on REV, or the pending queue riskiest first)",
     )
-    from reviewq.commands.tui import add_look_options
 
     add_look_options(p, "of the served app")
 
 
 def run(args: argparse.Namespace, ctx) -> int:
-    import sys
-
-    from reviewq.errors import ReviewqError
     from reviewq.serve import INSTALL_HINT, bind_address, make_server, served_command
 
     if not 0 <= args.port <= 65535:

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
+
+from reviewq.core.risk import assess
+
+# Imported inside the functions that use them (start-up): `reviewq --help` imports every command
+# module, and each command loads only what its own run needs (see `reviewq/cli.py`).
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -17,7 +23,6 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def gather(ctx, rev: str) -> dict:
     """The `show --json` object; the text view prints the same facts."""
-    from reviewq.core.risk import assess
     from reviewq.sources.diffs import read_commit_diff
     from reviewq.workflow.lookup import diff_of, lookup
 
@@ -165,8 +170,6 @@ def _files_of(ctx, sha: str):
 def _placed(ctx, change):
     """The change with where it lives (branch, pull request, main; merged or not), as the
     queue's scope scan sees it; unchanged when it is outside the scope (an old main commit)."""
-    from dataclasses import replace
-
     from reviewq.clock import local_now
     from reviewq.workflow.scan import scan_scope
 

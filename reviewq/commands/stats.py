@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import argparse
 
+from reviewq.core.model import short_id
+from reviewq.core.times import duration
+from reviewq.errors import ReviewqError
+
+# Imported inside the functions that use them (start-up): `reviewq --help` imports every command
+# module, and each command loads only what its own run needs (see `reviewq/cli.py`).
+
 PERIODS = ("week", "day")
 
 
@@ -39,7 +46,6 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx) -> int:
     from reviewq.clock import local_now
-    from reviewq.errors import ReviewqError
     from reviewq.output import column_build_notice, emit_json
     from reviewq.workflow.stats import TeamInputs, gather_for, parse_since
 
@@ -75,7 +81,6 @@ def run(args: argparse.Namespace, ctx) -> int:
 def print_repositories(parts, total) -> None:
     """One row per repository and the total (computed from all rows, not from these)."""
     from reviewq.core.report import fmt_pct
-    from reviewq.core.times import duration
     from reviewq.output import print_table
 
     def row(name: str, st) -> list:
@@ -112,11 +117,9 @@ def print_repositories(parts, total) -> None:
 
 
 def print_stats(stats, *, by: str, last: int, repository: str) -> None:
-    from reviewq.core.model import short_id
     from reviewq.core.report import fmt_int, fmt_pct, fmt_ratio
     from reviewq.core.stats_rows import BREAKDOWN_COLUMNS, breakdown_cells
     from reviewq.core.text import one_line
-    from reviewq.core.times import duration
     from reviewq.output import print_table
 
     t, q, f = stats.totals, stats.queue, stats.flow

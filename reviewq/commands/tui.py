@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+
+from reviewq.errors import ReviewqError
+from reviewq.tui.presets import KEYMAP_PRESETS
+
+# Imported inside the functions that use them (start-up): `reviewq --help` imports every command
+# module, and each command loads only what its own run needs (see `reviewq/cli.py`).
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -18,8 +25,6 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def add_look_options(p: argparse.ArgumentParser, keymap_note: str = "") -> None:
     """--theme and --keymap, the same for `tui`, `pair` and `serve`."""
-    from reviewq.tui.presets import KEYMAP_PRESETS
-
     p.add_argument("--theme", metavar="NAME", help="theme (default: the last one chosen)")
     names = ", ".join(KEYMAP_PRESETS)
     p.add_argument(
@@ -32,9 +37,6 @@ def add_look_options(p: argparse.ArgumentParser, keymap_note: str = "") -> None:
 
 def check_terminal(what: str = "the review TUI") -> None:
     """One line and exit 2 in a pipe or CI; a browser session (`reviewq serve`) is a terminal."""
-    import os
-
-    from reviewq.errors import ReviewqError
 
     if os.environ.get("TEXTUAL_DRIVER", "").endswith(":WebDriver"):
         return  # textual-serve runs us with its web driver: stdin and stdout are its pipes

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from reviewq.core.model import VERDICTS
+from reviewq.errors import ReviewqError
+
+# Imported inside the functions that use them (start-up): `reviewq --help` imports every command
+# module, and each command loads only what its own run needs (see `reviewq/cli.py`).
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -37,7 +42,6 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx) -> int:
     from reviewq.core.text import one_line
-    from reviewq.errors import ReviewqError
     from reviewq.output import emit_json
     from reviewq.workflow.lookup import lookup
     from reviewq.workflow.recording import hunk_count, record_verdict
@@ -132,10 +136,7 @@ def _policy_fields(ctx, change, checks: list[str], verdict: str) -> tuple[str, l
 
     A mistyped item would silently leave an approval uncounted, so it is refused here instead.
     """
-    import sys
-
     from reviewq.core.policy_rules import domain_label, policy_from_sections
-    from reviewq.errors import ReviewqError
 
     policy = policy_from_sections(ctx.config.sections)
     domains = policy.domains_for(change.paths)

@@ -36,6 +36,7 @@ class AnthropicCritic(ModelCritic):
 
     def _client(self) -> Any:
         try:
+            # start-up: the SDK and httpx load only when this critic runs
             import anthropic
             import httpx2
         except ImportError:

@@ -9,6 +9,8 @@ and a critique is cached under (diff + prompt, critic, model, prompt version).
 from __future__ import annotations
 
 import random
+import shlex
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -27,9 +29,6 @@ class CriticError(ReviewqError):
 
 def sdk_missing(critic: str, package: str) -> CriticError:
     """The one line for a model critic whose SDK is not installed where reviewq runs."""
-    import shlex
-    import sys
-
     name = package.split(">", 1)[0]
     return CriticError(
         f"the {critic} critic needs the {name} package; install it where reviewq runs: "

@@ -12,6 +12,7 @@ JSON schema where the server supports it (`json_schema`, the default), plain JSO
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from reviewq.critics.base import Failure, sdk_missing
 from reviewq.critics.llm import ModelCritic, status_failure
@@ -26,7 +27,6 @@ def is_openai_endpoint(base_url: str | None) -> bool:
     """OpenAI's own API (by host: `https://api.openai.com.evil.example` is not it)."""
     if base_url is None:
         return True
-    from urllib.parse import urlsplit
 
     try:
         return (urlsplit(base_url).hostname or "").lower() == OPENAI_HOST
@@ -46,6 +46,7 @@ class OpenAICompatCritic(ModelCritic):
 
     def _client(self) -> Any:
         try:
+            # optional dependency (the openai extra), imported only when this critic runs
             import httpx2
             import openai
         except ImportError:

@@ -21,6 +21,7 @@ from unidiff.errors import UnidiffParseError
 from reviewq.core.model import Diff, DiffLine, FileChange, FileDiff, Hunk
 from reviewq.core.pace import pause
 from reviewq.errors import ReviewqError
+from reviewq.sources.git_log import NO_LAZY_FETCH, exclude_pathspecs, missing_paths
 from reviewq.sources.gitcmd import Git, GitError
 
 #: Per-file diff text kept as rows; larger files are listed with counts only.
@@ -66,8 +67,6 @@ def read_commit_diff(git: Git, sha: str) -> Diff:
     Files whose objects are missing (a partial clone) are left out rather than failing the
     whole diff; `commit_stats` marks them `size_unknown` for whoever shows the change.
     """
-    from reviewq.sources.git_log import NO_LAZY_FETCH, exclude_pathspecs, missing_paths
-
     try:
         data = git.run(diff_args(sha), env=NO_LAZY_FETCH, what="show")
     except GitError:

@@ -43,6 +43,7 @@ def fetch_tasks(
     timeout: float = 20.0,
 ) -> tuple[dict[int, ForgeTask | None], list[str]]:
     """The task in each pull request's body; failures are named, never raised."""
+    # start-up: httpx only when a forge is asked
     import httpx2
 
     out: dict[int, ForgeTask | None] = {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -240,8 +241,8 @@ class Git:
         For passes where the intermediate stream is large (full diffs into `git patch-id`):
         nothing but the final answer is held in memory.
         """
+        # start-up: every command imports this module, `scan --json`'s replay too
         import tempfile
-        import threading
 
         # stderr of the producer goes to a file, so a chatty producer cannot block on it.
         with tempfile.TemporaryFile() as errors:
@@ -360,7 +361,6 @@ class Git:
         except FileNotFoundError:
             raise ReviewqError("git is not installed or not on PATH; install git") from None
         assert proc.stdin is not None and proc.stdout is not None
-        import threading
 
         def feed() -> None:
             assert proc.stdin is not None

@@ -38,7 +38,9 @@ from reviewq.core.verdict import (
     BROKEN_LINK,
     EDITED,
     GENESIS,
+    SIG_UNSIGNED,
     ChainProblem,
+    RecordFinding,
     SignatureCheck,
     VerifyReport,
     line_hash_matches,
@@ -428,8 +430,6 @@ class ProvenanceLog:
         ranges checked on `workers` cores at once (default: every usable core;
         `store.log_verify`), with the same report as one pass.
         """
-        from reviewq.core.verdict import SIG_UNSIGNED, RecordFinding
-
         report = VerifyReport(path=str(self.path))
         head = self.read_head()
         if not self.path.exists():
@@ -443,6 +443,7 @@ class ProvenanceLog:
             else:
                 report.warnings.append(f"no log at {self.path} yet: nothing to verify")
             return report
+        # start-up: the ranges checker only for `log verify` (every command opens the log)
         from reviewq.store import log_verify
 
         try:

@@ -24,7 +24,7 @@ from typing import Any
 
 from reviewq.core.alloc import gc_paused
 from reviewq.core.jsonio import fast_loads, parse_line
-from reviewq.core.verdict import BROKEN_LINK, EDITED, line_hash_matches
+from reviewq.core.verdict import BROKEN_LINK, EDITED, content_digest, line_hash_matches
 
 #: A log smaller than this is checked in one pass (a process costs more than it saves).
 PARALLEL_BYTES = 32 << 20
@@ -97,8 +97,6 @@ def _hash_ok(raw: bytes, value: Any) -> bool:
 
 def check_range(job: _Job, start: int, end: int) -> Range:
     """Every complete line in [start, end) of the log, checked as `ProvenanceLog.verify` does."""
-    from reviewq.core.verdict import content_digest
-
     out = Range()
     notes, signatures = job.notes, job.signatures
     prev: Any = None
@@ -255,6 +253,7 @@ def check_all(
     bounds = split(path, size, count) if count > 1 else [(0, size)]
     if len(bounds) == 1:
         return [check_range(job, *bounds[0])]
+    # start-up: worker processes only for a log split in ranges
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 

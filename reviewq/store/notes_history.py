@@ -33,6 +33,7 @@ from typing import Any
 from reviewq.core.jsonio import parse_line
 from reviewq.core.verdict import line_hash_matches
 from reviewq.errors import ReviewqError
+from reviewq.files import replace_file
 from reviewq.sources.gitcmd import Git, GitError
 from reviewq.store.notes_log import NOTES_REF, NotesError, list_targets, ref_tip, target_of
 
@@ -151,7 +152,6 @@ def _load_cache(path: Path | None, ref: str) -> dict[str, Any] | None:
 def _store_cache(path: Path | None, data: dict[str, Any]) -> None:
     if path is None:
         return
-    from reviewq.files import replace_file
 
     blob = json.dumps(data, separators=(",", ":")).encode()
     try:

@@ -431,6 +431,7 @@ class ReviewqApp(App[None], inherit_bindings=False):
 
     def action_stats(self) -> None:
         """The leads' view: throughput, rubber stamps and coverage (gathered in a worker)."""
+        # start-up: the stats screen brings numpy (core.metrics); the queue opens without it
         from reviewq.tui.screens.stats import StatsScreen
 
         if isinstance(self.screen, StatsScreen):

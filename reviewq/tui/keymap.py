@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from textual.binding import Binding
+from textual.keys import _character_to_key, format_key
 
 from reviewq.tui.presets import KEYMAP_PRESETS
 from reviewq.xdg import config_home
@@ -281,8 +282,6 @@ class Keymap:
 
 
 def key_display(key: str) -> str:
-    from textual.keys import format_key
-
     key = key.strip()
     parts = key.split("+")
     name = format_key(parts[-1]) if len(parts[-1]) > 1 else parts[-1]
@@ -341,7 +340,6 @@ def resolve(
 
 def find_clashes(keys: Mapping[str, str]) -> list[Clash]:
     """Keys bound to two different ids that are live at the same time."""
-    from textual.keys import _character_to_key
 
     def normal(key: str) -> str:
         return _character_to_key(key) if len(key) == 1 else key

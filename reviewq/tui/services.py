@@ -9,20 +9,44 @@ compute them.
 
 from __future__ import annotations
 
+import hashlib
+import shlex
+import subprocess
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reviewq.clock import local_now
 from reviewq.context import Context
-from reviewq.core.model import Change, Critique, Diff, FileDiff, Identity
+from reviewq.core.model import VERDICTS, Change, Critique, Diff, FileDiff, Identity
+from reviewq.core.policy import evaluate
 from reviewq.core.queue import QueueItem
-from reviewq.core.verdict import CritiqueState
+from reviewq.core.verdict import CritiqueState, new_record
 from reviewq.output import LARGE_LOG_BYTES  # noqa: F401 (the screens read it from here)
+from reviewq.sources.diffs import parse_unified_diff, read_commit_diff
 from reviewq.sources.gitcmd import BINARY_PROBE
+from reviewq.store.notes_log import NotesError
+from reviewq.workflow.apply_patch import apply_patches
+from reviewq.workflow.critiquing import cached_critique, critique_input, get_critique, rationale_for
+from reviewq.workflow.gate import policy_of
+from reviewq.workflow.lookup import diff_of
+from reviewq.workflow.queue import QueueSource
+from reviewq.workflow.recording import record_verdict, settled_index
+from reviewq.workflow.scan import Scanner
+from reviewq.workflow.units import (
+    build_units,
+    full_ref,
+    record_unit_verdict,
+    unit_details,
+    unit_diffs,
+)
+
+# Kept inside the methods that use them (start-up): numpy (`workflow.stats`,
+# `store.verdict_columns`) and multiprocessing. The app paints its first screen without them;
+# they load in the worker that first needs them.
 
 if TYPE_CHECKING:
     from reviewq.core.policy_rules import Requirements
@@ -147,8 +171,6 @@ class Services:
     def queue_source(self) -> QueueSource:
         """The queue as something to poll (`reviewq.workflow.queue`): one per app, sharing `lock`."""
         if self._source is None:
-            from reviewq.workflow.queue import QueueSource
-
             self._source = QueueSource(self.ctx, now=self.now, lock=self.lock, load=self._pending)
         return self._source
 
@@ -162,17 +184,12 @@ class Services:
     def scanner(self) -> Scanner:
         """The app's scanner: kept, so a refresh decodes only the changes new since the last."""
         if self._scanner is None:
-            from reviewq.workflow.scan import Scanner
-
             self._scanner = Scanner(self.ctx)
         return self._scanner
 
     def _pending(self, ctx: Context, **kwargs: Any) -> list[QueueItem]:
         """The queue source's load: the pending queue, falling back to this machine's verdicts
         when the notes ref cannot be read (a notice says so)."""
-        from reviewq.store.notes_log import NotesError
-        from reviewq.workflow.units import build_units
-
         kwargs.setdefault("scanner", self.scanner if ctx is self.ctx else None)
         # What `reviewq.workflow.queue.pending_queue` returns, with the grouping kept (unit diffs and
         # verdicts read it) and the view the reviewer chose.
@@ -204,10 +221,6 @@ class Services:
         """(the diff to show, a note) for a unit: `unit` the combined diff from the merge base,
         `commit` its commit number `step`, `since` the interdiff since your verdict (after a
         force-push the range-diff comes back as the note: it is not a diff of files)."""
-        from reviewq.sources.diffs import parse_unified_diff, read_commit_diff
-        from reviewq.workflow.lookup import diff_of
-        from reviewq.workflow.units import unit_diffs
-
         with self.lock:
             queue = self.units
         if mode == "commit":
@@ -227,8 +240,6 @@ class Services:
     def find_item(self, text: str, items: list[QueueItem]) -> QueueItem | None:
         """The item `text` names: a unit's ref as typed (`origin/codex/fix`, `refs/pull/7/head`,
         `inbox:<id>`) or a commit (sha, HEAD) in one of the items' units."""
-        from reviewq.workflow.units import full_ref
-
         ref = text if text.startswith("inbox:") else full_ref(self.ctx, text)
         for item in items:
             unit = item.unit
@@ -245,8 +256,6 @@ class Services:
 
     def unit_commit_rows(self, unit: Any) -> list[dict[str, Any]]:
         """The unit's commits, each with agent and prompt (or marked human)."""
-        from reviewq.workflow.units import unit_details
-
         with self.lock:
             queue = self.units
         return unit_details(self.ctx, unit, queue)["commits"]
@@ -263,9 +272,6 @@ class Services:
         """Run the reviewer's `$VISUAL`/`$EDITOR` (from `env`, the app's environment; else vi)
         on `path` at `line`; the caller hands the terminal over (`App.suspend`). Raises OSError
         when it cannot be run."""
-        import shlex
-        import subprocess
-
         editor = env.get("VISUAL") or env.get("EDITOR") or "vi"
         argv = [*shlex.split(editor), *([f"+{line}"] if line else []), str(path)]
         subprocess.run(argv, check=False)
@@ -277,15 +283,11 @@ class Services:
 
     def apply_patch(self, change: Change, branch: str) -> Applied:
         """`git am` an inbox patch onto `branch` (a new branch starts from main)."""
-        from reviewq.workflow.apply_patch import apply_patches
-
         with self.lock:
             return apply_patches(self.ctx, change.id, branch, create=True, now=self.now())
 
     def inbox_verdict(self, change: Change) -> str | None:
         """The latest verdict on an inbox patch (by its patch-id), or None."""
-        from reviewq.workflow.recording import settled_index
-
         pid = change.id.removeprefix("inbox:")
         return settled_index(self.ctx).latest(sha=None, patch_id=pid, change_id=change.id)
 
@@ -299,8 +301,6 @@ class Services:
         return QueueRefresh(update, reviewed, mine)
 
     def load_diff(self, change: Change) -> Diff:
-        from reviewq.workflow.lookup import diff_of
-
         return diff_of(self.ctx, change)
 
     def file_lines(self, rev: str, path: str, encoding: str = "utf-8") -> list[str] | None:
@@ -337,7 +337,6 @@ class Services:
         """
         import numpy as np
 
-        from reviewq.core.model import VERDICTS
         from reviewq.store.verdict_columns import CACHE_NAME, load_verdict_table
 
         table = load_verdict_table(self.ctx.log_path, self.ctx.log_cache(CACHE_NAME))
@@ -369,8 +368,6 @@ class Services:
     @staticmethod
     def diff_hash(diff: Diff) -> str:
         """One hash for the whole diff (from the per-file hashes the parser computed)."""
-        import hashlib
-
         joined = "\n".join(f"{fd.path}\0{fd.content_hash}" for fd in diff.files)
         return hashlib.sha256(joined.encode("utf-8", "replace")).hexdigest()
 
@@ -446,8 +443,6 @@ class Services:
         Warnings (the team's notes ref could not be updated) come back as text for the screen:
         anything printed to stderr would tear through the TUI.
         """
-        from reviewq.workflow.recording import record_verdict
-
         warnings: list[str] = []
         unit = data.unit
         if unit is not None and self.units is not None and len(unit.ai) > 1:
@@ -483,8 +478,6 @@ class Services:
         the review shared out as `reviewq.workflow.units.record_unit_verdict` does for the CLI: each
         record its own commit's lines and hunks, the time in proportion to its lines, the
         fraction of the combined diff's hunks viewed."""
-        from reviewq.workflow.units import record_unit_verdict
-
         with self.lock:
             stored = record_unit_verdict(
                 self.ctx,
@@ -513,8 +506,6 @@ class Services:
 
     def requirements(self, change: Change) -> Requirements:
         """What the policy asks of the domains this change touches (pure; no git)."""
-        from reviewq.workflow.gate import policy_of
-
         policy = policy_of(self.ctx.config)
         return policy.requirements(policy.domains_for(change.paths))
 
@@ -525,8 +516,6 @@ class Services:
         at once, so the ones the reviewer can fix here (too fast, checklist) are set aside in
         turn and the approval judged again, up to a reason that no waiting or ticking fixes.
         """
-        from dataclasses import replace
-
         requirements = self.requirements(data.change)
         problems: list[str] = []
         current = data
@@ -555,9 +544,6 @@ class Services:
     def _judge_approval(self, data: VerdictInput, requirements: Any) -> Any:
         """The policy's evaluation of this approval alone, as `record_verdict` would write it:
         the dialog and the gate cannot disagree. Signatures are left out (made on recording)."""
-        from reviewq.core.policy import evaluate
-        from reviewq.core.verdict import new_record
-
         change = data.change
         record = new_record(
             record_id="preview",
@@ -599,23 +585,17 @@ class Services:
 
     def critique(self, change: Change, refresh: bool = False) -> Critique:
         """The configured critic's critique (cached when one exists; the family guard applies)."""
-        from reviewq.workflow.critiquing import get_critique
-
         self._open_cache()
         return get_critique(self.ctx, change, refresh=refresh)
 
     def rationale(self, change: Change, diff: Diff | None = None) -> Rationale:
         """The offline design-rationale summary (plus a model critic's, when one is cached);
         `diff`, when the screen has parsed it already, is not read and parsed again."""
-        from reviewq.workflow.critiquing import critique_input, rationale_for
-
         self._open_cache()
         subject = critique_input(self.ctx, change, diff) if diff is not None else None
         return rationale_for(self.ctx, change, subject=subject)
 
     def cached_critique(self, change: Change) -> Critique | None:
-        from reviewq.workflow.critiquing import cached_critique
-
         self._open_cache()
         return cached_critique(self.ctx, change)
 

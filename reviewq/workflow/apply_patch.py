@@ -31,10 +31,14 @@ from reviewq.clock import local_now
 from reviewq.context import Context
 from reviewq.core.model import Change, Identity
 from reviewq.core.queue import parse_time
+from reviewq.core.scope import scope_of
 from reviewq.errors import ReviewqError
 from reviewq.sources.gitcmd import Git, GitError
 from reviewq.sources.inbox import read_patch_file, sidecar_candidates
 from reviewq.sources.notes import write_prompt_note
+from reviewq.sources.refs import list_remotes, read_snapshot, scope_view
+from reviewq.workflow.recording import settled_index
+from reviewq.workflow.scan import scan_inbox
 
 ZERO = "0" * 40
 
@@ -67,8 +71,6 @@ def find_patches(ctx: Context, ref: str) -> list[Change]:
     A file holding a series applies as a whole: applying one middle patch of a series on its
     own is how a branch ends up with half a change.
     """
-    from reviewq.workflow.scan import scan_inbox
-
     if ctx.inbox_dir() is None:
         raise ReviewqError('no patch inbox is configured; set `inbox = "DIR"` in .reviewq.toml')
     inbox = scan_inbox(ctx)
@@ -215,8 +217,6 @@ def apply_patches(
 
 
 def _verdicts(ctx: Context, series: Sequence[Change]) -> list[str | None]:
-    from reviewq.workflow.recording import settled_index
-
     index = settled_index(ctx)
     return [
         index.latest(sha=None, patch_id=c.id.removeprefix("inbox:"), change_id=c.id) for c in series
@@ -232,8 +232,6 @@ def _raw_parts(series: Sequence[Change]) -> list[bytes]:
 def _start_point(ctx: Context, start: str | None) -> str:
     if start:
         return ctx.git.resolve(start)
-    from reviewq.core.scope import scope_of
-    from reviewq.sources.refs import list_remotes, read_snapshot, scope_view
 
     view = scope_view(read_snapshot(ctx.git), scope_of(ctx.config), list_remotes(ctx.git))
     if view.main is None:

@@ -12,12 +12,14 @@ import os
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from reviewq.clock import local_now
 from reviewq.context import Context
 from reviewq.core.critique import CritiqueInput
 from reviewq.core.families import family_of
 from reviewq.core.model import Change, Critique, Diff
+from reviewq.core.net import is_loopback
 from reviewq.core.patching import apply_file_diff
 from reviewq.core.rationale import Rationale, build_rationale
 from reviewq.critics.base import Critic, CriticError, critique_key, guard, stamp
@@ -151,9 +153,6 @@ def endpoint(
         return from_env, True
     if not configured:
         return None, True
-    from urllib.parse import urlsplit
-
-    from reviewq.core.net import is_loopback
 
     try:
         host = (urlsplit(configured).hostname or "").lower()
@@ -192,6 +191,7 @@ def make_critic(
     if name == "static":
         if model:
             raise CriticError("the static critic has no model; drop --model or pick a model critic")
+        # start-up: the critics (the redactor brings pathspec) load only when one is made
         from reviewq.critics.static import StaticCritic
 
         return StaticCritic()

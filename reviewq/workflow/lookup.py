@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from reviewq.context import Context
 from reviewq.core.detect import Detector
 from reviewq.core.model import Change, Commit, Diff, DiffStats, Prompt
 from reviewq.core.prompts import candidate_prompts
 from reviewq.errors import ReviewqError
+from reviewq.sources.diffs import read_commit_diff
 from reviewq.sources.git_log import commit_stats, iter_commits
 from reviewq.sources.notes import load_side_records
+from reviewq.workflow.scan import scan_inbox
 
 
 @dataclass
@@ -55,8 +58,6 @@ def lookup(ctx: Context, rev: str) -> Lookup:
 
 
 def _lookup_inbox(ctx: Context, ref: str) -> Lookup:
-    from reviewq.workflow.scan import scan_inbox
-
     wanted = ref.removeprefix("inbox:")
     matches = [
         c
@@ -77,8 +78,7 @@ def _lookup_inbox(ctx: Context, ref: str) -> Lookup:
 def diff_of(ctx: Context, change: Change) -> Diff:
     """The diff a change introduces: the commit's (first parent), or its inbox patch's."""
     if change.source == "inbox":
-        from pathlib import Path
-
+        # start-up: the email parser, only for an inbox patch
         from reviewq.sources.inbox import read_patch_file
 
         patches = read_patch_file(Path(change.patch_path or ""), change.commit.committed_at)
@@ -88,6 +88,5 @@ def diff_of(ctx: Context, change: Change) -> Diff:
             (p.diff for p in patches if p.commit.message == change.commit.message),
             patches[0].diff,
         )
-    from reviewq.sources.diffs import read_commit_diff
 
     return read_commit_diff(ctx.git, change.commit.sha)

@@ -10,6 +10,7 @@ branches are never written; local notes only gain records through a merge.
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,8 +18,9 @@ from typing import Any
 
 from reviewq.context import Context
 from reviewq.core.queue import QueueItem
-from reviewq.core.scope import fetch_refspecs, scope_of, short_ref
+from reviewq.core.scope import fetch_refspecs, review_number, scope_of, short_ref
 from reviewq.errors import ReviewqError
+from reviewq.sources.forge import fetch_tasks, load_tasks, repo_for, store_tasks, token_from
 from reviewq.sources.gitcmd import GitError
 from reviewq.sources.notes import list_notes
 from reviewq.sources.notesync import (
@@ -30,6 +32,11 @@ from reviewq.sources.notesync import (
     tracking_ref,
 )
 from reviewq.sources.refs import list_remotes
+from reviewq.store.notes_log import NOTES_REF
+from reviewq.store.sync import merge_remote
+from reviewq.store.sync import tracking_ref as review_tracking_ref
+from reviewq.workflow.queue import pending_queue
+from reviewq.workflow.recording import notes_lock_path
 
 
 @dataclass
@@ -76,8 +83,6 @@ def choose_remote(ctx: Context, remote: str | None) -> str:
 
 
 def pull(ctx: Context, remote: str | None, *, now: datetime, transport: Any = None) -> PullReport:
-    from reviewq.workflow.queue import pending_queue
-
     git = ctx.git
     name = choose_remote(ctx, remote)
     scope = scope_of(ctx.config)
@@ -125,11 +130,6 @@ def pull(ctx: Context, remote: str | None, *, now: datetime, transport: Any = No
 
 def _merge_review_notes(ctx: Context, remote: str) -> list[NotesMerge]:
     """Verdict notes go through `sync`'s merge (same tracking ref, same lock, same rule)."""
-    from reviewq.store.notes_log import NOTES_REF
-    from reviewq.store.sync import merge_remote
-    from reviewq.store.sync import tracking_ref as review_tracking_ref
-    from reviewq.workflow.recording import notes_lock_path
-
     git = ctx.git
     fetched = git.try_resolve(tracking_ref(remote, NOTES_REF))
     if fetched is None:
@@ -149,11 +149,6 @@ def _forge_tasks(
 ) -> None:
     """The task text cloud agents were given, from the pull requests' bodies on GitHub, when a
     token is configured; kept for `show`, `scan` and the queue (no network there)."""
-    import os
-    import sys
-
-    from reviewq.core.scope import review_number
-    from reviewq.sources.forge import fetch_tasks, load_tasks, repo_for, store_tasks, token_from
 
     token = token_from({**os.environ, **ctx.env})
     if token is None:

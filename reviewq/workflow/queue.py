@@ -18,6 +18,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,8 @@ from reviewq.clock import local_now
 from reviewq.context import Context
 from reviewq.core.queue import QueueItem
 from reviewq.sources.refs import RefSnapshot, read_snapshot
+from reviewq.workflow.scan import Scanner
+from reviewq.workflow.units import build_units
 
 if TYPE_CHECKING:
     from reviewq.workflow.scan import Scanner
@@ -53,8 +56,6 @@ def pending_queue(
     change, an inbox patch series, or a commit on main. `view`: `daily` (unmerged work, then AI
     commits on main since `[scope] recent`), `audit` (older ones on main) or `all`.
     """
-    from reviewq.workflow.units import build_units
-
     now = now or local_now()
     queue = build_units(ctx, now, snapshot=snapshot, include_notes=include_notes, scanner=scanner)
     return queue.items(view, sort=None)
@@ -125,10 +126,6 @@ class QueueSource:
         load: Callable[..., list[QueueItem]] = pending_queue,
     ) -> None:
         if load is pending_queue:  # kept across refreshes: each decodes only what is new
-            from functools import partial
-
-            from reviewq.workflow.scan import Scanner
-
             load = partial(pending_queue, scanner=Scanner(ctx))
         self.ctx = ctx
         self.now = now

@@ -16,11 +16,13 @@ that has only the notes ref) sees the same verdicts as a reviewer's checkout aft
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from reviewq.clock import local_now
@@ -200,7 +202,6 @@ def change_content_id(ctx: Context, change: Change) -> str | None:
     if change.source == "inbox":
         if not change.patch_path:
             return None
-        from pathlib import Path
 
         patches = read_patch_file(Path(change.patch_path), change.commit.committed_at)
         same = [p for p in patches if p.commit.message == change.commit.message]
@@ -220,8 +221,6 @@ def change_content_id(ctx: Context, change: Change) -> str | None:
 def hunk_count(ctx: Context, change: Change) -> int:
     """How many hunks the change's diff has (what `hunks_viewed` is out of)."""
     if change.source == "inbox" and change.patch_path:
-        from pathlib import Path
-
         patches = read_patch_file(Path(change.patch_path), change.commit.committed_at)
         same = [p for p in patches if p.commit.message == change.commit.message]
         return (same or patches)[0].diff.hunk_count
@@ -390,6 +389,7 @@ def load_verdicts_since(
     record is one array, so only the records from the cutoff on become dicts, and a week of a
     million-record log is read in well under a second instead of parsing the million.
     """
+    # start-up: numpy and the column caches load only where the columns are read
     import numpy as np
 
     from reviewq.store.verdict_columns import RECORDS_CACHE_NAME, load_log_records
@@ -440,6 +440,7 @@ def load_verdicts_about(
     lines about these changes are parsed, so the queue over a log of a million verdicts does not
     parse the million. Patch-ids are computed (and cached) only when there are verdicts at all.
     """
+    # start-up: numpy (see `load_verdicts_since`)
     from reviewq.store.verdict_columns import CACHE_NAME, KEY_FIELDS, records_about
 
     notes = read_verdict_notes(ctx.git).records if include_notes else []
@@ -507,8 +508,6 @@ def rebuild_log_from_notes(
     `force`: then it is moved aside, untouched, and a new log is written from its readable
     records and the notes ref.
     """
-    import os
-
     log = ProvenanceLog(ctx.log_path)
     notes_read = read_verdict_notes(ctx.git)
     notes, skipped = notes_read.records, len(notes_read.edited)

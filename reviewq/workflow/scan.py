@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -45,6 +46,7 @@ from reviewq.core.scope import (
     short_ref,
 )
 from reviewq.errors import ReviewqError
+from reviewq.sources.diffs import file_changes
 from reviewq.sources.git_log import commit_from_fields, commit_stats, iter_records
 from reviewq.sources.gitcmd import Git, GitError
 from reviewq.sources.notes import SCAN_NOTE_REFS, SideRecords, load_side_records
@@ -646,8 +648,6 @@ class Scanner:
             return
         line = size_warning(self.ctx.git, changes)
         if line is not None:
-            import sys
-
             self._size_warned = True
             print(f"reviewq: warning: {line}", file=sys.stderr)
 
@@ -995,6 +995,7 @@ def scan_inbox(ctx: Context, folder: Path | None = None) -> list[Change]:
 
 def inbox_file_stamp(path: Path) -> list[Any]:
     """(name, size, mtime) of a patch file and of each sidecar beside it."""
+    # start-up: the email parser, only for an inbox (as in `scan_inbox`)
     from reviewq.sources.inbox import sidecar_candidates
 
     stamp: list[Any] = []
@@ -1008,7 +1009,7 @@ def inbox_file_stamp(path: Path) -> list[Any]:
 
 
 def _inbox_file_changes(ctx: Context, detector: Detector, path: Path) -> list[Change]:
-    from reviewq.sources.diffs import file_changes
+    # start-up: the email parser, only for an inbox
     from reviewq.sources.inbox import read_patch_file
 
     changes = []

@@ -26,6 +26,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from reviewq.errors import ReviewqError
+from reviewq.files import replace_file
+from reviewq.sources.gitcmd import GitError
+
 #: Bump when detection rules change so cached results are recomputed.
 DETECTOR_VERSION = "2026.12.1"
 #: 3: sizes ignore attributes (a `-diff` file's lines count); older caches are recomputed.
@@ -62,9 +66,6 @@ def scan_key(revs: Sequence[str], rules: Sequence[Any]) -> str:
 
 def resolve_revs(git: Any, revs: Sequence[str]) -> list[str]:
     """`git rev-parse` of the scan's revisions; a bad one becomes a one-line error."""
-    from reviewq.errors import ReviewqError
-    from reviewq.sources.gitcmd import GitError
-
     for rev in revs:
         if rev.startswith("-"):
             raise ReviewqError(f"{rev!r} is not a revision; options go before the revisions")
@@ -126,7 +127,6 @@ def replay(path: Path, expected: bytes, out: IO[Any]) -> bool:
 
 def store(path: Path, head: bytes, body: bytes) -> None:
     """Keep an answer; a read-only place (a CI mirror) just means none is kept."""
-    from reviewq.files import replace_file
 
     def write(fh: IO[bytes]) -> None:
         fh.write(head)

@@ -17,6 +17,7 @@ from reviewq.core.jsonio import dump_json
 from reviewq.core.model import Change, Prompt, SessionRef
 from reviewq.core.session_link import CommitFacts, SessionLink, link_commits, relevant
 from reviewq.sources.gitcmd import Git, GitError
+from reviewq.sources.sessions.index import load_index
 
 #: Bump when linking rules change, so cached links are computed again.
 LINK_VERSION = 1
@@ -96,7 +97,6 @@ def _session_links(
 ) -> dict[str, SessionLink]:
     if not any(c.source == "git" and c.commit.sha for c in changes):
         return {}
-    from reviewq.sources.sessions.index import load_index
 
     roots = worktree_roots(ctx.git)
     if not roots:
@@ -143,7 +143,6 @@ def answer_stamp(ctx) -> str:
     that reading them is off. A stored `scan --json` answer is replayed only while it holds."""
     if not enabled(ctx):
         return "off"
-    from reviewq.sources.sessions.index import load_index
 
     roots = worktree_roots(ctx.git)
     index, summaries = load_index(_env(ctx), roots) if roots else (None, [])
@@ -186,6 +185,7 @@ def with_session_prompts(
 
 def forge_tasks(ctx) -> dict:
     """The cloud agents' tasks `reviewq pull` kept (no network here)."""
+    # start-up: `scan --json`'s replay imports this module and never reads forge tasks
     from reviewq.sources.forge import load_tasks
 
     try:

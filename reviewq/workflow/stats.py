@@ -6,28 +6,58 @@ they cannot disagree about which verdicts, changes, commits or settings a figure
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import hashlib
+import json
+import os
 import re
+import shutil
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from reviewq import __version__
 from reviewq.clock import local_now, local_zone
-from reviewq.context import Context
+from reviewq.context import Context, load_config
 from reviewq.core.config import MetricsSettings
+from reviewq.core.jsonio import parse_line
 from reviewq.core.metrics import (
     AuthoredChange,
     ChangeTable,
     CommitTable,
+    RepositoryTables,
     Stats,
     Thresholds,
     VerdictTable,
     authored_changes,
+    combine_repositories,
     compute_stats,
 )
 from reviewq.core.model import SEVERITIES, Change
+from reviewq.core.policy_rules import domain_label
+from reviewq.core.verdict import dedupe_records, line_hash_matches
 from reviewq.errors import ReviewqError
+from reviewq.files import replace_file
+from reviewq.sources.commit_sizes import commit_sizes
+from reviewq.sources.gitcmd import Git
+from reviewq.store.log import ProvenanceLog
+from reviewq.store.notes_log import NOTES_REF, read_verdict_notes
+from reviewq.store.verdict_columns import CACHE_NAME, load_log_table
+from reviewq.workflow.critiquing import TABLE, cached_critique
+from reviewq.workflow.scan import (
+    DETECTOR_VERSION,
+    STATE_VERSION,
+    scan_history,
+    scan_inbox,
+    warn_unknown_sizes,
+)
 
 
 @dataclass
@@ -100,9 +130,6 @@ def verdict_table(
     and the notes ref at the tip it names, however both have grown since. `no_notes`: the
     caller just saw that there is no notes ref (spares two git calls per repository).
     """
-    from reviewq.store.notes_log import read_verdict_notes
-    from reviewq.store.verdict_columns import CACHE_NAME, load_log_table
-
     if pin is None:
         local = load_log_table(ctx.log_path, ctx.log_cache(CACHE_NAME))
         notes = [] if no_notes else read_verdict_notes(ctx.git).records
@@ -124,8 +151,6 @@ def critique_rows(ctx: Context, changes: Iterable[Any]) -> list[dict[str, Any]]:
     critiques table). `cached_critique` reads the change's diff to know which critique applies,
     so it is asked only about changes the critique cache has rows for (one pass over that
     table): on a long history most changes were never critiqued."""
-    from reviewq.workflow.critiquing import TABLE, cached_critique
-
     critiqued = {row.get("change_id") for _, row in ctx.cache.items(TABLE) if isinstance(row, dict)}
     rank = {s: i for i, s in enumerate(SEVERITIES)}
     out: list[dict[str, Any]] = []
@@ -167,7 +192,7 @@ def policy_violations(
     """
     if not any(name in ctx.config.sections for name in ("policy", "domains")):
         return None
-    from reviewq.core.policy_rules import domain_label
+    # start-up: the policy's machinery (gate, recording, signing) only when a policy is set
     from reviewq.workflow.gate import QueuePolicy
 
     judge = QueuePolicy(ctx, changes, now)
@@ -198,6 +223,8 @@ def resolve_tz(name: str, where: str = "--tz") -> tzinfo | None:
         return UTC
     if key.lower() == "local":
         return local_zone()
+
+    # start-up: zoneinfo reads sysconfig; only for a zone named here
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:
@@ -251,9 +278,6 @@ def gather(
     an input that is gone raises `MissingInput`. `now`: the instant the policy is judged at.
     `full`: keep the changes themselves (`change_list`, for `export`), never the summary cache.
     """
-    from reviewq.sources.commit_sizes import commit_sizes
-    from reviewq.workflow.scan import scan_history, scan_inbox, warn_unknown_sizes
-
     conf = settings(ctx)
     tz = resolve_tz(tz_name, "--tz") if tz_name else resolve_tz(conf.timezone, "metrics.timezone")
     git = ctx.git
@@ -354,15 +378,10 @@ class MissingInput(ReviewqError):
 
 
 def _digest(value: Any) -> str:
-    import hashlib
-    import json
-
     return hashlib.sha256(json.dumps(value, separators=(",", ":")).encode()).hexdigest()
 
 
 def _version() -> str:
-    from reviewq import __version__
-
     return __version__
 
 
@@ -378,16 +397,12 @@ def _branch(ctx: Context) -> str | None:
 
 def _notes_tip(ctx: Context) -> str | None:
     """The notes ref's tip, in one git call (`read_verdict_notes` checks what it points at)."""
-    from reviewq.store.notes_log import NOTES_REF
-
     assert NOTES_REF == _NOTES_REF
     return ctx.git.ref_tips(_NOTES_REF).get(_NOTES_REF)
 
 
 def settings_digest(ctx: Context) -> dict[str, Any]:
     """Where the settings came from and the SHA-256 of their bytes (built-in defaults: null)."""
-    import hashlib
-
     origin = ctx.config.origin
     data: bytes | None = None
     if origin is None:
@@ -407,9 +422,6 @@ def settings_digest(ctx: Context) -> dict[str, Any]:
 
 def _log_end(ctx: Context) -> dict[str, Any]:
     """The log as far as its last complete record: size in bytes and that record's hash."""
-    import os
-
-    from reviewq.store.log import ProvenanceLog
 
     path = ctx.log_path
     try:
@@ -487,8 +499,6 @@ def _summary_key(ctx: Context, head: str | None) -> dict[str, Any]:
     changes) is a function of HEAD, every notes ref, the settings and reviewq's version; the
     critiques of the local cache file; which changes are reviewed, of the log and the notes.
     Any of them changed: the full path runs (through its own caches) and stores a new one."""
-    from reviewq.workflow.scan import DETECTOR_VERSION, STATE_VERSION
-
     return {
         "v": SUMMARY_VERSION,
         "scan": [DETECTOR_VERSION, STATE_VERSION],
@@ -503,11 +513,6 @@ def _summary_key(ctx: Context, head: str | None) -> dict[str, Any]:
 
 
 def _load_summary(ctx: Context, key: dict[str, Any], conf: MetricsSettings, tz) -> Any:
-    import json
-
-    import numpy as np
-
-    from reviewq.core.metrics import CommitTable
 
     path = ctx.state_dir / SUMMARY_CACHE
     try:
@@ -566,12 +571,6 @@ def _load_summary(ctx: Context, key: dict[str, Any], conf: MetricsSettings, tz) 
 
 def _store_summary(ctx, key, authored, commits, models, critiques) -> None:
     """A read-only place (a CI mirror) just means no summary."""
-    import contextlib
-    import json
-
-    import numpy as np
-
-    from reviewq.files import replace_file
 
     if not isinstance(authored, ChangeTable) or any(not i.isascii() for i in authored.ids):
         return
@@ -612,11 +611,6 @@ def _pinned_log_table(ctx: Context, pin: Mapping[str, Any]):
 
     Parsed afresh, never through the column cache: the cache trusts the chain (a record edited
     in place behind an unchanged last record keeps its cached columns), a check must not."""
-    import os
-    import shutil
-    import tempfile
-
-    from reviewq.store.verdict_columns import CACHE_NAME, load_log_table
 
     size, head = int(pin.get("size") or 0), pin.get("head")
     if pin.get("cached") and _log_end(ctx) == {"size": size, "head": head}:
@@ -625,7 +619,6 @@ def _pinned_log_table(ctx: Context, pin: Mapping[str, Any]):
     if size == 0:
         with tempfile.TemporaryDirectory() as tmp:
             return load_log_table(Path(tmp) / "log.jsonl", None)
-    from reviewq.store.log import ProvenanceLog
 
     try:
         fd = os.open(ctx.log_path, os.O_RDONLY)
@@ -665,8 +658,6 @@ class _Limited:
 
 def _pinned_notes(ctx: Context, tip: str | None) -> list[dict[str, Any]]:
     """The verdict records on the notes ref as of commit `tip` (none when it was absent)."""
-    from reviewq.store.notes_log import read_verdict_notes
-
     if tip is None:
         return []
     if _notes_tip(ctx) == tip:
@@ -674,8 +665,6 @@ def _pinned_notes(ctx: Context, tip: str | None) -> list[dict[str, Any]]:
     git = ctx.git
     if not git.succeeds(["cat-file", "-e", f"{tip}^{{commit}}"]):
         raise MissingInput(f"notes commit {tip} of {_NOTES_REF} (no longer in the repository)")
-    from reviewq.core.jsonio import parse_line
-    from reviewq.core.verdict import dedupe_records, line_hash_matches
 
     listing = git.text(["ls-tree", "-r", "--full-tree", tip], what="ls-tree")
     blobs: list[str] = []
@@ -728,8 +717,6 @@ def team_paths(args: Any) -> list[Path] | None:
                     f"log; drop --{flag} or --repos"
                 )
         return _distinct([Path(p) for p in repos], "--repos")
-    from reviewq.context import load_config
-    from reviewq.sources.gitcmd import Git
 
     if args.config:
         config = load_config(None, args.config)
@@ -787,9 +774,6 @@ def gather_team(
     full: bool = False,
 ) -> TeamInputs:
     """`gather` for each repository (each with its own `.reviewq.toml`), and all as one."""
-    import contextvars
-    from concurrent.futures import ThreadPoolExecutor
-
     for path in paths:
         if not path.exists():
             if pins is not None:
@@ -825,8 +809,6 @@ def combine_inputs(
 
     Days end where `--tz` says; without it, in the zone the repositories' settings agree on,
     else in each record's own offset."""
-    from reviewq.core.metrics import RepositoryTables, combine_repositories
-
     joined = combine_repositories(
         [
             RepositoryTables(

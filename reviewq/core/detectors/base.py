@@ -18,7 +18,7 @@ from functools import cached_property
 from pathlib import PurePosixPath
 
 from reviewq.core.model import Diff, FileDiff, Finding
-from reviewq.core.risk import is_test_path
+from reviewq.core.risk import is_lockfile, is_test_path
 
 SEVERITY_ORDER = {"note": 0, "warning": 1, "error": 2, "critical": 3}
 #: Rules read this much of a row. Minified and generated files have rows of 70,000 characters,
@@ -200,8 +200,6 @@ class Scope:
 
     @cached_property
     def changed_lines(self) -> int:
-        from reviewq.core.risk import is_lockfile
-
         return sum(f.additions + f.deletions for f in self.diff.files if not is_lockfile(f.path))
 
 

@@ -16,8 +16,9 @@ import hashlib
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -83,8 +84,6 @@ def _key(found: Found) -> list[Any] | None:
 
 
 def _local_offset(ts: float | None = None) -> float:
-    import time
-
     lt = time.localtime(ts)
     return float(lt.tm_gmtoff or 0)
 
@@ -116,8 +115,6 @@ def parse_found(found: Found) -> list[Session]:
 
 def _resolved(s: Session) -> Session:
     """Working directories with symlinks resolved, so they compare with resolved worktrees."""
-    from dataclasses import replace
-
     cwds = tuple(dict.fromkeys(os.path.realpath(c) if os.path.isabs(c) else c for c in s.cwds))
     return s if cwds == s.cwds else replace(s, cwds=tuple(dict.fromkeys((*cwds, *s.cwds))))
 
@@ -149,6 +146,7 @@ def _opencode(path: Path) -> Session:
 def _opencode_db(path: Path) -> list[Session]:
     """OpenCode >= 1.2 keeps sessions in SQLite: `session` rows, and `message` and `part` rows
     whose `data` column is the JSON document the older JSON files held. Opened read-only."""
+    # start-up: SQLite only for an OpenCode store
     import sqlite3
 
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2.0)

@@ -13,12 +13,14 @@ text is literal `Content` with hidden characters replaced and marked (`reviewq.t
 
 from __future__ import annotations
 
+import bisect
 import re
 import threading
 import time
 from array import array
 from collections import OrderedDict
 
+from rich.cells import cell_len, get_character_cell_size
 from rich.segment import Segment
 from textual import work
 from textual.cache import LRUCache
@@ -253,8 +255,6 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
     @staticmethod
     def _pieces(plain: str, room: int) -> list[tuple[int, int]]:
         """(start, end) character ranges of `plain` that each fit in `room` cells."""
-        from rich.cells import get_character_cell_size
-
         if plain.isascii() and plain.isprintable():  # one cell a character
             return [(i, min(i + room, len(plain))) for i in range(0, max(1, len(plain)), room)]
         pieces: list[tuple[int, int]] = []
@@ -525,8 +525,6 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
         return self._jump_in(layout.file_rows, direction)
 
     def _jump_in(self, targets: list[int], direction: int) -> bool:
-        import bisect
-
         if direction > 0:
             i = bisect.bisect_right(targets, self.cursor)
             if i >= len(targets):
@@ -976,8 +974,6 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
         line = lines[line_index]
         plain, marks = placeholders(line.text, keep_newlines=False)
         if len(plain) > model.max_text_width:
-            from rich.cells import cell_len
-
             width = cell_len(plain)
             if width > model.max_text_width:
                 model.max_text_width = width
@@ -1165,6 +1161,7 @@ def language_for(model: DiffModel, languages: dict, file: int) -> str | None:
     """Pygments language of a file by its name (None: draw it plain); cached in `languages`."""
     if file in languages:
         return languages[file]
+    # start-up: Pygments loads with the first highlighted file, not with the app
     from pygments.lexers import get_lexer_for_filename
     from pygments.util import ClassNotFound
 
@@ -1181,6 +1178,7 @@ def language_for(model: DiffModel, languages: dict, file: int) -> str | None:
 
 def highlight_chunk(model: DiffModel, sides: dict, languages: dict, key: tuple) -> list:
     """Highlighted `Content` for the lines of one chunk (None where a line stays plain)."""
+    # start-up: textual.highlight brings Pygments (see `language_for`)
     from textual.highlight import highlight
 
     file, hunk, side, number = key

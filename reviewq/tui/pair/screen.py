@@ -24,6 +24,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Footer, Input, Static
 
+from reviewq.core.identity import prompters_of, same_person
 from reviewq.core.model import Diff, Finding, Identity, short_id
 from reviewq.core.pair import (
     Handover,
@@ -649,8 +650,6 @@ class PairScreen(ChangeScreen, inherit_bindings=False):
         )
 
     def prompters_here(self) -> list[Identity]:
-        from reviewq.core.identity import prompters_of
-
         return [p for p in prompters_of(self.change) if self.session.includes(p)]
 
     def _render_status(self) -> None:
@@ -734,7 +733,6 @@ class PairScreen(ChangeScreen, inherit_bindings=False):
                 )
             )
         host = self.app.services.reviewer()
-        from reviewq.core.identity import same_person
 
         if host.email and not same_person(driver, host):
             signed = self.requirements is not None and self.requirements.signed_approvals

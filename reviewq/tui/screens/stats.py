@@ -30,6 +30,7 @@ from reviewq.core.report import fmt_int, fmt_pct, zone_words
 from reviewq.core.stats_rows import BREAKDOWN_COLUMNS, breakdown_cells
 from reviewq.core.text import one_line
 from reviewq.core.times import duration
+from reviewq.errors import ReviewqError
 from reviewq.tui import keymap
 
 #: (id, tab label, days back; None = everything)
@@ -281,8 +282,6 @@ class StatsScreen(Screen):
 
     @work(thread=True, exclusive=True, group="stats-gather")
     def _gather(self) -> None:
-        from reviewq.errors import ReviewqError
-
         try:
             inputs = self._source()
         except ReviewqError as exc:
