@@ -24,6 +24,10 @@ def test_a_queue_of_ten_thousand_over_a_large_log(tmp_path: Path, monkeypatch) -
     for key, value in fixture.git_env.items():
         monkeypatch.setenv(key, value)
     assert not ProvenanceLog(fixture.log_path).verify().failed()
+    # The fixture's commits span 300 days; the daily queue shows main's AI commits of the last
+    # `[scope] recent` (30 days by default) and leaves the rest to the audit view. Every one is
+    # meant to be in this queue.
+    (fixture.path / ".reviewq.toml").write_text('[scope]\nrecent = "all"\n', encoding="utf-8")
     ctx = Context.open(fixture.path)
     try:
         services = Services(ctx, now=lambda: NOW)
