@@ -110,25 +110,16 @@ def render(critique, *, cached: bool, rationale=None) -> str:
 def run(args: argparse.Namespace, ctx) -> int:
     from reviewq.clock import local_now
     from reviewq.output import emit_json
-    from reviewq.workflow.critiquing import critique_change, critique_input, rationale_for
+    from reviewq.workflow.critiquing import critique_input, rationale_for
     from reviewq.workflow.units import find_unit
 
     named = find_unit(ctx, args.rev, local_now())
     if named is not None:
         return _critique_unit(args, ctx, *named)
     change = _change(ctx, args.rev)
-    critique, cached = critique_change(
-        ctx,
-        change,
-        critic=args.critic,
-        model=args.model,
-        refresh=args.refresh,
-        allow_same_family=args.allow_same_family,
-    )
+    critique, cached = _critique(args, ctx, change)
     if args.json:
-        record = critique.to_json()
-        record["cached"] = cached
-        emit_json(record)
+        emit_json(_record(critique, cached))
         return 0
     rationale = None
     if critique.critic != "static":
@@ -141,28 +132,36 @@ def _critique_unit(args: argparse.Namespace, ctx, unit, queue) -> int:
     """Each AI commit of the unit, critiqued in order (`--json`: one line each, naming the
     unit), so a verdict on the unit records, per commit, the critique that was open before it."""
     from reviewq.output import emit_json
-    from reviewq.workflow.critiquing import critique_change
     from reviewq.workflow.session_prompts import with_session_prompts
 
     changes = with_session_prompts(ctx, [queue.changes[sha] for sha in unit.ai])
     texts = []
     for change in changes:
-        critique, cached = critique_change(
-            ctx,
-            change,
-            critic=args.critic,
-            model=args.model,
-            refresh=args.refresh,
-            allow_same_family=args.allow_same_family,
-        )
+        critique, cached = _critique(args, ctx, change)
         if args.json:
-            record = critique.to_json()
-            record["cached"] = cached
-            record["unit"] = unit.to_json()
-            emit_json(record)
+            emit_json(_record(critique, cached, unit=unit.to_json()))
         else:
             texts.append(render(critique, cached=cached))
     if not args.json:
         print(f"{unit.kind} {unit.name}: {len(changes)} AI commit(s) critiqued\n")
         print("\n\n".join(texts))
     return 0
+
+
+def _critique(args: argparse.Namespace, ctx, change):
+    """(critique, cached) of one change with the command's critic options."""
+    from reviewq.workflow.critiquing import critique_change
+
+    return critique_change(
+        ctx,
+        change,
+        critic=args.critic,
+        model=args.model,
+        refresh=args.refresh,
+        allow_same_family=args.allow_same_family,
+    )
+
+
+def _record(critique, cached: bool, **extra) -> dict:
+    """`critique --json`'s line: the critique, whether it came from the cache, and `extra`."""
+    return {**critique.to_json(), "cached": cached, **extra}
