@@ -430,3 +430,15 @@ def test_hunks_seen_in_a_commit_cover_the_combined_hunk_by_text_not_line_numbers
         source="git",
     )
     assert seen_in_combined(combined, hunks(commit) + hunks(full)) == [(0, 0), (0, 1)]
+
+
+def test_reviewq_tui_with_an_unknown_ref_says_so_before_the_app_starts(demo_repo, cli):
+    """`reviewq tui REF`: a name that is no commit, unit or inbox patch is one line and exit 2,
+    not a queue opened with the name silently dropped."""
+    result = cli("tui", "origin/no-such-branch", cwd=demo_repo)
+    assert result.returncode == 2
+    assert "unknown revision 'origin/no-such-branch'" in result.stderr
+    assert "Traceback" not in result.stderr
+    result = cli("tui", "inbox:zzzz", cwd=demo_repo)
+    assert result.returncode == 2
+    assert "no inbox patch matches 'inbox:zzzz'" in result.stderr

@@ -47,6 +47,10 @@ def check_terminal(what: str = "the review TUI") -> None:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
+    if getattr(args, "ref", None):
+        from reviewq.workflow.lookup import lookup
+
+        lookup(ctx, args.ref)  # an unknown name fails here, in one line, not after the TUI starts
     check_terminal()
     from reviewq.tui.app import ReviewqApp
     from reviewq.tui.services import Services
