@@ -31,7 +31,8 @@ from reviewq.core.verdict import GENESIS, canonical_json
 from reviewq.store.log import Head, ProvenanceLog
 
 ROOT = Path(__file__).resolve().parent.parent
-WORK = ROOT / "benchmarks" / ".work"
+#: REVIEWQ_BENCH_WORK moves the cache, so that worktrees can share one built fixture (copied).
+WORK = Path(os.environ.get("REVIEWQ_BENCH_WORK") or ROOT / "benchmarks" / ".work")
 TZ = timezone(timedelta(hours=1))
 #: The clock the benchmark's app runs at; commits are spread over the 300 days before it.
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=TZ)
