@@ -45,7 +45,9 @@ def configure(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, ctx) -> int:
     answer = _answer_question(args, ctx)
     if answer is not None and answer.replay(sys.stdout):
+        _fast_record(args, ctx, answer)
         return 0
+    recorder = _recorder(args, ctx) if answer is not None else None
 
     from reviewq.output import emit_jsonl, json_line
     from reviewq.workflow.scan import scan_history, scan_inbox, warn_unknown_sizes
@@ -71,12 +73,14 @@ def run(args: argparse.Namespace, ctx) -> int:
             return 0
         body = "".join(json_line(c.to_json()) + "\n" for c in changes)
         sys.stdout.write(body)
-        answer.keep(
+        kept = answer.keep(
             body,
             complete=all(c.stats is None or c.stats.size_known for c in changes),
             resolved=result.resolved,
             notes=result.notes,
         )
+        if kept and recorder is not None:
+            recorder.keep(ctx.git.paths(), result.resolved, result.notes, str(answer.path), kept)
         return 0
     from reviewq.core.text import one_line
     from reviewq.output import print_table
@@ -115,15 +119,52 @@ class _Answer:
 
         return replay(self.path, self.head, out)
 
-    def keep(self, body: str, *, complete: bool, resolved, notes) -> None:
+    def keep(self, body: str, *, complete: bool, resolved, notes) -> bytes | None:
         """Store `body` under the revisions and notes the scan itself read (they may have moved
-        since this question's header was made)."""
+        since this question's header was made); returns the header stored, or None."""
         from reviewq.workflow.scan_answer import forget, header, store
 
         if complete and resolved is not None and notes is not None:
-            store(self.path, header(self.key, resolved, notes, self.sessions), body.encode())
-        else:  # unknown sizes are counted again (and warned about) on every scan
-            forget(self.path)
+            head = header(self.key, resolved, notes, self.sessions)
+            return head if store(self.path, head, body.encode()) else None
+        forget(self.path)  # unknown sizes are counted again (and warned about) on every scan
+        return None
+
+
+def _recorder(args: argparse.Namespace, ctx):
+    """The fast record's writer (`workflow/scan_fast.py`) for the plain `[--repo P] scan --json
+    [--no-sessions]`; None for any other form (those always go the full way)."""
+    if args.revs or args.config is not None or args.log is not None:
+        return None
+    import os
+
+    from reviewq.workflow.scan_fast import Recorder
+
+    argv = [*(["--repo", args.repo] if args.repo else []), "scan", "--json"]
+    if args.no_sessions:
+        argv.append("--no-sessions")
+    return Recorder(argv, {**os.environ, **ctx.env}, not args.no_sessions)
+
+
+def _fast_record(args: argparse.Namespace, ctx, answer: _Answer) -> None:
+    """After a replay by the full path: the fast record for it, if the question allows one
+    (a record lost or made stale by a moved ref is written again here)."""
+    import json
+
+    recorder = _recorder(args, ctx)
+    if recorder is None or recorder.before is None:
+        return
+    try:
+        with open(answer.path, "rb") as fh:
+            head = fh.readline()
+        stored = json.loads(head)
+    except (OSError, ValueError):
+        return
+    if head != answer.head:
+        return
+    recorder.keep(
+        ctx.git.paths(), stored.get("resolved"), stored.get("notes"), str(answer.path), head
+    )
 
 
 def _answer_question(args: argparse.Namespace, ctx) -> _Answer | None:

@@ -125,15 +125,18 @@ def replay(path: Path, expected: bytes, out: IO[Any]) -> bool:
     return True
 
 
-def store(path: Path, head: bytes, body: bytes) -> None:
-    """Keep an answer; a read-only place (a CI mirror) just means none is kept."""
+def store(path: Path, head: bytes, body: bytes) -> bool:
+    """Keep an answer; a read-only place (a CI mirror) just means none is kept (False)."""
 
     def write(fh: IO[bytes]) -> None:
         fh.write(head)
         fh.write(body)
 
-    with contextlib.suppress(OSError):
+    try:
         replace_file(path, write, prefix=".answer-")
+    except OSError:
+        return False
+    return True
 
 
 def forget(path: Path) -> None:

@@ -1,0 +1,465 @@
+"""The warm `reviewq scan --json`, answered before the command line machinery loads.
+
+A stored answer (`workflow/scan_answer.py`) is normally replayed after argparse, the context, the
+config, `git rev-parse` and the session index have been loaded: ~150 ms, more than a raw `git log`
+of a 6,000-commit history. This module answers the same question from files alone, importing
+only `os`, `sys` and `hashlib`, and says False (the full command line then runs) whenever it
+cannot be sure:
+
+- the command line is exactly `[--repo PATH] scan --json [--no-sessions]` (any revision, option
+  or other command goes the full way);
+- no `GIT_*` variable is set but the few that change neither where git looks nor what it prints
+  (`GIT_CONFIG_GLOBAL`/`NOSYSTEM`/`SYSTEM`, whose files are read, SSL, SSH, editor, identity
+  variables), and the repository is found the way git finds it: a
+  `.git` directory or `gitdir:` file in the directory or a parent, owned by this user;
+- a *fast record* (`<state dir>/scan-answers/fast-<worktree>-<s|n>.txt`) kept by the last full
+  scan names the same key (this module's version, user, Python, interpreter, the repository's
+  top and git dirs, the arguments, and the environment minus a few shell variables) and every
+  file the answer depends on has the same content now: HEAD and the ref it names, packed-refs,
+  every loose ref under refs/notes and refs/replace, the shallow and grafts files, the git
+  config files git reads (one with an include is never trusted), `.reviewq.toml`, the list of
+  linked worktrees, and, when sessions are read, that no agent session store exists (with
+  session files present the full path links them);
+- the record, and the answer it points at, are regular files owned by this user and writable by
+  nobody else (another account that can write the repository cannot plant an answer), and the
+  answer's header is the one the record names.
+
+The full path writes the record (`keep_record`) only after a scan whose resolved HEAD and notes
+tips are the ones these files say, read before and after the scan. A stored answer is a local
+cache: `gate` never reads it (it scans its range itself).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+#: Bump when the record's layout or what it covers changes.
+FAST_VERSION = 1
+#: `GIT_*` variables that change neither where git looks nor what `git log` prints (their values
+#: are still part of the key); any other one (GIT_DIR, GIT_TRACE, GIT_CONFIG_PARAMETERS, ...)
+#: sends the command the full way.
+_ALLOWED_GIT_ENV = (
+    "GIT_CONFIG_GLOBAL",
+    "GIT_CONFIG_NOSYSTEM",
+    "GIT_CONFIG_SYSTEM",
+    "GIT_SSL_",
+    "GIT_SSH",
+    "GIT_ASKPASS",
+    "GIT_TERMINAL_PROMPT",
+    "GIT_EDITOR",
+    "GIT_SEQUENCE_EDITOR",
+    "GIT_PAGER",
+    "GIT_AUTHOR_",
+    "GIT_COMMITTER_",
+    "GIT_HTTP_",
+    "GIT_PROXY_",
+)
+#: Shell bookkeeping that changes between prompts and means nothing to a scan.
+_VOLATILE_ENV = frozenset(
+    {"PWD", "OLDPWD", "SHLVL", "_", "COLUMNS", "LINES", "PS1", "PS2", "PROMPT_COMMAND"}
+)
+
+
+class _Decline(Exception):
+    """Not answerable from files alone: the full command line answers."""
+
+
+# -- the question --------------------------------------------------------------------------
+
+
+def parse_argv(argv: list[str]) -> tuple[str | None, bool] | None:
+    """(--repo PATH or None, sessions on) for `[--repo PATH] scan --json [--no-sessions]`."""
+    repo = None
+    rest = list(argv)
+    if rest[:1] == ["--repo"] and len(rest) >= 2:
+        repo, rest = rest[1], rest[2:]
+    elif rest[:1] and rest[0].startswith("--repo="):
+        repo, rest = rest[0][len("--repo=") :], rest[1:]
+    if rest[:1] != ["scan"] or repo == "":
+        return None
+    flags = rest[1:]
+    if "--json" not in flags or not set(flags) <= {"--json", "--no-sessions"}:
+        return None
+    if len(flags) != len(set(flags)):
+        return None
+    return repo, "--no-sessions" not in flags
+
+
+def _env_check(env: dict[str, str]) -> None:
+    for name in env:
+        if name.startswith("GIT_") and not name.startswith(_ALLOWED_GIT_ENV):
+            raise _Decline(name)
+
+
+def _owned(st: os.stat_result) -> bool:
+    return st.st_uid == os.geteuid()
+
+
+def find_repo(start: str) -> tuple[str, str, str]:
+    """(work tree top, git dir, common git dir), all real paths, as git would discover them
+    from `start`; _Decline for anything unusual (bare repositories, a start inside a git dir,
+    a foreign owner)."""
+    here = os.path.realpath(start)
+    if not os.path.isdir(here):
+        raise _Decline("not a directory")
+    while True:
+        if os.path.basename(here) == ".git" or _looks_like_git_dir(here):
+            raise _Decline("inside a git dir")
+        dot = os.path.join(here, ".git")
+        try:
+            st = os.stat(dot)
+        except FileNotFoundError:
+            parent = os.path.dirname(here)
+            if parent == here:
+                raise _Decline("no repository") from None
+            here = parent
+            continue
+        if not _owned(st) or not _owned(os.stat(here)):
+            raise _Decline("owned by someone else")
+        if os.path.isdir(dot):
+            git_dir = dot
+        else:
+            with open(dot, encoding="utf-8") as fh:
+                text = fh.read().strip()
+            if not text.startswith("gitdir: "):
+                raise _Decline("odd .git file")
+            git_dir = os.path.join(here, text[len("gitdir: ") :])
+        git_dir = os.path.realpath(git_dir)
+        if not _looks_like_git_dir(git_dir):
+            raise _Decline("not a git dir")
+        common = git_dir
+        try:
+            with open(os.path.join(git_dir, "commondir"), encoding="utf-8") as fh:
+                common = os.path.realpath(os.path.join(git_dir, fh.read().strip()))
+        except FileNotFoundError:
+            pass
+        if not _owned(os.stat(common)):
+            raise _Decline("owned by someone else")
+        return here, git_dir, common
+
+
+def _looks_like_git_dir(path: str) -> bool:
+    return os.path.isfile(os.path.join(path, "HEAD")) and (
+        os.path.isdir(os.path.join(path, "objects"))
+        or os.path.isfile(os.path.join(path, "commondir"))
+    )
+
+
+def record_path(common: str, git_dir: str, sessions: bool) -> str:
+    tree = os.path.basename(git_dir) if git_dir != common else "main"
+    name = f"fast-{tree}-{'s' if sessions else 'n'}.txt"
+    return os.path.join(common, "reviewq", "scan-answers", name)
+
+
+def question(sessions: bool, env: dict[str, str], top: str, git_dir: str, common: str) -> list[str]:
+    """Everything the answer's key depends on besides file contents, one string each."""
+    from reviewq import __version__
+
+    shown = sorted(f"{k}={v}" for k, v in env.items() if k not in _VOLATILE_ENV)
+    return [
+        f"v{FAST_VERSION} reviewq {__version__} uid {os.geteuid()}",
+        sys.executable,
+        sys.version,
+        top,
+        git_dir,
+        common,
+        "scan --json" if sessions else "scan --json --no-sessions",
+        repr(shown),
+    ]
+
+
+# -- what the answer depends on --------------------------------------------------------------
+
+
+def _sha256():
+    """The built-in sha256 (importing `hashlib` loads OpenSSL: ~3 ms of a 40 ms budget)."""
+    try:
+        from _sha256 import sha256  # Python 3.11
+    except ImportError:
+        try:
+            from _sha2 import sha256  # 3.12+
+        except ImportError:
+            from hashlib import sha256
+    return sha256
+
+
+def _digest(path: str) -> str:
+    """sha256 of a file's bytes, of a directory's whole tree (names and contents), or "-"."""
+    sha256 = _sha256()
+    h = sha256()
+    try:
+        if os.path.isdir(path):
+            for folder, dirs, files in os.walk(path, onerror=_raise):
+                dirs.sort()
+                for name in sorted(files):
+                    full = os.path.join(folder, name)
+                    h.update(os.path.relpath(full, path).encode("utf-8", "surrogateescape"))
+                    h.update(b"\0")
+                    with open(full, "rb") as fh:
+                        h.update(sha256(fh.read()).digest())
+            return "d" + h.hexdigest()
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except (FileNotFoundError, NotADirectoryError):
+        return "-"
+    except OSError as exc:
+        raise _Decline(str(exc)) from None
+    return "f" + sha256(data).hexdigest()
+
+
+def _raise(exc: OSError) -> None:
+    raise exc
+
+
+def _read(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def _packed(common: str) -> dict[str, str]:
+    data = _read(os.path.join(common, "packed-refs")) or b""
+    refs = {}
+    for line in data.decode("utf-8", "replace").splitlines():
+        if line and line[0] not in "#^":
+            sha, _, name = line.partition(" ")
+            refs[name.strip()] = sha.strip()
+    return refs
+
+
+def resolve_ref(git_dir: str, common: str, ref: str) -> str | None:
+    """A ref's sha from the files (loose, then packed-refs), following symbolic refs."""
+    for _ in range(6):
+        base = git_dir if ref == "HEAD" else common
+        data = _read(os.path.join(base, ref))
+        if data is None:
+            return _packed(common).get(ref)
+        text = data.decode("utf-8", "replace").strip()
+        if not text.startswith("ref: "):
+            return text
+        ref = text[len("ref: ") :].strip()
+    return None
+
+
+def head_ref(git_dir: str) -> str | None:
+    data = _read(os.path.join(git_dir, "HEAD")) or b""
+    text = data.decode("utf-8", "replace").strip()
+    return text[len("ref: ") :].strip() if text.startswith("ref: ") else None
+
+
+def _config_files(env: dict[str, str], git_dir: str, common: str) -> list[str]:
+    home = env.get("HOME") or os.path.expanduser("~")
+    xdg = env.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
+    files = [os.path.join(common, "config"), os.path.join(git_dir, "config.worktree")]
+    if "GIT_CONFIG_GLOBAL" in env:
+        files.append(env["GIT_CONFIG_GLOBAL"])
+    else:
+        files += [os.path.join(xdg, "git", "config"), os.path.join(home, ".gitconfig")]
+    if not env.get("GIT_CONFIG_NOSYSTEM"):
+        files.append(env.get("GIT_CONFIG_SYSTEM") or "/etc/gitconfig")
+    return files
+
+
+def session_places(env: dict[str, str], roots: list[str]) -> list[str]:
+    """Where `sources.sessions.stores.discover` looks; all absent means no session prompts."""
+    from pathlib import Path
+
+    from reviewq.sources.sessions.stores import (
+        claude_dir,
+        codex_dir,
+        gemini_dir,
+        opencode_dir,
+    )
+
+    places: list[Path] = [
+        claude_dir(env) / "projects",
+        codex_dir(env) / "sessions",
+        codex_dir(env) / "archived_sessions",
+        gemini_dir(env) / "tmp",
+        opencode_dir(env) / "storage" / "session",
+        opencode_dir(env) / "opencode.db",
+    ]
+    for root in roots:
+        places += [Path(root) / ".aider.chat.history.md", Path(root) / ".specstory" / "history"]
+    return [str(p) for p in places]
+
+
+def witnesses(
+    env: dict[str, str], top: str, git_dir: str, common: str, places: list[str]
+) -> list[str]:
+    """`path digest` for every file the answer depends on (see the module's docstring)."""
+    if os.path.exists(os.path.join(common, "reftable")):
+        raise _Decline("reftable")
+    files = [os.path.join(git_dir, "HEAD")]
+    ref = head_ref(git_dir)
+    if ref is not None:
+        files.append(os.path.join(common, ref))
+    files += [
+        os.path.join(common, "packed-refs"),
+        os.path.join(common, "refs", "notes"),
+        os.path.join(common, "refs", "replace"),
+        os.path.join(common, "shallow"),
+        os.path.join(common, "info", "grafts"),
+        os.path.join(common, "worktrees"),
+        os.path.join(top, ".reviewq.toml"),
+    ]
+    configs = _config_files(env, git_dir, common)
+    out = []
+    for path in configs:
+        data = _read(path)
+        if data is not None and b"include" in data.lower():
+            raise _Decline("config includes")
+    for path in [*files, *configs]:
+        out.append(f"{_digest(path)} {path}")
+    for path in places:
+        if os.path.lexists(path):
+            raise _Decline("session store present")
+        out.append(f"s {path}")
+    return out
+
+
+# -- the replay ------------------------------------------------------------------------------
+
+
+def _safe_file(fd: int) -> bool:
+    import stat
+
+    st = os.fstat(fd)
+    return stat.S_ISREG(st.st_mode) and _owned(st) and not st.st_mode & 0o022
+
+
+def try_replay(argv: list[str], env: dict[str, str] | None = None, out=None) -> bool:
+    """Write the stored answer for `argv` and return True, or False (nothing written)."""
+    try:
+        return _replay(argv, dict(os.environ if env is None else env), out or sys.stdout)
+    except (_Decline, OSError, ValueError, UnicodeError):
+        return False
+
+
+def _replay(argv: list[str], env: dict[str, str], out) -> bool:
+    asked = parse_argv(argv)
+    if asked is None:
+        return False
+    repo, sessions = asked
+    _env_check(env)
+    top, git_dir, common = find_repo(repo if repo is not None else os.getcwd())
+    path = record_path(common, git_dir, sessions)
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as fh:
+        if not _safe_file(fh.fileno()):
+            return False
+        lines = fh.read().decode("utf-8").split("\n")
+    # record: question lines, "--", witness lines, "--", answer file, answer header
+    want = question(sessions, env, top, git_dir, common)
+    if lines[: len(want)] != want or lines[len(want)] != "--":
+        return False
+    rest = lines[len(want) + 1 :]
+    end = rest.index("--")
+    recorded, (answer, head) = rest[:end], rest[end + 1 : end + 3]
+    places = [w[2:] for w in recorded if w.startswith("s ")] if sessions else []
+    if witnesses(env, top, git_dir, common, places) != recorded:
+        return False
+    if os.path.dirname(answer) != os.path.dirname(path):
+        return False
+    fd = os.open(answer, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as fh:
+        if not _safe_file(fh.fileno()) or fh.readline() != head.encode("utf-8") + b"\n":
+            return False
+        body = fh.read()
+    try:
+        buffer = getattr(out, "buffer", None)
+        if buffer is not None:
+            out.flush()
+            buffer.write(body)
+            buffer.flush()
+        else:  # an in-process stream (tests)
+            out.write(body.decode("utf-8"))
+    except BrokenPipeError:  # `reviewq scan --json | head`: the reader left; say nothing
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, out.fileno())
+    return True
+
+
+# -- kept by the full path ---------------------------------------------------------------------
+
+
+class Recorder:
+    """Made before a full `scan --json` runs; `keep` writes the fast record after it, if the
+    files still say what the scan read."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], sessions: bool) -> None:
+        self.argv, self.env, self.sessions = argv, env, sessions
+        self.before: tuple | None = None
+        try:
+            asked = parse_argv(argv)
+            if asked is None or asked[1] != sessions:
+                return
+            _env_check(env)
+            top, git_dir, common = find_repo(asked[0] if asked[0] is not None else os.getcwd())
+            self.before = (top, git_dir, common, self._state(top, git_dir, common))
+        except (_Decline, OSError, ValueError, UnicodeError):
+            self.before = None
+
+    def _state(self, top: str, git_dir: str, common: str) -> tuple:
+        places: list[str] = []
+        if self.sessions:
+            from reviewq.sources.gitcmd import Git
+            from reviewq.sources.sessions.stores import discover
+            from reviewq.workflow.session_prompts import worktree_roots
+
+            roots = worktree_roots(Git.open(top, env=self.env))
+            if discover(self.env, roots):
+                raise _Decline("sessions present")
+            places = session_places(self.env, roots)
+        seen = witnesses(self.env, top, git_dir, common, places)
+        head = resolve_ref(git_dir, common, "HEAD")
+        return seen, head
+
+    def keep(self, paths, resolved, notes: dict[str, str], answer: str, head: bytes) -> None:
+        """Write the record for the answer at `answer` (first line `head`) if the repository's
+        files still say what they said before the scan, and that is what the scan read."""
+        import contextlib
+
+        if self.before is None or resolved is None or notes is None:
+            return
+        top, git_dir, common, state = self.before
+        try:
+            if (
+                os.path.realpath(str(paths.git_dir)) != git_dir
+                or os.path.realpath(str(paths.common_dir)) != common
+                or paths.work_tree is None
+                or os.path.realpath(str(paths.work_tree)) != top
+                or list(resolved) != [state[1]]
+                or {ref: resolve_ref(git_dir, common, ref) for ref in notes} != notes
+                or self._state(top, git_dir, common) != state
+            ):
+                return
+        except (_Decline, OSError, ValueError, UnicodeError):
+            return
+        from reviewq.sources.notes import SCAN_NOTE_REFS
+
+        for ref in SCAN_NOTE_REFS:  # a notes ref the scan saw as absent must be absent
+            if ref not in notes and resolve_ref(git_dir, common, ref) is not None:
+                return
+        lines = [
+            *question(self.sessions, self.env, top, git_dir, common),
+            "--",
+            *state[0],
+            "--",
+            answer,
+            head.decode("utf-8").rstrip("\n"),
+        ]
+        from pathlib import Path
+
+        from reviewq.files import replace_file
+
+        text = ("\n".join(lines) + "\n").encode("utf-8")
+        with contextlib.suppress(OSError):
+            replace_file(
+                Path(record_path(common, git_dir, self.sessions)),
+                lambda fh: fh.write(text),
+                prefix=".fast-",
+            )

@@ -1,0 +1,333 @@
+"""The warm `scan --json` answered before the CLI loads (`reviewq.workflow.scan_fast`).
+
+It must give exactly what the full command gives, or step aside: every input the answer depends
+on (refs, notes, rules and policy, git config, session stores, worktrees, the environment, the
+repository asked about) sends it the full way when it changed, and an answer someone else could
+have written is never replayed. Real repositories, the real CLI (in process and as a process).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reviewq.workflow.scan_answer import FOLDER
+from reviewq.workflow.scan_fast import try_replay
+from tests.conftest import Repo, run_reviewq, run_reviewq_process
+
+CLAUDE = "\n\nCo-Authored-By: Claude Opus 4.5 <noreply@anthropic.com>\n"
+POISON = '{"sha": "poisoned"}\n'
+
+
+@pytest.fixture(autouse=True)
+def no_store_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "GEMINI_CLI_HOME", "REVIEWQ_SESSIONS"):
+        monkeypatch.delenv(key, raising=False)
+
+
+def scan(repo: Repo, *extra: str, cwd: Path | None = None) -> str:
+    out = run_reviewq("scan", "--json", *extra, cwd=cwd or repo.path)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def fresh(repo: Repo, *extra: str) -> str:
+    return scan(repo, "--no-cache", *extra)
+
+
+def folder(repo: Repo) -> Path:
+    return repo.path / ".git" / "reviewq" / FOLDER
+
+
+def poison(repo: Repo) -> None:
+    for path in folder(repo).glob("*.jsonl"):
+        head = path.read_bytes().split(b"\n", 1)[0]
+        path.write_bytes(head + b"\n" + POISON.encode())
+
+
+def fast(cwd: Path, argv: tuple[str, ...] = ("scan", "--json"), env: dict | None = None):
+    """What the fast path prints from `cwd`, or None when it steps aside."""
+    saved = os.getcwd()
+    os.chdir(cwd)
+    try:
+        out = io.StringIO()
+        done = try_replay(list(argv), env=env, out=out)
+    finally:
+        os.chdir(saved)
+    return out.getvalue() if done else None
+
+
+def history(repo: Repo) -> dict[str, str]:
+    shas = {"base": repo.commit("base", files={"a.py": "a\n"})}
+    shas["ai"] = repo.commit("Add b" + CLAUDE, files={"b.py": "b\n" * 5})
+    repo.git("checkout", "-q", "-b", "side")
+    shas["side"] = repo.commit("Side" + CLAUDE, files={"s.py": "s\n"})
+    repo.git("checkout", "-q", "main")
+    shas["human"] = repo.commit("Human", files={"h.txt": "h\n"})
+    return shas
+
+
+def test_a_warm_scan_is_answered_before_the_cli_loads(repo: Repo) -> None:
+    history(repo)
+    first = scan(repo)
+    assert (folder(repo) / "fast-main-s.txt").is_file()
+    assert fast(repo.path) == first == fresh(repo)
+    poison(repo)  # it is the stored answer that is printed
+    assert fast(repo.path) == POISON
+    assert scan(repo) == POISON
+    # As a process too: `python -m reviewq` asks the fast path first.
+    out = run_reviewq_process("scan", "--json", cwd=repo.path)
+    assert (out.returncode, out.stdout, out.stderr) == (0, POISON, "")
+
+
+def test_a_subdirectory_asks_the_same_question(repo: Repo) -> None:
+    history(repo)
+    first = scan(repo)
+    (repo.path / "sub").mkdir()
+    assert fast(repo.path / "sub") == first
+    assert fast(repo.path, ("--repo", str(repo.path), "scan", "--json")) == first
+
+
+def _new_commit(repo: Repo, shas: dict[str, str]) -> None:
+    repo.commit("More" + CLAUDE, files={"m.py": "m\n"})
+
+
+def _reset(repo: Repo, shas: dict[str, str]) -> None:
+    repo.git("reset", "-q", "--hard", shas["ai"])
+
+
+def _branch(repo: Repo, shas: dict[str, str]) -> None:
+    repo.git("checkout", "-q", "side")
+
+
+def _detach(repo: Repo, shas: dict[str, str]) -> None:
+    repo.git("checkout", "-q", "--detach", shas["ai"])
+
+
+def _note(repo: Repo, shas: dict[str, str]) -> None:
+    repo.note("refs/notes/reviewq-prompt", shas["ai"], "Add b, please")
+
+
+def _rules(repo: Repo, shas: dict[str, str]) -> None:
+    repo.write(".reviewq.toml", '[[agents]]\nemail = "reviewer@example.com"\nagent = "helper"\n')
+
+
+def _policy(repo: Repo, shas: dict[str, str]) -> None:
+    repo.write(".reviewq.toml", "[policy]\napprovals = 2\n")
+
+
+def _repo_config(repo: Repo, shas: dict[str, str]) -> None:
+    repo.git("config", "log.showSignature", "false")
+
+
+def _global_config(repo: Repo, shas: dict[str, str]) -> None:
+    path = Path(os.environ["GIT_CONFIG_GLOBAL"])
+    path.write_text(path.read_text() + "[log]\n\tdate = iso\n")
+
+
+def _pack_refs(repo: Repo, shas: dict[str, str]) -> None:
+    repo.git("pack-refs", "--all")
+    repo.git("update-ref", "refs/heads/main", shas["ai"])  # loose again, packed one older
+
+
+def _session_store(repo: Repo, shas: dict[str, str]) -> None:
+    (Path(os.environ["HOME"]) / ".claude" / "projects").mkdir(parents=True)
+
+
+def _worktree(repo: Repo, shas: dict[str, str]) -> None:
+    repo.git("worktree", "add", "-q", str(repo.path.parent / "wt2"), "side")
+
+
+CHANGES = [
+    _new_commit,
+    _reset,
+    _branch,
+    _detach,
+    _note,
+    _rules,
+    _policy,
+    _repo_config,
+    _global_config,
+    _pack_refs,
+    _session_store,
+    _worktree,
+]
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=lambda f: f.__name__.strip("_"))
+def test_a_changed_input_goes_the_full_way(repo: Repo, change) -> None:
+    shas = history(repo)
+    scan(repo)
+    assert fast(repo.path) is not None
+    change(repo, shas)
+    assert fast(repo.path) is None
+    assert scan(repo) == fresh(repo)
+    # ... and the full scan leaves a record for the next warm run where it can.
+    if change not in (_session_store,):
+        assert fast(repo.path) == fresh(repo)
+
+
+def test_a_broken_config_is_reported_not_replayed(repo: Repo) -> None:
+    history(repo)
+    scan(repo)
+    repo.write(".reviewq.toml", "[policy\n")
+    out = run_reviewq("scan", "--json", cwd=repo.path)
+    assert (out.returncode, out.stdout) == (2, "")
+    assert "malformed TOML" in out.stderr
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"XDG_DATA_HOME": "/elsewhere"},
+        {"HOME": "/elsewhere"},
+        {"REVIEWQ_SESSIONS": "0"},
+        {"CLAUDE_CONFIG_DIR": "/elsewhere"},
+        {"GIT_DIR": ".git"},
+        {"GIT_CONFIG_PARAMETERS": "'log.showsignature'='true'"},
+        {"GIT_TRACE": "1"},
+    ],
+    ids=lambda e: next(iter(e)),
+)
+def test_another_environment_is_another_question(repo: Repo, env: dict[str, str]) -> None:
+    history(repo)
+    scan(repo)
+    assert fast(repo.path, env=dict(os.environ)) is not None
+    assert fast(repo.path, env={**os.environ, **env}) is None
+
+
+def test_no_sessions_and_other_forms_are_their_own_questions(repo: Repo) -> None:
+    shas = history(repo)
+    scan(repo)
+    assert fast(repo.path, ("scan", "--json", "--no-sessions")) is None
+    assert fast(repo.path, ("scan", "--json", "HEAD")) is None
+    assert fast(repo.path, ("scan", "--json", "--max-count", "1")) is None
+    assert fast(repo.path, ("--config", "x.toml", "scan", "--json")) is None
+    assert fast(repo.path, ("gate", "--json", "scan")) is None
+    assert fast(repo.path, ("scan",)) is None
+    off = scan(repo, "--no-sessions")
+    assert fast(repo.path, ("scan", "--no-sessions", "--json")) == off
+    assert shas
+
+
+def test_another_repository_is_never_answered_from_this_one(make_repo) -> None:
+    one, two = make_repo("one"), make_repo("two")
+    history(one)
+    two.commit("Other" + CLAUDE, files={"o.py": "o\n"})
+    first = scan(one)
+    other = run_reviewq("--repo", str(two.path), "scan", "--json", cwd=one.path).stdout
+    assert other == fresh(two) != first
+    assert fast(one.path, ("--repo", str(two.path), "scan", "--json")) == other
+    assert fast(two.path) == other
+    assert fast(one.path) == first
+
+
+# -- answers someone else could have written ---------------------------------------------------
+
+
+def test_an_answer_others_can_write_is_not_replayed(repo: Repo) -> None:
+    history(repo)
+    first = scan(repo)
+    poison(repo)
+    answer = next(folder(repo).glob("*.jsonl"))
+    answer.chmod(0o666)
+    assert fast(repo.path) is None
+    answer.chmod(0o600)
+    record = folder(repo) / "fast-main-s.txt"
+    record.chmod(0o620)
+    assert fast(repo.path) is None
+    record.chmod(0o600)
+    assert fast(repo.path) == POISON  # the same files, owned and private: replayed
+    assert first
+
+
+def test_a_symlinked_or_foreign_answer_is_not_replayed(repo: Repo, tmp_path: Path) -> None:
+    history(repo)
+    scan(repo)
+    answer = next(folder(repo).glob("*.jsonl"))
+    planted = tmp_path / "planted.jsonl"
+    planted.write_bytes(answer.read_bytes().split(b"\n", 1)[0] + b"\n" + POISON.encode())
+    planted.chmod(0o600)
+    answer.unlink()
+    answer.symlink_to(planted)
+    assert fast(repo.path) is None
+    # A record pointing at an answer outside the answers folder is ignored too.
+    answer.unlink()
+    record = folder(repo) / "fast-main-s.txt"
+    text = record.read_text().replace(str(answer), str(planted))
+    record.write_text(text)
+    record.chmod(0o600)
+    assert fast(repo.path) is None
+    assert POISON not in scan(repo)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="changing a file's owner needs root")
+def test_an_answer_owned_by_another_account_is_not_replayed(repo: Repo) -> None:
+    history(repo)
+    scan(repo)
+    poison(repo)
+    answer = next(folder(repo).glob("*.jsonl"))
+    os.chown(answer, 65534, -1)
+    assert fast(repo.path) is None
+    os.chown(answer, 0, -1)
+    os.chown(folder(repo) / "fast-main-s.txt", 65534, -1)
+    assert fast(repo.path) is None
+
+
+def test_the_gate_never_reads_a_stored_answer(repo: Repo) -> None:
+    base = repo.commit("base", files={"a.py": "a\n"})
+    ai = repo.commit("Add b" + CLAUDE, files={"b.py": "b\n"})
+    scan(repo)
+    for path in folder(repo).glob("*.jsonl"):  # an answer that says: nothing AI here
+        path.write_bytes(path.read_bytes().split(b"\n", 1)[0] + b"\n")
+    out = run_reviewq("gate", f"{base}..HEAD", "--json", cwd=repo.path)
+    assert out.returncode == 1
+    assert ai in out.stdout
+
+
+# -- the property: whatever happened, the fast answer is the full one -------------------------
+
+OPS = st.lists(
+    st.sampled_from(["ai", "human", "note", "rules", "branch", "back", "reset"]),
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(ops=OPS)
+def test_the_fast_answer_is_always_the_full_one(tmp_path_factory, ops: list[str]) -> None:
+    repo = Repo(tmp_path_factory.mktemp("prop") / "repo")
+    repo.commit("base", files={"a.py": "a\n"})
+    for n, op in enumerate(ops, 1):
+        if op == "ai":
+            repo.commit(f"AI {n}" + CLAUDE, files={f"f{n}.py": "x\n" * n})
+        elif op == "human":
+            repo.commit(f"Human {n}", files={f"h{n}.txt": "h\n"})
+        elif op == "note":
+            repo.note("refs/notes/reviewq-prompt", repo.git("rev-parse", "HEAD"), f"prompt {n}")
+        elif op == "rules":
+            repo.write(
+                ".reviewq.toml",
+                f'[[agents]]\nemail = "reviewer@example.com"\nagent = "bot{n % 2}"\n',
+            )
+        elif op == "branch":
+            repo.git("checkout", "-q", "-B", f"b{n}")
+        elif op == "back":
+            repo.git("checkout", "-q", "main")
+        elif op == "reset" and int(repo.git("rev-list", "--count", "HEAD")) > 1:
+            repo.git("reset", "-q", "--hard", "HEAD~1")
+        warm = fast(repo.path)
+        full = fresh(repo)
+        assert warm is None or warm == full
+        assert scan(repo) == full
+        assert fast(repo.path) in (None, full)
