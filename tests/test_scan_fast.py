@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -331,3 +332,24 @@ def test_the_fast_answer_is_always_the_full_one(tmp_path_factory, ops: list[str]
         assert warm is None or warm == full
         assert scan(repo) == full
         assert fast(repo.path) in (None, full)
+
+
+def test_the_gate_never_reads_the_scan_cache(repo: Repo) -> None:
+    """A local shell that empties the scan cache's records for the range must not pass the gate."""
+    import orjson
+
+    base = repo.commit("base", files={"a.py": "a\n"})
+    ai = repo.commit("Add b" + CLAUDE, files={"b.py": "b\n"})
+    first = run_reviewq("gate", f"{base}..HEAD", "--json", cwd=repo.path)
+    assert first.returncode == 1 and ai in first.stdout
+    assert ai in scan(repo, f"{base}..HEAD")  # the scan caches the range under the gate's key
+    cache = repo.path / ".git" / "reviewq" / "cache.json"
+    data = orjson.loads(cache.read_bytes())
+    for doc in data["scan"].values():  # TinyDB documents: {"k": key, "v": value}
+        doc["v"]["records"] = []
+    cache.write_bytes(orjson.dumps(data))
+    shutil.rmtree(folder(repo))  # no stored answer: the scan reads the (forged) cache
+    assert ai not in scan(repo, f"{base}..HEAD")
+    again = run_reviewq("gate", f"{base}..HEAD", "--json", cwd=repo.path)
+    assert again.returncode == 1
+    assert ai in again.stdout

@@ -716,7 +716,10 @@ def gate_range(
     else:
         vet_policy_source(ctx, base, config, resolved, now, chosen_as)
     gate_ctx = ctx.with_config(config)
-    changes = [c for c in scan_history(gate_ctx, revs).changes if c.source == "git"]
+    # Never from the scan cache (`cache.json`, the sizes kept per commit): a local shell could
+    # write it, and an emptied record list would pass the range.
+    scan = scan_history(gate_ctx, revs, use_cache=False)
+    changes = [c for c in scan.changes if c.source == "git"]
     warn_unknown_sizes(ctx, changes)
     verdicts = open_verdicts(ctx, base=base, base_config=config) if changes else None
     enforcer = Enforcer(

@@ -332,6 +332,97 @@ def changes_from_state(states: Sequence[StoredChange]) -> list[Change]:
         return [decode(s) for s in states]
 
 
+# -- sizes kept per commit ------------------------------------------------------------------
+
+
+class SizeCache:
+    """Each AI commit's sizes by sha, kept across scans: `<state dir>/scan-sizes.jsonl`.
+
+    A commit never changes, so its sizes (files, additions, deletions, per-file rows) hold for
+    every question that finds it: another revision or range, changed detection rules, a new
+    detector version, the queue's scope and `scan` all count a commit once. The first line names
+    what the counts mean (the state version and git's size-pass arguments); a file written
+    under other ones is ignored and started again. Only fully known sizes are kept (missing
+    objects are counted again on every scan). Lines are `sha TAB json`; new ones are appended
+    in one write, and a line that does not parse is a miss. It is a cache the user's account
+    can rewrite: the gate never reads it (`scan_history(use_cache=False)`).
+    """
+
+    NAME = "scan-sizes.jsonl"
+
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / self.NAME
+        self._lines: dict[str, bytes] | None = None
+        self._fresh: dict[str, bytes] = {}
+        self._valid = False
+
+    @staticmethod
+    def head() -> bytes:
+        from reviewq.sources.git_log import _numstat_args
+
+        return json.dumps([STATE_VERSION, _numstat_args()]).encode() + b"\n"
+
+    def _load(self) -> dict[str, bytes]:
+        if self._lines is None:
+            self._lines = {}
+            try:
+                data = self.path.read_bytes()
+            except OSError:
+                data = b""
+            first, _, rest = data.partition(b"\n")
+            self._valid = bool(data) and first + b"\n" == self.head()
+            if self._valid:
+                for line in rest.split(b"\n")[:-1]:  # an unfinished last line is no entry
+                    sha, tab, body = line.partition(b"\t")
+                    if tab and len(sha) in (40, 64):
+                        self._lines[sha.decode("ascii", "replace")] = body
+        return self._lines
+
+    def get(self, sha: str) -> tuple[DiffStats, tuple[FileChange, ...]] | None:
+        body = self._load().get(sha)
+        if body is None:
+            return None
+        try:
+            stats, files = json.loads(body)
+            size = DiffStats(*stats)
+            rows = tuple(FileChange(*f) for f in files)
+        except (ValueError, TypeError):
+            return None
+        return (size, rows) if size.size_known else None
+
+    def put(self, sha: str, size: DiffStats, files: Sequence[FileChange]) -> None:
+        if size.size_known and sha not in self._load():
+            body = json.dumps([_stats_state(size), _files_state(files)]).encode()
+            self._lines[sha] = self._fresh[sha] = body  # type: ignore[index]
+
+    def flush(self) -> None:
+        """Append what was counted since loading (or start the file over under a new head)."""
+        if not self._fresh:
+            return
+        lines = b"".join(sha.encode() + b"\t" + body + b"\n" for sha, body in self._fresh.items())
+        self._fresh = {}
+        try:
+            if not self._valid:
+                from reviewq.files import replace_file
+
+                body = self.head() + lines
+                replace_file(self.path, lambda fh: fh.write(body), prefix=".sizes-")
+                self._valid = True
+                return
+            with open(self.path, "ab") as fh:
+                if fh.tell() and not _ends_with_newline(self.path):
+                    lines = b"\n" + lines
+                fh.write(lines)
+        except OSError:
+            pass  # a read-only place (a CI mirror): no cache
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        fh.seek(-1, os.SEEK_END)
+        return fh.read(1) == b"\n"
+
+
 # -- git history ------------------------------------------------------------------------------
 
 
@@ -352,8 +443,10 @@ def _scan_history(
     tip: str | None,
     side: SideRecords | None = None,
     graph: dict[str, list[str]] | None = None,
+    sizes: SizeCache | None = None,
 ) -> tuple[list[Change], int]:
-    """One streaming log pass; sizes of the AI commits found are fetched alongside it.
+    """One streaming log pass; sizes of the AI commits found are fetched alongside it
+    (`sizes`: those already counted are taken from there, and new counts are added to it).
 
     The numstat passes run in two worker threads on batches of found commits while the main thread
     keeps reading the log, so on a two-core machine they cost little wall time. `side`: side
@@ -367,6 +460,7 @@ def _scan_history(
     batch: list[str] = []
     read = 0
     limit = FIRST_STATS_BATCH
+    known: dict[str, tuple[DiffStats, tuple[FileChange, ...]]] = {}
     with ThreadPoolExecutor(max_workers=STATS_WORKERS) as pool:
         hinted = side.hints
         for parts in iter_records(git, revs, max_count=max_count, since=since):
@@ -381,6 +475,11 @@ def _scan_history(
             authorship = detector.detect(commit, side.for_commit(commit.sha))
             if authorship is not None:
                 found.append((commit, authorship))
+                if sizes is not None:
+                    kept = sizes.get(commit.sha)
+                    if kept is not None:
+                        known[commit.sha] = kept
+                        continue
                 batch.append(commit.sha)
                 if len(batch) >= limit:
                     futures.append(pool.submit(commit_stats, git, batch))
@@ -390,6 +489,11 @@ def _scan_history(
         stats: dict[str, tuple[DiffStats, tuple[FileChange, ...]]] = {}
         for future in futures:
             stats.update(future.result())
+    if sizes is not None:
+        for sha, (size, files) in stats.items():
+            sizes.put(sha, size, files)
+        sizes.flush()
+        stats.update(known)
     changes = []
     for commit, authorship in found:
         size, files = stats.get(commit.sha, (DiffStats(), ()))
@@ -448,14 +552,26 @@ def scan_history(
             and all(_is_ancestor(git, o, resolved) for o in old)
         ):
             new, read = _scan_history(
-                ctx, [*resolved, *(f"^{o}" for o in old)], max_count=None, since=None, tip=tip
+                ctx,
+                [*resolved, *(f"^{o}" for o in old)],
+                max_count=None,
+                since=None,
+                tip=tip,
+                sizes=SizeCache(ctx.state_dir),
             )
             kept = changes_from_state(_refreshed(git, kept_states))
             seen = {c.id for c in new}
             changes = new + [c for c in kept if c.id not in seen]
             _store(ctx, key, resolved, notes, changes)
             return ScanResult(changes, read, incremental=True, resolved=resolved, notes=notes)
-    changes, read = _scan_history(ctx, revs, max_count=max_count, since=since, tip=tip)
+    changes, read = _scan_history(
+        ctx,
+        revs,
+        max_count=max_count,
+        since=since,
+        tip=tip,
+        sizes=SizeCache(ctx.state_dir) if use_cache else None,
+    )
     if cacheable:
         _store(ctx, key, resolved, notes, changes)
     return ScanResult(changes, read, resolved=resolved, notes=notes)
@@ -690,6 +806,7 @@ class Scanner:
         main_tips = view.mainline_shas()
         work_tips = view.work_shas()
         side = _LazySide(git, main_tips[0] if main_tips else (work_tips[0] if work_tips else None))
+        sizes = SizeCache(ctx.state_dir) if use_cache else None
         read = 0
         incremental = False
 
@@ -699,7 +816,7 @@ class Scanner:
         def scanned(revs: list[str], since: str | None, **kw: Any) -> dict[str, StoredChange]:
             nonlocal read
             new, n = _scan_history(
-                ctx, revs, max_count=None, since=since, tip=None, side=side.get(), **kw
+                ctx, revs, max_count=None, since=since, tip=None, side=side.get(), sizes=sizes, **kw
             )
             read += n
             return {c.id: StoredChange.of(c) for c in new}

@@ -1,0 +1,139 @@
+"""Sizes kept per commit (`workflow.scan.SizeCache`): a commit is counted once, whatever asks.
+
+The kept figures must be exactly git's: a scan that takes every size from the cache prints the
+same records as one that counts everything (`--no-cache`), for renames, binaries, merges,
+deletions and modes. Real repositories, the real CLI.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reviewq.workflow.scan import SizeCache
+from tests.conftest import Repo, run_reviewq
+
+CLAUDE = "\n\nCo-Authored-By: Claude Opus 4.5 <noreply@anthropic.com>\n"
+
+
+def scan(repo: Repo, *extra: str) -> str:
+    out = run_reviewq("scan", "--json", *extra, cwd=repo.path)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def size_file(repo: Repo) -> Path:
+    return repo.path / ".git" / "reviewq" / SizeCache.NAME
+
+
+def forge(repo: Repo, additions: int) -> int:
+    """Rewrite every kept entry's additions; returns how many entries there were."""
+    path = size_file(repo)
+    head, *lines = path.read_bytes().split(b"\n")
+    out = [head]
+    n = 0
+    for line in lines:
+        if not line:
+            continue
+        sha, _, body = line.partition(b"\t")
+        stats, files = json.loads(body)
+        stats[1] = additions
+        out.append(sha + b"\t" + json.dumps([stats, files]).encode())
+        n += 1
+    path.write_bytes(b"\n".join(out) + b"\n")
+    return n
+
+
+def history(repo: Repo) -> list[str]:
+    shas = [repo.commit("base", files={"a.py": "".join(f"a{i}\n" for i in range(20))})]
+    repo.git("mv", "a.py", "b.py")
+    shas.append(repo.commit("Move" + CLAUDE, files={"b.py": "".join(f"a{i}\n" for i in range(21))}))
+    shas.append(repo.commit("Logo" + CLAUDE, files={"logo.png": b"\x89PNG\0\0\x01"}))
+    return shas
+
+
+def test_another_question_takes_the_kept_sizes(repo: Repo) -> None:
+    shas = history(repo)
+    first = scan(repo)
+    assert forge(repo, 777) == 2  # both AI commits were kept
+    # Another revision is another question (no stored answer, no scan cache): sizes are kept ones.
+    other = [json.loads(line) for line in scan(repo, "main").splitlines()]
+    assert {r["sha"]: r["additions"] for r in other} == {shas[1]: 777, shas[2]: 777}
+    # Without the cache, git counts: the forged figures are never shown.
+    plain = [json.loads(line) for line in scan(repo, "--no-cache", "main").splitlines()]
+    assert {r["sha"]: r["additions"] for r in plain} == {shas[1]: 1, shas[2]: 0}
+    assert first
+
+
+def test_a_file_under_other_size_options_is_started_again(repo: Repo) -> None:
+    history(repo)
+    scan(repo)
+    assert forge(repo, 999) == 2
+    path = size_file(repo)
+    rest = path.read_bytes().partition(b"\n")[2]
+    path.write_bytes(b'[0, ["log"]]\n' + rest)
+    out = scan(repo, "main")
+    assert "999" not in out
+    assert path.read_bytes().split(b"\n", 1)[0] + b"\n" == SizeCache.head()
+
+
+def test_a_torn_or_garbled_line_is_a_miss(repo: Repo) -> None:
+    shas = history(repo)
+    scan(repo)
+    path = size_file(repo)
+    data = path.read_bytes()
+    path.write_bytes(data.replace(shas[1].encode() + b"\t", shas[1].encode() + b"\t{oops") + b"abc")
+    plain = scan(repo, "--no-cache", "main")
+    assert scan(repo, "main") == plain
+    # The next append starts on a line of its own.
+    repo.commit("More" + CLAUDE, files={"m.py": "m\n"})
+    scan(repo, "main")
+    assert scan(repo, "HEAD~0") == scan(repo, "--no-cache", "HEAD~0")
+
+
+KINDS = st.sampled_from(["add", "modify", "rename", "binary", "delete", "mode", "merge"])
+
+
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    kinds=st.lists(KINDS, min_size=1, max_size=6),
+    ai=st.lists(st.booleans(), min_size=6, max_size=6),
+)
+def test_kept_sizes_are_the_counted_ones(
+    tmp_path_factory, kinds: list[str], ai: list[bool]
+) -> None:
+    repo = Repo(tmp_path_factory.mktemp("sizes") / "repo")
+    repo.commit("base", files={"f0.txt": "".join(f"l{i}\n" for i in range(10))})
+    files = ["f0.txt"]
+    for n, kind in enumerate(kinds):
+        msg = f"change {n}" + (CLAUDE if ai[n] else "")
+        if kind == "add" or not files:
+            files.append(f"f{n + 1}.txt")
+            repo.commit(msg, files={files[-1]: "x\n" * (n + 1)})
+        elif kind == "modify":
+            repo.commit(msg, files={files[0]: "".join(f"m{n}{i}\n" for i in range(n + 3))})
+        elif kind == "rename":
+            new = f"r{n}.txt"
+            repo.git("mv", files[0], new)
+            files[0] = new
+            repo.commit(msg, files={new: (repo.path / new).read_text() + "tail\n"})
+        elif kind == "binary":
+            repo.commit(msg, files={f"b{n}.bin": bytes([0, 1, 2, n])})
+        elif kind == "delete" and len(files) > 1:
+            repo.git("rm", "-q", files.pop())
+            repo.git("commit", "-q", "-m", msg)
+        elif kind == "mode":
+            repo.git("update-index", "--chmod=+x", files[0])
+            repo.git("commit", "-q", "--allow-empty", "-m", msg)
+        else:  # a merge of a side commit
+            repo.git("checkout", "-q", "-b", f"side{n}")
+            repo.commit(f"side {n}" + CLAUDE, files={f"s{n}.txt": "s\n"})
+            repo.git("checkout", "-q", "main")
+            repo.git("merge", "-q", "--no-ff", "-m", msg, f"side{n}")
+    scan(repo)  # counts every AI commit and keeps the sizes
+    assert scan(repo, "main") == scan(repo, "--no-cache", "main")
