@@ -11,7 +11,15 @@ runs, in this order and on the same repository:
   `_numstat_args`), one after the other: the same information `scan --json` prints, from git
   alone (`files`, `additions`, `deletions` need a diff of every AI commit);
 - `cold`: `reviewq scan --json` with the state dir removed (no cache, no stored answer);
-- `warm`: the same command again (an unchanged history).
+- `warm`: the same command again (an unchanged history): the fast path of
+  `reviewq/workflow/scan_fast.py` (files only, no git process);
+- `cold-list`: the human listing, `reviewq scan`, with the state dir removed;
+- `cold-queue`: `reviewq queue --json`, with the state dir removed: the queue's scope (unmerged
+  work plus main's recent window, `[scope]`) is scanned and sized, nothing else;
+- `warm-queue`: the same again;
+- `rules`: `scan --json` after a change of detection rules with the sizes kept (the state dir
+  of the previous run with its stored answers and scan cache removed, `scan-sizes.jsonl` kept):
+  what a new question costs once every commit was counted.
 
 Rounds interleave the four so machine load hits them alike; medians and p95 of each, and the
 ratios of medians, are printed with the load average (`os.getloadavg`). PYTHONDONTWRITEBYTECODE
@@ -107,7 +115,18 @@ def bench(repo: Path, rounds: int, home: Path, before: Path | None = None) -> No
     ).stdout.strip()
     raw_cmd = ["git", *log_args(["HEAD"])]
     sizes_cmd = ["git", *_numstat_args()]
-    times: dict[str, list[float]] = {"raw": [], "raw+sizes": [], "cold": [], "warm": []}
+    listing = [sys.executable, "-m", "reviewq", "scan"]
+    queue = [sys.executable, "-m", "reviewq", "queue", "--json"]
+    times: dict[str, list[float]] = {
+        "raw": [],
+        "raw+sizes": [],
+        "cold": [],
+        "warm": [],
+        "rules": [],
+        "cold-list": [],
+        "cold-queue": [],
+        "warm-queue": [],
+    }
     if old_env is not None:
         times.update({"cold-before": [], "warm-before": []})
     loads = []
@@ -118,6 +137,15 @@ def bench(repo: Path, rounds: int, home: Path, before: Path | None = None) -> No
         shutil.rmtree(state, ignore_errors=True)
         times["cold"].append(run(reviewq, repo, env))
         times["warm"].append(run(reviewq, repo, env))
+        for kept in state.iterdir():  # the sizes stay; every answer and cache goes
+            if kept.name != "scan-sizes.jsonl":
+                shutil.rmtree(kept) if kept.is_dir() else kept.unlink()
+        times["rules"].append(run(reviewq, repo, env))
+        shutil.rmtree(state, ignore_errors=True)
+        times["cold-list"].append(run(listing, repo, env))
+        shutil.rmtree(state, ignore_errors=True)
+        times["cold-queue"].append(run(queue, repo, env))
+        times["warm-queue"].append(run(queue, repo, env))
         if old_env is not None:
             shutil.rmtree(state, ignore_errors=True)
             times["cold-before"].append(run(reviewq, repo, old_env))

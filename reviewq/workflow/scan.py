@@ -24,6 +24,7 @@ from reviewq.context import Context
 from reviewq.core.alloc import gc_paused
 from reviewq.core.detect import Detector
 from reviewq.core.families import family_for
+from reviewq.core.jsonio import dump_json, parse_line
 from reviewq.core.model import (
     Authorship,
     Change,
@@ -383,7 +384,7 @@ class SizeCache:
         if body is None:
             return None
         try:
-            stats, files = json.loads(body)
+            stats, files = parse_line(body)
             size = DiffStats(*stats)
             rows = tuple(FileChange(*f) for f in files)
         except (ValueError, TypeError):
@@ -392,7 +393,7 @@ class SizeCache:
 
     def put(self, sha: str, size: DiffStats, files: Sequence[FileChange]) -> None:
         if size.size_known and sha not in self._load():
-            body = json.dumps([_stats_state(size), _files_state(files)]).encode()
+            body = dump_json([_stats_state(size), _files_state(files)])
             self._lines[sha] = self._fresh[sha] = body  # type: ignore[index]
 
     def flush(self) -> None:
