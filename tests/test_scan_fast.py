@@ -9,8 +9,10 @@ have written is never replayed. Real repositories, the real CLI (in process and 
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +21,8 @@ from hypothesis import strategies as st
 
 from reviewq.workflow.scan_answer import FOLDER
 from reviewq.workflow.scan_fast import try_replay
-from tests.conftest import Repo, run_reviewq, run_reviewq_process
+from tests.conftest import FIXED_NOW, Repo, run_reviewq, run_reviewq_process
+from tests.session_kit import ClaudeSession
 
 CLAUDE = "\n\nCo-Authored-By: Claude Opus 4.5 <noreply@anthropic.com>\n"
 POISON = '{"sha": "poisoned"}\n'
@@ -140,6 +143,16 @@ def _session_store(repo: Repo, shas: dict[str, str]) -> None:
     (Path(os.environ["HOME"]) / ".claude" / "projects").mkdir(parents=True)
 
 
+def _session_file(repo: Repo, shas: dict[str, str]) -> None:
+    folder = Path(os.environ["HOME"]) / ".claude" / "projects" / "p"
+    folder.mkdir(parents=True)
+    (folder / "s.jsonl").write_text("{}\n")
+
+
+def _aider_history(repo: Repo, shas: dict[str, str]) -> None:
+    repo.write(".aider.chat.history.md", "# aider chat\n")
+
+
 def _worktree(repo: Repo, shas: dict[str, str]) -> None:
     repo.git("worktree", "add", "-q", str(repo.path.parent / "wt2"), "side")
 
@@ -156,6 +169,8 @@ CHANGES = [
     _global_config,
     _pack_refs,
     _session_store,
+    _session_file,
+    _aider_history,
     _worktree,
 ]
 
@@ -168,9 +183,37 @@ def test_a_changed_input_goes_the_full_way(repo: Repo, change) -> None:
     change(repo, shas)
     assert fast(repo.path) is None
     assert scan(repo) == fresh(repo)
-    # ... and the full scan leaves a record for the next warm run where it can.
-    if change not in (_session_store,):
-        assert fast(repo.path) == fresh(repo)
+    # ... and the full scan leaves a record for the next warm run.
+    assert fast(repo.path) == fresh(repo)
+
+
+def test_a_session_file_that_grows_or_is_touched_goes_the_full_way(repo: Repo) -> None:
+    """With session stores present the fast path still answers, until any file there changes
+    (the session index keys files by size and mtime; so does the witness)."""
+    base = FIXED_NOW - timedelta(hours=5)
+    repo.commit("base", files={"auth.py": "x = 0\n"}, when=base)
+    s = ClaudeSession("5b0c2d1e-0000-4000-8000-0000000000f3", repo.path)
+    s.user(base + timedelta(minutes=1), "Fix the refresh race")
+    s.edit(base + timedelta(minutes=2), repo.path / "auth.py")
+    repo.commit(
+        "Fix refresh race" + CLAUDE, files={"auth.py": "x = 1\n"}, when=base + timedelta(minutes=3)
+    )
+    home = Path(os.environ["HOME"])
+    path = s.write(home)
+    first = scan(repo)
+    assert json.loads(first)["prompt"] == "Fix the refresh race"
+    assert fast(repo.path) == first
+    s.user(base + timedelta(minutes=2, seconds=30), "and keep it short")
+    s.write(home)
+    assert fast(repo.path) is None
+    assert scan(repo) == fresh(repo)
+    assert fast(repo.path) == fresh(repo)
+    os.utime(path, ns=(1, 1))  # the same bytes, another mtime: the index would reread it
+    assert fast(repo.path) is None
+    other = path.parent / "another.jsonl"
+    scan(repo)
+    other.write_text("")
+    assert fast(repo.path) is None
 
 
 def test_a_broken_config_is_reported_not_replayed(repo: Repo) -> None:
@@ -353,3 +396,32 @@ def test_the_gate_never_reads_the_scan_cache(repo: Repo) -> None:
     again = run_reviewq("gate", f"{base}..HEAD", "--json", cwd=repo.path)
     assert again.returncode == 1
     assert ai in again.stdout
+
+
+def test_every_session_file_discover_finds_is_under_a_witnessed_place(repo: Repo) -> None:
+    from reviewq.sources.sessions.stores import discover
+    from reviewq.workflow.scan_fast import session_places
+
+    home = Path(os.environ["HOME"])
+    data = Path(os.environ["XDG_DATA_HOME"])
+    files = [
+        home / ".claude/projects/p/s.jsonl",
+        home / ".claude/projects/p/s/subagents/agent-1.jsonl",
+        home / ".codex/sessions/2026/01/01/rollout-1.jsonl",
+        home / ".codex/archived_sessions/rollout-2.jsonl",
+        home / ".gemini/tmp/proj/chats/session-1.json",
+        data / "opencode/storage/session/x/ses_1.json",
+        data / "opencode/opencode.db",
+        repo.path / ".aider.chat.history.md",
+        repo.path / ".specstory/history/a.md",
+    ]
+    for path in files:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("{}\n")
+    (home / ".gemini/tmp/proj/.project_root").write_text(str(repo.path))
+    roots = [os.path.realpath(repo.path)]
+    places = [Path(p) for p in session_places(dict(os.environ), roots)]
+    found = discover(dict(os.environ), roots)
+    assert len(found) >= len(files) - 1
+    for f in found:
+        assert any(f.path == p or p in f.path.parents for p in places), f.path

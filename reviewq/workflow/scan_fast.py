@@ -18,8 +18,9 @@ cannot be sure:
   file the answer depends on has the same content now: HEAD and the ref it names, packed-refs,
   every loose ref under refs/notes and refs/replace, the shallow and grafts files, the git
   config files git reads (one with an include is never trusted), `.reviewq.toml`, the list of
-  linked worktrees, and, when sessions are read, that no agent session store exists (with
-  session files present the full path links them);
+  linked worktrees, and, when sessions are read, every agent session store's folders and
+  files (names, sizes, mtimes: what the session index keys a file by) where
+  `sources/sessions/stores.discover` looks;
 - the record, and the answer it points at, are regular files owned by this user and writable by
   nobody else (another account that can write the repository cannot plant an answer), and the
   answer's header is the one the record names.
@@ -264,7 +265,8 @@ def _config_files(env: dict[str, str], git_dir: str, common: str) -> list[str]:
 
 
 def session_places(env: dict[str, str], roots: list[str]) -> list[str]:
-    """Where `sources.sessions.stores.discover` looks; all absent means no session prompts."""
+    """Where `sources.sessions.stores.discover` looks (and the SQLite WAL file the session index
+    keys OpenCode's database by): a new store there must be added here too."""
     from pathlib import Path
 
     from reviewq.sources.sessions.stores import (
@@ -281,6 +283,7 @@ def session_places(env: dict[str, str], roots: list[str]) -> list[str]:
         gemini_dir(env) / "tmp",
         opencode_dir(env) / "storage" / "session",
         opencode_dir(env) / "opencode.db",
+        opencode_dir(env) / "opencode.db-wal",  # WAL mode: recent sessions sit here
     ]
     for root in roots:
         places += [Path(root) / ".aider.chat.history.md", Path(root) / ".specstory" / "history"]
@@ -315,10 +318,62 @@ def witnesses(
     for path in [*files, *configs]:
         out.append(f"{_digest(path)} {path}")
     for path in places:
-        if os.path.lexists(path):
-            raise _Decline("session store present")
-        out.append(f"s {path}")
+        out.append(f"s {_tree_digest(path)} {path}")
     return out
+
+
+#: How far below a session store's folder the witness looks (the stores nest at most 3 deep),
+#: and how many entries it stats before leaving the answer to the full path.
+_TREE_DEPTH = 4
+_TREE_LIMIT = 20_000
+
+
+def _tree_digest(path: str) -> str:
+    """ "-" when nothing is at `path`; else a digest of every folder's entries and every
+    file's size and mtime below it (what the session index keys a file by): a session file that
+    appears, grows, is rewritten or goes away changes it."""
+    import stat
+
+    sha256 = _sha256()
+    h = sha256()
+    seen = 0
+
+    def walk(folder: str, rel: str, depth: int) -> None:
+        nonlocal seen
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+        seen += len(entries)
+        if seen > _TREE_LIMIT:
+            raise _Decline("too many session files to check")
+        h.update(f"D {rel}\0".encode("utf-8", "surrogateescape"))
+        for entry in entries:
+            name = f"{rel}/{entry.name}"
+            if entry.is_dir(follow_symlinks=False):
+                h.update(f"d {name}\0".encode("utf-8", "surrogateescape"))
+                if depth > 0:
+                    walk(entry.path, name, depth - 1)
+                continue
+            try:
+                st = entry.stat()
+            except FileNotFoundError:  # a dangling link
+                h.update(f"x {name}\0".encode("utf-8", "surrogateescape"))
+                continue
+            kind = "f" if stat.S_ISREG(st.st_mode) else "o"
+            line = f"{kind} {name} {st.st_size} {st.st_mtime_ns} {st.st_ino}\0"
+            h.update(line.encode("utf-8", "surrogateescape"))
+
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return "-" if not os.path.lexists(path) else "x"
+    try:
+        if stat.S_ISDIR(st.st_mode):
+            walk(path, ".", _TREE_DEPTH)
+        else:
+            h.update(f"f {st.st_size} {st.st_mtime_ns} {st.st_ino}".encode())
+    except OSError as exc:
+        raise _Decline(str(exc)) from None
+    return h.hexdigest()
 
 
 # -- the replay ------------------------------------------------------------------------------
@@ -359,7 +414,7 @@ def _replay(argv: list[str], env: dict[str, str], out) -> bool:
     rest = lines[len(want) + 1 :]
     end = rest.index("--")
     recorded, (answer, head) = rest[:end], rest[end + 1 : end + 3]
-    places = [w[2:] for w in recorded if w.startswith("s ")] if sessions else []
+    places = [w.split(" ", 2)[2] for w in recorded if w.startswith("s ")] if sessions else []
     if witnesses(env, top, git_dir, common, places) != recorded:
         return False
     if os.path.dirname(answer) != os.path.dirname(path):
@@ -407,13 +462,9 @@ class Recorder:
         places: list[str] = []
         if self.sessions:
             from reviewq.sources.gitcmd import Git
-            from reviewq.sources.sessions.stores import discover
             from reviewq.workflow.session_prompts import worktree_roots
 
-            roots = worktree_roots(Git.open(top, env=self.env))
-            if discover(self.env, roots):
-                raise _Decline("sessions present")
-            places = session_places(self.env, roots)
+            places = session_places(self.env, worktree_roots(Git.open(top, env=self.env)))
         seen = witnesses(self.env, top, git_dir, common, places)
         head = resolve_ref(git_dir, common, "HEAD")
         return seen, head
