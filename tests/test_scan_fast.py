@@ -425,3 +425,28 @@ def test_every_session_file_discover_finds_is_under_a_witnessed_place(repo: Repo
     assert len(found) >= len(files) - 1
     for f in found:
         assert any(f.path == p or p in f.path.parents for p in places), f.path
+
+
+def test_another_git_or_another_reviewq_is_another_question(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil as sh
+
+    from reviewq.workflow import scan_fast
+
+    real_git = sh.which("git")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    history(repo)
+    first = scan(repo)
+    assert fast(repo.path) == first
+    # The same PATH now finds another git first.
+    wrapper = bin_dir / "git"
+    wrapper.write_text(f'#!/bin/sh\nexec {real_git} "$@"\n')
+    wrapper.chmod(0o755)
+    assert fast(repo.path) is None
+    wrapper.unlink()
+    assert fast(repo.path) == first
+    monkeypatch.setattr(scan_fast, "code_stamp", lambda: "code edited")
+    assert fast(repo.path) is None

@@ -13,8 +13,9 @@ cannot be sure:
   variables), and the repository is found the way git finds it: a
   `.git` directory or `gitdir:` file in the directory or a parent, owned by this user;
 - a *fast record* (`<state dir>/scan-answers/fast-<worktree>-<s|n>.txt`) kept by the last full
-  scan names the same key (this module's version, user, Python, interpreter, the repository's
-  top and git dirs, the arguments, and the environment minus a few shell variables) and every
+  scan names the same key (this module's version, user, Python, interpreter, reviewq's source
+  files by size and mtime, the `git` PATH finds, the repository's top and git dirs, the
+  arguments, and the environment minus a few shell variables) and every
   file the answer depends on has the same content now: HEAD and the ref it names, packed-refs,
   every loose ref under refs/notes and refs/replace, the shallow and grafts files, the git
   config files git reads (one with an include is never trusted), `.reviewq.toml`, the list of
@@ -160,6 +161,8 @@ def question(sessions: bool, env: dict[str, str], top: str, git_dir: str, common
     shown = sorted(f"{k}={v}" for k, v in env.items() if k not in _VOLATILE_ENV)
     return [
         f"v{FAST_VERSION} reviewq {__version__} uid {os.geteuid()}",
+        code_stamp(),
+        git_stamp(env),
         sys.executable,
         sys.version,
         top,
@@ -168,6 +171,43 @@ def question(sessions: bool, env: dict[str, str], top: str, git_dir: str, common
         "scan --json" if sessions else "scan --json --no-sessions",
         repr(shown),
     ]
+
+
+def code_stamp() -> str:
+    """reviewq's own source files by name, size and mtime: an upgrade, or an edit of a
+    development install (a detector rule, a version constant), is another question."""
+    sha256 = _sha256()
+    h = sha256()
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name != "__pycache__":
+                    stack.append(entry.path)
+            elif entry.name.endswith(".py"):
+                st = entry.stat()
+                h.update(f"{entry.path} {st.st_size} {st.st_mtime_ns}\0".encode("utf-8", "replace"))
+    return "code " + h.hexdigest()
+
+
+def git_stamp(env: dict[str, str]) -> str:
+    """The `git` that PATH finds, by its real path, size and mtime (another git may count
+    renames or decode messages differently)."""
+    real = _git_path(env)
+    st = os.stat(real)
+    return f"git {real} {st.st_size} {st.st_mtime_ns} {st.st_ino}"
+
+
+def _git_path(env: dict[str, str]) -> str:
+    for folder in env.get("PATH", os.defpath).split(os.pathsep):
+        path = os.path.join(folder or ".", "git")
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return os.path.realpath(path)
+    raise _Decline("no git on PATH")
 
 
 # -- what the answer depends on --------------------------------------------------------------
@@ -260,7 +300,11 @@ def _config_files(env: dict[str, str], git_dir: str, common: str) -> list[str]:
     else:
         files += [os.path.join(xdg, "git", "config"), os.path.join(home, ".gitconfig")]
     if not env.get("GIT_CONFIG_NOSYSTEM"):
-        files.append(env.get("GIT_CONFIG_SYSTEM") or "/etc/gitconfig")
+        if env.get("GIT_CONFIG_SYSTEM"):
+            files.append(env["GIT_CONFIG_SYSTEM"])
+        else:  # /etc for a git in /usr; `<prefix>/etc` for one built elsewhere (Homebrew)
+            prefix = os.path.dirname(os.path.dirname(_git_path(env)))
+            files += sorted({"/etc/gitconfig", os.path.join(prefix, "etc", "gitconfig")})
     return files
 
 
