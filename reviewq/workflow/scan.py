@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import starmap
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from reviewq.context import Context
 from reviewq.core.alloc import gc_paused
@@ -36,7 +36,6 @@ from reviewq.core.model import (
     Prompt,
 )
 from reviewq.core.prompts import choose_prompt
-from reviewq.core.queue import parse_time
 from reviewq.core.scope import (
     Scope,
     landed_reviews,
@@ -47,20 +46,9 @@ from reviewq.core.scope import (
     short_ref,
 )
 from reviewq.errors import ReviewqError
-from reviewq.sources.diffs import file_changes
 from reviewq.sources.git_log import commit_from_fields, commit_stats, iter_records
 from reviewq.sources.gitcmd import Git, GitError
 from reviewq.sources.notes import SCAN_NOTE_REFS, SideRecords, load_side_records
-from reviewq.sources.refs import (
-    RefSnapshot,
-    RefView,
-    all_ancestors,
-    list_remotes,
-    membership,
-    membership_from_graph,
-    read_snapshot,
-    scope_view,
-)
 from reviewq.workflow.scan_answer import (
     DETECTOR_VERSION,
     STATE_VERSION,
@@ -68,6 +56,13 @@ from reviewq.workflow.scan_answer import (
     scan_key,
 )
 from reviewq.workflow.scan_answer import rules_key as _rules_key
+
+if TYPE_CHECKING:
+    from reviewq.sources.refs import RefSnapshot, RefView
+
+# Imported where used (start-up): `scan` and `scan --json` need neither the refs machinery of
+# the queue's scope (`sources.refs`), its dates (`core.queue.parse_time`), nor the inbox's
+# diff parser (`sources.diffs`).
 
 
 @dataclass
@@ -633,6 +628,8 @@ class ScopeScan:
 
 def _covers(old: str | None, new: str | None) -> bool:
     """Does a main scan cut off at `old` hold everything a cutoff at `new` needs?"""
+    from reviewq.core.queue import parse_time
+
     if old is None:
         return True
     if new is None:
@@ -644,6 +641,8 @@ def _covers(old: str | None, new: str | None) -> bool:
 def _on_or_after(committed_at: str, cutoff: datetime | None) -> bool:
     if cutoff is None:
         return True
+    from reviewq.core.queue import parse_time
+
     when = parse_time(committed_at)
     return when is None or when.tzinfo is None or when >= cutoff
 
@@ -788,6 +787,15 @@ class Scanner:
         pull-request ref at known commits relabels them without a rescan. Unchanged refs and
         notes: no git log.
         """
+        from reviewq.sources.refs import (
+            all_ancestors,
+            list_remotes,
+            membership,
+            membership_from_graph,
+            read_snapshot,
+            scope_view,
+        )
+
         ctx = self.ctx
         git = ctx.git
         scope = scope or scope_of(ctx.config)
@@ -1030,6 +1038,8 @@ def _landed_review_refs(
     names) is kept with the scan and reused while main stays put, so a new branch commit or a
     new pull-request ref costs no git. Returns the refs and the memo to keep.
     """
+    from reviewq.core.queue import parse_time
+
     numbered = {
         short_ref(ref): number
         for ref in view.work
@@ -1127,7 +1137,8 @@ def inbox_file_stamp(path: Path) -> list[Any]:
 
 
 def _inbox_file_changes(ctx: Context, detector: Detector, path: Path) -> list[Change]:
-    # start-up: the email parser, only for an inbox
+    # start-up: the email parser and the diff parser, only for an inbox
+    from reviewq.sources.diffs import file_changes
     from reviewq.sources.inbox import read_patch_file
 
     changes = []
