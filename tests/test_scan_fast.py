@@ -157,6 +157,13 @@ def _worktree(repo: Repo, shas: dict[str, str]) -> None:
     repo.git("worktree", "add", "-q", str(repo.path.parent / "wt2"), "side")
 
 
+def _worktree_moved(repo: Repo, shas: dict[str, str]) -> None:
+    repo.git("worktree", "add", "-q", str(repo.path.parent / "wt3"), "side")
+    scan(repo)
+    assert fast(repo.path) is not None
+    repo.git("worktree", "move", str(repo.path.parent / "wt3"), str(repo.path.parent / "wt4"))
+
+
 CHANGES = [
     _new_commit,
     _reset,
@@ -172,6 +179,7 @@ CHANGES = [
     _session_file,
     _aider_history,
     _worktree,
+    _worktree_moved,
 ]
 
 
@@ -214,6 +222,20 @@ def test_a_session_file_that_grows_or_is_touched_goes_the_full_way(repo: Repo) -
     scan(repo)
     other.write_text("")
     assert fast(repo.path) is None
+
+
+def test_work_in_a_linked_worktree_does_not_stale_the_main_answer(repo: Repo) -> None:
+    history(repo)
+    other = repo.path.parent / "linked"
+    repo.git("worktree", "add", "-q", str(other), "side")
+    first = scan(repo)
+    (other / "new.txt").write_text("n\n")
+    Repo(other).git("add", "new.txt")  # the linked worktree's index changes
+    assert fast(repo.path) == first
+    linked = scan(repo, cwd=other)  # a linked worktree has its own record and HEAD
+    assert linked == run_reviewq("scan", "--json", "--no-cache", cwd=other).stdout
+    assert fast(other) == linked != first
+    assert fast(repo.path) == first
 
 
 def test_a_broken_config_is_reported_not_replayed(repo: Repo) -> None:

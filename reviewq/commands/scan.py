@@ -200,6 +200,7 @@ def _answer_question(args: argparse.Namespace, ctx) -> _Answer | None:
 
         sessions = answer_stamp(ctx)
     key = scan_key(revs, ctx.config.agents)
-    return _Answer(
-        answer_path(ctx.state_dir, key), header(key, resolved, notes, sessions), key, sessions
-    )
+    paths = git.paths()
+    linked = paths.common_dir is not None and paths.git_dir.resolve() != paths.common_dir.resolve()
+    path = answer_path(ctx.state_dir, key, paths.git_dir.name if linked else None)
+    return _Answer(path, header(key, resolved, notes, sessions), key, sessions)

@@ -84,8 +84,12 @@ def resolve_revs(git: Any, revs: Sequence[str]) -> list[str]:
     return lines
 
 
-def answer_path(state_dir: Path, key: str) -> Path:
-    return state_dir / FOLDER / f"{key[:40]}.jsonl"
+def answer_path(state_dir: Path, key: str, worktree: str | None = None) -> Path:
+    """Where the answer to `key` is kept; one per linked worktree (each has its own HEAD, and
+    two worktrees asking about theirs would otherwise replace each other's answer)."""
+    return (
+        state_dir / FOLDER / (f"{key[:40]}-{worktree}.jsonl" if worktree else f"{key[:40]}.jsonl")
+    )
 
 
 def header(key: str, resolved: Sequence[str], notes: dict[str, str], sessions: str) -> bytes:

@@ -249,6 +249,23 @@ def _digest(path: str) -> str:
     return "f" + sha256(data).hexdigest()
 
 
+def _worktrees_digest(common: str) -> str:
+    """The linked worktrees by name and the `gitdir` file saying where each is (their roots
+    are where session stores are matched); not their HEADs or indexes, which change all day."""
+    folder = os.path.join(common, "worktrees")
+    try:
+        names = sorted(os.listdir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return "-"
+    except OSError as exc:
+        raise _Decline(str(exc)) from None
+    h = _sha256()()
+    for name in names:
+        h.update(name.encode("utf-8", "surrogateescape") + b"\0")
+        h.update((_read(os.path.join(folder, name, "gitdir")) or b"-") + b"\0")
+    return "w" + h.hexdigest()
+
+
 def _raise(exc: OSError) -> None:
     raise exc
 
@@ -350,7 +367,6 @@ def witnesses(
         os.path.join(common, "refs", "replace"),
         os.path.join(common, "shallow"),
         os.path.join(common, "info", "grafts"),
-        os.path.join(common, "worktrees"),
         os.path.join(top, ".reviewq.toml"),
     ]
     configs = _config_files(env, git_dir, common)
@@ -361,6 +377,7 @@ def witnesses(
             raise _Decline("config includes")
     for path in [*files, *configs]:
         out.append(f"{_digest(path)} {path}")
+    out.append(f"{_worktrees_digest(common)} {os.path.join(common, 'worktrees')}")
     for path in places:
         out.append(f"s {_tree_digest(path)} {path}")
     return out
