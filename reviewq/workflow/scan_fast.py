@@ -105,7 +105,10 @@ def find_repo(start: str) -> tuple[str, str, str]:
     here = os.path.realpath(start)
     if not os.path.isdir(here):
         raise _Decline("not a directory")
+    device = os.stat(here).st_dev
     while True:
+        if os.stat(here).st_dev != device:  # git stops at a filesystem boundary
+            raise _Decline("another filesystem")
         if os.path.basename(here) == ".git" or _looks_like_git_dir(here):
             raise _Decline("inside a git dir")
         dot = os.path.join(here, ".git")
@@ -138,6 +141,8 @@ def find_repo(start: str) -> tuple[str, str, str]:
             pass
         if not _owned(os.stat(common)):
             raise _Decline("owned by someone else")
+        if "\n" in here + git_dir + common:  # the record is one line per path
+            raise _Decline("a newline in a path")
         return here, git_dir, common
 
 
@@ -163,8 +168,8 @@ def question(sessions: bool, env: dict[str, str], top: str, git_dir: str, common
         f"v{FAST_VERSION} reviewq {__version__} uid {os.geteuid()}",
         code_stamp(),
         git_stamp(env),
-        sys.executable,
-        sys.version,
+        repr(sys.executable),
+        repr(sys.version),
         top,
         git_dir,
         common,
@@ -380,6 +385,8 @@ def witnesses(
     out.append(f"{_worktrees_digest(common)} {os.path.join(common, 'worktrees')}")
     for path in places:
         out.append(f"s {_tree_digest(path)} {path}")
+    if any("\n" in line for line in out):  # the record is one line per file
+        raise _Decline("a newline in a path")
     return out
 
 
