@@ -137,3 +137,18 @@ def test_kept_sizes_are_the_counted_ones(
             repo.git("merge", "-q", "--no-ff", "-m", msg, f"side{n}")
     scan(repo)  # counts every AI commit and keeps the sizes
     assert scan(repo, "main") == scan(repo, "--no-cache", "main")
+
+
+def test_sizes_are_the_minimal_diff_whatever_diff_algorithm_says(repo: Repo) -> None:
+    """histogram counts 8 added and 4 deleted lines for this change, myers (git's default, the
+    minimal diff) 6 and 2: a reviewer's `diff.algorithm` must not change a commit's size."""
+    old = ["e", "a", "c", "a", "d", "d", "d"]
+    new = ["b", "a", "d", "a", "d", "d", "e", "a", "d", "c", "b"]
+    repo.commit("base", files={"x.txt": "\n".join(old) + "\n"})
+    sha = repo.commit("Edit" + CLAUDE, files={"x.txt": "\n".join(new) + "\n"})
+    plain = json.loads(scan(repo, "--no-cache"))
+    assert (plain["sha"], plain["additions"], plain["deletions"]) == (sha, 6, 2)
+    repo.git("config", "diff.algorithm", "histogram")
+    assert "8\t4\t" in repo.git("show", "--numstat", "--format=", sha)  # git's own count moved
+    configured = json.loads(scan(repo, "--no-cache"))
+    assert (configured["additions"], configured["deletions"]) == (6, 2)

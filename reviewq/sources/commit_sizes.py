@@ -20,11 +20,12 @@ import numpy as np
 
 from reviewq.core.metrics import CommitSize, CommitTable
 from reviewq.files import replace_file
-from reviewq.sources.git_log import NO_LAZY_FETCH, commit_stats
+from reviewq.sources.git_log import DIFF_ALGORITHM, NO_LAZY_FETCH, commit_stats
 from reviewq.sources.gitcmd import Git, GitError
 
 CACHE_NAME = "commit-sizes.npz"
-CACHE_VERSION = 2
+#: 3: lines counted with git's minimal (myers) diff whatever `diff.algorithm` says.
+CACHE_VERSION = 3
 _INSERTIONS = re.compile(rb"(\d+) insertions?\(\+\)")
 _DELETIONS = re.compile(rb"(\d+) deletions?\(-\)")
 
@@ -43,6 +44,7 @@ def read_commit_sizes(
         "--no-merges",
         "--root",
         "-M",
+        DIFF_ALGORITHM,
         "--shortstat",
         "--no-ext-diff",
         "--no-textconv",

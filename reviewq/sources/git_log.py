@@ -118,6 +118,10 @@ def iter_commits(
 #: The size passes never download: a partial clone's missing blobs stay missing (git >= 2.44
 #: honours this; older git fails to reach an offline promisor and the fallback below takes over).
 NO_LAZY_FETCH = {"GIT_NO_LAZY_FETCH": "1"}
+#: Line counts are git's minimal diff, whatever `diff.algorithm` a user configured: histogram
+#: or patience can count more added and deleted lines for the same change, and a size (and the
+#: risk and review-speed figures built on it) must mean the same on every reviewer's machine.
+DIFF_ALGORITHM = "--diff-algorithm=myers"
 _ZERO_OID = frozenset({"0" * 40, "0" * 64})
 _GITLINK = "160000"  # a submodule's commit: not an object of this repository
 
@@ -134,6 +138,7 @@ def _numstat_args(extra: Sequence[str] = ()) -> list[str]:
         "--numstat",
         "-z",
         "-M",
+        DIFF_ALGORITHM,
         "--no-ext-diff",
         "--no-textconv",
         "--root",
@@ -251,7 +256,17 @@ def _text_sizes(git: Git, claimed: dict[str, tuple[str, str]]) -> dict[str, tupl
             out[path] = (lines, 0, False) if _blank(old) else (0, lines, False)
             continue
         patch = git.run(
-            ["diff", "--text", "-U0", "--no-color", "--no-ext-diff", "--no-textconv", old, new],
+            [
+                "diff",
+                "--text",
+                "-U0",
+                DIFF_ALGORITHM,
+                "--no-color",
+                "--no-ext-diff",
+                "--no-textconv",
+                old,
+                new,
+            ],
             what="diff",
         )
         adds = dels = 0

@@ -33,7 +33,8 @@ from reviewq.sources.gitcmd import GitError
 #: Bump when detection rules change so cached results are recomputed.
 DETECTOR_VERSION = "2026.12.1"
 #: 3: sizes ignore attributes (a `-diff` file's lines count); older caches are recomputed.
-STATE_VERSION = 3
+#: 4: sizes are git's minimal (myers) diff whatever `diff.algorithm` a user configured.
+STATE_VERSION = 4
 #: The answer file's own layout.
 ANSWER_VERSION = 1
 FOLDER = "scan-answers"
