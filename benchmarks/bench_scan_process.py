@@ -10,6 +10,7 @@ runs, in this order and on the same repository:
   (`git log --no-walk --stdin --raw --numstat -M -z ...` of those shas, the scan's own
   `_numstat_args`), one after the other: the same information `scan --json` prints, from git
   alone (`files`, `additions`, `deletions` need a diff of every AI commit);
+- `python`: `python -c pass`, the interpreter's own start (the floor of any warm command);
 - `cold`: `reviewq scan --json` with the state dir removed (no cache, no stored answer);
 - `warm`: the same command again (an unchanged history): the fast path of
   `reviewq/workflow/scan_fast.py` (files only, no git process);
@@ -118,6 +119,7 @@ def bench(repo: Path, rounds: int, home: Path, before: Path | None = None) -> No
     listing = [sys.executable, "-m", "reviewq", "scan"]
     queue = [sys.executable, "-m", "reviewq", "queue", "--json"]
     times: dict[str, list[float]] = {
+        "python": [],
         "raw": [],
         "raw+sizes": [],
         "cold": [],
@@ -132,6 +134,7 @@ def bench(repo: Path, rounds: int, home: Path, before: Path | None = None) -> No
     loads = []
     for _ in range(rounds):
         loads.append(os.getloadavg()[0])
+        times["python"].append(run([sys.executable, "-c", "pass"], repo, env))
         times["raw"].append(run(raw_cmd, repo, env))
         times["raw+sizes"].append(run(raw_cmd, repo, env) + run(sizes_cmd, repo, env, stdin))
         shutil.rmtree(state, ignore_errors=True)
