@@ -22,6 +22,7 @@ anywhere is reported as the full pass reports it, with the same message.
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import threading
 from collections.abc import Iterator, Mapping
@@ -132,7 +133,7 @@ def _batches(
 def _same_content(copy: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
     """True only when `content_digest` of both is surely the same without computing it: every
     field but the chain's is the same value of the same type (1 and 1.0, or 0.0 and -0.0, are
-    equal in Python but not in JSON; they, and anything else unusual, answer False, and the
+    equal in Python but not in JSON: they answer False, as anything unusual does, and the
     caller then compares the digests)."""
     if copy.keys() != record.keys():
         return False
@@ -149,7 +150,9 @@ def _same(a: Any, b: Any) -> bool:
         return a.keys() == b.keys() and all(_same(v, b[k]) for k, v in a.items())
     if t is list:
         return len(a) == len(b) and all(map(_same, a, b))
-    return False  # floats (-0.0, nan) and anything else: let the digests decide
+    if t is float:  # equal floats print the same, but for 0.0 and -0.0 (nan is never equal)
+        return a == b and (a != 0.0 or math.copysign(1.0, a) == math.copysign(1.0, b))
+    return False  # anything else: let the digests decide
 
 
 def _notes_differ(copy: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
