@@ -9,7 +9,10 @@ benchmarks/.work/). Each command runs as its own process, as a user runs it (wit
 caches: PYTHONDONTWRITEBYTECODE is cleared), under `/usr/bin/time` for its peak RSS:
 
 - `sha256sum` of the log: the yardstick every goal is a multiple of;
-- `reviewq log verify` (every line parsed, linked and rehashed; signatures too);
+- `reviewq log verify --full` (every line parsed, linked and rehashed; signatures too), then
+  `reviewq log verify` with no checkpoint yet (the full pass, which writes one), with its
+  checkpoint, and right after one new verdict; each run next to a `sha256sum` run, and each
+  ratio against the sha256sum runs interleaved with it;
 - `reviewq stats --json` and `reviewq report --format json` with no column cache yet (cold);
 - the same right after one new verdict (appended before each run, not timed), cache warm;
 - the same with nothing new (warm).
@@ -135,11 +138,36 @@ def main() -> int:
         None,
     )
     if "verify" in only:
-        summary(
-            "reviewq log verify",
-            [run([*REVIEWQ, "log", "verify"], repo, env) for _ in range(args.runs)],
-            sha,
-        )
+        checkpoint = log.with_name(log.name + ".verified")
+
+        def append() -> None:
+            subprocess.run(
+                [sys.executable, "-c", APPEND, str(log), uuid.uuid4().hex], env=env, check=True
+            )
+
+        verify = [*REVIEWQ, "log", "verify"]
+        variants = [
+            ("reviewq log verify --full", [*verify, "--full"], None, args.runs),
+            (
+                "reviewq log verify, no checkpoint yet",
+                verify,
+                lambda: checkpoint.unlink(missing_ok=True),
+                cold_runs,
+            ),
+            ("reviewq log verify, checkpoint", verify, None, args.runs),
+            ("reviewq log verify, right after one new verdict", verify, append, args.runs),
+        ]
+        for name, argv, before, runs in variants:
+            # each run next to a sha256sum run: the ratio holds under a changing load
+            timed, yardstick = [], []
+            for _ in range(runs):
+                if before is not None:
+                    before()
+                yardstick.append(run(["sha256sum", str(log)], repo, env)[0])
+                timed.append(run(argv, repo, env))
+            here = statistics.median(yardstick)
+            summary(name, timed, here)
+            print(f"{'':<46} (sha256sum in the same runs: median {here:.2f} s)")
     commands = {
         name: argv
         for name, argv in {

@@ -49,6 +49,8 @@ KEY_NAME = "verify-key"
 #: 0) and the byte offset and length of its line. Sorted by id, so an id is found by bisection.
 ENTRY = struct.Struct("<16sQQQ")
 _HEX_ID = re.compile(r"[0-9a-f]{32}")
+#: How much of the log is mapped at a time while hashing (per thread).
+_WINDOW = 32 << 20
 
 
 def path_for(log_path: Path) -> Path:
@@ -233,44 +235,36 @@ def read(log_path: Path, key: bytes, complete: int) -> Checkpoint | None:
 
 def bytes_match(log_path: Path, segments: list[tuple[int, int, str]], workers: int) -> bool:
     """True when every segment of the log hashes to its digest (one thread per core: hashing
-    releases the GIL, and the file is mapped, not copied)."""
+    releases the GIL; the file is mapped a window at a time, not copied)."""
     try:
-        with open(log_path, "rb") as fh:
-            size = os.fstat(fh.fileno()).st_size
-            if not segments or segments[-1][1] > size:
-                return False
-            mm = mmap.mmap(fh.fileno(), 0, prot=mmap.PROT_READ)
+        with open(log_path, "rb", buffering=0) as fh:
+            return _segments_match(fh.fileno(), segments, workers)
     except (OSError, ValueError):
         return False
-    try:
-        if hasattr(mm, "madvise"):
-            mm.madvise(mmap.MADV_SEQUENTIAL)
-        view = memoryview(mm)
-
-        def one(segment: tuple[int, int, str]) -> bool:
-            start, end, digest = segment
-            h = hashlib.sha256()
-            step = 64 << 20
-            while start < end:
-                stop = min(end, start + step)
-                h.update(view[start:stop])
-                start = stop
-            return hmac.compare_digest(h.hexdigest(), digest)
-
-        try:
-            if workers <= 1 or len(segments) == 1:
-                return all(one(s) for s in segments)
-            with ThreadPoolExecutor(max_workers=min(workers, len(segments))) as pool:
-                return all(pool.map(one, segments))
-        finally:
-            view.release()
-    finally:
-        mm.close()
 
 
-def read_line(log_path: Path, offset: int, length: int) -> bytes:
-    with open(log_path, "rb", buffering=0) as fh:
-        return os.pread(fh.fileno(), length, offset)
+def _segments_match(fd: int, segments: list[tuple[int, int, str]], workers: int) -> bool:
+    if not segments or segments[-1][1] > os.fstat(fd).st_size:
+        return False
+
+    def one(segment: tuple[int, int, str]) -> bool:
+        start, end, digest = segment
+        h = hashlib.sha256()
+        while start < end:
+            base = start - start % mmap.ALLOCATIONGRANULARITY
+            stop = min(end, base + _WINDOW)
+            with mmap.mmap(fd, stop - base, prot=mmap.PROT_READ, offset=base) as mm:
+                if hasattr(mm, "madvise"):
+                    mm.madvise(mmap.MADV_SEQUENTIAL)
+                with memoryview(mm) as view:
+                    h.update(view[start - base :])
+            start = stop
+        return hmac.compare_digest(h.hexdigest(), digest)
+
+    if workers <= 1 or len(segments) == 1:
+        return all(one(s) for s in segments)
+    with ThreadPoolExecutor(max_workers=min(workers, len(segments))) as pool:
+        return all(pool.map(one, segments))
 
 
 def sort_entries(parts: list[tuple[bytes, int]]) -> bytes:

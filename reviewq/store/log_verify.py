@@ -43,6 +43,11 @@ from reviewq.core.verdict import (
 )
 from reviewq.store import log_checkpoint
 
+try:  # orjson is a dependency; without it the notes cross-check compares digests only
+    import orjson as _orjson
+except ImportError:  # pragma: no cover
+    _orjson = None  # type: ignore[assignment]
+
 #: A log smaller than this is checked in one pass (a process costs more than it saves).
 PARALLEL_BYTES = 32 << 20
 #: At most this many ranges (processes, the parent's own included).
@@ -155,6 +160,18 @@ def _same(a: Any, b: Any) -> bool:
     return False  # anything else: let the digests decide
 
 
+def _serialises_to(copy: Mapping[str, Any], raw: bytes) -> bool:
+    """True when `copy`, written with sorted keys, is exactly the line `raw`: then `raw` parses
+    to `copy` (same values, same types: JSON text tells 1 from 1.0 and 0.0 from -0.0), so the
+    two have the same content and signature. False says nothing (the caller compares)."""
+    if _orjson is None:
+        return False
+    try:
+        return _orjson.dumps(copy, option=_orjson.OPT_SORT_KEYS) == raw
+    except TypeError:  # a huge integer or the like: let the caller compare
+        return False
+
+
 def _notes_differ(copy: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
     if copy.get("signature") != record.get("signature"):
         return True
@@ -246,7 +263,7 @@ def check_range(job: _Job, start: int, end: int) -> Range:
                         out.missing_from_notes += 1
                         continue
                     out.notes_in_log.add(str(rid))
-                    if _notes_differ(copy, record):
+                    if not _serialises_to(copy, raw) and _notes_differ(copy, record):
                         events.append(("notes-mismatch", index, rid))
     out.lines = index + 1
     out.last_hash = prev
@@ -430,32 +447,35 @@ def _known_range(
     out = Range(lines=known.lines, last_hash=known.last_hash)
     out.first = (True, GENESIS, known.first_id, True)
     events: list[tuple[int, int, str, str | None]] = []
-    if signatures:
-        out.unsigned = known.unsigned
-        if known.first_unsigned is not None:
-            at, rid = known.first_unsigned
-            events.append((at, 0, "unsigned", rid))
-        out.signed = [
-            (at, log_checkpoint.read_line(path, offset, length))
-            for at, offset, length in known.signed
-        ]
-    if notes is not None:
-        matched = 0
-        for key, copy in notes.items():
-            for at, offset, length in known.lookup(str(key)):
-                matched += 1
-                out.notes_in_log.add(str(key))
-                raw = log_checkpoint.read_line(path, offset, length)
-                try:
-                    record = parse_line(raw)
-                except ValueError:
-                    record = None
-                if not isinstance(record, dict):  # the bytes changed since they were hashed
-                    record = {}
-                rid = record.get("id")
-                if _notes_differ(copy, record):
-                    events.append((at, 1, "notes-mismatch", rid if isinstance(rid, str) else None))
-        out.missing_from_notes = known.lines - matched
+    with open(path, "rb", buffering=0) as fh:
+        fd = fh.fileno()
+        if signatures:
+            out.unsigned = known.unsigned
+            if known.first_unsigned is not None:
+                at, rid = known.first_unsigned
+                events.append((at, 0, "unsigned", rid))
+            out.signed = [(at, os.pread(fd, n, offset)) for at, offset, n in known.signed]
+        if notes is not None:
+            matched = 0
+            for key, copy in notes.items():
+                for at, offset, n in known.lookup(str(key)):
+                    matched += 1
+                    out.notes_in_log.add(str(key))
+                    raw = os.pread(fd, n, offset)
+                    if _serialises_to(copy, raw):
+                        continue  # the same record, byte for byte
+                    try:
+                        record = parse_line(raw)
+                    except ValueError:
+                        record = None
+                    if not isinstance(record, dict):  # the bytes changed since they were hashed
+                        record = {}
+                    rid = record.get("id")
+                    if _notes_differ(copy, record):
+                        events.append(
+                            (at, 1, "notes-mismatch", rid if isinstance(rid, str) else None)
+                        )
+            out.missing_from_notes = known.lines - matched
     events.sort(key=lambda e: (e[0], e[1]))
     out.events = [(kind, at, rid) for at, _, kind, rid in events]
     if head_size is not None and 0 < head_size <= known.size:
