@@ -435,3 +435,19 @@ def test_cli_log_verify_starts_without_numpy(repo, cli) -> None:
             [sys.executable, "-c", probe], cwd=repo.path, capture_output=True, text=True
         )
     assert out.stdout.strip().splitlines()[-1] == "False 0", out.stderr
+
+
+def test_cli_full_trusts_no_checkpoint_even_one_sealed_with_the_users_key(repo, cli) -> None:
+    """This user's own shell can seal a checkpoint over edited bytes (it can read the key, as it
+    can rewrite the log with recomputed hashes); `log verify --full` reads no checkpoint."""
+    sha = ai_commit(repo, "feat: six", files={"f.py": "u = 6\n"})
+    for note in ("one", "two", "three"):
+        assert cli("verdict", sha, "approve", "--note", note, cwd=repo.path).returncode == 0
+    assert cli("log", "verify", cwd=repo.path).returncode == 0
+    log_path = repo.path / ".git" / "reviewq" / "log.jsonl"
+    _edit(log_path, 2, b'"note":"two"', b'"note":"owt"')
+    key = log_checkpoint.load_key(create=False)
+    assert key is not None
+    _forge(log_path, key)
+    full = cli("log", "verify", "--full", cwd=repo.path)
+    assert full.returncode == 1 and "record 2" in full.stderr and "edited" in full.stderr
