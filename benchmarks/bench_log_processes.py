@@ -1,7 +1,7 @@
 """The log's readers as whole processes, next to `sha256sum` of the same log in the same run.
 
     python benchmarks/bench_log_processes.py [--quick] [--records N] [--runs 5] [--rebuild]
-                                             [--no-cold]
+                                             [--no-cold] [--only verify|stats|report ...]
 
 `--quick` is 200,000 records (under two minutes once the fixture exists); the default is
 1,000,000 (issue 18's size). The repository comes from tests/load_fixture.py (cached under
@@ -9,10 +9,15 @@ benchmarks/.work/). Each command runs as its own process, as a user runs it (wit
 caches: PYTHONDONTWRITEBYTECODE is cleared), under `/usr/bin/time` for its peak RSS:
 
 - `sha256sum` of the log: the yardstick every goal is a multiple of;
-- `reviewq log verify` (every line parsed, linked and rehashed; signatures too);
+- `reviewq log verify --full` (every line parsed, linked and rehashed; signatures too), then
+  `reviewq log verify` with no checkpoint yet (the full pass, which writes one), with its
+  checkpoint, and right after one new verdict; each run next to a `sha256sum` run, and each
+  ratio against the sha256sum runs interleaved with it;
 - `reviewq stats --json` and `reviewq report --format json` with no column cache yet (cold);
 - the same right after one new verdict (appended before each run, not timed), cache warm;
 - the same with nothing new (warm).
+
+`--only verify` (repeatable) times only the commands named (sha256sum is always timed).
 
 Prints median, p95 and peak RSS of each, and each median as a multiple of sha256sum's. The
 machine may be shared: the load average is printed before and after; compare ratios, and
@@ -96,7 +101,14 @@ def main() -> int:
     parser.add_argument(
         "--no-cold", action="store_true", help="skip the first builds (keep the caches there)"
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=("verify", "stats", "report"),
+        help="time only these commands (repeatable; default: all)",
+    )
     args = parser.parse_args()
+    only = set(args.only or ("verify", "stats", "report"))
     records = args.records or (200_000 if args.quick else 1_000_000)
     pending = 1_000 if args.quick else 10_000
     cold_runs = args.cold_runs or args.runs // 2 + 1
@@ -125,14 +137,44 @@ def main() -> int:
         [run(["sha256sum", str(log)], repo, env) for _ in range(args.runs)],
         None,
     )
-    summary(
-        "reviewq log verify",
-        [run([*REVIEWQ, "log", "verify"], repo, env) for _ in range(args.runs)],
-        sha,
-    )
+    if "verify" in only:
+        checkpoint = log.with_name(log.name + ".verified")
+
+        def append() -> None:
+            subprocess.run(
+                [sys.executable, "-c", APPEND, str(log), uuid.uuid4().hex], env=env, check=True
+            )
+
+        verify = [*REVIEWQ, "log", "verify"]
+        variants = [
+            ("reviewq log verify --full", [*verify, "--full"], None, args.runs),
+            (
+                "reviewq log verify, no checkpoint yet",
+                verify,
+                lambda: checkpoint.unlink(missing_ok=True),
+                cold_runs,
+            ),
+            ("reviewq log verify, checkpoint", verify, None, args.runs),
+            ("reviewq log verify, right after one new verdict", verify, append, args.runs),
+        ]
+        for name, argv, before, runs in variants:
+            # each run next to a sha256sum run: the ratio holds under a changing load
+            timed, yardstick = [], []
+            for _ in range(runs):
+                if before is not None:
+                    before()
+                yardstick.append(run(["sha256sum", str(log)], repo, env)[0])
+                timed.append(run(argv, repo, env))
+            here = statistics.median(yardstick)
+            summary(name, timed, here)
+            print(f"{'':<46} (sha256sum in the same runs: median {here:.2f} s)")
     commands = {
-        "stats": [*REVIEWQ, "stats", "--json"],
-        "report": [*REVIEWQ, "report", "--format", "json"],
+        name: argv
+        for name, argv in {
+            "stats": [*REVIEWQ, "stats", "--json"],
+            "report": [*REVIEWQ, "report", "--format", "json"],
+        }.items()
+        if name in only
     }
     for name, argv in commands.items():
         if not args.no_cold:

@@ -25,8 +25,9 @@ from reviewq.errors import CheckFailed, ReviewqError
 _LIST_LIMIT = 10
 
 
-#: It may read the whole log through a column cache (announced when large; see cli.py).
-READS_LOG_COLUMNS = True
+#: Not set here: `log` and `log rebuild` may read the whole log through a column cache and
+#: announce it themselves (`run`); `log verify` reads none, and starts without numpy.
+READS_LOG_COLUMNS = False
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -53,7 +54,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     v.add_argument(
         "--full",
         action="store_true",
-        help="check every line from the first (what every run does: no checkpoint is trusted)",
+        help="check every line from the first; read and write no checkpoint",
     )
     v.add_argument(
         "--require-signed",
@@ -78,9 +79,13 @@ def configure(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, ctx) -> int:
     if args.action == "verify":
         return _verify(args, ctx)
-    if args.action == "rebuild":
-        return _rebuild(args, ctx)
-    return _list(args, ctx)
+    # start-up: the notice brings numpy (the column caches); `log verify` reads none
+    from reviewq.output import column_build_notice
+
+    with column_build_notice():
+        if args.action == "rebuild":
+            return _rebuild(args, ctx)
+        return _list(args, ctx)
 
 
 # -- log ----------------------------------------------------------------------------------------
@@ -166,7 +171,7 @@ def _verify(args: argparse.Namespace, ctx) -> int:
 
     settings = ctx.config.log or LogSettings()
     require_signed = args.require_signed or settings.require_signed
-    report = verify_log(ctx, signatures=not args.no_signatures)
+    report = verify_log(ctx, signatures=not args.no_signatures, full=args.full)
     if args.json:
         emit_json(report.to_json(require_signed))
     else:

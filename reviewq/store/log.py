@@ -421,14 +421,17 @@ class ProvenanceLog:
         notes: Mapping[str, Mapping[str, Any]] | None = None,
         *,
         workers: int | None = None,
+        checkpoint: bool = False,
     ) -> VerifyReport:
         """Chain, end of file and (given a checker) signatures; see VerifyReport.
 
         `notes` (record id -> record from the notes ref) adds a cross-check: a record whose
         team copy says something else was changed on one side. Every line is read, linked and
-        rehashed on every run (no checkpoint is trusted); a large log is split into byte
-        ranges checked on `workers` cores at once (default: every usable core;
-        `store.log_verify`), with the same report as one pass.
+        rehashed; a large log is split into byte ranges checked on `workers` cores at once
+        (default: every usable core; `store.log_verify`), with the same report as one pass.
+        With `checkpoint`, bytes a checkpoint sealed with this user's key covers are hashed
+        instead, when they are still the bytes it covers (`store.log_checkpoint`), and a clean
+        pass writes one; the report is the same.
         """
         report = VerifyReport(path=str(self.path))
         head = self.read_head()
@@ -458,6 +461,7 @@ class ProvenanceLog:
             notes=notes,
             head_size=head.size if head is not None else None,
             workers=workers,
+            checkpoint=checkpoint,
         )
         head_hash_seen: str | None = None
         head_found = head is None or head.records == 0

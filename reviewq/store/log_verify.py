@@ -1,19 +1,28 @@
-"""`log verify`'s pass over the lines: every line checked, on every core.
+"""`log verify`'s pass over the lines: every line checked, on every core, or a checkpoint.
 
-There is no checkpoint: every run parses every line, checks its link to the one before and
-rehashes it, so an edit anywhere in the log is found by every run, and nothing on disk besides
-the log and its head is trusted. The speed comes from doing only that per line (one parse, a
-few dict reads, one hash) and from splitting a large log at line boundaries into one byte range
-per core: each range is checked by its own process (forked, so nothing is pickled on the way
-in), and the parent joins the ranges in order. A range cannot check its first line's link (it
-does not know the hash before it); the parent does, with the previous range's last hash. What a
-range reports is what the single pass would have found in those lines, so the joined report is
-the one the single pass gives (tests/test_log_verify_parallel.py compares them).
+The full pass parses every line, checks its link to the one before and rehashes it. Its speed
+comes from doing only that per line (one parse, a few dict reads, one hash) and from splitting a
+large log at line boundaries into one byte range per core: each range is checked by its own
+process (forked, so nothing is pickled on the way in), and the parent joins the ranges in order.
+A range cannot check its first line's link (it does not know the hash before it); the parent
+does, with the previous range's last hash. What a range reports is what the single pass would
+have found in those lines, so the joined report is the one the single pass gives
+(tests/properties/test_log_fast_paths_properties.py compares them).
+
+With `checkpoint=True` (`log verify` without `--full`) a full pass also records what it found in
+a checkpoint beside the log, bound by SHA-256 digests to the bytes it read
+(`store.log_checkpoint`, which states what a checkpoint proves and whom it stops). A later run
+hashes those bytes, one segment per core, instead of checking each line; when they are the same
+bytes it takes the recorded result for them, redoes the signatures and the notes ref cross-check
+from the recorded offsets, and checks the lines after them in full. When they are not, or the
+checkpoint is missing or not sealed with this user's key, the run is a full pass: an edit
+anywhere is reported as the full pass reports it, with the same message.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import threading
 from collections.abc import Iterator, Mapping
@@ -24,7 +33,20 @@ from typing import Any
 
 from reviewq.core.alloc import gc_paused
 from reviewq.core.jsonio import fast_loads, parse_line
-from reviewq.core.verdict import BROKEN_LINK, EDITED, content_digest, line_hash_matches
+from reviewq.core.verdict import (
+    BROKEN_LINK,
+    CHAIN_FIELDS,
+    EDITED,
+    GENESIS,
+    content_digest,
+    line_hash_matches,
+)
+from reviewq.store import log_checkpoint
+
+try:  # orjson is a dependency; without it the notes cross-check compares digests only
+    import orjson as _orjson
+except ImportError:  # pragma: no cover
+    _orjson = None  # type: ignore[assignment]
 
 #: A log smaller than this is checked in one pass (a process costs more than it saves).
 PARALLEL_BYTES = 32 << 20
@@ -32,6 +54,10 @@ PARALLEL_BYTES = 32 << 20
 MAX_WORKERS = 4
 _CHUNK = 4 << 20
 NOT_JSON = "not a JSON record (edited or corrupted)"
+#: A checkpoint's digests each cover about this many bytes (so several cores can check them).
+SEGMENT = 64 << 20
+#: A checkpoint is moved forward once the lines after it are at least this many bytes.
+REFRESH_BYTES = 8 << 20
 
 
 @dataclass
@@ -52,6 +78,22 @@ class Range:
     signed: list[tuple[int, bytes]] = field(default_factory=list)
     notes_in_log: set[str] = field(default_factory=set)
     missing_from_notes: int = 0
+    #: For a checkpoint (`_Job.index`): what the range holds, whatever the job checks.
+    index: _Index | None = None
+
+
+@dataclass
+class _Index:
+    """What a checkpoint records of a range: line positions by id, signatures, digests."""
+
+    #: `log_checkpoint.ENTRY`s of the lines whose id is 32 hex digits (line index in the range).
+    entries: bytearray = field(default_factory=bytearray)
+    odd: list[tuple[str, int, int, int]] = field(default_factory=list)
+    unsigned: int = 0
+    first_unsigned: tuple[int, str | None] | None = None
+    signed: list[tuple[int, int, int]] = field(default_factory=list)
+    #: (start, end, sha256 hex) of the bytes read, in order.
+    segments: list[tuple[int, int, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -60,15 +102,21 @@ class _Job:
     signatures: bool
     notes: Mapping[str, Mapping[str, Any]] | None
     head_size: int | None
+    index: bool = False
 
 
 #: The job a forked worker reads (inherited from the parent, never pickled).
 _JOB: _Job | None = None
 
 
-def _batches(path: Path, start: int, end: int) -> Iterator[list[bytes]]:
+def _batches(
+    path: Path, start: int, end: int, segments: list[tuple[int, int, str]] | None = None
+) -> Iterator[list[bytes]]:
     """The complete lines in [start, end), without their newlines, a few MiB at a time; `end`
-    is a line boundary or the file's size (an unterminated tail is left out)."""
+    is a line boundary or the file's size (an unterminated tail is left out). Given
+    `segments`, the SHA-256 of the bytes read is appended to it, a segment per `SEGMENT`."""
+    digest = sha256() if segments is not None else None
+    seg_start = start
     with open(path, "rb", buffering=0) as fh:
         fh.seek(start)
         pos, carry = start, b""
@@ -77,9 +125,59 @@ def _batches(path: Path, start: int, end: int) -> Iterator[list[bytes]]:
             if not chunk:
                 break
             pos += len(chunk)
+            if digest is not None and segments is not None:
+                digest.update(chunk)
+                if pos - seg_start >= SEGMENT or pos >= end:
+                    segments.append((seg_start, pos, digest.hexdigest()))
+                    digest, seg_start = sha256(), pos
             parts = (carry + chunk).split(b"\n") if carry else chunk.split(b"\n")
             carry = parts.pop()
             yield parts
+
+
+def _same_content(copy: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
+    """True only when `content_digest` of both is surely the same without computing it: every
+    field but the chain's is the same value of the same type (1 and 1.0, or 0.0 and -0.0, are
+    equal in Python but not in JSON: they answer False, as anything unusual does, and the
+    caller then compares the digests)."""
+    if copy.keys() != record.keys():
+        return False
+    return all(k in CHAIN_FIELDS or _same(v, record[k]) for k, v in copy.items())
+
+
+def _same(a: Any, b: Any) -> bool:
+    t = type(a)
+    if t is not type(b):
+        return False
+    if t is str or t is bool or a is None or t is int:
+        return a == b
+    if t is dict:
+        return a.keys() == b.keys() and all(_same(v, b[k]) for k, v in a.items())
+    if t is list:
+        return len(a) == len(b) and all(map(_same, a, b))
+    if t is float:  # equal floats print the same, but for 0.0 and -0.0 (nan is never equal)
+        return a == b and (a != 0.0 or math.copysign(1.0, a) == math.copysign(1.0, b))
+    return False  # anything else: let the digests decide
+
+
+def _serialises_to(copy: Mapping[str, Any], raw: bytes) -> bool:
+    """True when `copy`, written with sorted keys, is exactly the line `raw`: then `raw` parses
+    to `copy` (same values, same types: JSON text tells 1 from 1.0 and 0.0 from -0.0), so the
+    two have the same content and signature. False says nothing (the caller compares)."""
+    if _orjson is None:
+        return False
+    try:
+        return _orjson.dumps(copy, option=_orjson.OPT_SORT_KEYS) == raw
+    except TypeError:  # a huge integer or the like: let the caller compare
+        return False
+
+
+def _notes_differ(copy: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
+    if copy.get("signature") != record.get("signature"):
+        return True
+    if _same_content(copy, record):
+        return False
+    return content_digest(copy) != content_digest(record)
 
 
 def _hash_ok(raw: bytes, value: Any) -> bool:
@@ -102,10 +200,15 @@ def check_range(job: _Job, start: int, end: int) -> Range:
     prev: Any = None
     index = -1
     events = out.events
+    ix = out.index = _Index() if job.index else None
+    entries = ix.entries if ix is not None else None
+    pack, hex_id = log_checkpoint.ENTRY.pack, log_checkpoint.id_key
+    offset = start
     with gc_paused():
-        for batch in _batches(job.path, start, end):
+        for batch in _batches(job.path, start, end, ix.segments if ix is not None else None):
             for raw in batch:
                 index += 1
+                line_at, offset = offset, offset + len(raw) + 1
                 try:
                     record = fast_loads(raw)
                 except ValueError:
@@ -134,6 +237,19 @@ def check_range(job: _Job, start: int, end: int) -> Range:
                     elif not _hash_ok(raw, own_hash):
                         out.problem = (index, rid, EDITED)
                 prev = own_hash if isinstance(own_hash, str) else None
+                if ix is not None and entries is not None:
+                    key = str(rid)
+                    packed = hex_id(key)
+                    if packed is not None:
+                        entries += pack(packed, index, line_at, len(raw))
+                    else:
+                        ix.odd.append((key, index, line_at, len(raw)))
+                    if record.get("signature") in (None, ""):
+                        ix.unsigned += 1
+                        if ix.unsigned == 1:
+                            ix.first_unsigned = (index, rid)
+                    else:
+                        ix.signed.append((index, line_at, len(raw)))
                 if signatures:
                     if record.get("signature") in (None, ""):
                         out.unsigned += 1
@@ -147,9 +263,7 @@ def check_range(job: _Job, start: int, end: int) -> Range:
                         out.missing_from_notes += 1
                         continue
                     out.notes_in_log.add(str(rid))
-                    if content_digest(copy) != content_digest(record) or copy.get(
-                        "signature"
-                    ) != record.get("signature"):
+                    if not _serialises_to(copy, raw) and _notes_differ(copy, record):
                         events.append(("notes-mismatch", index, rid))
     out.lines = index + 1
     out.last_hash = prev
@@ -202,12 +316,13 @@ def _run_range(bounds: tuple[int, int]) -> Range:
     return check_range(_JOB, *bounds)
 
 
-def split(path: Path, size: int, parts: int) -> list[tuple[int, int]]:
-    """`parts` byte ranges of about equal size, each starting at the beginning of a line."""
-    cuts = [0]
+def split(path: Path, size: int, parts: int, start: int = 0) -> list[tuple[int, int]]:
+    """`parts` byte ranges of [start, size) of about equal size, each starting at the
+    beginning of a line (`start` is one)."""
+    cuts = [start]
     with open(path, "rb", buffering=0) as fh:
         for k in range(1, parts):
-            at = max(size * k // parts, cuts[-1])
+            at = max(start + (size - start) * k // parts, cuts[-1])
             fh.seek(at)
             # The range starts after the next newline at or past `at`.
             while True:
@@ -222,7 +337,7 @@ def split(path: Path, size: int, parts: int) -> list[tuple[int, int]]:
                 at += len(block)
             cuts.append(min(at, size))
     cuts.append(size)
-    return [(a, b) for a, b in itertools.pairwise(cuts) if b > a] or [(0, size)]
+    return [(a, b) for a, b in itertools.pairwise(cuts) if b > a] or [(start, size)]
 
 
 def workers_for(size: int) -> int:
@@ -245,12 +360,41 @@ def check_all(
     notes: Mapping[str, Mapping[str, Any]] | None,
     head_size: int | None,
     workers: int | None = None,
+    checkpoint: bool = False,
 ) -> list[Range]:
-    """Every range of the log, checked, in file order."""
+    """Every range of the log, checked, in file order. With `checkpoint`, a valid checkpoint
+    stands for the bytes it covers (its range comes first) and a clean pass writes or moves one
+    forward (`store.log_checkpoint`); any doubt about it means the full pass."""
+    key = log_checkpoint.load_key(create=True) if checkpoint and size else None
+    known: log_checkpoint.Checkpoint | None = None
+    if key is not None:
+        known = log_checkpoint.read(path, key, size)
+        if known is not None and not log_checkpoint.bytes_match(path, known.segments, _cores()):
+            known = None
+    start = known.size if known is not None else 0
+    index = (
+        key is not None
+        and (known is None or size - start >= REFRESH_BYTES)
+        and os.access(path.parent, os.W_OK)
+    )
+    ranges: list[Range] = []
+    if known is not None:
+        ranges.append(_known_range(path, known, signatures, notes, head_size))
+    if start < size or known is None:
+        job = _Job(path, signatures, notes, head_size, index)
+        ranges.extend(_check_ranges(job, start, size, workers))
+    if index and key is not None and _clean(ranges):
+        written = _merged(known, ranges[1:] if known is not None else ranges, size)
+        if written is not None:
+            log_checkpoint.write(path, written, key)
+    return ranges
+
+
+def _check_ranges(job: _Job, start: int, end: int, workers: int | None) -> list[Range]:
+    """[start, end) of the log checked line by line, split in ranges on several processes."""
     global _JOB
-    job = _Job(path, signatures, notes, head_size)
-    count = workers if workers is not None else workers_for(size)
-    bounds = split(path, size, count) if count > 1 else [(0, size)]
+    count = workers if workers is not None else workers_for(end - start)
+    bounds = split(job.path, end, count, start) if count > 1 else [(start, end)]
     if len(bounds) == 1:
         return [check_range(job, *bounds[0])]
     # start-up: worker processes only for a log split in ranges
@@ -267,3 +411,123 @@ def check_all(
             return [first, *(f.result() for f in rest)]
     finally:
         _JOB = None
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _clean(ranges: list[Range]) -> bool:
+    """True when the joined ranges hold an unbroken chain from the genesis link."""
+    prev: Any = GENESIS
+    for part in ranges:
+        if not part.lines:
+            continue
+        if part.first is None or part.problem is not None:
+            return False
+        is_record, first_prev, _rid, hash_ok = part.first
+        if not is_record or first_prev != prev or not hash_ok or part.last_hash is None:
+            return False
+        prev = part.last_hash
+    return True
+
+
+def _known_range(
+    path: Path,
+    known: log_checkpoint.Checkpoint,
+    signatures: bool,
+    notes: Mapping[str, Mapping[str, Any]] | None,
+    head_size: int | None,
+) -> Range:
+    """The range a full pass over the checkpoint's bytes would report (they are the same bytes:
+    their digests matched), with this run's signatures flag and notes ref."""
+    out = Range(lines=known.lines, last_hash=known.last_hash)
+    out.first = (True, GENESIS, known.first_id, True)
+    events: list[tuple[int, int, str, str | None]] = []
+    with open(path, "rb", buffering=0) as fh:
+        fd = fh.fileno()
+        if signatures:
+            out.unsigned = known.unsigned
+            if known.first_unsigned is not None:
+                at, rid = known.first_unsigned
+                events.append((at, 0, "unsigned", rid))
+            out.signed = [(at, os.pread(fd, n, offset)) for at, offset, n in known.signed]
+        if notes is not None:
+            matched = 0
+            for key, copy in notes.items():
+                for at, offset, n in known.lookup(str(key)):
+                    matched += 1
+                    out.notes_in_log.add(str(key))
+                    raw = os.pread(fd, n, offset)
+                    if _serialises_to(copy, raw):
+                        continue  # the same record, byte for byte
+                    try:
+                        record = parse_line(raw)
+                    except ValueError:
+                        record = None
+                    if not isinstance(record, dict):  # the bytes changed since they were hashed
+                        record = {}
+                    rid = record.get("id")
+                    if _notes_differ(copy, record):
+                        events.append(
+                            (at, 1, "notes-mismatch", rid if isinstance(rid, str) else None)
+                        )
+            out.missing_from_notes = known.lines - matched
+    events.sort(key=lambda e: (e[0], e[1]))
+    out.events = [(kind, at, rid) for at, _, kind, rid in events]
+    if head_size is not None and 0 < head_size <= known.size:
+        if head_size == known.size:
+            out.at_head = (known.lines - 1, known.last_hash)
+        else:
+            out.at_head = _line_ending_at(path, 0, head_size)
+    return out
+
+
+def _merged(
+    known: log_checkpoint.Checkpoint | None, parts: list[Range], size: int
+) -> log_checkpoint.Checkpoint | None:
+    """The checkpoint for the first `size` bytes: `known` (when there is one) and the indexed
+    ranges after it; None when the ranges' digests do not cover every byte read."""
+    base = known.lines if known is not None else 0
+    tables: list[tuple[bytes, int]] = [(known.entries, 0)] if known is not None else []
+    odd = list(known.odd) if known is not None else []
+    signed = list(known.signed) if known is not None else []
+    segments = list(known.segments) if known is not None else []
+    unsigned = known.unsigned if known is not None else 0
+    first_unsigned = known.first_unsigned if known is not None else None
+    first_id = known.first_id if known is not None else None
+    last_hash = known.last_hash if known is not None else None
+    for n, part in enumerate(parts):
+        ix = part.index
+        if ix is None:
+            return None
+        if n == 0 and known is None and part.first is not None:
+            first_id = part.first[2]
+        tables.append((bytes(ix.entries), base))
+        odd.extend((k, base + i, o, ln) for k, i, o, ln in ix.odd)
+        signed.extend((base + i, o, ln) for i, o, ln in ix.signed)
+        segments.extend(ix.segments)
+        if first_unsigned is None and ix.first_unsigned is not None:
+            first_unsigned = (base + ix.first_unsigned[0], ix.first_unsigned[1])
+        unsigned += ix.unsigned
+        if part.lines:
+            last_hash = part.last_hash
+        base += part.lines
+    ends = [0] + [b for _, b, _ in segments]
+    if ends[-1] != size or ends[:-1] != [a for a, _, _ in segments] or last_hash is None:
+        return None
+    return log_checkpoint.Checkpoint(
+        size=size,
+        lines=base,
+        first_id=first_id,
+        last_hash=last_hash,
+        unsigned=unsigned,
+        first_unsigned=first_unsigned,
+        signed=signed,
+        odd=odd,
+        segments=segments,
+        entries=log_checkpoint.sort_entries(tables),
+    )

@@ -564,9 +564,11 @@ def _intact_records(log: ProvenanceLog) -> tuple[list[dict[str, Any]], int]:
     return out, dropped
 
 
-def verify_log(ctx: Context, *, signatures: bool = True) -> VerifyReport:
+def verify_log(ctx: Context, *, signatures: bool = True, full: bool = False) -> VerifyReport:
     """`reviewq log verify`: the local log's chain, end and signatures, and the notes ref's
-    records (an edited line; the signatures of records this clone's log does not hold)."""
+    records (an edited line; the signatures of records this clone's log does not hold).
+    Without `full`, the log's checkpoint stands for the bytes it still matches
+    (`store.log_checkpoint`)."""
     settings = ctx.config.log or LogSettings()
     verifier = verifier_from_git(ctx.git, settings.allowed_signers) if signatures else None
     notes = read_verdict_notes(ctx.git)
@@ -575,6 +577,7 @@ def verify_log(ctx: Context, *, signatures: bool = True) -> VerifyReport:
     report = log.verify(
         check_signatures=verifier.check_many if verifier else None,
         notes=by_id if by_id else None,
+        checkpoint=not full,
     )
     # The notes ref: a line that does not match its own hash was edited (and is left out of
     # every reader's view); records not in the local log get their signatures checked here.

@@ -1,0 +1,287 @@
+"""`log verify`'s checkpoint: what a full check of the log's first bytes found, bound to them.
+
+A checkpoint (`log.jsonl.verified`, beside the log) says: "the first `size` bytes of the log,
+whose SHA-256 digests (one per segment) are these, were read line by line by `log verify` and
+the chain held: `lines` records from the genesis link to `last_hash`, this many unsigned, these
+signed ones at these offsets, these record ids at these lines". A later run hashes those bytes
+(at memory speed, one segment per core) instead of parsing, linking and rehashing each line; when
+every digest matches, the bytes are the ones that were checked, so the per-line result is the one
+a full pass would give again. What depends on more than the bytes is redone every run: the
+signatures (the allowed signers may have changed), the notes ref cross-check (the team's copies),
+the head (`log.jsonl.head`) and every line after the checkpoint.
+
+Fail closed: a checkpoint that is missing, unreadable, of another version, not sealed with this
+user's key, not matching the bytes it covers, or describing a log longer than the file is not
+used: the run checks every line, as `--full` does. A checkpoint is written only for a prefix whose
+chain held from its first line; a broken log is checked in full every time.
+
+The seal: HMAC-SHA256 over the checkpoint with a key made once per user
+(`$XDG_STATE_HOME/reviewq/verify-key`, mode 0600). Someone who can write the log's directory but
+cannot read that key (a pusher whose files land beside a `--log` in a work tree, another account,
+a copied repository) cannot make a checkpoint this user's runs accept. Someone with this user's
+shell can, but the same shell can already rewrite the log and recompute every hash and the head;
+only signatures and the team's notes ref stand against that, and both are rechecked every run.
+`log verify --full` reads no checkpoint and writes none.
+
+Pure file format and lookups; `store.log_verify` decides when to use or write one.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import hmac
+import json
+import mmap
+import os
+import re
+import struct
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+VERSION = 1
+SUFFIX = ".verified"
+KEY_NAME = "verify-key"
+#: One index entry: a record id of 32 lower-case hex digits as 16 bytes, its line index (from
+#: 0) and the byte offset and length of its line. Sorted by id, so an id is found by bisection.
+ENTRY = struct.Struct("<16sQQQ")
+_HEX_ID = re.compile(r"[0-9a-f]{32}")
+#: How much of the log is mapped at a time while hashing (per thread).
+_WINDOW = 32 << 20
+
+
+def path_for(log_path: Path) -> Path:
+    return log_path.with_name(log_path.name + SUFFIX)
+
+
+def _key_path() -> Path:
+    from reviewq.xdg import state_home
+
+    return state_home() / "reviewq" / KEY_NAME
+
+
+def load_key(create: bool) -> bytes | None:
+    """This user's checkpoint key; made (0600) when `create` and missing. None when there is
+    none or it cannot be read or made: then no checkpoint is used or written."""
+    path = _key_path()
+    try:
+        with open(path, "rb") as fh:
+            key = fh.read(64)
+        return key if len(key) >= 32 else None
+    except FileNotFoundError:
+        if not create:
+            return None
+    except OSError:
+        return None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(os.urandom(32))
+    except FileExistsError:
+        pass  # another run made it first
+    except OSError:
+        return None
+    return load_key(create=False)
+
+
+def id_key(rid: str) -> bytes | None:
+    """The 16-byte index key of an id of 32 lower-case hex digits, else None."""
+    if len(rid) == 32 and _HEX_ID.fullmatch(rid):
+        return bytes.fromhex(rid)
+    return None
+
+
+@dataclass
+class Checkpoint:
+    """A checkpoint as read (its seal and digests still to be checked against the log)."""
+
+    size: int
+    lines: int
+    first_id: str | None
+    last_hash: str
+    unsigned: int
+    #: (line index, id) of the first unsigned record, when there is one.
+    first_unsigned: tuple[int, str | None] | None
+    #: (line index, offset, length) of each signed record.
+    signed: list[tuple[int, int, int]]
+    #: (key, line index, offset, length) of each line whose `str(id)` is not 32 hex digits.
+    odd: list[tuple[str, int, int, int]]
+    #: (start, end, sha256 hex) of consecutive byte ranges from 0 to `size`.
+    segments: list[tuple[int, int, str]]
+    entries: bytes
+
+    def header(self) -> dict[str, Any]:
+        return {
+            "v": VERSION,
+            "size": self.size,
+            "lines": self.lines,
+            "first_id": self.first_id,
+            "last_hash": self.last_hash,
+            "unsigned": self.unsigned,
+            "first_unsigned": list(self.first_unsigned) if self.first_unsigned else None,
+            "signed": [list(s) for s in self.signed],
+            "odd": [list(o) for o in self.odd],
+            "segments": [list(s) for s in self.segments],
+            "entries": len(self.entries) // ENTRY.size,
+            "entries_sha256": hashlib.sha256(self.entries).hexdigest(),
+        }
+
+    def lookup(self, key: str) -> Iterator[tuple[int, int, int]]:
+        """(line index, offset, length) of every line whose `str(id)` is `key`."""
+        packed = id_key(key)
+        if packed is None:
+            for k, index, offset, length in self.odd:
+                if k == key:
+                    yield index, offset, length
+            return
+        keys = _Keys(self.entries)
+        at = bisect.bisect_left(keys, packed)
+        while at < len(keys) and keys[at] == packed:
+            _, index, offset, length = ENTRY.unpack_from(self.entries, at * ENTRY.size)
+            yield index, offset, length
+            at += 1
+
+
+class _Keys(Sequence[bytes]):
+    """The ids of a sorted entry table, as a sequence `bisect` can search."""
+
+    def __init__(self, entries: bytes) -> None:
+        self.entries = entries
+        self.count = len(entries) // ENTRY.size
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, i):  # type: ignore[override]
+        at = i * ENTRY.size
+        return self.entries[at : at + 16]
+
+
+def _mac(key: bytes, header: dict[str, Any]) -> str:
+    body = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def write(log_path: Path, checkpoint: Checkpoint, key: bytes) -> bool:
+    """Replace the checkpoint beside the log (atomically); False when it cannot be written."""
+    header = checkpoint.header()
+    header["mac"] = _mac(key, header)
+    target = path_for(log_path)
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(json.dumps(header, separators=(",", ":")).encode() + b"\n")
+            fh.write(checkpoint.entries)
+        os.replace(tmp, target)
+        return True
+    except OSError:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        return False
+
+
+def read(log_path: Path, key: bytes, complete: int) -> Checkpoint | None:
+    """The checkpoint beside the log when it is sealed with `key`, well formed and covers no
+    more than the `complete` bytes of the log; else None. Its digests are not checked here."""
+    try:
+        with open(path_for(log_path), "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    cut = data.find(b"\n")
+    if cut < 0:
+        return None
+    try:
+        header = json.loads(data[:cut])
+        mac = header.pop("mac")
+        if not isinstance(mac, str) or not hmac.compare_digest(mac, _mac(key, header)):
+            return None
+        entries = data[cut + 1 :]
+        if header["v"] != VERSION:
+            return None
+        if hashlib.sha256(entries).hexdigest() != header["entries_sha256"]:
+            return None
+        if len(entries) != header["entries"] * ENTRY.size:
+            return None
+        fu = header["first_unsigned"]
+        cp = Checkpoint(
+            size=int(header["size"]),
+            lines=int(header["lines"]),
+            first_id=header["first_id"],
+            last_hash=str(header["last_hash"]),
+            unsigned=int(header["unsigned"]),
+            first_unsigned=(int(fu[0]), fu[1]) if fu else None,
+            signed=[(int(i), int(o), int(n)) for i, o, n in header["signed"]],
+            odd=[(str(k), int(i), int(o), int(n)) for k, i, o, n in header["odd"]],
+            segments=[(int(a), int(b), str(d)) for a, b, d in header["segments"]],
+            entries=entries,
+        )
+    except (ValueError, TypeError, KeyError, IndexError):
+        return None
+    if not 0 < cp.size <= complete or cp.lines != header["entries"] + len(cp.odd):
+        return None
+    ends = [0] + [b for _, b, _ in cp.segments]
+    starts = [a for a, _, _ in cp.segments] + [cp.size]
+    if ends != starts or any(b <= a for a, b, _ in cp.segments):
+        return None  # the segments must cover [0, size) in order, each non-empty
+    return cp
+
+
+def bytes_match(log_path: Path, segments: list[tuple[int, int, str]], workers: int) -> bool:
+    """True when every segment of the log hashes to its digest (one thread per core: hashing
+    releases the GIL; the file is mapped a window at a time, not copied)."""
+    try:
+        with open(log_path, "rb", buffering=0) as fh:
+            return _segments_match(fh.fileno(), segments, workers)
+    except (OSError, ValueError):
+        return False
+
+
+def _segments_match(fd: int, segments: list[tuple[int, int, str]], workers: int) -> bool:
+    if not segments or segments[-1][1] > os.fstat(fd).st_size:
+        return False
+
+    def one(segment: tuple[int, int, str]) -> bool:
+        start, end, digest = segment
+        h = hashlib.sha256()
+        while start < end:
+            base = start - start % mmap.ALLOCATIONGRANULARITY
+            stop = min(end, base + _WINDOW)
+            with mmap.mmap(fd, stop - base, prot=mmap.PROT_READ, offset=base) as mm:
+                if hasattr(mm, "madvise"):
+                    mm.madvise(mmap.MADV_SEQUENTIAL)
+                with memoryview(mm) as view:
+                    h.update(view[start - base :])
+            start = stop
+        return hmac.compare_digest(h.hexdigest(), digest)
+
+    if workers <= 1 or len(segments) == 1:
+        return all(one(s) for s in segments)
+    with ThreadPoolExecutor(max_workers=min(workers, len(segments))) as pool:
+        return all(pool.map(one, segments))
+
+
+def sort_entries(parts: list[tuple[bytes, int]]) -> bytes:
+    """Entry tables (each with the line index its indexes count from) as one table sorted by id
+    (numpy: a million entries; imported here only, when a checkpoint is written)."""
+    import numpy as np
+
+    dtype = np.dtype([("k", "V16"), ("i", "<u8"), ("o", "<u8"), ("n", "<u8")])
+    arrays = []
+    for blob, base in parts:
+        a = np.frombuffer(blob, dtype=dtype).copy()
+        a["i"] += np.uint64(base)
+        arrays.append(a)
+    if not arrays:
+        return b""
+    table = np.concatenate(arrays)
+    # the ids as two big-endian integers each: their order is the bytes' order
+    ids = np.frombuffer(table["k"].tobytes(), dtype=">u8").reshape(-1, 2)
+    order = np.lexsort((table["i"], ids[:, 1], ids[:, 0]))
+    return table[order].tobytes()

@@ -1,0 +1,156 @@
+"""Property: `log verify` with its checkpoint reports exactly what the plain full pass reports.
+
+On random logs (hex and other ids, signed and unsigned records, records in the notes ref with
+the same or another content), verified once (a checkpoint is written), grown by appends
+(verified again: the checkpoint moves forward) and then damaged at random anywhere, under the
+checkpoint or after it: the report with the checkpoint equals the report of the full pass
+(`checkpoint=False`, what `log verify --full` runs): same verdict, same first bad line, same
+findings, counts and warnings. Small segments and read chunks make the checkpoint's digests and
+the ranges cut the log in many places.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reviewq.core.verdict import SIG_GOOD, SignatureCheck, record_line, seal
+from reviewq.store import log_verify
+from reviewq.store.log import Head, ProvenanceLog
+from tests.properties.strategies import at_most, scratch_dir, verdict_records
+
+pytestmark = pytest.mark.property
+
+
+def _checker(records: list[dict]) -> list[SignatureCheck]:
+    return [
+        SignatureCheck(SIG_GOOD if r["signature"].startswith("good") else "bad", "checked")
+        for r in records
+    ]
+
+
+def _report(path: Path, notes, checkpoint: bool, workers: int) -> dict:
+    report = ProvenanceLog(path).verify(
+        check_signatures=_checker, notes=notes, workers=workers, checkpoint=checkpoint
+    )
+    out = asdict(report)
+    out["notes_in_log"] = sorted(out["notes_in_log"])
+    return out
+
+
+def _same(path: Path, notes, workers: int) -> None:
+    full = _report(path, notes, False, workers)
+    assert _report(path, notes, True, workers) == full
+    assert _report(path, None, True, 1) == _report(path, None, False, 1)
+
+
+def _append(path: Path, records: list[dict], prev: str) -> tuple[list[dict], str]:
+    sealed_all = []
+    data = b""
+    for record in records:
+        sealed = seal(record, prev)
+        prev = sealed["hash"]
+        sealed_all.append(sealed)
+        data += record_line(sealed)
+    with open(path, "ab") as fh:
+        fh.write(data)
+    size = path.stat().st_size
+    count = len(path.read_bytes().splitlines())
+    ProvenanceLog(path)._write_head(Head(count, size, prev))
+    return sealed_all, prev
+
+
+damages = st.sampled_from(
+    ["edit", "edit_longer", "delete", "swap", "not_json", "garbage_line", "truncate_mid",
+     "truncate_line", "insert_copy", "space", "none"]
+)  # fmt: skip
+
+
+def _damage(data: bytes, kind: str, where: int) -> bytes:
+    lines = data.splitlines(keepends=True)
+    if not lines or kind == "none":
+        return data
+    i = where % len(lines)
+    line = lines[i]
+    if kind == "edit":
+        lines[i] = line.replace(b'"v":1', b'"v":2', 1)
+    elif kind == "edit_longer":
+        lines[i] = line.replace(b'"v":1', b'"v":12', 1)
+    elif kind == "delete":
+        del lines[i]
+    elif kind == "swap" and len(lines) > 1:
+        j = (i + 1) % len(lines)
+        lines[i], lines[j] = lines[j], lines[i]
+    elif kind == "not_json":
+        lines[i] = line[: len(line) // 2] + b"\n"
+    elif kind == "garbage_line":
+        lines[i] = b"[1,2]\n"
+    elif kind == "truncate_mid":
+        return b"".join(lines[:i]) + line[: len(line) // 2]
+    elif kind == "truncate_line":
+        return b"".join(lines[:i])
+    elif kind == "insert_copy":
+        lines.insert(i, line)
+    elif kind == "space":
+        lines[i] = line.replace(b":", b": ", 1)
+    return b"".join(lines)
+
+
+@at_most(30)
+@given(
+    st.lists(verdict_records(), min_size=1, max_size=10),
+    st.lists(verdict_records(), max_size=6),
+    st.lists(st.tuples(damages, st.integers(0, 40)), min_size=1, max_size=2),
+    st.sets(st.integers(0, 15), max_size=5),
+    st.sets(st.integers(0, 15), max_size=3),
+    st.sets(st.integers(0, 15), max_size=2),
+    st.integers(1, 3),
+    st.integers(40, 3000),
+)
+def test_verify_with_a_checkpoint_reports_what_the_full_pass_reports(
+    first: list[dict],
+    later: list[dict],
+    damage: list[tuple[str, int]],
+    in_notes: set[int],
+    signed: set[int],
+    odd_ids: set[int],
+    workers: int,
+    segment: int,
+) -> None:
+    saved = (log_verify.SEGMENT, log_verify._CHUNK, log_verify.REFRESH_BYTES)
+    log_verify.SEGMENT, log_verify._CHUNK, log_verify.REFRESH_BYTES = segment, 97, 0
+    try:
+        with scratch_dir() as tmp:
+            path = Path(tmp) / "log.jsonl"
+            records = []
+            for i, record in enumerate(first + later):
+                if i in odd_ids:
+                    record = {**record, "id": f"odd-{i}"}
+                if i in signed:
+                    record = {**record, "signature": "good-sig" if i % 2 else "forged"}
+                records.append(record)
+            sealed, prev = _append(path, records[: len(first)], "0" * 64)
+            notes_of = {}
+            _same(path, None, workers)  # writes the checkpoint
+            more, prev = _append(path, records[len(first) :], prev)
+            sealed += more
+            for i in in_notes:
+                if i < len(sealed):
+                    copy = dict(sealed[i])
+                    if i % 3 == 1:
+                        copy["note"] = "changed on the other side"
+                    notes_of[copy["id"]] = copy
+            notes = notes_of or None
+            _same(path, notes, workers)  # moves the checkpoint forward
+            data = path.read_bytes()
+            for kind, where in damage:
+                data = _damage(data, kind, where)
+            path.write_bytes(data)
+            _same(path, notes, workers)
+            _same(path, notes, workers)  # and again, after whatever the last run wrote
+    finally:
+        log_verify.SEGMENT, log_verify._CHUNK, log_verify.REFRESH_BYTES = saved
