@@ -741,12 +741,16 @@ def _small(column: tuple[Any, ...]) -> bool:
 
 
 def _metric_range(
-    path: Path, start: int, end: int, first_line: int, chunk: int, report: bool = True
+    path: Path,
+    start: int,
+    end: int,
+    first_line: int,
+    chunk: int,
+    progress: Callable[[int, int], None] | None = None,
 ) -> _Built[LogColumns] | None:
     """The metric columns of the complete lines in [start, end): `_metric_part` of their
-    records, read a block at a time (None when there is no complete line). `report`: tell
-    `BUILD_PROGRESS` (a forked worker has no one to tell)."""
-    progress = BUILD_PROGRESS.get() if report else None
+    records, read a block at a time (None when there is no complete line). `progress` is
+    told (bytes read, bytes to read) after each block."""
     parts: list[LogColumns] = []
     count, last_hash, at = 0, None, start
     # The gc stays paused: parsed records make no cycles, and a collection would walk every
@@ -775,7 +779,7 @@ _RANGES: tuple[Path, list[tuple[int, int]], int] | None = None
 def _range_worker(index: int) -> _Built[LogColumns] | None:
     assert _RANGES is not None
     path, bounds, chunk = _RANGES
-    return _metric_range(path, *bounds[index], 1, chunk, False)
+    return _metric_range(path, *bounds[index], 1, chunk)
 
 
 def _metric_columns_after(
@@ -791,8 +795,9 @@ def _metric_columns_after(
 
     count = workers_for(size) if start == 0 and size >= PARALLEL_BYTES else 1
     bounds = split(path, size, count) if count > 1 else [(start, size)]
+    progress = BUILD_PROGRESS.get()
     if len(bounds) == 1:
-        return _metric_range(path, start, size, first_line, chunk)
+        return _metric_range(path, start, size, first_line, chunk, progress)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -802,7 +807,12 @@ def _metric_columns_after(
             max_workers=len(bounds) - 1, mp_context=multiprocessing.get_context("fork")
         ) as pool:
             rest = [pool.submit(_range_worker, i) for i in range(1, len(bounds))]
-            built = [_metric_range(path, *bounds[0], first_line, chunk)]
+            # This process reads the first range; the others go as fast: told as the whole.
+            scaled = None
+            if progress is not None:
+                tell, parts = progress, len(bounds)
+                scaled = lambda done, total: tell(min(done * parts, size), size)  # noqa: E731
+            built = [_metric_range(path, *bounds[0], first_line, chunk, scaled)]
             built += [future.result() for future in rest]
     except LogError:
         # A line that is not JSON: one pass names it by its number in the whole log.
