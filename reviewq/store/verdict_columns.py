@@ -52,7 +52,7 @@ CACHE_NAME = "verdict-columns.npz"
 #: Every field of every record (`load_log_records`), beside the metric columns.
 RECORDS_CACHE_NAME = "log-records.npz"
 #: Bump when VerdictTable's columns or their meaning change.
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 #: How far back from the cached end to look for the start of the last cached record.
 _TAIL = 1 << 20
 
@@ -101,7 +101,9 @@ def _key_arrays(
     if not fingerprints:
         return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
     keys, lines = np.concatenate(fingerprints), np.concatenate(offsets)
-    order = np.argsort(keys, kind="stable")
+    # By key, then line: one order whichever way the index was put together (in blocks,
+    # ranges, or a cache and its tail), so every reader's index is the same array.
+    order = np.lexsort((lines, keys))
     return keys[order], lines[order]
 
 
@@ -322,15 +324,18 @@ def _read_records(
 def _concat(parts: list[LogColumns]) -> LogColumns:
     if len(parts) == 1:
         return parts[0]
-    if len(parts) == 2 and len(parts[1].keys) * 8 < len(parts[0].keys):
+    if len(parts) == 2 and (
+        len(parts[1].keys) * 8 < len(parts[0].keys) or len(parts[1].ids) * 8 < len(parts[0].ids)
+    ):
         return _extended(*parts)
     keys = np.concatenate([p.keys for p in parts])
-    order = np.argsort(keys, kind="stable")
+    key_lines = np.concatenate([p.key_lines for p in parts])
+    order = np.lexsort((key_lines, keys))  # by key, then line (`_key_arrays`)
     return LogColumns(
         VerdictTable.concat([p.table for p in parts]),
         np.unique(np.concatenate([p.ids for p in parts])),
         keys[order],
-        np.concatenate([p.key_lines for p in parts])[order],
+        key_lines[order],
     )
 
 
@@ -340,8 +345,8 @@ def _extended(cached: LogColumns, tail: LogColumns) -> LogColumns:
     every reader pays right after a verdict, until the cache is stored again)."""
     keys, key_lines = cached.keys, cached.key_lines
     if len(tail.keys):
-        # side="right": a key already indexed keeps its earlier lines first (a stable sort of
-        # the joined keys gives the same order).
+        # side="right": a key already indexed keeps its earlier lines first, as ordering the
+        # joined index by key, then line, gives (the tail's lines all come after).
         at = np.searchsorted(keys, tail.keys, side="right")
         keys = np.insert(keys, at, tail.keys)
         key_lines = np.insert(key_lines, at, tail.key_lines)
@@ -539,6 +544,12 @@ def _table_only(data: Any, meta: dict[str, Any]) -> LogColumns:
     return LogColumns(table, _ids_of([]), np.zeros(0, dtype=np.uint64), np.zeros(0, np.int64))
 
 
+def _table_and_ids(data: Any, meta: dict[str, Any]) -> LogColumns:
+    """The stored table and ids, without the key index: what the metrics read."""
+    table = _table_only(data, meta).table
+    return LogColumns(table, data["ids"], np.zeros(0, dtype=np.uint64), np.zeros(0, np.int64))
+
+
 def _partial(
     log_path: Path, cache_path: Path | None, read: Callable[[Any, dict[str, Any]], LogColumns]
 ) -> LogColumns | None:
@@ -570,6 +581,13 @@ def load_key_index(log_path: Path, cache_path: Path | None) -> LogColumns:
     """`load_log_table`'s key index (`lines_about`); its table and ids are left out when the
     cache has the index (a fraction of the cache's bytes are read)."""
     return _partial(log_path, cache_path, _keys_only) or load_log_table(log_path, cache_path)
+
+
+def load_table_and_ids(log_path: Path, cache_path: Path | None) -> LogColumns:
+    """`load_log_table`'s table and ids (`lacks`), without reading the key index the cache
+    also holds (a sixth of its bytes); its `keys` are then those of the tail alone, not for
+    `lines_about`."""
+    return _partial(log_path, cache_path, _table_and_ids) or load_log_table(log_path, cache_path)
 
 
 def load_verdict_table(log_path: Path, cache_path: Path | None) -> VerdictTable:

@@ -49,7 +49,7 @@ from reviewq.sources.commit_sizes import commit_sizes
 from reviewq.sources.gitcmd import Git
 from reviewq.store.log import ProvenanceLog
 from reviewq.store.notes_log import NOTES_REF, read_verdict_notes
-from reviewq.store.verdict_columns import CACHE_NAME, load_log_table
+from reviewq.store.verdict_columns import CACHE_NAME, load_log_table, load_table_and_ids
 from reviewq.workflow.critiquing import TABLE, cached_critique
 from reviewq.workflow.scan import (
     DETECTOR_VERSION,
@@ -131,7 +131,7 @@ def verdict_table(
     caller just saw that there is no notes ref (spares two git calls per repository).
     """
     if pin is None:
-        local = load_log_table(ctx.log_path, ctx.log_cache(CACHE_NAME))
+        local = load_table_and_ids(ctx.log_path, ctx.log_cache(CACHE_NAME))
         notes = [] if no_notes else read_verdict_notes(ctx.git).records
     else:
         local = _pinned_log_table(ctx, pin["log"])
