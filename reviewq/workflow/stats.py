@@ -50,7 +50,6 @@ from reviewq.sources.gitcmd import Git
 from reviewq.store.log import ProvenanceLog
 from reviewq.store.notes_log import NOTES_REF, read_verdict_notes
 from reviewq.store.verdict_columns import CACHE_NAME, load_log_table, load_table_and_ids
-from reviewq.workflow.critiquing import TABLE, cached_critique
 from reviewq.workflow.scan import (
     DETECTOR_VERSION,
     STATE_VERSION,
@@ -148,6 +147,9 @@ def verdict_table(
 
 def critiqued_ids(ctx: Context) -> set[Any]:
     """The change ids the critique cache has rows for (one pass over that table)."""
+    # start-up: the critique machinery (its detectors compile ~250 patterns) only when asked
+    from reviewq.workflow.critiquing import TABLE
+
     return {row.get("change_id") for _, row in ctx.cache.items(TABLE) if isinstance(row, dict)}
 
 
@@ -158,6 +160,9 @@ def critique_rows(
     critiques table). `cached_critique` reads the change's diff to know which critique applies,
     so it is asked only about changes the critique cache has rows for (`critiqued`, else
     `critiqued_ids`): on a long history most changes were never critiqued."""
+    # start-up: as in `critiqued_ids`
+    from reviewq.workflow.critiquing import cached_critique
+
     if critiqued is None:
         critiqued = critiqued_ids(ctx)
     rank = {s: i for i, s in enumerate(SEVERITIES)}
