@@ -495,11 +495,19 @@ def _metric_part(records: list[Any], starts: list[int], lines: list[bytes]) -> L
 
 def _metric_arrays(columns: LogColumns) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     table = columns.table
+    labels = {k: list(v) for k, v in table.labels().items()}
+    extra: dict[str, np.ndarray] = {}
+    changes = labels["changes"]
+    if set(map(type, changes)) <= {str} and not any("\n" in c for c in changes):
+        # A million change ids as lines of text: split in one call where JSON would be a
+        # parse of each (what every `stats` pays to load the cache).
+        del labels["changes"]
+        text = "\n".join(changes).encode("utf-8", "surrogatepass")
+        extra["changes_text"] = np.frombuffer(text, dtype=np.uint8)
+        extra["changes_count"] = np.array([len(changes)], dtype=np.int64)
     arrays = {
-        "labels": np.frombuffer(
-            json.dumps({k: list(v) for k, v in table.labels().items()}).encode(),
-            dtype=np.uint8,
-        ),
+        "labels": np.frombuffer(json.dumps(labels).encode(), dtype=np.uint8),
+        **extra,
         "ids": columns.ids,
         "keys": columns.keys,
         "key_lines": columns.key_lines,
@@ -508,8 +516,20 @@ def _metric_arrays(columns: LogColumns) -> tuple[dict[str, np.ndarray], dict[str
     return arrays, {"invalid": table.invalid}
 
 
-def _metric_columns(data: Any, meta: dict[str, Any]) -> LogColumns:
+def _labels_of(data: Any) -> dict[str, Any]:
+    """The stored labels (`_metric_arrays`): JSON, the change ids as lines when they fit."""
     labels = json.loads(bytes(data["labels"]).decode("utf-8"))
+    if "changes" not in labels:
+        count = int(data["changes_count"][0])
+        text = data["changes_text"].tobytes().decode("utf-8", "surrogatepass")
+        labels["changes"] = text.split("\n") if count else []
+        if len(labels["changes"]) != count:
+            raise ValueError("the change labels do not fit")
+    return labels
+
+
+def _metric_columns(data: Any, meta: dict[str, Any]) -> LogColumns:
+    labels = _labels_of(data)
     table = VerdictTable(
         **{name: data[name] for name in COLUMNS},
         **{name: tuple(labels[name]) for name in LABELS},
@@ -535,7 +555,7 @@ def _keys_only(data: Any, meta: dict[str, Any]) -> LogColumns:
 
 def _table_only(data: Any, meta: dict[str, Any]) -> LogColumns:
     """The stored table alone (no ids, no key index): what a figure over the table reads."""
-    labels = json.loads(bytes(data["labels"]).decode("utf-8"))
+    labels = _labels_of(data)
     table = VerdictTable(
         **{name: data[name] for name in COLUMNS},
         **{name: tuple(labels[name]) for name in LABELS},

@@ -271,3 +271,34 @@ def test_a_line_that_is_not_json_is_named_by_its_number_in_the_whole_log(tmp_pat
     finally:
         for p in patches:
             p.stop()
+
+
+@at_most(30)
+@given(
+    st.lists(
+        st.text(max_size=6) | st.sampled_from(["a\nb", "\n", "", "é"]) | st.integers(),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_change_ids_stored_and_loaded_back_exactly(change_ids: list) -> None:
+    """The cache keeps change ids as lines of text when it can (none holds a newline, all are
+    strings) and as JSON otherwise: loaded back, the columns are the ones it stored."""
+    with scratch_dir() as tmp:
+        path, cache = Path(tmp) / "log.jsonl", Path(tmp) / "cols.npz"
+        records = [
+            {"id": f"r{i}", "verdict": "approve", "change_id": c, "at": "2026-01-01T00:00:00Z"}
+            for i, c in enumerate(change_ids)
+        ]
+        lines, prev = [], "0" * 64
+        for record in records:
+            sealed = seal(record, prev)
+            prev = sealed["hash"]
+            text = json.dumps(sealed, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+            lines.append(text.encode("utf-8", "surrogatepass") + b"\n")
+        path.write_bytes(b"".join(lines))
+        stored = load_log_table(path, cache)
+        assert cache.exists()
+        loaded = load_log_table(path, cache)
+        assert loaded.table.changes == stored.table.changes
+        _same(loaded, _reference(path)[0])
