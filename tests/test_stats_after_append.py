@@ -128,3 +128,31 @@ def test_a_log_rewritten_under_the_summary_is_read_again(demo_repo: Path, cli):
     after = _stats(cli, demo_repo)
     assert after["totals"]["overrides"] == 2
     assert after == _plain(cli, demo_repo)
+
+
+def test_a_summary_forged_to_skip_a_critique_fools_stats_only(demo_repo: Path, cli, tmp_path):
+    """A local shell empties the summary's list of critiqued changes, so that a verdict on a
+    critiqued change keeps the summary and its override is not counted. `stats` believes its
+    cache (as with any forged cache); the report of a repository with a policy reads no
+    summary, and `report --check` reads no cache at all: they count the override."""
+    import numpy as np
+
+    csv = _sha(_without_inbox(demo_repo), "Add CSV export")
+    assert cli("critique", csv, cwd=demo_repo).returncode == 0
+    _stats(cli, demo_repo)
+    summary = demo_repo / ".git" / "reviewq" / "metric-summary.npz"
+    with np.load(summary) as data:
+        arrays = {k: data[k] for k in data.files}
+    meta = json.loads(bytes(arrays["meta"]).decode())
+    assert csv in meta["critiqued"]
+    meta["critiqued"] = []
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    with open(summary, "wb") as fh:
+        np.savez(fh, **arrays)
+    _verdict(demo_repo, csv, 1, "approve")
+    assert _stats(cli, demo_repo)["totals"]["overrides"] == 0  # the forgery took
+    out = tmp_path / "report.json"
+    proc = cli("report", "--format", "json", "--out", str(out), cwd=demo_repo)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(out.read_text())["critique"]["overrides"] == 1
+    assert cli("report", "--check", str(out), cwd=demo_repo).returncode == 0
