@@ -24,21 +24,25 @@ JSON text only (loaded with `allow_pickle=False`).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import re
 import zipfile
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
+from itertools import compress, repeat
+from operator import attrgetter, eq, methodcaller, ne
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import numpy as np
 
 from reviewq.core.alloc import gc_paused
-from reviewq.core.jsonio import parse_line
+from reviewq.core.jsonio import fast_loads, parse_line
 from reviewq.core.metrics import COLUMNS, LABELS, VerdictTable
+from reviewq.core.metrics.tables import TABLE_FIELDS, fields_from_columns
 from reviewq.core.record_columns import RecordColumns
 from reviewq.core.verdict import line_hash_matches
 from reviewq.files import replace_file
@@ -48,7 +52,7 @@ CACHE_NAME = "verdict-columns.npz"
 #: Every field of every record (`load_log_records`), beside the metric columns.
 RECORDS_CACHE_NAME = "log-records.npz"
 #: Bump when VerdictTable's columns or their meaning change.
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 #: How far back from the cached end to look for the start of the last cached record.
 _TAIL = 1 << 20
 
@@ -83,7 +87,29 @@ def _fingerprints(values: list[str]) -> np.ndarray:
 def _key_index(records: list[Any], starts: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """(fingerprints, line offsets) of every distinct key of every record, by fingerprint."""
     rows = [(r, at) for r, at in zip(records, starts) if type(r) is dict]
-    # A record's change_id is usually its sha: each distinct key once.
+    return _key_arrays(_key_pairs(rows))
+
+
+def _key_arrays(
+    by_field: list[tuple[Sequence[str], Sequence[int]]],
+) -> tuple[np.ndarray, np.ndarray]:
+    fingerprints, offsets = [], []
+    for values, lines in by_field:
+        if values:
+            fingerprints.append(_fingerprints(list(values)))
+            offsets.append(np.array(lines, dtype=np.int64))
+    if not fingerprints:
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
+    keys, lines = np.concatenate(fingerprints), np.concatenate(offsets)
+    # By key, then line: one order whichever way the index was put together (in blocks,
+    # ranges, or a cache and its tail), so every reader's index is the same array.
+    order = np.lexsort((lines, keys))
+    return keys[order], lines[order]
+
+
+def _key_pairs(rows: list[tuple[Any, int]]) -> list[tuple[Sequence[str], Sequence[int]]]:
+    """(keys, line offsets) of each key field: the rule, spelled out. A record's change_id is
+    usually its sha: each distinct key of a record once."""
     by_field = (
         [(v, at) for r, at in rows if type(v := r.get("sha")) is str and v],
         [
@@ -100,17 +126,24 @@ def _key_index(records: list[Any], starts: list[int]) -> tuple[np.ndarray, np.nd
             and v != r.get("patch_id")
         ],
     )
-    fingerprints, offsets = [], []
-    for pairs in by_field:
-        if pairs:
-            values, lines = zip(*pairs)
-            fingerprints.append(_fingerprints(list(values)))
-            offsets.append(np.array(lines, dtype=np.int64))
-    if not fingerprints:
-        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
-    keys, lines = np.concatenate(fingerprints), np.concatenate(offsets)
-    order = np.argsort(keys, kind="stable")
-    return keys[order], lines[order]
+    return [tuple(zip(*pairs)) if pairs else ((), ()) for pairs in by_field]  # type: ignore[misc]
+
+
+def _key_pairs_columns(
+    sha: list[Any], patch: list[Any], change: list[Any], starts: list[int]
+) -> list[tuple[Sequence[str], Sequence[int]]] | None:
+    """`_key_pairs` from the three key columns, in C-level loops, when every value is a
+    non-empty string (every record the writer makes); None for any other mix."""
+    for column in (sha, patch, change):
+        if set(map(type, column)) != {str} or "" in column:
+            return None
+    new_patch = list(map(ne, patch, sha))
+    new_change = [a and b for a, b in zip(map(ne, change, sha), map(ne, change, patch))]
+    return [
+        (sha, starts),
+        (list(compress(patch, new_patch)), list(compress(starts, new_patch))),
+        (list(compress(change, new_change)), list(compress(starts, new_change))),
+    ]
 
 
 @dataclass(frozen=True)
@@ -150,12 +183,22 @@ class LogColumns:
 
 
 def _ids_of(records: list[Any]) -> np.ndarray:
-    ids = [
-        r["id"].encode("utf-8", "replace")
-        for r in records
-        if isinstance(r, dict) and isinstance(r.get("id"), str)
-    ]
+    return _ids_of_values(list(map(_get_id, records)))
+
+
+def _ids_of_values(ids: list[Any]) -> np.ndarray:
+    """Sorted unique UTF-8 bytes of the `id` values that are strings."""
+    if set(map(type, ids)) == {str}:
+        try:  # ASCII ids (every id reviewq writes): one C-level conversion
+            return np.unique(np.array(ids, dtype=np.bytes_))
+        except UnicodeEncodeError:
+            pass
+    ids = [i.encode("utf-8", "replace") for i in ids if type(i) is str]
     return np.unique(np.array(ids, dtype=np.bytes_)) if ids else np.zeros(0, dtype="S1")
+
+
+def _get_id(record: Any) -> Any:
+    return record.get("id") if isinstance(record, dict) else None
 
 
 #: Told (bytes read, bytes to read) after each chunk while the column cache is built or caught
@@ -194,6 +237,10 @@ class _Codec(Generic[T]):
     to_arrays: Callable[[T], tuple[dict[str, np.ndarray], dict[str, Any]]]
     #: The stored arrays and meta back into columns; ValueError/KeyError when they do not fit.
     from_arrays: Callable[[Any, dict[str, Any]], T]
+    #: (log, start, size, first line number, records per chunk) -> the columns of the lines
+    #: after `start`, or None when there are none; without it, `codec.build` of parsed chunks
+    #: (`_read_records`).
+    read_range: Callable[[Path, int, int, int, int], _Built[T] | None] | None = None
 
 
 def _caught_up(codec: _Codec[T], log_path: Path, cache_path: Path | None, chunk: int) -> T:
@@ -210,7 +257,48 @@ def _caught_up(codec: _Codec[T], log_path: Path, cache_path: Path | None, chunk:
         start, first_line = int(meta["covered"]), int(meta["lines"]) + 1
     else:
         cached = None
+    if codec.read_range is not None:
+        built = codec.read_range(log_path, start, size, first_line, chunk)
+    else:
+        built = _read_records(codec, log_path, start, size, first_line, chunk)
+    if cached is not None and built is None:
+        return cached
     parts = [cached] if cached is not None else []
+    if built is not None:
+        parts.append(built.columns)
+    result = codec.concat(parts) if parts else codec.empty()
+    end = built.end if built is not None else start
+    lines = built.lines if built is not None else 0
+    last_hash = built.last_hash if built is not None else None
+    # Storing rewrites the whole file (hundreds of MiB at a million records), so a short
+    # tail is only parsed, again next time, until it reaches STORE_FRACTION of what is cached.
+    worth_storing = cached is None or (end - start) >= start * STORE_FRACTION
+    if cache_path is not None and end > 0 and worth_storing:
+        meta = {
+            "version": codec.version,
+            "covered": end,
+            "lines": first_line - 1 + lines,
+            "last_hash": last_hash if last_hash is not None else (meta or {}).get("last_hash"),
+        }
+        _store(codec, cache_path, result, meta)
+    return result
+
+
+@dataclass
+class _Built(Generic[T]):
+    """The columns of the complete lines of a byte range, and what the cache's meta needs."""
+
+    columns: T
+    end: int  # the offset after the last complete line read
+    lines: int
+    last_hash: str | None  # of the last line read (None when it has none)
+
+
+def _read_records(
+    codec: _Codec[T], log_path: Path, start: int, size: int, first_line: int, chunk: int
+) -> _Built[T] | None:
+    """The columns of the records after byte `start`, parsed `chunk` at a time (None: none)."""
+    parts: list[T] = []
     end, last_hash, lines = start, None, 0
     progress = BUILD_PROGRESS.get()
     # In chunks: a million parsed records at once would hold gigabytes; a chunk's columns
@@ -228,35 +316,26 @@ def _caught_up(codec: _Codec[T], log_path: Path, cache_path: Path | None, chunk:
                 str(last.get("hash")) if isinstance(last, dict) and last.get("hash") else None
             )
             del records, starts, raw
-    if cached is not None and len(parts) == 1:
-        return cached
-    result = codec.concat(parts) if parts else codec.empty()
-    # Storing rewrites the whole file (hundreds of MiB at a million records), so a short
-    # tail is only parsed, again next time, until it reaches STORE_FRACTION of what is cached.
-    worth_storing = cached is None or (end - start) >= start * STORE_FRACTION
-    if cache_path is not None and end > 0 and worth_storing:
-        meta = {
-            "version": codec.version,
-            "covered": end,
-            "lines": first_line - 1 + lines,
-            "last_hash": last_hash if last_hash is not None else (meta or {}).get("last_hash"),
-        }
-        _store(codec, cache_path, result, meta)
-    return result
+    if not parts:
+        return None
+    return _Built(codec.concat(parts), end, lines, last_hash)
 
 
 def _concat(parts: list[LogColumns]) -> LogColumns:
     if len(parts) == 1:
         return parts[0]
-    if len(parts) == 2 and len(parts[1].keys) * 8 < len(parts[0].keys):
+    if len(parts) == 2 and (
+        len(parts[1].keys) * 8 < len(parts[0].keys) or len(parts[1].ids) * 8 < len(parts[0].ids)
+    ):
         return _extended(*parts)
     keys = np.concatenate([p.keys for p in parts])
-    order = np.argsort(keys, kind="stable")
+    key_lines = np.concatenate([p.key_lines for p in parts])
+    order = np.lexsort((key_lines, keys))  # by key, then line (`_key_arrays`)
     return LogColumns(
         VerdictTable.concat([p.table for p in parts]),
         np.unique(np.concatenate([p.ids for p in parts])),
         keys[order],
-        np.concatenate([p.key_lines for p in parts])[order],
+        key_lines[order],
     )
 
 
@@ -266,8 +345,8 @@ def _extended(cached: LogColumns, tail: LogColumns) -> LogColumns:
     every reader pays right after a verdict, until the cache is stored again)."""
     keys, key_lines = cached.keys, cached.key_lines
     if len(tail.keys):
-        # side="right": a key already indexed keeps its earlier lines first (a stable sort of
-        # the joined keys gives the same order).
+        # side="right": a key already indexed keeps its earlier lines first, as ordering the
+        # joined index by key, then line, gives (the tail's lines all come after).
         at = np.searchsorted(keys, tail.keys, side="right")
         keys = np.insert(keys, at, tail.keys)
         key_lines = np.insert(key_lines, at, tail.key_lines)
@@ -416,11 +495,19 @@ def _metric_part(records: list[Any], starts: list[int], lines: list[bytes]) -> L
 
 def _metric_arrays(columns: LogColumns) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     table = columns.table
+    labels = {k: list(v) for k, v in table.labels().items()}
+    extra: dict[str, np.ndarray] = {}
+    changes = labels["changes"]
+    if set(map(type, changes)) <= {str} and not any("\n" in c for c in changes):
+        # A million change ids as lines of text: split in one call where JSON would be a
+        # parse of each (what every `stats` pays to load the cache).
+        del labels["changes"]
+        text = "\n".join(changes).encode("utf-8", "surrogatepass")
+        extra["changes_text"] = np.frombuffer(text, dtype=np.uint8)
+        extra["changes_count"] = np.array([len(changes)], dtype=np.int64)
     arrays = {
-        "labels": np.frombuffer(
-            json.dumps({k: list(v) for k, v in table.labels().items()}).encode(),
-            dtype=np.uint8,
-        ),
+        "labels": np.frombuffer(json.dumps(labels).encode(), dtype=np.uint8),
+        **extra,
         "ids": columns.ids,
         "keys": columns.keys,
         "key_lines": columns.key_lines,
@@ -429,8 +516,20 @@ def _metric_arrays(columns: LogColumns) -> tuple[dict[str, np.ndarray], dict[str
     return arrays, {"invalid": table.invalid}
 
 
-def _metric_columns(data: Any, meta: dict[str, Any]) -> LogColumns:
+def _labels_of(data: Any) -> dict[str, Any]:
+    """The stored labels (`_metric_arrays`): JSON, the change ids as lines when they fit."""
     labels = json.loads(bytes(data["labels"]).decode("utf-8"))
+    if "changes" not in labels:
+        count = int(data["changes_count"][0])
+        text = data["changes_text"].tobytes().decode("utf-8", "surrogatepass")
+        labels["changes"] = text.split("\n") if count else []
+        if len(labels["changes"]) != count:
+            raise ValueError("the change labels do not fit")
+    return labels
+
+
+def _metric_columns(data: Any, meta: dict[str, Any]) -> LogColumns:
+    labels = _labels_of(data)
     table = VerdictTable(
         **{name: data[name] for name in COLUMNS},
         **{name: tuple(labels[name]) for name in LABELS},
@@ -456,13 +555,19 @@ def _keys_only(data: Any, meta: dict[str, Any]) -> LogColumns:
 
 def _table_only(data: Any, meta: dict[str, Any]) -> LogColumns:
     """The stored table alone (no ids, no key index): what a figure over the table reads."""
-    labels = json.loads(bytes(data["labels"]).decode("utf-8"))
+    labels = _labels_of(data)
     table = VerdictTable(
         **{name: data[name] for name in COLUMNS},
         **{name: tuple(labels[name]) for name in LABELS},
         invalid=int(meta.get("invalid", 0)),
     )
     return LogColumns(table, _ids_of([]), np.zeros(0, dtype=np.uint64), np.zeros(0, np.int64))
+
+
+def _table_and_ids(data: Any, meta: dict[str, Any]) -> LogColumns:
+    """The stored table and ids, without the key index: what the metrics read."""
+    table = _table_only(data, meta).table
+    return LogColumns(table, data["ids"], np.zeros(0, dtype=np.uint64), np.zeros(0, np.int64))
 
 
 def _partial(
@@ -498,10 +603,269 @@ def load_key_index(log_path: Path, cache_path: Path | None) -> LogColumns:
     return _partial(log_path, cache_path, _keys_only) or load_log_table(log_path, cache_path)
 
 
+def load_table_and_ids(log_path: Path, cache_path: Path | None) -> LogColumns:
+    """`load_log_table`'s table and ids (`lacks`), without reading the key index the cache
+    also holds (a sixth of its bytes); its `keys` are then those of the tail alone, not for
+    `lines_about`."""
+    return _partial(log_path, cache_path, _table_and_ids) or load_log_table(log_path, cache_path)
+
+
 def load_verdict_table(log_path: Path, cache_path: Path | None) -> VerdictTable:
     """`load_log_table`'s table, without reading the ids and key index the cache also holds."""
     columns = _partial(log_path, cache_path, _table_only)
     return (columns or load_log_table(log_path, cache_path)).table
+
+
+# -- the metric columns from the log's bytes: blocks, few Python steps a record, every core -----
+
+#: Bytes read at a time by the metric columns' reader: ~19,000 records of the writer's ~875
+#: bytes, parsed and dropped before the next block is read (what a first build's memory peaks at).
+BLOCK_BYTES = 16 << 20
+#: A first build of a log smaller than this runs in this process only (a worker process costs
+#: more than it saves).
+PARALLEL_BYTES = 48 << 20
+
+
+def _blocks(path: Path, start: int, end: int, most: int) -> Iterator[tuple[list[bytes], int]]:
+    """(the complete lines of a block, without newlines; the byte offset of its first line) for
+    the bytes in [start, end), `BLOCK_BYTES` and at most `most` lines at a time. An
+    unterminated last line (a writer died mid-append) is not a record yet and is left out."""
+    try:
+        fh = open(path, "rb", buffering=0)  # noqa: SIM115 - closed below; the loop raises LogError
+    except OSError as exc:
+        raise LogError(f"cannot read the log {path} ({exc.strerror})") from None
+    with fh:
+        fh.seek(start)
+        pos, carry = start, b""
+        while pos < end:
+            chunk = fh.read(min(BLOCK_BYTES, end - pos))
+            if not chunk:
+                break
+            pos += len(chunk)
+            data = carry + chunk if carry else chunk
+            cut = data.rfind(b"\n") + 1
+            carry = data[cut:]
+            if cut:
+                lines = data[:cut].split(b"\n")
+                lines.pop()  # what follows the last newline: nothing
+                base = pos - len(data)
+                for i in range(0, len(lines), most):
+                    part = lines[i : i + most] if len(lines) > most else lines
+                    yield part, base
+                    base += sum(map(len, part)) + len(part)
+
+
+def _parsed(lines: list[bytes], path: Path, first_line: int) -> list[Any]:
+    """Each line's JSON value as `parse_line` gives it; LogError naming a line that is not JSON."""
+    try:
+        return list(map(fast_loads, lines))
+    except ValueError:
+        pass  # orjson refused one (a huge integer, a lone surrogate, not JSON): one at a time
+    out = []
+    for number, line in enumerate(lines, start=first_line):
+        try:
+            out.append(parse_line(line))
+        except ValueError:
+            raise LogError(
+                f"{path}: line {number} is not valid JSON; run `reviewq log verify`"
+            ) from None
+    return out
+
+
+def _intact_rows(hashes: list[Any], lines: list[bytes]) -> list[int]:
+    """Indexes of the lines that hash to their record's `hash` (`hashes`: each record's, None
+    for a line that is not an object): `line_hash_matches` of each (a property test compares
+    them), in C-level loops for the lines where the member sits after another, as the writer
+    puts it, because a first build makes a million of them."""
+    n = len(lines)
+    if set(map(type, hashes)) != {str}:
+        return [i for i in range(n) if _hash_matches(lines[i], hashes[i])]
+    needles = [b',"hash":"' + h.encode("ascii", "replace") + b'"' for h in hashes]
+    bodies = list(map(bytes.replace, lines, needles, repeat(b""), repeat(1)))
+    cut = list(map(ne, map(len, bodies), map(len, lines)))
+    digests = map(_hexdigest, map(hashlib.sha256, bodies))
+    found = list(map(eq, digests, hashes))
+    keep = [i for i in compress(range(n), found) if cut[i] and len(hashes[i]) == 64]
+    if len(keep) == n:
+        return keep
+    # The rest, one at a time: the member first, a line without it, a hash of another length.
+    done = set(keep)
+    return [i for i in range(n) if i in done or (not cut[i] and _hash_matches(lines[i], hashes[i]))]
+
+
+_hexdigest = methodcaller("hexdigest")
+
+
+def _hash_matches(line: bytes, value: Any) -> bool:
+    return value is not None and line_hash_matches(line, {"hash": value})
+
+
+def _block_columns(lines: list[bytes], starts: list[int], path: Path, first_line: int):
+    """`_metric_part` of the records on `lines` (their offsets `starts`), and the hash of the
+    last one (None when it has none): the same columns, with only the fields the columns read
+    decoded (`_decoded`) when every line allows; any other block goes `_metric_part`'s way."""
+    columns = _decoded(lines)
+    if columns is not None:
+        hashes = columns[-2]
+        keep = _intact_rows(hashes, lines)
+        if len(keep) == len(lines):
+            fields = fields_from_columns(columns[: len(TABLE_FIELDS)])
+            sha, patch = columns[TABLE_FIELDS.index("sha")], columns[TABLE_FIELDS.index("patch_id")]
+            pairs = _key_pairs_columns(list(sha), list(patch), fields.change_ids, starts)
+            last = hashes[-1]
+            if pairs is not None:
+                keys, key_lines = _key_arrays(pairs)
+                table = VerdictTable.from_fields(fields)
+                ids = _ids_of_values(list(columns[-1]))
+                return LogColumns(table, ids, keys, key_lines), str(last) if last else None
+    # Every field of every record (an edited line, a value that is not a plain string, ...).
+    records = _parsed(lines, path, first_line)
+    last = records[-1]
+    last_hash = str(last.get("hash")) if type(last) is dict and last.get("hash") else None
+    keep = _intact_rows([_get(r, "hash") for r in records], lines)
+    records = [records[i] for i in keep]
+    starts = [starts[i] for i in keep]
+    keys, key_lines = _key_index(records, starts)
+    table = VerdictTable.from_records(records)
+    return LogColumns(table, _ids_of(records), keys, key_lines), last_hash
+
+
+def _get(record: Any, key: str) -> Any:
+    return record.get(key) if type(record) is dict else None
+
+
+@functools.cache
+def _decoder() -> Any:
+    """A decoder of exactly the fields the metric columns read (TABLE_FIELDS, `hash`, `id`;
+    None when missing, as `dict.get` gives it), skipping every other field without making it
+    a Python object: ~2 µs a record where a full parse and freeing it cost ~5."""
+    # start-up: msgspec only when the columns are built
+    import msgspec
+
+    fields = [(name, Any, None) for name in _DECODED]
+    record = msgspec.defstruct("MetricRecord", fields, gc=False)
+    return msgspec.json.Decoder(record).decode, attrgetter(*(name for name, _, _ in fields))
+
+
+def _decoded(lines: list[bytes]) -> list[tuple[Any, ...]] | None:
+    """The columns TABLE_FIELDS, `hash` and `id` of the records on `lines`, or None when a
+    line is not such a record for the decoder, or when a value might read differently than
+    `parse_line` reads it (a number beyond 2**53: orjson makes such integers floats)."""
+    decode, values = _decoder()
+    try:
+        rows = list(map(values, map(decode, lines)))
+    except ValueError:  # msgspec's DecodeError and ValidationError are ValueErrors
+        return None
+    columns = list(zip(*rows))
+    del rows
+    for name, column in zip(_DECODED, columns):
+        if name not in _NESTED and int in set(map(type, column)) and not _small(column):
+            return None
+    return columns
+
+
+#: The fields `_decoded` reads, in its columns' order.
+_DECODED = (*TABLE_FIELDS, "hash", "id")
+#: Fields whose objects the columns read only for strings and `true` (a number in them,
+#: however it is read, counts as no string).
+_NESTED = frozenset({"reviewer", "critique"})
+
+
+def _small(column: tuple[Any, ...]) -> bool:
+    """No integer in `column` beyond 2**53: orjson (what `parse_line` uses) reads larger ones
+    as floats, msgspec as exact integers; a change id of 2**64 would be two labels."""
+    limit = 1 << 53
+    return all(-limit < v < limit for v in column if type(v) is int)
+
+
+def _metric_range(
+    path: Path,
+    start: int,
+    end: int,
+    first_line: int,
+    chunk: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> _Built[LogColumns] | None:
+    """The metric columns of the complete lines in [start, end): `_metric_part` of their
+    records, read a block at a time (None when there is no complete line). `progress` is
+    told (bytes read, bytes to read) after each block."""
+    parts: list[LogColumns] = []
+    count, last_hash, at = 0, None, start
+    # The gc stays paused: parsed records make no cycles, and a collection would walk every
+    # object of the block still alive.
+    with gc_paused():
+        for lines, base in _blocks(path, start, end, chunk):
+            offsets = np.zeros(len(lines) + 1, dtype=np.int64)
+            np.cumsum(np.fromiter(map(len, lines), np.int64, len(lines)) + 1, out=offsets[1:])
+            starts = (offsets[:-1] + base).tolist()
+            columns, last_hash = _block_columns(lines, starts, path, first_line + count)
+            parts.append(columns)
+            count += len(lines)
+            at = base + int(offsets[-1])
+            del lines, starts
+            if progress is not None:
+                progress(at - start, end - start)
+    if not parts:
+        return None
+    return _Built(_concat(parts), at, count, last_hash)
+
+
+#: The log, the byte ranges and the chunk a forked worker builds (inherited, never pickled).
+_RANGES: tuple[Path, list[tuple[int, int]], int] | None = None
+
+
+def _range_worker(index: int) -> _Built[LogColumns] | None:
+    assert _RANGES is not None
+    path, bounds, chunk = _RANGES
+    return _metric_range(path, *bounds[index], 1, chunk)
+
+
+def _metric_columns_after(
+    path: Path, start: int, size: int, first_line: int, chunk: int
+) -> _Built[LogColumns] | None:
+    """`_metric_range` of everything after `start`; a large first build is split into byte
+    ranges at line boundaries, one per usable core, each built by its own forked process and
+    joined in order (the columns of the lines of each range, concatenated, are the columns of
+    all of them: `_concat` is what joins a block to the next)."""
+    global _RANGES
+    # start-up: the range splitter and worker processes only for a large first build
+    from reviewq.store.log_verify import split, workers_for
+
+    count = workers_for(size) if start == 0 and size >= PARALLEL_BYTES else 1
+    bounds = split(path, size, count) if count > 1 else [(start, size)]
+    progress = BUILD_PROGRESS.get()
+    if len(bounds) == 1:
+        return _metric_range(path, start, size, first_line, chunk, progress)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    _RANGES = (path, bounds, chunk)
+    try:
+        with ProcessPoolExecutor(
+            max_workers=len(bounds) - 1, mp_context=multiprocessing.get_context("fork")
+        ) as pool:
+            rest = [pool.submit(_range_worker, i) for i in range(1, len(bounds))]
+            # This process reads the first range; the others go as fast: told as the whole.
+            scaled = None
+            if progress is not None:
+                tell, parts = progress, len(bounds)
+                scaled = lambda done, total: tell(min(done * parts, size), size)  # noqa: E731
+            built = [_metric_range(path, *bounds[0], first_line, chunk, scaled)]
+            built += [future.result() for future in rest]
+    except LogError:
+        # A line that is not JSON: one pass names it by its number in the whole log.
+        return _metric_range(path, start, size, first_line, chunk)
+    finally:
+        _RANGES = None
+    done = [b for b in built if b is not None]
+    if not done:
+        return None
+    return _Built(
+        _concat([b.columns for b in done]),
+        done[-1].end,
+        sum(b.lines for b in done),
+        done[-1].last_hash,
+    )
 
 
 _METRIC_COLUMNS: _Codec[LogColumns] = _Codec(
@@ -511,6 +875,7 @@ _METRIC_COLUMNS: _Codec[LogColumns] = _Codec(
     empty=_empty,
     to_arrays=_metric_arrays,
     from_arrays=_metric_columns,
+    read_range=_metric_columns_after,
 )
 
 _RECORD_COLUMNS: _Codec[RecordColumns] = _Codec(

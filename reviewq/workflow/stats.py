@@ -49,8 +49,7 @@ from reviewq.sources.commit_sizes import commit_sizes
 from reviewq.sources.gitcmd import Git
 from reviewq.store.log import ProvenanceLog
 from reviewq.store.notes_log import NOTES_REF, read_verdict_notes
-from reviewq.store.verdict_columns import CACHE_NAME, load_log_table
-from reviewq.workflow.critiquing import TABLE, cached_critique
+from reviewq.store.verdict_columns import CACHE_NAME, load_log_table, load_table_and_ids
 from reviewq.workflow.scan import (
     DETECTOR_VERSION,
     STATE_VERSION,
@@ -131,7 +130,7 @@ def verdict_table(
     caller just saw that there is no notes ref (spares two git calls per repository).
     """
     if pin is None:
-        local = load_log_table(ctx.log_path, ctx.log_cache(CACHE_NAME))
+        local = load_table_and_ids(ctx.log_path, ctx.log_cache(CACHE_NAME))
         notes = [] if no_notes else read_verdict_notes(ctx.git).records
     else:
         local = _pinned_log_table(ctx, pin["log"])
@@ -146,12 +145,26 @@ def verdict_table(
     return local.table.with_agents(agent_of)
 
 
-def critique_rows(ctx: Context, changes: Iterable[Any]) -> list[dict[str, Any]]:
+def critiqued_ids(ctx: Context) -> set[Any]:
+    """The change ids the critique cache has rows for (one pass over that table)."""
+    # start-up: the critique machinery (its detectors compile ~250 patterns) only when asked
+    from reviewq.workflow.critiquing import TABLE
+
+    return {row.get("change_id") for _, row in ctx.cache.items(TABLE) if isinstance(row, dict)}
+
+
+def critique_rows(
+    ctx: Context, changes: Iterable[Any], critiqued: set[Any] | None = None
+) -> list[dict[str, Any]]:
     """The cached critique of each of `changes` that has one, summarised (the export's
     critiques table). `cached_critique` reads the change's diff to know which critique applies,
-    so it is asked only about changes the critique cache has rows for (one pass over that
-    table): on a long history most changes were never critiqued."""
-    critiqued = {row.get("change_id") for _, row in ctx.cache.items(TABLE) if isinstance(row, dict)}
+    so it is asked only about changes the critique cache has rows for (`critiqued`, else
+    `critiqued_ids`): on a long history most changes were never critiqued."""
+    # start-up: as in `critiqued_ids`
+    from reviewq.workflow.critiquing import cached_critique
+
+    if critiqued is None:
+        critiqued = critiqued_ids(ctx)
     rank = {s: i for i, s in enumerate(SEVERITIES)}
     out: list[dict[str, Any]] = []
     for change in changes:
@@ -322,7 +335,8 @@ def gather(
             {"log": {**log_end, "cached": True}, "notes_tip": notes_tip},
         )
     reviewed_ids = set(table.changes)
-    critiques = critique_rows(ctx, [c for c in changes if c.id in reviewed_ids])
+    critiqued = critiqued_ids(ctx)
+    critiques = critique_rows(ctx, [c for c in changes if c.id in reviewed_ids], critiqued)
     severity = {row["change_id"]: row["highest_severity"] for row in critiques}
     state_dir = ctx.state_dir
     models: dict[str, set[str]] = {}
@@ -344,7 +358,8 @@ def gather(
         # Keyed as things are now: the scan above may have rewritten the cache file.
         fresh = _summary_key(ctx, head)
         if fresh["log"] == log_end and fresh["notes"].get(_NOTES_REF) == notes_tip:
-            _store_summary(ctx, fresh, authored, commits, models, critiques)
+            ours = {c.id for c in changes if c.id in critiqued}
+            _store_summary(ctx, fresh, authored, commits, models, critiques, ours)
     return MetricInputs(
         table=table,
         changes=authored,
@@ -469,7 +484,7 @@ def _provenance(
 # -- the summary cache: a warm team report without rebuilding every change ---------------------
 
 SUMMARY_CACHE = "metric-summary.npz"
-SUMMARY_VERSION = 1
+SUMMARY_VERSION = 2
 
 
 def _has_policy(ctx: Context) -> bool:
@@ -518,7 +533,12 @@ def _load_summary(ctx: Context, key: dict[str, Any], conf: MetricsSettings, tz) 
     try:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(bytes(data["meta"]).decode("utf-8"))
-            if meta.get("key") != json.loads(json.dumps(key)):
+            stored = meta.get("key")
+            now = json.loads(json.dumps(key))
+            if not isinstance(stored, dict) or {**stored, "log": None} != {**now, "log": None}:
+                return None
+            grown = stored["log"] != now["log"]
+            if grown and not _same_critiques_after(ctx, stored["log"], now["log"], meta):
                 return None
             ids = [i.decode("ascii") for i in data["ids"].tolist()]
             changes = ChangeTable(
@@ -548,6 +568,9 @@ def _load_summary(ctx: Context, key: dict[str, Any], conf: MetricsSettings, tz) 
     critiques = meta["critiques"]
     severity = {row["change_id"]: row["highest_severity"] for row in critiques}
     inbox_digest = _digest([])
+    if grown:
+        # Keyed at this end of the log, so the next reader checks only what comes after it.
+        _store_summary(ctx, key, changes, commits, meta["models"], critiques, meta["critiqued"])
     return MetricInputs(
         table=table,
         changes=changes,
@@ -569,8 +592,57 @@ def _load_summary(ctx: Context, key: dict[str, Any], conf: MetricsSettings, tz) 
     )
 
 
-def _store_summary(ctx, key, authored, commits, models, critiques) -> None:
-    """A read-only place (a CI mirror) just means no summary."""
+def _same_critiques_after(
+    ctx: Context, then: Mapping[str, Any], now: Mapping[str, Any], meta: Mapping[str, Any]
+) -> bool:
+    """Would the summary stored at log end `then` summarise the same critiques at `now`?
+
+    Everything else it holds comes from the history, the notes refs, the settings and the
+    critique cache, all in its key; only its critiques depend on the log, through which
+    changes are reviewed. So it still holds when the log only grew (the record that ended it
+    then still ends there with the same hash: the chain covers everything before it) and no
+    record after that reviews a change the critique cache has a row for and the summary has
+    no critique of. Anything else (a log cut, rewritten or replaced, a line that does not
+    parse, such a change reviewed): False, and the full path runs."""
+    try:
+        size, head = int(then["size"]), then["head"]
+        end = int(now["size"])
+        critiqued = set(meta["critiqued"])
+        summarised = {row["change_id"] for row in meta["critiques"]}
+    except (KeyError, TypeError, ValueError):
+        return False
+    if end < size or (not head and size):
+        return False
+    try:
+        fd = os.open(ctx.log_path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        if size and ProvenanceLog(ctx.log_path)._hash_of_line_ending_at(fd, size) != head:
+            return False
+        tail = os.pread(fd, end - size, size) if end > size else b""
+    finally:
+        os.close(fd)
+    if len(tail) != end - size:
+        return False
+    for line in tail.splitlines():
+        try:
+            record = parse_line(line)
+        except ValueError:
+            return False
+        if type(record) is not dict:
+            continue  # counts as no verdict anywhere
+        # Every key a reader may file the verdict under (metrics' change key is one of them).
+        for field in ("change_id", "sha", "patch_id"):
+            value = record.get(field)
+            if isinstance(value, str) and value in critiqued and value not in summarised:
+                return False
+    return True
+
+
+def _store_summary(ctx, key, authored, commits, models, critiques, critiqued) -> None:
+    """A read-only place (a CI mirror) just means no summary. `critiqued`: the changes among
+    `authored` that the critique cache had a row for (`_same_critiques_after`)."""
 
     if not isinstance(authored, ChangeTable) or any(not i.isascii() for i in authored.ids):
         return
@@ -580,6 +652,7 @@ def _store_summary(ctx, key, authored, commits, models, critiques) -> None:
         "agents": list(authored.agents),
         "models": {f: sorted(m) for f, m in sorted(models.items())},
         "critiques": critiques,
+        "critiqued": sorted(critiqued),
         "commits": commits is not None,
     }
     arrays = {

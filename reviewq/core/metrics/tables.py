@@ -207,11 +207,131 @@ def _numbers(values: Sequence[Any]) -> np.ndarray:
     return out
 
 
-def _change_key(record: Mapping[str, Any]) -> str | None:
-    for key in ("change_id", "sha", "patch_id"):
-        value = record.get(key)
-        if isinstance(value, str) and value:
-            return value
+def _field(rows: Sequence[Mapping[str, Any]], key: str) -> list[Any]:
+    """`row.get(key)` of every row, in one C-level loop."""
+    return list(map(dict.get, rows, repeat(key)))
+
+
+def _profiles(
+    verdict: Sequence[Any],
+    reviewer: Sequence[Any],
+    family: Sequence[Any],
+    agent: Sequence[Any],
+    domain: Sequence[Any],
+    critique: Sequence[Any],
+) -> list[tuple[Any, ...]]:
+    """(verdict, reviewer email, name, author family, agent, domain, critic family, opened
+    before the verdict, same family allowed, has a critique) of each record, from its fields.
+    When every reviewer and critique is an object (every record the writer makes) in C-level
+    loops; any other mix, the loop that spells the rule out (tests compare the two)."""
+    if set(map(type, reviewer)) == {dict} and set(map(type, critique)) == {dict}:
+        get = dict.get
+        return list(
+            zip(
+                verdict,
+                map(get, reviewer, repeat("email")),
+                map(get, reviewer, repeat("name")),
+                family,
+                agent,
+                domain,
+                map(get, critique, repeat("family")),
+                map(get, critique, repeat("opened_before_verdict")),
+                map(get, critique, repeat("same_family_allowed")),
+                repeat(True),
+            )
+        )
+    is_dict = dict
+    return [
+        (
+            v,
+            rv.get("email") if (named := type(rv) is is_dict) else None,
+            named and rv.get("name"),
+            fam,
+            ag,
+            dom,
+            c.get("family") if (has := type(c) is is_dict) else None,
+            has and c.get("opened_before_verdict"),
+            has and c.get("same_family_allowed"),
+            has,
+        )
+        for v, rv, fam, ag, dom, c in zip(verdict, reviewer, family, agent, domain, critique)
+    ]
+
+
+#: The record fields a VerdictTable reads, in `fields_from_columns`' order.
+TABLE_FIELDS = (
+    "verdict",
+    "reviewer",
+    "author_family",
+    "agent",
+    "domain",
+    "critique",
+    "change_id",
+    "sha",
+    "patch_id",
+    "active_seconds",
+    "lines_changed",
+    "hunks_total",
+    "hunks_viewed",
+    "at",
+)
+
+
+@dataclass
+class RecordFields:
+    """What a VerdictTable reads of each record, field by field (`fields_from_columns`)."""
+
+    profiles: list[tuple[Any, ...]]  # see `_profiles`
+    change_ids: list[Any]  # the record's change key: change_id, else sha, else patch_id
+    active: Sequence[Any]
+    lines: Sequence[Any]
+    hunks_total: Sequence[Any]
+    hunks_viewed: Sequence[Any]
+    at: Sequence[Any]
+
+
+def fields_from_columns(columns: Sequence[Sequence[Any]]) -> RecordFields:
+    """`RecordFields` of records given as one column per TABLE_FIELDS name (a missing field
+    is None, as `dict.get` gives it): a reader that has the columns already (the column
+    cache's builder) needs no dict per record."""
+    (
+        verdict,
+        reviewer,
+        family,
+        agent,
+        domain,
+        critique,
+        change,
+        sha,
+        patch,
+        active,
+        lines,
+        hunks_total,
+        hunks_viewed,
+        at,
+    ) = columns
+    change_ids = list(change)
+    if None in change_ids or "" in change_ids:
+        change_ids = [
+            c or _first_key(s, p) or "" for c, s, p in zip(change_ids, sha, patch, strict=True)
+        ]
+    return RecordFields(
+        _profiles(verdict, reviewer, family, agent, domain, critique),
+        change_ids,
+        list(active),
+        list(lines),
+        list(hunks_total),
+        list(hunks_viewed),
+        list(at),
+    )
+
+
+def _first_key(sha: Any, patch: Any) -> Any:
+    """The change a record without a change_id is about: its sha, else its patch_id."""
+    if isinstance(sha, str) and sha:
+        return sha
+    if isinstance(patch, str) and patch:
+        return patch
     return None
 
 
@@ -270,37 +390,21 @@ class VerdictTable:
     @classmethod
     def _from_records(cls, records: Sequence[Mapping[str, Any]]) -> VerdictTable:
         rows = [r for r in records if isinstance(r, dict)]
-        dropped = len(records) - len(rows)
-        n = len(rows)
-        is_dict = dict
-        # Everything categorical in one flat tuple per record, factorised once: tens of
-        # thousands of distinct profiles instead of eight factorisations of a million values.
-        profiles = [
-            (
-                r.get("verdict"),
-                rv.get("email") if (named := type(rv := r.get("reviewer")) is is_dict) else None,
-                named and rv.get("name"),
-                r.get("author_family"),
-                r.get("agent"),
-                r.get("domain"),
-                c.get("family") if (has := type(c := r.get("critique")) is is_dict) else None,
-                has and c.get("opened_before_verdict"),
-                has and c.get("same_family_allowed"),
-                has,
-            )
-            for r in rows
-        ]
-        pcodes, plabels = _factorize(profiles)
-        get = dict.get
-        change_ids = list(map(get, rows, repeat("change_id")))
-        if None in change_ids or "" in change_ids:
-            change_ids = [c or _change_key(r) or "" for c, r in zip(change_ids, rows)]
-        ccodes, clabels = _factorize(change_ids)
-        active = _numbers(list(map(get, rows, repeat("active_seconds"))))
-        lines = _numbers(list(map(get, rows, repeat("lines_changed"))))
-        hunks_total = _numbers(list(map(get, rows, repeat("hunks_total"))))
-        hunks_viewed = _numbers(list(map(get, rows, repeat("hunks_viewed"))))
-        epoch, offset, when_ok = parse_instants(list(map(get, rows, repeat("at"))))
+        fields = fields_from_columns([_field(rows, name) for name in TABLE_FIELDS])
+        return cls.from_fields(fields, dropped=len(records) - len(rows))
+
+    @classmethod
+    def from_fields(cls, fields: RecordFields, dropped: int = 0) -> VerdictTable:
+        """The table of records given as `RecordFields` (`fields_from_columns`); `dropped`
+        records that were not objects count as invalid."""
+        n = len(fields.change_ids)
+        pcodes, plabels = _factorize(fields.profiles)
+        ccodes, clabels = _factorize(fields.change_ids)
+        active = _numbers(fields.active)
+        lines = _numbers(fields.lines)
+        hunks_total = _numbers(fields.hunks_total)
+        hunks_viewed = _numbers(fields.hunks_viewed)
+        epoch, offset, when_ok = parse_instants(fields.at)
 
         # Decode profiles into per-dimension code tables (a Python loop over the uniques only).
         dims: dict[str, dict[str, int]] = {
@@ -459,7 +563,7 @@ class VerdictTable:
 class _Labels:
     """One label list growing as tables are joined: the first table's labels as they are, then
     new ones appended. A few labels to find (a short tail) are looked up by scanning the first
-    table's; many, through a dict built once."""
+    table's; many, through one dict of every label (the first table's, then the new ones)."""
 
     #: Up to this many labels of later tables are found by scanning (~5 ms per million).
     SCAN = 16
@@ -473,22 +577,26 @@ class _Labels:
 
     def code(self, label: str) -> int:
         if self.index is not None:
-            found = self.index.get(label)
-        else:
-            try:
-                found = self.first.index(label)
-            except ValueError:
-                found = None
-        if found is None:
-            found = self.added.get(label)
+            return self.index.setdefault(label, len(self.index))
+        try:
+            return self.first.index(label)
+        except ValueError:
+            pass
+        found = self.added.get(label)
         if found is None:
             found = self.added[label] = len(self.first) + len(self.added)
         return found
 
     def codes(self, labels: Sequence[str]) -> np.ndarray:
+        index = self.index
+        if index is not None:
+            # A new label gets the next code: the dict's length before it is added.
+            return np.array([index.setdefault(x, len(index)) for x in labels], dtype=np.int32)
         return np.array([self.code(label) for label in labels], dtype=np.int32)
 
     def all(self) -> tuple[str, ...]:
+        if self.index is not None:
+            return self.first if len(self.index) == len(self.first) else tuple(self.index)
         return self.first + tuple(self.added) if self.added else self.first
 
 

@@ -1,0 +1,158 @@
+"""`stats` right after a verdict: the summary of the history is kept across appends to the log.
+
+The summary cache (`metric-summary.npz`) holds what `stats` gathers from the history, the
+critique cache and the settings. Only its critiques depend on the log (which changes are
+reviewed), so it is kept when the log only grew and the new records review no change whose
+critique it left out; anything else runs the full path. Each test compares with a plain run
+(no summary at all).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+from reviewq.core.verdict import new_record
+from reviewq.store.log import ProvenanceLog
+from reviewq.workflow import stats as stats_module
+from tests.metrics_support import DANA, RULES_OPENED, record_demo_verdicts
+
+
+def _sha(repo: Path, subject: str) -> str:
+    return subprocess.run(
+        ["git", "log", "--format=%H", "-1", f"--grep={subject}"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def _verdict(repo: Path, sha: str, n: int, verdict: str = "approve") -> None:
+    ProvenanceLog(repo / ".git" / "reviewq" / "log.jsonl").append(
+        new_record(
+            record_id=f"after-{n}",
+            sha=sha,
+            change_id=sha,
+            patch_id=None,
+            verdict=verdict,
+            reviewer=DANA,
+            at=f"2026-11-19T1{n}:00:00+01:00",
+            active_seconds=20.0,
+            wall_seconds=20.0,
+            lines_changed=1,
+            hunks_total=1,
+            hunks_viewed=1,
+            critique=RULES_OPENED,
+            author_family="anthropic",
+            agent="claude-code",
+        )
+    )
+
+
+def _without_inbox(repo: Path) -> Path:
+    """The demo without its patch inbox (a repository with one always takes the full path)."""
+    from reviewq.context import Context
+
+    ctx = Context.open(repo)
+    try:
+        inbox = ctx.inbox_dir()
+    finally:
+        ctx.close()
+    if inbox is not None and inbox.exists():
+        shutil.rmtree(inbox)
+    return repo
+
+
+def _stats(cli, repo: Path) -> dict:
+    proc = cli("stats", "--json", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    doc.pop("generated_at")  # the one line that differs between two runs a second apart
+    return doc
+
+
+def _plain(cli, repo: Path) -> dict:
+    (repo / ".git" / "reviewq" / "metric-summary.npz").unlink(missing_ok=True)
+    return _stats(cli, repo)
+
+
+def test_a_verdict_on_an_uncritiqued_change_keeps_the_summary(demo_repo: Path, cli, monkeypatch):
+    record_demo_verdicts(_without_inbox(demo_repo))
+    first = _stats(cli, demo_repo)  # the summary is stored
+    _verdict(demo_repo, _sha(demo_repo, "Use constant-time"), 1, "reject")
+
+    def no_scan(*_a, **_k):
+        raise AssertionError("the history was scanned again after a plain append")
+
+    with monkeypatch.context() as m:
+        m.setattr(stats_module, "scan_history", no_scan)
+        kept = _stats(cli, demo_repo)
+    assert kept["totals"]["verdicts"] == first["totals"]["verdicts"] + 1
+    assert kept == _plain(cli, demo_repo)
+    # Stored again at the new end: a second append is checked from there.
+    _verdict(demo_repo, _sha(demo_repo, "Use constant-time"), 2)
+    with monkeypatch.context() as m:
+        m.setattr(stats_module, "scan_history", no_scan)
+        again = _stats(cli, demo_repo)
+    assert again == _plain(cli, demo_repo)
+
+
+def test_a_verdict_on_a_critiqued_change_reads_its_critique(demo_repo: Path, cli):
+    """The CSV export has an error-level finding: approving it after the summary was stored
+    is an override, which only the full path (critiques of every reviewed change) sees."""
+    csv = _sha(_without_inbox(demo_repo), "Add CSV export")
+    assert cli("critique", csv, cwd=demo_repo).returncode == 0
+    before = _stats(cli, demo_repo)  # the summary is stored; the CSV change is unreviewed
+    assert before["totals"]["overrides"] == 0
+    _verdict(demo_repo, csv, 1, "approve")
+    after = _stats(cli, demo_repo)
+    assert after["totals"]["overrides"] == 1
+    assert after == _plain(cli, demo_repo)
+
+
+def test_a_log_rewritten_under_the_summary_is_read_again(demo_repo: Path, cli):
+    """The record that ended the log when the summary was stored is gone (cut, and another
+    written in its place): the summary's key no longer describes a prefix of this log."""
+    csv = _sha(_without_inbox(demo_repo), "Add CSV export")
+    assert cli("critique", csv, cwd=demo_repo).returncode == 0
+    _verdict(demo_repo, _sha(demo_repo, "Use constant-time"), 1)
+    _stats(cli, demo_repo)
+    log = demo_repo / ".git" / "reviewq" / "log.jsonl"
+    log.write_bytes(b"")
+    (demo_repo / ".git" / "reviewq" / "log.jsonl.head").unlink(missing_ok=True)
+    _verdict(demo_repo, csv, 2, "approve")  # same kind of line, another record
+    _verdict(demo_repo, csv, 3, "approve")
+    after = _stats(cli, demo_repo)
+    assert after["totals"]["overrides"] == 2
+    assert after == _plain(cli, demo_repo)
+
+
+def test_a_summary_forged_to_skip_a_critique_fools_stats_only(demo_repo: Path, cli, tmp_path):
+    """A local shell empties the summary's list of critiqued changes, so that a verdict on a
+    critiqued change keeps the summary and its override is not counted. `stats` believes its
+    cache (as with any forged cache); the report of a repository with a policy reads no
+    summary, and `report --check` reads no cache at all: they count the override."""
+    import numpy as np
+
+    csv = _sha(_without_inbox(demo_repo), "Add CSV export")
+    assert cli("critique", csv, cwd=demo_repo).returncode == 0
+    _stats(cli, demo_repo)
+    summary = demo_repo / ".git" / "reviewq" / "metric-summary.npz"
+    with np.load(summary) as data:
+        arrays = {k: data[k] for k in data.files}
+    meta = json.loads(bytes(arrays["meta"]).decode())
+    assert csv in meta["critiqued"]
+    meta["critiqued"] = []
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    with open(summary, "wb") as fh:
+        np.savez(fh, **arrays)
+    _verdict(demo_repo, csv, 1, "approve")
+    assert _stats(cli, demo_repo)["totals"]["overrides"] == 0  # the forgery took
+    out = tmp_path / "report.json"
+    proc = cli("report", "--format", "json", "--out", str(out), cwd=demo_repo)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(out.read_text())["critique"]["overrides"] == 1
+    assert cli("report", "--check", str(out), cwd=demo_repo).returncode == 0
