@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
+import weakref
+from collections import OrderedDict
 from itertools import pairwise
 
 from unidiff import PatchSet
@@ -65,12 +68,29 @@ def diff_args(sha: str) -> list[str]:
     ]
 
 
+#: Diffs read lately, per `Git` runner: the review screen, the critic and the rationale of one
+#: change read one parse (a commit's diff is fixed by its id). Not kept: a diff with files left
+#: out because their objects were missing (they may arrive).
+_RECENT: weakref.WeakKeyDictionary[Git, OrderedDict[str, Diff]] = weakref.WeakKeyDictionary()
+_RECENT_KEEP = 3
+_OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_RECENT_LOCK = threading.Lock()
+
+
 def read_commit_diff(git: Git, sha: str) -> Diff:
     """The diff a commit introduces (against its first parent; roots against nothing).
 
     Files whose objects are missing (a partial clone) are left out rather than failing the
     whole diff; `commit_stats` marks them `size_unknown` for whoever shows the change.
+    The same `git` asked again for the same commit gets the same `Diff` (treat it as read-only).
     """
+    keep = _OBJECT_ID.fullmatch(sha) is not None  # a name ("HEAD") may move: read it each time
+    with _RECENT_LOCK:
+        recent = _RECENT.setdefault(git, OrderedDict())
+        found = recent.get(sha) if keep else None
+        if found is not None:
+            recent.move_to_end(sha)
+            return found
     try:
         data = git.run(diff_args(sha), env=NO_LAZY_FETCH, what="show")
     except GitError:
@@ -83,7 +103,15 @@ def read_commit_diff(git: Git, sha: str) -> Diff:
             )
         except GitError:
             data = b""
-    return parse_unified_diff(binary_by_content(git, data), source=sha[:12])
+        return parse_unified_diff(binary_by_content(git, data), source=sha[:12])
+    diff = parse_unified_diff(binary_by_content(git, data), source=sha[:12])
+    if not keep:
+        return diff
+    with _RECENT_LOCK:
+        recent[sha] = diff
+        while len(recent) > _RECENT_KEEP:
+            recent.popitem(last=False)
+    return diff
 
 
 _INDEX = re.compile(rb"^index ([0-9a-f]+)\.\.([0-9a-f]+)", re.MULTILINE)
