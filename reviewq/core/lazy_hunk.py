@@ -92,6 +92,7 @@ class LazyHunk(Hunk):
             else:  # the "no newline at end of file" marker (checked by the reader)
                 append(DiffLine("\\", line[1:], None, None))
         _LINES.__set__(self, rows)
+        self._text = None  # the rows hold it now
         return rows
 
     @lines.setter
