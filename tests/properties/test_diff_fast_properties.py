@@ -197,3 +197,32 @@ def test_ordinary_git_hunks_are_read_lazily() -> None:
         (" ", 11, 12),
     ]
     assert hunks[1].built
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # a row that looks like a hunk header where the first header's counts say it is a row
+        b"@@ -1,3 +1,3 @@\n one\n@@ -2 +2 @@\n-two\n+TWO\n",
+        # a fake header whose counts make the text read as two well-formed hunks
+        b"@@ -1,1 +1,1 @@\n-a\n+b\n@@ -9,1 +9,1 @@\n-c\n+d\n",
+        # a marker that is not exactly git's "no newline" line
+        b"@@ -1 +1 @@\n-a\n\\ No newline at end of file (really)\n+b\n",
+        # two markers in a row, and a marker first
+        b"@@ -1 +1 @@\n\\ No newline at end of file\n-a\n+b\n\\ No newline at end of file\n",
+        # a row of no kind between hunks
+        b"@@ -1 +1 @@\n-a\n+b\njunk\n@@ -5 +5 @@\n-c\n+d\n",
+        # a header with counts of zero on both sides
+        b"@@ -0,0 +0,0 @@\n",
+    ],
+)
+def test_crafted_hunks_read_as_the_plain_parse_reads_them(body: bytes) -> None:
+    """Rows crafted to make the fast reader and unidiff disagree (a row shown that the critic,
+    the gate's hunk counts or the verdict's diff hash would not see, or the reverse): both
+    give the same diff or both refuse it."""
+    data = b"diff --git a/a.txt b/a.txt\nindex 1111111..2222222 100644\n--- a/a.txt\n+++ b/a.txt\n"
+    fast, fast_error = _parse(data + body)
+    with plain_reader():
+        plain, plain_error = _parse(data + body)
+    assert fast_error == plain_error
+    assert fast == plain
