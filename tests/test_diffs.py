@@ -130,3 +130,21 @@ def test_content_hash_changes_with_the_file(repo: Repo) -> None:
     first, second = read_commit_diff(git, one), read_commit_diff(git, two)
     assert first.files[0].content_hash != second.files[0].content_hash
     assert read_commit_diff(git, one).files[0].content_hash == first.files[0].content_hash
+
+
+def test_one_runner_reads_a_commits_diff_once(repo: Repo) -> None:
+    """The review screen, the critic and the rationale of one change share one parse (issue
+    18): the same runner and commit id give the same `Diff`; a name that may move does not."""
+    repo.commit("base", files={"a.py": "x = 1\n"})
+    first = repo.commit("one" + AI, files={"a.py": "x = 2\n"})
+    git = Git(repo.path)
+    diff = read_commit_diff(git, first)
+    assert read_commit_diff(git, first) is diff
+    assert read_commit_diff(Git(repo.path), first) == diff  # another runner reads its own
+    assert read_commit_diff(Git(repo.path), first) is not diff
+    head = read_commit_diff(git, "HEAD")
+    assert head == diff and head is not diff
+    second = repo.commit("two" + AI, files={"a.py": "x = 3\n"})
+    # HEAD moved: read again, not the parse of the commit it named before
+    assert read_commit_diff(git, "HEAD").files[0].hunks[0].lines[-1].text == "x = 3"
+    assert read_commit_diff(git, second) != diff

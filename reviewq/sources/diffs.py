@@ -1,6 +1,9 @@
 """Unified diffs -> `Diff` (files, hunks, rows), with what real diffs throw at a reader.
 
-Parsing is unidiff's; this module feeds it safely:
+unidiff reads each file's header; the hunks are found and checked here with C-level scans of
+the text and build their rows when first asked for (`core/lazy_hunk.LazyHunk`: opening a
+56,000-line change no longer builds 56,000 row objects first). Anything unusual in a file, and
+unidiff reads all of it. This module feeds it safely:
 
 - the diff is split per file *as bytes* and each file decoded on its own, so one Latin-1 file
   does not turn a whole commit into replacement characters (the file is marked instead);
@@ -14,10 +17,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
+import weakref
+from collections import OrderedDict
+from itertools import pairwise
 
 from unidiff import PatchSet
 from unidiff.errors import UnidiffParseError
 
+from reviewq.core.lazy_hunk import NO_NEWLINE, LazyHunk
 from reviewq.core.model import Diff, DiffLine, FileChange, FileDiff, Hunk
 from reviewq.core.pace import pause
 from reviewq.errors import ReviewqError
@@ -27,7 +35,6 @@ from reviewq.sources.gitcmd import Git, GitError
 #: Per-file diff text kept as rows; larger files are listed with counts only.
 MAX_FILE_BYTES = 16 * 1024 * 1024
 
-_FILE_START = re.compile(rb"^diff --git ", re.MULTILINE)
 _MODE = re.compile(r"^(old|new|deleted file|new file) mode (\d+)")
 _SIMILARITY = re.compile(r"^similarity index (\d+)%")
 
@@ -61,12 +68,29 @@ def diff_args(sha: str) -> list[str]:
     ]
 
 
+#: Diffs read lately, per `Git` runner: the review screen, the critic and the rationale of one
+#: change read one parse (a commit's diff is fixed by its id). Not kept: a diff with files left
+#: out because their objects were missing (they may arrive).
+_RECENT: weakref.WeakKeyDictionary[Git, OrderedDict[str, Diff]] = weakref.WeakKeyDictionary()
+_RECENT_KEEP = 3
+_OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_RECENT_LOCK = threading.Lock()
+
+
 def read_commit_diff(git: Git, sha: str) -> Diff:
     """The diff a commit introduces (against its first parent; roots against nothing).
 
     Files whose objects are missing (a partial clone) are left out rather than failing the
     whole diff; `commit_stats` marks them `size_unknown` for whoever shows the change.
+    The same `git` asked again for the same commit gets the same `Diff` (treat it as read-only).
     """
+    keep = _OBJECT_ID.fullmatch(sha) is not None  # a name ("HEAD") may move: read it each time
+    with _RECENT_LOCK:
+        recent = _RECENT.setdefault(git, OrderedDict())
+        found = recent.get(sha) if keep else None
+        if found is not None:
+            recent.move_to_end(sha)
+            return found
     try:
         data = git.run(diff_args(sha), env=NO_LAZY_FETCH, what="show")
     except GitError:
@@ -79,7 +103,15 @@ def read_commit_diff(git: Git, sha: str) -> Diff:
             )
         except GitError:
             data = b""
-    return parse_unified_diff(binary_by_content(git, data), source=sha[:12])
+        return parse_unified_diff(binary_by_content(git, data), source=sha[:12])
+    diff = parse_unified_diff(binary_by_content(git, data), source=sha[:12])
+    if not keep:
+        return diff
+    with _RECENT_LOCK:
+        recent[sha] = diff
+        while len(recent) > _RECENT_KEEP:
+            recent.popitem(last=False)
+    return diff
 
 
 _INDEX = re.compile(rb"^index ([0-9a-f]+)\.\.([0-9a-f]+)", re.MULTILINE)
@@ -123,8 +155,21 @@ def _binary_stub(chunk: bytes) -> bytes:
     return head + b"\nBinary files " + old_line + b" and " + new_line + b" differ\n"
 
 
+def _starts(text: str | bytes, line_start: str | bytes) -> list[int]:
+    """Offsets of every line beginning with `line_start` (a find loop: C-level scans, where a
+    multi-line `^` regex steps through every position in Python's regex engine)."""
+    out = [0] if text.startswith(line_start) else []
+    needle = ("\n" if isinstance(text, str) else b"\n") + line_start
+    find = text.find
+    at = find(needle)
+    while at >= 0:
+        out.append(at + 1)
+        at = find(needle, at + 1)
+    return out
+
+
 def _split_files(data: bytes) -> list[bytes]:
-    starts = [m.start() for m in _FILE_START.finditer(data)]
+    starts = _starts(data, b"diff --git ")
     if not starts:
         return [data] if data.strip() else []
     # A mail preamble (format-patch) before the first file belongs to no file.
@@ -215,19 +260,21 @@ def parse_unified_diff(data: bytes, source: str = "patch") -> Diff:
         digest = hashlib.sha256(chunk).hexdigest()
         truncated = len(chunk) > MAX_FILE_BYTES
         text, encoding, path_encoding = _decode_file(chunk)
-        lines = _lines(text)
         rows = None
         try:
             if truncated:
-                patch = PatchSet(lines, metadata_only=True)
+                patch = PatchSet(_lines(text), metadata_only=True)
             else:
-                # unidiff checks the structure and reads the headers (metadata only: no regex
-                # and no object per row); the rows are read here, several times faster, and
-                # checked against unidiff's counts. Anything unusual: unidiff reads it all.
-                patch = PatchSet(lines, metadata_only=True)
-                rows = _fast_rows(lines, patch) if len(patch) == 1 else None
+                # unidiff reads the file's header; the hunks are found and checked here with
+                # C-level scans of the text, and their rows are built when first asked for
+                # (`LazyHunk`). Anything unusual: unidiff reads it all.
+                cut = -1 if text.startswith("@@ ") else text.find("\n@@ ")
+                head = text if cut < 0 else text[: cut + 1]
+                patch = PatchSet(_lines(head), metadata_only=True)
+                if len(patch) == 1 and not text.startswith("@@ "):
+                    rows = _fast_rows("" if cut < 0 else text[cut + 1 :], patch)
                 if rows is None:
-                    patch = PatchSet(lines)
+                    patch = PatchSet(_lines(text))
         except UnidiffParseError as exc:
             first = text.split("\n", 1)[0][:120]
             raise BrokenDiff(
@@ -245,81 +292,59 @@ def parse_unified_diff(data: bytes, source: str = "patch") -> Diff:
 
 
 _HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))?\ @@[ ]?(.*)")
-_NO_NEWLINE = "\\ No newline at end of file"
+_NO_NEWLINE_ROW = "\n" + NO_NEWLINE + "\n"
 
 
-def _fast_rows(lines: list[str], patch: PatchSet) -> list[Hunk] | None:
-    """The hunks of a one-file patch with their rows, read straight from its lines; exactly
-    what unidiff's full parse gives (same kinds, texts, line numbers, markers), or None when
-    the text holds anything this reader does not expect (then unidiff reads it).
+def _fast_rows(body: str, patch: PatchSet) -> list[Hunk] | None:
+    """The hunks of a one-file patch, found in `body` (its text from the first hunk header
+    on) and checked with C-level scans; each builds its rows when first asked for, exactly
+    the rows unidiff's full parse gives. None when the text holds anything this reader does
+    not expect (then unidiff reads it all).
 
-    `patch` is unidiff's metadata-only parse of the same lines: its hunk headers and counts
-    are what each hunk read here must agree with.
+    `patch` is unidiff's parse of the file's header alone (no hunks). The checks, per hunk:
+    every row starts with ' ', '+' or '-' or is exactly the "no newline" marker (no empty
+    rows: a stripped context line is unidiff's to read), and the rows of each side add up to
+    the header's counts; the hunks follow each other with nothing in between.
     """
-    pf = patch[0]
-    hunks: list[Hunk] = []
-    pos, n = 0, len(lines)
-    for h in pf:
-        # the next hunk header; only file headers may stand before the first one
-        while pos < n and not lines[pos].startswith("@@ "):
-            if hunks:
-                return None
-            pos += 1
-        header = _HUNK_HEADER.match(lines[pos]) if pos < n else None
-        if header is None or (int(header[1]), int(header[3])) != (h.source_start, h.target_start):
-            return None
-        old_no, new_no = h.source_start, h.target_start
-        old_end, new_end = old_no + h.source_length, new_no + h.target_length
-        if old_no == old_end and new_no == new_end:
-            return None
-        hunk = Hunk(h.source_start, h.source_length, h.target_start, h.target_length,
-                    h.section_header)  # fmt: skip
-        rows = hunk.lines
-        append = rows.append
-        pos += 1
-        added = removed = 0
-        while old_no < old_end or new_no < new_end:
-            if pos >= n:
-                return None
-            line = lines[pos]
-            pos += 1
-            kind = line[0]
-            if kind == " ":
-                append(DiffLine(" ", line[1:-1], old_no, new_no))
-                old_no += 1
-                new_no += 1
-            elif kind == "+":
-                append(DiffLine("+", line[1:-1], None, new_no))
-                new_no += 1
-                added += 1
-            elif kind == "-":
-                append(DiffLine("-", line[1:-1], old_no, None))
-                old_no += 1
-                removed += 1
-            elif kind == "\\":
-                append(DiffLine("\\", line[1:-1], None, None))
-            elif line == "\n":  # an empty line: context, as git's diff may strip its space
-                append(DiffLine(" ", "", old_no, new_no))
-                old_no += 1
-                new_no += 1
-            else:
-                return None
-        if old_no != old_end or new_no != new_end or (added, removed) != (h.added, h.removed):
-            return None
-        # What unidiff hangs on the hunk after its last row: the "no newline" marker (as the
-        # text it gives that marker) and empty lines (as context rows without numbers).
-        while pos < n:
-            line = lines[pos]
-            if line == "\n":
-                append(DiffLine(" ", "", None, None))
-            elif line.startswith(_NO_NEWLINE):
-                append(DiffLine("\\", _NO_NEWLINE[1:], None, None))
-            else:
-                break
-            pos += 1
-        hunks.append(hunk)
-    if hunks and pos < n:
+    if len(patch[0]):
         return None
+    if not body:
+        return []
+    if not body.endswith("\n"):
+        body += "\n"  # as `_lines` reads the last line
+    starts = _starts(body, "@@ ")
+    if not starts or starts[0] != 0:
+        return None
+    starts.append(len(body))
+    count, find = body.count, body.find
+    hunks: list[Hunk] = []
+    for at, end in pairwise(starts):
+        eol = find("\n", at)
+        header = _HUNK_HEADER.match(body[at:eol])
+        if header is None:
+            return None
+        old_start, new_start = int(header[1]), int(header[3])
+        old_count = 1 if header[2] is None else int(header[2])
+        new_count = 1 if header[4] is None else int(header[4])
+        # rows: [eol + 1, end), each ending in a newline; each starts after a newline in
+        # [eol, end - 1), so "\n<sign>" counted over [eol, end) counts rows by their sign
+        rows = count("\n", eol + 1, end)
+        if find("\n\n", eol, end) >= 0:
+            return None
+        added, removed = count("\n+", eol, end), count("\n-", eol, end)
+        context, markers = count("\n ", eol, end), count("\n\\", eol, end)
+        if (
+            added + removed + context + markers != rows
+            or context + removed != old_count
+            or context + added != new_count
+            or (old_count == 0 and new_count == 0)
+            or (markers and count(_NO_NEWLINE_ROW, eol, end) != markers)
+        ):
+            return None
+        hunks.append(
+            LazyHunk.of_text(old_start, old_count, new_start, new_count, header[5],
+                             body[eol + 1 : end], rows, added, removed)
+        )  # fmt: skip
     return hunks
 
 
@@ -350,9 +375,11 @@ def _file_from(
             status = "copied"
     source = _strip_prefix(pf.source_file, path_encoding)
     target = _strip_prefix(pf.target_file, path_encoding)
-    if pf.is_added_file:
+    # unidiff's own rule; the fast reader's hunks are not in `pf` (it read the header alone)
+    one = fast[0] if fast is not None and len(fast) == 1 else None
+    if pf.is_added_file or (one is not None and one.old_start == 0 and one.old_count == 0):
         status = "added"
-    elif pf.is_removed_file:
+    elif pf.is_removed_file or (one is not None and one.new_start == 0 and one.new_count == 0):
         status = "deleted"
     elif pf.is_rename and status != "copied":
         status = "renamed"

@@ -13,9 +13,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from itertools import repeat
 from typing import NamedTuple
 
 from reviewq.core.generated import is_generated
+from reviewq.core.lazy_hunk import line_count, text_width
 from reviewq.core.model import Diff, DiffLine, FileDiff
 from reviewq.core.risk import is_lockfile
 
@@ -43,6 +45,7 @@ class Row(NamedTuple):
 
 
 FILE, NOTE, HUNK, LINE, GAP, CTX = range(6)
+_new_tuple = tuple.__new__
 #: Lines of the file's new side a press of the "more context" key adds above and below a hunk.
 CONTEXT_STEP = 10
 #: `Row.b` of an extra context row: above its hunk (before the header) or below it.
@@ -248,13 +251,8 @@ class DiffModel:
         )
 
     def _measure(self) -> int:
-        longest = 0
-        for fd in self.files:
-            for hunk in fd.hunks:
-                for line in hunk.lines:
-                    n = len(line.text)
-                    if n > longest:
-                        longest = n
+        # from the diff text for hunks whose rows are not built yet (`LazyHunk`)
+        longest = max((text_width(hunk) for fd in self.files for hunk in fd.hunks), default=0)
         # Tabs, wide characters and placeholders can make a line wider on screen; the view
         # widens itself when it draws such a line.
         return longest + 1
@@ -328,8 +326,17 @@ class DiffModel:
                 append(Row(HUNK, f, h, -1, -1))
                 if split:
                     self._split_rows(f, h, append)
+                elif wrap is None:
+                    # one C-level pass (tuple.__new__ over zip) instead of a Row(...) call a
+                    # line; the rows are the same `Row`s
+                    n = line_count(hunk)
+                    rows.extend(
+                        map(_new_tuple, repeat(Row, n),
+                            zip(repeat(LINE, n), repeat(f, n), repeat(h, n), range(n),
+                                repeat(-1, n), repeat(0, n)))
+                    )  # fmt: skip
                 else:
-                    for i in range(len(hunk.lines)):
+                    for i in range(line_count(hunk)):
                         append(Row(LINE, f, h, i, -1))
                 for k in range(below):
                     append(Row(CTX, f, h, k, BELOW))

@@ -143,6 +143,10 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
         self._line_styles: dict[str, Style] = {}
         self._parse_cache: dict[str, Style] = {}
         self._line_styles_theme = ""
+        #: (content width, line styles) while a frame is drawn.
+        self._frame: tuple[int, dict[str, Style]] | None = None
+        #: (file, hunk, removed line) -> word spans of that pair (both lines of it use them).
+        self._words: dict[tuple[int, int, int], tuple | None] = {}
 
     # -- loading ------------------------------------------------------------------------------
 
@@ -166,6 +170,7 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
         # Fresh objects, not cleared ones: a cancelled worker may still hold the old ones.
         self._sides = {}
         self._languages = {}
+        self._words = {}
         self._hits = []
         self._search = None
         self._search_text = ""
@@ -676,6 +681,14 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
     def render_lines(self, crop):
         # The highlighter thread holds back while the reviewer is moving (see _highlight_worker).
         self._ui_busy_until = time.monotonic() + UI_BUSY_SECONDS
+        # Width and styles once a frame, not once a row (the theme lookup walks every theme).
+        self._frame = (self.content_width, self._styles())
+        try:
+            return self._render_frame(crop)
+        finally:
+            self._frame = None
+
+    def _render_frame(self, crop):
         layout = self.layout_rows
         if layout is not None and self.model is not None:
             top = round(self.scroll_y)
@@ -690,10 +703,10 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
-        width = self.content_width
+        frame = self._frame
+        width, styles = frame if frame is not None else (self.content_width, self._styles())
         layout = self.layout_rows
         index = round(self.scroll_y) + y
-        styles = self._styles()
         if layout is None or self.model is None or index >= len(layout.rows) or width <= 0:
             return Strip.blank(width, styles[" "].rich_style)
         row = layout.rows[index]
@@ -985,9 +998,12 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
         if line.kind in "+-":
             partner = model.partner(file, hunk, line_index)
             if partner is not None:
-                other = placeholders(lines[partner].text, keep_newlines=False)[0]
-                old, new = (plain, other) if line.kind == "-" else (other, plain)
-                words = word_spans(old, new)
+                pair = (file, hunk, line_index if line.kind == "-" else partner)
+                words = self._words.get(pair, _UNSET)
+                if words is _UNSET:
+                    other = placeholders(lines[partner].text, keep_newlines=False)[0]
+                    old, new = (plain, other) if line.kind == "-" else (other, plain)
+                    words = self._words[pair] = word_spans(old, new)
                 if words is not None:
                     mine = words[0] if line.kind == "-" else words[1]
                     spans.extend(Span(s, e, _WORD[line.kind]) for s, e in mine)
@@ -1106,11 +1122,17 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
                     flush()
                     return
                 key, _ = self._pending.popitem(last=False)
+
             # Lexing holds the GIL; while frames are being drawn it would slow every page jump,
-            # so it waits until the view has been still for a moment (plain rows first).
-            while time.monotonic() < self._ui_busy_until and not worker.is_cancelled:
-                time.sleep(0.01)
-            batch.append((key, highlight_chunk(model, sides, languages, key)))
+            # so it waits until the view has been still for a moment (plain rows first), and
+            # looks again every few dozen tokens: a key pressed mid-chunk has the interpreter
+            # back within a millisecond or so, not after the whole chunk.
+            def still() -> None:
+                while time.monotonic() < self._ui_busy_until and not worker.is_cancelled:
+                    time.sleep(0.01)
+
+            still()
+            batch.append((key, highlight_chunk(model, sides, languages, key, still)))
             if time.monotonic() - since > CHUNK_BATCH_SECONDS:
                 flush()
 
@@ -1176,11 +1198,9 @@ def language_for(model: DiffModel, languages: dict, file: int) -> str | None:
     return language
 
 
-def highlight_chunk(model: DiffModel, sides: dict, languages: dict, key: tuple) -> list:
-    """Highlighted `Content` for the lines of one chunk (None where a line stays plain)."""
-    # start-up: textual.highlight brings Pygments (see `language_for`)
-    from textual.highlight import highlight
-
+def highlight_chunk(model: DiffModel, sides: dict, languages: dict, key: tuple, pause=None) -> list:
+    """Highlighted `Content` for the lines of one chunk (None where a line stays plain);
+    `pause()`, when given, is called every few dozen tokens (the worker yields there)."""
     file, hunk, side, number = key
     language = language_for(model, languages, file)
     _, _, old_lines, new_lines = side_index(model, sides, file, hunk)
@@ -1193,7 +1213,7 @@ def highlight_chunk(model: DiffModel, sides: dict, languages: dict, key: tuple) 
     # Long lines stay plain; the rest are lexed together so multi-line tokens hold.
     short = [t if len(t) <= MAX_HIGHLIGHT_LINE else "" for t in texts]
     try:
-        highlighted = highlight("\n".join(short), language=language)
+        highlighted = highlight_text("\n".join(short), language, pause)
     except Exception:  # a lexer bug must not take the diff down
         return out
     parts = highlighted.split("\n", allow_blank=True)
@@ -1201,3 +1221,41 @@ def highlight_chunk(model: DiffModel, sides: dict, languages: dict, key: tuple) 
         if i < len(parts) and len(text) <= MAX_HIGHLIGHT_LINE and parts[i].plain == text:
             out[i] = parts[i]
     return out
+
+
+#: Tokens lexed between two calls of a highlighting `pause`.
+PAUSE_TOKENS = 48
+_LEXERS: dict[str, object] = {}
+
+
+def highlight_text(code: str, language: str, pause=None) -> Content:
+    """`textual.highlight.highlight(code, language=language)`, token by token, calling
+    `pause()` every `PAUSE_TOKENS` tokens (the same spans, the same `Content`)."""
+    # start-up: Pygments loads with the first highlighted chunk, not with the app
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+    from textual.highlight import HighlightTheme
+
+    code = "\n".join(code.splitlines())
+    lexer = _LEXERS.get(language)
+    if lexer is None:
+        try:
+            lexer = get_lexer_by_name(language, stripnl=False, ensurenl=True, tabsize=8)
+        except ClassNotFound:
+            lexer = get_lexer_by_name("text", stripnl=False, ensurenl=True, tabsize=8)
+        _LEXERS[language] = lexer
+    styles = HighlightTheme.STYLES
+    spans: list[Span] = []
+    start = 0
+    for count, (token_type, token) in enumerate(lexer.get_tokens(code)):
+        end = start + len(token)
+        while True:
+            if style := styles.get(token_type):
+                spans.append(Span(start, end, style))
+                break
+            if (token_type := token_type.parent) is None:
+                break
+        start = end
+        if pause is not None and count % PAUSE_TOKENS == PAUSE_TOKENS - 1:
+            pause()
+    return Content(code, spans=spans).stylize_before("$text")

@@ -86,6 +86,47 @@ def range_diff_lines(text: str, limit: int = RANGE_DIFF_LINES) -> list[Content]:
     return out
 
 
+class KeysFooter(Footer):
+    """Textual's footer, rebuilt once for a burst of binding refreshes and only when the keys
+    it shows have changed.
+
+    Textual's `Footer` rebuilds every key (one widget each, each styled) after every focus
+    change: three times while the review screen opens, each ~50 ms of the interpreter on a
+    quiet machine, the first of them between the diff's rows and the screen (issue 18).
+    """
+
+    _pending = False
+    _shown: tuple | None = None
+
+    def bindings_changed(self, screen) -> None:
+        self._bindings_ready = True
+        if not screen.app.app_focus:
+            return
+        if self.is_attached and screen is self.screen and not self._pending:
+            self._pending = True
+            self.call_after_refresh(self._rebuild)
+
+    async def _rebuild(self) -> None:
+        self._pending = False
+        if not self.is_attached:
+            return
+        app = self.app
+        shown = (
+            self.show_command_palette,
+            self.compact,
+            app.ENABLE_COMMAND_PALETTE,
+            tuple(
+                (key, binding.key, binding.action, app.get_key_display(binding),
+                 binding.description, binding.tooltip, binding.group, binding.show, enabled,
+                 tooltip)
+                for key, (_, binding, enabled, tooltip) in self.screen.active_bindings.items()
+            ),
+        )  # fmt: skip
+        if shown != self._shown:
+            self._shown = shown
+            await self.recompose()
+
+
 class ReviewScreen(ChangeScreen, inherit_bindings=False):
     BINDINGS = keymap.screen_bindings("review")
     AUTO_FOCUS = "DiffView"
@@ -160,7 +201,7 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
                 yield RationalePane("Rationale", id="rationale")
         yield Static(id="review-status")
         yield Input(placeholder="search the diff (enter to search, escape to close)", id="search")
-        yield Footer()
+        yield KeysFooter()
 
     @property
     def view(self) -> DiffView:
@@ -179,9 +220,14 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
         self._apply_panes()
         self._start_loading()
         self._render_header()
-        self._warn_about_size()
+        # The size warning (a toast) waits for the diff's rows: mounting it cost the first
+        # frame time the rows were waiting for (issue 18). `_diff_shown` gives it.
 
     # -- loading ------------------------------------------------------------------------------
+
+    def _diff_shown(self) -> None:
+        super()._diff_shown()
+        self._warn_about_size()  # once (`_warn_once`), after the rows are on screen
 
     @work(thread=True, exclusive=True, group="diff", exit_on_error=False)
     def _load_diff(self) -> None:
