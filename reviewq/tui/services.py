@@ -23,14 +23,12 @@ from reviewq.clock import local_now
 from reviewq.context import Context
 from reviewq.core.model import VERDICTS, Change, Critique, Diff, FileDiff, Identity
 from reviewq.core.policy import evaluate
-from reviewq.core.queue import QueueItem
+from reviewq.core.queue import QueueItem, QueueRow
 from reviewq.core.verdict import CritiqueState, new_record
 from reviewq.output import LARGE_LOG_BYTES  # noqa: F401 (the screens read it from here)
 from reviewq.sources.diffs import parse_unified_diff, read_commit_diff
 from reviewq.sources.gitcmd import BINARY_PROBE
 from reviewq.store.notes_log import NotesError
-from reviewq.workflow.apply_patch import apply_patches
-from reviewq.workflow.critiquing import cached_critique, critique_input, get_critique, rationale_for
 from reviewq.workflow.gate import policy_of
 from reviewq.workflow.lookup import diff_of
 from reviewq.workflow.queue import QueueSource
@@ -45,7 +43,8 @@ from reviewq.workflow.units import (
 )
 
 # Kept inside the methods that use them (start-up): numpy (`workflow.stats`,
-# `store.verdict_columns`) and multiprocessing. The app paints its first screen without them;
+# `store.verdict_columns`), multiprocessing, the critic's rules (`workflow.critiquing`: a few
+# hundred regular expressions) and the patch inbox's email parser (`workflow.apply_patch`). The app paints its first screen without them;
 # they load in the worker that first needs them.
 
 if TYPE_CHECKING:
@@ -53,6 +52,7 @@ if TYPE_CHECKING:
     from reviewq.core.rationale import Rationale
     from reviewq.workflow.apply_patch import Applied
     from reviewq.workflow.queue import QueueSource, QueueUpdate
+    from reviewq.workflow.queue_answer import StoredQueue
     from reviewq.workflow.scan import Scanner
 
 
@@ -283,6 +283,8 @@ class Services:
 
     def apply_patch(self, change: Change, branch: str) -> Applied:
         """`git am` an inbox patch onto `branch` (a new branch starts from main)."""
+        from reviewq.workflow.apply_patch import apply_patches
+
         with self.lock:
             return apply_patches(self.ctx, change.id, branch, create=True, now=self.now())
 
@@ -335,29 +337,80 @@ class Services:
         once: a million-record log costs a fraction of a second here, not seconds. Midnight is
         the app clock's (`now`).
         """
+        count, mine, _times, _start = self._progress()
+        return count, mine
+
+    def _progress(self) -> tuple[int, dict[str, str], list[float], float]:
+        """`my_progress`, plus the times of this reviewer's verdicts since midnight and that
+        midnight (a stored queue answer counts "today" again from them when shown)."""
         import numpy as np
 
         from reviewq.store.verdict_columns import CACHE_NAME, load_verdict_table
 
-        table = load_verdict_table(self.ctx.log_path, self.ctx.log_cache(CACHE_NAME))
-        me = self.reviewer().email.strip().lower()
-        if me:
-            if me not in table.reviewers:
-                return 0, {}
-            rows = np.flatnonzero(table.reviewer == table.reviewers.index(me))
-        else:
-            rows = np.arange(len(table))
         now = self.now()
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
         start = midnight.timestamp()
         end = (midnight + timedelta(days=1)).timestamp()
+        table = load_verdict_table(self.ctx.log_path, self.ctx.log_cache(CACHE_NAME))
+        me = self.reviewer().email.strip().lower()
+        if me:
+            if me not in table.reviewers:
+                return 0, {}, [], start
+            rows = np.flatnonzero(table.reviewer == table.reviewers.index(me))
+        else:
+            rows = np.arange(len(table))
         epochs = table.epoch[rows]
         count = int(np.count_nonzero((epochs >= start) & (epochs < end)))
         mine: dict[str, str] = {}
         changes, verdicts = table.changes, table.verdict
         for row in rows.tolist():  # in log order: the latest verdict wins
             mine[changes[table.change[row]]] = VERDICTS[verdicts[row]]
-        return count, mine
+        return count, mine, epochs[epochs >= start].tolist(), start
+
+    # -- the stored queue answer (reviewq/workflow/queue_answer.py) ---------------------------
+
+    def stored_queue(self) -> tuple[str | None, StoredQueue | None]:
+        """(the key of the queue's inputs now, the stored answer when it answers that key):
+        what the queue screen may draw before the real queue is in. Never raises: the answer
+        is a convenience, and without one the screen waits for the real queue as before."""
+        from reviewq.workflow.queue_answer import answer_key, load
+
+        try:
+            key = answer_key(self.ctx, self.queue_view)
+            return key, load(self.ctx, self.queue_view, key, self.now())
+        except Exception:
+            return None, None
+
+    def load_queue_rows(
+        self, key: str | None = None
+    ) -> tuple[list[QueueItem], list[QueueRow], int, dict[str, str]]:
+        """The queue screen's load: (items, their rows, verdicts today, my verdicts), and the
+        answer kept for the next open when nothing moved while it was computed (`key`: the
+        inputs' key taken before, as `stored_queue` returned it)."""
+        from reviewq.core.queue import row_of
+        from reviewq.workflow.queue_answer import answer_key, store
+
+        view = self.queue_view
+        items = self.load_queue()
+        count, mine, times, start = self._progress()
+        rows = [row_of(item) for item in items]
+        units = self.units
+        try:
+            if key is not None and units is not None and answer_key(self.ctx, view) == key:
+                store(
+                    self.ctx,
+                    view,
+                    key,
+                    rows,
+                    mine=mine,
+                    my_times=times,
+                    day_start=start,
+                    hidden_audit=self.hidden_audit(),
+                    valid_until=units.valid_until,
+                )
+        except Exception:  # keeping the answer is a convenience, never an error
+            pass
+        return items, rows, count, mine
 
     # -- viewed marks and drafts (local cache) ------------------------------------------------
 
@@ -585,17 +638,23 @@ class Services:
 
     def critique(self, change: Change, refresh: bool = False) -> Critique:
         """The configured critic's critique (cached when one exists; the family guard applies)."""
+        from reviewq.workflow.critiquing import get_critique
+
         self._open_cache()
         return get_critique(self.ctx, change, refresh=refresh)
 
     def rationale(self, change: Change, diff: Diff | None = None) -> Rationale:
         """The offline design-rationale summary (plus a model critic's, when one is cached);
         `diff`, when the screen has parsed it already, is not read and parsed again."""
+        from reviewq.workflow.critiquing import critique_input, rationale_for
+
         self._open_cache()
         subject = critique_input(self.ctx, change, diff) if diff is not None else None
         return rationale_for(self.ctx, change, subject=subject)
 
     def cached_critique(self, change: Change) -> Critique | None:
+        from reviewq.workflow.critiquing import cached_critique
+
         self._open_cache()
         return cached_critique(self.ctx, change)
 
