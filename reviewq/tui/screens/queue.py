@@ -321,7 +321,7 @@ class QueueScreen(Screen, inherit_bindings=False):
         self._start_live()
         wanted, self.open_when_loaded = self.open_when_loaded, None
         if wanted is not None:
-            self._open_requested(wanted)
+            self.call_after_refresh(self._open_requested, wanted)
 
     def _open_requested(self, change_id: str) -> None:
         """Enter pressed on a stored row: open the real item of that id, if it is queued."""
