@@ -105,6 +105,8 @@ class QueueRefresh:
     update: QueueUpdate
     reviewed_today: int
     mine: dict[str, str]
+    #: The items' rows (`core.queue.row_of`), made in the worker rather than on screen.
+    rows: list[QueueRow] | None = None
 
 
 class Services:
@@ -299,8 +301,10 @@ class Services:
         update = self.queue_source().poll()
         if update is None:
             return None
+        from reviewq.core.queue import row_of
+
         reviewed, mine = self.my_progress()
-        return QueueRefresh(update, reviewed, mine)
+        return QueueRefresh(update, reviewed, mine, [row_of(i) for i in update.items])
 
     def load_diff(self, change: Change) -> Diff:
         return diff_of(self.ctx, change)

@@ -351,7 +351,7 @@ class QueueScreen(Screen, inherit_bindings=False):
     def _live_update(self, refresh: QueueRefresh) -> None:
         update = refresh.update
         self.items = update.items
-        self.rows = [row_of(i) for i in update.items]
+        self.rows = refresh.rows or [row_of(i) for i in update.items]
         self._rows.clear()  # places, ages and risks may have moved with the refresh
         self.reviewed_today = refresh.reviewed_today
         self.mine = refresh.mine
