@@ -248,6 +248,10 @@ class QueueScreen(Screen, inherit_bindings=False):
         finally:
             services.report_column_builds(None)
         self.app.call_from_thread(self._loaded, items, reviewed, mine, rows)
+        # The app imports the screens past the queue when first opened (start-up); load them
+        # here, while the reviewer reads the queue, so the first Enter does not wait for them.
+        import reviewq.tui.pair.screen
+        import reviewq.tui.screens.review  # noqa: F401
 
     def _show_stored(self, stored) -> None:
         """The last open's rows (`services.stored_queue`), until the real queue is in."""
