@@ -26,26 +26,15 @@ from reviewq.core.policy import evaluate
 from reviewq.core.queue import QueueItem, QueueRow
 from reviewq.core.verdict import CritiqueState, new_record
 from reviewq.output import LARGE_LOG_BYTES  # noqa: F401 (the screens read it from here)
-from reviewq.sources.diffs import parse_unified_diff, read_commit_diff
 from reviewq.sources.gitcmd import BINARY_PROBE
-from reviewq.store.notes_log import NotesError
-from reviewq.workflow.gate import policy_of
-from reviewq.workflow.lookup import diff_of
-from reviewq.workflow.queue import QueueSource
-from reviewq.workflow.recording import record_verdict, settled_index
-from reviewq.workflow.scan import Scanner
-from reviewq.workflow.units import (
-    build_units,
-    full_ref,
-    record_unit_verdict,
-    unit_details,
-    unit_diffs,
-)
 
-# Kept inside the methods that use them (start-up): numpy (`workflow.stats`,
-# `store.verdict_columns`), multiprocessing, the critic's rules (`workflow.critiquing`: a few
-# hundred regular expressions) and the patch inbox's email parser (`workflow.apply_patch`). The app paints its first screen without them;
-# they load in the worker that first needs them.
+# Kept inside the methods that use them (start-up): the workflow's shells (queue, scan, gate,
+# recording, units, lookup) and the diff parser, which the queue's first screen from a stored
+# answer does not need (its worker imports them once that screen is drawn); numpy
+# (`workflow.stats`, `store.verdict_columns`), multiprocessing, the critic's rules
+# (`workflow.critiquing`: a few hundred regular expressions) and the patch inbox's email parser
+# (`workflow.apply_patch`). The app paints its first screen without them; they load in the
+# worker that first needs them.
 
 if TYPE_CHECKING:
     from reviewq.core.policy_rules import Requirements
@@ -172,6 +161,8 @@ class Services:
 
     def queue_source(self) -> QueueSource:
         """The queue as something to poll (`reviewq.workflow.queue`): one per app, sharing `lock`."""
+        from reviewq.workflow.queue import QueueSource
+
         if self._source is None:
             self._source = QueueSource(self.ctx, now=self.now, lock=self.lock, load=self._pending)
         return self._source
@@ -185,6 +176,8 @@ class Services:
     @property
     def scanner(self) -> Scanner:
         """The app's scanner: kept, so a refresh decodes only the changes new since the last."""
+        from reviewq.workflow.scan import Scanner
+
         if self._scanner is None:
             self._scanner = Scanner(self.ctx)
         return self._scanner
@@ -192,6 +185,9 @@ class Services:
     def _pending(self, ctx: Context, **kwargs: Any) -> list[QueueItem]:
         """The queue source's load: the pending queue, falling back to this machine's verdicts
         when the notes ref cannot be read (a notice says so)."""
+        from reviewq.store.notes_log import NotesError
+        from reviewq.workflow.units import build_units
+
         kwargs.setdefault("scanner", self.scanner if ctx is self.ctx else None)
         # What `reviewq.workflow.queue.pending_queue` returns, with the grouping kept (unit diffs and
         # verdicts read it) and the view the reviewer chose.
@@ -223,6 +219,10 @@ class Services:
         """(the diff to show, a note) for a unit: `unit` the combined diff from the merge base,
         `commit` its commit number `step`, `since` the interdiff since your verdict (after a
         force-push the range-diff comes back as the note: it is not a diff of files)."""
+        from reviewq.sources.diffs import parse_unified_diff, read_commit_diff
+        from reviewq.workflow.lookup import diff_of
+        from reviewq.workflow.units import unit_diffs
+
         with self.lock:
             queue = self.units
         if mode == "commit":
@@ -242,6 +242,8 @@ class Services:
     def find_item(self, text: str, items: list[QueueItem]) -> QueueItem | None:
         """The item `text` names: a unit's ref as typed (`origin/codex/fix`, `refs/pull/7/head`,
         `inbox:<id>`) or a commit (sha, HEAD) in one of the items' units."""
+        from reviewq.workflow.units import full_ref
+
         ref = text if text.startswith("inbox:") else full_ref(self.ctx, text)
         for item in items:
             unit = item.unit
@@ -258,6 +260,8 @@ class Services:
 
     def unit_commit_rows(self, unit: Any) -> list[dict[str, Any]]:
         """The unit's commits, each with agent and prompt (or marked human)."""
+        from reviewq.workflow.units import unit_details
+
         with self.lock:
             queue = self.units
         return unit_details(self.ctx, unit, queue)["commits"]
@@ -292,6 +296,8 @@ class Services:
 
     def inbox_verdict(self, change: Change) -> str | None:
         """The latest verdict on an inbox patch (by its patch-id), or None."""
+        from reviewq.workflow.recording import settled_index
+
         pid = change.id.removeprefix("inbox:")
         return settled_index(self.ctx).latest(sha=None, patch_id=pid, change_id=change.id)
 
@@ -307,6 +313,8 @@ class Services:
         return QueueRefresh(update, reviewed, mine, [row_of(i) for i in update.items])
 
     def load_diff(self, change: Change) -> Diff:
+        from reviewq.workflow.lookup import diff_of
+
         return diff_of(self.ctx, change)
 
     def file_lines(self, rev: str, path: str, encoding: str = "utf-8") -> list[str] | None:
@@ -500,6 +508,8 @@ class Services:
         Warnings (the team's notes ref could not be updated) come back as text for the screen:
         anything printed to stderr would tear through the TUI.
         """
+        from reviewq.workflow.recording import record_verdict
+
         warnings: list[str] = []
         unit = data.unit
         if unit is not None and self.units is not None and len(unit.ai) > 1:
@@ -535,6 +545,8 @@ class Services:
         the review shared out as `reviewq.workflow.units.record_unit_verdict` does for the CLI: each
         record its own commit's lines and hunks, the time in proportion to its lines, the
         fraction of the combined diff's hunks viewed."""
+        from reviewq.workflow.units import record_unit_verdict
+
         with self.lock:
             stored = record_unit_verdict(
                 self.ctx,
@@ -563,6 +575,8 @@ class Services:
 
     def requirements(self, change: Change) -> Requirements:
         """What the policy asks of the domains this change touches (pure; no git)."""
+        from reviewq.workflow.gate import policy_of
+
         policy = policy_of(self.ctx.config)
         return policy.requirements(policy.domains_for(change.paths))
 
