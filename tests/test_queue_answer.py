@@ -12,10 +12,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reviewq.clock import local_now
 from reviewq.context import Context
-from reviewq.core.queue import QueueRow, queue_order, row_of
+from reviewq.core.jsonio import dump_json, parse_line
+from reviewq.core.queue import QueueRow, RowRisk, age_from, queue_order, row_of
 from reviewq.tui.services import Services
 from reviewq.workflow.queue_answer import answer_path, load
 from tests.conftest import FIXED_NOW
@@ -235,3 +238,49 @@ def test_the_gate_never_reads_the_stored_answer(demo_repo: Path, cli) -> None:
         if "reviewq.workflow.queue_answer import" in p.read_text()
     )
     assert readers == ["tui/services.py"]
+
+
+_text = st.text(max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    cid=_text,
+    level=st.sampled_from(["low", "medium", "high"]),
+    score=st.integers(-(2**40), 2**40),
+    committed=st.one_of(
+        st.none(),
+        _text,
+        st.datetimes(
+            min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.timezones()
+        ).map(lambda d: d.isoformat()),
+    ),
+    size=st.integers(0, 2**40),
+    unmerged=st.booleans(),
+    texts=st.lists(_text, min_size=8, max_size=8),
+    reasons=st.lists(_text, max_size=5),
+)
+def test_any_row_survives_the_file_exactly(
+    cid, level, score, committed, size, unmerged, texts, reasons
+) -> None:
+    """Whatever an item's texts hold (controls, bidi, lone surrogates, any date), the stored
+    row reads back as the row that was stored: the same cells, lines, words and age."""
+    agent, subject, model, size_text, domain, where, prompt, haystack = texts
+    row = QueueRow(
+        cid,
+        RowRisk(level, score),
+        committed,
+        age_from(committed, FIXED_NOW),
+        size,
+        unmerged,
+        agent,
+        subject,
+        model,
+        size_text,
+        domain,
+        where,
+        tuple(reasons),
+        prompt,
+        haystack,
+    )
+    assert QueueRow.from_list(parse_line(dump_json(row.to_list())), FIXED_NOW) == row
