@@ -113,6 +113,8 @@ class Services:
         self.units: Any = None
         self._pool: Any = None
         self._pool_broken = False
+        #: The last `load_queue_rows`, until `keep_queue_answer` stores it.
+        self._answer: Any = None
 
     def gather_stats(self) -> Any:
         """The stats screen's inputs: this repository's log and notes, or the team's when
@@ -394,21 +396,33 @@ class Services:
             return None, None
 
     def load_queue_rows(
-        self, key: str | None = None
+        self, key: str | None = None, *, keep: bool = True
     ) -> tuple[list[QueueItem], list[QueueRow], int, dict[str, str]]:
         """The queue screen's load: (items, their rows, verdicts today, my verdicts), and the
         answer kept for the next open when nothing moved while it was computed (`key`: the
-        inputs' key taken before, as `stored_queue` returned it)."""
+        inputs' key taken before, as `stored_queue` returned it). `keep=False`: kept only when
+        `keep_queue_answer(key)` is called (after the screen has the rows)."""
         from reviewq.core.queue import row_of
-        from reviewq.workflow.queue_answer import answer_key, store
 
-        view = self.queue_view
         items = self.load_queue()
         count, mine, times, start = self._progress()
         rows = [row_of(item) for item in items]
-        units = self.units
+        self._answer = (self.queue_view, rows, mine, times, start, self.units)
+        if keep:
+            self.keep_queue_answer(key)
+        return items, rows, count, mine
+
+    def keep_queue_answer(self, key: str | None) -> None:
+        """Store the last `load_queue_rows` for the next open, if the queue's inputs still have
+        `key` (what they had before it was computed). Never raises."""
+        from reviewq.workflow.queue_answer import answer_key, store
+
+        answer, self._answer = self._answer, None
+        if key is None or answer is None:
+            return
+        view, rows, mine, times, start, units = answer
         try:
-            if key is not None and units is not None and answer_key(self.ctx, view) == key:
+            if units is not None and answer_key(self.ctx, view) == key:
                 store(
                     self.ctx,
                     view,
@@ -417,12 +431,11 @@ class Services:
                     mine=mine,
                     my_times=times,
                     day_start=start,
-                    hidden_audit=self.hidden_audit(),
+                    hidden_audit=len(units.audit) if view == "daily" else 0,
                     valid_until=units.valid_until,
                 )
         except Exception:  # keeping the answer is a convenience, never an error
             pass
-        return items, rows, count, mine
 
     # -- viewed marks and drafts (local cache) ------------------------------------------------
 

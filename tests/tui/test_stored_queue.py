@@ -31,9 +31,9 @@ def held_load(monkeypatch) -> threading.Event:
     release = threading.Event()
     real = Services.load_queue_rows
 
-    def slow(self, key=None):
+    def slow(self, key=None, **kwargs):
         release.wait(30)
-        return real(self, key)
+        return real(self, key, **kwargs)
 
     monkeypatch.setattr(Services, "load_queue_rows", slow)
     return release

@@ -241,13 +241,14 @@ class QueueScreen(Screen, inherit_bindings=False):
             lambda done, total: self.app.call_from_thread(self._building, done, total)
         )
         try:
-            items, rows, reviewed, mine = services.load_queue_rows(key)
+            items, rows, reviewed, mine = services.load_queue_rows(key, keep=False)
         except Exception as exc:  # one line for the reviewer, never a traceback
             self.app.call_from_thread(self._failed, exc)
             return
         finally:
             services.report_column_builds(None)
         self.app.call_from_thread(self._loaded, items, reviewed, mine, rows)
+        services.keep_queue_answer(key)  # for the next open, once these rows are on screen
         # The app imports the screens past the queue when first opened (start-up); load them
         # here, while the reviewer reads the queue, so the first Enter does not wait for them.
         import reviewq.tui.pair.screen
