@@ -104,3 +104,29 @@ async def test_a_forged_answer_opens_nothing_but_real_items(make_app, demo_repo:
         await settle(pilot)
         assert app.screen.change.id == first.change.id
         assert app.screen.change.commit.subject == first.change.commit.subject
+
+
+async def test_a_failed_load_takes_the_stored_rows_away(make_app, monkeypatch) -> None:
+    """Stored rows are never left standing as if they were the queue."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+    release = threading.Event()
+
+    def broken(self, key=None, **kwargs):
+        release.wait(30)
+        raise OSError("the disk went away")
+
+    monkeypatch.setattr(Services, "load_queue_rows", broken)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, QueueScreen) and app.screen.provisional)
+        screen = app.screen
+        assert screen.table.row_count > 0
+        await pilot.press("enter")  # asked before the failure: nothing opens after it
+        release.set()
+        await settle(pilot)
+        assert not screen.provisional and not screen.loaded and not screen.shown_rows
+        assert not screen.table.display and screen.table.row_count == 0
+        assert "could not be loaded" in str(screen.query_one("#queue-empty").render())
+        assert isinstance(app.screen, QueueScreen)
