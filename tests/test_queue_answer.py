@@ -284,3 +284,21 @@ def test_any_row_survives_the_file_exactly(
         haystack,
     )
     assert QueueRow.from_list(parse_line(dump_json(row.to_list())), FIXED_NOW) == row
+
+
+def test_a_live_refresh_keeps_the_answer_for_the_next_open(demo_repo: Path) -> None:
+    """New agent work noticed by the live poll: the next open draws it at once, as built."""
+    first_open(demo_repo, FIXED_NOW)
+    ctx = Context.open(demo_repo)
+    try:
+        services = Services(ctx, now=lambda: FIXED_NOW)
+        services.load_queue()
+        assert services.poll_queue() is None  # nothing moved
+        sha = commit_ai(demo_repo, "feat poll me", FIXED_NOW - timedelta(minutes=5))
+        refresh = services.poll_queue()
+        assert refresh is not None and sha in {i.change.id for i in refresh.update.items}
+    finally:
+        ctx.close()
+    got = stored(demo_repo, FIXED_NOW)
+    assert got is not None and got.rows == refresh.rows
+    assert got.rows == first_open(demo_repo, FIXED_NOW)[1]

@@ -305,14 +305,24 @@ class Services:
 
     def poll_queue(self) -> QueueRefresh | None:
         """Every few seconds, from a worker: None unless refs, notes, the inbox or the log moved
-        (a cheap check); else the incrementally refreshed queue and this reviewer's progress."""
-        update = self.queue_source().poll()
-        if update is None:
-            return None
+        (a cheap check); else the incrementally refreshed queue and this reviewer's progress.
+        The refreshed rows are kept for the next open too (`keep_queue_answer`)."""
         from reviewq.core.queue import row_of
+        from reviewq.workflow.queue_answer import answer_key
 
-        reviewed, mine = self.my_progress()
-        return QueueRefresh(update, reviewed, mine, [row_of(i) for i in update.items])
+        source = self.queue_source()
+        with source.lock:  # as `QueueSource.poll`, with the inputs' key taken before the refresh
+            if not source.changed():
+                return None
+            try:
+                key = answer_key(self.ctx, self.queue_view)
+            except Exception:  # the answer is a convenience; the refresh goes on without it
+                key = None
+            update = source.refresh()
+        count, mine, times, start = self._progress()
+        rows = [row_of(i) for i in update.items]
+        self.keep_queue_answer(key, (self.queue_view, rows, mine, times, start, self.units))
+        return QueueRefresh(update, count, mine, rows)
 
     def load_diff(self, change: Change) -> Diff:
         from reviewq.workflow.lookup import diff_of
@@ -412,12 +422,14 @@ class Services:
             self.keep_queue_answer(key)
         return items, rows, count, mine
 
-    def keep_queue_answer(self, key: str | None) -> None:
-        """Store the last `load_queue_rows` for the next open, if the queue's inputs still have
-        `key` (what they had before it was computed). Never raises."""
+    def keep_queue_answer(self, key: str | None, answer: Any = None) -> None:
+        """Store the last `load_queue_rows` (or `answer`, in its shape) for the next open, if
+        the queue's inputs still have `key` (what they had before it was computed). Never
+        raises."""
         from reviewq.workflow.queue_answer import answer_key, store
 
-        answer, self._answer = self._answer, None
+        if answer is None:
+            answer, self._answer = self._answer, None
         if key is None or answer is None:
             return
         view, rows, mine, times, start, units = answer
