@@ -1,11 +1,15 @@
 """The TUI's open as a user sees it: launch `reviewq tui` in tmux, time until the first queue
 row is on screen (`tmux capture-pane -p` polled every 20 ms; no key is pressed).
 
-    python benchmarks/bench_tui_open_tmux.py [--quick] [--runs 4]
+    python benchmarks/bench_tui_open_tmux.py [--quick] [--runs 4] [--no-baseline]
 
 `--quick`: 1,000 pending items over a 200,000-record log; the default is issue 18's size (10,000
 pending, 1,000,000 records). The fixture comes from tests/load_fixture.py (cached under
 benchmarks/.work/). The first run may build the column caches; later runs are warm. Needs tmux.
+
+Each run is paired with the floor, taken interleaved in the same loop: a bare Textual app that
+shows one such row (benchmarks/tui_floor_app.py), launched the same way. On a shared machine
+compare the ratio to the floor, not the seconds.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="1,000 pending, 200,000 records")
     parser.add_argument("--runs", type=int, default=4)
     parser.add_argument("--limit", type=float, default=180.0, help="seconds to wait for a row")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the bare Textual floor")
     args = parser.parse_args()
     pending, records = (1_000, 200_000) if args.quick else (10_000, 1_000_000)
     fixture = build(pending, 2_000, 2_000, records)
@@ -55,32 +60,63 @@ def main() -> int:
         f"{sys.executable} -m reviewq tui"
     )
     print(f"{pending:,} pending, {records:,} records; load average {os.getloadavg()[0]:.2f}")
+    floor_command = (
+        f"cd {shlex.quote(str(fixture.path))} && exec env -u PYTHONDONTWRITEBYTECODE {exports} "
+        f"{sys.executable} {shlex.quote(str(ROOT / 'benchmarks' / 'tui_floor_app.py'))}"
+    )
     seen: list[float] = []
+    floor: list[float] = []
     for run in range(1, args.runs + 1):
-        time.sleep(0.5)  # the last session's server shutting down would refuse a new one
-        t0 = time.perf_counter()
-        subprocess.run(
-            ["tmux", "new-session", "-d", "-s", SESSION, "-x", "160", "-y", "50", command],
-            check=True,
-        )
-        took = None
-        try:
-            while time.perf_counter() - t0 < args.limit:
-                screen = subprocess.run(
-                    ["tmux", "capture-pane", "-p", "-t", SESSION], capture_output=True, text=True
-                ).stdout
-                if ROW.search(screen):
-                    took = time.perf_counter() - t0
-                    break
-                time.sleep(0.02)
-        finally:
-            subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
-        print(f"run {run}: " + (f"first queue row after {took:.2f} s" if took else "no row"))
+        took = first_row(command, args.limit)
+        line = f"run {run}: " + (f"first queue row after {took:.2f} s" if took else "no row")
+        if not args.no_baseline:
+            base = first_row(floor_command, args.limit)
+            if base is not None:
+                line += f"   floor {base:.2f} s"
+                if run > 1:
+                    floor.append(base)
+        print(line + f"   (load {os.getloadavg()[0]:.2f})", flush=True)
         if took is not None and run > 1:
             seen.append(took)
     if seen:
-        print(f"warm median {statistics.median(seen):.2f} s (runs 2..{args.runs})")
+        print(
+            f"warm median {statistics.median(seen):.2f} s, p95 {p95(seen):.2f} s (runs 2..{args.runs})"
+        )
+    if floor:
+        print(
+            f"floor median {statistics.median(floor):.2f} s, p95 {p95(floor):.2f} s; "
+            f"open/floor {statistics.median(seen) / statistics.median(floor):.2f}x"
+            if seen
+            else ""
+        )
+    print(f"load average at the end {os.getloadavg()[0]:.2f}")
     return 0
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+
+
+def first_row(command: str, limit: float) -> float | None:
+    """Seconds from starting `command` in a new tmux session until a queue row is on screen."""
+    time.sleep(0.5)  # the last session's server shutting down would refuse a new one
+    t0 = time.perf_counter()
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", SESSION, "-x", "160", "-y", "50", command],
+        check=True,
+    )
+    try:
+        while time.perf_counter() - t0 < limit:
+            screen = subprocess.run(
+                ["tmux", "capture-pane", "-p", "-t", SESSION], capture_output=True, text=True
+            ).stdout
+            if ROW.search(screen):
+                return time.perf_counter() - t0
+            time.sleep(0.02)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
+    return None
 
 
 if __name__ == "__main__":

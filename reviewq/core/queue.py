@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
+from reviewq.core.families import model_label
 from reviewq.core.model import Change, DiffStats
 from reviewq.core.risk import Risk, assess
+from reviewq.core.text import one_line
 
 # scan.py reads commit times through this name too (one parser: core.times)
 from reviewq.core.times import parse_instant as parse_time
@@ -76,7 +78,12 @@ class QueueItem:
 
 
 def age_seconds(change: Change, now: datetime) -> float:
-    when = parse_time(change.commit.committed_at)
+    return age_from(change.commit.committed_at, now)
+
+
+def age_from(committed_at: str | None, now: datetime) -> float:
+    """Seconds since `committed_at` (a recorded instant), 0 when unreadable or in the future."""
+    when = parse_time(committed_at)
     if when is None or when.tzinfo is None:
         return 0.0
     return max(0.0, (now - when).total_seconds())
@@ -140,3 +147,219 @@ def human_age(seconds: float) -> str:
     if seconds < 86400 * 60:
         return f"{int(seconds // 86400)}d"
     return f"{int(seconds // (86400 * 30))}mo"
+
+
+# -- rows: what a queue screen shows of an item ------------------------------------------------
+
+#: A row's subject is cut to this many characters (the table's widest subject column, plus one
+#: so that a longer one ends in an ellipsis there).
+ROW_SUBJECT = 73
+#: Where the item lives, cut to this many characters.
+ROW_WHERE = 200
+
+
+#: The risk levels `core.risk.assess` gives (a stored row names one of them).
+RISK_LEVELS = ("low", "medium", "high")
+
+
+class RowRisk(NamedTuple):
+    level: str
+    score: int
+
+
+class _RowUnit(NamedTuple):
+    kind: str
+
+
+#: `QueueRow.unit` of unmerged work: `is_unmerged` and `queue_order` read only its kind.
+_UNMERGED = _RowUnit("unit")
+
+
+@dataclass(slots=True, eq=True)
+class QueueRow:
+    """One queue item as a screen shows it: the cells' texts (not yet made safe for a
+    terminal), the lines under the table, the words a filter searches, and what the queue's
+    order reads (`queue_order` sorts rows as it sorts items).
+
+    Built from an item (`row_of`) or read back from a stored queue answer
+    (`reviewq.workflow.queue_answer`): the same fields either way, so what is drawn from one
+    is what is drawn from the other. Pure text: a row can open nothing (the screen opens the
+    real item of the same id from the queue it loaded)."""
+
+    id: str
+    risk: RowRisk
+    #: The item's commit time (what its age counts from) and its age at the load's `now`.
+    committed_at: str | None
+    age_seconds: float
+    size: int
+    unmerged: bool
+    agent: str
+    subject: str
+    model: str
+    size_text: str
+    domain: str
+    where: str
+    #: Lines under the table, up to (not with) the reviewer's own verdict; then the prompt's.
+    reasons: tuple[str, ...]
+    prompt_line: str
+    #: Lower-case text of every field a filter matches (`matches`).
+    haystack: str
+
+    @property
+    def unit(self) -> _RowUnit | None:
+        return _UNMERGED if self.unmerged else None
+
+    def matches(self, terms: Sequence[str]) -> bool:
+        """Every term appears in one of the fields a reviewer filters by (case-insensitive)."""
+        return all(term in self.haystack for term in terms)
+
+    def to_list(self) -> list[Any]:
+        return [
+            self.id,
+            self.risk.level,
+            self.risk.score,
+            self.committed_at,
+            self.size,
+            self.unmerged,
+            self.agent,
+            self.subject,
+            self.model,
+            self.size_text,
+            self.domain,
+            self.where,
+            list(self.reasons),
+            self.prompt_line,
+            self.haystack,
+        ]
+
+    @classmethod
+    def from_list(cls, data: Sequence[Any], now: datetime) -> QueueRow:
+        """A stored row (`to_list`), its age counted at `now` as `age_seconds` counts it.
+        Raises ValueError for anything not in that shape."""
+        if type(data) is not list or len(data) != 15:
+            raise ValueError("a stored row is not a list of 15 fields")
+        (
+            cid,
+            level,
+            score,
+            committed_at,
+            size,
+            unmerged,
+            agent,
+            subject,
+            model,
+            size_text,
+            domain,
+            where,
+            reasons,
+            prompt_line,
+            haystack,
+        ) = data
+        if (
+            type(cid) is not str
+            or type(level) is not str
+            or type(score) is not int
+            or (committed_at is not None and type(committed_at) is not str)
+            or type(size) is not int
+            or type(unmerged) is not bool
+            or type(agent) is not str
+            or type(subject) is not str
+            or type(model) is not str
+            or type(size_text) is not str
+            or type(domain) is not str
+            or type(where) is not str
+            or type(reasons) is not list
+            or type(prompt_line) is not str
+            or type(haystack) is not str
+            or not all(type(r) is str for r in reasons)
+            or level not in RISK_LEVELS
+        ):
+            raise ValueError("a stored row holds a field of the wrong type")
+        return cls(
+            cid,
+            RowRisk(level, score),
+            committed_at,
+            age_from(committed_at, now),
+            size,
+            unmerged,
+            agent,
+            subject,
+            model,
+            size_text,
+            domain,
+            where,
+            tuple(reasons),
+            prompt_line,
+            haystack,
+        )
+
+
+def haystack_of(item: QueueItem) -> str:
+    """The words a queue filter searches in an item (lower case)."""
+    change = item.change
+    auth = change.authorship
+    return " ".join(
+        [
+            change.id,
+            auth.agent,
+            auth.model or "",
+            auth.family,
+            item.domain,
+            item.risk.level,
+            change.commit.subject,
+            change.commit.author.name,
+            " ".join(change.paths),
+            " ".join(change.refs) or change.location or "",
+        ]
+    ).lower()
+
+
+def row_of(item: QueueItem) -> QueueRow:
+    """What a queue screen shows of `item` (see `QueueRow`)."""
+    change = item.change
+    auth = change.authorship
+    stats = item.stats
+    unit = item.unit
+    subject = change.commit.subject
+    where = change.location or ""
+    if unit is not None and unit.kind != "commit":
+        # The kind shows where unmerged work ends and main's commits begin.
+        where = f"{unit.kind} {unit.name}"
+        counts = [f"{len(unit.commits)} commits"] if len(unit.commits) > 1 else []
+        if unit.new_since_verdict:
+            counts.append(f"{len(unit.new_since_verdict)} new since your verdict")
+        if counts:
+            subject = f"[{', '.join(counts)}] {subject}"
+    lines = [f"• {one_line(r)}" for r in item.risk.reasons] or ["• no risk signals"]
+    lines.append(
+        f"agent: {one_line(auth.agent)}, model: {one_line(auth.model or 'not recorded')}"
+        f" (family {one_line(auth.family)}), domain: {one_line(item.domain)}"
+    )
+    if change.location:
+        others = [r for r in change.refs if r != change.location]
+        place = change.location + (f" (also {', '.join(others)})" if others else "")
+        if change.merged and change.merged_from:
+            place += f", merged from {change.merged_from}"
+        elif change.merged is False and change.source == "git":
+            place += ", not merged"
+        lines.append(f"where: {one_line(place, 200)}")
+    if item.needs:
+        lines.append(f"needs: {one_line('; '.join(item.needs), 200)}")
+    prompt = change.prompt
+    return QueueRow(
+        id=change.id,
+        risk=RowRisk(item.risk.level, item.risk.score),
+        committed_at=change.commit.committed_at,
+        age_seconds=item.age_seconds,
+        size=item.size,
+        unmerged=is_unmerged(item),
+        agent=auth.agent,
+        subject=one_line(subject, ROW_SUBJECT),
+        model=model_label(auth.family, auth.model),
+        size_text=stats.brief() if stats else "?",
+        domain=item.domain,
+        where=one_line(where, ROW_WHERE),
+        reasons=tuple(lines),
+        prompt_line=f"prompt: {one_line(prompt.text, 140)}" if prompt else "prompt: none recorded",
+        haystack=haystack_of(item),
+    )

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events, work
 from textual.app import App
@@ -34,11 +35,7 @@ from reviewq.core.text import one_line, visible
 from reviewq.errors import error_text
 from reviewq.tui import keymap
 from reviewq.tui.live import DEFAULT_INTERVAL
-from reviewq.tui.pair.screen import PairLaunch, PairScreen, start_pair
-from reviewq.tui.screens.change_screen import ChangeScreen
-from reviewq.tui.screens.help import HelpScreen
 from reviewq.tui.screens.queue import QueueScreen
-from reviewq.tui.screens.review import ReviewScreen
 from reviewq.tui.services import Services, VerdictInput
 from reviewq.tui.themes import (
     DEFAULT_THEME,
@@ -49,6 +46,34 @@ from reviewq.tui.themes import (
 from reviewq.tui.typeahead import HOLD_LIMIT, OPENERS, TypeaheadReady
 from reviewq.tui.widgets.timer import SessionClock
 from reviewq.xdg import state_home
+
+if TYPE_CHECKING:
+    from reviewq.tui.pair.screen import PairLaunch, PairScreen
+    from reviewq.tui.screens.change_screen import ChangeScreen
+    from reviewq.tui.screens.review import ReviewScreen
+
+# The screens past the queue (review, pair, help: the diff view, dialogs, panes) are imported
+# when first opened (start-up: the queue's first screen needs none of them).
+
+
+def _is(screen: object, module: str, name: str) -> bool:
+    """isinstance(screen, module.name), without importing the module: a screen of a class that
+    was never imported is not one."""
+    loaded = sys.modules.get(module)
+    return loaded is not None and isinstance(screen, getattr(loaded, name))
+
+
+def _is_change(screen: object) -> bool:
+    return _is(screen, "reviewq.tui.screens.change_screen", "ChangeScreen")
+
+
+def _is_review(screen: object) -> bool:
+    return _is(screen, "reviewq.tui.screens.review", "ReviewScreen")
+
+
+def _is_pair(screen: object) -> bool:
+    return _is(screen, "reviewq.tui.pair.screen", "PairScreen")
+
 
 #: How many of the next queue items get their critique prepared in the background.
 PREFETCH = 2
@@ -82,11 +107,11 @@ class ReviewqCommands(Provider):
         app: ReviewqApp = self.app  # type: ignore[assignment]
         out: list[tuple[str, Callable[[], Any], str]] = []
         screen = self.screen  # the screen the palette was opened on, not the palette
-        if isinstance(screen, PairScreen):
+        if _is_pair(screen):
             out += _pair_entries(screen)
-        if isinstance(screen, QueueScreen | ReviewScreen):
+        if isinstance(screen, QueueScreen) or _is_review(screen):
             out += _start_pair_entries(app, screen)
-        if isinstance(screen, ReviewScreen) and screen.diff is not None:
+        if _is_review(screen) and screen.diff is not None:
             for i, fd in enumerate(screen.diff.files):
                 out.append(
                     (
@@ -344,7 +369,7 @@ class ReviewqApp(App[None], inherit_bindings=False):
             self.foreground_until = time.monotonic() + FOREGROUND_SECONDS
             self.session.touch()
             for screen in self.screen_stack:
-                if isinstance(screen, ChangeScreen):
+                if _is_change(screen):
                     screen.activity()
         if isinstance(event, events.Key) and not event.is_forwarded:
             await self._take_key(event)
@@ -411,19 +436,19 @@ class ReviewqApp(App[None], inherit_bindings=False):
     def on_app_blur(self) -> None:
         self.session.blur()
         for screen in self.screen_stack:
-            if isinstance(screen, ChangeScreen):
+            if _is_change(screen):
                 screen.blurred()
 
     def on_app_focus(self) -> None:
         self.session.focus()
         for screen in self.screen_stack:
-            if isinstance(screen, ChangeScreen):
+            if _is_change(screen):
                 screen.focused_again()
 
     async def action_quit(self) -> None:
         """Quit, keeping the open review's time and note as a draft for next time."""
         for screen in self.screen_stack:
-            if isinstance(screen, ChangeScreen):
+            if _is_change(screen):
                 screen.save_draft(wait=False)
         self.exit()
 
@@ -439,6 +464,8 @@ class ReviewqApp(App[None], inherit_bindings=False):
         self.push_screen(StatsScreen(self.services.gather_stats))
 
     def action_help(self) -> None:
+        from reviewq.tui.screens.help import HelpScreen
+
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss()
             return
@@ -491,13 +518,15 @@ class ReviewqApp(App[None], inherit_bindings=False):
         self.call_from_thread(self.open_review, item, items)
 
     def open_review(self, item: QueueItem, queue: list[QueueItem]) -> None:
+        from reviewq.tui.screens.review import ReviewScreen
+
         self.open_change_screen(ReviewScreen(item, list(queue)))
 
     def open_change_screen(self, screen: ChangeScreen) -> None:
         """In place of the review on screen (its draft kept), else over what is there, so
         that going back leads to the queue rather than through every change opened."""
         current = self.screen
-        if isinstance(current, ReviewScreen):
+        if _is_review(current):
             current.save_draft()
             self.switch_screen(screen)
         else:
@@ -526,6 +555,8 @@ class ReviewqApp(App[None], inherit_bindings=False):
             self.pop_screen()
             self.notify("That was the last item in the queue.", timeout=4)
             return
+        from reviewq.tui.screens.review import ReviewScreen
+
         self.switch_screen(ReviewScreen(fresh[0], current.queue))
 
     def verdict_recorded(
@@ -548,6 +579,8 @@ class ReviewqApp(App[None], inherit_bindings=False):
     ) -> None:
         """Ask who takes part, then walk through `first` and the rest of `queue`, riskiest
         first (`first` None: the riskiest pending item)."""
+        from reviewq.tui.pair.screen import PairLaunch, start_pair
+
         start_pair(self, first, queue, launch or PairLaunch())
 
     # -- critiques ----------------------------------------------------------------------------
@@ -609,7 +642,7 @@ class ReviewqApp(App[None], inherit_bindings=False):
             return  # already known (a refresh or a test put one there): keep it
         self.critiques[change_id] = result
         for screen in self.screen_stack:
-            if isinstance(screen, ChangeScreen):
+            if _is_change(screen):
                 screen.critique_arrived(change_id, result)
 
 
@@ -631,9 +664,9 @@ def _start_pair_entries(
     app: ReviewqApp, screen: QueueScreen | ReviewScreen
 ) -> list[tuple[str, Callable[[], Any], str]]:
     """ "Start pair session" on the item at hand, and on the pending queue riskiest first."""
-    item = screen.item if isinstance(screen, ReviewScreen) else screen.current_item()
+    item = screen.item if _is_review(screen) else screen.current_item()
     out: list[tuple[str, Callable[[], Any], str]] = []
-    queue = screen.queue if isinstance(screen, ReviewScreen) else screen.items
+    queue = screen.queue if _is_review(screen) else screen.items
     if item is not None:
         short = short_id(item.change.id, narrow=True)
         out.append(

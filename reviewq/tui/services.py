@@ -23,36 +23,25 @@ from reviewq.clock import local_now
 from reviewq.context import Context
 from reviewq.core.model import VERDICTS, Change, Critique, Diff, FileDiff, Identity
 from reviewq.core.policy import evaluate
-from reviewq.core.queue import QueueItem
+from reviewq.core.queue import QueueItem, QueueRow
 from reviewq.core.verdict import CritiqueState, new_record
 from reviewq.output import LARGE_LOG_BYTES  # noqa: F401 (the screens read it from here)
-from reviewq.sources.diffs import parse_unified_diff, read_commit_diff
 from reviewq.sources.gitcmd import BINARY_PROBE
-from reviewq.store.notes_log import NotesError
-from reviewq.workflow.apply_patch import apply_patches
-from reviewq.workflow.critiquing import cached_critique, critique_input, get_critique, rationale_for
-from reviewq.workflow.gate import policy_of
-from reviewq.workflow.lookup import diff_of
-from reviewq.workflow.queue import QueueSource
-from reviewq.workflow.recording import record_verdict, settled_index
-from reviewq.workflow.scan import Scanner
-from reviewq.workflow.units import (
-    build_units,
-    full_ref,
-    record_unit_verdict,
-    unit_details,
-    unit_diffs,
-)
 
-# Kept inside the methods that use them (start-up): numpy (`workflow.stats`,
-# `store.verdict_columns`) and multiprocessing. The app paints its first screen without them;
-# they load in the worker that first needs them.
+# Kept inside the methods that use them (start-up): the workflow's shells (queue, scan, gate,
+# recording, units, lookup) and the diff parser, which the queue's first screen from a stored
+# answer does not need (its worker imports them once that screen is drawn); numpy
+# (`workflow.stats`, `store.verdict_columns`), multiprocessing, the critic's rules
+# (`workflow.critiquing`: a few hundred regular expressions) and the patch inbox's email parser
+# (`workflow.apply_patch`). The app paints its first screen without them; they load in the
+# worker that first needs them.
 
 if TYPE_CHECKING:
     from reviewq.core.policy_rules import Requirements
     from reviewq.core.rationale import Rationale
     from reviewq.workflow.apply_patch import Applied
     from reviewq.workflow.queue import QueueSource, QueueUpdate
+    from reviewq.workflow.queue_answer import StoredQueue
     from reviewq.workflow.scan import Scanner
 
 
@@ -105,6 +94,8 @@ class QueueRefresh:
     update: QueueUpdate
     reviewed_today: int
     mine: dict[str, str]
+    #: The items' rows (`core.queue.row_of`), made in the worker rather than on screen.
+    rows: list[QueueRow] | None = None
 
 
 class Services:
@@ -122,6 +113,8 @@ class Services:
         self.units: Any = None
         self._pool: Any = None
         self._pool_broken = False
+        #: The last `load_queue_rows`, until `keep_queue_answer` stores it.
+        self._answer: Any = None
 
     def gather_stats(self) -> Any:
         """The stats screen's inputs: this repository's log and notes, or the team's when
@@ -170,6 +163,8 @@ class Services:
 
     def queue_source(self) -> QueueSource:
         """The queue as something to poll (`reviewq.workflow.queue`): one per app, sharing `lock`."""
+        from reviewq.workflow.queue import QueueSource
+
         if self._source is None:
             self._source = QueueSource(self.ctx, now=self.now, lock=self.lock, load=self._pending)
         return self._source
@@ -183,6 +178,8 @@ class Services:
     @property
     def scanner(self) -> Scanner:
         """The app's scanner: kept, so a refresh decodes only the changes new since the last."""
+        from reviewq.workflow.scan import Scanner
+
         if self._scanner is None:
             self._scanner = Scanner(self.ctx)
         return self._scanner
@@ -190,6 +187,9 @@ class Services:
     def _pending(self, ctx: Context, **kwargs: Any) -> list[QueueItem]:
         """The queue source's load: the pending queue, falling back to this machine's verdicts
         when the notes ref cannot be read (a notice says so)."""
+        from reviewq.store.notes_log import NotesError
+        from reviewq.workflow.units import build_units
+
         kwargs.setdefault("scanner", self.scanner if ctx is self.ctx else None)
         # What `reviewq.workflow.queue.pending_queue` returns, with the grouping kept (unit diffs and
         # verdicts read it) and the view the reviewer chose.
@@ -221,6 +221,10 @@ class Services:
         """(the diff to show, a note) for a unit: `unit` the combined diff from the merge base,
         `commit` its commit number `step`, `since` the interdiff since your verdict (after a
         force-push the range-diff comes back as the note: it is not a diff of files)."""
+        from reviewq.sources.diffs import parse_unified_diff, read_commit_diff
+        from reviewq.workflow.lookup import diff_of
+        from reviewq.workflow.units import unit_diffs
+
         with self.lock:
             queue = self.units
         if mode == "commit":
@@ -240,6 +244,8 @@ class Services:
     def find_item(self, text: str, items: list[QueueItem]) -> QueueItem | None:
         """The item `text` names: a unit's ref as typed (`origin/codex/fix`, `refs/pull/7/head`,
         `inbox:<id>`) or a commit (sha, HEAD) in one of the items' units."""
+        from reviewq.workflow.units import full_ref
+
         ref = text if text.startswith("inbox:") else full_ref(self.ctx, text)
         for item in items:
             unit = item.unit
@@ -256,6 +262,8 @@ class Services:
 
     def unit_commit_rows(self, unit: Any) -> list[dict[str, Any]]:
         """The unit's commits, each with agent and prompt (or marked human)."""
+        from reviewq.workflow.units import unit_details
+
         with self.lock:
             queue = self.units
         return unit_details(self.ctx, unit, queue)["commits"]
@@ -283,24 +291,42 @@ class Services:
 
     def apply_patch(self, change: Change, branch: str) -> Applied:
         """`git am` an inbox patch onto `branch` (a new branch starts from main)."""
+        from reviewq.workflow.apply_patch import apply_patches
+
         with self.lock:
             return apply_patches(self.ctx, change.id, branch, create=True, now=self.now())
 
     def inbox_verdict(self, change: Change) -> str | None:
         """The latest verdict on an inbox patch (by its patch-id), or None."""
+        from reviewq.workflow.recording import settled_index
+
         pid = change.id.removeprefix("inbox:")
         return settled_index(self.ctx).latest(sha=None, patch_id=pid, change_id=change.id)
 
     def poll_queue(self) -> QueueRefresh | None:
         """Every few seconds, from a worker: None unless refs, notes, the inbox or the log moved
-        (a cheap check); else the incrementally refreshed queue and this reviewer's progress."""
-        update = self.queue_source().poll()
-        if update is None:
-            return None
-        reviewed, mine = self.my_progress()
-        return QueueRefresh(update, reviewed, mine)
+        (a cheap check); else the incrementally refreshed queue and this reviewer's progress.
+        The refreshed rows are kept for the next open too (`keep_queue_answer`)."""
+        from reviewq.core.queue import row_of
+        from reviewq.workflow.queue_answer import answer_key
+
+        source = self.queue_source()
+        with source.lock:  # as `QueueSource.poll`, with the inputs' key taken before the refresh
+            if not source.changed():
+                return None
+            try:
+                key = answer_key(self.ctx, self.queue_view)
+            except Exception:  # the answer is a convenience; the refresh goes on without it
+                key = None
+            update = source.refresh()
+        count, mine, times, start = self._progress()
+        rows = [row_of(i) for i in update.items]
+        self.keep_queue_answer(key, (self.queue_view, rows, mine, times, start, self.units))
+        return QueueRefresh(update, count, mine, rows)
 
     def load_diff(self, change: Change) -> Diff:
+        from reviewq.workflow.lookup import diff_of
+
         return diff_of(self.ctx, change)
 
     def file_lines(self, rev: str, path: str, encoding: str = "utf-8") -> list[str] | None:
@@ -335,29 +361,93 @@ class Services:
         once: a million-record log costs a fraction of a second here, not seconds. Midnight is
         the app clock's (`now`).
         """
+        count, mine, _times, _start = self._progress()
+        return count, mine
+
+    def _progress(self) -> tuple[int, dict[str, str], list[float], float]:
+        """`my_progress`, plus the times of this reviewer's verdicts since midnight and that
+        midnight (a stored queue answer counts "today" again from them when shown)."""
         import numpy as np
 
         from reviewq.store.verdict_columns import CACHE_NAME, load_verdict_table
 
-        table = load_verdict_table(self.ctx.log_path, self.ctx.log_cache(CACHE_NAME))
-        me = self.reviewer().email.strip().lower()
-        if me:
-            if me not in table.reviewers:
-                return 0, {}
-            rows = np.flatnonzero(table.reviewer == table.reviewers.index(me))
-        else:
-            rows = np.arange(len(table))
         now = self.now()
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
         start = midnight.timestamp()
         end = (midnight + timedelta(days=1)).timestamp()
+        table = load_verdict_table(self.ctx.log_path, self.ctx.log_cache(CACHE_NAME))
+        me = self.reviewer().email.strip().lower()
+        if me:
+            if me not in table.reviewers:
+                return 0, {}, [], start
+            rows = np.flatnonzero(table.reviewer == table.reviewers.index(me))
+        else:
+            rows = np.arange(len(table))
         epochs = table.epoch[rows]
         count = int(np.count_nonzero((epochs >= start) & (epochs < end)))
         mine: dict[str, str] = {}
         changes, verdicts = table.changes, table.verdict
         for row in rows.tolist():  # in log order: the latest verdict wins
             mine[changes[table.change[row]]] = VERDICTS[verdicts[row]]
-        return count, mine
+        return count, mine, epochs[epochs >= start].tolist(), start
+
+    # -- the stored queue answer (reviewq/workflow/queue_answer.py) ---------------------------
+
+    def stored_queue(self) -> tuple[str | None, StoredQueue | None]:
+        """(the key of the queue's inputs now, the stored answer when it answers that key):
+        what the queue screen may draw before the real queue is in. Never raises: the answer
+        is a convenience, and without one the screen waits for the real queue as before."""
+        from reviewq.workflow.queue_answer import answer_key, load
+
+        try:
+            key = answer_key(self.ctx, self.queue_view)
+            return key, load(self.ctx, self.queue_view, key, self.now())
+        except Exception:
+            return None, None
+
+    def load_queue_rows(
+        self, key: str | None = None, *, keep: bool = True
+    ) -> tuple[list[QueueItem], list[QueueRow], int, dict[str, str]]:
+        """The queue screen's load: (items, their rows, verdicts today, my verdicts), and the
+        answer kept for the next open when nothing moved while it was computed (`key`: the
+        inputs' key taken before, as `stored_queue` returned it). `keep=False`: kept only when
+        `keep_queue_answer(key)` is called (after the screen has the rows)."""
+        from reviewq.core.queue import row_of
+
+        items = self.load_queue()
+        count, mine, times, start = self._progress()
+        rows = [row_of(item) for item in items]
+        self._answer = (self.queue_view, rows, mine, times, start, self.units)
+        if keep:
+            self.keep_queue_answer(key)
+        return items, rows, count, mine
+
+    def keep_queue_answer(self, key: str | None, answer: Any = None) -> None:
+        """Store the last `load_queue_rows` (or `answer`, in its shape) for the next open, if
+        the queue's inputs still have `key` (what they had before it was computed). Never
+        raises."""
+        from reviewq.workflow.queue_answer import answer_key, store
+
+        if answer is None:
+            answer, self._answer = self._answer, None
+        if key is None or answer is None:
+            return
+        view, rows, mine, times, start, units = answer
+        try:
+            if units is not None and answer_key(self.ctx, view) == key:
+                store(
+                    self.ctx,
+                    view,
+                    key,
+                    rows,
+                    mine=mine,
+                    my_times=times,
+                    day_start=start,
+                    hidden_audit=len(units.audit) if view == "daily" else 0,
+                    valid_until=units.valid_until,
+                )
+        except Exception:  # keeping the answer is a convenience, never an error
+            pass
 
     # -- viewed marks and drafts (local cache) ------------------------------------------------
 
@@ -443,6 +533,8 @@ class Services:
         Warnings (the team's notes ref could not be updated) come back as text for the screen:
         anything printed to stderr would tear through the TUI.
         """
+        from reviewq.workflow.recording import record_verdict
+
         warnings: list[str] = []
         unit = data.unit
         if unit is not None and self.units is not None and len(unit.ai) > 1:
@@ -478,6 +570,8 @@ class Services:
         the review shared out as `reviewq.workflow.units.record_unit_verdict` does for the CLI: each
         record its own commit's lines and hunks, the time in proportion to its lines, the
         fraction of the combined diff's hunks viewed."""
+        from reviewq.workflow.units import record_unit_verdict
+
         with self.lock:
             stored = record_unit_verdict(
                 self.ctx,
@@ -506,6 +600,8 @@ class Services:
 
     def requirements(self, change: Change) -> Requirements:
         """What the policy asks of the domains this change touches (pure; no git)."""
+        from reviewq.workflow.gate import policy_of
+
         policy = policy_of(self.ctx.config)
         return policy.requirements(policy.domains_for(change.paths))
 
@@ -585,17 +681,23 @@ class Services:
 
     def critique(self, change: Change, refresh: bool = False) -> Critique:
         """The configured critic's critique (cached when one exists; the family guard applies)."""
+        from reviewq.workflow.critiquing import get_critique
+
         self._open_cache()
         return get_critique(self.ctx, change, refresh=refresh)
 
     def rationale(self, change: Change, diff: Diff | None = None) -> Rationale:
         """The offline design-rationale summary (plus a model critic's, when one is cached);
         `diff`, when the screen has parsed it already, is not read and parsed again."""
+        from reviewq.workflow.critiquing import critique_input, rationale_for
+
         self._open_cache()
         subject = critique_input(self.ctx, change, diff) if diff is not None else None
         return rationale_for(self.ctx, change, subject=subject)
 
     def cached_critique(self, change: Change) -> Critique | None:
+        from reviewq.workflow.critiquing import cached_critique
+
         self._open_cache()
         return cached_critique(self.ctx, change)
 

@@ -56,6 +56,11 @@ class UnitQueue:
     assignment: dict[str, str] = field(default_factory=dict)
     mainline: dict[str, str] = field(default_factory=dict)
     work: dict[str, str] = field(default_factory=dict)
+    #: Until when the grouping holds with no input changing: the first moment time alone
+    #: would change it (a cooldown ending, a commit on main leaving the daily view); None:
+    #: time changes nothing. A stored queue answer is shown only before it
+    #: (`reviewq.workflow.queue_answer`).
+    valid_until: datetime | None = None
 
     def items(self, view: str = "daily", sort: str | None = "risk") -> list[QueueItem]:
         """The queue to show; `sort=None` keeps the grouping order (callers sort)."""
@@ -176,7 +181,16 @@ def build_units(
     out = UnitQueue([], [], [], mainline=dict(view.mainline), work=dict(view.work))
     out.changes = {c.id: c for c in changes}
     out.assignment = assignment
-    recent_cutoff = scope_of(ctx.config).recent_cutoff(_anchor(ctx, view.mainline, now))
+    anchor = _anchor(ctx, view.mainline, now)
+    recent_cutoff = scope_of(ctx.config).recent_cutoff(anchor)
+    # When time alone changes this answer: a cooldown ends (its need goes), and with a cutoff
+    # that counts back from now, each recent commit on main leaves the daily view.
+    moments = [
+        ready
+        for c in changes
+        if (ready := policy.evaluation(c).ready_at) is not None and ready > now
+    ]
+    span = recent_cutoff is not None and anchor == now and scope_of(ctx.config).recent_span
     for key, held in members.items():
         kind = kinds[key]
         if kind == "inbox":
@@ -220,9 +234,25 @@ def build_units(
             out.unmerged.append(item)
         elif is_recent(base.change.commit.committed_at, recent_cutoff):
             out.recent.append(item)
+            leaves = _leaves_recent(base.change.commit.committed_at, span) if span else None
+            if leaves is not None:
+                moments.append(leaves)
         else:
             out.audit.append(item)
+    out.valid_until = min(moments, default=None)
     return out
+
+
+def _leaves_recent(committed_at: str, span: Any) -> datetime | None:
+    """When a recent commit on main falls behind a cutoff that counts back `span` from now
+    (`core.units.is_recent`; None: never, an unreadable date counts as recent for good)."""
+    try:
+        when = datetime.fromisoformat(committed_at)
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        return None
+    return when + span
 
 
 def _anchor(ctx: Context, mainline: Mapping[str, str], now: datetime) -> datetime:

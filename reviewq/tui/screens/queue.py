@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -11,10 +14,18 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, LoadingIndicator, Static
 
-from reviewq.core.alloc import keep_as_long_lived
-from reviewq.core.families import model_label
+from reviewq.core.alloc import gc_paused, keep_as_long_lived
 from reviewq.core.model import short_id
-from reviewq.core.queue import SORT_KEYS, QueueItem, human_age, is_unmerged, queue_order
+from reviewq.core.queue import (
+    SORT_KEYS,
+    QueueItem,
+    QueueRow,
+    haystack_of,
+    human_age,
+    is_unmerged,
+    queue_order,
+    row_of,
+)
 from reviewq.core.text import one_line
 from reviewq.errors import error_text
 from reviewq.tui import keymap
@@ -48,36 +59,77 @@ SUBJECT = COLUMNS.index("Subject")
 SUBJECT_WIDTH = (30, 72)
 #: Columns cut to this many characters when longer (whole in the panel under the table).
 CAPS = {COLUMNS.index("Model"): 26, COLUMNS.index("Where"): 28, COLUMNS.index("Agent"): 18}
+#: Seconds the queue's worker waits for a stored answer's rows to be drawn before it computes.
+FIRST_DRAW_WAIT = 1.0
 #: New items named in the "new in the queue" notice before it says "and N more".
 NOTICE_ITEMS = 3
 
 
-def _cut(row: list[Content], widths: list[int]) -> list[Content]:
-    """Cells longer than their column end in an ellipsis (never silently cropped)."""
-    return [
-        cell if cell.cell_length <= width else cell.truncate(width, ellipsis=True)
-        for cell, width in zip(row, widths)
-    ]
+def _text(text: str) -> Content:
+    """`safe_line(text)`, without its scan for hidden characters when there can be none
+    (printable ASCII: most cells of a large queue; the same Content either way)."""
+    if text.isascii() and text.isprintable():
+        return Content(text)
+    return safe_line(text)
+
+
+def _cut_one(cell: Content, width: int) -> Content:
+    """A cell longer than its column ends in an ellipsis (never silently cropped)."""
+    return cell if cell.cell_length <= width else cell.truncate(width, ellipsis=True)
+
+
+def _length(text: str) -> int:
+    """The cell length `_text(text)` has, without making it when it is plain ASCII."""
+    if text.isascii() and text.isprintable():
+        return len(text)
+    return _text(text).cell_length
+
+
+class _RowCells:
+    """One row's cells for the table: their texts' lengths at once (the columns' widths need
+    every row's), the cells themselves (`Content`, each made safe) only once the row is drawn.
+    A 10,000-row queue then makes the cells of the few rows on screen, not 100,000."""
+
+    __slots__ = ("_cells", "lengths", "mine", "row", "texts")
+
+    def __init__(self, row: QueueRow, mine: str | None) -> None:
+        self.row = row
+        self.mine = mine
+        level, score = row.risk
+        #: What each cell says (before safety and cutting): a refill that says the same keeps
+        #: the table as it is.
+        self.texts = (
+            f"{level} {score}",
+            short_id(row.id, narrow=True),
+            row.agent,
+            row.subject,
+            row.model,
+            row.size_text,
+            human_age(row.age_seconds),
+            row.domain,
+            mine or "",
+            row.where,
+        )
+        joined = "".join(self.texts)
+        if joined.isascii() and joined.isprintable():
+            self.lengths = [len(t) for t in self.texts]
+        else:
+            self.lengths = [_length(t) for t in self.texts]
+        self._cells: list[Content] | None = None
+
+    def cells(self) -> list[Content]:
+        if self._cells is None:
+            self._cells = QueueScreen._cells(self.row, self.mine)
+        return self._cells
+
+    def cut(self, widths: list[int]) -> Callable[[int], Content]:
+        """Column index -> its cell, cut to `widths` (what the table reads when drawing)."""
+        return lambda index: _cut_one(self.cells()[index], widths[index])
 
 
 def item_matches(item: QueueItem, terms: list[str]) -> bool:
     """Every term appears in one of the fields a reviewer filters by (case-insensitive)."""
-    change = item.change
-    auth = change.authorship
-    haystack = " ".join(
-        [
-            change.id,
-            auth.agent,
-            auth.model or "",
-            auth.family,
-            item.domain,
-            item.risk.level,
-            change.commit.subject,
-            change.commit.author.name,
-            " ".join(change.paths),
-            " ".join(change.refs) or change.location or "",
-        ]
-    ).lower()
+    haystack = haystack_of(item)
     return all(term in haystack for term in terms)
 
 
@@ -109,6 +161,16 @@ class QueueScreen(Screen, inherit_bindings=False):
         super().__init__()
         self.items: list[QueueItem] = []
         self.shown: list[QueueItem] = []
+        #: What the table shows, one row per item (`core.queue.QueueRow`): the loaded items'
+        #: rows, or before they are in, a stored answer's (`provisional`).
+        self.rows: list[QueueRow] = []
+        self.shown_rows: list[QueueRow] = []
+        #: The rows come from the last open's stored answer (reviewq/workflow/queue_answer.py)
+        #: while the real queue is computed: shown, never opened.
+        self.provisional = False
+        #: A change the reviewer asked to open before the real queue was in.
+        self.open_when_loaded: str | None = None
+        self._hidden_audit = 0
         self.sort_key = "risk"
         self.filter_text = ""
         self.reviewed_today = 0
@@ -116,7 +178,7 @@ class QueueScreen(Screen, inherit_bindings=False):
         self.mine: dict[str, str] = {}
         self.loaded = False
         #: (change id, my verdict) -> the row's cells; a refill reuses them (10,000 rows).
-        self._rows: dict[tuple[str, str | None], list[Content]] = {}
+        self._rows: dict[tuple[str, str | None], _RowCells] = {}
         self._filter_timer: Timer | None = None
         self.filter_pause_items = FILTER_PAUSE_ITEMS
         self.filter_pause = FILTER_PAUSE
@@ -158,19 +220,55 @@ class QueueScreen(Screen, inherit_bindings=False):
     @work(thread=True, exclusive=True, group="queue", exit_on_error=False)
     def _load(self) -> None:
         services = self.app.services
+        key = None
+        if not self.loaded and not self.rows:
+            # The first open: the last open's answer, if nothing it depends on moved, is on
+            # screen at once; the real queue replaces it when computed.
+            key, stored = services.stored_queue()
+            if stored is not None:
+                drawn = threading.Event()
+
+                def show() -> None:
+                    self._show_stored(stored)
+                    self.call_after_refresh(drawn.set)
+
+                self.app.call_from_thread(show)
+                # The computing below holds the interpreter most of the time: let the rows
+                # reach the terminal first.
+                drawn.wait(FIRST_DRAW_WAIT)
         # The first open over a large log reads all of it once into the column cache: say so.
         services.report_column_builds(
             lambda done, total: self.app.call_from_thread(self._building, done, total)
         )
         try:
-            items = services.load_queue()
-            reviewed, mine = services.my_progress()
+            items, rows, reviewed, mine = services.load_queue_rows(key, keep=False)
         except Exception as exc:  # one line for the reviewer, never a traceback
             self.app.call_from_thread(self._failed, exc)
             return
         finally:
             services.report_column_builds(None)
-        self.app.call_from_thread(self._loaded, items, reviewed, mine)
+        self.app.call_from_thread(self._loaded, items, reviewed, mine, rows)
+        services.keep_queue_answer(key)  # for the next open, once these rows are on screen
+        # The app imports the screens past the queue when first opened (start-up); load them
+        # here, while the reviewer reads the queue, so the first Enter does not wait for them.
+        import reviewq.tui.pair.screen
+        import reviewq.tui.screens.review  # noqa: F401
+
+    def _show_stored(self, stored) -> None:
+        """The last open's rows (`services.stored_queue`), until the real queue is in."""
+        if self.loaded:
+            return
+        with gc_paused():  # 10,000 rows' objects, none of them in a cycle
+            self._show_rows(stored)
+
+    def _show_rows(self, stored) -> None:
+        self.provisional = True
+        self.rows = stored.rows
+        self.mine = dict(stored.mine)
+        self.reviewed_today = stored.reviewed_today(self.app.services.now())
+        self._hidden_audit = stored.hidden_audit
+        self.query_one(LoadingIndicator).display = False
+        self._fill()
 
     def _building(self, done: int, total: int) -> None:
         if total < LARGE_LOG_BYTES or self.loaded:
@@ -188,25 +286,56 @@ class QueueScreen(Screen, inherit_bindings=False):
     def _failed(self, exc: Exception) -> None:
         self.query_one(LoadingIndicator).display = False
         self.query_one("#queue-building", Static).display = False
+        if self.provisional:  # the stored rows are not the queue: take them away
+            self.provisional = False
+            self.rows, self.shown_rows, self.mine = [], [], {}
+            self.open_when_loaded = None
+            self.table.clear(columns=True)
+            self.table.display = False
+            self._update_top()
+            self._show_reasons()
         message = error_text(exc)
         self.app.notify(one_line(message, 200), title="Cannot load the queue", severity="error")
         empty = self.query_one("#queue-empty", Static)
         empty.update(Content(f"The queue could not be loaded: {one_line(message, 200)}"))
         empty.display = True
 
-    def _loaded(self, items: list[QueueItem], reviewed: int, mine: dict[str, str]) -> None:
+    def _loaded(
+        self,
+        items: list[QueueItem],
+        reviewed: int,
+        mine: dict[str, str],
+        rows: list[QueueRow] | None = None,
+    ) -> None:
         self.loaded = True
+        before = [self._row(r).texts for r in self.shown_rows] if self.provisional else None
+        self.provisional = False
         self.items = items
+        self.rows = rows if rows is not None else [row_of(i) for i in items]
         self._rows.clear()
         self.reviewed_today = reviewed
         self.mine = mine
         self.query_one(LoadingIndicator).display = False
         self.query_one("#queue-building", Static).display = False
         self.app.queue_loaded(items)
-        self._fill()
+        with gc_paused():
+            self._fill(same_as=before)
         if len(items) >= LONG_LIVED_QUEUE:
-            keep_as_long_lived()
+            # After the table is drawn: a full collection over the load takes a while.
+            self.call_after_refresh(keep_as_long_lived)
         self._start_live()
+        wanted, self.open_when_loaded = self.open_when_loaded, None
+        if wanted is not None:
+            self.call_after_refresh(self._open_requested, wanted)
+
+    def _open_requested(self, change_id: str) -> None:
+        """Enter pressed on a stored row: open the real item of that id, if it is queued."""
+        for index, item in enumerate(self.shown):
+            if item.change.id == change_id:
+                self.table.move_cursor(row=index)
+                self.app.open_review(item, self.shown)
+                return
+        self.app.notify(f"{short_id(change_id, narrow=True)} is no longer in the queue", timeout=4)
 
     # -- live refresh -------------------------------------------------------------------------
 
@@ -227,6 +356,7 @@ class QueueScreen(Screen, inherit_bindings=False):
     def _live_update(self, refresh: QueueRefresh) -> None:
         update = refresh.update
         self.items = update.items
+        self.rows = refresh.rows or [row_of(i) for i in update.items]
         self._rows.clear()  # places, ages and risks may have moved with the refresh
         self.reviewed_today = refresh.reviewed_today
         self.mine = refresh.mine
@@ -263,45 +393,58 @@ class QueueScreen(Screen, inherit_bindings=False):
 
     # -- table --------------------------------------------------------------------------------
 
-    def _fill(self) -> None:
+    def _fill(self, same_as: list[tuple[str, ...]] | None = None) -> None:
+        """Order, filter and draw `rows`. `same_as`: what the table says now, row by row;
+        when the new rows say exactly that, the table is left as it is (a stored answer that
+        held: the real queue arrives without a redraw)."""
         table = self.table
-        keep = self.current_item()
+        keep = self.current_row()
         terms = self.filter_text.lower().split()
         # Unmerged work first, then AI commits on main, each by the sort key (as `reviewq queue`).
-        ordered = queue_order(self.items, self.sort_key)
+        ordered = queue_order(self.rows, self.sort_key)
         # What this reviewer already decided waits for others: last, whatever the sort.
-        ordered.sort(key=lambda i: i.change.id in self.mine)
-        self.shown = [i for i in ordered if item_matches(i, terms)]
-        table.clear(columns=True)
-        rows = [self._row(item) for item in self.shown]
-        widths = self._widths(rows)
-        for name, width in zip(COLUMNS, widths):
-            table.add_column(name, key=name.lower(), width=width)
-        for item, row in zip(self.shown, rows):
-            table.add_row(*_cut(row, widths), key=item.change.id)
+        ordered.sort(key=lambda r: r.id in self.mine)
+        self.shown_rows = [r for r in ordered if r.matches(terms)] if terms else ordered
+        if self.loaded:
+            by_id = {i.change.id: i for i in self.items}
+            self.shown = [by_id[r.id] for r in self.shown_rows]
+        else:
+            self.shown = []
+        rows = [self._row(r) for r in self.shown_rows]
+        unchanged = (
+            same_as is not None
+            and table.row_count == len(rows)
+            and same_as == [r.texts for r in rows]
+        )
+        if not unchanged:
+            table.clear(columns=True)
+            widths = self._widths(rows)
+            for name, width in zip(COLUMNS, widths):
+                table.add_column(name, key=name.lower(), width=width)
+            table.add_keyed_rows([(cells.row.id, cells.cut(widths)) for cells in rows])
         empty = self.query_one("#queue-empty", Static)
-        has_rows = bool(self.shown)
+        has_rows = bool(self.shown_rows)
         table.display = has_rows
         empty.display = not has_rows
         if not has_rows:
-            if self.items:
+            if self.rows:
                 empty.update(Content(f"Nothing matches the filter {self.filter_text!r}."))
             else:
                 empty.update(Content("Nothing pending: every AI-authored change has a verdict."))
-        elif keep is not None:
-            for index, item in enumerate(self.shown):
-                if item.change.id == keep.change.id:
+        elif keep is not None and not unchanged:
+            for index, row in enumerate(self.shown_rows):
+                if row.id == keep.id:
                     table.move_cursor(row=index)
                     break
         self._update_top()
         self._show_reasons()
 
-    def _widths(self, rows: list[list[Content]]) -> list[int]:
+    def _widths(self, rows: list[_RowCells]) -> list[int]:
         """Column widths from the cells themselves (DataTable does not measure Content); the
         subject takes the room the others leave in the terminal's width."""
         widths = [
             min(
-                max([len(name), *(row[index].cell_length for row in rows)]),
+                max([len(name), *(row.lengths[index] for row in rows)]),
                 max(CAPS.get(index, 10_000), len(name)),
             )
             for index, name in enumerate(COLUMNS)
@@ -316,7 +459,7 @@ class QueueScreen(Screen, inherit_bindings=False):
         spare = room - sum(widths)
         if spare > 0:
             last = len(COLUMNS) - 1
-            whole = max([len(COLUMNS[last]), *(row[last].cell_length for row in rows)])
+            whole = max([len(COLUMNS[last]), *(row.lengths[last] for row in rows)])
             widths[last] = min(whole, widths[last] + spare)
         #: Columns past the right edge: the top line says how to reach them.
         self.cut_columns = sum(widths) > room
@@ -326,50 +469,38 @@ class QueueScreen(Screen, inherit_bindings=False):
         if self.loaded:
             self._fill()
 
-    def _row(self, item: QueueItem) -> list[Content]:
-        key = (item.change.id, self.mine.get(item.change.id))
-        row = self._rows.get(key)
-        if row is None:
-            row = self._rows[key] = self._cells(item, key[1])
-        return row
+    def _row(self, row: QueueRow) -> _RowCells:
+        key = (row.id, self.mine.get(row.id))
+        cells = self._rows.get(key)
+        if cells is None or cells.row is not row:
+            cells = self._rows[key] = _RowCells(row, key[1])
+        return cells
 
     @staticmethod
-    def _cells(item: QueueItem, mine: str | None = None) -> list[Content]:
-        change = item.change
-        auth = change.authorship
-        stats = item.stats
-        size = stats.brief() if stats else "?"
-        short = short_id(change.id, narrow=True)
-        unit = item.unit
-        subject = change.commit.subject
-        where = change.location or ""
-        if unit is not None and unit.kind != "commit":
-            # The kind shows where unmerged work ends and main's commits begin.
-            where = f"{unit.kind} {unit.name}"
-            counts = [f"{len(unit.commits)} commits"] if len(unit.commits) > 1 else []
-            if unit.new_since_verdict:
-                counts.append(f"{len(unit.new_since_verdict)} new since your verdict")
-            if counts:
-                subject = f"[{', '.join(counts)}] {subject}"
+    def _cells(row: QueueRow | QueueItem, mine: str | None = None) -> list[Content]:
+        if isinstance(row, QueueItem):
+            row = row_of(row)
+        level, score = row.risk
+        # Every text through `_text` (a stored answer's rows are read from a file).
         return [
-            Content.styled(f"{item.risk.level} {item.risk.score}", RISK_STYLE[item.risk.level]),
-            Content(short),
-            safe_line(auth.agent),
-            safe_line(one_line(subject, SUBJECT_WIDTH[1] + 1)),
-            safe_line(model_label(auth.family, auth.model)),
-            Content(size),
-            Content(human_age(item.age_seconds)),
-            safe_line(item.domain),
+            Content.styled(f"{level} {score}", RISK_STYLE[level]),
+            _text(short_id(row.id, narrow=True)),
+            _text(row.agent),
+            _text(row.subject),
+            _text(row.model),
+            _text(row.size_text),
+            Content(human_age(row.age_seconds)),
+            _text(row.domain),
             Content.styled(mine or "", "$text-muted"),
-            safe_line(one_line(where, 200)),
+            _text(row.where),
         ]
 
     def _groups(self) -> str:
         """Where unmerged work ends: "3 unmerged, then 2 on main" (each group sorted)."""
-        unmerged = sum(1 for i in self.shown if is_unmerged(i))
+        unmerged = sum(1 for r in self.shown_rows if is_unmerged(r))
         if not unmerged:
             return ""
-        return f"   {unmerged} unmerged, then {len(self.shown) - unmerged} on main"
+        return f"   {unmerged} unmerged, then {len(self.shown_rows) - unmerged} on main"
 
     def _update_top(self) -> None:
         title = Content.assemble(
@@ -381,35 +512,40 @@ class QueueScreen(Screen, inherit_bindings=False):
             (f"   filter: {self.filter_text}" if self.filter_text else "", "$text-warning"),
         )
         self.query_one("#queue-title", Static).update(title)
-        pending = sum(1 for i in self.items if i.change.id not in self.mine)
+        pending = sum(1 for r in self.rows if r.id not in self.mine)
         # The counts add up to the rows: the reviewer's own decided items stay listed (last)
         # while the policy wants another reviewer, and they are not "pending" for them.
-        waiting = len(self.items) - pending
+        waiting = len(self.rows) - pending
+        shown = self.loaded or self.provisional
         parts: list[str | tuple[str, str]] = [
             ("Reviewed today ", "$text-muted"),
             (str(self.reviewed_today), "bold $text-success"),
             ("   Pending ", "$text-muted"),
-            (str(pending) if self.loaded else "…", "bold"),
+            (str(pending) if shown else "…", "bold"),
         ]
         if waiting:
             parts += [("   Yours, waiting for others ", "$text-muted"), (str(waiting), "bold")]
-        if self.loaded and self.shown and self.cut_columns:
+        if shown and self.shown_rows and self.cut_columns:
             left, right = (
                 keymap.first_key(self.app, "nav.left"),
                 keymap.first_key(self.app, "nav.right"),
             )
             parts += [(f"   {left}/{right}: more columns", "$text-muted")]
-        hidden = self.app.services.hidden_audit() if self.loaded else 0
+        if self.loaded:
+            hidden = self.app.services.hidden_audit()
+        else:
+            hidden = self._hidden_audit if self.provisional else 0
         audit_key = keymap.first_key(self.app, "queue.audit")
         if hidden:
             parts += [(f"   {hidden} older on main hidden ({audit_key}: audit)", "$text-muted")]
-        elif self.loaded and self.app.services.queue_view == "all":
+        elif shown and self.app.services.queue_view == "all":
             parts += [(f"   with the audit view ({audit_key}: daily)", "$text-muted")]
-        if self.loaded and len(self.shown) != len(self.items):
-            parts += [(f"   shown {len(self.shown)} of {len(self.items)}", "$text-warning")]
+        if shown and len(self.shown_rows) != len(self.rows):
+            parts += [(f"   shown {len(self.shown_rows)} of {len(self.rows)}", "$text-warning")]
         self.query_one("#queue-progress", Static).update(Content.assemble(*parts))
 
     def current_item(self) -> QueueItem | None:
+        """The highlighted item (None before the real queue is in: a stored row is no item)."""
         table = self.table
         if not self.shown or table.cursor_row is None:
             return None
@@ -417,44 +553,41 @@ class QueueScreen(Screen, inherit_bindings=False):
             return self.shown[table.cursor_row]
         return None
 
+    def current_row(self) -> QueueRow | None:
+        table = self.table
+        if not self.shown_rows or table.cursor_row is None:
+            return None
+        if 0 <= table.cursor_row < len(self.shown_rows):
+            return self.shown_rows[table.cursor_row]
+        return None
+
     @on(QueueTable.RowHighlighted)
     def _highlighted(self) -> None:
         self._show_reasons()
 
     def _show_reasons(self) -> None:
-        item = self.current_item()
+        row = self.current_row()
         reasons = self.query_one("#queue-reasons", Static)
-        if item is None:
+        if row is None:
             reasons.update("")
             return
-        lines = [f"• {one_line(r)}" for r in item.risk.reasons] or ["• no risk signals"]
-        change = item.change
-        auth = change.authorship
-        lines.append(
-            f"agent: {one_line(auth.agent)}, model: {one_line(auth.model or 'not recorded')}"
-            f" (family {one_line(auth.family)}), domain: {one_line(item.domain)}"
-        )
-        if change.location:
-            others = [r for r in change.refs if r != change.location]
-            where = change.location + (f" (also {', '.join(others)})" if others else "")
-            if change.merged and change.merged_from:
-                where += f", merged from {change.merged_from}"
-            elif change.merged is False and change.source == "git":
-                where += ", not merged"
-            lines.append(f"where: {one_line(where, 200)}")
-        if item.needs:
-            lines.append(f"needs: {one_line('; '.join(item.needs), 200)}")
-        if item.change.id in self.mine:
-            lines.append(
-                f"you: {self.mine[item.change.id]}; it waits for what the policy still needs"
-            )
-        prompt = item.change.prompt
-        lines.append(f"prompt: {one_line(prompt.text, 140)}" if prompt else "prompt: none recorded")
+        # `one_line` leaves a loaded item's lines as they are; a stored row's come from a file.
+        lines = [one_line(line) for line in row.reasons]
+        if row.id in self.mine:
+            lines.append(f"you: {self.mine[row.id]}; it waits for what the policy still needs")
+        lines.append(one_line(row.prompt_line))
         reasons.update(Content("\n".join(lines)))
 
     # -- actions ------------------------------------------------------------------------------
 
     def action_open_item(self) -> None:
+        if self.provisional and not self.loaded:
+            # A stored row is shown, not reviewed: its real item opens once the queue is in.
+            row = self.current_row()
+            if row is not None:
+                self.open_when_loaded = row.id
+                self.app.notify("Opening it as soon as the queue has loaded…", timeout=3)
+            return
         item = self.current_item()
         if item is not None:
             self.app.open_review(item, self.shown)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from textual.geometry import Size
 from textual.widgets import DataTable, OptionList
-from textual.widgets.data_table import RowKey
+from textual.widgets.data_table import DuplicateKey, Row, RowKey
 
 from reviewq.tui import keymap
 
@@ -53,3 +54,48 @@ class QueueTable(DataTable, inherit_bindings=False):
         self.virtual_size = Size(
             width + self._row_label_column_width, self._total_row_height + header
         )
+
+    def add_keyed_rows(self, rows: Sequence[tuple[str, Callable[[int], Any]]]) -> None:
+        """Rows at the bottom, one line high and with no label, as `add_row(*cells, key=key)`
+        adds them, for each (key, `cell(column index)`); a cell is made when the table first
+        reads it (drawing the row), so a 10,000-row queue makes the cells of the rows on
+        screen. The cursor is re-checked and the table told once, not once per row (`add_row`
+        does both each time: most of the cost of filling 10,000 rows)."""
+        columns = {column.key: index for index, column in enumerate(self.ordered_columns)}
+        locations, data, meta, new = self._row_locations, self._data, self.rows, self._new_rows
+        was_empty = self.row_count == 0
+        for index, (key, cell) in enumerate(rows, self.row_count):
+            row_key = RowKey(key)
+            if row_key in locations:
+                raise DuplicateKey(f"The row key {row_key!r} already exists.")
+            locations[row_key] = index
+            data[row_key] = _LazyRow(cell, columns)
+            meta[row_key] = Row(row_key, 1, None, False)
+            new.add(row_key)
+        if not rows:
+            return
+        self._require_update_dimensions = True
+        self.cursor_coordinate = self.cursor_coordinate
+        if was_empty and self.columns and self.show_cursor and self.cursor_type != "none":
+            self._highlight_cursor()
+        self._update_count += len(rows)
+        self.check_idle()
+
+
+class _LazyRow(dict):
+    """A DataTable row's cells by column key, each made by `cell(column index)` when first
+    read (DataTable reads a row's cells only as `row[column_key]`)."""
+
+    __slots__ = ("_cell", "_columns")
+
+    def __init__(self, cell: Callable[[int], Any], columns: dict[Any, int]) -> None:
+        super().__init__()
+        self._cell = cell
+        self._columns = columns
+
+    def __missing__(self, key: Any) -> Any:
+        index = self._columns.get(key)
+        if index is None:
+            raise KeyError(key)
+        value = self[key] = self._cell(index)
+        return value
