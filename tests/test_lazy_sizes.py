@@ -8,8 +8,10 @@ is against the eager build (`build_units` without a view) on the same real repos
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -197,3 +199,29 @@ def test_show_and_verdict_of_an_old_commit_after_a_daily_queue_have_its_sizes(re
     assert any("not counted" in n for n in lazy.audit[0].needs)
     gate = cli("gate", f"{old}~1..{old}", cwd=repo.path)
     assert gate.returncode != 0  # the gate sizes its range itself (no cache): still too fast
+
+
+def test_a_scope_cache_rewritten_to_leave_shown_commits_unsized_is_sized_again(repo, cli):
+    """A local shell that marks the recent and branch commits unsized in the scope cache (to
+    hide a large change's size from the daily queue's risk) gets them counted again."""
+    from reviewq.workflow.scan import ScopeState
+
+    _old, recent, _branch = _history(repo)
+    before = cli("queue", "--json", cwd=repo.path).stdout
+    ctx = Context.open(repo.path)
+    (key, data), *_ = ctx.cache.items("scope")
+    state = ScopeState.load(data)
+    assert state is not None and recent in state.main
+    state.main = {sha: s._replace(stats=None, files=[]) for sha, s in state.main.items()}
+    ctx.cache.put("scope", key, state.to_json())
+    ctx.cache.flush()
+    ctx.close()
+    (Path(repo.path) / ".git" / "reviewq" / SizeCache.NAME).unlink()  # and the kept sizes
+    after = cli("queue", "--json", cwd=repo.path).stdout
+
+    def strip(out: str) -> list[dict]:
+        rows = [json.loads(line) for line in out.splitlines()]
+        return [{k: v for k, v in r.items() if k != "age_seconds"} for r in rows]
+
+    assert strip(after) == strip(before) and len(strip(before)) == 2
+    assert _kept(repo.path) >= {recent}
