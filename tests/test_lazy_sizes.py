@@ -123,12 +123,16 @@ def test_the_lazy_daily_queue_is_the_eager_one(tmp_path_factory, scenario) -> No
         sha for (sha, is_ai), (age, _, _) in zip(shas, ordered, strict=True) if is_ai and age > 60
     ]
     for b, (count, pr, copy) in enumerate(scenario["branches"]):
-        repo.git("checkout", "-q", "-b", f"claude/b{b}", "main")
         if copy and old_ai:
-            # a rebased copy of an old main commit: main's copy is compared by its landing key
+            # a copy of an old main commit on a branch off its parent: main's copy is compared
+            # by its landing key (same author date, message and files)
+            repo.git("checkout", "-q", "-b", f"claude/b{b}", f"{old_ai[0]}~1")
             repo.git("cherry-pick", "--allow-empty", "--keep-redundant-commits", old_ai[0])
+        else:
+            repo.git("checkout", "-q", "-b", f"claude/b{b}", "main")
         for k in range(count):
-            repo.commit(f"branch {b}.{k}{CLAUDE}", files={PATHS[(b + k) % 4]: f"b{b}{k}\n"})
+            new = PATHS[(b + k) % 4].replace(".", f"_{b}{k}.", 1)  # a new file: picks cleanly
+            repo.commit(f"branch {b}.{k}{CLAUDE}", files={new: f"b{b}{k}\n"})
         if pr:
             repo.git("update-ref", f"refs/pull/{b + 1}/head", "HEAD")
         repo.git("checkout", "-q", "main")
