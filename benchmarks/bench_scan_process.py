@@ -28,7 +28,8 @@ is removed from the children's environment and the package is byte-compiled firs
 has .pyc files, and compiling 60 modules per run is not what users wait for.
 
 `--before DIR`: also time another source tree of reviewq (e.g. `git archive <commit> | tar -x -C
-DIR`) in the same rounds, as `cold-before` / `warm-before` (run with PYTHONPATH=DIR).
+DIR`) in the same rounds, as `cold-before` / `warm-before` and `cold-queue-before` /
+`warm-queue-before` (run with PYTHONPATH=DIR).
 
 Run: .venv/bin/python benchmarks/bench_scan_process.py [--repo PATH ...] [--rounds N] [--quick]
      [--before DIR]
@@ -130,7 +131,14 @@ def bench(repo: Path, rounds: int, home: Path, before: Path | None = None) -> No
         "warm-queue": [],
     }
     if old_env is not None:
-        times.update({"cold-before": [], "warm-before": []})
+        times.update(
+            {
+                "cold-before": [],
+                "warm-before": [],
+                "cold-queue-before": [],
+                "warm-queue-before": [],
+            }
+        )
     loads = []
     for _ in range(rounds):
         loads.append(os.getloadavg()[0])
@@ -153,6 +161,9 @@ def bench(repo: Path, rounds: int, home: Path, before: Path | None = None) -> No
             shutil.rmtree(state, ignore_errors=True)
             times["cold-before"].append(run(reviewq, repo, old_env))
             times["warm-before"].append(run(reviewq, repo, old_env))
+            shutil.rmtree(state, ignore_errors=True)
+            times["cold-queue-before"].append(run(queue, repo, old_env))
+            times["warm-queue-before"].append(run(queue, repo, old_env))
     raw = statistics.median(times["raw"])
     full = statistics.median(times["raw+sizes"])
     print(f"\n{repo}: {commits} commits, {len(shas)} AI-authored; {rounds} rounds")

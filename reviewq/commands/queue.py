@@ -40,8 +40,8 @@ def run(args: argparse.Namespace, ctx) -> int:
     from reviewq.workflow.scan import warn_unknown_sizes
     from reviewq.workflow.units import build_units
 
-    queue = build_units(ctx, local_now())
     view = "audit" if args.audit else "all" if args.all else "daily"
+    queue = build_units(ctx, local_now(), for_view=view)  # daily: the audit view left unsized
     items = queue.items(view, sort=None)
     warn_unknown_sizes(ctx, [i.change for i in items])
     if args.domain:

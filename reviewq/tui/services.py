@@ -191,6 +191,7 @@ class Services:
         from reviewq.workflow.units import build_units
 
         kwargs.setdefault("scanner", self.scanner if ctx is self.ctx else None)
+        kwargs.setdefault("for_view", self.queue_view)  # daily: the audit view is sized on `A`
         # What `reviewq.workflow.queue.pending_queue` returns, with the grouping kept (unit diffs and
         # verdicts read it) and the view the reviewer chose.
         now = kwargs.pop("now", None) or self.now()

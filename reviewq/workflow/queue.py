@@ -57,7 +57,14 @@ def pending_queue(
     commits on main since `[scope] recent`), `audit` (older ones on main) or `all`.
     """
     now = now or local_now()
-    queue = build_units(ctx, now, snapshot=snapshot, include_notes=include_notes, scanner=scanner)
+    queue = build_units(
+        ctx,
+        now,
+        snapshot=snapshot,
+        include_notes=include_notes,
+        scanner=scanner,
+        for_view=view,
+    )
     return queue.items(view, sort=None)
 
 

@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -419,6 +419,96 @@ def _ends_with_newline(path: Path) -> bool:
         return fh.read(1) == b"\n"
 
 
+# -- sizes on demand ------------------------------------------------------------------------
+#
+# The daily queue shows unmerged work and main's recent AI commits; main's older ones (the audit
+# view) are only counted in its header, and whether one is pending needs no size unless a verdict
+# is about it (`workflow.units`). A scope scan for the daily view (`Scanner.scope(daily=True)`)
+# leaves those older commits unsized: `stats` None and no files (a git change is otherwise always
+# sized). `fill_sizes` counts them when something asks: the audit view, `show`, a verdict.
+
+
+def unsized(change: Change) -> bool:
+    """A git change the scope scan left unsized (an older commit on main, daily view)."""
+    return change.source == "git" and change.stats is None
+
+
+def _sizes_of(
+    git: Git, shas: Iterable[str], sizes: SizeCache | None
+) -> dict[str, tuple[DiffStats, tuple[FileChange, ...]]]:
+    """sha -> sizes: those kept per commit, the rest counted in one git pass (and kept)."""
+    got: dict[str, tuple[DiffStats, tuple[FileChange, ...]]] = {}
+    missing = []
+    for sha in dict.fromkeys(shas):
+        kept = sizes.get(sha) if sizes is not None else None
+        if kept is None:
+            missing.append(sha)
+        else:
+            got[sha] = kept
+    if missing:
+        counted = commit_stats(git, missing)
+        if sizes is not None:
+            for sha, (size, files) in counted.items():
+                sizes.put(sha, size, files)
+            sizes.flush()
+        got.update(counted)
+    return got
+
+
+def _filled_states(
+    git: Git, states: dict[str, StoredChange], shas: Iterable[str], sizes: SizeCache | None
+) -> dict[str, StoredChange]:
+    """`states` with the unsized ones among `shas` sized."""
+    wanted = [
+        sha
+        for sha in shas
+        if (st := states.get(sha)) is not None and st.stats is None and st.source == "git"
+    ]
+    if not wanted:
+        return states
+    got = _sizes_of(git, wanted, sizes)
+    out = dict(states)
+    for sha in wanted:
+        size, files = got.get(sha, (DiffStats(), ()))
+        out[sha] = states[sha]._replace(stats=_stats_state(size), files=_files_state(files))
+    return out
+
+
+def fill_sizes(
+    ctx: Context, changes: Sequence[Change], which: Iterable[Change] | None = None
+) -> list[Change]:
+    """`changes` with the unsized ones among `which` (default: all of them) sized, as the scan
+    would have sized them: from the sizes kept per commit, the rest in one git pass."""
+    pick = {c.id for c in (changes if which is None else which) if unsized(c)}
+    if not pick:
+        return list(changes)
+    got = _sizes_of(
+        ctx.git, [c.commit.sha for c in changes if c.id in pick], SizeCache(ctx.state_dir)
+    )
+    out = []
+    for c in changes:
+        if c.id in pick:
+            size, files = got.get(c.commit.sha, (DiffStats(), ()))
+            c = replace(c, stats=size, files=files)
+        out.append(c)
+    return out
+
+
+def sessions_present(ctx: Context) -> bool:
+    """Are there agent sessions to link? Linking matches sessions to commits by the files they
+    touched, every commit in scope at once, so with sessions every commit is sized."""
+    from reviewq.sources.sessions.index import load_index
+    from reviewq.workflow.session_prompts import _env, enabled, worktree_roots
+
+    if not enabled(ctx):
+        return False
+    try:
+        roots = worktree_roots(ctx.git)
+        return bool(roots) and bool(load_index(_env(ctx), roots)[1])
+    except Exception:  # unreadable stores: linking will say so; size everything meanwhile
+        return True
+
+
 # -- git history ------------------------------------------------------------------------------
 
 
@@ -440,9 +530,12 @@ def _scan_history(
     side: SideRecords | None = None,
     graph: dict[str, list[str]] | None = None,
     sizes: SizeCache | None = None,
+    want_sizes: Callable[[Commit], bool] | None = None,
 ) -> tuple[list[Change], int]:
     """One streaming log pass; sizes of the AI commits found are fetched alongside it
     (`sizes`: those already counted are taken from there, and new counts are added to it).
+    `want_sizes`: only the commits it accepts are sized; the others are left unsized (`stats`
+    None, no files: `fill_sizes` counts them when something asks).
 
     The numstat passes run in two worker threads on batches of found commits while the main thread
     keeps reading the log, so on a two-core machine they cost little wall time. `side`: side
@@ -457,6 +550,7 @@ def _scan_history(
     read = 0
     limit = FIRST_STATS_BATCH
     known: dict[str, tuple[DiffStats, tuple[FileChange, ...]]] = {}
+    unsized: set[str] = set()
     with ThreadPoolExecutor(max_workers=STATS_WORKERS) as pool:
         hinted = side.hints
         for parts in iter_records(git, revs, max_count=max_count, since=since):
@@ -471,6 +565,9 @@ def _scan_history(
             authorship = detector.detect(commit, side.for_commit(commit.sha))
             if authorship is not None:
                 found.append((commit, authorship))
+                if want_sizes is not None and not want_sizes(commit):
+                    unsized.add(commit.sha)
+                    continue
                 if sizes is not None:
                     kept = sizes.get(commit.sha)
                     if kept is not None:
@@ -492,7 +589,9 @@ def _scan_history(
         stats.update(known)
     changes = []
     for commit, authorship in found:
-        size, files = stats.get(commit.sha, (DiffStats(), ()))
+        size, files = (
+            (None, ()) if commit.sha in unsized else stats.get(commit.sha, (DiffStats(), ()))
+        )
         changes.append(
             Change(
                 id=commit.sha,
@@ -774,9 +873,14 @@ class Scanner:
         now: datetime,
         snapshot: RefSnapshot | None = None,
         use_cache: bool = True,
+        daily: bool = False,
     ) -> ScopeScan:
         """AI-authored commits in the queue's scope: unmerged work in scope, plus main since the
         cutoff.
+
+        `daily`: for the daily queue, main's AI commits older than `[scope] recent` (the audit
+        view's) are left unsized (`unsized`, `fill_sizes`), except those a landing key compares
+        (a rebased copy's author date). With agent sessions present every commit is sized.
 
         Incremental: the cache remembers the main tips, the work tips and the AI commits found
         under them. When main only moved forward, new main commits are `new ^old`, and new work
@@ -818,6 +922,19 @@ class Scanner:
         sizes = SizeCache(ctx.state_dir) if use_cache else None
         read = 0
         incremental = False
+        want_sizes: Callable[[Commit], bool] | None = None
+        sized_from: datetime | None = None
+        if daily and not sessions_present(ctx):
+            from reviewq.core.units import is_recent
+            from reviewq.workflow.units import _anchor as recent_anchor
+
+            sized_from = scope.recent_cutoff(recent_anchor(ctx, view.mainline, now))
+            daily = sized_from is not None  # no cutoff: all of main is recent
+
+            def want_sizes(commit: Commit) -> bool:
+                return is_recent(commit.committed_at, sized_from)
+        else:
+            daily = False
 
         old_main = cached.main_tips if cached else []
         main_forward = cached is not None and all_ancestors(git, old_main, main_tips)
@@ -825,7 +942,14 @@ class Scanner:
         def scanned(revs: list[str], since: str | None, **kw: Any) -> dict[str, StoredChange]:
             nonlocal read
             new, n = _scan_history(
-                ctx, revs, max_count=None, since=since, tip=None, side=side.get(), sizes=sizes, **kw
+                ctx,
+                revs,
+                max_count=None,
+                since=since,
+                tip=None,
+                side=side.get(),
+                sizes=sizes,
+                **kw,
             )
             read += n
             return {c.id: StoredChange.of(c) for c in new}
@@ -835,10 +959,16 @@ class Scanner:
         if cached is not None and main_forward and _covers(cached.cutoff, cutoff_text):
             main_states = dict(cached.main)
             if old_main != main_tips:
-                main_states.update(scanned([*main_tips, *(f"^{o}" for o in old_main)], cutoff_text))
+                main_states.update(
+                    scanned(
+                        [*main_tips, *(f"^{o}" for o in old_main)],
+                        cutoff_text,
+                        want_sizes=want_sizes,
+                    )
+                )
                 incremental = True
         elif main_tips:
-            main_states = scanned(main_tips, cutoff_text)
+            main_states = scanned(main_tips, cutoff_text, want_sizes=want_sizes)
         main_states = {
             sha: st for sha, st in main_states.items() if _on_or_after(st.committed_at, cutoff)
         }
@@ -879,6 +1009,12 @@ class Scanner:
             placements = {
                 sha: (p.location, p.kind, list(p.refs)) for sha, p in member.placements.items()
             }
+        # Main's unsized commits that the view shows or a landing key compares, sized now.
+        before = main_states
+        main_states = _filled_states(
+            git, main_states, _to_size(main_states, branch_states, sized_from, daily), sizes
+        )
+        filled = main_states is not before
         placements, was_on, landed_memo = _landings(
             git, view, main_tips, main_states, branch_states, placements, cached
         )
@@ -898,7 +1034,7 @@ class Scanner:
             placements,
         )
         from_cache = cached is not None and read == 0 and unchanged
-        if use_cache and not (from_cache and cached.cutoff == cutoff_text):
+        if use_cache and (filled or not (from_cache and cached.cutoff == cutoff_text)):
             state = ScopeState(
                 notes=notes,
                 main_tips=main_tips,
@@ -938,7 +1074,7 @@ class Scanner:
         fresh: dict[str, tuple[Placement, Change]] = {}
 
         def placed(sha: str, state: StoredChange, **place: Any) -> Change:
-            where = tuple(place.values())
+            where = (*place.values(), state.stats is None)  # sized since: decoded again
             hit = memo.get(sha)
             change = hit[1] if hit is not None and hit[0] == where else decode(state, **place)
             fresh[sha] = (where, change)
@@ -975,9 +1111,35 @@ def scan_scope(
     snapshot: RefSnapshot | None = None,
     use_cache: bool = True,
     scanner: Scanner | None = None,
+    daily: bool = False,
 ) -> ScopeScan:
     """`Scanner.scope`; pass the `scanner` a front end keeps to reuse its decoded changes."""
-    return (scanner or Scanner(ctx)).scope(scope, now=now, snapshot=snapshot, use_cache=use_cache)
+    return (scanner or Scanner(ctx)).scope(
+        scope, now=now, snapshot=snapshot, use_cache=use_cache, daily=daily
+    )
+
+
+def _to_size(
+    main_states: dict[str, StoredChange],
+    branch_states: dict[str, StoredChange],
+    sized_from: datetime | None,
+    daily: bool,
+) -> list[str]:
+    """Main's unsized commits to size now: all of them (not the daily view), else the recent
+    ones (`[scope] recent` may have moved since they were scanned) and those sharing an author
+    date with unmerged work (`_landings` compares their landing keys, which hold their files)."""
+    from reviewq.core.units import is_recent
+
+    unsized = [sha for sha, st in main_states.items() if st.stats is None and st.source == "git"]
+    if not unsized or not daily:
+        return unsized
+    authored = {st.authored_at for st in branch_states.values()}
+    return [
+        sha
+        for sha in unsized
+        if is_recent(main_states[sha].committed_at, sized_from)
+        or main_states[sha].authored_at in authored
+    ]
 
 
 def warn_unknown_sizes(ctx: Context, changes: Sequence[Change]) -> None:

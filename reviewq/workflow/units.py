@@ -61,10 +61,16 @@ class UnitQueue:
     #: time changes nothing. A stored queue answer is shown only before it
     #: (`reviewq.workflow.queue_answer`).
     valid_until: datetime | None = None
+    #: Built for the daily view (`build_units(for_view="daily")`): the audit view's items are
+    #: counted (`header`) but may be unsized; ask `build_units` for that view instead.
+    daily_only: bool = False
 
     def items(self, view: str = "daily", sort: str | None = "risk") -> list[QueueItem]:
         """The queue to show; `sort=None` keeps the grouping order (callers sort)."""
         from reviewq.core.queue import sort_queue
+
+        if self.daily_only and view in ("audit", "all"):
+            raise ValueError(f"this queue was built for the daily view, not {view!r}")
 
         if sort is None:
             chosen = {"audit": self.audit, "all": self.unmerged + self.recent + self.audit}
@@ -116,22 +122,28 @@ def build_units(
     include_notes: bool = True,
     all_records: bool = False,
     scanner: Scanner | None = None,
+    for_view: str = "all",
 ) -> UnitQueue:
     """Group the AI-authored work in scope into units and say which are pending.
 
     A unit is pending when one of its AI commits is (the policy wants a verdict), or when a
     commit arrived after your latest verdict on it (`new_since_verdict`), human ones included:
     a commit slipped onto an approved branch brings the branch back.
+
+    `for_view="daily"`: only what the daily view shows is sized (and main's older commits that
+    `sizes_needed` picks); every other view, and the default, sizes everything.
     """
     from reviewq.sources.refs import membership
     from reviewq.workflow.gate import QueuePolicy
-    from reviewq.workflow.scan import scan_inbox, scan_scope
+    from reviewq.workflow.scan import fill_sizes, scan_inbox, scan_scope
     from reviewq.workflow.session_prompts import with_session_prompts
 
-    scan = scan_scope(ctx, now=now, snapshot=snapshot, scanner=scanner)
+    daily = for_view == "daily"
+    scan = scan_scope(ctx, now=now, snapshot=snapshot, scanner=scanner, daily=daily)
     changes = list(scan.changes) + scan_inbox(ctx)
     changes = with_session_prompts(ctx, changes)
     policy = QueuePolicy(ctx, changes, now, include_notes=include_notes)
+    changes = fill_sizes(ctx, changes, sizes_needed(policy, changes) if daily else None)
     items = build_queue(changes, now=now, domain_of=policy.domain_of, needs_of=policy.needs_of)
     by_id = {i.change.id: i for i in items}
     pending = {i.change.id for i in items if not policy.is_settled(i.change)}
@@ -178,7 +190,9 @@ def build_units(
             kinds[ref] = "commit"
         members.setdefault(ref, []).append(change)
 
-    out = UnitQueue([], [], [], mainline=dict(view.mainline), work=dict(view.work))
+    out = UnitQueue(
+        [], [], [], mainline=dict(view.mainline), work=dict(view.work), daily_only=daily
+    )
     out.changes = {c.id: c for c in changes}
     out.assignment = assignment
     anchor = _anchor(ctx, view.mainline, now)
@@ -253,6 +267,22 @@ def _leaves_recent(committed_at: str, span: Any) -> datetime | None:
     if when.tzinfo is None:
         return None
     return when + span
+
+
+def sizes_needed(policy: Any, changes: Sequence[Change]) -> list[Change]:
+    """Which of the changes a daily scan left unsized (`scan.unsized`: main's older commits)
+    the daily queue must size: those whose being pending could turn on their files or size.
+
+    Without a verdict about it, a commit is pending whatever its files when every domain asks
+    for an approval (rules merge by the strictest, so a change to the policy file too); then
+    only the commits some verdict is about are sized (the speed rule reads lines, domains read
+    paths). A policy with a domain that asks for none: all of them."""
+    from reviewq.workflow.scan import unsized
+
+    rules = policy.enforcer.policy
+    if min(r.approvals for r in (rules.default, *(d.rule for d in rules.domains))) < 1:
+        return list(changes)
+    return [c for c in changes if unsized(c) and policy.verdicts.records_for(c)]
 
 
 def _anchor(ctx: Context, mainline: Mapping[str, str], now: datetime) -> datetime:
