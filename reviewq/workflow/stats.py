@@ -32,6 +32,7 @@ from reviewq.core.metrics import (
     AuthoredChange,
     ChangeTable,
     CommitTable,
+    LineLabels,
     RepositoryTables,
     Stats,
     Thresholds,
@@ -40,6 +41,7 @@ from reviewq.core.metrics import (
     combine_repositories,
     compute_stats,
 )
+from reviewq.core.metrics.compute import label_rows
 from reviewq.core.model import SEVERITIES, Change
 from reviewq.core.policy_rules import domain_label
 from reviewq.core.verdict import dedupe_records, line_hash_matches
@@ -89,6 +91,9 @@ class MetricInputs:
     critiques: list[dict[str, Any]] | None = None
     #: The repository's parsed settings (`Config.sections`: the export's domains).
     config_sections: Mapping[str, Any] | None = None
+    #: Each label of `table.changes` -> its row of `changes` (-1: none), when kept
+    #: (`_kept_rows`); None: `compute_stats` works it out.
+    change_rows: np.ndarray | None = None
 
     def stats(self, now: datetime, since: datetime | None = None, *, days: bool = True) -> Stats:
         stats = self._stats(now, since, days)
@@ -109,6 +114,7 @@ class MetricInputs:
             since=since,
             tz=self.tz,
             thresholds=self.thresholds,
+            change_rows=self.change_rows,
         )
 
 
@@ -551,6 +557,7 @@ def _load_summary(ctx: Context, key: dict[str, Any], conf: MetricsSettings, tz) 
                 agents=tuple(meta["agents"]),
                 position=dict(zip(ids, range(len(ids)))),
             )
+            kept_rows = data["rows"] if "rows" in data.files else None
             commits = None
             if meta.get("commits"):
                 commits = CommitTable(
@@ -568,9 +575,19 @@ def _load_summary(ctx: Context, key: dict[str, Any], conf: MetricsSettings, tz) 
     critiques = meta["critiques"]
     severity = {row["change_id"]: row["highest_severity"] for row in critiques}
     inbox_digest = _digest([])
-    if grown:
+    rows, rows_of, fresh_rows = _kept_rows(table.changes, changes, kept_rows, meta.get("rows_of"))
+    if grown or fresh_rows:
         # Keyed at this end of the log, so the next reader checks only what comes after it.
-        _store_summary(ctx, key, changes, commits, meta["models"], critiques, meta["critiqued"])
+        _store_summary(
+            ctx,
+            key,
+            changes,
+            commits,
+            meta["models"],
+            critiques,
+            meta["critiqued"],
+            (rows[: rows_of["count"]], rows_of) if rows_of else None,
+        )
     return MetricInputs(
         table=table,
         changes=changes,
@@ -589,7 +606,28 @@ def _load_summary(ctx: Context, key: dict[str, Any], conf: MetricsSettings, tz) 
         settings_tz=conf.timezone,
         critiques=critiques,
         config_sections=ctx.config.sections,
+        change_rows=rows,
     )
+
+
+def _kept_rows(
+    labels: Sequence[str], changes: ChangeTable, kept: np.ndarray | None, kept_of: Any
+) -> tuple[np.ndarray, dict[str, Any] | None, bool]:
+    """Each change label's row of `changes` (`label_rows`), the summary's kept rows reused.
+
+    The summary keeps the rows of the column cache's labels, named by the cache's generation
+    and label count (`rows_of`); rows belong to the summary's own changes (stored with them,
+    dropped whenever the summary is stored afresh). Labels the cache does not hold (the
+    tail's, the notes') are looked up. Returns (rows, what they are of, whether they were
+    worked out afresh and are worth keeping)."""
+    source = labels.source if isinstance(labels, LineLabels) else None
+    if source is None:
+        return label_rows(labels, changes), None, False
+    of = {"generation": source, "count": labels.base_count}
+    if kept is not None and kept_of == of and len(kept) == labels.base_count:
+        added = label_rows(labels.added, changes)
+        return np.concatenate([kept.astype(np.int64), added]), of, False
+    return label_rows(labels, changes), of, True
 
 
 def _same_critiques_after(
@@ -640,9 +678,10 @@ def _same_critiques_after(
     return True
 
 
-def _store_summary(ctx, key, authored, commits, models, critiques, critiqued) -> None:
+def _store_summary(ctx, key, authored, commits, models, critiques, critiqued, rows=None) -> None:
     """A read-only place (a CI mirror) just means no summary. `critiqued`: the changes among
-    `authored` that the critique cache had a row for (`_same_critiques_after`)."""
+    `authored` that the critique cache had a row for (`_same_critiques_after`). `rows`:
+    (the column cache's labels' rows of `authored`, what they are of: `_kept_rows`)."""
 
     if not isinstance(authored, ChangeTable) or any(not i.isascii() for i in authored.ids):
         return
@@ -654,6 +693,7 @@ def _store_summary(ctx, key, authored, commits, models, critiques, critiqued) ->
         "critiques": critiques,
         "critiqued": sorted(critiqued),
         "commits": commits is not None,
+        "rows_of": rows[1] if rows is not None else None,
     }
     arrays = {
         "meta": np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
@@ -670,6 +710,8 @@ def _store_summary(ctx, key, authored, commits, models, critiques, critiqued) ->
             c_offset=commits.offset,
             c_lines=commits.lines,
         )
+    if rows is not None:
+        arrays["rows"] = rows[0].astype(np.int32)
     with contextlib.suppress(OSError):
         ctx.state_dir.mkdir(parents=True, exist_ok=True)
         replace_file(
