@@ -593,6 +593,21 @@ def _table_and_ids(data: Any, meta: dict[str, Any]) -> LogColumns:
 def _partial(
     log_path: Path, cache_path: Path | None, read: Callable[[Any, dict[str, Any]], LogColumns]
 ) -> LogColumns | None:
+    found = _partial_at(log_path, cache_path, read)
+    return None if found is None else found[0]
+
+
+def load_table_after_cache(
+    log_path: Path, cache_path: Path | None
+) -> tuple[LogColumns, int] | None:
+    """The table (as `load_verdict_table`) with the ids of the records after the cached end
+    only, and that end; None when the cache cannot be read that way (the full load is due)."""
+    return _partial_at(log_path, cache_path, _table_only)
+
+
+def _partial_at(
+    log_path: Path, cache_path: Path | None, read: Callable[[Any, dict[str, Any]], LogColumns]
+) -> tuple[LogColumns, int] | None:
     """Some of the cached arrays (`read` picks them: an npz is read one array at a time) and
     the same part of the records after the cached end, or None when the full load is due: no
     cache, one that no longer fits the log, or a tail long enough that `load_log_table` would
@@ -614,7 +629,7 @@ def _partial(
     with gc_paused():
         for records, starts, raw, _end in _read_chunks(log_path, start, first_line, CHUNK_RECORDS):
             parts.append(_metric_part(records, starts, raw))
-    return _concat(parts)
+    return _concat(parts), start
 
 
 def load_key_index(log_path: Path, cache_path: Path | None) -> LogColumns:
