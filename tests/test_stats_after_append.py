@@ -70,7 +70,8 @@ def _stats(cli, repo: Path) -> dict:
     proc = cli("stats", "--json", cwd=repo)
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
-    doc.pop("generated_at")  # the one line that differs between two runs a second apart
+    doc.pop("generated_at")  # the lines that differ between two runs a second apart
+    doc["queue"].pop("oldest_pending_seconds")
     return doc
 
 
@@ -156,3 +157,64 @@ def test_a_summary_forged_to_skip_a_critique_fools_stats_only(demo_repo: Path, c
     assert proc.returncode == 0, proc.stderr
     assert json.loads(out.read_text())["critique"]["overrides"] == 1
     assert cli("report", "--check", str(out), cwd=demo_repo).returncode == 0
+
+
+def test_notes_records_the_log_lacks_are_kept_and_dropped_when_they_arrive(
+    demo_repo: Path, cli, monkeypatch, tmp_path: Path
+):
+    """A teammate's record only in the notes counts once: the summary keeps the notes
+    records the log lacks (neither the notes nor the log's ids are read again after an
+    append), and when the same record arrives in the local log it is no longer added."""
+    import reviewq.store.verdict_columns as columns
+    from reviewq.context import Context
+    from reviewq.store.notes_log import add_records
+
+    # A tail after the cached end is read, not stored again (as after one verdict on a long log).
+    monkeypatch.setattr(columns, "STORE_FRACTION", 1000.0)
+    record_demo_verdicts(_without_inbox(demo_repo))
+    sha = _sha(demo_repo, "Use constant-time")
+    theirs = ProvenanceLog(tmp_path / "theirs.jsonl").append(
+        new_record(
+            record_id="teammate-1",
+            sha=sha,
+            change_id=sha,
+            patch_id=None,
+            verdict="reject",
+            reviewer=DANA,
+            at="2026-11-19T08:00:00+01:00",
+            active_seconds=40.0,
+            wall_seconds=40.0,
+            lines_changed=1,
+            hunks_total=1,
+            hunks_viewed=1,
+            critique=RULES_OPENED,
+            author_family="anthropic",
+            agent="claude-code",
+        )
+    )
+    ctx = Context.open(demo_repo)
+    try:
+        assert add_records(ctx.git, [theirs], ctx.state_dir / "notes.lock") == 1
+    finally:
+        ctx.close()
+    before = _stats(cli, demo_repo)  # full path: the notes tip moved
+    assert before == _plain(cli, demo_repo)
+    _stats(cli, demo_repo)  # the summary now holds the lacking record
+
+    def no_notes(*_a, **_k):
+        raise AssertionError("the notes were read again after a plain append")
+
+    _verdict(demo_repo, sha, 1)
+    with monkeypatch.context() as m:
+        m.setattr(stats_module, "read_verdict_notes", no_notes)
+        kept = _stats(cli, demo_repo)
+    assert kept["totals"]["verdicts"] == before["totals"]["verdicts"] + 1
+    assert kept == _plain(cli, demo_repo)
+    _stats(cli, demo_repo)
+    # The teammate's record arrives in the local log (same id): counted once, not twice.
+    ProvenanceLog(demo_repo / ".git" / "reviewq" / "log.jsonl").append(dict(theirs))
+    with monkeypatch.context() as m:
+        m.setattr(stats_module, "read_verdict_notes", no_notes)
+        arrived = _stats(cli, demo_repo)
+    assert arrived["totals"]["verdicts"] == kept["totals"]["verdicts"]
+    assert arrived == _plain(cli, demo_repo)

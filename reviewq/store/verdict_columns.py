@@ -28,6 +28,7 @@ import functools
 import hashlib
 import json
 import re
+import uuid
 import zipfile
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextvars import ContextVar
@@ -41,7 +42,7 @@ import numpy as np
 
 from reviewq.core.alloc import gc_paused
 from reviewq.core.jsonio import fast_loads, parse_line
-from reviewq.core.metrics import COLUMNS, LABELS, VerdictTable
+from reviewq.core.metrics import COLUMNS, LABELS, LineLabels, VerdictTable
 from reviewq.core.metrics.tables import TABLE_FIELDS, fields_from_columns
 from reviewq.core.record_columns import RecordColumns
 from reviewq.core.verdict import line_hash_matches
@@ -462,7 +463,10 @@ def _load(codec: _Codec[T], path: Path) -> tuple[T | None, dict[str, Any] | None
 def _store(codec: _Codec[T], path: Path, columns: T, meta: dict[str, Any]) -> None:
     """A place that cannot be written (a read-only CI mirror) just means no cache."""
     arrays, more_meta = codec.to_arrays(columns)
-    arrays["meta"] = np.frombuffer(json.dumps({**meta, **more_meta}).encode(), dtype=np.uint8)
+    # Each stored cache has its own generation: what is kept about its labels elsewhere (the
+    # metric summary's change rows) names the generation it was computed from.
+    meta = {**meta, **more_meta, "generation": uuid.uuid4().hex}
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     with contextlib.suppress(OSError):
         replace_file(
             path, lambda fh: np.savez(fh, **arrays), prefix=f".{path.stem}-", suffix=".npz"
@@ -554,11 +558,27 @@ def _keys_only(data: Any, meta: dict[str, Any]) -> LogColumns:
 
 
 def _table_only(data: Any, meta: dict[str, Any]) -> LogColumns:
-    """The stored table alone (no ids, no key index): what a figure over the table reads."""
-    labels = _labels_of(data)
+    """The stored table alone (no ids, no key index): what a figure over the table reads.
+    The change ids stored as lines stay text (`LineLabels`, split only if a figure walks
+    them), named by the cache's generation."""
+    labels = json.loads(bytes(data["labels"]).decode("utf-8"))
+    if "changes" not in labels:
+        count = int(data["changes_count"][0])
+        text = data["changes_text"].tobytes()
+        if count and text.count(b"\n") != count - 1:
+            raise ValueError("the change labels do not fit")
+        generation = meta.get("generation")
+        labels["changes"] = LineLabels(
+            text, count, generation if isinstance(generation, str) else None
+        )
     table = VerdictTable(
         **{name: data[name] for name in COLUMNS},
-        **{name: tuple(labels[name]) for name in LABELS},
+        **{
+            name: labels[name]
+            if name == "changes" and not isinstance(labels[name], list)
+            else tuple(labels[name])
+            for name in LABELS
+        },
         invalid=int(meta.get("invalid", 0)),
     )
     return LogColumns(table, _ids_of([]), np.zeros(0, dtype=np.uint64), np.zeros(0, np.int64))
@@ -573,6 +593,21 @@ def _table_and_ids(data: Any, meta: dict[str, Any]) -> LogColumns:
 def _partial(
     log_path: Path, cache_path: Path | None, read: Callable[[Any, dict[str, Any]], LogColumns]
 ) -> LogColumns | None:
+    found = _partial_at(log_path, cache_path, read)
+    return None if found is None else found[0]
+
+
+def load_table_after_cache(
+    log_path: Path, cache_path: Path | None
+) -> tuple[LogColumns, int] | None:
+    """The table (as `load_verdict_table`) with the ids of the records after the cached end
+    only, and that end; None when the cache cannot be read that way (the full load is due)."""
+    return _partial_at(log_path, cache_path, _table_only)
+
+
+def _partial_at(
+    log_path: Path, cache_path: Path | None, read: Callable[[Any, dict[str, Any]], LogColumns]
+) -> tuple[LogColumns, int] | None:
     """Some of the cached arrays (`read` picks them: an npz is read one array at a time) and
     the same part of the records after the cached end, or None when the full load is due: no
     cache, one that no longer fits the log, or a tail long enough that `load_log_table` would
@@ -594,7 +629,7 @@ def _partial(
     with gc_paused():
         for records, starts, raw, _end in _read_chunks(log_path, start, first_line, CHUNK_RECORDS):
             parts.append(_metric_part(records, starts, raw))
-    return _concat(parts)
+    return _concat(parts), start
 
 
 def load_key_index(log_path: Path, cache_path: Path | None) -> LogColumns:

@@ -32,6 +32,7 @@ from reviewq.core.metrics import (
     AuthoredChange,
     ChangeTable,
     CommitTable,
+    LineLabels,
     RepositoryTables,
     Stats,
     Thresholds,
@@ -40,6 +41,7 @@ from reviewq.core.metrics import (
     combine_repositories,
     compute_stats,
 )
+from reviewq.core.metrics.compute import label_rows
 from reviewq.core.model import SEVERITIES, Change
 from reviewq.core.policy_rules import domain_label
 from reviewq.core.verdict import dedupe_records, line_hash_matches
@@ -49,7 +51,12 @@ from reviewq.sources.commit_sizes import commit_sizes
 from reviewq.sources.gitcmd import Git
 from reviewq.store.log import ProvenanceLog
 from reviewq.store.notes_log import NOTES_REF, read_verdict_notes
-from reviewq.store.verdict_columns import CACHE_NAME, load_log_table, load_table_and_ids
+from reviewq.store.verdict_columns import (
+    CACHE_NAME,
+    load_log_table,
+    load_table_after_cache,
+    load_table_and_ids,
+)
 from reviewq.workflow.scan import (
     DETECTOR_VERSION,
     STATE_VERSION,
@@ -89,6 +96,9 @@ class MetricInputs:
     critiques: list[dict[str, Any]] | None = None
     #: The repository's parsed settings (`Config.sections`: the export's domains).
     config_sections: Mapping[str, Any] | None = None
+    #: Each label of `table.changes` -> its row of `changes` (-1: none), when kept
+    #: (`_kept_rows`); None: `compute_stats` works it out.
+    change_rows: np.ndarray | None = None
 
     def stats(self, now: datetime, since: datetime | None = None, *, days: bool = True) -> Stats:
         stats = self._stats(now, since, days)
@@ -109,6 +119,7 @@ class MetricInputs:
             since=since,
             tz=self.tz,
             thresholds=self.thresholds,
+            change_rows=self.change_rows,
         )
 
 
@@ -129,20 +140,66 @@ def verdict_table(
     and the notes ref at the tip it names, however both have grown since. `no_notes`: the
     caller just saw that there is no notes ref (spares two git calls per repository).
     """
+    return _verdict_table(ctx, agent_of, pin, no_notes=no_notes)[0]
+
+
+def _verdict_table(
+    ctx: Context,
+    agent_of: Mapping[str, str],
+    pin: Mapping[str, Any] | None = None,
+    *,
+    no_notes: bool = False,
+) -> tuple[VerdictTable, list[dict[str, Any]]]:
+    """`verdict_table`, and the notes records the log lacks (those it holds beyond the log's)."""
     if pin is None:
         local = load_table_and_ids(ctx.log_path, ctx.log_cache(CACHE_NAME))
         notes = [] if no_notes else read_verdict_notes(ctx.git).records
     else:
         local = _pinned_log_table(ctx, pin["log"])
         notes = _pinned_notes(ctx, pin.get("notes_tip"))
-    if notes:
-        lacking = local.lacks([str(r.get("id")) for r in notes])
-        extra = [r for r, new in zip(notes, lacking.tolist()) if new]
-        if extra:
-            return VerdictTable.concat([local.table, VerdictTable.from_records(extra)]).with_agents(
-                agent_of
-            )
-    return local.table.with_agents(agent_of)
+    lacking = _lacked(local, notes)
+    return _with_records(local.table, lacking, agent_of), lacking
+
+
+def _lacked(local: Any, records: list[Any]) -> list[dict[str, Any]]:
+    """The records (the team's, from the notes) whose id the log's columns `local` lack."""
+    records = [r for r in records if isinstance(r, dict)]
+    if not records:
+        return []
+    lacking = local.lacks([str(r.get("id")) for r in records])
+    return [r for r, new in zip(records, lacking.tolist()) if new]
+
+
+def _with_records(
+    table: VerdictTable, extra: list[dict[str, Any]], agent_of: Mapping[str, str]
+) -> VerdictTable:
+    if extra:
+        table = VerdictTable.concat([table, VerdictTable.from_records(extra)])
+    return table.with_agents(agent_of)
+
+
+def _summary_table(
+    ctx: Context, agent_of: Mapping[str, str], notes_tip: str | None, end: Any, kept: Any
+) -> tuple[VerdictTable, list[dict[str, Any]], bool]:
+    """`verdict_table` for the summary path, and the notes records the log lacks.
+
+    The summary keeps those records as of the log end it was stored at (`end`; the notes tip
+    is in its key). The log only grew since (checked by the caller): what it lacks now is
+    what it lacked then less the ids of the records after the column cache's end, which
+    covers no more than `end`. So neither the notes nor the log's million ids are read.
+    Returns (table, the records the log lacks now, whether they were read afresh)."""
+    valid = (
+        isinstance(kept, dict) and kept.get("log") == end and isinstance(kept.get("records"), list)
+    )
+    if valid:
+        found = load_table_after_cache(ctx.log_path, ctx.log_cache(CACHE_NAME))
+        if found is not None and found[1] <= int(end["size"]):
+            lacking = _lacked(found[0], kept["records"])
+            return _with_records(found[0].table, lacking, agent_of), lacking, False
+    local = load_table_and_ids(ctx.log_path, ctx.log_cache(CACHE_NAME))
+    notes = [] if notes_tip is None else read_verdict_notes(ctx.git).records
+    lacking = _lacked(local, notes)
+    return _with_records(local.table, lacking, agent_of), lacking, not valid
 
 
 def critiqued_ids(ctx: Context) -> set[Any]:
@@ -325,11 +382,11 @@ def gather(
     authored = ChangeTable.from_changes(authored_changes(changes))
     log_end = _log_end(ctx) if pin is None else pin["log"]
     notes_tip = _notes_tip(ctx) if pin is None else pin.get("notes_tip")
-    table = verdict_table(ctx, authored.agent_of(), pin, no_notes=notes_tip is None)
+    table, lacking = _verdict_table(ctx, authored.agent_of(), pin, no_notes=notes_tip is None)
     if pin is None and _log_end(ctx) != log_end:
         # A verdict arrived while we read: read again, so the block names what was read.
         log_end, notes_tip = _log_end(ctx), _notes_tip(ctx)
-        table = verdict_table(
+        table, lacking = _verdict_table(
             ctx,
             authored.agent_of(),
             {"log": {**log_end, "cached": True}, "notes_tip": notes_tip},
@@ -359,7 +416,8 @@ def gather(
         fresh = _summary_key(ctx, head)
         if fresh["log"] == log_end and fresh["notes"].get(_NOTES_REF) == notes_tip:
             ours = {c.id for c in changes if c.id in critiqued}
-            _store_summary(ctx, fresh, authored, commits, models, critiques, ours)
+            lacked = {"log": log_end, "records": lacking}
+            _store_summary(ctx, fresh, authored, commits, models, critiques, ours, None, lacked)
     return MetricInputs(
         table=table,
         changes=authored,
@@ -551,6 +609,7 @@ def _load_summary(ctx: Context, key: dict[str, Any], conf: MetricsSettings, tz) 
                 agents=tuple(meta["agents"]),
                 position=dict(zip(ids, range(len(ids)))),
             )
+            kept_rows = data["rows"] if "rows" in data.files else None
             commits = None
             if meta.get("commits"):
                 commits = CommitTable(
@@ -562,15 +621,28 @@ def _load_summary(ctx: Context, key: dict[str, Any], conf: MetricsSettings, tz) 
     except (OSError, ValueError, KeyError, TypeError, EOFError, UnicodeDecodeError):
         return None  # missing, damaged or foreign: the full path rebuilds it
     notes_tip = key["notes"].get(_NOTES_REF)
-    table = verdict_table(ctx, changes.agent_of(), no_notes=notes_tip is None)
+    table, lacking, fresh_notes = _summary_table(
+        ctx, changes.agent_of(), notes_tip, stored["log"], meta.get("notes_lacking")
+    )
     if _log_end(ctx) != key["log"]:
         return None  # a verdict arrived meanwhile: the full path reads it all again
     critiques = meta["critiques"]
     severity = {row["change_id"]: row["highest_severity"] for row in critiques}
     inbox_digest = _digest([])
-    if grown:
+    rows, rows_of, fresh_rows = _kept_rows(table.changes, changes, kept_rows, meta.get("rows_of"))
+    if grown or fresh_rows or fresh_notes:
         # Keyed at this end of the log, so the next reader checks only what comes after it.
-        _store_summary(ctx, key, changes, commits, meta["models"], critiques, meta["critiqued"])
+        _store_summary(
+            ctx,
+            key,
+            changes,
+            commits,
+            meta["models"],
+            critiques,
+            meta["critiqued"],
+            (rows[: rows_of["count"]], rows_of) if rows_of else None,
+            {"log": key["log"], "records": lacking},
+        )
     return MetricInputs(
         table=table,
         changes=changes,
@@ -589,7 +661,28 @@ def _load_summary(ctx: Context, key: dict[str, Any], conf: MetricsSettings, tz) 
         settings_tz=conf.timezone,
         critiques=critiques,
         config_sections=ctx.config.sections,
+        change_rows=rows,
     )
+
+
+def _kept_rows(
+    labels: Sequence[str], changes: ChangeTable, kept: np.ndarray | None, kept_of: Any
+) -> tuple[np.ndarray, dict[str, Any] | None, bool]:
+    """Each change label's row of `changes` (`label_rows`), the summary's kept rows reused.
+
+    The summary keeps the rows of the column cache's labels, named by the cache's generation
+    and label count (`rows_of`); rows belong to the summary's own changes (stored with them,
+    dropped whenever the summary is stored afresh). Labels the cache does not hold (the
+    tail's, the notes') are looked up. Returns (rows, what they are of, whether they were
+    worked out afresh and are worth keeping)."""
+    source = labels.source if isinstance(labels, LineLabels) else None
+    if source is None:
+        return label_rows(labels, changes), None, False
+    of = {"generation": source, "count": labels.base_count}
+    if kept is not None and kept_of == of and len(kept) == labels.base_count:
+        added = label_rows(labels.added, changes)
+        return np.concatenate([kept.astype(np.int64), added]), of, False
+    return label_rows(labels, changes), of, True
 
 
 def _same_critiques_after(
@@ -640,9 +733,13 @@ def _same_critiques_after(
     return True
 
 
-def _store_summary(ctx, key, authored, commits, models, critiques, critiqued) -> None:
+def _store_summary(
+    ctx, key, authored, commits, models, critiques, critiqued, rows=None, lacking=None
+) -> None:
     """A read-only place (a CI mirror) just means no summary. `critiqued`: the changes among
-    `authored` that the critique cache had a row for (`_same_critiques_after`)."""
+    `authored` that the critique cache had a row for (`_same_critiques_after`). `rows`:
+    (the column cache's labels' rows of `authored`, what they are of: `_kept_rows`).
+    `lacking`: the notes records the log lacked at its end then (`_summary_table`)."""
 
     if not isinstance(authored, ChangeTable) or any(not i.isascii() for i in authored.ids):
         return
@@ -654,6 +751,8 @@ def _store_summary(ctx, key, authored, commits, models, critiques, critiqued) ->
         "critiques": critiques,
         "critiqued": sorted(critiqued),
         "commits": commits is not None,
+        "rows_of": rows[1] if rows is not None else None,
+        "notes_lacking": lacking,
     }
     arrays = {
         "meta": np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
@@ -670,6 +769,8 @@ def _store_summary(ctx, key, authored, commits, models, critiques, critiqued) ->
             c_offset=commits.offset,
             c_lines=commits.lines,
         )
+    if rows is not None:
+        arrays["rows"] = rows[0].astype(np.int32)
     with contextlib.suppress(OSError):
         ctx.state_dir.mkdir(parents=True, exist_ok=True)
         replace_file(

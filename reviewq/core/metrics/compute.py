@@ -67,6 +67,7 @@ def compute_stats(
     tz: tzinfo | None = None,
     thresholds: Thresholds | RowThresholds = _DEFAULT_THRESHOLDS,
     days: bool = True,
+    change_rows: np.ndarray | None = None,
 ) -> Stats:
     """Every figure of docs/metrics.md.
 
@@ -78,6 +79,8 @@ def compute_stats(
     the day in its own offset (the reviewer's day); a tzinfo buckets everything in that zone.
     `days=False` leaves `by_day` empty (the report shows weeks; a team report computes a
     hundred repositories' figures and the day rows were half the work).
+    `change_rows` (`label_rows`, as kept by a caller): each label of `table.changes` -> its
+    row of `changes`, -1 for none; computed here when not given.
     """
     if now.tzinfo is None:
         raise ValueError("now must carry a time zone")
@@ -90,7 +93,9 @@ def compute_stats(
     since_epoch = since.timestamp() if since is not None else None
     now_epoch = now.timestamp()
     # Pickup and settling look at every verdict: a change reviewed before `since` is reviewed.
-    side = _ChangeSide.build(table, changes, since_epoch, now_epoch, tz)
+    if change_rows is not None and len(change_rows) != len(table.changes):
+        change_rows = None  # not this table's labels (agents filled in keep them as they are)
+    side = _ChangeSide.build(table, changes, since_epoch, now_epoch, tz, change_rows)
     history = _CommitSide.build(commits, changes.position, since_epoch, tz)
     if since_epoch is not None:
         kept = table.epoch >= since_epoch
@@ -184,11 +189,12 @@ class _ChangeSide:
         since_epoch: float | None,
         now_epoch: float,
         tz: tzinfo | None,
+        change_rows: np.ndarray | None = None,
     ) -> _ChangeSide:
         epoch, offset = changes.epoch, changes.offset
         known = ~np.isnan(epoch)
         in_range = known & (epoch >= since_epoch) if since_epoch is not None else known
-        target = _targets(t, changes)
+        target = _targets(t, changes, change_rows)
         first_any, first_offset = _first_verdicts(t, target, len(changes))
         settled, settles, unsettles = _settling(t, target, len(changes), epoch, now_epoch)
         picked = known & ~np.isnan(first_any)
@@ -339,13 +345,18 @@ def _periods(
     return out
 
 
-def _targets(t: VerdictTable, changes: ChangeTable) -> np.ndarray:
+def label_rows(labels: Sequence[str], changes: ChangeTable) -> np.ndarray:
+    """Row of `changes` of each change label (a VerdictTable's `changes`), -1 for none."""
+    return np.fromiter(
+        map(changes.position.get, labels, repeat(-1)), dtype=np.int64, count=len(labels)
+    )
+
+
+def _targets(t: VerdictTable, changes: ChangeTable, rows: np.ndarray | None = None) -> np.ndarray:
     """Row of `changes` each record belongs to, -1 for records of other changes."""
     if not len(changes) or not len(t):
         return np.full(len(t), -1, dtype=np.int64)
-    label_to_change = np.fromiter(
-        map(changes.position.get, t.changes, repeat(-1)), dtype=np.int64, count=len(t.changes)
-    )
+    label_to_change = label_rows(t.changes, changes) if rows is None else rows
     return label_to_change[t.change]
 
 

@@ -560,6 +560,80 @@ class VerdictTable:
         )
 
 
+class LineLabels(Sequence[str]):
+    """Labels kept as the stored lines of text they were read from (`source`: what they were
+    read from, e.g. a column cache's generation), split into strings only when iterated: a
+    million change ids cost a stats run nothing unless a figure walks them. `index` finds one
+    label in the text itself; `+` appends labels without splitting the rest."""
+
+    __slots__ = ("_added", "_count", "_split", "_text", "source")
+
+    def __init__(
+        self, text: bytes, count: int, source: str | None = None, added: tuple[str, ...] = ()
+    ) -> None:
+        self._text, self._count, self._added, self.source = text, count, added, source
+        self._split: tuple[str, ...] | None = None
+
+    @property
+    def base_count(self) -> int:
+        """How many labels the stored text holds (the rest were appended)."""
+        return self._count
+
+    @property
+    def added(self) -> tuple[str, ...]:
+        return self._added
+
+    def _all(self) -> tuple[str, ...]:
+        if self._split is None:
+            base = self._text.decode("utf-8", "surrogatepass").split("\n") if self._count else []
+            if len(base) != self._count:
+                raise ValueError("the labels do not fit their count")
+            self._split = tuple(base) + self._added
+        return self._split
+
+    def __len__(self) -> int:
+        return self._count + len(self._added)
+
+    def __getitem__(self, i: Any) -> Any:
+        return self._all()[i]
+
+    def __iter__(self) -> Any:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def index(self, label: Any, start: int = 0, stop: Any = None) -> int:
+        if self._split is not None or start or stop is not None or not isinstance(label, str):
+            return self._all().index(label, start, *(() if stop is None else (stop,)))
+        if "\n" not in label and self._count:
+            needle = label.encode("utf-8", "surrogatepass")
+            text = self._text
+            at = 0
+            while True:
+                at = text.find(needle, at)
+                if at < 0:
+                    break
+                end = at + len(needle)
+                if (at == 0 or text[at - 1] == 10) and (end == len(text) or text[end] == 10):
+                    return text.count(b"\n", 0, at)
+                at += 1
+        try:
+            return self._count + self._added.index(label)
+        except ValueError:
+            raise ValueError(f"{label!r} is not a label") from None
+
+    def __add__(self, more: Any) -> LineLabels:
+        joined = LineLabels(self._text, self._count, self.source, self._added + tuple(more))
+        if self._split is not None:
+            joined._split = self._split + tuple(more)
+        return joined
+
+
 class _Labels:
     """One label list growing as tables are joined: the first table's labels as they are, then
     new ones appended. A few labels to find (a short tail) are looked up by scanning the first
