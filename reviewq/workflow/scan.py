@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -926,7 +926,6 @@ class Scanner:
         sized_from: datetime | None = None
         if daily and not sessions_present(ctx):
             from reviewq.core.units import is_recent
-            from reviewq.workflow.units import _anchor as recent_anchor
 
             sized_from = scope.recent_cutoff(recent_anchor(ctx, view.mainline, now))
             daily = sized_from is not None  # no cutoff: all of main is recent
@@ -1369,3 +1368,22 @@ def patch_id_of(git: Git, patch: bytes) -> str | None:
         return None
     parts = out.split()
     return parts[0].decode() if parts else None
+
+
+def recent_anchor(ctx: Context, mainline: Mapping[str, str], now: datetime) -> datetime:
+    """What "recent" counts back from: now, or main's newest commit when main is older (a clone
+    of a project that went quiet still shows its last weeks; a test's history is stable)."""
+    if not mainline:
+        return now
+    try:
+        out = ctx.git.text(
+            ["log", "-1", "--no-walk", "--format=%cI", *sorted(set(mainline.values())), "--"],
+            what="log",
+        ).split()
+    except GitError:
+        return now
+    try:
+        newest = max(datetime.fromisoformat(x) for x in out) if out else None
+    except ValueError:
+        return now
+    return now if newest is None or newest.tzinfo is None or newest > now else newest

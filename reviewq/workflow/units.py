@@ -135,7 +135,7 @@ def build_units(
     """
     from reviewq.sources.refs import membership
     from reviewq.workflow.gate import QueuePolicy
-    from reviewq.workflow.scan import fill_sizes, scan_inbox, scan_scope
+    from reviewq.workflow.scan import fill_sizes, recent_anchor, scan_inbox, scan_scope
     from reviewq.workflow.session_prompts import with_session_prompts
 
     daily = for_view == "daily"
@@ -195,7 +195,7 @@ def build_units(
     )
     out.changes = {c.id: c for c in changes}
     out.assignment = assignment
-    anchor = _anchor(ctx, view.mainline, now)
+    anchor = recent_anchor(ctx, view.mainline, now)
     recent_cutoff = scope_of(ctx.config).recent_cutoff(anchor)
     # When time alone changes this answer: a cooldown ends (its need goes), and with a cutoff
     # that counts back from now, each recent commit on main leaves the daily view.
@@ -283,25 +283,6 @@ def sizes_needed(policy: Any, changes: Sequence[Change]) -> list[Change]:
     if min(r.approvals for r in (rules.default, *(d.rule for d in rules.domains))) < 1:
         return list(changes)
     return [c for c in changes if unsized(c) and policy.verdicts.records_for(c)]
-
-
-def _anchor(ctx: Context, mainline: Mapping[str, str], now: datetime) -> datetime:
-    """What "recent" counts back from: now, or main's newest commit when main is older (a clone
-    of a project that went quiet still shows its last weeks; a test's history is stable)."""
-    if not mainline:
-        return now
-    try:
-        out = ctx.git.text(
-            ["log", "-1", "--no-walk", "--format=%cI", *sorted(set(mainline.values())), "--"],
-            what="log",
-        ).split()
-    except GitError:
-        return now
-    try:
-        newest = max(datetime.fromisoformat(x) for x in out) if out else None
-    except ValueError:
-        return now
-    return now if newest is None or newest.tzinfo is None or newest > now else newest
 
 
 # -- naming a unit ----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Static
 
+from reviewq.core.alloc import keep_out_of_sight
 from reviewq.core.model import Critique, Diff, Finding, short_id
 from reviewq.core.queue import QueueItem
 from reviewq.core.text import one_line
@@ -145,6 +146,9 @@ class ChangeScreen(Screen, inherit_bindings=False):
             return
         self._side_started = True
         self.app.opening_until = 0.0
+        # Start-up's objects and this diff's stay for the screen's life: out of the collector's
+        # sight, full collections no longer stall page downs (the queue collects on return).
+        self.call_after_refresh(keep_out_of_sight)
         self._load_rationale(self.diff)
         self._start_critique()
         self.app.prefetch_after(self.change.id, self.queue)

@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, LoadingIndicator, Static
 
-from reviewq.core.alloc import gc_paused, keep_as_long_lived
+from reviewq.core.alloc import gc_paused, keep_as_long_lived, needs_collection
 from reviewq.core.model import short_id
 from reviewq.core.queue import (
     SORT_KEYS,
@@ -183,6 +183,8 @@ class QueueScreen(Screen, inherit_bindings=False):
         self.filter_pause_items = FILTER_PAUSE_ITEMS
         self.filter_pause = FILTER_PAUSE
         self.live: LiveRefresh | None = None
+        #: `gc.get_freeze_count()` after the last full collection (`core.alloc`).
+        self.frozen_after_collection = 0
         self.cut_columns = False
 
     def compose(self) -> ComposeResult:
@@ -322,7 +324,7 @@ class QueueScreen(Screen, inherit_bindings=False):
             self._fill(same_as=before)
         if len(items) >= LONG_LIVED_QUEUE:
             # After the table is drawn: a full collection over the load takes a while.
-            self.call_after_refresh(keep_as_long_lived)
+            self.call_after_refresh(self._collect_and_freeze)
         self._start_live()
         wanted, self.open_when_loaded = self.open_when_loaded, None
         if wanted is not None:
@@ -336,6 +338,16 @@ class QueueScreen(Screen, inherit_bindings=False):
                 self.app.open_review(item, self.shown)
                 return
         self.app.notify(f"{short_id(change_id, narrow=True)} is no longer in the queue", timeout=4)
+
+    def _collect_and_freeze(self) -> None:
+        self.frozen_after_collection = keep_as_long_lived()
+
+    def on_screen_resume(self) -> None:
+        # Back from a review: its screen and diff were frozen (`keep_out_of_sight`) and, being
+        # cycles, are freed only by a collection; one pause here, after the queue is drawn,
+        # instead of a slow leak. Small diffs stay below the slack and cost nothing.
+        if needs_collection(self.frozen_after_collection):
+            self.call_after_refresh(self._collect_and_freeze)
 
     # -- live refresh -------------------------------------------------------------------------
 

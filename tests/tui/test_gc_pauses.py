@@ -1,0 +1,87 @@
+"""Full collections must not stall page downs: the open diff is out of the collector's sight,
+and returning to the queue collects what was frozen meanwhile (no frozen leak)."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+from reviewq.core import alloc
+from reviewq.tui.screens.review import ReviewScreen
+from tests.tui.conftest import highlight_riskiest, settle
+
+SIZE = (160, 50)
+
+
+async def _open(pilot) -> ReviewScreen:
+    await settle(pilot)
+    await highlight_riskiest(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ReviewScreen)
+    return screen
+
+
+class _Cycle:
+    """Garbage in a reference cycle: only the cyclic collector frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def _frozen_garbage() -> weakref.ref:
+    cycle = _Cycle()
+    alloc.keep_out_of_sight()  # frozen with the open diff, as a closed screen's cycles are
+    return weakref.ref(cycle)
+
+
+async def test_an_open_diff_is_out_of_the_collectors_sight(make_app):
+    gc.unfreeze()
+    async with make_app().run_test(size=SIZE) as pilot:
+        await _open(pilot)
+        await pilot.pause()
+        assert gc.get_freeze_count() > 0
+
+
+async def test_back_on_the_queue_frozen_garbage_is_freed(make_app, monkeypatch):
+    monkeypatch.setattr(alloc, "FROZEN_SLACK", 0)  # every freeze counts as large
+    gc.unfreeze()
+    async with make_app().run_test(size=SIZE) as pilot:
+        await _open(pilot)
+        garbage = _frozen_garbage()
+        gc.collect()
+        assert garbage() is not None  # frozen: no collection frees it
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.pause()
+        assert garbage() is None, "what the review froze stayed after the return"
+
+
+async def test_a_small_freeze_waits_for_a_large_one(make_app, monkeypatch):
+    monkeypatch.setattr(alloc, "FROZEN_SLACK", 10**12)
+    gc.unfreeze()
+    async with make_app().run_test(size=SIZE) as pilot:
+        await _open(pilot)
+        garbage = _frozen_garbage()
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.pause()
+        # Below the slack the return costs no full collection: the garbage waits, frozen.
+        assert garbage() is not None
+    gc.unfreeze()
+    gc.collect()
+    assert garbage() is None
+
+
+def test_needs_collection_counts_growth_since_the_last_collection(monkeypatch):
+    monkeypatch.setattr(alloc, "FROZEN_SLACK", 10)
+    gc.unfreeze()
+    try:
+        base = alloc.keep_as_long_lived()
+        assert not alloc.needs_collection(base)
+        keep = [[i] for i in range(100)]  # noqa: F841 - alive while frozen
+        assert alloc.keep_out_of_sight() >= base + 100
+        assert alloc.needs_collection(base)
+    finally:
+        gc.unfreeze()
