@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from reviewq.clock import local_now
@@ -22,6 +22,7 @@ from reviewq.context import Context
 from reviewq.workflow.scan import SizeCache, unsized
 from reviewq.workflow.units import build_units
 from tests.conftest import FIXED_NOW, Repo, run_reviewq
+from tests.properties.strategies import io_examples
 
 CLAUDE = "\n\nCo-Authored-By: Claude Opus 4.5 <noreply@anthropic.com>\n"
 HUMAN = ("Hu Man", "human@example.com")
@@ -99,7 +100,8 @@ scenario = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=12)
+@pytest.mark.property
+@io_examples(4, 12)
 @given(scenario)
 def test_the_lazy_daily_queue_is_the_eager_one(tmp_path_factory, scenario) -> None:
     repo = Repo(tmp_path_factory.mktemp("lazy"))

@@ -31,6 +31,13 @@ def at_most(examples: int) -> settings:
     )
 
 
+def io_examples(quick: int, thorough: int) -> settings:
+    """For a property whose every example runs git or writes a log: `quick` examples in the
+    default suite (which must stay inside its 5 minutes), `thorough` in the thorough run."""
+    wanted = thorough if settings.default.max_examples > 150 else quick
+    return at_most(wanted)
+
+
 def scratch_dir() -> tempfile.TemporaryDirectory:
     return tempfile.TemporaryDirectory(prefix="reviewq-prop-", dir=SCRATCH)
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from reviewq.core.verdict import SIG_GOOD, SignatureCheck, record_line, seal
 from reviewq.store import log_verify
 from reviewq.store.log import Head, ProvenanceLog
-from tests.properties.strategies import at_most, scratch_dir, verdict_records
+from tests.properties.strategies import io_examples, scratch_dir, verdict_records
 
 pytestmark = pytest.mark.property
 
@@ -100,7 +100,7 @@ def _damage(data: bytes, kind: str, where: int) -> bytes:
     return b"".join(lines)
 
 
-@at_most(30)
+@io_examples(8, 30)
 @given(
     st.lists(verdict_records(), min_size=1, max_size=10),
     st.lists(verdict_records(), max_size=6),

@@ -31,7 +31,7 @@ from reviewq.core.metrics import VerdictTable
 from reviewq.core.verdict import line_hash_matches, record_line, seal
 from reviewq.store import log_verify, verdict_columns
 from reviewq.store.verdict_columns import LogColumns, load_log_table
-from tests.properties.strategies import at_most, scratch_dir, verdict_records
+from tests.properties.strategies import at_most, io_examples, scratch_dir, verdict_records
 from tests.properties.test_log_fast_paths_properties import _rows
 
 pytestmark = pytest.mark.property
@@ -142,7 +142,7 @@ def _patched(block: int, workers: int):
 forms = st.lists(st.sampled_from(FORMS), min_size=1, max_size=6)
 
 
-@at_most(60)
+@io_examples(15, 60)
 @given(
     st.lists(verdict_records(), min_size=1, max_size=14),
     forms,
@@ -183,7 +183,7 @@ def test_first_build_equals_parsing_every_record(
         )
 
 
-@at_most(40)
+@io_examples(10, 40)
 @given(
     st.lists(verdict_records(), min_size=1, max_size=8),
     st.lists(st.lists(verdict_records(), min_size=1, max_size=3), min_size=1, max_size=3),
