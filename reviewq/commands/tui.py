@@ -52,6 +52,16 @@ def run(args: argparse.Namespace, ctx) -> int:
 
         lookup(ctx, args.ref)  # an unknown name fails here, in one line, not after the TUI starts
     check_terminal()
+    from reviewq.core.alloc import pause_collection, resume_collection
+
+    pause_collection()  # until the queue screen's first frame (`core.alloc`)
+    try:
+        return _run_app(args, ctx)
+    finally:
+        resume_collection()  # an app that failed before its first frame leaves it on
+
+
+def _run_app(args: argparse.Namespace, ctx) -> int:
     from reviewq.tui.app import ReviewqApp
     from reviewq.tui.services import Services
 

@@ -85,3 +85,30 @@ def test_needs_collection_counts_growth_since_the_last_collection(monkeypatch):
         assert alloc.needs_collection(base)
     finally:
         gc.unfreeze()
+
+
+async def test_the_collector_is_on_once_the_diff_is_drawn(make_app):
+    async with make_app().run_test(size=SIZE) as pilot:
+        await _open(pilot)
+        await pilot.pause()
+        assert gc.isenabled()
+        await pilot.press("escape")
+        await settle(pilot)
+        assert gc.isenabled()
+
+
+def test_pause_and_resume_collection():
+    gc.unfreeze()
+    try:
+        alloc.pause_collection()
+        assert not gc.isenabled()
+        alloc.resume_collection()
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+        # Paused by someone else (a bulk load): resuming ours leaves theirs alone.
+        gc.disable()
+        alloc.pause_collection()
+        alloc.resume_collection()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+        gc.unfreeze()

@@ -16,7 +16,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Static
 
-from reviewq.core.alloc import keep_out_of_sight
+from reviewq.core.alloc import pause_collection, resume_collection
 from reviewq.core.model import Critique, Diff, Finding, short_id
 from reviewq.core.queue import QueueItem
 from reviewq.core.text import one_line
@@ -136,6 +136,7 @@ class ChangeScreen(Screen, inherit_bindings=False):
         self._side_started = False
         # background work (a critique prepared from the queue) yields until the diff is shown
         self.app.opening_until = time.monotonic() + OPENING_SECONDS
+        pause_collection()  # until the diff is drawn (`_diff_shown`; `core.alloc`)
         self._load_diff()
         self._load_draft()
         self.set_interval(1.0, self._tick)
@@ -148,10 +149,13 @@ class ChangeScreen(Screen, inherit_bindings=False):
         self.app.opening_until = 0.0
         # Start-up's objects and this diff's stay for the screen's life: out of the collector's
         # sight, full collections no longer stall page downs (the queue collects on return).
-        self.call_after_refresh(keep_out_of_sight)
+        self.call_after_refresh(resume_collection)
         self._load_rationale(self.diff)
         self._start_critique()
         self.app.prefetch_after(self.change.id, self.queue)
+
+    def on_unmount(self) -> None:
+        resume_collection()  # closed before its diff was drawn: the collector comes back on
 
     def _warn_about_size(self) -> None:
         for warning in size_warnings(self.item.size):

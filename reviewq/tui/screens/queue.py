@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, LoadingIndicator, Static
 
-from reviewq.core.alloc import gc_paused, keep_as_long_lived, needs_collection
+from reviewq.core.alloc import gc_paused, keep_as_long_lived, needs_collection, resume_collection
 from reviewq.core.model import short_id
 from reviewq.core.queue import (
     SORT_KEYS,
@@ -212,6 +212,7 @@ class QueueScreen(Screen, inherit_bindings=False):
     def on_mount(self) -> None:
         self._update_top()
         self.refresh_queue()
+        self.call_after_refresh(resume_collection)  # the first frame is up (`core.alloc`)
 
     # -- loading ------------------------------------------------------------------------------
 
