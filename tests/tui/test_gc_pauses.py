@@ -7,20 +7,10 @@ import gc
 import weakref
 
 from reviewq.core import alloc
-from reviewq.tui.screens.review import ReviewScreen
-from tests.tui.conftest import highlight_riskiest, settle
+from tests.tui.conftest import settle
+from tests.tui.test_pilot import open_first_review
 
 SIZE = (160, 50)
-
-
-async def _open(pilot) -> ReviewScreen:
-    await settle(pilot)
-    await highlight_riskiest(pilot)
-    await pilot.press("enter")
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, ReviewScreen)
-    return screen
 
 
 class _Cycle:
@@ -39,7 +29,7 @@ def _frozen_garbage() -> weakref.ref:
 async def test_an_open_diff_is_out_of_the_collectors_sight(make_app):
     gc.unfreeze()
     async with make_app().run_test(size=SIZE) as pilot:
-        await _open(pilot)
+        await open_first_review(pilot)
         await pilot.pause()
         assert gc.get_freeze_count() > 0
 
@@ -48,7 +38,7 @@ async def test_back_on_the_queue_frozen_garbage_is_freed(make_app, monkeypatch):
     monkeypatch.setattr(alloc, "FROZEN_SLACK", 0)  # every freeze counts as large
     gc.unfreeze()
     async with make_app().run_test(size=SIZE) as pilot:
-        await _open(pilot)
+        await open_first_review(pilot)
         garbage = _frozen_garbage()
         gc.collect()
         assert garbage() is not None  # frozen: no collection frees it
@@ -62,7 +52,7 @@ async def test_a_small_freeze_waits_for_a_large_one(make_app, monkeypatch):
     monkeypatch.setattr(alloc, "FROZEN_SLACK", 10**12)
     gc.unfreeze()
     async with make_app().run_test(size=SIZE) as pilot:
-        await _open(pilot)
+        await open_first_review(pilot)
         garbage = _frozen_garbage()
         await pilot.press("escape")
         await settle(pilot)
@@ -89,7 +79,7 @@ def test_needs_collection_counts_growth_since_the_last_collection(monkeypatch):
 
 async def test_the_collector_is_on_once_the_diff_is_drawn(make_app):
     async with make_app().run_test(size=SIZE) as pilot:
-        await _open(pilot)
+        await open_first_review(pilot)
         await pilot.pause()
         assert gc.isenabled()
         await pilot.press("escape")
