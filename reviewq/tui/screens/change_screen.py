@@ -16,7 +16,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Static
 
-from reviewq.core.alloc import pause_collection, resume_collection
+from reviewq.core.alloc import keep_out_of_sight, pause_collection, resume_collection
 from reviewq.core.model import Critique, Diff, Finding, short_id
 from reviewq.core.queue import QueueItem
 from reviewq.core.text import one_line
@@ -285,6 +285,7 @@ class ChangeScreen(Screen, inherit_bindings=False):
     def _rationale_loaded(self, text: str) -> None:
         self.rationale_text = text
         self.query_one(RationalePane).show_rationale(text)
+        self.call_after_refresh(keep_out_of_sight)  # the pane's text lives on: out of sight too
 
     def _rationale_failed(self, message: str) -> None:
         """Without the rationale summary, the critic's own rationale is better than nothing."""
@@ -325,6 +326,7 @@ class ChangeScreen(Screen, inherit_bindings=False):
             self.query_one(RationalePane).show_text(critique.rationale)
         self._mark_findings()
         self._render_header()
+        self.call_after_refresh(keep_out_of_sight)  # the findings live on: out of sight too
 
     def _critique_failed(self, message: str) -> None:
         self.critique = None
