@@ -10,6 +10,8 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from reviewq.core.verdict import verify_chain
 from reviewq.store.log import read_records
 from reviewq.tui.pair.dialogs import PairStartDialog
@@ -27,6 +29,10 @@ LEE = {"name": "Lee Park", "email": "lee@acme.example"}
 KIM = {"name": "Kim Ito", "email": "kim@acme.example"}
 SAM = {"name": "Sam Okafor", "email": "sam@acme.example"}  # prompted the risky demo change
 AS_OF = FIXED_NOW.isoformat()
+
+#: The longest Pilot flows (8-14 s each) run in CI's slow suite (`.ci/run`), so the default run
+#: keeps its budget of 5 minutes (docs/reliability.md).
+long_flow = pytest.mark.slow
 
 
 def person(p: dict) -> str:
@@ -65,6 +71,7 @@ def gate(cli, repo: Path, sha: str) -> dict:
     return json.loads(out.stdout)["commits"][0]
 
 
+@long_flow
 async def test_a_pair_walkthrough_ends_in_a_verdict_with_co_reviewers_checklist_and_notes(
     make_app, clock, demo_repo: Path, cli
 ):
@@ -223,6 +230,7 @@ async def test_an_approval_with_the_prompter_as_co_reviewer_does_not_count(
     assert [n["code"] for n in judged["not_counted"]] == ["prompter"]
 
 
+@long_flow
 async def test_three_people_hand_the_keyboard_round_the_table_and_the_driver_is_the_reviewer(
     make_app, clock
 ):
@@ -262,6 +270,7 @@ async def test_three_people_hand_the_keyboard_round_the_table_and_the_driver_is_
     assert len(record["session"]["driver_changes"]) == 4
 
 
+@long_flow
 async def test_leaving_keeps_notes_ticks_and_time_for_the_next_session(make_app, clock):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -401,6 +410,7 @@ async def test_reviewq_pair_rev_starts_on_that_change_with_the_names_given(
         assert isinstance(app.screen, QueueScreen)  # one change: the session ends there
 
 
+@long_flow
 async def test_the_palette_starts_a_pair_session_and_jumps_to_steps(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
