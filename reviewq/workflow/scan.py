@@ -723,6 +723,8 @@ class ScopeScan:
     incremental: bool = False
     #: Parents of every unmerged commit (AI or not), when known: units group them without git.
     graph: dict[str, list[str]] | None = None
+    #: What "recent" counted back from (`recent_anchor`), when the daily scan asked git for it.
+    anchor: datetime | None = None
 
 
 def _covers(old: str | None, new: str | None) -> bool:
@@ -924,10 +926,12 @@ class Scanner:
         incremental = False
         want_sizes: Callable[[Commit], bool] | None = None
         sized_from: datetime | None = None
+        anchor: datetime | None = None
         if daily and not sessions_present(ctx):
             from reviewq.core.units import is_recent
 
-            sized_from = scope.recent_cutoff(recent_anchor(ctx, view.mainline, now))
+            anchor = recent_anchor(ctx, view.mainline, now)
+            sized_from = scope.recent_cutoff(anchor)
             daily = sized_from is not None  # no cutoff: all of main is recent
 
             def want_sizes(commit: Commit) -> bool:
@@ -1052,7 +1056,13 @@ class Scanner:
                 # Worth keeping even if the process dies; smaller updates reach disk on close.
                 ctx.cache.flush()
         return ScopeScan(
-            changes, read, view, from_cache=from_cache, incremental=incremental, graph=graph
+            changes,
+            read,
+            view,
+            from_cache=from_cache,
+            incremental=incremental,
+            graph=graph,
+            anchor=anchor,
         )
 
     def _placed(

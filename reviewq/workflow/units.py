@@ -195,7 +195,7 @@ def build_units(
     )
     out.changes = {c.id: c for c in changes}
     out.assignment = assignment
-    anchor = recent_anchor(ctx, view.mainline, now)
+    anchor = scan.anchor or recent_anchor(ctx, view.mainline, now)  # asked once per build
     recent_cutoff = scope_of(ctx.config).recent_cutoff(anchor)
     # When time alone changes this answer: a cooldown ends (its need goes), and with a cutoff
     # that counts back from now, each recent commit on main leaves the daily view.
