@@ -343,6 +343,115 @@ def test_a_broken_log_gets_no_checkpoint(log_path: Path) -> None:
     assert not log_checkpoint.path_for(log_path).exists()
 
 
+# -- a log written to while the pass reads it ------------------------------------------------------
+#
+# Someone who can write the log (another account with group write access, a process racing the
+# user's own run) edits it while `log verify` reads it, to get the run to seal a checkpoint for
+# bytes it never checked. A checkpoint may only cover bytes the pass read, parsed as complete
+# lines and found clean: the checkpointed report must stay the full pass's report.
+
+
+def _hash_of(line: bytes) -> str:
+    return json.loads(line)["hash"]
+
+
+def test_a_tail_rewritten_after_the_size_was_taken_gets_no_checkpoint_over_unread_bytes(
+    log_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run takes the log's size; before it reads, the attacker overwrites the last record
+    with bytes of the same length and no newline (the pass reads them as an unterminated tail
+    and parses nothing there). Then the attacker appends the last record again: a checkpoint
+    that had covered the overwritten bytes would pass a log whose line 20 is not JSON."""
+    lines = raw_lines(log_path)
+    real = log_verify.check_all
+
+    def racing(path: Path, size: int, **kw):
+        path.write_bytes(b"".join(lines[:-1]) + b"x" * len(lines[-1]))
+        return real(path, size, **kw)
+
+    monkeypatch.setattr(log_verify, "check_all", racing)
+    verify(log_path)
+    monkeypatch.setattr(log_verify, "check_all", real)
+    with open(log_path, "ab") as fh:
+        fh.write(lines[-1])
+    ProvenanceLog(log_path)._write_head(
+        Head(len(lines), log_path.stat().st_size, _hash_of(lines[-1]))
+    )
+    full = report(log_path, checkpoint=False)
+    assert full["chain"]["index"] == len(lines) and full["chain"]["problem"] == log_verify.NOT_JSON
+    assert report(log_path) == full
+    cp = log_checkpoint.path_for(log_path)
+    assert not cp.exists() or log_checkpoint.read(log_path, _key(), 1 << 40) is None
+
+
+def _key() -> bytes:
+    key = log_checkpoint.load_key(create=False)
+    assert key is not None
+    return key
+
+
+def test_a_range_boundary_moved_after_the_split_gets_no_checkpoint_over_unread_bytes(
+    log_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two ranges: after the run has cut the log at a line boundary, the attacker overwrites
+    the line before the cut with bytes of the same length and no newline, and rechains the
+    lines after it to the line before that one. The first range reads the overwritten bytes as
+    an unterminated tail (parsed by no one); the second starts at the cut with a good link."""
+    lines = raw_lines(log_path)
+    real = log_verify.split
+
+    def racing(path: Path, size: int, parts: int, start: int = 0):
+        bounds = real(path, size, parts, start)
+        cut = bounds[1][0]
+        ends = [len(b"".join(lines[: k + 1])) for k in range(len(lines))]
+        k = ends.index(cut)  # line k (from 0) ends at the cut
+        prev = _hash_of(lines[k - 1])
+        tail = []
+        for line in lines[k + 1 :]:
+            sealed = seal(json.loads(line), prev)
+            prev = sealed["hash"]
+            tail.append(record_line(sealed))
+        data = b"".join(lines[:k]) + b"x" * len(lines[k]) + b"".join(tail)
+        assert len(data) == size
+        path.write_bytes(data)
+        ProvenanceLog(path)._write_head(Head(len(lines), size, prev))
+        return bounds
+
+    monkeypatch.setattr(log_verify, "split", racing)
+    ProvenanceLog(log_path).verify(checkpoint=True, workers=2)
+    monkeypatch.setattr(log_verify, "split", real)
+    full = report(log_path, checkpoint=False)
+    assert full["chain"] is not None and full["chain"]["problem"] == log_verify.NOT_JSON
+    assert report(log_path) == full
+
+
+@pytest.mark.parametrize("where", ["read", "unread"])
+def test_a_record_edited_while_the_pass_reads_is_reported_as_the_full_pass_does(
+    log_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """The attacker edits a record (same length) once the pass has read its first chunk: a
+    record it has already read (the checkpoint covers the bytes as they were, checked, and the
+    next run's digests differ) or one still to come (the pass reads the edit and reports it)."""
+    monkeypatch.setattr(log_verify, "_CHUNK", 512)
+    number = 2 if where == "read" else 18
+    real = log_verify._batches
+
+    def racing(*args, **kw):
+        for n, batch in enumerate(real(*args, **kw)):
+            yield batch
+            if n == 0:
+                _edit(log_path, number, b'"hunks_total":2', b'"hunks_total":8')
+
+    monkeypatch.setattr(log_verify, "_batches", racing)
+    first = verify(log_path)
+    monkeypatch.setattr(log_verify, "_batches", real)
+    if where == "unread":
+        assert first.chain is not None and first.chain.index == number
+    got = verify(log_path)
+    assert got.chain is not None and (got.chain.index, got.chain.problem) == (number, EDITED)
+    assert report(log_path) == report(log_path, checkpoint=False)
+
+
 # -- through the CLI ----------------------------------------------------------------------------
 
 

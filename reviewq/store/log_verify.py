@@ -114,7 +114,11 @@ def _batches(
 ) -> Iterator[list[bytes]]:
     """The complete lines in [start, end), without their newlines, a few MiB at a time; `end`
     is a line boundary or the file's size (an unterminated tail is left out). Given
-    `segments`, the SHA-256 of the bytes read is appended to it, a segment per `SEGMENT`."""
+    `segments`, the SHA-256 of the bytes read is appended to it, a segment per `SEGMENT`:
+    the very bytes split into the lines yielded, hashed as they are read (a second read could
+    see other bytes). The last segment is appended only when every byte read up to `end` was in
+    a complete line: bytes read as an unterminated tail were parsed by no one (the file changed
+    after `end` was taken as a line boundary), so no digest may vouch for them."""
     digest = sha256() if segments is not None else None
     seg_start = start
     with open(path, "rb", buffering=0) as fh:
@@ -123,15 +127,18 @@ def _batches(
         while pos < end:
             chunk = fh.read(min(_CHUNK, end - pos))
             if not chunk:
-                break
+                break  # the file is shorter now: the last segment is never appended
             pos += len(chunk)
-            if digest is not None and segments is not None:
-                digest.update(chunk)
-                if pos - seg_start >= SEGMENT or pos >= end:
-                    segments.append((seg_start, pos, digest.hexdigest()))
-                    digest, seg_start = sha256(), pos
             parts = (carry + chunk).split(b"\n") if carry else chunk.split(b"\n")
             carry = parts.pop()
+            if digest is not None and segments is not None:
+                digest.update(chunk)
+                if pos >= end:
+                    if not carry:
+                        segments.append((seg_start, pos, digest.hexdigest()))
+                elif pos - seg_start >= SEGMENT:
+                    segments.append((seg_start, pos, digest.hexdigest()))
+                    digest, seg_start = sha256(), pos
             yield parts
 
 
