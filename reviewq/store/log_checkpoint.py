@@ -267,12 +267,89 @@ def _segments_match(fd: int, segments: list[tuple[int, int, str]], workers: int)
         return all(pool.map(one, segments))
 
 
-def sort_entries(parts: list[tuple[bytes, int]]) -> bytes:
-    """Entry tables (each with the line index its indexes count from) as one table sorted by id
-    (numpy: a million entries; imported here only, when a checkpoint is written)."""
+#: `ENTRY` as a numpy record (the tables are built and sorted with numpy, imported only then).
+_DTYPE_FIELDS = [("k", "V16"), ("i", "<u8"), ("o", "<u8"), ("n", "<u8")]
+
+
+def index_entries(
+    ids: list[str | None], offsets: list[int]
+) -> tuple[bytes, list[tuple[str, int, int, int]]]:
+    """The entry table of a range's lines (line `i` has id `ids[i]`, None when it is not a
+    string, and starts at `offsets[i]`; `offsets` has one more: where the line after the last
+    one starts), sorted by id, and the lines whose `str(id)` is not 32 lower-case hex digits
+    (key, line, offset, length). The usual log, every id 32 hex digits, is read in bulk."""
     import numpy as np
 
-    dtype = np.dtype([("k", "V16"), ("i", "<u8"), ("o", "<u8"), ("n", "<u8")])
+    count = len(ids)
+    starts = np.array(offsets, dtype=np.uint64)
+    if len(starts) != count + 1:
+        raise ValueError("one offset per line and one after the last")
+    lengths = np.diff(starts) - np.uint64(1)
+    keys = _hex_ids(ids)
+    odd: list[tuple[str, int, int, int]] = []
+    if keys is not None:
+        rows = np.arange(count, dtype=np.uint64)
+    else:  # some id is not 32 hex digits: one at a time, as `id_key` says
+        packed, kept = [], []
+        for i, rid in enumerate(ids):
+            key = str(rid)
+            value = id_key(key)
+            if value is None:
+                odd.append((key, i, offsets[i], offsets[i + 1] - offsets[i] - 1))
+            else:
+                packed.append(value)
+                kept.append(i)
+        keys = b"".join(packed)
+        rows = np.array(kept, dtype=np.uint64)
+    table = np.empty(len(rows), dtype=np.dtype(_DTYPE_FIELDS))
+    table["k"] = np.frombuffer(keys, dtype="V16")
+    table["i"] = rows
+    picked = rows.astype(np.intp)
+    table["o"] = starts[:-1][picked]
+    table["n"] = lengths[picked]
+    return _sorted(table), odd
+
+
+def _hex_ids(ids: list[str | None]) -> bytes | None:
+    """The 16-byte keys of `ids`, one after another, when every id is 32 lower-case hex
+    digits; else None. In bulk: the ids joined (a None fails the join), every one 32
+    characters (their total is 32 each and none is longer), ASCII with no upper-case letter,
+    and `bytes.fromhex` of the whole takes 16 bytes from each (it skips whitespace and refuses
+    any other non-hex character: 16 bytes per id means 32 hex digits per id, nothing else)."""
+    if not ids:
+        return b""
+    try:
+        joined = "".join(ids)  # type: ignore[arg-type]
+    except TypeError:
+        return None
+    if len(joined) != 32 * len(ids) or max(map(len, ids)) != 32:  # type: ignore[arg-type]
+        return None
+    if not joined.isascii() or any(c in joined for c in "ABCDEF"):
+        return None
+    try:
+        keys = bytes.fromhex(joined)
+    except ValueError:
+        return None
+    return keys if len(keys) == 16 * len(ids) else None
+
+
+def _sorted(table: Any) -> bytes:
+    """A table's entries sorted by id, lines with the same id in the table's order (stable:
+    tables already sorted in runs, as the ranges' are, merge in linear time)."""
+    import numpy as np
+
+    keys = table["k"].copy().view("S16")  # byte strings of one width compare as the bytes do
+    order = np.argsort(keys, kind="stable")
+    return table.view(f"V{ENTRY.size}")[order].tobytes()
+
+
+def sort_entries(parts: list[tuple[bytes, int]]) -> bytes:
+    """Entry tables (each sorted by id, with the line index its indexes count from) as one
+    table sorted by id, lines with the same id in line order (numpy: a million entries;
+    imported here only, when a checkpoint is written)."""
+    import numpy as np
+
+    dtype = np.dtype(_DTYPE_FIELDS)
     arrays = []
     for blob, base in parts:
         a = np.frombuffer(blob, dtype=dtype).copy()
@@ -280,8 +357,4 @@ def sort_entries(parts: list[tuple[bytes, int]]) -> bytes:
         arrays.append(a)
     if not arrays:
         return b""
-    table = np.concatenate(arrays)
-    # the ids as two big-endian integers each: their order is the bytes' order
-    ids = np.frombuffer(table["k"].tobytes(), dtype=">u8").reshape(-1, 2)
-    order = np.lexsort((table["i"], ids[:, 1], ids[:, 0]))
-    return table[order].tobytes()
+    return _sorted(np.concatenate(arrays))

@@ -86,14 +86,18 @@ class Range:
 class _Index:
     """What a checkpoint records of a range: line positions by id, signatures, digests."""
 
-    #: `log_checkpoint.ENTRY`s of the lines whose id is 32 hex digits (line index in the range).
-    entries: bytearray = field(default_factory=bytearray)
+    #: `log_checkpoint.ENTRY`s of the lines whose id is 32 hex digits (line index in the range),
+    #: sorted by id (`log_checkpoint.index_entries`).
+    entries: bytes = b""
     odd: list[tuple[str, int, int, int]] = field(default_factory=list)
     unsigned: int = 0
     first_unsigned: tuple[int, str | None] | None = None
     signed: list[tuple[int, int, int]] = field(default_factory=list)
     #: (start, end, sha256 hex) of the bytes read, in order.
     segments: list[tuple[int, int, str]] = field(default_factory=list)
+    #: False when a line was not a record: the lines and the table no longer line up (such a
+    #: range is never clean, so no checkpoint is written from it anyway).
+    whole: bool = True
 
 
 @dataclass(frozen=True)
@@ -208,8 +212,10 @@ def check_range(job: _Job, start: int, end: int) -> Range:
     index = -1
     events = out.events
     ix = out.index = _Index() if job.index else None
-    entries = ix.entries if ix is not None else None
-    pack, hex_id = log_checkpoint.ENTRY.pack, log_checkpoint.id_key
+    # For the checkpoint: each line's id and offset, in line order (the table is built after
+    # the loop, in bulk: per line, two appends are all a checkpoint costs the full pass).
+    ids: list[str | None] = []
+    offsets: list[int] = []
     offset = start
     with gc_paused():
         for batch in _batches(job.path, start, end, ix.segments if ix is not None else None):
@@ -230,6 +236,8 @@ def check_range(job: _Job, start: int, end: int) -> Range:
                             out.first = (False, None, None, False)
                         elif out.problem is None:
                             out.problem = (index, None, NOT_JSON)
+                        if ix is not None:
+                            ix.whole = False
                         prev = None
                         continue
                 rid = record.get("id")
@@ -244,19 +252,16 @@ def check_range(job: _Job, start: int, end: int) -> Range:
                     elif not _hash_ok(raw, own_hash):
                         out.problem = (index, rid, EDITED)
                 prev = own_hash if isinstance(own_hash, str) else None
-                if ix is not None and entries is not None:
-                    key = str(rid)
-                    packed = hex_id(key)
-                    if packed is not None:
-                        entries += pack(packed, index, line_at, len(raw))
-                    else:
-                        ix.odd.append((key, index, line_at, len(raw)))
-                    if record.get("signature") in (None, ""):
-                        ix.unsigned += 1
-                        if ix.unsigned == 1:
-                            ix.first_unsigned = (index, rid)
-                    else:
-                        ix.signed.append((index, line_at, len(raw)))
+                if ix is not None:
+                    ids.append(rid)
+                    offsets.append(line_at)
+                    if not signatures:  # else the signatures' own counts below serve
+                        if record.get("signature") in (None, ""):
+                            ix.unsigned += 1
+                            if ix.unsigned == 1:
+                                ix.first_unsigned = (index, rid)
+                        else:
+                            ix.signed.append((index, line_at, len(raw)))
                 if signatures:
                     if record.get("signature") in (None, ""):
                         out.unsigned += 1
@@ -274,6 +279,13 @@ def check_range(job: _Job, start: int, end: int) -> Range:
                         events.append(("notes-mismatch", index, rid))
     out.lines = index + 1
     out.last_hash = prev
+    if ix is not None and ix.whole:
+        if signatures:
+            ix.unsigned = out.unsigned
+            ix.first_unsigned = next(((i, r) for k, i, r in events if k == "unsigned"), None)
+            ix.signed = [(i, offsets[i], len(raw)) for i, raw in out.signed]
+        offsets.append(offset)  # where the line after the last one starts
+        ix.entries, ix.odd = log_checkpoint.index_entries(ids, offsets)
     if job.head_size is not None and start < job.head_size <= end:
         out.at_head = _line_ending_at(job.path, start, job.head_size)
     return out
@@ -509,11 +521,11 @@ def _merged(
     last_hash = known.last_hash if known is not None else None
     for n, part in enumerate(parts):
         ix = part.index
-        if ix is None:
+        if ix is None or not ix.whole:
             return None
         if n == 0 and known is None and part.first is not None:
             first_id = part.first[2]
-        tables.append((bytes(ix.entries), base))
+        tables.append((ix.entries, base))
         odd.extend((k, base + i, o, ln) for k, i, o, ln in ix.odd)
         signed.extend((base + i, o, ln) for i, o, ln in ix.signed)
         segments.extend(ix.segments)

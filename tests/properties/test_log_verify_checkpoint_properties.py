@@ -11,15 +11,16 @@ the ranges cut the log in many places.
 
 from __future__ import annotations
 
+import random
 from dataclasses import asdict
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from reviewq.core.verdict import SIG_GOOD, SignatureCheck, record_line, seal
-from reviewq.store import log_verify
+from reviewq.store import log_checkpoint, log_verify
 from reviewq.store.log import Head, ProvenanceLog
 from tests.properties.strategies import io_examples, scratch_dir, verdict_records
 
@@ -154,3 +155,54 @@ def test_verify_with_a_checkpoint_reports_what_the_full_pass_reports(
             _same(path, notes, workers)  # and again, after whatever the last run wrote
     finally:
         log_verify.SEGMENT, log_verify._CHUNK, log_verify.REFRESH_BYTES = saved
+
+
+# -- the checkpoint's id table, built in bulk, against one entry at a time -----------------------
+
+#: Ids near the bulk path's edges: 32 hex digits (with zero and 0xff bytes), upper case, 31 or
+#: 33 characters, whitespace (`bytes.fromhex` skips it), non-ASCII, not a string at all.
+table_ids = st.one_of(
+    st.text(alphabet="0f", min_size=32, max_size=32),
+    st.text(alphabet="0123456789abcdef", min_size=32, max_size=32),
+    st.text(alphabet="0123456789abcdefABCDEF ", min_size=31, max_size=33),
+    st.text(alphabet="0a\u00e9\u0660", min_size=32, max_size=32),
+    st.sampled_from(["0" * 32, "f" * 32, "0" * 31 + "1", "none", ""]),
+    st.none(),
+)
+
+
+def _plain_table(ids, offsets, bases):
+    """The table as the per-line code built it: `id_key` per line, sorted by (id, line)."""
+    rows, odd = [], []
+    for part, base in zip(ids, bases):
+        for i, rid in enumerate(part):
+            key = str(rid)
+            packed = log_checkpoint.id_key(key)
+            at = offsets[(base + i)]
+            length = offsets[base + i + 1] - at - 1
+            if packed is None:
+                odd.append((key, base + i, at, length))
+            else:
+                rows.append((packed, base + i, at, length))
+    rows.sort(key=lambda r: (r[0], r[1]))
+    return b"".join(log_checkpoint.ENTRY.pack(*r) for r in rows), odd
+
+
+@example([["a" * 31, "b" * 33, "c" * 32]], random.Random(1))  # lengths summing to 32 each
+@example([["0" * 32, "f" * 32] * 20, ["0" * 32] * 30], random.Random(2))  # same ids: line order
+@given(st.lists(st.lists(table_ids, max_size=12), min_size=1, max_size=4), st.randoms())
+def test_the_bulk_id_table_is_the_one_entry_at_a_time_table(parts, rnd) -> None:
+    """Ranges' tables (`index_entries`, as `check_range` builds them from file offsets) joined
+    by `sort_entries` are the table of one entry per line, sorted by id and then line."""
+    offsets = [rnd.randint(0, 50)]
+    for _ in range(sum(map(len, parts))):
+        offsets.append(offsets[-1] + rnd.randint(1, 900))
+    bases, tables, odd = [], [], []
+    base = 0
+    for part in parts:
+        entries, part_odd = log_checkpoint.index_entries(part, offsets[base : base + len(part) + 1])
+        tables.append((entries, base))
+        odd.extend((key, base + i, at, n) for key, i, at, n in part_odd)
+        bases.append(base)
+        base += len(part)
+    assert (log_checkpoint.sort_entries(tables), odd) == _plain_table(parts, offsets, bases)
