@@ -36,6 +36,7 @@ import mmap
 import os
 import re
 import struct
+from array import array
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -271,66 +272,82 @@ def _segments_match(fd: int, segments: list[tuple[int, int, str]], workers: int)
 _DTYPE_FIELDS = [("k", "V16"), ("i", "<u8"), ("o", "<u8"), ("n", "<u8")]
 
 
-def index_entries(
-    ids: list[str | None], offsets: list[int]
-) -> tuple[bytes, list[tuple[str, int, int, int]]]:
-    """The entry table of a range's lines (line `i` has id `ids[i]`, None when it is not a
-    string, and starts at `offsets[i]`; `offsets` has one more: where the line after the last
-    one starts), sorted by id, and the lines whose `str(id)` is not 32 lower-case hex digits
-    (key, line, offset, length). The usual log, every id 32 hex digits, is read in bulk."""
-    import numpy as np
-
-    count = len(ids)
-    starts = np.array(offsets, dtype=np.uint64)
-    if len(starts) != count + 1:
-        raise ValueError("one offset per line and one after the last")
-    lengths = np.diff(starts) - np.uint64(1)
-    keys = _hex_ids(ids)
-    odd: list[tuple[str, int, int, int]] = []
-    if keys is not None:
-        rows = np.arange(count, dtype=np.uint64)
-    else:  # some id is not 32 hex digits: one at a time, as `id_key` says
-        packed, kept = [], []
-        for i, rid in enumerate(ids):
-            key = str(rid)
-            value = id_key(key)
-            if value is None:
-                odd.append((key, i, offsets[i], offsets[i + 1] - offsets[i] - 1))
-            else:
-                packed.append(value)
-                kept.append(i)
-        keys = b"".join(packed)
-        rows = np.array(kept, dtype=np.uint64)
-    table = np.empty(len(rows), dtype=np.dtype(_DTYPE_FIELDS))
-    table["k"] = np.frombuffer(keys, dtype="V16")
-    table["i"] = rows
-    picked = rows.astype(np.intp)
-    table["o"] = starts[:-1][picked]
-    table["n"] = lengths[picked]
-    return _sorted(table), odd
-
-
-def _hex_ids(ids: list[str | None]) -> bytes | None:
-    """The 16-byte keys of `ids`, one after another, when every id is 32 lower-case hex
-    digits; else None. In bulk: the ids joined (a None fails the join), every one 32
-    characters (their total is 32 each and none is longer), ASCII with no upper-case letter,
-    and `bytes.fromhex` of the whole takes 16 bytes from each (it skips whitespace and refuses
-    any other non-hex character: 16 bytes per id means 32 hex digits per id, nothing else)."""
+def pack_ids(ids: list[str | None]) -> bytes | list[str | None]:
+    """Some lines' ids (None for an id that is not a string), in line order: their 16-byte
+    keys one after another when every id is 32 lower-case hex digits, else the list itself
+    (`index_entries` then takes it one id at a time, as `id_key` says). In bulk: the ids
+    joined (a None fails the join), every one 32 characters (their total is 32 each and none
+    is longer), ASCII with no upper-case letter, and `bytes.fromhex` of the whole takes 16
+    bytes from each (it skips whitespace and refuses any other non-hex character: 16 bytes per
+    id means 32 hex digits per id, nothing else)."""
     if not ids:
         return b""
     try:
         joined = "".join(ids)  # type: ignore[arg-type]
     except TypeError:
-        return None
+        return ids
     if len(joined) != 32 * len(ids) or max(map(len, ids)) != 32:  # type: ignore[arg-type]
-        return None
+        return ids
     if not joined.isascii() or any(c in joined for c in "ABCDEF"):
-        return None
+        return ids
     try:
         keys = bytes.fromhex(joined)
     except ValueError:
-        return None
-    return keys if len(keys) == 16 * len(ids) else None
+        return ids
+    return keys if len(keys) == 16 * len(ids) else ids
+
+
+def index_entries(
+    packed: list[bytes | list[str | None]], lengths: Sequence[int], start: int
+) -> tuple[bytes, list[tuple[str, int, int, int]]]:
+    """The entry table of a range's lines, sorted by id, and the lines whose `str(id)` is not
+    32 lower-case hex digits (key, line, offset, length). `packed` holds `pack_ids` of the
+    lines' ids, batch after batch; `lengths` each line's length without its newline; the
+    first line starts at byte `start`."""
+    import numpy as np
+
+    sizes = np.frombuffer(lengths, dtype=np.uint64) if isinstance(lengths, array) else None
+    if sizes is None:
+        sizes = np.array(lengths, dtype=np.uint64)
+    count = len(sizes)
+    starts = np.empty(count, dtype=np.uint64)
+    if count:
+        starts[0] = start
+        np.cumsum(sizes[:-1] + np.uint64(1), out=starts[1:])
+        starts[1:] += np.uint64(start)
+    odd: list[tuple[str, int, int, int]] = []
+    if all(type(p) is bytes for p in packed):
+        keys = b"".join(packed)  # type: ignore[arg-type]
+        rows = np.arange(count, dtype=np.uint64)
+    else:  # some id is not 32 hex digits: one at a time, as `id_key` says
+        keep, kept, line = [], [], 0
+        for part in packed:
+            if type(part) is bytes:
+                n = len(part) // 16
+                keep.append(part)
+                kept.extend(range(line, line + n))
+                line += n
+                continue
+            for rid in part:  # type: ignore[union-attr]
+                key = str(rid)
+                value = id_key(key)
+                if value is None:
+                    odd.append((key, line, int(starts[line]), int(sizes[line])))
+                else:
+                    keep.append(value)
+                    kept.append(line)
+                line += 1
+        keys = b"".join(keep)
+        rows = np.array(kept, dtype=np.uint64)
+    if len(keys) != 16 * len(rows) or len(rows) + len(odd) != count:
+        raise ValueError("one id per line")
+    table = np.empty(len(rows), dtype=np.dtype(_DTYPE_FIELDS))
+    table["k"] = np.frombuffer(keys, dtype="V16")
+    table["i"] = rows
+    picked = rows.astype(np.intp)
+    table["o"] = starts[picked]
+    table["n"] = sizes[picked]
+    return _sorted(table), odd
 
 
 def _sorted(table: Any) -> bytes:

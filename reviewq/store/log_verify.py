@@ -25,6 +25,7 @@ import itertools
 import math
 import os
 import threading
+from array import array
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from hashlib import sha256
@@ -212,13 +213,17 @@ def check_range(job: _Job, start: int, end: int) -> Range:
     index = -1
     events = out.events
     ix = out.index = _Index() if job.index else None
-    # For the checkpoint: each line's id and offset, in line order (the table is built after
-    # the loop, in bulk: per line, two appends are all a checkpoint costs the full pass).
+    # For the checkpoint: each line's id, in line order, packed a batch at a time, and the
+    # lines' lengths (the table is built after the loop, in bulk: per line, one list append is
+    # all a checkpoint costs the full pass).
     ids: list[str | None] = []
-    offsets: list[int] = []
+    packed: list[bytes | list[str | None]] = []
+    lengths = array("Q")
     offset = start
     with gc_paused():
         for batch in _batches(job.path, start, end, ix.segments if ix is not None else None):
+            if ix is not None:
+                lengths.extend(map(len, batch))
             for raw in batch:
                 index += 1
                 line_at, offset = offset, offset + len(raw) + 1
@@ -254,7 +259,6 @@ def check_range(job: _Job, start: int, end: int) -> Range:
                 prev = own_hash if isinstance(own_hash, str) else None
                 if ix is not None:
                     ids.append(rid)
-                    offsets.append(line_at)
                     if not signatures:  # else the signatures' own counts below serve
                         if record.get("signature") in (None, ""):
                             ix.unsigned += 1
@@ -269,6 +273,8 @@ def check_range(job: _Job, start: int, end: int) -> Range:
                             events.append(("unsigned", index, rid))
                     else:
                         out.signed.append((index, raw))
+                        if ix is not None:
+                            ix.signed.append((index, line_at, len(raw)))
                 if notes is not None:
                     copy = notes.get(str(rid))
                     if copy is None:
@@ -277,15 +283,19 @@ def check_range(job: _Job, start: int, end: int) -> Range:
                     out.notes_in_log.add(str(rid))
                     if not _serialises_to(copy, raw) and _notes_differ(copy, record):
                         events.append(("notes-mismatch", index, rid))
+            if ix is not None:
+                packed.append(log_checkpoint.pack_ids(ids))
+                ids = []
     out.lines = index + 1
     out.last_hash = prev
     if ix is not None and ix.whole:
         if signatures:
             ix.unsigned = out.unsigned
             ix.first_unsigned = next(((i, r) for k, i, r in events if k == "unsigned"), None)
-            ix.signed = [(i, offsets[i], len(raw)) for i, raw in out.signed]
-        offsets.append(offset)  # where the line after the last one starts
-        ix.entries, ix.odd = log_checkpoint.index_entries(ids, offsets)
+        try:
+            ix.entries, ix.odd = log_checkpoint.index_entries(packed, lengths, start)
+        except ValueError:  # not one id per line: no table, so no checkpoint
+            ix.whole = False
     if job.head_size is not None and start < job.head_size <= end:
         out.at_head = _line_ending_at(job.path, start, job.head_size)
     return out
@@ -419,6 +429,9 @@ def _check_ranges(job: _Job, start: int, end: int, workers: int | None) -> list[
     # start-up: worker processes only for a log split in ranges
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+
+    if job.index:  # each range builds its table with numpy: loaded once, before the fork
+        import numpy  # noqa: F401
 
     _JOB = job
     try:

@@ -12,6 +12,7 @@ the ranges cut the log in many places.
 from __future__ import annotations
 
 import random
+from array import array
 from dataclasses import asdict
 from pathlib import Path
 
@@ -192,15 +193,24 @@ def _plain_table(ids, offsets, bases):
 @example([["0" * 32, "f" * 32] * 20, ["0" * 32] * 30], random.Random(2))  # same ids: line order
 @given(st.lists(st.lists(table_ids, max_size=12), min_size=1, max_size=4), st.randoms())
 def test_the_bulk_id_table_is_the_one_entry_at_a_time_table(parts, rnd) -> None:
-    """Ranges' tables (`index_entries`, as `check_range` builds them from file offsets) joined
-    by `sort_entries` are the table of one entry per line, sorted by id and then line."""
+    """Ranges' tables (`index_entries` of their ids packed a batch at a time, as `check_range`
+    builds them) joined by `sort_entries` are the table of one entry per line, sorted by id and
+    then line."""
     offsets = [rnd.randint(0, 50)]
     for _ in range(sum(map(len, parts))):
         offsets.append(offsets[-1] + rnd.randint(1, 900))
     bases, tables, odd = [], [], []
     base = 0
     for part in parts:
-        entries, part_odd = log_checkpoint.index_entries(part, offsets[base : base + len(part) + 1])
+        packed, at = [], 0
+        while at < len(part) or not packed:
+            step = rnd.randint(0, 5)
+            packed.append(log_checkpoint.pack_ids(part[at : at + step]))
+            at += step
+        lengths = array(
+            "Q", (offsets[base + i + 1] - offsets[base + i] - 1 for i in range(len(part)))
+        )
+        entries, part_odd = log_checkpoint.index_entries(packed, lengths, offsets[base])
         tables.append((entries, base))
         odd.extend((key, base + i, at, n) for key, i, at, n in part_odd)
         bases.append(base)
