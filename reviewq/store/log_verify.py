@@ -89,7 +89,7 @@ class _Index:
 
     #: `log_checkpoint.ENTRY`s of the lines whose id is 32 hex digits (line index in the range),
     #: sorted by id (`log_checkpoint.index_entries`).
-    entries: bytes = b""
+    entries: bytes | bytearray = b""
     odd: list[tuple[str, int, int, int]] = field(default_factory=list)
     unsigned: int = 0
     first_unsigned: tuple[int, str | None] | None = None
@@ -524,7 +524,7 @@ def _merged(
     """The checkpoint for the first `size` bytes: `known` (when there is one) and the indexed
     ranges after it; None when the ranges' digests do not cover every byte read."""
     base = known.lines if known is not None else 0
-    tables: list[tuple[bytes, int]] = [(known.entries, 0)] if known is not None else []
+    tables: list[tuple[bytes | bytearray, int]] = [(known.entries, 0)] if known is not None else []
     odd = list(known.odd) if known is not None else []
     signed = list(known.signed) if known is not None else []
     segments = list(known.segments) if known is not None else []
@@ -539,6 +539,7 @@ def _merged(
         if n == 0 and known is None and part.first is not None:
             first_id = part.first[2]
         tables.append((ix.entries, base))
+        ix.entries = b""  # the merged table is the one kept (a million entries are 40 MB)
         odd.extend((k, base + i, o, ln) for k, i, o, ln in ix.odd)
         signed.extend((base + i, o, ln) for i, o, ln in ix.signed)
         segments.extend(ix.segments)
