@@ -15,6 +15,11 @@ user's key, not matching the bytes it covers, or describing a log longer than th
 used: the run checks every line, as `--full` does. A checkpoint is written only for a prefix whose
 chain held from its first line; a broken log is checked in full every time.
 
+Its digests are taken by the full pass itself, of the very bytes it splits into lines (a second
+read could see other bytes), and only for bytes that were in complete, checked lines: a log
+rewritten while the pass reads it (after its size or the ranges' cuts were taken) leaves bytes
+read as an unterminated tail, which get no digest, so no checkpoint (`log_verify._batches`).
+
 The seal: HMAC-SHA256 over the checkpoint with a key made once per user
 (`$XDG_STATE_HOME/reviewq/verify-key`, mode 0600). Someone who can write the log's directory but
 cannot read that key (a pusher whose files land beside a `--log` in a work tree, another account,

@@ -11,6 +11,7 @@ the ranges cut the log in many places.
 
 from __future__ import annotations
 
+import os
 import random
 from array import array
 from dataclasses import asdict
@@ -97,6 +98,8 @@ def _damage(data: bytes, kind: str, where: int) -> bytes:
         return b"".join(lines[:i])
     elif kind == "insert_copy":
         lines.insert(i, line)
+    elif kind == "join":
+        lines[i] = line[:-1] + b"x"
     elif kind == "space":
         lines[i] = line.replace(b":", b": ", 1)
     return b"".join(lines)
@@ -216,3 +219,67 @@ def test_the_bulk_id_table_is_the_one_entry_at_a_time_table(parts, rnd) -> None:
         bases.append(base)
         base += len(part)
     assert (log_checkpoint.sort_entries(tables), odd) == _plain_table(parts, offsets, bases)
+
+
+# -- a log written to while the pass that writes the checkpoint reads it -------------------------
+
+
+@io_examples(8, 30)
+@given(
+    st.lists(verdict_records(), min_size=2, max_size=12),
+    st.lists(st.tuples(damages | st.just("join"), st.integers(0, 40)), min_size=1, max_size=2),
+    st.integers(-1, 6),
+    st.lists(verdict_records(), max_size=2),
+    st.integers(1, 2),
+    st.integers(40, 3000),
+)
+def test_a_log_written_to_during_the_pass_gets_no_checkpoint_for_unchecked_bytes(
+    records: list[dict],
+    damage: list[tuple[str, int]],
+    when: int,
+    later: list[dict],
+    workers: int,
+    segment: int,
+) -> None:
+    """A writer damages the log while the run that writes the checkpoint reads it: after the
+    run took the log's size (`when` -1) or after the parent's range read its `when`-th batch
+    ("join" overwrites a newline: same length, one line fewer). Then it appends records
+    chained to the log's last record as it was. Whatever the racing run wrote, the next runs
+    with their checkpoint report what the full pass reports on the log as it is now: no
+    checkpoint vouches for bytes no pass checked."""
+    saved = (log_verify.SEGMENT, log_verify._CHUNK, log_verify.REFRESH_BYTES)
+    log_verify.SEGMENT, log_verify._CHUNK, log_verify.REFRESH_BYTES = segment, 97, 0
+    real_all, real_batches = log_verify.check_all, log_verify._batches
+    parent = os.getpid()
+    try:
+        with scratch_dir() as tmp:
+            path = Path(tmp) / "log.jsonl"
+            _, last = _append(path, records, "0" * 64)
+
+            def hit() -> None:
+                data = path.read_bytes()
+                for kind, where in damage:
+                    data = _damage(data, kind, where)
+                path.write_bytes(data)
+
+            def check_all(*args, **kw):
+                if when < 0:
+                    hit()
+                return real_all(*args, **kw)
+
+            def batches(*args, **kw):
+                for n, batch in enumerate(real_batches(*args, **kw)):
+                    yield batch
+                    if n == when and os.getpid() == parent:
+                        hit()
+
+            log_verify.check_all, log_verify._batches = check_all, batches
+            try:
+                _report(path, None, True, workers)  # the racing run (writes a checkpoint or not)
+            finally:
+                log_verify.check_all, log_verify._batches = real_all, real_batches
+            _append(path, later, last)
+            _same(path, None, workers)
+            _same(path, None, workers)
+    finally:
+        log_verify.SEGMENT, log_verify._CHUNK, log_verify.REFRESH_BYTES = saved
