@@ -109,6 +109,11 @@ def _instrument() -> None:
 
 
 def _dump() -> None:
+    if os.environ.get("REVIEWQ_TRACE_GARBAGE"):
+        from collections import Counter
+
+        kinds = Counter(type(o).__module__ + "." + type(o).__qualname__ for o in gc.garbage)
+        EVENTS.append({"ev": "garbage", "t0": now(), "kinds": kinds.most_common(40)})
     with open(OUT, "w") as out:
         for event in EVENTS:
             out.write(json.dumps(event) + "\n")
@@ -117,6 +122,8 @@ def _dump() -> None:
 if __name__ == "__main__":
     if OUT:
         gc.callbacks.append(_gc)
+        if os.environ.get("REVIEWQ_TRACE_GARBAGE"):  # what the collections free, by type
+            gc.set_debug(gc.DEBUG_SAVEALL)
         _instrument()
         atexit.register(_dump)
     sys.argv = ["reviewq", *sys.argv[1:]]
