@@ -149,9 +149,9 @@ class Services:
         return fn(*args)
 
     def start_worker_process(self) -> Any:
-        """Start the worker process `offload` uses first. The TUI calls this before the app
-        takes over the terminal: multiprocessing's resource tracker is started with the
-        process's stderr, which Textual replaces while it runs."""
+        """Get the worker processes `offload` uses ready (the first job starts one). The TUI
+        calls this before the app takes over the terminal: multiprocessing's resource tracker
+        is started with the process's stderr, which Textual replaces while it runs."""
         from reviewq.tui.worker_process import WorkerCancelled, WorkerProcesses
 
         with self._pool_lock:

@@ -99,7 +99,7 @@ class _Worker:
 
 
 class WorkerProcesses:
-    """Worker processes for `run`; `start` makes a spare one ahead of the first job."""
+    """Worker processes for `run`, started on the first job and kept idle for the next."""
 
     def __init__(self, *, timeout: float = JOB_TIMEOUT, method: str = "spawn") -> None:
         self.timeout = timeout
@@ -110,8 +110,21 @@ class WorkerProcesses:
         self._closed = False
 
     def start(self) -> None:
-        """One idle process ready for the first job (raises `WorkerUnavailable` if none can
-        be started)."""
+        """Get ready for jobs without starting a worker (the first job starts one): the
+        resource tracker every spawned process reports to is started now, with this process's
+        stderr, which a Textual app replaces while it runs. Raises `WorkerUnavailable` if it
+        cannot be."""
+        if self._context.get_start_method() != "spawn":
+            return
+        from multiprocessing import resource_tracker
+
+        try:
+            resource_tracker.ensure_running()
+        except Exception as exc:
+            raise WorkerUnavailable(f"no worker process could be started: {exc}") from exc
+
+    def prestart(self) -> None:
+        """One idle process ready for the next job."""
         with self._lock:
             if not self._idle and not self._closed:
                 self._idle.append(self._new())

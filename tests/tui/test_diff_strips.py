@@ -125,3 +125,28 @@ def test_the_originals_made_cycles():
             TEXTUAL_STRIP["divide"](strip, [strip.cell_length])
 
     assert _cyclic_garbage_of(draw) > 0
+
+
+async def test_highlights_are_out_of_the_collectors_sight_once_drawn(make_app, repo):
+    from tests.tui.conftest import settle
+    from tests.tui.test_pilot import open_first_review
+
+    repo.commit("base", files={"svc/app.py": "".join(f"x_{n} = {n}\n" for n in range(600))})
+    repo.commit(
+        "Rework the values\n\nCo-Authored-By: Claude Opus 4.5 <noreply@anthropic.com>\n",
+        files={"svc/app.py": "".join(f"x_{n} = {n} * 2\n" for n in range(600))},
+    )
+    gc.unfreeze()
+    async with make_app(repo.path).run_test(size=(160, 50)) as pilot:
+        screen = await open_first_review(pilot)
+        await settle(pilot)
+        view = screen.view
+        await settle(pilot)  # the rationale and the critique are in (each froze what was)
+        before = set(map(id, view._highlights.values()))
+        for _ in range(3):
+            await pilot.press("pagedown")
+            await settle(pilot)
+        assert set(map(id, view._highlights.values())) - before, "paging highlighted more"
+        tracked = {id(o) for o in gc.get_objects()}
+        chunks = [lines for lines in view._highlights.values()]
+        assert not any(id(lines) in tracked for lines in chunks)

@@ -178,7 +178,7 @@ def test_a_job_that_dies_raises_with_the_exit_code_and_the_next_job_runs():
 def test_a_job_over_its_time_limit_is_ended():
     pool = WorkerProcesses(timeout=0.5)
     try:
-        pool.start()
+        pool.prestart()
         (pid,) = pool.pids()
         with pytest.raises(WorkerFailed, match=r"longer than 0\.5 s"):
             pool.run(_sleep, 60)
@@ -203,7 +203,7 @@ def test_a_cancelled_job_ends_its_process():
     wanted = [True]
     token = CANCELLED.set(lambda: not wanted[0])
     try:
-        pool.start()
+        pool.prestart()
         (pid,) = pool.pids()
         started = time.monotonic()
         wanted[0] = False
@@ -218,7 +218,7 @@ def test_a_cancelled_job_ends_its_process():
 
 def test_close_ends_idle_processes_and_refuses_later_jobs():
     pool = WorkerProcesses()
-    pool.start()
+    pool.prestart()
     (pid,) = pool.pids()
     pool.close()
     assert not _alive(pid)

@@ -32,6 +32,7 @@ from textual.strip import Strip
 from textual.style import Style
 from textual.worker import get_current_worker
 
+from reviewq.core.alloc import keep_out_of_sight
 from reviewq.core.model import DiffLine
 from reviewq.tui import keymap
 from reviewq.tui.diff.model import (
@@ -1223,6 +1224,11 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
         for key, lines in message.chunks:
             self._highlights[key] = lines
         self.refresh()
+        # What paging keeps (highlighted chunks, the rows drawn with them) lives on: out of the
+        # collector's sight once drawn, so a full collection while the reviewer pages walks
+        # only what is new since (`core.alloc`; paging makes next to no cyclic garbage to
+        # leave frozen, see `Lru` and `_no_self_in_strip_caches`).
+        self.call_after_refresh(keep_out_of_sight)
 
     def on_click(self, event) -> None:
         if self.layout_rows is None:
