@@ -1,6 +1,7 @@
 """The review screen as the reviewer meets it: a real terminal (tmux), keypress to screen.
 
     python benchmarks/bench_tui_terminal.py [--quick] [--lines 56000] [--pages 40] [--keep]
+                                            [--no-less] [--trace FILE]
 
 Builds (in a temp dir) a repository whose last commit is an AI-authored change of about
 `--lines` diff lines across many Python files, then, in a tmux session of 160x50:
@@ -14,7 +15,10 @@ Builds (in a temp dir) a repository whose last commit is an AI-authored change o
 
 Prints median, p95 and max of each, the ratios reviewq/less, and `uptime` before and after
 (the machine may be shared: compare ratios, and runs made at the same load). `--quick` (a
-smaller page count and one open) stays under two minutes.
+smaller page count and one open) stays under two minutes. `--trace FILE` is a debug run: the
+app starts through `trace_tui.py` (collections, background jobs, key reads and frame writes,
+timestamped; `REVIEWQ_TRACE_GARBAGE=1` also lists what the collections freed, by type) and each
+page down slower than 60 ms is printed with what overlapped it.
 """
 
 from __future__ import annotations
