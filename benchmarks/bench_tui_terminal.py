@@ -1,6 +1,7 @@
 """The review screen as the reviewer meets it: a real terminal (tmux), keypress to screen.
 
     python benchmarks/bench_tui_terminal.py [--quick] [--lines 56000] [--pages 40] [--keep]
+                                            [--no-less] [--trace FILE]
 
 Builds (in a temp dir) a repository whose last commit is an AI-authored change of about
 `--lines` diff lines across many Python files, then, in a tmux session of 160x50:
@@ -14,7 +15,10 @@ Builds (in a temp dir) a repository whose last commit is an AI-authored change o
 
 Prints median, p95 and max of each, the ratios reviewq/less, and `uptime` before and after
 (the machine may be shared: compare ratios, and runs made at the same load). `--quick` (a
-smaller page count and one open) stays under two minutes.
+smaller page count and one open) stays under two minutes. `--trace FILE` is a debug run: the
+app starts through `trace_tui.py` (collections, background jobs, key reads and frame writes,
+timestamped; `REVIEWQ_TRACE_GARBAGE=1` also lists what the collections freed, by type) and each
+page down slower than 60 ms is printed with what overlapped it.
 """
 
 from __future__ import annotations
@@ -191,14 +195,20 @@ def settle(tmux: Tmux, quiet: float = 0.6, timeout: float = 60.0) -> str:
     return last
 
 
-def page_downs(tmux: Tmux, pages: int, quiet: float) -> list[float]:
+def page_downs(
+    tmux: Tmux, pages: int, quiet: float, sends: list[tuple[float, float]] | None = None
+) -> list[float]:
+    """Each press timed; `sends`, when given, gets (monotonic send time, seconds) per press."""
     times: list[float] = []
     for _ in range(pages):
         before = settle(tmux, quiet)
+        sent = time.monotonic()
         tmux.send("NPage")
         start = time.perf_counter()
         wait_for(tmux, lambda s, before=before: masked(s) != before, 10.0)
         times.append(time.perf_counter() - start)
+        if sends is not None:
+            sends.append((sent, times[-1]))
     return times
 
 
@@ -220,12 +230,19 @@ def uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
-def run_reviewq(work: Path, env: dict[str, str], token: str, opens: int, pages: int) -> dict:
+def run_reviewq(
+    work: Path, env: dict[str, str], token: str, opens: int, pages: int, trace: Path | None = None
+) -> dict:
     result: dict[str, list[float]] = {"open": [], "page": []}
+    sends: list[tuple[float, float]] = []
+    command = f"{_q(sys.executable)} -P -m reviewq"
+    if trace is not None:
+        launcher = ROOT / "benchmarks" / "trace_tui.py"
+        command = f"REVIEWQ_TRACE={_q(str(trace))} REVIEWQ_TRACE_GARBAGE={_q(os.environ.get('REVIEWQ_TRACE_GARBAGE', ''))} {_q(sys.executable)} -P {_q(str(launcher))}"
     for attempt in range(opens):
         tmux = Tmux(f"rq{attempt}", work / "repo", env)
         try:
-            tmux.type(f"{_q(sys.executable)} -P -m reviewq")
+            tmux.type(command)
             tmux.send("Enter")
             wait_for(tmux, lambda s: "Rework the order service" in s, 120.0)
             screen = settle(tmux, 1.0)
@@ -236,10 +253,21 @@ def run_reviewq(work: Path, env: dict[str, str], token: str, opens: int, pages: 
             result["open"].append(time.perf_counter() - start)
             if attempt == opens - 1:
                 settle(tmux, 1.5)
-                result["page"] = page_downs(tmux, pages, quiet=0.3)
+                result["page"] = page_downs(tmux, pages, quiet=0.3, sends=sends)
             tmux.send("q")
+            if trace is not None and attempt == opens - 1:
+                time.sleep(1.0)  # back on the queue: q again quits, and the trace is written
+                tmux.send("q")
+                deadline = time.monotonic() + 20
+                while time.monotonic() < deadline and not trace.exists():
+                    time.sleep(0.1)
+                time.sleep(0.5)
         finally:
             tmux.kill()
+    if trace is not None:
+        from trace_tui import report  # benchmarks/, beside this script
+
+        report(trace, sends)
     return result
 
 
@@ -270,6 +298,13 @@ def main() -> int:
     parser.add_argument("--opens", type=int, default=3, help="times the change is opened")
     parser.add_argument("--quick", action="store_true", help="12 pages, one open")
     parser.add_argument("--keep", action="store_true", help="keep the temp repository")
+    parser.add_argument(
+        "--trace",
+        type=Path,
+        help="debug run: start the app through trace_tui.py, write its events to this file and "
+        "attribute each slow page down (collections, background jobs overlapping it)",
+    )
+    parser.add_argument("--no-less", action="store_true", help="skip the less baseline")
     args = parser.parse_args()
     if args.quick:
         args.pages, args.opens = 12, 1
@@ -305,8 +340,11 @@ def main() -> int:
         print(f"repository: one AI commit of {diff_lines:,} diff lines "
               f"({time.perf_counter() - started:.1f} s to build)")  # fmt: skip
         # The first hunk's header: on screen in both viewers once the diff is shown.
-        rq = run_reviewq(work, env, token, args.opens, args.pages)
-        base = run_less(work, env, token, args.opens, args.pages)
+        rq = run_reviewq(work, env, token, args.opens, args.pages, args.trace)
+        if args.no_less:
+            base = {"open": [1e-3], "page": [1e-3]}
+        else:
+            base = run_less(work, env, token, args.opens, args.pages)
         print(f"terminal {WIDTH}x{HEIGHT} (tmux), {args.pages} page downs, {args.opens} open(s)")
         rows = [
             ("open: Enter -> diff lines", "open"),

@@ -44,17 +44,19 @@ def keep_as_long_lived() -> int:
 FROZEN_SLACK = 200_000
 
 
-def keep_out_of_sight() -> int:
+def keep_out_of_sight() -> None:
     """Take every object alive now out of the collector's sight, without a collection.
 
-    Called once a diff is on screen: without it, each full collection while the reviewer pages
-    walks start-up's objects and the diff's again (measured: 130 ms pauses inside page downs of a
-    56,000-line change; 10-30 ms after). `gc.freeze` is a list splice, no pause. What this
-    freezes and later becomes garbage in a cycle (the screen, when it is closed) is only freed by
-    `keep_as_long_lived`; `needs_collection` says when that is worth its pause. Returns the
-    frozen count, to measure growth against."""
+    Called once a diff is on screen, and again as paging adds highlighted chunks: without it,
+    each full collection while the reviewer pages walks start-up's objects and the diff's again
+    (measured: 130 ms pauses inside page downs of a 56,000-line change; 10-30 ms after).
+    `gc.freeze` is a list splice, no pause. It does not count what is frozen: in CPython
+    `gc.get_freeze_count` walks the whole frozen list (about a million objects with that diff
+    open: 30-150 ms, on the UI thread, each time the rationale, the findings or a page's
+    highlights arrived). What this freezes and later becomes garbage in a cycle (the screen,
+    when it is closed) is only freed by `keep_as_long_lived`; `needs_collection` says when that
+    is worth its pause."""
     gc.freeze()
-    return gc.get_freeze_count()
 
 
 def needs_collection(frozen_after_last_collection: int) -> bool:

@@ -132,6 +132,28 @@ class LazyHunk(Hunk):
 
     __hash__ = None  # type: ignore[assignment]
 
+    def __reduce__(self) -> tuple:
+        """Pickled as it stands: a hunk whose rows are not built yet travels as its text (the
+        TUI sends whole diffs to a worker process; building 56,000 rows to pickle them would
+        hold the interpreter for the reviewer's keys), a built one as its rows."""
+        if self.built:
+            fields = (self.old_start, self.old_count, self.new_start, self.new_count)
+            return (LazyHunk, (*fields, self.section, self.lines))
+        return (
+            LazyHunk.of_text,
+            (
+                self.old_start,
+                self.old_count,
+                self.new_start,
+                self.new_count,
+                self.section,
+                self._text,
+                self._count,
+                self._added,
+                self._removed,
+            ),
+        )
+
 
 def line_count(hunk: Hunk) -> int:
     """len(hunk.lines), without building the rows of a lazy hunk."""

@@ -113,6 +113,8 @@ class Services:
         self.units: Any = None
         self._pool: Any = None
         self._pool_broken = False
+        self._pool_closed = False
+        self._pool_lock = threading.Lock()
         #: The last `load_queue_rows`, until `keep_queue_answer` stores it.
         self._answer: Any = None
 
@@ -127,37 +129,49 @@ class Services:
     # -- work in another process ----------------------------------------------------------------
 
     def offload(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """`fn(*args)` in a worker process (`reviewq.core.pace.OFFLOAD`): a large module's
-        `ast.parse` holds the interpreter for its whole length, and in this process that is
-        the reviewer's keys waiting. Same result as running it here, which is what happens if
-        the process cannot be started or dies."""
+        """`fn(*args)` in a worker process (`reviewq.core.pace.OFFLOAD`,
+        `reviewq.tui.worker_process`): the rationale and the static critique of a large change
+        hold the interpreter for tens of milliseconds at a time, and in this process that is
+        the reviewer's keys waiting. Same result as running it here, which is what happens
+        when no process can be started; a process that dies or runs out of time raises
+        `WorkerFailed` with the reason (the screen shows it), and so does a job whose screen
+        closed (`worker_process.CANCELLED`), after its process is ended."""
+        from reviewq.tui.worker_process import WorkerCancelled, WorkerUnavailable
+
+        if self._pool_closed:
+            raise WorkerCancelled("the app is closing")
         if not self._pool_broken:
             try:
-                if self._pool is None:
-                    self.start_worker_process()
-                return self._pool.submit(fn, *args).result()
-            except Exception:
+                pool = self._pool or self.start_worker_process()
+                return pool.run(fn, *args)
+            except WorkerUnavailable:
                 self._pool_broken = True
         return fn(*args)
 
-    def start_worker_process(self) -> None:
-        """Set up the pool `offload` uses (its process starts on the first job). The TUI calls
-        this before the app takes over the terminal: multiprocessing's resource tracker is
-        started with the process's stderr, which Textual replaces while it runs."""
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+    def start_worker_process(self) -> Any:
+        """Get the worker processes `offload` uses ready (the first job starts one). The TUI
+        calls this before the app takes over the terminal: multiprocessing's resource tracker
+        is started with the process's stderr, which Textual replaces while it runs."""
+        from reviewq.tui.worker_process import WorkerCancelled, WorkerProcesses
 
-        with self.lock:
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(
-                    max_workers=1, mp_context=multiprocessing.get_context("spawn")
-                )
+        with self._pool_lock:
+            if self._pool_closed:
+                raise WorkerCancelled("the app is closing")
+            pool = self._pool = self._pool or WorkerProcesses()
+        pool.start()
+        return pool
+
+    def worker_pids(self) -> list[int]:
+        """The worker processes alive now (tests check none is left behind)."""
+        return self._pool.pids() if self._pool is not None else []
 
     def close(self) -> None:
-        """Stop the worker process, if one was started."""
-        pool, self._pool = self._pool, None
+        """End the worker processes, idle or busy; later jobs raise `WorkerCancelled`."""
+        with self._pool_lock:
+            self._pool_closed = True
+            pool, self._pool = self._pool, None
         if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.close()
 
     # -- queue and diffs ----------------------------------------------------------------------
 

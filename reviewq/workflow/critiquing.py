@@ -18,8 +18,10 @@ from reviewq.clock import local_now
 from reviewq.context import Context
 from reviewq.core.critique import CritiqueInput
 from reviewq.core.families import family_of
+from reviewq.core.lazy_hunk import line_count
 from reviewq.core.model import Change, Critique, Diff
 from reviewq.core.net import is_loopback
+from reviewq.core.pace import offload
 from reviewq.core.patching import apply_file_diff
 from reviewq.core.rationale import Rationale, build_rationale
 from reviewq.critics.base import Critic, CriticError, critique_key, guard, stamp
@@ -335,7 +337,7 @@ def critique_change(
         cached = _load(ctx.cache.get(TABLE, key))
         if cached is not None:
             return cached, True
-    critique = stamp(chosen.review(subject), chosen, subject, decision)
+    critique = stamp(_review(chosen, subject), chosen, subject, decision)
     if chosen.name in ("anthropic", "openai"):
         note = family_note(chosen.model, ctx.config.critic.model_settings(chosen.name).family)
         if note:
@@ -393,14 +395,7 @@ def rationale_for(
     """The design-rationale pane: the offline structural summary at once, plus the rationale of
     the latest cached model critique when one exists (no model runs here)."""
     subject = subject or critique_input(ctx, change)
-    rationale = build_rationale(
-        subject.diff,
-        message=subject.message,
-        prompt=subject.prompt,
-        prompt_source=subject.prompt_source,
-        old_texts=subject.old_texts,
-        new_texts=subject.new_texts,
-    )
+    rationale = offload(input_size(subject), rationale_job, subject)
     models = [r for r in _rows(ctx, subject) if r.get("critic") != "static"]
     models.sort(key=lambda r: r.get("created_at") or "", reverse=True)
     latest = _load(models[0]) if models else None
@@ -408,3 +403,49 @@ def rationale_for(
         rationale.model_rationale = latest.rationale
         rationale.model_critic = f"{latest.critic} {latest.model or ''}".strip()
     return rationale
+
+
+# -- the same work in a worker process ---------------------------------------------------------
+# The TUI runs these through `reviewq.core.pace.offload` (a worker process of its own, so the
+# reviewer's keys do not wait on a large change's parsing); elsewhere they run here. Results are
+# the same either way (`tests/tui/test_worker_process.py` compares them on real diffs).
+
+
+def input_size(subject: CritiqueInput) -> int:
+    """About how many characters a critic reads of `subject` (rows are not built to count)."""
+    rows = sum(line_count(h) for fd in subject.diff.files for h in fd.hunks)
+    texts = sum(map(len, subject.old_texts.values())) + sum(map(len, subject.new_texts.values()))
+    return rows * 40 + texts
+
+
+def rationale_job(subject: CritiqueInput) -> Rationale:
+    """The offline structural rationale of `subject` (a module-level job for `offload`)."""
+    return build_rationale(
+        subject.diff,
+        message=subject.message,
+        prompt=subject.prompt,
+        prompt_source=subject.prompt_source,
+        old_texts=subject.old_texts,
+        new_texts=subject.new_texts,
+    )
+
+
+def static_review_job(ruff_binary: str | None, subject: CritiqueInput) -> Critique:
+    """The static critic's review of `subject`, with the ruff binary the caller's critic found
+    (the critic's cache key names whether there was one)."""
+    from reviewq.critics.static import StaticCritic
+
+    return StaticCritic(ruff_binary=lambda: ruff_binary).review(subject)
+
+
+def _review(chosen: Critic, subject: CritiqueInput) -> Critique:
+    """`chosen.review(subject)`; the static critic's (as made by `make_critic`) through
+    `offload`, the model critics' here (they wait on the network, not the interpreter)."""
+    if chosen.name != "static":
+        return chosen.review(subject)
+    from reviewq.critics.ruff import run_ruff
+    from reviewq.critics.static import StaticCritic
+
+    if type(chosen) is StaticCritic and chosen._ruff is run_ruff:
+        return offload(input_size(subject), static_review_job, chosen._binary, subject)
+    return chosen.review(subject)

@@ -69,7 +69,8 @@ def test_needs_collection_counts_growth_since_the_last_collection(monkeypatch):
         base = alloc.keep_as_long_lived()
         assert not alloc.needs_collection(base)
         keep = [[i] for i in range(100)]  # noqa: F841 - alive while frozen
-        assert alloc.keep_out_of_sight() >= base + 100
+        alloc.keep_out_of_sight()
+        assert gc.get_freeze_count() >= base + 100
         assert alloc.needs_collection(base)
     finally:
         gc.unfreeze()
@@ -89,4 +90,21 @@ def test_pause_and_resume_collection():
         assert not gc.isenabled()
     finally:
         gc.enable()
+        gc.unfreeze()
+
+
+def test_keeping_out_of_sight_does_not_count_the_frozen(monkeypatch):
+    """`gc.get_freeze_count` walks every frozen object: never on the UI's way (page downs)."""
+
+    def walk() -> int:
+        raise AssertionError("counted the frozen objects")
+
+    gc.unfreeze()
+    try:
+        keep = [[i] for i in range(100)]
+        monkeypatch.setattr(gc, "get_freeze_count", walk)
+        alloc.keep_out_of_sight()
+        monkeypatch.undo()
+        assert gc.get_freeze_count() >= len(keep)
+    finally:
         gc.unfreeze()

@@ -19,11 +19,11 @@ import threading
 import time
 from array import array
 from collections import OrderedDict
+from typing import TypeVar
 
 from rich.cells import cell_len, get_character_cell_size
 from rich.segment import Segment
 from textual import work
-from textual.cache import LRUCache
 from textual.content import Content, Span
 from textual.geometry import Size
 from textual.message import Message
@@ -32,6 +32,7 @@ from textual.strip import Strip
 from textual.style import Style
 from textual.worker import get_current_worker
 
+from reviewq.core.alloc import keep_out_of_sight
 from reviewq.core.model import DiffLine
 from reviewq.tui import keymap
 from reviewq.tui.diff.model import (
@@ -81,6 +82,86 @@ _UNSET = object()
 _DIFF_VAR = re.compile(r"\$(diff-[a-z-]+)")
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Lru(OrderedDict[K, V]):
+    """A least-recently-used cache without reference cycles.
+
+    Textual's `LRUCache` links its entries in a ring of Python lists: each entry is in a
+    reference cycle, and clearing the cache (the view drops its drawn rows whenever a hunk
+    becomes seen, the width or the theme changes) left the whole ring, with every row strip and
+    its segments, for a full collection to free: the largest part of what paging made
+    (`gc.DEBUG_SAVEALL`), and those collections ran inside page downs. An `OrderedDict` keeps
+    its order in C: what is evicted or cleared is freed at once."""
+
+    def __init__(self, maxsize: int) -> None:
+        super().__init__()
+        self.maxsize = maxsize
+
+    def get(self, key: K, default: V | None = None) -> V | None:  # type: ignore[override]
+        try:
+            self.move_to_end(key)
+        except KeyError:
+            return default
+        return self[key]
+
+    def __setitem__(self, key: K, value: V) -> None:
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        if len(self) > self.maxsize:
+            self.popitem(last=False)
+
+
+#: Textual's own `Strip` methods, before `_no_self_in_strip_caches` (tests compare the two).
+TEXTUAL_STRIP: dict[str, object] = {}
+
+
+def _no_self_in_strip_caches() -> None:
+    """Textual's `Strip` remembers the answer of `adjust_cell_length`, `crop_extend` and
+    `divide` in caches of its own, even when the answer is the strip itself (a line already as
+    wide as asked, a cut at its full width): each such strip is then a reference cycle, which
+    only a full collection frees. Every frame makes them (the styles pass restyles each line of
+    the diff into a new strip, the compositor then cuts it at its full width), so paging a large
+    diff left thousands of strips, their caches and segments per few dozen page downs for
+    full collections to find (seen with `gc.DEBUG_SAVEALL`), and those collections ran inside
+    page downs. Here those calls answer `self` without remembering it; every other answer, and
+    its caching, is Textual's own (`tests/tui/test_diff_strips.py`). Applied once, at import."""
+    if getattr(Strip, "_reviewq_no_self_cache", False):
+        return
+    adjust, crop_extend, divide = Strip.adjust_cell_length, Strip.crop_extend, Strip.divide
+    TEXTUAL_STRIP.update(adjust_cell_length=adjust, crop_extend=crop_extend, divide=divide)
+
+    def adjust_cell_length(self, cell_length, style=None):
+        if cell_length == self.cell_length:
+            return self
+        return adjust(self, cell_length, style)
+
+    def crop_extend_(self, start, end, style):
+        if start == 0 and end == self.cell_length:
+            return self
+        return crop_extend(self, start, end, style)
+
+    def divide_(self, cuts):
+        cuts = [cut for cut in cuts if cut <= self.cell_length]
+        if cuts == [self.cell_length]:
+            return [self]
+        return divide(self, cuts)
+
+    for name, fn, original in (
+        ("adjust_cell_length", adjust_cell_length, adjust),
+        ("crop_extend", crop_extend_, crop_extend),
+        ("divide", divide_, divide),
+    ):
+        fn.__name__, fn.__qualname__, fn.__doc__ = name, f"Strip.{name}", original.__doc__
+        setattr(Strip, name, fn)
+    Strip._reviewq_no_self_cache = True
+
+
+_no_self_in_strip_caches()
+
+
 class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
     """A scrolling diff with a cursor row, hunk/file navigation, folding and search."""
 
@@ -127,8 +208,8 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
         self.viewed_files: set[int] = set()
         self.findings: dict[int, dict[int, str]] = {}
         self._generation = 0
-        self._strips: LRUCache[tuple, Strip] = LRUCache(2048)
-        self._highlights: LRUCache[tuple, list[Content | None]] = LRUCache(4096)
+        self._strips: Lru[tuple, Strip] = Lru(2048)
+        self._highlights: Lru[tuple, list[Content | None]] = Lru(4096)
         self._sides: dict[tuple[int, int], tuple[array, array, list[int], list[int]]] = {}
         self._languages: dict[int, str | None] = {}
         self._pending: OrderedDict[tuple, None] = OrderedDict()
@@ -1143,6 +1224,11 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
         for key, lines in message.chunks:
             self._highlights[key] = lines
         self.refresh()
+        # What paging keeps (highlighted chunks, the rows drawn with them) lives on: out of the
+        # collector's sight once drawn, so a full collection while the reviewer pages walks
+        # only what is new since (`core.alloc`; paging makes next to no cyclic garbage to
+        # leave frozen, see `Lru` and `_no_self_in_strip_caches`).
+        self.call_after_refresh(keep_out_of_sight)
 
     def on_click(self, event) -> None:
         if self.layout_rows is None:

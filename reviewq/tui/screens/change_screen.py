@@ -98,6 +98,8 @@ class ChangeScreen(Screen, inherit_bindings=False):
         self.note_draft = ""
         self.busy = False
         self.warned: set[str] = set()
+        #: Unmounted: background work for this screen stops (its worker process is ended).
+        self._gone = False
         self._header_plain = ""
 
     # -- hooks --------------------------------------------------------------------------------
@@ -155,6 +157,7 @@ class ChangeScreen(Screen, inherit_bindings=False):
         self.app.prefetch_after(self.change.id, self.queue)
 
     def on_unmount(self) -> None:
+        self._gone = True  # a rationale still being built is ended (`_load_rationale`)
         resume_collection()  # closed before its diff was drawn: the collector comes back on
 
     def _warn_about_size(self) -> None:
@@ -274,13 +277,23 @@ class ChangeScreen(Screen, inherit_bindings=False):
 
     @work(thread=True, exclusive=True, group="rationale", exit_on_error=False)
     def _load_rationale(self, diff: Diff | None = None) -> None:
+        # A large change's rationale is built in a worker process (`Services.offload`); the
+        # screen closing ends it (`CANCELLED`), so no process works on for a screen now gone.
+        from reviewq.tui.worker_process import CANCELLED
+
+        token = CANCELLED.set(lambda: self._gone)
         try:
             with self.app.background():
                 text = self.app.services.rationale(self.change, diff).to_text()
         except Exception as exc:
+            if self._gone:
+                return
             self.app.call_from_thread(self._rationale_failed, one_line(error_text(exc), 200))
             return
-        self.app.call_from_thread(self._rationale_loaded, text)
+        finally:
+            CANCELLED.reset(token)
+        if not self._gone:
+            self.app.call_from_thread(self._rationale_loaded, text)
 
     def _rationale_loaded(self, text: str) -> None:
         self.rationale_text = text

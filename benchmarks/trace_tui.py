@@ -1,0 +1,171 @@
+"""Run `python -m reviewq` with timestamps for attributing slow key presses (a debug run).
+
+    REVIEWQ_TRACE=/tmp/trace.jsonl python -P benchmarks/trace_tui.py [reviewq arguments]
+
+`bench_tui_terminal.py --trace FILE` starts the app this way. Every event is one JSON line at
+exit, times from `time.monotonic()` (the same clock the bench reads in its own process):
+
+- `key`: the input thread decoded bytes (the key arrived); `page`: the page-down action ran
+  (start, end); `write`: a frame went to the terminal (the end of a key's work);
+- `gc`: a collection (start, end, generation, collected);
+- `job`: work in other threads that may hold the interpreter (rationale, critique, its files,
+  highlight chunks), with the thread's name.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import gc
+import json
+import os
+import runpy
+import sys
+import threading
+import time
+
+OUT = os.environ.get("REVIEWQ_TRACE", "")
+EVENTS: list[dict] = []
+now = time.monotonic
+
+
+def _gc(phase: str, info: dict, _open: dict = {}) -> None:  # noqa: B006 - one per process
+    if phase == "start":
+        _open["t"] = now()
+    else:
+        start = _open.pop("t", now())
+        EVENTS.append(
+            {
+                "ev": "gc",
+                "t0": start,
+                "t1": now(),
+                "gen": info["generation"],
+                "n": info["collected"],
+            }
+        )
+
+
+def _timed(owner, name: str, label: str) -> None:
+    original = getattr(owner, name)
+
+    @functools.wraps(original)
+    def wrapper(*args, **kwargs):
+        start = now()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            EVENTS.append(
+                {
+                    "ev": "job" if label != "page" else "page",
+                    "what": label,
+                    "t0": start,
+                    "t1": now(),
+                    "thread": threading.current_thread().name,
+                }
+            )
+
+    setattr(owner, name, wrapper)
+
+
+def _instrument() -> None:
+    from textual import _xterm_parser
+    from textual.drivers import _writer_thread
+
+    feed = _xterm_parser.XTermParser.feed
+
+    def traced_feed(self, data):
+        if data:
+            EVENTS.append({"ev": "key", "t0": now(), "data": data[:8]})
+        return feed(self, data)
+
+    _xterm_parser.XTermParser.feed = traced_feed
+    write = _writer_thread.WriterThread.write
+
+    def traced_write(self, text):
+        if len(text) > 200:
+            EVENTS.append({"ev": "write", "t0": now(), "n": len(text)})
+        return write(self, text)
+
+    _writer_thread.WriterThread.write = traced_write
+
+    from reviewq.core import rationale
+    from reviewq.tui import services
+    from reviewq.tui.diff import view
+
+    _timed(view.DiffView, "action_page_down", "page")
+    _timed(view, "highlight_chunk", "highlight")
+    _timed(services.Services, "rationale", "rationale")
+    _timed(services.Services, "critique", "critique")
+    _timed(services.Services, "offload", "offload")
+    _timed(rationale, "_file_structure", "rationale-file")
+    _timed(rationale, "build_rationale", "build_rationale")
+    try:
+        from reviewq.workflow import critiquing
+
+        _timed(critiquing, "critique_input", "critique_input")
+        _timed(critiquing, "file_texts", "file_texts")
+    except ImportError:
+        pass
+
+
+def _dump() -> None:
+    if os.environ.get("REVIEWQ_TRACE_GARBAGE"):
+        from collections import Counter
+
+        kinds = Counter(type(o).__module__ + "." + type(o).__qualname__ for o in gc.garbage)
+        EVENTS.append({"ev": "garbage", "t0": now(), "kinds": kinds.most_common(40)})
+    with open(OUT, "w") as out:
+        for event in EVENTS:
+            out.write(json.dumps(event) + "\n")
+
+
+if __name__ == "__main__":
+    if OUT:
+        gc.callbacks.append(_gc)
+        if os.environ.get("REVIEWQ_TRACE_GARBAGE"):  # what the collections free, by type
+            gc.set_debug(gc.DEBUG_SAVEALL)
+        _instrument()
+        atexit.register(_dump)
+    sys.argv = ["reviewq", *sys.argv[1:]]
+    runpy.run_module("reviewq", run_name="__main__", alter_sys=True)
+
+
+def report(trace, sends: list[tuple[float, float]], slow: float = 0.06) -> None:
+    """Print, for each page down, its time and what overlapped it; the slow ones in detail."""
+    if not os.path.exists(trace):
+        print(f"trace: {trace} was not written (the app did not exit?)")
+        return
+    with open(trace) as lines:
+        events = [json.loads(line) for line in lines]
+    print(f"trace: {len(events)} events; presses slower than {slow * 1000:.0f} ms:")
+    for sent, took in sends:
+        end = sent + took
+        keys = [e for e in events if e["ev"] == "key" and sent <= e["t0"] <= end]
+        pages = [e for e in events if e["ev"] == "page" and sent <= e["t0"] <= end]
+        writes = [e for e in events if e["ev"] == "write" and sent <= e["t0"] <= end]
+        over = [
+            e
+            for e in events
+            if e["ev"] in ("gc", "job") and e["t0"] < end and e["t1"] > sent - 0.005
+        ]
+        if took < slow:
+            continue
+
+        def ms(t: float, sent: float = sent) -> str:
+            return f"{(t - sent) * 1000:+6.1f}"
+
+        parts = [f"  press at {sent:.3f}: {took * 1000:6.1f} ms"]
+        if keys:
+            parts.append(f"key read {ms(keys[0]['t0'])}")
+        if pages:
+            parts.append(f"action {ms(pages[0]['t0'])}..{ms(pages[0]['t1'])}")
+        if writes:
+            parts.append(f"first write {ms(writes[0]['t0'])} ({len(writes)} writes)")
+        print("; ".join(parts))
+        for e in over:
+            label = (
+                f"gc gen{e['gen']} collected {e['n']}"
+                if e["ev"] == "gc"
+                else f"{e['what']} [{e['thread']}]"
+            )
+            print(f"      {label:40s} {ms(e['t0'])} .. {ms(e['t1'])} ms")
