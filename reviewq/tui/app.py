@@ -58,9 +58,11 @@ if TYPE_CHECKING:
 
 def _is(screen: object, module: str, name: str) -> bool:
     """isinstance(screen, module.name), without importing the module: a screen of a class that
-    was never imported is not one."""
-    loaded = sys.modules.get(module)
-    return loaded is not None and isinstance(screen, getattr(loaded, name))
+    was never imported is not one. The screens' modules are imported in the background after
+    the first frame, so a key may arrive while one is half-initialised: its class is then not
+    defined yet, and no screen can be of it."""
+    cls = getattr(sys.modules.get(module), name, None)
+    return isinstance(cls, type) and isinstance(screen, cls)
 
 
 def _is_change(screen: object) -> bool:
