@@ -32,8 +32,8 @@ import uuid
 import zipfile
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
-from itertools import compress, repeat
+from dataclasses import dataclass, replace
+from itertools import compress, groupby, repeat
 from operator import attrgetter, eq, methodcaller, ne
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -92,8 +92,10 @@ def _key_index(records: list[Any], starts: list[int]) -> tuple[np.ndarray, np.nd
 
 
 def _key_arrays(
-    by_field: list[tuple[Sequence[str], Sequence[int]]],
+    by_field: list[tuple[Sequence[str], Sequence[int]]], *, ordered: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
+    """(fingerprints, line offsets) of the keys; by key, then line unless not `ordered` (a
+    block of a first build: its range's index is put in order once, `_finish`)."""
     fingerprints, offsets = [], []
     for values, lines in by_field:
         if values:
@@ -102,6 +104,8 @@ def _key_arrays(
     if not fingerprints:
         return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
     keys, lines = np.concatenate(fingerprints), np.concatenate(offsets)
+    if not ordered:
+        return keys, lines
     # By key, then line: one order whichever way the index was put together (in blocks,
     # ranges, or a cache and its tail), so every reader's index is the same array.
     order = np.lexsort((lines, keys))
@@ -499,10 +503,22 @@ def _metric_part(records: list[Any], starts: list[int], lines: list[bytes]) -> L
 
 def _metric_arrays(columns: LogColumns) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     table = columns.table
-    labels = {k: list(v) for k, v in table.labels().items()}
     extra: dict[str, np.ndarray] = {}
-    changes = labels["changes"]
-    if set(map(type, changes)) <= {str} and not any("\n" in c for c in changes):
+    lines = table.changes
+    if isinstance(lines, LineLabels) and not lines.added:
+        # Lines of text already (a first build's, or a cache's): stored as they are.
+        labels = {k: list(v) for k, v in table.labels().items() if k != "changes"}
+        extra["changes_text"] = np.frombuffer(lines.text, dtype=np.uint8)
+        extra["changes_count"] = np.array([lines.base_count], dtype=np.int64)
+        changes: list[Any] = []
+    else:
+        labels = {k: list(v) for k, v in table.labels().items()}
+        changes = labels["changes"]
+    if (
+        "changes" in labels
+        and set(map(type, changes)) <= {str}
+        and not any("\n" in c for c in changes)
+    ):
         # A million change ids as lines of text: split in one call where JSON would be a
         # parse of each (what every `stats` pays to load the cache).
         del labels["changes"]
@@ -748,11 +764,14 @@ def _block_columns(lines: list[bytes], starts: list[int], path: Path, first_line
             sha, patch = columns[TABLE_FIELDS.index("sha")], columns[TABLE_FIELDS.index("patch_id")]
             pairs = _key_pairs_columns(list(sha), list(patch), fields.change_ids, starts)
             last = hashes[-1]
-            if pairs is not None:
-                keys, key_lines = _key_arrays(pairs)
-                table = VerdictTable.from_fields(fields)
-                ids = _ids_of_values(list(columns[-1]))
-                return LogColumns(table, ids, keys, key_lines), str(last) if last else None
+            changes = _label_bytes(fields.change_ids) if pairs is not None else None
+            if pairs is not None and changes is not None:
+                keys, key_lines = _key_arrays(pairs, ordered=False)
+                rows = np.arange(len(lines), dtype=np.int32)
+                table = VerdictTable.from_fields(fields, change_codes=(rows, ()))
+                ids = _id_bytes(list(columns[-1]))
+                part = _Part(table, changes, ids, keys, key_lines)
+                return part, str(last) if last else None
     # Every field of every record (an edited line, a value that is not a plain string, ...).
     records = _parsed(lines, path, first_line)
     last = records[-1]
@@ -820,7 +839,7 @@ def _metric_range(
     first_line: int,
     chunk: int,
     progress: Callable[[int, int], None] | None = None,
-) -> _Built[LogColumns] | None:
+) -> _Built[Any] | None:
     """The metric columns of the complete lines in [start, end): `_metric_part` of their
     records, read a block at a time (None when there is no complete line). `progress` is
     told (bytes read, bytes to read) after each block."""
@@ -842,14 +861,14 @@ def _metric_range(
                 progress(at - start, end - start)
     if not parts:
         return None
-    return _Built(_concat(parts), at, count, last_hash)
+    return _Built(_joined(parts), at, count, last_hash)
 
 
 #: The log, the byte ranges and the chunk a forked worker builds (inherited, never pickled).
 _RANGES: tuple[Path, list[tuple[int, int]], int] | None = None
 
 
-def _range_worker(index: int) -> _Built[LogColumns] | None:
+def _range_worker(index: int) -> _Built[Any] | None:
     assert _RANGES is not None
     path, bounds, chunk = _RANGES
     return _metric_range(path, *bounds[index], 1, chunk)
@@ -870,7 +889,7 @@ def _metric_columns_after(
     bounds = split(path, size, count) if count > 1 else [(start, size)]
     progress = BUILD_PROGRESS.get()
     if len(bounds) == 1:
-        return _metric_range(path, start, size, first_line, chunk, progress)
+        return _finished(_metric_range(path, start, size, first_line, chunk, progress))
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -889,18 +908,135 @@ def _metric_columns_after(
             built += [future.result() for future in rest]
     except LogError:
         # A line that is not JSON: one pass names it by its number in the whole log.
-        return _metric_range(path, start, size, first_line, chunk)
+        return _finished(_metric_range(path, start, size, first_line, chunk))
     finally:
         _RANGES = None
     done = [b for b in built if b is not None]
     if not done:
         return None
     return _Built(
-        _concat([b.columns for b in done]),
+        _as_columns(_joined([b.columns for b in done])),
         done[-1].end,
         sum(b.lines for b in done),
         done[-1].last_hash,
     )
+
+
+@dataclass(frozen=True)
+class _Part:
+    """The metric columns of some blocks of a first build, not joined into `LogColumns` yet:
+    plain arrays (cheap to hand back from a worker process, cheap to join). `table`'s change
+    column holds, for each row, the index in `changes` of its record's change id (its
+    `changes` labels are empty); `changes` has the change id of every intact record, `ids`
+    their ids, and the key index is in record order. `_finish` numbers the change ids, sorts
+    the ids and the index, once for the whole log."""
+
+    table: VerdictTable
+    changes: np.ndarray  # S: ASCII, no newline, no NUL (`_label_bytes`)
+    ids: np.ndarray  # S, unsorted
+    keys: np.ndarray  # uint64, unsorted
+    key_lines: np.ndarray  # int64
+
+
+def _label_bytes(values: list[Any]) -> np.ndarray | None:
+    """`values` as an S array when each is a string that such an array keeps exactly and that
+    can be a line of the stored labels (ASCII, no newline, no NUL); else None."""
+    if not values or set(map(type, values)) != {str}:
+        return None
+    joined = "\n".join(values)
+    if not joined.isascii() or "\x00" in joined or joined.count("\n") != len(values) - 1:
+        return None
+    return np.array(values, dtype=np.bytes_)
+
+
+def _id_bytes(ids: list[Any]) -> np.ndarray:
+    """The UTF-8 bytes of the `id` values that are strings (`_ids_of_values`, unsorted)."""
+    if set(map(type, ids)) == {str}:
+        try:  # ASCII ids (every id reviewq writes): one C-level conversion
+            return np.array(ids, dtype=np.bytes_)
+        except UnicodeEncodeError:
+            pass
+    ids = [i.encode("utf-8", "replace") for i in ids if type(i) is str]
+    return np.array(ids, dtype=np.bytes_) if ids else np.zeros(0, dtype="S1")
+
+
+def _merge(parts: list[_Part]) -> _Part:
+    """Consecutive parts as one."""
+    if len(parts) == 1:
+        return parts[0]
+    rows, base = [], 0
+    for p in parts:
+        rows.append(p.table.change.astype(np.int64) + base)
+        base += len(p.changes)
+    # The change column is set aside (its codes are indexes, not labels'); everything else is
+    # joined as any tables are (their labels are a few names each).
+    tables = [
+        replace(p.table, change=np.zeros(len(p.table), dtype=np.int32), changes=("",))
+        for p in parts
+    ]
+    table = replace(VerdictTable.concat(tables), change=np.concatenate(rows), changes=())
+    return _Part(
+        table,
+        np.concatenate([p.changes for p in parts]),
+        np.concatenate([p.ids for p in parts]),
+        np.concatenate([p.keys for p in parts]),
+        np.concatenate([p.key_lines for p in parts]),
+    )
+
+
+def _first_seen(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(each value's code, the distinct values): codes in order of first appearance, as
+    `_factorize` numbers them."""
+    distinct, first, inverse = np.unique(values, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[inverse.ravel()], distinct[order]
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """np.unique by sorting (its hashing way is slower for byte strings)."""
+    out = np.sort(values)
+    if len(out) > 1:
+        keep = np.empty(len(out), dtype=bool)
+        keep[0] = True
+        np.not_equal(out[1:], out[:-1], out=keep[1:])
+        out = out[keep]
+    return out
+
+
+def _finish(part: _Part) -> LogColumns:
+    """`LogColumns` of a part: the change ids numbered (labels kept as lines of text,
+    `LineLabels`), the ids sorted and unique, the key index by key, then line."""
+    codes, labels = _first_seen(part.changes)
+    change = codes[part.table.change].astype(np.int32) if len(part.table) else part.table.change
+    text = b"\n".join(labels.tolist())
+    table = replace(part.table, change=change, changes=LineLabels(text, len(labels)))
+    order = np.lexsort((part.key_lines, part.keys))
+    return LogColumns(table, _sorted_unique(part.ids), part.keys[order], part.key_lines[order])
+
+
+def _as_columns(columns: LogColumns | _Part) -> LogColumns:
+    return _finish(columns) if isinstance(columns, _Part) else columns
+
+
+def _joined(parts: list[Any]) -> LogColumns | _Part:
+    """Blocks' or ranges' columns (`_Part` or `LogColumns`), in log order, as one: a `_Part`
+    when every one is, else `LogColumns` (`_concat`)."""
+    if all(isinstance(p, _Part) for p in parts):
+        return _merge(parts)
+    runs = [
+        _finish(_merge(list(run))) if fast else list(run)
+        for fast, run in groupby(parts, key=lambda p: isinstance(p, _Part))
+    ]
+    flat = [c for r in runs for c in (r if isinstance(r, list) else [r])]
+    return _concat(flat)
+
+
+def _finished(built: _Built[Any] | None) -> _Built[LogColumns] | None:
+    if built is None:
+        return None
+    return _Built(_as_columns(built.columns), built.end, built.lines, built.last_hash)
 
 
 _METRIC_COLUMNS: _Codec[LogColumns] = _Codec(

@@ -394,12 +394,23 @@ class VerdictTable:
         return cls.from_fields(fields, dropped=len(records) - len(rows))
 
     @classmethod
-    def from_fields(cls, fields: RecordFields, dropped: int = 0) -> VerdictTable:
+    def from_fields(
+        cls,
+        fields: RecordFields,
+        dropped: int = 0,
+        change_codes: tuple[np.ndarray, Sequence[str]] | None = None,
+    ) -> VerdictTable:
         """The table of records given as `RecordFields` (`fields_from_columns`); `dropped`
-        records that were not objects count as invalid."""
+        records that were not objects count as invalid. `change_codes`: the change column's
+        codes and labels worked out already (the column cache's builder numbers a million
+        change ids once, with numpy, not per block with a dict); by default `change_ids`
+        numbered in order of first appearance."""
         n = len(fields.change_ids)
         pcodes, plabels = _factorize(fields.profiles)
-        ccodes, clabels = _factorize(fields.change_ids)
+        if change_codes is None:
+            ccodes, clabels = _factorize(fields.change_ids)
+        else:
+            ccodes, clabels = change_codes[0], list(change_codes[1])
         active = _numbers(fields.active)
         lines = _numbers(fields.lines)
         hunks_total = _numbers(fields.hunks_total)
@@ -582,6 +593,11 @@ class LineLabels(Sequence[str]):
     @property
     def added(self) -> tuple[str, ...]:
         return self._added
+
+    @property
+    def text(self) -> bytes:
+        """The stored labels, one a line (UTF-8): what `base_count` counts."""
+        return self._text
 
     def _all(self) -> tuple[str, ...]:
         if self._split is None:
