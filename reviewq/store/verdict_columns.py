@@ -27,7 +27,9 @@ import contextlib
 import functools
 import hashlib
 import json
+import os
 import re
+import tempfile
 import uuid
 import zipfile
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -658,7 +660,16 @@ def load_table_and_ids(log_path: Path, cache_path: Path | None) -> LogColumns:
     """`load_log_table`'s table and ids (`lacks`), without reading the key index the cache
     also holds (a sixth of its bytes); its `keys` are then those of the tail alone, not for
     `lines_about`."""
-    return _partial(log_path, cache_path, _table_and_ids) or load_log_table(log_path, cache_path)
+    found = _partial(log_path, cache_path, _table_and_ids)
+    if found is not None:
+        return found
+    # Built or caught up: the key index is stored; it is not kept here.
+    built = load_log_table(log_path, cache_path)
+    return LogColumns(built.table, built.ids, _empty_keys(), np.zeros(0, np.int64))
+
+
+def _empty_keys() -> np.ndarray:
+    return np.zeros(0, dtype=np.uint64)
 
 
 def load_verdict_table(log_path: Path, cache_path: Path | None) -> VerdictTable:
@@ -760,7 +771,9 @@ def _block_columns(lines: list[bytes], starts: list[int], path: Path, first_line
         hashes = columns[-2]
         keep = _intact_rows(hashes, lines)
         if len(keep) == len(lines):
-            fields = fields_from_columns(columns[: len(TABLE_FIELDS)])
+            fields = fields_from_columns(
+                columns[: len(TABLE_FIELDS)], profiles=_profiles_of(columns)
+            )
             sha, patch = columns[TABLE_FIELDS.index("sha")], columns[TABLE_FIELDS.index("patch_id")]
             pairs = _key_pairs_columns(list(sha), list(patch), fields.change_ids, starts)
             last = hashes[-1]
@@ -792,26 +805,43 @@ def _get(record: Any, key: str) -> Any:
 def _decoder() -> Any:
     """A decoder of exactly the fields the metric columns read (TABLE_FIELDS, `hash`, `id`;
     None when missing, as `dict.get` gives it), skipping every other field without making it
-    a Python object: ~2 µs a record where a full parse and freeing it cost ~5."""
+    a Python object: ~2 µs a record where a full parse and freeing it cost ~5. The reviewer
+    and the critique are read as structs of the members the columns read (no dict a record);
+    a record where either is neither an object nor null fails the decoder (its block goes the
+    plain way)."""
     # start-up: msgspec only when the columns are built
     import msgspec
 
-    fields = [(name, Any, None) for name in _DECODED]
+    reviewer = msgspec.defstruct(
+        "MetricReviewer", [(name, Any, None) for name in _REVIEWER], gc=False
+    )
+    critique = msgspec.defstruct(
+        "MetricCritique", [(name, Any, None) for name in _CRITIQUE], gc=False
+    )
+    nested = {"reviewer": reviewer | None, "critique": critique | None}
+    fields = [(name, nested.get(name, Any), None) for name in _DECODED]
     record = msgspec.defstruct("MetricRecord", fields, gc=False)
-    return msgspec.json.Decoder(record).decode, attrgetter(*(name for name, _, _ in fields))
+    return msgspec.json.Decoder(record).decode
 
 
-def _decoded(lines: list[bytes]) -> list[tuple[Any, ...]] | None:
+#: The members of a record's reviewer and critique objects the columns read.
+_REVIEWER = ("email", "name")
+_CRITIQUE = ("family", "opened_before_verdict", "same_family_allowed")
+
+
+def _decoded(lines: list[bytes]) -> list[list[Any]] | None:
     """The columns TABLE_FIELDS, `hash` and `id` of the records on `lines`, or None when a
     line is not such a record for the decoder, or when a value might read differently than
-    `parse_line` reads it (a number beyond 2**53: orjson makes such integers floats)."""
-    decode, values = _decoder()
+    `parse_line` reads it (a number beyond 2**53: orjson makes such integers floats). The
+    reviewer and critique columns hold the decoder's structs (or None); `_profiles_of`
+    reads them."""
+    decode = _decoder()
     try:
-        rows = list(map(values, map(decode, lines)))
+        records = list(map(decode, lines))
     except ValueError:  # msgspec's DecodeError and ValidationError are ValueErrors
         return None
-    columns = list(zip(*rows))
-    del rows
+    columns = [list(map(attrgetter(name), records)) for name in _DECODED]
+    del records
     for name, column in zip(_DECODED, columns):
         if name not in _NESTED and int in set(map(type, column)) and not _small(column):
             return None
@@ -825,11 +855,57 @@ _DECODED = (*TABLE_FIELDS, "hash", "id")
 _NESTED = frozenset({"reviewer", "critique"})
 
 
-def _small(column: tuple[Any, ...]) -> bool:
+def _small(column: list[Any]) -> bool:
     """No integer in `column` beyond 2**53: orjson (what `parse_line` uses) reads larger ones
     as floats, msgspec as exact integers; a change id of 2**64 would be two labels."""
     limit = 1 << 53
+    try:  # numbers only (the counts every record has): two C-level passes
+        if -limit < min(column) and max(column) < limit:
+            return True
+    except TypeError:
+        pass
     return all(-limit < v < limit for v in column if type(v) is int)
+
+
+def _profiles_of(columns: list[list[Any]]) -> list[tuple[Any, ...]]:
+    """`core.metrics.tables._profiles` of `_decoded` columns, whose reviewer and critique
+    are the decoder's structs or None (null or missing: what is not a dict there)."""
+    at = {name: columns[i] for i, name in enumerate(TABLE_FIELDS)}
+    reviewer, critique = at["reviewer"], at["critique"]
+    get = attrgetter
+    if None not in reviewer and None not in critique:
+        return list(
+            zip(
+                at["verdict"],
+                map(get("email"), reviewer),
+                map(get("name"), reviewer),
+                at["author_family"],
+                at["agent"],
+                at["domain"],
+                map(get("family"), critique),
+                map(get("opened_before_verdict"), critique),
+                map(get("same_family_allowed"), critique),
+                repeat(True),
+            )
+        )
+    # As `_profiles` spells it for a value that is not an object.
+    return [
+        (
+            v,
+            None if rv is None else rv.email,
+            False if rv is None else rv.name,
+            fam,
+            ag,
+            dom,
+            None if c is None else c.family,
+            False if c is None else c.opened_before_verdict,
+            False if c is None else c.same_family_allowed,
+            c is not None,
+        )
+        for v, rv, fam, ag, dom, c in zip(
+            at["verdict"], reviewer, at["author_family"], at["agent"], at["domain"], critique
+        )
+    ]
 
 
 def _metric_range(
@@ -871,7 +947,26 @@ _RANGES: tuple[Path, list[tuple[int, int]], int] | None = None
 def _range_worker(index: int) -> _Built[Any] | None:
     assert _RANGES is not None
     path, bounds, chunk = _RANGES
-    return _metric_range(path, *bounds[index], 1, chunk)
+    built = _metric_range(path, *bounds[index], 1, chunk)
+    if built is not None and isinstance(built.columns, _Part):
+        with contextlib.suppress(OSError):  # no room for the file: the part is pickled
+            built.columns = _Spilled(*_spill(built.columns))
+    return built
+
+
+def _drop_spilled(futures: list[Any]) -> None:
+    """The temporary files of the workers' parts that will not be read."""
+    for future in futures:
+        with contextlib.suppress(Exception):
+            built = future.result()
+            if built is not None and isinstance(built.columns, _Spilled):
+                os.unlink(built.columns.name)
+
+
+def _received(built: _Built[Any] | None) -> _Built[Any] | None:
+    if built is not None and isinstance(built.columns, _Spilled):
+        built.columns = _unspill(built.columns.name, built.columns.meta)
+    return built
 
 
 def _metric_columns_after(
@@ -894,6 +989,7 @@ def _metric_columns_after(
     from concurrent.futures import ProcessPoolExecutor
 
     _RANGES = (path, bounds, chunk)
+    rest: list[Any] = []
     try:
         with ProcessPoolExecutor(
             max_workers=len(bounds) - 1, mp_context=multiprocessing.get_context("fork")
@@ -905,8 +1001,9 @@ def _metric_columns_after(
                 tell, parts = progress, len(bounds)
                 scaled = lambda done, total: tell(min(done * parts, size), size)  # noqa: E731
             built = [_metric_range(path, *bounds[0], first_line, chunk, scaled)]
-            built += [future.result() for future in rest]
+            built += [_received(future.result()) for future in rest]
     except LogError:
+        _drop_spilled(rest)
         # A line that is not JSON: one pass names it by its number in the whole log.
         return _finished(_metric_range(path, start, size, first_line, chunk))
     finally:
@@ -914,12 +1011,10 @@ def _metric_columns_after(
     done = [b for b in built if b is not None]
     if not done:
         return None
-    return _Built(
-        _as_columns(_joined([b.columns for b in done])),
-        done[-1].end,
-        sum(b.lines for b in done),
-        done[-1].last_hash,
-    )
+    end, lines, last_hash = done[-1].end, sum(b.lines for b in done), done[-1].last_hash
+    columns = [b.columns for b in done]
+    del built, done  # the parts are let go as they are joined (`_merge`)
+    return _Built(_as_columns(_joined(columns)), end, lines, last_hash)
 
 
 @dataclass(frozen=True)
@@ -961,9 +1056,10 @@ def _id_bytes(ids: list[Any]) -> np.ndarray:
 
 
 def _merge(parts: list[_Part]) -> _Part:
-    """Consecutive parts as one."""
+    """Consecutive parts as one. `parts` is emptied: each part's arrays are let go as soon as
+    they are joined (a first build's memory peaks here, with every record's columns twice)."""
     if len(parts) == 1:
-        return parts[0]
+        return parts.pop()
     rows, base = [], 0
     for p in parts:
         rows.append(p.table.change.astype(np.int64) + base)
@@ -974,14 +1070,18 @@ def _merge(parts: list[_Part]) -> _Part:
         replace(p.table, change=np.zeros(len(p.table), dtype=np.int32), changes=("",))
         for p in parts
     ]
-    table = replace(VerdictTable.concat(tables), change=np.concatenate(rows), changes=())
-    return _Part(
-        table,
-        np.concatenate([p.changes for p in parts]),
-        np.concatenate([p.ids for p in parts]),
-        np.concatenate([p.keys for p in parts]),
-        np.concatenate([p.key_lines for p in parts]),
-    )
+    rest = [[p.changes, p.ids, p.keys, p.key_lines] for p in parts]
+    parts.clear()
+    table = VerdictTable.concat(tables)
+    del tables
+    table = replace(table, change=np.concatenate(rows), changes=())
+    del rows
+    joined = []
+    for field in range(4):
+        joined.append(np.concatenate([r[field] for r in rest]))
+        for r in rest:
+            r[field] = None
+    return _Part(table, *joined)
 
 
 def _first_seen(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1010,10 +1110,70 @@ def _finish(part: _Part) -> LogColumns:
     `LineLabels`), the ids sorted and unique, the key index by key, then line."""
     codes, labels = _first_seen(part.changes)
     change = codes[part.table.change].astype(np.int32) if len(part.table) else part.table.change
-    text = b"\n".join(labels.tolist())
-    table = replace(part.table, change=change, changes=LineLabels(text, len(labels)))
+    del codes
+    table = replace(part.table, change=change, changes=LineLabels(_lines(labels), len(labels)))
     order = np.lexsort((part.key_lines, part.keys))
     return LogColumns(table, _sorted_unique(part.ids), part.keys[order], part.key_lines[order])
+
+
+def _lines(labels: np.ndarray) -> bytes:
+    """`labels` (`_label_bytes`) one a line: without a Python object a label when every one
+    fills the array's width (a million change ids of 40 hex digits)."""
+    n, width = len(labels), labels.dtype.itemsize
+    if n:
+        grid = np.empty((n, width + 1), dtype=np.uint8)
+        grid[:, :width] = labels.view(np.uint8).reshape(n, width)
+        if grid[:, width - 1].all():  # no label shorter (no NUL padding: labels have none)
+            grid[:, width] = 10
+            return grid.reshape(-1)[:-1].tobytes()
+    return b"\n".join(labels.tolist())
+
+
+def _spill(part: _Part) -> tuple[str, dict[str, Any]]:
+    """A worker's part written to a temporary file, read back by `_unspill`: a pickled part
+    would be every array twice in the reading process at once (the pickle and the arrays)."""
+    fd, name = tempfile.mkstemp(prefix=".reviewq-columns-", suffix=".npy")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            for array in _part_arrays(part):
+                np.save(fh, array, allow_pickle=False)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        raise
+    labels = {k: tuple(v) for k, v in part.table.labels().items() if k != "changes"}
+    return name, {"labels": labels, "invalid": part.table.invalid}
+
+
+def _part_arrays(part: _Part) -> list[np.ndarray]:
+    return [
+        *(getattr(part.table, name) for name in COLUMNS),
+        part.changes,
+        part.ids,
+        part.keys,
+        part.key_lines,
+    ]
+
+
+def _unspill(name: str, meta: dict[str, Any]) -> _Part:
+    try:
+        with open(name, "rb") as fh:
+            arrays = [np.load(fh, allow_pickle=False) for _ in range(len(COLUMNS) + 4)]
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+    table = VerdictTable(
+        **dict(zip(COLUMNS, arrays)), **meta["labels"], changes=(), invalid=meta["invalid"]
+    )
+    return _Part(table, *arrays[len(COLUMNS) :])
+
+
+@dataclass(frozen=True)
+class _Spilled:
+    """A worker's `_Part` in a temporary file (`_spill`)."""
+
+    name: str
+    meta: dict[str, Any]
 
 
 def _as_columns(columns: LogColumns | _Part) -> LogColumns:

@@ -290,10 +290,13 @@ class RecordFields:
     at: Sequence[Any]
 
 
-def fields_from_columns(columns: Sequence[Sequence[Any]]) -> RecordFields:
+def fields_from_columns(
+    columns: Sequence[Sequence[Any]], profiles: list[tuple[Any, ...]] | None = None
+) -> RecordFields:
     """`RecordFields` of records given as one column per TABLE_FIELDS name (a missing field
     is None, as `dict.get` gives it): a reader that has the columns already (the column
-    cache's builder) needs no dict per record."""
+    cache's builder) needs no dict per record. `profiles`: `_profiles` of the records worked
+    out by the caller (whose reviewer and critique columns are not dicts)."""
     (
         verdict,
         reviewer,
@@ -316,7 +319,9 @@ def fields_from_columns(columns: Sequence[Sequence[Any]]) -> RecordFields:
             c or _first_key(s, p) or "" for c, s, p in zip(change_ids, sha, patch, strict=True)
         ]
     return RecordFields(
-        _profiles(verdict, reviewer, family, agent, domain, critique),
+        _profiles(verdict, reviewer, family, agent, domain, critique)
+        if profiles is None
+        else profiles,
         change_ids,
         list(active),
         list(lines),
