@@ -937,7 +937,26 @@ def _metric_range(
                 progress(at - start, end - start)
     if not parts:
         return None
+    _trim()
     return _Built(_joined(parts), at, count, last_hash)
+
+
+@functools.cache
+def _malloc_trim() -> Any:
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
+def _trim() -> None:
+    """Give the C heap's free memory back to the system: the blocks' lines and records were
+    freed, but glibc keeps what it had, and what comes next (the join) would count on top."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 #: The log, the byte ranges and the chunk a forked worker builds (inherited, never pickled).
@@ -1086,12 +1105,42 @@ def _merge(parts: list[_Part]) -> _Part:
 
 def _first_seen(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(each value's code, the distinct values): codes in order of first appearance, as
-    `_factorize` numbers them."""
-    distinct, first, inverse = np.unique(values, return_index=True, return_inverse=True)
+    `_factorize` numbers them. The values are told apart by a 64-bit hash of their bytes
+    (sorting a million of those, not a million byte strings), then checked against the first
+    value of their hash: any two that differ under one hash, and the byte strings are
+    sorted instead."""
+    if not len(values):
+        return np.zeros(0, dtype=np.int64), values
+    hashed = _row_hashes(values)
+    _, first, inverse = np.unique(hashed, return_index=True, return_inverse=True)
+    del hashed
+    inverse = inverse.ravel()
+    if not np.array_equal(values[first[inverse]], values):  # a collision: exactly, by bytes
+        _, first, inverse = np.unique(values, return_index=True, return_inverse=True)
+        inverse = inverse.ravel()
     order = np.argsort(first, kind="stable")
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
-    return rank[inverse.ravel()], distinct[order]
+    return rank[inverse], values[first[order]]
+
+
+def _row_hashes(values: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each byte string of an S array (its bytes, NUL-padded to 8)."""
+    n, width = len(values), values.dtype.itemsize
+    words = -(-width // 8)
+    raw = values.view(np.uint8).reshape(n, width)
+    if width != words * 8:
+        padded = np.zeros((n, words * 8), dtype=np.uint8)
+        padded[:, :width] = raw
+        raw = padded
+    grid = np.ascontiguousarray(raw).view(np.uint64)
+    out = np.zeros(n, dtype=np.uint64)
+    mix = np.uint64(0x9E3779B97F4A7C15)
+    for i in range(words):
+        out *= mix
+        out ^= grid[:, i]
+        out ^= out >> np.uint64(29)
+    return out
 
 
 def _sorted_unique(values: np.ndarray) -> np.ndarray:
@@ -1108,6 +1157,7 @@ def _sorted_unique(values: np.ndarray) -> np.ndarray:
 def _finish(part: _Part) -> LogColumns:
     """`LogColumns` of a part: the change ids numbered (labels kept as lines of text,
     `LineLabels`), the ids sorted and unique, the key index by key, then line."""
+    _trim()
     codes, labels = _first_seen(part.changes)
     change = codes[part.table.change].astype(np.int32) if len(part.table) else part.table.change
     del codes
