@@ -45,7 +45,7 @@ import numpy as np
 from reviewq.core.alloc import gc_paused
 from reviewq.core.jsonio import fast_loads, parse_line
 from reviewq.core.metrics import COLUMNS, LABELS, LineLabels, VerdictTable
-from reviewq.core.metrics.tables import TABLE_FIELDS, fields_from_columns
+from reviewq.core.metrics.tables import CODED, TABLE_FIELDS, _Labels, fields_from_columns
 from reviewq.core.record_columns import RecordColumns
 from reviewq.core.verdict import line_hash_matches
 from reviewq.files import replace_file
@@ -682,7 +682,7 @@ def load_verdict_table(log_path: Path, cache_path: Path | None) -> VerdictTable:
 
 #: Bytes read at a time by the metric columns' reader: ~19,000 records of the writer's ~875
 #: bytes, parsed and dropped before the next block is read (what a first build's memory peaks at).
-BLOCK_BYTES = 16 << 20
+BLOCK_BYTES = 4 << 20
 #: A first build of a log smaller than this runs in this process only (a worker process costs
 #: more than it saves).
 PARALLEL_BYTES = 48 << 20
@@ -915,10 +915,13 @@ def _metric_range(
     first_line: int,
     chunk: int,
     progress: Callable[[int, int], None] | None = None,
+    *,
+    join: bool = True,
 ) -> _Built[Any] | None:
     """The metric columns of the complete lines in [start, end): `_metric_part` of their
     records, read a block at a time (None when there is no complete line). `progress` is
-    told (bytes read, bytes to read) after each block."""
+    told (bytes read, bytes to read) after each block. Not `join`: the blocks' columns as a
+    list, in order (joined with what comes after them, once)."""
     parts: list[LogColumns] = []
     count, last_hash, at = 0, None, start
     # The gc stays paused: parsed records make no cycles, and a collection would walk every
@@ -938,7 +941,7 @@ def _metric_range(
     if not parts:
         return None
     _trim()
-    return _Built(_joined(parts), at, count, last_hash)
+    return _Built(_joined(parts) if join else parts, at, count, last_hash)
 
 
 @functools.cache
@@ -949,6 +952,17 @@ def _malloc_trim() -> Any:
         return ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):  # not glibc
         return None
+
+
+def _big_arrays_mapped() -> None:
+    """Large allocations (a million-row column) mapped on their own, whatever was freed
+    before: glibc otherwise raises its threshold to the largest block freed, and a freed
+    column leaves a hole in the heap the next, larger one cannot use (each column then counts
+    twice). For a first build only; a no-op off glibc."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD
 
 
 def _trim() -> None:
@@ -984,7 +998,9 @@ def _drop_spilled(futures: list[Any]) -> None:
 
 def _received(built: _Built[Any] | None) -> _Built[Any] | None:
     if built is not None and isinstance(built.columns, _Spilled):
-        built.columns = _unspill(built.columns.name, built.columns.meta)
+        # A new _Built: the future keeps its result, which must not hold the arrays.
+        columns = _unspill(built.columns.name, built.columns.meta)
+        return _Built(columns, built.end, built.lines, built.last_hash)
     return built
 
 
@@ -1000,6 +1016,8 @@ def _metric_columns_after(
     from reviewq.store.log_verify import split, workers_for
 
     count = workers_for(size) if start == 0 and size >= PARALLEL_BYTES else 1
+    if start == 0 and size >= PARALLEL_BYTES:
+        _big_arrays_mapped()
     bounds = split(path, size, count) if count > 1 else [(start, size)]
     progress = BUILD_PROGRESS.get()
     if len(bounds) == 1:
@@ -1019,7 +1037,7 @@ def _metric_columns_after(
             if progress is not None:
                 tell, parts = progress, len(bounds)
                 scaled = lambda done, total: tell(min(done * parts, size), size)  # noqa: E731
-            built = [_metric_range(path, *bounds[0], first_line, chunk, scaled)]
+            built = [_metric_range(path, *bounds[0], first_line, chunk, scaled, join=False)]
             built += [_received(future.result()) for future in rest]
     except LogError:
         _drop_spilled(rest)
@@ -1031,12 +1049,13 @@ def _metric_columns_after(
     if not done:
         return None
     end, lines, last_hash = done[-1].end, sum(b.lines for b in done), done[-1].last_hash
-    columns = [b.columns for b in done]
-    del built, done  # the parts are let go as they are joined (`_merge`)
+    # This process's blocks, then each worker's range: joined once (`_merge` lets each go).
+    columns = [c for b in done for c in (b.columns if isinstance(b.columns, list) else [b.columns])]
+    del built, done
     return _Built(_as_columns(_joined(columns)), end, lines, last_hash)
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Part:
     """The metric columns of some blocks of a first build, not joined into `LogColumns` yet:
     plain arrays (cheap to hand back from a worker process, cheap to join). `table`'s change
@@ -1075,31 +1094,60 @@ def _id_bytes(ids: list[Any]) -> np.ndarray:
 
 
 def _merge(parts: list[_Part]) -> _Part:
-    """Consecutive parts as one. `parts` is emptied: each part's arrays are let go as soon as
-    they are joined (a first build's memory peaks here, with every record's columns twice)."""
+    """Consecutive parts as one, joined as `VerdictTable.concat` joins tables (the first
+    part's codes as they are, the others' renumbered into the labels joined in order), the
+    change column's row indexes shifted past the parts before. `parts` is emptied and each
+    source array let go as soon as its column is joined: a first build's memory peaks here,
+    and the join then holds one column twice, not every record's columns."""
     if len(parts) == 1:
         return parts.pop()
-    rows, base = [], 0
-    for p in parts:
-        rows.append(p.table.change.astype(np.int64) + base)
-        base += len(p.changes)
-    # The change column is set aside (its codes are indexes, not labels'); everything else is
-    # joined as any tables are (their labels are a few names each).
-    tables = [
-        replace(p.table, change=np.zeros(len(p.table), dtype=np.int32), changes=("",))
-        for p in parts
-    ]
+    tables = [p.table for p in parts]
+    merged: dict[str, Any] = {}
+    remaps: list[dict[str, np.ndarray]] = [{} for _ in tables]
+    for name in LABELS:
+        if name in ("reviewer_names", "changes"):
+            continue
+        later = sum(len(getattr(t, name)) for t in tables[1:])
+        labels = _Labels(tuple(getattr(tables[0], name)), later)
+        for i, t in enumerate(tables[1:], start=1):
+            remaps[i][name] = labels.codes(getattr(t, name))
+        merged[name] = labels.all()
+    names: dict[str, str] = {}
+    for t in tables:
+        for key, name in zip(t.reviewers, t.reviewer_names):
+            names.setdefault(key, name)
+    invalid = sum(t.invalid for t in tables)
+    bases = np.cumsum([0] + [len(p.changes) for p in parts[:-1]]).tolist()
+    sources = [{name: getattr(p.table, name) for name in COLUMNS} for p in parts]
     rest = [[p.changes, p.ids, p.keys, p.key_lines] for p in parts]
     parts.clear()
-    table = VerdictTable.concat(tables)
     del tables
-    table = replace(table, change=np.concatenate(rows), changes=())
-    del rows
+    columns: dict[str, np.ndarray] = {}
+    for name in COLUMNS:
+        pieces = []
+        for i, source in enumerate(sources):
+            column = source.pop(name)
+            if name == "change":
+                column = column.astype(np.int64) + bases[i]
+            elif name in CODED and i and len(column):
+                column = remaps[i][CODED[name]][column]
+            pieces.append(column)
+        columns[name] = np.concatenate(pieces)
+        del pieces
+        _trim()
+    table = VerdictTable(
+        **columns,
+        **merged,
+        reviewer_names=tuple(names[k] for k in merged["reviewers"]),
+        changes=(),
+        invalid=invalid,
+    )
     joined = []
     for field in range(4):
         joined.append(np.concatenate([r[field] for r in rest]))
         for r in rest:
             r[field] = None
+    _trim()
     return _Part(table, *joined)
 
 
@@ -1115,13 +1163,22 @@ def _first_seen(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     _, first, inverse = np.unique(hashed, return_index=True, return_inverse=True)
     del hashed
     inverse = inverse.ravel()
-    if not np.array_equal(values[first[inverse]], values):  # a collision: exactly, by bytes
+    if not _all_first(values, first, inverse):  # a collision: exactly, by bytes
         _, first, inverse = np.unique(values, return_index=True, return_inverse=True)
         inverse = inverse.ravel()
     order = np.argsort(first, kind="stable")
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
     return rank[inverse], values[first[order]]
+
+
+def _all_first(values: np.ndarray, first: np.ndarray, inverse: np.ndarray) -> bool:
+    """Is each value the first value of its hash (compared a slice at a time)?"""
+    step = 1 << 16
+    for at in range(0, len(values), step):
+        if not np.array_equal(values[first[inverse[at : at + step]]], values[at : at + step]):
+            return False
+    return True
 
 
 def _row_hashes(values: np.ndarray) -> np.ndarray:
@@ -1156,26 +1213,48 @@ def _sorted_unique(values: np.ndarray) -> np.ndarray:
 
 def _finish(part: _Part) -> LogColumns:
     """`LogColumns` of a part: the change ids numbered (labels kept as lines of text,
-    `LineLabels`), the ids sorted and unique, the key index by key, then line."""
+    `LineLabels`), the ids sorted and unique, the key index by key, then line. The part is
+    used up (its arrays let go one by one, as each is done with)."""
     _trim()
-    codes, labels = _first_seen(part.changes)
-    change = codes[part.table.change].astype(np.int32) if len(part.table) else part.table.change
-    del codes
-    table = replace(part.table, change=change, changes=LineLabels(_lines(labels), len(labels)))
-    order = np.lexsort((part.key_lines, part.keys))
-    return LogColumns(table, _sorted_unique(part.ids), part.keys[order], part.key_lines[order])
+    keys, key_lines = part.keys, part.key_lines
+    part.keys = part.key_lines = None  # type: ignore[assignment]
+    order = np.lexsort((key_lines, keys))
+    keys, key_lines = keys[order], key_lines[order]
+    del order
+    ids = part.ids
+    part.ids = None  # type: ignore[assignment]
+    ids = _sorted_unique(ids)
+    _trim()
+    changes = part.changes
+    part.changes = None  # type: ignore[assignment]
+    codes, labels = _first_seen(changes)
+    del changes
+    rows = part.table.change
+    change = codes[rows].astype(np.int32) if len(rows) else rows.astype(np.int32)
+    del codes, rows
+    text = _lines(labels)
+    count = len(labels)
+    del labels
+    table = replace(part.table, change=change, changes=LineLabels(text, count))
+    part.table = None  # type: ignore[assignment]
+    _trim()
+    return LogColumns(table, ids, keys, key_lines)
 
 
 def _lines(labels: np.ndarray) -> bytes:
     """`labels` (`_label_bytes`) one a line: without a Python object a label when every one
     fills the array's width (a million change ids of 40 hex digits)."""
     n, width = len(labels), labels.dtype.itemsize
-    if n:
-        grid = np.empty((n, width + 1), dtype=np.uint8)
-        grid[:, :width] = labels.view(np.uint8).reshape(n, width)
-        if grid[:, width - 1].all():  # no label shorter (no NUL padding: labels have none)
-            grid[:, width] = 10
-            return grid.reshape(-1)[:-1].tobytes()
+    raw = labels.view(np.uint8).reshape(n, width)
+    if n and raw[:, width - 1].all():  # no label shorter (no NUL padding: labels have none)
+        # Written in place into the text itself (a bytearray): no second copy of it.
+        text = bytearray(n * (width + 1))
+        grid = np.frombuffer(text, dtype=np.uint8).reshape(n, width + 1)
+        grid[:, :width] = raw
+        grid[:, width] = 10
+        del grid, raw
+        del text[-1]
+        return text  # type: ignore[return-value]
     return b"\n".join(labels.tolist())
 
 
