@@ -680,8 +680,9 @@ def load_verdict_table(log_path: Path, cache_path: Path | None) -> VerdictTable:
 
 # -- the metric columns from the log's bytes: blocks, few Python steps a record, every core -----
 
-#: Bytes read at a time by the metric columns' reader: ~19,000 records of the writer's ~875
-#: bytes, parsed and dropped before the next block is read (what a first build's memory peaks at).
+#: Bytes read at a time by the metric columns' reader: ~4,800 records of the writer's ~875
+#: bytes, decoded and dropped before the next block is read (16 MiB blocks held ~90 MB more at
+#: once in each process of a million-record first build, for no less CPU time).
 BLOCK_BYTES = 4 << 20
 #: A first build of a log smaller than this runs in this process only (a worker process costs
 #: more than it saves).
@@ -940,6 +941,8 @@ def _metric_range(
                 progress(at - start, end - start)
     if not parts:
         return None
+    if end - start >= PARALLEL_BYTES:
+        _big_arrays_mapped()
     _trim()
     return _Built(_joined(parts) if join else parts, at, count, last_hash)
 
@@ -955,10 +958,11 @@ def _malloc_trim() -> Any:
 
 
 def _big_arrays_mapped() -> None:
-    """Large allocations (a million-row column) mapped on their own, whatever was freed
-    before: glibc otherwise raises its threshold to the largest block freed, and a freed
-    column leaves a hole in the heap the next, larger one cannot use (each column then counts
-    twice). For a first build only; a no-op off glibc."""
+    """From here on (the join of a large first build, once the blocks are read), large
+    allocations (a column of a million rows) are mapped on their own, so that each is given
+    back to the system as soon as it is freed: glibc otherwise raises its threshold to the
+    largest block freed, and a freed column leaves a hole in the heap that the next, larger
+    one cannot use (every column then counts twice at the join). A no-op off glibc."""
     import ctypes
 
     with contextlib.suppress(OSError, AttributeError):
@@ -1010,14 +1014,18 @@ def _metric_columns_after(
     """`_metric_range` of everything after `start`; a large first build is split into byte
     ranges at line boundaries, one per usable core, each built by its own forked process and
     joined in order (the columns of the lines of each range, concatenated, are the columns of
-    all of them: `_concat` is what joins a block to the next)."""
+    all of them: `_concat` is what joins a block to the next).
+
+    The blocks' columns are plain arrays (`_Part`) until the end: this process's blocks and
+    each worker's range (handed back through a temporary file, `_spill`) are joined once,
+    column by column (`_merge`), then the change ids are numbered, the ids sorted and the key
+    index ordered once for the whole log (`_finish`). Neither a million change ids nor a
+    million record ids become Python strings."""
     global _RANGES
     # start-up: the range splitter and worker processes only for a large first build
     from reviewq.store.log_verify import split, workers_for
 
     count = workers_for(size) if start == 0 and size >= PARALLEL_BYTES else 1
-    if start == 0 and size >= PARALLEL_BYTES:
-        _big_arrays_mapped()
     bounds = split(path, size, count) if count > 1 else [(start, size)]
     progress = BUILD_PROGRESS.get()
     if len(bounds) == 1:
