@@ -19,8 +19,9 @@ caches: PYTHONDONTWRITEBYTECODE is cleared), under `/usr/bin/time` for its peak 
 
 `--only verify,stats` (comma-separated or repeated) times only the commands named (sha256sum is always timed).
 
-Prints median, p95 and peak RSS of each, and each median as a multiple of sha256sum's. The
-machine may be shared: the load average is printed before and after; compare ratios, and
+Prints median, p95 and peak RSS of each, and each median as a multiple of sha256sum's (and,
+for a first build, the CPU seconds it took, workers included: steadier than wall time on a
+loaded machine). The machine may be shared: the load average is printed before and after; compare ratios, and
 re-run on a quiet machine for absolute figures.
 """
 
@@ -61,12 +62,17 @@ def load() -> str:
     return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"
 
 
+#: CPU seconds (user + system, the process and its workers) of each timed run, by command line:
+#: on a shared machine a steadier figure than wall time.
+CPU: dict[str, list[float]] = {}
+
+
 def run(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int]:
     """(wall seconds, peak RSS in KiB) of one process; a failure stops the benchmark."""
     with tempfile.NamedTemporaryFile("r") as stats:
         t0 = time.perf_counter()
         done = subprocess.run(
-            ["/usr/bin/time", "-o", stats.name, "-f", "%M", *argv],
+            ["/usr/bin/time", "-o", stats.name, "-f", "%U %S %M", *argv],
             cwd=cwd,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -75,7 +81,9 @@ def run(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int]:
         wall = time.perf_counter() - t0
         if done.returncode not in (0, 1):
             sys.exit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.decode()[-500:]}")
-        return wall, int(stats.read().split()[-1])
+        user, system, rss = stats.read().split()[-3:]
+        CPU.setdefault(" ".join(argv[-3:]), []).append(float(user) + float(system))
+        return wall, int(rss)
 
 
 def summary(name: str, results: list[tuple[float, int]], yardstick: float | None) -> float:
@@ -89,6 +97,12 @@ def summary(name: str, results: list[tuple[float, int]], yardstick: float | None
         f"  (n={len(walls)})"
     )
     return median
+
+
+def cpu_of(argv: list[str], count: int) -> str:
+    """Median CPU seconds of the last `count` runs of `argv`."""
+    done = CPU.get(" ".join(argv[-3:]), [])[-count:]
+    return f"{statistics.median(done):.2f} s" if done else "-"
 
 
 def main() -> int:
@@ -185,6 +199,9 @@ def main() -> int:
                 caches(False)
                 cold.append(run(argv, repo, env))
             summary(f"reviewq {name}, no column cache yet", cold, sha)
+            print(
+                f"{'':<46} (CPU, user + system with its workers: median {cpu_of(argv, cold_runs)})"
+            )
         after = []
         for _ in range(args.runs):
             subprocess.run(

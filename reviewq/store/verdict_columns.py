@@ -27,13 +27,15 @@ import contextlib
 import functools
 import hashlib
 import json
+import os
 import re
+import tempfile
 import uuid
 import zipfile
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
-from itertools import compress, repeat
+from dataclasses import dataclass, replace
+from itertools import compress, groupby, repeat
 from operator import attrgetter, eq, methodcaller, ne
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -43,7 +45,7 @@ import numpy as np
 from reviewq.core.alloc import gc_paused
 from reviewq.core.jsonio import fast_loads, parse_line
 from reviewq.core.metrics import COLUMNS, LABELS, LineLabels, VerdictTable
-from reviewq.core.metrics.tables import TABLE_FIELDS, fields_from_columns
+from reviewq.core.metrics.tables import CODED, TABLE_FIELDS, _Labels, fields_from_columns
 from reviewq.core.record_columns import RecordColumns
 from reviewq.core.verdict import line_hash_matches
 from reviewq.files import replace_file
@@ -92,8 +94,10 @@ def _key_index(records: list[Any], starts: list[int]) -> tuple[np.ndarray, np.nd
 
 
 def _key_arrays(
-    by_field: list[tuple[Sequence[str], Sequence[int]]],
+    by_field: list[tuple[Sequence[str], Sequence[int]]], *, ordered: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
+    """(fingerprints, line offsets) of the keys; by key, then line unless not `ordered` (a
+    block of a first build: its range's index is put in order once, `_finish`)."""
     fingerprints, offsets = [], []
     for values, lines in by_field:
         if values:
@@ -102,6 +106,8 @@ def _key_arrays(
     if not fingerprints:
         return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
     keys, lines = np.concatenate(fingerprints), np.concatenate(offsets)
+    if not ordered:
+        return keys, lines
     # By key, then line: one order whichever way the index was put together (in blocks,
     # ranges, or a cache and its tail), so every reader's index is the same array.
     order = np.lexsort((lines, keys))
@@ -499,10 +505,22 @@ def _metric_part(records: list[Any], starts: list[int], lines: list[bytes]) -> L
 
 def _metric_arrays(columns: LogColumns) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     table = columns.table
-    labels = {k: list(v) for k, v in table.labels().items()}
     extra: dict[str, np.ndarray] = {}
-    changes = labels["changes"]
-    if set(map(type, changes)) <= {str} and not any("\n" in c for c in changes):
+    lines = table.changes
+    if isinstance(lines, LineLabels) and not lines.added:
+        # Lines of text already (a first build's, or a cache's): stored as they are.
+        labels = {k: list(v) for k, v in table.labels().items() if k != "changes"}
+        extra["changes_text"] = np.frombuffer(lines.text, dtype=np.uint8)
+        extra["changes_count"] = np.array([lines.base_count], dtype=np.int64)
+        changes: list[Any] = []
+    else:
+        labels = {k: list(v) for k, v in table.labels().items()}
+        changes = labels["changes"]
+    if (
+        "changes" in labels
+        and set(map(type, changes)) <= {str}
+        and not any("\n" in c for c in changes)
+    ):
         # A million change ids as lines of text: split in one call where JSON would be a
         # parse of each (what every `stats` pays to load the cache).
         del labels["changes"]
@@ -642,7 +660,16 @@ def load_table_and_ids(log_path: Path, cache_path: Path | None) -> LogColumns:
     """`load_log_table`'s table and ids (`lacks`), without reading the key index the cache
     also holds (a sixth of its bytes); its `keys` are then those of the tail alone, not for
     `lines_about`."""
-    return _partial(log_path, cache_path, _table_and_ids) or load_log_table(log_path, cache_path)
+    found = _partial(log_path, cache_path, _table_and_ids)
+    if found is not None:
+        return found
+    # Built or caught up: the key index is stored; it is not kept here.
+    built = load_log_table(log_path, cache_path)
+    return LogColumns(built.table, built.ids, _empty_keys(), np.zeros(0, np.int64))
+
+
+def _empty_keys() -> np.ndarray:
+    return np.zeros(0, dtype=np.uint64)
 
 
 def load_verdict_table(log_path: Path, cache_path: Path | None) -> VerdictTable:
@@ -653,9 +680,10 @@ def load_verdict_table(log_path: Path, cache_path: Path | None) -> VerdictTable:
 
 # -- the metric columns from the log's bytes: blocks, few Python steps a record, every core -----
 
-#: Bytes read at a time by the metric columns' reader: ~19,000 records of the writer's ~875
-#: bytes, parsed and dropped before the next block is read (what a first build's memory peaks at).
-BLOCK_BYTES = 16 << 20
+#: Bytes read at a time by the metric columns' reader: ~4,800 records of the writer's ~875
+#: bytes, decoded and dropped before the next block is read (16 MiB blocks held ~90 MB more at
+#: once in each process of a million-record first build, for no less CPU time).
+BLOCK_BYTES = 4 << 20
 #: A first build of a log smaller than this runs in this process only (a worker process costs
 #: more than it saves).
 PARALLEL_BYTES = 48 << 20
@@ -744,15 +772,20 @@ def _block_columns(lines: list[bytes], starts: list[int], path: Path, first_line
         hashes = columns[-2]
         keep = _intact_rows(hashes, lines)
         if len(keep) == len(lines):
-            fields = fields_from_columns(columns[: len(TABLE_FIELDS)])
+            fields = fields_from_columns(
+                columns[: len(TABLE_FIELDS)], profiles=_profiles_of(columns)
+            )
             sha, patch = columns[TABLE_FIELDS.index("sha")], columns[TABLE_FIELDS.index("patch_id")]
             pairs = _key_pairs_columns(list(sha), list(patch), fields.change_ids, starts)
             last = hashes[-1]
-            if pairs is not None:
-                keys, key_lines = _key_arrays(pairs)
-                table = VerdictTable.from_fields(fields)
-                ids = _ids_of_values(list(columns[-1]))
-                return LogColumns(table, ids, keys, key_lines), str(last) if last else None
+            changes = _label_bytes(fields.change_ids) if pairs is not None else None
+            if pairs is not None and changes is not None:
+                keys, key_lines = _key_arrays(pairs, ordered=False)
+                rows = np.arange(len(lines), dtype=np.int32)
+                table = VerdictTable.from_fields(fields, change_codes=(rows, ()))
+                ids = _id_bytes(list(columns[-1]))
+                part = _Part(table, changes, ids, keys, key_lines)
+                return part, str(last) if last else None
     # Every field of every record (an edited line, a value that is not a plain string, ...).
     records = _parsed(lines, path, first_line)
     last = records[-1]
@@ -773,26 +806,43 @@ def _get(record: Any, key: str) -> Any:
 def _decoder() -> Any:
     """A decoder of exactly the fields the metric columns read (TABLE_FIELDS, `hash`, `id`;
     None when missing, as `dict.get` gives it), skipping every other field without making it
-    a Python object: ~2 µs a record where a full parse and freeing it cost ~5."""
+    a Python object: ~2 µs a record where a full parse and freeing it cost ~5. The reviewer
+    and the critique are read as structs of the members the columns read (no dict a record);
+    a record where either is neither an object nor null fails the decoder (its block goes the
+    plain way)."""
     # start-up: msgspec only when the columns are built
     import msgspec
 
-    fields = [(name, Any, None) for name in _DECODED]
+    reviewer = msgspec.defstruct(
+        "MetricReviewer", [(name, Any, None) for name in _REVIEWER], gc=False
+    )
+    critique = msgspec.defstruct(
+        "MetricCritique", [(name, Any, None) for name in _CRITIQUE], gc=False
+    )
+    nested = {"reviewer": reviewer | None, "critique": critique | None}
+    fields = [(name, nested.get(name, Any), None) for name in _DECODED]
     record = msgspec.defstruct("MetricRecord", fields, gc=False)
-    return msgspec.json.Decoder(record).decode, attrgetter(*(name for name, _, _ in fields))
+    return msgspec.json.Decoder(record).decode
 
 
-def _decoded(lines: list[bytes]) -> list[tuple[Any, ...]] | None:
+#: The members of a record's reviewer and critique objects the columns read.
+_REVIEWER = ("email", "name")
+_CRITIQUE = ("family", "opened_before_verdict", "same_family_allowed")
+
+
+def _decoded(lines: list[bytes]) -> list[list[Any]] | None:
     """The columns TABLE_FIELDS, `hash` and `id` of the records on `lines`, or None when a
     line is not such a record for the decoder, or when a value might read differently than
-    `parse_line` reads it (a number beyond 2**53: orjson makes such integers floats)."""
-    decode, values = _decoder()
+    `parse_line` reads it (a number beyond 2**53: orjson makes such integers floats). The
+    reviewer and critique columns hold the decoder's structs (or None); `_profiles_of`
+    reads them."""
+    decode = _decoder()
     try:
-        rows = list(map(values, map(decode, lines)))
+        records = list(map(decode, lines))
     except ValueError:  # msgspec's DecodeError and ValidationError are ValueErrors
         return None
-    columns = list(zip(*rows))
-    del rows
+    columns = [list(map(attrgetter(name), records)) for name in _DECODED]
+    del records
     for name, column in zip(_DECODED, columns):
         if name not in _NESTED and int in set(map(type, column)) and not _small(column):
             return None
@@ -806,11 +856,57 @@ _DECODED = (*TABLE_FIELDS, "hash", "id")
 _NESTED = frozenset({"reviewer", "critique"})
 
 
-def _small(column: tuple[Any, ...]) -> bool:
+def _small(column: list[Any]) -> bool:
     """No integer in `column` beyond 2**53: orjson (what `parse_line` uses) reads larger ones
     as floats, msgspec as exact integers; a change id of 2**64 would be two labels."""
     limit = 1 << 53
+    try:  # numbers only (the counts every record has): two C-level passes
+        if -limit < min(column) and max(column) < limit:
+            return True
+    except TypeError:
+        pass
     return all(-limit < v < limit for v in column if type(v) is int)
+
+
+def _profiles_of(columns: list[list[Any]]) -> list[tuple[Any, ...]]:
+    """`core.metrics.tables._profiles` of `_decoded` columns, whose reviewer and critique
+    are the decoder's structs or None (null or missing: what is not a dict there)."""
+    at = {name: columns[i] for i, name in enumerate(TABLE_FIELDS)}
+    reviewer, critique = at["reviewer"], at["critique"]
+    get = attrgetter
+    if None not in reviewer and None not in critique:
+        return list(
+            zip(
+                at["verdict"],
+                map(get("email"), reviewer),
+                map(get("name"), reviewer),
+                at["author_family"],
+                at["agent"],
+                at["domain"],
+                map(get("family"), critique),
+                map(get("opened_before_verdict"), critique),
+                map(get("same_family_allowed"), critique),
+                repeat(True),
+            )
+        )
+    # As `_profiles` spells it for a value that is not an object.
+    return [
+        (
+            v,
+            None if rv is None else rv.email,
+            False if rv is None else rv.name,
+            fam,
+            ag,
+            dom,
+            None if c is None else c.family,
+            False if c is None else c.opened_before_verdict,
+            False if c is None else c.same_family_allowed,
+            c is not None,
+        )
+        for v, rv, fam, ag, dom, c in zip(
+            at["verdict"], reviewer, at["author_family"], at["agent"], at["domain"], critique
+        )
+    ]
 
 
 def _metric_range(
@@ -820,10 +916,13 @@ def _metric_range(
     first_line: int,
     chunk: int,
     progress: Callable[[int, int], None] | None = None,
-) -> _Built[LogColumns] | None:
+    *,
+    join: bool = True,
+) -> _Built[Any] | None:
     """The metric columns of the complete lines in [start, end): `_metric_part` of their
     records, read a block at a time (None when there is no complete line). `progress` is
-    told (bytes read, bytes to read) after each block."""
+    told (bytes read, bytes to read) after each block. Not `join`: the blocks' columns as a
+    list, in order (joined with what comes after them, once)."""
     parts: list[LogColumns] = []
     count, last_hash, at = 0, None, start
     # The gc stays paused: parsed records make no cycles, and a collection would walk every
@@ -842,17 +941,71 @@ def _metric_range(
                 progress(at - start, end - start)
     if not parts:
         return None
-    return _Built(_concat(parts), at, count, last_hash)
+    if end - start >= PARALLEL_BYTES:
+        _big_arrays_mapped()
+    _trim()
+    return _Built(_joined(parts) if join else parts, at, count, last_hash)
+
+
+@functools.cache
+def _malloc_trim() -> Any:
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
+def _big_arrays_mapped() -> None:
+    """From here on (the join of a large first build, once the blocks are read), large
+    allocations (a column of a million rows) are mapped on their own, so that each is given
+    back to the system as soon as it is freed: glibc otherwise raises its threshold to the
+    largest block freed, and a freed column leaves a hole in the heap that the next, larger
+    one cannot use (every column then counts twice at the join). A no-op off glibc."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD
+
+
+def _trim() -> None:
+    """Give the C heap's free memory back to the system: the blocks' lines and records were
+    freed, but glibc keeps what it had, and what comes next (the join) would count on top."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 #: The log, the byte ranges and the chunk a forked worker builds (inherited, never pickled).
 _RANGES: tuple[Path, list[tuple[int, int]], int] | None = None
 
 
-def _range_worker(index: int) -> _Built[LogColumns] | None:
+def _range_worker(index: int) -> _Built[Any] | None:
     assert _RANGES is not None
     path, bounds, chunk = _RANGES
-    return _metric_range(path, *bounds[index], 1, chunk)
+    built = _metric_range(path, *bounds[index], 1, chunk)
+    if built is not None and isinstance(built.columns, _Part):
+        with contextlib.suppress(OSError):  # no room for the file: the part is pickled
+            built.columns = _Spilled(*_spill(built.columns))
+    return built
+
+
+def _drop_spilled(futures: list[Any]) -> None:
+    """The temporary files of the workers' parts that will not be read."""
+    for future in futures:
+        with contextlib.suppress(Exception):
+            built = future.result()
+            if built is not None and isinstance(built.columns, _Spilled):
+                os.unlink(built.columns.name)
+
+
+def _received(built: _Built[Any] | None) -> _Built[Any] | None:
+    if built is not None and isinstance(built.columns, _Spilled):
+        # A new _Built: the future keeps its result, which must not hold the arrays.
+        columns = _unspill(built.columns.name, built.columns.meta)
+        return _Built(columns, built.end, built.lines, built.last_hash)
+    return built
 
 
 def _metric_columns_after(
@@ -861,7 +1014,13 @@ def _metric_columns_after(
     """`_metric_range` of everything after `start`; a large first build is split into byte
     ranges at line boundaries, one per usable core, each built by its own forked process and
     joined in order (the columns of the lines of each range, concatenated, are the columns of
-    all of them: `_concat` is what joins a block to the next)."""
+    all of them: `_concat` is what joins a block to the next).
+
+    The blocks' columns are plain arrays (`_Part`) until the end: this process's blocks and
+    each worker's range (handed back through a temporary file, `_spill`) are joined once,
+    column by column (`_merge`), then the change ids are numbered, the ids sorted and the key
+    index ordered once for the whole log (`_finish`). Neither a million change ids nor a
+    million record ids become Python strings."""
     global _RANGES
     # start-up: the range splitter and worker processes only for a large first build
     from reviewq.store.log_verify import split, workers_for
@@ -870,11 +1029,12 @@ def _metric_columns_after(
     bounds = split(path, size, count) if count > 1 else [(start, size)]
     progress = BUILD_PROGRESS.get()
     if len(bounds) == 1:
-        return _metric_range(path, start, size, first_line, chunk, progress)
+        return _finished(_metric_range(path, start, size, first_line, chunk, progress))
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     _RANGES = (path, bounds, chunk)
+    rest: list[Any] = []
     try:
         with ProcessPoolExecutor(
             max_workers=len(bounds) - 1, mp_context=multiprocessing.get_context("fork")
@@ -885,22 +1045,295 @@ def _metric_columns_after(
             if progress is not None:
                 tell, parts = progress, len(bounds)
                 scaled = lambda done, total: tell(min(done * parts, size), size)  # noqa: E731
-            built = [_metric_range(path, *bounds[0], first_line, chunk, scaled)]
-            built += [future.result() for future in rest]
+            built = [_metric_range(path, *bounds[0], first_line, chunk, scaled, join=False)]
+            built += [_received(future.result()) for future in rest]
     except LogError:
+        _drop_spilled(rest)
         # A line that is not JSON: one pass names it by its number in the whole log.
-        return _metric_range(path, start, size, first_line, chunk)
+        return _finished(_metric_range(path, start, size, first_line, chunk))
     finally:
         _RANGES = None
     done = [b for b in built if b is not None]
     if not done:
         return None
-    return _Built(
-        _concat([b.columns for b in done]),
-        done[-1].end,
-        sum(b.lines for b in done),
-        done[-1].last_hash,
+    end, lines, last_hash = done[-1].end, sum(b.lines for b in done), done[-1].last_hash
+    # This process's blocks, then each worker's range: joined once (`_merge` lets each go).
+    columns = [c for b in done for c in (b.columns if isinstance(b.columns, list) else [b.columns])]
+    del built, done
+    return _Built(_as_columns(_joined(columns)), end, lines, last_hash)
+
+
+@dataclass
+class _Part:
+    """The metric columns of some blocks of a first build, not joined into `LogColumns` yet:
+    plain arrays (cheap to hand back from a worker process, cheap to join). `table`'s change
+    column holds, for each row, the index in `changes` of its record's change id (its
+    `changes` labels are empty); `changes` has the change id of every intact record, `ids`
+    their ids, and the key index is in record order. `_finish` numbers the change ids, sorts
+    the ids and the index, once for the whole log."""
+
+    table: VerdictTable
+    changes: np.ndarray  # S: ASCII, no newline, no NUL (`_label_bytes`)
+    ids: np.ndarray  # S, unsorted
+    keys: np.ndarray  # uint64, unsorted
+    key_lines: np.ndarray  # int64
+
+
+def _label_bytes(values: list[Any]) -> np.ndarray | None:
+    """`values` as an S array when each is a string that such an array keeps exactly and that
+    can be a line of the stored labels (ASCII, no newline, no NUL); else None."""
+    if not values or set(map(type, values)) != {str}:
+        return None
+    joined = "\n".join(values)
+    if not joined.isascii() or "\x00" in joined or joined.count("\n") != len(values) - 1:
+        return None
+    return np.array(values, dtype=np.bytes_)
+
+
+def _id_bytes(ids: list[Any]) -> np.ndarray:
+    """The UTF-8 bytes of the `id` values that are strings (`_ids_of_values`, unsorted)."""
+    if set(map(type, ids)) == {str}:
+        try:  # ASCII ids (every id reviewq writes): one C-level conversion
+            return np.array(ids, dtype=np.bytes_)
+        except UnicodeEncodeError:
+            pass
+    ids = [i.encode("utf-8", "replace") for i in ids if type(i) is str]
+    return np.array(ids, dtype=np.bytes_) if ids else np.zeros(0, dtype="S1")
+
+
+def _merge(parts: list[_Part]) -> _Part:
+    """Consecutive parts as one, joined as `VerdictTable.concat` joins tables (the first
+    part's codes as they are, the others' renumbered into the labels joined in order), the
+    change column's row indexes shifted past the parts before. `parts` is emptied and each
+    source array let go as soon as its column is joined: a first build's memory peaks here,
+    and the join then holds one column twice, not every record's columns."""
+    if len(parts) == 1:
+        return parts.pop()
+    tables = [p.table for p in parts]
+    merged: dict[str, Any] = {}
+    remaps: list[dict[str, np.ndarray]] = [{} for _ in tables]
+    for name in LABELS:
+        if name in ("reviewer_names", "changes"):
+            continue
+        later = sum(len(getattr(t, name)) for t in tables[1:])
+        labels = _Labels(tuple(getattr(tables[0], name)), later)
+        for i, t in enumerate(tables[1:], start=1):
+            remaps[i][name] = labels.codes(getattr(t, name))
+        merged[name] = labels.all()
+    names: dict[str, str] = {}
+    for t in tables:
+        for key, name in zip(t.reviewers, t.reviewer_names):
+            names.setdefault(key, name)
+    invalid = sum(t.invalid for t in tables)
+    bases = np.cumsum([0] + [len(p.changes) for p in parts[:-1]]).tolist()
+    sources = [{name: getattr(p.table, name) for name in COLUMNS} for p in parts]
+    rest = [[p.changes, p.ids, p.keys, p.key_lines] for p in parts]
+    parts.clear()
+    del tables
+    columns: dict[str, np.ndarray] = {}
+    for name in COLUMNS:
+        pieces = []
+        for i, source in enumerate(sources):
+            column = source.pop(name)
+            if name == "change":
+                column = column.astype(np.int64) + bases[i]
+            elif name in CODED and i and len(column):
+                column = remaps[i][CODED[name]][column]
+            pieces.append(column)
+        columns[name] = np.concatenate(pieces)
+        del pieces
+        _trim()
+    table = VerdictTable(
+        **columns,
+        **merged,
+        reviewer_names=tuple(names[k] for k in merged["reviewers"]),
+        changes=(),
+        invalid=invalid,
     )
+    joined = []
+    for field in range(4):
+        joined.append(np.concatenate([r[field] for r in rest]))
+        for r in rest:
+            r[field] = None
+    _trim()
+    return _Part(table, *joined)
+
+
+def _first_seen(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(each value's code, the distinct values): codes in order of first appearance, as
+    `_factorize` numbers them. The values are told apart by a 64-bit hash of their bytes
+    (sorting a million of those, not a million byte strings), then checked against the first
+    value of their hash: any two that differ under one hash, and the byte strings are
+    sorted instead."""
+    if not len(values):
+        return np.zeros(0, dtype=np.int64), values
+    hashed = _row_hashes(values)
+    _, first, inverse = np.unique(hashed, return_index=True, return_inverse=True)
+    del hashed
+    inverse = inverse.ravel()
+    if not _all_first(values, first, inverse):  # a collision: exactly, by bytes
+        _, first, inverse = np.unique(values, return_index=True, return_inverse=True)
+        inverse = inverse.ravel()
+    order = np.argsort(first, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[inverse], values[first[order]]
+
+
+def _all_first(values: np.ndarray, first: np.ndarray, inverse: np.ndarray) -> bool:
+    """Is each value the first value of its hash (compared a slice at a time)?"""
+    step = 1 << 16
+    for at in range(0, len(values), step):
+        if not np.array_equal(values[first[inverse[at : at + step]]], values[at : at + step]):
+            return False
+    return True
+
+
+def _row_hashes(values: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each byte string of an S array (its bytes, NUL-padded to 8)."""
+    n, width = len(values), values.dtype.itemsize
+    words = -(-width // 8)
+    raw = values.view(np.uint8).reshape(n, width)
+    if width != words * 8:
+        padded = np.zeros((n, words * 8), dtype=np.uint8)
+        padded[:, :width] = raw
+        raw = padded
+    grid = np.ascontiguousarray(raw).view(np.uint64)
+    out = np.zeros(n, dtype=np.uint64)
+    mix = np.uint64(0x9E3779B97F4A7C15)
+    for i in range(words):
+        out *= mix
+        out ^= grid[:, i]
+        out ^= out >> np.uint64(29)
+    return out
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """np.unique by sorting (its hashing way is slower for byte strings)."""
+    out = np.sort(values)
+    if len(out) > 1:
+        keep = np.empty(len(out), dtype=bool)
+        keep[0] = True
+        np.not_equal(out[1:], out[:-1], out=keep[1:])
+        out = out[keep]
+    return out
+
+
+def _finish(part: _Part) -> LogColumns:
+    """`LogColumns` of a part: the change ids numbered (labels kept as lines of text,
+    `LineLabels`), the ids sorted and unique, the key index by key, then line. The part is
+    used up (its arrays let go one by one, as each is done with)."""
+    _trim()
+    keys, key_lines = part.keys, part.key_lines
+    part.keys = part.key_lines = None  # type: ignore[assignment]
+    order = np.lexsort((key_lines, keys))
+    keys, key_lines = keys[order], key_lines[order]
+    del order
+    ids = part.ids
+    part.ids = None  # type: ignore[assignment]
+    ids = _sorted_unique(ids)
+    _trim()
+    changes = part.changes
+    part.changes = None  # type: ignore[assignment]
+    codes, labels = _first_seen(changes)
+    del changes
+    rows = part.table.change
+    change = codes[rows].astype(np.int32) if len(rows) else rows.astype(np.int32)
+    del codes, rows
+    text = _lines(labels)
+    count = len(labels)
+    del labels
+    table = replace(part.table, change=change, changes=LineLabels(text, count))
+    part.table = None  # type: ignore[assignment]
+    _trim()
+    return LogColumns(table, ids, keys, key_lines)
+
+
+def _lines(labels: np.ndarray) -> bytes:
+    """`labels` (`_label_bytes`) one a line: without a Python object a label when every one
+    fills the array's width (a million change ids of 40 hex digits)."""
+    n, width = len(labels), labels.dtype.itemsize
+    raw = labels.view(np.uint8).reshape(n, width)
+    if n and raw[:, width - 1].all():  # no label shorter (no NUL padding: labels have none)
+        # Written in place into the text itself (a bytearray): no second copy of it.
+        text = bytearray(n * (width + 1))
+        grid = np.frombuffer(text, dtype=np.uint8).reshape(n, width + 1)
+        grid[:, :width] = raw
+        grid[:, width] = 10
+        del grid, raw
+        del text[-1]
+        return text  # type: ignore[return-value]
+    return b"\n".join(labels.tolist())
+
+
+def _spill(part: _Part) -> tuple[str, dict[str, Any]]:
+    """A worker's part written to a temporary file, read back by `_unspill`: a pickled part
+    would be every array twice in the reading process at once (the pickle and the arrays)."""
+    fd, name = tempfile.mkstemp(prefix=".reviewq-columns-", suffix=".npy")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            for array in _part_arrays(part):
+                np.save(fh, array, allow_pickle=False)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        raise
+    labels = {k: tuple(v) for k, v in part.table.labels().items() if k != "changes"}
+    return name, {"labels": labels, "invalid": part.table.invalid}
+
+
+def _part_arrays(part: _Part) -> list[np.ndarray]:
+    return [
+        *(getattr(part.table, name) for name in COLUMNS),
+        part.changes,
+        part.ids,
+        part.keys,
+        part.key_lines,
+    ]
+
+
+def _unspill(name: str, meta: dict[str, Any]) -> _Part:
+    try:
+        with open(name, "rb") as fh:
+            arrays = [np.load(fh, allow_pickle=False) for _ in range(len(COLUMNS) + 4)]
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+    table = VerdictTable(
+        **dict(zip(COLUMNS, arrays)), **meta["labels"], changes=(), invalid=meta["invalid"]
+    )
+    return _Part(table, *arrays[len(COLUMNS) :])
+
+
+@dataclass(frozen=True)
+class _Spilled:
+    """A worker's `_Part` in a temporary file (`_spill`)."""
+
+    name: str
+    meta: dict[str, Any]
+
+
+def _as_columns(columns: LogColumns | _Part) -> LogColumns:
+    return _finish(columns) if isinstance(columns, _Part) else columns
+
+
+def _joined(parts: list[Any]) -> LogColumns | _Part:
+    """Blocks' or ranges' columns (`_Part` or `LogColumns`), in log order, as one: a `_Part`
+    when every one is, else `LogColumns` (`_concat`)."""
+    if all(isinstance(p, _Part) for p in parts):
+        return _merge(parts)
+    runs = [
+        _finish(_merge(list(run))) if fast else list(run)
+        for fast, run in groupby(parts, key=lambda p: isinstance(p, _Part))
+    ]
+    flat = [c for r in runs for c in (r if isinstance(r, list) else [r])]
+    return _concat(flat)
+
+
+def _finished(built: _Built[Any] | None) -> _Built[LogColumns] | None:
+    if built is None:
+        return None
+    return _Built(_as_columns(built.columns), built.end, built.lines, built.last_hash)
 
 
 _METRIC_COLUMNS: _Codec[LogColumns] = _Codec(

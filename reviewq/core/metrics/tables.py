@@ -290,10 +290,13 @@ class RecordFields:
     at: Sequence[Any]
 
 
-def fields_from_columns(columns: Sequence[Sequence[Any]]) -> RecordFields:
+def fields_from_columns(
+    columns: Sequence[Sequence[Any]], profiles: list[tuple[Any, ...]] | None = None
+) -> RecordFields:
     """`RecordFields` of records given as one column per TABLE_FIELDS name (a missing field
     is None, as `dict.get` gives it): a reader that has the columns already (the column
-    cache's builder) needs no dict per record."""
+    cache's builder) needs no dict per record. `profiles`: `_profiles` of the records worked
+    out by the caller (whose reviewer and critique columns are not dicts)."""
     (
         verdict,
         reviewer,
@@ -316,7 +319,9 @@ def fields_from_columns(columns: Sequence[Sequence[Any]]) -> RecordFields:
             c or _first_key(s, p) or "" for c, s, p in zip(change_ids, sha, patch, strict=True)
         ]
     return RecordFields(
-        _profiles(verdict, reviewer, family, agent, domain, critique),
+        _profiles(verdict, reviewer, family, agent, domain, critique)
+        if profiles is None
+        else profiles,
         change_ids,
         list(active),
         list(lines),
@@ -394,12 +399,23 @@ class VerdictTable:
         return cls.from_fields(fields, dropped=len(records) - len(rows))
 
     @classmethod
-    def from_fields(cls, fields: RecordFields, dropped: int = 0) -> VerdictTable:
+    def from_fields(
+        cls,
+        fields: RecordFields,
+        dropped: int = 0,
+        change_codes: tuple[np.ndarray, Sequence[str]] | None = None,
+    ) -> VerdictTable:
         """The table of records given as `RecordFields` (`fields_from_columns`); `dropped`
-        records that were not objects count as invalid."""
+        records that were not objects count as invalid. `change_codes`: the change column's
+        codes and labels worked out already (the column cache's builder numbers a million
+        change ids once, with numpy, not per block with a dict); by default `change_ids`
+        numbered in order of first appearance."""
         n = len(fields.change_ids)
         pcodes, plabels = _factorize(fields.profiles)
-        ccodes, clabels = _factorize(fields.change_ids)
+        if change_codes is None:
+            ccodes, clabels = _factorize(fields.change_ids)
+        else:
+            ccodes, clabels = change_codes[0], list(change_codes[1])
         active = _numbers(fields.active)
         lines = _numbers(fields.lines)
         hunks_total = _numbers(fields.hunks_total)
@@ -582,6 +598,11 @@ class LineLabels(Sequence[str]):
     @property
     def added(self) -> tuple[str, ...]:
         return self._added
+
+    @property
+    def text(self) -> bytes:
+        """The stored labels, one a line (UTF-8): what `base_count` counts."""
+        return self._text
 
     def _all(self) -> tuple[str, ...]:
         if self._split is None:
