@@ -20,7 +20,8 @@ from reviewq.context import Context
 from reviewq.core.jsonio import dump_json, parse_line
 from reviewq.core.queue import QueueRow, RowRisk, age_from, queue_order, row_of
 from reviewq.tui.services import Services
-from reviewq.workflow.queue_answer import answer_path, load
+from reviewq.store.log_checkpoint import load_key
+from reviewq.workflow.queue_answer import MAGIC, _seal, answer_path, load
 from tests.conftest import FIXED_NOW
 
 AI_TRAILER = "Co-Authored-By: Claude Opus 4.5 <noreply@anthropic.com>"
@@ -30,6 +31,34 @@ def git(repo: Path, *args: str) -> str:
     return subprocess.run(
         ["git", *args], cwd=repo, capture_output=True, text=True, check=True
     ).stdout.strip()
+
+
+def read_answer(path: Path) -> tuple[dict, list[list]]:
+    """A stored answer's header and rows, as plain JSON values (the seal not checked)."""
+    raw = path.read_bytes()
+    seal_end = raw.index(b"\n")
+    header_end = raw.index(b"\n", seal_end + 1)
+    header = json.loads(raw[seal_end + 1 : header_end])
+    blob, rows, start = raw[header_end + 1 :], [], 0
+    for end in header["ends"]:
+        rows.append(json.loads(blob[start:end]))
+        start = end
+    return header, rows
+
+
+def write_answer(path: Path, header: dict, rows: list[list], *, key: bytes | None = None) -> None:
+    """Write `rows` under `header` as `store` would, sealed with `key` (default: this user's
+    key, as a shell of this user that reads it could; another key: a foreign answer)."""
+    lines = [dump_json(row) for row in rows]
+    ends, at = [], 0
+    for line in lines:
+        at += len(line)
+        ends.append(at)
+    body = dump_json({**header, "ids": [r[0] for r in rows], "ends": ends}) + b"\n"
+    body += b"".join(lines)
+    secret = key if key is not None else load_key(create=False)
+    assert secret is not None
+    path.write_bytes(MAGIC + _seal(secret, body) + b"\n" + body)
 
 
 def first_open(repo: Path, now: datetime):
@@ -182,24 +211,30 @@ def test_a_damaged_or_foreign_answer_is_not_shown(demo_repo: Path) -> None:
     ctx = Context.open(demo_repo)
     try:
         path = answer_path(ctx.state_dir, "daily")
-        data = json.loads(path.read_text())
+        data, rows = read_answer(path)
         key = data["key"]
         assert load(ctx, "daily", key, FIXED_NOW) is not None
+        original = path.read_bytes()
         for broken in (
             b"not json",
-            json.dumps({**data, "v": 99}).encode(),
-            json.dumps({**data, "rows": [["short"]]}).encode(),
-            json.dumps(
-                {**data, "rows": [[*data["rows"][0][:2], "9", *data["rows"][0][3:]]]}
-            ).encode(),
-            json.dumps({**data, "rows": [["x", *data["rows"][0][1:]]] * 2}).encode(),
-            json.dumps(
-                {**data, "rows": [[data["rows"][0][0], "lethal", *data["rows"][0][2:]]]}
-            ).encode(),
-            json.dumps({**data, "mine": {"x": "rm -rf"}}).encode(),
+            original[: len(original) // 2],
+            original.replace(b'"v":2', b'"v":9', 1),
         ):
             path.write_bytes(broken)
             assert load(ctx, "daily", key, FIXED_NOW) is None
+        # Sealed as this user's own (a bug, or a shell of this user): still read as rows only
+        # when every row is one; a row that is not makes the whole answer unused.
+        for header, bad in (
+            ({**data, "v": 99}, rows),
+            (data, [["short"]]),
+            (data, [[*rows[0][:2], "9", *rows[0][3:]]]),
+            (data, [["x", *rows[0][1:]]] * 2),
+            (data, [[rows[0][0], "lethal", *rows[0][2:]]]),
+            ({**data, "mine": {"x": "rm -rf"}}, rows),
+        ):
+            write_answer(path, header, bad)
+            got = load(ctx, "daily", key, FIXED_NOW)
+            assert got is None or not got.rows.parse_all()
         assert load(ctx, "daily", "another key", FIXED_NOW) is None
     finally:
         ctx.close()
@@ -220,12 +255,12 @@ def test_the_gate_never_reads_the_stored_answer(demo_repo: Path, cli) -> None:
     ctx = Context.open(demo_repo)
     try:
         path = answer_path(ctx.state_dir, "daily")
-        data = json.loads(path.read_text())
-        for row in data["rows"]:
+        data, rows = read_answer(path)
+        for row in rows:
             row[1], row[2] = "low", 0
-        data["rows"] = data["rows"][:1]
-        data["mine"] = {r[0]: "approve" for r in data["rows"]}
-        path.write_text(json.dumps(data))
+        rows = rows[:1]
+        data["mine"] = {r[0]: "approve" for r in rows}
+        write_answer(path, data, rows)
     finally:
         ctx.close()
     after = [cli("--repo", str(demo_repo), *args) for args in (("gate", "HEAD"), ("queue",))]

@@ -4,7 +4,6 @@ in; a forged answer can make the first second lie but cannot open anything that 
 
 from __future__ import annotations
 
-import json
 import threading
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from reviewq.tui.screens.queue import QueueScreen
 from reviewq.tui.screens.review import ReviewScreen
 from reviewq.tui.services import Services
 from reviewq.workflow.queue_answer import answer_path
+from tests.test_queue_answer import read_answer, write_answer
 from tests.tui.conftest import settle
 from tests.tui.test_faults_tui import until
 
@@ -76,15 +76,13 @@ async def test_a_forged_answer_opens_nothing_but_real_items(make_app, demo_repo:
         real = on_screen(app.screen)
         first = app.screen.shown[0]
     path = answer_path(demo_repo / ".git" / "reviewq", "daily")
-    data = json.loads(path.read_text())
+    data, rows = read_answer(path)
     fake = "f" * 40
-    rows = data["rows"]
     top = next(r for r in rows if r[0] == first.change.id)
     # A row for a commit that is in no queue, first; the real first item renamed and "low".
     forged = [fake, "high", 99, *top[3:]]
     top[7], top[1], top[2] = "harmless typo fix", "low", 0
-    data["rows"] = [forged, *rows]
-    path.write_text(json.dumps(data))
+    write_answer(path, data, [forged, *rows])  # sealed: a shell of this user can read the key
     release = held_load(monkeypatch)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -20,9 +23,11 @@ from reviewq.core.queue import (
     SORT_KEYS,
     QueueItem,
     QueueRow,
+    age_from,
     haystack_of,
     human_age,
     is_unmerged,
+    parse_time,
     queue_order,
     row_of,
 )
@@ -55,6 +60,8 @@ COLUMNS = (
     "Where",
 )
 SUBJECT = COLUMNS.index("Subject")
+#: The order a queue screen opens in.
+DEFAULT_SORT = "risk"
 #: The subject column takes what the others leave, between these widths.
 SUBJECT_WIDTH = (30, 72)
 #: Columns cut to this many characters when longer (whole in the panel under the table).
@@ -85,6 +92,142 @@ def _length(text: str) -> int:
     return _text(text).cell_length
 
 
+def row_texts(row: QueueRow, mine: str | None) -> tuple[str, ...]:
+    """What each of a row's cells says (`COLUMNS`), before safety and cutting."""
+    level, score = row.risk
+    return (
+        f"{level} {score}",
+        short_id(row.id, narrow=True),
+        row.agent,
+        row.subject,
+        row.model,
+        row.size_text,
+        human_age(row.age_seconds),
+        row.domain,
+        mine or "",
+        row.where,
+    )
+
+
+def display_order(
+    rows: Sequence[QueueRow], sort_key: str, mine: Mapping[str, str]
+) -> list[QueueRow]:
+    """The table's order: unmerged work first, then AI commits on main, each by the sort key
+    (as `reviewq queue`); what this reviewer already decided waits for others, last."""
+    ordered = queue_order(list(rows), sort_key)
+    ordered.sort(key=lambda r: r.id in mine)
+    return ordered
+
+
+def column_maxes(rows: Iterable[_RowCells]) -> list[int]:
+    """Each column's longest text (0 without rows)."""
+    maxes = [0] * len(COLUMNS)
+    for row in rows:
+        maxes = [max(a, b) for a, b in zip(maxes, row.lengths)]
+    return maxes
+
+
+#: The shape of `stored_display`'s summary: bump when it changes.
+DISPLAY_VERSION = 1
+AGE = COLUMNS.index("Age")
+
+
+def stored_display(rows: Sequence[QueueRow], mine: Mapping[str, str], now: datetime) -> dict:
+    """What the next open's first screen needs beyond the rows it draws, computed now over all
+    of them, so that it reads only the rows on screen (`services.keep_queue_answer` keeps it
+    in the stored answer): the table's order for the default sort as indexes into `rows`, each
+    column's longest text, the oldest commit time (the age column's width at any later
+    moment: `age_width`) and how many rows are unmerged work.
+
+    The order is kept only when it is the same at every later moment: ages then grow alike
+    (every commit time readable is before `now`; an unreadable one is age 0 for good). A
+    commit dated after `now` would overtake others as its age starts counting: no order then,
+    and the screen sorts as usual."""
+    at_now = [replace(r, age_seconds=age_from(r.committed_at, now)) for r in rows]
+    stamp = now.timestamp()
+    steady = True
+    oldest: str | None = None
+    oldest_age = -1.0
+    for row in at_now:
+        when = parse_time(row.committed_at)
+        if when is None or when.tzinfo is None:
+            continue
+        if not when.timestamp() < stamp:
+            steady = False
+        if row.age_seconds > oldest_age:
+            oldest, oldest_age = row.committed_at, row.age_seconds
+    index = {r.id: n for n, r in enumerate(rows)}
+    order = [index[r.id] for r in display_order(at_now, DEFAULT_SORT, mine)] if steady else None
+    maxes = column_maxes(_RowCells(r, mine.get(r.id)) for r in at_now)
+    return {
+        "v": DISPLAY_VERSION,
+        "sort": DEFAULT_SORT,
+        "order": order,
+        "maxes": maxes,
+        "oldest": oldest,
+        "unmerged": sum(1 for r in rows if is_unmerged(r)),
+    }
+
+
+def age_width(oldest: str | None, now: datetime) -> int:
+    """The age column's longest text at `now`: the oldest row's. An age under 60 days says at
+    most three characters ("59m", "23h", "59d"), and months only get longer with age, so the
+    longest text is the oldest row's whenever any is longer than three."""
+    return len(human_age(age_from(oldest, now))) if oldest is not None else 0
+
+
+class _StoredView:
+    """A stored answer's rows in the table's order (`stored_display`), read as drawn."""
+
+    __slots__ = ("ids", "maxes", "order", "rows", "unmerged")
+
+    def __init__(self, rows: Any, order: list[int], maxes: list[int], unmerged: int) -> None:
+        self.rows = rows
+        self.order = order
+        self.ids = [rows.ids[i] for i in order]
+        self.maxes = maxes
+        self.unmerged = unmerged
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def __getitem__(self, index: int) -> QueueRow:
+        return self.rows[self.order[index]]
+
+    def __iter__(self) -> Iterator[QueueRow]:
+        rows = self.rows
+        for i in self.order:
+            yield rows[i]
+
+    def __bool__(self) -> bool:
+        return bool(self.order)
+
+
+def _stored_view(stored: Any) -> _StoredView | None:
+    """The stored answer's precomputed table, when it has a usable one (else None: the
+    screen orders and measures the rows itself, as for a load)."""
+    display = stored.display
+    rows = stored.rows
+    if not isinstance(display, dict) or display.get("v") != DISPLAY_VERSION:
+        return None
+    order, maxes, unmerged = display.get("order"), display.get("maxes"), display.get("unmerged")
+    oldest = display.get("oldest")
+    if (
+        display.get("sort") != DEFAULT_SORT
+        or type(order) is not list
+        or type(maxes) is not list
+        or len(maxes) != len(COLUMNS)
+        or not all(type(m) is int and m >= 0 for m in maxes)
+        or type(unmerged) is not int
+        or (oldest is not None and type(oldest) is not str)
+        or sorted(order) != list(range(len(rows)))
+    ):
+        return None
+    maxes = list(maxes)
+    maxes[AGE] = age_width(oldest, rows.now)
+    return _StoredView(rows, order, maxes, unmerged)
+
+
 class _RowCells:
     """One row's cells for the table: their texts' lengths at once (the columns' widths need
     every row's), the cells themselves (`Content`, each made safe) only once the row is drawn.
@@ -95,21 +238,9 @@ class _RowCells:
     def __init__(self, row: QueueRow, mine: str | None) -> None:
         self.row = row
         self.mine = mine
-        level, score = row.risk
         #: What each cell says (before safety and cutting): a refill that says the same keeps
         #: the table as it is.
-        self.texts = (
-            f"{level} {score}",
-            short_id(row.id, narrow=True),
-            row.agent,
-            row.subject,
-            row.model,
-            row.size_text,
-            human_age(row.age_seconds),
-            row.domain,
-            mine or "",
-            row.where,
-        )
+        self.texts = row_texts(row, mine)
         joined = "".join(self.texts)
         if joined.isascii() and joined.isprintable():
             self.lengths = [len(t) for t in self.texts]
@@ -171,7 +302,9 @@ class QueueScreen(Screen, inherit_bindings=False):
         #: A change the reviewer asked to open before the real queue was in.
         self.open_when_loaded: str | None = None
         self._hidden_audit = 0
-        self.sort_key = "risk"
+        self.sort_key = DEFAULT_SORT
+        #: The stored answer's rows in the table's order, while they are shown as it kept them.
+        self._stored: _StoredView | None = None
         self.filter_text = ""
         self.reviewed_today = 0
         #: change id -> this reviewer's latest verdict on it
@@ -239,6 +372,10 @@ class QueueScreen(Screen, inherit_bindings=False):
                 # The computing below holds the interpreter most of the time: let the rows
                 # reach the terminal first.
                 drawn.wait(FIRST_DRAW_WAIT)
+                # The first screen read only the rows it drew: read the rest now (sort, filter
+                # and the real queue's comparison read them all).
+                if not stored.rows.parse_all():
+                    self.app.call_from_thread(self._drop_stored)
         # The first open over a large log reads all of it once into the column cache: say so.
         services.report_column_builds(
             lambda done, total: self.app.call_from_thread(self._building, done, total)
@@ -266,6 +403,7 @@ class QueueScreen(Screen, inherit_bindings=False):
 
     def _show_rows(self, stored) -> None:
         self.provisional = True
+        self._stored = _stored_view(stored)
         self.rows = stored.rows
         self.mine = dict(stored.mine)
         self.reviewed_today = stored.reviewed_today(self.app.services.now())
@@ -286,17 +424,26 @@ class QueueScreen(Screen, inherit_bindings=False):
         )
         note.display = True
 
+    def _drop_stored(self) -> None:
+        """Take the stored rows away (they are not the queue): the screen waits as without."""
+        if not self.provisional:
+            return
+        self.provisional = False
+        self._stored = None
+        self.rows, self.shown_rows, self.mine = [], [], {}
+        self.open_when_loaded = None
+        self.table.clear(columns=True)
+        self.table.display = False
+        self.query_one(LoadingIndicator).display = not self.loaded
+        self._update_top()
+        self._show_reasons()
+
     def _failed(self, exc: Exception) -> None:
         self.query_one(LoadingIndicator).display = False
         self.query_one("#queue-building", Static).display = False
         if self.provisional:  # the stored rows are not the queue: take them away
-            self.provisional = False
-            self.rows, self.shown_rows, self.mine = [], [], {}
-            self.open_when_loaded = None
-            self.table.clear(columns=True)
-            self.table.display = False
-            self._update_top()
-            self._show_reasons()
+            self._drop_stored()
+            self.query_one(LoadingIndicator).display = False
         message = error_text(exc)
         self.app.notify(one_line(message, 200), title="Cannot load the queue", severity="error")
         empty = self.query_one("#queue-empty", Static)
@@ -313,6 +460,7 @@ class QueueScreen(Screen, inherit_bindings=False):
         self.loaded = True
         before = [self._row(r).texts for r in self.shown_rows] if self.provisional else None
         self.provisional = False
+        self._stored = None
         self.items = items
         self.rows = rows if rows is not None else [row_of(i) for i in items]
         self._rows.clear()
@@ -368,6 +516,7 @@ class QueueScreen(Screen, inherit_bindings=False):
 
     def _live_update(self, refresh: QueueRefresh) -> None:
         update = refresh.update
+        self._stored = None
         self.items = update.items
         self.rows = refresh.rows or [row_of(i) for i in update.items]
         self._rows.clear()  # places, ages and risks may have moved with the refresh
@@ -413,28 +562,42 @@ class QueueScreen(Screen, inherit_bindings=False):
         table = self.table
         keep = self.current_row()
         terms = self.filter_text.lower().split()
-        # Unmerged work first, then AI commits on main, each by the sort key (as `reviewq queue`).
-        ordered = queue_order(self.rows, self.sort_key)
-        # What this reviewer already decided waits for others: last, whatever the sort.
-        ordered.sort(key=lambda r: r.id in self.mine)
-        self.shown_rows = [r for r in ordered if r.matches(terms)] if terms else ordered
-        if self.loaded:
-            by_id = {i.change.id: i for i in self.items}
-            self.shown = [by_id[r.id] for r in self.shown_rows]
-        else:
+        stored = self._stored
+        if stored is not None and (terms or self.sort_key != DEFAULT_SORT or self.loaded):
+            stored = self._stored = None  # another order: the rows are sorted as for a load
+        unchanged = False
+        if stored is not None:
+            # The stored answer's first screen: its order and widths as kept, the cells of
+            # the rows on screen made when drawn (`stored_display`).
+            self.shown_rows = stored
             self.shown = []
-        rows = [self._row(r) for r in self.shown_rows]
-        unchanged = (
-            same_as is not None
-            and table.row_count == len(rows)
-            and same_as == [r.texts for r in rows]
-        )
-        if not unchanged:
             table.clear(columns=True)
-            widths = self._widths(rows)
+            widths = self._widths_from(stored.maxes)
             for name, width in zip(COLUMNS, widths):
                 table.add_column(name, key=name.lower(), width=width)
-            table.add_keyed_rows([(cells.row.id, cells.cut(widths)) for cells in rows])
+            table.add_keyed_rows(
+                [(cid, self._stored_cell(stored, n, widths)) for n, cid in enumerate(stored.ids)]
+            )
+        else:
+            ordered = display_order(self.rows, self.sort_key, self.mine)
+            self.shown_rows = [r for r in ordered if r.matches(terms)] if terms else ordered
+            if self.loaded:
+                by_id = {i.change.id: i for i in self.items}
+                self.shown = [by_id[r.id] for r in self.shown_rows]
+            else:
+                self.shown = []
+            rows = [self._row(r) for r in self.shown_rows]
+            unchanged = (
+                same_as is not None
+                and table.row_count == len(rows)
+                and same_as == [r.texts for r in rows]
+            )
+            if not unchanged:
+                table.clear(columns=True)
+                widths = self._widths(rows)
+                for name, width in zip(COLUMNS, widths):
+                    table.add_column(name, key=name.lower(), width=width)
+                table.add_keyed_rows([(cells.row.id, cells.cut(widths)) for cells in rows])
         empty = self.query_one("#queue-empty", Static)
         has_rows = bool(self.shown_rows)
         table.display = has_rows
@@ -452,14 +615,21 @@ class QueueScreen(Screen, inherit_bindings=False):
         self._update_top()
         self._show_reasons()
 
+    def _stored_cell(
+        self, stored: _StoredView, n: int, widths: list[int]
+    ) -> Callable[[int], Content]:
+        """Row `n` of the stored table's cells, read from the answer when first drawn."""
+        return lambda index: self._row(stored[n]).cut(widths)(index)
+
     def _widths(self, rows: list[_RowCells]) -> list[int]:
-        """Column widths from the cells themselves (DataTable does not measure Content); the
-        subject takes the room the others leave in the terminal's width."""
+        return self._widths_from(column_maxes(rows))
+
+    def _widths_from(self, maxes: list[int]) -> list[int]:
+        """Column widths from the cells' texts' longest (`column_maxes`: DataTable does not
+        measure Content); the subject takes the room the others leave in the terminal's
+        width."""
         widths = [
-            min(
-                max([len(name), *(row.lengths[index] for row in rows)]),
-                max(CAPS.get(index, 10_000), len(name)),
-            )
+            min(max(len(name), maxes[index]), max(CAPS.get(index, 10_000), len(name)))
             for index, name in enumerate(COLUMNS)
         ]
         padding = 2 * self.table.cell_padding * len(COLUMNS)
@@ -472,7 +642,7 @@ class QueueScreen(Screen, inherit_bindings=False):
         spare = room - sum(widths)
         if spare > 0:
             last = len(COLUMNS) - 1
-            whole = max([len(COLUMNS[last]), *(row.lengths[last] for row in rows)])
+            whole = max(len(COLUMNS[last]), maxes[last])
             widths[last] = min(whole, widths[last] + spare)
         #: Columns past the right edge: the top line says how to reach them.
         self.cut_columns = sum(widths) > room
@@ -510,7 +680,11 @@ class QueueScreen(Screen, inherit_bindings=False):
 
     def _groups(self) -> str:
         """Where unmerged work ends: "3 unmerged, then 2 on main" (each group sorted)."""
-        unmerged = sum(1 for r in self.shown_rows if is_unmerged(r))
+        shown = self.shown_rows
+        if isinstance(shown, _StoredView):
+            unmerged = shown.unmerged
+        else:
+            unmerged = sum(1 for r in shown if is_unmerged(r))
         if not unmerged:
             return ""
         return f"   {unmerged} unmerged, then {len(self.shown_rows) - unmerged} on main"
@@ -525,7 +699,11 @@ class QueueScreen(Screen, inherit_bindings=False):
             (f"   filter: {self.filter_text}" if self.filter_text else "", "$text-warning"),
         )
         self.query_one("#queue-title", Static).update(title)
-        pending = sum(1 for r in self.rows if r.id not in self.mine)
+        ids = getattr(self.rows, "ids", None)  # a stored answer's: its rows are not read here
+        mine = self.mine
+        pending = sum(
+            1 for cid in (ids if ids is not None else (r.id for r in self.rows)) if cid not in mine
+        )
         # The counts add up to the rows: the reviewer's own decided items stay listed (last)
         # while the policy wants another reviewer, and they are not "pending" for them.
         waiting = len(self.rows) - pending
