@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from reviewq.clock import local_now
 from reviewq.context import Context
 from reviewq.core.jsonio import dump_json, parse_line
-from reviewq.core.queue import QueueRow, RowRisk, age_from, queue_order, row_of
+from reviewq.core.queue import QueueRow, RowRisk, age_from, human_age, queue_order, row_of
+from reviewq.store.log_checkpoint import _key_path, load_key
 from reviewq.tui.services import Services
-from reviewq.store.log_checkpoint import load_key
 from reviewq.workflow.queue_answer import MAGIC, _seal, answer_path, load
 from tests.conftest import FIXED_NOW
 
@@ -337,3 +337,109 @@ def test_a_live_refresh_keeps_the_answer_for_the_next_open(demo_repo: Path) -> N
     got = stored(demo_repo, FIXED_NOW)
     assert got is not None and got.rows == refresh.rows
     assert got.rows == first_open(demo_repo, FIXED_NOW)[1]
+
+
+def _resealed_without_key(path: Path, header: dict, rows: list[list]) -> None:
+    """`rows` under `header`, with the seal the file had before (an edit by someone who cannot
+    read this user's key)."""
+    old_seal = path.read_bytes().split(b"\n", 1)[0]
+    write_answer(path, header, rows, key=b"k" * 32)
+    body = path.read_bytes().split(b"\n", 1)[1]
+    path.write_bytes(old_seal + b"\n" + body)
+
+
+def test_an_answer_edited_to_hide_a_pending_item_is_not_shown(demo_repo: Path, tmp_path) -> None:
+    """A local shell that edits the stored answer (a row taken out, ids and offsets made to
+    agree) without this user's key, or plants one sealed with another key (another account's,
+    a copied repository's), gets no first screen: the answer is not read at all. The queue,
+    the gate and `reviewq queue` never read it either (test_the_gate_never_reads_...)."""
+    items = first_open(demo_repo, FIXED_NOW)[0]
+    hidden = items[0].change.id
+    ctx = Context.open(demo_repo)
+    try:
+        path = answer_path(ctx.state_dir, "daily")
+        header, rows = read_answer(path)
+        kept = [r for r in rows if r[0] != hidden]
+        assert len(kept) == len(rows) - 1
+        header = {**header, "display": None}
+        _resealed_without_key(path, header, kept)
+        assert stored(demo_repo, FIXED_NOW) is None
+        write_answer(path, header, kept, key=b"another user's key, 32 bytes...")
+        assert stored(demo_repo, FIXED_NOW) is None
+        # The same bytes sealed with this user's key would be read (the control above is the
+        # seal, nothing else): this user's own shell can read the key (docs/policy.md).
+        write_answer(path, header, kept)
+        got = stored(demo_repo, FIXED_NOW)
+        assert got is not None and hidden not in got.rows.ids
+        # An answer left by this user under a key they no longer have (a new key file: a
+        # copied state directory, another machine's answer) is not read either.
+        _key_path().write_bytes(b"n" * 32)
+        assert stored(demo_repo, FIXED_NOW) is None
+    finally:
+        ctx.close()
+    # The next open keeps a fresh answer (under the new key) with the item in it.
+    first_open(demo_repo, FIXED_NOW)
+    again = stored(demo_repo, FIXED_NOW)
+    assert again is not None and hidden in again.rows.ids
+
+
+def _recent_all(repo: Path) -> None:
+    (repo / ".reviewq.toml").write_text('[scope]\nrecent = "all"\n')
+
+
+@pytest.mark.parametrize(
+    "later", [timedelta(0), timedelta(hours=5), timedelta(days=40), timedelta(days=400)]
+)
+def test_the_kept_order_and_widths_are_the_screens_at_a_later_open(
+    demo_repo: Path, cli, later
+) -> None:
+    """The first screen's order and column widths, kept with the answer (`stored_display`),
+    are what the screen computes from a fresh build at the later moment it is shown."""
+    from reviewq.tui.screens.queue import _RowCells, _stored_view, column_maxes, display_order
+
+    _recent_all(demo_repo)
+    items = first_open(demo_repo, FIXED_NOW)[0]
+    assert (
+        cli(
+            "--repo", str(demo_repo), "verdict", items[1].change.id, "escalate", "--note", "x"
+        ).returncode
+        == 0
+    )
+    first_open(demo_repo, FIXED_NOW)  # keeps the answer with this reviewer's verdict in it
+    when = FIXED_NOW + later
+    got = stored(demo_repo, when)
+    assert got is not None and got.mine
+    view = _stored_view(got)
+    assert view is not None
+    _items, rows, _count, mine, _hidden = first_open(demo_repo, when)
+    fresh = display_order(rows, "risk", mine)
+    assert [r.id for r in view] == [r.id for r in fresh] == view.ids
+    assert list(view) == fresh  # every field, ages counted at `when`
+    assert view.maxes == column_maxes(_RowCells(r, mine.get(r.id)) for r in fresh)
+    assert view.unmerged == sum(1 for r in fresh if r.unmerged)
+
+
+def test_a_commit_dated_after_the_answer_leaves_the_order_to_the_screen(demo_repo: Path) -> None:
+    """Its age starts counting later than the others': the kept order could go stale, so none
+    is kept and the screen sorts the stored rows itself (the rows are still the build's)."""
+    from reviewq.tui.screens.queue import _stored_view
+
+    _recent_all(demo_repo)
+    commit_ai(demo_repo, "feat from the future", FIXED_NOW + timedelta(hours=2))
+    rows = first_open(demo_repo, FIXED_NOW)[1]
+    got = stored(demo_repo, FIXED_NOW)
+    assert got is not None and got.display["order"] is None and _stored_view(got) is None
+    assert got.rows == rows
+
+
+@settings(max_examples=300, deadline=None)
+@given(ages=st.lists(st.floats(0, 3e9, allow_nan=False), min_size=1, max_size=30))
+def test_the_age_column_is_as_wide_as_the_oldest_rows_age(ages) -> None:
+    """`age_width` reads only the oldest row: the column's width (at least its title's three
+    characters) is the same as from every row's text."""
+    from reviewq.tui.screens.queue import age_width
+
+    oldest = max(ages)
+    when = (FIXED_NOW - timedelta(seconds=oldest)).isoformat()
+    every = max(len(human_age(age_from(when, FIXED_NOW) - oldest + a)) for a in ages)
+    assert max(3, age_width(when, FIXED_NOW)) == max(3, every)

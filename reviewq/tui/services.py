@@ -412,6 +412,14 @@ class Services:
             return
         self._prefetch = (thread, holder)
 
+    def stored_queue_ready(self) -> tuple[str | None, StoredQueue | None] | None:
+        """`stored_queue`, when the thread `prefetch_stored_queue` started has finished; else
+        None at once (and the worker asks `stored_queue`)."""
+        prefetch = self._prefetch
+        if prefetch is None or prefetch[0].is_alive():
+            return None
+        return self.stored_queue()
+
     def stored_queue(self) -> tuple[str | None, StoredQueue | None]:
         """(the key of the queue's inputs now, the stored answer when it answers that key):
         what the queue screen may draw before the real queue is in. Never raises: the answer

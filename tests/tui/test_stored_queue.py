@@ -128,3 +128,58 @@ async def test_a_failed_load_takes_the_stored_rows_away(make_app, monkeypatch) -
         assert not screen.table.display and screen.table.row_count == 0
         assert "could not be loaded" in str(screen.query_one("#queue-empty").render())
         assert isinstance(app.screen, QueueScreen)
+
+
+def widths(screen: QueueScreen) -> list[int]:
+    return [column.width for column in screen.table.ordered_columns]
+
+
+async def test_the_first_frame_from_the_answer_read_at_start_is_the_real_queue(
+    make_app, monkeypatch
+) -> None:
+    """As `reviewq tui` opens: the answer read in a thread while the app starts is on screen
+    in the queue screen's first frame, in the order and column widths it kept (no row read
+    but those drawn), the same as the real queue's once that is in."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        real, real_widths = on_screen(app.screen), widths(app.screen)
+    release = held_load(monkeypatch)
+    app = make_app()
+    app.services.prefetch_stored_queue()
+    app.services._prefetch[0].join()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, QueueScreen) and screen.provisional and not screen.loaded
+        assert screen._stored is not None  # drawn from the kept order, not sorted here
+        assert on_screen(screen) == real and widths(screen) == real_widths
+        release.set()
+        await until(pilot, lambda: screen.loaded)
+        await settle(pilot)
+        assert on_screen(screen) == real and widths(screen) == real_widths
+
+
+async def test_an_edited_answer_is_never_drawn(make_app, demo_repo: Path, monkeypatch) -> None:
+    """Someone without this user's key takes the riskiest item out of the stored answer: the
+    screen draws nothing from it and waits for the real queue, which has the item."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        first = app.screen.shown[0].change.id
+    path = answer_path(demo_repo / ".git" / "reviewq", "daily")
+    seal = path.read_bytes().split(b"\n", 1)[0]
+    header, rows = read_answer(path)
+    write_answer(path, {**header, "display": None}, [r for r in rows if r[0] != first])
+    path.write_bytes(seal + b"\n" + path.read_bytes().split(b"\n", 1)[1])
+    release = held_load(monkeypatch)
+    app = make_app()
+    app.services.prefetch_stored_queue()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.3)
+        screen = app.screen
+        assert not screen.provisional and screen.table.row_count == 0
+        release.set()
+        await until(pilot, lambda: screen.loaded)
+        await settle(pilot)
+        assert screen.shown[0].change.id == first
