@@ -19,12 +19,22 @@ Time moves the queue too: the answer holds until its `valid_until` (a cooldown e
 leaving the daily view; `workflow.units.UnitQueue.valid_until`) and the "reviewed today" count
 is counted again from the reviewer's verdict times at the moment it is shown.
 
+The file: a first line with the seal, HMAC-SHA256 with this user's key (the one `log verify`'s
+checkpoints use, `$XDG_STATE_HOME/reviewq/verify-key`, under a label of its own) over the rest;
+a header (one JSON line: the key, the times, the rows' ids and where each row ends, and what the
+queue screen kept to draw them: `tui.screens.queue.stored_display`); then the rows, one JSON
+array each. The first screen reads the header and only the rows it draws (`StoredRows`); the
+rest are read after it. An answer not sealed with this user's key (edited by someone who cannot
+read the key, planted by another account, copied from another repository's or machine's state)
+is not read at all.
+
 The answer is display state and nothing else: the screen shows its rows while the real queue is
 computed in a worker, then replaces them with the real items' rows. A row can open nothing
 (Enter waits for the real item of the same id); verdicts are recorded only on real items. The
-gate, `reviewq queue` and every other command never read it. A local shell that rewrites the
-file can make the first second of the screen lie, as it could rewrite the screen itself; it
-cannot make a verdict count, or land on any other commit than the one reviewed.
+gate, `reviewq queue` and every other command never read it. A shell of this user, which can
+read the key, can reseal an edited file and make the first seconds of the screen lie, as it
+could rewrite the screen itself; it cannot make a verdict count, or land on any other commit
+than the one reviewed.
 """
 
 from __future__ import annotations
