@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -66,6 +67,8 @@ DEFAULT_SORT = "risk"
 SUBJECT_WIDTH = (30, 72)
 #: Columns cut to this many characters when longer (whole in the panel under the table).
 CAPS = {COLUMNS.index("Model"): 26, COLUMNS.index("Where"): 28, COLUMNS.index("Agent"): 18}
+#: Seconds left to the terminal's writer after it took the first frame (`_wait_for_output`).
+OUTPUT_GRACE = 0.03
 #: A stored answer's first fill adds this many screens of rows; the rest after the first frame.
 STORED_PAGE_SCREENS = 3
 #: Seconds the queue's worker waits for a stored answer's rows to be drawn before it computes.
@@ -260,6 +263,22 @@ class _RowCells:
         return lambda index: _cut_one(self.cells()[index], widths[index])
 
 
+def _wait_for_output(app: Any, limit: float) -> None:
+    """Until the app's output thread has taken what was drawn (Textual writes the terminal in
+    a thread of its own, which needs the interpreter too), at most `limit` seconds; a short
+    pause where that cannot be seen (another driver)."""
+    queue = getattr(getattr(getattr(app, "_driver", None), "_writer_thread", None), "_queue", None)
+    end = time.monotonic() + limit
+    if queue is None or not hasattr(queue, "qsize"):
+        time.sleep(min(0.05, limit))
+        return
+    while queue.qsize() and time.monotonic() < end:
+        time.sleep(0.005)
+    # The last piece taken is being written: in 8 KiB pieces, each taking the interpreter
+    # back after its system call, which a busy thread here would make wait.
+    time.sleep(OUTPUT_GRACE)
+
+
 def item_matches(item: QueueItem, terms: list[str]) -> bool:
     """Every term appears in one of the fields a reviewer filters by (case-insensitive)."""
     haystack = haystack_of(item)
@@ -325,6 +344,8 @@ class QueueScreen(Screen, inherit_bindings=False):
         self._first: tuple[str | None, Any] | None = None
         #: Set once the first frame is drawn.
         self._first_drawn = threading.Event()
+        #: The stored table's rows still to add after the first frame (`_add_rest`).
+        self._rest: tuple[_StoredView, list[int], int] | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="queue-top"):
@@ -387,8 +408,12 @@ class QueueScreen(Screen, inherit_bindings=False):
                 # The computing below holds the interpreter most of the time: let the rows
                 # reach the terminal first.
                 drawn.wait(FIRST_DRAW_WAIT)
-                # The first screen read only the rows it drew: read the rest now (sort, filter
-                # and the real queue's comparison read them all).
+                # ...all the way: the terminal's writer is a thread too, and this one and the
+                # rest of the table (below) would hold the interpreter while it waits.
+                _wait_for_output(self.app, FIRST_DRAW_WAIT)
+                self.app.call_from_thread(self._add_rest)
+                # The first screen read only the rows it drew: read the rest here (sort, filter
+                # and the real queue's comparison read them all), not on the screen's thread.
                 if not stored.rows.parse_all():
                     self.app.call_from_thread(self._drop_stored)
         # The first open over a large log reads all of it once into the column cache: say so.
@@ -594,8 +619,7 @@ class QueueScreen(Screen, inherit_bindings=False):
             # DataTable costs ~10 µs: 10,000 of them are a tenth of a second).
             page = STORED_PAGE_SCREENS * max(self.app.size.height, 25)
             self._add_stored_rows(stored, widths, 0, page)
-            if page < len(stored):
-                self.call_after_refresh(self._add_stored_rows, stored, widths, page, len(stored))
+            self._rest = (stored, widths, page)
         else:
             ordered = display_order(self.rows, self.sort_key, self.mine)
             self.shown_rows = [r for r in ordered if r.matches(terms)] if terms else ordered
@@ -632,6 +656,14 @@ class QueueScreen(Screen, inherit_bindings=False):
                     break
         self._update_top()
         self._show_reasons()
+
+    def _add_rest(self) -> None:
+        """The stored table's rows past its first screens (the worker asks, once the first
+        frame is out)."""
+        rest, self._rest = self._rest, None
+        if rest is not None:
+            stored, widths, start = rest
+            self._add_stored_rows(stored, widths, start, len(stored))
 
     def _add_stored_rows(
         self, stored: _StoredView, widths: list[int], start: int, end: int
