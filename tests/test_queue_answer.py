@@ -18,9 +18,10 @@ from hypothesis import strategies as st
 from reviewq.clock import local_now
 from reviewq.context import Context
 from reviewq.core.jsonio import dump_json, parse_line
-from reviewq.core.queue import QueueRow, RowRisk, age_from, queue_order, row_of
+from reviewq.core.queue import QueueRow, RowRisk, age_from, human_age, queue_order, row_of
+from reviewq.store.log_checkpoint import _key_path, load_key
 from reviewq.tui.services import Services
-from reviewq.workflow.queue_answer import answer_path, load
+from reviewq.workflow.queue_answer import MAGIC, _seal, answer_path, load
 from tests.conftest import FIXED_NOW
 
 AI_TRAILER = "Co-Authored-By: Claude Opus 4.5 <noreply@anthropic.com>"
@@ -30,6 +31,34 @@ def git(repo: Path, *args: str) -> str:
     return subprocess.run(
         ["git", *args], cwd=repo, capture_output=True, text=True, check=True
     ).stdout.strip()
+
+
+def read_answer(path: Path) -> tuple[dict, list[list]]:
+    """A stored answer's header and rows, as plain JSON values (the seal not checked)."""
+    raw = path.read_bytes()
+    seal_end = raw.index(b"\n")
+    header_end = raw.index(b"\n", seal_end + 1)
+    header = json.loads(raw[seal_end + 1 : header_end])
+    blob, rows, start = raw[header_end + 1 :], [], 0
+    for end in header["ends"]:
+        rows.append(json.loads(blob[start:end]))
+        start = end
+    return header, rows
+
+
+def write_answer(path: Path, header: dict, rows: list[list], *, key: bytes | None = None) -> None:
+    """Write `rows` under `header` as `store` would, sealed with `key` (default: this user's
+    key, as a shell of this user that reads it could; another key: a foreign answer)."""
+    lines = [dump_json(row) for row in rows]
+    ends, at = [], 0
+    for line in lines:
+        at += len(line)
+        ends.append(at)
+    body = dump_json({**header, "ids": [r[0] for r in rows], "ends": ends}) + b"\n"
+    body += b"".join(lines)
+    secret = key if key is not None else load_key(create=False)
+    assert secret is not None
+    path.write_bytes(MAGIC + _seal(secret, body) + b"\n" + body)
 
 
 def first_open(repo: Path, now: datetime):
@@ -182,24 +211,30 @@ def test_a_damaged_or_foreign_answer_is_not_shown(demo_repo: Path) -> None:
     ctx = Context.open(demo_repo)
     try:
         path = answer_path(ctx.state_dir, "daily")
-        data = json.loads(path.read_text())
+        data, rows = read_answer(path)
         key = data["key"]
         assert load(ctx, "daily", key, FIXED_NOW) is not None
+        original = path.read_bytes()
         for broken in (
             b"not json",
-            json.dumps({**data, "v": 99}).encode(),
-            json.dumps({**data, "rows": [["short"]]}).encode(),
-            json.dumps(
-                {**data, "rows": [[*data["rows"][0][:2], "9", *data["rows"][0][3:]]]}
-            ).encode(),
-            json.dumps({**data, "rows": [["x", *data["rows"][0][1:]]] * 2}).encode(),
-            json.dumps(
-                {**data, "rows": [[data["rows"][0][0], "lethal", *data["rows"][0][2:]]]}
-            ).encode(),
-            json.dumps({**data, "mine": {"x": "rm -rf"}}).encode(),
+            original[: len(original) // 2],
+            original.replace(b'"v":2', b'"v":9', 1),
         ):
             path.write_bytes(broken)
             assert load(ctx, "daily", key, FIXED_NOW) is None
+        # Sealed as this user's own (a bug, or a shell of this user): still read as rows only
+        # when every row is one; a row that is not makes the whole answer unused.
+        for header, bad in (
+            ({**data, "v": 99}, rows),
+            (data, [["short"]]),
+            (data, [[*rows[0][:2], "9", *rows[0][3:]]]),
+            (data, [["x", *rows[0][1:]]] * 2),
+            (data, [[rows[0][0], "lethal", *rows[0][2:]]]),
+            ({**data, "mine": {"x": "rm -rf"}}, rows),
+        ):
+            write_answer(path, header, bad)
+            got = load(ctx, "daily", key, FIXED_NOW)
+            assert got is None or not got.rows.parse_all()
         assert load(ctx, "daily", "another key", FIXED_NOW) is None
     finally:
         ctx.close()
@@ -220,12 +255,12 @@ def test_the_gate_never_reads_the_stored_answer(demo_repo: Path, cli) -> None:
     ctx = Context.open(demo_repo)
     try:
         path = answer_path(ctx.state_dir, "daily")
-        data = json.loads(path.read_text())
-        for row in data["rows"]:
+        data, rows = read_answer(path)
+        for row in rows:
             row[1], row[2] = "low", 0
-        data["rows"] = data["rows"][:1]
-        data["mine"] = {r[0]: "approve" for r in data["rows"]}
-        path.write_text(json.dumps(data))
+        rows = rows[:1]
+        data["mine"] = {r[0]: "approve" for r in rows}
+        write_answer(path, data, rows)
     finally:
         ctx.close()
     after = [cli("--repo", str(demo_repo), *args) for args in (("gate", "HEAD"), ("queue",))]
@@ -302,3 +337,109 @@ def test_a_live_refresh_keeps_the_answer_for_the_next_open(demo_repo: Path) -> N
     got = stored(demo_repo, FIXED_NOW)
     assert got is not None and got.rows == refresh.rows
     assert got.rows == first_open(demo_repo, FIXED_NOW)[1]
+
+
+def _resealed_without_key(path: Path, header: dict, rows: list[list]) -> None:
+    """`rows` under `header`, with the seal the file had before (an edit by someone who cannot
+    read this user's key)."""
+    old_seal = path.read_bytes().split(b"\n", 1)[0]
+    write_answer(path, header, rows, key=b"k" * 32)
+    body = path.read_bytes().split(b"\n", 1)[1]
+    path.write_bytes(old_seal + b"\n" + body)
+
+
+def test_an_answer_edited_to_hide_a_pending_item_is_not_shown(demo_repo: Path, tmp_path) -> None:
+    """A local shell that edits the stored answer (a row taken out, ids and offsets made to
+    agree) without this user's key, or plants one sealed with another key (another account's,
+    a copied repository's), gets no first screen: the answer is not read at all. The queue,
+    the gate and `reviewq queue` never read it either (test_the_gate_never_reads_...)."""
+    items = first_open(demo_repo, FIXED_NOW)[0]
+    hidden = items[0].change.id
+    ctx = Context.open(demo_repo)
+    try:
+        path = answer_path(ctx.state_dir, "daily")
+        header, rows = read_answer(path)
+        kept = [r for r in rows if r[0] != hidden]
+        assert len(kept) == len(rows) - 1
+        header = {**header, "display": None}
+        _resealed_without_key(path, header, kept)
+        assert stored(demo_repo, FIXED_NOW) is None
+        write_answer(path, header, kept, key=b"another user's key, 32 bytes...")
+        assert stored(demo_repo, FIXED_NOW) is None
+        # The same bytes sealed with this user's key would be read (the control above is the
+        # seal, nothing else): this user's own shell can read the key (docs/policy.md).
+        write_answer(path, header, kept)
+        got = stored(demo_repo, FIXED_NOW)
+        assert got is not None and hidden not in got.rows.ids
+        # An answer left by this user under a key they no longer have (a new key file: a
+        # copied state directory, another machine's answer) is not read either.
+        _key_path().write_bytes(b"n" * 32)
+        assert stored(demo_repo, FIXED_NOW) is None
+    finally:
+        ctx.close()
+    # The next open keeps a fresh answer (under the new key) with the item in it.
+    first_open(demo_repo, FIXED_NOW)
+    again = stored(demo_repo, FIXED_NOW)
+    assert again is not None and hidden in again.rows.ids
+
+
+def _recent_all(repo: Path) -> None:
+    (repo / ".reviewq.toml").write_text('[scope]\nrecent = "all"\n')
+
+
+@pytest.mark.parametrize(
+    "later", [timedelta(0), timedelta(hours=5), timedelta(days=40), timedelta(days=400)]
+)
+def test_the_kept_order_and_widths_are_the_screens_at_a_later_open(
+    demo_repo: Path, cli, later
+) -> None:
+    """The first screen's order and column widths, kept with the answer (`stored_display`),
+    are what the screen computes from a fresh build at the later moment it is shown."""
+    from reviewq.tui.screens.queue import _RowCells, _stored_view, column_maxes, display_order
+
+    _recent_all(demo_repo)
+    items = first_open(demo_repo, FIXED_NOW)[0]
+    assert (
+        cli(
+            "--repo", str(demo_repo), "verdict", items[1].change.id, "escalate", "--note", "x"
+        ).returncode
+        == 0
+    )
+    first_open(demo_repo, FIXED_NOW)  # keeps the answer with this reviewer's verdict in it
+    when = FIXED_NOW + later
+    got = stored(demo_repo, when)
+    assert got is not None and got.mine
+    view = _stored_view(got)
+    assert view is not None
+    _items, rows, _count, mine, _hidden = first_open(demo_repo, when)
+    fresh = display_order(rows, "risk", mine)
+    assert [r.id for r in view] == [r.id for r in fresh] == view.ids
+    assert list(view) == fresh  # every field, ages counted at `when`
+    assert view.maxes == column_maxes(_RowCells(r, mine.get(r.id)) for r in fresh)
+    assert view.unmerged == sum(1 for r in fresh if r.unmerged)
+
+
+def test_a_commit_dated_after_the_answer_leaves_the_order_to_the_screen(demo_repo: Path) -> None:
+    """Its age starts counting later than the others': the kept order could go stale, so none
+    is kept and the screen sorts the stored rows itself (the rows are still the build's)."""
+    from reviewq.tui.screens.queue import _stored_view
+
+    _recent_all(demo_repo)
+    commit_ai(demo_repo, "feat from the future", FIXED_NOW + timedelta(hours=2))
+    rows = first_open(demo_repo, FIXED_NOW)[1]
+    got = stored(demo_repo, FIXED_NOW)
+    assert got is not None and got.display["order"] is None and _stored_view(got) is None
+    assert got.rows == rows
+
+
+@settings(max_examples=300, deadline=None)
+@given(ages=st.lists(st.floats(0, 3e9, allow_nan=False), min_size=1, max_size=30))
+def test_the_age_column_is_as_wide_as_the_oldest_rows_age(ages) -> None:
+    """`age_width` reads only the oldest row: the column's width (at least its title's three
+    characters) is the same as from every row's text."""
+    from reviewq.tui.screens.queue import age_width
+
+    oldest = max(ages)
+    when = (FIXED_NOW - timedelta(seconds=oldest)).isoformat()
+    every = max(len(human_age(age_from(when, FIXED_NOW) - oldest + a)) for a in ages)
+    assert max(3, age_width(when, FIXED_NOW)) == max(3, every)

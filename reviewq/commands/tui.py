@@ -62,10 +62,14 @@ def run(args: argparse.Namespace, ctx) -> int:
 
 
 def _run_app(args: argparse.Namespace, ctx) -> int:
-    from reviewq.tui.app import ReviewqApp
     from reviewq.tui.services import Services
 
     services = Services(ctx)
+    # The last open's queue answer is checked and read in a thread while the app's modules
+    # load (its `git` calls and reads wait on other processes and the disk, not on us).
+    services.prefetch_stored_queue()
+    from reviewq.tui.app import ReviewqApp
+
     try:
         services.start_worker_process()
     except Exception:  # large parses then run in this process: slower keys, same results

@@ -26,7 +26,7 @@ from textual.dom import DOMNode
 from textual.markup import escape
 from textual.notifications import SeverityLevel
 from textual.timer import Timer
-from textual.widgets import Input, TextArea
+from textual.widgets import Input
 
 from reviewq.core.model import Change, Critique, short_id
 from reviewq.core.pace import OFFLOAD, PAUSE
@@ -63,6 +63,16 @@ def _is(screen: object, module: str, name: str) -> bool:
     defined yet, and no screen can be of it."""
     cls = getattr(sys.modules.get(module), name, None)
     return isinstance(cls, type) and isinstance(screen, cls)
+
+
+def _typed_into(widget: object) -> bool:
+    """An Input or a TextArea (keys typed there are text, not bindings). TextArea's module is
+    not imported for this (start-up: it brings the syntax highlighter's); until a screen that
+    has one imports it, no widget is one."""
+    if isinstance(widget, Input):
+        return True
+    loaded = sys.modules.get("textual.widgets._text_area")
+    return loaded is not None and isinstance(widget, loaded.TextArea)
 
 
 def _is_change(screen: object) -> bool:
@@ -379,7 +389,7 @@ class ReviewqApp(App[None], inherit_bindings=False):
         if (
             self._held is not None
             and isinstance(event, events.DescendantFocus)
-            and isinstance(event.widget, Input | TextArea)
+            and _typed_into(event.widget)
         ):
             await super().on_event(event)
             await self._release_held()
@@ -399,7 +409,7 @@ class ReviewqApp(App[None], inherit_bindings=False):
 
     def _opens_box(self, key: str) -> bool:
         """Would this key run a binding that opens a box (the first binding that takes it)?"""
-        if isinstance(self.focused, Input | TextArea):
+        if _typed_into(self.focused):
             return False  # typed into a field, not a binding
         try:
             screen = self.screen

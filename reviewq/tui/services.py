@@ -117,6 +117,8 @@ class Services:
         self._pool_lock = threading.Lock()
         #: The last `load_queue_rows`, until `keep_queue_answer` stores it.
         self._answer: Any = None
+        #: `prefetch_stored_queue`'s thread and its result, until `stored_queue` takes it.
+        self._prefetch: tuple[threading.Thread, list[Any]] | None = None
 
     def gather_stats(self) -> Any:
         """The stats screen's inputs: this repository's log and notes, or the team's when
@@ -408,10 +410,46 @@ class Services:
 
     # -- the stored queue answer (reviewq/workflow/queue_answer.py) ---------------------------
 
+    def prefetch_stored_queue(self) -> None:
+        """Start `stored_queue` in a thread now (the TUI does, before it imports the app): its
+        `git` calls and file reads then overlap the app's start, and the queue screen's worker
+        takes the result. Never raises."""
+        holder: list[Any] = []
+
+        def run() -> None:
+            holder.append(self._stored_queue_now())
+
+        thread = threading.Thread(target=run, name="reviewq-stored-queue", daemon=True)
+        try:
+            thread.start()
+        except RuntimeError:
+            return
+        self._prefetch = (thread, holder)
+
+    def stored_queue_ready(self) -> tuple[str | None, StoredQueue | None] | None:
+        """`stored_queue`, when the thread `prefetch_stored_queue` started has finished; else
+        None at once (and the worker asks `stored_queue`)."""
+        prefetch = self._prefetch
+        if prefetch is None or prefetch[0].is_alive():
+            return None
+        return self.stored_queue()
+
     def stored_queue(self) -> tuple[str | None, StoredQueue | None]:
         """(the key of the queue's inputs now, the stored answer when it answers that key):
         what the queue screen may draw before the real queue is in. Never raises: the answer
         is a convenience, and without one the screen waits for the real queue as before."""
+        prefetch, self._prefetch = self._prefetch, None
+        if prefetch is not None:
+            thread, holder = prefetch
+            thread.join()
+            if holder:
+                key, stored = holder[0]
+                if stored is not None and not stored.holds_at(self.now()):
+                    stored = None  # time passed its valid_until since it was read
+                return key, stored
+        return self._stored_queue_now()
+
+    def _stored_queue_now(self) -> tuple[str | None, StoredQueue | None]:
         from reviewq.workflow.queue_answer import answer_key, load
 
         try:
@@ -450,6 +488,11 @@ class Services:
         view, rows, mine, times, start, units = answer
         try:
             if units is not None and answer_key(self.ctx, view) == key:
+                # What the queue screen draws them with at the next open (their order, the
+                # columns' widths), so that its first screen reads only the rows it shows.
+                from reviewq.tui.screens.queue import stored_display
+
+                now = self.now()
                 store(
                     self.ctx,
                     view,
@@ -460,6 +503,8 @@ class Services:
                     day_start=start,
                     hidden_audit=len(units.audit) if view == "daily" else 0,
                     valid_until=units.valid_until,
+                    stored_at=now,
+                    display=stored_display(rows, mine, now),
                 )
         except Exception:  # keeping the answer is a convenience, never an error
             pass

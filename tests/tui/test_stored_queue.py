@@ -4,7 +4,6 @@ in; a forged answer can make the first second lie but cannot open anything that 
 
 from __future__ import annotations
 
-import json
 import threading
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from reviewq.tui.screens.queue import QueueScreen
 from reviewq.tui.screens.review import ReviewScreen
 from reviewq.tui.services import Services
 from reviewq.workflow.queue_answer import answer_path
+from tests.test_queue_answer import read_answer, write_answer
 from tests.tui.conftest import settle
 from tests.tui.test_faults_tui import until
 
@@ -76,15 +76,13 @@ async def test_a_forged_answer_opens_nothing_but_real_items(make_app, demo_repo:
         real = on_screen(app.screen)
         first = app.screen.shown[0]
     path = answer_path(demo_repo / ".git" / "reviewq", "daily")
-    data = json.loads(path.read_text())
+    data, rows = read_answer(path)
     fake = "f" * 40
-    rows = data["rows"]
     top = next(r for r in rows if r[0] == first.change.id)
     # A row for a commit that is in no queue, first; the real first item renamed and "low".
     forged = [fake, "high", 99, *top[3:]]
     top[7], top[1], top[2] = "harmless typo fix", "low", 0
-    data["rows"] = [forged, *rows]
-    path.write_text(json.dumps(data))
+    write_answer(path, data, [forged, *rows])  # sealed: a shell of this user can read the key
     release = held_load(monkeypatch)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -130,3 +128,58 @@ async def test_a_failed_load_takes_the_stored_rows_away(make_app, monkeypatch) -
         assert not screen.table.display and screen.table.row_count == 0
         assert "could not be loaded" in str(screen.query_one("#queue-empty").render())
         assert isinstance(app.screen, QueueScreen)
+
+
+def widths(screen: QueueScreen) -> list[int]:
+    return [column.width for column in screen.table.ordered_columns]
+
+
+async def test_the_first_frame_from_the_answer_read_at_start_is_the_real_queue(
+    make_app, monkeypatch
+) -> None:
+    """As `reviewq tui` opens: the answer read in a thread while the app starts is on screen
+    in the queue screen's first frame, in the order and column widths it kept (no row read
+    but those drawn), the same as the real queue's once that is in."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        real, real_widths = on_screen(app.screen), widths(app.screen)
+    release = held_load(monkeypatch)
+    app = make_app()
+    app.services.prefetch_stored_queue()
+    app.services._prefetch[0].join()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, QueueScreen) and screen.provisional and not screen.loaded
+        assert screen._stored is not None  # drawn from the kept order, not sorted here
+        assert on_screen(screen) == real and widths(screen) == real_widths
+        release.set()
+        await until(pilot, lambda: screen.loaded)
+        await settle(pilot)
+        assert on_screen(screen) == real and widths(screen) == real_widths
+
+
+async def test_an_edited_answer_is_never_drawn(make_app, demo_repo: Path, monkeypatch) -> None:
+    """Someone without this user's key takes the riskiest item out of the stored answer: the
+    screen draws nothing from it and waits for the real queue, which has the item."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        first = app.screen.shown[0].change.id
+    path = answer_path(demo_repo / ".git" / "reviewq", "daily")
+    seal = path.read_bytes().split(b"\n", 1)[0]
+    header, rows = read_answer(path)
+    write_answer(path, {**header, "display": None}, [r for r in rows if r[0] != first])
+    path.write_bytes(seal + b"\n" + path.read_bytes().split(b"\n", 1)[1])
+    release = held_load(monkeypatch)
+    app = make_app()
+    app.services.prefetch_stored_queue()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.3)
+        screen = app.screen
+        assert not screen.provisional and screen.table.row_count == 0
+        release.set()
+        await until(pilot, lambda: screen.loaded)
+        await settle(pilot)
+        assert screen.shown[0].change.id == first

@@ -4,7 +4,11 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -20,9 +24,11 @@ from reviewq.core.queue import (
     SORT_KEYS,
     QueueItem,
     QueueRow,
+    age_from,
     haystack_of,
     human_age,
     is_unmerged,
+    parse_time,
     queue_order,
     row_of,
 )
@@ -55,10 +61,16 @@ COLUMNS = (
     "Where",
 )
 SUBJECT = COLUMNS.index("Subject")
+#: The order a queue screen opens in.
+DEFAULT_SORT = "risk"
 #: The subject column takes what the others leave, between these widths.
 SUBJECT_WIDTH = (30, 72)
 #: Columns cut to this many characters when longer (whole in the panel under the table).
 CAPS = {COLUMNS.index("Model"): 26, COLUMNS.index("Where"): 28, COLUMNS.index("Agent"): 18}
+#: Seconds left to the terminal's writer after it took the first frame (`_wait_for_output`).
+OUTPUT_GRACE = 0.03
+#: A stored answer's first fill adds this many screens of rows; the rest after the first frame.
+STORED_PAGE_SCREENS = 3
 #: Seconds the queue's worker waits for a stored answer's rows to be drawn before it computes.
 FIRST_DRAW_WAIT = 1.0
 #: New items named in the "new in the queue" notice before it says "and N more".
@@ -85,6 +97,142 @@ def _length(text: str) -> int:
     return _text(text).cell_length
 
 
+def row_texts(row: QueueRow, mine: str | None) -> tuple[str, ...]:
+    """What each of a row's cells says (`COLUMNS`), before safety and cutting."""
+    level, score = row.risk
+    return (
+        f"{level} {score}",
+        short_id(row.id, narrow=True),
+        row.agent,
+        row.subject,
+        row.model,
+        row.size_text,
+        human_age(row.age_seconds),
+        row.domain,
+        mine or "",
+        row.where,
+    )
+
+
+def display_order(
+    rows: Sequence[QueueRow], sort_key: str, mine: Mapping[str, str]
+) -> list[QueueRow]:
+    """The table's order: unmerged work first, then AI commits on main, each by the sort key
+    (as `reviewq queue`); what this reviewer already decided waits for others, last."""
+    ordered = queue_order(list(rows), sort_key)
+    ordered.sort(key=lambda r: r.id in mine)
+    return ordered
+
+
+def column_maxes(rows: Iterable[_RowCells]) -> list[int]:
+    """Each column's longest text (0 without rows)."""
+    maxes = [0] * len(COLUMNS)
+    for row in rows:
+        maxes = [max(a, b) for a, b in zip(maxes, row.lengths)]
+    return maxes
+
+
+#: The shape of `stored_display`'s summary: bump when it changes.
+DISPLAY_VERSION = 1
+AGE = COLUMNS.index("Age")
+
+
+def stored_display(rows: Sequence[QueueRow], mine: Mapping[str, str], now: datetime) -> dict:
+    """What the next open's first screen needs beyond the rows it draws, computed now over all
+    of them, so that it reads only the rows on screen (`services.keep_queue_answer` keeps it
+    in the stored answer): the table's order for the default sort as indexes into `rows`, each
+    column's longest text, the oldest commit time (the age column's width at any later
+    moment: `age_width`) and how many rows are unmerged work.
+
+    The order is kept only when it is the same at every later moment: ages then grow alike
+    (every commit time readable is before `now`; an unreadable one is age 0 for good). A
+    commit dated after `now` would overtake others as its age starts counting: no order then,
+    and the screen sorts as usual."""
+    at_now = [replace(r, age_seconds=age_from(r.committed_at, now)) for r in rows]
+    stamp = now.timestamp()
+    steady = True
+    oldest: str | None = None
+    oldest_age = -1.0
+    for row in at_now:
+        when = parse_time(row.committed_at)
+        if when is None or when.tzinfo is None:
+            continue
+        if not when.timestamp() < stamp:
+            steady = False
+        if row.age_seconds > oldest_age:
+            oldest, oldest_age = row.committed_at, row.age_seconds
+    index = {r.id: n for n, r in enumerate(rows)}
+    order = [index[r.id] for r in display_order(at_now, DEFAULT_SORT, mine)] if steady else None
+    maxes = column_maxes(_RowCells(r, mine.get(r.id)) for r in at_now)
+    return {
+        "v": DISPLAY_VERSION,
+        "sort": DEFAULT_SORT,
+        "order": order,
+        "maxes": maxes,
+        "oldest": oldest,
+        "unmerged": sum(1 for r in rows if is_unmerged(r)),
+    }
+
+
+def age_width(oldest: str | None, now: datetime) -> int:
+    """The age column's longest text at `now`: the oldest row's. An age under 60 days says at
+    most three characters ("59m", "23h", "59d"), and months only get longer with age, so the
+    longest text is the oldest row's whenever any is longer than three."""
+    return len(human_age(age_from(oldest, now))) if oldest is not None else 0
+
+
+class _StoredView:
+    """A stored answer's rows in the table's order (`stored_display`), read as drawn."""
+
+    __slots__ = ("ids", "maxes", "order", "rows", "unmerged")
+
+    def __init__(self, rows: Any, order: list[int], maxes: list[int], unmerged: int) -> None:
+        self.rows = rows
+        self.order = order
+        self.ids = [rows.ids[i] for i in order]
+        self.maxes = maxes
+        self.unmerged = unmerged
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def __getitem__(self, index: int) -> QueueRow:
+        return self.rows[self.order[index]]
+
+    def __iter__(self) -> Iterator[QueueRow]:
+        rows = self.rows
+        for i in self.order:
+            yield rows[i]
+
+    def __bool__(self) -> bool:
+        return bool(self.order)
+
+
+def _stored_view(stored: Any) -> _StoredView | None:
+    """The stored answer's precomputed table, when it has a usable one (else None: the
+    screen orders and measures the rows itself, as for a load)."""
+    display = stored.display
+    rows = stored.rows
+    if not isinstance(display, dict) or display.get("v") != DISPLAY_VERSION:
+        return None
+    order, maxes, unmerged = display.get("order"), display.get("maxes"), display.get("unmerged")
+    oldest = display.get("oldest")
+    if (
+        display.get("sort") != DEFAULT_SORT
+        or type(order) is not list
+        or type(maxes) is not list
+        or len(maxes) != len(COLUMNS)
+        or not all(type(m) is int and m >= 0 for m in maxes)
+        or type(unmerged) is not int
+        or (oldest is not None and type(oldest) is not str)
+        or sorted(order) != list(range(len(rows)))
+    ):
+        return None
+    maxes = list(maxes)
+    maxes[AGE] = age_width(oldest, rows.now)
+    return _StoredView(rows, order, maxes, unmerged)
+
+
 class _RowCells:
     """One row's cells for the table: their texts' lengths at once (the columns' widths need
     every row's), the cells themselves (`Content`, each made safe) only once the row is drawn.
@@ -95,21 +243,9 @@ class _RowCells:
     def __init__(self, row: QueueRow, mine: str | None) -> None:
         self.row = row
         self.mine = mine
-        level, score = row.risk
         #: What each cell says (before safety and cutting): a refill that says the same keeps
         #: the table as it is.
-        self.texts = (
-            f"{level} {score}",
-            short_id(row.id, narrow=True),
-            row.agent,
-            row.subject,
-            row.model,
-            row.size_text,
-            human_age(row.age_seconds),
-            row.domain,
-            mine or "",
-            row.where,
-        )
+        self.texts = row_texts(row, mine)
         joined = "".join(self.texts)
         if joined.isascii() and joined.isprintable():
             self.lengths = [len(t) for t in self.texts]
@@ -125,6 +261,22 @@ class _RowCells:
     def cut(self, widths: list[int]) -> Callable[[int], Content]:
         """Column index -> its cell, cut to `widths` (what the table reads when drawing)."""
         return lambda index: _cut_one(self.cells()[index], widths[index])
+
+
+def _wait_for_output(app: Any, limit: float) -> None:
+    """Until the app's output thread has taken what was drawn (Textual writes the terminal in
+    a thread of its own, which needs the interpreter too), at most `limit` seconds; a short
+    pause where that cannot be seen (another driver)."""
+    queue = getattr(getattr(getattr(app, "_driver", None), "_writer_thread", None), "_queue", None)
+    end = time.monotonic() + limit
+    if queue is None or not hasattr(queue, "qsize"):
+        time.sleep(min(0.05, limit))
+        return
+    while queue.qsize() and time.monotonic() < end:
+        time.sleep(0.005)
+    # The last piece taken is being written: in 8 KiB pieces, each taking the interpreter
+    # back after its system call, which a busy thread here would make wait.
+    time.sleep(OUTPUT_GRACE)
 
 
 def item_matches(item: QueueItem, terms: list[str]) -> bool:
@@ -171,7 +323,9 @@ class QueueScreen(Screen, inherit_bindings=False):
         #: A change the reviewer asked to open before the real queue was in.
         self.open_when_loaded: str | None = None
         self._hidden_audit = 0
-        self.sort_key = "risk"
+        self.sort_key = DEFAULT_SORT
+        #: The stored answer's rows in the table's order, while they are shown as it kept them.
+        self._stored: _StoredView | None = None
         self.filter_text = ""
         self.reviewed_today = 0
         #: change id -> this reviewer's latest verdict on it
@@ -186,6 +340,12 @@ class QueueScreen(Screen, inherit_bindings=False):
         #: `gc.get_freeze_count()` after the last full collection (`core.alloc`).
         self.frozen_after_collection = 0
         self.cut_columns = False
+        #: (key, stored answer) when the app's start had them at mount (`_load` takes it).
+        self._first: tuple[str | None, Any] | None = None
+        #: Set once the first frame is drawn.
+        self._first_drawn = threading.Event()
+        #: The stored table's rows still to add after the first frame (`_add_rest`).
+        self._rest: tuple[_StoredView, list[int], int] | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="queue-top"):
@@ -211,34 +371,51 @@ class QueueScreen(Screen, inherit_bindings=False):
 
     def on_mount(self) -> None:
         self._update_top()
+        # The last open's answer, when the thread the TUI started with has it already: in the
+        # first frame, rather than a frame of the loading indicator and a trip to the worker.
+        self._first = self.app.services.stored_queue_ready()
+        if self._first is not None and self._first[1] is not None:
+            self._show_stored(self._first[1])
         self.refresh_queue()
         self.call_after_refresh(resume_collection)  # the first frame is up (`core.alloc`)
+        self.call_after_refresh(self._first_drawn.set)
 
     # -- loading ------------------------------------------------------------------------------
 
     def refresh_queue(self) -> None:
-        self.query_one(LoadingIndicator).display = not self.loaded
+        self.query_one(LoadingIndicator).display = not self.loaded and not self.provisional
         self._load()
 
     @work(thread=True, exclusive=True, group="queue", exit_on_error=False)
     def _load(self) -> None:
         services = self.app.services
         key = None
-        if not self.loaded and not self.rows:
+        first, self._first = self._first, None
+        if first is not None or (not self.loaded and not self.rows):
             # The first open: the last open's answer, if nothing it depends on moved, is on
             # screen at once; the real queue replaces it when computed.
-            key, stored = services.stored_queue()
+            key, stored = first if first is not None else services.stored_queue()
             if stored is not None:
-                drawn = threading.Event()
+                drawn = self._first_drawn
+                if first is None:  # not shown by `on_mount`: show it now
 
-                def show() -> None:
-                    self._show_stored(stored)
-                    self.call_after_refresh(drawn.set)
+                    def show() -> None:
+                        drawn.clear()
+                        self._show_stored(stored)
+                        self.call_after_refresh(drawn.set)
 
-                self.app.call_from_thread(show)
+                    self.app.call_from_thread(show)
                 # The computing below holds the interpreter most of the time: let the rows
                 # reach the terminal first.
                 drawn.wait(FIRST_DRAW_WAIT)
+                # ...all the way: the terminal's writer is a thread too, and this one and the
+                # rest of the table (below) would hold the interpreter while it waits.
+                _wait_for_output(self.app, FIRST_DRAW_WAIT)
+                self.app.call_from_thread(self._add_rest)
+                # The first screen read only the rows it drew: read the rest here (sort, filter
+                # and the real queue's comparison read them all), not on the screen's thread.
+                if not stored.rows.parse_all():
+                    self.app.call_from_thread(self._drop_stored)
         # The first open over a large log reads all of it once into the column cache: say so.
         services.report_column_builds(
             lambda done, total: self.app.call_from_thread(self._building, done, total)
@@ -266,6 +443,7 @@ class QueueScreen(Screen, inherit_bindings=False):
 
     def _show_rows(self, stored) -> None:
         self.provisional = True
+        self._stored = _stored_view(stored)
         self.rows = stored.rows
         self.mine = dict(stored.mine)
         self.reviewed_today = stored.reviewed_today(self.app.services.now())
@@ -286,17 +464,26 @@ class QueueScreen(Screen, inherit_bindings=False):
         )
         note.display = True
 
+    def _drop_stored(self) -> None:
+        """Take the stored rows away (they are not the queue): the screen waits as without."""
+        if not self.provisional:
+            return
+        self.provisional = False
+        self._stored = None
+        self.rows, self.shown_rows, self.mine = [], [], {}
+        self.open_when_loaded = None
+        self.table.clear(columns=True)
+        self.table.display = False
+        self.query_one(LoadingIndicator).display = not self.loaded
+        self._update_top()
+        self._show_reasons()
+
     def _failed(self, exc: Exception) -> None:
         self.query_one(LoadingIndicator).display = False
         self.query_one("#queue-building", Static).display = False
         if self.provisional:  # the stored rows are not the queue: take them away
-            self.provisional = False
-            self.rows, self.shown_rows, self.mine = [], [], {}
-            self.open_when_loaded = None
-            self.table.clear(columns=True)
-            self.table.display = False
-            self._update_top()
-            self._show_reasons()
+            self._drop_stored()
+            self.query_one(LoadingIndicator).display = False
         message = error_text(exc)
         self.app.notify(one_line(message, 200), title="Cannot load the queue", severity="error")
         empty = self.query_one("#queue-empty", Static)
@@ -313,6 +500,7 @@ class QueueScreen(Screen, inherit_bindings=False):
         self.loaded = True
         before = [self._row(r).texts for r in self.shown_rows] if self.provisional else None
         self.provisional = False
+        self._stored = None
         self.items = items
         self.rows = rows if rows is not None else [row_of(i) for i in items]
         self._rows.clear()
@@ -368,6 +556,7 @@ class QueueScreen(Screen, inherit_bindings=False):
 
     def _live_update(self, refresh: QueueRefresh) -> None:
         update = refresh.update
+        self._stored = None
         self.items = update.items
         self.rows = refresh.rows or [row_of(i) for i in update.items]
         self._rows.clear()  # places, ages and risks may have moved with the refresh
@@ -413,28 +602,44 @@ class QueueScreen(Screen, inherit_bindings=False):
         table = self.table
         keep = self.current_row()
         terms = self.filter_text.lower().split()
-        # Unmerged work first, then AI commits on main, each by the sort key (as `reviewq queue`).
-        ordered = queue_order(self.rows, self.sort_key)
-        # What this reviewer already decided waits for others: last, whatever the sort.
-        ordered.sort(key=lambda r: r.id in self.mine)
-        self.shown_rows = [r for r in ordered if r.matches(terms)] if terms else ordered
-        if self.loaded:
-            by_id = {i.change.id: i for i in self.items}
-            self.shown = [by_id[r.id] for r in self.shown_rows]
-        else:
+        stored = self._stored
+        if stored is not None and (terms or self.sort_key != DEFAULT_SORT or self.loaded):
+            stored = self._stored = None  # another order: the rows are sorted as for a load
+        unchanged = False
+        if stored is not None:
+            # The stored answer's first screen: its order and widths as kept, the cells of
+            # the rows on screen made when drawn (`stored_display`).
+            self.shown_rows = stored
             self.shown = []
-        rows = [self._row(r) for r in self.shown_rows]
-        unchanged = (
-            same_as is not None
-            and table.row_count == len(rows)
-            and same_as == [r.texts for r in rows]
-        )
-        if not unchanged:
             table.clear(columns=True)
-            widths = self._widths(rows)
+            widths = self._widths_from(stored.maxes)
             for name, width in zip(COLUMNS, widths):
                 table.add_column(name, key=name.lower(), width=width)
-            table.add_keyed_rows([(cells.row.id, cells.cut(widths)) for cells in rows])
+            # The rows of the first screens now, the rest once it is drawn (adding a row to a
+            # DataTable costs ~10 µs: 10,000 of them are a tenth of a second).
+            page = STORED_PAGE_SCREENS * max(self.app.size.height, 25)
+            self._add_stored_rows(stored, widths, 0, page)
+            self._rest = (stored, widths, page)
+        else:
+            ordered = display_order(self.rows, self.sort_key, self.mine)
+            self.shown_rows = [r for r in ordered if r.matches(terms)] if terms else ordered
+            if self.loaded:
+                by_id = {i.change.id: i for i in self.items}
+                self.shown = [by_id[r.id] for r in self.shown_rows]
+            else:
+                self.shown = []
+            rows = [self._row(r) for r in self.shown_rows]
+            unchanged = (
+                same_as is not None
+                and table.row_count == len(rows)
+                and same_as == [r.texts for r in rows]
+            )
+            if not unchanged:
+                table.clear(columns=True)
+                widths = self._widths(rows)
+                for name, width in zip(COLUMNS, widths):
+                    table.add_column(name, key=name.lower(), width=width)
+                table.add_keyed_rows([(cells.row.id, cells.cut(widths)) for cells in rows])
         empty = self.query_one("#queue-empty", Static)
         has_rows = bool(self.shown_rows)
         table.display = has_rows
@@ -452,14 +657,43 @@ class QueueScreen(Screen, inherit_bindings=False):
         self._update_top()
         self._show_reasons()
 
+    def _add_rest(self) -> None:
+        """The stored table's rows past its first screens (the worker asks, once the first
+        frame is out)."""
+        rest, self._rest = self._rest, None
+        if rest is not None:
+            stored, widths, start = rest
+            self._add_stored_rows(stored, widths, start, len(stored))
+
+    def _add_stored_rows(
+        self, stored: _StoredView, widths: list[int], start: int, end: int
+    ) -> None:
+        """Rows `start` to `end` of the stored table, while it is the one shown."""
+        if self._stored is not stored or self.table.row_count != start:
+            return  # a refill since (another order, the real queue): it has its own rows
+        ids = stored.ids
+        self.table.add_keyed_rows(
+            [
+                (ids[n], self._stored_cell(stored, n, widths))
+                for n in range(start, min(end, len(ids)))
+            ]
+        )
+
+    def _stored_cell(
+        self, stored: _StoredView, n: int, widths: list[int]
+    ) -> Callable[[int], Content]:
+        """Row `n` of the stored table's cells, read from the answer when first drawn."""
+        return lambda index: self._row(stored[n]).cut(widths)(index)
+
     def _widths(self, rows: list[_RowCells]) -> list[int]:
-        """Column widths from the cells themselves (DataTable does not measure Content); the
-        subject takes the room the others leave in the terminal's width."""
+        return self._widths_from(column_maxes(rows))
+
+    def _widths_from(self, maxes: list[int]) -> list[int]:
+        """Column widths from the cells' texts' longest (`column_maxes`: DataTable does not
+        measure Content); the subject takes the room the others leave in the terminal's
+        width."""
         widths = [
-            min(
-                max([len(name), *(row.lengths[index] for row in rows)]),
-                max(CAPS.get(index, 10_000), len(name)),
-            )
+            min(max(len(name), maxes[index]), max(CAPS.get(index, 10_000), len(name)))
             for index, name in enumerate(COLUMNS)
         ]
         padding = 2 * self.table.cell_padding * len(COLUMNS)
@@ -472,7 +706,7 @@ class QueueScreen(Screen, inherit_bindings=False):
         spare = room - sum(widths)
         if spare > 0:
             last = len(COLUMNS) - 1
-            whole = max([len(COLUMNS[last]), *(row.lengths[last] for row in rows)])
+            whole = max(len(COLUMNS[last]), maxes[last])
             widths[last] = min(whole, widths[last] + spare)
         #: Columns past the right edge: the top line says how to reach them.
         self.cut_columns = sum(widths) > room
@@ -510,7 +744,11 @@ class QueueScreen(Screen, inherit_bindings=False):
 
     def _groups(self) -> str:
         """Where unmerged work ends: "3 unmerged, then 2 on main" (each group sorted)."""
-        unmerged = sum(1 for r in self.shown_rows if is_unmerged(r))
+        shown = self.shown_rows
+        if isinstance(shown, _StoredView):
+            unmerged = shown.unmerged
+        else:
+            unmerged = sum(1 for r in shown if is_unmerged(r))
         if not unmerged:
             return ""
         return f"   {unmerged} unmerged, then {len(self.shown_rows) - unmerged} on main"
@@ -525,7 +763,11 @@ class QueueScreen(Screen, inherit_bindings=False):
             (f"   filter: {self.filter_text}" if self.filter_text else "", "$text-warning"),
         )
         self.query_one("#queue-title", Static).update(title)
-        pending = sum(1 for r in self.rows if r.id not in self.mine)
+        ids = getattr(self.rows, "ids", None)  # a stored answer's: its rows are not read here
+        mine = self.mine
+        pending = sum(
+            1 for cid in (ids if ids is not None else (r.id for r in self.rows)) if cid not in mine
+        )
         # The counts add up to the rows: the reviewer's own decided items stay listed (last)
         # while the policy wants another reviewer, and they are not "pending" for them.
         waiting = len(self.rows) - pending

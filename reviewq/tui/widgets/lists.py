@@ -89,7 +89,7 @@ class _LazyRow(dict):
     __slots__ = ("_cell", "_columns")
 
     def __init__(self, cell: Callable[[int], Any], columns: dict[Any, int]) -> None:
-        super().__init__()
+        # Starts empty (dict's own __init__ would only take items: none here).
         self._cell = cell
         self._columns = columns
 
