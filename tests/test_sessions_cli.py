@@ -719,3 +719,21 @@ def test_opencode_sqlite_database(repo, cli):
         "store": "local",
         "model": "glm-4.6",
     }
+
+
+def test_the_table_sizes_commits_when_a_session_may_link_them(repo, cli):
+    """The table (`scan` without `--sizes`) counts no size unless asked, but linking a session
+    matches the files a commit touched: with a session present it sizes them first, so the
+    table's prompts are those of `scan --json`."""
+    s, (first, second, later) = claude_story(repo)
+    s.write(home())
+    table = cli("scan", cwd=repo.path)
+    assert table.returncode == 0, table.stderr
+    rows = {line[:12]: line for line in table.stdout.splitlines()[1:]}
+    records = scan(cli, repo)
+    for sha in (first, second, later):
+        assert ("  yes  " in rows[sha[:12]]) == (records[sha]["prompt"] is not None), sha
+    for sha in (first, second, later):
+        assert f"+{records[sha]['additions']}/-{records[sha]['deletions']}" in rows[sha[:12]]
+    assert records[second]["prompt_link"] == "strong"
+    assert "not counted" not in table.stderr

@@ -474,6 +474,17 @@ def _filled_states(
     return out
 
 
+def _filled_list(
+    git: Git, states: list[StoredChange], sizes: SizeCache | None
+) -> list[StoredChange]:
+    """`states` with every unsized git change sized (`_filled_states`, in order)."""
+    wanted = [s.sha for s in states if s.stats is None and s.source == "git"]
+    if not wanted:
+        return states
+    by_sha = _filled_states(git, {s.sha: s for s in states if s.source == "git"}, wanted, sizes)
+    return [by_sha[s.sha] if s.source == "git" else s for s in states]
+
+
 def fill_sizes(
     ctx: Context, changes: Sequence[Change], which: Iterable[Change] | None = None
 ) -> list[Change]:
@@ -531,11 +542,13 @@ def _scan_history(
     graph: dict[str, list[str]] | None = None,
     sizes: SizeCache | None = None,
     want_sizes: Callable[[Commit], bool] | None = None,
+    count: bool = True,
 ) -> tuple[list[Change], int]:
     """One streaming log pass; sizes of the AI commits found are fetched alongside it
     (`sizes`: those already counted are taken from there, and new counts are added to it).
     `want_sizes`: only the commits it accepts are sized; the others are left unsized (`stats`
-    None, no files: `fill_sizes` counts them when something asks).
+    None, no files: `fill_sizes` counts them when something asks). `count=False`: no size
+    pass at all; commits `sizes` holds are sized from it, the rest are left unsized.
 
     The numstat passes run in two worker threads on batches of found commits while the main thread
     keeps reading the log, so on a two-core machine they cost little wall time. `side`: side
@@ -544,27 +557,25 @@ def _scan_history(
     git = ctx.git
     detector = Detector(ctx.config.agents)
     side = side if side is not None else load_side_records(git, tip)
-    found: list[tuple[Commit, Authorship]] = []
+    # (commit, authorship, whether its message or a side record may hold a prompt)
+    found: list[tuple[Commit, Authorship, bool]] = []
     futures = []
     batch: list[str] = []
     read = 0
     limit = FIRST_STATS_BATCH
     known: dict[str, tuple[DiffStats, tuple[FileChange, ...]]] = {}
     unsized: set[str] = set()
+    detect_record = detector.detect_record
     with ThreadPoolExecutor(max_workers=STATS_WORKERS) as pool:
         hinted = side.hints
         for parts in iter_records(git, revs, max_count=max_count, since=since):
             read += 1
             if graph is not None:  # every commit's parents, for membership without git
                 graph[parts[0].decode().strip()] = parts[1].decode().split()
-            if not detector.may_be_ai((parts[2], parts[3], parts[5], parts[6]), parts[8]) and (
-                not hinted or parts[0].decode().strip() not in hinted
-            ):
-                continue
-            commit = commit_from_fields(parts)
-            authorship = detector.detect(commit, side.for_commit(commit.sha))
-            if authorship is not None:
-                found.append((commit, authorship))
+            hints = hinted.get(parts[0].decode().strip(), ()) if hinted else ()
+            commit, authorship, marked = detect_record(parts, hints, commit_from_fields)
+            if authorship is not None and commit is not None:
+                found.append((commit, authorship, marked or bool(hints)))
                 if want_sizes is not None and not want_sizes(commit):
                     unsized.add(commit.sha)
                     continue
@@ -573,6 +584,9 @@ def _scan_history(
                     if kept is not None:
                         known[commit.sha] = kept
                         continue
+                if not count:
+                    unsized.add(commit.sha)
+                    continue
                 batch.append(commit.sha)
                 if len(batch) >= limit:
                     futures.append(pool.submit(commit_stats, git, batch))
@@ -588,16 +602,18 @@ def _scan_history(
         sizes.flush()
         stats.update(known)
     changes = []
-    for commit, authorship in found:
-        size, files = (
-            (None, ()) if commit.sha in unsized else stats.get(commit.sha, (DiffStats(), ()))
-        )
+    no_size = (DiffStats(), ())
+    for commit, authorship, may_prompt in found:
+        sha = commit.sha
+        size, files = (None, ()) if sha in unsized else stats.get(sha, no_size)
         changes.append(
             Change(
-                id=commit.sha,
+                id=sha,
                 commit=commit,
                 authorship=authorship,
-                prompt=choose_prompt(commit.message, side.for_commit(commit.sha)),
+                # No keyword in the message and no side record: no prompt (`choose_prompt`
+                # reads only aider's transcript headers, keywords both, and side records).
+                prompt=choose_prompt(commit.message, side.for_commit(sha)) if may_prompt else None,
                 stats=size,
                 files=files,
             )
@@ -612,7 +628,15 @@ def scan_history(
     max_count: int | None = None,
     since: str | None = None,
     use_cache: bool = True,
+    sizes: bool = True,
 ) -> ScanResult:
+    """Every AI-authored commit reachable from `revs`, each sized (files, additions, deletions).
+
+    `sizes=False` (the human listing): no size pass; a commit is sized only when its counts are
+    already kept (`SizeCache`), the others come back unsized (`stats` None, no files; `unsized`,
+    `fill_sizes`). The scan cache may then hold unsized changes: a later sized scan fills them
+    from the size cache or one numstat pass before answering.
+    """
     git = ctx.git
     revs = list(revs or ["HEAD"])
     if revs == ["HEAD"] and not git.has_commits():
@@ -633,6 +657,8 @@ def scan_history(
             kept_states = None
         if kept_states is not None and cached.get("resolved") == resolved:
             refreshed = _refreshed(git, kept_states)
+            if sizes:
+                refreshed = _filled_list(git, refreshed, SizeCache(ctx.state_dir))
             if refreshed is not kept_states:  # counted now: kept, so the next scan needs no git
                 _store_states(ctx, key, resolved, notes, refreshed)
             return ScanResult(
@@ -653,8 +679,12 @@ def scan_history(
                 since=None,
                 tip=tip,
                 sizes=SizeCache(ctx.state_dir),
+                count=sizes,
             )
-            kept = changes_from_state(_refreshed(git, kept_states))
+            kept_states = _refreshed(git, kept_states)
+            if sizes:
+                kept_states = _filled_list(git, kept_states, SizeCache(ctx.state_dir))
+            kept = changes_from_state(kept_states)
             seen = {c.id for c in new}
             changes = new + [c for c in kept if c.id not in seen]
             _store(ctx, key, resolved, notes, changes)
@@ -666,6 +696,7 @@ def scan_history(
         since=since,
         tip=tip,
         sizes=SizeCache(ctx.state_dir) if use_cache else None,
+        count=sizes,
     )
     if cacheable:
         _store(ctx, key, resolved, notes, changes)
