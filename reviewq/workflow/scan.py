@@ -13,7 +13,6 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import starmap
@@ -566,7 +565,7 @@ def _scan_history(
     known: dict[str, tuple[DiffStats, tuple[FileChange, ...]]] = {}
     unsized: set[str] = set()
     detect_record = detector.detect_record
-    with ThreadPoolExecutor(max_workers=STATS_WORKERS) as pool:
+    with _SizePasses() as pool:
         hinted = side.hints
         for parts in iter_records(git, revs, max_count=max_count, since=since):
             read += 1
@@ -619,6 +618,29 @@ def _scan_history(
             )
         )
     return changes, read
+
+
+class _SizePasses:
+    """The size passes' worker threads, started with the first batch: a scan that counts
+    nothing (the table, sizes all kept) neither starts them nor imports `concurrent.futures`
+    (and `logging` with it)."""
+
+    def __init__(self) -> None:
+        self._pool: Any = None
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(max_workers=STATS_WORKERS)
+        return self._pool.submit(fn, *args)
+
+    def __enter__(self) -> _SizePasses:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
 
 
 def scan_history(
