@@ -14,7 +14,8 @@ runs, in this order and on the same repository:
 - `cold`: `reviewq scan --json` with the state dir removed (no cache, no stored answer);
 - `warm`: the same command again (an unchanged history): the fast path of
   `reviewq/workflow/scan_fast.py` (files only, no git process);
-- `cold-list`: the human listing, `reviewq scan`, with the state dir removed;
+- `cold-list`: the human listing, `reviewq scan`, with the state dir removed (it counts no
+  size: it shows those already counted, and `?` for the rest, unless given `--sizes`);
 - `cold-queue`: `reviewq queue --json`, with the state dir removed: the queue's scope (unmerged
   work plus main's recent window, `[scope]`) is scanned and sized, nothing else;
 - `warm-queue`: the same again;
@@ -94,7 +95,15 @@ def state_dir(repo: Path, env: dict[str, str]) -> Path:
 
 def run(cmd: list[str], repo: Path, env: dict[str, str], stdin: bytes | None = None) -> float:
     start = time.perf_counter()
-    subprocess.run(cmd, cwd=repo, env=env, input=stdin, stdout=subprocess.DEVNULL, check=True)
+    subprocess.run(
+        cmd,
+        cwd=repo,
+        env=env,
+        input=stdin,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,  # the table's "? not counted" line, once per run
+        check=True,
+    )
     return time.perf_counter() - start
 
 
