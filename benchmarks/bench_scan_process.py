@@ -29,8 +29,8 @@ is removed from the children's environment and the package is byte-compiled firs
 has .pyc files, and compiling 60 modules per run is not what users wait for.
 
 `--before DIR`: also time another source tree of reviewq (e.g. `git archive <commit> | tar -x -C
-DIR`) in the same rounds, as `cold-before` / `warm-before` and `cold-queue-before` /
-`warm-queue-before` (run with PYTHONPATH=DIR).
+DIR`) in the same rounds, as `cold-before` / `warm-before`, `cold-list-before` and
+`cold-queue-before` / `warm-queue-before` (run with PYTHONPATH=DIR).
 
 Run: .venv/bin/python benchmarks/bench_scan_process.py [--repo PATH ...] [--rounds N] [--quick]
      [--before DIR]
@@ -144,6 +144,7 @@ def bench(repo: Path, rounds: int, home: Path, before: Path | None = None) -> No
             {
                 "cold-before": [],
                 "warm-before": [],
+                "cold-list-before": [],
                 "cold-queue-before": [],
                 "warm-queue-before": [],
             }
@@ -171,17 +172,19 @@ def bench(repo: Path, rounds: int, home: Path, before: Path | None = None) -> No
             times["cold-before"].append(run(reviewq, repo, old_env))
             times["warm-before"].append(run(reviewq, repo, old_env))
             shutil.rmtree(state, ignore_errors=True)
+            times["cold-list-before"].append(run(listing, repo, old_env))
+            shutil.rmtree(state, ignore_errors=True)
             times["cold-queue-before"].append(run(queue, repo, old_env))
             times["warm-queue-before"].append(run(queue, repo, old_env))
     raw = statistics.median(times["raw"])
     full = statistics.median(times["raw+sizes"])
     print(f"\n{repo}: {commits} commits, {len(shas)} AI-authored; {rounds} rounds")
     print(f"load average (1 min) during the rounds: {min(loads):.2f}-{max(loads):.2f}")
-    print(f"{'measure':12} {'median':>9} {'p95':>9} {'/ raw':>7} {'/ raw+sizes':>12}")
+    print(f"{'measure':17} {'median':>9} {'p95':>9} {'/ raw':>7} {'/ raw+sizes':>12}")
     for name, values in times.items():
         med = statistics.median(values)
         print(
-            f"{name:12} {med * 1000:7.0f}ms {p95(values) * 1000:7.0f}ms "
+            f"{name:17} {med * 1000:7.0f}ms {p95(values) * 1000:7.0f}ms "
             f"{med / raw:6.2f}x {med / full:11.2f}x"
         )
 
