@@ -507,8 +507,7 @@ def fill_sizes(
 def sessions_present(ctx: Context) -> bool:
     """Are there agent sessions to link? Linking matches sessions to commits by the files they
     touched, every commit in scope at once, so with sessions every commit is sized."""
-    from reviewq.sources.sessions.index import load_index
-    from reviewq.workflow.session_prompts import _env, enabled, worktree_roots
+    from reviewq.workflow.session_prompts import _env, enabled, load_index, worktree_roots
 
     if not enabled(ctx):
         return False

@@ -12,12 +12,19 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from reviewq.core.jsonio import dump_json
 from reviewq.core.model import Change, Prompt, SessionRef
-from reviewq.core.session_link import CommitFacts, SessionLink, link_commits, relevant
 from reviewq.sources.gitcmd import Git, GitError
-from reviewq.sources.sessions.index import load_index
+
+if TYPE_CHECKING:
+    from reviewq.core.session_link import CommitFacts, SessionLink
+    from reviewq.sources.sessions.index import SessionIndex, Summary
+
+# The session index and the linker (with every agent's transcript parser) are imported when
+# this machine holds a session file for the repository, or an index that may need pruning
+# (`load_index`): a repository without agent sessions never pays for them.
 
 #: Bump when linking rules change, so cached links are computed again.
 LINK_VERSION = 1
@@ -32,6 +39,18 @@ def enabled(ctx) -> bool:
 
 def _env(ctx) -> dict[str, str]:
     return {**os.environ, **(getattr(ctx, "env", None) or {})}
+
+
+def load_index(env: dict[str, str], roots: list[str]) -> tuple[SessionIndex | None, list[Summary]]:
+    """`sources.sessions.index.load_index`, or (None, []) without importing it when there is
+    nothing to read and nothing to prune (`stores.nothing_indexed`): the same summaries."""
+    from reviewq.sources.sessions.stores import nothing_indexed
+
+    if nothing_indexed(env, roots):
+        return None, []
+    from reviewq.sources.sessions.index import load_index as load
+
+    return load(env, roots)
 
 
 def worktree_roots(git: Git) -> list[str]:
@@ -53,6 +72,7 @@ def worktree_roots(git: Git) -> list[str]:
 
 def facts_of(changes: Iterable[Change]) -> list[CommitFacts]:
     from reviewq.core.queue import parse_time  # not at import: `scan --json` replays without it
+    from reviewq.core.session_link import CommitFacts
 
     out = []
     for c in changes:
@@ -124,12 +144,16 @@ def _session_links(
     if not roots:
         return {}
     index, summaries = load_index(_env(ctx), roots)
-    if not summaries:  # no session here: the commits' facts (a date parse each) are not needed
+    if (
+        not summaries or index is None
+    ):  # no session here: the commits' facts (a date parse each) are not needed
         return {}
     if fill is not None and any(c.source == "git" and c.stats is None for c in changes):
         changes = fill(changes)
         if holder is not None:
             holder[0] = changes
+    from reviewq.core.session_link import SessionLink, link_commits, relevant
+
     commits = facts_of(changes)
     if not commits:
         return {}
