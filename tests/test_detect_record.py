@@ -243,3 +243,30 @@ def test_configured_rules_the_built_in_keywords_do_not_know_still_mark(repo: Rep
     assert gate.returncode != 0
     for sha in (kit, bot, bot2):
         assert sha[:7] in gate.stdout + gate.stderr
+
+
+@given(
+    fields=st.lists(st.binary(max_size=12), min_size=8, max_size=8),
+    body=st.binary(max_size=40),
+)
+@settings(max_examples=300, deadline=None)
+def test_one_decode_of_a_record_is_nine_decodes(fields, body) -> None:
+    """`commit_from_fields` decodes the record once; each field comes out as decoding it on
+    its own did (invalid UTF-8 included: a sequence cut at the separator is replaced alike)."""
+    from reviewq.core.model import Commit
+    from reviewq.sources.git_log import split_record
+
+    record = b"\x1f".join([f.replace(b"\x1f", b"") for f in fields] + [body])
+    parts = split_record(record)
+    if parts is None:
+        return
+    sha, parents, an, ae, ad, cn, ce, cd, text = (p.decode("utf-8", "replace") for p in parts)
+    assert commit_from_fields(parts) == Commit(
+        sha=sha.strip(),
+        parents=tuple(parents.split()),
+        author=Identity(an, ae),
+        committer=Identity(cn, ce),
+        authored_at=ad,
+        committed_at=cd,
+        message=text.rstrip("\n"),
+    )

@@ -46,8 +46,12 @@ def split_record(record: bytes) -> list[bytes] | None:
     return parts
 
 
-def commit_from_fields(parts: list[bytes]) -> Commit:
-    sha, parents, an, ae, ad, cn, ce, cd, body = (p.decode("utf-8", "replace") for p in parts)
+def commit_from_fields(parts: Sequence[bytes]) -> Commit:
+    # One decode of the record: the fields are joined again by the separator they were split
+    # at (an ASCII byte, never inside a UTF-8 sequence), so each field decodes as on its own.
+    sha, parents, an, ae, ad, cn, ce, cd, body = (
+        b"\x1f".join(parts).decode("utf-8", "replace").split("\x1f", 8)
+    )
     return Commit(
         sha=sha.strip(),
         parents=tuple(parents.split()),
