@@ -555,8 +555,8 @@ def _scan_history(
     git = ctx.git
     detector = Detector(ctx.config.agents)
     side = side if side is not None else load_side_records(git, tip)
-    # (commit, authorship, whether its message or a side record may hold a prompt)
-    found: list[tuple[Commit, Authorship, bool]] = []
+    # (commit, authorship, prompt): the prompt is chosen while git is still writing the log
+    found: list[tuple[Commit, Authorship, Prompt | None]] = []
     futures = []
     batch: list[str] = []
     read = 0
@@ -573,7 +573,10 @@ def _scan_history(
             hints = hinted.get(parts[0].decode().strip(), ()) if hinted else ()
             commit, authorship, marked = detect_record(parts, hints, commit_from_fields)
             if authorship is not None and commit is not None:
-                found.append((commit, authorship, marked or bool(hints)))
+                # No keyword in the message and no side record: no prompt (`choose_prompt`
+                # reads only aider's transcript headers, keywords both, and side records).
+                prompt = choose_prompt(commit.message, hints) if marked or hints else None
+                found.append((commit, authorship, prompt))
                 if want_sizes is not None and not want_sizes(commit):
                     unsized.add(commit.sha)
                     continue
@@ -601,19 +604,12 @@ def _scan_history(
         stats.update(known)
     changes = []
     no_size = (DiffStats(), ())
-    for commit, authorship, may_prompt in found:
+    for commit, authorship, prompt in found:
         sha = commit.sha
         size, files = (None, ()) if sha in unsized else stats.get(sha, no_size)
         changes.append(
             Change(
-                id=sha,
-                commit=commit,
-                authorship=authorship,
-                # No keyword in the message and no side record: no prompt (`choose_prompt`
-                # reads only aider's transcript headers, keywords both, and side records).
-                prompt=choose_prompt(commit.message, side.for_commit(sha)) if may_prompt else None,
-                stats=size,
-                files=files,
+                id=sha, commit=commit, authorship=authorship, prompt=prompt, stats=size, files=files
             )
         )
     return changes, read
