@@ -45,7 +45,13 @@ from reviewq.core.scope import (
     short_ref,
 )
 from reviewq.errors import ReviewqError
-from reviewq.sources.git_log import commit_from_fields, commit_stats, iter_records
+from reviewq.sources.git_log import (
+    commit_from_fields,
+    commit_stats,
+    iter_records,
+    log_args,
+    split_records,
+)
 from reviewq.sources.gitcmd import Git, GitError
 from reviewq.sources.notes import SCAN_NOTE_REFS, SideRecords, load_side_records
 from reviewq.workflow.scan_answer import (
@@ -541,12 +547,14 @@ def _scan_history(
     sizes: SizeCache | None = None,
     want_sizes: Callable[[Commit], bool] | None = None,
     count: bool = True,
+    prefetched: list[bytes] | None = None,
 ) -> tuple[list[Change], int]:
     """One streaming log pass; sizes of the AI commits found are fetched alongside it
     (`sizes`: those already counted are taken from there, and new counts are added to it).
     `want_sizes`: only the commits it accepts are sized; the others are left unsized (`stats`
     None, no files: `fill_sizes` counts them when something asks). `count=False`: no size
     pass at all; commits `sizes` holds are sized from it, the rest are left unsized.
+    `prefetched`: the records of exactly this log, already written (`scan_fast.take_log`).
 
     The numstat passes run in two worker threads on batches of found commits while the main thread
     keeps reading the log, so on a two-core machine they cost little wall time. `side`: side
@@ -566,7 +574,12 @@ def _scan_history(
     detect_record = detector.detect_record
     with _SizePasses() as pool:
         hinted = side.hints
-        for parts in iter_records(git, revs, max_count=max_count, since=since):
+        records = (
+            iter_records(git, revs, max_count=max_count, since=since)
+            if prefetched is None
+            else split_records(prefetched)
+        )
+        for parts in records:
             read += 1
             if graph is not None:  # every commit's parents, for membership without git
                 graph[parts[0].decode().strip()] = parts[1].decode().split()
@@ -706,14 +719,23 @@ def scan_history(
             changes = new + [c for c in kept if c.id not in seen]
             _store(ctx, key, resolved, notes, changes)
             return ScanResult(changes, read, incremental=True, resolved=resolved, notes=notes)
+    prefetched = None
+    if use_cache and revs == ["HEAD"] and max_count is None and since is None:
+        # The log `scan_fast.start_log` started before the command line loaded, if it is this
+        # very log (the revision resolved above, this directory and environment) and git ended
+        # well; the scan of `resolved` is the scan of HEAD.
+        from reviewq.workflow.scan_fast import take_log
+
+        prefetched = take_log(git, log_args(resolved))
     changes, read = _scan_history(
         ctx,
-        revs,
+        resolved if prefetched is not None else revs,
         max_count=max_count,
         since=since,
         tip=tip,
         sizes=SizeCache(ctx.state_dir) if use_cache else None,
         count=sizes,
+        prefetched=prefetched,
     )
     if cacheable:
         _store(ctx, key, resolved, notes, changes)

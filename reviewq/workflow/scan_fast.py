@@ -582,3 +582,152 @@ class Recorder:
                 lambda fh: fh.write(text),
                 prefix=".fast-",
             )
+
+
+# -- the cold scan's log, started before the command line loads --------------------------------
+#
+# A cold `scan` (no scan cache yet) spends ~100 ms importing the command line, the config, the
+# detector and the model before its `git log` starts; on two cores git can write the log in
+# that time. `start_log` starts exactly the log the scan would run for `[--repo PATH] scan
+# [--json] [--no-sessions] [--sizes]` (HEAD as the files say it is now), its output into an
+# anonymous memory file (a pipe would stop git at 64 KiB). The scan (`take_log`) uses those bytes
+# only when its own log arguments, with the revision it resolved, its directory and its git
+# environment are exactly the ones the prefetch used, and git ended with exit 0; anything else
+# (HEAD moved, another config, git failed) discards them and the scan runs git itself, as before.
+
+
+class Prefetch:
+    """A `git log` started by `start_log`: its process, output and what it was asked."""
+
+    def __init__(self, proc, out: int, cwd: str, args: list[str], env: dict[str, str]) -> None:
+        self.proc, self.out, self.cwd, self.args, self.env = proc, out, cwd, args, env
+
+    def close(self) -> None:
+        """Stop git if it still runs, reap it, free its output."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        if self.out >= 0:
+            os.close(self.out)
+            self.out = -1
+
+
+#: The prefetch this process started (taken at most once); None when none was started.
+_prefetch: Prefetch | None = None
+#: What happened to the last prefetch: "used", "discarded", or None (for tests).
+last_outcome: str | None = None
+#: Called after the prefetch's git started (tests move HEAD here); None normally.
+_after_start = None
+
+#: The flags of a plain `scan` that change nothing in its `git log` or in whether it runs one.
+_PLAIN_SCAN_FLAGS = frozenset({"--json", "--no-sessions", "--sizes"})
+
+
+def parse_scan_argv(argv: list[str]) -> tuple[str | None] | None:
+    """(--repo PATH or None,) for `[--repo PATH] scan [--json] [--no-sessions] [--sizes]`."""
+    repo = None
+    rest = list(argv)
+    if rest[:1] == ["--repo"] and len(rest) >= 2:
+        repo, rest = rest[1], rest[2:]
+    elif rest[:1] and rest[0].startswith("--repo="):
+        repo, rest = rest[0][len("--repo=") :], rest[1:]
+    if rest[:1] != ["scan"] or repo == "":
+        return None
+    flags = rest[1:]
+    if not set(flags) <= _PLAIN_SCAN_FLAGS or len(flags) != len(set(flags)):
+        return None
+    return (repo,)
+
+
+def start_log(argv: list[str]) -> None:
+    """Start the cold scan's `git log` for `argv`, or nothing (see above); never raises. A
+    prefetch an earlier command of this process left is stopped first."""
+    global _prefetch
+    discard_log()
+    try:
+        _prefetch = _start(argv, dict(os.environ))
+    except (_Decline, OSError, ValueError, UnicodeError):
+        _prefetch = None
+
+
+def _start(argv: list[str], env: dict[str, str]) -> Prefetch | None:
+    asked = parse_scan_argv(argv)
+    if asked is None or not hasattr(os, "memfd_create"):
+        return None
+    _env_check(env)
+    cwd = asked[0] if asked[0] is not None else os.getcwd()
+    _top, git_dir, common = find_repo(cwd)
+    if os.path.exists(os.path.join(common, "reftable")):
+        return None
+    if os.path.lexists(os.path.join(common, "reviewq", "cache.json")):
+        return None  # a scan cache: the scan may answer, or log a range, without this log
+    sha = resolve_ref(git_dir, common, "HEAD")
+    if sha is None or len(sha) not in (40, 64) or sha.strip("0123456789abcdef"):
+        return None
+    import subprocess
+
+    from reviewq.sources.gitcmd import run_env
+    from reviewq.sources.log_format import log_args
+
+    args = log_args([sha])
+    run = run_env()
+    out = os.memfd_create("reviewq-scan-log", getattr(os, "MFD_CLOEXEC", 0))
+    try:
+        proc = subprocess.Popen(
+            ["git", *args],
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.DEVNULL,
+            env=run,
+        )
+    except BaseException:
+        os.close(out)
+        raise
+    prefetch = Prefetch(proc, out, cwd, args, run)
+    if _after_start is not None:
+        _after_start()
+    return prefetch
+
+
+def take_log(git, args: list[str]) -> list[bytes] | None:
+    """The NUL-separated records of the prefetched log, if it is exactly `git log args` in
+    `git`'s directory and environment and git ended with exit 0; else None (discarded). The
+    prefetch is taken either way: nothing uses it twice."""
+    global _prefetch, last_outcome
+    prefetch, _prefetch = _prefetch, None
+    if prefetch is None:
+        return None
+    try:
+        if (
+            prefetch.args != list(args)
+            or prefetch.cwd != os.fspath(git.path)
+            or prefetch.env != git.environment
+            or prefetch.proc.wait() != 0
+        ):
+            last_outcome = "discarded"
+            return None
+        size = os.fstat(prefetch.out).st_size
+        data = os.pread(prefetch.out, size, 0) if size else b""
+        if len(data) != size:
+            last_outcome = "discarded"
+            return None
+    except OSError:
+        last_outcome = "discarded"
+        return None
+    finally:
+        prefetch.close()
+    last_outcome = "used"
+    records = data.split(b"\0")
+    if not records[-1]:
+        records.pop()
+    return records
+
+
+def discard_log() -> None:
+    """Stop and forget a prefetch nothing took (the scan answered from its cache, or failed)."""
+    global _prefetch, last_outcome
+    prefetch, _prefetch = _prefetch, None
+    if prefetch is not None:
+        last_outcome = "discarded"
+        prefetch.close()
