@@ -686,7 +686,7 @@ def _start(argv: list[str], env: dict[str, str]) -> Prefetch | None:
         raise
     prefetch = Prefetch(proc, out, cwd, args, run)
     if _after_start is not None:
-        _after_start()
+        _after_start(prefetch)
     return prefetch
 
 
