@@ -10,6 +10,7 @@ prefetch went, so a test cannot pass with the prefetch silently never used.
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -116,7 +117,16 @@ def test_git_failing_in_the_prefetch_is_discarded(
     repo: Repo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     history(repo)
-    monkeypatch.setattr(scan_fast, "_after_start", lambda prefetch: prefetch.proc.kill())
+
+    def fail(prefetch) -> None:
+        # git wrote its whole log, then its exit code says it failed (killed, or an error at
+        # the end): the bytes read so far must count for nothing.
+        prefetch.proc.wait()
+        prefetch.proc = subprocess.Popen(
+            ["git", "log", "--no-such-option"], stderr=subprocess.DEVNULL
+        )
+
+    monkeypatch.setattr(scan_fast, "_after_start", fail)
     fast = cold(repo, "scan")
     monkeypatch.setattr(scan_fast, "_after_start", None)
     assert scan_fast.last_outcome == "discarded"
@@ -210,15 +220,17 @@ def test_other_log_arguments_directory_or_environment_discard_it(
         assert scan_fast.take_log(git, args) is None
         assert scan_fast.last_outcome == "discarded"
     scan_fast.start_log(["scan"])
-    assert scan_fast.take_log(Git(repo.path / "."), log_args([head])) is not None  # same path
+    same = scan_fast.take_log(Git(repo.path / "."), log_args([head]))  # the same path
+    assert same is not None and len(list(same)) == 4
     scan_fast.start_log(["scan"])
     assert (
         scan_fast.take_log(Git(repo.path, env={"GIT_CONFIG_COUNT": "0"}), log_args([head])) is None
     )
     scan_fast.start_log(["scan"])
     records = scan_fast.take_log(git, log_args([head]))
+    assert records is not None
+    assert list(records) == list(git.stream(log_args([head])))
     assert scan_fast.last_outcome == "used"
-    assert records == list(git.stream(log_args([head])))
     assert scan_fast.take_log(git, log_args([head])) is None  # taken once
 
 

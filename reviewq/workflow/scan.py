@@ -547,14 +547,15 @@ def _scan_history(
     sizes: SizeCache | None = None,
     want_sizes: Callable[[Commit], bool] | None = None,
     count: bool = True,
-    prefetched: list[bytes] | None = None,
+    prefetched: Iterable[bytes] | None = None,
 ) -> tuple[list[Change], int]:
     """One streaming log pass; sizes of the AI commits found are fetched alongside it
     (`sizes`: those already counted are taken from there, and new counts are added to it).
     `want_sizes`: only the commits it accepts are sized; the others are left unsized (`stats`
     None, no files: `fill_sizes` counts them when something asks). `count=False`: no size
     pass at all; commits `sizes` holds are sized from it, the rest are left unsized.
-    `prefetched`: the records of exactly this log, already written (`scan_fast.take_log`).
+    `prefetched`: the records of exactly this log, from the log started before the command line
+    loaded (`scan_fast.take_log`; it raises `PrefetchFailed` at the end unless git ended well).
 
     The numstat passes run in two worker threads on batches of found commits while the main thread
     keeps reading the log, so on a two-core machine they cost little wall time. `side`: side
@@ -724,19 +725,33 @@ def scan_history(
         # The log `scan_fast.start_log` started before the command line loaded, if it is this
         # very log (the revision resolved above, this directory and environment) and git ended
         # well; the scan of `resolved` is the scan of HEAD.
-        from reviewq.workflow.scan_fast import take_log
+        from reviewq.workflow.scan_fast import PrefetchFailed, take_log
 
         prefetched = take_log(git, log_args(resolved))
-    changes, read = _scan_history(
-        ctx,
-        resolved if prefetched is not None else revs,
-        max_count=max_count,
-        since=since,
-        tip=tip,
-        sizes=SizeCache(ctx.state_dir) if use_cache else None,
-        count=sizes,
-        prefetched=prefetched,
-    )
+        if prefetched is not None:
+            try:
+                changes, read = _scan_history(
+                    ctx,
+                    resolved,
+                    max_count=None,
+                    since=None,
+                    tip=tip,
+                    sizes=SizeCache(ctx.state_dir),
+                    count=sizes,
+                    prefetched=prefetched,
+                )
+            except PrefetchFailed:  # git did not end well: nothing of it is kept
+                prefetched = None
+    if prefetched is None:
+        changes, read = _scan_history(
+            ctx,
+            revs,
+            max_count=max_count,
+            since=since,
+            tip=tip,
+            sizes=SizeCache(ctx.state_dir) if use_cache else None,
+            count=sizes,
+        )
     if cacheable:
         _store(ctx, key, resolved, notes, changes)
     return ScanResult(changes, read, resolved=resolved, notes=notes)

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 
 #: Bump when the record's layout or what it covers changes.
 FAST_VERSION = 1
@@ -690,38 +691,61 @@ def _start(argv: list[str], env: dict[str, str]) -> Prefetch | None:
     return prefetch
 
 
-def take_log(git, args: list[str]) -> list[bytes] | None:
+class PrefetchFailed(Exception):
+    """The prefetched git ended with another exit code than 0 (or was killed): the records
+    already read mean nothing; the scan starts again with its own git."""
+
+
+def take_log(git, args: list[str]) -> Iterator[bytes] | None:
     """The NUL-separated records of the prefetched log, if it is exactly `git log args` in
-    `git`'s directory and environment and git ended with exit 0; else None (discarded). The
-    prefetch is taken either way: nothing uses it twice."""
+    `git`'s directory and environment; else None (discarded). The prefetch is taken either way:
+    nothing uses it twice.
+
+    The records are read while git still writes them (the scan detects as git goes, as with a
+    pipe); after the last one the iterator raises `PrefetchFailed` unless git ended with exit 0,
+    so a caller builds nothing from them it keeps before git's exit 0 is known."""
     global _prefetch, last_outcome
     prefetch, _prefetch = _prefetch, None
     if prefetch is None:
         return None
-    try:
-        if (
-            prefetch.args != list(args)
-            or prefetch.cwd != os.fspath(git.path)
-            or prefetch.env != git.environment
-            or prefetch.proc.wait() != 0
-        ):
-            last_outcome = "discarded"
-            return None
-        size = os.fstat(prefetch.out).st_size
-        data = os.pread(prefetch.out, size, 0) if size else b""
-        if len(data) != size:
-            last_outcome = "discarded"
-            return None
-    except OSError:
+    if (
+        prefetch.args != list(args)
+        or prefetch.cwd != os.fspath(git.path)
+        or prefetch.env != git.environment
+    ):
         last_outcome = "discarded"
+        prefetch.close()
         return None
+    return _records(prefetch)
+
+
+def _records(prefetch: Prefetch) -> Iterator[bytes]:
+    global last_outcome
+    import time
+
+    last_outcome = "discarded"
+    try:
+        offset, pending = 0, b""
+        while True:
+            ended = prefetch.proc.poll() is not None  # before the size: then it is final
+            size = os.fstat(prefetch.out).st_size
+            if size > offset:
+                chunk = os.pread(prefetch.out, size - offset, offset)
+                offset += len(chunk)
+                parts = (pending + chunk).split(b"\0")
+                pending = parts.pop()
+                yield from parts
+            elif ended:
+                break
+            else:
+                time.sleep(0.0005)
+        if prefetch.proc.returncode != 0:
+            raise PrefetchFailed(prefetch.proc.returncode)
+        if pending:
+            yield pending
+        last_outcome = "used"
     finally:
         prefetch.close()
-    last_outcome = "used"
-    records = data.split(b"\0")
-    if not records[-1]:
-        records.pop()
-    return records
 
 
 def discard_log() -> None:
