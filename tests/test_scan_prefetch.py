@@ -14,6 +14,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from reviewq.sources.gitcmd import Git
 from reviewq.sources.log_format import log_args
@@ -282,3 +284,48 @@ def test_a_whole_process_uses_the_prefetch(repo: Repo) -> None:
     fast = run_reviewq_process("scan", "--json", cwd=repo.path)
     again = run_reviewq_process("scan", "--json", "--no-cache", cwd=repo.path)
     assert fast.returncode == 0 and fast.stdout == again.stdout
+
+
+# -- the property: over any history, the prefetched scan prints what the plain one prints ------
+
+MESSAGES = st.lists(
+    st.tuples(
+        st.sampled_from(["ai", "human", "note", "branch", "back"]),
+        st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=12),
+    ),
+    min_size=1,
+    max_size=5,
+)
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(ops=MESSAGES, table=st.booleans())
+def test_the_prefetched_scan_is_always_the_plain_one(
+    tmp_path_factory, monkeypatch: pytest.MonkeyPatch, ops, table: bool
+) -> None:
+    repo = Repo(tmp_path_factory.mktemp("prop") / "repo")
+    repo.commit("base", files={"a.py": "a\n"})
+    for n, (op, words) in enumerate(ops, 1):
+        if op == "ai":
+            repo.commit(f"AI {n} {words}" + CLAUDE, files={f"f{n}.py": "x\n" * n})
+        elif op == "human":
+            repo.commit(f"Human {n} {words}", files={f"h{n}.txt": "h\n"})
+        elif op == "note":
+            repo.note("refs/notes/reviewq-prompt", repo.git("rev-parse", "HEAD"), f"p {words}")
+        elif op == "branch":
+            repo.git("checkout", "-q", "-B", f"b{n}")
+        else:
+            repo.git("checkout", "-q", "main")
+    args = ("scan",) if table else ("scan", "--json")
+    fast = cold(repo, *args)
+    assert scan_fast.last_outcome == "used"
+    slow = plain(repo, monkeypatch, *args)
+    assert (fast.returncode, fast.stdout, fast.stderr) == (
+        slow.returncode,
+        slow.stdout,
+        slow.stderr,
+    )
