@@ -61,13 +61,7 @@ def plain(repo: Repo, monkeypatch: pytest.MonkeyPatch, *args: str):
 
 @pytest.mark.parametrize(
     "args",
-    [
-        ("scan", "--json"),
-        ("scan",),
-        ("scan", "--no-sessions"),
-        ("scan", "--json", "--no-sessions"),
-        ("scan", "--sizes"),
-    ],
+    [("scan",), ("scan", "--no-sessions")],
 )
 def test_the_prefetched_log_gives_the_plain_answer(
     repo: Repo, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
@@ -88,11 +82,11 @@ def test_repo_option_and_a_subdirectory(repo: Repo, monkeypatch: pytest.MonkeyPa
     history(repo)
     sub = repo.path / "sub"
     sub.mkdir()
-    fast = cold(repo, "--repo", str(repo.path), "scan", "--json")
+    fast = cold(repo, "--repo", str(repo.path), "scan")
     assert scan_fast.last_outcome == "used"
-    from_sub = cold(repo, "scan", "--json", cwd=sub)
+    from_sub = cold(repo, "scan", cwd=sub)
     assert scan_fast.last_outcome == "used"
-    slow = plain(repo, monkeypatch, "scan", "--json")
+    slow = plain(repo, monkeypatch, "scan")
     assert fast.stdout == from_sub.stdout == slow.stdout
 
 
@@ -107,11 +101,11 @@ def test_head_moving_after_the_prefetch_discards_it(
         moved.append(repo.commit("Late" + CLAUDE, files={"late.py": "l\n"}))
 
     monkeypatch.setattr(scan_fast, "_after_start", commit_now)
-    fast = cold(repo, "scan", "--json")
+    fast = cold(repo, "scan")
     monkeypatch.setattr(scan_fast, "_after_start", None)
     assert moved and scan_fast.last_outcome == "discarded"
-    assert moved[0] in fast.stdout  # the scan's own HEAD, not the prefetch's stale bytes
-    slow = plain(repo, monkeypatch, "scan", "--json")
+    assert moved[0][:12] in fast.stdout  # the scan's own HEAD, not the prefetch's stale bytes
+    slow = plain(repo, monkeypatch, "scan")
     assert fast.stdout == slow.stdout
 
 
@@ -141,9 +135,9 @@ def test_a_head_without_its_object_answers_as_before(
 ) -> None:
     history(repo)
     (repo.path / ".git" / "refs" / "heads" / "main").write_text("1" * 40 + "\n")
-    fast = cold(repo, "scan", "--json")
+    fast = cold(repo, "scan")
     assert scan_fast.last_outcome == "discarded"
-    slow = plain(repo, monkeypatch, "scan", "--json")
+    slow = plain(repo, monkeypatch, "scan")
     assert (fast.returncode, fast.stdout, fast.stderr) == (
         slow.returncode,
         slow.stdout,
@@ -157,9 +151,9 @@ def test_git_failing_on_a_missing_commit_gives_the_same_error(
     history(repo)
     base = repo.git("rev-list", "--max-parents=0", "HEAD")
     (repo.path / ".git" / "objects" / base[:2] / base[2:]).unlink()
-    fast = cold(repo, "scan", "--json")
+    fast = cold(repo, "scan")
     assert scan_fast.last_outcome == "discarded"
-    slow = plain(repo, monkeypatch, "scan", "--json")
+    slow = plain(repo, monkeypatch, "scan")
     assert fast.returncode == slow.returncode == 2
     assert fast.stderr == slow.stderr and fast.stderr.count("\n") == 1
     assert fast.stdout == slow.stdout == ""
@@ -187,6 +181,9 @@ def test_no_repository_gives_the_same_error(
         ("scan", "HEAD~1"),
         ("scan", "--json", "HEAD"),
         ("scan", "--no-cache"),
+        ("scan", "--json"),
+        ("scan", "--json", "--no-sessions"),
+        ("scan", "--sizes"),
     ],
 )
 def test_another_log_starts_no_prefetch(
@@ -244,15 +241,15 @@ def test_detection_rules_from_the_config_give_the_plain_answer(
         ".reviewq.toml",
         "[[agents]]\nagent = 'acme'\nfamily = 'openai'\nemail = 'ada@example.com'\n",
     )
-    fast = cold(repo, "scan", "--json")
+    fast = cold(repo, "scan")
     assert scan_fast.last_outcome == "used"
-    slow = plain(repo, monkeypatch, "scan", "--json")
+    slow = plain(repo, monkeypatch, "scan")
     assert (fast.returncode, fast.stdout, fast.stderr) == (
         slow.returncode,
         slow.stdout,
         slow.stderr,
     )
-    assert '"agent": "acme"' in fast.stdout
+    assert "acme" in fast.stdout
 
 
 def test_a_scan_cache_starts_no_prefetch(repo: Repo) -> None:
@@ -281,8 +278,8 @@ def test_the_gate_never_uses_a_prefetch(repo: Repo, monkeypatch: pytest.MonkeyPa
 def test_a_whole_process_uses_the_prefetch(repo: Repo) -> None:
     history(repo)
     shutil.rmtree(repo.path / ".git" / "reviewq", ignore_errors=True)
-    fast = run_reviewq_process("scan", "--json", cwd=repo.path)
-    again = run_reviewq_process("scan", "--json", "--no-cache", cwd=repo.path)
+    fast = run_reviewq_process("scan", cwd=repo.path)
+    again = run_reviewq_process("scan", "--no-cache", cwd=repo.path)
     assert fast.returncode == 0 and fast.stdout == again.stdout
 
 
@@ -303,9 +300,9 @@ MESSAGES = st.lists(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-@given(ops=MESSAGES, table=st.booleans())
+@given(ops=MESSAGES)
 def test_the_prefetched_scan_is_always_the_plain_one(
-    tmp_path_factory, monkeypatch: pytest.MonkeyPatch, ops, table: bool
+    tmp_path_factory, monkeypatch: pytest.MonkeyPatch, ops
 ) -> None:
     repo = Repo(tmp_path_factory.mktemp("prop") / "repo")
     repo.commit("base", files={"a.py": "a\n"})
@@ -320,10 +317,9 @@ def test_the_prefetched_scan_is_always_the_plain_one(
             repo.git("checkout", "-q", "-B", f"b{n}")
         else:
             repo.git("checkout", "-q", "main")
-    args = ("scan",) if table else ("scan", "--json")
-    fast = cold(repo, *args)
+    fast = cold(repo, "scan")
     assert scan_fast.last_outcome == "used"
-    slow = plain(repo, monkeypatch, *args)
+    slow = plain(repo, monkeypatch, "scan")
     assert (fast.returncode, fast.stdout, fast.stderr) == (
         slow.returncode,
         slow.stdout,
