@@ -35,7 +35,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+
+TYPE_CHECKING = False  # `typing` and `collections.abc` are not imported before the CLI
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 #: Bump when the record's layout or what it covers changes.
 FAST_VERSION = 1
