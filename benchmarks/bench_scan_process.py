@@ -14,7 +14,8 @@ runs, in this order and on the same repository:
 - `cold`: `reviewq scan --json` with the state dir removed (no cache, no stored answer);
 - `warm`: the same command again (an unchanged history): the fast path of
   `reviewq/workflow/scan_fast.py` (files only, no git process);
-- `cold-list`: the human listing, `reviewq scan`, with the state dir removed;
+- `cold-list`: the human listing, `reviewq scan`, with the state dir removed (it counts no
+  size: it shows those already counted, and `?` for the rest, unless given `--sizes`);
 - `cold-queue`: `reviewq queue --json`, with the state dir removed: the queue's scope (unmerged
   work plus main's recent window, `[scope]`) is scanned and sized, nothing else;
 - `warm-queue`: the same again;
@@ -28,8 +29,8 @@ is removed from the children's environment and the package is byte-compiled firs
 has .pyc files, and compiling 60 modules per run is not what users wait for.
 
 `--before DIR`: also time another source tree of reviewq (e.g. `git archive <commit> | tar -x -C
-DIR`) in the same rounds, as `cold-before` / `warm-before` and `cold-queue-before` /
-`warm-queue-before` (run with PYTHONPATH=DIR).
+DIR`) in the same rounds, as `cold-before` / `warm-before`, `cold-list-before` and
+`cold-queue-before` / `warm-queue-before` (run with PYTHONPATH=DIR).
 
 Run: .venv/bin/python benchmarks/bench_scan_process.py [--repo PATH ...] [--rounds N] [--quick]
      [--before DIR]
@@ -94,7 +95,15 @@ def state_dir(repo: Path, env: dict[str, str]) -> Path:
 
 def run(cmd: list[str], repo: Path, env: dict[str, str], stdin: bytes | None = None) -> float:
     start = time.perf_counter()
-    subprocess.run(cmd, cwd=repo, env=env, input=stdin, stdout=subprocess.DEVNULL, check=True)
+    subprocess.run(
+        cmd,
+        cwd=repo,
+        env=env,
+        input=stdin,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,  # the table's "? not counted" line, once per run
+        check=True,
+    )
     return time.perf_counter() - start
 
 
@@ -135,6 +144,7 @@ def bench(repo: Path, rounds: int, home: Path, before: Path | None = None) -> No
             {
                 "cold-before": [],
                 "warm-before": [],
+                "cold-list-before": [],
                 "cold-queue-before": [],
                 "warm-queue-before": [],
             }
@@ -162,17 +172,19 @@ def bench(repo: Path, rounds: int, home: Path, before: Path | None = None) -> No
             times["cold-before"].append(run(reviewq, repo, old_env))
             times["warm-before"].append(run(reviewq, repo, old_env))
             shutil.rmtree(state, ignore_errors=True)
+            times["cold-list-before"].append(run(listing, repo, old_env))
+            shutil.rmtree(state, ignore_errors=True)
             times["cold-queue-before"].append(run(queue, repo, old_env))
             times["warm-queue-before"].append(run(queue, repo, old_env))
     raw = statistics.median(times["raw"])
     full = statistics.median(times["raw+sizes"])
     print(f"\n{repo}: {commits} commits, {len(shas)} AI-authored; {rounds} rounds")
     print(f"load average (1 min) during the rounds: {min(loads):.2f}-{max(loads):.2f}")
-    print(f"{'measure':12} {'median':>9} {'p95':>9} {'/ raw':>7} {'/ raw+sizes':>12}")
+    print(f"{'measure':17} {'median':>9} {'p95':>9} {'/ raw':>7} {'/ raw+sizes':>12}")
     for name, values in times.items():
         med = statistics.median(values)
         print(
-            f"{name:12} {med * 1000:7.0f}ms {p95(values) * 1000:7.0f}ms "
+            f"{name:17} {med * 1000:7.0f}ms {p95(values) * 1000:7.0f}ms "
             f"{med / raw:6.2f}x {med / full:11.2f}x"
         )
 

@@ -154,6 +154,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if try_replay(words):
             return 0
+    if "scan" in words:
+        # A cold scan's `git log` starts now, while the command line loads (it is used only if
+        # the scan's own log is exactly this one; `reviewq.workflow.scan_fast.start_log`).
+        from reviewq.workflow.scan_fast import start_log
+
+        start_log(words)
     try:
         code = run(argv)
     except ReviewqError as exc:
@@ -176,6 +182,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         code = 0
+    if "scan" in words:
+        from reviewq.workflow.scan_fast import discard_log
+
+        discard_log()
     try:
         sys.stdout.flush()
     except BrokenPipeError:

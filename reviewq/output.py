@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TextIO
 
-from reviewq.core.text import BIDI_CONTROLS, INVISIBLES, one_line
+from reviewq.core.text import BIDI_CONTROLS, INVISIBLES, has_hidden, one_line
 
 #: What JSON may carry raw but a terminal would act on or hide: DEL and C1 controls, bidi and
 #: invisible characters, line separators, and lone surrogates (which cannot even be written as
@@ -21,9 +21,13 @@ _JSON_UNSAFE = re.compile(
 )
 
 
+#: `json.dumps(obj, ensure_ascii=False)` without making an encoder per call (the same text).
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def json_line(obj: Any) -> str:
     """`obj` as one line of JSON that is safe to print to a terminal."""
-    text = json.dumps(obj, ensure_ascii=False)
+    text = _encode(obj)
     if _JSON_UNSAFE.search(text) is None:
         return text
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
@@ -64,7 +68,12 @@ def print_table(
     the terminal.
     """
     stream = out or sys.stdout
-    cells = [[one_line(str(c)) for c in row] for row in rows]
+    cells = [[str(c) for c in row] for row in rows]
+    # One search over every cell (joined by a space, which `one_line` keeps) decides whether
+    # any of them needs `one_line` at all: thousands of clean rows cost one pass.
+    flat = " ".join(map(" ".join, cells))
+    if has_hidden(flat) or "\n" in flat or "\t" in flat:
+        cells = [[one_line(c) for c in row] for row in cells]
     heads = [str(h) for h in headers]
     widths = [len(h) for h in heads]
     for row in cells:
@@ -88,15 +97,14 @@ def print_table(
         widths[flex] = max(floor, min(widths[flex], total - fixed))
 
     def fmt(row: Sequence[str]) -> str:
-        parts = []
-        for i, cell in enumerate(row):
-            cell = cell if len(cell) <= widths[i] else cell[: max(0, widths[i] - 1)] + "…"
-            parts.append(cell.ljust(widths[i]) if i < len(row) - 1 else cell)
-        return "  ".join(parts).rstrip()
+        parts = [
+            cell if len(cell) <= width else cell[: max(0, width - 1)] + "…"
+            for cell, width in zip(row, widths, strict=False)
+        ]
+        padded = [cell.ljust(width) for cell, width in zip(parts[:-1], widths, strict=False)]
+        return "  ".join([*padded, *parts[-1:]]).rstrip()
 
-    stream.write(fmt(heads) + "\n")
-    for row in cells:
-        stream.write(fmt(row) + "\n")
+    stream.write("".join([fmt(row) + "\n" for row in (heads, *cells)]))
 
 
 #: A log at least this large takes seconds to read into a column cache the first time.

@@ -100,7 +100,8 @@ def test_show_and_queue_say_size_unknown(partial_clone) -> None:
     assert data["sizes"] == "partial" and data["diff"]["sizes"] == "partial"
     big = next(f for f in data["diff"]["file_list"] if f["path"] == "big.txt")
     assert big["size_unknown"] is True and big["additions"] is None and big["binary"] is None
-    scanned = run_reviewq("scan", cwd=clone, env=SAFE_PATH)
+    # The table counts sizes when asked (`--sizes`); otherwise it shows those already counted.
+    scanned = run_reviewq("scan", "--sizes", cwd=clone, env=SAFE_PATH)
     assert "(size partly unknown)" in scanned.stdout
     stats = run_reviewq("stats", "--json", cwd=clone, env=SAFE_PATH)
     assert stats.returncode == 0, stats.stderr

@@ -152,3 +152,46 @@ def test_sizes_are_the_minimal_diff_whatever_diff_algorithm_says(repo: Repo) -> 
     assert "8\t4\t" in repo.git("show", "--numstat", "--format=", sha)  # git's own count moved
     configured = json.loads(scan(repo, "--no-cache"))
     assert (configured["additions"], configured["deletions"]) == (6, 2)
+
+
+def test_the_table_counts_sizes_only_when_asked(repo: Repo) -> None:
+    """`reviewq scan` (the table) runs no size pass: it shows sizes already counted and `?`
+    for the rest, with one line on stderr; `--sizes` counts them; `scan --json` always does,
+    and its records after a table scan are those of a cold `scan --json`."""
+    shas = history(repo)
+    cold = scan(repo, "--no-cache")
+    table = run_reviewq("scan", cwd=repo.path)
+    assert table.returncode == 0, table.stderr
+    rows = {line[:12]: line.split() for line in table.stdout.splitlines()[1:]}
+    assert [rows[sha[:12]][6] for sha in shas[1:]] == ["?", "?"]
+    assert "2 commits not counted yet" in table.stderr and "--sizes" in table.stderr
+    assert not size_file(repo).exists()  # nothing was counted
+    counted = run_reviewq("scan", "--sizes", cwd=repo.path)
+    assert counted.returncode == 0, counted.stderr
+    assert "?" not in counted.stdout and "not counted" not in counted.stderr
+    assert "+1/-0" in counted.stdout  # the rename: one line added
+    # A table scan left the scan cache unsized; `scan --json` sizes it before answering.
+    run_reviewq("scan", cwd=repo.path)
+    size_file(repo).unlink()
+    assert scan(repo) == cold
+    again = run_reviewq("scan", cwd=repo.path)  # sizes now kept: the table shows them
+    assert "?" not in again.stdout and "not counted" not in again.stderr
+
+
+def test_a_table_scan_then_json_is_the_cold_answer_on_random_histories(tmp_path: Path) -> None:
+    """Order of questions never changes `scan --json`: table then json, json alone, and
+    json after a `--sizes` table print the same records."""
+    from tests.conftest import Repo as R
+
+    for n in range(3):
+        repo = R(tmp_path / f"r{n}")
+        for i in range(6 + n):
+            marker = CLAUDE if (i + n) % 2 else "\n"
+            repo.commit(f"c{i}{marker}", files={f"f{i % 3}.txt": f"{i}\n" * (i + 1)})
+        cold = scan(repo, "--no-cache")
+        run_reviewq("scan", cwd=repo.path)
+        assert scan(repo) == cold
+        repo.commit("more" + CLAUDE, files={"g.txt": "x\n"})
+        cold = scan(repo, "--no-cache")
+        run_reviewq("scan", cwd=repo.path)  # incremental table scan: the new commit unsized
+        assert scan(repo) == cold

@@ -719,3 +719,57 @@ def test_opencode_sqlite_database(repo, cli):
         "store": "local",
         "model": "glm-4.6",
     }
+
+
+def test_the_table_sizes_commits_when_a_session_may_link_them(repo, cli):
+    """The table (`scan` without `--sizes`) counts no size unless asked, but linking a session
+    matches the files a commit touched: with a session present it sizes them first, so the
+    table's prompts are those of `scan --json`."""
+    s, (first, second, later) = claude_story(repo)
+    s.write(home())
+    table = cli("scan", cwd=repo.path)
+    assert table.returncode == 0, table.stderr
+    rows = {line[:12]: line for line in table.stdout.splitlines()[1:]}
+    records = scan(cli, repo)
+    for sha in (first, second, later):
+        assert ("  yes  " in rows[sha[:12]]) == (records[sha]["prompt"] is not None), sha
+    for sha in (first, second, later):
+        assert f"+{records[sha]['additions']}/-{records[sha]['deletions']}" in rows[sha[:12]]
+    assert records[second]["prompt_link"] == "strong"
+    assert "not counted" not in table.stderr
+
+
+def test_no_session_file_imports_no_parser_and_a_gone_one_is_still_pruned(repo, cli):
+    """A repository with no agent session on this machine (and no index ever written) skips
+    the index and the transcript parsers' imports (`stores.nothing_indexed`); once an index
+    exists it is read and pruned as before, so a deleted session's text leaves the cache."""
+    import subprocess
+    import sys
+
+    from reviewq.sources.sessions.stores import INDEX_NAME, index_dir
+
+    s, (first, _, _) = claude_story(repo)
+    probe = (
+        "import sys, io, contextlib\n"
+        "from reviewq.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    code = main(['scan', '--json'])\n"
+        "print(code, 'reviewq.core.session_link' in sys.modules)\n"
+    )
+    env = dict(os.environ)
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=repo.path, env=env, capture_output=True, text=True
+    )
+    assert out.stdout.split() == ["0", "False"], out.stderr
+    assert not (index_dir(env) / INDEX_NAME).exists()
+    path = s.write(home())
+    assert scan(cli, repo)[first]["prompt_source"] == "session"
+    index_file = index_dir(env) / INDEX_NAME
+    assert str(path) in index_file.read_text()
+    path.unlink()  # the session is gone: the next read of the index prunes its entry
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=repo.path, env=env, capture_output=True, text=True
+    )
+    assert out.stdout.split() == ["0", "True"], out.stderr
+    assert str(path) not in index_file.read_text()
+    assert scan(cli, repo)[first]["prompt"] is None

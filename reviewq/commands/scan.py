@@ -34,7 +34,17 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--since", metavar="DATE", help="only commits newer than DATE (as git reads it)")
     p.add_argument("--inbox", metavar="DIR", help="also read this patch inbox folder")
     p.add_argument("--no-cache", action="store_true", help="ignore and do not update the cache")
-    p.add_argument("--json", action="store_true", help="JSON Lines, one record per commit")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="JSON Lines, one record per commit (always with files, additions and deletions)",
+    )
+    p.add_argument(
+        "--sizes",
+        action="store_true",
+        help="count every commit's size for the table (the table otherwise shows sizes "
+        "already counted by an earlier scan, the queue or `scan --json`, and ? for the rest)",
+    )
     p.add_argument(
         "--no-sessions",
         action="store_true",
@@ -50,20 +60,29 @@ def run(args: argparse.Namespace, ctx) -> int:
     recorder = _recorder(args, ctx) if answer is not None else None
 
     from reviewq.output import emit_jsonl, json_line
-    from reviewq.workflow.scan import scan_history, scan_inbox, warn_unknown_sizes
+    from reviewq.workflow.scan import fill_sizes, scan_history, scan_inbox, warn_unknown_sizes
 
+    # The table needs no size to list a commit: git's numstat of every AI commit costs several
+    # times the log itself, so it shows the sizes already counted (`scan-sizes.jsonl`) unless
+    # asked to count (`--sizes`). `--json` always carries them (the contract).
+    sized = args.json or args.sizes
     result = scan_history(
         ctx,
         args.revs or None,
         max_count=args.max_count,
         since=args.since,
         use_cache=not args.no_cache,
+        sizes=sized,
     )
     changes = list(result.changes)
     if not args.no_sessions:
         from reviewq.workflow.session_prompts import with_session_prompts
 
-        changes = with_session_prompts(ctx, changes)
+        # Linking a session to its commits matches the files they touched: size them first
+        # when this repository has agent sessions at all.
+        changes = with_session_prompts(
+            ctx, changes, fill=None if sized else (lambda cs: fill_sizes(ctx, cs))
+        )
     warn_unknown_sizes(ctx, changes)
     if args.inbox or ctx.config.inbox:
         changes += scan_inbox(ctx, Path(args.inbox) if args.inbox else None)
@@ -86,9 +105,12 @@ def run(args: argparse.Namespace, ctx) -> int:
     from reviewq.output import print_table
 
     rows = []
+    uncounted = 0
     for c in changes:
         a = c.authorship
         stats = c.stats
+        if stats is None and c.source == "git":
+            uncounted += 1
         rows.append(
             [
                 (c.sha or c.id)[:12],
@@ -97,7 +119,7 @@ def run(args: argparse.Namespace, ctx) -> int:
                 a.family,
                 a.role,
                 a.confidence,
-                stats.brief() if stats else "-",
+                stats.brief() if stats else NOT_COUNTED if c.source == "git" else "-",
                 "yes" if c.prompt else "-",
                 one_line(c.commit.subject),
             ]
@@ -105,7 +127,17 @@ def run(args: argparse.Namespace, ctx) -> int:
     print_table(
         ["COMMIT", "AGENT", "MODEL", "FAMILY", "ROLE", "CONF", "SIZE", "PROMPT", "SUBJECT"], rows
     )
+    if uncounted:
+        print(
+            f"reviewq: SIZE {NOT_COUNTED}: {uncounted} commit{'s' if uncounted != 1 else ''} "
+            "not counted yet; `reviewq scan --sizes` counts them",
+            file=sys.stderr,
+        )
     return 0
+
+
+#: The table's SIZE for a commit whose size nobody counted yet (`scan` without `--sizes`).
+NOT_COUNTED = "?"
 
 
 class _Answer:

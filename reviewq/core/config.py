@@ -15,7 +15,6 @@ from typing import Any
 
 from reviewq.core.detect import RepoRule
 from reviewq.core.model import AUTHOR_FAMILIES, CONFIDENCES, ROLES
-from reviewq.core.policy_rules import parse_domains, parse_policy_section
 from reviewq.core.scope import Scope, parse_scope
 from reviewq.core.team import TeamSettings, parse_team
 from reviewq.core.tomlcheck import (
@@ -363,6 +362,21 @@ class Config:
     @property
     def team(self) -> TeamSettings | None:
         return self.sections.get("team")
+
+
+def parse_policy_section(value: Any) -> Any:
+    """`[policy]` (`core.policy_rules`, imported only for a file that has one: its rule
+    dataclasses cost a scan's start-up ~20 ms)."""
+    from reviewq.core.policy_rules import parse_policy_section as parse
+
+    return parse(value)
+
+
+def parse_domains(value: Any) -> Any:
+    """`[[domains]]` (`core.policy_rules`, imported only for a file that has them)."""
+    from reviewq.core.policy_rules import parse_domains as parse
+
+    return parse(value)
 
 
 #: Section name -> parser. Each later room adds its own parser here (one place per fact).

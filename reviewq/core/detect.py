@@ -12,7 +12,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from reviewq.core.agent_identities import (
@@ -121,6 +121,9 @@ class Detector:
         self._keyword_in = re.compile("|".join(map(re.escape, keywords))).search
         self._keyword_in_bytes = re.compile(b"|".join(map(re.escape, self._keywords_bytes))).search
         self._quick_identity: dict[tuple[bytes, bytes, bytes, bytes], bool] = {}
+        # (author name, email, committer name, email) -> what `detect` says of a commit by them
+        # whose message holds no keyword and that has no side record (`detect_record`).
+        self._by_identities: dict[tuple[bytes, bytes, bytes, bytes], Authorship | None] = {}
         # Identities repeat across a history: classify each (name, email, role) once.
         self._identity_memo: dict[tuple[str, str, str], tuple[Agent | None, list[_Candidate]]] = {}
         self._identity_rules = [r for r in self.rules if r.email or r.name]
@@ -128,14 +131,63 @@ class Detector:
 
     # -- entry point --------------------------------------------------------------------------
 
+    def marked(self, message: bytes) -> bool:
+        """Does a raw message hold a keyword, exactly as `detect` asks of the decoded one
+        (`message.lower()` of the text)? Only then is the message parsed at all.
+
+        An ASCII message lowers alike as bytes and as text. Any other is decoded first: text
+        lowering maps some non-ASCII letters to ASCII ones (the Kelvin sign to `k`), which a
+        byte search would miss, and a configured trailer rule's key may hold such a letter.
+        """
+        if message.isascii():
+            return self._keyword_in_bytes(message.lower()) is not None
+        return self._keyword_in(message.decode("utf-8", "replace").lower()) is not None
+
+    def detect_record(
+        self,
+        parts: Sequence[bytes],
+        hints: Sequence[ProvenanceHint],
+        make_commit: Callable[[Sequence[bytes]], Commit],
+    ) -> tuple[Commit | None, Authorship | None, bool]:
+        """`detect(make_commit(parts), hints)` for one raw `git log` record (sha, parents,
+        author name, email, date, committer name, email, date, message: bytes), building the
+        commit only when it is AI-authored or may be.
+
+        Returns (the commit or None, the authorship or None, marked): `marked` False says the
+        message holds no keyword, so nothing in it was read (no trailer, marker or transcript:
+        no prompt in it either). Such a commit with no side record is decided by its
+        identities alone, so the answer is kept per (author, committer) and reused: the first
+        one is decided by `detect` itself, every later one gets the same answer.
+        """
+        message = parts[8]
+        if self.marked(message):
+            commit = make_commit(parts)
+            return commit, self.detect(commit, hints), True
+        if hints:
+            commit = make_commit(parts)
+            return commit, self.detect(commit, hints), False
+        key = (parts[2], parts[3], parts[5], parts[6])
+        memo = self._by_identities
+        if key in memo:
+            found = memo[key]
+            return (None if found is None else make_commit(parts)), found, False
+        if not self._identities_may_be_ai(key):
+            memo[key] = None  # no identity of an agent, nothing in the message: not AI
+            return None, None, False
+        commit = make_commit(parts)
+        found = memo[key] = self.detect(commit)
+        return commit, found, False
+
     def may_be_ai(self, names_emails: tuple[bytes, bytes, bytes, bytes], message: bytes) -> bool:
         """Cheap, conservative pre-check on raw `git log` bytes: False means surely not AI.
 
         Most commits of a history are people's; this lets the scan skip building objects for
         them. Identities are memoised; the message test is a few substring searches.
         """
-        if self._keyword_in_bytes(message.lower()) is not None:
-            return True
+        return self.marked(message) or self._identities_may_be_ai(names_emails)
+
+    def _identities_may_be_ai(self, names_emails: tuple[bytes, bytes, bytes, bytes]) -> bool:
+        """Does the author or the committer classify as an agent (or match a config rule)?"""
         memo = self._quick_identity
         key = names_emails
         verdict = memo.get(key)

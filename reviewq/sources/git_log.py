@@ -12,30 +12,9 @@ from dataclasses import dataclass
 
 from reviewq.core.model import Commit, DiffStats, FileChange, Identity
 from reviewq.sources.gitcmd import Git, GitError
+from reviewq.sources.log_format import LOG_FORMAT, log_args
 
-_FIELDS = ("%H", "%P", "%an", "%ae", "%aI", "%cn", "%ce", "%cI", "%B")
-LOG_FORMAT = "%x1f".join(_FIELDS)
-
-
-def log_args(
-    revs: Sequence[str], *, max_count: int | None = None, since: str | None = None
-) -> list[str]:
-    """The `git log` arguments of a scan; the benchmark runs the same ones raw."""
-    args = [
-        "log",
-        "-z",
-        f"--format={LOG_FORMAT}",
-        "--no-color",
-        "--no-decorate",
-        "--no-show-signature",
-    ]
-    if max_count is not None:
-        args.append(f"--max-count={max_count}")
-    if since:
-        args.append(f"--since={since}")
-    args.extend(revs)
-    args.append("--")
-    return args
+__all__ = ["LOG_FORMAT", "log_args"]
 
 
 def split_record(record: bytes) -> list[bytes] | None:
@@ -46,8 +25,12 @@ def split_record(record: bytes) -> list[bytes] | None:
     return parts
 
 
-def commit_from_fields(parts: list[bytes]) -> Commit:
-    sha, parents, an, ae, ad, cn, ce, cd, body = (p.decode("utf-8", "replace") for p in parts)
+def commit_from_fields(parts: Sequence[bytes]) -> Commit:
+    # One decode of the record: the fields are joined again by the separator they were split
+    # at (an ASCII byte, never inside a UTF-8 sequence), so each field decodes as on its own.
+    sha, parents, an, ae, ad, cn, ce, cd, body = (
+        b"\x1f".join(parts).decode("utf-8", "replace").split("\x1f", 8)
+    )
     return Commit(
         sha=sha.strip(),
         parents=tuple(parents.split()),
@@ -77,6 +60,14 @@ def iter_records(
     """Raw field lists, as git streams them (the scan's hot loop decodes only what it keeps)."""
     rev_part, stdin = rev_args(revs)
     for record in git.stream(log_args(rev_part, max_count=max_count, since=since), input=stdin):
+        parts = split_record(record)
+        if parts is not None:
+            yield parts
+
+
+def split_records(records: Iterable[bytes]) -> Iterator[list[bytes]]:
+    """`iter_records` over records already read (the cold scan's prefetched log)."""
+    for record in records:
         parts = split_record(record)
         if parts is not None:
             yield parts

@@ -73,6 +73,25 @@ class RepoPaths:
         return self.work_tree is None
 
 
+def run_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment every git process of a `Git(path, env)` runs with (the cold scan's
+    prefetch, `workflow.scan_fast.start_log`, starts its `git log` with the same)."""
+    return {
+        **os.environ,
+        "GIT_TERMINAL_PROMPT": "0",
+        # Read-only commands must not take index locks a concurrent `git commit` needs.
+        "GIT_OPTIONAL_LOCKS": "0",
+        # The objects as they are: a replace ref (`git replace`; a mirror clone fetches
+        # refs/replace/* that anyone with push access can write) or a graft would show
+        # another commit in place of the real one (an AI commit without its trailer).
+        "GIT_NO_REPLACE_OBJECTS": "1",
+        # A graft file that cannot exist: /dev/null itself would count as one and make git
+        # print its grafts-are-deprecated hint on every call.
+        "GIT_GRAFT_FILE": os.path.join(os.devnull, "no-grafts"),
+        **(env or {}),
+    }
+
+
 class Git:
     """Runs git in one repository.
 
@@ -82,21 +101,13 @@ class Git:
 
     def __init__(self, path: str | os.PathLike[str], env: dict[str, str] | None = None) -> None:
         self.path = Path(path)
-        self._env = {
-            **os.environ,
-            "GIT_TERMINAL_PROMPT": "0",
-            # Read-only commands must not take index locks a concurrent `git commit` needs.
-            "GIT_OPTIONAL_LOCKS": "0",
-            # The objects as they are: a replace ref (`git replace`; a mirror clone fetches
-            # refs/replace/* that anyone with push access can write) or a graft would show
-            # another commit in place of the real one (an AI commit without its trailer).
-            "GIT_NO_REPLACE_OBJECTS": "1",
-            # A graft file that cannot exist: /dev/null itself would count as one and make git
-            # print its grafts-are-deprecated hint on every call.
-            "GIT_GRAFT_FILE": os.path.join(os.devnull, "no-grafts"),
-            **(env or {}),
-        }
+        self._env = run_env(env)
         self._paths: RepoPaths | None = None
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """The environment its git processes run with (`run_env`)."""
+        return self._env
 
     # -- discovery ----------------------------------------------------------------------------
 

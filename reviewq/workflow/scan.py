@@ -13,7 +13,6 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import starmap
@@ -46,7 +45,13 @@ from reviewq.core.scope import (
     short_ref,
 )
 from reviewq.errors import ReviewqError
-from reviewq.sources.git_log import commit_from_fields, commit_stats, iter_records
+from reviewq.sources.git_log import (
+    commit_from_fields,
+    commit_stats,
+    iter_records,
+    log_args,
+    split_records,
+)
 from reviewq.sources.gitcmd import Git, GitError
 from reviewq.sources.notes import SCAN_NOTE_REFS, SideRecords, load_side_records
 from reviewq.workflow.scan_answer import (
@@ -474,6 +479,17 @@ def _filled_states(
     return out
 
 
+def _filled_list(
+    git: Git, states: list[StoredChange], sizes: SizeCache | None
+) -> list[StoredChange]:
+    """`states` with every unsized git change sized (`_filled_states`, in order)."""
+    wanted = [s.sha for s in states if s.stats is None and s.source == "git"]
+    if not wanted:
+        return states
+    by_sha = _filled_states(git, {s.sha: s for s in states if s.source == "git"}, wanted, sizes)
+    return [by_sha[s.sha] if s.source == "git" else s for s in states]
+
+
 def fill_sizes(
     ctx: Context, changes: Sequence[Change], which: Iterable[Change] | None = None
 ) -> list[Change]:
@@ -497,8 +513,7 @@ def fill_sizes(
 def sessions_present(ctx: Context) -> bool:
     """Are there agent sessions to link? Linking matches sessions to commits by the files they
     touched, every commit in scope at once, so with sessions every commit is sized."""
-    from reviewq.sources.sessions.index import load_index
-    from reviewq.workflow.session_prompts import _env, enabled, worktree_roots
+    from reviewq.workflow.session_prompts import _env, enabled, load_index, worktree_roots
 
     if not enabled(ctx):
         return False
@@ -531,11 +546,16 @@ def _scan_history(
     graph: dict[str, list[str]] | None = None,
     sizes: SizeCache | None = None,
     want_sizes: Callable[[Commit], bool] | None = None,
+    count: bool = True,
+    prefetched: Iterable[bytes] | None = None,
 ) -> tuple[list[Change], int]:
     """One streaming log pass; sizes of the AI commits found are fetched alongside it
     (`sizes`: those already counted are taken from there, and new counts are added to it).
     `want_sizes`: only the commits it accepts are sized; the others are left unsized (`stats`
-    None, no files: `fill_sizes` counts them when something asks).
+    None, no files: `fill_sizes` counts them when something asks). `count=False`: no size
+    pass at all; commits `sizes` holds are sized from it, the rest are left unsized.
+    `prefetched`: the records of exactly this log, from the log started before the command line
+    loaded (`scan_fast.take_log`; it raises `PrefetchFailed` at the end unless git ended well).
 
     The numstat passes run in two worker threads on batches of found commits while the main thread
     keeps reading the log, so on a two-core machine they cost little wall time. `side`: side
@@ -544,27 +564,33 @@ def _scan_history(
     git = ctx.git
     detector = Detector(ctx.config.agents)
     side = side if side is not None else load_side_records(git, tip)
-    found: list[tuple[Commit, Authorship]] = []
+    # (commit, authorship, prompt): the prompt is chosen while git is still writing the log
+    found: list[tuple[Commit, Authorship, Prompt | None]] = []
     futures = []
     batch: list[str] = []
     read = 0
     limit = FIRST_STATS_BATCH
     known: dict[str, tuple[DiffStats, tuple[FileChange, ...]]] = {}
     unsized: set[str] = set()
-    with ThreadPoolExecutor(max_workers=STATS_WORKERS) as pool:
+    detect_record = detector.detect_record
+    with _SizePasses() as pool:
         hinted = side.hints
-        for parts in iter_records(git, revs, max_count=max_count, since=since):
+        records = (
+            iter_records(git, revs, max_count=max_count, since=since)
+            if prefetched is None
+            else split_records(prefetched)
+        )
+        for parts in records:
             read += 1
             if graph is not None:  # every commit's parents, for membership without git
                 graph[parts[0].decode().strip()] = parts[1].decode().split()
-            if not detector.may_be_ai((parts[2], parts[3], parts[5], parts[6]), parts[8]) and (
-                not hinted or parts[0].decode().strip() not in hinted
-            ):
-                continue
-            commit = commit_from_fields(parts)
-            authorship = detector.detect(commit, side.for_commit(commit.sha))
-            if authorship is not None:
-                found.append((commit, authorship))
+            hints = hinted.get(parts[0].decode().strip(), ()) if hinted else ()
+            commit, authorship, marked = detect_record(parts, hints, commit_from_fields)
+            if authorship is not None and commit is not None:
+                # No keyword in the message and no side record: no prompt (`choose_prompt`
+                # reads only aider's transcript headers, keywords both, and side records).
+                prompt = choose_prompt(commit.message, hints) if marked or hints else None
+                found.append((commit, authorship, prompt))
                 if want_sizes is not None and not want_sizes(commit):
                     unsized.add(commit.sha)
                     continue
@@ -573,6 +599,9 @@ def _scan_history(
                     if kept is not None:
                         known[commit.sha] = kept
                         continue
+                if not count:
+                    unsized.add(commit.sha)
+                    continue
                 batch.append(commit.sha)
                 if len(batch) >= limit:
                     futures.append(pool.submit(commit_stats, git, batch))
@@ -588,21 +617,39 @@ def _scan_history(
         sizes.flush()
         stats.update(known)
     changes = []
-    for commit, authorship in found:
-        size, files = (
-            (None, ()) if commit.sha in unsized else stats.get(commit.sha, (DiffStats(), ()))
-        )
+    no_size = (DiffStats(), ())
+    for commit, authorship, prompt in found:
+        sha = commit.sha
+        size, files = (None, ()) if sha in unsized else stats.get(sha, no_size)
         changes.append(
             Change(
-                id=commit.sha,
-                commit=commit,
-                authorship=authorship,
-                prompt=choose_prompt(commit.message, side.for_commit(commit.sha)),
-                stats=size,
-                files=files,
+                id=sha, commit=commit, authorship=authorship, prompt=prompt, stats=size, files=files
             )
         )
     return changes, read
+
+
+class _SizePasses:
+    """The size passes' worker threads, started with the first batch: a scan that counts
+    nothing (the table, sizes all kept) neither starts them nor imports `concurrent.futures`
+    (and `logging` with it)."""
+
+    def __init__(self) -> None:
+        self._pool: Any = None
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(max_workers=STATS_WORKERS)
+        return self._pool.submit(fn, *args)
+
+    def __enter__(self) -> _SizePasses:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
 
 
 def scan_history(
@@ -612,7 +659,15 @@ def scan_history(
     max_count: int | None = None,
     since: str | None = None,
     use_cache: bool = True,
+    sizes: bool = True,
 ) -> ScanResult:
+    """Every AI-authored commit reachable from `revs`, each sized (files, additions, deletions).
+
+    `sizes=False` (the human listing): no size pass; a commit is sized only when its counts are
+    already kept (`SizeCache`), the others come back unsized (`stats` None, no files; `unsized`,
+    `fill_sizes`). The scan cache may then hold unsized changes: a later sized scan fills them
+    from the size cache or one numstat pass before answering.
+    """
     git = ctx.git
     revs = list(revs or ["HEAD"])
     if revs == ["HEAD"] and not git.has_commits():
@@ -633,6 +688,8 @@ def scan_history(
             kept_states = None
         if kept_states is not None and cached.get("resolved") == resolved:
             refreshed = _refreshed(git, kept_states)
+            if sizes:
+                refreshed = _filled_list(git, refreshed, SizeCache(ctx.state_dir))
             if refreshed is not kept_states:  # counted now: kept, so the next scan needs no git
                 _store_states(ctx, key, resolved, notes, refreshed)
             return ScanResult(
@@ -653,20 +710,48 @@ def scan_history(
                 since=None,
                 tip=tip,
                 sizes=SizeCache(ctx.state_dir),
+                count=sizes,
             )
-            kept = changes_from_state(_refreshed(git, kept_states))
+            kept_states = _refreshed(git, kept_states)
+            if sizes:
+                kept_states = _filled_list(git, kept_states, SizeCache(ctx.state_dir))
+            kept = changes_from_state(kept_states)
             seen = {c.id for c in new}
             changes = new + [c for c in kept if c.id not in seen]
             _store(ctx, key, resolved, notes, changes)
             return ScanResult(changes, read, incremental=True, resolved=resolved, notes=notes)
-    changes, read = _scan_history(
-        ctx,
-        revs,
-        max_count=max_count,
-        since=since,
-        tip=tip,
-        sizes=SizeCache(ctx.state_dir) if use_cache else None,
-    )
+    prefetched = None
+    if use_cache and revs == ["HEAD"] and max_count is None and since is None:
+        # The log `scan_fast.start_log` started before the command line loaded, if it is this
+        # very log (the revision resolved above, this directory and environment) and git ended
+        # well; the scan of `resolved` is the scan of HEAD.
+        from reviewq.workflow.scan_fast import PrefetchFailed, take_log
+
+        prefetched = take_log(git, log_args(resolved))
+        if prefetched is not None:
+            try:
+                changes, read = _scan_history(
+                    ctx,
+                    resolved,
+                    max_count=None,
+                    since=None,
+                    tip=tip,
+                    sizes=SizeCache(ctx.state_dir),
+                    count=sizes,
+                    prefetched=prefetched,
+                )
+            except PrefetchFailed:  # git did not end well: nothing of it is kept
+                prefetched = None
+    if prefetched is None:
+        changes, read = _scan_history(
+            ctx,
+            revs,
+            max_count=max_count,
+            since=since,
+            tip=tip,
+            sizes=SizeCache(ctx.state_dir) if use_cache else None,
+            count=sizes,
+        )
     if cacheable:
         _store(ctx, key, resolved, notes, changes)
     return ScanResult(changes, read, resolved=resolved, notes=notes)

@@ -36,6 +36,10 @@ from __future__ import annotations
 import os
 import sys
 
+TYPE_CHECKING = False  # `typing` and `collections.abc` are not imported before the CLI
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
 #: Bump when the record's layout or what it covers changes.
 FAST_VERSION = 1
 #: `GIT_*` variables that change neither where git looks nor what `git log` prints (their values
@@ -582,3 +586,183 @@ class Recorder:
                 lambda fh: fh.write(text),
                 prefix=".fast-",
             )
+
+
+# -- the cold scan's log, started before the command line loads --------------------------------
+#
+# A cold `scan` (no scan cache yet) spends ~100 ms importing the command line, the config, the
+# detector and the model before its `git log` starts; on two cores git can write the log in
+# that time. `start_log` starts exactly the log the scan would run for `[--repo PATH] scan
+# [--no-sessions]`, the table (HEAD as the files say it is now), its output into an
+# anonymous memory file (a pipe would stop git at 64 KiB). The scan (`take_log`) uses those bytes
+# only when its own log arguments, with the revision it resolved, its directory and its git
+# environment are exactly the ones the prefetch used, and git ended with exit 0; anything else
+# (HEAD moved, another config, git failed) discards them and the scan runs git itself, as before.
+
+
+class Prefetch:
+    """A `git log` started by `start_log`: its process, output and what it was asked."""
+
+    def __init__(self, proc, out: int, cwd: str, args: list[str], env: dict[str, str]) -> None:
+        self.proc, self.out, self.cwd, self.args, self.env = proc, out, cwd, args, env
+
+    def close(self) -> None:
+        """Stop git if it still runs, reap it, free its output."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        if self.out >= 0:
+            os.close(self.out)
+            self.out = -1
+
+
+#: The prefetch this process started (taken at most once); None when none was started.
+_prefetch: Prefetch | None = None
+#: What happened to the last prefetch: "used", "discarded", or None (for tests).
+last_outcome: str | None = None
+#: Called after the prefetch's git started (tests move HEAD here); None normally.
+_after_start = None
+
+#: The flags of a plain `scan` that change nothing in its `git log` or in whether it runs one.
+#: `--json` and `--sizes` are not among them: a scan that counts sizes runs git's numstat in
+#: two threads beside the log loop, and a log read at full speed from memory holds the GIL
+#: those threads need to start their passes (aider: 13 % slower whole, 8 interleaved pairs);
+#: the size pass, not the log, is its long pole.
+_PLAIN_SCAN_FLAGS = frozenset({"--no-sessions"})
+
+
+def parse_scan_argv(argv: list[str]) -> tuple[str | None] | None:
+    """(--repo PATH or None,) for `[--repo PATH] scan [--no-sessions]` (the table)."""
+    repo = None
+    rest = list(argv)
+    if rest[:1] == ["--repo"] and len(rest) >= 2:
+        repo, rest = rest[1], rest[2:]
+    elif rest[:1] and rest[0].startswith("--repo="):
+        repo, rest = rest[0][len("--repo=") :], rest[1:]
+    if rest[:1] != ["scan"] or repo == "":
+        return None
+    flags = rest[1:]
+    if not set(flags) <= _PLAIN_SCAN_FLAGS or len(flags) != len(set(flags)):
+        return None
+    return (repo,)
+
+
+def start_log(argv: list[str]) -> None:
+    """Start the cold scan's `git log` for `argv`, or nothing (see above); never raises. A
+    prefetch an earlier command of this process left is stopped first."""
+    global _prefetch
+    discard_log()
+    try:
+        _prefetch = _start(argv, dict(os.environ))
+    except (_Decline, OSError, ValueError, UnicodeError):
+        _prefetch = None
+
+
+def _start(argv: list[str], env: dict[str, str]) -> Prefetch | None:
+    asked = parse_scan_argv(argv)
+    if asked is None or not hasattr(os, "memfd_create"):
+        return None
+    _env_check(env)
+    cwd = asked[0] if asked[0] is not None else os.getcwd()
+    _top, git_dir, common = find_repo(cwd)
+    if os.path.exists(os.path.join(common, "reftable")):
+        return None
+    if os.path.lexists(os.path.join(common, "reviewq", "cache.json")):
+        return None  # a scan cache: the scan may answer, or log a range, without this log
+    sha = resolve_ref(git_dir, common, "HEAD")
+    if sha is None or len(sha) not in (40, 64) or sha.strip("0123456789abcdef"):
+        return None
+    import subprocess
+
+    from reviewq.sources.gitcmd import run_env
+    from reviewq.sources.log_format import log_args
+
+    args = log_args([sha])
+    run = run_env()
+    out = os.memfd_create("reviewq-scan-log", getattr(os, "MFD_CLOEXEC", 0))
+    try:
+        proc = subprocess.Popen(
+            ["git", *args],
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.DEVNULL,
+            env=run,
+        )
+    except BaseException:
+        os.close(out)
+        raise
+    prefetch = Prefetch(proc, out, cwd, args, run)
+    if _after_start is not None:
+        _after_start(prefetch)
+    return prefetch
+
+
+class PrefetchFailed(Exception):
+    """The prefetched git ended with another exit code than 0 (or was killed): the records
+    already read mean nothing; the scan starts again with its own git."""
+
+
+def take_log(git, args: list[str]) -> Iterator[bytes] | None:
+    """The NUL-separated records of the prefetched log, if it is exactly `git log args` in
+    `git`'s directory and environment; else None (discarded). The prefetch is taken either way:
+    nothing uses it twice.
+
+    The records are read while git still writes them (the scan detects as git goes, as with a
+    pipe); after the last one the iterator raises `PrefetchFailed` unless git ended with exit 0,
+    so a caller builds nothing from them it keeps before git's exit 0 is known."""
+    global _prefetch, last_outcome
+    prefetch, _prefetch = _prefetch, None
+    if prefetch is None:
+        return None
+    if (
+        prefetch.args != list(args)
+        or prefetch.cwd != os.fspath(git.path)
+        or prefetch.env != git.environment
+    ):
+        last_outcome = "discarded"
+        prefetch.close()
+        return None
+    return _records(prefetch)
+
+
+#: Read the prefetched log in chunks of at least this many bytes while git still writes.
+_CHUNK = 1 << 16
+
+
+def _records(prefetch: Prefetch) -> Iterator[bytes]:
+    global last_outcome
+    import time
+
+    last_outcome = "discarded"
+    try:
+        offset, pending = 0, b""
+        while True:
+            ended = prefetch.proc.poll() is not None  # before the size: then it is final
+            size = os.fstat(prefetch.out).st_size
+            if size - offset >= _CHUNK or (ended and size > offset):
+                chunk = os.pread(prefetch.out, size - offset, offset)
+                offset += len(chunk)
+                parts = (pending + chunk).split(b"\0")
+                pending = parts.pop()
+                yield from parts
+            elif ended:
+                break
+            else:  # as a pipe read of 64 KiB would: wait for a chunk (few wake-ups under load)
+                time.sleep(0.002)
+        if prefetch.proc.returncode != 0:
+            raise PrefetchFailed(prefetch.proc.returncode)
+        if pending:
+            yield pending
+        last_outcome = "used"
+    finally:
+        prefetch.close()
+
+
+def discard_log() -> None:
+    """Stop and forget a prefetch nothing took (the scan answered from its cache, or failed)."""
+    global _prefetch, last_outcome
+    prefetch, _prefetch = _prefetch, None
+    if prefetch is not None:
+        last_outcome = "discarded"
+        prefetch.close()

@@ -10,14 +10,21 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from reviewq.core.jsonio import dump_json
 from reviewq.core.model import Change, Prompt, SessionRef
-from reviewq.core.session_link import CommitFacts, SessionLink, link_commits, relevant
 from reviewq.sources.gitcmd import Git, GitError
-from reviewq.sources.sessions.index import load_index
+
+if TYPE_CHECKING:
+    from reviewq.core.session_link import CommitFacts, SessionLink
+    from reviewq.sources.sessions.index import SessionIndex, Summary
+
+# The session index and the linker (with every agent's transcript parser) are imported when
+# this machine holds a session file for the repository, or an index that may need pruning
+# (`load_index`): a repository without agent sessions never pays for them.
 
 #: Bump when linking rules change, so cached links are computed again.
 LINK_VERSION = 1
@@ -32,6 +39,18 @@ def enabled(ctx) -> bool:
 
 def _env(ctx) -> dict[str, str]:
     return {**os.environ, **(getattr(ctx, "env", None) or {})}
+
+
+def load_index(env: dict[str, str], roots: list[str]) -> tuple[SessionIndex | None, list[Summary]]:
+    """`sources.sessions.index.load_index`, or (None, []) without importing it when there is
+    nothing to read and nothing to prune (`stores.nothing_indexed`): the same summaries."""
+    from reviewq.sources.sessions.stores import nothing_indexed
+
+    if nothing_indexed(env, roots):
+        return None, []
+    from reviewq.sources.sessions.index import load_index as load
+
+    return load(env, roots)
 
 
 def worktree_roots(git: Git) -> list[str]:
@@ -53,6 +72,7 @@ def worktree_roots(git: Git) -> list[str]:
 
 def facts_of(changes: Iterable[Change]) -> list[CommitFacts]:
     from reviewq.core.queue import parse_time  # not at import: `scan --json` replays without it
+    from reviewq.core.session_link import CommitFacts
 
     out = []
     for c in changes:
@@ -69,18 +89,36 @@ def facts_of(changes: Iterable[Change]) -> list[CommitFacts]:
     return out
 
 
+#: Sizes the changes that have none (`workflow.scan.fill_sizes`): linking matches files.
+Fill = Callable[[Sequence[Change]], list[Change]]
+
+
 def session_links(
-    ctx, changes: Sequence[Change], pinned: tuple[str, str] | None = None
+    ctx,
+    changes: Sequence[Change],
+    pinned: tuple[str, str] | None = None,
+    *,
+    fill: Fill | None = None,
 ) -> dict[str, SessionLink]:
     """Each change's link to the session span that made it (exact or strong), by sha.
     `pinned`: (agent, id) of the session the commit was made in, when the agent said so.
+    `fill`: for changes that may be unsized: sizes them once some session is found.
 
     Session stores are other programs' files: whatever goes wrong reading them costs the
     prompts (one line on stderr), never the command."""
+    return _links_of(ctx, changes, pinned, fill)[1]
+
+
+def _links_of(
+    ctx, changes: Sequence[Change], pinned: tuple[str, str] | None, fill: Fill | None
+) -> tuple[Sequence[Change], dict[str, SessionLink]]:
+    """(the changes, sized by `fill` if a session needed their files; their links)."""
     if not enabled(ctx):
-        return {}
+        return changes, {}
+    holder = [changes]
     try:
-        return _session_links(ctx, changes, pinned)
+        links = _session_links(ctx, changes, pinned, fill, holder)
+        return holder[0], links
     except GitError:
         raise
     except Exception as exc:  # a store or cache in a shape nobody foresaw
@@ -89,11 +127,15 @@ def session_links(
             f"set {ENV_SWITCH}=0 to stop trying",
             file=sys.stderr,
         )
-        return {}
+        return holder[0], {}
 
 
 def _session_links(
-    ctx, changes: Sequence[Change], pinned: tuple[str, str] | None
+    ctx,
+    changes: Sequence[Change],
+    pinned: tuple[str, str] | None,
+    fill: Fill | None = None,
+    holder: list[Sequence[Change]] | None = None,
 ) -> dict[str, SessionLink]:
     if not any(c.source == "git" and c.commit.sha for c in changes):
         return {}
@@ -102,8 +144,16 @@ def _session_links(
     if not roots:
         return {}
     index, summaries = load_index(_env(ctx), roots)
-    if not summaries:  # no session here: the commits' facts (a date parse each) are not needed
+    if (
+        not summaries or index is None
+    ):  # no session here: the commits' facts (a date parse each) are not needed
         return {}
+    if fill is not None and any(c.source == "git" and c.stats is None for c in changes):
+        changes = fill(changes)
+        if holder is not None:
+            holder[0] = changes
+    from reviewq.core.session_link import SessionLink, link_commits, relevant
+
     commits = facts_of(changes)
     if not commits:
         return {}
@@ -164,11 +214,18 @@ def session_prompt(link: SessionLink) -> Prompt | None:
 
 
 def with_session_prompts(
-    ctx, changes: Sequence[Change], links: dict[str, SessionLink] | None = None
+    ctx,
+    changes: Sequence[Change],
+    links: dict[str, SessionLink] | None = None,
+    *,
+    fill: Fill | None = None,
 ) -> list[Change]:
     """`changes` with a session's prompt where git holds none (a prompt found in git, or one a
-    person attached, is never replaced) and the session's flags (failing tests, hooks skipped)."""
-    links = session_links(ctx, changes) if links is None else links
+    person attached, is never replaced) and the session's flags (failing tests, hooks skipped).
+    `fill`: the changes may be unsized; sizes them first if some session is found (linking
+    matches the files a commit touched)."""
+    if links is None:
+        changes, links = _links_of(ctx, changes, None, fill)
     tasks = None
     out = []
     for c in changes:

@@ -33,8 +33,7 @@ from reviewq.core.session_formats import (
 )
 from reviewq.core.session_link import Session, SessionFormatError
 from reviewq.files import replace_file
-from reviewq.sources.sessions.stores import Found, discover
-from reviewq.xdg import cache_home
+from reviewq.sources.sessions.stores import INDEX_NAME, Found, discover, index_dir
 
 INDEX_VERSION = 1
 #: A session file larger than this is skipped (with its line): a transcript that size is not
@@ -43,7 +42,7 @@ MAX_SESSION_BYTES = 256 * 1024 * 1024
 
 
 def cache_dir(env: Mapping[str, str]) -> Path:
-    return cache_home(env) / "reviewq" / "sessions"
+    return index_dir(env)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +211,7 @@ class SessionIndex:
             return
         self._loaded = True
         try:
-            data = parse_line((self.directory / "index.json").read_bytes())
+            data = parse_line((self.directory / INDEX_NAME).read_bytes())
         except (OSError, ValueError):
             return
         if isinstance(data, dict) and data.get("v") == INDEX_VERSION:
@@ -312,7 +311,7 @@ class SessionIndex:
         try:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             replace_file(
-                self.directory / "index.json",
+                self.directory / INDEX_NAME,
                 lambda fh: fh.write(dump_json({"v": INDEX_VERSION, "files": self._entries})),
                 prefix=".index-",
             )

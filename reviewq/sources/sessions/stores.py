@@ -20,7 +20,22 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from reviewq.xdg import data_home
+from reviewq.xdg import cache_home, data_home
+
+#: The session index (`sources/sessions/index.py`) keeps what each file holds here.
+INDEX_NAME = "index.json"
+
+
+def index_dir(env: Mapping[str, str]) -> Path:
+    """Where the session index lives (`<XDG cache>/reviewq/sessions`)."""
+    return cache_home(env) / "reviewq" / "sessions"
+
+
+def nothing_indexed(env: Mapping[str, str], roots: Sequence[str]) -> bool:
+    """No session file for these worktrees on this machine and no index ever written: reading
+    the index would find nothing and change nothing (`SessionIndex.refresh` of no file over
+    no entries), so a caller can skip it and the transcript parsers' imports."""
+    return not discover(env, roots) and not (index_dir(env) / INDEX_NAME).exists()
 
 
 @dataclass(frozen=True, slots=True)

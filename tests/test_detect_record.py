@@ -1,0 +1,272 @@
+"""The scan's fast detection against the plain detector, on the same input.
+
+`Detector.detect_record` is what the scan runs on each raw `git log` record: a keyword check on
+the message bytes, then either the full `detect` or, for a message with no keyword and no side
+record, the answer kept for the same (author, committer). Each case here compares it with
+`Detector.detect` on the commit built from the same record: the same authorship (every
+evidence line, model, family, prompted-by), the same commit, and "no keyword" only where the
+message can hold no prompt. Inputs: every marker case of tests/test_detect_markers.py and
+tests/test_detect_agents.py (../shared/reference/ai-markers.md), real commits of public
+repositories (/work/shared/data/real-commits/), and generated ones (hypothesis) that mix
+markers, configured rules, non-ASCII look-alikes and side records.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reviewq.core.detect import Detector, RepoRule
+from reviewq.core.model import Identity
+from reviewq.core.prompts import choose_prompt
+from reviewq.core.provenance import ProvenanceHint
+from reviewq.sources.git_log import commit_from_fields
+from tests.conftest import Repo, run_reviewq
+from tests.test_detect_agents import CASES as AGENT_CASES
+from tests.test_detect_markers import CASES as MARKER_CASES
+
+REAL_COMMITS = Path("/work/shared/data/real-commits")
+
+RULES = (
+    RepoRule(agent="acme-bot", email="*@bots.acme.example", model="llama-3.3-70b"),
+    RepoRule(agent="robo", name="robo*"),
+    RepoRule(agent="house-agent", trailer="X-Agent", value=re.compile("^house")),
+    # A key no built-in keyword covers, with a letter whose non-ASCII look-alike (U+212A,
+    # the Kelvin sign) lowers to it as text but not as bytes.
+    RepoRule(agent="kit", trailer="Kit-Run"),
+)
+
+
+def record(
+    author: tuple[str, str],
+    committer: tuple[str, str],
+    message: str,
+    sha: str = "a" * 40,
+) -> list[bytes]:
+    """The nine fields of one `git log -z` record, as `split_record` hands them out."""
+    fields = [
+        sha,
+        "b" * 40,
+        author[0],
+        author[1],
+        "2026-01-02T03:04:05+00:00",
+        committer[0],
+        committer[1],
+        "2026-01-02T03:04:05+00:00",
+        message + "\n",  # %B ends with a newline
+    ]
+    return [f.encode("utf-8", "surrogatepass") for f in fields]
+
+
+def same_answer(
+    fast: Detector, plain: Detector, parts: list[bytes], hints: list[ProvenanceHint]
+) -> None:
+    commit, found, marked = fast.detect_record(parts, hints, commit_from_fields)
+    built = commit_from_fields(parts)
+    expected = plain.detect(built, hints)
+    assert found == expected
+    if found is not None:
+        assert commit == built
+    if not marked and not hints:
+        assert choose_prompt(built.message, ()) is None  # the scan then skips choose_prompt
+
+
+def test_every_marker_case_is_decided_alike() -> None:
+    for rules in ((), RULES):
+        fast, plain = Detector(rules), Detector(rules)
+        for _ in range(2):  # the second round answers identity-only commits from the memo
+            for case in (*MARKER_CASES, *AGENT_CASES):
+                committer = case.committer or case.author
+                same_answer(fast, plain, record(case.author, committer, case.message), [])
+
+
+def real_commits() -> list[dict]:
+    rows = []
+    for path in sorted(REAL_COMMITS.glob("*.jsonl")):
+        rows += [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return rows
+
+
+@pytest.mark.skipif(not REAL_COMMITS.is_dir(), reason="no real-commit samples on this machine")
+def test_real_commits_are_decided_alike() -> None:
+    rows = real_commits()
+    assert len(rows) > 1000
+    for rules in ((), RULES):
+        fast, plain = Detector(rules), Detector(rules)
+        found = 0
+        for row in rows:
+            parts = record(
+                (row["author_name"], row["author_email"]),
+                (row["committer_name"], row["committer_email"]),
+                row["message"].rstrip("\n"),
+                row["sha"],
+            )
+            same_answer(fast, plain, parts, [])
+            found += plain.detect(commit_from_fields(parts)) is not None
+        assert found > 100  # the samples hold AI commits: the comparison is not all-None
+
+
+# -- generated commits --------------------------------------------------------------------
+
+PEOPLE = [
+    ("Ada Lovelace", "ada@example.com"),
+    ("Ada Lovelace (aider)", "ada@example.com"),
+    ("Claude", "noreply@anthropic.com"),
+    ("copilot-swe-agent[bot]", "198982749+Copilot@users.noreply.github.com"),
+    ("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com"),
+    ("Build Bot", "ci@bots.acme.example"),
+    ("robot-7", "r7@example.org"),
+    ("openhands", "openhands@all-hands.dev"),
+    ("GitHub", "noreply@github.com"),
+    ("Zoë", "zoe@example.com"),
+]
+
+LINES = [
+    "Fix the parser",
+    "aider: add a flag",
+    "Co-authored-by: Claude Opus 4.5 <noreply@anthropic.com>",
+    "Co-authored-by: Codex <noreply@openai.com>",
+    "Co-authored-by: Bob <bob@example.com>",
+    "Co-authored-by: aider (gpt-4o) <aider@aider.chat>",
+    "🤖 Generated with [Claude Code](https://claude.com/claude-code)",
+    "Generated with protoc",
+    "Generated-by: make codegen",
+    "Assisted-by: GPT-5 <x@y>",
+    "Made-with: Cursor",
+    "X-Agent: house v2",
+    "X-Agent: elsewhere",
+    "Kit-Run: 12",
+    "\u212ait-Run: 12",  # Kelvin sign: text lowering makes it `kit-run`
+    "Amp-Thread-ID: https://ampcode.com/threads/T-1",
+    "Agent-Logs-Url: https://github.com/o/r/sessions/1",
+    "Entire-Checkpoint: abc",
+    "Replit-Commit-Author: Agent",
+    "Executed-By: rig/crew/max",
+    "AI-assisted: true",
+    "# Aider chat conversation:",
+    "USER: make it faster",
+    "ASSISTANT: done",
+    "# Context:",
+    "> Co-authored-by: Claude <noreply@anthropic.com>",
+    "```",
+    "    indented code",
+    "Claude-Session: https://claude.ai/code/session_1",
+    "İ ſ é 漢字",
+    "",
+]
+
+HINTS = [
+    ProvenanceHint("note", "cursor", "gpt-4o", 12, prompt="do it"),
+    ProvenanceHint("agent-trace", None, None, 0),
+    ProvenanceHint("prompt-note", "claude-code", None, -1, prompt="asked", marker="note"),
+    ProvenanceHint("note", None, None, -1, prompted_by=Identity("Ada", "ada@example.com")),
+]
+
+messages = st.lists(
+    st.one_of(st.sampled_from(LINES), st.text(max_size=30)), min_size=1, max_size=8
+).map("\n".join)
+
+
+@given(
+    commits=st.lists(
+        st.tuples(
+            st.sampled_from(PEOPLE),
+            st.sampled_from(PEOPLE),
+            messages,
+            st.lists(st.sampled_from(HINTS), max_size=2),
+        ),
+        min_size=1,
+        max_size=25,
+    ),
+    configured=st.booleans(),
+)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_generated_commits_are_decided_alike(commits, configured) -> None:
+    rules = RULES if configured else ()
+    fast, plain = Detector(rules), Detector(rules)  # one of each per history, as a scan has
+    for i, (author, committer, message, hints) in enumerate(commits):
+        parts = record(author, committer, message, f"{i:040x}")
+        same_answer(fast, plain, parts, hints)
+
+
+def test_a_kept_answer_never_outlives_its_conditions() -> None:
+    """The answer kept per identities is for a message without keywords and no side record:
+    the next commit by the same people with a marker, or with a note, is decided in full."""
+    fast, plain = Detector(), Detector()
+    ada = PEOPLE[0]
+    for message, hints in (
+        ("plain", []),
+        ("plain again", []),
+        ("with a marker\n\nCo-authored-by: Codex <noreply@openai.com>", []),
+        ("plain", [HINTS[0]]),
+        ("plain", []),
+    ):
+        same_answer(fast, plain, record(ada, ada, message), hints)
+    _, found, _ = fast.detect_record(record(ada, ada, "plain"), [HINTS[0]], commit_from_fields)
+    assert found is not None and found.agent == "cursor"
+
+
+# -- configured rules through the whole scan (an attack on the prefilter: fail closed) --------
+
+
+def test_configured_rules_the_built_in_keywords_do_not_know_still_mark(repo: Repo) -> None:
+    """A repository's own trailer rule and identity rule reach past the keyword prefilter and
+    the answers kept per identity: a cold `scan --json`, the table and the gate's uncached scan
+    see them all."""
+    repo.write(
+        ".reviewq.toml",
+        "[[agents]]\nagent = 'kit'\ntrailer = 'Kit-Run'\n\n"
+        "[[agents]]\nagent = 'acme-bot'\nemail = '*@bots.acme.example'\n",
+    )
+    base = repo.commit("config", files={".reviewq.toml": (repo.path / ".reviewq.toml").read_text()})
+    plain = repo.commit("people's work", author=("Ada", "ada@example.com"))
+    kit = repo.commit("tidy\n\nKit-Run: 42", author=("Ada", "ada@example.com"))
+    bot = repo.commit("bump", author=("Build Bot", "ci@bots.acme.example"))
+    bot2 = repo.commit("bump again", author=("Build Bot", "ci@bots.acme.example"))
+    out = run_reviewq("scan", "--json", cwd=repo.path)
+    assert out.returncode == 0, out.stderr
+    agents = {
+        json.loads(line)["sha"]: json.loads(line)["agent"] for line in out.stdout.splitlines()
+    }
+    assert agents == {kit: "kit", bot: "acme-bot", bot2: "acme-bot"}
+    assert plain not in agents and base not in agents
+    table = run_reviewq("scan", "--no-cache", cwd=repo.path)
+    assert table.returncode == 0, table.stderr
+    for sha in (kit, bot, bot2):
+        assert sha[:12] in table.stdout
+    gate = run_reviewq("gate", f"{base}..HEAD", cwd=repo.path)
+    assert gate.returncode != 0
+    for sha in (kit, bot, bot2):
+        assert sha[:7] in gate.stdout + gate.stderr
+
+
+@given(
+    fields=st.lists(st.binary(max_size=12), min_size=8, max_size=8),
+    body=st.binary(max_size=40),
+)
+@settings(max_examples=300, deadline=None)
+def test_one_decode_of_a_record_is_nine_decodes(fields, body) -> None:
+    """`commit_from_fields` decodes the record once; each field comes out as decoding it on
+    its own did (invalid UTF-8 included: a sequence cut at the separator is replaced alike)."""
+    from reviewq.core.model import Commit
+    from reviewq.sources.git_log import split_record
+
+    record = b"\x1f".join([f.replace(b"\x1f", b"") for f in fields] + [body])
+    parts = split_record(record)
+    if parts is None:
+        return
+    sha, parents, an, ae, ad, cn, ce, cd, text = (p.decode("utf-8", "replace") for p in parts)
+    assert commit_from_fields(parts) == Commit(
+        sha=sha.strip(),
+        parents=tuple(parents.split()),
+        author=Identity(an, ae),
+        committer=Identity(cn, ce),
+        authored_at=ad,
+        committed_at=cd,
+        message=text.rstrip("\n"),
+    )

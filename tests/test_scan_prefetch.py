@@ -1,0 +1,327 @@
+"""The cold scan's `git log`, started before the command line loads (`scan_fast.start_log`).
+
+The prefetched bytes may be used only when they are exactly the log the scan itself would read
+(its log arguments with the revision it resolved, its directory, its git environment, git's exit
+0); every other case discards them and the scan runs git as before. Each test compares the
+output with the plain path (the prefetch switched off) byte for byte, and checks which way the
+prefetch went, so a test cannot pass with the prefetch silently never used.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reviewq.sources.gitcmd import Git
+from reviewq.sources.log_format import log_args
+from reviewq.workflow import scan_fast
+from tests.conftest import Repo, run_reviewq, run_reviewq_process
+
+CLAUDE = "\n\nCo-Authored-By: Claude Opus 4.5 <noreply@anthropic.com>\n"
+
+
+@pytest.fixture(autouse=True)
+def clean(monkeypatch: pytest.MonkeyPatch):
+    for key in ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "GEMINI_CLI_HOME", "REVIEWQ_SESSIONS"):
+        monkeypatch.delenv(key, raising=False)
+    scan_fast.discard_log()
+    scan_fast.last_outcome = None
+    yield
+    scan_fast.discard_log()
+    scan_fast._after_start = None
+
+
+def history(repo: Repo) -> None:
+    repo.commit("base", files={"a.py": "a\n"})
+    repo.commit("Add b" + CLAUDE, files={"b.py": "b\n" * 5})
+    repo.commit("Human", files={"h.txt": "h\n"})
+    repo.commit("Add c\u00e9" + CLAUDE, files={"c.py": "c\n" * 3})
+
+
+def cold(repo: Repo, *args: str, cwd: Path | None = None):
+    """`reviewq args...` with no state dir (no scan cache, no stored answer), in process."""
+    shutil.rmtree(repo.path / ".git" / "reviewq", ignore_errors=True)
+    scan_fast.last_outcome = None
+    return run_reviewq(*args, cwd=cwd or repo.path)
+
+
+def plain(repo: Repo, monkeypatch: pytest.MonkeyPatch, *args: str):
+    """The same command with the prefetch switched off: the plain path."""
+    with monkeypatch.context() as m:
+        m.setattr(scan_fast, "start_log", lambda argv: None)
+        out = cold(repo, *args)
+    assert scan_fast.last_outcome is None
+    return out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("scan",), ("scan", "--no-sessions")],
+)
+def test_the_prefetched_log_gives_the_plain_answer(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
+    history(repo)
+    fast = cold(repo, *args)
+    assert scan_fast.last_outcome == "used"
+    slow = plain(repo, monkeypatch, *args)
+    assert (fast.returncode, fast.stdout, fast.stderr) == (
+        slow.returncode,
+        slow.stdout,
+        slow.stderr,
+    )
+    assert "Add b" in fast.stdout
+
+
+def test_repo_option_and_a_subdirectory(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    history(repo)
+    sub = repo.path / "sub"
+    sub.mkdir()
+    fast = cold(repo, "--repo", str(repo.path), "scan")
+    assert scan_fast.last_outcome == "used"
+    from_sub = cold(repo, "scan", cwd=sub)
+    assert scan_fast.last_outcome == "used"
+    slow = plain(repo, monkeypatch, "scan")
+    assert fast.stdout == from_sub.stdout == slow.stdout
+
+
+def test_head_moving_after_the_prefetch_discards_it(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    history(repo)
+    moved: list[str] = []
+
+    def commit_now(prefetch) -> None:
+        prefetch.proc.wait()  # git has written the old history in full
+        moved.append(repo.commit("Late" + CLAUDE, files={"late.py": "l\n"}))
+
+    monkeypatch.setattr(scan_fast, "_after_start", commit_now)
+    fast = cold(repo, "scan")
+    monkeypatch.setattr(scan_fast, "_after_start", None)
+    assert moved and scan_fast.last_outcome == "discarded"
+    assert moved[0][:12] in fast.stdout  # the scan's own HEAD, not the prefetch's stale bytes
+    slow = plain(repo, monkeypatch, "scan")
+    assert fast.stdout == slow.stdout
+
+
+def test_git_failing_in_the_prefetch_is_discarded(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    history(repo)
+
+    def fail(prefetch) -> None:
+        # git wrote its whole log, then its exit code says it failed (killed, or an error at
+        # the end): the bytes read so far must count for nothing.
+        prefetch.proc.wait()
+        prefetch.proc = subprocess.Popen(
+            ["git", "log", "--no-such-option"], stderr=subprocess.DEVNULL
+        )
+
+    monkeypatch.setattr(scan_fast, "_after_start", fail)
+    fast = cold(repo, "scan")
+    monkeypatch.setattr(scan_fast, "_after_start", None)
+    assert scan_fast.last_outcome == "discarded"
+    slow = plain(repo, monkeypatch, "scan")
+    assert (fast.returncode, fast.stdout) == (0, slow.stdout)
+
+
+def test_a_head_without_its_object_answers_as_before(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    history(repo)
+    (repo.path / ".git" / "refs" / "heads" / "main").write_text("1" * 40 + "\n")
+    fast = cold(repo, "scan")
+    assert scan_fast.last_outcome == "discarded"
+    slow = plain(repo, monkeypatch, "scan")
+    assert (fast.returncode, fast.stdout, fast.stderr) == (
+        slow.returncode,
+        slow.stdout,
+        slow.stderr,
+    )
+
+
+def test_git_failing_on_a_missing_commit_gives_the_same_error(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    history(repo)
+    base = repo.git("rev-list", "--max-parents=0", "HEAD")
+    (repo.path / ".git" / "objects" / base[:2] / base[2:]).unlink()
+    fast = cold(repo, "scan")
+    assert scan_fast.last_outcome == "discarded"
+    slow = plain(repo, monkeypatch, "scan")
+    assert fast.returncode == slow.returncode == 2
+    assert fast.stderr == slow.stderr and fast.stderr.count("\n") == 1
+    assert fast.stdout == slow.stdout == ""
+
+
+def test_no_repository_gives_the_same_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nowhere = tmp_path / "plain-dir"
+    nowhere.mkdir()
+    fast = run_reviewq("scan", cwd=nowhere)
+    assert scan_fast.last_outcome is None
+    with monkeypatch.context() as m:
+        m.setattr(scan_fast, "start_log", lambda argv: None)
+        slow = run_reviewq("scan", cwd=nowhere)
+    assert fast.returncode == slow.returncode == 2
+    assert fast.stderr == slow.stderr and "not a git repository" in fast.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("scan", "--json", "--max-count", "2"),
+        ("scan", "--since", "2001-01-01"),
+        ("scan", "HEAD~1"),
+        ("scan", "--json", "HEAD"),
+        ("scan", "--no-cache"),
+        ("scan", "--json"),
+        ("scan", "--json", "--no-sessions"),
+        ("scan", "--sizes"),
+    ],
+)
+def test_another_log_starts_no_prefetch(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
+    history(repo)
+    started: list[object] = []
+    monkeypatch.setattr(scan_fast, "_after_start", started.append)
+    fast = cold(repo, *args)
+    assert started == [] and scan_fast.last_outcome is None
+    slow = plain(repo, monkeypatch, *args)
+    assert (fast.returncode, fast.stdout, fast.stderr) == (
+        slow.returncode,
+        slow.stdout,
+        slow.stderr,
+    )
+
+
+def test_other_log_arguments_directory_or_environment_discard_it(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    history(repo)
+    head = repo.git("rev-parse", "HEAD")
+    git = Git(repo.path)
+    monkeypatch.chdir(repo.path)
+    for args in (
+        log_args([head], max_count=1),
+        log_args([head], since="2001-01-01"),
+        log_args(["HEAD"]),
+        log_args([head, "^" + head]),
+    ):
+        scan_fast.start_log(["scan"])
+        assert scan_fast.take_log(git, args) is None
+        assert scan_fast.last_outcome == "discarded"
+    scan_fast.start_log(["scan"])
+    same = scan_fast.take_log(Git(repo.path / "."), log_args([head]))  # the same path
+    assert same is not None and len(list(same)) == 4
+    scan_fast.start_log(["scan"])
+    assert (
+        scan_fast.take_log(Git(repo.path, env={"GIT_CONFIG_COUNT": "0"}), log_args([head])) is None
+    )
+    scan_fast.start_log(["scan"])
+    records = scan_fast.take_log(git, log_args([head]))
+    assert records is not None
+    assert list(records) == list(git.stream(log_args([head])))
+    assert scan_fast.last_outcome == "used"
+    assert scan_fast.take_log(git, log_args([head])) is None  # taken once
+
+
+def test_detection_rules_from_the_config_give_the_plain_answer(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    history(repo)
+    repo.write(
+        ".reviewq.toml",
+        "[[agents]]\nagent = 'acme'\nfamily = 'openai'\nemail = 'ada@example.com'\n",
+    )
+    fast = cold(repo, "scan")
+    assert scan_fast.last_outcome == "used"
+    slow = plain(repo, monkeypatch, "scan")
+    assert (fast.returncode, fast.stdout, fast.stderr) == (
+        slow.returncode,
+        slow.stdout,
+        slow.stderr,
+    )
+    assert "acme" in fast.stdout
+
+
+def test_a_scan_cache_starts_no_prefetch(repo: Repo) -> None:
+    history(repo)
+    cold(repo, "scan")
+    started: list[object] = []
+    scan_fast._after_start = started.append
+    again = run_reviewq("scan")
+    assert again.returncode == 0 and started == []
+
+
+def test_the_gate_never_uses_a_prefetch(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    history(repo)
+    monkeypatch.chdir(repo.path)
+    scan_fast.start_log(["scan"])  # left by something else in this process
+    left = scan_fast._prefetch
+    assert left is not None
+    out = run_reviewq("gate", "HEAD~3..HEAD", cwd=repo.path)
+    assert out.returncode in (0, 1)
+    assert scan_fast._prefetch is left and scan_fast.last_outcome is None
+    scan_fast.discard_log()
+    again = run_reviewq("gate", "HEAD~3..HEAD", cwd=repo.path)
+    assert (again.returncode, again.stdout) == (out.returncode, out.stdout)
+
+
+def test_a_whole_process_uses_the_prefetch(repo: Repo) -> None:
+    history(repo)
+    shutil.rmtree(repo.path / ".git" / "reviewq", ignore_errors=True)
+    fast = run_reviewq_process("scan", cwd=repo.path)
+    again = run_reviewq_process("scan", "--no-cache", cwd=repo.path)
+    assert fast.returncode == 0 and fast.stdout == again.stdout
+
+
+# -- the property: over any history, the prefetched scan prints what the plain one prints ------
+
+MESSAGES = st.lists(
+    st.tuples(
+        st.sampled_from(["ai", "human", "note", "branch", "back"]),
+        st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=12),
+    ),
+    min_size=1,
+    max_size=5,
+)
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(ops=MESSAGES)
+def test_the_prefetched_scan_is_always_the_plain_one(
+    tmp_path_factory, monkeypatch: pytest.MonkeyPatch, ops
+) -> None:
+    repo = Repo(tmp_path_factory.mktemp("prop") / "repo")
+    repo.commit("base", files={"a.py": "a\n"})
+    for n, (op, words) in enumerate(ops, 1):
+        if op == "ai":
+            repo.commit(f"AI {n} {words}" + CLAUDE, files={f"f{n}.py": "x\n" * n})
+        elif op == "human":
+            repo.commit(f"Human {n} {words}", files={f"h{n}.txt": "h\n"})
+        elif op == "note":
+            repo.note("refs/notes/reviewq-prompt", repo.git("rev-parse", "HEAD"), f"p {words}")
+        elif op == "branch":
+            repo.git("checkout", "-q", "-B", f"b{n}")
+        else:
+            repo.git("checkout", "-q", "main")
+    fast = cold(repo, "scan")
+    assert scan_fast.last_outcome == "used"
+    slow = plain(repo, monkeypatch, "scan")
+    assert (fast.returncode, fast.stdout, fast.stderr) == (
+        slow.returncode,
+        slow.stdout,
+        slow.stderr,
+    )
