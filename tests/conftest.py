@@ -269,4 +269,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     del config, items
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """`-n auto` (addopts): one worker per core for the suite or a folder; one process when
+    the run names only test files or tests (`pytest -q tests/test_gate.py`, `...::test_x`),
+    where starting workers costs more than it saves and `-s` output and tracebacks show as
+    they happen. `-n 2` (a number) or PYTEST_XDIST_AUTO_NUM_WORKERS overrides this."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # xdist's own hook reads it
+    args = [a for a in config.args if not a.startswith("-")]
+    if args and all("::" in a or Path(a).is_file() for a in args):
+        return 0
+    return None
+
+
+@pytest.fixture(autouse=True)
+def _unfreeze_after():
+    """Opening a diff or a large queue freezes the heap (`core.alloc.keep_out_of_sight`,
+    `keep_as_long_lived`); the worker lives on, so what one test froze is handed back to the
+    collector after it, whichever test the scheduler gives that worker next."""
+    yield
+    import gc
+
+    gc.unfreeze()
+
+
 __all__ = ["FIXED_NOW", "Repo", "run_reviewq"]

@@ -102,13 +102,3 @@ async def burst(pilot, *keys: str) -> None:
         event.set_sender(app)
         app._driver.send_message(event)
     await settle(pilot)
-
-
-@pytest.fixture(autouse=True)
-def _unfreeze_after():
-    """An opened diff freezes the survivors (`core.alloc.keep_out_of_sight`); the test process
-    lives on, so what one test froze is handed back to the collector after it."""
-    yield
-    import gc
-
-    gc.unfreeze()

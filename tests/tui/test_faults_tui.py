@@ -278,6 +278,9 @@ async def test_an_unreadable_notes_ref_at_startup(make_app, demo_repo: Path, cli
         # The queue loads from this machine's log, and the reviewer is told what is wrong.
         assert first not in [i.change.id for i in queue_screen.shown]
         assert len(queue_screen.shown) == 12
+        # `notify` posts a message: the notice is in once the app has handled it, which may be
+        # after `loaded` is seen (on a loaded machine it was not, once in ~8 runs).
+        await until(pilot, lambda: any("verdicts could not be read" in m for m in messages(app)))
         (notice,) = [m for m in messages(app) if "team's verdicts could not be read" in m]
         assert "git update-ref -d refs/notes/reviewq" in notice
         screen = await open_first(pilot)
