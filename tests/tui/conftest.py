@@ -33,7 +33,7 @@ def make_app(demo_repo: Path, clock: FakeClock):
     from reviewq.tui.app import ReviewqApp
     from reviewq.tui.services import Services
 
-    contexts = []
+    contexts, services = [], []
 
     def make(repo: Path | None = None, **kwargs):
         ctx = Context.open(repo or demo_repo)
@@ -44,9 +44,15 @@ def make_app(demo_repo: Path, clock: FakeClock):
         # Polls on a timer would make the other tests' queues change under them at random
         # moments; live refresh has its own tests (test_live_queue.py) that turn it on.
         kwargs.setdefault("live_interval", None)
-        return ReviewqApp(Services(ctx, now=lambda: FIXED_NOW), **kwargs)
+        made = Services(ctx, now=lambda: FIXED_NOW)
+        services.append(made)
+        return ReviewqApp(made, **kwargs)
 
     yield make
+    # As `reviewq tui` does when the app ends: the worker processes (rationale, critic) end
+    # with it, not with the test worker (41 were left running after one suite run).
+    for made in services:
+        made.close()
     for ctx in contexts:
         ctx.close()
 
