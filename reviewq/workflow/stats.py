@@ -40,6 +40,7 @@ from reviewq.core.metrics import (
     authored_changes,
     combine_repositories,
     compute_stats,
+    labels_among,
 )
 from reviewq.core.metrics.compute import label_rows
 from reviewq.core.model import SEVERITIES, Change
@@ -391,7 +392,8 @@ def gather(
             authored.agent_of(),
             {"log": {**log_end, "cached": True}, "notes_tip": notes_tip},
         )
-    reviewed_ids = set(table.changes)
+    # Which of these changes have a record: the labels (a million, kept as text) stay text.
+    reviewed_ids = labels_among(table.changes, (c.id for c in changes))
     critiqued = critiqued_ids(ctx)
     critiques = critique_rows(ctx, [c for c in changes if c.id in reviewed_ids], critiqued)
     severity = {row["change_id"]: row["highest_severity"] for row in critiques}
