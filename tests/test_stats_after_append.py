@@ -218,3 +218,28 @@ def test_notes_records_the_log_lacks_are_kept_and_dropped_when_they_arrive(
         arrived = _stats(cli, demo_repo)
     assert arrived["totals"]["verdicts"] == kept["totals"]["verdicts"]
     assert arrived == _plain(cli, demo_repo)
+
+
+def test_a_verdict_during_the_history_scan_is_counted(demo_repo: Path, cli, monkeypatch):
+    """The log's columns are read before the history is scanned (a first build's memory
+    peak without the changes beside it): a verdict appended meanwhile is read all the same,
+    and the provenance block names the log with it, as a run after it does."""
+    record_demo_verdicts(demo_repo)
+    before = _plain(cli, demo_repo)
+    sha = _sha(demo_repo, "Use constant-time")
+    real = stats_module.scan_history
+    appended = []
+
+    def scan_then_append(*args, **kwargs):
+        result = real(*args, **kwargs)
+        if not appended:
+            _verdict(demo_repo, sha, 5, "reject")
+            appended.append(sha)
+        return result
+
+    with monkeypatch.context() as m:
+        m.setattr(stats_module, "scan_history", scan_then_append)
+        during = _plain(cli, demo_repo)
+    assert appended
+    assert during["totals"]["verdicts"] == before["totals"]["verdicts"] + 1
+    assert during == _plain(cli, demo_repo)

@@ -149,3 +149,36 @@ def test_rows_of_another_generation_are_not_used(tmp_path: Path) -> None:
     rows2, _of2, fresh2 = _kept_rows(again, changes, wrong, of)
     assert fresh2 and np.array_equal(rows2, label_rows(tuple(again), changes))
     assert sorted(rows2[rows2 >= 0].tolist()) == [0, 1]
+
+
+def test_stats_without_a_summary_splits_no_change_label(demo_repo: Path, cli, monkeypatch) -> None:
+    """No metric summary (a first `stats`, or one after the history moved): which changes are
+    reviewed and each label's row are found in the column cache's text, never a string a
+    change id; the figures are the plain run's (no cache at all, labels split)."""
+    import json
+
+    from tests.metrics_support import record_demo_verdicts
+
+    record_demo_verdicts(demo_repo)
+    state = demo_repo / ".git" / "reviewq"
+
+    def run(*drop: str) -> dict:
+        for name in drop:
+            for found in state.rglob(name):
+                found.unlink()
+        proc = cli("stats", "--json", cwd=demo_repo)
+        assert proc.returncode == 0, proc.stderr
+        doc = json.loads(proc.stdout)
+        doc.pop("generated_at")
+        doc["queue"].pop("oldest_pending_seconds")
+        return doc
+
+    plain = run("metric-summary.npz", columns.CACHE_NAME)  # stores the column cache
+
+    def no_split(self):
+        raise AssertionError("the change labels were split into strings")
+
+    with monkeypatch.context() as m:
+        m.setattr(LineLabels, "_all", no_split)
+        fast = run("metric-summary.npz")
+    assert fast == plain and fast["totals"]["verdicts"] > 0

@@ -40,6 +40,7 @@ from reviewq.core.metrics import (
     authored_changes,
     combine_repositories,
     compute_stats,
+    labels_among,
 )
 from reviewq.core.metrics.compute import label_rows
 from reviewq.core.model import SEVERITIES, Change
@@ -149,10 +150,13 @@ def _verdict_table(
     pin: Mapping[str, Any] | None = None,
     *,
     no_notes: bool = False,
+    local: Any = None,
 ) -> tuple[VerdictTable, list[dict[str, Any]]]:
-    """`verdict_table`, and the notes records the log lacks (those it holds beyond the log's)."""
+    """`verdict_table`, and the notes records the log lacks (those it holds beyond the log's).
+    `local`: the log's columns (`load_table_and_ids`) when already read (no `pin`)."""
     if pin is None:
-        local = load_table_and_ids(ctx.log_path, ctx.log_cache(CACHE_NAME))
+        if local is None:
+            local = load_table_and_ids(ctx.log_path, ctx.log_cache(CACHE_NAME))
         notes = [] if no_notes else read_verdict_notes(ctx.git).records
     else:
         local = _pinned_log_table(ctx, pin["log"])
@@ -363,6 +367,12 @@ def gather(
         rev = pin.get("revision")
         if rev is not None and not git.succeeds(["cat-file", "-e", f"{rev}^{{commit}}"]):
             raise MissingInput(f"revision {rev} (no longer in the repository)")
+    early = None
+    if pin is None:
+        # The log's columns first: a first build's memory peaks while it joins a million
+        # records' columns, better before the history's changes are held than beside them.
+        # Used only if the log has not moved by the time its end is read for the report.
+        early = (_log_end(ctx), load_table_and_ids(ctx.log_path, ctx.log_cache(CACHE_NAME)))
     if rev is None:
         changes = []
     else:
@@ -382,7 +392,12 @@ def gather(
     authored = ChangeTable.from_changes(authored_changes(changes))
     log_end = _log_end(ctx) if pin is None else pin["log"]
     notes_tip = _notes_tip(ctx) if pin is None else pin.get("notes_tip")
-    table, lacking = _verdict_table(ctx, authored.agent_of(), pin, no_notes=notes_tip is None)
+    local = early[1] if early is not None and early[0] == log_end else None
+    del early
+    table, lacking = _verdict_table(
+        ctx, authored.agent_of(), pin, no_notes=notes_tip is None, local=local
+    )
+    del local
     if pin is None and _log_end(ctx) != log_end:
         # A verdict arrived while we read: read again, so the block names what was read.
         log_end, notes_tip = _log_end(ctx), _notes_tip(ctx)
@@ -391,7 +406,8 @@ def gather(
             authored.agent_of(),
             {"log": {**log_end, "cached": True}, "notes_tip": notes_tip},
         )
-    reviewed_ids = set(table.changes)
+    # Which of these changes have a record: the labels (a million, kept as text) stay text.
+    reviewed_ids = labels_among(table.changes, (c.id for c in changes))
     critiqued = critiqued_ids(ctx)
     critiques = critique_rows(ctx, [c for c in changes if c.id in reviewed_ids], critiqued)
     severity = {row["change_id"]: row["highest_severity"] for row in critiques}

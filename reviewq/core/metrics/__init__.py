@@ -53,6 +53,8 @@ from reviewq.core.metrics.tables import (
     Thresholds,
     VerdictTable,
     authored_changes,
+    labels_among,
+    labels_rows,
 )
 from reviewq.core.metrics.timeparse import (
     day_label,
@@ -98,6 +100,8 @@ __all__ = [
     "combine_repositories",
     "compute_stats",
     "day_label",
+    "labels_among",
+    "labels_rows",
     "local_days",
     "parse_instant",
     "parse_instants",

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -33,6 +32,7 @@ from reviewq.core.metrics.tables import (
     CommitTable,
     Thresholds,
     VerdictTable,
+    labels_rows,
 )
 from reviewq.core.metrics.timeparse import (
     _DAY,
@@ -347,9 +347,7 @@ def _periods(
 
 def label_rows(labels: Sequence[str], changes: ChangeTable) -> np.ndarray:
     """Row of `changes` of each change label (a VerdictTable's `changes`), -1 for none."""
-    return np.fromiter(
-        map(changes.position.get, labels, repeat(-1)), dtype=np.int64, count=len(labels)
-    )
+    return labels_rows(labels, changes.position)
 
 
 def _targets(t: VerdictTable, changes: ChangeTable, rows: np.ndarray | None = None) -> np.ndarray:

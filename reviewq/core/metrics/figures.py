@@ -20,6 +20,7 @@ from reviewq.core.metrics.tables import (
     UNKNOWN_FAMILIES,
     Thresholds,
     VerdictTable,
+    labels_rows,
 )
 from reviewq.core.model import VERDICTS
 
@@ -102,7 +103,9 @@ def _flags(t: VerdictTable, th: Thresholds, severity: Mapping[str, str] | None) 
     same_family = has & (t.same_family_allowed | (same_label & ~author_unknown))
 
     if severity:
-        change_severe = np.array([severity.get(c) in SEVERE for c in t.changes], dtype=bool)
+        # Looked up in the labels (a million change ids kept as text stay text).
+        severe_ids = {c: 1 for c, level in severity.items() if level in SEVERE}
+        change_severe = labels_rows(t.changes, severe_ids) >= 0
         severe = change_severe[t.change] if len(t.changes) else np.zeros(len(t), dtype=bool)
     else:
         severe = np.zeros(len(t), dtype=bool)

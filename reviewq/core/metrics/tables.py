@@ -516,16 +516,25 @@ class VerdictTable:
             return self
         agents = list(self.agents)
         index = {a: i for i, a in enumerate(agents)}
-
-        def code(label: str) -> int:
-            if label not in index:
-                index[label] = len(agents)
-                agents.append(label)
-            return index[label]
-
-        per_change = np.array(
-            [code(agent_of.get(c) or "unknown") for c in self.changes], dtype=np.int32
-        )
+        # Each label's agent name (a number of `names`), found in the labels themselves (a
+        # million change ids kept as text stay text); "unknown" for a change of no agent.
+        names = ["unknown"]
+        named = {"unknown": 0}
+        of_change = {}
+        for change, agent in agent_of.items():
+            of_change[change] = named.setdefault(agent or "unknown", len(named))
+            if len(named) > len(names):
+                names.append(agent)
+        per_name = labels_rows(self.changes, of_change)
+        per_name[per_name < 0] = 0
+        # Names not among the agents yet are appended in order of their first label.
+        distinct, first = np.unique(per_name, return_index=True)
+        for k in distinct[np.argsort(first, kind="stable")].tolist():
+            index.setdefault(names[k], len(agents))
+            if len(index) > len(agents):
+                agents.append(names[k])
+        codes = np.array([index.get(name, 0) for name in names], dtype=np.int32)  # 0: unused
+        per_change = codes[per_name] if len(per_name) else np.zeros(0, dtype=np.int32)
         missing = self.agent == index[MISSING]
         agent = np.where(missing, per_change[self.change] if len(per_change) else 0, self.agent)
         agent = agent.astype(np.int32)
@@ -648,11 +657,129 @@ class LineLabels(Sequence[str]):
         except ValueError:
             raise ValueError(f"{label!r} is not a label") from None
 
+    def rows(self, positions: Mapping[str, int]) -> np.ndarray:
+        """Each label's value in `positions`, -1 for a label it lacks (int64, one a label):
+        what `[positions.get(x, -1) for x in self]` gives, found in the text itself, without
+        a string a label. Lines are told apart by their length and first and last 8 bytes,
+        and those that could be a wanted label compared whole; a text that does not split
+        into `base_count` lines takes the plain path (which says so)."""
+        if self._split is not None:
+            return _plain_rows(self._split, positions)
+        base = self._base_rows(positions)
+        if base is None:
+            return _plain_rows(self._all(), positions)
+        if not self._added:
+            return base
+        return np.concatenate([base, _plain_rows(self._added, positions)])
+
+    def _base_rows(self, positions: Mapping[str, int]) -> np.ndarray | None:
+        count, text = self._count, self._text
+        out = np.full(count, -1, dtype=np.int64)
+        if not count:
+            return out if not text else None
+        arr = np.frombuffer(text, dtype=np.uint8)
+        size = len(arr)
+        newlines = _newlines(arr)
+        if len(newlines) + 1 != count:
+            return None
+        wanted: dict[bytes, int] = {}
+        for label, row in positions.items():
+            if isinstance(label, str) and "\n" not in label:
+                wanted[label.encode("utf-8", "surrogatepass")] = int(row)
+        if not wanted:
+            return out
+        prints = np.unique(
+            np.array([_line_print(b) for b in wanted], dtype=np.uint64),
+        )
+        step = 1 << 16
+        window = (
+            np.lib.stride_tricks.as_strided(arr, shape=(size - 7, 8), strides=(1, 1))
+            if size >= 8
+            else None
+        )
+        for at in range(0, count, step):
+            stop = min(at + step, count)
+            starts = np.empty(stop - at, dtype=np.int64)
+            starts[0] = 0 if at == 0 else newlines[at - 1] + 1
+            starts[1:] = newlines[at : stop - 1] + 1
+            ends = newlines[at:stop] if stop < count else np.append(newlines[at:], size)
+            lengths = ends - starts
+            kept = np.minimum(lengths, 8)
+            tails = ends - kept
+            if window is None:
+                edge = np.ones(len(starts), dtype=bool)
+            else:
+                edge = (starts > size - 8) | (tails > size - 8)
+            check = np.flatnonzero(edge)
+            if window is not None:
+                mask = _MASKS[kept]
+                head = window[np.minimum(starts, size - 8)].view("<u8").ravel() & mask
+                tail = window[np.minimum(tails, size - 8)].view("<u8").ravel() & mask
+                got = _combine(head, tail, lengths.astype(np.uint64))
+                del head, tail, mask
+                found = np.searchsorted(prints, got)
+                found[found == len(prints)] = 0
+                hit = (prints[found] == got) & ~edge
+                check = np.concatenate([check, np.flatnonzero(hit)])
+            for i in check.tolist():
+                row = wanted.get(bytes(text[starts[i] : ends[i]]))
+                if row is not None:
+                    out[at + i] = row
+        return out
+
     def __add__(self, more: Any) -> LineLabels:
         joined = LineLabels(self._text, self._count, self.source, self._added + tuple(more))
         if self._split is not None:
             joined._split = self._split + tuple(more)
         return joined
+
+
+#: `_MASKS[m]`: the low m bytes of a little-endian 64-bit word.
+_MASKS = np.array([(1 << (8 * m)) - 1 for m in range(9)], dtype=np.uint64)
+_MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))
+
+
+def _combine(head: np.ndarray, tail: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """A line's print from its first and last (up to) 8 bytes and its length."""
+    with np.errstate(over="ignore"):
+        return head ^ (tail * _MIX[0]) ^ (lengths * _MIX[1])
+
+
+def _line_print(line: bytes) -> np.uint64:
+    """The print `LineLabels.rows` gives a line of text holding `line`."""
+    kept = min(len(line), 8)
+    head = np.array([int.from_bytes(line[:kept], "little")], dtype=np.uint64)
+    tail = np.array([int.from_bytes(line[len(line) - kept :], "little")], dtype=np.uint64)
+    return _combine(head, tail, np.array([len(line)], dtype=np.uint64))[0]
+
+
+def _newlines(arr: np.ndarray) -> np.ndarray:
+    """Where `arr`'s newlines are (int64), found a slice at a time (no mask of the whole)."""
+    step = 1 << 22
+    parts = [np.flatnonzero(arr[at : at + step] == 10) + at for at in range(0, len(arr), step)]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _plain_rows(labels: Sequence[str], positions: Mapping[str, int]) -> np.ndarray:
+    return np.fromiter(map(positions.get, labels, repeat(-1)), dtype=np.int64, count=len(labels))
+
+
+def labels_rows(labels: Sequence[str], positions: Mapping[str, int]) -> np.ndarray:
+    """Each label's value in `positions`, -1 for none (int64): `LineLabels.rows` for labels
+    kept as text, else one lookup a label."""
+    if isinstance(labels, LineLabels):
+        return labels.rows(positions)
+    return _plain_rows(labels, positions)
+
+
+def labels_among(labels: Sequence[str], ids: Iterable[str]) -> set[str]:
+    """Which of `ids` are among `labels` (`set(labels) & set(ids)`, without a set of the
+    labels: a million change ids kept as text stay text)."""
+    wanted = list(dict.fromkeys(ids))
+    if not isinstance(labels, LineLabels):
+        return set(labels).intersection(wanted)
+    rows = labels.rows(dict(zip(wanted, range(len(wanted)))))
+    return {wanted[i] for i in np.unique(rows[rows >= 0]).tolist()}
 
 
 class _Labels:
