@@ -124,6 +124,7 @@ def assert_everyone_has_everything_once(remote: Path, paths: list[Path], ids: li
         assert verify.returncode == 0, verify.stdout + verify.stderr
 
 
+@pytest.mark.slow
 def test_three_clones_record_and_sync_at_once(make_repo, tmp_path: Path) -> None:
     remote, shas, paths = setup_team(make_repo, tmp_path, clones=3, commits=4)
     ids = team_round(paths, shas, rounds_of_verdicts=1)

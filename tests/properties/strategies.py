@@ -34,7 +34,7 @@ def at_most(examples: int) -> settings:
 def io_examples(quick: int, thorough: int) -> settings:
     """For a property whose every example runs git or writes a log: `quick` examples in the
     default suite (which must stay inside its 5 minutes), `thorough` in the thorough run."""
-    wanted = thorough if settings.default.max_examples > 150 else quick
+    wanted = thorough if settings.default.max_examples > 1_000 else quick
     return at_most(wanted)
 
 

@@ -321,6 +321,7 @@ def test_without_textual_serve_one_line_says_how_to_install_it(
     chromium() is None,
     reason="needs Debian's chromium (/usr/bin/chromium) to drive the served page headless",
 )
+@pytest.mark.slow
 def test_a_pair_session_in_a_headless_browser(demo_repo: Path, tmp_path: Path) -> None:
     """Chromium opens the served page; P starts a pair session, a co-reviewer is typed, the
     walkthrough opens, r records a rejection: the log has it, made in the browser."""

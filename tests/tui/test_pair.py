@@ -197,6 +197,7 @@ async def test_a_pair_walkthrough_ends_in_a_verdict_with_co_reviewers_checklist_
     assert {n["code"] for n in judged["needs"]} == {"approvals", "cooldown"}
 
 
+@long_flow
 async def test_an_approval_with_the_prompter_as_co_reviewer_does_not_count(
     make_app, demo_repo: Path, cli, clock
 ):
@@ -302,6 +303,7 @@ async def test_leaving_keeps_notes_ticks_and_time_for_the_next_session(make_app,
         assert app.services.recent_people()[:2] == [person(ME), person(LEE)]
 
 
+@long_flow
 async def test_start_dialog_refuses_what_it_cannot_record(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -323,6 +325,7 @@ async def test_start_dialog_refuses_what_it_cannot_record(make_app):
         assert isinstance(app.screen, QueueScreen)
 
 
+@long_flow
 async def test_a_co_reviewer_typed_in_the_second_box_is_taken(make_app):
     """Found in tmux: a Tab too many puts the one co-reviewer in the optional box; that is
     still one co-reviewer, and only both boxes empty is refused."""
@@ -341,6 +344,7 @@ async def test_a_co_reviewer_typed_in_the_second_box_is_taken(make_app):
         assert [p.email for p in app.screen.session.co_reviewers] == [LEE["email"]]
 
 
+@long_flow
 async def test_the_pair_keys_are_in_the_help_screen_with_their_ids(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -371,6 +375,7 @@ def test_reviewq_pair_says_what_is_wrong_in_one_line(cli, demo_repo: Path) -> No
         assert len(out.stderr.strip().splitlines()) == 1 and message in out.stderr, out.stderr
 
 
+@long_flow
 async def test_reviewq_pair_rev_starts_on_that_change_with_the_names_given(
     make_app, demo_repo: Path
 ):
@@ -458,6 +463,7 @@ async def test_p_in_a_review_moves_the_change_into_a_pair_session(make_app):
         assert isinstance(app.screen, QueueScreen)
 
 
+@long_flow
 async def test_the_mouse_goes_to_a_step_ticks_an_item_and_steps_in_presenter(make_app):
     from reviewq.tui.pair.panes import StepList, TickBox
 

@@ -6,6 +6,8 @@ at the SVGs under __snapshots__/ before committing them.
 
 from __future__ import annotations
 
+import pytest
+
 from tests.tui.conftest import highlight_riskiest, settle
 from tests.tui.test_snapshots import _fixed_critiques
 
@@ -27,6 +29,7 @@ async def _pair(pilot, *keys: str) -> None:
     await pilot.pause()
 
 
+@pytest.mark.slow
 def test_pair_session(snap_compare, make_app):
     """The second hunk (the CI workflow), a note on it, one checklist item ticked."""
 
