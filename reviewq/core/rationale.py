@@ -470,6 +470,19 @@ def _python_structure_job(
     return fs, _python_structure(fs, old_text, new_text) is not None
 
 
+def subject_rationale(subject: Any) -> Rationale:
+    """`build_rationale` of a `core.critique.CritiqueInput`: its diff, message, prompt and the
+    files' texts (what the static critic and the review screen's worker both pass)."""
+    return build_rationale(
+        subject.diff,
+        message=subject.message,
+        prompt=subject.prompt,
+        prompt_source=subject.prompt_source,
+        old_texts=subject.old_texts,
+        new_texts=subject.new_texts,
+    )
+
+
 def build_rationale(
     diff: Diff,
     *,

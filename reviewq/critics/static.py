@@ -21,7 +21,7 @@ from reviewq.core.critique import (
 )
 from reviewq.core.detectors.base import Scope
 from reviewq.core.model import Critique, Finding
-from reviewq.core.rationale import build_rationale
+from reviewq.core.rationale import subject_rationale
 from reviewq.critics.ruff import NO_RUFF, RuffResult, find_ruff, run_ruff
 
 
@@ -65,14 +65,7 @@ class StaticCritic:
             findings = _merge(findings, result.findings)
         findings = verify_findings(subject.diff, findings, trust_uncited=True)
         findings.sort(key=detectors.sort_key)
-        rationale = build_rationale(
-            subject.diff,
-            message=subject.message,
-            prompt=subject.prompt,
-            prompt_source=subject.prompt_source,
-            old_texts=subject.old_texts,
-            new_texts=subject.new_texts,
-        )
+        rationale = subject_rationale(subject)
         return Critique(
             sha=subject.sha,
             critic=self.name,

@@ -23,7 +23,7 @@ from reviewq.core.model import Change, Critique, Diff
 from reviewq.core.net import is_loopback
 from reviewq.core.pace import offload
 from reviewq.core.patching import apply_file_diff
-from reviewq.core.rationale import Rationale, build_rationale
+from reviewq.core.rationale import Rationale, subject_rationale
 from reviewq.critics.base import Critic, CriticError, critique_key, guard, stamp
 from reviewq.sources.gitcmd import GitError
 from reviewq.workflow.lookup import diff_of
@@ -420,14 +420,7 @@ def input_size(subject: CritiqueInput) -> int:
 
 def rationale_job(subject: CritiqueInput) -> Rationale:
     """The offline structural rationale of `subject` (a module-level job for `offload`)."""
-    return build_rationale(
-        subject.diff,
-        message=subject.message,
-        prompt=subject.prompt,
-        prompt_source=subject.prompt_source,
-        old_texts=subject.old_texts,
-        new_texts=subject.new_texts,
-    )
+    return subject_rationale(subject)
 
 
 def static_review_job(ruff_binary: str | None, subject: CritiqueInput) -> Critique:

@@ -74,8 +74,9 @@ class _Decline(Exception):
 # -- the question --------------------------------------------------------------------------
 
 
-def parse_argv(argv: list[str]) -> tuple[str | None, bool] | None:
-    """(--repo PATH or None, sessions on) for `[--repo PATH] scan --json [--no-sessions]`."""
+def _scan_flags(argv: list[str]) -> tuple[str | None, list[str]] | None:
+    """(--repo PATH or None, the flags after `scan`) for `[--repo PATH] scan ...`; None for any
+    other command line."""
     repo = None
     rest = list(argv)
     if rest[:1] == ["--repo"] and len(rest) >= 2:
@@ -84,7 +85,15 @@ def parse_argv(argv: list[str]) -> tuple[str | None, bool] | None:
         repo, rest = rest[0][len("--repo=") :], rest[1:]
     if rest[:1] != ["scan"] or repo == "":
         return None
-    flags = rest[1:]
+    return repo, rest[1:]
+
+
+def parse_argv(argv: list[str]) -> tuple[str | None, bool] | None:
+    """(--repo PATH or None, sessions on) for `[--repo PATH] scan --json [--no-sessions]`."""
+    split = _scan_flags(argv)
+    if split is None:
+        return None
+    repo, flags = split
     if "--json" not in flags or not set(flags) <= {"--json", "--no-sessions"}:
         return None
     if len(flags) != len(set(flags)):
@@ -633,15 +642,10 @@ _PLAIN_SCAN_FLAGS = frozenset({"--no-sessions"})
 
 def parse_scan_argv(argv: list[str]) -> tuple[str | None] | None:
     """(--repo PATH or None,) for `[--repo PATH] scan [--no-sessions]` (the table)."""
-    repo = None
-    rest = list(argv)
-    if rest[:1] == ["--repo"] and len(rest) >= 2:
-        repo, rest = rest[1], rest[2:]
-    elif rest[:1] and rest[0].startswith("--repo="):
-        repo, rest = rest[0][len("--repo=") :], rest[1:]
-    if rest[:1] != ["scan"] or repo == "":
+    split = _scan_flags(argv)
+    if split is None:
         return None
-    flags = rest[1:]
+    repo, flags = split
     if not set(flags) <= _PLAIN_SCAN_FLAGS or len(flags) != len(set(flags)):
         return None
     return (repo,)
