@@ -257,8 +257,9 @@ def test_a_scan_cache_starts_no_prefetch(repo: Repo) -> None:
     cold(repo, "scan")
     started: list[object] = []
     scan_fast._after_start = started.append
-    again = run_reviewq("scan")
+    again = run_reviewq("scan", cwd=repo.path)
     assert again.returncode == 0 and started == []
+    assert "Add b" in again.stdout
 
 
 def test_the_gate_never_uses_a_prefetch(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
