@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from reviewq.core.verdict import SIG_GOOD, SignatureCheck, record_line, seal
 from reviewq.store import log_checkpoint, log_verify
 from reviewq.store.log import Head, ProvenanceLog
-from tests.properties.strategies import io_examples, scratch_dir, verdict_records
+from tests.properties.strategies import at_most, io_examples, scratch_dir, verdict_records
 
 pytestmark = pytest.mark.property
 
@@ -194,6 +194,7 @@ def _plain_table(ids, offsets, bases):
 
 @example([["a" * 31, "b" * 33, "c" * 32]], random.Random(1))  # lengths summing to 32 each
 @example([["0" * 32, "f" * 32] * 20, ["0" * 32] * 30], random.Random(2))  # same ids: line order
+@at_most(3_000)  # 37 s of the thorough run at 10,000
 @given(st.lists(st.lists(table_ids, max_size=12), min_size=1, max_size=4), st.randoms())
 def test_the_bulk_id_table_is_the_one_entry_at_a_time_table(parts, rnd) -> None:
     """Ranges' tables (`index_entries` of their ids packed a batch at a time, as `check_range`
