@@ -71,6 +71,10 @@ def git_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monkey
     monkeypatch.delenv("LINES", raising=False)
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    # A command run without its own `cwd` must not reach the source tree's repository (a scan
+    # there once wrote a cache into the tree's own `.git`): every test starts in an empty
+    # directory that is no repository.
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
     return env
 
 
