@@ -58,6 +58,7 @@ from reviewq.store.verdict_columns import (
     load_table_after_cache,
     load_table_and_ids,
 )
+from reviewq.workflow import table_prefetch
 from reviewq.workflow.scan import (
     DETECTOR_VERSION,
     STATE_VERSION,
@@ -195,8 +196,14 @@ def _summary_table(
     valid = (
         isinstance(kept, dict) and kept.get("log") == end and isinstance(kept.get("records"), list)
     )
+    cache = ctx.log_cache(CACHE_NAME)
+    # Read while the modules loaded, if it was (for this log, unchanged since); joined here
+    # either way, before the full load below (which may fork).
+    prefetched = table_prefetch.take(ctx.log_path, cache)
     if valid:
-        found = load_table_after_cache(ctx.log_path, ctx.log_cache(CACHE_NAME))
+        found = (
+            prefetched[0] if prefetched is not None else load_table_after_cache(ctx.log_path, cache)
+        )
         if found is not None and found[1] <= int(end["size"]):
             lacking = _lacked(found[0], kept["records"])
             return _with_records(found[0].table, lacking, agent_of), lacking, False
@@ -362,6 +369,9 @@ def gather(
         hit = _load_summary(ctx, summary_key, conf, tz)
         if hit is not None:
             return hit
+    # A read started before the modules loaded (`table_prefetch`) and not used above: joined
+    # and dropped (the paths below read for themselves, and may fork).
+    table_prefetch.take(ctx.log_path, None)
     rev = head
     if pin is not None:
         rev = pin.get("revision")
