@@ -569,6 +569,9 @@ def _provenance(
 
 SUMMARY_CACHE = "metric-summary.npz"
 SUMMARY_VERSION = 2
+#: The summary is stored again at the log's new end once the log has grown this much past the
+#: end it was stored at (or when its kept rows or notes records were worked out afresh).
+SUMMARY_BEHIND_BYTES = 1 << 20
 
 
 def _has_policy(ctx: Context) -> bool:
@@ -656,8 +659,11 @@ def _load_summary(ctx: Context, key: dict[str, Any], conf: MetricsSettings, tz) 
     severity = {row["change_id"]: row["highest_severity"] for row in critiques}
     inbox_digest = _digest([])
     rows, rows_of, fresh_rows = _kept_rows(table.changes, changes, kept_rows, meta.get("rows_of"))
-    if grown or fresh_rows or fresh_notes:
+    behind = int(key["log"]["size"]) - int(stored["log"]["size"])
+    if fresh_rows or fresh_notes or (grown and behind >= SUMMARY_BEHIND_BYTES):
         # Keyed at this end of the log, so the next reader checks only what comes after it.
+        # Not for a few new records: rewriting the summary (megabytes at a million records)
+        # costs more than the next reader's check of the lines after its end.
         _store_summary(
             ctx,
             key,
