@@ -44,11 +44,9 @@ from reviewq.core.metrics import (
 )
 from reviewq.core.metrics.compute import label_rows
 from reviewq.core.model import SEVERITIES, Change
-from reviewq.core.policy_rules import domain_label
 from reviewq.core.verdict import dedupe_records, line_hash_matches
 from reviewq.errors import ReviewqError
 from reviewq.files import replace_file
-from reviewq.sources.commit_sizes import commit_sizes
 from reviewq.sources.gitcmd import Git
 from reviewq.store.log import ProvenanceLog
 from reviewq.store.notes_log import NOTES_REF, read_verdict_notes
@@ -59,13 +57,35 @@ from reviewq.store.verdict_columns import (
     load_table_and_ids,
 )
 from reviewq.workflow import table_prefetch
-from reviewq.workflow.scan import (
-    DETECTOR_VERSION,
-    STATE_VERSION,
-    scan_history,
-    scan_inbox,
-    warn_unknown_sizes,
-)
+from reviewq.workflow.scan_answer import DETECTOR_VERSION, STATE_VERSION
+
+# start-up: the scan (its detector, the git log reader), the commit sizes and the policy's
+# rules are imported by the full path only; a warm `stats` answers from the summary without
+# them. Named here so that the full path's steps stay this module's own names.
+
+
+def scan_history(*args: Any, **kwargs: Any) -> Any:
+    from reviewq.workflow.scan import scan_history as scan
+
+    return scan(*args, **kwargs)
+
+
+def scan_inbox(ctx: Context) -> list[Change]:
+    from reviewq.workflow.scan import scan_inbox as inbox
+
+    return inbox(ctx)
+
+
+def warn_unknown_sizes(ctx: Context, changes: Sequence[Change]) -> None:
+    from reviewq.workflow.scan import warn_unknown_sizes as warn
+
+    warn(ctx, changes)
+
+
+def commit_sizes(*args: Any, **kwargs: Any) -> Any:
+    from reviewq.sources.commit_sizes import commit_sizes as sizes
+
+    return sizes(*args, **kwargs)
 
 
 @dataclass
@@ -274,6 +294,7 @@ def policy_violations(
     if not any(name in ctx.config.sections for name in ("policy", "domains")):
         return None
     # start-up: the policy's machinery (gate, recording, signing) only when a policy is set
+    from reviewq.core.policy_rules import domain_label
     from reviewq.workflow.gate import QueuePolicy
 
     judge = QueuePolicy(ctx, changes, now)
