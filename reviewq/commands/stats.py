@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 from reviewq.core.model import short_id
 from reviewq.core.times import duration
@@ -44,9 +46,18 @@ def configure(p: argparse.ArgumentParser) -> None:
     )
 
 
+def quiet_blas() -> None:
+    """One OpenBLAS thread, unless the user chose otherwise: numpy's import starts one per
+    core and they spin for a while (~0.06 s of CPU a run, on a core the column cache's read
+    could use); no figure multiplies floating-point matrices. Before numpy is imported."""
+    if "numpy" not in sys.modules:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
 def run(args: argparse.Namespace, ctx) -> int:
     if args.last < 1:
         raise ReviewqError(f"--last {args.last}: give a number of rows of at least 1")
+    quiet_blas()
     if not args.repos and not args.log:
         # The log's column cache is read in a thread while the modules below load
         # (`workflow.table_prefetch`: used only if it is this repository's, log unchanged).

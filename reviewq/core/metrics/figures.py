@@ -428,7 +428,9 @@ def _group_quantiles(
     codes: np.ndarray, values: np.ndarray, groups: int, qs: Sequence[float], order: np.ndarray
 ) -> list[np.ndarray]:
     """Per-group quantiles. `order` sorts `values`; a stable sort by code keeps that inside groups."""
-    by_group = order[np.argsort(_small(codes)[order], kind="stable")]
+    # Codes all equal (the totals' one group): a stable sort by code keeps `order` as it is.
+    same = not len(codes) or codes.min() == codes.max()
+    by_group = order if same else order[np.argsort(_small(codes)[order], kind="stable")]
     sorted_values = values[by_group]
     counts = np.bincount(codes, minlength=groups)
     starts = np.concatenate(([0], np.cumsum(counts)[:-1])) if groups else np.zeros(0, np.int64)
