@@ -101,3 +101,35 @@ def test_stats_takes_the_read_and_its_figures_are_the_plain_ones(
 def _no_prefetch_left():
     yield
     table_prefetch.take(Path("/nonexistent"), None)  # joined, dropped
+
+
+@pytest.mark.parametrize(
+    ("words", "started"),
+    [
+        (["stats", "--json"], True),
+        (["--repo", "{repo}", "stats"], True),
+        (["--repo={repo}", "stats", "--by", "day"], True),
+        (["stats", "--repos", "a", "b"], False),
+        (["stats", "--log", "other.jsonl"], False),
+        (["stats", "--repo", "{repo}"], False),  # left to the command (it knows --repo then)
+        (["report", "stats"], False),
+        (["--repo=", "stats"], False),
+    ],
+)
+def test_which_command_lines_start_the_read_early(repo, words, started, monkeypatch) -> None:
+    repo.commit("base")
+    monkeypatch.chdir(repo.path)
+    table_prefetch.start_for_argv([w.format(repo=repo.path) for w in words])
+    assert table_prefetch.pending() is started
+    table_prefetch.discard()
+    assert not table_prefetch.pending()
+
+
+def test_stats_started_early_reads_once(demo_repo: Path, cli, monkeypatch) -> None:
+    """`cli.main` starts the read; the command does not start a second one."""
+    starts: list[object] = []
+    real = table_prefetch.start
+    monkeypatch.setattr(table_prefetch, "start", lambda repo: (starts.append(repo), real(repo)))
+    assert cli("--repo", str(demo_repo), "stats", "--json").returncode == 0
+    assert starts == [str(demo_repo)]
+    assert not table_prefetch.pending()

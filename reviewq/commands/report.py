@@ -57,7 +57,7 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
-    from reviewq.commands.stats import quiet_blas
+    from reviewq.workflow.table_prefetch import quiet_blas
 
     quiet_blas()
     from reviewq.output import column_build_notice

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 
 from reviewq.core.model import short_id
 from reviewq.core.times import duration
@@ -46,23 +44,16 @@ def configure(p: argparse.ArgumentParser) -> None:
     )
 
 
-def quiet_blas() -> None:
-    """One OpenBLAS thread, unless the user chose otherwise: numpy's import starts one per
-    core and they spin for a while (~0.06 s of CPU a run, on a core the column cache's read
-    could use); no figure multiplies floating-point matrices. Before numpy is imported."""
-    if "numpy" not in sys.modules:
-        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
-
 def run(args: argparse.Namespace, ctx) -> int:
     if args.last < 1:
         raise ReviewqError(f"--last {args.last}: give a number of rows of at least 1")
-    quiet_blas()
-    if not args.repos and not args.log:
-        # The log's column cache is read in a thread while the modules below load
-        # (`workflow.table_prefetch`: used only if it is this repository's, log unchanged).
-        from reviewq.workflow import table_prefetch
+    # The log's column cache is read in a thread while the modules below load
+    # (`workflow.table_prefetch`: used only if it is this repository's, log unchanged); begun
+    # by `cli.main` already for the usual command lines.
+    from reviewq.workflow import table_prefetch
 
+    table_prefetch.quiet_blas()
+    if not args.repos and not args.log and not table_prefetch.pending():
         table_prefetch.start(args.repo)
 
     from reviewq.clock import local_now

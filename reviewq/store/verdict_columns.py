@@ -2,7 +2,7 @@
 
 Parsing a million JSON lines takes longer than every figure computed from them, and the log is
 append-only. So the columns (`core.metrics.VerdictTable`) of the first N bytes are kept in
-`<git dir>/reviewq/verdict-columns.npz` with the `hash` of the record that ends at byte N. When
+`<git dir>/reviewq/verdict-columns.arrays` with the `hash` of the record that ends at byte N. When
 that record is still there, only the bytes after N are parsed; otherwise (a log replaced,
 truncated or rewritten) everything is read again. The hash chain makes the check sound: the
 last record's hash covers, through `prev`, every record before it.
@@ -12,13 +12,14 @@ and `change_id`, with the byte offset of the record's line. The queue needs only
 about its pending changes (`records_about`): a queue of 10,000 over a million-record log parses
 those few lines, not the million (docs/reliability.md, "Load").
 
-The same catch-up keeps a second cache, `log-records.npz`: every field of every record as
+The same catch-up keeps a second cache, `log-records.arrays`: every field of every record as
 `core.record_columns.RecordColumns`, for readers that need whole records (`log --since`)
 without a dict per record. Each kind is a `_Codec`; `_caught_up` is the one loop for both.
 
 It is a cache: deleting it loses nothing, a damaged or foreign one is rebuilt, and a place that
-cannot be written (a read-only CI mirror) just means no cache. The npz holds plain arrays and
-JSON text only (loaded with `allow_pickle=False`).
+cannot be written (a read-only CI mirror) just means no cache. Each file is a file of arrays
+(`store/flat_arrays.py`): plain numbers and bytes and a JSON header, each array read on its own
+and checked by its CRC-32 (no pickle, no zip).
 """
 
 from __future__ import annotations

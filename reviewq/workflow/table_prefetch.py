@@ -14,6 +14,7 @@ thread: a read that never builds or stores a cache.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from typing import Any
 
@@ -44,8 +45,49 @@ def _read(repo: str | None, out: dict[str, Any]) -> None:
         out.clear()
 
 
+def quiet_blas() -> None:
+    """One OpenBLAS thread, unless the user chose otherwise: numpy's import starts one per
+    core and they spin for a while (~0.06 s of CPU a run, on a core this read could use); no
+    figure multiplies floating-point matrices. Before numpy is imported."""
+    if "numpy" not in sys.modules:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
+def start_for_argv(words: list[str]) -> None:
+    """From the command line, before it is parsed (`cli.main`): a read for `[--repo PATH]
+    stats ...` without --repos or --log; any read an earlier command of this process left is
+    dropped first. Anything else is left to `stats` itself (`pending`)."""
+    discard()
+    rest, repo = list(words), None
+    if rest[:1] == ["--repo"] and len(rest) >= 2:
+        repo, rest = rest[1], rest[2:]
+    elif rest[:1] and rest[0].startswith("--repo="):
+        repo, rest = rest[0][len("--repo=") :], rest[1:]
+    if rest[:1] != ["stats"] or repo == "":
+        return
+    if any(w in ("--repos", "--log", "--repo") or w.startswith(("--log=", "--repo")) for w in rest):
+        return
+    start(repo)
+
+
+def pending() -> bool:
+    """Is a read started and not yet taken?"""
+    with _lock:
+        return "thread" in _pending
+
+
+def discard() -> None:
+    """Join and drop a read not taken."""
+    with _lock:
+        thread = _pending.pop("thread", None)
+        _pending.clear()
+    if thread is not None:
+        thread.join()
+
+
 def start(repo: str | None) -> None:
     """Start reading the column cache of the repository at `repo` (None: the current one)."""
+    quiet_blas()
     out: dict[str, Any] = {}
     thread = threading.Thread(target=_read, args=(repo, out), daemon=True)
     with _lock:
