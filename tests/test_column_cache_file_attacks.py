@@ -185,3 +185,20 @@ def test_the_npz_of_an_earlier_version_is_removed_when_the_cache_is_stored(
     _stored(log, tmp_path)
     assert not old.exists()
     assert verdict_columns.LEGACY_NAMES[CACHE_NAME] == ("verdict-columns.npz",)
+
+
+def test_columns_a_file_of_arrays_cannot_hold_mean_no_cache(log, tmp_path: Path, monkeypatch):
+    real = verdict_columns._metric_arrays
+
+    def with_objects(columns):
+        arrays, meta = real(columns)
+        return {**arrays, "odd": np.array([object()])}, meta
+
+    monkeypatch.setattr(
+        verdict_columns,
+        "_METRIC_COLUMNS",
+        verdict_columns.replace(verdict_columns._METRIC_COLUMNS, to_arrays=with_objects),
+    )
+    cache = tmp_path / CACHE_NAME
+    _same_table(load_log_table(log.path, cache).table, load_log_table(log.path, None).table)
+    assert not cache.exists() and not list(tmp_path.glob(".verdict-columns-*"))

@@ -482,7 +482,8 @@ def _store(codec: _Codec[T], path: Path, columns: T, meta: dict[str, Any]) -> No
     # Each stored cache has its own generation: what is kept about its labels elsewhere (the
     # metric summary's change rows) names the generation it was computed from.
     meta = {**meta, **more_meta, "generation": uuid.uuid4().hex}
-    with contextlib.suppress(OSError):
+    # ValueError: an array of a kind a file of arrays does not hold (no cache, never a crash).
+    with contextlib.suppress(OSError, ValueError):
         replace_file(
             path,
             lambda fh: write_arrays(fh, arrays, meta),
