@@ -1,5 +1,6 @@
-"""Per-group quantiles (`figures._group_quantiles`): when every code is the same (the totals'
-one group) the sort by code is skipped; the figures are those of the sorted path, bit for bit."""
+"""Per-group figures: quantiles when every code is the same (the totals' one group: the sort by
+code is skipped) are those of the sorted path, bit for bit; flag counts over the combinations
+that occur are the plain per-group sums."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reviewq.core.metrics import figures
+from reviewq.core.metrics import VerdictTable, figures
+from reviewq.core.metrics.tables import Thresholds
+from tests.properties.strategies import verdict_records
 
 
 def _sorted_path(codes, values, groups, qs, order):
@@ -38,3 +41,18 @@ def test_one_code_everywhere_gives_the_sorted_paths_quantiles(values, code, extr
     slow = _sorted_path(codes, array, groups, (0.5, 0.9), order)
     for a, b in zip(fast, slow):
         assert np.array_equal(a, b, equal_nan=True)
+
+
+@given(st.lists(verdict_records(), max_size=40), st.sampled_from(["reviewer", "family", "verdict"]))
+def test_flag_counts_per_group_are_the_plain_sums(records, by):
+    """Each group's count of each flag (counted over the flag combinations that occur) equals
+    summing that flag over the group's rows."""
+    table = VerdictTable.from_records(records)
+    flags = figures._flags(table, Thresholds(), None)
+    codes = getattr(table, by).astype(np.int64)
+    groups = int(codes.max()) + 1 if len(codes) else 1
+    keys = [str(g) for g in range(groups)]
+    rows = figures._figures(table, flags, codes, groups, keys, keys, np.argsort(table.active))
+    for field, name in figures._COUNTED:
+        plain = np.bincount(codes, weights=getattr(flags, name).astype(np.int64), minlength=groups)
+        assert [getattr(r, field) for r in rows] == [int(x) for x in plain], field
