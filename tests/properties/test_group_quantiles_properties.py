@@ -4,6 +4,8 @@ that occur are the plain per-group sums."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
@@ -56,3 +58,42 @@ def test_flag_counts_per_group_are_the_plain_sums(records, by):
     for field, name in figures._COUNTED:
         plain = np.bincount(codes, weights=getattr(flags, name).astype(np.int64), minlength=groups)
         assert [getattr(r, field) for r in rows] == [int(x) for x in plain], field
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.just(0.0),
+            st.just(-0.0),
+            st.floats(min_value=0, max_value=1e7, allow_nan=False),
+            st.floats(allow_nan=True, allow_infinity=True),
+        ),
+        min_size=1,
+        max_size=50,
+    ),
+    st.integers(1, 4),
+)
+def test_the_timed_active_sum_is_the_sum_over_timed_rows_bit_for_bit(actives, groups):
+    """Where no active time is negative or NaN, `active`'s sum per group stands for the sum over
+    the timed rows: the same float, bit for bit (else it is summed on its own)."""
+    active = np.array(actives, dtype=np.float64)
+    codes = np.arange(len(active), dtype=np.int64) % groups
+    timed = np.where(active > 0, active, 0.0)
+    plain = np.bincount(codes, weights=timed, minlength=groups)
+    if (active >= 0).all():
+        assert np.bincount(codes, weights=active, minlength=groups).tobytes() == plain.tobytes()
+
+
+@given(st.lists(verdict_records(), max_size=40))
+def test_figures_with_and_without_the_timed_active_shortcut_are_equal(records):
+    table = VerdictTable.from_records(records)
+    flags = figures._flags(table, Thresholds(), None)
+    codes = table.reviewer.astype(np.int64)
+    groups = int(codes.max()) + 1 if len(codes) else 1
+    keys = [str(g) for g in range(groups)]
+    order = np.argsort(table.active)
+    fast = figures._figures(table, flags, codes, groups, keys, keys, order)
+    plain = figures._figures(
+        table, replace(flags, active_all_timed=False), codes, groups, keys, keys, order
+    )
+    assert fast == plain

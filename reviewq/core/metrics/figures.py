@@ -47,6 +47,8 @@ class _Flags:
     #: lines and active seconds of the rows with active time (the review rate's terms)
     timed_lines: np.ndarray
     timed_active: np.ndarray
+    #: every row's active time is 0 or more (none NaN): `timed_active` sums as `active` does
+    active_all_timed: bool
     #: each row's combination of counted flags, numbered among the combinations that occur
     bits: np.ndarray
     #: combos[k, i]: flag i (of _COUNTED) is set in combination k (combination counts @ combos
@@ -140,6 +142,8 @@ def _flags(t: VerdictTable, th: Thresholds, severity: Mapping[str, str] | None) 
         **flags,
         timed_lines=np.where(flags["timed"], t.lines, 0.0),
         timed_active=np.where(flags["timed"], t.active, 0.0),
+        # Then a row left out of `timed_active` adds 0.0 where `active` adds ±0.0: the same sum.
+        active_all_timed=bool((t.active >= 0).all()),
         bits=number[packed],
         combos=_BITS[present],
     )
@@ -476,8 +480,9 @@ def _figures(
     per_verdict = np.bincount(codes * kinds + t.verdict, minlength=groups * kinds)
     per_verdict = per_verdict.reshape(groups, kinds)
     median, p90 = _group_quantiles(codes, t.active, groups, (0.5, 0.9), active_order)
-    timed_lines, timed_active = total(f.timed_lines), total(f.timed_active)
     all_lines, all_active = total(t.lines), total(t.active)
+    timed_lines = total(f.timed_lines)
+    timed_active = all_active if f.active_all_timed else total(f.timed_active)
     # One count of flag combinations per group instead of one pass per flag.
     width = len(f.combos)
     combos = np.bincount(codes * width + f.bits, minlength=groups * width)
