@@ -144,7 +144,12 @@ def main() -> int:
 
     def caches(keep: bool) -> None:
         if not keep:
-            for name in ("verdict-columns.npz", "log-records.npz"):
+            for name in (
+                "verdict-columns.arrays",
+                "log-records.arrays",
+                "verdict-columns.npz",  # the names of earlier builds (npz files)
+                "log-records.npz",
+            ):
                 (state / name).unlink(missing_ok=True)
 
     sha = summary(

@@ -160,6 +160,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from reviewq.workflow.scan_fast import start_log
 
         start_log(words)
+    if "stats" in words:
+        # `stats` reads the log's column cache in a thread while the command line loads
+        # (`reviewq.workflow.table_prefetch`: taken only for the same files, log unchanged).
+        from reviewq.workflow.table_prefetch import start_for_argv
+
+        start_for_argv(words)
     try:
         code = run(argv)
     except ReviewqError as exc:

@@ -27,10 +27,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from reviewq.context import Context
+from reviewq.store.flat_arrays import read_all, write_arrays
 from reviewq.store.verdict_columns import CACHE_NAME, load_log_table
 from reviewq.workflow.recording import (
     CONTENT_ID_TABLE,
@@ -53,12 +53,12 @@ def _forge_without(cache: Path, log: Path, record_id: str) -> None:
         offset += len(line)
     else:
         raise AssertionError(f"{record_id} is not in {log}")
-    with np.load(cache, allow_pickle=False) as data:
-        arrays = {name: data[name] for name in data.files}
+    arrays, meta = read_all(cache)
     keep = arrays["key_lines"] != offset
     assert not keep.all()
     arrays["keys"], arrays["key_lines"] = arrays["keys"][keep], arrays["key_lines"][keep]
-    np.savez(cache, **arrays)
+    with open(cache, "wb") as fh:
+        write_arrays(fh, arrays, meta)  # fresh checksums: consistent
 
 
 def _verdict(cli, repo: Repo, sha: str, verdict: str) -> None:

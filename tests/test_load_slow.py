@@ -57,4 +57,4 @@ def test_a_queue_of_ten_thousand_over_a_large_log(tmp_path: Path, monkeypatch) -
         assert len(services.load_queue()) == 10_000
     finally:
         ctx.close()
-    assert os.path.exists(ctx.state_dir / "verdict-columns.npz")
+    assert os.path.exists(ctx.state_dir / "verdict-columns.arrays")

@@ -3,7 +3,7 @@
 `log verify` trusts no file but the log and its head (no checkpoint): an edit anywhere fails it,
 whichever core's byte range the edited line falls in, whatever the caches beside the log say.
 The column caches are never the evidence for an edited record: a byte changed in a cache file
-is caught by its zip checksum and the cache rebuilt from the log; an edit of a line the cache
+is caught by its checksum (CRC-32 per array and header) and the cache rebuilt from the log; an edit of a line the cache
 already covers either moves the record the cache ends at (rebuilt, the edited line then counts
 nowhere) or, at the same length, leaves the cache counting the record as it was written, never
 as edited. A cache written anew, consistently, by the attacker is not detected by `stats`: that
@@ -13,7 +13,6 @@ team's notes ref catch (docs/provenance.md).
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +21,7 @@ import pytest
 from reviewq.core.metrics import APPROVE, CHANGES
 from reviewq.core.verdict import EDITED
 from reviewq.store import log_verify
+from reviewq.store.flat_arrays import open_arrays
 from reviewq.store.log import ProvenanceLog
 from reviewq.store.verdict_columns import CACHE_NAME, load_log_table
 from tests.verdict_kit import make_record, raw_lines, write_log
@@ -69,13 +69,11 @@ def test_a_byte_changed_in_the_column_cache_is_caught_and_the_cache_rebuilt(
     plain = load_log_table(log_path, None).table
     load_log_table(log_path, cache)
     # Make every row an approval, in place, without touching anything else in the file.
-    with zipfile.ZipFile(cache) as z:
-        data = z.read("verdict.npy")
+    with open_arrays(cache) as data:
+        at, size = data.span("verdict")
+    assert size == len(plain.verdict)
     body = bytearray(cache.read_bytes())
-    at = body.find(data)
-    assert at > 0
-    header = len(data) - len(plain.verdict)
-    body[at + header : at + len(data)] = bytes([APPROVE]) * len(plain.verdict)
+    body[at : at + size] = bytes([APPROVE]) * size
     cache.write_bytes(bytes(body))
     again = load_log_table(log_path, cache).table
     assert np.array_equal(again.verdict, plain.verdict)

@@ -243,3 +243,27 @@ def test_a_verdict_during_the_history_scan_is_counted(demo_repo: Path, cli, monk
     assert appended
     assert during["totals"]["verdicts"] == before["totals"]["verdicts"] + 1
     assert during == _plain(cli, demo_repo)
+
+
+def test_a_few_new_records_leave_the_summary_where_it_was_stored(demo_repo: Path, cli, monkeypatch):
+    """A few records past the summary's end do not rewrite it; the next reader checks every
+    line after that end, so a critiqued change reviewed two appends later is still seen."""
+    csv = _sha(_without_inbox(demo_repo), "Add CSV export")
+    assert cli("critique", csv, cwd=demo_repo).returncode == 0
+    _stats(cli, demo_repo)  # the summary is stored
+    summary = demo_repo / ".git" / "reviewq" / "metric-summary.npz"
+    stored = summary.read_bytes()
+    _verdict(demo_repo, _sha(demo_repo, "Use constant-time"), 1)
+    assert _stats(cli, demo_repo)["totals"]["overrides"] == 0
+    assert summary.read_bytes() == stored  # not rewritten for one record
+    _verdict(demo_repo, csv, 2, "approve")  # an override, two records past the summary's end
+    after = _stats(cli, demo_repo)
+    assert after["totals"]["overrides"] == 1
+    assert after == _plain(cli, demo_repo)
+    # Far enough behind (here: any distance), it is stored again at the new end.
+    _stats(cli, demo_repo)
+    stored = summary.read_bytes()
+    monkeypatch.setattr(stats_module, "SUMMARY_BEHIND_BYTES", 0)
+    _verdict(demo_repo, _sha(demo_repo, "Use constant-time"), 3)
+    _stats(cli, demo_repo)
+    assert summary.read_bytes() != stored

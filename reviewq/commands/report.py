@@ -57,6 +57,9 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
+    from reviewq.workflow.table_prefetch import quiet_blas
+
+    quiet_blas()
     from reviewq.output import column_build_notice
 
     with column_build_notice():

@@ -45,12 +45,21 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
+    if args.last < 1:
+        raise ReviewqError(f"--last {args.last}: give a number of rows of at least 1")
+    # The log's column cache is read in a thread while the modules below load
+    # (`workflow.table_prefetch`: used only if it is this repository's, log unchanged); begun
+    # by `cli.main` already for the usual command lines.
+    from reviewq.workflow import table_prefetch
+
+    table_prefetch.quiet_blas()
+    if not args.repos and not args.log and not table_prefetch.pending():
+        table_prefetch.start(args.repo)
+
     from reviewq.clock import local_now
     from reviewq.output import column_build_notice, emit_json
     from reviewq.workflow.stats import TeamInputs, gather_for, parse_since
 
-    if args.last < 1:
-        raise ReviewqError(f"--last {args.last}: give a number of rows of at least 1")
     now = local_now()
     with column_build_notice():
         inputs = gather_for(args)

@@ -2,7 +2,7 @@
 
 Parsing a million JSON lines takes longer than every figure computed from them, and the log is
 append-only. So the columns (`core.metrics.VerdictTable`) of the first N bytes are kept in
-`<git dir>/reviewq/verdict-columns.npz` with the `hash` of the record that ends at byte N. When
+`<git dir>/reviewq/verdict-columns.arrays` with the `hash` of the record that ends at byte N. When
 that record is still there, only the bytes after N are parsed; otherwise (a log replaced,
 truncated or rewritten) everything is read again. The hash chain makes the check sound: the
 last record's hash covers, through `prev`, every record before it.
@@ -12,13 +12,14 @@ and `change_id`, with the byte offset of the record's line. The queue needs only
 about its pending changes (`records_about`): a queue of 10,000 over a million-record log parses
 those few lines, not the million (docs/reliability.md, "Load").
 
-The same catch-up keeps a second cache, `log-records.npz`: every field of every record as
+The same catch-up keeps a second cache, `log-records.arrays`: every field of every record as
 `core.record_columns.RecordColumns`, for readers that need whole records (`log --since`)
 without a dict per record. Each kind is a `_Codec`; `_caught_up` is the one loop for both.
 
 It is a cache: deleting it loses nothing, a damaged or foreign one is rebuilt, and a place that
-cannot be written (a read-only CI mirror) just means no cache. The npz holds plain arrays and
-JSON text only (loaded with `allow_pickle=False`).
+cannot be written (a read-only CI mirror) just means no cache. Each file is a file of arrays
+(`store/flat_arrays.py`): plain numbers and bytes and a JSON header, each array read on its own
+and checked by its CRC-32 (no pickle, no zip).
 """
 
 from __future__ import annotations
@@ -31,8 +32,7 @@ import os
 import re
 import tempfile
 import uuid
-import zipfile
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from itertools import compress, groupby, repeat
@@ -49,11 +49,14 @@ from reviewq.core.metrics.tables import CODED, TABLE_FIELDS, _Labels, fields_fro
 from reviewq.core.record_columns import RecordColumns
 from reviewq.core.verdict import line_hash_matches
 from reviewq.files import replace_file
+from reviewq.store.flat_arrays import FlatArrays, open_arrays, write_arrays
 from reviewq.store.log import LogError
 
-CACHE_NAME = "verdict-columns.npz"
+CACHE_NAME = "verdict-columns.arrays"
 #: Every field of every record (`load_log_records`), beside the metric columns.
-RECORDS_CACHE_NAME = "log-records.npz"
+RECORDS_CACHE_NAME = "log-records.arrays"
+#: What the caches were called while they were npz files: removed when a cache is stored.
+LEGACY_NAMES = {CACHE_NAME: ("verdict-columns.npz",), RECORDS_CACHE_NAME: ("log-records.npz",)}
 #: Bump when VerdictTable's columns or their meaning change.
 CACHE_VERSION = 5
 #: How far back from the cached end to look for the start of the last cached record.
@@ -328,25 +331,28 @@ def _read_records(
     return _Built(codec.concat(parts), end, lines, last_hash)
 
 
-def _concat(parts: list[LogColumns]) -> LogColumns:
+def _concat(parts: list[LogColumns], room: Mapping[str, Any] | None = None) -> LogColumns:
+    """`room`: the first part's columns as read with room after them (`VerdictTable.concat`)."""
     if len(parts) == 1:
         return parts[0]
     if len(parts) == 2 and (
         len(parts[1].keys) * 8 < len(parts[0].keys) or len(parts[1].ids) * 8 < len(parts[0].ids)
     ):
-        return _extended(*parts)
+        return _extended(*parts, room=room)
     keys = np.concatenate([p.keys for p in parts])
     key_lines = np.concatenate([p.key_lines for p in parts])
     order = np.lexsort((key_lines, keys))  # by key, then line (`_key_arrays`)
     return LogColumns(
-        VerdictTable.concat([p.table for p in parts]),
+        VerdictTable.concat([p.table for p in parts], room=room),
         np.unique(np.concatenate([p.ids for p in parts])),
         keys[order],
         key_lines[order],
     )
 
 
-def _extended(cached: LogColumns, tail: LogColumns) -> LogColumns:
+def _extended(
+    cached: LogColumns, tail: LogColumns, room: Mapping[str, Any] | None = None
+) -> LogColumns:
     """`cached` and a short `tail` joined as `_concat` joins them, without sorting the whole
     key index and ids again: the tail's few entries are inserted where they belong (what
     every reader pays right after a verdict, until the cache is stored again)."""
@@ -369,7 +375,8 @@ def _extended(cached: LogColumns, tail: LogColumns) -> LogColumns:
             ids = np.insert(ids, at, new) if len(new) else ids
         else:
             ids = new
-    return LogColumns(VerdictTable.concat([cached.table, tail.table]), ids, keys, key_lines)
+    table = VerdictTable.concat([cached.table, tail.table], room=room)
+    return LogColumns(table, ids, keys, key_lines)
 
 
 def _empty() -> LogColumns:
@@ -455,15 +462,18 @@ def _still_there(log_path: Path, size: int, meta: dict[str, Any]) -> bool:
     return isinstance(last, dict) and last.get("hash") == meta["last_hash"]
 
 
-def _load(codec: _Codec[T], path: Path) -> tuple[T | None, dict[str, Any] | None]:
+def _load(codec: _Codec[T], path: Path, spare: int = 0) -> tuple[T | None, dict[str, Any] | None]:
+    """The stored columns and their meta, or (None, None): missing, damaged or foreign (then
+    rebuilt from the log). `spare`: rows of room to leave after each column read
+    (`FlatArrays.buffer`)."""
     try:
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(bytes(data["meta"]).decode("utf-8"))
-            if meta.get("version") != codec.version:
+        with open_arrays(path, spare) as data:
+            meta = data.meta
+            if not isinstance(meta, dict) or meta.get("version") != codec.version:
                 return None, None
             return codec.from_arrays(data, meta), meta
-    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
-        return None, None  # missing, damaged or foreign: rebuilt from the log
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None, None
 
 
 def _store(codec: _Codec[T], path: Path, columns: T, meta: dict[str, Any]) -> None:
@@ -472,11 +482,17 @@ def _store(codec: _Codec[T], path: Path, columns: T, meta: dict[str, Any]) -> No
     # Each stored cache has its own generation: what is kept about its labels elsewhere (the
     # metric summary's change rows) names the generation it was computed from.
     meta = {**meta, **more_meta, "generation": uuid.uuid4().hex}
-    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    with contextlib.suppress(OSError):
+    # ValueError: an array of a kind a file of arrays does not hold (no cache, never a crash).
+    with contextlib.suppress(OSError, ValueError):
         replace_file(
-            path, lambda fh: np.savez(fh, **arrays), prefix=f".{path.stem}-", suffix=".npz"
+            path,
+            lambda fh: write_arrays(fh, arrays, meta),
+            prefix=f".{path.stem}-",
+            suffix=path.suffix,
         )
+        # The npz an earlier reviewq kept under the old name (hundreds of MiB at 1M records).
+        for legacy in LEGACY_NAMES.get(path.name, ()):
+            (path.parent / legacy).unlink(missing_ok=True)
 
 
 # -- the two kinds of columns -------------------------------------------------------------------
@@ -575,6 +591,12 @@ def _keys_only(data: Any, meta: dict[str, Any]) -> LogColumns:
     return LogColumns(_empty_table(), _ids_of([]), keys, key_lines)
 
 
+def _text_of(data: Any, name: str) -> bytes:
+    """A stored byte array as bytes (read straight into them from a file of arrays)."""
+    read = getattr(data, "read_bytes", None)
+    return read(name) if read is not None else data[name].tobytes()
+
+
 def _table_only(data: Any, meta: dict[str, Any]) -> LogColumns:
     """The stored table alone (no ids, no key index): what a figure over the table reads.
     The change ids stored as lines stay text (`LineLabels`, split only if a figure walks
@@ -582,7 +604,7 @@ def _table_only(data: Any, meta: dict[str, Any]) -> LogColumns:
     labels = json.loads(bytes(data["labels"]).decode("utf-8"))
     if "changes" not in labels:
         count = int(data["changes_count"][0])
-        text = data["changes_text"].tobytes()
+        text = _text_of(data, "changes_text")
         if count and text.count(b"\n") != count - 1:
             raise ValueError("the change labels do not fit")
         generation = meta.get("generation")
@@ -626,28 +648,52 @@ def load_table_after_cache(
 def _partial_at(
     log_path: Path, cache_path: Path | None, read: Callable[[Any, dict[str, Any]], LogColumns]
 ) -> tuple[LogColumns, int] | None:
-    """Some of the cached arrays (`read` picks them: an npz is read one array at a time) and
-    the same part of the records after the cached end, or None when the full load is due: no
+    """Some of the cached arrays (`read` picks them: each array is read on its own) and the
+    same part of the records after the cached end, or None when the full load is due: no
     cache, one that no longer fits the log, or a tail long enough that `load_log_table` would
-    store the cache again (so the cache is still caught up by the one loop that stores it)."""
+    store the cache again (so the cache is still caught up by the one loop that stores it).
+
+    The tail is parsed first, so that each cached column is read into an array with room for
+    the tail's rows after it: the join writes the tail there instead of copying every column
+    (~70 MB at a million records) once more."""
     if cache_path is None:
         return None
     try:
         size = log_path.stat().st_size
+        fd = os.open(cache_path, os.O_RDONLY)
     except OSError:
         return None
-    codec = _Codec(CACHE_VERSION, _metric_part, _concat, _empty, _metric_arrays, from_arrays=read)
-    cached, meta = _load(codec, cache_path)
-    if cached is None or meta is None or not _still_there(log_path, size, meta):
-        return None
-    start, first_line = int(meta["covered"]), int(meta["lines"]) + 1
-    if size - start >= start * STORE_FRACTION:
-        return None
-    parts = [cached]
-    with gc_paused():
-        for records, starts, raw, _end in _read_chunks(log_path, start, first_line, CHUNK_RECORDS):
-            parts.append(_metric_part(records, starts, raw))
-    return _concat(parts), start
+    try:
+        try:
+            data = FlatArrays(fd)
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            return None
+        meta = data.meta
+        if not isinstance(meta, dict) or meta.get("version") != CACHE_VERSION:
+            return None
+        if not _still_there(log_path, size, meta):
+            return None
+        start, first_line = int(meta["covered"]), int(meta["lines"]) + 1
+        if size - start >= start * STORE_FRACTION:
+            return None
+        parts: list[LogColumns] = []
+        with gc_paused():
+            for records, starts, raw, _end in _read_chunks(
+                log_path, start, first_line, CHUNK_RECORDS
+            ):
+                parts.append(_metric_part(records, starts, raw))
+        tail = _concat(parts) if parts else None
+        data.spare = len(tail.table) if tail is not None else 0
+        try:
+            cached = read(data, meta)
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            return None
+        room = {name: data.buffer(name) for name in COLUMNS}
+    finally:
+        os.close(fd)
+    if tail is None:
+        return cached, start
+    return _concat([cached, tail], room), start
 
 
 def load_key_index(log_path: Path, cache_path: Path | None) -> LogColumns:

@@ -44,11 +44,9 @@ from reviewq.core.metrics import (
 )
 from reviewq.core.metrics.compute import label_rows
 from reviewq.core.model import SEVERITIES, Change
-from reviewq.core.policy_rules import domain_label
 from reviewq.core.verdict import dedupe_records, line_hash_matches
 from reviewq.errors import ReviewqError
 from reviewq.files import replace_file
-from reviewq.sources.commit_sizes import commit_sizes
 from reviewq.sources.gitcmd import Git
 from reviewq.store.log import ProvenanceLog
 from reviewq.store.notes_log import NOTES_REF, read_verdict_notes
@@ -58,13 +56,36 @@ from reviewq.store.verdict_columns import (
     load_table_after_cache,
     load_table_and_ids,
 )
-from reviewq.workflow.scan import (
-    DETECTOR_VERSION,
-    STATE_VERSION,
-    scan_history,
-    scan_inbox,
-    warn_unknown_sizes,
-)
+from reviewq.workflow import table_prefetch
+from reviewq.workflow.scan_answer import DETECTOR_VERSION, STATE_VERSION
+
+# start-up: the scan (its detector, the git log reader), the commit sizes and the policy's
+# rules are imported by the full path only; a warm `stats` answers from the summary without
+# them. Named here so that the full path's steps stay this module's own names.
+
+
+def scan_history(*args: Any, **kwargs: Any) -> Any:
+    from reviewq.workflow.scan import scan_history as scan
+
+    return scan(*args, **kwargs)
+
+
+def scan_inbox(ctx: Context) -> list[Change]:
+    from reviewq.workflow.scan import scan_inbox as inbox
+
+    return inbox(ctx)
+
+
+def warn_unknown_sizes(ctx: Context, changes: Sequence[Change]) -> None:
+    from reviewq.workflow.scan import warn_unknown_sizes as warn
+
+    warn(ctx, changes)
+
+
+def commit_sizes(*args: Any, **kwargs: Any) -> Any:
+    from reviewq.sources.commit_sizes import commit_sizes as sizes
+
+    return sizes(*args, **kwargs)
 
 
 @dataclass
@@ -195,8 +216,14 @@ def _summary_table(
     valid = (
         isinstance(kept, dict) and kept.get("log") == end and isinstance(kept.get("records"), list)
     )
+    cache = ctx.log_cache(CACHE_NAME)
+    # Read while the modules loaded, if it was (for this log, unchanged since); joined here
+    # either way, before the full load below (which may fork).
+    prefetched = table_prefetch.take(ctx.log_path, cache)
     if valid:
-        found = load_table_after_cache(ctx.log_path, ctx.log_cache(CACHE_NAME))
+        found = (
+            prefetched[0] if prefetched is not None else load_table_after_cache(ctx.log_path, cache)
+        )
         if found is not None and found[1] <= int(end["size"]):
             lacking = _lacked(found[0], kept["records"])
             return _with_records(found[0].table, lacking, agent_of), lacking, False
@@ -267,6 +294,7 @@ def policy_violations(
     if not any(name in ctx.config.sections for name in ("policy", "domains")):
         return None
     # start-up: the policy's machinery (gate, recording, signing) only when a policy is set
+    from reviewq.core.policy_rules import domain_label
     from reviewq.workflow.gate import QueuePolicy
 
     judge = QueuePolicy(ctx, changes, now)
@@ -362,6 +390,9 @@ def gather(
         hit = _load_summary(ctx, summary_key, conf, tz)
         if hit is not None:
             return hit
+    # A read started before the modules loaded (`table_prefetch`) and not used above: joined
+    # and dropped (the paths below read for themselves, and may fork).
+    table_prefetch.take(ctx.log_path, None)
     rev = head
     if pin is not None:
         rev = pin.get("revision")
@@ -559,6 +590,9 @@ def _provenance(
 
 SUMMARY_CACHE = "metric-summary.npz"
 SUMMARY_VERSION = 2
+#: The summary is stored again at the log's new end once the log has grown this much past the
+#: end it was stored at (or when its kept rows or notes records were worked out afresh).
+SUMMARY_BEHIND_BYTES = 1 << 20
 
 
 def _has_policy(ctx: Context) -> bool:
@@ -646,8 +680,11 @@ def _load_summary(ctx: Context, key: dict[str, Any], conf: MetricsSettings, tz) 
     severity = {row["change_id"]: row["highest_severity"] for row in critiques}
     inbox_digest = _digest([])
     rows, rows_of, fresh_rows = _kept_rows(table.changes, changes, kept_rows, meta.get("rows_of"))
-    if grown or fresh_rows or fresh_notes:
+    behind = int(key["log"]["size"]) - int(stored["log"]["size"])
+    if fresh_rows or fresh_notes or (grown and behind >= SUMMARY_BEHIND_BYTES):
         # Keyed at this end of the log, so the next reader checks only what comes after it.
+        # Not for a few new records: rewriting the summary (megabytes at a million records)
+        # costs more than the next reader's check of the lines after its end.
         _store_summary(
             ctx,
             key,

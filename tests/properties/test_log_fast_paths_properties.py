@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from hypothesis import strategies as st
 from reviewq.core.metrics import CODED, COLUMNS, VerdictTable
 from reviewq.core.verdict import SIG_GOOD, SignatureCheck, record_line, seal
 from reviewq.store import verdict_columns
+from reviewq.store.flat_arrays import read_all, write_arrays
 from reviewq.store.log import Head, ProvenanceLog
 from reviewq.store.verdict_columns import load_log_table
 from tests.properties.strategies import at_most, scratch_dir, verdict_records
@@ -98,13 +98,10 @@ def test_columns_caught_up_across_appends_equal_a_plain_read(
         load_log_table(path, cache)  # stored: the cache now covers `first`
         if old_cache:
             # A cache from an older version: same file name, another version number.
-            with np.load(cache, allow_pickle=False) as data:
-                arrays = dict(data)
-            meta = json.loads(bytes(arrays["meta"]).decode())
+            arrays, meta = read_all(cache)
             meta["version"] = verdict_columns.CACHE_VERSION - 1
-            arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
             with open(cache, "wb") as fh:
-                np.savez(fh, **arrays)
+                write_arrays(fh, arrays, meta)
         done = len(first)
         for batch in batches:
             more, prev = _lines(batch, {e - done for e in edits if e >= done}, prev)

@@ -307,7 +307,7 @@ async def test_corrupted_caches_at_startup_are_rebuilt(make_app, demo_repo: Path
     assert cli("--repo", str(demo_repo), "stats").returncode == 0  # builds the column cache
     state = demo_repo / ".git" / "reviewq"
     (state / "cache.json").write_text('{"scan": {"1": {"k": ')  # cut mid-write
-    (state / "verdict-columns.npz").write_bytes(os.urandom(4096))
+    (state / "verdict-columns.arrays").write_bytes(os.urandom(4096))
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -331,7 +331,7 @@ async def test_the_first_read_of_a_large_log_says_what_it_is_doing(
 
     first = cli("--repo", str(demo_repo), "queue", "--json").stdout.split('"id": "', 1)[1][:40]
     assert cli("--repo", str(demo_repo), "verdict", first, "reject", "--note", "no").returncode == 0
-    (demo_repo / ".git" / "reviewq" / "verdict-columns.npz").unlink(missing_ok=True)
+    (demo_repo / ".git" / "reviewq" / "verdict-columns.arrays").unlink(missing_ok=True)
     monkeypatch.setattr(queue_module, "LARGE_LOG_BYTES", 0)  # the demo's log counts as large
     notes: list[str] = []
     building = QueueScreen._building

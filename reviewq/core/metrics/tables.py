@@ -545,8 +545,14 @@ class VerdictTable:
         return VerdictTable(**columns, **labels, invalid=self.invalid)
 
     @classmethod
-    def concat(cls, tables: Sequence[VerdictTable]) -> VerdictTable:
-        """One table of all rows; labels are merged and codes renumbered."""
+    def concat(
+        cls, tables: Sequence[VerdictTable], room: Mapping[str, Any] | None = None
+    ) -> VerdictTable:
+        """One table of all rows; labels are merged and codes renumbered.
+
+        `room`: column name -> an array as long as all rows together whose first rows are the
+        first table's column itself (read with room after it): the later rows are written
+        there instead of copying the first table's column again."""
         tables = list(tables)
         if len(tables) == 1:
             return tables[0]
@@ -578,11 +584,30 @@ class VerdictTable:
         merged_labels = {name: labels.all() for name, labels in merged.items()}
         reviewers = merged_labels["reviewers"]
         return cls(
-            **{name: np.concatenate(parts) for name, parts in columns.items()},
+            **{name: _joined(parts, (room or {}).get(name)) for name, parts in columns.items()},
             **merged_labels,
             reviewer_names=tuple(names[k] for k in reviewers),
             invalid=sum(t.invalid for t in tables),
         )
+
+
+def _joined(parts: list[np.ndarray], room: Any) -> np.ndarray:
+    """`np.concatenate(parts)`, written into `room` when the first part is `room`'s start."""
+    first = parts[0]
+    if (
+        isinstance(room, np.ndarray)
+        and room.ndim == 1
+        and len(room) == sum(len(p) for p in parts)
+        and all(p.dtype == room.dtype for p in parts)
+        and first.base is room
+        and first.__array_interface__["data"][0] == room.__array_interface__["data"][0]
+    ):
+        at = len(first)
+        for part in parts[1:]:
+            room[at : at + len(part)] = part
+            at += len(part)
+        return room
+    return np.concatenate(parts)
 
 
 class LineLabels(Sequence[str]):
