@@ -9,6 +9,7 @@ focus; a review left without a verdict keeps its time and note as a draft.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -60,6 +61,58 @@ PAIR_STYLE = {
     "<": "$text-error",
     ">": "$text-success",
 }
+
+
+def whole_unit(item: QueueItem) -> Any:
+    """The unit the review screen shows whole for `item` (its combined diff, its commits a key
+    away), or None: the item's own diff."""
+    unit = item.unit
+    if (
+        unit is not None
+        and unit.kind != "commit"
+        and (len(unit.commits) > 1 or unit.new_since_verdict)
+    ):
+        return unit
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedDiff:
+    """What the review screen's diff worker would compute for a change, computed while the
+    reviewer's cursor rests on its queue row: the screen opened on it draws the diff in its
+    first frame instead of a frame without it, a worker's trip and a second frame (issue 18).
+
+    Used once (the model keeps the screen's seen hunks and folds): `Services.take_prepared`
+    hands it out and forgets it."""
+
+    change_id: str
+    sha: str
+    diff: Diff
+    model: DiffModel
+    #: The unified rows (a fresh view's layout until it knows its width).
+    layout: Layout
+    viewed_paths: frozenset[str]
+
+
+def prepare_diff(services: Any, item: QueueItem) -> PreparedDiff | None:
+    """The review screen's `_read_diff` for `item`, ahead of its open, kept in `services`
+    (None: the item is not opened on its own diff, or its diff is not a commit's, which alone
+    is read once and for all)."""
+    change = item.change
+    if whole_unit(item) is not None or change.source == "inbox":
+        return None
+    generation = services.viewed_generation()
+    diff = services.load_diff(change)
+    model = DiffModel(diff)
+    prepared = PreparedDiff(
+        change.id,
+        change.commit.sha,
+        diff,
+        model,
+        model.layout(False),
+        frozenset(services.viewed_paths(change, diff)),
+    )
+    return prepared if services.keep_prepared(prepared, generation) else None
 
 
 def range_diff_lines(text: str, limit: int = RANGE_DIFF_LINES) -> list[Content]:
@@ -159,16 +212,9 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
         self.search_text = ""
         self.search_status = ""
         self._status_done = False
-        unit = item.unit
         #: A unit of several commits (or one with commits since your verdict) is reviewed
         #: whole: the combined diff, with its commits a key away (docs/tui.md).
-        self.unit = (
-            unit
-            if unit is not None
-            and unit.kind != "commit"
-            and (len(unit.commits) > 1 or unit.new_since_verdict)
-            else None
-        )
+        self.unit = whole_unit(item)
         #: `unit` (merge base -> tip), `commit` (number `unit_step`), `since` (your verdict).
         self.unit_mode = "unit"
         self.unit_step = 0
@@ -229,8 +275,40 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
         super()._diff_shown()
         self._warn_about_size()  # once (`_warn_once`), after the rows are on screen
 
-    @work(thread=True, exclusive=True, group="diff", exit_on_error=False)
     def _load_diff(self) -> None:
+        """The diff on screen: at once when it was prepared while the queue showed its row
+        (`prepare_diff`; the first frame then has it), else read in a worker."""
+        prepared = None
+        if self.unit is None and self.model is None:
+            prepared = self.app.services.take_prepared(self.change)
+        if prepared is None:
+            self._read_diff()
+            return
+        viewed = set(prepared.viewed_paths)
+        self._diff_loaded(prepared.diff, prepared.model, viewed, prepared.layout)
+        self._check_viewed(prepared.diff, viewed)
+
+    @work(thread=True, group="viewed", exit_on_error=False, description="the viewed marks")
+    def _check_viewed(self, diff: Diff, shown: set[str]) -> None:
+        """The viewed marks again (another reviewq of this user may have set some since the
+        diff was prepared): any difference is put on screen."""
+        try:
+            now = self.app.services.viewed_paths(self.change, diff)
+        except Exception:
+            return  # the marks shown stand; marking a file says what is wrong
+        if now != shown:
+            self.app.call_from_thread(self._viewed_read, diff, now)
+
+    def _viewed_read(self, diff: Diff, paths: set[str]) -> None:
+        if self.diff is not diff or not self.is_mounted:
+            return
+        viewed = {i for i, fd in enumerate(diff.files) if fd.path in paths}
+        self.view.set_viewed(viewed)
+        self.sidebar.set_viewed(viewed)
+        self._render_header()
+
+    @work(thread=True, exclusive=True, group="diff", exit_on_error=False)
+    def _read_diff(self) -> None:
         services = self.app.services
         try:
             if self.unit is not None:
@@ -864,7 +942,7 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
         else:
             self.app.services.save_draft(self.change, draft, timeout=1.0)
 
-    @work(thread=True, group="draft-save", exit_on_error=False)
+    @work(thread=True, group="draft-save", exit_on_error=False, description="the draft's save")
     def _save_draft_worker(self, draft: Draft) -> None:
         try:
             self.app.services.save_draft(self.change, draft)
