@@ -76,7 +76,7 @@ def _instrument() -> None:
 
     def traced_feed(self, data):
         if data:
-            EVENTS.append({"ev": "key", "t0": now(), "data": data[:8]})
+            EVENTS.append({"ev": "key", "t0": now(), "data": data[:8], "cpu": time.process_time()})
         return feed(self, data)
 
     _xterm_parser.XTermParser.feed = traced_feed
@@ -84,7 +84,15 @@ def _instrument() -> None:
 
     def traced_write(self, text):
         if len(text) > 200:
-            EVENTS.append({"ev": "write", "t0": now(), "n": len(text), "hunk": "@@ " in text})
+            EVENTS.append(
+                {
+                    "ev": "write",
+                    "t0": now(),
+                    "n": len(text),
+                    "hunk": "@@ " in text,
+                    "cpu": time.process_time(),
+                }
+            )
         return write(self, text)
 
     _writer_thread.WriterThread.write = traced_write
@@ -205,6 +213,16 @@ def report_open(trace, opens: list[tuple[float, float]]) -> None:
             return f"{(t - sent) * 1000:+7.1f}"
 
         print(f"open at {sent:.3f}: {took * 1000:.1f} ms (Enter sent -> diff seen by the bench)")
+        enter = next((e for e in events if e["ev"] == "key" and e["t0"] >= sent), None)
+        shown = next(
+            (e for e in events if e["ev"] == "write" and e.get("hunk") and e["t0"] >= sent), None
+        )
+        if enter is not None and shown is not None and "cpu" in enter:
+            print(
+                f"  Enter read -> first frame with a hunk header written: "
+                f"{(shown['t0'] - enter['t0']) * 1000:.1f} ms wall, "
+                f"{(shown['cpu'] - enter['cpu']) * 1000:.1f} ms of the process's CPU"
+            )
         for e in events:
             if (
                 e.get("what") == "render_line"

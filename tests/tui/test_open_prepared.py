@@ -212,3 +212,58 @@ async def test_opening_a_review_does_not_repr_the_diff(make_app, monkeypatch) ->
             assert isinstance(app.screen, ReviewScreen)
             assert app.screen.rationale_text or app.screen.diff is not None
     assert calls == 0
+
+
+@pytest.mark.parametrize("prepare", [0.01, 1e6])
+async def test_a_file_marked_before_the_file_list_is_drawn_is_marked_on_it(
+    make_app, monkeypatch, prepare
+) -> None:
+    """The first diff's file list is loaded a frame after its lines; a viewed mark set in
+    between (a key pressed at once) is on the list when it comes, and on the diff."""
+    monkeypatch.setattr(queue_module, "PREPARE_PAUSE", prepare)
+    loaded = ReviewScreen._diff_loaded
+    early: list[int] = []
+
+    def and_mark_at_once(self, *args, **kwargs):
+        loaded(self, *args, **kwargs)
+        early.append(len(self.sidebar.files))
+        self.action_toggle_viewed()  # before any refresh: the list is not loaded yet
+
+    monkeypatch.setattr(ReviewScreen, "_diff_loaded", and_mark_at_once)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _rest(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        assert early == [0]  # the list came after the mark
+        assert screen.view.viewed_files == {0}
+        assert screen.sidebar.viewed == {0}
+        assert screen.sidebar.files is screen.diff.files
+        assert str(screen.sidebar.option_list.get_option_at_index(0).prompt).startswith("✓")
+
+
+async def test_no_collection_while_the_review_screen_is_built(make_app, monkeypatch) -> None:
+    """Composing and mounting the screen made 10-15 ms of collections between Enter and the
+    first frame: collection is paused from the screen's construction until its diff is drawn,
+    and back on after."""
+    import gc
+
+    compose = ReviewScreen.compose
+    during: list[bool] = []
+
+    def recording(self):
+        during.append(gc.isenabled())
+        yield from compose(self)
+
+    monkeypatch.setattr(ReviewScreen, "compose", recording)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _rest(pilot)
+        assert gc.isenabled()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ReviewScreen)
+        assert during == [False]
+        assert gc.isenabled()

@@ -304,7 +304,7 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
             return
         viewed = {i for i, fd in enumerate(diff.files) if fd.path in paths}
         self.view.set_viewed(viewed)
-        self.sidebar.set_viewed(viewed)
+        self._sidebar_viewed(viewed)
         self._render_header()
 
     @work(thread=True, exclusive=True, group="diff", exit_on_error=False)
@@ -360,13 +360,31 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
         self._context_pending = {}
         viewed = {i for i, fd in enumerate(diff.files) if fd.path in viewed_paths}
         self.view.load(model, viewed, layout)
-        self.sidebar.load(diff.files, viewed, model.collapsed)
+        if getattr(self, "_side_started", True):
+            self.sidebar.load(diff.files, viewed, model.collapsed)
+        else:
+            # The screen's first diff: its lines in the first frame, the file list in the next
+            # (drawing its options was a fifth of that frame; issue 18).
+            self.call_after_refresh(self._load_sidebar, diff)
         self._restore_seen()
         if self.critique is not None:
             self._mark_findings()
         self._render_header()
         self._render_unit()
         self.call_after_refresh(self._diff_shown)
+
+    def _load_sidebar(self, diff: Diff) -> None:
+        """The file list of `diff`, with the marks the diff shows now (a key may have set one
+        since it was loaded)."""
+        if self.diff is not diff or self.model is None or not self.is_mounted:
+            return  # another diff came meanwhile: it loads its own list
+        self.sidebar.load(diff.files, set(self.view.viewed_files), self.model.collapsed)
+
+    def _sidebar_viewed(self, viewed: set[int]) -> None:
+        """The viewed marks on the file list, once it lists this diff (`_load_sidebar` reads
+        them from the diff view when it does)."""
+        if self.diff is not None and self.sidebar.files is self.diff.files:
+            self.sidebar.set_viewed(viewed)
 
     # -- a unit: the combined diff, its commits, what is new since your verdict ---------------
 
@@ -776,7 +794,7 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
         else:
             viewed.discard(file)
         self.view.set_viewed(viewed)
-        self.sidebar.set_viewed(viewed)
+        self._sidebar_viewed(viewed)
         self._save_viewed(file, now_viewed)
         self._render_header()
 
