@@ -124,6 +124,8 @@ class Services:
         self._prepared: Any = None
         #: Its own lock: the UI thread takes it, and `lock` may be held by a queue load.
         self._prepared_lock = threading.Lock()
+        #: The prepare under way: (change id, set when it is done).
+        self._preparing: tuple[str, threading.Event] | None = None
         #: Counts `set_viewed` calls: a diff prepared across one is not kept.
         self._viewed_generation = 0
 
@@ -552,6 +554,25 @@ class Services:
                 return False
             self._prepared = prepared
             return True
+
+    def preparing(self, change_id: str) -> threading.Event:
+        """A prepare of `change_id`'s diff starts: `wait_prepared` waits for the returned
+        event, which the preparer sets when it is done (kept or not)."""
+        done = threading.Event()
+        with self._prepared_lock:
+            self._preparing = (change_id, done)
+        return done
+
+    def wait_prepared(self, change: Change, timeout: float) -> Any:
+        """For a screen's diff worker: the prepare of `change` under way (Enter came before it
+        finished) is waited for rather than done twice, then taken (None: none under way for
+        it, or nothing kept)."""
+        with self._prepared_lock:
+            under_way = self._preparing
+        if under_way is None or under_way[0] != change.id:
+            return None
+        under_way[1].wait(timeout)
+        return self.take_prepared(change)
 
     def take_prepared(self, change: Change) -> Any:
         """The prepared diff of `change`, once (None: none, or one of another change or

@@ -267,3 +267,51 @@ async def test_no_collection_while_the_review_screen_is_built(make_app, monkeypa
         assert isinstance(app.screen, ReviewScreen)
         assert during == [False]
         assert gc.isenabled()
+
+
+async def test_enter_during_the_prepare_waits_for_it_instead_of_doing_it_twice(
+    make_app, monkeypatch
+) -> None:
+    """Enter came while the queue was still preparing the row's diff: the screen's worker
+    waits for that prepare and shows its model; the model is built once."""
+    import asyncio
+    import time
+
+    import reviewq.tui.screens.review as review_module
+
+    monkeypatch.setattr(queue_module, "PREPARE_PAUSE", 0.01)
+    built: list[object] = []
+    real_model = review_module.DiffModel
+
+    class CountingModel(real_model):
+        def __init__(self, diff, *args, **kwargs):
+            built.append(diff)
+            super().__init__(diff, *args, **kwargs)
+
+    monkeypatch.setattr(review_module, "DiffModel", CountingModel)
+    app = make_app()
+    services = app.services
+    real_viewed = services.viewed_paths
+
+    def slow_viewed(change, diff):
+        time.sleep(0.4)  # the prepare is under way for a while
+        return real_viewed(change, diff)
+
+    services.viewed_paths = slow_viewed
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(500):
+            await asyncio.sleep(0.01)
+            under_way = services._preparing
+            if under_way is not None and not under_way[1].is_set() and built:
+                break
+        else:
+            raise AssertionError("the prepare did not start")
+        item = app.screen.current_item()
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen) and screen.change.id == item.change.id
+        assert screen.diff is not None
+        assert [d for d in built if d is screen.diff] == [screen.diff]  # built once
+        assert isinstance(screen.model, CountingModel)
+        assert services._prepared is None

@@ -51,6 +51,9 @@ NARROW_FILES = 120
 NARROW_PANES = 110
 
 
+#: How long a screen's diff worker waits for the queue's prepare of its diff (seconds).
+PREPARE_WAIT = 10.0
+
 #: Lines of a range-diff the unit panel shows (the rest: `reviewq show REF`).
 RANGE_DIFF_LINES = 40
 _PAIR = re.compile(r"^\s*(?:\d+|-):\s+\S+\s+([=!<>])\s+(?:\d+|-):")
@@ -101,18 +104,22 @@ def prepare_diff(services: Any, item: QueueItem) -> PreparedDiff | None:
     change = item.change
     if whole_unit(item) is not None or change.source == "inbox":
         return None
-    generation = services.viewed_generation()
-    diff = services.load_diff(change)
-    model = DiffModel(diff)
-    prepared = PreparedDiff(
-        change.id,
-        change.commit.sha,
-        diff,
-        model,
-        model.layout(False),
-        frozenset(services.viewed_paths(change, diff)),
-    )
-    return prepared if services.keep_prepared(prepared, generation) else None
+    done = services.preparing(change.id)
+    try:
+        generation = services.viewed_generation()
+        diff = services.load_diff(change)
+        model = DiffModel(diff)
+        prepared = PreparedDiff(
+            change.id,
+            change.commit.sha,
+            diff,
+            model,
+            model.layout(False),
+            frozenset(services.viewed_paths(change, diff)),
+        )
+        return prepared if services.keep_prepared(prepared, generation) else None
+    finally:
+        done.set()
 
 
 def range_diff_lines(text: str, limit: int = RANGE_DIFF_LINES) -> list[Content]:
@@ -310,6 +317,7 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
     @work(thread=True, exclusive=True, group="diff", exit_on_error=False)
     def _read_diff(self) -> None:
         services = self.app.services
+        layout: Layout | None = None
         try:
             if self.unit is not None:
                 if not self.unit_rows:
@@ -339,10 +347,16 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
                         self.unit_lines = combined.stats.additions + combined.stats.deletions
                     self.unit_model = DiffModel(combined)
             else:
-                diff = services.load_diff(self.change)
-                model = DiffModel(diff)
-            # The rows too, here rather than on the UI thread (the view checks the layout).
-            layout = model.layout(self.view.wants_split)
+                # Enter came while the queue was preparing this diff: that work, not twice
+                prepared = services.wait_prepared(self.change, PREPARE_WAIT)
+                if prepared is not None:
+                    diff, model, layout = prepared.diff, prepared.model, prepared.layout
+                else:
+                    diff = services.load_diff(self.change)
+                    model = DiffModel(diff)
+            if layout is None:
+                # The rows too, here rather than on the UI thread (the view checks the layout).
+                layout = model.layout(self.view.wants_split)
             viewed_paths = services.viewed_paths(self.change, diff)
         except Exception as exc:
             self.app.call_from_thread(self._diff_failed, exc)
