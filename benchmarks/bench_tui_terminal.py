@@ -270,7 +270,7 @@ def run_reviewq(
     command = f"{_q(sys.executable)} -P -m reviewq"
     if trace is not None:
         launcher = ROOT / "benchmarks" / "trace_tui.py"
-        command = f"REVIEWQ_TRACE={_q(str(trace))} REVIEWQ_TRACE_GARBAGE={_q(os.environ.get('REVIEWQ_TRACE_GARBAGE', ''))} {_q(sys.executable)} -P {_q(str(launcher))}"
+        command = f"REVIEWQ_TRACE={_q(str(trace))} REVIEWQ_TRACE_GARBAGE={_q(os.environ.get('REVIEWQ_TRACE_GARBAGE', ''))} REVIEWQ_TRACE_PROFILE={_q(os.environ.get('REVIEWQ_TRACE_PROFILE', ''))} {_q(sys.executable)} -P {_q(str(launcher))}"
     for attempt in range(opens):
         tmux = Tmux(f"rq{attempt}", work / "repo", env)
         try:

@@ -11,6 +11,9 @@ exit, times from `time.monotonic()` (the same clock the bench reads in its own p
 - `job`: work in other threads that may hold the interpreter (rationale, critique, its files,
   highlight chunks), with the thread's name; the review screen's open path too (its compose,
   mount, the diff's load, parse and layout, `_diff_loaded`, `_diff_shown`, worker starts).
+
+`REVIEWQ_TRACE_PROFILE=FILE` also writes a cProfile (pstats) of the UI thread from the first
+open's action to the first frame write holding a hunk header (cProfile slows it ~2x).
 """
 
 from __future__ import annotations
@@ -81,8 +84,14 @@ def _instrument() -> None:
 
     _xterm_parser.XTermParser.feed = traced_feed
     write = _writer_thread.WriterThread.write
+    profile_out = os.environ.get("REVIEWQ_TRACE_PROFILE", "")
+    profiling: list = []
 
     def traced_write(self, text):
+        if profiling and "@@ " in text:  # the first frame with the diff: the open's profile ends
+            profiler = profiling.pop()
+            profiler.disable()
+            profiler.dump_stats(profile_out)
         if len(text) > 200:
             EVENTS.append(
                 {
@@ -100,6 +109,22 @@ def _instrument() -> None:
     from reviewq.core import rationale
     from reviewq.tui import services
     from reviewq.tui.diff import view
+
+    if profile_out:  # cProfile of the UI thread from the open's action to its first diff frame
+        import cProfile
+
+        from reviewq.tui.screens import queue
+
+        open_item = queue.QueueScreen.action_open_item
+
+        def profiled_open(self):
+            if not profiling and not os.path.exists(profile_out):
+                profiler = cProfile.Profile()
+                profiling.append(profiler)
+                profiler.enable()
+            return open_item(self)
+
+        queue.QueueScreen.action_open_item = profiled_open
 
     _timed(view.DiffView, "action_page_down", "page")
     _timed(view, "highlight_chunk", "highlight")

@@ -315,3 +315,64 @@ async def test_enter_during_the_prepare_waits_for_it_instead_of_doing_it_twice(
         assert [d for d in built if d is screen.diff] == [screen.diff]  # built once
         assert isinstance(screen.model, CountingModel)
         assert services._prepared is None
+
+
+@pytest.mark.parametrize("warm", [True, False])
+async def test_the_review_screens_css_is_parsed_before_enter(make_app, monkeypatch, warm):
+    """The queue parses the review screen's widgets' CSS while the reviewer reads it
+    (`warm_css`): the open parses none (a widget class missing from the list fails this)."""
+    from textual.css.stylesheet import Stylesheet
+
+    import reviewq.tui.screens.review as review_module
+
+    monkeypatch.setattr(queue_module, "PREPARE_PAUSE", 0.01)
+    if not warm:
+        monkeypatch.setattr(review_module, "warm_css", lambda app: None)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _rest(pilot)
+        parses = 0
+        real = Stylesheet.parse
+
+        def counting(self):
+            nonlocal parses
+            parses += 1
+            return real(self)
+
+        monkeypatch.setattr(Stylesheet, "parse", counting)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ReviewScreen)
+        assert (parses == 0) is warm
+
+
+async def test_the_pane_splitter_draws_as_before_with_one_style_a_frame(make_app, monkeypatch):
+    """The splitter asks for its style once a frame, and draws what asking on each row drew."""
+    from textual.widget import Widget
+
+    from reviewq.tui.widgets.splitter import PaneSplitter
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await _rest(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        splitter = app.screen.query_one(PaneSplitter)
+        real = PaneSplitter.rich_style
+        asked = 0
+
+        def counting(self):
+            nonlocal asked
+            asked += 1
+            return real.fget(self)
+
+        monkeypatch.setattr(PaneSplitter, "rich_style", property(counting))
+        region = splitter.region.reset_offset
+        splitter._styles_cache.clear()
+        lines = splitter.render_lines(region)
+        assert asked == 1 and len(lines) == region.height > 10
+        splitter._styles_cache.clear()
+        plain = Widget.render_lines(splitter, region)  # each row asks for the style
+        assert asked == 1 + region.height
+        assert [list(line) for line in lines] == [list(line) for line in plain]
+        assert {line.text for line in lines} == {"│"}

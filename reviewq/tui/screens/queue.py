@@ -338,6 +338,8 @@ class QueueScreen(Screen, inherit_bindings=False):
         self._rows: dict[tuple[str, str | None], _RowCells] = {}
         self._filter_timer: Timer | None = None
         self._prepare_timer: Timer | None = None
+        #: The review screen's CSS is parsed (`screens.review.warm_css`).
+        self._css_warm = False
         self.filter_pause_items = FILTER_PAUSE_ITEMS
         self.filter_pause = FILTER_PAUSE
         self.live: LiveRefresh | None = None
@@ -838,8 +840,14 @@ class QueueScreen(Screen, inherit_bindings=False):
     def _prepare_now(self) -> None:
         self._prepare_timer = None
         item = self.current_item()
-        if item is not None and self.app.screen is self:
-            self._prepare_worker(item)
+        if item is None or self.app.screen is not self:
+            return
+        self._prepare_worker(item)
+        if not self._css_warm:
+            from reviewq.tui.screens.review import warm_css
+
+            self._css_warm = True
+            warm_css(self.app)
 
     @work(
         thread=True,
