@@ -859,6 +859,9 @@ class QueueScreen(Screen, inherit_bindings=False):
     def _prepare_worker(self, item: QueueItem) -> None:
         from reviewq.tui.screens.review import prepare_diff
 
+        self.app.background_pause()  # keys first: it starts once the reviewer's keys pause
+        if self.app.screen is not self:
+            return  # a screen opened meanwhile (it read its own diff)
         try:
             prepare_diff(self.app.services, item)
         except Exception:
