@@ -1,7 +1,7 @@
 """The review screen as the reviewer meets it: a real terminal (tmux), keypress to screen.
 
     python benchmarks/bench_tui_terminal.py [--quick] [--lines 56000] [--pages 40] [--keep]
-                                            [--no-less] [--trace FILE]
+                                            [--no-less] [--trace FILE] [--profile FILE]
 
 Builds (in a temp dir) a repository whose last commit is an AI-authored change of about
 `--lines` diff lines across many Python files, then, in a tmux session of 160x50:
@@ -17,8 +17,12 @@ Prints median, p95 and max of each, the ratios reviewq/less, and `uptime` before
 (the machine may be shared: compare ratios, and runs made at the same load). `--quick` (a
 smaller page count and one open) stays under two minutes. `--trace FILE` is a debug run: the
 app starts through `trace_tui.py` (collections, background jobs, key reads and frame writes,
-timestamped; `REVIEWQ_TRACE_GARBAGE=1` also lists what the collections freed, by type) and each
-page down slower than 60 ms is printed with what overlapped it.
+timestamped; `REVIEWQ_TRACE_GARBAGE=1` also lists what the collections freed, by type): the
+last open is printed with what ran between Enter and the diff on screen (and which frame writes
+held a hunk header), and each page down slower than 60 ms with what overlapped it. `--profile
+FILE` records the last open with py-spy (`pip install py-spy`; every thread, 1,000 samples a
+second or `REVIEWQ_PROFILE_RATE`, collapsed stacks): from half a second before Enter until the
+diff is seen; the sampler takes CPU, so its open times are not the real ones.
 """
 
 from __future__ import annotations
@@ -230,15 +234,43 @@ def uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
+def start_profile(tmux: Tmux, out: Path) -> subprocess.Popen:
+    """`py-spy record` of the app (the pane's shell's child), every thread, 1,000 samples a
+    second, not pausing the process; started half a second before Enter."""
+    shell = tmux.run("list-panes", "-t", tmux.name, "-F", "#{pane_pid}").split()[0]
+    pid = subprocess.run(["pgrep", "-P", shell], capture_output=True, text=True).stdout.split()[0]
+    spy = subprocess.Popen(
+        [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", pid, "--rate", os.environ.get("REVIEWQ_PROFILE_RATE", "1000"),
+         "--nonblocking", "--threads", "--format", "raw", "-o", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    time.sleep(0.5)
+    return spy
+
+
+def stop_profile(spy: subprocess.Popen, out: Path) -> None:
+    import signal
+
+    spy.send_signal(signal.SIGINT)
+    spy.wait(timeout=30)
+    print(f"profile of the last open (Enter - 0.5 s .. the diff on screen): {out}")
+
+
 def run_reviewq(
-    work: Path, env: dict[str, str], token: str, opens: int, pages: int, trace: Path | None = None
+    work: Path,
+    env: dict[str, str],
+    token: str,
+    opens: int,
+    pages: int,
+    trace: Path | None = None,
+    profile: Path | None = None,
 ) -> dict:
     result: dict[str, list[float]] = {"open": [], "page": []}
     sends: list[tuple[float, float]] = []
     command = f"{_q(sys.executable)} -P -m reviewq"
     if trace is not None:
         launcher = ROOT / "benchmarks" / "trace_tui.py"
-        command = f"REVIEWQ_TRACE={_q(str(trace))} REVIEWQ_TRACE_GARBAGE={_q(os.environ.get('REVIEWQ_TRACE_GARBAGE', ''))} {_q(sys.executable)} -P {_q(str(launcher))}"
+        command = f"REVIEWQ_TRACE={_q(str(trace))} REVIEWQ_TRACE_GARBAGE={_q(os.environ.get('REVIEWQ_TRACE_GARBAGE', ''))} REVIEWQ_TRACE_PROFILE={_q(os.environ.get('REVIEWQ_TRACE_PROFILE', ''))} {_q(sys.executable)} -P {_q(str(launcher))}"
     for attempt in range(opens):
         tmux = Tmux(f"rq{attempt}", work / "repo", env)
         try:
@@ -247,11 +279,18 @@ def run_reviewq(
             wait_for(tmux, lambda s: "Rework the order service" in s, 120.0)
             screen = settle(tmux, 1.0)
             assert token not in screen, "the token is on the queue screen already"
+            spy = None
+            if profile is not None and attempt == opens - 1:
+                spy = start_profile(tmux, profile)
+            opened = time.monotonic()
             tmux.send("Enter")
             start = time.perf_counter()
             wait_for(tmux, lambda s: token in s, 60.0)
             result["open"].append(time.perf_counter() - start)
+            if spy is not None:
+                stop_profile(spy, profile)
             if attempt == opens - 1:
+                last_open = (opened, result["open"][-1])
                 settle(tmux, 1.5)
                 result["page"] = page_downs(tmux, pages, quiet=0.3, sends=sends)
             tmux.send("q")
@@ -265,8 +304,9 @@ def run_reviewq(
         finally:
             tmux.kill()
     if trace is not None:
-        from trace_tui import report  # benchmarks/, beside this script
+        from trace_tui import report, report_open  # benchmarks/, beside this script
 
+        report_open(trace, [last_open])
         report(trace, sends)
     return result
 
@@ -304,6 +344,12 @@ def main() -> int:
         help="debug run: start the app through trace_tui.py, write its events to this file and "
         "attribute each slow page down (collections, background jobs overlapping it)",
     )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="write a py-spy profile (collapsed stacks, every thread) of the last open to this "
+        "file: from half a second before Enter to the diff on screen (needs py-spy)",
+    )
     parser.add_argument("--no-less", action="store_true", help="skip the less baseline")
     args = parser.parse_args()
     if args.quick:
@@ -340,7 +386,7 @@ def main() -> int:
         print(f"repository: one AI commit of {diff_lines:,} diff lines "
               f"({time.perf_counter() - started:.1f} s to build)")  # fmt: skip
         # The first hunk's header: on screen in both viewers once the diff is shown.
-        rq = run_reviewq(work, env, token, args.opens, args.pages, args.trace)
+        rq = run_reviewq(work, env, token, args.opens, args.pages, args.trace, args.profile)
         if args.no_less:
             base = {"open": [1e-3], "page": [1e-3]}
         else:
@@ -353,6 +399,8 @@ def main() -> int:
         for label, key in rows:
             print(f"{label}")
             print(f"  reviewq  {fmt(rq[key])}")
+            if key == "open":
+                print("  reviewq  each: " + ", ".join(f"{t * 1000:.0f}" for t in rq[key]) + " ms")
             print(f"  less     {fmt(base[key])}")
             (rm, rp, rx), (lm, lp, lx) = stats(rq[key]), stats(base[key])
             print(

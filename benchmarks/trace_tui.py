@@ -9,7 +9,11 @@ exit, times from `time.monotonic()` (the same clock the bench reads in its own p
   (start, end); `write`: a frame went to the terminal (the end of a key's work);
 - `gc`: a collection (start, end, generation, collected);
 - `job`: work in other threads that may hold the interpreter (rationale, critique, its files,
-  highlight chunks), with the thread's name.
+  highlight chunks), with the thread's name; the review screen's open path too (its compose,
+  mount, the diff's load, parse and layout, `_diff_loaded`, `_diff_shown`, worker starts).
+
+`REVIEWQ_TRACE_PROFILE=FILE` also writes a cProfile (pstats) of the UI thread from the first
+open's action to the first frame write holding a hunk header (cProfile slows it ~2x).
 """
 
 from __future__ import annotations
@@ -75,15 +79,29 @@ def _instrument() -> None:
 
     def traced_feed(self, data):
         if data:
-            EVENTS.append({"ev": "key", "t0": now(), "data": data[:8]})
+            EVENTS.append({"ev": "key", "t0": now(), "data": data[:8], "cpu": time.process_time()})
         return feed(self, data)
 
     _xterm_parser.XTermParser.feed = traced_feed
     write = _writer_thread.WriterThread.write
+    profile_out = os.environ.get("REVIEWQ_TRACE_PROFILE", "")
+    profiling: list = []
 
     def traced_write(self, text):
+        if profiling and "@@ " in text:  # the first frame with the diff: the open's profile ends
+            profiler = profiling.pop()
+            profiler.disable()
+            profiler.dump_stats(profile_out)
         if len(text) > 200:
-            EVENTS.append({"ev": "write", "t0": now(), "n": len(text)})
+            EVENTS.append(
+                {
+                    "ev": "write",
+                    "t0": now(),
+                    "n": len(text),
+                    "hunk": "@@ " in text,
+                    "cpu": time.process_time(),
+                }
+            )
         return write(self, text)
 
     _writer_thread.WriterThread.write = traced_write
@@ -92,6 +110,22 @@ def _instrument() -> None:
     from reviewq.tui import services
     from reviewq.tui.diff import view
 
+    if profile_out:  # cProfile of the UI thread from the open's action to its first diff frame
+        import cProfile
+
+        from reviewq.tui.screens import queue
+
+        open_item = queue.QueueScreen.action_open_item
+
+        def profiled_open(self):
+            if not profiling and not os.path.exists(profile_out):
+                profiler = cProfile.Profile()
+                profiling.append(profiler)
+                profiler.enable()
+            return open_item(self)
+
+        queue.QueueScreen.action_open_item = profiled_open
+
     _timed(view.DiffView, "action_page_down", "page")
     _timed(view, "highlight_chunk", "highlight")
     _timed(services.Services, "rationale", "rationale")
@@ -99,6 +133,24 @@ def _instrument() -> None:
     _timed(services.Services, "offload", "offload")
     _timed(rationale, "_file_structure", "rationale-file")
     _timed(rationale, "build_rationale", "build_rationale")
+    from reviewq.tui import worker_process
+    from reviewq.tui.diff import model as diff_model
+    from reviewq.tui.screens import review
+
+    _timed(services.Services, "load_diff", "load_diff")
+    _timed(services.Services, "viewed_paths", "viewed_paths")
+    _timed(services.Services, "start_worker_process", "start_worker_process")
+    _timed(diff_model.DiffModel, "__init__", "DiffModel")
+    _timed(diff_model.DiffModel, "layout", "layout")
+    _timed(review.ReviewScreen, "compose", "compose")
+    _timed(review.ReviewScreen, "on_mount", "on_mount")
+    _timed(review.ReviewScreen, "_diff_loaded", "_diff_loaded")
+    _timed(review.ReviewScreen, "_diff_shown", "_diff_shown")
+    _timed(review.KeysFooter, "_rebuild", "footer")
+    _timed(view.DiffView, "load", "view.load")
+    for name in ("_new", "prestart", "run"):
+        if hasattr(worker_process.WorkerProcesses, name):
+            _timed(worker_process.WorkerProcesses, name, f"pool.{name}")
     try:
         from reviewq.workflow import critiquing
 
@@ -169,3 +221,47 @@ def report(trace, sends: list[tuple[float, float]], slow: float = 0.06) -> None:
                 else f"{e['what']} [{e['thread']}]"
             )
             print(f"      {label:40s} {ms(e['t0'])} .. {ms(e['t1'])} ms")
+
+
+def report_open(trace, opens: list[tuple[float, float]]) -> None:
+    """For each open (Enter sent, seconds to the diff on screen): the events inside it and the
+    frame writes."""
+    if not os.path.exists(trace):
+        print(f"trace: {trace} was not written (the app did not exit?)")
+        return
+    with open(trace) as lines:
+        events = [json.loads(line) for line in lines]
+    for sent, took in opens:
+        end = sent + took
+
+        def ms(t: float, sent: float = sent) -> str:
+            return f"{(t - sent) * 1000:+7.1f}"
+
+        print(f"open at {sent:.3f}: {took * 1000:.1f} ms (Enter sent -> diff seen by the bench)")
+        enter = next((e for e in events if e["ev"] == "key" and e["t0"] >= sent), None)
+        shown = next(
+            (e for e in events if e["ev"] == "write" and e.get("hunk") and e["t0"] >= sent), None
+        )
+        if enter is not None and shown is not None and "cpu" in enter:
+            print(
+                f"  Enter read -> first frame with a hunk header written: "
+                f"{(shown['t0'] - enter['t0']) * 1000:.1f} ms wall, "
+                f"{(shown['cpu'] - enter['cpu']) * 1000:.1f} ms of the process's CPU"
+            )
+        for e in events:
+            if (
+                e.get("what") == "render_line"
+                or e["t0"] > end + 0.3
+                or e.get("t1", e["t0"]) < sent - 0.005
+            ):
+                continue
+            if e["ev"] == "key":
+                print(f"  key {e['data']!r:14s} {ms(e['t0'])}")
+            elif e["ev"] == "write":
+                hunk = " (a hunk header)" if e.get("hunk") else ""
+                print(f"  write {e['n']:>8d} chars {ms(e['t0'])}{hunk}")
+            elif e["ev"] == "gc":
+                print(f"  gc gen{e['gen']} {ms(e['t0'])} .. {ms(e['t1'])}")
+            else:
+                label = f"{e['what']} [{e['thread']}]"
+                print(f"  {label:44s} {ms(e['t0'])} .. {ms(e['t1'])}")

@@ -634,7 +634,7 @@ class ReviewqApp(App[None], inherit_bindings=False):
             OFFLOAD.reset(offload_token)
             PAUSE.reset(pause_token)
 
-    @work(thread=True, group="critiques", exit_on_error=False)
+    @work(thread=True, group="critiques", exit_on_error=False, description="a critique")
     def _critique_worker(self, change: Change) -> None:
         try:
             with self.background():

@@ -119,6 +119,15 @@ class Services:
         self._answer: Any = None
         #: `prefetch_stored_queue`'s thread and its result, until `stored_queue` takes it.
         self._prefetch: tuple[threading.Thread, list[Any]] | None = None
+        #: The diff prepared for the queue row under the cursor (`screens.review.PreparedDiff`),
+        #: until the review screen opened on it takes it.
+        self._prepared: Any = None
+        #: Its own lock: the UI thread takes it, and `lock` may be held by a queue load.
+        self._prepared_lock = threading.Lock()
+        #: The prepare under way: (change id, set when it is done).
+        self._preparing: tuple[str, threading.Event] | None = None
+        #: Counts `set_viewed` calls: a diff prepared across one is not kept.
+        self._viewed_generation = 0
 
     def gather_stats(self) -> Any:
         """The stats screen's inputs: this repository's log and notes, or the team's when
@@ -532,7 +541,53 @@ class Services:
                 and cache.get("viewed", self._viewed_key(change, fd.path)) == fd.content_hash
             }
 
+    def viewed_generation(self) -> int:
+        """Changes with each viewed mark set here (`keep_prepared` compares)."""
+        return self._viewed_generation
+
+    def keep_prepared(self, prepared: Any, generation: int) -> bool:
+        """Keep `prepared` (`screens.review.PreparedDiff`: a change's diff, model, rows and
+        viewed marks) for the review screen that opens its change next; one at a time. Not
+        kept (False) when a viewed mark was set since `generation` was read."""
+        with self._prepared_lock:
+            if generation != self._viewed_generation:
+                return False
+            self._prepared = prepared
+            return True
+
+    def preparing(self, change_id: str) -> threading.Event:
+        """A prepare of `change_id`'s diff starts: `wait_prepared` waits for the returned
+        event, which the preparer sets when it is done (kept or not)."""
+        done = threading.Event()
+        with self._prepared_lock:
+            self._preparing = (change_id, done)
+        return done
+
+    def wait_prepared(self, change: Change, timeout: float) -> Any:
+        """For a screen's diff worker: the prepare of `change` under way (Enter came before it
+        finished) is waited for rather than done twice, then taken (None: none under way for
+        it, or nothing kept)."""
+        with self._prepared_lock:
+            under_way = self._preparing
+        if under_way is None or under_way[0] != change.id:
+            return None
+        under_way[1].wait(timeout)
+        return self.take_prepared(change)
+
+    def take_prepared(self, change: Change) -> Any:
+        """The prepared diff of `change`, once (None: none, or one of another change or
+        commit); whatever was kept is forgotten."""
+        with self._prepared_lock:
+            prepared, self._prepared = self._prepared, None
+        if prepared is None or prepared.change_id != change.id or prepared.sha != change.commit.sha:
+            return None
+        return prepared
+
     def set_viewed(self, change: Change, fd: FileDiff, viewed: bool) -> None:
+        with self._prepared_lock:
+            self._viewed_generation += 1
+            if self._prepared is not None and self._prepared.change_id == change.id:
+                self._prepared = None  # its viewed marks are no longer these
         with self.lock:
             cache = self.ctx.cache
             key = self._viewed_key(change, fd.path)

@@ -101,6 +101,9 @@ class ChangeScreen(Screen, inherit_bindings=False):
         #: Unmounted: background work for this screen stops (its worker process is ended).
         self._gone = False
         self._header_plain = ""
+        # No collections from here until the diff is drawn (`_diff_shown`) or the screen goes
+        # (`on_unmount`): composing and mounting the screen made 10-15 ms of them (issue 18).
+        pause_collection()
 
     # -- hooks --------------------------------------------------------------------------------
 
@@ -275,7 +278,15 @@ class ChangeScreen(Screen, inherit_bindings=False):
 
     # -- rationale and critique ---------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="rationale", exit_on_error=False)
+    # `description`: Textual's default is the repr of every argument, on the UI thread; a
+    # 56,000-line diff's repr is ~140 ms (issue 18).
+    @work(
+        thread=True,
+        exclusive=True,
+        group="rationale",
+        exit_on_error=False,
+        description="the rationale",
+    )
     def _load_rationale(self, diff: Diff | None = None) -> None:
         # A large change's rationale is built in a worker process (`Services.offload`); the
         # screen closing ends it (`CANCELLED`), so no process works on for a screen now gone.
@@ -468,7 +479,13 @@ class ChangeScreen(Screen, inherit_bindings=False):
 
         self.app.push_screen(dialog, decided)
 
-    @work(thread=True, exclusive=True, group="verdict", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="verdict",
+        exit_on_error=False,
+        description="the verdict's record",
+    )
     def _record_worker(self, data: VerdictInput) -> None:
         try:
             record, warnings = self.app.services.record_verdict(data)

@@ -73,6 +73,9 @@ OUTPUT_GRACE = 0.03
 STORED_PAGE_SCREENS = 3
 #: Seconds the queue's worker waits for a stored answer's rows to be drawn before it computes.
 FIRST_DRAW_WAIT = 1.0
+#: The cursor rests this long on a row before its diff is prepared for the review screen
+#: (`screens.review.prepare_diff`): moving through the queue prepares nothing.
+PREPARE_PAUSE = 0.3
 #: New items named in the "new in the queue" notice before it says "and N more".
 NOTICE_ITEMS = 3
 
@@ -334,6 +337,9 @@ class QueueScreen(Screen, inherit_bindings=False):
         #: (change id, my verdict) -> the row's cells; a refill reuses them (10,000 rows).
         self._rows: dict[tuple[str, str | None], _RowCells] = {}
         self._filter_timer: Timer | None = None
+        self._prepare_timer: Timer | None = None
+        #: The review screen's CSS is parsed (`screens.review.warm_css`).
+        self._css_warm = False
         self.filter_pause_items = FILTER_PAUSE_ITEMS
         self.filter_pause = FILTER_PAUSE
         self.live: LiveRefresh | None = None
@@ -515,6 +521,7 @@ class QueueScreen(Screen, inherit_bindings=False):
             # After the table is drawn: a full collection over the load takes a while.
             self.call_after_refresh(self._collect_and_freeze)
         self._start_live()
+        self._prepare_soon()
         wanted, self.open_when_loaded = self.open_when_loaded, None
         if wanted is not None:
             self.call_after_refresh(self._open_requested, wanted)
@@ -532,6 +539,7 @@ class QueueScreen(Screen, inherit_bindings=False):
         self.frozen_after_collection = keep_as_long_lived()
 
     def on_screen_resume(self) -> None:
+        self._prepare_soon()  # the row's diff again: the one prepared went to the review
         # Back from a review: its screen and diff were frozen (`keep_out_of_sight`) and, being
         # cycles, are freed only by a collection; one pause here, after the queue is drawn,
         # instead of a slow leak. Small diffs stay below the slack and cost nothing.
@@ -819,6 +827,45 @@ class QueueScreen(Screen, inherit_bindings=False):
     @on(QueueTable.RowHighlighted)
     def _highlighted(self) -> None:
         self._show_reasons()
+        self._prepare_soon()
+
+    # -- the highlighted row's diff, ready for Enter ------------------------------------------
+
+    def _prepare_soon(self) -> None:
+        """Prepare the highlighted item's diff once the cursor has rested on it."""
+        if self._prepare_timer is not None:
+            self._prepare_timer.stop()
+        self._prepare_timer = self.set_timer(PREPARE_PAUSE, self._prepare_now)
+
+    def _prepare_now(self) -> None:
+        self._prepare_timer = None
+        item = self.current_item()
+        if item is None or self.app.screen is not self:
+            return
+        self._prepare_worker(item)
+        if not self._css_warm:
+            from reviewq.tui.screens.review import warm_css
+
+            self._css_warm = True
+            warm_css(self.app)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="prepare",
+        exit_on_error=False,
+        description="the highlighted item's diff",
+    )
+    def _prepare_worker(self, item: QueueItem) -> None:
+        from reviewq.tui.screens.review import prepare_diff
+
+        self.app.background_pause()  # keys first: it starts once the reviewer's keys pause
+        if self.app.screen is not self:
+            return  # a screen opened meanwhile (it read its own diff)
+        try:
+            prepare_diff(self.app.services, item)
+        except Exception:
+            pass  # nothing kept: the review screen reads the diff and says what is wrong
 
     def _show_reasons(self) -> None:
         row = self.current_row()

@@ -9,6 +9,7 @@ focus; a review left without a verdict keeps its time and note as a draft.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -50,6 +51,9 @@ NARROW_FILES = 120
 NARROW_PANES = 110
 
 
+#: How long a screen's diff worker waits for the queue's prepare of its diff (seconds).
+PREPARE_WAIT = 10.0
+
 #: Lines of a range-diff the unit panel shows (the rest: `reviewq show REF`).
 RANGE_DIFF_LINES = 40
 _PAIR = re.compile(r"^\s*(?:\d+|-):\s+\S+\s+([=!<>])\s+(?:\d+|-):")
@@ -60,6 +64,106 @@ PAIR_STYLE = {
     "<": "$text-error",
     ">": "$text-success",
 }
+
+
+def whole_unit(item: QueueItem) -> Any:
+    """The unit the review screen shows whole for `item` (its combined diff, its commits a key
+    away), or None: the item's own diff."""
+    unit = item.unit
+    if (
+        unit is not None
+        and unit.kind != "commit"
+        and (len(unit.commits) > 1 or unit.new_since_verdict)
+    ):
+        return unit
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedDiff:
+    """What the review screen's diff worker would compute for a change, computed while the
+    reviewer's cursor rests on its queue row: the screen opened on it draws the diff in its
+    first frame instead of a frame without it, a worker's trip and a second frame (issue 18).
+
+    Used once (the model keeps the screen's seen hunks and folds): `Services.take_prepared`
+    hands it out and forgets it."""
+
+    change_id: str
+    sha: str
+    diff: Diff
+    model: DiffModel
+    #: The unified rows (a fresh view's layout until it knows its width).
+    layout: Layout
+    viewed_paths: frozenset[str]
+
+
+def prepare_diff(services: Any, item: QueueItem) -> PreparedDiff | None:
+    """The review screen's `_read_diff` for `item`, ahead of its open, kept in `services`
+    (None: the item is not opened on its own diff, or its diff is not a commit's, which alone
+    is read once and for all)."""
+    change = item.change
+    if whole_unit(item) is not None or change.source == "inbox":
+        return None
+    done = services.preparing(change.id)
+    try:
+        generation = services.viewed_generation()
+        diff = services.load_diff(change)
+        model = DiffModel(diff)
+        prepared = PreparedDiff(
+            change.id,
+            change.commit.sha,
+            diff,
+            model,
+            model.layout(False),
+            frozenset(services.viewed_paths(change, diff)),
+        )
+        return prepared if services.keep_prepared(prepared, generation) else None
+    finally:
+        done.set()
+
+
+def warm_css(app: Any) -> None:
+    """Add the review screen's widgets' CSS to the app's stylesheet and parse it now (the queue
+    calls this once, while the reviewer reads it): the first open parsed it between Enter and
+    the first frame (~15 ms), and rebuilt the stylesheet's rule map with each new class. Only
+    the classes' own rules are added; nothing on screen is restyled."""
+    from textual.containers import VerticalScroll
+    from textual.widgets._footer import FooterKey, FooterLabel, KeyGroup
+
+    from reviewq.tui.widgets.lists import FileOptionList, FindingOptionList
+
+    classes = (
+        ReviewScreen,
+        Static,
+        Horizontal,
+        Vertical,
+        VerticalScroll,
+        FileSidebar,
+        FileOptionList,
+        DiffView,
+        PaneSplitter,
+        PromptPane,
+        CritiquePane,
+        RationalePane,
+        FindingOptionList,
+        Input,
+        KeysFooter,
+        KeyGroup,
+        FooterKey,
+        FooterLabel,
+    )
+    stylesheet = app.stylesheet
+    for cls in classes:
+        bare = cls.__new__(cls)  # `_get_default_css` reads the class only
+        for read_from, css, tie_breaker, scope in bare._get_default_css():
+            stylesheet.add_source(
+                css,
+                read_from=read_from,
+                is_default_css=True,
+                tie_breaker=tie_breaker,
+                scope=scope,
+            )
+    stylesheet.rules_map  # noqa: B018 - parsed and mapped here, not at Enter
 
 
 def range_diff_lines(text: str, limit: int = RANGE_DIFF_LINES) -> list[Content]:
@@ -159,16 +263,9 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
         self.search_text = ""
         self.search_status = ""
         self._status_done = False
-        unit = item.unit
         #: A unit of several commits (or one with commits since your verdict) is reviewed
         #: whole: the combined diff, with its commits a key away (docs/tui.md).
-        self.unit = (
-            unit
-            if unit is not None
-            and unit.kind != "commit"
-            and (len(unit.commits) > 1 or unit.new_since_verdict)
-            else None
-        )
+        self.unit = whole_unit(item)
         #: `unit` (merge base -> tip), `commit` (number `unit_step`), `since` (your verdict).
         self.unit_mode = "unit"
         self.unit_step = 0
@@ -229,9 +326,42 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
         super()._diff_shown()
         self._warn_about_size()  # once (`_warn_once`), after the rows are on screen
 
-    @work(thread=True, exclusive=True, group="diff", exit_on_error=False)
     def _load_diff(self) -> None:
+        """The diff on screen: at once when it was prepared while the queue showed its row
+        (`prepare_diff`; the first frame then has it), else read in a worker."""
+        prepared = None
+        if self.unit is None and self.model is None:
+            prepared = self.app.services.take_prepared(self.change)
+        if prepared is None:
+            self._read_diff()
+            return
+        viewed = set(prepared.viewed_paths)
+        self._diff_loaded(prepared.diff, prepared.model, viewed, prepared.layout)
+        self._check_viewed(prepared.diff, viewed)
+
+    @work(thread=True, group="viewed", exit_on_error=False, description="the viewed marks")
+    def _check_viewed(self, diff: Diff, shown: set[str]) -> None:
+        """The viewed marks again (another reviewq of this user may have set some since the
+        diff was prepared): any difference is put on screen."""
+        try:
+            now = self.app.services.viewed_paths(self.change, diff)
+        except Exception:
+            return  # the marks shown stand; marking a file says what is wrong
+        if now != shown:
+            self.app.call_from_thread(self._viewed_read, diff, now)
+
+    def _viewed_read(self, diff: Diff, paths: set[str]) -> None:
+        if self.diff is not diff or not self.is_mounted:
+            return
+        viewed = {i for i, fd in enumerate(diff.files) if fd.path in paths}
+        self.view.set_viewed(viewed)
+        self._sidebar_viewed(viewed)
+        self._render_header()
+
+    @work(thread=True, exclusive=True, group="diff", exit_on_error=False)
+    def _read_diff(self) -> None:
         services = self.app.services
+        layout: Layout | None = None
         try:
             if self.unit is not None:
                 if not self.unit_rows:
@@ -261,10 +391,16 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
                         self.unit_lines = combined.stats.additions + combined.stats.deletions
                     self.unit_model = DiffModel(combined)
             else:
-                diff = services.load_diff(self.change)
-                model = DiffModel(diff)
-            # The rows too, here rather than on the UI thread (the view checks the layout).
-            layout = model.layout(self.view.wants_split)
+                # Enter came while the queue was preparing this diff: that work, not twice
+                prepared = services.wait_prepared(self.change, PREPARE_WAIT)
+                if prepared is not None:
+                    diff, model, layout = prepared.diff, prepared.model, prepared.layout
+                else:
+                    diff = services.load_diff(self.change)
+                    model = DiffModel(diff)
+            if layout is None:
+                # The rows too, here rather than on the UI thread (the view checks the layout).
+                layout = model.layout(self.view.wants_split)
             viewed_paths = services.viewed_paths(self.change, diff)
         except Exception as exc:
             self.app.call_from_thread(self._diff_failed, exc)
@@ -282,13 +418,31 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
         self._context_pending = {}
         viewed = {i for i, fd in enumerate(diff.files) if fd.path in viewed_paths}
         self.view.load(model, viewed, layout)
-        self.sidebar.load(diff.files, viewed, model.collapsed)
+        if getattr(self, "_side_started", True):
+            self.sidebar.load(diff.files, viewed, model.collapsed)
+        else:
+            # The screen's first diff: its lines in the first frame, the file list in the next
+            # (drawing its options was a fifth of that frame; issue 18).
+            self.call_after_refresh(self._load_sidebar, diff)
         self._restore_seen()
         if self.critique is not None:
             self._mark_findings()
         self._render_header()
         self._render_unit()
         self.call_after_refresh(self._diff_shown)
+
+    def _load_sidebar(self, diff: Diff) -> None:
+        """The file list of `diff`, with the marks the diff shows now (a key may have set one
+        since it was loaded)."""
+        if self.diff is not diff or self.model is None or not self.is_mounted:
+            return  # another diff came meanwhile: it loads its own list
+        self.sidebar.load(diff.files, set(self.view.viewed_files), self.model.collapsed)
+
+    def _sidebar_viewed(self, viewed: set[int]) -> None:
+        """The viewed marks on the file list, once it lists this diff (`_load_sidebar` reads
+        them from the diff view when it does)."""
+        if self.diff is not None and self.sidebar.files is self.diff.files:
+            self.sidebar.set_viewed(viewed)
 
     # -- a unit: the combined diff, its commits, what is new since your verdict ---------------
 
@@ -698,7 +852,7 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
         else:
             viewed.discard(file)
         self.view.set_viewed(viewed)
-        self.sidebar.set_viewed(viewed)
+        self._sidebar_viewed(viewed)
         self._save_viewed(file, now_viewed)
         self._render_header()
 
@@ -864,7 +1018,7 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
         else:
             self.app.services.save_draft(self.change, draft, timeout=1.0)
 
-    @work(thread=True, group="draft-save", exit_on_error=False)
+    @work(thread=True, group="draft-save", exit_on_error=False, description="the draft's save")
     def _save_draft_worker(self, draft: Draft) -> None:
         try:
             self.app.services.save_draft(self.change, draft)
