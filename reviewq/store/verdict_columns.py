@@ -23,6 +23,7 @@ JSON text only (loaded with `allow_pickle=False`).
 
 from __future__ import annotations
 
+import binascii
 import contextlib
 import functools
 import hashlib
@@ -36,6 +37,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from itertools import compress, groupby, repeat
+from itertools import count as numbers_from
 from operator import attrgetter, eq, methodcaller, ne
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -134,23 +136,6 @@ def _key_pairs(rows: list[tuple[Any, int]]) -> list[tuple[Sequence[str], Sequenc
         ],
     )
     return [tuple(zip(*pairs)) if pairs else ((), ()) for pairs in by_field]  # type: ignore[misc]
-
-
-def _key_pairs_columns(
-    sha: list[Any], patch: list[Any], change: list[Any], starts: list[int]
-) -> list[tuple[Sequence[str], Sequence[int]]] | None:
-    """`_key_pairs` from the three key columns, in C-level loops, when every value is a
-    non-empty string (every record the writer makes); None for any other mix."""
-    for column in (sha, patch, change):
-        if set(map(type, column)) != {str} or "" in column:
-            return None
-    new_patch = list(map(ne, patch, sha))
-    new_change = [a and b for a, b in zip(map(ne, change, sha), map(ne, change, patch))]
-    return [
-        (sha, starts),
-        (list(compress(patch, new_patch)), list(compress(starts, new_patch))),
-        (list(compress(change, new_change)), list(compress(starts, new_change))),
-    ]
 
 
 @dataclass(frozen=True)
@@ -706,12 +691,15 @@ def _blocks(path: Path, start: int, end: int, most: int) -> Iterator[tuple[list[
                 break
             pos += len(chunk)
             data = carry + chunk if carry else chunk
-            cut = data.rfind(b"\n") + 1
-            carry = data[cut:]
-            if cut:
-                lines = data[:cut].split(b"\n")
-                lines.pop()  # what follows the last newline: nothing
-                base = pos - len(data)
+            if data.find(b"\n", len(carry)) < 0:
+                carry = data
+                continue
+            base = pos - len(data)
+            # What follows the last newline is the start of the next block's first line.
+            lines = data.split(b"\n")
+            carry = lines.pop()
+            del data
+            if lines:
                 for i in range(0, len(lines), most):
                     part = lines[i : i + most] if len(lines) > most else lines
                     yield part, base
@@ -763,30 +751,16 @@ def _hash_matches(line: bytes, value: Any) -> bool:
     return value is not None and line_hash_matches(line, {"hash": value})
 
 
-def _block_columns(lines: list[bytes], starts: list[int], path: Path, first_line: int):
-    """`_metric_part` of the records on `lines` (their offsets `starts`), and the hash of the
-    last one (None when it has none): the same columns, with only the fields the columns read
-    decoded (`_decoded`) when every line allows; any other block goes `_metric_part`'s way."""
-    columns = _decoded(lines)
-    if columns is not None:
-        hashes = columns[-2]
-        keep = _intact_rows(hashes, lines)
-        if len(keep) == len(lines):
-            fields = fields_from_columns(
-                columns[: len(TABLE_FIELDS)], profiles=_profiles_of(columns)
-            )
-            sha, patch = columns[TABLE_FIELDS.index("sha")], columns[TABLE_FIELDS.index("patch_id")]
-            pairs = _key_pairs_columns(list(sha), list(patch), fields.change_ids, starts)
-            last = hashes[-1]
-            changes = _label_bytes(fields.change_ids) if pairs is not None else None
-            if pairs is not None and changes is not None:
-                keys, key_lines = _key_arrays(pairs, ordered=False)
-                rows = np.arange(len(lines), dtype=np.int32)
-                table = VerdictTable.from_fields(fields, change_codes=(rows, ()))
-                ids = _id_bytes(list(columns[-1]))
-                part = _Part(table, changes, ids, keys, key_lines)
-                return part, str(last) if last else None
+def _block_columns(lines: list[bytes], offsets: np.ndarray, path: Path, first_line: int):
+    """`_metric_part` of the records on `lines` (their lines' byte offsets `offsets`), and the
+    hash of the last one (None when it has none): the same columns, with only the fields the
+    columns read decoded (`_decoded`) when every line allows (`_fast_part`); any other block
+    goes `_metric_part`'s way."""
+    fast = _fast_part(lines, offsets)
+    if fast is not None:
+        return fast
     # Every field of every record (an edited line, a value that is not a plain string, ...).
+    starts = offsets.tolist()
     records = _parsed(lines, path, first_line)
     last = records[-1]
     last_hash = str(last.get("hash")) if type(last) is dict and last.get("hash") else None
@@ -798,6 +772,158 @@ def _block_columns(lines: list[bytes], starts: list[int], path: Path, first_line
     return LogColumns(table, _ids_of(records), keys, key_lines), last_hash
 
 
+def _fast_part(lines: list[bytes], offsets: np.ndarray) -> tuple[_Part, str] | None:
+    """(`_Part` of the records on `lines`, the last one's hash) when every line is a record
+    the decoder reads (`_decoded`), hashes to its own `hash` with the member where the writer
+    puts it (`_all_intact`), and has keys and a change id an S array keeps exactly; else None
+    (the block goes the plain way: the same columns, every field of every record parsed)."""
+    columns = _decoded(lines)
+    if columns is None:
+        return None
+    at = dict(zip(_DECODED, columns))
+    hashes = at["hash"]
+    if not _all_intact(hashes, lines):
+        return None
+    profiles = _profile_codes(at)
+    if profiles is None:
+        return None
+    fields = fields_from_columns(columns[: len(TABLE_FIELDS)], profiles=[])
+    changes = _label_bytes(fields.change_ids)
+    if changes is None:
+        return None
+    index = _key_columns(at["sha"], at["patch_id"], fields.change_ids, changes, offsets)
+    if index is None:
+        return None
+    rows = np.arange(len(lines), dtype=np.int32)
+    table = VerdictTable.from_fields(fields, change_codes=(rows, ()), profile_codes=profiles)
+    ids = _id_bytes(at["id"])
+    return _Part(table, changes, ids, *index), hashes[-1]
+
+
+def _all_intact(hashes: list[Any], lines: list[bytes]) -> bool:
+    """Does every line hash to its own `hash` (`hashes`: each record's, as decoded), with the
+    member after another (`,"hash":"…"`, where the writer puts it)? Then `line_hash_matches`
+    keeps every line: each hash a string of 64 ASCII characters, the first `,"hash":"<it>"`
+    of the line removed, the SHA-256 of the rest in lowercase hex equal to it (a property
+    test compares them). In C-level loops: the members to remove made as one array, the
+    digests compared as one string. False for any other block (`_intact_rows` sorts it out)."""
+    n = len(lines)
+    try:
+        joined = "".join(hashes).encode("ascii")
+    except (TypeError, UnicodeEncodeError):  # a hash missing, not a string, not ASCII
+        return False
+    if len(joined) != 64 * n or set(map(len, hashes)) != {64}:
+        return False
+    members = np.empty((n, 74), dtype=np.uint8)
+    members[:, :9] = _MEMBER_HEAD
+    members[:, 9:73] = np.frombuffer(joined, dtype=np.uint8).reshape(n, 64)
+    members[:, 73] = 34  # the closing quote: no NUL at the end, `tolist` keeps every byte
+    needles = members.view("S74").ravel().tolist()
+    del members
+    bodies = list(map(bytes.replace, lines, needles, repeat(b""), repeat(1)))
+    del needles
+    removed = np.fromiter(map(len, lines), np.int64, n) - np.fromiter(map(len, bodies), np.int64, n)
+    if not (removed == 74).all():  # a line without the member after another
+        return False
+    digests = b"".join(map(_digest, map(hashlib.sha256, bodies)))
+    return binascii.hexlify(digests) == joined
+
+
+_MEMBER_HEAD = np.frombuffer(b',"hash":"', dtype=np.uint8)
+_digest = methodcaller("digest")
+
+
+def _profile_codes(at: dict[str, list[Any]]) -> tuple[np.ndarray, list[tuple[Any, ...]]] | None:
+    """`_factorize` of the records' profiles (`core.metrics.tables._profiles`), worked out
+    from (verdict, reviewer, author family, agent, domain, critique) with the reviewer and
+    critique as the decoder's structs (equal when their members are): the same codes, and
+    each distinct profile spelled out once (`_profiles_of`) instead of once a record. None
+    when a member is not hashable (the block goes the plain way)."""
+    keys = list(
+        zip(
+            at["verdict"],
+            at["reviewer"],
+            at["author_family"],
+            at["agent"],
+            at["domain"],
+            at["critique"],
+        )
+    )
+    n = len(keys)
+    first: dict[Any, int] = {}
+    try:  # each key's first row, one lookup a row: numbered in order of first appearance below
+        seen = np.fromiter(map(first.setdefault, keys, numbers_from()), dtype=np.int64, count=n)
+    except TypeError:
+        return None
+    del keys
+    rows = np.fromiter(first.values(), dtype=np.int64, count=len(first))
+    number = np.empty(n, dtype=np.int32)
+    number[rows] = np.arange(len(rows), dtype=np.int32)
+    codes = number[seen]
+    distinct = list(first)
+    labels = _profiles_of(
+        [
+            [k[0] for k in distinct],
+            [k[1] for k in distinct],
+            [k[2] for k in distinct],
+            [k[3] for k in distinct],
+            [k[4] for k in distinct],
+            [k[5] for k in distinct],
+        ],
+        names=("verdict", "reviewer", "author_family", "agent", "domain", "critique"),
+    )
+    return codes, labels
+
+
+#: A hex digit's value, 255 for any other byte.
+_NIBBLE = np.full(256, 255, dtype=np.uint8)
+_NIBBLE[np.frombuffer(b"0123456789", dtype=np.uint8)] = np.arange(10)
+_NIBBLE[np.frombuffer(b"abcdef", dtype=np.uint8)] = np.arange(10, 16)
+_NIBBLE[np.frombuffer(b"ABCDEF", dtype=np.uint8)] = np.arange(10, 16)
+
+
+def _key_columns(
+    sha: list[Any], patch: list[Any], change: list[Any], changes: np.ndarray, offsets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """`_key_arrays(_key_pairs_columns(...), ordered=False)` with numpy: each key column as
+    an S array (`_label_bytes`: ASCII, no NUL or newline, so equal arrays mean equal
+    strings), compared and fingerprinted a column at a time. None for any other mix."""
+    columns = []
+    for values in (sha, patch):
+        if "" in values:
+            return None
+        array = _label_bytes(values)
+        if array is None:
+            return None
+        columns.append(array)
+    if "" in change:
+        return None
+    sha_a, patch_a = columns
+    new_patch = patch_a != sha_a
+    new_change = (changes != sha_a) & (changes != patch_a)
+    keys = np.concatenate(
+        [
+            _array_fingerprints(sha_a, sha),
+            _array_fingerprints(patch_a, patch)[new_patch],
+            _array_fingerprints(changes, change)[new_change],
+        ]
+    )
+    lines = np.concatenate([offsets, offsets[new_patch], offsets[new_change]])
+    return keys, lines
+
+
+def _array_fingerprints(array: np.ndarray, values: list[str]) -> np.ndarray:
+    """`_fingerprints(values)`, `array` being them as an S array: the first 16 hex digits
+    read with a table when every value starts with 16 of them."""
+    n, width = len(array), array.dtype.itemsize
+    if n and width >= 16:
+        digits = _NIBBLE[array.view(np.uint8).reshape(n, width)[:, :16]]
+        if not (digits == 255).any():
+            packed = (digits[:, 0::2] << 4) | digits[:, 1::2]
+            return np.ascontiguousarray(packed).view(">u8").ravel().astype(np.uint64)
+    return _fingerprints(values)
+
+
 def _get(record: Any, key: str) -> Any:
     return record.get(key) if type(record) is dict else None
 
@@ -806,21 +932,30 @@ def _get(record: Any, key: str) -> Any:
 def _decoder() -> Any:
     """A decoder of exactly the fields the metric columns read (TABLE_FIELDS, `hash`, `id`;
     None when missing, as `dict.get` gives it), skipping every other field without making it
-    a Python object: ~2 µs a record where a full parse and freeing it cost ~5. The reviewer
-    and the critique are read as structs of the members the columns read (no dict a record);
-    a record where either is neither an object nor null fails the decoder (its block goes the
-    plain way)."""
+    a Python object. The reviewer and the critique are read as frozen structs of the members
+    the columns read (no dict a record; equal when their members are); the text fields as
+    strings or null, the counts as numbers within 2**53 (beyond it orjson, what `parse_line`
+    uses, and msgspec may read an integer differently) or null. A record with any other value
+    there fails the decoder: its block goes the plain way, which reads every value."""
     # start-up: msgspec only when the columns are built
+    from typing import Annotated
+
     import msgspec
 
     reviewer = msgspec.defstruct(
-        "MetricReviewer", [(name, Any, None) for name in _REVIEWER], gc=False
+        "MetricReviewer", [(name, Any, None) for name in _REVIEWER], gc=False, frozen=True
     )
     critique = msgspec.defstruct(
-        "MetricCritique", [(name, Any, None) for name in _CRITIQUE], gc=False
+        "MetricCritique", [(name, Any, None) for name in _CRITIQUE], gc=False, frozen=True
     )
-    nested = {"reviewer": reviewer | None, "critique": critique | None}
-    fields = [(name, nested.get(name, Any), None) for name in _DECODED]
+    limit = (1 << 53) - 1
+    count = Annotated[int, msgspec.Meta(ge=-limit, le=limit)] | float | None
+    types: dict[str, Any] = {
+        "reviewer": reviewer | None,
+        "critique": critique | None,
+        **{name: count for name in _COUNTS},
+    }
+    fields = [(name, types.get(name, str | None), None) for name in _DECODED]
     record = msgspec.defstruct("MetricRecord", fields, gc=False)
     return msgspec.json.Decoder(record).decode
 
@@ -828,50 +963,34 @@ def _decoder() -> Any:
 #: The members of a record's reviewer and critique objects the columns read.
 _REVIEWER = ("email", "name")
 _CRITIQUE = ("family", "opened_before_verdict", "same_family_allowed")
+#: The fields the decoder reads as numbers.
+_COUNTS = ("active_seconds", "lines_changed", "hunks_total", "hunks_viewed")
 
 
 def _decoded(lines: list[bytes]) -> list[list[Any]] | None:
     """The columns TABLE_FIELDS, `hash` and `id` of the records on `lines`, or None when a
-    line is not such a record for the decoder, or when a value might read differently than
-    `parse_line` reads it (a number beyond 2**53: orjson makes such integers floats). The
-    reviewer and critique columns hold the decoder's structs (or None); `_profiles_of`
-    reads them."""
+    line is not such a record for the decoder (`_decoder`: then a value might read
+    differently than `parse_line` reads it). The reviewer and critique columns hold the
+    decoder's structs (or None); `_profiles_of` reads them."""
     decode = _decoder()
     try:
         records = list(map(decode, lines))
     except ValueError:  # msgspec's DecodeError and ValidationError are ValueErrors
         return None
-    columns = [list(map(attrgetter(name), records)) for name in _DECODED]
-    del records
-    for name, column in zip(_DECODED, columns):
-        if name not in _NESTED and int in set(map(type, column)) and not _small(column):
-            return None
-    return columns
+    return [list(map(attrgetter(name), records)) for name in _DECODED]
 
 
 #: The fields `_decoded` reads, in its columns' order.
 _DECODED = (*TABLE_FIELDS, "hash", "id")
-#: Fields whose objects the columns read only for strings and `true` (a number in them,
-#: however it is read, counts as no string).
-_NESTED = frozenset({"reviewer", "critique"})
 
 
-def _small(column: list[Any]) -> bool:
-    """No integer in `column` beyond 2**53: orjson (what `parse_line` uses) reads larger ones
-    as floats, msgspec as exact integers; a change id of 2**64 would be two labels."""
-    limit = 1 << 53
-    try:  # numbers only (the counts every record has): two C-level passes
-        if -limit < min(column) and max(column) < limit:
-            return True
-    except TypeError:
-        pass
-    return all(-limit < v < limit for v in column if type(v) is int)
-
-
-def _profiles_of(columns: list[list[Any]]) -> list[tuple[Any, ...]]:
-    """`core.metrics.tables._profiles` of `_decoded` columns, whose reviewer and critique
-    are the decoder's structs or None (null or missing: what is not a dict there)."""
-    at = {name: columns[i] for i, name in enumerate(TABLE_FIELDS)}
+def _profiles_of(
+    columns: list[list[Any]], names: Sequence[str] = TABLE_FIELDS
+) -> list[tuple[Any, ...]]:
+    """`core.metrics.tables._profiles` of `_decoded` columns (named by `names`), whose
+    reviewer and critique are the decoder's structs or None (null or missing: what is not a
+    dict there)."""
+    at = {name: columns[i] for i, name in enumerate(names)}
     reviewer, critique = at["reviewer"], at["critique"]
     get = attrgetter
     if None not in reviewer and None not in critique:
@@ -925,13 +1044,15 @@ def _metric_range(
     list, in order (joined with what comes after them, once)."""
     parts: list[LogColumns] = []
     count, last_hash, at = 0, None, start
+    if end - start >= PARALLEL_BYTES:
+        _blocks_reuse_memory()
     # The gc stays paused: parsed records make no cycles, and a collection would walk every
     # object of the block still alive.
     with gc_paused():
         for lines, base in _blocks(path, start, end, chunk):
             offsets = np.zeros(len(lines) + 1, dtype=np.int64)
             np.cumsum(np.fromiter(map(len, lines), np.int64, len(lines)) + 1, out=offsets[1:])
-            starts = (offsets[:-1] + base).tolist()
+            starts = offsets[:-1] + base
             columns, last_hash = _block_columns(lines, starts, path, first_line + count)
             parts.append(columns)
             count += len(lines)
@@ -955,6 +1076,20 @@ def _malloc_trim() -> Any:
         return ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):  # not glibc
         return None
+
+
+def _blocks_reuse_memory() -> None:
+    """While a large first build reads its blocks, the memory a block's bytes and lines
+    took is used again for the next block's instead of given back and faulted in again (a
+    page fault for every page of the log, a second or more of system time at a million
+    records): blocks below 64 MiB come from the heap, and the heap keeps up to 64 MiB free
+    at its top (`_trim` gives it back once the blocks are read). A no-op off glibc."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        mallopt = ctypes.CDLL(None).mallopt
+        mallopt(-3, 64 << 20)  # M_MMAP_THRESHOLD
+        mallopt(-1, 64 << 20)  # M_TRIM_THRESHOLD
 
 
 def _big_arrays_mapped() -> None:
