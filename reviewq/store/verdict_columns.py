@@ -36,7 +36,7 @@ import zipfile
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
-from itertools import compress, groupby, repeat
+from itertools import compress, groupby, pairwise, repeat
 from itertools import count as numbers_from
 from operator import attrgetter, eq, methodcaller, ne
 from pathlib import Path
@@ -1121,6 +1121,7 @@ def _range_worker(index: int) -> _Built[Any] | None:
     path, bounds, chunk = _RANGES
     built = _metric_range(path, *bounds[index], 1, chunk)
     if built is not None and isinstance(built.columns, _Part):
+        built.columns = _settle(built.columns)  # sorted here, on this core, not after
         with contextlib.suppress(OSError):  # no room for the file: the part is pickled
             built.columns = _Spilled(*_spill(built.columns))
     return built
@@ -1180,7 +1181,11 @@ def _metric_columns_after(
             if progress is not None:
                 tell, parts = progress, len(bounds)
                 scaled = lambda done, total: tell(min(done * parts, size), size)  # noqa: E731
-            built = [_metric_range(path, *bounds[0], first_line, chunk, scaled, join=False)]
+            mine = _metric_range(path, *bounds[0], first_line, chunk, scaled)
+            if mine is not None and isinstance(mine.columns, _Part):
+                mine.columns = _settle(mine.columns)  # while the workers finish theirs
+            built = [mine]
+            del mine
             built += [_received(future.result()) for future in rest]
     except LogError:
         _drop_spilled(rest)
@@ -1204,14 +1209,19 @@ class _Part:
     plain arrays (cheap to hand back from a worker process, cheap to join). `table`'s change
     column holds, for each row, the index in `changes` of its record's change id (its
     `changes` labels are empty); `changes` has the change id of every intact record, `ids`
-    their ids, and the key index is in record order. `_finish` numbers the change ids, sorts
-    the ids and the index, once for the whole log."""
+    their ids, and the key index is in record order. `_settle` numbers the change ids, sorts
+    the ids and the index of a part (each range's in its own process); `_merge` joins
+    settled parts without sorting again (`_finish` makes the result `LogColumns`)."""
 
     table: VerdictTable
-    changes: np.ndarray  # S: ASCII, no newline, no NUL (`_label_bytes`)
-    ids: np.ndarray  # S, unsorted
-    keys: np.ndarray  # uint64, unsorted
+    changes: np.ndarray  # S: ASCII, no newline, no NUL (`_label_bytes`); settled: distinct
+    ids: np.ndarray  # S, unsorted; settled: sorted, unique
+    keys: np.ndarray  # uint64, unsorted; settled: by key, then line
     key_lines: np.ndarray  # int64
+    #: Settled: the change column holds codes into `changes` (the distinct change ids in
+    #: order of first appearance, `_first_seen`), and `label_hashes` their `_row_hashes`.
+    settled: bool = False
+    label_hashes: np.ndarray | None = None
 
 
 def _label_bytes(values: list[Any]) -> np.ndarray | None:
@@ -1244,6 +1254,9 @@ def _merge(parts: list[_Part]) -> _Part:
     and the join then holds one column twice, not every record's columns."""
     if len(parts) == 1:
         return parts.pop()
+    if any(p.settled for p in parts):
+        parts[:] = [_settle(p) for p in parts]
+        return _merge_settled(parts)
     tables = [p.table for p in parts]
     merged: dict[str, Any] = {}
     remaps: list[dict[str, np.ndarray]] = [{} for _ in tables]
@@ -1292,6 +1305,133 @@ def _merge(parts: list[_Part]) -> _Part:
             r[field] = None
     _trim()
     return _Part(table, *joined)
+
+
+def _table_labels(parts: list[_Part]) -> tuple[dict[str, Any], list[dict[str, np.ndarray]]]:
+    """The parts' tables' labels joined in order (`VerdictTable.concat`'s way, change ids
+    aside) and, for each part after the first, its codes' new numbers by label name."""
+    tables = [p.table for p in parts]
+    merged: dict[str, Any] = {}
+    remaps: list[dict[str, np.ndarray]] = [{} for _ in tables]
+    for name in LABELS:
+        if name in ("reviewer_names", "changes"):
+            continue
+        later = sum(len(getattr(t, name)) for t in tables[1:])
+        labels = _Labels(tuple(getattr(tables[0], name)), later)
+        for i, t in enumerate(tables[1:], start=1):
+            remaps[i][name] = labels.codes(getattr(t, name))
+        merged[name] = labels.all()
+    names: dict[str, str] = {}
+    for t in tables:
+        for key, name in zip(t.reviewers, t.reviewer_names):
+            names.setdefault(key, name)
+    merged["reviewer_names"] = tuple(names[k] for k in merged["reviewers"])
+    return merged, remaps
+
+
+def _settle(part: _Part) -> _Part:
+    """`part` with its change ids numbered (`_first_seen`), its ids sorted and unique and its
+    key index by key, then line: what `_finish` did once for the whole log, done for each
+    range in its own process (joining settled parts, `_merge_settled`, sorts nothing again)."""
+    if part.settled:
+        return part
+    order = np.lexsort((part.key_lines, part.keys))
+    keys, key_lines = part.keys[order], part.key_lines[order]
+    del order
+    ids = _sorted_unique(part.ids)
+    codes, labels = _first_seen(part.changes)
+    rows = part.table.change
+    change = codes[rows].astype(np.int32) if len(rows) else rows.astype(np.int32)
+    del codes, rows
+    table = replace(part.table, change=change)
+    return _Part(table, labels, ids, keys, key_lines, True, _row_hashes(labels))
+
+
+def _merge_settled(parts: list[_Part]) -> _Part:
+    """Settled parts, in log order, as one settled part: `_merge` of them, then `_settle`.
+    Change codes renumbered into the change ids joined in order of first appearance
+    (`_joined_labels`), the sorted ids and key indexes merged (a stable sort of sorted runs:
+    equal keys keep their parts' order, which is their lines' order). `parts` is emptied."""
+    merged, remaps = _table_labels(parts)
+    labels, maps, hashes = _joined_labels(
+        [p.changes for p in parts], [p.label_hashes for p in parts]
+    )
+    invalid = sum(p.table.invalid for p in parts)
+    sources = [{name: getattr(p.table, name) for name in COLUMNS} for p in parts]
+    ids = [p.ids for p in parts]
+    keys = [p.keys for p in parts]
+    key_lines = [p.key_lines for p in parts]
+    parts.clear()
+    columns: dict[str, np.ndarray] = {}
+    for name in COLUMNS:
+        pieces = []
+        for i, source in enumerate(sources):
+            column = source.pop(name)
+            if name == "change":
+                column = maps[i][column] if maps[i] is not None and len(column) else column
+                column = column.astype(np.int32)
+            elif name in CODED and i and len(column):
+                column = remaps[i][CODED[name]][column]
+            pieces.append(column)
+        columns[name] = np.concatenate(pieces)
+        del pieces
+    table = VerdictTable(**columns, **merged, changes=(), invalid=invalid)
+    del columns
+    joined_ids = np.concatenate(ids)
+    del ids
+    joined_ids = _sorted_unique(joined_ids, kind="stable")
+    joined_keys, joined_lines = np.concatenate(keys), np.concatenate(key_lines)
+    del keys, key_lines
+    order = np.argsort(joined_keys, kind="stable")
+    joined_keys, joined_lines = joined_keys[order], joined_lines[order]
+    del order
+    _trim()
+    return _Part(table, labels, joined_ids, joined_keys, joined_lines, True, hashes)
+
+
+def _joined_labels(
+    labels: list[np.ndarray], hashes: list[Any]
+) -> tuple[np.ndarray, list[np.ndarray | None], np.ndarray]:
+    """Parts' distinct change ids (each in order of first appearance) joined: (the distinct
+    ones of all, in order of first appearance; for each part, its codes' new numbers, None
+    when they stay; their hashes). A part's ids are looked up among those before it by their
+    64-bit hashes (`_row_hashes`), and the bytes of each found one compared; any hash shared
+    by two different ids, and they are numbered exactly by bytes (`_first_seen`)."""
+    done, done_hashes = labels[0], hashes[0]
+    maps: list[np.ndarray | None] = [None]
+    for part, part_hashes in zip(labels[1:], hashes[1:]):
+        order = np.argsort(done_hashes, kind="stable")
+        ordered = done_hashes[order]
+        if len(ordered) > 1 and (ordered[1:] == ordered[:-1]).any():
+            return _joined_labels_exactly(labels)
+        if len(ordered):
+            at = np.minimum(np.searchsorted(ordered, part_hashes), len(ordered) - 1)
+            found = ordered[at] == part_hashes
+            where = order[at[found]]
+        else:
+            found = np.zeros(len(part), dtype=bool)
+            where = np.zeros(0, dtype=np.int64)
+        del order, ordered
+        if not np.array_equal(done[where], part[found]):
+            return _joined_labels_exactly(labels)  # one hash, two change ids
+        new = ~found
+        numbers = np.empty(len(part), dtype=np.int64)
+        numbers[found] = where
+        numbers[new] = len(done) + np.arange(int(new.sum()), dtype=np.int64)
+        maps.append(numbers)
+        done = np.concatenate([done, part[new]])
+        done_hashes = np.concatenate([done_hashes, part_hashes[new]])
+    return done, maps, done_hashes
+
+
+def _joined_labels_exactly(
+    labels: list[np.ndarray],
+) -> tuple[np.ndarray, list[np.ndarray | None], np.ndarray]:
+    """`_joined_labels` by `_first_seen` of all the parts' change ids."""
+    codes, done = _first_seen(np.concatenate(labels))
+    bounds = np.cumsum([0] + [len(x) for x in labels]).tolist()
+    maps: list[np.ndarray | None] = [codes[a:b] for a, b in pairwise(bounds)]
+    return done, maps, _row_hashes(done)
 
 
 def _first_seen(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1343,9 +1483,10 @@ def _row_hashes(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _sorted_unique(values: np.ndarray) -> np.ndarray:
-    """np.unique by sorting (its hashing way is slower for byte strings)."""
-    out = np.sort(values)
+def _sorted_unique(values: np.ndarray, kind: str | None = None) -> np.ndarray:
+    """np.unique by sorting (its hashing way is slower for byte strings); `kind` "stable" for
+    values that are sorted runs (merged, not sorted again)."""
+    out = np.sort(values, kind=kind)
     if len(out) > 1:
         keep = np.empty(len(out), dtype=bool)
         keep[0] = True
@@ -1355,30 +1496,18 @@ def _sorted_unique(values: np.ndarray) -> np.ndarray:
 
 
 def _finish(part: _Part) -> LogColumns:
-    """`LogColumns` of a part: the change ids numbered (labels kept as lines of text,
-    `LineLabels`), the ids sorted and unique, the key index by key, then line. The part is
-    used up (its arrays let go one by one, as each is done with)."""
+    """`LogColumns` of a part: settled (`_settle`: the change ids numbered, the ids sorted
+    and unique, the key index by key, then line), the change ids kept as lines of text
+    (`LineLabels`). The part is used up (its arrays let go one by one)."""
     _trim()
-    keys, key_lines = part.keys, part.key_lines
-    part.keys = part.key_lines = None  # type: ignore[assignment]
-    order = np.lexsort((key_lines, keys))
-    keys, key_lines = keys[order], key_lines[order]
-    del order
-    ids = part.ids
-    part.ids = None  # type: ignore[assignment]
-    ids = _sorted_unique(ids)
-    _trim()
-    changes = part.changes
-    part.changes = None  # type: ignore[assignment]
-    codes, labels = _first_seen(changes)
-    del changes
-    rows = part.table.change
-    change = codes[rows].astype(np.int32) if len(rows) else rows.astype(np.int32)
-    del codes, rows
+    part = _settle(part)
+    keys, key_lines, ids = part.keys, part.key_lines, part.ids
+    labels = part.changes
+    part.changes = part.label_hashes = None  # type: ignore[assignment]
     text = _lines(labels)
     count = len(labels)
     del labels
-    table = replace(part.table, change=change, changes=LineLabels(text, count))
+    table = replace(part.table, changes=LineLabels(text, count))
     part.table = None  # type: ignore[assignment]
     _trim()
     return LogColumns(table, ids, keys, key_lines)
@@ -1414,30 +1543,34 @@ def _spill(part: _Part) -> tuple[str, dict[str, Any]]:
             os.unlink(name)
         raise
     labels = {k: tuple(v) for k, v in part.table.labels().items() if k != "changes"}
-    return name, {"labels": labels, "invalid": part.table.invalid}
+    return name, {"labels": labels, "invalid": part.table.invalid, "settled": part.settled}
 
 
 def _part_arrays(part: _Part) -> list[np.ndarray]:
+    hashes = part.label_hashes if part.label_hashes is not None else np.zeros(0, np.uint64)
     return [
         *(getattr(part.table, name) for name in COLUMNS),
         part.changes,
         part.ids,
         part.keys,
         part.key_lines,
+        hashes,
     ]
 
 
 def _unspill(name: str, meta: dict[str, Any]) -> _Part:
     try:
         with open(name, "rb") as fh:
-            arrays = [np.load(fh, allow_pickle=False) for _ in range(len(COLUMNS) + 4)]
+            arrays = [np.load(fh, allow_pickle=False) for _ in range(len(COLUMNS) + 5)]
     finally:
         with contextlib.suppress(OSError):
             os.unlink(name)
     table = VerdictTable(
         **dict(zip(COLUMNS, arrays)), **meta["labels"], changes=(), invalid=meta["invalid"]
     )
-    return _Part(table, *arrays[len(COLUMNS) :])
+    changes, ids, keys, key_lines, hashes = arrays[len(COLUMNS) :]
+    settled = bool(meta.get("settled"))
+    return _Part(table, changes, ids, keys, key_lines, settled, hashes if settled else None)
 
 
 @dataclass(frozen=True)
