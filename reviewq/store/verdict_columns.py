@@ -47,7 +47,13 @@ import numpy as np
 from reviewq.core.alloc import gc_paused
 from reviewq.core.jsonio import fast_loads, parse_line
 from reviewq.core.metrics import COLUMNS, LABELS, LineLabels, VerdictTable
-from reviewq.core.metrics.tables import CODED, TABLE_FIELDS, _Labels, fields_from_columns
+from reviewq.core.metrics.tables import (
+    CODED,
+    TABLE_FIELDS,
+    _factorize,
+    _Labels,
+    fields_from_columns,
+)
 from reviewq.core.record_columns import RecordColumns
 from reviewq.core.verdict import line_hash_matches
 from reviewq.files import replace_file
@@ -836,9 +842,9 @@ _digest = methodcaller("digest")
 def _profile_codes(at: dict[str, list[Any]]) -> tuple[np.ndarray, list[tuple[Any, ...]]] | None:
     """`_factorize` of the records' profiles (`core.metrics.tables._profiles`), worked out
     from (verdict, reviewer, author family, agent, domain, critique) with the reviewer and
-    critique as the decoder's structs (equal when their members are): the same codes, and
-    each distinct profile spelled out once (`_profiles_of`) instead of once a record. None
-    when a member is not hashable (the block goes the plain way)."""
+    critique as the decoder's structs (equal when their members are): the same codes and
+    labels, each distinct key spelled out once (`_profiles_of`) instead of once a record.
+    None when a member is not hashable (the block goes the plain way)."""
     keys = list(
         zip(
             at["verdict"],
@@ -861,7 +867,7 @@ def _profile_codes(at: dict[str, list[Any]]) -> tuple[np.ndarray, list[tuple[Any
     number[rows] = np.arange(len(rows), dtype=np.int32)
     codes = number[seen]
     distinct = list(first)
-    labels = _profiles_of(
+    spelled = _profiles_of(
         [
             [k[0] for k in distinct],
             [k[1] for k in distinct],
@@ -872,7 +878,11 @@ def _profile_codes(at: dict[str, list[Any]]) -> tuple[np.ndarray, list[tuple[Any
         ],
         names=("verdict", "reviewer", "author_family", "agent", "domain", "critique"),
     )
-    return codes, labels
+    # Two keys that differ may spell equal profiles (a missing reviewer and one whose name
+    # is false; then `1` and `true` elsewhere in them are equal too, and the first record's
+    # spelling counts for both, as `_factorize` of the profiles has it): numbered again.
+    again, labels = _factorize(spelled)
+    return again[codes], labels
 
 
 #: A hex digit's value, 255 for any other byte.
@@ -885,43 +895,52 @@ _NIBBLE[np.frombuffer(b"ABCDEF", dtype=np.uint8)] = np.arange(10, 16)
 def _key_columns(
     sha: list[Any], patch: list[Any], change: list[Any], changes: np.ndarray, offsets: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """`_key_arrays(_key_pairs_columns(...), ordered=False)` with numpy: each key column as
-    an S array (`_label_bytes`: ASCII, no NUL or newline, so equal arrays mean equal
-    strings), compared and fingerprinted a column at a time. None for any other mix."""
-    columns = []
+    """`_key_arrays(_key_pairs(...), ordered=False)` with numpy: `sha` and `patch` (strings
+    or None, as the decoder reads them), the change keys `change` and the same as an S array
+    (`changes`). Each key column becomes an S array (`_label_bytes`: ASCII, no NUL or
+    newline, so equal arrays mean equal strings; a missing key the empty one, never a key),
+    compared and fingerprinted a column at a time. None for any other value."""
+    arrays, present = [], []
     for values in (sha, patch):
-        if "" in values:
-            return None
-        array = _label_bytes(values)
+        here = np.fromiter(map(bool, values), dtype=bool, count=len(values))
+        array = _label_bytes(values if here.all() else [v or "" for v in values])
         if array is None:
             return None
-        columns.append(array)
-    if "" in change:
-        return None
-    sha_a, patch_a = columns
-    new_patch = patch_a != sha_a
-    new_change = (changes != sha_a) & (changes != patch_a)
+        arrays.append(array)
+        present.append(here)
+    sha_a, patch_a = arrays
+    has_sha, has_patch = present
+    has_change = np.fromiter(map(bool, change), dtype=bool, count=len(change))
+    new_patch = has_patch & (patch_a != sha_a)
+    new_change = has_change & (changes != sha_a) & (changes != patch_a)
     keys = np.concatenate(
         [
-            _array_fingerprints(sha_a, sha),
-            _array_fingerprints(patch_a, patch)[new_patch],
-            _array_fingerprints(changes, change)[new_change],
+            _array_fingerprints(sha_a, sha, has_sha),
+            _array_fingerprints(patch_a, patch, new_patch),
+            _array_fingerprints(changes, change, new_change),
         ]
     )
-    lines = np.concatenate([offsets, offsets[new_patch], offsets[new_change]])
+    lines = np.concatenate([offsets[has_sha], offsets[new_patch], offsets[new_change]])
     return keys, lines
 
 
-def _array_fingerprints(array: np.ndarray, values: list[str]) -> np.ndarray:
-    """`_fingerprints(values)`, `array` being them as an S array: the first 16 hex digits
-    read with a table when every value starts with 16 of them."""
-    n, width = len(array), array.dtype.itemsize
-    if n and width >= 16:
-        digits = _NIBBLE[array.view(np.uint8).reshape(n, width)[:, :16]]
+def _array_fingerprints(array: np.ndarray, values: list[str], rows: np.ndarray) -> np.ndarray:
+    """`_fingerprints` of the `values` at `rows` (a mask), `array` being the values as an S
+    array: the first 16 hex digits read with a table when each of them starts with 16."""
+    if rows.all():
+        picked = array
+    else:
+        picked = array[rows]
+        values = list(compress(values, rows.tolist()))
+    n, width = len(picked), picked.dtype.itemsize
+    if not n:
+        return np.zeros(0, dtype=np.uint64)
+    if width >= 16:
+        digits = _NIBBLE[picked.view(np.uint8).reshape(n, width)[:, :16]]
         if not (digits == 255).any():
             packed = (digits[:, 0::2] << 4) | digits[:, 1::2]
             return np.ascontiguousarray(packed).view(">u8").ravel().astype(np.uint64)
-    return _fingerprints(values)
+    return _fingerprints(list(values))
 
 
 def _get(record: Any, key: str) -> Any:
@@ -1397,6 +1416,11 @@ def _joined_labels(
     when they stay; their hashes). A part's ids are looked up among those before it by their
     64-bit hashes (`_row_hashes`), and the bytes of each found one compared; any hash shared
     by two different ids, and they are numbered exactly by bytes (`_first_seen`)."""
+    width = max(x.dtype.itemsize for x in labels)
+    if any(x.dtype.itemsize != width for x in labels):
+        # A hash is of the bytes padded to the array's width: one width for all.
+        labels = [x.astype(f"S{width}") for x in labels]
+        hashes = [_row_hashes(x) for x in labels]
     done, done_hashes = labels[0], hashes[0]
     maps: list[np.ndarray | None] = [None]
     for part, part_hashes in zip(labels[1:], hashes[1:]):
