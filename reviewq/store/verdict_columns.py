@@ -696,18 +696,20 @@ def _blocks(path: Path, start: int, end: int, most: int) -> Iterator[tuple[list[
             if not chunk:
                 break
             pos += len(chunk)
-            data = carry + chunk if carry else chunk
-            if data.find(b"\n", len(carry)) < 0:
-                carry = data
-                continue
-            base = pos - len(data)
-            # What follows the last newline is the start of the next block's first line.
-            lines = data.split(b"\n")
+            base = pos - len(chunk) - len(carry)
+            # The block's lines; what follows its last newline starts the next block's first
+            # line (the carry: joined to this block's first piece, not the block copied).
+            lines = chunk.split(b"\n")
+            del chunk
+            if carry:
+                lines[0] = carry + lines[0]
             carry = lines.pop()
-            del data
             if lines:
+                if len(lines) <= most:
+                    yield lines, base
+                    continue
                 for i in range(0, len(lines), most):
-                    part = lines[i : i + most] if len(lines) > most else lines
+                    part = lines[i : i + most]
                     yield part, base
                     base += sum(map(len, part)) + len(part)
 
@@ -783,26 +785,30 @@ def _fast_part(lines: list[bytes], offsets: np.ndarray) -> tuple[_Part, str] | N
     the decoder reads (`_decoded`), hashes to its own `hash` with the member where the writer
     puts it (`_all_intact`), and has keys and a change id an S array keeps exactly; else None
     (the block goes the plain way: the same columns, every field of every record parsed)."""
-    columns = _decoded(lines)
-    if columns is None:
+    records = _decoded_records(lines)
+    if records is None:
         return None
-    at = dict(zip(_DECODED, columns))
-    hashes = at["hash"]
+    hashes = list(map(_HASH, records))
     if not _all_intact(hashes, lines):
         return None
-    profiles = _profile_codes(at)
+    profiles = _profile_codes(list(map(_PROFILE_KEY, records)))
     if profiles is None:
         return None
-    fields = fields_from_columns(columns[: len(TABLE_FIELDS)], profiles=[])
+    # The profile fields are read above, as keys: not as columns again.
+    columns = [[] if name in _PROFILE_FIELDS else _column(records, name) for name in TABLE_FIELDS]
+    ids = _id_bytes(_column(records, "id"))
+    del records
+    fields = fields_from_columns(columns, profiles=[])
+    sha, patch = columns[TABLE_FIELDS.index("sha")], columns[TABLE_FIELDS.index("patch_id")]
+    del columns
     changes = _label_bytes(fields.change_ids)
     if changes is None:
         return None
-    index = _key_columns(at["sha"], at["patch_id"], fields.change_ids, changes, offsets)
+    index = _key_columns(sha, patch, fields.change_ids, changes, offsets)
     if index is None:
         return None
     rows = np.arange(len(lines), dtype=np.int32)
     table = VerdictTable.from_fields(fields, change_codes=(rows, ()), profile_codes=profiles)
-    ids = _id_bytes(at["id"])
     return _Part(table, changes, ids, *index), hashes[-1]
 
 
@@ -839,22 +845,22 @@ _MEMBER_HEAD = np.frombuffer(b',"hash":"', dtype=np.uint8)
 _digest = methodcaller("digest")
 
 
-def _profile_codes(at: dict[str, list[Any]]) -> tuple[np.ndarray, list[tuple[Any, ...]]] | None:
+#: A decoded record's profile key (`_profile_codes`), its hash, one of its fields.
+_PROFILE_FIELDS = ("verdict", "reviewer", "author_family", "agent", "domain", "critique")
+_PROFILE_KEY = attrgetter(*_PROFILE_FIELDS)
+_HASH = attrgetter("hash")
+
+
+def _column(records: list[Any], name: str) -> list[Any]:
+    return list(map(attrgetter(name), records))
+
+
+def _profile_codes(keys: list[tuple[Any, ...]]) -> tuple[np.ndarray, list[tuple[Any, ...]]] | None:
     """`_factorize` of the records' profiles (`core.metrics.tables._profiles`), worked out
-    from (verdict, reviewer, author family, agent, domain, critique) with the reviewer and
-    critique as the decoder's structs (equal when their members are): the same codes and
-    labels, each distinct key spelled out once (`_profiles_of`) instead of once a record.
-    None when a member is not hashable (the block goes the plain way)."""
-    keys = list(
-        zip(
-            at["verdict"],
-            at["reviewer"],
-            at["author_family"],
-            at["agent"],
-            at["domain"],
-            at["critique"],
-        )
-    )
+    from `keys`, each record's (verdict, reviewer, author family, agent, domain, critique)
+    with the reviewer and critique as the decoder's structs (equal when their members are):
+    the same codes and labels, each distinct key spelled out once (`_profiles_of`) instead of
+    once a record. None when a member is not hashable (the block goes the plain way)."""
     n = len(keys)
     first: dict[Any, int] = {}
     try:  # each key's first row, one lookup a row: numbered in order of first appearance below
@@ -876,7 +882,7 @@ def _profile_codes(at: dict[str, list[Any]]) -> tuple[np.ndarray, list[tuple[Any
             [k[4] for k in distinct],
             [k[5] for k in distinct],
         ],
-        names=("verdict", "reviewer", "author_family", "agent", "domain", "critique"),
+        names=_PROFILE_FIELDS,
     )
     # Two keys that differ may spell equal profiles (a missing reviewer and one whose name
     # is false; then `1` and `true` elsewhere in them are equal too, and the first record's
@@ -991,12 +997,18 @@ def _decoded(lines: list[bytes]) -> list[list[Any]] | None:
     line is not such a record for the decoder (`_decoder`: then a value might read
     differently than `parse_line` reads it). The reviewer and critique columns hold the
     decoder's structs (or None); `_profiles_of` reads them."""
-    decode = _decoder()
+    records = _decoded_records(lines)
+    if records is None:
+        return None
+    return [_column(records, name) for name in _DECODED]
+
+
+def _decoded_records(lines: list[bytes]) -> list[Any] | None:
+    """`_decoder`'s record of each line, or None when a line is not one."""
     try:
-        records = list(map(decode, lines))
+        return list(map(_decoder(), lines))
     except ValueError:  # msgspec's DecodeError and ValidationError are ValueErrors
         return None
-    return [list(map(attrgetter(name), records)) for name in _DECODED]
 
 
 #: The fields `_decoded` reads, in its columns' order.

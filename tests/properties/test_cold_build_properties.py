@@ -285,7 +285,9 @@ def test_the_settled_table_is_the_plain_table() -> None:
     columns = verdict_columns._decoded(lines)
     assert columns is not None
     at = dict(zip(verdict_columns._DECODED, columns))
-    codes = verdict_columns._profile_codes(at)
+    codes = verdict_columns._profile_codes(
+        list(zip(*(at[name] for name in verdict_columns._PROFILE_FIELDS)))
+    )
     assert codes is not None
     from reviewq.core.metrics.tables import TABLE_FIELDS, fields_from_columns
 
