@@ -1380,18 +1380,29 @@ def _settle(part: _Part) -> _Part:
 
 def _merge_settled(parts: list[_Part]) -> _Part:
     """Settled parts, in log order, as one settled part: `_merge` of them, then `_settle`.
-    Change codes renumbered into the change ids joined in order of first appearance
-    (`_joined_labels`), the sorted ids and key indexes merged (a stable sort of sorted runs:
-    equal keys keep their parts' order, which is their lines' order). `parts` is emptied."""
+    The sorted key indexes and ids merged as sorted runs (equal keys keep their parts' order,
+    which is their lines' order), the change codes renumbered into the change ids joined in
+    order of first appearance (`_joined_labels`). One kind of array at a time, each part's
+    let go once joined: the memory of a first build peaks here. `parts` is emptied."""
     merged, remaps = _table_labels(parts)
-    labels, maps, hashes = _joined_labels(
-        [p.changes for p in parts], [p.label_hashes for p in parts]
-    )
     invalid = sum(p.table.invalid for p in parts)
-    sources = [{name: getattr(p.table, name) for name in COLUMNS} for p in parts]
+    runs = [(p.keys, p.key_lines) for p in parts]
+    for p in parts:
+        p.keys = p.key_lines = None  # type: ignore[assignment]
+    keys, key_lines = _merged_runs(runs)
     ids = [p.ids for p in parts]
-    keys = [p.keys for p in parts]
-    key_lines = [p.key_lines for p in parts]
+    for p in parts:
+        p.ids = None  # type: ignore[assignment]
+    joined_ids = _emptied_into(ids)
+    joined_ids.sort(kind="stable")  # sorted runs: merged in place
+    joined_ids = _unique_sorted(joined_ids)
+    changes = [p.changes for p in parts]
+    hashes = [p.label_hashes for p in parts]
+    for p in parts:
+        p.changes = p.label_hashes = None  # type: ignore[assignment]
+    labels, maps, label_hashes = _joined_labels(changes, hashes)
+    del changes, hashes
+    sources = [{name: getattr(p.table, name) for name in COLUMNS} for p in parts]
     parts.clear()
     columns: dict[str, np.ndarray] = {}
     for name in COLUMNS:
@@ -1408,16 +1419,64 @@ def _merge_settled(parts: list[_Part]) -> _Part:
         del pieces
     table = VerdictTable(**columns, **merged, changes=(), invalid=invalid)
     del columns
-    joined_ids = np.concatenate(ids)
-    del ids
-    joined_ids = _sorted_unique(joined_ids, kind="stable")
-    joined_keys, joined_lines = np.concatenate(keys), np.concatenate(key_lines)
-    del keys, key_lines
-    order = np.argsort(joined_keys, kind="stable")
-    joined_keys, joined_lines = joined_keys[order], joined_lines[order]
-    del order
     _trim()
-    return _Part(table, labels, joined_ids, joined_keys, joined_lines, True, hashes)
+    return _Part(table, labels, joined_ids, keys, key_lines, True, label_hashes)
+
+
+def _merged_runs(runs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Key indexes, each by key, then line, whose lines come after the ones before (`runs`
+    is emptied): one index by key, then line. Each run's entries go after the equal keys
+    of the runs before it (searchsorted, side right), into arrays made once."""
+    keys, lines = runs.pop(0)
+    while runs:
+        more, more_lines = runs.pop(0)
+        at = np.searchsorted(keys, more, side="right")
+        at += np.arange(len(more), dtype=at.dtype)  # where each lands once the others are in
+        theirs = np.zeros(len(keys) + len(more), dtype=bool)
+        theirs[at] = True
+        del at
+        ours = ~theirs
+        # Each source let go as soon as it is copied (the new arrays' pages count only once
+        # written): the two runs and the joined one are never all in memory at once.
+        out_keys = np.empty(len(theirs), dtype=np.uint64)
+        out_keys[theirs] = more
+        del more
+        out_keys[ours] = keys
+        del keys
+        out_lines = np.empty(len(theirs), dtype=np.int64)
+        out_lines[theirs] = more_lines
+        del more_lines
+        out_lines[ours] = lines
+        del lines, ours, theirs
+        keys, lines = out_keys, out_lines
+    return keys, lines
+
+
+def _emptied_into(arrays: list[np.ndarray]) -> np.ndarray:
+    """`np.concatenate(arrays)`, each source let go once copied (`arrays` is emptied)."""
+    width = max(a.dtype.itemsize for a in arrays)
+    dtype = arrays[0].dtype if arrays[0].dtype.kind != "S" else np.dtype(f"S{width}")
+    out = np.empty(sum(len(a) for a in arrays), dtype=dtype)
+    at = 0
+    while arrays:
+        source = arrays.pop(0)
+        out[at : at + len(source)] = source
+        at += len(source)
+        del source
+    return out
+
+
+def _unique_sorted(values: np.ndarray) -> np.ndarray:
+    """Sorted `values` without repeats (the array itself when it has none)."""
+    if len(values) < 2:
+        return values
+    repeats = values[1:] == values[:-1]
+    if not repeats.any():
+        return values
+    keep = np.empty(len(values), dtype=bool)
+    keep[0] = True
+    np.logical_not(repeats, out=keep[1:])
+    return values[keep]
 
 
 def _joined_labels(
@@ -1435,7 +1494,9 @@ def _joined_labels(
         hashes = [_row_hashes(x) for x in labels]
     done, done_hashes = labels[0], hashes[0]
     maps: list[np.ndarray | None] = [None]
-    for part, part_hashes in zip(labels[1:], hashes[1:]):
+    last = len(labels) - 1
+    for at_part in range(1, len(labels)):
+        part, part_hashes = labels[at_part], hashes[at_part]
         order = np.argsort(done_hashes, kind="stable")
         ordered = done_hashes[order]
         if len(ordered) > 1 and (ordered[1:] == ordered[:-1]).any():
@@ -1455,7 +1516,17 @@ def _joined_labels(
         numbers[found] = where
         numbers[new] = len(done) + np.arange(int(new.sum()), dtype=np.int64)
         maps.append(numbers)
-        done = np.concatenate([done, part[new]])
+        count, before = int(new.sum()), len(done)
+        grown = np.empty(before + count, dtype=done.dtype)
+        grown[:before] = done
+        if at_part == last:
+            # No exact numbering of all of them can be due any more: each source let go as
+            # soon as it is copied (the new array's pages count only once written).
+            labels[0] = labels[at_part] = None  # type: ignore[call-overload]
+        del done
+        np.compress(new, part, out=grown[before:])
+        del part
+        done = grown
         done_hashes = np.concatenate([done_hashes, part_hashes[new]])
     return done, maps, done_hashes
 
@@ -1519,10 +1590,9 @@ def _row_hashes(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _sorted_unique(values: np.ndarray, kind: str | None = None) -> np.ndarray:
-    """np.unique by sorting (its hashing way is slower for byte strings); `kind` "stable" for
-    values that are sorted runs (merged, not sorted again)."""
-    out = np.sort(values, kind=kind)
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """np.unique by sorting (its hashing way is slower for byte strings)."""
+    out = np.sort(values)
     if len(out) > 1:
         keep = np.empty(len(out), dtype=bool)
         keep[0] = True
