@@ -1132,7 +1132,9 @@ def _big_arrays_mapped() -> None:
     import ctypes
 
     with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD
+        mallopt = ctypes.CDLL(None).mallopt
+        mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD
+        mallopt(-1, 128 << 10)  # M_TRIM_THRESHOLD: glibc's default again (`_blocks_reuse_memory`)
 
 
 def _trim() -> None:
