@@ -24,6 +24,7 @@ and checked by its CRC-32 (no pickle, no zip).
 
 from __future__ import annotations
 
+import binascii
 import contextlib
 import functools
 import hashlib
@@ -35,7 +36,8 @@ import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
-from itertools import compress, groupby, repeat
+from itertools import compress, groupby, pairwise, repeat
+from itertools import count as numbers_from
 from operator import attrgetter, eq, methodcaller, ne
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -45,7 +47,13 @@ import numpy as np
 from reviewq.core.alloc import gc_paused
 from reviewq.core.jsonio import fast_loads, parse_line
 from reviewq.core.metrics import COLUMNS, LABELS, LineLabels, VerdictTable
-from reviewq.core.metrics.tables import CODED, TABLE_FIELDS, _Labels, fields_from_columns
+from reviewq.core.metrics.tables import (
+    CODED,
+    TABLE_FIELDS,
+    _factorize,
+    _Labels,
+    fields_from_columns,
+)
 from reviewq.core.record_columns import RecordColumns
 from reviewq.core.verdict import line_hash_matches
 from reviewq.files import replace_file
@@ -137,23 +145,6 @@ def _key_pairs(rows: list[tuple[Any, int]]) -> list[tuple[Sequence[str], Sequenc
         ],
     )
     return [tuple(zip(*pairs)) if pairs else ((), ()) for pairs in by_field]  # type: ignore[misc]
-
-
-def _key_pairs_columns(
-    sha: list[Any], patch: list[Any], change: list[Any], starts: list[int]
-) -> list[tuple[Sequence[str], Sequence[int]]] | None:
-    """`_key_pairs` from the three key columns, in C-level loops, when every value is a
-    non-empty string (every record the writer makes); None for any other mix."""
-    for column in (sha, patch, change):
-        if set(map(type, column)) != {str} or "" in column:
-            return None
-    new_patch = list(map(ne, patch, sha))
-    new_change = [a and b for a, b in zip(map(ne, change, sha), map(ne, change, patch))]
-    return [
-        (sha, starts),
-        (list(compress(patch, new_patch)), list(compress(starts, new_patch))),
-        (list(compress(change, new_change)), list(compress(starts, new_change))),
-    ]
 
 
 @dataclass(frozen=True)
@@ -751,15 +742,20 @@ def _blocks(path: Path, start: int, end: int, most: int) -> Iterator[tuple[list[
             if not chunk:
                 break
             pos += len(chunk)
-            data = carry + chunk if carry else chunk
-            cut = data.rfind(b"\n") + 1
-            carry = data[cut:]
-            if cut:
-                lines = data[:cut].split(b"\n")
-                lines.pop()  # what follows the last newline: nothing
-                base = pos - len(data)
+            base = pos - len(chunk) - len(carry)
+            # The block's lines; what follows its last newline starts the next block's first
+            # line (the carry: joined to this block's first piece, not the block copied).
+            lines = chunk.split(b"\n")
+            del chunk
+            if carry:
+                lines[0] = carry + lines[0]
+            carry = lines.pop()
+            if lines:
+                if len(lines) <= most:
+                    yield lines, base
+                    continue
                 for i in range(0, len(lines), most):
-                    part = lines[i : i + most] if len(lines) > most else lines
+                    part = lines[i : i + most]
                     yield part, base
                     base += sum(map(len, part)) + len(part)
 
@@ -809,30 +805,16 @@ def _hash_matches(line: bytes, value: Any) -> bool:
     return value is not None and line_hash_matches(line, {"hash": value})
 
 
-def _block_columns(lines: list[bytes], starts: list[int], path: Path, first_line: int):
-    """`_metric_part` of the records on `lines` (their offsets `starts`), and the hash of the
-    last one (None when it has none): the same columns, with only the fields the columns read
-    decoded (`_decoded`) when every line allows; any other block goes `_metric_part`'s way."""
-    columns = _decoded(lines)
-    if columns is not None:
-        hashes = columns[-2]
-        keep = _intact_rows(hashes, lines)
-        if len(keep) == len(lines):
-            fields = fields_from_columns(
-                columns[: len(TABLE_FIELDS)], profiles=_profiles_of(columns)
-            )
-            sha, patch = columns[TABLE_FIELDS.index("sha")], columns[TABLE_FIELDS.index("patch_id")]
-            pairs = _key_pairs_columns(list(sha), list(patch), fields.change_ids, starts)
-            last = hashes[-1]
-            changes = _label_bytes(fields.change_ids) if pairs is not None else None
-            if pairs is not None and changes is not None:
-                keys, key_lines = _key_arrays(pairs, ordered=False)
-                rows = np.arange(len(lines), dtype=np.int32)
-                table = VerdictTable.from_fields(fields, change_codes=(rows, ()))
-                ids = _id_bytes(list(columns[-1]))
-                part = _Part(table, changes, ids, keys, key_lines)
-                return part, str(last) if last else None
+def _block_columns(lines: list[bytes], offsets: np.ndarray, path: Path, first_line: int):
+    """`_metric_part` of the records on `lines` (their lines' byte offsets `offsets`), and the
+    hash of the last one (None when it has none): the same columns, with only the fields the
+    columns read decoded (`_decoded`) when every line allows (`_fast_part`); any other block
+    goes `_metric_part`'s way."""
+    fast = _fast_part(lines, offsets)
+    if fast is not None:
+        return fast
     # Every field of every record (an edited line, a value that is not a plain string, ...).
+    starts = offsets.tolist()
     records = _parsed(lines, path, first_line)
     last = records[-1]
     last_hash = str(last.get("hash")) if type(last) is dict and last.get("hash") else None
@@ -844,6 +826,175 @@ def _block_columns(lines: list[bytes], starts: list[int], path: Path, first_line
     return LogColumns(table, _ids_of(records), keys, key_lines), last_hash
 
 
+def _fast_part(lines: list[bytes], offsets: np.ndarray) -> tuple[_Part, str] | None:
+    """(`_Part` of the records on `lines`, the last one's hash) when every line is a record
+    the decoder reads (`_decoded`), hashes to its own `hash` with the member where the writer
+    puts it (`_all_intact`), and has keys and a change id an S array keeps exactly; else None
+    (the block goes the plain way: the same columns, every field of every record parsed)."""
+    records = _decoded_records(lines)
+    if records is None:
+        return None
+    hashes = list(map(_HASH, records))
+    if not _all_intact(hashes, lines):
+        return None
+    profiles = _profile_codes(list(map(_PROFILE_KEY, records)))
+    if profiles is None:
+        return None
+    # The profile fields are read above, as keys: not as columns again.
+    columns = [[] if name in _PROFILE_FIELDS else _column(records, name) for name in TABLE_FIELDS]
+    ids = _id_bytes(_column(records, "id"))
+    del records
+    fields = fields_from_columns(columns, profiles=[])
+    sha, patch = columns[TABLE_FIELDS.index("sha")], columns[TABLE_FIELDS.index("patch_id")]
+    del columns
+    changes = _label_bytes(fields.change_ids)
+    if changes is None:
+        return None
+    index = _key_columns(sha, patch, fields.change_ids, changes, offsets)
+    if index is None:
+        return None
+    rows = np.arange(len(lines), dtype=np.int32)
+    table = VerdictTable.from_fields(fields, change_codes=(rows, ()), profile_codes=profiles)
+    return _Part(table, changes, ids, *index), hashes[-1]
+
+
+def _all_intact(hashes: list[Any], lines: list[bytes]) -> bool:
+    """Does every line hash to its own `hash` (`hashes`: each record's, as decoded), with the
+    member after another (`,"hash":"…"`, where the writer puts it)? Then `line_hash_matches`
+    keeps every line: each hash a string of 64 ASCII characters, the first `,"hash":"<it>"`
+    of the line removed, the SHA-256 of the rest in lowercase hex equal to it (a property
+    test compares them). In C-level loops: the members to remove made as one array, the
+    digests compared as one string. False for any other block (`_intact_rows` sorts it out)."""
+    n = len(lines)
+    try:
+        joined = "".join(hashes).encode("ascii")
+    except (TypeError, UnicodeEncodeError):  # a hash missing, not a string, not ASCII
+        return False
+    if len(joined) != 64 * n or set(map(len, hashes)) != {64}:
+        return False
+    members = np.empty((n, 74), dtype=np.uint8)
+    members[:, :9] = _MEMBER_HEAD
+    members[:, 9:73] = np.frombuffer(joined, dtype=np.uint8).reshape(n, 64)
+    members[:, 73] = 34  # the closing quote: no NUL at the end, `tolist` keeps every byte
+    needles = members.view("S74").ravel().tolist()
+    del members
+    bodies = list(map(bytes.replace, lines, needles, repeat(b""), repeat(1)))
+    del needles
+    removed = np.fromiter(map(len, lines), np.int64, n) - np.fromiter(map(len, bodies), np.int64, n)
+    if not (removed == 74).all():  # a line without the member after another
+        return False
+    digests = b"".join(map(_digest, map(hashlib.sha256, bodies)))
+    return binascii.hexlify(digests) == joined
+
+
+_MEMBER_HEAD = np.frombuffer(b',"hash":"', dtype=np.uint8)
+_digest = methodcaller("digest")
+
+
+#: A decoded record's profile key (`_profile_codes`), its hash, one of its fields.
+_PROFILE_FIELDS = ("verdict", "reviewer", "author_family", "agent", "domain", "critique")
+_PROFILE_KEY = attrgetter(*_PROFILE_FIELDS)
+_HASH = attrgetter("hash")
+
+
+def _column(records: list[Any], name: str) -> list[Any]:
+    return list(map(attrgetter(name), records))
+
+
+def _profile_codes(keys: list[tuple[Any, ...]]) -> tuple[np.ndarray, list[tuple[Any, ...]]] | None:
+    """`_factorize` of the records' profiles (`core.metrics.tables._profiles`), worked out
+    from `keys`, each record's (verdict, reviewer, author family, agent, domain, critique)
+    with the reviewer and critique as the decoder's structs (equal when their members are):
+    the same codes and labels, each distinct key spelled out once (`_profiles_of`) instead of
+    once a record. None when a member is not hashable (the block goes the plain way)."""
+    n = len(keys)
+    first: dict[Any, int] = {}
+    try:  # each key's first row, one lookup a row: numbered in order of first appearance below
+        seen = np.fromiter(map(first.setdefault, keys, numbers_from()), dtype=np.int64, count=n)
+    except TypeError:
+        return None
+    del keys
+    rows = np.fromiter(first.values(), dtype=np.int64, count=len(first))
+    number = np.empty(n, dtype=np.int32)
+    number[rows] = np.arange(len(rows), dtype=np.int32)
+    codes = number[seen]
+    distinct = list(first)
+    spelled = _profiles_of(
+        [
+            [k[0] for k in distinct],
+            [k[1] for k in distinct],
+            [k[2] for k in distinct],
+            [k[3] for k in distinct],
+            [k[4] for k in distinct],
+            [k[5] for k in distinct],
+        ],
+        names=_PROFILE_FIELDS,
+    )
+    # Two keys that differ may spell equal profiles (a missing reviewer and one whose name
+    # is false; then `1` and `true` elsewhere in them are equal too, and the first record's
+    # spelling counts for both, as `_factorize` of the profiles has it): numbered again.
+    again, labels = _factorize(spelled)
+    return again[codes], labels
+
+
+#: A hex digit's value, 255 for any other byte.
+_NIBBLE = np.full(256, 255, dtype=np.uint8)
+_NIBBLE[np.frombuffer(b"0123456789", dtype=np.uint8)] = np.arange(10)
+_NIBBLE[np.frombuffer(b"abcdef", dtype=np.uint8)] = np.arange(10, 16)
+_NIBBLE[np.frombuffer(b"ABCDEF", dtype=np.uint8)] = np.arange(10, 16)
+
+
+def _key_columns(
+    sha: list[Any], patch: list[Any], change: list[Any], changes: np.ndarray, offsets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """`_key_arrays(_key_pairs(...), ordered=False)` with numpy: `sha` and `patch` (strings
+    or None, as the decoder reads them), the change keys `change` and the same as an S array
+    (`changes`). Each key column becomes an S array (`_label_bytes`: ASCII, no NUL or
+    newline, so equal arrays mean equal strings; a missing key the empty one, never a key),
+    compared and fingerprinted a column at a time. None for any other value."""
+    arrays, present = [], []
+    for values in (sha, patch):
+        here = np.fromiter(map(bool, values), dtype=bool, count=len(values))
+        array = _label_bytes(values if here.all() else [v or "" for v in values])
+        if array is None:
+            return None
+        arrays.append(array)
+        present.append(here)
+    sha_a, patch_a = arrays
+    has_sha, has_patch = present
+    has_change = np.fromiter(map(bool, change), dtype=bool, count=len(change))
+    new_patch = has_patch & (patch_a != sha_a)
+    new_change = has_change & (changes != sha_a) & (changes != patch_a)
+    keys = np.concatenate(
+        [
+            _array_fingerprints(sha_a, sha, has_sha),
+            _array_fingerprints(patch_a, patch, new_patch),
+            _array_fingerprints(changes, change, new_change),
+        ]
+    )
+    lines = np.concatenate([offsets[has_sha], offsets[new_patch], offsets[new_change]])
+    return keys, lines
+
+
+def _array_fingerprints(array: np.ndarray, values: list[str], rows: np.ndarray) -> np.ndarray:
+    """`_fingerprints` of the `values` at `rows` (a mask), `array` being the values as an S
+    array: the first 16 hex digits read with a table when each of them starts with 16."""
+    if rows.all():
+        picked = array
+    else:
+        picked = array[rows]
+        values = list(compress(values, rows.tolist()))
+    n, width = len(picked), picked.dtype.itemsize
+    if not n:
+        return np.zeros(0, dtype=np.uint64)
+    if width >= 16:
+        digits = _NIBBLE[picked.view(np.uint8).reshape(n, width)[:, :16]]
+        if not (digits == 255).any():
+            packed = (digits[:, 0::2] << 4) | digits[:, 1::2]
+            return np.ascontiguousarray(packed).view(">u8").ravel().astype(np.uint64)
+    return _fingerprints(list(values))
+
+
 def _get(record: Any, key: str) -> Any:
     return record.get(key) if type(record) is dict else None
 
@@ -852,21 +1003,30 @@ def _get(record: Any, key: str) -> Any:
 def _decoder() -> Any:
     """A decoder of exactly the fields the metric columns read (TABLE_FIELDS, `hash`, `id`;
     None when missing, as `dict.get` gives it), skipping every other field without making it
-    a Python object: ~2 µs a record where a full parse and freeing it cost ~5. The reviewer
-    and the critique are read as structs of the members the columns read (no dict a record);
-    a record where either is neither an object nor null fails the decoder (its block goes the
-    plain way)."""
+    a Python object. The reviewer and the critique are read as frozen structs of the members
+    the columns read (no dict a record; equal when their members are); the text fields as
+    strings or null, the counts as numbers within 2**53 (beyond it orjson, what `parse_line`
+    uses, and msgspec may read an integer differently) or null. A record with any other value
+    there fails the decoder: its block goes the plain way, which reads every value."""
     # start-up: msgspec only when the columns are built
+    from typing import Annotated
+
     import msgspec
 
     reviewer = msgspec.defstruct(
-        "MetricReviewer", [(name, Any, None) for name in _REVIEWER], gc=False
+        "MetricReviewer", [(name, Any, None) for name in _REVIEWER], gc=False, frozen=True
     )
     critique = msgspec.defstruct(
-        "MetricCritique", [(name, Any, None) for name in _CRITIQUE], gc=False
+        "MetricCritique", [(name, Any, None) for name in _CRITIQUE], gc=False, frozen=True
     )
-    nested = {"reviewer": reviewer | None, "critique": critique | None}
-    fields = [(name, nested.get(name, Any), None) for name in _DECODED]
+    limit = (1 << 53) - 1
+    count = Annotated[int, msgspec.Meta(ge=-limit, le=limit)] | float | None
+    types: dict[str, Any] = {
+        "reviewer": reviewer | None,
+        "critique": critique | None,
+        **{name: count for name in _COUNTS},
+    }
+    fields = [(name, types.get(name, str | None), None) for name in _DECODED]
     record = msgspec.defstruct("MetricRecord", fields, gc=False)
     return msgspec.json.Decoder(record).decode
 
@@ -874,50 +1034,40 @@ def _decoder() -> Any:
 #: The members of a record's reviewer and critique objects the columns read.
 _REVIEWER = ("email", "name")
 _CRITIQUE = ("family", "opened_before_verdict", "same_family_allowed")
+#: The fields the decoder reads as numbers.
+_COUNTS = ("active_seconds", "lines_changed", "hunks_total", "hunks_viewed")
 
 
 def _decoded(lines: list[bytes]) -> list[list[Any]] | None:
     """The columns TABLE_FIELDS, `hash` and `id` of the records on `lines`, or None when a
-    line is not such a record for the decoder, or when a value might read differently than
-    `parse_line` reads it (a number beyond 2**53: orjson makes such integers floats). The
-    reviewer and critique columns hold the decoder's structs (or None); `_profiles_of`
-    reads them."""
-    decode = _decoder()
+    line is not such a record for the decoder (`_decoder`: then a value might read
+    differently than `parse_line` reads it). The reviewer and critique columns hold the
+    decoder's structs (or None); `_profiles_of` reads them."""
+    records = _decoded_records(lines)
+    if records is None:
+        return None
+    return [_column(records, name) for name in _DECODED]
+
+
+def _decoded_records(lines: list[bytes]) -> list[Any] | None:
+    """`_decoder`'s record of each line, or None when a line is not one."""
     try:
-        records = list(map(decode, lines))
+        return list(map(_decoder(), lines))
     except ValueError:  # msgspec's DecodeError and ValidationError are ValueErrors
         return None
-    columns = [list(map(attrgetter(name), records)) for name in _DECODED]
-    del records
-    for name, column in zip(_DECODED, columns):
-        if name not in _NESTED and int in set(map(type, column)) and not _small(column):
-            return None
-    return columns
 
 
 #: The fields `_decoded` reads, in its columns' order.
 _DECODED = (*TABLE_FIELDS, "hash", "id")
-#: Fields whose objects the columns read only for strings and `true` (a number in them,
-#: however it is read, counts as no string).
-_NESTED = frozenset({"reviewer", "critique"})
 
 
-def _small(column: list[Any]) -> bool:
-    """No integer in `column` beyond 2**53: orjson (what `parse_line` uses) reads larger ones
-    as floats, msgspec as exact integers; a change id of 2**64 would be two labels."""
-    limit = 1 << 53
-    try:  # numbers only (the counts every record has): two C-level passes
-        if -limit < min(column) and max(column) < limit:
-            return True
-    except TypeError:
-        pass
-    return all(-limit < v < limit for v in column if type(v) is int)
-
-
-def _profiles_of(columns: list[list[Any]]) -> list[tuple[Any, ...]]:
-    """`core.metrics.tables._profiles` of `_decoded` columns, whose reviewer and critique
-    are the decoder's structs or None (null or missing: what is not a dict there)."""
-    at = {name: columns[i] for i, name in enumerate(TABLE_FIELDS)}
+def _profiles_of(
+    columns: list[list[Any]], names: Sequence[str] = TABLE_FIELDS
+) -> list[tuple[Any, ...]]:
+    """`core.metrics.tables._profiles` of `_decoded` columns (named by `names`), whose
+    reviewer and critique are the decoder's structs or None (null or missing: what is not a
+    dict there)."""
+    at = {name: columns[i] for i, name in enumerate(names)}
     reviewer, critique = at["reviewer"], at["critique"]
     get = attrgetter
     if None not in reviewer and None not in critique:
@@ -971,13 +1121,15 @@ def _metric_range(
     list, in order (joined with what comes after them, once)."""
     parts: list[LogColumns] = []
     count, last_hash, at = 0, None, start
+    if end - start >= PARALLEL_BYTES:
+        _blocks_reuse_memory()
     # The gc stays paused: parsed records make no cycles, and a collection would walk every
     # object of the block still alive.
     with gc_paused():
         for lines, base in _blocks(path, start, end, chunk):
             offsets = np.zeros(len(lines) + 1, dtype=np.int64)
             np.cumsum(np.fromiter(map(len, lines), np.int64, len(lines)) + 1, out=offsets[1:])
-            starts = (offsets[:-1] + base).tolist()
+            starts = offsets[:-1] + base
             columns, last_hash = _block_columns(lines, starts, path, first_line + count)
             parts.append(columns)
             count += len(lines)
@@ -1003,6 +1155,20 @@ def _malloc_trim() -> Any:
         return None
 
 
+def _blocks_reuse_memory() -> None:
+    """While a large first build reads its blocks, the memory a block's bytes and lines
+    took is used again for the next block's instead of given back and faulted in again (a
+    page fault for every page of the log, a second or more of system time at a million
+    records): blocks below 64 MiB come from the heap, and the heap keeps up to 64 MiB free
+    at its top (`_trim` gives it back once the blocks are read). A no-op off glibc."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        mallopt = ctypes.CDLL(None).mallopt
+        mallopt(-3, 64 << 20)  # M_MMAP_THRESHOLD
+        mallopt(-1, 64 << 20)  # M_TRIM_THRESHOLD
+
+
 def _big_arrays_mapped() -> None:
     """From here on (the join of a large first build, once the blocks are read), large
     allocations (a column of a million rows) are mapped on their own, so that each is given
@@ -1012,7 +1178,9 @@ def _big_arrays_mapped() -> None:
     import ctypes
 
     with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD
+        mallopt = ctypes.CDLL(None).mallopt
+        mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD
+        mallopt(-1, 128 << 10)  # M_TRIM_THRESHOLD: glibc's default again (`_blocks_reuse_memory`)
 
 
 def _trim() -> None:
@@ -1032,6 +1200,7 @@ def _range_worker(index: int) -> _Built[Any] | None:
     path, bounds, chunk = _RANGES
     built = _metric_range(path, *bounds[index], 1, chunk)
     if built is not None and isinstance(built.columns, _Part):
+        built.columns = _settle(built.columns)  # sorted here, on this core, not after
         with contextlib.suppress(OSError):  # no room for the file: the part is pickled
             built.columns = _Spilled(*_spill(built.columns))
     return built
@@ -1091,7 +1260,11 @@ def _metric_columns_after(
             if progress is not None:
                 tell, parts = progress, len(bounds)
                 scaled = lambda done, total: tell(min(done * parts, size), size)  # noqa: E731
-            built = [_metric_range(path, *bounds[0], first_line, chunk, scaled, join=False)]
+            mine = _metric_range(path, *bounds[0], first_line, chunk, scaled)
+            if mine is not None and isinstance(mine.columns, _Part):
+                mine.columns = _settle(mine.columns)  # while the workers finish theirs
+            built = [mine]
+            del mine
             built += [_received(future.result()) for future in rest]
     except LogError:
         _drop_spilled(rest)
@@ -1115,14 +1288,19 @@ class _Part:
     plain arrays (cheap to hand back from a worker process, cheap to join). `table`'s change
     column holds, for each row, the index in `changes` of its record's change id (its
     `changes` labels are empty); `changes` has the change id of every intact record, `ids`
-    their ids, and the key index is in record order. `_finish` numbers the change ids, sorts
-    the ids and the index, once for the whole log."""
+    their ids, and the key index is in record order. `_settle` numbers the change ids, sorts
+    the ids and the index of a part (each range's in its own process); `_merge` joins
+    settled parts without sorting again (`_finish` makes the result `LogColumns`)."""
 
     table: VerdictTable
-    changes: np.ndarray  # S: ASCII, no newline, no NUL (`_label_bytes`)
-    ids: np.ndarray  # S, unsorted
-    keys: np.ndarray  # uint64, unsorted
+    changes: np.ndarray  # S: ASCII, no newline, no NUL (`_label_bytes`); settled: distinct
+    ids: np.ndarray  # S, unsorted; settled: sorted, unique
+    keys: np.ndarray  # uint64, unsorted; settled: by key, then line
     key_lines: np.ndarray  # int64
+    #: Settled: the change column holds codes into `changes` (the distinct change ids in
+    #: order of first appearance, `_first_seen`), and `label_hashes` their `_row_hashes`.
+    settled: bool = False
+    label_hashes: np.ndarray | None = None
 
 
 def _label_bytes(values: list[Any]) -> np.ndarray | None:
@@ -1155,6 +1333,9 @@ def _merge(parts: list[_Part]) -> _Part:
     and the join then holds one column twice, not every record's columns."""
     if len(parts) == 1:
         return parts.pop()
+    if any(p.settled for p in parts):
+        parts[:] = [_settle(p) for p in parts]
+        return _merge_settled(parts)
     tables = [p.table for p in parts]
     merged: dict[str, Any] = {}
     remaps: list[dict[str, np.ndarray]] = [{} for _ in tables]
@@ -1203,6 +1384,209 @@ def _merge(parts: list[_Part]) -> _Part:
             r[field] = None
     _trim()
     return _Part(table, *joined)
+
+
+def _table_labels(parts: list[_Part]) -> tuple[dict[str, Any], list[dict[str, np.ndarray]]]:
+    """The parts' tables' labels joined in order (`VerdictTable.concat`'s way, change ids
+    aside) and, for each part after the first, its codes' new numbers by label name."""
+    tables = [p.table for p in parts]
+    merged: dict[str, Any] = {}
+    remaps: list[dict[str, np.ndarray]] = [{} for _ in tables]
+    for name in LABELS:
+        if name in ("reviewer_names", "changes"):
+            continue
+        later = sum(len(getattr(t, name)) for t in tables[1:])
+        labels = _Labels(tuple(getattr(tables[0], name)), later)
+        for i, t in enumerate(tables[1:], start=1):
+            remaps[i][name] = labels.codes(getattr(t, name))
+        merged[name] = labels.all()
+    names: dict[str, str] = {}
+    for t in tables:
+        for key, name in zip(t.reviewers, t.reviewer_names):
+            names.setdefault(key, name)
+    merged["reviewer_names"] = tuple(names[k] for k in merged["reviewers"])
+    return merged, remaps
+
+
+def _settle(part: _Part) -> _Part:
+    """`part` with its change ids numbered (`_first_seen`), its ids sorted and unique and its
+    key index by key, then line: what `_finish` did once for the whole log, done for each
+    range in its own process (joining settled parts, `_merge_settled`, sorts nothing again)."""
+    if part.settled:
+        return part
+    order = np.lexsort((part.key_lines, part.keys))
+    keys, key_lines = part.keys[order], part.key_lines[order]
+    del order
+    ids = _sorted_unique(part.ids)
+    codes, labels = _first_seen(part.changes)
+    rows = part.table.change
+    change = codes[rows].astype(np.int32) if len(rows) else rows.astype(np.int32)
+    del codes, rows
+    table = replace(part.table, change=change)
+    return _Part(table, labels, ids, keys, key_lines, True, _row_hashes(labels))
+
+
+def _merge_settled(parts: list[_Part]) -> _Part:
+    """Settled parts, in log order, as one settled part: `_merge` of them, then `_settle`.
+    The sorted key indexes and ids merged as sorted runs (equal keys keep their parts' order,
+    which is their lines' order), the change codes renumbered into the change ids joined in
+    order of first appearance (`_joined_labels`). One kind of array at a time, each part's
+    let go once joined: the memory of a first build peaks here. `parts` is emptied."""
+    merged, remaps = _table_labels(parts)
+    invalid = sum(p.table.invalid for p in parts)
+    runs = [(p.keys, p.key_lines) for p in parts]
+    for p in parts:
+        p.keys = p.key_lines = None  # type: ignore[assignment]
+    keys, key_lines = _merged_runs(runs)
+    ids = [p.ids for p in parts]
+    for p in parts:
+        p.ids = None  # type: ignore[assignment]
+    joined_ids = _emptied_into(ids)
+    joined_ids.sort(kind="stable")  # sorted runs: merged in place
+    joined_ids = _unique_sorted(joined_ids)
+    changes = [p.changes for p in parts]
+    hashes = [p.label_hashes for p in parts]
+    for p in parts:
+        p.changes = p.label_hashes = None  # type: ignore[assignment]
+    labels, maps, label_hashes = _joined_labels(changes, hashes)
+    del changes, hashes
+    sources = [{name: getattr(p.table, name) for name in COLUMNS} for p in parts]
+    parts.clear()
+    columns: dict[str, np.ndarray] = {}
+    for name in COLUMNS:
+        pieces = []
+        for i, source in enumerate(sources):
+            column = source.pop(name)
+            if name == "change":
+                column = maps[i][column] if maps[i] is not None and len(column) else column
+                column = column.astype(np.int32)
+            elif name in CODED and i and len(column):
+                column = remaps[i][CODED[name]][column]
+            pieces.append(column)
+        columns[name] = np.concatenate(pieces)
+        del pieces
+    table = VerdictTable(**columns, **merged, changes=(), invalid=invalid)
+    del columns
+    _trim()
+    return _Part(table, labels, joined_ids, keys, key_lines, True, label_hashes)
+
+
+def _merged_runs(runs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Key indexes, each by key, then line, whose lines come after the ones before (`runs`
+    is emptied): one index by key, then line. Each run's entries go after the equal keys
+    of the runs before it (searchsorted, side right), into arrays made once."""
+    keys, lines = runs.pop(0)
+    while runs:
+        more, more_lines = runs.pop(0)
+        at = np.searchsorted(keys, more, side="right")
+        at += np.arange(len(more), dtype=at.dtype)  # where each lands once the others are in
+        theirs = np.zeros(len(keys) + len(more), dtype=bool)
+        theirs[at] = True
+        del at
+        ours = ~theirs
+        # Each source let go as soon as it is copied (the new arrays' pages count only once
+        # written): the two runs and the joined one are never all in memory at once.
+        out_keys = np.empty(len(theirs), dtype=np.uint64)
+        out_keys[theirs] = more
+        del more
+        out_keys[ours] = keys
+        del keys
+        out_lines = np.empty(len(theirs), dtype=np.int64)
+        out_lines[theirs] = more_lines
+        del more_lines
+        out_lines[ours] = lines
+        del lines, ours, theirs
+        keys, lines = out_keys, out_lines
+    return keys, lines
+
+
+def _emptied_into(arrays: list[np.ndarray]) -> np.ndarray:
+    """`np.concatenate(arrays)`, each source let go once copied (`arrays` is emptied)."""
+    width = max(a.dtype.itemsize for a in arrays)
+    dtype = arrays[0].dtype if arrays[0].dtype.kind != "S" else np.dtype(f"S{width}")
+    out = np.empty(sum(len(a) for a in arrays), dtype=dtype)
+    at = 0
+    while arrays:
+        source = arrays.pop(0)
+        out[at : at + len(source)] = source
+        at += len(source)
+        del source
+    return out
+
+
+def _unique_sorted(values: np.ndarray) -> np.ndarray:
+    """Sorted `values` without repeats (the array itself when it has none)."""
+    if len(values) < 2:
+        return values
+    repeats = values[1:] == values[:-1]
+    if not repeats.any():
+        return values
+    keep = np.empty(len(values), dtype=bool)
+    keep[0] = True
+    np.logical_not(repeats, out=keep[1:])
+    return values[keep]
+
+
+def _joined_labels(
+    labels: list[np.ndarray], hashes: list[Any]
+) -> tuple[np.ndarray, list[np.ndarray | None], np.ndarray]:
+    """Parts' distinct change ids (each in order of first appearance) joined: (the distinct
+    ones of all, in order of first appearance; for each part, its codes' new numbers, None
+    when they stay; their hashes). A part's ids are looked up among those before it by their
+    64-bit hashes (`_row_hashes`), and the bytes of each found one compared; any hash shared
+    by two different ids, and they are numbered exactly by bytes (`_first_seen`)."""
+    width = max(x.dtype.itemsize for x in labels)
+    if any(x.dtype.itemsize != width for x in labels):
+        # A hash is of the bytes padded to the array's width: one width for all.
+        labels = [x.astype(f"S{width}") for x in labels]
+        hashes = [_row_hashes(x) for x in labels]
+    done, done_hashes = labels[0], hashes[0]
+    maps: list[np.ndarray | None] = [None]
+    last = len(labels) - 1
+    for at_part in range(1, len(labels)):
+        part, part_hashes = labels[at_part], hashes[at_part]
+        order = np.argsort(done_hashes, kind="stable")
+        ordered = done_hashes[order]
+        if len(ordered) > 1 and (ordered[1:] == ordered[:-1]).any():
+            return _joined_labels_exactly(labels)
+        if len(ordered):
+            at = np.minimum(np.searchsorted(ordered, part_hashes), len(ordered) - 1)
+            found = ordered[at] == part_hashes
+            where = order[at[found]]
+        else:
+            found = np.zeros(len(part), dtype=bool)
+            where = np.zeros(0, dtype=np.int64)
+        del order, ordered
+        if not np.array_equal(done[where], part[found]):
+            return _joined_labels_exactly(labels)  # one hash, two change ids
+        new = ~found
+        numbers = np.empty(len(part), dtype=np.int64)
+        numbers[found] = where
+        numbers[new] = len(done) + np.arange(int(new.sum()), dtype=np.int64)
+        maps.append(numbers)
+        count, before = int(new.sum()), len(done)
+        grown = np.empty(before + count, dtype=done.dtype)
+        grown[:before] = done
+        if at_part == last:
+            # No exact numbering of all of them can be due any more: each source let go as
+            # soon as it is copied (the new array's pages count only once written).
+            labels[0] = labels[at_part] = None  # type: ignore[call-overload]
+        del done
+        np.compress(new, part, out=grown[before:])
+        del part
+        done = grown
+        done_hashes = np.concatenate([done_hashes, part_hashes[new]])
+    return done, maps, done_hashes
+
+
+def _joined_labels_exactly(
+    labels: list[np.ndarray],
+) -> tuple[np.ndarray, list[np.ndarray | None], np.ndarray]:
+    """`_joined_labels` by `_first_seen` of all the parts' change ids."""
+    codes, done = _first_seen(np.concatenate(labels))
+    bounds = np.cumsum([0] + [len(x) for x in labels]).tolist()
+    maps: list[np.ndarray | None] = [codes[a:b] for a, b in pairwise(bounds)]
+    return done, maps, _row_hashes(done)
 
 
 def _first_seen(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1266,30 +1650,18 @@ def _sorted_unique(values: np.ndarray) -> np.ndarray:
 
 
 def _finish(part: _Part) -> LogColumns:
-    """`LogColumns` of a part: the change ids numbered (labels kept as lines of text,
-    `LineLabels`), the ids sorted and unique, the key index by key, then line. The part is
-    used up (its arrays let go one by one, as each is done with)."""
+    """`LogColumns` of a part: settled (`_settle`: the change ids numbered, the ids sorted
+    and unique, the key index by key, then line), the change ids kept as lines of text
+    (`LineLabels`). The part is used up (its arrays let go one by one)."""
     _trim()
-    keys, key_lines = part.keys, part.key_lines
-    part.keys = part.key_lines = None  # type: ignore[assignment]
-    order = np.lexsort((key_lines, keys))
-    keys, key_lines = keys[order], key_lines[order]
-    del order
-    ids = part.ids
-    part.ids = None  # type: ignore[assignment]
-    ids = _sorted_unique(ids)
-    _trim()
-    changes = part.changes
-    part.changes = None  # type: ignore[assignment]
-    codes, labels = _first_seen(changes)
-    del changes
-    rows = part.table.change
-    change = codes[rows].astype(np.int32) if len(rows) else rows.astype(np.int32)
-    del codes, rows
+    part = _settle(part)
+    keys, key_lines, ids = part.keys, part.key_lines, part.ids
+    labels = part.changes
+    part.changes = part.label_hashes = None  # type: ignore[assignment]
     text = _lines(labels)
     count = len(labels)
     del labels
-    table = replace(part.table, change=change, changes=LineLabels(text, count))
+    table = replace(part.table, changes=LineLabels(text, count))
     part.table = None  # type: ignore[assignment]
     _trim()
     return LogColumns(table, ids, keys, key_lines)
@@ -1325,30 +1697,34 @@ def _spill(part: _Part) -> tuple[str, dict[str, Any]]:
             os.unlink(name)
         raise
     labels = {k: tuple(v) for k, v in part.table.labels().items() if k != "changes"}
-    return name, {"labels": labels, "invalid": part.table.invalid}
+    return name, {"labels": labels, "invalid": part.table.invalid, "settled": part.settled}
 
 
 def _part_arrays(part: _Part) -> list[np.ndarray]:
+    hashes = part.label_hashes if part.label_hashes is not None else np.zeros(0, np.uint64)
     return [
         *(getattr(part.table, name) for name in COLUMNS),
         part.changes,
         part.ids,
         part.keys,
         part.key_lines,
+        hashes,
     ]
 
 
 def _unspill(name: str, meta: dict[str, Any]) -> _Part:
     try:
         with open(name, "rb") as fh:
-            arrays = [np.load(fh, allow_pickle=False) for _ in range(len(COLUMNS) + 4)]
+            arrays = [np.load(fh, allow_pickle=False) for _ in range(len(COLUMNS) + 5)]
     finally:
         with contextlib.suppress(OSError):
             os.unlink(name)
     table = VerdictTable(
         **dict(zip(COLUMNS, arrays)), **meta["labels"], changes=(), invalid=meta["invalid"]
     )
-    return _Part(table, *arrays[len(COLUMNS) :])
+    changes, ids, keys, key_lines, hashes = arrays[len(COLUMNS) :]
+    settled = bool(meta.get("settled"))
+    return _Part(table, changes, ids, keys, key_lines, settled, hashes if settled else None)
 
 
 @dataclass(frozen=True)

@@ -123,6 +123,9 @@ def _reference(path: Path) -> tuple[LogColumns, dict]:
 
 def _same(fast: LogColumns, plain: LogColumns) -> None:
     assert _rows(fast.table) == _rows(plain.table)
+    # The change ids themselves, each once, in the same order (a figure counts changes by
+    # their codes: one id numbered twice would be two changes).
+    assert list(fast.table.changes) == list(plain.table.changes)
     assert fast.table.invalid == plain.table.invalid
     assert fast.ids.tolist() == plain.ids.tolist()
     assert np.array_equal(fast.keys, plain.keys)

@@ -404,14 +404,20 @@ class VerdictTable:
         fields: RecordFields,
         dropped: int = 0,
         change_codes: tuple[np.ndarray, Sequence[str]] | None = None,
+        profile_codes: tuple[np.ndarray, Sequence[tuple[Any, ...]]] | None = None,
     ) -> VerdictTable:
         """The table of records given as `RecordFields` (`fields_from_columns`); `dropped`
         records that were not objects count as invalid. `change_codes`: the change column's
         codes and labels worked out already (the column cache's builder numbers a million
         change ids once, with numpy, not per block with a dict); by default `change_ids`
-        numbered in order of first appearance."""
+        numbered in order of first appearance. `profile_codes`: the profiles' codes and
+        labels (`_profiles` of each distinct one) worked out already, as `_factorize` gives
+        them (`fields.profiles` is then not read)."""
         n = len(fields.change_ids)
-        pcodes, plabels = _factorize(fields.profiles)
+        if profile_codes is None:
+            pcodes, plabels = _factorize(fields.profiles)
+        else:
+            pcodes, plabels = profile_codes[0], list(profile_codes[1])
         if change_codes is None:
             ccodes, clabels = _factorize(fields.change_ids)
         else:
