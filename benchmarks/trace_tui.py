@@ -45,12 +45,30 @@ def _gc(phase: str, info: dict, _open: dict = {}) -> None:  # noqa: B006 - one p
         )
 
 
+PROFILE = os.environ.get("REVIEWQ_PROFILE", "")
+_PROFILER: list = []
+
+
+def _start_profile() -> None:
+    """`REVIEWQ_PROFILE=FILE`: the UI thread under cProfile from the first page down to the
+    exit (pstats written to FILE)."""
+    if PROFILE and not _PROFILER:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        _PROFILER.append(profiler)
+        profiler.enable()
+
+
 def _timed(owner, name: str, label: str) -> None:
     original = getattr(owner, name)
 
     @functools.wraps(original)
     def wrapper(*args, **kwargs):
         start = now()
+        cpu = time.thread_time()
+        if label == "page":
+            _start_profile()
         try:
             return original(*args, **kwargs)
         finally:
@@ -60,6 +78,7 @@ def _timed(owner, name: str, label: str) -> None:
                     "what": label,
                     "t0": start,
                     "t1": now(),
+                    "cpu": cpu,
                     "thread": threading.current_thread().name,
                 }
             )
@@ -82,8 +101,8 @@ def _instrument() -> None:
     write = _writer_thread.WriterThread.write
 
     def traced_write(self, text):
-        if len(text) > 200:
-            EVENTS.append({"ev": "write", "t0": now(), "n": len(text)})
+        if len(text) > 200:  # the UI thread hands a frame over
+            EVENTS.append({"ev": "write", "t0": now(), "n": len(text), "cpu": time.thread_time()})
         return write(self, text)
 
     _writer_thread.WriterThread.write = traced_write
@@ -109,6 +128,9 @@ def _instrument() -> None:
 
 
 def _dump() -> None:
+    if _PROFILER:
+        _PROFILER[0].disable()
+        _PROFILER[0].dump_stats(PROFILE)
     if os.environ.get("REVIEWQ_TRACE_GARBAGE"):
         from collections import Counter
 
@@ -138,6 +160,7 @@ def report(trace, sends: list[tuple[float, float]], slow: float = 0.06) -> None:
     with open(trace) as lines:
         events = [json.loads(line) for line in lines]
     print(f"trace: {len(events)} events; presses slower than {slow * 1000:.0f} ms:")
+    cpu_ms: list[float] = []
     for sent, took in sends:
         end = sent + took
         keys = [e for e in events if e["ev"] == "key" and sent <= e["t0"] <= end]
@@ -148,6 +171,8 @@ def report(trace, sends: list[tuple[float, float]], slow: float = 0.06) -> None:
             for e in events
             if e["ev"] in ("gc", "job") and e["t0"] < end and e["t1"] > sent - 0.005
         ]
+        if pages and writes and "cpu" in writes[0]:
+            cpu_ms.append((writes[0]["cpu"] - pages[0]["cpu"]) * 1000)
         if took < slow:
             continue
 
@@ -169,3 +194,9 @@ def report(trace, sends: list[tuple[float, float]], slow: float = 0.06) -> None:
                 else f"{e['what']} [{e['thread']}]"
             )
             print(f"      {label:40s} {ms(e['t0'])} .. {ms(e['t1'])} ms")
+    if cpu_ms:
+        cpu_ms.sort()
+        print(
+            f"UI thread CPU, page-down action -> frame handed to the writer: median "
+            f"{cpu_ms[len(cpu_ms) // 2]:.1f} ms, max {cpu_ms[-1]:.1f} ms (n={len(cpu_ms)})"
+        )

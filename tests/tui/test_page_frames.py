@@ -1,0 +1,92 @@
+"""What a page down draws: the review screen's own changes, not the queue screen under it
+(issue 18: the queue's live-refresh poll repainted the whole review screen every two seconds)."""
+
+from __future__ import annotations
+
+from reviewq.tui.screens.dialogs import VerdictDialog
+from reviewq.tui.screens.queue import QueueScreen
+from reviewq.tui.screens.review import ReviewScreen
+from reviewq.tui.widgets.lists import QueueTable
+from tests.tui.conftest import settle
+from tests.tui.test_pilot import open_first_review
+
+SIZE = (160, 50)
+
+
+def _frames(screen) -> list[list[tuple]]:
+    """Spy on `screen`'s compositor: the dirty regions of each frame it composes."""
+    compositor = screen._compositor
+    seen: list[list[tuple]] = []
+    render_update = compositor.render_update
+
+    def spy(*args, **kwargs):
+        seen.append(sorted(tuple(region) for region in compositor._dirty_regions))
+        return render_update(*args, **kwargs)
+
+    compositor.render_update = spy
+    return seen
+
+
+def _plain(screen) -> list[str]:
+    return [strip.text for strip in screen._compositor.render_strips()]
+
+
+async def test_a_covered_queue_does_not_repaint_the_review(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        review = await open_first_review(pilot)
+        queue = app.screen_stack[-2]
+        assert isinstance(queue, QueueScreen)
+        frames = _frames(review)
+        # What the live-refresh poll's worker does to the covered queue: messages, a repaint.
+        for _ in range(3):
+            queue.query_one(QueueTable).refresh()
+            queue.refresh()
+            await pilot.pause()
+        await pilot.pause()
+        assert app.screen is review
+        full = (0, 0, *SIZE)
+        assert not [f for f in frames if full in f or f], (
+            f"the review screen was redrawn for the queue under it: {frames}"
+        )
+
+
+async def test_a_translucent_screen_still_shows_the_review_behind_it(make_app):
+    """An opaque screen on top (reviewq's dialogs have the app's opaque screen background)
+    hides the review; a translucent one keeps Textual's answer: the review shows through."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        review = await open_first_review(pilot)
+        assert app._background_screens == []
+        await pilot.press("a")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, VerdictDialog)
+        assert app._background_screens == [] and not review.is_current
+        dialog.styles.background = "red 50%"
+        assert app._background_screens == [review] and review.is_current
+        await pilot.pause()
+        # Drawn through: the review's cells, tinted, around the dialog's box.
+        assert _plain(dialog)[0] == _plain(review)[0], (_plain(dialog)[0], _plain(review)[0])
+
+
+async def test_the_queue_is_drawn_for_the_new_size_after_a_resize_under_a_review(make_app):
+    """Covered, the queue gets no resize; shown again, it is laid out for the terminal's size
+    and drawn in full: the same cells as a queue laid out and drawn from scratch."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_review(pilot)
+        await pilot.resize_terminal(120, 40)
+        await settle(pilot)
+        assert isinstance(app.screen, ReviewScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        queue = app.screen
+        assert isinstance(queue, QueueScreen)
+        assert queue.size == (120, 40)
+        shown = _plain(queue)
+        assert len(shown) == 40 and all(len(line) == 120 for line in shown)
+        queue._refresh_layout(app.size)
+        queue.refresh()
+        await settle(pilot)
+        assert _plain(queue) == shown
