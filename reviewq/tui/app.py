@@ -226,6 +226,9 @@ class ReviewqApp(App[None], inherit_bindings=False):
         #: Until when background work yields to the reviewer (keys; a diff being opened).
         self.foreground_until = 0.0
         self.opening_until = 0.0
+        #: When the reviewer last pressed a key or used the mouse (`time.monotonic()`): the
+        #: diff's highlighter thread holds back from then until the frame is drawn.
+        self.input_at = 0.0
         #: (screen, focus, keymap) -> {key: opens a box?}: the binding chain is walked once
         #: per state, not for every key (a page-down storm walked it three times a key).
         self._opener_cache: tuple[tuple, dict[str, bool]] = ((), {})
@@ -404,7 +407,8 @@ class ReviewqApp(App[None], inherit_bindings=False):
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, _ACTIVITY):
-            self.foreground_until = time.monotonic() + FOREGROUND_SECONDS
+            self.input_at = time.monotonic()
+            self.foreground_until = self.input_at + FOREGROUND_SECONDS
             self.session.touch()
             for screen in self.screen_stack:
                 if _is_change(screen):

@@ -90,3 +90,35 @@ async def test_the_queue_is_drawn_for_the_new_size_after_a_resize_under_a_review
         queue.refresh()
         await settle(pilot)
         assert _plain(queue) == shown
+
+
+async def test_the_highlighter_holds_back_from_a_key_on(make_app):
+    """From the key the app receives, not only from the frame drawn after it: in between the
+    UI thread gives the interpreter up at each turn of its event loop."""
+    from reviewq.tui.diff.view import UI_BUSY_SECONDS, DiffView
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        review = await open_first_review(pilot)
+        view = review.query_one(DiffView)
+        before = app.input_at
+        view._ui_busy_until = 0.0  # no frame since: only the key counts
+        await pilot.press("j")
+        assert app.input_at > before
+        view._ui_busy_until = 0.0
+        assert view._busy_until() == app.input_at + UI_BUSY_SECONDS
+
+
+def test_the_tui_runs_with_a_short_switch_interval_and_restores_it(monkeypatch, tmp_path):
+    import argparse
+    import sys
+
+    from reviewq.commands import tui
+
+    seen = []
+    monkeypatch.setattr(tui, "check_terminal", lambda *a, **k: None)
+    monkeypatch.setattr(tui, "_run_app", lambda args, ctx: seen.append(sys.getswitchinterval()))
+    before = sys.getswitchinterval()
+    tui.run(argparse.Namespace(ref=None), None)
+    assert seen == [tui.UI_SWITCH_INTERVAL] and tui.UI_SWITCH_INTERVAL < 0.005
+    assert sys.getswitchinterval() == before

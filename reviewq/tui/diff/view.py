@@ -1207,15 +1207,27 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
             # Lexing holds the GIL; while frames are being drawn it would slow every page jump,
             # so it waits until the view has been still for a moment (plain rows first), and
             # looks again every few dozen tokens: a key pressed mid-chunk has the interpreter
-            # back within a millisecond or so, not after the whole chunk.
+            # back within a millisecond or so, not after the whole chunk. "Still" also counts
+            # from the last key the app received (`input_at`), not only from the last frame:
+            # between a key and its frame the UI thread hands the interpreter over at each
+            # turn of its event loop, and a lexing thread kept it a switch interval each time.
             def still() -> None:
-                while time.monotonic() < self._ui_busy_until and not worker.is_cancelled:
+                while not worker.is_cancelled and time.monotonic() < self._busy_until():
                     time.sleep(0.01)
 
             still()
             batch.append((key, highlight_chunk(model, sides, languages, key, still)))
             if time.monotonic() - since > CHUNK_BATCH_SECONDS:
                 flush()
+
+    def _busy_until(self) -> float:
+        """Until when the highlighter holds back: a moment after the last frame drawn and
+        after the last key the app received (read from the highlighter's thread)."""
+        try:
+            input_at = getattr(self.app, "input_at", 0.0)
+        except Exception:  # no app any more: the worker is being cancelled
+            input_at = 0.0
+        return max(self._ui_busy_until, input_at + UI_BUSY_SECONDS)
 
     def on_diff_view_chunk_ready(self, message: ChunkReady) -> None:
         message.stop()
