@@ -17,7 +17,8 @@ Prints median, p95 and max of each, the ratios reviewq/less, and `uptime` before
 (the machine may be shared: compare ratios, and runs made at the same load). `--quick` (a
 smaller page count and one open) stays under two minutes. `--trace FILE` is a debug run: the
 app starts through `trace_tui.py` (collections, background jobs, key reads and frame writes,
-timestamped; `REVIEWQ_TRACE_GARBAGE=1` also lists what the collections freed, by type): the
+timestamped; `REVIEWQ_TRACE_GARBAGE=1` also lists what the collections freed, by type;
+`REVIEWQ_PROFILE=FILE` writes a cProfile of the UI thread from the first page down): the
 last open is printed with what ran between Enter and the diff on screen (and which frame writes
 held a hunk header), and each page down slower than 60 ms with what overlapped it. `--profile
 FILE` records the last open with py-spy (`pip install py-spy`; every thread, 1,000 samples a
@@ -270,7 +271,7 @@ def run_reviewq(
     command = f"{_q(sys.executable)} -P -m reviewq"
     if trace is not None:
         launcher = ROOT / "benchmarks" / "trace_tui.py"
-        command = f"REVIEWQ_TRACE={_q(str(trace))} REVIEWQ_TRACE_GARBAGE={_q(os.environ.get('REVIEWQ_TRACE_GARBAGE', ''))} REVIEWQ_TRACE_PROFILE={_q(os.environ.get('REVIEWQ_TRACE_PROFILE', ''))} {_q(sys.executable)} -P {_q(str(launcher))}"
+        command = f"REVIEWQ_TRACE={_q(str(trace))} REVIEWQ_TRACE_GARBAGE={_q(os.environ.get('REVIEWQ_TRACE_GARBAGE', ''))} REVIEWQ_TRACE_PROFILE={_q(os.environ.get('REVIEWQ_TRACE_PROFILE', ''))} REVIEWQ_PROFILE={_q(os.environ.get('REVIEWQ_PROFILE', ''))} {_q(sys.executable)} -P {_q(str(launcher))}"
     for attempt in range(opens):
         tmux = Tmux(f"rq{attempt}", work / "repo", env)
         try:

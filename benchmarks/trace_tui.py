@@ -49,12 +49,30 @@ def _gc(phase: str, info: dict, _open: dict = {}) -> None:  # noqa: B006 - one p
         )
 
 
+PROFILE = os.environ.get("REVIEWQ_PROFILE", "")
+_PROFILER: list = []
+
+
+def _start_profile() -> None:
+    """`REVIEWQ_PROFILE=FILE`: the UI thread under cProfile from the first page down to the
+    exit (pstats written to FILE)."""
+    if PROFILE and not _PROFILER:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        _PROFILER.append(profiler)
+        profiler.enable()
+
+
 def _timed(owner, name: str, label: str) -> None:
     original = getattr(owner, name)
 
     @functools.wraps(original)
     def wrapper(*args, **kwargs):
         start = now()
+        cpu = time.thread_time()
+        if label == "page":
+            _start_profile()
         try:
             return original(*args, **kwargs)
         finally:
@@ -64,6 +82,7 @@ def _timed(owner, name: str, label: str) -> None:
                     "what": label,
                     "t0": start,
                     "t1": now(),
+                    "cpu": cpu,
                     "thread": threading.current_thread().name,
                 }
             )
@@ -79,7 +98,7 @@ def _instrument() -> None:
 
     def traced_feed(self, data):
         if data:
-            EVENTS.append({"ev": "key", "t0": now(), "data": data[:8], "cpu": time.process_time()})
+            EVENTS.append({"ev": "key", "t0": now(), "data": data[:8], "pcpu": time.process_time()})
         return feed(self, data)
 
     _xterm_parser.XTermParser.feed = traced_feed
@@ -99,7 +118,8 @@ def _instrument() -> None:
                     "t0": now(),
                     "n": len(text),
                     "hunk": "@@ " in text,
-                    "cpu": time.process_time(),
+                    "cpu": time.thread_time(),
+                    "pcpu": time.process_time(),
                 }
             )
         return write(self, text)
@@ -161,6 +181,9 @@ def _instrument() -> None:
 
 
 def _dump() -> None:
+    if _PROFILER:
+        _PROFILER[0].disable()
+        _PROFILER[0].dump_stats(PROFILE)
     if os.environ.get("REVIEWQ_TRACE_GARBAGE"):
         from collections import Counter
 
@@ -190,6 +213,7 @@ def report(trace, sends: list[tuple[float, float]], slow: float = 0.06) -> None:
     with open(trace) as lines:
         events = [json.loads(line) for line in lines]
     print(f"trace: {len(events)} events; presses slower than {slow * 1000:.0f} ms:")
+    cpu_ms: list[float] = []
     for sent, took in sends:
         end = sent + took
         keys = [e for e in events if e["ev"] == "key" and sent <= e["t0"] <= end]
@@ -200,6 +224,8 @@ def report(trace, sends: list[tuple[float, float]], slow: float = 0.06) -> None:
             for e in events
             if e["ev"] in ("gc", "job") and e["t0"] < end and e["t1"] > sent - 0.005
         ]
+        if pages and writes and "cpu" in writes[0]:
+            cpu_ms.append((writes[0]["cpu"] - pages[0]["cpu"]) * 1000)
         if took < slow:
             continue
 
@@ -221,6 +247,12 @@ def report(trace, sends: list[tuple[float, float]], slow: float = 0.06) -> None:
                 else f"{e['what']} [{e['thread']}]"
             )
             print(f"      {label:40s} {ms(e['t0'])} .. {ms(e['t1'])} ms")
+    if cpu_ms:
+        cpu_ms.sort()
+        print(
+            f"UI thread CPU, page-down action -> frame handed to the writer: median "
+            f"{cpu_ms[len(cpu_ms) // 2]:.1f} ms, max {cpu_ms[-1]:.1f} ms (n={len(cpu_ms)})"
+        )
 
 
 def report_open(trace, opens: list[tuple[float, float]]) -> None:
@@ -242,11 +274,11 @@ def report_open(trace, opens: list[tuple[float, float]]) -> None:
         shown = next(
             (e for e in events if e["ev"] == "write" and e.get("hunk") and e["t0"] >= sent), None
         )
-        if enter is not None and shown is not None and "cpu" in enter:
+        if enter is not None and shown is not None and "pcpu" in enter:
             print(
                 f"  Enter read -> first frame with a hunk header written: "
                 f"{(shown['t0'] - enter['t0']) * 1000:.1f} ms wall, "
-                f"{(shown['cpu'] - enter['cpu']) * 1000:.1f} ms of the process's CPU"
+                f"{(shown['pcpu'] - enter['pcpu']) * 1000:.1f} ms of the process's CPU"
             )
         for e in events:
             if (

@@ -9,6 +9,9 @@ import sys
 from reviewq.errors import ReviewqError
 from reviewq.tui.presets import KEYMAP_PRESETS
 
+#: `sys.setswitchinterval` while the TUI runs (seconds; Python's default is 0.005).
+UI_SWITCH_INTERVAL = 0.001
+
 # Imported inside the functions that use them (start-up): `reviewq --help` imports every command
 # module, and each command loads only what its own run needs (see `reviewq/cli.py`).
 
@@ -55,9 +58,15 @@ def run(args: argparse.Namespace, ctx) -> int:
     from reviewq.core.alloc import pause_collection, resume_collection
 
     pause_collection()  # until the queue screen's first frame (`core.alloc`)
+    # A thread holding the interpreter (highlighting, a worker's result being read) hands it
+    # to the UI thread after at most this long once a key wakes it: 1 ms, not Python's 5 ms,
+    # each time the UI thread waits for it between a key and its frame (issue 18).
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(UI_SWITCH_INTERVAL)
     try:
         return _run_app(args, ctx)
     finally:
+        sys.setswitchinterval(switch)
         resume_collection()  # an app that failed before its first frame leaves it on
 
 

@@ -75,6 +75,12 @@ def _typed_into(widget: object) -> bool:
     return loaded is not None and isinstance(widget, loaded.TextArea)
 
 
+def _opaque(screen) -> bool:
+    """Whether a screen covers every cell below it (an opaque background of its own)."""
+    background = screen.styles.background
+    return background.a == 1 and not background.is_transparent
+
+
 def _is_change(screen: object) -> bool:
     return _is(screen, "reviewq.tui.screens.change_screen", "ChangeScreen")
 
@@ -220,6 +226,9 @@ class ReviewqApp(App[None], inherit_bindings=False):
         #: Until when background work yields to the reviewer (keys; a diff being opened).
         self.foreground_until = 0.0
         self.opening_until = 0.0
+        #: When the reviewer last pressed a key or used the mouse (`time.monotonic()`): the
+        #: diff's highlighter thread holds back from then until the frame is drawn.
+        self.input_at = 0.0
         #: (screen, focus, keymap) -> {key: opens a box?}: the binding chain is walked once
         #: per state, not for every key (a page-down storm walked it three times a key).
         self._opener_cache: tuple[tuple, dict[str, bool]] = ((), {})
@@ -374,11 +383,32 @@ class ReviewqApp(App[None], inherit_bindings=False):
         except OSError:
             pass  # remembering a theme is a convenience, never an error
 
+    # -- drawing ------------------------------------------------------------------------------
+
+    @property
+    def _background_screens(self) -> list:
+        """Screens that may show through the top one: none when the top screen is opaque.
+
+        Textual counts the screen just under the top one as visible whatever the top one's
+        background, so any message to that screen (the queue's live-refresh worker changing
+        state every two seconds under a review) repainted it, and through it the whole review
+        screen: two or three full frames (12-15 ms of the UI thread each) per poll, in the
+        middle of page downs (issue 18). An opaque top screen paints every cell itself (its
+        background, then its widgets); a covered screen is laid out again for the terminal's
+        size and repainted when it is shown again (`Screen._on_screen_resume`), as the
+        screens deeper in the stack already are. A translucent top screen (a dialog) keeps
+        Textual's answer."""
+        stack = self._screen_stack
+        if stack and _opaque(stack[-1]):
+            return []
+        return super()._background_screens
+
     # -- activity and focus -------------------------------------------------------------------
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, _ACTIVITY):
-            self.foreground_until = time.monotonic() + FOREGROUND_SECONDS
+            self.input_at = time.monotonic()
+            self.foreground_until = self.input_at + FOREGROUND_SECONDS
             self.session.touch()
             for screen in self.screen_stack:
                 if _is_change(screen):

@@ -25,7 +25,7 @@ from rich.cells import cell_len, get_character_cell_size
 from rich.segment import Segment
 from textual import work
 from textual.content import Content, Span
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -60,6 +60,10 @@ SPLIT_MIN_WIDTH = 150
 UI_BUSY_SECONDS = 0.06
 #: Highlighted chunks are handed to the view at least this often (in between, batched).
 CHUNK_BATCH_SECONDS = 0.15
+#: The next page's rows are drawn ahead this long after the last frame or key...
+PREFETCH_DELAY = 0.03
+#: ...this many at a time (0: not at all; tests compare the two).
+PREFETCH_ROWS = 12
 STATUS_LETTER = {"added": "A", "deleted": "D", "modified": "M", "renamed": "R", "copied": "C"}
 
 _LINE_BG = {
@@ -228,6 +232,7 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
         self._frame: tuple[int, dict[str, Style]] | None = None
         #: (file, hunk, removed line) -> word spans of that pair (both lines of it use them).
         self._words: dict[tuple[int, int, int], tuple | None] = {}
+        self._prefetch_scheduled = False
 
     # -- loading ------------------------------------------------------------------------------
 
@@ -540,6 +545,17 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
             self._last_file = file
             self.post_message(self.CursorFileChanged(file))
 
+    def refresh_line(self, y: int) -> None:
+        """Redraw row `y` if it is on screen, and only the view's own cells.
+
+        Textual's marks the row as wide as the diff's widest line, past the view's right
+        edge: the old cursor's row of a page down made every frame compose the panes to the
+        right of the diff too (their lines, cut and joined), about as much work as the diff's
+        own rows (issue 18). A row off screen is drawn when a scroll brings it back."""
+        top = round(self.scroll_y)
+        if top <= y < top + self.size.height:
+            self.refresh(Region(0, y - top, self.size.width, 1))
+
     def _scroll_cursor_into_view(self, center: bool) -> None:
         height = self.page_height
         top = round(self.scroll_y)
@@ -777,10 +793,11 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
             before = self.model.hunks_viewed
             self.model.mark_seen(layout, top, top + height)
             if self.model.hunks_viewed != before:
-                self._marks_gen += 1  # file headers show "n/m hunks seen"
-                self._strips.clear()
+                # File headers show "n/m hunks seen": their rows' keys carry the count, so
+                # no other drawn row (nor the next page's, drawn ahead) is thrown away.
                 self.post_message(self.SeenChanged())
             self._request_highlights(top, height)
+        self._schedule_prefetch()
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
@@ -791,22 +808,80 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
         if layout is None or self.model is None or index >= len(layout.rows) or width <= 0:
             return Strip.blank(width, styles[" "].rich_style)
         row = layout.rows[index]
-        ready = self._row_ready(row) if row.kind == LINE else True
-        key = (
+        key = self._row_key(row, index, width, index == self.cursor)
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._render_row(row, index, width, styles)
+            self._strips[key] = strip
+        return strip
+
+    def _row_key(self, row: Row, index: int, width: int, cursor: bool) -> tuple:
+        """Everything a drawn row's look depends on (the `_strips` cache's key)."""
+        layout, model = self.layout_rows, self.model
+        assert layout is not None and model is not None
+        return (
             index,
             width,
             layout.split,
             self._line_styles_theme,
             round(self.scroll_x),
             self._marks_gen,
-            ready,
-            index == self.cursor,
+            self._row_ready(row) if row.kind == LINE else True,
+            cursor,
+            model.file_hunks_viewed(row.file) if row.kind == FILE else 0,
         )
-        strip = self._strips.get(key)
-        if strip is None:
-            strip = self._render_row(row, index, width, styles)
-            self._strips[key] = strip
-        return strip
+
+    # -- the next page, drawn ahead -----------------------------------------------------------
+
+    def _schedule_prefetch(self) -> None:
+        if PREFETCH_ROWS and not self._prefetch_scheduled:
+            self._prefetch_scheduled = True
+            self.set_timer(PREFETCH_DELAY, self._prefetch)
+
+    def _prefetch(self) -> None:
+        """Draw the rows a page down would show, as it would show them, while the reviewer
+        reads: the press then finds them in `_strips` (the same function and key as
+        `render_line`, with the cursor where the page down puts it). Only rows whose
+        highlighting is in (or never comes): a plain row drawn ahead would be drawn again
+        when its chunk arrives. A few rows at a time, and not while keys or frames come."""
+        self._prefetch_scheduled = False
+        layout, model = self.layout_rows, self.model
+        if layout is None or model is None or not layout.rows or not self.is_attached:
+            return
+        if time.monotonic() < self._busy_until() - UI_BUSY_SECONDS + PREFETCH_DELAY:
+            self._schedule_prefetch()  # a key or a frame since: wait for the next still moment
+            return
+        width, styles = self.content_width, self._styles()
+        if width <= 0:
+            return
+        height = self.page_height
+        rows = layout.rows
+        top = round(self.scroll_y)
+        next_top = max(0, min(top + height, len(rows) - height))
+        if next_top == top:
+            return
+        # Where `_page` puts the cursor (it is on screen when a frame was drawn).
+        cursor = max(top, min(self.cursor, top + height - 1))
+        cursor = max(0, min(cursor + height, len(rows) - 1))
+        done = 0
+        shown = self.cursor
+        try:
+            self.cursor = cursor  # the rows as the page down will draw them
+            for index in range(next_top, min(next_top + height, len(rows))):
+                row = rows[index]
+                if row.kind == LINE and not self._row_ready(row):
+                    continue
+                key = self._row_key(row, index, width, index == cursor)
+                if key in self._strips:
+                    continue
+                self._strips[key] = self._render_row(row, index, width, styles)
+                done += 1
+                if done >= PREFETCH_ROWS:
+                    break
+        finally:
+            self.cursor = shown
+        if done >= PREFETCH_ROWS:
+            self._schedule_prefetch()  # more of the page: after whatever is waiting
 
     def _render_row(self, row: Row, index: int, width: int, styles: dict[str, Style]) -> Strip:
         kind = row.kind
@@ -1207,15 +1282,27 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
             # Lexing holds the GIL; while frames are being drawn it would slow every page jump,
             # so it waits until the view has been still for a moment (plain rows first), and
             # looks again every few dozen tokens: a key pressed mid-chunk has the interpreter
-            # back within a millisecond or so, not after the whole chunk.
+            # back within a millisecond or so, not after the whole chunk. "Still" also counts
+            # from the last key the app received (`input_at`), not only from the last frame:
+            # between a key and its frame the UI thread hands the interpreter over at each
+            # turn of its event loop, and a lexing thread kept it a switch interval each time.
             def still() -> None:
-                while time.monotonic() < self._ui_busy_until and not worker.is_cancelled:
+                while not worker.is_cancelled and time.monotonic() < self._busy_until():
                     time.sleep(0.01)
 
             still()
             batch.append((key, highlight_chunk(model, sides, languages, key, still)))
             if time.monotonic() - since > CHUNK_BATCH_SECONDS:
                 flush()
+
+    def _busy_until(self) -> float:
+        """Until when the highlighter holds back: a moment after the last frame drawn and
+        after the last key the app received (read from the highlighter's thread)."""
+        try:
+            input_at = getattr(self.app, "input_at", 0.0)
+        except Exception:  # no app any more: the worker is being cancelled
+            input_at = 0.0
+        return max(self._ui_busy_until, input_at + UI_BUSY_SECONDS)
 
     def on_diff_view_chunk_ready(self, message: ChunkReady) -> None:
         message.stop()
@@ -1224,6 +1311,7 @@ class DiffView(ScrollView, can_focus=True, inherit_bindings=False):
         for key, lines in message.chunks:
             self._highlights[key] = lines
         self.refresh()
+        self._schedule_prefetch()  # the next page's rows, now with their highlighting
         # What paging keeps (highlighted chunks, the rows drawn with them) lives on: out of the
         # collector's sight once drawn, so a full collection while the reviewer pages walks
         # only what is new since (`core.alloc`; paging makes next to no cyclic garbage to
