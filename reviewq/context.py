@@ -162,5 +162,8 @@ class Context:
         return path if path.is_absolute() else self.repo_root / path
 
     def close(self) -> None:
+        discard = getattr(self.git, "discard_started", None)  # tests may pass a fake Git
+        if discard is not None:
+            discard()
         if self._cache is not None:
             self._cache.close()

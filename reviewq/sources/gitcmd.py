@@ -33,6 +33,12 @@ def _first_line(stderr: bytes) -> str:
     return "git failed without a message"
 
 
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    proc.communicate()
+
+
 #: git's own options that take a value as the next argument (`git -c key=value log ...`).
 _VALUED_OPTIONS = frozenset({"-c", "-C", "--git-dir", "--work-tree", "--namespace"})
 
@@ -103,6 +109,8 @@ class Git:
         self.path = Path(path)
         self._env = run_env(env)
         self._paths: RepoPaths | None = None
+        #: `git args` started ahead by `start`, by args: `run` takes each at most once.
+        self._started: dict[tuple[str, ...], subprocess.Popen[bytes]] = {}
 
     @property
     def environment(self) -> dict[str, str]:
@@ -123,6 +131,10 @@ class Git:
 
     def paths(self) -> RepoPaths:
         if self._paths is None:
+            found = self._paths_at_once()
+            if found is not None:
+                self._paths = found
+                return found
             try:
                 out = self.text(
                     [
@@ -153,6 +165,40 @@ class Git:
             self._paths = RepoPaths(Path(git_dir.strip()), work_tree, shared)
         return self._paths
 
+    def _paths_at_once(self) -> RepoPaths | None:
+        """`paths` from one `git rev-parse` (the work tree's top asked with the rest) when that
+        answers plainly: inside a work tree, four lines, exit 0. None otherwise (a bare
+        repository, a git dir, no repository: git refuses `--show-toplevel` there), and `paths`
+        asks the two questions apart as before, with their own error messages."""
+        try:
+            proc = subprocess.run(
+                [
+                    "git",
+                    "rev-parse",
+                    "--absolute-git-dir",
+                    "--git-common-dir",
+                    "--is-inside-work-tree",
+                    "--show-toplevel",
+                ],
+                cwd=self.path,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                env=self._env,
+                check=False,
+            )
+        except OSError:
+            return None
+        if proc.returncode != 0:
+            return None
+        lines = proc.stdout.decode("utf-8", "replace").split("\n")
+        if len(lines) != 5 or lines[4] != "" or lines[2] != "true" or not all(lines[:4]):
+            return None
+        git_dir, common, _inside, top = (line.strip() for line in lines[:4])
+        shared = Path(common)
+        if not shared.is_absolute():
+            shared = (self.path / shared).resolve()
+        return RepoPaths(Path(git_dir), Path(top), shared)
+
     # -- running ------------------------------------------------------------------------------
 
     def run(
@@ -165,6 +211,14 @@ class Git:
         what: str | None = None,
     ) -> bytes:
         """Run `git args...` and return stdout; raise GitError with git's own line otherwise."""
+        started = self._started.pop(tuple(args), None) if self._started else None
+        if started is not None:
+            if input is None and env is None:
+                out, err = started.communicate()
+                if started.returncode not in tuple(ok_codes):
+                    raise GitError(f"git {what or command_name(args)}: {_first_line(err)}")
+                return out
+            _stop(started)  # asked with an input or another environment: not this one
         try:
             proc = subprocess.run(
                 ["git", *args],
@@ -179,6 +233,32 @@ class Git:
         if proc.returncode not in tuple(ok_codes):
             raise GitError(f"git {what or command_name(args)}: {_first_line(proc.stderr)}")
         return proc.stdout
+
+    def start(self, args: Sequence[str]) -> None:
+        """Start `git args...` now, beside whatever runs next: the next `run` (or `text`) of
+        exactly these args, without input or extra environment, takes its output and exit code
+        (what git said when it ran, as if `run` had been called now; a few git questions of
+        one command then overlap instead of queueing). `discard_started` stops those never
+        asked for. Nothing is started when git cannot be."""
+        key = tuple(args)
+        if key in self._started:
+            return
+        try:
+            self._started[key] = subprocess.Popen(
+                ["git", *args],
+                cwd=self.path,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=self._env,
+            )
+        except OSError:
+            pass
+
+    def discard_started(self) -> None:
+        """Stop and reap every process `start` began that nothing asked for."""
+        while self._started:
+            _stop(self._started.popitem()[1])
 
     def succeeds(self, args: Sequence[str]) -> bool:
         """True when `git args...` exits 0 (for questions git answers with its exit code)."""

@@ -548,6 +548,7 @@ def _scan_history(
     want_sizes: Callable[[Commit], bool] | None = None,
     count: bool = True,
     prefetched: Iterable[bytes] | None = None,
+    notes: Mapping[str, str] | None = None,
 ) -> tuple[list[Change], int]:
     """One streaming log pass; sizes of the AI commits found are fetched alongside it
     (`sizes`: those already counted are taken from there, and new counts are added to it).
@@ -556,6 +557,7 @@ def _scan_history(
     pass at all; commits `sizes` holds are sized from it, the rest are left unsized.
     `prefetched`: the records of exactly this log, from the log started before the command line
     loaded (`scan_fast.take_log`; it raises `PrefetchFailed` at the end unless git ended well).
+    `notes`: the scan's own notes tips (`for-each-ref`): only those refs' notes are listed.
 
     The numstat passes run in two worker threads on batches of found commits while the main thread
     keeps reading the log, so on a two-core machine they cost little wall time. `side`: side
@@ -563,7 +565,7 @@ def _scan_history(
     """
     git = ctx.git
     detector = Detector(ctx.config.agents)
-    side = side if side is not None else load_side_records(git, tip)
+    side = side if side is not None else load_side_records(git, tip, notes)
     # (commit, authorship, prompt): the prompt is chosen while git is still writing the log
     found: list[tuple[Commit, Authorship, Prompt | None]] = []
     futures = []
@@ -670,9 +672,14 @@ def scan_history(
     """
     git = ctx.git
     revs = list(revs or ["HEAD"])
-    if revs == ["HEAD"] and not git.has_commits():
-        return ScanResult([], 0)
-    resolved = resolve_revs(git, revs)
+    git.start(_NOTE_TIPS)  # asked below, after the revisions: both run at once
+    head = _head_at_once(git) if revs == ["HEAD"] else None
+    if head is not None:
+        resolved = head
+    else:
+        if revs == ["HEAD"] and not git.has_commits():
+            return ScanResult([], 0)
+        resolved = resolve_revs(git, revs)
     positives = [r for r in resolved if not r.startswith("^")]
     tip = positives[0] if positives else None
     notes = {ref: sha for ref, sha in git.ref_tips("refs/notes/").items() if ref in SCAN_NOTE_REFS}
@@ -709,6 +716,7 @@ def scan_history(
                 max_count=None,
                 since=None,
                 tip=tip,
+                notes=notes,
                 sizes=SizeCache(ctx.state_dir),
                 count=sizes,
             )
@@ -736,6 +744,7 @@ def scan_history(
                     max_count=None,
                     since=None,
                     tip=tip,
+                    notes=notes,
                     sizes=SizeCache(ctx.state_dir),
                     count=sizes,
                     prefetched=prefetched,
@@ -749,12 +758,39 @@ def scan_history(
             max_count=max_count,
             since=since,
             tip=tip,
+            notes=notes,
             sizes=SizeCache(ctx.state_dir) if use_cache else None,
             count=sizes,
         )
     if cacheable:
         _store(ctx, key, resolved, notes, changes)
     return ScanResult(changes, read, resolved=resolved, notes=notes)
+
+
+#: `Git.ref_tips("refs/notes/")`'s git command (started ahead by `scan_history`).
+_NOTE_TIPS = ["for-each-ref", "--format=%(refname) %(objectname)", "refs/notes/"]
+
+
+def _head_at_once(git: Git) -> list[str] | None:
+    """`resolve_revs(git, ["HEAD"])` of a repository with commits, in one git process instead
+    of `has_commits` and `resolve_revs` one after the other: `rev-parse --revs-only HEAD
+    HEAD^{commit}` prints HEAD, then the commit it is; both the same full sha is the plain
+    case. Anything else (an unborn HEAD prints nothing, a failure, HEAD moving between the
+    two reads) is None: the two questions are asked apart, as before."""
+    try:
+        out = git.run(
+            ["rev-parse", "--revs-only", "--end-of-options", "HEAD", "HEAD^{commit}"],
+            ok_codes=(0, 1, 128),
+        )
+    except GitError:
+        return None
+    lines = out.decode("ascii", "replace").split("\n")
+    if len(lines) != 3 or lines[2] or lines[0] != lines[1]:
+        return None
+    sha = lines[0]
+    if len(sha) not in (40, 64) or sha.strip("0123456789abcdef"):
+        return None
+    return [sha]
 
 
 def _is_ancestor(git: Git, old: str, new_tips: Sequence[str]) -> bool:

@@ -53,11 +53,15 @@ def load_index(env: dict[str, str], roots: list[str]) -> tuple[SessionIndex | No
     return load(env, roots)
 
 
+#: `worktree_roots`'s git command (`reviewq scan` starts it ahead: `Git.start`).
+WORKTREE_LIST = ("worktree", "list", "--porcelain")
+
+
 def worktree_roots(git: Git) -> list[str]:
     """Every worktree of the repository, symlinks resolved (sessions run in any of them)."""
     roots: list[str] = []
     try:
-        out = git.text(["worktree", "list", "--porcelain"], what="worktree list")
+        out = git.text(list(WORKTREE_LIST), what="worktree list")
     except GitError:
         out = ""
     for line in out.splitlines():
