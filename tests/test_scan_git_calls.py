@@ -1,0 +1,283 @@
+"""The cold scan's git questions: fewer processes, several started together, the same answers.
+
+A cold `reviewq scan` ran eleven git processes one after the other; it now runs six, three of
+them at once: one `rev-parse` opens the repository (`Git._paths_at_once`), one resolves HEAD
+(`workflow.scan._head_at_once`), notes are listed only for the refs the scan's own
+`for-each-ref` saw, and the notes tips, the Agent Trace file at HEAD and the worktree list are
+started together (`Git.start`) and read when needed. Every test compares with the previous
+sequence (`old_way`: each question asked apart, in order) byte for byte, on histories with each
+kind of side record and on the repositories where the shortcuts must step aside (unborn HEAD,
+bare, a git dir, HEAD naming a tag object, a linked worktree).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import reviewq.workflow.scan as scan_mod
+from reviewq.sources import notes as notes_mod
+from reviewq.sources.gitcmd import Git, GitError
+from reviewq.workflow import scan_fast
+from tests.conftest import Repo, run_reviewq
+from tests.test_provenance_sources import GITAI_NOTE, SESSION_NOTE
+
+CLAUDE = "\n\nCo-Authored-By: Claude Opus 4.5 <noreply@anthropic.com>\n"
+
+
+@pytest.fixture(autouse=True)
+def clean(monkeypatch: pytest.MonkeyPatch):
+    for key in ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "GEMINI_CLI_HOME", "REVIEWQ_SESSIONS"):
+        monkeypatch.delenv(key, raising=False)
+    scan_fast.discard_log()
+    yield
+    scan_fast.discard_log()
+
+
+def old_way(m: pytest.MonkeyPatch) -> None:
+    """The sequence before: two `rev-parse` to open, `has_commits` then `resolve_revs`, every
+    notes ref listed, nothing started ahead."""
+    load = notes_mod.load_side_records
+    m.setattr(Git, "_paths_at_once", lambda self: None)
+    m.setattr(Git, "start", lambda self, args: None)
+    m.setattr(scan_mod, "_head_at_once", lambda git: None)
+    m.setattr(scan_mod, "load_side_records", lambda git, tip, present=None: load(git, tip))
+
+
+def cold(path: Path, *args: str):
+    common = subprocess.run(
+        ["git", "rev-parse", "--git-common-dir"], cwd=path, capture_output=True, text=True
+    ).stdout.strip()
+    shutil.rmtree((path / common) / "reviewq", ignore_errors=True)
+    result = run_reviewq(*args, cwd=path)
+    return result.returncode, result.stdout, result.stderr
+
+
+def both(path: Path, monkeypatch: pytest.MonkeyPatch, *args: str):
+    new = cold(path, *args)
+    with monkeypatch.context() as m:
+        old_way(m)
+        old = cold(path, *args)
+    assert new == old
+    return new
+
+
+def trace_for(sha: str) -> str:
+    return json.dumps(
+        {
+            "version": "1.0",
+            "id": "t",
+            "timestamp": "2026-11-20T10:00:00+00:00",
+            "vcs": {"type": "git", "revision": sha[:12]},
+            "tool": {"name": "opencode", "version": "1.2"},
+            "files": [
+                {
+                    "path": "n.md",
+                    "conversations": [
+                        {
+                            "contributor": {"type": "ai", "model_id": "anthropic/claude-opus-4-5"},
+                            "ranges": [{"start_line": 1, "end_line": 2}],
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+
+
+def build(repo: Repo, kinds: tuple[str, ...]) -> None:
+    repo.commit("base", files={"a.py": "a\n"})
+    repo.commit("Add b" + CLAUDE, files={"b.py": "b\n" * 5})
+    plain = repo.commit("Tolerate blank lines", files={"n.md": "x\ny\n"})
+    if "git-ai" in kinds:
+        repo.note("ai", plain, GITAI_NOTE)
+    if "session-note" in kinds:
+        repo.note("ai", repo.commit("session commit"), SESSION_NOTE)
+    if "trace-note" in kinds:
+        repo.note("agent-trace", plain, trace_for(plain))
+    if "trace-file" in kinds:
+        repo.commit("traces", files={".agent-trace/traces.jsonl": trace_for(plain) + "\n"})
+    if "prompt-note" in kinds:
+        repo.note("reviewq-prompt", plain, json.dumps({"agent": "codex", "prompt": "Fix it."}))
+    repo.commit("Human", files={"h.txt": "h\n"})
+
+
+@pytest.mark.parametrize(
+    "kinds",
+    [
+        (),
+        ("git-ai",),
+        ("session-note", "trace-note"),
+        ("trace-file",),
+        ("prompt-note",),
+        ("git-ai", "trace-note", "trace-file", "prompt-note", "session-note"),
+    ],
+)
+@pytest.mark.parametrize("args", [("scan",), ("scan", "--json"), ("scan", "--no-sessions")])
+def test_the_cold_scan_says_what_the_question_by_question_scan_said(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, kinds: tuple[str, ...], args: tuple[str, ...]
+) -> None:
+    build(repo, kinds)
+    code, out, _err = both(repo.path, monkeypatch, *args)
+    assert code == 0 and "Add b" in out
+    if kinds:  # the side record was read: the plain commit is listed
+        assert "Tolerate blank lines" in out or "session commit" in out
+
+
+def test_a_subdirectory_a_linked_worktree_and_a_detached_head(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    build(repo, ("git-ai",))
+    (repo.path / "sub" / "deeper").mkdir(parents=True)
+    both(repo.path / "sub" / "deeper", monkeypatch, "scan")
+    linked = tmp_path / "linked"
+    repo.git("worktree", "add", "-q", "--detach", str(linked), "HEAD~1")
+    assert "Tolerate" in both(linked, monkeypatch, "scan")[1]
+    repo.git("checkout", "-q", "--detach", "HEAD~2")
+    both(repo.path, monkeypatch, "scan", "--json")
+
+
+def test_an_unborn_head_is_asked_apart_and_lists_nothing(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert scan_mod._head_at_once(Git(repo.path)) is None
+    code, out, _ = both(repo.path, monkeypatch, "scan")
+    assert code == 0 and "Add b" not in out
+
+
+def test_head_naming_a_tag_object_is_asked_apart(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HEAD and HEAD^{commit} differ (a branch file holding a tag object, written by hand):
+    the one-process answer steps aside, and the scan resolves as before."""
+    build(repo, ())
+    repo.git("tag", "-a", "-m", "t", "v1")
+    tag = repo.git("rev-parse", "v1")
+    (repo.path / ".git" / "refs" / "heads" / "odd").write_text(tag + "\n")
+    repo.git("symbolic-ref", "HEAD", "refs/heads/odd")
+    assert scan_mod._head_at_once(Git(repo.path)) is None
+    code, out, _ = both(repo.path, monkeypatch, "scan", "--json")
+    assert code == 0 and "Add b" in out
+
+
+def test_opening_in_one_process_gives_the_paths_two_gave(
+    make_repo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    repo = make_repo("r")
+    repo.commit("one")
+    (repo.path / "sub").mkdir()
+    linked = tmp_path / "wt"
+    repo.git("worktree", "add", "-q", "--detach", str(linked))
+    bare = make_repo("b", bare=True)
+    places = [repo.path, repo.path / "sub", linked, repo.path / ".git", bare.path]
+    for place in places:
+        fast = Git(place)
+        with monkeypatch.context() as m:
+            m.setattr(Git, "_paths_at_once", lambda self: None)
+            slow = Git(place).paths()
+        assert fast.paths() == slow, place
+    # Where git refuses the work tree's top, the one-process form steps aside.
+    assert Git(repo.path / ".git")._paths_at_once() is None
+    assert Git(bare.path)._paths_at_once() is None
+    assert Git(repo.path)._paths_at_once() is not None
+
+
+def test_outside_a_repository_the_error_is_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lonely = tmp_path / "nothing"
+    lonely.mkdir()
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    code, _out, err = both(lonely, monkeypatch, "scan")
+    assert code == 2 and "not a git repository" in err
+
+
+def test_git_dir_in_the_environment_is_followed_by_the_one_process_open(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """GIT_DIR / GIT_WORK_TREE point elsewhere: the repository they name is scanned, as before."""
+    build(repo, ())
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.setenv("GIT_DIR", str(repo.path / ".git"))
+    monkeypatch.setenv("GIT_WORK_TREE", str(repo.path))
+    code, out, _ = both(elsewhere, monkeypatch, "scan")
+    assert code == 0 and "Add b" in out
+
+
+# -- Git.start ----------------------------------------------------------------------------------
+
+
+def test_a_started_question_answers_once_then_git_is_asked_again(repo: Repo) -> None:
+    """A started answer is what git said when it started; it is used by the next identical
+    question only, never twice: a long-lived Git (the TUI's) does not keep a stale answer."""
+    first = repo.commit("one")
+    git = Git(repo.path)
+    git.start(["rev-parse", "HEAD"])
+    second = repo.commit("two")
+    assert git.text(["rev-parse", "HEAD"]).strip() == first  # as git said when started
+    assert git.text(["rev-parse", "HEAD"]).strip() == second  # asked again
+    assert not git._started
+
+
+def test_a_started_failure_fails_like_a_run_and_ok_codes_still_apply(repo: Repo) -> None:
+    git = Git(repo.path)
+    git.start(["rev-parse", "--verify", "nope"])
+    with pytest.raises(GitError, match="rev-parse"):
+        git.run(["rev-parse", "--verify", "nope"])
+    git.start(["rev-parse", "--verify", "--quiet", "nope"])
+    assert git.run(["rev-parse", "--verify", "--quiet", "nope"], ok_codes=(0, 1)) == b""
+
+
+def test_a_question_with_input_or_environment_is_not_answered_by_a_started_one(
+    repo: Repo,
+) -> None:
+    sha = repo.commit("one")
+    git = Git(repo.path)
+    git.start(["cat-file", "--batch-check"])  # started without input: it reads nothing
+    assert git.run(["cat-file", "--batch-check"], input=f"{sha}\n".encode()).startswith(
+        sha.encode()
+    )
+    git.start(["var", "GIT_AUTHOR_IDENT"])
+    who = git.text(["var", "GIT_AUTHOR_IDENT"], env={"GIT_AUTHOR_NAME": "Someone Else"})
+    assert who.startswith("Someone Else")
+    assert not git._started
+
+
+def test_started_questions_nobody_asked_are_reaped_when_the_context_closes(
+    repo: Repo,
+) -> None:
+    from reviewq.context import Context
+
+    repo.commit("one")
+    ctx = Context.open(str(repo.path), None, None)
+    ctx.git.start(["worktree", "list", "--porcelain"])
+    proc = next(iter(ctx.git._started.values()))
+    ctx.close()
+    assert not ctx.git._started and proc.returncode is not None
+
+
+def test_the_plain_scan_runs_six_git_processes(repo: Repo, tmp_path: Path) -> None:
+    """The count this work is about, by the processes git itself starts (GIT_TRACE2 event
+    `start` of each git), so a regression back to asking one by one shows."""
+    build(repo, ())
+    trace = tmp_path / "trace.json"
+    shutil.rmtree(repo.path / ".git" / "reviewq", ignore_errors=True)
+    env = {**os.environ, "GIT_TRACE2_EVENT": str(trace)}
+    import sys
+
+    subprocess.run(
+        [sys.executable, "-m", "reviewq", "scan"], cwd=repo.path, env=env, capture_output=True
+    )
+    starts = [
+        json.loads(line)
+        for line in trace.read_text().splitlines()
+        if '"event":"start"' in line and '"t_abs"' in line
+    ]
+    commands = sorted(e["argv"][1] for e in starts if len(e["argv"]) > 1)
+    assert len(starts) == 6, commands
