@@ -28,6 +28,9 @@ ratios of medians, are printed with the load average (`os.getloadavg`). PYTHONDO
 is removed from the children's environment and the package is byte-compiled first: an install
 has .pyc files, and compiling 60 modules per run is not what users wait for.
 
+`--only cold-list`: just the cold table (and `python`, `raw`, `raw+sizes`), e.g. with
+`--before` and `--rounds 9` for a comparison of the table alone.
+
 `--before DIR`: also time another source tree of reviewq (e.g. `git archive <commit> | tar -x -C
 DIR`) in the same rounds, as `cold-before` / `warm-before`, `cold-list-before` and
 `cold-queue-before` / `warm-queue-before` (run with PYTHONPATH=DIR).
@@ -112,7 +115,13 @@ def p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-def bench(repo: Path, rounds: int, home: Path, before: Path | None = None) -> None:
+def bench(
+    repo: Path,
+    rounds: int,
+    home: Path,
+    before: Path | None = None,
+    only: set[str] | None = None,
+) -> None:
     env = child_env(home)
     old_env = {**env, "PYTHONPATH": str(before)} if before else None
     reviewq = [sys.executable, "-m", "reviewq", "scan", "--json"]
@@ -149,12 +158,21 @@ def bench(repo: Path, rounds: int, home: Path, before: Path | None = None) -> No
                 "warm-queue-before": [],
             }
         )
+    if only is not None:  # the baselines always; of the rest, the ones asked for
+        keep = {"python", "raw", "raw+sizes"} | only | {f"{n}-before" for n in only}
+        times = {k: v for k, v in times.items() if k in keep}
     loads = []
     for _ in range(rounds):
         loads.append(os.getloadavg()[0])
         times["python"].append(run([sys.executable, "-c", "pass"], repo, env))
         times["raw"].append(run(raw_cmd, repo, env))
         times["raw+sizes"].append(run(raw_cmd, repo, env) + run(sizes_cmd, repo, env, stdin))
+        if only is not None:
+            for name in ("cold-list", "cold-list-before"):
+                if name in times:
+                    shutil.rmtree(state, ignore_errors=True)
+                    times[name].append(run(listing, repo, env if name == "cold-list" else old_env))
+            continue
         shutil.rmtree(state, ignore_errors=True)
         times["cold"].append(run(reviewq, repo, env))
         times["warm"].append(run(reviewq, repo, env))
@@ -195,6 +213,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--quick", action="store_true", help="3 rounds")
     parser.add_argument("--before", help="another reviewq source tree to time alongside")
+    parser.add_argument(
+        "--only",
+        choices=["cold-list"],
+        help="time only this measure (and the baselines), e.g. the cold table's rounds",
+    )
     args = parser.parse_args()
     rounds = 3 if args.quick else args.rounds
     compileall.compile_dir(str(ROOT / "reviewq"), quiet=1)
@@ -219,7 +242,7 @@ def main() -> None:
     home = WORK / "process-home"
     home.mkdir(parents=True, exist_ok=True)
     for repo in repos:
-        bench(repo, rounds, home, before)
+        bench(repo, rounds, home, before, {args.only} if args.only else None)
 
 
 if __name__ == "__main__":

@@ -104,7 +104,27 @@ def print_table(
         padded = [cell.ljust(width) for cell, width in zip(parts[:-1], widths, strict=False)]
         return "  ".join([*padded, *parts[-1:]]).rstrip()
 
-    stream.write("".join([fmt(row) + "\n" for row in (heads, *cells)]))
+    every = (heads, *cells)
+    if not widths or any(len(row) != len(widths) for row in every):
+        stream.write("".join([fmt(row) + "\n" for row in every]))
+        return
+    # Column by column: `fmt` of every row, without a call and three lists per row (a scan's
+    # table has thousands). A cut cell is `width` long already (its padding adds nothing).
+    columns = [
+        [
+            cell.ljust(width) if len(cell) <= width else cell[: max(0, width - 1)] + "…"
+            for cell in column
+        ]
+        for column, width in zip(zip(*every), widths[:-1], strict=False)
+    ]
+    width = widths[-1]
+    columns.append(
+        [
+            cell if len(cell) <= width else cell[: max(0, width - 1)] + "…"
+            for cell in [row[-1] for row in every]
+        ]
+    )
+    stream.write("".join(["  ".join(line).rstrip() + "\n" for line in zip(*columns)]))
 
 
 #: A log at least this large takes seconds to read into a column cache the first time.

@@ -281,3 +281,26 @@ def test_the_plain_scan_runs_six_git_processes(repo: Repo, tmp_path: Path) -> No
     ]
     commands = sorted(e["argv"][1] for e in starts if len(e["argv"]) > 1)
     assert len(starts) == 6, commands
+
+
+def test_the_collector_is_paused_for_a_scan_and_restored_after(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    build(repo, ())
+    seen: list[bool] = []
+    real = scan_mod.scan_history
+
+    def watched(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    import reviewq.workflow.scan
+
+    monkeypatch.setattr(reviewq.workflow.scan, "scan_history", watched)
+    assert gc.isenabled()
+    assert cold(repo.path, "scan")[0] == 0
+    assert seen == [False] and gc.isenabled()
+    failed = run_reviewq("scan", "no-such-rev", cwd=repo.path)  # an error: restored as well
+    assert failed.returncode == 2 and gc.isenabled()
