@@ -16,6 +16,9 @@ if __name__ == "__main__":
 
         if try_replay(sys.argv[1:]):
             sys.exit(0)
-    from reviewq.cli import main
+    from reviewq.cli import finish_now, main
 
-    sys.exit(main())
+    code = main()
+    if "scan" in sys.argv:
+        finish_now(code)
+    sys.exit(code)

@@ -204,5 +204,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+def finish_now(code: int) -> None:
+    """End the process now, without the interpreter's teardown, when nothing is left for it to
+    do: the output flushed, no other thread, no `atexit` handler. A cold scan's teardown frees
+    every commit, change and row it made one by one (15-30 ms of aider's table, measured); the
+    state it keeps is already on disk (`replace_file` writes and closes each file). Returns,
+    and the normal exit follows, in any other case (`python -m reviewq` calls it for a scan)."""
+    import atexit
+    import threading
+
+    pending = getattr(atexit, "_ncallbacks", None)  # CPython's count of registered handlers
+    if pending is None or pending() != 0 or threading.active_count() != 1:
+        return
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed or broken stream: the normal exit deals with it
+        return
+    os._exit(code if isinstance(code, int) and 0 <= code <= 255 else 1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

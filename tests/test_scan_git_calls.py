@@ -304,3 +304,56 @@ def test_the_collector_is_paused_for_a_scan_and_restored_after(
     assert seen == [False] and gc.isenabled()
     failed = run_reviewq("scan", "no-such-rev", cwd=repo.path)  # an error: restored as well
     assert failed.returncode == 2 and gc.isenabled()
+
+
+def test_a_scan_process_ends_without_teardown_and_keeps_its_state(repo: Repo) -> None:
+    """`python -m reviewq scan` ends with `os._exit` after flushing (`cli.finish_now`): the
+    table, the warning and the exit code are the in-process run's, and the scan cache it wrote
+    is on disk (the next scan answers from it)."""
+    import sys
+
+    build(repo, ("git-ai",))
+    expected = cold(repo.path, "scan")
+    shutil.rmtree(repo.path / ".git" / "reviewq", ignore_errors=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "reviewq", "scan"],
+        cwd=repo.path,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert (proc.returncode, proc.stdout, proc.stderr) == expected
+    assert (repo.path / ".git" / "reviewq" / "cache.json").is_file()
+    again = run_reviewq("scan", cwd=repo.path)
+    assert (again.returncode, again.stdout) == expected[:2]
+    bad = subprocess.run(
+        [sys.executable, "-m", "reviewq", "scan", "nope"], cwd=repo.path, capture_output=True
+    )
+    assert bad.returncode == 2 and b"unknown revision" in bad.stderr
+
+
+def test_finish_now_leaves_the_exit_to_python_when_something_waits_for_it() -> None:
+    """Another thread alive, or an `atexit` handler registered: `finish_now` returns."""
+    import atexit
+    import threading
+
+    from reviewq.cli import finish_now
+
+    stop = threading.Event()
+    worker = threading.Thread(target=stop.wait)
+    worker.start()
+    try:
+        finish_now(0)  # would end pytest if it exited
+    finally:
+        stop.set()
+        worker.join()
+
+    def handler() -> None:
+        pass
+
+    atexit.register(handler)
+    try:
+        finish_now(0)
+    finally:
+        atexit.unregister(handler)
