@@ -68,7 +68,7 @@ def print_table(
     the terminal.
     """
     stream = out or sys.stdout
-    cells = [[str(c) for c in row] for row in rows]
+    cells = [list(map(str, row)) for row in rows]
     # One search over every cell (joined by a space, which `one_line` keeps) decides whether
     # any of them needs `one_line` at all: thousands of clean rows cost one pass.
     flat = " ".join(map(" ".join, cells))
@@ -76,9 +76,14 @@ def print_table(
         cells = [[one_line(c) for c in row] for row in cells]
     heads = [str(h) for h in headers]
     widths = [len(h) for h in heads]
-    for row in cells:
-        for i, cell in enumerate(row):
-            widths[i] = max(widths[i], len(cell))
+    if cells and all(len(row) == len(heads) for row in cells):  # column by column
+        widths = [
+            max(width, *map(len, column)) for width, column in zip(widths, zip(*cells), strict=True)
+        ]
+    else:
+        for row in cells:
+            for i, cell in enumerate(row):
+                widths[i] = max(widths[i], len(cell))
     if fit and caps:
         for i, cap in caps.items():
             widths[i] = min(widths[i], max(cap, len(heads[i])))
