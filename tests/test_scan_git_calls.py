@@ -357,3 +357,123 @@ def test_finish_now_leaves_the_exit_to_python_when_something_waits_for_it() -> N
         finish_now(0)
     finally:
         atexit.unregister(handler)
+
+
+# -- questions started before the command line loads (gitcmd._EARLY) ---------------------------
+
+
+def watch_early(monkeypatch: pytest.MonkeyPatch) -> tuple[list[tuple], list]:
+    """(the early questions' args as started, the processes stopped unasked)."""
+    from reviewq.sources import gitcmd
+
+    started: list[tuple] = []
+    stopped: list = []
+    real_stop = gitcmd._stop
+
+    def after_start(prefetch) -> None:
+        started.extend(key[2] for key in gitcmd._EARLY)
+
+    def stop(proc) -> None:
+        stopped.append(proc.args[1:])
+        real_stop(proc)
+
+    monkeypatch.setattr(scan_fast, "_after_start", after_start)
+    monkeypatch.setattr(gitcmd, "_stop", stop)
+    return started, stopped
+
+
+def test_the_early_questions_are_the_scans_own_and_all_are_taken(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reviewq.sources import gitcmd
+    from reviewq.sources.log_format import NOTE_TIPS, PATHS_AT_ONCE, WORKTREE_LIST
+
+    build(repo, ("git-ai", "trace-file"))
+    started, stopped = watch_early(monkeypatch)
+    fast = cold(repo.path, "scan")
+    monkeypatch.setattr(scan_fast, "_after_start", None)
+    head = repo.git("rev-parse", "HEAD")
+    assert sorted(started) == sorted(
+        [
+            PATHS_AT_ONCE,
+            NOTE_TIPS,
+            ("cat-file", "blob", f"{head}:.agent-trace/traces.jsonl"),
+            WORKTREE_LIST,
+        ]
+    )
+    assert stopped == [] and not gitcmd._EARLY  # every one answered the scan
+    assert scan_fast.last_outcome == "used"
+    with monkeypatch.context() as m:
+        old_way(m)
+        m.setattr(scan_fast, "start_log", lambda argv: None)
+        assert cold(repo.path, "scan") == fast
+    no_sessions = cold(repo.path, "scan", "--no-sessions")
+    assert not gitcmd._EARLY and no_sessions[0] == 0
+
+
+def test_head_moving_after_the_early_start_leaves_the_old_trace_file_unread(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Agent Trace file asked early is the old HEAD's: the scan of the new HEAD asks its
+    own, and the early one is stopped at the end, unread."""
+    from reviewq.sources import gitcmd
+
+    build(repo, ("trace-file",))
+    old = repo.git("rev-parse", "HEAD")
+    started, stopped = watch_early(monkeypatch)
+    moved: list[str] = []
+
+    def after_start(prefetch) -> None:
+        started.extend(key[2] for key in gitcmd._EARLY)
+        prefetch.proc.wait()
+        moved.append(repo.commit("Late" + CLAUDE, files={"late.py": "l\n"}))
+
+    monkeypatch.setattr(scan_fast, "_after_start", after_start)
+    fast = cold(repo.path, "scan")
+    monkeypatch.setattr(scan_fast, "_after_start", None)
+    assert moved[0][:12] in fast[1]
+    assert ("cat-file", "blob", f"{old}:.agent-trace/traces.jsonl") in [tuple(s) for s in stopped]
+    assert not gitcmd._EARLY
+    with monkeypatch.context() as m:
+        old_way(m)
+        m.setattr(scan_fast, "start_log", lambda argv: None)
+        assert cold(repo.path, "scan") == fast
+
+
+def test_an_early_answer_goes_only_to_a_git_of_the_same_directory_and_environment(
+    make_repo, tmp_path: Path
+) -> None:
+    """Another environment (GIT_DIR naming another repository) or another directory asks git
+    itself: it is never handed the answer started for someone else."""
+    from reviewq.sources import gitcmd
+    from reviewq.sources.gitcmd import run_env, start_early
+    from reviewq.sources.log_format import PATHS_AT_ONCE
+
+    one, other = make_repo("one"), make_repo("other")
+    one.commit("a")
+    other.commit("b")
+    try:
+        start_early(str(one.path), run_env(), PATHS_AT_ONCE)
+        elsewhere = Git(one.path, env={"GIT_DIR": str(other.path / ".git")})
+        assert elsewhere.paths().git_dir == (other.path / ".git").resolve()
+        assert Git(other.path).paths().git_dir == (other.path / ".git").resolve()
+        assert len(gitcmd._EARLY) == 1  # still waiting for its own asker
+        assert Git(str(one.path)).paths().git_dir == (one.path / ".git").resolve()
+        assert not gitcmd._EARLY
+    finally:
+        gitcmd.discard_early()
+
+
+def test_early_questions_nobody_asks_are_stopped_when_the_command_ends(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scan answered from its cache, or one that fails, leaves nothing running."""
+    from reviewq.sources import gitcmd
+
+    build(repo, ())
+    assert run_reviewq("scan", cwd=repo.path).returncode == 0  # writes the scan cache
+    (repo.path / ".git" / "reviewq" / "cache.json").unlink()
+    repo.write(".reviewq.toml", "[[agents]]\nbroken = \n")
+    failed = run_reviewq("scan", cwd=repo.path)
+    assert failed.returncode == 2
+    assert not gitcmd._EARLY

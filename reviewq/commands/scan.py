@@ -67,7 +67,7 @@ def run(args: argparse.Namespace, ctx) -> int:
     # asked to count (`--sizes`). `--json` always carries them (the contract).
     sized = args.json or args.sizes
     if not args.no_sessions:  # read after the scan (`worktree_roots`); git answers meanwhile
-        from reviewq.workflow.session_prompts import WORKTREE_LIST
+        from reviewq.sources.log_format import WORKTREE_LIST
 
         ctx.git.start(WORKTREE_LIST)
     result = scan_history(

@@ -33,6 +33,41 @@ def _first_line(stderr: bytes) -> str:
     return "git failed without a message"
 
 
+#: git questions started before any `Git` existed (the cold scan's, `scan_fast.start_log`), by
+#: (directory, environment, args): the first `Git` of that directory and environment that asks
+#: exactly those args takes the answer (`adopt_early`, `discard_early`).
+_EARLY: dict[tuple[str, tuple[tuple[str, str], ...], tuple[str, ...]], subprocess.Popen[bytes]] = {}
+
+
+def _env_key(env: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(env.items()))
+
+
+def start_early(cwd: str, env: dict[str, str], args: Sequence[str]) -> None:
+    """Start `git args` in `cwd` with `env` (a `Git`'s `run_env`) now, for a `Git` made later
+    (see `_EARLY`). Nothing is started when git cannot be."""
+    key = (cwd, _env_key(env), tuple(args))
+    if key in _EARLY:
+        return
+    try:
+        _EARLY[key] = subprocess.Popen(
+            ["git", *args],
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+    except OSError:
+        pass
+
+
+def discard_early() -> None:
+    """Stop and reap every early question nothing took."""
+    while _EARLY:
+        _stop(_EARLY.popitem()[1])
+
+
 def _stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         proc.kill()
@@ -170,27 +205,13 @@ class Git:
         answers plainly: inside a work tree, four lines, exit 0. None otherwise (a bare
         repository, a git dir, no repository: git refuses `--show-toplevel` there), and `paths`
         asks the two questions apart as before, with their own error messages."""
+        from reviewq.sources.log_format import PATHS_AT_ONCE
+
         try:
-            proc = subprocess.run(
-                [
-                    "git",
-                    "rev-parse",
-                    "--absolute-git-dir",
-                    "--git-common-dir",
-                    "--is-inside-work-tree",
-                    "--show-toplevel",
-                ],
-                cwd=self.path,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                env=self._env,
-                check=False,
-            )
-        except OSError:
+            out = self.run(list(PATHS_AT_ONCE))
+        except ReviewqError:  # GitError, or no git at all: `paths` says which
             return None
-        if proc.returncode != 0:
-            return None
-        lines = proc.stdout.decode("utf-8", "replace").split("\n")
+        lines = out.decode("utf-8", "replace").split("\n")
         if len(lines) != 5 or lines[4] != "" or lines[2] != "true" or not all(lines[:4]):
             return None
         git_dir, common, _inside, top = (line.strip() for line in lines[:4])
@@ -212,6 +233,8 @@ class Git:
     ) -> bytes:
         """Run `git args...` and return stdout; raise GitError with git's own line otherwise."""
         started = self._started.pop(tuple(args), None) if self._started else None
+        if started is None and _EARLY:
+            started = _EARLY.pop((os.fspath(self.path), _env_key(self._env), tuple(args)), None)
         if started is not None:
             if input is None and env is None:
                 out, err = started.communicate()
@@ -242,6 +265,12 @@ class Git:
         asked for. Nothing is started when git cannot be."""
         key = tuple(args)
         if key in self._started:
+            return
+        early = (
+            _EARLY.pop((os.fspath(self.path), _env_key(self._env), key), None) if _EARLY else None
+        )
+        if early is not None:  # already started before this Git existed
+            self._started[key] = early
             return
         try:
             self._started[key] = subprocess.Popen(

@@ -18,11 +18,11 @@ from reviewq.core.provenance import (
     parse_prompt_note,
 )
 from reviewq.sources.gitcmd import Git, GitError
+from reviewq.sources.log_format import AGENT_TRACE_FILE, trace_file_args  # noqa: F401 (re-exported)
 
 NOTES_GIT_AI = "refs/notes/ai"
 NOTES_AGENT_TRACE = "refs/notes/agent-trace"
 NOTES_PROMPT = "refs/notes/reviewq-prompt"
-AGENT_TRACE_FILE = ".agent-trace/traces.jsonl"
 #: Refs whose change can change what a scan finds (part of the scan cache key).
 SCAN_NOTE_REFS = (NOTES_GIT_AI, NOTES_AGENT_TRACE, NOTES_PROMPT)
 
@@ -108,7 +108,7 @@ def load_side_records(
     questions are started together (`Git.start`) and read one after the other."""
     side = SideRecords()
     refs = [r for r in SCAN_NOTE_REFS if present is None or r in present]
-    trace_args = ["cat-file", "blob", f"{tip}:{AGENT_TRACE_FILE}"] if tip is not None else None
+    trace_args = trace_file_args(tip) if tip is not None else None
     start = getattr(git, "start", None)  # tests may pass a fake Git
     if start is not None:
         for ref in refs:

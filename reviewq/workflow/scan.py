@@ -53,6 +53,7 @@ from reviewq.sources.git_log import (
     split_records,
 )
 from reviewq.sources.gitcmd import Git, GitError
+from reviewq.sources.log_format import HEAD_AT_ONCE, NOTE_TIPS
 from reviewq.sources.notes import SCAN_NOTE_REFS, SideRecords, load_side_records
 from reviewq.workflow.scan_answer import (
     DETECTOR_VERSION,
@@ -672,7 +673,7 @@ def scan_history(
     """
     git = ctx.git
     revs = list(revs or ["HEAD"])
-    git.start(_NOTE_TIPS)  # asked below, after the revisions: both run at once
+    git.start(NOTE_TIPS)  # asked below, after the revisions: both run at once
     head = _head_at_once(git) if revs == ["HEAD"] else None
     if head is not None:
         resolved = head
@@ -767,10 +768,6 @@ def scan_history(
     return ScanResult(changes, read, resolved=resolved, notes=notes)
 
 
-#: `Git.ref_tips("refs/notes/")`'s git command (started ahead by `scan_history`).
-_NOTE_TIPS = ["for-each-ref", "--format=%(refname) %(objectname)", "refs/notes/"]
-
-
 def _head_at_once(git: Git) -> list[str] | None:
     """`resolve_revs(git, ["HEAD"])` of a repository with commits, in one git process instead
     of `has_commits` and `resolve_revs` one after the other: `rev-parse --revs-only HEAD
@@ -778,10 +775,7 @@ def _head_at_once(git: Git) -> list[str] | None:
     case. Anything else (an unborn HEAD prints nothing, a failure, HEAD moving between the
     two reads) is None: the two questions are asked apart, as before."""
     try:
-        out = git.run(
-            ["rev-parse", "--revs-only", "--end-of-options", "HEAD", "HEAD^{commit}"],
-            ok_codes=(0, 1, 128),
-        )
+        out = git.run(list(HEAD_AT_ONCE), ok_codes=(0, 1, 128))
     except GitError:
         return None
     lines = out.decode("ascii", "replace").split("\n")

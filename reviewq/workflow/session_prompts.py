@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from reviewq.core.jsonio import dump_json
 from reviewq.core.model import Change, Prompt, SessionRef
 from reviewq.sources.gitcmd import Git, GitError
+from reviewq.sources.log_format import WORKTREE_LIST
 
 if TYPE_CHECKING:
     from reviewq.core.session_link import CommitFacts, SessionLink
@@ -51,10 +52,6 @@ def load_index(env: dict[str, str], roots: list[str]) -> tuple[SessionIndex | No
     from reviewq.sources.sessions.index import load_index as load
 
     return load(env, roots)
-
-
-#: `worktree_roots`'s git command (`reviewq scan` starts it ahead: `Git.start`).
-WORKTREE_LIST = ("worktree", "list", "--porcelain")
 
 
 def worktree_roots(git: Git) -> list[str]:
