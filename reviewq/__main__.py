@@ -16,9 +16,7 @@ if __name__ == "__main__":
 
         if try_replay(sys.argv[1:]):
             sys.exit(0)
-    from reviewq.cli import finish_now, main
+    from reviewq.cli import main
 
-    code = main()
-    if "scan" in sys.argv:
-        finish_now(code)
-    sys.exit(code)
+    # A scan ends inside `main` with `os._exit` once flushed when nothing waits (`finish_now`).
+    sys.exit(main())

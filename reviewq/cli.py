@@ -201,6 +201,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
+    if argv is None and command_of(words) == "scan":
+        # The process's own command line (the installed `reviewq` / `git-reviewq` script, or
+        # `python -m reviewq`), not a caller's list: a scan ends here when nothing waits.
+        finish_now(code)
     return code
 
 
@@ -209,7 +213,8 @@ def finish_now(code: int) -> None:
     do: the output flushed, no other thread, no `atexit` handler. A cold scan's teardown frees
     every commit, change and row it made one by one (15-30 ms of aider's table, measured); the
     state it keeps is already on disk (`replace_file` writes and closes each file). Returns,
-    and the normal exit follows, in any other case (`python -m reviewq` calls it for a scan)."""
+    and the normal exit follows, in any other case (`main` calls it for a scan of the process's own
+    command line: the installed script and `python -m reviewq`)."""
     import atexit
     import threading
 

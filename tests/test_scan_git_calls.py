@@ -333,6 +333,82 @@ def test_a_scan_process_ends_without_teardown_and_keeps_its_state(repo: Repo) ->
     assert bad.returncode == 2 and b"unknown revision" in bad.stderr
 
 
+def test_the_installed_script_scan_ends_without_teardown_and_keeps_its_state(
+    repo: Repo, tmp_path: Path
+) -> None:
+    """The console script users run (`reviewq = reviewq.cli:main`, pip's wrapper: `sys.exit(main())`)
+    ends a scan the same way: `main` itself calls `finish_now` for the process's own command line.
+    Same table, warning and exit code as in process; the cache is on disk; an `atexit` handler
+    registered before `main` still runs (the fast exit steps aside); `main(argv)` called by a
+    program with its own list returns to it."""
+    import sys
+
+    build(repo, ("git-ai",))
+    expected = cold(repo.path, "scan")
+    shutil.rmtree(repo.path / ".git" / "reviewq", ignore_errors=True)
+    script = tmp_path / "reviewq"
+    script.write_text(
+        "import re\nimport sys\nfrom reviewq.cli import main\n"
+        "if __name__ == '__main__':\n"
+        "    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
+        "    sys.exit(main())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    proc = subprocess.run(
+        [sys.executable, str(script), "scan"],
+        cwd=repo.path,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert (proc.returncode, proc.stdout, proc.stderr) == expected
+    assert (repo.path / ".git" / "reviewq" / "cache.json").is_file()
+    bad = subprocess.run(
+        [sys.executable, str(script), "scan", "nope"], cwd=repo.path, capture_output=True, env=env
+    )
+    assert bad.returncode == 2 and b"unknown revision" in bad.stderr
+    # The fast exit is taken (the old script returned to `sys.exit` and its teardown).
+    spied = tmp_path / "spied.py"
+    took = tmp_path / "took"
+    spied.write_text(
+        "import os, pathlib, sys\nreal = os._exit\n"
+        f"def spy(code):\n    pathlib.Path({str(took)!r}).write_text(str(code))\n    real(code)\n"
+        "os._exit = spy\nfrom reviewq.cli import main\nsys.exit(main())\n"
+    )
+    shutil.rmtree(repo.path / ".git" / "reviewq", ignore_errors=True)
+    proc = subprocess.run(
+        [sys.executable, str(spied), "scan"], cwd=repo.path, capture_output=True, text=True, env=env
+    )
+    assert (proc.returncode, proc.stdout, proc.stderr) == expected and took.read_text() == "0"
+    # Something waiting at exit: it runs (the fast exit would have skipped it).
+    waiting = tmp_path / "waiting.py"
+    marker = tmp_path / "ran"
+    waiting.write_text(
+        "import atexit, pathlib, sys\nfrom reviewq.cli import main\n"
+        f"atexit.register(lambda: pathlib.Path({str(marker)!r}).write_text('yes'))\n"
+        "sys.exit(main())\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, str(waiting), "scan"],
+        cwd=repo.path,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert (proc.returncode, proc.stdout) == expected[:2] and marker.read_text() == "yes"
+    # A caller's own argument list: `main` returns to it (a script going on after the scan).
+    after = tmp_path / "after.py"
+    after.write_text(
+        "import sys\nfrom reviewq.cli import main\n"
+        "code = main(['scan'])\nprint('after', code)\nsys.exit(code)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, str(after)], cwd=repo.path, capture_output=True, text=True, env=env
+    )
+    assert proc.returncode == 0 and proc.stdout.endswith("after 0\n")
+
+
 def test_finish_now_leaves_the_exit_to_python_when_something_waits_for_it() -> None:
     """Another thread alive, or an `atexit` handler registered: `finish_now` returns."""
     import atexit
