@@ -553,3 +553,33 @@ def test_early_questions_nobody_asks_are_stopped_when_the_command_ends(
     failed = run_reviewq("scan", cwd=repo.path)
     assert failed.returncode == 2
     assert not gitcmd._EARLY
+
+
+def test_a_cold_scan_makes_none_of_the_diff_and_critique_classes(repo: Repo) -> None:
+    """The six dataclasses of diffs and critiques (`core.model_review`) are made on first use:
+    a cold scan process never makes them; `from reviewq.core.model import Critique` still gives
+    the one class (same `__module__`, pickles and compares as before)."""
+    import pickle
+    import sys
+
+    build(repo, ("git-ai",))
+    probe = (
+        "import io, sys, contextlib\n"
+        "from reviewq.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    code = main(['scan'])\n"
+        "import reviewq.core.model as m\n"
+        "print(code, 'Critique' in vars(m), 'reviewq.core.model_review' in sys.modules)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], cwd=repo.path, capture_output=True, text=True
+    )
+    assert proc.stdout.split() == ["0", "False", "False"], proc.stderr
+    from reviewq.core import model
+    from reviewq.core.model import Critique, Finding
+
+    assert model.Critique is Critique and Critique.__module__ == "reviewq.core.model"
+    finding = Finding("a.py", 1, 2, "note", "label", "rule", "body")
+    assert pickle.loads(pickle.dumps(finding)) == finding
+    with pytest.raises(AttributeError):
+        model.NoSuchName  # noqa: B018
