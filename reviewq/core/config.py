@@ -11,12 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reviewq.core.detect import RepoRule
 from reviewq.core.model import AUTHOR_FAMILIES, CONFIDENCES, ROLES
-from reviewq.core.scope import Scope, parse_scope
-from reviewq.core.team import TeamSettings, parse_team
 from reviewq.core.tomlcheck import (
     ConfigError,
     as_string,
@@ -24,6 +22,10 @@ from reviewq.core.tomlcheck import (
     check_keys,
     optional_string,
 )
+
+if TYPE_CHECKING:
+    from reviewq.core.scope import Scope
+    from reviewq.core.team import TeamSettings
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -375,6 +377,21 @@ def parse_policy_section(value: Any) -> Any:
 def parse_domains(value: Any) -> Any:
     """`[[domains]]` (`core.policy_rules`, imported only for a file that has them)."""
     from reviewq.core.policy_rules import parse_domains as parse
+
+    return parse(value)
+
+
+def parse_scope(value: Any) -> Any:
+    """`[scope]` (`core.scope`, imported only for a file that has one: a scan needs neither it
+    nor `core.team` otherwise)."""
+    from reviewq.core.scope import parse_scope as parse
+
+    return parse(value)
+
+
+def parse_team(value: Any) -> Any:
+    """`[team]` (`core.team`, imported only for a file that has one)."""
+    from reviewq.core.team import parse_team as parse
 
     return parse(value)
 
