@@ -84,3 +84,76 @@ def _user_turns_every_line(transcript: str) -> str | None:
 def test_user_turns_with_the_first_letter_filter_are_the_plain_ones(message: str) -> None:
     transcript = message.replace("\r\n", "\n").replace("\r", "\n")
     assert aider_user_turns(transcript) == _user_turns_every_line(transcript)
+
+
+_FIELD = st.text(
+    alphabet=st.characters(blacklist_characters="\x1f\x00", blacklist_categories=("Cs",)),
+    max_size=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_FIELD, _FIELD, _FIELD, _FIELD, _FIELD), min_size=1, max_size=30))
+def test_commits_sharing_identities_equal_the_plainly_built_ones(rows) -> None:
+    """`git_log.commit_from_fields` hands out one `Identity` per (name, email): every commit
+    equals the one built field by field with fresh identities, whatever the memo held before
+    (it is emptied when full: a tiny bound here)."""
+    from reviewq.core.model import Commit, Identity
+    from reviewq.sources import git_log
+
+    old = git_log._PEOPLE_MAX
+    git_log._PEOPLE_MAX = 3
+    try:
+        for i, (an, ae, cn, ce, body) in enumerate(rows):
+            fields = [f"{i:040x}", "", an, ae, "2024-01-01T00:00:00+00:00", cn, ce, "d", body]
+            parts = [f.encode() for f in fields]
+            plain = Commit(
+                sha=f"{i:040x}",
+                parents=(),
+                author=Identity(an, ae),
+                committer=Identity(cn, ce),
+                authored_at="2024-01-01T00:00:00+00:00",
+                committed_at="d",
+                message=body.rstrip("\n"),
+            )
+            built = git_log.commit_from_fields(parts)
+            assert built == plain and repr(built) == repr(plain)
+            assert hash(built.author) == hash(plain.author)
+    finally:
+        git_log._PEOPLE_MAX = old
+
+
+def test_scope_and_team_sections_parse_as_their_modules_do_when_imported_late() -> None:
+    """`core.config` imports `core.scope` / `core.team` only for a file with the section: the
+    parsed values and the errors are the modules' own."""
+    import pytest
+
+    from reviewq.core.config import parse_config
+    from reviewq.core.scope import parse_scope
+    from reviewq.core.team import parse_team
+    from reviewq.core.tomlcheck import ConfigError
+
+    assert parse_config({"scope": {}}).scope == parse_scope({})
+    assert parse_config({"team": {}}).team == parse_team({})
+    for name, parse in (("scope", parse_scope), ("team", parse_team)):
+        for bad in (5, {"no_such_key": 1}):
+            with pytest.raises(ConfigError) as direct:
+                parse(bad)
+            with pytest.raises(ConfigError) as late:
+                parse_config({name: bad})
+            assert str(late.value) == str(direct.value)
+
+
+def test_a_settings_file_added_after_a_scan_is_read_by_the_next_one(repo, cli) -> None:
+    """Attack: a scan without a settings file, then one is added (a bad `[team]`, then an
+    `[agents]` rule): the next scan reads it (exit 2 with one line; then the rule's verdict),
+    nothing from the first scan's cache hides it."""
+    repo.commit("plain", files={"a.txt": "1\n"}, author=("Pat", "pat@example.com"))
+    first = cli("scan", "--json", cwd=repo.path)
+    assert first.returncode == 0 and first.stdout == ""
+    repo.write(".reviewq.toml", "[team]\nno_such_key = 1\n")
+    bad = cli("scan", "--json", cwd=repo.path)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "team" in bad.stderr
+    repo.write(".reviewq.toml", "[[agents]]\nagent = 'acme'\nemail = 'pat@example.com'\n")
+    ruled = cli("scan", "--json", cwd=repo.path)
+    assert ruled.returncode == 0 and '"agent": "acme"' in ruled.stdout
