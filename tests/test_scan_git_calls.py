@@ -556,8 +556,9 @@ def test_early_questions_nobody_asks_are_stopped_when_the_command_ends(
 
 
 def test_a_cold_scan_makes_none_of_the_diff_and_critique_classes(repo: Repo) -> None:
-    """The six dataclasses of diffs and critiques (`core.model_review`) are made on first use:
-    a cold scan process never makes them; `from reviewq.core.model import Critique` still gives
+    """The six dataclasses of diffs and critiques (`core.model_review`) and the settings
+    sections a scan does not read (`core.config_sections`, `core.team`) are made on first use:
+    a cold scan process without a settings file never makes them; `from reviewq.core.model import Critique` still gives
     the one class (same `__module__`, pickles and compares as before)."""
     import pickle
     import sys
@@ -568,13 +569,15 @@ def test_a_cold_scan_makes_none_of_the_diff_and_critique_classes(repo: Repo) -> 
         "from reviewq.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    code = main(['scan'])\n"
-        "import reviewq.core.model as m\n"
-        "print(code, 'Critique' in vars(m), 'reviewq.core.model_review' in sys.modules)\n"
+        "import reviewq.core.model as m, reviewq.core.config as c\n"
+        "print(code, 'Critique' in vars(m), 'reviewq.core.model_review' in sys.modules,\n"
+        "      'CriticSettings' in vars(c), 'reviewq.core.config_sections' in sys.modules,\n"
+        "      'reviewq.core.team' in sys.modules)\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", probe], cwd=repo.path, capture_output=True, text=True
     )
-    assert proc.stdout.split() == ["0", "False", "False"], proc.stderr
+    assert proc.stdout.split() == ["0"] + ["False"] * 5, proc.stderr
     from reviewq.core import model
     from reviewq.core.model import Critique, Finding
 
