@@ -557,7 +557,8 @@ def test_early_questions_nobody_asks_are_stopped_when_the_command_ends(
 
 def test_a_cold_scan_makes_none_of_the_diff_and_critique_classes(repo: Repo) -> None:
     """The six dataclasses of diffs and critiques (`core.model_review`) and the settings
-    sections a scan does not read (`core.config_sections`, `core.team`) are made on first use:
+    sections a scan does not read (`core.config_sections`, `core.team`) and the queue scope's
+    records (`workflow.scan_scope`) are made on first use:
     a cold scan process without a settings file never makes them; `from reviewq.core.model import Critique` still gives
     the one class (same `__module__`, pickles and compares as before)."""
     import pickle
@@ -572,12 +573,12 @@ def test_a_cold_scan_makes_none_of_the_diff_and_critique_classes(repo: Repo) -> 
         "import reviewq.core.model as m, reviewq.core.config as c\n"
         "print(code, 'Critique' in vars(m), 'reviewq.core.model_review' in sys.modules,\n"
         "      'CriticSettings' in vars(c), 'reviewq.core.config_sections' in sys.modules,\n"
-        "      'reviewq.core.team' in sys.modules)\n"
+        "      'reviewq.core.team' in sys.modules, 'reviewq.workflow.scan_scope' in sys.modules)\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", probe], cwd=repo.path, capture_output=True, text=True
     )
-    assert proc.stdout.split() == ["0"] + ["False"] * 5, proc.stderr
+    assert proc.stdout.split() == ["0"] + ["False"] * 6, proc.stderr
     from reviewq.core import model
     from reviewq.core.model import Critique, Finding
 
