@@ -16,9 +16,11 @@ from reviewq.core.text import BIDI_CONTROLS, INVISIBLES, has_hidden, one_line
 #: invisible characters, line separators, and lone surrogates (which cannot even be written as
 #: UTF-8). json.dumps escapes only U+0000-U+001F. Outside strings JSON is ASCII, so each of
 #: these is inside a string, where \\uXXXX is the same value to every JSON parser.
-_JSON_UNSAFE = re.compile(
+#: Compiled on the first JSON line (`_json_unsafe`): a table prints none.
+_JSON_UNSAFE = (
     "[\x7f-\x9f\u2028\u2029\ud800-\udfff" + "".join(sorted(BIDI_CONTROLS | INVISIBLES)) + "]"
 )
+_json_unsafe: re.Pattern[str] | None = None
 
 
 #: `json.dumps(obj, ensure_ascii=False)` without making an encoder per call (the same text).
@@ -27,10 +29,14 @@ _encode = json.JSONEncoder(ensure_ascii=False).encode
 
 def json_line(obj: Any) -> str:
     """`obj` as one line of JSON that is safe to print to a terminal."""
+    global _json_unsafe
     text = _encode(obj)
-    if _JSON_UNSAFE.search(text) is None:
+    unsafe = _json_unsafe
+    if unsafe is None:
+        unsafe = _json_unsafe = re.compile(_JSON_UNSAFE)
+    if unsafe.search(text) is None:
         return text
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return unsafe.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def emit_json(obj: Any, out: TextIO | None = None) -> None:

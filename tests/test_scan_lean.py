@@ -157,3 +157,25 @@ def test_a_settings_file_added_after_a_scan_is_read_by_the_next_one(repo, cli) -
     repo.write(".reviewq.toml", "[[agents]]\nagent = 'acme'\nemail = 'pat@example.com'\n")
     ruled = cli("scan", "--json", cwd=repo.path)
     assert ruled.returncode == 0 and '"agent": "acme"' in ruled.stdout
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.text(
+            alphabet=st.sampled_from('a\x7f\x85\u2028\u2029\u202e\u200b\ud800é\n"\\'), max_size=6
+        ),
+        max_size=4,
+    )
+)
+def test_json_line_with_its_pattern_compiled_late_is_the_plain_one(values) -> None:
+    """`output.json_line` compiles its pattern on first use (a table prints no JSON): the
+    same line as the pattern compiled up front."""
+    import json
+
+    from reviewq import output
+
+    plain = re.compile(output._JSON_UNSAFE)
+    text = json.dumps({"v": values}, ensure_ascii=False)
+    expected = plain.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    assert output.json_line({"v": values}) == expected
