@@ -179,3 +179,69 @@ def test_json_line_with_its_pattern_compiled_late_is_the_plain_one(values) -> No
     text = json.dumps({"v": values}, ensure_ascii=False)
     expected = plain.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     assert output.json_line({"v": values}) == expected
+
+
+_MODEL_RECORDS = (
+    "Identity",
+    "Commit",
+    "Evidence",
+    "Authorship",
+    "Prompt",
+    "SessionRef",
+    "DiffStats",
+    "FileChange",
+    "Change",
+)
+_VALUE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.text(max_size=4),
+    st.tuples(st.text(max_size=3)),
+)
+
+
+def _generated(name: str):
+    """The same class as `dataclass(frozen=True, slots=True)` generates it (no written-out
+    methods): the reference for `core.model`'s frozen records."""
+    import dataclasses
+
+    from reviewq.core import model
+
+    cls = getattr(model, name)
+    fields = [(f.name, f.type, f) for f in dataclasses.fields(cls)]
+    return dataclasses.make_dataclass(
+        name,
+        [(n, t, dataclasses.field(default=f.default)) for n, t, f in fields],
+        frozen=True,
+        slots=True,
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(_MODEL_RECORDS), st.data())
+def test_model_records_written_out_methods_are_dataclass_s(name, data) -> None:
+    """`core.model`'s frozen records write out `__repr__`, `__eq__`, `__hash__`: the same
+    text, equality and hash as `dataclass` generates, frozen and slotted as before."""
+    import dataclasses
+
+    import pytest
+
+    from reviewq.core import model
+
+    cls, ref = getattr(model, name), _generated(name)
+    names = [f.name for f in dataclasses.fields(cls)]
+    a = data.draw(st.lists(_VALUE, min_size=len(names), max_size=len(names)))
+    b = data.draw(st.lists(_VALUE, min_size=len(names), max_size=len(names)))
+    ours_a, ours_b = cls(*a), cls(*b)
+    ref_a, ref_b = ref(*a), ref(*b)
+    assert repr(ours_a) == repr(ref_a)
+    assert (ours_a == ours_b) == (ref_a == ref_b) and (ours_a == cls(*a))
+    assert (ours_a != ours_b) == (ref_a != ref_b)
+    assert hash(ours_a) == hash(ref_a)
+    assert ours_a != ref_a  # another class: never equal (as generated)
+    assert (ours_a == tuple(a)) is False
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(ours_a, names[0], None)
+    assert not hasattr(ours_a, "__dict__") and cls.__match_args__ == tuple(names)
+    assert dataclasses.replace(ours_a) == ours_a and dataclasses.astuple(ours_a) == tuple(a)
