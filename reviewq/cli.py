@@ -147,6 +147,25 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
+    if command_of(words) != "scan":
+        return _main(argv, words)
+    # A scan makes hundreds of thousands of small objects (its imports, a commit, an authorship
+    # and a row per AI commit) and no cycles worth finding: the collector's passes over them
+    # were ~40 ms of a cold 400 ms table of aider's history (143 collections). Paused from here
+    # (the installed script's first line of reviewq; `python -m reviewq` pauses it even before
+    # the import), restored after (`reviewq.core.alloc`).
+    from reviewq.core.alloc import gc_paused
+
+    with gc_paused():
+        code = _main(argv, words)
+    if argv is None:
+        # The process's own command line (the installed `reviewq` / `git-reviewq` script, or
+        # `python -m reviewq`), not a caller's list: a scan ends here when nothing waits.
+        finish_now(code)
+    return code
+
+
+def _main(argv: Sequence[str] | None, words: list[str]) -> int:
     if "scan" in words and "--json" in words:
         # A warm `scan --json` from the stored answer, before argparse and the context load;
         # anything it cannot answer for sure goes the full way below.
@@ -161,17 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         start_log(words)
     try:
-        if command_of(words) == "scan":
-            # A scan makes hundreds of thousands of small objects (its imports, a commit, an
-            # authorship and a row per AI commit) and no cycles worth finding: the collector's
-            # passes over them were ~40 ms of a cold 400 ms table of aider's history (143
-            # collections). Paused for the command, restored after (`reviewq.core.alloc`).
-            from reviewq.core.alloc import gc_paused
-
-            with gc_paused():
-                code = run(argv)
-        else:
-            code = run(argv)
+        code = run(argv)
     except ReviewqError as exc:
         from reviewq.core.text import one_line
 
@@ -201,10 +210,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-    if argv is None and command_of(words) == "scan":
-        # The process's own command line (the installed `reviewq` / `git-reviewq` script, or
-        # `python -m reviewq`), not a caller's list: a scan ends here when nothing waits.
-        finish_now(code)
     return code
 
 

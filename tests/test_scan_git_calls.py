@@ -587,3 +587,27 @@ def test_a_cold_scan_makes_none_of_the_diff_and_critique_classes(repo: Repo) -> 
     assert pickle.loads(pickle.dumps(finding)) == finding
     with pytest.raises(AttributeError):
         model.NoSuchName  # noqa: B018
+
+
+def test_the_collector_is_paused_before_the_early_log_starts(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The installed script enters `cli.main` with the collector on (`python -m reviewq`
+    pauses it before the import): a scan pauses it at `main`'s first line, so the prefetched
+    log's start and the imports under it run without collections."""
+    import gc
+
+    import reviewq.workflow.scan_fast as fast
+
+    build(repo, ())
+    seen: list[bool] = []
+    real = fast.start_log
+
+    def watched(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fast, "start_log", watched)
+    assert gc.isenabled()
+    assert cold(repo.path, "scan")[0] == 0
+    assert seen == [False] and gc.isenabled()
