@@ -16,6 +16,8 @@ runs, in this order and on the same repository:
   `reviewq/workflow/scan_fast.py` (files only, no git process);
 - `cold-list`: the human listing, `reviewq scan`, with the state dir removed (it counts no
   size: it shows those already counted, and `?` for the rest, unless given `--sizes`);
+- `cold-list-script`: the same with the installed console script users run (pip's wrapper of
+  `reviewq.cli:main`, found through PYTHONPATH), not `python -m reviewq`;
 - `cold-queue`: `reviewq queue --json`, with the state dir removed: the queue's scope (unmerged
   work plus main's recent window, `[scope]`) is scanned and sized, nothing else;
 - `warm-queue`: the same again;
@@ -24,9 +26,14 @@ runs, in this order and on the same repository:
   what a new question costs once every commit was counted.
 
 Rounds interleave the four so machine load hits them alike; medians and p95 of each, and the
-ratios of medians, are printed with the load average (`os.getloadavg`). PYTHONDONTWRITEBYTECODE
+ratios of medians, are printed with the load average (`os.getloadavg`), and for the cold tables
+the median CPU time (user + system of the process and the gits it waited for), which a loaded
+machine disturbs less than wall time. PYTHONDONTWRITEBYTECODE
 is removed from the children's environment and the package is byte-compiled first: an install
 has .pyc files, and compiling 60 modules per run is not what users wait for.
+
+`--only cold-list`: just the cold table (and `python`, `raw`, `raw+sizes`), e.g. with
+`--before` and `--rounds 9` for a comparison of the table alone.
 
 `--before DIR`: also time another source tree of reviewq (e.g. `git archive <commit> | tar -x -C
 DIR`) in the same rounds, as `cold-before` / `warm-before`, `cold-list-before` and
@@ -43,6 +50,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -93,7 +101,17 @@ def state_dir(repo: Path, env: dict[str, str]) -> Path:
     return (path if path.is_absolute() else repo / path) / "reviewq"
 
 
+CPU: dict[str, list[float]] = {}  # user + system seconds of each timed run's process tree
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the reaped children and theirs
+    return usage.ru_utime + usage.ru_stime
+
+
 def run(cmd: list[str], repo: Path, env: dict[str, str], stdin: bytes | None = None) -> float:
+    run.cpu = 0.0  # type: ignore[attr-defined]
+    cpu = children_cpu()
     start = time.perf_counter()
     subprocess.run(
         cmd,
@@ -104,7 +122,22 @@ def run(cmd: list[str], repo: Path, env: dict[str, str], stdin: bytes | None = N
         stderr=subprocess.DEVNULL,  # the table's "? not counted" line, once per run
         check=True,
     )
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    run.cpu = children_cpu() - cpu  # type: ignore[attr-defined]
+    return wall
+
+
+def console_script(home: Path) -> Path:
+    """pip's wrapper for `reviewq = reviewq.cli:main`, what users run: the installed `reviewq`
+    (run with the interpreter and PYTHONPATH of the tree it times)."""
+    script = home / "reviewq-script"
+    script.write_text(
+        "import re\nimport sys\nfrom reviewq.cli import main\n"
+        "if __name__ == '__main__':\n"
+        "    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
+        "    sys.exit(main())\n"
+    )
+    return script
 
 
 def p95(values: list[float]) -> float:
@@ -112,7 +145,13 @@ def p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-def bench(repo: Path, rounds: int, home: Path, before: Path | None = None) -> None:
+def bench(
+    repo: Path,
+    rounds: int,
+    home: Path,
+    before: Path | None = None,
+    only: set[str] | None = None,
+) -> None:
     env = child_env(home)
     old_env = {**env, "PYTHONPATH": str(before)} if before else None
     reviewq = [sys.executable, "-m", "reviewq", "scan", "--json"]
@@ -127,6 +166,8 @@ def bench(repo: Path, rounds: int, home: Path, before: Path | None = None) -> No
     raw_cmd = ["git", *log_args(["HEAD"])]
     sizes_cmd = ["git", *_numstat_args()]
     listing = [sys.executable, "-m", "reviewq", "scan"]
+    script_listing = [sys.executable, str(console_script(home)), "scan"]
+    new_env = {**env, "PYTHONPATH": str(ROOT)}  # the script finds this tree as installed
     queue = [sys.executable, "-m", "reviewq", "queue", "--json"]
     times: dict[str, list[float]] = {
         "python": [],
@@ -136,6 +177,7 @@ def bench(repo: Path, rounds: int, home: Path, before: Path | None = None) -> No
         "warm": [],
         "rules": [],
         "cold-list": [],
+        "cold-list-script": [],
         "cold-queue": [],
         "warm-queue": [],
     }
@@ -145,16 +187,40 @@ def bench(repo: Path, rounds: int, home: Path, before: Path | None = None) -> No
                 "cold-before": [],
                 "warm-before": [],
                 "cold-list-before": [],
+                "cold-list-script-before": [],
                 "cold-queue-before": [],
                 "warm-queue-before": [],
             }
         )
+    if only is not None:  # the baselines always; of the rest, the ones asked for
+        keep = {"python", "raw", "raw+sizes"}  # and the measures' variants: -script, -before
+        times = {
+            k: v
+            for k, v in times.items()
+            if k in keep
+            or k.removesuffix("-before") in only
+            or k.removesuffix("-before").removesuffix("-script") in only
+        }
     loads = []
     for _ in range(rounds):
         loads.append(os.getloadavg()[0])
         times["python"].append(run([sys.executable, "-c", "pass"], repo, env))
         times["raw"].append(run(raw_cmd, repo, env))
         times["raw+sizes"].append(run(raw_cmd, repo, env) + run(sizes_cmd, repo, env, stdin))
+        if only is not None:
+            for name in (
+                "cold-list",
+                "cold-list-before",
+                "cold-list-script",
+                "cold-list-script-before",
+            ):
+                if name in times:
+                    shutil.rmtree(state, ignore_errors=True)
+                    cmd = script_listing if "script" in name else listing
+                    run_env = old_env if name.endswith("-before") else new_env
+                    times[name].append(run(cmd, repo, run_env))
+                    CPU.setdefault(name, []).append(run.cpu)  # type: ignore[attr-defined]
+            continue
         shutil.rmtree(state, ignore_errors=True)
         times["cold"].append(run(reviewq, repo, env))
         times["warm"].append(run(reviewq, repo, env))
@@ -164,6 +230,10 @@ def bench(repo: Path, rounds: int, home: Path, before: Path | None = None) -> No
         times["rules"].append(run(reviewq, repo, env))
         shutil.rmtree(state, ignore_errors=True)
         times["cold-list"].append(run(listing, repo, env))
+        CPU.setdefault("cold-list", []).append(run.cpu)  # type: ignore[attr-defined]
+        shutil.rmtree(state, ignore_errors=True)
+        times["cold-list-script"].append(run(script_listing, repo, new_env))
+        CPU.setdefault("cold-list-script", []).append(run.cpu)  # type: ignore[attr-defined]
         shutil.rmtree(state, ignore_errors=True)
         times["cold-queue"].append(run(queue, repo, env))
         times["warm-queue"].append(run(queue, repo, env))
@@ -173,6 +243,10 @@ def bench(repo: Path, rounds: int, home: Path, before: Path | None = None) -> No
             times["warm-before"].append(run(reviewq, repo, old_env))
             shutil.rmtree(state, ignore_errors=True)
             times["cold-list-before"].append(run(listing, repo, old_env))
+            CPU.setdefault("cold-list-before", []).append(run.cpu)  # type: ignore[attr-defined]
+            shutil.rmtree(state, ignore_errors=True)
+            times["cold-list-script-before"].append(run(script_listing, repo, old_env))
+            CPU.setdefault("cold-list-script-before", []).append(run.cpu)  # type: ignore[attr-defined]
             shutil.rmtree(state, ignore_errors=True)
             times["cold-queue-before"].append(run(queue, repo, old_env))
             times["warm-queue-before"].append(run(queue, repo, old_env))
@@ -180,12 +254,17 @@ def bench(repo: Path, rounds: int, home: Path, before: Path | None = None) -> No
     full = statistics.median(times["raw+sizes"])
     print(f"\n{repo}: {commits} commits, {len(shas)} AI-authored; {rounds} rounds")
     print(f"load average (1 min) during the rounds: {min(loads):.2f}-{max(loads):.2f}")
-    print(f"{'measure':17} {'median':>9} {'p95':>9} {'/ raw':>7} {'/ raw+sizes':>12}")
+    print(
+        f"{'measure':24} {'median':>9} {'p95':>9} {'/ raw':>7} {'/ raw+sizes':>12} "
+        f"{'cpu median':>11}"
+    )
     for name, values in times.items():
         med = statistics.median(values)
+        cpu = CPU.pop(name, None)  # user + system of the process and its gits, per run
         print(
-            f"{name:17} {med * 1000:7.0f}ms {p95(values) * 1000:7.0f}ms "
+            f"{name:24} {med * 1000:7.0f}ms {p95(values) * 1000:7.0f}ms "
             f"{med / raw:6.2f}x {med / full:11.2f}x"
+            + (f" {statistics.median(cpu) * 1000:9.0f}ms" if cpu else "")
         )
 
 
@@ -195,6 +274,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--quick", action="store_true", help="3 rounds")
     parser.add_argument("--before", help="another reviewq source tree to time alongside")
+    parser.add_argument(
+        "--only",
+        choices=["cold-list"],
+        help="time only this measure (and the baselines), e.g. the cold table's rounds",
+    )
     args = parser.parse_args()
     rounds = 3 if args.quick else args.rounds
     compileall.compile_dir(str(ROOT / "reviewq"), quiet=1)
@@ -219,7 +303,7 @@ def main() -> None:
     home = WORK / "process-home"
     home.mkdir(parents=True, exist_ok=True)
     for repo in repos:
-        bench(repo, rounds, home, before)
+        bench(repo, rounds, home, before, {args.only} if args.only else None)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ the CLI share it, so they cannot disagree about where the log or the cache lives
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +19,8 @@ CONFIG_NAME = ".reviewq.toml"
 
 
 def parse_config_text(text: str, origin: str) -> Config:
+    import tomllib  # start-up: a repository without a settings file never parses TOML
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -162,5 +163,8 @@ class Context:
         return path if path.is_absolute() else self.repo_root / path
 
     def close(self) -> None:
+        discard = getattr(self.git, "discard_started", None)  # tests may pass a fake Git
+        if discard is not None:
+            discard()
         if self._cache is not None:
             self._cache.close()

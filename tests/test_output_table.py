@@ -79,3 +79,38 @@ def test_the_fast_table_prints_what_the_plain_one_printed(data, columns, fit, mi
     out = io.StringIO()
     print_table(headers, rows, out=out, **kw)
     assert out.getvalue() == plain_table(headers, rows, **kw)
+
+
+@given(
+    data=st.data(),
+    columns=st.integers(min_value=1, max_value=5),
+    width=st.integers(min_value=10, max_value=120),
+)
+@settings(max_examples=200, deadline=None)
+def test_column_by_column_and_short_rows_print_what_the_plain_table_printed(
+    data, columns, width
+) -> None:
+    """The column-by-column path (every row as long as the header) and the row-by-row one (a
+    shorter row: its last cell is not padded) against the oracle, at any terminal width, with
+    cells cut to widths down to 0 (caps)."""
+    import os
+
+    headers = data.draw(
+        st.lists(st.text(min_size=1, max_size=8), min_size=columns, max_size=columns)
+    )
+    ragged = data.draw(st.booleans())
+    rows = data.draw(
+        st.lists(st.lists(cell, min_size=0 if ragged else columns, max_size=columns), max_size=12)
+    )
+    caps = data.draw(st.dictionaries(st.integers(0, columns - 1), st.integers(0, 3), max_size=2))
+    saved = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = str(width)
+    try:
+        out = io.StringIO()
+        print_table(headers, rows, out=out, caps=caps)
+        assert out.getvalue() == plain_table(headers, rows, caps=caps)
+    finally:
+        if saved is None:
+            os.environ.pop("COLUMNS", None)
+        else:
+            os.environ["COLUMNS"] = saved

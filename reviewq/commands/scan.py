@@ -66,6 +66,10 @@ def run(args: argparse.Namespace, ctx) -> int:
     # times the log itself, so it shows the sizes already counted (`scan-sizes.jsonl`) unless
     # asked to count (`--sizes`). `--json` always carries them (the contract).
     sized = args.json or args.sizes
+    if not args.no_sessions:  # read after the scan (`worktree_roots`); git answers meanwhile
+        from reviewq.sources.log_format import WORKTREE_LIST
+
+        ctx.git.start(WORKTREE_LIST)
     result = scan_history(
         ctx,
         args.revs or None,

@@ -95,6 +95,36 @@ def _is_fence(line: str) -> str | None:
     return None
 
 
+def _split_transcript(lowered: str, body: list[str]) -> tuple[str | None, str, list[str]]:
+    """(aider's transcript, its header line, the body lines before it) of a message's body
+    lines (`lowered`: the whole normalised message in lower case); (None, "", body) when
+    there is none."""
+    # aider's transcript is the model's conversation, not the commit's own words: markers inside
+    # it were typed by a model or a user, so they are cut off before anything is counted.
+    if AIDER_TRANSCRIPT in lowered:
+        for i, line in enumerate(body):
+            if line.strip().lower() == AIDER_TRANSCRIPT:
+                return "\n".join(body[i + 1 :]), line.strip(), body[:i]
+    elif AIDER_CONTEXT in lowered:
+        # The older form counts only when turns of both sides follow (a `# Context:` heading
+        # in a person's message is just a heading).
+        for i, line in enumerate(body):
+            if line.strip().lower() == AIDER_CONTEXT:
+                rest = "\n".join(body[i + 1 :])
+                if all(p.search(rest) for p in _USER_AND_ASSISTANT):
+                    return rest, line.strip(), body[:i]
+                break
+    return None, "", body
+
+
+def aider_transcript_of(message: str) -> str | None:
+    """`parse_message(message).aider_transcript` without parsing the rest of the message (the
+    prompt's choice needs only the transcript; the detector parsed the message already)."""
+    text = message.replace("\r\n", "\n").replace("\r", "\n") if "\r" in message else message
+    lines = text.split("\n")
+    return _split_transcript(text.lower(), lines[1:])[0]
+
+
 def parse_message(message: str) -> ParsedMessage:
     """Split a commit message into subject, countable trailers and marker lines.
 
@@ -104,29 +134,10 @@ def parse_message(message: str) -> ParsedMessage:
     text = message.replace("\r\n", "\n").replace("\r", "\n") if "\r" in message else message
     lines = text.split("\n")
     parsed = ParsedMessage(subject=lines[0].strip())
-    body = lines[1:]
     lowered = text.lower()
-
-    # aider's transcript is the model's conversation, not the commit's own words: markers inside
-    # it were typed by a model or a user, so they are cut off before anything is counted.
-    if AIDER_TRANSCRIPT in lowered:
-        for i, line in enumerate(body):
-            if line.strip().lower() == AIDER_TRANSCRIPT:
-                parsed.aider_transcript = "\n".join(body[i + 1 :])
-                parsed.aider_header = line.strip()
-                body = body[:i]
-                break
-    elif AIDER_CONTEXT in lowered:
-        # The older form counts only when turns of both sides follow (a `# Context:` heading
-        # in a person's message is just a heading).
-        for i, line in enumerate(body):
-            if line.strip().lower() == AIDER_CONTEXT:
-                rest = "\n".join(body[i + 1 :])
-                if all(p.search(rest) for p in _USER_AND_ASSISTANT):
-                    parsed.aider_transcript = rest
-                    parsed.aider_header = line.strip()
-                    body = body[:i]
-                break
+    transcript, header, body = _split_transcript(lowered, lines[1:])
+    if transcript is not None:
+        parsed.aider_transcript, parsed.aider_header = transcript, header
     may_generate = "generated" in lowered
 
     # Group visible lines into paragraphs; fenced and quoted lines are invisible and also end

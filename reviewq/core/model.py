@@ -3,11 +3,16 @@
 Every arrow in the architecture carries one of these dataclasses: never a widget, a repository
 handle or an open file. They are frozen where they describe history (a commit cannot change) and
 carry `to_json()` where they cross the command-line contract (../CONTRACT.md).
+
+The frozen records below write out their `__repr__`, `__eq__` and `__hash__` (exactly what
+`dataclass` would generate: the fields in order; `tests/test_scan_lean.py` checks them against
+it) and pass `repr=False, eq=False`: `dataclass` compiles each method it generates at import,
+half of the ~1 ms each class cost every command's start.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 #: Model families an author can belong to (CONTRACT: scan record `family`).
@@ -60,7 +65,7 @@ def short_id(change_id: str, *, narrow: bool = False) -> str:
 SEVERITIES: tuple[str, ...] = ("note", "warning", "error", "critical")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Identity:
     """A git identity: what `Name <email>` says, nothing more."""
 
@@ -79,8 +84,20 @@ class Identity:
             return None
         return cls(str(data.get("name", "")), str(data.get("email", "")))
 
+    # Written out, not generated at import (see the module's docstring).
+    def __repr__(self) -> str:
+        return f"{self.__class__.__qualname__}(name={self.name!r}, email={self.email!r})"
 
-@dataclass(frozen=True, slots=True)
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return (self.name, self.email) == (other.name, other.email)  # type: ignore[attr-defined]
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.email))
+
+
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Commit:
     """One commit as `git log` reports it; the message is decoded, never interpreted here."""
 
@@ -96,8 +113,46 @@ class Commit:
     def subject(self) -> str:
         return self.message.split("\n", 1)[0].strip()
 
+    # Written out, not generated at import (see the module's docstring).
+    def __repr__(self) -> str:
+        return f"{self.__class__.__qualname__}(sha={self.sha!r}, parents={self.parents!r}, author={self.author!r}, committer={self.committer!r}, authored_at={self.authored_at!r}, committed_at={self.committed_at!r}, message={self.message!r})"
 
-@dataclass(frozen=True, slots=True)
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return (
+                self.sha,
+                self.parents,
+                self.author,
+                self.committer,
+                self.authored_at,
+                self.committed_at,
+                self.message,
+            ) == (
+                other.sha,
+                other.parents,
+                other.author,
+                other.committer,
+                other.authored_at,
+                other.committed_at,
+                other.message,
+            )  # type: ignore[attr-defined]
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(
+            (
+                self.sha,
+                self.parents,
+                self.author,
+                self.committer,
+                self.authored_at,
+                self.committed_at,
+                self.message,
+            )
+        )
+
+
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Evidence:
     """One marker that made the detector decide; `marker` is the text exactly as found."""
 
@@ -107,8 +162,20 @@ class Evidence:
     def to_json(self) -> dict[str, str]:
         return {"source": self.source, "marker": self.marker}
 
+    # Written out, not generated at import (see the module's docstring).
+    def __repr__(self) -> str:
+        return f"{self.__class__.__qualname__}(source={self.source!r}, marker={self.marker!r})"
 
-@dataclass(frozen=True, slots=True)
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return (self.source, self.marker) == (other.source, other.marker)  # type: ignore[attr-defined]
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.source, self.marker))
+
+
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Authorship:
     """Who wrote a change: the agent, the model it names, the model's family and the proof."""
 
@@ -122,8 +189,46 @@ class Authorship:
     #: Policy refuses their approval of the change they prompted.
     prompted_by: tuple[Identity, ...] = ()
 
+    # Written out, not generated at import (see the module's docstring).
+    def __repr__(self) -> str:
+        return f"{self.__class__.__qualname__}(agent={self.agent!r}, model={self.model!r}, family={self.family!r}, role={self.role!r}, confidence={self.confidence!r}, evidence={self.evidence!r}, prompted_by={self.prompted_by!r})"
 
-@dataclass(frozen=True, slots=True)
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return (
+                self.agent,
+                self.model,
+                self.family,
+                self.role,
+                self.confidence,
+                self.evidence,
+                self.prompted_by,
+            ) == (
+                other.agent,
+                other.model,
+                other.family,
+                other.role,
+                other.confidence,
+                other.evidence,
+                other.prompted_by,
+            )  # type: ignore[attr-defined]
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(
+            (
+                self.agent,
+                self.model,
+                self.family,
+                self.role,
+                self.confidence,
+                self.evidence,
+                self.prompted_by,
+            )
+        )
+
+
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Prompt:
     """The originating request, and where it was found."""
 
@@ -139,8 +244,46 @@ class Prompt:
     claims: tuple[str, ...] = ()
     ran: tuple[str, ...] = ()
 
+    # Written out, not generated at import (see the module's docstring).
+    def __repr__(self) -> str:
+        return f"{self.__class__.__qualname__}(text={self.text!r}, source={self.source!r}, prompted_by={self.prompted_by!r}, link={self.link!r}, session={self.session!r}, claims={self.claims!r}, ran={self.ran!r})"
 
-@dataclass(frozen=True, slots=True)
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return (
+                self.text,
+                self.source,
+                self.prompted_by,
+                self.link,
+                self.session,
+                self.claims,
+                self.ran,
+            ) == (
+                other.text,
+                other.source,
+                other.prompted_by,
+                other.link,
+                other.session,
+                other.claims,
+                other.ran,
+            )  # type: ignore[attr-defined]
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(
+            (
+                self.text,
+                self.source,
+                self.prompted_by,
+                self.link,
+                self.session,
+                self.claims,
+                self.ran,
+            )
+        )
+
+
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class SessionRef:
     """The agent session a prompt came from; `store` is `local` (this machine's session store)
     or `note` (attached to the commit from someone's session with `prompt --attach`)."""
@@ -153,8 +296,25 @@ class SessionRef:
     def to_json(self) -> dict[str, Any]:
         return {"agent": self.agent, "id": self.id, "store": self.store, "model": self.model}
 
+    # Written out, not generated at import (see the module's docstring).
+    def __repr__(self) -> str:
+        return f"{self.__class__.__qualname__}(agent={self.agent!r}, id={self.id!r}, store={self.store!r}, model={self.model!r})"
 
-@dataclass(frozen=True, slots=True)
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return (self.agent, self.id, self.store, self.model) == (
+                other.agent,
+                other.id,
+                other.store,
+                other.model,
+            )  # type: ignore[attr-defined]
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.agent, self.id, self.store, self.model))
+
+
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class DiffStats:
     """Size of a change as git counts it (first parent for merges)."""
 
@@ -204,8 +364,26 @@ class DiffStats:
             str(data.get("sizes", "known")),
         )
 
+    # Written out, not generated at import (see the module's docstring).
+    def __repr__(self) -> str:
+        return f"{self.__class__.__qualname__}(files={self.files!r}, additions={self.additions!r}, deletions={self.deletions!r}, binary_files={self.binary_files!r}, sizes={self.sizes!r})"
 
-@dataclass(frozen=True, slots=True)
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return (self.files, self.additions, self.deletions, self.binary_files, self.sizes) == (
+                other.files,
+                other.additions,
+                other.deletions,
+                other.binary_files,
+                other.sizes,
+            )  # type: ignore[attr-defined]
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.files, self.additions, self.deletions, self.binary_files, self.sizes))
+
+
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class FileChange:
     """One file of a change as `git log --raw --numstat` sees it (sizes only, no rows)."""
 
@@ -250,8 +428,49 @@ class FileChange:
             bool(d.get("size_unknown", False)),
         )
 
+    # Written out, not generated at import (see the module's docstring).
+    def __repr__(self) -> str:
+        return f"{self.__class__.__qualname__}(path={self.path!r}, status={self.status!r}, additions={self.additions!r}, deletions={self.deletions!r}, binary={self.binary!r}, old_path={self.old_path!r}, mode_change={self.mode_change!r}, size_unknown={self.size_unknown!r})"
 
-@dataclass(frozen=True, slots=True)
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return (
+                self.path,
+                self.status,
+                self.additions,
+                self.deletions,
+                self.binary,
+                self.old_path,
+                self.mode_change,
+                self.size_unknown,
+            ) == (
+                other.path,
+                other.status,
+                other.additions,
+                other.deletions,
+                other.binary,
+                other.old_path,
+                other.mode_change,
+                other.size_unknown,
+            )  # type: ignore[attr-defined]
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(
+            (
+                self.path,
+                self.status,
+                self.additions,
+                self.deletions,
+                self.binary,
+                self.old_path,
+                self.mode_change,
+                self.size_unknown,
+            )
+        )
+
+
+@dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Change:
     """An AI-authored change: a commit (or an inbox patch) with its authorship and prompt.
 
@@ -344,239 +563,76 @@ class Change:
             record["id"] = self.id
         return record
 
+    # Written out, not generated at import (see the module's docstring).
+    def __repr__(self) -> str:
+        return f"{self.__class__.__qualname__}(id={self.id!r}, commit={self.commit!r}, authorship={self.authorship!r}, prompt={self.prompt!r}, stats={self.stats!r}, source={self.source!r}, location={self.location!r}, patch_path={self.patch_path!r}, files={self.files!r}, merged={self.merged!r}, location_kind={self.location_kind!r}, refs={self.refs!r}, merged_from={self.merged_from!r}, session_flags={self.session_flags!r})"
 
-# --------------------------------------------------------------------------------------------
-# Diffs
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return (
+                self.id,
+                self.commit,
+                self.authorship,
+                self.prompt,
+                self.stats,
+                self.source,
+                self.location,
+                self.patch_path,
+                self.files,
+                self.merged,
+                self.location_kind,
+                self.refs,
+                self.merged_from,
+                self.session_flags,
+            ) == (
+                other.id,
+                other.commit,
+                other.authorship,
+                other.prompt,
+                other.stats,
+                other.source,
+                other.location,
+                other.patch_path,
+                other.files,
+                other.merged,
+                other.location_kind,
+                other.refs,
+                other.merged_from,
+                other.session_flags,
+            )  # type: ignore[attr-defined]
+        return NotImplemented
 
-
-@dataclass(slots=True)
-class DiffLine:
-    """One row of a hunk. `kind` is '+', '-', ' ' or '\\' (no newline at end of file)."""
-
-    kind: str
-    text: str
-    old_no: int | None
-    new_no: int | None
-
-
-@dataclass(slots=True)
-class Hunk:
-    old_start: int
-    old_count: int
-    new_start: int
-    new_count: int
-    section: str
-    lines: list[DiffLine] = field(default_factory=list)
-
-    @property
-    def header(self) -> str:
-        tail = f" {self.section}" if self.section else ""
-        return f"@@ -{self.old_start},{self.old_count} +{self.new_start},{self.new_count} @@{tail}"
-
-    @property
-    def additions(self) -> int:
-        return sum(1 for line in self.lines if line.kind == "+")
-
-    @property
-    def deletions(self) -> int:
-        return sum(1 for line in self.lines if line.kind == "-")
-
-    def new_range(self) -> tuple[int, int]:
-        """Inclusive new-side line range this hunk covers (empty hunks give (start, start-1))."""
-        return self.new_start, self.new_start + self.new_count - 1
-
-
-@dataclass(slots=True)
-class FileDiff:
-    """One file of a diff. `status` is added, deleted, modified, renamed or copied."""
-
-    path: str
-    old_path: str | None
-    status: str
-    hunks: list[Hunk] = field(default_factory=list)
-    is_binary: bool = False
-    old_mode: str | None = None
-    new_mode: str | None = None
-    similarity: int | None = None
-    #: 'utf-8', or the fallback used when the file's diff was not valid UTF-8.
-    encoding: str = "utf-8"
-    #: True when the file's diff was larger than the reader keeps; hunks hold a prefix.
-    truncated: bool = False
-    #: sha256 of the file's diff text: a "viewed" mark keyed by it resets when the file changes.
-    content_hash: str = ""
-    #: (additions, deletions) counted without keeping rows, for truncated files.
-    counted: tuple[int, int] | None = None
-
-    def is_named(self, path: str | None) -> bool:
-        """Whether `path` names this file: its new path, or its old one when it was renamed (a
-        critic may cite either)."""
-        return path is not None and path in (self.path, self.old_path)
-
-    @property
-    def additions(self) -> int:
-        if self.counted is not None:
-            return self.counted[0]
-        return sum(h.additions for h in self.hunks)
-
-    @property
-    def deletions(self) -> int:
-        if self.counted is not None:
-            return self.counted[1]
-        return sum(h.deletions for h in self.hunks)
-
-    @property
-    def mode_changed(self) -> bool:
-        return bool(self.old_mode and self.new_mode and self.old_mode != self.new_mode)
-
-
-@dataclass(slots=True)
-class Diff:
-    files: list[FileDiff] = field(default_factory=list)
-
-    @property
-    def stats(self) -> DiffStats:
-        return DiffStats(
-            files=len(self.files),
-            additions=sum(f.additions for f in self.files),
-            deletions=sum(f.deletions for f in self.files),
-            binary_files=sum(1 for f in self.files if f.is_binary),
+    def __hash__(self) -> int:
+        return hash(
+            (
+                self.id,
+                self.commit,
+                self.authorship,
+                self.prompt,
+                self.stats,
+                self.source,
+                self.location,
+                self.patch_path,
+                self.files,
+                self.merged,
+                self.location_kind,
+                self.refs,
+                self.merged_from,
+                self.session_flags,
+            )
         )
-
-    @property
-    def hunk_count(self) -> int:
-        return sum(len(f.hunks) for f in self.files)
-
-    def file(self, path: str) -> FileDiff | None:
-        for f in self.files:
-            if f.path == path:
-                return f
-        return None
 
 
 # --------------------------------------------------------------------------------------------
-# Critiques
+# Diffs and critiques: `reviewq.core.model_review`, made on first use (a scan needs neither).
+
+_REVIEW_NAMES = frozenset({"DiffLine", "Hunk", "FileDiff", "Diff", "Finding", "Critique"})
 
 
-@dataclass(slots=True)
-class Finding:
-    """One observation about a change, anchored to new-side lines where it can be.
+def __getattr__(name: str) -> Any:
+    if name in _REVIEW_NAMES:
+        from reviewq.core import model_review
 
-    `quote` is verbatim new-side text; `verified` says the quote was found inside a hunk of the
-    diff at the cited lines (CONTRACT), and `verification` says why or why not, in words.
-    """
-
-    file: str | None
-    start_line: int | None
-    end_line: int | None
-    severity: str
-    label: str
-    rule: str
-    body: str
-    quote: str = ""
-    verified: bool = False
-    verification: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "file": self.file,
-            "start_line": self.start_line,
-            "end_line": self.end_line,
-            "severity": self.severity,
-            "label": self.label,
-            "rule": self.rule,
-            "body": self.body,
-            "quote": self.quote,
-            "verified": self.verified,
-            "verification": self.verification,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Finding:
-        return cls(
-            file=data.get("file"),
-            start_line=data.get("start_line"),
-            end_line=data.get("end_line"),
-            severity=str(data.get("severity", "note")),
-            label=str(data.get("label", "")),
-            rule=str(data.get("rule", "")),
-            body=str(data.get("body", "")),
-            quote=str(data.get("quote") or ""),
-            verified=bool(data.get("verified", False)),
-            verification=str(data.get("verification") or ""),
-        )
-
-
-@dataclass(slots=True)
-class Critique:
-    """A critic's reading of one change (CONTRACT: the `critique --json` record).
-
-    `sha` is None for an inbox patch (no commit yet); `change_id` is always set. `family_check`
-    records the family guard's decision in words; `notes` say what the reviewer should know about
-    the run itself (ruff unavailable, files not sent to a model, parts split by budget).
-    """
-
-    sha: str | None
-    critic: str
-    family: str
-    model: str | None
-    author_family: str
-    same_family_allowed: bool
-    summary: str
-    security_concerns: str
-    tests_present: bool
-    effort: int
-    rationale: str
-    findings: list[Finding] = field(default_factory=list)
-    #: Files the critic did not read (token budget, never-send list), by name.
-    skipped_files: list[str] = field(default_factory=list)
-    prompt_version: str = "1"
-    change_id: str = ""
-    family_check: str = ""
-    notes: list[str] = field(default_factory=list)
-    #: When the critique was made (RFC 3339), set by the shell that ran it.
-    created_at: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "sha": self.sha,
-            "critic": self.critic,
-            "family": self.family,
-            "model": self.model,
-            "author_family": self.author_family,
-            "same_family_allowed": self.same_family_allowed,
-            "summary": self.summary,
-            "security_concerns": self.security_concerns,
-            "tests_present": self.tests_present,
-            "effort": self.effort,
-            "rationale": self.rationale,
-            "findings": [f.to_json() for f in self.findings],
-            "skipped_files": list(self.skipped_files),
-            "prompt_version": self.prompt_version,
-            "change_id": self.change_id,
-            "family_check": self.family_check,
-            "notes": list(self.notes),
-            "created_at": self.created_at,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Critique:
-        return cls(
-            sha=data.get("sha"),
-            critic=str(data.get("critic", "")),
-            family=str(data.get("family", "unknown")),
-            model=data.get("model"),
-            author_family=str(data.get("author_family", "unknown")),
-            same_family_allowed=bool(data.get("same_family_allowed", False)),
-            summary=str(data.get("summary", "")),
-            security_concerns=str(data.get("security_concerns", "")),
-            tests_present=bool(data.get("tests_present", False)),
-            effort=int(data.get("effort", 1)),
-            rationale=str(data.get("rationale", "")),
-            findings=[Finding.from_json(f) for f in data.get("findings", [])],
-            skipped_files=list(data.get("skipped_files", [])),
-            prompt_version=str(data.get("prompt_version", "1")),
-            change_id=str(data.get("change_id") or data.get("sha") or ""),
-            family_check=str(data.get("family_check") or ""),
-            notes=[str(n) for n in data.get("notes", [])],
-            created_at=data.get("created_at"),
-        )
+        globals().update({n: getattr(model_review, n) for n in _REVIEW_NAMES})
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from reviewq.core.message import parse_message
+from reviewq.core.message import aider_transcript_of
 from reviewq.core.model import Prompt, SessionRef
 from reviewq.core.provenance import ProvenanceHint, aider_user_turns
 
@@ -31,7 +31,7 @@ def candidate_prompts(message: str, hints: Iterable[ProvenanceHint]) -> list[Pro
     lowered = message.lower()
     # aider's transcript: `# Aider chat conversation:`, or the older `# Context:` form.
     if "aider chat conversation" in lowered or "# context:" in lowered:
-        transcript = parse_message(message).aider_transcript
+        transcript = aider_transcript_of(message)
         if transcript is not None:
             text = aider_user_turns(transcript)
             if text:

@@ -296,6 +296,7 @@ def parse_prompt_note(text: str) -> ProvenanceHint | None:
 
 
 _TURN = re.compile(r"^(USER|ASSISTANT|SYSTEM)\s*:\s?(.*)$")
+_TURN_FIRST = frozenset("UAS")
 
 
 def aider_user_turns(transcript: str) -> str | None:
@@ -303,7 +304,8 @@ def aider_user_turns(transcript: str) -> str | None:
     turns: list[list[str]] = []
     role = None
     for line in transcript.split("\n"):
-        m = _TURN.match(line)
+        # Only a line starting U, A or S can open a turn: the rest skip the regex.
+        m = _TURN.match(line) if line[:1] in _TURN_FIRST else None
         if m:
             role = m.group(1)
             if role == "USER":

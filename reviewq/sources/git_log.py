@@ -25,6 +25,23 @@ def split_record(record: bytes) -> list[bytes] | None:
     return parts
 
 
+#: (name, email) -> the one `Identity` of that person: a history names few people thousands of
+#: times, and a frozen dataclass costs more to make than a dict look-up (identities are immutable,
+#: so commits share them). Bounded: emptied when full.
+_PEOPLE: dict[tuple[str, str], Identity] = {}
+_PEOPLE_MAX = 4096
+
+
+def _person(name: str, email: str) -> Identity:
+    key = (name, email)
+    found = _PEOPLE.get(key)
+    if found is None:
+        if len(_PEOPLE) >= _PEOPLE_MAX:
+            _PEOPLE.clear()
+        found = _PEOPLE[key] = Identity(name, email)
+    return found
+
+
 def commit_from_fields(parts: Sequence[bytes]) -> Commit:
     # One decode of the record: the fields are joined again by the separator they were split
     # at (an ASCII byte, never inside a UTF-8 sequence), so each field decodes as on its own.
@@ -34,8 +51,8 @@ def commit_from_fields(parts: Sequence[bytes]) -> Commit:
     return Commit(
         sha=sha.strip(),
         parents=tuple(parents.split()),
-        author=Identity(an, ae),
-        committer=Identity(cn, ce),
+        author=_person(an, ae),
+        committer=_person(cn, ce),
         authored_at=ad,
         committed_at=cd,
         message=body.rstrip("\n"),
@@ -85,8 +102,8 @@ def parse_record(record: bytes) -> Commit | None:
     return Commit(
         sha=sha.strip(),
         parents=tuple(parents.split()),
-        author=Identity(an, ae),
-        committer=Identity(cn, ce),
+        author=_person(an, ae),
+        committer=_person(cn, ce),
         authored_at=ad,
         committed_at=cd,
         message=body.rstrip("\n"),

@@ -33,6 +33,47 @@ def _first_line(stderr: bytes) -> str:
     return "git failed without a message"
 
 
+#: git questions started before any `Git` existed (the cold scan's, `scan_fast.start_log`), by
+#: (directory, environment, args): the first `Git` of that directory and environment that asks
+#: exactly those args takes the answer (`adopt_early`, `discard_early`).
+_EARLY: dict[tuple[str, tuple[tuple[str, str], ...], tuple[str, ...]], subprocess.Popen[bytes]] = {}
+
+
+def _env_key(env: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(env.items()))
+
+
+def start_early(cwd: str, env: dict[str, str], args: Sequence[str]) -> None:
+    """Start `git args` in `cwd` with `env` (a `Git`'s `run_env`) now, for a `Git` made later
+    (see `_EARLY`). Nothing is started when git cannot be."""
+    key = (cwd, _env_key(env), tuple(args))
+    if key in _EARLY:
+        return
+    try:
+        _EARLY[key] = subprocess.Popen(
+            ["git", *args],
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+    except OSError:
+        pass
+
+
+def discard_early() -> None:
+    """Stop and reap every early question nothing took."""
+    while _EARLY:
+        _stop(_EARLY.popitem()[1])
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    proc.communicate()
+
+
 #: git's own options that take a value as the next argument (`git -c key=value log ...`).
 _VALUED_OPTIONS = frozenset({"-c", "-C", "--git-dir", "--work-tree", "--namespace"})
 
@@ -103,6 +144,8 @@ class Git:
         self.path = Path(path)
         self._env = run_env(env)
         self._paths: RepoPaths | None = None
+        #: `git args` started ahead by `start`, by args: `run` takes each at most once.
+        self._started: dict[tuple[str, ...], subprocess.Popen[bytes]] = {}
 
     @property
     def environment(self) -> dict[str, str]:
@@ -123,6 +166,10 @@ class Git:
 
     def paths(self) -> RepoPaths:
         if self._paths is None:
+            found = self._paths_at_once()
+            if found is not None:
+                self._paths = found
+                return found
             try:
                 out = self.text(
                     [
@@ -153,6 +200,26 @@ class Git:
             self._paths = RepoPaths(Path(git_dir.strip()), work_tree, shared)
         return self._paths
 
+    def _paths_at_once(self) -> RepoPaths | None:
+        """`paths` from one `git rev-parse` (the work tree's top asked with the rest) when that
+        answers plainly: inside a work tree, four lines, exit 0. None otherwise (a bare
+        repository, a git dir, no repository: git refuses `--show-toplevel` there), and `paths`
+        asks the two questions apart as before, with their own error messages."""
+        from reviewq.sources.log_format import PATHS_AT_ONCE
+
+        try:
+            out = self.run(list(PATHS_AT_ONCE))
+        except ReviewqError:  # GitError, or no git at all: `paths` says which
+            return None
+        lines = out.decode("utf-8", "replace").split("\n")
+        if len(lines) != 5 or lines[4] != "" or lines[2] != "true" or not all(lines[:4]):
+            return None
+        git_dir, common, _inside, top = (line.strip() for line in lines[:4])
+        shared = Path(common)
+        if not shared.is_absolute():
+            shared = (self.path / shared).resolve()
+        return RepoPaths(Path(git_dir), Path(top), shared)
+
     # -- running ------------------------------------------------------------------------------
 
     def run(
@@ -165,6 +232,16 @@ class Git:
         what: str | None = None,
     ) -> bytes:
         """Run `git args...` and return stdout; raise GitError with git's own line otherwise."""
+        started = self._started.pop(tuple(args), None) if self._started else None
+        if started is None and _EARLY:
+            started = _EARLY.pop((os.fspath(self.path), _env_key(self._env), tuple(args)), None)
+        if started is not None:
+            if input is None and env is None:
+                out, err = started.communicate()
+                if started.returncode not in tuple(ok_codes):
+                    raise GitError(f"git {what or command_name(args)}: {_first_line(err)}")
+                return out
+            _stop(started)  # asked with an input or another environment: not this one
         try:
             proc = subprocess.run(
                 ["git", *args],
@@ -179,6 +256,38 @@ class Git:
         if proc.returncode not in tuple(ok_codes):
             raise GitError(f"git {what or command_name(args)}: {_first_line(proc.stderr)}")
         return proc.stdout
+
+    def start(self, args: Sequence[str]) -> None:
+        """Start `git args...` now, beside whatever runs next: the next `run` (or `text`) of
+        exactly these args, without input or extra environment, takes its output and exit code
+        (what git said when it ran, as if `run` had been called now; a few git questions of
+        one command then overlap instead of queueing). `discard_started` stops those never
+        asked for. Nothing is started when git cannot be."""
+        key = tuple(args)
+        if key in self._started:
+            return
+        early = (
+            _EARLY.pop((os.fspath(self.path), _env_key(self._env), key), None) if _EARLY else None
+        )
+        if early is not None:  # already started before this Git existed
+            self._started[key] = early
+            return
+        try:
+            self._started[key] = subprocess.Popen(
+                ["git", *args],
+                cwd=self.path,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=self._env,
+            )
+        except OSError:
+            pass
+
+    def discard_started(self) -> None:
+        """Stop and reap every process `start` began that nothing asked for."""
+        while self._started:
+            _stop(self._started.popitem()[1])
 
     def succeeds(self, args: Sequence[str]) -> bool:
         """True when `git args...` exits 0 (for questions git answers with its exit code)."""

@@ -1,8 +1,9 @@
-"""The scan's `git log` arguments, in a module that imports nothing.
+"""The scan's `git log` arguments, and its other git questions, in a module that imports
+nothing.
 
 `sources.git_log` (which imports the model's dataclasses) re-exports them; the cold scan's
-prefetch (`workflow.scan_fast.start_log`) builds the very same list before the command line
-loads, and the scan uses the prefetched output only when its own list equals it.
+prefetch (`workflow.scan_fast.start_log`) builds the very same lists before the command line
+loads, and the scan uses a prefetched output only when its own list equals it.
 """
 
 from __future__ import annotations
@@ -32,3 +33,26 @@ def log_args(
     args.extend(revs)
     args.append("--")
     return args
+
+
+#: `Git.paths` in one process (`gitcmd.Git._paths_at_once`).
+PATHS_AT_ONCE = (
+    "rev-parse",
+    "--absolute-git-dir",
+    "--git-common-dir",
+    "--is-inside-work-tree",
+    "--show-toplevel",
+)
+#: HEAD and the commit it is, in one process (`workflow.scan._head_at_once`).
+HEAD_AT_ONCE = ("rev-parse", "--revs-only", "--end-of-options", "HEAD", "HEAD^{commit}")
+#: The notes refs' tips (`Git.ref_tips("refs/notes/")`).
+NOTE_TIPS = ("for-each-ref", "--format=%(refname) %(objectname)", "refs/notes/")
+#: Every worktree (`workflow.session_prompts.worktree_roots`).
+WORKTREE_LIST = ("worktree", "list", "--porcelain")
+#: The Agent Trace file a commit may carry (`sources.notes.load_side_records`).
+AGENT_TRACE_FILE = ".agent-trace/traces.jsonl"
+
+
+def trace_file_args(tip: str) -> list[str]:
+    """`git cat-file blob <tip>:<AGENT_TRACE_FILE>`'s arguments."""
+    return ["cat-file", "blob", f"{tip}:{AGENT_TRACE_FILE}"]

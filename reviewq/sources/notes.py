@@ -7,7 +7,7 @@ functions in `core.provenance`. A broken record from another tool is skipped, ne
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from reviewq.core.provenance import (
@@ -18,19 +18,23 @@ from reviewq.core.provenance import (
     parse_prompt_note,
 )
 from reviewq.sources.gitcmd import Git, GitError
+from reviewq.sources.log_format import AGENT_TRACE_FILE, trace_file_args  # noqa: F401 (re-exported)
 
 NOTES_GIT_AI = "refs/notes/ai"
 NOTES_AGENT_TRACE = "refs/notes/agent-trace"
 NOTES_PROMPT = "refs/notes/reviewq-prompt"
-AGENT_TRACE_FILE = ".agent-trace/traces.jsonl"
 #: Refs whose change can change what a scan finds (part of the scan cache key).
 SCAN_NOTE_REFS = (NOTES_GIT_AI, NOTES_AGENT_TRACE, NOTES_PROMPT)
+
+
+def _list_args(ref: str) -> list[str]:
+    return ["notes", f"--ref={ref}", "list"]
 
 
 def list_notes(git: Git, ref: str) -> dict[str, str]:
     """commit sha -> note blob id for every note on `ref` (empty when the ref is absent)."""
     try:
-        out = git.text(["notes", f"--ref={ref}", "list"], what="notes list")
+        out = git.text(_list_args(ref), what="notes list")
     except GitError:
         return {}
     notes: dict[str, str] = {}
@@ -94,19 +98,33 @@ class SideRecords:
         return self.hints.get(sha, [])
 
 
-def load_side_records(git: Git, tip: str | None) -> SideRecords:
-    """git-ai notes, Agent Trace (notes and the worktree file at `tip`) and prompt notes."""
+def load_side_records(
+    git: Git, tip: str | None, present: Collection[str] | None = None
+) -> SideRecords:
+    """git-ai notes, Agent Trace (notes and the worktree file at `tip`) and prompt notes.
+
+    `present`: the notes refs that exist, as the caller's own `for-each-ref` saw them (the tips
+    its answer is keyed by); the others are not listed (an absent ref has no notes). The git
+    questions are started together (`Git.start`) and read one after the other."""
     side = SideRecords()
-    for sha, text in read_notes(git, NOTES_GIT_AI).items():
-        side.add(sha, parse_git_ai_note(text))
-    for sha, text in read_notes(git, NOTES_AGENT_TRACE).items():
-        for record in _trace_records(text):
-            side.add(sha, parse_agent_trace(record))
-    if tip is not None:
+    refs = [r for r in SCAN_NOTE_REFS if present is None or r in present]
+    trace_args = trace_file_args(tip) if tip is not None else None
+    start = getattr(git, "start", None)  # tests may pass a fake Git
+    if start is not None:
+        for ref in refs:
+            start(_list_args(ref))
+        if trace_args is not None:
+            start(trace_args)
+    if NOTES_GIT_AI in refs:
+        for sha, text in read_notes(git, NOTES_GIT_AI).items():
+            side.add(sha, parse_git_ai_note(text))
+    if NOTES_AGENT_TRACE in refs:
+        for sha, text in read_notes(git, NOTES_AGENT_TRACE).items():
+            for record in _trace_records(text):
+                side.add(sha, parse_agent_trace(record))
+    if trace_args is not None:
         try:
-            blob = git.run(
-                ["cat-file", "blob", f"{tip}:{AGENT_TRACE_FILE}"], ok_codes=(0,), what="cat-file"
-            )
+            blob = git.run(trace_args, ok_codes=(0,), what="cat-file")
         except GitError:
             blob = b""
         if blob:
@@ -116,8 +134,9 @@ def load_side_records(git: Git, tip: str | None) -> SideRecords:
                 full = shas.get(revision or "")
                 if full:
                     side.add(full, parse_agent_trace(record))
-    for sha, text in read_notes(git, NOTES_PROMPT).items():
-        side.add(sha, parse_prompt_note(text))
+    if NOTES_PROMPT in refs:
+        for sha, text in read_notes(git, NOTES_PROMPT).items():
+            side.add(sha, parse_prompt_note(text))
     return side
 
 

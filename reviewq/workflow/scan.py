@@ -13,7 +13,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from itertools import starmap
 from pathlib import Path
@@ -53,6 +53,7 @@ from reviewq.sources.git_log import (
     split_records,
 )
 from reviewq.sources.gitcmd import Git, GitError
+from reviewq.sources.log_format import HEAD_AT_ONCE, NOTE_TIPS
 from reviewq.sources.notes import SCAN_NOTE_REFS, SideRecords, load_side_records
 from reviewq.workflow.scan_answer import (
     DETECTOR_VERSION,
@@ -64,6 +65,7 @@ from reviewq.workflow.scan_answer import rules_key as _rules_key
 
 if TYPE_CHECKING:
     from reviewq.sources.refs import RefSnapshot, RefView
+    from reviewq.workflow.scan_scope import ScopeScan, ScopeState
 
 # Imported where used (start-up): `scan` and `scan --json` need neither the refs machinery of
 # the queue's scope (`sources.refs`), its dates (`core.queue.parse_time`), nor the inbox's
@@ -548,6 +550,7 @@ def _scan_history(
     want_sizes: Callable[[Commit], bool] | None = None,
     count: bool = True,
     prefetched: Iterable[bytes] | None = None,
+    notes: Mapping[str, str] | None = None,
 ) -> tuple[list[Change], int]:
     """One streaming log pass; sizes of the AI commits found are fetched alongside it
     (`sizes`: those already counted are taken from there, and new counts are added to it).
@@ -556,6 +559,7 @@ def _scan_history(
     pass at all; commits `sizes` holds are sized from it, the rest are left unsized.
     `prefetched`: the records of exactly this log, from the log started before the command line
     loaded (`scan_fast.take_log`; it raises `PrefetchFailed` at the end unless git ended well).
+    `notes`: the scan's own notes tips (`for-each-ref`): only those refs' notes are listed.
 
     The numstat passes run in two worker threads on batches of found commits while the main thread
     keeps reading the log, so on a two-core machine they cost little wall time. `side`: side
@@ -563,7 +567,7 @@ def _scan_history(
     """
     git = ctx.git
     detector = Detector(ctx.config.agents)
-    side = side if side is not None else load_side_records(git, tip)
+    side = side if side is not None else load_side_records(git, tip, notes)
     # (commit, authorship, prompt): the prompt is chosen while git is still writing the log
     found: list[tuple[Commit, Authorship, Prompt | None]] = []
     futures = []
@@ -670,9 +674,14 @@ def scan_history(
     """
     git = ctx.git
     revs = list(revs or ["HEAD"])
-    if revs == ["HEAD"] and not git.has_commits():
-        return ScanResult([], 0)
-    resolved = resolve_revs(git, revs)
+    git.start(NOTE_TIPS)  # asked below, after the revisions: both run at once
+    head = _head_at_once(git) if revs == ["HEAD"] else None
+    if head is not None:
+        resolved = head
+    else:
+        if revs == ["HEAD"] and not git.has_commits():
+            return ScanResult([], 0)
+        resolved = resolve_revs(git, revs)
     positives = [r for r in resolved if not r.startswith("^")]
     tip = positives[0] if positives else None
     notes = {ref: sha for ref, sha in git.ref_tips("refs/notes/").items() if ref in SCAN_NOTE_REFS}
@@ -709,6 +718,7 @@ def scan_history(
                 max_count=None,
                 since=None,
                 tip=tip,
+                notes=notes,
                 sizes=SizeCache(ctx.state_dir),
                 count=sizes,
             )
@@ -736,6 +746,7 @@ def scan_history(
                     max_count=None,
                     since=None,
                     tip=tip,
+                    notes=notes,
                     sizes=SizeCache(ctx.state_dir),
                     count=sizes,
                     prefetched=prefetched,
@@ -749,12 +760,32 @@ def scan_history(
             max_count=max_count,
             since=since,
             tip=tip,
+            notes=notes,
             sizes=SizeCache(ctx.state_dir) if use_cache else None,
             count=sizes,
         )
     if cacheable:
         _store(ctx, key, resolved, notes, changes)
     return ScanResult(changes, read, resolved=resolved, notes=notes)
+
+
+def _head_at_once(git: Git) -> list[str] | None:
+    """`resolve_revs(git, ["HEAD"])` of a repository with commits, in one git process instead
+    of `has_commits` and `resolve_revs` one after the other: `rev-parse --revs-only HEAD
+    HEAD^{commit}` prints HEAD, then the commit it is; both the same full sha is the plain
+    case. Anything else (an unborn HEAD prints nothing, a failure, HEAD moving between the
+    two reads) is None: the two questions are asked apart, as before."""
+    try:
+        out = git.run(list(HEAD_AT_ONCE), ok_codes=(0, 1, 128))
+    except GitError:
+        return None
+    lines = out.decode("ascii", "replace").split("\n")
+    if len(lines) != 3 or lines[2] or lines[0] != lines[1]:
+        return None
+    sha = lines[0]
+    if len(sha) not in (40, 64) or sha.strip("0123456789abcdef"):
+        return None
+    return [sha]
 
 
 def _is_ancestor(git: Git, old: str, new_tips: Sequence[str]) -> bool:
@@ -790,26 +821,24 @@ def _lists(states: Sequence[StoredChange]) -> list[list[Any]]:
 # -- the queue's scope: unmerged work + main -------------------------------------------------
 
 
+_SCOPE_NAMES = frozenset({"ScopeScan", "ScopeState"})
+
+
+def __getattr__(name: str) -> Any:
+    """`ScopeScan`, `ScopeState`: `reviewq.workflow.scan_scope`, made on first use."""
+    if name in _SCOPE_NAMES:
+        from reviewq.workflow import scan_scope
+
+        globals().update({n: getattr(scan_scope, n) for n in _SCOPE_NAMES})
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 #: A scope scan that read at least this many commits writes the cache to disk at once.
 FLUSH_AFTER_READS = 500
 #: Largest unmerged part whose parent links are cached (an orphan branch with a long history
 #: of its own is left to `git rev-list` rather than bloating the cache).
 GRAPH_LIMIT = 50_000
-
-
-@dataclass
-class ScopeScan:
-    """AI-authored changes in scope, each placed (`location`, `merged`, `refs`)."""
-
-    changes: list[Change]
-    commits_read: int
-    view: RefView
-    from_cache: bool = False
-    incremental: bool = False
-    #: Parents of every unmerged commit (AI or not), when known: units group them without git.
-    graph: dict[str, list[str]] | None = None
-    #: What "recent" counted back from (`recent_anchor`), when the daily scan asked git for it.
-    anchor: datetime | None = None
 
 
 def _covers(old: str | None, new: str | None) -> bool:
@@ -843,69 +872,6 @@ class _LazySide:
         if self._side is None:
             self._side = load_side_records(self.git, self.tip)
         return self._side
-
-
-@dataclass
-class ScopeState:
-    """What a scope scan keeps between runs (the cache's `scope` table holds it as JSON).
-
-    Valid for one detector, rules and scope (the key) and one set of notes tips. `main` holds
-    main's AI commits since `cutoff` as found under `main_tips`; `branch` the unmerged ones
-    found under `work_tips`, `placements` where each lives (location, kind, refs) for the refs
-    in `work`; `graph` the unmerged commits' parent links (membership without git while main
-    stays put); `landed_memo` what main's messages say landed (`_landed_review_refs`); `was_on`
-    the branch a main commit was seen on before it landed.
-    """
-
-    notes: dict[str, str]
-    main_tips: list[str] = field(default_factory=list)
-    cutoff: str | None = None
-    main: dict[str, StoredChange] = field(default_factory=dict)
-    work: dict[str, str] = field(default_factory=dict)
-    work_tips: list[str] = field(default_factory=list)
-    branch: dict[str, StoredChange] = field(default_factory=dict)
-    placements: dict[str, tuple[str, str, list[str]]] = field(default_factory=dict)
-    landed_memo: dict[str, Any] | None = None
-    was_on: dict[str, str] = field(default_factory=dict)
-    graph: dict[str, list[str]] | None = None
-
-    @classmethod
-    def load(cls, data: Any) -> ScopeState | None:
-        """From the cache; None when absent, of another version, or not in this shape."""
-        if not isinstance(data, dict) or data.get("v") != STATE_VERSION:
-            return None
-        try:
-            return cls(
-                notes=data["notes"],
-                main_tips=data.get("main_tips", []),
-                cutoff=data.get("cutoff"),
-                main=load_state_map(data.get("main", {})),
-                work=data.get("work", {}),
-                work_tips=data.get("work_tips", []),
-                branch=load_state_map(data.get("branch", {})),
-                placements={sha: tuple(p) for sha, p in data.get("placements", {}).items()},
-                landed_memo=data.get("landed_memo"),
-                was_on=data.get("was_on", {}),
-                graph=data.get("graph"),
-            )
-        except (TypeError, KeyError, AttributeError, ValueError):
-            return None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "v": STATE_VERSION,
-            "notes": self.notes,
-            "main_tips": self.main_tips,
-            "cutoff": self.cutoff,
-            "main": {sha: list(st) for sha, st in self.main.items()},
-            "work": self.work,
-            "work_tips": self.work_tips,
-            "branch": {sha: list(st) for sha, st in self.branch.items()},
-            "placements": {sha: list(p) for sha, p in self.placements.items()},
-            "landed_memo": self.landed_memo,
-            "was_on": self.was_on,
-            "graph": self.graph,
-        }
 
 
 #: Where a change is shown: location, location kind, merged, refs, merged from.
@@ -986,6 +952,7 @@ class Scanner:
             read_snapshot,
             scope_view,
         )
+        from reviewq.workflow.scan_scope import ScopeScan, ScopeState
 
         ctx = self.ctx
         git = ctx.git

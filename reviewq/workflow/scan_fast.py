@@ -678,8 +678,14 @@ def _start(argv: list[str], env: dict[str, str]) -> Prefetch | None:
         return None
     import subprocess
 
-    from reviewq.sources.gitcmd import run_env
-    from reviewq.sources.log_format import log_args
+    from reviewq.sources.gitcmd import run_env, start_early
+    from reviewq.sources.log_format import (
+        NOTE_TIPS,
+        PATHS_AT_ONCE,
+        WORKTREE_LIST,
+        log_args,
+        trace_file_args,
+    )
 
     args = log_args([sha])
     run = run_env()
@@ -697,6 +703,17 @@ def _start(argv: list[str], env: dict[str, str]) -> Prefetch | None:
         os.close(out)
         raise
     prefetch = Prefetch(proc, out, cwd, args, run)
+    # The scan's other git questions, asked while the command line loads: a `Git` of this very
+    # directory and environment takes each answer the first time it asks exactly that
+    # (`gitcmd._EARLY`); what nobody takes is stopped when the command ends (`discard_log`).
+    # Not HEAD: the scan resolves it itself once loaded (a HEAD that moves meanwhile is the one
+    # it lists, and this log is then discarded); the Agent Trace file is taken only when the
+    # revision the scan resolved is this `sha`.
+    early = [PATHS_AT_ONCE, NOTE_TIPS, trace_file_args(sha)]
+    if "--no-sessions" not in argv:
+        early.append(WORKTREE_LIST)
+    for question in early:
+        start_early(cwd, run, question)
     if _after_start is not None:
         _after_start(prefetch)
     return prefetch
@@ -764,8 +781,11 @@ def _records(prefetch: Prefetch) -> Iterator[bytes]:
 
 
 def discard_log() -> None:
-    """Stop and forget a prefetch nothing took (the scan answered from its cache, or failed)."""
+    """Stop and forget a prefetch nothing took (the scan answered from its cache, or failed),
+    and the early git questions nothing asked."""
     global _prefetch, last_outcome
+    if "reviewq.sources.gitcmd" in sys.modules:
+        sys.modules["reviewq.sources.gitcmd"].discard_early()
     prefetch, _prefetch = _prefetch, None
     if prefetch is not None:
         last_outcome = "discarded"

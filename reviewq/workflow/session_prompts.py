@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from reviewq.core.jsonio import dump_json
 from reviewq.core.model import Change, Prompt, SessionRef
 from reviewq.sources.gitcmd import Git, GitError
+from reviewq.sources.log_format import WORKTREE_LIST
 
 if TYPE_CHECKING:
     from reviewq.core.session_link import CommitFacts, SessionLink
@@ -57,7 +58,7 @@ def worktree_roots(git: Git) -> list[str]:
     """Every worktree of the repository, symlinks resolved (sessions run in any of them)."""
     roots: list[str] = []
     try:
-        out = git.text(["worktree", "list", "--porcelain"], what="worktree list")
+        out = git.text(list(WORKTREE_LIST), what="worktree list")
     except GitError:
         out = ""
     for line in out.splitlines():

@@ -1,0 +1,247 @@
+"""The cold scan's shortcuts give the plain path's answers.
+
+- the prompt's choice reads aider's transcript with `message.aider_transcript_of` (no second
+  `parse_message` of a message the detector parsed): the same transcript, on varied messages;
+- `provenance.aider_user_turns` tries its regex only on lines starting U, A or S: the same
+  turns as the regex on every line.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reviewq.core.message import aider_transcript_of, parse_message
+from reviewq.core.provenance import aider_user_turns
+
+_PIECES = [
+    "fix the thing",
+    "",
+    " ",
+    "# Aider chat conversation:",
+    "# aider chat conversation:  ",
+    "  # AIDER CHAT CONVERSATION:",
+    "text # aider chat conversation: inline",
+    "# Context:",
+    "# context:",
+    "USER: add a test",
+    "USER:",
+    "user: lower case",
+    "ASSISTANT: done",
+    "ASSISTANT :spaced",
+    "SYSTEM: be brief",
+    "USERS: not a turn",
+    " USER: indented",
+    "Co-authored-by: aider (gpt-4o) <noreply@aider.chat>",
+    "Generated with Claude Code",
+    "```",
+    "> quoted",
+    "Unicode ÄÖ USER",
+    "A",
+    "S",
+    "U",
+]
+
+
+@st.composite
+def messages(draw) -> str:
+    lines = draw(st.lists(st.sampled_from(_PIECES) | st.text(max_size=12), max_size=14))
+    sep = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    return sep.join(lines)
+
+
+@settings(max_examples=400, deadline=None)
+@given(messages())
+def test_the_transcript_alone_is_the_full_parse_s(message: str) -> None:
+    assert aider_transcript_of(message) == parse_message(message).aider_transcript
+
+
+_TURN = re.compile(r"^(USER|ASSISTANT|SYSTEM)\s*:\s?(.*)$")
+
+
+def _user_turns_every_line(transcript: str) -> str | None:
+    """The plain form: the regex on every line (the code before the first-letter filter)."""
+    turns: list[list[str]] = []
+    role = None
+    for line in transcript.split("\n"):
+        m = _TURN.match(line)
+        if m:
+            role = m.group(1)
+            if role == "USER":
+                turns.append([m.group(2)])
+            continue
+        if role == "USER" and turns:
+            turns[-1].append(line)
+    texts = ["\n".join(t).strip() for t in turns]
+    texts = [t for t in texts if t]
+    return "\n\n".join(texts) or None
+
+
+@settings(max_examples=400, deadline=None)
+@given(messages())
+def test_user_turns_with_the_first_letter_filter_are_the_plain_ones(message: str) -> None:
+    transcript = message.replace("\r\n", "\n").replace("\r", "\n")
+    assert aider_user_turns(transcript) == _user_turns_every_line(transcript)
+
+
+_FIELD = st.text(
+    alphabet=st.characters(blacklist_characters="\x1f\x00", blacklist_categories=("Cs",)),
+    max_size=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_FIELD, _FIELD, _FIELD, _FIELD, _FIELD), min_size=1, max_size=30))
+def test_commits_sharing_identities_equal_the_plainly_built_ones(rows) -> None:
+    """`git_log.commit_from_fields` hands out one `Identity` per (name, email): every commit
+    equals the one built field by field with fresh identities, whatever the memo held before
+    (it is emptied when full: a tiny bound here)."""
+    from reviewq.core.model import Commit, Identity
+    from reviewq.sources import git_log
+
+    old = git_log._PEOPLE_MAX
+    git_log._PEOPLE_MAX = 3
+    try:
+        for i, (an, ae, cn, ce, body) in enumerate(rows):
+            fields = [f"{i:040x}", "", an, ae, "2024-01-01T00:00:00+00:00", cn, ce, "d", body]
+            parts = [f.encode() for f in fields]
+            plain = Commit(
+                sha=f"{i:040x}",
+                parents=(),
+                author=Identity(an, ae),
+                committer=Identity(cn, ce),
+                authored_at="2024-01-01T00:00:00+00:00",
+                committed_at="d",
+                message=body.rstrip("\n"),
+            )
+            built = git_log.commit_from_fields(parts)
+            assert built == plain and repr(built) == repr(plain)
+            assert hash(built.author) == hash(plain.author)
+    finally:
+        git_log._PEOPLE_MAX = old
+
+
+def test_scope_and_team_sections_parse_as_their_modules_do_when_imported_late() -> None:
+    """`core.config` imports `core.scope` / `core.team` only for a file with the section: the
+    parsed values and the errors are the modules' own."""
+    import pytest
+
+    from reviewq.core.config import parse_config
+    from reviewq.core.scope import parse_scope
+    from reviewq.core.team import parse_team
+    from reviewq.core.tomlcheck import ConfigError
+
+    assert parse_config({"scope": {}}).scope == parse_scope({})
+    assert parse_config({"team": {}}).team == parse_team({})
+    for name, parse in (("scope", parse_scope), ("team", parse_team)):
+        for bad in (5, {"no_such_key": 1}):
+            with pytest.raises(ConfigError) as direct:
+                parse(bad)
+            with pytest.raises(ConfigError) as late:
+                parse_config({name: bad})
+            assert str(late.value) == str(direct.value)
+
+
+def test_a_settings_file_added_after_a_scan_is_read_by_the_next_one(repo, cli) -> None:
+    """Attack: a scan without a settings file, then one is added (a bad `[team]`, then an
+    `[agents]` rule): the next scan reads it (exit 2 with one line; then the rule's verdict),
+    nothing from the first scan's cache hides it."""
+    repo.commit("plain", files={"a.txt": "1\n"}, author=("Pat", "pat@example.com"))
+    first = cli("scan", "--json", cwd=repo.path)
+    assert first.returncode == 0 and first.stdout == ""
+    repo.write(".reviewq.toml", "[team]\nno_such_key = 1\n")
+    bad = cli("scan", "--json", cwd=repo.path)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "team" in bad.stderr
+    repo.write(".reviewq.toml", "[[agents]]\nagent = 'acme'\nemail = 'pat@example.com'\n")
+    ruled = cli("scan", "--json", cwd=repo.path)
+    assert ruled.returncode == 0 and '"agent": "acme"' in ruled.stdout
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.text(
+            alphabet=st.sampled_from('a\x7f\x85\u2028\u2029\u202e\u200b\ud800é\n"\\'), max_size=6
+        ),
+        max_size=4,
+    )
+)
+def test_json_line_with_its_pattern_compiled_late_is_the_plain_one(values) -> None:
+    """`output.json_line` compiles its pattern on first use (a table prints no JSON): the
+    same line as the pattern compiled up front."""
+    import json
+
+    from reviewq import output
+
+    plain = re.compile(output._JSON_UNSAFE)
+    text = json.dumps({"v": values}, ensure_ascii=False)
+    expected = plain.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    assert output.json_line({"v": values}) == expected
+
+
+_MODEL_RECORDS = (
+    "Identity",
+    "Commit",
+    "Evidence",
+    "Authorship",
+    "Prompt",
+    "SessionRef",
+    "DiffStats",
+    "FileChange",
+    "Change",
+)
+_VALUE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.text(max_size=4),
+    st.tuples(st.text(max_size=3)),
+)
+
+
+def _generated(name: str):
+    """The same class as `dataclass(frozen=True, slots=True)` generates it (no written-out
+    methods): the reference for `core.model`'s frozen records."""
+    import dataclasses
+
+    from reviewq.core import model
+
+    cls = getattr(model, name)
+    fields = [(f.name, f.type, f) for f in dataclasses.fields(cls)]
+    return dataclasses.make_dataclass(
+        name,
+        [(n, t, dataclasses.field(default=f.default)) for n, t, f in fields],
+        frozen=True,
+        slots=True,
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(_MODEL_RECORDS), st.data())
+def test_model_records_written_out_methods_are_dataclass_s(name, data) -> None:
+    """`core.model`'s frozen records write out `__repr__`, `__eq__`, `__hash__`: the same
+    text, equality and hash as `dataclass` generates, frozen and slotted as before."""
+    import dataclasses
+
+    import pytest
+
+    from reviewq.core import model
+
+    cls, ref = getattr(model, name), _generated(name)
+    names = [f.name for f in dataclasses.fields(cls)]
+    a = data.draw(st.lists(_VALUE, min_size=len(names), max_size=len(names)))
+    b = data.draw(st.lists(_VALUE, min_size=len(names), max_size=len(names)))
+    ours_a, ours_b = cls(*a), cls(*b)
+    ref_a, ref_b = ref(*a), ref(*b)
+    assert repr(ours_a) == repr(ref_a)
+    assert (ours_a == ours_b) == (ref_a == ref_b) and (ours_a == cls(*a))
+    assert (ours_a != ours_b) == (ref_a != ref_b)
+    assert hash(ours_a) == hash(ref_a)
+    assert ours_a != ref_a  # another class: never equal (as generated)
+    assert (ours_a == tuple(a)) is False
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(ours_a, names[0], None)
+    assert not hasattr(ours_a, "__dict__") and cls.__match_args__ == tuple(names)
+    assert dataclasses.replace(ours_a) == ours_a and dataclasses.astuple(ours_a) == tuple(a)
