@@ -11,6 +11,7 @@ exit code 2 (`ReviewqError`); a failed check exits 1.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
 import sys
@@ -207,16 +208,39 @@ def _main(argv: Sequence[str] | None, words: list[str]) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         code = 0
+    except OSError as exc:
+        # A full disk or a dead terminal (`reviewq scan > /dev/full`): the user's environment,
+        # not a bug, so one line. What was recorded before the write failed stays recorded.
+        if exc.errno not in _UNWRITABLE:
+            raise
+        print(f"reviewq: {_unwritable(exc)}", file=sys.stderr)
+        code = 2
     if "scan" in words:
         from reviewq.workflow.scan_fast import discard_log
 
         discard_log()
     try:
         sys.stdout.flush()
-    except BrokenPipeError:
+    except OSError as exc:
+        # The reader left, or the output cannot take what is left in the buffer: that goes
+        # nowhere, so the interpreter's own flush at exit has nothing left to fail on.
+        if not isinstance(exc, BrokenPipeError) and code == 0:
+            print(f"reviewq: {_unwritable(exc)}", file=sys.stderr)
+            code = 2
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
     return code
+
+
+#: Errors of a write the user's environment refused: a full disk or quota, a file too large, a
+#: terminal gone. Anything else that escapes a command is a bug and keeps its traceback.
+_UNWRITABLE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+
+
+def _unwritable(exc: OSError) -> str:
+    """One line for a write that failed (`_UNWRITABLE`), naming the file when it is one."""
+    where = f"cannot write {exc.filename}" if exc.filename else "cannot write the output"
+    return f"{where}: {exc.strerror or exc}; free some space or send the output elsewhere, then run it again"
 
 
 def finish_now(code: int) -> None:

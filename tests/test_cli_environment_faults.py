@@ -89,3 +89,27 @@ def test_an_absolute_repo_still_works_from_a_deleted_directory(tmp_path: Path, r
     out = _in_deleted_dir(tmp_path, "--repo", str(repo.path), "queue")
     assert out.returncode == 0, out.stderr
     assert "pending" in out.stdout
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+@pytest.mark.parametrize(
+    "args",
+    [("scan",), ("scan", "--json"), ("log",), ("queue", "--json")],
+    ids=["scan", "scan-json", "log", "queue-json"],
+)
+def test_output_to_a_full_disk_is_one_line_and_exit_2(repo, args) -> None:
+    """`reviewq scan > /dev/full` (a full disk, a quota): one line naming the fault, exit 2,
+    no traceback, the first time (cold) and from the stored answers (warm)."""
+    repo.commit("Add x\n\nCo-authored-by: Codex <codex@openai.com>\n", files={"x.py": "X=1\n"})
+    cmd = [sys.executable, "-P", "-m", "reviewq", *args]
+    for attempt in ("cold", "warm"):
+        with open("/dev/full", "w") as full:
+            proc = subprocess.run(
+                cmd, cwd=repo.path, stdout=full, stderr=subprocess.PIPE, text=True, check=False
+            )
+        assert proc.returncode == 2, (attempt, proc.stderr)
+        assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and "No space left on device" in lines[0], (attempt, lines)
+        # Sanity: the command itself works, and this one run made the next one warm.
+        assert run_reviewq_process(*args, cwd=repo.path).returncode == 0
