@@ -173,7 +173,7 @@ async def test_rows_drawn_ahead_are_the_rows_a_page_down_draws(make_app, make_re
     from reviewq.tui.diff import view as view_module
     from reviewq.tui.diff.view import DiffView
 
-    steps = ["pagedown"] * 5 + ["j", "pagedown", "pageup", "pagedown", "G", "pageup", "g"]
+    steps = ["pagedown"] * 2 + ["j", "pagedown", "pageup", "G", "pageup", "g"]
     screens: dict[int, list] = {}
     for ahead in (view_module.PREFETCH_ROWS, 0):
         monkeypatch.setattr(view_module, "PREFETCH_ROWS", ahead)
