@@ -4,16 +4,20 @@ Every arrow in the architecture carries one of these dataclasses: never a widget
 handle or an open file. They are frozen where they describe history (a commit cannot change) and
 carry `to_json()` where they cross the command-line contract (../CONTRACT.md).
 
-The frozen records below write out their `__repr__`, `__eq__` and `__hash__` (exactly what
-`dataclass` would generate: the fields in order; `tests/test_scan_lean.py` checks them against
-it) and pass `repr=False, eq=False`: `dataclass` compiles each method it generates at import,
-half of the ~1 ms each class cost every command's start.
+The frozen records below pass `repr=False, eq=False` and get their `__repr__`, `__eq__` and
+`__hash__` from `_value_methods` (exactly what `dataclass` would generate: the fields in order;
+`tests/test_scan_lean.py` checks them against it): `dataclass` compiles each method it generates
+at import, half of the ~1 ms each class cost every command's start.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from operator import attrgetter
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
 
 #: Model families an author can belong to (CONTRACT: scan record `family`).
 AUTHOR_FAMILIES: tuple[str, ...] = (
@@ -65,6 +69,34 @@ def short_id(change_id: str, *, narrow: bool = False) -> str:
 SEVERITIES: tuple[str, ...] = ("note", "warning", "error", "critical")
 
 
+def _value_methods(cls: type[_T]) -> type[_T]:
+    """`__repr__`, `__eq__` and `__hash__` over every field in order, as `dataclass(frozen=True)`
+    generates them, made from one field getter instead of source compiled at import."""
+    names = tuple(cls.__dataclass_fields__)  # type: ignore[attr-defined]
+    getter = attrgetter(*names)
+    values: Callable[[Any], tuple[Any, ...]] = (
+        getter if len(names) > 1 else lambda obj: (getter(obj),)  # type: ignore[assignment]
+    )
+
+    def __repr__(self: Any) -> str:
+        pairs = ", ".join(f"{name}={value!r}" for name, value in zip(names, values(self)))
+        return f"{self.__class__.__qualname__}({pairs})"
+
+    def __eq__(self: Any, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return values(self) == values(other)
+        return NotImplemented
+
+    def __hash__(self: Any) -> int:
+        return hash(values(self))
+
+    for method in (__repr__, __eq__, __hash__):
+        method.__qualname__ = f"{cls.__qualname__}.{method.__name__}"
+        setattr(cls, method.__name__, method)
+    return cls
+
+
+@_value_methods
 @dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Identity:
     """A git identity: what `Name <email>` says, nothing more."""
@@ -84,19 +116,8 @@ class Identity:
             return None
         return cls(str(data.get("name", "")), str(data.get("email", "")))
 
-    # Written out, not generated at import (see the module's docstring).
-    def __repr__(self) -> str:
-        return f"{self.__class__.__qualname__}(name={self.name!r}, email={self.email!r})"
 
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is self.__class__:
-            return (self.name, self.email) == (other.name, other.email)  # type: ignore[attr-defined]
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash((self.name, self.email))
-
-
+@_value_methods
 @dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Commit:
     """One commit as `git log` reports it; the message is decoded, never interpreted here."""
@@ -113,45 +134,8 @@ class Commit:
     def subject(self) -> str:
         return self.message.split("\n", 1)[0].strip()
 
-    # Written out, not generated at import (see the module's docstring).
-    def __repr__(self) -> str:
-        return f"{self.__class__.__qualname__}(sha={self.sha!r}, parents={self.parents!r}, author={self.author!r}, committer={self.committer!r}, authored_at={self.authored_at!r}, committed_at={self.committed_at!r}, message={self.message!r})"
 
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is self.__class__:
-            return (
-                self.sha,
-                self.parents,
-                self.author,
-                self.committer,
-                self.authored_at,
-                self.committed_at,
-                self.message,
-            ) == (
-                other.sha,
-                other.parents,
-                other.author,
-                other.committer,
-                other.authored_at,
-                other.committed_at,
-                other.message,
-            )  # type: ignore[attr-defined]
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(
-            (
-                self.sha,
-                self.parents,
-                self.author,
-                self.committer,
-                self.authored_at,
-                self.committed_at,
-                self.message,
-            )
-        )
-
-
+@_value_methods
 @dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Evidence:
     """One marker that made the detector decide; `marker` is the text exactly as found."""
@@ -162,19 +146,8 @@ class Evidence:
     def to_json(self) -> dict[str, str]:
         return {"source": self.source, "marker": self.marker}
 
-    # Written out, not generated at import (see the module's docstring).
-    def __repr__(self) -> str:
-        return f"{self.__class__.__qualname__}(source={self.source!r}, marker={self.marker!r})"
 
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is self.__class__:
-            return (self.source, self.marker) == (other.source, other.marker)  # type: ignore[attr-defined]
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash((self.source, self.marker))
-
-
+@_value_methods
 @dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Authorship:
     """Who wrote a change: the agent, the model it names, the model's family and the proof."""
@@ -189,45 +162,8 @@ class Authorship:
     #: Policy refuses their approval of the change they prompted.
     prompted_by: tuple[Identity, ...] = ()
 
-    # Written out, not generated at import (see the module's docstring).
-    def __repr__(self) -> str:
-        return f"{self.__class__.__qualname__}(agent={self.agent!r}, model={self.model!r}, family={self.family!r}, role={self.role!r}, confidence={self.confidence!r}, evidence={self.evidence!r}, prompted_by={self.prompted_by!r})"
 
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is self.__class__:
-            return (
-                self.agent,
-                self.model,
-                self.family,
-                self.role,
-                self.confidence,
-                self.evidence,
-                self.prompted_by,
-            ) == (
-                other.agent,
-                other.model,
-                other.family,
-                other.role,
-                other.confidence,
-                other.evidence,
-                other.prompted_by,
-            )  # type: ignore[attr-defined]
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(
-            (
-                self.agent,
-                self.model,
-                self.family,
-                self.role,
-                self.confidence,
-                self.evidence,
-                self.prompted_by,
-            )
-        )
-
-
+@_value_methods
 @dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Prompt:
     """The originating request, and where it was found."""
@@ -244,45 +180,8 @@ class Prompt:
     claims: tuple[str, ...] = ()
     ran: tuple[str, ...] = ()
 
-    # Written out, not generated at import (see the module's docstring).
-    def __repr__(self) -> str:
-        return f"{self.__class__.__qualname__}(text={self.text!r}, source={self.source!r}, prompted_by={self.prompted_by!r}, link={self.link!r}, session={self.session!r}, claims={self.claims!r}, ran={self.ran!r})"
 
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is self.__class__:
-            return (
-                self.text,
-                self.source,
-                self.prompted_by,
-                self.link,
-                self.session,
-                self.claims,
-                self.ran,
-            ) == (
-                other.text,
-                other.source,
-                other.prompted_by,
-                other.link,
-                other.session,
-                other.claims,
-                other.ran,
-            )  # type: ignore[attr-defined]
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(
-            (
-                self.text,
-                self.source,
-                self.prompted_by,
-                self.link,
-                self.session,
-                self.claims,
-                self.ran,
-            )
-        )
-
-
+@_value_methods
 @dataclass(frozen=True, slots=True, repr=False, eq=False)
 class SessionRef:
     """The agent session a prompt came from; `store` is `local` (this machine's session store)
@@ -296,24 +195,8 @@ class SessionRef:
     def to_json(self) -> dict[str, Any]:
         return {"agent": self.agent, "id": self.id, "store": self.store, "model": self.model}
 
-    # Written out, not generated at import (see the module's docstring).
-    def __repr__(self) -> str:
-        return f"{self.__class__.__qualname__}(agent={self.agent!r}, id={self.id!r}, store={self.store!r}, model={self.model!r})"
 
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is self.__class__:
-            return (self.agent, self.id, self.store, self.model) == (
-                other.agent,
-                other.id,
-                other.store,
-                other.model,
-            )  # type: ignore[attr-defined]
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash((self.agent, self.id, self.store, self.model))
-
-
+@_value_methods
 @dataclass(frozen=True, slots=True, repr=False, eq=False)
 class DiffStats:
     """Size of a change as git counts it (first parent for merges)."""
@@ -364,25 +247,8 @@ class DiffStats:
             str(data.get("sizes", "known")),
         )
 
-    # Written out, not generated at import (see the module's docstring).
-    def __repr__(self) -> str:
-        return f"{self.__class__.__qualname__}(files={self.files!r}, additions={self.additions!r}, deletions={self.deletions!r}, binary_files={self.binary_files!r}, sizes={self.sizes!r})"
 
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is self.__class__:
-            return (self.files, self.additions, self.deletions, self.binary_files, self.sizes) == (
-                other.files,
-                other.additions,
-                other.deletions,
-                other.binary_files,
-                other.sizes,
-            )  # type: ignore[attr-defined]
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash((self.files, self.additions, self.deletions, self.binary_files, self.sizes))
-
-
+@_value_methods
 @dataclass(frozen=True, slots=True, repr=False, eq=False)
 class FileChange:
     """One file of a change as `git log --raw --numstat` sees it (sizes only, no rows)."""
@@ -428,48 +294,8 @@ class FileChange:
             bool(d.get("size_unknown", False)),
         )
 
-    # Written out, not generated at import (see the module's docstring).
-    def __repr__(self) -> str:
-        return f"{self.__class__.__qualname__}(path={self.path!r}, status={self.status!r}, additions={self.additions!r}, deletions={self.deletions!r}, binary={self.binary!r}, old_path={self.old_path!r}, mode_change={self.mode_change!r}, size_unknown={self.size_unknown!r})"
 
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is self.__class__:
-            return (
-                self.path,
-                self.status,
-                self.additions,
-                self.deletions,
-                self.binary,
-                self.old_path,
-                self.mode_change,
-                self.size_unknown,
-            ) == (
-                other.path,
-                other.status,
-                other.additions,
-                other.deletions,
-                other.binary,
-                other.old_path,
-                other.mode_change,
-                other.size_unknown,
-            )  # type: ignore[attr-defined]
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(
-            (
-                self.path,
-                self.status,
-                self.additions,
-                self.deletions,
-                self.binary,
-                self.old_path,
-                self.mode_change,
-                self.size_unknown,
-            )
-        )
-
-
+@_value_methods
 @dataclass(frozen=True, slots=True, repr=False, eq=False)
 class Change:
     """An AI-authored change: a commit (or an inbox patch) with its authorship and prompt.
@@ -562,65 +388,6 @@ class Change:
         if self.source != "git":
             record["id"] = self.id
         return record
-
-    # Written out, not generated at import (see the module's docstring).
-    def __repr__(self) -> str:
-        return f"{self.__class__.__qualname__}(id={self.id!r}, commit={self.commit!r}, authorship={self.authorship!r}, prompt={self.prompt!r}, stats={self.stats!r}, source={self.source!r}, location={self.location!r}, patch_path={self.patch_path!r}, files={self.files!r}, merged={self.merged!r}, location_kind={self.location_kind!r}, refs={self.refs!r}, merged_from={self.merged_from!r}, session_flags={self.session_flags!r})"
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is self.__class__:
-            return (
-                self.id,
-                self.commit,
-                self.authorship,
-                self.prompt,
-                self.stats,
-                self.source,
-                self.location,
-                self.patch_path,
-                self.files,
-                self.merged,
-                self.location_kind,
-                self.refs,
-                self.merged_from,
-                self.session_flags,
-            ) == (
-                other.id,
-                other.commit,
-                other.authorship,
-                other.prompt,
-                other.stats,
-                other.source,
-                other.location,
-                other.patch_path,
-                other.files,
-                other.merged,
-                other.location_kind,
-                other.refs,
-                other.merged_from,
-                other.session_flags,
-            )  # type: ignore[attr-defined]
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(
-            (
-                self.id,
-                self.commit,
-                self.authorship,
-                self.prompt,
-                self.stats,
-                self.source,
-                self.location,
-                self.patch_path,
-                self.files,
-                self.merged,
-                self.location_kind,
-                self.refs,
-                self.merged_from,
-                self.session_flags,
-            )
-        )
 
 
 # --------------------------------------------------------------------------------------------
