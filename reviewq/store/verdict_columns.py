@@ -1336,27 +1336,12 @@ def _merge(parts: list[_Part]) -> _Part:
     if any(p.settled for p in parts):
         parts[:] = [_settle(p) for p in parts]
         return _merge_settled(parts)
-    tables = [p.table for p in parts]
-    merged: dict[str, Any] = {}
-    remaps: list[dict[str, np.ndarray]] = [{} for _ in tables]
-    for name in LABELS:
-        if name in ("reviewer_names", "changes"):
-            continue
-        later = sum(len(getattr(t, name)) for t in tables[1:])
-        labels = _Labels(tuple(getattr(tables[0], name)), later)
-        for i, t in enumerate(tables[1:], start=1):
-            remaps[i][name] = labels.codes(getattr(t, name))
-        merged[name] = labels.all()
-    names: dict[str, str] = {}
-    for t in tables:
-        for key, name in zip(t.reviewers, t.reviewer_names):
-            names.setdefault(key, name)
-    invalid = sum(t.invalid for t in tables)
+    merged, remaps = _table_labels(parts)
+    invalid = sum(p.table.invalid for p in parts)
     bases = np.cumsum([0] + [len(p.changes) for p in parts[:-1]]).tolist()
     sources = [{name: getattr(p.table, name) for name in COLUMNS} for p in parts]
     rest = [[p.changes, p.ids, p.keys, p.key_lines] for p in parts]
     parts.clear()
-    del tables
     columns: dict[str, np.ndarray] = {}
     for name in COLUMNS:
         pieces = []
@@ -1373,7 +1358,6 @@ def _merge(parts: list[_Part]) -> _Part:
     table = VerdictTable(
         **columns,
         **merged,
-        reviewer_names=tuple(names[k] for k in merged["reviewers"]),
         changes=(),
         invalid=invalid,
     )
