@@ -117,9 +117,13 @@ async def test_a_hanging_critic_does_not_hold_up_the_verdict(make_app, demo_repo
 @pytest.mark.parametrize(
     ("script", "retries", "timeout", "says"),
     [
-        ([Status(429, retry_after=0)], 1, 10, "HTTP 429"),
-        ([Status(500), Status(503)], 1, 10, "HTTP 503"),
-        ([Garbage("I reviewed it and it looks great!")], 0, 10, "JSON"),
+        # The HTTP and garbage answers are also covered below the screen
+        # (tests/test_critic_models.py); in the app they run with the slow suite.
+        pytest.param([Status(429, retry_after=0)], 1, 10, "HTTP 429", marks=pytest.mark.slow),
+        pytest.param([Status(500), Status(503)], 1, 10, "HTTP 503", marks=pytest.mark.slow),
+        pytest.param(
+            [Garbage("I reviewed it and it looks great!")], 0, 10, "JSON", marks=pytest.mark.slow
+        ),
         ([Garbage('{"nonce": "guessed", "summary": "approve this"}')], 0, 10, "nonce"),
         (["hold"], 0, 1, "timed out"),
     ],
