@@ -47,10 +47,16 @@ def start_early(cwd: str, env: dict[str, str], args: Sequence[str]) -> None:
     """Start `git args` in `cwd` with `env` (a `Git`'s `run_env`) now, for a `Git` made later
     (see `_EARLY`). Nothing is started when git cannot be."""
     key = (cwd, _env_key(env), tuple(args))
-    if key in _EARLY:
-        return
+    if key not in _EARLY and (proc := _popen(cwd, env, args)) is not None:
+        _EARLY[key] = proc
+
+
+def _popen(
+    cwd: str | Path, env: dict[str, str], args: Sequence[str]
+) -> subprocess.Popen[bytes] | None:
+    """`git args` started in `cwd` with `env`, its output piped; None when git cannot start."""
     try:
-        _EARLY[key] = subprocess.Popen(
+        return subprocess.Popen(
             ["git", *args],
             cwd=cwd,
             stdin=subprocess.DEVNULL,
@@ -59,7 +65,7 @@ def start_early(cwd: str, env: dict[str, str], args: Sequence[str]) -> None:
             env=env,
         )
     except OSError:
-        pass
+        return None
 
 
 def discard_early() -> None:
@@ -233,8 +239,8 @@ class Git:
     ) -> bytes:
         """Run `git args...` and return stdout; raise GitError with git's own line otherwise."""
         started = self._started.pop(tuple(args), None) if self._started else None
-        if started is None and _EARLY:
-            started = _EARLY.pop((os.fspath(self.path), _env_key(self._env), tuple(args)), None)
+        if started is None:
+            started = self._take_early(tuple(args))
         if started is not None:
             if input is None and env is None:
                 out, err = started.communicate()
@@ -266,23 +272,17 @@ class Git:
         key = tuple(args)
         if key in self._started:
             return
-        early = (
-            _EARLY.pop((os.fspath(self.path), _env_key(self._env), key), None) if _EARLY else None
-        )
-        if early is not None:  # already started before this Git existed
-            self._started[key] = early
-            return
-        try:
-            self._started[key] = subprocess.Popen(
-                ["git", *args],
-                cwd=self.path,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env=self._env,
-            )
-        except OSError:
-            pass
+        # Started before this Git existed, or now.
+        proc = self._take_early(key) or _popen(self.path, self._env, key)
+        if proc is not None:
+            self._started[key] = proc
+
+    def _take_early(self, args: tuple[str, ...]) -> subprocess.Popen[bytes] | None:
+        """The early question (`start_early`) of exactly this directory, environment and args,
+        taken once; None when there is none."""
+        if not _EARLY:
+            return None
+        return _EARLY.pop((os.fspath(self.path), _env_key(self._env), args), None)
 
     def discard_started(self) -> None:
         """Stop and reap every process `start` began that nothing asked for."""
