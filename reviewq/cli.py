@@ -149,6 +149,12 @@ def run(argv: Sequence[str] | None = None) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     if command_of(words) != "scan":
+        if argv is None and "scan" in words:
+            # `python -m reviewq` paused the collector on the word alone (`__main__`, before
+            # this module loads); here "scan" is a value (`--note scan`), not the command.
+            import gc
+
+            gc.enable()
         return _main(argv, words)
     # A scan makes hundreds of thousands of small objects (its imports, a commit, an authorship
     # and a row per AI commit) and no cycles worth finding: the collector's passes over them

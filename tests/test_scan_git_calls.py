@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -304,6 +305,34 @@ def test_the_collector_is_paused_for_a_scan_and_restored_after(
     assert seen == [False] and gc.isenabled()
     failed = run_reviewq("scan", "no-such-rev", cwd=repo.path)  # an error: restored as well
     assert failed.returncode == 2 and gc.isenabled()
+
+
+def test_scan_as_a_value_does_not_leave_the_collector_off(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`python -m reviewq` pauses the collector when its arguments hold the word "scan", before
+    it knows the command; when "scan" is only a value (`--repo scan log` here), `main` turns
+    the collector back on for the command that does run."""
+    import gc
+
+    from reviewq.cli import main
+
+    build(repo, ())
+    (repo.path.parent / "scan").symlink_to(repo.path)  # a repository that is named "scan"
+    monkeypatch.chdir(repo.path.parent)
+    monkeypatch.setattr(sys, "argv", ["reviewq", "--repo", "scan", "log", "--json"])
+    seen: list[bool] = []
+    import reviewq.commands.log as log_command
+
+    real = log_command.run
+    monkeypatch.setattr(log_command, "run", lambda *a: seen.append(gc.isenabled()) or real(*a))
+    gc.disable()  # as `__main__` leaves it
+    try:
+        assert main() == 0
+    finally:
+        gc.enable()
+    capsys.readouterr()
+    assert seen == [True]
 
 
 def test_a_scan_process_ends_without_teardown_and_keeps_its_state(repo: Repo) -> None:
