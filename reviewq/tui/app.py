@@ -43,7 +43,14 @@ from reviewq.tui.themes import (
     load_themes,
     user_theme_dir,
 )
-from reviewq.tui.typeahead import HOLD_LIMIT, OPENERS, TypeaheadReady
+from reviewq.tui.typeahead import (
+    HOLD_LIMIT,
+    LEAVING,
+    OPENERS,
+    TypeaheadReady,
+    TypeaheadRelease,
+    key_clock,
+)
 from reviewq.tui.widgets.timer import SessionClock
 from reviewq.xdg import state_home
 
@@ -245,6 +252,18 @@ class ReviewqApp(App[None], inherit_bindings=False):
         #: Keys typed after a key that opens a box, held until the box has focus (typeahead.py).
         self._held: list[events.Key] | None = None
         self._hold_timer: Timer | None = None
+        #: The key that started `_held` (a screen not ready yet may hold it: `_hold_for_screen`).
+        self._held_opener: events.Key | None = None
+        #: Keys held for a screen not ready for them yet (`_waiting_for`: a review screen whose
+        #: diff is not on screen, the queue before its rows), replayed when it says it is.
+        self._waiting: list[events.Key] = []
+        self._waiting_for: Any = None
+        #: One of the waiting keys opens a box: the keys after it are its text, never `LEAVING`.
+        self._waiting_box = False
+        #: The key whose binding runs now: an action asks when it was typed (`typed_before`).
+        self._key_now: events.Key | None = None
+        #: Keys stamped before this are dropped: the rest of a burst whose verdict was refused.
+        self._drop_before = float("-inf")
 
     # -- start --------------------------------------------------------------------------------
 
@@ -413,8 +432,12 @@ class ReviewqApp(App[None], inherit_bindings=False):
             for screen in self.screen_stack:
                 if _is_change(screen):
                     screen.activity()
-        if isinstance(event, events.Key) and not event.is_forwarded:
-            await self._take_key(event)
+        if isinstance(event, events.Key):
+            if not event.is_forwarded:
+                await self._take_key(event)
+            elif not self._hold_for_screen(event):
+                # Back from the focused widget: its binding runs now (`App._on_key`).
+                await self._with_key(event, super().on_event(event))
             return
         if (
             self._held is not None
@@ -429,13 +452,113 @@ class ReviewqApp(App[None], inherit_bindings=False):
     # -- type-ahead (reviewq/tui/typeahead.py) ------------------------------------------------
 
     async def _take_key(self, event: events.Key) -> None:
+        if event.time < self._drop_before:
+            return  # typed with a verdict that was refused (`refuse_typeahead`)
         if self._held is not None:
             self._held.append(event)
             return
-        if self._opens_box(event.key):
+        if not self._waits(self.screen) and self._opens_box(event.key):
             self._held = []
+            self._held_opener = event
             self._hold_timer = self.set_timer(HOLD_LIMIT, self._release_held)
-        await super().on_event(event)
+        await self._with_key(event, super().on_event(event))
+
+    async def _with_key(self, event: events.Key, handling) -> None:
+        """Handle `event`, with it as `_key_now` while its binding runs."""
+        previous, self._key_now = self._key_now, event
+        try:
+            await handling
+        finally:
+            self._key_now = previous
+
+    # -- keys typed ahead of a screen that is not ready (typeahead.py) --------------------------
+
+    @staticmethod
+    def _waits(screen: object) -> bool:
+        """Whether `screen` holds the keys typed now (its diff or its rows are not in yet)."""
+        waits = getattr(screen, "typeahead_waits", None)
+        return bool(waits is not None and waits())
+
+    def _binding_id(self, screen: object, event: events.Key) -> str | None:
+        """The id `event` runs on `screen` once it is ready (its diff view or table focused)."""
+        scope = getattr(screen, "TYPEAHEAD_SCOPE", None)
+        if scope is None:
+            return None
+        return keymap.command_at(getattr(self, "_keymap", {}), scope, event.aliases)
+
+    def _hold_for_screen(self, event: events.Key) -> bool:
+        """At the moment a key's binding would run: True when it is dropped or held for the
+        screen on top until it is ready (then `on_typeahead_release` replays it)."""
+        if event.time < self._drop_before:
+            return True
+        waiting_for = self._waiting_for
+        if waiting_for is not None and waiting_for not in self.screen_stack:
+            self._drop_waiting()  # the screen they waited for is gone: so are they
+            waiting_for = None
+        screen = self.screen
+        waits = self._waits(screen)
+        if not waits and (waiting_for is None or screen is not waiting_for):
+            return False
+        binding = self._binding_id(screen, event) if waits else None
+        if binding in LEAVING and not self._waiting_box:
+            self._drop_waiting()  # they were for the screen this key leaves
+            return False
+        if waiting_for is None:
+            self._waiting_for = screen
+        self._waiting.append(event)
+        self._waiting_box = self._waiting_box or binding in OPENERS
+        if event is self._held_opener and self._held is not None:
+            # The keys typed after a box's key are held behind it, in order, not for the box.
+            self._waiting.extend(self._held)
+            self._held = None
+            self._held_opener = None
+            if self._hold_timer is not None:
+                self._hold_timer.stop()
+                self._hold_timer = None
+        return True
+
+    def _drop_waiting(self) -> int:
+        count = len(self._waiting)
+        self._waiting, self._waiting_for, self._waiting_box = [], None, False
+        return count
+
+    def drop_typeahead(self, screen: object) -> int:
+        """Drop the keys held for `screen` (what they were for will not open); how many."""
+        return self._drop_waiting() if self._waiting_for is screen else 0
+
+    async def on_typeahead_release(self, message: TypeaheadRelease) -> None:
+        """`message.screen` is ready: the keys held for it go on, in order, as if typed now
+        (each through `_take_key`: a box's key holds the ones after it again)."""
+        if message.screen is not self._waiting_for:
+            return
+        if message.screen not in self.screen_stack:
+            self._drop_waiting()
+            return
+        held = self._waiting
+        self._drop_waiting()
+        for event in held:
+            again = events.Key(event.key, event.character)
+            again.time = event.time  # typed then: a verdict among them is still refused
+            await self._take_key(again)
+
+    def typed_before(self, moment: float | None) -> bool:
+        """Whether the key whose binding runs now was typed before `moment` (None: not yet).
+        An action run without a key (the palette, a click) counts as typed now."""
+        key = self._key_now
+        if moment is None:
+            return True
+        return key is not None and key.time < moment
+
+    def refuse_typeahead(self, moment: float | None) -> None:
+        """A key typed before `moment` was refused: the keys typed before it that are still
+        to come are dropped too (they were for the box it would have opened)."""
+        until = moment if moment is not None else key_clock()
+        self._drop_before = max(self._drop_before, until)
+        self._drop_waiting()
+        if self._held is not None:
+            # held for the box the refused key would have opened: none opens, they go on now
+            # (`_take_key` drops the ones typed with it)
+            self.call_next(self._release_held)
 
     def _opens_box(self, key: str) -> bool:
         """Would this key run a binding that opens a box (the first binding that takes it)?"""
@@ -465,6 +588,7 @@ class ReviewqApp(App[None], inherit_bindings=False):
 
     async def _release_held(self) -> None:
         held, self._held = self._held, None
+        self._held_opener = None
         if self._hold_timer is not None:
             self._hold_timer.stop()
             self._hold_timer = None

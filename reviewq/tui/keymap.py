@@ -176,6 +176,11 @@ COMMANDS: tuple[Command, ...] = (
     Command("help.close", "help", "close", "Close", show=True),
 )
 
+#: Commands by the scope they are bound in.
+_BY_SCOPE: dict[str, list[Command]] = {}
+for _command in COMMANDS:
+    _BY_SCOPE.setdefault(_command.scope, []).append(_command)
+
 #: Every binding id, in registry order.
 IDS: tuple[str, ...] = tuple(dict.fromkeys(c.id for c in COMMANDS))
 
@@ -360,6 +365,27 @@ def find_clashes(keys: Mapping[str, str]) -> list[Clash]:
                 sig = (key, tuple(sorted(ids)))
                 found.setdefault(sig, Clash(key_display(key), sig[1], scope))
     return list(found.values())
+
+
+def command_at(keys: Mapping[str, str], scope: str, aliases: list[str]) -> str | None:
+    """The binding id a key (`events.Key.aliases`) runs in `scope` under `keys` (an id -> keys
+    mapping as `App._keymap` holds it, key names in Textual's long form), or None.
+
+    As Textual chooses: a priority binding of the chain first, then the chain from `scope` up.
+    A screen that holds keys while it loads asks this before its widgets can take focus."""
+    chain = SCOPE_CHAINS[scope]
+
+    def bound(command: Command) -> bool:
+        given = keys.get(command.id, DEFAULT_KEYS.get(command.id, ""))
+        names = {_character_to_key(k) if len(k) == 1 else k for k in given.split(",") if k}
+        return any(alias in names for alias in aliases)
+
+    for priority in (True, False):
+        for link in chain:
+            for command in _BY_SCOPE.get(link, ()):
+                if command.priority == priority and bound(command):
+                    return command.id
+    return None
 
 
 def commands_by_scope() -> dict[str, list[Command]]:

@@ -193,6 +193,7 @@ def pair_next(app: Any, current: PairScreen, skipped: bool = False) -> None:
 class PairScreen(ChangeScreen, inherit_bindings=False):
     BINDINGS = keymap.screen_bindings("pair")
     AUTO_FOCUS = "PairDiffView"
+    TYPEAHEAD_SCOPE = "pair-diff"
     HEADER_ID = "pair-header"
     STATUS_ID = "pair-status"
 
@@ -531,6 +532,8 @@ class PairScreen(ChangeScreen, inherit_bindings=False):
     def action_note(self) -> None:
         """The driver's note on this hunk, in a line under the diff (the hunk stays in view;
         the others' notes are in the session pane)."""
+        if self.typed_blind("A note"):
+            return
         if not self.steps:
             return
         driver = self.session.driver
@@ -559,6 +562,8 @@ class PairScreen(ChangeScreen, inherit_bindings=False):
         self.view.focus()
 
     def action_hand_over(self) -> None:
+        if self.typed_blind("Hand over"):
+            return
         at = self.app.services.now().isoformat(timespec="seconds")
         handover = self.session.hand_over(at, self.index + 1 if self.steps else None)
         self.pane.show_people(self.session.driver, self.session.co_reviewers)
@@ -569,6 +574,8 @@ class PairScreen(ChangeScreen, inherit_bindings=False):
         )
 
     def action_tick(self, number: int) -> None:
+        if self.typed_blind("A checklist tick"):
+            return
         items = self.checklist
         if not items:
             self.app.notify(f"{self.item.domain} has no checklist.", timeout=3)

@@ -26,8 +26,14 @@ from reviewq.errors import error_text
 from reviewq.tui import keymap
 from reviewq.tui.diff.view import DiffView
 from reviewq.tui.safe import safe_line
-from reviewq.tui.screens.dialogs import VerdictChoice, VerdictDialog, VerdictSummary
+from reviewq.tui.screens.dialogs import (
+    VERDICT_TITLES,
+    VerdictChoice,
+    VerdictDialog,
+    VerdictSummary,
+)
 from reviewq.tui.services import VerdictInput
+from reviewq.tui.typeahead import key_clock, typeahead_release
 from reviewq.tui.widgets.panes import CritiquePane, PromptPane, RationalePane
 from reviewq.tui.widgets.timer import (
     ActiveTimer,
@@ -77,6 +83,8 @@ class ChangeScreen(Screen, inherit_bindings=False):
     HEADER_ID: ClassVar[str] = ""
     #: The id of the one-line status under the diff (where a diff that cannot be read says so).
     STATUS_ID: ClassVar[str] = ""
+    #: The keymap scope of the diff widget: what a key typed ahead will do (typeahead.py).
+    TYPEAHEAD_SCOPE: ClassVar[str] = "diff"
 
     def __init__(self, item: QueueItem, queue: list[QueueItem]) -> None:
         super().__init__()
@@ -101,6 +109,10 @@ class ChangeScreen(Screen, inherit_bindings=False):
         #: Unmounted: background work for this screen stops (its worker process is ended).
         self._gone = False
         self._header_plain = ""
+        #: When the diff was first on screen (or said it cannot be read), on the clock keys are
+        #: stamped with (`typeahead.key_clock`); None: not yet. Keys typed before it were typed
+        #: blind: navigation is held and replayed, a key that records is refused.
+        self.shown_at: float | None = None
         # No collections from here until the diff is drawn (`_diff_shown`) or the screen goes
         # (`on_unmount`): composing and mounting the screen made 10-15 ms of them (issue 18).
         pause_collection()
@@ -151,6 +163,8 @@ class ChangeScreen(Screen, inherit_bindings=False):
         if getattr(self, "_side_started", True):
             return
         self._side_started = True
+        self.shown_at = key_clock()
+        typeahead_release(self)  # the keys typed while it loaded go on, in order
         self.app.opening_until = 0.0
         # Start-up's objects and this diff's stay for the screen's life: out of the collector's
         # sight, full collections no longer stall page downs (the queue collects on return).
@@ -161,6 +175,7 @@ class ChangeScreen(Screen, inherit_bindings=False):
 
     def on_unmount(self) -> None:
         self._gone = True  # a rationale still being built is ended (`_load_rationale`)
+        typeahead_release(self)  # gone: the keys held for it are dropped
         resume_collection()  # closed before its diff was drawn: the collector comes back on
 
     def _warn_about_size(self) -> None:
@@ -169,6 +184,30 @@ class ChangeScreen(Screen, inherit_bindings=False):
 
     def _load_diff(self) -> None:
         raise NotImplementedError
+
+    # -- keys typed ahead (typeahead.py) ------------------------------------------------------
+
+    def typeahead_waits(self) -> bool:
+        """Keys typed now wait for the diff: the app holds them and replays them in order."""
+        return self.shown_at is None
+
+    def typed_blind(self, what: str) -> bool:
+        """True, with a notice, when the key running this action was typed before the diff was
+        on screen: it would record something about a change the reviewer has not seen (a
+        verdict on it is the rubber stamp reviewq exists to stop). The keys typed with it that
+        are still to come are dropped too: they were meant for the dialog it would open."""
+        app = self.app
+        if not app.typed_before(self.shown_at):
+            return False
+        app.refuse_typeahead(self.shown_at)
+        app.notify(
+            f"{what} not taken: it was typed before the diff was on screen, and so were the "
+            "keys after it (dropped). Read the change, then press it again.",
+            title="Typed ahead",
+            severity="warning",
+            timeout=8,
+        )
+        return True
 
     def _load_draft(self) -> None:
         raise NotImplementedError
@@ -430,7 +469,7 @@ class ChangeScreen(Screen, inherit_bindings=False):
     def action_verdict(self, verdict: str) -> None:
         """The verdict dialog (pace warnings; on approval the checklist and the policy's
         preview of what is still missing), then the record in a worker."""
-        if self.busy:
+        if self.busy or self.typed_blind(VERDICT_TITLES[verdict]):
             return
         summary = self.summary()
         services = self.app.services

@@ -38,6 +38,7 @@ from reviewq.tui import keymap
 from reviewq.tui.live import LiveRefresh
 from reviewq.tui.safe import safe_line
 from reviewq.tui.services import LARGE_LOG_BYTES, QueueRefresh
+from reviewq.tui.typeahead import typeahead_release
 from reviewq.tui.widgets.lists import QueueTable
 
 RISK_STYLE = {"high": "bold $text-error", "medium": "$text-warning", "low": "$text-success"}
@@ -295,6 +296,8 @@ LONG_LIVED_QUEUE = 1_000
 class QueueScreen(Screen, inherit_bindings=False):
     BINDINGS = keymap.screen_bindings("queue")
     AUTO_FOCUS = "QueueTable"
+    #: The keymap scope of the table: what a key typed ahead will do (typeahead.py).
+    TYPEAHEAD_SCOPE = "queue-table"
 
     DEFAULT_CSS = """
     QueueScreen { layout: vertical; }
@@ -334,6 +337,8 @@ class QueueScreen(Screen, inherit_bindings=False):
         #: change id -> this reviewer's latest verdict on it
         self.mine: dict[str, str] = {}
         self.loaded = False
+        #: The queue could not be loaded: keys typed ahead are not held for it any longer.
+        self.load_failed = False
         #: (change id, my verdict) -> the row's cells; a refill reuses them (10,000 rows).
         self._rows: dict[tuple[str, str | None], _RowCells] = {}
         self._filter_timer: Timer | None = None
@@ -385,6 +390,22 @@ class QueueScreen(Screen, inherit_bindings=False):
         self.refresh_queue()
         self.call_after_refresh(resume_collection)  # the first frame is up (`core.alloc`)
         self.call_after_refresh(self._first_drawn.set)
+
+    # -- keys typed ahead (typeahead.py) ------------------------------------------------------
+
+    def typeahead_waits(self) -> bool:
+        """Keys typed before the rows are in wait for them (a Down, an Enter at start-up), and
+        so do keys typed after an Enter on a stored row: they are for the review it opens."""
+        if self.open_when_loaded is not None:
+            return True
+        return not (self.loaded or self.provisional or self.load_failed)
+
+    def _keys_go_on(self) -> None:
+        """The rows are in: the table takes the keys typed while they loaded, in order."""
+        table = self.table
+        if self.app.screen is self and self.focused is None and table.display:
+            table.focus()
+        typeahead_release(self)
 
     # -- loading ------------------------------------------------------------------------------
 
@@ -456,6 +477,7 @@ class QueueScreen(Screen, inherit_bindings=False):
         self._hidden_audit = stored.hidden_audit
         self.query_one(LoadingIndicator).display = False
         self._fill()
+        self.call_after_refresh(self._keys_go_on)
 
     def _building(self, done: int, total: int) -> None:
         if total < LARGE_LOG_BYTES or self.loaded:
@@ -477,7 +499,9 @@ class QueueScreen(Screen, inherit_bindings=False):
         self.provisional = False
         self._stored = None
         self.rows, self.shown_rows, self.mine = [], [], {}
-        self.open_when_loaded = None
+        if self.open_when_loaded is not None:
+            self.open_when_loaded = None  # the Enter on a stored row is void: so are its keys
+            self.app.drop_typeahead(self)
         self.table.clear(columns=True)
         self.table.display = False
         self.query_one(LoadingIndicator).display = not self.loaded
@@ -485,6 +509,7 @@ class QueueScreen(Screen, inherit_bindings=False):
         self._show_reasons()
 
     def _failed(self, exc: Exception) -> None:
+        self.load_failed = True
         self.query_one(LoadingIndicator).display = False
         self.query_one("#queue-building", Static).display = False
         if self.provisional:  # the stored rows are not the queue: take them away
@@ -495,6 +520,7 @@ class QueueScreen(Screen, inherit_bindings=False):
         empty = self.query_one("#queue-empty", Static)
         empty.update(Content(f"The queue could not be loaded: {one_line(message, 200)}"))
         empty.display = True
+        typeahead_release(self)
 
     def _loaded(
         self,
@@ -525,6 +551,8 @@ class QueueScreen(Screen, inherit_bindings=False):
         wanted, self.open_when_loaded = self.open_when_loaded, None
         if wanted is not None:
             self.call_after_refresh(self._open_requested, wanted)
+        else:
+            self.call_after_refresh(self._keys_go_on)
 
     def _open_requested(self, change_id: str) -> None:
         """Enter pressed on a stored row: open the real item of that id, if it is queued."""
@@ -532,8 +560,13 @@ class QueueScreen(Screen, inherit_bindings=False):
             if item.change.id == change_id:
                 self.table.move_cursor(row=index)
                 self.app.open_review(item, self.shown)
+                typeahead_release(self)  # the keys typed after Enter: to the review
                 return
-        self.app.notify(f"{short_id(change_id, narrow=True)} is no longer in the queue", timeout=4)
+        dropped = self.app.drop_typeahead(self)
+        after = f"; the {dropped} key(s) typed after Enter were dropped" if dropped else ""
+        self.app.notify(
+            f"{short_id(change_id, narrow=True)} is no longer in the queue{after}", timeout=4
+        )
 
     def _collect_and_freeze(self) -> None:
         self.frozen_after_collection = keep_as_long_lived()

@@ -840,6 +840,8 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
         return self.view.cursor_file
 
     def action_toggle_viewed(self) -> None:
+        if self.typed_blind("Mark viewed"):
+            return
         if self.diff is None or not self.diff.files:
             return
         file = self._target_file()
@@ -946,6 +948,8 @@ class ReviewScreen(ChangeScreen, inherit_bindings=False):
     def action_apply_patch(self) -> None:
         """Inbox patches only: ask for a branch, then `git am` it there in a worker."""
         change = self.change
+        if self.typed_blind("Apply"):
+            return
         if change.source != "inbox":
             self.app.notify("Only inbox patches are applied; this change is a commit already.")
             return
