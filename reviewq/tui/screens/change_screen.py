@@ -201,8 +201,7 @@ class ChangeScreen(Screen, inherit_bindings=False):
             return False
         app.refuse_typeahead(self.shown_at)
         app.notify(
-            f"{what} not taken: it was typed before the diff was on screen, and so were the "
-            "keys after it (dropped). Read the change, then press it again.",
+            f"{what} not taken: typed before the diff was on screen (keys after it dropped).",
             title="Typed ahead",
             severity="warning",
             timeout=8,
