@@ -144,8 +144,9 @@ async def test_navigation_typed_with_enter_ends_where_slow_typing_ends(
     make_app, big, monkeypatch, preset, keys, prepared
 ):
     # The queue prepares the highlighted diff once the cursor rests (`prepare_diff`); an Enter
-    # right after moving comes before it. Both opens hold the keys: the prepared one mounts
-    # the screen first, and the keys arrive before it.
+    # right after moving comes before it, and the keys used to be lost (`prepared=False`
+    # fails on the old code). The prepared open drew its rows in time before; it now holds
+    # the keys until its first frame too, and must still end in the same place.
     monkeypatch.setattr(queue_module, "PREPARE_PAUSE", 0.01 if prepared else 1e6)
     slow = await _typed_slowly(make_app, big, keys, preset)
     assert slow != (0, 0), "the keys move the cursor (else the test proves nothing)"
