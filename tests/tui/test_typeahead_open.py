@@ -398,3 +398,39 @@ async def test_keys_typed_after_enter_on_a_stored_row_go_to_the_review_it_opens(
         assert screen.change.id == wanted
         assert queue.table.cursor_row == 2
         assert _where(screen) == slow
+
+
+@pytest.mark.parametrize("preset", ["default", "vim", "emacs"])
+async def test_what_a_held_key_is_judged_to_do_is_what_textual_runs(make_app, big, preset):
+    """While the diff loads, a key's id comes from the keymap (`keymap.command_at`: its diff
+    view cannot have focus yet); once it is there Textual runs the binding of the focus chain.
+    The two agree on every key any id of the preset binds (a leave judged wrong would close
+    the screen, or a held key never be released)."""
+    from reviewq.tui import keymap
+
+    app = make_app(big, keymap_preset=preset)
+    async with app.run_test(size=SIZE) as pilot:
+        await _queue_ready(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen) and app.focused is screen.view
+        chain = screen._binding_chain
+        keys = {k for spec in app._keymap.values() for k in spec.split(",") if k}
+        checked = 0
+        for key in sorted(keys):
+            textual = None
+            for priority in (True, False):
+                links = reversed(chain) if priority else chain
+                for _node, bindings in links:
+                    found = [
+                        b for b in bindings.key_to_bindings.get(key, ()) if b.priority == priority
+                    ]
+                    if found:
+                        textual = found[0].id
+                        break
+                if textual is not None:
+                    break
+            assert keymap.command_at(app._keymap, "diff", [key]) == textual, key
+            checked += textual is not None
+        assert checked > 30
