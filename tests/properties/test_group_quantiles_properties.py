@@ -97,3 +97,18 @@ def test_figures_with_and_without_the_timed_active_shortcut_are_equal(records):
         table, replace(flags, active_all_timed=False), codes, groups, keys, keys, order
     )
     assert fast == plain
+
+
+@given(st.lists(verdict_records(), max_size=40), st.sampled_from(["reviewer", "family", "verdict"]))
+def test_figures_from_the_counted_part_of_the_flags_are_the_figures_from_all_of_them(records, by):
+    """`compute_stats` keeps only `_Flags.counted()` (the per-row flags let go once numbered):
+    the same figures, for int32 group codes (the dimensions') and int64 ones (the periods')."""
+    table = VerdictTable.from_records(records)
+    flags = figures._flags(table, Thresholds(), None)
+    order = np.argsort(table.active)
+    for codes in (getattr(table, by).astype(np.int32), getattr(table, by).astype(np.int64)):
+        groups = int(codes.max()) + 1 if len(codes) else 1
+        keys = [str(g) for g in range(groups)]
+        whole = figures._figures(table, flags, codes, groups, keys, keys, order)
+        counted = figures._figures(table, flags.counted(), codes, groups, keys, keys, order)
+        assert counted == whole

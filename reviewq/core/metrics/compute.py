@@ -16,6 +16,7 @@ from reviewq.core.metrics.figures import (
     Queue,
     Stats,
     _by_dimension,
+    _Counted,
     _figures,
     _Flags,
     _flags,
@@ -102,7 +103,8 @@ def compute_stats(
         table = table.select(kept)
         if isinstance(thresholds, RowThresholds):
             thresholds = thresholds.select(kept)
-    f = _flags(table, thresholds, severity)  # type: ignore[arg-type]
+    # Only what the groupings count: the per-row flags are let go once numbered as `bits`.
+    f = _flags(table, thresholds, severity).counted()  # type: ignore[arg-type]
     order = np.argsort(table.active)  # equal values are interchangeable: no need for stable
     totals = _figures(table, f, np.zeros(len(table), np.int64), 1, ["all"], ["all"], order)[0]
 
@@ -271,7 +273,7 @@ class _CommitSide:
 def _periods(
     unit: str,
     table: VerdictTable,
-    f: _Flags,
+    f: _Flags | _Counted,
     order: np.ndarray,
     rec_day: np.ndarray,
     side: _ChangeSide,
@@ -300,7 +302,10 @@ def _periods(
     groups = len(span)
     keys = [day_label(u) if unit == "day" else week_label(u) for u in span]
     starts = [day_label(u) if unit == "day" else week_start(u) for u in span]
-    figs = _figures(table, f, (r_units - first).astype(np.int64), groups, keys, keys, order)
+    # Day numbers are int64 already: the codes are the one array the subtraction makes.
+    figs = _figures(
+        table, f, (r_units - first).astype(np.int64, copy=False), groups, keys, keys, order
+    )
 
     def per_group(
         units: np.ndarray, mask: np.ndarray, weights: np.ndarray | None = None
