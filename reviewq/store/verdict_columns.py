@@ -1311,12 +1311,34 @@ def _label_bytes(values: list[Any]) -> np.ndarray | None:
     joined = "\n".join(values)
     if not joined.isascii() or "\x00" in joined or joined.count("\n") != len(values) - 1:
         return None
+    return _ascii_array(values, joined)
+
+
+def _ascii_array(values: list[str], joined: str | None = None) -> np.ndarray:
+    """`np.array(values, dtype=np.bytes_)` of ASCII strings: when every one has the same
+    length (shas, patch ids, change ids, record ids: nearly always), the strings joined a
+    line each, encoded once and cut into rows (each row's newline where it must be and no
+    other: every value has that length), instead of a string converted a row at a time.
+    The same array (a property test compares them): with no NUL at the end of a value (the
+    callers' values have none) an S array keeps each value as it is. `joined`: the values
+    joined by newlines, if the caller has it."""
+    n, width = len(values), len(values[0]) if values else 0
+    if width:
+        # Each value and a newline: rows of width + 1 bytes, each ending in the only newlines.
+        text = (("\n".join(values) if joined is None else joined) + "\n").encode("ascii")
+        if len(text) == n * (width + 1) and text.count(b"\n") == n:
+            rows = np.frombuffer(text, dtype=np.uint8).reshape(n, width + 1)
+            if (rows[:, width] == 10).all():
+                return rows[:, :width].copy().view(f"S{width}").ravel()
     return np.array(values, dtype=np.bytes_)
 
 
 def _id_bytes(ids: list[Any]) -> np.ndarray:
     """The UTF-8 bytes of the `id` values that are strings (`_ids_of_values`, unsorted)."""
     if set(map(type, ids)) == {str}:
+        joined = "\n".join(ids)
+        if joined.isascii():  # every id reviewq writes
+            return _ascii_array(ids, joined)
         try:  # ASCII ids (every id reviewq writes): one C-level conversion
             return np.array(ids, dtype=np.bytes_)
         except UnicodeEncodeError:

@@ -327,3 +327,27 @@ def test_a_change_id_in_two_ranges_whose_ids_differ_in_width_is_one_change(tmp_p
     assert built is not None
     _same(built.columns, plain)
     assert list(built.columns.table.changes) == ["a" * 40, "inbox:1", "inbox:2"]
+
+
+@at_most(200)
+@given(
+    st.lists(
+        st.sampled_from(["0123456789abcdef" * 2, "f" * 32, "inbox:12", "x", ""])
+        | st.text(st.characters(max_codepoint=127), max_size=6),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_ascii_rows_cut_from_one_string_are_the_array_of_the_strings(values: list[str]) -> None:
+    """`_ascii_array` (equal widths: one string encoded and cut into rows) and `_id_bytes`
+    give `np.array(values, dtype=np.bytes_)`'s array: its width, its bytes, its values (a
+    NUL or the empty string included), and the array can be written in place (sorted)."""
+    plain = np.array(values, dtype=np.bytes_)
+    for fast in (verdict_columns._ascii_array(values), verdict_columns._id_bytes(values)):
+        assert fast.dtype == plain.dtype
+        assert fast.tobytes() == plain.tobytes()
+        assert fast.tolist() == plain.tolist()
+        fast.sort()
+    labels = verdict_columns._label_bytes(values)
+    if labels is not None:
+        assert labels.dtype == plain.dtype and labels.tobytes() == plain.tobytes()

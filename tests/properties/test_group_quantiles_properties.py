@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from reviewq.core.metrics import VerdictTable, figures
 from reviewq.core.metrics.tables import Thresholds
-from tests.properties.strategies import verdict_records
+from tests.properties.strategies import at_most, verdict_records
 
 
 def _sorted_path(codes, values, groups, qs, order):
@@ -97,3 +97,44 @@ def test_figures_with_and_without_the_timed_active_shortcut_are_equal(records):
         table, replace(flags, active_all_timed=False), codes, groups, keys, keys, order
     )
     assert fast == plain
+
+
+@given(st.lists(verdict_records(), max_size=40), st.sampled_from(["reviewer", "family", "verdict"]))
+def test_figures_from_the_counted_part_of_the_flags_are_the_figures_from_all_of_them(records, by):
+    """`compute_stats` keeps only `_Flags.counted()` (the per-row flags let go once numbered):
+    the same figures, for int32 group codes (the dimensions') and int64 ones (the periods')."""
+    table = VerdictTable.from_records(records)
+    flags = figures._flags(table, Thresholds(), None)
+    order = np.argsort(table.active)
+    for codes in (getattr(table, by).astype(np.int32), getattr(table, by).astype(np.int64)):
+        groups = int(codes.max()) + 1 if len(codes) else 1
+        keys = [str(g) for g in range(groups)]
+        whole = figures._figures(table, flags, codes, groups, keys, keys, order)
+        counted = figures._figures(table, flags.counted(), codes, groups, keys, keys, order)
+        assert counted == whole
+
+
+@at_most(15)
+@given(
+    st.lists(verdict_records(), max_size=40),
+    st.sampled_from([None, "UTC"]),
+)
+def test_stats_with_narrow_codes_and_days_are_the_stats_with_int64_ones(records, zone):
+    """`compute_stats` holds row numbers, group codes and day numbers as int32 where they fit
+    (`_narrow`, `_narrow_days`): every figure is the one int64 arrays give (weeks: the days
+    group the same way, and a span of years of days is slow to compare)."""
+    from datetime import UTC, datetime
+    from unittest import mock
+
+    from reviewq.core.metrics import compute
+
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    tz = UTC if zone else None
+    table = VerdictTable.from_records(records)
+    narrow = compute.compute_stats(table, now=now, tz=tz, days=False)
+    with (
+        mock.patch.object(compute, "_narrow", lambda codes, groups: codes.astype(np.int64)),
+        mock.patch.object(compute, "_narrow_days", lambda days: days.astype(np.int64)),
+    ):
+        wide = compute.compute_stats(table, now=now, tz=tz, days=False)
+    assert narrow.to_json() == wide.to_json()

@@ -16,6 +16,7 @@ from reviewq.core.metrics.figures import (
     Queue,
     Stats,
     _by_dimension,
+    _Counted,
     _figures,
     _Flags,
     _flags,
@@ -102,9 +103,12 @@ def compute_stats(
         table = table.select(kept)
         if isinstance(thresholds, RowThresholds):
             thresholds = thresholds.select(kept)
-    f = _flags(table, thresholds, severity)  # type: ignore[arg-type]
-    order = np.argsort(table.active)  # equal values are interchangeable: no need for stable
-    totals = _figures(table, f, np.zeros(len(table), np.int64), 1, ["all"], ["all"], order)[0]
+    # Only what the groupings count: the per-row flags are let go once numbered as `bits`.
+    f = _flags(table, thresholds, severity).counted()  # type: ignore[arg-type]
+    # Equal values are interchangeable: no need for stable. Row numbers and group codes as
+    # int32 where they fit (half the memory held through every grouping; the same figures).
+    order = _narrow(np.argsort(table.active), len(table))
+    totals = _figures(table, f, np.zeros(len(table), np.int32), 1, ["all"], ["all"], order)[0]
 
     flow = Flow(
         ai_changes=int(side.in_range.sum()),
@@ -120,6 +124,7 @@ def compute_stats(
         flow.lines, flow.ai_lines = int(history.lines[ok].sum()), int(history.lines[ai].sum())
 
     rec_day = local_days(table.epoch, table.offset, tz)
+    rec_day = _narrow_days(rec_day)
     has = table.critique == 1
     critic_counts = np.bincount(table.critic_family[has], minlength=len(table.critic_families))
     bounds = np.array([b for _, b in TIME_BINS[:-1]], dtype=np.float64)
@@ -271,7 +276,7 @@ class _CommitSide:
 def _periods(
     unit: str,
     table: VerdictTable,
-    f: _Flags,
+    f: _Flags | _Counted,
     order: np.ndarray,
     rec_day: np.ndarray,
     side: _ChangeSide,
@@ -300,7 +305,7 @@ def _periods(
     groups = len(span)
     keys = [day_label(u) if unit == "day" else week_label(u) for u in span]
     starts = [day_label(u) if unit == "day" else week_start(u) for u in span]
-    figs = _figures(table, f, (r_units - first).astype(np.int64), groups, keys, keys, order)
+    figs = _figures(table, f, _narrow(r_units - first, groups), groups, keys, keys, order)
 
     def per_group(
         units: np.ndarray, mask: np.ndarray, weights: np.ndarray | None = None
@@ -343,6 +348,22 @@ def _periods(
         )
         out.append(Period(keys[g], starts[g], figs[g], flow))
     return out
+
+
+def _narrow(codes: np.ndarray, groups: int) -> np.ndarray:
+    """`codes` (row numbers or group codes, 0 <= code < `groups`) as int32 when a grouping's
+    keys (a code times at most 1,024 flag combinations, plus one) stay within it; else int64.
+    Counted, sorted and indexed the same either way."""
+    if groups * 1025 < 2**31:
+        return codes.astype(np.int32, copy=False)
+    return codes.astype(np.int64, copy=False)
+
+
+def _narrow_days(days: np.ndarray) -> np.ndarray:
+    """Day numbers as int32 when they fit (half the memory held through the periods)."""
+    if not len(days) or (int(days.min()) >= -(2**31) and int(days.max()) < 2**31):
+        return days.astype(np.int32)
+    return days
 
 
 def label_rows(labels: Sequence[str], changes: ChangeTable) -> np.ndarray:

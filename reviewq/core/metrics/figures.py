@@ -44,15 +44,29 @@ class _Flags:
     override: np.ndarray
     timed: np.ndarray
     critiqued: np.ndarray
-    #: lines and active seconds of the rows with active time (the review rate's terms)
-    timed_lines: np.ndarray
-    timed_active: np.ndarray
-    #: every row's active time is 0 or more (none NaN): `timed_active` sums as `active` does
+    #: every row's active time is 0 or more (none NaN): the active seconds of the rows with
+    #: active time (the review rate's denominator) sum as `active` does
     active_all_timed: bool
     #: each row's combination of counted flags, numbered among the combinations that occur
+    #: (int16: at most 1,024 of them; added to int32 or int64 group codes, it takes theirs)
     bits: np.ndarray
     #: combos[k, i]: flag i (of _COUNTED) is set in combination k (combination counts @ combos
     #: = flag counts)
+    combos: np.ndarray
+
+    def counted(self) -> _Counted:
+        """What `_figures` reads, without the per-row flags (a million bytes each) that made
+        `bits`: all a computation needs to hold through every grouping."""
+        return _Counted(self.timed, self.active_all_timed, self.bits, self.combos)
+
+
+@dataclass(frozen=True)
+class _Counted:
+    """The part of `_Flags` that `_figures` reads (`_Flags.counted`)."""
+
+    timed: np.ndarray
+    active_all_timed: bool
+    bits: np.ndarray
     combos: np.ndarray
 
 
@@ -136,13 +150,12 @@ def _flags(t: VerdictTable, th: Thresholds, severity: Mapping[str, str] | None) 
     # combination) pairs over these, not over a 1,024-wide row per group (a day table of
     # 1,000 days was a million counts and a 17 ms product).
     present = np.flatnonzero(np.bincount(packed, minlength=_COMBOS))
-    number = np.zeros(_COMBOS, dtype=np.int64)
+    number = np.zeros(_COMBOS, dtype=np.int16)
     number[present] = np.arange(len(present))
     return _Flags(
         **flags,
-        timed_lines=np.where(flags["timed"], t.lines, 0.0),
-        timed_active=np.where(flags["timed"], t.active, 0.0),
-        # Then a row left out of `timed_active` adds 0.0 where `active` adds ±0.0: the same sum.
+        # Then a row left out of the timed active seconds adds 0.0 where `active` adds ±0.0:
+        # the same sum.
         active_all_timed=bool((t.active >= 0).all()),
         bits=number[packed],
         combos=_BITS[present],
@@ -446,6 +459,7 @@ def _group_quantiles(
     same = not len(codes) or codes.min() == codes.max()
     by_group = order if same else order[np.argsort(_small(codes)[order], kind="stable")]
     sorted_values = values[by_group]
+    del by_group  # a million rows: not held through the quantiles below
     counts = np.bincount(codes, minlength=groups)
     starts = np.concatenate(([0], np.cumsum(counts)[:-1])) if groups else np.zeros(0, np.int64)
     out = []
@@ -466,7 +480,7 @@ def _group_quantiles(
 
 def _figures(
     t: VerdictTable,
-    f: _Flags,
+    f: _Flags | _Counted,
     codes: np.ndarray,
     groups: int,
     keys: Sequence[str],
@@ -481,8 +495,10 @@ def _figures(
     per_verdict = per_verdict.reshape(groups, kinds)
     median, p90 = _group_quantiles(codes, t.active, groups, (0.5, 0.9), active_order)
     all_lines, all_active = total(t.lines), total(t.active)
-    timed_lines = total(f.timed_lines)
-    timed_active = all_active if f.active_all_timed else total(f.timed_active)
+    # The review rate's terms, the rows with active time only: made here for the sum, not
+    # kept beside the flags through every grouping (two columns of a million rows).
+    timed_lines = total(np.where(f.timed, t.lines, 0.0))
+    timed_active = all_active if f.active_all_timed else total(np.where(f.timed, t.active, 0.0))
     # One count of flag combinations per group instead of one pass per flag.
     width = len(f.combos)
     combos = np.bincount(codes * width + f.bits, minlength=groups * width)
@@ -510,7 +526,7 @@ def _figures(
 
 def _by_dimension(
     t: VerdictTable,
-    f: _Flags,
+    f: _Flags | _Counted,
     codes: np.ndarray,
     keys: Sequence[str],
     labels: Sequence[str],
