@@ -245,3 +245,43 @@ def test_model_records_written_out_methods_are_dataclass_s(name, data) -> None:
         setattr(ours_a, names[0], None)
     assert not hasattr(ours_a, "__dict__") and cls.__match_args__ == tuple(names)
     assert dataclasses.replace(ours_a) == ours_a and dataclasses.astuple(ours_a) == tuple(a)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(_MODEL_RECORDS), st.data())
+def test_model_records_written_out_init_and_state_are_dataclass_s(name, data) -> None:
+    """The written-out `__init__` (no `dataclass(init=True)` compile at import) takes the same
+    parameters with the same defaults, by position and by keyword; pickling, copies and
+    deleting a field behave as the generated frozen class's do."""
+    import copy
+    import dataclasses
+    import inspect
+    import pickle
+
+    import pytest
+
+    from reviewq.core import model
+
+    cls, ref = getattr(model, name), _generated(name)
+
+    def shape(c):
+        return [(p.name, p.kind, p.default) for p in inspect.signature(c).parameters.values()]
+
+    assert shape(cls) == shape(ref)
+    fields = dataclasses.fields(cls)
+    required = [f.name for f in fields if f.default is dataclasses.MISSING]
+    given_values = {f.name: data.draw(_VALUE) for f in fields}
+    keep = data.draw(st.sets(st.sampled_from([f.name for f in fields])))
+    kwargs = {n: v for n, v in given_values.items() if n in keep or n in required}
+    ours, theirs = cls(**kwargs), ref(**kwargs)
+    assert dataclasses.astuple(ours) == dataclasses.astuple(theirs)
+    assert repr(ours) == repr(theirs).replace(ref.__qualname__, cls.__qualname__, 1)
+    assert pickle.loads(pickle.dumps(ours)) == ours
+    assert copy.copy(ours) == ours and copy.deepcopy(ours) == ours
+    assert dataclasses.replace(ours, **{fields[0].name: None}) == cls(
+        **{**kwargs, fields[0].name: None}
+    )
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        delattr(ours, fields[-1].name)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ours.not_a_field = 1  # type: ignore[attr-defined]
