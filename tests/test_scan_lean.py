@@ -191,7 +191,27 @@ _MODEL_RECORDS = (
     "DiffStats",
     "FileChange",
     "Change",
+    # The other frozen records of the scan's path, written out the same way.
+    "reviewq.core.detect:RepoRule",
+    "reviewq.core.detect:_Candidate",
+    "reviewq.core.scope:Scope",
+    "reviewq.core.message:Trailer",
+    "reviewq.sources.gitcmd:RepoPaths",
+    "reviewq.sources.git_log:RawEntry",
+    "reviewq.core.provenance:ProvenanceHint",
+    "reviewq.sources.sessions.stores:Found",
+    "reviewq.core.agent_identities:Agent",
 )
+
+
+def _record(name: str):
+    """The class a `_MODEL_RECORDS` entry names (`core.model`'s own, or `module:Class`)."""
+    import importlib
+
+    module, _, cls = name.rpartition(":")
+    return getattr(importlib.import_module(module or "reviewq.core.model"), cls)
+
+
 _VALUE = st.one_of(
     st.none(),
     st.booleans(),
@@ -206,12 +226,10 @@ def _generated(name: str):
     methods): the reference for `core.model`'s frozen records."""
     import dataclasses
 
-    from reviewq.core import model
-
-    cls = getattr(model, name)
+    cls = _record(name)
     fields = [(f.name, f.type, f) for f in dataclasses.fields(cls)]
     return dataclasses.make_dataclass(
-        name,
+        cls.__qualname__,
         [(n, t, dataclasses.field(default=f.default)) for n, t, f in fields],
         frozen=True,
         slots=True,
@@ -227,9 +245,7 @@ def test_model_records_written_out_methods_are_dataclass_s(name, data) -> None:
 
     import pytest
 
-    from reviewq.core import model
-
-    cls, ref = getattr(model, name), _generated(name)
+    cls, ref = _record(name), _generated(name)
     names = [f.name for f in dataclasses.fields(cls)]
     a = data.draw(st.lists(_VALUE, min_size=len(names), max_size=len(names)))
     b = data.draw(st.lists(_VALUE, min_size=len(names), max_size=len(names)))
@@ -260,9 +276,7 @@ def test_model_records_written_out_init_and_state_are_dataclass_s(name, data) ->
 
     import pytest
 
-    from reviewq.core import model
-
-    cls, ref = getattr(model, name), _generated(name)
+    cls, ref = _record(name), _generated(name)
 
     def shape(c):
         return [(p.name, p.kind, p.default) for p in inspect.signature(c).parameters.values()]

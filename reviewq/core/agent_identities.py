@@ -13,11 +13,12 @@ import re
 from dataclasses import dataclass
 
 from reviewq.core.families import family_of, normalize_model
-from reviewq.core.model import Identity
+from reviewq.core.model import Identity, _set, _value_methods
 from reviewq.core.provenance import agent_slug
 
 
-@dataclass(frozen=True, slots=True)
+@_value_methods
+@dataclass(slots=True, init=False, repr=False, eq=False)
 class Agent:
     """What an identity or marker stands for."""
 
@@ -25,6 +26,11 @@ class Agent:
     confidence: str = "high"
     #: Review bots whose suggestions land as co-authors: their help is `assist`, not authorship.
     reviewer: bool = False
+
+    def __init__(self, slug: str, confidence: str = "high", reviewer: bool = False) -> None:
+        _set(self, "slug", slug)
+        _set(self, "confidence", confidence)
+        _set(self, "reviewer", reviewer)
 
 
 # Exact e-mail addresses (lower case).

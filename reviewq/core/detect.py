@@ -38,7 +38,7 @@ from reviewq.core.message import (
     parse_identity,
     parse_message,
 )
-from reviewq.core.model import Authorship, Commit, Evidence, Identity
+from reviewq.core.model import Authorship, Commit, Evidence, Identity, _set, _value_methods
 from reviewq.core.provenance import ProvenanceHint, agent_slug
 
 _RANK = {"high": 3, "medium": 2, "low": 1}
@@ -53,7 +53,8 @@ _SOURCE_RANK = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@_value_methods
+@dataclass(slots=True, init=False, repr=False, eq=False)
 class RepoRule:
     """A repository's own rule (`.reviewq.toml` [[agents]]) for an in-house agent.
 
@@ -72,8 +73,31 @@ class RepoRule:
     value: re.Pattern[str] | None = None
     confidence: str = "high"
 
+    def __init__(
+        self,
+        agent: str,
+        model: str | None = None,
+        family: str | None = None,
+        role: str = "primary",
+        email: str | None = None,
+        name: str | None = None,
+        trailer: str | None = None,
+        value: re.Pattern[str] | None = None,
+        confidence: str = "high",
+    ) -> None:
+        _set(self, "agent", agent)
+        _set(self, "model", model)
+        _set(self, "family", family)
+        _set(self, "role", role)
+        _set(self, "email", email)
+        _set(self, "name", name)
+        _set(self, "trailer", trailer)
+        _set(self, "value", value)
+        _set(self, "confidence", confidence)
 
-@dataclass(frozen=True, slots=True)
+
+@_value_methods
+@dataclass(slots=True, init=False, repr=False, eq=False)
 class _Candidate:
     agent: str
     model: str | None
@@ -81,6 +105,22 @@ class _Candidate:
     confidence: str
     evidence: Evidence
     family: str | None = None  # only config rules fix a family
+
+    def __init__(
+        self,
+        agent: str,
+        model: str | None,
+        role: str,
+        confidence: str,
+        evidence: Evidence,
+        family: str | None = None,
+    ) -> None:
+        _set(self, "agent", agent)
+        _set(self, "model", model)
+        _set(self, "role", role)
+        _set(self, "confidence", confidence)
+        _set(self, "evidence", evidence)
+        _set(self, "family", family)
 
 
 class Detector:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from reviewq.core.model import _set, _value_methods
+
 # git: the key is ASCII alphanumerics and '-', no whitespace inside; spaces may precede ':'.
 _TRAILER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*)[ \t]*:(.*)$")
 _GIT_GENERATED = ("signed-off-by", "(cherry picked from commit")
@@ -47,11 +49,17 @@ def has_turns(transcript: str) -> bool:
     return _TURN_LINE.search(transcript) is not None
 
 
-@dataclass(frozen=True, slots=True)
+@_value_methods
+@dataclass(slots=True, init=False, repr=False, eq=False)
 class Trailer:
     key: str  # as written
     value: str  # unfolded, stripped
     line: str  # the original line (for evidence)
+
+    def __init__(self, key: str, value: str, line: str) -> None:
+        _set(self, "key", key)
+        _set(self, "value", value)
+        _set(self, "line", line)
 
     @property
     def lkey(self) -> str:

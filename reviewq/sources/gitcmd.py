@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from reviewq.core.model import _set, _value_methods
 from reviewq.errors import ReviewqError
 
 #: git's well-known empty tree (sha1 repositories); used as the parent of root commits.
@@ -100,13 +101,24 @@ def command_name(args: Sequence[str]) -> str:
     return "git"
 
 
-@dataclass(frozen=True, slots=True)
+@_value_methods
+@dataclass(slots=True, init=False, repr=False, eq=False)
 class RepoPaths:
     git_dir: Path
     work_tree: Path | None
     #: The git dir every worktree of the repository shares (`git_dir` itself outside a linked
     #: worktree).
     common_dir: Path | None = None
+
+    def __init__(
+        self,
+        git_dir: Path,
+        work_tree: Path | None,
+        common_dir: Path | None = None,
+    ) -> None:
+        _set(self, "git_dir", git_dir)
+        _set(self, "work_tree", work_tree)
+        _set(self, "common_dir", common_dir)
 
     @property
     def state_dir(self) -> Path:

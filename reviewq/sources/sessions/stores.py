@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from reviewq.core.model import _set, _value_methods
 from reviewq.xdg import cache_home, data_home
 
 #: The session index (`sources/sessions/index.py`) keeps what each file holds here.
@@ -38,7 +39,8 @@ def nothing_indexed(env: Mapping[str, str], roots: Sequence[str]) -> bool:
     return not discover(env, roots) and not (index_dir(env) / INDEX_NAME).exists()
 
 
-@dataclass(frozen=True, slots=True)
+@_value_methods
+@dataclass(slots=True, init=False, repr=False, eq=False)
 class Found:
     """One session file (or, for OpenCode, one session document) to read."""
 
@@ -47,6 +49,11 @@ class Found:
     #: The repository root the file belongs to, when the store says so (aider, SpecStory, a
     #: Gemini project directory); None when the transcript names its own working directory.
     root: str | None = None
+
+    def __init__(self, agent: str, path: Path, root: str | None = None) -> None:
+        _set(self, "agent", agent)
+        _set(self, "path", path)
+        _set(self, "root", root)
 
 
 def _home(env: Mapping[str, str]) -> Path:
