@@ -55,6 +55,7 @@ from reviewq.sources.git_log import (
 from reviewq.sources.gitcmd import Git, GitError
 from reviewq.sources.log_format import HEAD_AT_ONCE, NOTE_TIPS
 from reviewq.sources.notes import SCAN_NOTE_REFS, SideRecords, load_side_records
+from reviewq.workflow import scan_fast
 from reviewq.workflow.scan_answer import (
     DETECTOR_VERSION,
     STATE_VERSION,
@@ -675,7 +676,9 @@ def scan_history(
     git = ctx.git
     revs = list(revs or ["HEAD"])
     git.start(NOTE_TIPS)  # asked below, after the revisions: both run at once
-    head = _head_at_once(git) if revs == ["HEAD"] else None
+    head = None
+    if revs == ["HEAD"]:
+        head = scan_fast.head_from_start(git) or _head_at_once(git)
     if head is not None:
         resolved = head
     else:
