@@ -299,3 +299,53 @@ def test_model_records_written_out_init_and_state_are_dataclass_s(name, data) ->
         delattr(ours, fields[-1].name)
     with pytest.raises(dataclasses.FrozenInstanceError):
         ours.not_a_field = 1  # type: ignore[attr-defined]
+
+
+def test_replace_files_new_file_is_mkstemp_s(tmp_path, monkeypatch) -> None:
+    """`files._new_file` (no `tempfile` at start-up) makes what `tempfile.mkstemp` makes: a new
+    0600 file beside the target with the prefix and suffix, opened exclusively, never an
+    existing name (a planted file or link is skipped, not opened), and `replace_file` leaves no
+    temporary file behind, written or failed."""
+    import os
+    import stat
+    import tempfile
+
+    import pytest
+
+    from reviewq import files
+
+    fd, name = files._new_file(tmp_path, ".pre-", ".suf")
+    ref_fd, ref_name = tempfile.mkstemp(prefix=".pre-", suffix=".suf", dir=tmp_path)
+    try:
+        for f, n in ((fd, name), (ref_fd, ref_name)):
+            st = os.fstat(f)
+            assert stat.S_IMODE(st.st_mode) == 0o600 and stat.S_ISREG(st.st_mode)
+            assert os.path.isabs(n) and os.path.dirname(n) == str(tmp_path)
+            assert os.path.basename(n).startswith(".pre-") and n.endswith(".suf")
+            assert not os.get_inheritable(f)
+    finally:
+        os.close(fd)
+        os.close(ref_fd)
+    # Every name it draws is taken: planted links first, then the next name is used.
+    planted = tmp_path / "target"
+    planted.write_text("keep")
+    draws = iter([b"\x01" * 8, b"\x02" * 8, b"\x03" * 8])
+    monkeypatch.setattr(files.os, "urandom", lambda n: next(draws))
+    os.symlink(planted, tmp_path / f".x-{'01' * 8}")
+    (tmp_path / f".x-{'02' * 8}").write_text("other")
+    fd, name = files._new_file(tmp_path, ".x-", "")
+    os.close(fd)
+    assert name.endswith("03" * 8) and planted.read_text() == "keep"
+    monkeypatch.undo()
+
+    target = tmp_path / "sub" / "out.json"
+    files.replace_file(target, lambda fh: fh.write(b"new"), prefix=".out-")
+    assert target.read_bytes() == b"new"
+
+    def boom(fh):
+        fh.write(b"half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        files.replace_file(target, boom, prefix=".out-")
+    assert target.read_bytes() == b"new" and os.listdir(target.parent) == ["out.json"]

@@ -8,13 +8,11 @@ the cache; a history that only grew is scanned from the old tips to the new ones
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from itertools import starmap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -35,15 +33,6 @@ from reviewq.core.model import (
     Prompt,
 )
 from reviewq.core.prompts import choose_prompt
-from reviewq.core.scope import (
-    Scope,
-    landed_reviews,
-    landing_key,
-    rebased_copies,
-    review_number,
-    scope_of,
-    short_ref,
-)
 from reviewq.errors import ReviewqError
 from reviewq.sources.git_log import (
     commit_from_fields,
@@ -65,6 +54,9 @@ from reviewq.workflow.scan_answer import (
 from reviewq.workflow.scan_answer import rules_key as _rules_key
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from reviewq.core.scope import Scope
     from reviewq.sources.refs import RefSnapshot, RefView
     from reviewq.workflow.scan_scope import ScopeScan, ScopeState
 
@@ -174,6 +166,8 @@ class StoredChange(NamedTuple):
 
     def landing_key(self) -> tuple[Any, ...]:
         """`core.scope.landing_key`: author email, author date, message, files."""
+        from reviewq.core.scope import landing_key
+
         return landing_key(self.author_email, self.authored_at, self.message, self.files)
 
 
@@ -959,6 +953,10 @@ class Scanner:
 
         ctx = self.ctx
         git = ctx.git
+        import hashlib
+
+        from reviewq.core.scope import scope_of
+
         scope = scope or scope_of(ctx.config)
         snapshot = snapshot or read_snapshot(git)
         view = scope_view(snapshot, scope, list_remotes(git) if snapshot.tips else ())
@@ -1224,6 +1222,8 @@ def _landings(
     squash-merged request (main's messages name it) and rebased copies or cherry-picks (the
     copy on main is the item, remembering the branch it was on). Returns the placements left,
     `was_on` (main commit -> the branch it was seen on) and the landed-requests memo to keep."""
+    from reviewq.core.scope import rebased_copies
+
     # A squash-merged pull request's commits never reach main; main's messages say it landed.
     landed, landed_memo = _landed_review_refs(
         git, view, main_tips, branch_states, placements, cached.landed_memo if cached else None
@@ -1265,6 +1265,7 @@ def _landed_review_refs(
     new pull-request ref costs no git. Returns the refs and the memo to keep.
     """
     from reviewq.core.queue import parse_time
+    from reviewq.core.scope import landed_reviews, review_number, short_ref
 
     numbered = {
         short_ref(ref): number
@@ -1369,6 +1370,8 @@ def _inbox_file_changes(ctx: Context, detector: Detector, path: Path) -> list[Ch
 
     changes = []
     st = path.stat()
+    from datetime import UTC, datetime
+
     mtime = datetime.fromtimestamp(st.st_mtime, UTC).isoformat(timespec="seconds")
     for patch in read_patch_file(path, mtime):
         hints = [patch.sidecar.hint()] if patch.sidecar else []
@@ -1447,6 +1450,8 @@ def recent_anchor(ctx: Context, mainline: Mapping[str, str], now: datetime) -> d
         ).split()
     except GitError:
         return now
+    from datetime import datetime
+
     try:
         newest = max(datetime.fromisoformat(x) for x in out) if out else None
     except ValueError:

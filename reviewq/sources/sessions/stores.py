@@ -14,7 +14,6 @@ Nothing here writes to a store; every listing tolerates missing or unreadable di
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -137,12 +136,16 @@ def discover(env: Mapping[str, str], roots: Sequence[str]) -> list[Found]:
 def _gemini(base: Path, roots: Sequence[str]) -> list[Found]:
     """Gemini keeps no working directory in its chats: the project directory says whose they
     are (`.project_root` in slug directories; sha256 of the root as the name before v0.29)."""
-    hashes = {hashlib.sha256(r.encode()).hexdigest(): r for r in roots}
-    out = []
+    out: list[Found] = []
     try:
         projects = list(os.scandir(base / "tmp"))
     except OSError:
         return out
+    if not projects:
+        return out
+    import hashlib  # start-up: only with Gemini's projects to name
+
+    hashes = {hashlib.sha256(r.encode()).hexdigest(): r for r in roots}
     for project in projects:
         root = hashes.get(project.name)
         if root is None:
