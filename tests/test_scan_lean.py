@@ -349,3 +349,55 @@ def test_replace_files_new_file_is_mkstemp_s(tmp_path, monkeypatch) -> None:
     with pytest.raises(OSError):
         files.replace_file(target, boom, prefix=".out-")
     assert target.read_bytes() == b"new" and os.listdir(target.parent) == ["out.json"]
+
+
+def test_the_detectors_modules_compile_no_pattern_at_import() -> None:
+    """Their module-level patterns are `core.lazy_re.lazy`: compiled on first use, each the
+    pattern `re.compile` makes of the same source (the detection tests check the answers)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import re, sys\n"
+        "made = []\n"
+        "real = re._compile\n"
+        "def spy(pattern, flags):\n"
+        "    caller = sys._getframe(2).f_globals.get('__name__', '')\n"
+        "    if caller.startswith('reviewq'):\n"
+        "        made.append((caller, pattern))\n"
+        "    return real(pattern, flags)\n"
+        "re._compile = spy\n"
+        "import reviewq.core.detect, reviewq.core.config, reviewq.core.text\n"
+        "print(made)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_lazy_patterns_are_the_compiled_ones() -> None:
+    import re
+
+    from reviewq.core import agent_identities, families, message, provenance, text
+    from reviewq.core.lazy_re import LazyPattern, lazy
+
+    found = []
+    for module in (agent_identities, families, message, provenance, text):
+        for value in vars(module).values():
+            items = value if isinstance(value, tuple) else (value,)
+            for item in items:
+                for part in item if isinstance(item, tuple) else (item,):
+                    if isinstance(part, LazyPattern):
+                        found.append(part)
+    assert len(found) > 20
+    for p in found:
+        real = re.compile(*p._source)
+        assert (p.pattern, p.flags, p.groups, p.groupindex) == (
+            real.pattern,
+            real.flags,
+            real.groups,
+            real.groupindex,
+        )
+    p = lazy(r"(?P<k>[a-z]+):(\d)", re.I)
+    assert p.match("Ab:1").group("k") == "Ab" and p.sub("x", "a:1 b:2") == "x x"
+    assert [m.group(2) for m in p.finditer("a:1 b:2")] == ["1", "2"]
+    assert p.split("a:1-b:2") == ["", "a", "1", "-", "b", "2", ""]

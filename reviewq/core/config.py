@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from reviewq.core.detect import RepoRule
+from reviewq.core.lazy_re import lazy
 from reviewq.core.model import AUTHOR_FAMILIES, CONFIDENCES, ROLES
 from reviewq.core.tomlcheck import (
     ConfigError,
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from reviewq.core.scope import Scope
     from reviewq.core.team import TeamSettings
 
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_SLUG = lazy(r"^[a-z0-9][a-z0-9-]*$")
 
 
 def parse_agent_rules(value: Any) -> tuple[RepoRule, ...]:

@@ -15,15 +15,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from reviewq.core.lazy_re import lazy
 from reviewq.core.model import _set, _value_methods
 
 # git: the key is ASCII alphanumerics and '-', no whitespace inside; spaces may precede ':'.
-_TRAILER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*)[ \t]*:(.*)$")
+_TRAILER = lazy(r"^([A-Za-z0-9][A-Za-z0-9-]*)[ \t]*:(.*)$")
 _GIT_GENERATED = ("signed-off-by", "(cherry picked from commit")
 
 #: A body line that is itself a marker (not a trailer), e.g. Claude Code's
 #: `🤖 Generated with [Claude Code](https://claude.com/claude-code)`.
-GENERATED_WITH = re.compile(
+GENERATED_WITH = lazy(
     r"^\W{0,4}\s*Generated\s+(?:with|by|using)\s+"
     r"(?:\[(?P<linked>[^\]\n]{1,60})\]\((?P<url>[^)\s]{1,300})\)|(?P<plain>[A-Za-z][\w .+-]{0,40}?))"
     r"\s*[.!]?\s*$",
@@ -32,16 +33,16 @@ GENERATED_WITH = re.compile(
 AIDER_TRANSCRIPT = "# aider chat conversation:"
 #: aider's older transcript header: `# Context:` then `USER:` / `ASSISTANT:` turns.
 AIDER_CONTEXT = "# context:"
-_TURN_LINE = re.compile(r"^(?:USER|ASSISTANT|SYSTEM)\s*:", re.MULTILINE)
+_TURN_LINE = lazy(r"^(?:USER|ASSISTANT|SYSTEM)\s*:", re.MULTILINE)
 _USER_AND_ASSISTANT = (
-    re.compile(r"^USER\s*:", re.MULTILINE),
-    re.compile(r"^ASSISTANT\s*:", re.MULTILINE),
+    lazy(r"^USER\s*:", re.MULTILINE),
+    lazy(r"^ASSISTANT\s*:", re.MULTILINE),
 )
-_HTML_COMMENT = re.compile(r"^<!--.*-->$")
-_RULE_LINE = re.compile(r"^(?:-{3,}|\*{3,}|_{3,})$")
+_HTML_COMMENT = lazy(r"^<!--.*-->$")
+_RULE_LINE = lazy(r"^(?:-{3,}|\*{3,}|_{3,})$")
 _HEREDOC_LEFTOVERS = frozenset({"EOF", ")", '")', "')", "EOF)", 'EOF")', "EOF2"})
 #: A line that opens a tagged block agents append (`<claude-plan>` … `</claude-plan>`).
-_TAG_OPEN = re.compile(r"^<([a-z][a-z0-9_-]{0,40})>\s*$", re.IGNORECASE)
+_TAG_OPEN = lazy(r"^<([a-z][a-z0-9_-]{0,40})>\s*$", re.IGNORECASE)
 
 
 def has_turns(transcript: str) -> bool:
@@ -278,12 +279,10 @@ def _trailer_block(para: list[str], is_last: bool, may_generate: bool = True) ->
     return []
 
 
-_IDENT = re.compile(r"^\s*(?P<name>.*?)\s*<(?P<email>[^<>\s]*)>\s*$")
+_IDENT = lazy(r"^\s*(?P<name>.*?)\s*<(?P<email>[^<>\s]*)>\s*$")
 
 
-_BARE_IDENT = re.compile(
-    r"^\s*(?P<name>\S.*?)\s+(?P<email>[^\s<>@]+@[^\s<>@]+\.[a-z]{2,})\s*$", re.I
-)
+_BARE_IDENT = lazy(r"^\s*(?P<name>\S.*?)\s+(?P<email>[^\s<>@]+@[^\s<>@]+\.[a-z]{2,})\s*$", re.I)
 
 
 def parse_identity(value: str) -> tuple[str, str] | None:

@@ -8,11 +8,11 @@ other tools and a scan must not stop because one note is broken.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from reviewq.core.families import normalize_model
+from reviewq.core.lazy_re import lazy
 from reviewq.core.message import parse_identity
 from reviewq.core.model import Identity, _set, _value_methods
 
@@ -49,7 +49,7 @@ TOOL_AGENTS: dict[str, str] = {
     "pi": "pi",
 }
 
-_SLUG = re.compile(r"[^a-z0-9]+")
+_SLUG = lazy(r"[^a-z0-9]+")
 
 
 def agent_slug(name: str) -> str:
@@ -130,7 +130,7 @@ def _user_turns(messages: Any) -> list[str]:
     return turns
 
 
-_RANGE = re.compile(r"^(\d+)(?:-(\d+))?$")
+_RANGE = lazy(r"^(\d+)(?:-(\d+))?$")
 
 
 def _count_ranges(ranges: str) -> int:
@@ -316,7 +316,7 @@ def parse_prompt_note(text: str) -> ProvenanceHint | None:
     )
 
 
-_TURN = re.compile(r"^(USER|ASSISTANT|SYSTEM)\s*:\s?(.*)$")
+_TURN = lazy(r"^(USER|ASSISTANT|SYSTEM)\s*:\s?(.*)$")
 _TURN_FIRST = frozenset("UAS")
 
 
