@@ -401,3 +401,66 @@ def test_lazy_patterns_are_the_compiled_ones() -> None:
     assert p.match("Ab:1").group("k") == "Ab" and p.sub("x", "a:1 b:2") == "x x"
     assert [m.group(2) for m in p.finditer("a:1 b:2")] == ["1", "2"]
     assert p.split("a:1-b:2") == ["", "a", "1", "-", "b", "2", ""]
+
+
+_MUTABLE_RECORDS = (
+    "reviewq.workflow.scan:ScanResult",
+    "reviewq.workflow.scan:_Decoded",
+    "reviewq.sources.notes:SideRecords",
+    "reviewq.core.message:ParsedMessage",
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.sampled_from(_MUTABLE_RECORDS), st.data())
+def test_mutable_records_written_out_are_dataclass_s(name, data) -> None:
+    """The mutable records of the scan's path write `__init__` out and take
+    `_value_methods(frozen=False)`: the parameters, defaults (a default factory's fresh value),
+    text, equality, unhashability and assignment of the `dataclass` they were."""
+    import dataclasses
+    import inspect
+
+    import pytest
+
+    cls = _record(name)
+    fields = dataclasses.fields(cls)
+    ref = dataclasses.make_dataclass(
+        cls.__qualname__,
+        [
+            (
+                f.name,
+                f.type,
+                dataclasses.field(default_factory=f.default_factory)
+                if f.default_factory is not dataclasses.MISSING
+                else dataclasses.field(default=f.default),
+            )
+            for f in fields
+        ],
+        slots=hasattr(cls, "__slots__"),
+    )
+    ours_sig = list(inspect.signature(cls).parameters.values())
+    ref_sig = list(inspect.signature(ref).parameters.values())
+    assert [(p.name, p.kind) for p in ours_sig] == [(p.name, p.kind) for p in ref_sig]
+    for p, r in zip(ours_sig, ref_sig, strict=True):
+        assert p.default == r.default or repr(p.default) == repr(r.default) == "<factory>"
+    required = [f.name for f in fields if f.default is f.default_factory is dataclasses.MISSING]
+    drawn = {f.name: data.draw(_VALUE) for f in fields}
+    keep = data.draw(st.sets(st.sampled_from([f.name for f in fields])))
+    kwargs = {n: v for n, v in drawn.items() if n in keep or n in required}
+    ours, theirs = cls(**kwargs), ref(**kwargs)
+    assert dataclasses.astuple(ours) == dataclasses.astuple(theirs)
+    assert repr(ours) == repr(theirs)
+    assert (ours == cls(**kwargs)) and (ours != theirs) and (ours == tuple(kwargs)) is False
+    other = dict(kwargs, **{fields[0].name: "other"})
+    assert (ours == cls(**other)) == (theirs == ref(**other))
+    with pytest.raises(TypeError):
+        hash(ours)
+    setattr(ours, fields[0].name, "set")
+    assert getattr(ours, fields[0].name) == "set"
+    assert dataclasses.replace(ours) == ours
+    if any(f.default_factory is not dataclasses.MISSING for f in fields):
+        a, b = cls(**{n: kwargs[n] for n in required}), cls(**{n: kwargs[n] for n in required})
+        for f in fields:
+            if f.default_factory is not dataclasses.MISSING:
+                assert getattr(a, f.name) == f.default_factory()
+                assert getattr(a, f.name) is not getattr(b, f.name)  # a fresh one each

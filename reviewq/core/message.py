@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from reviewq.core.lazy_re import lazy
-from reviewq.core.model import _set, _value_methods
+from reviewq.core.model import _FACTORY, _set, _value_methods
 
 # git: the key is ASCII alphanumerics and '-', no whitespace inside; spaces may precede ':'.
 _TRAILER = lazy(r"^([A-Za-z0-9][A-Za-z0-9-]*)[ \t]*:(.*)$")
@@ -67,7 +67,8 @@ class Trailer:
         return self.key.lower()
 
 
-@dataclass(slots=True)
+@_value_methods(frozen=False)
+@dataclass(slots=True, init=False, repr=False, eq=False)
 class ParsedMessage:
     subject: str
     trailers: list[Trailer] = field(default_factory=list)
@@ -77,6 +78,20 @@ class ParsedMessage:
     aider_transcript: str | None = None
     #: The header line the transcript followed, as written.
     aider_header: str = "# Aider chat conversation:"
+
+    def __init__(
+        self,
+        subject: str,
+        trailers: list[Trailer] = _FACTORY,
+        marker_lines: list[str] = _FACTORY,
+        aider_transcript: str | None = None,
+        aider_header: str = "# Aider chat conversation:",
+    ) -> None:
+        self.subject = subject
+        self.trailers = [] if trailers is _FACTORY else trailers
+        self.marker_lines = [] if marker_lines is _FACTORY else marker_lines
+        self.aider_transcript = aider_transcript
+        self.aider_header = aider_header
 
     def values(self, key: str) -> list[str]:
         k = key.lower()

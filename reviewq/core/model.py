@@ -71,9 +71,15 @@ def short_id(change_id: str, *, narrow: bool = False) -> str:
 SEVERITIES: tuple[str, ...] = ("note", "warning", "error", "critical")
 
 
-def _value_methods(cls: type[_T]) -> type[_T]:
+def _value_methods(cls: type[_T] | None = None, *, frozen: bool = True) -> Any:
     """`__repr__`, `__eq__` and `__hash__` over every field in order, as `dataclass(frozen=True)`
-    generates them, made from one field getter instead of source compiled at import."""
+    generates them, made from one field getter instead of source compiled at import; with the
+    frozen `__setattr__` / `__delattr__` and the slotted pickling state of a frozen class.
+
+    `@_value_methods(frozen=False)`: `__repr__` and `__eq__` of a mutable `dataclass` (which is
+    unhashable), nothing else."""
+    if cls is None:
+        return lambda c: _value_methods(c, frozen=frozen)
     names = tuple(cls.__dataclass_fields__)  # type: ignore[attr-defined]
     getter = attrgetter(*names)
     values: Callable[[Any], tuple[Any, ...]] = (
@@ -91,6 +97,13 @@ def _value_methods(cls: type[_T]) -> type[_T]:
 
     def __hash__(self: Any) -> int:
         return hash(values(self))
+
+    if not frozen:
+        for method in (__repr__, __eq__):
+            method.__qualname__ = f"{cls.__qualname__}.{method.__name__}"
+            setattr(cls, method.__name__, method)
+        cls.__hash__ = None  # type: ignore[assignment]
+        return cls
 
     fields = frozenset(names)
 
@@ -120,6 +133,18 @@ def _value_methods(cls: type[_T]) -> type[_T]:
 
 #: The written-out `__init__`s set their fields as the generated ones do (the class is frozen).
 _set = object.__setattr__
+
+
+class _Factory:
+    """The default of a written-out `__init__`'s parameter whose field has a default factory
+    (`dataclass` shows it as `<factory>` too): the parameter left out, the factory makes the
+    value; anything passed, None included, is the value."""
+
+    def __repr__(self) -> str:
+        return "<factory>"
+
+
+_FACTORY: Any = _Factory()
 
 
 @_value_methods

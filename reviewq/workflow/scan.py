@@ -31,6 +31,7 @@ from reviewq.core.model import (
     FileChange,
     Identity,
     Prompt,
+    _value_methods,
 )
 from reviewq.core.prompts import choose_prompt
 from reviewq.errors import ReviewqError
@@ -65,7 +66,8 @@ if TYPE_CHECKING:
 # diff parser (`sources.diffs`).
 
 
-@dataclass
+@_value_methods(frozen=False)
+@dataclass(init=False, repr=False, eq=False)
 class ScanResult:
     changes: list[Change]
     commits_read: int
@@ -75,6 +77,22 @@ class ScanResult:
     #: `scan --json` answer names exactly these, not what was read before the scan).
     resolved: list[str] | None = None
     notes: dict[str, str] | None = None
+
+    def __init__(
+        self,
+        changes: list[Change],
+        commits_read: int,
+        from_cache: bool = False,
+        incremental: bool = False,
+        resolved: list[str] | None = None,
+        notes: dict[str, str] | None = None,
+    ) -> None:
+        self.changes = changes
+        self.commits_read = commits_read
+        self.from_cache = from_cache
+        self.incremental = incremental
+        self.resolved = resolved
+        self.notes = notes
 
 
 # -- (de)serialisation for the cache ----------------------------------------------------------
@@ -875,13 +893,18 @@ class _LazySide:
 Placement = tuple[Any, ...]
 
 
-@dataclass
+@_value_methods(frozen=False)
+@dataclass(init=False, repr=False, eq=False)
 class _Decoded:
     """Changes decoded by the last scope scan, for one (key, notes): a refresh decodes only
     what is new or moved."""
 
     key: tuple[Any, ...]
     items: dict[str, tuple[Placement, Change]]
+
+    def __init__(self, key: tuple[Any, ...], items: dict[str, tuple[Placement, Change]]) -> None:
+        self.key = key
+        self.items = items
 
 
 class Scanner:
