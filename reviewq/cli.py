@@ -50,6 +50,22 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise ReviewqError(f"{message} (see `{self.prog} --help`)")
 
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        if _building:
+            # While `build_parser` runs, argparse makes a formatter only to check each
+            # argument's metavar and to name the sub-commands (`reviewq scan`, no positional
+            # before it): no line is wrapped, so the terminal's width is not asked (its
+            # `import shutil`, with bz2 and lzma, is ~3 ms of every command's start). Usage,
+            # help and errors ask it as before.
+            return self.formatter_class(prog=self.prog, width=_BUILD_WIDTH)
+        return super()._get_formatter()
+
+
+#: True while `build_parser` runs (see `_Parser._get_formatter`).
+_building = False
+#: The width of the formatters made while building: wider than any line they could make.
+_BUILD_WIDTH = 1 << 16
+
 
 def _add_globals(parser: argparse.ArgumentParser, suppress: bool) -> None:
     default = argparse.SUPPRESS if suppress else None
@@ -89,19 +105,24 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole command line; `only`: just that command's sub-parser, so a command does not
     import every other command's module at start-up (the parse is the same: argparse consults
     only the chosen command's sub-parser)."""
-    parser = _Parser(
-        prog="reviewq",
-        description="The review queue for AI-authored changes. Without a command: the TUI.",
-    )
-    parser.add_argument("--version", action="version", version=f"reviewq {__version__}")
-    _add_globals(parser, suppress=False)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name, help_text in COMMANDS.items():
-        if only is not None and name != only:
-            continue
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        _add_globals(p, suppress=True)
-        _module(name).configure(p)
+    global _building
+    _building = True
+    try:
+        parser = _Parser(
+            prog="reviewq",
+            description="The review queue for AI-authored changes. Without a command: the TUI.",
+        )
+        parser.add_argument("--version", action="version", version=f"reviewq {__version__}")
+        _add_globals(parser, suppress=False)
+        sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+        for name, help_text in COMMANDS.items():
+            if only is not None and name != only:
+                continue
+            p = sub.add_parser(name, help=help_text, description=help_text)
+            _add_globals(p, suppress=True)
+            _module(name).configure(p)
+    finally:
+        _building = False
     return parser
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -464,3 +465,63 @@ def test_mutable_records_written_out_are_dataclass_s(name, data) -> None:
             if f.default_factory is not dataclasses.MISSING:
                 assert getattr(a, f.name) == f.default_factory()
                 assert getattr(a, f.name) is not getattr(b, f.name)  # a fresh one each
+
+
+@pytest.mark.parametrize("columns", [None, "", "abc", "0", "-3", "37", "250"])
+def test_terminal_columns_is_shutil_s(monkeypatch, columns) -> None:
+    """`output.terminal_columns` (no `shutil` at start-up) answers what
+    `shutil.get_terminal_size((160, 40)).columns` answers: COLUMNS, the terminal, the fallback."""
+    import fcntl
+    import os
+    import pty
+    import shutil
+    import struct
+    import sys
+    import termios
+
+    from reviewq.output import terminal_columns
+
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    monkeypatch.delenv("LINES", raising=False)
+    assert terminal_columns(160) == shutil.get_terminal_size((160, 40)).columns  # no terminal
+    main, side = pty.openpty()
+    try:
+        fcntl.ioctl(side, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 91, 0, 0))
+        with os.fdopen(os.dup(side), "w") as tty:
+            monkeypatch.setattr(sys, "__stdout__", tty)
+            assert terminal_columns(160) == shutil.get_terminal_size((160, 40)).columns
+            fcntl.ioctl(side, termios.TIOCSWINSZ, struct.pack("HHHH", 0, 0, 0, 0))
+            assert terminal_columns(160) == shutil.get_terminal_size((160, 40)).columns
+    finally:
+        os.close(main)
+        os.close(side)
+
+
+@pytest.mark.parametrize("columns", ["24", "80", "200"])
+def test_the_command_line_built_without_the_terminal_width_is_the_same(
+    monkeypatch, columns
+) -> None:
+    """`cli.build_parser` makes argparse's formatters of the build with a fixed width (no
+    `shutil`): every command's usage, help and sub-command name are what the plain build makes."""
+    import argparse
+
+    from reviewq import cli
+
+    monkeypatch.setenv("COLUMNS", columns)
+
+    def texts(parser: argparse.ArgumentParser) -> list[str]:
+        out = [parser.prog, parser.format_usage(), parser.format_help()]
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    out += [sub.prog, sub.format_usage(), sub.format_help()]
+        return out
+
+    ours = texts(cli.build_parser())
+    with monkeypatch.context() as m:
+        m.setattr(cli._Parser, "_get_formatter", argparse.ArgumentParser._get_formatter)
+        plain = texts(cli.build_parser())
+    assert ours == plain and "reviewq scan" in ours
