@@ -408,6 +408,13 @@ class Detector:
             )
 
 
+@functools.lru_cache(maxsize=4096)
+def _not_a_prompter(name: str, email: str) -> bool:
+    """An agent's address or a bot that is not an AI: never the human who asked (`_decide`; a
+    history names few people thousands of times)."""
+    return email.lower() in AI_EMAILS or is_non_ai_bot(Identity(name, email))
+
+
 def _lower(confidence: str) -> str:
     return {"high": "medium", "medium": "low", "low": "low"}[confidence]
 
@@ -589,39 +596,40 @@ _TRAILER_HANDLERS = {
 }
 
 
+def _strength(c: _Candidate) -> tuple[int, int, int]:
+    return (
+        1 if c.role == "primary" else 0,
+        _RANK[c.confidence],
+        _SOURCE_RANK.get(c.evidence.source, 1),
+    )
+
+
 def _decide(
     candidates: list[_Candidate], humans: list[Identity], hints: list[ProvenanceHint]
 ) -> Authorship:
-    """Pick the agent the strongest evidence names; gather its model and every proof."""
+    """Pick the agent the strongest evidence names; gather its model and every proof.
 
-    def strength(c: _Candidate) -> tuple[int, int, int]:
-        return (
-            1 if c.role == "primary" else 0,
-            _RANK[c.confidence],
-            _SOURCE_RANK.get(c.evidence.source, 1),
-        )
-
-    best = max(candidates, key=strength)
-    agent = best.agent
-    same = [c for c in candidates if c.agent == agent]
-    model = next((c.model for c in sorted(same, key=strength, reverse=True) if c.model), None)
+    `ranked`: the candidates strongest first, ties in their order (a stable sort): its first is
+    `max(candidates, key=_strength)` and its candidates of one agent are that agent's, sorted
+    the same way (`tests/test_detect_record.py` checks this against the three passes it
+    replaces)."""
+    ranked = candidates if len(candidates) == 1 else sorted(candidates, key=_strength, reverse=True)
+    agent = ranked[0].agent
+    model = next((c.model for c in ranked if c.model and c.agent == agent), None)
     if model is None:
         # A side record (git-ai, trace, prompt note) may name the model of the same tool.
         model = next((h.model for h in hints if h.model and (h.agent in (None, agent))), None)
+    same = [c for c in candidates if c.agent == agent]
     family = next((c.family for c in same if c.family), None) or family_for(agent, model)
     confidence = max((c.confidence for c in same), key=_RANK.__getitem__)
     role = "primary" if any(c.role == "primary" for c in candidates) else "assist"
     evidence: list[Evidence] = []
-    for c in sorted(candidates, key=strength, reverse=True):
+    for c in ranked:
         if c.evidence not in evidence:
             evidence.append(c.evidence)
     prompted: list[Identity] = []
     for person in humans:
-        if (
-            person not in prompted
-            and person.email.lower() not in AI_EMAILS
-            and not is_non_ai_bot(person)
-        ):
+        if person not in prompted and not _not_a_prompter(person.name, person.email):
             prompted.append(person)
     return Authorship(
         agent=agent,
