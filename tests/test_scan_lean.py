@@ -525,3 +525,24 @@ def test_the_command_line_built_without_the_terminal_width_is_the_same(
         m.setattr(cli._Parser, "_get_formatter", argparse.ArgumentParser._get_formatter)
         plain = texts(cli.build_parser())
     assert ours == plain and "reviewq scan" in ours
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(alphabet="<!->*_ \t#xA\u2014", min_size=1, max_size=12)
+    | st.sampled_from(["<!-- devin-review-badge-begin -->", "---", "***", "___", "- item", "--"])
+)
+def test_the_invisible_line_prefilter_is_the_two_patterns(line: str) -> None:
+    """`parse_message` asks `_HTML_COMMENT` only of a line starting `<`, `_RULE_LINE` only of
+    one starting `-`, `*` or `_`: the same lines are hidden as when both are asked of all."""
+    from reviewq.core.message import _HTML_COMMENT, _RULE_LINE
+
+    stripped = line.strip()
+    if not stripped:
+        return
+    plain = bool(_HTML_COMMENT.match(stripped) or _RULE_LINE.match(stripped))
+    filtered = bool(
+        (stripped[0] == "<" and _HTML_COMMENT.match(stripped))
+        or (stripped[0] in "-*_" and _RULE_LINE.match(stripped))
+    )
+    assert filtered == plain

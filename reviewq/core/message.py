@@ -202,8 +202,10 @@ def parse_message(message: str) -> ParsedMessage:
             in_fence
             or not stripped
             or stripped[0] == ">"
-            or _HTML_COMMENT.match(stripped)
-            or _RULE_LINE.match(stripped)
+            # Each pattern is anchored at a first character the line must have (no regex
+            # call for the usual line).
+            or (stripped[0] == "<" and _HTML_COMMENT.match(stripped))
+            or (stripped[0] in "-*_" and _RULE_LINE.match(stripped))
         ):
             # Quotes, and HTML comments a bot appends (`<!-- devin-review-badge-begin -->`),
             # are not the commit's own words; a rule line (GitHub's squash `---------`) ends
