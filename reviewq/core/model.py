@@ -80,23 +80,27 @@ def _value_methods(cls: type[_T] | None = None, *, frozen: bool = True) -> Any:
     unhashable), nothing else."""
     if cls is None:
         return lambda c: _value_methods(c, frozen=frozen)
-    names = tuple(cls.__dataclass_fields__)  # type: ignore[attr-defined]
-    getter = attrgetter(*names)
-    values: Callable[[Any], tuple[Any, ...]] = (
-        getter if len(names) > 1 else lambda obj: (getter(obj),)  # type: ignore[assignment]
-    )
+    declared = cls.__dataclass_fields__  # type: ignore[attr-defined]
+    names = tuple(declared)
+    values = _getter(names)
+    # A field declared `repr=False` / `compare=False` is left out of the text / the equality
+    # and hash, as `dataclass` leaves it out.
+    shown = tuple(n for n in names if declared[n].repr)
+    compared = tuple(n for n in names if declared[n].compare)
+    shown_values = values if shown == names else _getter(shown)
+    key = values if compared == names else _getter(compared)
 
     def __repr__(self: Any) -> str:
-        pairs = ", ".join(f"{name}={value!r}" for name, value in zip(names, values(self)))
+        pairs = ", ".join(f"{name}={value!r}" for name, value in zip(shown, shown_values(self)))
         return f"{self.__class__.__qualname__}({pairs})"
 
     def __eq__(self: Any, other: object) -> bool:
         if other.__class__ is self.__class__:
-            return values(self) == values(other)
+            return key(self) == key(other)
         return NotImplemented
 
     def __hash__(self: Any) -> int:
-        return hash(values(self))
+        return hash(key(self))
 
     if not frozen:
         for method in (__repr__, __eq__):
@@ -129,6 +133,14 @@ def _value_methods(cls: type[_T] | None = None, *, frozen: bool = True) -> Any:
         method.__qualname__ = f"{cls.__qualname__}.{method.__name__}"
         setattr(cls, method.__name__, method)
     return cls
+
+
+def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """The fields' values as one tuple, in order (`_value_methods`)."""
+    if not names:
+        return lambda obj: ()
+    getter = attrgetter(*names)
+    return getter if len(names) > 1 else lambda obj: (getter(obj),)  # type: ignore[return-value]
 
 
 #: The written-out `__init__`s set their fields as the generated ones do (the class is frozen).
