@@ -552,3 +552,64 @@ def test_the_invisible_line_prefilter_is_the_two_patterns(line: str) -> None:
         or (stripped[0] in "-*_" and _RULE_LINE.match(stripped))
     )
     assert filtered == plain
+
+
+_WORDS = st.sampled_from(
+    [
+        "scan",
+        "--repo",
+        "--repo=x",
+        "--repo=",
+        "--repo=-x",
+        "x",
+        "scan",
+        "-x",
+        "-1",
+        "--no-sessions",
+        "--no-session",
+        "--json",
+        "--sizes",
+        "--",
+        "--re",
+        "",
+        "HEAD",
+        "queue",
+        "-n",
+        "3",
+        "--help",
+    ]
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(_WORDS, max_size=5))
+def test_a_plain_scan_is_read_as_argparse_reads_it(words) -> None:
+    """`cli.plain_scan_args` (no argparse for `[--repo PATH] scan [--no-sessions]`) gives
+    exactly the namespace argparse gives, and declines every other command line."""
+    from reviewq import cli
+    from reviewq.errors import ReviewqError
+
+    fast = cli.plain_scan_args(words)
+    if fast is None:
+        return
+    try:
+        plain = cli.build_parser(cli.command_of(words)).parse_args(words)
+    except (ReviewqError, SystemExit) as exc:  # pragma: no cover - the property fails here
+        raise AssertionError(f"argparse refuses {words!r}: {exc}") from None
+    assert vars(fast) == vars(plain)
+
+
+def test_plain_scan_command_lines_skip_argparse() -> None:
+    from reviewq import cli
+
+    for words in (["scan"], ["--repo", "r", "scan"], ["--repo=r", "scan", "--no-sessions"]):
+        assert cli.plain_scan_args(words) is not None
+    for words in (
+        ["scan", "--json"],
+        ["scan", "HEAD"],
+        ["--repo", "-r", "scan"],
+        ["scan", "--no-sessions", "--no-sessions"],
+        ["--re", "r", "scan"],
+        ["queue"],
+    ):
+        assert cli.plain_scan_args(words) is None
