@@ -202,10 +202,10 @@ class Detector:
         message = parts[8]
         if self.marked(message):
             commit = make_commit(parts)
-            return commit, self.detect(commit, hints), True
+            return commit, self.detect(commit, hints, marked=True), True
         if hints:
             commit = make_commit(parts)
-            return commit, self.detect(commit, hints), False
+            return commit, self.detect(commit, hints, marked=False), False
         key = (parts[2], parts[3], parts[5], parts[6])
         memo = self._by_identities
         if key in memo:
@@ -215,7 +215,7 @@ class Detector:
             memo[key] = None  # no identity of an agent, nothing in the message: not AI
             return None, None, False
         commit = make_commit(parts)
-        found = memo[key] = self.detect(commit)
+        found = memo[key] = self.detect(commit, marked=False)
         return commit, found, False
 
     def may_be_ai(self, names_emails: tuple[bytes, bytes, bytes, bytes], message: bytes) -> bool:
@@ -240,7 +240,16 @@ class Detector:
             memo[key] = verdict
         return verdict
 
-    def detect(self, commit: Commit, hints: Iterable[ProvenanceHint] = ()) -> Authorship | None:
+    def detect(
+        self,
+        commit: Commit,
+        hints: Iterable[ProvenanceHint] = (),
+        *,
+        marked: bool | None = None,
+    ) -> Authorship | None:
+        """Who wrote `commit`, or None for a person's. `marked`: what `marked` said of its raw
+        message (the same answer as the keyword search of the decoded one, which is then not
+        asked again: `detect_record`); None: searched here."""
         candidates: list[_Candidate] = []
         humans: list[Identity] = []
         hint_list = [h for h in hints if h is not None]
@@ -261,7 +270,7 @@ class Detector:
 
         message = commit.message
         parsed: ParsedMessage | None = None
-        if self._keyword_in(message.lower()) is not None:
+        if self._keyword_in(message.lower()) is not None if marked is None else marked:
             parsed = parse_message(message)
             self._trailers(parsed, candidates, humans)
             self._body(parsed, candidates)
