@@ -15,7 +15,6 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
 
 from reviewq import __version__
 from reviewq.errors import ReviewqError
@@ -44,8 +43,10 @@ COMMANDS: dict[str, str] = {
 }
 
 
+TYPE_CHECKING = False  # `typing` is not imported before a scan's `git log` starts
 if TYPE_CHECKING:
     import argparse
+    from typing import Any
 
 
 def _parser_type() -> type[argparse.ArgumentParser]:

@@ -690,13 +690,13 @@ def _start(argv: list[str], env: dict[str, str]) -> Prefetch | None:
         return None
     import subprocess
 
-    from reviewq.sources.gitcmd import _popen, run_env, start_early
     from reviewq.sources.log_format import (
         HEAD_AT_ONCE,
         NOTE_TIPS,
         PATHS_AT_ONCE,
         WORKTREE_LIST,
         log_args,
+        run_env,
         trace_file_args,
     )
 
@@ -717,6 +717,10 @@ def _start(argv: list[str], env: dict[str, str]) -> Prefetch | None:
         raise
     prefetch = Prefetch(proc, out, cwd, args, run)
     prefetch.sha, prefetch.git_dir, prefetch.common = sha, git_dir, common
+    # `sources.gitcmd` (with `dataclasses`, `pathlib` and the model: ~15 ms) only now, while git
+    # already writes the log.
+    from reviewq.sources.gitcmd import _popen, start_early
+
     # HEAD as git resolves it, asked now rather than after the imports: taken only when the
     # files still say HEAD is `sha` when the scan asks (`head_from_start`).
     prefetch.head = _popen(cwd, run, HEAD_AT_ONCE)
