@@ -259,7 +259,8 @@ class Detector:
         # aider suffixes the *committer* on every commit it makes, including a person's own
         # edits: that alone is not authorship (reference: aider/repo.py).
         if not committer_name.lower().endswith("(aider)") and (
-            commit.committer != commit.author or author_agent is None
+            (commit.committer is not commit.author and commit.committer != commit.author)
+            or author_agent is None
         ):
             self._identity(commit.committer, "committer", candidates)
 
@@ -622,20 +623,31 @@ def _decide(
     `max(candidates, key=_strength)` and its candidates of one agent are that agent's, sorted
     the same way (`tests/test_detect_record.py` checks this against the three passes it
     replaces)."""
-    ranked = candidates if len(candidates) == 1 else sorted(candidates, key=_strength, reverse=True)
-    agent = ranked[0].agent
-    model = next((c.model for c in ranked if c.model and c.agent == agent), None)
-    if model is None:
-        # A side record (git-ai, trace, prompt note) may name the model of the same tool.
-        model = next((h.model for h in hints if h.model and (h.agent in (None, agent))), None)
-    same = [c for c in candidates if c.agent == agent]
-    family = next((c.family for c in same if c.family), None) or family_for(agent, model)
-    confidence = max((c.confidence for c in same), key=_RANK.__getitem__)
-    role = "primary" if any(c.role == "primary" for c in candidates) else "assist"
-    evidence: list[Evidence] = []
-    for c in ranked:
-        if c.evidence not in evidence:
-            evidence.append(c.evidence)
+    if len(candidates) == 1:  # the usual commit: one marker, nothing to rank or gather
+        (only,) = candidates
+        agent = only.agent
+        model = only.model or None
+        if model is None:
+            model = next((h.model for h in hints if h.model and (h.agent in (None, agent))), None)
+        family = only.family or family_for(agent, model)
+        confidence = only.confidence
+        role = "primary" if only.role == "primary" else "assist"
+        evidence = [only.evidence]
+    else:
+        ranked = sorted(candidates, key=_strength, reverse=True)
+        agent = ranked[0].agent
+        model = next((c.model for c in ranked if c.model and c.agent == agent), None)
+        if model is None:
+            # A side record (git-ai, trace, prompt note) may name the model of the same tool.
+            model = next((h.model for h in hints if h.model and (h.agent in (None, agent))), None)
+        same = [c for c in candidates if c.agent == agent]
+        family = next((c.family for c in same if c.family), None) or family_for(agent, model)
+        confidence = max((c.confidence for c in same), key=_RANK.__getitem__)
+        role = "primary" if any(c.role == "primary" for c in candidates) else "assist"
+        evidence = []
+        for c in ranked:
+            if c.evidence not in evidence:
+                evidence.append(c.evidence)
     prompted: list[Identity] = []
     for person in humans:
         if person not in prompted and not _not_a_prompter(person.name, person.email):
