@@ -10,7 +10,6 @@ exit code 2 (`ReviewqError`); a failed check exits 1.
 
 from __future__ import annotations
 
-import argparse
 import errno
 import importlib
 import os
@@ -44,14 +43,59 @@ COMMANDS: dict[str, str] = {
 }
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports usage errors as one line and exit code 2, like every other error."""
+TYPE_CHECKING = False  # `typing` is not imported before a scan's `git log` starts
+if TYPE_CHECKING:
+    import argparse
+    from typing import Any
 
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise ReviewqError(f"{message} (see `{self.prog} --help`)")
+
+def _parser_type() -> type[argparse.ArgumentParser]:
+    """`_Parser`, made on first use: `argparse` (with gettext and locale) is imported only when
+    a command line is parsed with it, never for a plain `scan` (`plain_scan_args`)."""
+    global _parser
+    if _parser is not None:
+        return _parser
+    import argparse
+
+    class _Parser(argparse.ArgumentParser):
+        """argparse that reports usage errors as one line and exit code 2, like every other
+        error."""
+
+        def error(self, message: str) -> None:  # type: ignore[override]
+            raise ReviewqError(f"{message} (see `{self.prog} --help`)")
+
+        def _get_formatter(self) -> argparse.HelpFormatter:
+            if _building:
+                # While `build_parser` runs, argparse makes a formatter only to check each
+                # argument's metavar and to name the sub-commands (`reviewq scan`, no
+                # positional before it): no line is wrapped, so the terminal's width is not
+                # asked (its `import shutil`, with bz2 and lzma, is ~3 ms of every command's
+                # start). Usage, help and errors ask it as before.
+                return self.formatter_class(prog=self.prog, width=_BUILD_WIDTH)
+            return super()._get_formatter()
+
+    _parser = _Parser
+    return _parser
+
+
+_parser: Any = None
+
+
+def __getattr__(name: str) -> Any:
+    if name == "_Parser":
+        return _parser_type()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+#: True while `build_parser` runs (see `_Parser._get_formatter`).
+_building = False
+#: The width of the formatters made while building: wider than any line they could make.
+_BUILD_WIDTH = 1 << 16
 
 
 def _add_globals(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    import argparse
+
     default = argparse.SUPPRESS if suppress else None
     parser.add_argument("--repo", metavar="PATH", default=default, help="repository (default: .)")
     parser.add_argument(
@@ -89,19 +133,24 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole command line; `only`: just that command's sub-parser, so a command does not
     import every other command's module at start-up (the parse is the same: argparse consults
     only the chosen command's sub-parser)."""
-    parser = _Parser(
-        prog="reviewq",
-        description="The review queue for AI-authored changes. Without a command: the TUI.",
-    )
-    parser.add_argument("--version", action="version", version=f"reviewq {__version__}")
-    _add_globals(parser, suppress=False)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name, help_text in COMMANDS.items():
-        if only is not None and name != only:
-            continue
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        _add_globals(p, suppress=True)
-        _module(name).configure(p)
+    global _building
+    _building = True
+    try:
+        parser = _parser_type()(
+            prog="reviewq",
+            description="The review queue for AI-authored changes. Without a command: the TUI.",
+        )
+        parser.add_argument("--version", action="version", version=f"reviewq {__version__}")
+        _add_globals(parser, suppress=False)
+        sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_parser_type())
+        for name, help_text in COMMANDS.items():
+            if only is not None and name != only:
+                continue
+            p = sub.add_parser(name, help=help_text, description=help_text)
+            _add_globals(p, suppress=True)
+            _module(name).configure(p)
+    finally:
+        _building = False
     return parser
 
 
@@ -120,9 +169,39 @@ def _cwd_gone() -> bool:
     return False
 
 
+def plain_scan_args(words: Sequence[str]) -> Any:
+    """What `build_parser().parse_args(words)` gives for a plain table, `[--repo PATH |
+    --repo=PATH] scan [--no-sessions]` (`scan_fast.parse_scan_argv`), without argparse; None
+    for any other command line (argparse parses it). A PATH that starts with `-` is left to
+    argparse (it may read it as an option)."""
+    from reviewq.workflow.scan_fast import parse_scan_argv
+
+    asked = parse_scan_argv(list(words))
+    if asked is None or (asked[0] is not None and asked[0].startswith("-")):
+        return None
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        repo=asked[0],
+        config=None,
+        log=None,
+        command="scan",
+        revs=[],
+        max_count=None,
+        since=None,
+        inbox=None,
+        no_cache=False,
+        json=False,
+        sizes=False,
+        no_sessions="--no-sessions" in words,
+    )
+
+
 def run(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser(command_of(sys.argv[1:] if argv is None else argv))
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    args = plain_scan_args(words)
+    if args is None:
+        args = build_parser(command_of(words)).parse_args(argv)
     command = args.command
     if command is None:
         command = "tui"

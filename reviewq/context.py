@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reviewq.core.config import Config, ConfigError, parse_config
+from reviewq.core.model import _FACTORY, _value_methods
 from reviewq.errors import ReviewqError
 from reviewq.sources.gitcmd import Git, GitError
 
@@ -96,7 +97,8 @@ if TYPE_CHECKING:
     from reviewq.store.cache import Cache  # TinyDB: imported when a command opens the cache
 
 
-@dataclass
+@_value_methods(frozen=False)
+@dataclass(init=False, repr=False, eq=False)
 class Context:
     git: Git
     config: Config
@@ -105,6 +107,20 @@ class Context:
     env: dict[str, str] = field(default_factory=dict)
     #: The cache handle, opened on first use; shared with `with_config` copies.
     _cache: Cache | None = field(default=None, repr=False, compare=False)
+
+    def __init__(
+        self,
+        git: Git,
+        config: Config,
+        log_override: Path | None = None,
+        env: dict[str, str] = _FACTORY,
+        _cache: Cache | None = None,
+    ) -> None:
+        self.git = git
+        self.config = config
+        self.log_override = log_override
+        self.env = {} if env is _FACTORY else env
+        self._cache = _cache
 
     @classmethod
     def open(

@@ -70,6 +70,9 @@ def same_answer(
     built = commit_from_fields(parts)
     expected = plain.detect(built, hints)
     assert found == expected
+    # `detect_record` hands `marked` to `detect`, which then skips its own keyword search:
+    # the two must agree on every message.
+    assert marked == (plain._keyword_in(built.message.lower()) is not None)
     if found is not None:
         assert commit == built
     if not marked and not hints:
@@ -270,3 +273,105 @@ def test_one_decode_of_a_record_is_nine_decodes(fields, body) -> None:
         committed_at=cd,
         message=text.rstrip("\n"),
     )
+
+
+# -- `_decide` in one ranking against the three passes it replaced ------------------------------
+
+
+def _decide_in_three_passes(candidates, humans, hints):
+    """`core.detect._decide` as it was: `max`, then sorting the agent's candidates, then
+    sorting every candidate, each by strength; the prompted-by filter asked per person."""
+    from reviewq.core.agent_identities import AI_EMAILS, is_non_ai_bot
+    from reviewq.core.detect import _RANK, _SOURCE_RANK
+    from reviewq.core.families import family_for
+    from reviewq.core.model import Authorship
+
+    def strength(c):
+        return (
+            1 if c.role == "primary" else 0,
+            _RANK[c.confidence],
+            _SOURCE_RANK.get(c.evidence.source, 1),
+        )
+
+    best = max(candidates, key=strength)
+    agent = best.agent
+    same = [c for c in candidates if c.agent == agent]
+    model = next((c.model for c in sorted(same, key=strength, reverse=True) if c.model), None)
+    if model is None:
+        model = next((h.model for h in hints if h.model and (h.agent in (None, agent))), None)
+    family = next((c.family for c in same if c.family), None) or family_for(agent, model)
+    confidence = max((c.confidence for c in same), key=_RANK.__getitem__)
+    role = "primary" if any(c.role == "primary" for c in candidates) else "assist"
+    evidence = []
+    for c in sorted(candidates, key=strength, reverse=True):
+        if c.evidence not in evidence:
+            evidence.append(c.evidence)
+    prompted = []
+    for person in humans:
+        if (
+            person not in prompted
+            and person.email.lower() not in AI_EMAILS
+            and not is_non_ai_bot(person)
+        ):
+            prompted.append(person)
+    return Authorship(agent, model, family, role, confidence, tuple(evidence), tuple(prompted))
+
+
+_PEOPLE = st.sampled_from(
+    [
+        Identity("Jane", "jane@example.com"),
+        Identity("Jane", "JANE@example.com"),
+        Identity("Claude", "noreply@anthropic.com"),
+        Identity("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com"),
+        Identity("renovate[bot]", "bot@renovateapp.com"),
+        Identity("Copilot", "198982749+Copilot@users.noreply.github.com"),
+        Identity("Bob", ""),
+    ]
+)
+
+
+@st.composite
+def _candidates(draw):
+    from reviewq.core.detect import _Candidate
+    from reviewq.core.model import Evidence
+
+    evidence = st.builds(
+        Evidence,
+        st.sampled_from(
+            ["author", "committer", "trailer", "body", "note", "config-rule", "agent-trace", "x"]
+        ),
+        st.sampled_from(["m1", "m2", "Co-authored-by: Claude <noreply@anthropic.com>"]),
+    )
+    one = st.builds(
+        _Candidate,
+        st.sampled_from(["claude-code", "codex", "aider", "other", "copilot"]),
+        st.sampled_from([None, "", "claude-opus-4.5", "gpt-5", "gemini-2.5-pro", "qwen3"]),
+        st.sampled_from(["primary", "assist"]),
+        st.sampled_from(["high", "medium", "low"]),
+        evidence,
+        st.sampled_from([None, "", "anthropic", "openai", "meta"]),
+    )
+    return draw(st.lists(one, min_size=1, max_size=6))
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    _candidates(),
+    st.lists(_PEOPLE, max_size=4),
+    st.lists(
+        st.builds(
+            ProvenanceHint,
+            st.sampled_from(["note", "agent-trace", "prompt-note"]),
+            st.sampled_from([None, "claude-code", "codex"]),
+            st.sampled_from([None, "gpt-5", "claude-sonnet-4"]),
+            st.integers(-1, 3),
+        ),
+        max_size=3,
+    ),
+)
+def test_decide_in_one_ranking_is_the_three_passes(candidates, humans, hints) -> None:
+    from reviewq.core.detect import _decide
+
+    ours = _decide(list(candidates), list(humans), list(hints))
+    assert ours == _decide_in_three_passes(list(candidates), list(humans), list(hints))
+    assert repr(ours) == repr(_decide_in_three_passes(candidates, humans, hints))

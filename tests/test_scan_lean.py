@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -191,7 +192,28 @@ _MODEL_RECORDS = (
     "DiffStats",
     "FileChange",
     "Change",
+    # The other frozen records of the scan's path, written out the same way.
+    "reviewq.core.detect:RepoRule",
+    "reviewq.core.detect:_Candidate",
+    "reviewq.core.scope:Scope",
+    "reviewq.core.message:Trailer",
+    "reviewq.sources.gitcmd:RepoPaths",
+    "reviewq.sources.git_log:RawEntry",
+    "reviewq.core.provenance:ProvenanceHint",
+    "reviewq.sources.sessions.stores:Found",
+    "reviewq.core.agent_identities:Agent",
+    "reviewq.core.config:Config",
 )
+
+
+def _record(name: str):
+    """The class a `_MODEL_RECORDS` entry names (`core.model`'s own, or `module:Class`)."""
+    import importlib
+
+    module, _, cls = name.rpartition(":")
+    return getattr(importlib.import_module(module or "reviewq.core.model"), cls)
+
+
 _VALUE = st.one_of(
     st.none(),
     st.booleans(),
@@ -206,16 +228,25 @@ def _generated(name: str):
     methods): the reference for `core.model`'s frozen records."""
     import dataclasses
 
-    from reviewq.core import model
-
-    cls = getattr(model, name)
-    fields = [(f.name, f.type, f) for f in dataclasses.fields(cls)]
+    cls = _record(name)
     return dataclasses.make_dataclass(
-        name,
-        [(n, t, dataclasses.field(default=f.default)) for n, t, f in fields],
-        frozen=True,
-        slots=True,
+        cls.__qualname__, _fields_of(cls), frozen=True, slots=hasattr(cls, "__slots__")
     )
+
+
+def _fields_of(cls) -> list:
+    """`cls`'s fields as `make_dataclass` takes them: defaults, factories, repr and compare."""
+    import dataclasses
+
+    out = []
+    for f in dataclasses.fields(cls):
+        how = {"repr": f.repr, "compare": f.compare}
+        if f.default_factory is not dataclasses.MISSING:
+            how["default_factory"] = f.default_factory
+        elif f.default is not dataclasses.MISSING:
+            how["default"] = f.default
+        out.append((f.name, f.type, dataclasses.field(**how)))
+    return out
 
 
 @settings(max_examples=200, deadline=None)
@@ -227,9 +258,7 @@ def test_model_records_written_out_methods_are_dataclass_s(name, data) -> None:
 
     import pytest
 
-    from reviewq.core import model
-
-    cls, ref = getattr(model, name), _generated(name)
+    cls, ref = _record(name), _generated(name)
     names = [f.name for f in dataclasses.fields(cls)]
     a = data.draw(st.lists(_VALUE, min_size=len(names), max_size=len(names)))
     b = data.draw(st.lists(_VALUE, min_size=len(names), max_size=len(names)))
@@ -243,5 +272,344 @@ def test_model_records_written_out_methods_are_dataclass_s(name, data) -> None:
     assert (ours_a == tuple(a)) is False
     with pytest.raises(dataclasses.FrozenInstanceError):
         setattr(ours_a, names[0], None)
-    assert not hasattr(ours_a, "__dict__") and cls.__match_args__ == tuple(names)
+    assert hasattr(ours_a, "__dict__") == hasattr(ref_a, "__dict__")
+    assert cls.__match_args__ == tuple(names)
     assert dataclasses.replace(ours_a) == ours_a and dataclasses.astuple(ours_a) == tuple(a)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(_MODEL_RECORDS), st.data())
+def test_model_records_written_out_init_and_state_are_dataclass_s(name, data) -> None:
+    """The written-out `__init__` (no `dataclass(init=True)` compile at import) takes the same
+    parameters with the same defaults, by position and by keyword; pickling, copies and
+    deleting a field behave as the generated frozen class's do."""
+    import copy
+    import dataclasses
+    import inspect
+    import pickle
+
+    import pytest
+
+    cls, ref = _record(name), _generated(name)
+
+    def shape(c):
+        return [
+            (p.name, p.kind, "<factory>" if repr(p.default) == "<factory>" else p.default)
+            for p in inspect.signature(c).parameters.values()
+        ]
+
+    assert shape(cls) == shape(ref)
+    fields = dataclasses.fields(cls)
+    required = [f.name for f in fields if f.default is dataclasses.MISSING]
+    given_values = {f.name: data.draw(_VALUE) for f in fields}
+    keep = data.draw(st.sets(st.sampled_from([f.name for f in fields])))
+    kwargs = {n: v for n, v in given_values.items() if n in keep or n in required}
+    ours, theirs = cls(**kwargs), ref(**kwargs)
+    assert dataclasses.astuple(ours) == dataclasses.astuple(theirs)
+    assert repr(ours) == repr(theirs).replace(ref.__qualname__, cls.__qualname__, 1)
+    assert pickle.loads(pickle.dumps(ours)) == ours
+    assert copy.copy(ours) == ours and copy.deepcopy(ours) == ours
+    assert dataclasses.replace(ours, **{fields[0].name: None}) == cls(
+        **{**kwargs, fields[0].name: None}
+    )
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        delattr(ours, fields[-1].name)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ours.not_a_field = 1  # type: ignore[attr-defined]
+
+
+def test_replace_files_new_file_is_mkstemp_s(tmp_path, monkeypatch) -> None:
+    """`files._new_file` (no `tempfile` at start-up) makes what `tempfile.mkstemp` makes: a new
+    0600 file beside the target with the prefix and suffix, opened exclusively, never an
+    existing name (a planted file or link is skipped, not opened), and `replace_file` leaves no
+    temporary file behind, written or failed."""
+    import os
+    import stat
+    import tempfile
+
+    import pytest
+
+    from reviewq import files
+
+    fd, name = files._new_file(tmp_path, ".pre-", ".suf")
+    ref_fd, ref_name = tempfile.mkstemp(prefix=".pre-", suffix=".suf", dir=tmp_path)
+    try:
+        for f, n in ((fd, name), (ref_fd, ref_name)):
+            st = os.fstat(f)
+            assert stat.S_IMODE(st.st_mode) == 0o600 and stat.S_ISREG(st.st_mode)
+            assert os.path.isabs(n) and os.path.dirname(n) == str(tmp_path)
+            assert os.path.basename(n).startswith(".pre-") and n.endswith(".suf")
+            assert not os.get_inheritable(f)
+    finally:
+        os.close(fd)
+        os.close(ref_fd)
+    # Every name it draws is taken: planted links first, then the next name is used.
+    planted = tmp_path / "target"
+    planted.write_text("keep")
+    draws = iter([b"\x01" * 8, b"\x02" * 8, b"\x03" * 8])
+    monkeypatch.setattr(files.os, "urandom", lambda n: next(draws))
+    os.symlink(planted, tmp_path / f".x-{'01' * 8}")
+    (tmp_path / f".x-{'02' * 8}").write_text("other")
+    fd, name = files._new_file(tmp_path, ".x-", "")
+    os.close(fd)
+    assert name.endswith("03" * 8) and planted.read_text() == "keep"
+    monkeypatch.undo()
+
+    target = tmp_path / "sub" / "out.json"
+    files.replace_file(target, lambda fh: fh.write(b"new"), prefix=".out-")
+    assert target.read_bytes() == b"new"
+
+    def boom(fh):
+        fh.write(b"half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        files.replace_file(target, boom, prefix=".out-")
+    assert target.read_bytes() == b"new" and os.listdir(target.parent) == ["out.json"]
+
+
+def test_the_detectors_modules_compile_no_pattern_at_import() -> None:
+    """Their module-level patterns are `core.lazy_re.lazy`: compiled on first use, each the
+    pattern `re.compile` makes of the same source (the detection tests check the answers)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import re, sys\n"
+        "made = []\n"
+        "real = re._compile\n"
+        "def spy(pattern, flags):\n"
+        "    caller = sys._getframe(2).f_globals.get('__name__', '')\n"
+        "    if caller.startswith('reviewq'):\n"
+        "        made.append((caller, pattern))\n"
+        "    return real(pattern, flags)\n"
+        "re._compile = spy\n"
+        "import reviewq.core.detect, reviewq.core.config, reviewq.core.text\n"
+        "print(made)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_lazy_patterns_are_the_compiled_ones() -> None:
+    import re
+
+    from reviewq.core import agent_identities, families, message, provenance, text
+    from reviewq.core.lazy_re import LazyPattern, lazy
+
+    found = []
+    for module in (agent_identities, families, message, provenance, text):
+        for value in vars(module).values():
+            items = value if isinstance(value, tuple) else (value,)
+            for item in items:
+                for part in item if isinstance(item, tuple) else (item,):
+                    if isinstance(part, LazyPattern):
+                        found.append(part)
+    assert len(found) > 20
+    for p in found:
+        real = re.compile(*p._source)
+        assert (p.pattern, p.flags, p.groups, p.groupindex) == (
+            real.pattern,
+            real.flags,
+            real.groups,
+            real.groupindex,
+        )
+    p = lazy(r"(?P<k>[a-z]+):(\d)", re.I)
+    assert p.match("Ab:1").group("k") == "Ab" and p.sub("x", "a:1 b:2") == "x x"
+    assert [m.group(2) for m in p.finditer("a:1 b:2")] == ["1", "2"]
+    assert p.split("a:1-b:2") == ["", "a", "1", "-", "b", "2", ""]
+
+
+_MUTABLE_RECORDS = (
+    "reviewq.workflow.scan:ScanResult",
+    "reviewq.workflow.scan:_Decoded",
+    "reviewq.sources.notes:SideRecords",
+    "reviewq.core.message:ParsedMessage",
+    "reviewq.context:Context",
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.sampled_from(_MUTABLE_RECORDS), st.data())
+def test_mutable_records_written_out_are_dataclass_s(name, data) -> None:
+    """The mutable records of the scan's path write `__init__` out and take
+    `_value_methods(frozen=False)`: the parameters, defaults (a default factory's fresh value),
+    text, equality, unhashability and assignment of the `dataclass` they were."""
+    import dataclasses
+    import inspect
+
+    import pytest
+
+    cls = _record(name)
+    fields = dataclasses.fields(cls)
+    ref = dataclasses.make_dataclass(
+        cls.__qualname__, _fields_of(cls), slots=hasattr(cls, "__slots__")
+    )
+    ours_sig = list(inspect.signature(cls).parameters.values())
+    ref_sig = list(inspect.signature(ref).parameters.values())
+    assert [(p.name, p.kind) for p in ours_sig] == [(p.name, p.kind) for p in ref_sig]
+    for p, r in zip(ours_sig, ref_sig, strict=True):
+        assert p.default == r.default or repr(p.default) == repr(r.default) == "<factory>"
+    required = [f.name for f in fields if f.default is f.default_factory is dataclasses.MISSING]
+    drawn = {f.name: data.draw(_VALUE) for f in fields}
+    keep = data.draw(st.sets(st.sampled_from([f.name for f in fields])))
+    kwargs = {n: v for n, v in drawn.items() if n in keep or n in required}
+    ours, theirs = cls(**kwargs), ref(**kwargs)
+    assert dataclasses.astuple(ours) == dataclasses.astuple(theirs)
+    assert repr(ours) == repr(theirs)
+    assert (ours == cls(**kwargs)) and (ours != theirs) and (ours == tuple(kwargs)) is False
+    other = dict(kwargs, **{fields[0].name: "other"})
+    assert (ours == cls(**other)) == (theirs == ref(**other))
+    with pytest.raises(TypeError):
+        hash(ours)
+    setattr(ours, fields[0].name, "set")
+    assert getattr(ours, fields[0].name) == "set"
+    assert dataclasses.replace(ours) == ours
+    if any(f.default_factory is not dataclasses.MISSING for f in fields):
+        a, b = cls(**{n: kwargs[n] for n in required}), cls(**{n: kwargs[n] for n in required})
+        for f in fields:
+            if f.default_factory is not dataclasses.MISSING:
+                assert getattr(a, f.name) == f.default_factory()
+                assert getattr(a, f.name) is not getattr(b, f.name)  # a fresh one each
+
+
+@pytest.mark.parametrize("columns", [None, "", "abc", "0", "-3", "37", "250"])
+def test_terminal_columns_is_shutil_s(monkeypatch, columns) -> None:
+    """`output.terminal_columns` (no `shutil` at start-up) answers what
+    `shutil.get_terminal_size((160, 40)).columns` answers: COLUMNS, the terminal, the fallback."""
+    import fcntl
+    import os
+    import pty
+    import shutil
+    import struct
+    import sys
+    import termios
+
+    from reviewq.output import terminal_columns
+
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    monkeypatch.delenv("LINES", raising=False)
+    assert terminal_columns(160) == shutil.get_terminal_size((160, 40)).columns  # no terminal
+    main, side = pty.openpty()
+    try:
+        fcntl.ioctl(side, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 91, 0, 0))
+        with os.fdopen(os.dup(side), "w") as tty:
+            monkeypatch.setattr(sys, "__stdout__", tty)
+            assert terminal_columns(160) == shutil.get_terminal_size((160, 40)).columns
+            fcntl.ioctl(side, termios.TIOCSWINSZ, struct.pack("HHHH", 0, 0, 0, 0))
+            assert terminal_columns(160) == shutil.get_terminal_size((160, 40)).columns
+    finally:
+        os.close(main)
+        os.close(side)
+
+
+@pytest.mark.parametrize("columns", ["24", "80", "200"])
+def test_the_command_line_built_without_the_terminal_width_is_the_same(
+    monkeypatch, columns
+) -> None:
+    """`cli.build_parser` makes argparse's formatters of the build with a fixed width (no
+    `shutil`): every command's usage, help and sub-command name are what the plain build makes."""
+    import argparse
+
+    from reviewq import cli
+
+    monkeypatch.setenv("COLUMNS", columns)
+
+    def texts(parser: argparse.ArgumentParser) -> list[str]:
+        out = [parser.prog, parser.format_usage(), parser.format_help()]
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    out += [sub.prog, sub.format_usage(), sub.format_help()]
+        return out
+
+    ours = texts(cli.build_parser())
+    with monkeypatch.context() as m:
+        m.setattr(cli._Parser, "_get_formatter", argparse.ArgumentParser._get_formatter)
+        plain = texts(cli.build_parser())
+    assert ours == plain and "reviewq scan" in ours
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(alphabet="<!->*_ \t#xA\u2014", min_size=1, max_size=12)
+    | st.sampled_from(["<!-- devin-review-badge-begin -->", "---", "***", "___", "- item", "--"])
+)
+def test_the_invisible_line_prefilter_is_the_two_patterns(line: str) -> None:
+    """`parse_message` asks `_HTML_COMMENT` only of a line starting `<`, `_RULE_LINE` only of
+    one starting `-`, `*` or `_`: the same lines are hidden as when both are asked of all."""
+    from reviewq.core.message import _HTML_COMMENT, _RULE_LINE
+
+    stripped = line.strip()
+    if not stripped:
+        return
+    plain = bool(_HTML_COMMENT.match(stripped) or _RULE_LINE.match(stripped))
+    filtered = bool(
+        (stripped[0] == "<" and _HTML_COMMENT.match(stripped))
+        or (stripped[0] in "-*_" and _RULE_LINE.match(stripped))
+    )
+    assert filtered == plain
+
+
+_WORDS = st.sampled_from(
+    [
+        "scan",
+        "--repo",
+        "--repo=x",
+        "--repo=",
+        "--repo=-x",
+        "x",
+        "scan",
+        "-x",
+        "-1",
+        "--no-sessions",
+        "--no-session",
+        "--json",
+        "--sizes",
+        "--",
+        "--re",
+        "",
+        "HEAD",
+        "queue",
+        "-n",
+        "3",
+        "--help",
+    ]
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(_WORDS, max_size=5))
+def test_a_plain_scan_is_read_as_argparse_reads_it(words) -> None:
+    """`cli.plain_scan_args` (no argparse for `[--repo PATH] scan [--no-sessions]`) gives
+    exactly the namespace argparse gives, and declines every other command line."""
+    from reviewq import cli
+    from reviewq.errors import ReviewqError
+
+    fast = cli.plain_scan_args(words)
+    if fast is None:
+        return
+    try:
+        plain = cli.build_parser(cli.command_of(words)).parse_args(words)
+    except (ReviewqError, SystemExit) as exc:  # pragma: no cover - the property fails here
+        raise AssertionError(f"argparse refuses {words!r}: {exc}") from None
+    assert vars(fast) == vars(plain)
+
+
+def test_plain_scan_command_lines_skip_argparse() -> None:
+    from reviewq import cli
+
+    for words in (["scan"], ["--repo", "r", "scan"], ["--repo=r", "scan", "--no-sessions"]):
+        assert cli.plain_scan_args(words) is not None
+    for words in (
+        ["scan", "--json"],
+        ["scan", "HEAD"],
+        ["--repo", "-r", "scan"],
+        ["scan", "--no-sessions", "--no-sessions"],
+        ["--re", "r", "scan"],
+        ["queue"],
+    ):
+        assert cli.plain_scan_args(words) is None

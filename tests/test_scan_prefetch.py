@@ -326,3 +326,155 @@ def test_the_prefetched_scan_is_always_the_plain_one(
         slow.stdout,
         slow.stderr,
     )
+
+
+# -- HEAD from the start: the early rev-parse, taken only when the files still say that HEAD ---
+
+
+def _same_as_plain(repo: Repo, monkeypatch: pytest.MonkeyPatch, fast, cwd: Path | None = None):
+    with monkeypatch.context() as m:
+        m.setattr(scan_fast, "start_log", lambda argv: None)
+        shutil.rmtree(repo.path / ".git" / "reviewq", ignore_errors=True)
+        slow = run_reviewq("scan", cwd=cwd or repo.path)
+    assert (fast.returncode, fast.stdout, fast.stderr) == (
+        slow.returncode,
+        slow.stdout,
+        slow.stderr,
+    )
+
+
+def _symbolic_chain(repo: Repo) -> None:
+    repo.git("symbolic-ref", "refs/heads/alias", "refs/heads/main")
+    repo.git("symbolic-ref", "HEAD", "refs/heads/alias")
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        lambda repo: None,  # HEAD -> refs/heads/main, a loose ref
+        lambda repo: repo.git("pack-refs", "--all", "--prune"),  # only in packed-refs
+        lambda repo: repo.git("checkout", "-q", "--detach", "HEAD~1"),  # a detached HEAD
+        _symbolic_chain,  # HEAD -> alias -> main
+        lambda repo: repo.git("checkout", "-q", "-b", "other"),  # another branch, same commit
+    ],
+    ids=["loose", "packed", "detached", "symbolic-chain", "other-branch"],
+)
+def test_head_is_taken_from_the_start_when_the_files_still_say_it(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, shape
+) -> None:
+    history(repo)
+    shape(repo)
+    scan_fast.head_outcome = None
+    fast = cold(repo, "scan")
+    assert scan_fast.head_outcome == "early" and scan_fast.last_outcome == "used"
+    _same_as_plain(repo, monkeypatch, fast)
+
+
+def test_a_linked_worktree_takes_its_own_head(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    history(repo)
+    tree = tmp_path / "tree"
+    repo.git("worktree", "add", "-q", "--detach", str(tree), "HEAD~2")
+    scan_fast.head_outcome = None
+    fast = cold(repo, "scan", cwd=tree)
+    assert scan_fast.head_outcome == "early" and scan_fast.last_outcome == "used"
+    assert "Add b" in fast.stdout and "Add c" not in fast.stdout  # the worktree's HEAD
+    _same_as_plain(repo, monkeypatch, fast, cwd=tree)
+
+
+def test_head_moving_after_the_early_rev_parse_is_asked_again(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The early rev-parse answered the old HEAD; a commit lands before the scan asks: the
+    scan lists the new HEAD (its own rev-parse), not the early answer."""
+    history(repo)
+    moved: list[str] = []
+
+    def commit_now(prefetch) -> None:
+        prefetch.proc.wait()
+        prefetch.head.wait()  # the early answer names the old HEAD
+        moved.append(repo.commit("Late" + CLAUDE, files={"late.py": "l\n"}))
+
+    monkeypatch.setattr(scan_fast, "_after_start", commit_now)
+    scan_fast.head_outcome = None
+    fast = cold(repo, "scan")
+    monkeypatch.setattr(scan_fast, "_after_start", None)
+    assert moved and scan_fast.head_outcome == "asked"
+    assert scan_fast.last_outcome == "discarded"
+    assert moved[0][:12] in fast.stdout
+    _same_as_plain(repo, monkeypatch, fast)
+
+
+def test_a_branch_moved_in_packed_refs_or_a_retargeted_symbolic_ref_is_asked_again(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    history(repo)
+    repo.git("branch", "older", "HEAD~2")
+    repo.git("pack-refs", "--all", "--prune")
+    for start, change in (
+        ("main", lambda: repo.git("symbolic-ref", "HEAD", "refs/heads/older")),  # another ref
+        ("older", lambda: repo.git("update-ref", "refs/heads/older", "main~1")),  # packed moves
+    ):
+        repo.git("checkout", "-q", start)
+
+        def move(prefetch, change=change) -> None:
+            prefetch.head.wait()
+            change()
+
+        monkeypatch.setattr(scan_fast, "_after_start", move)
+        scan_fast.head_outcome = None
+        fast = cold(repo, "scan")
+        monkeypatch.setattr(scan_fast, "_after_start", None)
+        assert scan_fast.head_outcome == "asked"
+        _same_as_plain(repo, monkeypatch, fast)
+
+
+def test_head_moved_and_back_is_the_head_git_reads_now(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    history(repo)
+    tip = repo.git("rev-parse", "HEAD").strip()
+
+    def away_and_back(prefetch) -> None:
+        repo.git("update-ref", "refs/heads/main", "HEAD~1")
+        prefetch.head.wait()
+        repo.git("update-ref", "refs/heads/main", tip)
+
+    monkeypatch.setattr(scan_fast, "_after_start", away_and_back)
+    fast = cold(repo, "scan")
+    monkeypatch.setattr(scan_fast, "_after_start", None)
+    assert tip[:12] in fast.stdout or "Add c" in fast.stdout
+    _same_as_plain(repo, monkeypatch, fast)
+
+
+def test_head_naming_a_tag_object_or_a_failing_rev_parse_is_asked_again(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HEAD holding an annotated tag's sha: the files give the tag, rev-parse's HEAD^{commit}
+    the commit; a rev-parse that fails: no answer. Both go the plain way."""
+    history(repo)
+    repo.git("tag", "-a", "-m", "t", "v1", "HEAD")
+    tag = repo.git("rev-parse", "v1").strip()
+    (repo.path / ".git" / "HEAD").write_text(tag + "\n")  # git itself refuses to write it
+    scan_fast.head_outcome = None
+    fast = cold(repo, "scan")
+    assert scan_fast.head_outcome == "asked"
+    _same_as_plain(repo, monkeypatch, fast)
+
+    repo.git("checkout", "-q", "main")
+
+    def fail(prefetch) -> None:
+        prefetch.head.wait()
+        prefetch.head = subprocess.Popen(
+            ["git", "rev-parse", "--no-such-option"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+
+    monkeypatch.setattr(scan_fast, "_after_start", fail)
+    scan_fast.head_outcome = None
+    fast = cold(repo, "scan")
+    monkeypatch.setattr(scan_fast, "_after_start", None)
+    assert scan_fast.head_outcome == "asked"
+    _same_as_plain(repo, monkeypatch, fast)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reviewq.errors import ReviewqError
+
+if TYPE_CHECKING:
+    import argparse
 
 # Imported inside the functions that use them (start-up): `reviewq --help` imports every command
 # module, and each command loads only what its own run needs (see `reviewq/cli.py`).

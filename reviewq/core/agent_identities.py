@@ -13,11 +13,13 @@ import re
 from dataclasses import dataclass
 
 from reviewq.core.families import family_of, normalize_model
-from reviewq.core.model import Identity
+from reviewq.core.lazy_re import lazy
+from reviewq.core.model import Identity, _set, _value_methods
 from reviewq.core.provenance import agent_slug
 
 
-@dataclass(frozen=True, slots=True)
+@_value_methods
+@dataclass(slots=True, init=False, repr=False, eq=False)
 class Agent:
     """What an identity or marker stands for."""
 
@@ -25,6 +27,11 @@ class Agent:
     confidence: str = "high"
     #: Review bots whose suggestions land as co-authors: their help is `assist`, not authorship.
     reviewer: bool = False
+
+    def __init__(self, slug: str, confidence: str = "high", reviewer: bool = False) -> None:
+        _set(self, "slug", slug)
+        _set(self, "confidence", confidence)
+        _set(self, "reviewer", reviewer)
 
 
 # Exact e-mail addresses (lower case).
@@ -261,17 +268,17 @@ _PLACEHOLDER_HOSTS = frozenset(
 
 #: Addresses several tools sign with, so a tool name beside them names the tool.
 _NAME_DECIDES = frozenset({"claude-code", "codex", "copilot"})
-_OPENHANDS_EMAIL = re.compile(r"^open(?:hands|devin)[a-z0-9_.+-]*@all-hands\.dev$")
+_OPENHANDS_EMAIL = lazy(r"^open(?:hands|devin)[a-z0-9_.+-]*@all-hands\.dev$")
 
 #: Gas Town's agents sign as `<rig>/crew/<name>`, `<rig>/polecats/<name>`, `<rig>/refinery`,
 #: `<rig>/witness`, or the town's `mayor` / `deacon` (steveyegge/gastown history).
-GASTOWN = re.compile(
+GASTOWN = lazy(
     r"^(?:[a-z0-9_.-]+/(?:crew|polecats)/[a-z0-9_.-]+|[a-z0-9_.-]+/(?:refinery|witness)|mayor|deacon)$"
 )
 
 #: A model as agents name themselves in trailers: `Claude Opus 4.6`, `GPT-5.1 Codex`,
 #: `Gemini 2.5 Pro`, `o3`, `Grok 4`. A person called Claude has no model word or version after it.
-MODEL_NAME = re.compile(
+MODEL_NAME = lazy(
     r"^(?:claude[ -](?:opus|sonnet|haiku|fable|instant|code|\d)"
     r"|gpt-?\d|chatgpt|o[1-9](?:-mini|-pro)?\b"
     r"|gemini[ -](?:\d|pro|flash|ultra|exp)"
@@ -301,11 +308,11 @@ _BOT_AGENT_WORDS = frozenset(
     }
 )
 
-_NOREPLY = re.compile(r"^(?:(\d+)\+)?([^@]+)@users\.noreply\.github\.com$", re.IGNORECASE)
+_NOREPLY = lazy(r"^(?:(\d+)\+)?([^@]+)@users\.noreply\.github\.com$", re.IGNORECASE)
 
 #: Tool names that may appear in free-text disclosure trailers (`Assisted-by:`, `Generated-by:`).
 TOOL_WORDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(p, re.IGNORECASE), slug)
+    (lazy(p, re.IGNORECASE), slug)
     for p, slug in (
         (r"\bclaude[ -]?code\b", "claude-code"),
         (r"\bcrush\b", "crush"),
@@ -337,10 +344,10 @@ TOOL_WORDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bgemini\b", "gemini"),
     )
 )
-AI_WORDS = re.compile(
+AI_WORDS = lazy(
     r"\b(ai|llm|llms|gpt|chatgpt|claude|gemini|copilot|model|chatbot|genai|agent)\b", re.IGNORECASE
 )
-_MODEL_TOKEN = re.compile(r"[\w.:/-]*\d[\w.:/-]*")
+_MODEL_TOKEN = lazy(r"[\w.:/-]*\d[\w.:/-]*")
 
 
 def _github_login(email: str) -> tuple[str | None, str | None]:
@@ -476,7 +483,7 @@ def model_from_name(agent: str, name: str) -> str | None:
 #: Hosting words before a model name (`AWS Claude Opus 4.6`): where it ran, not what it is.
 _HOSTS = frozenset({"aws", "amazon", "bedrock", "vertex", "azure", "gcp", "openrouter", "google"})
 #: Words a model name is made of besides versions (`Claude Opus 4.6`, `Gemini 2.5 Pro`).
-_MODEL_WORDS = re.compile(
+_MODEL_WORDS = lazy(
     r"^(?:claude|opus|sonnet|haiku|fable|instant|gpt|chatgpt|codex|gemini|pro|flash|ultra|lite|"
     r"mini|nano|max|turbo|preview|exp|thinking|high|low|medium|xhigh|grok|llama|qwen|coder|"
     r"deepseek|chat|reasoner|mistral|codestral|devstral|kimi|glm|sol|luna|o\d)$|\d",

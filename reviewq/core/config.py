@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from reviewq.core.detect import RepoRule
-from reviewq.core.model import AUTHOR_FAMILIES, CONFIDENCES, ROLES
+from reviewq.core.lazy_re import lazy
+from reviewq.core.model import _FACTORY, AUTHOR_FAMILIES, CONFIDENCES, ROLES, _set, _value_methods
 from reviewq.core.tomlcheck import (
     ConfigError,
     as_string,
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from reviewq.core.scope import Scope
     from reviewq.core.team import TeamSettings
 
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_SLUG = lazy(r"^[a-z0-9][a-z0-9-]*$")
 
 
 def parse_agent_rules(value: Any) -> tuple[RepoRule, ...]:
@@ -139,7 +140,8 @@ def parse_metrics(value: Any) -> Any:
     return parse(value)
 
 
-@dataclass(frozen=True)
+@_value_methods
+@dataclass(init=False, repr=False, eq=False)
 class Config:
     """Parsed `.reviewq.toml`. `sections` keeps each parsed section by name; read them through
     the typed properties (`critic`, `log`, `metrics`, `scope`, `team`; the policy through
@@ -150,6 +152,18 @@ class Config:
     sections: Mapping[str, Any] = field(default_factory=dict)
     #: Where the settings came from (for messages); None for built-in defaults.
     origin: str | None = None
+
+    def __init__(
+        self,
+        agents: tuple[RepoRule, ...] = (),
+        inbox: str | None = None,
+        sections: Mapping[str, Any] = _FACTORY,
+        origin: str | None = None,
+    ) -> None:
+        _set(self, "agents", agents)
+        _set(self, "inbox", inbox)
+        _set(self, "sections", {} if sections is _FACTORY else sections)
+        _set(self, "origin", origin)
 
     @property
     def critic(self) -> CriticSettings:

@@ -38,7 +38,7 @@ from reviewq.core.message import (
     parse_identity,
     parse_message,
 )
-from reviewq.core.model import Authorship, Commit, Evidence, Identity
+from reviewq.core.model import Authorship, Commit, Evidence, Identity, _set, _value_methods
 from reviewq.core.provenance import ProvenanceHint, agent_slug
 
 _RANK = {"high": 3, "medium": 2, "low": 1}
@@ -53,7 +53,8 @@ _SOURCE_RANK = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@_value_methods
+@dataclass(slots=True, init=False, repr=False, eq=False)
 class RepoRule:
     """A repository's own rule (`.reviewq.toml` [[agents]]) for an in-house agent.
 
@@ -72,8 +73,31 @@ class RepoRule:
     value: re.Pattern[str] | None = None
     confidence: str = "high"
 
+    def __init__(
+        self,
+        agent: str,
+        model: str | None = None,
+        family: str | None = None,
+        role: str = "primary",
+        email: str | None = None,
+        name: str | None = None,
+        trailer: str | None = None,
+        value: re.Pattern[str] | None = None,
+        confidence: str = "high",
+    ) -> None:
+        _set(self, "agent", agent)
+        _set(self, "model", model)
+        _set(self, "family", family)
+        _set(self, "role", role)
+        _set(self, "email", email)
+        _set(self, "name", name)
+        _set(self, "trailer", trailer)
+        _set(self, "value", value)
+        _set(self, "confidence", confidence)
 
-@dataclass(frozen=True, slots=True)
+
+@_value_methods
+@dataclass(slots=True, init=False, repr=False, eq=False)
 class _Candidate:
     agent: str
     model: str | None
@@ -81,6 +105,22 @@ class _Candidate:
     confidence: str
     evidence: Evidence
     family: str | None = None  # only config rules fix a family
+
+    def __init__(
+        self,
+        agent: str,
+        model: str | None,
+        role: str,
+        confidence: str,
+        evidence: Evidence,
+        family: str | None = None,
+    ) -> None:
+        _set(self, "agent", agent)
+        _set(self, "model", model)
+        _set(self, "role", role)
+        _set(self, "confidence", confidence)
+        _set(self, "evidence", evidence)
+        _set(self, "family", family)
 
 
 class Detector:
@@ -162,10 +202,10 @@ class Detector:
         message = parts[8]
         if self.marked(message):
             commit = make_commit(parts)
-            return commit, self.detect(commit, hints), True
+            return commit, self.detect(commit, hints, marked=True), True
         if hints:
             commit = make_commit(parts)
-            return commit, self.detect(commit, hints), False
+            return commit, self.detect(commit, hints, marked=False), False
         key = (parts[2], parts[3], parts[5], parts[6])
         memo = self._by_identities
         if key in memo:
@@ -175,7 +215,7 @@ class Detector:
             memo[key] = None  # no identity of an agent, nothing in the message: not AI
             return None, None, False
         commit = make_commit(parts)
-        found = memo[key] = self.detect(commit)
+        found = memo[key] = self.detect(commit, marked=False)
         return commit, found, False
 
     def may_be_ai(self, names_emails: tuple[bytes, bytes, bytes, bytes], message: bytes) -> bool:
@@ -200,7 +240,16 @@ class Detector:
             memo[key] = verdict
         return verdict
 
-    def detect(self, commit: Commit, hints: Iterable[ProvenanceHint] = ()) -> Authorship | None:
+    def detect(
+        self,
+        commit: Commit,
+        hints: Iterable[ProvenanceHint] = (),
+        *,
+        marked: bool | None = None,
+    ) -> Authorship | None:
+        """Who wrote `commit`, or None for a person's. `marked`: what `marked` said of its raw
+        message (the same answer as the keyword search of the decoded one, which is then not
+        asked again: `detect_record`); None: searched here."""
         candidates: list[_Candidate] = []
         humans: list[Identity] = []
         hint_list = [h for h in hints if h is not None]
@@ -210,7 +259,8 @@ class Detector:
         # aider suffixes the *committer* on every commit it makes, including a person's own
         # edits: that alone is not authorship (reference: aider/repo.py).
         if not committer_name.lower().endswith("(aider)") and (
-            commit.committer != commit.author or author_agent is None
+            (commit.committer is not commit.author and commit.committer != commit.author)
+            or author_agent is None
         ):
             self._identity(commit.committer, "committer", candidates)
 
@@ -221,7 +271,7 @@ class Detector:
 
         message = commit.message
         parsed: ParsedMessage | None = None
-        if self._keyword_in(message.lower()) is not None:
+        if self._keyword_in(message.lower()) is not None if marked is None else marked:
             parsed = parse_message(message)
             self._trailers(parsed, candidates, humans)
             self._body(parsed, candidates)
@@ -366,6 +416,13 @@ class Detector:
             out.append(
                 _Candidate("aider", None, "primary", "high", Evidence("body", parsed.aider_header))
             )
+
+
+@functools.lru_cache(maxsize=4096)
+def _not_a_prompter(name: str, email: str) -> bool:
+    """An agent's address or a bot that is not an AI: never the human who asked (`_decide`; a
+    history names few people thousands of times)."""
+    return email.lower() in AI_EMAILS or is_non_ai_bot(Identity(name, email))
 
 
 def _lower(confidence: str) -> str:
@@ -549,39 +606,51 @@ _TRAILER_HANDLERS = {
 }
 
 
+def _strength(c: _Candidate) -> tuple[int, int, int]:
+    return (
+        1 if c.role == "primary" else 0,
+        _RANK[c.confidence],
+        _SOURCE_RANK.get(c.evidence.source, 1),
+    )
+
+
 def _decide(
     candidates: list[_Candidate], humans: list[Identity], hints: list[ProvenanceHint]
 ) -> Authorship:
-    """Pick the agent the strongest evidence names; gather its model and every proof."""
+    """Pick the agent the strongest evidence names; gather its model and every proof.
 
-    def strength(c: _Candidate) -> tuple[int, int, int]:
-        return (
-            1 if c.role == "primary" else 0,
-            _RANK[c.confidence],
-            _SOURCE_RANK.get(c.evidence.source, 1),
-        )
-
-    best = max(candidates, key=strength)
-    agent = best.agent
-    same = [c for c in candidates if c.agent == agent]
-    model = next((c.model for c in sorted(same, key=strength, reverse=True) if c.model), None)
-    if model is None:
-        # A side record (git-ai, trace, prompt note) may name the model of the same tool.
-        model = next((h.model for h in hints if h.model and (h.agent in (None, agent))), None)
-    family = next((c.family for c in same if c.family), None) or family_for(agent, model)
-    confidence = max((c.confidence for c in same), key=_RANK.__getitem__)
-    role = "primary" if any(c.role == "primary" for c in candidates) else "assist"
-    evidence: list[Evidence] = []
-    for c in sorted(candidates, key=strength, reverse=True):
-        if c.evidence not in evidence:
-            evidence.append(c.evidence)
+    `ranked`: the candidates strongest first, ties in their order (a stable sort): its first is
+    `max(candidates, key=_strength)` and its candidates of one agent are that agent's, sorted
+    the same way (`tests/test_detect_record.py` checks this against the three passes it
+    replaces)."""
+    if len(candidates) == 1:  # the usual commit: one marker, nothing to rank or gather
+        (only,) = candidates
+        agent = only.agent
+        model = only.model or None
+        if model is None:
+            model = next((h.model for h in hints if h.model and (h.agent in (None, agent))), None)
+        family = only.family or family_for(agent, model)
+        confidence = only.confidence
+        role = "primary" if only.role == "primary" else "assist"
+        evidence = [only.evidence]
+    else:
+        ranked = sorted(candidates, key=_strength, reverse=True)
+        agent = ranked[0].agent
+        model = next((c.model for c in ranked if c.model and c.agent == agent), None)
+        if model is None:
+            # A side record (git-ai, trace, prompt note) may name the model of the same tool.
+            model = next((h.model for h in hints if h.model and (h.agent in (None, agent))), None)
+        same = [c for c in candidates if c.agent == agent]
+        family = next((c.family for c in same if c.family), None) or family_for(agent, model)
+        confidence = max((c.confidence for c in same), key=_RANK.__getitem__)
+        role = "primary" if any(c.role == "primary" for c in candidates) else "assist"
+        evidence = []
+        for c in ranked:
+            if c.evidence not in evidence:
+                evidence.append(c.evidence)
     prompted: list[Identity] = []
     for person in humans:
-        if (
-            person not in prompted
-            and person.email.lower() not in AI_EMAILS
-            and not is_non_ai_bot(person)
-        ):
+        if person not in prompted and not _not_a_prompter(person.name, person.email):
             prompted.append(person)
     return Authorship(
         agent=agent,

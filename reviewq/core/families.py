@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 
+from reviewq.core.lazy_re import lazy
+
 # (family, pattern) in priority order. Patterns see a lower-cased model segment.
 _FAMILY_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (family, re.compile(pattern))
+    (family, lazy(pattern))
     for family, pattern in (
         ("anthropic", r"claude|anthropic|\bopus\b|\bsonnet\b|\bhaiku\b"),
         ("deepseek", r"deepseek"),
@@ -40,8 +42,8 @@ SINGLE_VENDOR_TOOLS: dict[str, str] = {
     "qwen-code": "qwen",
 }
 
-_PAREN = re.compile(r"\s*\([^)]*\)")
-_SPACES = re.compile(r"[\s_]+")
+_PAREN = lazy(r"\s*\([^)]*\)")
+_SPACES = lazy(r"[\s_]+")
 
 
 def normalize_model(name: str | None) -> str | None:

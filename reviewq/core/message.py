@@ -15,13 +15,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from reviewq.core.lazy_re import lazy
+from reviewq.core.model import _FACTORY, _set, _value_methods
+
 # git: the key is ASCII alphanumerics and '-', no whitespace inside; spaces may precede ':'.
-_TRAILER = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*)[ \t]*:(.*)$")
+_TRAILER = lazy(r"^([A-Za-z0-9][A-Za-z0-9-]*)[ \t]*:(.*)$")
 _GIT_GENERATED = ("signed-off-by", "(cherry picked from commit")
 
 #: A body line that is itself a marker (not a trailer), e.g. Claude Code's
 #: `🤖 Generated with [Claude Code](https://claude.com/claude-code)`.
-GENERATED_WITH = re.compile(
+GENERATED_WITH = lazy(
     r"^\W{0,4}\s*Generated\s+(?:with|by|using)\s+"
     r"(?:\[(?P<linked>[^\]\n]{1,60})\]\((?P<url>[^)\s]{1,300})\)|(?P<plain>[A-Za-z][\w .+-]{0,40}?))"
     r"\s*[.!]?\s*$",
@@ -30,16 +33,16 @@ GENERATED_WITH = re.compile(
 AIDER_TRANSCRIPT = "# aider chat conversation:"
 #: aider's older transcript header: `# Context:` then `USER:` / `ASSISTANT:` turns.
 AIDER_CONTEXT = "# context:"
-_TURN_LINE = re.compile(r"^(?:USER|ASSISTANT|SYSTEM)\s*:", re.MULTILINE)
+_TURN_LINE = lazy(r"^(?:USER|ASSISTANT|SYSTEM)\s*:", re.MULTILINE)
 _USER_AND_ASSISTANT = (
-    re.compile(r"^USER\s*:", re.MULTILINE),
-    re.compile(r"^ASSISTANT\s*:", re.MULTILINE),
+    lazy(r"^USER\s*:", re.MULTILINE),
+    lazy(r"^ASSISTANT\s*:", re.MULTILINE),
 )
-_HTML_COMMENT = re.compile(r"^<!--.*-->$")
-_RULE_LINE = re.compile(r"^(?:-{3,}|\*{3,}|_{3,})$")
+_HTML_COMMENT = lazy(r"^<!--.*-->$")
+_RULE_LINE = lazy(r"^(?:-{3,}|\*{3,}|_{3,})$")
 _HEREDOC_LEFTOVERS = frozenset({"EOF", ")", '")', "')", "EOF)", 'EOF")', "EOF2"})
 #: A line that opens a tagged block agents append (`<claude-plan>` … `</claude-plan>`).
-_TAG_OPEN = re.compile(r"^<([a-z][a-z0-9_-]{0,40})>\s*$", re.IGNORECASE)
+_TAG_OPEN = lazy(r"^<([a-z][a-z0-9_-]{0,40})>\s*$", re.IGNORECASE)
 
 
 def has_turns(transcript: str) -> bool:
@@ -47,18 +50,25 @@ def has_turns(transcript: str) -> bool:
     return _TURN_LINE.search(transcript) is not None
 
 
-@dataclass(frozen=True, slots=True)
+@_value_methods
+@dataclass(slots=True, init=False, repr=False, eq=False)
 class Trailer:
     key: str  # as written
     value: str  # unfolded, stripped
     line: str  # the original line (for evidence)
+
+    def __init__(self, key: str, value: str, line: str) -> None:
+        _set(self, "key", key)
+        _set(self, "value", value)
+        _set(self, "line", line)
 
     @property
     def lkey(self) -> str:
         return self.key.lower()
 
 
-@dataclass(slots=True)
+@_value_methods(frozen=False)
+@dataclass(slots=True, init=False, repr=False, eq=False)
 class ParsedMessage:
     subject: str
     trailers: list[Trailer] = field(default_factory=list)
@@ -68,6 +78,20 @@ class ParsedMessage:
     aider_transcript: str | None = None
     #: The header line the transcript followed, as written.
     aider_header: str = "# Aider chat conversation:"
+
+    def __init__(
+        self,
+        subject: str,
+        trailers: list[Trailer] = _FACTORY,
+        marker_lines: list[str] = _FACTORY,
+        aider_transcript: str | None = None,
+        aider_header: str = "# Aider chat conversation:",
+    ) -> None:
+        self.subject = subject
+        self.trailers = [] if trailers is _FACTORY else trailers
+        self.marker_lines = [] if marker_lines is _FACTORY else marker_lines
+        self.aider_transcript = aider_transcript
+        self.aider_header = aider_header
 
     def values(self, key: str) -> list[str]:
         k = key.lower()
@@ -178,8 +202,10 @@ def parse_message(message: str) -> ParsedMessage:
             in_fence
             or not stripped
             or stripped[0] == ">"
-            or _HTML_COMMENT.match(stripped)
-            or _RULE_LINE.match(stripped)
+            # Each pattern is anchored at a first character the line must have (no regex
+            # call for the usual line).
+            or (stripped[0] == "<" and _HTML_COMMENT.match(stripped))
+            or (stripped[0] in "-*_" and _RULE_LINE.match(stripped))
         ):
             # Quotes, and HTML comments a bot appends (`<!-- devin-review-badge-begin -->`),
             # are not the commit's own words; a rule line (GitHub's squash `---------`) ends
@@ -270,12 +296,10 @@ def _trailer_block(para: list[str], is_last: bool, may_generate: bool = True) ->
     return []
 
 
-_IDENT = re.compile(r"^\s*(?P<name>.*?)\s*<(?P<email>[^<>\s]*)>\s*$")
+_IDENT = lazy(r"^\s*(?P<name>.*?)\s*<(?P<email>[^<>\s]*)>\s*$")
 
 
-_BARE_IDENT = re.compile(
-    r"^\s*(?P<name>\S.*?)\s+(?P<email>[^\s<>@]+@[^\s<>@]+\.[a-z]{2,})\s*$", re.I
-)
+_BARE_IDENT = lazy(r"^\s*(?P<name>\S.*?)\s+(?P<email>[^\s<>@]+@[^\s<>@]+\.[a-z]{2,})\s*$", re.I)
 
 
 def parse_identity(value: str) -> tuple[str, str] | None:

@@ -4,16 +4,18 @@ Every arrow in the architecture carries one of these dataclasses: never a widget
 handle or an open file. They are frozen where they describe history (a commit cannot change) and
 carry `to_json()` where they cross the command-line contract (../CONTRACT.md).
 
-The frozen records below pass `repr=False, eq=False` and get their `__repr__`, `__eq__` and
-`__hash__` from `_value_methods` (exactly what `dataclass` would generate: the fields in order;
-`tests/test_scan_lean.py` checks them against it): `dataclass` compiles each method it generates
-at import, half of the ~1 ms each class cost every command's start.
+The frozen records below pass `init=False, repr=False, eq=False` (and not `frozen=True`) to
+`dataclass`, write their `__init__` out, and get their `__repr__`, `__eq__`, `__hash__`, the frozen
+`__setattr__` / `__delattr__` and the pickling state from `_value_methods` (exactly what
+`dataclass(frozen=True, slots=True)` would generate: the fields in order; `tests/test_scan_lean.py`
+checks them against it): `dataclass` compiles each method it generates at import, ~17 ms of every
+command's start for these nine classes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import FrozenInstanceError, dataclass
 from operator import attrgetter
 from typing import Any, TypeVar
 
@@ -69,40 +71,105 @@ def short_id(change_id: str, *, narrow: bool = False) -> str:
 SEVERITIES: tuple[str, ...] = ("note", "warning", "error", "critical")
 
 
-def _value_methods(cls: type[_T]) -> type[_T]:
+def _value_methods(cls: type[_T] | None = None, *, frozen: bool = True) -> Any:
     """`__repr__`, `__eq__` and `__hash__` over every field in order, as `dataclass(frozen=True)`
-    generates them, made from one field getter instead of source compiled at import."""
-    names = tuple(cls.__dataclass_fields__)  # type: ignore[attr-defined]
-    getter = attrgetter(*names)
-    values: Callable[[Any], tuple[Any, ...]] = (
-        getter if len(names) > 1 else lambda obj: (getter(obj),)  # type: ignore[assignment]
-    )
+    generates them, made from one field getter instead of source compiled at import; with the
+    frozen `__setattr__` / `__delattr__` and the slotted pickling state of a frozen class.
+
+    `@_value_methods(frozen=False)`: `__repr__` and `__eq__` of a mutable `dataclass` (which is
+    unhashable), nothing else."""
+    if cls is None:
+        return lambda c: _value_methods(c, frozen=frozen)
+    declared = cls.__dataclass_fields__  # type: ignore[attr-defined]
+    names = tuple(declared)
+    values = _getter(names)
+    # A field declared `repr=False` / `compare=False` is left out of the text / the equality
+    # and hash, as `dataclass` leaves it out.
+    shown = tuple(n for n in names if declared[n].repr)
+    compared = tuple(n for n in names if declared[n].compare)
+    shown_values = values if shown == names else _getter(shown)
+    key = values if compared == names else _getter(compared)
 
     def __repr__(self: Any) -> str:
-        pairs = ", ".join(f"{name}={value!r}" for name, value in zip(names, values(self)))
+        pairs = ", ".join(f"{name}={value!r}" for name, value in zip(shown, shown_values(self)))
         return f"{self.__class__.__qualname__}({pairs})"
 
     def __eq__(self: Any, other: object) -> bool:
         if other.__class__ is self.__class__:
-            return values(self) == values(other)
+            return key(self) == key(other)
         return NotImplemented
 
     def __hash__(self: Any) -> int:
-        return hash(values(self))
+        return hash(key(self))
 
-    for method in (__repr__, __eq__, __hash__):
+    if not frozen:
+        for method in (__repr__, __eq__):
+            method.__qualname__ = f"{cls.__qualname__}.{method.__name__}"
+            setattr(cls, method.__name__, method)
+        cls.__hash__ = None  # type: ignore[assignment]
+        return cls
+
+    fields = frozenset(names)
+
+    def __setattr__(self: Any, name: str, value: Any) -> None:
+        if self.__class__ is cls or name in fields:
+            raise FrozenInstanceError(f"cannot assign to field {name!r}")
+        super(cls, self).__setattr__(name, value)
+
+    def __delattr__(self: Any, name: str) -> None:
+        if self.__class__ is cls or name in fields:
+            raise FrozenInstanceError(f"cannot delete field {name!r}")
+        super(cls, self).__delattr__(name)
+
+    def __getstate__(self: Any) -> list[Any]:
+        return list(values(self))
+
+    def __setstate__(self: Any, state: list[Any]) -> None:
+        for name, value in zip(names, state):
+            _set(self, name, value)
+
+    methods = (__repr__, __eq__, __hash__, __setattr__, __delattr__, __getstate__, __setstate__)
+    for method in methods:
         method.__qualname__ = f"{cls.__qualname__}.{method.__name__}"
         setattr(cls, method.__name__, method)
     return cls
 
 
+def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """The fields' values as one tuple, in order (`_value_methods`)."""
+    if not names:
+        return lambda obj: ()
+    getter = attrgetter(*names)
+    return getter if len(names) > 1 else lambda obj: (getter(obj),)  # type: ignore[return-value]
+
+
+#: The written-out `__init__`s set their fields as the generated ones do (the class is frozen).
+_set = object.__setattr__
+
+
+class _Factory:
+    """The default of a written-out `__init__`'s parameter whose field has a default factory
+    (`dataclass` shows it as `<factory>` too): the parameter left out, the factory makes the
+    value; anything passed, None included, is the value."""
+
+    def __repr__(self) -> str:
+        return "<factory>"
+
+
+_FACTORY: Any = _Factory()
+
+
 @_value_methods
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@dataclass(slots=True, init=False, repr=False, eq=False)
 class Identity:
     """A git identity: what `Name <email>` says, nothing more."""
 
     name: str
     email: str
+
+    def __init__(self, name: str, email: str) -> None:
+        _set(self, "name", name)
+        _set(self, "email", email)
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
@@ -118,7 +185,7 @@ class Identity:
 
 
 @_value_methods
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@dataclass(slots=True, init=False, repr=False, eq=False)
 class Commit:
     """One commit as `git log` reports it; the message is decoded, never interpreted here."""
 
@@ -130,25 +197,47 @@ class Commit:
     committed_at: str
     message: str
 
+    def __init__(
+        self,
+        sha: str,
+        parents: tuple[str, ...],
+        author: Identity,
+        committer: Identity,
+        authored_at: str,
+        committed_at: str,
+        message: str,
+    ) -> None:
+        _set(self, "sha", sha)
+        _set(self, "parents", parents)
+        _set(self, "author", author)
+        _set(self, "committer", committer)
+        _set(self, "authored_at", authored_at)
+        _set(self, "committed_at", committed_at)
+        _set(self, "message", message)
+
     @property
     def subject(self) -> str:
         return self.message.split("\n", 1)[0].strip()
 
 
 @_value_methods
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@dataclass(slots=True, init=False, repr=False, eq=False)
 class Evidence:
     """One marker that made the detector decide; `marker` is the text exactly as found."""
 
     source: str
     marker: str
 
+    def __init__(self, source: str, marker: str) -> None:
+        _set(self, "source", source)
+        _set(self, "marker", marker)
+
     def to_json(self) -> dict[str, str]:
         return {"source": self.source, "marker": self.marker}
 
 
 @_value_methods
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@dataclass(slots=True, init=False, repr=False, eq=False)
 class Authorship:
     """Who wrote a change: the agent, the model it names, the model's family and the proof."""
 
@@ -162,9 +251,27 @@ class Authorship:
     #: Policy refuses their approval of the change they prompted.
     prompted_by: tuple[Identity, ...] = ()
 
+    def __init__(
+        self,
+        agent: str,
+        model: str | None,
+        family: str,
+        role: str,
+        confidence: str,
+        evidence: tuple[Evidence, ...],
+        prompted_by: tuple[Identity, ...] = (),
+    ) -> None:
+        _set(self, "agent", agent)
+        _set(self, "model", model)
+        _set(self, "family", family)
+        _set(self, "role", role)
+        _set(self, "confidence", confidence)
+        _set(self, "evidence", evidence)
+        _set(self, "prompted_by", prompted_by)
+
 
 @_value_methods
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@dataclass(slots=True, init=False, repr=False, eq=False)
 class Prompt:
     """The originating request, and where it was found."""
 
@@ -180,9 +287,27 @@ class Prompt:
     claims: tuple[str, ...] = ()
     ran: tuple[str, ...] = ()
 
+    def __init__(
+        self,
+        text: str,
+        source: str,
+        prompted_by: Identity | None = None,
+        link: str | None = None,
+        session: SessionRef | None = None,
+        claims: tuple[str, ...] = (),
+        ran: tuple[str, ...] = (),
+    ) -> None:
+        _set(self, "text", text)
+        _set(self, "source", source)
+        _set(self, "prompted_by", prompted_by)
+        _set(self, "link", link)
+        _set(self, "session", session)
+        _set(self, "claims", claims)
+        _set(self, "ran", ran)
+
 
 @_value_methods
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@dataclass(slots=True, init=False, repr=False, eq=False)
 class SessionRef:
     """The agent session a prompt came from; `store` is `local` (this machine's session store)
     or `note` (attached to the commit from someone's session with `prompt --attach`)."""
@@ -192,12 +317,18 @@ class SessionRef:
     store: str = "local"
     model: str | None = None
 
+    def __init__(self, agent: str, id: str, store: str = "local", model: str | None = None) -> None:
+        _set(self, "agent", agent)
+        _set(self, "id", id)
+        _set(self, "store", store)
+        _set(self, "model", model)
+
     def to_json(self) -> dict[str, Any]:
         return {"agent": self.agent, "id": self.id, "store": self.store, "model": self.model}
 
 
 @_value_methods
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@dataclass(slots=True, init=False, repr=False, eq=False)
 class DiffStats:
     """Size of a change as git counts it (first parent for merges)."""
 
@@ -208,6 +339,20 @@ class DiffStats:
     #: `known`, or `partial` / `unknown` when objects the counts need are missing (a partial
     #: clone): the counts then cover only what could be read, never 0 for what could not.
     sizes: str = "known"
+
+    def __init__(
+        self,
+        files: int = 0,
+        additions: int = 0,
+        deletions: int = 0,
+        binary_files: int = 0,
+        sizes: str = "known",
+    ) -> None:
+        _set(self, "files", files)
+        _set(self, "additions", additions)
+        _set(self, "deletions", deletions)
+        _set(self, "binary_files", binary_files)
+        _set(self, "sizes", sizes)
 
     @property
     def lines_changed(self) -> int:
@@ -249,7 +394,7 @@ class DiffStats:
 
 
 @_value_methods
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@dataclass(slots=True, init=False, repr=False, eq=False)
 class FileChange:
     """One file of a change as `git log --raw --numstat` sees it (sizes only, no rows)."""
 
@@ -262,6 +407,26 @@ class FileChange:
     mode_change: bool = False
     #: Its contents could not be read (a missing object): additions/deletions are not counts.
     size_unknown: bool = False
+
+    def __init__(
+        self,
+        path: str,
+        status: str,
+        additions: int = 0,
+        deletions: int = 0,
+        binary: bool = False,
+        old_path: str | None = None,
+        mode_change: bool = False,
+        size_unknown: bool = False,
+    ) -> None:
+        _set(self, "path", path)
+        _set(self, "status", status)
+        _set(self, "additions", additions)
+        _set(self, "deletions", deletions)
+        _set(self, "binary", binary)
+        _set(self, "old_path", old_path)
+        _set(self, "mode_change", mode_change)
+        _set(self, "size_unknown", size_unknown)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -296,7 +461,7 @@ class FileChange:
 
 
 @_value_methods
-@dataclass(frozen=True, slots=True, repr=False, eq=False)
+@dataclass(slots=True, init=False, repr=False, eq=False)
 class Change:
     """An AI-authored change: a commit (or an inbox patch) with its authorship and prompt.
 
@@ -327,6 +492,38 @@ class Change:
     #: `tests-failing` (its last test run before the commit failed), `hooks-skipped`
     #: (committed with --no-verify or hooks pointed away). Raises risk; never from git.
     session_flags: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        id: str,
+        commit: Commit,
+        authorship: Authorship,
+        prompt: Prompt | None = None,
+        stats: DiffStats | None = None,
+        source: str = "git",
+        location: str | None = None,
+        patch_path: str | None = None,
+        files: tuple[FileChange, ...] = (),
+        merged: bool | None = None,
+        location_kind: str | None = None,
+        refs: tuple[str, ...] = (),
+        merged_from: str | None = None,
+        session_flags: tuple[str, ...] = (),
+    ) -> None:
+        _set(self, "id", id)
+        _set(self, "commit", commit)
+        _set(self, "authorship", authorship)
+        _set(self, "prompt", prompt)
+        _set(self, "stats", stats)
+        _set(self, "source", source)
+        _set(self, "location", location)
+        _set(self, "patch_path", patch_path)
+        _set(self, "files", files)
+        _set(self, "merged", merged)
+        _set(self, "location_kind", location_kind)
+        _set(self, "refs", refs)
+        _set(self, "merged_from", merged_from)
+        _set(self, "session_flags", session_flags)
 
     @property
     def paths(self) -> tuple[str, ...]:

@@ -8,13 +8,13 @@ other tools and a scan must not stop because one note is broken.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from reviewq.core.families import normalize_model
+from reviewq.core.lazy_re import lazy
 from reviewq.core.message import parse_identity
-from reviewq.core.model import Identity
+from reviewq.core.model import Identity, _set, _value_methods
 
 #: git-ai `agent_id.tool` / Agent Trace `tool.name` -> our agent slug.
 TOOL_AGENTS: dict[str, str] = {
@@ -49,7 +49,7 @@ TOOL_AGENTS: dict[str, str] = {
     "pi": "pi",
 }
 
-_SLUG = re.compile(r"[^a-z0-9]+")
+_SLUG = lazy(r"[^a-z0-9]+")
 
 
 def agent_slug(name: str) -> str:
@@ -61,7 +61,8 @@ def agent_slug(name: str) -> str:
     return TOOL_AGENTS.get(slug, slug or "other")
 
 
-@dataclass(frozen=True, slots=True)
+@_value_methods
+@dataclass(slots=True, init=False, repr=False, eq=False)
 class ProvenanceHint:
     """What a side record says about one commit."""
 
@@ -74,6 +75,26 @@ class ProvenanceHint:
     marker: str = ""
     #: A prompt note attached from an agent session: (agent, session id, link kind, model).
     session: tuple[str, str, str | None, str | None] | None = None
+
+    def __init__(
+        self,
+        source: str,
+        agent: str | None,
+        model: str | None,
+        ai_lines: int,
+        prompt: str | None = None,
+        prompted_by: Identity | None = None,
+        marker: str = "",
+        session: tuple[str, str, str | None, str | None] | None = None,
+    ) -> None:
+        _set(self, "source", source)
+        _set(self, "agent", agent)
+        _set(self, "model", model)
+        _set(self, "ai_lines", ai_lines)
+        _set(self, "prompt", prompt)
+        _set(self, "prompted_by", prompted_by)
+        _set(self, "marker", marker)
+        _set(self, "session", session)
 
 
 def _as_identity(value: Any) -> Identity | None:
@@ -109,7 +130,7 @@ def _user_turns(messages: Any) -> list[str]:
     return turns
 
 
-_RANGE = re.compile(r"^(\d+)(?:-(\d+))?$")
+_RANGE = lazy(r"^(\d+)(?:-(\d+))?$")
 
 
 def _count_ranges(ranges: str) -> int:
@@ -295,7 +316,7 @@ def parse_prompt_note(text: str) -> ProvenanceHint | None:
     )
 
 
-_TURN = re.compile(r"^(USER|ASSISTANT|SYSTEM)\s*:\s?(.*)$")
+_TURN = lazy(r"^(USER|ASSISTANT|SYSTEM)\s*:\s?(.*)$")
 _TURN_FIRST = frozenset("UAS")
 
 

@@ -40,6 +40,7 @@ from datetime import date, datetime, time, timedelta
 from fnmatch import fnmatchcase
 from typing import Any
 
+from reviewq.core.model import _set, _value_methods
 from reviewq.core.tomlcheck import ConfigError, as_string, as_table, check_keys
 
 DEFAULT_INCLUDE: tuple[str, ...] = (
@@ -69,7 +70,8 @@ _UNIT["month"] = timedelta(days=30)
 _RESERVED = ("refs/heads/", "refs/remotes/", "refs/notes/", "refs/tags/")
 
 
-@dataclass(frozen=True, slots=True)
+@_value_methods
+@dataclass(slots=True, init=False, repr=False, eq=False)
 class Scope:
     include: tuple[str, ...] = DEFAULT_INCLUDE
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
@@ -88,6 +90,32 @@ class Scope:
     #: older ones are the audit view (`queue --audit`). Default: 30 days; both None: all.
     recent_date: date | datetime | None = None
     recent_span: timedelta | None = DEFAULT_RECENT
+
+    def __init__(
+        self,
+        include: tuple[str, ...] = DEFAULT_INCLUDE,
+        exclude: tuple[str, ...] = DEFAULT_EXCLUDE,
+        main: str | None = None,
+        since_date: date | datetime | None = None,
+        since_span: timedelta | None = None,
+        unmerged_date: date | datetime | None = None,
+        unmerged_span: timedelta | None = None,
+        remote: str | None = None,
+        pull_refs: tuple[str, ...] = DEFAULT_PULL_REFS,
+        recent_date: date | datetime | None = None,
+        recent_span: timedelta | None = DEFAULT_RECENT,
+    ) -> None:
+        _set(self, "include", include)
+        _set(self, "exclude", exclude)
+        _set(self, "main", main)
+        _set(self, "since_date", since_date)
+        _set(self, "since_span", since_span)
+        _set(self, "unmerged_date", unmerged_date)
+        _set(self, "unmerged_span", unmerged_span)
+        _set(self, "remote", remote)
+        _set(self, "pull_refs", pull_refs)
+        _set(self, "recent_date", recent_date)
+        _set(self, "recent_span", recent_span)
 
     def includes(self, refname: str) -> bool:
         """Is this ref in scope (included and not excluded)?"""

@@ -8,7 +8,7 @@ the TUI renders text as plain `Content`, never parses it.
 
 from __future__ import annotations
 
-import re
+from reviewq.core.lazy_re import lazy
 
 #: Bidirectional controls (CVE-2021-42574) and invisible formatting characters.
 BIDI_CONTROLS = frozenset(
@@ -29,7 +29,7 @@ _CONTROL_NAMES = {
 
 #: Lone surrogates come from JSON escapes (`"\\ud800"` in a sidecar or a note): printing one
 #: raises UnicodeEncodeError, so they are shown as placeholders too.
-_SUSPICIOUS = re.compile(
+_SUSPICIOUS = lazy(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f"
     + "".join(BIDI_CONTROLS)
     + "".join(INVISIBLES)
@@ -82,7 +82,7 @@ def clean_text(text: str) -> str:
     return _SURROGATE.sub("\ufffd", text)
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE = lazy("[\ud800-\udfff]")
 
 
 def one_line(text: str, width: int | None = None) -> str:

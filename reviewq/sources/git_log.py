@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from reviewq.core.model import Commit, DiffStats, FileChange, Identity
+from reviewq.core.model import Commit, DiffStats, FileChange, Identity, _set, _value_methods
 from reviewq.sources.gitcmd import Git, GitError
 from reviewq.sources.log_format import LOG_FORMAT, log_args
 
@@ -293,7 +293,8 @@ def _text_sizes(git: Git, claimed: dict[str, tuple[str, str]]) -> dict[str, tupl
 # -- missing objects --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@_value_methods
+@dataclass(slots=True, init=False, repr=False, eq=False)
 class RawEntry:
     """One file of a commit's tree diff (no renames): what it needs to be counted."""
 
@@ -303,6 +304,22 @@ class RawEntry:
     new_oid: str
     old_mode: str
     new_mode: str
+
+    def __init__(
+        self,
+        path: str,
+        status: str,
+        old_oid: str,
+        new_oid: str,
+        old_mode: str,
+        new_mode: str,
+    ) -> None:
+        _set(self, "path", path)
+        _set(self, "status", status)
+        _set(self, "old_oid", old_oid)
+        _set(self, "new_oid", new_oid)
+        _set(self, "old_mode", old_mode)
+        _set(self, "new_mode", new_mode)
 
     def objects(self) -> tuple[str, ...]:
         return tuple(

@@ -14,7 +14,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from reviewq.core.model import _set, _value_methods
 from reviewq.errors import ReviewqError
+from reviewq.sources.log_format import run_env
 
 #: git's well-known empty tree (sha1 repositories); used as the parent of root commits.
 #: How much of a blob git looks at to call it binary (xdiff's `FIRST_FEW_BYTES`).
@@ -100,13 +102,24 @@ def command_name(args: Sequence[str]) -> str:
     return "git"
 
 
-@dataclass(frozen=True, slots=True)
+@_value_methods
+@dataclass(slots=True, init=False, repr=False, eq=False)
 class RepoPaths:
     git_dir: Path
     work_tree: Path | None
     #: The git dir every worktree of the repository shares (`git_dir` itself outside a linked
     #: worktree).
     common_dir: Path | None = None
+
+    def __init__(
+        self,
+        git_dir: Path,
+        work_tree: Path | None,
+        common_dir: Path | None = None,
+    ) -> None:
+        _set(self, "git_dir", git_dir)
+        _set(self, "work_tree", work_tree)
+        _set(self, "common_dir", common_dir)
 
     @property
     def state_dir(self) -> Path:
@@ -118,25 +131,6 @@ class RepoPaths:
     @property
     def is_bare(self) -> bool:
         return self.work_tree is None
-
-
-def run_env(env: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment every git process of a `Git(path, env)` runs with (the cold scan's
-    prefetch, `workflow.scan_fast.start_log`, starts its `git log` with the same)."""
-    return {
-        **os.environ,
-        "GIT_TERMINAL_PROMPT": "0",
-        # Read-only commands must not take index locks a concurrent `git commit` needs.
-        "GIT_OPTIONAL_LOCKS": "0",
-        # The objects as they are: a replace ref (`git replace`; a mirror clone fetches
-        # refs/replace/* that anyone with push access can write) or a graft would show
-        # another commit in place of the real one (an AI commit without its trailer).
-        "GIT_NO_REPLACE_OBJECTS": "1",
-        # A graft file that cannot exist: /dev/null itself would count as one and make git
-        # print its grafts-are-deprecated hint on every call.
-        "GIT_GRAFT_FILE": os.path.join(os.devnull, "no-grafts"),
-        **(env or {}),
-    }
 
 
 class Git:

@@ -8,6 +8,7 @@ loads, and the scan uses a prefetched output only when its own list equals it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 _FIELDS = ("%H", "%P", "%an", "%ae", "%aI", "%cn", "%ce", "%cI", "%B")
@@ -56,3 +57,23 @@ AGENT_TRACE_FILE = ".agent-trace/traces.jsonl"
 def trace_file_args(tip: str) -> list[str]:
     """`git cat-file blob <tip>:<AGENT_TRACE_FILE>`'s arguments."""
     return ["cat-file", "blob", f"{tip}:{AGENT_TRACE_FILE}"]
+
+
+def run_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment every git process of a `Git(path, env)` runs with (the cold scan's
+    prefetch, `workflow.scan_fast.start_log`, starts its `git log` with the same, before it
+    imports `sources.gitcmd`, which re-exports this)."""
+    return {
+        **os.environ,
+        "GIT_TERMINAL_PROMPT": "0",
+        # Read-only commands must not take index locks a concurrent `git commit` needs.
+        "GIT_OPTIONAL_LOCKS": "0",
+        # The objects as they are: a replace ref (`git replace`; a mirror clone fetches
+        # refs/replace/* that anyone with push access can write) or a graft would show
+        # another commit in place of the real one (an AI commit without its trailer).
+        "GIT_NO_REPLACE_OBJECTS": "1",
+        # A graft file that cannot exist: /dev/null itself would count as one and make git
+        # print its grafts-are-deprecated hint on every call.
+        "GIT_GRAFT_FILE": os.path.join(os.devnull, "no-grafts"),
+        **(env or {}),
+    }

@@ -10,6 +10,7 @@ import json
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
+from reviewq.core.model import _FACTORY, _value_methods
 from reviewq.core.provenance import (
     ProvenanceHint,
     agent_trace_revision,
@@ -84,11 +85,15 @@ def _trace_records(text: str) -> Iterable[dict]:
             yield record
 
 
-@dataclass(slots=True)
+@_value_methods(frozen=False)
+@dataclass(slots=True, init=False, repr=False, eq=False)
 class SideRecords:
     """Every side record of a repository, keyed by commit sha."""
 
     hints: dict[str, list[ProvenanceHint]] = field(default_factory=dict)
+
+    def __init__(self, hints: dict[str, list[ProvenanceHint]] = _FACTORY) -> None:
+        self.hints = {} if hints is _FACTORY else hints
 
     def add(self, sha: str, hint: ProvenanceHint | None) -> None:
         if hint is not None:

@@ -8,13 +8,11 @@ the cache; a history that only grew is scanned from the old tips to the new ones
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from itertools import starmap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -33,17 +31,9 @@ from reviewq.core.model import (
     FileChange,
     Identity,
     Prompt,
+    _value_methods,
 )
 from reviewq.core.prompts import choose_prompt
-from reviewq.core.scope import (
-    Scope,
-    landed_reviews,
-    landing_key,
-    rebased_copies,
-    review_number,
-    scope_of,
-    short_ref,
-)
 from reviewq.errors import ReviewqError
 from reviewq.sources.git_log import (
     commit_from_fields,
@@ -55,6 +45,7 @@ from reviewq.sources.git_log import (
 from reviewq.sources.gitcmd import Git, GitError
 from reviewq.sources.log_format import HEAD_AT_ONCE, NOTE_TIPS
 from reviewq.sources.notes import SCAN_NOTE_REFS, SideRecords, load_side_records
+from reviewq.workflow import scan_fast
 from reviewq.workflow.scan_answer import (
     DETECTOR_VERSION,
     STATE_VERSION,
@@ -64,6 +55,9 @@ from reviewq.workflow.scan_answer import (
 from reviewq.workflow.scan_answer import rules_key as _rules_key
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from reviewq.core.scope import Scope
     from reviewq.sources.refs import RefSnapshot, RefView
     from reviewq.workflow.scan_scope import ScopeScan, ScopeState
 
@@ -72,7 +66,8 @@ if TYPE_CHECKING:
 # diff parser (`sources.diffs`).
 
 
-@dataclass
+@_value_methods(frozen=False)
+@dataclass(init=False, repr=False, eq=False)
 class ScanResult:
     changes: list[Change]
     commits_read: int
@@ -82,6 +77,22 @@ class ScanResult:
     #: `scan --json` answer names exactly these, not what was read before the scan).
     resolved: list[str] | None = None
     notes: dict[str, str] | None = None
+
+    def __init__(
+        self,
+        changes: list[Change],
+        commits_read: int,
+        from_cache: bool = False,
+        incremental: bool = False,
+        resolved: list[str] | None = None,
+        notes: dict[str, str] | None = None,
+    ) -> None:
+        self.changes = changes
+        self.commits_read = commits_read
+        self.from_cache = from_cache
+        self.incremental = incremental
+        self.resolved = resolved
+        self.notes = notes
 
 
 # -- (de)serialisation for the cache ----------------------------------------------------------
@@ -173,6 +184,8 @@ class StoredChange(NamedTuple):
 
     def landing_key(self) -> tuple[Any, ...]:
         """`core.scope.landing_key`: author email, author date, message, files."""
+        from reviewq.core.scope import landing_key
+
         return landing_key(self.author_email, self.authored_at, self.message, self.files)
 
 
@@ -675,7 +688,9 @@ def scan_history(
     git = ctx.git
     revs = list(revs or ["HEAD"])
     git.start(NOTE_TIPS)  # asked below, after the revisions: both run at once
-    head = _head_at_once(git) if revs == ["HEAD"] else None
+    head = None
+    if revs == ["HEAD"]:
+        head = scan_fast.head_from_start(git) or _head_at_once(git)
     if head is not None:
         resolved = head
     else:
@@ -878,13 +893,18 @@ class _LazySide:
 Placement = tuple[Any, ...]
 
 
-@dataclass
+@_value_methods(frozen=False)
+@dataclass(init=False, repr=False, eq=False)
 class _Decoded:
     """Changes decoded by the last scope scan, for one (key, notes): a refresh decodes only
     what is new or moved."""
 
     key: tuple[Any, ...]
     items: dict[str, tuple[Placement, Change]]
+
+    def __init__(self, key: tuple[Any, ...], items: dict[str, tuple[Placement, Change]]) -> None:
+        self.key = key
+        self.items = items
 
 
 class Scanner:
@@ -956,6 +976,10 @@ class Scanner:
 
         ctx = self.ctx
         git = ctx.git
+        import hashlib
+
+        from reviewq.core.scope import scope_of
+
         scope = scope or scope_of(ctx.config)
         snapshot = snapshot or read_snapshot(git)
         view = scope_view(snapshot, scope, list_remotes(git) if snapshot.tips else ())
@@ -1221,6 +1245,8 @@ def _landings(
     squash-merged request (main's messages name it) and rebased copies or cherry-picks (the
     copy on main is the item, remembering the branch it was on). Returns the placements left,
     `was_on` (main commit -> the branch it was seen on) and the landed-requests memo to keep."""
+    from reviewq.core.scope import rebased_copies
+
     # A squash-merged pull request's commits never reach main; main's messages say it landed.
     landed, landed_memo = _landed_review_refs(
         git, view, main_tips, branch_states, placements, cached.landed_memo if cached else None
@@ -1262,6 +1288,7 @@ def _landed_review_refs(
     new pull-request ref costs no git. Returns the refs and the memo to keep.
     """
     from reviewq.core.queue import parse_time
+    from reviewq.core.scope import landed_reviews, review_number, short_ref
 
     numbered = {
         short_ref(ref): number
@@ -1366,6 +1393,8 @@ def _inbox_file_changes(ctx: Context, detector: Detector, path: Path) -> list[Ch
 
     changes = []
     st = path.stat()
+    from datetime import UTC, datetime
+
     mtime = datetime.fromtimestamp(st.st_mtime, UTC).isoformat(timespec="seconds")
     for patch in read_patch_file(path, mtime):
         hints = [patch.sidecar.hint()] if patch.sidecar else []
@@ -1444,6 +1473,8 @@ def recent_anchor(ctx: Context, mainline: Mapping[str, str], now: datetime) -> d
         ).split()
     except GitError:
         return now
+    from datetime import datetime
+
     try:
         newest = max(datetime.fromisoformat(x) for x in out) if out else None
     except ValueError:

@@ -610,19 +610,31 @@ class Recorder:
 
 
 class Prefetch:
-    """A `git log` started by `start_log`: its process, output and what it was asked."""
+    """A `git log` started by `start_log`: its process, output and what it was asked; `sha` the
+    HEAD it logs (read from the files of `git_dir` / `common`), `head` the early `rev-parse`
+    of HEAD (`head_from_start`), None once taken."""
 
     def __init__(self, proc, out: int, cwd: str, args: list[str], env: dict[str, str]) -> None:
         self.proc, self.out, self.cwd, self.args, self.env = proc, out, cwd, args, env
+        self.sha = self.git_dir = self.common = ""
+        self.head = None
 
     def close(self) -> None:
-        """Stop git if it still runs, reap it, free its output."""
+        """Stop git (and the early rev-parse) if it still runs, reap it, free its output."""
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
         if self.out >= 0:
             os.close(self.out)
             self.out = -1
+        self.drop_head()
+
+    def drop_head(self) -> None:
+        head, self.head = self.head, None
+        if head is not None:
+            if head.poll() is None:
+                head.kill()
+            head.communicate()
 
 
 #: The prefetch this process started (taken at most once); None when none was started.
@@ -678,12 +690,13 @@ def _start(argv: list[str], env: dict[str, str]) -> Prefetch | None:
         return None
     import subprocess
 
-    from reviewq.sources.gitcmd import run_env, start_early
     from reviewq.sources.log_format import (
+        HEAD_AT_ONCE,
         NOTE_TIPS,
         PATHS_AT_ONCE,
         WORKTREE_LIST,
         log_args,
+        run_env,
         trace_file_args,
     )
 
@@ -703,12 +716,20 @@ def _start(argv: list[str], env: dict[str, str]) -> Prefetch | None:
         os.close(out)
         raise
     prefetch = Prefetch(proc, out, cwd, args, run)
+    prefetch.sha, prefetch.git_dir, prefetch.common = sha, git_dir, common
+    # `sources.gitcmd` (with `dataclasses`, `pathlib` and the model: ~15 ms) only now, while git
+    # already writes the log.
+    from reviewq.sources.gitcmd import _popen, start_early
+
+    # HEAD as git resolves it, asked now rather than after the imports: taken only when the
+    # files still say HEAD is `sha` when the scan asks (`head_from_start`).
+    prefetch.head = _popen(cwd, run, HEAD_AT_ONCE)
     # The scan's other git questions, asked while the command line loads: a `Git` of this very
     # directory and environment takes each answer the first time it asks exactly that
     # (`gitcmd._EARLY`); what nobody takes is stopped when the command ends (`discard_log`).
-    # Not HEAD: the scan resolves it itself once loaded (a HEAD that moves meanwhile is the one
-    # it lists, and this log is then discarded); the Agent Trace file is taken only when the
-    # revision the scan resolved is this `sha`.
+    # Not HEAD: the scan resolves it once loaded (a HEAD that moves meanwhile is the one it
+    # lists, and this log is then discarded; `head_from_start`); the Agent Trace file is taken
+    # only when the revision the scan resolved is this `sha`.
     early = [PATHS_AT_ONCE, NOTE_TIPS, trace_file_args(sha)]
     if "--no-sessions" not in argv:
         early.append(WORKTREE_LIST)
@@ -717,6 +738,51 @@ def _start(argv: list[str], env: dict[str, str]) -> Prefetch | None:
     if _after_start is not None:
         _after_start(prefetch)
     return prefetch
+
+
+#: How the last scan that had a prefetch resolved HEAD: "early" (`head_from_start` answered),
+#: "asked" (it did not: the scan ran `rev-parse` itself), or None (for tests).
+head_outcome: str | None = None
+
+
+def head_from_start(git) -> list[str] | None:
+    """HEAD resolved, as the scan's own `rev-parse --revs-only HEAD HEAD^{commit}` would say it
+    now (`workflow.scan._head_at_once`), from the rev-parse `start_log` started beside the log;
+    None (the scan asks git itself) unless all of these hold:
+
+    - a prefetch of `git`'s very directory and environment is waiting (not yet taken);
+    - its rev-parse ended with exit 0 and printed HEAD and HEAD^{commit} as one full sha, the
+      very `sha` the log was started with (so that object is a commit: it cannot change);
+    - the repository is still found where it was, and its files say HEAD is `sha` now, read
+      here, after the imports (`resolve_ref`: the symbolic ref HEAD names, loose or packed; a
+      detached HEAD; a linked worktree's own HEAD). A HEAD that moved since the start, even
+      to come back, is read as it is now: the answer is the one git gives at this moment.
+
+    The early rev-parse is taken either way (asked at most once)."""
+    global head_outcome
+    prefetch = _prefetch
+    if prefetch is None or prefetch.head is None:
+        return None
+    head_outcome = "asked"
+    proc, prefetch.head = prefetch.head, None
+    try:
+        out, _ = proc.communicate()
+        if (
+            proc.returncode != 0
+            or prefetch.cwd != os.fspath(git.path)
+            or prefetch.env != git.environment
+            or out != f"{prefetch.sha}\n{prefetch.sha}\n".encode("ascii")
+        ):
+            return None
+        _top, git_dir, common = find_repo(prefetch.cwd)
+        if (git_dir, common) != (prefetch.git_dir, prefetch.common):
+            return None
+        if resolve_ref(git_dir, common, "HEAD") != prefetch.sha:
+            return None
+    except (_Decline, OSError, ValueError, UnicodeError):
+        return None
+    head_outcome = "early"
+    return [prefetch.sha]
 
 
 class PrefetchFailed(Exception):

@@ -7,7 +7,6 @@ the queue's failing-tests flag); the others never touch a session store.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -166,6 +165,8 @@ def _session_links(
         return {}
     # Linking reads every relevant session; the answer for the same sessions (unchanged files)
     # and the same commits is kept, so an unchanged repository costs a stat per file.
+    import hashlib
+
     key = hashlib.sha256(
         dump_json(
             [
@@ -198,6 +199,8 @@ def answer_stamp(ctx) -> str:
     roots = worktree_roots(ctx.git)
     index, summaries = load_index(_env(ctx), roots) if roots else (None, [])
     files = sorted({(s.path, repr(index.file_key(s.path))) for s in summaries}) if index else []
+    import hashlib
+
     return hashlib.sha256(dump_json([LINK_VERSION, roots, files])).hexdigest()
 
 

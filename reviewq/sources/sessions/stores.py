@@ -14,12 +14,12 @@ Nothing here writes to a store; every listing tolerates missing or unreadable di
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from reviewq.core.model import _set, _value_methods
 from reviewq.xdg import cache_home, data_home
 
 #: The session index (`sources/sessions/index.py`) keeps what each file holds here.
@@ -38,7 +38,8 @@ def nothing_indexed(env: Mapping[str, str], roots: Sequence[str]) -> bool:
     return not discover(env, roots) and not (index_dir(env) / INDEX_NAME).exists()
 
 
-@dataclass(frozen=True, slots=True)
+@_value_methods
+@dataclass(slots=True, init=False, repr=False, eq=False)
 class Found:
     """One session file (or, for OpenCode, one session document) to read."""
 
@@ -47,6 +48,11 @@ class Found:
     #: The repository root the file belongs to, when the store says so (aider, SpecStory, a
     #: Gemini project directory); None when the transcript names its own working directory.
     root: str | None = None
+
+    def __init__(self, agent: str, path: Path, root: str | None = None) -> None:
+        _set(self, "agent", agent)
+        _set(self, "path", path)
+        _set(self, "root", root)
 
 
 def _home(env: Mapping[str, str]) -> Path:
@@ -130,12 +136,16 @@ def discover(env: Mapping[str, str], roots: Sequence[str]) -> list[Found]:
 def _gemini(base: Path, roots: Sequence[str]) -> list[Found]:
     """Gemini keeps no working directory in its chats: the project directory says whose they
     are (`.project_root` in slug directories; sha256 of the root as the name before v0.29)."""
-    hashes = {hashlib.sha256(r.encode()).hexdigest(): r for r in roots}
-    out = []
+    out: list[Found] = []
     try:
         projects = list(os.scandir(base / "tmp"))
     except OSError:
         return out
+    if not projects:
+        return out
+    import hashlib  # start-up: only with Gemini's projects to name
+
+    hashes = {hashlib.sha256(r.encode()).hexdigest(): r for r in roots}
     for project in projects:
         root = hashes.get(project.name)
         if root is None:
