@@ -232,12 +232,21 @@ async def test_enter_approve_enter_in_one_burst_records_nothing(
     assert [r["verdict"] for r in records] == ["approve"]
 
 
-async def test_type_ahead_cannot_count_a_slow_load_as_review_time(make_app, big, clock):
+@pytest.fixture
+def small(repo: Repo, monkeypatch) -> Path:
+    """A change of a few hunks: the speed limit asks for tens of seconds, not a quarter hour
+    (each simulated minute of typing costs the test real time)."""
+    _large_change(repo, files=2, lines=60)
+    monkeypatch.setattr(queue_module, "PREPARE_PAUSE", 1e6)
+    return repo.path
+
+
+async def test_type_ahead_cannot_count_a_slow_load_as_review_time(make_app, small, clock):
     """The attack on the speed limit: the policy wants 30 s per 100 lines; the timer runs from
     the open (reading the prompt is review). A verdict held through a slow load and replayed
     when the diff arrives would carry the load's seconds and pass the limit without a line
     read. It is refused: typed before the diff was on screen."""
-    app = make_app(big)
+    app = make_app(small)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         queue = await _queue_ready(pilot)
         item = queue.current_item()
@@ -247,8 +256,9 @@ async def test_type_ahead_cannot_count_a_slow_load_as_review_time(make_app, big,
         await typed(pilot, "enter", "a")
         screen = app.screen
         assert isinstance(screen, ReviewScreen) and screen.model is None
-        for _ in range(int(needed // 20) + 2):  # the reviewer's "activity" while it loads
-            clock.advance(20)
+        # the reviewer's "activity" while it loads: a key every 50 s (the timer idles after 60)
+        for _ in range(int(needed // 50) + 2):
+            clock.advance(50)
             await typed(pilot, "down")
         await typed(pilot, "enter")  # the dialog's confirm, typed ahead too
         assert screen.timer.active_seconds() > needed
