@@ -127,19 +127,35 @@ async def _typed_slowly(make_app, repo_path: Path, keys: list[str], preset: str 
 # -- navigation typed ahead ends where slow typing ends ------------------------------------------
 
 
+_NAVIGATION = [
+    (None, ["pagedown", "pagedown"]),
+    (None, ["right_square_bracket", "right_square_bracket", "down", "pagedown"]),
+    (None, ["end", "pageup", "up"]),
+    (None, ["right_curly_bracket", "pagedown", "left_curly_bracket"]),
+    # the keymap's own keys for the same actions (vim: ctrl+f pages, G is the bottom)
+    ("vim", ["ctrl+f", "ctrl+f", "k"]),
+    ("vim", ["G", "ctrl+b"]),
+]
+#: The default run: the unprepared open (the one that lost keys) with pages, hunk jumps and the
+#: vim keymap, and the prepared open once; every other pairing runs under `-m slow` (each is a
+#: whole app run twice, ~4 s).
+_DEFAULT_RUN = {(False, 0), (False, 1), (False, 4), (True, 0)}
+
+
 @pytest.mark.parametrize(
-    ("preset", "keys"),
+    ("prepared", "preset", "keys"),
     [
-        (None, ["pagedown", "pagedown"]),
-        (None, ["right_square_bracket", "right_square_bracket", "down", "pagedown"]),
-        (None, ["end", "pageup", "up"]),
-        (None, ["right_curly_bracket", "pagedown", "left_curly_bracket"]),
-        # the keymap's own keys for the same actions (vim: ctrl+f pages, G is the bottom)
-        ("vim", ["ctrl+f", "ctrl+f", "k"]),
-        ("vim", ["G", "ctrl+b"]),
+        pytest.param(
+            prepared,
+            preset,
+            keys,
+            marks=() if (prepared, n) in _DEFAULT_RUN else pytest.mark.slow,
+            id=f"{'prepared' if prepared else 'unprepared'}-{preset or 'default'}-{n}",
+        )
+        for prepared in (False, True)
+        for n, (preset, keys) in enumerate(_NAVIGATION)
     ],
 )
-@pytest.mark.parametrize("prepared", [False, True])
 async def test_navigation_typed_with_enter_ends_where_slow_typing_ends(
     make_app, big, monkeypatch, preset, keys, prepared
 ):
