@@ -50,6 +50,17 @@ def cold(repo: Repo, *args: str, cwd: Path | None = None):
     return run_reviewq(*args, cwd=cwd or repo.path)
 
 
+def cold_after_start(repo: Repo, monkeypatch: pytest.MonkeyPatch, hook):
+    """`cold(repo, "scan")` with `hook` run right after the early start (a race staged
+    between the prefetch and the scan); the outcomes are reset first."""
+    scan_fast.head_outcome = None
+    monkeypatch.setattr(scan_fast, "_after_start", hook)
+    try:
+        return cold(repo, "scan")
+    finally:
+        monkeypatch.setattr(scan_fast, "_after_start", None)
+
+
 def plain(repo: Repo, monkeypatch: pytest.MonkeyPatch, *args: str):
     """The same command with the prefetch switched off: the plain path."""
     with monkeypatch.context() as m:
@@ -100,9 +111,7 @@ def test_head_moving_after_the_prefetch_discards_it(
         prefetch.proc.wait()  # git has written the old history in full
         moved.append(repo.commit("Late" + CLAUDE, files={"late.py": "l\n"}))
 
-    monkeypatch.setattr(scan_fast, "_after_start", commit_now)
-    fast = cold(repo, "scan")
-    monkeypatch.setattr(scan_fast, "_after_start", None)
+    fast = cold_after_start(repo, monkeypatch, commit_now)
     assert moved and scan_fast.last_outcome == "discarded"
     assert moved[0][:12] in fast.stdout  # the scan's own HEAD, not the prefetch's stale bytes
     slow = plain(repo, monkeypatch, "scan")
@@ -122,9 +131,7 @@ def test_git_failing_in_the_prefetch_is_discarded(
             ["git", "log", "--no-such-option"], stderr=subprocess.DEVNULL
         )
 
-    monkeypatch.setattr(scan_fast, "_after_start", fail)
-    fast = cold(repo, "scan")
-    monkeypatch.setattr(scan_fast, "_after_start", None)
+    fast = cold_after_start(repo, monkeypatch, fail)
     assert scan_fast.last_outcome == "discarded"
     slow = plain(repo, monkeypatch, "scan")
     assert (fast.returncode, fast.stdout) == (0, slow.stdout)
@@ -396,10 +403,7 @@ def test_head_moving_after_the_early_rev_parse_is_asked_again(
         prefetch.head.wait()  # the early answer names the old HEAD
         moved.append(repo.commit("Late" + CLAUDE, files={"late.py": "l\n"}))
 
-    monkeypatch.setattr(scan_fast, "_after_start", commit_now)
-    scan_fast.head_outcome = None
-    fast = cold(repo, "scan")
-    monkeypatch.setattr(scan_fast, "_after_start", None)
+    fast = cold_after_start(repo, monkeypatch, commit_now)
     assert moved and scan_fast.head_outcome == "asked"
     assert scan_fast.last_outcome == "discarded"
     assert moved[0][:12] in fast.stdout
@@ -422,10 +426,7 @@ def test_a_branch_moved_in_packed_refs_or_a_retargeted_symbolic_ref_is_asked_aga
             prefetch.head.wait()
             change()
 
-        monkeypatch.setattr(scan_fast, "_after_start", move)
-        scan_fast.head_outcome = None
-        fast = cold(repo, "scan")
-        monkeypatch.setattr(scan_fast, "_after_start", None)
+        fast = cold_after_start(repo, monkeypatch, move)
         assert scan_fast.head_outcome == "asked"
         _same_as_plain(repo, monkeypatch, fast)
 
@@ -441,9 +442,7 @@ def test_head_moved_and_back_is_the_head_git_reads_now(
         prefetch.head.wait()
         repo.git("update-ref", "refs/heads/main", tip)
 
-    monkeypatch.setattr(scan_fast, "_after_start", away_and_back)
-    fast = cold(repo, "scan")
-    monkeypatch.setattr(scan_fast, "_after_start", None)
+    fast = cold_after_start(repo, monkeypatch, away_and_back)
     assert tip[:12] in fast.stdout or "Add c" in fast.stdout
     _same_as_plain(repo, monkeypatch, fast)
 
@@ -472,9 +471,6 @@ def test_head_naming_a_tag_object_or_a_failing_rev_parse_is_asked_again(
             stderr=subprocess.DEVNULL,
         )
 
-    monkeypatch.setattr(scan_fast, "_after_start", fail)
-    scan_fast.head_outcome = None
-    fast = cold(repo, "scan")
-    monkeypatch.setattr(scan_fast, "_after_start", None)
+    fast = cold_after_start(repo, monkeypatch, fail)
     assert scan_fast.head_outcome == "asked"
     _same_as_plain(repo, monkeypatch, fast)

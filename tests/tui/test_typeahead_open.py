@@ -109,15 +109,21 @@ async def _queue_ready(pilot) -> QueueScreen:
     return queue
 
 
+async def _opened(pilot) -> ReviewScreen:
+    """Enter on the queue's row, handled and drawn: the review screen with its diff."""
+    await pilot.press("enter")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ReviewScreen) and screen.model is not None
+    return screen
+
+
 async def _typed_slowly(make_app, repo_path: Path, keys: list[str], preset: str | None) -> tuple:
     """Where the same keys end, each handled (and drawn) before the next."""
     app = make_app(repo_path, keymap_preset=preset)
     async with app.run_test(size=SIZE) as pilot:
         await _queue_ready(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ReviewScreen) and screen.model is not None
+        screen = await _opened(pilot)
         for key in keys:
             await pilot.press(key)
             await settle(pilot)
@@ -437,10 +443,8 @@ async def test_what_a_held_key_is_judged_to_do_is_what_textual_runs(make_app, bi
     app = make_app(big, keymap_preset=preset)
     async with app.run_test(size=SIZE) as pilot:
         await _queue_ready(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ReviewScreen) and app.focused is screen.view
+        screen = await _opened(pilot)
+        assert app.focused is screen.view
         chain = screen._binding_chain
         keys = {k for spec in app._keymap.values() for k in spec.split(",") if k}
         checked = 0
