@@ -176,11 +176,6 @@ COMMANDS: tuple[Command, ...] = (
     Command("help.close", "help", "close", "Close", show=True),
 )
 
-#: Commands by the scope they are bound in.
-_BY_SCOPE: dict[str, list[Command]] = {}
-for _command in COMMANDS:
-    _BY_SCOPE.setdefault(_command.scope, []).append(_command)
-
 #: Every binding id, in registry order.
 IDS: tuple[str, ...] = tuple(dict.fromkeys(c.id for c in COMMANDS))
 
@@ -374,6 +369,7 @@ def command_at(keys: Mapping[str, str], scope: str, aliases: list[str]) -> str |
     As Textual chooses: a priority binding of the chain first, then the chain from `scope` up.
     A screen that holds keys while it loads asks this before its widgets can take focus."""
     chain = SCOPE_CHAINS[scope]
+    by_scope = commands_by_scope()
 
     def bound(command: Command) -> bool:
         given = keys.get(command.id, DEFAULT_KEYS.get(command.id, ""))
@@ -382,7 +378,7 @@ def command_at(keys: Mapping[str, str], scope: str, aliases: list[str]) -> str |
 
     for priority in (True, False):
         for link in chain:
-            for command in _BY_SCOPE.get(link, ()):
+            for command in by_scope.get(link, ()):
                 if command.priority == priority and bound(command):
                     return command.id
     return None
