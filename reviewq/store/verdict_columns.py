@@ -1364,19 +1364,9 @@ def _merge(parts: list[_Part]) -> _Part:
     sources = [{name: getattr(p.table, name) for name in COLUMNS} for p in parts]
     rest = [[p.changes, p.ids, p.keys, p.key_lines] for p in parts]
     parts.clear()
-    columns: dict[str, np.ndarray] = {}
-    for name in COLUMNS:
-        pieces = []
-        for i, source in enumerate(sources):
-            column = source.pop(name)
-            if name == "change":
-                column = column.astype(np.int64) + bases[i]
-            elif name in CODED and i and len(column):
-                column = remaps[i][CODED[name]][column]
-            pieces.append(column)
-        columns[name] = np.concatenate(pieces)
-        del pieces
-        _trim()
+    columns = _joined_columns(
+        sources, remaps, lambda i, column: column.astype(np.int64) + bases[i], trim=True
+    )
     table = VerdictTable(
         **columns,
         **merged,
@@ -1390,6 +1380,34 @@ def _merge(parts: list[_Part]) -> _Part:
             r[field] = None
     _trim()
     return _Part(table, *joined)
+
+
+def _joined_columns(
+    sources: list[dict[str, np.ndarray]],
+    remaps: list[dict[str, np.ndarray]],
+    change_column: Callable[[int, np.ndarray], np.ndarray],
+    *,
+    trim: bool,
+) -> dict[str, np.ndarray]:
+    """Each column of the parts' tables (`sources`, emptied as they are joined) joined in part
+    order: a coded column's codes renumbered into the joined labels (`remaps`, from
+    `_table_labels`), the change column as `change_column(part index, column)` gives it. With
+    `trim`, the C heap gives back what each joined column freed (`_trim`)."""
+    columns: dict[str, np.ndarray] = {}
+    for name in COLUMNS:
+        pieces = []
+        for i, source in enumerate(sources):
+            column = source.pop(name)
+            if name == "change":
+                column = change_column(i, column)
+            elif name in CODED and i and len(column):
+                column = remaps[i][CODED[name]][column]
+            pieces.append(column)
+        columns[name] = np.concatenate(pieces)
+        del pieces
+        if trim:
+            _trim()
+    return columns
 
 
 def _table_labels(parts: list[_Part]) -> tuple[dict[str, Any], list[dict[str, np.ndarray]]]:
@@ -1458,19 +1476,12 @@ def _merge_settled(parts: list[_Part]) -> _Part:
     del changes, hashes
     sources = [{name: getattr(p.table, name) for name in COLUMNS} for p in parts]
     parts.clear()
-    columns: dict[str, np.ndarray] = {}
-    for name in COLUMNS:
-        pieces = []
-        for i, source in enumerate(sources):
-            column = source.pop(name)
-            if name == "change":
-                column = maps[i][column] if maps[i] is not None and len(column) else column
-                column = column.astype(np.int32)
-            elif name in CODED and i and len(column):
-                column = remaps[i][CODED[name]][column]
-            pieces.append(column)
-        columns[name] = np.concatenate(pieces)
-        del pieces
+
+    def change_column(i: int, column: np.ndarray) -> np.ndarray:
+        mapped = maps[i][column] if maps[i] is not None and len(column) else column
+        return mapped.astype(np.int32)
+
+    columns = _joined_columns(sources, remaps, change_column, trim=False)
     table = VerdictTable(**columns, **merged, changes=(), invalid=invalid)
     del columns
     _trim()
