@@ -33,6 +33,7 @@ from reviewq.store import verdict_columns
 from tests.properties.strategies import at_most, io_examples, scratch_dir, verdict_records
 from tests.properties.test_log_fast_paths_properties import _rows
 from tests.properties.test_stats_fast_paths_properties import (
+    _built_under,
     _log_lines,
     _patched,
     _reference,
@@ -146,13 +147,7 @@ def test_profiles_from_frozen_structs_give_the_plain_table(
         path.write_bytes(b"".join(_log_lines(records, ["canonical"], 0, "0" * 64)))
         plain, _meta = _reference(path)
         patches = _patched(block, workers)
-        for p in patches:
-            p.start()
-        try:
-            built = verdict_columns._metric_columns_after(path, 0, path.stat().st_size, 1, 4)
-        finally:
-            for p in patches:
-                p.stop()
+        built = _built_under(patches, path, 4)
         assert built is not None
         _same(built.columns, plain)
 
@@ -213,13 +208,7 @@ def test_ranges_settled_apart_and_joined_equal_one_pass(
                     verdict_columns, "_row_hashes", lambda a: np.zeros(len(a), dtype=np.uint64)
                 )
             )
-        for p in patches:
-            p.start()
-        try:
-            built = verdict_columns._metric_columns_after(path, 0, path.stat().st_size, 1, 3)
-        finally:
-            for p in patches:
-                p.stop()
+        built = _built_under(patches, path, 3)
         assert built is not None
         _same(built.columns, plain)
 
@@ -317,13 +306,7 @@ def test_a_change_id_in_two_ranges_whose_ids_differ_in_width_is_one_change(tmp_p
     path.write_bytes(b"".join(_log_lines(records, ["canonical"], 0, "0" * 64)))
     plain, _meta = _reference(path)
     patches = _patched(64, 2)
-    for p in patches:
-        p.start()
-    try:
-        built = verdict_columns._metric_columns_after(path, 0, path.stat().st_size, 1, 2)
-    finally:
-        for p in patches:
-            p.stop()
+    built = _built_under(patches, path, 2)
     assert built is not None
     _same(built.columns, plain)
     assert list(built.columns.table.changes) == ["a" * 40, "inbox:1", "inbox:2"]

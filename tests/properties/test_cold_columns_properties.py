@@ -31,6 +31,7 @@ from reviewq.store.verdict_columns import load_log_table
 from tests.properties.strategies import at_most, scratch_dir, verdict_records
 from tests.properties.test_log_fast_paths_properties import _rows
 from tests.properties.test_stats_fast_paths_properties import (
+    _built_under,
     _log_lines,
     _patched,
     _reference,
@@ -170,13 +171,7 @@ def test_a_first_build_with_change_ids_an_array_cannot_keep_equals_parsing_every
         path.write_bytes(b"".join(_log_lines(records, ["canonical"], 0, "0" * 64)))
         plain, _meta = _reference(path)
         patches = _patched(block, workers)
-        for p in patches:
-            p.start()
-        try:
-            built = verdict_columns._metric_columns_after(path, 0, path.stat().st_size, 1, 5)
-        finally:
-            for p in patches:
-                p.stop()
+        built = _built_under(patches, path, 5)
         assert built is not None
         _same(built.columns, plain)
         # Stored and loaded back: the same columns again.

@@ -142,6 +142,18 @@ def _patched(block: int, workers: int):
     return stack
 
 
+def _built_under(patches: list, path: Path, chunk: int):
+    """`_metric_columns_after` of the whole log at `path` (one range per `chunk` bytes) with
+    `patches` in force (`_patched`, plus whatever a test adds)."""
+    for p in patches:
+        p.start()
+    try:
+        return verdict_columns._metric_columns_after(path, 0, path.stat().st_size, 1, chunk)
+    finally:
+        for p in patches:
+            p.stop()
+
+
 forms = st.lists(st.sampled_from(FORMS), min_size=1, max_size=6)
 
 
@@ -170,13 +182,7 @@ def test_first_build_equals_parsing_every_record(
         path.write_bytes(data + (b'{"verdict":"approve","ha' if torn else b""))
         plain, meta = _reference(path)
         patches = _patched(block, workers)
-        for p in patches:
-            p.start()
-        try:
-            built = verdict_columns._metric_columns_after(path, 0, path.stat().st_size, 1, chunk)
-        finally:
-            for p in patches:
-                p.stop()
+        built = _built_under(patches, path, chunk)
         assert built is not None
         _same(built.columns, plain)
         assert (built.end, built.lines, built.last_hash) == (
