@@ -1387,14 +1387,14 @@ def inbox_file_stamp(path: Path) -> list[Any]:
 
 
 def _inbox_file_changes(ctx: Context, detector: Detector, path: Path) -> list[Change]:
-    # start-up: the email parser and the diff parser, only for an inbox
+    # start-up: the email parser, the diff parser and datetime, only for an inbox
+    from datetime import UTC, datetime
+
     from reviewq.sources.diffs import file_changes
     from reviewq.sources.inbox import read_patch_file
 
     changes = []
     st = path.stat()
-    from datetime import UTC, datetime
-
     mtime = datetime.fromtimestamp(st.st_mtime, UTC).isoformat(timespec="seconds")
     for patch in read_patch_file(path, mtime):
         hints = [patch.sidecar.hint()] if patch.sidecar else []
