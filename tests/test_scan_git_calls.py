@@ -464,33 +464,39 @@ def test_finish_now_leaves_the_exit_to_python_when_something_waits_for_it() -> N
         atexit.unregister(handler)
 
 
-# -- questions started before the command line loads (gitcmd._EARLY) ---------------------------
+# -- questions started before the command line loads (early_git) -------------------------------
+
+
+def early_git_questions() -> list[tuple[str, ...]]:
+    """The args of every early question started for any `Git` and not yet taken."""
+    from reviewq.sources import early_git
+
+    return early_git.started("git")
 
 
 def watch_early(monkeypatch: pytest.MonkeyPatch) -> tuple[list[tuple], list]:
     """(the early questions' args as started, the processes stopped unasked)."""
-    from reviewq.sources import gitcmd
+    from reviewq.sources import early_git
 
     started: list[tuple] = []
     stopped: list = []
-    real_stop = gitcmd._stop
+    real_stop = early_git.stop
 
     def after_start(prefetch) -> None:
-        started.extend(key[2] for key in gitcmd._EARLY)
+        started.extend(early_git_questions())
 
     def stop(proc) -> None:
         stopped.append(proc.args[1:])
         real_stop(proc)
 
     monkeypatch.setattr(scan_fast, "_after_start", after_start)
-    monkeypatch.setattr(gitcmd, "_stop", stop)
+    monkeypatch.setattr(early_git, "stop", stop)
     return started, stopped
 
 
 def test_the_early_questions_are_the_scans_own_and_all_are_taken(
     repo: Repo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from reviewq.sources import gitcmd
     from reviewq.sources.log_format import NOTE_TIPS, PATHS_AT_ONCE, WORKTREE_LIST
 
     build(repo, ("git-ai", "trace-file"))
@@ -506,14 +512,14 @@ def test_the_early_questions_are_the_scans_own_and_all_are_taken(
             WORKTREE_LIST,
         ]
     )
-    assert stopped == [] and not gitcmd._EARLY  # every one answered the scan
+    assert stopped == [] and not early_git_questions()  # every one answered the scan
     assert scan_fast.last_outcome == "used"
     with monkeypatch.context() as m:
         old_way(m)
         m.setattr(scan_fast, "start_log", lambda argv: None)
         assert cold(repo.path, "scan") == fast
     no_sessions = cold(repo.path, "scan", "--no-sessions")
-    assert not gitcmd._EARLY and no_sessions[0] == 0
+    assert not early_git_questions() and no_sessions[0] == 0
 
 
 def test_head_moving_after_the_early_start_leaves_the_old_trace_file_unread(
@@ -521,7 +527,6 @@ def test_head_moving_after_the_early_start_leaves_the_old_trace_file_unread(
 ) -> None:
     """The Agent Trace file asked early is the old HEAD's: the scan of the new HEAD asks its
     own, and the early one is stopped at the end, unread."""
-    from reviewq.sources import gitcmd
 
     build(repo, ("trace-file",))
     old = repo.git("rev-parse", "HEAD")
@@ -529,7 +534,7 @@ def test_head_moving_after_the_early_start_leaves_the_old_trace_file_unread(
     moved: list[str] = []
 
     def after_start(prefetch) -> None:
-        started.extend(key[2] for key in gitcmd._EARLY)
+        started.extend(early_git_questions())
         prefetch.proc.wait()
         moved.append(repo.commit("Late" + CLAUDE, files={"late.py": "l\n"}))
 
@@ -538,7 +543,7 @@ def test_head_moving_after_the_early_start_leaves_the_old_trace_file_unread(
     monkeypatch.setattr(scan_fast, "_after_start", None)
     assert moved[0][:12] in fast[1]
     assert ("cat-file", "blob", f"{old}:.agent-trace/traces.jsonl") in [tuple(s) for s in stopped]
-    assert not gitcmd._EARLY
+    assert not early_git_questions()
     with monkeypatch.context() as m:
         old_way(m)
         m.setattr(scan_fast, "start_log", lambda argv: None)
@@ -550,30 +555,29 @@ def test_an_early_answer_goes_only_to_a_git_of_the_same_directory_and_environmen
 ) -> None:
     """Another environment (GIT_DIR naming another repository) or another directory asks git
     itself: it is never handed the answer started for someone else."""
-    from reviewq.sources import gitcmd
-    from reviewq.sources.gitcmd import run_env, start_early
+    from reviewq.sources import early_git
+    from reviewq.sources.gitcmd import run_env
     from reviewq.sources.log_format import PATHS_AT_ONCE
 
     one, other = make_repo("one"), make_repo("other")
     one.commit("a")
     other.commit("b")
     try:
-        start_early(str(one.path), run_env(), PATHS_AT_ONCE)
+        early_git.start("git", str(one.path), run_env(), PATHS_AT_ONCE)
         elsewhere = Git(one.path, env={"GIT_DIR": str(other.path / ".git")})
         assert elsewhere.paths().git_dir == (other.path / ".git").resolve()
         assert Git(other.path).paths().git_dir == (other.path / ".git").resolve()
-        assert len(gitcmd._EARLY) == 1  # still waiting for its own asker
+        assert len(early_git_questions()) == 1  # still waiting for its own asker
         assert Git(str(one.path)).paths().git_dir == (one.path / ".git").resolve()
-        assert not gitcmd._EARLY
+        assert not early_git_questions()
     finally:
-        gitcmd.discard_early()
+        early_git.discard()
 
 
 def test_early_questions_nobody_asks_are_stopped_when_the_command_ends(
     repo: Repo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A scan answered from its cache, or one that fails, leaves nothing running."""
-    from reviewq.sources import gitcmd
 
     build(repo, ())
     assert run_reviewq("scan", cwd=repo.path).returncode == 0  # writes the scan cache
@@ -581,7 +585,7 @@ def test_early_questions_nobody_asks_are_stopped_when_the_command_ends(
     repo.write(".reviewq.toml", "[[agents]]\nbroken = \n")
     failed = run_reviewq("scan", cwd=repo.path)
     assert failed.returncode == 2
-    assert not gitcmd._EARLY
+    assert not early_git_questions()
 
 
 def test_a_cold_scan_makes_none_of_the_diff_and_critique_classes(repo: Repo) -> None:

@@ -400,7 +400,7 @@ def test_head_moving_after_the_early_rev_parse_is_asked_again(
 
     def commit_now(prefetch) -> None:
         prefetch.proc.wait()
-        prefetch.head.wait()  # the early answer names the old HEAD
+        prefetch.early_head().wait()  # the early answer names the old HEAD
         moved.append(repo.commit("Late" + CLAUDE, files={"late.py": "l\n"}))
 
     fast = cold_after_start(repo, monkeypatch, commit_now)
@@ -423,7 +423,7 @@ def test_a_branch_moved_in_packed_refs_or_a_retargeted_symbolic_ref_is_asked_aga
         repo.git("checkout", "-q", start)
 
         def move(prefetch, change=change) -> None:
-            prefetch.head.wait()
+            prefetch.early_head().wait()
             change()
 
         fast = cold_after_start(repo, monkeypatch, move)
@@ -439,7 +439,7 @@ def test_head_moved_and_back_is_the_head_git_reads_now(
 
     def away_and_back(prefetch) -> None:
         repo.git("update-ref", "refs/heads/main", "HEAD~1")
-        prefetch.head.wait()
+        prefetch.early_head().wait()
         repo.git("update-ref", "refs/heads/main", tip)
 
     fast = cold_after_start(repo, monkeypatch, away_and_back)
@@ -464,8 +464,12 @@ def test_head_naming_a_tag_object_or_a_failing_rev_parse_is_asked_again(
     repo.git("checkout", "-q", "main")
 
     def fail(prefetch) -> None:
-        prefetch.head.wait()
-        prefetch.head = subprocess.Popen(
+        from reviewq.sources import early_git
+        from reviewq.sources.log_format import HEAD_AT_ONCE
+
+        early_git.stop(prefetch.take_head())
+        key = (scan_fast._HEAD_ASKER, prefetch.cwd, early_git.env_key(prefetch.env), HEAD_AT_ONCE)
+        early_git._STARTED[key] = subprocess.Popen(
             ["git", "rev-parse", "--no-such-option"],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from reviewq.core.model import _set, _value_methods
 from reviewq.errors import ReviewqError
+from reviewq.sources.early_git import popen, stop, take
 from reviewq.sources.log_format import run_env
 
 #: git's well-known empty tree (sha1 repositories); used as the parent of root commits.
@@ -33,53 +34,6 @@ def _first_line(stderr: bytes) -> str:
         if line and not line.startswith("hint:"):
             return line.removeprefix("fatal: ").removeprefix("error: ")
     return "git failed without a message"
-
-
-#: git questions started before any `Git` existed (the cold scan's, `scan_fast.start_log`), by
-#: (directory, environment, args): the first `Git` of that directory and environment that asks
-#: exactly those args takes the answer (`adopt_early`, `discard_early`).
-_EARLY: dict[tuple[str, tuple[tuple[str, str], ...], tuple[str, ...]], subprocess.Popen[bytes]] = {}
-
-
-def _env_key(env: dict[str, str]) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted(env.items()))
-
-
-def start_early(cwd: str, env: dict[str, str], args: Sequence[str]) -> None:
-    """Start `git args` in `cwd` with `env` (a `Git`'s `run_env`) now, for a `Git` made later
-    (see `_EARLY`). Nothing is started when git cannot be."""
-    key = (cwd, _env_key(env), tuple(args))
-    if key not in _EARLY and (proc := _popen(cwd, env, args)) is not None:
-        _EARLY[key] = proc
-
-
-def _popen(
-    cwd: str | Path, env: dict[str, str], args: Sequence[str]
-) -> subprocess.Popen[bytes] | None:
-    """`git args` started in `cwd` with `env`, its output piped; None when git cannot start."""
-    try:
-        return subprocess.Popen(
-            ["git", *args],
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-        )
-    except OSError:
-        return None
-
-
-def discard_early() -> None:
-    """Stop and reap every early question nothing took."""
-    while _EARLY:
-        _stop(_EARLY.popitem()[1])
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.kill()
-    proc.communicate()
 
 
 #: git's own options that take a value as the next argument (`git -c key=value log ...`).
@@ -241,7 +195,7 @@ class Git:
                 if started.returncode not in tuple(ok_codes):
                     raise GitError(f"git {what or command_name(args)}: {_first_line(err)}")
                 return out
-            _stop(started)  # asked with an input or another environment: not this one
+            stop(started)  # asked with an input or another environment: not this one
         try:
             proc = subprocess.run(
                 ["git", *args],
@@ -267,21 +221,19 @@ class Git:
         if key in self._started:
             return
         # Started before this Git existed, or now.
-        proc = self._take_early(key) or _popen(self.path, self._env, key)
+        proc = self._take_early(key) or popen(self.path, self._env, key)
         if proc is not None:
             self._started[key] = proc
 
     def _take_early(self, args: tuple[str, ...]) -> subprocess.Popen[bytes] | None:
-        """The early question (`start_early`) of exactly this directory, environment and args,
-        taken once; None when there is none."""
-        if not _EARLY:
-            return None
-        return _EARLY.pop((os.fspath(self.path), _env_key(self._env), args), None)
+        """The early question (`early_git`, asked for any `Git`) of exactly this directory,
+        environment and args, taken once; None when there is none."""
+        return take("git", os.fspath(self.path), self._env, args)
 
     def discard_started(self) -> None:
         """Stop and reap every process `start` began that nothing asked for."""
         while self._started:
-            _stop(self._started.popitem()[1])
+            stop(self._started.popitem()[1])
 
     def succeeds(self, args: Sequence[str]) -> bool:
         """True when `git args...` exits 0 (for questions git answers with its exit code)."""

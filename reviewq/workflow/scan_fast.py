@@ -609,15 +609,33 @@ class Recorder:
 # (HEAD moved, another config, git failed) discards them and the scan runs git itself, as before.
 
 
+#: `early_git`'s tag of the early `rev-parse` of HEAD: only `head_from_start` takes it (a `Git`
+#: asking the same question gets its own answer).
+_HEAD_ASKER = "scan-head"
+
+
 class Prefetch:
     """A `git log` started by `start_log`: its process, output and what it was asked; `sha` the
-    HEAD it logs (read from the files of `git_dir` / `common`), `head` the early `rev-parse`
-    of HEAD (`head_from_start`), None once taken."""
+    HEAD it logs (read from the files of `git_dir` / `common`). The early `rev-parse` of HEAD
+    waits in `early_git` (`head_from_start`)."""
 
     def __init__(self, proc, out: int, cwd: str, args: list[str], env: dict[str, str]) -> None:
         self.proc, self.out, self.cwd, self.args, self.env = proc, out, cwd, args, env
         self.sha = self.git_dir = self.common = ""
-        self.head = None
+
+    def take_head(self):
+        """The early `rev-parse` of HEAD, taken once; None when it was taken or never ran."""
+        from reviewq.sources import early_git
+        from reviewq.sources.log_format import HEAD_AT_ONCE
+
+        return early_git.take(_HEAD_ASKER, self.cwd, self.env, HEAD_AT_ONCE)
+
+    def early_head(self):
+        """The early `rev-parse` of HEAD, left in place (for tests that wait for its answer)."""
+        from reviewq.sources import early_git
+        from reviewq.sources.log_format import HEAD_AT_ONCE
+
+        return early_git.peek(_HEAD_ASKER, self.cwd, self.env, HEAD_AT_ONCE)
 
     def close(self) -> None:
         """Stop git (and the early rev-parse) if it still runs, reap it, free its output."""
@@ -630,11 +648,11 @@ class Prefetch:
         self.drop_head()
 
     def drop_head(self) -> None:
-        head, self.head = self.head, None
+        head = self.take_head()
         if head is not None:
-            if head.poll() is None:
-                head.kill()
-            head.communicate()
+            from reviewq.sources.early_git import stop
+
+            stop(head)
 
 
 #: The prefetch this process started (taken at most once); None when none was started.
@@ -717,25 +735,27 @@ def _start(argv: list[str], env: dict[str, str]) -> Prefetch | None:
         raise
     prefetch = Prefetch(proc, out, cwd, args, run)
     prefetch.sha, prefetch.git_dir, prefetch.common = sha, git_dir, common
-    # `sources.gitcmd` (with `dataclasses`, `pathlib` and the model: ~15 ms) only now, while git
-    # already writes the log.
-    from reviewq.sources.gitcmd import _popen, start_early
+    from reviewq.sources import early_git
 
     # HEAD as git resolves it, asked now rather than after the imports: taken only when the
-    # files still say HEAD is `sha` when the scan asks (`head_from_start`).
-    prefetch.head = _popen(cwd, run, HEAD_AT_ONCE)
-    # The scan's other git questions, asked while the command line loads: a `Git` of this very
-    # directory and environment takes each answer the first time it asks exactly that
-    # (`gitcmd._EARLY`); what nobody takes is stopped when the command ends (`discard_log`).
-    # Not HEAD: the scan resolves it once loaded (a HEAD that moves meanwhile is the one it
-    # lists, and this log is then discarded; `head_from_start`); the Agent Trace file is taken
-    # only when the revision the scan resolved is this `sha`.
-    early = [PATHS_AT_ONCE, NOTE_TIPS, trace_file_args(sha)]
+    # files still say HEAD is `sha` when the scan asks (`head_from_start`). Then the scan's
+    # other git questions: a `Git` of this very directory and environment takes each answer
+    # the first time it asks exactly that (`early_git`, tag "git"); what nobody takes is
+    # stopped when the command ends (`discard_log`). HEAD is not among those: the scan resolves
+    # it once loaded (a HEAD that moves meanwhile is the one it lists, and this log is then
+    # discarded); the Agent Trace file is taken only when the revision the scan resolved is
+    # this `sha`. All started from a thread, while the command line loads (`early_git`).
+    early: list[tuple[str, tuple[str, ...]]] = [
+        (_HEAD_ASKER, HEAD_AT_ONCE),
+        ("git", PATHS_AT_ONCE),
+        ("git", NOTE_TIPS),
+        ("git", tuple(trace_file_args(sha))),
+    ]
     if "--no-sessions" not in argv:
-        early.append(WORKTREE_LIST)
-    for question in early:
-        start_early(cwd, run, question)
+        early.append(("git", WORKTREE_LIST))
+    early_git.start_in_background(cwd, run, early)
     if _after_start is not None:
+        early_git.settle()
         _after_start(prefetch)
     return prefetch
 
@@ -761,10 +781,10 @@ def head_from_start(git) -> list[str] | None:
     The early rev-parse is taken either way (asked at most once)."""
     global head_outcome
     prefetch = _prefetch
-    if prefetch is None or prefetch.head is None:
+    proc = prefetch.take_head() if prefetch is not None else None
+    if prefetch is None or proc is None:
         return None
     head_outcome = "asked"
-    proc, prefetch.head = prefetch.head, None
     try:
         out, _ = proc.communicate()
         if (
@@ -850,8 +870,8 @@ def discard_log() -> None:
     """Stop and forget a prefetch nothing took (the scan answered from its cache, or failed),
     and the early git questions nothing asked."""
     global _prefetch, last_outcome
-    if "reviewq.sources.gitcmd" in sys.modules:
-        sys.modules["reviewq.sources.gitcmd"].discard_early()
+    if "reviewq.sources.early_git" in sys.modules:
+        sys.modules["reviewq.sources.early_git"].discard()
     prefetch, _prefetch = _prefetch, None
     if prefetch is not None:
         last_outcome = "discarded"
