@@ -197,6 +197,105 @@ def test_generated_commits_are_decided_alike(commits, configured) -> None:
         same_answer(fast, plain, parts, hints)
 
 
+# -- the decision kept per message key (`Detector._by_message`) ---------------------------------
+
+#: Lines that change a message without changing what detection reads of it, and lines that do.
+SIGNATURE_LINES = [
+    *LINES,
+    "  folded onto the trailer above",  # a continuation: the trailer's value, not its line
+    "Signed-off-by: Ada Lovelace <ada@example.com>",
+    "aider: another subject",
+    "a subject mentioning </claude-plan>",
+    "<claude-plan>",
+    "</claude-plan>",
+    "---------",
+]
+
+signed_messages = st.tuples(
+    st.sampled_from(["Fix", "aider: add a flag", "aider: other", "Generated with care", "x"]),
+    st.lists(st.sampled_from(SIGNATURE_LINES), max_size=4),
+    st.lists(st.sampled_from(SIGNATURE_LINES), min_size=1, max_size=3),
+).map(lambda m: "\n".join([m[0], "", *m[1], "", *m[2]]))
+
+
+@given(
+    commits=st.lists(
+        st.tuples(st.sampled_from(PEOPLE[:4]), st.sampled_from(PEOPLE[:4]), signed_messages),
+        min_size=2,
+        max_size=30,
+    ),
+    configured=st.booleans(),
+)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_a_decision_kept_per_message_key_is_the_one_made_afresh(commits, configured) -> None:
+    """One detector over a history (subjects, prose and folded values vary around the same
+    signatures, so it answers many from what it kept) decides every commit exactly as a new
+    detector deciding that commit alone."""
+    rules = RULES if configured else ()
+    shared = Detector(rules)
+    for i, (author, committer, message) in enumerate(commits):
+        commit = commit_from_fields(record(author, committer, message, f"{i:040x}"))
+        assert shared.detect(commit) == Detector(rules).detect(commit), message
+
+
+#: Pairs of messages alike in all but one thing detection reads (the folded value of a
+#: trailer, an `aider:` subject, a transcript with turns, a marker line, the trailers' order).
+LOOK_ALIKES = [
+    (
+        "Fix\n\nCo-authored-by: Claude <noreply@anthropic.com>",
+        "Fix\n\nCo-authored-by: Claude <noreply@anthropic.com>\n  and a folded tail",
+    ),
+    (
+        "aider: add a flag\n\nCo-authored-by: x <y@z>",
+        "aider: drop a flag\n\nCo-authored-by: x <y@z>",
+    ),
+    ("Fix\n\nCo-authored-by: x <y@z>", "aider: fix\n\nCo-authored-by: x <y@z>"),
+    (
+        "Fix\n\n# Aider chat conversation:\n\nUSER: go\nASSISTANT: done",
+        "Fix\n\n# Aider chat conversation:\n\nnothing said",
+    ),
+    (
+        "Fix\n\n# Context:\nUSER: go\nASSISTANT: done",
+        "Fix\n\n# Aider chat conversation:\nUSER: go\nASSISTANT: done",
+    ),
+    (
+        "Fix\n\n🤖 Generated with [Claude Code](https://claude.com/claude-code)\n\nCo-authored-by: x <y@z>",
+        "Fix\n\nGenerated with protoc\n\nCo-authored-by: x <y@z>",
+    ),
+    (
+        "Fix\n\nCo-authored-by: Codex <noreply@openai.com>\nCo-authored-by: Claude <noreply@anthropic.com>",
+        "Fix\n\nCo-authored-by: Claude <noreply@anthropic.com>\nCo-authored-by: Codex <noreply@openai.com>",
+    ),
+]
+
+
+@pytest.mark.parametrize("pair", LOOK_ALIKES)
+def test_look_alike_messages_are_never_answered_from_each_other(pair) -> None:
+    people = [PEOPLE[0], PEOPLE[2]]
+    for first, second in (pair, pair[::-1]):
+        for author in people:
+            shared = Detector(RULES)
+            for message in (first, second, first, second):
+                commit = commit_from_fields(record(author, PEOPLE[0], message))
+                assert shared.detect(commit) == Detector(RULES).detect(commit), message
+    one, two = (commit_from_fields(record(PEOPLE[0], PEOPLE[0], m)) for m in pair)
+    assert Detector().detect(one) != Detector().detect(two)  # the pair does differ
+
+
+def test_the_decisions_kept_are_bounded() -> None:
+    from reviewq.core import detect as detect_mod
+
+    shared = Detector()
+    ada = PEOPLE[0]
+    for i in range(detect_mod._MESSAGE_MEMO_MAX + 10):
+        message = f"change {i}\n\nCo-authored-by: Agent {i} <noreply@anthropic.com>"
+        found = shared.detect(commit_from_fields(record(ada, ada, message)))
+        assert found is not None and found.evidence[0].marker.endswith(
+            f"Agent {i} <noreply@anthropic.com>"
+        )
+    assert len(shared._by_message) <= detect_mod._MESSAGE_MEMO_MAX
+
+
 def test_a_kept_answer_never_outlives_its_conditions() -> None:
     """The answer kept per identities is for a message without keywords and no side record:
     the next commit by the same people with a marker, or with a note, is decided in full."""

@@ -166,6 +166,11 @@ class Detector:
         self._by_identities: dict[tuple[bytes, bytes, bytes, bytes], Authorship | None] = {}
         # Identities repeat across a history: classify each (name, email, role) once.
         self._identity_memo: dict[tuple[str, str, str], tuple[Agent | None, list[_Candidate]]] = {}
+        # (author, committer, what `_message_key` keeps of the parsed message) -> what `detect`
+        # says of a commit with no side record: agents sign with the same few trailer and
+        # marker lines commit after commit, so the candidates and the decision are made once
+        # per signature (`_by_message_key`).
+        self._by_message: dict[tuple, Authorship | None] = {}
         self._identity_rules = [r for r in self.rules if r.email or r.name]
         self._trailer_rules = [r for r in self.rules if r.trailer]
 
@@ -250,9 +255,35 @@ class Detector:
         """Who wrote `commit`, or None for a person's. `marked`: what `marked` said of its raw
         message (the same answer as the keyword search of the decoded one, which is then not
         asked again: `detect_record`); None: searched here."""
+        hint_list = [h for h in hints if h is not None]
+        message = commit.message
+        parsed: ParsedMessage | None = None
+        if self._keyword_in(message.lower()) is not None if marked is None else marked:
+            parsed = parse_message(message)
+            if not hint_list:
+                return self._by_message_key(commit, parsed)
+        return self._detect(commit, parsed, hint_list)
+
+    def _by_message_key(self, commit: Commit, parsed: ParsedMessage) -> Authorship | None:
+        """`_detect(commit, parsed, [])`, made once per author, committer and message key: the
+        decision reads nothing else of the commit (its sha, dates and the rest of its message
+        are not read), and it is immutable, so commits with the same key share it."""
+        author, committer = commit.author, commit.committer
+        key = (author.name, author.email, committer.name, committer.email, *_message_key(parsed))
+        memo = self._by_message
+        if key in memo:
+            return memo[key]
+        if len(memo) >= _MESSAGE_MEMO_MAX:
+            memo.clear()
+        found = memo[key] = self._detect(commit, parsed, [])
+        return found
+
+    def _detect(
+        self, commit: Commit, parsed: ParsedMessage | None, hint_list: list[ProvenanceHint]
+    ) -> Authorship | None:
+        """`detect` with the message already parsed (None: it holds no keyword)."""
         candidates: list[_Candidate] = []
         humans: list[Identity] = []
-        hint_list = [h for h in hints if h is not None]
 
         author_agent = self._identity(commit.author, "author", candidates)
         committer_name = commit.committer.name.strip()
@@ -269,10 +300,7 @@ class Detector:
         elif author_agent is None:
             humans.append(commit.author)  # bots are filtered once a verdict is reached
 
-        message = commit.message
-        parsed: ParsedMessage | None = None
-        if self._keyword_in(message.lower()) is not None if marked is None else marked:
-            parsed = parse_message(message)
+        if parsed is not None:
             self._trailers(parsed, candidates, humans)
             self._body(parsed, candidates)
         for hint in hint_list:
@@ -386,6 +414,7 @@ class Detector:
             )
 
     def _body(self, parsed: ParsedMessage, out: list[_Candidate]) -> None:
+        # What this reads of `parsed` is what `_message_key` keeps: change both together.
         for line in parsed.marker_lines:
             m = GENERATED_WITH.match(line)
             if m is None:
@@ -586,6 +615,24 @@ def _replit(value: str, line: str, out: list[_Candidate], humans: list[Identity]
 
 def _is_github_session(value: str) -> bool:
     return "github.com" in value and "/sessions/" in value
+
+
+#: Message keys `Detector._by_message` holds before it starts again (a history's agents sign
+#: with a few dozen; a bound for one whose every commit signs differently).
+_MESSAGE_MEMO_MAX = 4096
+
+
+def _message_key(parsed: ParsedMessage) -> tuple:
+    """All `Detector._trailers` and `_body` read of a parsed message: its trailers in order,
+    its marker lines, the subject only when it opens with `aider:` (then it is the evidence),
+    and the header of an aider transcript with turns."""
+    transcript = parsed.aider_transcript
+    return (
+        tuple([(t.key, t.value, t.line) for t in parsed.trailers]),
+        tuple(parsed.marker_lines),
+        parsed.subject if parsed.subject.lower().startswith("aider:") else None,
+        parsed.aider_header if transcript is not None and has_turns(transcript) else None,
+    )
 
 
 _TRAILER_HANDLERS = {
