@@ -138,38 +138,7 @@ class StoredChange(NamedTuple):
 
     @classmethod
     def of(cls, c: Change) -> StoredChange:
-        cm, a, p = c.commit, c.authorship, c.prompt
-        return cls(
-            c.id,
-            c.source,
-            c.location,
-            c.patch_path,
-            cm.sha,
-            list(cm.parents),
-            cm.author.name,
-            cm.author.email,
-            cm.committer.name,
-            cm.committer.email,
-            cm.authored_at,
-            cm.committed_at,
-            cm.message,
-            a.agent,
-            a.model,
-            a.family,
-            a.role,
-            a.confidence,
-            [[e.source, e.marker] for e in a.evidence],
-            [[i.name, i.email] for i in a.prompted_by],
-            None
-            if p is None
-            else [
-                p.text,
-                p.source,
-                *((p.prompted_by.name, p.prompted_by.email) if p.prompted_by else ()),
-            ],
-            _stats_state(c.stats),
-            _files_state(c.files),
-        )
+        return cls._make(change_to_state(c))
 
     @classmethod
     def load(cls, data: Sequence[Any]) -> StoredChange:
@@ -190,8 +159,40 @@ class StoredChange(NamedTuple):
 
 
 def change_to_state(c: Change) -> list[Any]:
-    """A change as the cache stores it (a JSON list; `StoredChange` names its slots)."""
-    return list(StoredChange.of(c))
+    """A change as the cache stores it: the JSON list whose slots `StoredChange` names (made
+    as the list itself: the cold scan stores one per AI commit)."""
+    cm, a, p = c.commit, c.authorship, c.prompt
+    return [
+        c.id,
+        c.source,
+        c.location,
+        c.patch_path,
+        cm.sha,
+        list(cm.parents),
+        cm.author.name,
+        cm.author.email,
+        cm.committer.name,
+        cm.committer.email,
+        cm.authored_at,
+        cm.committed_at,
+        cm.message,
+        a.agent,
+        a.model,
+        a.family,
+        a.role,
+        a.confidence,
+        [[e.source, e.marker] for e in a.evidence],
+        [[i.name, i.email] for i in a.prompted_by],
+        None
+        if p is None
+        else [
+            p.text,
+            p.source,
+            *((p.prompted_by.name, p.prompted_by.email) if p.prompted_by else ()),
+        ],
+        _stats_state(c.stats),
+        _files_state(c.files),
+    ]
 
 
 def _stats_state(stats: DiffStats | None) -> list[Any] | None:
@@ -810,7 +811,7 @@ def _is_ancestor(git: Git, old: str, new_tips: Sequence[str]) -> bool:
 def _store(
     ctx: Context, key: str, resolved: list[str], notes: dict[str, str], changes: list[Change]
 ) -> None:
-    _store_states(ctx, key, resolved, notes, [StoredChange.of(c) for c in changes])
+    _store_lists(ctx, key, resolved, notes, [change_to_state(c) for c in changes])
 
 
 def _store_states(
@@ -820,10 +821,14 @@ def _store_states(
     notes: dict[str, str],
     states: Sequence[StoredChange],
 ) -> None:
+    _store_lists(ctx, key, resolved, notes, _lists(states))
+
+
+def _store_lists(
+    ctx: Context, key: str, resolved: list[str], notes: dict[str, str], records: list[list[Any]]
+) -> None:
     ctx.cache.put(
-        "scan",
-        key,
-        {"v": STATE_VERSION, "resolved": resolved, "notes": notes, "records": _lists(states)},
+        "scan", key, {"v": STATE_VERSION, "resolved": resolved, "notes": notes, "records": records}
     )
     ctx.cache.flush()
 
