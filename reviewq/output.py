@@ -139,7 +139,9 @@ def print_table(
     # Column by column: `fmt` of every row, without a call and three lists per row (a scan's
     # table has thousands). A cut cell is `width` long already (its padding adds nothing).
     columns = [
-        [
+        [cell.ljust(width) for cell in column]
+        if max(map(len, column)) <= width  # nothing to cut (a column is as wide as its cells)
+        else [
             cell.ljust(width) if len(cell) <= width else cell[: max(0, width - 1)] + "…"
             for cell in column
         ]
