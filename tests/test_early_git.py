@@ -81,3 +81,21 @@ def test_discard_waits_for_the_thread_and_stops_every_unasked_question(repo: Rep
         early_git.stop = real_stop  # type: ignore[assignment]
     assert sorted(stopped) == sorted([PATHS_AT_ONCE, NOTE_TIPS, HEAD_AT_ONCE])
     assert early_git.started() == [] and early_git.started("scan-head") == []
+
+
+def test_no_thread_to_be_had_starts_them_in_the_caller(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process at its thread limit (`Thread.start` raises RuntimeError) still gets its early
+    answers, started where it asked, and no traceback."""
+    repo.commit("a")
+    cwd = str(repo.path)
+
+    def refuse(self) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    early_git.start_in_background(cwd, run_env(), [("git", PATHS_AT_ONCE)])
+    assert early_git._spawner is None and early_git.started() == [PATHS_AT_ONCE]
+    assert Git(cwd).paths().git_dir == (repo.path / ".git").resolve()
+    assert early_git.started() == []

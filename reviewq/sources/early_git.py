@@ -74,8 +74,13 @@ def start_in_background(
         except Exception:  # never a thread's traceback: the askers ask git themselves
             pass
 
-    _spawner = threading.Thread(target=spawn, name="reviewq-early-git", daemon=True)
-    _spawner.start()
+    spawner = threading.Thread(target=spawn, name="reviewq-early-git", daemon=True)
+    try:
+        spawner.start()
+    except RuntimeError:  # no thread to be had (a process limit): start them here, as before
+        spawn()
+        return
+    _spawner = spawner
 
 
 def settle() -> None:
