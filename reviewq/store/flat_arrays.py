@@ -40,13 +40,18 @@ def _crc(data: Any) -> int:
     return zlib.crc32(data) & 0xFFFFFFFF
 
 
-def write_arrays(fh: BinaryIO, arrays: Mapping[str, np.ndarray], meta: Any) -> None:
-    """`arrays` (one-dimensional or not, any layout) and the JSON-able `meta` into `fh`."""
+def write_arrays(
+    fh: BinaryIO, arrays: Mapping[str, np.ndarray], meta: Any, *, consume: bool = False
+) -> None:
+    """`arrays` (one-dimensional or not, any layout) and the JSON-able `meta` into `fh`.
+    `consume`: `arrays` (a dict) is emptied, and each array let go once written."""
     entries = []
-    bodies = []
+    bodies: list[Any] = []
     offset = 0
-    for name, value in arrays.items():
+    for name in list(arrays):
+        value = arrays.pop(name) if consume else arrays[name]  # type: ignore[attr-defined]
         array = np.ascontiguousarray(value)
+        del value
         if array.dtype.kind not in _KINDS or array.dtype.hasobject:
             raise ValueError(f"{name}: arrays of {array.dtype} are not stored")
         view = memoryview(array).cast("B") if array.nbytes else b""
@@ -62,6 +67,7 @@ def write_arrays(fh: BinaryIO, arrays: Mapping[str, np.ndarray], meta: Any) -> N
         bodies.append(view)
         offset += array.nbytes
         offset += -offset % _ALIGN
+        del array, view  # held by `bodies` alone
     header = json.dumps({"meta": meta, "arrays": entries, "size": offset}).encode("utf-8")
     start = _PREFIX + len(header)
     pad = -start % _ALIGN
@@ -69,12 +75,16 @@ def write_arrays(fh: BinaryIO, arrays: Mapping[str, np.ndarray], meta: Any) -> N
     fh.write(MAGIC + len(header).to_bytes(8, "little") + _crc(header).to_bytes(8, "little"))
     fh.write(header)
     at = 0
-    for entry, body in zip(entries, bodies):
+    for i, entry in enumerate(entries):
+        body = bodies[i]
+        if consume:
+            bodies[i] = None
         if entry["offset"] > at:
             fh.write(b"\0" * (entry["offset"] - at))
             at = entry["offset"]
         fh.write(body)
         at += len(body)
+        del body
     end = offset
     if end > at:
         fh.write(b"\0" * (end - at))

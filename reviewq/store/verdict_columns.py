@@ -32,6 +32,7 @@ import json
 import os
 import re
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
@@ -252,6 +253,7 @@ def _caught_up(codec: _Codec[T], log_path: Path, cache_path: Path | None, chunk:
         return codec.empty()
     except OSError as exc:
         raise LogError(f"cannot read the log {log_path} ({exc.strerror})") from None
+    wait_stored()  # a cache still being written (`STORE_IN_BACKGROUND`) is read whole
     cached, meta = _load(codec, cache_path) if cache_path is not None else (None, None)
     start, first_line = 0, 1
     if cached is not None and meta is not None and _still_there(log_path, size, meta):
@@ -281,7 +283,7 @@ def _caught_up(codec: _Codec[T], log_path: Path, cache_path: Path | None, chunk:
             "lines": first_line - 1 + lines,
             "last_hash": last_hash if last_hash is not None else (meta or {}).get("last_hash"),
         }
-        _store(codec, cache_path, result, meta)
+        _store(codec, cache_path, result, meta, soon=STORE_IN_BACKGROUND.get())
     return result
 
 
@@ -467,17 +469,72 @@ def _load(codec: _Codec[T], path: Path, spare: int = 0) -> tuple[T | None, dict[
         return None, None
 
 
-def _store(codec: _Codec[T], path: Path, columns: T, meta: dict[str, Any]) -> None:
-    """A place that cannot be written (a read-only CI mirror) just means no cache."""
+#: Set (by a command that reads the columns and then computes from them: `stats`) to let a
+#: built cache be written in a thread while the caller goes on: the write is CRC-32s and file
+#: writes (~0.3 s at a million records), neither of which holds the GIL, so it runs on the
+#: second core beside the figures. The caller then calls `wait_stored` before it ends; every
+#: read of a cache here waits for it first. Per thread (a context variable).
+STORE_IN_BACKGROUND: ContextVar[bool] = ContextVar("verdict_columns_store_soon", default=False)
+
+#: Cache writes running in threads (`STORE_IN_BACKGROUND`), and what went wrong in one.
+_STORING: list[Any] = []
+_STORE_FAILED: list[BaseException] = []
+_STORING_LOCK = threading.Lock()
+
+
+def wait_stored() -> None:
+    """Wait for the caches being written in threads (`STORE_IN_BACKGROUND`); an error one of
+    them ran into (other than the OSError and ValueError a store ignores) is raised here."""
+    while True:
+        with _STORING_LOCK:
+            if not _STORING:
+                failed = _STORE_FAILED[:1]
+                _STORE_FAILED.clear()
+                break
+            thread = _STORING.pop()
+        thread.join()
+    if failed:
+        raise failed[0]
+
+
+def _store(
+    codec: _Codec[T], path: Path, columns: T, meta: dict[str, Any], *, soon: bool = False
+) -> None:
+    """A place that cannot be written (a read-only CI mirror) just means no cache. `soon`:
+    written in a thread (`STORE_IN_BACKGROUND`), each array let go once written."""
     arrays, more_meta = codec.to_arrays(columns)
+    del columns
     # Each stored cache has its own generation: what is kept about its labels elsewhere (the
     # metric summary's change rows) names the generation it was computed from.
     meta = {**meta, **more_meta, "generation": uuid.uuid4().hex}
+    if not soon:
+        _write_cache(path, arrays, meta)
+        return
+    # Not a daemon: the interpreter waits for it at exit whatever the caller does.
+    thread = threading.Thread(
+        target=_write_soon, args=(path, arrays, meta), name="reviewq-store-columns"
+    )
+    with _STORING_LOCK:
+        _STORING.append(thread)
+    thread.start()
+
+
+def _write_soon(path: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+    try:
+        _write_cache(path, arrays, meta, consume=True)
+    except BaseException as exc:  # raised by `wait_stored`, in the caller's thread
+        with _STORING_LOCK:
+            _STORE_FAILED.append(exc)
+
+
+def _write_cache(
+    path: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any], *, consume: bool = False
+) -> None:
     # ValueError: an array of a kind a file of arrays does not hold (no cache, never a crash).
     with contextlib.suppress(OSError, ValueError):
         replace_file(
             path,
-            lambda fh: write_arrays(fh, arrays, meta),
+            lambda fh: write_arrays(fh, arrays, meta, consume=consume),
             prefix=f".{path.stem}-",
             suffix=path.suffix,
         )
@@ -649,6 +706,7 @@ def _partial_at(
     (~70 MB at a million records) once more."""
     if cache_path is None:
         return None
+    wait_stored()
     try:
         size = log_path.stat().st_size
         fd = os.open(cache_path, os.O_RDONLY)

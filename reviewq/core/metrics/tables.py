@@ -719,9 +719,7 @@ class LineLabels(Sequence[str]):
                 wanted[label.encode("utf-8", "surrogatepass")] = int(row)
         if not wanted:
             return out
-        prints = np.unique(
-            np.array([_line_print(b) for b in wanted], dtype=np.uint64),
-        )
+        prints = np.unique(_line_prints(list(wanted)))
         step = 1 << 16
         window = (
             np.lib.stride_tricks.as_strided(arr, shape=(size - 7, 8), strides=(1, 1))
@@ -778,10 +776,17 @@ def _combine(head: np.ndarray, tail: np.ndarray, lengths: np.ndarray) -> np.ndar
 
 def _line_print(line: bytes) -> np.uint64:
     """The print `LineLabels.rows` gives a line of text holding `line`."""
-    kept = min(len(line), 8)
-    head = np.array([int.from_bytes(line[:kept], "little")], dtype=np.uint64)
-    tail = np.array([int.from_bytes(line[len(line) - kept :], "little")], dtype=np.uint64)
-    return _combine(head, tail, np.array([len(line)], dtype=np.uint64))[0]
+    return _line_prints([line])[0]
+
+
+def _line_prints(lines: list[bytes]) -> np.ndarray:
+    """`_line_print` of each of `lines` (uint64), combined as one array: a queue's ten
+    thousand change ids cost a stats run ~0.2 s as a numpy call each."""
+    n = len(lines)
+    heads = np.fromiter((int.from_bytes(x[:8], "little") for x in lines), np.uint64, n)
+    tails = np.fromiter((int.from_bytes(x[-8:], "little") for x in lines), np.uint64, n)
+    lengths = np.fromiter(map(len, lines), np.uint64, n)
+    return _combine(heads, tails, lengths)
 
 
 def _newlines(arr: np.ndarray) -> np.ndarray:

@@ -1,0 +1,191 @@
+"""A first build's column cache written in a thread (`STORE_IN_BACKGROUND`, what `stats`
+sets): the same file as a store in the caller's thread, every read of a cache waits for it, a
+failure in the thread is raised where the caller waits, and `stats` leaves the cache written
+when it ends."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reviewq.core.metrics import COLUMNS, LABELS
+from reviewq.store import flat_arrays, verdict_columns
+from reviewq.store.flat_arrays import read_all, write_arrays
+from reviewq.store.log import ProvenanceLog
+from reviewq.store.verdict_columns import (
+    CACHE_NAME,
+    STORE_IN_BACKGROUND,
+    load_log_table,
+    load_table_after_cache,
+    wait_stored,
+)
+from tests.verdict_kit import make_record
+
+
+def _log(path: Path, count: int) -> ProvenanceLog:
+    log = ProvenanceLog(path)
+    log.append_many(
+        [make_record(i, verdict="approve" if i % 3 else "reject") for i in range(count)]
+    )
+    return log
+
+
+def _same(a, b) -> None:
+    assert len(a.table) == len(b.table)
+    for name in COLUMNS:
+        assert np.array_equal(getattr(a.table, name), getattr(b.table, name)), name
+    for name in LABELS:
+        assert list(getattr(a.table, name)) == list(getattr(b.table, name)), name
+    assert np.array_equal(a.ids, b.ids)
+    assert np.array_equal(a.keys, b.keys)
+    assert np.array_equal(a.key_lines, b.key_lines)
+
+
+def _built(log: ProvenanceLog, cache: Path, background: bool):
+    token = STORE_IN_BACKGROUND.set(background)
+    try:
+        return load_log_table(log.path, cache)
+    finally:
+        STORE_IN_BACKGROUND.reset(token)
+        wait_stored()
+
+
+def _without_generation(meta: dict) -> dict:
+    return {k: v for k, v in meta.items() if k != "generation"}
+
+
+def test_a_cache_written_in_a_thread_is_the_same_file(tmp_path: Path):
+    log = _log(tmp_path / "log.jsonl", 300)
+    here, there = tmp_path / "here.arrays", tmp_path / "there.arrays"
+    _same(_built(log, here, False), _built(log, there, True))
+    arrays_here, meta_here = read_all(here)
+    arrays_there, meta_there = read_all(there)
+    assert _without_generation(meta_here) == _without_generation(meta_there)
+    assert list(arrays_here) == list(arrays_there)
+    for name in arrays_here:
+        assert arrays_here[name].dtype == arrays_there[name].dtype, name
+        assert np.array_equal(arrays_here[name], arrays_there[name]), name
+    # Read back, both give what a plain read of the log gives.
+    _same(load_log_table(log.path, there), load_log_table(log.path, None))
+
+
+def test_write_arrays_consuming_its_dict_writes_the_same_bytes():
+    arrays = {
+        "a": np.arange(1000, dtype=np.int64),
+        "b": np.array([b"x", b"yz"], dtype="S2"),
+        "c": np.zeros(0, dtype=np.float64),
+        "d": np.arange(12, dtype=np.int32).reshape(3, 4)[:, ::2],  # not contiguous
+    }
+    kept, consumed = io.BytesIO(), io.BytesIO()
+    write_arrays(kept, dict(arrays), {"m": 1})
+    given = dict(arrays)
+    write_arrays(consumed, given, {"m": 1}, consume=True)
+    assert given == {}
+    assert kept.getvalue() == consumed.getvalue()
+
+
+def _slow_writes(monkeypatch: pytest.MonkeyPatch, started: threading.Event) -> None:
+    real = flat_arrays.write_arrays
+
+    def slow(fh, arrays, meta, **kw):
+        started.set()
+        time.sleep(0.3)
+        return real(fh, arrays, meta, **kw)
+
+    monkeypatch.setattr(verdict_columns, "write_arrays", slow)
+
+
+def test_a_read_while_the_cache_is_written_waits_for_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Without the wait, the second read finds no cache yet and builds it all again (and a
+    reader of the table alone finds none)."""
+    log = _log(tmp_path / "log.jsonl", 200)
+    cache = tmp_path / CACHE_NAME
+    started = threading.Event()
+    _slow_writes(monkeypatch, started)
+    token = STORE_IN_BACKGROUND.set(True)
+    try:
+        first = load_log_table(log.path, cache)
+    finally:
+        STORE_IN_BACKGROUND.reset(token)
+    assert started.wait(5)
+    builds = []
+    real_after = verdict_columns._metric_columns_after
+
+    def counted(*args, **kw):
+        builds.append(args[1])
+        return real_after(*args, **kw)
+
+    monkeypatch.setattr(
+        verdict_columns,
+        "_METRIC_COLUMNS",
+        dataclasses.replace(verdict_columns._METRIC_COLUMNS, read_range=counted),
+    )
+    found = load_table_after_cache(log.path, cache)
+    assert found is not None  # the cache, written whole before it was read
+    again = load_log_table(log.path, cache)
+    assert builds == [log.path.stat().st_size]  # the tail after the cache: nothing rebuilt
+    _same(again, first)
+    wait_stored()
+
+
+def test_a_failure_in_the_thread_is_raised_where_the_caller_waits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    log = _log(tmp_path / "log.jsonl", 50)
+
+    def broken(fh, arrays, meta, **kw):
+        raise RuntimeError("a bug in the writer")
+
+    monkeypatch.setattr(verdict_columns, "write_arrays", broken)
+    token = STORE_IN_BACKGROUND.set(True)
+    try:
+        load_log_table(log.path, tmp_path / CACHE_NAME)
+    finally:
+        STORE_IN_BACKGROUND.reset(token)
+    with pytest.raises(RuntimeError, match="a bug in the writer"):
+        wait_stored()
+    wait_stored()  # raised once
+    assert not (tmp_path / CACHE_NAME).exists()
+    assert not list(tmp_path.glob(".verdict-columns-*"))  # no temporary file left
+
+
+def test_a_place_that_cannot_be_written_is_no_cache_in_a_thread_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    log = _log(tmp_path / "log.jsonl", 50)
+
+    def full(fh, arrays, meta, **kw):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(verdict_columns, "write_arrays", full)
+    built = _built(log, tmp_path / CACHE_NAME, True)  # waits: nothing raised
+    assert not (tmp_path / CACHE_NAME).exists()
+    _same(built, load_log_table(log.path, None))
+
+
+def test_stats_leaves_the_cache_written(demo_repo: Path, cli, monkeypatch):
+    """`stats` writes a first build's cache in a thread; it is there, whole, once the
+    command is done (and the next `stats` reads it, building nothing)."""
+    state = demo_repo / ".git" / "reviewq"
+    _log(state / "log.jsonl", 120)
+    assert not (state / CACHE_NAME).exists()
+    started = threading.Event()
+    _slow_writes(monkeypatch, started)
+    first = cli("stats", "--json", cwd=demo_repo)
+    assert started.is_set()
+    assert (state / CACHE_NAME).exists()
+    assert not list(state.glob(".verdict-columns-*"))
+    log = state / "log.jsonl"
+    _same(load_log_table(log, state / CACHE_NAME), load_log_table(log, None))
+    second = cli("stats", "--json", cwd=demo_repo)
+    assert first.returncode == second.returncode == 0
+    assert json.loads(first.stdout)["totals"] == json.loads(second.stdout)["totals"]
