@@ -189,3 +189,60 @@ def test_stats_leaves_the_cache_written(demo_repo: Path, cli, monkeypatch):
     second = cli("stats", "--json", cwd=demo_repo)
     assert first.returncode == second.returncode == 0
     assert json.loads(first.stdout)["totals"] == json.loads(second.stdout)["totals"]
+
+
+def test_the_full_path_writes_the_cache_before_the_history_is_scanned(
+    demo_repo: Path, cli, monkeypatch: pytest.MonkeyPatch
+):
+    """With no figures summary (the full path), the history's changes are made after the
+    cache is written: its arrays are not held beside them (a first build's memory)."""
+    import reviewq.workflow.stats as workflow_stats
+
+    state = demo_repo / ".git" / "reviewq"
+    _log(state / "log.jsonl", 80)
+    (state / "metric-summary.npz").unlink(missing_ok=True)
+    started = threading.Event()
+    _slow_writes(monkeypatch, started)
+    seen = []
+    real = workflow_stats.scan_history
+
+    def scan(*args, **kw):
+        seen.append(((state / CACHE_NAME).exists(), list(verdict_columns._STORING)))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(workflow_stats, "scan_history", scan)
+    assert cli("stats", "--json", cwd=demo_repo).returncode == 0
+    assert started.is_set()
+    assert seen == [(True, [])]
+
+
+def test_a_spilled_part_is_mapped_back_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """`_unspill` maps the worker's arrays (copy on write) instead of reading them: the same
+    arrays, empty ones too, the file gone at once, and a write to one changes no other."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    log = _log(tmp_path / "log.jsonl", 60)
+    built = verdict_columns._metric_range(log.path, 0, log.path.stat().st_size, 1, 25)
+    assert built is not None and isinstance(built.columns, verdict_columns._Part)
+    part = verdict_columns._settle(built.columns)
+    empty = dataclasses.replace(
+        part,
+        keys=np.zeros(0, dtype=np.uint64),
+        key_lines=np.zeros(0, dtype=np.int64),
+        ids=np.zeros(0, dtype="S1"),
+    )
+    for given in (part, empty):
+        name, meta = verdict_columns._spill(given)
+        back = verdict_columns._unspill(name, meta)
+        assert not Path(name).exists()
+        arrays = verdict_columns._part_arrays(given)
+        for a, b in zip(arrays, verdict_columns._part_arrays(back), strict=True):
+            assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
+            assert type(b) is np.ndarray
+        assert back.table.labels() == given.table.labels()
+        assert back.settled == given.settled
+    again = verdict_columns._unspill(*verdict_columns._spill(part))
+    again.keys[:] = 0  # copy on write: the mapping's own pages only
+    assert not np.array_equal(again.keys, part.keys) or not part.keys.any()
+    assert not list(tmp_path.glob(".reviewq-columns-*"))

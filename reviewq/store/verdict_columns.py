@@ -1761,18 +1761,30 @@ def _lines(labels: np.ndarray) -> bytes:
 
 def _spill(part: _Part) -> tuple[str, dict[str, Any]]:
     """A worker's part written to a temporary file, read back by `_unspill`: a pickled part
-    would be every array twice in the reading process at once (the pickle and the arrays)."""
-    fd, name = tempfile.mkstemp(prefix=".reviewq-columns-", suffix=".npy")
+    would be every array twice in the reading process at once (the pickle and the arrays).
+    Each array's bytes as they are, at an aligned offset; their dtypes, shapes and offsets
+    go in the meta."""
+    fd, name = tempfile.mkstemp(prefix=".reviewq-columns-", suffix=".bin")
+    layout = []
     try:
         with os.fdopen(fd, "wb") as fh:
+            at = 0
             for array in _part_arrays(part):
-                np.save(fh, array, allow_pickle=False)
+                array = np.ascontiguousarray(array)
+                layout.append((array.dtype.str, list(array.shape), at))
+                if array.nbytes:
+                    fh.write(memoryview(array).cast("B"))
+                at += array.nbytes
+                pad = -at % 64
+                fh.write(b"\0" * pad)
+                at += pad
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(name)
         raise
     labels = {k: tuple(v) for k, v in part.table.labels().items() if k != "changes"}
-    return name, {"labels": labels, "invalid": part.table.invalid, "settled": part.settled}
+    meta = {"labels": labels, "invalid": part.table.invalid, "settled": part.settled}
+    return name, {**meta, "layout": layout}
 
 
 def _part_arrays(part: _Part) -> list[np.ndarray]:
@@ -1788,12 +1800,22 @@ def _part_arrays(part: _Part) -> list[np.ndarray]:
 
 
 def _unspill(name: str, meta: dict[str, Any]) -> _Part:
+    """The part `_spill` wrote, its arrays mapped from the file (copy on write), not read:
+    each one's pages are read when the join first reads it and let go with it (`_merge`
+    lets each source go once joined), so the worker's columns are never all in memory
+    beside the joined ones. The file is unlinked at once (its mappings keep it)."""
     try:
-        with open(name, "rb") as fh:
-            arrays = [np.load(fh, allow_pickle=False) for _ in range(len(COLUMNS) + 5)]
+        arrays = [
+            np.memmap(name, dtype=np.dtype(dtype), mode="c", offset=at, shape=tuple(shape))
+            if np.prod(shape) and np.dtype(dtype).itemsize
+            else np.zeros(tuple(shape), dtype=np.dtype(dtype))
+            for dtype, shape, at in meta["layout"]
+        ]
     finally:
         with contextlib.suppress(OSError):
             os.unlink(name)
+    # Plain arrays over the mappings (a memmap's results are memmaps too, that nothing needs).
+    arrays = [a.view(np.ndarray) for a in arrays]
     table = VerdictTable(
         **dict(zip(COLUMNS, arrays)), **meta["labels"], changes=(), invalid=meta["invalid"]
     )

@@ -55,6 +55,7 @@ from reviewq.store.verdict_columns import (
     load_log_table,
     load_table_after_cache,
     load_table_and_ids,
+    wait_stored,
 )
 from reviewq.workflow import table_prefetch
 from reviewq.workflow.scan_answer import DETECTOR_VERSION, STATE_VERSION
@@ -404,6 +405,10 @@ def gather(
         # records' columns, better before the history's changes are held than beside them.
         # Used only if the log has not moved by the time its end is read for the report.
         early = (_log_end(ctx), load_table_and_ids(ctx.log_path, ctx.log_cache(CACHE_NAME)))
+        # A first build's cache written in a thread (`STORE_IN_BACKGROUND`) is written before
+        # the history's changes are made: its arrays are let go once written, not held beside
+        # them.
+        wait_stored()
     if rev is None:
         changes = []
     else:
