@@ -245,6 +245,46 @@ def test_a_verdict_during_the_history_scan_is_counted(demo_repo: Path, cli, monk
     assert during == _plain(cli, demo_repo)
 
 
+def _share_a_teammates_verdict(repo: Path, local: list[dict], name: str) -> None:
+    from reviewq.context import Context
+    from reviewq.core.verdict import seal
+    from reviewq.store.notes_log import add_records
+
+    ctx = Context.open(repo)
+    try:
+        body = {k: v for k, v in local[0].items() if k not in ("prev", "hash", "signature")}
+        teammate = seal({**body, "id": name, "verdict": "reject"}, local[-1]["hash"])
+        add_records(ctx.git, [*local, teammate], ctx.state_dir / "notes.lock")
+    finally:
+        ctx.close()
+
+
+def test_notes_shared_during_the_history_scan_are_counted(demo_repo: Path, cli, monkeypatch):
+    """Which of the notes' records the log lacks is worked out before the history is scanned
+    (the log's million ids let go before the changes are made): a record shared on the notes
+    ref meanwhile is counted all the same, as a run after it counts it."""
+    local = record_demo_verdicts(demo_repo)
+    _share_a_teammates_verdict(demo_repo, local, "teammate-1")
+    before = _plain(cli, demo_repo)
+    real = stats_module.scan_history
+    shared = []
+
+    def scan_then_share(*args, **kwargs):
+        result = real(*args, **kwargs)
+        if not shared:
+            _share_a_teammates_verdict(demo_repo, local, "teammate-2")
+            shared.append(True)
+        return result
+
+    with monkeypatch.context() as m:
+        m.setattr(stats_module, "scan_history", scan_then_share)
+        during = _plain(cli, demo_repo)
+    assert shared
+    assert during["totals"]["verdicts"] == before["totals"]["verdicts"] + 1
+    assert during["totals"]["reject"] == before["totals"]["reject"] + 1
+    assert during == _plain(cli, demo_repo)
+
+
 def test_a_few_new_records_leave_the_summary_where_it_was_stored(demo_repo: Path, cli, monkeypatch):
     """A few records past the summary's end do not rewrite it; the next reader checks every
     line after that end, so a critiqued change reviewed two appends later is still seen."""
