@@ -246,3 +246,20 @@ def test_a_spilled_part_is_mapped_back_exactly(tmp_path: Path, monkeypatch: pyte
     again.keys[:] = 0  # copy on write: the mapping's own pages only
     assert not np.array_equal(again.keys, part.keys) or not part.keys.any()
     assert not list(tmp_path.glob(".reviewq-columns-*"))
+
+
+def test_only_export_keeps_the_changes_themselves(demo_repo: Path):
+    """`gather` keeps the history's changes (`change_list`) for `export` alone: `stats` and
+    `report` do not hold them through the figures (a first build's memory peaks there)."""
+    from reviewq.context import Context
+    from reviewq.workflow.stats import gather
+
+    _log(demo_repo / ".git" / "reviewq" / "log.jsonl", 30)
+    ctx = Context.open(demo_repo)
+    try:
+        (ctx.state_dir / "metric-summary.npz").unlink(missing_ok=True)
+        assert gather(ctx).change_list is None
+        full = gather(ctx, full=True).change_list
+        assert full and all(hasattr(c, "authorship") for c in full)
+    finally:
+        ctx.close()

@@ -492,7 +492,9 @@ def gather(
         provenance=provenance,
         settings_tz=conf.timezone,
         verdicts_moved=moved,
-        change_list=changes,
+        # Only `export` reads the changes themselves: tens of MB of objects at 10,000
+        # changes, not held through the figures otherwise.
+        change_list=changes if full else None,
         critiques=critiques,
         config_sections=ctx.config.sections,
     )
