@@ -720,6 +720,10 @@ class LineLabels(Sequence[str]):
         if not wanted:
             return out
         prints = np.unique(_line_prints(list(wanted)))
+        # A bit a print's top 20 bits: a line whose bit is clear is no wanted label, so only
+        # the few others are looked up among the prints (a million lookups cost ~0.1 s).
+        maybe = np.zeros(1 << 20, dtype=bool)
+        maybe[(prints >> np.uint64(44)).astype(np.intp)] = True
         step = 1 << 16
         window = (
             np.lib.stride_tricks.as_strided(arr, shape=(size - 7, 8), strides=(1, 1))
@@ -746,10 +750,11 @@ class LineLabels(Sequence[str]):
                 tail = window[np.minimum(tails, size - 8)].view("<u8").ravel() & mask
                 got = _combine(head, tail, lengths.astype(np.uint64))
                 del head, tail, mask
+                near = np.flatnonzero(maybe[(got >> np.uint64(44)).astype(np.intp)] & ~edge)
+                got = got[near]
                 found = np.searchsorted(prints, got)
                 found[found == len(prints)] = 0
-                hit = (prints[found] == got) & ~edge
-                check = np.concatenate([check, np.flatnonzero(hit)])
+                check = np.concatenate([check, near[prints[found] == got]])
             for i in check.tolist():
                 row = wanted.get(bytes(text[starts[i] : ends[i]]))
                 if row is not None:
