@@ -230,18 +230,22 @@ def test_joined_labels_number_as_first_seen_of_all(parts: list[list[str]], colli
 
     arrays = [np.array(p, dtype=np.bytes_) if p else np.zeros(0, dtype="S1") for p in parts]
     settled = [verdict_columns._first_seen(a) for a in arrays]
-    with mock.patch.object(verdict_columns, "_row_hashes", hashes):
-        done, maps, done_hashes = verdict_columns._joined_labels(
-            [d for _, d in settled], [hashes(d) for _, d in settled]
-        )
     codes, expected = verdict_columns._first_seen(np.concatenate(arrays))
-    assert done.tolist() == expected.tolist()
-    assert len(done_hashes) == len(done)
-    at = 0
-    for (part_codes, _), numbers in zip(settled, maps):
-        got = part_codes if numbers is None else numbers[part_codes]
-        assert got.tolist() == codes[at : at + len(part_codes)].tolist()
-        at += len(part_codes)
+    # Without the parts' orders, and with them (`_settle`'s: looked up in order).
+    for ordered in (False, True):
+        part_hashes = [hashes(d) for _, d in settled]
+        orders = [np.argsort(h, kind="stable") for h in part_hashes] if ordered else None
+        with mock.patch.object(verdict_columns, "_row_hashes", hashes):
+            done, maps, done_hashes = verdict_columns._joined_labels(
+                [d for _, d in settled], part_hashes, orders
+            )
+        assert done.tolist() == expected.tolist()
+        assert len(done_hashes) == len(done)
+        at = 0
+        for (part_codes, _), numbers in zip(settled, maps):
+            got = part_codes if numbers is None else numbers[part_codes]
+            assert got.tolist() == codes[at : at + len(part_codes)].tolist()
+            at += len(part_codes)
 
 
 @at_most(200)
