@@ -1503,13 +1503,11 @@ def _settle(part: _Part) -> _Part:
     keys, key_lines = part.keys[order], part.key_lines[order]
     del order
     ids = _sorted_unique(part.ids)
-    codes, labels = _first_seen(part.changes)
+    codes, labels, hashes, order = _first_seen_hashed(part.changes)
     rows = part.table.change
     change = codes[rows].astype(np.int32) if len(rows) else rows.astype(np.int32)
     del codes, rows
     table = replace(part.table, change=change)
-    hashes = _row_hashes(labels)
-    order = np.argsort(hashes, kind="stable")
     return _Part(table, labels, ids, keys, key_lines, True, hashes, order)
 
 
@@ -1689,19 +1687,40 @@ def _first_seen(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     (sorting a million of those, not a million byte strings), then checked against the first
     value of their hash: any two that differ under one hash, and the byte strings are
     sorted instead."""
+    return _first_seen_hashed(values)[:2]
+
+
+def _first_seen_hashed(
+    values: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """`_first_seen`, and the distinct values' `_row_hashes` and their stable argsort: read
+    off the sort of the hashes that numbered them (no hash a value twice, no second sort),
+    unless two values shared a hash."""
     if not len(values):
-        return np.zeros(0, dtype=np.int64), values
+        return (
+            np.zeros(0, dtype=np.int64),
+            values,
+            np.zeros(0, dtype=np.uint64),
+            np.zeros(0, dtype=np.intp),
+        )
     hashed = _row_hashes(values)
-    _, first, inverse = np.unique(hashed, return_index=True, return_inverse=True)
+    uniq, first, inverse = np.unique(hashed, return_index=True, return_inverse=True)
     del hashed
     inverse = inverse.ravel()
-    if not _all_first(values, first, inverse):  # a collision: exactly, by bytes
+    exact = _all_first(values, first, inverse)
+    if not exact:  # a collision: exactly, by bytes
         _, first, inverse = np.unique(values, return_index=True, return_inverse=True)
         inverse = inverse.ravel()
     order = np.argsort(first, kind="stable")
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
-    return rank[inverse], values[first[order]]
+    labels = values[first[order]]
+    if exact:
+        # The distinct values' hashes are `uniq` (sorted, distinct) in first-seen order:
+        # `rank` puts them back in sorted order, the one stable argsort of distinct values.
+        return rank[inverse], labels, uniq[order], rank.astype(np.intp, copy=False)
+    hashes = _row_hashes(labels)
+    return rank[inverse], labels, hashes, np.argsort(hashes, kind="stable")
 
 
 def _all_first(values: np.ndarray, first: np.ndarray, inverse: np.ndarray) -> bool:

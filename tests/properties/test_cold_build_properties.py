@@ -217,6 +217,33 @@ labels = st.lists(st.sampled_from(["a", "bb", "0" * 40, "f" * 40, "x" * 17, "y"]
 
 
 @at_most(200)
+@given(labels, st.sampled_from(["none", "all", "some"]))
+def test_first_seen_hashed_gives_the_labels_hashes_and_their_order(
+    values: list[str], collide: str
+) -> None:
+    """`_settle`'s change ids: `_first_seen`, the hashes of the distinct ids as `_row_hashes`
+    makes them, and their stable argsort, whether two ids share a hash or not."""
+    row_hashes = verdict_columns._row_hashes
+
+    def hashes(a: np.ndarray) -> np.ndarray:
+        if collide == "all":
+            return np.zeros(len(a), dtype=np.uint64)
+        if collide == "some":
+            return np.array([len(v) for v in a.tolist()], dtype=np.uint64)
+        return row_hashes(a)
+
+    array = np.array(values, dtype=np.bytes_) if values else np.zeros(0, dtype="S1")
+    with mock.patch.object(verdict_columns, "_row_hashes", hashes):
+        codes, labels, label_hashes, order = verdict_columns._first_seen_hashed(array)
+        plain_codes, plain_labels = verdict_columns._first_seen(array)
+    assert codes.tolist() == plain_codes.tolist()
+    assert labels.tolist() == plain_labels.tolist()
+    assert label_hashes.dtype == np.uint64
+    assert label_hashes.tolist() == hashes(labels).tolist()
+    assert order.tolist() == np.argsort(hashes(labels), kind="stable").tolist()
+
+
+@at_most(200)
 @given(st.lists(labels, min_size=1, max_size=4), st.sampled_from(["none", "all", "some"]))
 def test_joined_labels_number_as_first_seen_of_all(parts: list[list[str]], collide: str):
     row_hashes = verdict_columns._row_hashes
