@@ -285,6 +285,42 @@ def test_notes_shared_during_the_history_scan_are_counted(demo_repo: Path, cli, 
     assert during == _plain(cli, demo_repo)
 
 
+def test_a_first_build_under_a_valid_summary_reads_no_notes(demo_repo: Path, cli, monkeypatch):
+    """The column cache gone, the summary still valid (same notes tip, the log only grew):
+    the rebuilt columns hold every id of the log, so the notes' records it lacks are those
+    the summary kept less the ones appended since; the notes are not read again. The figures
+    are the plain path's, with a teammate's record only on the notes counted once, and one
+    appended to the log since counted once too."""
+    local = record_demo_verdicts(_without_inbox(demo_repo))
+    _share_a_teammates_verdict(demo_repo, local, "teammate-1")
+    _share_a_teammates_verdict(demo_repo, local, "teammate-2")
+    state = demo_repo / ".git" / "reviewq"
+    _stats(cli, demo_repo)  # the summary, at this end of the log
+    assert (state / "metric-summary.npz").exists()
+    body = {k: v for k, v in local[0].items() if k not in ("prev", "hash", "signature")}
+    # On a change the critique cache has no row for (else the summary is not used at all).
+    elsewhere = {"sha": "f" * 40, "change_id": "f" * 40, "patch_id": "e" * 40}
+    ProvenanceLog(state / "log.jsonl").append(
+        {**body, **elsewhere, "id": "teammate-2", "verdict": "reject"}
+    )
+    (state / "verdict-columns.arrays").unlink()
+    reads = []
+    real = stats_module.read_verdict_notes
+
+    def counted(*args, **kwargs):
+        reads.append(args)
+        return real(*args, **kwargs)
+
+    with monkeypatch.context() as m:
+        m.setattr(stats_module, "read_verdict_notes", counted)
+        warm = _stats(cli, demo_repo)
+    assert reads == []
+    assert (state / "verdict-columns.arrays").exists()
+    plain = _plain(cli, demo_repo)
+    assert warm == plain
+    assert plain["totals"]["verdicts"] == len(local) + 2
+
+
 def test_a_few_new_records_leave_the_summary_where_it_was_stored(demo_repo: Path, cli, monkeypatch):
     """A few records past the summary's end do not rewrite it; the next reader checks every
     line after that end, so a critiqued change reviewed two appends later is still seen."""

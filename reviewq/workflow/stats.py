@@ -226,9 +226,15 @@ def _summary_table(
             lacking = _lacked(found[0], kept["records"])
             return _with_records(found[0].table, lacking, agent_of), lacking, False
     local = load_table_and_ids(ctx.log_path, ctx.log_cache(CACHE_NAME))
+    if valid:
+        # Every id of the log now (a first build's, say): of the notes' records (the same
+        # tip), those it lacks now are those it lacked then not appended since (every other
+        # one was in the log then, and the log only grew). No git read of the notes.
+        lacking = _lacked(local, kept["records"])
+        return _with_records(local.table, lacking, agent_of), lacking, False
     notes = [] if notes_tip is None else read_verdict_notes(ctx.git).records
     lacking = _lacked(local, notes)
-    return _with_records(local.table, lacking, agent_of), lacking, not valid
+    return _with_records(local.table, lacking, agent_of), lacking, True
 
 
 def critiqued_ids(ctx: Context) -> set[Any]:
