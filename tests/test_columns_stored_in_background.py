@@ -6,7 +6,6 @@ when it ends."""
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 import threading
 import time
@@ -76,19 +75,41 @@ def test_a_cache_written_in_a_thread_is_the_same_file(tmp_path: Path):
     _same(load_log_table(log.path, there), load_log_table(log.path, None))
 
 
-def test_write_arrays_consuming_its_dict_writes_the_same_bytes():
+def test_write_arrays_consuming_its_dict_writes_the_same_arrays(tmp_path: Path):
+    """Each array written and let go in turn, the header (with the CRCs) written last in the
+    room kept for it: every reader reads the same arrays and meta, and a byte changed in an
+    array or the header is still caught."""
     arrays = {
         "a": np.arange(1000, dtype=np.int64),
         "b": np.array([b"x", b"yz"], dtype="S2"),
         "c": np.zeros(0, dtype=np.float64),
         "d": np.arange(12, dtype=np.int32).reshape(3, 4)[:, ::2],  # not contiguous
+        "e": np.array([True, False, True]),
     }
-    kept, consumed = io.BytesIO(), io.BytesIO()
-    write_arrays(kept, dict(arrays), {"m": 1})
+    meta = {"m": 1, "text": "é" * 300}
+    kept, consumed = tmp_path / "kept", tmp_path / "consumed"
+    with open(kept, "wb") as fh:
+        write_arrays(fh, dict(arrays), meta)
     given = dict(arrays)
-    write_arrays(consumed, given, {"m": 1}, consume=True)
+    with open(consumed, "wb") as fh:
+        write_arrays(fh, given, meta, consume=True)
     assert given == {}
-    assert kept.getvalue() == consumed.getvalue()
+    plain, plain_meta = read_all(kept)
+    back, back_meta = read_all(consumed)
+    assert back_meta == plain_meta == meta
+    assert list(back) == list(plain) == list(arrays)
+    for name in arrays:
+        assert back[name].dtype == plain[name].dtype and np.array_equal(back[name], plain[name])
+    data = bytearray(consumed.read_bytes())
+    base = 24 + int.from_bytes(data[8:16], "little")  # where the arrays start
+    for at in (30, base + 8):  # in the header, in the first array
+        broken = bytearray(data)
+        broken[at] ^= 1
+        consumed.write_bytes(bytes(broken))
+        with pytest.raises(ValueError):
+            read_all(consumed)
+    with open(consumed, "wb") as fh, pytest.raises(ValueError):
+        write_arrays(fh, {"o": np.array([object()])}, {}, consume=True)
 
 
 def _slow_writes(monkeypatch: pytest.MonkeyPatch, started: threading.Event) -> None:
