@@ -284,3 +284,33 @@ def test_only_export_keeps_the_changes_themselves(demo_repo: Path):
         assert full and all(hasattr(c, "authorship") for c in full)
     finally:
         ctx.close()
+
+
+def test_two_threads_waiting_both_wait_for_the_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A reader in another thread waiting at the same time (the table prefetch's, say) does
+    not make this one's wait return before the cache is written."""
+    log = _log(tmp_path / "log.jsonl", 40)
+    cache = tmp_path / CACHE_NAME
+    started = threading.Event()
+    _slow_writes(monkeypatch, started)
+    token = STORE_IN_BACKGROUND.set(True)
+    try:
+        load_log_table(log.path, cache)
+    finally:
+        STORE_IN_BACKGROUND.reset(token)
+    assert started.wait(5)
+    seen = {}
+
+    def other() -> None:
+        wait_stored()
+        seen["other"] = cache.exists()
+
+    waiter = threading.Thread(target=other)
+    waiter.start()
+    time.sleep(0.05)  # the other thread is waiting first
+    wait_stored()
+    seen["this"] = cache.exists()
+    waiter.join()
+    assert seen == {"other": True, "this": True}

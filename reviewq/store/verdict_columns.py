@@ -485,14 +485,18 @@ _STORING_LOCK = threading.Lock()
 def wait_stored() -> None:
     """Wait for the caches being written in threads (`STORE_IN_BACKGROUND`); an error one of
     them ran into (other than the OSError and ValueError a store ignores) is raised here."""
-    while True:
-        with _STORING_LOCK:
-            if not _STORING:
-                failed = _STORE_FAILED[:1]
-                _STORE_FAILED.clear()
-                break
-            thread = _STORING.pop()
+    with _STORING_LOCK:
+        pending = list(_STORING)
+    # Each joined before it is forgotten: a reader in another thread waiting at the same
+    # time waits for it too, instead of finding the list empty while the write goes on.
+    for thread in pending:
         thread.join()
+    with _STORING_LOCK:
+        for thread in pending:
+            with contextlib.suppress(ValueError):
+                _STORING.remove(thread)
+        failed = _STORE_FAILED[:1]
+        _STORE_FAILED.clear()
     if failed:
         raise failed[0]
 
