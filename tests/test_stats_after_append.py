@@ -245,6 +245,82 @@ def test_a_verdict_during_the_history_scan_is_counted(demo_repo: Path, cli, monk
     assert during == _plain(cli, demo_repo)
 
 
+def _share_a_teammates_verdict(repo: Path, local: list[dict], name: str) -> None:
+    from reviewq.context import Context
+    from reviewq.core.verdict import seal
+    from reviewq.store.notes_log import add_records
+
+    ctx = Context.open(repo)
+    try:
+        body = {k: v for k, v in local[0].items() if k not in ("prev", "hash", "signature")}
+        teammate = seal({**body, "id": name, "verdict": "reject"}, local[-1]["hash"])
+        add_records(ctx.git, [*local, teammate], ctx.state_dir / "notes.lock")
+    finally:
+        ctx.close()
+
+
+def test_notes_shared_during_the_history_scan_are_counted(demo_repo: Path, cli, monkeypatch):
+    """Which of the notes' records the log lacks is worked out before the history is scanned
+    (the log's million ids let go before the changes are made): a record shared on the notes
+    ref meanwhile is counted all the same, as a run after it counts it."""
+    local = record_demo_verdicts(demo_repo)
+    _share_a_teammates_verdict(demo_repo, local, "teammate-1")
+    before = _plain(cli, demo_repo)
+    real = stats_module.scan_history
+    shared = []
+
+    def scan_then_share(*args, **kwargs):
+        result = real(*args, **kwargs)
+        if not shared:
+            _share_a_teammates_verdict(demo_repo, local, "teammate-2")
+            shared.append(True)
+        return result
+
+    with monkeypatch.context() as m:
+        m.setattr(stats_module, "scan_history", scan_then_share)
+        during = _plain(cli, demo_repo)
+    assert shared
+    assert during["totals"]["verdicts"] == before["totals"]["verdicts"] + 1
+    assert during["totals"]["reject"] == before["totals"]["reject"] + 1
+    assert during == _plain(cli, demo_repo)
+
+
+def test_a_first_build_under_a_valid_summary_reads_no_notes(demo_repo: Path, cli, monkeypatch):
+    """The column cache gone, the summary still valid (same notes tip, the log only grew):
+    the rebuilt columns hold every id of the log, so the notes' records it lacks are those
+    the summary kept less the ones appended since; the notes are not read again. The figures
+    are the plain path's, with a teammate's record only on the notes counted once, and one
+    appended to the log since counted once too."""
+    local = record_demo_verdicts(_without_inbox(demo_repo))
+    _share_a_teammates_verdict(demo_repo, local, "teammate-1")
+    _share_a_teammates_verdict(demo_repo, local, "teammate-2")
+    state = demo_repo / ".git" / "reviewq"
+    _stats(cli, demo_repo)  # the summary, at this end of the log
+    assert (state / "metric-summary.npz").exists()
+    body = {k: v for k, v in local[0].items() if k not in ("prev", "hash", "signature")}
+    # On a change the critique cache has no row for (else the summary is not used at all).
+    elsewhere = {"sha": "f" * 40, "change_id": "f" * 40, "patch_id": "e" * 40}
+    ProvenanceLog(state / "log.jsonl").append(
+        {**body, **elsewhere, "id": "teammate-2", "verdict": "reject"}
+    )
+    (state / "verdict-columns.arrays").unlink()
+    reads = []
+    real = stats_module.read_verdict_notes
+
+    def counted(*args, **kwargs):
+        reads.append(args)
+        return real(*args, **kwargs)
+
+    with monkeypatch.context() as m:
+        m.setattr(stats_module, "read_verdict_notes", counted)
+        warm = _stats(cli, demo_repo)
+    assert reads == []
+    assert (state / "verdict-columns.arrays").exists()
+    plain = _plain(cli, demo_repo)
+    assert warm == plain
+    assert plain["totals"]["verdicts"] == len(local) + 2
+
+
 def test_a_few_new_records_leave_the_summary_where_it_was_stored(demo_repo: Path, cli, monkeypatch):
     """A few records past the summary's end do not rewrite it; the next reader checks every
     line after that end, so a critiqued change reviewed two appends later is still seen."""

@@ -56,6 +56,19 @@ def run(args: argparse.Namespace, ctx) -> int:
     if not args.repos and not args.log and not table_prefetch.pending():
         table_prefetch.start(args.repo)
 
+    from reviewq.store.verdict_columns import STORE_IN_BACKGROUND, wait_stored
+
+    # A first build's cache is written in a thread while the figures are computed (the
+    # write holds no GIL); waited for before the command ends.
+    token = STORE_IN_BACKGROUND.set(True)
+    try:
+        return _run(args)
+    finally:
+        STORE_IN_BACKGROUND.reset(token)
+        wait_stored()
+
+
+def _run(args: argparse.Namespace) -> int:
     from reviewq.clock import local_now
     from reviewq.output import column_build_notice, emit_json
     from reviewq.workflow.stats import TeamInputs, gather_for, parse_since

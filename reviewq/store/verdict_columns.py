@@ -32,6 +32,7 @@ import json
 import os
 import re
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
@@ -252,6 +253,7 @@ def _caught_up(codec: _Codec[T], log_path: Path, cache_path: Path | None, chunk:
         return codec.empty()
     except OSError as exc:
         raise LogError(f"cannot read the log {log_path} ({exc.strerror})") from None
+    wait_stored()  # a cache still being written (`STORE_IN_BACKGROUND`) is read whole
     cached, meta = _load(codec, cache_path) if cache_path is not None else (None, None)
     start, first_line = 0, 1
     if cached is not None and meta is not None and _still_there(log_path, size, meta):
@@ -281,7 +283,7 @@ def _caught_up(codec: _Codec[T], log_path: Path, cache_path: Path | None, chunk:
             "lines": first_line - 1 + lines,
             "last_hash": last_hash if last_hash is not None else (meta or {}).get("last_hash"),
         }
-        _store(codec, cache_path, result, meta)
+        _store(codec, cache_path, result, meta, soon=STORE_IN_BACKGROUND.get())
     return result
 
 
@@ -467,17 +469,76 @@ def _load(codec: _Codec[T], path: Path, spare: int = 0) -> tuple[T | None, dict[
         return None, None
 
 
-def _store(codec: _Codec[T], path: Path, columns: T, meta: dict[str, Any]) -> None:
-    """A place that cannot be written (a read-only CI mirror) just means no cache."""
+#: Set (by a command that reads the columns and then computes from them: `stats`) to let a
+#: built cache be written in a thread while the caller goes on: the write is CRC-32s and file
+#: writes (~0.3 s at a million records), neither of which holds the GIL, so it runs on the
+#: second core beside the figures. The caller then calls `wait_stored` before it ends; every
+#: read of a cache here waits for it first. Per thread (a context variable).
+STORE_IN_BACKGROUND: ContextVar[bool] = ContextVar("verdict_columns_store_soon", default=False)
+
+#: Cache writes running in threads (`STORE_IN_BACKGROUND`), and what went wrong in one.
+_STORING: list[Any] = []
+_STORE_FAILED: list[BaseException] = []
+_STORING_LOCK = threading.Lock()
+
+
+def wait_stored() -> None:
+    """Wait for the caches being written in threads (`STORE_IN_BACKGROUND`); an error one of
+    them ran into (other than the OSError and ValueError a store ignores) is raised here."""
+    with _STORING_LOCK:
+        pending = list(_STORING)
+    # Each joined before it is forgotten: a reader in another thread waiting at the same
+    # time waits for it too, instead of finding the list empty while the write goes on.
+    for thread in pending:
+        thread.join()
+    with _STORING_LOCK:
+        for thread in pending:
+            with contextlib.suppress(ValueError):
+                _STORING.remove(thread)
+        failed = _STORE_FAILED[:1]
+        _STORE_FAILED.clear()
+    if failed:
+        raise failed[0]
+
+
+def _store(
+    codec: _Codec[T], path: Path, columns: T, meta: dict[str, Any], *, soon: bool = False
+) -> None:
+    """A place that cannot be written (a read-only CI mirror) just means no cache. `soon`:
+    written in a thread (`STORE_IN_BACKGROUND`), each array let go once written."""
     arrays, more_meta = codec.to_arrays(columns)
+    del columns
     # Each stored cache has its own generation: what is kept about its labels elsewhere (the
     # metric summary's change rows) names the generation it was computed from.
     meta = {**meta, **more_meta, "generation": uuid.uuid4().hex}
+    if not soon:
+        _write_cache(path, arrays, meta)
+        return
+    # Not a daemon: the interpreter waits for it at exit whatever the caller does.
+    thread = threading.Thread(
+        target=_write_soon, args=(path, arrays, meta), name="reviewq-store-columns"
+    )
+    with _STORING_LOCK:
+        _STORING.append(thread)
+    thread.start()
+
+
+def _write_soon(path: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+    try:
+        _write_cache(path, arrays, meta, consume=True)
+    except BaseException as exc:  # raised by `wait_stored`, in the caller's thread
+        with _STORING_LOCK:
+            _STORE_FAILED.append(exc)
+
+
+def _write_cache(
+    path: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any], *, consume: bool = False
+) -> None:
     # ValueError: an array of a kind a file of arrays does not hold (no cache, never a crash).
     with contextlib.suppress(OSError, ValueError):
         replace_file(
             path,
-            lambda fh: write_arrays(fh, arrays, meta),
+            lambda fh: write_arrays(fh, arrays, meta, consume=consume),
             prefix=f".{path.stem}-",
             suffix=path.suffix,
         )
@@ -649,6 +710,7 @@ def _partial_at(
     (~70 MB at a million records) once more."""
     if cache_path is None:
         return None
+    wait_stored()
     try:
         size = log_path.stat().st_size
         fd = os.open(cache_path, os.O_RDONLY)
@@ -1298,9 +1360,12 @@ class _Part:
     keys: np.ndarray  # uint64, unsorted; settled: by key, then line
     key_lines: np.ndarray  # int64
     #: Settled: the change column holds codes into `changes` (the distinct change ids in
-    #: order of first appearance, `_first_seen`), and `label_hashes` their `_row_hashes`.
+    #: order of first appearance, `_first_seen`), and `label_hashes` their `_row_hashes`;
+    #: `label_order` sorts those (stable argsort, made in each range's own process: the join
+    #: looks one part's hashes up among another's in that order).
     settled: bool = False
     label_hashes: np.ndarray | None = None
+    label_order: np.ndarray | None = None
 
 
 def _label_bytes(values: list[Any]) -> np.ndarray | None:
@@ -1442,12 +1507,12 @@ def _settle(part: _Part) -> _Part:
     keys, key_lines = part.keys[order], part.key_lines[order]
     del order
     ids = _sorted_unique(part.ids)
-    codes, labels = _first_seen(part.changes)
+    codes, labels, hashes, order = _first_seen_hashed(part.changes)
     rows = part.table.change
     change = codes[rows].astype(np.int32) if len(rows) else rows.astype(np.int32)
     del codes, rows
     table = replace(part.table, change=change)
-    return _Part(table, labels, ids, keys, key_lines, True, _row_hashes(labels))
+    return _Part(table, labels, ids, keys, key_lines, True, hashes, order)
 
 
 def _merge_settled(parts: list[_Part]) -> _Part:
@@ -1470,10 +1535,11 @@ def _merge_settled(parts: list[_Part]) -> _Part:
     joined_ids = _unique_sorted(joined_ids)
     changes = [p.changes for p in parts]
     hashes = [p.label_hashes for p in parts]
+    orders = [p.label_order for p in parts]
     for p in parts:
-        p.changes = p.label_hashes = None  # type: ignore[assignment]
-    labels, maps, label_hashes = _joined_labels(changes, hashes)
-    del changes, hashes
+        p.changes = p.label_hashes = p.label_order = None  # type: ignore[assignment]
+    labels, maps, label_hashes = _joined_labels(changes, hashes, orders)
+    del changes, hashes, orders
     sources = [{name: getattr(p.table, name) for name in COLUMNS} for p in parts]
     parts.clear()
 
@@ -1545,29 +1611,42 @@ def _unique_sorted(values: np.ndarray) -> np.ndarray:
 
 
 def _joined_labels(
-    labels: list[np.ndarray], hashes: list[Any]
+    labels: list[np.ndarray], hashes: list[Any], orders: list[Any] | None = None
 ) -> tuple[np.ndarray, list[np.ndarray | None], np.ndarray]:
     """Parts' distinct change ids (each in order of first appearance) joined: (the distinct
     ones of all, in order of first appearance; for each part, its codes' new numbers, None
     when they stay; their hashes). A part's ids are looked up among those before it by their
     64-bit hashes (`_row_hashes`), and the bytes of each found one compared; any hash shared
-    by two different ids, and they are numbered exactly by bytes (`_first_seen`)."""
+    by two different ids, and they are numbered exactly by bytes (`_first_seen`). `orders`:
+    each part's stable argsort of its hashes, where known (`_settle`; None: sorted here): the
+    first part's is not sorted again, and a part's hashes are looked up in their order (a
+    million lookups in order cost a tenth of a million in no order)."""
     width = max(x.dtype.itemsize for x in labels)
     if any(x.dtype.itemsize != width for x in labels):
         # A hash is of the bytes padded to the array's width: one width for all.
         labels = [x.astype(f"S{width}") for x in labels]
         hashes = [_row_hashes(x) for x in labels]
+        orders = None
+    if orders is None:
+        orders = [None] * len(labels)
     done, done_hashes = labels[0], hashes[0]
     maps: list[np.ndarray | None] = [None]
     last = len(labels) - 1
     for at_part in range(1, len(labels)):
         part, part_hashes = labels[at_part], hashes[at_part]
-        order = np.argsort(done_hashes, kind="stable")
+        known = orders[0] if at_part == 1 else None
+        order = known if known is not None else np.argsort(done_hashes, kind="stable")
         ordered = done_hashes[order]
         if len(ordered) > 1 and (ordered[1:] == ordered[:-1]).any():
             return _joined_labels_exactly(labels)
         if len(ordered):
-            at = np.minimum(np.searchsorted(ordered, part_hashes), len(ordered) - 1)
+            mine = orders[at_part]
+            if mine is not None:  # looked up in order, put back in row order
+                at = np.empty(len(part_hashes), dtype=np.intp)
+                at[mine] = np.searchsorted(ordered, part_hashes[mine])
+            else:
+                at = np.searchsorted(ordered, part_hashes)
+            at = np.minimum(at, len(ordered) - 1)
             found = ordered[at] == part_hashes
             where = order[at[found]]
         else:
@@ -1612,19 +1691,40 @@ def _first_seen(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     (sorting a million of those, not a million byte strings), then checked against the first
     value of their hash: any two that differ under one hash, and the byte strings are
     sorted instead."""
+    return _first_seen_hashed(values)[:2]
+
+
+def _first_seen_hashed(
+    values: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """`_first_seen`, and the distinct values' `_row_hashes` and their stable argsort: read
+    off the sort of the hashes that numbered them (no hash a value twice, no second sort),
+    unless two values shared a hash."""
     if not len(values):
-        return np.zeros(0, dtype=np.int64), values
+        return (
+            np.zeros(0, dtype=np.int64),
+            values,
+            np.zeros(0, dtype=np.uint64),
+            np.zeros(0, dtype=np.intp),
+        )
     hashed = _row_hashes(values)
-    _, first, inverse = np.unique(hashed, return_index=True, return_inverse=True)
+    uniq, first, inverse = np.unique(hashed, return_index=True, return_inverse=True)
     del hashed
     inverse = inverse.ravel()
-    if not _all_first(values, first, inverse):  # a collision: exactly, by bytes
+    exact = _all_first(values, first, inverse)
+    if not exact:  # a collision: exactly, by bytes
         _, first, inverse = np.unique(values, return_index=True, return_inverse=True)
         inverse = inverse.ravel()
     order = np.argsort(first, kind="stable")
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
-    return rank[inverse], values[first[order]]
+    labels = values[first[order]]
+    if exact:
+        # The distinct values' hashes are `uniq` (sorted, distinct) in first-seen order:
+        # `rank` puts them back in sorted order, the one stable argsort of distinct values.
+        return rank[inverse], labels, uniq[order], rank.astype(np.intp, copy=False)
+    hashes = _row_hashes(labels)
+    return rank[inverse], labels, hashes, np.argsort(hashes, kind="stable")
 
 
 def _all_first(values: np.ndarray, first: np.ndarray, inverse: np.ndarray) -> bool:
@@ -1703,22 +1803,40 @@ def _lines(labels: np.ndarray) -> bytes:
 
 def _spill(part: _Part) -> tuple[str, dict[str, Any]]:
     """A worker's part written to a temporary file, read back by `_unspill`: a pickled part
-    would be every array twice in the reading process at once (the pickle and the arrays)."""
-    fd, name = tempfile.mkstemp(prefix=".reviewq-columns-", suffix=".npy")
+    would be every array twice in the reading process at once (the pickle and the arrays).
+    Each array's bytes as they are, at an aligned offset; their dtypes, shapes and offsets
+    go in the meta."""
+    fd, name = tempfile.mkstemp(prefix=".reviewq-columns-", suffix=".bin")
+    layout = []
     try:
         with os.fdopen(fd, "wb") as fh:
+            at = 0
             for array in _part_arrays(part):
-                np.save(fh, array, allow_pickle=False)
+                array = np.ascontiguousarray(array)
+                layout.append((array.dtype.str, list(array.shape), at))
+                if array.nbytes:
+                    fh.write(memoryview(array).cast("B"))
+                at += array.nbytes
+                pad = -at % 64
+                fh.write(b"\0" * pad)
+                at += pad
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(name)
         raise
     labels = {k: tuple(v) for k, v in part.table.labels().items() if k != "changes"}
-    return name, {"labels": labels, "invalid": part.table.invalid, "settled": part.settled}
+    meta = {
+        "labels": labels,
+        "invalid": part.table.invalid,
+        "settled": part.settled,
+        "ordered": part.label_order is not None,
+    }
+    return name, {**meta, "layout": layout}
 
 
 def _part_arrays(part: _Part) -> list[np.ndarray]:
     hashes = part.label_hashes if part.label_hashes is not None else np.zeros(0, np.uint64)
+    order = part.label_order if part.label_order is not None else np.zeros(0, np.intp)
     return [
         *(getattr(part.table, name) for name in COLUMNS),
         part.changes,
@@ -1726,22 +1844,42 @@ def _part_arrays(part: _Part) -> list[np.ndarray]:
         part.keys,
         part.key_lines,
         hashes,
+        order,
     ]
 
 
 def _unspill(name: str, meta: dict[str, Any]) -> _Part:
+    """The part `_spill` wrote, its arrays mapped from the file (copy on write), not read:
+    each one's pages are read when the join first reads it and let go with it (`_merge`
+    lets each source go once joined), so the worker's columns are never all in memory
+    beside the joined ones. The file is unlinked at once (its mappings keep it)."""
     try:
-        with open(name, "rb") as fh:
-            arrays = [np.load(fh, allow_pickle=False) for _ in range(len(COLUMNS) + 5)]
+        arrays = [
+            np.memmap(name, dtype=np.dtype(dtype), mode="c", offset=at, shape=tuple(shape))
+            if np.prod(shape) and np.dtype(dtype).itemsize
+            else np.zeros(tuple(shape), dtype=np.dtype(dtype))
+            for dtype, shape, at in meta["layout"]
+        ]
     finally:
         with contextlib.suppress(OSError):
             os.unlink(name)
+    # Plain arrays over the mappings (a memmap's results are memmaps too, that nothing needs).
+    arrays = [a.view(np.ndarray) for a in arrays]
     table = VerdictTable(
         **dict(zip(COLUMNS, arrays)), **meta["labels"], changes=(), invalid=meta["invalid"]
     )
-    changes, ids, keys, key_lines, hashes = arrays[len(COLUMNS) :]
+    changes, ids, keys, key_lines, hashes, order = arrays[len(COLUMNS) :]
     settled = bool(meta.get("settled"))
-    return _Part(table, changes, ids, keys, key_lines, settled, hashes if settled else None)
+    return _Part(
+        table,
+        changes,
+        ids,
+        keys,
+        key_lines,
+        settled,
+        hashes if settled else None,
+        order if settled and meta.get("ordered") else None,
+    )
 
 
 @dataclass(frozen=True)

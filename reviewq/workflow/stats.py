@@ -55,6 +55,7 @@ from reviewq.store.verdict_columns import (
     load_log_table,
     load_table_after_cache,
     load_table_and_ids,
+    wait_stored,
 )
 from reviewq.workflow import table_prefetch
 from reviewq.workflow.scan_answer import DETECTOR_VERSION, STATE_VERSION
@@ -171,13 +172,10 @@ def _verdict_table(
     pin: Mapping[str, Any] | None = None,
     *,
     no_notes: bool = False,
-    local: Any = None,
 ) -> tuple[VerdictTable, list[dict[str, Any]]]:
-    """`verdict_table`, and the notes records the log lacks (those it holds beyond the log's).
-    `local`: the log's columns (`load_table_and_ids`) when already read (no `pin`)."""
+    """`verdict_table`, and the notes records the log lacks (those it holds beyond the log's)."""
     if pin is None:
-        if local is None:
-            local = load_table_and_ids(ctx.log_path, ctx.log_cache(CACHE_NAME))
+        local = load_table_and_ids(ctx.log_path, ctx.log_cache(CACHE_NAME))
         notes = [] if no_notes else read_verdict_notes(ctx.git).records
     else:
         local = _pinned_log_table(ctx, pin["log"])
@@ -228,9 +226,15 @@ def _summary_table(
             lacking = _lacked(found[0], kept["records"])
             return _with_records(found[0].table, lacking, agent_of), lacking, False
     local = load_table_and_ids(ctx.log_path, ctx.log_cache(CACHE_NAME))
+    if valid:
+        # Every id of the log now (a first build's, say): of the notes' records (the same
+        # tip), those it lacks now are those it lacked then not appended since (every other
+        # one was in the log then, and the log only grew). No git read of the notes.
+        lacking = _lacked(local, kept["records"])
+        return _with_records(local.table, lacking, agent_of), lacking, False
     notes = [] if notes_tip is None else read_verdict_notes(ctx.git).records
     lacking = _lacked(local, notes)
-    return _with_records(local.table, lacking, agent_of), lacking, not valid
+    return _with_records(local.table, lacking, agent_of), lacking, True
 
 
 def critiqued_ids(ctx: Context) -> set[Any]:
@@ -403,7 +407,19 @@ def gather(
         # The log's columns first: a first build's memory peaks while it joins a million
         # records' columns, better before the history's changes are held than beside them.
         # Used only if the log has not moved by the time its end is read for the report.
-        early = (_log_end(ctx), load_table_and_ids(ctx.log_path, ctx.log_cache(CACHE_NAME)))
+        early_end = _log_end(ctx)
+        columns = load_table_and_ids(ctx.log_path, ctx.log_cache(CACHE_NAME))
+        # A first build's cache written in a thread (`STORE_IN_BACKGROUND`) is written before
+        # the history's changes are made: its arrays are let go once written, not held beside
+        # them.
+        wait_stored()
+        # The record ids only tell which of the notes' records the log lacks: that is worked
+        # out now, and the ids (~32 MB at a million records) let go before the history is
+        # scanned. Used only if neither the log nor the notes ref has moved by then.
+        early_tip = _notes_tip(ctx)
+        notes = [] if early_tip is None else read_verdict_notes(ctx.git).records
+        early = (early_end, early_tip, columns.table, _lacked(columns, notes))
+        del columns, notes
     if rev is None:
         changes = []
     else:
@@ -423,12 +439,12 @@ def gather(
     authored = ChangeTable.from_changes(authored_changes(changes))
     log_end = _log_end(ctx) if pin is None else pin["log"]
     notes_tip = _notes_tip(ctx) if pin is None else pin.get("notes_tip")
-    local = early[1] if early is not None and early[0] == log_end else None
+    if early is not None and early[:2] == (log_end, notes_tip):
+        lacking = early[3]
+        table = _with_records(early[2], lacking, authored.agent_of())
+    else:
+        table, lacking = _verdict_table(ctx, authored.agent_of(), pin, no_notes=notes_tip is None)
     del early
-    table, lacking = _verdict_table(
-        ctx, authored.agent_of(), pin, no_notes=notes_tip is None, local=local
-    )
-    del local
     if pin is None and _log_end(ctx) != log_end:
         # A verdict arrived while we read: read again, so the block names what was read.
         log_end, notes_tip = _log_end(ctx), _notes_tip(ctx)
@@ -482,7 +498,9 @@ def gather(
         provenance=provenance,
         settings_tz=conf.timezone,
         verdicts_moved=moved,
-        change_list=changes,
+        # Only `export` reads the changes themselves: tens of MB of objects at 10,000
+        # changes, not held through the figures otherwise.
+        change_list=changes if full else None,
         critiques=critiques,
         config_sections=ctx.config.sections,
     )

@@ -217,6 +217,33 @@ labels = st.lists(st.sampled_from(["a", "bb", "0" * 40, "f" * 40, "x" * 17, "y"]
 
 
 @at_most(200)
+@given(labels, st.sampled_from(["none", "all", "some"]))
+def test_first_seen_hashed_gives_the_labels_hashes_and_their_order(
+    values: list[str], collide: str
+) -> None:
+    """`_settle`'s change ids: `_first_seen`, the hashes of the distinct ids as `_row_hashes`
+    makes them, and their stable argsort, whether two ids share a hash or not."""
+    row_hashes = verdict_columns._row_hashes
+
+    def hashes(a: np.ndarray) -> np.ndarray:
+        if collide == "all":
+            return np.zeros(len(a), dtype=np.uint64)
+        if collide == "some":
+            return np.array([len(v) for v in a.tolist()], dtype=np.uint64)
+        return row_hashes(a)
+
+    array = np.array(values, dtype=np.bytes_) if values else np.zeros(0, dtype="S1")
+    with mock.patch.object(verdict_columns, "_row_hashes", hashes):
+        codes, labels, label_hashes, order = verdict_columns._first_seen_hashed(array)
+        plain_codes, plain_labels = verdict_columns._first_seen(array)
+    assert codes.tolist() == plain_codes.tolist()
+    assert labels.tolist() == plain_labels.tolist()
+    assert label_hashes.dtype == np.uint64
+    assert label_hashes.tolist() == hashes(labels).tolist()
+    assert order.tolist() == np.argsort(hashes(labels), kind="stable").tolist()
+
+
+@at_most(200)
 @given(st.lists(labels, min_size=1, max_size=4), st.sampled_from(["none", "all", "some"]))
 def test_joined_labels_number_as_first_seen_of_all(parts: list[list[str]], collide: str):
     row_hashes = verdict_columns._row_hashes
@@ -230,18 +257,22 @@ def test_joined_labels_number_as_first_seen_of_all(parts: list[list[str]], colli
 
     arrays = [np.array(p, dtype=np.bytes_) if p else np.zeros(0, dtype="S1") for p in parts]
     settled = [verdict_columns._first_seen(a) for a in arrays]
-    with mock.patch.object(verdict_columns, "_row_hashes", hashes):
-        done, maps, done_hashes = verdict_columns._joined_labels(
-            [d for _, d in settled], [hashes(d) for _, d in settled]
-        )
     codes, expected = verdict_columns._first_seen(np.concatenate(arrays))
-    assert done.tolist() == expected.tolist()
-    assert len(done_hashes) == len(done)
-    at = 0
-    for (part_codes, _), numbers in zip(settled, maps):
-        got = part_codes if numbers is None else numbers[part_codes]
-        assert got.tolist() == codes[at : at + len(part_codes)].tolist()
-        at += len(part_codes)
+    # Without the parts' orders, and with them (`_settle`'s: looked up in order).
+    for ordered in (False, True):
+        part_hashes = [hashes(d) for _, d in settled]
+        orders = [np.argsort(h, kind="stable") for h in part_hashes] if ordered else None
+        with mock.patch.object(verdict_columns, "_row_hashes", hashes):
+            done, maps, done_hashes = verdict_columns._joined_labels(
+                [d for _, d in settled], part_hashes, orders
+            )
+        assert done.tolist() == expected.tolist()
+        assert len(done_hashes) == len(done)
+        at = 0
+        for (part_codes, _), numbers in zip(settled, maps):
+            got = part_codes if numbers is None else numbers[part_codes]
+            assert got.tolist() == codes[at : at + len(part_codes)].tolist()
+            at += len(part_codes)
 
 
 @at_most(200)

@@ -1,0 +1,316 @@
+"""A first build's column cache written in a thread (`STORE_IN_BACKGROUND`, what `stats`
+sets): the same file as a store in the caller's thread, every read of a cache waits for it, a
+failure in the thread is raised where the caller waits, and `stats` leaves the cache written
+when it ends."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reviewq.core.metrics import COLUMNS, LABELS
+from reviewq.store import flat_arrays, verdict_columns
+from reviewq.store.flat_arrays import read_all, write_arrays
+from reviewq.store.log import ProvenanceLog
+from reviewq.store.verdict_columns import (
+    CACHE_NAME,
+    STORE_IN_BACKGROUND,
+    load_log_table,
+    load_table_after_cache,
+    wait_stored,
+)
+from tests.verdict_kit import make_record
+
+
+def _log(path: Path, count: int) -> ProvenanceLog:
+    log = ProvenanceLog(path)
+    log.append_many(
+        [make_record(i, verdict="approve" if i % 3 else "reject") for i in range(count)]
+    )
+    return log
+
+
+def _same(a, b) -> None:
+    assert len(a.table) == len(b.table)
+    for name in COLUMNS:
+        assert np.array_equal(getattr(a.table, name), getattr(b.table, name)), name
+    for name in LABELS:
+        assert list(getattr(a.table, name)) == list(getattr(b.table, name)), name
+    assert np.array_equal(a.ids, b.ids)
+    assert np.array_equal(a.keys, b.keys)
+    assert np.array_equal(a.key_lines, b.key_lines)
+
+
+def _built(log: ProvenanceLog, cache: Path, background: bool):
+    token = STORE_IN_BACKGROUND.set(background)
+    try:
+        return load_log_table(log.path, cache)
+    finally:
+        STORE_IN_BACKGROUND.reset(token)
+        wait_stored()
+
+
+def _without_generation(meta: dict) -> dict:
+    return {k: v for k, v in meta.items() if k != "generation"}
+
+
+def test_a_cache_written_in_a_thread_is_the_same_file(tmp_path: Path):
+    log = _log(tmp_path / "log.jsonl", 300)
+    here, there = tmp_path / "here.arrays", tmp_path / "there.arrays"
+    _same(_built(log, here, False), _built(log, there, True))
+    arrays_here, meta_here = read_all(here)
+    arrays_there, meta_there = read_all(there)
+    assert _without_generation(meta_here) == _without_generation(meta_there)
+    assert list(arrays_here) == list(arrays_there)
+    for name in arrays_here:
+        assert arrays_here[name].dtype == arrays_there[name].dtype, name
+        assert np.array_equal(arrays_here[name], arrays_there[name]), name
+    # Read back, both give what a plain read of the log gives.
+    _same(load_log_table(log.path, there), load_log_table(log.path, None))
+
+
+def test_write_arrays_consuming_its_dict_writes_the_same_arrays(tmp_path: Path):
+    """Each array written and let go in turn, the header (with the CRCs) written last in the
+    room kept for it: every reader reads the same arrays and meta, and a byte changed in an
+    array or the header is still caught."""
+    arrays = {
+        "a": np.arange(1000, dtype=np.int64),
+        "b": np.array([b"x", b"yz"], dtype="S2"),
+        "c": np.zeros(0, dtype=np.float64),
+        "d": np.arange(12, dtype=np.int32).reshape(3, 4)[:, ::2],  # not contiguous
+        "e": np.array([True, False, True]),
+    }
+    meta = {"m": 1, "text": "é" * 300}
+    kept, consumed = tmp_path / "kept", tmp_path / "consumed"
+    with open(kept, "wb") as fh:
+        write_arrays(fh, dict(arrays), meta)
+    given = dict(arrays)
+    with open(consumed, "wb") as fh:
+        write_arrays(fh, given, meta, consume=True)
+    assert given == {}
+    plain, plain_meta = read_all(kept)
+    back, back_meta = read_all(consumed)
+    assert back_meta == plain_meta == meta
+    assert list(back) == list(plain) == list(arrays)
+    for name in arrays:
+        assert back[name].dtype == plain[name].dtype and np.array_equal(back[name], plain[name])
+    data = bytearray(consumed.read_bytes())
+    base = 24 + int.from_bytes(data[8:16], "little")  # where the arrays start
+    for at in (30, base + 8):  # in the header, in the first array
+        broken = bytearray(data)
+        broken[at] ^= 1
+        consumed.write_bytes(bytes(broken))
+        with pytest.raises(ValueError):
+            read_all(consumed)
+    with open(consumed, "wb") as fh, pytest.raises(ValueError):
+        write_arrays(fh, {"o": np.array([object()])}, {}, consume=True)
+
+
+def _slow_writes(monkeypatch: pytest.MonkeyPatch, started: threading.Event) -> None:
+    real = flat_arrays.write_arrays
+
+    def slow(fh, arrays, meta, **kw):
+        started.set()
+        time.sleep(0.3)
+        return real(fh, arrays, meta, **kw)
+
+    monkeypatch.setattr(verdict_columns, "write_arrays", slow)
+
+
+def test_a_read_while_the_cache_is_written_waits_for_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Without the wait, the second read finds no cache yet and builds it all again (and a
+    reader of the table alone finds none)."""
+    log = _log(tmp_path / "log.jsonl", 200)
+    cache = tmp_path / CACHE_NAME
+    started = threading.Event()
+    _slow_writes(monkeypatch, started)
+    token = STORE_IN_BACKGROUND.set(True)
+    try:
+        first = load_log_table(log.path, cache)
+    finally:
+        STORE_IN_BACKGROUND.reset(token)
+    assert started.wait(5)
+    builds = []
+    real_after = verdict_columns._metric_columns_after
+
+    def counted(*args, **kw):
+        builds.append(args[1])
+        return real_after(*args, **kw)
+
+    monkeypatch.setattr(
+        verdict_columns,
+        "_METRIC_COLUMNS",
+        dataclasses.replace(verdict_columns._METRIC_COLUMNS, read_range=counted),
+    )
+    found = load_table_after_cache(log.path, cache)
+    assert found is not None  # the cache, written whole before it was read
+    again = load_log_table(log.path, cache)
+    assert builds == [log.path.stat().st_size]  # the tail after the cache: nothing rebuilt
+    _same(again, first)
+    wait_stored()
+
+
+def test_a_failure_in_the_thread_is_raised_where_the_caller_waits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    log = _log(tmp_path / "log.jsonl", 50)
+
+    def broken(fh, arrays, meta, **kw):
+        raise RuntimeError("a bug in the writer")
+
+    monkeypatch.setattr(verdict_columns, "write_arrays", broken)
+    token = STORE_IN_BACKGROUND.set(True)
+    try:
+        load_log_table(log.path, tmp_path / CACHE_NAME)
+    finally:
+        STORE_IN_BACKGROUND.reset(token)
+    with pytest.raises(RuntimeError, match="a bug in the writer"):
+        wait_stored()
+    wait_stored()  # raised once
+    assert not (tmp_path / CACHE_NAME).exists()
+    assert not list(tmp_path.glob(".verdict-columns-*"))  # no temporary file left
+
+
+def test_a_place_that_cannot_be_written_is_no_cache_in_a_thread_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    log = _log(tmp_path / "log.jsonl", 50)
+
+    def full(fh, arrays, meta, **kw):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(verdict_columns, "write_arrays", full)
+    built = _built(log, tmp_path / CACHE_NAME, True)  # waits: nothing raised
+    assert not (tmp_path / CACHE_NAME).exists()
+    _same(built, load_log_table(log.path, None))
+
+
+def test_stats_leaves_the_cache_written(demo_repo: Path, cli, monkeypatch):
+    """`stats` writes a first build's cache in a thread; it is there, whole, once the
+    command is done (and the next `stats` reads it, building nothing)."""
+    state = demo_repo / ".git" / "reviewq"
+    _log(state / "log.jsonl", 120)
+    assert not (state / CACHE_NAME).exists()
+    started = threading.Event()
+    _slow_writes(monkeypatch, started)
+    first = cli("stats", "--json", cwd=demo_repo)
+    assert started.is_set()
+    assert (state / CACHE_NAME).exists()
+    assert not list(state.glob(".verdict-columns-*"))
+    log = state / "log.jsonl"
+    _same(load_log_table(log, state / CACHE_NAME), load_log_table(log, None))
+    second = cli("stats", "--json", cwd=demo_repo)
+    assert first.returncode == second.returncode == 0
+    assert json.loads(first.stdout)["totals"] == json.loads(second.stdout)["totals"]
+
+
+def test_the_full_path_writes_the_cache_before_the_history_is_scanned(
+    demo_repo: Path, cli, monkeypatch: pytest.MonkeyPatch
+):
+    """With no figures summary (the full path), the history's changes are made after the
+    cache is written: its arrays are not held beside them (a first build's memory)."""
+    import reviewq.workflow.stats as workflow_stats
+
+    state = demo_repo / ".git" / "reviewq"
+    _log(state / "log.jsonl", 80)
+    (state / "metric-summary.npz").unlink(missing_ok=True)
+    started = threading.Event()
+    _slow_writes(monkeypatch, started)
+    seen = []
+    real = workflow_stats.scan_history
+
+    def scan(*args, **kw):
+        seen.append(((state / CACHE_NAME).exists(), list(verdict_columns._STORING)))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(workflow_stats, "scan_history", scan)
+    assert cli("stats", "--json", cwd=demo_repo).returncode == 0
+    assert started.is_set()
+    assert seen == [(True, [])]
+
+
+def test_a_spilled_part_is_mapped_back_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """`_unspill` maps the worker's arrays (copy on write) instead of reading them: the same
+    arrays, empty ones too, the file gone at once, and a write to one changes no other."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    log = _log(tmp_path / "log.jsonl", 60)
+    built = verdict_columns._metric_range(log.path, 0, log.path.stat().st_size, 1, 25)
+    assert built is not None and isinstance(built.columns, verdict_columns._Part)
+    part = verdict_columns._settle(built.columns)
+    empty = dataclasses.replace(
+        part,
+        keys=np.zeros(0, dtype=np.uint64),
+        key_lines=np.zeros(0, dtype=np.int64),
+        ids=np.zeros(0, dtype="S1"),
+    )
+    for given in (part, empty):
+        name, meta = verdict_columns._spill(given)
+        back = verdict_columns._unspill(name, meta)
+        assert not Path(name).exists()
+        arrays = verdict_columns._part_arrays(given)
+        for a, b in zip(arrays, verdict_columns._part_arrays(back), strict=True):
+            assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
+            assert type(b) is np.ndarray
+        assert back.table.labels() == given.table.labels()
+        assert back.settled == given.settled
+    again = verdict_columns._unspill(*verdict_columns._spill(part))
+    again.keys[:] = 0  # copy on write: the mapping's own pages only
+    assert not np.array_equal(again.keys, part.keys) or not part.keys.any()
+    assert not list(tmp_path.glob(".reviewq-columns-*"))
+
+
+def test_only_export_keeps_the_changes_themselves(demo_repo: Path):
+    """`gather` keeps the history's changes (`change_list`) for `export` alone: `stats` and
+    `report` do not hold them through the figures (a first build's memory peaks there)."""
+    from reviewq.context import Context
+    from reviewq.workflow.stats import gather
+
+    _log(demo_repo / ".git" / "reviewq" / "log.jsonl", 30)
+    ctx = Context.open(demo_repo)
+    try:
+        (ctx.state_dir / "metric-summary.npz").unlink(missing_ok=True)
+        assert gather(ctx).change_list is None
+        full = gather(ctx, full=True).change_list
+        assert full and all(hasattr(c, "authorship") for c in full)
+    finally:
+        ctx.close()
+
+
+def test_two_threads_waiting_both_wait_for_the_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A reader in another thread waiting at the same time (the table prefetch's, say) does
+    not make this one's wait return before the cache is written."""
+    log = _log(tmp_path / "log.jsonl", 40)
+    cache = tmp_path / CACHE_NAME
+    started = threading.Event()
+    _slow_writes(monkeypatch, started)
+    token = STORE_IN_BACKGROUND.set(True)
+    try:
+        load_log_table(log.path, cache)
+    finally:
+        STORE_IN_BACKGROUND.reset(token)
+    assert started.wait(5)
+    seen = {}
+
+    def other() -> None:
+        wait_stored()
+        seen["other"] = cache.exists()
+
+    waiter = threading.Thread(target=other)
+    waiter.start()
+    time.sleep(0.05)  # the other thread is waiting first
+    wait_stored()
+    seen["this"] = cache.exists()
+    waiter.join()
+    assert seen == {"other": True, "this": True}
