@@ -314,3 +314,64 @@ def test_two_threads_waiting_both_wait_for_the_write(
     seen["this"] = cache.exists()
     waiter.join()
     assert seen == {"other": True, "this": True}
+
+
+def test_a_reader_waiting_while_a_write_starts_never_joins_an_unstarted_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A team's repositories are read in parallel threads: one waits for the written caches
+    (`wait_stored`) at the very moment another starts its write. Before, the write was listed
+    before its thread started, and that wait raised "cannot join thread before it is
+    started" (seen in `test_team_report.py`)."""
+    log = _log(tmp_path / "log.jsonl", 40)
+    cache = tmp_path / CACHE_NAME
+    real_start = threading.Thread.start
+    errors: list[BaseException] = []
+
+    def waiter() -> None:
+        try:
+            wait_stored()
+        except BaseException as exc:  # what the other thread ran into
+            errors.append(exc)
+
+    def start_late(self) -> None:
+        if self.name == "reviewq-store-columns":
+            other = threading.Thread(target=waiter)
+            real_start(other)
+            other.join(0.3)  # it waits now, while this write is not started yet
+            real_start(self)
+            other_threads.append(other)
+        else:
+            real_start(self)
+
+    other_threads: list[threading.Thread] = []
+    monkeypatch.setattr(threading.Thread, "start", start_late)
+    token = STORE_IN_BACKGROUND.set(True)
+    try:
+        load_log_table(log.path, cache)
+    finally:
+        STORE_IN_BACKGROUND.reset(token)
+    monkeypatch.setattr(threading.Thread, "start", real_start)
+    wait_stored()
+    for other in other_threads:
+        other.join(5)
+    assert other_threads and errors == []
+    assert cache.exists()
+
+
+def test_no_thread_to_be_had_writes_the_cache_where_it_was_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    log = _log(tmp_path / "log.jsonl", 40)
+    cache = tmp_path / CACHE_NAME
+    real_start = threading.Thread.start
+
+    def refuse(self) -> None:
+        if self.name == "reviewq-store-columns":
+            raise RuntimeError("can't start new thread")
+        real_start(self)
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    _same(_built(log, cache, True), load_log_table(log.path, None))
+    assert cache.exists()
+    _same(load_log_table(log.path, cache), load_log_table(log.path, None))

@@ -518,9 +518,18 @@ def _store(
     thread = threading.Thread(
         target=_write_soon, args=(path, arrays, meta), name="reviewq-store-columns"
     )
+    # Listed only once started (under the lock): a reader in another thread (a team's
+    # repositories are read in parallel) joins what it finds listed, and a thread not yet
+    # started cannot be joined.
     with _STORING_LOCK:
-        _STORING.append(thread)
-    thread.start()
+        try:
+            thread.start()
+        except RuntimeError:  # no thread to be had: written here, as without `soon`
+            thread = None
+        else:
+            _STORING.append(thread)
+    if thread is None:
+        _write_cache(path, arrays, meta, consume=True)
 
 
 def _write_soon(path: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
