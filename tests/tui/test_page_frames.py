@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from reviewq.tui.screens.dialogs import VerdictDialog
 from reviewq.tui.screens.queue import QueueScreen
 from reviewq.tui.screens.review import ReviewScreen
@@ -165,6 +167,7 @@ def _shown_rows(view) -> list[list[tuple]]:
     return [_segments(view.render_line(y)) for y in range(count)]
 
 
+@pytest.mark.slow  # ~9 s: the longest Pilot flow of the default run
 async def test_rows_drawn_ahead_are_the_rows_a_page_down_draws(make_app, make_repo, monkeypatch):
     """The fast path (the next page drawn ahead into the row cache, the seen counts in the
     file headers' keys instead of a cleared cache) against the plain one: after every step,
