@@ -47,12 +47,21 @@ def _same(a, b) -> None:
     assert np.array_equal(a.key_lines, b.key_lines)
 
 
-def _built(log: ProvenanceLog, cache: Path, background: bool):
-    token = STORE_IN_BACKGROUND.set(background)
+def _building_in_background(log: ProvenanceLog, cache: Path):
+    """`load_log_table` with its cache written in a thread, not waited for."""
+    token = STORE_IN_BACKGROUND.set(True)
     try:
         return load_log_table(log.path, cache)
     finally:
         STORE_IN_BACKGROUND.reset(token)
+
+
+def _built(log: ProvenanceLog, cache: Path, background: bool):
+    try:
+        return (
+            _building_in_background(log, cache) if background else load_log_table(log.path, cache)
+        )
+    finally:
         wait_stored()
 
 
@@ -132,11 +141,7 @@ def test_a_read_while_the_cache_is_written_waits_for_it(
     cache = tmp_path / CACHE_NAME
     started = threading.Event()
     _slow_writes(monkeypatch, started)
-    token = STORE_IN_BACKGROUND.set(True)
-    try:
-        first = load_log_table(log.path, cache)
-    finally:
-        STORE_IN_BACKGROUND.reset(token)
+    first = _building_in_background(log, cache)
     assert started.wait(5)
     builds = []
     real_after = verdict_columns._metric_columns_after
@@ -167,11 +172,7 @@ def test_a_failure_in_the_thread_is_raised_where_the_caller_waits(
         raise RuntimeError("a bug in the writer")
 
     monkeypatch.setattr(verdict_columns, "write_arrays", broken)
-    token = STORE_IN_BACKGROUND.set(True)
-    try:
-        load_log_table(log.path, tmp_path / CACHE_NAME)
-    finally:
-        STORE_IN_BACKGROUND.reset(token)
+    _building_in_background(log, tmp_path / CACHE_NAME)
     with pytest.raises(RuntimeError, match="a bug in the writer"):
         wait_stored()
     wait_stored()  # raised once
@@ -295,11 +296,7 @@ def test_two_threads_waiting_both_wait_for_the_write(
     cache = tmp_path / CACHE_NAME
     started = threading.Event()
     _slow_writes(monkeypatch, started)
-    token = STORE_IN_BACKGROUND.set(True)
-    try:
-        load_log_table(log.path, cache)
-    finally:
-        STORE_IN_BACKGROUND.reset(token)
+    _building_in_background(log, cache)
     assert started.wait(5)
     seen = {}
 
@@ -346,11 +343,7 @@ def test_a_reader_waiting_while_a_write_starts_never_joins_an_unstarted_thread(
 
     other_threads: list[threading.Thread] = []
     monkeypatch.setattr(threading.Thread, "start", start_late)
-    token = STORE_IN_BACKGROUND.set(True)
-    try:
-        load_log_table(log.path, cache)
-    finally:
-        STORE_IN_BACKGROUND.reset(token)
+    _building_in_background(log, cache)
     monkeypatch.setattr(threading.Thread, "start", real_start)
     wait_stored()
     for other in other_threads:

@@ -227,22 +227,30 @@ def test_a_verdict_during_the_history_scan_is_counted(demo_repo: Path, cli, monk
     record_demo_verdicts(demo_repo)
     before = _plain(cli, demo_repo)
     sha = _sha(demo_repo, "Use constant-time")
-    real = stats_module.scan_history
-    appended = []
+    during = _with_history_scan_then(
+        cli, demo_repo, monkeypatch, lambda: _verdict(demo_repo, sha, 5, "reject")
+    )
+    assert during["totals"]["verdicts"] == before["totals"]["verdicts"] + 1
+    assert during == _plain(cli, demo_repo)
 
-    def scan_then_append(*args, **kwargs):
+
+def _with_history_scan_then(cli, repo: Path, monkeypatch, action) -> dict:
+    """`stats --json` of `repo` with `action` run once, right after its history scan."""
+    real = stats_module.scan_history
+    done = []
+
+    def scan_then(*args, **kwargs):
         result = real(*args, **kwargs)
-        if not appended:
-            _verdict(demo_repo, sha, 5, "reject")
-            appended.append(sha)
+        if not done:
+            action()
+            done.append(True)
         return result
 
     with monkeypatch.context() as m:
-        m.setattr(stats_module, "scan_history", scan_then_append)
-        during = _plain(cli, demo_repo)
-    assert appended
-    assert during["totals"]["verdicts"] == before["totals"]["verdicts"] + 1
-    assert during == _plain(cli, demo_repo)
+        m.setattr(stats_module, "scan_history", scan_then)
+        during = _plain(cli, repo)
+    assert done
+    return during
 
 
 def _share_a_teammates_verdict(repo: Path, local: list[dict], name: str) -> None:
@@ -266,20 +274,12 @@ def test_notes_shared_during_the_history_scan_are_counted(demo_repo: Path, cli, 
     local = record_demo_verdicts(demo_repo)
     _share_a_teammates_verdict(demo_repo, local, "teammate-1")
     before = _plain(cli, demo_repo)
-    real = stats_module.scan_history
-    shared = []
-
-    def scan_then_share(*args, **kwargs):
-        result = real(*args, **kwargs)
-        if not shared:
-            _share_a_teammates_verdict(demo_repo, local, "teammate-2")
-            shared.append(True)
-        return result
-
-    with monkeypatch.context() as m:
-        m.setattr(stats_module, "scan_history", scan_then_share)
-        during = _plain(cli, demo_repo)
-    assert shared
+    during = _with_history_scan_then(
+        cli,
+        demo_repo,
+        monkeypatch,
+        lambda: _share_a_teammates_verdict(demo_repo, local, "teammate-2"),
+    )
     assert during["totals"]["verdicts"] == before["totals"]["verdicts"] + 1
     assert during["totals"]["reject"] == before["totals"]["reject"] + 1
     assert during == _plain(cli, demo_repo)
