@@ -184,6 +184,7 @@ async def test_navigation_typed_with_enter_ends_where_slow_typing_ends(
         assert _where(screen) == slow
 
 
+@pytest.mark.slow  # ~6 s; the default run's navigation pairings type ahead of a load too
 async def test_keys_typed_while_a_slow_diff_loads_are_applied_once_it_is_there(make_app, big):
     keys = ["pagedown", "pagedown", "right_square_bracket", "down"]
     slow = await _typed_slowly(make_app, big, keys, None)
