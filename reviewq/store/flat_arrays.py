@@ -43,63 +43,15 @@ def _crc(data: Any) -> int:
 def write_arrays(
     fh: BinaryIO, arrays: Mapping[str, np.ndarray], meta: Any, *, consume: bool = False
 ) -> None:
-    """`arrays` (one-dimensional or not, any layout) and the JSON-able `meta` into `fh`.
-    `consume`: `arrays` (a dict) is emptied, each array let go once written (`fh` seekable)."""
-    if consume:
-        _write_consumed(fh, arrays, meta)  # type: ignore[arg-type]
-        return
+    """`arrays` (one-dimensional or not, any layout) and the JSON-able `meta` into `fh` (a new
+    file, seekable). Each array's CRC is taken as it is written; the header, whose CRCs are
+    known only then, is written last, at the front, in the room kept for it (its length with
+    every CRC at its widest, the rest spaces, as any header is padded). `consume`: `arrays` (a
+    dict) is emptied, each array let go once written."""
     entries = []
-    bodies: list[Any] = []
     offset = 0
     for name in list(arrays):
         array = np.ascontiguousarray(arrays[name])
-        if array.dtype.kind not in _KINDS or array.dtype.hasobject:
-            raise ValueError(f"{name}: arrays of {array.dtype} are not stored")
-        view = memoryview(array).cast("B") if array.nbytes else b""
-        entries.append(
-            {
-                "name": name,
-                "dtype": array.dtype.str,
-                "shape": list(array.shape),
-                "offset": offset,
-                "crc": _crc(view),
-            }
-        )
-        bodies.append(view)
-        offset += array.nbytes
-        offset += -offset % _ALIGN
-        del array, view  # held by `bodies` alone
-    header = json.dumps({"meta": meta, "arrays": entries, "size": offset}).encode("utf-8")
-    start = _PREFIX + len(header)
-    pad = -start % _ALIGN
-    header += b" " * pad
-    fh.write(MAGIC + len(header).to_bytes(8, "little") + _crc(header).to_bytes(8, "little"))
-    fh.write(header)
-    at = 0
-    for entry, body in zip(entries, bodies):
-        if entry["offset"] > at:
-            fh.write(b"\0" * (entry["offset"] - at))
-            at = entry["offset"]
-        fh.write(body)
-        at += len(body)
-    end = offset
-    if end > at:
-        fh.write(b"\0" * (end - at))
-
-
-#: The widest CRC-32 (10 digits): the room a header is given before its CRCs are known.
-_WIDEST_CRC = 0xFFFFFFFF
-
-
-def _write_consumed(fh: BinaryIO, arrays: dict[str, np.ndarray], meta: Any) -> None:
-    """`write_arrays` of `arrays`, each array's CRC taken as it is written and the array let
-    go (popped from `arrays`) right after: the header, whose CRCs are known only then, is
-    written last, at the front, in the room kept for it (its length with every CRC at its
-    widest, the rest spaces, as any header is padded). The same file to every reader."""
-    entries = []
-    offset = 0
-    for name, value in arrays.items():
-        array = np.asarray(value)
         if array.dtype.kind not in _KINDS or array.dtype.hasobject:
             raise ValueError(f"{name}: arrays of {array.dtype} are not stored")
         entries.append(
@@ -113,13 +65,14 @@ def _write_consumed(fh: BinaryIO, arrays: dict[str, np.ndarray], meta: Any) -> N
         )
         offset += array.nbytes
         offset += -offset % _ALIGN
-        del array, value
+        del array
     widest = json.dumps({"meta": meta, "arrays": entries, "size": offset}).encode("utf-8")
     room = len(widest) + (-(_PREFIX + len(widest)) % _ALIGN)
     fh.seek(_PREFIX + room)
     at = 0
     for entry in entries:
-        array = np.ascontiguousarray(arrays.pop(entry["name"]))
+        name = entry["name"]
+        array = np.ascontiguousarray(arrays.pop(name) if consume else arrays[name])  # type: ignore[attr-defined]
         view = memoryview(array).cast("B") if array.nbytes else b""
         entry["crc"] = _crc(view)
         if entry["offset"] > at:
@@ -136,6 +89,10 @@ def _write_consumed(fh: BinaryIO, arrays: dict[str, np.ndarray], meta: Any) -> N
     fh.write(MAGIC + len(header).to_bytes(8, "little") + _crc(header).to_bytes(8, "little"))
     fh.write(header)
     fh.seek(0, os.SEEK_END)
+
+
+#: The widest CRC-32 (10 digits): the room a header is given before its CRCs are known.
+_WIDEST_CRC = 0xFFFFFFFF
 
 
 class FlatArrays:
