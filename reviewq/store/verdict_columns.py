@@ -1533,20 +1533,17 @@ def _merge_settled(parts: list[_Part]) -> _Part:
     merged, remaps = _table_labels(parts)
     invalid = sum(p.table.invalid for p in parts)
     runs = [(p.keys, p.key_lines) for p in parts]
-    for p in parts:
-        p.keys = p.key_lines = None  # type: ignore[assignment]
+    _let_go(parts, "keys", "key_lines")
     keys, key_lines = _merged_runs(runs)
     ids = [p.ids for p in parts]
-    for p in parts:
-        p.ids = None  # type: ignore[assignment]
+    _let_go(parts, "ids")
     joined_ids = _emptied_into(ids)
     joined_ids.sort(kind="stable")  # sorted runs: merged in place
     joined_ids = _unique_sorted(joined_ids)
     changes = [p.changes for p in parts]
     hashes = [p.label_hashes for p in parts]
     orders = [p.label_order for p in parts]
-    for p in parts:
-        p.changes = p.label_hashes = p.label_order = None  # type: ignore[assignment]
+    _let_go(parts, "changes", "label_hashes", "label_order")
     labels, maps, label_hashes = _joined_labels(changes, hashes, orders)
     del changes, hashes, orders
     sources = [{name: getattr(p.table, name) for name in COLUMNS} for p in parts]
@@ -1561,6 +1558,15 @@ def _merge_settled(parts: list[_Part]) -> _Part:
     del columns
     _trim()
     return _Part(table, labels, joined_ids, keys, key_lines, True, label_hashes)
+
+
+def _let_go(parts: list[_Part], *names: str) -> None:
+    """Drop the parts' arrays named `names` (their joined copies are made next). A helper, not
+    a loop in the caller: a loop variable would keep the last part, and every array it still
+    has, alive through the rest of the join (a worker's whole range at a first build)."""
+    for part in parts:
+        for name in names:
+            setattr(part, name, None)
 
 
 def _merged_runs(runs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
