@@ -402,3 +402,32 @@ def test_joining_ranges_keeps_no_part_alive_while_its_columns_are_joined(
     expected = verdict_columns._metric_range(log.path, 0, size, 1, 25)
     assert expected is not None
     _same(verdict_columns._finish(merged), verdict_columns._finish(expected.columns))
+
+
+def test_a_first_build_written_in_a_thread_lets_the_index_and_ids_go_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The figures are worked out beside the cache's write, and their arrays count on top of
+    whatever the write still holds: the arrays no caller keeps (the key index, the ids, which
+    `workflow.stats` lets go once it has the notes' records) are written, and let go, before
+    any the table still holds (the change ids' text, the columns)."""
+    import weakref
+
+    log = _log(tmp_path / "log.jsonl", 40)
+    built = verdict_columns.load_log_table(log.path, None)
+    arrays, meta = verdict_columns._metric_arrays(built)
+    dropped = {name: weakref.ref(arrays[name]) for name in ("keys", "key_lines", "ids")}
+    kept = {id(a) for name, a in arrays.items() if name not in dropped}
+    del built
+    alive_when_kept_written: list[list[str]] = []
+    crc = flat_arrays._crc
+
+    def watched(data):
+        if isinstance(data, memoryview) and id(data.obj) in kept:
+            alive_when_kept_written.append([n for n, ref in dropped.items() if ref() is not None])
+        return crc(data)
+
+    monkeypatch.setattr(flat_arrays, "_crc", watched)
+    verdict_columns._write_cache(tmp_path / CACHE_NAME, arrays, meta, consume=True)
+    assert alive_when_kept_written and not any(alive_when_kept_written)
+    assert len(load_log_table(log.path, tmp_path / CACHE_NAME).table) == 40

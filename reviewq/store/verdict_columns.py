@@ -604,12 +604,16 @@ def _metric_arrays(columns: LogColumns) -> tuple[dict[str, np.ndarray], dict[str
         text = "\n".join(changes).encode("utf-8", "surrogatepass")
         extra["changes_text"] = np.frombuffer(text, dtype=np.uint8)
         extra["changes_count"] = np.array([len(changes)], dtype=np.int64)
+    # The key index and the ids first: a first build's caller keeps neither through the
+    # figures (`load_table_and_ids` drops the index; `workflow.stats` the ids once it has
+    # the notes' records the log lacks), so a cache written in a thread (`_store`) lets
+    # them go before the figures' own arrays are made beside the write.
     arrays = {
-        "labels": np.frombuffer(json.dumps(labels).encode(), dtype=np.uint8),
-        **extra,
-        "ids": columns.ids,
         "keys": columns.keys,
         "key_lines": columns.key_lines,
+        "ids": columns.ids,
+        "labels": np.frombuffer(json.dumps(labels).encode(), dtype=np.uint8),
+        **extra,
         **table.columns(),
     }
     return arrays, {"invalid": table.invalid}
