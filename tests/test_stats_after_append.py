@@ -326,6 +326,9 @@ def test_a_few_new_records_leave_the_summary_where_it_was_stored(demo_repo: Path
     line after that end, so a critiqued change reviewed two appends later is still seen."""
     csv = _sha(_without_inbox(demo_repo), "Add CSV export")
     assert cli("critique", csv, cwd=demo_repo).returncode == 0
+    # A log with a record already: the run below builds the column cache, and the summary it
+    # stores keeps the change rows of that cache (a first build's rows are kept at once).
+    _verdict(demo_repo, _sha(demo_repo, "Use constant-time"), 0)
     _stats(cli, demo_repo)  # the summary is stored
     summary = demo_repo / ".git" / "reviewq" / "metric-summary.npz"
     stored = summary.read_bytes()
@@ -343,3 +346,29 @@ def test_a_few_new_records_leave_the_summary_where_it_was_stored(demo_repo: Path
     _verdict(demo_repo, _sha(demo_repo, "Use constant-time"), 3)
     _stats(cli, demo_repo)
     assert summary.read_bytes() != stored
+
+
+def test_the_run_after_a_first_build_keeps_its_change_rows(demo_repo: Path, cli, monkeypatch):
+    """`stats` right after a first build of the column cache (the summary valid) stores the
+    summary's change rows for the cache it built, so the next `stats` looks up no stored
+    change label again (a million of them and ~100 MB more at its peak, at 1M records)."""
+    from reviewq.core.metrics import LineLabels
+
+    record_demo_verdicts(_without_inbox(demo_repo))
+    state = demo_repo / ".git" / "reviewq"
+    before = _stats(cli, demo_repo)  # the summary and the cache
+    (state / "verdict-columns.arrays").unlink()
+    first = _stats(cli, demo_repo)  # a first build under the valid summary
+    looked_up = []
+    real = LineLabels.rows
+
+    def counted(self, positions):
+        looked_up.append(self.base_count)
+        return real(self, positions)
+
+    with monkeypatch.context() as m:
+        m.setattr(LineLabels, "rows", counted)
+        second = _stats(cli, demo_repo)
+    assert looked_up == []
+    assert before == first == second == _plain(cli, demo_repo)
+    assert second["totals"]["verdicts"] > 0

@@ -182,3 +182,23 @@ def test_stats_without_a_summary_splits_no_change_label(demo_repo: Path, cli, mo
         m.setattr(LineLabels, "_all", no_split)
         fast = run("metric-summary.npz")
     assert fast == plain and fast["totals"]["verdicts"] > 0
+
+
+def test_a_first_build_names_its_labels_by_the_generation_it_stores(tmp_path: Path) -> None:
+    """The labels a first build returns are those its cache stores, text as it is: named by the
+    stored generation, as a read of the cache names them (rows worked out on them are the
+    cache's); labels stored joined anew (a tail appended) are not named by it."""
+    log = ProvenanceLog(tmp_path / "log.jsonl")
+    log.append_many([make_record(i) for i in range(6)])
+    cache = tmp_path / "cols.npz"
+    built = load_log_table(log.path, cache).table.changes
+    read = load_table_and_ids(log.path, cache).table.changes
+    assert isinstance(built, LineLabels) and isinstance(read, LineLabels)
+    assert built.source is not None and built.source == read.source
+    from dataclasses import replace
+
+    loaded = load_table_and_ids(log.path, cache)
+    grown = LineLabels(read.text, read.base_count, None, ("x" * 40,))
+    table = replace(loaded.table, changes=grown)
+    columns._named_labels(columns.LogColumns(table, loaded.ids, loaded.keys, loaded.key_lines), "g")
+    assert grown.source is None

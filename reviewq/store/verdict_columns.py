@@ -243,6 +243,9 @@ class _Codec(Generic[T]):
     #: after `start`, or None when there are none; without it, `codec.build` of parsed chunks
     #: (`_read_records`).
     read_range: Callable[[Path, int, int, int, int], _Built[T] | None] | None = None
+    #: (columns, generation) -> None: the columns being stored are told the generation they
+    #: are stored under, as a read of the stored file would name them (`_named_labels`).
+    named: Callable[[T, str], None] | None = None
 
 
 def _caught_up(codec: _Codec[T], log_path: Path, cache_path: Path | None, chunk: int) -> T:
@@ -507,10 +510,13 @@ def _store(
     """A place that cannot be written (a read-only CI mirror) just means no cache. `soon`:
     written in a thread (`STORE_IN_BACKGROUND`), each array let go once written."""
     arrays, more_meta = codec.to_arrays(columns)
-    del columns
     # Each stored cache has its own generation: what is kept about its labels elsewhere (the
     # metric summary's change rows) names the generation it was computed from.
-    meta = {**meta, **more_meta, "generation": uuid.uuid4().hex}
+    generation = uuid.uuid4().hex
+    if codec.named is not None:
+        codec.named(columns, generation)
+    del columns
+    meta = {**meta, **more_meta, "generation": generation}
     if not soon:
         _write_cache(path, arrays, meta)
         return
@@ -617,6 +623,17 @@ def _metric_arrays(columns: LogColumns) -> tuple[dict[str, np.ndarray], dict[str
         **table.columns(),
     }
     return arrays, {"invalid": table.invalid}
+
+
+def _named_labels(columns: LogColumns, generation: str) -> None:
+    """The change ids of columns being stored as they are (`_metric_arrays`: lines of text
+    with nothing appended) are named by the generation stored, as `_table_only` names those
+    it reads: the figures worked out right after a first build keep their change rows for
+    that cache (`workflow.stats._kept_rows`) instead of the next reader working out a million
+    of them again."""
+    lines = columns.table.changes
+    if isinstance(lines, LineLabels) and not lines.added:
+        lines.source = generation
 
 
 def _labels_of(data: Any) -> dict[str, Any]:
@@ -1940,6 +1957,7 @@ _METRIC_COLUMNS: _Codec[LogColumns] = _Codec(
     to_arrays=_metric_arrays,
     from_arrays=_metric_columns,
     read_range=_metric_columns_after,
+    named=_named_labels,
 )
 
 _RECORD_COLUMNS: _Codec[RecordColumns] = _Codec(
