@@ -158,8 +158,9 @@ class Context:
         if self._cache is None:
             # start-up: TinyDB, only for commands that read the scan cache
             from reviewq.store.cache import Cache
+            from reviewq.store.cache_digests import CRITIQUES_TABLE
 
-            self._cache = Cache(self.state_dir / "cache.json")
+            self._cache = Cache(self.state_dir / "cache.json", digested=(CRITIQUES_TABLE,))
         return self._cache
 
     def with_config(self, config: Config) -> Context:

@@ -8,9 +8,11 @@ and a read-only location (a CI mirror) just means no cache.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import sys
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +23,18 @@ from tinydb.storages import MemoryStorage, Storage
 from reviewq.core.alloc import gc_paused
 from reviewq.core.jsonio import dump_json, parse_line
 from reviewq.files import replace_file
+from reviewq.store.cache_digests import DIGESTS_SUFFIX, file_stamp
 
 CACHE_VERSION = 1
 
 
 class AtomicJSONStorage(Storage):
-    """TinyDB storage that writes a temp file and renames it over the old one."""
+    """TinyDB storage that writes a temp file and renames it over the old one; `digested`:
+    tables whose digest is kept beside the file after each write (`table_digest`)."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], digested: Iterable[str] = ()) -> None:
         self.path = Path(path)
+        self.digested = tuple(digested)
         self.broken = False
 
     def read(self) -> dict[str, dict[str, Any]] | None:
@@ -63,6 +68,24 @@ class AtomicJSONStorage(Storage):
         # A cache that cannot be written is no cache; the work is redone next time.
         with contextlib.suppress(OSError):
             replace_file(self.path, lambda fh: fh.write(text), prefix=".cache-")
+            if self.digested:
+                self._write_digests(data)
+
+    def _write_digests(self, data: dict[str, dict[str, Any]]) -> None:
+        """The watched tables' digests, naming the file just written (its stamp): written
+        after it, so a reader between the two sees digests of another file and keys on the
+        whole file instead (never a digest of a table the file does not hold)."""
+        stamp = file_stamp(self.path)
+        if stamp is None:
+            return
+        tables = {
+            name: hashlib.sha256(dump_json(data.get(name, {}))).hexdigest()
+            for name in self.digested
+        }
+        kept = dump_json({"file": stamp, "tables": tables})
+        replace_file(
+            Path(f"{self.path}{DIGESTS_SUFFIX}"), lambda fh: fh.write(kept), prefix=".cache-"
+        )
 
     def close(self) -> None:
         pass
@@ -77,14 +100,16 @@ class Cache:
     waiting on the network), is what lets a verdict be recorded while a critic is busy.
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str] | None, *, digested: Iterable[str] = ()
+    ) -> None:
         self.path = Path(path) if path is not None else None
         self._lock = threading.RLock()
         if self.path is None:
             self._db = TinyDB(storage=MemoryStorage)
             return
         storage_cls = CachingMiddleware(AtomicJSONStorage)
-        self._db = TinyDB(self.path, storage=storage_cls)
+        self._db = TinyDB(self.path, digested=tuple(digested), storage=storage_cls)
         inner = self._db.storage.storage  # type: ignore[attr-defined]
         self._db.tables()  # first read
         if inner.broken:

@@ -26,9 +26,10 @@ from reviewq.core.patching import apply_file_diff
 from reviewq.core.rationale import Rationale, subject_rationale
 from reviewq.critics.base import Critic, CriticError, critique_key, guard, stamp
 from reviewq.sources.gitcmd import GitError
+from reviewq.store.cache_digests import CRITIQUES_TABLE
 from reviewq.workflow.lookup import diff_of
 
-TABLE = "critiques"
+TABLE = CRITIQUES_TABLE
 #: Whole files larger than this are not read for ruff and `ast` (the hunks still are).
 MAX_TEXT_BYTES = 2 * 1024 * 1024
 _TEXT_SUFFIXES = (".py", ".pyi")

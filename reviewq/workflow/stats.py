@@ -48,6 +48,7 @@ from reviewq.core.verdict import dedupe_records, line_hash_matches
 from reviewq.errors import ReviewqError
 from reviewq.files import replace_file
 from reviewq.sources.gitcmd import Git
+from reviewq.store.cache_digests import CRITIQUES_TABLE, table_digest
 from reviewq.store.log import ProvenanceLog
 from reviewq.store.notes_log import NOTES_REF, read_verdict_notes
 from reviewq.store.verdict_columns import (
@@ -638,8 +639,11 @@ def _stamp(path: Path) -> list[int] | None:
 def _summary_key(ctx: Context, head: str | None) -> dict[str, Any]:
     """Everything the summarised inputs are a function of. The scan (and so the AI-authored
     changes) is a function of HEAD, every notes ref, the settings and reviewq's version; the
-    critiques of the local cache file; which changes are reviewed, of the log and the notes.
+    critiques of the local cache file (the digest of their table, kept beside it: a verdict's
+    patch id or a scan's changes rewrite the file, not the critiques; the file's own stamp when
+    no digest describes it); which changes are reviewed, of the log and the notes.
     Any of them changed: the full path runs (through its own caches) and stores a new one."""
+    cache = ctx.state_dir / "cache.json"
     return {
         "v": SUMMARY_VERSION,
         "scan": [DETECTOR_VERSION, STATE_VERSION],
@@ -647,7 +651,7 @@ def _summary_key(ctx: Context, head: str | None) -> dict[str, Any]:
         "head": head,
         "notes": ctx.git.ref_tips("refs/notes/"),
         "settings": settings_digest(ctx),
-        "cache": _stamp(ctx.state_dir / "cache.json"),
+        "cache": table_digest(cache, CRITIQUES_TABLE) or _stamp(cache),
         "log": _log_end(ctx),
         "log_path": str(ctx.log_path),
     }
