@@ -131,21 +131,136 @@ def read_verdict_notes(git: Git, ref: str = NOTES_REF, keep_lines: bool = False)
     edited: list[tuple[str, dict[str, Any]]] = []
     bad = 0
     for target, blob in sorted(listing.items()):
-        for line in _split_note(blobs[blob]):
-            try:
-                record = parse_line(line)
-            except ValueError:
-                record = None
-            if not isinstance(record, dict) or not isinstance(record.get("id"), str):
-                bad += 1
-                continue
-            if keep_lines:
-                lines.append((target, line))
-            if line_hash_matches(line, record):
-                records.append(record)
-            else:
-                edited.append((target, record))
+        bad += _read_note(target, blobs[blob], records, edited, lines if keep_lines else None)
     return NotesRead(dedupe_records(records), bad, lines if keep_lines else None, edited)
+
+
+def _read_note(
+    target: str,
+    text: bytes,
+    records: list[dict[str, Any]],
+    edited: list[tuple[str, dict[str, Any]]],
+    lines: list[tuple[str, bytes]] | None = None,
+) -> int:
+    """The verdict records of one note appended to `records` (intact) or `edited` (a line
+    whose bytes do not match its own hash), and to `lines` if given; returns how many lines
+    are not verdict records."""
+    bad = 0
+    for line in _split_note(text):
+        try:
+            record = parse_line(line)
+        except ValueError:
+            record = None
+        if not isinstance(record, dict) or not isinstance(record.get("id"), str):
+            bad += 1
+            continue
+        if lines is not None:
+            lines.append((target, line))
+        if line_hash_matches(line, record):
+            records.append(record)
+        else:
+            edited.append((target, record))
+    return bad
+
+
+#: Changed notes checked one `git notes list <object>` each; more, and one listing of all.
+_CHECKED_ONE_BY_ONE = 16
+
+
+def _git_reads_them(git: Git, changed: Mapping[str, str | None]) -> bool:
+    """Does git read each changed note as the tree diff says (that blob, or no note)? Not
+    when an object's note is also kept under another path the diff did not touch (a fan-out
+    written by hand): then which one counts is git's answer, and the caller reads every note
+    (as `read_verdict_notes` does, through `git notes list`)."""
+    if len(changed) > _CHECKED_ONE_BY_ONE:
+        try:
+            listing = list_targets(git)
+        except NotesError:
+            return False
+        return all(listing.get(target) == blob for target, blob in changed.items())
+    for target, blob in changed.items():
+        try:
+            out = git.run(
+                ["notes", f"--ref={NOTES_REF}", "list", "--end-of-options", target],
+                ok_codes=(0, 1),
+                what="notes list",
+            )
+        except GitError:
+            return False
+        if (out.decode("ascii", "replace").strip() or None) != blob:
+            return False
+    return True
+
+
+def _tree_entries(out: bytes, listing: bool) -> Iterator[tuple[str, str]]:
+    """(the fields, the path) of each entry of `ls-tree -z` (`listing`: "mode type id<TAB>path")
+    or `diff-tree -z` (":mode mode id id status", then the path, each NUL-ended)."""
+    fields = out.split(b"\0")
+    if listing:
+        for entry in fields:
+            head, tab, path = entry.partition(b"\t")
+            if tab:
+                yield head.decode("ascii", "replace"), path.decode("utf-8", "replace")
+        return
+    for at in range(0, len(fields) - 1, 2):
+        yield fields[at].decode("ascii", "replace"), fields[at + 1].decode("utf-8", "replace")
+
+
+@dataclass
+class NotesChange:
+    """What differs between two tips of the notes ref (`changed_notes`)."""
+
+    #: The commits (or stand-ins) whose note was added, changed or removed.
+    targets: set[str]
+    #: The intact records of those notes at the newer tip, in `read_verdict_notes`' order
+    #: (by target, then line), not deduplicated.
+    records: list[dict[str, Any]]
+
+
+def changed_notes(git: Git, old: str | None, new: str) -> NotesChange | None:
+    """The notes that differ between two commits of the notes ref (`old` None: the ref did
+    not exist, every note is new) and their records at `new`: what a reader of every note
+    since `old` must read again, found with one `diff-tree` of the two notes trees (whatever
+    the history between them: a merge, a force-push) and one `cat-file --batch`. None when
+    that cannot be said for sure (either commit unreadable, a path that is not a note's): the
+    caller reads every note instead."""
+    if old is None:
+        args, width = ["ls-tree", "-r", "-z", "--end-of-options", new], 3
+    else:
+        args, width = ["diff-tree", "-r", "-z", "--no-renames", "--end-of-options", old, new], 5
+    try:
+        out = git.run(args, ok_codes=(0,), what=args[0])
+    except GitError:
+        return None
+    changed: dict[str, str | None] = {}
+    for head, path in _tree_entries(out, old is None):
+        parts = head.split()
+        if len(parts) != width or (old is not None and not parts[0].startswith(":")):
+            return None
+        target = path.replace("/", "")
+        if len(target) not in (40, 64) or any(c not in "0123456789abcdef" for c in target):
+            return None  # not a note's path: every note is read instead
+        blob = parts[2] if old is None else parts[3]
+        now = None if set(blob) == {"0"} else blob
+        if now is not None and changed.get(target) is not None:
+            return None  # one object's note under two paths: which counts is git's to say
+        if now is not None or target not in changed:  # a fan-out moved: the new path's blob
+            changed[target] = now
+    if not _git_reads_them(git, changed):
+        return None
+    blob_ids = sorted({b for b in changed.values() if b is not None})
+    try:
+        blobs = git.cat_blobs(blob_ids)
+    except GitError:
+        return None
+    if any(b not in blobs for b in blob_ids):
+        return None
+    records: list[dict[str, Any]] = []
+    edited: list[tuple[str, dict[str, Any]]] = []
+    for target, blob in sorted(changed.items()):
+        if blob is not None:
+            _read_note(target, blobs[blob], records, edited)
+    return NotesChange(set(changed), records)
 
 
 def inbox_target(git: Git, patch_id: str) -> str:

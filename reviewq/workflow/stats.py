@@ -50,7 +50,7 @@ from reviewq.files import replace_file
 from reviewq.sources.gitcmd import Git
 from reviewq.store.cache_digests import CRITIQUES_TABLE, table_digest
 from reviewq.store.log import ProvenanceLog
-from reviewq.store.notes_log import NOTES_REF, read_verdict_notes
+from reviewq.store.notes_log import NOTES_REF, changed_notes, read_verdict_notes
 from reviewq.store.verdict_columns import (
     CACHE_NAME,
     load_log_table,
@@ -203,7 +203,12 @@ def _with_records(
 
 
 def _summary_table(
-    ctx: Context, agent_of: Mapping[str, str], notes_tip: str | None, end: Any, kept: Any
+    ctx: Context,
+    agent_of: Mapping[str, str],
+    notes_tip: str | None,
+    end: Any,
+    kept: Any,
+    candidates: Sequence[dict[str, Any]] = (),
 ) -> tuple[VerdictTable, list[dict[str, Any]], bool]:
     """`verdict_table` for the summary path, and the notes records the log lacks.
 
@@ -211,6 +216,9 @@ def _summary_table(
     is in its key). The log only grew since (checked by the caller): what it lacks now is
     what it lacked then less the ids of the records after the column cache's end, which
     covers no more than `end`. So neither the notes nor the log's million ids are read.
+    `candidates`: notes records read since (`_notes_since`), which the log may or may not
+    hold: those the records after the cache's end hold are not lacking (a verdict recorded
+    here since: the usual case); any other, and the log's ids are read to tell.
     Returns (table, the records the log lacks now, whether they were read afresh)."""
     valid = (
         isinstance(kept, dict) and kept.get("log") == end and isinstance(kept.get("records"), list)
@@ -225,13 +233,16 @@ def _summary_table(
         )
         if found is not None and found[1] <= int(end["size"]):
             lacking = _lacked(found[0], kept["records"])
-            return _with_records(found[0].table, lacking, agent_of), lacking, False
+            if not _lacked(found[0], candidates):
+                return _with_records(found[0].table, lacking, agent_of), lacking, False
     local = load_table_and_ids(ctx.log_path, ctx.log_cache(CACHE_NAME))
     if valid:
         # Every id of the log now (a first build's, say): of the notes' records (the same
         # tip), those it lacks now are those it lacked then not appended since (every other
         # one was in the log then, and the log only grew). No git read of the notes.
         lacking = _lacked(local, kept["records"])
+        if candidates:
+            lacking = dedupe_records([*lacking, *_lacked(local, candidates)])
         return _with_records(local.table, lacking, agent_of), lacking, False
     notes = [] if notes_tip is None else read_verdict_notes(ctx.git).records
     lacking = _lacked(local, notes)
@@ -665,7 +676,7 @@ def _load_summary(ctx: Context, key: dict[str, Any], conf: MetricsSettings, tz) 
             meta = json.loads(bytes(data["meta"]).decode("utf-8"))
             stored = meta.get("key")
             now = json.loads(json.dumps(key))
-            if not isinstance(stored, dict) or {**stored, "log": None} != {**now, "log": None}:
+            if not isinstance(stored, dict) or _apart(stored) != _apart(now):
                 return None
             grown = stored["log"] != now["log"]
             if grown and not _same_critiques_after(ctx, stored["log"], now["log"], meta):
@@ -693,8 +704,15 @@ def _load_summary(ctx: Context, key: dict[str, Any], conf: MetricsSettings, tz) 
     except (OSError, ValueError, KeyError, TypeError, EOFError, UnicodeDecodeError):
         return None  # missing, damaged or foreign: the full path rebuilds it
     notes_tip = key["notes"].get(_NOTES_REF)
+    kept_notes, candidates, notes_behind = meta.get("notes_lacking"), [], False
+    then_tip = stored["notes"].get(_NOTES_REF)
+    if then_tip != notes_tip:
+        moved = _notes_since(ctx, then_tip, notes_tip, kept_notes, meta)
+        if moved is None:
+            return None  # read every note: the full path
+        kept_notes, candidates, notes_behind = moved
     table, lacking, fresh_notes = _summary_table(
-        ctx, changes.agent_of(), notes_tip, stored["log"], meta.get("notes_lacking")
+        ctx, changes.agent_of(), notes_tip, stored["log"], kept_notes, candidates
     )
     if _log_end(ctx) != key["log"]:
         return None  # a verdict arrived meanwhile: the full path reads it all again
@@ -703,7 +721,7 @@ def _load_summary(ctx: Context, key: dict[str, Any], conf: MetricsSettings, tz) 
     inbox_digest = _digest([])
     rows, rows_of, fresh_rows = _kept_rows(table.changes, changes, kept_rows, meta.get("rows_of"))
     behind = int(key["log"]["size"]) - int(stored["log"]["size"])
-    if fresh_rows or fresh_notes or (grown and behind >= SUMMARY_BEHIND_BYTES):
+    if fresh_rows or fresh_notes or notes_behind or (grown and behind >= SUMMARY_BEHIND_BYTES):
         # Keyed at this end of the log, so the next reader checks only what comes after it.
         # Not for a few new records: rewriting the summary (megabytes at a million records)
         # costs more than the next reader's check of the lines after its end.
@@ -760,6 +778,77 @@ def _kept_rows(
     return label_rows(labels, changes), of, True
 
 
+def _apart(key: Mapping[str, Any]) -> dict[str, Any]:
+    """A summary key without what the summary path brings up to date itself: the log's end
+    (`_same_critiques_after`) and the tip of the verdict notes (`_notes_since`)."""
+    notes = key.get("notes")
+    return {
+        **key,
+        "log": None,
+        "notes": {**notes, _NOTES_REF: None} if isinstance(notes, dict) else notes,
+    }
+
+
+#: Notes changed since the summary's notes tip from which the summary is stored again (until
+#: then each reader reads those notes: a verdict recorded here changes one).
+NOTES_BEHIND = 256
+
+
+def _notes_since(
+    ctx: Context, old: str | None, new: str | None, kept: Any, meta: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[dict[str, Any]], bool] | None:
+    """The summary's notes records the log lacked at the notes tip `old` (`kept`), brought up
+    to the tip `new`: (`kept` less the records of the notes changed since; the intact records
+    of those notes now, which the log may hold or not (`_summary_table` tells); whether
+    enough notes changed to store the summary again). A verdict recorded here moves the tip
+    (its record goes to the notes too): its note alone is read, not every note.
+
+    None when that cannot be said for sure, and the full path reads every note: a tip or
+    note unreadable (`changed_notes`), a kept record whose note cannot be named without git
+    (no sha), a record read with the id of a kept one (which one counts is
+    `read_verdict_notes`' order), or a record about a change critiqued since the summary's
+    critiques (as `_same_critiques_after` for the log). No ref then (`old` None): every
+    note is new; no ref now: no record is read from the notes."""
+    if not isinstance(kept, dict):
+        return None
+    records = kept.get("records")
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        return None
+    if new is None:
+        return {**kept, "records": []}, [], True
+    if not all(isinstance(r.get("sha"), str) and r.get("sha") for r in records):
+        return None
+    change = changed_notes(ctx.git, old, new)
+    if change is None:
+        return None
+    staying = [r for r in records if r["sha"] not in change.targets]
+    ids = {r.get("id") for r in staying}
+    if any(r.get("id") in ids for r in change.records):
+        return None
+    if _reviews_unsummarised(change.records, meta) is not False:
+        return None
+    return {**kept, "records": staying}, change.records, len(change.targets) >= NOTES_BEHIND
+
+
+def _reviews_unsummarised(records: Iterable[Any], meta: Mapping[str, Any]) -> bool | None:
+    """Does a record review a change the critique cache has a row for and the summary has no
+    critique of? None when the summary's meta does not say."""
+    try:
+        critiqued = set(meta["critiqued"])
+        summarised = {row["change_id"] for row in meta["critiques"]}
+    except (KeyError, TypeError):
+        return None
+    for record in records:
+        if type(record) is not dict:
+            continue  # counts as no verdict anywhere
+        # Every key a reader may file the verdict under (metrics' change key is one of them).
+        for field in ("change_id", "sha", "patch_id"):
+            value = record.get(field)
+            if isinstance(value, str) and value in critiqued and value not in summarised:
+                return True
+    return False
+
+
 def _same_critiques_after(
     ctx: Context, then: Mapping[str, Any], now: Mapping[str, Any], meta: Mapping[str, Any]
 ) -> bool:
@@ -775,8 +864,6 @@ def _same_critiques_after(
     try:
         size, head = int(then["size"]), then["head"]
         end = int(now["size"])
-        critiqued = set(meta["critiqued"])
-        summarised = {row["change_id"] for row in meta["critiques"]}
     except (KeyError, TypeError, ValueError):
         return False
     if end < size or (not head and size):
@@ -793,19 +880,11 @@ def _same_critiques_after(
         os.close(fd)
     if len(tail) != end - size:
         return False
-    for line in tail.splitlines():
-        try:
-            record = parse_line(line)
-        except ValueError:
-            return False
-        if type(record) is not dict:
-            continue  # counts as no verdict anywhere
-        # Every key a reader may file the verdict under (metrics' change key is one of them).
-        for field in ("change_id", "sha", "patch_id"):
-            value = record.get(field)
-            if isinstance(value, str) and value in critiqued and value not in summarised:
-                return False
-    return True
+    try:
+        records = [parse_line(line) for line in tail.splitlines()]
+    except ValueError:
+        return False
+    return _reviews_unsummarised(records, meta) is False
 
 
 def _store_summary(
