@@ -15,6 +15,8 @@ caches: PYTHONDONTWRITEBYTECODE is cleared), under `/usr/bin/time` for its peak 
   ratio against the sha256sum runs interleaved with it;
 - `reviewq stats --json` and `reviewq report --format json` with no column cache yet (cold);
 - the same right after one new verdict (appended before each run, not timed), cache warm;
+- `stats` right after `reviewq verdict` on a pending change (not timed: the log, the team's
+  notes and the cache file each get what a reviewer's verdict writes);
 - the same with nothing new (warm).
 
 `--only verify,stats` (comma-separated or repeated) times only the commands named (sha256sum is always timed).
@@ -28,6 +30,7 @@ re-run on a quiet machine for absolute figures.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -197,6 +200,17 @@ def main() -> int:
         if name in only
     }
     commands = {name: argv for name, argv in commands.items() if name in only}
+    # Pending AI changes to record verdicts on with the CLI (each run a new one).
+    pending = (
+        [
+            json.loads(line)["sha"]
+            for line in subprocess.run(
+                [*REVIEWQ, "queue", "--json"], cwd=repo, env=env, capture_output=True, check=True
+            ).stdout.splitlines()[: args.runs]
+        ]
+        if "stats" in commands
+        else []
+    )
     for name, argv in commands.items():
         if not args.no_cold:
             cold = []
@@ -214,6 +228,20 @@ def main() -> int:
             )
             after.append(run(argv, repo, env))
         summary(f"reviewq {name}, right after one new verdict", after, sha)
+        if name == "stats":
+            # As a reviewer records one: `reviewq verdict` (the log, the team's notes, the
+            # change's patch id in the cache file), not timed; then `stats`, timed.
+            recorded = []
+            for target in pending[: args.runs]:
+                subprocess.run(
+                    [*REVIEWQ, "verdict", target, "approve", "--seconds", "60"],
+                    cwd=repo,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    check=True,
+                )
+                recorded.append(run(argv, repo, env))
+            summary("reviewq stats, right after `reviewq verdict`", recorded, sha)
         summary(
             f"reviewq {name}, nothing new",
             [run(argv, repo, env) for _ in range(args.runs)],
