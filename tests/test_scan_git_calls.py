@@ -644,3 +644,29 @@ def test_the_collector_is_paused_before_the_early_log_starts(
     assert gc.isenabled()
     assert cold(repo.path, "scan")[0] == 0
     assert seen == [False] and gc.isenabled()
+
+
+def test_a_cold_scan_loads_no_openssl(repo: Repo) -> None:
+    """`hashlib` loads OpenSSL (~3-4 ms of a cold table's start-up): a scan's digests (the
+    fast answer's key, the critiques' digest beside the cache file) use the interpreter's own
+    sha256 (`core.digest`), with a critique in the cache file too."""
+    import sys
+
+    build(repo, ("git-ai",))
+    probe = (
+        "import io, sys, contextlib\n"
+        "from reviewq.context import Context\n"
+        "ctx = Context.open('.')\n"
+        "ctx.cache.put('critiques', 'k', {'change_id': 'x', 'highest_severity': 'low'})\n"
+        "ctx.cache.flush(); ctx.close()\n"
+        "assert 'hashlib' not in sys.modules\n"
+        "from reviewq.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    code = main(['scan'])\n"
+        "print(code, 'hashlib' in sys.modules, '_hashlib' in sys.modules)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], cwd=repo.path, capture_output=True, text=True
+    )
+    assert proc.stdout.split() == ["0", "False", "False"], proc.stderr
+    assert (repo.path / ".git" / "reviewq" / "cache.json.digests").exists()

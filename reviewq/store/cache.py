@@ -8,7 +8,6 @@ and a read-only location (a CI mirror) just means no cache.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import sys
 import threading
@@ -21,6 +20,7 @@ from tinydb.middlewares import CachingMiddleware
 from tinydb.storages import MemoryStorage, Storage
 
 from reviewq.core.alloc import gc_paused
+from reviewq.core.digest import sha256_type
 from reviewq.core.jsonio import dump_json, parse_line
 from reviewq.files import replace_file
 from reviewq.store.cache_digests import DIGESTS_SUFFIX, file_stamp
@@ -78,10 +78,8 @@ class AtomicJSONStorage(Storage):
         stamp = file_stamp(self.path)
         if stamp is None:
             return
-        tables = {
-            name: hashlib.sha256(dump_json(data.get(name, {}))).hexdigest()
-            for name in self.digested
-        }
+        sha256 = sha256_type()  # not `hashlib`: a scan writes this file (core.digest)
+        tables = {name: sha256(dump_json(data.get(name, {}))).hexdigest() for name in self.digested}
         kept = dump_json({"file": stamp, "tables": tables})
         replace_file(
             Path(f"{self.path}{DIGESTS_SUFFIX}"), lambda fh: fh.write(kept), prefix=".cache-"

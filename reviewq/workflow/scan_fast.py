@@ -232,15 +232,10 @@ def _git_path(env: dict[str, str]) -> str:
 
 
 def _sha256():
-    """The built-in sha256 (importing `hashlib` loads OpenSSL: ~3 ms of a 40 ms budget)."""
-    try:
-        from _sha256 import sha256  # Python 3.11
-    except ImportError:
-        try:
-            from _sha2 import sha256  # 3.12+
-        except ImportError:
-            from hashlib import sha256
-    return sha256
+    """The built-in sha256 (`core.digest`: not `hashlib`, whose OpenSSL load is ~3 ms)."""
+    from reviewq.core.digest import sha256_type
+
+    return sha256_type()
 
 
 def _digest(path: str) -> str:
