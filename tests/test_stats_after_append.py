@@ -374,6 +374,22 @@ def test_the_run_after_a_first_build_keeps_its_change_rows(demo_repo: Path, cli,
     assert second["totals"]["verdicts"] > 0
 
 
+def _stats_counting(cli, repo: Path, monkeypatch, name: str) -> tuple[dict, int]:
+    """`_stats`, and how many times it called `workflow.stats.<name>` (a history scan, a read
+    of every note)."""
+    calls = []
+    real = getattr(stats_module, name)
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    with monkeypatch.context() as m:
+        m.setattr(stats_module, name, counted)
+        doc = _stats(cli, repo)
+    return doc, len(calls)
+
+
 def _no_scan(*_a, **_k):
     raise AssertionError("the history was scanned again")
 
@@ -412,16 +428,7 @@ def test_a_critique_or_a_hand_edit_of_the_critiques_sets_the_summary_aside(
     record_demo_verdicts(demo_repo)
     _stats(cli, demo_repo)
     assert cli("critique", csv, cwd=demo_repo).returncode == 0
-    scans = []
-    real = stats_module.scan_history
-
-    def counted(*args, **kwargs):
-        scans.append(1)
-        return real(*args, **kwargs)
-
-    with monkeypatch.context() as m:
-        m.setattr(stats_module, "scan_history", counted)
-        after_critique = _stats(cli, demo_repo)
+    after_critique, scans = _stats_counting(cli, demo_repo, monkeypatch, "scan_history")
     assert scans and after_critique == _plain(cli, demo_repo)
     _stats(cli, demo_repo)  # the summary, with the critique
     cache = demo_repo / ".git" / "reviewq" / "cache.json"
@@ -429,10 +436,7 @@ def test_a_critique_or_a_hand_edit_of_the_critiques_sets_the_summary_aside(
     for row in data["critiques"].values():
         row["v"]["critique"]["findings"] = []  # every finding gone, by hand
     cache.write_text(json.dumps(data))
-    scans.clear()
-    with monkeypatch.context() as m:
-        m.setattr(stats_module, "scan_history", counted)
-        edited = _stats(cli, demo_repo)
+    edited, scans = _stats_counting(cli, demo_repo, monkeypatch, "scan_history")
     assert scans and edited == _plain(cli, demo_repo)
 
 
@@ -574,14 +578,5 @@ def test_a_note_under_two_paths_is_read_the_full_way(demo_repo: Path, cli, monke
     tree = git("mktree", input=f"{listing}\n040000 tree {sub}\t{target[:2]}\n")
     commit = git("commit-tree", tree, "-p", tip, "-m", "two paths")
     git("update-ref", "refs/notes/reviewq", commit)
-    reads = []
-    real = stats_module.read_verdict_notes
-
-    def counted(*args, **kwargs):
-        reads.append(1)
-        return real(*args, **kwargs)
-
-    with monkeypatch.context() as m:
-        m.setattr(stats_module, "read_verdict_notes", counted)
-        seen = _stats(cli, demo_repo)
+    seen, reads = _stats_counting(cli, demo_repo, monkeypatch, "read_verdict_notes")
     assert reads and seen == _plain(cli, demo_repo)
