@@ -588,6 +588,25 @@ def test_early_questions_nobody_asks_are_stopped_when_the_command_ends(
     assert not early_git_questions()
 
 
+def _after_a_cold_scan(repo: Repo, before: str, after: str) -> list[str]:
+    """What a fresh interpreter prints (`after`, with the scan's exit code as `code`) once
+    it ran `before`, then `reviewq scan` in-process, in `repo`: the modules a cold scan
+    loads, seen from inside its own process."""
+    probe = (
+        "import io, sys, contextlib\n"
+        f"{before}"
+        "from reviewq.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    code = main(['scan'])\n"
+        f"{after}"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], cwd=repo.path, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.split()
+
+
 def test_a_cold_scan_makes_none_of_the_diff_and_critique_classes(repo: Repo) -> None:
     """The six dataclasses of diffs and critiques (`core.model_review`) and the settings
     sections a scan does not read (`core.config_sections`, `core.team`) and the queue scope's
@@ -595,23 +614,17 @@ def test_a_cold_scan_makes_none_of_the_diff_and_critique_classes(repo: Repo) -> 
     a cold scan process without a settings file never makes them; `from reviewq.core.model import Critique` still gives
     the one class (same `__module__`, pickles and compares as before)."""
     import pickle
-    import sys
 
     build(repo, ("git-ai",))
-    probe = (
-        "import io, sys, contextlib\n"
-        "from reviewq.cli import main\n"
-        "with contextlib.redirect_stdout(io.StringIO()):\n"
-        "    code = main(['scan'])\n"
+    seen = _after_a_cold_scan(
+        repo,
+        "",
         "import reviewq.core.model as m, reviewq.core.config as c\n"
         "print(code, 'Critique' in vars(m), 'reviewq.core.model_review' in sys.modules,\n"
         "      'CriticSettings' in vars(c), 'reviewq.core.config_sections' in sys.modules,\n"
-        "      'reviewq.core.team' in sys.modules, 'reviewq.workflow.scan_scope' in sys.modules)\n"
+        "      'reviewq.core.team' in sys.modules, 'reviewq.workflow.scan_scope' in sys.modules)\n",
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", probe], cwd=repo.path, capture_output=True, text=True
-    )
-    assert proc.stdout.split() == ["0"] + ["False"] * 6, proc.stderr
+    assert seen == ["0"] + ["False"] * 6
     from reviewq.core import model
     from reviewq.core.model import Critique, Finding
 
@@ -650,23 +663,15 @@ def test_a_cold_scan_loads_no_openssl(repo: Repo) -> None:
     """`hashlib` loads OpenSSL (~3-4 ms of a cold table's start-up): a scan's digests (the
     fast answer's key, the critiques' digest beside the cache file) use the interpreter's own
     sha256 (`core.digest`), with a critique in the cache file too."""
-    import sys
-
     build(repo, ("git-ai",))
-    probe = (
-        "import io, sys, contextlib\n"
+    seen = _after_a_cold_scan(
+        repo,
         "from reviewq.context import Context\n"
         "ctx = Context.open('.')\n"
         "ctx.cache.put('critiques', 'k', {'change_id': 'x', 'highest_severity': 'low'})\n"
         "ctx.cache.flush(); ctx.close()\n"
-        "assert 'hashlib' not in sys.modules\n"
-        "from reviewq.cli import main\n"
-        "with contextlib.redirect_stdout(io.StringIO()):\n"
-        "    code = main(['scan'])\n"
-        "print(code, 'hashlib' in sys.modules, '_hashlib' in sys.modules)\n"
+        "assert 'hashlib' not in sys.modules\n",
+        "print(code, 'hashlib' in sys.modules, '_hashlib' in sys.modules)\n",
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", probe], cwd=repo.path, capture_output=True, text=True
-    )
-    assert proc.stdout.split() == ["0", "False", "False"], proc.stderr
+    assert seen == ["0", "False", "False"]
     assert (repo.path / ".git" / "reviewq" / "cache.json.digests").exists()

@@ -48,7 +48,7 @@ from reviewq.core.verdict import dedupe_records, line_hash_matches
 from reviewq.errors import ReviewqError
 from reviewq.files import replace_file
 from reviewq.sources.gitcmd import Git
-from reviewq.store.cache_digests import CRITIQUES_TABLE, table_digest
+from reviewq.store.cache_digests import CRITIQUES_TABLE, file_stamp, table_digest
 from reviewq.store.log import ProvenanceLog
 from reviewq.store.notes_log import NOTES_REF, changed_notes, read_verdict_notes
 from reviewq.store.verdict_columns import (
@@ -231,10 +231,10 @@ def _summary_table(
         found = (
             prefetched[0] if prefetched is not None else load_table_after_cache(ctx.log_path, cache)
         )
-        if found is not None and found[1] <= int(end["size"]):
+        # Candidates none of the tail's records hold: the log's ids tell, below.
+        if found is not None and found[1] <= int(end["size"]) and not _lacked(found[0], candidates):
             lacking = _lacked(found[0], kept["records"])
-            if not _lacked(found[0], candidates):
-                return _with_records(found[0].table, lacking, agent_of), lacking, False
+            return _with_records(found[0].table, lacking, agent_of), lacking, False
     local = load_table_and_ids(ctx.log_path, ctx.log_cache(CACHE_NAME))
     if valid:
         # Every id of the log now (a first build's, say): of the notes' records (the same
@@ -639,14 +639,6 @@ def _has_inbox(ctx: Context) -> bool:
         return False
 
 
-def _stamp(path: Path) -> list[int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return [st.st_size, st.st_mtime_ns]
-
-
 def _summary_key(ctx: Context, head: str | None) -> dict[str, Any]:
     """Everything the summarised inputs are a function of. The scan (and so the AI-authored
     changes) is a function of HEAD, every notes ref, the settings and reviewq's version; the
@@ -662,7 +654,7 @@ def _summary_key(ctx: Context, head: str | None) -> dict[str, Any]:
         "head": head,
         "notes": ctx.git.ref_tips("refs/notes/"),
         "settings": settings_digest(ctx),
-        "cache": table_digest(cache, CRITIQUES_TABLE) or _stamp(cache),
+        "cache": table_digest(cache, CRITIQUES_TABLE) or file_stamp(cache),
         "log": _log_end(ctx),
         "log_path": str(ctx.log_path),
     }
