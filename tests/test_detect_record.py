@@ -474,3 +474,74 @@ def test_decide_in_one_ranking_is_the_three_passes(candidates, humans, hints) ->
     ours = _decide(list(candidates), list(humans), list(hints))
     assert ours == _decide_in_three_passes(list(candidates), list(humans), list(hints))
     assert repr(ours) == repr(_decide_in_three_passes(candidates, humans, hints))
+
+
+# -- the batch keyword search (`Detector.marked_batch`) -----------------------------------------
+
+#: Rules with keys the built-in keywords lack: one ASCII, one not (a key that lowers as text
+#: to something a byte search cannot see), so both of `marked_batch`'s ways are taken.
+NON_ASCII_RULES = (*RULES, RepoRule(agent="pruefer", trailer="Prüfer"))
+
+raw_messages = st.lists(
+    st.one_of(
+        st.sampled_from(LINES).map(str.encode),
+        st.sampled_from(["Prüfer: ja", "PRÜFER: ja", "\u0130", "co-\u212authored"]).map(str.encode),
+        st.binary(max_size=24),  # invalid UTF-8 and NULs too
+        st.text(max_size=24).map(lambda t: t.encode("utf-8", "surrogatepass")),
+    ),
+    max_size=6,
+).map(b"\n".join)
+
+
+def test_lowers_to_ascii_names_every_such_character() -> None:
+    """The byte search is exact only if these are all the characters whose lower case (as
+    text) holds an ASCII character."""
+    from reviewq.core.detect import LOWERS_TO_ASCII
+
+    found = {
+        chr(code).encode()
+        for code in range(0x80, 0x110000)
+        if not 0xD800 <= code <= 0xDFFF and any(ord(c) < 0x80 for c in chr(code).lower())
+    }
+    assert found == set(LOWERS_TO_ASCII)
+
+
+@given(messages=st.lists(raw_messages, max_size=40), configured=st.sampled_from([0, 1, 2]))
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_marked_batch_is_marked_of_each(messages, configured) -> None:
+    detector = Detector(((), RULES, NON_ASCII_RULES)[configured])
+    assert detector.marked_batch(messages) == [detector.marked(m) for m in messages]
+
+
+@pytest.mark.skipif(not REAL_COMMITS.is_dir(), reason="no real-commit samples on this machine")
+@pytest.mark.parametrize("size", [1, 7, 256, 5000])
+def test_marked_batch_on_real_commits(size: int) -> None:
+    messages = [row["message"].encode() for row in real_commits()]
+    for rules in ((), NON_ASCII_RULES):
+        detector = Detector(rules)
+        batched = []
+        for start in range(0, len(messages), size):
+            batched += detector.marked_batch(messages[start : start + size])
+        expected = [detector.marked(m) for m in messages]
+        assert batched == expected
+        assert 100 < sum(expected) < len(expected)  # both answers are there to get wrong
+
+
+def test_marked_batch_on_every_line_and_look_alike() -> None:
+    """Every marker line alone, look-alikes that only text lowering reveals (the Kelvin sign,
+    İ, a non-ASCII configured key) and bytes that are no UTF-8, in one batch and one by one."""
+    lines = [
+        *LINES,
+        "Prüfer: ja",
+        "PRÜFER: ja",
+        "\u0130",
+        "x-\u212aIT-RUN: 1",
+        "Co-Authored-By: Claude",
+    ]
+    messages = [line.encode() for line in lines]
+    messages += [b"\xff\xfe" + m for m in messages] + [b"fix\0co-authored-by"]
+    for rules in ((), RULES, NON_ASCII_RULES):
+        detector = Detector(rules)
+        expected = [detector.marked(m) for m in messages]
+        assert detector.marked_batch(messages) == expected
+        assert [detector.marked_batch([m])[0] for m in messages] == expected
