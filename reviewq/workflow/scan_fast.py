@@ -36,10 +36,6 @@ from __future__ import annotations
 import os
 import sys
 
-TYPE_CHECKING = False  # `typing` and `collections.abc` are not imported before the CLI
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
 #: Bump when the record's layout or what it covers changes.
 FAST_VERSION = 1
 #: `GIT_*` variables that change neither where git looks nor what `git log` prints (their values
@@ -805,7 +801,7 @@ class PrefetchFailed(Exception):
     already read mean nothing; the scan starts again with its own git."""
 
 
-def take_log(git, args: list[str]) -> Iterator[bytes] | None:
+def take_log(git, args: list[str]) -> LogRecords | None:
     """The NUL-separated records of the prefetched log, if it is exactly `git log args` in
     `git`'s directory and environment; else None (discarded). The prefetch is taken either way:
     nothing uses it twice.
@@ -825,40 +821,107 @@ def take_log(git, args: list[str]) -> Iterator[bytes] | None:
         last_outcome = "discarded"
         prefetch.close()
         return None
-    return _records(prefetch)
+    return LogRecords(prefetch)
 
 
 #: Read the prefetched log in chunks of at least this many bytes while git still writes.
 _CHUNK = 1 << 16
 
 
-def _records(prefetch: Prefetch) -> Iterator[bytes]:
-    global last_outcome
-    import time
+class LogRecords:
+    """The prefetched log's records, one at a time as git writes them (`take_log`), and, once
+    git has ended well, all the rest at once (`rest_if_ended`: the scan then splits them
+    between two processes). Closed (git stopped, its output freed) at the end, on a failure,
+    or by `close`."""
 
-    last_outcome = "discarded"
-    try:
-        offset, pending = 0, b""
-        while True:
+    def __init__(self, prefetch: Prefetch) -> None:
+        global last_outcome
+        last_outcome = "discarded"
+        self._prefetch: Prefetch | None = prefetch
+        self._offset = 0
+        self._pending = b""  # the bytes after the last NUL read: the start of a record
+        self._ready: list[bytes] = []
+        self._next = 0
+
+    def __iter__(self) -> LogRecords:
+        return self
+
+    def __next__(self) -> bytes:
+        while self._next >= len(self._ready):
+            if self._prefetch is None:
+                raise StopIteration
+            self._read()
+        record = self._ready[self._next]
+        self._next += 1
+        return record
+
+    def rest_if_ended(self) -> list[bytes] | None:
+        """Every record not taken yet, once git has ended with exit 0 (the iteration is then
+        over); None while git still writes, or when it ended otherwise (the iteration raises
+        `PrefetchFailed` at its end, as always)."""
+        prefetch = self._prefetch
+        if prefetch is None or prefetch.proc.poll() is None or prefetch.proc.returncode != 0:
+            return None
+        try:
+            rest = self._ready[self._next :] + self._split(self._read_to_end(prefetch))
+        except BaseException:
+            self.close()
+            raise
+        if self._pending:
+            rest.append(self._pending)
+        self._ready, self._next, self._pending = [], 0, b""
+        self._used()
+        return rest
+
+    def close(self) -> None:
+        prefetch, self._prefetch = self._prefetch, None
+        if prefetch is not None:
+            prefetch.close()
+
+    def _read(self) -> None:
+        """One step of reading: the next chunk, the end, or a short wait for git."""
+        import time
+
+        prefetch = self._prefetch
+        assert prefetch is not None
+        try:
             ended = prefetch.proc.poll() is not None  # before the size: then it is final
             size = os.fstat(prefetch.out).st_size
-            if size - offset >= _CHUNK or (ended and size > offset):
-                chunk = os.pread(prefetch.out, size - offset, offset)
-                offset += len(chunk)
-                parts = (pending + chunk).split(b"\0")
-                pending = parts.pop()
-                yield from parts
+            if size - self._offset >= _CHUNK or (ended and size > self._offset):
+                self._ready, self._next = self._split(self._read_to_end(prefetch, size)), 0
             elif ended:
-                break
+                if prefetch.proc.returncode != 0:
+                    raise PrefetchFailed(prefetch.proc.returncode)
+                self._ready, self._next = ([self._pending] if self._pending else []), 0
+                self._pending = b""
+                self._used()
             else:  # as a pipe read of 64 KiB would: wait for a chunk (few wake-ups under load)
                 time.sleep(0.002)
-        if prefetch.proc.returncode != 0:
-            raise PrefetchFailed(prefetch.proc.returncode)
-        if pending:
-            yield pending
+        except BaseException:
+            self.close()
+            raise
+
+    def _read_to_end(self, prefetch: Prefetch, size: int | None = None) -> bytes:
+        if size is None:
+            size = os.fstat(prefetch.out).st_size
+        chunk = os.pread(prefetch.out, size - self._offset, self._offset)
+        self._offset += len(chunk)
+        return chunk
+
+    def _split(self, chunk: bytes) -> list[bytes]:
+        """The whole records `chunk` completes; the bytes after its last NUL wait in
+        `_pending`."""
+        records = (self._pending + chunk).split(b"\0")
+        self._pending = records.pop()
+        return records
+
+    def _used(self) -> None:
+        global last_outcome
         last_outcome = "used"
-    finally:
-        prefetch.close()
+        self.close()
+
+    def __del__(self) -> None:  # abandoned half-way (the scan failed): stop git
+        self.close()
 
 
 def discard_log() -> None:
