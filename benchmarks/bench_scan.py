@@ -21,6 +21,7 @@ Run: .venv/bin/python benchmarks/bench_scan.py [--commits N] [--repeat K]
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -46,6 +47,10 @@ DATA = [
 
 
 def _samples() -> list[dict]:
+    """The real commits of public repositories with AI-agent commits (../shared/data), or, on
+    a machine without them, a synthetic stand-in: short messages, a quarter with a Codex
+    trailer. The two make very different histories (long real messages cost the detector
+    several times more), so the history built says which it used (`SAMPLES_FILE`)."""
     for folder in DATA:
         if folder.is_dir():
             rows = []
@@ -65,6 +70,16 @@ def _samples() -> list[dict]:
         }
         for i in range(100)
     ]
+
+
+#: Beside a built history: which samples it was made of (a digest of them, and how many), so
+#: a history built from other samples (another machine's, or none) is built again.
+SAMPLES_FILE = "reviewq-bench-samples.txt"
+
+
+def samples_key(samples: list[dict], mix: str) -> str:
+    digest = hashlib.sha256(json.dumps(samples, sort_keys=True).encode()).hexdigest()[:16]
+    return f"{mix} {len(samples)} samples {digest}\n"
 
 
 def _env() -> dict[str, str]:
@@ -107,6 +122,9 @@ def _mixed(samples: list[dict], commits: int, mix: str) -> list[dict]:
 
 def build_repo(path: Path, commits: int, mix: str = "real") -> None:
     """A linear history of `commits` commits via fast-import (seconds, not minutes)."""
+    all_samples = _samples()
+    key = samples_key(all_samples, mix)
+    marker = path / ".git" / SAMPLES_FILE
     if (path / ".git").is_dir():
         count = subprocess.run(
             ["git", "rev-list", "--count", "HEAD"],
@@ -116,13 +134,13 @@ def build_repo(path: Path, commits: int, mix: str = "real") -> None:
             env=_env(),
             check=False,
         ).stdout.strip()
-        if count == str(commits):
+        if count == str(commits) and marker.is_file() and marker.read_text() == key:
             return
         shutil.rmtree(path)
     path.mkdir(parents=True)
     env = _env()
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=path, check=True, env=env)
-    samples = _mixed(_samples(), commits, mix)
+    samples = _mixed(all_samples, commits, mix)
     stream = []
     base = 1_700_000_000
     for i in range(commits):
@@ -146,6 +164,7 @@ def build_repo(path: Path, commits: int, mix: str = "real") -> None:
     )
     subprocess.run(["git", "reset", "-q", "--hard", "main"], cwd=path, check=True, env=env)
     subprocess.run(["git", "gc", "-q", "--aggressive"], cwd=path, check=True, env=env)
+    marker.write_text(key)
 
 
 def timed(fn, repeat: int) -> tuple[float, object]:

@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_scan import WORK, build_repo  # noqa: E402
+from benchmarks.bench_scan import SAMPLES_FILE, WORK, build_repo  # noqa: E402
 from benchmarks.bench_scan_process import child_env, run, state_dir  # noqa: E402
 from reviewq.sources.git_log import log_args  # noqa: E402
 
@@ -93,6 +93,9 @@ def main() -> None:
         loads.append(os.getloadavg()[0])
     raw = statistics.median(wall["raw"][1:])
     print(f"{repo}: {args.rounds} rounds, 1-minute load {min(loads):.2f}-{max(loads):.2f}")
+    marker = repo / ".git" / SAMPLES_FILE
+    if marker.is_file():  # the synthetic history: built from which samples
+        print(f"history of {marker.read_text().strip()}")
     print(f"{'measure':<10} {'median':>8} {'p95':>8} {'/ raw':>7} {'cpu median':>11}")
     for name in commands:
         times = sorted(wall[name][1:])

@@ -643,9 +643,9 @@ def _scan_history(
 #: Records whose messages are searched for keywords together (`Detector.marked_batch`): about
 #: two of the prefetch's 64 KiB chunks of a history with long messages.
 MARKED_BATCH = 256
-#: Once the prefetched log has ended, at least this many records still to detect are split
-#: between this process and a forked one (`reviewq.forked.in_two`): below it, the fork and
-#: the pickled answer cost about what the second core saves.
+#: A lot of at least this many records of the prefetched log is split between this process and
+#: a forked one (`reviewq.forked.in_two`): below it, the fork and the pickled answer cost about
+#: what the second core saves.
 SPLIT_RECORDS = 1024
 
 
@@ -666,18 +666,17 @@ class _Detected:
     def batches(
         self, records: Iterable[bytes]
     ) -> Iterator[tuple[int, list[tuple[Commit, Authorship, Prompt | None]]]]:
-        """`detect` of each batch of `records`; a prefetched log's rest, once git has ended,
-        is split between two processes (the parents of every commit, `graph`, are kept in
-        this one: no split then)."""
-        records = iter(records)
-        rest_if_ended = getattr(records, "rest_if_ended", None)
-        if self._graph is not None:
-            rest_if_ended = None
-        while batch := list(islice(records, MARKED_BATCH)):
-            yield self.detect(batch)
-            if rest_if_ended is not None and (rest := rest_if_ended()) is not None:
-                yield from in_two(rest, self.detect, weight=len, minimum=SPLIT_RECORDS)
-                return
+        """`detect` of each batch of `records`. A prefetched log is taken as git writes it, all
+        that is written at once, and a large lot is split between two processes (not when the
+        parents of every commit, `graph`, are kept: they are kept in this one)."""
+        available = getattr(records, "available", None)
+        if available is None or self._graph is not None:
+            records = iter(records)
+            while batch := list(islice(records, MARKED_BATCH)):
+                yield self.detect(batch)
+            return
+        while lot := available():
+            yield from in_two(lot, self.detect, weight=len, minimum=SPLIT_RECORDS)
 
     def detect(
         self, records: Sequence[bytes]

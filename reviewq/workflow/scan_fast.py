@@ -829,10 +829,10 @@ _CHUNK = 1 << 16
 
 
 class LogRecords:
-    """The prefetched log's records, one at a time as git writes them (`take_log`), and, once
-    git has ended well, all the rest at once (`rest_if_ended`: the scan then splits them
-    between two processes). Closed (git stopped, its output freed) at the end, on a failure,
-    or by `close`."""
+    """The prefetched log's records as git writes them (`take_log`): one at a time, or all
+    those written so far at once (`available`: the scan splits a large lot between two
+    processes). Closed (git stopped, its output freed) at the end, on a failure, or by
+    `close`."""
 
     def __init__(self, prefetch: Prefetch) -> None:
         global last_outcome
@@ -855,31 +855,26 @@ class LogRecords:
         self._next += 1
         return record
 
-    def rest_if_ended(self) -> list[bytes] | None:
-        """Every record not taken yet, once git has ended with exit 0 (the iteration is then
-        over); None while git still writes, or when it ended otherwise (the iteration raises
-        `PrefetchFailed` at its end, as always)."""
-        prefetch = self._prefetch
-        if prefetch is None or prefetch.proc.poll() is None or prefetch.proc.returncode != 0:
-            return None
-        try:
-            rest = self._ready[self._next :] + self._split(self._read_to_end(prefetch))
-        except BaseException:
-            self.close()
-            raise
-        if self._pending:
-            rest.append(self._pending)
-        self._ready, self._next, self._pending = [], 0, b""
-        self._used()
-        return rest
+    def available(self) -> list[bytes]:
+        """Every record not taken yet that git has written by now, waiting for the next chunk
+        when there is none; [] at the end (after git's exit 0: else `PrefetchFailed`)."""
+        while self._next >= len(self._ready) and self._prefetch is not None:
+            self._read()
+        # What git wrote meanwhile comes along: the more at once, the more worth splitting.
+        if self._prefetch is not None:
+            self._read(wait=False)
+        taken = self._ready[self._next :]
+        self._ready, self._next = [], 0
+        return taken
 
     def close(self) -> None:
         prefetch, self._prefetch = self._prefetch, None
         if prefetch is not None:
             prefetch.close()
 
-    def _read(self) -> None:
-        """One step of reading: the next chunk, the end, or a short wait for git."""
+    def _read(self, *, wait: bool = True) -> None:
+        """One step of reading: what git wrote by now, the end, or (`wait`) a short wait for
+        git. Records read join those not taken yet."""
         import time
 
         prefetch = self._prefetch
@@ -887,23 +882,24 @@ class LogRecords:
         try:
             ended = prefetch.proc.poll() is not None  # before the size: then it is final
             size = os.fstat(prefetch.out).st_size
-            if size - self._offset >= _CHUNK or (ended and size > self._offset):
-                self._ready, self._next = self._split(self._read_to_end(prefetch, size)), 0
+            if size - self._offset >= (_CHUNK if wait else 1) or (ended and size > self._offset):
+                records = self._split(self._read_to_end(prefetch, size))
+                self._ready = self._ready[self._next :] + records if self._ready else records
+                self._next = 0
             elif ended:
                 if prefetch.proc.returncode != 0:
                     raise PrefetchFailed(prefetch.proc.returncode)
-                self._ready, self._next = ([self._pending] if self._pending else []), 0
+                if self._pending:
+                    self._ready, self._next = [*self._ready[self._next :], self._pending], 0
                 self._pending = b""
                 self._used()
-            else:  # as a pipe read of 64 KiB would: wait for a chunk (few wake-ups under load)
+            elif wait:  # as a pipe read of 64 KiB would: wait for a chunk (few wake-ups)
                 time.sleep(0.002)
         except BaseException:
             self.close()
             raise
 
-    def _read_to_end(self, prefetch: Prefetch, size: int | None = None) -> bytes:
-        if size is None:
-            size = os.fstat(prefetch.out).st_size
+    def _read_to_end(self, prefetch: Prefetch, size: int) -> bytes:
         chunk = os.pread(prefetch.out, size - self._offset, self._offset)
         self._offset += len(chunk)
         return chunk
