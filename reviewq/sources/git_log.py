@@ -71,13 +71,23 @@ def rev_args(revs: Sequence[str]) -> tuple[list[str], bytes | None]:
     return ["--stdin"], ("\n".join(revs) + "\n").encode()
 
 
-def log_records(
+def iter_records(
     git: Git, revs: Sequence[str], *, max_count: int | None = None, since: str | None = None
-) -> Iterator[bytes]:
-    """The raw `-z` records of the scan's log, as git streams them (`split_record` makes the
-    fields; the scan's hot loop decodes only what it keeps)."""
+) -> Iterator[list[bytes]]:
+    """Raw field lists, as git streams them (the scan's hot loop decodes only what it keeps)."""
     rev_part, stdin = rev_args(revs)
-    return git.stream(log_args(rev_part, max_count=max_count, since=since), input=stdin)
+    for record in git.stream(log_args(rev_part, max_count=max_count, since=since), input=stdin):
+        parts = split_record(record)
+        if parts is not None:
+            yield parts
+
+
+def split_records(records: Iterable[bytes]) -> Iterator[list[bytes]]:
+    """`iter_records` over records already read (the cold scan's prefetched log)."""
+    for record in records:
+        parts = split_record(record)
+        if parts is not None:
+            yield parts
 
 
 def parse_record(record: bytes) -> Commit | None:

@@ -35,13 +35,12 @@ from reviewq.core.model import (
 )
 from reviewq.core.prompts import choose_prompt
 from reviewq.errors import ReviewqError
-from reviewq.forked import in_two
 from reviewq.sources.git_log import (
     commit_from_fields,
     commit_stats,
+    iter_records,
     log_args,
-    log_records,
-    split_record,
+    split_records,
 )
 from reviewq.sources.gitcmd import Git, GitError
 from reviewq.sources.log_format import HEAD_AT_ONCE, NOTE_TIPS
@@ -591,16 +590,24 @@ def _scan_history(
     limit = FIRST_STATS_BATCH
     known: dict[str, tuple[DiffStats, tuple[FileChange, ...]]] = {}
     unsized: set[str] = set()
-    detected = _Detected(detector, side.hints, graph)
+    detect_record = detector.detect_record
     with _SizePasses() as pool:
+        hinted = side.hints
         records = (
-            log_records(git, revs, max_count=max_count, since=since)
+            iter_records(git, revs, max_count=max_count, since=since)
             if prefetched is None
-            else prefetched
+            else split_records(prefetched)
         )
-        for records_read, found_now in detected.batches(records):
-            read += records_read
-            for commit, authorship, prompt in found_now:
+        for parts, marked in _marked_in_batches(records, detector.marked_batch):
+            read += 1
+            if graph is not None:  # every commit's parents, for membership without git
+                graph[parts[0].decode().strip()] = parts[1].decode().split()
+            hints = hinted.get(parts[0].decode().strip(), ()) if hinted else ()
+            commit, authorship, marked = detect_record(parts, hints, commit_from_fields, marked)
+            if authorship is not None and commit is not None:
+                # No keyword in the message and no side record: no prompt (`choose_prompt`
+                # reads only aider's transcript headers, keywords both, and side records).
+                prompt = choose_prompt(commit.message, hints) if marked or hints else None
                 found.append((commit, authorship, prompt))
                 if want_sizes is not None and not want_sizes(commit):
                     unsized.add(commit.sha)
@@ -643,61 +650,15 @@ def _scan_history(
 #: Records whose messages are searched for keywords together (`Detector.marked_batch`): about
 #: two of the prefetch's 64 KiB chunks of a history with long messages.
 MARKED_BATCH = 256
-#: A lot of at least this many records of the prefetched log is split between this process and
-#: a forked one (`reviewq.forked.in_two`): below it, the fork and the pickled answer cost about
-#: what the second core saves.
-SPLIT_RECORDS = 1024
 
 
-class _Detected:
-    """The log's raw records -> how many were commits, and the AI-authored ones with their
-    prompts, a batch at a time, in log order."""
-
-    def __init__(
-        self,
-        detector: Detector,
-        hinted: Mapping[str, Sequence[Any]],
-        graph: dict[str, list[str]] | None,
-    ) -> None:
-        self._detector = detector
-        self._hinted = hinted
-        self._graph = graph
-
-    def batches(
-        self, records: Iterable[bytes]
-    ) -> Iterator[tuple[int, list[tuple[Commit, Authorship, Prompt | None]]]]:
-        """`detect` of each batch of `records`. A prefetched log is taken as git writes it, all
-        that is written at once, and a large lot is split between two processes (not when the
-        parents of every commit, `graph`, are kept: they are kept in this one)."""
-        available = getattr(records, "available", None)
-        if available is None or self._graph is not None:
-            records = iter(records)
-            while batch := list(islice(records, MARKED_BATCH)):
-                yield self.detect(batch)
-            return
-        while lot := available():
-            yield from in_two(lot, self.detect, weight=len, minimum=SPLIT_RECORDS)
-
-    def detect(
-        self, records: Sequence[bytes]
-    ) -> tuple[int, list[tuple[Commit, Authorship, Prompt | None]]]:
-        """(how many of `records` are commits, the AI-authored ones with their prompts). Pure:
-        the same records give the same answer in any process (`forked.in_two`)."""
-        rows = [parts for record in records if (parts := split_record(record)) is not None]
-        detect_record = self._detector.detect_record
-        hinted, graph = self._hinted, self._graph
-        found = []
-        for parts, marked in zip(rows, self._detector.marked_batch([p[8] for p in rows])):
-            if graph is not None:  # every commit's parents, for membership without git
-                graph[parts[0].decode().strip()] = parts[1].decode().split()
-            hints = hinted.get(parts[0].decode().strip(), ()) if hinted else ()
-            commit, authorship, marked = detect_record(parts, hints, commit_from_fields, marked)
-            if authorship is not None and commit is not None:
-                # No keyword in the message and no side record: no prompt (`choose_prompt`
-                # reads only aider's transcript headers, keywords both, and side records).
-                prompt = choose_prompt(commit.message, hints) if marked or hints else None
-                found.append((commit, authorship, prompt))
-        return len(rows), found
+def _marked_in_batches(
+    records: Iterable[list[bytes]], marked_batch: Callable[[Sequence[bytes]], list[bool]]
+) -> Iterator[tuple[list[bytes], bool]]:
+    """Each record with whether its message holds a keyword, asked a batch at a time."""
+    records = iter(records)
+    while batch := list(islice(records, MARKED_BATCH)):
+        yield from zip(batch, marked_batch([parts[8] for parts in batch]))
 
 
 class _SizePasses:

@@ -36,6 +36,10 @@ from __future__ import annotations
 import os
 import sys
 
+TYPE_CHECKING = False  # `typing` and `collections.abc` are not imported before the CLI
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
 #: Bump when the record's layout or what it covers changes.
 FAST_VERSION = 1
 #: `GIT_*` variables that change neither where git looks nor what `git log` prints (their values
@@ -801,7 +805,7 @@ class PrefetchFailed(Exception):
     already read mean nothing; the scan starts again with its own git."""
 
 
-def take_log(git, args: list[str]) -> LogRecords | None:
+def take_log(git, args: list[str]) -> Iterator[bytes] | None:
     """The NUL-separated records of the prefetched log, if it is exactly `git log args` in
     `git`'s directory and environment; else None (discarded). The prefetch is taken either way:
     nothing uses it twice.
@@ -821,103 +825,40 @@ def take_log(git, args: list[str]) -> LogRecords | None:
         last_outcome = "discarded"
         prefetch.close()
         return None
-    return LogRecords(prefetch)
+    return _records(prefetch)
 
 
 #: Read the prefetched log in chunks of at least this many bytes while git still writes.
 _CHUNK = 1 << 16
 
 
-class LogRecords:
-    """The prefetched log's records as git writes them (`take_log`): one at a time, or all
-    those written so far at once (`available`: the scan splits a large lot between two
-    processes). Closed (git stopped, its output freed) at the end, on a failure, or by
-    `close`."""
+def _records(prefetch: Prefetch) -> Iterator[bytes]:
+    global last_outcome
+    import time
 
-    def __init__(self, prefetch: Prefetch) -> None:
-        global last_outcome
-        last_outcome = "discarded"
-        self._prefetch: Prefetch | None = prefetch
-        self._offset = 0
-        self._pending = b""  # the bytes after the last NUL read: the start of a record
-        self._ready: list[bytes] = []
-        self._next = 0
-
-    def __iter__(self) -> LogRecords:
-        return self
-
-    def __next__(self) -> bytes:
-        while self._next >= len(self._ready):
-            if self._prefetch is None:
-                raise StopIteration
-            self._read()
-        record = self._ready[self._next]
-        self._next += 1
-        return record
-
-    def available(self) -> list[bytes]:
-        """Every record not taken yet that git has written by now, waiting for the next chunk
-        when there is none; [] at the end (after git's exit 0: else `PrefetchFailed`)."""
-        while self._next >= len(self._ready) and self._prefetch is not None:
-            self._read()
-        # What git wrote meanwhile comes along: the more at once, the more worth splitting.
-        if self._prefetch is not None:
-            self._read(wait=False)
-        taken = self._ready[self._next :]
-        self._ready, self._next = [], 0
-        return taken
-
-    def close(self) -> None:
-        prefetch, self._prefetch = self._prefetch, None
-        if prefetch is not None:
-            prefetch.close()
-
-    def _read(self, *, wait: bool = True) -> None:
-        """One step of reading: what git wrote by now, the end, or (`wait`) a short wait for
-        git. Records read join those not taken yet."""
-        import time
-
-        prefetch = self._prefetch
-        assert prefetch is not None
-        try:
+    last_outcome = "discarded"
+    try:
+        offset, pending = 0, b""
+        while True:
             ended = prefetch.proc.poll() is not None  # before the size: then it is final
             size = os.fstat(prefetch.out).st_size
-            if size - self._offset >= (_CHUNK if wait else 1) or (ended and size > self._offset):
-                records = self._split(self._read_to_end(prefetch, size))
-                self._ready = self._ready[self._next :] + records if self._ready else records
-                self._next = 0
+            if size - offset >= _CHUNK or (ended and size > offset):
+                chunk = os.pread(prefetch.out, size - offset, offset)
+                offset += len(chunk)
+                parts = (pending + chunk).split(b"\0")
+                pending = parts.pop()
+                yield from parts
             elif ended:
-                if prefetch.proc.returncode != 0:
-                    raise PrefetchFailed(prefetch.proc.returncode)
-                if self._pending:
-                    self._ready, self._next = [*self._ready[self._next :], self._pending], 0
-                self._pending = b""
-                self._used()
-            elif wait:  # as a pipe read of 64 KiB would: wait for a chunk (few wake-ups)
+                break
+            else:  # as a pipe read of 64 KiB would: wait for a chunk (few wake-ups under load)
                 time.sleep(0.002)
-        except BaseException:
-            self.close()
-            raise
-
-    def _read_to_end(self, prefetch: Prefetch, size: int) -> bytes:
-        chunk = os.pread(prefetch.out, size - self._offset, self._offset)
-        self._offset += len(chunk)
-        return chunk
-
-    def _split(self, chunk: bytes) -> list[bytes]:
-        """The whole records `chunk` completes; the bytes after its last NUL wait in
-        `_pending`."""
-        records = (self._pending + chunk).split(b"\0")
-        self._pending = records.pop()
-        return records
-
-    def _used(self) -> None:
-        global last_outcome
+        if prefetch.proc.returncode != 0:
+            raise PrefetchFailed(prefetch.proc.returncode)
+        if pending:
+            yield pending
         last_outcome = "used"
-        self.close()
-
-    def __del__(self) -> None:  # abandoned half-way (the scan failed): stop git
-        self.close()
+    finally:
+        prefetch.close()
 
 
 def discard_log() -> None:
