@@ -217,17 +217,17 @@ class Detector:
             if not searched:
                 break
             last = len(searched) - 1
-            marked = 0
+            newly = 0  # messages this keyword marked that no keyword before it had
             at = text.find(keyword)
             while at != -1:
                 index = after(starts, at) - 1
                 if not flags[searched[index]]:
                     flags[searched[index]] = True
-                    marked += 1
+                    newly += 1
                 if index == last:
                     break
                 at = text.find(keyword, starts[index + 1])
-            if marked and marked * 4 >= len(searched):
+            if newly and newly * 4 >= len(searched):
                 searched = [i for i in searched if not flags[i]]
                 text, starts = _joined_lower(messages, searched)
         every_non_ascii = self._non_ascii_keyword
