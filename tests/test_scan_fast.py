@@ -472,3 +472,40 @@ def test_another_git_or_another_reviewq_is_another_question(
     assert fast(repo.path) == first
     monkeypatch.setattr(scan_fast, "code_stamp", lambda: "code edited")
     assert fast(repo.path) is None
+
+
+def test_a_warm_replay_loads_neither_typing_nor_openssl(repo: Repo) -> None:
+    """The fast path answers before the command line loads: the digests of its key come from
+    `core.digest`, which imports nothing (`typing` ~3 ms, `hashlib`'s OpenSSL ~3 ms, of a
+    ~35 ms answer). `-S`: no site-packages start-up (the editable install's finder imports
+    `typing` itself); the source tree and the venv's packages come by `PYTHONPATH`."""
+    import subprocess
+    import sys
+    import sysconfig
+
+    history(repo)
+    scan(repo)  # the full path stores the answer and the fast record
+    assert fast(repo.path) is not None
+    root = Path(__file__).resolve().parent.parent
+    # The answer is keyed by the environment: the probe asks with this process's own.
+    probe = (
+        "import io, json, os, sys\n"
+        "from reviewq.workflow.scan_fast import try_replay\n"
+        "env = json.loads(os.environ['PROBE_ENV'])\n"
+        "done = try_replay(['scan', '--json'], env=env, out=io.StringIO())\n"
+        "print(done, 'typing' in sys.modules, 'hashlib' in sys.modules)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-S", "-c", probe],
+        cwd=repo.path,
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            "PYTHONPATH": f"{root}:{sysconfig.get_paths()['purelib']}",
+            "PROBE_ENV": json.dumps(dict(os.environ)),
+        },
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["True", "False", "False"]

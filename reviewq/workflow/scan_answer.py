@@ -59,9 +59,9 @@ def rules_key(rules: Sequence[Any]) -> list[Any]:
 
 def scan_key(revs: Sequence[str], rules: Sequence[Any]) -> str:
     """The scan cache's key: what was asked (revisions as given) under which rules."""
-    from reviewq.workflow.scan_fast import _sha256  # not `hashlib`: OpenSSL's load, ~3 ms
+    from reviewq.core.digest import sha256_type  # not `hashlib`: OpenSSL's load, ~3 ms
 
-    return _sha256()(
+    return sha256_type()(
         json.dumps([DETECTOR_VERSION, list(revs), rules_key(rules)]).encode()
     ).hexdigest()
 

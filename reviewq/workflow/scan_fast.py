@@ -36,6 +36,9 @@ from __future__ import annotations
 import os
 import sys
 
+# The interpreter's own sha256, not `hashlib`'s (its OpenSSL load is ~3 ms); imports nothing.
+from reviewq.core.digest import sha256_type
+
 TYPE_CHECKING = False  # `typing` and `collections.abc` are not imported before the CLI
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -194,7 +197,7 @@ def question(sessions: bool, env: dict[str, str], top: str, git_dir: str, common
 def code_stamp() -> str:
     """reviewq's own source files by name, size and mtime: an upgrade, or an edit of a
     development install (a detector rule, a version constant), is another question."""
-    sha256 = _sha256()
+    sha256 = sha256_type()
     h = sha256()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     stack = [root]
@@ -231,16 +234,9 @@ def _git_path(env: dict[str, str]) -> str:
 # -- what the answer depends on --------------------------------------------------------------
 
 
-def _sha256():
-    """The built-in sha256 (`core.digest`: not `hashlib`, whose OpenSSL load is ~3 ms)."""
-    from reviewq.core.digest import sha256_type
-
-    return sha256_type()
-
-
 def _digest(path: str) -> str:
     """sha256 of a file's bytes, of a directory's whole tree (names and contents), or "-"."""
-    sha256 = _sha256()
+    sha256 = sha256_type()
     h = sha256()
     try:
         if os.path.isdir(path):
@@ -272,7 +268,7 @@ def _worktrees_digest(common: str) -> str:
         return "-"
     except OSError as exc:
         raise _Decline(str(exc)) from None
-    h = _sha256()()
+    h = sha256_type()()
     for name in names:
         h.update(name.encode("utf-8", "surrogateescape") + b"\0")
         h.update((_read(os.path.join(folder, name, "gitdir")) or b"-") + b"\0")
@@ -410,7 +406,7 @@ def _tree_digest(path: str) -> str:
     appears, grows, is rewritten or goes away changes it."""
     import stat
 
-    sha256 = _sha256()
+    sha256 = sha256_type()
     h = sha256()
     seen = 0
 
