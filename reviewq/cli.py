@@ -18,6 +18,9 @@ from collections.abc import Sequence
 
 from reviewq import __version__
 from reviewq.errors import ReviewqError
+from reviewq.startup import import_dataclasses_without_inspect
+
+import_dataclasses_without_inspect()  # before any module of a command imports `dataclasses`
 
 #: command -> one-line help. The module is `reviewq.commands.<command with - as _>`.
 COMMANDS: dict[str, str] = {

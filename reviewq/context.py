@@ -100,6 +100,8 @@ if TYPE_CHECKING:
 @_value_methods(frozen=False)
 @dataclass(init=False, repr=False, eq=False)
 class Context:
+    """One command's view of a repository: its git, its settings, where its log and state live."""
+
     git: Git
     config: Config
     #: Explicit `--log PATH`; None means the default inside the repository's git dir.

@@ -94,8 +94,10 @@ def print_table(
     cells = [list(map(str, row)) for row in rows]
     # One search over every cell (joined by a space, which `one_line` keeps) decides whether
     # any of them needs `one_line` at all: thousands of clean rows cost one pass.
+    # `isprintable` first: a C pass that is False for every character `one_line` replaces
+    # (controls, format and separator characters, surrogates), newlines and tabs included.
     flat = " ".join(map(" ".join, cells))
-    if has_hidden(flat) or "\n" in flat or "\t" in flat:
+    if not flat.isprintable() and (has_hidden(flat) or "\n" in flat or "\t" in flat):
         cells = [[one_line(c) for c in row] for row in cells]
     heads = [str(h) for h in headers]
     widths = [len(h) for h in heads]

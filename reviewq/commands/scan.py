@@ -108,7 +108,6 @@ def run(args: argparse.Namespace, ctx) -> int:
         if kept and recorder is not None:
             recorder.keep(ctx.git.paths(), result.resolved, result.notes, str(answer.path), kept)
         return 0
-    from reviewq.core.text import one_line
     from reviewq.output import print_table
 
     rows = []
@@ -128,7 +127,7 @@ def run(args: argparse.Namespace, ctx) -> int:
                 a.confidence,
                 stats.brief() if stats else NOT_COUNTED if c.source == "git" else "-",
                 "yes" if c.prompt else "-",
-                one_line(c.commit.subject),
+                c.commit.subject,  # made visible, as every cell, by `print_table`
             ]
         )
     print_table(

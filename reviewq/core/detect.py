@@ -100,6 +100,8 @@ class RepoRule:
 @_value_methods
 @dataclass(slots=True, init=False, repr=False, eq=False)
 class _Candidate:
+    """One piece of evidence naming an agent, before `_decide` weighs them all."""
+
     agent: str
     model: str | None
     role: str

@@ -25,12 +25,27 @@ _SOURCE_NAMES = {
 _ORDER = ("prompt-note", "aider-transcript", "note", "agent-trace", "sidecar")
 
 
+#: What an aider transcript's header holds (`# Aider chat conversation:`, or the older
+#: `# Context:` form) in a lower-cased message: no transcript without one.
+_TRANSCRIPT_HEADS = ("aider chat conversation", "# context:")
+_TRANSCRIPT_HEADS_BYTES = tuple(head.encode() for head in _TRANSCRIPT_HEADS)
+
+
+def transcript_may_follow(raw_message: bytes) -> bool:
+    """Could `candidate_prompts` find aider's transcript in this raw `git log` message? False
+    means the message alone yields no prompt, and the scan skips decoding and lowering it
+    again. Lowering the bytes is lowering the text here: of the characters whose lower case is
+    partly ASCII (İ to `i̇`, the Kelvin sign to `k`), neither head holds a `k`, and an `i` made
+    from İ is followed by its combining dot, never by the head's next letter."""
+    lowered = raw_message.lower()
+    return any(head in lowered for head in _TRANSCRIPT_HEADS_BYTES)
+
+
 def candidate_prompts(message: str, hints: Iterable[ProvenanceHint]) -> list[Prompt]:
     """Every prompt found for a change, most trusted first."""
     found: dict[str, Prompt] = {}
     lowered = message.lower()
-    # aider's transcript: `# Aider chat conversation:`, or the older `# Context:` form.
-    if "aider chat conversation" in lowered or "# context:" in lowered:
+    if any(head in lowered for head in _TRANSCRIPT_HEADS):
         transcript = aider_transcript_of(message)
         if transcript is not None:
             text = aider_user_turns(transcript)

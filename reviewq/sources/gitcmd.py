@@ -59,6 +59,8 @@ def command_name(args: Sequence[str]) -> str:
 @_value_methods
 @dataclass(slots=True, init=False, repr=False, eq=False)
 class RepoPaths:
+    """Where a repository keeps its git dir, work tree and shared git dir."""
+
     git_dir: Path
     work_tree: Path | None
     #: The git dir every worktree of the repository shares (`git_dir` itself outside a linked

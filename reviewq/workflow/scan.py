@@ -33,7 +33,7 @@ from reviewq.core.model import (
     Prompt,
     _value_methods,
 )
-from reviewq.core.prompts import choose_prompt
+from reviewq.core.prompts import choose_prompt, transcript_may_follow
 from reviewq.errors import ReviewqError
 from reviewq.sources.git_log import (
     commit_from_fields,
@@ -69,6 +69,8 @@ if TYPE_CHECKING:
 @_value_methods(frozen=False)
 @dataclass(init=False, repr=False, eq=False)
 class ScanResult:
+    """The AI-authored changes a scan found, and how it found them."""
+
     changes: list[Change]
     commits_read: int
     from_cache: bool = False
@@ -605,9 +607,13 @@ def _scan_history(
             hints = hinted.get(parts[0].decode().strip(), ()) if hinted else ()
             commit, authorship, marked = detect_record(parts, hints, commit_from_fields, marked)
             if authorship is not None and commit is not None:
-                # No keyword in the message and no side record: no prompt (`choose_prompt`
-                # reads only aider's transcript headers, keywords both, and side records).
-                prompt = choose_prompt(commit.message, hints) if marked or hints else None
+                # No side record and no transcript header in the message: no prompt
+                # (`choose_prompt` reads only aider's transcript and side records).
+                prompt = (
+                    choose_prompt(commit.message, hints)
+                    if hints or (marked and transcript_may_follow(parts[8]))
+                    else None
+                )
                 found.append((commit, authorship, prompt))
                 if want_sizes is not None and not want_sizes(commit):
                     unsized.add(commit.sha)
