@@ -21,6 +21,8 @@ from reviewq.core.model import _FACTORY, _set, _value_methods
 # git: the key is ASCII alphanumerics and '-', no whitespace inside; spaces may precede ':'.
 _TRAILER = lazy(r"^([A-Za-z0-9][A-Za-z0-9-]*)[ \t]*:(.*)$")
 _GIT_GENERATED = ("signed-off-by", "(cherry picked from commit")
+#: What a trailer's key opens with (`_TRAILER`).
+_KEY_FIRST = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 
 #: A body line that is itself a marker (not a trailer), e.g. Claude Code's
 #: `🤖 Generated with [Claude Code](https://claude.com/claude-code)`.
@@ -269,9 +271,11 @@ def _may_open_a_block(first: str, may_generate: bool) -> bool:
     holds no trailer: neither `_trailer_block` (whose first line must be a trailer, git's
     cherry-pick line, a marker line or a heredoc leftover, since any other line before the
     last paragraph makes it prose) nor `_leading_trailers` (whose first line must be a
-    trailer) finds one. A few substring tests instead of both calls and their regexes."""
+    trailer) finds one. A trailer's line opens with its key's first character (an ASCII
+    letter or digit) and holds a colon: a list's `* feat: …` or `- note: …` opens none. A few
+    substring tests instead of both calls and their regexes."""
     return (
-        ":" in first
+        (first[:1] in _KEY_FIRST and ":" in first)
         or first[:1] == "("
         or (may_generate and "enerated" in first.lower())
         or first.strip() in _HEREDOC_LEFTOVERS
