@@ -95,10 +95,102 @@ def real_commits() -> list[dict]:
     return rows
 
 
+#: Messages of a person's commit that `_names_no_agent` must send to the parse: each names an
+#: agent in a way only the parse sees whole (True: AI-authored), or looks like it does.
+PERSONS_COMMITS = [
+    # A folded value: an indented line below a `Co-authored-by` (git's cherry-pick note or a
+    # heredoc leftover between them does not end the block) joins its value.
+    ("Fix\n\nCo-authored-by: Jane <j@x.com>\n  Claude <noreply@anthropic.com>", True),
+    (
+        "Fix\n\nCo-authored-by: Jane <j@x.com>\n(cherry picked from commit abc)\n"
+        "  Claude <noreply@anthropic.com>",
+        True,
+    ),
+    ("Fix\n\nCo-authored-by: Jane <j@x.com>\nEOF\n\tClaude <noreply@anthropic.com>", True),
+    ("Fix\n\nAgent : Claude Code\nCo-authored-by: Jane <j@x.com>", True),
+    ("Fix\n\nCoding-Agent: Cursor\nCo-authored-by: Jane <j@x.com>", True),
+    ("Fix\n\nco-authored-by:Claude Opus 4.6", True),
+    ("Fix\r\n\r\nCo-authored-by: Claude <noreply@anthropic.com>\r\n", True),
+    ("Fix\r\rCo-authored-by: Claude <noreply@anthropic.com>", True),  # old Mac line ends
+    ("Fix\n\nEntire-Checkpoint: abc\nCo-authored-by: Jane <j@x.com>", True),
+    ("aider: fix\n\nCo-authored-by: Jane <j@x.com>", True),
+    (
+        "Fix\n\n🤖 Generated with [Claude Code](https://claude.com/claude-code)\n\n"
+        "Co-authored-by: Jane <j@x.com>",
+        True,
+    ),
+    # Look-alikes: not an agent's, whichever way they are read.
+    ("Fix\n\n```\nCo-authored-by: Claude <noreply@anthropic.com>\n```", False),
+    ("Fix\n\n> Co-authored-by: Claude <noreply@anthropic.com>", False),
+    ("Fix\n\nCo-authored-by: Jane <j@x.com>\nCo-authored-by: Bob <b@x.com>", False),
+    (
+        "* a (#1)\n\nCo-authored-by: Jane <j@x.com>\n\n* b (#2)\n\nCo-authored-by: Bob <b@x.com>",
+        False,
+    ),
+    ("Fix\n\nCo-authored-by: Jane <j@x.com>\n\n    indented code below", False),
+]
+
+
+def test_a_persons_commit_naming_an_agent_is_parsed() -> None:
+    """The commits of people that `detect_record` answers without the parse
+    (`_names_no_agent`) are decided as the parse decides them, on every way of naming an agent
+    it must not miss; and it does skip the parse of a plain squash merge with people as
+    co-authors (the figure is not vacuous)."""
+    person = ("Ada Lovelace", "ada@example.com")
+    for message, by_an_agent in PERSONS_COMMITS:
+        fast, plain = Detector(), Detector()
+        parts = record(person, person, message)
+        same_answer(fast, plain, parts, [])
+        assert (plain.detect(commit_from_fields(parts)) is not None) is by_an_agent, message
+    skipped = Detector().detect_record(
+        record(person, ("GitHub", "noreply@github.com"), PERSONS_COMMITS[-2][0]),
+        [],
+        commit_from_fields,
+    )
+    assert skipped == (None, None, True)
+
+
+def test_every_key_the_trailers_read_is_weighed_without_the_parse() -> None:
+    """`_names_no_agent` sends a message to the parse when a line opens with a key that can
+    name an agent (`_AGENT_KEYS`): every key `Detector._trailers` reads is one, or is read
+    only beside one (`model`, `entire-agent`), or is `co-authored-by` (weighed by value)."""
+    import ast
+    import inspect
+    import textwrap
+
+    from reviewq.core import detect
+
+    tree = ast.parse(textwrap.dedent(inspect.getsource(detect.Detector._trailers)))
+
+    def keys(node: ast.AST) -> set[str]:
+        return {
+            n.value
+            for n in ast.walk(node)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str)
+        }
+
+    read: set[str] = set()
+    for node in ast.walk(tree):
+        # `by_key.get("k")`, `by_key["k"]`, `"k" in by_key`, `for key in ("k", …)`
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == "by_key.get":
+            read |= keys(node.args[0])
+        elif isinstance(node, ast.Subscript) and ast.unparse(node.value) == "by_key":
+            read |= keys(node.slice)
+        elif isinstance(node, ast.Compare) and ast.unparse(node.comparators[0]) == "by_key":
+            read |= keys(node.left)
+        elif isinstance(node, ast.For) and ast.unparse(node.target) == "key":
+            read |= keys(node.iter)
+    assert {"coding-agent", "agent", "entire-checkpoint", "model"} <= read
+    weighed = {key.decode() for key in detect._AGENT_KEYS} | {"co-authored-by"}
+    assert read - weighed <= {"model", "entire-agent"}
+    assert set(detect._TRAILER_HANDLERS) <= weighed
+
+
 @pytest.mark.skipif(not REAL_COMMITS.is_dir(), reason="no real-commit samples on this machine")
 def test_real_commits_are_decided_alike() -> None:
     rows = real_commits()
     assert len(rows) > 1000
+    skipped = 0
     for rules in ((), RULES):
         fast, plain = Detector(rules), Detector(rules)
         found = 0
@@ -111,7 +203,13 @@ def test_real_commits_are_decided_alike() -> None:
             )
             same_answer(fast, plain, parts, [])
             found += plain.detect(commit_from_fields(parts)) is not None
+            skipped += not rules and fast.detect_record(parts, [], commit_from_fields) == (
+                None,
+                None,
+                True,
+            )
         assert found > 100  # the samples hold AI commits: the comparison is not all-None
+    assert skipped > 100  # people's marked commits answered without the parse, alike
 
 
 # -- generated commits --------------------------------------------------------------------
@@ -160,6 +258,20 @@ LINES = [
     "    indented code",
     "Claude-Session: https://claude.ai/code/session_1",
     "İ ſ é 漢字",
+    # What a person's squash merge holds, and what `_names_no_agent` must not be fooled by.
+    "Co-authored-by: Jane Roe <jane@example.com>",
+    "CO-AUTHORED-BY:Jane Roe <jane@example.com>",
+    "co-authored-by: Claude Opus 4.6",
+    "  Claude <noreply@anthropic.com>",
+    "\tClaude <noreply@anthropic.com>",
+    "(cherry picked from commit 0123abcd)",
+    "EOF",
+    "Agent : Claude Code",
+    "Coding-Agent: Cursor",
+    "Model: gpt-5",
+    "Entire-Agent: claude",
+    "* feat: a squashed commit (#12)",
+    "Co-authored-by: Jane Roe <jane@example.com>\r",
     "",
 ]
 

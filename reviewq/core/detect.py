@@ -32,6 +32,7 @@ from reviewq.core.agent_identities import (
     tool_slug,
 )
 from reviewq.core.families import family_for, family_of, is_model_name, normalize_model
+from reviewq.core.lazy_re import lazy
 from reviewq.core.message import (
     GENERATED_WITH,
     ParsedMessage,
@@ -259,10 +260,22 @@ class Detector:
         identities alone, so the answer is kept per (author, committer) and reused: the first
         one is decided by `detect` itself, every later one gets the same answer. `marked`:
         what `marked` (or `marked_batch`) said of the message already; None: asked here.
+
+        A marked message of a commit by people, with no side record and no configured trailer
+        rule, that `_names_no_agent` clears (a squash merge crediting people as co-authors:
+        the most common marked message that is not an agent's) is not AI-authored either way,
+        and is neither built nor parsed.
         """
         if marked is None:
             marked = self.marked(parts[8])
         if marked:
+            if (
+                not hints
+                and not self._trailer_rules
+                and not self._identities_may_be_ai((parts[2], parts[3], parts[5], parts[6]))
+                and _names_no_agent(parts[8])
+            ):
+                return None, None, True  # a person's commit with people as co-authors
             commit = make_commit(parts)
             return commit, self.detect(commit, hints, marked=True), True
         if hints:
@@ -729,6 +742,85 @@ _TRAILER_HANDLERS = {
     "agent-logs-url": _fixed("copilot", check=_is_github_session),
     "ai-assisted": _ai_assisted,
 }
+
+
+#: The trailer keys `_trailers` can make a candidate of (besides `co-authored-by`, whose value
+#: `_names_no_agent` weighs): `_TRAILER_HANDLERS`' own, the free-text agent keys, Entire's
+#: checkpoint. Lower case, as bytes.
+_AGENT_KEYS = frozenset(
+    key.encode()
+    for key in (*_TRAILER_HANDLERS, "coding-agent", "ai-agent", "agent", "entire-checkpoint")
+) - {b"co-authored-by"}
+#: In a lowered message body: a line that opens as a trailer (`message._TRAILER`) with one of
+#: `_AGENT_KEYS`; a `Co-authored-by` line, with the rest of the line after its colon. Each
+#: opens with the newline before the line, so the regex engine jumps from one to the next.
+_AGENT_KEY_LINE = lazy(
+    rb"\n(?:" + b"|".join(re.escape(key) for key in sorted(_AGENT_KEYS)) + rb")[ \t]*:"
+)
+_CO_AUTHOR_LINE = lazy(rb"\nco-authored-by[ \t]*:[^\n]*")
+
+
+#: A raw `Co-authored-by:` line -> does its value name an agent (`_co_author_meaning`)? A
+#: history's squash merges credit the same few people over and over. Bounded: emptied when full.
+_CO_AUTHOR_LINES: dict[bytes, bool] = {}
+_CO_AUTHOR_LINES_MAX = 4096
+
+
+def _co_author_line_names_agent(line: bytes) -> bool:
+    """Does this `Co-authored-by` line (raw, key to end of line) make a candidate, as the
+    trailer parsed from it would (`_co_author`: value and line stripped, as text)?"""
+    found = _CO_AUTHOR_LINES.get(line)
+    if found is None:
+        if len(_CO_AUTHOR_LINES) >= _CO_AUTHOR_LINES_MAX:
+            _CO_AUTHOR_LINES.clear()
+        text = line.decode("utf-8", "replace")
+        value = text[text.index(":") + 1 :].strip()
+        found = _CO_AUTHOR_LINES[line] = _co_author_meaning(value, text.strip())[0] is not None
+    return found
+
+
+def _last_co_author_is_an_agent(raw: bytes) -> bool:
+    """Does the last line written `Co-authored-by:` / `Co-Authored-By:` name an agent? A quick
+    look from the end, so that `_names_no_agent` sends an agent's commit on before reading the
+    whole message (True is always a safe answer there; False decides nothing)."""
+    at = max(raw.rfind(b"\nCo-authored-by:"), raw.rfind(b"\nCo-Authored-By:"))
+    if at < 0:
+        return False
+    end = raw.find(b"\n", at + 1)
+    return _co_author_line_names_agent(raw[at + 1 : end if end >= 0 else len(raw)])
+
+
+def _names_no_agent(raw: bytes) -> bool:
+    """True only when a raw message surely gives `_trailers` and `_body` no candidate, read
+    without `parse_message`: each `Co-authored-by` line's value names no agent
+    (`_co_author_meaning`) and no indented line follows it (one could fold into its value),
+    no line of the body opens with another key that can name an agent (`_AGENT_KEYS`), and
+    nothing holds `generated`, `aider` or `# context:` (the marker lines, aider's subject and
+    transcripts). Every trailer the parse could find opens such a line, so this looks at a
+    superset of them; False whenever in doubt (the parse then decides). The co-authors come
+    first: an agent's commit signed by a person (most of them) is sent on at the first.
+
+    Lowering the bytes finds what lowering the text would: trailer keys are ASCII, and of the
+    characters whose lower case is partly ASCII (İ, the Kelvin sign) neither can make one of
+    those words (`tests/test_detect_record.py`)."""
+    if b"\r" in raw:  # as `parse_message` reads it: every line ending a newline
+        raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    if _last_co_author_is_an_agent(raw):
+        return False  # the usual agent's commit: its signature closes the message
+    lowered = raw.lower()
+    start = raw.find(b"\n")  # the subject is never a trailer
+    if start >= 0:
+        for line in _CO_AUTHOR_LINE.finditer(lowered, start):
+            end = line.end()
+            if raw.find(b"\n ", end) >= 0 or raw.find(b"\n\t", end) >= 0:
+                # An indented line below folds into the paragraph's last trailer, which may
+                # be this one (lines such as git's cherry-pick note do not end it)
+                return False
+            if _co_author_line_names_agent(raw[line.start() + 1 : end]):
+                return False
+        if _AGENT_KEY_LINE.search(lowered, start) is not None:
+            return False
+    return b"generated" not in lowered and b"aider" not in lowered and b"# context:" not in lowered
 
 
 def _strength(c: _Candidate) -> tuple[int, int, int]:
