@@ -206,6 +206,29 @@ def run_reviewq_process(
     )
 
 
+def run_bare_probe(
+    probe: str, cwd: Path, env: dict | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`probe` in an interpreter with no site start-up (`-S`: the editable install's finder
+    imports modules of its own), the source tree and the venv's packages on `PYTHONPATH`: for
+    what a process loads (a test that asserts a module is never imported)."""
+    import sysconfig
+
+    root = Path(__file__).resolve().parent.parent
+    return subprocess.run(
+        [sys.executable, "-S", "-c", probe],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            "PYTHONPATH": f"{root}:{sysconfig.get_paths()['purelib']}",
+            **(env or {}),
+        },
+        check=False,
+    )
+
+
 class _Captured(io.TextIOWrapper):
     """A text stream over bytes, like a pipe: has `.buffer`, is not a terminal."""
 

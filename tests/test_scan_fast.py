@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from reviewq.workflow.scan_answer import FOLDER
 from reviewq.workflow.scan_fast import try_replay
-from tests.conftest import FIXED_NOW, Repo, run_reviewq, run_reviewq_process
+from tests.conftest import FIXED_NOW, Repo, run_bare_probe, run_reviewq, run_reviewq_process
 from tests.session_kit import ClaudeSession
 
 CLAUDE = "\n\nCo-Authored-By: Claude Opus 4.5 <noreply@anthropic.com>\n"
@@ -479,14 +479,10 @@ def test_a_warm_replay_loads_neither_typing_nor_openssl(repo: Repo) -> None:
     `core.digest`, which imports nothing (`typing` ~3 ms, `hashlib`'s OpenSSL ~3 ms, of a
     ~35 ms answer). `-S`: no site-packages start-up (the editable install's finder imports
     `typing` itself); the source tree and the venv's packages come by `PYTHONPATH`."""
-    import subprocess
-    import sys
-    import sysconfig
 
     history(repo)
     scan(repo)  # the full path stores the answer and the fast record
     assert fast(repo.path) is not None
-    root = Path(__file__).resolve().parent.parent
     # The answer is keyed by the environment: the probe asks with this process's own.
     probe = (
         "import io, json, os, sys\n"
@@ -495,17 +491,6 @@ def test_a_warm_replay_loads_neither_typing_nor_openssl(repo: Repo) -> None:
         "done = try_replay(['scan', '--json'], env=env, out=io.StringIO())\n"
         "print(done, 'typing' in sys.modules, 'hashlib' in sys.modules)\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-S", "-c", probe],
-        cwd=repo.path,
-        capture_output=True,
-        text=True,
-        env={
-            **os.environ,
-            "PYTHONPATH": f"{root}:{sysconfig.get_paths()['purelib']}",
-            "PROBE_ENV": json.dumps(dict(os.environ)),
-        },
-        check=False,
-    )
+    proc = run_bare_probe(probe, repo.path, {"PROBE_ENV": json.dumps(dict(os.environ))})
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["True", "False", "False"]

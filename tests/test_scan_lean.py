@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -756,15 +755,12 @@ def test_a_cold_scan_never_loads_inspect(repo) -> None:
     `tokenize`: ~5 ms of its start). A dataclass with no docstring made afterwards still gets
     `dataclass`'s own `__doc__`, and `import inspect` the real module. `-S`: no site-packages
     start-up (the editable install's finder imports modules of its own)."""
-    import subprocess
-    import sys
-    import sysconfig
+    from tests.conftest import run_bare_probe
 
     repo.commit("base", files={"a.py": "a\n"})
     repo.commit(
         "Add b\n\nCo-authored-by: Claude <noreply@anthropic.com>", files={"b.py": "b\n" * 5}
     )
-    root = Path(__file__).resolve().parent.parent
     probe = (
         "import contextlib, io, sys\n"
         "from reviewq.cli import main\n"
@@ -778,14 +774,7 @@ def test_a_cold_scan_never_loads_inspect(repo) -> None:
         "import inspect\n"
         "print(Point.__doc__, inspect.signature(Point), type(inspect).__name__)\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-S", "-c", probe],
-        cwd=repo.path,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": f"{root}:{sysconfig.get_paths()['purelib']}"},
-        check=False,
-    )
+    proc = run_bare_probe(probe, repo.path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == [
         "0 True False False",
