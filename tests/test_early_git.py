@@ -33,6 +33,30 @@ def test_a_git_of_the_same_directory_takes_each_answer_once(repo: Repo) -> None:
     assert early_git.started() == []
 
 
+def test_a_question_is_taken_while_the_thread_still_starts_the_next(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`take` waits for its own question, not for the ones after it: the context's paths are
+    taken while the notes' question has not started yet (here it starts only once they were
+    taken; waiting for the whole thread, the taker would hold it up until the start gave up)."""
+    repo.commit("a")
+    cwd = str(repo.path)
+    paths_taken = threading.Event()
+    real = early_git.popen
+
+    def popen(where, env, args):
+        if tuple(args) == NOTE_TIPS and not paths_taken.wait(5):
+            raise RuntimeError("the notes' question was held up by the taker")
+        return real(where, env, args)
+
+    monkeypatch.setattr(early_git, "popen", popen)
+    early_git.start_in_background(cwd, run_env(), [("git", PATHS_AT_ONCE), ("git", NOTE_TIPS)])
+    proc = early_git.take("git", cwd, run_env(), PATHS_AT_ONCE)
+    paths_taken.set()
+    assert proc is not None and proc.communicate()[0].split()[0].endswith(b".git")
+    assert early_git.started() == [NOTE_TIPS]  # started after all, once the paths were taken
+
+
 def test_a_question_tagged_for_one_caller_is_never_a_gits(repo: Repo) -> None:
     """The scan's early HEAD is checked by the scan before it believes it: a `Git` asking the
     same question runs git itself and leaves that one in place."""
