@@ -645,6 +645,14 @@ _PARAGRAPH_PIECES = [
     "zed-agent: spaced out",
     "- item: with colon",
     "* feat: a squashed commit",
+    "-",
+    "--- not a rule",
+    "  ---  ",
+    "\t```",
+    "   ~~~",
+    "    ```",
+    "< not a tag",
+    "</claude-plan> and more",
     "```",
     "> Co-authored-by: quoted <q@x>",
     "<!-- badge -->",
@@ -664,14 +672,22 @@ def _parse_form(message: str) -> tuple:
     )
 
 
+class _Everything:
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
 def _plain_parse_form(message: str) -> tuple:
-    """`_parse_form` with every paragraph handed to the trailer readers: no prose skip, no
-    memo of paragraphs already read."""
+    """`_parse_form` the plain way: every line through the loop's checks (no shortcut for a
+    line that opens with text), every paragraph handed to the trailer readers (no prose
+    skip), no memo of paragraphs already read."""
     from unittest import mock
 
     from reviewq.core import message as message_module
 
     with (
+        mock.patch.object(message_module, "_LOOKED_AT_HEADS", _Everything()),
+        mock.patch.object(message_module, "_LIST_HEADS", frozenset()),
         mock.patch.object(message_module, "_may_open_a_block", lambda first, may_generate: True),
         mock.patch.object(
             message_module, "_paragraph_trailers", message_module._plain_paragraph_trailers

@@ -43,6 +43,13 @@ _USER_AND_ASSISTANT = (
 _HTML_COMMENT = lazy(r"^<!--.*-->$")
 _RULE_LINE = lazy(r"^(?:-{3,}|\*{3,}|_{3,})$")
 _HEREDOC_LEFTOVERS = frozenset({"EOF", ")", '")', "')", "EOF)", 'EOF")', "EOF2"})
+#: The first characters (of the stripped line) after which `parse_message`'s line loop looks
+#: further: a blank line, a tag or an HTML comment, a quote, a fence, a rule or a list item.
+#: Any other line is text in a paragraph (`tests/test_scan_lean.py` compares the two loops).
+_LOOKED_AT_HEADS = frozenset(["", "<", ">", "`", "~", "-", "*", "_"])
+_LIST_HEADS = frozenset("-*_")
+#: How every rule line (`_RULE_LINE`) opens.
+_RULE_HEADS = frozenset(["---", "***", "___"])
 #: A line that opens a tagged block agents append (`<claude-plan>` … `</claude-plan>`).
 _TAG_OPEN = lazy(r"^<([a-z][a-z0-9_-]{0,40})>\s*$", re.IGNORECASE)
 
@@ -178,6 +185,15 @@ def parse_message(message: str) -> ParsedMessage:
     fence_char = ""
     tag_end = ""  # inside `<tag>` … `</tag>` (e.g. `<claude-plan>`): hidden like a fence
     for line in body:
+        if not (in_fence or tag_end):
+            # The usual line opens with none of what the checks below look for: it is text
+            # (`_LOOKED_AT_HEADS`; a list's `- item` is text unless it is a rule line).
+            head = line.strip()[:3]
+            if head[:1] not in _LOOKED_AT_HEADS or (
+                head[:1] in _LIST_HEADS and head not in _RULE_HEADS
+            ):
+                current.append(line)
+                continue
         if tag_end:
             if line.strip().lower() == tag_end:
                 tag_end = ""
