@@ -48,14 +48,16 @@ def commit_from_fields(parts: Sequence[bytes]) -> Commit:
     sha, parents, an, ae, ad, cn, ce, cd, body = (
         b"\x1f".join(parts).decode("utf-8", "replace").split("\x1f", 8)
     )
+    # Positional (sha, parents, author, committer, authored_at, committed_at, message): the
+    # scan builds one per AI commit, and keywords cost ~0.5 µs a call.
     return Commit(
-        sha=sha.strip(),
-        parents=tuple(parents.split()),
-        author=_person(an, ae),
-        committer=_person(cn, ce),
-        authored_at=ad,
-        committed_at=cd,
-        message=body.rstrip("\n"),
+        sha.strip(),
+        tuple(parents.split()),
+        _person(an, ae),
+        _person(cn, ce),
+        ad,
+        cd,
+        body.rstrip("\n"),
     )
 
 
