@@ -760,23 +760,14 @@ _AGENT_KEY_LINE = lazy(
 _CO_AUTHOR_LINE = lazy(rb"\nco-authored-by[ \t]*:[^\n]*")
 
 
-#: A raw `Co-authored-by:` line -> does its value name an agent (`_co_author_meaning`)? A
-#: history's squash merges credit the same few people over and over. Bounded: emptied when full.
-_CO_AUTHOR_LINES: dict[bytes, bool] = {}
-_CO_AUTHOR_LINES_MAX = 4096
-
-
+@functools.lru_cache(maxsize=4096)
 def _co_author_line_names_agent(line: bytes) -> bool:
     """Does this `Co-authored-by` line (raw, key to end of line) make a candidate, as the
-    trailer parsed from it would (`_co_author`: value and line stripped, as text)?"""
-    found = _CO_AUTHOR_LINES.get(line)
-    if found is None:
-        if len(_CO_AUTHOR_LINES) >= _CO_AUTHOR_LINES_MAX:
-            _CO_AUTHOR_LINES.clear()
-        text = line.decode("utf-8", "replace")
-        value = text[text.index(":") + 1 :].strip()
-        found = _CO_AUTHOR_LINES[line] = _co_author_meaning(value, text.strip())[0] is not None
-    return found
+    trailer parsed from it would (`_co_author`: value and line stripped, as text)? Kept per
+    raw line: a history's squash merges credit the same few people over and over."""
+    text = line.decode("utf-8", "replace")
+    value = text[text.index(":") + 1 :].strip()
+    return _co_author_meaning(value, text.strip())[0] is not None
 
 
 def _last_co_author_is_an_agent(raw: bytes) -> bool:
@@ -810,13 +801,13 @@ def _names_no_agent(raw: bytes) -> bool:
     lowered = raw.lower()
     start = raw.find(b"\n")  # the subject is never a trailer
     if start >= 0:
+        # An indented line below a co-author folds into the paragraph's last trailer, which
+        # may be that one (lines such as git's cherry-pick note do not end it).
+        last_indented = max(raw.rfind(b"\n "), raw.rfind(b"\n\t"))
         for line in _CO_AUTHOR_LINE.finditer(lowered, start):
-            end = line.end()
-            if raw.find(b"\n ", end) >= 0 or raw.find(b"\n\t", end) >= 0:
-                # An indented line below folds into the paragraph's last trailer, which may
-                # be this one (lines such as git's cherry-pick note do not end it)
+            if last_indented >= line.end():
                 return False
-            if _co_author_line_names_agent(raw[line.start() + 1 : end]):
+            if _co_author_line_names_agent(raw[line.start() + 1 : line.end()]):
                 return False
         if _AGENT_KEY_LINE.search(lowered, start) is not None:
             return False
