@@ -206,6 +206,32 @@ def run_reviewq_process(
     )
 
 
+#: Real commit messages and identities of public repositories with AI-agent commits
+#: (../shared/data/real-commits beside the repository, or the workspace's copy for a clone made
+#: elsewhere); tests that compare a fast path with the plain one on them skip without them.
+REAL_COMMITS = next(
+    (
+        folder
+        for folder in (
+            Path(__file__).resolve().parents[2] / "shared" / "data" / "real-commits",
+            Path("/work/shared/data/real-commits"),
+        )
+        if folder.is_dir()
+    ),
+    Path("/work/shared/data/real-commits"),
+)
+
+
+def real_commits() -> list[dict]:
+    """Every sample of `REAL_COMMITS`, one dict per commit (message, identities, sha)."""
+    import json
+
+    rows = []
+    for path in sorted(REAL_COMMITS.glob("*.jsonl")):
+        rows += [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return rows
+
+
 def run_bare_probe(
     probe: str, cwd: Path, env: dict | None = None
 ) -> subprocess.CompletedProcess[str]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -26,11 +25,9 @@ from reviewq.core.model import Identity
 from reviewq.core.prompts import choose_prompt
 from reviewq.core.provenance import ProvenanceHint
 from reviewq.sources.git_log import commit_from_fields
-from tests.conftest import Repo, run_reviewq
+from tests.conftest import REAL_COMMITS, Repo, real_commits, run_reviewq
 from tests.test_detect_agents import CASES as AGENT_CASES
 from tests.test_detect_markers import CASES as MARKER_CASES
-
-REAL_COMMITS = Path("/work/shared/data/real-commits")
 
 RULES = (
     RepoRule(agent="acme-bot", email="*@bots.acme.example", model="llama-3.3-70b"),
@@ -86,13 +83,6 @@ def test_every_marker_case_is_decided_alike() -> None:
             for case in (*MARKER_CASES, *AGENT_CASES):
                 committer = case.committer or case.author
                 same_answer(fast, plain, record(case.author, committer, case.message), [])
-
-
-def real_commits() -> list[dict]:
-    rows = []
-    for path in sorted(REAL_COMMITS.glob("*.jsonl")):
-        rows += [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return rows
 
 
 #: Messages of a person's commit that `_names_no_agent` must send to the parse: each names an

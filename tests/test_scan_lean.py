@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from hypothesis import example, given, settings
@@ -17,6 +16,7 @@ from hypothesis import strategies as st
 
 from reviewq.core.message import aider_transcript_of, parse_message
 from reviewq.core.provenance import aider_user_turns
+from tests.conftest import REAL_COMMITS, real_commits
 
 _PIECES = [
     "fix the thing",
@@ -711,19 +711,9 @@ def test_skipping_paragraphs_that_open_with_prose_parses_alike(lines: list[str])
     assert _parse_form(message) == _plain_parse_form(message)
 
 
-REAL_COMMITS = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-commits"
-
-
 @pytest.mark.skipif(not REAL_COMMITS.is_dir(), reason="no real-commit samples on this machine")
 def test_real_messages_parse_alike_with_the_prose_skip() -> None:
-    import json
-
-    messages = [
-        json.loads(line)["message"]
-        for path in sorted(REAL_COMMITS.glob("*.jsonl"))
-        for line in path.read_text().splitlines()
-        if line.strip()
-    ]
+    messages = [row["message"] for row in real_commits()]
     assert len(messages) > 1000
     with_trailers = 0
     for message in messages:
