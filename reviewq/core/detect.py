@@ -162,8 +162,10 @@ class Detector:
         self._keywords_bytes = tuple(k.encode() for k in keywords)
         # One alternation search is several times faster than a substring test per keyword
         # (the scan asks it of every commit's lower-cased message). Same answer: any keyword in.
-        self._keyword_in = re.compile("|".join(map(re.escape, keywords))).search
-        self._keyword_in_bytes = re.compile(b"|".join(map(re.escape, self._keywords_bytes))).search
+        # Compiled on first use (`lazy`): the scan's batches search with `bytes.find`, and ask
+        # these only of a message that lowers partly to ASCII or of a commit seen alone.
+        self._keyword_pattern = lazy("|".join(map(re.escape, keywords)))
+        self._keyword_bytes_pattern = lazy(b"|".join(map(re.escape, self._keywords_bytes)))
         self._ascii_keywords = tuple(k for k in self._keywords_bytes if k.isascii())
         self._non_ascii_keyword = len(self._ascii_keywords) < len(self._keywords_bytes)
         self._quick_identity: dict[tuple[bytes, bytes, bytes, bytes], bool] = {}
@@ -191,8 +193,8 @@ class Detector:
         byte search would miss, and a configured trailer rule's key may hold such a letter.
         """
         if message.isascii():
-            return self._keyword_in_bytes(message.lower()) is not None
-        return self._keyword_in(message.decode("utf-8", "replace").lower()) is not None
+            return self._keyword_bytes_pattern.search(message.lower()) is not None
+        return self._keyword_pattern.search(message.decode("utf-8", "replace").lower()) is not None
 
     def marked_batch(self, messages: Sequence[bytes]) -> list[bool]:
         """`[self.marked(m) for m in messages]`, with the messages searched together.
@@ -328,7 +330,7 @@ class Detector:
         hint_list = [h for h in hints if h is not None]
         message = commit.message
         parsed: ParsedMessage | None = None
-        if self._keyword_in(message.lower()) is not None if marked is None else marked:
+        if self._keyword_pattern.search(message.lower()) is not None if marked is None else marked:
             parsed = parse_message(message)
             if not hint_list:
                 return self._by_message_key(commit, parsed)
@@ -801,14 +803,21 @@ def _names_no_agent(raw: bytes) -> bool:
     lowered = raw.lower()
     start = raw.find(b"\n")  # the subject is never a trailer
     if start >= 0:
-        # An indented line below a co-author folds into the paragraph's last trailer, which
-        # may be that one (lines such as git's cherry-pick note do not end it).
-        last_indented = max(raw.rfind(b"\n "), raw.rfind(b"\n\t"))
-        for line in _CO_AUTHOR_LINE.finditer(lowered, start):
-            if last_indented >= line.end():
-                return False
-            if _co_author_line_names_agent(raw[line.start() + 1 : line.end()]):
-                return False
+        below = False  # past the first co-author line
+        at = lowered.find(b"\nco-authored-by", start)
+        while at >= 0:  # each candidate found by a byte search, matched where it is
+            line = _CO_AUTHOR_LINE.match(lowered, at)
+            if line is not None:
+                end = line.end()
+                # An indented line below a co-author folds into the paragraph's last trailer,
+                # which may be that one (lines such as git's cherry-pick note do not end it):
+                # looked for once, below the first.
+                if not below and (raw.find(b"\n ", end) >= 0 or raw.find(b"\n\t", end) >= 0):
+                    return False
+                below = True
+                if _co_author_line_names_agent(raw[at + 1 : end]):
+                    return False
+            at = lowered.find(b"\nco-authored-by", at + 1)
         if _AGENT_KEY_LINE.search(lowered, start) is not None:
             return False
     return b"generated" not in lowered and b"aider" not in lowered and b"# context:" not in lowered
