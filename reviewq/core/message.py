@@ -194,6 +194,11 @@ def parse_message(message: str) -> ParsedMessage:
             ):
                 current.append(line)
                 continue
+            if not head:  # a blank line ends the paragraph
+                if current:
+                    paragraphs.append(current)
+                    current = []
+                continue
         if tag_end:
             if line.strip().lower() == tag_end:
                 tag_end = ""
