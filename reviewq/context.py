@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from reviewq.core.config import Config, ConfigError, parse_config
 from reviewq.core.model import _FACTORY, _value_methods
@@ -93,8 +92,10 @@ def config_at(git: Git, rev: str) -> Config:
     return parse_config_text(text, where)
 
 
+# `typing` is not imported at run time (~3 ms of a cold table): annotations are strings here.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from reviewq.store.cache import Cache  # TinyDB: imported when a command opens the cache
+    from reviewq.store.cache import Cache  # imported when a command opens the cache
 
 
 @_value_methods(frozen=False)
@@ -158,7 +159,7 @@ class Context:
     @property
     def cache(self) -> Cache:
         if self._cache is None:
-            # start-up: TinyDB, only for commands that read the scan cache
+            # start-up: the cache file, only for commands that read the scan cache
             from reviewq.store.cache import Cache
             from reviewq.store.cache_digests import CRITIQUES_TABLE
 

@@ -1,6 +1,6 @@
 """What is kept beside the cache file (`store.cache`): a digest of each watched table and the
 file it describes. Apart from the cache itself so that a reader of a digest (`stats`' summary
-key) imports no TinyDB."""
+key) neither imports the cache nor parses its file."""
 
 from __future__ import annotations
 
