@@ -788,6 +788,33 @@ def test_a_cold_scan_never_loads_inspect(repo) -> None:
     ]
 
 
+def test_the_table_loads_neither_typing_nor_a_database(repo) -> None:
+    """A cold table and the warm one after it (the scan cache written, then read) import no
+    `typing` (~3 ms of a cold table: annotations are strings, `TYPE_CHECKING = False` on the
+    path, `StoredChange` a plain named tuple) and no TinyDB (the cache reads and writes its
+    file itself, `store.cache`). `-S`: no site-packages start-up (the editable install's
+    finder imports `typing` itself)."""
+    from tests.conftest import run_bare_probe
+
+    repo.commit("base", files={"a.py": "a\n"})
+    repo.commit(
+        "Add b\n\nCo-authored-by: Claude <noreply@anthropic.com>", files={"b.py": "b\n" * 5}
+    )
+    probe = (
+        "import contextlib, io, sys\n"
+        "from reviewq.cli import main\n"
+        "for _ in range(2):\n"
+        "    with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        "        code = main(['scan'])\n"
+        "    print(code, 'claude-code' in out.getvalue(), 'typing' in sys.modules,\n"
+        "          any(m.startswith('tinydb') for m in sys.modules))\n"
+    )
+    proc = run_bare_probe(probe, repo.path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["0 True False False", "0 True False False"]
+    assert (repo.path / ".git" / "reviewq" / "cache.json").is_file()
+
+
 def test_every_character_one_line_replaces_is_unprintable() -> None:
     """`print_table` asks `has_hidden` (and looks for newlines and tabs) only of text that is
     not `isprintable`: exact, since every character `one_line` replaces is unprintable."""

@@ -1,7 +1,7 @@
 """The scan: git history (+ side records, + the patch inbox) -> AI-authored `Change`s.
 
 One streaming `git log` pass feeds the detector; only the commits it keeps get a numstat pass.
-Results are cached in TinyDB keyed by what was asked (revisions, limits, repository rules) and
+Results are cached (`store/cache.py`) keyed by what was asked (revisions, limits, repository rules) and
 validated by what git says now (resolved tips, notes refs). An unchanged history is answered from
 the cache; a history that only grew is scanned from the old tips to the new ones.
 """
@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import islice, starmap
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from reviewq.context import Context
 from reviewq.core.alloc import gc_paused
@@ -54,8 +54,11 @@ from reviewq.workflow.scan_answer import (
 )
 from reviewq.workflow.scan_answer import rules_key as _rules_key
 
+# `typing` is not imported at run time (~3 ms of a cold table): annotations are strings here.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from datetime import datetime
+    from typing import Any
 
     from reviewq.core.scope import Scope
     from reviewq.sources.refs import RefSnapshot, RefView
@@ -105,38 +108,41 @@ class ScanResult:
 # interned while decoding (a history has few distinct people and bots).
 
 
-class StoredChange(NamedTuple):
-    """One change as the scan caches it (`StoredChange.of` / `.decode`); JSON: a list."""
+#: `StoredChange`'s slots, in the order of the cache's JSON list, each with what it holds.
+_STORED_SLOTS = (
+    "id",  # str
+    "source",  # str
+    "location",  # str | None
+    "patch_path",  # str | None
+    "sha",  # str
+    "parents",  # list[str]
+    "author_name",  # str
+    "author_email",  # str
+    "committer_name",  # str
+    "committer_email",  # str
+    "authored_at",  # str
+    "committed_at",  # str
+    "message",  # str
+    "agent",  # str
+    "model",  # str | None
+    "family",  # str
+    "role",  # str
+    "confidence",  # str
+    "evidence",  # [[source, marker], ...]
+    "prompted_by",  # [[name, email], ...]
+    "prompt",  # None, or [text, source] or [text, source, prompted-by name, prompted-by email]
+    "stats",  # None, or [files, additions, deletions, binary files] (+ [sizes] unless "known")
+    # [[path, status, additions, deletions, binary, old path, mode change] (+ [True]: size
+    # unknown), ...]
+    "files",
+)
 
-    id: str
-    source: str
-    location: str | None
-    patch_path: str | None
-    sha: str
-    parents: list[str]
-    author_name: str
-    author_email: str
-    committer_name: str
-    committer_email: str
-    authored_at: str
-    committed_at: str
-    message: str
-    agent: str
-    model: str | None
-    family: str
-    role: str
-    confidence: str
-    #: [[source, marker], ...]
-    evidence: list[list[str]]
-    #: [[name, email], ...]
-    prompted_by: list[list[str]]
-    #: None, or [text, source] or [text, source, prompted-by name, prompted-by email]
-    prompt: list[Any] | None
-    #: None, or [files, additions, deletions, binary files] (+ [sizes] when not "known")
-    stats: list[Any] | None
-    #: [[path, status, additions, deletions, binary, old path, mode change] (+ [True]: size
-    #: unknown), ...]
-    files: list[list[Any]]
+
+class StoredChange(namedtuple("StoredChange", _STORED_SLOTS)):
+    """One change as the scan caches it (`StoredChange.of` / `.decode`); JSON: a list. A plain
+    named tuple (`collections.namedtuple`): `typing.NamedTuple` would import `typing`."""
+
+    __slots__ = ()
 
     @classmethod
     def of(cls, c: Change) -> StoredChange:
@@ -914,8 +920,9 @@ class _LazySide:
         return self._side
 
 
-#: Where a change is shown: location, location kind, merged, refs, merged from.
-Placement = tuple[Any, ...]
+if TYPE_CHECKING:
+    #: Where a change is shown: location, location kind, merged, refs, merged from.
+    Placement = tuple[Any, ...]
 
 
 @_value_methods(frozen=False)
