@@ -84,10 +84,14 @@ def main() -> None:
     wall: dict[str, list[float]] = {name: [] for name in commands}
     cpu: dict[str, list[float]] = {name: [] for name in commands}
     loads = []
-    for _ in range(args.rounds + 1):  # the first round warms the caches and is not counted
-        for name, command in commands.items():
+    names = list(commands)
+    for round_ in range(args.rounds + 1):  # the first round warms the caches and is not counted
+        # raw first, then the installs, their order swapped every round (no install always
+        # runs right after git's own log).
+        order = [names[0], *(names[1:] if round_ % 2 else names[:0:-1])]
+        for name in order:
             shutil.rmtree(state, ignore_errors=True)
-            took = run(command, repo, env)
+            took = run(commands[name], repo, env)
             wall[name].append(took)
             cpu[name].append(run.cpu)  # type: ignore[attr-defined]
         loads.append(os.getloadavg()[0])
@@ -96,14 +100,23 @@ def main() -> None:
     marker = repo / ".git" / SAMPLES_FILE
     if marker.is_file():  # the synthetic history: built from which samples
         print(f"history of {marker.read_text().strip()}")
-    print(f"{'measure':<10} {'median':>8} {'p95':>8} {'/ raw':>7} {'cpu median':>11}")
+    # The host's speed drifts within minutes: besides the ratio of medians, the median of each
+    # round's own ratio (to the raw log of that round, and of this install to the other).
+    print(f"{'measure':<10} {'median':>8} {'p95':>8} {'/ raw':>7} {'paired':>7} {'cpu median':>11}")
     for name in commands:
         times = sorted(wall[name][1:])
         p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
+        paired = statistics.median(
+            [t / r for t, r in zip(wall[name][1:], wall["raw"][1:], strict=True)]
+        )
         print(
             f"{name:<10} {statistics.median(times) * 1000:6.0f}ms {p95 * 1000:6.0f}ms "
-            f"{statistics.median(times) / raw:6.2f}x {statistics.median(cpu[name][1:]) * 1000:9.0f}ms"
+            f"{statistics.median(times) / raw:6.2f}x {paired:6.2f}x "
+            f"{statistics.median(cpu[name][1:]) * 1000:9.0f}ms"
         )
+    if "before" in wall:
+        pairs = [t / b for t, b in zip(wall["this"][1:], wall["before"][1:], strict=True)]
+        print(f"this / before, median of the rounds' own ratios: {statistics.median(pairs):.3f}")
 
 
 if __name__ == "__main__":
