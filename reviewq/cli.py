@@ -247,10 +247,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     with gc_paused():
         code = _main(argv, words)
-    if argv is None:
-        # The process's own command line (the installed `reviewq` / `git-reviewq` script, or
-        # `python -m reviewq`), not a caller's list: a scan ends here when nothing waits.
-        finish_now(code)
+        if argv is None:
+            # The process's own command line (the installed `reviewq` / `git-reviewq` script,
+            # or `python -m reviewq`), not a caller's list: a scan ends here when nothing
+            # waits. Still paused: the collector turned back on would first walk everything
+            # the scan made (2-4 ms of a cold table, just before the exit).
+            finish_now(code)
     return code
 
 
