@@ -651,11 +651,9 @@ def _scan_history(
     for commit, authorship, prompt in found:
         sha = commit.sha
         size, files = (None, ()) if sha in unsized else stats.get(sha, no_size)
-        changes.append(
-            Change(
-                id=sha, commit=commit, authorship=authorship, prompt=prompt, stats=size, files=files
-            )
-        )
+        # Positional (id, commit, authorship, prompt, stats, source, location, patch path,
+        # files): one per AI commit, and keywords cost ~0.5 µs a call.
+        changes.append(Change(sha, commit, authorship, prompt, size, "git", None, None, files))
     return changes, read
 
 
