@@ -105,7 +105,9 @@ def print_table(
         cells = [[one_line(c) for c in row] for row in cells]
     heads = [str(h) for h in headers]
     widths = [len(h) for h in heads]
-    if cells and all(len(row) == len(heads) for row in cells):  # column by column
+    # Every row as long as the header (the usual table): counted in one C pass.
+    even = set(map(len, cells)) <= {len(heads)}
+    if cells and even:  # column by column
         widths = [
             max(width, *map(len, column)) for width, column in zip(widths, zip(*cells), strict=True)
         ]
@@ -139,7 +141,7 @@ def print_table(
         return "  ".join([*padded, *parts[-1:]]).rstrip()
 
     every = (heads, *cells)
-    if not widths or any(len(row) != len(widths) for row in every):
+    if not widths or not even:
         stream.write("".join([fmt(row) + "\n" for row in every]))
         return
     # Column by column: `fmt` of every row, without a call and three lists per row (a scan's
