@@ -198,8 +198,9 @@ def change_to_state(c: Change) -> list[Any]:
             p.source,
             *((p.prompted_by.name, p.prompted_by.email) if p.prompted_by else ()),
         ],
-        _stats_state(c.stats),
-        _files_state(c.files),
+        # An unsized change (the cold table's) calls neither: two calls each of thousands.
+        None if c.stats is None else _stats_state(c.stats),
+        _files_state(c.files) if c.files else [],
     ]
 
 
