@@ -754,6 +754,14 @@ def test_a_message_with_no_transcript_head_yields_no_prompt(lines: list[str]) ->
         assert choose_prompt(raw.decode("utf-8", "replace"), ()) is None
 
 
+def one_agent_commit(repo) -> None:
+    """A person's first commit, then one co-authored by Claude (what the probes below scan)."""
+    repo.commit("base", files={"a.py": "a\n"})
+    repo.commit(
+        "Add b\n\nCo-authored-by: Claude <noreply@anthropic.com>", files={"b.py": "b\n" * 5}
+    )
+
+
 def test_a_cold_scan_never_loads_inspect(repo) -> None:
     """`dataclasses` is imported with `inspect` deferred (`reviewq.startup`), and every
     dataclass on the scan's path has its own docstring (one without asks `inspect.signature`
@@ -763,10 +771,7 @@ def test_a_cold_scan_never_loads_inspect(repo) -> None:
     start-up (the editable install's finder imports modules of its own)."""
     from tests.conftest import run_bare_probe
 
-    repo.commit("base", files={"a.py": "a\n"})
-    repo.commit(
-        "Add b\n\nCo-authored-by: Claude <noreply@anthropic.com>", files={"b.py": "b\n" * 5}
-    )
+    one_agent_commit(repo)
     probe = (
         "import contextlib, io, sys\n"
         "from reviewq.cli import main\n"
@@ -796,10 +801,7 @@ def test_the_table_loads_neither_typing_nor_a_database(repo) -> None:
     finder imports `typing` itself)."""
     from tests.conftest import run_bare_probe
 
-    repo.commit("base", files={"a.py": "a\n"})
-    repo.commit(
-        "Add b\n\nCo-authored-by: Claude <noreply@anthropic.com>", files={"b.py": "b\n" * 5}
-    )
+    one_agent_commit(repo)
     probe = (
         "import contextlib, io, sys\n"
         "from reviewq.cli import main\n"
