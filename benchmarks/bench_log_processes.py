@@ -14,7 +14,9 @@ caches: PYTHONDONTWRITEBYTECODE is cleared), under `/usr/bin/time` for its peak 
   checkpoint, and right after one new verdict; each run next to a `sha256sum` run, and each
   ratio against the sha256sum runs interleaved with it;
 - `reviewq stats --json` and `reviewq report --format json` with no column cache yet (cold);
-- the same right after one new verdict (appended before each run, not timed), cache warm;
+- the same right after one new verdict (appended before each run, not timed), cache warm, each
+  run next to a `sha256sum` run (as every measure below: its ratio is to the `sha256sum` runs
+  beside it, and the median of each run's own ratio is printed too);
 - `stats` right after `reviewq verdict` on a pending change (not timed: the log, the team's
   notes and the cache file each get what a reviewer's verdict writes);
 - the same with nothing new (warm).
@@ -38,6 +40,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -160,6 +163,26 @@ def main() -> int:
         [run(["sha256sum", str(log)], repo, env) for _ in range(args.runs)],
         None,
     )
+
+    def beside_sha256sum(
+        name: str, argv: list[str], before: Callable[[], object] | None, runs: int
+    ) -> None:
+        """Each run next to a `sha256sum` run: the ratio holds under a changing load (the
+        median of the runs' own ratios is printed too: the yardstick itself drifts)."""
+        timed, yardstick = [], []
+        for _ in range(runs):
+            if before is not None:
+                before()
+            yardstick.append(run(["sha256sum", str(log)], repo, env)[0])
+            timed.append(run(argv, repo, env))
+        here = statistics.median(yardstick)
+        summary(name, timed, here)
+        own = statistics.median([t / y for (t, _), y in zip(timed, yardstick, strict=True)])
+        print(
+            f"{'':<46} (sha256sum in the same runs: median {here:.2f} s; "
+            f"each run's own ratio: median {own:.2f}x)"
+        )
+
     if "verify" in only:
         checkpoint = log.with_name(log.name + ".verified")
 
@@ -181,16 +204,7 @@ def main() -> int:
             ("reviewq log verify, right after one new verdict", verify, append, args.runs),
         ]
         for name, argv, before, runs in variants:
-            # each run next to a sha256sum run: the ratio holds under a changing load
-            timed, yardstick = [], []
-            for _ in range(runs):
-                if before is not None:
-                    before()
-                yardstick.append(run(["sha256sum", str(log)], repo, env)[0])
-                timed.append(run(argv, repo, env))
-            here = statistics.median(yardstick)
-            summary(name, timed, here)
-            print(f"{'':<46} (sha256sum in the same runs: median {here:.2f} s)")
+            beside_sha256sum(name, argv, before, runs)
     commands = {
         name: argv
         for name, argv in {
@@ -221,32 +235,31 @@ def main() -> int:
             print(
                 f"{'':<46} (CPU, user + system with its workers: median {cpu_of(argv, cold_runs)})"
             )
-        after = []
-        for _ in range(args.runs):
-            subprocess.run(
+        beside_sha256sum(
+            f"reviewq {name}, right after one new verdict",
+            argv,
+            lambda: subprocess.run(
                 [sys.executable, "-c", APPEND, str(log), uuid.uuid4().hex], env=env, check=True
-            )
-            after.append(run(argv, repo, env))
-        summary(f"reviewq {name}, right after one new verdict", after, sha)
+            ),
+            args.runs,
+        )
         if name == "stats":
             # As a reviewer records one: `reviewq verdict` (the log, the team's notes, the
             # change's patch id in the cache file), not timed; then `stats`, timed.
-            recorded = []
-            for target in pending[: args.runs]:
-                subprocess.run(
-                    [*REVIEWQ, "verdict", target, "approve", "--seconds", "60"],
+            targets = iter(pending[: args.runs])
+            beside_sha256sum(
+                "reviewq stats, right after `reviewq verdict`",
+                argv,
+                lambda targets=targets: subprocess.run(
+                    [*REVIEWQ, "verdict", next(targets), "approve", "--seconds", "60"],
                     cwd=repo,
                     env=env,
                     stdout=subprocess.DEVNULL,
                     check=True,
-                )
-                recorded.append(run(argv, repo, env))
-            summary("reviewq stats, right after `reviewq verdict`", recorded, sha)
-        summary(
-            f"reviewq {name}, nothing new",
-            [run(argv, repo, env) for _ in range(args.runs)],
-            sha,
-        )
+                ),
+                min(args.runs, len(pending)),
+            )
+        beside_sha256sum(f"reviewq {name}, nothing new", argv, None, args.runs)
     print(f"after: {load()}")
     return 0
 
