@@ -103,6 +103,20 @@ def test_duplicate_keys_read_as_the_first_one(tmp_path: Path) -> None:
     assert cache.get("t", "a") == 3
 
 
+def test_ids_another_tool_wrote_do_not_break_the_numbering(tmp_path: Path) -> None:
+    """Document ids that are not short ASCII numerals (`²` is a digit to `isdigit` but not to
+    `int`; a numeral past 4,300 digits is refused by `int`) are kept, and numbered past."""
+    path = tmp_path / "cache.json"
+    odd = {"²": {"k": "a", "v": 1}, "x": {"k": "b", "v": 2}, "9" * 5000: {"k": "c", "v": 3}}
+    path.write_text(json.dumps({"t": {**odd, "7": {"k": "d", "v": 4}}}))
+    cache = Cache(path)
+    assert [cache.get("t", k) for k in "abcd"] == [1, 2, 3, 4]
+    cache.put("t", "e", 5)
+    cache.close()
+    assert written(path)["t"]["8"] == {"k": "e", "v": 5}
+    assert set(written(path)["t"]) == {*odd, "7", "8"}
+
+
 def test_many_writes_reach_the_file_without_a_flush(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(cache_module, "WRITES_BEFORE_FLUSH", 5)
     path = tmp_path / "cache.json"

@@ -167,7 +167,11 @@ class Cache:
         """One more than the table's largest document id, as TinyDB numbers them."""
         last = self._last_ids.get(table)
         if last is None:
-            last = max((int(i) for i in docs if i.isdigit()), default=0)
+            # Ids another tool wrote may be anything: only short ASCII numerals count (`int`
+            # refuses `²`, which `isdigit` accepts, and numerals past 4,300 digits).
+            last = max(
+                (int(i) for i in docs if i.isascii() and i.isdigit() and len(i) < 19), default=0
+            )
         self._last_ids[table] = last + 1
         return str(last + 1)
 
