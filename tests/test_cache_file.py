@@ -94,13 +94,19 @@ def test_an_unreadable_file_is_rebuilt_with_one_line(
 
 
 def test_duplicate_keys_read_as_the_first_one(tmp_path: Path) -> None:
-    """A key in two documents (another tool's edit) reads as TinyDB's walk found it."""
+    """A key in two documents (another tool's edit) reads as TinyDB's walk found it; the
+    later document, which no read could reach, is gone once the table is used."""
     path = tmp_path / "cache.json"
     path.write_text(json.dumps({"t": {"1": {"k": "a", "v": 1}, "2": {"k": "a", "v": 2}}}))
     cache = Cache(path)
+    assert cache.items("t") == [("a", 1)]
     assert cache.get("t", "a") == 1
     cache.put("t", "a", 3)
     assert cache.get("t", "a") == 3
+    cache.delete("t", "a")
+    assert cache.get("t", "a") is None and cache.items("t") == []
+    cache.close()
+    assert written(path)["t"] == {}
 
 
 def test_ids_another_tool_wrote_do_not_break_the_numbering(tmp_path: Path) -> None:

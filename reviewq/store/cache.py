@@ -138,12 +138,20 @@ class Cache:
             self._tables = data
 
     def _index(self, table: str) -> dict[Any, str]:
+        """The table's key -> document id, made on its first use. A key written twice (by
+        another tool: the cache never writes one twice) is the first document's, as a walk of
+        the table finds it; the later ones, which no `get` could reach, are dropped."""
         keys = self._keys.get(table)
         if keys is None:
             keys = self._keys[table] = {}
-            for doc_id, doc in self._tables.get(table, {}).items():
+            docs = self._tables.get(table, {})
+            unreachable = []
+            for doc_id, doc in docs.items():
                 with contextlib.suppress(KeyError, TypeError):  # no key, or not hashable
-                    keys.setdefault(doc["k"], doc_id)
+                    if keys.setdefault(doc["k"], doc_id) != doc_id:
+                        unreachable.append(doc_id)
+            for doc_id in unreachable:
+                del docs[doc_id]
         return keys
 
     def get(self, table: str, key: str) -> Any:
@@ -184,6 +192,7 @@ class Cache:
 
     def items(self, table: str) -> list[tuple[str, Any]]:
         with self._lock:
+            self._index(table)  # a key written twice is listed once, as `get` reads it
             return [
                 (doc["k"], doc.get("v"))
                 for doc in self._tables.get(table, {}).values()
