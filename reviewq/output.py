@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 from reviewq.core.text import BIDI_CONTROLS, INVISIBLES, has_hidden, one_line
 
-# `typing` is not imported at run time (~3 ms of a cold table): annotations are strings here.
+# Not `typing.TYPE_CHECKING`: the table's process never imports `typing` (docs/architecture.md).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, TextIO

@@ -15,7 +15,7 @@ from reviewq.core.lazy_re import lazy
 from reviewq.core.message import parse_identity
 from reviewq.core.model import Identity, _set, _value_methods
 
-# `typing` is not imported at run time (~3 ms of a cold table): annotations are strings here.
+# Not `typing.TYPE_CHECKING`: the table's process never imports `typing` (docs/architecture.md).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any

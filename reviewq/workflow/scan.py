@@ -1,9 +1,9 @@
 """The scan: git history (+ side records, + the patch inbox) -> AI-authored `Change`s.
 
 One streaming `git log` pass feeds the detector; only the commits it keeps get a numstat pass.
-Results are cached (`store/cache.py`) keyed by what was asked (revisions, limits, repository rules) and
-validated by what git says now (resolved tips, notes refs). An unchanged history is answered from
-the cache; a history that only grew is scanned from the old tips to the new ones.
+Results are cached (`store/cache.py`) keyed by what was asked (revisions, limits, repository
+rules) and validated by what git says now (resolved tips, notes refs). An unchanged history is
+answered from the cache; a history that only grew is scanned from the old tips to the new ones.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ from reviewq.workflow.scan_answer import (
 )
 from reviewq.workflow.scan_answer import rules_key as _rules_key
 
-# `typing` is not imported at run time (~3 ms of a cold table): annotations are strings here.
+# Not `typing.TYPE_CHECKING`: the table's process never imports `typing` (docs/architecture.md).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from datetime import datetime

@@ -28,7 +28,7 @@ from reviewq.errors import ReviewqError
 from reviewq.files import replace_file
 from reviewq.sources.gitcmd import GitError
 
-# `typing` is not imported at run time (~3 ms of a cold table): annotations are strings here.
+# Not `typing.TYPE_CHECKING`: the table's process never imports `typing` (docs/architecture.md).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import IO, Any
