@@ -120,12 +120,14 @@ def _shared_mode(path) -> int:
 
 def build_doc(inputs, *, now, since_text: str | None, tz_arg: str | None, weeks: int):
     """The report of `inputs` (one repository or a team) with its input block."""
+    from reviewq import heap
     from reviewq.core.report import disclosure, team_disclosure
     from reviewq.workflow.stats import TeamInputs, parse_since
 
     team = isinstance(inputs, TeamInputs)
     whole = inputs.combined if team else inputs
     since = parse_since(since_text, now, whole.tz) if since_text else None
+    heap.temporaries_reuse_memory()  # `report` ends after the figures
 
     def one(part) -> dict[str, Any]:
         return disclosure(

@@ -69,6 +69,7 @@ def run(args: argparse.Namespace, ctx) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from reviewq import heap
     from reviewq.clock import local_now
     from reviewq.output import column_build_notice, emit_json
     from reviewq.workflow.stats import TeamInputs, gather_for, parse_since
@@ -78,6 +79,7 @@ def _run(args: argparse.Namespace) -> int:
         inputs = gather_for(args)
     whole = inputs.combined if isinstance(inputs, TeamInputs) else inputs
     since = parse_since(args.since, now, whole.tz) if args.since else None
+    heap.temporaries_reuse_memory()  # this process ends after the figures
     stats = whole.stats(now, since)
     if not isinstance(inputs, TeamInputs):
         if args.json:

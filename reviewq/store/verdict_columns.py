@@ -45,6 +45,7 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
+from reviewq import heap
 from reviewq.core.alloc import gc_paused
 from reviewq.core.jsonio import fast_loads, parse_line
 from reviewq.core.metrics import COLUMNS, LABELS, LineLabels, VerdictTable
@@ -1214,7 +1215,7 @@ def _metric_range(
     parts: list[LogColumns] = []
     count, last_hash, at = 0, None, start
     if end - start >= PARALLEL_BYTES:
-        _blocks_reuse_memory()
+        heap.blocks_reuse_memory()
     # The gc stays paused: parsed records make no cycles, and a collection would walk every
     # object of the block still alive.
     with gc_paused():
@@ -1232,55 +1233,9 @@ def _metric_range(
     if not parts:
         return None
     if end - start >= PARALLEL_BYTES:
-        _big_arrays_mapped()
-    _trim()
+        heap.big_arrays_mapped()
+    heap.trim()
     return _Built(_joined(parts) if join else parts, at, count, last_hash)
-
-
-@functools.cache
-def _malloc_trim() -> Any:
-    import ctypes
-
-    try:
-        return ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        return None
-
-
-def _blocks_reuse_memory() -> None:
-    """While a large first build reads its blocks, the memory a block's bytes and lines
-    took is used again for the next block's instead of given back and faulted in again (a
-    page fault for every page of the log, a second or more of system time at a million
-    records): blocks below 64 MiB come from the heap, and the heap keeps up to 64 MiB free
-    at its top (`_trim` gives it back once the blocks are read). A no-op off glibc."""
-    import ctypes
-
-    with contextlib.suppress(OSError, AttributeError):
-        mallopt = ctypes.CDLL(None).mallopt
-        mallopt(-3, 64 << 20)  # M_MMAP_THRESHOLD
-        mallopt(-1, 64 << 20)  # M_TRIM_THRESHOLD
-
-
-def _big_arrays_mapped() -> None:
-    """From here on (the join of a large first build, once the blocks are read), large
-    allocations (a column of a million rows) are mapped on their own, so that each is given
-    back to the system as soon as it is freed: glibc otherwise raises its threshold to the
-    largest block freed, and a freed column leaves a hole in the heap that the next, larger
-    one cannot use (every column then counts twice at the join). A no-op off glibc."""
-    import ctypes
-
-    with contextlib.suppress(OSError, AttributeError):
-        mallopt = ctypes.CDLL(None).mallopt
-        mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD
-        mallopt(-1, 128 << 10)  # M_TRIM_THRESHOLD: glibc's default again (`_blocks_reuse_memory`)
-
-
-def _trim() -> None:
-    """Give the C heap's free memory back to the system: the blocks' lines and records were
-    freed, but glibc keeps what it had, and what comes next (the join) would count on top."""
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
 
 
 #: The log, the byte ranges and the chunk a forked worker builds (inherited, never pickled).
@@ -1473,7 +1428,7 @@ def _merge(parts: list[_Part]) -> _Part:
         joined.append(np.concatenate([r[field] for r in rest]))
         for r in rest:
             r[field] = None
-    _trim()
+    heap.trim()
     return _Part(table, *joined)
 
 
@@ -1487,7 +1442,7 @@ def _joined_columns(
     """Each column of the parts' tables (`sources`, emptied as they are joined) joined in part
     order: a coded column's codes renumbered into the joined labels (`remaps`, from
     `_table_labels`), the change column as `change_column(part index, column)` gives it. With
-    `trim`, the C heap gives back what each joined column freed (`_trim`)."""
+    `trim`, the C heap gives back what each joined column freed (`heap.trim`)."""
     columns: dict[str, np.ndarray] = {}
     for name in COLUMNS:
         pieces = []
@@ -1501,7 +1456,7 @@ def _joined_columns(
         columns[name] = np.concatenate(pieces)
         del pieces
         if trim:
-            _trim()
+            heap.trim()
     return columns
 
 
@@ -1577,7 +1532,7 @@ def _merge_settled(parts: list[_Part]) -> _Part:
     columns = _joined_columns(sources, remaps, change_column, trim=False)
     table = VerdictTable(**columns, **merged, changes=(), invalid=invalid)
     del columns
-    _trim()
+    heap.trim()
     return _Part(table, labels, joined_ids, keys, key_lines, True, label_hashes)
 
 
@@ -1806,7 +1761,7 @@ def _finish(part: _Part) -> LogColumns:
     """`LogColumns` of a part: settled (`_settle`: the change ids numbered, the ids sorted
     and unique, the key index by key, then line), the change ids kept as lines of text
     (`LineLabels`). The part is used up (its arrays let go one by one)."""
-    _trim()
+    heap.trim()
     part = _settle(part)
     keys, key_lines, ids = part.keys, part.key_lines, part.ids
     labels = part.changes
@@ -1816,7 +1771,7 @@ def _finish(part: _Part) -> LogColumns:
     del labels
     table = replace(part.table, changes=LineLabels(text, count))
     part.table = None  # type: ignore[assignment]
-    _trim()
+    heap.trim()
     return LogColumns(table, ids, keys, key_lines)
 
 

@@ -1,0 +1,59 @@
+"""`reviewq.heap`: the C heap's settings around large one-shot work.
+
+Each check runs in its own interpreter: the settings are the whole process's, and a test
+worker's other tests must not run under them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from reviewq import heap
+
+#: Page faults of making and freeing a float column of a million rows 30 times, after a
+#: setting: printed by the child as one number.
+FAULTS_AFTER = """
+import resource, sys
+import numpy as np
+from reviewq import heap
+getattr(heap, sys.argv[1])()
+x = np.arange(1 << 20, dtype=np.float64)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(30):
+    y = x * 2.0
+    z = np.where(x > 5, y, 0.0)
+    del y, z
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+def faults_after(setting: str) -> int:
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(FAULTS_AFTER), setting],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(done.stdout)
+
+
+@pytest.mark.skipif(heap._libc() is None, reason="glibc's mallopt is not here")
+def test_kept_temporaries_are_used_again_instead_of_faulted_in_afresh() -> None:
+    # Mapped on its own, each of the 60 columns made faults its pages in afresh (numpy asks
+    # for huge pages where it can: ~650 faults a column here, not 2,048); kept, the first
+    # ones' pages serve the rest.
+    mapped = faults_after("big_arrays_mapped")
+    kept = faults_after("temporaries_reuse_memory")
+    assert mapped > 10_000
+    assert kept * 10 < mapped
+
+
+def test_every_setting_is_a_no_op_without_glibc(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(heap, "_libc", lambda: None)
+    heap.blocks_reuse_memory()
+    heap.big_arrays_mapped()
+    heap.temporaries_reuse_memory()
+    heap.trim()
