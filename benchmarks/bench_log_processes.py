@@ -13,7 +13,8 @@ caches: PYTHONDONTWRITEBYTECODE is cleared), under `/usr/bin/time` for its peak 
   `reviewq log verify` with no checkpoint yet (the full pass, which writes one), with its
   checkpoint, and right after one new verdict; each run next to a `sha256sum` run, and each
   ratio against the sha256sum runs interleaved with it;
-- `reviewq stats --json` and `reviewq report --format json` with no column cache yet (cold);
+- `reviewq stats --json` and `reviewq report --format json` with no column cache yet (cold),
+  each run next to a `sha256sum` run too;
 - the same right after one new verdict (appended before each run, not timed), cache warm, each
   run next to a `sha256sum` run (as every measure below: its ratio is to the `sha256sum` runs
   beside it, and the median of each run's own ratio is printed too);
@@ -158,7 +159,7 @@ def main() -> int:
             ):
                 (state / name).unlink(missing_ok=True)
 
-    sha = summary(
+    summary(
         "sha256sum of the log",
         [run(["sha256sum", str(log)], repo, env) for _ in range(args.runs)],
         None,
@@ -227,11 +228,11 @@ def main() -> int:
     )
     for name, argv in commands.items():
         if not args.no_cold:
-            cold = []
-            for _ in range(cold_runs):
-                caches(False)
-                cold.append(run(argv, repo, env))
-            summary(f"reviewq {name}, no column cache yet", cold, sha)
+            # Beside its own `sha256sum` too: the host's speed drifts by a third within
+            # minutes, and the cold build is CPU-bound on both cores.
+            beside_sha256sum(
+                f"reviewq {name}, no column cache yet", argv, lambda: caches(False), cold_runs
+            )
             print(
                 f"{'':<46} (CPU, user + system with its workers: median {cpu_of(argv, cold_runs)})"
             )
