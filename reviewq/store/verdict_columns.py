@@ -1699,9 +1699,21 @@ def _first_seen_hashed(
             np.zeros(0, dtype=np.intp),
         )
     hashed = _row_hashes(values)
-    uniq, first, inverse = np.unique(hashed, return_index=True, return_inverse=True)
+    # One stable sort of the hashes numbers them, as `np.unique` would (a run of equal hashes
+    # starts at the first row that has it); when every hash differs (a first build's change
+    # ids, nearly always), it is the answer's argsort itself and nothing else is sorted.
+    by_hash = np.argsort(hashed, kind="stable")
+    ordered = hashed[by_hash]
+    starts = np.empty(len(values), dtype=bool)
+    starts[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    if starts.all():  # no hash twice, so no two values under one: each value its own code
+        return np.arange(len(values), dtype=np.int64), values, hashed, by_hash
     del hashed
-    inverse = inverse.ravel()
+    uniq, first = ordered[starts], by_hash[starts]
+    inverse = np.empty(len(values), dtype=np.intp)
+    inverse[by_hash] = np.cumsum(starts) - 1
+    del ordered, starts, by_hash
     exact = _all_first(values, first, inverse)
     if not exact:  # a collision: exactly, by bytes
         _, first, inverse = np.unique(values, return_index=True, return_inverse=True)
