@@ -184,13 +184,14 @@ def main() -> int:
             f"each run's own ratio: median {own:.2f}x)"
         )
 
+    def append() -> None:
+        """One new verdict at the log's end, as the next run's `before` (not timed)."""
+        subprocess.run(
+            [sys.executable, "-c", APPEND, str(log), uuid.uuid4().hex], env=env, check=True
+        )
+
     if "verify" in only:
         checkpoint = log.with_name(log.name + ".verified")
-
-        def append() -> None:
-            subprocess.run(
-                [sys.executable, "-c", APPEND, str(log), uuid.uuid4().hex], env=env, check=True
-            )
 
         verify = [*REVIEWQ, "log", "verify"]
         variants = [
@@ -214,7 +215,6 @@ def main() -> int:
         }.items()
         if name in only
     }
-    commands = {name: argv for name, argv in commands.items() if name in only}
     # Pending AI changes to record verdicts on with the CLI (each run a new one).
     pending = (
         [
@@ -236,14 +236,7 @@ def main() -> int:
             print(
                 f"{'':<46} (CPU, user + system with its workers: median {cpu_of(argv, cold_runs)})"
             )
-        beside_sha256sum(
-            f"reviewq {name}, right after one new verdict",
-            argv,
-            lambda: subprocess.run(
-                [sys.executable, "-c", APPEND, str(log), uuid.uuid4().hex], env=env, check=True
-            ),
-            args.runs,
-        )
+        beside_sha256sum(f"reviewq {name}, right after one new verdict", argv, append, args.runs)
         if name == "stats":
             # As a reviewer records one: `reviewq verdict` (the log, the team's notes, the
             # change's patch id in the cache file), not timed; then `stats`, timed.
