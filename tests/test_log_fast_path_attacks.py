@@ -121,3 +121,34 @@ def test_cli_verify_checks_an_old_edit_after_many_runs_with_and_without_full(
         bad = cli(*args, *extra)
         assert bad.returncode == 1
         assert "record 1 (id rec-000000): content does not match its hash" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    "last",
+    [
+        None,  # the record as appended
+        b"not json at all",
+        b"[1, 2, 3]",
+        b'{"hash": 7, "prev": "x"}',
+        b'{"hash": "' + b"a" * 64 + b'", "prev": "forged"}',
+    ],
+)
+@pytest.mark.parametrize("head_line", [24, 23, 12])
+def test_the_head_found_by_the_pass_is_the_one_a_second_read_finds(
+    log_path: Path, last: bytes | None, head_line: int
+) -> None:
+    """`Range.at_head` at the last line read (taken from the pass itself) and anywhere else
+    (read again) is what `_line_ending_at` finds, whatever the line at the head holds: the
+    whole log as one range, and split in two at the head (then it ends the second range)."""
+    lines = raw_lines(log_path)
+    if last is not None:
+        lines[head_line - 1] = last + b"\n"
+        log_path.write_bytes(b"".join(lines))
+    head_size = sum(map(len, lines[:head_line]))
+    job = log_verify._Job(log_path, signatures=False, notes=None, head_size=head_size)
+    for start, end in [(0, log_path.stat().st_size), *log_verify.split(log_path, head_size, 2)]:
+        if start < head_size <= end:
+            found = log_verify.check_range(job, start, end).at_head
+            assert found == log_verify._line_ending_at(log_path, start, head_size)
+            before = sum(1 for i in range(len(lines)) if sum(map(len, lines[: i + 1])) <= start)
+            assert found is not None and found[0] == head_line - 1 - before
