@@ -378,18 +378,40 @@ def _sorted(table: Any) -> bytearray:
 def sort_entries(parts: list[tuple[bytes | bytearray, int]]) -> bytearray:
     """Entry tables (each sorted by id, with the line index its indexes count from) as one
     table sorted by id, lines with the same id in line order (numpy: a million entries;
-    imported here only, when a checkpoint is written). `parts` is emptied as it is read."""
+    imported here only, when a checkpoint is written). `parts` is emptied as it is read.
+
+    Each entry goes straight to its place in the bytes returned: the tables' ids are sorted
+    together (stable: sorted runs merge in linear time, and equal ids keep the tables'
+    order, which is their lines'), and each table is scattered by the inverse of that order.
+    No joined copy of the tables first (a million entries are 40 MB: its fresh pages cost
+    more than the sort)."""
     import numpy as np
 
     dtype = np.dtype(_DTYPE_FIELDS)
-    table = np.empty(sum(len(blob) for blob, _ in parts) // ENTRY.size, dtype=dtype)
-    at = 0
+    tables = []
     parts.reverse()
     while parts:
         blob, base = parts.pop()
-        n = len(blob) // ENTRY.size
-        table[at : at + n] = np.frombuffer(blob, dtype=dtype, count=n)
-        table["i"][at : at + n] += np.uint64(base)
-        at += n
+        table = np.frombuffer(blob, dtype=dtype, count=len(blob) // ENTRY.size)
+        if base:
+            if not table.flags.writeable:
+                table = table.copy()
+            table["i"] += np.uint64(base)
+        tables.append(table)
         del blob
-    return _sorted(table)
+    count = sum(len(t) for t in tables)
+    out = bytearray(count * ENTRY.size)
+    if not count:
+        return out
+    keys = np.concatenate([t["k"] for t in tables]).view("S16")  # as `_sorted` compares them
+    order = np.argsort(keys, kind="stable")
+    del keys
+    place = np.empty(count, dtype=np.intp)
+    place[order] = np.arange(count, dtype=np.intp)
+    del order
+    rows = np.frombuffer(out, dtype=f"V{ENTRY.size}")
+    at = 0
+    for table in tables:
+        rows[place[at : at + len(table)]] = table.view(f"V{ENTRY.size}")
+        at += len(table)
+    return out
