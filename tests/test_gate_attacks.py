@@ -20,7 +20,7 @@ from reviewq.sources.gitcmd import Git
 from reviewq.store.notes_log import NOTES_REF, NotesError, ref_tip
 from tests.conftest import Repo, run_reviewq
 from tests.test_gate import ANA, BEN, CODEX, SAFE_PATH, gate, gate_json, record
-from tests.verdict_kit import rechain
+from tests.verdict_kit import rechain, rehashed
 
 SIMPLE = "[policy]\napprovals = 1\n"
 
@@ -140,6 +140,30 @@ def test_a_line_reusing_a_rejections_id_fails_closed(
     result = gate(ci.path, "base..main")
     assert result.returncode == 2, result.stdout + result.stderr
     assert f"record {rejection['id'][:12]} has 2 different contents" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "head",
+    [b'"aa":NaN,', b'"aa":"\\ud800",', b'"aa":"\xed\xa0\x80",', b'"aa":-Infinity,'],
+    ids=["nan", "escaped-surrogate", "encoded-surrogate", "infinity"],
+)
+def test_a_shadow_with_no_canonical_form_fails_closed_as_an_edited_line(
+    simple_repo: Repo, make_repo, head: bytes
+) -> None:
+    """A copy of the rejection turned approval whose own line hashes right but holds what no
+    canonical line holds (json reads NaN, infinities and lone surrogates): it hashes to
+    nothing, so it is an edited line, and the gate fails closed on it, in one line. Before,
+    comparing its content with the original's crashed the gate with a traceback."""
+    repo = simple_repo
+    sha, rejection, _ = reviewed(repo)
+    shadow = rehashed(forged(rejection, verdict="approve").encode(), head).rstrip(b"\n")
+    lines = [line.encode() for line in note_lines(repo, sha)]
+    note = b"\n".join(sorted([*lines, shadow])) + b"\n"
+    repo.git("notes", f"--ref={NOTES_REF}", "add", "-f", "-F", "-", sha, input=note)
+    result = gate(ci_mirror(repo, make_repo).path, "base..main")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "holds 1 record(s) edited after they were written" in result.stderr
     assert "Traceback" not in result.stderr
 
 

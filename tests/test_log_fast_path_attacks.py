@@ -18,13 +18,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from reviewq.core.jsonio import parse_line
 from reviewq.core.metrics import APPROVE, CHANGES
 from reviewq.core.verdict import EDITED
 from reviewq.store import log_verify
 from reviewq.store.flat_arrays import open_arrays
 from reviewq.store.log import ProvenanceLog
 from reviewq.store.verdict_columns import CACHE_NAME, load_log_table
-from tests.verdict_kit import make_record, raw_lines, write_log
+from tests.verdict_kit import make_record, raw_lines, rehashed, write_log
 
 
 @pytest.fixture
@@ -152,3 +153,56 @@ def test_the_head_found_by_the_pass_is_the_one_a_second_read_finds(
             assert found == log_verify._line_ending_at(log_path, start, head_size)
             before = sum(1 for i in range(len(lines)) if sum(map(len, lines[: i + 1])) <= start)
             assert found is not None and found[0] == head_line - 1 - before
+
+
+#: Forged lines whose own hash is right but which no writer of canonical lines writes.
+NOT_JSON_FOR_US = {
+    "not-utf8": b'"aa":"\xc0\x80",',  # an overlong form: msgspec skips it unread, json refuses
+    "deep": b'"aa":' + b"[" * 5000 + b"]" * 5000 + b",",  # json's recursion, not a ValueError
+}
+NO_CANONICAL_FORM = {
+    "nan": b'"aa":NaN,',
+    "escaped-surrogate": b'"aa":"\\ud800",',
+    "encoded-surrogate": b'"aa":"\xed\xa0\x80",',
+}
+
+
+@pytest.mark.parametrize("head", NOT_JSON_FOR_US.values(), ids=NOT_JSON_FOR_US.keys())
+def test_a_forged_line_json_refuses_stops_stats_and_fails_verify_in_one_line(
+    repo, cli, log_path: Path, head: bytes
+) -> None:
+    """Every reader refuses it as the plain read does: `stats` stops and names the line (the
+    fast read used to count the overlong form, and the deep one crashed both), `log verify`
+    names it as not JSON."""
+    lines = raw_lines(log_path)
+    lines[2] = rehashed(lines[2], head)
+    log_path.write_bytes(b"".join(lines))
+    repo.commit("base")
+    args = ("--repo", str(repo.path), "--log", str(log_path))
+    stats = cli(*args, "stats", "--json")
+    assert stats.returncode == 2 and "Traceback" not in stats.stderr
+    assert "line 3 is not valid JSON; run `reviewq log verify`" in stats.stderr
+    verify = cli(*args, "log", "verify", "--no-signatures")
+    assert verify.returncode == 1 and "Traceback" not in verify.stderr
+    assert "record 3" in verify.stderr and "not a JSON record" in verify.stderr
+
+
+@pytest.mark.parametrize("head", NO_CANONICAL_FORM.values(), ids=NO_CANONICAL_FORM.keys())
+def test_a_forged_line_with_no_canonical_form_counts_as_edited(
+    log_path: Path, tmp_path: Path, head: bytes
+) -> None:
+    """json reads NaN and lone surrogates, but a record holding one has no canonical form, so
+    no hash is its own: `stats` leaves it out and `log verify` names it edited, on the
+    one-pass and the split reads alike, with the notes ref holding its original or not."""
+    original = raw_lines(log_path)[2]
+    lines = raw_lines(log_path)
+    lines[2] = rehashed(lines[2], head)
+    log_path.write_bytes(b"".join(lines))
+    plain = load_log_table(log_path, None).table
+    assert len(plain) == 23
+    assert len(load_log_table(log_path, tmp_path / CACHE_NAME).table) == 23
+    notes = {"rec-000002": parse_line(original)}
+    for workers in (1, 2):
+        for copies in (None, notes):
+            report = ProvenanceLog(log_path).verify(workers=workers, notes=copies)
+            assert (report.chain.index, report.chain.problem) == (3, EDITED)

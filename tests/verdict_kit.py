@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 from pathlib import Path
@@ -65,6 +66,18 @@ def rechain(path: Path, records: list[dict[str, Any]] | None = None) -> list[dic
     path.write_bytes(data)
     log._write_head(Head(len(out), len(data), prev))
     return out
+
+
+def rehashed(line: bytes, head: bytes, tail: bytes = b"") -> bytes:
+    """`line` with `head` put after its opening brace (and `tail` before its closing one) and
+    its own hash recomputed over the bytes as they now are: a forged line whose own hash is
+    right (its link to the next line is then broken, as any edit breaks it)."""
+    body = line.rstrip(b"\n")
+    start = body.index(b',"hash":"')
+    old = body[start : start + 74]
+    body = b"{" + head + body[1:-1] + tail + b"}"
+    digest = hashlib.sha256(body.replace(old, b"", 1)).hexdigest().encode()
+    return body.replace(old, b',"hash":"' + digest + b'"', 1) + b"\n"
 
 
 def keygen(directory: Path, name: str, passphrase: str = "") -> Path:

@@ -34,13 +34,33 @@ fast_dumps = _orjson.dumps if _orjson is not None else _stdlib_dumps
 
 
 def parse_line(line: bytes) -> Any:
-    """One stored line -> its JSON value (ValueError when it is not JSON)."""
+    """One stored line -> its JSON value (ValueError when it is not JSON, or is nested deeper
+    than the parser goes: no line reviewq writes, and a reader must not crash on one)."""
     if _orjson is not None:
         try:
             return _orjson.loads(line)
         except _orjson.JSONDecodeError:
             pass  # json accepts a few things orjson refuses (huge integers); let it decide
-    return json.loads(line)
+    try:
+        return json.loads(line)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
+def strict_utf8(lines: list[bytes]) -> bool:
+    """Is every line ASCII, or UTF-8 with no overlong form and no encoded surrogate? A schema
+    decoder (msgspec) does not check the bytes of the strings it skips, and `parse_line`
+    accepts encoded surrogates (json's `surrogatepass`): on lines like these all three accept
+    the same lines and read the same values; any other line goes the plain way."""
+    if all(map(bytes.isascii, lines)):
+        return True
+    try:
+        for line in lines:
+            if not line.isascii():
+                line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def dump_json(value: Any) -> bytes:
@@ -54,4 +74,4 @@ def dump_json(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode("ascii")
 
 
-__all__ = ["dump_json", "fast_dumps", "fast_loads", "parse_line"]
+__all__ = ["dump_json", "fast_dumps", "fast_loads", "parse_line", "strict_utf8"]

@@ -62,6 +62,17 @@ def content_digest(record: Mapping[str, Any]) -> str:
     return _sha256(canonical_json({k: v for k, v in record.items() if k not in CHAIN_FIELDS}))
 
 
+def content_digest_or_none(record: Mapping[str, Any]) -> str | None:
+    """`content_digest`, or None for a record that has no canonical JSON (NaN or an infinity,
+    a lone surrogate, nesting deeper than the encoder goes): no reviewq wrote it and nobody
+    can have signed it. A reader comparing copies takes None as "not the same"; a forged line
+    must not crash it."""
+    try:
+        return content_digest(record)
+    except (ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
+        return None
+
+
 def signing_payload(record: Mapping[str, Any]) -> bytes:
     """The exact bytes handed to `ssh-keygen -Y sign -n reviewq`."""
     return content_digest(record).encode("ascii")
@@ -93,7 +104,26 @@ def line_hash_matches(raw: bytes, record: Mapping[str, Any]) -> bool:
             break
     else:
         return False
-    return hashlib.sha256(body).hexdigest() == value
+    return hashlib.sha256(body).hexdigest() == value and has_canonical_form(raw, record)
+
+
+#: What a line whose record has no canonical form holds: NaN or an infinity, a lone surrogate
+#: (escaped, or encoded: json reads all of them). A line without any of these has one.
+_NOT_CANONICAL_HINTS = (b"NaN", b"Infinity", b"\\ud", b"\\uD", b"\xed")
+
+
+def has_canonical_form(raw: bytes, record: Mapping[str, Any]) -> bool:
+    """Does `record` (parsed from the line `raw`) have a canonical form? Its hash is defined
+    over that form, so a record without one (NaN, an infinity, a lone surrogate: json reads
+    them, no writer of canonical lines wrote them) does not hash to anything, whatever bytes
+    its line hashes to. Cheap for every line: only one holding a hint is serialised."""
+    if not any(hint in raw for hint in _NOT_CANONICAL_HINTS):
+        return True
+    try:
+        canonical_json(record).encode("utf-8")
+    except (ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +250,11 @@ def verify_chain(records: Iterable[Mapping[str, Any]]) -> ChainProblem | None:
         rid = record.get("id")
         if record.get("prev") != prev:
             return ChainProblem(index, rid, BROKEN_LINK)
-        if record_hash(record) != record.get("hash"):
+        try:
+            same = record_hash(record) == record.get("hash")
+        except (ValueError, RecursionError):  # no canonical form (NaN, a lone surrogate)
+            same = False
+        if not same:
             return ChainProblem(index, rid, EDITED)
         prev = str(record["hash"])
     return None

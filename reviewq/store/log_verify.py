@@ -39,7 +39,8 @@ from reviewq.core.verdict import (
     CHAIN_FIELDS,
     EDITED,
     GENESIS,
-    content_digest,
+    content_digest_or_none,
+    has_canonical_form,
     line_hash_matches,
 )
 from reviewq.store import log_checkpoint
@@ -189,7 +190,8 @@ def _notes_differ(copy: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
         return True
     if _same_content(copy, record):
         return False
-    return content_digest(copy) != content_digest(record)
+    ours = content_digest_or_none(record)
+    return ours is None or ours != content_digest_or_none(copy)
 
 
 def _hash_ok(raw: bytes, value: Any) -> bool:
@@ -203,6 +205,11 @@ def _hash_ok(raw: bytes, value: Any) -> bool:
         if len(body) == len(raw):
             return False
     return sha256(body).hexdigest() == value
+
+
+def _intact(raw: bytes, value: Any, record: Mapping[str, Any]) -> bool:
+    """`line_hash_matches(raw, record)`: `_hash_ok`, and the record has a canonical form."""
+    return _hash_ok(raw, value) and has_canonical_form(raw, record)
 
 
 def check_range(job: _Job, start: int, end: int) -> Range:
@@ -250,11 +257,11 @@ def check_range(job: _Job, start: int, end: int) -> Range:
                     rid = None
                 own_hash = record.get("hash")
                 if index == 0:
-                    out.first = (True, record.get("prev"), rid, _hash_ok(raw, own_hash))
+                    out.first = (True, record.get("prev"), rid, _intact(raw, own_hash, record))
                 elif out.problem is None:
                     if record.get("prev") != prev:
                         out.problem = (index, rid, BROKEN_LINK)
-                    elif not _hash_ok(raw, own_hash):
+                    elif not _intact(raw, own_hash, record):
                         out.problem = (index, rid, EDITED)
                 prev = own_hash if isinstance(own_hash, str) else None
                 if ix is not None:

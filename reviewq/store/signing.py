@@ -153,7 +153,10 @@ class SshVerifier:
             return SignatureCheck(SIG_BAD, "the signature field is not an SSH signature")
         reviewer = record.get("reviewer")
         email = reviewer.get("email") if isinstance(reviewer, Mapping) else None
-        payload = signing_payload(record)
+        try:
+            payload = signing_payload(record)
+        except (ValueError, RecursionError):  # no canonical form (NaN, a lone surrogate)
+            return SignatureCheck(SIG_BAD, "the record has no canonical form: nothing signed it")
         with tempfile.TemporaryDirectory(prefix="reviewq-verify-") as tmp:
             sig = Path(tmp) / "verdict.sig"
             sig.write_text(signature + "\n", "ascii", errors="replace")

@@ -47,7 +47,7 @@ import numpy as np
 
 from reviewq import heap
 from reviewq.core.alloc import gc_paused
-from reviewq.core.jsonio import fast_loads, parse_line
+from reviewq.core.jsonio import fast_loads, parse_line, strict_utf8
 from reviewq.core.metrics import COLUMNS, LABELS, LineLabels, VerdictTable
 from reviewq.core.metrics.tables import (
     CODED,
@@ -57,7 +57,7 @@ from reviewq.core.metrics.tables import (
     fields_from_columns,
 )
 from reviewq.core.record_columns import RecordColumns
-from reviewq.core.verdict import line_hash_matches
+from reviewq.core.verdict import has_canonical_form, line_hash_matches
 from reviewq.files import replace_file
 from reviewq.store.flat_arrays import FlatArrays, open_arrays, write_arrays
 from reviewq.store.log import LogError
@@ -870,32 +870,28 @@ def _parsed(lines: list[bytes], path: Path, first_line: int) -> list[Any]:
     return out
 
 
-def _intact_rows(hashes: list[Any], lines: list[bytes]) -> list[int]:
-    """Indexes of the lines that hash to their record's `hash` (`hashes`: each record's, None
-    for a line that is not an object): `line_hash_matches` of each (a property test compares
-    them), in C-level loops for the lines where the member sits after another, as the writer
-    puts it, because a first build makes a million of them."""
+def _intact_rows(records: list[Any], lines: list[bytes]) -> list[int]:
+    """Indexes of the lines `line_hash_matches` keeps (`records`: each line's JSON value; a
+    property test compares them): in C-level loops for the lines where the member sits after
+    another, as the writer puts it, because a first build makes a million of them."""
     n = len(lines)
+    hashes = [_get(r, "hash") for r in records]
     if set(map(type, hashes)) != {str}:
-        return [i for i in range(n) if _hash_matches(lines[i], hashes[i])]
+        return [i for i in range(n) if _hash_ok(lines[i], records[i])]
     needles = [b',"hash":"' + h.encode("ascii", "replace") + b'"' for h in hashes]
     bodies = list(map(bytes.replace, lines, needles, repeat(b""), repeat(1)))
     cut = list(map(ne, map(len, bodies), map(len, lines)))
     digests = map(_hexdigest, map(hashlib.sha256, bodies))
     found = list(map(eq, digests, hashes))
     keep = [i for i in compress(range(n), found) if cut[i] and len(hashes[i]) == 64]
-    if len(keep) == n:
-        return keep
-    # The rest, one at a time: the member first, a line without it, a hash of another length.
-    done = set(keep)
-    return [i for i in range(n) if i in done or (not cut[i] and _hash_matches(lines[i], hashes[i]))]
+    if len(keep) < n:
+        # The rest, one at a time: the member first, a line without it, a hash of another length.
+        done = set(keep)
+        keep = [i for i in range(n) if i in done or (not cut[i] and _hash_ok(lines[i], records[i]))]
+    return [i for i in keep if has_canonical_form(lines[i], records[i])]
 
 
 _hexdigest = methodcaller("hexdigest")
-
-
-def _hash_matches(line: bytes, value: Any) -> bool:
-    return value is not None and line_hash_matches(line, {"hash": value})
 
 
 def _block_columns(lines: list[bytes], offsets: np.ndarray, path: Path, first_line: int):
@@ -911,7 +907,7 @@ def _block_columns(lines: list[bytes], offsets: np.ndarray, path: Path, first_li
     records = _parsed(lines, path, first_line)
     last = records[-1]
     last_hash = str(last.get("hash")) if type(last) is dict and last.get("hash") else None
-    keep = _intact_rows([_get(r, "hash") for r in records], lines)
+    keep = _intact_rows(records, lines)
     records = [records[i] for i in keep]
     starts = [starts[i] for i in keep]
     keys, key_lines = _key_index(records, starts)
@@ -924,6 +920,8 @@ def _fast_part(lines: list[bytes], offsets: np.ndarray) -> tuple[_Part, str] | N
     the decoder reads (`_decoded`), hashes to its own `hash` with the member where the writer
     puts it (`_all_intact`), and has keys and a change id an S array keeps exactly; else None
     (the block goes the plain way: the same columns, every field of every record parsed)."""
+    if not strict_utf8(lines):  # else the decoder may read a line `parse_line` refuses
+        return None
     records = _decoded_records(lines)
     if records is None:
         return None
@@ -1146,7 +1144,7 @@ def _decoded_records(lines: list[bytes]) -> list[Any] | None:
     """`_decoder`'s record of each line, or None when a line is not one."""
     try:
         return list(map(_decoder(), lines))
-    except ValueError:  # msgspec's DecodeError and ValidationError are ValueErrors
+    except (ValueError, RecursionError):  # msgspec's errors are ValueErrors; deep nesting
         return None
 
 

@@ -31,7 +31,13 @@ from reviewq.core.policy_rules import (
 )
 from reviewq.core.text import one_line
 from reviewq.core.times import parse_instant as parse_time
-from reviewq.core.verdict import SIG_GOOD, SignatureCheck, content_digest, match_keys, record_order
+from reviewq.core.verdict import (
+    SIG_GOOD,
+    SignatureCheck,
+    content_digest_or_none,
+    match_keys,
+    record_order,
+)
 from reviewq.errors import ReviewqError
 from reviewq.sources.gitcmd import Git, GitError
 from reviewq.store.log import ProvenanceLog
@@ -586,9 +592,11 @@ def merge_copies(records: Sequence[Mapping[str, Any]], where: str) -> list[dict[
     for rid, copies in by_id.items():
         chosen = copies[0]
         if len(copies) > 1 and len({c.get("hash") for c in copies}) > 1:
-            if len({content_digest(c) for c in copies}) > 1:
+            # None: a copy with no canonical form (NaN, a lone surrogate): forged, never equal.
+            digests = [content_digest_or_none(c) for c in copies]
+            if None in digests or len(set(digests)) > 1:
                 raise ReviewqError(
-                    f"record {rid[:12]} has {len({content_digest(c) for c in copies})} different "
+                    f"record {rid[:12]} has {max(2, len(set(digests)))} different "
                     f"contents in the local log and {where}'s history: an id names one verdict, "
                     "so one of them is forged or edited and the gate will not pick. Run "
                     "`reviewq log verify` and remove the forged copy"
