@@ -187,13 +187,15 @@ def test_a_forged_line_json_refuses_stops_stats_and_fails_verify_in_one_line(
     assert "record 3" in verify.stderr and "not a JSON record" in verify.stderr
 
 
+@pytest.mark.parametrize("heads", [True, False], ids=["chain-fields-alone", "whole-lines"])
 @pytest.mark.parametrize("head", NO_CANONICAL_FORM.values(), ids=NO_CANONICAL_FORM.keys())
 def test_a_forged_line_with_no_canonical_form_counts_as_edited(
-    log_path: Path, tmp_path: Path, head: bytes
+    log_path: Path, tmp_path: Path, head: bytes, heads: bool, monkeypatch
 ) -> None:
     """json reads NaN and lone surrogates, but a record holding one has no canonical form, so
     no hash is its own: `stats` leaves it out and `log verify` names it edited, on the
     one-pass and the split reads alike, with the notes ref holding its original or not."""
+    monkeypatch.setattr(log_verify, "HEADS_BYTES", 0 if heads else 1 << 40)
     original = raw_lines(log_path)[2]
     lines = raw_lines(log_path)
     lines[2] = rehashed(lines[2], head)

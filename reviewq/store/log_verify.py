@@ -1,8 +1,10 @@
 """`log verify`'s pass over the lines: every line checked, on every core, or a checkpoint.
 
 The full pass parses every line, checks its link to the one before and rehashes it. Its speed
-comes from doing only that per line (one parse, a few dict reads, one hash) and from splitting a
-large log at line boundaries into one byte range per core: each range is checked by its own
+comes from doing only that per line (the four fields it needs read, one hash: a large range's
+lines go through a decoder of those fields alone, `_heads`, and only a line it cannot read for
+sure is parsed whole) and from splitting a large log at line boundaries into one byte range per
+core: each range is checked by its own
 process (forked, so nothing is pickled on the way in), and the parent joins the ranges in order.
 A range cannot check its first line's link (it does not know the hash before it); the parent
 does, with the previous range's last hash. What a range reports is what the single pass would
@@ -21,6 +23,7 @@ anywhere is reported as the full pass reports it, with the same message.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import os
@@ -29,11 +32,12 @@ from array import array
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from hashlib import sha256
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 from reviewq.core.alloc import gc_paused
-from reviewq.core.jsonio import fast_loads, parse_line
+from reviewq.core.jsonio import fast_loads, parse_line, strict_utf8
 from reviewq.core.verdict import (
     BROKEN_LINK,
     CHAIN_FIELDS,
@@ -50,6 +54,8 @@ try:  # orjson is a dependency; without it the notes cross-check compares digest
 except ImportError:  # pragma: no cover
     _orjson = None  # type: ignore[assignment]
 
+#: A range at least this large reads each line's chain fields alone (`_head_decoder`).
+HEADS_BYTES = 1 << 20
 #: A log smaller than this is checked in one pass (a process costs more than it saves).
 PARALLEL_BYTES = 32 << 20
 #: At most this many ranges (processes, the parent's own included).
@@ -207,9 +213,46 @@ def _hash_ok(raw: bytes, value: Any) -> bool:
     return sha256(body).hexdigest() == value
 
 
-def _intact(raw: bytes, value: Any, record: Mapping[str, Any]) -> bool:
-    """`line_hash_matches(raw, record)`: `_hash_ok`, and the record has a canonical form."""
-    return _hash_ok(raw, value) and has_canonical_form(raw, record)
+def _intact(raw: bytes, value: Any, record: Mapping[str, Any] | None) -> bool:
+    """`line_hash_matches(raw, record)`: `_hash_ok`, and the record read whole (`record`) has a
+    canonical form. One the head decoder read (None) has: it refuses NaN, infinities and lone
+    surrogates, and `strict_utf8` lets no encoded surrogate through to it."""
+    return _hash_ok(raw, value) and (record is None or has_canonical_form(raw, record))
+
+
+@functools.cache
+def _head_decoder() -> Any:
+    """A decoder of the four fields the pass reads of each line (`_HEAD`: None when missing,
+    as `dict.get` gives it) into a struct. It makes no Python object of any other field: a
+    quarter of what parsing the whole record costs (`check_range` reads a large range's lines
+    with it, `_heads`)."""
+    # start-up: msgspec only for a range large enough to pay for its import (~7 ms)
+    import msgspec
+
+    head = msgspec.defstruct("LineHead", [(name, Any, None) for name in _HEAD], gc=False)
+    return msgspec.json.Decoder(head).decode
+
+
+_HEAD = ("id", "hash", "prev", "signature")
+_HEAD_OF = attrgetter(*_HEAD)
+
+
+def _heads(decode: Any, batch: list[bytes]) -> list[tuple[Any, Any, Any, Any] | None]:
+    """Each line's (id, hash, prev, signature) as `parse_line` reads them, or None for a line
+    the pass must parse whole: not a JSON object the decoder reads, or not `strict_utf8` (a
+    property test compares both ways, tests/properties/test_log_fast_paths_properties.py)."""
+    if strict_utf8(batch):
+        try:
+            return list(map(_HEAD_OF, map(decode, batch)))
+        except (ValueError, RecursionError):  # msgspec's errors are ValueErrors
+            pass
+    out: list[tuple[Any, Any, Any, Any] | None] = []
+    for raw in batch:
+        try:
+            out.append(_HEAD_OF(decode(raw)) if strict_utf8([raw]) else None)
+        except (ValueError, RecursionError):
+            out.append(None)
+    return out
 
 
 def check_range(job: _Job, start: int, end: int) -> Range:
@@ -227,39 +270,45 @@ def check_range(job: _Job, start: int, end: int) -> Range:
     packed: list[bytes | list[str | None]] = []
     lengths = array("Q")
     offset = start
+    decode = _head_decoder() if end - start >= HEADS_BYTES else None
     with gc_paused():
         for batch in _batches(job.path, start, end, ix.segments if ix is not None else None):
             if ix is not None:
                 lengths.extend(map(len, batch))
-            for raw in batch:
+            heads = _heads(decode, batch) if decode is not None else itertools.repeat(None)
+            for raw, head in zip(batch, heads):
                 index += 1
                 line_at, offset = offset, offset + len(raw) + 1
-                try:
-                    record = fast_loads(raw)
-                except ValueError:
-                    record = None
-                if type(record) is not dict:
+                if head is not None:
+                    record = None  # parsed whole only if the notes ref's copy needs it
+                    rid, own_hash, link, signature = head
+                else:
                     try:
-                        record = parse_line(raw)  # what orjson refuses, json may accept
+                        record = fast_loads(raw)
                     except ValueError:
                         record = None
-                    if not isinstance(record, dict):
-                        if index == 0:
-                            out.first = (False, None, None, False)
-                        elif out.problem is None:
-                            out.problem = (index, None, NOT_JSON)
-                        if ix is not None:
-                            ix.whole = False
-                        prev = None
-                        continue
-                rid = record.get("id")
+                    if type(record) is not dict:
+                        try:
+                            record = parse_line(raw)  # what orjson refuses, json may accept
+                        except ValueError:
+                            record = None
+                        if not isinstance(record, dict):
+                            if index == 0:
+                                out.first = (False, None, None, False)
+                            elif out.problem is None:
+                                out.problem = (index, None, NOT_JSON)
+                            if ix is not None:
+                                ix.whole = False
+                            prev = None
+                            continue
+                    rid, own_hash = record.get("id"), record.get("hash")
+                    link, signature = record.get("prev"), record.get("signature")
                 if not isinstance(rid, str):
                     rid = None
-                own_hash = record.get("hash")
                 if index == 0:
-                    out.first = (True, record.get("prev"), rid, _intact(raw, own_hash, record))
+                    out.first = (True, link, rid, _intact(raw, own_hash, record))
                 elif out.problem is None:
-                    if record.get("prev") != prev:
+                    if link != prev:
                         out.problem = (index, rid, BROKEN_LINK)
                     elif not _intact(raw, own_hash, record):
                         out.problem = (index, rid, EDITED)
@@ -267,14 +316,14 @@ def check_range(job: _Job, start: int, end: int) -> Range:
                 if ix is not None:
                     ids.append(rid)
                     if not signatures:  # else the signatures' own counts below serve
-                        if record.get("signature") in (None, ""):
+                        if signature in (None, ""):
                             ix.unsigned += 1
                             if ix.unsigned == 1:
                                 ix.first_unsigned = (index, rid)
                         else:
                             ix.signed.append((index, line_at, len(raw)))
                 if signatures:
-                    if record.get("signature") in (None, ""):
+                    if signature in (None, ""):
                         out.unsigned += 1
                         if out.unsigned == 1:
                             events.append(("unsigned", index, rid))
@@ -288,8 +337,11 @@ def check_range(job: _Job, start: int, end: int) -> Range:
                         out.missing_from_notes += 1
                         continue
                     out.notes_in_log.add(str(rid))
-                    if not _serialises_to(copy, raw) and _notes_differ(copy, record):
-                        events.append(("notes-mismatch", index, rid))
+                    if not _serialises_to(copy, raw):
+                        if record is None:
+                            record = parse_line(raw)  # read by the decoder: JSON for sure
+                        if _notes_differ(copy, record):
+                            events.append(("notes-mismatch", index, rid))
             if ix is not None:
                 packed.append(log_checkpoint.pack_ids(ids))
                 ids = []

@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -22,11 +24,12 @@ from hypothesis import strategies as st
 
 from reviewq.core.metrics import CODED, COLUMNS, VerdictTable
 from reviewq.core.verdict import SIG_GOOD, SignatureCheck, record_line, seal
-from reviewq.store import verdict_columns
+from reviewq.store import log_verify, verdict_columns
 from reviewq.store.flat_arrays import read_all, write_arrays
 from reviewq.store.log import Head, ProvenanceLog
 from reviewq.store.verdict_columns import load_log_table
 from tests.properties.strategies import at_most, scratch_dir, verdict_records
+from tests.verdict_kit import rehashed
 
 pytestmark = pytest.mark.property
 
@@ -129,6 +132,78 @@ def _report(path: Path, notes, workers: int) -> dict:
 
 
 damage = st.sampled_from(["edit", "unlink", "not_json", "not_object", "signed", "badsig"])
+#: Lines only a whole parse judges rightly, each with its own hash right: bytes that are not
+#: UTF-8 in a string (refused), an encoded surrogate (json accepts it), chain fields of other
+#: types, a duplicate member (the last counts), deep nesting, `NaN`.
+odd_line = st.sampled_from(
+    ["not_utf8", "surrogate", "odd_types", "duplicate", "deep", "nan", "not_object"]
+)
+
+
+_ODD = {
+    "not_utf8": (b'"aa":"\xc0\x80",', b""),
+    "surrogate": (b'"aa":"\xed\xa0\x80",', b""),
+    "odd_types": (b'"id":7,"prev":1.0,"signature":false,', b""),
+    "duplicate": (b'"prev":"' + b"0" * 64 + b'",', b',"signature":"x","signature":null'),
+    "deep": (b'"aa":' + b"[" * 3000 + b"]" * 3000 + b",", b""),
+    "nan": (b'"aa":NaN,', b""),
+}
+
+
+def _damaged_log(
+    path: Path,
+    records: list[dict],
+    damaged: dict[int, str],
+    head_kind: str,
+    torn: bool,
+    in_notes: list[int],
+) -> dict:
+    """A log of `records` with the lines named in `damaged` damaged, its head as `head_kind`
+    says, a torn tail or not; returns the notes ref's copies of the records in `in_notes`."""
+    lines: list[bytes] = []
+    sealed_all: list[dict] = []
+    prev = "0" * 64
+    for i, record in enumerate(records):
+        kind = damaged.get(i)
+        if kind in ("signed", "badsig"):
+            record = {**record, "signature": "good-sig" if kind == "signed" else "forged"}
+        sealed = seal(record, prev)
+        sealed_all.append(sealed)
+        line = record_line(sealed)
+        if kind == "edit":
+            line = _edited(line)
+        elif kind == "unlink":
+            line = record_line({**sealed, "prev": "f" * 64})
+        elif kind == "not_json":
+            line = line[: len(line) // 2] + b"\n"
+        elif kind == "not_object":
+            line = b"[1,2]\n"
+        elif kind in _ODD:
+            line = rehashed(line, *_ODD[kind])
+        prev = sealed["hash"]
+        lines.append(line)
+    data = b"".join(lines)
+    path.write_bytes(data + (b'{"torn":' if torn else b""))
+    log = ProvenanceLog(path)
+    n = len(sealed_all)
+    if head_kind == "ok":
+        log._write_head(Head(n, len(data), sealed_all[-1]["hash"]))
+    elif head_kind == "short":
+        log._write_head(
+            Head(max(1, n - 1), len(b"".join(lines[:-1])), sealed_all[-2 if n > 1 else 0]["hash"])
+        )
+    elif head_kind == "long":
+        log._write_head(Head(n + 2, len(data) + 50, "e" * 64))
+    elif head_kind == "rewritten":
+        log._write_head(Head(n, len(data) - 1, sealed_all[-1]["hash"]))
+    notes = {}
+    for i in in_notes:
+        if i < n:
+            copy = dict(sealed_all[i])
+            if i % 2:
+                copy["note"] = "changed on the other side"
+            notes[copy["id"]] = copy
+    return notes
 
 
 @at_most(40)
@@ -150,49 +225,53 @@ def test_verify_in_ranges_reports_what_one_pass_reports(
 ) -> None:
     with scratch_dir() as tmp:
         path = Path(tmp) / "log.jsonl"
-        lines: list[bytes] = []
-        sealed_all: list[dict] = []
-        prev = "0" * 64
-        for i, record in enumerate(records):
-            kind = damaged.get(i)
-            if kind in ("signed", "badsig"):
-                record = {**record, "signature": "good-sig" if kind == "signed" else "forged"}
-            sealed = seal(record, prev)
-            sealed_all.append(sealed)
-            line = record_line(sealed)
-            if kind == "edit":
-                line = _edited(line)
-            elif kind == "unlink":
-                line = record_line({**sealed, "prev": "f" * 64})
-            elif kind == "not_json":
-                line = line[: len(line) // 2] + b"\n"
-            elif kind == "not_object":
-                line = b"[1,2]\n"
-            prev = sealed["hash"]
-            lines.append(line)
-        data = b"".join(lines)
-        path.write_bytes(data + (b'{"torn":' if torn else b""))
-        log = ProvenanceLog(path)
-        n = len(sealed_all)
-        if head_kind == "ok":
-            log._write_head(Head(n, len(data), sealed_all[-1]["hash"]))
-        elif head_kind == "short":
-            log._write_head(
-                Head(
-                    max(1, n - 1), len(b"".join(lines[:-1])), sealed_all[-2 if n > 1 else 0]["hash"]
-                )
-            )
-        elif head_kind == "long":
-            log._write_head(Head(n + 2, len(data) + 50, "e" * 64))
-        elif head_kind == "rewritten":
-            log._write_head(Head(n, len(data) - 1, sealed_all[-1]["hash"]))
-        notes = {}
-        for i in in_notes:
-            if i < n:
-                copy = dict(sealed_all[i])
-                if i % 2:
-                    copy["note"] = "changed on the other side"
-                notes[copy["id"]] = copy
+        notes = _damaged_log(path, records, damaged, head_kind, torn, in_notes)
         one = _report(path, notes or None, 1)
         assert _report(path, notes or None, workers) == one
         assert _report(path, None, workers) == _report(path, None, 1)
+
+
+@at_most(40)
+@given(
+    st.lists(verdict_records(), min_size=1, max_size=10),
+    st.dictionaries(st.integers(0, 9), st.one_of(damage, odd_line), max_size=4),
+    st.sampled_from(["ok", "short", "none"]),
+    st.lists(st.integers(0, 9), max_size=4),
+    st.booleans(),
+)
+def test_reading_only_the_chain_fields_reports_what_parsing_whole_lines_reports(
+    records: list[dict],
+    damaged: dict[int, str],
+    head_kind: str,
+    in_notes: list[int],
+    signatures: bool,
+) -> None:
+    """The pass reads each line's id, hash, prev and signature alone when its range is large
+    (`log_verify._heads`), and parses whole lines otherwise: the same report either way,
+    whatever the lines hold (odd ones included: each goes the whole way when the decoder
+    might read it otherwise)."""
+    with scratch_dir() as tmp:
+        path = Path(tmp) / "log.jsonl"
+        notes = _damaged_log(path, records, damaged, head_kind, False, in_notes)
+        checker = _checker if signatures else None
+        reports = []
+        for heads_bytes in (0, 1 << 62):
+            with _heads_from(heads_bytes):
+                report = ProvenanceLog(path).verify(
+                    check_signatures=checker, notes=notes or None, workers=1
+                )
+            out = asdict(report)
+            out["notes_in_log"] = sorted(out["notes_in_log"])
+            reports.append(out)
+        assert reports[0] == reports[1]
+
+
+@contextmanager
+def _heads_from(size: int) -> Iterator[None]:
+    """`log_verify.HEADS_BYTES` set to `size` for the block (0: every range reads the heads)."""
+    before = log_verify.HEADS_BYTES
+    log_verify.HEADS_BYTES = size
+    try:
+        yield
+    finally:
+        log_verify.HEADS_BYTES = before
