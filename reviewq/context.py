@@ -25,6 +25,8 @@ def parse_config_text(text: str, origin: str) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ReviewqError(f"{origin}: malformed TOML ({exc}); fix the file") from None
+    except RecursionError:  # a committed file is anyone's with push access: never a traceback
+        raise ReviewqError(f"{origin}: malformed TOML (nested too deeply); fix the file") from None
     try:
         return parse_config(data, origin=origin)
     except ConfigError as exc:

@@ -366,6 +366,13 @@ def test_a_malformed_policy_at_the_base_fails_closed(repo: Repo) -> None:
     repo.git("tag", "-f", "base")
     repo.commit("AI" + CODEX, files={"a.py": "a\n"})
     assert "malformed TOML" in one_error_line(gate(repo.path, "base..HEAD"), 2)
+    # Nested deeper than the parser goes (tomllib raises RecursionError): the same one line.
+    deep = "[policy]\napprovals = " + "[" * 20_000 + "]" * 20_000 + "\n"
+    repo.commit("Adopt reviewq", files={".reviewq.toml": deep})
+    repo.git("tag", "-f", "base")
+    repo.commit("AI again" + CODEX, files={"b.py": "b\n"})
+    line = one_error_line(gate(repo.path, "base..HEAD"), 2)
+    assert "malformed TOML (nested too deeply)" in line
 
 
 def test_an_unreadable_log_fails_closed(policy_repo: Repo) -> None:

@@ -109,6 +109,22 @@ def test_agent_trace_file_at_head_marks_its_revision(repo: Repo) -> None:
     assert record["prompt_source"] == "agent-trace"
 
 
+def test_side_records_nested_too_deeply_are_skipped_not_a_traceback(repo: Repo) -> None:
+    """Anyone who can push a notes ref, or an agent committing a trace file, can write JSON
+    nested deeper than the parser goes (json raises RecursionError, not ValueError): the
+    record is skipped like any broken one, and the commits it named are scanned as they are."""
+    deep = "[" * 50_000 + "]" * 50_000
+    plain = repo.commit("plain commit")
+    noted = repo.commit("noted commit")
+    repo.note("ai", noted, f"a.txt\n  s_00000000000000 1-3\n---\n{deep}\n")
+    repo.note("agent-trace", plain, '{"version":"1.0","files":' + deep + "}")
+    ai = repo.commit(
+        "Add f" + "\n\nCo-Authored-By: Claude Opus 4.5 <noreply@anthropic.com>\n",
+        files={".agent-trace/traces.jsonl": deep + "\n" + '{"version":' + deep + "}\n"},
+    )
+    assert set(scan(repo.path)) == {ai}
+
+
 def test_human_trace_ranges_do_not_count(repo: Repo) -> None:
     sha = repo.commit("Human lines")
     trace = {

@@ -180,14 +180,13 @@ def flatten(value: Any, path: str = "") -> dict[str, Any]:
 
 
 def check(args: argparse.Namespace) -> int:
-    import json
-
+    from reviewq.core import safejson
     from reviewq.core.report import render_json
     from reviewq.workflow.stats import MissingInput
 
     path = Path(args.check)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = safejson.loads(path.read_text(encoding="utf-8"))
         inputs = doc["inputs"]
         now = datetime.fromisoformat(inputs["generated_at"])
         options = inputs["options"]
@@ -217,7 +216,7 @@ def check(args: argparse.Namespace) -> int:
         raise MissingInput(f"report --check: input missing: {exc.message}") from None
     recomputed, moved = fresh
     want = flatten(doc)
-    got = flatten(json.loads(render_json(recomputed)))
+    got = flatten(safejson.loads(render_json(recomputed)))
     # Where a repository lies on this machine is not a figure (an outsider's clone is elsewhere).
     skipped = [k for k in set(want) | set(got) if k.startswith("inputs.") and k.endswith(".path")]
     if moved:

@@ -188,7 +188,7 @@ def _recorder(args: argparse.Namespace, ctx):
 def _fast_record(args: argparse.Namespace, ctx, answer: _Answer) -> None:
     """After a replay by the full path: the fast record for it, if the question allows one
     (a record lost or made stale by a moved ref is written again here)."""
-    import json
+    from reviewq.core import safejson
 
     recorder = _recorder(args, ctx)
     if recorder is None or recorder.before is None:
@@ -196,7 +196,7 @@ def _fast_record(args: argparse.Namespace, ctx, answer: _Answer) -> None:
     try:
         with open(answer.path, "rb") as fh:
             head = fh.readline()
-        stored = json.loads(head)
+        stored = safejson.loads(head)
     except (OSError, ValueError):
         return
     if head != answer.head:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 
+from reviewq.core import safejson
+
 # Not `typing.TYPE_CHECKING`: the table's process never imports `typing` (docs/architecture.md).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -41,10 +43,7 @@ def parse_line(line: bytes) -> Any:
             return _orjson.loads(line)
         except _orjson.JSONDecodeError:
             pass  # json accepts a few things orjson refuses (huge integers); let it decide
-    try:
-        return json.loads(line)
-    except RecursionError:
-        raise ValueError("JSON nested too deeply") from None
+    return safejson.loads(line)
 
 
 def strict_utf8(lines: list[bytes]) -> bool:

@@ -7,9 +7,9 @@ other tools and a scan must not stop because one note is broken.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
+from reviewq.core import safejson
 from reviewq.core.families import normalize_model
 from reviewq.core.lazy_re import lazy
 from reviewq.core.message import parse_identity
@@ -160,7 +160,7 @@ def parse_git_ai_note(text: str) -> ProvenanceHint | None:
         else:
             return None
     try:
-        meta = json.loads(meta_text)
+        meta = safejson.loads(meta_text)
     except ValueError:
         return None
     if not isinstance(meta, dict):
@@ -291,7 +291,7 @@ def parse_prompt_note(text: str) -> ProvenanceHint | None:
     data: Any = None
     if stripped.startswith("{"):
         try:
-            data = json.loads(stripped)
+            data = safejson.loads(stripped)
         except ValueError:
             data = None
     if not isinstance(data, dict):

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from reviewq.core import safejson
 from reviewq.core.alloc import gc_paused
 from reviewq.core.jsonio import dump_json, fast_dumps, parse_line
 from reviewq.core.metrics import parse_instants
@@ -302,7 +303,7 @@ class RecordColumns:
             labels = {
                 name: _Labels(
                     get(f"l_{name}_codes").astype(np.int32, copy=False),
-                    tuple(json.loads(get(f"l_{name}_texts").tobytes())),
+                    tuple(safejson.loads(get(f"l_{name}_texts").tobytes())),
                 )
                 for name in LABEL_FIELDS
             }

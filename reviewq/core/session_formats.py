@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from reviewq.core import safejson
 from reviewq.core.session_link import Event, Session, SessionFormatError
 from reviewq.core.session_parse import (
     AIDER_COMMIT,
@@ -185,7 +186,7 @@ _SCAFFOLD = ("<environment_context>", "<user_instructions>", "<permissions", "# 
 def _codex_command(args: Any) -> str | None:
     if isinstance(args, str):
         try:
-            args = json.loads(args)
+            args = safejson.loads(args)
         except ValueError:
             return args or None
     if not isinstance(args, dict):
@@ -204,7 +205,7 @@ def _codex_output(output: Any) -> tuple[str, int | None]:
     stripped = text.strip()
     if stripped.startswith("{"):
         try:
-            data = json.loads(stripped)
+            data = safejson.loads(stripped)
         except ValueError:
             data = None
         if isinstance(data, dict):
@@ -319,7 +320,7 @@ def parse_gemini(data: bytes, path: str, project_root: str | None = None) -> Ses
     order: list[str] = []
     if text.startswith("{") and "\n" not in text.rstrip():
         try:
-            doc = json.loads(text)
+            doc = safejson.loads(text)
         except ValueError:
             doc = None
         if isinstance(doc, dict) and isinstance(doc.get("messages"), list):

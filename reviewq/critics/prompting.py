@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from reviewq.core import safejson
 from reviewq.core.model import SEVERITIES, Diff, FileDiff, Finding
 from reviewq.core.risk import (
     is_access_control_path,
@@ -361,7 +362,7 @@ def _json_from_text(text: str, nonce: str) -> dict[str, Any]:
     if fenced:
         body = fenced.group(1)
     try:
-        data = json.loads(body)
+        data = safejson.loads(body)
     except ValueError:
         start, end = body.find("{"), body.rfind("}")
         if start < 0:
@@ -369,7 +370,7 @@ def _json_from_text(text: str, nonce: str) -> dict[str, Any]:
         if end <= start:
             raise AnswerError("the answer is not valid JSON (it stops inside the object)") from None
         try:
-            data = json.loads(body[start : end + 1])
+            data = safejson.loads(body[start : end + 1])
         except ValueError as exc:
             raise AnswerError(f"the answer is not valid JSON ({exc.msg})") from None
         # A nonce written before the object (as plain text) counts as the answer's nonce.

@@ -9,7 +9,6 @@ still runs its own rules and the critique says ruff did not run.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -19,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reviewq.core import safejson
 from reviewq.core.detectors.base import lowered
 from reviewq.core.detectors.dangerous import RUFF_EQUIVALENT
 from reviewq.core.model import Finding
@@ -116,7 +116,7 @@ def run_ruff(
             why = first[0] if first else f"exit {proc.returncode}"
             return RuffResult(problem=f"ruff failed ({why}); its Python rules were skipped")
         try:
-            records = json.loads(proc.stdout or "[]")
+            records = safejson.loads(proc.stdout or "[]")
         except ValueError:
             return RuffResult(problem="ruff's output was not JSON; its Python rules were skipped")
         out: list[Finding] = []

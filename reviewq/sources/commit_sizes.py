@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from reviewq.core import safejson
 from reviewq.core.metrics import CommitSize, CommitTable
 from reviewq.files import replace_file
 from reviewq.sources.git_log import DIFF_ALGORITHM, NO_LAZY_FETCH, commit_stats
@@ -128,7 +129,7 @@ def _concat(new: CommitTable, old: CommitTable) -> CommitTable:
 def _load(path: Path) -> tuple[str | None, CommitTable | None]:
     try:
         with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(bytes(data["meta"]).decode("utf-8"))
+            meta = safejson.loads(bytes(data["meta"]).decode("utf-8"))
             if meta.get("version") != CACHE_VERSION:
                 return None, None
             table = CommitTable(

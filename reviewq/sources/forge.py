@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from reviewq.core import safejson
 from reviewq.core.forge_prompt import ForgeTask, github_repo, task_from_pr_body
 from reviewq.files import replace_file
 from reviewq.sources.gitcmd import Git
@@ -75,7 +76,7 @@ def fetch_tasks(
 
 def load_tasks(state_dir: Path) -> dict[str, ForgeTask]:
     try:
-        data = json.loads((state_dir / "forge.json").read_text(encoding="utf-8"))
+        data = safejson.loads((state_dir / "forge.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     out = {}

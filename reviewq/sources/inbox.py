@@ -18,12 +18,12 @@ import email.parser
 import email.policy
 import email.utils
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reviewq.core import safejson
 from reviewq.core.families import normalize_model
 from reviewq.core.model import Commit, Diff, Identity
 from reviewq.core.provenance import ProvenanceHint, agent_slug
@@ -112,7 +112,7 @@ def _parse_sidecar(path: Path) -> Sidecar:
     prompt: str | None
     if path.suffix == ".json":
         try:
-            meta = json.loads(text)
+            meta = safejson.loads(text)
         except ValueError as exc:
             raise BrokenPatch(f"{path}: sidecar is not valid JSON ({exc}); fix it") from None
         if not isinstance(meta, dict):

@@ -10,6 +10,7 @@ import json
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
+from reviewq.core import safejson
 from reviewq.core.model import _FACTORY, _value_methods
 from reviewq.core.provenance import (
     ProvenanceHint,
@@ -64,7 +65,7 @@ def _trace_records(text: str) -> Iterable[dict]:
     stripped = text.strip()
     if stripped.startswith("[") or (stripped.startswith("{") and "\n{" not in stripped):
         try:
-            data = json.loads(stripped)
+            data = safejson.loads(stripped)
         except ValueError:
             data = None
         if isinstance(data, dict):
@@ -78,7 +79,7 @@ def _trace_records(text: str) -> Iterable[dict]:
         if not line:
             continue
         try:
-            record = json.loads(line)
+            record = safejson.loads(line)
         except ValueError:
             continue
         if isinstance(record, dict):

@@ -29,6 +29,8 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from reviewq.core import safejson
+
 MAGIC = b"RVQARR1\n"
 _PREFIX = len(MAGIC) + 16
 _ALIGN = 64
@@ -115,7 +117,7 @@ class FlatArrays:
         header = os.pread(fd, length, _PREFIX)
         if len(header) != length or _crc(header) != crc:
             raise ValueError("the header does not match its checksum")
-        parsed = json.loads(header.decode("utf-8"))
+        parsed = safejson.loads(header.decode("utf-8"))
         if not isinstance(parsed, dict) or not isinstance(parsed.get("arrays"), list):
             raise ValueError("not a file of arrays")
         self.meta = parsed.get("meta")

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reviewq.core import safejson
 from reviewq.core.alloc import gc_paused
 from reviewq.core.jsonio import fast_loads, parse_line
 from reviewq.core.verdict import (
@@ -90,7 +91,7 @@ class Head:
     def decode(cls, data: bytes) -> Head | None:
         """None when missing or torn (the check catches a half-written head)."""
         try:
-            raw = json.loads(data.strip() or b"null")
+            raw = safejson.loads(data.strip() or b"null")
             head = cls(int(raw["records"]), int(raw["size"]), str(raw["hash"]))
             if raw.get("check") != head._check() or head.records < 0 or head.size < 0:
                 return None

@@ -48,6 +48,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reviewq.core import safejson
+
 VERSION = 1
 SUFFIX = ".verified"
 KEY_NAME = "verify-key"
@@ -204,7 +206,7 @@ def read(log_path: Path, key: bytes, complete: int) -> Checkpoint | None:
     if cut < 0:
         return None
     try:
-        header = json.loads(data[:cut])
+        header = safejson.loads(data[:cut])
         mac = header.pop("mac")
         if not isinstance(mac, str) or not hmac.compare_digest(mac, _mac(key, header)):
             return None

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reviewq.core import safejson
 from reviewq.core.jsonio import parse_line
 from reviewq.core.verdict import line_hash_matches
 from reviewq.errors import ReviewqError
@@ -139,7 +140,7 @@ def _load_cache(path: Path | None, ref: str) -> dict[str, Any] | None:
     if path is None:
         return None
     try:
-        data = json.loads(path.read_bytes())
+        data = safejson.loads(path.read_bytes())
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict) or data.get("v") != CACHE_VERSION or data.get("ref") != ref:

@@ -46,6 +46,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 
 from reviewq import heap
+from reviewq.core import safejson
 from reviewq.core.alloc import gc_paused
 from reviewq.core.jsonio import fast_loads, parse_line, strict_utf8
 from reviewq.core.metrics import COLUMNS, LABELS, LineLabels, VerdictTable
@@ -639,7 +640,7 @@ def _named_labels(columns: LogColumns, generation: str) -> None:
 
 def _labels_of(data: Any) -> dict[str, Any]:
     """The stored labels (`_metric_arrays`): JSON, the change ids as lines when they fit."""
-    labels = json.loads(bytes(data["labels"]).decode("utf-8"))
+    labels = safejson.loads(bytes(data["labels"]).decode("utf-8"))
     if "changes" not in labels:
         count = int(data["changes_count"][0])
         text = data["changes_text"].tobytes().decode("utf-8", "surrogatepass")
@@ -684,7 +685,7 @@ def _table_only(data: Any, meta: dict[str, Any]) -> LogColumns:
     """The stored table alone (no ids, no key index): what a figure over the table reads.
     The change ids stored as lines stay text (`LineLabels`, split only if a figure walks
     them), named by the cache's generation."""
-    labels = json.loads(bytes(data["labels"]).decode("utf-8"))
+    labels = safejson.loads(bytes(data["labels"]).decode("utf-8"))
     if "changes" not in labels:
         count = int(data["changes_count"][0])
         text = _text_of(data, "changes_text")

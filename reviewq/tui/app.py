@@ -28,6 +28,7 @@ from textual.notifications import SeverityLevel
 from textual.timer import Timer
 from textual.widgets import Input
 
+from reviewq.core import safejson
 from reviewq.core.model import Change, Critique, short_id
 from reviewq.core.pace import OFFLOAD, PAUSE
 from reviewq.core.queue import QueueItem
@@ -384,7 +385,7 @@ class ReviewqApp(App[None], inherit_bindings=False):
         if not self.remember:
             return {}
         try:
-            data = json.loads(ui_state_path(self.env).read_text("utf-8"))
+            data = safejson.loads(ui_state_path(self.env).read_text("utf-8"))
         except (OSError, ValueError):
             return {}
         return data if isinstance(data, dict) else {}

@@ -321,7 +321,7 @@ def resolve(
     if read_user_file and user_file is not None and user_file.is_file():
         try:
             user = tomllib.loads(user_file.read_text("utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
             problems.append(f"{user_file}: not read ({exc}); using the preset's keys")
             user = {}
     chosen = preset or user.get("preset") or "default"

@@ -107,6 +107,8 @@ def theme_from_toml(text: str, origin: str) -> Theme:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ThemeError(f"{origin}: not valid TOML ({exc})") from None
+    except RecursionError:
+        raise ThemeError(f"{origin}: not valid TOML (nested too deeply)") from None
     unknown = set(data) - _THEME_FIELDS
     if unknown:
         raise ThemeError(f"{origin}: unknown field(s) {', '.join(sorted(unknown))}")

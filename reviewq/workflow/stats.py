@@ -26,6 +26,7 @@ import numpy as np
 from reviewq import __version__
 from reviewq.clock import local_now, local_zone
 from reviewq.context import Context, load_config
+from reviewq.core import safejson
 from reviewq.core.config import MetricsSettings
 from reviewq.core.jsonio import parse_line
 from reviewq.core.metrics import (
@@ -665,7 +666,7 @@ def _load_summary(ctx: Context, key: dict[str, Any], conf: MetricsSettings, tz) 
     path = ctx.state_dir / SUMMARY_CACHE
     try:
         with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(bytes(data["meta"]).decode("utf-8"))
+            meta = safejson.loads(bytes(data["meta"]).decode("utf-8"))
             stored = meta.get("key")
             now = json.loads(json.dumps(key))
             if not isinstance(stored, dict) or _apart(stored) != _apart(now):

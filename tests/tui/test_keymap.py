@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from reviewq.tui import keymap
 from reviewq.tui.screens.help import help_text
 
@@ -55,9 +57,12 @@ def test_user_file_overrides_the_preset_and_reports_mistakes(tmp_path: Path):
     assert keymap.resolve("emacs", user).preset == "emacs"
 
 
-def test_a_broken_user_file_is_reported_and_the_preset_used(tmp_path: Path):
+@pytest.mark.parametrize(
+    "text", ["[verdict\napprove = 'y'", "approve = " + "[" * 20_000 + "]" * 20_000]
+)
+def test_a_broken_user_file_is_reported_and_the_preset_used(tmp_path: Path, text: str):
     user = tmp_path / "keymap.toml"
-    user.write_text("[verdict\napprove = 'y'")
+    user.write_text(text)
     resolved = keymap.resolve(None, user)
     assert resolved.preset == "default"
     assert resolved.keys == keymap.DEFAULT_KEYS

@@ -53,6 +53,7 @@ def test_user_themes_add_and_replace_and_bad_files_are_reported(tmp_path: Path):
         ('name = "x"\nprimary = "#fff"\n[variables]\n"diff-added-bg" = "#fff 300%"', "300%"),
         ('name = "x"\nprimary = "#fff"\ndark = "yes"', "dark"),
         ("name = ", "TOML"),
+        ("name = " + "[" * 20_000 + "]" * 20_000, "nested too deeply"),
     ],
 )
 def test_theme_errors_name_the_problem(text: str, message: str):

@@ -13,7 +13,6 @@ the file's mtime and size) and never stops a command.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import sys
 import time
@@ -22,6 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from reviewq.core import safejson
 from reviewq.core.jsonio import dump_json, parse_line
 from reviewq.core.session_formats import (
     parse_aider,
@@ -120,21 +120,21 @@ def _resolved(s: Session) -> Session:
 
 def _opencode(path: Path) -> Session:
     storage = path.parent.parent.parent
-    session = json.loads(path.read_bytes())
+    session = safejson.loads(path.read_bytes())
     if not isinstance(session, dict):
         raise SessionFormatError("the session document is not an object")
     messages = []
     parts = []
     for mp in sorted((storage / "message" / path.stem).glob("*.json")):
         try:
-            m = json.loads(mp.read_bytes())
+            m = safejson.loads(mp.read_bytes())
         except (OSError, ValueError):
             continue
         if isinstance(m, dict):
             messages.append(m)
             for pp in sorted((storage / "part" / str(m.get("id"))).glob("*.json")):
                 try:
-                    part = json.loads(pp.read_bytes())
+                    part = safejson.loads(pp.read_bytes())
                 except (OSError, ValueError):
                     continue
                 if isinstance(part, dict):
@@ -186,7 +186,7 @@ def _opencode_db(path: Path) -> list[Session]:
 
 def _json_object(text: object) -> dict[str, Any]:
     try:
-        value = json.loads(text) if isinstance(text, (str, bytes)) else None
+        value = safejson.loads(text) if isinstance(text, (str, bytes)) else None
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
