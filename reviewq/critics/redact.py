@@ -156,7 +156,13 @@ _HEX = re.compile(r"(?:[0-9a-f]{2}){16,}|(?:[0-9A-F]{2}){16,}")
 _B64_TOKEN = re.compile(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,}={0,2}(?![A-Za-z0-9+/=_-])")
 #: A diff row as `render_hunk` writes it (`    12 +|code`), or a raw row's marker.
 _ROW_PREFIX = re.compile(r"^\s*\d*\s?[ +\-]\|")
-_KEY_LINE = re.compile(r"^[\s\"'+,]*[A-Za-z0-9+/]{40,}={0,2}[\s\"',\\n+]*$")
+#: A line of a key's base64 body, maybe quoted or joined by `+` in code:
+#: `^[\s"'+,]*[A-Za-z0-9+/]{40,}={0,2}[\s"',\\n+]*$`, read by `_key_line` in linear time (as
+#: one regex, whose parts share `+`, a diff line of a few thousand `+` took minutes).
+_KEY_RUN = re.compile(r"[A-Za-z0-9+/]{40}")
+_KEY_LEAD = frozenset("\"'+,")
+_KEY_TRAIL = frozenset("\"',\\n+")
+_BASE64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
 _KEY_HEADER = re.compile(r"^\s*(?:Proc-Type|DEK-Info|Comment):|^\s*$")
 _KEY_END_ANY = re.compile(r"-----END [A-Z0-9 ]*(?:PRIVATE KEY|PRIVATE KEY BLOCK)-----")
 _CONTINUED = re.compile(r"^[\s+(,]*[\"'][A-Za-z0-9_\-+/=.]{4,}[\"'][\s+),\\;]*$")
@@ -308,14 +314,12 @@ def _key_bodies(lines: Sequence[str]) -> set[int]:
         if _KEY_END_ANY.search(text):
             hidden.add(i)
             j = i - 1
-            while j >= 0 and (
-                _KEY_LINE.match(_body(lines[j])) or _KEY_HEADER.match(_body(lines[j]))
-            ):
+            while j >= 0 and (_key_line(_body(lines[j])) or _KEY_HEADER.match(_body(lines[j]))):
                 hidden.add(j)
                 j -= 1
     run: list[int] = []
     for i in range(n + 1):
-        if i < n and _KEY_LINE.match(_body(lines[i])):
+        if i < n and _key_line(_body(lines[i])):
             run.append(i)
             continue
         long_line = any(len(_body(lines[k]).strip(" \t\"',+\\n")) >= 60 for k in run)
@@ -323,6 +327,27 @@ def _key_bodies(lines: Sequence[str]) -> set[int]:
             hidden.update(run)
         run = []
     return hidden
+
+
+def _key_line(text: str) -> bool:
+    """Does `text` match the key line's pattern (its comment above)? Most lines have no run
+    of 40 base64 characters and are answered by one search; the rest are read once, left to
+    right, keeping every way the pattern could still match: still in the lead; in the body
+    (the longest body so far: a longer one can do all a shorter one can), capped at 40; one
+    or two `=` after a full body; in the trail."""
+    if _KEY_RUN.search(text) is None:
+        return False
+    lead, body, pad1, pad2, trail = True, 0, False, False, False
+    for ch in text:
+        space = ch.isspace()
+        full = body >= 40
+        in_body = ch in _BASE64
+        trail = (space or ch in _KEY_TRAIL) and (trail or pad1 or pad2 or full)
+        pad2 = ch == "=" and pad1
+        pad1 = ch == "=" and full
+        body = min(40, max(body + 1 if body else 0, 1 if lead else 0)) if in_body else 0
+        lead = lead and (space or ch in _KEY_LEAD)
+    return body >= 40 or pad1 or pad2 or trail
 
 
 def _looks_like_key_line(text: str) -> bool:

@@ -159,7 +159,7 @@ PATTERNS: tuple[Pattern, ...] = (
     ),
     _p(
         TLS,
-        r"(?i)^\s*-?\s*(?:insecure[_-]?skip[_-]?tls[_-]?verify|insecureSkipVerify|skip[_-]?tls[_-]?verify|tls[_-]?insecure|insecure)\s*:\s*true\b|^\s*-?\s*(?:verify[_-]?ssl|ssl[_-]?verify|tls[_-]?verify|verify)\s*:\s*false\b",
+        r"(?i)^[ \t]*+(?:-[ \t]*+)?(?:insecure[_-]?skip[_-]?tls[_-]?verify|insecureSkipVerify|skip[_-]?tls[_-]?verify|tls[_-]?insecure|insecure)\s*:\s*true\b|^[ \t]*+(?:-[ \t]*+)?(?:verify[_-]?ssl|ssl[_-]?verify|tls[_-]?verify|verify)\s*:\s*false\b",
         {"yaml"},
         _TLS_BODY,
     ),
@@ -258,7 +258,7 @@ PATTERNS: tuple[Pattern, ...] = (
     # -- containers --------------------------------------------------------------------------
     _p(
         PRIV,
-        r"^\s*-?\s*(?:privileged|allowPrivilegeEscalation|hostNetwork|hostPID|hostIPC)\s*:\s*true\b|^\s*-?\s*runAsUser\s*:\s*0\b",
+        r"^[ \t]*+(?:-[ \t]*+)?(?:privileged|allowPrivilegeEscalation|hostNetwork|hostPID|hostIPC)\s*:\s*true\b|^[ \t]*+(?:-[ \t]*+)?runAsUser\s*:\s*0\b",
         {"yaml"},
         "Gives the container root-level access to the host. Drop it unless the workload truly needs the host.",
     ),
@@ -291,10 +291,12 @@ PATTERNS: tuple[Pattern, ...] = (
     ),
 )
 
+#: The left side is at most 256 characters: unbounded, every position of a long token tried
+#: it to the token's end (a 20,000-character word took 4.5 s; lines are cut at 4,000).
 _TIMING = re.compile(
     r"(?im)\b(?P<name>\w*?(?:mac|signature|sig|token|password|passwd|secret|api_?key|"
     r"apikey|otp|csrf\w*))\s*(?:===?|!==?)\s*(?P<rhs>[\w.\"'\[\]()]+)"
-    r"|(?P<lhs>[\w.\[\]()]+)\s*(?:===?|!==?)\s*(?P<name2>\w*?(?:mac|signature|sig|"
+    r"|(?P<lhs>[\w.\[\]()]{1,256})\s*(?:===?|!==?)\s*(?P<name2>\w*?(?:mac|signature|sig|"
     r"token|password|passwd|secret|api_?key|apikey|otp))\b"
 )
 _TRIVIAL_RHS = re.compile(

@@ -39,7 +39,7 @@ PATTERNS = tuple(
         # "override the system prompt" as an order: it opens a sentence (a line, a comment, a
         # string's opening quote, after . ! ?) or addresses the model ("your"); docs that say what an option
         # does ("use this to override the system prompt", "| Override system prompt |") do not
-        r"(?:^[\s#/*;\-\"'`>]*|[.!?]\s+|[\"'`])(?:please\s+)?(?:override|bypass)\s+(?:the\s+)?"
+        r"(?:^[ \t#/*;\-\"'`>]*+|[.!?]\s+|[\"'`])(?:please\s+)?(?:override|bypass)\s+(?:the\s+)?"
         r"system\s+(?:prompts?|instructions?|rules|message)\b"
         r"|\b(?:override|bypass)\s+your\s+(?:system\s+)?(?:prompts?|instructions?|rules|guidelines)\b",
         rf"\b(?:note|message|attention|notice|reminder)\s+(?:to|for)\s+(?:all\s+|the\s+|any\s+)?{_ACTORS}\b",
@@ -63,7 +63,7 @@ PATTERNS = tuple(
         r"(?:approved|reviewed|vetted|cleared|signed off)\s+by\s+(?:the\s+)?(?:security|admin|"
         r"compliance|legal|cto|ciso)",
         r"<\|im_start\|>|<\|im_end\|>|<\|system\|>|\[/?INST\]|<</?SYS>>|</?system>|"
-        r"\bBEGIN\s+(?:SYSTEM|ADMIN)\s+(?:PROMPT|INSTRUCTIONS)\b|^\W*(?:###\s*)?system\s+prompt\s*:",
+        r"\bBEGIN\s+(?:SYSTEM|ADMIN)\s+(?:PROMPT|INSTRUCTIONS)\b|^[^\w\n]*+system\s+prompt\s*:",
     )
 )
 _INSTRUCTIONS = next(p for p in PATTERNS if p.pattern.startswith(r"\binstructions?"))
@@ -121,7 +121,9 @@ _REVIEW_CONTEXT = re.compile(
 
 #: An input's or option's description (`description: "Instructions for Claude: the task"` in
 #: an action.yml): it says what a field holds, so only an order in it is an injection.
-_DESCRIBES = re.compile(r"^\W*(?:description|help|summary|title|label)\W*\s*[:=]", re.IGNORECASE)
+_DESCRIBES = re.compile(
+    r"^\W*+(?:description|help|summary|title|label)[^\w:=]*+[:=]", re.IGNORECASE
+)
 _INSTRUCTIONS_ORDER = re.compile(
     rf"\binstructions?\s+(?:to|for)\s+(?:all\s+|the\s+|any\s+)?(?:ai\s+)?{_ACTORS}\s*[:.!—–-]\s*"
     rf"[\"'`]?{_ORDER}",

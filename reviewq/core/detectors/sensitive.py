@@ -67,7 +67,9 @@ _NEVER_FAILS = re.compile(
     r"(?:^|;|&&)\s*set\s+\+e\b|--no-verify\b|--exit-zero\b|--no-fail-on-error\b|"
     r"--passWithNoTests\b|--cov-fail-under[= ]0\b"
 )
-_USES = re.compile(r"^\s*-?\s*uses\s*:\s*([\w.-]+/[\w./-]+)@(main|master|HEAD|latest|dev)\s*$")
+_USES = re.compile(
+    r"^[ \t]*+(?:-[ \t]*+)?uses\s*:\s*([\w.-]+/[\w./-]+)@(main|master|HEAD|latest|dev)\s*$"
+)
 
 
 _BYPASS_HINTS = (

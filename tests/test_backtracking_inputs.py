@@ -1,0 +1,59 @@
+"""Inputs someone else writes that made a regex backtrack for seconds to minutes.
+
+A commit's trailers (anyone who can push a commit writes them, an agent included), a diff's
+lines (the redactor reads every line before it leaves the machine) and a file's added lines (the
+offline critic's detectors) are all untrusted. Each of these once cost time growing with the
+square or the cube of its length: `reviewq scan` (and so the queue and the CI gate) on one long
+trailer, the remote critic on one long line of `+`, the static critic on a file of blank lines.
+Each is read here at a size that took minutes before, and must read as a short one does. The
+rewritten readers are compared with the old regexes in
+tests/properties/test_linear_readers_properties.py.
+"""
+
+from __future__ import annotations
+
+from reviewq.core.detectors import Scope, run
+from reviewq.critics.redact import Redactor
+from tests.conftest import Repo, run_reviewq
+from tests.critic_eval.harness import input_for
+
+CLAUDE = "Claude Opus 4.5 <noreply@anthropic.com>"
+
+
+def test_trailers_padded_or_long_are_read_as_short_ones(repo: Repo) -> None:
+    """Before: a 30,000-blank pad took `parse_identity` minutes, a 100,000-character token
+    without a digit took the model finder over a minute."""
+    base = repo.commit("base")
+    padded = repo.commit(
+        "Add a\n\nCo-authored-by: Claude Opus 4.5" + " " * 30_000 + "<noreply@anthropic.com>\n",
+        files={"a.py": "a = 1\n"},
+    )
+    long_token = repo.commit(
+        "Add b\n\nGenerated-with: " + "x" * 100_000 + f"\nCo-Authored-By: {CLAUDE}\n",
+        files={"b.py": "b = 1\n"},
+    )
+    human = repo.commit(
+        "Add c\n\nCo-authored-by:" + " " * 30_000 + "Dana Reyes" + " " * 30_000 + "\n",
+        files={"c.py": "c = 1\n"},
+    )
+    result = run_reviewq("--repo", str(repo.path), "scan", "--json")
+    assert result.returncode == 0, result.stderr
+    found = {line.split('"sha": "')[1][:40] for line in result.stdout.splitlines()}
+    assert found == {padded, long_token}
+    assert base not in found and human not in found
+
+
+def test_a_diff_line_of_plus_signs_goes_out_as_it_is() -> None:
+    """Before: the key-line regex, whose three parts all take `+`, ran for minutes on it."""
+    lines = ["+" * 5_000 + "!", "x = '" + "+" * 5_000 + "'", "A" * 60 + "+" * 5_000 + "."]
+    assert Redactor().lines(lines) == lines
+
+
+def test_a_file_of_blank_lines_is_read_by_the_detectors() -> None:
+    """Before: `^\\s*-?\\s*` under MULTILINE ran over every following blank line from each line's
+    start (2,000 of them: 150 s). The finding after them is still found, on its own line."""
+    text = "\n" * 5_000 + " " * 4_000 + "\n" + "  - insecure: true\n"
+    subject = input_for({"deploy/values.yaml": (None, text)})
+    found = run(Scope(subject.diff, subject.prompt, subject.message, subject.new_texts))
+    tls = [f for f in found if f.rule == "tls-verify-disabled"]
+    assert [f.start_line for f in tls] == [5_002]
