@@ -12,6 +12,8 @@ tests/properties/test_linear_readers_properties.py.
 
 from __future__ import annotations
 
+import json
+
 from reviewq.core.detectors import Scope, run
 from reviewq.critics.redact import Redactor
 from tests.conftest import Repo, run_reviewq
@@ -38,9 +40,26 @@ def test_trailers_padded_or_long_are_read_as_short_ones(repo: Repo) -> None:
     )
     result = run_reviewq("--repo", str(repo.path), "scan", "--json")
     assert result.returncode == 0, result.stderr
-    found = {line.split('"sha": "')[1][:40] for line in result.stdout.splitlines()}
+    found = {json.loads(line)["sha"] for line in result.stdout.splitlines()}
     assert found == {padded, long_token}
     assert base not in found and human not in found
+
+
+def test_author_names_padded_with_blanks_are_read_as_short_ones(repo: Repo) -> None:
+    """Before: dropping a name's parenthesis and finding ` via ` tried every position of a run
+    of blanks to its end (60,000 blanks: seconds each)."""
+    repo.commit("base")
+    aider = repo.commit("Add a", author=("aider" + " " * 60_000 + "(gpt-4o)", "a@example.com"))
+    crush = repo.commit(
+        "Add b\n\nCo-authored-by: Claude Opus 4.6" + " " * 60_000 + "via Crush <crush@charm.land>\n"
+    )
+    person = repo.commit("Add c", author=("Dana" + " " * 60_000 + "Reyes", "dana@example.com"))
+    result = run_reviewq("--repo", str(repo.path), "scan", "--json")
+    assert result.returncode == 0, result.stderr
+    records = {r["sha"]: r for r in map(json.loads, result.stdout.splitlines())}
+    assert aider in records and person not in records
+    assert records[aider]["agent"] == "aider"
+    assert crush in records
 
 
 def test_a_diff_line_of_plus_signs_goes_out_as_it_is() -> None:

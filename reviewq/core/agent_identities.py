@@ -404,10 +404,57 @@ def _bot_agent(login: str) -> Agent:
     return Agent(agent_slug(base), "medium", reviewer=reviewer)
 
 
+# An author's name is anyone's to write, at any length: these read it in linear time, exactly
+# as the regexes in their docstrings (tests/properties/test_linear_readers_properties.py
+# compares them), which tried every position of a long run of blanks to the run's end.
+
+
+def _without_last_paren(text: str) -> str:
+    r"""`re.sub(r"\s*\([^)]*\)\s*$", "", text)`: a last parenthesis dropped with the blanks
+    around it (from its first `(` after the `)` before it)."""
+    end = len(text.rstrip())
+    if not end or text[end - 1] != ")":
+        return text
+    opening = text.find("(", text.rfind(")", 0, end - 1) + 1, end - 1)
+    return text if opening < 0 else text[: len(text[:opening].rstrip())]
+
+
+def _without_parens(text: str) -> str:
+    r"""`re.sub(r"\s*\([^)]*\)", "", text)`: every closed parenthesis dropped with the blanks
+    before it."""
+    out, at = [], 0
+    while (opening := text.find("(", at)) >= 0 and (closing := text.find(")", opening)) >= 0:
+        start = opening
+        while start > at and text[start - 1].isspace():
+            start -= 1
+        out.append(text[at:start])
+        at = closing + 1
+    out.append(text[at:])
+    return "".join(out)
+
+
+_VIA = lazy(r"(?<!\s)\s+via\s+\S", re.IGNORECASE)
+_VIA_AT = lazy(r"via\s+\S", re.IGNORECASE)
+
+
+def _model_before_via(name: str) -> str | None:
+    r"""`re.match(r"^(?P<model>.+?)\s+via\s+\S", name, re.I)["model"]`, or None: what comes
+    before the first ` via ` that has something (on the first line) before it."""
+    lead = len(name) - len(name.lstrip())
+    if lead >= 2 and _VIA_AT.match(name, lead):
+        at = 1  # the model is the first blank, the rest of them the blanks before `via`
+    else:
+        m = _VIA.search(name, max(lead, 1))
+        if m is None:
+            return None
+        at = m.start()
+    return None if "\n" in name[:at] else name[:at]
+
+
 @functools.lru_cache(maxsize=8192)
 def named_agent(name: str, email: str) -> Agent | None:
     """The agent a display name stands for (`OpenHands-Claude-Sonnet-4`, `Oz` at warp.dev)."""
-    lname = re.sub(r"\s*\([^)]*\)\s*$", "", name.strip()).lower()  # `aider (gpt-4o)`
+    lname = _without_last_paren(name.strip()).lower()  # `aider (gpt-4o)`
     if not lname:
         return None
     if lname in TOOL_NAMES:
@@ -461,9 +508,9 @@ def is_non_ai_bot(identity: Identity) -> bool:
 def model_from_name(agent: str, name: str) -> str | None:
     """The model a co-author name carries: `Claude Opus 4.5`, `aider (gpt-4o)`, `X (model)`,
     `Claude Opus 4.6 via Crush`, `OpenHands-GPT-5`."""
-    via = re.match(r"^(?P<model>.+?)\s+via\s+\S", name, re.IGNORECASE)
+    via = _model_before_via(name)
     if via is not None:
-        return model_words(via.group("model"))
+        return model_words(via)
     if agent == "openhands":
         m = re.match(r"^open ?(?:hands|devin)[-_/ ]+(?P<model>.+)$", name.strip(), re.IGNORECASE)
         if m is not None:
@@ -472,7 +519,7 @@ def model_from_name(agent: str, name: str) -> str | None:
         return model_words(name)
     paren = re.search(r"\(([^()]+)\)\s*$", name)
     if agent == "claude-code":
-        base = re.sub(r"\s*\([^)]*\)", "", name).strip()
+        base = _without_parens(name).strip()
         if base.lower() in ("claude", "claude code", "claude[bot]", "claude-code", ""):
             return None
         if base.lower().startswith("claude"):

@@ -15,8 +15,13 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from reviewq.core.agent_identities import _model_tokens
-from reviewq.core.detectors import injection
+from reviewq.core.agent_identities import (
+    _model_before_via,
+    _model_tokens,
+    _without_last_paren,
+    _without_parens,
+)
+from reviewq.core.detectors import injection, intent
 from reviewq.core.message import parse_identity
 from reviewq.critics.redact import _key_line
 
@@ -28,6 +33,10 @@ _BARE_IDENT = re.compile(
 )
 _MODEL_TOKEN = re.compile(r"[\w.:/-]*\d[\w.:/-]*")
 _KEY_LINE = re.compile(r"^[\s\"'+,]*[A-Za-z0-9+/]{40,}={0,2}[\s\"',\\n+]*$")
+_LAST_PAREN = re.compile(r"\s*\([^)]*\)\s*$")
+_PARENS = re.compile(r"\s*\([^)]*\)")
+_VIA = re.compile(r"^(?P<model>.+?)\s+via\s+\S", re.IGNORECASE)
+_NAMES_A_PATH = re.compile(r"\b[\w-]+/[\w./-]+|\b\w+\.(?:py|js|ts|go|ya?ml|toml|json|sh|md)\b")
 _DESCRIBES = re.compile(r"^\W*(?:description|help|summary|title|label)\W*\s*[:=]", re.IGNORECASE)
 
 
@@ -93,3 +102,33 @@ def test_the_key_line_is_the_regexs(text: str) -> None:
 )
 def test_a_description_line_is_the_regexs(text: str) -> None:
     assert (injection._DESCRIBES.match(text) is not None) == (_DESCRIBES.match(text) is not None)
+
+
+_NAME_TEXT = _pieces(
+    [" ", "\t", "\n", "(", ")", "a", "G", "4", "-", "via", "VIA", "v", "x", "\u00a0"],
+    [" ", "(", ")", "a"],
+)
+
+
+@example("aider (gpt-4o)")
+@example("a (b) (c)  ")
+@example("(a) b (c")
+@example("  via x")
+@example(" via x")
+@example("\n via x")
+@example("a\nb via x")
+@given(_NAME_TEXT)
+def test_author_names_are_read_as_the_regexes_read_them(name: str) -> None:
+    assert _without_last_paren(name) == _LAST_PAREN.sub("", name)
+    assert _without_parens(name) == _PARENS.sub("", name)
+    via = _VIA.match(name)
+    assert _model_before_via(name) == (via["model"] if via else None)
+
+
+@example("--/x")
+@example("a-b/c")
+@example(" -a/b")
+@given(_pieces(["a", "-", "/", ".", " ", "_", "py", "x.", "\u00e9"], ["a", "-", "/"]))
+def test_a_prompt_names_a_path_as_the_regex_says(prompt: str) -> None:
+    found = intent._NAMES_A_PATH.search(prompt) is not None
+    assert found == (_NAMES_A_PATH.search(prompt) is not None)

@@ -96,6 +96,13 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
+#: A path or a file name in a prompt. A path starts where its token does (not at every
+#: boundary inside `a-b-c/`: from each, a long hyphenated token was read to its end again).
+_NAMES_A_PATH = re.compile(
+    r"(?<![\w-])-*\w[\w-]*/[\w./-]+|\b\w+\.(?:py|js|ts|go|ya?ml|toml|json|sh|md)\b"
+)
+
+
 def words(text: str) -> set[str]:
     """Content words, lower-cased, camelCase and snake_case split, stop words dropped."""
     out: set[str] = set()
@@ -191,7 +198,7 @@ def detect(scope: Scope) -> list[Finding]:
     files = [f for f in scope.diff.files if not _ignorable(f.path)]
     mentions = {f.path: mention(f, prompt, prompt_words) for f in files}
     names_files = any(path_named(f.path, prompt) for f in files) or bool(
-        re.search(r"\b[\w-]+/[\w./-]+|\b\w+\.(?:py|js|ts|go|ya?ml|toml|json|sh|md)\b", prompt)
+        _NAMES_A_PATH.search(prompt)
     )
     for f in files:
         m = mentions[f.path]
