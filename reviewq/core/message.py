@@ -366,7 +366,8 @@ def _trailer_block(para: list[str], is_last: bool, may_generate: bool = True) ->
     return []
 
 
-#: An address without brackets: `[^\s<>@]+@[^\s<>@]+\.[a-z]{2,}`, any case.
+#: What may stand between `<` and `>`; an address without them, in any case.
+_BRACKETED = lazy(r"[^<>\s]*")
 _BARE_EMAIL = lazy(r"[^\s<>@]+@[^\s<>@]+\.[a-z]{2,}", re.I)
 
 
@@ -377,22 +378,17 @@ def parse_identity(value: str) -> tuple[str, str] | None:
     that ends in an address after a name is read the same way.
 
     Read from the end, in linear time, exactly as the two regexes it replaces read a value
-    (tests/properties/test_identity_properties.py compares them): with their lazy names and
+    (tests/properties/test_linear_readers_properties.py compares them): with their lazy names and
     blanks on both sides, a trailer padded with a few thousand blanks took seconds, and anyone
     who can push a commit writes its trailers."""
     text = value.strip()
     if text.endswith(">"):
-        lt = text.rfind("<", 0, len(text) - 1)
-        email = text[lt + 1 : -1] if lt >= 0 else None
-        if email is not None and not any(ch == ">" or ch.isspace() for ch in email):
+        lt = text.rfind("<")
+        if lt >= 0 and _BRACKETED.fullmatch(text, lt + 1, len(text) - 1):
             name = text[:lt].rstrip()
             if "\n" not in name:  # the name is `.*?`: one line
-                return name.strip().strip('"'), email
-    cut = len(text)
-    while cut and not text[cut - 1].isspace():
-        cut -= 1
-    email = text[cut:]
-    name = text[:cut].rstrip()
-    if cut and name and "\n" not in name and _BARE_EMAIL.fullmatch(email):
-        return name.strip().strip('"'), email
+                return name.strip('"'), text[lt + 1 : -1]
+    parts = text.rsplit(None, 1)
+    if len(parts) == 2 and "\n" not in parts[0] and _BARE_EMAIL.fullmatch(parts[1]):
+        return parts[0].strip('"'), parts[1]
     return None
