@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 
+from reviewq.context import parse_config_text
 from reviewq.core.detectors import Scope, run
+from reviewq.core.policy_rules import policy_from_sections
 from reviewq.critics.redact import Redactor
 from tests.conftest import Repo, run_reviewq
 from tests.critic_eval.harness import input_for
@@ -76,3 +78,18 @@ def test_a_file_of_blank_lines_is_read_by_the_detectors() -> None:
     found = run(Scope(subject.diff, subject.prompt, subject.message, subject.new_texts))
     tls = [f for f in found if f.rule == "tls-verify-disabled"]
     assert [f.start_line for f in tls] == [5_002]
+
+
+def test_a_domain_glob_of_many_stars_against_a_long_file_name() -> None:
+    """Before: `*a*a*a*a*a*a*a*a*b` took 78 s against a name of 60 `a`s, and `**` runs
+    backtracked over a deep path likewise (a diff's paths are anyone's to choose)."""
+    config = parse_config_text(
+        '[[domains]]\nname = "odd"\npaths = ["*a*a*a*a*a*a*a*a*b", "**/a/**/a/**/a/**/b"]\n'
+        "approvals = 2\n",
+        ".reviewq.toml",
+    )
+    policy = policy_from_sections(config.sections)
+    long_name, deep = "a" * 4_000, "a/" * 2_000 + "c"
+    assert policy.domains_for([long_name, deep]) == ("default",)
+    assert policy.domains_for([long_name + "b"]) == ("odd",)
+    assert policy.domains_for(["a/" * 2_000 + "b"]) == ("odd",)

@@ -13,11 +13,11 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from reviewq.core.config import ConfigError, parse_config
-from reviewq.core.globs import compile_glob
+from reviewq.core.globs import compile_glob, glob_regex
 from reviewq.core.model import SEVERITIES
 from reviewq.core.policy_rules import RULE_KEYS, policy_from_sections
 from reviewq.core.text import clean_text, has_hidden, visible
@@ -383,6 +383,24 @@ def test_a_directory_glob_matches_exactly_what_is_below(parts, rest) -> None:
     assert regex.match(f"{prefix}/{rest.strip('/') or 'x'}")
     assert not regex.match(prefix)
     assert not regex.match(f"{prefix}x/{rest}")
+
+
+@example("*a*a*b", "aaab")
+@example("**/a/**/b", "a/a/b")
+@example("a*/**/b*c/**", "ax/y/bcc/d")
+@given(st.text(alphabet="ab*?/", min_size=1, max_size=12), st.text(alphabet="ab/", max_size=14))
+def test_a_glob_kept_from_backtracking_matches_what_a_plain_one_matches(
+    pattern: str, path: str
+) -> None:
+    """Each `*` or `**` that another follows takes the fewest characters or segments its next
+    run needs and keeps them (an atomic group, so a hostile path cannot make it backtrack):
+    never a path less or more than the same regex with plain groups."""
+    try:
+        source = glob_regex(pattern)
+    except ConfigError:
+        return
+    plain = re.compile(source.replace("(?>", "(?:"))
+    assert bool(re.match(source, path)) == bool(plain.match(path)), (pattern, path, source)
 
 
 # -- what reaches a terminal -----------------------------------------------------------------
