@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reviewq.core.jsonio import parse_line
+from reviewq.core.jsonio import parse_line, parse_line_strictly
 from reviewq.core.metrics import APPROVE, CHANGES
-from reviewq.core.verdict import EDITED
+from reviewq.core.verdict import EDITED, has_canonical_form, line_hash_matches
 from reviewq.store import log_verify
 from reviewq.store.flat_arrays import open_arrays
 from reviewq.store.log import ProvenanceLog
@@ -162,6 +162,7 @@ NOT_JSON_FOR_US = {
 }
 NO_CANONICAL_FORM = {
     "nan": b'"aa":NaN,',
+    "infinity": b'"aa":-Infinity,',
     "escaped-surrogate": b'"aa":"\\ud800",',
     "encoded-surrogate": b'"aa":"\xed\xa0\x80",',
 }
@@ -208,3 +209,16 @@ def test_a_forged_line_with_no_canonical_form_counts_as_edited(
         for copies in (None, notes):
             report = ProvenanceLog(log_path).verify(workers=workers, notes=copies)
             assert (report.chain.index, report.chain.problem) == (3, EDITED)
+
+
+@pytest.mark.parametrize("head", NO_CANONICAL_FORM.values(), ids=NO_CANONICAL_FORM.keys())
+def test_the_strict_parser_reads_no_line_without_a_canonical_form(
+    log_path: Path, head: bytes
+) -> None:
+    """Readers skip the canonical-form check for what orjson read (`strict`): that holds only
+    while orjson refuses every such line, which this checks."""
+    line = rehashed(raw_lines(log_path)[2], head).rstrip(b"\n")
+    record, strict = parse_line_strictly(line)
+    assert strict is False
+    assert not has_canonical_form(line, record)
+    assert not line_hash_matches(line, record)

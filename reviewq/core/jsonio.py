@@ -24,6 +24,9 @@ except ImportError:  # pragma: no cover - orjson is a dependency, but stay usabl
 #: The fastest parser at hand, for bulk reads that retry a refused batch with `parse_line`
 #: (orjson refuses huge integers and lone surrogates; both raise ValueError).
 fast_loads = _orjson.loads if _orjson is not None else json.loads
+#: Does `fast_loads` refuse every line whose record has no canonical form (NaN, infinities,
+#: lone surrogates escaped or encoded, bytes that are not UTF-8)? orjson does; json does not.
+STRICT_FAST_LOADS = _orjson is not None
 
 
 def _stdlib_dumps(value: Any) -> bytes:
@@ -38,12 +41,19 @@ fast_dumps = _orjson.dumps if _orjson is not None else _stdlib_dumps
 def parse_line(line: bytes) -> Any:
     """One stored line -> its JSON value (ValueError when it is not JSON, or is nested deeper
     than the parser goes: no line reviewq writes, and a reader must not crash on one)."""
+    return parse_line_strictly(line)[0]
+
+
+def parse_line_strictly(line: bytes) -> tuple[Any, bool]:
+    """`parse_line(line)`, and whether a strict parser read it (orjson, `STRICT_FAST_LOADS`:
+    then the value has a canonical form, and `line_hash_matches(..., strict=True)` need not
+    look for NaN or lone surrogates)."""
     if _orjson is not None:
         try:
-            return _orjson.loads(line)
+            return _orjson.loads(line), True
         except _orjson.JSONDecodeError:
             pass  # json accepts a few things orjson refuses (huge integers); let it decide
-    return safejson.loads(line)
+    return safejson.loads(line), False
 
 
 def strict_utf8(lines: list[bytes]) -> bool:
@@ -73,4 +83,12 @@ def dump_json(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode("ascii")
 
 
-__all__ = ["dump_json", "fast_dumps", "fast_loads", "parse_line", "strict_utf8"]
+__all__ = [
+    "STRICT_FAST_LOADS",
+    "dump_json",
+    "fast_dumps",
+    "fast_loads",
+    "parse_line",
+    "parse_line_strictly",
+    "strict_utf8",
+]

@@ -34,7 +34,7 @@ from typing import Any
 
 from reviewq.core import safejson
 from reviewq.core.alloc import gc_paused
-from reviewq.core.jsonio import fast_loads, parse_line
+from reviewq.core.jsonio import STRICT_FAST_LOADS, fast_loads, parse_line
 from reviewq.core.verdict import (
     BROKEN_LINK,
     EDITED,
@@ -402,13 +402,15 @@ class ProvenanceLog:
         with gc_paused():
             # Lines without their newline (the hash never covers it), parsed on the fast path.
             for number, line in enumerate(self.raw_lines(), start=1):
+                strict = STRICT_FAST_LOADS
                 try:
                     record = fast_loads(line)
                 except ValueError:
                     record = None
                 if type(record) is not dict:
                     record = self._parse(number, line)  # raises, naming the line
-                if line_hash_matches(line, record):
+                    strict = False
+                if line_hash_matches(line, record, strict=strict):
                     intact.append(record)
                 else:
                     edited.append((number, record))

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewq.core.alloc import gc_paused
-from reviewq.core.jsonio import fast_loads, parse_line, strict_utf8
+from reviewq.core.jsonio import STRICT_FAST_LOADS, fast_loads, parse_line, strict_utf8
 from reviewq.core.verdict import (
     BROKEN_LINK,
     CHAIN_FIELDS,
@@ -213,11 +213,12 @@ def _hash_ok(raw: bytes, value: Any) -> bool:
     return sha256(body).hexdigest() == value
 
 
-def _intact(raw: bytes, value: Any, record: Mapping[str, Any] | None) -> bool:
-    """`line_hash_matches(raw, record)`: `_hash_ok`, and the record read whole (`record`) has a
-    canonical form. One the head decoder read (None) has: it refuses NaN, infinities and lone
-    surrogates, and `strict_utf8` lets no encoded surrogate through to it."""
-    return _hash_ok(raw, value) and (record is None or has_canonical_form(raw, record))
+def _intact(raw: bytes, value: Any, record: Mapping[str, Any] | None, strict: bool) -> bool:
+    """`line_hash_matches(raw, record, strict=strict)`: `_hash_ok`, and the record has a
+    canonical form. One a strict parser read has (`strict`: orjson, or the head decoder, which
+    refuses NaN, infinities and lone surrogates, and to which `strict_utf8` lets no encoded
+    surrogate through)."""
+    return _hash_ok(raw, value) and (strict or has_canonical_form(raw, record or {}))
 
 
 @functools.cache
@@ -281,13 +282,16 @@ def check_range(job: _Job, start: int, end: int) -> Range:
                 line_at, offset = offset, offset + len(raw) + 1
                 if head is not None:
                     record = None  # parsed whole only if the notes ref's copy needs it
+                    strict = True  # the decoder refuses what has no canonical form
                     rid, own_hash, link, signature = head
                 else:
+                    strict = STRICT_FAST_LOADS
                     try:
                         record = fast_loads(raw)
                     except ValueError:
                         record = None
                     if type(record) is not dict:
+                        strict = False
                         try:
                             record = parse_line(raw)  # what orjson refuses, json may accept
                         except ValueError:
@@ -306,11 +310,11 @@ def check_range(job: _Job, start: int, end: int) -> Range:
                 if not isinstance(rid, str):
                     rid = None
                 if index == 0:
-                    out.first = (True, link, rid, _intact(raw, own_hash, record))
+                    out.first = (True, link, rid, _intact(raw, own_hash, record, strict))
                 elif out.problem is None:
                     if link != prev:
                         out.problem = (index, rid, BROKEN_LINK)
-                    elif not _intact(raw, own_hash, record):
+                    elif not _intact(raw, own_hash, record, strict):
                         out.problem = (index, rid, EDITED)
                 prev = own_hash if isinstance(own_hash, str) else None
                 if ix is not None:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewq.core import safejson
-from reviewq.core.jsonio import parse_line
+from reviewq.core.jsonio import parse_line_strictly
 from reviewq.core.verdict import line_hash_matches
 from reviewq.errors import ReviewqError
 from reviewq.files import replace_file
@@ -286,13 +286,13 @@ def read_notes_history(
     kept: set[bytes] = set()
     for item in sorted(lines, key=lambda h: (h.appeared, h.target, h.line)):
         try:
-            record = parse_line(item.line)
+            record, strict = parse_line_strictly(item.line)
         except ValueError:
-            record = None
+            record, strict = None, False
         if not isinstance(record, dict) or not isinstance(record.get("id"), str):
             result.bad.append((item.target, item.line))
             continue
-        if not line_hash_matches(item.line, record):
+        if not line_hash_matches(item.line, record, strict=strict):
             result.edited.append((item.target, record))
             continue
         key = f"{record.get('sha')}|{record.get('patch_id')}|{record.get('change_id')}"

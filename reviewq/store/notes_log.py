@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reviewq.core.jsonio import parse_line
+from reviewq.core.jsonio import parse_line_strictly
 from reviewq.core.verdict import dedupe_records, line_hash_matches, record_line
 from reviewq.errors import ReviewqError
 from reviewq.sources.gitcmd import Git, GitError
@@ -148,15 +148,15 @@ def _read_note(
     bad = 0
     for line in _split_note(text):
         try:
-            record = parse_line(line)
+            record, strict = parse_line_strictly(line)
         except ValueError:
-            record = None
+            record, strict = None, False
         if not isinstance(record, dict) or not isinstance(record.get("id"), str):
             bad += 1
             continue
         if lines is not None:
             lines.append((target, line))
-        if line_hash_matches(line, record):
+        if line_hash_matches(line, record, strict=strict):
             records.append(record)
         else:
             edited.append((target, record))

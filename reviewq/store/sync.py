@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reviewq.core.jsonio import parse_line
+from reviewq.core.jsonio import parse_line_strictly
 from reviewq.core.verdict import line_hash_matches
 from reviewq.errors import ReviewqError
 from reviewq.sources.gitcmd import Git, GitError
@@ -200,13 +200,13 @@ def note_lines(git: Git, ref: str) -> dict[str, list[bytes]]:
 
 def _intact(line: bytes) -> bool:
     try:
-        record = parse_line(line)
+        record, strict = parse_line_strictly(line)
     except ValueError:
         return False
     return (
         isinstance(record, dict)
         and isinstance(record.get("id"), str)
-        and line_hash_matches(line, record)
+        and line_hash_matches(line, record, strict=strict)
     )
 
 

@@ -48,7 +48,13 @@ import numpy as np
 from reviewq import heap
 from reviewq.core import safejson
 from reviewq.core.alloc import gc_paused
-from reviewq.core.jsonio import fast_loads, parse_line, strict_utf8
+from reviewq.core.jsonio import (
+    STRICT_FAST_LOADS,
+    fast_loads,
+    parse_line,
+    parse_line_strictly,
+    strict_utf8,
+)
 from reviewq.core.metrics import COLUMNS, LABELS, LineLabels, VerdictTable
 from reviewq.core.metrics.tables import (
     CODED,
@@ -854,10 +860,12 @@ def _blocks(path: Path, start: int, end: int, most: int) -> Iterator[tuple[list[
                     base += sum(map(len, part)) + len(part)
 
 
-def _parsed(lines: list[bytes], path: Path, first_line: int) -> list[Any]:
-    """Each line's JSON value as `parse_line` gives it; LogError naming a line that is not JSON."""
+def _parsed(lines: list[bytes], path: Path, first_line: int) -> tuple[list[Any], bool]:
+    """Each line's JSON value as `parse_line` gives it, and whether `fast_loads` read them all
+    (`STRICT_FAST_LOADS`: then each has a canonical form); LogError naming a line that is not
+    JSON."""
     try:
-        return list(map(fast_loads, lines))
+        return list(map(fast_loads, lines)), STRICT_FAST_LOADS
     except ValueError:
         pass  # orjson refused one (a huge integer, a lone surrogate, not JSON): one at a time
     out = []
@@ -868,13 +876,14 @@ def _parsed(lines: list[bytes], path: Path, first_line: int) -> list[Any]:
             raise LogError(
                 f"{path}: line {number} is not valid JSON; run `reviewq log verify`"
             ) from None
-    return out
+    return out, False
 
 
-def _intact_rows(records: list[Any], lines: list[bytes]) -> list[int]:
-    """Indexes of the lines `line_hash_matches` keeps (`records`: each line's JSON value; a
-    property test compares them): in C-level loops for the lines where the member sits after
-    another, as the writer puts it, because a first build makes a million of them."""
+def _intact_rows(records: list[Any], lines: list[bytes], strict: bool = False) -> list[int]:
+    """Indexes of the lines `line_hash_matches` keeps (`records`: each line's JSON value, read
+    by a `strict` parser or not; a property test compares them): in C-level loops for the lines
+    where the member sits after another, as the writer puts it, because a first build makes a
+    million of them."""
     n = len(lines)
     hashes = [_get(r, "hash") for r in records]
     if set(map(type, hashes)) != {str}:
@@ -889,7 +898,7 @@ def _intact_rows(records: list[Any], lines: list[bytes]) -> list[int]:
         # The rest, one at a time: the member first, a line without it, a hash of another length.
         done = set(keep)
         keep = [i for i in range(n) if i in done or (not cut[i] and _hash_ok(lines[i], records[i]))]
-    return [i for i in keep if has_canonical_form(lines[i], records[i])]
+    return keep if strict else [i for i in keep if has_canonical_form(lines[i], records[i])]
 
 
 _hexdigest = methodcaller("hexdigest")
@@ -905,10 +914,10 @@ def _block_columns(lines: list[bytes], offsets: np.ndarray, path: Path, first_li
         return fast
     # Every field of every record (an edited line, a value that is not a plain string, ...).
     starts = offsets.tolist()
-    records = _parsed(lines, path, first_line)
+    records, strict = _parsed(lines, path, first_line)
     last = records[-1]
     last_hash = str(last.get("hash")) if type(last) is dict and last.get("hash") else None
-    keep = _intact_rows(records, lines)
+    keep = _intact_rows(records, lines, strict)
     records = [records[i] for i in keep]
     starts = [starts[i] for i in keep]
     keys, key_lines = _key_index(records, starts)
@@ -1977,12 +1986,12 @@ def _read_lines_at(path: Path, offsets: np.ndarray) -> list[Any] | None:
                 if not line.endswith(b"\n"):
                     return None
                 try:
-                    record = parse_line(line)
+                    record, strict = parse_line_strictly(line)
                 except ValueError:
                     return None
                 if type(record) is not dict:
                     return None
-                if line_hash_matches(line, record):  # an edited line counts nowhere
+                if line_hash_matches(line, record, strict=strict):  # edited: counts nowhere
                     out.append(record)
     except OSError:
         return None

@@ -29,7 +29,7 @@ from reviewq.clock import local_now
 from reviewq.context import Context
 from reviewq.core.config import LogSettings
 from reviewq.core.identity import same_person
-from reviewq.core.jsonio import parse_line
+from reviewq.core.jsonio import parse_line_strictly
 from reviewq.core.model import VERDICTS, Change, Identity
 from reviewq.core.text import clean_text, one_line
 from reviewq.core.verdict import (
@@ -554,10 +554,10 @@ def _intact_records(log: ProvenanceLog) -> tuple[list[dict[str, Any]], int]:
     out, dropped = [], 0
     for _, line in log.read_lines():
         try:
-            record = parse_line(line)
+            record, strict = parse_line_strictly(line)
         except ValueError:
-            record = None
-        if isinstance(record, dict) and line_hash_matches(line, record):
+            record, strict = None, False
+        if isinstance(record, dict) and line_hash_matches(line, record, strict=strict):
             out.append(record)
         else:
             dropped += 1

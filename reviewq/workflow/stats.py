@@ -28,7 +28,7 @@ from reviewq.clock import local_now, local_zone
 from reviewq.context import Context, load_config
 from reviewq.core import safejson
 from reviewq.core.config import MetricsSettings
-from reviewq.core.jsonio import parse_line
+from reviewq.core.jsonio import parse_line, parse_line_strictly
 from reviewq.core.metrics import (
     AuthoredChange,
     ChangeTable,
@@ -1002,13 +1002,13 @@ def _pinned_notes(ctx: Context, tip: str | None) -> list[dict[str, Any]]:
             if not raw:
                 continue
             try:
-                record = parse_line(raw)
+                record, strict = parse_line_strictly(raw)
             except ValueError:
                 continue
             if (
                 isinstance(record, dict)
                 and isinstance(record.get("id"), str)
-                and line_hash_matches(raw, record)
+                and line_hash_matches(raw, record, strict=strict)
             ):
                 records.append(record)
     return dedupe_records(records)
