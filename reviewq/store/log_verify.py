@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewq.core.alloc import gc_paused
-from reviewq.core.jsonio import STRICT_FAST_LOADS, fast_loads, parse_line, strict_utf8
+from reviewq.core.jsonio import parse_line, parse_line_strictly, strict_utf8
 from reviewq.core.verdict import (
     BROKEN_LINK,
     CHAIN_FIELDS,
@@ -285,26 +285,19 @@ def check_range(job: _Job, start: int, end: int) -> Range:
                     strict = True  # the decoder refuses what has no canonical form
                     rid, own_hash, link, signature = head
                 else:
-                    strict = STRICT_FAST_LOADS
-                    try:
-                        record = fast_loads(raw)
+                    try:  # orjson, and json for what it refuses (`strict` says which read it)
+                        record, strict = parse_line_strictly(raw)
                     except ValueError:
                         record = None
-                    if type(record) is not dict:
-                        strict = False
-                        try:
-                            record = parse_line(raw)  # what orjson refuses, json may accept
-                        except ValueError:
-                            record = None
-                        if not isinstance(record, dict):
-                            if index == 0:
-                                out.first = (False, None, None, False)
-                            elif out.problem is None:
-                                out.problem = (index, None, NOT_JSON)
-                            if ix is not None:
-                                ix.whole = False
-                            prev = None
-                            continue
+                    if not isinstance(record, dict):
+                        if index == 0:
+                            out.first = (False, None, None, False)
+                        elif out.problem is None:
+                            out.problem = (index, None, NOT_JSON)
+                        if ix is not None:
+                            ix.whole = False
+                        prev = None
+                        continue
                     rid, own_hash = record.get("id"), record.get("hash")
                     link, signature = record.get("prev"), record.get("signature")
                 if not isinstance(rid, str):
