@@ -241,9 +241,7 @@ def test_the_full_path_writes_the_cache_before_the_history_is_scanned(
 def test_a_spilled_part_is_mapped_back_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """`_unspill` maps the worker's arrays (copy on write) instead of reading them: the same
     arrays, empty ones too, the file gone at once, and a write to one changes no other."""
-    import tempfile
-
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(verdict_columns, "SPILL_DIR", str(tmp_path))
     log = _log(tmp_path / "log.jsonl", 60)
     built = verdict_columns._metric_range(log.path, 0, log.path.stat().st_size, 1, 25)
     assert built is not None and isinstance(built.columns, verdict_columns._Part)
@@ -268,6 +266,82 @@ def test_a_spilled_part_is_mapped_back_exactly(tmp_path: Path, monkeypatch: pyte
     again.keys[:] = 0  # copy on write: the mapping's own pages only
     assert not np.array_equal(again.keys, part.keys) or not part.keys.any()
     assert not list(tmp_path.glob(".reviewq-columns-*"))
+
+
+def _spill_place(tmp_path: Path) -> Path:
+    """Where `_spill` puts a small settled part now (the file is read back and gone after)."""
+    log = _log(tmp_path / "log.jsonl", 12)
+    built = verdict_columns._metric_range(log.path, 0, log.path.stat().st_size, 1, 5)
+    assert built is not None
+    name, meta = verdict_columns._spill(verdict_columns._settle(built.columns))
+    try:
+        return Path(name).parent
+    finally:
+        verdict_columns._unspill(name, meta)
+        assert not Path(name).exists()
+
+
+@pytest.mark.parametrize("named", ["TMPDIR", "TEMP", "TMP"])
+def test_a_spilled_part_goes_to_memory_unless_a_temporary_directory_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, named: str
+):
+    """A worker's part is handed over through `SPILL_DIR` (tmpfs: a disk file's first write
+    of fresh pages was the slow part of the hand-over); a directory the user names for
+    temporary files wins, and so does tempfile's own place when `SPILL_DIR` has no room for
+    twice the part or is not there."""
+    import os
+    import tempfile
+
+    memory, named_dir = tmp_path / "shm", tmp_path / "named"
+    memory.mkdir()
+    named_dir.mkdir()
+    monkeypatch.setattr(verdict_columns, "SPILL_DIR", str(memory))
+    for name in ("TMPDIR", "TEMP", "TMP"):
+        monkeypatch.delenv(name, raising=False)
+    assert _spill_place(tmp_path) == memory
+    monkeypatch.setenv(named, str(named_dir))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read the environment again
+    assert _spill_place(tmp_path) == named_dir
+    monkeypatch.delenv(named)
+    monkeypatch.setattr(tempfile, "tempdir", str(named_dir))
+    real = os.statvfs
+
+    def cramped(path):
+        got = real(path)
+        return os.statvfs_result((*got[:4], 0, *got[5:])) if path == str(memory) else got
+
+    monkeypatch.setattr(os, "statvfs", cramped)  # f_bavail: no room
+    assert _spill_place(tmp_path) == named_dir
+    monkeypatch.setattr(os, "statvfs", real)
+    monkeypatch.setattr(verdict_columns, "SPILL_DIR", str(tmp_path / "gone"))
+    assert _spill_place(tmp_path) == named_dir
+    assert not list(tmp_path.rglob(".reviewq-columns-*"))
+
+
+def test_a_range_worker_builds_with_small_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The worker's sorts and joins run with numpy's huge-page marking off (`heap.small_pages`),
+    and the setting is back as it was once the worker's range is built."""
+    from reviewq import heap
+
+    switch = heap._huge_page_switch()
+    if switch is None:
+        pytest.skip("this numpy has no huge-page switch")
+    seen = []
+
+    def range_(*args, **kwargs):
+        seen.append(switch(False))  # the call answers the setting it replaces
+        return None
+
+    log = _log(tmp_path / "log.jsonl", 5)
+    monkeypatch.setattr(verdict_columns, "_metric_range", range_)
+    monkeypatch.setattr(verdict_columns, "_RANGES", (log.path, [(0, 1), (1, 2)], 5))
+    before = switch(True)
+    try:
+        assert verdict_columns._range_worker(1) is None
+        assert seen == [False]
+        assert switch(True) is True
+    finally:
+        switch(before)
 
 
 def test_only_export_keeps_the_changes_themselves(demo_repo: Path):

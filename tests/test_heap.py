@@ -60,3 +60,54 @@ def test_every_setting_is_a_no_op_without_glibc(monkeypatch: pytest.MonkeyPatch)
     heap.big_arrays_mapped()
     heap.temporaries_reuse_memory()
     heap.trim()
+
+
+def test_small_pages_turns_numpy_huge_page_marking_off_within_and_back_after() -> None:
+    switch = heap._huge_page_switch()
+    if switch is None:
+        pytest.skip("this numpy has no huge-page switch")
+    original = switch(True)
+    try:
+        for before in (True, False):
+            switch(before)
+            with heap.small_pages():
+                assert switch(False) is False  # the call answers the setting it replaces
+            assert switch(before) is before
+            with pytest.raises(RuntimeError), heap.small_pages():
+                raise RuntimeError("the build failed")
+            assert switch(before) is before
+    finally:
+        switch(original)
+
+
+#: Page faults of filling a new 64 MiB array, with numpy's huge-page marking as it is or
+#: under `heap.small_pages`: printed by the child as one number.
+FAULTS_OF_A_NEW_ARRAY = """
+import contextlib, resource, sys
+import numpy as np
+from reviewq import heap
+heap.big_arrays_mapped()  # mapped on its own, as a first build's join makes them
+with heap.small_pages() if sys.argv[1] == "small" else contextlib.nullcontext():
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    x = np.ones(8 << 20, dtype=np.float64)
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+def test_an_array_made_with_small_pages_is_faulted_in_small_pages() -> None:
+    def faults(mode: str) -> int:
+        done = subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(FAULTS_OF_A_NEW_ARRAY), mode],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return int(done.stdout)
+
+    if heap._huge_page_switch() is None:
+        pytest.skip("this numpy has no huge-page switch")
+    marked = faults("marked")
+    if marked > 4_000:
+        pytest.skip(f"{marked} faults for a marked 64 MiB array: no huge pages here to turn off")
+    # 64 MiB in 4 KiB pages: 16,384 faults, less what the kernel maps around a fault.
+    assert faults("small") > 4 * marked
