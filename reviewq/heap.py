@@ -84,15 +84,17 @@ def _huge_page_switch() -> Any:
 
 @contextlib.contextmanager
 def small_pages() -> Iterator[None]:
-    """Within: numpy's new arrays are not marked for huge pages. For a first build's worker
-    process (`verdict_columns._range_worker`): its sorts make arrays of megabytes, each mapped
-    on its own (`big_arrays_mapped`) and faulted in fresh; marked, each 2 MiB page is taken
-    whole from the kernel's free memory and zeroed at once. On the measuring machine, a VM
-    whose free 2 MiB blocks go back to its host, that made them slow: in traced 1M-record
-    first builds the worker's sorts and hand-over took 770 ms marked against 460 ms not.
-    Not in the main process: there the joined arrays' freed huge pages are what the cache's
-    file write gets back quickly; without them that write took 0.6-1.0 s instead of 0.1 s,
-    held its arrays through the figures and raised the peak from 275 to 289-313 MB."""
+    """Within: numpy's new arrays are not marked for huge pages. For a first build's sorts and
+    joins (a worker's whole range, the main process's final join): they make arrays of
+    megabytes, each mapped on its own (`big_arrays_mapped`) and faulted in fresh; marked, each
+    2 MiB page is taken whole from the kernel's free memory and zeroed at once. On the
+    measuring machine, a VM whose free 2 MiB blocks go back to its host, that made them the
+    slow part: in traced 1M-record first builds the worker's sorts and hand-over took 770 ms
+    marked against 460 ms not; joining two ranges' change ids, 416 against 52 ms. The main
+    process's join went small only once the cache's file was written past the page cache
+    (`store.direct_file`): a buffered write then found no freed huge pages to reuse, took
+    0.6-1.0 s instead of 0.1 s and held its arrays through the figures (peak 289-313 MB
+    against 275)."""
     switch = _huge_page_switch()
     if switch is None:
         yield
