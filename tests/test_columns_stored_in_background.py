@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import pickle
 import threading
 import time
 from pathlib import Path
@@ -316,6 +317,36 @@ def test_a_spilled_part_goes_to_memory_unless_a_temporary_directory_is_named(
     monkeypatch.setattr(verdict_columns, "SPILL_DIR", str(tmp_path / "gone"))
     assert _spill_place(tmp_path) == named_dir
     assert not list(tmp_path.rglob(".reviewq-columns-*"))
+
+
+def test_a_worker_whose_hand_over_file_cannot_be_written_sends_its_part_pickled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """No room for the worker's file (a full /dev/shm or /tmp): its part comes back in the
+    pool's answer instead, the same columns as through the file."""
+    import errno
+
+    log = _log(tmp_path / "log.jsonl", 40)
+    size = log.path.stat().st_size
+    monkeypatch.setattr(verdict_columns, "_RANGES", (log.path, [(0, size // 2), (0, size)], 7))
+    monkeypatch.setattr(verdict_columns, "SPILL_DIR", str(tmp_path))
+    through_file = verdict_columns._received(verdict_columns._range_worker(1))
+
+    def full(nbytes):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(verdict_columns, "_spill_file", full)
+    built = verdict_columns._range_worker(1)
+    assert isinstance(built.columns, verdict_columns._Part)
+    pickled = verdict_columns._received(pickle.loads(pickle.dumps(built)))
+    for a, b in zip(
+        verdict_columns._part_arrays(through_file.columns),
+        verdict_columns._part_arrays(pickled.columns),
+        strict=True,
+    ):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    assert through_file.columns.table.labels() == pickled.columns.table.labels()
+    assert not list(tmp_path.glob(".reviewq-columns-*"))
 
 
 def test_a_range_worker_builds_with_small_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
