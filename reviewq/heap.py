@@ -94,7 +94,8 @@ def small_pages() -> Iterator[None]:
     process's join went small only once the cache's file was written past the page cache
     (`store.direct_file`): a buffered write then found no freed huge pages to reuse, took
     0.6-1.0 s instead of 0.1 s and held its arrays through the figures (peak 289-313 MB
-    against 275)."""
+    against 275). `stats` and `report` keep numpy from marking any array from the start
+    (`workflow.table_prefetch.set_up_numpy`); this is for the other commands' first builds."""
     switch = _huge_page_switch()
     if switch is None:
         yield

@@ -133,3 +133,75 @@ def test_stats_started_early_reads_once(demo_repo: Path, cli, monkeypatch) -> No
     assert cli("--repo", str(demo_repo), "stats", "--json").returncode == 0
     assert starts == [str(demo_repo)]
     assert not table_prefetch.pending()
+
+
+#: In a fresh interpreter: `set_up_numpy` (or nothing), numpy imported, then numpy's huge-page
+#: marking and OpenBLAS's thread setting as they came out, printed.
+NUMPY_AFTER = """
+import os, sys
+if sys.argv[1] == "numpy first":
+    import numpy
+from reviewq.workflow.table_prefetch import set_up_numpy
+if sys.argv[1] != "nothing":
+    set_up_numpy()
+from reviewq import heap
+switch = heap._huge_page_switch()
+print(switch(False) if switch else "no switch", os.environ.get("OPENBLAS_NUM_THREADS"))
+"""
+
+
+def _numpy_after(how: str, **env: str) -> str:
+    import os
+    import subprocess
+    import sys
+
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("NUMPY_MADVISE_HUGEPAGE", "OPENBLAS_NUM_THREADS")
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", NUMPY_AFTER, how],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**clean, **env},
+    )
+    return done.stdout.strip()
+
+
+def test_stats_and_report_set_numpy_up_without_huge_pages_unless_told_otherwise() -> None:
+    """Before numpy is imported: no array marked for huge pages and one OpenBLAS thread; a
+    user's own NUMPY_MADVISE_HUGEPAGE or OPENBLAS_NUM_THREADS stands; a numpy imported
+    already (an embedding program's) is left as it is."""
+    default = _numpy_after("nothing")
+    if default.startswith("no switch") or default.startswith("False"):
+        pytest.skip(f"numpy marks no array for huge pages here ({default})")
+    assert default == "True None"
+    assert _numpy_after("set up") == "False 1"
+    assert _numpy_after("set up", NUMPY_MADVISE_HUGEPAGE="1", OPENBLAS_NUM_THREADS="2") == "True 2"
+    assert _numpy_after("numpy first") == "True None"
+
+
+@pytest.mark.parametrize("command", ["stats", "report"])
+def test_the_figures_commands_set_numpy_up_first(
+    command: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`stats` and `report` call `set_up_numpy` before they read anything."""
+    import argparse
+    import importlib
+
+    calls = []
+
+    class Stop(Exception):
+        pass
+
+    def set_up() -> None:
+        calls.append("set up")
+        raise Stop
+
+    monkeypatch.setattr(table_prefetch, "set_up_numpy", set_up)
+    module = importlib.import_module(f"reviewq.commands.{command}")
+    with pytest.raises(Stop):
+        module.run(argparse.Namespace(last=10, repos=None, log=None, repo=None), None)
+    assert calls == ["set up"]

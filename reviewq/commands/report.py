@@ -57,9 +57,9 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
-    from reviewq.workflow.table_prefetch import quiet_blas
+    from reviewq.workflow.table_prefetch import set_up_numpy
 
-    quiet_blas()
+    set_up_numpy()
     from reviewq.output import column_build_notice
 
     with column_build_notice():

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace, ctx) -> int:
     # by `cli.main` already for the usual command lines.
     from reviewq.workflow import table_prefetch
 
-    table_prefetch.quiet_blas()
+    table_prefetch.set_up_numpy()
     if not args.repos and not args.log and not table_prefetch.pending():
         table_prefetch.start(args.repo)
 
