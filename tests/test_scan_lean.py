@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import random
 import re
 
 import pytest
@@ -681,7 +680,7 @@ class _Everything:
 def _plain_parse_form(message: str) -> tuple:
     """`_parse_form` the plain way: every line through the loop's checks (no shortcut for a
     line that opens with text), every paragraph handed to the trailer readers (no prose
-    skip), no memo of paragraphs or bodies already read."""
+    skip), no memo of paragraphs already read."""
     from unittest import mock
 
     from reviewq.core import message as message_module
@@ -693,7 +692,6 @@ def _plain_parse_form(message: str) -> tuple:
         mock.patch.object(
             message_module, "_paragraph_trailers", message_module._plain_paragraph_trailers
         ),
-        mock.patch.object(message_module, "_BODY_MEMO_LONGEST", -1),
     ):
         return _parse_form(message)
 
@@ -851,75 +849,3 @@ def test_paragraphs_read_once_parse_alike_in_any_order(bodies, memo_size) -> Non
         shared = [_parse_form(m) for m in [*messages, *reversed(messages)]]
     assert shared == [_plain_parse_form(m) for m in [*messages, *reversed(messages)]]
     message_module._PARAGRAPH_MEMO.clear()
-
-
-#: Subjects that change how a body reads (what `parse_message` looks for in the whole
-#: message: "generated", aider's two headers, a tag's end), and some that do not.
-_SUBJECTS = [
-    "Subject",
-    "fix: generated client",
-    "GENERATED files",
-    "# Aider chat conversation:",
-    "see # context: below",
-    "close </claude-plan>",
-    "</x>",
-    "a Σ",
-    "İ",
-    "",
-    "  padded  ",
-]
-
-
-@settings(max_examples=600, deadline=None)
-@given(
-    st.lists(
-        st.lists(st.sampled_from(_PARAGRAPH_PIECES + _TRANSCRIPT_PIECES), max_size=8),
-        min_size=1,
-        max_size=5,
-    ),
-    st.lists(st.sampled_from(_SUBJECTS) | st.text(max_size=12), min_size=1, max_size=5),
-    st.integers(min_value=1, max_value=6),
-    st.randoms(use_true_random=False),
-)
-# aider's context form in the body: read as a transcript unless the subject names the other
-# header (then that header is looked for, and the context form is not).
-@example(
-    [["", "# Context:", "USER: add a test", "ASSISTANT: done"]],
-    ["# Aider chat conversation:", "Subject"],
-    4,
-    random.Random(0),
-)
-def test_a_body_read_once_parses_alike_under_any_subject(bodies, subjects, memo_size, rng) -> None:
-    """Each body under each subject, in any order, with the memo of bodies read
-    (`_BODY_MEMO`, a small bound here, emptied when full): each message parses as it does
-    alone, with no memo at all."""
-    from unittest import mock
-
-    from reviewq.core import message as message_module
-
-    messages = [f"{subject}\n" + "\n".join(body) for body in bodies for subject in subjects]
-    rng.shuffle(messages)
-    message_module._BODY_MEMO.clear()
-    with mock.patch.object(message_module, "_BODY_MEMO_MAX", memo_size):
-        shared = [_parse_form(m) for m in [*messages, *messages]]
-    message_module._BODY_MEMO.clear()
-    assert shared == [_plain_parse_form(m) for m in [*messages, *messages]]
-
-
-def test_a_body_is_read_once_for_its_subjects_and_long_ones_every_time() -> None:
-    from unittest import mock
-
-    from reviewq.core import message as message_module
-
-    body = "\n\nCo-authored-by: Claude <noreply@anthropic.com>"
-    long_body = "\n\n" + "x" * message_module._BODY_MEMO_LONGEST + body
-    message_module._BODY_MEMO.clear()
-    with mock.patch.object(message_module, "_parsed", wraps=message_module._parsed) as read:
-        for subject in ("one", "two", "three"):
-            assert parse_message(subject + body).trailers[0].value.startswith("Claude")
-        assert read.call_count == 1
-        for subject in ("one", "two"):
-            parse_message(subject + long_body)
-            parse_message(subject + "</x>" + body)  # a tag's end in the subject
-        assert read.call_count == 5
-    message_module._BODY_MEMO.clear()

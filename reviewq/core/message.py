@@ -166,53 +166,9 @@ def parse_message(message: str) -> ParsedMessage:
     """Split a commit message into subject, countable trailers and marker lines.
 
     This runs on every commit that passes the detector's prefilter, so the loop avoids regexes
-    on lines that cannot matter (no ':' and no 'generated'), and a body read before is not
-    read again (`_BODY_MEMO`).
+    on lines that cannot matter (no ':' and no 'generated').
     """
     text = message.replace("\r\n", "\n").replace("\r", "\n") if "\r" in message else message
-    subject, newline, body = text.partition("\n")
-    if not newline or len(body) > _BODY_MEMO_LONGEST:
-        return _parsed(text)
-    lowered = subject.lower()
-    if "</" in lowered:  # a tag's end in the subject could hide a block of the body
-        return _parsed(text)
-    # The body is read alike under any subject that says the same of what the reading looks
-    # for in the whole message (none of it spans a line): "generated" (it lets lines be read
-    # as marker lines) and aider's two headers (one named anywhere, the other is not looked
-    # for). tests/test_scan_lean.py compares every body under many subjects with no memo.
-    key = (
-        body,
-        "generated" in lowered,
-        AIDER_TRANSCRIPT in lowered,
-        AIDER_CONTEXT in lowered,
-    )
-    read = _BODY_MEMO.get(key)
-    if read is None:
-        parsed = _parsed(text)
-        if len(_BODY_MEMO) >= _BODY_MEMO_MAX:
-            _BODY_MEMO.clear()
-        _BODY_MEMO[key] = (
-            tuple(parsed.trailers),
-            tuple(parsed.marker_lines),
-            parsed.aider_transcript,
-            parsed.aider_header,
-        )
-        return parsed
-    trailers, marker_lines, transcript, header = read
-    return ParsedMessage(subject.strip(), list(trailers), list(marker_lines), transcript, header)
-
-
-#: (body, whether the subject holds "generated", aider's transcript header, its context
-#: header) -> what `_parsed` read of that body. An agent's commits share bodies (the same
-#: trailer block under each subject: the heavy history's 1,884 bodies read hold ~600 distinct
-#: ones). Bounded: bodies up to 4 KiB, emptied when full.
-_BODY_MEMO: dict[tuple[str, bool, bool, bool], tuple] = {}
-_BODY_MEMO_MAX = 4096
-_BODY_MEMO_LONGEST = 4096
-
-
-def _parsed(text: str) -> ParsedMessage:
-    """`parse_message` of a message whose line ends are "\\n" already, read line by line."""
     lines = text.split("\n")
     parsed = ParsedMessage(subject=lines[0].strip())
     lowered = text.lower()
