@@ -99,10 +99,17 @@ _LOOSE = re.compile(
 
 
 def _mixed(samples: list[dict], commits: int, mix: str) -> list[dict]:
-    """`heavy`: the samples as they are (half of them pre-selected as marker-like);
+    """`heavy`: the samples as they are (half of them pre-selected as marker-like), cycled;
+    `heavy-distinct`: the same, each later pass's messages made its own (`_distinct`);
     `real`: marker-like samples at the share the real histories have."""
-    if mix == "heavy":
-        return [samples[i % len(samples)] for i in range(commits)]
+    if mix in ("heavy", "heavy-distinct"):
+        out = [samples[i % len(samples)] for i in range(commits)]
+        if mix == "heavy-distinct":
+            out = [
+                {**s, "message": _distinct(s["message"], i // len(samples))}
+                for i, s in enumerate(out)
+            ]
+        return out
     loose = [
         s
         for s in samples
@@ -118,6 +125,31 @@ def _mixed(samples: list[dict], commits: int, mix: str) -> list[dict]:
             out.append(plain[pi % len(plain)])
             pi += 1
     return out
+
+
+#: Lines `_distinct` leaves as they are: what the detector may read (a colon: a trailer or
+#: aider's turns; "generated": a marker line; "aider"; a tag, quote, fence or rule line).
+_READ_LINE = re.compile(r":|generated|aider|^\s*[<>`~]|^\s*[-*_=#]+\s*$", re.IGNORECASE)
+
+
+def _distinct(message: str, cycle: int) -> str:
+    """A sample's message for pass `cycle` of the heavy history (0: as it is): each prose line
+    of the body gets ` (pass N)` at its end, so no body repeats from pass to pass while the
+    detector reads the same. A cycled history otherwise repeats every message ~2.6 times, which
+    flatters any memo of message content (docs/speed.md); real histories repeat mostly short
+    signature blocks, which this keeps."""
+    if not cycle:
+        return message
+    lines = message.split("\n")
+    return "\n".join(
+        [
+            lines[0],
+            *(
+                line if not line.strip() or _READ_LINE.search(line) else f"{line} (pass {cycle})"
+                for line in lines[1:]
+            ),
+        ]
+    )
 
 
 def build_repo(path: Path, commits: int, mix: str = "real") -> None:
@@ -183,7 +215,7 @@ def main() -> None:
     parser.add_argument("--repo", help="benchmark this repository instead of the synthetic one")
     parser.add_argument(
         "--mix",
-        choices=("real", "heavy"),
+        choices=("real", "heavy", "heavy-distinct"),
         default="real",
         help="real: 14%% marker-like commits as in the sampled repositories; heavy: 53%%",
     )

@@ -13,7 +13,8 @@ process and its gits) of each, with the load average.
 Run: .venv/bin/python benchmarks/bench_scan_installed.py [--repo PATH] [--rounds 31]
      [--before DIR]
 `--before DIR`: another reviewq source tree (e.g. `git worktree add --detach /tmp/old <commit>`).
-Default repository: the synthetic heavy-AI history (6,200 commits, 1,550 AI).
+Default repository: the heavy-AI history built from the real samples (6,200 commits, 2,108 AI),
+each pass over the samples made distinct (`bench_scan.py --mix heavy-distinct`).
 """
 
 from __future__ import annotations
@@ -65,9 +66,11 @@ def main() -> None:
     if args.repo:
         repo = Path(args.repo).resolve()
     else:
-        repo = WORK / "history-6200-heavy"
+        # The heavy history without repeated messages (`bench_scan._distinct`): the cycled
+        # one (`history-6200-heavy`, --repo) flatters any memo of message content.
+        repo = WORK / "history-6200-heavy-distinct"
         os.environ.update({"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"})
-        build_repo(repo, 6200, "heavy")
+        build_repo(repo, 6200, "heavy-distinct")
     home = WORK / "process-home"
     home.mkdir(parents=True, exist_ok=True)
     env = child_env(home)

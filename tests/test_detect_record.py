@@ -647,3 +647,34 @@ def test_marked_batch_on_every_line_and_look_alike() -> None:
         expected = [detector.marked(m) for m in messages]
         assert detector.marked_batch(messages) == expected
         assert [detector.marked_batch([m])[0] for m in messages] == expected
+
+
+@pytest.mark.skipif(not REAL_COMMITS.is_dir(), reason="no real-commit samples on this machine")
+def test_the_distinct_benchmark_history_reads_as_the_samples_do() -> None:
+    """`benchmarks/bench_scan.py --mix heavy-distinct` makes each pass over the real samples
+    distinct (` (pass N)` after prose lines), so that a benchmark of the cold scan does not
+    reward memos of repeated messages. The detector must decide each such message as it
+    decides the sample: the same commits, agents, models, evidence and prompts."""
+    from benchmarks.bench_scan import _distinct
+
+    rows = real_commits()
+    assert len(rows) > 1000
+    detector = Detector()
+    found = changed = 0
+    for row in rows:
+
+        def decided(message: str, row=row):
+            parts = record(
+                (row["author_name"], row["author_email"]),
+                (row["committer_name"], row["committer_email"]),
+                message.rstrip("\n"),
+                row["sha"],
+            )
+            commit = commit_from_fields(parts)
+            return detector.detect(commit), choose_prompt(commit.message, ())
+
+        sample, distinct = row["message"], _distinct(row["message"], 2)
+        assert decided(distinct) == decided(sample), row["sha"]
+        found += decided(sample)[0] is not None
+        changed += distinct != sample
+    assert found > 100 and changed > 1000  # AI commits among them, and most messages changed
