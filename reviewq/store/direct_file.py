@@ -8,9 +8,9 @@ written directly, 0.06-0.08 s every time. The cache is written in a thread while
 works out its figures, and the command waits for it before it ends.
 
 `DirectFile` takes the writes `flat_arrays.write_arrays` makes: one seek forward past the
-header's room, then writes in order, then the header at the start. The first `head` bytes are
-held until `finish` (the header goes there); the rest goes out a block at a time from an
-aligned buffer, the last block padded and the file cut back to its size. Where O_DIRECT is
+header's room, then writes in order, then the header at the start. The first block (more, for
+a header longer than that) is held until `finish` (the header goes there); the rest goes out a
+block at a time from an aligned buffer, the last block padded and the file cut back to its size. Where O_DIRECT is
 refused (tmpfs, other systems), the same writes go through the page cache as before.
 """
 
