@@ -30,9 +30,10 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 """
 
 
-def faults_after(setting: str) -> int:
+def faults_after(setting: str, script: str = FAULTS_AFTER) -> int:
+    """The number a child running `script` with the argument `setting` prints."""
     done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(FAULTS_AFTER), setting],
+        [sys.executable, "-c", textwrap.dedent(script), setting],
         capture_output=True,
         text=True,
         check=True,
@@ -95,19 +96,10 @@ with heap.small_pages() if sys.argv[1] == "small" else contextlib.nullcontext():
 
 
 def test_an_array_made_with_small_pages_is_faulted_in_small_pages() -> None:
-    def faults(mode: str) -> int:
-        done = subprocess.run(
-            [sys.executable, "-c", textwrap.dedent(FAULTS_OF_A_NEW_ARRAY), mode],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return int(done.stdout)
-
     if heap._huge_page_switch() is None:
         pytest.skip("this numpy has no huge-page switch")
-    marked = faults("marked")
+    marked = faults_after("marked", FAULTS_OF_A_NEW_ARRAY)
     if marked > 4_000:
         pytest.skip(f"{marked} faults for a marked 64 MiB array: no huge pages here to turn off")
     # 64 MiB in 4 KiB pages: 16,384 faults, less what the kernel maps around a fault.
-    assert faults("small") > 4 * marked
+    assert faults_after("small", FAULTS_OF_A_NEW_ARRAY) > 4 * marked

@@ -1879,14 +1879,15 @@ def _spill_file(nbytes: int) -> tuple[int, str]:
     first write of 100 MB to a disk file's page cache (/tmp) took 20-800 ms, to tmpfs 40 ms.
     A temporary directory the user names (TMPDIR, TEMP, TMP: what tempfile reads) is where
     they want such files: used instead."""
-    if not any(os.environ.get(name) for name in ("TMPDIR", "TEMP", "TMP")):
+    name = {"prefix": ".reviewq-columns-", "suffix": ".bin"}
+    if not any(os.environ.get(var) for var in ("TMPDIR", "TEMP", "TMP")):
         try:
             room = os.statvfs(SPILL_DIR)
             if room.f_bavail * room.f_frsize >= 2 * nbytes:
-                return tempfile.mkstemp(prefix=".reviewq-columns-", suffix=".bin", dir=SPILL_DIR)
+                return tempfile.mkstemp(**name, dir=SPILL_DIR)
         except OSError:  # no such directory, not writable: the usual place
             pass
-    return tempfile.mkstemp(prefix=".reviewq-columns-", suffix=".bin")
+    return tempfile.mkstemp(**name)
 
 
 def _part_arrays(part: _Part) -> list[np.ndarray]:
