@@ -240,6 +240,35 @@ def test_other_log_arguments_directory_or_environment_discard_it(
     assert scan_fast.take_log(git, log_args([head])) is None  # taken once
 
 
+@pytest.mark.parametrize("most", [1, 2, 7, 64, 4096])
+def test_records_read_in_small_chunks_are_gits_records(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, most: int
+) -> None:
+    """The log is read a chunk of at most `_MOST` bytes at a time: records cut by a chunk's
+    end, and records longer than many chunks, come out whole and in order."""
+    history(repo)
+    repo.commit("long " + "x" * 9000 + "\n\nbody\n" * 50 + CLAUDE, files={"l.py": "l\n"})
+    repo.commit("é" * 700, files={"m.py": "m\n"})  # multi-byte characters cut anywhere
+    head = repo.git("rev-parse", "HEAD")
+    git = Git(repo.path)
+    monkeypatch.chdir(repo.path)
+    monkeypatch.setattr(scan_fast, "_MOST", most)
+    monkeypatch.setattr(scan_fast, "_CHUNK", 1)
+    scan_fast.start_log(["scan"])
+    records = scan_fast.take_log(git, log_args([head]))
+    assert records is not None
+    assert list(records) == list(git.stream(log_args([head])))
+    assert scan_fast.last_outcome == "used"
+    fast = cold(repo, "scan")
+    assert scan_fast.last_outcome == "used"
+    slow = plain(repo, monkeypatch, "scan")
+    assert (fast.returncode, fast.stdout, fast.stderr) == (
+        slow.returncode,
+        slow.stdout,
+        slow.stderr,
+    )
+
+
 def test_detection_rules_from_the_config_give_the_plain_answer(
     repo: Repo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -478,3 +507,29 @@ def test_head_naming_a_tag_object_or_a_failing_rev_parse_is_asked_again(
     fast = cold_after_start(repo, monkeypatch, fail)
     assert scan_fast.head_outcome == "asked"
     _same_as_plain(repo, monkeypatch, fast)
+
+
+# -- records from chunks: one splitter for the prefetched log and `Git.stream` ----------------
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.sampled_from([b"\0", b"a", b"bc", b"\xc3\xa9", b"\0\0", b"x" * 300]), max_size=40),
+    st.lists(st.integers(min_value=1, max_value=700), min_size=1, max_size=8),
+    st.sampled_from([b"\0", b"\n", b"\x01"]),
+)
+def test_records_split_from_any_chunks_are_the_whole_streams(pieces, cuts, separator) -> None:
+    """`split_chunks` over any cut of a stream gives the records of the whole stream (its last
+    piece only when not empty), as `Git.stream` always read them."""
+    from reviewq.sources.gitcmd import split_chunks
+
+    data = b"".join(pieces).replace(b"\0", separator)
+    chunks, at, i = [], 0, 0
+    while at < len(data):
+        chunks.append(data[at : at + cuts[i % len(cuts)]])
+        at += cuts[i % len(cuts)]
+        i += 1
+    expected = data.split(separator)
+    if expected and expected[-1] == b"":
+        expected.pop()
+    assert list(split_chunks(iter(chunks), separator)) == expected

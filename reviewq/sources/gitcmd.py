@@ -24,6 +24,27 @@ from reviewq.sources.log_format import run_env
 BINARY_PROBE = 8000
 
 
+def split_chunks(chunks: Iterable[bytes], separator: bytes = b"\0") -> Iterator[bytes]:
+    """The `separator`-terminated records of a stream read in `chunks`, whole and in order (the
+    last one need not end with `separator`). A record cut by the end of one or more chunks is
+    joined once, at its end: a record of many chunks (a commit message of megabytes) costs one
+    copy, not a copy per chunk."""
+    pending: list[bytes] = []  # the pieces of the record the last chunks cut (no separator)
+    for chunk in chunks:
+        parts = chunk.split(separator)
+        del chunk  # a large chunk is let go before its records are used
+        if len(parts) == 1:
+            pending.append(parts[0])
+            continue
+        if pending:
+            pending.append(parts[0])
+            parts[0] = b"".join(pending)
+        pending = [parts.pop()]
+        yield from parts
+    if tail := b"".join(pending):
+        yield tail
+
+
 class GitError(ReviewqError):
     """git failed; the message carries git's own first line of complaint."""
 
@@ -281,17 +302,8 @@ class Git:
                 # Small inputs (a list of shas) fit the pipe; write before reading.
                 proc.stdin.write(input)
                 proc.stdin.close()
-            pending = b""
-            while True:
-                chunk = proc.stdout.read(chunk_size)
-                if not chunk:
-                    break
-                pending += chunk
-                parts = pending.split(separator)
-                pending = parts.pop()
-                yield from parts
-            if pending:
-                yield pending
+            stdout = proc.stdout
+            yield from split_chunks(iter(lambda: stdout.read(chunk_size), b""), separator)
             stderr = proc.stderr.read()
             code = proc.wait()
             if code != 0:
