@@ -29,6 +29,9 @@ _ORDER = ("prompt-note", "aider-transcript", "note", "agent-trace", "sidecar")
 #: `# Context:` form) in a lower-cased message: no transcript without one.
 _TRANSCRIPT_HEADS = ("aider chat conversation", "# context:")
 _TRANSCRIPT_HEADS_BYTES = tuple(head.encode() for head in _TRANSCRIPT_HEADS)
+#: The two, for `transcript_may_follow` (asked of every AI commit of a cold scan: two `in`
+#: tests cost a third less than `any` over a generator).
+_AIDER_HEAD_BYTES, _CONTEXT_HEAD_BYTES = _TRANSCRIPT_HEADS_BYTES
 
 
 def transcript_may_follow(raw_message: bytes) -> bool:
@@ -38,7 +41,7 @@ def transcript_may_follow(raw_message: bytes) -> bool:
     partly ASCII (İ to `i̇`, the Kelvin sign to `k`), neither head holds a `k`, and an `i` made
     from İ is followed by its combining dot, never by the head's next letter."""
     lowered = raw_message.lower()
-    return any(head in lowered for head in _TRANSCRIPT_HEADS_BYTES)
+    return _AIDER_HEAD_BYTES in lowered or _CONTEXT_HEAD_BYTES in lowered
 
 
 def candidate_prompts(message: str, hints: Iterable[ProvenanceHint]) -> list[Prompt]:
