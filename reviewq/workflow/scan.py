@@ -14,7 +14,7 @@ import sys
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from itertools import islice, starmap
+from itertools import chain, islice, starmap
 from pathlib import Path
 
 from reviewq.context import Context
@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from datetime import datetime
     from typing import Any
 
+    from reviewq.core.provenance import ProvenanceHint
     from reviewq.core.scope import Scope
     from reviewq.sources.refs import RefSnapshot, RefView
     from reviewq.workflow.scan_scope import ScopeScan, ScopeState
@@ -589,38 +590,34 @@ def _scan_history(
     records already read (a scope scan runs several passes over one set of notes).
     """
     git = ctx.git
-    detector = Detector(ctx.config.agents)
     side = side if side is not None else load_side_records(git, tip, notes)
-    # (commit, authorship, prompt): the prompt is chosen while git is still writing the log
-    found: list[tuple[Commit, Authorship, Prompt | None]] = []
+    detection = _Detection(Detector(ctx.config.agents), side.hints, graph)
     futures = []
     batch: list[str] = []
-    read = 0
     limit = FIRST_STATS_BATCH
     known: dict[str, tuple[DiffStats, tuple[FileChange, ...]]] = {}
     unsized: set[str] = set()
-    detect_record = detector.detect_record
-    with _SizePasses() as pool:
-        hinted = side.hints
-        records = (
-            iter_records(git, revs, max_count=max_count, since=since)
-            if prefetched is None
-            else split_records(prefetched)
-        )
-        for parts, marked in _marked_in_batches(records, detector.marked_batch):
-            read += 1
-            if graph is not None:  # every commit's parents, for membership without git
-                graph[parts[0].decode().strip()] = parts[1].decode().split()
-            hints = hinted.get(parts[0].decode().strip(), ()) if hinted else ()
-            commit, authorship, marked = detect_record(parts, hints, commit_from_fields, marked)
-            if authorship is not None and commit is not None:
-                # No side record and no transcript header in the message: no prompt
-                # (`choose_prompt` reads only aider's transcript and side records).
-                prompt = (
-                    choose_prompt(commit.message, hints)
-                    if hints or (marked and transcript_may_follow(parts[8]))
-                    else None
-                )
+    # (commit, authorship, prompt): the prompt is chosen while git is still writing the log
+    found: list[tuple[Commit, Authorship, Prompt | None]] = []
+    helper = None
+    if prefetched is not None and graph is None and want_sizes is None and not count:
+        # The plain table: nothing is sized or graphed as the log is read, so a helper process
+        # may detect the rest of it once git has ended (`scan_split`).
+        from reviewq.workflow import scan_split
+
+        helper = scan_split.RestHelper(detection.block, _checked_answer)
+        prefetched.on_ended = helper.on_ended  # type: ignore[attr-defined]
+    try:
+        with _SizePasses() as pool:
+            records = (
+                iter_records(git, revs, max_count=max_count, since=since)
+                if prefetched is None
+                else split_records(prefetched)
+            )
+            detected = detection(records)
+            if helper is not None:
+                detected = chain(detected, _helpers_part(helper, detection))
+            for _parts, commit, authorship, prompt in detected:
                 found.append((commit, authorship, prompt))
                 if want_sizes is not None and not want_sizes(commit):
                     unsized.add(commit.sha)
@@ -637,11 +634,14 @@ def _scan_history(
                 if len(batch) >= limit:
                     futures.append(pool.submit(commit_stats, git, batch))
                     batch, limit = [], STATS_BATCH
-        if batch:
-            futures.append(pool.submit(commit_stats, git, batch))
-        stats: dict[str, tuple[DiffStats, tuple[FileChange, ...]]] = {}
-        for future in futures:
-            stats.update(future.result())
+            if batch:
+                futures.append(pool.submit(commit_stats, git, batch))
+            stats: dict[str, tuple[DiffStats, tuple[FileChange, ...]]] = {}
+            for future in futures:
+                stats.update(future.result())
+    finally:
+        if helper is not None:
+            helper.stop()
     if sizes is not None:
         for sha, (size, files) in stats.items():
             sizes.put(sha, size, files)
@@ -655,7 +655,75 @@ def _scan_history(
         # Positional (id, commit, authorship, prompt, stats, source, location, patch path,
         # files): one per AI commit, and keywords cost ~0.5 µs a call.
         changes.append(Change(sha, commit, authorship, prompt, size, "git", None, None, files))
-    return changes, read
+    return changes, detection.read
+
+
+class _Detection:
+    """The log loop's work on each record, one place for the loop and for a helper's part of
+    the log (`scan_split`): calling it on records yields (parts, commit, authorship, prompt)
+    of each AI-authored one, in order; `read` counts the records seen."""
+
+    def __init__(
+        self,
+        detector: Detector,
+        hinted: Mapping[str, Sequence[ProvenanceHint]],
+        graph: dict[str, list[str]] | None,
+    ) -> None:
+        self.detector, self.hinted, self.graph = detector, hinted, graph
+        self.read = 0
+
+    def __call__(
+        self, records: Iterable[list[bytes]]
+    ) -> Iterator[tuple[list[bytes] | None, Commit, Authorship, Prompt | None]]:
+        detect_record = self.detector.detect_record
+        hinted, graph = self.hinted, self.graph
+        for parts, marked in _marked_in_batches(records, self.detector.marked_batch):
+            self.read += 1
+            if graph is not None:  # every commit's parents, for membership without git
+                graph[parts[0].decode().strip()] = parts[1].decode().split()
+            hints = hinted.get(parts[0].decode().strip(), ()) if hinted else ()
+            commit, authorship, marked = detect_record(parts, hints, commit_from_fields, marked)
+            if authorship is not None and commit is not None:
+                # No side record and no transcript header in the message: no prompt
+                # (`choose_prompt` reads only aider's transcript and side records).
+                prompt = (
+                    choose_prompt(commit.message, hints)
+                    if hints or (marked and transcript_may_follow(parts[8]))
+                    else None
+                )
+                yield parts, commit, authorship, prompt
+
+    def block(self, data: bytes) -> tuple[int, list[tuple[Commit, Authorship, Prompt | None]]]:
+        """Whole records joined by NUL: how many, and the (commit, authorship, prompt) of the
+        AI ones. `read` is left as it was (`_helpers_part` adds the count)."""
+        before = self.read
+        found = [(c, a, p) for _parts, c, a, p in self(split_records(data.split(b"\0")))]
+        read, self.read = self.read - before, before
+        return read, found
+
+
+def _helpers_part(
+    helper: Any, detection: _Detection
+) -> Iterator[tuple[None, Commit, Authorship, Prompt | None]]:
+    """What `detection` yields for the part of the log a helper read (`scan_split`), after the
+    main loop's own part; nothing when no helper was forked."""
+    answer = helper.rest()
+    if answer is not None:
+        read, found = answer
+        detection.read += read
+        for commit, authorship, prompt in found:
+            yield None, commit, authorship, prompt
+
+
+def _checked_answer(packed: Any) -> tuple[int, list[tuple[Commit, Authorship, Prompt | None]]]:
+    """A helper's answer, checked for its shape (anything else is detected again here)."""
+    read, found = packed
+    if not isinstance(read, int) or not all(
+        isinstance(c, Commit) and isinstance(a, Authorship) and (p is None or isinstance(p, Prompt))
+        for c, a, p in found
+    ):
+        raise ValueError("not a helper's answer")
+    return read, list(found)
 
 
 #: Records whose messages are searched for keywords together (`Detector.marked_batch`): about
