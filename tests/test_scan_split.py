@@ -26,6 +26,8 @@ CODEX = "\n\nCo-authored-by: Codex <noreply@openai.com>\n"
 
 @pytest.fixture(autouse=True)
 def helper_for_small_logs(monkeypatch: pytest.MonkeyPatch):
+    """A helper for any rest, beside the runner's threads; its part read in small chunks."""
+    monkeypatch.setattr(scan_split, "_CHUNK", 64)
     for key in ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "GEMINI_CLI_HOME", "REVIEWQ_SESSIONS"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setattr(scan_split, "SPLIT_REST", 1)
@@ -93,29 +95,29 @@ def test_a_fork_refused_reads_the_rest_here(repo: Repo, monkeypatch: pytest.Monk
 
 
 def _in_helper(action):
-    """`_Detection.block` that does `action` in the helper (a forked child) only."""
+    """`_Detection.part` that does `action` in the helper (a forked child) only."""
     main_pid = os.getpid()
-    real = scan._Detection.block
+    real = scan._Detection.part
 
-    def block(self, data: bytes):
+    def part(self, records):
         if os.getpid() != main_pid:
-            return action(self, data, real)
-        return real(self, data)
+            return action(self, records, real)
+        return real(self, records)
 
-    return block
+    return part
 
 
 @pytest.mark.parametrize(
     "action",
     [
         # fails: the child ends with exit code 1 and writes nothing
-        lambda self, data, real: 1 / 0,
+        lambda self, records, real: 1 / 0,
         # killed while it works
-        lambda self, data, real: os.kill(os.getpid(), signal.SIGKILL),
+        lambda self, records, real: os.kill(os.getpid(), signal.SIGKILL),
         # a well-formed pickle that is not an answer
-        lambda self, data, real: ("not", "an answer"),
+        lambda self, records, real: ("not", "an answer"),
         # an answer of the wrong shape: commits that are strings
-        lambda self, data, real: (3, [("c", "a", None)]),
+        lambda self, records, real: (3, [("c", "a", None)]),
     ],
     ids=["fails", "killed", "not-an-answer", "wrong-shape"],
 )
@@ -123,7 +125,7 @@ def test_a_helper_that_gives_no_answer_is_recovered_here(
     repo: Repo, monkeypatch: pytest.MonkeyPatch, action
 ) -> None:
     history(repo)
-    monkeypatch.setattr(scan._Detection, "block", _in_helper(action))
+    monkeypatch.setattr(scan._Detection, "part", _in_helper(action))
     assert same_as_plain(repo, monkeypatch) == "recovered"
 
 
@@ -194,10 +196,13 @@ def test_a_scan_that_reads_its_log_itself_forks_no_helper(
 @given(
     kinds=st.lists(st.sampled_from(["claude", "codex", "human", "long"]), min_size=2, max_size=9),
     at=st.sampled_from([0.01, 0.3, 0.5, 0.9]),
+    chunk=st.sampled_from([7, 4096, 1 << 18]),
 )
 def test_any_history_and_any_cut_read_as_the_plain_scan(
-    tmp_path_factory, monkeypatch: pytest.MonkeyPatch, kinds, at
+    tmp_path_factory, monkeypatch: pytest.MonkeyPatch, kinds, at, chunk
 ) -> None:
+    """Any history, cut anywhere, the helper's part read in chunks of any size (records cut
+    by a chunk's end): the plain table."""
     repo = Repo(tmp_path_factory.mktemp("split") / "repo")
     repo.commit("base", files={"a.py": "a\n"})
     for n, kind in enumerate(kinds):
@@ -210,5 +215,6 @@ def test_any_history_and_any_cut_read_as_the_plain_scan(
         else:
             repo.commit(f"Human {n}", files={f"h{n}.txt": "h\n"})
     monkeypatch.setattr(scan_split, "SPLIT_AT", at)
+    monkeypatch.setattr(scan_split, "_CHUNK", chunk)
     scan_split.last_split = None
     assert same_as_plain(repo, monkeypatch) in ("helper", "alone")

@@ -605,7 +605,7 @@ def _scan_history(
         # may detect the rest of it once git has ended (`scan_split`).
         from reviewq.workflow import scan_split
 
-        helper = scan_split.RestHelper(detection.block, _checked_answer)
+        helper = scan_split.RestHelper(detection.part, _checked_answer)
         prefetched.on_ended = helper.on_ended  # type: ignore[attr-defined]
     try:
         with _SizePasses() as pool:
@@ -693,11 +693,14 @@ class _Detection:
                 )
                 yield parts, commit, authorship, prompt
 
-    def block(self, data: bytes) -> tuple[int, list[tuple[Commit, Authorship, Prompt | None]]]:
-        """Whole records joined by NUL: how many, and the (commit, authorship, prompt) of the
-        AI ones. `read` is left as it was (`_helpers_part` adds the count)."""
+    def part(
+        self, records: Iterable[bytes]
+    ) -> tuple[int, list[tuple[Commit, Authorship, Prompt | None]]]:
+        """A part of the log (its raw records): how many records, and the (commit,
+        authorship, prompt) of the AI ones. `read` is left as it was (`_helpers_part` adds the
+        count)."""
         before = self.read
-        found = [(c, a, p) for _parts, c, a, p in self(split_records(data.split(b"\0")))]
+        found = [(c, a, p) for _parts, c, a, p in self(split_records(records))]
         read, self.read = self.read - before, before
         return read, found
 

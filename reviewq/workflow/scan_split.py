@@ -6,7 +6,7 @@ ends well before it: on the 6,200-commit history dense in agents' commits, 30-40
 are still to be read when git exits, and its core is then idle. When that rest is large enough
 to pay for a fork (`SPLIT_REST` bytes), a child forked from this process takes its second half:
 it has the detector with its rules, the side records and every memo already, detects those
-records exactly as the main loop does (the same `detect_block`), and sends back one pickle: the
+records exactly as the main loop does (the same `detect_part`), and sends back one pickle: the
 records it read and the AI ones among them. The main process reads on to where the child's part
 starts, then lists the child's answer after its own, so the log's order is kept.
 
@@ -37,7 +37,7 @@ except ImportError:  # another Python than CPython
 # Not `typing.TYPE_CHECKING`: the table's process never imports `typing` (docs/architecture.md).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable, Iterator
     from typing import Any
 
 #: Bytes of log still unread when git ends, below which no helper is forked: a fork and the
@@ -51,6 +51,8 @@ FORK_WITH_THREADS = False
 #: the helper (which copies the pages it touches on write): at a half both end within ~2 ms of
 #: each other (at 0.4 the main process waited ~10 ms for the helper, at 0.45 ~5 ms).
 SPLIT_AT = 0.5
+#: Bytes a helper's part is read in (`scan_fast._MOST`'s size, for the same reason).
+_CHUNK = 1 << 18
 #: How far forward a record's end is looked for from there.
 _LOOK_AHEAD = 1 << 16
 #: Helpers that had not ended when their answer was taken: reaped later without waiting (a
@@ -79,12 +81,15 @@ class RestHelper:
     """The helper of one log's reading. `on_ended` is the prefetched log's hook
     (`scan_fast.PrefetchedLog`); `rest` is the answer for the helper's part, once the main
     loop has read its own; `stop` ends the helper whatever happened (call it in a `finally`).
-    `detect_block`: the answer for whole records joined by NUL (pickled by the helper);
-    `check`: that answer as the main process takes it back, checked (raises if it is not one)."""
+    `detect_part`: the answer for the records of a part of the log, read a chunk at a time as
+    the main loop reads its own (pickled by the helper); `check`: that answer as the main
+    process takes it back, checked (raises if it is not one)."""
 
-    def __init__(self, detect_block: Callable[[bytes], Any], check: Callable[[Any], Any]) -> None:
+    def __init__(
+        self, detect_part: Callable[[Iterable[bytes]], Any], check: Callable[[Any], Any]
+    ) -> None:
         global last_split
-        self._detect_block, self._check = detect_block, check
+        self._detect_part, self._check = detect_part, check
         self._pid = 0
         self._answers = self._file = -1
         self._part: tuple[int, int] | None = None  # (start, end) of the helper's bytes
@@ -112,7 +117,7 @@ class RestHelper:
             code = 1
             try:
                 os.close(answers)
-                answer = self._detect_block(_pread_all(file, size - start, start))
+                answer = self._detect_part(_records(file, start, size))
                 with os.fdopen(sink, "wb") as out:
                     out.write(_dumps(answer, -1))  # the highest protocol
                 code = 0
@@ -133,7 +138,7 @@ class RestHelper:
             if answer is None:
                 last_split = "recovered"
                 start, end = self._part
-                answer = self._detect_block(_pread_all(self._file, end - start, start))
+                answer = self._detect_part(_records(self._file, start, end))
             else:
                 last_split = "helper"
             return answer
@@ -192,13 +197,18 @@ def _record_start(fd: int, at: int, size: int) -> int | None:
     return at + nul + 1
 
 
-def _pread_all(fd: int, length: int, offset: int) -> bytes:
-    parts = []
-    while length > 0:
-        part = os.pread(fd, length, offset)
-        if not part:
-            raise OSError(f"the log's file ended {length} bytes early")
-        parts.append(part)
-        length -= len(part)
-        offset += len(part)
-    return b"".join(parts)
+def _records(fd: int, start: int, end: int) -> Iterator[bytes]:
+    """The records of `fd`'s bytes [start, end), read a chunk at a time (a helper's part of a
+    large log is never held whole)."""
+    from reviewq.sources.gitcmd import split_chunks
+
+    def chunks() -> Iterator[bytes]:
+        at = start
+        while at < end:
+            chunk = os.pread(fd, min(_CHUNK, end - at), at)
+            if not chunk:
+                raise OSError(f"the log's file ended {end - at} bytes early")
+            at += len(chunk)
+            yield chunk
+
+    return split_chunks(chunks())
