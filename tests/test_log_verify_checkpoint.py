@@ -560,3 +560,23 @@ def test_cli_full_trusts_no_checkpoint_even_one_sealed_with_the_users_key(repo, 
     _forge(log_path, key)
     full = cli("log", "verify", "--full", cwd=repo.path)
     assert full.returncode == 1 and "record 2" in full.stderr and "edited" in full.stderr
+
+
+def test_a_link_planted_where_the_checkpoint_is_written_is_not_followed(
+    log_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Someone who can write the log's folder plants links at the names a write could use
+    (the pid-based name it had): the checkpoint is written to a new file of its own, and the
+    linked file is untouched."""
+    victim = log_path.parent / "victim.txt"
+    victim.write_text("keep me\n")
+    target = log_checkpoint.path_for(log_path)
+    monkeypatch.setattr(os, "getpid", lambda: 4242)
+    for name in (f"{target.name}.4242.tmp", f"{target.name}.tmp"):
+        (target.parent / name).symlink_to(victim)
+    verify(log_path)
+    assert victim.read_text() == "keep me\n"
+    assert target.is_file() and not target.is_symlink()
+    key = log_checkpoint.load_key(create=False)
+    assert key is not None
+    assert log_checkpoint.read(log_path, key, log_path.stat().st_size) is not None

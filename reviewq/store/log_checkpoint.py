@@ -46,9 +46,10 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from reviewq.core import safejson
+from reviewq.files import replace_file
 
 VERSION = 1
 SUFFIX = ".verified"
@@ -178,19 +179,19 @@ def write(log_path: Path, checkpoint: Checkpoint, key: bytes) -> bool:
     """Replace the checkpoint beside the log (atomically); False when it cannot be written."""
     header = checkpoint.header()
     header["mac"] = _mac(key, header)
-    target = path_for(log_path)
-    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    line = json.dumps(header, separators=(",", ":")).encode() + b"\n"
+
+    def fill(fh: BinaryIO) -> None:
+        fh.write(line)
+        fh.write(checkpoint.entries)
+
+    # A new file of an unpredictable name, opened exclusively (`replace_file`): a name made
+    # from the pid could be planted beforehand as a link to another file, which the write
+    # would then have overwritten.
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(json.dumps(header, separators=(",", ":")).encode() + b"\n")
-            fh.write(checkpoint.entries)
-        os.replace(tmp, target)
+        replace_file(path_for(log_path), fill, prefix=".checkpoint-", suffix=".tmp")
         return True
     except OSError:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
         return False
 
 
