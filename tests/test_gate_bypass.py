@@ -599,3 +599,31 @@ def test_ignoring_grafts_costs_git_no_complaint(repo: Repo) -> None:
         check=True,
     )
     assert proc.stderr == b""
+
+
+def test_links_planted_where_the_allowed_signers_are_written_are_not_followed(
+    repo: Repo, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The allowed signers of the policy's commit are copied into the state dir for
+    `ssh-keygen`. Someone who can write that folder plants links: at the pid-based temporary
+    name the copy once used (the write would have gone to the linked file, and the link then
+    become what `ssh-keygen` reads) and at the copy's own name. Neither is followed: the copy
+    is a new regular file holding exactly the commit's bytes."""
+    from reviewq.sources.gitcmd import Git
+    from reviewq.workflow import gate as gate_module
+
+    signers = "ana@example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample\n"
+    sha = repo.commit("Signers", files={".github/allowed_signers": signers})
+    git = Git(repo.path)
+    state = git.paths().state_dir
+    state.mkdir(parents=True, exist_ok=True)
+    victim = tmp_path / "victim"
+    victim.write_text("attacker's keys\n")
+    target = state / f"allowed_signers.at-{sha}"
+    monkeypatch.setattr("os.getpid", lambda: 4242)
+    (state / f"{target.name}.4242.tmp").symlink_to(victim)
+    target.symlink_to(victim)
+    got = gate_module._blob_file(git, sha, ".github/allowed_signers")
+    assert got == target and not target.is_symlink()
+    assert target.read_text() == signers
+    assert victim.read_text() == "attacker's keys\n"

@@ -52,3 +52,23 @@ def test_the_xdg_folders_are_worked_out_in_one_place(tmp_path) -> None:
     assert config_home({**bare, "XDG_CONFIG_HOME": "relative/dir"}) == tmp_path / ".config"
     assert user_theme_dir({**bare, "XDG_CONFIG_HOME": "/etc/x"}) == Path("/etc/x/reviewq/themes")
     assert cache_home({**bare, "XDG_CACHE_HOME": "~/c"}) == Path(os.path.expanduser("~/c"))
+
+
+def test_the_tuis_remembered_state_follows_no_planted_link(tmp_path) -> None:
+    """The TUI remembers the theme in the user's state folder: a link planted at the fixed
+    temporary name it once wrote through is not followed (the file it points at is kept)."""
+    import json
+    from types import SimpleNamespace
+
+    from reviewq.tui.app import ReviewqApp, ui_state_path
+
+    env = {"HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "state")}
+    path = ui_state_path(env)
+    path.parent.mkdir(parents=True)
+    victim = tmp_path / "victim"
+    victim.write_text("mine\n")
+    path.with_suffix(".tmp").symlink_to(victim)
+    app = SimpleNamespace(remember=True, _state={}, env=env)  # what `_write_state` reads
+    ReviewqApp._write_state(app, theme="dracula")  # type: ignore[arg-type]
+    assert victim.read_text() == "mine\n"
+    assert json.loads(path.read_text()) == {"theme": "dracula"}

@@ -34,6 +34,7 @@ from reviewq.core.pace import OFFLOAD, PAUSE
 from reviewq.core.queue import QueueItem
 from reviewq.core.text import one_line, visible
 from reviewq.errors import error_text
+from reviewq.files import replace_file
 from reviewq.tui import keymap
 from reviewq.tui.live import DEFAULT_INTERVAL
 from reviewq.tui.screens.queue import QueueScreen
@@ -395,11 +396,9 @@ class ReviewqApp(App[None], inherit_bindings=False):
             return
         self._state.update(changes)
         path = ui_state_path(self.env)
+        text = json.dumps(self._state).encode("utf-8")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(self._state), "utf-8")
-            os.replace(tmp, path)
+            replace_file(path, lambda fh: fh.write(text), prefix=".ui-state-")
         except OSError:
             pass  # remembering a theme is a convenience, never an error
 

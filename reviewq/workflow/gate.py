@@ -39,6 +39,7 @@ from reviewq.core.verdict import (
     record_order,
 )
 from reviewq.errors import ReviewqError
+from reviewq.files import replace_file
 from reviewq.sources.gitcmd import Git, GitError
 from reviewq.store.log import ProvenanceLog
 from reviewq.store.notes_history import cache_path_for, read_notes_history
@@ -648,10 +649,10 @@ def _blob_file(git: Git, rev: str, path: str) -> Path:
         ) from None
     target = git.paths().state_dir / f"allowed_signers.at-{rev}"
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + f".{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        tmp.replace(target)
+        # A new file of an unpredictable name, opened exclusively, renamed over the target: a
+        # link planted at a guessable temporary name would have sent the write elsewhere and
+        # then become the target (what `ssh-keygen` reads the trusted keys from).
+        replace_file(target, lambda fh: fh.write(data), prefix=".allowed-signers-")
         return target
     except OSError:
         fd, name = tempfile.mkstemp(prefix="reviewq-allowed-signers-")
