@@ -96,7 +96,7 @@ def _segment_regex(segment: str, pattern: str, where: str) -> str:
             body = body[1:] if negate else body
             if not body:
                 raise ConfigError(f"{where}: {pattern!r} has an empty character class")
-            escaped = body.replace("\\", "\\\\").replace("^", "\\^").replace("[", "\\[")
+            escaped = _class_items(body)
             # A range can span `/` (`[.-0]`): a class, like `*` and `?`, stays in its segment.
             chunks[-1].append(f"[^/{escaped}]" if negate else f"(?!/)[{escaped}]")
             i = end
@@ -113,3 +113,20 @@ def _segment_regex(segment: str, pattern: str, where: str) -> str:
         else:
             out.append(f"[^/]*{body}")
     return "".join(out)
+
+
+def _class_items(body: str) -> str:
+    """A character class's body as the regex reads it (a char, or `a-z` when a char follows the
+    `-`), every char escaped: `[`, `^`, and the doubled `-`, `&`, `~`, `|` that Python's `re`
+    warns of (`[a--b]` printed a FutureWarning to the user's terminal) stay literal chars and
+    range ends, as they were read before."""
+    items = []
+    i = 0
+    while i < len(body):
+        if i + 2 < len(body) and body[i + 1] == "-":
+            items.append(f"{re.escape(body[i])}-{re.escape(body[i + 2])}")
+            i += 3
+        else:
+            items.append(re.escape(body[i]))
+            i += 1
+    return "".join(items)

@@ -373,6 +373,40 @@ def _slashes_for_wildcards(pattern: str) -> str:
     return re.sub(r"\[!?\]?[^\]]*\]|[*?]", "/", pattern)
 
 
+_CLASS_PROBES = [chr(c) for c in range(32, 127) if chr(c) != "/"] + ["é", "\u212a"]
+
+
+@example("-z", True)  # a range from the `/` kept out of every class was read: `[^/-z]`
+@example("]a", True)  # the class was closed early: `[^/]a]`
+@example("a--b", False)  # `re` printed a FutureWarning (a set difference) to the terminal
+@example("a&&b", False)
+@example("--0", False)  # a range from `-` to `0`
+@given(st.text(alphabet="ab0z.-&~|^[]!", min_size=1, max_size=6), st.booleans())
+def test_a_character_class_matches_what_fnmatch_matches_and_warns_nothing(
+    body: str, negate: bool
+) -> None:
+    """A glob's character class means what `fnmatch` makes of it (except that it never holds
+    `/`), and compiling it makes Python's `re` warn of nothing (a warning is printed to the
+    user's terminal). A class `re` cannot read (a reversed range) is refused in one line."""
+    import fnmatch
+    import warnings
+
+    assume("]" not in body[1:] and not body.startswith("!"))  # the class's body as parsed
+    glob = "[" + ("!" if negate else "") + body + "]"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            regex = compile_glob(glob)
+        except ConfigError as exc:
+            assert "\n" not in str(exc)
+            return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = re.compile(fnmatch.translate(glob))
+    for probe in _CLASS_PROBES:
+        assert bool(regex.match(probe)) == bool(expected.match(probe)), (glob, probe)
+
+
 @given(
     st.lists(st.text(alphabet="abc.", min_size=1, max_size=4), min_size=1, max_size=3), path_chars
 )
