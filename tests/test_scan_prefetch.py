@@ -261,12 +261,7 @@ def test_records_read_in_small_chunks_are_gits_records(
     assert scan_fast.last_outcome == "used"
     fast = cold(repo, "scan")
     assert scan_fast.last_outcome == "used"
-    slow = plain(repo, monkeypatch, "scan")
-    assert (fast.returncode, fast.stdout, fast.stderr) == (
-        slow.returncode,
-        slow.stdout,
-        slow.stderr,
-    )
+    _same_as_plain(repo, monkeypatch, fast)
 
 
 def test_detection_rules_from_the_config_give_the_plain_answer(
