@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     from reviewq.core.scope import Scope
     from reviewq.sources.refs import RefSnapshot, RefView
     from reviewq.workflow.scan_scope import ScopeScan, ScopeState
+    from reviewq.workflow.scan_split import RestHelper
 
 # Imported where used (start-up): `scan` and `scan --json` need neither the refs machinery of
 # the queue's scope (`sources.refs`), its dates (`core.queue.parse_time`), nor the inbox's
@@ -617,7 +618,7 @@ def _scan_history(
             detected = detection(records)
             if helper is not None:
                 detected = chain(detected, _helpers_part(helper, detection))
-            for _parts, commit, authorship, prompt in detected:
+            for commit, authorship, prompt in detected:
                 found.append((commit, authorship, prompt))
                 if want_sizes is not None and not want_sizes(commit):
                     unsized.add(commit.sha)
@@ -660,8 +661,8 @@ def _scan_history(
 
 class _Detection:
     """The log loop's work on each record, one place for the loop and for a helper's part of
-    the log (`scan_split`): calling it on records yields (parts, commit, authorship, prompt)
-    of each AI-authored one, in order; `read` counts the records seen."""
+    the log (`scan_split`): calling it on records yields (commit, authorship, prompt) of each
+    AI-authored one, in order; `read` counts the records seen."""
 
     def __init__(
         self,
@@ -674,7 +675,7 @@ class _Detection:
 
     def __call__(
         self, records: Iterable[list[bytes]]
-    ) -> Iterator[tuple[list[bytes] | None, Commit, Authorship, Prompt | None]]:
+    ) -> Iterator[tuple[Commit, Authorship, Prompt | None]]:
         detect_record = self.detector.detect_record
         hinted, graph = self.hinted, self.graph
         for parts, marked in _marked_in_batches(records, self.detector.marked_batch):
@@ -691,7 +692,7 @@ class _Detection:
                     if hints or (marked and transcript_may_follow(parts[8]))
                     else None
                 )
-                yield parts, commit, authorship, prompt
+                yield commit, authorship, prompt
 
     def part(
         self, records: Iterable[bytes]
@@ -700,22 +701,21 @@ class _Detection:
         authorship, prompt) of the AI ones. `read` is left as it was (`_helpers_part` adds the
         count)."""
         before = self.read
-        found = [(c, a, p) for _parts, c, a, p in self(split_records(records))]
+        found = list(self(split_records(records)))
         read, self.read = self.read - before, before
         return read, found
 
 
 def _helpers_part(
-    helper: Any, detection: _Detection
-) -> Iterator[tuple[None, Commit, Authorship, Prompt | None]]:
+    helper: RestHelper, detection: _Detection
+) -> Iterator[tuple[Commit, Authorship, Prompt | None]]:
     """What `detection` yields for the part of the log a helper read (`scan_split`), after the
     main loop's own part; nothing when no helper was forked."""
     answer = helper.rest()
     if answer is not None:
         read, found = answer
         detection.read += read
-        for commit, authorship, prompt in found:
-            yield None, commit, authorship, prompt
+        yield from found
 
 
 def _checked_answer(packed: Any) -> tuple[int, list[tuple[Commit, Authorship, Prompt | None]]]:
