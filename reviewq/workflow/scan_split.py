@@ -34,6 +34,8 @@ except ImportError:  # another Python than CPython
     from pickle import dumps as _dumps
     from pickle import loads as _loads
 
+from reviewq.workflow.scan_fast import _MOST
+
 # Not `typing.TYPE_CHECKING`: the table's process never imports `typing` (docs/architecture.md).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -51,8 +53,8 @@ FORK_WITH_THREADS = False
 #: the helper (which copies the pages it touches on write): at a half both end within ~2 ms of
 #: each other (at 0.4 the main process waited ~10 ms for the helper, at 0.45 ~5 ms).
 SPLIT_AT = 0.5
-#: Bytes a helper's part is read in (`scan_fast._MOST`'s size, for the same reason).
-_CHUNK = 1 << 18
+#: Bytes a helper's part is read in: as the main loop reads the log, for the same reason.
+_CHUNK = _MOST
 #: How far forward a record's end is looked for from there.
 _LOOK_AHEAD = 1 << 16
 #: Helpers that had not ended when their answer was taken: reaped later without waiting (a
